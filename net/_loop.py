@@ -1,0 +1,99 @@
+"""The one stop pattern every blocking loop in net follows (design.md): selector + wake-up pair.
+
+``shutdown()`` sets a flag and writes one byte to a socketpair the loop's selector watches, so a loop
+blocked in ``select`` returns at once from any thread. Closing a socket from another thread would not
+wake a blocked ``accept()``/``recv()`` on Linux, and polling with sleeps wastes time and CPU.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import selectors
+import socket
+import threading
+from types import TracebackType
+from typing import Self
+
+__all__ = ["StoppableLoop", "Waker"]
+
+
+class Waker:
+    """A socketpair whose read end becomes readable when :meth:`wake` is called from any thread."""
+
+    def __init__(self) -> None:
+        self._reader, self._writer = socket.socketpair()
+        self._reader.setblocking(False)
+        self._writer.setblocking(False)
+        self._closed = False
+
+    def fileno(self) -> int:
+        return self._reader.fileno()
+
+    def wake(self) -> None:
+        # A full buffer means it is already awake; a closed one means the loop has finished.
+        with contextlib.suppress(OSError):
+            self._writer.send(b"\0")
+
+    def drain(self) -> None:
+        try:
+            while self._reader.recv(4096):
+                pass
+        except OSError:
+            pass
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._reader.close()
+            self._writer.close()
+
+
+class StoppableLoop:
+    """Base of every long-running object: thread-safe ``shutdown()``, ``close()``, context manager.
+
+    Subclasses wait in a selector made by :meth:`new_selector` (it already watches the waker) and
+    return from their loop once :attr:`stopping` is set.
+    """
+
+    def __init__(self) -> None:
+        self._waker = Waker()
+        self._stop_event = threading.Event()
+
+    @property
+    def stopping(self) -> bool:
+        """True once :meth:`shutdown` was called."""
+        return self._stop_event.is_set()
+
+    def shutdown(self) -> None:
+        """Ask the loop to end; returns at once and is safe to call from any thread, many times."""
+        self._stop_event.set()
+        self._waker.wake()
+
+    def wait_stopped(self, timeout: float | None) -> bool:
+        """Sleep until :meth:`shutdown` is called or ``timeout`` passes; True if shut down.
+
+        For loops that must pause (intervals, backoff) without sleeping past a stop request.
+        """
+        return self._stop_event.wait(timeout)
+
+    def new_selector(self) -> selectors.DefaultSelector:
+        """A selector that already watches the waker; its key's ``data`` is the :class:`Waker`."""
+        selector = selectors.DefaultSelector()
+        selector.register(self._waker, selectors.EVENT_READ, self._waker)
+        return selector
+
+    def close(self) -> None:
+        """Free the sockets; subclasses close theirs and then call this."""
+        self._waker.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.shutdown()
+        self.close()

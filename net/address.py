@@ -1,0 +1,216 @@
+"""Hosts and ports as users type them: validation with clear messages, and resolution with a deadline.
+
+Parsing is pure; only :func:`resolve` touches the network (DNS), and it never waits past its timeout.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import socket
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from net.errors import AddressError
+
+__all__ = [
+    "Endpoint",
+    "format_peer",
+    "parse_host",
+    "parse_port",
+    "resolve",
+]
+
+_LABEL = re.compile(r"^(?!-)[A-Za-z0-9_-]{1,63}(?<!-)$")
+DEFAULT_RESOLVE_TIMEOUT = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """A resolved address: what ``socket.socket(family, ...)`` and ``connect(sockaddr)`` take."""
+
+    family: socket.AddressFamily
+    sockaddr: tuple[Any, ...]
+
+    @property
+    def host(self) -> str:
+        return str(self.sockaddr[0])
+
+    @property
+    def port(self) -> int:
+        return int(self.sockaddr[1])
+
+    def __str__(self) -> str:
+        return format_peer(self.sockaddr)
+
+
+def parse_port(text: str | int, *, allow_zero: bool = False) -> int:
+    """Return the port number in ``text``.
+
+    Args:
+        text: what the user typed (surrounding spaces are ignored) or an int.
+        allow_zero: accept 0, meaning "any free port" (only where binding).
+    Raises:
+        AddressError: empty, not a whole number, or outside 1-65535 (0-65535 with allow_zero).
+    """
+    if isinstance(text, int) and not isinstance(text, bool):
+        value = text
+    else:
+        raw = str(text).strip()
+        if not raw:
+            raise AddressError("the port is empty: type a number from 1 to 65535")
+        if not raw.isascii() or not raw.isdigit():
+            raise AddressError(f"port {raw!r} is not a number: type a number from 1 to 65535")
+        if len(raw) > 6:
+            raise AddressError(f"port {raw} is out of range: ports go from 1 to 65535")
+        value = int(raw)
+    low = 0 if allow_zero else 1
+    if not low <= value <= 65535:
+        if value == 0:
+            raise AddressError("port 0 cannot be used here: type a number from 1 to 65535")
+        raise AddressError(f"port {value} is out of range: ports go from 1 to 65535")
+    return value
+
+
+def parse_host(text: str, *, allow_empty: bool = False) -> str:
+    """Return the host in ``text`` in a normal form: an IP literal, or a lower-case name.
+
+    Accepts IPv4 ("192.168.1.10"), IPv6 ("::1", "[fe80::1%eth0]") and host names ("localhost",
+    "example.org"). Brackets around IPv6 are removed.
+
+    Raises:
+        AddressError: empty (unless ``allow_empty``), or not a possible IP address or host name.
+    """
+    raw = text.strip()
+    if not raw:
+        if allow_empty:
+            return ""
+        raise AddressError("the host is empty: type an IP address or a host name")
+    if raw.startswith("[") and raw.endswith("]"):
+        raw = raw[1:-1]
+    if len(raw) > 253:
+        raise AddressError("the host name is too long (at most 253 characters)")
+    if ":" in raw:
+        try:
+            return str(ipaddress.IPv6Address(raw))
+        except ValueError:
+            raise AddressError(f"{raw!r} is not a valid IPv6 address") from None
+    if re.fullmatch(r"[0-9.]+", raw):
+        try:
+            return str(ipaddress.IPv4Address(raw))
+        except ValueError:
+            raise AddressError(
+                f"{raw!r} is not a valid IPv4 address (four numbers from 0 to 255, like 192.168.1.10)"
+            ) from None
+    name = raw.rstrip(".")
+    try:
+        # Internationalised names become their ASCII form; the user keeps seeing what they typed.
+        ascii_name = name.encode("idna").decode("ascii") if not name.isascii() else name
+    except UnicodeError:
+        raise AddressError(f"{raw!r} is not a valid host name") from None
+    labels = ascii_name.split(".")
+    if not labels or not all(_LABEL.match(label) for label in labels):
+        raise AddressError(
+            f"{raw!r} is not a valid host name: use letters, digits, '-' and dots, or an IP address"
+        )
+    return ascii_name.lower()
+
+
+def resolve(
+    host: str,
+    port: int,
+    *,
+    kind: socket.SocketKind = socket.SOCK_STREAM,
+    family: socket.AddressFamily = socket.AF_UNSPEC,
+    passive: bool = False,
+    timeout: float = DEFAULT_RESOLVE_TIMEOUT,
+) -> list[Endpoint]:
+    """Resolve ``host`` to endpoints for ``port``, IP literals without DNS, names within ``timeout``.
+
+    Args:
+        host: a host as returned by :func:`parse_host`; "" with ``passive`` means every address.
+        port: the port, already validated.
+        kind: SOCK_STREAM or SOCK_DGRAM.
+        family: restrict to AF_INET or AF_INET6.
+        passive: for binding (an empty host is then the wildcard address).
+        timeout: seconds to wait for DNS.
+    Returns:
+        The endpoints in the resolver's order of preference, without duplicates.
+    Raises:
+        AddressError: the name does not exist, or DNS did not answer in time.
+    """
+    host = parse_host(host, allow_empty=passive)
+    flags = socket.AI_PASSIVE if passive else 0
+    lookup_host: str | None = host or None
+    if _is_ip_literal(host) or not host:
+        return _dedupe(
+            socket.getaddrinfo(lookup_host, port, family, kind, 0, flags | _numeric(host))
+        )
+
+    result: list[Any] = []
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            result.extend(socket.getaddrinfo(lookup_host, port, family, kind, 0, flags))
+        except BaseException as exc:  # handed to the waiting thread below
+            failure.append(exc)
+
+    # getaddrinfo has no timeout of its own; a daemon thread lets us stop waiting for it.
+    worker = threading.Thread(target=run, name=f"resolve {host}", daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if worker.is_alive():
+        raise AddressError(
+            f"looking up {host!r} took longer than {timeout:g} s (is DNS reachable?)"
+        )
+    if failure:
+        exc = failure[0]
+        if isinstance(exc, socket.gaierror):
+            if family == socket.AF_INET6 and exc.errno in (
+                socket.EAI_NONAME,
+                socket.EAI_ADDRFAMILY,
+            ):
+                raise AddressError(f"{host!r} has no IPv6 address") from exc
+            if family == socket.AF_INET and exc.errno in (socket.EAI_NONAME, socket.EAI_ADDRFAMILY):
+                raise AddressError(f"{host!r} has no IPv4 address") from exc
+            raise AddressError(f"no such host: {host!r} could not be found") from exc
+        raise AddressError(f"could not look up {host!r}: {exc}") from exc
+    if not result:
+        raise AddressError(f"no such host: {host!r} could not be found")
+    return _dedupe(result)
+
+
+def format_peer(sockaddr: tuple[Any, ...] | Endpoint) -> str:
+    """``127.0.0.1:9`` for IPv4, ``[::1]:9`` for IPv6 (the form URLs and most tools use)."""
+    if isinstance(sockaddr, Endpoint):
+        sockaddr = sockaddr.sockaddr
+    host, port = str(sockaddr[0]), int(sockaddr[1])
+    if host.startswith("::ffff:") and "." in host:
+        host = host[7:]  # an IPv4 peer on a dual-stack socket reads better without the prefix
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _is_ip_literal(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return False
+    return True
+
+
+def _numeric(host: str) -> int:
+    return socket.AI_NUMERICHOST if host else 0
+
+
+def _dedupe(infos: list[Any]) -> list[Endpoint]:
+    seen: set[tuple[Any, ...]] = set()
+    endpoints: list[Endpoint] = []
+    for fam, _kind, _proto, _canon, sockaddr in infos:
+        key = (fam, *sockaddr)
+        if key in seen:
+            continue
+        seen.add(key)
+        endpoints.append(Endpoint(socket.AddressFamily(fam), tuple(sockaddr)))
+    return endpoints

@@ -1,0 +1,274 @@
+"""``swb``: the Socket Workbench engine from the command line (design.md, "CLI contract").
+
+Exit codes: 0 done, 1 network failure, 2 bad input (one clear line on stderr), 130 interrupted.
+Never a traceback: every error the engine raises on purpose has a sentence for the user.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from importlib import metadata
+from typing import NoReturn
+
+from net.address import parse_port
+from net.errors import AddressError, NetError
+
+__all__ = ["main"]
+
+EXIT_OK = 0
+EXIT_NETWORK = 1
+EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports bad input in one line and exits 2 (not a usage screen)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: {message} (see '{self.prog} --help')\n")
+
+
+def port_arg(text: str) -> int:
+    try:
+        return parse_port(text)
+    except AddressError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def bind_port_arg(text: str) -> int:
+    try:
+        return parse_port(text, allow_zero=True)
+    except AddressError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text} must be 1 or more")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 < value <= 86400 or value != value:
+        raise argparse.ArgumentTypeError(
+            f"{text} seconds is out of range (more than 0, at most 86400)"
+        )
+    return value
+
+
+def _milliseconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of milliseconds") from None
+    if not 0 <= value <= 86_400_000 or value != value:
+        raise argparse.ArgumentTypeError(f"{text} ms is out of range (0 to 86400000)")
+    return value
+
+
+def _version() -> str:
+    try:
+        return metadata.version("socket-workbench")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
+def _add_tls_client_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(
+        "--insecure",
+        action="store_true",
+        help="do not verify the server's certificate (anyone in between can read the traffic)",
+    )
+    group.add_argument(
+        "--fingerprint",
+        metavar="SHA256",
+        help="trust exactly the certificate with this SHA-256 fingerprint (as `swb serve --tls` prints)",
+    )
+    parser.add_argument("--cafile", metavar="PEM", help="trust the CA certificates in this file")
+
+
+def _add_tls_server_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--tls",
+        action="store_true",
+        help="speak TLS (a self-signed certificate is made on first use; its fingerprint is printed)",
+    )
+    parser.add_argument("--cert", metavar="PEM", help="use this certificate instead (with --key)")
+    parser.add_argument("--key", metavar="PEM", help="private key for --cert")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="swb",
+        description="Socket Workbench: UDP, TCP and file sharing from the command line.",
+    )
+    parser.add_argument("--version", action="version", version=f"swb {_version()}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    p = sub.add_parser("serve", help="share files over TCP (HTTP and classic raw); prints the URLs")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="files (or folders) to share")
+    p.add_argument("-H", "--host", default="", help="address to listen on (default: every address)")
+    p.add_argument(
+        "-p", "--port", type=bind_port_arg, default=8000, help="port (default 8000; 0 = any free)"
+    )
+    p.add_argument(
+        "--no-raw", action="store_true", help="answer only HTTP, not the classic raw dialect"
+    )
+    p.add_argument("--json", action="store_true", help="print transfer events as JSON lines")
+    p.add_argument("--quiet", action="store_true", help="print only the URLs and the summary")
+    _add_tls_server_options(p)
+    p.set_defaults(handler="net._cli_files:serve")
+
+    p = sub.add_parser(
+        "get", help="download a file: http(s)://host:port/name or raw://host:port/name"
+    )
+    p.add_argument("url", metavar="URL")
+    p.add_argument("-o", "--output", default=".", metavar="DIR", help="save folder (default: here)")
+    p.add_argument(
+        "--raw", action="store_true", help="speak the classic raw dialect (same as raw://)"
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress display")
+    p.add_argument("--timeout", type=_seconds, default=30.0, help="connect and idle timeout (s)")
+    _add_tls_client_options(p)
+    p.set_defaults(handler="net._cli_files:get")
+
+    p = sub.add_parser("udp-send", help="send UDP datagrams (and wait for a reply)")
+    p.add_argument("host", metavar="HOST")
+    p.add_argument("port", metavar="PORT", type=port_arg)
+    p.add_argument("data", metavar="DATA", help="payload text (or hex with --hex)")
+    _add_payload_options(p)
+    p.add_argument("--count", type=_positive_int, default=1, help="how many datagrams (default 1)")
+    p.add_argument(
+        "--interval",
+        type=_milliseconds,
+        default=1000.0,
+        metavar="MS",
+        help="pause between datagrams in ms (default 1000)",
+    )
+    p.add_argument(
+        "--wait",
+        type=_seconds,
+        metavar="SECONDS",
+        help="after each datagram, wait this long for a reply and print it",
+    )
+    p.add_argument("--broadcast", action="store_true", help="allow sending to a broadcast address")
+    p.add_argument(
+        "--bind-port",
+        type=bind_port_arg,
+        default=0,
+        metavar="PORT",
+        help="send from this local port (default: any)",
+    )
+    p.add_argument("--json", action="store_true", help="print replies as JSON lines")
+    p.set_defaults(handler="net._cli_sockets:udp_send")
+
+    p = sub.add_parser("udp-listen", help="receive UDP datagrams on a port and print them")
+    p.add_argument("port", metavar="PORT", type=bind_port_arg)
+    p.add_argument("-H", "--host", default="", help="address to bind (default: every IPv4 address)")
+    p.add_argument("--count", type=_positive_int, help="stop after this many datagrams")
+    p.add_argument("--timeout", type=_seconds, help="stop after this many seconds")
+    p.add_argument("--reply", metavar="DATA", help="answer every datagram with DATA")
+    p.add_argument("--multicast", metavar="GROUP", help="join this multicast group")
+    _add_payload_options(p)
+    p.add_argument("--json", action="store_true", help="one JSON object per datagram")
+    p.add_argument("--quiet", action="store_true", help="print only the summary line")
+    p.set_defaults(handler="net._cli_sockets:udp_listen")
+
+    p = sub.add_parser("tcp-send", help="connect to a TCP server, send DATA, print what comes back")
+    p.add_argument("host", metavar="HOST")
+    p.add_argument("port", metavar="PORT", type=port_arg)
+    p.add_argument("data", metavar="DATA", help="payload text (or hex with --hex)")
+    _add_payload_options(p)
+    p.add_argument(
+        "--wait",
+        type=_seconds,
+        metavar="SECONDS",
+        help="after sending, print what arrives for this long (or until the peer closes)",
+    )
+    p.add_argument("--connect-timeout", type=_seconds, default=10.0, metavar="SECONDS")
+    p.add_argument("--tls", action="store_true", help="connect with TLS (verified by default)")
+    p.add_argument("--json", action="store_true", help="print received chunks as JSON lines")
+    _add_tls_client_options(p)
+    p.set_defaults(handler="net._cli_sockets:tcp_send")
+
+    p = sub.add_parser("tcp-serve", help="run a TCP server; print what clients send")
+    p.add_argument("port", metavar="PORT", type=bind_port_arg)
+    p.add_argument("-H", "--host", default="", help="address to bind (default: every IPv4 address)")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--echo", action="store_true", help="send every client back what it sends")
+    mode.add_argument("--reply", metavar="DATA", help="answer every chunk received with DATA")
+    _add_payload_options(p)
+    p.add_argument(
+        "--max-clients", type=_positive_int, default=256, help="clients at once (default 256)"
+    )
+    p.add_argument("--json", action="store_true", help="one JSON object per event")
+    p.add_argument("--quiet", action="store_true", help="print only the summary line")
+    _add_tls_server_options(p)
+    p.set_defaults(handler="net._cli_sockets:tcp_serve")
+    return parser
+
+
+def _add_payload_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--hex", action="store_true", help="DATA is hex, like '48 65 6C 6C 6F'")
+    parser.add_argument("--escapes", action="store_true", help=r"DATA has C escapes like \r\n \x00")
+    parser.add_argument(
+        "--encoding", default="UTF-8", help="text encoding (UTF-8, GBK, Latin-1, ...)"
+    )
+
+
+def _load(handler: str) -> Callable[[argparse.Namespace], int]:
+    module_name, _, func = handler.partition(":")
+    module = __import__(module_name, fromlist=[func])
+    result: Callable[[argparse.Namespace], int] = getattr(module, func)
+    return result
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``swb``; returns the exit code (the console script passes it to ``sys.exit``)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        return _load(args.handler)(args)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else EXIT_BAD_INPUT
+    except NetError as exc:
+        _fail(f"swb: {exc}")
+        # AddressError and PayloadError are also ValueErrors: input the user can fix.
+        return EXIT_BAD_INPUT if isinstance(exc, ValueError) else EXIT_NETWORK
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # stdout went away (`swb udp-listen 9 | head`): nothing left to tell anyone.
+        _silence_stdout()
+        return EXIT_OK
+
+
+def _fail(message: str) -> None:
+    sys.stderr.write(message.replace("\n", " ") + "\n")
+    sys.stderr.flush()
+
+
+def _silence_stdout() -> None:
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,256 @@
+"""Payloads as users write them (text in an encoding, hex, C escapes) and received bytes as users read them.
+
+Everything here is pure: bytes in, bytes or str out, :class:`PayloadError` for input that cannot be
+turned into bytes. Rendering never fails: undecodable bytes are shown as ``\\xNN``.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from net.errors import PayloadError
+
+__all__ = [
+    "ENCODINGS",
+    "LINE_ENDINGS",
+    "MODES",
+    "PayloadSpec",
+    "StreamDecoder",
+    "check_encoding",
+    "encode_payload",
+    "hexdump",
+    "parse_escapes",
+    "parse_hex",
+    "render_text",
+    "to_hex",
+]
+
+Mode = Literal["text", "hex", "escapes"]
+MODES: tuple[Mode, ...] = ("text", "hex", "escapes")
+
+#: The encodings offered in menus, in the order users pick them; any Python codec name also works.
+ENCODINGS: tuple[str, ...] = ("UTF-8", "GBK", "GB18030", "Latin-1", "UTF-16LE", "UTF-16BE", "ASCII")
+
+#: Line endings appended to text payloads ("none" sends the text as typed).
+LINE_ENDINGS: dict[str, str] = {"none": "", "lf": "\n", "crlf": "\r\n", "cr": "\r"}
+
+_HEX_SEPARATORS = re.compile(r"[\s,:;\-]+")
+_SIMPLE_ESCAPES = {
+    "n": "\n",
+    "r": "\r",
+    "t": "\t",
+    "0": "\0",
+    "a": "\a",
+    "b": "\b",
+    "f": "\f",
+    "v": "\v",
+    "\\": "\\",
+    "'": "'",
+    '"': '"',
+}
+# Control characters other than tab and newline would garble a one-line log cell.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+_ONE_LINE_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+@dataclass(frozen=True, slots=True)
+class PayloadSpec:
+    """What the user typed and how to read it: enough to rebuild the bytes at any time."""
+
+    text: str
+    mode: Mode = "text"
+    encoding: str = "UTF-8"
+    line_ending: str = "none"
+
+    def to_bytes(self) -> bytes:
+        return encode_payload(self.text, self.mode, self.encoding, self.line_ending)
+
+
+def check_encoding(name: str) -> str:
+    """Return the Python codec name for ``name`` ("GBK", "utf8", "Latin-1"...).
+
+    Raises:
+        PayloadError: not an encoding Python knows, or not a text encoding.
+    """
+    try:
+        info = codecs.lookup(name.strip())
+    except (LookupError, ValueError):
+        raise PayloadError(f"unknown text encoding {name!r} (try UTF-8, GBK or Latin-1)") from None
+    if not getattr(info, "_is_text_encoding", True):
+        raise PayloadError(f"{name!r} is not a text encoding (try UTF-8, GBK or Latin-1)")
+    return info.name
+
+
+def encode_payload(
+    text: str, mode: Mode | str = "text", encoding: str = "UTF-8", line_ending: str = "none"
+) -> bytes:
+    """Turn what the user typed into the bytes to send.
+
+    Args:
+        text: the payload field's contents.
+        mode: "text" (encode as is), "hex" (see :func:`parse_hex`) or "escapes" (see
+            :func:`parse_escapes`).
+        encoding: the text encoding for "text" and "escapes".
+        line_ending: a key of :data:`LINE_ENDINGS`, appended in text and escapes modes.
+    Raises:
+        PayloadError: malformed hex or escapes, an unknown encoding or line ending, or text the
+            encoding cannot represent.
+    """
+    if line_ending not in LINE_ENDINGS:
+        raise PayloadError(f"unknown line ending {line_ending!r} (none, lf, crlf or cr)")
+    if mode == "hex":
+        return parse_hex(text)
+    codec = check_encoding(encoding)
+    suffix = LINE_ENDINGS[line_ending]
+    if mode == "escapes":
+        return parse_escapes(text, codec) + _encode_text(suffix, codec)
+    if mode == "text":
+        return _encode_text(text + suffix, codec)
+    raise PayloadError(f"unknown payload mode {mode!r} (text, hex or escapes)")
+
+
+def parse_hex(text: str) -> bytes:
+    """Read bytes written in hex, as people paste them from captures and datasheets.
+
+    Accepts "48 65 6c", "48656C", "0x48 0x65", "48:65:6c", "48-65", "48,65", and single-digit
+    groups ("A B" means 0A 0B). Upper and lower case mix freely.
+
+    Raises:
+        PayloadError: a character that is not a hex digit, or a group with an odd number of digits.
+    """
+    out = bytearray()
+    for group in _HEX_SEPARATORS.split(text.strip()):
+        if not group:
+            continue
+        digits = group[2:] if group[:2] in ("0x", "0X") else group
+        for offset, char in enumerate(digits):
+            if char not in "0123456789abcdefABCDEF":
+                where = text.find(group) + (len(group) - len(digits)) + offset
+                raise PayloadError(
+                    f"{char!r} at position {where + 1} is not a hex digit (use 0-9 and A-F)"
+                )
+        if len(digits) == 1:
+            digits = "0" + digits
+        elif len(digits) % 2:
+            raise PayloadError(
+                f"hex group {group!r} has an odd number of digits: write each byte as two digits"
+            )
+        out += bytes.fromhex(digits)
+    return bytes(out)
+
+
+def parse_escapes(text: str, encoding: str = "UTF-8") -> bytes:
+    r"""Encode ``text`` with C-style escapes: \n \r \t \0 \\ \" \' \a \b \f \v, \xNN for a raw byte.
+
+    Characters outside escapes are encoded with ``encoding``; ``\xNN`` is the byte NN as is.
+
+    Raises:
+        PayloadError: an unknown or incomplete escape, or text the encoding cannot represent.
+    """
+    codec = check_encoding(encoding)
+    out = bytearray()
+    pending: list[str] = []
+    i = 0
+    while i < len(text):
+        char = text[i]
+        if char != "\\":
+            pending.append(char)
+            i += 1
+            continue
+        if i + 1 >= len(text):
+            raise PayloadError("the payload ends with a lone backslash: write \\\\ for a backslash")
+        code = text[i + 1]
+        if code in _SIMPLE_ESCAPES:
+            pending.append(_SIMPLE_ESCAPES[code])
+            i += 2
+            continue
+        if code in "xX":
+            digits = text[i + 2 : i + 4]
+            if len(digits) != 2 or any(c not in "0123456789abcdefABCDEF" for c in digits):
+                raise PayloadError(
+                    f"escape at position {i + 1} needs two hex digits after \\x, like \\x0d"
+                )
+            out += _encode_text("".join(pending), codec)
+            pending.clear()
+            out.append(int(digits, 16))
+            i += 4
+            continue
+        raise PayloadError(
+            f"unknown escape \\{code} at position {i + 1} (known: \\n \\r \\t \\0 \\\\ \\xNN)"
+        )
+    out += _encode_text("".join(pending), codec)
+    return bytes(out)
+
+
+def render_text(data: bytes, encoding: str = "UTF-8", *, one_line: bool = True) -> str:
+    """Show received bytes as text; never raises.
+
+    Undecodable bytes appear as ``\\xNN``. With ``one_line`` (log cells), CR, LF and other control
+    characters are shown as escapes too, so one message stays on one row.
+    """
+    try:
+        codec = check_encoding(encoding)
+    except PayloadError:
+        codec = "utf-8"
+    text = data.decode(codec, errors="backslashreplace")
+    return _escape_controls(text, one_line)
+
+
+def to_hex(data: bytes, separator: str = " ") -> str:
+    """``b"AB\\r"`` -> ``"41 42 0D"`` (upper case, as packet tools show it)."""
+    return data.hex(separator).upper() if separator and data else data.hex().upper()
+
+
+def hexdump(data: bytes, width: int = 16) -> str:
+    """A classic hex dump: offset, hex bytes, printable ASCII; one line per ``width`` bytes."""
+    lines = []
+    for offset in range(0, len(data), width):
+        chunk = data[offset : offset + width]
+        hex_part = " ".join(f"{b:02X}" for b in chunk).ljust(width * 3 - 1)
+        ascii_part = "".join(chr(b) if 32 <= b < 127 else "." for b in chunk)
+        lines.append(f"{offset:08X}  {hex_part}  {ascii_part}")
+    return "\n".join(lines)
+
+
+class StreamDecoder:
+    """Decodes a TCP stream chunk by chunk, so a character split across two reads stays whole."""
+
+    def __init__(self, encoding: str = "UTF-8", *, one_line: bool = False) -> None:
+        try:
+            codec = check_encoding(encoding)
+        except PayloadError:
+            codec = "utf-8"
+        self._decoder = codecs.getincrementaldecoder(codec)(errors="backslashreplace")
+        self._one_line = one_line
+
+    def decode(self, data: bytes, final: bool = False) -> str:
+        return _escape_controls(self._decoder.decode(data, final), self._one_line)
+
+
+def _visible(match: re.Match[str]) -> str:
+    char = match.group()
+    named = {"\r": "\\r", "\n": "\\n", "\t": "\\t", "\0": "\\0"}
+    if char in named:
+        return named[char]
+    return f"\\x{ord(char):02x}" if ord(char) < 256 else f"\\u{ord(char):04x}"
+
+
+def _escape_controls(text: str, one_line: bool) -> str:
+    if one_line:
+        return _ONE_LINE_CONTROL.sub(_visible, text)
+    # A multi-line view keeps CR, LF and tab, but no terminal escape or other control characters.
+    return _CONTROL.sub(lambda m: m.group() if m.group() == "\r" else _visible(m), text)
+
+
+def _encode_text(text: str, codec: str) -> bytes:
+    try:
+        return text.encode(codec)
+    except UnicodeEncodeError as exc:
+        bad = exc.object[exc.start : exc.end]
+        raise PayloadError(
+            f"{bad!r} cannot be written in {codec.upper()}: choose another encoding (UTF-8 "
+            "writes every character)"
+        ) from None

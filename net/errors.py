@@ -1,0 +1,121 @@
+"""The error hierarchy of the net package: every error carries a sentence a person understands.
+
+The original ``OSError`` (or ``ssl.SSLError``) is chained as ``__cause__`` so nothing is lost for
+debugging, but ``str(error)`` is what the GUI and the CLI show.
+"""
+
+from __future__ import annotations
+
+import errno
+
+__all__ = [
+    "AddressError",
+    "BindError",
+    "ConnectError",
+    "NetError",
+    "PayloadError",
+    "ProtocolError",
+    "TlsError",
+    "TransferError",
+    "describe_bind_error",
+    "describe_connect_error",
+    "describe_io_error",
+]
+
+
+class NetError(Exception):
+    """Base of every error the net package raises on purpose."""
+
+
+class AddressError(NetError, ValueError):
+    """A host, port or other user input that cannot be used (bad input: the CLI exits 2)."""
+
+
+class BindError(NetError):
+    """A local address could not be bound or listened on."""
+
+
+class ConnectError(NetError):
+    """A connection to a peer could not be made, or it broke."""
+
+
+class TlsError(ConnectError):
+    """A TLS handshake or certificate check failed."""
+
+
+class PayloadError(NetError, ValueError):
+    """A payload (hex, escapes, encoding) that cannot be turned into bytes (bad input: exit 2)."""
+
+
+class ProtocolError(NetError):
+    """A peer sent something the protocol does not allow."""
+
+
+class TransferError(NetError):
+    """A file transfer failed or its result did not verify."""
+
+
+def describe_bind_error(exc: OSError, host: str, port: int) -> str:
+    """Say why binding ``host:port`` failed, in a user's words."""
+    where = _join(host, port)
+    code = exc.errno
+    if code == errno.EADDRINUSE:
+        return f"port {port} is already in use by another program ({where})"
+    if code in (errno.EACCES, errno.EPERM):
+        if 0 < port < 1024:
+            return (
+                f"permission denied to use port {port}: ports below 1024 need administrator "
+                "rights; pick a port from 1024 to 65535"
+            )
+        return f"permission denied to bind {where}"
+    if code == errno.EADDRNOTAVAIL:
+        return f"{host} is not an address of this computer, so nothing can listen on it"
+    if code == errno.EAFNOSUPPORT:
+        return f"this computer does not support the address family of {host}"
+    return f"cannot listen on {where}: {_strerror(exc)}"
+
+
+def describe_connect_error(exc: OSError, host: str, port: int) -> str:
+    """Say why connecting to (or sending to) ``host:port`` failed, in a user's words."""
+    where = _join(host, port)
+    code = exc.errno
+    if isinstance(exc, TimeoutError) or code == errno.ETIMEDOUT:
+        return f"no answer from {where} before the time limit"
+    if code == errno.ECONNREFUSED:
+        return f"connection refused by {where}: nothing is listening on that port"
+    if code in (errno.ENETUNREACH, errno.EHOSTUNREACH):
+        return f"{host} cannot be reached from this computer (no route to it)"
+    if code == errno.ECONNRESET:
+        return f"{where} reset the connection"
+    if code == errno.EADDRNOTAVAIL:
+        return f"cannot reach {where} from here (address not available)"
+    if code == errno.EACCES:
+        return f"permission denied to send to {where} (broadcast needs the broadcast option)"
+    if code == errno.EMSGSIZE:
+        return f"the message is too large to send to {where} in one datagram"
+    return f"cannot reach {where}: {_strerror(exc)}"
+
+
+def describe_io_error(exc: OSError, peer: str) -> str:
+    """Say why reading from or writing to an established connection with ``peer`` failed."""
+    code = exc.errno
+    if isinstance(exc, TimeoutError) or code == errno.ETIMEDOUT:
+        return f"{peer} stopped answering (timed out)"
+    if code == errno.ECONNRESET:
+        return f"{peer} reset the connection"
+    if code == errno.EPIPE:
+        return f"{peer} closed the connection"
+    if code == errno.ENOSPC:
+        return "the disk is full"
+    if code == errno.EFBIG:
+        return "the file is larger than this system allows"
+    return f"connection with {peer} failed: {_strerror(exc)}"
+
+
+def _join(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _strerror(exc: OSError) -> str:
+    text = exc.strerror or str(exc) or type(exc).__name__
+    return text[:1].lower() + text[1:]

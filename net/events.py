@@ -1,0 +1,134 @@
+"""Events that leave the net package through plain callbacks: frozen, slotted, Qt-free dataclasses.
+
+``time`` fields are ``time.time()`` wall-clock seconds, for display in logs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = [
+    "Connected",
+    "Datagram",
+    "Disconnected",
+    "DownloadFinished",
+    "DownloadProgress",
+    "Received",
+    "Sent",
+    "TransferFailed",
+    "TransferFinished",
+    "TransferProgress",
+    "TransferStarted",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Datagram:
+    """One UDP datagram received (or, with ``outgoing``, sent) and who it came from / went to."""
+
+    time: float
+    peer: str  # "127.0.0.1:5000" or "[::1]:5000"
+    data: bytes
+    truncated: bool = False  # the datagram was larger than the receive buffer
+    outgoing: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Connected:
+    """A TCP connection is up: a client's session, or a new client of a server."""
+
+    time: float
+    conn_id: int
+    peer: str
+    local: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    """Bytes read from a TCP connection (one recv; a message may span several)."""
+
+    time: float
+    conn_id: int
+    peer: str
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """Bytes written to a TCP connection (or a UDP peer) in full."""
+
+    time: float
+    conn_id: int
+    peer: str
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Disconnected:
+    """A TCP connection ended; ``reason`` says how in a user's words ("closed by peer", ...)."""
+
+    time: float
+    conn_id: int
+    peer: str
+    reason: str
+    error: bool = False  # True for resets, timeouts and failures, False for an orderly close
+
+
+@dataclass(frozen=True, slots=True)
+class TransferStarted:
+    """The file server began sending ``name`` to ``peer``."""
+
+    time: float
+    transfer_id: int
+    peer: str
+    name: str
+    dialect: str  # "http", "raw"; "https"/"raw+tls" inside TLS
+    offset: int  # first byte sent (ranges)
+    total: int  # bytes this transfer will send
+
+
+@dataclass(frozen=True, slots=True)
+class TransferProgress:
+    time: float
+    transfer_id: int
+    done: int
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
+class TransferFinished:
+    time: float
+    transfer_id: int
+    done: int
+
+
+@dataclass(frozen=True, slots=True)
+class TransferFailed:
+    time: float
+    transfer_id: int
+    done: int
+    reason: str
+    cancelled: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class DownloadProgress:
+    """Download client progress; ``total`` is None when the server did not say (raw, chunked)."""
+
+    time: float
+    received: int  # bytes in the .part file so far, including resumed ones
+    total: int | None
+    speed: float  # bytes per second, smoothed
+    resumed_from: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class DownloadFinished:
+    """The file is complete and renamed to ``path``."""
+
+    time: float
+    path: str
+    size: int
+    sha256: str
+    verified: bool  # True when the server announced a digest and it matched
+    notes: tuple[str, ...] = field(default_factory=tuple)
