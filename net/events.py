@@ -13,6 +13,7 @@ __all__ = [
     "Disconnected",
     "DownloadFinished",
     "DownloadProgress",
+    "FileSent",
     "Received",
     "Sent",
     "TransferFailed",
@@ -132,3 +133,14 @@ class DownloadFinished:
     sha256: str
     verified: bool  # True when the server announced a digest and it matched
     notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True, slots=True)
+class FileSent:
+    """A file queued with ``send_file`` was written to a TCP connection (``size`` bytes of it)."""
+
+    time: float
+    conn_id: int
+    peer: str
+    path: str
+    size: int
