@@ -294,6 +294,16 @@ def test_pinned_fingerprint_of_the_self_signed_certificate(
         assert tls.recv(1024) == b"pinned"
 
 
+def test_the_self_signed_certificate_as_its_own_ca(
+    serve: Callable[..., LoopbackServer], data_dir: Path
+) -> None:
+    cert = default_server_certificate()
+    server = serve(echo_once, server_context(cert))
+    with handshake(server.port, "localhost", ClientTls(cafile=str(cert.cert_path))) as tls:
+        tls.sendall(b"anchored")
+        assert tls.recv(1024) == b"anchored"
+
+
 def test_insecure_accepts_anything(serve: Callable[..., LoopbackServer], ca: trustme.CA) -> None:
     server = serve(echo_once, context_for(ca.issue_cert("example.test")))
     with handshake(server.port, "127.0.0.1", ClientTls(verify=False)) as tls:
