@@ -6,6 +6,7 @@ carrying the frozen dataclasses of :mod:`net.events`.
 """
 
 from net.address import Endpoint, format_peer, parse_host, parse_port, resolve
+from net.backoff import Backoff
 from net.codec import (
     ENCODINGS,
     LINE_ENDINGS,
@@ -41,12 +42,30 @@ from net.events import (
     TransferProgress,
     TransferStarted,
 )
+from net.keepalive import set_keepalive
+from net.tls import (
+    INSECURE_WARNING,
+    ClientTls,
+    ServerCertificate,
+    certificate_fingerprint,
+    client_context,
+    default_server_certificate,
+    describe_ssl_error,
+    load_server_certificate,
+    normalize_fingerprint,
+    server_context,
+    user_data_dir,
+    wrap_client,
+)
 
 __all__ = [
     "ENCODINGS",
+    "INSECURE_WARNING",
     "LINE_ENDINGS",
     "AddressError",
+    "Backoff",
     "BindError",
+    "ClientTls",
     "ConnectError",
     "Connected",
     "Datagram",
@@ -60,6 +79,7 @@ __all__ = [
     "ProtocolError",
     "Received",
     "Sent",
+    "ServerCertificate",
     "StreamDecoder",
     "TlsError",
     "TransferError",
@@ -67,14 +87,24 @@ __all__ = [
     "TransferFinished",
     "TransferProgress",
     "TransferStarted",
+    "certificate_fingerprint",
+    "client_context",
+    "default_server_certificate",
+    "describe_ssl_error",
     "encode_payload",
     "format_peer",
     "hexdump",
+    "load_server_certificate",
+    "normalize_fingerprint",
     "parse_escapes",
     "parse_hex",
     "parse_host",
     "parse_port",
     "render_text",
     "resolve",
+    "server_context",
+    "set_keepalive",
     "to_hex",
+    "user_data_dir",
+    "wrap_client",
 ]
