@@ -106,9 +106,9 @@ def encode_payload(
     codec = check_encoding(encoding)
     suffix = LINE_ENDINGS[line_ending]
     if mode == "escapes":
-        return parse_escapes(text, codec) + _encode_text(suffix, codec)
+        return _parse_escapes(text, codec, suffix, encoding)
     if mode == "text":
-        return _encode_text(text + suffix, codec)
+        return _encode_text(text + suffix, codec, label=encoding)
     raise PayloadError(f"unknown payload mode {mode!r} (text, hex or escapes)")
 
 
@@ -126,6 +126,8 @@ def parse_hex(text: str) -> bytes:
         if not group:
             continue
         digits = group[2:] if group[:2] in ("0x", "0X") else group
+        if not digits:
+            raise PayloadError(f"{group!r} has no hex digits after it: write bytes like 0x41")
         for offset, char in enumerate(digits):
             if char not in "0123456789abcdefABCDEF":
                 where = text.find(group) + (len(group) - len(digits)) + offset
@@ -150,9 +152,25 @@ def parse_escapes(text: str, encoding: str = "UTF-8") -> bytes:
     Raises:
         PayloadError: an unknown or incomplete escape, or text the encoding cannot represent.
     """
-    codec = check_encoding(encoding)
+    return _parse_escapes(text, check_encoding(encoding), "", encoding)
+
+
+def _parse_escapes(text: str, codec: str, suffix: str, label: str) -> bytes:
+    # One incremental encoder for the whole payload: a stateful codec ("UTF-16" with its BOM)
+    # must not restart between the text around a \xNN escape.
+    encoder = codecs.getincrementalencoder(codec)()
     out = bytearray()
     pending: list[str] = []
+    wrote_text = False
+
+    def flush() -> None:
+        nonlocal wrote_text
+        chunk = "".join(pending)
+        pending.clear()
+        if chunk:
+            out.extend(_encode_text(chunk, codec, encoder, label))
+            wrote_text = True
+
     i = 0
     while i < len(text):
         char = text[i]
@@ -173,15 +191,17 @@ def parse_escapes(text: str, encoding: str = "UTF-8") -> bytes:
                 raise PayloadError(
                     f"escape at position {i + 1} needs two hex digits after \\x, like \\x0d"
                 )
-            out += _encode_text("".join(pending), codec)
-            pending.clear()
+            flush()
             out.append(int(digits, 16))
             i += 4
             continue
         raise PayloadError(
             f"unknown escape \\{code} at position {i + 1} (known: \\n \\r \\t \\0 \\\\ \\xNN)"
         )
-    out += _encode_text("".join(pending), codec)
+    pending.append(suffix)
+    flush()
+    if wrote_text:
+        out.extend(encoder.encode("", True))  # a shift-state codec returns to its initial state
     return bytes(out)
 
 
@@ -200,8 +220,13 @@ def render_text(data: bytes, encoding: str = "UTF-8", *, one_line: bool = True) 
 
 
 def to_hex(data: bytes, separator: str = " ") -> str:
-    """``b"AB\\r"`` -> ``"41 42 0D"`` (upper case, as packet tools show it)."""
-    return data.hex(separator).upper() if separator and data else data.hex().upper()
+    """``b"AB\\r"`` -> ``"41 42 0D"`` (upper case, as packet tools show it).
+
+    ``separator`` goes between bytes and may be any string ("", " ", ":", ", ").
+    """
+    if len(separator) == 1:
+        return data.hex(separator).upper()
+    return separator.join(f"{b:02X}" for b in data) if separator else data.hex().upper()
 
 
 def hexdump(data: bytes, width: int = 16) -> str:
@@ -245,12 +270,15 @@ def _escape_controls(text: str, one_line: bool) -> str:
     return _CONTROL.sub(lambda m: m.group() if m.group() == "\r" else _visible(m), text)
 
 
-def _encode_text(text: str, codec: str) -> bytes:
+def _encode_text(
+    text: str, codec: str, encoder: codecs.IncrementalEncoder | None = None, label: str = ""
+) -> bytes:
     try:
-        return text.encode(codec)
+        return encoder.encode(text) if encoder is not None else text.encode(codec)
     except UnicodeEncodeError as exc:
         bad = exc.object[exc.start : exc.end]
+        name = (label.strip() or codec).upper()  # the name the user chose, not Python's alias
         raise PayloadError(
-            f"{bad!r} cannot be written in {codec.upper()}: choose another encoding (UTF-8 "
+            f"{bad!r} cannot be written in {name}: choose another encoding (UTF-8 "
             "writes every character)"
         ) from None
