@@ -16,6 +16,7 @@ from net.errors import AddressError
 
 __all__ = [
     "Endpoint",
+    "bind_endpoint",
     "format_peer",
     "parse_host",
     "parse_port",
@@ -23,6 +24,7 @@ __all__ = [
 ]
 
 _LABEL = re.compile(r"^(?!-)[A-Za-z0-9_-]{1,63}(?<!-)$")
+_HOST_AND_PORT = re.compile(r"^(\[[^\]]*\]|[^:\[\]]+):[0-9]*$")
 DEFAULT_RESOLVE_TIMEOUT = 5.0
 
 
@@ -88,14 +90,24 @@ def parse_host(text: str, *, allow_empty: bool = False) -> str:
             return ""
         raise AddressError("the host is empty: type an IP address or a host name")
     if raw.startswith("[") and raw.endswith("]"):
-        raw = raw[1:-1]
+        raw = raw[1:-1].strip()
+        if not raw:
+            raise AddressError("the host is empty: type an IP address or a host name")
     if len(raw) > 253:
         raise AddressError("the host name is too long (at most 253 characters)")
+    if "://" in raw:
+        raise AddressError(f"{raw!r} is a URL: type only the host, like example.org")
     if ":" in raw:
         try:
             return str(ipaddress.IPv6Address(raw))
         except ValueError:
-            raise AddressError(f"{raw!r} is not a valid IPv6 address") from None
+            pass
+        if _HOST_AND_PORT.match(raw):
+            # "example.org:80" or "[::1]:80": the port has a field (or argument) of its own.
+            raise AddressError(
+                f"{raw!r} looks like host:port: give the host and the port separately"
+            ) from None
+        raise AddressError(f"{raw!r} is not a valid IPv6 address") from None
     if re.fullmatch(r"[0-9.]+", raw):
         try:
             return str(ipaddress.IPv4Address(raw))
@@ -144,9 +156,18 @@ def resolve(
     flags = socket.AI_PASSIVE if passive else 0
     lookup_host: str | None = host or None
     if _is_ip_literal(host) or not host:
-        return _dedupe(
-            socket.getaddrinfo(lookup_host, port, family, kind, 0, flags | _numeric(host))
-        )
+        try:
+            infos = socket.getaddrinfo(lookup_host, port, family, kind, 0, flags | _numeric(host))
+        except socket.gaierror as literal_error:
+            # No DNS here: the literal does not fit the family asked for, or its %zone is unknown.
+            if family == socket.AF_INET:
+                raise AddressError(f"{host} is not an IPv4 address") from literal_error
+            if family == socket.AF_INET6:
+                raise AddressError(f"{host} is not an IPv6 address") from literal_error
+            raise AddressError(
+                f"{host!r} cannot be used here: {literal_error.strerror}"
+            ) from literal_error
+        return _dedupe(infos)
 
     result: list[Any] = []
     failure: list[BaseException] = []
@@ -180,6 +201,28 @@ def resolve(
     if not result:
         raise AddressError(f"no such host: {host!r} could not be found")
     return _dedupe(result)
+
+
+def bind_endpoint(
+    host: str,
+    port: int | str,
+    *,
+    kind: socket.SocketKind = socket.SOCK_STREAM,
+    timeout: float = DEFAULT_RESOLVE_TIMEOUT,
+) -> Endpoint:
+    """The local address to bind for ``host`` and ``port`` (0 = any free port).
+
+    "" means every IPv4 address ("0.0.0.0"), as most servers and tools default to; "::" means every
+    IPv6 address (the caller makes it dual-stack where the OS allows). A name binds its first address.
+
+    Raises:
+        AddressError: as :func:`resolve`, or a port out of range.
+    """
+    port = parse_port(port, allow_zero=True)
+    host = parse_host(host, allow_empty=True)
+    if not host:
+        return Endpoint(socket.AF_INET, ("0.0.0.0", port))
+    return resolve(host, port, kind=kind, passive=True, timeout=timeout)[0]
 
 
 def format_peer(sockaddr: tuple[Any, ...] | Endpoint) -> str:
