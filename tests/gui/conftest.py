@@ -1,0 +1,144 @@
+"""GUI test fixtures: settings in a temp folder, loopback peers, and no worker thread left behind."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QCoreApplication, QSettings
+
+from gui import runner
+from gui.app import APP_NAME, ORGANIZATION
+from tests.conftest import WAIT
+
+
+@pytest.fixture(autouse=True)
+def settings_dir(tmp_path: Path, qapp: object) -> Path:
+    """Every QSettings() a test makes lives in a temp folder, never in the user's settings."""
+    QCoreApplication.setOrganizationName(ORGANIZATION)
+    QCoreApplication.setApplicationName(APP_NAME)
+    folder = tmp_path / "settings"
+    folder.mkdir()
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(folder))
+    return folder
+
+
+@pytest.fixture
+def settings(settings_dir: Path) -> QSettings:
+    return QSettings(str(settings_dir / "test.ini"), QSettings.Format.IniFormat)
+
+
+@pytest.fixture(autouse=True)
+def no_worker_left(qapp: object) -> Iterator[None]:
+    """After each test: stop every worker, and every worker thread must have finished."""
+    yield
+    assert runner.stop_all(WAIT), "a worker did not stop"
+    assert runner.unfinished_threads() == []
+
+
+class UdpEcho:
+    """A plain-socket UDP echo peer on 127.0.0.1, on its own thread (joined by the fixture)."""
+
+    def __init__(self, *, reply: bytes | None = None) -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(0.1)
+        self.port = self.sock.getsockname()[1]
+        self.reply = reply
+        self.received: list[tuple[bytes, tuple[str, int]]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="udp echo", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                data, address = self.sock.recvfrom(65535)
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            self.received.append((data, address))
+            self.sock.sendto(self.reply if self.reply is not None else data, address)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(WAIT)
+        self.sock.close()
+        assert not self._thread.is_alive()
+
+
+@pytest.fixture
+def udp_echo() -> Iterator[UdpEcho]:
+    echo = UdpEcho()
+    yield echo
+    echo.close()
+
+
+class TcpEchoServer:
+    """A plain-socket TCP server on 127.0.0.1 that echoes each client, one thread per client."""
+
+    def __init__(self) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.listener.settimeout(0.1)
+        self.port = self.listener.getsockname()[1]
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self.clients: list[socket.socket] = []
+        self._accepter = threading.Thread(target=self._accept, name="tcp echo", daemon=True)
+        self._accepter.start()
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self.listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            conn.settimeout(0.1)
+            self.clients.append(conn)
+            thread = threading.Thread(target=self._echo, args=(conn,), daemon=True)
+            self._threads.append(thread)
+            thread.start()
+
+    def _echo(self, conn: socket.socket) -> None:
+        while not self._stop.is_set():
+            try:
+                data = conn.recv(65536)
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            if not data:
+                return
+            conn.sendall(data)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._accepter.join(WAIT)
+        for thread in self._threads:
+            thread.join(WAIT)
+        for conn in self.clients:
+            conn.close()
+        self.listener.close()
+        assert not self._accepter.is_alive()
+        assert not any(thread.is_alive() for thread in self._threads)
+
+
+@pytest.fixture
+def tcp_echo() -> Iterator[TcpEchoServer]:
+    server = TcpEchoServer()
+    yield server
+    server.close()
+
+
+def free_port(kind: socket.SocketKind = socket.SOCK_DGRAM) -> int:
+    """A port nothing listens on right now (for "connection refused" and similar)."""
+    with socket.socket(socket.AF_INET, kind) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

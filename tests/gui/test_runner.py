@@ -1,0 +1,208 @@
+"""The worker runner: batching, direct stop, errors on their own signal, the registry."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from gui import runner
+from gui.runner import EventBuffer, Runner
+from net._loop import StoppableLoop
+from net.errors import BindError
+from tests.conftest import WAIT
+
+TIMEOUT = int(WAIT * 1000)
+
+
+class Ticker(StoppableLoop):
+    """A real stoppable loop: emits ``count`` events, then blocks in its selector until shutdown."""
+
+    def __init__(self, on_event: Callable[[int], None], count: int = 0) -> None:
+        super().__init__()
+        self.on_event = on_event
+        self.count = count
+        self.closed = False
+        self.thread_name = ""
+
+    def run(self) -> str:
+        self.thread_name = threading.current_thread().name
+        for index in range(self.count):
+            self.on_event(index)
+        selector = self.new_selector()
+        try:
+            while not self.stopping:
+                for key, _mask in selector.select():
+                    key.data.drain()
+        finally:
+            selector.close()
+        return "stopped"
+
+    def close(self) -> None:
+        self.closed = True
+        super().close()
+
+
+def collect(run: Runner) -> list[list[Any]]:
+    batches: list[list[Any]] = []
+    run.events.connect(batches.append)
+    return batches
+
+
+def test_events_arrive_in_batches_and_stop_is_direct(qtbot: QtBot) -> None:
+    run = Runner(name="ticker")
+    batches = collect(run)
+    returned: list[object] = []
+    run.returned.connect(returned.append)
+    loops: list[Ticker] = []
+
+    def open_loop() -> Ticker:
+        loops.append(Ticker(run.push, count=5000))
+        return loops[0]
+
+    run.start(open_loop, lambda loop: loop.run())
+    assert run.running
+    qtbot.waitUntil(lambda: sum(map(len, batches)) == 5000, timeout=TIMEOUT)
+    # 5,000 events, but only a handful of deliveries to the GUI thread.
+    assert len(batches) < 50
+    assert [item for batch in batches for item in batch] == list(range(5000))
+    assert loops[0].thread_name != threading.current_thread().name
+    with qtbot.waitSignal(run.finished, timeout=TIMEOUT):
+        run.stop()  # the worker is blocked in select(): only a direct shutdown() wakes it
+    assert returned == ["stopped"]
+    assert loops[0].closed
+    assert not run.running
+    assert run.wait(WAIT)
+
+
+def test_net_errors_arrive_as_sentences(qtbot: QtBot) -> None:
+    run = Runner(name="failing")
+    failures: list[str] = []
+    run.failed.connect(failures.append)
+
+    def open_loop() -> Ticker:
+        raise BindError("port 5000 is already in use by another program (0.0.0.0:5000)")
+
+    with qtbot.waitSignal(run.finished, timeout=TIMEOUT):
+        run.start(open_loop, lambda loop: loop.run())
+    assert failures == ["port 5000 is already in use by another program (0.0.0.0:5000)"]
+    assert not run.running
+
+
+def test_a_bug_is_reported_without_a_traceback(qtbot: QtBot) -> None:
+    run = Runner(name="buggy")
+    failures: list[str] = []
+    run.failed.connect(failures.append)
+
+    def broken(loop: Ticker) -> None:
+        raise KeyError("oops")
+
+    with qtbot.waitSignal(run.finished, timeout=TIMEOUT):
+        run.start(lambda: Ticker(run.push), broken)
+    assert len(failures) == 1
+    assert "internal error" in failures[0]
+    assert "Traceback" not in failures[0]
+
+
+def test_stop_while_opening_ends_the_run_at_once(qtbot: QtBot) -> None:
+    run = Runner(name="slow open")
+    entered, gate = threading.Event(), threading.Event()
+    opened: list[object] = []
+    run.opened.connect(opened.append)
+
+    def slow_open() -> Ticker:
+        entered.set()
+        gate.wait(WAIT)  # like a slow DNS lookup
+        return Ticker(run.push)
+
+    run.start(slow_open, lambda loop: loop.run())
+    assert entered.wait(WAIT)
+    run.stop()
+    with qtbot.waitSignal(run.finished, timeout=TIMEOUT):
+        gate.set()
+    assert len(opened) == 1  # built, then shut down before run() could block
+
+
+def test_the_last_events_come_before_the_outcome(qtbot: QtBot) -> None:
+    run = Runner(name="short")
+    order: list[str] = []
+    run.events.connect(lambda batch: order.append(f"events:{len(batch)}"))
+    run.returned.connect(lambda value: order.append("returned"))
+    run.finished.connect(lambda: order.append("finished"))
+
+    def burst(loop: Ticker) -> int:
+        for index in range(3):
+            run.push(index)
+        return 3
+
+    with qtbot.waitSignal(run.finished, timeout=TIMEOUT):
+        run.start(lambda: Ticker(run.push), burst)
+    assert order == ["events:3", "returned", "finished"]
+
+
+def test_stop_before_the_thread_runs_builds_nothing(qtbot: QtBot) -> None:
+    run = Runner(name="cancelled")
+    built: list[Ticker] = []
+
+    def open_loop() -> Ticker:
+        built.append(Ticker(run.push))
+        return built[-1]
+
+    with qtbot.waitSignal(run.finished, timeout=TIMEOUT):
+        run.start(open_loop, lambda loop: loop.run())
+        run.stop()
+    assert len(built) <= 1  # either never built, or built and shut down at once
+
+
+def test_a_runner_starts_again_after_finishing_but_not_twice_at_once(qtbot: QtBot) -> None:
+    run = Runner(name="again")
+    for _ in range(3):
+        run.start(lambda: Ticker(run.push), lambda loop: loop.run())
+        with pytest.raises(RuntimeError):
+            run.start(lambda: Ticker(run.push), lambda loop: loop.run())
+        with qtbot.waitSignal(run.finished, timeout=TIMEOUT):
+            run.stop()
+
+
+def test_stop_all_stops_every_runner_within_two_seconds(qtbot: QtBot) -> None:
+    runners = [Runner(name=f"ticker {i}") for i in range(4)]
+    for run in runners:
+        run.start(lambda run=run: Ticker(run.push), lambda loop: loop.run())
+    qtbot.waitUntil(lambda: all(run.loop is not None for run in runners), timeout=TIMEOUT)
+    assert len(runner.active_runners()) >= 4
+    started = time.monotonic()
+    assert runner.stop_all(2.0)
+    assert time.monotonic() - started < 2.0
+    assert runner.unfinished_threads() == []
+
+
+def test_event_buffer_is_bounded_and_counts_what_it_drops() -> None:
+    buffer = EventBuffer(limit=3)
+    for item in range(5):
+        buffer.push(item)
+    assert buffer.dropped == 2
+    assert buffer.drain() == [2, 3, 4]
+    assert buffer.drain() == []
+
+
+def test_event_buffer_is_thread_safe() -> None:
+    buffer = EventBuffer(limit=1_000_000)
+    drained: list[int] = []
+
+    def produce() -> None:
+        for item in range(20_000):
+            buffer.push(item)
+
+    threads = [threading.Thread(target=produce) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    while any(thread.is_alive() for thread in threads):
+        drained.extend(buffer.drain())
+    for thread in threads:
+        thread.join(WAIT)
+    drained.extend(buffer.drain())
+    assert len(drained) == 80_000
