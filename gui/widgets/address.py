@@ -1,0 +1,298 @@
+"""Address inputs that validate as the user types, with net.address's own rules and messages.
+
+* :class:`HostField` — a target host (IPv4, IPv6, name) in an editable combo that remembers recent
+  hosts;
+* :class:`PortField` — a port 1-65535 (or 0 = any free port, where binding);
+* :class:`BindAddressPicker` — where to listen: any IPv4 / IPv6, loopback, or one interface's
+  address; the user may also type an address.
+
+Each shows the problem in a small red line under the input; ``host()`` / ``port()`` /
+``address()`` raise :class:`net.errors.AddressError` (after showing it) so a panel can stop early.
+"""
+
+from __future__ import annotations
+
+import socket
+
+from PySide6.QtCore import QCoreApplication, Signal
+from PySide6.QtWidgets import QComboBox, QLineEdit, QSizePolicy, QVBoxLayout, QWidget
+
+from gui.widgets.status import InlineError
+from net.address import parse_host, parse_port
+from net.errors import AddressError
+
+__all__ = ["BindAddressPicker", "HostField", "PortField", "local_addresses"]
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("AddressFields", text)
+
+
+class _Field(QWidget):
+    """An input with an inline error under it."""
+
+    changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.error = InlineError(self)
+        self._layout = QVBoxLayout(self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self._layout.setSpacing(2)
+
+    def _place(self, editor: QWidget) -> None:
+        self._layout.addWidget(editor)
+        self._layout.addWidget(self.error)
+        self.setFocusProxy(editor)
+
+    def _validate(self, text: str) -> None:
+        raise NotImplementedError
+
+    def check(self) -> str | None:
+        """Validate now (an empty field counts as an error); show and return the message."""
+        try:
+            self._validate(self.text())
+        except AddressError as exc:
+            self.error.show_error(str(exc))
+            return str(exc)
+        self.error.clear_error()
+        return None
+
+    def text(self) -> str:
+        raise NotImplementedError
+
+    def _live_check(self) -> None:
+        # While typing, an empty field is not yet a mistake; anything else is checked at once.
+        if self.text().strip():
+            self.check()
+        else:
+            self.error.clear_error()
+        self.changed.emit()
+
+
+class HostField(_Field):
+    """A host to send to or connect to, with a drop-down of recently used hosts."""
+
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        *,
+        name: str = "hostEdit",
+        recent_limit: int = 12,
+    ) -> None:
+        super().__init__(parent)
+        self.recent_limit = recent_limit
+        self.combo = QComboBox(self)
+        self.combo.setObjectName(name)
+        self.combo.setEditable(True)
+        self.combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.combo.setProperty("persistItems", True)
+        self.combo.setMinimumContentsLength(18)
+        self.combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.combo.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        line = self.combo.lineEdit()
+        line.setPlaceholderText(_tr("IP address or host name"))
+        line.setClearButtonEnabled(True)
+        self.combo.setToolTip(
+            _tr("The host to talk to: an IPv4 address, an IPv6 address or a host name")
+        )
+        self.combo.setAccessibleName(_tr("Host"))
+        self.combo.editTextChanged.connect(self._live_check)
+        self._place(self.combo)
+
+    def text(self) -> str:
+        return self.combo.currentText().strip()
+
+    def set_text(self, text: str) -> None:
+        self.combo.setEditText(text)
+
+    def _validate(self, text: str) -> None:
+        parse_host(text)
+
+    def host(self) -> str:
+        """The host in normal form; shows the problem and raises AddressError when invalid."""
+        message = self.check()
+        if message is not None:
+            raise AddressError(message)
+        return parse_host(self.text())
+
+    def recent(self) -> list[str]:
+        return [self.combo.itemText(i) for i in range(self.combo.count())]
+
+    def set_recent(self, hosts: list[str]) -> None:
+        text = self.combo.currentText()
+        self.combo.blockSignals(True)
+        self.combo.clear()
+        seen: set[str] = set()
+        for host in hosts:
+            if host and host not in seen and len(seen) < self.recent_limit:
+                seen.add(host)
+                self.combo.addItem(host)
+        self.combo.setEditText(text)
+        self.combo.blockSignals(False)
+
+    def remember(self, host: str) -> None:
+        """Put ``host`` first in the recent list (used once a send or connect was started)."""
+        self.set_recent([host, *[h for h in self.recent() if h != host]])
+
+
+class PortField(_Field):
+    """A port number; with ``allow_zero`` (listeners) 0 means "any free port"."""
+
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        *,
+        name: str = "portEdit",
+        allow_zero: bool = False,
+        optional: bool = False,
+    ) -> None:
+        super().__init__(parent)
+        self.allow_zero = allow_zero
+        self.optional = optional
+        self.edit = QLineEdit(self)
+        self.edit.setObjectName(name)
+        self.edit.setMaxLength(8)
+        self.edit.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        self.edit.setMinimumWidth(self.edit.fontMetrics().horizontalAdvance("0") * 9)
+        if optional:
+            self.edit.setPlaceholderText(_tr("any"))
+        elif allow_zero:
+            self.edit.setPlaceholderText(_tr("0 = any free port"))
+        else:
+            self.edit.setPlaceholderText(_tr("1-65535"))
+        self.edit.setToolTip(
+            _tr("A port number from 1 to 65535")
+            if not allow_zero
+            else _tr("A port number from 1 to 65535, or 0 to let the system pick a free port")
+        )
+        self.edit.setAccessibleName(_tr("Port"))
+        self.edit.textChanged.connect(self._live_check)
+        self._place(self.edit)
+
+    def text(self) -> str:
+        return self.edit.text().strip()
+
+    def set_text(self, text: str) -> None:
+        self.edit.setText(text)
+
+    def _validate(self, text: str) -> None:
+        if self.optional and not text:
+            return
+        parse_port(text, allow_zero=self.allow_zero)
+
+    def port(self) -> int:
+        """The port; 0 for an empty optional field. Shows and raises AddressError when invalid."""
+        message = self.check()
+        if message is not None:
+            raise AddressError(message)
+        if self.optional and not self.text():
+            return 0
+        return parse_port(self.text(), allow_zero=self.allow_zero)
+
+
+def local_addresses() -> list[tuple[str, str]]:
+    """Every address this computer has, as (address, interface name), loopback excluded."""
+    found: list[tuple[str, str]] = []
+    try:
+        from PySide6.QtNetwork import QNetworkInterface
+
+        for iface in QNetworkInterface.allInterfaces():
+            flags = iface.flags()
+            if not flags & QNetworkInterface.InterfaceFlag.IsUp:
+                continue
+            if flags & QNetworkInterface.InterfaceFlag.IsLoopBack:
+                continue
+            for entry in iface.addressEntries():
+                ip = entry.ip()
+                if ip.isNull() or ip.isLoopback():
+                    continue
+                found.append((ip.toString(), iface.humanReadableName()))
+    except ImportError:  # a PySide6 build without QtNetwork: ask the resolver instead
+        try:
+            infos = socket.getaddrinfo(socket.gethostname(), None, proto=socket.IPPROTO_UDP)
+        except OSError:
+            infos = []
+        for _family, _kind, _proto, _canon, sockaddr in infos:
+            address = str(sockaddr[0])
+            if not address.startswith("127.") and address != "::1":
+                found.append((address, socket.gethostname()))
+    unique: dict[str, str] = {}
+    for address, name in found:
+        unique.setdefault(address, name)
+    return list(unique.items())
+
+
+class BindAddressPicker(_Field):
+    """Where a listener binds: any IPv4 / IPv6 address, loopback, or one interface's address."""
+
+    SEPARATOR = "  —  "
+
+    def __init__(self, parent: QWidget | None = None, *, name: str = "hostEdit") -> None:
+        super().__init__(parent)
+        self.combo = QComboBox(self)
+        self.combo.setObjectName(name)
+        self.combo.setEditable(True)
+        self.combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.combo.setMinimumContentsLength(18)
+        self.combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.combo.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.combo.setToolTip(
+            _tr(
+                "The local address to listen on: any address, loopback only (this computer), "
+                "one network interface, or an address you type"
+            )
+        )
+        self.combo.setAccessibleName(_tr("Bind address"))
+        self.refresh()
+        self.combo.editTextChanged.connect(self._live_check)
+        self._place(self.combo)
+
+    def refresh(self) -> None:
+        """List the choices again (interfaces come and go)."""
+        text = self.combo.currentText()
+        self.combo.blockSignals(True)
+        self.combo.clear()
+        choices = [
+            ("0.0.0.0", _tr("any IPv4 address")),
+            ("::", _tr("any IPv6 address")),
+            ("127.0.0.1", _tr("loopback, this computer only")),
+            ("::1", _tr("IPv6 loopback")),
+            *local_addresses(),
+        ]
+        for address, description in choices:
+            self.combo.addItem(f"{address}{self.SEPARATOR}{description}", address)
+        if text:
+            self.combo.setEditText(text)
+        self.combo.blockSignals(False)
+
+    def text(self) -> str:
+        return self.combo.currentText().strip()
+
+    def set_text(self, text: str) -> None:
+        index = self.combo.findData(text)
+        if index >= 0:
+            self.combo.setCurrentIndex(index)
+        else:
+            self.combo.setEditText(text)
+
+    def set_address(self, address: str) -> None:
+        self.set_text(address)
+
+    def _raw_address(self) -> str:
+        text = self.text()
+        return text.split(self.SEPARATOR.strip(), 1)[0].strip().split(" ", 1)[0]
+
+    def _validate(self, text: str) -> None:
+        parse_host(self._raw_address())
+
+    def address(self) -> str:
+        """The address to bind; shows and raises AddressError when invalid."""
+        message = self.check()
+        if message is not None:
+            raise AddressError(message)
+        return parse_host(self._raw_address())
