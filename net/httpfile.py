@@ -1,0 +1,424 @@
+"""The file server's protocol rules as pure functions over bytes: no sockets, so they can be fuzzed.
+
+What lives here: telling the two dialects apart from a connection's first bytes, the request head
+limits, request targets, byte ranges (RFC 9110 §14) and If-Range (§13.1.5), validators, content
+types, digests (RFC 9530), and the HTML index and JSON list. HTTP itself is parsed by h11.
+
+Dialect sniffing (the rule the server follows, see :func:`sniff`):
+
+* A display name never contains "/" (it is a file's base name), and an HTTP request line always
+  does ("HTTP/1.1" at the latest). So a first line that starts with an upper-case method token and a
+  space and contains a "/" is HTTP; everything else is a classic raw name.
+* A name that starts like a request ("GET report.txt", or a file called "README") is therefore
+  still a name. While the bytes so far could still become a request line (an upper-case token, maybe
+  a space, no "/" and no line end yet), the server waits a short grace for more bytes; a classic raw
+  client sends its name in one write and then waits, so after the grace the bytes are the name.
+  Known names that cannot be the start of a request are answered at once.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import email.utils
+import html
+import json
+import mimetypes
+import re
+import time
+import urllib.parse
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from net.share import SharedFile
+
+__all__ = [
+    "MAX_HEADER_LINES",
+    "MAX_HEAD_BYTES",
+    "MAX_RAW_NAME_BYTES",
+    "MAX_REQUEST_LINE",
+    "ContentRange",
+    "HeadVerdict",
+    "RangePlan",
+    "Target",
+    "check_head",
+    "content_type",
+    "format_repr_digest",
+    "http_date",
+    "if_range_matches",
+    "make_etag",
+    "parse_content_range",
+    "parse_raw_name",
+    "parse_repr_digest",
+    "parse_target",
+    "plan_range",
+    "render_index",
+    "render_json",
+    "sniff",
+]
+
+#: Longest request line, else 414 (nginx large_client_header_buffers).
+MAX_REQUEST_LINE = 8 * 1024
+#: Longest request head (request line + header lines + the empty line), else 431.
+MAX_HEAD_BYTES = 16 * 1024
+#: Most header lines in one request head, else 431 (the limit http.client applies).
+MAX_HEADER_LINES = 100
+#: A classic raw name longer than this is not a name anyone shares (the classic server reads 1024).
+MAX_RAW_NAME_BYTES = 4096
+
+Dialect = Literal["http", "raw", "more"]
+
+# RFC 9110 §9.1: a method is a token; every registered method is upper-case, and the sniffing rule
+# only counts upper-case ones (a lower-case first word is a name).
+_METHOD = rb"[A-Z][A-Z0-9_-]{0,19}"
+_REQUEST_START = re.compile(_METHOD + rb" ")
+_MAYBE_REQUEST = re.compile(_METHOD + rb"(?: [^/\n]*)?")
+_HEAD_END = re.compile(rb"\n\r?\n")
+
+
+def sniff(data: bytes, is_name: Callable[[str], bool], *, final: bool = False) -> Dialect:
+    """Decide which dialect a connection speaks from the bytes received so far.
+
+    Args:
+        data: every byte received on the connection so far (not empty).
+        is_name: tells whether a decoded name is in the share table (for an early raw answer).
+        final: no more bytes are coming soon (the grace passed, or the peer half-closed).
+    Returns:
+        "http", "raw", or "more" (wait for more bytes or the end of the grace; never when final).
+    """
+    line_end = data.find(b"\n")
+    first_line = data if line_end < 0 else data[:line_end]
+    if _REQUEST_START.match(first_line) and b"/" in first_line:
+        return "http"
+    if final or line_end >= 0 or len(data) > MAX_RAW_NAME_BYTES:
+        return "raw"
+    if _MAYBE_REQUEST.fullmatch(data):
+        return "more"  # could still become "GET /..." : give it the grace
+    name = parse_raw_name(data)
+    if name is not None and is_name(name):
+        return "raw"
+    return "more"
+
+
+def parse_raw_name(data: bytes) -> str | None:
+    """The display name in a classic raw request: UTF-8, one trailing "\\n" or "\\r\\n" allowed.
+
+    Returns None when the bytes are not UTF-8 or the name is empty (no such name can be shared).
+    """
+    if data.endswith(b"\r\n"):
+        data = data[:-2]
+    elif data.endswith(b"\n"):
+        data = data[:-1]
+    if not data:
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class HeadVerdict:
+    """Where a request head stands against the limits."""
+
+    complete: bool  # the empty line that ends the head has arrived
+    status: int | None = None  # 414 or 431 when a limit is broken; the connection gets that answer
+
+
+def check_head(data: bytes | bytearray) -> HeadVerdict:
+    """Check the bytes of one request head received so far against the limits (before h11 sees them).
+
+    414 when the request line is longer than :data:`MAX_REQUEST_LINE`; 431 when the head is longer
+    than :data:`MAX_HEAD_BYTES` or has more than :data:`MAX_HEADER_LINES` header lines. Line ends
+    are found the way h11 finds them (LF, with or without CR).
+    """
+    end = _HEAD_END.search(data)
+    head_len = end.end() if end else len(data)
+    line_end = data.find(b"\n", 0, head_len)
+    if line_end < 0:
+        request_line = head_len
+    else:
+        request_line = line_end - (1 if data[line_end - 1 : line_end] == b"\r" else 0)
+    if request_line > MAX_REQUEST_LINE:
+        return HeadVerdict(complete=False, status=414)
+    if head_len > MAX_HEAD_BYTES:
+        return HeadVerdict(complete=False, status=431)
+    # Lines after the request line, minus the empty line that ends a complete head.
+    header_lines = data.count(b"\n", 0, head_len) - 1 - (1 if end else 0)
+    if header_lines > MAX_HEADER_LINES:
+        return HeadVerdict(complete=False, status=431)
+    return HeadVerdict(complete=end is not None)
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """What a request target asks for: the index, the JSON list, or a file by display name."""
+
+    kind: Literal["index", "json", "file", "missing", "bad"]
+    name: str = ""
+
+
+_ABSOLUTE_FORM = re.compile(rb"[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*")
+
+
+def parse_target(target: bytes) -> Target:
+    """Map a request target (RFC 9112 §3.2) to what it names; no path is ever built from it.
+
+    "/" is the index, "/?format=json" the JSON list, "/<percent-encoded name>" a display name
+    (decoded once, strictly as UTF-8; anything that does not decode is "missing"). The absolute form
+    ("http://host/name") is accepted as RFC 9112 asks; other forms are "bad" (400).
+    """
+    absolute = _ABSOLUTE_FORM.match(target)
+    if absolute:
+        target = target[absolute.end() :] or b"/"
+    if not target.startswith(b"/"):
+        return Target("bad")
+    path, _, query = target.partition(b"?")
+    if path == b"/":
+        params = urllib.parse.parse_qs(query.decode("ascii", "replace"))
+        if "json" in params.get("format", []):
+            return Target("json")
+        return Target("index")
+    try:
+        name = urllib.parse.unquote_to_bytes(path[1:]).decode("utf-8")
+    except UnicodeDecodeError:
+        return Target("missing")
+    return Target("file", name)
+
+
+@dataclass(frozen=True, slots=True)
+class RangePlan:
+    """How to answer a GET: 200 with the whole file, 206 with one part, or 416."""
+
+    status: Literal[200, 206, 416]
+    start: int
+    length: int
+
+
+def plan_range(value: bytes | None, size: int) -> RangePlan:
+    """Decide the answer to a ``Range`` header (RFC 9110 §14.1.1, §14.2) for a file of ``size`` bytes.
+
+    * No header, a unit other than "bytes", or a malformed range set: the whole file (200); §14.2
+      lets a server ignore Range, and a malformed one must not fail the request.
+    * One range: 206 for its satisfiable part (the end is clamped to the file), else 416.
+    * Several ranges: never multipart (Apache CVE-2011-3192); 416 when none is satisfiable, else the
+      whole file (200), which §14.2 allows and which every client handles.
+    * An empty file: always 200 (the only satisfiable range, a suffix, has no byte to send).
+    """
+    full = RangePlan(200, 0, size)
+    if value is None or size == 0:
+        return full
+    unit, sep, spec_text = value.partition(b"=")
+    if not sep or unit.strip().lower() != b"bytes":
+        return full
+    specs = [part.strip(b" \t") for part in spec_text.split(b",")]
+    specs = [spec for spec in specs if spec]  # RFC 9110 §5.6.1: empty list elements are allowed
+    if not specs:
+        return full
+    ranges: list[tuple[int, int] | None] = []
+    for spec in specs:
+        parsed = _parse_range_spec(spec, size)
+        if parsed is False:
+            return full
+        ranges.append(parsed)
+    satisfiable = [r for r in ranges if r is not None]
+    if not satisfiable:
+        return RangePlan(416, 0, 0)
+    if len(ranges) > 1:
+        return full
+    start, end = satisfiable[0]
+    return RangePlan(206, start, end - start + 1)
+
+
+def _parse_range_spec(spec: bytes, size: int) -> tuple[int, int] | Literal[False] | None:
+    """(first, last) inclusive and clamped; None when unsatisfiable; False when malformed."""
+    first, dash, last = spec.partition(b"-")
+    if not dash or (last and not _digits(last)):
+        return False
+    if not first:  # suffix-range: the last N bytes
+        if not last:
+            return False
+        length = int(last)
+        if length == 0:
+            return None
+        return (max(0, size - length), size - 1)
+    if not _digits(first):
+        return False
+    start = int(first)
+    if last:
+        end = int(last)
+        if end < start:
+            return False
+    else:
+        end = size - 1
+    if start >= size:
+        return None
+    return (start, min(end, size - 1))
+
+
+def _digits(text: bytes) -> bool:
+    # int() also takes "+1", " 1" and "1_0"; RFC 9110 allows DIGITs only. 19 digits is more bytes
+    # than any file has, and keeps int() from parsing thousands of digits.
+    return 0 < len(text) <= 19 and text.isdigit() and text.isascii()
+
+
+def if_range_matches(value: bytes, etag: str, mtime: float, now: float | None = None) -> bool:
+    """True when an ``If-Range`` value still names this representation (RFC 9110 §13.1.5).
+
+    An entity tag must match strongly (a weak one never does); a date must equal Last-Modified
+    exactly, and only counts when Last-Modified is a strong validator, that is at least a second
+    before now (§8.8.2.2). When it does not match, the server sends the whole file.
+    """
+    text = value.strip()
+    if text.startswith(b'"'):
+        return text.decode("latin-1") == etag
+    if text.startswith(b"W/"):
+        return False
+    try:
+        when = email.utils.parsedate_to_datetime(text.decode("latin-1"))
+    except (TypeError, ValueError, IndexError):
+        return False
+    if when is None:  # pragma: no cover - older Pythons returned None for some inputs
+        return False
+    now = time.time() if now is None else now
+    modified = int(mtime)
+    return int(when.timestamp()) == modified and modified + 1 <= now
+
+
+def make_etag(size: int, mtime_ns: int) -> str:
+    """A strong entity tag from the file's size and modification time (what nginx does, in hex)."""
+    return f'"{mtime_ns:x}-{size:x}"'
+
+
+def http_date(timestamp: float) -> str:
+    """IMF-fixdate (RFC 9110 §5.6.7), e.g. "Sun, 06 Nov 1994 08:49:37 GMT"."""
+    return email.utils.formatdate(timestamp, usegmt=True)
+
+
+def content_type(name: str) -> str:
+    """The media type for a file name; application/octet-stream when unknown."""
+    guessed, encoding = mimetypes.guess_type(name, strict=False)
+    if guessed is None or encoding is not None:
+        # "x.tar.gz" is gzip bytes, not a tar stream with Content-Encoding: send it as it is.
+        return "application/octet-stream"
+    return guessed
+
+
+def format_repr_digest(sha256_hex: str) -> str:
+    """``Repr-Digest`` value for a SHA-256 in hex (RFC 9530: a dictionary of byte sequences)."""
+    return "sha-256=:" + base64.b64encode(bytes.fromhex(sha256_hex)).decode("ascii") + ":"
+
+
+def parse_repr_digest(value: str) -> bytes | None:
+    """The SHA-256 digest in a ``Repr-Digest`` value (RFC 9530), or in a legacy ``Digest`` value
+    (RFC 3230, "SHA-256=base64"); None when it carries no SHA-256 or a malformed one."""
+    for member in value.split(","):
+        key, sep, item = member.strip().partition("=")
+        if not sep or key.strip().lower() != "sha-256":
+            continue
+        item = item.strip()
+        if item.startswith(":") and item.endswith(":") and len(item) >= 2:
+            item = item[1:-1]
+        item = item.split(";", 1)[0].strip()  # structured-field parameters, if any
+        try:
+            digest = base64.b64decode(item, validate=True)
+        except (binascii.Error, ValueError):
+            return None
+        return digest if len(digest) == 32 else None
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class ContentRange:
+    """A parsed ``Content-Range`` (RFC 9110 §14.4); start/end are None for "bytes */total"."""
+
+    start: int | None
+    end: int | None
+    total: int | None
+
+
+_CONTENT_RANGE = re.compile(r"bytes[ \t]+(?:(\d{1,19})-(\d{1,19})|\*)/(\d{1,19}|\*)", re.IGNORECASE)
+
+
+def parse_content_range(value: str) -> ContentRange | None:
+    """Parse "bytes 0-99/1000", "bytes 0-99/*" or "bytes */1000"; None when malformed."""
+    match = _CONTENT_RANGE.fullmatch(value.strip())
+    if not match:
+        return None
+    first, last, total = match.groups()
+    size = None if total == "*" else int(total)
+    if first is None:
+        return None if size is None else ContentRange(None, None, size)
+    start, end = int(first), int(last)
+    if end < start or (size is not None and end >= size):
+        return None
+    return ContentRange(start, end, size)
+
+
+def file_url_path(name: str) -> str:
+    """The request target for a display name: every reserved character percent-encoded."""
+    return "/" + urllib.parse.quote(name, safe="")
+
+
+def render_json(files: Iterable[SharedFile]) -> bytes:
+    """The JSON list: ``[{"name", "size", "mtime", "sha256", "url"}]``; url is relative to the root."""
+    items = [
+        {
+            "name": f.name,
+            "size": f.size,
+            "mtime": f.mtime,
+            "sha256": f.sha256,
+            "url": file_url_path(f.name),
+        }
+        for f in files
+    ]
+    return json.dumps(items, ensure_ascii=False).encode("utf-8")
+
+
+def render_index(files: Iterable[SharedFile], title: str = "Shared files") -> bytes:
+    """The HTML index: every name escaped, every link percent-encoded, sizes and checksums."""
+    rows = []
+    for f in files:
+        digest = f"<code>{f.sha256}</code>" if f.sha256 else "<i>computing…</i>"
+        rows.append(
+            "<tr>"
+            f'<td><a href="{html.escape(file_url_path(f.name), quote=True)}">'
+            f"{html.escape(f.name)}</a></td>"
+            f'<td class="n" title="{f.size} bytes">{html.escape(human_size(f.size))}</td>'
+            f"<td>{html.escape(time.strftime('%Y-%m-%d %H:%M', time.localtime(f.mtime)))}</td>"
+            f"<td>{digest}</td>"
+            "</tr>"
+        )
+    body = "\n".join(rows) if rows else '<tr><td colspan="4">Nothing is shared yet.</td></tr>'
+    page = f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{html.escape(title)}</title>
+<style>
+body{{font-family:system-ui,sans-serif;margin:2em}} table{{border-collapse:collapse}}
+td,th{{padding:.3em .8em;text-align:left;border-bottom:1px solid #ddd}} .n{{text-align:right}}
+code{{font-size:.8em;word-break:break-all}}
+</style></head><body>
+<h1>{html.escape(title)}</h1>
+<table><thead><tr><th>Name</th><th class="n">Size</th><th>Modified</th><th>SHA-256</th></tr></thead>
+<tbody>
+{body}
+</tbody></table>
+<p><a href="/?format=json">JSON list</a></p>
+</body></html>
+"""
+    return page.encode("utf-8")
+
+
+def human_size(size: int) -> str:
+    """1536 -> "1.5 KiB"; bytes below 1024 are exact."""
+    if size < 1024:
+        return f"{size} B"
+    value = float(size)
+    for unit in ("KiB", "MiB", "GiB", "TiB"):
+        value /= 1024
+        if value < 1024 or unit == "TiB":
+            return f"{value:.1f} {unit}"
+    return f"{size} B"  # pragma: no cover - unreachable
