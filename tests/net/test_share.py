@@ -1,0 +1,186 @@
+"""The share table: names, duplicates, links, folders, and background checksums."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from net.share import LocalFileError, ShareTable
+from tests.conftest import WAIT
+
+
+@pytest.fixture
+def share() -> Iterator[ShareTable]:
+    table = ShareTable()
+    try:
+        yield table
+    finally:
+        table.close()
+
+
+def _write(path: Path, data: bytes = b"data") -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path
+
+
+def test_add_lookup_remove(share: ShareTable, tmp_path: Path) -> None:
+    path = _write(tmp_path / "a.txt", b"hello")
+    assert share.add(path) == "a.txt"
+    entry = share.lookup("a.txt")
+    assert entry is not None
+    assert (entry.name, entry.path, entry.size) == ("a.txt", path.resolve(), 5)
+    assert "a.txt" in share and len(share) == 1
+    share.remove("a.txt")
+    assert share.lookup("a.txt") is None
+    share.remove("a.txt")  # unknown names are ignored
+
+
+def test_duplicates_get_numbers(share: ShareTable, tmp_path: Path) -> None:
+    paths = [_write(tmp_path / d / "report.txt") for d in ("x", "y", "z")]
+    assert [share.add(p) for p in paths] == ["report.txt", "report.txt (2)", "report.txt (3)"]
+    assert share.add(paths[1]) == "report.txt (2)"  # the same file again: the same name
+    assert [f.name for f in share.files()] == ["report.txt", "report.txt (2)", "report.txt (3)"]
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda d: d / "missing.txt", "does not exist"),
+        (lambda d: d, "is a folder"),
+        (lambda d: _fifo(d / "pipe"), "not a regular file"),
+    ],
+)
+def test_bad_files(share: ShareTable, tmp_path: Path, make: object, message: str) -> None:
+    target = make(tmp_path)  # type: ignore[operator]
+    with pytest.raises(LocalFileError, match=message) as info:
+        share.add(target)
+    assert isinstance(info.value, ValueError)  # bad input for the CLI (exit 2)
+
+
+def _fifo(path: Path) -> Path:
+    os.mkfifo(path)
+    return path
+
+
+def test_symlink_resolved_when_added(share: ShareTable, tmp_path: Path) -> None:
+    real = _write(tmp_path / "real.txt", b"real")
+    link = tmp_path / "latest.txt"
+    link.symlink_to(real)
+    assert share.add(link) == "latest.txt"
+    entry = share.lookup("latest.txt")
+    assert entry is not None and entry.path == real.resolve()
+    other = _write(tmp_path / "other.txt", b"other")
+    link.unlink()
+    link.symlink_to(other)  # repointing the link later changes nothing that is shared
+    entry = share.lookup("latest.txt")
+    assert entry is not None and entry.path == real.resolve()
+
+
+def test_add_folder(share: ShareTable, tmp_path: Path) -> None:
+    root = tmp_path / "shared"
+    _write(root / "a.txt")
+    _write(root / "sub" / "b.txt")
+    _write(root / "sub" / "a.txt")
+    _write(root / ".hidden")
+    _write(root / ".git" / "config")
+    outside = _write(tmp_path / "secret.txt", b"secret")
+    (root / "escape.txt").symlink_to(outside)
+    (root / "inside.txt").symlink_to(root / "sub" / "b.txt")
+    (root / "dirlink").symlink_to(tmp_path)
+    (root / "broken").symlink_to(tmp_path / "nothing")
+    skipped: list[tuple[str, str]] = []
+    names = share.add_folder(root, on_skip=lambda p, r: skipped.append((Path(p).name, r)))
+    # inside.txt (a link to sub/b.txt) comes first in the walk; sub/b.txt is then the same file.
+    assert sorted(names) == ["a.txt", "a.txt (2)", "inside.txt"]
+    assert all(f.path != outside.resolve() for f in share.files())
+    assert ("escape.txt", "a link that leads outside the folder") in skipped
+    assert ("broken", "a broken link") in skipped
+
+
+def test_add_folder_errors(share: ShareTable, tmp_path: Path) -> None:
+    with pytest.raises(LocalFileError, match="does not exist"):
+        share.add_folder(tmp_path / "nope")
+    with pytest.raises(LocalFileError, match="not a folder"):
+        share.add_folder(_write(tmp_path / "f"))
+
+
+def test_add_path_takes_files_and_folders(share: ShareTable, tmp_path: Path) -> None:
+    _write(tmp_path / "d" / "x.bin")
+    assert share.add_path(tmp_path / "d") == ["x.bin"]
+    assert share.add_path(_write(tmp_path / "y.bin")) == ["y.bin"]
+
+
+def test_checksums_in_background(share: ShareTable, tmp_path: Path) -> None:
+    data = os.urandom(3 * 1024 * 1024 + 17)
+    share.add(_write(tmp_path / "big.bin", data))
+    share.add(_write(tmp_path / "empty.bin", b""))
+    assert share.wait_hashed(WAIT)
+    big = share.lookup("big.bin")
+    empty = share.lookup("empty.bin")
+    assert big is not None and big.sha256 == hashlib.sha256(data).hexdigest()
+    assert empty is not None and empty.sha256 == hashlib.sha256(b"").hexdigest()
+
+
+def test_checksum_cache_and_refresh(tmp_path: Path) -> None:
+    changes = threading.Event()
+    table = ShareTable(on_change=changes.set)
+    try:
+        path = _write(tmp_path / "f.txt", b"one")
+        table.add(path)
+        assert table.wait_hashed(WAIT) and changes.wait(WAIT)
+        table.remove("f.txt")
+        table.add(path)  # cached by (path, size, mtime): known at once
+        entry = table.lookup("f.txt")
+        assert entry is not None and entry.sha256 == hashlib.sha256(b"one").hexdigest()
+        path.write_bytes(b"two!")
+        st = path.stat()
+        table.refresh("f.txt", st.st_size, st.st_mtime_ns)
+        entry = table.lookup("f.txt")
+        assert entry is not None and entry.size == 4
+        assert table.wait_hashed(WAIT)
+        entry = table.lookup("f.txt")
+        assert entry is not None and entry.sha256 == hashlib.sha256(b"two!").hexdigest()
+    finally:
+        table.close()
+
+
+def test_without_hashing(tmp_path: Path) -> None:
+    with ShareTable(hash_files=False) as table:
+        table.add(_write(tmp_path / "f"))
+        assert table.wait_hashed(0)
+        entry = table.lookup("f")
+        assert entry is not None and entry.sha256 is None
+
+
+def test_close_stops_hashing_promptly(tmp_path: Path) -> None:
+    path = tmp_path / "large.bin"
+    with open(path, "wb") as f:
+        f.truncate(256 * 1024 * 1024)  # sparse: quick to make, a while to hash
+    table = ShareTable()
+    table.add(path)
+    table.close()  # returns within one chunk, joins the thread
+    assert all(t.name != "swb-share-hash" for t in threading.enumerate())
+
+
+def test_thread_safety(share: ShareTable, tmp_path: Path) -> None:
+    paths = [_write(tmp_path / str(i) / "same.txt", str(i).encode()) for i in range(40)]
+
+    def add_some(chunk: list[Path]) -> None:
+        for p in chunk:
+            share.add(p)
+            share.lookup("same.txt")
+            share.files()
+
+    threads = [threading.Thread(target=add_some, args=(paths[i::4],)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(WAIT)
+    names = [f.name for f in share.files()]
+    assert len(names) == len(set(names)) == 40
