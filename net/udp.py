@@ -1,0 +1,563 @@
+"""UDP: send datagrams (once, repeatedly, waiting for replies) and receive them fast and exactly counted.
+
+Both objects follow the stop pattern of :mod:`net._loop`: every wait sits in a selector that also
+watches the wake-up pair, so ``shutdown()`` from any thread ends it at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import ipaddress
+import os
+import selectors
+import socket
+import struct
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from net._loop import StoppableLoop
+from net.address import (
+    DEFAULT_RESOLVE_TIMEOUT,
+    Endpoint,
+    bind_endpoint,
+    format_peer,
+    parse_host,
+    parse_port,
+    resolve,
+)
+from net.errors import (
+    AddressError,
+    BindError,
+    ConnectError,
+    PayloadError,
+    describe_bind_error,
+    describe_connect_error,
+    describe_io_error,
+)
+from net.events import Datagram
+
+__all__ = [
+    "DEFAULT_RCVBUF",
+    "MAX_DATAGRAM",
+    "RECEIVE_BUFFER",
+    "UdpReceiver",
+    "UdpSender",
+    "UdpStats",
+    "send_and_wait",
+    "send_datagram",
+]
+
+#: Bytes read per datagram: the largest UDP payload there is (design.md, "Limits"; iperf3).
+RECEIVE_BUFFER = 65535
+#: Largest payload one datagram carries: 65,535 minus the IPv4 (20) or IPv6 (none: its payload
+#: length excludes its header) and UDP (8) headers. IPv6 jumbograms do not exist on real links.
+MAX_DATAGRAM = {socket.AF_INET: 65507, socket.AF_INET6: 65527}
+#: Receive buffer requested from the OS, so that a burst waits in the kernel, not on the floor.
+DEFAULT_RCVBUF = 4 * 1024 * 1024
+
+_MSG_TRUNC = getattr(socket, "MSG_TRUNC", 0x20)
+_HAS_RECVMSG = hasattr(socket.socket, "recvmsg_into")
+# Windows reports a datagram larger than the buffer as an error (WSAEMSGSIZE) instead of a flag.
+_TRUNCATED_ERRORS = {errno.EMSGSIZE, 10040}
+_PEER_CACHE_LIMIT = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class UdpStats:
+    """Exact counters of a :class:`UdpReceiver`, as one consistent snapshot."""
+
+    datagrams: int = 0
+    bytes: int = 0
+    truncated: int = 0  # datagrams larger than the receive buffer (only their start was kept)
+    replies: int = 0  # automatic replies sent
+
+
+class UdpSender(StoppableLoop):
+    """A UDP socket that sends to one host and port, and hears the replies (from anyone).
+
+    The socket is not connected, so replies from another address (a broadcast answered by many
+    devices, a server answering from another port) are heard too; :meth:`wait_reply` says who sent
+    each one. For a host name with both IPv4 and IPv6 addresses, IPv4 is used, because that is
+    where most UDP peers listen.
+    """
+
+    def __init__(
+        self,
+        host: str,
+        port: int | str,
+        *,
+        bind_host: str = "",
+        bind_port: int | str = 0,
+        broadcast: bool = False,
+        resolve_timeout: float = DEFAULT_RESOLVE_TIMEOUT,
+    ) -> None:
+        """Resolve ``host`` and open (and bind) the socket at once.
+
+        Args:
+            host: where to send: an IP address or a host name.
+            port: the destination port (1-65535).
+            bind_host: local address to send from ("" = any address of the right family).
+            bind_port: local port to send from (0 = any free port).
+            broadcast: allow sending to a broadcast address (SO_BROADCAST).
+            resolve_timeout: seconds to wait for DNS.
+        Raises:
+            AddressError: a bad host or port, an unknown host name, or a bind address of the other
+                IP family.
+            BindError: the local port cannot be used (for example, it is in use).
+        """
+        super().__init__()
+        try:
+            self._open(host, port, bind_host, bind_port, broadcast, resolve_timeout)
+        except BaseException:
+            super().close()
+            raise
+
+    def _open(
+        self,
+        host: str,
+        port: int | str,
+        bind_host: str,
+        bind_port: int | str,
+        broadcast: bool,
+        resolve_timeout: float,
+    ) -> None:
+        port = parse_port(port)
+        bind_port = parse_port(bind_port, allow_zero=True)
+        endpoints = resolve(host, port, kind=socket.SOCK_DGRAM, timeout=resolve_timeout)
+        local: Endpoint | None = None
+        if parse_host(bind_host, allow_empty=True):
+            local = bind_endpoint(bind_host, bind_port, kind=socket.SOCK_DGRAM)
+            same_family = [e for e in endpoints if e.family == local.family]
+            if not same_family:
+                raise AddressError(
+                    f"cannot send from {local.host} to {host}: they are of different IP versions"
+                )
+            target = same_family[0]
+        else:
+            target = next((e for e in endpoints if e.family == socket.AF_INET), endpoints[0])
+            wildcard = "0.0.0.0" if target.family == socket.AF_INET else "::"
+            local = Endpoint(target.family, (wildcard, bind_port))
+        self._target = target
+        self._max_payload = MAX_DATAGRAM.get(target.family, 65507)
+        self.peer: str = format_peer(target)
+        sock = socket.socket(target.family, socket.SOCK_DGRAM)
+        try:
+            if broadcast:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
+            try:
+                sock.bind(local.sockaddr)
+            except OSError as exc:
+                raise BindError(describe_bind_error(exc, local.host, local.port)) from exc
+            sock.setblocking(False)
+        except BaseException:
+            sock.close()
+            raise
+        self._sock = sock
+        self.local_port: int = int(sock.getsockname()[1])
+        self._buffer = bytearray(RECEIVE_BUFFER)
+        self._selector = self.new_selector()
+        self._selector.register(sock, selectors.EVENT_READ, sock)
+
+    def send(self, data: bytes) -> Datagram:
+        """Send ``data`` as one datagram; returns it as an outgoing :class:`Datagram`.
+
+        Raises:
+            PayloadError: ``data`` does not fit in one datagram.
+            ConnectError: the system refused to send it (no route, broadcast not allowed, ...),
+                or :meth:`shutdown` was called while the send buffer was full.
+        """
+        if len(data) > self._max_payload:
+            raise PayloadError(
+                f"{len(data):,} bytes do not fit in one UDP datagram "
+                f"(at most {self._max_payload:,} bytes to {self.peer})"
+            )
+        while True:
+            try:
+                self._sock.sendto(data, self._target.sockaddr)
+                break
+            except (BlockingIOError, InterruptedError):
+                if not self._wait_writable():
+                    raise ConnectError(
+                        f"stopped before the datagram to {self.peer} was sent"
+                    ) from None
+            except OSError as exc:
+                raise ConnectError(
+                    describe_connect_error(exc, self._target.host, self._target.port)
+                ) from exc
+        return Datagram(time.time(), self.peer, bytes(data), outgoing=True)
+
+    def wait_reply(self, timeout: float) -> Datagram | None:
+        """Wait up to ``timeout`` seconds for a datagram from anyone; None on timeout or shutdown."""
+        deadline = time.monotonic() + timeout
+        while True:
+            reply = self._receive()
+            if reply is not None:
+                return reply
+            remaining = deadline - time.monotonic()
+            if self.stopping or remaining <= 0:
+                return None
+            for key, _mask in self._selector.select(remaining):
+                if key.data is self._waker:
+                    self._waker.drain()
+
+    def run_repeat(
+        self,
+        data: bytes,
+        count: int,
+        interval: float,
+        *,
+        on_sent: Callable[[Datagram], None],
+        on_reply: Callable[[Datagram], None] | None = None,
+        reply_timeout: float | None = None,
+    ) -> int:
+        """Send ``data`` ``count`` times, ``interval`` seconds apart; returns how many were sent.
+
+        With ``reply_timeout``, after each datagram wait up to that long for a first reply (the next
+        datagram may then leave later than planned). With ``on_reply``, every reply that arrives
+        while waiting (for a reply or for the next datagram) is handed to it. ``shutdown()`` ends
+        the run at once, from any thread.
+
+        Raises:
+            PayloadError, ConnectError: as :meth:`send`, for the first datagram that fails.
+        """
+        sent = 0
+        next_time = time.monotonic()
+        for index in range(count):
+            if self.stopping:
+                break
+            try:
+                datagram = self.send(data)
+            except ConnectError:
+                if self.stopping:
+                    break
+                raise
+            sent += 1
+            on_sent(datagram)
+            if reply_timeout is not None:
+                reply = self.wait_reply(reply_timeout)
+                if reply is not None and on_reply is not None:
+                    on_reply(reply)
+            if index == count - 1:
+                break
+            next_time = max(next_time + interval, time.monotonic())
+            if on_reply is None:
+                if self.wait_stopped(next_time - time.monotonic()):
+                    break
+                continue
+            while (reply := self.wait_reply(next_time - time.monotonic())) is not None:
+                on_reply(reply)
+        return sent
+
+    def close(self) -> None:
+        if hasattr(self, "_sock"):
+            self._selector.close()
+            self._sock.close()
+        super().close()
+
+    def _wait_writable(self) -> bool:
+        """Wait until the socket can take a datagram; False if shut down meanwhile."""
+        self._selector.modify(self._sock, selectors.EVENT_READ | selectors.EVENT_WRITE, self._sock)
+        try:
+            while not self.stopping:
+                for key, mask in self._selector.select():
+                    if key.data is self._waker:
+                        self._waker.drain()
+                    elif mask & selectors.EVENT_WRITE:
+                        return True
+            return False
+        finally:
+            self._selector.modify(self._sock, selectors.EVENT_READ, self._sock)
+
+    def _receive(self) -> Datagram | None:
+        while True:
+            try:
+                nbytes, address = self._sock.recvfrom_into(self._buffer)
+            except (BlockingIOError, InterruptedError):
+                return None
+            except OSError as exc:
+                if isinstance(exc, ConnectionError):
+                    # Windows reports an ICMP "port unreachable" for an earlier send this way.
+                    continue
+                raise ConnectError(describe_io_error(exc, self.peer)) from exc
+            data = bytes(memoryview(self._buffer)[:nbytes])
+            return Datagram(time.time(), format_peer(address), data)
+
+
+def send_datagram(host: str, port: int | str, data: bytes, **kw: Any) -> Datagram:
+    """Send one datagram (keyword arguments as :class:`UdpSender`) and return it."""
+    with UdpSender(host, port, **kw) as sender:
+        return sender.send(data)
+
+
+def send_and_wait(
+    host: str, port: int | str, data: bytes, timeout: float, **kw: Any
+) -> Datagram | None:
+    """Send one datagram and wait up to ``timeout`` seconds for a reply (None if none came)."""
+    with UdpSender(host, port, **kw) as sender:
+        sender.send(data)
+        return sender.wait_reply(timeout)
+
+
+class UdpReceiver(StoppableLoop):
+    """Receives datagrams on a port, counts them exactly, and optionally answers each one.
+
+    :meth:`run` keeps up with floods (100k datagrams/s): after each wake-up it reads until the socket
+    is empty, into one preallocated buffer, so the kernel's queue never waits on the selector.
+    """
+
+    def __init__(
+        self,
+        host: str,
+        port: int | str,
+        *,
+        on_datagram: Callable[[Datagram], None],
+        multicast_group: str | None = None,
+        reply: bytes | None = None,
+        rcvbuf: int = DEFAULT_RCVBUF,
+        buffer_size: int = RECEIVE_BUFFER,
+        on_drained: Callable[[], None] | None = None,
+        resolve_timeout: float = DEFAULT_RESOLVE_TIMEOUT,
+    ) -> None:
+        """Bind at once.
+
+        Args:
+            host: local address to bind: "" every IPv4 address, "::" every IPv6 address (and IPv4
+                too where the OS allows dual-stack), or one address of this computer. With
+                ``multicast_group``, the address of the interface to join the group on ("" lets
+                the OS choose).
+            port: local port; 0 picks any free port (read it from :attr:`port`).
+            on_datagram: called on the loop's thread for each datagram; must be cheap.
+            multicast_group: join this multicast group (224.0.0.0/4 or ff00::/8).
+            reply: send these bytes back to the sender of every datagram.
+            rcvbuf: receive buffer to ask the OS for (0 = keep the system's default); the
+                granted size is in :attr:`rcvbuf_granted`, a warning in :attr:`rcvbuf_warning`.
+            buffer_size: bytes read per datagram; larger datagrams are cut and counted as
+                truncated. The default holds any datagram.
+            on_drained: called on the loop's thread each time the socket has been read empty
+                after a burst: the place to flush output or hand a batch to a GUI.
+            resolve_timeout: seconds to wait for DNS when ``host`` is a name.
+        Raises:
+            AddressError: a bad host, port or multicast group.
+            BindError: the port is in use, the address is not this computer's, or joining the
+                group failed.
+        """
+        super().__init__()
+        self._on_datagram = on_datagram
+        self._on_drained = on_drained
+        self._reply = bytes(reply) if reply else None
+        self._buffer = bytearray(buffer_size)
+        self._view = memoryview(self._buffer)
+        self._lock = threading.Lock()
+        self._datagrams = self._bytes = self._truncated = self._replies = 0
+        self._peers: dict[Any, str] = {}
+        try:
+            self._sock = self._open(host, port, multicast_group, rcvbuf, resolve_timeout)
+        except BaseException:
+            super().close()
+            raise
+
+    def _open(
+        self,
+        host: str,
+        port: int | str,
+        multicast_group: str | None,
+        rcvbuf: int,
+        resolve_timeout: float,
+    ) -> socket.socket:
+        port = parse_port(port, allow_zero=True)
+        group = _parse_group(multicast_group) if multicast_group else None
+        if group is None:
+            local = bind_endpoint(host, port, kind=socket.SOCK_DGRAM, timeout=resolve_timeout)
+        else:
+            # A socket bound to one unicast address would never see datagrams sent to the group,
+            # so bind the wildcard address and let ``host`` choose the interface to join on.
+            family = socket.AF_INET if group.version == 4 else socket.AF_INET6
+            local = Endpoint(family, ("0.0.0.0" if group.version == 4 else "::", port))
+        sock = socket.socket(local.family, socket.SOCK_DGRAM)
+        try:
+            if local.family == socket.AF_INET6 and local.host == "::":
+                with contextlib.suppress(OSError, AttributeError):
+                    sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+            if group is not None and os.name != "nt":
+                # Several programs may listen to one group on one port (SO_REUSEADDR is how
+                # multicast receivers share it on Linux and the BSDs).
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            self.rcvbuf_granted: int = 0
+            self.rcvbuf_warning: str | None = None
+            if rcvbuf > 0:
+                with contextlib.suppress(OSError):
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+            self.rcvbuf_granted = sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
+            if rcvbuf > 0 and self.rcvbuf_granted < rcvbuf:
+                self.rcvbuf_warning = _rcvbuf_warning(rcvbuf, self.rcvbuf_granted)
+            try:
+                sock.bind(local.sockaddr)
+            except OSError as exc:
+                raise BindError(describe_bind_error(exc, local.host, local.port)) from exc
+            if group is not None:
+                _join_group(sock, group, host, resolve_timeout)
+            sock.setblocking(False)
+        except BaseException:
+            sock.close()
+            raise
+        self.multicast_group: str | None = str(group) if group is not None else None
+        self.port: int = int(sock.getsockname()[1])
+        self.address: str = format_peer((local.host, self.port))
+        return sock
+
+    @property
+    def stats(self) -> UdpStats:
+        """The counters so far, as one consistent snapshot (safe from any thread)."""
+        with self._lock:
+            return UdpStats(self._datagrams, self._bytes, self._truncated, self._replies)
+
+    def run(self) -> None:
+        """Receive until :meth:`shutdown`; each datagram goes to ``on_datagram``.
+
+        Raises:
+            ConnectError: the socket failed in a way that is not about one datagram.
+        """
+        selector = self.new_selector()
+        selector.register(self._sock, selectors.EVENT_READ, self._sock)
+        try:
+            while not self.stopping:
+                for key, _mask in selector.select():
+                    if key.data is self._waker:
+                        self._waker.drain()
+                if self.stopping:
+                    break
+                if self._drain() and self._on_drained is not None:
+                    self._on_drained()
+        finally:
+            selector.close()
+
+    def close(self) -> None:
+        if hasattr(self, "_sock"):
+            self._sock.close()
+        super().close()
+
+    def _drain(self) -> int:
+        """Read every datagram waiting in the socket; returns how many there were."""
+        sock, view, buffer = self._sock, self._view, self._buffer
+        on_datagram, reply, lock, peers = self._on_datagram, self._reply, self._lock, self._peers
+        handled = 0
+        while True:
+            try:
+                if _HAS_RECVMSG:
+                    nbytes, _ancillary, flags, address = sock.recvmsg_into((buffer,))
+                    truncated = bool(flags & _MSG_TRUNC)
+                else:  # pragma: no cover - Windows
+                    nbytes, address = sock.recvfrom_into(buffer)
+                    truncated = False
+            except (BlockingIOError, InterruptedError):
+                return handled
+            except OSError as exc:
+                if isinstance(exc, ConnectionError):
+                    # Windows: an earlier auto-reply hit a closed port; nothing to read here.
+                    continue
+                if exc.errno in _TRUNCATED_ERRORS or getattr(exc, "winerror", None) == 10040:
+                    with lock:  # pragma: no cover - Windows: the sender is not even known
+                        self._datagrams += 1
+                        self._truncated += 1
+                    continue  # pragma: no cover
+                raise ConnectError(describe_io_error(exc, self.address)) from exc
+            peer = peers.get(address)
+            if peer is None:
+                if len(peers) >= _PEER_CACHE_LIMIT:
+                    peers.clear()
+                peer = peers[address] = format_peer(address)
+            replied = 0
+            if reply is not None:
+                try:
+                    sock.sendto(reply, address)
+                    replied = 1
+                except OSError:
+                    pass  # a full send buffer or an unreachable sender: the reply is dropped
+            with lock:
+                self._datagrams += 1
+                self._bytes += nbytes
+                self._truncated += truncated
+                self._replies += replied
+            handled += 1
+            on_datagram(Datagram(time.time(), peer, view[:nbytes].tobytes(), truncated))
+            if self.stopping:
+                return handled
+
+
+def _parse_group(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    raw = text.strip().strip("[]")
+    try:
+        group = ipaddress.ip_address(raw)
+    except ValueError:
+        raise AddressError(
+            f"{text!r} is not a multicast group: use an address like 239.1.2.3 or ff15::1"
+        ) from None
+    if not group.is_multicast:
+        raise AddressError(
+            f"{group} is not a multicast address (IPv4 groups are 224.0.0.0 to 239.255.255.255)"
+        )
+    return group
+
+
+def _join_group(
+    sock: socket.socket,
+    group: ipaddress.IPv4Address | ipaddress.IPv6Address,
+    interface: str,
+    resolve_timeout: float,
+) -> None:
+    interface = parse_host(interface, allow_empty=True)
+    try:
+        if group.version == 4:
+            if interface:
+                found = resolve(
+                    interface,
+                    0,
+                    kind=socket.SOCK_DGRAM,
+                    family=socket.AF_INET,
+                    timeout=resolve_timeout,
+                )
+                local = found[0].host
+            else:
+                local = "0.0.0.0"
+            request = socket.inet_aton(str(group)) + socket.inet_aton(local)
+            sock.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, request)
+        else:
+            index = 0
+            if "%" in interface:
+                index = socket.if_nametoindex(interface.split("%", 1)[1])
+            request = socket.inet_pton(socket.AF_INET6, str(group)) + struct.pack("@I", index)
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_JOIN_GROUP, request)
+    except OSError as exc:
+        where = f" on {interface}" if interface else ""
+        raise BindError(
+            f"cannot join the multicast group {group}{where}: {_strerror(exc)}"
+        ) from exc
+
+
+def _rcvbuf_warning(requested: int, granted: int) -> str:
+    advice = (
+        f" (raise it with: sudo sysctl -w net.core.rmem_max={requested})"
+        if os.name == "posix" and os.uname().sysname == "Linux"
+        else ""
+    )
+    return (
+        f"the system granted a receive buffer of {_size(granted)} instead of {_size(requested)}; "
+        f"datagrams may be lost in bursts{advice}"
+    )
+
+
+def _size(count: int) -> str:
+    if count >= 1024 * 1024 and count % (1024 * 1024) == 0:
+        return f"{count // (1024 * 1024)} MiB"
+    if count >= 1024:
+        return f"{count / 1024:,.0f} KiB"
+    return f"{count} bytes"
+
+
+def _strerror(exc: OSError) -> str:
+    text = exc.strerror or str(exc) or type(exc).__name__
+    return text[:1].lower() + text[1:]
