@@ -35,6 +35,7 @@ from net.events import (
     Disconnected,
     DownloadFinished,
     DownloadProgress,
+    FileSent,
     Received,
     Sent,
     TransferFailed,
@@ -43,6 +44,7 @@ from net.events import (
     TransferStarted,
 )
 from net.keepalive import set_keepalive
+from net.tcp import ClientInfo, TcpClient, TcpEvent, TcpServer
 from net.tls import (
     INSECURE_WARNING,
     ClientTls,
@@ -57,6 +59,7 @@ from net.tls import (
     user_data_dir,
     wrap_client,
 )
+from net.udp import UdpReceiver, UdpSender, UdpStats, send_and_wait, send_datagram
 
 __all__ = [
     "ENCODINGS",
@@ -65,6 +68,7 @@ __all__ = [
     "AddressError",
     "Backoff",
     "BindError",
+    "ClientInfo",
     "ClientTls",
     "ConnectError",
     "Connected",
@@ -73,6 +77,7 @@ __all__ = [
     "DownloadFinished",
     "DownloadProgress",
     "Endpoint",
+    "FileSent",
     "NetError",
     "PayloadError",
     "PayloadSpec",
@@ -81,12 +86,18 @@ __all__ = [
     "Sent",
     "ServerCertificate",
     "StreamDecoder",
+    "TcpClient",
+    "TcpEvent",
+    "TcpServer",
     "TlsError",
     "TransferError",
     "TransferFailed",
     "TransferFinished",
     "TransferProgress",
     "TransferStarted",
+    "UdpReceiver",
+    "UdpSender",
+    "UdpStats",
     "certificate_fingerprint",
     "client_context",
     "default_server_certificate",
@@ -102,6 +113,8 @@ __all__ = [
     "parse_port",
     "render_text",
     "resolve",
+    "send_and_wait",
+    "send_datagram",
     "server_context",
     "set_keepalive",
     "to_hex",
