@@ -161,7 +161,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--wait",
         type=_seconds,
         metavar="SECONDS",
-        help="after each datagram, wait this long for a reply and print it",
+        help=(
+            "after each datagram, wait this long for a reply and print it with its sender; "
+            "exit status 1 if no reply arrived at all (as ping does)"
+        ),
     )
     p.add_argument("--broadcast", action="store_true", help="allow sending to a broadcast address")
     p.add_argument(
