@@ -76,8 +76,11 @@ class PayloadEditor(QWidget):
             self.edit = QPlainTextEdit(self)
             self.edit.setTabChangesFocus(True)
             self.edit.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
+            self.edit.setFont(monospace_font())
             line = self.edit.fontMetrics().lineSpacing()
+            # Room for a few lines; the traffic log below deserves the rest of the height.
             self.edit.setMinimumHeight(line * 3 + 12)
+            self.edit.setMaximumHeight(line * 6 + 12)
             self.edit.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
             self.edit.textChanged.connect(self._on_changed)
         self.edit.setObjectName(name)
@@ -143,6 +146,7 @@ class PayloadEditor(QWidget):
             layout.addLayout(options)
             layout.addWidget(self.edit, 1)
         layout.addWidget(self.error)
+        layout.addStretch(0)  # spare height goes below the editor, not between its rows
         self.setFocusProxy(self.edit)
         self._update_feedback()
 
