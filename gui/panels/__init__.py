@@ -1,0 +1,64 @@
+"""The main window's panels, in the order of its side list.
+
+Adding a panel is one line in :data:`PANELS`: a factory that builds it (a :class:`Panel` subclass
+or any callable returning one), its title (marked for translation) and its icon name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
+
+from gui.panels.base import ComingSoonPanel, Panel
+from gui.panels.tcp_client import TcpClientPanel
+from gui.panels.tcp_server import TcpServerPanel
+from gui.panels.udp_receive import UdpReceivePanel
+from gui.panels.udp_send import UdpSendPanel
+
+__all__ = ["PANELS", "ComingSoonPanel", "Panel", "PanelEntry"]
+
+
+@dataclass(frozen=True, slots=True)
+class PanelEntry:
+    """One panel of the main window.
+
+    ``title`` is the untranslated text (translated at display time in the "Panels" context);
+    ``icon`` names ``resources/icons/<icon>.svg`` if that exists, else a built-in Qt icon.
+    """
+
+    factory: Callable[[], Panel]
+    title: str
+    icon: str
+
+    def display_title(self) -> str:
+        return QCoreApplication.translate("Panels", self.title)
+
+
+def _coming_soon(name: str, title: str) -> Panel:
+    return ComingSoonPanel(
+        name,
+        QCoreApplication.translate("Panels", "{title} is coming soon.").format(
+            title=QCoreApplication.translate("Panels", title)
+        ),
+    )
+
+
+PANELS: list[PanelEntry] = [
+    PanelEntry(UdpSendPanel, QT_TRANSLATE_NOOP("Panels", "UDP Send"), "udp-send"),
+    PanelEntry(UdpReceivePanel, QT_TRANSLATE_NOOP("Panels", "UDP Receive"), "udp-receive"),
+    PanelEntry(TcpClientPanel, QT_TRANSLATE_NOOP("Panels", "TCP Client"), "tcp-client"),
+    PanelEntry(TcpServerPanel, QT_TRANSLATE_NOOP("Panels", "TCP Server"), "tcp-server"),
+    PanelEntry(
+        partial(_coming_soon, "fileServerPanel", "File Server"),
+        QT_TRANSLATE_NOOP("Panels", "File Server"),
+        "file-server",
+    ),
+    PanelEntry(
+        partial(_coming_soon, "downloadPanel", "Download"),
+        QT_TRANSLATE_NOOP("Panels", "Download"),
+        "download",
+    ),
+]

@@ -1,0 +1,298 @@
+"""TCP Client: connect to a server, send text, hex or a file, and read the stream as text or hex."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtWidgets import (
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gui.panels.base import Panel, first_problem
+from gui.widgets import HostField, LogEntry, PayloadEditor, PortField, TrafficLog, format_bytes
+from net.codec import StreamDecoder
+from net.errors import NetError
+from net.events import Connected, Disconnected, FileSent, Received, Sent
+from net.tcp import TcpClient
+
+__all__ = ["TcpClientPanel"]
+
+
+class TcpClientPanel(Panel):
+    """One TCP connection at a time; received chunks are decoded as one stream per connection."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("tcpClientPanel")
+        self.runner = self.make_runner("TCP client")
+        self.runner.opened.connect(self._on_opened)
+        self.runner.events.connect(self._on_events)
+        self.runner.failed.connect(self._on_failed)
+        self.runner.finished.connect(self._on_finished)
+        self.client: Any = None
+        self._target = ""
+        self._connected = False
+        self._decoder = StreamDecoder("UTF-8", one_line=True)
+        self._build()
+        self._set_state("idle")
+
+    # -- layout --------------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        self.host = HostField(self)
+        self.port = PortField(self)
+        self.timeout_spin = QDoubleSpinBox(self)
+        self.timeout_spin.setObjectName("connectTimeoutSpin")
+        self.timeout_spin.setRange(0.5, 600.0)
+        self.timeout_spin.setDecimals(1)
+        self.timeout_spin.setValue(10.0)
+        self.timeout_spin.setSuffix(self.tr(" s"))
+        self.timeout_spin.setToolTip(self.tr("Give up connecting after this long"))
+        self.timeout_spin.setAccessibleName(self.tr("Connect timeout"))
+
+        self.connect_button = QPushButton(self.tr("&Connect"), self)
+        self.connect_button.setObjectName("connectButton")
+        self.connect_button.setDefault(True)
+        self.connect_button.setToolTip(self.tr("Connect to the server (Ctrl+R)"))
+        self.connect_button.clicked.connect(self.trigger_start)
+        self.disconnect_button = QPushButton(self.tr("&Disconnect"), self)
+        self.disconnect_button.setObjectName("disconnectButton")
+        self.disconnect_button.setToolTip(self.tr("Close the connection (Ctrl+.)"))
+        self.disconnect_button.clicked.connect(self.trigger_stop)
+
+        server = QGroupBox(self.tr("Server"), self)
+        form = QFormLayout(server)
+        form.addRow(self.tr("&Host:"), self.host)
+        form.addRow(self.tr("&Port:"), self.port)
+        form.addRow(self.tr("&Timeout:"), self.timeout_spin)
+        for field, buddy in (
+            (self.host, self.host.combo),
+            (self.port, self.port.edit),
+            (self.timeout_spin, self.timeout_spin),
+        ):
+            label = form.labelForField(field)
+            if isinstance(label, QLabel):
+                label.setBuddy(buddy)
+        connect_row = QHBoxLayout()
+        connect_row.addWidget(self.connect_button)
+        connect_row.addWidget(self.disconnect_button)
+        connect_row.addStretch(1)
+        form.addRow("", connect_row)
+
+        # A "Security" group (TLS, keepalive, heartbeat, reconnect) goes here, beside "Server".
+        self.options_row = QHBoxLayout()
+        self.options_row.addWidget(server, 3)
+
+        self.payload = PayloadEditor(self)
+        self.send_button = QPushButton(self.tr("&Send"), self)
+        self.send_button.setObjectName("sendButton")
+        self.send_button.setToolTip(self.tr("Send the payload (Ctrl+Return)"))
+        self.send_button.clicked.connect(self.trigger_send)
+        self.send_file_button = QPushButton(self.tr("Send &file…"), self)
+        self.send_file_button.setObjectName("sendFileButton")
+        self.send_file_button.setToolTip(self.tr("Send the contents of a file, as is"))
+        self.send_file_button.clicked.connect(self._choose_file)
+        send_box = QGroupBox(self.tr("Send"), self)
+        send_layout = QVBoxLayout(send_box)
+        send_layout.addWidget(self.payload, 1)
+        send_buttons = QHBoxLayout()
+        send_buttons.addWidget(self.send_button)
+        send_buttons.addWidget(self.send_file_button)
+        send_buttons.addStretch(1)
+        send_layout.addLayout(send_buttons)
+        self.options_row.addWidget(send_box, 4)
+
+        self.counters = QLabel(self)
+        self.counters.setObjectName("countersLabel")
+        self.log = TrafficLog(self)
+        self.log.encoding_combo.currentTextChanged.connect(self._reset_decoder)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(self.options_row)
+        layout.addWidget(self.counters)
+        layout.addWidget(self.log, 1)
+        layout.addWidget(self.status)
+
+        QWidget.setTabOrder(self.host.combo, self.port.edit)
+        QWidget.setTabOrder(self.port.edit, self.timeout_spin)
+        QWidget.setTabOrder(self.timeout_spin, self.connect_button)
+        QWidget.setTabOrder(self.connect_button, self.disconnect_button)
+        QWidget.setTabOrder(self.disconnect_button, self.payload.mode_combo)
+        QWidget.setTabOrder(self.payload.mode_combo, self.payload.encoding_combo)
+        QWidget.setTabOrder(self.payload.encoding_combo, self.payload.ending_combo)
+        QWidget.setTabOrder(self.payload.ending_combo, self.payload.edit)
+        QWidget.setTabOrder(self.payload.edit, self.send_button)
+        QWidget.setTabOrder(self.send_button, self.send_file_button)
+        self._show_counters()
+
+    # -- actions -------------------------------------------------------------------------------
+
+    def trigger_start(self) -> None:
+        if self.runner.running:
+            return
+        problem = first_problem(self.host.check(), self.port.check())
+        if problem:
+            self.status.show_error(problem)
+            return
+        host, port = self.host.host(), self.port.port()
+        timeout = self.timeout_spin.value()
+        self.host.remember(self.host.text())
+        self._target = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+        push = self.runner.push
+
+        def open_client() -> TcpClient:
+            return TcpClient(host, port, on_event=push, connect_timeout=timeout)
+
+        self.client = None
+        self._connected = False
+        self._reset_decoder()
+        self.runner.start(open_client, lambda client: client.run())
+        self._set_state("connecting")
+        self.status.show_info(self.tr("Connecting to {peer}…").format(peer=self._target))
+
+    def trigger_send(self) -> None:
+        if not self._ready_to_send():
+            return
+        if self.payload.check():
+            self.status.show_error(self.payload.error.message)
+            return
+        self._send(lambda: self.client.send(self.payload.payload()))
+
+    def send_file(self, path: str) -> None:
+        """Queue a file's bytes on the connection (what "Send file…" does after its dialog)."""
+        if not self._ready_to_send():
+            return
+        if not Path(path).is_file():
+            self.status.show_error(self.tr("{path} is not a readable file").format(path=path))
+            return
+        if self._send(lambda: self.client.send_file(path)):
+            self.status.show_info(
+                self.tr("Sending {name} ({size})…").format(
+                    name=Path(path).name, size=format_bytes(Path(path).stat().st_size)
+                )
+            )
+
+    def _choose_file(self) -> None:
+        if not self._ready_to_send():
+            return
+        path, _ = QFileDialog.getOpenFileName(self, self.tr("Send a file"))
+        if path:
+            self.send_file(path)
+
+    def _ready_to_send(self) -> bool:
+        if self.client is None or not self._connected:
+            self.status.show_error(self.tr("Not connected: connect to a server first"))
+            return False
+        return True
+
+    def _send(self, action: Any) -> bool:
+        try:
+            action()
+        except NetError as exc:
+            self.status.show_error(str(exc))
+            return False
+        except OSError as exc:
+            self.status.show_error(
+                self.tr("Cannot send: {reason}").format(reason=exc.strerror or exc)
+            )
+            return False
+        return True
+
+    # -- results -------------------------------------------------------------------------------
+
+    def _on_opened(self, client: Any) -> None:
+        self.client = client
+
+    def _on_events(self, events: list[Any]) -> None:
+        rows: list[LogEntry] = []
+        for event in events:
+            if isinstance(event, Received):
+                text = self._decoder.decode(event.data)
+                rows.append(LogEntry(event.time, "in", event.peer, event.data, text))
+            elif isinstance(event, Sent):
+                rows.append(LogEntry(event.time, "out", event.peer, event.data))
+            elif isinstance(event, FileSent):
+                note = self.tr("Sent the file {path} ({size})").format(
+                    path=event.path, size=format_bytes(event.size)
+                )
+                rows.append(LogEntry(event.time, "info", event.peer, b"", note))
+                self.status.show_info(note)
+            elif isinstance(event, Connected):
+                self._connected = True
+                self._target = event.peer or self._target
+                message = self.tr("Connected to {peer}").format(peer=event.peer)
+                rows.append(LogEntry(event.time, "info", event.peer, b"", message))
+                self.status.show_info(message)
+                self._set_state("connected")
+            elif isinstance(event, Disconnected):
+                self._connected = False
+                rest = self._decoder.decode(b"", final=True)
+                if rest:
+                    rows.append(LogEntry(event.time, "in", event.peer, b"", rest))
+                message = self.tr("Disconnected from {peer}: {reason}").format(
+                    peer=event.peer, reason=event.reason
+                )
+                rows.append(
+                    LogEntry(
+                        event.time, "error" if event.error else "info", event.peer, b"", message
+                    )
+                )
+                if event.error:
+                    self.status.show_error(message)
+                else:
+                    self.status.show_info(message)
+        self.log.append(rows)
+        self._show_counters()
+
+    def _on_failed(self, message: str) -> None:
+        self.status.show_error(message)
+        self.log.note(message, self._target, error=True)
+
+    def _on_finished(self) -> None:
+        self._connected = False
+        self._show_counters()
+        self._set_state("idle")
+
+    def _reset_decoder(self) -> None:
+        self._decoder = StreamDecoder(self.log.model.encoding, one_line=True)
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def _show_counters(self) -> None:
+        client = self.client
+        received = int(getattr(client, "bytes_in", 0)) if client is not None else 0
+        sent = int(getattr(client, "bytes_out", 0)) if client is not None else 0
+        state = (
+            self.tr("Connected to {peer}").format(peer=self._target)
+            if self._connected
+            else self.tr("Not connected")
+        )
+        self.counters.setText(
+            self.tr("{state} · received {received} · sent {sent}").format(
+                state=state, received=format_bytes(received), sent=format_bytes(sent)
+            )
+        )
+
+    def _set_state(self, state: str) -> None:
+        idle = state == "idle"
+        self.connect_button.setEnabled(idle)
+        self.disconnect_button.setEnabled(not idle)
+        self.send_button.setEnabled(state == "connected")
+        self.send_file_button.setEnabled(state == "connected")
+        for widget in (self.host, self.port, self.timeout_spin):
+            widget.setEnabled(idle)
+        if state == "connected":
+            self.set_activity(self.tr("TCP connected to {peer}").format(peer=self._target))
+        elif state == "connecting":
+            self.set_activity(self.tr("TCP connecting to {peer}").format(peer=self._target))
+        else:
+            self.set_activity("")

@@ -1,0 +1,454 @@
+"""TCP Server: listen, list the clients, send to one or all, disconnect one, reply automatically."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gui.panels.base import Panel, first_problem
+from gui.widgets import (
+    BindAddressPicker,
+    LogEntry,
+    PayloadEditor,
+    PortField,
+    TrafficLog,
+    format_bytes,
+    format_count,
+)
+from net.codec import StreamDecoder
+from net.errors import NetError
+from net.events import Connected, Disconnected, FileSent, Received, Sent
+from net.tcp import TcpServer
+
+__all__ = ["TcpServerPanel"]
+
+
+class TcpServerPanel(Panel):
+    """A TCP server with a live client table; replies none / echo / fixed, switchable live."""
+
+    PEER, SINCE, IN, OUT = range(4)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("tcpServerPanel")
+        self.runner = self.make_runner("TCP server")
+        self.runner.opened.connect(self._on_opened)
+        self.runner.events.connect(self._on_events)
+        self.runner.failed.connect(self._on_failed)
+        self.runner.finished.connect(self._on_finished)
+        self.server: Any = None
+        self._address = ""
+        self._totals = (0, 0, 0)  # connections, bytes in, bytes out of the last run
+        self._decoders: dict[int, StreamDecoder] = {}
+        self._build()
+        self._refresh = QTimer(self)
+        self._refresh.setInterval(500)
+        self._refresh.timeout.connect(self._refresh_clients)
+        self._set_running(False)
+
+    # -- layout --------------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        self.bind = BindAddressPicker(self)
+        self.port = PortField(self, allow_zero=True)
+        self.start_button = QPushButton(self.tr("&Start"), self)
+        self.start_button.setObjectName("startButton")
+        self.start_button.setDefault(True)
+        self.start_button.setToolTip(self.tr("Start listening (Ctrl+R)"))
+        self.start_button.clicked.connect(self.trigger_start)
+        self.stop_button = QPushButton(self.tr("S&top"), self)
+        self.stop_button.setObjectName("stopButton")
+        self.stop_button.setToolTip(self.tr("Stop the server and close every connection (Ctrl+.)"))
+        self.stop_button.clicked.connect(self.trigger_stop)
+
+        listen = QGroupBox(self.tr("Listen"), self)
+        form = QFormLayout(listen)
+        form.addRow(self.tr("&Address:"), self.bind)
+        form.addRow(self.tr("&Port:"), self.port)
+        for field, buddy in ((self.bind, self.bind.combo), (self.port, self.port.edit)):
+            label = form.labelForField(field)
+            if isinstance(label, QLabel):
+                label.setBuddy(buddy)
+        start_row = QHBoxLayout()
+        start_row.addWidget(self.start_button)
+        start_row.addWidget(self.stop_button)
+        start_row.addStretch(1)
+        form.addRow("", start_row)
+
+        self.reply_mode = QComboBox(self)
+        self.reply_mode.setObjectName("replyModeCombo")
+        self.reply_mode.addItem(self.tr("No automatic reply"), "none")
+        self.reply_mode.addItem(self.tr("Echo what each client sends"), "echo")
+        self.reply_mode.addItem(self.tr("Reply with a fixed text"), "fixed")
+        self.reply_mode.setToolTip(
+            self.tr("What the server sends back on its own; changes apply at once")
+        )
+        self.reply_mode.setAccessibleName(self.tr("Reply mode"))
+        self.fixed_reply = PayloadEditor(
+            self, compact=True, name="fixedReplyEdit", label=self.tr("Fixed reply")
+        )
+        self.reply_mode.currentIndexChanged.connect(self._on_reply_changed)
+        self.fixed_reply.changed.connect(self._on_reply_changed)
+        reply_box = QGroupBox(self.tr("Automatic reply"), self)
+        reply_layout = QVBoxLayout(reply_box)
+        reply_layout.addWidget(self.reply_mode)
+        reply_layout.addWidget(self.fixed_reply)
+        reply_layout.addStretch(1)
+
+        # A "Security" group (TLS certificate, fingerprint) goes here, in the top row.
+        self.options_row = QGridLayout()
+        self.options_row.addWidget(listen, 0, 0)
+        self.options_row.addWidget(reply_box, 0, 1)
+        self.options_row.setColumnStretch(0, 1)
+        self.options_row.setColumnStretch(1, 1)
+
+        self.clients = QTableWidget(0, 4, self)
+        self.clients.setObjectName("clientTable")
+        self.clients.setHorizontalHeaderLabels(
+            [self.tr("Client"), self.tr("Connected"), self.tr("In"), self.tr("Out")]
+        )
+        self.clients.setAccessibleName(self.tr("Connected clients"))
+        self.clients.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.clients.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.clients.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.clients.verticalHeader().setVisible(False)
+        header = self.clients.horizontalHeader()
+        header.setSectionResizeMode(self.PEER, QHeaderView.ResizeMode.Stretch)
+        metrics = self.clients.fontMetrics()
+        header.resizeSection(self.SINCE, metrics.horizontalAdvance("00:00:00") + 28)
+        for column in (self.IN, self.OUT):
+            header.resizeSection(column, metrics.horizontalAdvance("1,023.9 KiB") + 20)
+        self.clients.verticalHeader().setDefaultSectionSize(metrics.height() + 6)
+        self.clients.setMinimumHeight(90)
+        self.clients.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self.clients.setMaximumHeight(metrics.height() * 10)
+        self.clients.itemSelectionChanged.connect(self._update_buttons)
+        self.disconnect_button = QPushButton(self.tr("&Disconnect selected"), self)
+        self.disconnect_button.setObjectName("disconnectClientButton")
+        self.disconnect_button.setToolTip(self.tr("Close the connection of the selected clients"))
+        self.disconnect_button.clicked.connect(self.disconnect_selected)
+        clients_box = QGroupBox(self.tr("Clients"), self)
+        clients_layout = QVBoxLayout(clients_box)
+        clients_layout.addWidget(self.clients, 1)
+        clients_buttons = QHBoxLayout()
+        clients_buttons.addWidget(self.disconnect_button)
+        clients_buttons.addStretch(1)
+        clients_layout.addLayout(clients_buttons)
+
+        self.payload = PayloadEditor(self)
+        self.send_button = QPushButton(self.tr("Send to &selected"), self)
+        self.send_button.setObjectName("sendButton")
+        self.send_button.setToolTip(
+            self.tr("Send the payload to the selected clients (Ctrl+Return)")
+        )
+        self.send_button.clicked.connect(self.send_to_selected)
+        self.send_all_button = QPushButton(self.tr("Send to &all"), self)
+        self.send_all_button.setObjectName("sendAllButton")
+        self.send_all_button.setToolTip(self.tr("Send the payload to every connected client"))
+        self.send_all_button.clicked.connect(self.send_to_all)
+        send_box = QGroupBox(self.tr("Send"), self)
+        send_layout = QVBoxLayout(send_box)
+        send_layout.addWidget(self.payload, 1)
+        send_buttons = QHBoxLayout()
+        send_buttons.addWidget(self.send_button)
+        send_buttons.addWidget(self.send_all_button)
+        send_buttons.addStretch(1)
+        send_layout.addLayout(send_buttons)
+        self.options_row.addWidget(clients_box, 1, 0)
+        self.options_row.addWidget(send_box, 1, 1)
+
+        self.counters = QLabel(self)
+        self.counters.setObjectName("countersLabel")
+        self.log = TrafficLog(self)
+        self.log.encoding_combo.currentTextChanged.connect(lambda _text: self._decoders.clear())
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(self.options_row)
+        layout.addWidget(self.counters)
+        layout.addWidget(self.log, 1)
+        layout.addWidget(self.status)
+
+        QWidget.setTabOrder(self.bind.combo, self.port.edit)
+        QWidget.setTabOrder(self.port.edit, self.start_button)
+        QWidget.setTabOrder(self.start_button, self.stop_button)
+        QWidget.setTabOrder(self.stop_button, self.reply_mode)
+        QWidget.setTabOrder(self.reply_mode, self.fixed_reply.edit)
+        QWidget.setTabOrder(self.fixed_reply.edit, self.clients)
+        QWidget.setTabOrder(self.clients, self.disconnect_button)
+        QWidget.setTabOrder(self.disconnect_button, self.payload.edit)
+        QWidget.setTabOrder(self.payload.edit, self.send_button)
+        QWidget.setTabOrder(self.send_button, self.send_all_button)
+        self._on_reply_changed()
+        self._show_counters()
+
+    # -- actions -------------------------------------------------------------------------------
+
+    def trigger_start(self) -> None:
+        if self.runner.running:
+            return
+        mode = str(self.reply_mode.currentData())
+        reply_problem = self.fixed_reply.check() if mode == "fixed" else None
+        problem = first_problem(self.bind.check(), self.port.check(), reply_problem)
+        if problem:
+            self.status.show_error(problem)
+            return
+        host, port = self.bind.address(), self.port.port()
+        fixed = self.fixed_reply.payload() if mode == "fixed" else b""
+        self._totals = (0, 0, 0)
+        push = self.runner.push
+
+        def open_server() -> TcpServer:
+            return TcpServer(host, port, on_event=push, reply_mode=mode, fixed_reply=fixed)
+
+        self.server = None
+        self._decoders.clear()
+        self.clients.setRowCount(0)
+        self.runner.start(open_server, lambda server: server.serve_forever())
+        self._set_running(True)
+        self.status.show_info(self.tr("Opening port {port}…").format(port=port))
+
+    def trigger_send(self) -> None:
+        self.send_to_selected()
+
+    def selected_ids(self) -> list[int]:
+        rows = sorted({index.row() for index in self.clients.selectionModel().selectedRows()})
+        ids = []
+        for row in rows:
+            item = self.clients.item(row, self.PEER)
+            if item is not None:
+                ids.append(int(item.data(Qt.ItemDataRole.UserRole)))
+        return ids
+
+    def send_to_selected(self) -> None:
+        ids = self.selected_ids()
+        if not ids:
+            self.status.show_error(self.tr("Select one or more clients in the list first"))
+            return
+        data = self._payload()
+        if data is None:
+            return
+        for conn_id in ids:
+            if not self._call(lambda conn_id=conn_id: self.server.send(conn_id, data)):
+                return
+        self.status.show_info(
+            self.tr("Sent {size} to {clients}").format(
+                size=format_bytes(len(data)), clients=self._clients_text(len(ids))
+            )
+        )
+
+    def send_to_all(self) -> None:
+        data = self._payload()
+        if data is None:
+            return
+        result: list[int] = []
+        if not self._call(lambda: result.append(int(self.server.send_all(data)))):
+            return
+        count = result[0] if result else 0
+        if count == 0:
+            self.status.show_warning(self.tr("No client is connected, so nothing was sent"))
+        else:
+            self.status.show_info(
+                self.tr("Sent {size} to {clients}").format(
+                    size=format_bytes(len(data)), clients=self._clients_text(count)
+                )
+            )
+
+    def disconnect_selected(self) -> None:
+        ids = self.selected_ids()
+        if not ids:
+            self.status.show_error(self.tr("Select one or more clients in the list first"))
+            return
+        for conn_id in ids:
+            self._call(lambda conn_id=conn_id: self.server.disconnect(conn_id))
+
+    def _payload(self) -> bytes | None:
+        if self.server is None or not self.runner.running:
+            self.status.show_error(self.tr("The server is not running: start it first"))
+            return None
+        message = self.payload.check()
+        if message:
+            self.status.show_error(message)
+            return None
+        return self.payload.payload()
+
+    def _call(self, action: Any) -> bool:
+        try:
+            action()
+        except NetError as exc:
+            self.status.show_error(str(exc))
+            return False
+        return True
+
+    def _on_reply_changed(self) -> None:
+        mode = str(self.reply_mode.currentData())
+        self.fixed_reply.setEnabled(mode == "fixed")
+        if self.server is None or not self.runner.running:
+            return
+        if mode == "fixed":
+            try:
+                data = self.fixed_reply.payload()
+            except NetError:
+                return  # the editor shows what is wrong; keep the previous reply meanwhile
+        else:
+            data = b""
+        self.server.set_reply(mode, data)
+
+    # -- results -------------------------------------------------------------------------------
+
+    def _on_opened(self, server: Any) -> None:
+        self.server = server
+        self._address = str(server.address)
+        self.status.show_info(self.tr("Listening on {address}").format(address=self._address))
+        self._on_reply_changed()  # the mode may have changed while it was opening
+        self._refresh.start()
+        self._show_counters()
+
+    def _on_events(self, events: list[Any]) -> None:
+        rows: list[LogEntry] = []
+        membership_changed = False
+        for event in events:
+            if isinstance(event, Received):
+                decoder = self._decoders.get(event.conn_id)
+                if decoder is None:
+                    decoder = self._decoders[event.conn_id] = StreamDecoder(
+                        self.log.model.encoding, one_line=True
+                    )
+                rows.append(
+                    LogEntry(event.time, "in", event.peer, event.data, decoder.decode(event.data))
+                )
+            elif isinstance(event, Sent):
+                rows.append(LogEntry(event.time, "out", event.peer, event.data))
+            elif isinstance(event, FileSent):
+                note = self.tr("Sent the file {path} ({size})").format(
+                    path=event.path, size=format_bytes(event.size)
+                )
+                rows.append(LogEntry(event.time, "info", event.peer, b"", note))
+            elif isinstance(event, Connected):
+                membership_changed = True
+                note = self.tr("Client connected")
+                rows.append(LogEntry(event.time, "info", event.peer, b"", note))
+            elif isinstance(event, Disconnected):
+                membership_changed = True
+                self._decoders.pop(event.conn_id, None)
+                note = self.tr("Client disconnected: {reason}").format(reason=event.reason)
+                kind = "error" if event.error else "info"
+                rows.append(LogEntry(event.time, kind, event.peer, b"", note))
+        self.log.append(rows)
+        if membership_changed:
+            self._refresh_clients()
+        self._show_counters()
+
+    def _on_failed(self, message: str) -> None:
+        self.status.show_error(message)
+        self.log.note(message, error=True)
+
+    def _on_finished(self) -> None:
+        self._refresh.stop()
+        self._keep_totals()
+        self.clients.setRowCount(0)
+        if self.status.kind != "error" and self.server is not None:
+            self.status.show_info(
+                self.tr("Stopped listening on {address}").format(address=self._address)
+            )
+        self.server = None
+        self._set_running(False)
+        self._show_counters()
+
+    def _refresh_clients(self) -> None:
+        server = self.server
+        infos = list(server.clients()) if server is not None else []
+        selected = set(self.selected_ids())
+        self.clients.setUpdatesEnabled(False)
+        self.clients.blockSignals(True)
+        self.clients.setRowCount(len(infos))
+        for row, info in enumerate(infos):
+            since = time.strftime("%H:%M:%S", time.localtime(info.since))
+            values = [info.peer, since, format_bytes(info.bytes_in), format_bytes(info.bytes_out)]
+            for column, value in enumerate(values):
+                item = self.clients.item(row, column)
+                if item is None:
+                    item = QTableWidgetItem()
+                    self.clients.setItem(row, column, item)
+                item.setText(value)
+                if column in (self.IN, self.OUT):
+                    item.setTextAlignment(
+                        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+                    )
+            self.clients.item(row, self.PEER).setData(Qt.ItemDataRole.UserRole, info.conn_id)
+        self.clients.clearSelection()
+        for row, info in enumerate(infos):
+            if info.conn_id in selected:
+                self.clients.selectRow(row)
+        self.clients.blockSignals(False)
+        self.clients.setUpdatesEnabled(True)
+        self._update_buttons()
+        self._show_counters(len(infos))
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def _clients_text(self, count: int) -> str:
+        if count == 1:
+            return self.tr("1 client")
+        return self.tr("{count} clients").format(count=format_count(count))
+
+    def _keep_totals(self) -> None:
+        server = self.server
+        if server is not None:
+            self._totals = (server.total_clients, server.bytes_in, server.bytes_out)
+
+    def _show_counters(self, clients: int | None = None) -> None:
+        if clients is None:
+            clients = self.clients.rowCount()
+        self._keep_totals()
+        connections, bytes_in, bytes_out = self._totals
+        text = self.tr("{clients} connected · {total} in all · received {received} · sent {sent}")
+        text = text.format(
+            clients=self._clients_text(clients),
+            total=format_count(connections),
+            received=format_bytes(bytes_in),
+            sent=format_bytes(bytes_out),
+        )
+        if self.runner.running and self.server is not None:
+            text += self.tr(" · listening on {address}").format(address=self._address)
+        self.counters.setText(text)
+        if self.runner.running and self.server is not None:
+            self.set_activity(
+                self.tr("TCP server {address}: {clients}").format(
+                    address=self._address, clients=self._clients_text(clients)
+                )
+            )
+
+    def _update_buttons(self) -> None:
+        running = self.runner.running
+        has_clients = self.clients.rowCount() > 0
+        selected = bool(self.clients.selectionModel().selectedRows())
+        self.send_button.setEnabled(running and selected)
+        self.disconnect_button.setEnabled(running and selected)
+        self.send_all_button.setEnabled(running and has_clients)
+
+    def _set_running(self, running: bool) -> None:
+        self.start_button.setEnabled(not running)
+        self.stop_button.setEnabled(running)
+        self.bind.setEnabled(not running)
+        self.port.setEnabled(not running)
+        self._update_buttons()
+        if not running:
+            self.set_activity("")

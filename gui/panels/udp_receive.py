@@ -1,0 +1,280 @@
+"""UDP Receive: listen on an address and port, show every datagram and its sender, count exactly."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gui.panels.base import Panel, first_problem
+from gui.widgets import (
+    DEFAULT_LOG_LIMIT,
+    BindAddressPicker,
+    InlineError,
+    LogEntry,
+    PayloadEditor,
+    PortField,
+    RateMeter,
+    TrafficLog,
+    format_bytes,
+    format_count,
+)
+from gui.widgets.style import WARNING_COLOR
+from net.events import Datagram
+from net.udp import UdpReceiver
+
+__all__ = ["UdpReceivePanel"]
+
+
+class UdpReceivePanel(Panel):
+    """Listen for datagrams; counters come from the receiver's exact stats, the log is bounded."""
+
+    def __init__(
+        self, parent: QWidget | None = None, *, log_limit: int = DEFAULT_LOG_LIMIT
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("udpReceivePanel")
+        # Events beyond the log's size would be dropped by the log anyway.
+        self.runner = self.make_runner("UDP receive", buffer_limit=max(log_limit, 1000))
+        self.runner.opened.connect(self._on_opened)
+        self.runner.events.connect(self._on_events)
+        self.runner.failed.connect(self._on_failed)
+        self.runner.finished.connect(self._on_finished)
+        self.receiver: Any = None
+        self._rate = RateMeter()
+        self._rate_value = 0.0
+        self._address = ""
+        self._build(log_limit)
+        self._tick = QTimer(self)
+        self._tick.setInterval(500)
+        self._tick.timeout.connect(self._update_counters)
+        self._set_running(False)
+
+    # -- layout --------------------------------------------------------------------------------
+
+    def _build(self, log_limit: int) -> None:
+        self.bind = BindAddressPicker(self)
+        self.port = PortField(self, allow_zero=True)
+        self.group_edit = QLineEdit(self)
+        self.group_edit.setObjectName("multicastEdit")
+        self.group_edit.setPlaceholderText(self.tr("optional, e.g. 239.1.2.3 or ff12::1"))
+        self.group_edit.setToolTip(
+            self.tr("Join this multicast group to receive what is sent to it")
+        )
+        self.group_edit.setAccessibleName(self.tr("Multicast group"))
+        self.group_error = InlineError(self)
+        self.group_edit.textChanged.connect(self._check_group)
+        group_field = QWidget(self)
+        group_layout = QVBoxLayout(group_field)
+        group_layout.setContentsMargins(0, 0, 0, 0)
+        group_layout.setSpacing(2)
+        group_layout.addWidget(self.group_edit)
+        group_layout.addWidget(self.group_error)
+
+        listen = QGroupBox(self.tr("Listen"), self)
+        form = QFormLayout(listen)
+        form.addRow(self.tr("&Address:"), self.bind)
+        form.addRow(self.tr("&Port:"), self.port)
+        form.addRow(self.tr("&Multicast:"), group_field)
+        for field, buddy in (
+            (self.bind, self.bind.combo),
+            (self.port, self.port.edit),
+            (group_field, self.group_edit),
+        ):
+            label = form.labelForField(field)
+            if isinstance(label, QLabel):
+                label.setBuddy(buddy)
+
+        self.reply_check = QCheckBox(self.tr("Reply to every datagram with:"), self)
+        self.reply_check.setObjectName("autoReplyCheck")
+        self.reply_check.setToolTip(
+            self.tr("Send this payload back to the sender of each datagram")
+        )
+        self.reply = PayloadEditor(
+            self, compact=True, name="replyEdit", label=self.tr("Auto-reply")
+        )
+        self.reply.setEnabled(False)
+        self.reply_check.toggled.connect(self.reply.setEnabled)
+        reply_box = QGroupBox(self.tr("Auto-reply"), self)
+        reply_layout = QVBoxLayout(reply_box)
+        reply_layout.addWidget(self.reply_check)
+        reply_layout.addWidget(self.reply)
+        reply_layout.addStretch(1)
+
+        self.start_button = QPushButton(self.tr("&Start"), self)
+        self.start_button.setObjectName("startButton")
+        self.start_button.setDefault(True)
+        self.start_button.setToolTip(self.tr("Start listening (Ctrl+R)"))
+        self.start_button.clicked.connect(self.trigger_start)
+        self.stop_button = QPushButton(self.tr("S&top"), self)
+        self.stop_button.setObjectName("stopButton")
+        self.stop_button.setToolTip(self.tr("Stop listening (Ctrl+.)"))
+        self.stop_button.clicked.connect(self.trigger_stop)
+        self.counters = QLabel(self)
+        self.counters.setObjectName("countersLabel")
+        self.warning = QLabel(self)
+        self.warning.setObjectName("rcvbufWarning")
+        self.warning.setWordWrap(True)
+        self.warning.setStyleSheet(f"color: {WARNING_COLOR.name()};")
+        self.warning.hide()
+
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.start_button)
+        buttons.addWidget(self.stop_button)
+        buttons.addSpacing(12)
+        buttons.addWidget(self.counters, 1)
+
+        self.log = TrafficLog(self, limit=log_limit)
+
+        top = QGridLayout()
+        top.addWidget(listen, 0, 0)
+        top.addWidget(reply_box, 0, 1)
+        top.setColumnStretch(0, 3)
+        top.setColumnStretch(1, 2)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addLayout(buttons)
+        layout.addWidget(self.warning)
+        layout.addWidget(self.log, 1)
+        layout.addWidget(self.status)
+
+        QWidget.setTabOrder(self.bind.combo, self.port.edit)
+        QWidget.setTabOrder(self.port.edit, self.group_edit)
+        QWidget.setTabOrder(self.group_edit, self.reply_check)
+        QWidget.setTabOrder(self.reply_check, self.reply.edit)
+        QWidget.setTabOrder(self.reply.edit, self.start_button)
+        QWidget.setTabOrder(self.start_button, self.stop_button)
+        self._show_counters(0, 0, 0.0)
+
+    # -- actions -------------------------------------------------------------------------------
+
+    def trigger_start(self) -> None:
+        if self.runner.running:
+            return
+        reply_problem = self.reply.check() if self.reply_check.isChecked() else None
+        problem = first_problem(
+            self.bind.check(), self.port.check(), self._check_group(), reply_problem
+        )
+        if problem:
+            self.status.show_error(problem)
+            return
+        host, port = self.bind.address(), self.port.port()
+        group = self.group_edit.text().strip() or None
+        reply = self.reply.payload() if self.reply_check.isChecked() else None
+        push = self.runner.push
+
+        def open_receiver() -> UdpReceiver:
+            return UdpReceiver(host, port, on_datagram=push, multicast_group=group, reply=reply)
+
+        self.receiver = None
+        self._rate.reset()
+        self.warning.hide()
+        self.runner.start(open_receiver, lambda receiver: receiver.run())
+        self._set_running(True)
+        self.status.show_info(self.tr("Opening port {port}…").format(port=port))
+
+    def _check_group(self) -> str | None:
+        text = self.group_edit.text().strip()
+        message = None
+        if text:
+            try:
+                if not ipaddress.ip_address(text).is_multicast:
+                    message = self.tr(
+                        "{group} is not a multicast address (IPv4 224.0.0.0-239.255.255.255, "
+                        "IPv6 ff00::/8)"
+                    ).format(group=text)
+            except ValueError:
+                message = self.tr("{group!r} is not an IP address").format(group=text)
+        if message:
+            self.group_error.show_error(message)
+        else:
+            self.group_error.clear_error()
+        return message
+
+    # -- results -------------------------------------------------------------------------------
+
+    def _on_opened(self, receiver: Any) -> None:
+        self.receiver = receiver
+        self._address = str(receiver.address)
+        self.status.show_info(self.tr("Listening on {address}").format(address=self._address))
+        if getattr(receiver, "rcvbuf_warning", None):
+            self.warning.setText(str(receiver.rcvbuf_warning))
+            self.warning.show()
+        self._tick.start()
+        self._update_counters()
+
+    def _on_events(self, events: list[Datagram]) -> None:
+        limit = self.log.model.limit
+        tail = events[-limit:] if len(events) > limit else events
+        self.log.append(
+            [LogEntry(d.time, "out" if d.outgoing else "in", d.peer, d.data) for d in tail]
+        )
+        self._update_counters()
+
+    def _on_failed(self, message: str) -> None:
+        self.status.show_error(message)
+        self.log.note(message, error=True)
+
+    def _on_finished(self) -> None:
+        self._tick.stop()
+        self._rate.reset()
+        self._update_counters(final=True)
+        if self.status.kind != "error" and self.receiver is not None:
+            self.status.show_info(
+                self.tr("Stopped listening on {address}").format(address=self._address)
+            )
+        self._set_running(False)
+
+    def _update_counters(self, *, final: bool = False) -> None:
+        if self.receiver is None:
+            return
+        stats = self.receiver.stats
+        rate = 0.0 if final else self._rate.update(stats.datagrams)
+        self._rate_value = rate
+        self._show_counters(stats.datagrams, stats.bytes, rate)
+        if self.runner.running and not final:
+            self.set_activity(
+                self.tr("UDP {address}: {count}, {rate}/s").format(
+                    address=self._address,
+                    count=self._datagrams(stats.datagrams),
+                    rate=format_count(round(rate)),
+                )
+            )
+
+    def _datagrams(self, count: int) -> str:
+        if count == 1:
+            return self.tr("1 datagram")
+        return self.tr("{count} datagrams").format(count=format_count(count))
+
+    def _show_counters(self, datagrams: int, size: int, rate: float) -> None:
+        text = self.tr("{count} · {bytes} · {rate}/s").format(
+            count=self._datagrams(datagrams),
+            bytes=format_bytes(size),
+            rate=format_count(round(rate)),
+        )
+        if self.runner.running and self.receiver is not None:
+            text += self.tr(" · listening on {address}").format(address=self._address)
+        self.counters.setText(text)
+
+    def _set_running(self, running: bool) -> None:
+        self.start_button.setEnabled(not running)
+        self.stop_button.setEnabled(running)
+        for widget in (self.bind, self.port, self.group_edit, self.reply_check, self.reply):
+            widget.setEnabled(not running)
+        if not running:
+            self.reply.setEnabled(self.reply_check.isChecked())
+            self.set_activity("")

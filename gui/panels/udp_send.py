@@ -1,0 +1,323 @@
+"""UDP Send: send a payload to a host and port once or repeatedly, optionally waiting for a reply."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gui.panels.base import Panel, first_problem
+from gui.widgets import (
+    HostField,
+    LogEntry,
+    PayloadEditor,
+    PortField,
+    TrafficLog,
+    format_bytes,
+    format_count,
+)
+from net.codec import render_text, to_hex
+from net.events import Datagram
+from net.udp import UdpSender
+
+__all__ = ["UdpSendPanel"]
+
+
+class UdpSendPanel(Panel):
+    """Send datagrams: host, port, payload, repeat count and interval, broadcast, reply wait."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("udpSendPanel")
+        self.runner = self.make_runner("UDP send")
+        self.runner.events.connect(self._on_events)
+        self.runner.returned.connect(self._on_returned)
+        self.runner.failed.connect(self._on_failed)
+        self.runner.finished.connect(self._on_finished)
+        self._peer = ""
+        self._sent = 0
+        self._sent_bytes = 0
+        self._replies = 0
+        self._waiting = False
+        self._last_reply: Datagram | None = None
+        self._timeout = 0.0
+        self._build()
+        self._set_running(False)
+
+    # -- layout --------------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        self.host = HostField(self)
+        self.port = PortField(self)
+        self.broadcast_check = QCheckBox(self.tr("Allow broadcast"), self)
+        self.broadcast_check.setObjectName("broadcastCheck")
+        self.broadcast_check.setToolTip(
+            self.tr("Needed to send to a broadcast address such as 255.255.255.255")
+        )
+        self.bind_port = PortField(self, name="localPortEdit", allow_zero=True, optional=True)
+        self.bind_port.edit.setAccessibleName(self.tr("Local port"))
+        self.bind_port.edit.setToolTip(
+            self.tr(
+                "Send from this local port (some devices reply only to a fixed port); empty = any"
+            )
+        )
+
+        target = QGroupBox(self.tr("Target"), self)
+        form = QFormLayout(target)
+        form.addRow(self.tr("&Host:"), self.host)
+        form.addRow(self.tr("&Port:"), self.port)
+        form.addRow(self.tr("&Local port:"), self.bind_port)
+        form.addRow("", self.broadcast_check)
+        self._label_for(form, self.host, self.host.combo)
+        self._label_for(form, self.port, self.port.edit)
+        self._label_for(form, self.bind_port, self.bind_port.edit)
+
+        self.count_spin = QSpinBox(self)
+        self.count_spin.setObjectName("countSpin")
+        self.count_spin.setRange(1, 1_000_000_000)
+        self.count_spin.setGroupSeparatorShown(True)
+        self.count_spin.setToolTip(self.tr("How many datagrams to send"))
+        self.count_spin.setAccessibleName(self.tr("Count"))
+        self.interval_spin = QSpinBox(self)
+        self.interval_spin.setObjectName("intervalSpin")
+        self.interval_spin.setRange(0, 86_400_000)
+        self.interval_spin.setValue(1000)
+        self.interval_spin.setSuffix(self.tr(" ms"))
+        self.interval_spin.setGroupSeparatorShown(True)
+        self.interval_spin.setToolTip(
+            self.tr("Pause between two datagrams when sending more than one")
+        )
+        self.interval_spin.setAccessibleName(self.tr("Interval"))
+        self.wait_check = QCheckBox(self.tr("Wait for a reply"), self)
+        self.wait_check.setObjectName("waitReplyCheck")
+        self.wait_check.setToolTip(self.tr("After sending, show the reply and who sent it"))
+        self.timeout_spin = QDoubleSpinBox(self)
+        self.timeout_spin.setObjectName("replyTimeoutSpin")
+        self.timeout_spin.setRange(0.1, 3600.0)
+        self.timeout_spin.setDecimals(1)
+        self.timeout_spin.setValue(2.0)
+        self.timeout_spin.setSuffix(self.tr(" s"))
+        self.timeout_spin.setToolTip(self.tr("How long to wait for a reply"))
+        self.timeout_spin.setAccessibleName(self.tr("Reply timeout"))
+        self.wait_check.toggled.connect(self.timeout_spin.setEnabled)
+        self.timeout_spin.setEnabled(False)
+
+        options = QGroupBox(self.tr("Sending"), self)
+        oform = QFormLayout(options)
+        oform.addRow(self.tr("&Count:"), self.count_spin)
+        oform.addRow(self.tr("&Interval:"), self.interval_spin)
+        wait_row = QHBoxLayout()
+        wait_row.addWidget(self.wait_check)
+        wait_row.addWidget(self.timeout_spin)
+        wait_row.addStretch(1)
+        oform.addRow("", wait_row)
+        self._label_for(oform, self.count_spin, self.count_spin)
+        self._label_for(oform, self.interval_spin, self.interval_spin)
+
+        self.payload = PayloadEditor(self)
+        payload_box = QGroupBox(self.tr("Payload"), self)
+        QVBoxLayout(payload_box).addWidget(self.payload)
+
+        self.send_button = QPushButton(self.tr("&Send"), self)
+        self.send_button.setObjectName("sendButton")
+        self.send_button.setDefault(True)
+        self.send_button.setToolTip(self.tr("Send the payload (Ctrl+Return)"))
+        self.send_button.clicked.connect(self.trigger_send)
+        self.stop_button = QPushButton(self.tr("S&top"), self)
+        self.stop_button.setObjectName("stopButton")
+        self.stop_button.setToolTip(self.tr("Stop repeating or waiting (Ctrl+.)"))
+        self.stop_button.clicked.connect(self.trigger_stop)
+        self.counters = QLabel(self)
+        self.counters.setObjectName("countersLabel")
+
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.send_button)
+        buttons.addWidget(self.stop_button)
+        buttons.addSpacing(12)
+        buttons.addWidget(self.counters, 1)
+
+        self.log = TrafficLog(self)
+
+        top = QGridLayout()
+        top.addWidget(target, 0, 0)
+        top.addWidget(options, 0, 1)
+        top.setColumnStretch(0, 3)
+        top.setColumnStretch(1, 2)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(payload_box)
+        layout.addLayout(buttons)
+        layout.addWidget(self.log, 1)
+        layout.addWidget(self.status)
+
+        QWidget.setTabOrder(self.host.combo, self.port.edit)
+        QWidget.setTabOrder(self.port.edit, self.bind_port.edit)
+        QWidget.setTabOrder(self.bind_port.edit, self.broadcast_check)
+        QWidget.setTabOrder(self.broadcast_check, self.count_spin)
+        QWidget.setTabOrder(self.count_spin, self.interval_spin)
+        QWidget.setTabOrder(self.interval_spin, self.wait_check)
+        QWidget.setTabOrder(self.wait_check, self.timeout_spin)
+        QWidget.setTabOrder(self.timeout_spin, self.payload.mode_combo)
+        QWidget.setTabOrder(self.payload.mode_combo, self.payload.encoding_combo)
+        QWidget.setTabOrder(self.payload.encoding_combo, self.payload.ending_combo)
+        QWidget.setTabOrder(self.payload.ending_combo, self.payload.edit)
+        QWidget.setTabOrder(self.payload.edit, self.send_button)
+        QWidget.setTabOrder(self.send_button, self.stop_button)
+        self._show_counters()
+
+    @staticmethod
+    def _label_for(form: QFormLayout, field: QWidget, buddy: QWidget) -> None:
+        label = form.labelForField(field)
+        if isinstance(label, QLabel):
+            label.setBuddy(buddy)
+
+    # -- actions -------------------------------------------------------------------------------
+
+    def trigger_send(self) -> None:
+        if self.runner.running:
+            return
+        problem = first_problem(
+            self.host.check(), self.port.check(), self.bind_port.check(), self.payload.check()
+        )
+        if problem:
+            self.status.show_error(problem)
+            return
+        host, port = self.host.host(), self.port.port()
+        bind_port = self.bind_port.port()
+        data = self.payload.payload()
+        broadcast = self.broadcast_check.isChecked()
+        count = self.count_spin.value()
+        interval = self.interval_spin.value() / 1000.0
+        self._waiting = self.wait_check.isChecked()
+        self._timeout = self.timeout_spin.value()
+        reply_timeout = self._timeout if self._waiting else None
+        self.host.remember(self.host.text())
+        self._sent = self._sent_bytes = self._replies = 0
+        self._last_reply = None
+        self._peer = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+        push = self.runner.push
+
+        def open_sender() -> UdpSender:
+            return UdpSender(host, port, bind_port=bind_port, broadcast=broadcast)
+
+        def run(sender: UdpSender) -> int:
+            return int(
+                sender.run_repeat(
+                    data,
+                    count,
+                    interval,
+                    on_sent=push,
+                    on_reply=push if reply_timeout is not None else None,
+                    reply_timeout=reply_timeout,
+                )
+            )
+
+        self.runner.start(open_sender, run)
+        self._set_running(True)
+        self._show_counters()
+        self.status.show_info(self.tr("Sending to {peer}…").format(peer=self._peer))
+
+    def trigger_start(self) -> None:
+        self.trigger_send()
+
+    # -- results -------------------------------------------------------------------------------
+
+    def _on_events(self, events: list[Datagram]) -> None:
+        rows = []
+        last_reply: Datagram | None = None
+        for event in events:
+            if event.outgoing:
+                self._sent += 1
+                self._sent_bytes += len(event.data)
+                rows.append(LogEntry(event.time, "out", event.peer, event.data))
+            else:
+                self._replies += 1
+                last_reply = event
+                rows.append(LogEntry(event.time, "in", event.peer, event.data))
+        self.log.append(rows)
+        if last_reply is not None:
+            self._last_reply = last_reply
+            self.status.show_info(self._reply_text(last_reply))
+        self._show_counters()
+
+    def _on_returned(self, sent: object) -> None:
+        count = int(sent) if isinstance(sent, int) else self._sent
+        if self._waiting and self._replies == 0:
+            self.status.show_warning(
+                self.tr("Sent {count} to {peer}; no reply within {timeout} s").format(
+                    count=self._datagrams(count), peer=self._peer, timeout=f"{self._timeout:g}"
+                )
+            )
+        elif self._replies and self._last_reply is not None:
+            self.status.show_info(
+                self.tr("Sent {count} to {peer}; {replies} received. {last}").format(
+                    count=self._datagrams(count),
+                    peer=self._peer,
+                    replies=self._reply_count(self._replies),
+                    last=self._reply_text(self._last_reply),
+                )
+            )
+        else:
+            self.status.show_info(
+                self.tr("Sent {count} to {peer}").format(
+                    count=self._datagrams(count), peer=self._peer
+                )
+            )
+
+    def _on_failed(self, message: str) -> None:
+        self.status.show_error(message)
+        self.log.note(message, self._peer, error=True)
+
+    def _on_finished(self) -> None:
+        self._set_running(False)
+        self._show_counters()
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def _reply_text(self, reply: Datagram) -> str:
+        preview = reply.data[:120]
+        if self.log.model.hex_mode:
+            shown = to_hex(preview)
+        else:
+            shown = render_text(preview, self.log.model.encoding)
+        more = "…" if len(reply.data) > len(preview) else ""
+        return self.tr("Reply from {peer} ({size}): {data}{more}").format(
+            peer=reply.peer, size=format_bytes(len(reply.data)), data=shown, more=more
+        )
+
+    def _datagrams(self, count: int) -> str:
+        if count == 1:
+            return self.tr("1 datagram")
+        return self.tr("{count} datagrams").format(count=format_count(count))
+
+    def _reply_count(self, count: int) -> str:
+        if count == 1:
+            return self.tr("1 reply")
+        return self.tr("{count} replies").format(count=format_count(count))
+
+    def _show_counters(self) -> None:
+        self.counters.setText(
+            self.tr("{sent} sent · {bytes} · {replies}").format(
+                sent=self._datagrams(self._sent),
+                bytes=format_bytes(self._sent_bytes),
+                replies=self._reply_count(self._replies),
+            )
+        )
+
+    def _set_running(self, running: bool) -> None:
+        self.send_button.setEnabled(not running)
+        self.stop_button.setEnabled(running)
+        self.set_activity(
+            self.tr("UDP sending to {peer}").format(peer=self._peer) if running else ""
+        )

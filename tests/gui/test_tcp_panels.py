@@ -1,0 +1,388 @@
+"""TCP Client and TCP Server panels against real loopback sockets."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from gui.panels.tcp_client import TcpClientPanel
+from gui.panels.tcp_server import TcpServerPanel
+from gui.widgets import TrafficLogModel
+from tests.conftest import WAIT
+from tests.gui.conftest import TcpEchoServer, free_port
+
+TIMEOUT = int(WAIT * 1000)
+
+
+@pytest.fixture
+def client_panel(qtbot: QtBot) -> TcpClientPanel:
+    panel = TcpClientPanel()
+    qtbot.addWidget(panel)
+    panel.show()
+    return panel
+
+
+@pytest.fixture
+def server_panel(qtbot: QtBot) -> TcpServerPanel:
+    panel = TcpServerPanel()
+    qtbot.addWidget(panel)
+    panel.show()
+    return panel
+
+
+def connect(qtbot: QtBot, panel: TcpClientPanel, port: int) -> None:
+    panel.host.set_text("127.0.0.1")
+    panel.port.set_text(str(port))
+    qtbot.mouseClick(panel.connect_button, Qt.MouseButton.LeftButton)
+    assert not panel.connect_button.isEnabled()
+    qtbot.waitUntil(panel.send_button.isEnabled, timeout=TIMEOUT)
+    assert panel.disconnect_button.isEnabled()
+
+
+def in_text(panel: TcpClientPanel | TcpServerPanel) -> str:
+    model = panel.log.model
+    return "".join(model.data_text(entry) for entry in model.entries() if entry.direction == "in")
+
+
+def in_bytes(panel: TcpClientPanel | TcpServerPanel) -> bytes:
+    return b"".join(e.data for e in panel.log.model.entries() if e.direction == "in")
+
+
+def test_client_shows_the_echo_as_text_and_hex(
+    qtbot: QtBot, client_panel: TcpClientPanel, tcp_echo: TcpEchoServer
+) -> None:
+    connect(qtbot, client_panel, tcp_echo.port)
+    assert f"Connected to 127.0.0.1:{tcp_echo.port}" in client_panel.status.text()
+    assert "TCP connected to" in client_panel.activity()
+    client_panel.payload.set_text("hello")
+    qtbot.mouseClick(client_panel.send_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: in_bytes(client_panel) == b"hello", timeout=TIMEOUT)
+    assert in_text(client_panel) == "hello"
+    out = [e for e in client_panel.log.model.entries() if e.direction == "out"]
+    assert [e.data for e in out] == [b"hello"]
+    client_panel.log.set_hex(True)
+    assert in_text(client_panel) == "68 65 6C 6C 6F"
+    qtbot.waitUntil(
+        lambda: "received 5 B · sent 5 B" in client_panel.counters.text(), timeout=TIMEOUT
+    )
+    with qtbot.waitSignal(client_panel.runner.finished, timeout=TIMEOUT):
+        qtbot.mouseClick(client_panel.disconnect_button, Qt.MouseButton.LeftButton)
+    assert client_panel.connect_button.isEnabled()
+    assert not client_panel.send_button.isEnabled()
+    assert client_panel.activity() == ""
+    assert "Disconnected from" in client_panel.status.text()
+
+
+class SplittingServer:
+    """Sends ``data`` in two parts cut inside a character: part 1 after "a", part 2 after "b"."""
+
+    def __init__(self, data: bytes, cut: int) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.parts = [data[:cut], data[cut:]]
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        self.listener.settimeout(WAIT)
+        conn, _ = self.listener.accept()
+        with conn:
+            conn.settimeout(WAIT)
+            for part in self.parts:
+                if not conn.recv(1):
+                    return
+                conn.sendall(part)
+            conn.recv(1)  # until the client goes
+
+    def close(self) -> None:
+        self.thread.join(WAIT)
+        self.listener.close()
+        assert not self.thread.is_alive()
+
+
+@pytest.mark.parametrize("encoding", ["UTF-8", "GBK"])
+def test_client_keeps_a_character_split_across_two_reads_whole(
+    qtbot: QtBot, client_panel: TcpClientPanel, encoding: str
+) -> None:
+    text = "中文字符"
+    data = text.encode(encoding)
+    server = SplittingServer(data, cut=len("中".encode(encoding)) + 1)
+    try:
+        client_panel.log.set_encoding(encoding)
+        connect(qtbot, client_panel, server.port)
+        client_panel.payload.set_text("a")
+        client_panel.trigger_send()
+        qtbot.waitUntil(
+            lambda: len(in_bytes(client_panel)) == len(server.parts[0]), timeout=TIMEOUT
+        )
+        client_panel.trigger_send()
+        qtbot.waitUntil(lambda: in_bytes(client_panel) == data, timeout=TIMEOUT)
+        assert in_text(client_panel) == text
+        rows = [e for e in client_panel.log.model.entries() if e.direction == "in"]
+        assert [r.text for r in rows] == ["中", "文字符"]
+        with qtbot.waitSignal(client_panel.runner.finished, timeout=TIMEOUT):
+            client_panel.trigger_stop()
+    finally:
+        server.close()
+
+
+def test_client_reports_a_refused_connection(qtbot: QtBot, client_panel: TcpClientPanel) -> None:
+    client_panel.host.set_text("127.0.0.1")
+    client_panel.port.set_text(str(free_port(socket.SOCK_STREAM)))
+    with qtbot.waitSignal(client_panel.runner.finished, timeout=TIMEOUT):
+        client_panel.trigger_start()
+    assert client_panel.status.kind == "error"
+    assert "refused" in client_panel.status.text()
+    assert client_panel.connect_button.isEnabled()
+    assert not client_panel.disconnect_button.isEnabled()
+    assert client_panel.log.model.entry(0).direction == "error"
+
+
+def test_client_reports_an_unknown_host(qtbot: QtBot, client_panel: TcpClientPanel) -> None:
+    client_panel.host.set_text("no-such-host.invalid")
+    client_panel.port.set_text("80")
+    with qtbot.waitSignal(client_panel.runner.finished, timeout=TIMEOUT):
+        client_panel.trigger_start()
+    assert client_panel.status.kind == "error"
+    assert "no-such-host.invalid" in client_panel.status.text()
+    assert client_panel.connect_button.isEnabled()
+
+
+def test_client_sees_the_server_close(qtbot: QtBot, client_panel: TcpClientPanel) -> None:
+    listener = socket.create_server(("127.0.0.1", 0))
+    try:
+        with qtbot.waitSignal(client_panel.runner.finished, timeout=TIMEOUT):
+            connect(qtbot, client_panel, listener.getsockname()[1])
+            listener.settimeout(WAIT)
+            conn, _ = listener.accept()
+            conn.sendall(b"bye")
+            conn.close()
+    finally:
+        listener.close()
+    assert in_bytes(client_panel) == b"bye"
+    assert "closed by peer" in client_panel.status.text()
+    assert client_panel.connect_button.isEnabled()
+
+
+def test_client_sends_a_file(
+    qtbot: QtBot, client_panel: TcpClientPanel, tcp_echo: TcpEchoServer, tmp_path: Path
+) -> None:
+    path = tmp_path / "blob.bin"
+    blob = bytes(range(256)) * 400
+    path.write_bytes(blob)
+    connect(qtbot, client_panel, tcp_echo.port)
+    client_panel.send_file(str(path))
+    qtbot.waitUntil(lambda: in_bytes(client_panel) == blob, timeout=TIMEOUT)
+    assert any("blob.bin" in (e.text or "") for e in client_panel.log.model.entries())
+    client_panel.send_file(str(tmp_path / "missing.bin"))
+    assert client_panel.status.kind == "error"
+    with qtbot.waitSignal(client_panel.runner.finished, timeout=TIMEOUT):
+        client_panel.trigger_stop()
+
+
+def test_client_send_needs_a_connection(client_panel: TcpClientPanel) -> None:
+    client_panel.payload.set_text("x")
+    client_panel.trigger_send()
+    assert client_panel.status.kind == "error"
+    assert "Not connected" in client_panel.status.text()
+
+
+@pytest.mark.parametrize(
+    ("field", "text", "message"),
+    [
+        ("host", "", "host is empty"),
+        ("host", "999.1.1.1", "not a valid IPv4"),
+        ("port", "0", "port 0"),
+        ("port", "70000", "out of range"),
+        ("port", "abc", "not a number"),
+    ],
+)
+def test_client_bad_input_connects_nothing(
+    qtbot: QtBot, client_panel: TcpClientPanel, field: str, text: str, message: str
+) -> None:
+    client_panel.host.set_text("127.0.0.1")
+    client_panel.port.set_text("80")
+    target = client_panel.host if field == "host" else client_panel.port
+    target.set_text(text)
+    qtbot.mouseClick(client_panel.connect_button, Qt.MouseButton.LeftButton)
+    assert not client_panel.runner.running
+    assert target.error.isVisible()
+    assert message in target.error.text().lower() or message in target.error.text()
+    assert client_panel.status.kind == "error"
+
+
+def test_client_malformed_hex_sends_nothing(
+    qtbot: QtBot, client_panel: TcpClientPanel, tcp_echo: TcpEchoServer
+) -> None:
+    connect(qtbot, client_panel, tcp_echo.port)
+    client_panel.payload.set_mode("hex")
+    client_panel.payload.set_text("4G")
+    qtbot.mouseClick(client_panel.send_button, Qt.MouseButton.LeftButton)
+    assert client_panel.payload.error.isVisible()
+    assert "hex digit" in client_panel.status.text()
+    assert not [e for e in client_panel.log.model.entries() if e.direction == "out"]
+    with qtbot.waitSignal(client_panel.runner.finished, timeout=TIMEOUT):
+        client_panel.trigger_stop()
+
+
+# -- server ------------------------------------------------------------------------------------
+
+
+def start_server(qtbot: QtBot, panel: TcpServerPanel) -> int:
+    panel.bind.set_address("127.0.0.1")
+    panel.port.set_text("0")
+    qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.server is not None, timeout=TIMEOUT)
+    assert not panel.start_button.isEnabled()
+    return int(panel.server.port)
+
+
+def recv_exactly(sock: socket.socket, size: int) -> bytes:
+    data = b""
+    while len(data) < size:
+        chunk = sock.recv(size - len(data))
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+@pytest.fixture
+def two_clients(qtbot: QtBot, server_panel: TcpServerPanel) -> Iterator[list[socket.socket]]:
+    port = start_server(qtbot, server_panel)
+    clients = []
+    try:
+        for count in (1, 2):
+            sock = socket.create_connection(("127.0.0.1", port), timeout=WAIT)
+            clients.append(sock)
+            qtbot.waitUntil(
+                lambda count=count: server_panel.clients.rowCount() == count, timeout=TIMEOUT
+            )
+        yield clients
+    finally:
+        for sock in clients:
+            sock.close()
+
+
+def test_server_lists_clients_sends_to_one_to_all_and_disconnects_one(
+    qtbot: QtBot, server_panel: TcpServerPanel, two_clients: list[socket.socket]
+) -> None:
+    a, b = two_clients
+    table = server_panel.clients
+    peers = [table.item(row, TcpServerPanel.PEER).text() for row in range(2)]
+    assert peers == [f"127.0.0.1:{s.getsockname()[1]}" for s in (a, b)]
+    assert "2 clients connected · 2 in all" in server_panel.counters.text()
+    assert "TCP server 127.0.0.1:" in server_panel.activity()
+
+    table.selectRow(0)
+    server_panel.payload.set_text("to-a")
+    qtbot.mouseClick(server_panel.send_button, Qt.MouseButton.LeftButton)
+    assert recv_exactly(a, 4) == b"to-a"
+
+    server_panel.payload.set_text("to-all")
+    qtbot.mouseClick(server_panel.send_all_button, Qt.MouseButton.LeftButton)
+    assert recv_exactly(a, 6) == b"to-all"
+    assert recv_exactly(b, 6) == b"to-all"  # b never got "to-a"
+    assert "2 clients" in server_panel.status.text()
+
+    table.clearSelection()
+    table.selectRow(1)
+    qtbot.mouseClick(server_panel.disconnect_button, Qt.MouseButton.LeftButton)
+    assert b.recv(10) == b""  # EOF
+    qtbot.waitUntil(lambda: table.rowCount() == 1, timeout=TIMEOUT)
+    assert table.item(0, TcpServerPanel.PEER).text() == peers[0]
+    a.sendall(b"still here")
+    qtbot.waitUntil(lambda: in_bytes(server_panel) == b"still here", timeout=TIMEOUT)
+
+    with qtbot.waitSignal(server_panel.runner.finished, timeout=TIMEOUT):
+        qtbot.mouseClick(server_panel.stop_button, Qt.MouseButton.LeftButton)
+    assert a.recv(10) == b""  # stopping the server closes every client
+    assert table.rowCount() == 0
+    assert server_panel.start_button.isEnabled()
+
+
+def test_server_shows_chinese_from_clients(
+    qtbot: QtBot, server_panel: TcpServerPanel, two_clients: list[socket.socket]
+) -> None:
+    a, b = two_clients
+    a.sendall("你好，服务器".encode())
+    qtbot.waitUntil(lambda: in_text(server_panel) == "你好，服务器", timeout=TIMEOUT)
+    server_panel.log.clear()
+    server_panel.log.set_encoding("GBK")
+    b.sendall("国标编码".encode("gbk"))
+    qtbot.waitUntil(lambda: in_text(server_panel) == "国标编码", timeout=TIMEOUT)
+    model = server_panel.log.model
+    row = next(i for i, e in enumerate(model.entries()) if e.direction == "in")
+    assert model.data(model.index(row, TrafficLogModel.DATA)) == "国标编码"
+
+
+def test_server_reply_mode_changes_while_running(
+    qtbot: QtBot, server_panel: TcpServerPanel, two_clients: list[socket.socket]
+) -> None:
+    a, _b = two_clients
+    server_panel.reply_mode.setCurrentIndex(server_panel.reply_mode.findData("echo"))
+    a.sendall(b"echo me")
+    assert recv_exactly(a, 7) == b"echo me"
+    server_panel.fixed_reply.set_mode("escapes")
+    server_panel.fixed_reply.set_text(r"OK\r\n")
+    server_panel.reply_mode.setCurrentIndex(server_panel.reply_mode.findData("fixed"))
+    a.sendall(b"anything")
+    assert recv_exactly(a, 4) == b"OK\r\n"
+    server_panel.fixed_reply.set_text(r"DONE\n")
+    a.sendall(b"again")
+    assert recv_exactly(a, 5) == b"DONE\n"
+
+
+def test_server_reports_a_port_in_use(qtbot: QtBot, server_panel: TcpServerPanel) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as busy:
+        server_panel.bind.set_address("127.0.0.1")
+        server_panel.port.set_text(str(busy.getsockname()[1]))
+        with qtbot.waitSignal(server_panel.runner.finished, timeout=TIMEOUT):
+            server_panel.trigger_start()
+    assert server_panel.status.kind == "error"
+    assert "already in use" in server_panel.status.text()
+    assert server_panel.start_button.isEnabled()
+
+
+@pytest.mark.parametrize(
+    ("field", "text", "message"),
+    [
+        ("port", "", "port is empty"),
+        ("port", "70000", "out of range"),
+        ("port", "abc", "not a number"),
+        ("bind", "999.1.1.1", "not a valid IPv4"),
+        ("bind", "", "host is empty"),
+        ("fixed", "4G", "not a hex digit"),
+    ],
+)
+def test_server_bad_input_starts_nothing(
+    qtbot: QtBot, server_panel: TcpServerPanel, field: str, text: str, message: str
+) -> None:
+    server_panel.bind.set_address("127.0.0.1")
+    server_panel.port.set_text("0")
+    if field == "fixed":
+        server_panel.reply_mode.setCurrentIndex(server_panel.reply_mode.findData("fixed"))
+        server_panel.fixed_reply.set_mode("hex")
+        server_panel.fixed_reply.set_text(text)
+        inline = server_panel.fixed_reply.error
+    else:
+        target = server_panel.port if field == "port" else server_panel.bind
+        target.set_text(text)
+        inline = target.error
+    qtbot.mouseClick(server_panel.start_button, Qt.MouseButton.LeftButton)
+    assert not server_panel.runner.running
+    assert inline.isVisible()
+    assert message in server_panel.status.text()
+
+
+def test_server_send_needs_a_running_server(server_panel: TcpServerPanel) -> None:
+    server_panel.payload.set_text("x")
+    server_panel.send_to_all()
+    assert server_panel.status.kind == "error"
+    assert "not running" in server_panel.status.text()
