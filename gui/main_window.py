@@ -1,0 +1,212 @@
+"""The main window: a side list of panels, what is running in the status bar, menus, shortcuts."""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import QSettings, QSize, Qt
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QMessageBox,
+    QStackedWidget,
+    QWidget,
+)
+
+from gui import runner
+from gui.app import version
+from gui.panels import PANELS, Panel, PanelEntry
+from gui.resources import panel_icon
+
+__all__ = ["CLOSE_TIMEOUT", "MainWindow"]
+
+#: Closing waits at most this long, in total, for every worker to stop.
+CLOSE_TIMEOUT = 2.0
+
+
+class MainWindow(QMainWindow):
+    """Builds every panel (without starting any socket) and remembers fields and geometry.
+
+    Args:
+        settings: where to remember things; the app's default QSettings when None.
+        panels: the panels to show; :data:`gui.panels.PANELS` when None.
+    """
+
+    def __init__(
+        self,
+        settings: QSettings | None = None,
+        panels: list[PanelEntry] | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("mainWindow")
+        self.setWindowTitle(self.tr("Socket Workbench"))
+        self.setMinimumSize(QSize(760, 540))
+        self.settings = settings if settings is not None else QSettings()
+        self.panels: list[Panel] = []
+        self.close_seconds: float | None = None  # how long the last close waited for workers
+
+        self.panel_list = QListWidget(self)
+        self.panel_list.setObjectName("panelList")
+        self.panel_list.setAccessibleName(self.tr("Panels"))
+        self.panel_list.setIconSize(QSize(20, 20))
+        self.panel_list.setSpacing(1)
+        self.panel_list.setUniformItemSizes(True)
+        self.stack = QStackedWidget(self)
+        self.stack.setObjectName("panelStack")
+        for entry in panels if panels is not None else PANELS:
+            panel = entry.factory()
+            self.panels.append(panel)
+            self.stack.addWidget(panel)
+            item = QListWidgetItem(panel_icon(entry.icon), entry.display_title())
+            item.setToolTip(entry.display_title())
+            self.panel_list.addItem(item)
+            panel.activity_changed.connect(self._update_activity)
+        self.panel_list.currentRowChanged.connect(self._show_panel)
+        width = max(
+            self.panel_list.sizeHintForColumn(0) + 2 * self.panel_list.frameWidth() + 16, 150
+        )
+        self.panel_list.setFixedWidth(width)
+
+        central = QWidget(self)
+        layout = QHBoxLayout(central)
+        layout.setContentsMargins(6, 6, 6, 0)
+        layout.addWidget(self.panel_list)
+        layout.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+
+        self.activity_label = QLabel(self)
+        self.activity_label.setObjectName("activityLabel")
+        self.statusBar().addPermanentWidget(self.activity_label, 1)
+        self._build_menus()
+        self._restore()
+        self._update_activity()
+
+    # -- menus and shortcuts -------------------------------------------------------------------
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu(self.tr("&File"))
+        quit_action = QAction(self.tr("&Quit"), self)
+        quit_action.setObjectName("quitAction")
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.setMenuRole(QAction.MenuRole.QuitRole)
+        quit_action.triggered.connect(self.close)
+        file_menu.addAction(quit_action)
+
+        actions = self.menuBar().addMenu(self.tr("&Actions"))
+        self.send_action = self._action(
+            self.tr("&Send"), "sendAction", ["Ctrl+Return", "Ctrl+Enter"], "trigger_send"
+        )
+        self.start_action = self._action(
+            self.tr("S&tart / Connect"), "startAction", ["Ctrl+R"], "trigger_start"
+        )
+        self.stop_action = self._action(
+            self.tr("St&op / Disconnect"), "stopAction", ["Ctrl+."], "trigger_stop"
+        )
+        for action in (self.send_action, self.start_action, self.stop_action):
+            actions.addAction(action)
+
+        view = self.menuBar().addMenu(self.tr("&View"))
+        for row in range(self.panel_list.count()):
+            action = QAction(self.panel_list.item(row).text(), self)
+            action.setShortcut(QKeySequence(f"Ctrl+{row + 1}"))
+            action.triggered.connect(lambda _checked=False, row=row: self.show_panel(row))
+            view.addAction(action)
+            self.addAction(action)
+
+        help_menu = self.menuBar().addMenu(self.tr("&Help"))
+        about = QAction(self.tr("&About Socket Workbench"), self)
+        about.setObjectName("aboutAction")
+        about.setMenuRole(QAction.MenuRole.AboutRole)
+        about.triggered.connect(self.show_about)
+        help_menu.addAction(about)
+
+    def _action(self, text: str, name: str, keys: list[str], method: str) -> QAction:
+        action = QAction(text, self)
+        action.setObjectName(name)
+        action.setShortcuts([QKeySequence(key) for key in keys])
+        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        action.triggered.connect(lambda _checked=False: getattr(self.current_panel(), method)())
+        self.addAction(action)
+        return action
+
+    def about_text(self) -> str:
+        return self.tr(
+            "<h3>Socket Workbench {version}</h3>"
+            "<p>Send and receive UDP, talk TCP as a client or a server, and share files.</p>"
+            "<p>The same engine runs headless as the <code>swb</code> command.</p>"
+        ).format(version=version())
+
+    def show_about(self) -> None:
+        QMessageBox.about(self, self.tr("About Socket Workbench"), self.about_text())
+
+    # -- panels --------------------------------------------------------------------------------
+
+    def current_panel(self) -> Panel:
+        return self.panels[self.stack.currentIndex()]
+
+    def panel(self, name: str) -> Panel:
+        """The panel with objectName ``name`` ("udpSendPanel", ...)."""
+        for panel in self.panels:
+            if panel.objectName() == name:
+                return panel
+        raise KeyError(name)
+
+    def show_panel(self, which: int | str) -> Panel:
+        row = which if isinstance(which, int) else self.panels.index(self.panel(which))
+        self.panel_list.setCurrentRow(row)
+        return self.panels[row]
+
+    def _show_panel(self, row: int) -> None:
+        if 0 <= row < len(self.panels):
+            self.stack.setCurrentIndex(row)
+            self.panels[row].setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def _update_activity(self, *_args: object) -> None:
+        running = [panel.activity() for panel in self.panels if panel.activity()]
+        self.activity_label.setText(" | ".join(running) if running else self.tr("Idle"))
+
+    # -- settings ------------------------------------------------------------------------------
+
+    def _restore(self) -> None:
+        settings = self.settings
+        geometry = settings.value("window/geometry")
+        if geometry is None or not self.restoreGeometry(geometry):
+            self.resize(1100, 720)
+        for panel in self.panels:
+            panel.restore_settings(settings)
+        row = settings.value("window/panel", 0)
+        try:
+            row = int(row)
+        except (TypeError, ValueError):
+            row = 0
+        self.show_panel(row if 0 <= row < len(self.panels) else 0)
+
+    def save_settings(self) -> None:
+        settings = self.settings
+        settings.setValue("window/geometry", self.saveGeometry())
+        settings.setValue("window/panel", self.stack.currentIndex())
+        for panel in self.panels:
+            panel.save_settings(settings)
+        settings.sync()
+
+    # -- closing -------------------------------------------------------------------------------
+
+    def stop_everything(self, timeout: float = CLOSE_TIMEOUT) -> bool:
+        """Stop every worker (of every panel) and wait at most ``timeout`` s in all."""
+        started = time.monotonic()
+        for panel in self.panels:
+            panel.stop_workers()
+        done = runner.stop_all(timeout)
+        self.close_seconds = time.monotonic() - started
+        return done
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.save_settings()
+        self.stop_everything()
+        event.accept()
+        super().closeEvent(event)
