@@ -1,0 +1,606 @@
+"""Issue 8, rows 5-7: GUI responsiveness, memory and start-up of the real main window, offscreen.
+
+5. the longest GUI-thread stall (a 5 ms single-shot QTimer re-armed each time; the longest gap
+   between two firings) during a UDP flood into the receive panel, a 1 GiB download shown in the
+   file server panel, and a 1 GiB TCP stream into the TCP client panel;
+6. the GUI's resident memory after 1,000,000 datagrams went through the receive panel's log;
+7. the time from launching a process to the main window's first paint.
+
+This file also holds the GUI driver that bench_udp and bench_tcp use: ``bench_gui.py --driver``
+runs the main window offscreen in its own process and obeys one command per line on stdin
+(see :class:`_Driver`); :class:`GuiDriver` is the parent's side.
+
+    python benchmarks/bench_gui.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from _common import (
+    LOOPBACK,
+    MIB,
+    PYTHON,
+    Row,
+    blast_udp,
+    fmt_ms,
+    format_table,
+    median,
+    not_measured,
+    process,
+    read_line_with,
+    rss_mib,
+    say,
+    stop_process,
+)
+
+STALL_TARGET = 0.050
+RSS_TARGET_MIB = 300
+STARTUP_TARGET = 1.0
+#: A driver using more than this is stopped: the machine is shared, a runaway must not take it.
+RSS_WATCHDOG_MIB = 4096
+PROBE_INTERVAL_MS = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    datagrams: int  # through the receive panel (row 6 wants 1,000,000)
+    batch: int  # datagrams per blaster run
+    tcp_bytes: int  # streamed into the TCP client panel
+    rounds: int
+    startups: int
+
+
+FULL = Plan(datagrams=1_000_000, batch=100_000, tcp_bytes=1024 * MIB, rounds=3, startups=5)
+QUICK = Plan(datagrams=200_000, batch=100_000, tcp_bytes=128 * MIB, rounds=1, startups=3)
+
+
+# == the driver: runs in the child process =====================================================
+
+
+class _Driver:
+    """The main window offscreen, a stall probe, and commands read from stdin, one per line.
+
+    Commands and replies (replies are ``word key=value ...`` lines on stdout):
+        panel NAME          -> ``panel kind=ClassName``
+        mark                -> ``marked`` (the stall probe starts over)
+        udp-listen          -> ``listening port=N`` (receive panel, 127.0.0.1, port 0, Start)
+        count               -> ``count datagrams=N`` (the receiver's exact counter)
+        udp-stop            -> ``result datagrams=N label=N rows=N stall_ms=X rss_mib=X hwm_mib=X``
+                               once the counter and its label have settled; then Stop
+        tcp-connect PORT    -> ``connected`` (TCP client panel to 127.0.0.1:PORT), and later
+                               ``finished bytes_in=N bytes_out=N stall_ms=X rss_mib=X hwm_mib=X``
+                               when the connection has ended
+        send-file PATH      -> the panel's send_file(PATH); Disconnect once the file is sent
+        quit                -> closes the window and exits
+    Anything that goes wrong: ``failed <sentence>``.
+    """
+
+    def __init__(self) -> None:
+        from PySide6.QtCore import QSocketNotifier, Qt, QTimer
+
+        from gui.app import create_app
+
+        self.app = create_app([sys.argv[0]])
+        from gui.main_window import MainWindow
+
+        self.window = MainWindow()
+        self.window.show()
+        self.panel: Any = None
+        self.disconnect_after_file = False
+        self._settle: list[tuple[int, int]] = []
+
+        self.probe = QTimer()
+        self.probe.setSingleShot(True)
+        self.probe.setTimerType(Qt.TimerType.PreciseTimer)
+        self.probe.setInterval(PROBE_INTERVAL_MS)
+        self.probe.timeout.connect(self._tick)
+        self.mark()
+        self.probe.start()
+
+        self._stdin = b""
+        self.notifier = QSocketNotifier(0, QSocketNotifier.Type.Read)
+        self.notifier.activated.connect(self._read_stdin)
+        self.settle_timer = QTimer()
+        self.settle_timer.setInterval(100)
+        self.settle_timer.timeout.connect(self._settle_tick)
+        QTimer.singleShot(0, lambda: self.reply("ready"))
+
+    # -- plumbing ------------------------------------------------------------------------------
+
+    def reply(self, text: str) -> None:
+        sys.stdout.write(text.replace("\n", " ") + "\n")
+        sys.stdout.flush()
+
+    def mark(self) -> None:
+        self.last = time.perf_counter()
+        self.max_gap = 0.0
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        self.max_gap = max(self.max_gap, now - self.last)
+        self.last = now
+        self.probe.start()
+
+    def _memory(self) -> str:
+        pid = os.getpid()
+        return f"rss_mib={rss_mib(pid):.1f} hwm_mib={rss_mib(pid, peak=True):.1f}"
+
+    def _read_stdin(self) -> None:
+        chunk = os.read(0, 65536)
+        if not chunk:
+            self.quit()
+            return
+        self._stdin += chunk
+        while b"\n" in self._stdin:
+            line, _, self._stdin = self._stdin.partition(b"\n")
+            try:
+                self.command(line.decode().strip())
+            except Exception as exc:  # report, keep running: the parent decides
+                self.reply(f"failed {type(exc).__name__}: {exc}")
+
+    def command(self, line: str) -> None:
+        word, _, arg = line.partition(" ")
+        if word == "panel":
+            self.reply(f"panel kind={type(self.window.panel(arg)).__name__}")
+        elif word == "mark":
+            self.mark()
+            self.reply("marked")
+        elif word == "udp-listen":
+            self.udp_listen()
+        elif word == "count":
+            self.reply(f"count datagrams={self.panel.receiver.stats.datagrams}")
+        elif word == "udp-stop":
+            self._settle = []
+            self.settle_timer.start()
+        elif word == "tcp-connect":
+            self.tcp_connect(int(arg))
+        elif word == "send-file":
+            self.disconnect_after_file = True
+            self.panel.send_file(arg)
+        elif word == "quit":
+            self.quit()
+        else:
+            self.reply(f"failed unknown command {word!r}")
+
+    def quit(self) -> None:
+        self.notifier.setEnabled(False)
+        self.window.close()
+        self.app.quit()
+
+    def _button(self, name: str) -> Any:
+        from PySide6.QtWidgets import QPushButton
+
+        button = self.panel.findChild(QPushButton, name)
+        if button is None:
+            raise RuntimeError(f"{self.panel.objectName()} has no {name}")
+        return button
+
+    # -- UDP receive panel ---------------------------------------------------------------------
+
+    def udp_listen(self) -> None:
+        self.panel = self.window.show_panel("udpReceivePanel")
+        self.panel.bind.set_address(LOOPBACK)
+        self.panel.port.set_text("0")
+        self.panel.runner.opened.connect(
+            lambda receiver: self.reply(f"listening port={receiver.port}")
+        )
+        self.panel.runner.failed.connect(lambda message: self.reply(f"failed {message}"))
+        self._button("startButton").click()
+
+    def _settle_tick(self) -> None:
+        """Report once the exact counter and the visible label agree and stopped moving."""
+        exact = int(self.panel.receiver.stats.datagrams)
+        match = re.search(r"([\d,]+) datagram", self.panel.counters.text())
+        shown = int(match.group(1).replace(",", "")) if match else -1
+        self._settle.append((exact, shown))
+        recent = self._settle[-5:]
+        settled = len(recent) == 5 and len(set(recent)) == 1 and exact == shown
+        if settled or len(self._settle) > 150:
+            self.settle_timer.stop()
+            stall = self.max_gap * 1000
+            rows = self.panel.log.model.rowCount()
+            self.reply(
+                f"result datagrams={exact} label={shown} rows={rows} stall_ms={stall:.1f} "
+                f"{self._memory()}"
+            )
+            self._button("stopButton").click()
+
+    # -- TCP client panel ----------------------------------------------------------------------
+
+    def tcp_connect(self, port: int) -> None:
+        self.panel = self.window.show_panel("tcpClientPanel")
+        self.panel.host.set_text(LOOPBACK)
+        self.panel.port.set_text(str(port))
+        self.panel.runner.events.connect(self._tcp_events)
+        self.panel.runner.failed.connect(lambda message: self.reply(f"failed {message}"))
+        self.panel.runner.finished.connect(self._tcp_finished)
+        self.mark()
+        self._button("connectButton").click()
+
+    def _tcp_events(self, events: list[Any]) -> None:
+        for event in events:
+            kind = type(event).__name__
+            if kind == "Connected":
+                self.reply("connected")
+            elif kind == "FileSent" and self.disconnect_after_file:
+                self._button("disconnectButton").click()
+
+    def _tcp_finished(self) -> None:
+        client = self.panel.client
+        bytes_in = int(getattr(client, "bytes_in", 0))
+        bytes_out = int(getattr(client, "bytes_out", 0))
+        self.reply(
+            f"finished bytes_in={bytes_in} bytes_out={bytes_out} "
+            f"stall_ms={self.max_gap * 1000:.1f} {self._memory()}"
+        )
+
+
+def _drive() -> int:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    driver = _Driver()
+    return int(driver.app.exec())
+
+
+# == the parent's side =========================================================================
+
+
+def parse_fields(line: str) -> dict[str, str]:
+    """``word a=1 b=2`` -> {"a": "1", "b": "2"}."""
+    return dict(part.split("=", 1) for part in line.split()[1:] if "=" in part)
+
+
+class GuiDriver:
+    """The main window in a child process (offscreen, its own settings folder), driven by lines."""
+
+    def __init__(self) -> None:
+        self._stack = contextlib.ExitStack()
+        home = Path(self._stack.enter_context(tempfile.TemporaryDirectory(prefix="swb-gui-")))
+        self._stderr = self._stack.enter_context(tempfile.TemporaryFile())  # noqa: SIM115 (closed by the stack)
+        env = {
+            "QT_QPA_PLATFORM": "offscreen",
+            "XDG_CONFIG_HOME": str(home / "config"),
+            "XDG_DATA_HOME": str(home / "data"),
+            "SWB_DATA_DIR": str(home / "swb"),
+        }
+        self.proc = self._stack.enter_context(
+            process(
+                [PYTHON, str(Path(__file__).resolve()), "--driver"],
+                env=env,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=self._stderr,
+            )
+        )
+        try:
+            self.expect("ready", 60)
+        except BaseException:
+            self.close()
+            raise
+
+    def __enter__(self) -> GuiDriver:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def send(self, line: str) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(line.encode() + b"\n")
+        self.proc.stdin.flush()
+
+    def expect(self, word: str, timeout: float) -> dict[str, str]:
+        """Wait for the reply line that starts with ``word``; its key=value fields."""
+
+        def watchdog() -> None:
+            try:
+                used = rss_mib(self.proc.pid)
+            except (OSError, RuntimeError):  # it has just exited: the read will tell
+                return
+            if used > RSS_WATCHDOG_MIB:
+                stop_process(self.proc)
+                raise RuntimeError(f"the GUI used more than {RSS_WATCHDOG_MIB} MiB; stopped")
+
+        while True:
+            try:
+                line = read_line_with(self.proc, "", timeout, on_wait=watchdog)
+            except RuntimeError as exc:
+                raise RuntimeError(f"GUI driver: {exc}{self._stderr_tail()}") from None
+            if line.startswith("failed"):
+                raise RuntimeError(f"GUI driver: {line[7:]}")
+            if line.split(" ", 1)[0] == word:
+                return parse_fields(line)
+
+    def command(self, line: str, word: str, timeout: float = 30.0) -> dict[str, str]:
+        self.send(line)
+        return self.expect(word, timeout)
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def _stderr_tail(self) -> str:
+        self._stderr.seek(0)
+        lines = self._stderr.read().decode(errors="replace").strip().splitlines()
+        return f" (stderr: {' / '.join(lines[-3:])})" if lines else ""
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            with contextlib.suppress(OSError):
+                self.send("quit")
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.proc.wait(10)
+        self._stack.close()
+
+
+# -- row 4 (used by bench_udp): datagrams captured by the receive panel -----------------------
+
+
+def udp_capture(count: int, sender: Any) -> tuple[int, int]:
+    """Flood the receive panel with ``sender(port, count)``; (sent, counted by the panel)."""
+    with GuiDriver() as gui:
+        port = int(gui.command("udp-listen", "listening")["port"])
+        sent = int(sender(port, count))
+        result = gui.command("udp-stop", "result", timeout=60)
+    return sent, int(result["label"])
+
+
+# -- rows 5 and 6: the UDP flood ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FloodResult:
+    sent: int
+    counted: int
+    stall: float
+    rss: float
+    peak: float
+
+
+def udp_flood(total: int, batch: int) -> FloodResult:
+    """Blast batches into the receive panel until it has counted ``total`` datagrams."""
+    with GuiDriver() as gui:
+        port = int(gui.command("udp-listen", "listening")["port"])
+        gui.command("mark", "marked")
+        sent = counted = 0
+        for _ in range(3 * total // batch + 1):  # bounded even if most are dropped
+            sent += blast_udp(port, batch)
+            counted = int(gui.command("count", "count")["datagrams"])
+            if counted >= total:
+                break
+        result = gui.command("udp-stop", "result", timeout=60)
+    return FloodResult(
+        sent,
+        int(result["datagrams"]),
+        float(result["stall_ms"]) / 1000,
+        float(result["rss_mib"]),
+        float(result["hwm_mib"]),
+    )
+
+
+# -- row 5: a TCP stream into the TCP client panel --------------------------------------------
+
+TCP_STREAMER = """\
+import os, socket, sys
+total = int(sys.argv[1])
+server = socket.create_server(("127.0.0.1", 0))
+print(server.getsockname()[1], flush=True)
+server.settimeout(60)
+conn, _ = server.accept()
+block = os.urandom(1 << 20)
+left = total
+while left > 0:
+    conn.sendall(block[: min(left, len(block))])
+    left -= len(block)
+conn.close()
+"""
+
+
+def tcp_stream_into_panel(size: int) -> tuple[float, int, float, float]:
+    """A Python server streams ``size`` bytes to the TCP client panel and closes.
+
+    Returns (longest stall in s, bytes the panel counted, seconds, peak RSS MiB).
+    """
+    streamer = [PYTHON, "-c", TCP_STREAMER, str(size)]
+    with (
+        process(streamer, stdout=subprocess.PIPE) as sender,
+        GuiDriver() as gui,
+    ):
+        port = int(read_line_with(sender, "", 10).strip())
+        started = time.perf_counter()
+        gui.command(f"tcp-connect {port}", "connected")
+        result = gui.expect("finished", 600)
+        seconds = time.perf_counter() - started
+    return (
+        float(result["stall_ms"]) / 1000,
+        int(result["bytes_in"]),
+        seconds,
+        float(result["hwm_mib"]),
+    )
+
+
+def file_server_panel_built() -> bool:
+    with GuiDriver() as gui:
+        kind = gui.command("panel fileServerPanel", "panel")["kind"]
+    return kind != "ComingSoonPanel"
+
+
+# -- row 7: start-up ---------------------------------------------------------------------------
+
+FIRST_PAINT = """\
+import sys, time
+from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtWidgets import QWidget
+from gui.app import create_app
+
+app = create_app(sys.argv)
+from gui.main_window import MainWindow
+
+window = MainWindow()
+
+
+class FirstPaint(QObject):
+    seen = False
+
+    def eventFilter(self, watched, event):
+        if (
+            not self.seen
+            and event.type() == QEvent.Type.Paint
+            and isinstance(watched, QWidget)
+            and watched.window() is window
+        ):
+            self.seen = True
+            print(f"painted {time.time():.6f}", flush=True)
+            QTimer.singleShot(0, app.quit)
+        return False
+
+
+first_paint = FirstPaint()
+app.installEventFilter(first_paint)
+window.show()
+QTimer.singleShot(30_000, app.quit)
+sys.exit(app.exec())
+"""
+
+
+def startup_once() -> float:
+    """Seconds from launching the process to the first paint of the main window."""
+    with tempfile.TemporaryDirectory(prefix="swb-gui-") as home:
+        env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_CONFIG_HOME": home}
+        launched = time.time()
+        done = subprocess.run(
+            [PYTHON, "-c", FIRST_PAINT],
+            capture_output=True,
+            env=env,
+            timeout=60,
+            check=False,
+        )
+    match = re.search(rb"painted ([\d.]+)", done.stdout)
+    if not match:
+        tail = done.stderr.decode(errors="replace").strip().splitlines()[-2:]
+        raise RuntimeError(f"the window never painted: {' / '.join(tail)}")
+    return float(match.group(1)) - launched
+
+
+# -- the rows ----------------------------------------------------------------------------------
+
+
+def run(quick: bool = False) -> list[Row]:
+    plan = QUICK if quick else FULL
+    rows: list[Row] = []
+    target = f"< {STALL_TARGET * 1000:.0f} ms"
+
+    # 5 and 6: a UDP flood through the receive panel.
+    say(f"gui: {plan.datagrams:,} datagrams into the receive panel, x{plan.rounds}")
+    floods = []
+    for index in range(plan.rounds):
+        flood = udp_flood(plan.datagrams, plan.batch)
+        say(
+            f"  round {index + 1}: {flood.counted:,} of {flood.sent:,} counted, "
+            f"stall {fmt_ms(flood.stall)}, RSS {flood.rss:.0f} MiB (peak {flood.peak:.0f})"
+        )
+        floods.append(flood)
+    stall = median([f.stall for f in floods])
+    rows.append(
+        Row(
+            "5. GUI stall: UDP flood into the receive panel",
+            f"max {fmt_ms(stall)}",
+            target=target,
+            met=stall < STALL_TARGET,
+            note=f"{median([f.counted for f in floods]):,.0f} datagrams",
+        )
+    )
+
+    # 5: a file download shown in the file server panel.
+    if file_server_panel_built():
+        rows.append(
+            not_measured(
+                "5. GUI stall: 1 GiB download shown in the file server panel",
+                "panel landed after this script was written",
+                target,
+            )
+        )
+    else:
+        rows.append(
+            not_measured(
+                "5. GUI stall: 1 GiB download shown in the file server panel",
+                "panel not built yet",
+                target,
+            )
+        )
+
+    # 5: a TCP stream into the TCP client panel.
+    size_text = f"{plan.tcp_bytes // MIB} MiB" if plan.tcp_bytes < 1024 * MIB else "1 GiB"
+    say(f"gui: {size_text} into the TCP client panel, x{plan.rounds}")
+    streams = []
+    for index in range(plan.rounds):
+        stall_s, counted, seconds, peak = tcp_stream_into_panel(plan.tcp_bytes)
+        say(
+            f"  round {index + 1}: {counted:,} bytes in {seconds:.2f} s, "
+            f"stall {fmt_ms(stall_s)}, peak RSS {peak:.0f} MiB"
+        )
+        streams.append((stall_s, counted, seconds))
+    stall = median([s[0] for s in streams])
+    complete = all(s[1] == plan.tcp_bytes for s in streams)
+    rows.append(
+        Row(
+            f"5. GUI stall: TCP client panel receiving {size_text}",
+            f"max {fmt_ms(stall)}",
+            target=target,
+            met=stall < STALL_TARGET and complete,
+            note=f"{median([s[2] for s in streams]):.1f} s"
+            + ("" if complete else ", bytes missing"),
+        )
+    )
+
+    # 6: memory after the flood.
+    rss = median([f.rss for f in floods])
+    rows.append(
+        Row(
+            f"6. GUI RSS after {plan.datagrams:,} datagrams",
+            f"{rss:.0f} MiB",
+            target=f"< {RSS_TARGET_MIB} MiB",
+            met=rss < RSS_TARGET_MIB,
+            note=f"peak {median([f.peak for f in floods]):.0f} MiB",
+        )
+    )
+
+    # 7: start-up, warm cache.
+    say(f"gui: start-up to first paint, 1 warm-up + {plan.startups}")
+    startup_once()
+    times = [startup_once() for _ in range(plan.startups)]
+    say("  " + ", ".join(fmt_ms(t) for t in times))
+    rows.append(
+        Row(
+            f"7. start-up to first paint (median of {plan.startups})",
+            fmt_ms(median(times)),
+            target=f"< {STARTUP_TARGET:g} s",
+            met=median(times) < STARTUP_TARGET,
+        )
+    )
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, a smoke run")
+    parser.add_argument("--driver", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.driver:
+        return _drive()
+    print(format_table(run(quick=args.quick)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
