@@ -45,7 +45,7 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.setObjectName("mainWindow")
         self.setWindowTitle(self.tr("Socket Workbench"))
-        self.setMinimumSize(QSize(760, 540))
+        self.setMinimumSize(QSize(790, 560))
         self.settings = settings if settings is not None else QSettings()
         self.panels: list[Panel] = []
         self.close_seconds: float | None = None  # how long the last close waited for workers
@@ -68,7 +68,7 @@ class MainWindow(QMainWindow):
             panel.activity_changed.connect(self._update_activity)
         self.panel_list.currentRowChanged.connect(self._show_panel)
         width = max(
-            self.panel_list.sizeHintForColumn(0) + 2 * self.panel_list.frameWidth() + 16, 150
+            self.panel_list.sizeHintForColumn(0) + 2 * self.panel_list.frameWidth() + 12, 136
         )
         self.panel_list.setFixedWidth(width)
 

@@ -58,7 +58,11 @@ def save_fields(root: QWidget, settings: QSettings) -> None:
     for key, widget in _fields(root):
         if isinstance(widget, QComboBox):
             if widget.isEditable():
-                settings.setValue(key, widget.currentText())
+                # A listed choice is stored by its data (an address), not its display text.
+                index, data = widget.currentIndex(), widget.currentData()
+                chosen = index >= 0 and widget.itemText(index) == widget.currentText()
+                value = data if chosen and isinstance(data, str) else widget.currentText()
+                settings.setValue(key, value)
                 if widget.property("persistItems"):
                     items = [widget.itemText(i) for i in range(widget.count())]
                     settings.setValue(f"{key}.items", items)

@@ -133,9 +133,16 @@ class TcpServerPanel(Panel):
         header = self.clients.horizontalHeader()
         header.setSectionResizeMode(self.PEER, QHeaderView.ResizeMode.Stretch)
         metrics = self.clients.fontMetrics()
-        header.resizeSection(self.SINCE, metrics.horizontalAdvance("00:00:00") + 28)
-        for column in (self.IN, self.OUT):
-            header.resizeSection(column, metrics.horizontalAdvance("1,023.9 KiB") + 20)
+        header.setMinimumSectionSize(metrics.horizontalAdvance("0000") + 8)
+        titles = header.fontMetrics()
+        for column, sample in (
+            (self.SINCE, "00:00:00"),
+            (self.IN, "999.9 KiB"),
+            (self.OUT, "999.9 KiB"),
+        ):
+            title = self.clients.horizontalHeaderItem(column).text()
+            width = max(metrics.horizontalAdvance(sample), titles.horizontalAdvance(title) + 8)
+            header.resizeSection(column, width + 16)
         self.clients.verticalHeader().setDefaultSectionSize(metrics.height() + 6)
         self.clients.setMinimumHeight(90)
         self.clients.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)

@@ -245,7 +245,7 @@ class UdpReceivePanel(Panel):
         stats = self.receiver.stats
         rate = 0.0 if final else self._rate.update(stats.datagrams)
         self._rate_value = rate
-        self._show_counters(stats.datagrams, stats.bytes, rate)
+        self._show_counters(stats.datagrams, stats.bytes, rate, stats.replies, stats.truncated)
         if self.runner.running and not final:
             self.set_activity(
                 self.tr("UDP {address}: {count}, {rate}/s").format(
@@ -260,12 +260,18 @@ class UdpReceivePanel(Panel):
             return self.tr("1 datagram")
         return self.tr("{count} datagrams").format(count=format_count(count))
 
-    def _show_counters(self, datagrams: int, size: int, rate: float) -> None:
+    def _show_counters(
+        self, datagrams: int, size: int, rate: float, replies: int = 0, truncated: int = 0
+    ) -> None:
         text = self.tr("{count} · {bytes} · {rate}/s").format(
             count=self._datagrams(datagrams),
             bytes=format_bytes(size),
             rate=format_count(round(rate)),
         )
+        if replies:
+            text += self.tr(" · {count} replied").format(count=format_count(replies))
+        if truncated:
+            text += self.tr(" · {count} cut short").format(count=format_count(truncated))
         if self.runner.running and self.receiver is not None:
             text += self.tr(" · listening on {address}").format(address=self._address)
         self.counters.setText(text)

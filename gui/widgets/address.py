@@ -250,6 +250,8 @@ class BindAddressPicker(_Field):
         self.combo.setAccessibleName(_tr("Bind address"))
         self.refresh()
         self.combo.editTextChanged.connect(self._live_check)
+        # Show the address, not the end of its description, when the field is narrow.
+        self.combo.currentIndexChanged.connect(lambda: self.combo.lineEdit().setCursorPosition(0))
         self._place(self.combo)
 
     def refresh(self) -> None:
@@ -258,10 +260,10 @@ class BindAddressPicker(_Field):
         self.combo.blockSignals(True)
         self.combo.clear()
         choices = [
-            ("0.0.0.0", _tr("any IPv4 address")),
-            ("::", _tr("any IPv6 address")),
-            ("127.0.0.1", _tr("loopback, this computer only")),
-            ("::1", _tr("IPv6 loopback")),
+            ("0.0.0.0", _tr("any IPv4")),
+            ("::", _tr("any IPv6")),
+            ("127.0.0.1", _tr("this computer only")),
+            ("::1", _tr("this computer only, IPv6")),
             *local_addresses(),
         ]
         for address, description in choices:

@@ -36,10 +36,10 @@ def _mode_labels() -> list[tuple[str, str]]:
 
 def _ending_labels() -> list[tuple[str, str]]:
     return [
-        ("none", _tr("No line ending")),
-        ("lf", _tr("LF (\\n)")),
-        ("crlf", _tr("CR LF (\\r\\n)")),
-        ("cr", _tr("CR (\\r)")),
+        ("none", _tr("No EOL")),
+        ("lf", _tr("LF \\n")),
+        ("crlf", _tr("CRLF \\r\\n")),
+        ("cr", _tr("CR \\r")),
     ]
 
 
@@ -118,7 +118,9 @@ class PayloadEditor(QWidget):
         self.ending_combo.setObjectName(f"{name}LineEnding")
         for key, text in _ending_labels():
             self.ending_combo.addItem(text, key)
-        self.ending_combo.setToolTip(_tr("Appended to text payloads when they are sent"))
+        self.ending_combo.setToolTip(
+            _tr("End of line: appended to text payloads when they are sent")
+        )
         self.ending_combo.setAccessibleName(_tr("Line ending"))
         self.ending_combo.currentIndexChanged.connect(self._on_changed)
 
@@ -128,6 +130,9 @@ class PayloadEditor(QWidget):
         self.error = InlineError(self)
         self.error.setObjectName(f"{name}Error")
 
+        for combo in (self.mode_combo, self.encoding_combo, self.ending_combo):
+            # Keep each choice readable; the byte count gives way first when space is short.
+            combo.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         options = QHBoxLayout()
         options.setContentsMargins(0, 0, 0, 0)
         options.addWidget(self.mode_combo)

@@ -124,7 +124,7 @@ def test_fields_and_geometry_are_remembered(qtbot: QtBot, settings: QSettings) -
     server.reply_mode.setCurrentIndex(2)  # type: ignore[attr-defined]
     server.log.set_hex(True)  # type: ignore[attr-defined]
     first.show_panel("tcpClientPanel")
-    first.resize(780, 640)  # the offscreen screen is 800x800; geometry is kept within it
+    first.resize(792, 700)  # the offscreen screen is 800x800; geometry is kept within it
     first.close()
 
     second = MainWindow(QSettings(settings.fileName(), QSettings.Format.IniFormat))
@@ -141,7 +141,7 @@ def test_fields_and_geometry_are_remembered(qtbot: QtBot, settings: QSettings) -
     assert server2.reply_mode.currentData() == "fixed"  # type: ignore[attr-defined]
     assert server2.log.model.hex_mode  # type: ignore[attr-defined]
     assert second.current_panel().objectName() == "tcpClientPanel"
-    assert (second.width(), second.height()) == (780, 640)
+    assert (second.width(), second.height()) == (792, 700)
 
 
 def test_default_settings_use_the_app_names(qtbot: QtBot, settings_dir: Path) -> None:

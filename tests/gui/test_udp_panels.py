@@ -100,6 +100,7 @@ def test_receive_panel_auto_replies(qtbot: QtBot, receive_panel: UdpReceivePanel
         sock.settimeout(WAIT)
         sock.sendto(b"ping", ("127.0.0.1", port))
         assert sock.recvfrom(100)[0] == b"pong"
+    qtbot.waitUntil(lambda: "1 replied" in receive_panel.counters.text(), timeout=TIMEOUT)
     stop(qtbot, receive_panel)
 
 
