@@ -9,11 +9,14 @@ from importlib import metadata
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QApplication
 
+from gui import runner
 from gui.resources import app_icon, install_translations
 
 __all__ = ["APP_NAME", "ORGANIZATION", "create_app", "main", "version"]
 
 ORGANIZATION = "SocketWorkbench"
+#: After the window has closed, how long to wait for a worker stuck in a name lookup.
+LATE_WORKER_TIMEOUT = 10.0
 APP_NAME = "Socket Workbench"
 
 
@@ -50,4 +53,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     window = MainWindow()
     window.show()
-    return int(app.exec())
+    status = int(app.exec())
+    # Closing waited 2 s; a worker still inside a DNS lookup (bounded by its own timeout) must
+    # end before Python tears the QThread down, or Qt aborts the process.
+    runner.stop_all(LATE_WORKER_TIMEOUT)
+    return status
