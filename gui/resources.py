@@ -47,17 +47,22 @@ def panel_icon(name: str) -> QIcon:
     return style.standardIcon(_FALLBACK.get(name, QStyle.StandardPixmap.SP_FileIcon))
 
 
-def install_translations(app: QCoreApplication, locale: QLocale | None = None) -> list[str]:
+def install_translations(
+    app: QCoreApplication,
+    locale: QLocale | None = None,
+    folders: list[Path] | None = None,
+) -> list[str]:
     """Load the app's and Qt's own translations for ``locale`` (the system's by default).
 
-    Looks in resources/translations and resources for ``socket_workbench_<locale>.qm``.
+    Looks in ``folders`` (resources/translations, then resources) for
+    ``socket_workbench_<locale>.qm``, e.g. socket_workbench_zh_CN.qm.
     Returns:
         The files loaded (nothing when the locale has no translation: English stays).
     """
     locale = locale or QLocale.system()
     loaded: list[str] = []
     translators: list[QTranslator] = []
-    for folder in (RESOURCES_DIR / "translations", RESOURCES_DIR):
+    for folder in folders or [RESOURCES_DIR / "translations", RESOURCES_DIR]:
         for base in _TRANSLATION_BASES:
             translator = QTranslator(app)
             if translator.load(locale, base, "_", str(folder)):

@@ -24,10 +24,6 @@ from net.errors import AddressError
 __all__ = ["BindAddressPicker", "HostField", "PortField", "local_addresses"]
 
 
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("AddressFields", text)
-
-
 class _Field(QWidget):
     """An input with an inline error under it."""
 
@@ -93,12 +89,17 @@ class HostField(_Field):
         )
         self.combo.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         line = self.combo.lineEdit()
-        line.setPlaceholderText(_tr("IP address or host name"))
+        line.setPlaceholderText(
+            QCoreApplication.translate("AddressFields", "IP address or host name")
+        )
         line.setClearButtonEnabled(True)
         self.combo.setToolTip(
-            _tr("The host to talk to: an IPv4 address, an IPv6 address or a host name")
+            QCoreApplication.translate(
+                "AddressFields",
+                "The host to talk to: an IPv4 address, an IPv6 address or a host name",
+            )
         )
-        self.combo.setAccessibleName(_tr("Host"))
+        self.combo.setAccessibleName(QCoreApplication.translate("AddressFields", "Host"))
         self.combo.editTextChanged.connect(self._live_check)
         self._place(self.combo)
 
@@ -158,17 +159,22 @@ class PortField(_Field):
         self.edit.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         self.edit.setMinimumWidth(self.edit.fontMetrics().horizontalAdvance("0") * 9)
         if optional:
-            self.edit.setPlaceholderText(_tr("any"))
+            self.edit.setPlaceholderText(QCoreApplication.translate("AddressFields", "any"))
         elif allow_zero:
-            self.edit.setPlaceholderText(_tr("0 = any free port"))
+            self.edit.setPlaceholderText(
+                QCoreApplication.translate("AddressFields", "0 = any free port")
+            )
         else:
-            self.edit.setPlaceholderText(_tr("1-65535"))
+            self.edit.setPlaceholderText(QCoreApplication.translate("AddressFields", "1-65535"))
         self.edit.setToolTip(
-            _tr("A port number from 1 to 65535")
+            QCoreApplication.translate("AddressFields", "A port number from 1 to 65535")
             if not allow_zero
-            else _tr("A port number from 1 to 65535, or 0 to let the system pick a free port")
+            else QCoreApplication.translate(
+                "AddressFields",
+                "A port number from 1 to 65535, or 0 to let the system pick a free port",
+            )
         )
-        self.edit.setAccessibleName(_tr("Port"))
+        self.edit.setAccessibleName(QCoreApplication.translate("AddressFields", "Port"))
         self.edit.textChanged.connect(self._live_check)
         self._place(self.edit)
 
@@ -242,12 +248,13 @@ class BindAddressPicker(_Field):
         )
         self.combo.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.combo.setToolTip(
-            _tr(
+            QCoreApplication.translate(
+                "AddressFields",
                 "The local address to listen on: any address, loopback only (this computer), "
-                "one network interface, or an address you type"
+                "one network interface, or an address you type",
             )
         )
-        self.combo.setAccessibleName(_tr("Bind address"))
+        self.combo.setAccessibleName(QCoreApplication.translate("AddressFields", "Bind address"))
         self.refresh()
         self.combo.editTextChanged.connect(self._live_check)
         # Show the address, not the end of its description, when the field is narrow.
@@ -260,10 +267,10 @@ class BindAddressPicker(_Field):
         self.combo.blockSignals(True)
         self.combo.clear()
         choices = [
-            ("0.0.0.0", _tr("any IPv4")),
-            ("::", _tr("any IPv6")),
-            ("127.0.0.1", _tr("this computer only")),
-            ("::1", _tr("this computer only, IPv6")),
+            ("0.0.0.0", QCoreApplication.translate("AddressFields", "any IPv4")),
+            ("::", QCoreApplication.translate("AddressFields", "any IPv6")),
+            ("127.0.0.1", QCoreApplication.translate("AddressFields", "this computer only")),
+            ("::1", QCoreApplication.translate("AddressFields", "this computer only, IPv6")),
             *local_addresses(),
         ]
         for address, description in choices:

@@ -26,20 +26,20 @@ from net.errors import PayloadError
 __all__ = ["PayloadEditor"]
 
 
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("PayloadEditor", text)
-
-
 def _mode_labels() -> list[tuple[str, str]]:
-    return [("text", _tr("Text")), ("hex", _tr("Hex")), ("escapes", _tr("Escapes"))]
+    return [
+        ("text", QCoreApplication.translate("PayloadEditor", "Text")),
+        ("hex", QCoreApplication.translate("PayloadEditor", "Hex")),
+        ("escapes", QCoreApplication.translate("PayloadEditor", "Escapes")),
+    ]
 
 
 def _ending_labels() -> list[tuple[str, str]]:
     return [
-        ("none", _tr("No EOL")),
-        ("lf", _tr("LF \\n")),
-        ("crlf", _tr("CRLF \\r\\n")),
-        ("cr", _tr("CR \\r")),
+        ("none", QCoreApplication.translate("PayloadEditor", "No EOL")),
+        ("lf", QCoreApplication.translate("PayloadEditor", "LF \\n")),
+        ("crlf", QCoreApplication.translate("PayloadEditor", "CRLF \\r\\n")),
+        ("cr", QCoreApplication.translate("PayloadEditor", "CR \\r")),
     ]
 
 
@@ -85,11 +85,12 @@ class PayloadEditor(QWidget):
             self.edit.textChanged.connect(self._on_changed)
         self.edit.setObjectName(name)
         self.edit.setFont(monospace_font())
-        self.edit.setAccessibleName(label or _tr("Payload"))
+        self.edit.setAccessibleName(label or QCoreApplication.translate("PayloadEditor", "Payload"))
         self.edit.setToolTip(
-            _tr(
+            QCoreApplication.translate(
+                "PayloadEditor",
                 "What to send. Text is encoded with the chosen encoding; Hex takes bytes like "
-                "'48 65 6C 6C 6F' or '0x48,0x65'; Escapes understands \\r \\n \\t \\0 \\\\ and \\xNN"
+                "'48 65 6C 6C 6F' or '0x48,0x65'; Escapes understands \\r \\n \\t \\0 \\\\ and \\xNN",
             )
         )
 
@@ -97,8 +98,14 @@ class PayloadEditor(QWidget):
         self.mode_combo.setObjectName(f"{name}Mode")
         for key, text in _mode_labels():
             self.mode_combo.addItem(text, key)
-        self.mode_combo.setToolTip(_tr("How the payload is written: text, hex bytes or escapes"))
-        self.mode_combo.setAccessibleName(_tr("Payload format"))
+        self.mode_combo.setToolTip(
+            QCoreApplication.translate(
+                "PayloadEditor", "How the payload is written: text, hex bytes or escapes"
+            )
+        )
+        self.mode_combo.setAccessibleName(
+            QCoreApplication.translate("PayloadEditor", "Payload format")
+        )
         self.mode_combo.currentIndexChanged.connect(self._on_mode_changed)
         # Only a user's pick rewrites the text; restoring settings must not convert anything.
         self.mode_combo.activated.connect(self._on_mode_picked)
@@ -109,9 +116,14 @@ class PayloadEditor(QWidget):
         self.encoding_combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         self.encoding_combo.addItems(list(ENCODINGS))
         self.encoding_combo.setToolTip(
-            _tr("The text encoding: UTF-8, GBK for Chinese devices, or any Python codec name")
+            QCoreApplication.translate(
+                "PayloadEditor",
+                "The text encoding: UTF-8, GBK for Chinese devices, or any Python codec name",
+            )
         )
-        self.encoding_combo.setAccessibleName(_tr("Encoding"))
+        self.encoding_combo.setAccessibleName(
+            QCoreApplication.translate("PayloadEditor", "Encoding")
+        )
         self.encoding_combo.currentTextChanged.connect(self._on_changed)
 
         self.ending_combo = QComboBox(self)
@@ -119,9 +131,13 @@ class PayloadEditor(QWidget):
         for key, text in _ending_labels():
             self.ending_combo.addItem(text, key)
         self.ending_combo.setToolTip(
-            _tr("End of line: appended to text payloads when they are sent")
+            QCoreApplication.translate(
+                "PayloadEditor", "End of line: appended to text payloads when they are sent"
+            )
         )
-        self.ending_combo.setAccessibleName(_tr("Line ending"))
+        self.ending_combo.setAccessibleName(
+            QCoreApplication.translate("PayloadEditor", "Line ending")
+        )
         self.ending_combo.currentIndexChanged.connect(self._on_changed)
 
         self.size_label = QLabel(self)
@@ -269,5 +285,9 @@ class PayloadEditor(QWidget):
         self.error.clear_error()
         count = len(data)
         self.size_label.setText(
-            _tr("1 byte") if count == 1 else _tr("{count} bytes").format(count=f"{count:,}")
+            QCoreApplication.translate("PayloadEditor", "1 byte")
+            if count == 1
+            else QCoreApplication.translate("PayloadEditor", "{count} bytes").format(
+                count=f"{count:,}"
+            )
         )

@@ -57,10 +57,6 @@ _CELL_BYTES = 2048
 _Index = QModelIndex | QPersistentModelIndex
 
 
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("TrafficLog", text)
-
-
 @dataclass(frozen=True, slots=True)
 class LogEntry:
     """One row: ``direction`` is "in", "out", "info" or "error".
@@ -91,12 +87,18 @@ class TrafficLogModel(QAbstractTableModel):
         self._limit = max(1, limit)
         self._hex = False
         self._encoding = "UTF-8"
-        self._headers = [_tr("Time"), _tr("Dir"), _tr("Peer"), _tr("Bytes"), _tr("Data")]
+        self._headers = [
+            QCoreApplication.translate("TrafficLog", "Time"),
+            QCoreApplication.translate("TrafficLog", "Dir"),
+            QCoreApplication.translate("TrafficLog", "Peer"),
+            QCoreApplication.translate("TrafficLog", "Bytes"),
+            QCoreApplication.translate("TrafficLog", "Data"),
+        ]
         self._directions = {
-            "in": _tr("in"),
-            "out": _tr("out"),
-            "info": _tr("info"),
-            "error": _tr("error"),
+            "in": QCoreApplication.translate("TrafficLog", "in"),
+            "out": QCoreApplication.translate("TrafficLog", "out"),
+            "info": QCoreApplication.translate("TrafficLog", "info"),
+            "error": QCoreApplication.translate("TrafficLog", "error"),
         }
         self.dropped = 0  # rows that left because of the limit, since the last clear
 
@@ -290,7 +292,7 @@ class TrafficLog(QWidget):
         self.view.setObjectName("logView")
         self.view.setModel(self.model)
         self.view.setFont(monospace_font())
-        self.view.setAccessibleName(_tr("Traffic log"))
+        self.view.setAccessibleName(QCoreApplication.translate("TrafficLog", "Traffic log"))
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -318,10 +320,14 @@ class TrafficLog(QWidget):
 
         self.format_combo = QComboBox(self)
         self.format_combo.setObjectName("logFormatCombo")
-        self.format_combo.addItem(_tr("Text"), "text")
-        self.format_combo.addItem(_tr("Hex"), "hex")
-        self.format_combo.setToolTip(_tr("Show the data column as text or as hex bytes"))
-        self.format_combo.setAccessibleName(_tr("Show data as"))
+        self.format_combo.addItem(QCoreApplication.translate("TrafficLog", "Text"), "text")
+        self.format_combo.addItem(QCoreApplication.translate("TrafficLog", "Hex"), "hex")
+        self.format_combo.setToolTip(
+            QCoreApplication.translate("TrafficLog", "Show the data column as text or as hex bytes")
+        )
+        self.format_combo.setAccessibleName(
+            QCoreApplication.translate("TrafficLog", "Show data as")
+        )
         self.format_combo.currentIndexChanged.connect(self._on_format)
 
         self.encoding_combo = QComboBox(self)
@@ -329,36 +335,52 @@ class TrafficLog(QWidget):
         self.encoding_combo.setEditable(True)
         self.encoding_combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         self.encoding_combo.addItems(list(ENCODINGS))
-        self.encoding_combo.setToolTip(_tr("The encoding used to show received bytes as text"))
-        self.encoding_combo.setAccessibleName(_tr("Display encoding"))
+        self.encoding_combo.setToolTip(
+            QCoreApplication.translate(
+                "TrafficLog", "The encoding used to show received bytes as text"
+            )
+        )
+        self.encoding_combo.setAccessibleName(
+            QCoreApplication.translate("TrafficLog", "Display encoding")
+        )
         self.encoding_combo.currentTextChanged.connect(self._on_encoding)
 
-        self.follow_check = QCheckBox(_tr("Follow"), self)
+        self.follow_check = QCheckBox(QCoreApplication.translate("TrafficLog", "Follow"), self)
         self.follow_check.setObjectName("followCheck")
         self.follow_check.setChecked(True)
         self.follow_check.setToolTip(
-            _tr("Scroll to each new row; untick to pause scrolling and read")
+            QCoreApplication.translate(
+                "TrafficLog", "Scroll to each new row; untick to pause scrolling and read"
+            )
         )
 
-        self.copy_action = QAction(_tr("Copy"), self)
+        self.copy_action = QAction(QCoreApplication.translate("TrafficLog", "Copy"), self)
         self.copy_action.setShortcut(QKeySequence.StandardKey.Copy)
         self.copy_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.copy_action.triggered.connect(self.copy_selection)
         self.view.addAction(self.copy_action)
-        self.clear_action = QAction(_tr("Clear"), self)
+        self.clear_action = QAction(QCoreApplication.translate("TrafficLog", "Clear"), self)
         self.clear_action.triggered.connect(self.clear)
 
         copy_button = QToolButton(self)
         copy_button.setDefaultAction(self.copy_action)
-        copy_button.setToolTip(_tr("Copy the selected rows (all rows when none is selected)"))
+        copy_button.setToolTip(
+            QCoreApplication.translate(
+                "TrafficLog", "Copy the selected rows (all rows when none is selected)"
+            )
+        )
         clear_button = QToolButton(self)
         clear_button.setObjectName("clearLogButton")
         clear_button.setDefaultAction(self.clear_action)
-        clear_button.setToolTip(_tr("Remove every row from the log"))
+        clear_button.setToolTip(
+            QCoreApplication.translate("TrafficLog", "Remove every row from the log")
+        )
         export_button = QToolButton(self)
         export_button.setObjectName("exportLogButton")
-        export_button.setText(_tr("Export…"))
-        export_button.setToolTip(_tr("Save the log as CSV or as text"))
+        export_button.setText(QCoreApplication.translate("TrafficLog", "Export…"))
+        export_button.setToolTip(
+            QCoreApplication.translate("TrafficLog", "Save the log as CSV or as text")
+        )
         export_button.clicked.connect(self.export_dialog)
 
         self.rows_label = QLabel(self)
@@ -367,7 +389,7 @@ class TrafficLog(QWidget):
 
         tools = QHBoxLayout()
         tools.setContentsMargins(0, 0, 0, 0)
-        tools.addWidget(QLabel(_tr("Show as"), self))
+        tools.addWidget(QLabel(QCoreApplication.translate("TrafficLog", "Show as"), self))
         tools.addWidget(self.format_combo)
         tools.addWidget(self.encoding_combo)
         tools.addWidget(self.follow_check)
@@ -430,9 +452,15 @@ class TrafficLog(QWidget):
         return count
 
     def export_dialog(self) -> None:
-        csv_filter, text_filter = _tr("CSV files (*.csv)"), _tr("Text files (*.txt)")
+        csv_filter, text_filter = (
+            QCoreApplication.translate("TrafficLog", "CSV files (*.csv)"),
+            QCoreApplication.translate("TrafficLog", "Text files (*.txt)"),
+        )
         path, chosen = QFileDialog.getSaveFileName(
-            self, _tr("Export log"), "traffic-log.csv", f"{csv_filter};;{text_filter}"
+            self,
+            QCoreApplication.translate("TrafficLog", "Export log"),
+            "traffic-log.csv",
+            f"{csv_filter};;{text_filter}",
         )
         if not path:
             return
@@ -443,8 +471,10 @@ class TrafficLog(QWidget):
         except OSError as exc:
             QMessageBox.warning(
                 self,
-                _tr("Export log"),
-                _tr("The log could not be saved: {reason}").format(reason=exc.strerror or exc),
+                QCoreApplication.translate("TrafficLog", "Export log"),
+                QCoreApplication.translate(
+                    "TrafficLog", "The log could not be saved: {reason}"
+                ).format(reason=exc.strerror or exc),
             )
 
     # -- internals -----------------------------------------------------------------------------
@@ -459,11 +489,11 @@ class TrafficLog(QWidget):
 
     def _update_rows_label(self) -> None:
         count = self.model.rowCount()
-        text = _tr("{count} rows").format(count=f"{count:,}")
+        text = QCoreApplication.translate("TrafficLog", "{count} rows").format(count=f"{count:,}")
         if self.model.dropped:
-            text = _tr("{count} rows (the latest {limit} are kept)").format(
-                count=f"{count:,}", limit=f"{self.model.limit:,}"
-            )
+            text = QCoreApplication.translate(
+                "TrafficLog", "{count} rows (the latest {limit} are kept)"
+            ).format(count=f"{count:,}", limit=f"{self.model.limit:,}")
         self.rows_label.setText(text)
 
     def _context_menu(self, pos: Any) -> None:
@@ -471,7 +501,7 @@ class TrafficLog(QWidget):
         menu.addAction(self.copy_action)
         menu.addAction(self.clear_action)
         menu.addSeparator()
-        select_all = menu.addAction(_tr("Select all"))
+        select_all = menu.addAction(QCoreApplication.translate("TrafficLog", "Select all"))
         select_all.triggered.connect(self.view.selectAll)
         menu.exec(self.view.viewport().mapToGlobal(pos))
 

@@ -237,3 +237,51 @@ def test_the_process_exits_after_closing_with_workers_running(tmp_path: Path) ->
     assert time.monotonic() - started < WAIT * 3
     assert "Traceback" not in result.stderr
     assert list(tmp_path.rglob("*.conf")) or list(tmp_path.rglob("*.ini"))  # settings were saved
+
+
+TS_SOURCE = """<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="zh_CN">
+<context><name>Panels</name>
+<message><source>UDP Send</source><translation>UDP 发送</translation></message>
+</context>
+<context><name>UdpSendPanel</name>
+<message><source>&amp;Send</source><translation>发送(&amp;S)</translation></message>
+</context>
+<context><name>PayloadEditor</name>
+<message><source>Hex</source><translation>十六进制</translation></message>
+</context>
+<context><name>MainWindow</name>
+<message><source>&amp;File</source><translation>文件(&amp;F)</translation></message>
+</context>
+</TS>
+"""
+
+
+def test_translations_for_the_locale_are_loaded_and_used(
+    qtbot: QtBot, qapp: QApplication, settings: QSettings, tmp_path: Path
+) -> None:
+    """What the zh_CN translation will go through: lrelease output, loaded by locale, shown."""
+    from PySide6.QtCore import QCoreApplication, QLocale, QTranslator
+
+    from gui.resources import install_translations
+
+    source = tmp_path / "socket_workbench_zh_CN.ts"
+    source.write_text(TS_SOURCE, encoding="utf-8")
+    lrelease = Path(sys.executable).with_name("pyside6-lrelease")
+    subprocess.run([str(lrelease), str(source)], check=True, capture_output=True, timeout=WAIT * 3)
+    assert install_translations(qapp, QLocale("fr_FR"), [tmp_path]) == []
+    loaded = install_translations(qapp, QLocale("zh_CN"), [tmp_path])
+    try:
+        assert loaded and loaded[0].endswith("socket_workbench_zh_CN.qm")
+        win = MainWindow(settings)
+        qtbot.addWidget(win)
+        assert win.panel_list.item(0).text() == "UDP 发送"
+        assert win.panel("udpSendPanel").send_button.text() == "发送(&S)"  # type: ignore[attr-defined]
+        assert win.menuBar().actions()[0].text() == "文件(&F)"
+        editor = win.panel("udpSendPanel").payload  # type: ignore[attr-defined]
+        assert editor.mode_combo.itemText(1) == "十六进制"
+    finally:
+        for translator in qapp.findChildren(QTranslator):
+            QCoreApplication.removeTranslator(translator)
+            translator.deleteLater()
