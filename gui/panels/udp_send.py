@@ -47,6 +47,7 @@ class UdpSendPanel(Panel):
         self._peer = ""
         self._sent = 0
         self._sent_bytes = 0
+        self._payload_size = 0
         self._replies = 0
         self._waiting = False
         self._last_reply: Datagram | None = None
@@ -196,6 +197,7 @@ class UdpSendPanel(Panel):
         host, port = self.host.host(), self.port.port()
         bind_port = self.bind_port.port()
         data = self.payload.payload()
+        self._payload_size = len(data)
         broadcast = self.broadcast_check.isChecked()
         count = self.count_spin.value()
         interval = self.interval_spin.value() / 1000.0
@@ -253,6 +255,8 @@ class UdpSendPanel(Panel):
 
     def _on_returned(self, sent: object) -> None:
         count = int(sent) if isinstance(sent, int) else self._sent
+        # The events may have been thinned out under a flood; the returned count is exact.
+        self._sent, self._sent_bytes = count, count * self._payload_size
         if self._waiting and self._replies == 0:
             self.status.show_warning(
                 self.tr("Sent {count} to {peer}; no reply within {timeout} s").format(
