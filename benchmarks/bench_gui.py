@@ -65,7 +65,7 @@ class Plan:
 
 
 FULL = Plan(datagrams=1_000_000, batch=100_000, tcp_bytes=1024 * MIB, rounds=3, startups=5)
-QUICK = Plan(datagrams=200_000, batch=100_000, tcp_bytes=128 * MIB, rounds=1, startups=3)
+QUICK = Plan(datagrams=200_000, batch=100_000, tcp_bytes=32 * MIB, rounds=1, startups=3)
 
 
 # == the driver: runs in the child process =====================================================
@@ -134,12 +134,17 @@ class _Driver:
         while not self._done.wait(1.0):
             client = getattr(self.panel, "client", None)
             bytes_in = int(getattr(client, "bytes_in", 0))
-            stall = max(self.max_gap, time.perf_counter() - self.last) * 1000
-            self.reply(f"progress bytes_in={bytes_in} stall_ms={stall:.1f} {self._memory()}")
+            self.reply(
+                f"progress bytes_in={bytes_in} stall_ms={self.stall_ms():.1f} {self._memory()}"
+            )
 
     def mark(self) -> None:
         self.last = time.perf_counter()
         self.max_gap = 0.0
+
+    def stall_ms(self) -> float:
+        """The longest gap so far, counting the one in progress (we may be inside it now)."""
+        return max(self.max_gap, time.perf_counter() - self.last) * 1000
 
     def _tick(self) -> None:
         now = time.perf_counter()
@@ -224,7 +229,7 @@ class _Driver:
         settled = len(recent) == 5 and len(set(recent)) == 1 and exact == shown
         if settled or len(self._settle) > 150:
             self.settle_timer.stop()
-            stall = self.max_gap * 1000
+            stall = self.stall_ms()
             rows = self.panel.log.model.rowCount()
             self.reply(
                 f"result datagrams={exact} label={shown} rows={rows} stall_ms={stall:.1f} "
@@ -259,7 +264,7 @@ class _Driver:
         bytes_out = int(getattr(client, "bytes_out", 0))
         self.reply(
             f"finished bytes_in={bytes_in} bytes_out={bytes_out} "
-            f"stall_ms={self.max_gap * 1000:.1f} {self._memory()}"
+            f"stall_ms={self.stall_ms():.1f} {self._memory()}"
         )
 
 
