@@ -147,7 +147,11 @@ def median(values: Sequence[float]) -> float:
 
 
 def alternate(
-    trials: dict[str, Callable[[], float]], rounds: int, *, log: Callable[[str], None] | None = None
+    trials: dict[str, Callable[[], float]],
+    rounds: int,
+    *,
+    log: Callable[[str], None] | None = None,
+    show: Callable[[float], str] = "{:.4g}".format,
 ) -> dict[str, list[float]]:
     """Run every trial once per round, rotating the order each round; return each one's results.
 
@@ -161,7 +165,7 @@ def alternate(
             value = trials[name]()
             results[name].append(value)
             if log is not None:
-                log(f"  round {index + 1}/{rounds} {name}: {value:.4g}")
+                log(f"  round {index + 1}/{rounds} {name}: {show(value)}")
     return results
 
 

@@ -119,7 +119,7 @@ def measure(
         return clients * size / result.seconds
 
     trials = {name: functools.partial(trial, name) for name in ports}
-    return alternate(trials, rounds, log=say), failures
+    return alternate(trials, rounds, log=say, show=fmt_mib_s), failures
 
 
 def run(quick: bool = False) -> list[Row]:

@@ -169,8 +169,8 @@ def run(quick: bool = False, gui: bool = True) -> list[Row]:
             trials["gui"] = functools.partial(send_gui, path, stalls)
         if shutil.which("iperf3"):
             trials["iperf3"] = lambda: plan.size / iperf3(plan.iperf_seconds)
-        say(f"tcp: sending {size_text} to nc -l, x{plan.rounds} (seconds)")
-        seconds = alternate(trials, plan.rounds, log=say)
+        say(f"tcp: sending {size_text} to nc -l, x{plan.rounds} (iperf3: at its rate)")
+        seconds = alternate(trials, plan.rounds, log=say, show="{:.3f} s".format)
     rate = {name: plan.size / median(values) for name, values in seconds.items()}
     target = f">= {RATIO_TARGET}x nc"
     if gui:

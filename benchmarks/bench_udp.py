@@ -173,7 +173,7 @@ def run(quick: bool = False, gui: bool = True) -> list[Row]:
         if gui:
             trials["GUI receive panel"] = functools.partial(gui_capture, plan.count, sender)
         say(f"udp: {plan.count:,} datagrams from {sender_name}, x{plan.rounds}")
-        results = alternate(trials, plan.rounds, log=say)
+        results = alternate(trials, plan.rounds, log=say, show="{:.2%}".format)
         plain = median(results["plain loop"])
         for name, values in results.items():
             if name == "plain loop":
