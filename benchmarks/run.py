@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import subprocess
 import sys
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -44,13 +45,64 @@ def _rows_of(name: str, quick: bool) -> list[Row]:
     if not (BENCH_DIR / f"{module_name}.py").is_file():
         return [not_measured(title, f"benchmarks/{module_name}.py is not written yet")]
     module = importlib.import_module(module_name)
-    run: Callable[..., list[Row]] | None = getattr(module, "run", None)
+    run: Callable[..., Iterable[object]] | None = getattr(module, "run", None)
     if run is None:
-        adapter = getattr(module, "rows", None)
-        if adapter is None:
-            return [not_measured(title, f"{module_name} has no run(quick) to call")]
-        run = adapter
-    return list(run(quick=quick))
+        return _rows_from_output(module_name, title, quick)
+    return [_as_row(item, title) for item in run(quick=quick)]
+
+
+def _as_row(item: object, title: str) -> Row:
+    """A Row from what a benchmark returned: a Row, a mapping, an object or a 6-item sequence."""
+    if isinstance(item, Row):
+        return item
+    fields = ("benchmark", "ours", "peer", "ratio", "target", "met")
+    if isinstance(item, Mapping):
+        values = [item.get(field) for field in fields]
+    elif isinstance(item, Sequence) and not isinstance(item, str) and len(item) == len(fields):
+        values = list(item)
+    elif all(hasattr(item, field) for field in ("benchmark", "ours")):
+        values = [getattr(item, field, None) for field in fields]
+    else:
+        return not_measured(title, f"cannot read a result row: {item!r}"[:200])
+    benchmark, ours, peer, ratio, target, met = values
+    return Row(
+        str(benchmark),
+        str(ours),
+        "—" if peer is None else str(peer),
+        _number(ratio),
+        "—" if target is None else str(target),
+        met if isinstance(met, bool) or met is None else str(met).strip().lower() == "yes",
+    )
+
+
+def _number(value: object) -> float | None:
+    if value is None:
+        return None
+    try:
+        return float(str(value).rstrip("x"))
+    except ValueError:
+        return None
+
+
+def _rows_from_output(module_name: str, title: str, quick: bool) -> list[Row]:
+    """Run a script that has no run(): read the rows of the Markdown table it prints."""
+    args = [sys.executable, str(BENCH_DIR / f"{module_name}.py")] + (["--quick"] if quick else [])
+    done = subprocess.run(args, stdout=subprocess.PIPE, timeout=3600, check=False)
+    rows: list[Row] = []
+    header: list[str] | None = None
+    for line in done.stdout.decode(errors="replace").splitlines():
+        if not line.startswith("|"):
+            header = None
+            continue
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if header is None:
+            header = [cell.lower() for cell in cells]
+        elif not set("".join(cells)) <= set("-: "):
+            rows.append(_as_row(dict(zip(header, cells, strict=False)), title))
+    if not rows:
+        why = f"{module_name} exited {done.returncode} without a | benchmark | ... | table"
+        return [not_measured(title, why)]
+    return rows
 
 
 def main(argv: list[str] | None = None) -> int:
