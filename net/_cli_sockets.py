@@ -1,0 +1,350 @@
+"""The socket commands of ``swb``: udp-send, udp-listen, tcp-send and tcp-serve (net.cli parses them).
+
+Data goes to stdout (one line, or one JSON object, per datagram or chunk); status lines ("listening
+on ...", warnings, the summary) go to stderr, flushed at once, so that stdout stays clean for pipes.
+SIGINT and SIGTERM stop a command cleanly: it prints its summary and exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+from types import FrameType
+from typing import Any
+
+from net._loop import StoppableLoop
+from net.codec import StreamDecoder, check_encoding, encode_payload, render_text, to_hex
+from net.errors import PayloadError
+from net.events import Connected, Datagram, Disconnected, Received
+from net.tcp import TcpClient, TcpEvent, TcpServer
+from net.udp import UdpReceiver, UdpSender
+
+__all__ = ["tcp_send", "tcp_serve", "udp_listen", "udp_send"]
+
+EXIT_OK = 0
+EXIT_NETWORK = 1
+EXIT_BAD_INPUT = 2
+TLS_NOT_AVAILABLE = "swb: TLS is not available yet for this command"
+
+
+def udp_send(args: argparse.Namespace) -> int:
+    """``swb udp-send HOST PORT DATA``: send, optionally repeat, optionally wait for replies.
+
+    Exit status: 0 when sent (and, with --wait, when at least one reply arrived, as ping does);
+    1 when the system refused to send, or when --wait was given and no reply arrived at all.
+    """
+    encoding = check_encoding(args.encoding)
+    data = _payload(args, args.data)
+    out = _Printer(encoding, json_lines=args.json)
+    replies = 0
+
+    def on_reply(datagram: Datagram) -> None:
+        nonlocal replies
+        replies += 1
+        out.datagram(datagram)
+        out.flush()
+
+    with (
+        UdpSender(
+            args.host, args.port, bind_port=args.bind_port, broadcast=args.broadcast
+        ) as sender,
+        _stop_on_signals(sender),
+    ):
+        sent = sender.run_repeat(
+            data,
+            args.count,
+            args.interval / 1000.0,
+            on_sent=_ignore,
+            on_reply=on_reply if args.wait else None,
+            reply_timeout=args.wait,
+        )
+    _status(
+        f"{_plural(sent, 'datagram')}, {_plural(sent * len(data), 'byte')} sent to {sender.peer}"
+    )
+    if args.wait and not replies:
+        _status(f"swb: no reply from {sender.peer} within {args.wait:g} s")
+        return EXIT_NETWORK
+    return EXIT_OK
+
+
+def udp_listen(args: argparse.Namespace) -> int:
+    """``swb udp-listen PORT``: print every datagram until --count, --timeout or a signal."""
+    encoding = check_encoding(args.encoding)
+    reply = _payload(args, args.reply) if args.reply is not None else None
+    out = _Printer(encoding, json_lines=args.json, quiet=args.quiet)
+    limit: int | None = args.count
+    seen = 0
+
+    def on_datagram(datagram: Datagram) -> None:
+        nonlocal seen
+        seen += 1
+        out.datagram(datagram)
+        if limit is not None and seen >= limit:
+            receiver.shutdown()
+
+    receiver = UdpReceiver(
+        args.host,
+        args.port,
+        on_datagram=on_datagram,
+        multicast_group=args.multicast,
+        reply=reply,
+        on_drained=out.flush,
+    )
+    with receiver, _stop_on_signals(receiver), _stop_after(receiver, args.timeout):
+        _status(f"listening on {receiver.address} (UDP)")
+        if receiver.multicast_group:
+            _status(f"joined the multicast group {receiver.multicast_group}")
+        if receiver.rcvbuf_warning:
+            _status(f"swb: warning: {receiver.rcvbuf_warning}")
+        try:
+            receiver.run()
+        finally:
+            out.flush()
+    stats = receiver.stats
+    summary = f"{_plural(stats.datagrams, 'datagram')}, {_plural(stats.bytes, 'byte')}"
+    if stats.truncated:
+        summary += f", {stats.truncated} truncated"
+    if reply is not None:
+        summary += f", {_plural(stats.replies, 'reply', 'replies')} sent"
+    _status(summary)
+    return EXIT_OK
+
+
+def tcp_send(args: argparse.Namespace) -> int:
+    """``swb tcp-send HOST PORT DATA``: connect, send, then close (or print replies for --wait s).
+
+    Exit status: 0 when sent (the peer closing during --wait is fine); 1 when the connection could
+    not be made or broke (reset).
+    """
+    if args.tls or args.insecure or args.fingerprint or args.cafile:
+        return _tls_unavailable()
+    encoding = check_encoding(args.encoding)
+    data = _payload(args, args.data)
+    out = _Printer(encoding, json_lines=args.json)
+    wait: float | None = args.wait
+    failure: list[str] = []
+    timers: list[threading.Timer] = []
+
+    def sent_everything() -> None:
+        if wait is None:
+            client.shutdown()
+        else:
+            timer = threading.Timer(wait, client.shutdown)
+            timer.daemon = True
+            timers.append(timer)
+            timer.start()
+
+    def on_event(event: TcpEvent) -> None:
+        if isinstance(event, Connected):
+            out.tcp_event(event)
+            if data:
+                client.send(data)
+            else:
+                sent_everything()
+        elif isinstance(event, Received):
+            out.tcp_event(event)
+        elif isinstance(event, Disconnected):
+            out.tcp_event(event)
+            if event.error:
+                failure.append(event.reason)
+        else:  # Sent: everything was written in one piece
+            sent_everything()
+        out.flush()
+
+    client = TcpClient(
+        args.host, args.port, on_event=on_event, connect_timeout=args.connect_timeout
+    )
+    try:
+        with client, _stop_on_signals(client):
+            client.run()
+    finally:
+        for timer in timers:
+            timer.cancel()
+            timer.join()
+    if failure:
+        _status(f"swb: {failure[0]}")
+        return EXIT_NETWORK
+    return EXIT_OK
+
+
+def tcp_serve(args: argparse.Namespace) -> int:
+    """``swb tcp-serve PORT``: serve clients, print what they send, until a signal."""
+    if args.tls or args.cert or args.key:
+        return _tls_unavailable()
+    encoding = check_encoding(args.encoding)
+    if args.echo:
+        mode, fixed = "echo", b""
+    elif args.reply is not None:
+        mode, fixed = "fixed", _payload(args, args.reply)
+    else:
+        mode, fixed = "none", b""
+    out = _Printer(encoding, json_lines=args.json, quiet=args.quiet, announce=True)
+
+    def on_event(event: TcpEvent) -> None:
+        if isinstance(event, Connected | Received | Disconnected):
+            out.tcp_event(event)
+            out.flush()
+
+    server = TcpServer(
+        args.host,
+        args.port,
+        on_event=on_event,
+        reply_mode=mode,
+        fixed_reply=fixed,
+        max_clients=args.max_clients,
+    )
+    with server, _stop_on_signals(server):
+        _status(f"listening on {server.address} (TCP)")
+        try:
+            server.serve_forever()
+        finally:
+            out.flush()
+    summary = (
+        f"{_plural(server.total_clients, 'client')}, {_plural(server.bytes_in, 'byte')} received"
+    )
+    if server.bytes_out:
+        summary += f", {_plural(server.bytes_out, 'byte')} sent"
+    if server.refused:
+        summary += f", {server.refused} refused (more than {server.max_clients} at once)"
+    _status(summary)
+    return EXIT_OK
+
+
+class _Printer:
+    """Writes received data to stdout: ``peer  text`` lines, or JSON objects with --json."""
+
+    def __init__(
+        self, encoding: str, *, json_lines: bool, quiet: bool = False, announce: bool = False
+    ) -> None:
+        self._encoding = encoding
+        self._json = json_lines
+        self._quiet = quiet
+        self._announce = announce  # (re)connections as status lines, when not --json
+        self._decoders: dict[int, StreamDecoder] = {}
+        self._write = sys.stdout.write
+
+    def datagram(self, datagram: Datagram) -> None:
+        if self._quiet:
+            return
+        data = datagram.data
+        if self._json:
+            record: dict[str, Any] = {
+                "time": round(datagram.time, 6),
+                "peer": datagram.peer,
+                "size": len(data),
+                "text": render_text(data, self._encoding, one_line=False),
+                "hex": to_hex(data, ""),
+            }
+            if datagram.truncated:
+                record["truncated"] = True
+            self._write(json.dumps(record, ensure_ascii=False) + "\n")
+        else:
+            mark = "[truncated] " if datagram.truncated else ""
+            self._write(f"{datagram.peer}  {mark}{render_text(data, self._encoding)}\n")
+
+    def tcp_event(self, event: Connected | Received | Disconnected) -> None:
+        if self._quiet:
+            return
+        if isinstance(event, Received):
+            decoder = self._decoders.get(event.conn_id)
+            if decoder is None:
+                decoder = self._decoders[event.conn_id] = StreamDecoder(
+                    self._encoding, one_line=not self._json
+                )
+            self._received(event, decoder.decode(event.data))
+        elif isinstance(event, Connected):
+            if self._json:
+                self._object(event, "connected", local=event.local)
+            elif self._announce:
+                _status(f"{event.peer} connected")
+        else:
+            decoder = self._decoders.pop(event.conn_id, None)
+            rest = decoder.decode(b"", final=True) if decoder is not None else ""
+            if rest:  # a character cut short by the end of the stream
+                self._received(Received(event.time, event.conn_id, event.peer, b""), rest)
+            if self._json:
+                self._object(event, "disconnected", reason=event.reason, error=event.error)
+            elif self._announce:
+                _status(f"{event.peer} disconnected: {event.reason}")
+
+    def flush(self) -> None:
+        sys.stdout.flush()
+
+    def _received(self, event: Received, text: str) -> None:
+        if self._json:
+            self._object(
+                event,
+                "received",
+                size=len(event.data),
+                text=text,
+                hex=to_hex(event.data, ""),
+            )
+        else:
+            self._write(f"{event.peer}  {text}\n")
+
+    def _object(self, event: Connected | Received | Disconnected, kind: str, **fields: Any) -> None:
+        record = {"time": round(event.time, 6), "event": kind, "peer": event.peer, **fields}
+        self._write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
+def _payload(args: argparse.Namespace, text: str) -> bytes:
+    if args.hex and args.escapes:
+        raise PayloadError("choose either --hex or --escapes, not both")
+    mode = "hex" if args.hex else "escapes" if args.escapes else "text"
+    return encode_payload(text, mode, args.encoding)
+
+
+@contextlib.contextmanager
+def _stop_on_signals(loop: StoppableLoop) -> Iterator[None]:
+    """SIGINT and SIGTERM call ``loop.shutdown()`` (which wakes its selector) while inside."""
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        loop.shutdown()
+
+    previous: dict[signal.Signals, Any] = {}
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(ValueError, OSError):  # not the main thread: leave them be
+            previous[signum] = signal.signal(signum, handler)
+    try:
+        yield
+    finally:
+        for signum, old in previous.items():
+            signal.signal(signum, old)
+
+
+@contextlib.contextmanager
+def _stop_after(loop: StoppableLoop, seconds: float | None) -> Iterator[None]:
+    if seconds is None:
+        yield
+        return
+    timer = threading.Timer(seconds, loop.shutdown)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
+        timer.join()
+
+
+def _tls_unavailable() -> int:
+    _status(TLS_NOT_AVAILABLE)
+    return EXIT_BAD_INPUT
+
+
+def _status(line: str) -> None:
+    sys.stderr.write(line + "\n")
+    sys.stderr.flush()
+
+
+def _plural(count: int, noun: str, plural: str | None = None) -> str:
+    return f"{count} {noun if count == 1 else plural or noun + 's'}"
+
+
+def _ignore(_event: Datagram) -> None:
+    pass
