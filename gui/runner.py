@@ -37,6 +37,7 @@ __all__ = [
     "Stoppable",
     "active_runners",
     "stop_all",
+    "unfinished_threads",
 ]
 
 log = logging.getLogger(__name__)
