@@ -328,7 +328,9 @@ class UdpReceiver(StoppableLoop):
             host: local address to bind: "" every IPv4 address, "::" every IPv6 address (and IPv4
                 too where the OS allows dual-stack), or one address of this computer. With
                 ``multicast_group``, the address of the interface to join the group on ("" lets
-                the OS choose).
+                the OS choose; for an IPv6 group, name the interface as a zone: "::%eth0"); the
+                socket then binds the wildcard address, or it would never see the group's
+                datagrams.
             port: local port; 0 picks any free port (read it from :attr:`port`).
             on_datagram: called on the loop's thread for each datagram; must be cheap.
             multicast_group: join this multicast group (224.0.0.0/4 or ff00::/8).
