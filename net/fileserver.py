@@ -1,0 +1,1148 @@
+"""The file server: one port that answers HTTP/1.1 and the classic raw dialect, optionally inside TLS.
+
+How it is built (design.md, "File sharing" and "Limits"):
+
+* One selector loop accepts connections, does TLS handshakes, and reads request heads of every
+  pending connection, non-blocking, each with a wall-clock deadline. A connection that has not sent
+  a complete request never holds a transfer slot, so slow or idle clients cannot exhaust them; a
+  larger cap on pending connections closes new ones beyond it (idle persistent connections are
+  closed first to make room).
+* Complete requests go to a bounded pool of transfer threads (``max_connections``). Bodies go out
+  with ``os.sendfile`` (TLS: read + send). Beyond the cap, HTTP gets 503 and raw gets a close.
+* Persistent HTTP/1.1 connections are kept (h11 ``start_next_cycle``): between requests they go back
+  to the loop, so an idle one holds no slot. A request with a body, or any error, ends with
+  ``Connection: close``.
+* Errors the loop answers itself (400, 414, 431, 503) are written without blocking, then the
+  connection is half-closed and drained for a moment, so the client reads the answer instead of a
+  reset.
+
+Sniffing of the two dialects is described in :mod:`net.httpfile`.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+import errno
+import itertools
+import os
+import select
+import selectors
+import socket
+import ssl
+import stat
+import struct
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Literal
+
+import h11
+
+from net._loop import StoppableLoop, Waker
+from net.address import format_peer, parse_host, parse_port, resolve
+from net.errors import BindError, describe_bind_error, describe_io_error
+from net.events import TransferFailed, TransferFinished, TransferProgress, TransferStarted
+from net.httpfile import (
+    MAX_HEAD_BYTES,
+    check_head,
+    content_type,
+    format_repr_digest,
+    http_date,
+    if_range_matches,
+    make_etag,
+    parse_raw_name,
+    parse_target,
+    plan_range,
+    render_index,
+    render_json,
+    sniff,
+)
+from net.share import SharedFile, ShareTable
+
+__all__ = ["FileServer", "TransferEvent", "local_addresses"]
+
+TransferEvent = TransferStarted | TransferProgress | TransferFinished | TransferFailed
+
+_SERVER = "socket-workbench"
+_READ = selectors.EVENT_READ
+_WRITE = selectors.EVENT_WRITE
+_PROGRESS_INTERVAL = 0.1  # at most ~10 progress events per second per transfer
+_COPY_CHUNK = 256 * 1024  # TLS / no-sendfile path
+_SENDFILE_CHUNK = 8 * 1024 * 1024
+_LINGER_BYTES = 1024 * 1024  # drained after an error answer before giving up on a polite close
+_ACCEPT_PAUSE = 0.1  # out of file descriptors: stop accepting this long instead of spinning
+
+
+class _Cancelled(Exception):
+    """The server is stopping: a transfer ends early on purpose."""
+
+
+class _ShortFile(Exception):
+    """The file became shorter while it was being sent."""
+
+
+class _FileSpan:
+    """Stands for a file body in h11's ``send_with_data_passthrough``: only its length matters."""
+
+    __slots__ = ("length",)
+
+    def __init__(self, length: int) -> None:
+        self.length = length
+
+    def __len__(self) -> int:
+        return self.length
+
+
+Phase = Literal["handshake", "head", "closing"]
+
+
+class _Conn:
+    """One connection while the loop owns it (handshake, request head, or closing)."""
+
+    __slots__ = (
+        "buf",
+        "cycle",
+        "deadline",
+        "dialect",
+        "drained",
+        "eof",
+        "eof_fed",
+        "grace_until",
+        "http",
+        "mask",
+        "out",
+        "peer",
+        "phase",
+        "shut",
+        "sock",
+        "tls",
+    )
+
+    def __init__(self, sock: socket.socket, peer: str, tls: bool, phase: Phase, deadline: float):
+        self.sock = sock
+        self.peer = peer
+        self.tls = tls
+        self.phase: Phase = phase
+        self.deadline = deadline
+        self.buf = bytearray()  # bytes of the current request head (limits and sniffing)
+        self.dialect: Literal["http", "raw"] | None = None
+        self.grace_until: float | None = None
+        self.http: h11.Connection | None = None
+        self.eof = False
+        self.eof_fed = False
+        self.out = b""
+        self.shut = False
+        self.drained = 0
+        self.mask = 0
+        self.cycle = 0  # requests already answered on this connection
+
+
+@dataclass(frozen=True, slots=True)
+class _RawJob:
+    entry: SharedFile
+
+
+@dataclass(frozen=True, slots=True)
+class _HttpJob:
+    request: h11.Request
+    body_done: bool  # the request had no body (or all of it was read)
+
+
+class FileServer(StoppableLoop):
+    """Serve a :class:`ShareTable` on one port (binds and listens at once).
+
+    Args:
+        share: the files to serve; it may change while serving.
+        host: address to listen on; "" = every address (IPv6 and IPv4 where the OS allows).
+        port: 0 = any free port (then read :attr:`port`).
+        raw_dialect: also answer the classic raw dialect (a bare file name).
+        ssl_context: a server-side context; every connection then starts with a TLS handshake and
+            both dialects run inside TLS.
+        max_connections: transfers at once (transfer threads).
+        max_pending: connections still sending their request (or idle between requests) at once;
+            new ones beyond it are closed.
+        head_timeout: seconds for the TLS handshake plus the whole request head, wall clock.
+        idle_timeout: seconds a transfer may wait for the client between writes.
+        raw_grace: seconds to wait for more bytes when the first ones could still be either dialect.
+        rate_limit: bytes per second per transfer (None = as fast as possible); may be changed
+            while serving.
+        on_event: transfer events, from transfer threads, one at a time (never concurrently).
+    Raises:
+        AddressError: the host is not valid or cannot be resolved.
+        BindError: the port cannot be listened on (in use, permission, ...).
+    """
+
+    _selector: selectors.BaseSelector
+    _pool: concurrent.futures.ThreadPoolExecutor
+
+    def __init__(
+        self,
+        share: ShareTable,
+        host: str = "",
+        port: int = 8000,
+        *,
+        raw_dialect: bool = True,
+        ssl_context: ssl.SSLContext | None = None,
+        max_connections: int = 256,
+        max_pending: int = 512,
+        head_timeout: float = 10.0,
+        idle_timeout: float = 30.0,
+        raw_grace: float = 0.1,
+        rate_limit: float | None = None,
+        linger: float = 2.0,
+        on_event: Callable[[TransferEvent], None] | None = None,
+    ) -> None:
+        super().__init__()
+        self.share = share
+        self.raw_dialect = raw_dialect
+        self.rate_limit = rate_limit
+        self._ssl_context = ssl_context
+        self._max_connections = max(1, max_connections)
+        self._max_pending = max(1, max_pending)
+        self._head_timeout = head_timeout
+        self._idle_timeout = idle_timeout
+        self._raw_grace = raw_grace
+        self._linger = linger
+        self._on_event = on_event
+        self._event_lock = threading.Lock()
+        self._lock = threading.Condition()
+        self._active = 0  # transfer threads busy (guarded by _lock)
+        self._busy: set[socket.socket] = set()  # their sockets, shut down when the server stops
+        self._returned: deque[tuple[_Conn, Phase]] = deque()  # handed back by transfer threads
+        self._loop_done = False
+        self._transfer_ids = itertools.count(1)
+        self._pending: set[_Conn] = set()
+        self._refused = 0
+        try:
+            self._listener, self._dual_stack = _listen(host, port)
+        except BaseException:
+            super().close()
+            raise
+        self.port: int = self._listener.getsockname()[1]
+        self._serving = False
+        self._closed = False
+
+    # ---- public -----------------------------------------------------------------------------
+
+    @property
+    def address(self) -> str:
+        """Where it listens: "[::]:8000", "0.0.0.0:8000", "127.0.0.1:8000"."""
+        return format_peer(self._listener.getsockname())
+
+    @property
+    def refused(self) -> int:
+        """Connections closed at once because too many were pending."""
+        return self._refused
+
+    def urls(self) -> list[str]:
+        """Every URL the share can be reached at: loopback first, then each interface's address."""
+        scheme = "https" if self._ssl_context is not None else "http"
+        bound = self._listener.getsockname()[0]
+        if bound in ("0.0.0.0", "::"):
+            hosts = local_addresses(ipv6=self._listener.family == socket.AF_INET6)
+        else:
+            hosts = [bound]
+        return [f"{scheme}://{_url_host(h)}:{self.port}/" for h in hosts]
+
+    def serve_forever(self) -> None:
+        """Serve until :meth:`shutdown`; then stop every transfer (within about a second) and return."""
+        if self._closed:
+            raise RuntimeError("this FileServer is closed")
+        self._serving = True
+        selector = self.new_selector()
+        self._selector = selector
+        self._listener.setblocking(False)
+        selector.register(self._listener, _READ, None)
+        accept_paused_until: float | None = None
+        pool = concurrent.futures.ThreadPoolExecutor(
+            max_workers=self._max_connections, thread_name_prefix="swb-transfer"
+        )
+        self._pool = pool
+        try:
+            while not self.stopping:
+                now = time.monotonic()
+                timeout = self._next_timeout(now, accept_paused_until)
+                for key, mask in selector.select(timeout):
+                    if isinstance(key.data, Waker):
+                        key.data.drain()
+                    elif key.data is None:
+                        if not self._accept(now):
+                            selector.unregister(self._listener)
+                            accept_paused_until = now + _ACCEPT_PAUSE
+                    else:
+                        self._on_ready(key.data, mask)
+                if self.stopping:
+                    break
+                self._take_returned()
+                now = time.monotonic()
+                if accept_paused_until is not None and now >= accept_paused_until:
+                    accept_paused_until = None
+                    selector.register(self._listener, _READ, None)
+                self._expire(now)
+        finally:
+            self._finish(pool)
+
+    def close(self) -> None:
+        """Close the listening socket (after :meth:`serve_forever` returned, or instead of it)."""
+        if not self._closed:
+            self._closed = True
+            self._listener.close()
+            super().close()
+
+    # ---- the loop: accepting, handshakes, heads ---------------------------------------------
+
+    def _next_timeout(self, now: float, accept_paused_until: float | None) -> float | None:
+        soonest = accept_paused_until
+        for conn in self._pending:
+            when = conn.deadline
+            if conn.grace_until is not None and conn.grace_until < when:
+                when = conn.grace_until
+            if soonest is None or when < soonest:
+                soonest = when
+        if soonest is None:
+            return None
+        return max(0.0, soonest - now)
+
+    def _accept(self, now: float) -> bool:
+        """Accept what is waiting; False when out of file descriptors (pause accepting)."""
+        for _ in range(64):
+            try:
+                sock, addr = self._listener.accept()
+            except (BlockingIOError, InterruptedError):
+                return True
+            except OSError as exc:
+                if exc.errno in (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM):
+                    return False
+                continue  # ECONNABORTED and friends: that client is gone already
+            if len(self._pending) >= self._max_pending and not self._evict_idle():
+                self._refused += 1
+                sock.close()
+                continue
+            sock.setblocking(False)
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            peer = format_peer(addr)
+            deadline = now + self._head_timeout
+            if self._ssl_context is not None:
+                try:
+                    tls_sock = self._ssl_context.wrap_socket(
+                        sock, server_side=True, do_handshake_on_connect=False
+                    )
+                except (OSError, ValueError):
+                    sock.close()
+                    continue
+                conn = _Conn(tls_sock, peer, True, "handshake", deadline)
+            else:
+                conn = _Conn(sock, peer, False, "head", deadline)
+                if not self.raw_dialect:
+                    self._start_http(conn)
+            self._pending.add(conn)
+            self._watch(conn, _READ)
+        return True
+
+    def _evict_idle(self) -> bool:
+        """Make room by closing one persistent connection that is idle between requests."""
+        for conn in self._pending:
+            if conn.phase == "head" and conn.cycle > 0 and not conn.buf:
+                self._drop(conn)
+                return True
+        return False
+
+    def _watch(self, conn: _Conn, mask: int) -> None:
+        if conn.mask == mask:
+            return
+        if conn.mask == 0:
+            self._selector.register(conn.sock, mask, conn)
+        else:
+            self._selector.modify(conn.sock, mask, conn)
+        conn.mask = mask
+
+    def _unwatch(self, conn: _Conn) -> None:
+        if conn.mask:
+            with contextlib.suppress(KeyError, ValueError, OSError):
+                self._selector.unregister(conn.sock)
+            conn.mask = 0
+
+    def _drop(self, conn: _Conn) -> None:
+        self._unwatch(conn)
+        self._pending.discard(conn)
+        with contextlib.suppress(OSError):
+            conn.sock.close()
+
+    def _on_ready(self, conn: _Conn, mask: int) -> None:
+        if conn not in self._pending:
+            return
+        if conn.phase == "handshake":
+            self._handshake(conn)
+        elif conn.phase == "head":
+            self._read_head(conn)
+        else:
+            self._closing(conn)
+
+    def _handshake(self, conn: _Conn) -> None:
+        sock = conn.sock
+        assert isinstance(sock, ssl.SSLSocket)
+        try:
+            sock.do_handshake()
+        except ssl.SSLWantReadError:
+            self._watch(conn, _READ)
+            return
+        except ssl.SSLWantWriteError:
+            self._watch(conn, _WRITE)
+            return
+        except (OSError, ValueError):  # ssl.SSLError is an OSError: a failed handshake
+            self._drop(conn)
+            return
+        conn.phase = "head"
+        if not self.raw_dialect:
+            self._start_http(conn)
+        self._watch(conn, _READ)
+        self._read_head(conn)  # application data may already sit in the TLS buffer
+
+    def _read_head(self, conn: _Conn) -> None:
+        while len(conn.buf) <= MAX_HEAD_BYTES + 1024 and not conn.eof:
+            try:
+                data = conn.sock.recv(64 * 1024)
+            except (BlockingIOError, InterruptedError, ssl.SSLWantReadError):
+                break
+            except ssl.SSLWantWriteError:
+                self._watch(conn, _WRITE)
+                break
+            except (OSError, ValueError):
+                self._drop(conn)
+                return
+            if not data:
+                conn.eof = True
+                break
+            conn.buf += data
+            if conn.http is not None:
+                conn.http.receive_data(data)
+        self._advance(conn, time.monotonic())
+
+    def _advance(self, conn: _Conn, now: float) -> None:
+        """Move a connection in the head phase as far as the bytes it sent allow."""
+        if conn.dialect is None:
+            if not conn.buf:
+                if conn.eof:
+                    self._drop(conn)
+                return
+            final = conn.eof or (conn.grace_until is not None and now >= conn.grace_until)
+            verdict = sniff(bytes(conn.buf), self.share.__contains__, final=final)
+            if verdict == "more":
+                if conn.grace_until is None:
+                    conn.grace_until = now + self._raw_grace
+                return
+            conn.grace_until = None
+            if verdict == "raw":
+                self._start_raw(conn)
+                return
+            self._start_http(conn)
+            assert conn.http is not None
+            conn.http.receive_data(bytes(conn.buf))
+        if conn.dialect == "http":
+            self._advance_http(conn)
+
+    def _start_http(self, conn: _Conn) -> None:
+        conn.dialect = "http"
+        # h11's own limit sits above ours so that check_head() decides between 414 and 431.
+        conn.http = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEAD_BYTES + 4096)
+
+    def _advance_http(self, conn: _Conn) -> None:
+        http = conn.http
+        assert http is not None
+        verdict = check_head(conn.buf)
+        if verdict.status is not None:
+            self._reject(conn, verdict.status)
+            return
+        if conn.eof and not conn.eof_fed:
+            conn.eof_fed = True
+            http.receive_data(b"")
+        try:
+            event = http.next_event()
+        except h11.RemoteProtocolError as exc:
+            self._reject(conn, exc.error_status_hint)
+            return
+        if event is h11.NEED_DATA:
+            if conn.eof:
+                self._drop(conn)
+            else:
+                self._watch(conn, _READ)
+            return
+        if not isinstance(event, h11.Request):  # ConnectionClosed, or PAUSED after an error
+            self._drop(conn)
+            return
+        try:
+            body_done = isinstance(http.next_event(), h11.EndOfMessage)
+        except h11.RemoteProtocolError:
+            body_done = False
+        self._dispatch(conn, _HttpJob(event, body_done))
+
+    def _start_raw(self, conn: _Conn) -> None:
+        conn.dialect = "raw"
+        name = parse_raw_name(bytes(conn.buf))
+        entry = self.share.lookup(name) if name is not None else None
+        if entry is None:
+            self._drop(conn)  # the classic answer to an unknown name: close, say nothing
+            return
+        self._dispatch(conn, _RawJob(entry))
+
+    def _dispatch(self, conn: _Conn, job: _HttpJob | _RawJob) -> None:
+        with self._lock:
+            full = self._active >= self._max_connections
+            if not full:
+                self._active += 1
+                self._busy.add(conn.sock)
+        if full:
+            if isinstance(job, _HttpJob):
+                self._reject(conn, 503)
+            else:
+                self._drop(conn)
+            return
+        self._unwatch(conn)
+        self._pending.discard(conn)
+        try:
+            self._pool.submit(self._transfer, conn, job)
+        except RuntimeError:  # the pool is shutting down
+            with self._lock:
+                self._active -= 1
+                self._busy.discard(conn.sock)
+                self._lock.notify_all()
+            with contextlib.suppress(OSError):
+                conn.sock.close()
+
+    def _reject(self, conn: _Conn, status: int) -> None:
+        """Answer an error from the loop, then close politely (see :meth:`_closing`)."""
+        conn.out = _error_response(status)
+        conn.phase = "closing"
+        conn.deadline = time.monotonic() + self._linger
+        conn.grace_until = None
+        self._closing(conn)
+
+    def _closing(self, conn: _Conn) -> None:
+        """Write what is left, half-close, and read until the client closes (or the linger ends)."""
+        sock = conn.sock
+        while conn.out:
+            try:
+                sent = sock.send(conn.out)
+            except (BlockingIOError, InterruptedError, ssl.SSLWantWriteError):
+                self._watch(conn, _WRITE)
+                return
+            except ssl.SSLWantReadError:
+                self._watch(conn, _READ)
+                return
+            except (OSError, ValueError):
+                self._drop(conn)
+                return
+            conn.out = conn.out[sent:]
+        if not conn.shut:
+            conn.shut = True
+            try:
+                socket.socket.shutdown(sock, socket.SHUT_WR)
+            except OSError:
+                self._drop(conn)
+                return
+        self._watch(conn, _READ)
+        while True:
+            try:
+                # The raw socket's recv, even under TLS: these bytes are only thrown away.
+                data = socket.socket.recv(sock, 64 * 1024)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                self._drop(conn)
+                return
+            conn.drained += len(data)
+            if not data or conn.drained > _LINGER_BYTES:
+                self._drop(conn)
+                return
+
+    def _expire(self, now: float) -> None:
+        for conn in list(self._pending):
+            if conn.grace_until is not None and now >= conn.grace_until and conn.dialect is None:
+                self._advance(conn, now)
+                if conn not in self._pending:
+                    continue
+            if now >= conn.deadline:
+                self._drop(conn)  # nginx does the same on client_header_timeout
+
+    def _take_returned(self) -> None:
+        while True:
+            with self._lock:
+                if not self._returned:
+                    return
+                conn, phase = self._returned.popleft()
+            try:
+                conn.sock.setblocking(False)
+            except OSError:
+                with contextlib.suppress(OSError):
+                    conn.sock.close()
+                continue
+            self._pending.add(conn)
+            now = time.monotonic()
+            if phase == "closing":
+                conn.phase = "closing"
+                conn.deadline = now + self._linger
+                self._closing(conn)
+                continue
+            conn.phase = "head"
+            conn.cycle += 1
+            conn.deadline = now + self._head_timeout
+            http = conn.http
+            assert http is not None
+            # Bytes of a pipelined next request that h11 already holds count toward its head.
+            conn.buf = bytearray(http.trailing_data[0])
+            self._advance_http(conn)
+
+    def _finish(self, pool: concurrent.futures.ThreadPoolExecutor) -> None:
+        """Stop the transfers in flight, then close everything the loop still holds."""
+        with self._lock:
+            self._loop_done = True
+            busy = list(self._busy)
+        for sock in busy:
+            with contextlib.suppress(OSError):
+                # shutdown() (unlike close()) wakes a thread blocked on this socket; the plain
+                # socket method also works under TLS without touching the TLS object.
+                socket.socket.shutdown(sock, socket.SHUT_RDWR)
+        with self._lock:
+            done = self._lock.wait_for(lambda: self._active == 0, timeout=1.5)
+            returned = list(self._returned)
+            self._returned.clear()
+        pool.shutdown(wait=done, cancel_futures=True)
+        for conn, _phase in returned:
+            with contextlib.suppress(OSError):
+                conn.sock.close()
+        for conn in list(self._pending):
+            self._drop(conn)
+        with contextlib.suppress(KeyError, ValueError):
+            self._selector.unregister(self._listener)
+        self._selector.close()
+
+    # ---- transfer threads ---------------------------------------------------------------------
+
+    def _transfer(self, conn: _Conn, job: _HttpJob | _RawJob) -> None:
+        phase: Phase | None = None
+        try:
+            conn.sock.settimeout(self._idle_timeout)
+            if isinstance(job, _RawJob):
+                phase = self._send_raw(conn, job.entry)
+            else:
+                phase = self._answer_http(conn, job)
+        except Exception:
+            phase = None  # the peer is gone or broke the protocol: nothing more to say to it
+        finally:
+            with self._lock:
+                self._busy.discard(conn.sock)
+                self._active -= 1
+                keep = phase is not None and not self._loop_done
+                if keep:
+                    assert phase is not None
+                    self._returned.append((conn, phase))
+                self._lock.notify_all()
+            if keep:
+                self._waker.wake()
+            else:
+                with contextlib.suppress(OSError):
+                    conn.sock.close()
+
+    def _answer_http(self, conn: _Conn, job: _HttpJob) -> Phase | None:
+        http = conn.http
+        assert http is not None
+        request = job.request
+        keep_alive = job.body_done and not self.stopping
+        head_only = request.method == b"HEAD"
+        target = parse_target(request.target)
+        if not request.http_version.startswith(b"1."):
+            self._send_simple(
+                conn, 505, b"Only HTTP/1.x is spoken here.\n", keep_alive=False, head_only=False
+            )
+        elif request.method not in (b"GET", b"HEAD"):
+            self._send_simple(
+                conn,
+                405,
+                b"Only GET and HEAD are supported.\n",
+                keep_alive=False,
+                extra=[("Allow", "GET, HEAD")],
+                head_only=False,
+            )
+        elif target.kind == "bad":
+            self._send_simple(
+                conn, 400, b"Bad request target.\n", keep_alive=False, head_only=head_only
+            )
+        elif target.kind == "index":
+            self._send_simple(
+                conn,
+                200,
+                render_index(self.share.files()),
+                content="text/html; charset=utf-8",
+                extra=[
+                    ("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'"),
+                    ("Cache-Control", "no-store"),
+                ],
+                keep_alive=keep_alive,
+                head_only=head_only,
+            )
+        elif target.kind == "json":
+            self._send_simple(
+                conn,
+                200,
+                render_json(self.share.files()),
+                content="application/json",
+                extra=[("Cache-Control", "no-store")],
+                keep_alive=keep_alive,
+                head_only=head_only,
+            )
+        else:
+            entry = self.share.lookup(target.name) if target.kind == "file" else None
+            if not self._send_file(conn, request, entry, keep_alive=keep_alive):
+                return None
+        if keep_alive and http.our_state is h11.DONE and http.their_state is h11.DONE:
+            http.start_next_cycle()
+            return "head"
+        return "closing"
+
+    def _send_simple(
+        self,
+        conn: _Conn,
+        status: int,
+        body: bytes,
+        *,
+        keep_alive: bool,
+        head_only: bool,
+        content: str = "text/plain; charset=utf-8",
+        extra: list[tuple[str, str]] | None = None,
+    ) -> None:
+        http = conn.http
+        assert http is not None
+        headers = [
+            *_common_headers(),
+            ("Content-Type", content),
+            ("Content-Length", str(len(body))),
+            ("X-Content-Type-Options", "nosniff"),
+            *(extra or []),
+        ]
+        if not keep_alive:
+            headers.append(("Connection", "close"))
+        data = http.send(h11.Response(status_code=status, headers=headers, reason=_reason(status)))
+        if not head_only and body:
+            data += http.send(h11.Data(data=body)) or b""
+        data += http.send(h11.EndOfMessage()) or b""
+        conn.sock.sendall(data or b"")
+
+    def _send_file(
+        self, conn: _Conn, request: h11.Request, entry: SharedFile | None, *, keep_alive: bool
+    ) -> bool:
+        """Answer a GET/HEAD for one file; False when the connection broke during the body."""
+        head_only = request.method == b"HEAD"
+        opened = _open_shared(entry) if entry is not None else None
+        if entry is None or opened is None:
+            self._send_simple(
+                conn,
+                404,
+                b"No file by that name is shared here.\n",
+                keep_alive=keep_alive,
+                head_only=head_only,
+            )
+            return True
+        fd, st = opened
+        try:
+            size = st.st_size
+            digest = entry.sha256
+            if (size, st.st_mtime_ns) != (entry.size, entry.mtime_ns):
+                self.share.refresh(entry.name, size, st.st_mtime_ns)
+                digest = None
+            etag = make_etag(size, st.st_mtime_ns)
+            plan = plan_range(None, size)
+            ranges = _header(request, b"range")
+            if not head_only and ranges is not None:
+                # RFC 9110 §14.2: Range is defined for GET only; HEAD gets the plain headers.
+                validator = _header(request, b"if-range")
+                if validator is None or if_range_matches(validator, etag, st.st_mtime):
+                    plan = plan_range(ranges, size)
+            validators = [
+                ("Last-Modified", http_date(st.st_mtime)),
+                ("ETag", etag),
+                ("Accept-Ranges", "bytes"),
+            ]
+            if digest is not None:
+                validators.append(("Repr-Digest", format_repr_digest(digest)))
+            if plan.status == 416:
+                self._send_simple(
+                    conn,
+                    416,
+                    b"The requested range is not in the file.\n",
+                    keep_alive=keep_alive,
+                    head_only=False,
+                    extra=[*validators, ("Content-Range", f"bytes */{size}")],
+                )
+                return True
+            headers = [
+                *_common_headers(),
+                *validators,
+                ("X-Content-Type-Options", "nosniff"),
+            ]
+            if plan.status == 206:
+                end = plan.start + plan.length - 1
+                headers.append(("Content-Range", f"bytes {plan.start}-{end}/{size}"))
+            headers.append(("Content-Type", content_type(entry.name)))
+            headers.append(("Content-Length", str(plan.length)))
+            if not keep_alive:
+                headers.append(("Connection", "close"))
+            http = conn.http
+            assert http is not None
+            head = http.send(
+                h11.Response(status_code=plan.status, headers=headers, reason=_reason(plan.status))
+            )
+            if head_only:
+                conn.sock.sendall((head or b"") + (http.send(h11.EndOfMessage()) or b""))
+                return True
+            conn.sock.sendall(head or b"")
+            if not self._stream(conn, fd, entry.name, plan.start, plan.length, "http"):
+                return False
+            http.send_with_data_passthrough(h11.Data(data=_FileSpan(plan.length)))  # type: ignore[arg-type]
+            http.send(h11.EndOfMessage())
+            return True
+        finally:
+            os.close(fd)
+
+    def _send_raw(self, conn: _Conn, entry: SharedFile) -> Phase | None:
+        opened = _open_shared(entry)
+        if opened is None:
+            return None  # gone since it was looked up: the classic answer, close silently
+        fd, st = opened
+        try:
+            if not self._stream(conn, fd, entry.name, 0, st.st_size, "raw"):
+                return None
+        finally:
+            os.close(fd)
+        sock = conn.sock
+        if isinstance(sock, ssl.SSLSocket):
+            # Send close_notify so a client reading to the end can tell the end from a cut.
+            sock.setblocking(False)
+            with contextlib.suppress(OSError, ValueError):
+                sock.unwrap()
+        with contextlib.suppress(OSError):
+            socket.socket.shutdown(sock, socket.SHUT_WR)
+        conn.shut = True
+        return "closing"
+
+    def _stream(self, conn: _Conn, fd: int, name: str, offset: int, length: int, kind: str) -> bool:
+        """Send ``length`` bytes of ``fd`` from ``offset`` with transfer events; False on failure."""
+        tid = next(self._transfer_ids)
+        dialect = kind if not conn.tls else ("https" if kind == "http" else "raw+tls")
+        self._emit(TransferStarted(time.time(), tid, conn.peer, name, dialect, offset, length))
+        progress = _Progress(self, tid, length)
+        try:
+            if conn.tls or not hasattr(os, "sendfile"):
+                self._copy(conn.sock, fd, offset, length, progress)
+            else:
+                self._sendfile(conn.sock, fd, offset, length, progress)
+        except _Cancelled:
+            self._emit(
+                TransferFailed(time.time(), tid, progress.done, "the server was stopped", True)
+            )
+            return False
+        except _ShortFile:
+            self._emit(
+                TransferFailed(
+                    time.time(), tid, progress.done, "the file became shorter while it was sent"
+                )
+            )
+            return False
+        except (OSError, ValueError) as exc:
+            stopped = self.stopping
+            reason = (
+                "the server was stopped"
+                if stopped
+                else describe_io_error(exc, conn.peer)
+                if isinstance(exc, OSError)
+                else f"connection with {conn.peer} failed"
+            )
+            self._emit(TransferFailed(time.time(), tid, progress.done, reason, stopped))
+            return False
+        self._emit(TransferFinished(time.time(), tid, length))
+        return True
+
+    def _sendfile(
+        self, sock: socket.socket, fd: int, offset: int, length: int, progress: _Progress
+    ) -> None:
+        # The socket has a timeout, so Python keeps it non-blocking underneath: os.sendfile sends
+        # what fits and we wait for room ourselves, with the idle timeout.
+        poller = select.poll()
+        poller.register(sock.fileno(), select.POLLOUT)
+        timeout_ms = int(self._idle_timeout * 1000)
+        sock_fd = sock.fileno()
+        done = 0
+        while done < length:
+            if self.stopping:
+                raise _Cancelled
+            count = self._chunk(length - done, _SENDFILE_CHUNK, progress)
+            try:
+                sent = os.sendfile(sock_fd, fd, offset + done, count)
+            except (BlockingIOError, InterruptedError):
+                if not poller.poll(timeout_ms):
+                    raise TimeoutError(errno.ETIMEDOUT, "timed out") from None
+                continue
+            if sent == 0:
+                raise _ShortFile
+            done += sent
+            progress.update(done)
+
+    def _copy(
+        self, sock: socket.socket, fd: int, offset: int, length: int, progress: _Progress
+    ) -> None:
+        buffer = bytearray(_COPY_CHUNK)
+        view = memoryview(buffer)
+        done = 0
+        while done < length:
+            if self.stopping:
+                raise _Cancelled
+            count = self._chunk(length - done, _COPY_CHUNK, progress)
+            got = (
+                os.preadv(fd, [view[:count]], offset + done)
+                if _HAS_PREADV
+                else _pread(fd, view[:count], offset + done)
+            )
+            if got == 0:
+                raise _ShortFile
+            sock.sendall(view[:got])
+            done += got
+            progress.update(done)
+
+    def _chunk(self, remaining: int, largest: int, progress: _Progress) -> int:
+        """How much to send next; with a rate limit, also wait until it may be sent."""
+        rate = self.rate_limit
+        if not rate:
+            return min(remaining, largest)
+        count = max(1, min(remaining, largest, int(rate / 10)))
+        ahead = progress.done / rate - (time.monotonic() - progress.started)
+        if ahead > 0 and self.wait_stopped(ahead):
+            raise _Cancelled
+        return count
+
+    def _emit(self, event: TransferEvent) -> None:
+        if self._on_event is not None:
+            with self._event_lock:
+                self._on_event(event)
+
+
+class _Progress:
+    """Throttles TransferProgress events to about ten a second per transfer."""
+
+    __slots__ = ("done", "last", "server", "started", "tid", "total")
+
+    def __init__(self, server: FileServer, tid: int, total: int) -> None:
+        self.server = server
+        self.tid = tid
+        self.total = total
+        self.done = 0
+        self.started = time.monotonic()
+        self.last = self.started
+
+    def update(self, done: int) -> None:
+        self.done = done
+        now = time.monotonic()
+        if now - self.last >= _PROGRESS_INTERVAL and done < self.total:
+            self.last = now
+            self.server._emit(TransferProgress(time.time(), self.tid, done, self.total))
+
+
+_HAS_PREADV = hasattr(os, "preadv")
+
+
+def _pread(fd: int, view: memoryview, offset: int) -> int:
+    data = os.pread(fd, len(view), offset)
+    view[: len(data)] = data
+    return len(data)
+
+
+def _open_shared(entry: SharedFile) -> tuple[int, os.stat_result] | None:
+    """Open the path the table resolved when the file was added; None unless it is a regular file.
+
+    O_NOFOLLOW: a file swapped for a link since then is not followed. O_NONBLOCK: one swapped for a
+    pipe cannot hang the thread in open(); it is then refused as not regular.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    flags |= getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(entry.path, flags)
+    except OSError:
+        return None
+    try:
+        st = os.fstat(fd)
+    except OSError:
+        os.close(fd)
+        return None
+    if not stat.S_ISREG(st.st_mode):
+        os.close(fd)
+        return None
+    return fd, st
+
+
+def _header(request: h11.Request, name: bytes) -> bytes | None:
+    """A request header's value; repeated fields are combined with commas (RFC 9110 §5.3)."""
+    values = [value for key, value in request.headers if key == name]
+    if not values:
+        return None
+    return b", ".join(values)
+
+
+def _common_headers() -> list[tuple[str, str]]:
+    return [("Date", http_date(time.time())), ("Server", _SERVER)]
+
+
+_RFC9110_PHRASES = {414: b"URI Too Long", 416: b"Range Not Satisfiable"}
+
+
+def _reason(status: int) -> bytes:
+    if status in _RFC9110_PHRASES:
+        return _RFC9110_PHRASES[status]
+    try:
+        return HTTPStatus(status).phrase.encode("ascii")
+    except ValueError:
+        return b""
+
+
+_ERROR_TEXT = {
+    400: "The request is not valid HTTP/1.1.",
+    414: "The request line is longer than 8 KiB.",
+    431: "The request head is longer than 16 KiB or has more than 100 header lines.",
+    503: "Too many transfers at once; try again in a moment.",
+}
+
+
+def _error_response(status: int) -> bytes:
+    """The bytes of an error answer that ends the connection, serialised by h11."""
+    # h11 lets a server answer without a parsed request only once the client has broken the
+    # protocol in its eyes; these errors are decided before h11 sees the head (our limits), so a
+    # fresh h11 connection is shown one invalid byte to put it in that state.
+    http = h11.Connection(h11.SERVER)
+    http.receive_data(b"\0\r\n\r\n")
+    with contextlib.suppress(h11.RemoteProtocolError):
+        http.next_event()
+    body = (_ERROR_TEXT.get(status, _reason(status).decode()) + "\n").encode()
+    headers = [
+        *_common_headers(),
+        ("Content-Type", "text/plain; charset=utf-8"),
+        ("Content-Length", str(len(body))),
+        ("Connection", "close"),
+    ]
+    if status == 503:
+        headers.append(("Retry-After", "1"))
+    out = http.send(h11.Response(status_code=status, headers=headers, reason=_reason(status)))
+    out = (out or b"") + (http.send(h11.Data(data=body)) or b"")
+    return out + (http.send(h11.EndOfMessage()) or b"")
+
+
+# ---- binding and addresses -----------------------------------------------------------------
+
+
+def _listen(host: str, port: int) -> tuple[socket.socket, bool]:
+    port = parse_port(port, allow_zero=True)
+    host = parse_host(host, allow_empty=True)
+    if not host:
+        if socket.has_ipv6:
+            try:
+                return _bind(socket.AF_INET6, ("::", port, 0, 0), host, port, dual=True), True
+            except BindError as exc:
+                cause = exc.__cause__
+                if isinstance(cause, OSError) and cause.errno in (
+                    errno.EADDRINUSE,
+                    errno.EACCES,
+                    errno.EPERM,
+                ):
+                    raise
+        return _bind(socket.AF_INET, ("0.0.0.0", port), host, port, dual=False), False
+    endpoints = resolve(host, port, passive=True)
+    failure: BindError | None = None
+    for endpoint in endpoints:
+        try:
+            return _bind(endpoint.family, endpoint.sockaddr, host, port, dual=False), False
+        except BindError as exc:
+            failure = failure or exc
+    assert failure is not None
+    raise failure
+
+
+def _bind(
+    family: socket.AddressFamily, sockaddr: tuple[object, ...], host: str, port: int, *, dual: bool
+) -> socket.socket:
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        if os.name != "nt":  # on Windows SO_REUSEADDR would let others steal the port
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if family == socket.AF_INET6:
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0 if dual else 1)
+        sock.bind(sockaddr)
+        sock.listen(socket.SOMAXCONN)
+    except OSError as exc:
+        sock.close()
+        raise BindError(
+            describe_bind_error(exc, host or ("::" if dual else "0.0.0.0"), port)
+        ) from exc
+    return sock
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+def local_addresses(*, ipv6: bool = True) -> list[str]:
+    """This computer's addresses for share URLs: 127.0.0.1 first, then each interface's IPv4
+    address, then ::1 and global IPv6 addresses (link-local ones need a zone, so they are left out).
+    """
+    v4 = ["127.0.0.1"]
+    v6 = ["::1"] if ipv6 else []
+    with contextlib.suppress(Exception):
+        v4 += [a for a in _interface_ipv4() if a not in v4]
+    if ipv6:
+        with contextlib.suppress(Exception):
+            v6 += [a for a in _interface_ipv6() if a not in v6]
+    if len(v4) == 1:
+        with contextlib.suppress(Exception):
+            for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET):
+                address = str(info[4][0])
+                if not address.startswith("127.") and address not in v4:
+                    v4.append(address)
+    return v4 + v6
+
+
+def _interface_ipv4() -> list[str]:
+    if not sys.platform.startswith("linux"):
+        return []
+    import fcntl  # POSIX only, like the ioctl below
+
+    siocgifaddr = 0x8915
+    found: list[str] = []
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        for _index, name in socket.if_nameindex():
+            try:
+                packed = fcntl.ioctl(
+                    probe.fileno(), siocgifaddr, struct.pack("256s", name.encode()[:15])
+                )
+            except OSError:
+                continue  # no IPv4 address on that interface
+            address = socket.inet_ntoa(packed[20:24])
+            if not address.startswith("127."):
+                found.append(address)
+    return found
+
+
+def _interface_ipv6() -> list[str]:
+    found: list[str] = []
+    try:
+        with open("/proc/net/if_inet6", encoding="ascii") as table:
+            lines = table.read().splitlines()
+    except OSError:
+        return found
+    for line in lines:
+        fields = line.split()
+        if len(fields) < 6 or fields[3] != "00":  # scope 00 = global
+            continue
+        packed = bytes.fromhex(fields[0])
+        found.append(socket.inet_ntop(socket.AF_INET6, packed))
+    return found
