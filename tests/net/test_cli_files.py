@@ -1,0 +1,224 @@
+"""``swb serve`` and ``swb get`` as a user runs them: real processes, signals, exit codes."""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import os
+import pty
+import select
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from net.events import TransferStarted
+from tests.conftest import WAIT
+from tests.net.test_fileserver import PUBLIC, serve_folder
+
+SWB = [sys.executable, "-m", "net"]
+
+
+def swb(*args: str, timeout: float = WAIT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*SWB, *args], capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
+@contextmanager
+def swb_serve(*args: str) -> Iterator[tuple[subprocess.Popen[str], list[str]]]:
+    """Start ``swb serve``; yields the process and the URLs it printed."""
+    process = subprocess.Popen(
+        [*SWB, "serve", "-H", "127.0.0.1", "-p", "0", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        assert first.startswith("http://127.0.0.1:"), first + (
+            process.stderr.read() if process.stderr else ""
+        )
+        yield process, [first.strip()]
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait(WAIT)
+        for stream in (process.stdout, process.stderr):
+            if stream:
+                stream.close()
+
+
+def stop(process: subprocess.Popen[str], signum: int) -> tuple[int, str, str]:
+    process.send_signal(signum)
+    out, err = process.communicate(timeout=WAIT)
+    return process.returncode, out, err
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_serve_prints_urls_serves_and_stops(tmp_path: Path, signum: int) -> None:
+    (tmp_path / "a.txt").write_bytes(b"alpha")
+    (tmp_path / "dir").mkdir()
+    (tmp_path / "dir" / "b.txt").write_bytes(b"bravo")
+    with swb_serve(str(tmp_path / "a.txt"), str(tmp_path / "dir")) as (process, urls):
+        port = int(urls[0].rsplit(":", 1)[1].strip("/"))
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=WAIT)
+        conn.request("GET", "/b.txt")
+        assert conn.getresponse().read() == b"bravo"
+        conn.close()
+        code, out, err = stop(process, signum)
+    assert code == 0
+    assert "127.0.0.1:" in out and "started 'b.txt'" in out and "finished 'b.txt'" in out
+    assert "Sharing 2 files" in err
+    assert "raw://127.0.0.1:" in err
+    assert err.strip().splitlines()[-1] == "1 transfer, 5 bytes sent"
+    assert "Traceback" not in err
+
+
+def test_serve_stops_mid_transfer(tmp_path: Path) -> None:
+    big = tmp_path / "big.bin"
+    with open(big, "wb") as f:
+        f.truncate(64 * 1024 * 1024)  # more than any socket buffer holds
+    with swb_serve("--json", str(big)) as (process, urls):
+        port = int(urls[0].rsplit(":", 1)[1].strip("/"))
+        with socket.create_connection(("127.0.0.1", port), timeout=WAIT) as client:
+            client.sendall(b"GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert client.recv(1024).startswith(b"HTTP/1.1 200 OK")  # then never reads again
+            assert process.stdout is not None
+            assert '"event": "started"' in process.stdout.readline()
+            started = time.monotonic()
+            code, out, err = stop(process, signal.SIGTERM)
+            assert time.monotonic() - started < WAIT
+    assert code == 0
+    assert '"event": "failed"' in out and '"cancelled": true' in out
+    assert "the server was stopped" in out
+    assert "Traceback" not in err
+
+
+def test_get_prints_one_final_line(tmp_path: Path) -> None:
+    with serve_folder(tmp_path) as s:
+        (tmp_path / "out").mkdir()
+        result = swb("get", f"http://127.0.0.1:{s.port}/public.txt", "-o", str(tmp_path / "out"))
+        raw = swb("get", f"raw://127.0.0.1:{s.port}/public.txt", "-o", str(tmp_path / "out"))
+    assert result.returncode == 0, result.stderr
+    digest = hashlib.sha256(PUBLIC).hexdigest()
+    assert result.stdout == (
+        f"{tmp_path / 'out' / 'public.txt'}  {len(PUBLIC):,} bytes  sha256 {digest}  verified\n"
+    )
+    assert result.stderr == ""  # not a terminal: no progress line
+    assert raw.returncode == 0
+    assert raw.stdout.endswith("not verified: the classic raw protocol carries no checksum\n")
+    assert (tmp_path / "out" / "public (2).txt").read_bytes() == PUBLIC
+
+
+def test_get_shows_progress_on_a_terminal(tmp_path: Path) -> None:
+    with serve_folder(tmp_path, rate_limit=len(PUBLIC) * 3) as s:
+        (tmp_path / "out").mkdir()
+        leader, follower = pty.openpty()
+        try:
+            process = subprocess.Popen(
+                [*SWB, "get", f"http://127.0.0.1:{s.port}/public.txt", "-o", str(tmp_path / "out")],
+                stdout=subprocess.PIPE,
+                stderr=follower,
+                text=True,
+            )
+            os.close(follower)
+            shown = b""
+            while True:
+                ready, _, _ = select.select([leader], [], [], WAIT)
+                if not ready:
+                    break
+                try:
+                    chunk = os.read(leader, 4096)
+                except OSError:  # the terminal closed with the process
+                    break
+                if not chunk:
+                    break
+                shown += chunk
+            out, _ = process.communicate(timeout=WAIT)
+        finally:
+            os.close(leader)
+    assert process.returncode == 0
+    assert b"\r" in shown and b"%" in shown and b"/s" in shown
+    assert "verified" in out
+
+
+BAD_INPUT = [
+    (["get", "127.0.0.1:8000/x"], "is not a URL"),
+    (["get", "http://127.0.0.1:70000/x"], "out of range"),
+    (["get", "http://127.0.0.1:8000/"], "names no file"),
+    (["get", "gopher://h/x"], "not supported"),
+    (["get", "http://127.0.0.1:9/x", "-o", "/no/such/folder"], "does not exist"),
+    (["get", "https://127.0.0.1:9/x"], "TLS is not available yet"),
+    (["get", "http://127.0.0.1:9/x", "--insecure"], "TLS is not available yet"),
+    (["serve", "/no/such/file.txt"], "does not exist"),
+    (["serve", "-p", "70000", "x"], "out of range"),
+    (["serve", "--tls", "x"], "TLS is not available yet"),
+    (["serve", "-H", "not a host!", "-p", "0", "pyproject.toml"], "not a valid host"),
+]
+
+
+@pytest.mark.parametrize(("args", "message"), BAD_INPUT)
+def test_bad_input_exits_2_with_one_line(args: list[str], message: str) -> None:
+    result = swb(*args)
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.stderr
+
+
+def test_serve_empty_folder(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    result = swb("serve", "-p", "0", str(tmp_path / "empty"))
+    assert result.returncode == 2 and "has no files to share" in result.stderr
+
+
+def test_network_failures_exit_1(tmp_path: Path) -> None:
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    refused = swb("get", f"http://127.0.0.1:{port}/x", "-o", str(tmp_path))
+    assert refused.returncode == 1 and "connection refused" in refused.stderr
+    with serve_folder(tmp_path) as s:
+        missing = swb("get", f"http://127.0.0.1:{s.port}/nope", "-o", str(tmp_path))
+    assert missing.returncode == 1 and "has no file named 'nope'" in missing.stderr
+    assert "Traceback" not in refused.stderr + missing.stderr
+
+
+def test_killed_download_resumes_byte_identical(tmp_path: Path) -> None:
+    data = os.urandom(400_000)
+    (tmp_path / "srv").mkdir()
+    out = tmp_path / "out"
+    out.mkdir()
+    with serve_folder(tmp_path / "srv", rate_limit=100_000) as s:
+        (s.folder / "payload.bin").write_bytes(data)
+        s.share.add(s.folder / "payload.bin")
+        assert s.share.wait_hashed(WAIT)
+        url = f"http://127.0.0.1:{s.port}/payload.bin"
+        process = subprocess.Popen([*SWB, "get", url, "-o", str(out)])
+        part = out / "payload.bin.part"
+        try:
+            s.log.wait(lambda ev: any(isinstance(e, TransferStarted) for e in ev))
+            deadline = time.monotonic() + WAIT
+            while not (part.exists() and part.stat().st_size > 50_000):
+                assert time.monotonic() < deadline, "the download never got going"
+                time.sleep(0.02)
+        finally:
+            process.kill()  # SIGKILL: no cleanup at all
+            process.wait(WAIT)
+        assert os.listdir(out) == ["payload.bin.part"]
+        assert 0 < part.stat().st_size < len(data)
+        s.server.rate_limit = None
+        again = swb("get", url, "-o", str(out))
+    assert again.returncode == 0, again.stderr
+    assert os.listdir(out) == ["payload.bin"]
+    digest = hashlib.sha256(data).hexdigest()
+    assert hashlib.sha256((out / "payload.bin").read_bytes()).hexdigest() == digest
+    assert again.stdout.strip().endswith(f"sha256 {digest}  verified")
