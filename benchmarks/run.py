@@ -33,6 +33,7 @@ from _common import (
 #: name -> (module, what it measures). Order is the table's order (issue 8's numbering).
 BENCHMARKS: dict[str, tuple[str, str]] = {
     "files": ("bench_files", "1-2. file serving and downloading"),
+    "wget": ("bench_wget", "2. swb get vs wget"),
     "concurrency": ("bench_concurrency", "3. parallel downloads"),
     "udp": ("bench_udp", "4. UDP capture"),
     "gui": ("bench_gui", "5-7. GUI stalls, memory, start-up"),
