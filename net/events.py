@@ -15,7 +15,9 @@ __all__ = [
     "DownloadProgress",
     "FileSent",
     "Received",
+    "Reconnecting",
     "Sent",
+    "TlsInfo",
     "TransferFailed",
     "TransferFinished",
     "TransferProgress",
@@ -42,6 +44,7 @@ class Connected:
     conn_id: int
     peer: str
     local: str = ""
+    tls: TlsInfo | None = None  # what the TLS handshake agreed on; None for plain TCP
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +65,7 @@ class Sent:
     conn_id: int
     peer: str
     data: bytes
+    heartbeat: bool = False  # written by the client's heartbeat timer, not by a send() call
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,3 +148,29 @@ class FileSent:
     peer: str
     path: str
     size: int
+
+
+@dataclass(frozen=True, slots=True)
+class TlsInfo:
+    """What a TLS handshake agreed on, for display.
+
+    ``version`` is "TLSv1.3" or "TLSv1.2"; ``cipher`` the suite's OpenSSL name; ``peer_fingerprint``
+    the SHA-256 fingerprint ("AB:CD:...") of the certificate the peer presented, "" when it sent
+    none (TLS clients usually do not).
+    """
+
+    version: str
+    cipher: str
+    peer_fingerprint: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Reconnecting:
+    """A TCP client with auto-reconnect lost (or could not make) its connection and will try again
+    in ``delay`` seconds; ``attempt`` counts from 1 since the last connection that lasted."""
+
+    time: float
+    attempt: int
+    delay: float
+    reason: str  # why the last connection ended or the last attempt failed, in a user's words
+    peer: str = ""
