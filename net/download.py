@@ -18,10 +18,12 @@ import errno
 import hashlib
 import json
 import os
+import queue
 import selectors
 import socket
 import ssl
 import sys
+import threading
 import time
 import urllib.parse
 from collections import deque
@@ -61,6 +63,7 @@ __all__ = [
 ]
 
 _BUFFER = 1024 * 1024  # one recv_into per megabyte at most: few Python steps per chunk
+_PIPE_BUFFERS = 4
 _PROGRESS_INTERVAL = 0.1
 _MAX_HEAD = 64 * 1024
 _MAX_LIST = 32 * 1024 * 1024
@@ -516,11 +519,15 @@ class Download(_Client):
                     _header(response, b"transfer-encoding") or ""
                 ).lower().strip() == "chunked"
                 progress = _Meter(self._on_progress, offset, total)
-                if chunked:
-                    received = self._body_chunked(http, recv_into, fd, hasher, progress)
-                else:
-                    leftover = bytes(http.trailing_data[0])
-                    received = self._body(leftover, length, recv_into, fd, hasher, progress)
+                pipe = _HashPipe(hasher)
+                try:
+                    if chunked:
+                        received = self._body_chunked(http, recv_into, fd, pipe, progress)
+                    else:
+                        leftover = bytes(http.trailing_data[0])
+                        received = self._body(leftover, length, recv_into, fd, pipe, progress)
+                finally:
+                    pipe.finish()
                 size = offset + received
                 if total is not None and size != total:
                     raise TransferError(
@@ -540,7 +547,7 @@ class Download(_Client):
         length: int | None,
         recv_into: Callable[[memoryview], int],
         fd: int,
-        hasher: hashlib._Hash,
+        pipe: _HashPipe,
         progress: _Meter,
     ) -> int:
         """Copy a Content-Length (or close-delimited, when ``length`` is None) body to ``fd``."""
@@ -549,22 +556,25 @@ class Download(_Client):
             if length is not None:
                 leftover = leftover[:length]
             _write_all(fd, memoryview(leftover))
-            hasher.update(leftover)
+            pipe.submit(leftover, len(leftover))
             received = len(leftover)
             progress.update(received)
-        buffer = bytearray(_BUFFER)
-        view = memoryview(buffer)
         while length is None or received < length:
             want = _BUFFER if length is None else min(_BUFFER, length - received)
+            buffer = pipe.take()
+            view = memoryview(buffer)
             try:
                 count = recv_into(view[:want])
             except ssl.SSLEOFError:
                 count = 0  # a TLS peer that closed without close_notify
+            except BaseException:
+                pipe.give_back(buffer)
+                raise
             if count == 0:
+                pipe.give_back(buffer)
                 break
-            chunk = view[:count]
-            _write_all(fd, chunk)
-            hasher.update(chunk)
+            _write_all(fd, view[:count])
+            pipe.submit(buffer, count, pooled=True)
             received += count
             progress.update(received)
         progress.update(received, force=True)
@@ -575,7 +585,7 @@ class Download(_Client):
         http: h11.Connection,
         recv_into: Callable[[memoryview], int],
         fd: int,
-        hasher: hashlib._Hash,
+        pipe: _HashPipe,
         progress: _Meter,
     ) -> int:
         buffer = bytearray(_BUFFER)
@@ -592,7 +602,7 @@ class Download(_Client):
                 continue
             if isinstance(event, h11.Data):
                 _write_all(fd, memoryview(event.data))
-                hasher.update(event.data)
+                pipe.submit(event.data, len(event.data))
                 received += len(event.data)
                 progress.update(received)
                 continue
@@ -668,7 +678,11 @@ class Download(_Client):
             try:
                 hasher = hashlib.sha256()
                 progress = _Meter(self._on_progress, 0, None)
-                size = self._body(b"", None, recv_into, fd, hasher, progress)
+                pipe = _HashPipe(hasher)
+                try:
+                    size = self._body(b"", None, recv_into, fd, pipe, progress)
+                finally:
+                    pipe.finish()
                 if size == 0:
                     os.close(fd)
                     fd = -1
@@ -756,6 +770,57 @@ class Download(_Client):
         if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES):
             return f"cannot write into {self.folder}: {_strerror(exc)}"
         return describe_io_error(exc, self.share_url.authority)
+
+
+class _HashPipe:
+    """SHA-256 on a thread of its own, so that hashing overlaps receiving and writing.
+
+    hashlib releases the GIL for large updates, so the two really run at once. The receiving side
+    takes one of a few big buffers, fills and writes it, then hands it over; when all are in
+    flight it waits (at most ``_PIPE_BUFFERS`` MiB are ever held).
+    """
+
+    def __init__(self, hasher: hashlib._Hash) -> None:
+        self._hasher = hasher
+        self._free: queue.SimpleQueue[bytearray] = queue.SimpleQueue()
+        self._work: queue.SimpleQueue[tuple[bytearray | bytes, int, bool] | None] = (
+            queue.SimpleQueue()
+        )
+        for _ in range(_PIPE_BUFFERS):
+            self._free.put(bytearray(_BUFFER))
+        self._done = False
+        self._thread = threading.Thread(target=self._run, name="swb-download-hash", daemon=True)
+        self._thread.start()
+
+    def take(self) -> bytearray:
+        """A free buffer of _BUFFER bytes (waits while every buffer is being hashed)."""
+        return self._free.get()
+
+    def give_back(self, buffer: bytearray) -> None:
+        self._free.put(buffer)
+
+    def submit(self, buffer: bytearray | bytes, count: int, *, pooled: bool = False) -> None:
+        """Hash ``buffer[:count]`` next; a ``pooled`` one (from :meth:`take`) is then reused."""
+        self._work.put((buffer, count, pooled))
+
+    def finish(self) -> hashlib._Hash:
+        """Wait until everything submitted is hashed; returns the hash object."""
+        if not self._done:
+            self._done = True
+            self._work.put(None)
+            self._thread.join()
+        return self._hasher
+
+    def _run(self) -> None:
+        while True:
+            item = self._work.get()
+            if item is None:
+                return
+            buffer, count, pooled = item
+            self._hasher.update(memoryview(buffer)[:count])
+            if pooled:
+                assert isinstance(buffer, bytearray)
+                self._free.put(buffer)
 
 
 class _Meter:
