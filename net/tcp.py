@@ -9,6 +9,14 @@ is accepted when nothing else waits, since the caller already holds it in memory
 echo or fixed-reply mode stops reading from a client while more than :data:`REPLY_HIGH_WATER` of
 replies wait for it, so a client that sends without reading cannot make the server's memory grow.
 Files are streamed from disk and do not count against the bound.
+
+TLS (client: ``tls=ClientTls(...)``; server: ``ssl_context=...``) runs in the same loops: the
+client handshakes right after connecting (net.tls.wrap_client, within the connect timeout); the
+server wraps each accepted socket and drives its handshake non-blocking inside the loop, with a
+deadline, so a client that never finishes it cannot hold up the others. Inside TLS there is no
+sendfile (the kernel cannot encrypt), so files are read in chunks and written through the
+SSLSocket, and bytes OpenSSL has already decrypted (``pending()``) are read without waiting for the
+selector, which cannot see them.
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ import itertools
 import os
 import selectors
 import socket
+import ssl
 import threading
 import time
 from collections import deque
@@ -35,18 +44,38 @@ from net.address import (
     parse_port,
     resolve,
 )
+from net.backoff import Backoff
 from net.errors import (
+    AddressError,
     BindError,
     ConnectError,
+    NetError,
+    TlsError,
     TransferError,
     describe_bind_error,
     describe_connect_error,
     describe_io_error,
 )
-from net.events import Connected, Disconnected, FileSent, Received, Sent
+from net.events import (
+    Connected,
+    Disconnected,
+    FileSent,
+    Received,
+    Reconnecting,
+    Sent,
+    TlsInfo,
+)
 from net.keepalive import set_keepalive
+from net.tls import (
+    ClientTls,
+    certificate_fingerprint,
+    client_context,
+    describe_ssl_error,
+    wrap_client,
+)
 
 __all__ = [
+    "HANDSHAKE_TIMEOUT",
     "MAX_QUEUED_BYTES",
     "REPLY_HIGH_WATER",
     "REPLY_MODES",
@@ -56,7 +85,7 @@ __all__ = [
     "TcpServer",
 ]
 
-TcpEvent = Connected | Received | Sent | FileSent | Disconnected
+TcpEvent = Connected | Received | Sent | FileSent | Disconnected | Reconnecting
 
 #: Bytes of data that may wait to be sent on one connection before ``send`` refuses more.
 MAX_QUEUED_BYTES: Final = 16 * 1024 * 1024
@@ -65,6 +94,8 @@ REPLY_HIGH_WATER: Final = 1024 * 1024
 #: ...and reads again once the queue is down to this.
 REPLY_LOW_WATER: Final = 256 * 1024
 REPLY_MODES: Final = ("none", "echo", "fixed")
+#: Seconds a client of a TLS server has to finish its handshake before it is closed.
+HANDSHAKE_TIMEOUT: Final = 10.0
 
 CLOSED_BY_PEER: Final = "closed by peer"
 _RECV_SIZE = 64 * 1024
@@ -72,6 +103,14 @@ _FILE_READ_SIZE = 256 * 1024
 _SENDFILE_SIZE = 1024 * 1024
 # Bytes written to one connection per wake-up, so one fast reader cannot starve the others.
 _WRITE_BUDGET = 4 * 1024 * 1024
+# Plaintext handed to one SSL_write: bytes_out moves in steps, and a retry after SSLWantWriteError
+# (which OpenSSL requires to repeat the same bytes) sees the same slice.
+_TLS_WRITE_SIZE = 64 * 1024
+# recv calls per wake-up on a TLS connection while OpenSSL still holds decrypted bytes.
+_TLS_READS_PER_WAKE = 16
+# Not an error on a non-blocking socket: try again when the selector says so. (The ssl ones are
+# OSErrors too, so they must be caught before OSError.)
+_WOULD_BLOCK = (BlockingIOError, InterruptedError, ssl.SSLWantReadError, ssl.SSLWantWriteError)
 _CONNECT_PENDING = {errno.EINPROGRESS, errno.EWOULDBLOCK, errno.EALREADY, 10035}
 # sendfile(2) refusing this pair of file and socket: fall back to read + send.
 _NO_SENDFILE = {errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOTSOCK, errno.EAFNOSUPPORT}
@@ -94,12 +133,17 @@ class ClientInfo:
 
 
 class _Bytes:
-    __slots__ = ("data", "offset", "view")
+    __slots__ = ("data", "heartbeat", "offset", "view")
 
-    def __init__(self, data: bytes) -> None:
+    def __init__(self, data: bytes, heartbeat: bool = False) -> None:
         self.data = data
         self.view = memoryview(data)
         self.offset = 0
+        self.heartbeat = heartbeat
+
+    @property
+    def done(self) -> bool:
+        return self.offset >= len(self.data)
 
 
 class _File:
@@ -115,12 +159,19 @@ class _File:
 
 class _Connection:
     __slots__ = (
+        "address",
         "bytes_in",
         "bytes_out",
         "close_reason",
         "closed",
         "conn_id",
+        "ended",
         "events",
+        "handshake_deadline",
+        "handshake_events",
+        "handshaking",
+        "last_in",
+        "last_out",
         "local",
         "paused",
         "peer",
@@ -129,6 +180,7 @@ class _Connection:
         "reading",
         "since",
         "sock",
+        "tls",
         "use_sendfile",
     )
 
@@ -147,7 +199,15 @@ class _Connection:
         self.events = 0  # what the selector watches for now
         self.closed = False
         self.close_reason: str | None = None  # close with this once the queue is written
-        self.use_sendfile = USE_SENDFILE
+        self.ended: tuple[str, bool] | None = None  # (reason, error) once closed
+        self.tls = isinstance(sock, ssl.SSLSocket)
+        # The kernel cannot encrypt, so inside TLS files are read and written through OpenSSL.
+        self.use_sendfile = USE_SENDFILE and not self.tls
+        self.handshaking = False  # a TLS server's client whose handshake is still running
+        self.handshake_events = selectors.EVENT_READ  # what the handshake waits for
+        self.handshake_deadline = 0.0  # time.monotonic() by which it must be done
+        self.address: tuple[str, int] = ("", 0)  # the peer's host and port, for sentences
+        self.last_in = self.last_out = time.monotonic()  # the last bytes read / written
 
 
 class _TcpLoop(StoppableLoop):
@@ -160,6 +220,8 @@ class _TcpLoop(StoppableLoop):
         self._conns: dict[int, _Connection] = {}
         self._dirty: set[int] = set()  # connections whose queue other threads added to
         self._drop: dict[int, str] = {}  # disconnect requests from other threads
+        # TLS connections with decrypted bytes waiting inside OpenSSL, which no selector reports.
+        self._tls_ready: set[_Connection] = set()
         self._selector: selectors.BaseSelector | None = None
         self._loop_thread: int | None = None
         self._started = False
@@ -169,10 +231,13 @@ class _TcpLoop(StoppableLoop):
 
     # ---- called from any thread -------------------------------------------------------------
 
-    def _queue_bytes(self, conn: _Connection, data: bytes, *, bounded: bool = True) -> None:
+    def _queue_bytes(
+        self, conn: _Connection, data: bytes, *, bounded: bool = True, heartbeat: bool = False
+    ) -> _Bytes | None:
         if not data:
-            return
+            return None
         data = bytes(data)
+        item = _Bytes(data, heartbeat)
         on_loop = threading.get_ident() == self._loop_thread
         with self._lock:
             if conn.closed:
@@ -182,7 +247,7 @@ class _TcpLoop(StoppableLoop):
                     f"{conn.peer} is not reading what it is sent: "
                     f"{conn.queued:,} bytes are already waiting, so nothing more is queued"
                 )
-            conn.queue.append(_Bytes(data))
+            conn.queue.append(item)
             conn.queued += len(data)
             if not on_loop:
                 self._dirty.add(conn.conn_id)
@@ -190,6 +255,7 @@ class _TcpLoop(StoppableLoop):
             self._update(conn)
         else:
             self._waker.wake()
+        return item
 
     def _queue_file(self, conn: _Connection, path: str) -> None:
         item = _open_file(path)
@@ -217,19 +283,44 @@ class _TcpLoop(StoppableLoop):
 
     def _loop(self, selector: selectors.BaseSelector, keep_going: Callable[[], bool]) -> None:
         while not self.stopping and keep_going():
-            for key, mask in selector.select():
+            # Timers (handshake deadlines, heartbeats, dead peers) live in the select timeout:
+            # no extra thread and no sleeping.
+            deadline = self._run_timers(time.monotonic())
+            if self.stopping or not keep_going():
+                break
+            timeout: float | None = None
+            if self._tls_ready:
+                timeout = 0.0
+            elif deadline is not None:
+                timeout = max(0.0, deadline - time.monotonic())
+            for key, mask in selector.select(timeout):
                 target = key.data
                 if target is self._waker:
                     self._waker.drain()
                 elif target is _ACCEPT:
                     self._accept()
                 elif isinstance(target, _Connection) and not target.closed:
+                    if target.handshaking:
+                        self._continue_handshake(target)
+                        continue
                     if mask & selectors.EVENT_READ:
                         self._read(target)
                     if mask & selectors.EVENT_WRITE and not target.closed:
                         self._write(target)
+            if self._tls_ready:
+                ready, self._tls_ready = self._tls_ready, set()
+                for conn in ready:
+                    if not conn.closed and conn.reading and not conn.paused:
+                        self._read(conn)
             if self._dirty or self._drop:
                 self._apply_requests()
+
+    def _run_timers(self, now: float) -> float | None:
+        """Hook: act on whatever is due at ``now``; return when next to look (monotonic), or None."""
+        return None
+
+    def _continue_handshake(self, conn: _Connection) -> None:
+        """Hook: a connection whose TLS handshake is still running is ready."""
 
     def _apply_requests(self) -> None:
         with self._lock:
@@ -250,14 +341,18 @@ class _TcpLoop(StoppableLoop):
         self._update(conn)
 
     def _update(self, conn: _Connection) -> None:
-        """Make the selector watch what ``conn`` needs now: reads unless paused, writes if queued."""
+        """Make the selector watch what ``conn`` needs now: reads unless paused, writes if queued
+        (or, during a TLS handshake, whatever the handshake waits for)."""
         if conn.closed or self._selector is None:
             return
         events = 0
-        if conn.reading and not conn.paused:
-            events |= selectors.EVENT_READ
-        if conn.queue:
-            events |= selectors.EVENT_WRITE
+        if conn.handshaking:
+            events = conn.handshake_events
+        else:
+            if conn.reading and not conn.paused:
+                events |= selectors.EVENT_READ
+            if conn.queue:
+                events |= selectors.EVENT_WRITE
         if events == conn.events:
             return
         if conn.events == 0:
@@ -269,28 +364,34 @@ class _TcpLoop(StoppableLoop):
         conn.events = events
 
     def _read(self, conn: _Connection) -> None:
-        try:
-            data = conn.sock.recv(_RECV_SIZE)
-        except (BlockingIOError, InterruptedError):
-            return
-        except OSError as exc:
-            self._close(conn, describe_io_error(exc, conn.peer), error=True)
-            return
-        if not data:
-            conn.reading = False
-            if conn.queue:
-                # The peer only closed its sending side: what is queued for it (an echo, say)
-                # still goes out, and then the connection closes.
-                conn.close_reason = CLOSED_BY_PEER
-                self._update(conn)
-            else:
-                self._close(conn, CLOSED_BY_PEER, error=False)
-            return
-        conn.bytes_in += len(data)
-        self.bytes_in += len(data)
-        self._on_event(Received(time.time(), conn.conn_id, conn.peer, data))
-        if not conn.closed:
+        for _ in range(_TLS_READS_PER_WAKE if conn.tls else 1):
+            try:
+                data = conn.sock.recv(_RECV_SIZE)
+            except _WOULD_BLOCK:
+                return
+            except OSError as exc:
+                self._close(conn, _describe_stream_error(exc, conn.peer), error=True)
+                return
+            if not data:
+                conn.reading = False
+                if conn.queue:
+                    # The peer only closed its sending side: what is queued for it (an echo, say)
+                    # still goes out, and then the connection closes.
+                    conn.close_reason = CLOSED_BY_PEER
+                    self._update(conn)
+                else:
+                    self._close(conn, CLOSED_BY_PEER, error=False)
+                return
+            conn.last_in = time.monotonic()
+            conn.bytes_in += len(data)
+            self.bytes_in += len(data)
+            self._on_event(Received(time.time(), conn.conn_id, conn.peer, data))
+            if conn.closed:
+                return
             self._after_receive(conn, data)
+            if conn.closed or conn.paused or not _pending(conn):
+                return
+        self._tls_ready.add(conn)  # more decrypted bytes wait; read them on the next turn
 
     def _after_receive(self, conn: _Connection, data: bytes) -> None:
         """Hook for the server's reply modes."""
@@ -316,30 +417,38 @@ class _TcpLoop(StoppableLoop):
             return
         if conn.paused and conn.queued <= REPLY_LOW_WATER:
             conn.paused = False
+            if _pending(conn):
+                self._tls_ready.add(conn)
         if not conn.queue and conn.close_reason is not None:
             self._close(conn, conn.close_reason, error=False)
             return
         self._update(conn)
 
     def _write_bytes(self, conn: _Connection, item: _Bytes) -> int | None:
+        chunk = item.view[item.offset :]
+        if conn.tls:
+            chunk = chunk[:_TLS_WRITE_SIZE]
         try:
-            sent = conn.sock.send(item.view[item.offset :])
-        except (BlockingIOError, InterruptedError):
+            sent = conn.sock.send(chunk)
+        except _WOULD_BLOCK:
             return None
         except OSError as exc:
-            self._close(conn, describe_io_error(exc, conn.peer), error=True)
+            self._close(conn, _describe_stream_error(exc, conn.peer), error=True)
             return None
+        finally:
+            chunk.release()
         item.offset += sent
-        conn.bytes_out += sent
-        self.bytes_out += sent
-        done = item.offset >= len(item.data)
+        self._count_out(conn, sent)
+        done = item.done
         with self._lock:
             conn.queued -= sent
             if done:
                 conn.queue.popleft()
         if done:
             item.view.release()
-            self._on_event(Sent(time.time(), conn.conn_id, conn.peer, item.data))
+            self._on_event(
+                Sent(time.time(), conn.conn_id, conn.peer, item.data, heartbeat=item.heartbeat)
+            )
         return sent
 
     def _write_file(self, conn: _Connection, item: _File) -> int | None:
@@ -369,16 +478,16 @@ class _TcpLoop(StoppableLoop):
                             item.end = item.offset
                         item.pending = memoryview(chunk)
                     if item.pending:
-                        sent = conn.sock.send(item.pending)
+                        piece = item.pending[:_TLS_WRITE_SIZE] if conn.tls else item.pending
+                        sent = conn.sock.send(piece)
                         item.pending = item.pending[sent:]
-        except (BlockingIOError, InterruptedError):
+        except _WOULD_BLOCK:
             return None
         except OSError as exc:
-            self._close(conn, describe_io_error(exc, conn.peer), error=True)
+            self._close(conn, _describe_stream_error(exc, conn.peer), error=True)
             return None
         item.offset += sent
-        conn.bytes_out += sent
-        self.bytes_out += sent
+        self._count_out(conn, sent)
         if item.offset >= item.end:
             with self._lock:
                 conn.queue.popleft()
@@ -386,19 +495,32 @@ class _TcpLoop(StoppableLoop):
             self._on_event(FileSent(time.time(), conn.conn_id, conn.peer, item.path, item.offset))
         return sent
 
+    def _count_out(self, conn: _Connection, sent: int) -> None:
+        if sent:
+            conn.last_out = time.monotonic()
+        conn.bytes_out += sent
+        self.bytes_out += sent
+
     def _close(self, conn: _Connection, reason: str, *, error: bool, announce: bool = True) -> None:
         if conn.closed:
             return
         with self._lock:
             conn.closed = True
+            conn.ended = (reason, error)
             self._conns.pop(conn.conn_id, None)
             leftovers = list(conn.queue)
             conn.queue.clear()
             conn.queued = 0
+        self._tls_ready.discard(conn)
         if conn.events and self._selector is not None:
             with contextlib.suppress(KeyError, ValueError):
                 self._selector.unregister(conn.sock)
             conn.events = 0
+        if isinstance(conn.sock, ssl.SSLSocket) and not error and not conn.handshaking:
+            # Say goodbye in TLS (close_notify), so the peer can tell an end from a cut. The
+            # socket is non-blocking: this sends the alert if there is room and never waits.
+            with contextlib.suppress(OSError, ValueError):
+                conn.sock.unwrap()
         conn.sock.close()
         for item in leftovers:
             if isinstance(item, _File):
@@ -412,7 +534,8 @@ class _TcpLoop(StoppableLoop):
 
     def _close_all(self, reason: str, *, announce: bool) -> None:
         for conn in list(self._conns.values()):
-            self._close(conn, reason, error=False, announce=announce)
+            # A client still in its TLS handshake was never announced, so it leaves quietly.
+            self._close(conn, reason, error=False, announce=announce and not conn.handshaking)
 
     def _begin(self) -> None:
         if self._started:
@@ -426,6 +549,22 @@ class TcpClient(_TcpLoop):
 
     Every event goes to ``on_event`` on the thread that calls :meth:`run`: Connected once, Received
     and Sent as data moves, Disconnected once at the end (``error`` True for resets and failures).
+
+    With ``reconnect`` the client keeps its connection up until :meth:`shutdown`: after the server
+    closes it or it breaks (and after a failed first attempt), it emits Reconnecting, waits an
+    exponential, jittered backoff (which :meth:`shutdown` ends at once), connects again and emits
+    a new Connected with the next ``conn_id``. What is retried and what is not:
+
+    - retried: refused or unanswered connections, resets, the server closing, a peer declared dead
+      (``dead_after``), TLS handshakes that time out or are cut off, and, once the host name has
+      resolved before, a failing DNS lookup (the network is probably down);
+    - not retried (raised from :meth:`run`, as without ``reconnect``): bad input (a host name that
+      never resolved, an unusable CA file), certificate problems (not trusted, wrong host, expired,
+      a fingerprint that does not match the pin) and TLS disagreements (the server does not speak
+      TLS, or only old versions): trying again would only fail again the same way;
+    - the connection ending on purpose (:meth:`shutdown`, ``idle_timeout``) ends :meth:`run`.
+    The backoff starts again from ``reconnect_initial`` after a connection that stayed up for
+    ``reconnect_reset_after`` seconds.
     """
 
     def __init__(
@@ -437,54 +576,154 @@ class TcpClient(_TcpLoop):
         connect_timeout: float = 10.0,
         resolve_timeout: float = DEFAULT_RESOLVE_TIMEOUT,
         keepalive: bool = False,
+        keepalive_idle: int = 60,
+        keepalive_interval: int = 10,
+        keepalive_count: int = 5,
+        tls: ClientTls | None = None,
+        heartbeat: bytes | None = None,
+        heartbeat_interval: float = 30.0,
+        dead_after: float | None = None,
+        idle_timeout: float | None = None,
+        reconnect: bool = False,
+        reconnect_initial: float = 1.0,
+        reconnect_max: float = 30.0,
+        reconnect_reset_after: float = 10.0,
     ) -> None:
-        """Check the host and port (no network yet; :meth:`run` resolves and connects).
+        """Check the settings (no network yet; :meth:`run` resolves and connects).
 
+        Args:
+            connect_timeout: seconds for the TCP connection, and again for the TLS handshake.
+            keepalive: let the system probe an idle connection (net.keepalive): after
+                ``keepalive_idle`` quiet seconds, every ``keepalive_interval`` seconds, giving up
+                after ``keepalive_count`` unanswered probes.
+            tls: speak TLS, checking the server as it says (verified, pinned or insecure).
+            heartbeat: bytes sent every ``heartbeat_interval`` seconds while connected (Sent
+                events with ``heartbeat`` True); skipped while the previous one still waits.
+            dead_after: a server that sends nothing for this many seconds is treated as dead:
+                the connection is closed (Disconnected with ``error`` True).
+            idle_timeout: close the connection (``error`` False) after this many seconds with
+                nothing sent or received.
+            reconnect: connect again after the connection is lost (see the class docstring),
+                waiting from ``reconnect_initial`` up to ``reconnect_max`` seconds between tries.
         Raises:
-            AddressError: a malformed host or port.
+            AddressError: a malformed host or port, a keepalive, heartbeat, timeout or backoff
+                value out of range, an empty heartbeat, or an unusable CA file.
         """
         self._host = parse_host(host)
         self._port = parse_port(port)
+        _check_seconds("connect timeout", connect_timeout)
+        if keepalive:
+            # set_keepalive checks the values; let it do so now, not at the first connection.
+            with socket.socket() as probe:
+                set_keepalive(probe, keepalive_idle, keepalive_interval, keepalive_count)
+        if heartbeat is not None:
+            if not heartbeat:
+                raise AddressError("the heartbeat is empty: give the bytes to send")
+            _check_seconds("heartbeat interval", heartbeat_interval)
+        if dead_after is not None:
+            _check_seconds("dead-peer time", dead_after)
+        if idle_timeout is not None:
+            _check_seconds("idle timeout", idle_timeout)
+        self._backoff_settings = (reconnect_initial, reconnect_max)
+        if reconnect:
+            try:
+                Backoff(reconnect_initial, reconnect_max)
+            except ValueError as exc:
+                raise AddressError(f"cannot reconnect that way: {exc}") from None
+        if tls is not None and tls.cafile:
+            client_context(tls)  # AddressError now for a missing or unusable CA file
         super().__init__(on_event)
         self._connect_timeout = connect_timeout
         self._resolve_timeout = resolve_timeout
-        self._keepalive = keepalive
+        self._keepalive = (
+            (keepalive_idle, keepalive_interval, keepalive_count) if keepalive else None
+        )
+        self._tls = tls
+        self._heartbeat = bytes(heartbeat) if heartbeat else None
+        self._heartbeat_interval = heartbeat_interval
+        self._next_heartbeat = 0.0
+        self._last_heartbeat: _Bytes | None = None
+        self._dead_after = dead_after
+        self._idle_timeout = idle_timeout
+        self._reconnect = reconnect
+        self._reconnect_reset_after = reconnect_reset_after
+        self._reconnecting = False
+        self._ids = itertools.count(1)
         self._conn: _Connection | None = None
         #: "127.0.0.1:5000"; before the connection is up, the host and port as given.
         self.peer: str = format_peer((self._host, self._port))
+        #: What the TLS handshake of the latest connection agreed on (None without TLS).
+        self.tls_info: TlsInfo | None = None
 
     @property
     def connected(self) -> bool:
         conn = self._conn
         return conn is not None and not conn.closed
 
+    @property
+    def reconnecting(self) -> bool:
+        """True while waiting to connect again, or connecting again, after a lost connection."""
+        return self._reconnecting
+
+    @property
+    def tls_fingerprint(self) -> str | None:
+        """The SHA-256 fingerprint ("AB:CD:...") of the server's certificate, once connected."""
+        return self.tls_info.peer_fingerprint if self.tls_info is not None else None
+
+    @property
+    def tls_version(self) -> str | None:
+        """The TLS version ("TLSv1.3" or "TLSv1.2") once connected with TLS."""
+        return self.tls_info.version if self.tls_info is not None else None
+
+    @property
+    def tls_cipher(self) -> str | None:
+        """The cipher suite's OpenSSL name once connected with TLS."""
+        return self.tls_info.cipher if self.tls_info is not None else None
+
     def run(self) -> None:
         """Resolve, connect, then move data until the peer closes, the connection fails, or
-        :meth:`shutdown`. Returns quietly if shut down before the connection is up.
+        :meth:`shutdown` (with ``reconnect``: until :meth:`shutdown` or an error that is not worth
+        retrying). Returns quietly if shut down before the connection is up.
 
         Raises:
-            AddressError: the host name does not exist.
+            AddressError: the host name does not exist; an unusable CA file.
+            TlsError: the TLS handshake failed or the server's certificate is not acceptable.
             ConnectError: no address of the host accepted the connection in time.
         """
         self._begin()
-        sock = self._connect()
-        if sock is None:
-            return
         self._selector = selector = self.new_selector()
-        conn = _Connection(
-            sock, 1, format_peer(sock.getpeername()), format_peer(sock.getsockname())
-        )
-        self.peer = conn.peer
-        self._conn = conn
+        backoff = Backoff(*self._backoff_settings) if self._reconnect else None
+        connected_before = False
         try:
-            self._add(conn)
-            self._on_event(Connected(conn.since, conn.conn_id, conn.peer, conn.local))
-            self._loop(selector, lambda: not conn.closed)
-        except BaseException:
-            self._close_all("disconnected", announce=False)
-            raise
+            while not self.stopping:
+                try:
+                    conn = self._open()
+                except NetError as exc:
+                    if self.stopping:
+                        return
+                    if backoff is None or not _retryable(exc, connected_before):
+                        raise
+                    reason = str(exc)
+                else:
+                    if conn is None:
+                        return
+                    connected_before = True
+                    started = time.monotonic()
+                    ended = self._session(selector, conn)
+                    if backoff is None or self.stopping or ended is None:
+                        return
+                    reason, error = ended
+                    if not error and reason != CLOSED_BY_PEER:
+                        return  # closed on purpose (idle timeout)
+                    if time.monotonic() - started >= self._reconnect_reset_after:
+                        backoff.reset()
+                self._reconnecting = True
+                delay = backoff.next_delay()
+                self._on_event(Reconnecting(time.time(), backoff.attempt, delay, reason, self.peer))
+                if self.wait_stopped(delay):
+                    return
         finally:
-            self._close_all("disconnected", announce=True)
+            self._reconnecting = False
             self._selector = None
             selector.close()
 
@@ -492,7 +731,8 @@ class TcpClient(_TcpLoop):
         """Queue ``data``; the loop writes it and emits Sent. Thread-safe, never blocks.
 
         Raises:
-            ConnectError: not connected, or the peer has not been reading and the queue is full.
+            ConnectError: not connected (or reconnecting), or the peer has not been reading and
+                the queue is full.
         """
         self._queue_bytes(self._require_connection(), data)
 
@@ -508,8 +748,87 @@ class TcpClient(_TcpLoop):
     def _require_connection(self) -> _Connection:
         conn = self._conn
         if conn is None or conn.closed:
+            if self._reconnecting:
+                raise ConnectError("not connected (reconnecting…)")
             raise ConnectError(f"not connected to {self.peer}")
         return conn
+
+    def _open(self) -> _Connection | None:
+        """Connect (and handshake); None if shut down meanwhile."""
+        sock = self._connect()
+        if sock is None:
+            return None
+        if self._tls is not None:
+            try:
+                sock = wrap_client(sock, self._host, self._tls, self._connect_timeout, loop=self)
+            except ConnectError:
+                if self.stopping:
+                    return None
+                raise
+        try:
+            peer, local = format_peer(sock.getpeername()), format_peer(sock.getsockname())
+        except OSError as exc:  # reset in the meantime
+            sock.close()
+            raise ConnectError(describe_connect_error(exc, self._host, self._port)) from exc
+        return _Connection(sock, next(self._ids), peer, local)
+
+    def _session(
+        self, selector: selectors.BaseSelector, conn: _Connection
+    ) -> tuple[str, bool] | None:
+        """Move data on ``conn`` until it ends; returns how it ended: (reason, error)."""
+        self.peer = conn.peer
+        self.tls_info = info = _tls_info(conn.sock)
+        self._conn = conn
+        self._reconnecting = False
+        self._next_heartbeat = time.monotonic() + self._heartbeat_interval
+        self._last_heartbeat = None
+        try:
+            self._add(conn)
+            self._on_event(Connected(conn.since, conn.conn_id, conn.peer, conn.local, info))
+            self._loop(selector, lambda: not conn.closed)
+        except BaseException:
+            self._close_all("disconnected", announce=False)
+            raise
+        self._close_all("disconnected", announce=True)
+        return conn.ended
+
+    def _run_timers(self, now: float) -> float | None:
+        conn = self._conn
+        if conn is None or conn.closed:
+            return None
+        due: list[float] = []
+        if self._dead_after is not None:
+            dead_at = conn.last_in + self._dead_after
+            if now >= dead_at:
+                reason = f"{conn.peer} sent nothing for {self._dead_after:g} s; treating it as dead"
+                self._close(conn, reason, error=True)
+                return None
+            due.append(dead_at)
+        if self._idle_timeout is not None:
+            idle_at = max(conn.last_in, conn.last_out) + self._idle_timeout
+            if now >= idle_at:
+                reason = (
+                    f"nothing was sent or received for {self._idle_timeout:g} s, so the "
+                    "connection was closed"
+                )
+                self._close(conn, reason, error=False)
+                return None
+            due.append(idle_at)
+        if self._heartbeat is not None:
+            if now >= self._next_heartbeat:
+                self._beat(conn, self._heartbeat)
+                self._next_heartbeat += self._heartbeat_interval
+                if self._next_heartbeat <= now:  # the loop was busy: do not send a burst
+                    self._next_heartbeat = now + self._heartbeat_interval
+            due.append(self._next_heartbeat)
+        return min(due) if due else None
+
+    def _beat(self, conn: _Connection, payload: bytes) -> None:
+        last = self._last_heartbeat
+        if last is not None and not last.done:
+            return  # the previous one has not gone out yet: the peer is not reading
+        with contextlib.suppress(ConnectError):  # the queue is full: same reason
+            self._last_heartbeat = self._queue_bytes(conn, payload, heartbeat=True)
 
     def _connect(self) -> socket.socket | None:
         endpoints = resolve(self._host, self._port, timeout=self._resolve_timeout)
@@ -532,8 +851,10 @@ class TcpClient(_TcpLoop):
                         code = outcome
                     if code == 0:
                         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                        if self._keepalive:
-                            set_keepalive(sock)
+                        if self._keepalive is not None:
+                            # Checked in __init__; a socket refusing it still works without.
+                            with contextlib.suppress(OSError):
+                                set_keepalive(sock, *self._keepalive)
                         return sock
                     failure = OSError(code, os.strerror(code))
                     if code == errno.ETIMEDOUT:
@@ -572,6 +893,13 @@ class TcpServer(_TcpLoop):
 
     Clients beyond ``max_clients`` are accepted and closed at once; each one is counted in
     :attr:`refused` and reported as a Disconnected event with ``error`` True and no Connected before.
+
+    With ``ssl_context`` every client speaks TLS. Its handshake runs inside the loop (never
+    blocking the others) and must finish within ``handshake_timeout`` seconds; Connected comes once
+    it has. A client whose handshake fails (plain TCP or HTTP to the TLS port, a certificate it
+    does not trust, too slow) is closed, counted in :attr:`tls_failures` and reported as a
+    Disconnected event with ``error`` True, no Connected before, and net.tls's sentence for it
+    ("client 127.0.0.1:50000 spoke plain TCP to a TLS port").
     """
 
     def __init__(
@@ -585,6 +913,8 @@ class TcpServer(_TcpLoop):
         max_clients: int = 256,
         backlog: int = 128,
         resolve_timeout: float = DEFAULT_RESOLVE_TIMEOUT,
+        ssl_context: ssl.SSLContext | None = None,
+        handshake_timeout: float = HANDSHAKE_TIMEOUT,
     ) -> None:
         """Bind and listen at once.
 
@@ -595,21 +925,32 @@ class TcpServer(_TcpLoop):
             on_event: called on the loop's thread for every event of every client; must be cheap.
             reply_mode: "none", "echo" (send each client back what it sent) or "fixed" (answer
                 every chunk received with ``fixed_reply``).
-            max_clients: clients served at once.
+            max_clients: clients served at once (those still in their TLS handshake count).
+            ssl_context: a server-side context (net.tls.server_context) to speak TLS with.
+            handshake_timeout: seconds a client has to finish its TLS handshake.
         Raises:
-            AddressError: a bad host or port.
+            AddressError: a bad host or port, or a handshake timeout that is not positive.
             BindError: the port is in use, or the address is not this computer's.
             ValueError: an unknown reply mode.
         """
         _check_reply_mode(reply_mode)
+        _check_seconds("TLS handshake timeout", handshake_timeout)
         super().__init__(on_event)
         self._reply = (reply_mode, bytes(fixed_reply))
         self.max_clients = max_clients
         self._ids = itertools.count(1)
         self._accept_paused = False
-        #: Clients accepted so far, and clients turned away because max_clients were connected.
+        self._ssl_context = ssl_context
+        self._handshake_timeout = handshake_timeout
+        # Clients in their TLS handshake, oldest (so soonest deadline) first.
+        self._handshaking: dict[int, _Connection] = {}
+        #: True when clients must speak TLS.
+        self.tls = ssl_context is not None
+        #: Clients accepted (with TLS: whose handshake succeeded) so far, clients turned away
+        #: because max_clients were connected, and clients whose TLS handshake failed.
         self.total_clients = 0
         self.refused = 0
+        self.tls_failures = 0
         try:
             self._listener = self._listen(host, port, backlog, resolve_timeout)
         except BaseException:
@@ -687,7 +1028,7 @@ class TcpServer(_TcpLoop):
         queue is full are skipped)."""
         count = 0
         with self._lock:
-            conns = list(self._conns.values())
+            conns = [c for c in self._conns.values() if not c.handshaking]
         for conn in conns:
             with contextlib.suppress(ConnectError):
                 self._queue_bytes(conn, data)
@@ -702,7 +1043,9 @@ class TcpServer(_TcpLoop):
     def clients(self) -> list[ClientInfo]:
         """The clients connected now, oldest first; thread-safe."""
         with self._lock:
-            conns = sorted(self._conns.values(), key=lambda c: c.conn_id)
+            conns = sorted(
+                (c for c in self._conns.values() if not c.handshaking), key=lambda c: c.conn_id
+            )
         return [ClientInfo(c.conn_id, c.peer, c.since, c.bytes_in, c.bytes_out) for c in conns]
 
     def close(self) -> None:
@@ -712,7 +1055,7 @@ class TcpServer(_TcpLoop):
 
     def _client(self, conn_id: int) -> _Connection:
         conn = self._conns.get(conn_id)
-        if conn is None or conn.closed:
+        if conn is None or conn.closed or conn.handshaking:
             raise ConnectError(f"client #{conn_id} is not connected any more")
         return conn
 
@@ -739,13 +1082,67 @@ class TcpServer(_TcpLoop):
                 sock.setblocking(False)
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 local = format_peer(sock.getsockname())
-            except OSError:
+                if self._ssl_context is not None:
+                    sock = self._ssl_context.wrap_socket(
+                        sock, server_side=True, do_handshake_on_connect=False
+                    )
+            except (OSError, ValueError):
                 sock.close()  # it reset before we got to it
                 continue
             conn = _Connection(sock, conn_id, peer, local)
+            if conn.tls:
+                conn.handshaking = True
+                conn.handshake_deadline = time.monotonic() + self._handshake_timeout
+                conn.address = (str(address[0]), int(address[1]))
+                self._handshaking[conn_id] = conn
+                self._add(conn)  # Connected once the handshake is done
+                continue
             self.total_clients += 1
             self._add(conn)
             self._on_event(Connected(conn.since, conn_id, peer, local))
+
+    def _continue_handshake(self, conn: _Connection) -> None:
+        assert isinstance(conn.sock, ssl.SSLSocket)
+        try:
+            conn.sock.do_handshake()
+        except ssl.SSLWantReadError:
+            conn.handshake_events = selectors.EVENT_READ
+            self._update(conn)
+            return
+        except ssl.SSLWantWriteError:
+            conn.handshake_events = selectors.EVENT_WRITE
+            self._update(conn)
+            return
+        except (OSError, ValueError) as exc:
+            self._fail_handshake(conn, exc)
+            return
+        self._handshaking.pop(conn.conn_id, None)
+        conn.handshaking = False
+        conn.since = time.time()
+        conn.last_in = conn.last_out = time.monotonic()
+        self.total_clients += 1
+        self._update(conn)
+        info = _tls_info(conn.sock)
+        self._on_event(Connected(conn.since, conn.conn_id, conn.peer, conn.local, info))
+        if not conn.closed:
+            # Data may have come with the handshake's last flight, already decrypted by
+            # OpenSSL: the selector would not report it.
+            self._read(conn)
+
+    def _fail_handshake(self, conn: _Connection, exc: BaseException) -> None:
+        self._handshaking.pop(conn.conn_id, None)
+        self.tls_failures += 1
+        host, port = conn.address
+        reason = describe_ssl_error(exc, host, port, server_side=True)
+        self._close(conn, reason, error=True)
+
+    def _run_timers(self, now: float) -> float | None:
+        while self._handshaking:
+            oldest = next(iter(self._handshaking.values()))
+            if oldest.handshake_deadline > now:
+                return oldest.handshake_deadline
+            self._fail_handshake(oldest, TimeoutError("the TLS handshake took too long"))
+        return None
 
     def _after_receive(self, conn: _Connection, data: bytes) -> None:
         mode, fixed = self._reply
@@ -760,6 +1157,7 @@ class TcpServer(_TcpLoop):
             self._update(conn)
 
     def _closed(self, conn: _Connection) -> None:
+        self._handshaking.pop(conn.conn_id, None)
         if self._accept_paused and self._selector is not None and not self.stopping:
             self._accept_paused = False
             self._selector.register(self._listener, selectors.EVENT_READ, _ACCEPT)
@@ -787,3 +1185,53 @@ def _open_file(path: str) -> _File:
         file.close()
         raise TransferError(f"cannot send {path}: {exc.strerror or exc}") from exc
     return _File(path, file, size)
+
+
+def _check_seconds(what: str, value: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 1e9:
+        raise AddressError(f"the {what} must be a number of seconds above 0, not {value!r}")
+
+
+def _pending(conn: _Connection) -> int:
+    """Bytes OpenSSL has decrypted for ``conn`` but nobody has read yet (0 for plain TCP)."""
+    sock = conn.sock
+    if isinstance(sock, ssl.SSLSocket):
+        with contextlib.suppress(OSError, ValueError):
+            return sock.pending()
+    return 0
+
+
+def _tls_info(sock: socket.socket) -> TlsInfo | None:
+    if not isinstance(sock, ssl.SSLSocket):
+        return None
+    cipher = sock.cipher()
+    der = sock.getpeercert(binary_form=True)
+    return TlsInfo(
+        sock.version() or "",
+        cipher[0] if cipher else "",
+        certificate_fingerprint(der) if der else "",
+    )
+
+
+def _describe_stream_error(exc: OSError, peer: str) -> str:
+    """Say why reading or writing a connection failed (inside TLS too)."""
+    if isinstance(exc, ssl.SSLError) and not isinstance(exc, ssl.SSLSyscallError):
+        detail = str(exc.reason or exc.strerror or exc).replace("_", " ").lower()
+        return f"the TLS connection with {peer} failed: {detail}"
+    return describe_io_error(exc, peer)
+
+
+def _retryable(exc: NetError, connected_before: bool) -> bool:
+    """Whether a reconnecting client should try again after ``exc`` (TcpClient's docstring)."""
+    if isinstance(exc, AddressError):
+        # A name that resolved before and fails now means the network or DNS is down.
+        return connected_before
+    if isinstance(exc, TlsError):
+        cause = exc.__cause__
+        if isinstance(cause, ssl.SSLEOFError | ssl.SSLZeroReturnError | ssl.SSLSyscallError):
+            return True  # cut off during the handshake: a server restarting, say
+        if isinstance(cause, ssl.SSLError):
+            return False  # certificate, protocol or version trouble: it would fail again
+        # Timeouts and resets are worth retrying; no cause means the pin did not match.
+        return isinstance(cause, OSError)
+    return isinstance(exc, ConnectError)
