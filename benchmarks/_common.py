@@ -124,10 +124,12 @@ def environment_lines() -> list[str]:
     """Date, CPU model and core count: the context every table is printed with."""
     now = datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
     cores = os.cpu_count() or 0
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
     return [
         f"Date: {now}",
         f"CPU: {cpu_model()}, {cores} cores; Python {platform.python_version()}; "
         f"{platform.system()} {platform.release()}",
+        f"Load average (1, 5, 15 min) at the end: {load} (other jobs share this machine)",
     ]
 
 
