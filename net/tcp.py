@@ -25,6 +25,7 @@ import contextlib
 import errno
 import itertools
 import os
+import re
 import selectors
 import socket
 import ssl
@@ -433,7 +434,7 @@ class _TcpLoop(StoppableLoop):
         except _WOULD_BLOCK:
             return None
         except OSError as exc:
-            self._close(conn, _describe_stream_error(exc, conn.peer), error=True)
+            self._write_failed(conn, exc)
             return None
         finally:
             chunk.release()
@@ -484,7 +485,7 @@ class _TcpLoop(StoppableLoop):
         except _WOULD_BLOCK:
             return None
         except OSError as exc:
-            self._close(conn, _describe_stream_error(exc, conn.peer), error=True)
+            self._write_failed(conn, exc)
             return None
         item.offset += sent
         self._count_out(conn, sent)
@@ -494,6 +495,14 @@ class _TcpLoop(StoppableLoop):
             item.file.close()
             self._on_event(FileSent(time.time(), conn.conn_id, conn.peer, item.path, item.offset))
         return sent
+
+    def _write_failed(self, conn: _Connection, exc: OSError) -> None:
+        if isinstance(exc, ssl.SSLZeroReturnError):
+            # The peer has sent its TLS close_notify, after which OpenSSL writes nothing: what is
+            # still queued cannot go out, but the connection ended in order all the same.
+            self._close(conn, CLOSED_BY_PEER, error=False)
+        else:
+            self._close(conn, _describe_stream_error(exc, conn.peer), error=True)
 
     def _count_out(self, conn: _Connection, sent: int) -> None:
         if sent:
@@ -1216,7 +1225,11 @@ def _tls_info(sock: socket.socket) -> TlsInfo | None:
 def _describe_stream_error(exc: OSError, peer: str) -> str:
     """Say why reading or writing a connection failed (inside TLS too)."""
     if isinstance(exc, ssl.SSLError) and not isinstance(exc, ssl.SSLSyscallError):
-        detail = str(exc.reason or exc.strerror or exc).replace("_", " ").lower()
+        reason = getattr(exc, "reason", None)
+        if reason:
+            detail = str(reason).replace("_", " ").lower()
+        else:  # "TLS/SSL connection has been closed (EOF) (_ssl.c:2427)": drop the source line
+            detail = re.sub(r"\s*\(_ssl\.c:\d+\)$", "", str(exc.strerror or exc))
         return f"the TLS connection with {peer} failed: {detail}"
     return describe_io_error(exc, peer)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import ssl
+import struct
 import threading
 import time
 from collections.abc import Iterator
@@ -332,3 +333,36 @@ def test_many_tls_clients_at_once(tls_echo: TcpServer) -> None:
             client.close()
     assert not any(thread.is_alive() for thread in threads)
     assert tls_echo.total_clients == 10
+
+
+def test_a_client_that_says_goodbye_and_leaves_is_an_orderly_close(
+    self_signed: ServerCertificate,
+) -> None:
+    # The client sends data and its close_notify in one go, then resets. The server's echo then
+    # fails after the close_notify, which OpenSSL reports as "connection closed" (ZERO_RETURN):
+    # an orderly end, not a failure. The race goes that way only now and then, hence 30 tries.
+    server, server_log = start(reply_mode="echo", ssl_context=server_context(self_signed))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    tries = 30
+    with serving(server):
+        for _ in range(tries):
+            incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+            tls = context.wrap_bio(incoming, outgoing)
+            with socket.create_connection(("127.0.0.1", server.port), WAIT) as raw:
+                while True:
+                    try:
+                        tls.do_handshake()
+                        break
+                    except ssl.SSLWantReadError:
+                        raw.sendall(outgoing.read())
+                        incoming.write(raw.recv(65536))
+                tls.write(b"x")
+                with contextlib.suppress(ssl.SSLWantReadError):  # it would wait for the server's
+                    tls.unwrap()
+                raw.sendall(outgoing.read())  # the handshake's end, "x" and close_notify
+                raw.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        server_log.wait_for(Disconnected, tries)
+    ends = {(e.reason, e.error) for e in server_log.of(Disconnected) if isinstance(e, Disconnected)}
+    assert ends == {("closed by peer", False)}
