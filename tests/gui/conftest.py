@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import select
 import socket
 import threading
 from collections.abc import Iterator
@@ -100,7 +101,7 @@ class TcpEchoServer:
                 continue
             except OSError:
                 return
-            conn.settimeout(0.1)
+            conn.settimeout(WAIT)  # sendall may wait for a busy reader; never forever
             self.clients.append(conn)
             thread = threading.Thread(target=self._echo, args=(conn,), daemon=True)
             self._threads.append(thread)
@@ -108,15 +109,19 @@ class TcpEchoServer:
 
     def _echo(self, conn: socket.socket) -> None:
         while not self._stop.is_set():
+            readable, _, _ = select.select([conn], [], [], 0.1)
+            if not readable:
+                continue
             try:
                 data = conn.recv(65536)
-            except TimeoutError:
-                continue
             except OSError:
                 return
             if not data:
                 return
-            conn.sendall(data)
+            try:
+                conn.sendall(data)
+            except OSError:
+                return
 
     def close(self) -> None:
         self._stop.set()
