@@ -267,15 +267,18 @@ class FileServer(StoppableLoop):
             while not self.stopping:
                 now = time.monotonic()
                 timeout = self._next_timeout(now, accept_paused_until)
+                accept = False
                 for key, mask in selector.select(timeout):
                     if isinstance(key.data, Waker):
                         key.data.drain()
                     elif key.data is None:
-                        if not self._accept(now):
-                            selector.unregister(self._listener)
-                            accept_paused_until = now + _ACCEPT_PAUSE
+                        accept = True
                     else:
                         self._on_ready(key.data, mask)
+                # Accept last, so that places freed by this round's closes count already.
+                if accept and not self._accept(now):
+                    selector.unregister(self._listener)
+                    accept_paused_until = now + _ACCEPT_PAUSE
                 if self.stopping:
                     break
                 self._take_returned()
