@@ -1,5 +1,5 @@
-"""File sharing against programs nobody here wrote: curl, nc, ``python -m http.server``, and the
-classic raw server and client scripts (as the seed-style tools write them)."""
+"""File sharing against programs nobody here wrote: curl, nc, nginx, ``python -m http.server``, and
+the classic raw server and client scripts (as the seed-style tools write them)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import hashlib
 import http.client
 import json
 import os
+import pwd
 import socket
 import subprocess
 import sys
@@ -283,3 +284,103 @@ def test_our_client_against_python_http_server(tmp_path: Path) -> None:
         assert not part.exists()
         with pytest.raises(ProtocolError, match="Socket Workbench share"):
             list_remote_files(f"http://127.0.0.1:{port}/")
+
+
+# ---- nginx ------------------------------------------------------------------------------------------
+
+NGINX_CONF = """\
+{user}worker_processes 1;
+pid {tmp}/nginx.pid;
+error_log {tmp}/error.log warn;
+events {{ worker_connections 64; }}
+http {{
+    access_log off;
+    sendfile on;
+    client_body_temp_path {tmp}/body;
+    proxy_temp_path {tmp}/proxy;
+    fastcgi_temp_path {tmp}/fastcgi;
+    uwsgi_temp_path {tmp}/uwsgi;
+    scgi_temp_path {tmp}/scgi;
+    server {{
+        listen 127.0.0.1:{port};
+        root {root};
+    }}
+}}
+"""
+
+
+@contextmanager
+def nginx(root: Path, tmp: Path) -> Iterator[int]:
+    """nginx as the current user (as root, its workers would otherwise run as nobody)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    user = f"user {pwd.getpwuid(os.geteuid()).pw_name};\n" if os.geteuid() == 0 else ""
+    conf = tmp / "nginx.conf"
+    conf.write_text(NGINX_CONF.format(user=user, tmp=tmp, port=port, root=root))
+    process = subprocess.Popen(
+        [
+            "nginx",
+            "-p",
+            str(tmp),
+            "-c",
+            str(conf),
+            "-e",
+            str(tmp / "error.log"),
+            "-g",
+            "daemon off;",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + WAIT
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=WAIT).close()
+                break
+            except ConnectionRefusedError:
+                assert process.poll() is None, (tmp / "error.log").read_text()
+                assert time.monotonic() < deadline, "nginx did not start"
+                time.sleep(0.05)
+        yield port
+    finally:
+        process.terminate()
+        process.wait(WAIT)
+
+
+def test_our_client_against_nginx(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    data = os.urandom(300_000)
+    (src / "report 1.bin").write_bytes(data)
+    out = tmp_path / "out"
+    out.mkdir()
+    (tmp_path / "nginx").mkdir()
+    for path in (tmp_path, src, src / "report 1.bin"):
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    with nginx(src, tmp_path / "nginx") as port:
+        url = f"http://127.0.0.1:{port}/report%201.bin"
+        result = Download(url, out).run()
+        assert Path(result.path).read_bytes() == data and not result.verified
+        # A .part from an earlier attempt, with nginx's ETag stored the way our client does:
+        # nginx honours Range + If-Range with 206, and only the rest is fetched.
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=WAIT)
+        conn.request("HEAD", "/report%201.bin")
+        etag = conn.getresponse().getheader("ETag")
+        conn.close()
+        part = out / "report 1 (2).bin.part"
+        part.write_bytes(data[:123_456])
+        stored = {"url": url, "validator": etag, "total": len(data)}
+        os.setxattr(part, "user.swb.resume", json.dumps(stored).encode())
+        resumed = Download(url, out).run()
+        assert Path(resumed.path).read_bytes() == data
+        assert "resumed after 123456 bytes" in resumed.notes
+        # A stale validator: nginx sends the whole file (200) and we start over.
+        part = out / "report 1 (3).bin.part"
+        part.write_bytes(b"x" * 1000)
+        stored["validator"] = '"stale"'
+        os.setxattr(part, "user.swb.resume", json.dumps(stored).encode())
+        again = Download(url, out).run()
+        assert Path(again.path).read_bytes() == data
+        assert "the server sent the whole file again, so it started over" in again.notes
