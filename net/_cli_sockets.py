@@ -3,6 +3,8 @@
 Data goes to stdout (one line, or one JSON object, per datagram or chunk); status lines ("listening
 on ...", warnings, the summary) go to stderr, flushed at once, so that stdout stays clean for pipes.
 SIGINT and SIGTERM stop a command cleanly: it prints its summary and exits 0.
+tcp-send and tcp-serve speak TLS with --tls (net.tls: verified, pinned or insecure clients; the
+self-signed certificate made on first use, or --cert/--key, whose fingerprint tcp-serve prints).
 """
 
 from __future__ import annotations
@@ -19,9 +21,18 @@ from typing import Any
 
 from net._loop import StoppableLoop
 from net.codec import StreamDecoder, check_encoding, encode_payload, render_text, to_hex
-from net.errors import PayloadError
-from net.events import Connected, Datagram, Disconnected, Received
+from net.errors import AddressError, PayloadError
+from net.events import Connected, Datagram, Disconnected, Received, Sent
 from net.tcp import TcpClient, TcpEvent, TcpServer
+from net.tls import (
+    INSECURE_WARNING,
+    ClientTls,
+    ServerCertificate,
+    default_server_certificate,
+    load_server_certificate,
+    normalize_fingerprint,
+    server_context,
+)
 from net.udp import UdpReceiver, UdpSender
 
 __all__ = ["tcp_send", "tcp_serve", "udp_listen", "udp_send"]
@@ -29,7 +40,6 @@ __all__ = ["tcp_send", "tcp_serve", "udp_listen", "udp_send"]
 EXIT_OK = 0
 EXIT_NETWORK = 1
 EXIT_BAD_INPUT = 2
-TLS_NOT_AVAILABLE = "swb: TLS is not available yet for this command"
 
 
 def udp_send(args: argparse.Namespace) -> int:
@@ -119,12 +129,12 @@ def tcp_send(args: argparse.Namespace) -> int:
     """``swb tcp-send HOST PORT DATA``: connect, send, then close (or print replies for --wait s).
 
     Exit status: 0 when sent (the peer closing during --wait is fine); 1 when the connection could
-    not be made or broke (reset).
+    not be made or broke (reset), the TLS handshake or certificate check failed, or (without
+    --tls) the server answered in TLS.
     """
-    if args.tls or args.insecure or args.fingerprint or args.cafile:
-        return _tls_unavailable()
     encoding = check_encoding(args.encoding)
     data = _payload(args, args.data)
+    tls = _client_tls(args)
     out = _Printer(encoding, json_lines=args.json)
     wait: float | None = args.wait
     failure: list[str] = []
@@ -141,23 +151,38 @@ def tcp_send(args: argparse.Namespace) -> int:
 
     def on_event(event: TcpEvent) -> None:
         if isinstance(event, Connected):
+            if event.tls is not None:
+                _status(
+                    f"connected to {event.peer} with {event.tls.version} ({event.tls.cipher}); "
+                    f"certificate SHA-256 fingerprint: {event.tls.peer_fingerprint}"
+                )
             out.tcp_event(event)
             if data:
                 client.send(data)
             else:
                 sent_everything()
         elif isinstance(event, Received):
+            if tls is None and client.bytes_in == len(event.data) and _looks_like_tls(event.data):
+                failure.append(f"{event.peer} answered in TLS: it is a TLS server, so add --tls")
+                client.shutdown()
+                return
             out.tcp_event(event)
         elif isinstance(event, Disconnected):
             out.tcp_event(event)
             if event.error:
-                failure.append(event.reason)
-        else:  # Sent: everything was written in one piece
+                reason = event.reason
+                if tls is None and not client.bytes_in and reason.endswith("reset the connection"):
+                    # What TLS servers (openssl s_server, swb tcp-serve --tls) do with plain text.
+                    reason += " (if it is a TLS server, add --tls)"
+                failure.append(reason)
+        elif isinstance(event, Sent):  # everything was written in one piece
             sent_everything()
         out.flush()
 
+    if tls is not None and tls.insecure:
+        _status(f"swb: warning: {INSECURE_WARNING}")
     client = TcpClient(
-        args.host, args.port, on_event=on_event, connect_timeout=args.connect_timeout
+        args.host, args.port, on_event=on_event, connect_timeout=args.connect_timeout, tls=tls
     )
     try:
         with client, _stop_on_signals(client):
@@ -173,9 +198,11 @@ def tcp_send(args: argparse.Namespace) -> int:
 
 
 def tcp_serve(args: argparse.Namespace) -> int:
-    """``swb tcp-serve PORT``: serve clients, print what they send, until a signal."""
-    if args.tls or args.cert or args.key:
-        return _tls_unavailable()
+    """``swb tcp-serve PORT``: serve clients, print what they send, until a signal.
+
+    With --tls (or --cert and --key) clients must speak TLS; the certificate's path and SHA-256
+    fingerprint are printed before "listening on ...", so clients can pin it.
+    """
     encoding = check_encoding(args.encoding)
     if args.echo:
         mode, fixed = "echo", b""
@@ -183,6 +210,8 @@ def tcp_serve(args: argparse.Namespace) -> int:
         mode, fixed = "fixed", _payload(args, args.reply)
     else:
         mode, fixed = "none", b""
+    certificate = _server_certificate(args)
+    context = server_context(certificate) if certificate is not None else None
     out = _Printer(encoding, json_lines=args.json, quiet=args.quiet, announce=True)
 
     def on_event(event: TcpEvent) -> None:
@@ -197,8 +226,13 @@ def tcp_serve(args: argparse.Namespace) -> int:
         reply_mode=mode,
         fixed_reply=fixed,
         max_clients=args.max_clients,
+        ssl_context=context,
     )
     with server, _stop_on_signals(server):
+        if certificate is not None:
+            origin = "given with --cert" if args.cert else "self-signed, made by swb"
+            _status(f"TLS certificate: {certificate.cert_path} ({origin})")
+            _status(f"TLS certificate SHA-256 fingerprint: {certificate.fingerprint}")
         _status(f"listening on {server.address} (TCP)")
         try:
             server.serve_forever()
@@ -211,8 +245,48 @@ def tcp_serve(args: argparse.Namespace) -> int:
         summary += f", {_plural(server.bytes_out, 'byte')} sent"
     if server.refused:
         summary += f", {server.refused} refused (more than {server.max_clients} at once)"
+    if server.tls_failures:
+        summary += f", {_plural(server.tls_failures, 'TLS handshake')} failed"
     _status(summary)
     return EXIT_OK
+
+
+def _client_tls(args: argparse.Namespace) -> ClientTls | None:
+    """How tcp-send checks a TLS server; --insecure, --fingerprint and --cafile imply --tls.
+
+    Raises:
+        AddressError: a malformed fingerprint, or a CA file that cannot be used.
+    """
+    if not (args.tls or args.insecure or args.fingerprint is not None or args.cafile):
+        return None
+    # normalize_fingerprint refuses a blank one, which ClientTls would take for "no pin".
+    pin = normalize_fingerprint(args.fingerprint) if args.fingerprint is not None else None
+    return ClientTls(verify=not args.insecure, fingerprint=pin, cafile=args.cafile)
+
+
+def _server_certificate(args: argparse.Namespace) -> ServerCertificate | None:
+    """The certificate tcp-serve presents: --cert/--key (which imply --tls), else with --tls the
+    self-signed one from the data folder, else None (plain TCP).
+
+    Raises:
+        AddressError: only one of --cert and --key, or files that cannot be used.
+        NetError: the self-signed certificate cannot be stored.
+    """
+    if bool(args.cert) != bool(args.key):
+        given, missing = ("--cert", "--key") if args.cert else ("--key", "--cert")
+        raise AddressError(
+            f"{given} needs {missing} too: give both the certificate and its private key"
+        )
+    if args.cert:
+        return load_server_certificate(args.cert, args.key)
+    if args.tls:
+        return default_server_certificate()
+    return None
+
+
+def _looks_like_tls(data: bytes) -> bool:
+    """Whether ``data`` starts like a TLS record (an alert or a handshake; RFC 8446 section 5.1)."""
+    return len(data) >= 5 and data[0] in (0x15, 0x16) and data[1] == 3 and data[2] <= 4
 
 
 class _Printer:
@@ -226,6 +300,7 @@ class _Printer:
         self._quiet = quiet
         self._announce = announce  # (re)connections as status lines, when not --json
         self._decoders: dict[int, StreamDecoder] = {}
+        self._connected: set[int] = set()
         self._write = sys.stdout.write
 
     def datagram(self, datagram: Datagram) -> None:
@@ -258,19 +333,35 @@ class _Printer:
                 )
             self._received(event, decoder.decode(event.data))
         elif isinstance(event, Connected):
+            self._connected.add(event.conn_id)
+            tls = event.tls
             if self._json:
-                self._object(event, "connected", local=event.local)
+                extra: dict[str, Any] = {}
+                if tls is not None:
+                    extra["tls"] = {
+                        "version": tls.version,
+                        "cipher": tls.cipher,
+                        "fingerprint": tls.peer_fingerprint or None,
+                    }
+                self._object(event, "connected", local=event.local, **extra)
             elif self._announce:
-                _status(f"{event.peer} connected")
+                _status(f"{event.peer} connected" + (f" ({tls.version})" if tls else ""))
         else:
             decoder = self._decoders.pop(event.conn_id, None)
             rest = decoder.decode(b"", final=True) if decoder is not None else ""
             if rest:  # a character cut short by the end of the stream
                 self._received(Received(event.time, event.conn_id, event.peer, b""), rest)
+            was_connected = event.conn_id in self._connected
+            self._connected.discard(event.conn_id)
             if self._json:
                 self._object(event, "disconnected", reason=event.reason, error=event.error)
             elif self._announce:
-                _status(f"{event.peer} disconnected: {event.reason}")
+                if not was_connected and event.peer in event.reason:
+                    # Turned away before it was a client (a failed TLS handshake): the reason
+                    # already names it, as in "client 1.2.3.4:5 spoke plain TCP to a TLS port".
+                    _status(event.reason)
+                else:
+                    _status(f"{event.peer} disconnected: {event.reason}")
 
     def flush(self) -> None:
         sys.stdout.flush()
@@ -330,11 +421,6 @@ def _stop_after(loop: StoppableLoop, seconds: float | None) -> Iterator[None]:
     finally:
         timer.cancel()
         timer.join()
-
-
-def _tls_unavailable() -> int:
-    _status(TLS_NOT_AVAILABLE)
-    return EXIT_BAD_INPUT
 
 
 def _status(line: str) -> None:

@@ -201,7 +201,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="after sending, print what arrives for this long (or until the peer closes)",
     )
     p.add_argument("--connect-timeout", type=_seconds, default=10.0, metavar="SECONDS")
-    p.add_argument("--tls", action="store_true", help="connect with TLS (verified by default)")
+    p.add_argument(
+        "--tls",
+        action="store_true",
+        help="connect with TLS (verified by default; --insecure, --fingerprint and --cafile imply it)",
+    )
     p.add_argument("--json", action="store_true", help="print received chunks as JSON lines")
     _add_tls_client_options(p)
     p.set_defaults(handler="net._cli_sockets:tcp_send")

@@ -14,11 +14,21 @@ import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
+import trustme
 
 from net.events import Connected, Datagram, Received
 from net.tcp import TcpClient, TcpEvent, TcpServer
+from net.tls import (
+    INSECURE_WARNING,
+    ClientTls,
+    ServerCertificate,
+    default_server_certificate,
+    load_server_certificate,
+    server_context,
+)
 from net.udp import UdpReceiver, UdpSender
 from tests.conftest import WAIT
 
@@ -137,6 +147,13 @@ BAD_INPUT = [
     (["tcp-serve", "0", "--reply", "zz", "--hex"], "not a hex digit"),
     (["tcp-serve", "0", "--echo", "--reply", "x"], "not allowed with"),
     (["tcp-serve", "0", "--encoding", "klingon"], "unknown text encoding"),
+    (["tcp-send", "127.0.0.1", "9", "x", "--fingerprint", "AB"], "has 2 hex digits"),
+    (["tcp-send", "127.0.0.1", "9", "x", "--fingerprint", ""], "fingerprint is empty"),
+    (["tcp-send", "127.0.0.1", "9", "x", "--tls", "--cafile", "no.pem"], "does not exist"),
+    (["tcp-send", "127.0.0.1", "9", "x", "--insecure", "--fingerprint", "AB"], "not allowed"),
+    (["tcp-serve", "0", "--cert", "c.pem"], "--cert needs --key too"),
+    (["tcp-serve", "0", "--tls", "--key", "k.pem"], "--key needs --cert too"),
+    (["tcp-serve", "0", "--cert", "no.pem", "--key", "no.key"], "no.pem does not exist"),
 ]
 
 
@@ -163,24 +180,6 @@ def test_bad_input_exits_2_with_one_line(
     assert message in lines[0]
     assert lines[0].startswith("swb")
     assert result.stdout == ""
-
-
-@pytest.mark.parametrize(
-    "args",
-    [
-        ["tcp-send", "127.0.0.1", "9", "x", "--tls"],
-        ["tcp-send", "127.0.0.1", "9", "x", "--insecure"],
-        ["tcp-send", "127.0.0.1", "9", "x", "--fingerprint", "AB"],
-        ["tcp-serve", "0", "--tls"],
-        ["tcp-serve", "0", "--cert", "c.pem", "--key", "k.pem"],
-    ],
-)
-def test_tls_options_are_not_available_yet(args: list[str]) -> None:
-    result = swb(*args)
-    assert (result.returncode, result.stderr) == (
-        2,
-        "swb: TLS is not available yet for this command\n",
-    )
 
 
 def test_network_failures_exit_1() -> None:
@@ -446,7 +445,10 @@ def test_tcp_send_reports_a_reset_and_exits_1() -> None:
     with tcp_peer("reset") as (port, _):
         result = swb("tcp-send", "127.0.0.1", str(port), "x", "--wait", "60")
     assert result.returncode == 1
-    assert result.stderr == f"swb: 127.0.0.1:{port} reset the connection\n"
+    # A reset before any reply is what TLS servers do with plain text: the line says so, with an if.
+    assert result.stderr == (
+        f"swb: 127.0.0.1:{port} reset the connection (if it is a TLS server, add --tls)\n"
+    )
 
 
 # ---- tcp-serve -----------------------------------------------------------------------------------
@@ -563,3 +565,215 @@ def test_no_traceback_when_stdout_is_closed() -> None:
 def test_help_documents_the_wait_exit_status() -> None:
     result = swb("udp-send", "--help")
     assert "exit status 1 if no reply" in " ".join(result.stdout.split())
+
+
+# ---- TLS -----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """$SWB_DATA_DIR for swb (a child process inherits it) and for this process alike."""
+    path = tmp_path / "data"
+    monkeypatch.setenv("SWB_DATA_DIR", str(path))
+    return path
+
+
+@pytest.fixture(scope="module")
+def ca() -> trustme.CA:
+    return trustme.CA()
+
+
+@pytest.fixture
+def leaf_files(ca: trustme.CA, tmp_path: Path) -> tuple[str, str, str]:
+    """(certificate, key, CA file) for localhost and 127.0.0.1, written as PEM files."""
+    leaf = ca.issue_cert("localhost", "127.0.0.1")
+    cert, key, cafile = tmp_path / "cert.pem", tmp_path / "key.pem", tmp_path / "ca.pem"
+    cert.write_bytes(b"".join(pem.bytes() for pem in leaf.cert_chain_pems))
+    leaf.private_key_pem.write_to_path(str(key))
+    ca.cert_pem.write_to_path(str(cafile))
+    return str(cert), str(key), str(cafile)
+
+
+@contextmanager
+def tls_echo_server(cert: ServerCertificate) -> Iterator[TcpServer]:
+    server = TcpServer(
+        "127.0.0.1", 0, on_event=lambda e: None, reply_mode="echo", ssl_context=server_context(cert)
+    )
+    thread = threading.Thread(target=server.serve_forever)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        thread.join(WAIT)
+        server.close()
+        assert not thread.is_alive()
+
+
+def test_tcp_serve_tls_prints_its_fingerprint_and_serves_pinned_clients(data_dir: Path) -> None:
+    with listener("tcp-serve", "0", "-H", "127.0.0.1", "--tls", "--echo") as swb_proc:
+        path = swb_proc.wait_line(r"^TLS certificate: (.+) \(self-signed, made by swb\)$")
+        pin = swb_proc.wait_line(r"^TLS certificate SHA-256 fingerprint: ([0-9A-F:]{95})$")
+        port = swb_proc.listening_port()
+        cert = default_server_certificate()  # the same one, from the same data folder
+        assert (path.group(1), pin.group(1)) == (str(cert.cert_path), cert.fingerprint)
+
+        got = threading.Event()
+
+        def on_event(event: TcpEvent) -> None:
+            if isinstance(event, Connected):
+                client.send("加密 echo".encode())
+            elif isinstance(event, Received):
+                got.set()
+
+        client = TcpClient(
+            "localhost", port, on_event=on_event, tls=ClientTls(fingerprint=pin.group(1))
+        )
+        thread = threading.Thread(target=client.run)
+        thread.start()
+        try:
+            assert got.wait(WAIT)
+        finally:
+            client.shutdown()
+            thread.join(WAIT)
+            client.close()
+        swb_proc.wait_line("disconnected: closed by peer")
+        with socket.create_connection(("127.0.0.1", port), timeout=WAIT) as plain:
+            name = f"127.0.0.1:{plain.getsockname()[1]}"
+            plain.sendall(b"plain text\n")
+            line = swb_proc.wait_line("spoke plain TCP")
+        code, out, err = swb_proc.finish()
+    assert line.string == f"client {name} spoke plain TCP to a TLS port"
+    assert code == 0 and out.endswith("  加密 echo\n")
+    assert any(re.search(r" connected \(TLSv1\.[23]\)$", line) for line in err)
+    assert err[-1] == "1 client, 11 bytes received, 11 bytes sent, 1 TLS handshake failed"
+
+
+def test_tcp_serve_with_cert_and_key(leaf_files: tuple[str, str, str]) -> None:
+    cert, key, cafile = leaf_files
+    with listener(
+        "tcp-serve", "0", "-H", "127.0.0.1", "--cert", cert, "--key", key, "--echo"
+    ) as server:
+        server.wait_line(rf"^TLS certificate: {re.escape(cert)} \(given with --cert\)$")
+        pin = server.wait_line(r"fingerprint: (.+)$").group(1)
+        port = server.listening_port()
+        verified = swb(
+            "tcp-send", "localhost", str(port), "ok", "--cafile", cafile, "--wait", "0.3"
+        )
+        pinned = swb(
+            "tcp-send", "127.0.0.1", str(port), "ok", "--fingerprint", pin, "--wait", "0.3"
+        )
+        server.finish()
+    assert load_server_certificate(cert, key).fingerprint == pin
+    for result in (verified, pinned):
+        assert result.returncode == 0, result.stderr
+        assert result.stdout == f"127.0.0.1:{port}  ok\n"  # the address it reached
+
+
+def test_tcp_send_tls_verified_json(leaf_files: tuple[str, str, str]) -> None:
+    cert, key, cafile = leaf_files
+    with tls_echo_server(load_server_certificate(cert, key)) as server:
+        result = swb(
+            "tcp-send",
+            "localhost",
+            str(server.port),
+            "你好",
+            "--tls",
+            "--cafile",
+            cafile,
+            "--wait",
+            "0.3",
+            "--json",
+        )
+    assert result.returncode == 0, result.stderr
+    connected, received, disconnected = (json.loads(line) for line in result.stdout.splitlines())
+    assert connected["tls"]["version"] in ("TLSv1.2", "TLSv1.3")
+    assert connected["tls"]["fingerprint"] == load_server_certificate(cert, key).fingerprint
+    assert received["text"] == "你好" and disconnected["error"] is False
+    assert re.fullmatch(
+        rf"connected to 127\.0\.0\.1:{server.port} with TLSv1\.[23] \(\S+\); certificate SHA-256 "
+        r"fingerprint: [0-9A-F:]{95}\n",
+        result.stderr,
+    )
+
+
+def test_tcp_send_insecure_warns(data_dir: Path) -> None:
+    with tls_echo_server(default_server_certificate()) as server:
+        result = swb("tcp-send", "127.0.0.1", str(server.port), "x", "--insecure", "--wait", "0.3")
+    assert result.returncode == 0
+    assert result.stdout == f"127.0.0.1:{server.port}  x\n"
+    assert result.stderr.splitlines()[0] == f"swb: warning: {INSECURE_WARNING}"
+
+
+def test_tcp_send_tls_failures_exit_1_with_one_sentence(data_dir: Path) -> None:
+    cert = default_server_certificate()
+    wrong = ":".join(["AB"] * 32)
+    with tls_echo_server(cert) as server:
+        port = str(server.port)
+        untrusted = swb("tcp-send", "localhost", port, "x", "--tls")
+        mismatch = swb("tcp-send", "localhost", port, "x", "--fingerprint", wrong)
+        plain = swb("tcp-send", "127.0.0.1", port, "hello, plain", "--wait", "5")
+    assert untrusted.returncode == 1
+    assert untrusted.stderr.startswith(
+        f"swb: the certificate of localhost:{port} is self-signed and not trusted"
+    )
+    assert mismatch.returncode == 1
+    assert mismatch.stderr.startswith(
+        f"swb: the server's certificate fingerprint {cert.fingerprint} does not match the pinned "
+        f"one {wrong}"
+    )
+    assert plain.returncode == 1
+    assert plain.stderr == (
+        f"swb: 127.0.0.1:{port} reset the connection (if it is a TLS server, add --tls)\n"
+    )
+    for result in (untrusted, mismatch, plain):
+        assert len(result.stderr.splitlines()) == 1 and result.stdout == ""
+
+
+def test_tcp_send_tls_to_a_plain_server() -> None:
+    server = TcpServer(
+        "127.0.0.1",
+        0,
+        on_event=lambda e: None,
+        reply_mode="fixed",
+        fixed_reply=b"hello, plain here\n",
+    )
+    thread = threading.Thread(target=server.serve_forever)
+    thread.start()
+    try:
+        result = swb("tcp-send", "127.0.0.1", str(server.port), "x", "--tls")
+    finally:
+        server.shutdown()
+        thread.join(WAIT)
+        server.close()
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"swb: 127.0.0.1:{server.port} speaks plain TCP, not TLS: connect to it without TLS\n"
+    )
+
+
+def test_tcp_send_notices_a_tls_alert_in_plain_mode() -> None:
+    alert = b"\x15\x03\x03\x00\x02\x02\x46"  # fatal protocol_version: a TLS server's refusal
+    server = socket.create_server(("127.0.0.1", 0))
+    server.settimeout(WAIT)
+
+    def serve() -> None:
+        conn, _ = server.accept()
+        with conn:
+            conn.recv(100)
+            conn.sendall(alert)
+            conn.recv(100)  # until the client goes
+
+    thread = threading.Thread(target=serve)
+    thread.start()
+    try:
+        port = server.getsockname()[1]
+        result = swb("tcp-send", "127.0.0.1", str(port), "hello", "--wait", "5")
+    finally:
+        thread.join(WAIT)
+        server.close()
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr == (
+        f"swb: 127.0.0.1:{port} answered in TLS: it is a TLS server, so add --tls\n"
+    )
