@@ -11,6 +11,7 @@ import hashlib
 import http.client
 import json
 import os
+import random
 import re
 import socket
 import ssl
@@ -445,6 +446,21 @@ def test_hostile_raw_names(served: Served, name: bytes) -> None:
     assert response == b"" or status_of(response) == 400  # "../x" style lines count as HTTP
     absolute = str(served.folder / "secret.txt").encode()
     assert exchange(served.port, absolute) == b""
+
+
+def test_garbage_never_breaks_the_server(served: Served) -> None:
+    rng = random.Random(1234)
+    pieces = [b"GET ", b"/", b"HTTP/1.1", b"\r\n", b"\n", b"Host: x", b"%", b"\x00", b"\xff", b":"]
+    for _ in range(80):
+        data = b"".join(
+            rng.choice(pieces) if rng.random() < 0.7 else bytes([rng.randrange(256)])
+            for _ in range(rng.randrange(1, 40))
+        )
+        response = exchange(served.port, data, half_close=True)
+        assert SECRET not in response
+        if response:
+            assert status_of(response) in (200, 400, 404, 405, 505) or response == PUBLIC
+    assert get(served.port, "/public.txt")[2] == PUBLIC
 
 
 def test_no_thread_is_left_behind(tmp_path: Path) -> None:
