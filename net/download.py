@@ -324,8 +324,9 @@ class _Client(StoppableLoop):
         """Send a GET for the URL's target and read the response head (1xx skipped)."""
         url = self.share_url
         http = h11.Connection(h11.CLIENT, max_incomplete_event_size=_MAX_HEAD)
+        bare = f"[{url.host}]" if ":" in url.host else url.host
         base = [
-            ("Host", url.authority if url.port != _DEFAULT_PORTS.get(url.scheme) else url.host),
+            ("Host", url.authority if url.port != _DEFAULT_PORTS.get(url.scheme) else bare),
             ("User-Agent", _USER_AGENT),
             ("Accept", "*/*"),
             ("Accept-Encoding", "identity"),
