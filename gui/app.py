@@ -1,23 +1,51 @@
-"""Entry points: :func:`create_app` builds the QApplication, :func:`main` runs the window."""
+"""Entry points: :func:`create_app` builds the QApplication, :func:`main` runs the window.
+
+Languages: the app follows the system locale unless View > Language chose English or Simplified
+Chinese (stored under ``ui/language``). English plural forms ("1 datagram", "2 datagrams") come
+from socket_workbench_en.qm, installed first so every other language falls back to it.
+"""
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 from importlib import metadata
 
-from PySide6.QtCore import QCoreApplication
+from PySide6.QtCore import QCoreApplication, QLocale, QSettings, QTimer, QTranslator
 from PySide6.QtWidgets import QApplication
 
 from gui import runner
-from gui.resources import app_icon, install_translations
+from gui.resources import RESOURCES_DIR, app_icon, install_translations
 
-__all__ = ["APP_NAME", "ORGANIZATION", "create_app", "main", "version"]
+__all__ = [
+    "APP_NAME",
+    "LANGUAGES",
+    "LANGUAGE_KEY",
+    "ORGANIZATION",
+    "create_app",
+    "install_language",
+    "install_plural_forms",
+    "language_setting",
+    "locale_for",
+    "main",
+    "version",
+]
 
 ORGANIZATION = "SocketWorkbench"
 #: After the window has closed, how long to wait for a worker stuck in a name lookup.
 LATE_WORKER_TIMEOUT = 10.0
 APP_NAME = "Socket Workbench"
+#: The QSettings key of View > Language, and its values ("system" follows the OS).
+LANGUAGE_KEY = "ui/language"
+LANGUAGES = ("system", "en", "zh_CN")
+#: Set to 1, the app quits with status 0 once its window has been shown and painted (a smoke test
+#: for bundles: ``SWB_SMOKE_EXIT=1 dist/socket-workbench/socket-workbench``).
+SMOKE_EXIT_VARIABLE = "SWB_SMOKE_EXIT"
+
+_TRANSLATIONS = RESOURCES_DIR / "translations"
+# Held here, without a Qt parent: nothing that clears the app's translators may remove it.
+_plural_forms: QTranslator | None = None
 
 
 def version() -> str:
@@ -28,8 +56,56 @@ def version() -> str:
         return "unknown"
 
 
+def language_setting(settings: QSettings | None = None) -> str:
+    """The language chosen in View > Language: "system" (the default), "en" or "zh_CN"."""
+    value = (settings if settings is not None else QSettings()).value(LANGUAGE_KEY, "system")
+    return value if value in LANGUAGES else "system"
+
+
+def locale_for(language: str) -> QLocale:
+    """The locale whose translations a language setting loads."""
+    if language == "en":
+        return QLocale(QLocale.Language.English, QLocale.Country.UnitedStates)
+    if language == "zh_CN":
+        return QLocale(
+            QLocale.Language.Chinese, QLocale.Script.SimplifiedHanScript, QLocale.Country.China
+        )
+    return QLocale.system()
+
+
+def install_plural_forms(app: QCoreApplication | None = None) -> bool:
+    """Install the English plural forms once (source texts are plural: "{count} datagrams").
+
+    Returns:
+        True if they are installed (False only when the .qm file is missing).
+    """
+    global _plural_forms
+    app = app or QCoreApplication.instance()
+    if app is None:
+        return False
+    if _plural_forms is None:
+        translator = QTranslator()
+        if not translator.load(str(_TRANSLATIONS / "socket_workbench_en.qm")):
+            return False
+        _plural_forms = translator
+    # Installing an installed translator again is a no-op in Qt; after removal it comes back.
+    return bool(app.installTranslator(_plural_forms))
+
+
+def install_language(app: QCoreApplication, language: str = "system") -> list[str]:
+    """Load the app's and Qt's own (standard dialogs) translations for a language setting.
+
+    Returns:
+        The files loaded; empty when the language has no translation (English stays).
+    """
+    install_plural_forms(app)
+    if language == "en":
+        return []
+    return install_translations(app, locale_for(language), [_TRANSLATIONS])
+
+
 def create_app(argv: Sequence[str] | None = None) -> QApplication:
-    """Build (or reuse) the QApplication: names for QSettings, icon, system-locale translations."""
+    """Build (or reuse) the QApplication: names for QSettings, icon, translations."""
     QCoreApplication.setOrganizationName(ORGANIZATION)
     QCoreApplication.setApplicationName(APP_NAME)
     QCoreApplication.setApplicationVersion(version())
@@ -37,13 +113,33 @@ def create_app(argv: Sequence[str] | None = None) -> QApplication:
     app = existing if isinstance(existing, QApplication) else None
     if app is None:
         app = QApplication(list(argv if argv is not None else sys.argv))
-        install_translations(app)
+        install_language(app, language_setting())
+    else:
+        install_plural_forms(app)
     app.setApplicationDisplayName(APP_NAME)
     app.setDesktopFileName("socket-workbench")
     icon = app_icon()
     if not icon.isNull():
         app.setWindowIcon(icon)
     return app
+
+
+def _smoke_exit(window: object) -> None:
+    """Render the window once, say so, and close it (which saves settings and quits)."""
+    from gui.main_window import MainWindow
+
+    assert isinstance(window, MainWindow)
+    image = window.grab()
+    shown = window.isVisible() and not image.isNull()
+    print(
+        f"window shown: {APP_NAME} {version()}, {image.width()}x{image.height()}"
+        if shown
+        else "window not shown",
+        flush=True,
+    )
+    window.close()
+    if not shown:
+        QCoreApplication.exit(1)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -53,6 +149,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     window = MainWindow()
     window.show()
+    if os.environ.get(SMOKE_EXIT_VARIABLE) == "1":
+        # A zero timer fires after the event loop's first pass, once the window is exposed.
+        QTimer.singleShot(0, lambda: _smoke_exit(window))
     status = int(app.exec())
     # Closing waited 2 s; a worker still inside a DNS lookup (bounded by its own timeout) must
     # end before Python tears the QThread down, or Qt aborts the process.

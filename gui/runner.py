@@ -26,7 +26,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 import shiboken6
-from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, QTimer, Signal, Slot
 
 from net.errors import NetError
 
@@ -160,10 +160,18 @@ class _Worker(QObject):
             self.failed.emit(str(exc))
         except OSError as exc:
             log.warning("%s: unexpected OSError", self._job.name, exc_info=True)
-            self.failed.emit(f"network error: {exc.strerror or exc}")
+            self.failed.emit(
+                QCoreApplication.translate("Runner", "network error: {reason}").format(
+                    reason=exc.strerror or exc
+                )
+            )
         except Exception as exc:  # never let a bug kill the thread silently or reach the user raw
             log.exception("%s failed", self._job.name)
-            self.failed.emit(f"internal error ({type(exc).__name__}): {exc}")
+            self.failed.emit(
+                QCoreApplication.translate("Runner", "internal error ({kind}): {reason}").format(
+                    kind=type(exc).__name__, reason=exc
+                )
+            )
         finally:
             if loop is not None:
                 try:

@@ -412,9 +412,7 @@ class TcpServerPanel(Panel):
     # -- helpers -------------------------------------------------------------------------------
 
     def _clients_text(self, count: int) -> str:
-        if count == 1:
-            return self.tr("1 client")
-        return self.tr("{count} clients").format(count=format_count(count))
+        return self.tr("{count} clients", "", count).format(count=format_count(count))
 
     def _keep_totals(self) -> None:
         server = self.server

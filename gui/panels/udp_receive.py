@@ -256,9 +256,7 @@ class UdpReceivePanel(Panel):
             )
 
     def _datagrams(self, count: int) -> str:
-        if count == 1:
-            return self.tr("1 datagram")
-        return self.tr("{count} datagrams").format(count=format_count(count))
+        return self.tr("{count} datagrams", "", count).format(count=format_count(count))
 
     def _show_counters(
         self, datagrams: int, size: int, rate: float, replies: int = 0, truncated: int = 0
@@ -269,9 +267,11 @@ class UdpReceivePanel(Panel):
             rate=format_count(round(rate)),
         )
         if replies:
-            text += self.tr(" · {count} replied").format(count=format_count(replies))
+            text += self.tr(" · {count} replied", "", replies).format(count=format_count(replies))
         if truncated:
-            text += self.tr(" · {count} cut short").format(count=format_count(truncated))
+            text += self.tr(" · {count} cut short", "", truncated).format(
+                count=format_count(truncated)
+            )
         if self.runner.running and self.receiver is not None:
             text += self.tr(" · listening on {address}").format(address=self._address)
         self.counters.setText(text)

@@ -301,14 +301,10 @@ class UdpSendPanel(Panel):
         )
 
     def _datagrams(self, count: int) -> str:
-        if count == 1:
-            return self.tr("1 datagram")
-        return self.tr("{count} datagrams").format(count=format_count(count))
+        return self.tr("{count} datagrams", "", count).format(count=format_count(count))
 
     def _reply_count(self, count: int) -> str:
-        if count == 1:
-            return self.tr("1 reply")
-        return self.tr("{count} replies").format(count=format_count(count))
+        return self.tr("{count} replies", "", count).format(count=format_count(count))
 
     def _show_counters(self) -> None:
         self.counters.setText(

@@ -285,9 +285,6 @@ class PayloadEditor(QWidget):
         self.error.clear_error()
         count = len(data)
         self.size_label.setText(
-            QCoreApplication.translate("PayloadEditor", "1 byte")
-            if count == 1
-            else QCoreApplication.translate("PayloadEditor", "{count} bytes").format(
-                count=f"{count:,}"
-            )
+            # self.tr (context "PayloadEditor"): lupdate sees plurals only in tr(text, "", n)
+            self.tr("{count} bytes", "", count).format(count=f"{count:,}")
         )

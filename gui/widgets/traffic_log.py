@@ -489,11 +489,12 @@ class TrafficLog(QWidget):
 
     def _update_rows_label(self) -> None:
         count = self.model.rowCount()
-        text = QCoreApplication.translate("TrafficLog", "{count} rows").format(count=f"{count:,}")
+        # self.tr (context "TrafficLog"): lupdate sees plurals only in tr(text, "", n)
+        text = self.tr("{count} rows", "", count).format(count=f"{count:,}")
         if self.model.dropped:
-            text = QCoreApplication.translate(
-                "TrafficLog", "{count} rows (the latest {limit} are kept)"
-            ).format(count=f"{count:,}", limit=f"{self.model.limit:,}")
+            text = self.tr("{count} rows (the latest {limit} are kept)", "", count).format(
+                count=f"{count:,}", limit=f"{self.model.limit:,}"
+            )
         self.rows_label.setText(text)
 
     def _context_menu(self, pos: Any) -> None:

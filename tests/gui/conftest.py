@@ -12,8 +12,14 @@ import pytest
 from PySide6.QtCore import QCoreApplication, QSettings
 
 from gui import runner
-from gui.app import APP_NAME, ORGANIZATION
+from gui.app import APP_NAME, ORGANIZATION, install_plural_forms
 from tests.conftest import WAIT
+
+
+@pytest.fixture(autouse=True, scope="session")
+def english_plurals(qapp: object) -> None:
+    """What create_app does for every app: English plural forms ("1 datagram", "2 datagrams")."""
+    assert install_plural_forms()
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,82 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="en_US">
+<context>
+    <name>PayloadEditor</name>
+    <message numerus="yes">
+        <source>{count} bytes</source>
+        <translation>
+            <numerusform>{count} byte</numerusform>
+            <numerusform>{count} bytes</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>TcpServerPanel</name>
+    <message numerus="yes">
+        <source>{count} clients</source>
+        <translation>
+            <numerusform>{count} client</numerusform>
+            <numerusform>{count} clients</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>TrafficLog</name>
+    <message numerus="yes">
+        <source>{count} rows</source>
+        <translation>
+            <numerusform>{count} row</numerusform>
+            <numerusform>{count} rows</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>{count} rows (the latest {limit} are kept)</source>
+        <translation>
+            <numerusform>{count} row (the latest {limit} are kept)</numerusform>
+            <numerusform>{count} rows (the latest {limit} are kept)</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>UdpReceivePanel</name>
+    <message numerus="yes">
+        <source>{count} datagrams</source>
+        <translation>
+            <numerusform>{count} datagram</numerusform>
+            <numerusform>{count} datagrams</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source> · {count} replied</source>
+        <translation>
+            <numerusform> · {count} replied</numerusform>
+            <numerusform> · {count} replied</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source> · {count} cut short</source>
+        <translation>
+            <numerusform> · {count} cut short</numerusform>
+            <numerusform> · {count} cut short</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>UdpSendPanel</name>
+    <message numerus="yes">
+        <source>{count} datagrams</source>
+        <translation>
+            <numerusform>{count} datagram</numerusform>
+            <numerusform>{count} datagrams</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>{count} replies</source>
+        <translation>
+            <numerusform>{count} reply</numerusform>
+            <numerusform>{count} replies</numerusform>
+        </translation>
+    </message>
+</context>
+</TS>

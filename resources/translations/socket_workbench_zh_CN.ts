@@ -1,0 +1,1288 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="zh_CN">
+<context>
+    <name>AddressFields</name>
+    <message>
+        <source>IP address or host name</source>
+        <translation>IP 地址或主机名</translation>
+    </message>
+    <message>
+        <source>The host to talk to: an IPv4 address, an IPv6 address or a host name</source>
+        <translation>要通信的主机：IPv4 地址、IPv6 地址或主机名</translation>
+    </message>
+    <message>
+        <source>Host</source>
+        <translation>主机</translation>
+    </message>
+    <message>
+        <source>any</source>
+        <translation>任意</translation>
+    </message>
+    <message>
+        <source>0 = any free port</source>
+        <translation>0 = 任意空闲端口</translation>
+    </message>
+    <message>
+        <source>1-65535</source>
+        <translation>1-65535</translation>
+    </message>
+    <message>
+        <source>A port number from 1 to 65535</source>
+        <translation>端口号，范围 1-65535</translation>
+    </message>
+    <message>
+        <source>A port number from 1 to 65535, or 0 to let the system pick a free port</source>
+        <translation>端口号，范围 1-65535；填 0 则由系统分配空闲端口</translation>
+    </message>
+    <message>
+        <source>Port</source>
+        <translation>端口</translation>
+    </message>
+    <message>
+        <source>The local address to listen on: any address, loopback only (this computer), one network interface, or an address you type</source>
+        <translation>本地监听地址：所有地址、仅本机（回环）、某个网卡的地址，或手动输入的地址</translation>
+    </message>
+    <message>
+        <source>Bind address</source>
+        <translation>绑定地址</translation>
+    </message>
+    <message>
+        <source>any IPv4</source>
+        <translation>所有 IPv4 地址</translation>
+    </message>
+    <message>
+        <source>any IPv6</source>
+        <translation>所有 IPv6 地址</translation>
+    </message>
+    <message>
+        <source>this computer only</source>
+        <translation>仅本机</translation>
+    </message>
+    <message>
+        <source>this computer only, IPv6</source>
+        <translation>仅本机（IPv6）</translation>
+    </message>
+</context>
+<context>
+    <name>FileServerPanel</name>
+    <message>
+        <source>Shared files</source>
+        <translation type="unfinished">共享的文件</translation>
+    </message>
+    <message>
+        <source>Transfers</source>
+        <translation type="unfinished">传输</translation>
+    </message>
+    <message>
+        <source>Classic &amp;raw protocol too</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Also answer the classic raw protocol on the same port: a client sends a bare file name and gets the bytes (for the classic Python download scripts); changes apply to new connections at once</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Start</source>
+        <translation type="unfinished">启动(&amp;S)</translation>
+    </message>
+    <message>
+        <source>Start sharing the files in the list (Ctrl+R)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>S&amp;top</source>
+        <translation type="unfinished">停止(&amp;T)</translation>
+    </message>
+    <message>
+        <source>Stop the server and every transfer (Ctrl+.)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Serve</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Address:</source>
+        <translation type="unfinished">地址(&amp;A)：</translation>
+    </message>
+    <message>
+        <source>&amp;Port:</source>
+        <translation type="unfinished">端口(&amp;P)：</translation>
+    </message>
+    <message>
+        <source>Security</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Plain HTTP: files travel unencrypted, like with any web server without TLS.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Share addresses</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Every address the server can be reached at; pick one to see its QR code, double-click to copy it</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Copy address</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Copy the selected address to the clipboard</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Copy file &amp;links</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Copy a download link for each selected file (or every file), at the selected address</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Addresses</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Opening port {port}…</source>
+        <translation type="unfinished">正在打开端口 {port}…</translation>
+    </message>
+    <message>
+        <source>Start the server first: it has no address yet</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Copied {url}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The list is empty: add files to share first</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Copied {count} links</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Added {name}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Added {count} files</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>; skipped {path} ({reason})</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source> and {count} more</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{problem} ({added})</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Serving on {address}: {url}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Stopped serving on {address}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>1 file</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{count} files</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Only programs on this computer can connect to {address}.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Anyone on your network can connect; the list is empty, so there is nothing to download yet.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Anyone on your network can download the 1 file in this list.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Anyone on your network can download the {count} files in this list.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>File server {address}: {files}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>, {count} downloading</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>MainWindow</name>
+    <message>
+        <source>Socket Workbench</source>
+        <extracomment>Closing waits at most this long, in total, for every worker to stop.</extracomment>
+        <translation>Socket 工作台</translation>
+    </message>
+    <message>
+        <source>Panels</source>
+        <translation>功能面板</translation>
+    </message>
+    <message>
+        <source>&amp;File</source>
+        <translation>文件(&amp;F)</translation>
+    </message>
+    <message>
+        <source>&amp;Quit</source>
+        <translation>退出(&amp;Q)</translation>
+    </message>
+    <message>
+        <source>&amp;Actions</source>
+        <translation>操作(&amp;A)</translation>
+    </message>
+    <message>
+        <source>&amp;Send</source>
+        <translation>发送(&amp;S)</translation>
+    </message>
+    <message>
+        <source>S&amp;tart / Connect</source>
+        <translation>启动/连接(&amp;T)</translation>
+    </message>
+    <message>
+        <source>St&amp;op / Disconnect</source>
+        <translation>停止/断开(&amp;O)</translation>
+    </message>
+    <message>
+        <source>&amp;View</source>
+        <translation>视图(&amp;V)</translation>
+    </message>
+    <message>
+        <source>&amp;Help</source>
+        <translation>帮助(&amp;H)</translation>
+    </message>
+    <message>
+        <source>&amp;About Socket Workbench</source>
+        <translation>关于 Socket 工作台(&amp;A)</translation>
+    </message>
+    <message>
+        <source>&lt;h3&gt;Socket Workbench {version}&lt;/h3&gt;&lt;p&gt;Send and receive UDP, talk TCP as a client or a server, and share files.&lt;/p&gt;&lt;p&gt;The same engine runs headless as the &lt;code&gt;swb&lt;/code&gt; command.&lt;/p&gt;</source>
+        <translation>&lt;h3&gt;Socket 工作台 {version}&lt;/h3&gt;&lt;p&gt;收发 UDP 数据报，作为客户端或服务器进行 TCP 通信，并共享文件。&lt;/p&gt;&lt;p&gt;同一套引擎也可以通过 &lt;code&gt;swb&lt;/code&gt; 命令在无界面环境下运行。&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <source>About Socket Workbench</source>
+        <translation>关于 Socket 工作台</translation>
+    </message>
+    <message>
+        <source>Idle</source>
+        <translation>空闲</translation>
+    </message>
+</context>
+<context>
+    <name>Panels</name>
+    <message>
+        <source>{title} is coming soon.</source>
+        <translation>{title}功能即将推出。</translation>
+    </message>
+    <message>
+        <source>UDP Send</source>
+        <translation>UDP 发送</translation>
+    </message>
+    <message>
+        <source>UDP Receive</source>
+        <translation>UDP 接收</translation>
+    </message>
+    <message>
+        <source>TCP Client</source>
+        <translation>TCP 客户端</translation>
+    </message>
+    <message>
+        <source>TCP Server</source>
+        <translation>TCP 服务器</translation>
+    </message>
+    <message>
+        <source>File Server</source>
+        <translation>文件共享</translation>
+    </message>
+    <message>
+        <source>Download</source>
+        <translation>下载</translation>
+    </message>
+</context>
+<context>
+    <name>PayloadEditor</name>
+    <message>
+        <source>Text</source>
+        <translation>文本</translation>
+    </message>
+    <message>
+        <source>Hex</source>
+        <translation>十六进制</translation>
+    </message>
+    <message>
+        <source>Escapes</source>
+        <translation>转义字符</translation>
+    </message>
+    <message>
+        <source>No EOL</source>
+        <translation>无行尾符</translation>
+    </message>
+    <message>
+        <source>LF \n</source>
+        <translation>LF \n</translation>
+    </message>
+    <message>
+        <source>CRLF \r\n</source>
+        <translation>CRLF \r\n</translation>
+    </message>
+    <message>
+        <source>CR \r</source>
+        <translation>CR \r</translation>
+    </message>
+    <message>
+        <source>Payload</source>
+        <translation>发送数据</translation>
+    </message>
+    <message>
+        <source>What to send. Text is encoded with the chosen encoding; Hex takes bytes like &apos;48 65 6C 6C 6F&apos; or &apos;0x48,0x65&apos;; Escapes understands \r \n \t \0 \\ and \xNN</source>
+        <translation>要发送的内容。文本按所选编码转换为字节；十六进制接受“48 65 6C 6C 6F”或“0x48,0x65”这样的字节；转义字符支持 \r \n \t \0 \\ 和 \xNN</translation>
+    </message>
+    <message>
+        <source>How the payload is written: text, hex bytes or escapes</source>
+        <translation>数据的书写格式：文本、十六进制字节或转义字符</translation>
+    </message>
+    <message>
+        <source>Payload format</source>
+        <translation>数据格式</translation>
+    </message>
+    <message>
+        <source>The text encoding: UTF-8, GBK for Chinese devices, or any Python codec name</source>
+        <translation>文本编码：UTF-8、中文设备常用的 GBK，或任意 Python 编解码器名称</translation>
+    </message>
+    <message>
+        <source>Encoding</source>
+        <translation>编码</translation>
+    </message>
+    <message>
+        <source>End of line: appended to text payloads when they are sent</source>
+        <translation>行尾符：发送文本数据时附加在末尾</translation>
+    </message>
+    <message>
+        <source>Line ending</source>
+        <translation>行尾符</translation>
+    </message>
+    <message numerus="yes">
+        <source>{count} bytes</source>
+        <translation>
+            <numerusform>{count} 字节</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>QrCode</name>
+    <message>
+        <source>QR code</source>
+        <translation>二维码</translation>
+    </message>
+    <message>
+        <source>Start the server to get a QR code</source>
+        <translation>启动服务器后显示二维码</translation>
+    </message>
+    <message>
+        <source>Scan this with a phone to open {url}</source>
+        <translation>用手机扫码即可打开 {url}</translation>
+    </message>
+</context>
+<context>
+    <name>Runner</name>
+    <message>
+        <source>network error: {reason}</source>
+        <extracomment>How often the GUI collects events from a running worker (about 25 Hz).</extracomment>
+        <translation>网络错误：{reason}</translation>
+    </message>
+    <message>
+        <source>internal error ({kind}): {reason}</source>
+        <translation>内部错误（{kind}）：{reason}</translation>
+    </message>
+</context>
+<context>
+    <name>ShareList</name>
+    <message>
+        <source>Name</source>
+        <extracomment>Hex digits of the checksum shown in the list; the tooltip has all 64.</extracomment>
+        <translation>名称</translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation>大小</translation>
+    </message>
+    <message>
+        <source>SHA-256</source>
+        <translation>SHA-256</translation>
+    </message>
+    <message>
+        <source>computing…</source>
+        <translation>计算中…</translation>
+    </message>
+    <message>
+        <source>{count} bytes</source>
+        <translation>{count} 字节</translation>
+    </message>
+    <message>
+        <source>The checksum is being computed in the background</source>
+        <translation>正在后台计算校验值</translation>
+    </message>
+    <message>
+        <source>Drop files or folders here, or use Add files… below</source>
+        <translation>将文件或文件夹拖到这里，或使用下方的“添加文件…”</translation>
+    </message>
+    <message>
+        <source>Shared files</source>
+        <translation>共享的文件</translation>
+    </message>
+    <message>
+        <source>The files this server offers; drop files or folders here to share them</source>
+        <translation>此服务器提供下载的文件；把文件或文件夹拖到这里即可共享</translation>
+    </message>
+    <message>
+        <source>Add &amp;files…</source>
+        <translation>添加文件(&amp;F)…</translation>
+    </message>
+    <message>
+        <source>Choose files to share</source>
+        <translation>选择要共享的文件</translation>
+    </message>
+    <message>
+        <source>Add f&amp;older…</source>
+        <translation>添加文件夹(&amp;O)…</translation>
+    </message>
+    <message>
+        <source>Share every file in a folder and its subfolders (hidden files and links leading out of the folder are left out)</source>
+        <translation>共享文件夹及其子文件夹中的所有文件（隐藏文件和指向文件夹之外的链接除外）</translation>
+    </message>
+    <message>
+        <source>&amp;Remove</source>
+        <translation>移除(&amp;R)</translation>
+    </message>
+    <message>
+        <source>Stop sharing the selected files (Delete); the files are not deleted</source>
+        <translation>停止共享选中的文件（Delete 键）；文件本身不会被删除</translation>
+    </message>
+    <message>
+        <source>Share files</source>
+        <translation>共享文件</translation>
+    </message>
+    <message>
+        <source>Share a folder</source>
+        <translation>共享文件夹</translation>
+    </message>
+    <message>
+        <source>No files shared</source>
+        <translation>尚未共享任何文件</translation>
+    </message>
+    <message>
+        <source>1 file · {size}</source>
+        <translation>1 个文件 · {size}</translation>
+    </message>
+    <message>
+        <source>{count} files · {size}</source>
+        <translation>{count} 个文件 · {size}</translation>
+    </message>
+</context>
+<context>
+    <name>TcpClientPanel</name>
+    <message>
+        <source> s</source>
+        <translation> 秒</translation>
+    </message>
+    <message>
+        <source>Give up connecting after this long</source>
+        <translation>超过此时间仍未连上则放弃</translation>
+    </message>
+    <message>
+        <source>Connect timeout</source>
+        <translation>连接超时</translation>
+    </message>
+    <message>
+        <source>&amp;Connect</source>
+        <translation>连接(&amp;C)</translation>
+    </message>
+    <message>
+        <source>Connect to the server (Ctrl+R)</source>
+        <translation>连接服务器（Ctrl+R）</translation>
+    </message>
+    <message>
+        <source>&amp;Disconnect</source>
+        <translation>断开(&amp;D)</translation>
+    </message>
+    <message>
+        <source>Close the connection (Ctrl+.)</source>
+        <translation>关闭连接（Ctrl+.）</translation>
+    </message>
+    <message>
+        <source>Server</source>
+        <translation>服务器</translation>
+    </message>
+    <message>
+        <source>&amp;Host:</source>
+        <translation>主机(&amp;H)：</translation>
+    </message>
+    <message>
+        <source>&amp;Port:</source>
+        <translation>端口(&amp;P)：</translation>
+    </message>
+    <message>
+        <source>&amp;Timeout:</source>
+        <translation>超时(&amp;T)：</translation>
+    </message>
+    <message>
+        <source>&amp;Send</source>
+        <translation>发送(&amp;S)</translation>
+    </message>
+    <message>
+        <source>Send the payload (Ctrl+Return)</source>
+        <translation>发送数据（Ctrl+Enter）</translation>
+    </message>
+    <message>
+        <source>Send &amp;file…</source>
+        <translation>发送文件(&amp;F)…</translation>
+    </message>
+    <message>
+        <source>Send the contents of a file, as is</source>
+        <translation>按原样发送文件内容</translation>
+    </message>
+    <message>
+        <source>Send</source>
+        <translation>发送</translation>
+    </message>
+    <message>
+        <source>Connecting to {peer}…</source>
+        <translation>正在连接 {peer}…</translation>
+    </message>
+    <message>
+        <source>{path} is not a readable file</source>
+        <translation>{path} 不是可读取的文件</translation>
+    </message>
+    <message>
+        <source>Sending {name} ({size})…</source>
+        <translation>正在发送 {name}（{size}）…</translation>
+    </message>
+    <message>
+        <source>Send a file</source>
+        <translation>发送文件</translation>
+    </message>
+    <message>
+        <source>Not connected: connect to a server first</source>
+        <translation>未连接：请先连接服务器</translation>
+    </message>
+    <message>
+        <source>Cannot send: {reason}</source>
+        <translation>无法发送：{reason}</translation>
+    </message>
+    <message>
+        <source>Sent the file {path} ({size})</source>
+        <translation>已发送文件 {path}（{size}）</translation>
+    </message>
+    <message>
+        <source>Connected to {peer}</source>
+        <translation>已连接到 {peer}</translation>
+    </message>
+    <message>
+        <source>Disconnected from {peer}: {reason}</source>
+        <translation>与 {peer} 的连接已断开：{reason}</translation>
+    </message>
+    <message>
+        <source>Not connected</source>
+        <translation>未连接</translation>
+    </message>
+    <message>
+        <source>{state} · received {received} · sent {sent}</source>
+        <translation>{state} · 已接收 {received} · 已发送 {sent}</translation>
+    </message>
+    <message>
+        <source>TCP connected to {peer}</source>
+        <translation>TCP 已连接 {peer}</translation>
+    </message>
+    <message>
+        <source>TCP connecting to {peer}</source>
+        <translation>TCP 正在连接 {peer}</translation>
+    </message>
+</context>
+<context>
+    <name>TcpServerPanel</name>
+    <message>
+        <source>&amp;Start</source>
+        <translation>启动(&amp;S)</translation>
+    </message>
+    <message>
+        <source>Start listening (Ctrl+R)</source>
+        <translation>开始监听（Ctrl+R）</translation>
+    </message>
+    <message>
+        <source>S&amp;top</source>
+        <translation>停止(&amp;T)</translation>
+    </message>
+    <message>
+        <source>Stop the server and close every connection (Ctrl+.)</source>
+        <translation>停止服务器并关闭所有连接（Ctrl+.）</translation>
+    </message>
+    <message>
+        <source>Listen</source>
+        <translation>监听</translation>
+    </message>
+    <message>
+        <source>&amp;Address:</source>
+        <translation>地址(&amp;A)：</translation>
+    </message>
+    <message>
+        <source>&amp;Port:</source>
+        <translation>端口(&amp;P)：</translation>
+    </message>
+    <message>
+        <source>No automatic reply</source>
+        <translation>不自动回复</translation>
+    </message>
+    <message>
+        <source>Echo what each client sends</source>
+        <translation>原样回显客户端发来的数据</translation>
+    </message>
+    <message>
+        <source>Reply with a fixed text</source>
+        <translation>回复固定内容</translation>
+    </message>
+    <message>
+        <source>What the server sends back on its own; changes apply at once</source>
+        <translation>服务器自动回发的内容；修改立即生效</translation>
+    </message>
+    <message>
+        <source>Reply mode</source>
+        <translation>回复方式</translation>
+    </message>
+    <message>
+        <source>Fixed reply</source>
+        <translation>固定回复</translation>
+    </message>
+    <message>
+        <source>Automatic reply</source>
+        <translation>自动回复</translation>
+    </message>
+    <message>
+        <source>Client</source>
+        <translation>客户端</translation>
+    </message>
+    <message>
+        <source>Connected</source>
+        <translation>连接时间</translation>
+    </message>
+    <message>
+        <source>In</source>
+        <translation>接收</translation>
+    </message>
+    <message>
+        <source>Out</source>
+        <translation>发送</translation>
+    </message>
+    <message>
+        <source>Connected clients</source>
+        <translation>已连接的客户端</translation>
+    </message>
+    <message>
+        <source>&amp;Disconnect selected</source>
+        <translation>断开选中(&amp;D)</translation>
+    </message>
+    <message>
+        <source>Close the connection of the selected clients</source>
+        <translation>关闭选中客户端的连接</translation>
+    </message>
+    <message>
+        <source>Clients</source>
+        <translation>客户端</translation>
+    </message>
+    <message>
+        <source>Send to &amp;selected</source>
+        <translation>发送到选中(&amp;S)</translation>
+    </message>
+    <message>
+        <source>Send the payload to the selected clients (Ctrl+Return)</source>
+        <translation>向选中的客户端发送数据（Ctrl+Enter）</translation>
+    </message>
+    <message>
+        <source>Send to &amp;all</source>
+        <translation>发送到全部(&amp;A)</translation>
+    </message>
+    <message>
+        <source>Send the payload to every connected client</source>
+        <translation>向所有已连接的客户端发送数据</translation>
+    </message>
+    <message>
+        <source>Send</source>
+        <translation>发送</translation>
+    </message>
+    <message>
+        <source>Opening port {port}…</source>
+        <translation>正在打开端口 {port}…</translation>
+    </message>
+    <message>
+        <source>Select one or more clients in the list first</source>
+        <translation>请先在列表中选择一个或多个客户端</translation>
+    </message>
+    <message>
+        <source>Sent {size} to {clients}</source>
+        <translation>已向 {clients}发送 {size}</translation>
+    </message>
+    <message>
+        <source>No client is connected, so nothing was sent</source>
+        <translation>没有已连接的客户端，未发送任何数据</translation>
+    </message>
+    <message>
+        <source>The server is not running: start it first</source>
+        <translation>服务器未运行：请先启动</translation>
+    </message>
+    <message>
+        <source>Listening on {address}</source>
+        <translation>正在监听 {address}</translation>
+    </message>
+    <message>
+        <source>Sent the file {path} ({size})</source>
+        <translation>已发送文件 {path}（{size}）</translation>
+    </message>
+    <message>
+        <source>Client connected</source>
+        <translation>客户端已连接</translation>
+    </message>
+    <message>
+        <source>Client disconnected: {reason}</source>
+        <translation>客户端已断开：{reason}</translation>
+    </message>
+    <message>
+        <source>Stopped listening on {address}</source>
+        <translation>已停止监听 {address}</translation>
+    </message>
+    <message numerus="yes">
+        <source>{count} clients</source>
+        <translation>
+            <numerusform>{count} 个客户端</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>{clients} connected · {total} in all · received {received} · sent {sent}</source>
+        <translation>已连接 {clients} · 累计 {total} 个 · 已接收 {received} · 已发送 {sent}</translation>
+    </message>
+    <message>
+        <source> · listening on {address}</source>
+        <translation> · 正在监听 {address}</translation>
+    </message>
+    <message>
+        <source>TCP server {address}: {clients}</source>
+        <translation>TCP 服务器 {address}：{clients}</translation>
+    </message>
+</context>
+<context>
+    <name>TrafficLog</name>
+    <message>
+        <source>Time</source>
+        <extracomment>Rows kept by default; older rows are dropped (counters elsewhere stay exact).</extracomment>
+        <translation>时间</translation>
+    </message>
+    <message>
+        <source>Dir</source>
+        <translation>方向</translation>
+    </message>
+    <message>
+        <source>Peer</source>
+        <translation>对端</translation>
+    </message>
+    <message>
+        <source>Bytes</source>
+        <translation>字节</translation>
+    </message>
+    <message>
+        <source>Data</source>
+        <translation>数据</translation>
+    </message>
+    <message>
+        <source>in</source>
+        <translation>收</translation>
+    </message>
+    <message>
+        <source>out</source>
+        <translation>发</translation>
+    </message>
+    <message>
+        <source>info</source>
+        <translation>信息</translation>
+    </message>
+    <message>
+        <source>error</source>
+        <translation>错误</translation>
+    </message>
+    <message>
+        <source>Traffic log</source>
+        <translation>收发记录</translation>
+    </message>
+    <message>
+        <source>Text</source>
+        <translation>文本</translation>
+    </message>
+    <message>
+        <source>Hex</source>
+        <translation>十六进制</translation>
+    </message>
+    <message>
+        <source>Show the data column as text or as hex bytes</source>
+        <translation>数据列按文本还是十六进制字节显示</translation>
+    </message>
+    <message>
+        <source>Show data as</source>
+        <translation>数据显示方式</translation>
+    </message>
+    <message>
+        <source>The encoding used to show received bytes as text</source>
+        <translation>把收到的字节显示为文本时使用的编码</translation>
+    </message>
+    <message>
+        <source>Display encoding</source>
+        <translation>显示编码</translation>
+    </message>
+    <message>
+        <source>Follow</source>
+        <translation>自动滚动</translation>
+    </message>
+    <message>
+        <source>Scroll to each new row; untick to pause scrolling and read</source>
+        <translation>有新记录时滚动到底部；取消勾选可暂停滚动，方便查看</translation>
+    </message>
+    <message>
+        <source>Copy</source>
+        <translation>复制</translation>
+    </message>
+    <message>
+        <source>Clear</source>
+        <translation>清空</translation>
+    </message>
+    <message>
+        <source>Copy the selected rows (all rows when none is selected)</source>
+        <translation>复制选中的行（未选中时复制全部）</translation>
+    </message>
+    <message>
+        <source>Remove every row from the log</source>
+        <translation>清空全部记录</translation>
+    </message>
+    <message>
+        <source>Export…</source>
+        <translation>导出…</translation>
+    </message>
+    <message>
+        <source>Save the log as CSV or as text</source>
+        <translation>将记录保存为 CSV 或文本文件</translation>
+    </message>
+    <message>
+        <source>Show as</source>
+        <translation>显示为</translation>
+    </message>
+    <message>
+        <source>CSV files (*.csv)</source>
+        <translation>CSV 文件 (*.csv)</translation>
+    </message>
+    <message>
+        <source>Text files (*.txt)</source>
+        <translation>文本文件 (*.txt)</translation>
+    </message>
+    <message>
+        <source>Export log</source>
+        <translation>导出记录</translation>
+    </message>
+    <message>
+        <source>The log could not be saved: {reason}</source>
+        <translation>无法保存记录：{reason}</translation>
+    </message>
+    <message numerus="yes">
+        <source>{count} rows</source>
+        <translation>
+            <numerusform>{count} 行</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>{count} rows (the latest {limit} are kept)</source>
+        <translation>
+            <numerusform>{count} 行（仅保留最新的 {limit} 行）</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Select all</source>
+        <translation>全选</translation>
+    </message>
+</context>
+<context>
+    <name>Transfers</name>
+    <message>
+        <source>Client</source>
+        <extracomment>The progress column&apos;s fraction done (0.0-1.0) under this role, for the delegate.</extracomment>
+        <translation>客户端</translation>
+    </message>
+    <message>
+        <source>File</source>
+        <translation>文件</translation>
+    </message>
+    <message>
+        <source>Dialect</source>
+        <translation>协议</translation>
+    </message>
+    <message>
+        <source>Progress</source>
+        <translation>进度</translation>
+    </message>
+    <message>
+        <source>Speed</source>
+        <translation>速度</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>HTTP</source>
+        <translation>HTTP</translation>
+    </message>
+    <message>
+        <source>HTTPS</source>
+        <translation>HTTPS</translation>
+    </message>
+    <message>
+        <source>raw</source>
+        <translation>原始</translation>
+    </message>
+    <message>
+        <source>raw (TLS)</source>
+        <translation>原始（TLS）</translation>
+    </message>
+    <message>
+        <source>running</source>
+        <translation>传输中</translation>
+    </message>
+    <message>
+        <source>done</source>
+        <translation>已完成</translation>
+    </message>
+    <message>
+        <source>cancelled</source>
+        <translation>已取消</translation>
+    </message>
+    <message>
+        <source>failed</source>
+        <translation>失败</translation>
+    </message>
+    <message>
+        <source>{state}: {reason}</source>
+        <translation>{state}：{reason}</translation>
+    </message>
+    <message>
+        <source>Transfers</source>
+        <translation>传输</translation>
+    </message>
+    <message>
+        <source>C&amp;lear finished</source>
+        <translation>清除已结束(&amp;L)</translation>
+    </message>
+    <message>
+        <source>Remove the transfers that have ended</source>
+        <translation>移除已结束的传输</translation>
+    </message>
+    <message>
+        <source>{running} running · {done} done · {failed} failed · {sent} sent</source>
+        <translation>传输中 {running} · 已完成 {done} · 失败 {failed} · 已发送 {sent}</translation>
+    </message>
+</context>
+<context>
+    <name>UdpReceivePanel</name>
+    <message>
+        <source>optional, e.g. 239.1.2.3 or ff12::1</source>
+        <translation>可选，例如 239.1.2.3 或 ff12::1</translation>
+    </message>
+    <message>
+        <source>Join this multicast group to receive what is sent to it</source>
+        <translation>加入此组播组，接收发往该组的数据</translation>
+    </message>
+    <message>
+        <source>Multicast group</source>
+        <translation>组播组</translation>
+    </message>
+    <message>
+        <source>Listen</source>
+        <translation>监听</translation>
+    </message>
+    <message>
+        <source>&amp;Address:</source>
+        <translation>地址(&amp;A)：</translation>
+    </message>
+    <message>
+        <source>&amp;Port:</source>
+        <translation>端口(&amp;P)：</translation>
+    </message>
+    <message>
+        <source>&amp;Multicast:</source>
+        <translation>组播(&amp;M)：</translation>
+    </message>
+    <message>
+        <source>Reply to every datagram with:</source>
+        <translation>收到数据报时自动回复：</translation>
+    </message>
+    <message>
+        <source>Send this payload back to the sender of each datagram</source>
+        <translation>向每个数据报的发送方回发此内容</translation>
+    </message>
+    <message>
+        <source>Auto-reply</source>
+        <translation>自动回复</translation>
+    </message>
+    <message>
+        <source>&amp;Start</source>
+        <translation>启动(&amp;S)</translation>
+    </message>
+    <message>
+        <source>Start listening (Ctrl+R)</source>
+        <translation>开始监听（Ctrl+R）</translation>
+    </message>
+    <message>
+        <source>S&amp;top</source>
+        <translation>停止(&amp;T)</translation>
+    </message>
+    <message>
+        <source>Stop listening (Ctrl+.)</source>
+        <translation>停止监听（Ctrl+.）</translation>
+    </message>
+    <message>
+        <source>Opening port {port}…</source>
+        <translation>正在打开端口 {port}…</translation>
+    </message>
+    <message>
+        <source>{group} is not a multicast address (IPv4 224.0.0.0-239.255.255.255, IPv6 ff00::/8)</source>
+        <translation>{group} 不是组播地址（IPv4 为 224.0.0.0-239.255.255.255，IPv6 为 ff00::/8）</translation>
+    </message>
+    <message>
+        <source>{group!r} is not an IP address</source>
+        <translation>{group!r} 不是 IP 地址</translation>
+    </message>
+    <message>
+        <source>Listening on {address}</source>
+        <translation>正在监听 {address}</translation>
+    </message>
+    <message>
+        <source>Stopped listening on {address}</source>
+        <translation>已停止监听 {address}</translation>
+    </message>
+    <message>
+        <source>UDP {address}: {count}, {rate}/s</source>
+        <translation>UDP {address}：{count}，{rate}/秒</translation>
+    </message>
+    <message numerus="yes">
+        <source>{count} datagrams</source>
+        <translation>
+            <numerusform>{count} 个数据报</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>{count} · {bytes} · {rate}/s</source>
+        <translation>{count} · {bytes} · {rate}/秒</translation>
+    </message>
+    <message numerus="yes">
+        <source> · {count} replied</source>
+        <translation>
+            <numerusform> · 已回复 {count} 个</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source> · {count} cut short</source>
+        <translation>
+            <numerusform> · {count} 个被截断</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source> · listening on {address}</source>
+        <translation> · 正在监听 {address}</translation>
+    </message>
+</context>
+<context>
+    <name>UdpSendPanel</name>
+    <message>
+        <source>Allow broadcast</source>
+        <translation>允许广播</translation>
+    </message>
+    <message>
+        <source>Needed to send to a broadcast address such as 255.255.255.255</source>
+        <translation>向 255.255.255.255 等广播地址发送时需要勾选</translation>
+    </message>
+    <message>
+        <source>Local port</source>
+        <translation>本地端口</translation>
+    </message>
+    <message>
+        <source>Send from this local port (some devices reply only to a fixed port); empty = any</source>
+        <translation>从此本地端口发送（有些设备只向固定端口回复）；留空表示任意端口</translation>
+    </message>
+    <message>
+        <source>Target</source>
+        <translation>目标</translation>
+    </message>
+    <message>
+        <source>&amp;Host:</source>
+        <translation>主机(&amp;H)：</translation>
+    </message>
+    <message>
+        <source>&amp;Port:</source>
+        <translation>端口(&amp;P)：</translation>
+    </message>
+    <message>
+        <source>&amp;Local port:</source>
+        <translation>本地端口(&amp;L)：</translation>
+    </message>
+    <message>
+        <source>How many datagrams to send</source>
+        <translation>要发送的数据报个数</translation>
+    </message>
+    <message>
+        <source>Count</source>
+        <translation>次数</translation>
+    </message>
+    <message>
+        <source> ms</source>
+        <translation> 毫秒</translation>
+    </message>
+    <message>
+        <source>Pause between two datagrams when sending more than one</source>
+        <translation>连续发送多个数据报时，相邻两次发送的间隔</translation>
+    </message>
+    <message>
+        <source>Interval</source>
+        <translation>间隔</translation>
+    </message>
+    <message>
+        <source>Wait for a reply</source>
+        <translation>等待回复</translation>
+    </message>
+    <message>
+        <source>After sending, show the reply and who sent it</source>
+        <translation>发送后显示回复内容及回复方</translation>
+    </message>
+    <message>
+        <source> s</source>
+        <translation> 秒</translation>
+    </message>
+    <message>
+        <source>How long to wait for a reply</source>
+        <translation>等待回复的时长</translation>
+    </message>
+    <message>
+        <source>Reply timeout</source>
+        <translation>回复超时</translation>
+    </message>
+    <message>
+        <source>Sending</source>
+        <translation>发送设置</translation>
+    </message>
+    <message>
+        <source>&amp;Count:</source>
+        <translation>次数(&amp;C)：</translation>
+    </message>
+    <message>
+        <source>&amp;Interval:</source>
+        <translation>间隔(&amp;I)：</translation>
+    </message>
+    <message>
+        <source>Payload</source>
+        <translation>发送数据</translation>
+    </message>
+    <message>
+        <source>&amp;Send</source>
+        <translation>发送(&amp;S)</translation>
+    </message>
+    <message>
+        <source>Send the payload (Ctrl+Return)</source>
+        <translation>发送数据（Ctrl+Enter）</translation>
+    </message>
+    <message>
+        <source>S&amp;top</source>
+        <translation>停止(&amp;T)</translation>
+    </message>
+    <message>
+        <source>Stop repeating or waiting (Ctrl+.)</source>
+        <translation>停止重复发送或等待回复（Ctrl+.）</translation>
+    </message>
+    <message>
+        <source>Sending to {peer}…</source>
+        <translation>正在发送到 {peer}…</translation>
+    </message>
+    <message>
+        <source>Sent {count} to {peer}; no reply within {timeout} s</source>
+        <translation>已向 {peer} 发送 {count}；{timeout} 秒内未收到回复</translation>
+    </message>
+    <message>
+        <source>Sent {count} to {peer}; {replies} received. {last}</source>
+        <translation>已向 {peer} 发送 {count}；收到 {replies}。{last}</translation>
+    </message>
+    <message>
+        <source>Sent {count} to {peer}</source>
+        <translation>已向 {peer} 发送 {count}</translation>
+    </message>
+    <message>
+        <source>Reply from {peer} ({size}): {data}{more}</source>
+        <translation>来自 {peer} 的回复（{size}）：{data}{more}</translation>
+    </message>
+    <message numerus="yes">
+        <source>{count} datagrams</source>
+        <translation>
+            <numerusform>{count} 个数据报</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>{count} replies</source>
+        <translation>
+            <numerusform>{count} 条回复</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>{sent} sent · {bytes} · {replies}</source>
+        <translation>已发送 {sent} · {bytes} · {replies}</translation>
+    </message>
+    <message>
+        <source>UDP sending to {peer}</source>
+        <translation>UDP 正在发送到 {peer}</translation>
+    </message>
+</context>
+<context>
+    <name>Units</name>
+    <message>
+        <source>{size}/s</source>
+        <translation>{size}/s</translation>
+    </message>
+    <message>
+        <source>{seconds} s</source>
+        <translation>{seconds} 秒</translation>
+    </message>
+    <message>
+        <source>{minutes} min {seconds:02d} s</source>
+        <translation>{minutes} 分 {seconds:02d} 秒</translation>
+    </message>
+    <message>
+        <source>more than 99 h</source>
+        <translation>超过 99 小时</translation>
+    </message>
+    <message>
+        <source>{hours} h {minutes:02d} min</source>
+        <translation>{hours} 小时 {minutes:02d} 分</translation>
+    </message>
+    <message>
+        <source>{done} of {total}</source>
+        <translation>{done} / {total}</translation>
+    </message>
+</context>
+</TS>
