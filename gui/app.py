@@ -116,7 +116,8 @@ def create_app(argv: Sequence[str] | None = None) -> QApplication:
         install_language(app, language_setting())
     else:
         install_plural_forms(app)
-    app.setApplicationDisplayName(APP_NAME)
+    # Window titles end with the display name unless they already are it: say it in the language.
+    app.setApplicationDisplayName(QCoreApplication.translate("MainWindow", "Socket Workbench"))
     app.setDesktopFileName("socket-workbench")
     icon = app_icon()
     if not icon.isNull():

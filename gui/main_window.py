@@ -4,23 +4,25 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QSettings, QSize, Qt
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtCore import QSettings, QSize, Qt, QTranslator
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QStackedWidget,
     QWidget,
 )
 
 from gui import runner
-from gui.app import version
+from gui.app import LANGUAGE_KEY, language_setting, locale_for, version
 from gui.panels import PANELS, Panel, PanelEntry
-from gui.resources import panel_icon
+from gui.resources import RESOURCES_DIR, app_icon, panel_icon
 
 __all__ = ["CLOSE_TIMEOUT", "MainWindow"]
 
@@ -45,6 +47,7 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.setObjectName("mainWindow")
         self.setWindowTitle(self.tr("Socket Workbench"))
+        self.setWindowIcon(app_icon())
         self.setMinimumSize(QSize(790, 560))
         self.settings = settings if settings is not None else QSettings()
         self.panels: list[Panel] = []
@@ -117,6 +120,8 @@ class MainWindow(QMainWindow):
             action.triggered.connect(lambda _checked=False, row=row: self.show_panel(row))
             view.addAction(action)
             self.addAction(action)
+        view.addSeparator()
+        self._build_language_menu(view.addMenu(self.tr("&Language")))
 
         help_menu = self.menuBar().addMenu(self.tr("&Help"))
         about = QAction(self.tr("&About Socket Workbench"), self)
@@ -124,6 +129,68 @@ class MainWindow(QMainWindow):
         about.setMenuRole(QAction.MenuRole.AboutRole)
         about.triggered.connect(self.show_about)
         help_menu.addAction(about)
+        about_qt = QAction(self.tr("About &Qt"), self)
+        about_qt.setObjectName("aboutQtAction")
+        about_qt.setMenuRole(QAction.MenuRole.AboutQtRole)
+        about_qt.triggered.connect(QApplication.aboutQt)
+        help_menu.addAction(about_qt)
+
+    def _build_language_menu(self, menu: QMenu) -> None:
+        menu.setObjectName("languageMenu")
+        self.language_actions: dict[str, QAction] = {}
+        group = QActionGroup(self)
+        group.setExclusive(True)
+        current = language_setting(self.settings)
+        # A language is named in itself, so that anyone can find their own in the list.
+        for language, text in (
+            ("system", self.tr("System language")),
+            ("en", "English"),
+            ("zh_CN", "简体中文"),
+        ):
+            action = QAction(text, self)
+            action.setObjectName(f"language_{language}_action")
+            action.setCheckable(True)
+            action.setChecked(language == current)
+            action.triggered.connect(
+                lambda _checked=False, language=language: self.choose_language(language)
+            )
+            group.addAction(action)
+            menu.addAction(action)
+            self.language_actions[language] = action
+
+    def choose_language(self, language: str) -> QMessageBox | None:
+        """Remember the language for the next start; say so when it differs from this one.
+
+        Widgets take their texts when they are built, so a new language needs a restart: saying
+        that is reliable, while retranslating every panel in place would miss texts.
+        Returns:
+            The (non-blocking) message shown, or None when nothing changes.
+        """
+        if language_setting(self.settings) == language:
+            return None
+        self.settings.setValue(LANGUAGE_KEY, language)
+        self.settings.sync()
+        self.language_actions[language].setChecked(True)
+        source = "The new language is used the next time Socket Workbench starts."
+        lines = [self.tr("The new language is used the next time Socket Workbench starts.")]
+        upcoming = QTranslator(self)
+        if language != "en" and upcoming.load(
+            locale_for(language), "socket_workbench", "_", str(RESOURCES_DIR / "translations")
+        ):
+            lines.append(upcoming.translate("MainWindow", source) or source)
+        else:
+            lines.append(source)
+        box = QMessageBox(
+            QMessageBox.Icon.Information,
+            self.tr("Language"),
+            "\n".join(dict.fromkeys(lines)),  # once when both languages say the same
+            QMessageBox.StandardButton.Ok,
+            self,
+        )
+        box.setObjectName("languageRestartBox")
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+        return box
 
     def _action(self, text: str, name: str, keys: list[str], method: str) -> QAction:
         action = QAction(text, self)
@@ -141,8 +208,20 @@ class MainWindow(QMainWindow):
             "<p>The same engine runs headless as the <code>swb</code> command.</p>"
         ).format(version=version())
 
+    def about_box(self) -> QMessageBox:
+        box = QMessageBox(self)
+        box.setObjectName("aboutBox")
+        box.setWindowTitle(self.tr("About Socket Workbench"))
+        box.setTextFormat(Qt.TextFormat.RichText)
+        box.setText(self.about_text())
+        box.setIconPixmap(app_icon().pixmap(QSize(64, 64)))
+        box.setStandardButtons(QMessageBox.StandardButton.Ok)
+        return box
+
     def show_about(self) -> None:
-        QMessageBox.about(self, self.tr("About Socket Workbench"), self.about_text())
+        box = self.about_box()
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
 
     # -- panels --------------------------------------------------------------------------------
 
