@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
 
 from gui.panels.base import ComingSoonPanel, Panel
+from gui.panels.download import DownloadPanel
+from gui.panels.file_server import FileServerPanel
 from gui.panels.tcp_client import TcpClientPanel
 from gui.panels.tcp_server import TcpServerPanel
 from gui.panels.udp_receive import UdpReceivePanel
@@ -51,14 +52,6 @@ PANELS: list[PanelEntry] = [
     PanelEntry(UdpReceivePanel, QT_TRANSLATE_NOOP("Panels", "UDP Receive"), "udp-receive"),
     PanelEntry(TcpClientPanel, QT_TRANSLATE_NOOP("Panels", "TCP Client"), "tcp-client"),
     PanelEntry(TcpServerPanel, QT_TRANSLATE_NOOP("Panels", "TCP Server"), "tcp-server"),
-    PanelEntry(
-        partial(_coming_soon, "fileServerPanel", "File Server"),
-        QT_TRANSLATE_NOOP("Panels", "File Server"),
-        "file-server",
-    ),
-    PanelEntry(
-        partial(_coming_soon, "downloadPanel", "Download"),
-        QT_TRANSLATE_NOOP("Panels", "Download"),
-        "download",
-    ),
+    PanelEntry(FileServerPanel, QT_TRANSLATE_NOOP("Panels", "File Server"), "file-server"),
+    PanelEntry(DownloadPanel, QT_TRANSLATE_NOOP("Panels", "Download"), "download"),
 ]

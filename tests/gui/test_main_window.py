@@ -55,10 +55,13 @@ def test_every_panel_is_one_click_away(window: MainWindow) -> None:
     assert len(PANELS) == 6
     window.panel_list.setCurrentRow(3)
     assert window.current_panel().objectName() == "tcpServerPanel"
-    placeholder = window.show_panel("fileServerPanel")
-    assert window.stack.currentWidget() is placeholder
-    texts = [label.text() for label in placeholder.findChildren(type(window.activity_label))]
-    assert any("coming soon" in text for text in texts)
+    file_server = window.show_panel("fileServerPanel")
+    assert window.stack.currentWidget() is file_server
+    for name in ("shareList", "urlList", "hostEdit", "portEdit", "startButton", "stopButton"):
+        assert file_server.findChild(object, name) is not None
+    download = window.panel("downloadPanel")
+    for name in ("urlEdit", "folderEdit", "downloadButton", "cancelButton", "progressBar"):
+        assert download.findChild(object, name) is not None
     for name in PANEL_NAMES[:4]:
         panel = window.panel(name)
         assert panel.findChild(object, "logView") is not None

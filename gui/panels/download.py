@@ -1,0 +1,666 @@
+"""Download: fetch a file from a share (ours, curl-style HTTP, or a classic raw server) into a folder.
+
+The file list and the download each run on a worker; progress arrives in the runner's batches and
+only the newest sample of a batch is shown. An interrupted download leaves ``<name>.part``; Resume
+runs the same download again and the engine continues from the ``.part``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QSettings, QStandardPaths, Qt, QUrl
+from PySide6.QtGui import QDesktopServices, QFontMetrics
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QSizePolicy,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gui.panels.base import Panel
+from gui.widgets import format_bytes, format_count, monospace_font
+from gui.widgets.style import OUT_COLOR, WARNING_COLOR
+from gui.widgets.units import format_eta, format_progress, format_speed
+from net.download import Download, RemoteFile, list_remote_files, parse_share_url
+from net.errors import AddressError
+from net.events import DownloadFinished, DownloadProgress
+
+__all__ = ["DownloadPanel", "HistoryEntry", "normalize_share_url"]
+
+#: Finished downloads kept in the history (and in the settings).
+HISTORY_LIMIT = 200
+LIST_TIMEOUT = 10.0
+SHORT_HASH = 12
+
+
+def normalize_share_url(text: str, *, raw: bool = False) -> str:
+    """What the user typed as a URL: "192.168.1.5:8000" gets ``http://`` (``raw://`` when raw).
+
+    Raises:
+        AddressError: what :func:`net.download.parse_share_url` finds wrong, in its words.
+    """
+    text = text.strip()
+    if text and "://" not in text:
+        text = ("raw://" if raw else "http://") + text
+    parse_share_url(text)
+    return text
+
+
+#: One finished download: name, path, size, sha256, verified, time (a plain dict, for JSON).
+HistoryEntry = dict[str, Any]
+
+
+class _Listing:
+    """The file list request as the runner needs it; cancelling just drops the answer.
+
+    :func:`list_remote_files` cannot be interrupted; it gives up after :data:`LIST_TIMEOUT`.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.cancelled = False
+
+    def run(self) -> list[RemoteFile]:
+        return list_remote_files(self.url, timeout=LIST_TIMEOUT)
+
+    def shutdown(self) -> None:
+        self.cancelled = True
+
+    def close(self) -> None:
+        pass
+
+
+class DownloadPanel(Panel):
+    """Pick a file from a share's list (or paste its URL), download it, verify it, keep a history."""
+
+    NAME, SIZE, SHA = range(3)
+    H_NAME, H_SIZE, H_SHA, H_VERIFIED, H_TIME = range(5)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("downloadPanel")
+        self.runner = self.make_runner("download")
+        self.runner.opened.connect(self._on_opened)
+        self.runner.events.connect(self._on_progress)
+        self.runner.returned.connect(self._on_downloaded)
+        self.runner.failed.connect(self._on_failed)
+        self.runner.finished.connect(self._on_finished)
+        self.list_runner = self.make_runner("file list")
+        self.list_runner.returned.connect(self._on_listed)
+        self.list_runner.failed.connect(self._on_list_failed)
+        self.list_runner.finished.connect(self._update_buttons)
+        self.download: Any = None
+        self.history: list[HistoryEntry] = []
+        self.last_result: DownloadFinished | None = None
+        #: How "Open folder" opens a folder (tests replace it).
+        self.open_url: Callable[[QUrl], object] = QDesktopServices.openUrl
+        self._last: tuple[str, str, bool] | None = None  # (url, folder, raw) of the last attempt
+        self._cancelling = False
+        self._remote: list[RemoteFile] = []
+        self._build()
+        self._update_buttons()
+
+    # -- layout --------------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        self.url_edit = QLineEdit(self)
+        self.url_edit.setObjectName("urlEdit")
+        self.url_edit.setFont(monospace_font())
+        self.url_edit.setClearButtonEnabled(True)
+        self.url_edit.setPlaceholderText(self.tr("http://192.168.1.5:8000/ or 192.168.1.5:8000"))
+        self.url_edit.setToolTip(
+            self.tr(
+                "A share's address (http://, https:// or raw://) or host:port; with a file name "
+                "at the end it names the file to download"
+            )
+        )
+        self.url_edit.setAccessibleName(self.tr("Share URL"))
+        self.url_edit.returnPressed.connect(self._on_return)
+        self.url_edit.textEdited.connect(lambda _text: self._update_buttons())
+        self.list_button = QPushButton(self.tr("&List files"), self)
+        self.list_button.setObjectName("listButton")
+        self.list_button.setToolTip(self.tr("Ask the server which files it shares"))
+        self.list_button.clicked.connect(self.list_files)
+        self.raw_check = QCheckBox(self.tr("Classic &raw protocol"), self)
+        self.raw_check.setObjectName("rawCheck")
+        self.raw_check.setToolTip(
+            self.tr(
+                "For servers that only speak the classic protocol (send the name, read the "
+                "bytes): no list, no resume, no checksum. A raw:// URL implies it"
+            )
+        )
+
+        self.remote = QTableWidget(0, 3, self)
+        self.remote.setObjectName("remoteList")
+        self.remote.setHorizontalHeaderLabels(
+            [self.tr("Name"), self.tr("Size"), self.tr("SHA-256")]
+        )
+        self.remote.setAccessibleName(self.tr("Files on the server"))
+        self.remote.setToolTip(
+            self.tr("The server's files: pick one to download, or double-click to download it")
+        )
+        self._table_look(self.remote)
+        self.remote.horizontalHeader().setSectionResizeMode(
+            self.NAME, QHeaderView.ResizeMode.Stretch
+        )
+        self._size_columns(self.remote, [(self.SIZE, "999.9 MiB"), (self.SHA, "0" * 14)])
+        self.remote.currentCellChanged.connect(self._on_remote_selected)
+        self.remote.cellDoubleClicked.connect(lambda row, _col: self.download_row(row))
+
+        source_box = QGroupBox(self.tr("Server"), self)
+        source_layout = QVBoxLayout(source_box)
+        url_row = QHBoxLayout()
+        url_label = QLabel(self.tr("&URL:"), self)
+        url_label.setBuddy(self.url_edit)
+        url_row.addWidget(url_label)
+        url_row.addWidget(self.url_edit, 1)
+        url_row.addWidget(self.list_button)
+        source_layout.addLayout(url_row)
+        source_layout.addWidget(self.raw_check)
+        source_layout.addWidget(self.remote, 1)
+
+        self.folder_edit = QLineEdit(self)
+        self.folder_edit.setObjectName("folderEdit")
+        self.folder_edit.setText(default_download_folder())
+        self.folder_edit.setToolTip(self.tr("The folder the file is saved in"))
+        self.folder_edit.setAccessibleName(self.tr("Save folder"))
+        self.folder_edit.textEdited.connect(lambda _text: self._update_buttons())
+        self.browse_button = QPushButton(self.tr("&Browse…"), self)
+        self.browse_button.setObjectName("browseButton")
+        self.browse_button.setToolTip(self.tr("Choose the folder to save in"))
+        self.browse_button.clicked.connect(self.choose_folder)
+        self.download_button = QPushButton(self.tr("&Download"), self)
+        self.download_button.setObjectName("downloadButton")
+        self.download_button.setDefault(True)
+        self.download_button.setToolTip(self.tr("Download the file the URL names (Ctrl+R)"))
+        self.download_button.clicked.connect(self.start_download)
+        self.cancel_button = QPushButton(self.tr("&Cancel"), self)
+        self.cancel_button.setObjectName("cancelButton")
+        self.cancel_button.setToolTip(
+            self.tr("Stop the download; the part already saved is kept for Resume (Ctrl+.)")
+        )
+        self.cancel_button.clicked.connect(self.cancel)
+        self.resume_button = QPushButton(self.tr("R&esume"), self)
+        self.resume_button.setObjectName("resumeButton")
+        self.resume_button.setToolTip(
+            self.tr("Continue the interrupted download from where it stopped")
+        )
+        self.resume_button.clicked.connect(self.resume)
+        self.progress_bar = QProgressBar(self)
+        self.progress_bar.setObjectName("progressBar")
+        self.progress_bar.setRange(0, 1000)
+        self.progress_bar.setValue(0)
+        self.progress_bar.setAccessibleName(self.tr("Download progress"))
+        self.progress_label = QLabel(self)
+        self.progress_label.setObjectName("progressLabel")
+        self.verified_label = QLabel(self)
+        self.verified_label.setObjectName("verifiedLabel")
+        self.verified_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.sha_label = QLabel(self)
+        self.sha_label.setObjectName("shaLabel")
+        self.sha_label.setFont(monospace_font())
+        self.sha_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.sha_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+
+        save_box = QGroupBox(self.tr("Save"), self)
+        save_form = QFormLayout(save_box)
+        folder_row = QHBoxLayout()
+        folder_row.addWidget(self.folder_edit, 1)
+        folder_row.addWidget(self.browse_button)
+        save_form.addRow(self.tr("&Folder:"), folder_row)
+        folder_label = save_form.labelForField(folder_row)
+        if isinstance(folder_label, QLabel):
+            folder_label.setBuddy(self.folder_edit)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.download_button)
+        buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.resume_button)
+        buttons.addWidget(self.progress_bar, 1)
+        save_form.addRow("", buttons)
+        save_form.addRow("", self.progress_label)
+        check_row = QHBoxLayout()
+        check_row.addWidget(self.verified_label)
+        check_row.addWidget(self.sha_label, 1)
+        save_form.addRow("", check_row)
+
+        self.history_table = QTableWidget(0, 5, self)
+        self.history_table.setObjectName("historyTable")
+        self.history_table.setHorizontalHeaderLabels(
+            [
+                self.tr("Name"),
+                self.tr("Size"),
+                self.tr("SHA-256"),
+                self.tr("Verified"),
+                self.tr("Time"),
+            ]
+        )
+        self.history_table.setAccessibleName(self.tr("Finished downloads"))
+        self._table_look(self.history_table)
+        self.history_table.horizontalHeader().setSectionResizeMode(
+            self.H_NAME, QHeaderView.ResizeMode.Stretch
+        )
+        self._size_columns(
+            self.history_table,
+            [
+                (self.H_SIZE, "999.9 MiB"),
+                (self.H_SHA, "0" * 14),
+                (self.H_VERIFIED, "✓ verified"),
+                (self.H_TIME, "2025-12-31 23:59"),
+            ],
+        )
+        self.history_table.itemSelectionChanged.connect(self._update_buttons)
+        self.history_table.cellDoubleClicked.connect(lambda _row, _col: self.open_folder())
+        self.open_button = QPushButton(self.tr("&Open folder"), self)
+        self.open_button.setObjectName("openFolderButton")
+        self.open_button.setToolTip(
+            self.tr("Show the folder of the selected download (or the save folder)")
+        )
+        self.open_button.clicked.connect(self.open_folder)
+        self.clear_history_button = QPushButton(self.tr("Clear &history"), self)
+        self.clear_history_button.setObjectName("clearHistoryButton")
+        self.clear_history_button.setToolTip(
+            self.tr("Forget the finished downloads (the files stay)")
+        )
+        self.clear_history_button.clicked.connect(self.clear_history)
+        history_box = QGroupBox(self.tr("Finished downloads"), self)
+        history_layout = QVBoxLayout(history_box)
+        history_layout.addWidget(self.history_table, 1)
+        history_buttons = QHBoxLayout()
+        history_buttons.addWidget(self.open_button)
+        history_buttons.addWidget(self.clear_history_button)
+        history_buttons.addStretch(1)
+        history_layout.addLayout(history_buttons)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(source_box, 3)
+        layout.addWidget(save_box)
+        layout.addWidget(history_box, 2)
+        layout.addWidget(self.status)
+
+        QWidget.setTabOrder(self.url_edit, self.list_button)
+        QWidget.setTabOrder(self.list_button, self.raw_check)
+        QWidget.setTabOrder(self.raw_check, self.remote)
+        QWidget.setTabOrder(self.remote, self.folder_edit)
+        QWidget.setTabOrder(self.folder_edit, self.browse_button)
+        QWidget.setTabOrder(self.browse_button, self.download_button)
+        QWidget.setTabOrder(self.download_button, self.cancel_button)
+        QWidget.setTabOrder(self.cancel_button, self.resume_button)
+        QWidget.setTabOrder(self.resume_button, self.history_table)
+        QWidget.setTabOrder(self.history_table, self.open_button)
+        QWidget.setTabOrder(self.open_button, self.clear_history_button)
+
+    @staticmethod
+    def _table_look(table: QTableWidget) -> None:
+        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        table.setAlternatingRowColors(True)
+        table.setWordWrap(False)
+        table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        table.setCornerButtonEnabled(False)
+        table.verticalHeader().setVisible(False)
+        table.verticalHeader().setDefaultSectionSize(table.fontMetrics().height() + 6)
+        table.horizontalHeader().setHighlightSections(False)
+
+    @staticmethod
+    def _size_columns(table: QTableWidget, samples: list[tuple[int, str]]) -> None:
+        header = table.horizontalHeader()
+        mono_metrics = QFontMetrics(monospace_font())
+        for column, sample in samples:
+            metrics = mono_metrics if sample.startswith("0" * 8) else table.fontMetrics()
+            header.resizeSection(column, metrics.horizontalAdvance(sample) + 20)
+
+    # -- actions -------------------------------------------------------------------------------
+
+    def trigger_start(self) -> None:
+        self.start_download()
+
+    def trigger_stop(self) -> None:
+        self.cancel()
+
+    def target_url(self) -> str | None:
+        """The URL field as a share URL, or None after showing what is wrong with it."""
+        try:
+            return normalize_share_url(self.url_edit.text(), raw=self.raw_check.isChecked())
+        except AddressError as exc:
+            self.status.show_error(str(exc))
+            return None
+
+    def list_files(self) -> None:
+        if self.list_runner.running:
+            return
+        url = self.target_url()
+        if url is None:
+            return
+        self.remote.setRowCount(0)
+        self._remote = []
+        self.list_runner.start(lambda: _Listing(url), lambda listing: listing.run())
+        self._update_buttons()
+        self.status.show_info(
+            self.tr("Asking {server} for its files…").format(server=parse_share_url(url).authority)
+        )
+
+    def download_row(self, row: int) -> None:
+        """Download the server's file on ``row`` of the list (a double-click)."""
+        if 0 <= row < len(self._remote):
+            self.url_edit.setText(self._remote[row].url)
+            self.start_download()
+
+    def start_download(self) -> None:
+        if self.runner.running:
+            return
+        url = self.target_url()
+        if url is None:
+            return
+        parsed = parse_share_url(url)
+        raw = self.raw_check.isChecked() or parsed.scheme == "raw"
+        if not (parsed.raw_name if raw else parsed.name):
+            self.status.show_error(
+                self.tr(
+                    "The URL names no file: pick one from the list (List files), "
+                    "or add its name, like {example}"
+                ).format(example=f"{parsed.origin}/report.pdf")
+            )
+            return
+        folder = self.folder_edit.text().strip()
+        if not folder or not Path(folder).is_dir():
+            self.status.show_error(
+                self.tr("The folder {folder} does not exist: choose another one").format(
+                    folder=folder or "''"
+                )
+            )
+            return
+        self._run(url, folder, raw)
+
+    def resume(self) -> None:
+        if self._last is not None and not self.runner.running:
+            self._run(*self._last)
+
+    def cancel(self) -> None:
+        if self.runner.running:
+            self._cancelling = True
+            self.runner.stop()
+        if self.list_runner.running:
+            self.list_runner.stop()
+
+    def choose_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(
+            self, self.tr("Save downloads in"), self.folder_edit.text()
+        )
+        if folder:
+            self.folder_edit.setText(folder)
+            self._update_buttons()
+
+    def open_folder(self) -> None:
+        rows = self.history_table.selectionModel().selectedRows()
+        if rows:
+            entry = self.history[rows[0].row()]
+            folder = str(Path(str(entry["path"])).parent)
+        else:
+            folder = self.folder_edit.text().strip()
+        if not folder or not Path(folder).is_dir():
+            self.status.show_error(
+                self.tr("The folder {folder} does not exist any more").format(folder=folder)
+            )
+            return
+        self.open_url(QUrl.fromLocalFile(folder))
+
+    def clear_history(self) -> None:
+        self.history = []
+        self.history_table.setRowCount(0)
+        self._update_buttons()
+
+    def part_path(self) -> Path | None:
+        """The ``.part`` the last attempt left, if there is one."""
+        download = self.download
+        path = getattr(download, "path", None)
+        if path is None:
+            return None
+        part = Path(path).with_name(Path(path).name + ".part")
+        return part if part.exists() else None
+
+    def _run(self, url: str, folder: str, raw: bool) -> None:
+        self._last = (url, folder, raw)
+        self._cancelling = False
+        self.download = None
+        self.last_result = None
+        push = self.runner.push
+
+        def open_download() -> Download:
+            return Download(url, folder, raw=raw, on_progress=push)
+
+        self.runner.start(open_download, lambda download: download.run())
+        self.progress_bar.setRange(0, 1000)
+        self.progress_bar.setValue(0)
+        self.progress_label.setText("")
+        self._show_verified(None)
+        self._update_buttons()
+        name = parse_share_url(url)
+        self.status.show_info(
+            self.tr("Downloading {name} from {server}…").format(
+                name=(name.raw_name if raw else name.name) or url, server=name.authority
+            )
+        )
+
+    def _on_return(self) -> None:
+        try:
+            parsed = parse_share_url(
+                normalize_share_url(self.url_edit.text(), raw=self.raw_check.isChecked())
+            )
+        except AddressError as exc:
+            self.status.show_error(str(exc))
+            return
+        if parsed.name or parsed.scheme == "raw":
+            self.start_download()
+        else:
+            self.list_files()
+
+    # -- results -------------------------------------------------------------------------------
+
+    def _on_listed(self, files: list[RemoteFile]) -> None:
+        self._remote = list(files)
+        self.remote.setRowCount(len(files))
+        mono = monospace_font()
+        for row, remote in enumerate(files):
+            name = QTableWidgetItem(remote.name)
+            name.setToolTip(remote.url)
+            size = QTableWidgetItem(format_bytes(remote.size))
+            size.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            size.setToolTip(self.tr("{count} bytes").format(count=format_count(remote.size)))
+            digest = remote.sha256
+            sha = QTableWidgetItem(digest[:SHORT_HASH] + "…" if digest else self.tr("not known"))
+            sha.setFont(mono)
+            sha.setToolTip(digest or self.tr("The server has not computed the checksum yet"))
+            self.remote.setItem(row, self.NAME, name)
+            self.remote.setItem(row, self.SIZE, size)
+            self.remote.setItem(row, self.SHA, sha)
+        if not files:
+            self.status.show_warning(self.tr("The server shares no files right now"))
+        elif len(files) == 1:
+            self.status.show_info(self.tr("1 file on the server: pick it and Download"))
+        else:
+            self.status.show_info(
+                self.tr("{count} files on the server: pick one and Download").format(
+                    count=format_count(len(files))
+                )
+            )
+
+    def _on_list_failed(self, message: str) -> None:
+        self.status.show_error(message)
+
+    def _on_remote_selected(self, row: int, *_args: int) -> None:
+        if 0 <= row < len(self._remote):
+            self.url_edit.setText(self._remote[row].url)
+            self._update_buttons()
+
+    def _on_opened(self, download: Any) -> None:
+        self.download = download
+
+    def _on_progress(self, events: list[Any]) -> None:
+        latest = next((e for e in reversed(events) if isinstance(e, DownloadProgress)), None)
+        if latest is None:
+            return
+        if latest.total is None:
+            self.progress_bar.setRange(0, 0)  # busy: the size is not known (raw)
+        else:
+            self.progress_bar.setRange(0, 1000)
+            fraction = latest.received / latest.total if latest.total else 1.0
+            self.progress_bar.setValue(int(min(1.0, fraction) * 1000))
+        parts = [format_progress(latest.received, latest.total), format_speed(latest.speed)]
+        if latest.total is not None and latest.speed > 0:
+            eta = format_eta((latest.total - latest.received) / latest.speed)
+            parts.append(self.tr("{eta} left").format(eta=eta))
+        self.progress_label.setText(" · ".join(parts))
+        self.set_activity(
+            self.tr("Downloading {name}: {progress}").format(
+                name=getattr(self.download, "file_name", ""), progress=parts[0]
+            )
+        )
+
+    def _on_downloaded(self, result: Any) -> None:
+        if not isinstance(result, DownloadFinished):
+            return
+        self.last_result = result
+        self.progress_bar.setRange(0, 1000)
+        self.progress_bar.setValue(1000)
+        self.progress_label.setText(format_bytes(result.size))
+        raw = self._last[2] if self._last else False
+        self._show_verified(result, raw=raw)
+        path = Path(result.path)
+        self._add_history(
+            dict(
+                name=path.name,
+                path=str(path),
+                size=result.size,
+                sha256=result.sha256,
+                verified=result.verified,
+                time=result.time,
+            )
+        )
+        text = self.tr("Saved {name} ({size}) in {folder}").format(
+            name=path.name, size=format_bytes(result.size), folder=str(path.parent)
+        )
+        if result.notes:
+            text += " (" + "; ".join(result.notes) + ")"
+        self.status.show_info(text)
+
+    def _on_failed(self, message: str) -> None:
+        if self._cancelling:
+            self.status.show_warning(message)
+        else:
+            self.status.show_error(message)
+        self.progress_label.setText("")
+        if self.progress_bar.maximum() == 0:
+            self.progress_bar.setRange(0, 1000)
+
+    def _on_finished(self) -> None:
+        self._cancelling = False
+        self.set_activity("")
+        self._update_buttons()
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def _show_verified(self, result: DownloadFinished | None, *, raw: bool = False) -> None:
+        if result is None:
+            self.verified_label.setText("")
+            self.sha_label.setText("")
+            self.sha_label.setToolTip("")
+            return
+        if result.verified:
+            self.verified_label.setText(self.tr("✓ SHA-256 verified"))
+            self.verified_label.setStyleSheet(f"color: {OUT_COLOR.name()}; font-weight: bold;")
+            self.verified_label.setToolTip(
+                self.tr("The file matches the checksum the server announced")
+            )
+        else:
+            if raw:
+                text = self.tr("Not verified: the classic raw protocol carries no checksum")
+            else:
+                text = self.tr("Not verified: the server sent no checksum")
+            self.verified_label.setText(text)
+            self.verified_label.setStyleSheet(f"color: {WARNING_COLOR.name()};")
+            self.verified_label.setToolTip(
+                self.tr("Compare the SHA-256 below with the one the sender sees")
+            )
+        self.sha_label.setText(result.sha256)
+        self.sha_label.setToolTip(self.tr("SHA-256 of the saved file"))
+
+    def _add_history(self, entry: HistoryEntry) -> None:
+        self.history.insert(0, entry)
+        del self.history[HISTORY_LIMIT:]
+        self._show_history()
+
+    def _show_history(self) -> None:
+        table = self.history_table
+        table.setRowCount(len(self.history))
+        mono = monospace_font()
+        for row, entry in enumerate(self.history):
+            digest = str(entry.get("sha256") or "")
+            verified = bool(entry.get("verified"))
+            stamp = float(entry.get("time") or 0)
+            size = int(entry.get("size") or 0)
+            name = QTableWidgetItem(str(entry.get("name", "")))
+            name.setToolTip(str(entry.get("path", "")))
+            size_item = QTableWidgetItem(format_bytes(size))
+            size_item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            sha = QTableWidgetItem(digest[:SHORT_HASH] + "…" if digest else "")
+            sha.setFont(mono)
+            sha.setToolTip(digest)
+            check = QTableWidgetItem(self.tr("✓ verified") if verified else self.tr("not verified"))
+            check.setForeground(OUT_COLOR if verified else WARNING_COLOR)
+            when = QTableWidgetItem(time.strftime("%Y-%m-%d %H:%M", time.localtime(stamp)))
+            for column, item in enumerate((name, size_item, sha, check, when)):
+                table.setItem(row, column, item)
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        downloading = self.runner.running
+        listing = self.list_runner.running
+        self.download_button.setEnabled(not downloading)
+        self.cancel_button.setEnabled(downloading or listing)
+        self.resume_button.setEnabled(
+            not downloading and self._last is not None and self.part_path() is not None
+        )
+        self.list_button.setEnabled(not listing)
+        self.url_edit.setReadOnly(downloading)
+        self.clear_history_button.setEnabled(bool(self.history))
+
+    # -- settings ------------------------------------------------------------------------------
+
+    def save_settings(self, settings: QSettings) -> None:
+        super().save_settings(settings)
+        settings.setValue(f"{self.objectName()}/history", json.dumps(self.history))
+
+    def restore_settings(self, settings: QSettings) -> None:
+        super().restore_settings(settings)
+        try:
+            stored = json.loads(str(settings.value(f"{self.objectName()}/history", "[]")))
+        except ValueError:
+            stored = []
+        if isinstance(stored, list):
+            self.history = [item for item in stored if isinstance(item, dict)][:HISTORY_LIMIT]
+            self._show_history()
+
+
+def default_download_folder() -> str:
+    """The user's Downloads folder (home when the system names none or it does not exist)."""
+    folder = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DownloadLocation)
+    return folder if folder and os.path.isdir(folder) else os.path.expanduser("~")

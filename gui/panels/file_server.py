@@ -1,0 +1,452 @@
+"""File Server: share dropped files over HTTP (and the classic raw protocol) on one port.
+
+The share list owns a :class:`net.share.ShareTable`; the running :class:`net.fileserver.FileServer`
+serves that same table, so adding or removing files takes effect at once, while serving. Transfer
+events reach the transfers table in the runner's batches.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import urllib.parse
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QGuiApplication
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gui.panels.base import Panel, first_problem
+from gui.widgets import BindAddressPicker, PortField, format_count, monospace_font
+from gui.widgets.qr import QrCodeLabel
+from gui.widgets.share_list import AddResult, ShareList, local_paths
+from gui.widgets.style import WARNING_COLOR
+from gui.widgets.transfers import TransfersTable
+from net.fileserver import FileServer
+
+__all__ = ["DEFAULT_PORT", "FileServerPanel"]
+
+DEFAULT_PORT = 8000
+
+
+def is_loopback(host: str) -> bool:
+    """True for addresses only this computer can reach (127.0.0.0/8, ::1, localhost)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.split("%", 1)[0]).is_loopback
+    except ValueError:
+        return False
+
+
+class FileServerPanel(Panel):
+    """Share files: a drop target list, start/stop, the URLs with a QR code, and transfers."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("fileServerPanel")
+        self.setAcceptDrops(True)
+        self.runner = self.make_runner("file server")
+        self.runner.opened.connect(self._on_opened)
+        self.runner.events.connect(self._on_events)
+        self.runner.failed.connect(self._on_failed)
+        self.runner.finished.connect(self._on_finished)
+        self.server: Any = None
+        self._address = ""  # where the server listens ("127.0.0.1:8000"), kept after it closed
+        self._build()
+        self._set_running(False)
+
+    # -- layout --------------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        self.share_list = ShareList(self)
+        self.share_list.paths_added.connect(self._on_paths_added)
+        self.share_list.changed.connect(self._update_exposure)
+        share_box = QGroupBox(self.tr("Shared files"), self)
+        share_layout = QVBoxLayout(share_box)
+        share_layout.addWidget(self.share_list)
+
+        self.transfers = TransfersTable(self)
+        transfers_box = QGroupBox(self.tr("Transfers"), self)
+        transfers_layout = QVBoxLayout(transfers_box)
+        transfers_layout.addWidget(self.transfers)
+
+        self.bind = BindAddressPicker(self)
+        self.bind.changed.connect(self._update_exposure)
+        self.port = PortField(self, allow_zero=True)
+        self.port.set_text(str(DEFAULT_PORT))
+        self.raw_check = QCheckBox(self.tr("Classic &raw protocol too"), self)
+        self.raw_check.setObjectName("rawCheck")
+        self.raw_check.setChecked(True)
+        self.raw_check.setToolTip(
+            self.tr(
+                "Also answer the classic raw protocol on the same port: a client sends a bare "
+                "file name and gets the bytes (for the classic Python download scripts); "
+                "changes apply to new connections at once"
+            )
+        )
+        self.raw_check.toggled.connect(self._on_raw_toggled)
+        self.start_button = QPushButton(self.tr("&Start"), self)
+        self.start_button.setObjectName("startButton")
+        self.start_button.setDefault(True)
+        self.start_button.setToolTip(self.tr("Start sharing the files in the list (Ctrl+R)"))
+        self.start_button.clicked.connect(self.trigger_start)
+        self.stop_button = QPushButton(self.tr("S&top"), self)
+        self.stop_button.setObjectName("stopButton")
+        self.stop_button.setToolTip(self.tr("Stop the server and every transfer (Ctrl+.)"))
+        self.stop_button.clicked.connect(self.trigger_stop)
+        self.exposure = QLabel(self)
+        self.exposure.setObjectName("exposureLabel")
+        self.exposure.setWordWrap(True)
+        self.exposure.setTextFormat(Qt.TextFormat.PlainText)
+        self.exposure.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
+
+        serve_box = QGroupBox(self.tr("Serve"), self)
+        form = QFormLayout(serve_box)
+        form.addRow(self.tr("&Address:"), self.bind)
+        form.addRow(self.tr("&Port:"), self.port)
+        for field, buddy in ((self.bind, self.bind.combo), (self.port, self.port.edit)):
+            label = form.labelForField(field)
+            if isinstance(label, QLabel):
+                label.setBuddy(buddy)
+        form.addRow("", self.raw_check)
+        start_row = QHBoxLayout()
+        start_row.addWidget(self.start_button)
+        start_row.addWidget(self.stop_button)
+        start_row.addStretch(1)
+        form.addRow("", start_row)
+        form.addRow(self.exposure)
+
+        # TLS (certificate, fingerprint) goes in this group; until then it says what is not there.
+        self.security_box = QGroupBox(self.tr("Security"), self)
+        self.security_box.setObjectName("securityBox")
+        self.security_layout = QVBoxLayout(self.security_box)
+        self.security_note = QLabel(
+            self.tr("Plain HTTP: files travel unencrypted, like with any web server without TLS."),
+            self.security_box,
+        )
+        self.security_note.setObjectName("securityNote")
+        self.security_note.setWordWrap(True)
+        self.security_layout.addWidget(self.security_note)
+
+        self.url_list = QListWidget(self)
+        self.url_list.setObjectName("urlList")
+        self.url_list.setFont(monospace_font())
+        self.url_list.setAccessibleName(self.tr("Share addresses"))
+        self.url_list.setToolTip(
+            self.tr(
+                "Every address the server can be reached at; pick one to see its QR code, "
+                "double-click to copy it"
+            )
+        )
+        self.url_list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.url_list.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        rows = self.url_list.fontMetrics().height() + 4
+        self.url_list.setMinimumHeight(rows * 2 + 8)
+        self.url_list.setMaximumHeight(rows * 4 + 8)
+        self.url_list.currentTextChanged.connect(self._on_url_selected)
+        self.url_list.itemDoubleClicked.connect(lambda _item: self.copy_url())
+        self.copy_button = QPushButton(self.tr("&Copy address"), self)
+        self.copy_button.setObjectName("copyUrlButton")
+        self.copy_button.setToolTip(self.tr("Copy the selected address to the clipboard"))
+        self.copy_button.clicked.connect(self.copy_url)
+        self.copy_links_button = QPushButton(self.tr("Copy file &links"), self)
+        self.copy_links_button.setObjectName("copyLinksButton")
+        self.copy_links_button.setToolTip(
+            self.tr(
+                "Copy a download link for each selected file (or every file), "
+                "at the selected address"
+            )
+        )
+        self.copy_links_button.clicked.connect(self.copy_file_links)
+        self.qr = QrCodeLabel(self, size=136)
+        self.qr.setObjectName("qrCode")
+        urls_box = QGroupBox(self.tr("Addresses"), self)
+        urls_layout = QVBoxLayout(urls_box)
+        urls_layout.addWidget(self.url_list)
+        copy_row = QHBoxLayout()
+        copy_row.addWidget(self.copy_button)
+        copy_row.addWidget(self.copy_links_button)
+        copy_row.addStretch(1)
+        urls_layout.addLayout(copy_row)
+        urls_layout.addWidget(self.qr, 0, Qt.AlignmentFlag.AlignHCenter)
+        urls_layout.addStretch(1)
+
+        left = QVBoxLayout()
+        left.addWidget(share_box, 1)
+        left.addWidget(transfers_box, 1)
+        right_widget = QWidget(self)
+        right_widget.setMaximumWidth(340)
+        right_widget.setMinimumWidth(290)
+        right = QVBoxLayout(right_widget)
+        right.setContentsMargins(0, 0, 0, 0)
+        right.addWidget(serve_box)
+        right.addWidget(self.security_box)
+        right.addWidget(urls_box, 1)
+        columns = QHBoxLayout()
+        columns.addLayout(left, 1)
+        columns.addWidget(right_widget)
+        layout = QVBoxLayout(self)
+        layout.addLayout(columns, 1)
+        layout.addWidget(self.status)
+
+        QWidget.setTabOrder(self.share_list.view, self.share_list.add_files_button)
+        QWidget.setTabOrder(self.share_list.add_files_button, self.share_list.add_folder_button)
+        QWidget.setTabOrder(self.share_list.add_folder_button, self.share_list.remove_button)
+        QWidget.setTabOrder(self.share_list.remove_button, self.bind.combo)
+        QWidget.setTabOrder(self.bind.combo, self.port.edit)
+        QWidget.setTabOrder(self.port.edit, self.raw_check)
+        QWidget.setTabOrder(self.raw_check, self.start_button)
+        QWidget.setTabOrder(self.start_button, self.stop_button)
+        QWidget.setTabOrder(self.stop_button, self.url_list)
+        QWidget.setTabOrder(self.url_list, self.copy_button)
+        QWidget.setTabOrder(self.copy_button, self.copy_links_button)
+        QWidget.setTabOrder(self.copy_links_button, self.transfers.view)
+        QWidget.setTabOrder(self.transfers.view, self.transfers.clear_button)
+        self.qr.set_text("")
+        self._update_exposure()
+
+    # -- drops anywhere on the panel -----------------------------------------------------------
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if local_paths(event.mimeData()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        if local_paths(event.mimeData()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = local_paths(event.mimeData())
+        if not paths:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        self.add_paths(paths)
+
+    # -- actions -------------------------------------------------------------------------------
+
+    def add_paths(self, paths: list[str]) -> AddResult:
+        """Share files and folders (as a drop would); the status line says what happened."""
+        return self.share_list.add_paths(paths)
+
+    def server_options(self) -> dict[str, Any]:
+        """Extra FileServer arguments from the Security group (TLS adds ``ssl_context`` here)."""
+        return {}
+
+    def trigger_start(self) -> None:
+        if self.runner.running:
+            return
+        problem = first_problem(self.bind.check(), self.port.check())
+        if problem:
+            self.status.show_error(problem)
+            return
+        host, port = self.bind.address(), self.port.port()
+        raw = self.raw_check.isChecked()
+        share = self.share_list.share
+        options = self.server_options()
+        push = self.runner.push
+
+        def open_server() -> FileServer:
+            return FileServer(share, host, port, raw_dialect=raw, on_event=push, **options)
+
+        self.server = None
+        self.runner.start(open_server, lambda server: server.serve_forever())
+        self._set_running(True)
+        self.status.show_info(self.tr("Opening port {port}…").format(port=port))
+
+    def trigger_stop(self) -> None:
+        self.runner.stop()
+
+    def stop_workers(self) -> None:
+        """The window is closing: stop the server and the checksum thread."""
+        super().stop_workers()
+        self.share_list.close_share()
+
+    def urls(self) -> list[str]:
+        return [self.url_list.item(row).text() for row in range(self.url_list.count())]
+
+    def selected_url(self) -> str:
+        item = self.url_list.currentItem()
+        return item.text() if item is not None else ""
+
+    def copy_url(self) -> None:
+        url = self.selected_url()
+        if not url:
+            self.status.show_error(self.tr("Start the server first: it has no address yet"))
+            return
+        QGuiApplication.clipboard().setText(url)
+        self.status.show_info(self.tr("Copied {url}").format(url=url))
+
+    def copy_file_links(self) -> list[str]:
+        """Copy a link per selected file (every file if none is selected), one per line."""
+        base = self.selected_url()
+        if not base:
+            self.status.show_error(self.tr("Start the server first: it has no address yet"))
+            return []
+        names = self.share_list.selected_names() or self.share_list.names()
+        if not names:
+            self.status.show_error(self.tr("The list is empty: add files to share first"))
+            return []
+        links = [base + urllib.parse.quote(name, safe="") for name in names]
+        QGuiApplication.clipboard().setText("\n".join(links))
+        if len(links) == 1:
+            self.status.show_info(self.tr("Copied {url}").format(url=links[0]))
+        else:
+            self.status.show_info(
+                self.tr("Copied {count} links").format(count=format_count(len(links)))
+            )
+        return links
+
+    # -- results -------------------------------------------------------------------------------
+
+    def _on_paths_added(self, result: AddResult) -> None:
+        added = len(result.added)
+        if added == 1:
+            text = self.tr("Added {name}").format(name=result.added[0])
+        else:
+            text = self.tr("Added {count} files").format(count=format_count(added))
+        if result.skipped:
+            path, reason = result.skipped[0]
+            more = len(result.skipped) - 1
+            text += self.tr("; skipped {path} ({reason})").format(path=path, reason=reason)
+            if more:
+                text += self.tr(" and {count} more").format(count=format_count(more))
+        if result.errors:
+            self.status.show_error(
+                self.tr("{problem} ({added})").format(problem=result.errors[0], added=text)
+            )
+        elif result.skipped or not added:
+            self.status.show_warning(text)
+        else:
+            self.status.show_info(text)
+        self._update_activity()
+
+    def _on_raw_toggled(self, checked: bool) -> None:
+        if self.server is not None:
+            self.server.raw_dialect = checked  # read for each new connection
+
+    def _on_opened(self, server: Any) -> None:
+        self.server = server
+        self._address = str(server.address)
+        self.server.raw_dialect = self.raw_check.isChecked()  # may have changed meanwhile
+        urls = list(server.urls())
+        self.url_list.clear()
+        self.url_list.addItems(urls)
+        # A phone needs a network address; loopback is first in the list but useless there.
+        preferred = next(
+            (row for row, url in enumerate(urls) if not is_loopback(_url_host(url))), 0
+        )
+        if urls:
+            self.url_list.setCurrentRow(preferred)
+        self.status.show_info(
+            self.tr("Serving on {address}: {url}").format(
+                address=self._address, url=urls[preferred] if urls else ""
+            )
+        )
+        self._update_exposure()
+        self._update_activity()
+
+    def _on_events(self, events: list[Any]) -> None:
+        self.transfers.apply(events)
+        self._update_activity()
+
+    def _on_failed(self, message: str) -> None:
+        self.status.show_error(message)
+
+    def _on_finished(self) -> None:
+        server, self.server = self.server, None
+        if self.status.kind != "error" and server is not None:
+            self.status.show_info(
+                self.tr("Stopped serving on {address}").format(address=self._address)
+            )
+        self.url_list.clear()
+        self.qr.set_text("")
+        self._set_running(False)
+        self.transfers.update_summary()
+
+    def _on_url_selected(self, url: str) -> None:
+        self.qr.set_text(url)
+        self.copy_button.setEnabled(bool(url))
+        self.copy_links_button.setEnabled(bool(url))
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def _files_text(self, count: int) -> str:
+        if count == 1:
+            return self.tr("1 file")
+        return self.tr("{count} files").format(count=format_count(count))
+
+    def _update_exposure(self) -> None:
+        try:
+            host = self.bind.address() if self.bind.text() else ""
+        except ValueError:
+            host = ""
+        count = len(self.share_list.share)
+        if host and is_loopback(host):
+            self.exposure.setStyleSheet("color: palette(mid);")
+            self.exposure.setText(
+                self.tr("Only programs on this computer can connect to {address}.").format(
+                    address=host
+                )
+            )
+        elif count == 0:
+            self.exposure.setStyleSheet(f"color: {WARNING_COLOR.name()};")
+            self.exposure.setText(
+                self.tr(
+                    "Anyone on your network can connect; the list is empty, so there is "
+                    "nothing to download yet."
+                )
+            )
+        else:
+            self.exposure.setStyleSheet(f"color: {WARNING_COLOR.name()}; font-weight: bold;")
+            if count == 1:
+                text = self.tr("Anyone on your network can download the 1 file in this list.")
+            else:
+                text = self.tr(
+                    "Anyone on your network can download the {count} files in this list."
+                ).format(count=format_count(count))
+            self.exposure.setText(text)
+        self._update_activity()
+
+    def _update_activity(self) -> None:
+        if self.server is None or not self.runner.running:
+            return
+        running = self.transfers.model.running()
+        text = self.tr("File server {address}: {files}").format(
+            address=self._address, files=self._files_text(len(self.share_list.share))
+        )
+        if running:
+            text += self.tr(", {count} downloading").format(count=format_count(running))
+        self.set_activity(text)
+
+    def _set_running(self, running: bool) -> None:
+        self.start_button.setEnabled(not running)
+        self.stop_button.setEnabled(running)
+        self.bind.setEnabled(not running)
+        self.port.setEnabled(not running)
+        has_url = bool(self.selected_url())
+        self.copy_button.setEnabled(running and has_url)
+        self.copy_links_button.setEnabled(running and has_url)
+        if not running:
+            self.set_activity("")
+
+
+def _url_host(url: str) -> str:
+    host = urllib.parse.urlsplit(url).hostname
+    return host or ""

@@ -1,0 +1,303 @@
+"""Download panel: list a share, download verified, cancel and resume, errors, history; and the
+file server panel and the download panel talking to each other."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+import threading
+import urllib.parse
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings, Qt, QUrl
+from pytestqt.qtbot import QtBot
+
+from gui.panels.download import DownloadPanel, normalize_share_url
+from gui.panels.file_server import FileServerPanel
+from net.errors import AddressError
+from net.fileserver import FileServer
+from net.share import ShareTable
+from tests.conftest import WAIT
+from tests.gui.conftest import free_port
+
+TIMEOUT = int(WAIT * 1000)
+CHINESE = "季度 报告 v2.txt"
+
+
+class Share:
+    """The engine's file server on 127.0.0.1, on a plain thread (joined by the fixture)."""
+
+    def __init__(self) -> None:
+        self.table = ShareTable()
+        self.server = FileServer(self.table, "127.0.0.1", 0)
+        self.port = self.server.port
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def add(self, path: Path) -> str:
+        name = self.table.add(path)
+        assert self.table.wait_hashed(WAIT)
+        return name
+
+    def url(self, name: str = "") -> str:
+        return f"http://127.0.0.1:{self.port}/" + urllib.parse.quote(name)
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.thread.join(WAIT)
+        self.server.close()
+        self.table.close()
+        assert not self.thread.is_alive()
+
+
+@pytest.fixture
+def share() -> Iterator[Share]:
+    server = Share()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def panel(qtbot: QtBot) -> DownloadPanel:
+    widget = DownloadPanel()
+    qtbot.addWidget(widget)
+    widget.show()
+    return widget
+
+
+@pytest.fixture
+def downloads(tmp_path: Path) -> Path:
+    folder = tmp_path / "downloads"
+    folder.mkdir()
+    return folder
+
+
+def download(qtbot: QtBot, panel: DownloadPanel, url: str, folder: Path) -> None:
+    panel.url_edit.setText(url)
+    panel.folder_edit.setText(str(folder))
+    with qtbot.waitSignal(panel.runner.finished, timeout=TIMEOUT):
+        qtbot.mouseClick(panel.download_button, Qt.MouseButton.LeftButton)
+    assert panel.download_button.isEnabled()
+    assert not panel.cancel_button.isEnabled()
+
+
+def test_list_pick_and_download_verified(
+    qtbot: QtBot, panel: DownloadPanel, share: Share, tmp_path: Path, downloads: Path
+) -> None:
+    data = "第一季度：收入增长 12%\n".encode() * 5000
+    (tmp_path / CHINESE).write_bytes(data)
+    (tmp_path / "other.bin").write_bytes(b"x" * 10)
+    share.add(tmp_path / CHINESE)
+    share.add(tmp_path / "other.bin")
+
+    panel.url_edit.setText(f"127.0.0.1:{share.port}")  # host:port is enough
+    with qtbot.waitSignal(panel.list_runner.finished, timeout=TIMEOUT):
+        qtbot.mouseClick(panel.list_button, Qt.MouseButton.LeftButton)
+    assert panel.remote.rowCount() == 2
+    assert panel.remote.item(0, DownloadPanel.NAME).text() == CHINESE
+    digest = hashlib.sha256(data).hexdigest()
+    assert panel.remote.item(0, DownloadPanel.SHA).toolTip() == digest
+    assert "2 files on the server" in panel.status.text()
+
+    panel.folder_edit.setText(str(downloads))
+    with qtbot.waitSignal(panel.runner.finished, timeout=TIMEOUT):
+        panel.remote.cellDoubleClicked.emit(0, 0)
+    assert panel.url_edit.text() == share.url(CHINESE)
+    assert (downloads / CHINESE).read_bytes() == data
+    assert os.listdir(downloads) == [CHINESE]
+    assert panel.verified_label.text() == "✓ SHA-256 verified"
+    assert panel.sha_label.text() == digest
+    assert panel.progress_bar.value() == panel.progress_bar.maximum()
+    assert panel.status.kind == "info" and "Saved" in panel.status.text()
+
+    assert panel.history_table.rowCount() == 1
+    assert panel.history_table.item(0, DownloadPanel.H_NAME).text() == CHINESE
+    assert panel.history_table.item(0, DownloadPanel.H_VERIFIED).text() == "✓ verified"
+    assert panel.history_table.item(0, DownloadPanel.H_SHA).toolTip() == digest
+    opened: list[QUrl] = []
+    panel.open_url = opened.append
+    panel.history_table.selectRow(0)
+    qtbot.mouseClick(panel.open_button, Qt.MouseButton.LeftButton)
+    assert opened == [QUrl.fromLocalFile(str(downloads))]
+
+
+def test_cancel_leaves_only_the_part_and_resume_completes_it(
+    qtbot: QtBot, panel: DownloadPanel, share: Share, tmp_path: Path, downloads: Path
+) -> None:
+    data = os.urandom(24 * 1024 * 1024)
+    (tmp_path / "big file.bin").write_bytes(data)
+    share.add(tmp_path / "big file.bin")
+    share.server.rate_limit = 4 * 1024 * 1024  # slow enough to cancel in the middle
+    panel.url_edit.setText(share.url("big file.bin"))
+    panel.folder_edit.setText(str(downloads))
+    qtbot.mouseClick(panel.download_button, Qt.MouseButton.LeftButton)
+    assert panel.cancel_button.isEnabled()
+    qtbot.waitUntil(lambda: panel.progress_bar.value() > 0, timeout=TIMEOUT)
+    assert "left" in panel.progress_label.text()
+    with qtbot.waitSignal(panel.runner.finished, timeout=TIMEOUT):
+        qtbot.mouseClick(panel.cancel_button, Qt.MouseButton.LeftButton)
+    assert os.listdir(downloads) == ["big file.bin.part"]
+    part = downloads / "big file.bin.part"
+    assert 0 < part.stat().st_size < len(data)
+    assert panel.status.kind == "warning"
+    assert "cancelled" in panel.status.text()
+    assert panel.resume_button.isEnabled()
+
+    share.server.rate_limit = None
+    with qtbot.waitSignal(panel.runner.finished, timeout=TIMEOUT):
+        qtbot.mouseClick(panel.resume_button, Qt.MouseButton.LeftButton)
+    assert os.listdir(downloads) == ["big file.bin"]
+    assert hashlib.sha256((downloads / "big file.bin").read_bytes()).digest() == (
+        hashlib.sha256(data).digest()
+    )
+    assert "resumed after" in panel.status.text()
+    assert panel.verified_label.text() == "✓ SHA-256 verified"
+    assert not panel.resume_button.isEnabled()
+
+
+def test_a_closed_port_is_a_clear_message(
+    qtbot: QtBot, panel: DownloadPanel, downloads: Path
+) -> None:
+    port = free_port(socket.SOCK_STREAM)
+    download(qtbot, panel, f"http://127.0.0.1:{port}/report.pdf", downloads)
+    assert panel.status.kind == "error"
+    assert "refused" in panel.status.text()
+    assert os.listdir(downloads) == []
+    panel.url_edit.setText(f"127.0.0.1:{port}")
+    with qtbot.waitSignal(panel.list_runner.finished, timeout=TIMEOUT):
+        qtbot.mouseClick(panel.list_button, Qt.MouseButton.LeftButton)
+    assert panel.status.kind == "error"
+    assert "refused" in panel.status.text()
+
+
+def test_a_server_that_is_not_a_share_is_a_clear_message(
+    qtbot: QtBot, panel: DownloadPanel
+) -> None:
+    listener = socket.create_server(("127.0.0.1", 0))
+    answered = threading.Event()
+
+    def answer() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            conn.settimeout(WAIT)
+            conn.recv(65536)
+            conn.sendall(b"220 mail.example.com ESMTP ready\r\n")
+        answered.set()
+
+    thread = threading.Thread(target=answer, daemon=True)
+    thread.start()
+    try:
+        panel.url_edit.setText(f"http://127.0.0.1:{listener.getsockname()[1]}/")
+        with qtbot.waitSignal(panel.list_runner.finished, timeout=TIMEOUT):
+            qtbot.mouseClick(panel.list_button, Qt.MouseButton.LeftButton)
+    finally:
+        thread.join(WAIT)
+        listener.close()
+    assert answered.is_set()
+    assert panel.status.kind == "error"
+    assert "HTTP" in panel.status.text() or "file list" in panel.status.text()
+
+
+def test_a_missing_file_is_a_clear_message(
+    qtbot: QtBot, panel: DownloadPanel, share: Share, downloads: Path
+) -> None:
+    download(qtbot, panel, share.url("no such file.txt"), downloads)
+    assert panel.status.kind == "error"
+    assert "has no file named 'no such file.txt'" in panel.status.text()
+    assert "404" in panel.status.text()
+    assert os.listdir(downloads) == []
+    assert panel.history_table.rowCount() == 0
+
+
+def test_bad_input_starts_nothing(panel: DownloadPanel, share: Share, tmp_path: Path) -> None:
+    panel.url_edit.setText("ftp://example.com/x")
+    panel.start_download()
+    assert not panel.runner.running
+    assert panel.status.kind == "error" and "URLs are not supported" in panel.status.text()
+    panel.url_edit.setText(share.url())  # names no file
+    panel.start_download()
+    assert not panel.runner.running
+    assert "names no file" in panel.status.text()
+    panel.url_edit.setText(share.url("x.txt"))
+    panel.folder_edit.setText(str(tmp_path / "nowhere"))
+    panel.start_download()
+    assert not panel.runner.running
+    assert "does not exist" in panel.status.text()
+
+
+def test_classic_raw_download_says_it_is_not_verified(
+    qtbot: QtBot, panel: DownloadPanel, share: Share, tmp_path: Path, downloads: Path
+) -> None:
+    data = b"classic bytes\n" * 1000
+    (tmp_path / "plain.txt").write_bytes(data)
+    share.add(tmp_path / "plain.txt")
+    panel.raw_check.setChecked(True)
+    download(qtbot, panel, f"127.0.0.1:{share.port}/plain.txt", downloads)  # becomes raw://
+    assert (downloads / "plain.txt").read_bytes() == data
+    assert panel.verified_label.text() == (
+        "Not verified: the classic raw protocol carries no checksum"
+    )
+    assert panel.sha_label.text() == hashlib.sha256(data).hexdigest()
+    assert panel.history_table.item(0, DownloadPanel.H_VERIFIED).text() == "not verified"
+
+
+def test_history_is_remembered(
+    qtbot: QtBot,
+    panel: DownloadPanel,
+    share: Share,
+    tmp_path: Path,
+    downloads: Path,
+    settings: QSettings,
+) -> None:
+    (tmp_path / "a.txt").write_bytes(b"a")
+    share.add(tmp_path / "a.txt")
+    download(qtbot, panel, share.url("a.txt"), downloads)
+    panel.save_settings(settings)
+    again = DownloadPanel()
+    qtbot.addWidget(again)
+    again.restore_settings(settings)
+    assert again.history_table.rowCount() == 1
+    assert again.history[0]["path"] == str(downloads / "a.txt")
+    assert again.folder_edit.text() == str(downloads)
+    again.clear_history()
+    assert again.history_table.rowCount() == 0
+
+
+def test_normalize_share_url() -> None:
+    assert normalize_share_url(" 192.168.1.5:8000 ") == "http://192.168.1.5:8000"
+    assert normalize_share_url("192.168.1.5:8000/a b", raw=True) == "raw://192.168.1.5:8000/a b"
+    assert normalize_share_url("https://[::1]:8443/") == "https://[::1]:8443/"
+    with pytest.raises(AddressError):
+        normalize_share_url("")
+
+
+def test_file_server_panel_to_download_panel(qtbot: QtBot, tmp_path: Path, downloads: Path) -> None:
+    """The two panels together: drop-shared by one, fetched and verified by the other."""
+    server = FileServerPanel()
+    qtbot.addWidget(server)
+    client = DownloadPanel()
+    qtbot.addWidget(client)
+    try:
+        data = os.urandom(2 * 1024 * 1024)
+        (tmp_path / CHINESE).write_bytes(data)
+        server.add_paths([str(tmp_path / CHINESE)])
+        qtbot.waitUntil(lambda: server.share_list.model.pending() == 0, timeout=TIMEOUT)
+        server.bind.set_address("127.0.0.1")
+        server.port.set_text("0")
+        server.trigger_start()
+        qtbot.waitUntil(lambda: server.server is not None, timeout=TIMEOUT)
+        links = server.copy_file_links()
+        download(qtbot, client, links[0], downloads)
+        assert (downloads / CHINESE).read_bytes() == data
+        assert client.verified_label.text() == "✓ SHA-256 verified"
+        model = server.transfers.model
+        qtbot.waitUntil(lambda: model.finished == 1, timeout=TIMEOUT)
+        row = model.rows()[0]
+        assert (row.name, row.done, model.state_text(row)) == (CHINESE, len(data), "done")
+        with qtbot.waitSignal(server.runner.finished, timeout=TIMEOUT):
+            server.trigger_stop()
+    finally:
+        server.stop_workers()

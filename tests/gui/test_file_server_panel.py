@@ -1,0 +1,378 @@
+"""File Server panel: drops, the share list, serving to http.client / curl / a raw client, URLs,
+the transfers table, and a 1 GiB transfer that leaves the GUI responsive."""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import os
+import socket
+import subprocess
+import urllib.parse
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QMimeData, QModelIndex, QPoint, QPointF, Qt, QTimer, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QGuiApplication
+from PySide6.QtWidgets import QApplication, QWidget
+from pytestqt.qtbot import QtBot
+
+from gui.panels.file_server import DEFAULT_PORT, FileServerPanel, is_loopback
+from gui.widgets import format_bytes
+from gui.widgets.share_list import ShareListModel
+from gui.widgets.transfers import PROGRESS_ROLE, TransfersModel
+from gui.widgets.units import format_eta, format_progress, format_speed
+from net.events import TransferFailed, TransferFinished, TransferProgress, TransferStarted
+from tests.conftest import WAIT
+
+TIMEOUT = int(WAIT * 1000)
+CHINESE = "季度 报告 v2.txt"
+
+
+@pytest.fixture
+def panel(qtbot: QtBot) -> Iterator[FileServerPanel]:
+    widget = FileServerPanel()
+    qtbot.addWidget(widget)
+    widget.show()
+    yield widget
+    widget.stop_workers()  # the server, and the share table's checksum thread
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> dict[str, bytes]:
+    """Three files: a Chinese name with spaces, the same name in another folder, and a binary."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    contents = {
+        str(tmp_path / "a" / CHINESE): "第一季度：收入增长 12%\n".encode() * 500,
+        str(tmp_path / "b" / CHINESE): b"the other report, same name\n" * 100,
+        str(tmp_path / "a" / "data 100%.bin"): os.urandom(300_000),
+    }
+    for path, data in contents.items():
+        Path(path).write_bytes(data)
+    return contents
+
+
+def drop_on(target: QWidget, paths: list[str]) -> None:
+    """Drag ``paths`` from a file manager and drop them on ``target``, with real events."""
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(path) for path in paths])
+    point = target.rect().center()
+    action = Qt.DropAction.CopyAction
+    button, modifier = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    enter = QDragEnterEvent(point, action, mime, button, modifier)
+    QApplication.sendEvent(target, enter)
+    assert enter.isAccepted()
+    move = QDragMoveEvent(point, action, mime, button, modifier)
+    QApplication.sendEvent(target, move)
+    assert move.isAccepted()
+    drop = QDropEvent(QPointF(point), action, mime, button, modifier)
+    QApplication.sendEvent(target, drop)
+    assert drop.isAccepted()
+
+
+def start(qtbot: QtBot, panel: FileServerPanel) -> int:
+    panel.bind.set_address("127.0.0.1")
+    panel.port.set_text("0")
+    qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.server is not None, timeout=TIMEOUT)
+    assert not panel.start_button.isEnabled()
+    assert panel.stop_button.isEnabled()
+    return int(panel.server.port)
+
+
+def stop(qtbot: QtBot, panel: FileServerPanel) -> None:
+    with qtbot.waitSignal(panel.runner.finished, timeout=TIMEOUT):
+        qtbot.mouseClick(panel.stop_button, Qt.MouseButton.LeftButton)
+    assert panel.start_button.isEnabled()
+
+
+def http_get(port: int, name: str) -> tuple[int, bytes]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=WAIT)
+    try:
+        connection.request("GET", "/" + urllib.parse.quote(name))
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+def cell(model: ShareListModel, row: int, column: int, role: int = 0) -> object:
+    return model.data(model.index(row, column), role or Qt.ItemDataRole.DisplayRole)
+
+
+def test_dropped_files_are_served_byte_for_byte_to_http_client_and_curl(
+    qtbot: QtBot, panel: FileServerPanel, files: dict[str, bytes], tmp_path: Path
+) -> None:
+    assert panel.port.text() == str(DEFAULT_PORT)
+    drop_on(panel.share_list.view.viewport(), list(files))
+    names = panel.share_list.names()
+    assert names == [CHINESE, f"{CHINESE} (2)", "data 100%.bin"]
+    assert "Added 3 files" in panel.status.text()
+    model = panel.share_list.model
+    assert cell(model, 0, ShareListModel.SIZE) == format_bytes(len(next(iter(files.values()))))
+
+    # Checksums arrive from the share table's thread: first 12 digits shown, all 64 in the tooltip.
+    by_name = dict(zip(names, files.values(), strict=True))
+    qtbot.waitUntil(lambda: model.pending() == 0, timeout=TIMEOUT)
+    for row, name in enumerate(names):
+        digest = hashlib.sha256(by_name[name]).hexdigest()
+        assert cell(model, row, ShareListModel.SHA256) == digest[:12] + "…"
+        assert cell(model, row, ShareListModel.SHA256, Qt.ItemDataRole.ToolTipRole) == digest
+
+    port = start(qtbot, panel)
+    assert f"http://127.0.0.1:{port}/" in panel.urls()
+    for name, data in by_name.items():
+        assert http_get(port, name) == (200, data)
+    target = tmp_path / "curl-out"
+    quoted = urllib.parse.quote(CHINESE)
+    subprocess.run(
+        ["curl", "-sS", "-f", "-o", str(target), f"http://127.0.0.1:{port}/{quoted}"],
+        check=True,
+        timeout=WAIT * 3,
+    )
+    assert target.read_bytes() == by_name[CHINESE]
+
+    transfers = panel.transfers.model
+    qtbot.waitUntil(lambda: transfers.finished == 4, timeout=TIMEOUT)
+    rows = transfers.rows()
+    assert [row.name for row in rows] == [*names, CHINESE]
+    assert {transfers.state_text(row) for row in rows} == {"done"}
+    assert {transfers.dialect_text(row) for row in rows} == {"HTTP"}
+    first = transfers.index(0, TransfersModel.PROGRESS)
+    assert transfers.data(first, PROGRESS_ROLE) == 1.0
+    assert transfers.data(first) == "100%"
+    assert transfers.bytes_sent == sum(map(len, files.values())) + len(by_name[CHINESE])
+    assert "4 done · 0 failed" in panel.transfers.summary.text()
+    stop(qtbot, panel)
+    assert panel.urls() == []
+    assert "Stopped serving" in panel.status.text()
+
+
+def test_files_can_be_added_and_removed_while_serving(
+    qtbot: QtBot, panel: FileServerPanel, files: dict[str, bytes], tmp_path: Path
+) -> None:
+    first, _second, third = list(files)
+    panel.add_paths([first])
+    port = start(qtbot, panel)
+    assert http_get(port, CHINESE)[0] == 200
+    assert http_get(port, "data 100%.bin")[0] == 404
+    panel.add_paths([third])
+    assert http_get(port, "data 100%.bin") == (200, files[third])
+    panel.share_list.view.selectRow(0)
+    assert panel.share_list.remove_button.isEnabled()
+    qtbot.mouseClick(panel.share_list.remove_button, Qt.MouseButton.LeftButton)
+    assert panel.share_list.names() == ["data 100%.bin"]
+    assert http_get(port, CHINESE)[0] == 404
+    assert Path(first).exists()  # removing stops sharing; the file stays
+    stop(qtbot, panel)
+
+
+def test_a_dropped_folder_adds_its_files_recursively_and_skips_links_leading_out(
+    qtbot: QtBot, panel: FileServerPanel, tmp_path: Path
+) -> None:
+    outside = tmp_path / "secret.txt"
+    outside.write_text("not for sharing")
+    folder = tmp_path / "photos 2024"
+    (folder / "trip" / "day 1").mkdir(parents=True)
+    (folder / "cover.jpg").write_bytes(b"\xff\xd8cover")
+    (folder / "trip" / "day 1" / "海边.jpg").write_bytes(b"\xff\xd8sea")
+    (folder / "trip" / "notes.txt").write_text("notes")
+    (folder / "escape.txt").symlink_to(outside)
+    (folder / "trip" / "again.jpg").symlink_to(folder / "cover.jpg")  # inside: the same file
+    drop_on(panel.share_list.view.viewport(), [str(folder)])
+    assert sorted(panel.share_list.names()) == ["cover.jpg", "notes.txt", "海边.jpg"]
+    assert panel.status.kind == "warning"
+    assert "escape.txt" in panel.status.text()
+    assert "a link that leads outside the folder" in panel.status.text()
+    assert all(entry.path != outside for entry in panel.share_list.share.files())
+
+
+def test_dropping_on_the_panel_outside_the_list_also_shares(
+    panel: FileServerPanel, files: dict[str, bytes]
+) -> None:
+    drop_on(panel, [next(iter(files))])
+    assert panel.share_list.names() == [CHINESE]
+    mime = QMimeData()
+    mime.setText("just text")
+    enter = QDragEnterEvent(
+        QPoint(5, 5),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    QApplication.sendEvent(panel.share_list.view.viewport(), enter)
+    assert not enter.isAccepted()
+
+
+def test_missing_files_are_reported(panel: FileServerPanel, tmp_path: Path) -> None:
+    panel.add_paths([str(tmp_path / "gone.txt")])
+    assert panel.status.kind == "error"
+    assert "gone.txt does not exist" in panel.status.text()
+    assert panel.share_list.names() == []
+
+
+def test_urls_copy_links_and_qr_code(
+    qtbot: QtBot, panel: FileServerPanel, files: dict[str, bytes]
+) -> None:
+    panel.add_paths(list(files))
+    assert not panel.copy_button.isEnabled()
+    assert panel.qr.pixmap().isNull()
+    port = start(qtbot, panel)
+    url = f"http://127.0.0.1:{port}/"
+    assert panel.urls() == [url]
+    assert panel.selected_url() == url
+    assert not panel.qr.pixmap().isNull()
+    assert panel.qr.pixmap().width() >= 100
+    assert panel.qr.caption.text() == url
+    qtbot.mouseClick(panel.copy_button, Qt.MouseButton.LeftButton)
+    assert QGuiApplication.clipboard().text() == url
+
+    panel.share_list.view.selectRow(2)
+    links = panel.copy_file_links()
+    assert links == [url + "data%20100%25.bin"]
+    assert QGuiApplication.clipboard().text() == links[0]
+    panel.share_list.view.clearSelection()
+    links = panel.copy_file_links()
+    assert len(links) == 3
+    parsed = urllib.parse.urlsplit(links[0])
+    assert urllib.parse.unquote(parsed.path[1:]) == CHINESE
+    stop(qtbot, panel)
+    assert panel.qr.pixmap().isNull()
+
+
+def test_exposure_notice_follows_the_bind_address_and_the_list(
+    panel: FileServerPanel, files: dict[str, bytes]
+) -> None:
+    panel.bind.set_address("0.0.0.0")
+    assert "the list is empty" in panel.exposure.text()
+    panel.add_paths(list(files)[:2])
+    assert panel.exposure.text() == (
+        "Anyone on your network can download the 2 files in this list."
+    )
+    panel.bind.set_address("127.0.0.1")
+    assert panel.exposure.text().startswith("Only programs on this computer")
+    panel.bind.set_address("::")
+    assert "download the 2 files" in panel.exposure.text()
+    assert is_loopback("::1") and is_loopback("127.0.0.5") and not is_loopback("0.0.0.0")
+
+
+def raw_fetch(port: int, name: str, ending: bytes = b"\r\n") -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=WAIT) as sock:
+        sock.sendall(name.encode() + ending)
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def test_classic_raw_dialect_can_be_switched_off_while_serving(
+    qtbot: QtBot, panel: FileServerPanel, files: dict[str, bytes]
+) -> None:
+    path = next(iter(files))
+    panel.add_paths([path])
+    port = start(qtbot, panel)
+    assert raw_fetch(port, CHINESE) == files[path]
+    qtbot.waitUntil(lambda: panel.transfers.model.finished == 1, timeout=TIMEOUT)
+    assert panel.transfers.model.dialect_text(panel.transfers.model.rows()[0]) == "raw"
+    panel.raw_check.setChecked(False)
+    # Now it is only HTTP, which reads a bare name as a broken request head.
+    assert raw_fetch(port, CHINESE, b"\r\n\r\n").startswith(b"HTTP/1.1 400")
+    stop(qtbot, panel)
+
+
+def test_a_port_in_use_is_reported(qtbot: QtBot, panel: FileServerPanel) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as busy:
+        panel.bind.set_address("127.0.0.1")
+        panel.port.set_text(str(busy.getsockname()[1]))
+        with qtbot.waitSignal(panel.runner.finished, timeout=TIMEOUT):
+            panel.trigger_start()
+    assert panel.status.kind == "error"
+    assert "in use" in panel.status.text()
+    assert panel.start_button.isEnabled()
+
+
+def test_one_gibibyte_to_curl_keeps_the_gui_responsive(
+    qtbot: QtBot, panel: FileServerPanel, tmp_path: Path
+) -> None:
+    big = tmp_path / "big.img"
+    with open(big, "wb") as handle:
+        handle.truncate(1024**3)  # sparse: reads as zeros, costs no disk
+    panel.add_paths([str(big)])
+    port = start(qtbot, panel)
+    ticks = []
+    probe = QTimer()
+    probe.setInterval(20)
+    probe.timeout.connect(lambda: ticks.append(1))
+    probe.start()
+    curl = subprocess.Popen(
+        ["curl", "-sS", "-f", "-o", os.devnull, f"http://127.0.0.1:{port}/big.img"],
+        stderr=subprocess.PIPE,
+    )
+    try:
+        qtbot.waitUntil(lambda: curl.poll() is not None, timeout=TIMEOUT * 6)
+    finally:
+        if curl.poll() is None:
+            curl.kill()
+        _, stderr = curl.communicate(timeout=WAIT)
+        probe.stop()
+    assert curl.returncode == 0, stderr
+    assert len(ticks) > 5
+    model = panel.transfers.model
+    qtbot.waitUntil(lambda: model.finished == 1, timeout=TIMEOUT)
+    assert model.rows()[0].done == 1024**3
+    assert model.bytes_sent == 1024**3
+    stop(qtbot, panel)
+
+
+def test_transfers_model_applies_a_batch_in_one_insert_and_one_change(qtbot: QtBot) -> None:
+    model = TransfersModel(limit=3)
+    inserts: list[tuple[int, int]] = []
+    changes: list[tuple[int, int]] = []
+    model.rowsInserted.connect(lambda _p, first, last: inserts.append((first, last)))
+    model.dataChanged.connect(lambda a, b: changes.append((a.row(), b.row())))
+    model.apply(
+        [
+            TransferStarted(100.0, 1, "127.0.0.1:5000", "a.txt", "http", 0, 1000),
+            TransferStarted(100.0, 2, "127.0.0.1:5001", "b.txt", "raw", 0, 2000),
+            TransferProgress(100.5, 1, 500, 1000),
+            TransferStarted(100.0, 3, "[::1]:5002", "c.txt", "https", 100, 900),
+        ]
+    )
+    assert inserts == [(0, 2)] and changes == []
+    assert model.rows()[0].done == 500
+    model.apply(
+        [
+            TransferFinished(101.0, 1, 1000),
+            TransferFailed(101.0, 2, 300, "127.0.0.1:5001 reset the connection"),
+            TransferFailed(101.0, 3, 50, "the server was stopped", cancelled=True),
+        ]
+    )
+    assert inserts == [(0, 2)] and changes == [(0, 2)]
+    texts = [model.data(model.index(row, TransfersModel.STATUS)) for row in range(3)]
+    assert texts == ["done", "failed: 127.0.0.1:5001 reset the connection", "cancelled"]
+    assert model.data(model.index(0, TransfersModel.SPEED)) == "1,000 B/s"
+    assert model.data(model.index(2, TransfersModel.DIALECT)) == "HTTPS"
+    assert (model.finished, model.failed, model.bytes_sent) == (1, 1, 1350)
+    # Over the limit: the oldest finished row leaves to make room.
+    model.apply([TransferStarted(102.0, 4, "127.0.0.1:5003", "d.txt", "http", 0, 10)])
+    assert [row.name for row in model.rows()] == ["b.txt", "c.txt", "d.txt"]
+    model.apply([TransferProgress(102.1, 1, 5, 10)])  # a row that left: ignored
+    model.clear_finished()
+    assert [row.name for row in model.rows()] == ["d.txt"]
+    assert model.rowCount(QModelIndex()) == 1
+
+
+def test_units() -> None:
+    assert format_speed(0) == "0 B/s"
+    assert format_speed(1536 * 1024) == "1.5 MiB/s"
+    assert format_speed(float("nan")) == "0 B/s"
+    assert format_eta(None) == ""
+    assert format_eta(0.2) == "1 s"
+    assert format_eta(125) == "2 min 05 s"
+    assert format_eta(3725) == "1 h 02 min"
+    assert format_eta(float("inf")) == ""
+    assert format_progress(5 * 1024**2, 1024**3) == "5.0 MiB of 1.0 GiB"
+    assert format_progress(12, None) == "12 B"
