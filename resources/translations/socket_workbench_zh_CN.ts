@@ -65,173 +65,407 @@
     </message>
 </context>
 <context>
+    <name>DownloadPanel</name>
+    <message>
+        <source>http://192.168.1.5:8000/ or 192.168.1.5:8000</source>
+        <extracomment>Finished downloads kept in the history (and in the settings). One finished download: name, path, size, sha256, verified, time (a plain dict, for JSON). How &quot;Open folder&quot; opens a folder (tests replace it).</extracomment>
+        <translation>http://192.168.1.5:8000/ 或 192.168.1.5:8000</translation>
+    </message>
+    <message>
+        <source>A share&apos;s address (http://, https:// or raw://) or host:port; with a file name at the end it names the file to download</source>
+        <translation>共享地址（http://、https:// 或 raw://）或 主机:端口；末尾带上文件名即指定要下载的文件</translation>
+    </message>
+    <message>
+        <source>Share URL</source>
+        <translation>共享地址</translation>
+    </message>
+    <message>
+        <source>&amp;List files</source>
+        <translation>列出文件(&amp;L)</translation>
+    </message>
+    <message>
+        <source>Ask the server which files it shares</source>
+        <translation>向服务器查询它共享了哪些文件</translation>
+    </message>
+    <message>
+        <source>Classic &amp;raw protocol</source>
+        <translation>经典原始协议(&amp;R)</translation>
+    </message>
+    <message>
+        <source>For servers that only speak the classic protocol (send the name, read the bytes): no list, no resume, no checksum. A raw:// URL implies it</source>
+        <translation>用于只支持经典协议（发送文件名，读取字节）的服务器：不能列出文件、不能续传、没有校验。raw:// 地址会自动启用此项</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>名称</translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation>大小</translation>
+    </message>
+    <message>
+        <source>SHA-256</source>
+        <translation>SHA-256</translation>
+    </message>
+    <message>
+        <source>Files on the server</source>
+        <translation>服务器上的文件</translation>
+    </message>
+    <message>
+        <source>The server&apos;s files: pick one to download, or double-click to download it</source>
+        <translation>服务器上的文件：选中一个下载，或双击直接下载</translation>
+    </message>
+    <message>
+        <source>Server</source>
+        <translation>服务器</translation>
+    </message>
+    <message>
+        <source>&amp;URL:</source>
+        <translation>地址(&amp;U)：</translation>
+    </message>
+    <message>
+        <source>The folder the file is saved in</source>
+        <translation>文件保存到的文件夹</translation>
+    </message>
+    <message>
+        <source>Save folder</source>
+        <translation>保存文件夹</translation>
+    </message>
+    <message>
+        <source>&amp;Browse…</source>
+        <translation>浏览(&amp;B)…</translation>
+    </message>
+    <message>
+        <source>Choose the folder to save in</source>
+        <translation>选择保存文件夹</translation>
+    </message>
+    <message>
+        <source>&amp;Download</source>
+        <translation>下载(&amp;D)</translation>
+    </message>
+    <message>
+        <source>Download the file the URL names (Ctrl+R)</source>
+        <translation>下载地址所指的文件（Ctrl+R）</translation>
+    </message>
+    <message>
+        <source>&amp;Cancel</source>
+        <translation>取消(&amp;C)</translation>
+    </message>
+    <message>
+        <source>Stop the download; the part already saved is kept for Resume (Ctrl+.)</source>
+        <translation>停止下载；已保存的部分会保留，可稍后续传（Ctrl+.）</translation>
+    </message>
+    <message>
+        <source>R&amp;esume</source>
+        <translation>续传(&amp;E)</translation>
+    </message>
+    <message>
+        <source>Continue the interrupted download from where it stopped</source>
+        <translation>从中断处继续下载</translation>
+    </message>
+    <message>
+        <source>Download progress</source>
+        <translation>下载进度</translation>
+    </message>
+    <message>
+        <source>Save</source>
+        <translation>保存</translation>
+    </message>
+    <message>
+        <source>&amp;Folder:</source>
+        <translation>文件夹(&amp;F)：</translation>
+    </message>
+    <message>
+        <source>Verified</source>
+        <translation>校验</translation>
+    </message>
+    <message>
+        <source>Time</source>
+        <translation>时间</translation>
+    </message>
+    <message>
+        <source>Finished downloads</source>
+        <translation>已完成的下载</translation>
+    </message>
+    <message>
+        <source>&amp;Open folder</source>
+        <translation>打开文件夹(&amp;O)</translation>
+    </message>
+    <message>
+        <source>Show the folder of the selected download (or the save folder)</source>
+        <translation>打开选中下载所在的文件夹（未选中时打开保存文件夹）</translation>
+    </message>
+    <message>
+        <source>Clear &amp;history</source>
+        <translation>清除记录(&amp;H)</translation>
+    </message>
+    <message>
+        <source>Forget the finished downloads (the files stay)</source>
+        <translation>清除已完成的下载记录（文件保留）</translation>
+    </message>
+    <message>
+        <source>Asking {server} for its files…</source>
+        <translation>正在向 {server} 查询文件列表…</translation>
+    </message>
+    <message>
+        <source>The URL names no file: pick one from the list (List files), or add its name, like {example}</source>
+        <translation>地址中没有文件名：请从列表中选择（列出文件），或在地址末尾加上文件名，例如 {example}</translation>
+    </message>
+    <message>
+        <source>The folder {folder} does not exist: choose another one</source>
+        <translation>文件夹 {folder} 不存在：请另选一个</translation>
+    </message>
+    <message>
+        <source>Save downloads in</source>
+        <translation>下载保存到</translation>
+    </message>
+    <message>
+        <source>The folder {folder} does not exist any more</source>
+        <translation>文件夹 {folder} 已不存在</translation>
+    </message>
+    <message>
+        <source>Downloading {name} from {server}…</source>
+        <translation>正在从 {server} 下载 {name}…</translation>
+    </message>
+    <message>
+        <source>{count} bytes</source>
+        <translation>{count} 字节</translation>
+    </message>
+    <message>
+        <source>not known</source>
+        <translation>未知</translation>
+    </message>
+    <message>
+        <source>The server has not computed the checksum yet</source>
+        <translation>服务器尚未算出校验值</translation>
+    </message>
+    <message>
+        <source>The server shares no files right now</source>
+        <translation>服务器目前没有共享任何文件</translation>
+    </message>
+    <message>
+        <source>1 file on the server: pick it and Download</source>
+        <translation>服务器上有 1 个文件：选中后点击“下载”</translation>
+    </message>
+    <message>
+        <source>{count} files on the server: pick one and Download</source>
+        <translation>服务器上有 {count} 个文件：选中一个后点击“下载”</translation>
+    </message>
+    <message>
+        <source>{eta} left</source>
+        <translation>剩余 {eta}</translation>
+    </message>
+    <message>
+        <source>Downloading {name}: {progress}</source>
+        <translation>正在下载 {name}：{progress}</translation>
+    </message>
+    <message>
+        <source>Saved {name} ({size}) in {folder}</source>
+        <translation>已将 {name}（{size}）保存到 {folder}</translation>
+    </message>
+    <message>
+        <source>✓ SHA-256 verified</source>
+        <translation>✓ SHA-256 校验通过</translation>
+    </message>
+    <message>
+        <source>The file matches the checksum the server announced</source>
+        <translation>文件与服务器公布的校验值一致</translation>
+    </message>
+    <message>
+        <source>Not verified: the classic raw protocol carries no checksum</source>
+        <translation>未校验：经典原始协议不提供校验值</translation>
+    </message>
+    <message>
+        <source>Not verified: the server sent no checksum</source>
+        <translation>未校验：服务器没有提供校验值</translation>
+    </message>
+    <message>
+        <source>Compare the SHA-256 below with the one the sender sees</source>
+        <translation>请将下面的 SHA-256 与发送方看到的值进行核对</translation>
+    </message>
+    <message>
+        <source>SHA-256 of the saved file</source>
+        <translation>已保存文件的 SHA-256</translation>
+    </message>
+    <message>
+        <source>✓ verified</source>
+        <translation>✓ 已校验</translation>
+    </message>
+    <message>
+        <source>not verified</source>
+        <translation>未校验</translation>
+    </message>
+</context>
+<context>
     <name>FileServerPanel</name>
     <message>
         <source>Shared files</source>
-        <translation type="unfinished">共享的文件</translation>
+        <translation>共享的文件</translation>
     </message>
     <message>
         <source>Transfers</source>
-        <translation type="unfinished">传输</translation>
+        <translation>传输</translation>
     </message>
     <message>
         <source>Classic &amp;raw protocol too</source>
-        <translation type="unfinished"></translation>
+        <translation>同时支持经典原始协议(&amp;R)</translation>
     </message>
     <message>
         <source>Also answer the classic raw protocol on the same port: a client sends a bare file name and gets the bytes (for the classic Python download scripts); changes apply to new connections at once</source>
-        <translation type="unfinished"></translation>
+        <translation>在同一端口上也响应经典原始协议：客户端只发送文件名即可收到文件内容（适用于经典的 Python 下载脚本）；修改对新连接立即生效</translation>
     </message>
     <message>
         <source>&amp;Start</source>
-        <translation type="unfinished">启动(&amp;S)</translation>
+        <translation>启动(&amp;S)</translation>
     </message>
     <message>
         <source>Start sharing the files in the list (Ctrl+R)</source>
-        <translation type="unfinished"></translation>
+        <translation>开始共享列表中的文件（Ctrl+R）</translation>
     </message>
     <message>
         <source>S&amp;top</source>
-        <translation type="unfinished">停止(&amp;T)</translation>
+        <translation>停止(&amp;T)</translation>
     </message>
     <message>
         <source>Stop the server and every transfer (Ctrl+.)</source>
-        <translation type="unfinished"></translation>
+        <translation>停止服务器及所有传输（Ctrl+.）</translation>
     </message>
     <message>
         <source>Serve</source>
-        <translation type="unfinished"></translation>
+        <translation>服务</translation>
     </message>
     <message>
         <source>&amp;Address:</source>
-        <translation type="unfinished">地址(&amp;A)：</translation>
+        <translation>地址(&amp;A)：</translation>
     </message>
     <message>
         <source>&amp;Port:</source>
-        <translation type="unfinished">端口(&amp;P)：</translation>
+        <translation>端口(&amp;P)：</translation>
     </message>
     <message>
         <source>Security</source>
-        <translation type="unfinished"></translation>
+        <translation>安全</translation>
     </message>
     <message>
         <source>Plain HTTP: files travel unencrypted, like with any web server without TLS.</source>
-        <translation type="unfinished"></translation>
+        <translation>普通 HTTP：文件以明文传输，与任何未启用 TLS 的网页服务器一样。</translation>
     </message>
     <message>
         <source>Share addresses</source>
-        <translation type="unfinished"></translation>
+        <translation>共享地址</translation>
     </message>
     <message>
         <source>Every address the server can be reached at; pick one to see its QR code, double-click to copy it</source>
-        <translation type="unfinished"></translation>
+        <translation>可以访问此服务器的所有地址；选中一个查看二维码，双击复制</translation>
     </message>
     <message>
         <source>&amp;Copy address</source>
-        <translation type="unfinished"></translation>
+        <translation>复制地址(&amp;C)</translation>
     </message>
     <message>
         <source>Copy the selected address to the clipboard</source>
-        <translation type="unfinished"></translation>
+        <translation>将选中的地址复制到剪贴板</translation>
     </message>
     <message>
         <source>Copy file &amp;links</source>
-        <translation type="unfinished"></translation>
+        <translation>复制文件链接(&amp;L)</translation>
     </message>
     <message>
         <source>Copy a download link for each selected file (or every file), at the selected address</source>
-        <translation type="unfinished"></translation>
+        <translation>按选中的地址，为每个选中的文件（未选中时为全部文件）复制下载链接</translation>
     </message>
     <message>
         <source>Addresses</source>
-        <translation type="unfinished"></translation>
+        <translation>地址</translation>
     </message>
     <message>
         <source>Opening port {port}…</source>
-        <translation type="unfinished">正在打开端口 {port}…</translation>
+        <translation>正在打开端口 {port}…</translation>
     </message>
     <message>
         <source>Start the server first: it has no address yet</source>
-        <translation type="unfinished"></translation>
+        <translation>请先启动服务器：目前还没有地址</translation>
     </message>
     <message>
         <source>Copied {url}</source>
-        <translation type="unfinished"></translation>
+        <translation>已复制 {url}</translation>
     </message>
     <message>
         <source>The list is empty: add files to share first</source>
-        <translation type="unfinished"></translation>
+        <translation>列表为空：请先添加要共享的文件</translation>
     </message>
     <message>
         <source>Copied {count} links</source>
-        <translation type="unfinished"></translation>
+        <translation>已复制 {count} 个链接</translation>
     </message>
     <message>
         <source>Added {name}</source>
-        <translation type="unfinished"></translation>
+        <translation>已添加 {name}</translation>
     </message>
     <message>
         <source>Added {count} files</source>
-        <translation type="unfinished"></translation>
+        <translation>已添加 {count} 个文件</translation>
     </message>
     <message>
         <source>; skipped {path} ({reason})</source>
-        <translation type="unfinished"></translation>
+        <translation>；已跳过 {path}（{reason}）</translation>
     </message>
     <message>
         <source> and {count} more</source>
-        <translation type="unfinished"></translation>
+        <translation> 等 {count} 项</translation>
     </message>
     <message>
         <source>{problem} ({added})</source>
-        <translation type="unfinished"></translation>
+        <translation>{problem}（{added}）</translation>
     </message>
     <message>
         <source>Serving on {address}: {url}</source>
-        <translation type="unfinished"></translation>
+        <translation>正在 {address} 上提供服务：{url}</translation>
     </message>
     <message>
         <source>Stopped serving on {address}</source>
-        <translation type="unfinished"></translation>
+        <translation>已停止在 {address} 上的服务</translation>
     </message>
     <message>
         <source>1 file</source>
-        <translation type="unfinished"></translation>
+        <translation>1 个文件</translation>
     </message>
     <message>
         <source>{count} files</source>
-        <translation type="unfinished"></translation>
+        <translation>{count} 个文件</translation>
     </message>
     <message>
         <source>Only programs on this computer can connect to {address}.</source>
-        <translation type="unfinished"></translation>
+        <translation>只有本机上的程序可以连接 {address}。</translation>
     </message>
     <message>
         <source>Anyone on your network can connect; the list is empty, so there is nothing to download yet.</source>
-        <translation type="unfinished"></translation>
+        <translation>网络中的任何人都可以连接；列表为空，目前没有可下载的文件。</translation>
     </message>
     <message>
         <source>Anyone on your network can download the 1 file in this list.</source>
-        <translation type="unfinished"></translation>
+        <translation>网络中的任何人都可以下载列表中的这 1 个文件。</translation>
     </message>
     <message>
         <source>Anyone on your network can download the {count} files in this list.</source>
-        <translation type="unfinished"></translation>
+        <translation>网络中的任何人都可以下载列表中的这 {count} 个文件。</translation>
     </message>
     <message>
         <source>File server {address}: {files}</source>
-        <translation type="unfinished"></translation>
+        <translation>文件共享 {address}：{files}</translation>
     </message>
     <message>
         <source>, {count} downloading</source>
-        <translation type="unfinished"></translation>
+        <translation>，{count} 个正在下载</translation>
     </message>
 </context>
 <context>
     <name>MainWindow</name>
     <message>
         <source>Socket Workbench</source>
-        <extracomment>Closing waits at most this long, in total, for every worker to stop.</extracomment>
+        <extracomment>After the window has closed, how long to wait for a worker stuck in a name lookup. The QSettings key of View &gt; Language, and its values (&quot;system&quot; follows the OS). Set to 1, the app quits with status 0 once its window has been shown and painted (a smoke test for bundles: ``SWB_SMOKE_EXIT=1 dist/socket-workbench/socket-workbench``).
+----------
+Closing waits at most this long, in total, for every worker to stop.</extracomment>
         <translation>Socket 工作台</translation>
     </message>
     <message>
@@ -267,12 +501,32 @@
         <translation>视图(&amp;V)</translation>
     </message>
     <message>
+        <source>&amp;Language</source>
+        <translation>语言(&amp;L)</translation>
+    </message>
+    <message>
         <source>&amp;Help</source>
         <translation>帮助(&amp;H)</translation>
     </message>
     <message>
         <source>&amp;About Socket Workbench</source>
         <translation>关于 Socket 工作台(&amp;A)</translation>
+    </message>
+    <message>
+        <source>About &amp;Qt</source>
+        <translation>关于 Qt(&amp;Q)</translation>
+    </message>
+    <message>
+        <source>System language</source>
+        <translation>跟随系统</translation>
+    </message>
+    <message>
+        <source>The new language is used the next time Socket Workbench starts.</source>
+        <translation>新的界面语言将在下次启动 Socket 工作台时生效。</translation>
+    </message>
+    <message>
+        <source>Language</source>
+        <translation>界面语言</translation>
     </message>
     <message>
         <source>&lt;h3&gt;Socket Workbench {version}&lt;/h3&gt;&lt;p&gt;Send and receive UDP, talk TCP as a client or a server, and share files.&lt;/p&gt;&lt;p&gt;The same engine runs headless as the &lt;code&gt;swb&lt;/code&gt; command.&lt;/p&gt;</source>
