@@ -81,8 +81,20 @@ def timed(args: list[str], *, timeout: float = 600, expect: str = "") -> float:
     return seconds
 
 
+#: port -> (process, stderr log) of each swb serve, to say what happened when a download fails.
+_SERVERS: dict[int, tuple[subprocess.Popen[bytes], Path]] = {}
+
+
 def curl_to_null(port: int) -> float:
-    return timed(["curl", "-sS", "-o", os.devnull, f"http://{LOOPBACK}:{port}/{FILE_NAME}"])
+    try:
+        return timed(["curl", "-sS", "-o", os.devnull, f"http://{LOOPBACK}:{port}/{FILE_NAME}"])
+    except RuntimeError as exc:
+        if port in _SERVERS:
+            proc, log = _SERVERS[port]
+            state = "running" if proc.poll() is None else f"exited with {proc.returncode}"
+            tail = log.read_text(errors="replace").strip()[-300:]
+            raise RuntimeError(f"{exc}; swb serve is {state}; it said: {tail!r}") from None
+        raise
 
 
 @contextlib.contextmanager
@@ -90,9 +102,12 @@ def swb_serve(src: Path) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
     """``swb serve`` on a free port; waits until the file's checksum is known (steady state)."""
     port = free_port()
     args = [PYTHON, "-m", "net", "serve", "-H", LOOPBACK, "-p", str(port), "--quiet"]
-    with process(
-        [*args, str(src / FILE_NAME)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    ) as proc:
+    log = src / f"swb-serve-{port}.log"
+    with (
+        open(log, "wb") as log_file,
+        process([*args, str(src / FILE_NAME)], stdout=subprocess.DEVNULL, stderr=log_file) as proc,
+    ):
+        _SERVERS[port] = (proc, log)
         wait_for_port(port, proc=proc)
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
