@@ -132,12 +132,11 @@ def _smoke_exit(window: object) -> None:
     assert isinstance(window, MainWindow)
     image = window.grab()
     shown = window.isVisible() and not image.isNull()
-    print(
-        f"window shown: {APP_NAME} {version()}, {image.width()}x{image.height()}"
-        if shown
-        else "window not shown",
-        flush=True,
-    )
+    if sys.stdout is not None:  # a windowed Windows build has no stdout
+        title = window.windowTitle()
+        size = f"{image.width()}x{image.height()}"
+        print(f"window shown: {title} {version()}, {size}" if shown else "window not shown")
+        sys.stdout.flush()
     window.close()
     if not shown:
         QCoreApplication.exit(1)
