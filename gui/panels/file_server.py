@@ -180,7 +180,7 @@ class FileServerPanel(Panel):
         copy_row.addWidget(self.copy_links_button)
         copy_row.addStretch(1)
         urls_layout.addLayout(copy_row)
-        urls_layout.addWidget(self.qr, 0, Qt.AlignmentFlag.AlignHCenter)
+        urls_layout.addWidget(self.qr)
         urls_layout.addStretch(1)
 
         left = QVBoxLayout()
@@ -355,8 +355,9 @@ class FileServerPanel(Panel):
         if urls:
             self.url_list.setCurrentRow(preferred)
         self.status.show_info(
-            self.tr("Serving on {address}: {url}").format(
-                address=self._address, url=urls[preferred] if urls else ""
+            self.tr("Serving {files} at {url}").format(
+                files=self._files_text(len(self.share_list.share)),
+                url=urls[preferred] if urls else self._address,
             )
         )
         self._update_exposure()

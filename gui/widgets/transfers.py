@@ -50,6 +50,8 @@ PROGRESS_ROLE = int(Qt.ItemDataRole.UserRole) + 1
 DEFAULT_TRANSFER_LIMIT = 1000
 
 RUNNING, DONE, CANCELLED, FAILED = "running", "done", "cancelled", "failed"
+#: A finished transfer shorter than this (seconds) shows no average speed.
+MIN_SPEED_SPAN = 0.2
 
 
 @dataclass(slots=True)
@@ -75,9 +77,11 @@ class TransferRow:
             return 1.0 if self.state == DONE else 0.0
         return min(1.0, self.done / self.total)
 
-    def average_speed(self) -> float:
-        if self.ended is None or self.ended <= self.started:
-            return 0.0
+    def average_speed(self) -> float | None:
+        """Bytes per second over the whole transfer; None when it was too short to tell (the
+        kernel's socket buffer takes a small file at once, which would read as GiB/s)."""
+        if self.ended is None or self.ended - self.started < MIN_SPEED_SPAN:
+            return None
         return self.done / (self.ended - self.started)
 
 
@@ -221,9 +225,8 @@ class TransfersModel(QAbstractTableModel):
     def speed_text(self, row: TransferRow) -> str:
         if row.state == RUNNING:
             return format_speed(row.speed)
-        if row.state == DONE:
-            return format_speed(row.average_speed())
-        return ""
+        average = row.average_speed() if row.state == DONE else None
+        return "" if average is None else format_speed(average)
 
     # -- QAbstractTableModel -------------------------------------------------------------------
 
@@ -311,6 +314,7 @@ class TransfersTable(QWidget):
         self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.view.setAlternatingRowColors(True)
         self.view.setWordWrap(False)
+        self.view.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.view.setCornerButtonEnabled(False)
         self.view.verticalHeader().setVisible(False)
         self.view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)

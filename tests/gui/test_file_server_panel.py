@@ -360,8 +360,11 @@ def test_transfers_model_applies_a_batch_in_one_insert_and_one_change(qtbot: QtB
     model.apply([TransferStarted(102.0, 4, "127.0.0.1:5003", "d.txt", "http", 0, 10)])
     assert [row.name for row in model.rows()] == ["b.txt", "c.txt", "d.txt"]
     model.apply([TransferProgress(102.1, 1, 5, 10)])  # a row that left: ignored
+    model.apply([TransferFinished(102.01, 4, 10)])  # too short to tell a speed
+    assert model.data(model.index(2, TransfersModel.SPEED)) == ""
+    model.apply([TransferStarted(103.0, 5, "127.0.0.1:5004", "e.txt", "http", 0, 10)])
     model.clear_finished()
-    assert [row.name for row in model.rows()] == ["d.txt"]
+    assert [row.name for row in model.rows()] == ["e.txt"]
     assert model.rowCount(QModelIndex()) == 1
 
 
