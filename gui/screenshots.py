@@ -1,18 +1,23 @@
-"""Save screenshots of the four socket panels with real loopback traffic in their logs.
+"""Save screenshots of the panels with real loopback traffic in them.
 
 ``python -m gui.screenshots OUTDIR`` builds the main window offscreen at 1100x720, drives each
 panel against peers on 127.0.0.1 (plain sockets started here), and writes udp_send.png,
-udp_receive.png, tcp_client.png and tcp_server.png. Settings go to a temporary folder.
+udp_receive.png, tcp_client.png, tcp_server.png, file_server.png and download.png. The file
+server shares a few files from a temporary folder and the download panel fetches from it.
+Settings go to a temporary folder.
 """
 
 from __future__ import annotations
 
+import http.client
 import os
+import shutil
 import socket
 import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,6 +28,8 @@ from PySide6.QtWidgets import QApplication
 from gui import runner
 from gui.app import create_app
 from gui.main_window import MainWindow
+from gui.panels.download import DownloadPanel
+from gui.panels.file_server import FileServerPanel
 from gui.panels.tcp_client import TcpClientPanel
 from gui.panels.tcp_server import TcpServerPanel
 from gui.panels.udp_receive import UdpReceivePanel
@@ -175,6 +182,84 @@ def _tcp_server(app: QApplication, panel: TcpServerPanel) -> list[socket.socket]
     return clients
 
 
+def _share_folder() -> Path:
+    """A few files to share: a Chinese name with spaces, a photo, firmware, two notes.txt."""
+    folder = Path(tempfile.mkdtemp(prefix="swb-shots-share-"))
+    (folder / "photos 2024").mkdir()
+    (folder / "old").mkdir()
+    (folder / "季度 报告 v2.pdf").write_bytes(os.urandom(2_400_000))
+    (folder / "photos 2024" / "海边.jpg").write_bytes(os.urandom(3_100_000))
+    (folder / "firmware-1.4.2.bin").write_bytes(os.urandom(48 * 1024 * 1024))
+    (folder / "notes.txt").write_text("meeting at 10:00\n" * 40)
+    (folder / "old" / "notes.txt").write_text("older notes\n" * 10)
+    return folder
+
+
+def _fetch(port: int, name: str, *, raw: bool = False) -> None:
+    if raw:
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+            sock.sendall(name.encode())
+            while sock.recv(65536):
+                pass
+        return
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        connection.request("GET", "/" + urllib.parse.quote(name))
+        connection.getresponse().read()
+    finally:
+        connection.close()
+
+
+def _file_server(app: QApplication, panel: FileServerPanel) -> None:
+    folder = _share_folder()
+    panel.setProperty("shotFolder", str(folder))
+    panel.add_paths(
+        [
+            str(folder / "季度 报告 v2.pdf"),
+            str(folder / "photos 2024"),
+            str(folder / "firmware-1.4.2.bin"),
+            str(folder / "notes.txt"),
+            str(folder / "old" / "notes.txt"),
+        ]
+    )
+    panel.bind.set_address("127.0.0.1")
+    panel.port.set_text("0")
+    panel.trigger_start()
+    _pump(app, lambda: panel.server is not None)
+    _pump(app, lambda: panel.share_list.model.pending() == 0, 30.0)
+    port = int(panel.server.port)
+    _fetch(port, "notes.txt")
+    _fetch(port, "季度 报告 v2.pdf")
+    _fetch(port, "notes.txt (2)", raw=True)
+    # The download panel fetches the firmware, slowly, so it shows here as in progress.
+    panel.server.rate_limit = 6 * 1024 * 1024
+    download = panel.window().panel("downloadPanel")  # type: ignore[attr-defined]
+    target = Path(tempfile.mkdtemp(prefix="swb-shots-downloads-"))
+    download.setProperty("shotDownloads", str(target))
+    download.folder_edit.setText(str(target))
+    download.url_edit.setText(f"http://127.0.0.1:{port}/firmware-1.4.2.bin")
+    download.start_download()
+    _pump(app, lambda: panel.transfers.model.running() == 1)
+    _settle(app, 2.5)
+    panel.share_list.view.selectRow(0)
+    panel.share_list.view.setFocus()
+
+
+def _download(app: QApplication, panel: DownloadPanel) -> None:
+    server = panel.window().panel("fileServerPanel")  # type: ignore[attr-defined]
+    port = int(server.server.port)
+    server.server.rate_limit = None
+    _pump(app, lambda: not panel.runner.running, 30.0)
+    panel.url_edit.setText(f"http://127.0.0.1:{port}/季度 报告 v2.pdf")
+    panel.start_download()
+    _pump(app, lambda: not panel.runner.running)
+    panel.url_edit.setText(f"127.0.0.1:{port}")
+    panel.list_files()
+    _pump(app, lambda: not panel.list_runner.running)
+    panel.remote.selectRow(2)
+    _settle(app)
+
+
 def take_screenshots(outdir: Path) -> list[Path]:
     """Drive each socket panel against loopback peers and save one PNG per panel."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # read when the app is created
@@ -193,6 +278,8 @@ def take_screenshots(outdir: Path) -> list[Path]:
             ("udpReceivePanel", "udp_receive", _udp_receive),  # type: ignore[list-item]
             ("tcpClientPanel", "tcp_client", _tcp_client),  # type: ignore[list-item]
             ("tcpServerPanel", "tcp_server", _tcp_server),  # type: ignore[list-item]
+            ("fileServerPanel", "file_server", _file_server),  # type: ignore[list-item]
+            ("downloadPanel", "download", _download),  # type: ignore[list-item]
         ]
         for name, file_name, drive in steps:
             panel = window.show_panel(name)
@@ -208,6 +295,11 @@ def take_screenshots(outdir: Path) -> list[Path]:
         for sock in sockets:
             sock.close()
         runner.stop_all(2.0)
+        for name in ("fileServerPanel", "downloadPanel"):
+            panel = window.panel(name)
+            for folder in (panel.property("shotFolder"), panel.property("shotDownloads")):
+                if isinstance(folder, str) and folder:
+                    shutil.rmtree(folder, ignore_errors=True)
     return saved
 
 
