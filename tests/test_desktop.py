@@ -64,7 +64,8 @@ def test_about_shows_the_version_and_the_icon(qtbot: QtBot, tmp_path: Path) -> N
     box = window.about_box()
     assert f"Socket Workbench {VERSION}" in box.text()
     assert not box.iconPixmap().isNull()
-    window.show_about()
-    shown = window.findChild(type(box), "aboutBox")
-    assert shown is not None and shown.isVisible()
-    shown.close()
+    box.deleteLater()
+    window.show_about()  # opens without blocking
+    shown = [b for b in window.findChildren(type(box), "aboutBox") if b.isVisible()]
+    assert len(shown) == 1
+    shown[0].close()
