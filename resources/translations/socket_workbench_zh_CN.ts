@@ -419,8 +419,8 @@
         <translation>{problem}（{added}）</translation>
     </message>
     <message>
-        <source>Serving on {address}: {url}</source>
-        <translation>正在 {address} 上提供服务：{url}</translation>
+        <source>Serving {files} at {url}</source>
+        <translation>正在共享{files}，地址 {url}</translation>
     </message>
     <message>
         <source>Stopped serving on {address}</source>
