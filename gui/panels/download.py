@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
 
 from gui.panels.base import Panel
 from gui.widgets import format_bytes, format_count, monospace_font
-from gui.widgets.style import OUT_COLOR, WARNING_COLOR
+from gui.widgets.style import set_text_role, text_color
 from gui.widgets.units import format_eta, format_progress, format_speed
 from net.download import Download, RemoteFile, list_remote_files, parse_share_url
 from net.errors import AddressError
@@ -476,6 +476,9 @@ class DownloadPanel(Panel):
     # -- results -------------------------------------------------------------------------------
 
     def _on_listed(self, files: list[RemoteFile]) -> None:
+        if getattr(self.list_runner.loop, "cancelled", False):
+            self.status.show_warning(self.tr("Listing the files was cancelled"))
+            return
         self._remote = list(files)
         self.remote.setRowCount(len(files))
         mono = monospace_font()
@@ -586,7 +589,7 @@ class DownloadPanel(Panel):
             return
         if result.verified:
             self.verified_label.setText(self.tr("✓ SHA-256 verified"))
-            self.verified_label.setStyleSheet(f"color: {OUT_COLOR.name()}; font-weight: bold;")
+            set_text_role(self.verified_label, "success", bold=True)
             self.verified_label.setToolTip(
                 self.tr("The file matches the checksum the server announced")
             )
@@ -596,7 +599,7 @@ class DownloadPanel(Panel):
             else:
                 text = self.tr("Not verified: the server sent no checksum")
             self.verified_label.setText(text)
-            self.verified_label.setStyleSheet(f"color: {WARNING_COLOR.name()};")
+            set_text_role(self.verified_label, "warning")
             self.verified_label.setToolTip(
                 self.tr("Compare the SHA-256 below with the one the sender sees")
             )
@@ -625,7 +628,7 @@ class DownloadPanel(Panel):
             sha.setFont(mono)
             sha.setToolTip(digest)
             check = QTableWidgetItem(self.tr("✓ verified") if verified else self.tr("not verified"))
-            check.setForeground(OUT_COLOR if verified else WARNING_COLOR)
+            check.setForeground(text_color("success" if verified else "warning"))
             when = QTableWidgetItem(time.strftime("%Y-%m-%d %H:%M", time.localtime(stamp)))
             for column, item in enumerate((name, size_item, sha, check, when)):
                 table.setItem(row, column, item)

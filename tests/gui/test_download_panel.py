@@ -3,6 +3,7 @@ file server panel and the download panel talking to each other."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import os
 import socket
@@ -210,6 +211,36 @@ def test_a_missing_file_is_a_clear_message(
     assert "404" in panel.status.text()
     assert os.listdir(downloads) == []
     assert panel.history_table.rowCount() == 0
+
+
+def test_a_file_that_does_not_match_its_checksum_is_deleted(
+    qtbot: QtBot, panel: DownloadPanel, downloads: Path
+) -> None:
+    wrong = base64.b64encode(hashlib.sha256(b"other").digest()).decode()
+    reply = (
+        "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n"
+        f"Repr-Digest: sha-256=:{wrong}:\r\n\r\nhello"
+    ).encode()
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def answer() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            conn.settimeout(WAIT)
+            conn.recv(65536)
+            conn.sendall(reply)
+
+    thread = threading.Thread(target=answer, daemon=True)
+    thread.start()
+    try:
+        download(qtbot, panel, f"http://127.0.0.1:{listener.getsockname()[1]}/a.txt", downloads)
+    finally:
+        thread.join(WAIT)
+        listener.close()
+    assert panel.status.kind == "error"
+    assert "does not match the SHA-256 checksum" in panel.status.text()
+    assert os.listdir(downloads) == []
+    assert panel.verified_label.text() == ""
 
 
 def test_bad_input_starts_nothing(panel: DownloadPanel, share: Share, tmp_path: Path) -> None:
