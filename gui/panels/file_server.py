@@ -31,7 +31,7 @@ from gui.panels.base import Panel, first_problem
 from gui.widgets import BindAddressPicker, PortField, format_count, monospace_font
 from gui.widgets.qr import QrCodeLabel
 from gui.widgets.share_list import AddResult, ShareList, local_paths
-from gui.widgets.style import WARNING_COLOR
+from gui.widgets.style import set_text_role
 from gui.widgets.transfers import TransfersTable
 from net.fileserver import FileServer
 
@@ -400,14 +400,14 @@ class FileServerPanel(Panel):
             host = ""
         count = len(self.share_list.share)
         if host and is_loopback(host):
-            self.exposure.setStyleSheet("color: palette(mid);")
+            set_text_role(self.exposure, "dim")
             self.exposure.setText(
                 self.tr("Only programs on this computer can connect to {address}.").format(
                     address=host
                 )
             )
         elif count == 0:
-            self.exposure.setStyleSheet(f"color: {WARNING_COLOR.name()};")
+            set_text_role(self.exposure, "warning")
             self.exposure.setText(
                 self.tr(
                     "Anyone on your network can connect; the list is empty, so there is "
@@ -415,7 +415,7 @@ class FileServerPanel(Panel):
                 )
             )
         else:
-            self.exposure.setStyleSheet(f"color: {WARNING_COLOR.name()}; font-weight: bold;")
+            set_text_role(self.exposure, "warning", bold=True)
             if count == 1:
                 text = self.tr("Anyone on your network can download the 1 file in this list.")
             else:

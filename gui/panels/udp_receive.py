@@ -32,7 +32,7 @@ from gui.widgets import (
     format_bytes,
     format_count,
 )
-from gui.widgets.style import WARNING_COLOR
+from gui.widgets.style import set_text_role
 from net.events import Datagram
 from net.udp import UdpReceiver
 
@@ -128,7 +128,7 @@ class UdpReceivePanel(Panel):
         self.warning = QLabel(self)
         self.warning.setObjectName("rcvbufWarning")
         self.warning.setWordWrap(True)
-        self.warning.setStyleSheet(f"color: {WARNING_COLOR.name()};")
+        set_text_role(self.warning, "warning")
         self.warning.hide()
 
         buttons = QHBoxLayout()

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from gui.widgets.status import InlineError
-from gui.widgets.style import monospace_font
+from gui.widgets.style import monospace_font, set_text_role
 from net.codec import ENCODINGS, PayloadSpec, encode_payload, render_text, to_hex
 from net.errors import PayloadError
 
@@ -142,7 +142,7 @@ class PayloadEditor(QWidget):
 
         self.size_label = QLabel(self)
         self.size_label.setObjectName(f"{name}Size")
-        self.size_label.setStyleSheet("color: palette(mid);")
+        set_text_role(self.size_label, "dim")
         self.error = InlineError(self)
         self.error.setObjectName(f"{name}Error")
 

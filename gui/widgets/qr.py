@@ -13,7 +13,7 @@ from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from gui.widgets.style import monospace_font
+from gui.widgets.style import monospace_font, set_text_role
 
 __all__ = ["QrCodeLabel", "qr_pixmap"]
 
@@ -71,11 +71,11 @@ class QrCodeLabel(QWidget):
                 QCoreApplication.translate("QrCode", "Start the server to get a QR code")
             )
             self.image.setWordWrap(True)
-            self.image.setStyleSheet("color: palette(mid); border: 1px dashed palette(mid);")
+            set_text_role(self.image, "dim", extra="border: 1px dashed palette(mid);")
             self.image.setToolTip("")
             self.caption.setText("")
             return
-        self.image.setStyleSheet("")
+        set_text_role(self.image, None)
         self.image.setText("")
         self.image.setPixmap(qr_pixmap(text, size=self._size))
         self.image.setToolTip(

@@ -25,7 +25,6 @@ from PySide6.QtCore import (
     Signal,
 )
 from PySide6.QtGui import (
-    QColor,
     QDragEnterEvent,
     QDragMoveEvent,
     QDropEvent,
@@ -49,7 +48,7 @@ from PySide6.QtWidgets import (
 )
 
 from gui.widgets.counters import format_bytes, format_count
-from gui.widgets.style import monospace_font
+from gui.widgets.style import monospace_font, text_color
 from net.share import LocalFileError, SharedFile, ShareTable
 
 __all__ = ["AddResult", "ShareList", "ShareListModel", "local_paths"]
@@ -175,7 +174,7 @@ class ShareListModel(QAbstractTableModel):
                 return self._italic
             return self._mono
         if role == Qt.ItemDataRole.ForegroundRole and column == self.SHA256:
-            return QColor("#777777") if entry.sha256 is None else None
+            return text_color("dim") if entry.sha256 is None else None
         if role == Qt.ItemDataRole.TextAlignmentRole and column == self.SIZE:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.UserRole:
@@ -223,7 +222,7 @@ class _ShareView(QTableView):
         model = self.model()
         if model is not None and model.rowCount() == 0:
             painter = QPainter(self.viewport())
-            painter.setPen(QColor("#888888"))
+            painter.setPen(text_color("dim"))
             rect = self.viewport().rect().adjusted(12, 12, -12, -12)
             painter.drawText(
                 rect, int(Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap), self._hint

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
-from gui.widgets.style import ERROR_COLOR, WARNING_COLOR, sentence
+from gui.widgets.style import sentence, set_text_role
 
 __all__ = ["InlineError", "StatusLine"]
 
@@ -17,7 +17,7 @@ class InlineError(QLabel):
         super().__init__(parent)
         self.setWordWrap(True)
         self.setTextFormat(Qt.TextFormat.PlainText)
-        self.setStyleSheet(f"color: {ERROR_COLOR.name()};")
+        set_text_role(self, "error")
         font = self.font()
         font.setPointSizeF(max(7.0, font.pointSizeF() * 0.9))
         self.setFont(font)
@@ -49,15 +49,15 @@ class StatusLine(QLabel):
         self.kind = "info"
 
     def show_info(self, message: str) -> None:
-        self._show(message, "info", "")
+        self._show(message, "info")
 
     def show_warning(self, message: str) -> None:
-        self._show(message, "warning", f"color: {WARNING_COLOR.name()};")
+        self._show(message, "warning")
 
     def show_error(self, message: str) -> None:
-        self._show(message, "error", f"color: {ERROR_COLOR.name()}; font-weight: bold;")
+        self._show(message, "error")
 
-    def _show(self, message: str, kind: str, style: str) -> None:
+    def _show(self, message: str, kind: str) -> None:
         self.kind = kind
-        self.setStyleSheet(style)
+        set_text_role(self, None if kind == "info" else kind, bold=kind == "error")
         self.setText(sentence(message))

@@ -44,7 +44,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.widgets.style import ERROR_COLOR, IN_COLOR, OUT_COLOR, monospace_font
+from gui.widgets.style import monospace_font, set_text_role, text_color
 from net.codec import ENCODINGS, hexdump, render_text, to_hex
 
 __all__ = ["DEFAULT_LOG_LIMIT", "LogEntry", "TrafficLog", "TrafficLogModel"]
@@ -232,12 +232,8 @@ class TrafficLogModel(QAbstractTableModel):
                 return "" if entry.direction in ("info", "error") else f"{len(entry.data):,}"
             return self.data_text(entry)
         if role == Qt.ItemDataRole.ForegroundRole and column in (self.DIRECTION, self.DATA):
-            if entry.direction == "in":
-                return IN_COLOR
-            if entry.direction == "out":
-                return OUT_COLOR
-            if entry.direction == "error":
-                return ERROR_COLOR
+            if entry.direction in ("in", "out", "error"):
+                return text_color(entry.direction)  # light or dark, as the palette is
             return None
         if role == Qt.ItemDataRole.TextAlignmentRole and column == self.SIZE:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -385,7 +381,7 @@ class TrafficLog(QWidget):
 
         self.rows_label = QLabel(self)
         self.rows_label.setObjectName("logRowsLabel")
-        self.rows_label.setStyleSheet("color: palette(mid);")
+        set_text_role(self.rows_label, "dim")
 
         tools = QHBoxLayout()
         tools.setContentsMargins(0, 0, 0, 0)

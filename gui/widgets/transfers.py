@@ -38,7 +38,7 @@ from PySide6.QtWidgets import (
 )
 
 from gui.widgets.counters import RateMeter, format_bytes, format_count
-from gui.widgets.style import ERROR_COLOR, OUT_COLOR, WARNING_COLOR
+from gui.widgets.style import text_color
 from gui.widgets.units import format_progress, format_speed
 from net.events import TransferFailed, TransferFinished, TransferProgress, TransferStarted
 
@@ -268,7 +268,8 @@ class TransfersModel(QAbstractTableModel):
             if column in (self.STATUS, self.FILE, self.CLIENT):
                 return self.data(index, Qt.ItemDataRole.DisplayRole)
         if role == Qt.ItemDataRole.ForegroundRole and column == self.STATUS:
-            return {DONE: OUT_COLOR, FAILED: ERROR_COLOR, CANCELLED: WARNING_COLOR}.get(row.state)
+            role = {DONE: "success", FAILED: "error", CANCELLED: "warning"}.get(row.state)
+            return text_color(role) if role else None
         if role == Qt.ItemDataRole.TextAlignmentRole and column == self.SPEED:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
