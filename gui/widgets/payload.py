@@ -6,6 +6,8 @@ the byte count, or the problem in red (malformed hex, a character the encoding c
 
 from __future__ import annotations
 
+import itertools
+
 from PySide6.QtCore import QCoreApplication, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
@@ -167,6 +169,11 @@ class PayloadEditor(QWidget):
             layout.addLayout(options)
             layout.addWidget(self.edit, 1)
         layout.addWidget(self.error)
+        # Tab goes the way the rows read: the options row first unless it sits below the text.
+        chain = [self.mode_combo, self.encoding_combo, self.ending_combo]
+        chain = [self.edit, *chain] if compact else [*chain, self.edit]
+        for first, second in itertools.pairwise(chain):
+            QWidget.setTabOrder(first, second)
         layout.addStretch(0)  # spare height goes below the editor, not between its rows
         self.setFocusProxy(self.edit)
         self._update_feedback()

@@ -395,6 +395,9 @@ class TrafficLog(QWidget):
         tools.addWidget(clear_button)
         tools.addWidget(export_button)
 
+        # The tool row is above the table: Tab reaches it first.
+        QWidget.setTabOrder(export_button, self.view)
+
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(3)
