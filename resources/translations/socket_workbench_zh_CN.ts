@@ -228,6 +228,10 @@
         <translation>正在从 {server} 下载 {name}…</translation>
     </message>
     <message>
+        <source>Listing the files was cancelled</source>
+        <translation>已取消列出文件</translation>
+    </message>
+    <message>
         <source>{count} bytes</source>
         <translation>{count} 字节</translation>
     </message>
@@ -1180,7 +1184,7 @@ Closing waits at most this long, in total, for every worker to stop.</extracomme
     <name>Transfers</name>
     <message>
         <source>Client</source>
-        <extracomment>The progress column&apos;s fraction done (0.0-1.0) under this role, for the delegate.</extracomment>
+        <extracomment>The progress column&apos;s fraction done (0.0-1.0) under this role, for the delegate. A finished transfer shorter than this (seconds) shows no average speed.</extracomment>
         <translation>客户端</translation>
     </message>
     <message>
