@@ -156,7 +156,10 @@ class UdpReceivePanel(Panel):
         QWidget.setTabOrder(self.port.edit, self.group_edit)
         QWidget.setTabOrder(self.group_edit, self.reply_check)
         QWidget.setTabOrder(self.reply_check, self.reply.edit)
-        QWidget.setTabOrder(self.reply.edit, self.start_button)
+        QWidget.setTabOrder(self.reply.edit, self.reply.mode_combo)
+        QWidget.setTabOrder(self.reply.mode_combo, self.reply.encoding_combo)
+        QWidget.setTabOrder(self.reply.encoding_combo, self.reply.ending_combo)
+        QWidget.setTabOrder(self.reply.ending_combo, self.start_button)
         QWidget.setTabOrder(self.start_button, self.stop_button)
         self._show_counters(0, 0, 0.0)
 

@@ -29,10 +29,10 @@ __all__ = [
 #: Text roles and their (light, dark) colours; each reads at 4.5:1 or better on its background.
 _VARIANTS: dict[str, tuple[str, str]] = {
     "error": ("#c62828", "#ff7b72"),
-    "warning": ("#8a6d00", "#e3b341"),
+    "warning": ("#7a5f00", "#e3b341"),
     "in": ("#1565c0", "#79b8ff"),
-    "out": ("#2e7d32", "#7ee787"),
-    "success": ("#2e7d32", "#7ee787"),
+    "out": ("#287430", "#7ee787"),
+    "success": ("#287430", "#7ee787"),
 }
 #: Every role :func:`text_color` knows; "dim" is secondary text (counts, hints) between the
 #: palette's text and background colours.
