@@ -6,6 +6,7 @@
    http.server`` serving the same file: wall time of the whole curl run (target >= 0.95x nginx).
 2. ``swb get`` into a folder against ``curl -o`` into the same folder, both from nginx (a neutral
    server, so only the client differs): wall time including process start (target >= 0.9x curl).
+   The engine alone (``Download.run()`` in this process) is timed too, to tell start-up apart.
    ``swb get`` also hashes every byte and fsyncs before renaming; curl does neither. The folder is
    on tmpfs (/dev/shm) when there is one, so the row measures the clients, not the disk; a second
    row does the same on the disk the temporary folder lives on, for reference.
@@ -50,6 +51,8 @@ from _common import (
     say,
     wait_for_port,
 )
+
+from net.download import Download
 
 SERVE_TARGET = 0.95
 GET_TARGET = 0.9
@@ -180,13 +183,20 @@ def get_rows(src: Path, plan: Plan, digest: str, *, quick: bool) -> list[Row]:
                     target.unlink()
                     return seconds
 
-                say(f"files: swb get vs curl -o into a folder on {where}, x{plan.rounds}")
-                times = alternate(
-                    {"swb get": swb_get, "curl -o": curl_get},
-                    plan.rounds,
-                    log=say,
-                    show=lambda s: fmt_mib_s(size / s),
-                )
+                def engine_get(folder: Path = folder, target: Path = target) -> float:
+                    started = time.perf_counter()
+                    result = Download(url, folder).run()
+                    seconds = time.perf_counter() - started
+                    if result.sha256 != digest:
+                        raise RuntimeError("Download.run() saved a file with another SHA-256")
+                    target.unlink()
+                    return seconds
+
+                trials = {"swb get": swb_get, "curl -o": curl_get}
+                if memory:
+                    trials["Download.run()"] = engine_get
+                say(f"files: {', '.join(trials)} into a folder on {where}, x{plan.rounds}")
+                times = alternate(trials, plan.rounds, log=say, show=lambda s: fmt_mib_s(size / s))
                 ours_t, curl_t = median(times["swb get"]), median(times["curl -o"])
                 ratio = curl_t / ours_t
                 rows.append(
@@ -200,6 +210,18 @@ def get_rows(src: Path, plan: Plan, digest: str, *, quick: bool) -> list[Row]:
                         "" if memory else "includes fsync",
                     )
                 )
+                if memory:
+                    engine_t = median(times["Download.run()"])
+                    rows.append(
+                        Row(
+                            f"2. the same, Download.run() in process (no start-up), "
+                            f"{size // MIB} MiB",
+                            fmt_mib_s(size / engine_t),
+                            f"curl -o {fmt_mib_s(size / curl_t)}",
+                            curl_t / engine_t,
+                            "— (reference)",
+                        )
+                    )
     return rows
 
 
