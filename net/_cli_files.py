@@ -17,7 +17,7 @@ import signal
 import sys
 from collections.abc import Iterator
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from net._loop import StoppableLoop
 from net.download import Download, TransferCancelled, parse_share_url
@@ -28,9 +28,11 @@ from net.events import (
     TransferProgress,
     TransferStarted,
 )
-from net.fileserver import FileServer, TransferEvent
 from net.httpfile import human_size
 from net.share import LocalFileError, ShareTable
+
+if TYPE_CHECKING:
+    from net.fileserver import TransferEvent
 
 __all__ = ["get", "serve"]
 
@@ -45,6 +47,8 @@ def serve(args: argparse.Namespace) -> int:
     """``swb serve PATH...``: share files (and folders) until SIGINT/SIGTERM."""
     if args.tls or args.cert or args.key:
         return _bad(TLS_NOT_AVAILABLE)
+    from net.fileserver import FileServer  # only serve needs it: `swb get` starts sooner
+
     _raise_file_limit()
     share = ShareTable()
     try:
