@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import QSettings, QSize, Qt, QTranslator
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QPainter, QPaintEvent
 from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMenu,
     QMessageBox,
+    QSizePolicy,
     QStackedWidget,
     QWidget,
 )
@@ -28,6 +29,32 @@ __all__ = ["CLOSE_TIMEOUT", "MainWindow"]
 
 #: Closing waits at most this long, in total, for every worker to stop.
 CLOSE_TIMEOUT = 2.0
+
+
+class _ActivityLabel(QLabel):
+    """The status bar's line of what runs: cut with "…" when longer than the bar, so that many
+    running panels never widen the window (``text()`` and the tooltip keep it whole)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(0, super().minimumSizeHint().height())
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        rect = self.contentsRect()
+        text = self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight, rect.width())
+        painter = QPainter(self)
+        self.style().drawItemText(
+            painter,
+            rect,
+            int(self.alignment()),
+            self.palette(),
+            self.isEnabled(),
+            text,
+            self.foregroundRole(),
+        )
 
 
 class MainWindow(QMainWindow):
@@ -82,7 +109,7 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.stack, 1)
         self.setCentralWidget(central)
 
-        self.activity_label = QLabel(self)
+        self.activity_label = _ActivityLabel(self)
         self.activity_label.setObjectName("activityLabel")
         self.statusBar().addPermanentWidget(self.activity_label, 1)
         self._build_menus()
@@ -248,6 +275,7 @@ class MainWindow(QMainWindow):
     def _update_activity(self, *_args: object) -> None:
         running = [panel.activity() for panel in self.panels if panel.activity()]
         self.activity_label.setText(" | ".join(running) if running else self.tr("Idle"))
+        self.activity_label.setToolTip(self.activity_label.text())
 
     # -- settings ------------------------------------------------------------------------------
 

@@ -4,7 +4,8 @@
 panel against peers on 127.0.0.1 (plain sockets started here), and writes udp_send.png,
 udp_receive.png, tcp_client.png, tcp_server.png, file_server.png and download.png. The file
 server shares a few files from a temporary folder and the download panel fetches from it.
-Settings go to a temporary folder.
+Settings go to a temporary folder. ``--locale zh_CN`` shows the window in that language and names
+the files zh_CN_udp_send.png and so on.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from PySide6.QtCore import QEventLoop, QSettings
 from PySide6.QtWidgets import QApplication
 
 from gui import runner
-from gui.app import create_app
+from gui.app import create_app, install_language
 from gui.main_window import MainWindow
 from gui.panels.download import DownloadPanel
 from gui.panels.file_server import FileServerPanel
@@ -260,12 +261,18 @@ def _download(app: QApplication, panel: DownloadPanel) -> None:
     _settle(app)
 
 
-def take_screenshots(outdir: Path) -> list[Path]:
-    """Drive each socket panel against loopback peers and save one PNG per panel."""
+def take_screenshots(outdir: Path, locale: str | None = None) -> list[Path]:
+    """Drive each socket panel against loopback peers and save one PNG per panel.
+
+    Args:
+        locale: a language of View > Language ("zh_CN", "en"); the file names start with it.
+    """
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # read when the app is created
     outdir.mkdir(parents=True, exist_ok=True)
     settings_dir = tempfile.mkdtemp(prefix="swb-shots-")
     app = create_app([sys.argv[0]])
+    if locale is not None:
+        install_language(app, locale)
     settings = QSettings(str(Path(settings_dir) / "shots.ini"), QSettings.Format.IniFormat)
     window = MainWindow(settings)
     window.resize(1100, 720)
@@ -287,7 +294,7 @@ def take_screenshots(outdir: Path) -> list[Path]:
             if isinstance(result, list):
                 sockets.extend(result)
             _settle(app, 0.2)
-            path = outdir / f"{file_name}.png"
+            path = outdir / (f"{locale}_{file_name}.png" if locale else f"{file_name}.png")
             window.grab().save(str(path))
             saved.append(path)
     finally:
@@ -304,11 +311,14 @@ def take_screenshots(outdir: Path) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
+    args = list(sys.argv[1:] if argv is None else argv)
+    locale = None
+    if len(args) == 3 and args[0] == "--locale":
+        locale, args = args[1], args[2:]
     if len(args) != 1:
-        print("usage: python -m gui.screenshots OUTDIR", file=sys.stderr)
+        print("usage: python -m gui.screenshots [--locale zh_CN] OUTDIR", file=sys.stderr)
         return 2
-    for path in take_screenshots(Path(args[0])):
+    for path in take_screenshots(Path(args[0]), locale):
         print(path)
     return 0
 

@@ -424,7 +424,7 @@
     </message>
     <message>
         <source>Serving {files} at {url}</source>
-        <translation>正在共享{files}，地址 {url}</translation>
+        <translation>正在共享 {files}，地址 {url}</translation>
     </message>
     <message>
         <source>Stopped serving on {address}</source>
