@@ -487,7 +487,9 @@ class DownloadPanel(Panel):
             name.setToolTip(remote.url)
             size = QTableWidgetItem(format_bytes(remote.size))
             size.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            size.setToolTip(self.tr("{count} bytes").format(count=format_count(remote.size)))
+            size.setToolTip(
+                self.tr("{count} bytes", "", remote.size).format(count=format_count(remote.size))
+            )
             digest = remote.sha256
             sha = QTableWidgetItem(digest[:SHORT_HASH] + "…" if digest else self.tr("not known"))
             sha.setFont(mono)
@@ -501,9 +503,9 @@ class DownloadPanel(Panel):
             self.status.show_info(self.tr("1 file on the server: pick it and Download"))
         else:
             self.status.show_info(
-                self.tr("{count} files on the server: pick one and Download").format(
-                    count=format_count(len(files))
-                )
+                self.tr(
+                    "{count} files on the server: pick one and Download", "", len(files)
+                ).format(count=format_count(len(files)))
             )
 
     def _on_list_failed(self, message: str) -> None:

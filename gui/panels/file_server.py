@@ -309,7 +309,9 @@ class FileServerPanel(Panel):
             self.status.show_info(self.tr("Copied {url}").format(url=links[0]))
         else:
             self.status.show_info(
-                self.tr("Copied {count} links").format(count=format_count(len(links)))
+                self.tr("Copied {count} links", "", len(links)).format(
+                    count=format_count(len(links))
+                )
             )
         return links
 
@@ -320,13 +322,13 @@ class FileServerPanel(Panel):
         if added == 1:
             text = self.tr("Added {name}").format(name=result.added[0])
         else:
-            text = self.tr("Added {count} files").format(count=format_count(added))
+            text = self.tr("Added {count} files", "", added).format(count=format_count(added))
         if result.skipped:
             path, reason = result.skipped[0]
             more = len(result.skipped) - 1
             text += self.tr("; skipped {path} ({reason})").format(path=path, reason=reason)
             if more:
-                text += self.tr(" and {count} more").format(count=format_count(more))
+                text += self.tr(" and {count} more", "", more).format(count=format_count(more))
         if result.errors:
             self.status.show_error(
                 self.tr("{problem} ({added})").format(problem=result.errors[0], added=text)
@@ -389,9 +391,7 @@ class FileServerPanel(Panel):
     # -- helpers -------------------------------------------------------------------------------
 
     def _files_text(self, count: int) -> str:
-        if count == 1:
-            return self.tr("1 file")
-        return self.tr("{count} files").format(count=format_count(count))
+        return self.tr("{count} files", "", count).format(count=format_count(count))
 
     def _update_exposure(self) -> None:
         try:
@@ -420,7 +420,7 @@ class FileServerPanel(Panel):
                 text = self.tr("Anyone on your network can download the 1 file in this list.")
             else:
                 text = self.tr(
-                    "Anyone on your network can download the {count} files in this list."
+                    "Anyone on your network can download the {count} files in this list.", "", count
                 ).format(count=format_count(count))
             self.exposure.setText(text)
         self._update_activity()
@@ -433,7 +433,9 @@ class FileServerPanel(Panel):
             address=self._address, files=self._files_text(len(self.share_list.share))
         )
         if running:
-            text += self.tr(", {count} downloading").format(count=format_count(running))
+            text += self.tr(", {count} downloading", "", running).format(
+                count=format_count(running)
+            )
         self.set_activity(text)
 
     def _set_running(self, running: bool) -> None:

@@ -2,6 +2,68 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="en_US">
 <context>
+    <name>DownloadPanel</name>
+    <message numerus="yes">
+        <source>{count} bytes</source>
+        <translation>
+            <numerusform>{count} byte</numerusform>
+            <numerusform>{count} bytes</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>{count} files on the server: pick one and Download</source>
+        <translation>
+            <numerusform>{count} file on the server: pick it and Download</numerusform>
+            <numerusform>{count} files on the server: pick one and Download</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>FileServerPanel</name>
+    <message numerus="yes">
+        <source>Copied {count} links</source>
+        <translation>
+            <numerusform>Copied {count} link</numerusform>
+            <numerusform>Copied {count} links</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Added {count} files</source>
+        <translation>
+            <numerusform>Added {count} file</numerusform>
+            <numerusform>Added {count} files</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source> and {count} more</source>
+        <translation>
+            <numerusform> and {count} more</numerusform>
+            <numerusform> and {count} more</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>{count} files</source>
+        <translation>
+            <numerusform>{count} file</numerusform>
+            <numerusform>{count} files</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Anyone on your network can download the {count} files in this list.</source>
+        <translation>
+            <numerusform>Anyone on your network can download the {count} file in this list.</numerusform>
+            <numerusform>Anyone on your network can download the {count} files in this list.</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>, {count} downloading</source>
+        <translation>
+            <numerusform>, {count} downloading</numerusform>
+            <numerusform>, {count} downloading</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>PayloadEditor</name>
     <message numerus="yes">
         <source>{count} bytes</source>

@@ -231,9 +231,11 @@
         <source>Listing the files was cancelled</source>
         <translation>已取消列出文件</translation>
     </message>
-    <message>
+    <message numerus="yes">
         <source>{count} bytes</source>
-        <translation>{count} 字节</translation>
+        <translation>
+            <numerusform>{count} 字节</numerusform>
+        </translation>
     </message>
     <message>
         <source>not known</source>
@@ -251,9 +253,11 @@
         <source>1 file on the server: pick it and Download</source>
         <translation>服务器上有 1 个文件：选中后点击“下载”</translation>
     </message>
-    <message>
+    <message numerus="yes">
         <source>{count} files on the server: pick one and Download</source>
-        <translation>服务器上有 {count} 个文件：选中一个后点击“下载”</translation>
+        <translation>
+            <numerusform>服务器上有 {count} 个文件：选中一个后点击“下载”</numerusform>
+        </translation>
     </message>
     <message>
         <source>{eta} left</source>
@@ -398,25 +402,31 @@
         <source>The list is empty: add files to share first</source>
         <translation>列表为空：请先添加要共享的文件</translation>
     </message>
-    <message>
+    <message numerus="yes">
         <source>Copied {count} links</source>
-        <translation>已复制 {count} 个链接</translation>
+        <translation>
+            <numerusform>已复制 {count} 个链接</numerusform>
+        </translation>
     </message>
     <message>
         <source>Added {name}</source>
         <translation>已添加 {name}</translation>
     </message>
-    <message>
+    <message numerus="yes">
         <source>Added {count} files</source>
-        <translation>已添加 {count} 个文件</translation>
+        <translation>
+            <numerusform>已添加 {count} 个文件</numerusform>
+        </translation>
     </message>
     <message>
         <source>; skipped {path} ({reason})</source>
         <translation>；已跳过 {path}（{reason}）</translation>
     </message>
-    <message>
+    <message numerus="yes">
         <source> and {count} more</source>
-        <translation> 等 {count} 项</translation>
+        <translation>
+            <numerusform> 等 {count} 项</numerusform>
+        </translation>
     </message>
     <message>
         <source>{problem} ({added})</source>
@@ -432,11 +442,13 @@
     </message>
     <message>
         <source>1 file</source>
-        <translation>1 个文件</translation>
+        <translation type="vanished">1 个文件</translation>
     </message>
-    <message>
+    <message numerus="yes">
         <source>{count} files</source>
-        <translation>{count} 个文件</translation>
+        <translation>
+            <numerusform>{count} 个文件</numerusform>
+        </translation>
     </message>
     <message>
         <source>Only programs on this computer can connect to {address}.</source>
@@ -450,17 +462,21 @@
         <source>Anyone on your network can download the 1 file in this list.</source>
         <translation>网络中的任何人都可以下载列表中的这 1 个文件。</translation>
     </message>
-    <message>
+    <message numerus="yes">
         <source>Anyone on your network can download the {count} files in this list.</source>
-        <translation>网络中的任何人都可以下载列表中的这 {count} 个文件。</translation>
+        <translation>
+            <numerusform>网络中的任何人都可以下载列表中的这 {count} 个文件。</numerusform>
+        </translation>
     </message>
     <message>
         <source>File server {address}: {files}</source>
         <translation>文件共享 {address}：{files}</translation>
     </message>
-    <message>
+    <message numerus="yes">
         <source>, {count} downloading</source>
-        <translation>，{count} 个正在下载</translation>
+        <translation>
+            <numerusform>，{count} 个正在下载</numerusform>
+        </translation>
     </message>
 </context>
 <context>
