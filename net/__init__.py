@@ -3,149 +3,174 @@
 Every long-running object has a blocking ``run()``/``serve_forever()``, a thread-safe ``shutdown()``
 that returns at once, a ``close()``, and context-manager support. Results leave through callbacks
 carrying the frozen dataclasses of :mod:`net.events`.
+
+The names below load their modules on first use, so a command line tool that needs one piece
+(``swb get``) does not pay for importing all of them.
 """
 
-from net.address import Endpoint, format_peer, parse_host, parse_port, resolve
-from net.backoff import Backoff
-from net.codec import (
-    ENCODINGS,
-    LINE_ENDINGS,
-    PayloadSpec,
-    StreamDecoder,
-    encode_payload,
-    hexdump,
-    parse_escapes,
-    parse_hex,
-    render_text,
-    to_hex,
-)
-from net.download import (
-    Download,
-    RemoteFile,
-    ShareUrl,
-    TransferCancelled,
-    list_remote_files,
-    parse_share_url,
-    safe_file_name,
-)
-from net.errors import (
-    AddressError,
-    BindError,
-    ConnectError,
-    NetError,
-    PayloadError,
-    ProtocolError,
-    TlsError,
-    TransferError,
-)
-from net.events import (
-    Connected,
-    Datagram,
-    Disconnected,
-    DownloadFinished,
-    DownloadProgress,
-    FileSent,
-    Received,
-    Reconnecting,
-    Sent,
-    TlsInfo,
-    TransferFailed,
-    TransferFinished,
-    TransferProgress,
-    TransferStarted,
-)
-from net.fileserver import FileServer, TransferEvent, local_addresses
-from net.keepalive import set_keepalive
-from net.share import LocalFileError, SharedFile, ShareTable
-from net.tcp import ClientInfo, TcpClient, TcpEvent, TcpServer
-from net.tls import (
-    INSECURE_WARNING,
-    ClientTls,
-    ServerCertificate,
-    certificate_fingerprint,
-    client_context,
-    default_server_certificate,
-    describe_ssl_error,
-    load_server_certificate,
-    normalize_fingerprint,
-    server_context,
-    user_data_dir,
-    wrap_client,
-)
-from net.udp import UdpReceiver, UdpSender, UdpStats, send_and_wait, send_datagram
+from __future__ import annotations
 
-__all__ = [
-    "ENCODINGS",
-    "INSECURE_WARNING",
-    "LINE_ENDINGS",
-    "AddressError",
-    "Backoff",
-    "BindError",
-    "ClientInfo",
-    "ClientTls",
-    "ConnectError",
-    "Connected",
-    "Datagram",
-    "Disconnected",
-    "Download",
-    "DownloadFinished",
-    "DownloadProgress",
-    "Endpoint",
-    "FileSent",
-    "FileServer",
-    "LocalFileError",
-    "NetError",
-    "PayloadError",
-    "PayloadSpec",
-    "ProtocolError",
-    "Received",
-    "Reconnecting",
-    "RemoteFile",
-    "Sent",
-    "ServerCertificate",
-    "ShareTable",
-    "ShareUrl",
-    "SharedFile",
-    "StreamDecoder",
-    "TcpClient",
-    "TcpEvent",
-    "TcpServer",
-    "TlsError",
-    "TlsInfo",
-    "TransferCancelled",
-    "TransferError",
-    "TransferEvent",
-    "TransferFailed",
-    "TransferFinished",
-    "TransferProgress",
-    "TransferStarted",
-    "UdpReceiver",
-    "UdpSender",
-    "UdpStats",
-    "certificate_fingerprint",
-    "client_context",
-    "default_server_certificate",
-    "describe_ssl_error",
-    "encode_payload",
-    "format_peer",
-    "hexdump",
-    "list_remote_files",
-    "load_server_certificate",
-    "local_addresses",
-    "normalize_fingerprint",
-    "parse_escapes",
-    "parse_hex",
-    "parse_host",
-    "parse_port",
-    "parse_share_url",
-    "render_text",
-    "resolve",
-    "safe_file_name",
-    "send_and_wait",
-    "send_datagram",
-    "server_context",
-    "set_keepalive",
-    "to_hex",
-    "user_data_dir",
-    "wrap_client",
-]
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from net.address import Endpoint, format_peer, parse_host, parse_port, resolve
+    from net.backoff import Backoff
+    from net.codec import (
+        ENCODINGS,
+        LINE_ENDINGS,
+        PayloadSpec,
+        StreamDecoder,
+        encode_payload,
+        hexdump,
+        parse_escapes,
+        parse_hex,
+        render_text,
+        to_hex,
+    )
+    from net.download import (
+        Download,
+        RemoteFile,
+        ShareUrl,
+        TransferCancelled,
+        list_remote_files,
+        parse_share_url,
+        safe_file_name,
+    )
+    from net.errors import (
+        AddressError,
+        BindError,
+        ConnectError,
+        NetError,
+        PayloadError,
+        ProtocolError,
+        TlsError,
+        TransferError,
+    )
+    from net.events import (
+        Connected,
+        Datagram,
+        Disconnected,
+        DownloadFinished,
+        DownloadProgress,
+        FileSent,
+        Received,
+        Reconnecting,
+        Sent,
+        TlsInfo,
+        TransferFailed,
+        TransferFinished,
+        TransferProgress,
+        TransferStarted,
+    )
+    from net.fileserver import FileServer, TransferEvent, local_addresses
+    from net.keepalive import set_keepalive
+    from net.share import LocalFileError, SharedFile, ShareTable
+    from net.tcp import ClientInfo, TcpClient, TcpEvent, TcpServer
+    from net.tls import (
+        INSECURE_WARNING,
+        ClientTls,
+        ServerCertificate,
+        certificate_fingerprint,
+        client_context,
+        default_server_certificate,
+        describe_ssl_error,
+        load_server_certificate,
+        normalize_fingerprint,
+        server_context,
+        user_data_dir,
+        wrap_client,
+    )
+    from net.udp import UdpReceiver, UdpSender, UdpStats, send_and_wait, send_datagram
+
+#: Public name -> the module that defines it.
+_EXPORTS: dict[str, str] = {
+    "Endpoint": "net.address",
+    "format_peer": "net.address",
+    "parse_host": "net.address",
+    "parse_port": "net.address",
+    "resolve": "net.address",
+    "Backoff": "net.backoff",
+    "ENCODINGS": "net.codec",
+    "LINE_ENDINGS": "net.codec",
+    "PayloadSpec": "net.codec",
+    "StreamDecoder": "net.codec",
+    "encode_payload": "net.codec",
+    "hexdump": "net.codec",
+    "parse_escapes": "net.codec",
+    "parse_hex": "net.codec",
+    "render_text": "net.codec",
+    "to_hex": "net.codec",
+    "Download": "net.download",
+    "RemoteFile": "net.download",
+    "ShareUrl": "net.download",
+    "TransferCancelled": "net.download",
+    "list_remote_files": "net.download",
+    "parse_share_url": "net.download",
+    "safe_file_name": "net.download",
+    "AddressError": "net.errors",
+    "BindError": "net.errors",
+    "ConnectError": "net.errors",
+    "NetError": "net.errors",
+    "PayloadError": "net.errors",
+    "ProtocolError": "net.errors",
+    "TlsError": "net.errors",
+    "TransferError": "net.errors",
+    "Connected": "net.events",
+    "Datagram": "net.events",
+    "Disconnected": "net.events",
+    "DownloadFinished": "net.events",
+    "DownloadProgress": "net.events",
+    "FileSent": "net.events",
+    "Received": "net.events",
+    "Reconnecting": "net.events",
+    "Sent": "net.events",
+    "TlsInfo": "net.events",
+    "TransferFailed": "net.events",
+    "TransferFinished": "net.events",
+    "TransferProgress": "net.events",
+    "TransferStarted": "net.events",
+    "FileServer": "net.fileserver",
+    "TransferEvent": "net.fileserver",
+    "local_addresses": "net.fileserver",
+    "set_keepalive": "net.keepalive",
+    "LocalFileError": "net.share",
+    "ShareTable": "net.share",
+    "SharedFile": "net.share",
+    "ClientInfo": "net.tcp",
+    "TcpClient": "net.tcp",
+    "TcpEvent": "net.tcp",
+    "TcpServer": "net.tcp",
+    "ClientTls": "net.tls",
+    "INSECURE_WARNING": "net.tls",
+    "ServerCertificate": "net.tls",
+    "certificate_fingerprint": "net.tls",
+    "client_context": "net.tls",
+    "default_server_certificate": "net.tls",
+    "describe_ssl_error": "net.tls",
+    "load_server_certificate": "net.tls",
+    "normalize_fingerprint": "net.tls",
+    "server_context": "net.tls",
+    "user_data_dir": "net.tls",
+    "wrap_client": "net.tls",
+    "UdpReceiver": "net.udp",
+    "UdpSender": "net.udp",
+    "UdpStats": "net.udp",
+    "send_and_wait": "net.udp",
+    "send_datagram": "net.udp",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
-from importlib import metadata
 from typing import NoReturn
 
 from net.address import parse_port
@@ -77,6 +76,8 @@ def _milliseconds(text: str) -> float:
 
 
 def _version() -> str:
+    from importlib import metadata  # only --version needs it; it is slow to import
+
     try:
         return metadata.version("socket-workbench")
     except metadata.PackageNotFoundError:
