@@ -12,27 +12,24 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import signal
 import sys
 import threading
 from collections.abc import Iterator
-from types import FrameType
 from typing import Any
 
+from net._cli_common import (
+    announce_certificate,
+    client_tls,
+    server_certificate,
+    stop_on_signals,
+    warn_if_insecure,
+)
 from net._loop import StoppableLoop
 from net.codec import StreamDecoder, check_encoding, encode_payload, render_text, to_hex
-from net.errors import AddressError, PayloadError
+from net.errors import PayloadError
 from net.events import Connected, Datagram, Disconnected, Received, Sent
 from net.tcp import TcpClient, TcpEvent, TcpServer
-from net.tls import (
-    INSECURE_WARNING,
-    ClientTls,
-    ServerCertificate,
-    default_server_certificate,
-    load_server_certificate,
-    normalize_fingerprint,
-    server_context,
-)
+from net.tls import server_context
 from net.udp import UdpReceiver, UdpSender
 
 __all__ = ["tcp_send", "tcp_serve", "udp_listen", "udp_send"]
@@ -63,7 +60,7 @@ def udp_send(args: argparse.Namespace) -> int:
         UdpSender(
             args.host, args.port, bind_port=args.bind_port, broadcast=args.broadcast
         ) as sender,
-        _stop_on_signals(sender),
+        stop_on_signals(sender),
     ):
         sent = sender.run_repeat(
             data,
@@ -105,7 +102,7 @@ def udp_listen(args: argparse.Namespace) -> int:
         reply=reply,
         on_drained=out.flush,
     )
-    with receiver, _stop_on_signals(receiver), _stop_after(receiver, args.timeout):
+    with receiver, stop_on_signals(receiver), _stop_after(receiver, args.timeout):
         _status(f"listening on {receiver.address} (UDP)")
         if receiver.multicast_group:
             _status(f"joined the multicast group {receiver.multicast_group}")
@@ -134,7 +131,7 @@ def tcp_send(args: argparse.Namespace) -> int:
     """
     encoding = check_encoding(args.encoding)
     data = _payload(args, args.data)
-    tls = _client_tls(args)
+    tls = client_tls(args, tls=args.tls)
     out = _Printer(encoding, json_lines=args.json)
     wait: float | None = args.wait
     failure: list[str] = []
@@ -179,13 +176,12 @@ def tcp_send(args: argparse.Namespace) -> int:
             sent_everything()
         out.flush()
 
-    if tls is not None and tls.insecure:
-        _status(f"swb: warning: {INSECURE_WARNING}")
+    warn_if_insecure(tls)
     client = TcpClient(
         args.host, args.port, on_event=on_event, connect_timeout=args.connect_timeout, tls=tls
     )
     try:
-        with client, _stop_on_signals(client):
+        with client, stop_on_signals(client):
             client.run()
     finally:
         for timer in timers:
@@ -210,7 +206,7 @@ def tcp_serve(args: argparse.Namespace) -> int:
         mode, fixed = "fixed", _payload(args, args.reply)
     else:
         mode, fixed = "none", b""
-    certificate = _server_certificate(args)
+    certificate = server_certificate(args)
     context = server_context(certificate) if certificate is not None else None
     out = _Printer(encoding, json_lines=args.json, quiet=args.quiet, announce=True)
 
@@ -228,11 +224,9 @@ def tcp_serve(args: argparse.Namespace) -> int:
         max_clients=args.max_clients,
         ssl_context=context,
     )
-    with server, _stop_on_signals(server):
+    with server, stop_on_signals(server):
         if certificate is not None:
-            origin = "given with --cert" if args.cert else "self-signed, made by swb"
-            _status(f"TLS certificate: {certificate.cert_path} ({origin})")
-            _status(f"TLS certificate SHA-256 fingerprint: {certificate.fingerprint}")
+            announce_certificate(certificate, given=bool(args.cert))
         _status(f"listening on {server.address} (TCP)")
         try:
             server.serve_forever()
@@ -249,39 +243,6 @@ def tcp_serve(args: argparse.Namespace) -> int:
         summary += f", {_plural(server.tls_failures, 'TLS handshake')} failed"
     _status(summary)
     return EXIT_OK
-
-
-def _client_tls(args: argparse.Namespace) -> ClientTls | None:
-    """How tcp-send checks a TLS server; --insecure, --fingerprint and --cafile imply --tls.
-
-    Raises:
-        AddressError: a malformed fingerprint, or a CA file that cannot be used.
-    """
-    if not (args.tls or args.insecure or args.fingerprint is not None or args.cafile):
-        return None
-    # normalize_fingerprint refuses a blank one, which ClientTls would take for "no pin".
-    pin = normalize_fingerprint(args.fingerprint) if args.fingerprint is not None else None
-    return ClientTls(verify=not args.insecure, fingerprint=pin, cafile=args.cafile)
-
-
-def _server_certificate(args: argparse.Namespace) -> ServerCertificate | None:
-    """The certificate tcp-serve presents: --cert/--key (which imply --tls), else with --tls the
-    self-signed one from the data folder, else None (plain TCP).
-
-    Raises:
-        AddressError: only one of --cert and --key, or files that cannot be used.
-        NetError: the self-signed certificate cannot be stored.
-    """
-    if bool(args.cert) != bool(args.key):
-        given, missing = ("--cert", "--key") if args.cert else ("--key", "--cert")
-        raise AddressError(
-            f"{given} needs {missing} too: give both the certificate and its private key"
-        )
-    if args.cert:
-        return load_server_certificate(args.cert, args.key)
-    if args.tls:
-        return default_server_certificate()
-    return None
 
 
 def _looks_like_tls(data: bytes) -> bool:
@@ -388,24 +349,6 @@ def _payload(args: argparse.Namespace, text: str) -> bytes:
         raise PayloadError("choose either --hex or --escapes, not both")
     mode = "hex" if args.hex else "escapes" if args.escapes else "text"
     return encode_payload(text, mode, args.encoding)
-
-
-@contextlib.contextmanager
-def _stop_on_signals(loop: StoppableLoop) -> Iterator[None]:
-    """SIGINT and SIGTERM call ``loop.shutdown()`` (which wakes its selector) while inside."""
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        loop.shutdown()
-
-    previous: dict[signal.Signals, Any] = {}
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(ValueError, OSError):  # not the main thread: leave them be
-            previous[signum] = signal.signal(signum, handler)
-    try:
-        yield
-    finally:
-        for signum, old in previous.items():
-            signal.signal(signum, old)
 
 
 @contextlib.contextmanager

@@ -1,0 +1,109 @@
+"""What ``swb``'s socket and file commands share: TLS options in and out, and stopping on signals.
+
+net.tls is imported only when a command asks for TLS, so plain commands start as fast as before.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import signal
+import sys
+from collections.abc import Iterator
+from types import FrameType
+from typing import TYPE_CHECKING, Any
+
+from net._loop import StoppableLoop
+from net.errors import AddressError
+
+if TYPE_CHECKING:
+    from net.tls import ClientTls, ServerCertificate
+
+__all__ = [
+    "announce_certificate",
+    "client_tls",
+    "server_certificate",
+    "stop_on_signals",
+    "warn_if_insecure",
+]
+
+
+def client_tls(args: argparse.Namespace, *, tls: bool) -> ClientTls | None:
+    """How a client checks a TLS server, from --insecure, --fingerprint and --cafile.
+
+    Args:
+        args: the parsed command line (with ``insecure``, ``fingerprint`` and ``cafile``).
+        tls: the command asked for TLS in its own way (``--tls``, an ``https://`` URL).
+    Returns:
+        None when neither ``tls`` nor any of the three options was given (plain TCP).
+    Raises:
+        AddressError: a malformed fingerprint, or a CA file that cannot be used.
+    """
+    if not (tls or args.insecure or args.fingerprint is not None or args.cafile):
+        return None
+    from net.tls import ClientTls, normalize_fingerprint
+
+    # normalize_fingerprint refuses a blank one, which ClientTls would take for "no pin".
+    pin = normalize_fingerprint(args.fingerprint) if args.fingerprint is not None else None
+    return ClientTls(verify=not args.insecure, fingerprint=pin, cafile=args.cafile)
+
+
+def warn_if_insecure(opts: ClientTls | None) -> None:
+    """Print net.tls's warning on stderr when certificate checks are off."""
+    if opts is not None and opts.insecure:
+        from net.tls import INSECURE_WARNING
+
+        status(f"swb: warning: {INSECURE_WARNING}")
+
+
+def server_certificate(args: argparse.Namespace) -> ServerCertificate | None:
+    """The certificate a server presents: --cert/--key (which imply --tls), else with --tls the
+    self-signed one from the data folder, else None (plain TCP).
+
+    Raises:
+        AddressError: only one of --cert and --key, or files that cannot be used.
+        NetError: the self-signed certificate cannot be stored.
+    """
+    if bool(args.cert) != bool(args.key):
+        given, missing = ("--cert", "--key") if args.cert else ("--key", "--cert")
+        raise AddressError(
+            f"{given} needs {missing} too: give both the certificate and its private key"
+        )
+    from net.tls import default_server_certificate, load_server_certificate
+
+    if args.cert:
+        return load_server_certificate(args.cert, args.key)
+    if args.tls:
+        return default_server_certificate()
+    return None
+
+
+def announce_certificate(certificate: ServerCertificate, *, given: bool) -> None:
+    """Print where the server's certificate is and the fingerprint clients can pin (stderr)."""
+    origin = "given with --cert" if given else "self-signed, made by swb"
+    status(f"TLS certificate: {certificate.cert_path} ({origin})")
+    status(f"TLS certificate SHA-256 fingerprint: {certificate.fingerprint}")
+
+
+@contextlib.contextmanager
+def stop_on_signals(loop: StoppableLoop) -> Iterator[None]:
+    """SIGINT and SIGTERM call ``loop.shutdown()`` (which wakes its selector) while inside."""
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        loop.shutdown()
+
+    previous: dict[signal.Signals, Any] = {}
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(ValueError, OSError):  # not the main thread: leave them be
+            previous[signum] = signal.signal(signum, handler)
+    try:
+        yield
+    finally:
+        for signum, old in previous.items():
+            signal.signal(signum, old)
+
+
+def status(line: str) -> None:
+    """A status line on stderr, flushed at once (stdout stays clean for pipes)."""
+    sys.stderr.write(line + "\n")
+    sys.stderr.flush()
