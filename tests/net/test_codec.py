@@ -14,6 +14,7 @@ from net.codec import (
     LINE_ENDINGS,
     PayloadSpec,
     StreamDecoder,
+    _escape_controls,
     check_encoding,
     encode_payload,
     hexdump,
@@ -284,3 +285,48 @@ def test_render_text_never_fails_and_stays_on_one_line(
         assert "\n" not in text
         assert "\r" not in text
     assert "\x1b" not in text
+
+
+# The escaping as first written: re.sub with a Python callback per control character. The fast
+# version must give exactly the same text.
+_REFERENCE_ONE_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_REFERENCE_MULTI_LINE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _reference_visible(match: re.Match[str]) -> str:
+    char = match.group()
+    named = {"\r": "\\r", "\n": "\\n", "\t": "\\t", "\0": "\\0"}
+    if char in named:
+        return named[char]
+    return f"\\x{ord(char):02x}" if ord(char) < 256 else f"\\u{ord(char):04x}"
+
+
+def _reference_escape(text: str, one_line: bool) -> str:
+    if one_line:
+        return _REFERENCE_ONE_LINE.sub(_reference_visible, text)
+    return _REFERENCE_MULTI_LINE.sub(
+        lambda m: m.group() if m.group() == "\r" else _reference_visible(m), text
+    )
+
+
+# Text rich in what gets escaped: C0, DEL, C1, the line separators, next to ordinary characters.
+_CONTROL_HEAVY = st.text(
+    st.one_of(
+        st.characters(max_codepoint=0xA0),
+        st.sampled_from("\u2028\u2029\u2027\u202a中é\\"),
+        st.characters(),
+    )
+)
+
+
+@relaxed
+@given(st.one_of(st.text(), _CONTROL_HEAVY), st.booleans())
+def test_fast_escaping_equals_the_reference(text: str, one_line: bool) -> None:
+    assert _escape_controls(text, one_line) == _reference_escape(text, one_line)
+
+
+@relaxed
+@given(st.binary(max_size=300), st.sampled_from(ENCODINGS), st.booleans())
+def test_rendering_bytes_equals_the_reference(data: bytes, encoding: str, one_line: bool) -> None:
+    decoded = data.decode(check_encoding(encoding), errors="backslashreplace")
+    assert render_text(data, encoding, one_line=one_line) == _reference_escape(decoded, one_line)
