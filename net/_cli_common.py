@@ -41,11 +41,14 @@ def client_tls(args: argparse.Namespace, *, tls: bool) -> ClientTls | None:
     """
     if not (tls or args.insecure or args.fingerprint is not None or args.cafile):
         return None
-    from net.tls import ClientTls, normalize_fingerprint
+    from net.tls import ClientTls, client_context, normalize_fingerprint
 
     # normalize_fingerprint refuses a blank one, which ClientTls would take for "no pin".
     pin = normalize_fingerprint(args.fingerprint) if args.fingerprint is not None else None
-    return ClientTls(verify=not args.insecure, fingerprint=pin, cafile=args.cafile)
+    opts = ClientTls(verify=not args.insecure, fingerprint=pin, cafile=args.cafile)
+    if opts.cafile:
+        client_context(opts)  # a CA file that cannot be used is bad input, before any connection
+    return opts
 
 
 def warn_if_insecure(opts: ClientTls | None) -> None:

@@ -1,9 +1,13 @@
 """The file commands of ``swb``: ``serve`` (share files) and ``get`` (download one); net.cli parses them.
 
 ``serve`` prints the URLs on stdout, one per line, then one line per transfer (or JSON objects with
---json); the header, hints and the summary go to stderr. ``get`` shows a progress line on stderr
-when it is a terminal, and prints one final line on stdout: where the file went, its size, its
-SHA-256 and whether that was verified. SIGINT and SIGTERM stop either command cleanly.
+--json); the header, hints and the summary go to stderr. With --tls the same port speaks HTTP and
+classic raw inside TLS, and the certificate's path and SHA-256 fingerprint are printed first.
+
+``get`` shows a progress line on stderr when it is a terminal, and prints one final line on stdout:
+where the file went, its size, its SHA-256 and whether that was verified. ``https://`` and
+``raw+tls://`` (classic raw inside TLS) are verified against the system's CAs unless --cafile,
+--fingerprint or --insecure says otherwise. SIGINT and SIGTERM stop either command cleanly.
 """
 
 from __future__ import annotations
@@ -13,14 +17,18 @@ import contextlib
 import dataclasses
 import json
 import os
-import signal
 import sys
-from collections.abc import Iterator
-from types import FrameType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from net._loop import StoppableLoop
+from net._cli_common import (
+    announce_certificate,
+    client_tls,
+    server_certificate,
+    stop_on_signals,
+    warn_if_insecure,
+)
 from net.download import Download, TransferCancelled, parse_share_url
+from net.errors import ConnectError, TransferError
 from net.events import (
     DownloadProgress,
     TransferFailed,
@@ -40,15 +48,24 @@ EXIT_OK = 0
 EXIT_NETWORK = 1
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
-TLS_NOT_AVAILABLE = "swb: TLS is not available yet for this command"
+#: Classic raw inside TLS, as `swb serve --tls` prints it (the file server calls it "raw+tls" too).
+RAW_TLS_SCHEME = "raw+tls://"
+_LIKE_A_TLS_SERVER = ("reset the connection", "closed the connection without")
 
 
 def serve(args: argparse.Namespace) -> int:
-    """``swb serve PATH...``: share files (and folders) until SIGINT/SIGTERM."""
-    if args.tls or args.cert or args.key:
-        return _bad(TLS_NOT_AVAILABLE)
+    """``swb serve PATH...``: share files (and folders) until SIGINT/SIGTERM.
+
+    With --tls (or --cert and --key) both dialects run inside TLS on the same port.
+    """
     from net.fileserver import FileServer  # only serve needs it: `swb get` starts sooner
 
+    certificate = server_certificate(args)  # AddressError (exit 2) for unusable --cert/--key
+    context = None
+    if certificate is not None:
+        from net.tls import server_context
+
+        context = server_context(certificate)
     _raise_file_limit()
     share = ShareTable()
     try:
@@ -65,8 +82,11 @@ def serve(args: argparse.Namespace) -> int:
             args.host,
             args.port,
             raw_dialect=not args.no_raw,
+            ssl_context=context,
             on_event=printer.event,
         ) as server:
+            if certificate is not None:
+                announce_certificate(certificate, given=bool(args.cert))
             files = share.files()
             total = sum(f.size for f in files)
             _status(
@@ -75,15 +95,24 @@ def serve(args: argparse.Namespace) -> int:
             )
             for url in server.urls():
                 _out(url)
+            if certificate is not None and not args.cert:
+                _status(
+                    "Clients must pin this self-signed certificate "
+                    "(swb get --fingerprint FINGERPRINT URL) or skip the check (curl -k)."
+                )
             if not args.no_raw:
                 first = server.urls()[0].split("://", 1)[1].rstrip("/")
+                if certificate is None:
+                    how, scheme = "send a file name", "raw://"
+                else:
+                    how, scheme = "send a file name inside TLS", RAW_TLS_SCHEME
                 _status(
-                    f"Classic raw clients: send a file name to port {server.port} "
-                    f"(swb get raw://{first}/NAME). Ctrl-C stops."
+                    f"Classic raw clients: {how} to port {server.port} "
+                    f"(swb get {scheme}{first}/NAME). Ctrl-C stops."
                 )
             else:
                 _status("Ctrl-C stops.")
-            with _stop_on_signals(server):
+            with stop_on_signals(server):
                 server.serve_forever()
         _status(printer.summary())
     finally:
@@ -92,29 +121,50 @@ def serve(args: argparse.Namespace) -> int:
 
 
 def get(args: argparse.Namespace) -> int:
-    """``swb get URL``: download one file; exit 0 done, 1 network/transfer failure, 2 bad input."""
-    if args.insecure or args.fingerprint or args.cafile:
-        return _bad(TLS_NOT_AVAILABLE)
-    url = parse_share_url(args.url)  # AddressError: exit 2 (net.cli)
-    if url.scheme == "https":
-        return _bad(TLS_NOT_AVAILABLE)
+    """``swb get URL``: download one file; exit 0 done, 1 network/transfer failure, 2 bad input.
+
+    ``raw+tls://host:port/name`` is classic raw inside TLS: net.download's ``raw://`` with TLS.
+    """
+    text = args.url.strip()
+    raw_tls = text[: len(RAW_TLS_SCHEME)].lower() == RAW_TLS_SCHEME
+    if raw_tls:
+        text = "raw://" + text[len(RAW_TLS_SCHEME) :]
+    url = parse_share_url(text)  # AddressError: exit 2 (net.cli)
+    secure = raw_tls or url.scheme == "https"
+    tls = client_tls(args, tls=secure)
+    if tls is not None and not secure:
+        option = (
+            "--insecure" if args.insecure else "--fingerprint" if args.fingerprint else "--cafile"
+        )
+        return _bad(
+            f"swb: {option} is for TLS servers, but {url.scheme}:// is plain TCP: use https:// "
+            f"(or {RAW_TLS_SCHEME} for classic raw inside TLS)"
+        )
+    warn_if_insecure(tls)
     show = not args.quiet and sys.stderr.isatty()
     line = _ProgressLine() if show else None
     download = Download(
-        args.url,
+        text,
         args.output,
         raw=args.raw,
+        tls=tls,
         timeout=args.timeout,
         on_progress=line.update if line else None,
     )
     try:
-        with download, _stop_on_signals(download):
+        with download, stop_on_signals(download):
             result = download.run()
     except TransferCancelled as exc:
         if line:
             line.clear()
         _status(f"swb: {exc}")
         return EXIT_INTERRUPTED
+    except (ConnectError, TransferError) as exc:
+        if tls is not None or isinstance(exc, LocalFileError) or not _like_a_tls_server(exc):
+            raise
+        scheme = RAW_TLS_SCHEME if download.raw else "https://"
+        _status(f"swb: {exc}; if it is a TLS server, use {scheme}{text.split('://', 1)[1]}")
+        return EXIT_NETWORK
     finally:
         if line:
             line.clear()
@@ -126,6 +176,12 @@ def get(args: argparse.Namespace) -> int:
         check = "not verified: the server sent no checksum"
     _out(f"{result.path}  {result.size:,} bytes  sha256 {result.sha256}  {check}")
     return EXIT_OK
+
+
+def _like_a_tls_server(exc: Exception) -> bool:
+    """Whether a plain download failed the way a TLS server answers plain text: it resets the
+    connection or closes it without a word (net.errors' and net.download's sentences)."""
+    return any(part in str(exc) for part in _LIKE_A_TLS_SERVER)
 
 
 class _ServePrinter:
@@ -222,24 +278,6 @@ def _duration(seconds: float) -> str:
     if seconds < 3600:
         return f"{seconds // 60} min {seconds % 60:02d} s"
     return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
-
-
-@contextlib.contextmanager
-def _stop_on_signals(loop: StoppableLoop) -> Iterator[None]:
-    """SIGINT and SIGTERM call ``loop.shutdown()`` (which wakes its selector) while inside."""
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        loop.shutdown()
-
-    previous: dict[signal.Signals, Any] = {}
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(ValueError, OSError):  # not the main thread: leave them be
-            previous[signum] = signal.signal(signum, handler)
-    try:
-        yield
-    finally:
-        for signum, old in previous.items():
-            signal.signal(signum, old)
 
 
 def _raise_file_limit() -> None:

@@ -118,7 +118,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
 
-    p = sub.add_parser("serve", help="share files over TCP (HTTP and classic raw); prints the URLs")
+    p = sub.add_parser(
+        "serve",
+        help="share files over TCP (HTTP and classic raw, inside TLS with --tls); prints the URLs",
+    )
     p.add_argument("paths", nargs="+", metavar="PATH", help="files (or folders) to share")
     p.add_argument("-H", "--host", default="", help="address to listen on (default: every address)")
     p.add_argument(
@@ -133,12 +136,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler="net._cli_files:serve")
 
     p = sub.add_parser(
-        "get", help="download a file: http(s)://host:port/name or raw://host:port/name"
+        "get",
+        help=(
+            "download a file: http(s)://host:port/name, or raw://host:port/name for classic raw "
+            "servers (raw+tls:// inside TLS)"
+        ),
     )
     p.add_argument("url", metavar="URL")
     p.add_argument("-o", "--output", default=".", metavar="DIR", help="save folder (default: here)")
     p.add_argument(
-        "--raw", action="store_true", help="speak the classic raw dialect (same as raw://)"
+        "--raw",
+        action="store_true",
+        help="speak the classic raw dialect (http:// becomes raw://, https:// raw+tls://)",
     )
     p.add_argument("--quiet", action="store_true", help="no progress display")
     p.add_argument("--timeout", type=_seconds, default=30.0, help="connect and idle timeout (s)")

@@ -165,11 +165,11 @@ BAD_INPUT = [
     (["get", "http://127.0.0.1:8000/"], "names no file"),
     (["get", "gopher://h/x"], "not supported"),
     (["get", "http://127.0.0.1:9/x", "-o", "/no/such/folder"], "does not exist"),
-    (["get", "https://127.0.0.1:9/x"], "TLS is not available yet"),
-    (["get", "http://127.0.0.1:9/x", "--insecure"], "TLS is not available yet"),
+    (["get", "http://127.0.0.1:9/x", "--insecure"], "--insecure is for TLS servers"),
+    (["get", "https://127.0.0.1:9/x", "--fingerprint", "xyz"], "is not a hex digit"),
     (["serve", "/no/such/file.txt"], "does not exist"),
     (["serve", "-p", "70000", "x"], "out of range"),
-    (["serve", "--tls", "x"], "TLS is not available yet"),
+    (["serve", "--tls", "--key", __file__, "x"], "--key needs --cert too"),
     (["serve", "-H", "not a host!", "-p", "0", __file__], "not a valid host"),
 ]
 
