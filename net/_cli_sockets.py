@@ -84,23 +84,15 @@ def udp_listen(args: argparse.Namespace) -> int:
     encoding = check_encoding(args.encoding)
     reply = _payload(args, args.reply) if args.reply is not None else None
     out = _Printer(encoding, json_lines=args.json, quiet=args.quiet)
-    limit: int | None = args.count
-    seen = 0
-
-    def on_datagram(datagram: Datagram) -> None:
-        nonlocal seen
-        seen += 1
-        out.datagram(datagram)
-        if limit is not None and seen >= limit:
-            receiver.shutdown()
-
+    # --quiet takes no datagrams at all: the receiver then only counts, as fast as it can read.
     receiver = UdpReceiver(
         args.host,
         args.port,
-        on_datagram=on_datagram,
+        on_datagram=None if args.quiet else out.datagram,
         multicast_group=args.multicast,
         reply=reply,
         on_drained=out.flush,
+        max_datagrams=args.count,
     )
     with receiver, stop_on_signals(receiver), _stop_after(receiver, args.timeout):
         _status(f"listening on {receiver.address} (UDP)")

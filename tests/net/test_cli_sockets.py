@@ -253,6 +253,17 @@ def test_udp_listen_quiet_reply_and_sigterm() -> None:
     assert err[-1] == "2 datagrams, 3 bytes, 2 replies sent"
 
 
+def test_udp_listen_quiet_count_stops_at_exactly_that_many() -> None:
+    with listener("udp-listen", "0", "-H", "127.0.0.1", "--quiet", "--count", "50") as swb_proc:
+        port = swb_proc.listening_port()
+        with UdpSender("127.0.0.1", port) as sender:
+            for index in range(80):  # more than --count, in one burst
+                sender.send(b"%02d" % index)
+        code, out, err = swb_proc.finish(sig=None)
+    assert (code, out) == (0, "")
+    assert err[-1] == "50 datagrams, 100 bytes"
+
+
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_a_signal_stops_an_idle_listener_with_its_summary(sig: int) -> None:
     with listener("udp-listen", "0", "-H", "127.0.0.1") as swb_proc:

@@ -239,6 +239,64 @@ def test_stats_snapshots_are_consistent_while_receiving() -> None:
     assert rx.stats.datagrams == 500
 
 
+def test_batches_hold_every_datagram_in_order_and_counters_lead_them() -> None:
+    batches: list[list[Datagram]] = []
+    seen_counts: list[int] = []
+    done = threading.Event()
+
+    def on_batch(batch: list[Datagram]) -> None:
+        batches.append(batch)
+        seen_counts.append(rx.stats.datagrams)  # the counters already include this batch
+        if sum(map(len, batches)) >= 300:
+            done.set()
+
+    rx = UdpReceiver("127.0.0.1", 0, on_batch=on_batch)
+    with UdpSender("127.0.0.1", rx.port) as sender:
+        for index in range(300):  # queued before run(): the first wake-up reads many at once
+            sender.send(b"%d" % index)
+        with running(rx):
+            assert done.wait(WAIT)
+    got = [d.data for batch in batches for d in batch]
+    assert got == [b"%d" % index for index in range(300)]
+    assert max(map(len, batches)) > 1  # batched, not one call per datagram
+    assert all(seen >= sum(map(len, batches[: n + 1])) for n, seen in enumerate(seen_counts))
+
+
+def test_counting_only_receiver_counts_sizes_and_truncation_exactly() -> None:
+    rx = UdpReceiver("127.0.0.1", 0, buffer_size=100, max_datagrams=400)
+    sizes = [(index * 7) % 160 for index in range(400)]  # some over 100 bytes: truncated
+    with UdpSender("127.0.0.1", rx.port) as sender:
+        for size in sizes[:200]:  # two bursts the kernel's buffer surely holds
+            sender.send(b"z" * size)
+        thread = threading.Thread(target=rx.run)
+        thread.start()
+        try:
+            for size in sizes[200:]:
+                sender.send(b"z" * size)
+            thread.join(WAIT)  # max_datagrams ends run() by itself
+        finally:
+            rx.shutdown()
+            thread.join(WAIT)
+            rx.close()
+        assert not thread.is_alive()
+    stats = rx.stats
+    assert stats.datagrams == 400
+    assert stats.bytes == sum(min(size, 100) for size in sizes)
+    assert stats.truncated == sum(size > 100 for size in sizes)
+
+
+def test_max_datagrams_stops_after_exactly_that_many() -> None:
+    inbox = Inbox()
+    rx = UdpReceiver("127.0.0.1", 0, on_datagram=inbox, max_datagrams=5)
+    with UdpSender("127.0.0.1", rx.port) as sender:
+        for index in range(20):
+            sender.send(b"%d" % index)
+        with rx:
+            rx.run()  # returns by itself after the fifth datagram
+    assert [d.data for d in inbox.items] == [b"0", b"1", b"2", b"3", b"4"]
+    assert rx.stats.datagrams == 5
+
+
 def test_on_drained_is_called_after_a_burst() -> None:
     drained = threading.Event()
     inbox = Inbox()
