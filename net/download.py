@@ -159,30 +159,39 @@ def _split_authority(authority: str) -> tuple[str, str | None]:
     return host, (port if sep else None)
 
 
-_WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL"} | {
-    f"{p}{i}" for p in ("COM", "LPT") for i in range(1, 10)
+# Windows device names, also with an extension or trailing spaces ("nul.txt", "CON .txt"); the
+# superscript digits and the console names count too (Microsoft's "Naming Files" page).
+_WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"} | {
+    f"{p}{i}" for p in ("COM", "LPT") for i in (*"0123456789", "\u00b9", "\u00b2", "\u00b3")
 }
+# Bidirectional embeddings, overrides and isolates: "report\u202efdp.exe" would show as
+# "reportexe.pdf". Line and paragraph separators would break a log line like a newline.
+_INVISIBLE = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_LINE_BREAKS = frozenset("\u2028\u2029")
 _MAX_NAME_BYTES = 200  # leaves room for " (99)" and ".part" under the usual 255-byte limit
+
+
+def _unsafe_char(ch: str) -> bool:
+    code = ord(ch)
+    return (
+        ch in "/\\" or code < 32 or 0x7F <= code <= 0x9F or ch in _INVISIBLE or ch in _LINE_BREAKS
+    )
 
 
 def safe_file_name(name: str, *, windows: bool | None = None) -> str:
     """A file name that stays inside the download folder, whatever the server called the file.
 
-    Path separators and control characters become "_", "." and ".." become "download", and the
-    name is cut to 200 bytes (keeping the extension). On Windows, also the characters it forbids
-    and its reserved device names.
+    Path separators, control characters, line separators and bidirectional overrides become "_",
+    "." and ".." become "download", and the name is cut to 200 bytes (keeping the extension). On
+    Windows, also the characters it forbids, trailing dots and spaces, and its device names.
     """
     windows = os.name == "nt" if windows is None else windows
-    cleaned = "".join(
-        "_" if ch in "/\\" or ord(ch) < 32 or 0x7F <= ord(ch) <= 0x9F else ch for ch in name
-    )
+    cleaned = "".join("_" if _unsafe_char(ch) else ch for ch in name)
     if windows:
         cleaned = "".join("_" if ch in '<>:"|?*' else ch for ch in cleaned).rstrip(" .")
-        if cleaned.split(".", 1)[0].upper() in _WINDOWS_RESERVED:
-            cleaned = "_" + cleaned
     cleaned = cleaned.strip()
-    if not cleaned.strip("."):
-        return "download"
+    if windows and cleaned.split(".", 1)[0].rstrip(" ").upper() in _WINDOWS_RESERVED:
+        cleaned = "_" + cleaned
     encoded = cleaned.encode("utf-8")
     if len(encoded) > _MAX_NAME_BYTES:
         stem, dot, ext = cleaned.rpartition(".")
@@ -190,6 +199,11 @@ def safe_file_name(name: str, *, windows: bool | None = None) -> str:
         budget = _MAX_NAME_BYTES - len(suffix.encode())
         stem_bytes = (cleaned[: -len(suffix)] if suffix else cleaned).encode()[:budget]
         cleaned = stem_bytes.decode("utf-8", "ignore") + suffix
+    if windows:
+        cleaned = cleaned.rstrip(" .")
+    cleaned = cleaned.strip()
+    if not cleaned.strip("."):
+        return "download"
     return cleaned
 
 
@@ -368,13 +382,19 @@ def _header(response: h11.Response, name: bytes) -> str | None:
     return None
 
 
+def _shown(text: str) -> str:
+    """Server-chosen text fit for a message: control characters (C1 ones like CSI are legal in
+    HTTP's obs-text) and other invisible characters are shown as escapes, not sent to a terminal."""
+    return "".join(ch if ch.isprintable() or ch == " " else f"\\x{ord(ch):02x}" for ch in text)
+
+
 def _status_error(response: h11.Response, url: ShareUrl) -> TransferError:
     status = response.status_code
-    reason = response.reason.decode("latin-1", "replace") or ""
+    reason = _shown(response.reason.decode("latin-1", "replace"))
     code = f"{status} {reason}".strip()
     if 300 <= status < 400:
         location = _header(response, b"location")
-        where = f" to {location}" if location else ""
+        where = f" to {_shown(location)}" if location else ""
         return TransferError(
             f"the server redirects{where} ({code}); redirects are not followed: "
             "download from that address instead"
@@ -494,7 +514,8 @@ class Download(_Client):
             encoding = (_header(response, b"content-encoding") or "identity").strip().lower()
             if encoding not in ("identity", ""):
                 raise TransferError(
-                    f"the server sent the file compressed ({encoding}), which is not unpacked here"
+                    f"the server sent the file compressed ({_shown(encoding)}), which is not "
+                    "unpacked here"
                 )
             length_text = _header(response, b"content-length")
             length = int(length_text) if length_text and length_text.isdigit() else None

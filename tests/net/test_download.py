@@ -123,6 +123,8 @@ NAME_CASES = [
     ("what?.txt", "what?.txt"),
     ("x" * 300 + ".txt", "x" * 196 + ".txt"),
     ("文" * 100, "文" * 66),
+    ("report\u202efdp.exe", "report_fdp.exe"),  # would show as "reportexe.pdf"
+    ("a\u2028b\u2029c", "a_b_c"),
 ]
 
 
@@ -138,6 +140,11 @@ WINDOWS_CASES = [
     ("nul.txt", "_nul.txt"),
     ("trailing. . ", "trailing"),
     ("C:\\Windows\\x", "C__Windows_x"),
+    ("CON .txt", "_CON .txt"),  # Windows ignores the spaces: still the console
+    ("COM0", "_COM0"),
+    ("lpt\u00b9.log", "_lpt\u00b9.log"),
+    ("CONOUT$", "_CONOUT$"),
+    ("x" * 300 + ". .", "x" * 200),
 ]
 
 
@@ -446,6 +453,26 @@ def test_server_answers_that_fail(folder: Path, answer: bytes, message: str) -> 
     with canned(answer) as s, pytest.raises(NetError, match=message):
         Download(f"http://127.0.0.1:{s.port}/f.bin", folder).run()
     assert not (folder / "f.bin").exists()
+
+
+HOSTILE_TEXT = "\x9b2J\x9b31mboo"  # CSI in latin-1 obs-text: clear screen, red
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        response(f"418 {HOSTILE_TEXT}", b""),
+        response("302 Found", b"", {"Location": f"http://x/{HOSTILE_TEXT}"}),
+        response(headers={"Content-Encoding": HOSTILE_TEXT}),
+    ],
+)
+def test_server_text_in_messages_is_escaped(folder: Path, answer: bytes) -> None:
+    answer = answer.decode().encode("latin-1")  # the bytes 0x9b, as a hostile server sends them
+    with canned(answer) as s, pytest.raises(TransferError) as caught:
+        Download(f"http://127.0.0.1:{s.port}/f.bin", folder).run()
+    message = str(caught.value)
+    assert "\\x9b2" in message
+    assert all(ch.isprintable() for ch in message), repr(message)
 
 
 def test_chunked_and_close_delimited_bodies(folder: Path) -> None:
