@@ -56,6 +56,7 @@ __all__ = [
     "plan_range",
     "render_index",
     "render_json",
+    "shown_name",
     "sniff",
 ]
 
@@ -374,7 +375,25 @@ def render_json(files: Iterable[SharedFile]) -> bytes:
         }
         for f in files
     ]
-    return json.dumps(items, ensure_ascii=False).encode("utf-8")
+    # json escapes C0 controls only; DEL, C1 (CSI is U+009B) and the line separators are escaped
+    # too, so a name cannot drive a terminal that shows the list (curl) or end a JavaScript line.
+    text = json.dumps(items, ensure_ascii=False)
+    return _INVISIBLE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text).encode("utf-8")
+
+
+_INVISIBLE_IN_JSON = re.compile("[\x7f-\x9f\u2028\u2029]")
+_CONTROL_IN_TEXT = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def shown_name(name: str) -> str:
+    """A name as text for people: control characters (a terminal escape, CR, LF), line separators
+    and bidirectional overrides become visible escapes like ``\\x1b``; links keep the real name."""
+    return _CONTROL_IN_TEXT.sub(
+        lambda m: (
+            f"\\x{ord(m.group()):02x}" if ord(m.group()) < 256 else f"\\u{ord(m.group()):04x}"
+        ),
+        name,
+    )
 
 
 def render_index(files: Iterable[SharedFile], title: str = "Shared files") -> bytes:
@@ -385,7 +404,7 @@ def render_index(files: Iterable[SharedFile], title: str = "Shared files") -> by
         rows.append(
             "<tr>"
             f'<td><a href="{html.escape(file_url_path(f.name), quote=True)}">'
-            f"{html.escape(f.name)}</a></td>"
+            f"{html.escape(shown_name(f.name))}</a></td>"
             f'<td class="n" title="{f.size} bytes">{html.escape(human_size(f.size))}</td>'
             f"<td>{html.escape(time.strftime('%Y-%m-%d %H:%M', time.localtime(f.mtime)))}</td>"
             f"<td>{digest}</td>"

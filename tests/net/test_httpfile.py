@@ -331,3 +331,20 @@ def test_json_list() -> None:
     assert items[1]["sha256"] is None
     assert items[3]["url"] == "/%E4%B8%AD%E6%96%87%20%E6%8A%A5%E5%91%8A.txt"
     assert all(parse_target(item["url"].encode()) == Target("file", item["name"]) for item in items)
+
+
+CONTROL_NAMES = ["evil\x1b[31m\r\nname.txt", "csi\x9b2J.txt", "del\x7f.txt", "line\u2028sep.txt"]
+
+
+def test_index_and_list_never_carry_raw_control_characters() -> None:
+    """curl http://host:8000/ prints the index to a terminal: a name must not drive it."""
+    files = [
+        SharedFile(name, Path("/nowhere") / name, 1, time.time(), None) for name in CONTROL_NAMES
+    ]
+    page = render_index(files).decode()
+    body = render_json(files).decode()
+    for text in (page, body):
+        assert not any(ch in text for ch in "\x1b\x9b\x7f\u2028\r"), text
+    assert "evil\\x1b[31m\\x0d\\x0aname.txt" in page
+    assert 'href="/evil%1B%5B31m%0D%0Aname.txt"' in page  # the link still names the real file
+    assert [item["name"] for item in json.loads(body)] == CONTROL_NAMES  # exact, once parsed
