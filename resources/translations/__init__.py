@@ -21,6 +21,7 @@ Counted texts are numerus messages: ``self.tr("{count} datagrams", "", n)`` and 
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -79,6 +80,19 @@ def update_catalogues(*, drop_obsolete: bool = False, root: Path = ROOT) -> None
         if drop_obsolete:
             command.insert(-2, "-no-obsolete")
         subprocess.run(command, cwd=root, check=True)
+        _drop_extracomments(FOLDER / name)
+
+
+# lupdate reads a "#:" comment as a note for translators and puts it on the next message; in gui/
+# such comments document module constants (for Sphinx), so they are noise that churns the .ts.
+_EXTRACOMMENT = re.compile(r"\n[ \t]*<extracomment>.*?</extracomment>", re.DOTALL)
+
+
+def _drop_extracomments(ts: Path) -> None:
+    text = ts.read_text(encoding="utf-8")
+    cleaned = _EXTRACOMMENT.sub("", text)
+    if cleaned != text:
+        ts.write_text(cleaned, encoding="utf-8")
 
 
 def compile_catalogues() -> list[Path]:

@@ -68,7 +68,6 @@
     <name>DownloadPanel</name>
     <message>
         <source>http://192.168.1.5:8000/ or 192.168.1.5:8000</source>
-        <extracomment>Finished downloads kept in the history (and in the settings). One finished download: name, path, size, sha256, verified, time (a plain dict, for JSON). How &quot;Open folder&quot; opens a folder (tests replace it).</extracomment>
         <translation>http://192.168.1.5:8000/ 或 192.168.1.5:8000</translation>
     </message>
     <message>
@@ -483,9 +482,6 @@
     <name>MainWindow</name>
     <message>
         <source>Socket Workbench</source>
-        <extracomment>After the window has closed, how long to wait for a worker stuck in a name lookup. The QSettings key of View &gt; Language, and its values (&quot;system&quot; follows the OS). Set to 1, the app quits with status 0 once its window has been shown and painted (a smoke test for bundles: ``SWB_SMOKE_EXIT=1 dist/socket-workbench/socket-workbench``).
-----------
-Closing waits at most this long, in total, for every worker to stop.</extracomment>
         <translation>Socket 工作台</translation>
     </message>
     <message>
@@ -680,7 +676,6 @@ Closing waits at most this long, in total, for every worker to stop.</extracomme
     <name>Runner</name>
     <message>
         <source>network error: {reason}</source>
-        <extracomment>How often the GUI collects events from a running worker (about 25 Hz).</extracomment>
         <translation>网络错误：{reason}</translation>
     </message>
     <message>
@@ -692,7 +687,6 @@ Closing waits at most this long, in total, for every worker to stop.</extracomme
     <name>ShareList</name>
     <message>
         <source>Name</source>
-        <extracomment>Hex digits of the checksum shown in the list; the tooltip has all 64.</extracomment>
         <translation>名称</translation>
     </message>
     <message>
@@ -1064,7 +1058,6 @@ Closing waits at most this long, in total, for every worker to stop.</extracomme
     <name>TrafficLog</name>
     <message>
         <source>Time</source>
-        <extracomment>Rows kept by default; older rows are dropped (counters elsewhere stay exact).</extracomment>
         <translation>时间</translation>
     </message>
     <message>
@@ -1200,7 +1193,6 @@ Closing waits at most this long, in total, for every worker to stop.</extracomme
     <name>Transfers</name>
     <message>
         <source>Client</source>
-        <extracomment>The progress column&apos;s fraction done (0.0-1.0) under this role, for the delegate. A finished transfer shorter than this (seconds) shows no average speed.</extracomment>
         <translation>客户端</translation>
     </message>
     <message>
