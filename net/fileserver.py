@@ -64,6 +64,15 @@ from net.httpfile import (
 )
 from net.share import SharedFile, ShareTable
 
+try:
+    import fcntl
+    import termios
+
+    # Linux: the bytes a TCP socket's peer has not acknowledged yet (SIOCOUTQ == TIOCOUTQ).
+    _SIOCOUTQ: int | None = termios.TIOCOUTQ if sys.platform.startswith("linux") else None
+except ImportError:  # pragma: no cover - Windows
+    _SIOCOUTQ = None
+
 __all__ = ["FileServer", "TransferEvent", "local_addresses"]
 
 TransferEvent = TransferStarted | TransferProgress | TransferFinished | TransferFailed
@@ -76,6 +85,7 @@ _COPY_CHUNK = 256 * 1024  # TLS / no-sendfile path
 _SENDFILE_CHUNK = 8 * 1024 * 1024
 _LINGER_BYTES = 1024 * 1024  # drained after an error answer before giving up on a polite close
 _ACCEPT_PAUSE = 0.1  # out of file descriptors: stop accepting this long instead of spinning
+_PROGRESS_CHECK = 1.0  # a transfer waiting for room looks this often whether the client read any
 
 
 class _Cancelled(Exception):
@@ -630,7 +640,9 @@ class FileServer(StoppableLoop):
     def _transfer(self, conn: _Conn, job: _HttpJob | _RawJob) -> None:
         phase: Phase | None = None
         try:
-            conn.sock.settimeout(self._idle_timeout)
+            # Non-blocking: every wait for the client goes through _await_room, whose idle clock
+            # runs from the client's last progress (a socket timeout would run per call).
+            conn.sock.settimeout(0.0)
             if isinstance(job, _RawJob):
                 phase = self._send_raw(conn, job.entry)
             else:
@@ -734,7 +746,7 @@ class FileServer(StoppableLoop):
         if not head_only and body:
             data += http.send(h11.Data(data=body)) or b""
         data += http.send(h11.EndOfMessage()) or b""
-        conn.sock.sendall(data or b"")
+        self._send_bytes(conn.sock, data or b"")
 
     def _send_file(
         self, conn: _Conn, request: h11.Request, entry: SharedFile | None, *, keep_alive: bool
@@ -801,9 +813,9 @@ class FileServer(StoppableLoop):
                 h11.Response(status_code=plan.status, headers=headers, reason=_reason(plan.status))
             )
             if head_only:
-                conn.sock.sendall((head or b"") + (http.send(h11.EndOfMessage()) or b""))
+                self._send_bytes(conn.sock, (head or b"") + (http.send(h11.EndOfMessage()) or b""))
                 return True
-            conn.sock.sendall(head or b"")
+            self._send_bytes(conn.sock, head or b"")
             if not self._stream(conn, fd, entry.name, plan.start, plan.length, "http"):
                 return False
             http.send_with_data_passthrough(h11.Data(data=_FileSpan(plan.length)))  # type: ignore[arg-type]
@@ -873,11 +885,7 @@ class FileServer(StoppableLoop):
     def _sendfile(
         self, sock: socket.socket, fd: int, offset: int, length: int, progress: _Progress
     ) -> None:
-        # The socket has a timeout, so Python keeps it non-blocking underneath: os.sendfile sends
-        # what fits and we wait for room ourselves, with the idle timeout.
-        poller = select.poll()
-        poller.register(sock.fileno(), select.POLLOUT)
-        timeout_ms = int(self._idle_timeout * 1000)
+        # The socket is non-blocking: os.sendfile sends what fits and we wait for room ourselves.
         sock_fd = sock.fileno()
         done = 0
         while done < length:
@@ -887,8 +895,7 @@ class FileServer(StoppableLoop):
             try:
                 sent = os.sendfile(sock_fd, fd, offset + done, count)
             except (BlockingIOError, InterruptedError):
-                if not poller.poll(timeout_ms):
-                    raise TimeoutError(errno.ETIMEDOUT, "timed out") from None
+                self._await_room(sock)
                 continue
             if sent == 0:
                 raise _ShortFile
@@ -912,9 +919,52 @@ class FileServer(StoppableLoop):
             )
             if got == 0:
                 raise _ShortFile
-            sock.sendall(view[:got])
+            self._send_bytes(sock, view[:got])
             done += got
             progress.update(done)
+
+    def _send_bytes(self, sock: socket.socket, data: bytes | memoryview) -> None:
+        """sendall() for the non-blocking socket of a transfer thread (plain or TLS)."""
+        view = memoryview(data)
+        while view:
+            if self.stopping:
+                raise _Cancelled
+            try:
+                # Under TLS a retry after SSLWantWriteError passes the same bytes, as OpenSSL asks.
+                sent = sock.send(view)
+            except (BlockingIOError, InterruptedError, ssl.SSLWantWriteError):
+                self._await_room(sock)
+                continue
+            except ssl.SSLWantReadError:  # a TLS renegotiation or key update: the client's turn
+                self._await_room(sock, readable=True)
+                continue
+            view = view[sent:]
+
+    def _await_room(self, sock: socket.socket, *, readable: bool = False) -> None:
+        """Wait until the client makes room for more bytes; TimeoutError after ``idle_timeout``
+        seconds in which it took none.
+
+        Linux reports a socket writable only once a third of its send buffer is free again, which a
+        slow reader (a few KiB/s against a 4 MiB buffer) may take longer than the idle timeout to
+        do while it never stops reading. So the wait goes in short steps, and every byte the client
+        acknowledged meanwhile (the send queue shrank) restarts the idle clock.
+        """
+        fd = sock.fileno()
+        idle = self._idle_timeout
+        deadline = time.monotonic() + idle
+        queued = _unacknowledged(fd)
+        while True:
+            if self.stopping:
+                raise _Cancelled
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError(errno.ETIMEDOUT, "timed out")
+            if _wait_fd(fd, readable=readable, timeout=min(left, _PROGRESS_CHECK)):
+                return
+            now_queued = _unacknowledged(fd)
+            if queued is not None and now_queued is not None and now_queued < queued:
+                deadline = time.monotonic() + idle
+            queued = now_queued
 
     def _chunk(self, remaining: int, largest: int, progress: _Progress) -> int:
         """How much to send next; with a rate limit, also wait until it may be sent."""
@@ -955,6 +1005,29 @@ class _Progress:
 
 
 _HAS_PREADV = hasattr(os, "preadv")
+
+
+def _wait_fd(fd: int, *, readable: bool, timeout: float) -> bool:
+    """Whether ``fd`` became writable (readable) within ``timeout`` s; errors count as ready."""
+    if hasattr(select, "poll"):
+        poller = select.poll()
+        poller.register(fd, select.POLLIN if readable else select.POLLOUT)
+        return bool(poller.poll(max(0, int(timeout * 1000))))
+    if readable:  # pragma: no cover - Windows
+        return bool(select.select([fd], [], [fd], timeout)[0])
+    ready = select.select([], [fd], [fd], timeout)  # pragma: no cover - Windows
+    return bool(ready[1] or ready[2])  # pragma: no cover - Windows
+
+
+def _unacknowledged(fd: int) -> int | None:
+    """Bytes in the socket's send queue that the peer has not acknowledged yet (Linux SIOCOUTQ);
+    None where the system cannot tell."""
+    if _SIOCOUTQ is None:
+        return None
+    try:
+        return int(struct.unpack("i", fcntl.ioctl(fd, _SIOCOUTQ, b"\0\0\0\0"))[0])
+    except OSError:
+        return None
 
 
 def _pread(fd: int, view: memoryview, offset: int) -> int:
