@@ -419,6 +419,8 @@ class FileServer(StoppableLoop):
 
     def _read_head(self, conn: _Conn) -> None:
         while len(conn.buf) <= MAX_HEAD_BYTES + 1024 and not conn.eof:
+            if conn.tls and not self._tls_readable(conn):
+                break
             try:
                 data = conn.sock.recv(64 * 1024)
             except (BlockingIOError, InterruptedError, ssl.SSLWantReadError):
@@ -436,6 +438,30 @@ class FileServer(StoppableLoop):
             if conn.http is not None:
                 conn.http.receive_data(data)
         self._advance(conn, time.monotonic())
+
+    @staticmethod
+    def _tls_readable(conn: _Conn) -> bool:
+        """Whether a TLS read may find bytes; a client's FIN is noted here, below TLS.
+
+        A client may half-close its socket right after its request (nc, scripts). If OpenSSL 3
+        read that end of the stream itself, it would take it for a truncation attack, mark the
+        connection broken and refuse to send the answer; noticed on the plain socket, it is just
+        the end of the request (TLS 1.3 allows half-closed connections).
+        """
+        sock = conn.sock
+        assert isinstance(sock, ssl.SSLSocket)
+        if sock.pending():
+            return True
+        try:
+            peeked = socket.socket.recv(sock, 1, socket.MSG_PEEK)
+        except (BlockingIOError, InterruptedError):
+            return False
+        except OSError:
+            return True  # a reset: the TLS read reports it
+        if not peeked:
+            conn.eof = True
+            return False
+        return True
 
     def _advance(self, conn: _Conn, now: float) -> None:
         """Move a connection in the head phase as far as the bytes it sent allow."""
@@ -873,7 +899,7 @@ class FileServer(StoppableLoop):
             reason = (
                 "the server was stopped"
                 if stopped
-                else describe_io_error(exc, conn.peer)
+                else _describe_failure(exc, conn.peer)
                 if isinstance(exc, OSError)
                 else f"connection with {conn.peer} failed"
             )
@@ -1005,6 +1031,16 @@ class _Progress:
 
 
 _HAS_PREADV = hasattr(os, "preadv")
+
+
+def _describe_failure(exc: OSError, peer: str) -> str:
+    """Why a transfer to ``peer`` broke, in words (TLS errors are not errno sentences)."""
+    if isinstance(exc, ssl.SSLEOFError | ssl.SSLZeroReturnError):
+        return f"{peer} closed the connection"
+    if isinstance(exc, ssl.SSLError) and not isinstance(exc, ssl.SSLSyscallError):
+        reason = str(getattr(exc, "reason", None) or "").replace("_", " ").lower()
+        return f"the TLS connection with {peer} failed" + (f": {reason}" if reason else "")
+    return describe_io_error(exc, peer)
 
 
 def _wait_fd(fd: int, *, readable: bool, timeout: float) -> bool:
