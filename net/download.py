@@ -789,9 +789,21 @@ class Download(_Client):
         )
 
     def _describe(self, exc: OSError) -> str:
-        if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES):
-            return f"cannot write into {self.folder}: {_strerror(exc)}"
+        if exc.errno in _WRITE_PROBLEMS:
+            kept = " (the .part is kept: free some space and run it again to resume)"
+            return f"cannot write into {self.folder}: {_WRITE_PROBLEMS[exc.errno]}" + (
+                kept if exc.errno in (errno.ENOSPC, errno.EDQUOT) else ""
+            )
         return describe_io_error(exc, self.share_url.authority)
+
+
+_WRITE_PROBLEMS = {
+    errno.ENOSPC: "the disk is full",
+    errno.EDQUOT: "the disk quota is used up",
+    errno.EFBIG: "the file is larger than this system allows",
+    errno.EROFS: "the disk is read-only",
+    errno.EACCES: "permission denied",
+}
 
 
 class _HashPipe:
