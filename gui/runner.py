@@ -10,6 +10,13 @@ The wiring follows Qt's worker-object pattern (design.md, "gui: how a worker wra
   signal would wait for the worker's event loop, which is busy inside ``run()`` until it ends;
 * net callbacks hand events to :meth:`Runner.push` (thread-safe, cheap); a QTimer drains them about
   25 times a second and emits them as one list, so a flood costs the GUI a few updates a second;
+* the hand-over buffer is bounded in events and in payload bytes, and merges a connection's
+  consecutive received chunks into one event that keeps only their latest bytes, so a fast TCP
+  stream costs the GUI one event per connection per batch, whatever its speed (counters come from
+  the net objects, never from here);
+* while the GUI thread takes a batch in (and the log paints it), a worker that pushes waits, for
+  15 ms at most: a worker in a tight Python loop would otherwise make the GUI thread wait for the
+  GIL at each of the hundreds of calls into Python that painting a table makes;
 * errors arrive as sentences on their own signal, never as tracebacks.
 
 A module-level registry keeps every thread in flight alive (a QThread destroyed while running aborts
@@ -22,17 +29,23 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any, Protocol
 
 import shiboken6
 from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, QTimer, Signal, Slot
 
 from net.errors import NetError
+from net.events import Received
 
 __all__ = [
+    "BUFFER_BYTES",
     "DRAIN_INTERVAL_MS",
+    "RUN_KEEP",
     "EventBuffer",
+    "ReceivedRun",
     "Runner",
     "Stoppable",
     "active_runners",
@@ -54,23 +67,201 @@ class Stoppable(Protocol):
     def close(self) -> None: ...
 
 
+#: Payload bytes a merged run of received chunks keeps: its latest ones (the rest is only counted).
+RUN_KEEP = 64 * 1024
+#: Payload bytes (``data`` of the events) the hand-over buffer holds at most.
+BUFFER_BYTES = 32 * 1024 * 1024
+#: How long a worker that pushes may be held back while the GUI thread shows a batch, in seconds.
+HOLD_BUDGET = 0.015
+
+_data_of = attrgetter("data")
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivedRun:
+    """Consecutive :class:`~net.events.Received` chunks of one connection, merged by the buffer.
+
+    ``data`` is the latest bytes of the run (at most :data:`RUN_KEEP`); ``skipped`` bytes came
+    before them and were not kept. ``time`` is the first chunk's. The stream is contiguous:
+    the next chunk of the connection follows the last byte of ``data``.
+    """
+
+    time: float
+    conn_id: int
+    peer: str
+    data: bytes
+    skipped: int = 0
+
+    @property
+    def size(self) -> int:
+        """Bytes the run stands for."""
+        return self.skipped + len(self.data)
+
+
+class _Run:
+    """A run being merged: the first chunk, and the latest chunks up to RUN_KEEP bytes."""
+
+    __slots__ = ("first", "kept", "parts", "skipped")
+
+    def __init__(self, first: Received) -> None:
+        self.first = first
+        self.parts: deque[bytes] = deque((first.data,))
+        self.kept = len(first.data)
+        self.skipped = 0
+
+    def add(self, data: bytes) -> int:
+        """Merge one more chunk; returns the change in bytes kept."""
+        before = self.kept
+        self.parts.append(data)
+        self.kept += len(data)
+        parts = self.parts
+        while self.kept - len(parts[0]) >= RUN_KEEP:
+            dropped = len(parts.popleft())
+            self.kept -= dropped
+            self.skipped += dropped
+        return self.kept - before
+
+    def event(self) -> Received | ReceivedRun:
+        first = self.first
+        if len(self.parts) == 1 and not self.skipped:
+            return first  # one chunk: handed on as it came
+        data = b"".join(self.parts)
+        skipped = self.skipped
+        if len(data) > RUN_KEEP:
+            skipped += len(data) - RUN_KEEP
+            data = data[-RUN_KEEP:]
+        return ReceivedRun(first.time, first.conn_id, first.peer, data, skipped)
+
+
+def _size(item: Any) -> int:
+    """Payload bytes of an event: its ``data``, or the third field of a tuple (a DatagramRow)."""
+    if type(item) is _Run:
+        return item.kept
+    if type(item) is tuple:
+        data = item[2] if len(item) > 2 else None
+    else:
+        data = getattr(item, "data", None)
+    return len(data) if isinstance(data, bytes | bytearray) else 0
+
+
 class EventBuffer:
     """A bounded, thread-safe hand-over list: net threads push, the GUI thread drains.
 
-    When the GUI falls behind, the oldest events are dropped (and counted): the visible log is
-    bounded anyway, and counters never come from here.
+    Bounded twice: at most ``limit`` events and ``max_bytes`` bytes of payload (the ``data`` of
+    the events). When the GUI falls behind, the oldest events are dropped (and counted): the
+    visible log is bounded anyway, and counters never come from here.
+
+    A :class:`~net.events.Received` chunk is merged into the connection's previous chunk when no
+    other event of that connection came between them; a merged run keeps its latest
+    :data:`RUN_KEEP` bytes and is drained as one :class:`ReceivedRun`. So a connection streaming
+    a GiB costs one event per drain and at most RUN_KEEP bytes here.
     """
 
-    def __init__(self, limit: int = 200_000) -> None:
-        self._items: deque[Any] = deque(maxlen=max(1, limit))
+    def __init__(
+        self, limit: int = 200_000, *, max_bytes: int = BUFFER_BYTES, hold: float = HOLD_BUDGET
+    ) -> None:
+        self._items: deque[Any] = deque()
+        self._limit = max(1, limit)
+        self._max_bytes = max(1, max_bytes)
+        self._bytes = 0
+        self._runs: dict[int, _Run] = {}  # connection -> its run still open for merging
+        self._run_items = 0  # _Run objects among the items (drain turns them into events)
         self._lock = threading.Lock()
         self.dropped = 0
+        self._open = threading.Event()
+        self._open.set()
+        self._hold = hold
+        self._held_at = 0.0
+        self._holder = 0  # the thread that holds the others back (never held itself)
+
+    # -- backpressure: the GUI thread holds workers back while it shows a batch ------------------
+
+    def hold(self) -> None:
+        """GUI thread: from now until :meth:`release`, a worker that pushes waits (briefly).
+
+        A worker in a tight Python loop (a UDP flood) and the GUI thread otherwise fight over
+        the GIL call by call: the view calls into Python for every role of every cell it paints,
+        and each of those calls waits for the worker to let go. Held back, the worker sleeps in
+        a wait (the GIL free) until :meth:`release`, but no longer than ``hold`` seconds after
+        this call, while the socket's own buffer keeps what arrives meanwhile.
+        """
+        self._holder = threading.get_ident()
+        self._held_at = time.monotonic()
+        self._open.clear()
+
+    def release(self) -> None:
+        self._open.set()
+
+    def _wait_if_held(self) -> None:
+        if not self._open.is_set() and threading.get_ident() != self._holder:
+            left = self._held_at + self._hold - time.monotonic()
+            if left > 0:
+                self._open.wait(left)
+
+    # -- the hand-over ---------------------------------------------------------------------------
 
     def push(self, item: Any) -> None:
         with self._lock:
-            if len(self._items) == self._items.maxlen:
-                self.dropped += 1
-            self._items.append(item)
+            self._push(item)
+        self._wait_if_held()
+
+    def _push(self, item: Any) -> None:
+        if type(item) is Received:
+            run = self._runs.get(item.conn_id)
+            if run is not None:
+                self._bytes += run.add(item.data)
+                self._trim()
+                return
+            run = self._runs[item.conn_id] = _Run(item)
+            self._run_items += 1
+            self._bytes += run.kept
+            item = run
+        else:
+            conn_id = getattr(item, "conn_id", None)
+            if conn_id is not None:
+                self._runs.pop(conn_id, None)  # what follows comes after this event
+            self._bytes += _size(item)
+        self._items.append(item)
+        self._trim()
+
+    def push_many(self, items: Iterable[Any], nbytes: int | None = None) -> None:
+        """Push several events at once, under one lock (a batch of datagrams, say).
+
+        Args:
+            nbytes: their payload bytes, if the caller knows them (plain tuples have no ``data``
+                to measure); such items are never merged.
+        """
+        batch = items if isinstance(items, list) else list(items)
+        if not batch:
+            return
+        if nbytes is None:
+            kinds = set(map(type, batch))
+            if any(kind is Received or hasattr(kind, "conn_id") for kind in kinds):
+                with self._lock:
+                    for item in batch:  # connection events: merged or closing a run, one by one
+                        self._push(item)
+                self._wait_if_held()
+                return
+            try:
+                nbytes = sum(map(len, map(_data_of, batch)))  # all in C for datagrams
+            except (AttributeError, TypeError):
+                nbytes = sum(map(_size, batch))
+        with self._lock:
+            self._items.extend(batch)
+            self._bytes += nbytes
+            self._trim()
+        self._wait_if_held()
+
+    def _trim(self) -> None:
+        items = self._items
+        while len(items) > self._limit or (self._bytes > self._max_bytes and len(items) > 1):
+            item = items.popleft()
+            self.dropped += 1
+            self._bytes -= _size(item)
+            if type(item) is _Run:
+                self._run_items -= 1
+                if self._runs.get(item.first.conn_id) is item:
+                    del self._runs[item.first.conn_id]
 
     def drain(self) -> list[Any]:
         with self._lock:
@@ -78,7 +269,18 @@ class EventBuffer:
                 return []
             items = list(self._items)
             self._items.clear()
+            runs = self._run_items
+            self._runs.clear()
+            self._run_items = self._bytes = 0
+        if runs:
+            return [item.event() if type(item) is _Run else item for item in items]
         return items
+
+    @property
+    def payload_bytes(self) -> int:
+        """Payload bytes held now."""
+        with self._lock:
+            return self._bytes
 
     def __len__(self) -> int:
         with self._lock:
@@ -192,14 +394,15 @@ class Runner(QObject):
 
     Signals:
         opened(object): the net object, once built (bound, resolved), before it runs.
-        events(list): events pushed since the last batch, oldest first, about 25 times a second.
+        events(object): a list of the events pushed since the last batch, oldest first, about 25
+            times a second. (A list would be converted to a QVariantList, item by item.)
         returned(object): what ``run_loop`` returned, when it returned normally.
         failed(str): a sentence saying what went wrong (building or running).
         finished(): the run is over (after the last batch); Start may be enabled again.
     """
 
     opened = Signal(object)
-    events = Signal(list)
+    events = Signal(object)
     returned = Signal(object)
     failed = Signal(str)
     finished = Signal()
@@ -211,10 +414,11 @@ class Runner(QObject):
         name: str = "worker",
         interval_ms: int = DRAIN_INTERVAL_MS,
         buffer_limit: int = 200_000,
+        buffer_bytes: int = BUFFER_BYTES,
     ) -> None:
         super().__init__(parent)
         self._name = name
-        self._buffer = EventBuffer(buffer_limit)
+        self._buffer = EventBuffer(buffer_limit, max_bytes=buffer_bytes)
         self._job: _Job | None = None
         self._loop: Stoppable | None = None
         self._started_at = 0.0
@@ -237,7 +441,8 @@ class Runner(QObject):
 
     @property
     def dropped(self) -> int:
-        """Events dropped because the GUI fell more than ``buffer_limit`` events behind."""
+        """Events dropped because the GUI fell more than ``buffer_limit`` events (or
+        ``buffer_bytes`` of payload) behind."""
         return self._buffer.dropped
 
     @property
@@ -283,6 +488,14 @@ class Runner(QObject):
         """Hand one event to the GUI; safe from any thread, cheap enough for every datagram."""
         self._buffer.push(event)
 
+    def push_many(self, events: Iterable[Any], nbytes: int | None = None) -> None:
+        """Hand several events to the GUI at once (a batch of datagrams); safe from any thread.
+
+        ``nbytes``: their payload bytes, when the events are plain tuples (see
+        :meth:`EventBuffer.push_many`).
+        """
+        self._buffer.push_many(events, nbytes)
+
     def stop(self) -> None:
         """Ask the net loop to end, at once, from the GUI thread; ``finished`` follows."""
         if self._job is not None:
@@ -304,7 +517,13 @@ class Runner(QObject):
     def _drain(self) -> None:
         items = self._buffer.drain()
         if items:
-            self.events.emit(items)
+            # Workers hold off while the panels take the batch in (and paint it: the log paints
+            # at once), so that the GUI thread does not wait for the GIL at every Python call.
+            self._buffer.hold()
+            try:
+                self.events.emit(items)
+            finally:
+                self._buffer.release()
 
     # The last events come before the outcome, so a panel's summary counts everything.
     @Slot(object)

@@ -18,8 +18,9 @@ from PySide6.QtWidgets import (
 )
 
 from gui.panels.base import Panel, first_problem
+from gui.runner import ReceivedRun
 from gui.widgets import HostField, LogEntry, PayloadEditor, PortField, TrafficLog, format_bytes
-from net.codec import StreamDecoder
+from gui.widgets.traffic_log import StreamRows
 from net.errors import NetError
 from net.events import Connected, Disconnected, FileSent, Received, Sent
 from net.tcp import TcpClient
@@ -28,7 +29,11 @@ __all__ = ["TcpClientPanel"]
 
 
 class TcpClientPanel(Panel):
-    """One TCP connection at a time; received chunks are decoded as one stream per connection."""
+    """One TCP connection at a time; received chunks are decoded as one stream per connection.
+
+    A fast stream reaches the panel as one merged run per batch (see :mod:`gui.runner`), of
+    which the log keeps and decodes only the end: the counters come from the client itself.
+    """
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -41,7 +46,7 @@ class TcpClientPanel(Panel):
         self.client: Any = None
         self._target = ""
         self._connected = False
-        self._decoder = StreamDecoder("UTF-8", one_line=True)
+        self._stream = StreamRows("UTF-8")
         self._build()
         self._set_state("idle")
 
@@ -215,9 +220,8 @@ class TcpClientPanel(Panel):
     def _on_events(self, events: list[Any]) -> None:
         rows: list[LogEntry] = []
         for event in events:
-            if isinstance(event, Received):
-                text = self._decoder.decode(event.data)
-                rows.append(LogEntry(event.time, "in", event.peer, event.data, text))
+            if isinstance(event, Received | ReceivedRun):
+                rows.append(self._stream.row(event))
             elif isinstance(event, Sent):
                 rows.append(LogEntry(event.time, "out", event.peer, event.data))
             elif isinstance(event, FileSent):
@@ -235,9 +239,9 @@ class TcpClientPanel(Panel):
                 self._set_state("connected")
             elif isinstance(event, Disconnected):
                 self._connected = False
-                rest = self._decoder.decode(b"", final=True)
-                if rest:
-                    rows.append(LogEntry(event.time, "in", event.peer, b"", rest))
+                rest = self._stream.finish(event.time, event.peer)
+                if rest is not None:
+                    rows.append(rest)
                 message = self.tr("Disconnected from {peer}: {reason}").format(
                     peer=event.peer, reason=event.reason
                 )
@@ -263,7 +267,7 @@ class TcpClientPanel(Panel):
         self._set_state("idle")
 
     def _reset_decoder(self) -> None:
-        self._decoder = StreamDecoder(self.log.model.encoding, one_line=True)
+        self._stream = StreamRows(self.log.model.encoding)
 
     # -- helpers -------------------------------------------------------------------------------
 

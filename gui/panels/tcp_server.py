@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from gui.panels.base import Panel, first_problem
+from gui.runner import ReceivedRun
 from gui.widgets import (
     BindAddressPicker,
     LogEntry,
@@ -33,12 +34,15 @@ from gui.widgets import (
     format_bytes,
     format_count,
 )
-from net.codec import StreamDecoder
+from gui.widgets.traffic_log import CELL_BYTES, StreamRows
 from net.errors import NetError
 from net.events import Connected, Disconnected, FileSent, Received, Sent
 from net.tcp import TcpServer
 
 __all__ = ["TcpServerPanel"]
+
+# Received bytes decoded per batch (what the cells show); beyond it rows are rendered when shown.
+_DECODE_BUDGET = 32 * 1024
 
 
 class TcpServerPanel(Panel):
@@ -57,7 +61,7 @@ class TcpServerPanel(Panel):
         self.server: Any = None
         self._address = ""
         self._totals = (0, 0, 0)  # connections, bytes in, bytes out of the last run
-        self._decoders: dict[int, StreamDecoder] = {}
+        self._decoders: dict[int, StreamRows] = {}  # per connection: its stream's rows
         self._build()
         self._refresh = QTimer(self)
         self._refresh.setInterval(500)
@@ -337,16 +341,15 @@ class TcpServerPanel(Panel):
     def _on_events(self, events: list[Any]) -> None:
         rows: list[LogEntry] = []
         membership_changed = False
+        decoded = 0
         for event in events:
-            if isinstance(event, Received):
-                decoder = self._decoders.get(event.conn_id)
-                if decoder is None:
-                    decoder = self._decoders[event.conn_id] = StreamDecoder(
-                        self.log.model.encoding, one_line=True
-                    )
-                rows.append(
-                    LogEntry(event.time, "in", event.peer, event.data, decoder.decode(event.data))
-                )
+            if isinstance(event, Received | ReceivedRun):
+                stream = self._decoders.get(event.conn_id)
+                if stream is None:
+                    stream = self._decoders[event.conn_id] = StreamRows(self.log.model.encoding)
+                # Past a budget per batch (many clients at once), rows are decoded when shown.
+                rows.append(stream.row(event, decode=decoded < _DECODE_BUDGET))
+                decoded += min(len(event.data), CELL_BYTES)
             elif isinstance(event, Sent):
                 rows.append(LogEntry(event.time, "out", event.peer, event.data))
             elif isinstance(event, FileSent):

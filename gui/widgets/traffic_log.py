@@ -1,9 +1,14 @@
 """The traffic log every panel shows: a bounded table of what went in and out.
 
-:class:`TrafficLogModel` keeps at most ``limit`` rows (100,000 by default): when a batch would go
-over, the oldest rows leave in one ``beginRemoveRows`` and the batch arrives in one
-``beginInsertRows``, so a flood costs the view two updates per batch, not one per datagram.
-Rows keep the raw bytes; text or hex is rendered only for the rows the view paints.
+:class:`TrafficLogModel` keeps at most ``limit`` rows (100,000 by default) and ``max_bytes`` of
+payload (64 MiB: the bytes rows keep plus their decoded text); a row keeps at most
+:data:`ROW_KEEP` bytes of its payload. When a batch would go over, the oldest rows leave in one
+``beginRemoveRows`` and the batch arrives in one ``beginInsertRows``, so a flood costs the view
+two updates per batch, not one per datagram. Rows come as :class:`LogEntry` objects, datagrams,
+or a UDP receiver's own (time, peer, data, truncated) tuples, and are kept as plain tuples (no
+object per datagram, nothing for the garbage collector to walk). Text or hex is rendered only
+for the cells the view paints, from at most :data:`CELL_BYTES` of each row, and kept in a small
+cache; the view's calls into Python per painted cell are one ``index`` and one ``multiData``.
 
 :class:`TrafficLog` is the widget: the table (``logView``) plus a small tool row — show as text or
 hex, display encoding, follow new rows (auto-scroll), copy, clear, export to CSV or text.
@@ -15,8 +20,9 @@ import csv
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from operator import attrgetter, itemgetter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
@@ -45,16 +51,58 @@ from PySide6.QtWidgets import (
 )
 
 from gui.widgets.style import monospace_font, set_text_role, text_color
-from net.codec import ENCODINGS, hexdump, render_text, to_hex
+from net.codec import ENCODINGS, StreamDecoder, hexdump, render_text, to_hex
+from net.events import Datagram, Received
 
-__all__ = ["DEFAULT_LOG_LIMIT", "LogEntry", "TrafficLog", "TrafficLogModel"]
+if TYPE_CHECKING:
+    from gui.runner import ReceivedRun
+
+__all__ = [
+    "CELL_BYTES",
+    "DEFAULT_LOG_BYTES",
+    "DEFAULT_LOG_LIMIT",
+    "ROW_KEEP",
+    "LogEntry",
+    "StreamRows",
+    "TrafficLog",
+    "TrafficLogModel",
+    "cell_bytes",
+]
 
 #: Rows kept by default; older rows are dropped (counters elsewhere stay exact).
 DEFAULT_LOG_LIMIT = 100_000
-# A cell shows at most this much; the export and the tooltip carry the rest.
-_CELL_BYTES = 2048
+#: Payload kept over all rows by default (bytes kept plus decoded text); older rows leave first.
+DEFAULT_LOG_BYTES = 64 * 1024 * 1024
+#: Payload bytes one row keeps: the start of a longer payload, the end of a stream run (``tail``).
+ROW_KEEP = 64 * 1024
+#: A cell shows at most this much of a row's bytes; the export and the tooltip carry more.
+CELL_BYTES = 2048
+# Characters a cell gets to paint: more than the widest table shows on one line. Laying out a
+# long string to elide it costs the GUI thread in proportion to its length (2 KiB of binary data
+# renders to some 8,000 characters of escapes: 3 ms a cell).
+_CELL_CHARS = 400
+# Rendered cells remembered (the view asks for the same few dozen cells at every repaint).
+_CACHE_ROWS = 1024
 
 _Index = QModelIndex | QPersistentModelIndex
+_DISPLAY = Qt.ItemDataRole.DisplayRole
+_FOREGROUND = Qt.ItemDataRole.ForegroundRole
+_ALIGNMENT = Qt.ItemDataRole.TextAlignmentRole
+_TOOLTIP = Qt.ItemDataRole.ToolTipRole
+_ROLES = frozenset(int(role) for role in (_DISPLAY, _FOREGROUND, _ALIGNMENT, _TOOLTIP))
+_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+_NOTES = ("info", "error")
+
+# Rows are plain tuples, which the garbage collector stops tracking once it has seen that they
+# hold only strings, bytes and numbers: 100,000 rows then cost nothing at each collection (as
+# objects they made every full collection of a flood's GUI take 40-80 ms). Two layouts, the
+# first three fields in the same places:
+#   (time, peer, data, truncated)                         a received datagram (DatagramRow)
+#   (time, peer, data, direction, text, size, tail)       anything else (a LogEntry's fields)
+_Row = tuple[Any, ...]
+_DATAGRAM_ROW = attrgetter("time", "peer", "data", "truncated")
+_ENTRY_ROW = attrgetter("time", "peer", "data", "direction", "text", "size", "tail")
+_row_data = itemgetter(2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +110,10 @@ class LogEntry:
     """One row: ``direction`` is "in", "out", "info" or "error".
 
     ``text`` is the row's text when it cannot be rendered from ``data`` alone: a note (info/error
-    rows) or a TCP chunk already decoded by a stream decoder (a character may span two chunks).
+    rows) or a TCP chunk already decoded by a stream decoder (a character may span two chunks);
+    for a row longer than a cell, the text of what the cell shows (:func:`cell_bytes`).
+    ``size`` is the number of bytes the row stands for when ``data`` keeps only part of them;
+    ``tail`` says that ``data`` is their end (a merged stream run), not their start.
     """
 
     time: float
@@ -70,10 +121,102 @@ class LogEntry:
     peer: str
     data: bytes = b""
     text: str | None = None
+    size: int | None = None
+    tail: bool = False
 
     @classmethod
     def note(cls, message: str, peer: str = "", *, error: bool = False) -> LogEntry:
         return cls(time.time(), "error" if error else "info", peer, b"", message)
+
+    @property
+    def total(self) -> int:
+        """Bytes the row stands for (``data`` may keep only part of them)."""
+        return len(self.data) if self.size is None else self.size
+
+
+def cell_bytes(data: bytes, tail: bool = False) -> bytes:
+    """The bytes of a row that its cell shows: the first (or, for ``tail``, the last) CELL_BYTES."""
+    if len(data) <= CELL_BYTES:
+        return data
+    return data[-CELL_BYTES:] if tail else data[:CELL_BYTES]
+
+
+class StreamRows:
+    """Log rows for what one TCP connection received, decoded as one stream.
+
+    Takes :class:`~net.events.Received` chunks and the runner's merged runs
+    (:class:`~gui.runner.ReceivedRun`, whose start may not have been kept). Only what a cell shows
+    is decoded (at most :data:`CELL_BYTES` per row), so a fast stream costs the GUI a few
+    kilobytes of decoding per batch whatever its speed. A character split across two chunks
+    stays whole, as long as the rows are no longer than a cell; a longer row (or a run whose start
+    was dropped) picks the stream up again at its end.
+    """
+
+    def __init__(self, encoding: str) -> None:
+        self._encoding = encoding
+        self._decoder = StreamDecoder(encoding, one_line=True)
+
+    def row(self, event: Received | ReceivedRun, *, decode: bool = True) -> LogEntry:
+        """The row for ``event``; without ``decode``, the log renders it when it is shown."""
+        data = event.data
+        skipped = 0 if type(event) is Received else event.skipped  # type: ignore[union-attr]
+        if not decode:
+            self._decoder = StreamDecoder(self._encoding, one_line=True)
+            self._resync(data)
+            return LogEntry(event.time, "in", event.peer, data, None, skipped + len(data), True)
+        if skipped:
+            # The run's start is gone: show its end, decoded from an arbitrary byte (the first
+            # character may show as escapes), which leaves the decoder where the stream is.
+            self._decoder = StreamDecoder(self._encoding, one_line=True)
+            text = self._decoder.decode(cell_bytes(data, tail=True))
+            return LogEntry(event.time, "in", event.peer, data, text, skipped + len(data), True)
+        if len(data) <= CELL_BYTES:
+            return LogEntry(event.time, "in", event.peer, data, self._decoder.decode(data))
+        text = self._decoder.decode(data[:CELL_BYTES])
+        self._decoder = StreamDecoder(self._encoding, one_line=True)
+        self._resync(data)
+        return LogEntry(event.time, "in", event.peer, data, text)
+
+    def finish(self, stamp: float, peer: str) -> LogEntry | None:
+        """A row for the bytes of an unfinished character at the end of the stream, if any."""
+        rest = self._decoder.decode(b"", final=True)
+        return LogEntry(stamp, "in", peer, b"", rest) if rest else None
+
+    def _resync(self, data: bytes) -> None:
+        # The last bytes carry an unfinished character (if any) over to the next row; what they
+        # decode to is not shown.
+        self._decoder.decode(data[-8:])
+
+
+def _row_of(entry: LogEntry | Datagram) -> _Row:
+    """A stored row for an entry or a datagram, with at most ROW_KEEP bytes of payload."""
+    if type(entry) is Datagram:
+        return (
+            entry.time,
+            entry.peer,
+            entry.data,
+            "out" if entry.outgoing else "in",
+            None,
+            None,
+            False,
+        )
+    assert isinstance(entry, LogEntry)
+    if len(entry.data) <= ROW_KEEP:
+        return _ENTRY_ROW(entry)
+    data = entry.data[-ROW_KEEP:] if entry.tail else entry.data[:ROW_KEEP]
+    return (entry.time, entry.peer, data, entry.direction, entry.text, entry.total, entry.tail)
+
+
+def _entry_of(row: _Row) -> LogEntry:
+    if len(row) == 4:
+        return LogEntry(row[0], "in", row[1], row[2])
+    stamp, peer, data, direction, text, size, tail = row
+    return LogEntry(stamp, direction, peer, data, text, size, tail)
+
+
+def _row_bytes(row: _Row) -> int:
+    text = row[4] if len(row) == 7 else None
+    return len(row[2]) + (len(text) if text else 0)
 
 
 class TrafficLogModel(QAbstractTableModel):
@@ -81,10 +224,20 @@ class TrafficLogModel(QAbstractTableModel):
 
     TIME, DIRECTION, PEER, SIZE, DATA = range(5)
 
-    def __init__(self, parent: Any = None, *, limit: int = DEFAULT_LOG_LIMIT) -> None:
+    def __init__(
+        self,
+        parent: Any = None,
+        *,
+        limit: int = DEFAULT_LOG_LIMIT,
+        max_bytes: int = DEFAULT_LOG_BYTES,
+    ) -> None:
         super().__init__(parent)
-        self._rows: list[LogEntry] = []
+        self._rows: list[_Row] = []
+        self._sizes: list[int] = []  # payload bytes each row holds, for the max_bytes bound
+        self._bytes = 0
         self._limit = max(1, limit)
+        self._max_bytes = max(1, max_bytes)
+        self._cells: dict[int, tuple[_Row, str]] = {}  # id(row) -> (row, its data cell)
         self._hex = False
         self._encoding = "UTF-8"
         self._headers = [
@@ -100,7 +253,7 @@ class TrafficLogModel(QAbstractTableModel):
             "info": QCoreApplication.translate("TrafficLog", "info"),
             "error": QCoreApplication.translate("TrafficLog", "error"),
         }
-        self.dropped = 0  # rows that left because of the limit, since the last clear
+        self.dropped = 0  # rows that left because of the limits, since the last clear
 
     # -- configuration -------------------------------------------------------------------------
 
@@ -110,7 +263,16 @@ class TrafficLogModel(QAbstractTableModel):
 
     def set_limit(self, limit: int) -> None:
         self._limit = max(1, limit)
-        self._trim(0)
+        self._add([], [])
+
+    @property
+    def max_bytes(self) -> int:
+        return self._max_bytes
+
+    @property
+    def payload_bytes(self) -> int:
+        """Payload bytes the rows hold now (bytes kept plus decoded text)."""
+        return self._bytes
 
     @property
     def hex_mode(self) -> bool:
@@ -132,43 +294,83 @@ class TrafficLogModel(QAbstractTableModel):
 
     # -- rows ----------------------------------------------------------------------------------
 
-    def append(self, entries: Sequence[LogEntry]) -> None:
-        """Add a batch of rows at the end, dropping the oldest beyond the limit."""
+    def append(self, entries: Sequence[LogEntry | Datagram]) -> None:
+        """Add a batch of rows at the end, dropping the oldest beyond the limits."""
         if not entries:
             return
-        if len(entries) >= self._limit:
-            self.beginResetModel()
-            self.dropped += len(self._rows) + len(entries) - self._limit
-            self._rows = list(entries[-self._limit :])
-            self.endResetModel()
+        batch = [_row_of(entry) for entry in entries[-self._limit :]]
+        self.dropped += len(entries) - len(batch)
+        self._add(batch, [_row_bytes(row) for row in batch])
+
+    def append_datagrams(self, datagrams: Sequence[Datagram]) -> None:
+        """Add received datagrams as rows (the :meth:`append_rows` of their fields)."""
+        self.append_rows(list(map(_DATAGRAM_ROW, datagrams[-self._limit :])))
+
+    def append_rows(self, rows: Sequence[tuple[float, str, bytes, bool]]) -> None:
+        """Add received datagrams given as (time, peer, data, truncated) tuples, kept as they are.
+
+        The fast path for floods: no Python code runs per datagram here. Only the last
+        ``limit`` of a batch can be visible; the others are not even looked at (they are
+        counted in :attr:`dropped`).
+        """
+        if not rows:
             return
-        self._trim(len(entries))
-        first = len(self._rows)
-        self.beginInsertRows(QModelIndex(), first, first + len(entries) - 1)
-        self._rows.extend(entries)
-        self.endInsertRows()
+        batch: list[_Row] = list(rows[-self._limit :])
+        self.dropped += len(rows) - len(batch)
+        self._add(batch, list(map(len, map(_row_data, batch))))
+
+    def _add(self, batch: list[_Row], sizes: list[int]) -> None:
+        incoming = sum(sizes)
+        if incoming > self._max_bytes:  # the batch alone is over: only its newest rows stay
+            skip = 0
+            while incoming > self._max_bytes and skip < len(batch) - 1:
+                incoming -= sizes[skip]
+                skip += 1
+            batch, sizes = batch[skip:], sizes[skip:]
+            self.dropped += skip
+        rows, held = self._rows, self._sizes
+        leaving = max(0, len(rows) + len(batch) - self._limit)
+        freed = sum(held[:leaving])
+        while leaving < len(rows) and self._bytes - freed + incoming > self._max_bytes:
+            freed += held[leaving]
+            leaving += 1
+        if leaving and leaving == len(rows) and batch:
+            self.beginResetModel()
+            self._rows, self._sizes = batch, sizes
+            self._cells.clear()
+            self.endResetModel()
+        else:
+            if leaving:
+                self.beginRemoveRows(QModelIndex(), 0, leaving - 1)
+                del rows[:leaving]
+                del held[:leaving]
+                self.endRemoveRows()
+            if batch:
+                first = len(rows)
+                self.beginInsertRows(QModelIndex(), first, first + len(batch) - 1)
+                rows.extend(batch)
+                held.extend(sizes)
+                self.endInsertRows()
+        self.dropped += leaving
+        self._bytes += incoming - freed
 
     def clear(self) -> None:
         self.beginResetModel()
         self._rows = []
+        self._sizes = []
+        self._bytes = 0
+        self._cells.clear()
         self.dropped = 0
         self.endResetModel()
 
     def entry(self, row: int) -> LogEntry:
-        return self._rows[row]
+        return _entry_of(self._rows[row])
 
     def entries(self) -> list[LogEntry]:
-        return list(self._rows)
-
-    def _trim(self, incoming: int) -> None:
-        excess = len(self._rows) + incoming - self._limit
-        if excess > 0:
-            self.beginRemoveRows(QModelIndex(), 0, excess - 1)
-            del self._rows[:excess]
-            self.endRemoveRows()
-            self.dropped += excess
+        return [_entry_of(row) for row in self._rows]
 
     def _data_changed(self) -> None:
+        self._cells.clear()
         if self._rows:
             last = self.index(len(self._rows) - 1, self.DATA)
             self.dataChanged.emit(self.index(0, self.DATA), last)
@@ -179,26 +381,52 @@ class TrafficLogModel(QAbstractTableModel):
         return self._directions.get(entry.direction, entry.direction)
 
     def data_text(self, entry: LogEntry, *, full: bool = False) -> str:
-        """The data column: hex or text (of the whole payload when ``full``)."""
-        if entry.direction in ("info", "error"):
-            return entry.text or ""
-        data = entry.data if full else entry.data[:_CELL_BYTES]
-        more = "" if full or len(entry.data) <= _CELL_BYTES else " …"
+        """The data column: hex or text (of every byte the row keeps when ``full``)."""
+        return self._data_text(_row_of(entry), full)
+
+    def _data_text(self, row: _Row, full: bool) -> str:
+        if len(row) == 4:
+            data, text, total, tail = row[2], None, len(row[2]), False
+        else:
+            _stamp, _peer, data, direction, text, size, tail = row
+            if direction in _NOTES:
+                return text or ""
+            total = len(data) if size is None else size
+        shown = data if full else cell_bytes(data, tail)
         if self._hex:
-            return to_hex(data) + more
-        if entry.text is not None:
-            return entry.text
-        return render_text(data, self._encoding) + more
+            body = to_hex(shown)
+        elif text is not None and len(shown) == len(cell_bytes(data, tail)):
+            body = text  # the stream decoder's text of exactly these bytes
+        else:
+            body = render_text(shown, self._encoding)
+        if len(shown) < total:
+            return "… " + body if tail else body + " …"
+        return body
+
+    def _cell(self, row: _Row) -> str:
+        key = id(row)
+        cached = self._cells.get(key)
+        if cached is not None and cached[0] is row:
+            return cached[1]
+        text = self._data_text(row, False)
+        if len(text) > _CELL_CHARS:
+            tail = len(row) == 7 and row[6]
+            text = "…" + text[-_CELL_CHARS:] if tail else text[:_CELL_CHARS] + "…"
+        if len(self._cells) >= _CACHE_ROWS:
+            self._cells.clear()
+        self._cells[key] = (row, text)  # holding the row keeps its id from being reused
+        return text
 
     def row_texts(self, row: int, *, full: bool = True) -> list[str]:
-        entry = self._rows[row]
-        size = "" if entry.direction in ("info", "error") else str(len(entry.data))
+        stored = self._rows[row]
+        entry = _entry_of(stored)
+        size = "" if entry.direction in _NOTES else str(entry.total)
         return [
             _format_time(entry.time),
             self.direction_text(entry),
             entry.peer,
             size,
-            self.data_text(entry, full=full),
+            self._data_text(stored, full),
         ]
 
     # -- QAbstractTableModel -------------------------------------------------------------------
@@ -216,41 +444,78 @@ class TrafficLogModel(QAbstractTableModel):
             return self._headers[section]
         return None
 
+    def index(
+        self,
+        row: int,
+        column: int,
+        parent: _Index = QModelIndex(),  # noqa: B008 (Qt's signature)
+    ) -> QModelIndex:
+        # The inherited index() asks rowCount() and columnCount(): two calls into Python (each
+        # taking the GIL) for every cell the view paints; this is one.
+        if 0 <= row < len(self._rows) and 0 <= column < 5 and not parent.isValid():
+            return self.createIndex(row, column)
+        return QModelIndex()
+
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role not in _ROLES or not index.isValid():
+            return None
+        return self._value(self._rows[index.row()], index.column(), role)
+
+    def multiData(self, index: _Index, roleDataSpan: Any) -> None:
+        # The view's delegate asks for seven roles of every cell it paints: one call into Python
+        # for all of them, not seven.
         if not index.isValid():
-            return None
-        entry = self._rows[index.row()]
+            return
+        row = self._rows[index.row()]
         column = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
+        for position in range(len(roleDataSpan)):
+            slot = roleDataSpan[position]
+            role = slot.role()
+            if role in _ROLES:
+                value = self._value(row, column, role)
+                if value is not None:
+                    slot.setData(value)
+
+    def _value(self, row: _Row, column: int, role: int) -> Any:
+        size: int | None
+        if len(row) == 4:
+            direction, size = "in", len(row[2])
+        else:
+            direction = row[3]
+            size = None if direction in _NOTES else len(row[2]) if row[5] is None else row[5]
+        if role == _DISPLAY:
+            if column == self.DATA:
+                return self._cell(row)
             if column == self.TIME:
-                return _format_time(entry.time)
+                return _format_time(row[0])
             if column == self.DIRECTION:
-                return self.direction_text(entry)
+                return self._directions.get(direction, direction)
             if column == self.PEER:
-                return entry.peer
-            if column == self.SIZE:
-                return "" if entry.direction in ("info", "error") else f"{len(entry.data):,}"
-            return self.data_text(entry)
-        if role == Qt.ItemDataRole.ForegroundRole and column in (self.DIRECTION, self.DATA):
-            if entry.direction in ("in", "out", "error"):
-                return text_color(entry.direction)  # light or dark, as the palette is
+                return row[1]
+            return "" if size is None else f"{size:,}"
+        if role == _FOREGROUND:
+            if column in (self.DIRECTION, self.DATA) and direction in ("in", "out", "error"):
+                return text_color(direction)  # light or dark, as the palette is
             return None
-        if role == Qt.ItemDataRole.TextAlignmentRole and column == self.SIZE:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.ToolTipRole and column == self.DATA and entry.data:
-            dump = hexdump(entry.data[:256])
-            return dump + ("\n…" if len(entry.data) > 256 else "")
+        if role == _ALIGNMENT:
+            return _RIGHT if column == self.SIZE else None
+        data = row[2]
+        if role == _TOOLTIP and column == self.DATA and data:
+            # A hex dump of the row's start (or, for a stream run, of its end).
+            if len(row) == 7 and row[6]:
+                return ("…\n" if len(data) > 256 else "") + hexdump(data[-256:])
+            return hexdump(data[:256]) + ("\n…" if len(data) > 256 else "")
         return None
 
     # -- export --------------------------------------------------------------------------------
 
     def export_csv(self, path: str | Path) -> int:
-        """Write every row (full data, as shown: text or hex) as CSV; returns the row count."""
+        """Write every row (every byte kept, as shown: text or hex) as CSV; returns the row count."""
         with open(path, "w", newline="", encoding="utf-8-sig") as handle:
             writer = csv.writer(handle)
             writer.writerow(["time", "direction", "peer", "bytes", "data"])
             for row in range(len(self._rows)):
-                entry = self._rows[row]
+                entry = _entry_of(self._rows[row])
                 texts = self.row_texts(row)
                 texts[0] = _format_time(entry.time, with_date=True)
                 texts[1] = entry.direction
@@ -261,9 +526,8 @@ class TrafficLogModel(QAbstractTableModel):
         """Write every row as one tab-separated line; returns the row count."""
         with open(path, "w", encoding="utf-8") as handle:
             for row in range(len(self._rows)):
-                entry = self._rows[row]
                 texts = self.row_texts(row)
-                texts[0] = _format_time(entry.time, with_date=True)
+                texts[0] = _format_time(self._rows[row][0], with_date=True)
                 handle.write("\t".join(texts) + "\n")
         return len(self._rows)
 
@@ -280,9 +544,15 @@ class TrafficLog(QWidget):
 
     exported = Signal(str)  # the path written
 
-    def __init__(self, parent: QWidget | None = None, *, limit: int = DEFAULT_LOG_LIMIT) -> None:
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        *,
+        limit: int = DEFAULT_LOG_LIMIT,
+        max_bytes: int = DEFAULT_LOG_BYTES,
+    ) -> None:
         super().__init__(parent)
-        self.model = TrafficLogModel(self, limit=limit)
+        self.model = TrafficLogModel(self, limit=limit, max_bytes=max_bytes)
 
         self.view = QTableView(self)
         self.view.setObjectName("logView")
@@ -407,14 +677,34 @@ class TrafficLog(QWidget):
 
     # -- API -----------------------------------------------------------------------------------
 
-    def append(self, entries: Iterable[LogEntry]) -> None:
+    def append(self, entries: Iterable[LogEntry | Datagram]) -> None:
         batch = entries if isinstance(entries, list) else list(entries)
         if not batch:
             return
         self.model.append(batch)
+        self._appended()
+
+    def append_datagrams(self, datagrams: Sequence[Datagram]) -> None:
+        """Add received datagrams as rows."""
+        if not datagrams:
+            return
+        self.model.append_datagrams(datagrams)
+        self._appended()
+
+    def append_rows(self, rows: Sequence[tuple[float, str, bytes, bool]]) -> None:
+        """Add received datagrams given as (time, peer, data, truncated): the fast path."""
+        if not rows:
+            return
+        self.model.append_rows(rows)
+        self._appended()
+
+    def _appended(self) -> None:
         if self.follow_check.isChecked():
             self.view.scrollToBottom()
         self._update_rows_label()
+        # Paint now, while the runner holds its workers back (see gui.runner.EventBuffer.hold),
+        # rather than at the next turn of the event loop, when they run again.
+        self.view.viewport().repaint()
 
     def note(self, message: str, peer: str = "", *, error: bool = False) -> None:
         self.append([LogEntry.note(message, peer, error=error)])

@@ -11,9 +11,10 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from gui import runner
-from gui.runner import EventBuffer, Runner
+from gui.runner import RUN_KEEP, EventBuffer, ReceivedRun, Runner
 from net._loop import StoppableLoop
 from net.errors import BindError
+from net.events import Datagram, Received, Sent
 from tests.conftest import WAIT
 
 TIMEOUT = int(WAIT * 1000)
@@ -206,3 +207,92 @@ def test_event_buffer_is_thread_safe() -> None:
         thread.join(WAIT)
     drained.extend(buffer.drain())
     assert len(drained) == 80_000
+
+
+def test_a_fast_stream_is_merged_into_one_event_that_keeps_its_end() -> None:
+    buffer = EventBuffer()
+    stream = bytes(range(256)) * (4096 * 16)  # 16 MiB in 4 KiB chunks
+    for offset in range(0, len(stream), 4096):
+        buffer.push(Received(1.0 + offset, 7, "127.0.0.1:9", stream[offset : offset + 4096]))
+        assert len(buffer) == 1 and buffer.payload_bytes <= RUN_KEEP + 4096
+    [run] = buffer.drain()
+    assert isinstance(run, ReceivedRun)
+    assert (run.time, run.conn_id, run.peer) == (1.0, 7, "127.0.0.1:9")
+    assert run.data == stream[-RUN_KEEP:] and run.size == len(stream)
+    assert buffer.dropped == 0 and buffer.payload_bytes == 0
+
+
+def test_only_consecutive_chunks_of_a_connection_merge() -> None:
+    buffer = EventBuffer()
+    one = Received(1.0, 1, "a", b"1")
+    events = [
+        one,
+        Received(2.0, 2, "b", b"x"),
+        Received(3.0, 1, "a", b"2"),  # merges with "1": nothing of connection 1 came between
+        Sent(4.0, 1, "a", b"ping"),
+        Received(5.0, 1, "a", b"3"),  # after the Sent: a new run
+        Received(6.0, 2, "b", b"y"),
+    ]
+    for event in events:
+        buffer.push(event)
+    drained = buffer.drain()
+    assert [(type(e).__name__, e.conn_id, e.data) for e in drained] == [
+        ("ReceivedRun", 1, b"12"),
+        ("ReceivedRun", 2, b"xy"),
+        ("Sent", 1, b"ping"),
+        ("Received", 1, b"3"),
+    ]
+    assert drained[3] is events[4]  # a lone chunk is handed on as it came
+    assert (drained[0].time, drained[0].skipped) == (1.0, 0)
+
+
+def test_event_buffer_is_bounded_in_bytes() -> None:
+    buffer = EventBuffer(max_bytes=1024 * 1024)
+    for index in range(1000):  # 64 MB of datagrams, pushed one by one and as tuples
+        buffer.push(Datagram(float(index), "p", bytes(32 * 1024)))
+        buffer.push_many([(float(index), "p", bytes(32 * 1024), False)], 32 * 1024)
+        assert buffer.payload_bytes <= 1024 * 1024
+    drained = buffer.drain()
+    assert sum(len(d[2]) if isinstance(d, tuple) else len(d.data) for d in drained) <= 1024 * 1024
+    assert buffer.dropped == 2000 - len(drained) and drained[-1][0] == 999.0
+
+
+def test_a_pushing_worker_waits_while_the_gui_shows_a_batch() -> None:
+    buffer = EventBuffer(hold=WAIT)
+    pushed = threading.Event()
+
+    def worker() -> None:
+        buffer.push_many([1, 2, 3])
+        pushed.set()
+
+    buffer.hold()
+    buffer.push(0)  # the holding thread itself is never held
+    thread = threading.Thread(target=worker)
+    thread.start()
+    try:
+        assert not pushed.wait(0.1)  # held (were it not, it would be done at once)
+    finally:
+        buffer.release()
+        thread.join(WAIT)
+    assert pushed.is_set() and buffer.drain() == [0, 1, 2, 3]
+    spent = EventBuffer(hold=0.0)
+    spent.hold()  # and never released: the budget bounds the wait
+    other = threading.Thread(target=spent.push, args=(1,))
+    other.start()
+    other.join(WAIT)
+    assert not other.is_alive() and spent.drain() == [1]
+
+
+def test_the_events_signal_hands_over_the_list_itself(qtbot: QtBot) -> None:
+    run = Runner(name="tuples")
+    batches = collect(run)
+    rows = [(float(i), "p", b"x", False) for i in range(1000)]
+
+    def burst(loop: Ticker) -> int:
+        run.push_many(rows, 1000)
+        return 0
+
+    with qtbot.waitSignal(run.finished, timeout=TIMEOUT):
+        run.start(lambda: Ticker(run.push), burst)
+    assert [row for batch in batches for row in batch] == rows
+    assert all(type(batch) is list for batch in batches)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import socket
 import threading
 from collections.abc import Iterator
@@ -52,6 +53,22 @@ def in_text(panel: TcpClientPanel | TcpServerPanel) -> str:
 
 def in_bytes(panel: TcpClientPanel | TcpServerPanel) -> bytes:
     return b"".join(e.data for e in panel.log.model.entries() if e.direction == "in")
+
+
+def in_total(panel: TcpClientPanel | TcpServerPanel) -> int:
+    """Bytes the "in" rows stand for (a merged run keeps only its last bytes)."""
+    return sum(e.total for e in panel.log.model.entries() if e.direction == "in")
+
+
+def assert_rows_are_the_stream(panel: TcpClientPanel | TcpServerPanel, stream: bytes) -> None:
+    """Every "in" row holds the bytes of the stream it stands for, or the end of them."""
+    offset = 0
+    for entry in panel.log.model.entries():
+        if entry.direction == "in" and entry.total:
+            offset += entry.total
+            assert entry.data == stream[offset - len(entry.data) : offset]
+            assert entry.tail or len(entry.data) == entry.total
+    assert offset == len(stream)
 
 
 def test_client_shows_the_echo_as_text_and_hex(
@@ -170,6 +187,41 @@ def test_client_sees_the_server_close(qtbot: QtBot, client_panel: TcpClientPanel
     assert client_panel.connect_button.isEnabled()
 
 
+def test_client_shows_the_last_bytes_of_a_big_fast_stream(
+    qtbot: QtBot, client_panel: TcpClientPanel
+) -> None:
+    stream = random.Random(8).randbytes(32 * 1024 * 1024) + b"THE END"
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        listener.settimeout(WAIT)
+        conn, _ = listener.accept()
+        with conn:
+            conn.settimeout(WAIT)
+            conn.sendall(stream)
+
+    server = threading.Thread(target=serve)
+    server.start()
+    try:
+        client_panel.host.set_text("127.0.0.1")
+        client_panel.port.set_text(str(listener.getsockname()[1]))
+        with qtbot.waitSignal(client_panel.runner.finished, timeout=TIMEOUT):
+            client_panel.trigger_start()  # it may be over before Send is ever enabled
+    finally:
+        server.join(WAIT)
+        listener.close()
+    assert not server.is_alive()
+    assert client_panel.client.bytes_in == len(stream)  # the counter is exact
+    assert in_total(client_panel) == len(stream)
+    assert_rows_are_the_stream(client_panel, stream)  # each row: the stream's bytes, or their end
+    model = client_panel.log.model
+    assert model.payload_bytes <= model.max_bytes
+    last = max(i for i, e in enumerate(model.entries()) if e.direction == "in")
+    assert model.entry(last).data.endswith(b"THE END")
+    assert model.data(model.index(last, TrafficLogModel.DATA)).endswith("THE END")
+    assert "received 32.0 MiB" in client_panel.counters.text()
+
+
 def test_client_sends_a_file(
     qtbot: QtBot, client_panel: TcpClientPanel, tcp_echo: TcpEchoServer, tmp_path: Path
 ) -> None:
@@ -178,7 +230,8 @@ def test_client_sends_a_file(
     path.write_bytes(blob)
     connect(qtbot, client_panel, tcp_echo.port)
     client_panel.send_file(str(path))
-    qtbot.waitUntil(lambda: in_bytes(client_panel) == blob, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: in_total(client_panel) == len(blob), timeout=TIMEOUT)
+    assert_rows_are_the_stream(client_panel, blob)
     assert any("blob.bin" in (e.text or "") for e in client_panel.log.model.entries())
     client_panel.send_file(str(tmp_path / "missing.bin"))
     assert client_panel.status.kind == "error"

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import csv
+import gc
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QModelIndex, QSettings
+from PySide6.QtCore import QModelIndex, QModelRoleData, QModelRoleDataSpan, QSettings, Qt
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QCheckBox, QLineEdit, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QLineEdit,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QWidget,
+)
 from pytestqt.qtbot import QtBot
 
+from gui.runner import ReceivedRun
 from gui.settings import restore_fields, save_fields
 from gui.widgets import (
     BindAddressPicker,
@@ -24,7 +32,11 @@ from gui.widgets import (
     format_bytes,
     format_count,
 )
+from gui.widgets.traffic_log import CELL_BYTES, ROW_KEEP, StreamRows
 from net.errors import AddressError, PayloadError
+from net.events import Received
+
+MIB = 1024 * 1024
 
 GOOD_HOSTS = ["127.0.0.1", "::1", "[::1]", "fe80::1", "localhost", "example.org", "my-device.lan"]
 BAD_HOSTS = ["", "999.1.1.1", "1.2.3.256", "bad host", "-dash.example", "::zz"]
@@ -218,6 +230,113 @@ def test_log_model_keeps_the_newest_rows_within_its_limit(qtbot: QtBot) -> None:
     assert model.entry(99).data == b"m1249"
     model.clear()
     assert model.rowCount() == 0
+
+
+def test_log_keeps_its_payload_bound_after_200_mib(qtbot: QtBot) -> None:
+    model = TrafficLogModel(limit=100_000, max_bytes=8 * MIB)
+    block = bytes(range(256)) * 4096  # 1 MiB: more than a row keeps
+    sent = 0
+    for batch in range(50):
+        rows = [LogEntry(float(batch), "out", "127.0.0.1:9", block) for _ in range(2)]
+        rows += [LogEntry(float(batch), "in", "127.0.0.1:9", bytes(ROW_KEEP)) for _ in range(32)]
+        model.append(rows)
+        sent += 2 * len(block) + 32 * ROW_KEEP
+        assert model.payload_bytes <= 8 * MIB
+    assert sent >= 200 * MIB
+    entries = model.entries()
+    assert sum(len(e.data) for e in entries) == model.payload_bytes <= 8 * MIB
+    assert max(len(e.data) for e in entries) == ROW_KEEP
+    assert entries[-1].time == 49.0  # the newest rows stay
+    capped = next(e for e in entries if e.direction == "out")
+    assert (capped.total, capped.data, capped.tail) == (len(block), block[:ROW_KEEP], False)
+    assert model.data(model.index(entries.index(capped), TrafficLogModel.SIZE)) == "1,048,576"
+    assert model.dropped == 50 * 34 - len(entries)
+
+
+def test_a_batch_larger_than_the_log_leaves_only_its_newest_rows(qtbot: QtBot) -> None:
+    model = TrafficLogModel(limit=1000)
+    rows = [(float(i), "127.0.0.1:9", b"%d" % i, False) for i in range(100_000)]
+    model.append_rows(rows)
+    assert model.rowCount() == 1000
+    assert [e.data for e in model.entries()] == [b"%d" % i for i in range(99_000, 100_000)]
+    assert model.dropped == 99_000
+    model.append_rows(rows[:300])
+    assert model.rowCount() == 1000
+    assert model.entry(999).data == b"299"
+    assert model.entry(0).data == b"99300"
+    assert model.dropped == 99_300
+
+
+def test_log_rows_are_left_alone_by_the_garbage_collector(qtbot: QtBot) -> None:
+    # A flood keeps 100,000 rows; as tracked objects they made every full collection long.
+    model = TrafficLogModel()
+    model.append_rows([(1.0, "127.0.0.1:9", b"x", False)] * 10)
+    model.append([LogEntry(2.0, "in", "127.0.0.1:9", b"y", "y"), LogEntry.note("hello")])
+    gc.collect()
+    assert not any(gc.is_tracked(row) for row in model._rows)
+
+
+def test_multi_data_answers_as_data_does(qtbot: QtBot) -> None:
+    log = TrafficLog()
+    qtbot.addWidget(log)
+    log.append_rows([(1.0, "127.0.0.1:9", b"dgram\r\n", False)])
+    log.append([LogEntry(2.0, "out", "[::1]:7", b"sent"), LogEntry.note("oops", error=True)])
+    model = log.model
+    roles = [
+        Qt.ItemDataRole.DisplayRole,
+        Qt.ItemDataRole.ForegroundRole,
+        Qt.ItemDataRole.TextAlignmentRole,
+        Qt.ItemDataRole.FontRole,
+        Qt.ItemDataRole.DecorationRole,
+    ]
+    for row in range(model.rowCount()):
+        for column in range(model.columnCount()):
+            index = model.index(row, column)
+            for role in roles:
+                slot = QModelRoleData(role)
+                model.multiData(index, QModelRoleDataSpan(slot))
+                assert slot.data() == model.data(index, role)
+            option = QStyleOptionViewItem()  # what the view's delegate does when it paints
+            QStyledItemDelegate().initStyleOption(option, index)
+            assert option.text == model.data(index)
+    assert not model.index(3, 0).isValid() and not model.index(0, 5).isValid()
+    assert model.data(model.index(0, TrafficLogModel.DATA)) == r"dgram\r\n"
+
+
+def test_a_long_row_shows_a_short_cell_and_a_stream_run_its_end(qtbot: QtBot) -> None:
+    model = TrafficLogModel()
+    start = b"S" + b"a" * (ROW_KEEP - 1)
+    model.append(
+        [
+            LogEntry(1.0, "out", "p", start + b"z" * 1000),  # kept: its start
+            LogEntry(2.0, "in", "p", b"b" * (ROW_KEEP - 3) + b"END", size=10 * MIB, tail=True),
+        ]
+    )
+    head = model.data(model.index(0, TrafficLogModel.DATA))
+    end = model.data(model.index(1, TrafficLogModel.DATA))
+    assert head.startswith("Saaa") and head.endswith("…") and len(head) <= 402
+    assert end.startswith("…") and end.endswith("bbEND") and len(end) <= 402
+    assert model.data(model.index(1, TrafficLogModel.SIZE)) == f"{10 * MIB:,}"
+    assert model.entry(0).data == start  # a row keeps ROW_KEEP bytes
+    assert model.data_text(model.entry(1)).startswith("… b")
+    assert len(model.data_text(model.entry(1))) == 2 + CELL_BYTES
+
+
+def test_stream_rows_keep_characters_whole_and_show_the_end_of_a_big_run() -> None:
+    rows = StreamRows("UTF-8")
+    data = "中文字符".encode()
+    first = rows.row(Received(1.0, 1, "p", data[:4]))
+    second = rows.row(Received(2.0, 1, "p", data[4:]))
+    assert (first.text, second.text) == ("中", "文字符")
+    assert (first.data + second.data) == data and not first.tail
+    tail = "…终".encode() * 30_000
+    big = rows.row(ReceivedRun(3.0, 1, "p", tail[-ROW_KEEP:], skipped=5 * MIB))
+    assert big.tail and big.total == 5 * MIB + ROW_KEEP and big.data == tail[-ROW_KEEP:]
+    assert big.text is not None and big.text.endswith("…终…终") and len(big.text) < CELL_BYTES
+    after = rows.row(Received(4.0, 1, "p", "完".encode()[:1]))
+    assert rows.row(Received(5.0, 1, "p", "完".encode()[1:])).text == "完"
+    assert after.text == ""
+    assert rows.finish(6.0, "p") is None
 
 
 def test_log_model_shows_text_or_hex_in_the_chosen_encoding(qtbot: QtBot) -> None:
