@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from operator import itemgetter
 from typing import Any
 
 from PySide6.QtCore import QTimer
@@ -24,7 +25,6 @@ from gui.widgets import (
     DEFAULT_LOG_LIMIT,
     BindAddressPicker,
     InlineError,
-    LogEntry,
     PayloadEditor,
     PortField,
     RateMeter,
@@ -33,10 +33,11 @@ from gui.widgets import (
     format_count,
 )
 from gui.widgets.style import set_text_role
-from net.events import Datagram
-from net.udp import UdpReceiver
+from net.udp import DatagramRow, UdpReceiver
 
 __all__ = ["UdpReceivePanel"]
+
+_row_data = itemgetter(2)
 
 
 class UdpReceivePanel(Panel):
@@ -178,10 +179,14 @@ class UdpReceivePanel(Panel):
         host, port = self.bind.address(), self.port.port()
         group = self.group_edit.text().strip() or None
         reply = self.reply.payload() if self.reply_check.isChecked() else None
-        push = self.runner.push
+        push_many = self.runner.push_many
+
+        def push_rows(rows: list[DatagramRow]) -> None:
+            push_many(rows, sum(map(len, map(_row_data, rows))))
 
         def open_receiver() -> UdpReceiver:
-            return UdpReceiver(host, port, on_datagram=push, multicast_group=group, reply=reply)
+            # A batch of plain tuples per call (up to 64 datagrams), not an object per datagram.
+            return UdpReceiver(host, port, on_rows=push_rows, multicast_group=group, reply=reply)
 
         self.receiver = None
         self._rate.reset()
@@ -220,12 +225,10 @@ class UdpReceivePanel(Panel):
         self._tick.start()
         self._update_counters()
 
-    def _on_events(self, events: list[Datagram]) -> None:
-        limit = self.log.model.limit
-        tail = events[-limit:] if len(events) > limit else events
-        self.log.append(
-            [LogEntry(d.time, "out" if d.outgoing else "in", d.peer, d.data) for d in tail]
-        )
+    def _on_events(self, events: list[DatagramRow]) -> None:
+        # The receiver's tuples become the rows as they are; of a batch larger than the log,
+        # only the newest are even looked at. The counters come from the receiver.
+        self.log.append_rows(events)
         self._update_counters()
 
     def _on_failed(self, message: str) -> None:

@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 
 import pytest
 from PySide6.QtCore import Qt, QTimer
@@ -158,6 +159,36 @@ def test_receive_panel_bad_reply_hex_starts_nothing(
     assert not receive_panel.runner.running
     assert receive_panel.reply.error.isVisible()
     assert "hex digit" in receive_panel.status.text()
+
+
+def test_receive_panel_keeps_the_newest_datagrams_and_counts_all(qtbot: QtBot) -> None:
+    panel = UdpReceivePanel(log_limit=1000)
+    qtbot.addWidget(panel)
+    panel.show()
+    port = start_listening(qtbot, panel)
+    payloads = [b"%05d" % index for index in range(5000)]
+
+    def received(count: int) -> Callable[[], bool]:
+        return lambda: bool(panel.receiver.stats.datagrams >= count)
+
+    sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        for batch in range(0, 5000, 500):  # bursts the socket's buffer surely holds
+            for payload in payloads[batch : batch + 500]:
+                sender.sendto(payload, ("127.0.0.1", port))
+            qtbot.waitUntil(received(batch + 500), timeout=TIMEOUT)
+        peer = f"127.0.0.1:{sender.getsockname()[1]}"
+    finally:
+        sender.close()
+    qtbot.waitUntil(lambda: panel.counters.text().startswith("5,000 datagrams"), timeout=TIMEOUT)
+    model = panel.log.model
+    qtbot.waitUntil(lambda: model.rowCount() and model.entry(999).data == b"04999", timeout=TIMEOUT)
+    stop(qtbot, panel)
+    assert panel.receiver.stats.datagrams == 5000 and panel.receiver.stats.bytes == 25_000
+    assert [e.data for e in model.entries()] == payloads[-1000:]
+    assert {(e.direction, e.peer) for e in model.entries()} == {("in", peer)}
+    assert model.data(model.index(999, TrafficLogModel.DATA)) == "04999"
+    assert model.data(model.index(999, TrafficLogModel.SIZE)) == "5"
 
 
 def test_receive_panel_counts_a_packetsender_flood_exactly(qtbot: QtBot) -> None:

@@ -239,25 +239,30 @@ def test_stats_snapshots_are_consistent_while_receiving() -> None:
     assert rx.stats.datagrams == 500
 
 
-def test_batches_hold_every_datagram_in_order_and_counters_lead_them() -> None:
-    batches: list[list[Datagram]] = []
+def test_rows_hold_every_datagram_in_order_and_counters_lead_them() -> None:
+    batches: list[list[tuple[float, str, bytes, bool]]] = []
     seen_counts: list[int] = []
     done = threading.Event()
 
-    def on_batch(batch: list[Datagram]) -> None:
-        batches.append(batch)
+    def on_rows(rows: list[tuple[float, str, bytes, bool]]) -> None:
+        batches.append(rows)
         seen_counts.append(rx.stats.datagrams)  # the counters already include this batch
         if sum(map(len, batches)) >= 300:
             done.set()
 
-    rx = UdpReceiver("127.0.0.1", 0, on_batch=on_batch)
+    rx = UdpReceiver("127.0.0.1", 0, on_rows=on_rows, buffer_size=2)
     with UdpSender("127.0.0.1", rx.port) as sender:
         for index in range(300):  # queued before run(): the first wake-up reads many at once
             sender.send(b"%d" % index)
         with running(rx):
             assert done.wait(WAIT)
-    got = [d.data for batch in batches for d in batch]
-    assert got == [b"%d" % index for index in range(300)]
+    rows = [row for batch in batches for row in batch]
+    assert [data for _time, _peer, data, _cut in rows] == [b"%d" % i for i in range(300)][:10] + [
+        (b"%d" % i)[:2] for i in range(10, 300)
+    ]
+    assert [cut for *_, cut in rows] == [index >= 100 for index in range(300)]
+    assert {peer for _time, peer, _data, _cut in rows} == {f"127.0.0.1:{sender.local_port}"}
+    assert all(type(row) is tuple and isinstance(row[0], float) for row in rows)
     assert max(map(len, batches)) > 1  # batched, not one call per datagram
     assert all(seen >= sum(map(len, batches[: n + 1])) for n, seen in enumerate(seen_counts))
 
