@@ -170,22 +170,22 @@ def test_idle_and_slowloris_clients_do_not_delay_a_download(
 @pytest.mark.parametrize("use_tls", [False, True], ids=["plain", "tls"])
 def test_a_slow_but_steady_reader_is_not_cut(tmp_path: Path, ca: trustme.CA, use_tls: bool) -> None:
     """Regression: the idle timeout ran from the last time the kernel reported room (a third of a
-    4 MiB send buffer), not from the client's last progress, so a client reading 320 KiB/s was
-    cut after 1 s although it never stopped reading."""
+    4 MiB send buffer), not from the client's last progress, so a client reading 160 KiB/s was
+    cut after one idle timeout although it never stopped reading."""
     tls = Tls(ca, tmp_path) if use_tls else None
-    with file_server(tmp_path, tls, idle_timeout=1.0) as (server, log):
+    with file_server(tmp_path, tls, idle_timeout=2.0) as (server, log):
         with connect(server.port, tls) as sock:
             sock.sendall(b"GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n")
             received = 0
-            until = time.monotonic() + 4.0  # four idle timeouts
+            until = time.monotonic() + 6.0  # three idle timeouts
             while time.monotonic() < until:
-                chunk = sock.recv(16 * 1024)
+                chunk = sock.recv(8 * 1024)
                 assert chunk, f"cut after {received:,} bytes: {log.of(TransferFailed)}"
                 received += len(chunk)
                 time.sleep(0.05)
             assert not log.of(TransferFailed)
         failed = log.wait(lambda ev: any(isinstance(e, TransferFailed) for e in ev))
-    assert received > MIB // 2
+    assert received > MIB // 4
     assert "stopped answering" not in next(
         e.reason for e in failed if isinstance(e, TransferFailed)
     )
