@@ -86,6 +86,7 @@ _SENDFILE_CHUNK = 8 * 1024 * 1024
 _LINGER_BYTES = 1024 * 1024  # drained after an error answer before giving up on a polite close
 _ACCEPT_PAUSE = 0.1  # out of file descriptors: stop accepting this long instead of spinning
 _PROGRESS_CHECK = 1.0  # a transfer waiting for room looks this often whether the client read any
+_MIN_PROGRESS = 16 * 1024  # bytes a client must take to count as still reading (see _await_room)
 
 
 class _Cancelled(Exception):
@@ -968,12 +969,13 @@ class FileServer(StoppableLoop):
 
     def _await_room(self, sock: socket.socket, *, readable: bool = False) -> None:
         """Wait until the client makes room for more bytes; TimeoutError after ``idle_timeout``
-        seconds in which it took none.
+        seconds in which it took (almost) none.
 
         Linux reports a socket writable only once a third of its send buffer is free again, which a
-        slow reader (a few KiB/s against a 4 MiB buffer) may take longer than the idle timeout to
-        do while it never stops reading. So the wait goes in short steps, and every byte the client
-        acknowledged meanwhile (the send queue shrank) restarts the idle clock.
+        slow reader (tens of KiB/s against a 4 MiB buffer) may take longer than the idle timeout to
+        do while it never stops reading. So the wait goes in short steps and looks at the bytes the
+        client has acknowledged (the send queue shrinking): 16 KiB of them restart the idle clock.
+        A few bytes do not, so a client cannot hold a transfer slot by trickling acknowledgements.
         """
         fd = sock.fileno()
         idle = self._idle_timeout
@@ -988,9 +990,12 @@ class FileServer(StoppableLoop):
             if _wait_fd(fd, readable=readable, timeout=min(left, _PROGRESS_CHECK)):
                 return
             now_queued = _unacknowledged(fd)
-            if queued is not None and now_queued is not None and now_queued < queued:
+            if queued is None or now_queued is None:
+                continue
+            taken = queued - now_queued
+            if taken > 0 and taken >= min(_MIN_PROGRESS, queued):
                 deadline = time.monotonic() + idle
-            queued = now_queued
+                queued = now_queued
 
     def _chunk(self, remaining: int, largest: int, progress: _Progress) -> int:
         """How much to send next; with a rate limit, also wait until it may be sent."""

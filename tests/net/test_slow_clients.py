@@ -211,6 +211,32 @@ def test_a_reader_that_stops_is_cut_after_the_idle_timeout(
     assert "stopped answering (timed out)" in event.reason and not event.cancelled
 
 
+@pytest.mark.parametrize("use_tls", [False, True], ids=["plain", "tls"])
+def test_a_trickling_reader_cannot_hold_a_transfer(
+    tmp_path: Path, ca: trustme.CA, use_tls: bool
+) -> None:
+    """The slow-read attack: a tiny window and a few hundred bytes read now and then. Taking a
+    few bytes is not progress enough to keep a transfer slot past the idle timeout."""
+    tls = Tls(ca, tmp_path) if use_tls else None
+    with file_server(tmp_path, tls, idle_timeout=2.0) as (server, log):
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.settimeout(WAIT)
+        sock.connect(("127.0.0.1", server.port))
+        if tls is not None:
+            sock = tls.client.wrap_socket(sock, server_hostname="127.0.0.1")
+        with sock:
+            sock.sendall(b"big.bin")
+            until = time.monotonic() + WAIT
+            while not log.of(TransferFailed) and time.monotonic() < until:
+                with suppress(OSError):
+                    sock.recv(1024)
+                time.sleep(0.25)
+        failed = log.wait(lambda ev: any(isinstance(e, TransferFailed) for e in ev))
+    event = next(e for e in failed if isinstance(e, TransferFailed))
+    assert "stopped answering (timed out)" in event.reason and not event.cancelled
+
+
 # ---- the TCP server -----------------------------------------------------------------------------
 
 
