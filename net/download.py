@@ -1008,14 +1008,20 @@ def _parse_list(body: bytes, url: ShareUrl) -> list[RemoteFile]:
             raise problem
         if not isinstance(mtime, int | float) or not (sha256 is None or isinstance(sha256, str)):
             raise problem
-        if not isinstance(link, str):
-            link = "/" + urllib.parse.quote(name, safe="")
-        files.append(
-            RemoteFile(
-                name, size, float(mtime), sha256, urllib.parse.urljoin(url.origin + "/", link)
-            )
-        )
+        own = url.origin + "/" + urllib.parse.quote(name, safe="")
+        absolute = urllib.parse.urljoin(url.origin + "/", link) if isinstance(link, str) else own
+        if not _same_origin(absolute, url):
+            absolute = own  # a list is no redirect: a link elsewhere is not followed either
+        files.append(RemoteFile(name, size, float(mtime), sha256, absolute))
     return files
+
+
+def _same_origin(link: str, url: ShareUrl) -> bool:
+    try:
+        parsed = parse_share_url(link)
+    except AddressError:
+        return False
+    return (parsed.scheme, parsed.host, parsed.port) == (url.scheme, url.host, url.port)
 
 
 def list_remote_files(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import os
 import socket
 import threading
@@ -575,3 +576,24 @@ def test_share_used_by_both_sides(tmp_path: Path) -> None:
         with running(FileServer(share, "::1", 0)) as server:
             result = Download(f"http://[::1]:{server.port}/v6.bin", tmp_path / "out").run()
     assert Path(result.path).read_bytes() == data
+
+
+def test_list_links_never_point_elsewhere() -> None:
+    """A share's list names files on that share: links to other hosts or schemes are not taken."""
+    items = [
+        {"name": "a.txt", "size": 1, "url": "//evil.example/a.txt"},
+        {"name": "b.txt", "size": 1, "url": "http://10.0.0.1:9/b.txt"},
+        {"name": "c.txt", "size": 1, "url": "javascript:alert(1)"},
+        {"name": "d e.txt", "size": 1, "url": "/d%20e.txt"},
+        {"name": "f.txt", "size": 1},
+    ]
+    with canned(response(body=json.dumps(items).encode())) as s:
+        listed = list_remote_files(f"http://127.0.0.1:{s.port}/")
+    origin = f"http://127.0.0.1:{s.port}/"
+    assert [f.url for f in listed] == [
+        origin + "a.txt",
+        origin + "b.txt",
+        origin + "c.txt",
+        origin + "d%20e.txt",
+        origin + "f.txt",
+    ]
