@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
-import json
 import os
 import sys
 from typing import TYPE_CHECKING
@@ -27,6 +26,7 @@ from net._cli_common import (
     stop_on_signals,
     warn_if_insecure,
 )
+from net.codec import json_line
 from net.download import Download, TransferCancelled, parse_share_url
 from net.errors import ConnectError, TransferError
 from net.events import (
@@ -36,7 +36,7 @@ from net.events import (
     TransferProgress,
     TransferStarted,
 )
-from net.httpfile import human_size
+from net.httpfile import human_size, shown_name
 from net.share import LocalFileError, ShareTable
 
 if TYPE_CHECKING:
@@ -215,7 +215,7 @@ class _ServePrinter:
                 TransferFinished: "finished",
                 TransferFailed: "failed",
             }[type(event)]
-            _out(json.dumps({"event": kind, **dataclasses.asdict(event)}, ensure_ascii=False))
+            _out(json_line({"event": kind, **dataclasses.asdict(event)}))
         elif isinstance(event, TransferStarted):
             where = f" from byte {event.offset:,}" if event.offset else ""
             _out(
@@ -294,7 +294,7 @@ def _raise_file_limit() -> None:
 
 
 def _report_skipped(path: str, reason: str) -> None:
-    _status(f"swb: skipped {path}: {reason}")
+    _status(f"swb: skipped {shown_name(path)}: {reason}")
 
 
 def _bad(line: str) -> int:

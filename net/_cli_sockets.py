@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import sys
 import threading
 from collections.abc import Iterator
@@ -25,7 +24,14 @@ from net._cli_common import (
     warn_if_insecure,
 )
 from net._loop import StoppableLoop
-from net.codec import StreamDecoder, check_encoding, encode_payload, render_text, to_hex
+from net.codec import (
+    StreamDecoder,
+    check_encoding,
+    encode_payload,
+    json_line,
+    render_text,
+    to_hex,
+)
 from net.errors import PayloadError
 from net.events import Connected, Datagram, Disconnected, Received, Sent
 from net.tcp import TcpClient, TcpEvent, TcpServer
@@ -270,7 +276,7 @@ class _Printer:
             }
             if datagram.truncated:
                 record["truncated"] = True
-            self._write(json.dumps(record, ensure_ascii=False) + "\n")
+            self._write(json_line(record) + "\n")
         else:
             mark = "[truncated] " if datagram.truncated else ""
             self._write(f"{datagram.peer}  {mark}{render_text(data, self._encoding)}\n")
@@ -333,7 +339,7 @@ class _Printer:
 
     def _object(self, event: Connected | Received | Disconnected, kind: str, **fields: Any) -> None:
         record = {"time": round(event.time, 6), "event": kind, "peer": event.peer, **fields}
-        self._write(json.dumps(record, ensure_ascii=False) + "\n")
+        self._write(json_line(record) + "\n")
 
 
 def _payload(args: argparse.Namespace, text: str) -> bytes:

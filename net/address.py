@@ -121,6 +121,10 @@ def parse_host(text: str, *, allow_empty: bool = False) -> str:
         ascii_name = name.encode("idna").decode("ascii") if not name.isascii() else name
     except UnicodeError:
         raise AddressError(f"{raw!r} is not a valid host name") from None
+    if re.fullmatch(r"[0-9.]+", ascii_name):
+        # IDNA maps look-alikes ("²", fullwidth digits) to ASCII digits; a name made only of them
+        # would be read as an IPv4 number by the resolver ("2" is 0.0.0.2).
+        raise AddressError(f"{raw!r} is not a valid host name or IP address")
     labels = ascii_name.split(".")
     if not labels or not all(_LABEL.match(label) for label in labels):
         raise AddressError(

@@ -7,6 +7,7 @@ turned into bytes. Rendering never fails: undecodable bytes are shown as ``\\xNN
 from __future__ import annotations
 
 import codecs
+import json
 import re
 from dataclasses import dataclass
 from typing import Literal
@@ -22,6 +23,7 @@ __all__ = [
     "check_encoding",
     "encode_payload",
     "hexdump",
+    "json_line",
     "parse_escapes",
     "parse_hex",
     "render_text",
@@ -54,6 +56,7 @@ _SIMPLE_ESCAPES = {
 # Control characters would garble a log cell: C0, DEL, C1 and the Unicode line separators. The
 # patterns capture one character each, so that split() hands them to the table (see
 # _escape_controls). A multi-line view keeps CR, LF and tab as they are.
+_INVISIBLE_IN_JSON = re.compile("[\x7f-\x9f\u2028\u2029]")
 _ONE_LINE_CONTROL = re.compile(r"([\x00-\x1f\x7f-\x9f\u2028\u2029])")
 _CONTROL = re.compile(r"([\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029])")
 _NAMED = {"\r": "\\r", "\n": "\\n", "\t": "\\t", "\0": "\\0"}
@@ -96,7 +99,25 @@ def check_encoding(name: str) -> str:
         raise PayloadError(f"unknown text encoding {name!r} (try UTF-8, GBK or Latin-1)") from None
     if not getattr(info, "_is_text_encoding", True):
         raise PayloadError(f"{name!r} is not a text encoding (try UTF-8, GBK or Latin-1)")
+    try:
+        # Some registered codecs refuse every text ("undefined") or every error handler ("idna",
+        # "punycode"); find out now, not in the middle of a send or of rendering a datagram.
+        "a".encode(info.name)
+        b"\x80\xffa".decode(info.name, "backslashreplace")
+    except (UnicodeError, LookupError, TypeError):
+        raise PayloadError(f"{name!r} cannot encode text (try UTF-8, GBK or Latin-1)") from None
     return info.name
+
+
+def json_line(value: object) -> str:
+    """``value`` as one line of JSON that is safe to print or to embed in a page.
+
+    ``json.dumps`` escapes only C0 controls; DEL, C1 (CSI is U+009B) and the line separators are
+    escaped too, so a file name or payload cannot drive the terminal that shows it or end a
+    JavaScript line. Non-ASCII text (中文) stays readable.
+    """
+    text = json.dumps(value, ensure_ascii=False)
+    return _INVISIBLE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def encode_payload(

@@ -22,7 +22,6 @@ import base64
 import binascii
 import email.utils
 import html
-import json
 import mimetypes
 import re
 import time
@@ -30,6 +29,8 @@ import urllib.parse
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
+
+from net.codec import json_line
 
 if TYPE_CHECKING:
     from net.share import SharedFile
@@ -375,13 +376,10 @@ def render_json(files: Iterable[SharedFile]) -> bytes:
         }
         for f in files
     ]
-    # json escapes C0 controls only; DEL, C1 (CSI is U+009B) and the line separators are escaped
-    # too, so a name cannot drive a terminal that shows the list (curl) or end a JavaScript line.
-    text = json.dumps(items, ensure_ascii=False)
-    return _INVISIBLE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text).encode("utf-8")
+    # A name must not drive a terminal that shows the list (curl) or end a JavaScript line.
+    return json_line(items).encode("utf-8")
 
 
-_INVISIBLE_IN_JSON = re.compile("[\x7f-\x9f\u2028\u2029]")
 _CONTROL_IN_TEXT = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 

@@ -277,7 +277,7 @@ def test_check_encoding_is_a_codec_or_payload_error(name: str) -> None:
     assert codec == check_encoding(codec)
 
 
-#: Codecs that pass check_encoding but cannot render or encode (see the xfail below).
+#: Codecs Python registers that cannot render or encode text: check_encoding refuses them.
 BROKEN_CODECS = {"undefined", "idna", "punycode"}
 
 
@@ -345,11 +345,7 @@ def test_hosts_are_normal_forms_or_address_errors(text: str) -> None:
     assert parse_host(host) == host  # already the normal form
 
 
-# Found by the properties above; the modules are another helper's (reported, not fixed here).
-@pytest.mark.xfail(
-    reason="codec: undefined, idna and punycode pass check_encoding, then raise UnicodeError",
-    strict=False,
-)
+# Found by the properties above.
 @pytest.mark.parametrize("name", sorted(BROKEN_CODECS))
 def test_codecs_that_cannot_render_are_refused_or_harmless(name: str) -> None:
     try:

@@ -578,13 +578,7 @@ def stop(process: subprocess.Popen[str]) -> tuple[str, str]:
         (EVIL_NAME, False),
         (EVIL_NAME, True),
         (C1_NAME, False),
-        pytest.param(
-            C1_NAME,
-            True,
-            marks=pytest.mark.xfail(
-                reason="_cli_files: json.dumps(ensure_ascii=False) keeps C1 controls", strict=False
-            ),
-        ),
+        (C1_NAME, True),
     ],
 )
 def test_swb_serve_prints_names_with_their_controls_escaped(
@@ -612,7 +606,6 @@ def test_swb_serve_prints_names_with_their_controls_escaped(
     assert len(printed.strip().splitlines()) == 2  # one line per event: CR/LF did not split them
 
 
-@pytest.mark.xfail(reason="_cli_files: a skipped path is printed as it is", strict=False)
 def test_swb_serve_escapes_the_paths_it_skips(tmp_path: Path) -> None:
     (tmp_path / "good.txt").write_bytes(b"ok")
     (tmp_path / "bad\x1b]0;pwned\x07").symlink_to(tmp_path / "nowhere")  # sets a terminal title
