@@ -292,8 +292,16 @@ class ShareTable:
         buffer = bytearray(_HASH_CHUNK)
         view = memoryview(buffer)
         try:
-            with open(entry.path, "rb", buffering=0) as file:
+            # O_NONBLOCK: a file swapped for a pipe cannot hang this thread (and close()) in open();
+            # O_NOFOLLOW: one swapped for a link is not followed; either is then no regular file.
+            flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
+            fd = os.open(
+                entry.path, flags | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+            )
+            with open(fd, "rb", buffering=0) as file:
                 before = os.fstat(file.fileno())
+                if not stat.S_ISREG(before.st_mode):
+                    return None
                 if (before.st_size, before.st_mtime_ns) != (entry.size, entry.mtime_ns):
                     self.refresh(entry.name, before.st_size, before.st_mtime_ns)
                     return None

@@ -184,3 +184,31 @@ def test_thread_safety(share: ShareTable, tmp_path: Path) -> None:
         t.join(WAIT)
     names = [f.name for f in share.files()]
     assert len(names) == len(set(names)) == 40
+
+
+@pytest.mark.parametrize("swap", ["fifo", "link"])
+def test_a_file_swapped_before_hashing_cannot_hang_or_mislead(tmp_path: Path, swap: str) -> None:
+    """The server asks for a new checksum when a file changes; if it became a pipe meanwhile,
+    hashing must not block in open() (close() joins the hashing thread), nor follow a link."""
+    path = tmp_path / "f.bin"
+    path.write_bytes(b"first")
+    (tmp_path / "other.bin").write_bytes(b"something else entirely")
+    table = ShareTable()
+    closer: threading.Thread | None = None
+    try:
+        name = table.add(path)
+        assert table.wait_hashed(WAIT)
+        path.unlink()
+        if swap == "fifo":
+            os.mkfifo(path)
+        else:
+            path.symlink_to(tmp_path / "other.bin")
+        table.refresh(name, 23, 1)  # what the server does when it sees another size or time
+        assert table.wait_hashed(WAIT)
+        entry = table.lookup(name)
+        assert entry is not None and entry.sha256 is None
+    finally:
+        closer = threading.Thread(target=table.close)
+        closer.start()
+        closer.join(WAIT)
+    assert not closer.is_alive(), "close() hangs: the hashing thread is stuck in open()"
