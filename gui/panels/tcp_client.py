@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from typing import Any
 
+from PySide6.QtCore import QLocale
 from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFileDialog,
@@ -20,9 +22,10 @@ from PySide6.QtWidgets import (
 from gui.panels.base import Panel, first_problem
 from gui.runner import ReceivedRun
 from gui.widgets import HostField, LogEntry, PayloadEditor, PortField, TrafficLog, format_bytes
+from gui.widgets.security import ClientSecurityBox, ConnectionOptionsBox
 from gui.widgets.traffic_log import StreamRows
-from net.errors import NetError
-from net.events import Connected, Disconnected, FileSent, Received, Sent
+from net.errors import AddressError, NetError, PayloadError
+from net.events import Connected, Disconnected, FileSent, Received, Reconnecting, Sent
 from net.tcp import TcpClient
 
 __all__ = ["TcpClientPanel"]
@@ -46,6 +49,7 @@ class TcpClientPanel(Panel):
         self.client: Any = None
         self._target = ""
         self._connected = False
+        self._heartbeats = 0
         self._stream = StreamRows("UTF-8")
         self._build()
         self._set_state("idle")
@@ -93,9 +97,13 @@ class TcpClientPanel(Panel):
         connect_row.addStretch(1)
         form.addRow("", connect_row)
 
-        # A "Security" group (TLS, keepalive, heartbeat, reconnect) goes here, beside "Server".
+        self.security = ClientSecurityBox(self)
+        self.connection = ConnectionOptionsBox(self)
         self.options_row = QHBoxLayout()
         self.options_row.addWidget(server, 3)
+        self.security_row = QHBoxLayout()
+        self.security_row.addWidget(self.security, 1)
+        self.security_row.addWidget(self.connection, 1)
 
         self.payload = PayloadEditor(self)
         self.send_button = QPushButton(self.tr("&Send"), self)
@@ -123,6 +131,7 @@ class TcpClientPanel(Panel):
 
         layout = QVBoxLayout(self)
         layout.addLayout(self.options_row)
+        layout.addLayout(self.security_row)
         layout.addWidget(self.counters)
         layout.addWidget(self.log, 1)
         layout.addWidget(self.status)
@@ -137,6 +146,13 @@ class TcpClientPanel(Panel):
         QWidget.setTabOrder(self.payload.ending_combo, self.payload.edit)
         QWidget.setTabOrder(self.payload.edit, self.send_button)
         QWidget.setTabOrder(self.send_button, self.send_file_button)
+        chain = [
+            self.send_file_button,
+            *self.security.focus_chain(),
+            *self.connection.focus_chain(),
+        ]
+        for first, second in itertools.pairwise(chain):
+            QWidget.setTabOrder(first, second)
         self._show_counters()
 
     # -- actions -------------------------------------------------------------------------------
@@ -148,6 +164,12 @@ class TcpClientPanel(Panel):
         if problem:
             self.status.show_error(problem)
             return
+        try:
+            tls = self.security.client_tls()
+            options = self.connection.client_kwargs()
+        except (AddressError, PayloadError) as exc:
+            self.status.show_error(str(exc))
+            return
         host, port = self.host.host(), self.port.port()
         timeout = self.timeout_spin.value()
         self.host.remember(self.host.text())
@@ -155,10 +177,11 @@ class TcpClientPanel(Panel):
         push = self.runner.push
 
         def open_client() -> TcpClient:
-            return TcpClient(host, port, on_event=push, connect_timeout=timeout)
+            return TcpClient(host, port, on_event=push, connect_timeout=timeout, tls=tls, **options)
 
         self.client = None
         self._connected = False
+        self._heartbeats = 0
         self._reset_decoder()
         self.runner.start(open_client, lambda client: client.run())
         self._set_state("connecting")
@@ -223,7 +246,22 @@ class TcpClientPanel(Panel):
             if isinstance(event, Received | ReceivedRun):
                 rows.append(self._stream.row(event))
             elif isinstance(event, Sent):
+                if event.heartbeat:
+                    self._heartbeats += 1
                 rows.append(LogEntry(event.time, "out", event.peer, event.data))
+            elif isinstance(event, Reconnecting):
+                self._connected = False
+                rest = self._stream.finish(event.time, event.peer)
+                if rest is not None:
+                    rows.append(rest)
+                message = self.tr("{reason}; reconnecting in {delay} s, attempt {attempt}").format(
+                    reason=event.reason,
+                    delay=QLocale().toString(event.delay, "f", 1),
+                    attempt=QLocale().toString(event.attempt),
+                )
+                rows.append(LogEntry(event.time, "info", event.peer, b"", message))
+                self.status.show_warning(message)
+                self._set_state("connecting")
             elif isinstance(event, FileSent):
                 note = self.tr("Sent the file {path} ({size})").format(
                     path=event.path, size=format_bytes(event.size)
@@ -234,6 +272,14 @@ class TcpClientPanel(Panel):
                 self._connected = True
                 self._target = event.peer or self._target
                 message = self.tr("Connected to {peer}").format(peer=event.peer)
+                if event.tls is not None:
+                    message = self.tr("{message} with {version} ({cipher})").format(
+                        message=message, version=event.tls.version, cipher=event.tls.cipher
+                    )
+                    if event.tls.peer_fingerprint:
+                        message = self.tr("{message}; server certificate {fingerprint}").format(
+                            message=message, fingerprint=event.tls.peer_fingerprint
+                        )
                 rows.append(LogEntry(event.time, "info", event.peer, b"", message))
                 self.status.show_info(message)
                 self._set_state("connected")
@@ -280,11 +326,14 @@ class TcpClientPanel(Panel):
             if self._connected
             else self.tr("Not connected")
         )
-        self.counters.setText(
-            self.tr("{state} · received {received} · sent {sent}").format(
-                state=state, received=format_bytes(received), sent=format_bytes(sent)
-            )
+        text = self.tr("{state} · received {received} · sent {sent}").format(
+            state=state, received=format_bytes(received), sent=format_bytes(sent)
         )
+        if self._heartbeats:
+            text = self.tr("{counters} · {count} heartbeats").format(
+                counters=text, count=QLocale().toString(self._heartbeats)
+            )
+        self.counters.setText(text)
 
     def _set_state(self, state: str) -> None:
         idle = state == "idle"
@@ -294,6 +343,8 @@ class TcpClientPanel(Panel):
         self.send_file_button.setEnabled(state == "connected")
         for widget in (self.host, self.port, self.timeout_spin):
             widget.setEnabled(idle)
+        self.security.set_enabled_inputs(idle)
+        self.connection.set_enabled_inputs(idle)
         if state == "connected":
             self.set_activity(self.tr("TCP connected to {peer}").format(peer=self._target))
         elif state == "connecting":

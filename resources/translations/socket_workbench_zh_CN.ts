@@ -65,6 +65,188 @@
     </message>
 </context>
 <context>
+    <name>ClientSecurityBox</name>
+    <message>
+        <source>Security</source>
+        <translation>安全</translation>
+    </message>
+    <message>
+        <source>Use &amp;TLS</source>
+        <translation>使用 TLS(&amp;T)</translation>
+    </message>
+    <message>
+        <source>Encrypt the connection with TLS</source>
+        <translation>用 TLS 加密连接</translation>
+    </message>
+    <message>
+        <source>Verify certificate</source>
+        <translation>校验证书</translation>
+    </message>
+    <message>
+        <source>Pin SHA-256 fingerprint</source>
+        <translation>固定 SHA-256 指纹</translation>
+    </message>
+    <message>
+        <source>Insecure (no verification)</source>
+        <translation>不安全（不校验证书）</translation>
+    </message>
+    <message>
+        <source>How the server&apos;s certificate is checked</source>
+        <translation>如何校验服务器证书</translation>
+    </message>
+    <message>
+        <source>Certificate check</source>
+        <translation>证书校验</translation>
+    </message>
+    <message>
+        <source>AB:CD:… (64 hex digits)</source>
+        <translation>AB:CD:…（64 位十六进制）</translation>
+    </message>
+    <message>
+        <source>The SHA-256 fingerprint the server&apos;s certificate must have</source>
+        <translation>服务器证书必须匹配的 SHA-256 指纹</translation>
+    </message>
+    <message>
+        <source>Pinned fingerprint</source>
+        <translation>固定指纹</translation>
+    </message>
+    <message>
+        <source>System certificates</source>
+        <translation>系统证书</translation>
+    </message>
+    <message>
+        <source>Optional: a PEM file of the certificate authorities to trust</source>
+        <translation>可选：要信任的 CA 证书（PEM 文件）</translation>
+    </message>
+    <message>
+        <source>CA file</source>
+        <translation>CA 文件</translation>
+    </message>
+    <message>
+        <source>CA file…</source>
+        <translation>CA 文件…</translation>
+    </message>
+    <message>
+        <source>Choose a CA certificate file</source>
+        <translation>选择 CA 证书文件</translation>
+    </message>
+    <message>
+        <source>Certificate checks are off: the connection is encrypted, but anyone on the network path could pose as the server and read or change the traffic.</source>
+        <translation>证书校验已关闭：连接虽已加密，但网络路径上的任何人都可以冒充服务器，读取或篡改流量。</translation>
+    </message>
+    <message>
+        <source>CA certificates</source>
+        <translation>CA 证书</translation>
+    </message>
+    <message>
+        <source>PEM files (*.pem *.crt);;All files (*)</source>
+        <translation>PEM 文件 (*.pem *.crt);;所有文件 (*)</translation>
+    </message>
+</context>
+<context>
+    <name>ConnectionOptionsBox</name>
+    <message>
+        <source>Connection</source>
+        <translation>连接</translation>
+    </message>
+    <message>
+        <source>&amp;Keepalive</source>
+        <translation>保活(&amp;K)</translation>
+    </message>
+    <message>
+        <source>Let the system probe an idle connection (TCP keepalive)</source>
+        <translation>由系统探测空闲连接（TCP 保活）</translation>
+    </message>
+    <message>
+        <source>Keepalive idle time</source>
+        <translation>保活空闲时间</translation>
+    </message>
+    <message>
+        <source>Seconds of silence before the first probe</source>
+        <translation>连接空闲多少秒后发出第一个探测</translation>
+    </message>
+    <message>
+        <source>Keepalive interval</source>
+        <translation>保活探测间隔</translation>
+    </message>
+    <message>
+        <source>Seconds between probes</source>
+        <translation>两次探测之间的秒数</translation>
+    </message>
+    <message>
+        <source>Keepalive probes</source>
+        <translation>保活探测次数</translation>
+    </message>
+    <message>
+        <source>Unanswered probes before the connection is given up</source>
+        <translation>连续多少个探测无响应后放弃连接</translation>
+    </message>
+    <message>
+        <source>&amp;Heartbeat</source>
+        <translation>心跳(&amp;H)</translation>
+    </message>
+    <message>
+        <source>Send a payload on a timer while connected</source>
+        <translation>连接期间定时发送一段数据</translation>
+    </message>
+    <message>
+        <source>Heartbeat payload; escapes such as \n, \r and \x00 are understood</source>
+        <translation>心跳内容；支持 \n、\r、\x00 等转义</translation>
+    </message>
+    <message>
+        <source>Heartbeat payload</source>
+        <translation>心跳内容</translation>
+    </message>
+    <message>
+        <source>Heartbeat period</source>
+        <translation>心跳间隔</translation>
+    </message>
+    <message>
+        <source>Send the heartbeat every this many seconds</source>
+        <translation>每隔多少秒发送一次心跳</translation>
+    </message>
+    <message>
+        <source>Dead-peer timeout</source>
+        <translation>对端无响应判定时间</translation>
+    </message>
+    <message>
+        <source>Close the connection when the server sends nothing for this long (0 = off)</source>
+        <translation>服务器在这段时间内没有发来任何数据就关闭连接（0 = 关闭此功能）</translation>
+    </message>
+    <message>
+        <source>off</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <source>Auto-&amp;reconnect</source>
+        <translation>断线自动重连(&amp;R)</translation>
+    </message>
+    <message>
+        <source>Connect again after the connection is lost, waiting longer each time</source>
+        <translation>连接断开后自动重连，每次等待时间逐渐加长</translation>
+    </message>
+    <message>
+        <source>Maximum reconnect delay</source>
+        <translation>最长重连间隔</translation>
+    </message>
+    <message>
+        <source>The longest wait between reconnect attempts</source>
+        <translation>两次重连尝试之间的最长等待时间</translation>
+    </message>
+    <message>
+        <source>Dead &amp;peer after:</source>
+        <translation>对端无响应判定(&amp;P)：</translation>
+    </message>
+    <message>
+        <source> s</source>
+        <translation> 秒</translation>
+    </message>
+    <message>
+        <source>The heartbeat is empty: type the bytes to send</source>
+        <translation>心跳内容为空：请输入要发送的数据</translation>
+    </message>
+</context>
+<context>
     <name>DownloadPanel</name>
     <message>
         <source>http://192.168.1.5:8000/ or 192.168.1.5:8000</source>
@@ -213,6 +395,10 @@
     <message>
         <source>The folder {folder} does not exist: choose another one</source>
         <translation>文件夹 {folder} 不存在：请另选一个</translation>
+    </message>
+    <message>
+        <source>Cannot save files in the folder {folder}: choose another one</source>
+        <translation>无法在文件夹 {folder} 中保存文件：请另选一个</translation>
     </message>
     <message>
         <source>Save downloads in</source>
@@ -684,6 +870,101 @@
     </message>
 </context>
 <context>
+    <name>ServerSecurityBox</name>
+    <message>
+        <source>Security</source>
+        <translation>安全</translation>
+    </message>
+    <message>
+        <source>Use &amp;TLS</source>
+        <translation>使用 TLS(&amp;T)</translation>
+    </message>
+    <message>
+        <source>Serve over TLS (clients must use TLS too)</source>
+        <translation>通过 TLS 提供服务（客户端也必须使用 TLS）</translation>
+    </message>
+    <message>
+        <source>Self-signed certificate</source>
+        <translation>自签名证书</translation>
+    </message>
+    <message>
+        <source>Load certificate files</source>
+        <translation>加载证书文件</translation>
+    </message>
+    <message>
+        <source>A certificate made for this computer on first use, or your own files</source>
+        <translation>首次使用时为本机生成的证书，或你自己的证书文件</translation>
+    </message>
+    <message>
+        <source>Certificate</source>
+        <translation>证书</translation>
+    </message>
+    <message>
+        <source>Certificate (PEM)</source>
+        <translation>证书（PEM）</translation>
+    </message>
+    <message>
+        <source>The server&apos;s certificate chain, a PEM file</source>
+        <translation>服务器的证书链，PEM 文件</translation>
+    </message>
+    <message>
+        <source>Certificate file</source>
+        <translation>证书文件</translation>
+    </message>
+    <message>
+        <source>Browse…</source>
+        <translation>浏览…</translation>
+    </message>
+    <message>
+        <source>Choose the certificate file</source>
+        <translation>选择证书文件</translation>
+    </message>
+    <message>
+        <source>Private key (PEM)</source>
+        <translation>私钥（PEM）</translation>
+    </message>
+    <message>
+        <source>The certificate&apos;s private key, a PEM file</source>
+        <translation>证书的私钥，PEM 文件</translation>
+    </message>
+    <message>
+        <source>Key file</source>
+        <translation>私钥文件</translation>
+    </message>
+    <message>
+        <source>Choose the private key file</source>
+        <translation>选择私钥文件</translation>
+    </message>
+    <message>
+        <source>SHA-256 fingerprint of the certificate: clients can pin it</source>
+        <translation>证书的 SHA-256 指纹：客户端可以固定它</translation>
+    </message>
+    <message>
+        <source>Copy</source>
+        <translation>复制</translation>
+    </message>
+    <message>
+        <source>Copy the certificate fingerprint</source>
+        <translation>复制证书指纹</translation>
+    </message>
+    <message>
+        <source>Choose both the certificate file and its key file</source>
+        <translation>请同时选择证书文件和对应的私钥文件</translation>
+    </message>
+    <message>
+        <source>Fingerprint shown once running</source>
+        <translation>启动后显示证书指纹</translation>
+    </message>
+    <message>
+        <source>Choose a file</source>
+        <translation>选择文件</translation>
+    </message>
+    <message>
+        <source>PEM files (*.pem *.crt *.key);;All files (*)</source>
+        <translation>PEM 文件 (*.pem *.crt *.key);;所有文件 (*)</translation>
+    </message>
+</context>
+<context>
     <name>ShareList</name>
     <message>
         <source>Name</source>
@@ -857,12 +1138,24 @@
         <translation>无法发送：{reason}</translation>
     </message>
     <message>
+        <source>{reason}; reconnecting in {delay} s, attempt {attempt}</source>
+        <translation>{reason}；{delay} 秒后重连（第 {attempt} 次）</translation>
+    </message>
+    <message>
         <source>Sent the file {path} ({size})</source>
         <translation>已发送文件 {path}（{size}）</translation>
     </message>
     <message>
         <source>Connected to {peer}</source>
         <translation>已连接到 {peer}</translation>
+    </message>
+    <message>
+        <source>{message} with {version} ({cipher})</source>
+        <translation>{message}，使用 {version}（{cipher}）</translation>
+    </message>
+    <message>
+        <source>{message}; server certificate {fingerprint}</source>
+        <translation>{message}；服务器证书指纹 {fingerprint}</translation>
     </message>
     <message>
         <source>Disconnected from {peer}: {reason}</source>
@@ -875,6 +1168,10 @@
     <message>
         <source>{state} · received {received} · sent {sent}</source>
         <translation>{state} · 已接收 {received} · 已发送 {sent}</translation>
+    </message>
+    <message>
+        <source>{counters} · {count} heartbeats</source>
+        <translation>{counters} · 心跳 {count} 次</translation>
     </message>
     <message>
         <source>TCP connected to {peer}</source>
