@@ -34,10 +34,12 @@ from gui.widgets import (
     format_bytes,
     format_count,
 )
+from gui.widgets.security import ServerSecurityBox
 from gui.widgets.traffic_log import CELL_BYTES, StreamRows
-from net.errors import NetError
+from net.errors import AddressError, NetError
 from net.events import Connected, Disconnected, FileSent, Received, Sent
 from net.tcp import TcpServer
+from net.tls import server_context
 
 __all__ = ["TcpServerPanel"]
 
@@ -59,6 +61,8 @@ class TcpServerPanel(Panel):
         self.runner.failed.connect(self._on_failed)
         self.runner.finished.connect(self._on_finished)
         self.server: Any = None
+        self._fingerprint = ""
+        self._opened_tls: dict[str, str] = {}
         self._address = ""
         self._totals = (0, 0, 0)  # connections, bytes in, bytes out of the last run
         self._decoders: dict[int, StreamRows] = {}  # per connection: its stream's rows
@@ -117,10 +121,11 @@ class TcpServerPanel(Panel):
         reply_layout.addWidget(self.fixed_reply)
         reply_layout.addStretch(1)
 
-        # A "Security" group (TLS certificate, fingerprint) goes here, in the top row.
+        self.security = ServerSecurityBox(self)
         self.options_row = QGridLayout()
         self.options_row.addWidget(listen, 0, 0)
         self.options_row.addWidget(reply_box, 0, 1)
+        self.options_row.addWidget(self.security, 1, 0, 1, 2)
         self.options_row.setColumnStretch(0, 1)
         self.options_row.setColumnStretch(1, 1)
 
@@ -227,13 +232,34 @@ class TcpServerPanel(Panel):
         if problem:
             self.status.show_error(problem)
             return
+        try:
+            plan = self.security.plan()
+        except AddressError as exc:
+            self.status.show_error(str(exc))
+            return
         host, port = self.bind.address(), self.port.port()
         fixed = self.fixed_reply.payload() if mode == "fixed" else b""
         self._totals = (0, 0, 0)
         push = self.runner.push
+        self._fingerprint = ""
+        opened: dict[str, str] = {}
+        self._opened_tls = opened
 
         def open_server() -> TcpServer:
-            return TcpServer(host, port, on_event=push, reply_mode=mode, fixed_reply=fixed)
+            # Generating the self-signed certificate (first use) takes a moment: not on the GUI.
+            context = None
+            if plan is not None:
+                cert = plan.certificate()
+                context = server_context(cert)
+                opened["fingerprint"] = cert.fingerprint
+            return TcpServer(
+                host,
+                port,
+                on_event=push,
+                reply_mode=mode,
+                fixed_reply=fixed,
+                ssl_context=context,
+            )
 
         self.server = None
         self._decoders.clear()
@@ -333,7 +359,16 @@ class TcpServerPanel(Panel):
     def _on_opened(self, server: Any) -> None:
         self.server = server
         self._address = str(server.address)
-        self.status.show_info(self.tr("Listening on {address}").format(address=self._address))
+        self._fingerprint = self._opened_tls.get("fingerprint", "")
+        self.security.set_running(True, self._fingerprint)
+        if self._fingerprint:
+            self.status.show_info(
+                self.tr("Listening on {address} with TLS; certificate {fingerprint}").format(
+                    address=self._address, fingerprint=self._fingerprint
+                )
+            )
+        else:
+            self.status.show_info(self.tr("Listening on {address}").format(address=self._address))
         self._on_reply_changed()  # the mode may have changed while it was opening
         self._refresh.start()
         self._show_counters()
@@ -463,6 +498,7 @@ class TcpServerPanel(Panel):
         self.stop_button.setEnabled(running)
         self.bind.setEnabled(not running)
         self.port.setEnabled(not running)
+        self.security.set_running(running, self._fingerprint if running else "")
         self._update_buttons()
         if not running:
             self.set_activity("")

@@ -622,6 +622,10 @@
         <translation>正在共享 {files}，地址 {url}</translation>
     </message>
     <message>
+        <source>Serving at {url}, but the list is empty: drop files here or use Add… to share them</source>
+        <translation>已在 {url} 开始共享，但列表是空的：把文件拖到这里或点“添加…”来共享</translation>
+    </message>
+    <message>
         <source>Stopped serving on {address}</source>
         <translation>已停止在 {address} 上的服务</translation>
     </message>
@@ -1311,6 +1315,10 @@
     <message>
         <source>The server is not running: start it first</source>
         <translation>服务器未运行：请先启动</translation>
+    </message>
+    <message>
+        <source>Listening on {address} with TLS; certificate {fingerprint}</source>
+        <translation>正在 {address} 上监听（TLS）；证书指纹 {fingerprint}</translation>
     </message>
     <message>
         <source>Listening on {address}</source>

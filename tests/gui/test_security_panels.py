@@ -15,6 +15,7 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from gui.panels.tcp_client import TcpClientPanel
+from gui.panels.tcp_server import TcpServerPanel
 from net.events import Received
 from net.tcp import TcpServer
 from net.tls import default_server_certificate, server_context
@@ -74,7 +75,7 @@ def start_client(qtbot: QtBot, panel: TcpClientPanel, port: int) -> None:
     qtbot.mouseClick(panel.connect_button, Qt.MouseButton.LeftButton)
 
 
-def in_bytes(panel: TcpClientPanel) -> bytes:
+def in_bytes(panel: TcpClientPanel | TcpServerPanel) -> bytes:
     return b"".join(e.data for e in panel.log.model.entries() if e.direction == "in")
 
 
@@ -181,3 +182,35 @@ def test_reconnect_waits_for_the_server_and_disconnect_stops_the_backoff(
         qtbot.mouseClick(client_panel.disconnect_button, Qt.MouseButton.LeftButton)
     assert client_panel.connect_button.isEnabled()
     assert client_panel.runner.wait(WAIT)
+
+
+def test_server_panel_serves_tls_with_the_generated_certificate(qtbot: QtBot) -> None:
+    panel = TcpServerPanel()
+    qtbot.addWidget(panel)
+    panel.show()
+    panel.security.tls_check.setChecked(True)
+    panel.bind.set_address("127.0.0.1")
+    panel.port.set_text("0")
+    qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.server is not None, timeout=TIMEOUT)
+    cert = default_server_certificate()
+    assert panel.security.fingerprint == cert.fingerprint
+    assert panel.security.fingerprint_label.text().replace("\n", "") == cert.fingerprint
+    context = ssl.create_default_context(cafile=str(cert.cert_path))
+    with (
+        socket.create_connection(("127.0.0.1", panel.server.port), timeout=WAIT) as raw,
+        context.wrap_socket(raw, server_hostname="127.0.0.1") as tls,
+    ):
+        tls.sendall(b"hello over tls")
+        qtbot.waitUntil(lambda: panel.clients.rowCount() == 1, timeout=TIMEOUT)
+        qtbot.waitUntil(lambda: b"hello over tls" in in_bytes(panel), timeout=TIMEOUT)
+    # A plain TCP client is turned away; the log says why.
+    with socket.create_connection(("127.0.0.1", panel.server.port), timeout=WAIT) as plain:
+        plain.sendall(b"GET / HTTP/1.0\r\n\r\n")
+        qtbot.waitUntil(
+            lambda: any(e.direction == "error" for e in panel.log.model.entries()),
+            timeout=TIMEOUT,
+        )
+    with qtbot.waitSignal(panel.runner.finished, timeout=TIMEOUT):
+        qtbot.mouseClick(panel.stop_button, Qt.MouseButton.LeftButton)
+    assert panel.security.tls_check.isEnabled()
