@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -38,7 +39,7 @@ from PySide6.QtWidgets import (
 from gui.panels.base import Panel
 from gui.widgets import format_bytes, format_count, monospace_font
 from gui.widgets.style import set_text_role, text_color
-from gui.widgets.units import format_eta, format_progress, format_speed
+from gui.widgets.units import format_eta, format_progress, format_speed, shorten
 from net.download import Download, RemoteFile, list_remote_files, parse_share_url
 from net.errors import AddressError
 from net.events import DownloadFinished, DownloadProgress
@@ -381,14 +382,30 @@ class DownloadPanel(Panel):
             )
             return
         folder = self.folder_edit.text().strip()
-        if not folder or not Path(folder).is_dir():
-            self.status.show_error(
-                self.tr("The folder {folder} does not exist: choose another one").format(
-                    folder=folder or "''"
-                )
-            )
+        problem = self._folder_problem(folder)
+        if problem:
+            self.status.show_error(problem)
             return
         self._run(url, folder, raw)
+
+    def _folder_problem(self, folder: str) -> str | None:
+        """Why the file cannot be saved in ``folder`` (checked before any connection), or None."""
+        try:
+            is_dir = bool(folder) and Path(folder).is_dir()
+        except (OSError, ValueError):  # a name too long for the system, a NUL character
+            is_dir = False
+        if not is_dir:
+            return self.tr("The folder {folder} does not exist: choose another one").format(
+                folder=shorten(folder) or "''"
+            )
+        try:
+            with tempfile.TemporaryFile(dir=folder):
+                pass
+        except OSError:
+            return self.tr("Cannot save files in the folder {folder}: choose another one").format(
+                folder=shorten(folder)
+            )
+        return None
 
     def resume(self) -> None:
         if self._last is not None and not self.runner.running:

@@ -356,12 +356,20 @@ class FileServerPanel(Panel):
         )
         if urls:
             self.url_list.setCurrentRow(preferred)
-        self.status.show_info(
-            self.tr("Serving {files} at {url}").format(
-                files=self._files_text(len(self.share_list.share)),
-                url=urls[preferred] if urls else self._address,
+        url = urls[preferred] if urls else self._address
+        if len(self.share_list.share):
+            self.status.show_info(
+                self.tr("Serving {files} at {url}").format(
+                    files=self._files_text(len(self.share_list.share)), url=url
+                )
             )
-        )
+        else:  # a valid start (files may be added while it runs), but say why nothing is there
+            self.status.show_warning(
+                self.tr(
+                    "Serving at {url}, but the list is empty: drop files here or use Add files… "
+                    "to share them"
+                ).format(url=url)
+            )
         self._update_exposure()
         self._update_activity()
 

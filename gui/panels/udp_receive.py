@@ -33,6 +33,7 @@ from gui.widgets import (
     format_count,
 )
 from gui.widgets.style import set_text_role
+from gui.widgets.units import shorten
 from net.udp import DatagramRow, UdpReceiver
 
 __all__ = ["UdpReceivePanel"]
@@ -204,9 +205,9 @@ class UdpReceivePanel(Panel):
                     message = self.tr(
                         "{group} is not a multicast address (IPv4 224.0.0.0-239.255.255.255, "
                         "IPv6 ff00::/8)"
-                    ).format(group=text)
+                    ).format(group=shorten(text))
             except ValueError:
-                message = self.tr("{group!r} is not an IP address").format(group=text)
+                message = self.tr("{group!r} is not an IP address").format(group=shorten(text))
         if message:
             self.group_error.show_error(message)
         else:

@@ -11,7 +11,12 @@ from PySide6.QtCore import QCoreApplication
 
 from gui.widgets.counters import format_bytes
 
-__all__ = ["format_eta", "format_progress", "format_speed"]
+__all__ = ["format_eta", "format_progress", "format_speed", "shorten"]
+
+
+def shorten(text: str, limit: int = 60) -> str:
+    """What the user typed, cut to ``limit`` characters with "…", for quoting it in a message."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def format_speed(bytes_per_second: float) -> str:

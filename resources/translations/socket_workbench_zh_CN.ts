@@ -401,6 +401,10 @@
         <translation>无法在文件夹 {folder} 中保存文件：请另选一个</translation>
     </message>
     <message>
+        <source>Cannot save files in the folder {folder}: choose another one</source>
+        <translation>无法在文件夹 {folder} 中保存文件：请另选一个</translation>
+    </message>
+    <message>
         <source>Save downloads in</source>
         <translation>下载保存到</translation>
     </message>
@@ -620,6 +624,10 @@
     <message>
         <source>Serving {files} at {url}</source>
         <translation>正在共享 {files}，地址 {url}</translation>
+    </message>
+    <message>
+        <source>Serving at {url}, but the list is empty: drop files here or use Add files… to share them</source>
+        <translation>已在 {url} 开始共享，但列表是空的：把文件拖到这里或点“添加文件…”来共享</translation>
     </message>
     <message>
         <source>Serving at {url}, but the list is empty: drop files here or use Add… to share them</source>
