@@ -7,6 +7,7 @@ runs the same download again and the engine continues from the ``.part``.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import tempfile
@@ -38,11 +39,13 @@ from PySide6.QtWidgets import (
 
 from gui.panels.base import Panel
 from gui.widgets import format_bytes, format_count, monospace_font
+from gui.widgets.security import ClientSecurityBox
 from gui.widgets.style import set_text_role, text_color
 from gui.widgets.units import format_eta, format_progress, format_speed, shorten
 from net.download import Download, RemoteFile, list_remote_files, parse_share_url
 from net.errors import AddressError
 from net.events import DownloadFinished, DownloadProgress
+from net.tls import ClientTls
 
 __all__ = ["DownloadPanel", "HistoryEntry", "normalize_share_url"]
 
@@ -75,12 +78,13 @@ class _Listing:
     :func:`list_remote_files` cannot be interrupted; it gives up after :data:`LIST_TIMEOUT`.
     """
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, tls: ClientTls | None = None) -> None:
         self.url = url
+        self.tls = tls
         self.cancelled = False
 
     def run(self) -> list[RemoteFile]:
-        return list_remote_files(self.url, timeout=LIST_TIMEOUT)
+        return list_remote_files(self.url, tls=self.tls, timeout=LIST_TIMEOUT)
 
     def shutdown(self) -> None:
         self.cancelled = True
@@ -176,6 +180,10 @@ class DownloadPanel(Panel):
         url_row.addWidget(self.list_button)
         source_layout.addLayout(url_row)
         source_layout.addWidget(self.raw_check)
+        self.security = ClientSecurityBox(source_box, always_on=True)
+        self.security.embed()
+        self.security.setToolTip(self.tr("How an https:// server's certificate is checked"))
+        source_layout.addWidget(self.security)
         source_layout.addWidget(self.remote, 1)
 
         self.folder_edit = QLineEdit(self)
@@ -298,7 +306,9 @@ class DownloadPanel(Panel):
 
         QWidget.setTabOrder(self.url_edit, self.list_button)
         QWidget.setTabOrder(self.list_button, self.raw_check)
-        QWidget.setTabOrder(self.raw_check, self.remote)
+        chain = [self.raw_check, *self.security.focus_chain()[1:], self.remote]
+        for first, second in itertools.pairwise(chain):
+            QWidget.setTabOrder(first, second)
         QWidget.setTabOrder(self.remote, self.folder_edit)
         QWidget.setTabOrder(self.folder_edit, self.browse_button)
         QWidget.setTabOrder(self.browse_button, self.download_button)
@@ -351,9 +361,14 @@ class DownloadPanel(Panel):
         url = self.target_url()
         if url is None:
             return
+        try:
+            tls = self._tls_for(url)
+        except AddressError as exc:
+            self.status.show_error(str(exc))
+            return
         self.remote.setRowCount(0)
         self._remote = []
-        self.list_runner.start(lambda: _Listing(url), lambda listing: listing.run())
+        self.list_runner.start(lambda: _Listing(url, tls), lambda listing: listing.run())
         self._update_buttons()
         self.status.show_info(
             self.tr("Asking {server} for its files…").format(server=parse_share_url(url).authority)
@@ -454,7 +469,22 @@ class DownloadPanel(Panel):
         part = Path(path).with_name(Path(path).name + ".part")
         return part if part.exists() else None
 
+    def _tls_for(self, url: str) -> ClientTls | None:
+        """The certificate check for a TLS URL (https://, raw+tls://); None for plain ones.
+
+        Raises:
+            AddressError: a malformed pinned fingerprint.
+        """
+        if parse_share_url(url).scheme not in ("https", "raw+tls"):
+            return None
+        return self.security.client_tls()
+
     def _run(self, url: str, folder: str, raw: bool) -> None:
+        try:
+            tls = self._tls_for(url)
+        except AddressError as exc:
+            self.status.show_error(str(exc))
+            return
         self._last = (url, folder, raw)
         self._cancelling = False
         self.download = None
@@ -462,7 +492,7 @@ class DownloadPanel(Panel):
         push = self.runner.push
 
         def open_download() -> Download:
-            return Download(url, folder, raw=raw, on_progress=push)
+            return Download(url, folder, raw=raw, tls=tls, on_progress=push)
 
         self.runner.start(open_download, lambda download: download.run())
         self.progress_bar.setRange(0, 1000)

@@ -8,6 +8,7 @@ events reach the transfers table in the runner's batches.
 from __future__ import annotations
 
 import ipaddress
+import itertools
 import urllib.parse
 from typing import Any
 
@@ -30,10 +31,13 @@ from PySide6.QtWidgets import (
 from gui.panels.base import Panel, first_problem
 from gui.widgets import BindAddressPicker, PortField, format_count, monospace_font
 from gui.widgets.qr import QrCodeLabel
+from gui.widgets.security import ServerSecurityBox
 from gui.widgets.share_list import AddResult, ShareList, local_paths
 from gui.widgets.style import set_text_role
 from gui.widgets.transfers import TransfersTable
+from net.errors import AddressError
 from net.fileserver import FileServer
+from net.tls import server_context
 
 __all__ = ["DEFAULT_PORT", "FileServerPanel"]
 
@@ -64,6 +68,8 @@ class FileServerPanel(Panel):
         self.runner.finished.connect(self._on_finished)
         self.server: Any = None
         self._address = ""  # where the server listens ("127.0.0.1:8000"), kept after it closed
+        self._fingerprint = ""
+        self._opened_tls: dict[str, str] = {}
         self._build()
         self._set_running(False)
 
@@ -139,6 +145,10 @@ class FileServerPanel(Panel):
         self.security_note.setObjectName("securityNote")
         self.security_note.setWordWrap(True)
         self.security_layout.addWidget(self.security_note)
+        self.security = ServerSecurityBox(self.security_box)
+        self.security.embed()
+        self.security.tls_check.toggled.connect(self._on_tls_toggled)
+        self.security_layout.addWidget(self.security)
 
         self.url_list = QListWidget(self)
         self.url_list.setObjectName("urlList")
@@ -209,7 +219,9 @@ class FileServerPanel(Panel):
         QWidget.setTabOrder(self.port.edit, self.raw_check)
         QWidget.setTabOrder(self.raw_check, self.start_button)
         QWidget.setTabOrder(self.start_button, self.stop_button)
-        QWidget.setTabOrder(self.stop_button, self.url_list)
+        chain = [self.stop_button, *self.security.focus_chain(), self.url_list]
+        for first, second in itertools.pairwise(chain):
+            QWidget.setTabOrder(first, second)
         QWidget.setTabOrder(self.url_list, self.copy_button)
         QWidget.setTabOrder(self.copy_button, self.copy_links_button)
         QWidget.setTabOrder(self.copy_links_button, self.transfers.view)
@@ -260,9 +272,22 @@ class FileServerPanel(Panel):
         raw = self.raw_check.isChecked()
         share = self.share_list.share
         options = self.server_options()
+        try:
+            plan = self.security.plan()
+        except AddressError as exc:
+            self.status.show_error(str(exc))
+            return
         push = self.runner.push
+        self._fingerprint = ""
+        opened: dict[str, str] = {}
+        self._opened_tls = opened
 
         def open_server() -> FileServer:
+            if plan is not None:
+                # Generating the self-signed certificate (first use) takes a moment: not on the GUI.
+                cert = plan.certificate()
+                options["ssl_context"] = server_context(cert)
+                opened["fingerprint"] = cert.fingerprint
             return FileServer(share, host, port, raw_dialect=raw, on_event=push, **options)
 
         self.server = None
@@ -346,6 +371,8 @@ class FileServerPanel(Panel):
     def _on_opened(self, server: Any) -> None:
         self.server = server
         self._address = str(server.address)
+        self._fingerprint = self._opened_tls.get("fingerprint", "")
+        self.security.set_running(True, self._fingerprint)
         self.server.raw_dialect = self.raw_check.isChecked()  # may have changed meanwhile
         urls = list(server.urls())
         self.url_list.clear()
@@ -446,11 +473,27 @@ class FileServerPanel(Panel):
             )
         self.set_activity(text)
 
+    def _on_tls_toggled(self, checked: bool) -> None:
+        if checked:
+            self.security_note.setText(
+                self.tr(
+                    "HTTPS: files travel encrypted. Browsers warn about the self-signed "
+                    "certificate; compare its fingerprint with the one below."
+                )
+            )
+        else:
+            self.security_note.setText(
+                self.tr(
+                    "Plain HTTP: files travel unencrypted, like with any web server without TLS."
+                )
+            )
+
     def _set_running(self, running: bool) -> None:
         self.start_button.setEnabled(not running)
         self.stop_button.setEnabled(running)
         self.bind.setEnabled(not running)
         self.port.setEnabled(not running)
+        self.security.set_running(running, self._fingerprint if running else "")
         has_url = bool(self.selected_url())
         self.copy_button.setEnabled(running and has_url)
         self.copy_links_button.setEnabled(running and has_url)

@@ -62,13 +62,21 @@ def _file_row(parent: QWidget, edit: QLineEdit, button: QPushButton) -> QHBoxLay
     return row
 
 
+def _embed(box: QGroupBox) -> None:
+    box.setTitle("")
+    box.setFlat(True)
+    box.setStyleSheet("QGroupBox { border: 0; margin-top: 0; padding: 0; }")
+    box.layout().setContentsMargins(0, 0, 0, 0)
+
+
 class ClientSecurityBox(QGroupBox):
     """Use TLS or not and how to check the server: verify (optionally with a CA file), pin a
     SHA-256 fingerprint, or insecure with a visible warning."""
 
     changed = Signal()
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, *, always_on: bool = False) -> None:
+        """``always_on``: TLS is chosen elsewhere (an https:// URL); only the check is asked."""
         super().__init__(self.tr("Security"), parent)
         self.setObjectName("clientSecurityBox")
         self.tls_check = QCheckBox(self.tr("Use &TLS"), self)
@@ -126,7 +134,16 @@ class ClientSecurityBox(QGroupBox):
         self.tls_check.toggled.connect(self._update)
         self.mode_combo.currentIndexChanged.connect(self._update)
         self.pin_edit.textChanged.connect(self._check_pin_live)
+        if always_on:
+            self.tls_check.setChecked(True)
+            self.tls_check.hide()
+            self.tls_check.setEnabled(False)
+        self._always_on = always_on
         self._update()
+
+    def embed(self) -> None:
+        """Sit inside another group box: no frame, no title, no margins of its own."""
+        _embed(self)
 
     def focus_chain(self) -> list[QWidget]:
         """The inputs in reading order, for the panel's tab order."""
@@ -160,8 +177,9 @@ class ClientSecurityBox(QGroupBox):
         return ClientTls(verify=True, cafile=self.ca_edit.text().strip() or None)
 
     def set_enabled_inputs(self, enabled: bool) -> None:
-        for widget in (self.tls_check, self.mode_combo, self.pin_edit, self.ca_edit):
+        for widget in (self.mode_combo, self.pin_edit, self.ca_edit):
             widget.setEnabled(enabled)
+        self.tls_check.setEnabled(enabled and not self._always_on)
         self.ca_button.setEnabled(enabled)
         if enabled:
             self._update()
@@ -280,6 +298,22 @@ class ServerSecurityBox(QGroupBox):
         self.cert_combo.currentIndexChanged.connect(self._update)
         self._running = False
         self._update()
+
+    def focus_chain(self) -> list[QWidget]:
+        """The inputs in reading order, for the panel's tab order."""
+        return [
+            self.tls_check,
+            self.cert_combo,
+            self.cert_edit,
+            self.cert_button,
+            self.key_edit,
+            self.key_button,
+            self.copy_button,
+        ]
+
+    def embed(self) -> None:
+        """Sit inside another group box: no frame, no title, no margins of its own."""
+        _embed(self)
 
     def plan(self) -> ServerTlsPlan | None:
         """The TLS choice, checked; None without TLS.

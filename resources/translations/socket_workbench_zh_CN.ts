@@ -305,6 +305,10 @@
         <translation>地址(&amp;U)：</translation>
     </message>
     <message>
+        <source>How an https:// server&apos;s certificate is checked</source>
+        <translation>如何校验 https:// 服务器的证书</translation>
+    </message>
+    <message>
         <source>The folder the file is saved in</source>
         <translation>文件保存到的文件夹</translation>
     </message>
@@ -395,10 +399,6 @@
     <message>
         <source>The folder {folder} does not exist: choose another one</source>
         <translation>文件夹 {folder} 不存在：请另选一个</translation>
-    </message>
-    <message>
-        <source>Cannot save files in the folder {folder}: choose another one</source>
-        <translation>无法在文件夹 {folder} 中保存文件：请另选一个</translation>
     </message>
     <message>
         <source>Cannot save files in the folder {folder}: choose another one</source>
@@ -630,12 +630,12 @@
         <translation>已在 {url} 开始共享，但列表是空的：把文件拖到这里或点“添加文件…”来共享</translation>
     </message>
     <message>
-        <source>Serving at {url}, but the list is empty: drop files here or use Add… to share them</source>
-        <translation>已在 {url} 开始共享，但列表是空的：把文件拖到这里或点“添加…”来共享</translation>
-    </message>
-    <message>
         <source>Stopped serving on {address}</source>
         <translation>已停止在 {address} 上的服务</translation>
+    </message>
+    <message>
+        <source>HTTPS: files travel encrypted. Browsers warn about the self-signed certificate; compare its fingerprint with the one below.</source>
+        <translation>HTTPS：文件加密传输。浏览器会对自签名证书发出警告，请与下方的证书指纹核对。</translation>
     </message>
     <message>
         <source>1 file</source>

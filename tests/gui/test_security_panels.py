@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import http.client
 import socket
 import ssl
 import threading
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +16,8 @@ import trustme
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
+from gui.panels.download import DownloadPanel
+from gui.panels.file_server import FileServerPanel
 from gui.panels.tcp_client import TcpClientPanel
 from gui.panels.tcp_server import TcpServerPanel
 from net.events import Received
@@ -214,3 +218,76 @@ def test_server_panel_serves_tls_with_the_generated_certificate(qtbot: QtBot) ->
     with qtbot.waitSignal(panel.runner.finished, timeout=TIMEOUT):
         qtbot.mouseClick(panel.stop_button, Qt.MouseButton.LeftButton)
     assert panel.security.tls_check.isEnabled()
+
+
+@pytest.fixture
+def shared_file(tmp_path: Path) -> Path:
+    path = tmp_path / "shared" / "report 1.bin"
+    path.parent.mkdir()
+    path.write_bytes(bytes(range(256)) * 400)
+    return path
+
+
+def start_tls_file_server(qtbot: QtBot, shared_file: Path) -> FileServerPanel:
+    panel = FileServerPanel()
+    qtbot.addWidget(panel)
+    panel.show()
+    panel.add_paths([str(shared_file)])
+    panel.security.tls_check.setChecked(True)
+    panel.bind.set_address("127.0.0.1")
+    panel.port.set_text("0")
+    qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.server is not None, timeout=TIMEOUT)
+    return panel
+
+
+def test_file_server_panel_shares_over_https(qtbot: QtBot, shared_file: Path) -> None:
+    panel = start_tls_file_server(qtbot, shared_file)
+    try:
+        cert = default_server_certificate()
+        assert panel.security.fingerprint == cert.fingerprint
+        assert panel.urls() and all(url.startswith("https://") for url in panel.urls())
+        assert panel.qr.text().startswith("https://")
+        context = ssl.create_default_context(cafile=str(cert.cert_path))
+        conn = http.client.HTTPSConnection(
+            "127.0.0.1", panel.server.port, context=context, timeout=WAIT
+        )
+        try:
+            conn.request("GET", "/" + urllib.parse.quote(shared_file.name))
+            response = conn.getresponse()
+            assert response.status == 200
+            assert response.read() == shared_file.read_bytes()
+        finally:
+            conn.close()
+    finally:
+        panel.stop_workers()
+
+
+def test_download_panel_fetches_https_with_the_pin(
+    qtbot: QtBot, shared_file: Path, tmp_path: Path
+) -> None:
+    server = start_tls_file_server(qtbot, shared_file)
+    panel = DownloadPanel()
+    qtbot.addWidget(panel)
+    panel.show()
+    try:
+        folder = tmp_path / "downloads"
+        folder.mkdir()
+        url = f"https://127.0.0.1:{server.server.port}/" + urllib.parse.quote(shared_file.name)
+        panel.url_edit.setText(url)
+        panel.folder_edit.setText(str(folder))
+        # Verification against the system's CAs refuses the self-signed certificate, and says so.
+        with qtbot.waitSignal(panel.runner.finished, timeout=TIMEOUT):
+            qtbot.mouseClick(panel.download_button, Qt.MouseButton.LeftButton)
+        assert panel.status.kind == "error"
+        assert "certificate" in panel.status.text()
+        assert not (folder / shared_file.name).exists()
+        panel.security.set_mode("pin")
+        panel.security.pin_edit.setText(default_server_certificate().fingerprint)
+        with qtbot.waitSignal(panel.runner.finished, timeout=TIMEOUT):
+            qtbot.mouseClick(panel.download_button, Qt.MouseButton.LeftButton)
+        assert (folder / shared_file.name).read_bytes() == shared_file.read_bytes()
+        assert panel.status.kind != "error", panel.status.text()
+    finally:
+        panel.stop_workers()
+        server.stop_workers()
