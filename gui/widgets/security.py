@@ -46,12 +46,11 @@ __all__ = [
 ]
 
 
-def format_fingerprint(fingerprint: str) -> str:
-    """A SHA-256 fingerprint on two lines of 16 bytes, so that it fits a narrow box."""
+def format_fingerprint(fingerprint: str, per_line: int = 8) -> str:
+    """A SHA-256 fingerprint on lines of ``per_line`` bytes, so that it fits a narrow box."""
     parts = fingerprint.split(":")
-    if len(parts) <= 16:
-        return fingerprint
-    return ":".join(parts[:16]) + ":\n" + ":".join(parts[16:])
+    lines = [":".join(parts[i : i + per_line]) for i in range(0, len(parts), per_line)]
+    return ":\n".join(lines)
 
 
 def _file_row(parent: QWidget, edit: QLineEdit, button: QPushButton) -> QHBoxLayout:
@@ -65,7 +64,6 @@ def _file_row(parent: QWidget, edit: QLineEdit, button: QPushButton) -> QHBoxLay
 def _embed(box: QGroupBox) -> None:
     box.setTitle("")
     box.setFlat(True)
-    box.setStyleSheet("QGroupBox { border: 0; margin-top: 0; padding: 0; }")
     box.layout().setContentsMargins(0, 0, 0, 0)
 
 
@@ -410,7 +408,9 @@ class ConnectionOptionsBox(QGroupBox):
             self.tr("Keepalive probes"),
             self.tr("Unanswered probes before the connection is given up"),
         )
-        self.keepalive_count.setSuffix("")
+        self.keepalive_idle.setPrefix(self.tr("idle "))
+        self.keepalive_interval.setPrefix(self.tr("every "))
+        self.keepalive_count.setSuffix(self.tr(" probes"))
         self.heartbeat_check = QCheckBox(self.tr("&Heartbeat"), self)
         self.heartbeat_check.setObjectName("heartbeatCheck")
         self.heartbeat_check.setToolTip(self.tr("Send a payload on a timer while connected"))
@@ -429,6 +429,7 @@ class ConnectionOptionsBox(QGroupBox):
             self.tr("Heartbeat period"),
             self.tr("Send the heartbeat every this many seconds"),
         )
+        self.heartbeat_period.setPrefix(self.tr("every "))
         self.heartbeat_error = InlineError(self)
         self.dead_after = self._seconds_spin(
             "deadAfterSpin",
@@ -452,6 +453,7 @@ class ConnectionOptionsBox(QGroupBox):
             self.tr("Maximum reconnect delay"),
             self.tr("The longest wait between reconnect attempts"),
         )
+        self.reconnect_max.setPrefix(self.tr("wait up to "))
 
         grid = QGridLayout(self)
         grid.addWidget(self.keepalive_check, 0, 0)

@@ -182,6 +182,18 @@
         <translation>连续多少个探测无响应后放弃连接</translation>
     </message>
     <message>
+        <source>idle </source>
+        <translation>空闲 </translation>
+    </message>
+    <message>
+        <source>every </source>
+        <translation>每隔 </translation>
+    </message>
+    <message>
+        <source> probes</source>
+        <translation> 次探测</translation>
+    </message>
+    <message>
         <source>&amp;Heartbeat</source>
         <translation>心跳(&amp;H)</translation>
     </message>
@@ -232,6 +244,10 @@
     <message>
         <source>The longest wait between reconnect attempts</source>
         <translation>两次重连尝试之间的最长等待时间</translation>
+    </message>
+    <message>
+        <source>wait up to </source>
+        <translation>最长等待 </translation>
     </message>
     <message>
         <source>Dead &amp;peer after:</source>
