@@ -121,6 +121,10 @@ class ClientSecurityBox(QGroupBox):
         layout = QVBoxLayout(self)
         top = QHBoxLayout()
         top.addWidget(self.tls_check)
+        if always_on:
+            label = QLabel(self.tr("https:// &servers:"), self)
+            label.setBuddy(self.mode_combo)
+            top.addWidget(label)
         top.addWidget(self.mode_combo, 1)
         layout.addLayout(top)
         layout.addWidget(self.pin_edit)

@@ -135,6 +135,10 @@
         <translation>证书校验已关闭：连接虽已加密，但网络路径上的任何人都可以冒充服务器，读取或篡改流量。</translation>
     </message>
     <message>
+        <source>https:// &amp;servers:</source>
+        <translation>https:// 服务器(&amp;S)：</translation>
+    </message>
+    <message>
         <source>CA certificates</source>
         <translation>CA 证书</translation>
     </message>
