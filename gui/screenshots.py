@@ -150,6 +150,8 @@ def _tcp_client(app: QApplication, panel: TcpClientPanel) -> None:
         panel.host.set_text("127.0.0.1")
         panel.host.remember("127.0.0.1")
         panel.port.set_text(str(port))
+        panel.connection.keepalive_check.setChecked(True)
+        panel.connection.reconnect_check.setChecked(True)
         panel.trigger_start()
         _pump(app, panel.send_button.isEnabled)
         panel.payload.ending_combo.setCurrentIndex(panel.payload.ending_combo.findData("crlf"))
