@@ -471,10 +471,13 @@ class TrafficLogModel(QAbstractTableModel):
         for position in range(len(roleDataSpan)):
             slot = roleDataSpan[position]
             role = slot.role()
-            if role in _ROLES:
-                value = self._value(row, column, role)
-                if value is not None:
-                    slot.setData(value)
+            value = self._value(row, column, role) if role in _ROLES else None
+            # The view reuses one span for every cell: a slot left alone keeps the last cell's
+            # value (the Bytes column's right alignment spread to every column).
+            if value is None:
+                slot.clearData()
+            else:
+                slot.setData(value)
 
     def _value(self, row: _Row, column: int, role: int) -> Any:
         size: int | None

@@ -289,6 +289,7 @@ def test_multi_data_answers_as_data_does(qtbot: QtBot) -> None:
         Qt.ItemDataRole.FontRole,
         Qt.ItemDataRole.DecorationRole,
     ]
+    reused = {role: QModelRoleData(role) for role in roles}  # the view reuses one span per role
     for row in range(model.rowCount()):
         for column in range(model.columnCount()):
             index = model.index(row, column)
@@ -296,6 +297,8 @@ def test_multi_data_answers_as_data_does(qtbot: QtBot) -> None:
                 slot = QModelRoleData(role)
                 model.multiData(index, QModelRoleDataSpan(slot))
                 assert slot.data() == model.data(index, role)
+                model.multiData(index, QModelRoleDataSpan(reused[role]))
+                assert reused[role].data() == model.data(index, role), (row, column, role)
             option = QStyleOptionViewItem()  # what the view's delegate does when it paints
             QStyledItemDelegate().initStyleOption(option, index)
             assert option.text == model.data(index)
