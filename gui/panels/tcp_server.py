@@ -188,8 +188,8 @@ class TcpServerPanel(Panel):
         send_buttons.addWidget(self.send_all_button)
         send_buttons.addStretch(1)
         send_layout.addLayout(send_buttons)
-        self.options_row.addWidget(clients_box, 1, 0)
-        self.options_row.addWidget(send_box, 1, 1)
+        self.options_row.addWidget(clients_box, 2, 0)
+        self.options_row.addWidget(send_box, 2, 1)
 
         self.counters = QLabel(self)
         self.counters.setObjectName("countersLabel")
