@@ -45,6 +45,9 @@ def no_worker_left(qapp: object) -> Iterator[None]:
     yield
     assert runner.stop_all(WAIT), "a worker did not stop"
     assert runner.unfinished_threads() == []
+    # A file server panel's share table hashes on its own thread; the panel must be closed.
+    hashing = [t for t in threading.enumerate() if t.name == "swb-share-hash" and t.is_alive()]
+    assert hashing == [], "a share table was left open (call the panel's stop_workers())"
 
 
 class UdpEcho:

@@ -115,12 +115,19 @@ def assert_clamped(spin: Any) -> None:
 
 @pytest.fixture
 def show(qtbot: QtBot) -> Iterator[Callable[[QWidget], QWidget]]:
+    shown: list[QWidget] = []
+
     def add(panel: QWidget) -> QWidget:
         qtbot.addWidget(panel)
         panel.show()
+        shown.append(panel)
         return panel
 
     yield add
+    for panel in shown:  # what the window does on close: workers and checksum threads stop
+        stop_workers = getattr(panel, "stop_workers", None)
+        if stop_workers is not None:
+            stop_workers()
 
 
 # -- UDP send ------------------------------------------------------------------------------------

@@ -162,10 +162,13 @@ def test_close_stops_hashing_promptly(tmp_path: Path) -> None:
     path = tmp_path / "large.bin"
     with open(path, "wb") as f:
         f.truncate(256 * 1024 * 1024)  # sparse: quick to make, a while to hash
+    before = set(threading.enumerate())
     table = ShareTable()
     table.add(path)
+    hashing = [t for t in threading.enumerate() if t not in before and t.name == "swb-share-hash"]
+    assert hashing
     table.close()  # returns within one chunk, joins the thread
-    assert all(t.name != "swb-share-hash" for t in threading.enumerate())
+    assert not any(t.is_alive() for t in hashing)
 
 
 def test_thread_safety(share: ShareTable, tmp_path: Path) -> None:
