@@ -468,8 +468,10 @@ def test_server_side_sentences(
     with connect(server.port) as client:
         client_port = client.getsockname()[1]
         client.sendall(sent)
-        client.shutdown(socket.SHUT_WR)
-        with contextlib.suppress(ConnectionResetError):
+        # The server may reject the bytes and reset before we half-close (then ENOTCONN or a
+        # reset here): either order is fine, the server's side is what this test is about.
+        with contextlib.suppress(OSError):
+            client.shutdown(socket.SHUT_WR)
             client.recv(1024)
     server.close()
     [(exc, address)] = server.handshake_errors
