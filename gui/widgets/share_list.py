@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QCoreApplication,
     QMimeData,
     QModelIndex,
@@ -49,6 +48,7 @@ from PySide6.QtWidgets import (
 
 from gui.widgets.counters import format_bytes, format_count
 from gui.widgets.style import monospace_font, text_color
+from gui.widgets.table_model import RowTableModel
 from net.share import LocalFileError, SharedFile, ShareTable
 
 __all__ = ["AddResult", "ShareList", "ShareListModel", "local_paths"]
@@ -74,20 +74,22 @@ class AddResult:
     errors: list[str] = field(default_factory=list)  # sentences: paths that could not be shared
 
 
-class ShareListModel(QAbstractTableModel):
+class ShareListModel(RowTableModel):
     """Rows of a ShareTable, in the order files were added: name, size, SHA-256."""
 
     NAME, SIZE, SHA256 = range(3)
 
     def __init__(self, share: ShareTable, parent: Any = None) -> None:
-        super().__init__(parent)
+        super().__init__(
+            [
+                QCoreApplication.translate("ShareList", "Name"),
+                QCoreApplication.translate("ShareList", "Size"),
+                QCoreApplication.translate("ShareList", "SHA-256"),
+            ],
+            parent,
+        )
         self._share = share
         self._rows: list[SharedFile] = []
-        self._headers = [
-            QCoreApplication.translate("ShareList", "Name"),
-            QCoreApplication.translate("ShareList", "Size"),
-            QCoreApplication.translate("ShareList", "SHA-256"),
-        ]
         self._computing = QCoreApplication.translate("ShareList", "computing…")
         self._mono = monospace_font()
         self._italic = QFont()
@@ -130,19 +132,6 @@ class ShareListModel(QAbstractTableModel):
         return sum(1 for entry in self._rows if entry.sha256 is None)
 
     # -- QAbstractTableModel -------------------------------------------------------------------
-
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 (Qt's signature)
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else 3
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self._headers[section]
-        return None
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():

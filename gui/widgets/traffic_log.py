@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QCoreApplication,
     QItemSelectionModel,
     QModelIndex,
@@ -51,6 +50,7 @@ from PySide6.QtWidgets import (
 )
 
 from gui.widgets.style import monospace_font, set_text_role, text_color
+from gui.widgets.table_model import RowTableModel
 from net.codec import ENCODINGS, StreamDecoder, hexdump, render_text, to_hex
 from net.events import Datagram, Received
 
@@ -219,7 +219,7 @@ def _row_bytes(row: _Row) -> int:
     return len(row[2]) + (len(text) if text else 0)
 
 
-class TrafficLogModel(QAbstractTableModel):
+class TrafficLogModel(RowTableModel):
     """A bounded table model over log rows; columns time, direction, peer, bytes, data."""
 
     TIME, DIRECTION, PEER, SIZE, DATA = range(5)
@@ -231,7 +231,16 @@ class TrafficLogModel(QAbstractTableModel):
         limit: int = DEFAULT_LOG_LIMIT,
         max_bytes: int = DEFAULT_LOG_BYTES,
     ) -> None:
-        super().__init__(parent)
+        super().__init__(
+            [
+                QCoreApplication.translate("TrafficLog", "Time"),
+                QCoreApplication.translate("TrafficLog", "Dir"),
+                QCoreApplication.translate("TrafficLog", "Peer"),
+                QCoreApplication.translate("TrafficLog", "Bytes"),
+                QCoreApplication.translate("TrafficLog", "Data"),
+            ],
+            parent,
+        )
         self._rows: list[_Row] = []
         self._sizes: list[int] = []  # payload bytes each row holds, for the max_bytes bound
         self._bytes = 0
@@ -240,13 +249,6 @@ class TrafficLogModel(QAbstractTableModel):
         self._cells: dict[int, tuple[_Row, str]] = {}  # id(row) -> (row, its data cell)
         self._hex = False
         self._encoding = "UTF-8"
-        self._headers = [
-            QCoreApplication.translate("TrafficLog", "Time"),
-            QCoreApplication.translate("TrafficLog", "Dir"),
-            QCoreApplication.translate("TrafficLog", "Peer"),
-            QCoreApplication.translate("TrafficLog", "Bytes"),
-            QCoreApplication.translate("TrafficLog", "Data"),
-        ]
         self._directions = {
             "in": QCoreApplication.translate("TrafficLog", "in"),
             "out": QCoreApplication.translate("TrafficLog", "out"),
@@ -430,19 +432,6 @@ class TrafficLogModel(QAbstractTableModel):
         ]
 
     # -- QAbstractTableModel -------------------------------------------------------------------
-
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 (Qt's signature)
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else 5
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self._headers[section]
-        return None
 
     def index(
         self,

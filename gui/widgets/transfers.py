@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QCoreApplication,
     QModelIndex,
     QPersistentModelIndex,
@@ -39,6 +38,7 @@ from PySide6.QtWidgets import (
 
 from gui.widgets.counters import RateMeter, format_bytes, format_count
 from gui.widgets.style import text_color
+from gui.widgets.table_model import RowTableModel
 from gui.widgets.units import format_progress, format_speed
 from net.events import TransferFailed, TransferFinished, TransferProgress, TransferStarted
 
@@ -85,27 +85,29 @@ class TransferRow:
         return self.done / (self.ended - self.started)
 
 
-class TransfersModel(QAbstractTableModel):
+class TransfersModel(RowTableModel):
     """Bounded rows of transfers; columns client, file, dialect, progress, speed, status."""
 
     CLIENT, FILE, DIALECT, PROGRESS, SPEED, STATUS = range(6)
 
     def __init__(self, parent: Any = None, *, limit: int = DEFAULT_TRANSFER_LIMIT) -> None:
-        super().__init__(parent)
+        super().__init__(
+            [
+                QCoreApplication.translate("Transfers", "Client"),
+                QCoreApplication.translate("Transfers", "File"),
+                QCoreApplication.translate("Transfers", "Dialect"),
+                QCoreApplication.translate("Transfers", "Progress"),
+                QCoreApplication.translate("Transfers", "Speed"),
+                QCoreApplication.translate("Transfers", "Status"),
+            ],
+            parent,
+        )
         self._rows: list[TransferRow] = []
         self._where: dict[int, int] = {}  # transfer id -> row
         self._limit = max(1, limit)
         self.bytes_sent = 0  # every transfer's bytes, also of rows that left the table
         self.finished = 0
         self.failed = 0
-        self._headers = [
-            QCoreApplication.translate("Transfers", "Client"),
-            QCoreApplication.translate("Transfers", "File"),
-            QCoreApplication.translate("Transfers", "Dialect"),
-            QCoreApplication.translate("Transfers", "Progress"),
-            QCoreApplication.translate("Transfers", "Speed"),
-            QCoreApplication.translate("Transfers", "Status"),
-        ]
         self._dialects = {
             "http": QCoreApplication.translate("Transfers", "HTTP"),
             "https": QCoreApplication.translate("Transfers", "HTTPS"),
@@ -229,19 +231,6 @@ class TransfersModel(QAbstractTableModel):
         return "" if average is None else format_speed(average)
 
     # -- QAbstractTableModel -------------------------------------------------------------------
-
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 (Qt's signature)
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else 6
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self._headers[section]
-        return None
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
