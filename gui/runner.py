@@ -2,8 +2,9 @@
 
 The wiring follows Qt's worker-object pattern (design.md, "gui: how a worker wraps a loop"):
 
-* a :class:`_Worker` is moved to a fresh QThread; ``started → run``; ``finished → quit`` and
-  ``deleteLater``; ``thread.finished → deleteLater``;
+* a :class:`_Worker` is moved to a fresh QThread; ``started → run``; ``finished → quit``;
+  ``thread.finished → deleteLater``; the worker itself is freed on the GUI thread once its thread
+  has finished (see :meth:`Runner.start` for why not with ``deleteLater`` on its own thread);
 * the net object is built *inside* the worker thread (``open``), because building one may resolve
   a host name, which can take seconds;
 * :meth:`Runner.stop` calls the net object's ``shutdown()`` directly from the GUI thread: a queued
@@ -469,7 +470,10 @@ class Runner(QObject):
         thread.started.connect(worker.run)
         # Direct: quit() is thread-safe, and the GUI thread may be blocked in wait() on close.
         worker.finished.connect(thread.quit, Qt.ConnectionType.DirectConnection)
-        worker.finished.connect(worker.deleteLater)
+        # No worker.deleteLater: destroyed on its own thread, a QObject's destructor holds Qt's
+        # connection mutex while it asks for the GIL, and the GUI thread may hold the GIL while
+        # it waits for that mutex (setStyleSheet, connect): a deadlock seen in the GUI tests.
+        # The job keeps the worker until its thread has finished; then Python frees it here.
         thread.finished.connect(job.thread_done.set, Qt.ConnectionType.DirectConnection)
         thread.finished.connect(thread.deleteLater)
         worker.opened.connect(self._on_opened)
@@ -541,6 +545,7 @@ class Runner(QObject):
         self._timer.stop()
         self._drain()
         self._job = None
+        _purge()  # frees the workers of runs whose threads have ended, on this (GUI) thread
         self.finished.emit()
 
 
