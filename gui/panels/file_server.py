@@ -13,7 +13,7 @@ import urllib.parse
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QGuiApplication
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -32,7 +32,7 @@ from gui.panels.base import Panel, first_problem
 from gui.widgets import BindAddressPicker, PortField, format_count, monospace_font
 from gui.widgets.qr import QrCodeLabel
 from gui.widgets.security import ServerSecurityBox
-from gui.widgets.share_list import AddResult, ShareList, local_paths
+from gui.widgets.share_list import AddResult, FileDropTarget, ShareList
 from gui.widgets.style import set_text_role
 from gui.widgets.transfers import TransfersTable
 from net.errors import AddressError
@@ -54,7 +54,7 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-class FileServerPanel(Panel):
+class FileServerPanel(FileDropTarget, Panel):
     """Share files: a drop target list, start/stop, the URLs with a QR code, and transfers."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -231,24 +231,7 @@ class FileServerPanel(Panel):
 
     # -- drops anywhere on the panel -----------------------------------------------------------
 
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if local_paths(event.mimeData()):
-            event.acceptProposedAction()
-        else:
-            event.ignore()
-
-    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
-        if local_paths(event.mimeData()):
-            event.acceptProposedAction()
-        else:
-            event.ignore()
-
-    def dropEvent(self, event: QDropEvent) -> None:
-        paths = local_paths(event.mimeData())
-        if not paths:
-            event.ignore()
-            return
-        event.acceptProposedAction()
+    def paths_dropped_here(self, paths: list[str]) -> None:
         self.add_paths(paths)
 
     # -- actions -------------------------------------------------------------------------------

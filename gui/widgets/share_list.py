@@ -65,6 +65,35 @@ def local_paths(mime: QMimeData) -> list[str]:
     return [url.toLocalFile() for url in mime.urls() if url.isLocalFile() and url.toLocalFile()]
 
 
+class FileDropTarget:
+    """Accepts drags of local files and folders; a widget mixes it in (before its Qt class) and
+    says what a drop does in :meth:`paths_dropped_here`."""
+
+    def paths_dropped_here(self, paths: list[str]) -> None:
+        raise NotImplementedError
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        _accept_if_local(event)
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        _accept_if_local(event)
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = local_paths(event.mimeData())
+        if not paths:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        self.paths_dropped_here(paths)
+
+
+def _accept_if_local(event: QDragEnterEvent | QDragMoveEvent) -> None:
+    if local_paths(event.mimeData()):
+        event.acceptProposedAction()
+    else:
+        event.ignore()
+
+
 @dataclass(slots=True)
 class AddResult:
     """What one add (drop, Add files…, Add folder…) did."""
@@ -171,7 +200,7 @@ class ShareListModel(RowTableModel):
         return None
 
 
-class _ShareView(QTableView):
+class _ShareView(FileDropTarget, QTableView):
     """The table; files and folders dropped on it are announced with ``paths_dropped``."""
 
     paths_dropped = Signal(list)
@@ -186,24 +215,7 @@ class _ShareView(QTableView):
             "ShareList", "Drop files or folders here, or use Add files… below"
         )
 
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if local_paths(event.mimeData()):
-            event.acceptProposedAction()
-        else:
-            event.ignore()
-
-    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
-        if local_paths(event.mimeData()):
-            event.acceptProposedAction()
-        else:
-            event.ignore()
-
-    def dropEvent(self, event: QDropEvent) -> None:
-        paths = local_paths(event.mimeData())
-        if not paths:
-            event.ignore()
-            return
-        event.acceptProposedAction()
+    def paths_dropped_here(self, paths: list[str]) -> None:
         self.paths_dropped.emit(paths)
 
     def paintEvent(self, event: QPaintEvent) -> None:
