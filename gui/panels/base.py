@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
@@ -10,6 +12,12 @@ from gui.settings import restore_fields, save_fields
 from gui.widgets.status import StatusLine
 
 __all__ = ["ComingSoonPanel", "Panel", "first_problem"]
+
+
+def set_tab_chain(*widgets: QWidget) -> None:
+    """Make Tab visit ``widgets`` in this order (each one after the one before)."""
+    for first, second in itertools.pairwise(widgets):
+        QWidget.setTabOrder(first, second)
 
 
 def first_problem(*checks: str | None) -> str | None:

@@ -7,7 +7,6 @@ runs the same download again and the engine continues from the ``.part``.
 
 from __future__ import annotations
 
-import itertools
 import json
 import os
 import tempfile
@@ -37,7 +36,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.panels.base import Panel
+from gui.panels.base import Panel, set_tab_chain
 from gui.widgets import format_bytes, format_count, monospace_font
 from gui.widgets.security import ClientSecurityBox
 from gui.widgets.style import set_text_role, text_color
@@ -304,19 +303,21 @@ class DownloadPanel(Panel):
         layout.addWidget(history_box, 2)
         layout.addWidget(self.status)
 
-        QWidget.setTabOrder(self.url_edit, self.list_button)
-        QWidget.setTabOrder(self.list_button, self.raw_check)
-        chain = [self.raw_check, *self.security.focus_chain()[1:], self.remote]
-        for first, second in itertools.pairwise(chain):
-            QWidget.setTabOrder(first, second)
-        QWidget.setTabOrder(self.remote, self.folder_edit)
-        QWidget.setTabOrder(self.folder_edit, self.browse_button)
-        QWidget.setTabOrder(self.browse_button, self.download_button)
-        QWidget.setTabOrder(self.download_button, self.cancel_button)
-        QWidget.setTabOrder(self.cancel_button, self.resume_button)
-        QWidget.setTabOrder(self.resume_button, self.history_table)
-        QWidget.setTabOrder(self.history_table, self.open_button)
-        QWidget.setTabOrder(self.open_button, self.clear_history_button)
+        set_tab_chain(
+            self.url_edit,
+            self.list_button,
+            self.raw_check,
+            *self.security.focus_chain()[1:],
+            self.remote,
+            self.folder_edit,
+            self.browse_button,
+            self.download_button,
+            self.cancel_button,
+            self.resume_button,
+            self.history_table,
+            self.open_button,
+            self.clear_history_button,
+        )
 
     @staticmethod
     def _table_look(table: QTableWidget) -> None:

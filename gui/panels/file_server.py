@@ -8,7 +8,6 @@ events reach the transfers table in the runner's batches.
 from __future__ import annotations
 
 import ipaddress
-import itertools
 import urllib.parse
 from typing import Any
 
@@ -28,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.panels.base import Panel, first_problem
+from gui.panels.base import Panel, first_problem, set_tab_chain
 from gui.widgets import BindAddressPicker, PortField, format_count, monospace_font
 from gui.widgets.qr import QrCodeLabel
 from gui.widgets.security import ServerSecurityBox
@@ -211,21 +210,23 @@ class FileServerPanel(FileDropTarget, Panel):
         layout.addLayout(columns, 1)
         layout.addWidget(self.status)
 
-        QWidget.setTabOrder(self.share_list.view, self.share_list.add_files_button)
-        QWidget.setTabOrder(self.share_list.add_files_button, self.share_list.add_folder_button)
-        QWidget.setTabOrder(self.share_list.add_folder_button, self.share_list.remove_button)
-        QWidget.setTabOrder(self.share_list.remove_button, self.bind.combo)
-        QWidget.setTabOrder(self.bind.combo, self.port.edit)
-        QWidget.setTabOrder(self.port.edit, self.raw_check)
-        QWidget.setTabOrder(self.raw_check, self.start_button)
-        QWidget.setTabOrder(self.start_button, self.stop_button)
-        chain = [self.stop_button, *self.security.focus_chain(), self.url_list]
-        for first, second in itertools.pairwise(chain):
-            QWidget.setTabOrder(first, second)
-        QWidget.setTabOrder(self.url_list, self.copy_button)
-        QWidget.setTabOrder(self.copy_button, self.copy_links_button)
-        QWidget.setTabOrder(self.copy_links_button, self.transfers.view)
-        QWidget.setTabOrder(self.transfers.view, self.transfers.clear_button)
+        set_tab_chain(
+            self.share_list.view,
+            self.share_list.add_files_button,
+            self.share_list.add_folder_button,
+            self.share_list.remove_button,
+            self.bind.combo,
+            self.port.edit,
+            self.raw_check,
+            self.start_button,
+            self.stop_button,
+            *self.security.focus_chain(),
+            self.url_list,
+            self.copy_button,
+            self.copy_links_button,
+            self.transfers.view,
+            self.transfers.clear_button,
+        )
         self.qr.set_text("")
         self._update_exposure()
 

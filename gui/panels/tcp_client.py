@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.panels.base import Panel, first_problem
+from gui.panels.base import Panel, first_problem, set_tab_chain
 from gui.runner import ReceivedRun
 from gui.widgets import HostField, LogEntry, PayloadEditor, PortField, TrafficLog, format_bytes
 from gui.widgets.security import ClientSecurityBox, ConnectionOptionsBox
@@ -136,23 +135,21 @@ class TcpClientPanel(Panel):
         layout.addWidget(self.log, 1)
         layout.addWidget(self.status)
 
-        QWidget.setTabOrder(self.host.combo, self.port.edit)
-        QWidget.setTabOrder(self.port.edit, self.timeout_spin)
-        QWidget.setTabOrder(self.timeout_spin, self.connect_button)
-        QWidget.setTabOrder(self.connect_button, self.disconnect_button)
-        QWidget.setTabOrder(self.disconnect_button, self.payload.mode_combo)
-        QWidget.setTabOrder(self.payload.mode_combo, self.payload.encoding_combo)
-        QWidget.setTabOrder(self.payload.encoding_combo, self.payload.ending_combo)
-        QWidget.setTabOrder(self.payload.ending_combo, self.payload.edit)
-        QWidget.setTabOrder(self.payload.edit, self.send_button)
-        QWidget.setTabOrder(self.send_button, self.send_file_button)
-        chain = [
+        set_tab_chain(
+            self.host.combo,
+            self.port.edit,
+            self.timeout_spin,
+            self.connect_button,
+            self.disconnect_button,
+            self.payload.mode_combo,
+            self.payload.encoding_combo,
+            self.payload.ending_combo,
+            self.payload.edit,
+            self.send_button,
             self.send_file_button,
             *self.security.focus_chain(),
             *self.connection.focus_chain(),
-        ]
-        for first, second in itertools.pairwise(chain):
-            QWidget.setTabOrder(first, second)
+        )
         self._show_counters()
 
     # -- actions -------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.panels.base import Panel, first_problem
+from gui.panels.base import Panel, first_problem, set_tab_chain
 from gui.runner import ReceivedRun
 from gui.widgets import (
     BindAddressPicker,
@@ -202,22 +202,25 @@ class TcpServerPanel(Panel):
         layout.addWidget(self.log, 1)
         layout.addWidget(self.status)
 
-        QWidget.setTabOrder(self.bind.combo, self.port.edit)
-        QWidget.setTabOrder(self.port.edit, self.start_button)
-        QWidget.setTabOrder(self.start_button, self.stop_button)
-        QWidget.setTabOrder(self.stop_button, self.reply_mode)
-        QWidget.setTabOrder(self.reply_mode, self.fixed_reply.edit)
-        QWidget.setTabOrder(self.fixed_reply.edit, self.fixed_reply.mode_combo)
-        QWidget.setTabOrder(self.fixed_reply.mode_combo, self.fixed_reply.encoding_combo)
-        QWidget.setTabOrder(self.fixed_reply.encoding_combo, self.fixed_reply.ending_combo)
-        QWidget.setTabOrder(self.fixed_reply.ending_combo, self.clients)
-        QWidget.setTabOrder(self.clients, self.disconnect_button)
-        QWidget.setTabOrder(self.disconnect_button, self.payload.mode_combo)
-        QWidget.setTabOrder(self.payload.mode_combo, self.payload.encoding_combo)
-        QWidget.setTabOrder(self.payload.encoding_combo, self.payload.ending_combo)
-        QWidget.setTabOrder(self.payload.ending_combo, self.payload.edit)
-        QWidget.setTabOrder(self.payload.edit, self.send_button)
-        QWidget.setTabOrder(self.send_button, self.send_all_button)
+        set_tab_chain(
+            self.bind.combo,
+            self.port.edit,
+            self.start_button,
+            self.stop_button,
+            self.reply_mode,
+            self.fixed_reply.edit,
+            self.fixed_reply.mode_combo,
+            self.fixed_reply.encoding_combo,
+            self.fixed_reply.ending_combo,
+            self.clients,
+            self.disconnect_button,
+            self.payload.mode_combo,
+            self.payload.encoding_combo,
+            self.payload.ending_combo,
+            self.payload.edit,
+            self.send_button,
+            self.send_all_button,
+        )
         self._on_reply_changed()
         self._show_counters()
 

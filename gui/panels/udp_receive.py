@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.panels.base import Panel, first_problem
+from gui.panels.base import Panel, first_problem, set_tab_chain
 from gui.widgets import (
     DEFAULT_LOG_LIMIT,
     BindAddressPicker,
@@ -154,15 +154,18 @@ class UdpReceivePanel(Panel):
         layout.addWidget(self.log, 1)
         layout.addWidget(self.status)
 
-        QWidget.setTabOrder(self.bind.combo, self.port.edit)
-        QWidget.setTabOrder(self.port.edit, self.group_edit)
-        QWidget.setTabOrder(self.group_edit, self.reply_check)
-        QWidget.setTabOrder(self.reply_check, self.reply.edit)
-        QWidget.setTabOrder(self.reply.edit, self.reply.mode_combo)
-        QWidget.setTabOrder(self.reply.mode_combo, self.reply.encoding_combo)
-        QWidget.setTabOrder(self.reply.encoding_combo, self.reply.ending_combo)
-        QWidget.setTabOrder(self.reply.ending_combo, self.start_button)
-        QWidget.setTabOrder(self.start_button, self.stop_button)
+        set_tab_chain(
+            self.bind.combo,
+            self.port.edit,
+            self.group_edit,
+            self.reply_check,
+            self.reply.edit,
+            self.reply.mode_combo,
+            self.reply.encoding_combo,
+            self.reply.ending_combo,
+            self.start_button,
+            self.stop_button,
+        )
         self._show_counters(0, 0, 0.0)
 
     # -- actions -------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.panels.base import Panel, first_problem
+from gui.panels.base import Panel, first_problem, set_tab_chain
 from gui.widgets import (
     HostField,
     LogEntry,
@@ -162,19 +162,22 @@ class UdpSendPanel(Panel):
         layout.addWidget(self.log, 1)
         layout.addWidget(self.status)
 
-        QWidget.setTabOrder(self.host.combo, self.port.edit)
-        QWidget.setTabOrder(self.port.edit, self.bind_port.edit)
-        QWidget.setTabOrder(self.bind_port.edit, self.broadcast_check)
-        QWidget.setTabOrder(self.broadcast_check, self.count_spin)
-        QWidget.setTabOrder(self.count_spin, self.interval_spin)
-        QWidget.setTabOrder(self.interval_spin, self.wait_check)
-        QWidget.setTabOrder(self.wait_check, self.timeout_spin)
-        QWidget.setTabOrder(self.timeout_spin, self.payload.mode_combo)
-        QWidget.setTabOrder(self.payload.mode_combo, self.payload.encoding_combo)
-        QWidget.setTabOrder(self.payload.encoding_combo, self.payload.ending_combo)
-        QWidget.setTabOrder(self.payload.ending_combo, self.payload.edit)
-        QWidget.setTabOrder(self.payload.edit, self.send_button)
-        QWidget.setTabOrder(self.send_button, self.stop_button)
+        set_tab_chain(
+            self.host.combo,
+            self.port.edit,
+            self.bind_port.edit,
+            self.broadcast_check,
+            self.count_spin,
+            self.interval_spin,
+            self.wait_check,
+            self.timeout_spin,
+            self.payload.mode_combo,
+            self.payload.encoding_combo,
+            self.payload.ending_combo,
+            self.payload.edit,
+            self.send_button,
+            self.stop_button,
+        )
         self._show_counters()
 
     @staticmethod
