@@ -7,6 +7,7 @@ turned into bytes. Rendering never fails: undecodable bytes are shown as ``\\xNN
 from __future__ import annotations
 
 import codecs
+import functools
 import json
 import re
 from dataclasses import dataclass
@@ -93,20 +94,30 @@ def check_encoding(name: str) -> str:
     Raises:
         PayloadError: not an encoding Python knows, or not a text encoding.
     """
+    codec, problem = _judge_encoding(name)
+    if problem:
+        raise PayloadError(problem)
+    return codec
+
+
+@functools.lru_cache(maxsize=64)
+def _judge_encoding(name: str) -> tuple[str, str]:
+    """(codec name, "") or ("", why it cannot be used); cached, since rendering every datagram
+    and log cell asks again for the same few names."""
     try:
         info = codecs.lookup(name.strip())
     except (LookupError, ValueError):
-        raise PayloadError(f"unknown text encoding {name!r} (try UTF-8, GBK or Latin-1)") from None
+        return "", f"unknown text encoding {name!r} (try UTF-8, GBK or Latin-1)"
     if not getattr(info, "_is_text_encoding", True):
-        raise PayloadError(f"{name!r} is not a text encoding (try UTF-8, GBK or Latin-1)")
+        return "", f"{name!r} is not a text encoding (try UTF-8, GBK or Latin-1)"
     try:
         # Some registered codecs refuse every text ("undefined") or every error handler ("idna",
         # "punycode"); find out now, not in the middle of a send or of rendering a datagram.
         "a".encode(info.name)
         b"\x80\xffa".decode(info.name, "backslashreplace")
     except (UnicodeError, LookupError, TypeError):
-        raise PayloadError(f"{name!r} cannot encode text (try UTF-8, GBK or Latin-1)") from None
-    return info.name
+        return "", f"{name!r} cannot encode text (try UTF-8, GBK or Latin-1)"
+    return info.name, ""
 
 
 def json_line(value: object) -> str:
