@@ -14,7 +14,30 @@ import threading
 from types import TracebackType
 from typing import Self
 
-__all__ = ["StoppableLoop", "Waker"]
+__all__ = ["StoppableLoop", "Waker", "selector_capacity"]
+
+#: select() on Windows watches at most 512 sockets per set (CPython builds it with FD_SETSIZE 512);
+#: elsewhere select() takes descriptors below 1024 only. Loops stay this far below the limit.
+_SELECT_SETSIZE = 512
+_SELECT_RESERVED = 12
+
+
+def selector_capacity() -> int | None:
+    """How many sockets one loop's selector may watch at once, or None when it has no fixed cap.
+
+    ``selectors.DefaultSelector`` is epoll/kqueue/poll on Linux and macOS (no fixed cap) but plain
+    ``select()`` on Windows, which raises ``ValueError`` beyond 512 sockets in one set. A loop that
+    may watch many connections checks this before accepting and refuses politely beyond it, so its
+    listener never outlives a dead loop. A few slots stay free for the waker, the listener and a
+    socket being set up.
+
+    Returns:
+        The number of connection sockets a loop may hold, or None for no platform cap.
+    """
+    default: type[selectors.BaseSelector] = selectors.DefaultSelector
+    if default is selectors.SelectSelector:
+        return _SELECT_SETSIZE - _SELECT_RESERVED
+    return None
 
 
 class Waker:
