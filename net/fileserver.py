@@ -62,6 +62,7 @@ from net.httpfile import (
     render_json,
     sniff,
 )
+from net.interfaces import local_addresses
 from net.share import SharedFile, ShareTable
 
 try:
@@ -251,14 +252,14 @@ class FileServer(StoppableLoop):
         return self._refused
 
     def urls(self) -> list[str]:
-        """Every URL the share can be reached at: loopback first, then each interface's address."""
+        """Every URL the share can be reached at: LAN addresses first, loopback last."""
         scheme = "https" if self._ssl_context is not None else "http"
         bound = self._listener.getsockname()[0]
         if bound in ("0.0.0.0", "::"):
             hosts = local_addresses(ipv6=self._listener.family == socket.AF_INET6)
         else:
             hosts = [bound]
-        return [f"{scheme}://{_url_host(h)}:{self.port}/" for h in hosts]
+        return [f"{scheme}://{format_peer((h, self.port))}/" for h in hosts]
 
     def serve_forever(self) -> None:
         """Serve until :meth:`shutdown`; then stop every transfer (within about a second) and return."""
@@ -1202,64 +1203,3 @@ def _bind(
             describe_bind_error(exc, host or ("::" if dual else "0.0.0.0"), port)
         ) from exc
     return sock
-
-
-def _url_host(host: str) -> str:
-    return f"[{host}]" if ":" in host else host
-
-
-def local_addresses(*, ipv6: bool = True) -> list[str]:
-    """This computer's addresses for share URLs: 127.0.0.1 first, then each interface's IPv4
-    address, then ::1 and global IPv6 addresses (link-local ones need a zone, so they are left out).
-    """
-    v4 = ["127.0.0.1"]
-    v6 = ["::1"] if ipv6 else []
-    with contextlib.suppress(Exception):
-        v4 += [a for a in _interface_ipv4() if a not in v4]
-    if ipv6:
-        with contextlib.suppress(Exception):
-            v6 += [a for a in _interface_ipv6() if a not in v6]
-    if len(v4) == 1:
-        with contextlib.suppress(Exception):
-            for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET):
-                address = str(info[4][0])
-                if not address.startswith("127.") and address not in v4:
-                    v4.append(address)
-    return v4 + v6
-
-
-def _interface_ipv4() -> list[str]:
-    if not sys.platform.startswith("linux"):
-        return []
-    import fcntl  # POSIX only, like the ioctl below
-
-    siocgifaddr = 0x8915
-    found: list[str] = []
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        for _index, name in socket.if_nameindex():
-            try:
-                packed = fcntl.ioctl(
-                    probe.fileno(), siocgifaddr, struct.pack("256s", name.encode()[:15])
-                )
-            except OSError:
-                continue  # no IPv4 address on that interface
-            address = socket.inet_ntoa(packed[20:24])
-            if not address.startswith("127."):
-                found.append(address)
-    return found
-
-
-def _interface_ipv6() -> list[str]:
-    found: list[str] = []
-    try:
-        with open("/proc/net/if_inet6", encoding="ascii") as table:
-            lines = table.read().splitlines()
-    except OSError:
-        return found
-    for line in lines:
-        fields = line.split()
-        if len(fields) < 6 or fields[3] != "00":  # scope 00 = global
-            continue
-        packed = bytes.fromhex(fields[0])
-        found.append(socket.inet_ntop(socket.AF_INET6, packed))
-    return found

@@ -125,6 +125,7 @@ _PRELOAD = (
     "zipfile",
     "hashlib",
     "http.client",
+    "psutil",  # picks its backend (Linux, Windows, macOS) from sys.platform
 )
 
 

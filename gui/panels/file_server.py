@@ -69,6 +69,7 @@ class FileServerPanel(FileDropTarget, Panel):
         self._address = ""  # where the server listens ("127.0.0.1:8000"), kept after it closed
         self._fingerprint = ""
         self._opened_tls: dict[str, str] = {}
+        self._opened_urls: list[str] = []
         self._build()
         self._set_running(False)
 
@@ -265,6 +266,8 @@ class FileServerPanel(FileDropTarget, Panel):
         self._fingerprint = ""
         opened: dict[str, str] = {}
         self._opened_tls = opened
+        urls: list[str] = []
+        self._opened_urls = urls
 
         def open_server() -> FileServer:
             if plan is not None:
@@ -272,7 +275,10 @@ class FileServerPanel(FileDropTarget, Panel):
                 cert = plan.certificate()
                 options["ssl_context"] = server_context(cert)
                 opened["fingerprint"] = cert.fingerprint
-            return FileServer(share, host, port, raw_dialect=raw, on_event=push, **options)
+            server = FileServer(share, host, port, raw_dialect=raw, on_event=push, **options)
+            # Reading the interface table is a system call: here in the worker, not the GUI thread.
+            urls[:] = server.urls()
+            return server
 
         self.server = None
         self.runner.start(open_server, lambda server: server.serve_forever())
@@ -358,10 +364,10 @@ class FileServerPanel(FileDropTarget, Panel):
         self._fingerprint = self._opened_tls.get("fingerprint", "")
         self.security.set_running(True, self._fingerprint)
         self.server.raw_dialect = self.raw_check.isChecked()  # may have changed meanwhile
-        urls = list(server.urls())
+        urls = list(self._opened_urls)
         self.url_list.clear()
         self.url_list.addItems(urls)
-        # A phone needs a network address; loopback is first in the list but useless there.
+        # A phone needs a network address; loopback (last in the list) is useless there.
         preferred = next(
             (row for row, url in enumerate(urls) if not is_loopback(_url_host(url))), 0
         )

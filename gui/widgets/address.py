@@ -12,14 +12,13 @@ Each shows the problem in a small red line under the input; ``host()`` / ``port(
 
 from __future__ import annotations
 
-import socket
-
 from PySide6.QtCore import QCoreApplication, Signal
 from PySide6.QtWidgets import QComboBox, QLineEdit, QSizePolicy, QVBoxLayout, QWidget
 
 from gui.widgets.status import InlineError
 from net.address import parse_host, parse_port
 from net.errors import AddressError
+from net.interfaces import interface_addresses
 
 __all__ = ["BindAddressPicker", "HostField", "PortField", "local_addresses"]
 
@@ -201,34 +200,7 @@ class PortField(_Field):
 
 def local_addresses() -> list[tuple[str, str]]:
     """Every address this computer has, as (address, interface name), loopback excluded."""
-    found: list[tuple[str, str]] = []
-    try:
-        from PySide6.QtNetwork import QNetworkInterface
-
-        for iface in QNetworkInterface.allInterfaces():
-            flags = iface.flags()
-            if not flags & QNetworkInterface.InterfaceFlag.IsUp:
-                continue
-            if flags & QNetworkInterface.InterfaceFlag.IsLoopBack:
-                continue
-            for entry in iface.addressEntries():
-                ip = entry.ip()
-                if ip.isNull() or ip.isLoopback():
-                    continue
-                found.append((ip.toString(), iface.humanReadableName()))
-    except ImportError:  # a PySide6 build without QtNetwork: ask the resolver instead
-        try:
-            infos = socket.getaddrinfo(socket.gethostname(), None, proto=socket.IPPROTO_UDP)
-        except OSError:
-            infos = []
-        for _family, _kind, _proto, _canon, sockaddr in infos:
-            address = str(sockaddr[0])
-            if not address.startswith("127.") and address != "::1":
-                found.append((address, socket.gethostname()))
-    unique: dict[str, str] = {}
-    for address, name in found:
-        unique.setdefault(address, name)
-    return list(unique.items())
+    return [(a.address, a.interface) for a in interface_addresses() if not a.loopback]
 
 
 class BindAddressPicker(_Field):
