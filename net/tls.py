@@ -222,8 +222,10 @@ class ClientTls:
 def client_context(opts: ClientTls) -> ssl.SSLContext:
     """An SSLContext for connecting as a client, TLS 1.2 or newer.
 
-    Verified: ``ssl.create_default_context`` (chain and host name checked, against ``cafile`` when
-    given). Pinned: no CA or host-name check at the ssl layer; instead the context's sockets compare
+    Verified: chain and host name checked, against ``cafile`` when given; otherwise against the
+    system's trust store: on Windows and macOS the OS itself verifies (``truststore``: CryptoAPI,
+    the Security framework; python.org's macOS Python and bundles have no CA file of their own),
+    on Linux OpenSSL with the distribution's CA bundle (``ssl.create_default_context``). Pinned: no CA or host-name check at the ssl layer; instead the context's sockets compare
     the peer certificate's SHA-256 with the pin in ``do_handshake`` (so any user of this context,
     like ``http.client``, gets the check, as long as it lets ``do_handshake`` run, which is the
     default). Insecure: no check at all.
@@ -244,6 +246,8 @@ def client_context(opts: ClientTls) -> ssl.SSLContext:
 
 
 def _verified_context(cafile: str | None) -> ssl.SSLContext:
+    if cafile is None and (sys.platform == "win32" or sys.platform == "darwin"):
+        return _os_trust_store_context()
     try:
         return ssl.create_default_context(cafile=cafile)
     except FileNotFoundError:
@@ -256,6 +260,15 @@ def _verified_context(cafile: str | None) -> ssl.SSLContext:
         raise AddressError(
             f"{cafile} holds no PEM certificate: a CA file has -----BEGIN CERTIFICATE----- blocks"
         ) from None
+
+
+def _os_trust_store_context() -> ssl.SSLContext:
+    """A verifying client context whose chain and host-name checks are the OS's own (Windows,
+    macOS): certificates the user trusts in Keychain or the Windows store are trusted here too."""
+    # Imported here: only verified TLS clients need it, and `import net` stays fast.
+    import truststore
+
+    return truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 
 
 def _pinned_classes(pin: str) -> tuple[type[ssl.SSLSocket], type[ssl.SSLObject]]:

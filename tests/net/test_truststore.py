@@ -1,0 +1,110 @@
+"""Verified TLS asks the OS trust store on Windows and macOS (truststore), OpenSSL's on Linux.
+
+``sys.platform`` is changed for one test at a time (net.tls branches on it when it builds a
+context); truststore then runs its Linux backend underneath, which verifies with OpenSSL against
+``SSL_CERT_FILE``, so the handshakes here are real ones against a trustme server.
+"""
+
+from __future__ import annotations
+
+import ssl
+import subprocess
+import sys
+from collections.abc import Callable
+
+import pytest
+import trustme
+
+from net.errors import TlsError
+from net.tls import ClientTls, client_context
+from tests import simulate
+from tests.conftest import WAIT
+from tests.net import test_tls
+from tests.net.test_tls import LoopbackServer, context_for, handshake
+
+# test_tls's fixtures: a trustme CA, its PEM file, TLS servers on loopback.
+ca, cafile, serve = test_tls.ca, test_tls.cafile, test_tls.serve
+
+OS_TRUST_STORE = ("win32", "darwin")
+
+
+@pytest.mark.parametrize("platform", ["linux", *OS_TRUST_STORE])
+def test_each_platform_builds_a_verifying_context(
+    platform: str, monkeypatch: pytest.MonkeyPatch, cafile: str
+) -> None:
+    monkeypatch.setattr(sys, "platform", platform)
+    import truststore
+
+    for opts in (ClientTls(), ClientTls(cafile=cafile)):
+        context = client_context(opts)
+        assert context.check_hostname is True
+        assert context.verify_mode == ssl.CERT_REQUIRED
+        assert context.minimum_version == ssl.TLSVersion.TLSv1_2
+        # The OS store only when no CA file is given: --cafile means "this CA, and only it".
+        uses_os_store = platform in OS_TRUST_STORE and opts.cafile is None
+        assert (type(context) is truststore.SSLContext) == uses_os_store, opts
+    # Pinning and insecure do not verify a chain, on every platform.
+    for opts in (ClientTls(fingerprint="AB" * 32), ClientTls(verify=False)):
+        context = client_context(opts)
+        assert type(context) is ssl.SSLContext
+        assert context.verify_mode == ssl.CERT_NONE
+
+
+@pytest.mark.parametrize("platform", OS_TRUST_STORE)
+def test_the_os_store_verifies_a_real_handshake(
+    platform: str,
+    monkeypatch: pytest.MonkeyPatch,
+    ca: trustme.CA,
+    cafile: str,
+    serve: Callable[..., LoopbackServer],
+) -> None:
+    monkeypatch.setattr(sys, "platform", platform)
+    server = serve(context=context_for(ca.issue_cert("localhost")))
+    # Not in the store: refused, with the sentence a person understands.
+    with pytest.raises(TlsError, match="not trusted"):
+        handshake(server.port, "localhost", ClientTls())
+    # In the store (truststore's backend here reads SSL_CERT_FILE): accepted, host name checked.
+    monkeypatch.setenv("SSL_CERT_FILE", cafile)
+    with handshake(server.port, "localhost", ClientTls()) as tls:
+        tls.sendall(b"ping")
+        assert tls.recv(16) == b"ping"
+    with pytest.raises(TlsError, match="wrong host"):
+        handshake(server.port, "127.0.0.1", ClientTls())
+
+
+@pytest.mark.parametrize("platform", ["linux", *OS_TRUST_STORE])
+def test_a_given_ca_file_still_works(
+    platform: str,
+    monkeypatch: pytest.MonkeyPatch,
+    ca: trustme.CA,
+    cafile: str,
+    serve: Callable[..., LoopbackServer],
+) -> None:
+    monkeypatch.setattr(sys, "platform", platform)
+    server = serve(context=context_for(ca.issue_cert("localhost")))
+    with handshake(server.port, "localhost", ClientTls(cafile=cafile)) as tls:
+        tls.sendall(b"ping")
+        assert tls.recv(16) == b"ping"
+
+
+@pytest.mark.parametrize("platform", [None, *OS_TRUST_STORE])
+def test_truststore_is_imported_only_when_a_client_context_is_made(platform: str | None) -> None:
+    code = (
+        "import sys\n"
+        "import net, net.tls, net.fileserver, net.download, net.cli\n"
+        "assert 'truststore' not in sys.modules, 'imported with net'\n"
+        "from net.tls import ClientTls, client_context\n"
+        "client_context(ClientTls(verify=False))\n"
+        "assert 'truststore' not in sys.modules, 'imported for an insecure context'\n"
+        "client_context(ClientTls())\n"
+        "print('truststore' in sys.modules)\n"
+    )
+    command = [sys.executable, "-c", code]
+    if platform is not None:
+        command = simulate.code_command(platform, code)
+    result = subprocess.run(
+        command, capture_output=True, text=True, timeout=WAIT * 3, env=simulate.env()
+    )
+    assert result.returncode == 0, result.stderr
+    # Linux keeps OpenSSL's own store; Windows and macOS load truststore for a verified context.
+    assert result.stdout.strip() == str(platform is not None)
