@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import configparser
+import shutil
 import subprocess
 import sys
 import tomllib
 from importlib import metadata
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import QSettings, QSize
 from pytestqt.qtbot import QtBot
 
@@ -21,6 +23,7 @@ DESKTOP = RESOURCES_DIR / "socket-workbench.desktop"
 VERSION = metadata.version("socket-workbench")
 
 
+@pytest.mark.posix_only  # desktop-file-utils: freedesktop.org desktops only
 def test_the_desktop_entry_validates() -> None:
     result = subprocess.run(
         ["desktop-file-validate", str(DESKTOP)], capture_output=True, text=True, timeout=WAIT
@@ -49,7 +52,9 @@ def test_the_icon_has_every_size_a_desktop_asks_for(qapp: object) -> None:
 
 
 def test_swb_version_is_the_package_version() -> None:
-    for command in ([str(Path(sys.executable).with_name("swb"))], [sys.executable, "-m", "net"]):
+    script = shutil.which("swb", path=str(Path(sys.executable).parent))  # swb.exe on Windows
+    assert script is not None
+    for command in ([script], [sys.executable, "-m", "net"]):
         result = subprocess.run(
             [*command, "--version"], capture_output=True, text=True, timeout=WAIT * 3
         )

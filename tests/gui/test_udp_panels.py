@@ -191,6 +191,7 @@ def test_receive_panel_keeps_the_newest_datagrams_and_counts_all(qtbot: QtBot) -
     assert model.data(model.index(999, TrafficLogModel.SIZE)) == "5"
 
 
+@pytest.mark.posix_only  # packetsender's CLI comes from Debian
 def test_receive_panel_counts_a_packetsender_flood_exactly(qtbot: QtBot) -> None:
     panel = UdpReceivePanel(log_limit=1000)
     qtbot.addWidget(panel)

@@ -23,6 +23,10 @@ from net.events import TransferStarted
 from tests.conftest import WAIT
 from tests.net.test_fileserver import PUBLIC, serve_folder
 
+# Children are stopped with SIGINT/SIGTERM and must print their summary (not so on Windows,
+# where send_signal(SIGTERM) is TerminateProcess).
+pytestmark = pytest.mark.posix_only
+
 SWB = [sys.executable, "-m", "net"]
 
 

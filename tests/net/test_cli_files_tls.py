@@ -28,6 +28,9 @@ from tests.conftest import WAIT
 from tests.net.test_cli_files import SWB, run_main
 from tests.net.test_fileserver import PUBLIC, Served, serve_folder
 
+# Children are stopped with SIGTERM (TerminateProcess on Windows).
+pytestmark = pytest.mark.posix_only
+
 DIGEST = hashlib.sha256(PUBLIC).hexdigest()
 
 

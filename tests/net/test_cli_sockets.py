@@ -32,6 +32,10 @@ from net.tls import (
 from net.udp import UdpReceiver, UdpSender
 from tests.conftest import WAIT
 
+# Children are stopped with SIGINT/SIGTERM and must print their summary (not so on Windows,
+# where send_signal(SIGTERM) is TerminateProcess).
+pytestmark = pytest.mark.posix_only
+
 SWB = [sys.executable, "-m", "net"]
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import resource
 import signal
 import socket
 import ssl
@@ -28,6 +27,9 @@ from net.share import ShareTable
 from tests.conftest import WAIT
 from tests.net.test_fileserver import EventLog, running
 from tests.net.test_security import nothing_left_behind, read_to_end, settle, steady_fds
+
+# RLIMIT_FSIZE makes a full disk; SIGKILL and Linux-only descriptor counts (test_security).
+pytestmark = pytest.mark.posix_only
 
 MIB = 1024 * 1024
 SMALL = b"small file\n" * 100
@@ -241,6 +243,8 @@ def test_half_closed_clients_are_answered(
 
 def limit_file_size(limit: int) -> Callable[[], None]:
     def apply() -> None:
+        import resource  # POSIX only
+
         # Ignored, SIGXFSZ would kill the process; then the write fails with EFBIG instead.
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))

@@ -39,6 +39,9 @@ from net.share import ShareTable
 from tests.conftest import WAIT
 from tests.net.test_fileserver import EventLog, running
 
+# Descriptors are counted in /proc/self/fd; swb children are stopped with SIGTERM.
+pytestmark = pytest.mark.posix_only
+
 SECRET = b"SWB-SECRET-" + os.urandom(6).hex().encode()
 SHARED = b"shared bytes of a.txt\n"
 #: A name with a terminal escape, CR and LF in it: shared on purpose, it must still download.
