@@ -50,44 +50,42 @@ def test_each_platform_builds_a_verifying_context(
         assert context.verify_mode == ssl.CERT_NONE
 
 
+@pytest.fixture
+def port(ca: trustme.CA, serve: Callable[..., LoopbackServer]) -> int:
+    """A TLS echo server on loopback whose certificate (for "localhost") the trustme CA issued."""
+    return serve(context=context_for(ca.issue_cert("localhost"))).port
+
+
+def assert_echo_over_tls(port: int, opts: ClientTls) -> None:
+    with handshake(port, "localhost", opts) as tls:
+        tls.sendall(b"ping")
+        assert tls.recv(16) == b"ping"
+
+
 # On Linux truststore's backend is OpenSSL reading SSL_CERT_FILE; the real Windows and macOS
 # stores would need the test CA installed system-wide.
 @pytest.mark.posix_only
 @pytest.mark.parametrize("platform", OS_TRUST_STORE)
 def test_the_os_store_verifies_a_real_handshake(
-    platform: str,
-    monkeypatch: pytest.MonkeyPatch,
-    ca: trustme.CA,
-    cafile: str,
-    serve: Callable[..., LoopbackServer],
+    platform: str, monkeypatch: pytest.MonkeyPatch, cafile: str, port: int
 ) -> None:
     monkeypatch.setattr(sys, "platform", platform)
-    server = serve(context=context_for(ca.issue_cert("localhost")))
     # Not in the store: refused, with the sentence a person understands.
     with pytest.raises(TlsError, match="not trusted"):
-        handshake(server.port, "localhost", ClientTls())
+        handshake(port, "localhost", ClientTls())
     # In the store (truststore's backend here reads SSL_CERT_FILE): accepted, host name checked.
     monkeypatch.setenv("SSL_CERT_FILE", cafile)
-    with handshake(server.port, "localhost", ClientTls()) as tls:
-        tls.sendall(b"ping")
-        assert tls.recv(16) == b"ping"
+    assert_echo_over_tls(port, ClientTls())
     with pytest.raises(TlsError, match="wrong host"):
-        handshake(server.port, "127.0.0.1", ClientTls())
+        handshake(port, "127.0.0.1", ClientTls())
 
 
 @pytest.mark.parametrize("platform", ["linux", *OS_TRUST_STORE])
 def test_a_given_ca_file_still_works(
-    platform: str,
-    monkeypatch: pytest.MonkeyPatch,
-    ca: trustme.CA,
-    cafile: str,
-    serve: Callable[..., LoopbackServer],
+    platform: str, monkeypatch: pytest.MonkeyPatch, cafile: str, port: int
 ) -> None:
     monkeypatch.setattr(sys, "platform", platform)
-    server = serve(context=context_for(ca.issue_cert("localhost")))
-    with handshake(server.port, "localhost", ClientTls(cafile=cafile)) as tls:
-        tls.sendall(b"ping")
-        assert tls.recv(16) == b"ping"
+    assert_echo_over_tls(port, ClientTls(cafile=cafile))
 
 
 SIMULATED = [pytest.param(p, marks=pytest.mark.posix_only) for p in OS_TRUST_STORE]
