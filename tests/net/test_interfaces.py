@@ -15,8 +15,10 @@ import shutil
 import socket
 import subprocess
 import sys
+import urllib.parse
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -169,3 +171,52 @@ def test_on_this_machine_the_list_matches_iproute() -> None:
         if address.link_local and address.family == socket.AF_INET6:
             assert address.scope_id == socket.if_nametoindex(address.interface)
     assert local_addresses()[-2:] == ["127.0.0.1", "::1"]
+
+
+@pytest.mark.parametrize("platform", [None, *simulate.PLATFORMS])
+def test_swb_serve_prints_the_lan_urls_first_and_they_work(
+    namespace: str, platform: str | None, tmp_path: Path
+) -> None:
+    make_lan(namespace)
+    (tmp_path / "hello.txt").write_bytes(b"hello from the namespace")
+    args = ("serve", "-p", "0", str(tmp_path / "hello.txt"))
+    swb = (
+        simulate.swb_command(platform, *args) if platform else [sys.executable, "-m", "net", *args]
+    )
+    with subprocess.Popen(
+        ["ip", "netns", "exec", namespace, *swb],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=simulate.env(),
+    ) as process:
+        try:
+            assert process.stdout is not None
+            urls = []
+            while not urls or "[::1]" not in urls[-1]:  # loopback ends the list
+                line = process.stdout.readline()
+                assert line, process.stderr.read() if process.stderr else ""
+                urls.append(line.strip())
+            hosts = [urllib.parse.urlsplit(url).hostname for url in urls]
+            assert hosts == [
+                "10.213.2.1",
+                "10.213.1.1",
+                "fd13::1",
+                "169.254.7.7",
+                "127.0.0.1",
+                "::1",
+            ]
+            # A phone on the LAN would use these: ask for the file through each (HEAD: the body's
+            # path is tests/net/test_fileserver.py's business, also on simulated Windows).
+            for url in urls[:4]:
+                head = subprocess.run(
+                    ["ip", "netns", "exec", namespace, "curl", "-sSfgI", url + "hello.txt"],
+                    capture_output=True,
+                    text=True,
+                    timeout=WAIT,
+                )
+                assert head.stdout.startswith("HTTP/1.1 200"), head.stderr
+                assert "content-length: 24" in head.stdout.lower()
+        finally:
+            process.terminate()
+            process.communicate(timeout=WAIT)
