@@ -94,6 +94,21 @@ _EXPLAINED_BY_CERTIFICATE = {
     _HOSTNAME_MISMATCH,
     _IP_ADDRESS_MISMATCH,
 }
+# What the OS verifiers behind truststore report (Windows: CERT_E_* and CRYPT_E_* from wincrypt.h;
+# macOS: errSec* from SecBase.h), as the OpenSSL codes above, so they read the same everywhere.
+_OS_VERIFY_CODES = {
+    0x800B0109: _UNABLE_TO_GET_ISSUER_CERT_LOCALLY,  # CERT_E_UNTRUSTEDROOT
+    0x800B010A: _UNABLE_TO_GET_ISSUER_CERT_LOCALLY,  # CERT_E_CHAINING
+    0x800B0101: _CERT_HAS_EXPIRED,  # CERT_E_EXPIRED
+    0x800B010F: _HOSTNAME_MISMATCH,  # CERT_E_CN_NO_MATCH
+    0x800B0110: _INVALID_PURPOSE,  # CERT_E_WRONG_USAGE
+    0x80092010: _CERT_REVOKED,  # CRYPT_E_REVOKED
+    -67843: _UNABLE_TO_GET_ISSUER_CERT_LOCALLY,  # errSecNotTrusted
+    -67818: _CERT_HAS_EXPIRED,  # errSecCertificateExpired
+    -67819: _CERT_NOT_YET_VALID,  # errSecCertificateNotValidYet
+    -67820: _CERT_REVOKED,  # errSecCertificateRevoked
+    -67602: _HOSTNAME_MISMATCH,  # errSecHostNameMismatch
+}
 # OpenSSL reasons meaning the bytes that came back were not TLS records at all.
 _NOT_TLS = {
     "WRONG_VERSION_NUMBER",
@@ -357,7 +372,7 @@ def wrap_client(
         _close(tls, sock)
         leaf = None
         if isinstance(exc, ssl.SSLCertVerificationError) and (
-            exc.verify_code in _EXPLAINED_BY_CERTIFICATE
+            _verify_code(exc) in _EXPLAINED_BY_CERTIFICATE
         ):
             leaf = _fetch_certificate(peer, sock.family, host, deadline, loop)
         raise TlsError(_describe(exc, where, host, server_side=False, leaf=leaf)) from exc
@@ -488,7 +503,7 @@ def _describe(
 def _describe_verification(
     exc: ssl.SSLCertVerificationError, where: str, host: str, leaf: bytes | None
 ) -> str:
-    code = exc.verify_code
+    code = _verify_code(exc)
     subject = f"the certificate of {where}"
     if code in (_HOSTNAME_MISMATCH, _IP_ADDRESS_MISMATCH):
         names = _certificate_names(leaf) if leaf is not None else []
@@ -529,6 +544,11 @@ def _describe_verification(
         return f"{subject} is not meant for TLS servers"
     detail = exc.verify_message or _words(str(getattr(exc, "reason", "")))
     return f"{subject} could not be verified: {detail}"
+
+
+def _verify_code(exc: ssl.SSLCertVerificationError) -> int:
+    """The failure as OpenSSL's X509_V_ERR_* code, also when the OS verified (truststore)."""
+    return _OS_VERIFY_CODES.get(exc.verify_code, exc.verify_code)
 
 
 def _describe_server_side(exc: BaseException, reason: str, where: str) -> str:

@@ -16,7 +16,7 @@ import pytest
 import trustme
 
 from net.errors import TlsError
-from net.tls import ClientTls, client_context
+from net.tls import ClientTls, client_context, describe_ssl_error
 from tests import simulate
 from tests.conftest import WAIT
 from tests.net import test_tls
@@ -113,3 +113,28 @@ def test_truststore_is_imported_only_when_a_client_context_is_made(platform: str
     # Linux keeps OpenSSL's own store; Windows and macOS load truststore for a verified context.
     os_store = (platform or sys.platform) in OS_TRUST_STORE
     assert result.stdout.strip() == str(os_store)
+
+
+# (code, what the sentence says): Windows' CERT_E_*/CRYPT_E_* and macOS's errSec* codes, as
+# truststore raises them, read like OpenSSL's X509_V_ERR_* ones.
+OS_FAILURES = [
+    (0x800B0109, "is not trusted: it was issued by an authority this computer does not know"),
+    (0x800B010A, "is not trusted: it was issued by an authority this computer does not know"),
+    (0x800B0101, "expired"),
+    (0x800B010F, "wrong host: the certificate of example.com:443 is not valid for example.com"),
+    (0x80092010, "has been revoked"),
+    (-67843, "is not trusted: it was issued by an authority this computer does not know"),
+    (-67818, "expired"),
+    (-67819, "is not valid yet"),
+    (-67602, "wrong host"),
+    (-99999, "could not be verified: what the OS said"),  # an unknown code: the OS's words
+]
+
+
+@pytest.mark.parametrize(("code", "sentence"), OS_FAILURES)
+def test_the_os_verifiers_failures_read_like_openssls(code: int, sentence: str) -> None:
+    # Built the way truststore's Windows and macOS backends build it.
+    error = ssl.SSLCertVerificationError("what the OS said")
+    error.verify_message = "what the OS said"
+    error.verify_code = code
+    assert sentence in describe_ssl_error(error, "example.com", 443)
