@@ -7,18 +7,19 @@ what they are handed; tests/test_bundle.py builds and starts the real bundle for
 
 from __future__ import annotations
 
-import ast
+import importlib
 import plistlib
 import re
 import shlex
 import sys
 import tomllib
+import types
 from importlib import metadata
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
-import PyInstaller.utils.hooks  # noqa: F401  (imported with the real sys.platform; see run_spec)
+import PyInstaller.compat
+import PyInstaller.utils.hooks  # imported with the real sys.platform (see run_spec)
 import pytest
 import yaml
 from PIL import Image
@@ -106,9 +107,11 @@ def run_spec(platform: str, workpath: Path, monkeypatch: pytest.MonkeyPatch) -> 
     steps: dict[str, Any] = {}
 
     def step(name: str) -> Any:
-        def record(*args: Any, **kwargs: Any) -> SimpleNamespace:
-            steps[name] = SimpleNamespace(args=args, kwargs=kwargs)
-            return SimpleNamespace(pure=[], scripts=[], binaries=[], datas=kwargs.get("datas"))
+        def record(*args: Any, **kwargs: Any) -> types.SimpleNamespace:
+            steps[name] = types.SimpleNamespace(args=args, kwargs=kwargs)
+            return types.SimpleNamespace(
+                pure=[], scripts=[], binaries=[], datas=kwargs.get("datas")
+            )
 
         return record
 
@@ -131,7 +134,17 @@ def test_the_windows_exe_gets_the_ico_and_a_version_resource(
     assert Path(exe["icon"]) == make_icons.ICO
     assert exe["console"] is False
     version = Path(exe["version"]).read_text(encoding="utf-8")
-    ast.parse(version)  # PyInstaller evaluates it as a Python expression
+    # PyInstaller evaluates the file with its versioninfo classes and writes their binary form into
+    # the .exe: do both here. The module needs Windows-only imports for other functions only.
+    if not hasattr(PyInstaller.compat, "win32api"):  # not on Windows
+        monkeypatch.setitem(sys.modules, "pefile", types.ModuleType("pefile"))
+        monkeypatch.setattr(PyInstaller.compat, "win32api", None, raising=False)
+        monkeypatch.delitem(sys.modules, "PyInstaller.utils.win32.versioninfo", raising=False)
+    versioninfo = importlib.import_module("PyInstaller.utils.win32.versioninfo")
+    info = versioninfo.load_version_info_from_text_file(exe["version"])
+    raw = info.toRaw()
+    assert "ProductVersion".encode("utf-16-le") in raw
+    assert VERSION.encode("utf-16-le") in raw
     assert f"StringStruct('ProductVersion', '{VERSION}')" in version
     numbers = tuple(int(n) for n in VERSION.split(".")[:4])
     assert f"filevers={numbers + (0,) * (4 - len(numbers))}" in version
