@@ -60,8 +60,8 @@ def interface_addresses(*, ipv6: bool = True) -> list[InterfaceAddress]:
     """The addresses of the interfaces that are up, the ones other machines can use first.
 
     Order: IPv4 LAN addresses (the one the default route leaves from first, then private ranges,
-    then the rest), global and unique-local IPv6 (RFC 4193), IPv4 link-local (169.254/16), IPv6
-    link-local with their zones, and loopback last. Within a group the OS's interface order is kept.
+    then the rest), global and unique-local IPv6 (RFC 4193), IPv4 link-local (169.254/16), then
+    IPv6 link-local with their zones. Within a group the OS's interface order is kept.
     Loopback and interfaces that are down or have no carrier (an unplugged cable, Wi-Fi not
     associated) are left out, unless nothing else is there: then the loopback addresses are the
     answer.
@@ -85,9 +85,9 @@ def interface_addresses(*, ipv6: bool = True) -> list[InterfaceAddress]:
 def local_addresses(*, ipv6: bool = True) -> list[str]:
     """Hosts for share URLs: :func:`interface_addresses` without link-local IPv6, loopback last.
 
-    Link-local IPv6 addresses are left out because browsers refuse zones in URLs (RFC 6874 was
-    never implemented by them). 127.0.0.1 (and ::1 with ``ipv6``) always end the list: those URLs
-    work on this computer.
+    Link-local IPv6 addresses are left out because the major browsers do not accept a zone in a
+    URL (RFC 6874 is not implemented by them). 127.0.0.1 (and ::1 with ``ipv6``) always end the
+    list: those URLs work on this computer.
     """
     hosts = [
         a.address
@@ -111,13 +111,10 @@ def _read_table() -> list[InterfaceAddress]:
         state = stats.get(name)
         up = state.isup if state is not None else True
         for entry in entries:
-            if entry.family not in (socket.AF_INET, socket.AF_INET6):
-                continue
-            address = _scoped(name, entry.address) if entry.family == socket.AF_INET6 else None
             if entry.family == socket.AF_INET:
                 found.append(InterfaceAddress(name, entry.address, socket.AF_INET, 0, up))
-            elif address is not None:
-                found.append(InterfaceAddress(name, address[0], socket.AF_INET6, address[1], up))
+            elif entry.family == socket.AF_INET6 and (scoped := _scoped(name, entry.address)):
+                found.append(InterfaceAddress(name, scoped[0], socket.AF_INET6, scoped[1], up))
     return list(dict.fromkeys(found))
 
 
