@@ -8,6 +8,7 @@ paints it once, prints "window shown: ..." and quits with status 0.
 from __future__ import annotations
 
 import os
+import plistlib
 import subprocess
 import sys
 from importlib import metadata
@@ -52,6 +53,10 @@ def test_the_bundle_builds_and_its_app_starts(tmp_path: Path) -> None:
     bundled = folder / "_internal" / "resources"
     assert (bundled / "translations" / "socket_workbench_zh_CN.qm").is_file()
     assert (bundled / "icons" / "socket-workbench.svg").is_file()
+    if sys.platform == "win32":
+        assert_windows_resources(executable)
+    if sys.platform == "darwin":
+        assert_macos_app(dist / "Socket Workbench.app" / "Contents")
 
     home = tmp_path / "home"
     home.mkdir()
@@ -80,3 +85,33 @@ def test_the_bundle_builds_and_its_app_starts(tmp_path: Path) -> None:
     # Chinese title: the translations travel with it; the version: so does the package metadata.
     assert f"window shown: Socket 工作台 {metadata.version('socket-workbench')}" in run.stdout
     assert "Traceback" not in run.stderr
+
+
+def assert_windows_resources(executable: Path) -> None:
+    """The .exe carries the icon (RT_ICON, RT_GROUP_ICON) and the version (RT_VERSION)."""
+    import pefile  # PyInstaller's own dependency on Windows
+
+    pe = pefile.PE(str(executable), fast_load=False)
+    kinds = {entry.id for entry in pe.DIRECTORY_ENTRY_RESOURCE.entries}
+    assert {3, 14, 16} <= kinds  # RT_ICON, RT_GROUP_ICON, RT_VERSION
+    strings = {
+        key.decode(): value.decode()
+        for info in pe.FileInfo[0]
+        if info.Key == b"StringFileInfo"
+        for table in info.StringTable
+        for key, value in table.entries.items()
+    }
+    assert strings["ProductVersion"] == metadata.version("socket-workbench")
+
+
+def assert_macos_app(contents: Path) -> None:
+    """Info.plist with the Local Network text and version, the .icns, the Chinese strings."""
+    with (contents / "Info.plist").open("rb") as file:
+        plist = plistlib.load(file)
+    assert plist["CFBundleIdentifier"] == "org.socketworkbench.SocketWorkbench"
+    assert plist["CFBundleShortVersionString"] == metadata.version("socket-workbench")
+    assert plist["NSLocalNetworkUsageDescription"]
+    assert plist["NSBonjourServices"] == ["_swb._tcp", "_http._tcp"]
+    resources = contents / "Resources"
+    assert (resources / plist["CFBundleIconFile"]).is_file()
+    assert (resources / "zh-Hans.lproj" / "InfoPlist.strings").is_file()
