@@ -119,7 +119,11 @@ def _read_table() -> list[InterfaceAddress]:
 
 
 def _scoped(interface: str, text: str) -> tuple[str, int] | None:
-    """An IPv6 address with its zone when it needs one: (text, scope id), or None if unusable."""
+    """An IPv6 address with its zone when it needs one: (text, scope id), or None if unusable.
+
+    A link-local address is unusable when its zone cannot be named: on Windows psutil gives the
+    adapters' friendly names ("Wi-Fi"), which are not zone ids, unless the address carries one.
+    """
     bare, _, zone = text.partition("%")
     try:
         ip = ipaddress.IPv6Address(bare)
