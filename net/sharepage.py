@@ -191,18 +191,20 @@ footer{margin-top:1.5rem}
 body{padding:.75rem 1rem 1.5rem}
 a,button,summary,input[type=search]{min-height:44px}
 th button,td.name a,summary,footer a{display:inline-flex;align-items:center}
-button.copy{min-width:44px}
+button.copy{min-width:44px;min-height:44px}
 }
 @media (max-width:40rem){
 table,thead,tbody,tr,td{display:block}
 thead tr{display:flex;gap:1.25rem;border-bottom:1px solid var(--line)}
 th{border:0;padding:0}
 th.digest{display:none}
-tbody tr{padding:.25rem 0 .5rem;border-bottom:1px solid var(--line)}
+tbody tr{display:flex;flex-wrap:wrap;align-items:center;column-gap:1rem;padding:.125rem 0 .25rem;
+border-bottom:1px solid var(--line)}
 td{border:0;padding:0}
+td.name{flex:1 1 100%}
 td.name a{display:flex;width:100%}
-td.size,td.date,td.digest{display:inline-block;margin-right:1rem;color:var(--muted)}
-td.digest{vertical-align:middle}
+td.size,td.date,td.digest{color:var(--muted)}
+td.digest{min-width:0;max-width:100%}
 details .full{max-width:100%}
 .cmd{flex-direction:column;align-items:stretch}
 }
