@@ -323,7 +323,7 @@ _ACTIVE_TEXT = frozenset(
     }
 )
 #: Raster images and other types a browser shows inline without running anything; SVG is not one
-#: of them (it may carry script), nor is PDF (Chromium refuses to show one in a sandboxed document).
+#: of them (it may carry script), nor is PDF (it may carry JavaScript and forms for the viewer).
 _INLINE_TYPES = frozenset(
     {
         "application/json",

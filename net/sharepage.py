@@ -519,7 +519,8 @@ def file_headers(entry: SharedFile, fd: int, size: int, mtime_ns: int) -> list[t
     Content-Disposition (RFC 6266) and Content-Security-Policy for a shared file.
 
     ``fd`` is the open file; for text types its first 64 KiB are read once per (path, size,
-    mtime) and the verdict is kept. Raises OSError when that read fails.
+    mtime) and the verdict is kept. When that read fails the type goes out without a charset
+    (the body's own read then reports the failure).
     """
     media = content_type(entry.name)
     if media.startswith("text/") or media == "application/json":
@@ -527,11 +528,16 @@ def file_headers(entry: SharedFile, fd: int, size: int, mtime_ns: int) -> list[t
         with _charsets_lock:
             cached = _charsets.get(key)
         if cached is None:
-            cached = content_type(entry.name, _read_start(fd, CHARSET_SAMPLE_BYTES))
-            with _charsets_lock:
-                if len(_charsets) >= _CHARSET_CACHE_LIMIT:
-                    _charsets.clear()
-                _charsets[key] = cached
+            try:
+                sample = _read_start(fd, CHARSET_SAMPLE_BYTES)
+            except OSError:
+                sample = None
+            cached = content_type(entry.name, sample)
+            if sample is not None:
+                with _charsets_lock:
+                    if len(_charsets) >= _CHARSET_CACHE_LIMIT:
+                        _charsets.clear()
+                    _charsets[key] = cached
         media = cached
     return [
         ("Content-Type", media),

@@ -125,7 +125,6 @@ AWKWARD: list[tuple[str, bytes | int]] = [
     ("x" * 120 + ".bin", 1),
     ("empty", b""),
     ("Makefile", b"all:\n\ttrue\n"),
-    ("notes.log", b"started\n"),
 ]
 
 
@@ -164,6 +163,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     capped = [(n, c if isinstance(c, bytes) else min(c, 20 << 20)) for n, c in SAMPLES]
     paths = sample_files(folder, capped) + sample_files(folder, AWKWARD)
     paths += [folder / name for name in ("page.html", "evil.svg", "install.html", "sw.js")]
+    icon = Path(__file__).parents[2] / "resources" / "icons" / "socket-workbench-64.png"
+    paths.append(folder / "icon.png")
+    paths[-1].write_bytes(icon.read_bytes())
     control = plain_server(folder)
     with ShareTable() as share:
         for path in paths:

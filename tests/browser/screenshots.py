@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,6 +20,7 @@ from playwright.sync_api import sync_playwright
 from net.fileserver import FileServer
 from net.share import ShareTable
 from tests.browser.chromium import launch
+from tests.net.test_fileserver import running
 
 __all__ = ["main", "sample_files", "serve", "take_screenshots"]
 
@@ -62,15 +62,8 @@ def sample_files(folder: Path, samples: list[tuple[str, bytes | int]] = SAMPLES)
 @contextmanager
 def serve(share: ShareTable, **kwargs: object) -> Iterator[FileServer]:
     """A FileServer for ``share`` on 127.0.0.1, running in a thread until the block ends."""
-    server = FileServer(share, "127.0.0.1", 0, **kwargs)  # type: ignore[arg-type]
-    thread = threading.Thread(target=server.serve_forever, name="share-page-server")
-    thread.start()
-    try:
+    with running(FileServer(share, "127.0.0.1", 0, **kwargs)) as server:  # type: ignore[arg-type]
         yield server
-    finally:
-        server.shutdown()
-        thread.join(10)
-        server.close()
 
 
 def take_screenshots(out: Path) -> list[Path]:

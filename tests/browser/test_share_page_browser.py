@@ -171,6 +171,14 @@ def test_chinese_text_renders_as_chinese(site: Site, page: Page, name: str) -> N
     assert "你好，世界。" in page.evaluate("document.body.innerText")
 
 
+def test_passive_files_still_show_in_the_browser(site: Site, page: Page) -> None:
+    """The sandbox does not stop a browser from showing an image or text of the share."""
+    page.goto(link(site, "icon.png"))
+    assert page.evaluate("document.images[0].naturalWidth") == 64
+    page.goto(link(site, "config.yaml"))
+    assert page.evaluate("document.body.innerText").startswith("listen: 0.0.0.0:8000")
+
+
 # ---- usable -------------------------------------------------------------------------------------
 
 
@@ -193,6 +201,13 @@ def test_phone_layout_fits_and_every_target_is_44px(site: Site, browser: Browser
         assert len(sizes) >= 22 * 2 + 5  # names, digests, sort buttons, filter, copy, JSON
         small = [(what, height) for what, height in sizes if height < 44]
         assert small == []
+        # A whole digest, once tapped open, wraps inside the screen too.
+        page.locator("td.digest summary").first.click()
+        assert page.locator("td.digest code.full").first.is_visible()
+        width = page.evaluate(
+            "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+        )
+        assert width[0] <= width[1] == 390, width
     finally:
         context.close()
 

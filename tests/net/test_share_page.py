@@ -31,6 +31,7 @@ from net.sharepage import (
     page_origin,
     render_index,
 )
+from tests import simulate
 from tests.conftest import WAIT
 from tests.net.test_fileserver import exchange, get, read_to_end, running, status_of
 
@@ -406,3 +407,26 @@ def test_a_raw_name_on_the_tls_port_gets_no_http_hint(tls_share: int) -> None:
         except ConnectionResetError:
             data = b""
     assert b"HTTP/1.1" not in data
+
+
+def test_charset_on_windows_without_pread(tmp_path: Path) -> None:
+    """Windows' CPython has no os.pread: the sample is read with lseek + read there."""
+    path = tmp_path / "中文说明.txt"
+    path.write_bytes(CHINESE.encode())
+    code = f"""
+import http.client
+from net.fileserver import FileServer
+from net.share import ShareTable
+from tests.net.test_fileserver import running
+with ShareTable() as table:
+    table.add({str(path)!r})
+    with running(FileServer(table, "127.0.0.1", 0)) as server:
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+        conn.request("HEAD", "/%E4%B8%AD%E6%96%87%E8%AF%B4%E6%98%8E.txt")
+        print(conn.getresponse().getheader("Content-Type"))
+"""
+    result = subprocess.run(
+        simulate.code_command("win32", code),
+        env=simulate.env(), capture_output=True, text=True, timeout=WAIT * 3, check=False,
+    )  # fmt: skip
+    assert (result.returncode, result.stdout) == (0, "text/plain; charset=utf-8\n"), result.stderr
