@@ -155,7 +155,7 @@ font:15px/1.45 system-ui,-apple-system,"Segoe UI","Noto Sans","Noto Sans CJK SC"
 a{color:var(--link);text-decoration:none}a:hover{text-decoration:underline}
 h1{font-size:1.5rem;margin:.5rem 0 .25rem;overflow-wrap:anywhere}
 h2{font-size:1.05rem;margin:0 0 .5rem}
-.summary{margin:0 0 1rem;color:var(--muted)}
+.totals{margin:0 0 1rem;color:var(--muted)}
 input[type=search]{width:100%;max-width:24rem;min-height:2.5rem;padding:.4rem .7rem;font:inherit;
 color:inherit;background:var(--bg);border:1px solid var(--line);border-radius:.5rem}
 table{width:100%;border-collapse:collapse;margin:1rem 0;table-layout:auto}
@@ -172,13 +172,15 @@ th[aria-sort=descending] button::after{content:" \\2193"}
 code,pre{font-family:ui-monospace,"SFMono-Regular",Menlo,Consolas,"DejaVu Sans Mono",monospace;
 font-size:.85em}
 td.digest{white-space:nowrap}
-details{display:inline-block}
-summary{cursor:pointer;list-style:none;color:var(--muted)}
-summary::-webkit-details-marker{display:none}
-details[open] summary{display:none}
-details .full{white-space:normal;word-break:break-all;display:block;max-width:17rem}
+summary{cursor:pointer}
+td.digest details{display:inline-block}
+td.digest summary{list-style:none;color:var(--muted)}
+td.digest summary::-webkit-details-marker{display:none}
+td.digest details[open] summary{display:none}
+td.digest .full{white-space:normal;word-break:break-all;display:block;max-width:17rem}
 .pending{color:var(--muted);font-style:italic}
-.cli{margin-top:1.5rem;border-top:1px solid var(--line);padding-top:1rem}
+.cli{margin-top:1.5rem;border-top:1px solid var(--line);padding-top:.75rem}
+.cli summary h2{display:inline;margin:0}
 .cli p{margin:.75rem 0 .25rem;color:var(--muted)}
 .cmd{display:flex;gap:.5rem;align-items:flex-start}
 pre{flex:1;min-width:0;margin:0;padding:.6rem .8rem;background:var(--code);border-radius:.5rem;
@@ -205,7 +207,7 @@ td.name{flex:1 1 100%}
 td.name a{display:flex;width:100%}
 td.size,td.date,td.digest{color:var(--muted)}
 td.digest{min-width:0;max-width:100%}
-details .full{max-width:100%}
+td.digest .full{max-width:100%}
 .cmd{flex-direction:column;align-items:stretch}
 }
 """
@@ -446,14 +448,14 @@ aria-label="{esc(words["filter"])}" autocomplete="off">
 {chr(10).join(rows)}
 </tbody></table>
 <p id="no-match" hidden>{esc(words["no_match"])}</p>
-<section class="cli"><h2>{esc(words["terminal"])}</h2>
+<details class="cli"><summary><h2>{esc(words["terminal"])}</h2></summary>
 <p>{esc(words["curl_note"])}</p>
 <div class="cmd"><pre id="curl">{esc(curl)}</pre>\
 <button type="button" class="copy" data-target="curl">{esc(words["copy"])}</button></div>
 <p>{esc(words["wget_note"])}</p>
 <div class="cmd"><pre id="wget">{esc(wget)}</pre>\
 <button type="button" class="copy" data-target="wget">{esc(words["copy"])}</button></div>
-</section>"""
+</details>"""
     else:
         listing = f'<p class="empty">{esc(words["empty"])}</p>'
     lang = "zh-CN" if language == "zh_CN" else "en"
@@ -465,7 +467,7 @@ aria-label="{esc(words["filter"])}" autocomplete="off">
 <style>{STYLE}</style></head>
 <body data-copied="{esc(words["copied"])}" data-show-digest="{esc(words["show_digest"])}">
 <h1>{esc(words["title"])}</h1>
-<p class="summary" title="{esc(words["bytes"].format(count=f"{total:,}"))}">{esc(summary)}</p>
+<p class="totals" title="{esc(words["bytes"].format(count=f"{total:,}"))}">{esc(summary)}</p>
 {listing}
 <footer><a href="/?format=json">{esc(words["json"])}</a></footer>
 <script>{SCRIPT}</script>

@@ -2,7 +2,7 @@
 
 ``python -m tests.browser.screenshots OUTDIR`` shares a few files from a temporary folder on
 127.0.0.1, opens the index in headless Chromium (see :mod:`tests.browser.chromium`) and writes
-share_page.png (desktop, 1280x800), share_page_phone.png (390x844 at scale 2), share_page_dark.png
+share_page.png (desktop, 1280x800, the command lines unfolded), share_page_phone.png (390x844 at scale 2), share_page_dark.png
 (desktop, dark colour scheme) and zh_CN_share_page.png (desktop, Accept-Language zh-CN).
 """
 
@@ -104,6 +104,8 @@ def take_screenshots(out: Path) -> list[Path]:
                 )
                 page = context.new_page()
                 page.goto(url)
+                if name == "share_page.png":  # one shot shows the command lines, unfolded
+                    page.locator(".cli summary").click()
                 target = out / name
                 page.screenshot(path=str(target))
                 context.close()

@@ -10,12 +10,14 @@ reports have arrived.
 from __future__ import annotations
 
 import hashlib
+import ssl
 import threading
 import urllib.parse
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import trustme
 from playwright.sync_api import Browser, BrowserContext, Page, Route
 
 from net.share import SharedFile, ShareTable
@@ -270,6 +272,24 @@ def test_script_runs_under_the_policy_sorts_and_filters(site: Site, page: Page) 
     assert refused == []
 
 
+def test_command_lines_copy_to_the_clipboard(site: Site, browser: Browser) -> None:
+    context = browser.new_context(permissions=["clipboard-read", "clipboard-write"])
+    try:
+        page = context.new_page()
+        page.goto(site.url + "/")
+        assert not page.locator("#curl").is_visible()  # folded away until asked for
+        page.locator(".cli summary").click()
+        page.locator("button.copy[data-target=curl]").click()
+        page.locator("button.copy[data-target=curl]", has_text="Copied").wait_for()
+        copied = page.evaluate("navigator.clipboard.readText()")
+        lines = copied.splitlines()
+        assert len(lines) == len(site.share)
+        assert f"curl -fo readme.txt {site.url}/readme.txt" in lines
+        assert copied == page.locator("#curl").text_content()
+    finally:
+        context.close()
+
+
 class GatedShare(ShareTable):
     """A share whose checksums wait for the test to open a gate (so "computing…" is certain)."""
 
@@ -295,3 +315,35 @@ def test_computing_digests_appear_without_a_reload(tmp_path: Path, page: Page) -
             page.locator("td.digest code.full").wait_for(state="attached")
             assert page.locator("td.digest code.full").text_content() == expected
             assert page.locator("td.digest summary").inner_text() == expected[:12] + "…"
+
+
+def test_over_tls_the_page_works_and_plain_http_gets_the_hint(
+    tmp_path: Path, browser: Browser
+) -> None:
+    ca = trustme.CA()
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(server_context)
+    (tmp_path / "page.html").write_text("<script>document.title = 'ran'</script>")
+    (tmp_path / "中文说明.txt").write_text("你好，世界。", encoding="utf-8")
+    context = browser.new_context(ignore_https_errors=True)
+    try:
+        with ShareTable() as share:
+            share.add(tmp_path / "page.html")
+            share.add(tmp_path / "中文说明.txt")
+            assert share.wait_hashed(WAIT)
+            with serve(share, ssl_context=server_context) as server:
+                page = context.new_page()
+                https = f"https://127.0.0.1:{server.port}/"
+                page.goto(https)
+                assert page.locator("td.date time").first.get_attribute("title") is not None
+                with page.expect_download() as download:
+                    page.get_by_role("link", name="page.html").click()
+                assert download.value.suggested_filename == "page.html"
+                page.get_by_role("link", name="中文说明.txt").click()
+                page.wait_for_url("**/*.txt")
+                assert page.evaluate("document.body.innerText").strip() == "你好，世界。"
+                response = page.goto(f"http://127.0.0.1:{server.port}/")
+                assert response is not None and response.status == 400
+                assert page.get_by_role("link", name=https).first.get_attribute("href") == https
+    finally:
+        context.close()
