@@ -50,7 +50,8 @@ EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
 #: Classic raw inside TLS, as `swb serve --tls` prints it (the file server calls it "raw+tls" too).
 RAW_TLS_SCHEME = "raw+tls://"
-_LIKE_A_TLS_SERVER = ("reset the connection", "closed the connection without")
+# A TLS port that gets plain text resets, closes, or (swb serve, nginx) answers 400 with a hint.
+_LIKE_A_TLS_SERVER = ("reset the connection", "closed the connection without", "answered 400 ")
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -180,7 +181,8 @@ def get(args: argparse.Namespace) -> int:
 
 def _like_a_tls_server(exc: Exception) -> bool:
     """Whether a plain download failed the way a TLS server answers plain text: it resets the
-    connection or closes it without a word (net.errors' and net.download's sentences)."""
+    connection, closes it without a word, or answers 400 (net.errors' and net.download's
+    sentences)."""
     return any(part in str(exc) for part in _LIKE_A_TLS_SERVER)
 
 

@@ -49,8 +49,8 @@ from net.errors import BindError, describe_bind_error, describe_io_error
 from net.events import TransferFailed, TransferFinished, TransferProgress, TransferStarted
 from net.httpfile import (
     MAX_HEAD_BYTES,
+    Target,
     check_head,
-    content_type,
     format_repr_digest,
     http_date,
     if_range_matches,
@@ -58,12 +58,20 @@ from net.httpfile import (
     parse_raw_name,
     parse_target,
     plan_range,
-    render_index,
     render_json,
     sniff,
 )
 from net.interfaces import local_addresses
 from net.share import SharedFile, ShareTable
+from net.sharepage import (
+    choose_language,
+    favicon,
+    file_headers,
+    https_hint,
+    page_headers,
+    page_origin,
+    render_index,
+)
 
 try:
     import fcntl
@@ -410,14 +418,37 @@ class FileServer(StoppableLoop):
         except ssl.SSLWantWriteError:
             self._watch(conn, _WRITE)
             return
-        except (OSError, ValueError):  # ssl.SSLError is an OSError: a failed handshake
-            self._drop(conn)
+        except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError: a failed handshake
+            if getattr(exc, "reason", None) == "HTTP_REQUEST":
+                self._hint_https(conn)
+            else:
+                self._drop(conn)
             return
         conn.phase = "head"
         if not self.raw_dialect:
             self._start_http(conn)
         self._watch(conn, _READ)
         self._read_head(conn)  # application data may already sit in the TLS buffer
+
+    def _hint_https(self, conn: _Conn) -> None:
+        """Answer plain HTTP sent to the TLS port with a 400 page that names the https:// URL
+        (nginx's 497 "The plain HTTP request was sent to HTTPS port"), instead of a reset."""
+        self._unwatch(conn)
+        plain = socket.socket(fileno=conn.sock.detach())
+        try:
+            plain.setblocking(False)
+            try:
+                received = plain.recv(MAX_HEAD_BYTES)
+            except (BlockingIOError, InterruptedError):
+                received = b""
+            _url, page = https_hint(received, plain.getsockname())
+        except OSError:
+            self._pending.discard(conn)
+            plain.close()
+            return
+        conn.sock = plain
+        conn.tls = False
+        self._reject(conn, 400, page, "text/html; charset=utf-8")
 
     def _read_head(self, conn: _Conn) -> None:
         while len(conn.buf) <= MAX_HEAD_BYTES + 1024 and not conn.eof:
@@ -556,9 +587,11 @@ class FileServer(StoppableLoop):
             with contextlib.suppress(OSError):
                 conn.sock.close()
 
-    def _reject(self, conn: _Conn, status: int) -> None:
+    def _reject(
+        self, conn: _Conn, status: int, body: bytes | None = None, content: str | None = None
+    ) -> None:
         """Answer an error from the loop, then close politely (see :meth:`_closing`)."""
-        conn.out = _error_response(status)
+        conn.out = _error_response(status, body, content)
         conn.phase = "closing"
         conn.deadline = time.monotonic() + self._linger
         conn.grace_until = None
@@ -716,16 +749,20 @@ class FileServer(StoppableLoop):
             self._send_simple(
                 conn, 400, b"Bad request target.\n", keep_alive=False, head_only=head_only
             )
+        elif _header(request, b"service-worker") is not None:
+            # Service Workers §4.6: a worker script fetch says so; nothing here is one.
+            self._send_simple(
+                conn, 403, b"No service workers here.\n", keep_alive=keep_alive, head_only=head_only
+            )
         elif target.kind == "index":
+            language = choose_language(_text_header(request, b"accept-language"))
+            origin = page_origin(_header(request, b"host"), conn.sock.getsockname(), tls=conn.tls)
             self._send_simple(
                 conn,
                 200,
-                render_index(self.share.files()),
+                render_index(self.share.files(), language=language, origin=origin),
                 content="text/html; charset=utf-8",
-                extra=[
-                    ("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'"),
-                    ("Cache-Control", "no-store"),
-                ],
+                extra=[*page_headers("index"), ("Cache-Control", "no-store")],
                 keep_alive=keep_alive,
                 head_only=head_only,
             )
@@ -736,6 +773,16 @@ class FileServer(StoppableLoop):
                 render_json(self.share.files()),
                 content="application/json",
                 extra=[("Cache-Control", "no-store")],
+                keep_alive=keep_alive,
+                head_only=head_only,
+            )
+        elif target == _FAVICON and target.name not in self.share and favicon() is not None:
+            self._send_simple(
+                conn,
+                200,
+                favicon() or b"",
+                content="image/x-icon",
+                extra=[("Cache-Control", "max-age=86400")],
                 keep_alive=keep_alive,
                 head_only=head_only,
             )
@@ -765,9 +812,10 @@ class FileServer(StoppableLoop):
             *_common_headers(),
             ("Content-Type", content),
             ("Content-Length", str(len(body))),
-            ("X-Content-Type-Options", "nosniff"),
             *(extra or []),
         ]
+        if not any(name == "Content-Security-Policy" for name, _value in headers):
+            headers += page_headers("locked")
         if not keep_alive:
             headers.append(("Connection", "close"))
         data = http.send(h11.Response(status_code=status, headers=headers, reason=_reason(status)))
@@ -823,15 +871,11 @@ class FileServer(StoppableLoop):
                     extra=[*validators, ("Content-Range", f"bytes */{size}")],
                 )
                 return True
-            headers = [
-                *_common_headers(),
-                *validators,
-                ("X-Content-Type-Options", "nosniff"),
-            ]
+            headers = [*_common_headers(), *validators]
             if plan.status == 206:
                 end = plan.start + plan.length - 1
                 headers.append(("Content-Range", f"bytes {plan.start}-{end}/{size}"))
-            headers.append(("Content-Type", content_type(entry.name)))
+            headers += file_headers(entry, fd, size, st.st_mtime_ns)
             headers.append(("Content-Length", str(plan.length)))
             if not keep_alive:
                 headers.append(("Connection", "close"))
@@ -1109,8 +1153,21 @@ def _header(request: h11.Request, name: bytes) -> bytes | None:
     return b", ".join(values)
 
 
+def _text_header(request: h11.Request, name: bytes) -> str | None:
+    value = _header(request, name)
+    return None if value is None else value.decode("latin-1")
+
+
+_FAVICON = Target("file", "favicon.ico")
+
+
 def _common_headers() -> list[tuple[str, str]]:
-    return [("Date", http_date(time.time())), ("Server", _SERVER)]
+    # nosniff on every answer: a browser takes the Content-Type as sent (Fetch §3.5).
+    return [
+        ("Date", http_date(time.time())),
+        ("Server", _SERVER),
+        ("X-Content-Type-Options", "nosniff"),
+    ]
 
 
 _RFC9110_PHRASES = {414: b"URI Too Long", 416: b"Range Not Satisfiable"}
@@ -1133,8 +1190,9 @@ _ERROR_TEXT = {
 }
 
 
-def _error_response(status: int) -> bytes:
-    """The bytes of an error answer that ends the connection, serialised by h11."""
+def _error_response(status: int, body: bytes | None = None, content: str | None = None) -> bytes:
+    """The bytes of an error answer that ends the connection, serialised by h11 (the body is
+    the standard sentence for ``status`` as text/plain unless one is given)."""
     # h11 lets a server answer without a parsed request only once the client has broken the
     # protocol in its eyes; these errors are decided before h11 sees the head (our limits), so a
     # fresh h11 connection is shown one invalid byte to put it in that state.
@@ -1142,12 +1200,14 @@ def _error_response(status: int) -> bytes:
     http.receive_data(b"\0\r\n\r\n")
     with contextlib.suppress(h11.RemoteProtocolError):
         http.next_event()
-    body = (_ERROR_TEXT.get(status, _reason(status).decode()) + "\n").encode()
+    if body is None:
+        body = (_ERROR_TEXT.get(status, _reason(status).decode()) + "\n").encode()
     headers = [
         *_common_headers(),
-        ("Content-Type", "text/plain; charset=utf-8"),
+        ("Content-Type", content or "text/plain; charset=utf-8"),
         ("Content-Length", str(len(body))),
         ("Connection", "close"),
+        *page_headers("locked"),
     ]
     if status == 503:
         headers.append(("Retry-After", "1"))

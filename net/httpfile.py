@@ -2,7 +2,8 @@
 
 What lives here: telling the two dialects apart from a connection's first bytes, the request head
 limits, request targets, byte ranges (RFC 9110 §14) and If-Range (§13.1.5), validators, content
-types, digests (RFC 9530), and the HTML index and JSON list. HTTP itself is parsed by h11.
+types and character sets, Content-Disposition (RFC 6266), digests (RFC 9530), and the JSON
+list. The HTML index lives in :mod:`net.sharepage`. HTTP itself is parsed by h11.
 
 Dialect sniffing (the rule the server follows, see :func:`sniff`):
 
@@ -20,8 +21,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import codecs
 import email.utils
-import html
 import mimetypes
 import re
 import time
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     from net.share import SharedFile
 
 __all__ = [
+    "CHARSET_SAMPLE_BYTES",
     "MAX_HEADER_LINES",
     "MAX_HEAD_BYTES",
     "MAX_RAW_NAME_BYTES",
@@ -45,9 +47,12 @@ __all__ = [
     "RangePlan",
     "Target",
     "check_head",
+    "content_disposition",
     "content_type",
+    "file_url_path",
     "format_repr_digest",
     "http_date",
+    "human_size",
     "if_range_matches",
     "make_etag",
     "parse_content_range",
@@ -55,10 +60,11 @@ __all__ = [
     "parse_repr_digest",
     "parse_target",
     "plan_range",
-    "render_index",
     "render_json",
+    "shown_inline",
     "shown_name",
     "sniff",
+    "text_charset",
 ]
 
 #: Longest request line, else 414 (nginx large_client_header_buffers).
@@ -299,13 +305,139 @@ def http_date(timestamp: float) -> str:
     return email.utils.formatdate(timestamp, usegmt=True)
 
 
-def content_type(name: str) -> str:
-    """The media type for a file name; application/octet-stream when unknown."""
+#: Text files that mimetypes does not know on every system; shown in the browser, not downloaded.
+_TEXT_SUFFIXES = (".log", ".ini", ".cfg", ".conf", ".toml", ".yaml", ".yml", ".rst", ".nfo")
+
+#: Text types a browser would run, or render as a document that may run script (HTML, XML with an
+#: XSLT, JavaScript): these are never shown inline (see :func:`shown_inline`).
+_ACTIVE_TEXT = frozenset(
+    {
+        "text/html",
+        "text/xml",
+        "text/xsl",
+        "text/javascript",
+        "text/ecmascript",
+        "text/x-javascript",
+        "text/jscript",
+        "text/x-component",
+    }
+)
+#: Raster images and other types a browser shows inline without running anything; SVG is not one
+#: of them (it may carry script), nor is PDF (it may carry JavaScript and forms for the viewer).
+_INLINE_TYPES = frozenset(
+    {
+        "application/json",
+        "image/png",
+        "image/jpeg",
+        "image/gif",
+        "image/webp",
+        "image/avif",
+        "image/bmp",
+        "image/x-icon",
+        "image/vnd.microsoft.icon",
+    }
+)
+#: Types whose bytes are text in some character set; a charset parameter helps the browser.
+_CHARSET_TYPES = frozenset({"application/json"})
+
+
+def content_type(name: str, sample: bytes | None = None) -> str:
+    """The media type for a file name (RFC 9110 §8.3); application/octet-stream when unknown.
+
+    Args:
+        name: the display name; only its suffix counts.
+        sample: the file's first bytes (see :func:`text_charset`); when given and the type is text,
+            the value gets a ``charset`` parameter ("text/plain; charset=utf-8").
+    """
     guessed, encoding = mimetypes.guess_type(name, strict=False)
+    if guessed is None and name.lower().endswith(_TEXT_SUFFIXES):
+        guessed = "text/plain"
     if guessed is None or encoding is not None:
         # "x.tar.gz" is gzip bytes, not a tar stream with Content-Encoding: send it as it is.
         return "application/octet-stream"
+    if sample is not None and (guessed.startswith("text/") or guessed in _CHARSET_TYPES):
+        charset = text_charset(sample)
+        if charset is not None:
+            return f"{guessed}; charset={charset}"
     return guessed
+
+
+#: The first bytes of a file that :func:`text_charset` looks at.
+CHARSET_SAMPLE_BYTES = 64 * 1024
+
+_BOMS = ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16le"), (b"\xfe\xff", "utf-16be"))
+# One GB18030 character that is not ASCII: four bytes, a GB2312 pair (both bytes A1-FE, where
+# everyday Chinese text lives), or another GBK pair.
+_GB18030_UNIT = re.compile(
+    rb"[\x81-\xfe][\x30-\x39][\x81-\xfe][\x30-\x39]|([\xa1-\xfe][\xa1-\xfe])|[\x81-\xfe][\x40-\xfe]"
+)
+
+
+def text_charset(sample: bytes) -> str | None:
+    """The character set of a text file judged from its first bytes, or None when unsure.
+
+    * A byte order mark names its encoding (the WHATWG Encoding Standard lets it win anyway).
+    * Bytes that are valid UTF-8 (a character cut at the end of the sample is fine): "utf-8".
+      ASCII is valid UTF-8.
+    * Otherwise bytes that decode as GB18030 and look like Chinese text, not Latin-1 that happens
+      to decode (at least 80% of their two-byte characters in the GB2312 range): "gb18030", the
+      superset of GBK and GB2312 that every browser decodes.
+    * Anything else (Latin-1, Shift_JIS, binary with a text name): None, and the browser guesses.
+
+    Only the sample is judged: a file valid in its first 64 KiB and broken later shows U+FFFD
+    where it breaks, which is what a text editor does too.
+    """
+    for bom, charset in _BOMS:
+        if sample.startswith(bom):
+            return charset
+    if b"\0" in sample:
+        return None
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
+    except UnicodeDecodeError:
+        pass
+    else:
+        return "utf-8"
+    try:
+        codecs.getincrementaldecoder("gb18030")().decode(sample, final=False)
+    except UnicodeDecodeError:
+        return None
+    units = [match.group(1) is not None for match in _GB18030_UNIT.finditer(sample)]
+    if units and sum(units) >= 0.8 * len(units):
+        return "gb18030"
+    return None
+
+
+def shown_inline(media_type: str) -> bool:
+    """Whether a browser may show a file of this type in its window (``Content-Disposition:
+    inline``) rather than save it (``attachment``).
+
+    Text that is not markup or script, JSON, raster images, audio and video are shown; everything
+    else (HTML, SVG, XML, JavaScript, PDF, unknown types) is saved, so that it never runs as a page
+    of the share's origin, even in a browser that ignores ``Content-Security-Policy: sandbox``.
+    """
+    base = media_type.split(";", 1)[0].strip().lower()
+    if base.startswith("text/"):
+        return base not in _ACTIVE_TEXT
+    return base in _INLINE_TYPES or base.startswith(("audio/", "video/"))
+
+
+# RFC 8187 §3.2.1 attr-char, less what urllib.parse.quote always keeps (letters, digits, "_.-~").
+_ATTR_CHAR_EXTRA = "!#$&+^`|"
+_NOT_FALLBACK = re.compile(r'[^\x20-\x7e]+|["\\%]')
+
+
+def content_disposition(name: str, *, inline: bool) -> str:
+    """A ``Content-Disposition`` value that carries the display name (RFC 6266 §4).
+
+    ``filename*`` holds the exact name in UTF-8 (RFC 8187), which browsers and wget use; the
+    ``filename`` fallback is printable ASCII for clients that read only that one (curl -OJ):
+    each run of other characters, quotes, backslashes and "%" (RFC 6266 appendix D) becomes "_".
+    """
+    fallback = _NOT_FALLBACK.sub("_", name) or "download"
+    encoded = urllib.parse.quote(name, safe=_ATTR_CHAR_EXTRA)
+    kind = "inline" if inline else "attachment"
+    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{encoded}"
 
 
 def format_repr_digest(sha256_hex: str) -> str:
@@ -392,41 +524,6 @@ def shown_name(name: str) -> str:
         ),
         name,
     )
-
-
-def render_index(files: Iterable[SharedFile], title: str = "Shared files") -> bytes:
-    """The HTML index: every name escaped, every link percent-encoded, sizes and checksums."""
-    rows = []
-    for f in files:
-        digest = f"<code>{f.sha256}</code>" if f.sha256 else "<i>computing…</i>"
-        rows.append(
-            "<tr>"
-            f'<td><a href="{html.escape(file_url_path(f.name), quote=True)}">'
-            f"{html.escape(shown_name(f.name))}</a></td>"
-            f'<td class="n" title="{f.size} bytes">{html.escape(human_size(f.size))}</td>'
-            f"<td>{html.escape(time.strftime('%Y-%m-%d %H:%M', time.localtime(f.mtime)))}</td>"
-            f"<td>{digest}</td>"
-            "</tr>"
-        )
-    body = "\n".join(rows) if rows else '<tr><td colspan="4">Nothing is shared yet.</td></tr>'
-    page = f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{html.escape(title)}</title>
-<style>
-body{{font-family:system-ui,sans-serif;margin:2em}} table{{border-collapse:collapse}}
-td,th{{padding:.3em .8em;text-align:left;border-bottom:1px solid #ddd}} .n{{text-align:right}}
-code{{font-size:.8em;word-break:break-all}}
-</style></head><body>
-<h1>{html.escape(title)}</h1>
-<table><thead><tr><th>Name</th><th class="n">Size</th><th>Modified</th><th>SHA-256</th></tr></thead>
-<tbody>
-{body}
-</tbody></table>
-<p><a href="/?format=json">JSON list</a></p>
-</body></html>
-"""
-    return page.encode("utf-8")
 
 
 def human_size(size: int) -> str:

@@ -215,7 +215,8 @@ def test_swb_get_plain_from_tls_and_tls_from_plain_exit_1(
         tls = swb_get(f"https://127.0.0.1:{plain_port}/x.bin", tmp_path, "--insecure")
     assert plain.returncode == 1
     assert plain.stderr == (
-        f"swb: 127.0.0.1:{tls_port} reset the connection; if it is a TLS server, use "
+        f"swb: the server at 127.0.0.1:{tls_port} answered 400 Bad Request; "
+        "if it is a TLS server, use "
         f"https://127.0.0.1:{tls_port}/x.bin\n"
     )
     assert tls.returncode == 1

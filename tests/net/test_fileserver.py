@@ -187,7 +187,7 @@ def test_get_file_with_all_headers(served: Served) -> None:
     status, headers, body = get(served.port, "/public.txt")
     assert status == 200 and body == PUBLIC
     assert headers["Content-Length"] == str(len(PUBLIC))
-    assert headers["Content-Type"] == "text/plain"
+    assert headers["Content-Type"] == "text/plain; charset=utf-8"
     assert headers["Accept-Ranges"] == "bytes"
     assert headers["ETag"].startswith('"')
     assert headers["Last-Modified"].endswith(" GMT")

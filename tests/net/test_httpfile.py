@@ -30,11 +30,11 @@ from net.httpfile import (
     parse_repr_digest,
     parse_target,
     plan_range,
-    render_index,
     render_json,
     sniff,
 )
 from net.share import SharedFile
+from net.sharepage import render_index
 
 SHARED = {"report.txt", "GET ready.txt", "README", "GET", "中文 报告.txt", "a b"}
 

@@ -1,0 +1,592 @@
+"""The share's pages for browsers: the HTML index, its words in English and Simplified Chinese, the
+favicon, the security headers of every page and file, and the hint for plain HTTP on a TLS port.
+
+Security model (issue 23): the share's origin never runs what it serves. A file answer carries
+``Content-Security-Policy: sandbox`` (an opaque origin and no script, CSP Level 3 §6.3.2),
+``X-Content-Type-Options: nosniff``, and types a browser may run (HTML, SVG, XML, JavaScript, PDF,
+unknown ones) go out as ``attachment``, so a browser saves them instead of showing them. The only
+script that ever runs on the origin is the index's own inline script, allowed by its SHA-256 in a
+``default-src 'none'`` policy. Hence no page of the origin can register a service worker (the
+register call needs script on the origin; a sandboxed document's origin is opaque), the server never
+sends ``Service-Worker-Allowed``, and a request that fetches a worker script (``Service-Worker:
+script``, Service Workers §4.6) is refused. ``Clear-Site-Data`` is not sent: there is nothing of
+ours to clear, and a worker left by another program on the same host:port answers the page itself,
+so the header would never reach the browser from there.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import datetime
+import functools
+import hashlib
+import html
+import importlib.resources
+import os
+import re
+import shlex
+import struct
+import sys
+import threading
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Literal
+
+from net.httpfile import (
+    CHARSET_SAMPLE_BYTES,
+    content_disposition,
+    content_type,
+    file_url_path,
+    human_size,
+    shown_inline,
+    shown_name,
+)
+
+if TYPE_CHECKING:
+    from net.share import SharedFile
+
+__all__ = [
+    "FILE_CSP",
+    "INDEX_CSP",
+    "LOCKED_CSP",
+    "Language",
+    "choose_language",
+    "favicon",
+    "file_headers",
+    "https_hint",
+    "page_headers",
+    "page_origin",
+    "render_index",
+]
+
+Language = Literal["en", "zh_CN"]
+
+#: The page's own words; the index follows the browser's Accept-Language (see choose_language).
+WORDS: dict[Language, dict[str, str]] = {
+    "en": {
+        "title": "Shared files",
+        "name": "Name",
+        "size": "Size",
+        "modified": "Modified",
+        "digest": "SHA-256",
+        "computing": "computing…",
+        "show_digest": "Show the whole SHA-256",
+        "filter": "Filter by name",
+        "empty": "Nothing is shared yet.",
+        "no_match": "No file name contains that text.",
+        "one_file": "1 file, {size}",
+        "files": "{count} files, {size} in total",
+        "bytes": "{count} bytes",
+        "terminal": "Download from a terminal",
+        "curl_note": "curl, one file a line:",
+        "wget_note": "wget, every file with its own name:",
+        "copy": "Copy",
+        "copied": "Copied",
+        "json": "JSON list",
+    },
+    "zh_CN": {
+        "title": "共享文件",
+        "name": "名称",
+        "size": "大小",
+        "modified": "修改时间",
+        "digest": "SHA-256",
+        "computing": "计算中…",
+        "show_digest": "显示完整的 SHA-256",
+        "filter": "按名称筛选",
+        "empty": "还没有共享任何文件。",
+        "no_match": "没有文件名包含这段文字。",
+        "one_file": "1 个文件，{size}",
+        "files": "共 {count} 个文件，{size}",
+        "bytes": "{count} 字节",
+        "terminal": "用命令行下载",
+        "curl_note": "curl，每行一个文件：",
+        "wget_note": "wget，一次下载全部文件并保留文件名：",
+        "copy": "复制",
+        "copied": "已复制",
+        "json": "JSON 列表",
+    },
+}
+
+_LANGUAGE_RANGE = re.compile(
+    r"\s*([A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*|\*)\s*(?:;\s*q\s*=\s*([0-9.]{1,5}))?\s*"
+)
+
+
+def choose_language(accept_language: str | None) -> Language:
+    """The page language for an ``Accept-Language`` value (RFC 9110 §12.5.4, RFC 4647 lookup).
+
+    The range with the highest weight that names Chinese ("zh", "zh-CN", "zh-Hans", also "zh-TW":
+    Simplified is closer for those readers than English) or English wins; ties go to the earlier
+    one; anything else, or no header, gives English.
+    """
+    best: tuple[float, int, Language] | None = None
+    for position, item in enumerate((accept_language or "").split(",")[:50]):
+        match = _LANGUAGE_RANGE.fullmatch(item)
+        if not match:
+            continue
+        tag, weight_text = match.group(1).lower(), match.group(2)
+        try:
+            weight = float(weight_text) if weight_text is not None else 1.0
+        except ValueError:
+            continue
+        if weight <= 0 or weight > 1:
+            continue
+        primary = tag.split("-", 1)[0]
+        language: Language | None = (
+            "zh_CN" if primary == "zh" else "en" if primary in ("en", "*") else None
+        )
+        if language is not None and (best is None or (weight, -position) > best[:2]):
+            best = (weight, -position, language)
+    return best[2] if best else "en"
+
+
+# ---- the index ---------------------------------------------------------------------------------
+
+STYLE = """
+:root{color-scheme:light dark;--bg:#fff;--fg:#1c1c1e;--muted:#5f6368;--line:#e2e2e6;--link:#0b57d0;
+--code:#f2f3f5;--hover:#f6f8fc;--accent:#0b57d0}
+@media (prefers-color-scheme:dark){:root{--bg:#16171a;--fg:#e8e8ea;--muted:#a0a4ab;--line:#33353a;
+--link:#8ab4f8;--code:#24262b;--hover:#1e2024;--accent:#8ab4f8}}
+*{box-sizing:border-box}
+html{-webkit-text-size-adjust:100%;text-size-adjust:100%}
+body{margin:0 auto;max-width:72rem;padding:1rem 1.5rem 2rem;background:var(--bg);color:var(--fg);
+font:15px/1.45 system-ui,-apple-system,"Segoe UI","Noto Sans","Noto Sans CJK SC","PingFang SC",
+"Microsoft YaHei",sans-serif}
+a{color:var(--link);text-decoration:none}a:hover{text-decoration:underline}
+h1{font-size:1.5rem;margin:.5rem 0 .25rem;overflow-wrap:anywhere}
+h2{font-size:1.05rem;margin:0 0 .5rem}
+.totals{margin:0 0 1rem;color:var(--muted)}
+input[type=search]{width:100%;max-width:24rem;min-height:2.5rem;padding:.4rem .7rem;font:inherit;
+color:inherit;background:var(--bg);border:1px solid var(--line);border-radius:.5rem}
+table{width:100%;border-collapse:collapse;margin:1rem 0;table-layout:auto}
+th,td{padding:.35rem .6rem;text-align:left;border-bottom:1px solid var(--line);vertical-align:top}
+th{font-weight:600;color:var(--muted);white-space:nowrap}
+tbody tr:hover{background:var(--hover)}
+td.name{width:100%;overflow-wrap:anywhere}
+td.size,td.date,th.size,th.date{white-space:nowrap}
+td.size,th.size{text-align:right}
+td.date{color:var(--muted);font-variant-numeric:tabular-nums}
+th button{font:inherit;font-weight:600;color:inherit;background:none;border:0;padding:0;cursor:pointer}
+th[aria-sort=ascending] button::after{content:" \\2191"}
+th[aria-sort=descending] button::after{content:" \\2193"}
+code,pre{font-family:ui-monospace,"SFMono-Regular",Menlo,Consolas,"DejaVu Sans Mono",monospace;
+font-size:.85em}
+td.digest{white-space:nowrap}
+summary{cursor:pointer}
+td.digest details{display:inline-block}
+td.digest summary{list-style:none;color:var(--muted)}
+td.digest summary::-webkit-details-marker{display:none}
+td.digest details[open] summary{display:none}
+td.digest .full{white-space:normal;word-break:break-all;display:block;max-width:17rem}
+.pending{color:var(--muted);font-style:italic}
+.cli{margin-top:1.5rem;border-top:1px solid var(--line);padding-top:.75rem}
+.cli summary h2{display:inline;margin:0}
+.cli p{margin:.75rem 0 .25rem;color:var(--muted)}
+.cmd{display:flex;gap:.5rem;align-items:flex-start}
+pre{flex:1;min-width:0;margin:0;padding:.6rem .8rem;background:var(--code);border-radius:.5rem;
+white-space:pre-wrap;overflow-wrap:anywhere}
+button.copy{font:inherit;color:inherit;background:var(--code);border:1px solid var(--line);
+border-radius:.5rem;padding:.3rem .9rem;cursor:pointer;min-height:2.5rem}
+footer{margin-top:1.5rem}
+[hidden]{display:none!important}
+@media (max-width:40rem),(pointer:coarse){
+body{padding:.75rem 1rem 1.5rem}
+a,button,summary,input[type=search]{min-height:44px}
+th button,td.name a,summary,footer a{display:inline-flex;align-items:center}
+button.copy{min-width:44px;min-height:44px}
+}
+@media (max-width:40rem){
+table,thead,tbody,tr,td{display:block}
+thead tr{display:flex;gap:1.25rem;border-bottom:1px solid var(--line)}
+th{border:0;padding:0}
+th.digest{display:none}
+tbody tr{display:flex;flex-wrap:wrap;align-items:center;column-gap:1rem;padding:.125rem 0 .25rem;
+border-bottom:1px solid var(--line)}
+td{border:0;padding:0}
+td.name{flex:1 1 100%}
+td.name a{display:flex;width:100%}
+td.size,td.date,td.digest{color:var(--muted)}
+td.digest{min-width:0;max-width:100%}
+td.digest .full{max-width:100%}
+.cmd{flex-direction:column;align-items:stretch}
+}
+"""
+
+SCRIPT = """
+"use strict";
+(function () {
+  var words = document.body.dataset;
+  var table = document.getElementById("files");
+  if (!table) { return; }
+  var tbody = table.tBodies[0];
+  var rows = Array.prototype.slice.call(tbody.rows);
+  var byUrl = {};
+  rows.forEach(function (row) { byUrl[row.dataset.url] = row; });
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+  rows.forEach(function (row) {
+    var time = row.querySelector("time");
+    var when = new Date(time.dateTime);
+    if (isNaN(when.getTime())) { return; }
+    time.textContent = when.getFullYear() + "-" + pad(when.getMonth() + 1) + "-" +
+      pad(when.getDate()) + " " + pad(when.getHours()) + ":" + pad(when.getMinutes());
+    time.title = time.dateTime;
+  });
+  var collator = new Intl.Collator(undefined, {numeric: true, sensitivity: "base"});
+  var sortKey = "name", sortDir = 1;
+  function compare(a, b) {
+    var x = a.dataset[sortKey], y = b.dataset[sortKey];
+    var order = sortKey === "name" ? collator.compare(x, y) : Number(x) - Number(y);
+    if (order === 0) { order = collator.compare(a.dataset.name, b.dataset.name); }
+    return order * sortDir;
+  }
+  table.tHead.addEventListener("click", function (event) {
+    var button = event.target.closest("button[data-key]");
+    if (!button) { return; }
+    var key = button.dataset.key;
+    sortDir = key === sortKey ? -sortDir : (key === "name" ? 1 : -1);
+    sortKey = key;
+    rows.sort(compare).forEach(function (row) { tbody.appendChild(row); });
+    Array.prototype.forEach.call(table.tHead.querySelectorAll("th[data-key]"), function (th) {
+      if (th.dataset.key === key) {
+        th.setAttribute("aria-sort", sortDir > 0 ? "ascending" : "descending");
+      } else {
+        th.removeAttribute("aria-sort");
+      }
+    });
+  });
+  var filter = document.getElementById("filter");
+  var noMatch = document.getElementById("no-match");
+  filter.addEventListener("input", function () {
+    var text = filter.value.trim().toLowerCase(), shown = 0;
+    rows.forEach(function (row) {
+      var hide = text !== "" && row.dataset.name.toLowerCase().indexOf(text) < 0;
+      row.hidden = hide;
+      if (!hide) { shown += 1; }
+    });
+    noMatch.hidden = shown > 0;
+  });
+  Array.prototype.forEach.call(document.querySelectorAll("button.copy"), function (button) {
+    button.addEventListener("click", function () {
+      var pre = document.getElementById(button.dataset.target);
+      function done() { button.textContent = words.copied; }
+      function select() {
+        var range = document.createRange();
+        range.selectNodeContents(pre);
+        var selection = window.getSelection();
+        selection.removeAllRanges();
+        selection.addRange(range);
+        try { if (document.execCommand("copy")) { done(); } } catch (e) { /* selected only */ }
+      }
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(pre.textContent).then(done, select);
+      } else {
+        select();
+      }
+    });
+  });
+  function showDigest(row, sha256) {
+    var cell = row.querySelector("td.digest");
+    var details = document.createElement("details");
+    var summary = document.createElement("summary");
+    var short = document.createElement("code");
+    var full = document.createElement("code");
+    short.textContent = sha256.slice(0, 12) + "\\u2026";
+    summary.title = words.showDigest;
+    full.className = "full";
+    full.textContent = sha256;
+    summary.appendChild(short);
+    details.appendChild(summary);
+    details.appendChild(full);
+    cell.textContent = "";
+    cell.appendChild(details);
+  }
+  var delay = 1000;
+  function poll() {
+    if (!tbody.querySelector(".pending")) { return; }
+    fetch("/?format=json", {cache: "no-store", credentials: "omit"}).then(function (response) {
+      if (!response.ok) { throw new Error(String(response.status)); }
+      return response.json();
+    }).then(function (items) {
+      var found = false;
+      items.forEach(function (item) {
+        var row = byUrl[item.url];
+        if (row && item.sha256 && row.querySelector(".pending")) {
+          showDigest(row, item.sha256);
+          found = true;
+        }
+      });
+      delay = found ? 1000 : Math.min(delay * 2, 30000);
+    }, function () {
+      delay = Math.min(delay * 2, 30000);
+    }).then(function () { window.setTimeout(poll, delay); });
+  }
+  window.setTimeout(poll, delay);
+})();
+"""
+
+
+def _source_hash(text: str) -> str:
+    """A CSP hash-source for an inline element's text (CSP Level 3 §2.3.1)."""
+    digest = hashlib.sha256(text.encode("utf-8")).digest()
+    return "'sha256-" + base64.b64encode(digest).decode("ascii") + "'"
+
+
+#: The index: its own style and script by hash, JSON polls to itself, the favicon; no framing.
+INDEX_CSP = (
+    f"default-src 'none'; script-src {_source_hash(SCRIPT)}; style-src {_source_hash(STYLE)}; "
+    "img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; "
+    "frame-ancestors 'none'"
+)
+#: JSON, plain-text answers and errors: nothing loads, nothing runs, nothing frames them.
+LOCKED_CSP = "default-src 'none'; frame-ancestors 'none'; sandbox"
+#: Every shared file: an opaque origin with no script (CSP Level 3 §6.3.2, HTML "sandboxing").
+FILE_CSP = "sandbox"
+
+
+def page_headers(kind: Literal["index", "locked"]) -> list[tuple[str, str]]:
+    """Headers for the server's own answers: the index, or the JSON list and plain-text pages.
+
+    The share's URLs are often private, so no Referer leaves the pages; the index depends on the
+    browser's language (RFC 9110 §12.5.5 Vary).
+    """
+    headers = [
+        ("Content-Security-Policy", INDEX_CSP if kind == "index" else LOCKED_CSP),
+        ("X-Frame-Options", "DENY"),
+        ("Referrer-Policy", "no-referrer"),
+    ]
+    if kind == "index":
+        headers.append(("Vary", "Accept-Language"))
+    return headers
+
+
+def _local_time(mtime: float) -> datetime.datetime:
+    try:
+        return datetime.datetime.fromtimestamp(mtime).astimezone()
+    except (OverflowError, OSError, ValueError):
+        return datetime.datetime.fromtimestamp(0, datetime.UTC)
+
+
+def _command_lines(files: list[SharedFile], origin: str) -> tuple[str, str]:
+    """curl lines (one a file, saved under its name) and one wget line for every file.
+
+    Names are quoted for a POSIX shell; a name with control characters is not put on a command
+    line at all (curl then takes it from Content-Disposition).
+    """
+    curl = []
+    for f in files:
+        url = shlex.quote(origin + file_url_path(f.name))
+        if shown_name(f.name) == f.name and not f.name.startswith("-"):
+            curl.append(f"curl -fo {shlex.quote(f.name)} {url}")
+        else:
+            curl.append(f"curl -fOJ {url}")
+    urls = " ".join(shlex.quote(origin + file_url_path(f.name)) for f in files)
+    return "\n".join(curl), f"wget --content-disposition {urls}"
+
+
+def render_index(
+    files: Iterable[SharedFile], *, language: Language = "en", origin: str = ""
+) -> bytes:
+    """The HTML index (UTF-8): every name escaped, every link percent-encoded, sorted by name.
+
+    Args:
+        files: what is shared.
+        language: the page's words ("en" or "zh_CN").
+        origin: "http://host:port" as the browser reached the share, for the command lines to
+            copy; "" leaves them relative.
+    Sizes are in binary units with the exact byte count on hover; dates are ``<time datetime>``
+    in ISO 8601 with the server's UTC offset, which the page's script shows in the browser's zone.
+    The page works without script too (everything but sorting, filtering, copying and the live
+    update of digests still being computed).
+    """
+    words = WORDS[language]
+    shown = sorted(files, key=lambda f: (f.name.casefold(), f.name))
+    esc = html.escape
+    rows = []
+    for f in shown:
+        when = _local_time(f.mtime)
+        if f.sha256:
+            digest = (
+                f'<details><summary title="{esc(words["show_digest"])}">'
+                f"<code>{f.sha256[:12]}…</code></summary>"
+                f'<code class="full">{f.sha256}</code></details>'
+            )
+        else:
+            digest = f'<span class="pending">{esc(words["computing"])}</span>'
+        rows.append(
+            f'<tr data-name="{esc(shown_name(f.name))}" data-size="{f.size}" data-mtime="{f.mtime!r}" '
+            f'data-url="{esc(file_url_path(f.name))}">'
+            f'<td class="name"><a href="{esc(file_url_path(f.name))}">'
+            f"{esc(shown_name(f.name))}</a></td>"
+            f'<td class="size" title="{esc(words["bytes"].format(count=f"{f.size:,}"))}">'
+            f"{esc(human_size(f.size)).replace(' ', '&nbsp;')}</td>"
+            f'<td class="date"><time datetime="{when.isoformat(timespec="seconds")}">'
+            f"{when.strftime('%Y-%m-%d %H:%M')} {when.strftime('%z')[:3]}:{when.strftime('%z')[3:]}"
+            "</time></td>"
+            f'<td class="digest">{digest}</td>'
+            "</tr>"
+        )
+    total = sum(f.size for f in shown)
+    size_text = human_size(total)
+    summary = (
+        words["one_file"].format(size=size_text)
+        if len(shown) == 1
+        else words["files"].format(count=len(shown), size=size_text)
+    )
+    if shown:
+        curl, wget = _command_lines(shown, origin)
+        listing = f"""<input id="filter" type="search" placeholder="{esc(words["filter"])}" \
+aria-label="{esc(words["filter"])}" autocomplete="off">
+<table id="files"><thead><tr>
+<th class="name" data-key="name" aria-sort="ascending"><button type="button" data-key="name">\
+{esc(words["name"])}</button></th>
+<th class="size" data-key="size"><button type="button" data-key="size">{esc(words["size"])}</button></th>
+<th class="date" data-key="mtime"><button type="button" data-key="mtime">\
+{esc(words["modified"])}</button></th>
+<th class="digest">{esc(words["digest"])}</th>
+</tr></thead>
+<tbody>
+{chr(10).join(rows)}
+</tbody></table>
+<p id="no-match" hidden>{esc(words["no_match"])}</p>
+<details class="cli"><summary><h2>{esc(words["terminal"])}</h2></summary>
+<p>{esc(words["curl_note"])}</p>
+<div class="cmd"><pre id="curl">{esc(curl)}</pre>\
+<button type="button" class="copy" data-target="curl">{esc(words["copy"])}</button></div>
+<p>{esc(words["wget_note"])}</p>
+<div class="cmd"><pre id="wget">{esc(wget)}</pre>\
+<button type="button" class="copy" data-target="wget">{esc(words["copy"])}</button></div>
+</details>"""
+    else:
+        listing = f'<p class="empty">{esc(words["empty"])}</p>'
+    lang = "zh-CN" if language == "zh_CN" else "en"
+    page = f"""<!DOCTYPE html>
+<html lang="{lang}"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="color-scheme" content="light dark">
+<title>{esc(words["title"])}</title>
+<style>{STYLE}</style></head>
+<body data-copied="{esc(words["copied"])}" data-show-digest="{esc(words["show_digest"])}">
+<h1>{esc(words["title"])}</h1>
+<p class="totals" title="{esc(words["bytes"].format(count=f"{total:,}"))}">{esc(summary)}</p>
+{listing}
+<footer><a href="/?format=json">{esc(words["json"])}</a></footer>
+<script>{SCRIPT}</script>
+</body></html>
+"""
+    return page.encode("utf-8")
+
+
+_HOST = re.compile(
+    r"(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})|\[[0-9A-Fa-f:.]{2,45}\])(?::[0-9]{1,5})?"
+)
+
+
+def page_origin(host: bytes | None, local: tuple[object, ...] | str, *, tls: bool) -> str:
+    """ "http(s)://host:port" for the command lines on the index.
+
+    ``host`` is the request's Host header (RFC 9110 §7.2), used when it is a plain host name or
+    address with an optional port; otherwise the address the client connected to (``local``, as
+    ``getsockname()`` gives it) stands in.
+    """
+    scheme = "https" if tls else "http"
+    text = host.decode("ascii", "replace").strip() if host else ""
+    if _HOST.fullmatch(text):
+        return f"{scheme}://{text}"
+    if isinstance(local, tuple) and len(local) >= 2:
+        address = str(local[0])
+        if address.startswith("::ffff:") and "." in address:
+            address = address[7:]
+        shown = f"[{address}]" if ":" in address else address
+        return f"{scheme}://{shown}:{local[1]}"
+    return ""
+
+
+# ---- files -------------------------------------------------------------------------------------
+
+_charsets: dict[tuple[str, int, int], str] = {}
+_charsets_lock = threading.Lock()
+_CHARSET_CACHE_LIMIT = 4096
+
+
+def _read_start(fd: int, count: int) -> bytes:
+    """The first ``count`` bytes of an open file (fewer when it is shorter)."""
+    if sys.platform == "win32":  # pragma: no cover - Windows has no pread
+        os.lseek(fd, 0, os.SEEK_SET)
+        return os.read(fd, count)
+    return os.pread(fd, count, 0)
+
+
+def file_headers(entry: SharedFile, fd: int, size: int, mtime_ns: int) -> list[tuple[str, str]]:
+    """Content-Type (with a charset for text, see :func:`net.httpfile.text_charset`),
+    Content-Disposition (RFC 6266) and Content-Security-Policy for a shared file.
+
+    ``fd`` is the open file; for text types its first 64 KiB are read once per (path, size,
+    mtime) and the verdict is kept. When that read fails the type goes out without a charset
+    (the body's own read then reports the failure).
+    """
+    media = content_type(entry.name)
+    if media.startswith("text/") or media == "application/json":
+        key = (str(entry.path), size, mtime_ns)
+        with _charsets_lock:
+            cached = _charsets.get(key)
+        if cached is None:
+            try:
+                sample = _read_start(fd, CHARSET_SAMPLE_BYTES)
+            except OSError:
+                sample = None
+            cached = content_type(entry.name, sample)
+            if sample is not None:
+                with _charsets_lock:
+                    if len(_charsets) >= _CHARSET_CACHE_LIMIT:
+                        _charsets.clear()
+                    _charsets[key] = cached
+        media = cached
+    return [
+        ("Content-Type", media),
+        ("Content-Disposition", content_disposition(entry.name, inline=shown_inline(media))),
+        ("Content-Security-Policy", FILE_CSP),
+    ]
+
+
+# ---- favicon and the hint for plain HTTP on a TLS port -----------------------------------------
+
+
+@functools.cache
+def favicon() -> bytes | None:
+    """The app's icon as an ICO file (PNG images of 16, 32 and 48 px, the format browsers take
+    for /favicon.ico); None when the icons are not installed."""
+    images = []
+    with contextlib.suppress(OSError, ModuleNotFoundError):
+        icons = importlib.resources.files("resources") / "icons"
+        images = [(px, (icons / f"socket-workbench-{px}.png").read_bytes()) for px in (16, 32, 48)]
+    if not images:
+        return None
+    head = struct.pack("<HHH", 0, 1, len(images))
+    offset = len(head) + 16 * len(images)
+    directory = b""
+    for px, data in images:
+        directory += struct.pack("<BBBBHHII", px, px, 0, 0, 1, 32, len(data), offset)
+        offset += len(data)
+    return head + directory + b"".join(data for _px, data in images)
+
+
+_HOST_HEADER = re.compile(rb"\r?\nhost:[ \t]*([^\r\n]{1,300})", re.IGNORECASE)
+
+
+def https_hint(received: bytes, local: tuple[object, ...] | str) -> tuple[str, bytes]:
+    """The URL to use and a short HTML page (UTF-8) for a plain HTTP request on a TLS port.
+
+    ``received`` is what is left of the request after the TLS library gave up on it (it eats the
+    first bytes); the Host header in it, when there, names the host, else the local address.
+    """
+    found = _HOST_HEADER.search(received)
+    url = page_origin(found.group(1) if found else None, local, tls=True) + "/"
+    link = html.escape(url)
+    body = f"""<!DOCTYPE html>
+<html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Use https://</title></head><body>
+<p>This port speaks HTTPS only. Open <a href="{link}">{link}</a> instead.</p>
+<p lang="zh-CN">这个端口只接受 HTTPS，请改用 <a href="{link}">{link}</a>。</p>
+</body></html>
+"""
+    return url, body.encode("utf-8")
