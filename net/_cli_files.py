@@ -13,7 +13,6 @@ where the file went, its size, its SHA-256 and whether that was verified. ``http
 from __future__ import annotations
 
 import argparse
-import contextlib
 import dataclasses
 import os
 import sys
@@ -22,6 +21,7 @@ from typing import TYPE_CHECKING
 from net._cli_common import (
     announce_certificate,
     client_tls,
+    raise_file_limit,
     server_certificate,
     stop_on_signals,
     warn_if_insecure,
@@ -66,7 +66,7 @@ def serve(args: argparse.Namespace) -> int:
         from net.tls import server_context
 
         context = server_context(certificate)
-    _raise_file_limit()
+    raise_file_limit()
     share = ShareTable()
     try:
         for path in args.paths:
@@ -278,19 +278,6 @@ def _duration(seconds: float) -> str:
     if seconds < 3600:
         return f"{seconds // 60} min {seconds % 60:02d} s"
     return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
-
-
-def _raise_file_limit() -> None:
-    """Let the server hold its connection caps: raise the soft descriptor limit to the hard one."""
-    try:
-        import resource
-    except ImportError:  # pragma: no cover - Windows
-        return
-    with contextlib.suppress(ValueError, OSError):
-        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-        wanted = 4096 if hard == resource.RLIM_INFINITY else min(hard, 4096)
-        if soft != resource.RLIM_INFINITY and soft < wanted:
-            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
 
 
 def _report_skipped(path: str, reason: str) -> None:
