@@ -77,14 +77,17 @@ def serve(args: argparse.Namespace) -> int:
             else:
                 share.add(path)
         printer = _ServePrinter(json_lines=args.json, quiet=args.quiet)
-        with FileServer(
-            share,
-            args.host,
-            args.port,
-            raw_dialect=not args.no_raw,
-            ssl_context=context,
-            on_event=printer.event,
-        ) as server:
+        with (
+            FileServer(
+                share,
+                args.host,
+                args.port,
+                raw_dialect=not args.no_raw,
+                ssl_context=context,
+                on_event=printer.event,
+            ) as server,
+            stop_on_signals(server),
+        ):  # before "Ctrl-C stops." is printed
             if certificate is not None:
                 announce_certificate(certificate, given=bool(args.cert))
             files = share.files()
@@ -112,8 +115,7 @@ def serve(args: argparse.Namespace) -> int:
                 )
             else:
                 _status("Ctrl-C stops.")
-            with stop_on_signals(server):
-                server.serve_forever()
+            server.serve_forever()
         _status(printer.summary())
     finally:
         share.close()

@@ -1,0 +1,190 @@
+"""TcpServer's liveness policy and limits over real loopback sockets: keepalive on accepted
+sockets, an idle timeout, a refused client told why, a cap lowered to what the process can hold,
+and timers that stay right after the loop sat idle longer than each of them (issue 12, items 1
+and 8)."""
+
+from __future__ import annotations
+
+import socket
+import ssl
+import time
+from typing import Any
+
+import pytest
+
+import net.tcp
+from net._loop import DESCRIPTOR_RESERVE
+from net.errors import AddressError
+from net.events import Connected, Disconnected
+from net.tcp import TcpServer, client_cap, idle_reason
+from net.tls import ServerCertificate, default_server_certificate, server_context
+from tests.conftest import WAIT
+from tests.net.test_tcp import serving, start
+
+# Longer than every timeout the servers below are given, so a deadline computed from a clock read
+# before the wait would already be over when the next client comes.
+IDLE_SPELL = 1.0
+
+
+def _echo_once(sock: socket.socket, data: bytes) -> bytes:
+    sock.sendall(data)
+    got = b""
+    while len(got) < len(data):
+        chunk = sock.recv(len(data) - len(got))
+        if not chunk:
+            break
+        got += chunk
+    return got
+
+
+def _sole_connection(server: TcpServer) -> socket.socket:
+    # White-box: the accepted socket itself, to read its options back.
+    [conn] = list(server._conns.values())
+    return conn.sock
+
+
+@pytest.fixture
+def self_signed(tmp_path: object, monkeypatch: pytest.MonkeyPatch) -> ServerCertificate:
+    monkeypatch.setenv("SWB_DATA_DIR", str(tmp_path))
+    return default_server_certificate()
+
+
+def test_accepted_sockets_have_keepalive_by_default() -> None:
+    server, log = start(keepalive_idle=7, keepalive_interval=3, keepalive_count=4)
+    with serving(server), socket.create_connection(("127.0.0.1", server.port), WAIT):
+        log.wait_for(Connected)
+        sock = _sole_connection(server)
+        assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE) == 1
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE) == 7
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL) == 3
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT) == 4
+
+
+def test_keepalive_can_be_turned_off() -> None:
+    server, log = start(keepalive=False)
+    with serving(server), socket.create_connection(("127.0.0.1", server.port), WAIT):
+        log.wait_for(Connected)
+        assert _sole_connection(server).getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE) == 0
+
+
+@pytest.mark.parametrize(
+    ("kw", "message"),
+    [
+        ({"idle_timeout": 0}, "idle timeout must be a number of seconds above 0"),
+        ({"idle_timeout": -1.0}, "idle timeout must be a number of seconds above 0"),
+        ({"keepalive_idle": 0}, "keepalive idle time must be a whole number"),
+        ({"keepalive_count": 1000}, "keepalive probe count must be a whole number"),
+        ({"max_clients": 0}, "most clients at once must be 1 or more"),
+    ],
+)
+def test_bad_liveness_settings_are_address_errors(kw: dict[str, Any], message: str) -> None:
+    with pytest.raises(AddressError, match=message):
+        start(**kw)
+
+
+def test_idle_timeout_closes_quiet_clients_and_keeps_busy_ones() -> None:
+    server, log = start(reply_mode="echo", idle_timeout=0.5)
+    with (
+        serving(server),
+        socket.create_connection(("127.0.0.1", server.port), WAIT) as quiet,
+        socket.create_connection(("127.0.0.1", server.port), WAIT) as busy,
+    ):
+        quiet.settimeout(WAIT)
+        log.wait_for(Connected, 2)
+        # The busy client talks every 0.2 s for 1.5 s: three times the idle timeout.
+        end = time.monotonic() + 1.5
+        while time.monotonic() < end:
+            assert _echo_once(busy, b"ping") == b"ping"
+            time.sleep(0.2)  # pacing the traffic, not waiting for anything
+        assert quiet.recv(10) == b""  # the server closed the quiet one
+        [ended] = log.wait_for(Disconnected)
+        assert isinstance(ended, Disconnected)
+        assert (ended.reason, ended.error) == (idle_reason(0.5), False)
+        assert (
+            ended.reason == "nothing was sent or received for 0.5 s, so the connection was closed"
+        )
+        assert len(server.clients()) == 1
+        assert _echo_once(busy, b"still here") == b"still here"
+
+
+def test_timers_start_fresh_after_the_server_sat_idle(self_signed: ServerCertificate) -> None:
+    # Handshake deadline and idle timeout both 0.5 s; the loop then waits idle for 1 s. A client
+    # arriving after that gets its whole handshake time and its whole idle time.
+    server, log = start(
+        reply_mode="echo",
+        ssl_context=server_context(self_signed),
+        handshake_timeout=0.5,
+        idle_timeout=0.5,
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    with serving(server):
+        time.sleep(IDLE_SPELL)  # the idle spell under test
+        raw = socket.create_connection(("127.0.0.1", server.port), WAIT)
+        with context.wrap_socket(raw) as tls:
+            log.wait_for(Connected)
+            assert _echo_once(tls, "安全".encode()) == "安全".encode()
+            time.sleep(0.2)  # well inside its idle time: still served
+            assert _echo_once(tls, b"again") == b"again"
+            [ended] = log.wait_for(Disconnected)
+    assert isinstance(ended, Disconnected) and ended.reason == idle_reason(0.5)
+    assert server.tls_failures == 0
+
+
+def test_idle_timeout_after_the_server_sat_idle_closes_only_at_its_time() -> None:
+    server, log = start(reply_mode="echo", idle_timeout=0.5)
+    with serving(server):
+        time.sleep(IDLE_SPELL)  # the idle spell under test
+        with socket.create_connection(("127.0.0.1", server.port), WAIT) as client:
+            client.settimeout(WAIT)
+            log.wait_for(Connected)
+            assert _echo_once(client, b"first") == b"first"
+            assert client.recv(10) == b""
+    [ended] = log.of(Disconnected)
+    assert isinstance(ended, Disconnected) and ended.reason == idle_reason(0.5)
+
+
+def test_a_refused_client_is_closed_and_told_why_while_the_others_still_echo() -> None:
+    server, log = start(reply_mode="echo", max_clients=2)
+    with serving(server):
+        first = socket.create_connection(("127.0.0.1", server.port), WAIT)
+        second = socket.create_connection(("127.0.0.1", server.port), WAIT)
+        log.wait_for(Connected, 2)
+        with first, second, socket.create_connection(("127.0.0.1", server.port), WAIT) as third:
+            third.settimeout(WAIT)
+            assert third.recv(10) == b""
+            [refused] = log.wait_for(Disconnected)
+            assert isinstance(refused, Disconnected) and refused.error
+            port = third.getsockname()[1]
+            assert refused.reason == (
+                f"refused 127.0.0.1:{port}: the server already has 2 clients, its limit"
+            )
+            assert (server.refused, server.max_clients, server.limit_reason) == (1, 2, None)
+            assert _echo_once(first, b"one") == b"one"
+            assert _echo_once(second, b"two") == b"two"
+
+
+def test_the_cap_is_lowered_to_the_descriptor_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(net.tcp, "descriptor_limit", lambda: 1024)
+    cap, reason = client_cap(2000)
+    assert cap == 1024 - DESCRIPTOR_RESERVE
+    assert reason == (
+        "this process may open only 1024 files and sockets (its descriptor limit), and keeps "
+        f"{DESCRIPTOR_RESERVE} of them for other uses"
+    )
+    assert client_cap(100) == (100, None)
+    server, _log = start(max_clients=2000)
+    with server:
+        assert (server.requested_max_clients, server.max_clients) == (2000, cap)
+        assert server.limit_reason == reason
+
+
+def test_the_cap_is_lowered_to_the_selector_capacity(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(net.tcp, "selector_capacity", lambda: 500)
+    monkeypatch.setattr(net.tcp, "descriptor_limit", lambda: None)
+    assert client_cap(2000) == (
+        500,
+        "select() on this system lets one server watch at most 500 connections",
+    )
+    assert client_cap(300) == (300, None)
