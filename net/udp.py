@@ -615,6 +615,11 @@ def _join_group(
             request = socket.inet_pton(socket.AF_INET6, str(group)) + struct.pack("@I", index)
             sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_JOIN_GROUP, request)
     except OSError as exc:
+        if exc.errno == errno.ENODEV and zone:
+            raise BindError(
+                f"cannot join the multicast group {group}: this computer has no network "
+                f"interface {zone!r}"
+            ) from exc
         where = f" on {interface}" if interface else ""
         raise BindError(
             f"cannot join the multicast group {group}{where}: {_strerror(exc)}"

@@ -15,11 +15,11 @@ import pytest
 import net.tcp
 from net._loop import DESCRIPTOR_RESERVE
 from net.errors import AddressError
-from net.events import Connected, Disconnected
+from net.events import Connected, Disconnected, Received, Reconnecting
 from net.tcp import TcpServer, client_cap, idle_reason
 from net.tls import ServerCertificate, default_server_certificate, server_context
 from tests.conftest import WAIT
-from tests.net.test_tcp import serving, start
+from tests.net.test_tcp import connect, serving, session, start
 
 # Longer than every timeout the servers below are given, so a deadline computed from a clock read
 # before the wait would already be over when the next client comes.
@@ -188,3 +188,60 @@ def test_the_cap_is_lowered_to_the_selector_capacity(monkeypatch: pytest.MonkeyP
         "select() on this system lets one server watch at most 500 connections",
     )
     assert client_cap(300) == (300, None)
+
+
+# ---- TcpClient's timers after an idle spell -------------------------------------------------
+
+
+def test_a_reconnect_after_a_long_backoff_gets_its_whole_connect_time() -> None:
+    # The backoff (0.8 s) is longer than the connect timeout (0.3 s): the retry must still get
+    # its 0.3 s, measured from when it starts, not from before the wait.
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))  # bound, not listening: connections are refused
+        port = listener.getsockname()[1]
+        client, log = connect(
+            port,
+            connect_timeout=0.3,
+            reconnect=True,
+            reconnect_initial=0.8,
+            reconnect_max=0.8,
+        )
+        with session(client):
+            [retry] = log.wait_for(Reconnecting)
+            assert isinstance(retry, Reconnecting) and "connection refused" in retry.reason
+            listener.listen()
+            log.wait_for(Connected)
+            assert len(log.of(Reconnecting)) == 1
+
+
+def test_client_timers_start_fresh_on_a_connection_made_after_an_idle_spell() -> None:
+    # Heartbeat every 0.2 s, dead after 0.5 s of silence, idle timeout 0.5 s; the first
+    # connection ends and the client waits 0.8 s before the next. The echoing server answers
+    # each heartbeat, so the new connection stays up: no dead-peer or idle verdict from clocks
+    # read before the wait.
+    server, server_log = start(reply_mode="echo")
+    with serving(server):
+        client, log = connect(
+            server.port,
+            heartbeat=b"hb",
+            heartbeat_interval=0.2,
+            dead_after=0.5,
+            idle_timeout=0.5,
+            reconnect=True,
+            reconnect_initial=0.8,
+            reconnect_max=0.8,
+        )
+        with session(client):
+            [first] = server_log.wait_for(Connected)
+            assert isinstance(first, Connected)
+            server.disconnect(first.conn_id)
+            log.wait_for(Reconnecting)
+            log.wait_for(Connected, 2)
+            echoed = len(log.of(Received))
+            log.wait(lambda _: len(log.of(Received)) >= echoed + 5, "for 5 echoed heartbeats")
+            assert len(log.of(Disconnected)) == 1  # only the first, closed by the server
+            server.set_reply("none")  # heartbeats go unanswered from now on
+            log.wait_for(Disconnected, 2)
+    last = log.of(Disconnected)[-1]
+    assert isinstance(last, Disconnected) and last.error
+    assert last.reason.endswith("sent nothing for 0.5 s; treating it as dead")
