@@ -115,9 +115,9 @@ def test_a_family_restricted_lookup_without_eai_addrfamily(
 ) -> None:
     # CPython on Windows has no socket.EAI_ADDRFAMILY.
     monkeypatch.delattr(socket, "EAI_ADDRFAMILY")
-    with pytest.raises(AddressError, match="'no-such-host.invalid' has no IPv6 address"):
+    with pytest.raises(AddressError, match=r"'no-such-host\.invalid' has no IPv6 address"):
         resolve("no-such-host.invalid", 80, family=socket.AF_INET6)
-    with pytest.raises(AddressError, match="'no-such-host.invalid' has no IPv4 address"):
+    with pytest.raises(AddressError, match=r"'no-such-host\.invalid' has no IPv4 address"):
         resolve("no-such-host.invalid", 80, family=socket.AF_INET)
 
 
