@@ -8,50 +8,25 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
 
 from net.address import parse_host, resolve
 from net.errors import AddressError, BindError
-from net.events import Datagram
 from net.udp import UdpReceiver, UdpSender
 from tests.conftest import WAIT
+from tests.net.test_udp import Inbox, running
 
 # On macOS a datagram larger than the send buffer (9,216 bytes by default) is refused.
 MACOS_DEFAULT_SNDBUF = 9216
 
 
-@contextmanager
-def receiving(receiver: UdpReceiver) -> Iterator[UdpReceiver]:
-    thread = threading.Thread(target=receiver.run, name="test receiver")
-    thread.start()
-    try:
-        yield receiver
-    finally:
-        receiver.shutdown()
-        thread.join(WAIT)
-        receiver.close()
-        assert not thread.is_alive()
-
-
-def _wait_for(condition: threading.Event) -> None:
-    assert condition.wait(WAIT), "timed out"
-
-
 def test_on_macos_the_send_buffer_grows_to_fit_the_datagram(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    got: list[Datagram] = []
-    arrived = threading.Event()
-
-    def on_datagram(datagram: Datagram) -> None:
-        got.append(datagram)
-        arrived.set()
-
+    inbox = Inbox()
     payload = bytes(range(256)) * 234  # 59,904 bytes, well over macOS's 9,216
-    with receiving(UdpReceiver("127.0.0.1", 0, on_datagram=on_datagram)) as receiver:
+    with running(UdpReceiver("127.0.0.1", 0, on_datagram=inbox)) as receiver:
         with UdpSender("127.0.0.1", receiver.port) as sender:
             # White-box: start from macOS's default, as the socket would there.
             sender._sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, MACOS_DEFAULT_SNDBUF)
@@ -62,10 +37,7 @@ def test_on_macos_the_send_buffer_grows_to_fit_the_datagram(
             monkeypatch.setattr(sys, "platform", "darwin")
             sender.send(payload)
             assert sender.send_buffer >= len(payload)
-        _wait_for(arrived)
-        arrived.clear()
-        if len(got) < 2:
-            _wait_for(arrived)
+        got = inbox.wait_for(2)
     assert [d.data for d in got] == [b"small", payload]
 
 
@@ -142,7 +114,7 @@ def test_waiting_for_a_reply_after_an_idle_spell_gets_its_whole_time() -> None:
 
 
 def test_a_receiver_that_sat_idle_still_hears_and_answers() -> None:
-    with receiving(UdpReceiver("127.0.0.1", 0, reply=b"ack")) as receiver:
+    with running(UdpReceiver("127.0.0.1", 0, reply=b"ack")) as receiver:
         time.sleep(1.0)  # the idle spell under test
         with UdpSender("127.0.0.1", receiver.port) as sender:
             sender.send(b"hello")
