@@ -25,7 +25,6 @@ import contextlib
 import errno
 import itertools
 import os
-import re
 import selectors
 import socket
 import ssl
@@ -61,7 +60,8 @@ from net.errors import (
     TransferError,
     describe_bind_error,
     describe_connect_error,
-    describe_io_error,
+    describe_stream_error,
+    system_words,
 )
 from net.events import (
     Connected,
@@ -377,7 +377,7 @@ class _TcpLoop(StoppableLoop):
             except _WOULD_BLOCK:
                 return
             except OSError as exc:
-                self._close(conn, _describe_stream_error(exc, conn.peer), error=True)
+                self._close(conn, describe_stream_error(exc, conn.peer), error=True)
                 return
             if not data:
                 conn.reading = False
@@ -508,7 +508,7 @@ class _TcpLoop(StoppableLoop):
             # still queued cannot go out, but the connection ended in order all the same.
             self._close(conn, CLOSED_BY_PEER, error=False)
         else:
-            self._close(conn, _describe_stream_error(exc, conn.peer), error=True)
+            self._close(conn, describe_stream_error(exc, conn.peer), error=True)
 
     def _count_out(self, conn: _Connection, sent: int) -> None:
         if sent:
@@ -1297,12 +1297,12 @@ def _open_file(path: str) -> _File:
     except PermissionError as exc:
         raise TransferError(f"cannot send {path}: permission denied") from exc
     except OSError as exc:
-        raise TransferError(f"cannot send {path}: {exc.strerror or exc}") from exc
+        raise TransferError(f"cannot send {path}: {system_words(exc)}") from exc
     try:
         size = os.fstat(file.fileno()).st_size
     except OSError as exc:
         file.close()
-        raise TransferError(f"cannot send {path}: {exc.strerror or exc}") from exc
+        raise TransferError(f"cannot send {path}: {system_words(exc)}") from exc
     return _File(path, file, size)
 
 
@@ -1330,23 +1330,6 @@ def _tls_info(sock: socket.socket) -> TlsInfo | None:
         cipher[0] if cipher else "",
         certificate_fingerprint(der) if der else "",
     )
-
-
-def _describe_stream_error(exc: OSError, peer: str) -> str:
-    """Say why reading or writing a connection failed (inside TLS too)."""
-    if isinstance(exc, ssl.SSLEOFError):
-        return (
-            f"{peer} cut the connection without closing TLS (no close_notify): what it sent "
-            "may be incomplete"
-        )
-    if isinstance(exc, ssl.SSLError) and not isinstance(exc, ssl.SSLSyscallError):
-        reason = getattr(exc, "reason", None)
-        if reason:
-            detail = str(reason).replace("_", " ").lower()
-        else:  # "TLS/SSL connection has been closed (EOF) (_ssl.c:2427)": drop the source line
-            detail = re.sub(r"\s*\(_ssl\.c:\d+\)$", "", str(exc.strerror or exc))
-        return f"the TLS connection with {peer} failed: {detail}"
-    return describe_io_error(exc, peer)
 
 
 def _retryable(exc: NetError, connected_before: bool) -> bool:

@@ -37,6 +37,7 @@ from net.errors import (
     describe_bind_error,
     describe_connect_error,
     describe_io_error,
+    system_words,
 )
 from net.events import Datagram
 
@@ -622,7 +623,7 @@ def _join_group(
             ) from exc
         where = f" on {interface}" if interface else ""
         raise BindError(
-            f"cannot join the multicast group {group}{where}: {_strerror(exc)}"
+            f"cannot join the multicast group {group}{where}: {system_words(exc)}"
         ) from exc
 
 
@@ -663,8 +664,3 @@ def _size(count: int) -> str:
     if count >= 1024:
         return f"{count / 1024:,.0f} KiB"
     return f"{count} bytes"
-
-
-def _strerror(exc: OSError) -> str:
-    text = exc.strerror or str(exc) or type(exc).__name__
-    return text[:1].lower() + text[1:]
