@@ -997,6 +997,7 @@ class TcpServer(_TcpLoop):
         except BaseException:
             super().close()
             raise
+        self._spare = _spare_descriptor()
 
     def _listen(
         self, host: str, port: int | str, backlog: int, resolve_timeout: float
@@ -1092,6 +1093,9 @@ class TcpServer(_TcpLoop):
     def close(self) -> None:
         if hasattr(self, "_listener"):
             self._listener.close()
+        spare, self._spare = getattr(self, "_spare", None), None
+        if spare is not None:
+            os.close(spare)
         super().close()
 
     def _client(self, conn_id: int) -> _Connection:
@@ -1107,7 +1111,16 @@ class TcpServer(_TcpLoop):
             except (BlockingIOError, InterruptedError):
                 return
             except OSError as exc:
-                if exc.errno in _ACCEPT_EXHAUSTED and self._selector is not None:
+                if exc.errno not in _ACCEPT_EXHAUSTED:
+                    return
+                refused = self._refuse_with_spare()
+                if refused:
+                    continue
+                if refused is None:
+                    return  # nobody else waits (Linux says EMFILE before it looks)
+                if self._selector is not None:
+                    # Until a client leaves (_closed), or the listener would wake the loop
+                    # again at once, for ever.
                     self._selector.unregister(self._listener)
                     self._accept_paused = True
                 return
@@ -1184,6 +1197,38 @@ class TcpServer(_TcpLoop):
         host, port = conn.address
         reason = describe_ssl_error(exc, host, port, server_side=True)
         self._close(conn, reason, error=True)
+
+    def _refuse_with_spare(self) -> bool | None:
+        """accept() failed for lack of descriptors: free the spare one, accept the waiting
+        client with it, close it with a reason, and take the spare again (libuv's way of
+        refusing at the limit, instead of leaving the client hanging in the backlog).
+
+        Returns:
+            True when a client was refused; None when no client was waiting after all; False
+            when there is no spare, or the client could not be accepted even so.
+        """
+        if self._spare is None:
+            return False
+        os.close(self._spare)
+        self._spare = None
+        try:
+            try:
+                sock, address = self._listener.accept()
+            except (BlockingIOError, InterruptedError):
+                return None
+            except OSError:
+                return False
+            sock.close()
+        finally:
+            self._spare = _spare_descriptor()
+        peer = format_peer(address)
+        self.refused += 1
+        limit = descriptor_limit()
+        reason = f"refused {peer}: this process has no descriptors left for another connection"
+        if limit is not None:
+            reason += f" (its limit is {limit} open files and sockets)"
+        self._on_event(Disconnected(time.time(), next(self._ids), peer, reason, True))
+        return True
 
     def _refusal(self, peer: str) -> str:
         reason = f"refused {peer}: the server already has {self.max_clients} clients, its limit"
@@ -1274,6 +1319,14 @@ def client_cap(requested: int) -> tuple[int, str | None]:
             f"and keeps {DESCRIPTOR_RESERVE} of them for other uses"
         )
     return cap, reason
+
+
+def _spare_descriptor() -> int | None:
+    """A descriptor held in reserve for refusing a client at the descriptor limit, or None."""
+    try:
+        return os.open(os.devnull, os.O_RDONLY)
+    except OSError:
+        return None
 
 
 def _check_keepalive(idle: int, interval: int, count: int) -> None:

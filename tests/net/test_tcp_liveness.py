@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import socket
 import ssl
+import subprocess
+import sys
 import time
 from typing import Any
 
@@ -18,6 +20,7 @@ from net.errors import AddressError
 from net.events import Connected, Disconnected, Received, Reconnecting
 from net.tcp import TcpServer, client_cap, idle_reason
 from net.tls import ServerCertificate, default_server_certificate, server_context
+from tests import simulate
 from tests.conftest import WAIT
 from tests.net.test_tcp import connect, serving, session, start
 
@@ -245,3 +248,66 @@ def test_client_timers_start_fresh_on_a_connection_made_after_an_idle_spell() ->
     last = log.of(Disconnected)[-1]
     assert isinstance(last, Disconnected) and last.error
     assert last.reason.endswith("sent nothing for 0.5 s; treating it as dead")
+
+
+# A server whose process has used up its descriptors (everything else of a GUI, say): it prints
+# each Disconnected reason, and its port once it is ready.
+OUT_OF_DESCRIPTORS = """
+import os, resource, sys
+resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))
+from net.events import Disconnected
+from net.tcp import TcpServer
+
+def on_event(event):
+    if isinstance(event, Disconnected):
+        print(event.reason, flush=True)
+
+server = TcpServer("127.0.0.1", 0, on_event=on_event, reply_mode="echo", max_clients=1000)
+hog = []
+while True:
+    try:
+        hog.append(os.open(os.devnull, os.O_RDONLY))
+    except OSError:
+        break
+for _ in range(3):
+    os.close(hog.pop())
+print(server.port, flush=True)
+server.serve_forever()
+"""
+
+
+def test_a_client_beyond_the_descriptor_limit_is_refused_not_left_hanging() -> None:
+    child = subprocess.Popen(
+        [sys.executable, "-c", OUT_OF_DESCRIPTORS],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=simulate.env(),
+    )
+    clients: list[socket.socket] = []
+    try:
+        assert child.stdout is not None
+        port = int(child.stdout.readline())
+        for _ in range(8):
+            client = socket.create_connection(("127.0.0.1", port), WAIT)
+            client.settimeout(WAIT)
+            clients.append(client)
+        # Three descriptors were free and the loop's selector took one: two clients are
+        # served, the others are told no at once instead of hanging in the backlog.
+        for client in clients[2:]:
+            assert client.recv(10) == b""
+        lines = [child.stdout.readline() for _ in clients[2:]]
+        for client, line in zip(clients[2:], lines, strict=True):
+            port_of_client = client.getsockname()[1]
+            assert line == (
+                f"refused 127.0.0.1:{port_of_client}: this process has no descriptors left for "
+                "another connection (its limit is 256 open files and sockets)\n"
+            )
+        assert _echo_once(clients[0], b"served") == b"served"
+        assert _echo_once(clients[1], b"served") == b"served"
+    finally:
+        for client in clients:
+            client.close()
+        child.kill()
+        child.wait(WAIT)
+        if child.stdout is not None:
+            child.stdout.close()
