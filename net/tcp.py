@@ -904,8 +904,16 @@ class TcpClient(_TcpLoop):
 class TcpServer(_TcpLoop):
     """A TCP server for many clients at once (at most ``max_clients``), in one selector loop.
 
-    Clients beyond ``max_clients`` are accepted and closed at once; each one is counted in
-    :attr:`refused` and reported as a Disconnected event with ``error`` True and no Connected before.
+    Clients beyond ``max_clients`` (lowered to what the process can hold: :attr:`max_clients`,
+    :attr:`limit_reason`), and clients that arrive when the process has no descriptor left, are
+    accepted and closed at once; each one is counted in :attr:`refused` and reported as a
+    Disconnected event with ``error`` True, no Connected before, and a reason that names the
+    client and the limit ("refused 127.0.0.1:50000: the server already has 256 clients, its
+    limit").
+
+    Liveness: TCP keepalive is on for every accepted socket by default, so the slot of a client
+    whose host vanished is freed after about two minutes; ``idle_timeout`` also closes clients
+    that send and receive nothing for that long.
 
     With ``ssl_context`` every client speaks TLS. Its handshake runs inside the loop (never
     blocking the others) and must finish within ``handshake_timeout`` seconds; Connected comes once
