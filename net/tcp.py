@@ -90,6 +90,8 @@ __all__ = [
     "TcpClient",
     "TcpEvent",
     "TcpServer",
+    "client_cap",
+    "idle_reason",
 ]
 
 TcpEvent = Connected | Received | Sent | FileSent | Disconnected | Reconnecting

@@ -49,6 +49,7 @@ __all__ = [
     "UdpReceiver",
     "UdpSender",
     "UdpStats",
+    "fit_send_buffer",
     "send_and_wait",
     "send_datagram",
 ]
