@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from net._loop import StoppableLoop
+from net._loop import StoppableLoop, raise_file_limit
 from net.errors import AddressError
 
 if TYPE_CHECKING:
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 __all__ = [
     "announce_certificate",
     "client_tls",
+    "raise_file_limit",
     "server_certificate",
     "stop_on_signals",
     "warn_if_insecure",
@@ -90,20 +91,35 @@ def announce_certificate(certificate: ServerCertificate, *, given: bool) -> None
 
 @contextlib.contextmanager
 def stop_on_signals(loop: StoppableLoop) -> Iterator[None]:
-    """SIGINT and SIGTERM call ``loop.shutdown()`` (which wakes its selector) while inside."""
+    """SIGINT, SIGTERM and (on Windows) SIGBREAK call ``loop.shutdown()`` while inside.
+
+    The loop's wake-up socket is also the signal wake-up descriptor (``signal.set_wakeup_fd``):
+    on Windows Ctrl+C does not interrupt ``select()``, and the handler would only run once traffic
+    arrived; the byte the C-level handler writes wakes the selector, so the handler runs at once.
+    Outside the main thread signals cannot be handled and nothing is changed.
+    """
 
     def handler(signum: int, frame: FrameType | None) -> None:
         loop.shutdown()
 
-    previous: dict[signal.Signals, Any] = {}
-    for signum in (signal.SIGINT, signal.SIGTERM):
+    signals: list[int] = [signal.SIGINT, signal.SIGTERM]
+    if sys.platform == "win32":
+        signals.append(signal.SIGBREAK)  # Ctrl+Break in a console
+    previous: dict[int, Any] = {}
+    for signum in signals:
         with contextlib.suppress(ValueError, OSError):  # not the main thread: leave them be
             previous[signum] = signal.signal(signum, handler)
+    old_wakeup: int | None = None
+    if previous:
+        with contextlib.suppress(ValueError, OSError):
+            old_wakeup = signal.set_wakeup_fd(loop.wakeup_fileno(), warn_on_full_buffer=False)
     try:
         yield
     finally:
-        for signum, old in previous.items():
-            signal.signal(signum, old)
+        if old_wakeup is not None:
+            signal.set_wakeup_fd(old_wakeup)
+        for number, old in previous.items():
+            signal.signal(number, old)
 
 
 def status(line: str) -> None:

@@ -13,7 +13,6 @@ where the file went, its size, its SHA-256 and whether that was verified. ``http
 from __future__ import annotations
 
 import argparse
-import contextlib
 import dataclasses
 import os
 import sys
@@ -22,6 +21,7 @@ from typing import TYPE_CHECKING
 from net._cli_common import (
     announce_certificate,
     client_tls,
+    raise_file_limit,
     server_certificate,
     stop_on_signals,
     warn_if_insecure,
@@ -67,7 +67,7 @@ def serve(args: argparse.Namespace) -> int:
         from net.tls import server_context
 
         context = server_context(certificate)
-    _raise_file_limit()
+    raise_file_limit()
     share = ShareTable()
     try:
         for path in args.paths:
@@ -78,14 +78,17 @@ def serve(args: argparse.Namespace) -> int:
             else:
                 share.add(path)
         printer = _ServePrinter(json_lines=args.json, quiet=args.quiet)
-        with FileServer(
-            share,
-            args.host,
-            args.port,
-            raw_dialect=not args.no_raw,
-            ssl_context=context,
-            on_event=printer.event,
-        ) as server:
+        with (
+            FileServer(
+                share,
+                args.host,
+                args.port,
+                raw_dialect=not args.no_raw,
+                ssl_context=context,
+                on_event=printer.event,
+            ) as server,
+            stop_on_signals(server),
+        ):  # before "Ctrl-C stops." is printed
             if certificate is not None:
                 announce_certificate(certificate, given=bool(args.cert))
             files = share.files()
@@ -113,8 +116,7 @@ def serve(args: argparse.Namespace) -> int:
                 )
             else:
                 _status("Ctrl-C stops.")
-            with stop_on_signals(server):
-                server.serve_forever()
+            server.serve_forever()
         _status(printer.summary())
     finally:
         share.close()
@@ -280,19 +282,6 @@ def _duration(seconds: float) -> str:
     if seconds < 3600:
         return f"{seconds // 60} min {seconds % 60:02d} s"
     return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
-
-
-def _raise_file_limit() -> None:
-    """Let the server hold its connection caps: raise the soft descriptor limit to the hard one."""
-    try:
-        import resource
-    except ImportError:  # pragma: no cover - Windows
-        return
-    with contextlib.suppress(ValueError, OSError):
-        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-        wanted = 4096 if hard == resource.RLIM_INFINITY else min(hard, 4096)
-        if soft != resource.RLIM_INFINITY and soft < wanted:
-            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
 
 
 def _report_skipped(path: str, reason: str) -> None:

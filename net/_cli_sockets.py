@@ -19,6 +19,7 @@ from typing import Any
 from net._cli_common import (
     announce_certificate,
     client_tls,
+    raise_file_limit,
     server_certificate,
     stop_on_signals,
     warn_if_insecure,
@@ -213,6 +214,7 @@ def tcp_serve(args: argparse.Namespace) -> int:
             out.tcp_event(event)
             out.flush()
 
+    raise_file_limit()
     server = TcpServer(
         args.host,
         args.port,
@@ -221,10 +223,17 @@ def tcp_serve(args: argparse.Namespace) -> int:
         fixed_reply=fixed,
         max_clients=args.max_clients,
         ssl_context=context,
+        keepalive=not args.no_keepalive,
+        idle_timeout=args.idle_timeout,
     )
     with server, stop_on_signals(server):
         if certificate is not None:
             announce_certificate(certificate, given=bool(args.cert))
+        if server.limit_reason:
+            _status(
+                f"swb: serving at most {server.max_clients} clients at once, not "
+                f"{server.requested_max_clients}: {server.limit_reason}"
+            )
         _status(f"listening on {server.address} (TCP)")
         try:
             server.serve_forever()
@@ -236,7 +245,7 @@ def tcp_serve(args: argparse.Namespace) -> int:
     if server.bytes_out:
         summary += f", {_plural(server.bytes_out, 'byte')} sent"
     if server.refused:
-        summary += f", {server.refused} refused (more than {server.max_clients} at once)"
+        summary += f", {server.refused} refused (limit {server.max_clients} at once)"
     if server.tls_failures:
         summary += f", {_plural(server.tls_failures, 'TLS handshake')} failed"
     _status(summary)

@@ -10,11 +10,12 @@ from __future__ import annotations
 import contextlib
 import selectors
 import socket
+import sys
 import threading
 from types import TracebackType
 from typing import Self
 
-__all__ = ["StoppableLoop", "Waker", "selector_capacity"]
+__all__ = ["StoppableLoop", "Waker", "descriptor_limit", "raise_file_limit", "selector_capacity"]
 
 #: select() on Windows watches at most 512 sockets per set (CPython builds it with FD_SETSIZE 512);
 #: elsewhere select() takes descriptors below 1024 only. Loops stay this far below the limit.
@@ -40,6 +41,48 @@ def selector_capacity() -> int | None:
     return None
 
 
+#: Descriptors a server leaves for everything else of its process (files it sends, its listener,
+#: the waker, DNS, a GUI's own) when it sizes its client cap by the descriptor limit.
+DESCRIPTOR_RESERVE = 64
+_WANTED_FILES = 4096
+
+
+def raise_file_limit(wanted: int = _WANTED_FILES) -> int | None:
+    """Let a server hold its connection caps: raise the soft descriptor limit (RLIMIT_NOFILE)
+    towards ``wanted``, never above the hard limit, never lowering it.
+
+    Windows has no such limit per process (and CPython there no ``resource`` module).
+
+    Returns:
+        The soft limit now in force, or None where there is none (Windows, or unlimited).
+    """
+    if sys.platform == "win32":
+        return None
+    import resource
+
+    try:
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        target = wanted if hard == resource.RLIM_INFINITY else min(hard, wanted)
+        if soft != resource.RLIM_INFINITY and soft < target:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    except (ValueError, OSError):
+        pass
+    return descriptor_limit()
+
+
+def descriptor_limit() -> int | None:
+    """The soft limit on open descriptors of this process, or None for none (Windows, unlimited)."""
+    if sys.platform == "win32":
+        return None
+    import resource
+
+    try:
+        soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    except (ValueError, OSError):
+        return None
+    return None if soft == resource.RLIM_INFINITY else int(soft)
+
+
 class Waker:
     """A socketpair whose read end becomes readable when :meth:`wake` is called from any thread."""
 
@@ -51,6 +94,11 @@ class Waker:
 
     def fileno(self) -> int:
         return self._reader.fileno()
+
+    def write_fileno(self) -> int:
+        """The writing end's descriptor: a non-blocking socket, as ``signal.set_wakeup_fd`` needs
+        on every platform (on Windows it must be a socket)."""
+        return self._writer.fileno()
 
     def wake(self) -> None:
         # A full buffer means it is already awake; a closed one means the loop has finished.
@@ -98,6 +146,12 @@ class StoppableLoop:
         For loops that must pause (intervals, backoff) without sleeping past a stop request.
         """
         return self._stop_event.wait(timeout)
+
+    def wakeup_fileno(self) -> int:
+        """A descriptor that wakes this loop's selector when written to, for
+        ``signal.set_wakeup_fd``: a signal then wakes a ``select()`` that it would not interrupt
+        (Ctrl+C on Windows)."""
+        return self._waker.write_fileno()
 
     def new_selector(self) -> selectors.DefaultSelector:
         """A selector that already watches the waker; its key's ``data`` is the :class:`Waker`."""

@@ -193,13 +193,8 @@ def resolve(
     if failure:
         exc = failure[0]
         if isinstance(exc, socket.gaierror):
-            if family == socket.AF_INET6 and exc.errno in (
-                socket.EAI_NONAME,
-                socket.EAI_ADDRFAMILY,
-            ):
-                raise AddressError(f"{host!r} has no IPv6 address") from exc
-            if family == socket.AF_INET and exc.errno in (socket.EAI_NONAME, socket.EAI_ADDRFAMILY):
-                raise AddressError(f"{host!r} has no IPv4 address") from exc
+            if family in _FAMILY_NAMES and exc.errno in _no_address_codes():
+                raise AddressError(f"{host!r} has no {_FAMILY_NAMES[family]} address") from exc
             raise AddressError(f"no such host: {host!r} could not be found") from exc
         raise AddressError(f"could not look up {host!r}: {exc}") from exc
     if not result:
@@ -237,6 +232,17 @@ def format_peer(sockaddr: tuple[Any, ...] | Endpoint) -> str:
     if host.startswith("::ffff:") and "." in host:
         host = host[7:]  # an IPv4 peer on a dual-stack socket reads better without the prefix
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+_FAMILY_NAMES = {socket.AF_INET: "IPv4", socket.AF_INET6: "IPv6"}
+
+
+def _no_address_codes() -> set[int]:
+    """The getaddrinfo errors that, for a lookup restricted to one family, mean "no address of
+    that family": EAI_ADDRFAMILY exists only on Linux and macOS, EAI_NODATA not everywhere
+    (read at call time: the Windows stand-in removes them after import)."""
+    names = ("EAI_NONAME", "EAI_ADDRFAMILY", "EAI_NODATA")
+    return {code for name in names if isinstance(code := getattr(socket, name, None), int)}
 
 
 def _is_ip_literal(host: str) -> bool:

@@ -7,6 +7,7 @@ Never a traceback: every error the engine raises on purpose has a sentence for t
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from collections.abc import Callable, Sequence
 from typing import NoReturn
@@ -228,7 +229,27 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--reply", metavar="DATA", help="answer every chunk received with DATA")
     _add_payload_options(p)
     p.add_argument(
-        "--max-clients", type=_positive_int, default=256, help="clients at once (default 256)"
+        "--max-clients",
+        type=_positive_int,
+        default=256,
+        help=(
+            "clients at once (default 256); more are refused with a line on stderr. Lowered, "
+            "with a line saying so, where the system cannot hold that many"
+        ),
+    )
+    p.add_argument(
+        "--idle-timeout",
+        type=_seconds,
+        metavar="SECONDS",
+        help="close a client after this many seconds with nothing sent or received",
+    )
+    p.add_argument(
+        "--no-keepalive",
+        action="store_true",
+        help=(
+            "do not probe idle clients (by default TCP keepalive frees the slot of a client "
+            "whose host vanished within about 2 minutes)"
+        ),
     )
     p.add_argument("--json", action="store_true", help="one JSON object per event")
     p.add_argument("--quiet", action="store_true", help="print only the summary line")
@@ -254,6 +275,7 @@ def _load(handler: str) -> Callable[[argparse.Namespace], int]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``swb``; returns the exit code (the console script passes it to ``sys.exit``)."""
+    _escape_unencodable_output()
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -270,6 +292,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         # stdout went away (`swb udp-listen 9 | head`): nothing left to tell anyone.
         _silence_stdout()
         return EXIT_OK
+
+
+def _escape_unencodable_output() -> None:
+    """Write what stdout and stderr cannot encode as escapes (``\\u62a5``) instead of crashing.
+
+    A redirected stdout on Windows uses the legacy code page (cp1252 on a Western system), which
+    has no Chinese characters; a file name or received text would end the command with a
+    UnicodeEncodeError half-way through its work.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)  # absent on replaced streams
+        if reconfigure is not None:
+            with contextlib.suppress(ValueError, OSError):
+                reconfigure(errors="backslashreplace")
 
 
 def _fail(message: str) -> None:

@@ -7,6 +7,8 @@ debugging, but ``str(error)`` is what the GUI and the CLI show.
 from __future__ import annotations
 
 import errno
+import re
+import ssl
 
 __all__ = [
     "AddressError",
@@ -20,6 +22,8 @@ __all__ = [
     "describe_bind_error",
     "describe_connect_error",
     "describe_io_error",
+    "describe_stream_error",
+    "system_words",
 ]
 
 
@@ -72,7 +76,7 @@ def describe_bind_error(exc: OSError, host: str, port: int) -> str:
         return f"{host} is not an address of this computer, so nothing can listen on it"
     if code == errno.EAFNOSUPPORT:
         return f"this computer does not support the address family of {host}"
-    return f"cannot listen on {where}: {_strerror(exc)}"
+    return f"cannot listen on {where}: {system_words(exc)}"
 
 
 def describe_connect_error(exc: OSError, host: str, port: int) -> str:
@@ -93,7 +97,7 @@ def describe_connect_error(exc: OSError, host: str, port: int) -> str:
         return f"permission denied to send to {where} (broadcast needs the broadcast option)"
     if code == errno.EMSGSIZE:
         return f"the message is too large to send to {where} in one datagram"
-    return f"cannot reach {where}: {_strerror(exc)}"
+    return f"cannot reach {where}: {system_words(exc)}"
 
 
 def describe_io_error(exc: OSError, peer: str) -> str:
@@ -109,13 +113,35 @@ def describe_io_error(exc: OSError, peer: str) -> str:
         return "the disk is full"
     if code == errno.EFBIG:
         return "the file is larger than this system allows"
-    return f"connection with {peer} failed: {_strerror(exc)}"
+    return f"connection with {peer} failed: {system_words(exc)}"
 
 
 def _join(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-def _strerror(exc: OSError) -> str:
+def describe_stream_error(exc: OSError, peer: str) -> str:
+    """Say why reading from or writing to a connection with ``peer`` failed, inside TLS too.
+
+    A TLS connection that ended without close_notify is a cut (RFC 8446 section 6.1): what the
+    peer sent may be incomplete, so it is never described as an orderly end.
+    """
+    if isinstance(exc, ssl.SSLEOFError):
+        return (
+            f"{peer} cut the connection without closing TLS (no close_notify): what it sent "
+            "may be incomplete"
+        )
+    if isinstance(exc, ssl.SSLError) and not isinstance(exc, ssl.SSLSyscallError):
+        reason = getattr(exc, "reason", None)
+        if reason:
+            detail = str(reason).replace("_", " ").lower()
+        else:  # "TLS/SSL connection has been closed (EOF) (_ssl.c:2427)": drop the source line
+            detail = re.sub(r"\s*\(_ssl\.c:\d+\)$", "", str(exc.strerror or exc))
+        return f"the TLS connection with {peer} failed: {detail}"
+    return describe_io_error(exc, peer)
+
+
+def system_words(exc: OSError) -> str:
+    """The system's own words for ``exc`` ("no such device"), to end a sentence with."""
     text = exc.strerror or str(exc) or type(exc).__name__
     return text[:1].lower() + text[1:]

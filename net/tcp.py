@@ -25,10 +25,10 @@ import contextlib
 import errno
 import itertools
 import os
-import re
 import selectors
 import socket
 import ssl
+import sys
 import threading
 import time
 from collections import deque
@@ -36,7 +36,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import BinaryIO, Final
 
-from net._loop import StoppableLoop
+from net._loop import (
+    DESCRIPTOR_RESERVE,
+    StoppableLoop,
+    descriptor_limit,
+    selector_capacity,
+)
 from net.address import (
     DEFAULT_RESOLVE_TIMEOUT,
     bind_endpoint,
@@ -55,7 +60,8 @@ from net.errors import (
     TransferError,
     describe_bind_error,
     describe_connect_error,
-    describe_io_error,
+    describe_stream_error,
+    system_words,
 )
 from net.events import (
     Connected,
@@ -84,6 +90,8 @@ __all__ = [
     "TcpClient",
     "TcpEvent",
     "TcpServer",
+    "client_cap",
+    "idle_reason",
 ]
 
 TcpEvent = Connected | Received | Sent | FileSent | Disconnected | Reconnecting
@@ -119,7 +127,7 @@ _NO_SENDFILE = {errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOTSOCK, er
 _ACCEPT_EXHAUSTED = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
 _ACCEPT = object()
 #: Stream files with os.sendfile where the platform has it (else, and where it refuses, read + send).
-USE_SENDFILE = hasattr(os, "sendfile")
+USE_SENDFILE = sys.platform != "win32" and hasattr(os, "sendfile")
 
 
 @dataclass(frozen=True, slots=True)
@@ -371,7 +379,7 @@ class _TcpLoop(StoppableLoop):
             except _WOULD_BLOCK:
                 return
             except OSError as exc:
-                self._close(conn, _describe_stream_error(exc, conn.peer), error=True)
+                self._close(conn, describe_stream_error(exc, conn.peer), error=True)
                 return
             if not data:
                 conn.reading = False
@@ -456,7 +464,7 @@ class _TcpLoop(StoppableLoop):
         sent = 0
         try:
             if item.offset < item.end:
-                if conn.use_sendfile and not item.pending:
+                if sys.platform != "win32" and conn.use_sendfile and not item.pending:
                     try:
                         sent = os.sendfile(
                             conn.sock.fileno(),
@@ -502,7 +510,7 @@ class _TcpLoop(StoppableLoop):
             # still queued cannot go out, but the connection ended in order all the same.
             self._close(conn, CLOSED_BY_PEER, error=False)
         else:
-            self._close(conn, _describe_stream_error(exc, conn.peer), error=True)
+            self._close(conn, describe_stream_error(exc, conn.peer), error=True)
 
     def _count_out(self, conn: _Connection, sent: int) -> None:
         if sent:
@@ -622,9 +630,7 @@ class TcpClient(_TcpLoop):
         self._port = parse_port(port)
         _check_seconds("connect timeout", connect_timeout)
         if keepalive:
-            # set_keepalive checks the values; let it do so now, not at the first connection.
-            with socket.socket() as probe:
-                set_keepalive(probe, keepalive_idle, keepalive_interval, keepalive_count)
+            _check_keepalive(keepalive_idle, keepalive_interval, keepalive_count)
         if heartbeat is not None:
             if not heartbeat:
                 raise AddressError("the heartbeat is empty: give the bytes to send")
@@ -774,6 +780,10 @@ class TcpClient(_TcpLoop):
                 if self.stopping:
                     return None
                 raise
+            if isinstance(sock, ssl.SSLSocket):
+                # An end without close_notify is a cut (RFC 8446 section 6.1), not the end of
+                # the stream: let recv raise SSLEOFError instead of returning b"".
+                sock.suppress_ragged_eofs = False  # type: ignore[attr-defined]
         try:
             peer, local = format_peer(sock.getpeername()), format_peer(sock.getsockname())
         except OSError as exc:  # reset in the meantime
@@ -816,11 +826,7 @@ class TcpClient(_TcpLoop):
         if self._idle_timeout is not None:
             idle_at = max(conn.last_in, conn.last_out) + self._idle_timeout
             if now >= idle_at:
-                reason = (
-                    f"nothing was sent or received for {self._idle_timeout:g} s, so the "
-                    "connection was closed"
-                )
-                self._close(conn, reason, error=False)
+                self._close(conn, idle_reason(self._idle_timeout), error=False)
                 return None
             due.append(idle_at)
         if self._heartbeat is not None:
@@ -900,8 +906,16 @@ class TcpClient(_TcpLoop):
 class TcpServer(_TcpLoop):
     """A TCP server for many clients at once (at most ``max_clients``), in one selector loop.
 
-    Clients beyond ``max_clients`` are accepted and closed at once; each one is counted in
-    :attr:`refused` and reported as a Disconnected event with ``error`` True and no Connected before.
+    Clients beyond ``max_clients`` (lowered to what the process can hold: :attr:`max_clients`,
+    :attr:`limit_reason`), and clients that arrive when the process has no descriptor left, are
+    accepted and closed at once; each one is counted in :attr:`refused` and reported as a
+    Disconnected event with ``error`` True, no Connected before, and a reason that names the
+    client and the limit ("refused 127.0.0.1:50000: the server already has 256 clients, its
+    limit").
+
+    Liveness: TCP keepalive is on for every accepted socket by default, so the slot of a client
+    whose host vanished is freed after about two minutes; ``idle_timeout`` also closes clients
+    that send and receive nothing for that long.
 
     With ``ssl_context`` every client speaks TLS. Its handshake runs inside the loop (never
     blocking the others) and must finish within ``handshake_timeout`` seconds; Connected comes once
@@ -924,6 +938,11 @@ class TcpServer(_TcpLoop):
         resolve_timeout: float = DEFAULT_RESOLVE_TIMEOUT,
         ssl_context: ssl.SSLContext | None = None,
         handshake_timeout: float = HANDSHAKE_TIMEOUT,
+        keepalive: bool = True,
+        keepalive_idle: int = 60,
+        keepalive_interval: int = 10,
+        keepalive_count: int = 5,
+        idle_timeout: float | None = None,
     ) -> None:
         """Bind and listen at once.
 
@@ -934,19 +953,42 @@ class TcpServer(_TcpLoop):
             on_event: called on the loop's thread for every event of every client; must be cheap.
             reply_mode: "none", "echo" (send each client back what it sent) or "fixed" (answer
                 every chunk received with ``fixed_reply``).
-            max_clients: clients served at once (those still in their TLS handshake count).
+            max_clients: clients served at once (those still in their TLS handshake count). It
+                is lowered to what the process can hold (:attr:`max_clients`, with the reason in
+                :attr:`limit_reason`): the selector's capacity (select() on Windows) and the
+                descriptor limit less a reserve for everything else.
             ssl_context: a server-side context (net.tls.server_context) to speak TLS with.
             handshake_timeout: seconds a client has to finish its TLS handshake.
+            keepalive: let the system probe every idle client (net.keepalive), so the slot of a
+                client whose host vanished is freed: after ``keepalive_idle`` quiet seconds,
+                every ``keepalive_interval`` seconds, giving up after ``keepalive_count``
+                unanswered probes (110 s with the defaults).
+            idle_timeout: close a client (``error`` False) after this many seconds with nothing
+                sent or received; None keeps quiet clients as long as keepalive says they live.
         Raises:
-            AddressError: a bad host or port, or a handshake timeout that is not positive.
+            AddressError: a bad host or port, a handshake or idle timeout that is not positive,
+                keepalive values out of range, or max_clients below 1.
             BindError: the port is in use, or the address is not this computer's.
             ValueError: an unknown reply mode.
         """
         _check_reply_mode(reply_mode)
         _check_seconds("TLS handshake timeout", handshake_timeout)
+        if idle_timeout is not None:
+            _check_seconds("idle timeout", idle_timeout)
+        if isinstance(max_clients, bool) or not isinstance(max_clients, int) or max_clients < 1:
+            raise AddressError(f"the most clients at once must be 1 or more, not {max_clients!r}")
+        self._keepalive = (keepalive_idle, keepalive_interval, keepalive_count)
+        if keepalive:
+            _check_keepalive(*self._keepalive)
+        self._keepalive_on = keepalive
         super().__init__(on_event)
         self._reply = (reply_mode, bytes(fixed_reply))
-        self.max_clients = max_clients
+        #: The cap asked for, the cap in force (lower where the process cannot hold that many),
+        #: and why it was lowered (None when it was not).
+        self.requested_max_clients = max_clients
+        self.max_clients, self.limit_reason = client_cap(max_clients)
+        self.idle_timeout = idle_timeout
+        self._next_idle_scan: float | None = None
         self._ids = itertools.count(1)
         self._accept_paused = False
         self._ssl_context = ssl_context
@@ -965,6 +1007,7 @@ class TcpServer(_TcpLoop):
         except BaseException:
             super().close()
             raise
+        self._spare = _spare_descriptor()
 
     def _listen(
         self, host: str, port: int | str, backlog: int, resolve_timeout: float
@@ -972,7 +1015,7 @@ class TcpServer(_TcpLoop):
         local = bind_endpoint(host, port, kind=socket.SOCK_STREAM, timeout=resolve_timeout)
         sock = socket.socket(local.family, socket.SOCK_STREAM)
         try:
-            if os.name != "nt":
+            if sys.platform != "win32":
                 # Restart at once on a port whose old connections sit in TIME_WAIT. (On Windows
                 # this option would let another program take the port; it needs none.)
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -1060,6 +1103,9 @@ class TcpServer(_TcpLoop):
     def close(self) -> None:
         if hasattr(self, "_listener"):
             self._listener.close()
+        spare, self._spare = getattr(self, "_spare", None), None
+        if spare is not None:
+            os.close(spare)
         super().close()
 
     def _client(self, conn_id: int) -> _Connection:
@@ -1075,7 +1121,16 @@ class TcpServer(_TcpLoop):
             except (BlockingIOError, InterruptedError):
                 return
             except OSError as exc:
-                if exc.errno in _ACCEPT_EXHAUSTED and self._selector is not None:
+                if exc.errno not in _ACCEPT_EXHAUSTED:
+                    return
+                refused = self._refuse_with_spare()
+                if refused:
+                    continue
+                if refused is None:
+                    return  # nobody else waits (Linux says EMFILE before it looks)
+                if self._selector is not None:
+                    # Until a client leaves (_closed), or the listener would wake the loop
+                    # again at once, for ever.
                     self._selector.unregister(self._listener)
                     self._accept_paused = True
                 return
@@ -1084,16 +1139,22 @@ class TcpServer(_TcpLoop):
             if len(self._conns) >= self.max_clients:
                 sock.close()
                 self.refused += 1
-                reason = f"refused: the server already has {self.max_clients} clients"
-                self._on_event(Disconnected(time.time(), conn_id, peer, reason, True))
+                self._on_event(Disconnected(time.time(), conn_id, peer, self._refusal(peer), True))
                 continue
             try:
                 sock.setblocking(False)
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                if self._keepalive_on:
+                    with contextlib.suppress(OSError):  # checked in __init__; works without
+                        set_keepalive(sock, *self._keepalive)
                 local = format_peer(sock.getsockname())
                 if self._ssl_context is not None:
+                    # A cut without close_notify must read as an error, not as the end.
                     sock = self._ssl_context.wrap_socket(
-                        sock, server_side=True, do_handshake_on_connect=False
+                        sock,
+                        server_side=True,
+                        do_handshake_on_connect=False,
+                        suppress_ragged_eofs=False,
                     )
             except (OSError, ValueError):
                 sock.close()  # it reset before we got to it
@@ -1108,6 +1169,7 @@ class TcpServer(_TcpLoop):
                 continue
             self.total_clients += 1
             self._add(conn)
+            self._watch_idle(conn)
             self._on_event(Connected(conn.since, conn_id, peer, local))
 
     def _continue_handshake(self, conn: _Connection) -> None:
@@ -1131,6 +1193,7 @@ class TcpServer(_TcpLoop):
         conn.last_in = conn.last_out = time.monotonic()
         self.total_clients += 1
         self._update(conn)
+        self._watch_idle(conn)
         info = _tls_info(conn.sock)
         self._on_event(Connected(conn.since, conn.conn_id, conn.peer, conn.local, info))
         if not conn.closed:
@@ -1145,13 +1208,81 @@ class TcpServer(_TcpLoop):
         reason = describe_ssl_error(exc, host, port, server_side=True)
         self._close(conn, reason, error=True)
 
+    def _refuse_with_spare(self) -> bool | None:
+        """accept() failed for lack of descriptors: free the spare one, accept the waiting
+        client with it, close it with a reason, and take the spare again (libuv's way of
+        refusing at the limit, instead of leaving the client hanging in the backlog).
+
+        Returns:
+            True when a client was refused; None when no client was waiting after all; False
+            when there is no spare, or the client could not be accepted even so.
+        """
+        if self._spare is None:
+            return False
+        os.close(self._spare)
+        self._spare = None
+        try:
+            try:
+                sock, address = self._listener.accept()
+            except (BlockingIOError, InterruptedError):
+                return None
+            except OSError:
+                return False
+            sock.close()
+        finally:
+            self._spare = _spare_descriptor()
+        peer = format_peer(address)
+        self.refused += 1
+        limit = descriptor_limit()
+        reason = f"refused {peer}: this process has no descriptors left for another connection"
+        if limit is not None:
+            reason += f" (its limit is {limit} open files and sockets)"
+        self._on_event(Disconnected(time.time(), next(self._ids), peer, reason, True))
+        return True
+
+    def _refusal(self, peer: str) -> str:
+        reason = f"refused {peer}: the server already has {self.max_clients} clients, its limit"
+        if self.limit_reason:
+            reason += f" ({self.limit_reason})"
+        return reason
+
     def _run_timers(self, now: float) -> float | None:
+        due: float | None = None
         while self._handshaking:
             oldest = next(iter(self._handshaking.values()))
             if oldest.handshake_deadline > now:
-                return oldest.handshake_deadline
+                due = oldest.handshake_deadline
+                break
             self._fail_handshake(oldest, TimeoutError("the TLS handshake took too long"))
-        return None
+        if self.idle_timeout is not None:
+            idle_due = self._close_idle(now, self.idle_timeout)
+            if idle_due is not None and (due is None or idle_due < due):
+                due = idle_due
+        return due
+
+    def _close_idle(self, now: float, limit: float) -> float | None:
+        """Close the clients quiet for ``limit`` s; return when the next one may be (monotonic).
+
+        Activity only moves a client's deadline later and a new client's is later than any
+        known one, so the clients are scanned only when the earliest known deadline is due.
+        """
+        if self._next_idle_scan is not None and now < self._next_idle_scan:
+            return self._next_idle_scan
+        earliest: float | None = None
+        for conn in list(self._conns.values()):
+            if conn.handshaking:
+                continue  # the handshake deadline watches it
+            idle_at = max(conn.last_in, conn.last_out) + limit
+            if now >= idle_at:
+                self._close(conn, idle_reason(limit), error=False)
+            elif earliest is None or idle_at < earliest:
+                earliest = idle_at
+        self._next_idle_scan = earliest
+        return earliest
+
+    def _watch_idle(self, conn: _Connection) -> None:
+        if self.idle_timeout is not None and self._next_idle_scan is None:
+            self._next_idle_scan = max(conn.last_in, conn.last_out) + self.idle_timeout
 
     def _after_receive(self, conn: _Connection, data: bytes) -> None:
         mode, fixed = self._reply
@@ -1172,6 +1303,48 @@ class TcpServer(_TcpLoop):
             self._selector.register(self._listener, selectors.EVENT_READ, _ACCEPT)
 
 
+def idle_reason(seconds: float) -> str:
+    """The sentence for a connection closed after ``seconds`` of silence both ways."""
+    return f"nothing was sent or received for {seconds:g} s, so the connection was closed"
+
+
+def client_cap(requested: int) -> tuple[int, str | None]:
+    """How many clients one server loop of this process can hold, at most ``requested``.
+
+    Returns:
+        The cap, and why it is below ``requested`` (None when it is not): the selector's
+        capacity (net._loop.selector_capacity: select() on Windows), or the descriptor limit
+        less :data:`net._loop.DESCRIPTOR_RESERVE` for the rest of the process.
+    """
+    cap, reason = requested, None
+    capacity = selector_capacity()
+    if capacity is not None and capacity < cap:
+        cap = capacity
+        reason = f"select() on this system lets one server watch at most {capacity} connections"
+    limit = descriptor_limit()
+    if limit is not None and limit - DESCRIPTOR_RESERVE < cap:
+        cap = max(1, limit - DESCRIPTOR_RESERVE)
+        reason = (
+            f"this process may open only {limit} files and sockets (its descriptor limit), "
+            f"and keeps {DESCRIPTOR_RESERVE} of them for other uses"
+        )
+    return cap, reason
+
+
+def _spare_descriptor() -> int | None:
+    """A descriptor held in reserve for refusing a client at the descriptor limit, or None."""
+    try:
+        return os.open(os.devnull, os.O_RDONLY)
+    except OSError:
+        return None
+
+
+def _check_keepalive(idle: int, interval: int, count: int) -> None:
+    # set_keepalive checks the values; let it do so now, not at the first connection.
+    with socket.socket() as probe:
+        set_keepalive(probe, idle, interval, count)
+
+
 def _check_reply_mode(mode: str) -> None:
     if mode not in REPLY_MODES:
         raise ValueError(f"unknown reply mode {mode!r} (none, echo or fixed)")
@@ -1187,12 +1360,12 @@ def _open_file(path: str) -> _File:
     except PermissionError as exc:
         raise TransferError(f"cannot send {path}: permission denied") from exc
     except OSError as exc:
-        raise TransferError(f"cannot send {path}: {exc.strerror or exc}") from exc
+        raise TransferError(f"cannot send {path}: {system_words(exc)}") from exc
     try:
         size = os.fstat(file.fileno()).st_size
     except OSError as exc:
         file.close()
-        raise TransferError(f"cannot send {path}: {exc.strerror or exc}") from exc
+        raise TransferError(f"cannot send {path}: {system_words(exc)}") from exc
     return _File(path, file, size)
 
 
@@ -1220,18 +1393,6 @@ def _tls_info(sock: socket.socket) -> TlsInfo | None:
         cipher[0] if cipher else "",
         certificate_fingerprint(der) if der else "",
     )
-
-
-def _describe_stream_error(exc: OSError, peer: str) -> str:
-    """Say why reading or writing a connection failed (inside TLS too)."""
-    if isinstance(exc, ssl.SSLError) and not isinstance(exc, ssl.SSLSyscallError):
-        reason = getattr(exc, "reason", None)
-        if reason:
-            detail = str(reason).replace("_", " ").lower()
-        else:  # "TLS/SSL connection has been closed (EOF) (_ssl.c:2427)": drop the source line
-            detail = re.sub(r"\s*\(_ssl\.c:\d+\)$", "", str(exc.strerror or exc))
-        return f"the TLS connection with {peer} failed: {detail}"
-    return describe_io_error(exc, peer)
 
 
 def _retryable(exc: NetError, connected_before: bool) -> bool:

@@ -9,10 +9,10 @@ from __future__ import annotations
 import contextlib
 import errno
 import ipaddress
-import os
 import selectors
 import socket
 import struct
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -37,6 +37,7 @@ from net.errors import (
     describe_bind_error,
     describe_connect_error,
     describe_io_error,
+    system_words,
 )
 from net.events import Datagram
 
@@ -48,6 +49,7 @@ __all__ = [
     "UdpReceiver",
     "UdpSender",
     "UdpStats",
+    "fit_send_buffer",
     "send_and_wait",
     "send_datagram",
 ]
@@ -182,6 +184,7 @@ class UdpSender(StoppableLoop):
                 f"{len(data):,} bytes do not fit in one UDP datagram "
                 f"(at most {self._max_payload:,} bytes to {self.peer})"
             )
+        fit_send_buffer(self._sock, len(data))
         while True:
             try:
                 self._sock.sendto(data, self._target.sockaddr)
@@ -196,6 +199,11 @@ class UdpSender(StoppableLoop):
                     describe_connect_error(exc, self._target.host, self._target.port)
                 ) from exc
         return Datagram(time.time(), self.peer, bytes(data), outgoing=True)
+
+    @property
+    def send_buffer(self) -> int:
+        """The socket's send buffer in bytes (SO_SNDBUF as the system reports it)."""
+        return int(self._sock.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF))
 
     def wait_reply(self, timeout: float) -> Datagram | None:
         """Wait up to ``timeout`` seconds for a datagram from anyone; None on timeout or shutdown."""
@@ -393,7 +401,7 @@ class UdpReceiver(StoppableLoop):
         resolve_timeout: float,
     ) -> socket.socket:
         port = parse_port(port, allow_zero=True)
-        group = _parse_group(multicast_group) if multicast_group else None
+        group, zone = _parse_group(multicast_group) if multicast_group else (None, "")
         if group is None:
             local = bind_endpoint(host, port, kind=socket.SOCK_DGRAM, timeout=resolve_timeout)
         else:
@@ -406,7 +414,7 @@ class UdpReceiver(StoppableLoop):
             if local.family == socket.AF_INET6 and local.host == "::":
                 with contextlib.suppress(OSError, AttributeError):
                     sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
-            if group is not None and os.name != "nt":
+            if group is not None and sys.platform != "win32":
                 # Several programs may listen to one group on one port (SO_REUSEADDR is how
                 # multicast receivers share it on Linux and the BSDs).
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -423,7 +431,9 @@ class UdpReceiver(StoppableLoop):
             except OSError as exc:
                 raise BindError(describe_bind_error(exc, local.host, local.port)) from exc
             if group is not None:
-                _join_group(sock, group, host, resolve_timeout)
+                _join_group(sock, group, host, zone, resolve_timeout)
+            if self._reply is not None:
+                fit_send_buffer(sock, len(self._reply))
             sock.setblocking(False)
         except BaseException:
             sock.close()
@@ -545,10 +555,12 @@ class UdpReceiver(StoppableLoop):
         return rows, count, empty
 
 
-def _parse_group(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+def _parse_group(text: str) -> tuple[ipaddress.IPv4Address | ipaddress.IPv6Address, str]:
+    """The group in ``text`` and the zone given with it ("ff02::1%12" names interface 12)."""
     raw = text.strip().strip("[]")
+    address, _, zone = raw.partition("%")
     try:
-        group = ipaddress.ip_address(raw)
+        group = ipaddress.ip_address(address)
     except ValueError:
         raise AddressError(
             f"{text!r} is not a multicast group: use an address like 239.1.2.3 or ff15::1"
@@ -557,15 +569,31 @@ def _parse_group(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
         raise AddressError(
             f"{group} is not a multicast address (IPv4 groups are 224.0.0.0 to 239.255.255.255)"
         )
-    return group
+    if zone and group.version == 4:
+        raise AddressError(f"{text!r}: only IPv6 groups take a %zone (an interface)")
+    return group, zone
+
+
+def _interface_index(zone: str) -> int:
+    """The interface index a zone names: a number as Windows shows it ("12"), or a name ("eth0").
+
+    Raises:
+        OSError: no interface has that name.
+    """
+    if zone.isascii() and zone.isdigit():
+        return int(zone)
+    return socket.if_nametoindex(zone)
 
 
 def _join_group(
     sock: socket.socket,
     group: ipaddress.IPv4Address | ipaddress.IPv6Address,
     interface: str,
+    zone: str,
     resolve_timeout: float,
 ) -> None:
+    """Join ``group`` on ``interface`` (an address; for IPv6 its %zone), or on the interface
+    ``zone`` names (the group's own %zone), or where the system chooses."""
     interface = parse_host(interface, allow_empty=True)
     try:
         if group.version == 4:
@@ -583,22 +611,46 @@ def _join_group(
             request = socket.inet_aton(str(group)) + socket.inet_aton(local)
             sock.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, request)
         else:
-            index = 0
             if "%" in interface:
-                index = socket.if_nametoindex(interface.split("%", 1)[1])
+                zone = interface.split("%", 1)[1]
+            index = _interface_index(zone) if zone else 0
             request = socket.inet_pton(socket.AF_INET6, str(group)) + struct.pack("@I", index)
             sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_JOIN_GROUP, request)
     except OSError as exc:
+        if exc.errno == errno.ENODEV and zone:
+            raise BindError(
+                f"cannot join the multicast group {group}: this computer has no network "
+                f"interface {zone!r}"
+            ) from exc
         where = f" on {interface}" if interface else ""
         raise BindError(
-            f"cannot join the multicast group {group}{where}: {_strerror(exc)}"
+            f"cannot join the multicast group {group}{where}: {system_words(exc)}"
         ) from exc
+
+
+#: Room for the UDP and IP headers on top of the payload when sizing a send buffer.
+_HEADER_ROOM = 64
+
+
+def fit_send_buffer(sock: socket.socket, size: int) -> None:
+    """Make room in ``sock``'s send buffer for one datagram of ``size`` bytes, where needed.
+
+    macOS refuses datagrams larger than the socket's send buffer (9,216 bytes by default) with
+    EMSGSIZE, although UDP carries up to 65,507; other systems' defaults hold any datagram.
+    A system that grants less leaves the send to fail with its own sentence.
+    """
+    if sys.platform != "darwin":
+        return
+    wanted = size + _HEADER_ROOM
+    with contextlib.suppress(OSError):
+        if sock.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF) < wanted:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, wanted)
 
 
 def _rcvbuf_warning(requested: int, granted: int) -> str:
     advice = (
         f" (raise it with: sudo sysctl -w net.core.rmem_max={requested})"
-        if os.name == "posix" and os.uname().sysname == "Linux"
+        if sys.platform == "linux"
         else ""
     )
     return (
@@ -613,8 +665,3 @@ def _size(count: int) -> str:
     if count >= 1024:
         return f"{count / 1024:,.0f} KiB"
     return f"{count} bytes"
-
-
-def _strerror(exc: OSError) -> str:
-    text = exc.strerror or str(exc) or type(exc).__name__
-    return text[:1].lower() + text[1:]

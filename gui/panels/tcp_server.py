@@ -8,6 +8,7 @@ from typing import Any
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QComboBox,
     QFormLayout,
     QGridLayout,
@@ -17,6 +18,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QSizePolicy,
+    QSpinBox,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -36,6 +38,7 @@ from gui.widgets import (
 )
 from gui.widgets.security import ServerSecurityBox
 from gui.widgets.traffic_log import CELL_BYTES, StreamRows
+from net._loop import raise_file_limit
 from net.errors import AddressError, NetError
 from net.events import Connected, Disconnected, FileSent, Received, Sent
 from net.tcp import TcpServer
@@ -45,6 +48,10 @@ __all__ = ["TcpServerPanel"]
 
 # Received bytes decoded per batch (what the cells show); beyond it rows are rendered when shown.
 _DECODE_BUDGET = 32 * 1024
+#: Clients served at once unless the user says otherwise (design.md, "Limits").
+DEFAULT_MAX_CLIENTS = 256
+_MOST_CLIENTS = 100_000
+_LONGEST_IDLE = 86_400  # seconds
 
 
 class TcpServerPanel(Panel):
@@ -65,6 +72,8 @@ class TcpServerPanel(Panel):
         self._opened_tls: dict[str, str] = {}
         self._address = ""
         self._totals = (0, 0, 0)  # connections, bytes in, bytes out of the last run
+        self._refused = (0, 0)  # clients refused, and the cap in force, in the last run
+        self._refusals_told = 0  # refusals the status line has reported
         self._decoders: dict[int, StreamRows] = {}  # per connection: its stream's rows
         self._build()
         self._refresh = QTimer(self)
@@ -87,11 +96,47 @@ class TcpServerPanel(Panel):
         self.stop_button.setToolTip(self.tr("Stop the server and close every connection (Ctrl+.)"))
         self.stop_button.clicked.connect(self.trigger_stop)
 
+        self.max_clients = QSpinBox(self)
+        self.max_clients.setObjectName("maxClientsSpin")
+        self.max_clients.setRange(1, _MOST_CLIENTS)
+        self.max_clients.setValue(DEFAULT_MAX_CLIENTS)
+        self.max_clients.setToolTip(
+            self.tr(
+                "Clients served at once; more are refused. Lowered when the system cannot hold "
+                "that many (the status line then says why)"
+            )
+        )
+        self.idle_timeout = QSpinBox(self)
+        self.idle_timeout.setObjectName("idleTimeoutSpin")
+        self.idle_timeout.setRange(0, _LONGEST_IDLE)
+        self.idle_timeout.setSuffix(self.tr(" s"))
+        self.idle_timeout.setSpecialValueText(self.tr("Never"))
+        self.idle_timeout.setToolTip(
+            self.tr("Close a client after this many seconds with nothing sent or received")
+        )
+        self.keepalive = QCheckBox(self.tr("&Keepalive: free the slots of vanished clients"), self)
+        self.keepalive.setObjectName("keepaliveCheck")
+        self.keepalive.setChecked(True)
+        self.keepalive.setToolTip(
+            self.tr(
+                "Probe quiet clients (TCP keepalive), so a client whose computer vanished is "
+                "disconnected within about 2 minutes instead of holding its slot forever"
+            )
+        )
+
         listen = QGroupBox(self.tr("Listen"), self)
         form = QFormLayout(listen)
         form.addRow(self.tr("&Address:"), self.bind)
         form.addRow(self.tr("&Port:"), self.port)
-        for field, buddy in ((self.bind, self.bind.combo), (self.port, self.port.edit)):
+        form.addRow(self.tr("&Max clients:"), self.max_clients)
+        form.addRow(self.tr("&Idle timeout:"), self.idle_timeout)
+        form.addRow("", self.keepalive)
+        for field, buddy in (
+            (self.bind, self.bind.combo),
+            (self.port, self.port.edit),
+            (self.max_clients, self.max_clients),
+            (self.idle_timeout, self.idle_timeout),
+        ):
             label = form.labelForField(field)
             if isinstance(label, QLabel):
                 label.setBuddy(buddy)
@@ -205,6 +250,9 @@ class TcpServerPanel(Panel):
         set_tab_chain(
             self.bind.combo,
             self.port.edit,
+            self.max_clients,
+            self.idle_timeout,
+            self.keepalive,
             self.start_button,
             self.stop_button,
             self.reply_mode,
@@ -242,7 +290,12 @@ class TcpServerPanel(Panel):
             return
         host, port = self.bind.address(), self.port.port()
         fixed = self.fixed_reply.payload() if mode == "fixed" else b""
+        max_clients = self.max_clients.value()
+        idle = self.idle_timeout.value() or None
+        keepalive = self.keepalive.isChecked()
         self._totals = (0, 0, 0)
+        self._refused = (0, 0)
+        self._refusals_told = 0
         push = self.runner.push
         self._fingerprint = ""
         opened: dict[str, str] = {}
@@ -250,6 +303,7 @@ class TcpServerPanel(Panel):
 
         def open_server() -> TcpServer:
             # Generating the self-signed certificate (first use) takes a moment: not on the GUI.
+            raise_file_limit()  # as `swb serve` does, so the clients asked for can be held
             context = None
             if plan is not None:
                 cert = plan.certificate()
@@ -262,6 +316,9 @@ class TcpServerPanel(Panel):
                 reply_mode=mode,
                 fixed_reply=fixed,
                 ssl_context=context,
+                max_clients=max_clients,
+                keepalive=keepalive,
+                idle_timeout=idle,
             )
 
         self.server = None
@@ -372,6 +429,14 @@ class TcpServerPanel(Panel):
             )
         else:
             self.status.show_info(self.tr("Listening on {address}").format(address=self._address))
+        if server.limit_reason:
+            self.status.show_warning(
+                self.tr("Serving at most {cap} clients at once, not {asked}: {reason}").format(
+                    cap=format_count(server.max_clients),
+                    asked=format_count(server.requested_max_clients),
+                    reason=server.limit_reason,
+                )
+            )
         self._on_reply_changed()  # the mode may have changed while it was opening
         self._refresh.start()
         self._show_counters()
@@ -465,6 +530,7 @@ class TcpServerPanel(Panel):
         server = self.server
         if server is not None:
             self._totals = (server.total_clients, server.bytes_in, server.bytes_out)
+            self._refused = (server.refused, server.max_clients)
 
     def _show_counters(self, clients: int | None = None) -> None:
         if clients is None:
@@ -478,6 +544,19 @@ class TcpServerPanel(Panel):
             received=format_bytes(bytes_in),
             sent=format_bytes(bytes_out),
         )
+        refused, cap = self._refused
+        if refused:
+            text += self.tr(" · {refused} refused: limit {cap}").format(
+                refused=format_count(refused), cap=format_count(cap)
+            )
+            if refused > self._refusals_told and self.runner.running:
+                self._refusals_told = refused
+                self.status.show_warning(
+                    self.tr(
+                        "{refused} refused: {cap} clients are connected, the most this server "
+                        "takes at once (Max clients)"
+                    ).format(refused=format_count(refused), cap=format_count(cap))
+                )
         if self.runner.running and self.server is not None:
             text += self.tr(" · listening on {address}").format(address=self._address)
         self.counters.setText(text)
@@ -499,8 +578,8 @@ class TcpServerPanel(Panel):
     def _set_running(self, running: bool) -> None:
         self.start_button.setEnabled(not running)
         self.stop_button.setEnabled(running)
-        self.bind.setEnabled(not running)
-        self.port.setEnabled(not running)
+        for field in (self.bind, self.port, self.max_clients, self.idle_timeout, self.keepalive):
+            field.setEnabled(not running)
         self.security.set_running(running, self._fingerprint if running else "")
         self._update_buttons()
         if not running:

@@ -1233,6 +1233,30 @@
         <translation>停止服务器并关闭所有连接（Ctrl+.）</translation>
     </message>
     <message>
+        <source>Clients served at once; more are refused. Lowered when the system cannot hold that many (the status line then says why)</source>
+        <translation>同时服务的客户端数；超出的会被拒绝。系统容纳不下时会自动调低（状态栏会说明原因）</translation>
+    </message>
+    <message>
+        <source> s</source>
+        <translation> 秒</translation>
+    </message>
+    <message>
+        <source>Never</source>
+        <translation>从不</translation>
+    </message>
+    <message>
+        <source>Close a client after this many seconds with nothing sent or received</source>
+        <translation>客户端在这么多秒内既无发送也无接收时，断开它</translation>
+    </message>
+    <message>
+        <source>&amp;Keepalive: free the slots of vanished clients</source>
+        <translation>保活(&amp;K)：释放已消失客户端占用的名额</translation>
+    </message>
+    <message>
+        <source>Probe quiet clients (TCP keepalive), so a client whose computer vanished is disconnected within about 2 minutes instead of holding its slot forever</source>
+        <translation>探测空闲的客户端（TCP 保活），这样计算机已消失的客户端会在约 2 分钟内被断开，而不会永远占着名额</translation>
+    </message>
+    <message>
         <source>Listen</source>
         <translation>监听</translation>
     </message>
@@ -1243,6 +1267,14 @@
     <message>
         <source>&amp;Port:</source>
         <translation>端口(&amp;P)：</translation>
+    </message>
+    <message>
+        <source>&amp;Max clients:</source>
+        <translation>最大客户端数(&amp;M)：</translation>
+    </message>
+    <message>
+        <source>&amp;Idle timeout:</source>
+        <translation>空闲超时(&amp;I)：</translation>
     </message>
     <message>
         <source>No automatic reply</source>
@@ -1353,6 +1385,10 @@
         <translation>正在监听 {address}</translation>
     </message>
     <message>
+        <source>Serving at most {cap} clients at once, not {asked}: {reason}</source>
+        <translation>最多同时服务 {cap} 个客户端，而不是 {asked} 个：{reason}</translation>
+    </message>
+    <message>
         <source>Sent the file {path} ({size})</source>
         <translation>已发送文件 {path}（{size}）</translation>
     </message>
@@ -1377,6 +1413,14 @@
     <message>
         <source>{clients} connected · {total} in all · received {received} · sent {sent}</source>
         <translation>已连接 {clients} · 累计 {total} 个 · 已接收 {received} · 已发送 {sent}</translation>
+    </message>
+    <message>
+        <source> · {refused} refused: limit {cap}</source>
+        <translation> · 已拒绝 {refused} 个：上限 {cap}</translation>
+    </message>
+    <message>
+        <source>{refused} refused: {cap} clients are connected, the most this server takes at once (Max clients)</source>
+        <translation>已拒绝 {refused} 个：已连接 {cap} 个客户端，达到本服务器同时接受的上限（最大客户端数）</translation>
     </message>
     <message>
         <source> · listening on {address}</source>

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 import trustme
@@ -48,13 +49,25 @@ def swb(*args: str, timeout: float = WAIT) -> subprocess.CompletedProcess[str]:
 class Swb:
     """A running `swb` listener: its stdout and stderr read line by line in the background."""
 
-    def __init__(self, *args: str, read_stdout: bool = True) -> None:
+    def __init__(
+        self,
+        *args: str,
+        read_stdout: bool = True,
+        command: list[str] | None = None,
+        env: dict[str, str] | None = None,
+        encoding: str = "utf-8",
+        **popen: Any,
+    ) -> None:
+        """Run ``swb ARGS`` (or ``command``, a whole argv) with ``env``; read its output as
+        ``encoding``; ``popen`` goes to subprocess.Popen."""
         self.proc = subprocess.Popen(
-            [*SWB, *args],
+            command if command is not None else [*SWB, *args],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
-            encoding="utf-8",
+            encoding=encoding,
+            env=env,
+            **popen,
         )
         self._lines: queue.Queue[str | None] = queue.Queue()
         self.stderr_lines: list[str] = []
@@ -111,8 +124,8 @@ class Swb:
 
 
 @contextmanager
-def listener(*args: str, read_stdout: bool = True) -> Iterator[Swb]:
-    process = Swb(*args, read_stdout=read_stdout)
+def listener(*args: str, read_stdout: bool = True, **kw: Any) -> Iterator[Swb]:
+    process = Swb(*args, read_stdout=read_stdout, **kw)
     try:
         yield process
     finally:
