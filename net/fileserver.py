@@ -276,10 +276,13 @@ class FileServer(StoppableLoop):
         self._pool = pool
         try:
             while not self.stopping:
-                now = time.monotonic()
-                timeout = self._next_timeout(now, accept_paused_until)
+                timeout = self._next_timeout(time.monotonic(), accept_paused_until)
                 accept = False
-                for key, mask in selector.select(timeout):
+                events = selector.select(timeout)
+                # The clock is read after the wait: select() may have slept for hours, and a
+                # deadline counted from before it would already have passed (issue 12.1).
+                now = time.monotonic()
+                for key, mask in events:
                     if isinstance(key.data, Waker):
                         key.data.drain()
                     elif key.data is None:
@@ -287,7 +290,7 @@ class FileServer(StoppableLoop):
                     else:
                         self._on_ready(key.data, mask)
                 # Accept last, so that places freed by this round's closes count already.
-                if accept and not self._accept(now):
+                if accept and not self._accept():
                     selector.unregister(self._listener)
                     accept_paused_until = now + _ACCEPT_PAUSE
                 if self.stopping:
@@ -322,7 +325,7 @@ class FileServer(StoppableLoop):
             return None
         return max(0.0, soonest - now)
 
-    def _accept(self, now: float) -> bool:
+    def _accept(self) -> bool:
         """Accept what is waiting; False when out of file descriptors (pause accepting)."""
         for _ in range(64):
             try:
@@ -341,7 +344,7 @@ class FileServer(StoppableLoop):
             with contextlib.suppress(OSError):
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             peer = format_peer(addr)
-            deadline = now + self._head_timeout
+            deadline = time.monotonic() + self._head_timeout
             if self._ssl_context is not None:
                 try:
                     tls_sock = self._ssl_context.wrap_socket(
