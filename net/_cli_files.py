@@ -282,10 +282,10 @@ def _duration(seconds: float) -> str:
 
 def _raise_file_limit() -> None:
     """Let the server hold its connection caps: raise the soft descriptor limit to the hard one."""
-    try:
-        import resource
-    except ImportError:  # pragma: no cover - Windows
-        return
+    if sys.platform == "win32":
+        return  # no descriptor limit to raise; select()'s own cap is the loop's business
+    import resource
+
     with contextlib.suppress(ValueError, OSError):
         soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
         wanted = 4096 if hard == resource.RLIM_INFINITY else min(hard, 4096)

@@ -25,8 +25,8 @@ import concurrent.futures
 import contextlib
 import errno
 import itertools
+import logging
 import os
-import select
 import selectors
 import socket
 import ssl
@@ -43,6 +43,7 @@ from typing import Literal
 
 import h11
 
+from net._body import BodySender, Cancelled, ShortFile
 from net._loop import StoppableLoop, Waker
 from net.address import format_peer, parse_host, parse_port, resolve
 from net.errors import BindError, describe_bind_error, describe_io_error
@@ -64,16 +65,9 @@ from net.httpfile import (
 )
 from net.share import SharedFile, ShareTable
 
-try:
-    import fcntl
-    import termios
-
-    # Linux: the bytes a TCP socket's peer has not acknowledged yet (SIOCOUTQ == TIOCOUTQ).
-    _SIOCOUTQ: int | None = termios.TIOCOUTQ if sys.platform.startswith("linux") else None
-except ImportError:  # pragma: no cover - Windows
-    _SIOCOUTQ = None
-
 __all__ = ["FileServer", "TransferEvent", "local_addresses"]
+
+_log = logging.getLogger(__name__)
 
 TransferEvent = TransferStarted | TransferProgress | TransferFinished | TransferFailed
 
@@ -81,20 +75,8 @@ _SERVER = "socket-workbench"
 _READ = selectors.EVENT_READ
 _WRITE = selectors.EVENT_WRITE
 _PROGRESS_INTERVAL = 0.1  # at most ~10 progress events per second per transfer
-_COPY_CHUNK = 256 * 1024  # TLS / no-sendfile path
-_SENDFILE_CHUNK = 8 * 1024 * 1024
 _LINGER_BYTES = 1024 * 1024  # drained after an error answer before giving up on a polite close
 _ACCEPT_PAUSE = 0.1  # out of file descriptors: stop accepting this long instead of spinning
-_PROGRESS_CHECK = 1.0  # a transfer waiting for room looks this often whether the client read any
-_MIN_PROGRESS = 16 * 1024  # bytes a client must take to count as still reading (see _await_room)
-
-
-class _Cancelled(Exception):
-    """The server is stopping: a transfer ends early on purpose."""
-
-
-class _ShortFile(Exception):
-    """The file became shorter while it was being sent."""
 
 
 class _FileSpan:
@@ -116,6 +98,7 @@ class _Conn:
     """One connection while the loop owns it (handshake, request head, or closing)."""
 
     __slots__ = (
+        "body",
         "buf",
         "cycle",
         "deadline",
@@ -151,6 +134,7 @@ class _Conn:
         self.drained = 0
         self.mask = 0
         self.cycle = 0  # requests already answered on this connection
+        self.body: BodySender | None = None  # set while a transfer thread owns the connection
 
 
 @dataclass(frozen=True, slots=True)
@@ -670,16 +654,30 @@ class FileServer(StoppableLoop):
     def _transfer(self, conn: _Conn, job: _HttpJob | _RawJob) -> None:
         phase: Phase | None = None
         try:
-            # Non-blocking: every wait for the client goes through _await_room, whose idle clock
-            # runs from the client's last progress (a socket timeout would run per call).
+            # Non-blocking: every wait for the client goes through BodySender.await_room, whose
+            # idle clock runs from the client's last progress (a socket timeout would run per call).
             conn.sock.settimeout(0.0)
+            conn.body = BodySender(
+                conn.sock,
+                idle_timeout=self._idle_timeout,
+                stopping=lambda: self.stopping,
+                wait_stopped=self.wait_stopped,
+                rate_limit=lambda: self.rate_limit,
+            )
             if isinstance(job, _RawJob):
                 phase = self._send_raw(conn, job.entry)
             else:
                 phase = self._answer_http(conn, job)
-        except Exception:
+        except (OSError, ValueError, Cancelled, h11.LocalProtocolError):
             phase = None  # the peer is gone or broke the protocol: nothing more to say to it
+        except Exception:
+            # A bug of ours: the connection ends, the loop and the other transfers go on, and
+            # the log says what happened (the traceback only at debug level).
+            phase = None
+            _log.error("file server: internal error answering %s", conn.peer, exc_info=False)
+            _log.debug("file server: internal error", exc_info=True)
         finally:
+            conn.body = None
             with self._lock:
                 self._busy.discard(conn.sock)
                 self._active -= 1
@@ -776,7 +774,7 @@ class FileServer(StoppableLoop):
         if not head_only and body:
             data += http.send(h11.Data(data=body)) or b""
         data += http.send(h11.EndOfMessage()) or b""
-        self._send_bytes(conn.sock, data or b"")
+        self._body(conn).send(data or b"")
 
     def _send_file(
         self, conn: _Conn, request: h11.Request, entry: SharedFile | None, *, keep_alive: bool
@@ -843,9 +841,9 @@ class FileServer(StoppableLoop):
                 h11.Response(status_code=plan.status, headers=headers, reason=_reason(plan.status))
             )
             if head_only:
-                self._send_bytes(conn.sock, (head or b"") + (http.send(h11.EndOfMessage()) or b""))
+                self._body(conn).send((head or b"") + (http.send(h11.EndOfMessage()) or b""))
                 return True
-            self._send_bytes(conn.sock, head or b"")
+            self._body(conn).send(head or b"")
             if not self._stream(conn, fd, entry.name, plan.start, plan.length, "http"):
                 return False
             http.send_with_data_passthrough(h11.Data(data=_FileSpan(plan.length)))  # type: ignore[arg-type]
@@ -882,16 +880,13 @@ class FileServer(StoppableLoop):
         self._emit(TransferStarted(time.time(), tid, conn.peer, name, dialect, offset, length))
         progress = _Progress(self, tid, length)
         try:
-            if conn.tls or not hasattr(os, "sendfile"):
-                self._copy(conn.sock, fd, offset, length, progress)
-            else:
-                self._sendfile(conn.sock, fd, offset, length, progress)
-        except _Cancelled:
+            self._body(conn).send_file(fd, offset, length, progress.update)
+        except Cancelled:
             self._emit(
                 TransferFailed(time.time(), tid, progress.done, "the server was stopped", True)
             )
             return False
-        except _ShortFile:
+        except ShortFile:
             self._emit(
                 TransferFailed(
                     time.time(), tid, progress.done, "the file became shorter while it was sent"
@@ -909,107 +904,21 @@ class FileServer(StoppableLoop):
             )
             self._emit(TransferFailed(time.time(), tid, progress.done, reason, stopped))
             return False
+        except Exception as exc:
+            # A bug of ours (issue 13.1: an AttributeError once ended bodies silently): the
+            # transfer ends as failed, with a log line, and the server goes on.
+            reason = f"internal error in the server ({type(exc).__name__}: {exc})"
+            _log.error("file server: transfer %d of %r failed: %s", tid, name, reason)
+            _log.debug("file server: internal error", exc_info=True)
+            self._emit(TransferFailed(time.time(), tid, progress.done, reason))
+            return False
         self._emit(TransferFinished(time.time(), tid, length))
         return True
 
-    def _sendfile(
-        self, sock: socket.socket, fd: int, offset: int, length: int, progress: _Progress
-    ) -> None:
-        # The socket is non-blocking: os.sendfile sends what fits and we wait for room ourselves.
-        sock_fd = sock.fileno()
-        done = 0
-        while done < length:
-            if self.stopping:
-                raise _Cancelled
-            count = self._chunk(length - done, _SENDFILE_CHUNK, progress)
-            try:
-                sent = os.sendfile(sock_fd, fd, offset + done, count)
-            except (BlockingIOError, InterruptedError):
-                self._await_room(sock)
-                continue
-            if sent == 0:
-                raise _ShortFile
-            done += sent
-            progress.update(done)
-
-    def _copy(
-        self, sock: socket.socket, fd: int, offset: int, length: int, progress: _Progress
-    ) -> None:
-        buffer = bytearray(_COPY_CHUNK)
-        view = memoryview(buffer)
-        done = 0
-        while done < length:
-            if self.stopping:
-                raise _Cancelled
-            count = self._chunk(length - done, _COPY_CHUNK, progress)
-            got = (
-                os.preadv(fd, [view[:count]], offset + done)
-                if _HAS_PREADV
-                else _pread(fd, view[:count], offset + done)
-            )
-            if got == 0:
-                raise _ShortFile
-            self._send_bytes(sock, view[:got])
-            done += got
-            progress.update(done)
-
-    def _send_bytes(self, sock: socket.socket, data: bytes | memoryview) -> None:
-        """sendall() for the non-blocking socket of a transfer thread (plain or TLS)."""
-        view = memoryview(data)
-        while view:
-            if self.stopping:
-                raise _Cancelled
-            try:
-                # Under TLS a retry after SSLWantWriteError passes the same bytes, as OpenSSL asks.
-                sent = sock.send(view)
-            except (BlockingIOError, InterruptedError, ssl.SSLWantWriteError):
-                self._await_room(sock)
-                continue
-            except ssl.SSLWantReadError:  # a TLS renegotiation or key update: the client's turn
-                self._await_room(sock, readable=True)
-                continue
-            view = view[sent:]
-
-    def _await_room(self, sock: socket.socket, *, readable: bool = False) -> None:
-        """Wait until the client makes room for more bytes; TimeoutError after ``idle_timeout``
-        seconds in which it took (almost) none.
-
-        Linux reports a socket writable only once a third of its send buffer is free again, which a
-        slow reader (tens of KiB/s against a 4 MiB buffer) may take longer than the idle timeout to
-        do while it never stops reading. So the wait goes in short steps and looks at the bytes the
-        client has acknowledged (the send queue shrinking): 16 KiB of them restart the idle clock.
-        A few bytes do not, so a client cannot hold a transfer slot by trickling acknowledgements.
-        """
-        fd = sock.fileno()
-        idle = self._idle_timeout
-        deadline = time.monotonic() + idle
-        queued = _unacknowledged(fd)
-        while True:
-            if self.stopping:
-                raise _Cancelled
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise TimeoutError(errno.ETIMEDOUT, "timed out")
-            if _wait_fd(fd, readable=readable, timeout=min(left, _PROGRESS_CHECK)):
-                return
-            now_queued = _unacknowledged(fd)
-            if queued is None or now_queued is None:
-                continue
-            taken = queued - now_queued
-            if taken > 0 and taken >= min(_MIN_PROGRESS, queued):
-                deadline = time.monotonic() + idle
-                queued = now_queued
-
-    def _chunk(self, remaining: int, largest: int, progress: _Progress) -> int:
-        """How much to send next; with a rate limit, also wait until it may be sent."""
-        rate = self.rate_limit
-        if not rate:
-            return min(remaining, largest)
-        count = max(1, min(remaining, largest, int(rate / 10)))
-        ahead = progress.done / rate - (time.monotonic() - progress.started)
-        if ahead > 0 and self.wait_stopped(ahead):
-            raise _Cancelled
-        return count
+    @staticmethod
+    def _body(conn: _Conn) -> BodySender:
+        assert conn.body is not None, "only transfer threads send"
+        return conn.body
 
     def _emit(self, event: TransferEvent) -> None:
         if self._on_event is not None:
@@ -1038,9 +947,6 @@ class _Progress:
             self.server._emit(TransferProgress(time.time(), self.tid, done, self.total))
 
 
-_HAS_PREADV = hasattr(os, "preadv")
-
-
 def _describe_failure(exc: OSError, peer: str) -> str:
     """Why a transfer to ``peer`` broke, in words (TLS errors are not errno sentences)."""
     if isinstance(exc, ssl.SSLEOFError | ssl.SSLZeroReturnError):
@@ -1049,35 +955,6 @@ def _describe_failure(exc: OSError, peer: str) -> str:
         reason = str(getattr(exc, "reason", None) or "").replace("_", " ").lower()
         return f"the TLS connection with {peer} failed" + (f": {reason}" if reason else "")
     return describe_io_error(exc, peer)
-
-
-def _wait_fd(fd: int, *, readable: bool, timeout: float) -> bool:
-    """Whether ``fd`` became writable (readable) within ``timeout`` s; errors count as ready."""
-    if hasattr(select, "poll"):
-        poller = select.poll()
-        poller.register(fd, select.POLLIN if readable else select.POLLOUT)
-        return bool(poller.poll(max(0, int(timeout * 1000))))
-    if readable:  # pragma: no cover - Windows
-        return bool(select.select([fd], [], [fd], timeout)[0])
-    ready = select.select([], [fd], [fd], timeout)  # pragma: no cover - Windows
-    return bool(ready[1] or ready[2])  # pragma: no cover - Windows
-
-
-def _unacknowledged(fd: int) -> int | None:
-    """Bytes in the socket's send queue that the peer has not acknowledged yet (Linux SIOCOUTQ);
-    None where the system cannot tell."""
-    if _SIOCOUTQ is None:
-        return None
-    try:
-        return int(struct.unpack("i", fcntl.ioctl(fd, _SIOCOUTQ, b"\0\0\0\0"))[0])
-    except OSError:
-        return None
-
-
-def _pread(fd: int, view: memoryview, offset: int) -> int:
-    data = os.pread(fd, len(view), offset)
-    view[: len(data)] = data
-    return len(data)
 
 
 def _open_shared(entry: SharedFile) -> tuple[int, os.stat_result] | None:
