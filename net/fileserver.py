@@ -44,7 +44,7 @@ from typing import Literal
 import h11
 
 from net._body import BodySender, Cancelled, ShortFile
-from net._loop import StoppableLoop, Waker
+from net._loop import StoppableLoop, Waker, selector_capacity
 from net.address import format_peer, parse_host, parse_port, resolve
 from net.errors import BindError, describe_bind_error, describe_io_error
 from net.events import TransferFailed, TransferFinished, TransferProgress, TransferStarted
@@ -76,6 +76,8 @@ _READ = selectors.EVENT_READ
 _WRITE = selectors.EVENT_WRITE
 _PROGRESS_INTERVAL = 0.1  # at most ~10 progress events per second per transfer
 _LINGER_BYTES = 1024 * 1024  # drained after an error answer before giving up on a polite close
+_REFUSING = 8  # connections beyond the pending cap read only to be refused politely
+_REFUSE_TIMEOUT = 1.0  # seconds such a connection gets to send its request line
 _ACCEPT_PAUSE = 0.1  # out of file descriptors: stop accepting this long instead of spinning
 
 
@@ -112,7 +114,9 @@ class _Conn:
         "out",
         "peer",
         "phase",
+        "refuse",
         "shut",
+        "since",
         "sock",
         "tls",
     )
@@ -135,6 +139,8 @@ class _Conn:
         self.mask = 0
         self.cycle = 0  # requests already answered on this connection
         self.body: BodySender | None = None  # set while a transfer thread owns the connection
+        self.refuse = False  # accepted beyond the pending cap: answered 503 or closed
+        self.since = time.monotonic()  # accepted, or back from a transfer thread
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +166,11 @@ class FileServer(StoppableLoop):
             both dialects run inside TLS.
         max_connections: transfers at once (transfer threads).
         max_pending: connections still sending their request (or idle between requests) at once;
-            new ones beyond it are closed.
+            also never more than the platform's selector takes (512 sockets with select() on
+            Windows, see :func:`net._loop.selector_capacity`). Beyond it, idle connections make
+            room (keep-alive ones first, then the oldest that sent nothing); when none is idle, a
+            few more are read just far enough to answer HTTP with 503 + Retry-After and to close
+            raw ones, and any beyond those are closed at once.
         head_timeout: seconds for the TLS handshake plus the whole request head, wall clock.
         idle_timeout: seconds a transfer may wait for the client between writes.
         raw_grace: seconds to wait for more bytes when the first ones could still be either dialect.
@@ -198,7 +208,11 @@ class FileServer(StoppableLoop):
         self.rate_limit = rate_limit
         self._ssl_context = ssl_context
         self._max_connections = max(1, max_connections)
-        self._max_pending = max(1, max_pending)
+        capacity = selector_capacity()
+        cap = max(1, max_pending)
+        if capacity is not None:
+            cap = min(cap, capacity - _REFUSING)
+        self._max_pending = cap
         self._head_timeout = head_timeout
         self._idle_timeout = idle_timeout
         self._raw_grace = raw_grace
@@ -320,15 +334,20 @@ class FileServer(StoppableLoop):
                 if exc.errno in (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM):
                     return False
                 continue  # ECONNABORTED and friends: that client is gone already
-            if len(self._pending) >= self._max_pending and not self._evict_idle():
+            refuse = False
+            if self._admitted() >= self._max_pending and not self._make_room():
                 self._refused += 1
-                sock.close()
-                continue
+                if len(self._pending) >= self._max_pending + _REFUSING:
+                    sock.close()
+                    continue
+                refuse = True  # read just enough to say 503 (HTTP) or close (raw)
             sock.setblocking(False)
             with contextlib.suppress(OSError):
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             peer = format_peer(addr)
-            deadline = time.monotonic() + self._head_timeout
+            deadline = time.monotonic() + (
+                min(self._head_timeout, _REFUSE_TIMEOUT) if refuse else self._head_timeout
+            )
             if self._ssl_context is not None:
                 try:
                     tls_sock = self._ssl_context.wrap_socket(
@@ -342,14 +361,25 @@ class FileServer(StoppableLoop):
                 conn = _Conn(sock, peer, False, "head", deadline)
                 if not self.raw_dialect:
                     self._start_http(conn)
+            conn.refuse = refuse
             self._pending.add(conn)
             self._watch(conn, _READ)
         return True
 
-    def _evict_idle(self) -> bool:
-        """Make room by closing one persistent connection that is idle between requests."""
-        for conn in self._pending:
-            if conn.phase == "head" and conn.cycle > 0 and not conn.buf:
+    def _admitted(self) -> int:
+        """Pending connections that count against the cap (not those being refused)."""
+        return sum(1 for conn in self._pending if not conn.refuse)
+
+    def _make_room(self) -> bool:
+        """Close one idle connection to make room: a persistent one idle between requests, else
+        the oldest that has sent nothing at all (a client with a request sends it at once, so
+        only the idle lose their place)."""
+        idle = sorted(
+            (c for c in self._pending if not c.refuse and not c.buf and c.phase != "closing"),
+            key=lambda c: (c.cycle == 0, c.since),
+        )
+        for conn in idle:
+            if _nothing_waiting(conn.sock):
                 self._drop(conn)
                 return True
         return False
@@ -520,7 +550,7 @@ class FileServer(StoppableLoop):
 
     def _dispatch(self, conn: _Conn, job: _HttpJob | _RawJob) -> None:
         with self._lock:
-            full = self._active >= self._max_connections
+            full = conn.refuse or self._active >= self._max_connections
             if not full:
                 self._active += 1
                 self._busy.add(conn.sock)
@@ -609,6 +639,12 @@ class FileServer(StoppableLoop):
                 with contextlib.suppress(OSError):
                     conn.sock.close()
                 continue
+            if self._admitted() >= self._max_pending and not self._make_room():
+                # No place to wait for its next request: a persistent connection may be closed
+                # between requests (RFC 9112 §9.6), the client opens a new one.
+                with contextlib.suppress(OSError):
+                    conn.sock.close()
+                continue
             self._pending.add(conn)
             now = time.monotonic()
             if phase == "closing":
@@ -618,6 +654,7 @@ class FileServer(StoppableLoop):
                 continue
             conn.phase = "head"
             conn.cycle += 1
+            conn.since = now
             conn.deadline = now + self._head_timeout
             http = conn.http
             assert http is not None
@@ -955,6 +992,18 @@ def _describe_failure(exc: OSError, peer: str) -> str:
         reason = str(getattr(exc, "reason", None) or "").replace("_", " ").lower()
         return f"the TLS connection with {peer} failed" + (f": {reason}" if reason else "")
     return describe_io_error(exc, peer)
+
+
+def _nothing_waiting(sock: socket.socket) -> bool:
+    """Whether a connection has neither sent bytes nor closed: no byte waits in its socket (the
+    loop may not have read what arrived this very moment, so look below TLS too)."""
+    try:
+        socket.socket.recv(sock, 1, socket.MSG_PEEK)
+    except (BlockingIOError, InterruptedError):
+        return True
+    except OSError:
+        return False  # reset: the loop notices and closes it anyway
+    return False  # bytes or an end wait: the loop reads them in this round
 
 
 def _open_shared(entry: SharedFile) -> tuple[int, os.stat_result] | None:
