@@ -52,6 +52,7 @@ from net.httpfile import (
     MAX_HEAD_BYTES,
     check_head,
     content_type,
+    evaluate_preconditions,
     format_repr_digest,
     http_date,
     if_range_matches,
@@ -813,6 +814,19 @@ class FileServer(StoppableLoop):
         data += http.send(h11.EndOfMessage()) or b""
         self._body(conn).send(data or b"")
 
+    def _send_not_modified(
+        self, conn: _Conn, validators: list[tuple[str, str]], *, keep_alive: bool
+    ) -> None:
+        """304 (RFC 9110 §15.4.5): the validators a 200 would carry, and no content."""
+        http = conn.http
+        assert http is not None
+        headers = [*_common_headers(), *validators]
+        if not keep_alive:
+            headers.append(("Connection", "close"))
+        data = http.send(h11.Response(status_code=304, headers=headers, reason=_reason(304)))
+        data = (data or b"") + (http.send(h11.EndOfMessage()) or b"")
+        self._body(conn).send(data)
+
     def _send_file(
         self, conn: _Conn, request: h11.Request, entry: SharedFile | None, *, keep_alive: bool
     ) -> bool:
@@ -838,11 +852,6 @@ class FileServer(StoppableLoop):
             etag = make_etag(size, st.st_mtime_ns)
             plan = plan_range(None, size)
             ranges = _header(request, b"range")
-            if not head_only and ranges is not None:
-                # RFC 9110 §14.2: Range is defined for GET only; HEAD gets the plain headers.
-                validator = _header(request, b"if-range")
-                if validator is None or if_range_matches(validator, etag, st.st_mtime):
-                    plan = plan_range(ranges, size)
             validators = [
                 ("Last-Modified", http_date(st.st_mtime)),
                 ("ETag", etag),
@@ -850,6 +859,33 @@ class FileServer(StoppableLoop):
             ]
             if digest is not None:
                 validators.append(("Repr-Digest", format_repr_digest(digest)))
+            verdict = evaluate_preconditions(
+                request.method,
+                etag=etag,
+                mtime=st.st_mtime,
+                if_match=_header(request, b"if-match"),
+                if_unmodified_since=_header(request, b"if-unmodified-since"),
+                if_none_match=_header(request, b"if-none-match"),
+                if_modified_since=_header(request, b"if-modified-since"),
+            )
+            if verdict == 412:
+                self._send_simple(
+                    conn,
+                    412,
+                    b"The file is not the version the request names: it changed.\n",
+                    keep_alive=keep_alive,
+                    head_only=head_only,
+                    extra=validators,
+                )
+                return True
+            if verdict == 304:
+                self._send_not_modified(conn, validators, keep_alive=keep_alive)
+                return True
+            if not head_only and ranges is not None:
+                # RFC 9110 §14.2: Range is defined for GET only; HEAD gets the plain headers.
+                validator = _header(request, b"if-range")
+                if validator is None or if_range_matches(validator, etag, st.st_mtime):
+                    plan = plan_range(ranges, size)
             if plan.status == 416:
                 self._send_simple(
                     conn,

@@ -15,6 +15,7 @@ import random
 import re
 import socket
 import ssl
+import subprocess
 import threading
 import time
 import urllib.parse
@@ -235,14 +236,86 @@ def test_if_range(served: Served) -> None:
         ("W/" + etag, 200),
         ("Thu, 01 Jan 1970 00:00:00 GMT", 200),
     ]
-    if time.time() - 1 > (served.folder / "public.txt").stat().st_mtime:
-        cases.append((modified, 206))
     for validator, expected in cases:
         status, _, body = get(
             served.port, "/public.txt", {"Range": "bytes=1-", "If-Range": validator}
         )
         assert status == expected, validator
         assert body == (PUBLIC[1:] if expected == 206 else PUBLIC)
+    # A Last-Modified a second or more in the past is strong: If-Range by date then works.
+    os.utime(served.folder / "public.txt", (time.time() - 3600, time.time() - 3600))
+    _, headers, _ = get(served.port, "/public.txt", method="HEAD")
+    modified = headers["Last-Modified"]
+    for validator, expected in [(modified, 206), (etag, 200)]:  # etag changed with the time
+        status, _, body = get(
+            served.port, "/public.txt", {"Range": "bytes=1-", "If-Range": validator}
+        )
+        assert status == expected, validator
+        assert body == (PUBLIC[1:] if expected == 206 else PUBLIC)
+
+
+def test_preconditions_over_http(served: Served) -> None:
+    """RFC 9110 §13 over a real socket, in the order of §13.2.2."""
+    path = served.folder / "public.txt"
+    _, headers, _ = get(served.port, "/public.txt", method="HEAD")
+    etag, modified = headers["ETag"], headers["Last-Modified"]
+    cases: list[tuple[str, dict[str, str], int, bytes]] = [
+        ("GET", {"If-Match": etag, "Range": "bytes=0-4"}, 206, PUBLIC[:5]),
+        ("GET", {"If-None-Match": etag}, 304, b""),
+        ("HEAD", {"If-None-Match": f'"other", W/{etag}'}, 304, b""),
+        ("GET", {"If-None-Match": '"other"'}, 200, PUBLIC),
+        ("GET", {"If-Modified-Since": modified}, 304, b""),
+        ("GET", {"If-Unmodified-Since": "Thu, 01 Jan 1970 00:00:00 GMT"}, 412, b""),
+        ("GET", {"If-Match": '"other"', "If-None-Match": etag}, 412, b""),
+    ]
+    for method, request_headers, expected, body in cases:
+        status, answer, got = get(served.port, "/public.txt", request_headers, method)
+        assert status == expected, request_headers
+        if expected in (304, 412):
+            assert answer["ETag"] == etag and answer["Last-Modified"] == modified
+        if method == "GET" and expected != 412:
+            assert got == body
+    # The issue's case: the file changed; a resume that names the old version must not get
+    # the new bytes (206) but 412.
+    path.write_bytes(PUBLIC.upper())
+    os.utime(path, (time.time() + 5, time.time() + 5))
+    status, _, body = get(served.port, "/public.txt", {"If-Match": etag, "Range": "bytes=10-"})
+    assert status == 412 and PUBLIC.upper()[10:] not in body
+    # Keep-alive survives a 304 (no body) and the next answer on that connection is whole.
+    conn = http.client.HTTPConnection("127.0.0.1", served.port, timeout=WAIT)
+    try:
+        conn.request("HEAD", "/public.txt")
+        head = conn.getresponse()
+        head.read()
+        new_etag = head.getheader("ETag")
+        conn.request("GET", "/public.txt", headers={"If-None-Match": new_etag or ""})
+        response = conn.getresponse()
+        assert (response.status, response.read()) == (304, b"")
+        conn.request("GET", "/public.txt")
+        assert conn.getresponse().read() == PUBLIC.upper()
+    finally:
+        conn.close()
+
+
+def test_curl_conditional_get(served: Served, tmp_path: Path) -> None:
+    """curl -z sends If-Modified-Since; --etag-compare sends If-None-Match."""
+    url = f"http://127.0.0.1:{served.port}/public.txt"
+    os.utime(served.folder / "public.txt", (time.time() - 3600, time.time() - 3600))
+    etag_file = tmp_path / "etag"
+    first = subprocess.run(
+        ["curl", "-sS", "--etag-save", str(etag_file), url], capture_output=True, timeout=WAIT
+    )
+    assert first.returncode == 0 and first.stdout == PUBLIC
+    for extra in (
+        ["-z", time.strftime("%d %b %Y %H:%M:%S GMT", time.gmtime())],
+        ["--etag-compare", str(etag_file)],
+    ):
+        again = subprocess.run(
+            ["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", *extra, url],
+            capture_output=True,
+            timeout=WAIT,
+        )
+        assert again.stdout == b"304", (extra, again.stderr)
 
 
 def test_range_is_ignored_for_head(served: Served) -> None:
