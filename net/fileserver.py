@@ -177,7 +177,9 @@ class FileServer(StoppableLoop):
         raw_grace: seconds to wait for more bytes when the first ones could still be either dialect.
         rate_limit: bytes per second per transfer (None = as fast as possible); may be changed
             while serving.
-        on_event: transfer events, from transfer threads, one at a time (never concurrently).
+        on_event: transfer events, from transfer threads and the loop, one at a time (never
+            concurrently). A request for a name that is not shared (HTTP 404, an unknown raw
+            name, a raw name that is not UTF-8) is a TransferStarted + TransferFailed of 0 bytes.
     Raises:
         AddressError: the host is not valid or cannot be resolved.
         BindError: the port cannot be listened on (in use, permission, ...).
@@ -542,10 +544,14 @@ class FileServer(StoppableLoop):
 
     def _start_raw(self, conn: _Conn) -> None:
         conn.dialect = "raw"
-        name = parse_raw_name(bytes(conn.buf))
+        data = bytes(conn.buf)
+        name = parse_raw_name(data)
         entry = self.share.lookup(name) if name is not None else None
         if entry is None:
-            self._drop(conn)  # the classic answer to an unknown name: close, say nothing
+            # The classic answer to an unknown name: close, say nothing; the user sees it.
+            shown, reason = _unknown_raw_name(data)
+            self._report_unknown(conn, shown, "raw", reason)
+            self._drop(conn)
             return
         self._dispatch(conn, _RawJob(entry))
 
@@ -640,9 +646,10 @@ class FileServer(StoppableLoop):
                 with contextlib.suppress(OSError):
                     conn.sock.close()
                 continue
-            if self._admitted() >= self._max_pending and not self._make_room():
+            if self._admitted() >= self._max_pending:
                 # No place to wait for its next request: a persistent connection may be closed
-                # between requests (RFC 9112 §9.6), the client opens a new one.
+                # between requests (RFC 9112 §9.6), the client opens a new one. It goes rather
+                # than a new connection whose request may be on its way.
                 with contextlib.suppress(OSError):
                     conn.sock.close()
                 continue
@@ -758,7 +765,7 @@ class FileServer(StoppableLoop):
             self._send_simple(
                 conn,
                 200,
-                render_index(self.share.files()),
+                render_index(self.share.available_files()),
                 content="text/html; charset=utf-8",
                 extra=[
                     ("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'"),
@@ -771,7 +778,7 @@ class FileServer(StoppableLoop):
             self._send_simple(
                 conn,
                 200,
-                render_json(self.share.files()),
+                render_json(self.share.available_files()),
                 content="application/json",
                 extra=[("Cache-Control", "no-store")],
                 keep_alive=keep_alive,
@@ -779,6 +786,9 @@ class FileServer(StoppableLoop):
             )
         else:
             entry = self.share.lookup(target.name) if target.kind == "file" else None
+            if entry is None:
+                asked = target.name or request.target.decode("utf-8", "backslashreplace")
+                self._report_unknown(conn, asked[:_SHOWN_NAME], "http", "no such file is shared")
             if not self._send_file(conn, request, entry, keep_alive=keep_alive):
                 return None
         if keep_alive and http.our_state is h11.DONE and http.their_state is h11.DONE:
@@ -833,6 +843,8 @@ class FileServer(StoppableLoop):
         """Answer a GET/HEAD for one file; False when the connection broke during the body."""
         head_only = request.method == b"HEAD"
         opened = _open_shared(entry) if entry is not None else None
+        if entry is not None and opened is None:
+            self._report_unknown(conn, entry.name, "http", _GONE)
         if entry is None or opened is None:
             self._send_simple(
                 conn,
@@ -928,7 +940,8 @@ class FileServer(StoppableLoop):
     def _send_raw(self, conn: _Conn, entry: SharedFile) -> Phase | None:
         opened = _open_shared(entry)
         if opened is None:
-            return None  # gone since it was looked up: the classic answer, close silently
+            self._report_unknown(conn, entry.name, "raw", _GONE)
+            return None  # gone since it was shared: the classic answer, close silently
         fd, st = opened
         try:
             if not self._stream(conn, fd, entry.name, 0, st.st_size, "raw"):
@@ -949,7 +962,7 @@ class FileServer(StoppableLoop):
     def _stream(self, conn: _Conn, fd: int, name: str, offset: int, length: int, kind: str) -> bool:
         """Send ``length`` bytes of ``fd`` from ``offset`` with transfer events; False on failure."""
         tid = next(self._transfer_ids)
-        dialect = kind if not conn.tls else ("https" if kind == "http" else "raw+tls")
+        dialect = _dialect(conn, kind)
         self._emit(TransferStarted(time.time(), tid, conn.peer, name, dialect, offset, length))
         progress = _Progress(self, tid, length)
         try:
@@ -993,6 +1006,14 @@ class FileServer(StoppableLoop):
         assert conn.body is not None, "only transfer threads send"
         return conn.body
 
+    def _report_unknown(self, conn: _Conn, name: str, kind: str, reason: str) -> None:
+        """A request for a name that is not shared is a failed transfer of 0 bytes (issue 15.8):
+        the user sees who asked for what, instead of a quiet 404 or close."""
+        tid = next(self._transfer_ids)
+        now = time.time()
+        self._emit(TransferStarted(now, tid, conn.peer, name, _dialect(conn, kind), 0, 0))
+        self._emit(TransferFailed(now, tid, 0, reason))
+
     def _emit(self, event: TransferEvent) -> None:
         if self._on_event is not None:
             with self._event_lock:
@@ -1018,6 +1039,32 @@ class _Progress:
         if now - self.last >= _PROGRESS_INTERVAL and done < self.total:
             self.last = now
             self.server._emit(TransferProgress(time.time(), self.tid, done, self.total))
+
+
+_SHOWN_NAME = 200  # characters of an unknown name that events carry
+_GONE = "the shared file is no longer in its folder (moved or deleted)"
+
+
+def _dialect(conn: _Conn, kind: str) -> str:
+    return kind if not conn.tls else ("https" if kind == "http" else "raw+tls")
+
+
+def _unknown_raw_name(data: bytes) -> tuple[str, str]:
+    """(the name as people should see it, why it was not served) for a raw request that names no
+    shared file. A name that is not UTF-8 but reads as GBK/GB18030 (a C client on a Chinese
+    Windows sends its code page) is shown decoded, and the reason says what went wrong."""
+    name = parse_raw_name(data)
+    if name is not None:
+        return name[:_SHOWN_NAME], "no such file is shared"
+    stripped = data.rstrip(b"\r\n")
+    try:
+        guess = stripped.decode("gb18030")
+    except UnicodeDecodeError:
+        guess = ""
+    if guess and not guess.isascii() and guess.isprintable():
+        return guess[:_SHOWN_NAME], "the name was sent in GBK, not UTF-8; it must be UTF-8"
+    shown = stripped.decode("utf-8", "backslashreplace")[:_SHOWN_NAME]
+    return shown, "the name is not UTF-8 text"
 
 
 def _describe_failure(exc: OSError, peer: str) -> str:

@@ -108,7 +108,7 @@ def test_dropped_files_are_served_byte_for_byte_to_http_client_and_curl(
     assert panel.port.text() == str(DEFAULT_PORT)
     drop_on(panel.share_list.view.viewport(), list(files))
     names = panel.share_list.names()
-    assert names == [CHINESE, f"{CHINESE} (2)", "data 100%.bin"]
+    assert names == [CHINESE, "季度 报告 v2 (2).txt", "data 100%.bin"]
     assert "Added 3 files" in panel.status.text()
     model = panel.share_list.model
     assert cell(model, 0, ShareListModel.SIZE) == format_bytes(len(next(iter(files.values()))))

@@ -13,9 +13,11 @@ import json
 import os
 import random
 import re
+import signal
 import socket
 import ssl
 import subprocess
+import sys
 import threading
 import time
 import urllib.parse
@@ -766,3 +768,87 @@ def get_tls(port: int, context: ssl.SSLContext, path: str) -> tuple[int, bytes]:
         return response.status, response.read()
     finally:
         conn.close()
+
+
+# ---- what the user sees of requests that fail (issue 15.8) ---------------------------------------
+
+
+def failed_after(log: EventLog, count: int) -> list[tuple[TransferStarted, TransferFailed]]:
+    """The first ``count`` failed transfers, each with its start."""
+    events = log.wait(lambda ev: sum(isinstance(e, TransferFailed) for e in ev) >= count)
+    starts = {e.transfer_id: e for e in events if isinstance(e, TransferStarted)}
+    return [(starts[e.transfer_id], e) for e in events if isinstance(e, TransferFailed)][:count]
+
+
+def test_unknown_names_are_failed_transfers(served: Served) -> None:
+    assert get(served.port, "/nothing-here.txt")[0] == 404
+    assert exchange(served.port, b"nothing-here.bin") == b""
+    # A C client on a Chinese Windows sends its name in the ANSI code page (GBK).
+    assert exchange(served.port, "报告.txt".encode("gbk")) == b""
+    assert exchange(served.port, b"\xff\xfe") == b""
+    failed = failed_after(served.log, 4)
+    shown = [(s.name, s.dialect, s.total, f.done) for s, f in failed]
+    assert shown == [
+        ("nothing-here.txt", "http", 0, 0),
+        ("nothing-here.bin", "raw", 0, 0),
+        ("报告.txt", "raw", 0, 0),
+        ("\\xff\\xfe", "raw", 0, 0),
+    ]
+    reasons = [f.reason for _, f in failed]
+    assert reasons[0] == reasons[1] == "no such file is shared"
+    assert "GBK" in reasons[2] and "UTF-8" in reasons[2]
+    assert "not UTF-8" in reasons[3]
+    assert all(s.peer.startswith("127.0.0.1:") for s, _ in failed)
+
+
+def test_a_shared_file_moved_away_leaves_the_lists(served: Served) -> None:
+    (served.folder / "public.txt").rename(served.folder / "moved.txt")
+    _, _, body = get(served.port, "/?format=json")
+    names = [item["name"] for item in json.loads(body)]
+    assert "public.txt" not in names and "README" in names
+    _, _, page = get(served.port, "/")
+    assert b"public.txt" not in page and b"README" in page
+    assert get(served.port, "/public.txt")[0] == 404
+    assert exchange(served.port, b"public.txt") == b""
+    failed = failed_after(served.log, 2)
+    assert [(s.name, s.dialect) for s, _ in failed] == [
+        ("public.txt", "http"),
+        ("public.txt", "raw"),
+    ]
+    assert all("no longer in its folder" in f.reason for _, f in failed)
+    (served.folder / "moved.txt").rename(served.folder / "public.txt")  # back: listed again
+    _, _, body = get(served.port, "/?format=json")
+    assert "public.txt" in [item["name"] for item in json.loads(body)]
+
+
+def test_swb_serve_prints_unknown_names_as_failed(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_bytes(b"a")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "net",
+            "serve",
+            "-H",
+            "127.0.0.1",
+            "-p",
+            "0",
+            str(tmp_path / "a.txt"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        port = int(process.stdout.readline().strip().rsplit(":", 1)[1].strip("/"))
+        assert get(port, "/b.txt")[0] == 404
+        assert exchange(port, "报告.txt".encode("gbk")) == b""
+        lines = [process.stdout.readline(), process.stdout.readline()]
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _out, err = process.communicate(timeout=WAIT)
+    assert "failed 'b.txt' after 0 B: no such file is shared" in lines[0], lines
+    assert "failed '报告.txt' after 0 B: the name was sent in GBK" in lines[1], lines
+    assert "0 transfers, 0 bytes sent, 2 failed" in err, err
+    assert process.returncode == 0
