@@ -20,6 +20,7 @@ import subprocess
 import sys
 import threading
 import time
+import unicodedata
 import urllib.parse
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -852,3 +853,17 @@ def test_swb_serve_prints_unknown_names_as_failed(tmp_path: Path) -> None:
     assert "failed '报告.txt' after 0 B: the name was sent in GBK" in lines[1], lines
     assert "0 transfers, 0 bytes sent, 2 failed" in err, err
     assert process.returncode == 0
+
+
+def test_a_name_stored_decomposed_is_found_when_asked_composed(tmp_path: Path) -> None:
+    """macOS stores "café.txt" as NFD; browsers and people send NFC (issue 13.10)."""
+    nfd = unicodedata.normalize("NFD", "café.txt")
+    (tmp_path / nfd).write_bytes(b"mac bytes")
+    nfc = unicodedata.normalize("NFC", nfd)
+    with ShareTable(hash_files=False) as share:
+        assert share.add(tmp_path / nfd) == nfd
+        with running(FileServer(share, "127.0.0.1", 0)) as server:
+            assert get(server.port, url_path(nfc))[::2] == (200, b"mac bytes")
+            assert get(server.port, url_path(nfd))[::2] == (200, b"mac bytes")
+            assert exchange(server.port, nfc.encode()) == b"mac bytes"
+            assert get(server.port, url_path("cafe.txt"))[0] == 404

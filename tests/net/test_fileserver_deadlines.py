@@ -41,9 +41,11 @@ def quiet_server(
     tmp_path: Path, context: ssl.SSLContext | None = None, **options: object
 ) -> Iterator[FileServer]:
     (tmp_path / "f.bin").write_bytes(BODY)
+    (tmp_path / "README").write_bytes(BODY[:1000])
     share = ShareTable(hash_files=False)
     try:
         share.add(tmp_path / "f.bin")
+        share.add(tmp_path / "README")
         kwargs = {**TIMEOUTS, **options}
         server = FileServer(share, "127.0.0.1", 0, ssl_context=context, **kwargs)  # type: ignore[arg-type]
         with running(server):
@@ -68,13 +70,13 @@ def http_get(port: int, context: ssl.SSLContext | None = None) -> tuple[int, byt
         conn.close()
 
 
-def raw_get(port: int, context: ssl.SSLContext | None = None) -> bytes:
+def raw_get(port: int, context: ssl.SSLContext | None = None, name: bytes = b"f.bin") -> bytes:
     with socket.create_connection(("127.0.0.1", port), timeout=WAIT) as sock:
         if context is None:
-            sock.sendall(b"f.bin")
+            sock.sendall(name)
             return read_to_end(sock)
         with context.wrap_socket(sock, server_hostname="127.0.0.1") as tls:
-            tls.sendall(b"f.bin")
+            tls.sendall(name)
             return read_to_end(tls)
 
 
@@ -94,6 +96,13 @@ def test_first_http_download_after_a_quiet_spell(tmp_path: Path) -> None:
 def test_first_raw_download_after_a_quiet_spell(tmp_path: Path) -> None:
     with quiet_server(tmp_path) as server:
         assert raw_get(server.port) == BODY
+
+
+def test_first_raw_name_that_waits_for_the_grace_after_a_quiet_spell(tmp_path: Path) -> None:
+    """ "README" could still become "README /x HTTP/1.1": it is answered after the raw grace,
+    whose deadline must also count from when the name arrived."""
+    with quiet_server(tmp_path) as server:
+        assert raw_get(server.port, name=b"README") == BODY[:1000]
 
 
 def test_first_tls_downloads_after_a_quiet_spell(tmp_path: Path, ca: trustme.CA) -> None:
