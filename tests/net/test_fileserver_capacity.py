@@ -12,6 +12,8 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -69,52 +71,52 @@ def test_600_idle_connections_do_not_stop_a_simulated_windows_server(tmp_path: P
     assert "Traceback" not in err and "too many file descriptors" not in err, err
 
 
-def test_beyond_the_cap_http_gets_503_and_raw_a_close(tmp_path: Path) -> None:
+@contextmanager
+def three_places(
+    tmp_path: Path, head_timeout: float
+) -> Iterator[tuple[FileServer, list[socket.socket]]]:
+    """A server with room for three pending connections, and three connections that take it."""
     (tmp_path / "data.bin").write_bytes(BODY)
     with ShareTable(hash_files=False) as share:
         share.add(tmp_path / "data.bin")
-        server = FileServer(share, "127.0.0.1", 0, max_pending=3, head_timeout=5.0)
+        server = FileServer(share, "127.0.0.1", 0, max_pending=3, head_timeout=head_timeout)
         with running(server):
-            # Busy, not idle: each has started a request, so none may be closed to make room.
-            busy = [
+            taken = [
                 socket.create_connection(("127.0.0.1", server.port), timeout=WAIT) for _ in range(3)
             ]
             try:
-                for sock in busy:
-                    sock.sendall(b"GET /data.bin HTTP/1.1\r\nHost")
-                response = exchange(server.port, REQUEST)
-                assert status_of(response) == 503 and b"Retry-After: 1\r\n" in response
-                assert exchange(server.port, b"data.bin") == b""
-                assert server.refused >= 2
+                yield server, taken
             finally:
-                for sock in busy:
+                for sock in taken:
                     sock.close()
-            deadline = time.monotonic() + WAIT
-            while True:  # the places come back once the loop has seen those closes
-                response = exchange(server.port, REQUEST)
-                if status_of(response) == 200:
-                    break
-                assert time.monotonic() < deadline
-            assert response.endswith(BODY)
+
+
+def test_beyond_the_cap_http_gets_503_and_raw_a_close(tmp_path: Path) -> None:
+    with three_places(tmp_path, head_timeout=5.0) as (server, busy):
+        # Busy, not idle: each has started a request, so none may be closed to make room.
+        for sock in busy:
+            sock.sendall(b"GET /data.bin HTTP/1.1\r\nHost")
+        response = exchange(server.port, REQUEST)
+        assert status_of(response) == 503 and b"Retry-After: 1\r\n" in response
+        assert exchange(server.port, b"data.bin") == b""
+        assert server.refused >= 2
+        for sock in busy:
+            sock.close()
+        deadline = time.monotonic() + WAIT
+        while True:  # the places come back once the loop has seen those closes
+            response = exchange(server.port, REQUEST)
+            if status_of(response) == 200:
+                break
+            assert time.monotonic() < deadline
+        assert response.endswith(BODY)
 
 
 def test_connections_that_stay_silent_make_room(tmp_path: Path) -> None:
-    (tmp_path / "data.bin").write_bytes(BODY)
-    with ShareTable(hash_files=False) as share:
-        share.add(tmp_path / "data.bin")
-        server = FileServer(share, "127.0.0.1", 0, max_pending=3, head_timeout=30.0)
-        with running(server):
-            silent = [
-                socket.create_connection(("127.0.0.1", server.port), timeout=WAIT) for _ in range(3)
-            ]
-            try:
-                response = exchange(server.port, REQUEST)  # takes the oldest idle one's place
-                assert status_of(response) == 200 and response.endswith(BODY)
-                assert read_to_end(silent[0]) == b""
-                for sock in silent[1:]:  # the others keep theirs: no more room was needed
-                    sock.setblocking(False)
-                    with pytest.raises(BlockingIOError):
-                        sock.recv(1)
-            finally:
-                for sock in silent:
-                    sock.close()
+    with three_places(tmp_path, head_timeout=30.0) as (server, silent):
+        response = exchange(server.port, REQUEST)  # takes the oldest idle one's place
+        assert status_of(response) == 200 and response.endswith(BODY)
+        assert read_to_end(silent[0]) == b""
+        for sock in silent[1:]:  # the others keep theirs: no more room was needed
+            sock.setblocking(False)
+            with pytest.raises(BlockingIOError):
+                sock.recv(1)
