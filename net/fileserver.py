@@ -248,7 +248,7 @@ class FileServer(StoppableLoop):
 
     @property
     def refused(self) -> int:
-        """Connections closed at once because too many were pending."""
+        """Connections refused because too many were pending (HTTP answered 503, others closed)."""
         return self._refused
 
     def urls(self) -> list[str]:
