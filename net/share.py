@@ -153,9 +153,7 @@ class ShareTable:
 
         for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
             dirnames[:] = sorted(
-                d
-                for d in dirnames
-                if include_hidden or not is_hidden(d, _lstat(Path(dirpath) / d))
+                d for d in dirnames if include_hidden or not is_hidden(d, _lstat(Path(dirpath) / d))
             )
             for filename in sorted(filenames):
                 entry = Path(dirpath) / filename
@@ -351,9 +349,7 @@ class ShareTable:
                     self._hashing.discard(name)
                 self._queue[:] = [n for n in self._queue if n in self._entries]
                 self._lock.notify_all()
-                self._lock.wait_for(
-                    lambda: self._closed or self._next_in_lane(big) is not None
-                )
+                self._lock.wait_for(lambda: self._closed or self._next_in_lane(big) is not None)
                 if self._closed:
                     return
                 name = self._next_in_lane(big)
