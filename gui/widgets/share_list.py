@@ -467,11 +467,14 @@ class ShareList(QWidget):
     def _poll_changes(self) -> None:
         if self._dirty:
             self._dirty = False
-            self._refresh()
+            # Checksums arrive often for a big folder: no stat of every file each time; the
+            # missing check runs on its own, slower timer.
+            self._refresh(check_missing=False)
 
-    def _refresh(self) -> None:
+    def _refresh(self, *, check_missing: bool = True) -> None:
         self.model.sync()
-        self.model.set_missing(self.share.missing())
+        if check_missing:
+            self.model.set_missing(self.share.missing())
         self._update_summary()
         self._update_buttons()
         self.changed.emit()
