@@ -233,7 +233,7 @@ def _file_server(app: QApplication, panel: FileServerPanel) -> None:
     port = int(panel.server.port)
     _fetch(port, "notes.txt")
     _fetch(port, "季度 报告 v2.pdf")
-    _fetch(port, "notes.txt (2)", raw=True)
+    _fetch(port, "notes (2).txt", raw=True)
     # The download panel fetches the firmware, slowly, so it shows here as in progress.
     panel.server.rate_limit = 6 * 1024 * 1024
     download = panel.window().panel("downloadPanel")  # type: ignore[attr-defined]

@@ -221,6 +221,8 @@ class _ServePrinter:
             }[type(event)]
             _out(json_line({"event": kind, **dataclasses.asdict(event)}))
         elif isinstance(event, TransferStarted):
+            if not event.total:
+                return  # nothing to send (an unknown name, an empty file): the end line says it
             where = f" from byte {event.offset:,}" if event.offset else ""
             _out(
                 f"{event.peer} started {event.name!r}: {human_size(event.total)}{where} "

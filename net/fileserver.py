@@ -25,14 +25,12 @@ import concurrent.futures
 import contextlib
 import errno
 import itertools
+import logging
 import os
-import select
 import selectors
 import socket
 import ssl
 import stat
-import struct
-import sys
 import threading
 import time
 from collections import deque
@@ -43,7 +41,8 @@ from typing import Literal
 
 import h11
 
-from net._loop import StoppableLoop, Waker
+from net._body import BodySender, Cancelled, ShortFile
+from net._loop import StoppableLoop, Waker, selector_capacity
 from net.address import format_peer, parse_host, parse_port, resolve
 from net.errors import BindError, describe_bind_error, describe_io_error
 from net.events import TransferFailed, TransferFinished, TransferProgress, TransferStarted
@@ -51,6 +50,7 @@ from net.httpfile import (
     MAX_HEAD_BYTES,
     Target,
     check_head,
+    evaluate_preconditions,
     format_repr_digest,
     http_date,
     if_range_matches,
@@ -73,16 +73,9 @@ from net.sharepage import (
     render_index,
 )
 
-try:
-    import fcntl
-    import termios
-
-    # Linux: the bytes a TCP socket's peer has not acknowledged yet (SIOCOUTQ == TIOCOUTQ).
-    _SIOCOUTQ: int | None = termios.TIOCOUTQ if sys.platform.startswith("linux") else None
-except ImportError:  # pragma: no cover - Windows
-    _SIOCOUTQ = None
-
 __all__ = ["FileServer", "TransferEvent", "local_addresses"]
+
+_log = logging.getLogger(__name__)
 
 TransferEvent = TransferStarted | TransferProgress | TransferFinished | TransferFailed
 
@@ -90,20 +83,10 @@ _SERVER = "socket-workbench"
 _READ = selectors.EVENT_READ
 _WRITE = selectors.EVENT_WRITE
 _PROGRESS_INTERVAL = 0.1  # at most ~10 progress events per second per transfer
-_COPY_CHUNK = 256 * 1024  # TLS / no-sendfile path
-_SENDFILE_CHUNK = 8 * 1024 * 1024
 _LINGER_BYTES = 1024 * 1024  # drained after an error answer before giving up on a polite close
+_REFUSING = 8  # connections beyond the pending cap read only to be refused politely
+_REFUSE_TIMEOUT = 1.0  # seconds such a connection gets to send its request line
 _ACCEPT_PAUSE = 0.1  # out of file descriptors: stop accepting this long instead of spinning
-_PROGRESS_CHECK = 1.0  # a transfer waiting for room looks this often whether the client read any
-_MIN_PROGRESS = 16 * 1024  # bytes a client must take to count as still reading (see _await_room)
-
-
-class _Cancelled(Exception):
-    """The server is stopping: a transfer ends early on purpose."""
-
-
-class _ShortFile(Exception):
-    """The file became shorter while it was being sent."""
 
 
 class _FileSpan:
@@ -125,6 +108,7 @@ class _Conn:
     """One connection while the loop owns it (handshake, request head, or closing)."""
 
     __slots__ = (
+        "body",
         "buf",
         "cycle",
         "deadline",
@@ -138,7 +122,9 @@ class _Conn:
         "out",
         "peer",
         "phase",
+        "refuse",
         "shut",
+        "since",
         "sock",
         "tls",
     )
@@ -160,6 +146,9 @@ class _Conn:
         self.drained = 0
         self.mask = 0
         self.cycle = 0  # requests already answered on this connection
+        self.body: BodySender | None = None  # set while a transfer thread owns the connection
+        self.refuse = False  # accepted beyond the pending cap: answered 503 or closed
+        self.since = time.monotonic()  # accepted, or back from a transfer thread
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,13 +174,19 @@ class FileServer(StoppableLoop):
             both dialects run inside TLS.
         max_connections: transfers at once (transfer threads).
         max_pending: connections still sending their request (or idle between requests) at once;
-            new ones beyond it are closed.
+            also never more than the platform's selector takes (512 sockets with select() on
+            Windows, see :func:`net._loop.selector_capacity`). Beyond it, idle connections make
+            room (keep-alive ones first, then the oldest that sent nothing); when none is idle, a
+            few more are read just far enough to answer HTTP with 503 + Retry-After and to close
+            raw ones, and any beyond those are closed at once.
         head_timeout: seconds for the TLS handshake plus the whole request head, wall clock.
         idle_timeout: seconds a transfer may wait for the client between writes.
         raw_grace: seconds to wait for more bytes when the first ones could still be either dialect.
         rate_limit: bytes per second per transfer (None = as fast as possible); may be changed
             while serving.
-        on_event: transfer events, from transfer threads, one at a time (never concurrently).
+        on_event: transfer events, from transfer threads and the loop, one at a time (never
+            concurrently). A request for a name that is not shared (HTTP 404, an unknown raw
+            name, a raw name that is not UTF-8) is a TransferStarted + TransferFailed of 0 bytes.
     Raises:
         AddressError: the host is not valid or cannot be resolved.
         BindError: the port cannot be listened on (in use, permission, ...).
@@ -223,7 +218,11 @@ class FileServer(StoppableLoop):
         self.rate_limit = rate_limit
         self._ssl_context = ssl_context
         self._max_connections = max(1, max_connections)
-        self._max_pending = max(1, max_pending)
+        capacity = selector_capacity()
+        cap = max(1, max_pending)
+        if capacity is not None:
+            cap = min(cap, capacity - _REFUSING)
+        self._max_pending = cap
         self._head_timeout = head_timeout
         self._idle_timeout = idle_timeout
         self._raw_grace = raw_grace
@@ -256,7 +255,7 @@ class FileServer(StoppableLoop):
 
     @property
     def refused(self) -> int:
-        """Connections closed at once because too many were pending."""
+        """Connections refused because too many were pending (HTTP answered 503, others closed)."""
         return self._refused
 
     def urls(self) -> list[str]:
@@ -285,10 +284,13 @@ class FileServer(StoppableLoop):
         self._pool = pool
         try:
             while not self.stopping:
-                now = time.monotonic()
-                timeout = self._next_timeout(now, accept_paused_until)
+                timeout = self._next_timeout(time.monotonic(), accept_paused_until)
                 accept = False
-                for key, mask in selector.select(timeout):
+                events = selector.select(timeout)
+                # The clock is read after the wait: select() may have slept for hours, and a
+                # deadline counted from before it would already have passed (issue 12.1).
+                now = time.monotonic()
+                for key, mask in events:
                     if isinstance(key.data, Waker):
                         key.data.drain()
                     elif key.data is None:
@@ -296,7 +298,7 @@ class FileServer(StoppableLoop):
                     else:
                         self._on_ready(key.data, mask)
                 # Accept last, so that places freed by this round's closes count already.
-                if accept and not self._accept(now):
+                if accept and not self._accept():
                     selector.unregister(self._listener)
                     accept_paused_until = now + _ACCEPT_PAUSE
                 if self.stopping:
@@ -331,7 +333,7 @@ class FileServer(StoppableLoop):
             return None
         return max(0.0, soonest - now)
 
-    def _accept(self, now: float) -> bool:
+    def _accept(self) -> bool:
         """Accept what is waiting; False when out of file descriptors (pause accepting)."""
         for _ in range(64):
             try:
@@ -342,15 +344,20 @@ class FileServer(StoppableLoop):
                 if exc.errno in (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM):
                     return False
                 continue  # ECONNABORTED and friends: that client is gone already
-            if len(self._pending) >= self._max_pending and not self._evict_idle():
+            refuse = False
+            if self._admitted() >= self._max_pending and not self._make_room():
                 self._refused += 1
-                sock.close()
-                continue
+                if len(self._pending) >= self._max_pending + _REFUSING:
+                    sock.close()
+                    continue
+                refuse = True  # read just enough to say 503 (HTTP) or close (raw)
             sock.setblocking(False)
             with contextlib.suppress(OSError):
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             peer = format_peer(addr)
-            deadline = now + self._head_timeout
+            deadline = time.monotonic() + (
+                min(self._head_timeout, _REFUSE_TIMEOUT) if refuse else self._head_timeout
+            )
             if self._ssl_context is not None:
                 try:
                     tls_sock = self._ssl_context.wrap_socket(
@@ -364,14 +371,25 @@ class FileServer(StoppableLoop):
                 conn = _Conn(sock, peer, False, "head", deadline)
                 if not self.raw_dialect:
                     self._start_http(conn)
+            conn.refuse = refuse
             self._pending.add(conn)
             self._watch(conn, _READ)
         return True
 
-    def _evict_idle(self) -> bool:
-        """Make room by closing one persistent connection that is idle between requests."""
-        for conn in self._pending:
-            if conn.phase == "head" and conn.cycle > 0 and not conn.buf:
+    def _admitted(self) -> int:
+        """Pending connections that count against the cap (not those being refused)."""
+        return sum(1 for conn in self._pending if not conn.refuse)
+
+    def _make_room(self) -> bool:
+        """Close one idle connection to make room: a persistent one idle between requests, else
+        the oldest that has sent nothing at all (a client with a request sends it at once, so
+        only the idle lose their place)."""
+        idle = sorted(
+            (c for c in self._pending if not c.refuse and not c.buf and c.phase != "closing"),
+            key=lambda c: (c.cycle == 0, c.since),
+        )
+        for conn in idle:
+            if _nothing_waiting(conn.sock):
                 self._drop(conn)
                 return True
         return False
@@ -556,16 +574,20 @@ class FileServer(StoppableLoop):
 
     def _start_raw(self, conn: _Conn) -> None:
         conn.dialect = "raw"
-        name = parse_raw_name(bytes(conn.buf))
+        data = bytes(conn.buf)
+        name = parse_raw_name(data)
         entry = self.share.lookup(name) if name is not None else None
         if entry is None:
-            self._drop(conn)  # the classic answer to an unknown name: close, say nothing
+            # The classic answer to an unknown name: close, say nothing; the user sees it.
+            shown, reason = _unknown_raw_name(data)
+            self._report_unknown(conn, shown, "raw", reason)
+            self._drop(conn)
             return
         self._dispatch(conn, _RawJob(entry))
 
     def _dispatch(self, conn: _Conn, job: _HttpJob | _RawJob) -> None:
         with self._lock:
-            full = self._active >= self._max_connections
+            full = conn.refuse or self._active >= self._max_connections
             if not full:
                 self._active += 1
                 self._busy.add(conn.sock)
@@ -656,6 +678,13 @@ class FileServer(StoppableLoop):
                 with contextlib.suppress(OSError):
                     conn.sock.close()
                 continue
+            if self._admitted() >= self._max_pending:
+                # No place to wait for its next request: a persistent connection may be closed
+                # between requests (RFC 9112 §9.6), the client opens a new one. It goes rather
+                # than a new connection whose request may be on its way.
+                with contextlib.suppress(OSError):
+                    conn.sock.close()
+                continue
             self._pending.add(conn)
             now = time.monotonic()
             if phase == "closing":
@@ -665,6 +694,7 @@ class FileServer(StoppableLoop):
                 continue
             conn.phase = "head"
             conn.cycle += 1
+            conn.since = now
             conn.deadline = now + self._head_timeout
             http = conn.http
             assert http is not None
@@ -701,16 +731,30 @@ class FileServer(StoppableLoop):
     def _transfer(self, conn: _Conn, job: _HttpJob | _RawJob) -> None:
         phase: Phase | None = None
         try:
-            # Non-blocking: every wait for the client goes through _await_room, whose idle clock
-            # runs from the client's last progress (a socket timeout would run per call).
+            # Non-blocking: every wait for the client goes through BodySender.await_room, whose
+            # idle clock runs from the client's last progress (a socket timeout would run per call).
             conn.sock.settimeout(0.0)
+            conn.body = BodySender(
+                conn.sock,
+                idle_timeout=self._idle_timeout,
+                stopping=lambda: self.stopping,
+                wait_stopped=self.wait_stopped,
+                rate_limit=lambda: self.rate_limit,
+            )
             if isinstance(job, _RawJob):
                 phase = self._send_raw(conn, job.entry)
             else:
                 phase = self._answer_http(conn, job)
-        except Exception:
+        except (OSError, ValueError, Cancelled, h11.LocalProtocolError):
             phase = None  # the peer is gone or broke the protocol: nothing more to say to it
+        except Exception:
+            # A bug of ours: the connection ends, the loop and the other transfers go on, and
+            # the log says what happened (the traceback only at debug level).
+            phase = None
+            _log.error("file server: internal error answering %s", conn.peer, exc_info=False)
+            _log.debug("file server: internal error", exc_info=True)
         finally:
+            conn.body = None
             with self._lock:
                 self._busy.discard(conn.sock)
                 self._active -= 1
@@ -760,7 +804,7 @@ class FileServer(StoppableLoop):
             self._send_simple(
                 conn,
                 200,
-                render_index(self.share.files(), language=language, origin=origin),
+                render_index(self.share.available_files(), language=language, origin=origin),
                 content="text/html; charset=utf-8",
                 extra=[*page_headers("index"), ("Cache-Control", "no-store")],
                 keep_alive=keep_alive,
@@ -770,7 +814,7 @@ class FileServer(StoppableLoop):
             self._send_simple(
                 conn,
                 200,
-                render_json(self.share.files()),
+                render_json(self.share.available_files()),
                 content="application/json",
                 extra=[("Cache-Control", "no-store")],
                 keep_alive=keep_alive,
@@ -788,6 +832,9 @@ class FileServer(StoppableLoop):
             )
         else:
             entry = self.share.lookup(target.name) if target.kind == "file" else None
+            if entry is None:
+                asked = target.name or request.target.decode("utf-8", "backslashreplace")
+                self._report_unknown(conn, asked[:_SHOWN_NAME], "http", "no such file is shared")
             if not self._send_file(conn, request, entry, keep_alive=keep_alive):
                 return None
         if keep_alive and http.our_state is h11.DONE and http.their_state is h11.DONE:
@@ -822,7 +869,20 @@ class FileServer(StoppableLoop):
         if not head_only and body:
             data += http.send(h11.Data(data=body)) or b""
         data += http.send(h11.EndOfMessage()) or b""
-        self._send_bytes(conn.sock, data or b"")
+        self._body(conn).send(data or b"")
+
+    def _send_not_modified(
+        self, conn: _Conn, validators: list[tuple[str, str]], *, keep_alive: bool
+    ) -> None:
+        """304 (RFC 9110 §15.4.5): the validators a 200 would carry, and no content."""
+        http = conn.http
+        assert http is not None
+        headers = [*_common_headers(), *validators]
+        if not keep_alive:
+            headers.append(("Connection", "close"))
+        data = http.send(h11.Response(status_code=304, headers=headers, reason=_reason(304)))
+        data = (data or b"") + (http.send(h11.EndOfMessage()) or b"")
+        self._body(conn).send(data)
 
     def _send_file(
         self, conn: _Conn, request: h11.Request, entry: SharedFile | None, *, keep_alive: bool
@@ -830,6 +890,8 @@ class FileServer(StoppableLoop):
         """Answer a GET/HEAD for one file; False when the connection broke during the body."""
         head_only = request.method == b"HEAD"
         opened = _open_shared(entry) if entry is not None else None
+        if entry is not None and opened is None:
+            self._report_unknown(conn, entry.name, "http", _GONE)
         if entry is None or opened is None:
             self._send_simple(
                 conn,
@@ -849,11 +911,6 @@ class FileServer(StoppableLoop):
             etag = make_etag(size, st.st_mtime_ns)
             plan = plan_range(None, size)
             ranges = _header(request, b"range")
-            if not head_only and ranges is not None:
-                # RFC 9110 §14.2: Range is defined for GET only; HEAD gets the plain headers.
-                validator = _header(request, b"if-range")
-                if validator is None or if_range_matches(validator, etag, st.st_mtime):
-                    plan = plan_range(ranges, size)
             validators = [
                 ("Last-Modified", http_date(st.st_mtime)),
                 ("ETag", etag),
@@ -861,6 +918,33 @@ class FileServer(StoppableLoop):
             ]
             if digest is not None:
                 validators.append(("Repr-Digest", format_repr_digest(digest)))
+            verdict = evaluate_preconditions(
+                request.method,
+                etag=etag,
+                mtime=st.st_mtime,
+                if_match=_header(request, b"if-match"),
+                if_unmodified_since=_header(request, b"if-unmodified-since"),
+                if_none_match=_header(request, b"if-none-match"),
+                if_modified_since=_header(request, b"if-modified-since"),
+            )
+            if verdict == 412:
+                self._send_simple(
+                    conn,
+                    412,
+                    b"The file is not the version the request names: it changed.\n",
+                    keep_alive=keep_alive,
+                    head_only=head_only,
+                    extra=validators,
+                )
+                return True
+            if verdict == 304:
+                self._send_not_modified(conn, validators, keep_alive=keep_alive)
+                return True
+            if not head_only and ranges is not None:
+                # RFC 9110 §14.2: Range is defined for GET only; HEAD gets the plain headers.
+                validator = _header(request, b"if-range")
+                if validator is None or if_range_matches(validator, etag, st.st_mtime):
+                    plan = plan_range(ranges, size)
             if plan.status == 416:
                 self._send_simple(
                     conn,
@@ -885,9 +969,9 @@ class FileServer(StoppableLoop):
                 h11.Response(status_code=plan.status, headers=headers, reason=_reason(plan.status))
             )
             if head_only:
-                self._send_bytes(conn.sock, (head or b"") + (http.send(h11.EndOfMessage()) or b""))
+                self._body(conn).send((head or b"") + (http.send(h11.EndOfMessage()) or b""))
                 return True
-            self._send_bytes(conn.sock, head or b"")
+            self._body(conn).send(head or b"")
             if not self._stream(conn, fd, entry.name, plan.start, plan.length, "http"):
                 return False
             http.send_with_data_passthrough(h11.Data(data=_FileSpan(plan.length)))  # type: ignore[arg-type]
@@ -899,7 +983,8 @@ class FileServer(StoppableLoop):
     def _send_raw(self, conn: _Conn, entry: SharedFile) -> Phase | None:
         opened = _open_shared(entry)
         if opened is None:
-            return None  # gone since it was looked up: the classic answer, close silently
+            self._report_unknown(conn, entry.name, "raw", _GONE)
+            return None  # gone since it was shared: the classic answer, close silently
         fd, st = opened
         try:
             if not self._stream(conn, fd, entry.name, 0, st.st_size, "raw"):
@@ -920,20 +1005,17 @@ class FileServer(StoppableLoop):
     def _stream(self, conn: _Conn, fd: int, name: str, offset: int, length: int, kind: str) -> bool:
         """Send ``length`` bytes of ``fd`` from ``offset`` with transfer events; False on failure."""
         tid = next(self._transfer_ids)
-        dialect = kind if not conn.tls else ("https" if kind == "http" else "raw+tls")
+        dialect = _dialect(conn, kind)
         self._emit(TransferStarted(time.time(), tid, conn.peer, name, dialect, offset, length))
         progress = _Progress(self, tid, length)
         try:
-            if conn.tls or not hasattr(os, "sendfile"):
-                self._copy(conn.sock, fd, offset, length, progress)
-            else:
-                self._sendfile(conn.sock, fd, offset, length, progress)
-        except _Cancelled:
+            self._body(conn).send_file(fd, offset, length, progress.update)
+        except Cancelled:
             self._emit(
                 TransferFailed(time.time(), tid, progress.done, "the server was stopped", True)
             )
             return False
-        except _ShortFile:
+        except ShortFile:
             self._emit(
                 TransferFailed(
                     time.time(), tid, progress.done, "the file became shorter while it was sent"
@@ -951,107 +1033,29 @@ class FileServer(StoppableLoop):
             )
             self._emit(TransferFailed(time.time(), tid, progress.done, reason, stopped))
             return False
+        except Exception as exc:
+            # A bug of ours (issue 13.1: an AttributeError once ended bodies silently): the
+            # transfer ends as failed, with a log line, and the server goes on.
+            reason = f"internal error in the server ({type(exc).__name__}: {exc})"
+            _log.error("file server: transfer %d of %r failed: %s", tid, name, reason)
+            _log.debug("file server: internal error", exc_info=True)
+            self._emit(TransferFailed(time.time(), tid, progress.done, reason))
+            return False
         self._emit(TransferFinished(time.time(), tid, length))
         return True
 
-    def _sendfile(
-        self, sock: socket.socket, fd: int, offset: int, length: int, progress: _Progress
-    ) -> None:
-        # The socket is non-blocking: os.sendfile sends what fits and we wait for room ourselves.
-        sock_fd = sock.fileno()
-        done = 0
-        while done < length:
-            if self.stopping:
-                raise _Cancelled
-            count = self._chunk(length - done, _SENDFILE_CHUNK, progress)
-            try:
-                sent = os.sendfile(sock_fd, fd, offset + done, count)
-            except (BlockingIOError, InterruptedError):
-                self._await_room(sock)
-                continue
-            if sent == 0:
-                raise _ShortFile
-            done += sent
-            progress.update(done)
+    @staticmethod
+    def _body(conn: _Conn) -> BodySender:
+        assert conn.body is not None, "only transfer threads send"
+        return conn.body
 
-    def _copy(
-        self, sock: socket.socket, fd: int, offset: int, length: int, progress: _Progress
-    ) -> None:
-        buffer = bytearray(_COPY_CHUNK)
-        view = memoryview(buffer)
-        done = 0
-        while done < length:
-            if self.stopping:
-                raise _Cancelled
-            count = self._chunk(length - done, _COPY_CHUNK, progress)
-            got = (
-                os.preadv(fd, [view[:count]], offset + done)
-                if _HAS_PREADV
-                else _pread(fd, view[:count], offset + done)
-            )
-            if got == 0:
-                raise _ShortFile
-            self._send_bytes(sock, view[:got])
-            done += got
-            progress.update(done)
-
-    def _send_bytes(self, sock: socket.socket, data: bytes | memoryview) -> None:
-        """sendall() for the non-blocking socket of a transfer thread (plain or TLS)."""
-        view = memoryview(data)
-        while view:
-            if self.stopping:
-                raise _Cancelled
-            try:
-                # Under TLS a retry after SSLWantWriteError passes the same bytes, as OpenSSL asks.
-                sent = sock.send(view)
-            except (BlockingIOError, InterruptedError, ssl.SSLWantWriteError):
-                self._await_room(sock)
-                continue
-            except ssl.SSLWantReadError:  # a TLS renegotiation or key update: the client's turn
-                self._await_room(sock, readable=True)
-                continue
-            view = view[sent:]
-
-    def _await_room(self, sock: socket.socket, *, readable: bool = False) -> None:
-        """Wait until the client makes room for more bytes; TimeoutError after ``idle_timeout``
-        seconds in which it took (almost) none.
-
-        Linux reports a socket writable only once a third of its send buffer is free again, which a
-        slow reader (tens of KiB/s against a 4 MiB buffer) may take longer than the idle timeout to
-        do while it never stops reading. So the wait goes in short steps and looks at the bytes the
-        client has acknowledged (the send queue shrinking): 16 KiB of them restart the idle clock.
-        A few bytes do not, so a client cannot hold a transfer slot by trickling acknowledgements.
-        """
-        fd = sock.fileno()
-        idle = self._idle_timeout
-        deadline = time.monotonic() + idle
-        queued = _unacknowledged(fd)
-        while True:
-            if self.stopping:
-                raise _Cancelled
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise TimeoutError(errno.ETIMEDOUT, "timed out")
-            if _wait_fd(fd, readable=readable, timeout=min(left, _PROGRESS_CHECK)):
-                return
-            now_queued = _unacknowledged(fd)
-            if queued is None or now_queued is None:
-                continue
-            taken = queued - now_queued
-            if taken > 0 and taken >= min(_MIN_PROGRESS, queued):
-                deadline = time.monotonic() + idle
-                queued = now_queued
-
-    def _chunk(self, remaining: int, largest: int, progress: _Progress) -> int:
-        """How much to send next; with a rate limit, also wait until it may be sent."""
-        rate = self.rate_limit
-        if not rate:
-            return min(remaining, largest)
-        count = max(1, min(remaining, largest, int(rate / 10)))
-        ahead = progress.done / rate - (time.monotonic() - progress.started)
-        if ahead > 0 and self.wait_stopped(ahead):
-            raise _Cancelled
-        return count
+    def _report_unknown(self, conn: _Conn, name: str, kind: str, reason: str) -> None:
+        """A request for a name that is not shared is a failed transfer of 0 bytes (issue 15.8):
+        the user sees who asked for what, instead of a quiet 404 or close."""
+        tid = next(self._transfer_ids)
+        now = time.time()
+        self._emit(TransferStarted(now, tid, conn.peer, name, _dialect(conn, kind), 0, 0))
+        self._emit(TransferFailed(now, tid, 0, reason))
 
     def _emit(self, event: TransferEvent) -> None:
         if self._on_event is not None:
@@ -1080,7 +1084,30 @@ class _Progress:
             self.server._emit(TransferProgress(time.time(), self.tid, done, self.total))
 
 
-_HAS_PREADV = hasattr(os, "preadv")
+_SHOWN_NAME = 200  # characters of an unknown name that events carry
+_GONE = "the shared file is no longer in its folder (moved or deleted)"
+
+
+def _dialect(conn: _Conn, kind: str) -> str:
+    return kind if not conn.tls else ("https" if kind == "http" else "raw+tls")
+
+
+def _unknown_raw_name(data: bytes) -> tuple[str, str]:
+    """(the name as people should see it, why it was not served) for a raw request that names no
+    shared file. A name that is not UTF-8 but reads as GBK/GB18030 (a C client on a Chinese
+    Windows sends its code page) is shown decoded, and the reason says what went wrong."""
+    name = parse_raw_name(data)
+    if name is not None:
+        return name[:_SHOWN_NAME], "no such file is shared"
+    stripped = data.rstrip(b"\r\n")
+    try:
+        guess = stripped.decode("gb18030")
+    except UnicodeDecodeError:
+        guess = ""
+    if guess and not guess.isascii() and guess.isprintable():
+        return guess[:_SHOWN_NAME], "the name was sent in GBK, not UTF-8; it must be UTF-8"
+    shown = stripped.decode("utf-8", "backslashreplace")[:_SHOWN_NAME]
+    return shown, "the name is not UTF-8 text"
 
 
 def _describe_failure(exc: OSError, peer: str) -> str:
@@ -1093,33 +1120,16 @@ def _describe_failure(exc: OSError, peer: str) -> str:
     return describe_io_error(exc, peer)
 
 
-def _wait_fd(fd: int, *, readable: bool, timeout: float) -> bool:
-    """Whether ``fd`` became writable (readable) within ``timeout`` s; errors count as ready."""
-    if hasattr(select, "poll"):
-        poller = select.poll()
-        poller.register(fd, select.POLLIN if readable else select.POLLOUT)
-        return bool(poller.poll(max(0, int(timeout * 1000))))
-    if readable:  # pragma: no cover - Windows
-        return bool(select.select([fd], [], [fd], timeout)[0])
-    ready = select.select([], [fd], [fd], timeout)  # pragma: no cover - Windows
-    return bool(ready[1] or ready[2])  # pragma: no cover - Windows
-
-
-def _unacknowledged(fd: int) -> int | None:
-    """Bytes in the socket's send queue that the peer has not acknowledged yet (Linux SIOCOUTQ);
-    None where the system cannot tell."""
-    if _SIOCOUTQ is None:
-        return None
+def _nothing_waiting(sock: socket.socket) -> bool:
+    """Whether a connection has neither sent bytes nor closed: no byte waits in its socket (the
+    loop may not have read what arrived this very moment, so look below TLS too)."""
     try:
-        return int(struct.unpack("i", fcntl.ioctl(fd, _SIOCOUTQ, b"\0\0\0\0"))[0])
+        socket.socket.recv(sock, 1, socket.MSG_PEEK)
+    except (BlockingIOError, InterruptedError):
+        return True
     except OSError:
-        return None
-
-
-def _pread(fd: int, view: memoryview, offset: int) -> int:
-    data = os.pread(fd, len(view), offset)
-    view[: len(data)] = data
-    return len(data)
+        return False  # reset: the loop notices and closes it anyway
+    return False  # bytes or an end wait: the loop reads them in this round
 
 
 def _open_shared(entry: SharedFile) -> tuple[int, os.stat_result] | None:

@@ -1,9 +1,10 @@
 """The file server's protocol rules as pure functions over bytes: no sockets, so they can be fuzzed.
 
 What lives here: telling the two dialects apart from a connection's first bytes, the request head
-limits, request targets, byte ranges (RFC 9110 §14) and If-Range (§13.1.5), validators, content
-types and character sets, Content-Disposition (RFC 6266), digests (RFC 9530), and the JSON
-list. The HTML index lives in :mod:`net.sharepage`. HTTP itself is parsed by h11.
+limits, request targets, byte ranges (RFC 9110 §14), preconditions (§13.2.2) and If-Range
+(§13.1.5), validators, content types and character sets, Content-Disposition (RFC 6266), digests
+(RFC 9530), and the JSON list. The HTML index lives in :mod:`net.sharepage`. HTTP itself is parsed
+by h11.
 
 Dialect sniffing (the rule the server follows, see :func:`sniff`):
 
@@ -49,6 +50,7 @@ __all__ = [
     "check_head",
     "content_disposition",
     "content_type",
+    "evaluate_preconditions",
     "file_url_path",
     "format_repr_digest",
     "http_date",
@@ -293,6 +295,106 @@ def if_range_matches(value: bytes, etag: str, mtime: float, now: float | None = 
     now = time.time() if now is None else now
     modified = int(mtime)
     return int(when.timestamp()) == modified and modified + 1 <= now
+
+
+_ENTITY_TAG = re.compile(r'[ \t]*(W/)?"([\x21\x23-\x7e\x80-\xff]*)"[ \t]*')
+
+
+def _entity_tags(value: bytes) -> list[tuple[bool, str]] | Literal["*"] | None:
+    """An If-Match / If-None-Match value: "*", or its (weak, opaque-tag) list (RFC 9110 §8.8.3);
+    None when it is malformed (no member matches then)."""
+    text = value.decode("latin-1").strip(" \t")
+    if text == "*":
+        return "*"
+    # Scanned, not split: an opaque tag may itself contain a comma ('"a,b"').
+    tags: list[tuple[bool, str]] = []
+    pos = 0
+    while pos < len(text):
+        if text[pos] in " \t,":  # RFC 9110 §5.6.1: empty list elements are allowed
+            pos += 1
+            continue
+        match = _ENTITY_TAG.match(text, pos)
+        if match is None:
+            return None
+        tags.append((match.group(1) is not None, match.group(2)))
+        pos = match.end()
+        if pos < len(text) and text[pos] != ",":
+            return None
+    return tags
+
+
+def _tag_matches(value: bytes, etag: str, *, weak: bool) -> bool:
+    """Whether an If-Match / If-None-Match value names ``etag`` (our strong tag, quoted), with the
+    strong or the weak comparison of RFC 9110 §8.8.3.2."""
+    tags = _entity_tags(value)
+    if tags == "*":
+        return True  # the file exists: "*" matches any current representation
+    if tags is None:
+        return False
+    ours = etag[1:-1]
+    return any(opaque == ours and (weak or not is_weak) for is_weak, opaque in tags)
+
+
+def _http_date_value(value: bytes) -> int | None:
+    """An HTTP-date (RFC 9110 §5.6.7) as whole seconds since the epoch; None when invalid."""
+    try:
+        when = email.utils.parsedate_to_datetime(value.decode("latin-1").strip())
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if when is None or when.tzinfo is None:  # pragma: no cover - older Pythons returned None
+        return None
+    return int(when.timestamp())
+
+
+def evaluate_preconditions(
+    method: bytes,
+    *,
+    etag: str,
+    mtime: float,
+    if_match: bytes | None = None,
+    if_unmodified_since: bytes | None = None,
+    if_none_match: bytes | None = None,
+    if_modified_since: bytes | None = None,
+    now: float | None = None,
+) -> Literal[304, 412] | None:
+    """Evaluate the preconditions of a request for an existing file (RFC 9110 §13.2.2).
+
+    The steps, in the RFC's order (If-Range, step 5, is :func:`if_range_matches`):
+
+    1. If-Match: 412 unless one listed tag matches ``etag`` strongly, or it is "*".
+    2. Else If-Unmodified-Since (a valid date): 412 when the file was modified after it.
+    3. If-None-Match: when a tag matches weakly (or "*"), 304 for GET/HEAD, else 412.
+    4. Else, for GET/HEAD, If-Modified-Since (a valid date, not in the future): 304 when the file
+       was not modified after it.
+
+    Args:
+        method: the request method (b"GET", b"HEAD", ...).
+        etag: the file's strong entity tag, quoted (:func:`make_etag`).
+        mtime: the file's modification time, seconds since the epoch (Last-Modified).
+        if_match, if_unmodified_since, if_none_match, if_modified_since: the header values
+            (repeated lines combined with commas), or None when absent.
+        now: the current time (tests); dates after it are invalid (RFC 9110 §13.1.3, §13.1.4).
+    Returns:
+        304, 412, or None when the request goes ahead.
+    """
+    modified = int(mtime)
+    now = time.time() if now is None else now
+    if if_match is not None:
+        if not _tag_matches(if_match, etag, weak=False):
+            return 412
+    elif if_unmodified_since is not None:
+        date = _http_date_value(if_unmodified_since)
+        if date is not None and modified > date:
+            return 412
+    safe = method in (b"GET", b"HEAD")
+    if if_none_match is not None:
+        if _tag_matches(if_none_match, etag, weak=True):
+            return 304 if safe else 412
+    elif if_modified_since is not None and safe:
+        date = _http_date_value(if_modified_since)
+        if date is not None and date <= now and modified <= date:
+            return 304
+    return None
 
 
 def make_etag(size: int, mtime_ns: int) -> str:

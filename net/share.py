@@ -11,6 +11,7 @@ import hashlib
 import os
 import stat
 import threading
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -19,9 +20,47 @@ from typing import Self
 
 from net.errors import TransferError
 
-__all__ = ["LocalFileError", "ShareTable", "SharedFile"]
+__all__ = ["LocalFileError", "ShareTable", "SharedFile", "is_hidden", "numbered_name"]
 
 _HASH_CHUNK = 1024 * 1024
+#: Files at least this big are hashed in their own lane, so that small files never wait behind
+#: them (a 4 GiB file takes about ten seconds to hash on a fast disk, minutes on a slow one).
+_BIG_FILE = 64 * 1024 * 1024
+
+#: Files and folders Windows and macOS put in folders by themselves; never shared from a folder
+#: (compared case-insensitively). Names starting with "." (.DS_Store, ._x) are hidden anyway.
+_SYSTEM_NAMES = frozenset(
+    {"desktop.ini", "thumbs.db", "ehthumbs.db", "$recycle.bin", "system volume information"}
+)
+# stat.FILE_ATTRIBUTE_HIDDEN / _SYSTEM (Windows, os.stat_result.st_file_attributes).
+_HIDDEN_ATTRIBUTES = 0x2 | 0x4
+
+
+def is_hidden(name: str, st: object | None = None) -> bool:
+    """Whether a file or folder found in a shared folder is hidden or belongs to the system: a
+    name starting with ".", a Windows system file (desktop.ini, Thumbs.db, $RECYCLE.BIN, System
+    Volume Information), or, where ``st`` (an os.stat_result) carries ``st_file_attributes``
+    (Windows), the hidden or system attribute."""
+    if name.startswith(".") or name.casefold() in _SYSTEM_NAMES:
+        return True
+    attributes = getattr(st, "st_file_attributes", 0)
+    return isinstance(attributes, int) and bool(attributes & _HIDDEN_ATTRIBUTES)
+
+
+def numbered_name(name: str, number: int) -> str:
+    """The name a second, third ... file of the same name gets: "readme.txt" -> "readme (2).txt"
+    (the extension stays last, so the file still opens with its program); "README" -> "README (2)",
+    ".bashrc" -> ".bashrc (2)". The download side numbers saved files the same way."""
+    stem, dot, ext = name.rpartition(".")
+    if not stem:
+        return f"{name} ({number})"
+    return f"{stem} ({number}){dot}{ext}"
+
+
+def _lookup_key(name: str) -> str:
+    # macOS stores names decomposed (NFD), people and browsers type them composed (NFC): one
+    # file, two spellings. NFC only: compatibility forms (NFKC) would turn "．．" into "..".
+    return unicodedata.normalize("NFC", name)
 
 
 class LocalFileError(TransferError, ValueError):
@@ -45,7 +84,8 @@ _Key = tuple[str, int, int]  # (path, size, mtime_ns): what a cached checksum be
 
 
 class ShareTable:
-    """Display name -> file, thread-safe. Duplicated base names become "name (2)", "name (3)".
+    """Display name -> file, thread-safe. Duplicated base names become "name (2).ext", "name (3).ext"
+    (:func:`numbered_name`); names that differ only in Unicode normalisation count as duplicates.
 
     Args:
         on_change: called (from any thread, without the table's lock held) after a checksum becomes
@@ -58,13 +98,14 @@ class ShareTable:
     ) -> None:
         self._lock = threading.Condition()
         self._entries: dict[str, SharedFile] = {}
+        self._keys: dict[str, str] = {}  # NFC of each display name -> the display name
         self._cache: dict[_Key, str] = {}
         self._queue: list[str] = []  # display names waiting for a checksum
-        self._hashing: str | None = None
+        self._hashing: set[str] = set()  # display names being hashed now (one per lane)
         self._on_change = on_change
         self._hash_files = hash_files
         self._closed = False
-        self._thread: threading.Thread | None = None
+        self._threads: dict[bool, threading.Thread] = {}  # lane (big files?) -> its thread
 
     # ---- what the GUI and the CLI call -------------------------------------------------------
 
@@ -87,8 +128,9 @@ class ShareTable:
     ) -> list[str]:
         """Share every regular file under a folder, recursively; returns the display names added.
 
-        Symbolic links are followed only when they stay inside the folder; hidden files and folders
-        (names starting with ".") are left out unless ``include_hidden``. Files that cannot be
+        Symbolic links are followed only when they stay inside the folder; hidden and system
+        files and folders (:func:`is_hidden`: ".name", desktop.ini, Thumbs.db, $RECYCLE.BIN, the
+        hidden/system attributes on Windows) are left out unless ``include_hidden``. Files that cannot be
         shared are skipped and reported to ``on_skip(path, reason)``.
 
         Raises:
@@ -110,11 +152,13 @@ class ShareTable:
                 on_skip(str(where), reason)
 
         for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-            dirnames[:] = sorted(d for d in dirnames if include_hidden or not d.startswith("."))
+            dirnames[:] = sorted(
+                d for d in dirnames if include_hidden or not is_hidden(d, _lstat(Path(dirpath) / d))
+            )
             for filename in sorted(filenames):
-                if not include_hidden and filename.startswith("."):
-                    continue
                 entry = Path(dirpath) / filename
+                if not include_hidden and is_hidden(filename, _lstat(entry)):
+                    continue
                 try:
                     real = entry.resolve(strict=True)
                 except (OSError, RuntimeError):
@@ -142,28 +186,47 @@ class ShareTable:
     def remove(self, name: str) -> None:
         """Stop sharing ``name``; unknown names are ignored (the list may have changed meanwhile)."""
         with self._lock:
-            self._entries.pop(name, None)
+            if self._entries.pop(name, None) is not None:
+                self._keys.pop(_lookup_key(name), None)
             if name in self._queue:
                 self._queue.remove(name)
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._keys.clear()
             self._queue.clear()
 
     def lookup(self, name: str) -> SharedFile | None:
-        """The entry for exactly this display name, or None."""
+        """The entry for this display name, or None.
+
+        The whole name is the key: never a part of it, never a path made from it. The one
+        latitude is Unicode normalisation (a name typed in NFC finds a file stored in NFD, as
+        macOS stores them), which cannot make two shared names meet: they are unique in NFC too.
+        """
         with self._lock:
-            return self._entries.get(name)
+            entry = self._entries.get(name)
+            if entry is None:
+                display = self._keys.get(_lookup_key(name))
+                entry = self._entries.get(display) if display is not None else None
+            return entry
 
     def files(self) -> list[SharedFile]:
         """Every entry, in the order they were added."""
         with self._lock:
             return list(self._entries.values())
 
+    def available_files(self) -> list[SharedFile]:
+        """The entries whose file is still a regular file at its path (checked now, one stat
+        each): what the server lists. A file moved away or deleted on disk is left out."""
+        return [entry for entry in self.files() if _still_there(entry.path)]
+
+    def missing(self) -> list[str]:
+        """Display names whose file is no longer at its path (moved away, deleted)."""
+        return [entry.name for entry in self.files() if not _still_there(entry.path)]
+
     def __contains__(self, name: object) -> bool:
-        with self._lock:
-            return name in self._entries
+        return isinstance(name, str) and self.lookup(name) is not None
 
     def __len__(self) -> int:
         with self._lock:
@@ -203,9 +266,10 @@ class ShareTable:
             self._closed = True
             self._queue.clear()
             self._lock.notify_all()
-            thread = self._thread
-        if thread is not None and thread is not threading.current_thread():
-            thread.join()
+            threads = list(self._threads.values())
+        for thread in threads:
+            if thread is not threading.current_thread():
+                thread.join()
 
     def __enter__(self) -> Self:
         return self
@@ -227,9 +291,10 @@ class ShareTable:
                     return entry.name
             name = base
             number = 2
-            while name in self._entries:
-                name = f"{base} ({number})"
+            while _lookup_key(name) in self._keys:
+                name = numbered_name(base, number)
                 number += 1
+            self._keys[_lookup_key(name)] = name
             key = (str(real), st.st_size, st.st_mtime_ns)
             self._entries[name] = SharedFile(
                 name=name,
@@ -249,26 +314,49 @@ class ShareTable:
             return
         if name not in self._queue:
             self._queue.append(name)
-        if self._thread is None:
-            self._thread = threading.Thread(
-                target=self._hash_loop, name="swb-share-hash", daemon=True
+        lane = self._entries[name].size >= _BIG_FILE
+        if lane not in self._threads:
+            thread = threading.Thread(
+                target=self._hash_loop,
+                args=(lane,),
+                name="swb-share-hash-big" if lane else "swb-share-hash",
+                daemon=True,
             )
-            self._thread.start()
+            self._threads[lane] = thread
+            thread.start()
         self._lock.notify_all()
 
-    def _hash_loop(self) -> None:
+    def _next_in_lane(self, big: bool) -> str | None:
+        """The smallest queued file of this lane (called with the lock held)."""
+        best: SharedFile | None = None
+        for name in self._queue:
+            entry = self._entries.get(name)
+            if (
+                entry is not None
+                and (entry.size >= _BIG_FILE) == big
+                and (best is None or entry.size < best.size)
+            ):
+                best = entry
+        return best.name if best is not None else None
+
+    def _hash_loop(self, big: bool) -> None:
+        """One lane: files under 64 MiB, smallest first, or the big ones; so a small file waits
+        for small files only, and two threads at most read at once."""
+        name: str | None = None
         while True:
             with self._lock:
-                self._hashing = None
+                if name is not None:
+                    self._hashing.discard(name)
+                self._queue[:] = [n for n in self._queue if n in self._entries]
                 self._lock.notify_all()
-                self._lock.wait_for(lambda: self._closed or bool(self._queue))
+                self._lock.wait_for(lambda: self._closed or self._next_in_lane(big) is not None)
                 if self._closed:
                     return
-                name = self._queue.pop(0)
-                entry = self._entries.get(name)
-                if entry is None:
-                    continue
-                self._hashing = name
+                name = self._next_in_lane(big)
+                assert name is not None
+                self._queue.remove(name)
+                entry = self._entries[name]
+                self._hashing.add(name)
             digest = self._hash(entry)
             changed = False
             with self._lock:
@@ -323,6 +411,20 @@ class ShareTable:
     def _changed(self) -> None:
         if self._on_change is not None:
             self._on_change()
+
+
+def _lstat(path: Path) -> os.stat_result | None:
+    try:
+        return path.lstat()
+    except OSError:
+        return None
+
+
+def _still_there(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(path.stat().st_mode)
+    except OSError:
+        return False
 
 
 def _check_file(given: Path) -> tuple[Path, os.stat_result]:

@@ -2,16 +2,18 @@
 
 The share list owns a :class:`net.share.ShareTable`; the running :class:`net.fileserver.FileServer`
 serves that same table, so adding or removing files takes effect at once, while serving. Transfer
-events reach the transfers table in the runner's batches.
+events reach the transfers table in the runner's batches. The shared files are remembered between
+runs (their paths, in QSettings); files gone since are named when the list comes back.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import json
 import urllib.parse
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -329,6 +331,31 @@ class FileServerPanel(FileDropTarget, Panel):
                 )
             )
         return links
+
+    # -- settings ------------------------------------------------------------------------------
+
+    def save_settings(self, settings: QSettings) -> None:
+        super().save_settings(settings)
+        settings.setValue(f"{self.objectName()}/shared", json.dumps(self.share_list.paths()))
+
+    def restore_settings(self, settings: QSettings) -> None:
+        super().restore_settings(settings)
+        try:
+            stored = json.loads(str(settings.value(f"{self.objectName()}/shared", "[]")))
+        except ValueError:
+            stored = []
+        if not isinstance(stored, list) or not stored or len(self.share_list.share):
+            return
+        gone = self.share_list.restore_paths(item for item in stored if isinstance(item, str))
+        if gone:
+            self.status.show_warning(
+                self.tr(
+                    "{count} files shared last time are gone and left the list: {paths}",
+                    "",
+                    len(gone),
+                ).format(count=format_count(len(gone)), paths=", ".join(gone[:3]))
+                + ("…" if len(gone) > 3 else "")
+            )
 
     # -- results -------------------------------------------------------------------------------
 

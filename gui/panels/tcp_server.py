@@ -100,6 +100,7 @@ class TcpServerPanel(Panel):
         self.max_clients.setObjectName("maxClientsSpin")
         self.max_clients.setRange(1, _MOST_CLIENTS)
         self.max_clients.setValue(DEFAULT_MAX_CLIENTS)
+        self.max_clients.setAccessibleName(self.tr("Maximum clients at once"))
         self.max_clients.setToolTip(
             self.tr(
                 "Clients served at once; more are refused. Lowered when the system cannot hold "
@@ -111,6 +112,7 @@ class TcpServerPanel(Panel):
         self.idle_timeout.setRange(0, _LONGEST_IDLE)
         self.idle_timeout.setSuffix(self.tr(" s"))
         self.idle_timeout.setSpecialValueText(self.tr("Never"))
+        self.idle_timeout.setAccessibleName(self.tr("Idle timeout"))
         self.idle_timeout.setToolTip(
             self.tr("Close a client after this many seconds with nothing sent or received")
         )

@@ -5,6 +5,8 @@ reads, so files can be added or removed while serving). :class:`ShareList` is th
 table (``shareList``), which takes drops of files and folders from the file manager, and the
 Add files…, Add folder… and Remove buttons. Checksums are computed by the table's own thread; the
 table only raises a flag, and a timer on the GUI thread picks the news up a few times a second.
+The same timer looks every few seconds whether shared files are still on disk: a file moved away
+is shown as missing (the server no longer lists it) until it is back.
 """
 
 from __future__ import annotations
@@ -56,6 +58,10 @@ __all__ = ["AddResult", "ShareList", "ShareListModel", "local_paths"]
 _Index = QModelIndex | QPersistentModelIndex
 #: Hex digits of the checksum shown in the list; the tooltip has all 64.
 SHORT_HASH = 12
+#: How often (ms) the list looks whether shared files are still on disk (one stat per file).
+MISSING_CHECK_MS = 2000
+#: Most shared paths remembered between runs (settings stay small).
+REMEMBERED_PATHS = 10_000
 
 
 def local_paths(mime: QMimeData) -> list[str]:
@@ -119,7 +125,9 @@ class ShareListModel(RowTableModel):
         )
         self._share = share
         self._rows: list[SharedFile] = []
+        self._missing: set[str] = set()  # display names whose file is gone from disk
         self._computing = QCoreApplication.translate("ShareList", "computing…")
+        self._missing_text = QCoreApplication.translate("ShareList", "missing")
         self._mono = monospace_font()
         self._italic = QFont()
         self._italic.setItalic(True)
@@ -147,6 +155,21 @@ class ShareListModel(RowTableModel):
             self._rows = new
             self.endResetModel()
 
+    def set_missing(self, names: Iterable[str]) -> None:
+        """Mark the rows whose file is no longer on disk (and unmark those back again)."""
+        missing = set(names)
+        if missing == self._missing:
+            return
+        changed = missing ^ self._missing
+        self._missing = missing
+        for row, entry in enumerate(self._rows):
+            if entry.name in changed:
+                self.dataChanged.emit(self.index(row, 0), self.index(row, self.SHA256))
+
+    def missing(self) -> list[str]:
+        """Display names shown as missing, in list order."""
+        return [entry.name for entry in self._rows if entry.name in self._missing]
+
     def entry(self, row: int) -> SharedFile:
         return self._rows[row]
 
@@ -167,15 +190,24 @@ class ShareListModel(RowTableModel):
             return None
         entry = self._rows[index.row()]
         column = index.column()
+        gone = entry.name in self._missing
         if role == Qt.ItemDataRole.DisplayRole:
             if column == self.NAME:
                 return entry.name
             if column == self.SIZE:
                 return format_bytes(entry.size)
+            if gone:
+                return self._missing_text
             if entry.sha256 is None:
                 return self._computing
             return entry.sha256[:SHORT_HASH] + "…"
         if role == Qt.ItemDataRole.ToolTipRole:
+            if gone:
+                return QCoreApplication.translate(
+                    "ShareList",
+                    "{path} is no longer there (moved or deleted): it is not offered until it "
+                    "is back",
+                ).format(path=str(entry.path))
             if column == self.NAME:
                 return str(entry.path)
             if column == self.SIZE:
@@ -191,8 +223,11 @@ class ShareListModel(RowTableModel):
             if entry.sha256 is None:
                 return self._italic
             return self._mono
-        if role == Qt.ItemDataRole.ForegroundRole and column == self.SHA256:
-            return text_color("dim") if entry.sha256 is None else None
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if gone:
+                return text_color("error")
+            if column == self.SHA256:
+                return text_color("dim") if entry.sha256 is None else None
         if role == Qt.ItemDataRole.TextAlignmentRole and column == self.SIZE:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.UserRole:
@@ -333,6 +368,10 @@ class ShareList(QWidget):
         self._poll.setInterval(250)
         self._poll.timeout.connect(self._poll_changes)
         self._poll.start()
+        self._missing_check = QTimer(self)
+        self._missing_check.setInterval(MISSING_CHECK_MS)
+        self._missing_check.timeout.connect(self.check_missing)
+        self._missing_check.start()
         self._refresh()
 
     # -- adding and removing -------------------------------------------------------------------
@@ -390,9 +429,34 @@ class ShareList(QWidget):
     def names(self) -> list[str]:
         return [entry.name for entry in self.model.entries()]
 
+    def paths(self) -> list[str]:
+        """The shared files' paths in list order (what is remembered between runs), at most
+        :data:`REMEMBERED_PATHS`."""
+        return [str(entry.path) for entry in self.share.files()[:REMEMBERED_PATHS]]
+
+    def restore_paths(self, paths: Iterable[str]) -> list[str]:
+        """Share again the files of an earlier run, in their order; returns the paths that could
+        not be shared any more (gone, unreadable), for the caller to say so."""
+        gone: list[str] = []
+        for path in list(paths)[:REMEMBERED_PATHS]:
+            try:
+                self.share.add(path)
+            except LocalFileError:
+                gone.append(path)
+        self._refresh()
+        return gone
+
+    def check_missing(self) -> list[str]:
+        """Look now which shared files are gone from disk; the rows show it. Returns their names."""
+        missing = self.share.missing()
+        self.model.set_missing(missing)
+        self._update_summary()
+        return missing
+
     def close_share(self) -> None:
         """Stop the checksum thread (the window is closing)."""
         self._poll.stop()
+        self._missing_check.stop()
         self.share.close()
 
     # -- internals -----------------------------------------------------------------------------
@@ -403,10 +467,19 @@ class ShareList(QWidget):
     def _poll_changes(self) -> None:
         if self._dirty:
             self._dirty = False
-            self._refresh()
+            # Checksums arrive often for a big folder: no stat of every file each time; the
+            # missing check runs on its own, slower timer.
+            self._refresh(check_missing=False)
 
-    def _refresh(self) -> None:
+    def _refresh(self, *, check_missing: bool = True) -> None:
         self.model.sync()
+        if check_missing:
+            self.model.set_missing(self.share.missing())
+        self._update_summary()
+        self._update_buttons()
+        self.changed.emit()
+
+    def _update_summary(self) -> None:
         count = self.model.rowCount()
         if count == 0:
             text = QCoreApplication.translate("ShareList", "No files shared")
@@ -418,9 +491,12 @@ class ShareList(QWidget):
             text = QCoreApplication.translate("ShareList", "{count} files · {size}").format(
                 count=format_count(count), size=format_bytes(self.model.total_size())
             )
+        missing = len(self.model.missing())
+        if missing:
+            text += QCoreApplication.translate("ShareList", " · {count} missing").format(
+                count=format_count(missing)
+            )
         self.summary.setText(text)
-        self._update_buttons()
-        self.changed.emit()
 
     def _update_buttons(self, *_args: object) -> None:
         self.remove_button.setEnabled(bool(self.view.selectionModel().selectedRows()))

@@ -28,6 +28,13 @@
         </translation>
     </message>
     <message numerus="yes">
+        <source>{count} files shared last time are gone and left the list: {paths}</source>
+        <translation>
+            <numerusform>{count} file shared last time is gone and left the list: {paths}</numerusform>
+            <numerusform>{count} files shared last time are gone and left the list: {paths}</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
         <source>Added {count} files</source>
         <translation>
             <numerusform>Added {count} file</numerusform>

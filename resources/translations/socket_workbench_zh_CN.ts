@@ -617,6 +617,12 @@
             <numerusform>已复制 {count} 个链接</numerusform>
         </translation>
     </message>
+    <message numerus="yes">
+        <source>{count} files shared last time are gone and left the list: {paths}</source>
+        <translation>
+            <numerusform>上次共享的 {count} 个文件已不存在，已从列表移除：{paths}</numerusform>
+        </translation>
+    </message>
     <message>
         <source>Added {name}</source>
         <translation>已添加 {name}</translation>
@@ -1015,6 +1021,14 @@
         <translation>计算中…</translation>
     </message>
     <message>
+        <source>missing</source>
+        <translation>已丢失</translation>
+    </message>
+    <message>
+        <source>{path} is no longer there (moved or deleted): it is not offered until it is back</source>
+        <translation>{path} 已不在原处（被移动或删除）：在它回来之前不会提供下载</translation>
+    </message>
+    <message>
         <source>{count} bytes</source>
         <translation>{count} 字节</translation>
     </message>
@@ -1077,6 +1091,10 @@
     <message>
         <source>{count} files · {size}</source>
         <translation>{count} 个文件 · {size}</translation>
+    </message>
+    <message>
+        <source> · {count} missing</source>
+        <translation> · {count} 个已丢失</translation>
     </message>
 </context>
 <context>
@@ -1233,6 +1251,10 @@
         <translation>停止服务器并关闭所有连接（Ctrl+.）</translation>
     </message>
     <message>
+        <source>Maximum clients at once</source>
+        <translation>同时服务的最大客户端数</translation>
+    </message>
+    <message>
         <source>Clients served at once; more are refused. Lowered when the system cannot hold that many (the status line then says why)</source>
         <translation>同时服务的客户端数；超出的会被拒绝。系统容纳不下时会自动调低（状态栏会说明原因）</translation>
     </message>
@@ -1243,6 +1265,10 @@
     <message>
         <source>Never</source>
         <translation>从不</translation>
+    </message>
+    <message>
+        <source>Idle timeout</source>
+        <translation>空闲超时</translation>
     </message>
     <message>
         <source>Close a client after this many seconds with nothing sent or received</source>

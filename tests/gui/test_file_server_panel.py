@@ -13,11 +13,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QMimeData, QModelIndex, QPoint, QPointF, Qt, QTimer, QUrl
+from PySide6.QtCore import QMimeData, QModelIndex, QPoint, QPointF, QSettings, Qt, QTimer, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QGuiApplication
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
+from gui.main_window import MainWindow
 from gui.panels.file_server import DEFAULT_PORT, FileServerPanel, is_loopback
 from gui.widgets import format_bytes
 from gui.widgets.share_list import ShareListModel
@@ -108,7 +109,7 @@ def test_dropped_files_are_served_byte_for_byte_to_http_client_and_curl(
     assert panel.port.text() == str(DEFAULT_PORT)
     drop_on(panel.share_list.view.viewport(), list(files))
     names = panel.share_list.names()
-    assert names == [CHINESE, f"{CHINESE} (2)", "data 100%.bin"]
+    assert names == [CHINESE, "季度 报告 v2 (2).txt", "data 100%.bin"]
     assert "Added 3 files" in panel.status.text()
     model = panel.share_list.model
     assert cell(model, 0, ShareListModel.SIZE) == format_bytes(len(next(iter(files.values()))))
@@ -379,3 +380,68 @@ def test_units() -> None:
     assert format_eta(float("inf")) == ""
     assert format_progress(5 * 1024**2, 1024**3) == "5.0 MiB of 1.0 GiB"
     assert format_progress(12, None) == "12 B"
+
+
+# ---- honest state: failed requests, files gone from disk, the list after a restart (15.8) -------
+
+
+def test_unknown_names_count_as_failed_transfers(
+    qtbot: QtBot, panel: FileServerPanel, files: dict[str, bytes]
+) -> None:
+    panel.add_paths(list(files)[2:])
+    port = start(qtbot, panel)
+    assert http_get(port, "no such file.txt")[0] == 404
+    for name in (b"nothing.bin", "报告.txt".encode("gbk")):  # the second as a Chinese Windows sends
+        with socket.create_connection(("127.0.0.1", port), timeout=WAIT) as sock:
+            sock.sendall(name)
+            assert sock.recv(1) == b""
+    model = panel.transfers.model
+    qtbot.waitUntil(lambda: model.failed == 3, timeout=TIMEOUT)
+    shown = [model.data(model.index(row, TransfersModel.FILE)) for row in range(model.rowCount())]
+    assert shown == ["no such file.txt", "nothing.bin", "报告.txt"]
+    assert "3 failed" in panel.transfers.summary.text()
+    stop(qtbot, panel)
+
+
+def test_a_file_moved_away_shows_as_missing(
+    qtbot: QtBot, panel: FileServerPanel, files: dict[str, bytes], tmp_path: Path
+) -> None:
+    path = Path(list(files)[2])
+    panel.add_paths([str(path)])
+    model = panel.share_list.model
+    assert model.missing() == []
+    path.rename(tmp_path / "elsewhere.bin")
+    # The list looks by itself every few seconds.
+    qtbot.waitUntil(lambda: model.missing() == ["data 100%.bin"], timeout=TIMEOUT)
+    assert cell(model, 0, ShareListModel.SHA256) == "missing"
+    assert "no longer there" in str(
+        cell(model, 0, ShareListModel.NAME, Qt.ItemDataRole.ToolTipRole)
+    )
+    assert "1 missing" in panel.share_list.summary.text()
+    (tmp_path / "elsewhere.bin").rename(path)
+    assert panel.share_list.check_missing() == []
+    assert "missing" not in panel.share_list.summary.text()
+
+
+def test_the_share_list_survives_a_restart(
+    qtbot: QtBot, files: dict[str, bytes], settings: QSettings
+) -> None:
+    first = MainWindow(settings)
+    qtbot.addWidget(first)
+    panel = first.panel("fileServerPanel")
+    assert isinstance(panel, FileServerPanel)
+    panel.add_paths(list(files))
+    names = panel.share_list.names()
+    assert names == [CHINESE, "季度 报告 v2 (2).txt", "data 100%.bin"]
+    first.close()
+    gone = list(files)[1]
+    os.remove(gone)
+
+    second = MainWindow(QSettings(settings.fileName(), QSettings.Format.IniFormat))
+    qtbot.addWidget(second)
+    restored = second.panel("fileServerPanel")
+    assert isinstance(restored, FileServerPanel)
+    assert restored.share_list.names() == [CHINESE, "data 100%.bin"]
+    assert restored.status.kind == "warning"
+    assert gone in restored.status.text() and "gone" in restored.status.text()
+    second.close()

@@ -13,10 +13,14 @@ import json
 import os
 import random
 import re
+import signal
 import socket
 import ssl
+import subprocess
+import sys
 import threading
 import time
+import unicodedata
 import urllib.parse
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -235,14 +239,86 @@ def test_if_range(served: Served) -> None:
         ("W/" + etag, 200),
         ("Thu, 01 Jan 1970 00:00:00 GMT", 200),
     ]
-    if time.time() - 1 > (served.folder / "public.txt").stat().st_mtime:
-        cases.append((modified, 206))
     for validator, expected in cases:
         status, _, body = get(
             served.port, "/public.txt", {"Range": "bytes=1-", "If-Range": validator}
         )
         assert status == expected, validator
         assert body == (PUBLIC[1:] if expected == 206 else PUBLIC)
+    # A Last-Modified a second or more in the past is strong: If-Range by date then works.
+    os.utime(served.folder / "public.txt", (time.time() - 3600, time.time() - 3600))
+    _, headers, _ = get(served.port, "/public.txt", method="HEAD")
+    modified = headers["Last-Modified"]
+    for validator, expected in [(modified, 206), (etag, 200)]:  # etag changed with the time
+        status, _, body = get(
+            served.port, "/public.txt", {"Range": "bytes=1-", "If-Range": validator}
+        )
+        assert status == expected, validator
+        assert body == (PUBLIC[1:] if expected == 206 else PUBLIC)
+
+
+def test_preconditions_over_http(served: Served) -> None:
+    """RFC 9110 §13 over a real socket, in the order of §13.2.2."""
+    path = served.folder / "public.txt"
+    _, headers, _ = get(served.port, "/public.txt", method="HEAD")
+    etag, modified = headers["ETag"], headers["Last-Modified"]
+    cases: list[tuple[str, dict[str, str], int, bytes]] = [
+        ("GET", {"If-Match": etag, "Range": "bytes=0-4"}, 206, PUBLIC[:5]),
+        ("GET", {"If-None-Match": etag}, 304, b""),
+        ("HEAD", {"If-None-Match": f'"other", W/{etag}'}, 304, b""),
+        ("GET", {"If-None-Match": '"other"'}, 200, PUBLIC),
+        ("GET", {"If-Modified-Since": modified}, 304, b""),
+        ("GET", {"If-Unmodified-Since": "Thu, 01 Jan 1970 00:00:00 GMT"}, 412, b""),
+        ("GET", {"If-Match": '"other"', "If-None-Match": etag}, 412, b""),
+    ]
+    for method, request_headers, expected, body in cases:
+        status, answer, got = get(served.port, "/public.txt", request_headers, method)
+        assert status == expected, request_headers
+        if expected in (304, 412):
+            assert answer["ETag"] == etag and answer["Last-Modified"] == modified
+        if method == "GET" and expected != 412:
+            assert got == body
+    # The issue's case: the file changed; a resume that names the old version must not get
+    # the new bytes (206) but 412.
+    path.write_bytes(PUBLIC.upper())
+    os.utime(path, (time.time() + 5, time.time() + 5))
+    status, _, body = get(served.port, "/public.txt", {"If-Match": etag, "Range": "bytes=10-"})
+    assert status == 412 and PUBLIC.upper()[10:] not in body
+    # Keep-alive survives a 304 (no body) and the next answer on that connection is whole.
+    conn = http.client.HTTPConnection("127.0.0.1", served.port, timeout=WAIT)
+    try:
+        conn.request("HEAD", "/public.txt")
+        head = conn.getresponse()
+        head.read()
+        new_etag = head.getheader("ETag")
+        conn.request("GET", "/public.txt", headers={"If-None-Match": new_etag or ""})
+        response = conn.getresponse()
+        assert (response.status, response.read()) == (304, b"")
+        conn.request("GET", "/public.txt")
+        assert conn.getresponse().read() == PUBLIC.upper()
+    finally:
+        conn.close()
+
+
+def test_curl_conditional_get(served: Served, tmp_path: Path) -> None:
+    """curl -z sends If-Modified-Since; --etag-compare sends If-None-Match."""
+    url = f"http://127.0.0.1:{served.port}/public.txt"
+    os.utime(served.folder / "public.txt", (time.time() - 3600, time.time() - 3600))
+    etag_file = tmp_path / "etag"
+    first = subprocess.run(
+        ["curl", "-sS", "--etag-save", str(etag_file), url], capture_output=True, timeout=WAIT
+    )
+    assert first.returncode == 0 and first.stdout == PUBLIC
+    for extra in (
+        ["-z", time.strftime("%d %b %Y %H:%M:%S GMT", time.gmtime())],
+        ["--etag-compare", str(etag_file)],
+    ):
+        again = subprocess.run(
+            ["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", *extra, url],
+            capture_output=True,
+            timeout=WAIT,
+        )
+        assert again.stdout == b"304", (extra, again.stderr)
 
 
 def test_range_is_ignored_for_head(served: Served) -> None:
@@ -692,3 +768,101 @@ def get_tls(port: int, context: ssl.SSLContext, path: str) -> tuple[int, bytes]:
         return response.status, response.read()
     finally:
         conn.close()
+
+
+# ---- what the user sees of requests that fail (issue 15.8) ---------------------------------------
+
+
+def failed_after(log: EventLog, count: int) -> list[tuple[TransferStarted, TransferFailed]]:
+    """The first ``count`` failed transfers, each with its start."""
+    events = log.wait(lambda ev: sum(isinstance(e, TransferFailed) for e in ev) >= count)
+    starts = {e.transfer_id: e for e in events if isinstance(e, TransferStarted)}
+    return [(starts[e.transfer_id], e) for e in events if isinstance(e, TransferFailed)][:count]
+
+
+def test_unknown_names_are_failed_transfers(served: Served) -> None:
+    assert get(served.port, "/nothing-here.txt")[0] == 404
+    assert exchange(served.port, b"nothing-here.bin") == b""
+    # A C client on a Chinese Windows sends its name in the ANSI code page (GBK).
+    assert exchange(served.port, "报告.txt".encode("gbk")) == b""
+    assert exchange(served.port, b"\xff\xfe") == b""
+    failed = failed_after(served.log, 4)
+    shown = [(s.name, s.dialect, s.total, f.done) for s, f in failed]
+    assert shown == [
+        ("nothing-here.txt", "http", 0, 0),
+        ("nothing-here.bin", "raw", 0, 0),
+        ("报告.txt", "raw", 0, 0),
+        ("\\xff\\xfe", "raw", 0, 0),
+    ]
+    reasons = [f.reason for _, f in failed]
+    assert reasons[0] == reasons[1] == "no such file is shared"
+    assert "GBK" in reasons[2] and "UTF-8" in reasons[2]
+    assert "not UTF-8" in reasons[3]
+    assert all(s.peer.startswith("127.0.0.1:") for s, _ in failed)
+
+
+def test_a_shared_file_moved_away_leaves_the_lists(served: Served) -> None:
+    (served.folder / "public.txt").rename(served.folder / "moved.txt")
+    _, _, body = get(served.port, "/?format=json")
+    names = [item["name"] for item in json.loads(body)]
+    assert "public.txt" not in names and "README" in names
+    _, _, page = get(served.port, "/")
+    assert b"public.txt" not in page and b"README" in page
+    assert get(served.port, "/public.txt")[0] == 404
+    assert exchange(served.port, b"public.txt") == b""
+    failed = failed_after(served.log, 2)
+    assert [(s.name, s.dialect) for s, _ in failed] == [
+        ("public.txt", "http"),
+        ("public.txt", "raw"),
+    ]
+    assert all("no longer in its folder" in f.reason for _, f in failed)
+    (served.folder / "moved.txt").rename(served.folder / "public.txt")  # back: listed again
+    _, _, body = get(served.port, "/?format=json")
+    assert "public.txt" in [item["name"] for item in json.loads(body)]
+
+
+def test_swb_serve_prints_unknown_names_as_failed(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_bytes(b"a")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "net",
+            "serve",
+            "-H",
+            "127.0.0.1",
+            "-p",
+            "0",
+            str(tmp_path / "a.txt"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        port = int(process.stdout.readline().strip().rsplit(":", 1)[1].strip("/"))
+        assert get(port, "/b.txt")[0] == 404
+        assert exchange(port, "报告.txt".encode("gbk")) == b""
+        lines = [process.stdout.readline(), process.stdout.readline()]
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _out, err = process.communicate(timeout=WAIT)
+    assert "failed 'b.txt' after 0 B: no such file is shared" in lines[0], lines
+    assert "failed '报告.txt' after 0 B: the name was sent in GBK" in lines[1], lines
+    assert "0 transfers, 0 bytes sent, 2 failed" in err, err
+    assert process.returncode == 0
+
+
+def test_a_name_stored_decomposed_is_found_when_asked_composed(tmp_path: Path) -> None:
+    """macOS stores "café.txt" as NFD; browsers and people send NFC (issue 13.10)."""
+    nfd = unicodedata.normalize("NFD", "café.txt")
+    (tmp_path / nfd).write_bytes(b"mac bytes")
+    nfc = unicodedata.normalize("NFC", nfd)
+    with ShareTable(hash_files=False) as share:
+        assert share.add(tmp_path / nfd) == nfd
+        with running(FileServer(share, "127.0.0.1", 0)) as server:
+            assert get(server.port, url_path(nfc))[::2] == (200, b"mac bytes")
+            assert get(server.port, url_path(nfd))[::2] == (200, b"mac bytes")
+            assert exchange(server.port, nfc.encode()) == b"mac bytes"
+            assert get(server.port, url_path("cafe.txt"))[0] == 404

@@ -21,6 +21,7 @@ from net.httpfile import (
     Target,
     check_head,
     content_type,
+    evaluate_preconditions,
     format_repr_digest,
     http_date,
     if_range_matches,
@@ -348,3 +349,89 @@ def test_index_and_list_never_carry_raw_control_characters() -> None:
     assert "evil\\x1b[31m\\x0d\\x0aname.txt" in page
     assert 'href="/evil%1B%5B31m%0D%0Aname.txt"' in page  # the link still names the real file
     assert [item["name"] for item in json.loads(body)] == CONTROL_NAMES  # exact, once parsed
+
+
+# ---- preconditions (RFC 9110 §13) ---------------------------------------------------------------
+
+MTIME = 1_700_000_000.5
+ETAG = make_etag(10, 1_700_000_000_500_000_000)  # '"<hex>-a"'
+OPAQUE = ETAG[1:-1]
+NOW = MTIME + 3600
+AT = http_date(MTIME)  # Last-Modified itself (whole seconds)
+BEFORE = http_date(MTIME - 60)
+AFTER = http_date(MTIME + 60)
+FUTURE = http_date(NOW + 3600)
+
+#: (method, {header: value}, expected); header names as in evaluate_preconditions' keywords.
+PRECONDITION_CASES = [
+    ("GET", {}, None),
+    # 1. If-Match: strong comparison, "*", lists, weak never matches, malformed never matches.
+    ("GET", {"if_match": ETAG}, None),
+    ("GET", {"if_match": "*"}, None),
+    ("GET", {"if_match": f'"old", {ETAG}'}, None),
+    ("GET", {"if_match": '"old"'}, 412),
+    ("GET", {"if_match": f"W/{ETAG}"}, 412),
+    ("GET", {"if_match": OPAQUE}, 412),  # not quoted: malformed
+    ("HEAD", {"if_match": '"old"'}, 412),
+    ("GET", {"if_match": f'"x,{OPAQUE}"'}, 412),  # a comma inside a tag is not a list
+    ("GET", {"if_match": f" , {ETAG} ,"}, None),  # empty list elements are allowed
+    # 2. If-Unmodified-Since, only without If-Match; an invalid date is ignored.
+    ("GET", {"if_unmodified_since": AT}, None),
+    ("GET", {"if_unmodified_since": AFTER}, None),
+    ("GET", {"if_unmodified_since": BEFORE}, 412),
+    ("GET", {"if_unmodified_since": "yesterday"}, None),
+    ("GET", {"if_match": ETAG, "if_unmodified_since": BEFORE}, None),  # If-Match wins
+    ("GET", {"if_match": '"old"', "if_unmodified_since": AFTER}, 412),
+    # 3. If-None-Match: weak comparison; 304 for GET/HEAD, 412 for other methods.
+    ("GET", {"if_none_match": ETAG}, 304),
+    ("HEAD", {"if_none_match": ETAG}, 304),
+    ("GET", {"if_none_match": f"W/{ETAG}"}, 304),
+    ("GET", {"if_none_match": f'"old", W/{ETAG}'}, 304),
+    ("GET", {"if_none_match": "*"}, 304),
+    ("GET", {"if_none_match": '"old"'}, None),
+    ("GET", {"if_none_match": "garbage"}, None),
+    ("POST", {"if_none_match": ETAG}, 412),
+    ("DELETE", {"if_none_match": "*"}, 412),
+    # 4. If-Modified-Since: only without If-None-Match, only GET/HEAD, valid and not future.
+    ("GET", {"if_modified_since": AT}, 304),
+    ("HEAD", {"if_modified_since": AFTER}, 304),
+    ("GET", {"if_modified_since": BEFORE}, None),
+    ("GET", {"if_modified_since": FUTURE}, None),
+    ("GET", {"if_modified_since": "not a date"}, None),
+    ("GET", {"if_modified_since": f"{AT}, {AT}"}, None),  # more than one member: invalid
+    ("POST", {"if_modified_since": AT}, None),
+    ("GET", {"if_none_match": '"old"', "if_modified_since": AT}, None),  # INM wins
+    ("GET", {"if_none_match": ETAG, "if_modified_since": BEFORE}, 304),
+    # The order of §13.2.2: a failed If-Match (412) comes before a matching If-None-Match (304).
+    ("GET", {"if_match": '"old"', "if_none_match": ETAG}, 412),
+    ("GET", {"if_unmodified_since": BEFORE, "if_modified_since": AT}, 412),
+    ("GET", {"if_match": ETAG, "if_none_match": ETAG}, 304),
+]
+
+
+@pytest.mark.parametrize(("method", "headers", "expected"), PRECONDITION_CASES)
+def test_preconditions(method: str, headers: dict[str, str], expected: int | None) -> None:
+    values = {key: value.encode("latin-1") for key, value in headers.items()}
+    verdict = evaluate_preconditions(
+        method.encode(),
+        etag=ETAG,
+        mtime=MTIME,
+        now=NOW,
+        **values,  # type: ignore[arg-type]
+    )
+    assert verdict == expected
+
+
+@given(st.binary(max_size=200))
+def test_preconditions_match_only_what_names_the_file(value: bytes) -> None:
+    """Whatever the bytes: a tag condition holds only when the value names our tag (or is "*")."""
+    names_it = OPAQUE.encode() in value or value.strip(b" \t") == b"*"
+    if_match = evaluate_preconditions(b"GET", etag=ETAG, mtime=MTIME, now=NOW, if_match=value)
+    assert if_match in (None, 412) and (if_match == 412 or names_it)
+    none_match = evaluate_preconditions(
+        b"GET", etag=ETAG, mtime=MTIME, now=NOW, if_none_match=value
+    )
+    assert none_match in (None, 304) and (none_match is None or names_it)
+    for key in ("if_unmodified_since", "if_modified_since"):
+        verdict = evaluate_preconditions(b"GET", etag=ETAG, mtime=MTIME, now=NOW, **{key: value})  # type: ignore[arg-type]
+        assert verdict in (None, 304, 412)

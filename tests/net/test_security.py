@@ -432,6 +432,66 @@ def test_raw_names_that_are_shared(peer: Peer, name: bytes) -> None:
     check(peer.talk(name), expected)
 
 
+# ---- exact names: a shared name at the END of a longer request is not that name --------------------
+
+#: Targets that end in the shared "a.txt" behind other segments; a lookup by base name (or any path
+#: normalisation) would serve a.txt for them. Each must be 404 (issue 24.1).
+ENDS_IN_A_SHARED_NAME = [
+    "/etc/a.txt",
+    "/x/a.txt",
+    "/share/a.txt",
+    "/../a.txt",
+    "/x/../a.txt",
+    "/./a.txt",
+    "//a.txt",
+    "/etc%2Fa.txt",
+    "/etc%2fa.txt",
+    "/..%2Fa.txt",
+    "/%2e%2e%2fa.txt",
+    "/%2E/a.txt",
+    "/x%5ca.txt",
+    "/..%5ca.txt",
+    "/C:%5cshare%5ca.txt",
+    "/%2Fa.txt",
+    "/a.txt/",
+    "http://x/etc/a.txt",
+]
+
+#: The same for the classic raw dialect: the connection is closed with nothing sent.
+RAW_ENDS_IN_A_SHARED_NAME = [
+    b"../../x/a.txt",
+    b"x/a.txt",
+    b"/a.txt",
+    b"./a.txt",
+    b"share/a.txt",
+    b"..\\a.txt",
+    b"x\\a.txt",
+    b"C:\\share\\a.txt",
+    b"a.txt/",
+]
+
+
+@pytest.mark.parametrize("target", ENDS_IN_A_SHARED_NAME)
+def test_names_that_end_in_a_shared_name_are_not_it(peer: Peer, target: str) -> None:
+    for candidate in (target, target.replace("/share/", f"{peer.layout.share}/")):
+        response = peer.talk(get(candidate.encode()))
+        check(response, 404)
+        assert SHARED not in response
+
+
+def test_absolute_path_of_the_shared_file_is_not_its_name(peer: Peer) -> None:
+    path = str(peer.layout.share / "a.txt")
+    check(peer.talk(get(urllib.parse.quote(path).encode())), 404)
+    check(peer.talk(get(b"/" + urllib.parse.quote(path, safe="").encode())), 404)
+    check(peer.talk(path.encode()), b"")
+
+
+@pytest.mark.parametrize("name", RAW_ENDS_IN_A_SHARED_NAME)
+def test_raw_names_that_end_in_a_shared_name_are_not_it(peer: Peer, name: bytes) -> None:
+    check(peer.talk(name), b"")
+    check(peer.talk(name, half_close=True), b"")
+
+
 # ---- limits ------------------------------------------------------------------------------------------
 
 
@@ -473,6 +533,38 @@ LIMIT_CASES = [
 @pytest.mark.parametrize(("case", "data", "expected"), LIMIT_CASES, ids=[c[0] for c in LIMIT_CASES])
 def test_limits(peer: Peer, case: str, data: bytes, expected: int | bytes) -> None:
     check(peer.talk(data), expected)
+
+
+#: What a client can push into a server that stops reading an oversized head: the server's own
+#: limit (16 KiB head + one read), the bytes it drains after answering so the client can read the
+#: answer (1 MiB), and the socket buffers on both sides. A server that read the whole head before
+#: answering would take all 10 MiB.
+HEAD_FLOOD = 10 * 1024 * 1024
+HEAD_FLOOD_BOUND = 3 * 1024 * 1024
+
+
+@pytest.mark.parametrize(
+    "start",
+    [b"GET /a.txt HTTP/1.1\r\nX: ", b"GET /", b"GET /a.txt HTTP/1.1\r\n"],
+    ids=["one long header line", "one long request line", "many header lines"],
+)
+def test_the_server_stops_reading_an_oversized_head(peer: Peer, start: bytes) -> None:
+    """Issue 24.2: the answer (431/414) comes after a bounded read, not after the whole head."""
+    line = b"A: b\r\n" * 1000 if start.endswith(b"\r\n") else b"x" * 8192
+    sent = 0
+    with peer.connect() as sock:
+        socket.socket.setsockopt(sock, socket.SOL_SOCKET, socket.SO_SNDBUF, 64 * 1024)
+        try:
+            sock.sendall(start)
+            while sent < HEAD_FLOOD:
+                sock.sendall(line)
+                sent += len(line)
+        except (BrokenPipeError, ConnectionResetError, ssl.SSLError, TimeoutError):
+            pass
+        answer = read_to_end(sock)
+    assert sent < HEAD_FLOOD_BOUND, f"the server read {sent:,} bytes of an oversized head"
+    if answer:  # a reset may throw the answer away; when it came, it is the right one
+        assert status_of(answer) in (414, 431)
 
 
 def ranges(value: str) -> bytes:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
-from net.share import LocalFileError, ShareTable
+from net.share import LocalFileError, ShareTable, is_hidden, numbered_name
 from tests.conftest import WAIT
 
 
@@ -43,9 +45,126 @@ def test_add_lookup_remove(share: ShareTable, tmp_path: Path) -> None:
 
 def test_duplicates_get_numbers(share: ShareTable, tmp_path: Path) -> None:
     paths = [_write(tmp_path / d / "report.txt") for d in ("x", "y", "z")]
-    assert [share.add(p) for p in paths] == ["report.txt", "report.txt (2)", "report.txt (3)"]
-    assert share.add(paths[1]) == "report.txt (2)"  # the same file again: the same name
-    assert [f.name for f in share.files()] == ["report.txt", "report.txt (2)", "report.txt (3)"]
+    # The extension stays last (issue 23.5), as the download side names saved files.
+    assert [share.add(p) for p in paths] == ["report.txt", "report (2).txt", "report (3).txt"]
+    assert share.add(paths[1]) == "report (2).txt"  # the same file again: the same name
+    assert [f.name for f in share.files()] == ["report.txt", "report (2).txt", "report (3).txt"]
+
+
+@pytest.mark.parametrize(
+    ("name", "second"),
+    [
+        ("readme.txt", "readme (2).txt"),
+        ("README", "README (2)"),
+        (".bashrc", ".bashrc (2)"),
+        ("archive.tar.gz", "archive.tar (2).gz"),
+        ("中文 报告.txt", "中文 报告 (2).txt"),
+        ("dots...", "dots.. (2)."),
+    ],
+)
+def test_numbered_names(name: str, second: str) -> None:
+    assert numbered_name(name, 2) == second
+
+
+def test_a_numbered_name_never_takes_a_shared_one(share: ShareTable, tmp_path: Path) -> None:
+    """ "a (2).txt" shared first: the second "a.txt" becomes "a (3).txt", not a duplicate key."""
+    assert share.add(_write(tmp_path / "x" / "a (2).txt")) == "a (2).txt"
+    assert share.add(_write(tmp_path / "y" / "a.txt")) == "a.txt"
+    assert share.add(_write(tmp_path / "z" / "a.txt")) == "a (3).txt"
+    assert len(share) == 3
+
+
+def test_nfd_names_match_nfc_requests(share: ShareTable, tmp_path: Path) -> None:
+    """macOS stores names decomposed; a request typed (or sent by a browser) composed finds them,
+    and the other way round. Two names that differ only in normalisation are duplicates."""
+    nfd = unicodedata.normalize("NFD", "café résumé.txt")
+    nfc = unicodedata.normalize("NFC", nfd)
+    assert nfd != nfc
+    assert share.add(_write(tmp_path / "mac" / nfd)) == nfd
+    found = share.lookup(nfc)
+    assert found is not None and found.name == nfd
+    assert nfc in share
+    # The same name composed, from another folder: numbered, not a second key for one lookup.
+    second = share.add(_write(tmp_path / "win" / nfc))
+    assert second == numbered_name(nfc, 2)
+    assert share.lookup(nfd) is found and share.lookup(nfc) is found
+    # Normalisation is NFC only: compatibility forms stay different names.
+    assert share.lookup("cafe\u0301 re\u0301sume\u0301.txt") is found
+    assert share.lookup("ｃａｆé résumé.txt") is None
+    share.remove(nfd)
+    assert share.lookup(nfc) is None
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["desktop.ini", "Desktop.ini", "Thumbs.db", "thumbs.db", "ehthumbs.db", ".DS_Store", "._x"],
+)
+def test_system_files_are_not_shared_from_folders(
+    share: ShareTable, tmp_path: Path, name: str
+) -> None:
+    root = tmp_path / "shared"
+    _write(root / "photo.jpg")
+    _write(root / name)
+    _write(root / "$RECYCLE.BIN" / "S-1-5-21" / "deleted.txt")
+    _write(root / "System Volume Information" / "tracking.log")
+    assert share.add_folder(root) == ["photo.jpg"]
+    everything = ShareTable(hash_files=False)
+    try:
+        assert name in everything.add_folder(root, include_hidden=True)
+    finally:
+        everything.close()
+
+
+def test_hidden_and_system_attributes_count_where_the_system_has_them() -> None:
+    """Windows marks hidden and system files with attributes (os.stat_result.st_file_attributes)."""
+    assert is_hidden("notes.txt", SimpleNamespace(st_file_attributes=0x2))  # HIDDEN
+    assert is_hidden("pagefile.sys", SimpleNamespace(st_file_attributes=0x4))  # SYSTEM
+    assert not is_hidden("notes.txt", SimpleNamespace(st_file_attributes=0x20))  # ARCHIVE
+    assert not is_hidden("notes.txt", os.stat(__file__))  # no such field on Linux
+    assert not is_hidden("notes.txt")
+
+
+def test_files_moved_away_are_missing(share: ShareTable, tmp_path: Path) -> None:
+    kept = _write(tmp_path / "kept.txt")
+    moved = _write(tmp_path / "moved.txt")
+    share.add(kept)
+    share.add(moved)
+    assert [f.name for f in share.available_files()] == ["kept.txt", "moved.txt"]
+    moved.rename(tmp_path / "elsewhere.txt")
+    assert [f.name for f in share.available_files()] == ["kept.txt"]
+    assert share.missing() == ["moved.txt"]
+    assert len(share.files()) == 2  # still shared: it comes back when the file does
+    (tmp_path / "elsewhere.txt").rename(moved)
+    assert share.missing() == []
+
+
+def test_small_files_are_not_stuck_behind_a_big_files_checksum(tmp_path: Path) -> None:
+    """Issue 15.8: a small file added after a big one gets its checksum first."""
+    big = tmp_path / "big.bin"
+    with open(big, "wb") as f:
+        f.truncate(768 * 1024 * 1024)  # sparse: costs no disk, a second or more to hash
+    order: list[str] = []
+    hashed = threading.Condition()
+    table: ShareTable
+
+    def changed() -> None:
+        with hashed:
+            for entry in table.files():
+                if entry.sha256 and entry.name not in order:
+                    order.append(entry.name)
+            hashed.notify_all()
+
+    table = ShareTable(on_change=changed)
+    try:
+        table.add(big)
+        table.add(_write(tmp_path / "small.txt", b"small"))
+        with hashed:
+            assert hashed.wait_for(lambda: "small.txt" in order, WAIT)
+            assert "big.bin" not in order
+        small = table.lookup("small.txt")
+        assert small is not None and small.sha256 == hashlib.sha256(b"small").hexdigest()
+    finally:
+        table.close()  # stops the big file's hash within a chunk
 
 
 @pytest.mark.parametrize(
@@ -97,7 +216,7 @@ def test_add_folder(share: ShareTable, tmp_path: Path) -> None:
     skipped: list[tuple[str, str]] = []
     names = share.add_folder(root, on_skip=lambda p, r: skipped.append((Path(p).name, r)))
     # inside.txt (a link to sub/b.txt) comes first in the walk; sub/b.txt is then the same file.
-    assert sorted(names) == ["a.txt", "a.txt (2)", "inside.txt"]
+    assert sorted(names) == ["a (2).txt", "a.txt", "inside.txt"]
     assert all(f.path != outside.resolve() for f in share.files())
     assert ("escape.txt", "a link that leads outside the folder") in skipped
     assert ("broken", "a broken link") in skipped
@@ -165,7 +284,9 @@ def test_close_stops_hashing_promptly(tmp_path: Path) -> None:
     before = set(threading.enumerate())
     table = ShareTable()
     table.add(path)
-    hashing = [t for t in threading.enumerate() if t not in before and t.name == "swb-share-hash"]
+    hashing = [
+        t for t in threading.enumerate() if t not in before and t.name.startswith("swb-share-hash")
+    ]
     assert hashing
     table.close()  # returns within one chunk, joins the thread
     assert not any(t.is_alive() for t in hashing)
