@@ -50,7 +50,6 @@ EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
 #: Classic raw inside TLS, as `swb serve --tls` prints it (the file server calls it "raw+tls" too).
 RAW_TLS_SCHEME = "raw+tls://"
-_LIKE_A_TLS_SERVER = ("reset the connection", "closed the connection without")
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -123,14 +122,13 @@ def serve(args: argparse.Namespace) -> int:
 def get(args: argparse.Namespace) -> int:
     """``swb get URL``: download one file; exit 0 done, 1 network/transfer failure, 2 bad input.
 
-    ``raw+tls://host:port/name`` is classic raw inside TLS: net.download's ``raw://`` with TLS.
+    ``raw+tls://host:port/name`` is classic raw inside TLS. ``--timeout`` bounds the whole
+    download, ``--idle-timeout`` each wait, ``--max-size`` the file's size. An existing ``.part``
+    with its resume state is always continued.
     """
     text = args.url.strip()
-    raw_tls = text[: len(RAW_TLS_SCHEME)].lower() == RAW_TLS_SCHEME
-    if raw_tls:
-        text = "raw://" + text[len(RAW_TLS_SCHEME) :]
     url = parse_share_url(text)  # AddressError: exit 2 (net.cli)
-    secure = raw_tls or url.scheme == "https"
+    secure = url.scheme in ("https", "raw+tls")
     tls = client_tls(args, tls=secure)
     if tls is not None and not secure:
         option = (
@@ -148,7 +146,9 @@ def get(args: argparse.Namespace) -> int:
         args.output,
         raw=args.raw,
         tls=tls,
-        timeout=args.timeout,
+        timeout=args.idle_timeout,
+        deadline=args.timeout,
+        max_size=args.max_size,
         on_progress=line.update if line else None,
     )
     try:
@@ -160,7 +160,7 @@ def get(args: argparse.Namespace) -> int:
         _status(f"swb: {exc}")
         return EXIT_INTERRUPTED
     except (ConnectError, TransferError) as exc:
-        if tls is not None or isinstance(exc, LocalFileError) or not _like_a_tls_server(exc):
+        if secure or isinstance(exc, LocalFileError) or not _like_a_tls_server(download):
             raise
         scheme = RAW_TLS_SCHEME if download.raw else "https://"
         _status(f"swb: {exc}; if it is a TLS server, use {scheme}{text.split('://', 1)[1]}")
@@ -178,10 +178,11 @@ def get(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _like_a_tls_server(exc: Exception) -> bool:
-    """Whether a plain download failed the way a TLS server answers plain text: it resets the
-    connection or closes it without a word (net.errors' and net.download's sentences)."""
-    return any(part in str(exc) for part in _LIKE_A_TLS_SERVER)
+def _like_a_tls_server(download: Download) -> bool:
+    """Whether a plain download failed the way a TLS server answers plain text: with a TLS record
+    (an alert), or by ending the connection at once without a byte. A reset or an end after
+    the server sent anything else is no such sign."""
+    return download.looks_like_tls() or download.received_bytes == 0
 
 
 class _ServePrinter:

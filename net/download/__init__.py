@@ -21,11 +21,12 @@ from __future__ import annotations
 
 from net.download.exchange import TransferCancelled
 from net.download.fetch import Download
-from net.download.listing import RemoteFile, list_remote_files, parse_list
+from net.download.listing import FileListRequest, RemoteFile, list_remote_files, parse_list
 from net.download.urls import ShareUrl, parse_share_url, safe_file_name
 
 __all__ = [
     "Download",
+    "FileListRequest",
     "RemoteFile",
     "ShareUrl",
     "TransferCancelled",

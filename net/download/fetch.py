@@ -1,4 +1,12 @@
-"""One download: HTTP (resumable, verified) or the classic raw dialect, into a ``.part`` in a folder."""
+"""One download: HTTP (resumable, verified) or the classic raw dialect, into a ``.part`` in a folder.
+
+Every answer is judged by what it says before a byte is kept (RFC 9110 §14.4, §13.1.5): a ``206``
+must carry the range that was asked for, of the length already known, under the very validator the
+``.part`` was stored with; anything else starts over from byte 0 once, or fails with a sentence. A
+body without a length (raw, chunked, close-delimited) is bounded by ``max_size`` and the free space,
+and inside TLS it must end with close_notify, or it is a truncation: the ``.part`` is kept and never
+renamed.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +14,7 @@ import contextlib
 import errno
 import hashlib
 import os
-import ssl
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,9 +24,11 @@ import h11
 from net.download.exchange import (
     Cancelled,
     Client,
+    OutOfTime,
     Restart,
     TransferCancelled,
     header,
+    list_header,
     shown,
     status_error,
     validator,
@@ -36,9 +46,9 @@ from net.download.files import (
 )
 from net.download.resume import ResumeState
 from net.download.urls import parse_share_url, safe_file_name
-from net.errors import AddressError, NetError, TransferError, describe_io_error
+from net.errors import AddressError, NetError, ProtocolError, TransferError, describe_io_error
 from net.events import DownloadFinished, DownloadProgress
-from net.httpfile import parse_content_range, parse_repr_digest
+from net.httpfile import human_size, parse_content_range, parse_repr_digest
 from net.share import LocalFileError
 
 if TYPE_CHECKING:
@@ -46,18 +56,25 @@ if TYPE_CHECKING:
 
 __all__ = ["Download"]
 
+#: Left free on the disk by a body without a length, so a server cannot fill it to the last byte.
+DISK_RESERVE = 64 * 1024 * 1024
+
 
 class Download(Client):
     """Download one file into ``folder``.
 
     Args:
-        url: ``http(s)://host:port/name`` or ``raw://host:port/name``.
+        url: ``http(s)://host:port/name``, ``raw://host:port/name`` or ``raw+tls://host:port/name``.
         folder: an existing folder; the file is saved under the URL's last segment, made safe
             (:func:`safe_file_name`), as "name (2).ext" when "name.ext" already exists.
-        raw: speak the classic raw dialect even for an http:// URL.
-        tls: how to check an https server (default: verified against the system's CAs).
+        raw: speak the classic raw dialect even for an http(s):// URL.
+        tls: how to check a TLS server (default: verified against the system's CAs).
         timeout: seconds for connecting, and for any wait for the server's next bytes.
-        on_progress: at most ~10 DownloadProgress events a second, on the thread calling run().
+        deadline: seconds for the whole download, counted from :meth:`run` (None: no limit).
+        max_size: bytes at most for a file (None: only the free space limits a body without a
+            length; a body with one must fit the free space from the start).
+        on_progress: at most ~10 DownloadProgress events a second, on the thread calling run();
+            while an existing ``.part`` is checked, ``received`` counts the bytes checked.
         resume: continue a ``.part`` left by an earlier attempt (HTTP only).
     Raises:
         AddressError: the URL is malformed or names no file.
@@ -71,12 +88,14 @@ class Download(Client):
         raw: bool = False,
         tls: ClientTls | None = None,
         timeout: float = 30.0,
+        deadline: float | None = None,
+        max_size: int | None = None,
         on_progress: Callable[[DownloadProgress], None] | None = None,
         resume: bool = True,
     ) -> None:
         parsed = parse_share_url(url)
-        super().__init__(parsed, tls, timeout)
-        self.raw = raw or parsed.scheme == "raw"
+        super().__init__(parsed, tls, timeout, deadline)
+        self.raw = raw or parsed.scheme in ("raw", "raw+tls")
         name = parsed.raw_name if self.raw else parsed.name
         if not name:
             raise AddressError(
@@ -85,44 +104,64 @@ class Download(Client):
         self.folder = Path(os.fspath(folder))
         self.file_name = safe_file_name(parsed.name or name.rsplit("/", 1)[-1])
         self.path: Path | None = None  # the final path, known once run() starts
+        #: Bytes of an existing ``.part`` hashed so far (resume check, or a 416 "already there").
+        self.checked = 0
+        self.max_size = max_size
         self._on_progress = on_progress
         self._resume = resume
         self._notes: list[str] = []
+        self._part: Path | None = None
+        self._resumable = False  # the .part on disk has a stored validator: run() again resumes
 
     def run(self) -> DownloadFinished:
         """Download; returns when the file is complete (and verified when the server allows).
 
         Raises:
-            LocalFileError: the folder is missing or not writable (bad input).
+            LocalFileError: the folder is missing or not writable, or the ``.part`` was deleted.
             ConnectError: the server cannot be reached (TlsError for TLS problems).
-            TransferError: the server refused, the transfer broke or did not verify
-                (TransferCancelled after shutdown()).
+            TransferError: the server refused, the transfer broke, did not verify or ran out of
+                time or space (TransferCancelled after shutdown()).
         """
+        self.start_clock()
         if not self.folder.is_dir():
             raise LocalFileError(f"the folder {self.folder} does not exist")
         final = final_path(self.folder, self.file_name)
         self.path = final
         part = final.with_name(final.name + ".part")
+        self._part = part
         try:
             if self.raw:
                 return self._run_raw(final, part)
             try:
                 return self._run_http(final, part, resume=self._resume)
-            except Restart:
+            except Restart as why:
+                self._notes.append(f"{why}, so it started over")
+                self.received_bytes = 0
+                self.first_bytes = b""
+            try:
                 return self._run_http(final, part, resume=False)
+            except Restart as why:
+                raise TransferError(f"{self.share_url.authority}: {why}") from None
         except Cancelled:
-            raise TransferCancelled(
-                f"the download was cancelled; {part.name} is kept to resume later"
+            raise TransferCancelled("the download was cancelled" + self._kept()) from None
+        except OutOfTime:
+            raise TransferError(
+                f"the download did not finish within {self._deadline:g} s" + self._kept()
             ) from None
         except TimeoutError as exc:
+            if not self.received_bytes:
+                raise TransferError(
+                    f"{self.share_url.authority} accepted the connection but sent nothing for "
+                    f"{self._timeout:g} s"
+                ) from exc
             raise TransferError(
-                f"{self.share_url.authority} stopped sending (no data for {self._timeout:g} s); "
-                "run the download again to resume"
+                f"{self.share_url.authority} stopped sending (no data for {self._timeout:g} s)"
+                + self._kept()
             ) from exc
         except NetError:
             raise
         except OSError as exc:
-            raise TransferError(self._describe(exc)) from exc
+            raise self._os_error(exc) from exc
         finally:
             self._close_reader()
 
@@ -130,61 +169,77 @@ class Download(Client):
         self._close_reader()
         super().close()
 
+    def _kept(self) -> str:
+        """What the user can do with the ``.part`` left behind, as the end of a sentence."""
+        part = self._part
+        if part is None or not part.exists():
+            return ""
+        if self._resumable and not self.raw:
+            return f"; {part.name} is kept: run the download again to resume"
+        return f"; the bytes received are kept in {part.name}, which cannot be resumed"
+
     # ---- HTTP ---------------------------------------------------------------------------------
 
     def _run_http(self, final: Path, part: Path, *, resume: bool) -> DownloadFinished:
         url = self.share_url
         state = ResumeState(part, self._identity())
-        offset, if_range = state.resume_point() if resume else (0, None)
+        offset, if_range, stored_total = state.resume_point() if resume else (0, None, None)
         headers: list[tuple[str, str]] = []
         if offset and if_range:
             headers = [("Range", f"bytes={offset}-"), ("If-Range", if_range)]
         else:
             offset = 0
+        self._resumable = bool(offset)
         sock = self._connect()
         try:
             http, response, recv_into = self._request_head(sock, headers)
             status = response.status_code
-            digest_text = header(response, b"repr-digest") or header(response, b"digest")
+            digest_text = list_header(response, b"repr-digest") or list_header(response, b"digest")
             digest = parse_repr_digest(digest_text) if digest_text else None
+            current = validator(response)
             if status == 416 and offset:
-                return self._already_complete(final, part, offset, response, digest, state)
+                span = parse_content_range(header(response, b"content-range") or "")
+                if span is None or span.total != offset or (current and current != if_range):
+                    raise Restart("the file on the server is not the one the .part came from")
+                return self._already_complete(final, part, offset, digest, state)
             if status not in (200, 206):
                 raise status_error(response, url)
-            encoding = (header(response, b"content-encoding") or "identity").strip().lower()
-            if encoding not in ("identity", ""):
+            codings = [
+                c.strip().lower()
+                for c in (list_header(response, b"content-encoding") or "").split(",")
+            ]
+            if any(c not in ("identity", "") for c in codings):
                 raise TransferError(
-                    f"the server sent the file compressed ({shown(encoding)}), which is not "
-                    "unpacked here"
+                    "the server sent the file compressed "
+                    f"({shown(', '.join(c for c in codings if c))}), which is not unpacked here"
                 )
             length_text = header(response, b"content-length")
             length = int(length_text) if length_text and length_text.isdigit() else None
+            total: int | None
             if status == 206:
-                span = parse_content_range(header(response, b"content-range") or "")
-                if not offset or span is None or span.start != offset or span.end is None:
-                    raise Restart  # not the part we asked for: start over cleanly
-                total = span.total
-                length = span.end - span.start + 1
+                offset, total, length = self._judge_partial(
+                    response, offset, if_range, stored_total, current, length
+                )
             else:
                 if offset:
                     self._notes.append("the server sent the whole file again, so it started over")
                 offset = 0
                 total = length
+            self._check_room(offset, total)
             fd = open_part(part, offset)
             try:
-                state.remember(fd, validator(response), total)
+                state.remember(current, total)
+                self._resumable = current is not None
                 hasher = hashlib.sha256()
                 if offset:
                     self._notes.append(f"resumed after {offset} bytes")
-                    hash_existing(fd, offset, hasher, self)
-                chunked = (
-                    header(response, b"transfer-encoding") or ""
-                ).lower().strip() == "chunked"
+                    self._hash_part(fd, offset, total, hasher)
+                chunked = (header(response, b"transfer-encoding") or "").lower().strip()
                 progress = Meter(self._on_progress, offset, total)
                 pipe = HashPipe(hasher)
                 try:
-                    if chunked:
-                        received = self._body_chunked(http, recv_into, fd, pipe, progress)
+                    if chunked == "chunked":
+                        received = self._body_chunked(http, recv_into, fd, pipe, progress, offset)
                     else:
                         leftover = bytes(http.trailing_data[0])
                         received = self._body(leftover, length, recv_into, fd, pipe, progress)
@@ -193,15 +248,85 @@ class Download(Client):
                 size = offset + received
                 if total is not None and size != total:
                     raise TransferError(
-                        f"the connection ended after {size} of {total} bytes; "
-                        "run the download again to resume"
+                        f"the connection ended after {size} of {total} bytes" + self._kept()
                     )
+                if total is None and self.ragged_eof:
+                    raise self._truncated(size)
                 return self._finish(fd, final, part, size, hasher, digest, state)
             finally:
                 with contextlib.suppress(OSError):
                     os.close(fd)
         finally:
             sock.close()
+
+    def _judge_partial(
+        self,
+        response: h11.Response,
+        offset: int,
+        if_range: str | None,
+        stored_total: int | None,
+        current: str | None,
+        length: int | None,
+    ) -> tuple[int, int, int]:
+        """(offset, total, body length) of a 206 that may be appended to the ``.part``.
+
+        Raises:
+            Restart: it does not continue what the ``.part`` holds (RFC 9110 §14.4, §13.1.5).
+            TransferError: a 206 to a request for the whole file that is not the whole file.
+        """
+        span = parse_content_range(header(response, b"content-range") or "")
+        if span is None or span.start is None or span.end is None or span.total is None:
+            raise Restart("the server sent a part without a usable Content-Range")
+        body = span.end - span.start + 1
+        if length is not None and length != body:
+            raise ProtocolError(
+                f"{self.share_url.authority} sent Content-Length {length} with Content-Range "
+                f"bytes {span.start}-{span.end}/{span.total}"
+            )
+        if not offset:
+            if span.start == 0 and span.end == span.total - 1:
+                return 0, span.total, body  # the whole file, though as a 206
+            raise TransferError(
+                f"{self.share_url.authority} sent only bytes {span.start}-{span.end} of "
+                f"{span.total} when the whole file was asked for"
+            )
+        if span.start != offset:
+            raise Restart(
+                f"the server sent bytes from {span.start}, not from the {offset} already saved"
+            )
+        if current is None or current != if_range:
+            raise Restart("the file changed on the server since the .part was saved")
+        if stored_total is not None and span.total != stored_total:
+            raise Restart("the file's length changed on the server")
+        if span.end != span.total - 1:
+            raise Restart("the server sent a part that does not reach the end of the file")
+        return offset, span.total, body
+
+    def _check_room(self, offset: int, total: int | None) -> None:
+        """Refuse a file over ``max_size``, or one that cannot fit the free space, before writing."""
+        if total is None:
+            return
+        if self.max_size is not None and total > self.max_size:
+            raise TransferError(
+                f"the file is {human_size(total)}, over the {human_size(self.max_size)} limit"
+            )
+        free = _free_space(self.folder)
+        if free is not None and total - offset > free:
+            raise TransferError(
+                f"the file needs {human_size(total - offset)} more but {self.folder} has only "
+                f"{human_size(free)} free"
+            )
+
+    def _hash_part(self, fd: int, length: int, total: int | None, hasher: hashlib._Hash) -> None:
+        """Hash the ``length`` bytes already in the ``.part``, reporting them as progress."""
+        meter = Meter(self._on_progress, 0, total)
+
+        def checked(done: int) -> None:
+            self.checked = done
+            meter.update(done, force=done <= BUFFER)
+
+        hash_existing(fd, length, hasher, self, checked)
+        os.lseek(fd, length, os.SEEK_SET)
 
     def _body(
         self,
@@ -212,23 +337,23 @@ class Download(Client):
         pipe: HashPipe,
         progress: Meter,
     ) -> int:
-        """Copy a Content-Length (or close-delimited, when ``length`` is None) body to ``fd``."""
+        """Copy a Content-Length (or read-to-end, when ``length`` is None) body to ``fd``."""
+        limit = self._length_limit() if length is None else length
         received = 0
         if leftover:
-            if length is not None:
-                leftover = leftover[:length]
+            leftover = leftover[: limit + 1]
             write_all(fd, memoryview(leftover))
             pipe.submit(leftover, len(leftover))
             received = len(leftover)
             progress.update(received)
-        while length is None or received < length:
+        while received < limit or length is None:
+            if received > limit:
+                raise self._too_large(received)
             want = BUFFER if length is None else min(BUFFER, length - received)
             buffer = pipe.take()
             view = memoryview(buffer)
             try:
                 count = recv_into(view[:want])
-            except ssl.SSLEOFError:
-                count = 0  # a TLS peer that closed without close_notify
             except BaseException:
                 pipe.give_back(buffer)
                 raise
@@ -238,6 +363,7 @@ class Download(Client):
             write_all(fd, view[:count])
             pipe.submit(buffer, count, pooled=True)
             received += count
+            self._check_part(fd)
             progress.update(received)
         progress.update(received, force=True)
         return received
@@ -249,14 +375,18 @@ class Download(Client):
         fd: int,
         pipe: HashPipe,
         progress: Meter,
+        offset: int,
     ) -> int:
         buffer = bytearray(BUFFER)
         view = memoryview(buffer)
+        limit = self._length_limit()
         received = 0
         while True:
             try:
                 event = http.next_event()
             except h11.RemoteProtocolError as exc:
+                if self.ragged_eof:
+                    raise self._truncated(offset + received) from exc
                 raise TransferError(f"the server broke the chunked encoding ({exc})") from exc
             if event is h11.NEED_DATA:
                 count = recv_into(view)
@@ -266,30 +396,59 @@ class Download(Client):
                 write_all(fd, memoryview(event.data))
                 pipe.submit(event.data, len(event.data))
                 received += len(event.data)
+                if received > limit:
+                    raise self._too_large(received)
+                self._check_part(fd)
                 progress.update(received)
                 continue
             if isinstance(event, h11.EndOfMessage):
                 progress.update(received, force=True)
                 return received
-            raise TransferError("the connection ended before the whole file arrived")
+            if self.ragged_eof:
+                raise self._truncated(offset + received)
+            raise TransferError("the connection ended before the whole file arrived" + self._kept())
+
+    def _length_limit(self) -> int:
+        """Bytes a body without a length may have: ``max_size``, and the free space less a reserve."""
+        limit = self.max_size if self.max_size is not None else 2**63
+        free = _free_space(self.folder)
+        if free is not None:
+            limit = min(limit, max(0, free - DISK_RESERVE))
+        return limit
+
+    def _too_large(self, received: int) -> TransferError:
+        if self.max_size is not None and received > self.max_size:
+            why = f"over the {human_size(self.max_size)} limit"
+        else:
+            why = f"more than {self.folder} has free"
+        self._discard()
+        return TransferError(
+            f"the server kept sending: {human_size(received)} so far, {why}; nothing was kept"
+        )
+
+    def _truncated(self, size: int) -> TransferError:
+        return TransferError(
+            f"the TLS connection with {self.share_url.authority} ended without close_notify after "
+            f"{size:,} bytes, so the file may be cut short; it was not saved as {self.file_name}"
+            + self._kept()
+        )
+
+    def _check_part(self, fd: int) -> None:
+        """The ``.part`` must still be in the folder: deleted or moved, nothing can be saved."""
+        if os.fstat(fd).st_nlink == 0:
+            raise LocalFileError(
+                f"{self._part} was deleted while downloading, so nothing was saved; "
+                "download the file again"
+            )
 
     def _already_complete(
-        self,
-        final: Path,
-        part: Path,
-        offset: int,
-        response: h11.Response,
-        digest: bytes | None,
-        state: ResumeState,
+        self, final: Path, part: Path, offset: int, digest: bytes | None, state: ResumeState
     ) -> DownloadFinished:
-        """A 416 to our resume request: the .part may already hold the whole file."""
-        span = parse_content_range(header(response, b"content-range") or "")
-        if span is None or span.total != offset:
-            raise Restart
+        """A 416 to our resume request: the .part already holds the whole file."""
         fd = open_part(part, offset)
         try:
             hasher = hashlib.sha256()
-            hash_existing(fd, offset, hasher, self)
+            self._hash_part(fd, offset, offset, hasher)
             self._notes.append("the earlier part already held the whole file")
             return self._finish(fd, final, part, offset, hasher, digest, state)
         finally:
@@ -309,6 +468,7 @@ class Download(Client):
                 self._notes.append("the classic raw protocol cannot resume, so it started over")
             state = ResumeState(part, self._identity())
             fd = open_part(part, 0)
+            state.remember(None, None)
             try:
                 hasher = hashlib.sha256()
                 progress = Meter(self._on_progress, 0, None)
@@ -317,11 +477,12 @@ class Download(Client):
                     size = self._body(b"", None, recv_into, fd, pipe, progress)
                 finally:
                     pipe.finish()
+                if self.ragged_eof:
+                    raise self._truncated(size)
                 if size == 0:
                     os.close(fd)
                     fd = -1
-                    with contextlib.suppress(OSError):
-                        part.unlink()
+                    self._discard()
                     raise TransferError(
                         f"{url.authority} closed the connection without sending anything "
                         f"(does it share a file named {url.raw_name!r}?)"
@@ -335,6 +496,8 @@ class Download(Client):
         finally:
             sock.close()
 
+    # ---- files --------------------------------------------------------------------------------
+
     def _finish(
         self,
         fd: int,
@@ -345,17 +508,48 @@ class Download(Client):
         digest: bytes | None,
         state: ResumeState,
     ) -> DownloadFinished:
-        result = finish(fd, final, part, size, hasher, digest, state, self._notes)
+        self._check_part(fd)
+        try:
+            result = finish(fd, final, part, size, hasher, digest, state, self._notes)
+        except FileNotFoundError as exc:
+            raise LocalFileError(
+                f"{part} was deleted or moved while downloading, so nothing was saved; "
+                "download the file again"
+            ) from exc
         self.path = Path(result.path)
         return result
+
+    def _discard(self) -> None:
+        """Delete a ``.part`` that can never become the file (and its resume state)."""
+        if self._part is not None:
+            with contextlib.suppress(OSError):
+                self._part.unlink()
+            ResumeState(self._part, self._identity()).forget()
+        self._resumable = False
 
     def _identity(self) -> str:
         return self.share_url.origin + self.share_url.target
 
-    def _describe(self, exc: OSError) -> str:
+    def _os_error(self, exc: OSError) -> NetError:
         if exc.errno in WRITE_PROBLEMS:
-            kept = " (the .part is kept: free some space and run it again to resume)"
-            return f"cannot write into {self.folder}: {WRITE_PROBLEMS[exc.errno]}" + (
-                kept if exc.errno in (errno.ENOSPC, errno.EDQUOT) else ""
-            )
-        return describe_io_error(exc, self.share_url.authority)
+            problem = f"cannot write into {self.folder}: {WRITE_PROBLEMS[exc.errno]}"
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                if self._resumable and not self.raw:
+                    problem += f"; {self._part_name()} is kept: free some space, then run the "
+                    problem += "download again to resume"
+                else:
+                    self._discard()  # it cannot be resumed: give the space back
+                    problem += "; nothing was kept: free some space, then download it again"
+            return TransferError(problem)
+        return TransferError(describe_io_error(exc, self.share_url.authority))
+
+    def _part_name(self) -> str:
+        return self._part.name if self._part is not None else ".part"
+
+
+def _free_space(folder: Path) -> int | None:
+    """Bytes free for us in ``folder``, or None when the system cannot say."""
+    try:
+        return shutil.disk_usage(folder).free
+    except OSError:
+        return None

@@ -93,17 +93,17 @@ def finish(
         os.close(fd)
         with contextlib.suppress(OSError):
             part.unlink()
-        resume.forget(None)
+        resume.forget()
         raise TransferError(
             f"{final.name} does not match the SHA-256 checksum the server announced, so it was "
             "deleted; download it again"
         )
-    resume.forget(fd)
     os.fsync(fd)
     os.close(fd)
     if final.exists():  # appeared meanwhile: never overwrite what someone else saved
         final = final_path(final.parent, final.name)
     os.replace(part, final)
+    resume.forget()
     _sync_folder(final.parent)
     return DownloadFinished(
         time=time.time(),
@@ -207,28 +207,35 @@ class Meter:
         )
 
 
-def hash_existing(fd: int, length: int, hasher: hashlib._Hash, loop: StoppableLoop) -> None:
-    buffer = bytearray(BUFFER)
-    view = memoryview(buffer)
+def hash_existing(
+    fd: int,
+    length: int,
+    hasher: hashlib._Hash,
+    loop: StoppableLoop,
+    on_bytes: Callable[[int], None] | None = None,
+) -> None:
+    """Feed the first ``length`` bytes of ``fd`` to ``hasher``, a megabyte at a time.
+
+    The stop flag is checked before every read, so a cancel ends even a long check at once;
+    ``on_bytes`` gets the count hashed so far after each read. The file position is left anywhere.
+
+    Raises:
+        Cancelled: ``loop`` was shut down.
+        TransferError: the file is shorter than ``length``.
+    """
     done = 0
+    os.lseek(fd, 0, os.SEEK_SET)
     while done < length:
         if loop.stopping:
             raise Cancelled
-        count = (
-            os.preadv(fd, [view[: min(BUFFER, length - done)]], done)
-            if hasattr(os, "preadv")
-            else _pread_into(fd, view[: min(BUFFER, length - done)], done)
-        )
-        if count == 0:
+        # Sequential reads: positional ones (pread) do not exist on Windows.
+        data = os.read(fd, min(BUFFER, length - done))
+        if not data:
             raise TransferError("the part file became shorter while it was being checked")
-        hasher.update(view[:count])
-        done += count
-
-
-def _pread_into(fd: int, view: memoryview, offset: int) -> int:
-    data = os.pread(fd, len(view), offset)
-    view[: len(data)] = data
-    return len(data)
+        hasher.update(data)
+        done += len(data)
+        if on_bytes is not None:
+            on_bytes(done)
 
 
 def write_all(fd: int, view: memoryview) -> None:
@@ -256,6 +263,3 @@ def _sync_folder(folder: Path) -> None:
 def strerror(exc: OSError) -> str:
     text = exc.strerror or str(exc)
     return text[:1].lower() + text[1:]
-
-
-# ---- the file list -------------------------------------------------------------------------------

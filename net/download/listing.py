@@ -3,22 +3,34 @@
 from __future__ import annotations
 
 import json
+import math
+import re
 import urllib.parse
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import h11
 
-from net.download.exchange import Cancelled, Client
+from net.download.exchange import Cancelled, Client, OutOfTime, header
 from net.download.urls import ShareUrl, parse_share_url
 from net.errors import AddressError, NetError, ProtocolError, TransferError, describe_io_error
 
 if TYPE_CHECKING:
     from net.tls import ClientTls
 
-__all__ = ["MAX_LIST", "RemoteFile", "list_remote_files", "parse_list"]
+__all__ = [
+    "MAX_LIST",
+    "MAX_NAME",
+    "FileListRequest",
+    "RemoteFile",
+    "list_remote_files",
+    "parse_list",
+]
 
 MAX_LIST = 32 * 1024 * 1024
+#: Characters at most in a listed name.
+MAX_NAME = 1024
+_SHA256 = re.compile("[0-9a-fA-F]{64}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,9 +44,66 @@ class RemoteFile:
     url: str
 
 
-class _ListRequest(Client):
-    def fetch(self) -> list[RemoteFile]:
+class FileListRequest(Client):
+    """Fetch a share's file list; ``shutdown()`` from another thread ends it at once.
+
+    Args:
+        url: the share's URL (any path in it is ignored); http:// or https://.
+        tls: how to check an https server (default: verified against the system's CAs).
+        timeout: seconds for connecting and for each wait for the server's next bytes; the whole
+            request must also finish within ``deadline`` seconds (default: four times that).
+    Raises:
+        AddressError: a malformed URL, or a raw:// one (the classic protocol has no list).
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        tls: ClientTls | None = None,
+        timeout: float = 10.0,
+        deadline: float | None = None,
+    ) -> None:
+        parsed = parse_share_url(url)
+        if parsed.scheme in ("raw", "raw+tls"):
+            raise AddressError(
+                "a classic raw server has no file list: type the file's name instead"
+            )
+        listing = ShareUrl(parsed.scheme, parsed.host, parsed.port, "", "/?format=json", "")
+        super().__init__(listing, tls, timeout, timeout * 4 if deadline is None else deadline)
+
+    def run(self) -> list[RemoteFile]:
+        """The files the share offers, in its order.
+
+        Raises:
+            ConnectError: the server cannot be reached.
+            ProtocolError: the server is not a share (no JSON list), or the list breaks a rule.
+            TransferError: the answer broke off, took too long, or was cancelled (shutdown()).
+        """
+        authority = self.share_url.authority
+        self.start_clock()
+        try:
+            return parse_list(self._fetch(), self.share_url)
+        except Cancelled:
+            raise TransferError("listing the files was cancelled") from None
+        except OutOfTime:
+            raise TransferError(
+                f"{authority} did not send its file list within {self._deadline:g} s"
+            ) from None
+        except TimeoutError as exc:
+            raise TransferError(f"{authority} did not answer within {self._timeout:g} s") from exc
+        except NetError:
+            raise
+        except OSError as exc:
+            raise TransferError(describe_io_error(exc, authority)) from exc
+        finally:
+            self._close_reader()
+
+    def _fetch(self) -> bytes:
         url = self.share_url
+        too_large = ProtocolError(
+            f"the file list from {url.authority} is larger than {MAX_LIST // (1024 * 1024)} MiB"
+        )
         sock = self._connect()
         try:
             http, response, recv_into = self._request_head(sock, [])
@@ -43,6 +112,9 @@ class _ListRequest(Client):
                     f"{url.authority} has no file list ({response.status_code}); is it a Socket "
                     "Workbench share?"
                 )
+            length = header(response, b"content-length")
+            if length is not None and length.isdigit() and int(length) > MAX_LIST:
+                raise too_large
             body = bytearray()
             buffer = bytearray(64 * 1024)
             view = memoryview(buffer)
@@ -57,51 +129,80 @@ class _ListRequest(Client):
                 elif isinstance(event, h11.Data):
                     body += event.data
                     if len(body) > MAX_LIST:
-                        raise ProtocolError(f"the file list from {url.authority} is too large")
+                        raise too_large
                 elif isinstance(event, h11.EndOfMessage):
-                    break
+                    if self.ragged_eof:
+                        raise TransferError(
+                            f"the TLS connection with {url.authority} ended without close_notify, "
+                            "so the file list may be cut short"
+                        )
+                    return bytes(body)
                 else:
                     raise TransferError(f"{url.authority} closed the connection mid-answer")
         finally:
             sock.close()
-            self._close_reader()
-        return parse_list(bytes(body), url)
 
 
 def parse_list(body: bytes, url: ShareUrl) -> list[RemoteFile]:
-    problem = ProtocolError(
-        f"{url.authority} did not send a file list (is it a Socket Workbench share?)"
-    )
+    """The entries of a share's JSON list (``[{"name", "size", "mtime", "sha256", "url"}]``).
+
+    Every entry is checked: ``name`` a non-empty string of at most :data:`MAX_NAME` characters,
+    ``size`` an integer from 0 to 2**63-1, ``mtime`` a finite number (0 when absent), ``sha256``
+    64 hex digits or null, ``url`` (optional) on the same origin as ``url`` and naming the entry's
+    own name in its last segment. A link that breaks the last two rules is not followed: the entry
+    gets the URL its name gives, so what a user picks by name is what is fetched and saved.
+
+    Raises:
+        ProtocolError: not JSON, nested too deeply, not a list, or an entry breaks a rule.
+    """
+    problem = f"{url.authority} did not send a file list (is it a Socket Workbench share?)"
     try:
         items = json.loads(body)
+    except RecursionError:
+        raise ProtocolError(f"the file list from {url.authority} is nested too deeply") from None
     except ValueError:
-        raise problem from None
+        raise ProtocolError(problem) from None
     if not isinstance(items, list):
-        raise problem
-    files: list[RemoteFile] = []
-    for item in items:
-        if not isinstance(item, dict):
-            raise problem
-        name, size, mtime = item.get("name"), item.get("size"), item.get("mtime", 0)
-        sha256, link = item.get("sha256"), item.get("url")
-        if not isinstance(name, str) or not isinstance(size, int) or isinstance(size, bool):
-            raise problem
-        if not isinstance(mtime, int | float) or not (sha256 is None or isinstance(sha256, str)):
-            raise problem
-        own = url.origin + "/" + urllib.parse.quote(name, safe="")
-        absolute = urllib.parse.urljoin(url.origin + "/", link) if isinstance(link, str) else own
-        if not _same_origin(absolute, url):
-            absolute = own  # a list is no redirect: a link elsewhere is not followed either
-        files.append(RemoteFile(name, size, float(mtime), sha256, absolute))
-    return files
+        raise ProtocolError(problem)
+    return [_entry(item, index, url) for index, item in enumerate(items)]
 
 
-def _same_origin(link: str, url: ShareUrl) -> bool:
+def _entry(item: object, index: int, url: ShareUrl) -> RemoteFile:
+    def bad(what: str) -> ProtocolError:
+        return ProtocolError(f"entry {index + 1} of the file list from {url.authority} {what}")
+
+    if not isinstance(item, dict):
+        raise bad("is not an object")
+    name, size, mtime = item.get("name"), item.get("size"), item.get("mtime", 0)
+    sha256, link = item.get("sha256"), item.get("url")
+    if not isinstance(name, str) or not name or len(name) > MAX_NAME:
+        raise bad("has no usable name")
+    if not isinstance(size, int) or isinstance(size, bool) or not 0 <= size < 2**63:
+        raise bad("has no usable size")
+    if (
+        not isinstance(mtime, int | float)
+        or isinstance(mtime, bool)
+        or not math.isfinite(mtime)
+        or abs(mtime) > 1e12
+    ):
+        raise bad("has no usable modification time")
+    if sha256 is not None and not (isinstance(sha256, str) and _SHA256.fullmatch(sha256)):
+        raise bad("has a SHA-256 that is not 64 hex digits")
+    own = url.origin + "/" + urllib.parse.quote(name, safe="")
+    absolute = urllib.parse.urljoin(url.origin + "/", link) if isinstance(link, str) else own
+    if not _names(absolute, url, name):
+        absolute = own  # a list is no redirect: a link elsewhere, or to another name, is not taken
+    return RemoteFile(name, size, float(mtime), sha256.lower() if sha256 else None, absolute)
+
+
+def _names(link: str, url: ShareUrl, name: str) -> bool:
+    """Whether ``link`` is on ``url``'s origin and its last segment is ``name``."""
     try:
         parsed = parse_share_url(link)
     except AddressError:
         return False
-    return (parsed.scheme, parsed.host, parsed.port) == (url.scheme, url.host, url.port)
+    same = (parsed.scheme, parsed.host, parsed.port) == (url.scheme, url.host, url.port)
+    return same and parsed.name == name
 
 
 def list_remote_files(
@@ -109,25 +210,7 @@ def list_remote_files(
 ) -> list[RemoteFile]:
     """The files a share offers (its ``/?format=json``); any path in ``url`` is ignored.
 
-    Raises:
-        AddressError: a malformed URL, or a raw:// one (the classic protocol has no list).
-        ConnectError: the server cannot be reached.
-        ProtocolError: the server is not a share (no JSON list).
+    A shortcut for ``FileListRequest(url, tls=tls, timeout=timeout).run()``; the same errors.
     """
-    parsed = parse_share_url(url)
-    if parsed.scheme == "raw":
-        raise AddressError("a classic raw server has no file list: type the file's name instead")
-    listing = ShareUrl(parsed.scheme, parsed.host, parsed.port, "", "/?format=json", "")
-    request = _ListRequest(listing, tls, timeout)
-    try:
-        return request.fetch()
-    except Cancelled:  # pragma: no cover - nobody can call shutdown() on it
-        raise TransferError("cancelled") from None
-    except TimeoutError as exc:
-        raise TransferError(f"{parsed.authority} did not answer within {timeout:g} s") from exc
-    except NetError:
-        raise
-    except OSError as exc:
-        raise TransferError(describe_io_error(exc, parsed.authority)) from exc
-    finally:
-        request.close()
+    with FileListRequest(url, tls=tls, timeout=timeout) as request:
+        return request.run()

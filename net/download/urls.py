@@ -17,9 +17,11 @@ DEFAULT_PORTS = {"http": 80, "https": 443}
 
 @dataclass(frozen=True, slots=True)
 class ShareUrl:
-    """A parsed share URL: ``http(s)://host:port/name`` or ``raw://host:port/name``."""
+    """A parsed share URL: ``http(s)://host:port/name``, ``raw://host:port/name``, or
+    ``raw+tls://host:port/name`` (the classic raw dialect inside TLS, as ``swb serve --tls`` names
+    it)."""
 
-    scheme: Literal["http", "https", "raw"]
+    scheme: Literal["http", "https", "raw", "raw+tls"]
     host: str  # normal form, IPv6 without brackets
     port: int
     name: str  # the last path segment, percent-decoded ("" when the URL names no file)
@@ -33,7 +35,7 @@ class ShareUrl:
 
     @property
     def origin(self) -> str:
-        scheme = "http" if self.scheme == "raw" else self.scheme
+        scheme = {"raw": "http", "raw+tls": "https"}.get(self.scheme, self.scheme)
         return f"{scheme}://{self.authority}"
 
 
@@ -49,14 +51,14 @@ def parse_share_url(url: str) -> ShareUrl:
         raise AddressError("the URL is empty: type one like http://192.168.1.10:8000/report.pdf")
     if "://" not in text:
         raise AddressError(
-            f"{text!r} is not a URL: start it with http://, https:// or raw:// "
+            f"{text!r} is not a URL: start it with http://, https://, raw:// or raw+tls:// "
             "(like http://192.168.1.10:8000/report.pdf)"
         )
     scheme_text, rest = text.split("://", 1)
     scheme = scheme_text.lower()
-    if scheme not in ("http", "https", "raw"):
+    if scheme not in ("http", "https", "raw", "raw+tls"):
         raise AddressError(
-            f"{scheme_text}:// URLs are not supported: use http://, https:// or raw://"
+            f"{scheme}:// URLs are not supported: use http://, https://, raw:// or raw+tls://"
         )
     cut = min((i for i in (rest.find("/"), rest.find("?"), rest.find("#")) if i >= 0), default=-1)
     authority, path_part = (rest, "") if cut < 0 else (rest[:cut], rest[cut:])
@@ -67,8 +69,10 @@ def parse_share_url(url: str) -> ShareUrl:
     host_text, port_text = _split_authority(authority)
     host = parse_host(host_text)
     if port_text is None or port_text == "":
-        if scheme == "raw":
-            raise AddressError("a raw:// URL needs a port, like raw://192.168.1.10:5000/name")
+        if scheme in ("raw", "raw+tls"):
+            raise AddressError(
+                f"a {scheme}:// URL needs a port, like {scheme}://192.168.1.10:5000/name"
+            )
         port = DEFAULT_PORTS[scheme]
     else:
         port = parse_port(port_text)
