@@ -551,5 +551,5 @@ def _free_space(folder: Path) -> int | None:
     """Bytes free for us in ``folder``, or None when the system cannot say."""
     try:
         return shutil.disk_usage(folder).free
-    except OSError:
+    except (OSError, AttributeError):  # AttributeError: a system with neither statvfs nor its API
         return None
