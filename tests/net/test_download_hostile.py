@@ -6,7 +6,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import math
 import os
+import re
 import socket
 import ssl
 import threading
@@ -17,10 +19,19 @@ from pathlib import Path
 
 import pytest
 import trustme
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from net.download import Download, FileListRequest, TransferCancelled, list_remote_files
+from net.download import (
+    Download,
+    FileListRequest,
+    ShareUrl,
+    TransferCancelled,
+    list_remote_files,
+    parse_share_url,
+)
 from net.download.exchange import MAX_HEAD, MAX_INFORMATIONAL
-from net.download.listing import MAX_LIST
+from net.download.listing import MAX_LIST, parse_list
 from net.download.resume import ResumeState
 from net.errors import ProtocolError, TransferError
 from net.events import DownloadProgress
@@ -615,3 +626,55 @@ def test_a_cancel_before_any_part_names_no_part(folder: Path) -> None:
         timer.join()
     assert str(caught.value) == "the download was cancelled"
     assert os.listdir(folder) == []
+
+
+# ---- 12.6: the list parser, fuzzed ---------------------------------------------------------------
+
+_JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+_ENTRY = st.fixed_dictionaries(
+    {},
+    optional={
+        "name": st.one_of(st.text(max_size=30), _JSON),
+        "size": st.one_of(st.integers(min_value=-5, max_value=2**64), _JSON),
+        "mtime": st.one_of(st.floats(), st.integers(), _JSON),
+        "sha256": st.one_of(
+            st.none(), st.text("0123456789abcdefABCDEFg", min_size=63, max_size=65)
+        ),
+        "url": st.one_of(
+            st.text(max_size=30),
+            st.sampled_from(["/a.txt", "//evil/a.txt", "http://127.0.0.1:1/a.txt", "/%2e%2e/x"]),
+        ),
+    },
+)
+_ORIGIN = ShareUrl("http", "127.0.0.1", 8000, "", "/?format=json", "")
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.one_of(st.lists(_ENTRY, max_size=5), _JSON).map(lambda v: json.dumps(v).encode())
+    | st.binary(max_size=200)
+)
+def test_the_list_parser_returns_checked_entries_or_a_protocol_error(body: bytes) -> None:
+    try:
+        files = parse_list(body, _ORIGIN)
+    except ProtocolError as exc:
+        assert str(exc) and "\n" not in str(exc)
+        return
+    for entry in files:
+        assert isinstance(entry.name, str) and 0 < len(entry.name) <= 1024
+        assert isinstance(entry.size, int) and 0 <= entry.size < 2**63
+        assert math.isfinite(entry.mtime)
+        assert entry.sha256 is None or re.fullmatch("[0-9a-f]{64}", entry.sha256)
+        # What is shown (the name) is what is fetched and saved (the URL's last segment).
+        assert entry.url.startswith("http://127.0.0.1:8000/")
+        assert parse_share_url(entry.url).name == entry.name
