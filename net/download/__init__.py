@@ -20,7 +20,7 @@ reading a response head), :mod:`net.download.resume` (resume state of a ``.part`
 from __future__ import annotations
 
 from net.download.exchange import TransferCancelled
-from net.download.fetch import Download
+from net.download.fetch import Download, resumable_part
 from net.download.listing import FileListRequest, RemoteFile, list_remote_files, parse_list
 from net.download.urls import ShareUrl, parse_share_url, safe_file_name
 
@@ -32,6 +32,7 @@ __all__ = [
     "TransferCancelled",
     "list_remote_files",
     "parse_share_url",
+    "resumable_part",
     "safe_file_name",
 ]
 

@@ -54,7 +54,7 @@ from net.share import LocalFileError
 if TYPE_CHECKING:
     from net.tls import ClientTls
 
-__all__ = ["Download"]
+__all__ = ["Download", "resumable_part"]
 
 #: Left free on the disk by a body without a length, so a server cannot fill it to the last byte.
 DISK_RESERVE = 64 * 1024 * 1024
@@ -545,6 +545,28 @@ class Download(Client):
 
     def _part_name(self) -> str:
         return self._part.name if self._part is not None else ".part"
+
+
+def resumable_part(
+    url: str, folder: str | os.PathLike[str], *, raw: bool = False
+) -> Path | None:
+    """The ``.part`` that ``Download(url, folder)`` would resume, or None.
+
+    None when there is no ``.part`` for that file, it has no resume state for this very URL, or the
+    download is classic raw (which cannot resume). Touches nothing on disk.
+
+    Raises:
+        AddressError: a malformed URL.
+    """
+    parsed = parse_share_url(url)
+    if raw or parsed.scheme in ("raw", "raw+tls") or not parsed.name:
+        return None
+    try:
+        final = final_path(Path(os.fspath(folder)), safe_file_name(parsed.name))
+    except OSError:
+        return None
+    part = final.with_name(final.name + ".part")
+    return part if ResumeState(part, parsed.origin + parsed.target).has_state() else None
 
 
 def _free_space(folder: Path) -> int | None:
