@@ -547,9 +547,7 @@ class Download(Client):
         return self._part.name if self._part is not None else ".part"
 
 
-def resumable_part(
-    url: str, folder: str | os.PathLike[str], *, raw: bool = False
-) -> Path | None:
+def resumable_part(url: str, folder: str | os.PathLike[str], *, raw: bool = False) -> Path | None:
     """The ``.part`` that ``Download(url, folder)`` would resume, or None.
 
     None when there is no ``.part`` for that file, it has no resume state for this very URL, or the

@@ -164,10 +164,11 @@ def parse_list(body: bytes, url: ShareUrl) -> list[RemoteFile]:
         raise ProtocolError(problem) from None
     if not isinstance(items, list):
         raise ProtocolError(problem)
-    return [_entry(item, index, url) for index, item in enumerate(items)]
+    origin = url.origin
+    return [_entry(item, index, url, origin) for index, item in enumerate(items)]
 
 
-def _entry(item: object, index: int, url: ShareUrl) -> RemoteFile:
+def _entry(item: object, index: int, url: ShareUrl, origin: str) -> RemoteFile:
     def bad(what: str) -> ProtocolError:
         return ProtocolError(f"entry {index + 1} of the file list from {url.authority} {what}")
 
@@ -188,21 +189,29 @@ def _entry(item: object, index: int, url: ShareUrl) -> RemoteFile:
         raise bad("has no usable modification time")
     if sha256 is not None and not (isinstance(sha256, str) and _SHA256.fullmatch(sha256)):
         raise bad("has a SHA-256 that is not 64 hex digits")
-    own = url.origin + "/" + urllib.parse.quote(name, safe="")
-    absolute = urllib.parse.urljoin(url.origin + "/", link) if isinstance(link, str) else own
-    if not _names(absolute, url, name):
-        absolute = own  # a list is no redirect: a link elsewhere, or to another name, is not taken
+    absolute = _link(link, url, origin, name) if isinstance(link, str) else None
+    if (
+        absolute is None
+    ):  # a list is no redirect: a link elsewhere, or to another name, is not taken
+        absolute = origin + "/" + urllib.parse.quote(name, safe="")
     return RemoteFile(name, size, float(mtime), sha256.lower() if sha256 else None, absolute)
 
 
-def _names(link: str, url: ShareUrl, name: str) -> bool:
-    """Whether ``link`` is on ``url``'s origin and its last segment is ``name``."""
+def _link(link: str, url: ShareUrl, origin: str, name: str) -> str | None:
+    """``link`` made absolute when it is on ``url``'s origin and its last segment is ``name``."""
+    if link.startswith("/") and not link.startswith("//") and "\\" not in link:
+        # The common case, a path on the same origin: checked without a full URL parse (a list
+        # may hold 100,000 entries).
+        path = link.split("#", 1)[0].split("?", 1)[0]
+        last = urllib.parse.unquote(path.rsplit("/", 1)[-1], errors="replace")
+        return origin + link if last == name and link.isprintable() else None
+    absolute = urllib.parse.urljoin(origin + "/", link)
     try:
-        parsed = parse_share_url(link)
+        parsed = parse_share_url(absolute)
     except AddressError:
-        return False
+        return None
     same = (parsed.scheme, parsed.host, parsed.port) == (url.scheme, url.host, url.port)
-    return same and parsed.name == name
+    return absolute if same and parsed.name == name else None
 
 
 def list_remote_files(

@@ -27,6 +27,7 @@ from net.fileserver import FileServer
 from net.share import ShareTable
 from tests.conftest import WAIT
 from tests.gui.conftest import free_port
+from tests.net.test_download_hostile import endless, hostile
 
 TIMEOUT = int(WAIT * 1000)
 CHINESE = "季度 报告 v2.txt"
@@ -412,3 +413,19 @@ def test_a_list_of_100000_files_fills_a_model_not_widgets(
     assert isinstance(model, RemoteFilesModel) and model.rowCount() == 100_000
     assert model.index(99_999, DownloadPanel.NAME).data() == "f99999.bin"
     assert "100,000 files on the server" in panel.status.text()
+
+
+def test_cancel_stops_a_server_that_never_stops_sending(
+    qtbot: QtBot, panel: DownloadPanel, downloads: Path
+) -> None:
+    """12.4: Cancel works while data keeps coming (the loop reads the stop flag every step)."""
+    with hostile(endless(b"HTTP/1.0 200 OK\r\n\r\n", b"x" * 65536)) as s:
+        panel.url_edit.setText(f"http://127.0.0.1:{s.port}/f.bin")
+        panel.folder_edit.setText(str(downloads))
+        qtbot.mouseClick(panel.download_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: (downloads / "f.bin.part").exists(), timeout=TIMEOUT)
+        with qtbot.waitSignal(panel.runner.finished, timeout=TIMEOUT):
+            qtbot.mouseClick(panel.cancel_button, Qt.MouseButton.LeftButton)
+    assert panel.status.kind == "warning"
+    assert panel.status.text().startswith("The download was cancelled")
+    assert not (downloads / "f.bin").exists()

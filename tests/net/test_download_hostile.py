@@ -678,3 +678,11 @@ def test_the_list_parser_returns_checked_entries_or_a_protocol_error(body: bytes
         # What is shown (the name) is what is fetched and saved (the URL's last segment).
         assert entry.url.startswith("http://127.0.0.1:8000/")
         assert parse_share_url(entry.url).name == entry.name
+
+
+def test_a_file_larger_than_the_free_space_is_refused_before_writing(folder: Path) -> None:
+    huge = head("200 OK", [("Content-Length", str(2**60)), ("ETag", '"v1"')], b"x" * 1000)
+    with hostile(answer(huge)) as s, pytest.raises(TransferError) as caught:
+        Download(f"http://127.0.0.1:{s.port}/f.bin", folder).run()
+    assert "free" in str(caught.value) and str(folder) in str(caught.value)
+    assert os.listdir(folder) == []
