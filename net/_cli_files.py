@@ -7,7 +7,10 @@ classic raw inside TLS, and the certificate's path and SHA-256 fingerprint are p
 ``get`` shows a progress line on stderr when it is a terminal, and prints one final line on stdout:
 where the file went, its size, its SHA-256 and whether that was verified. ``https://`` and
 ``raw+tls://`` (classic raw inside TLS) are verified against the system's CAs unless --cafile,
---fingerprint or --insecure says otherwise. SIGINT and SIGTERM stop either command cleanly.
+--fingerprint or --insecure says otherwise. ``get`` continues a ``<name>.part`` left by an
+earlier attempt (its resume state is in ``<name>.part.resume``); ``--timeout`` bounds the whole
+download, ``--idle-timeout`` each wait, ``--max-size`` the file. SIGINT and SIGTERM stop either
+command cleanly.
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import base64
+import errno
 import hashlib
 import json
 import math
@@ -659,7 +660,7 @@ _ENTRY = st.fixed_dictionaries(
 _ORIGIN = ShareUrl("http", "127.0.0.1", 8000, "", "/?format=json", "")
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(
     st.one_of(st.lists(_ENTRY, max_size=5), _JSON).map(lambda v: json.dumps(v).encode())
     | st.binary(max_size=200)
@@ -686,3 +687,31 @@ def test_a_file_larger_than_the_free_space_is_refused_before_writing(folder: Pat
         Download(f"http://127.0.0.1:{s.port}/f.bin", folder).run()
     assert "free" in str(caught.value) and str(folder) in str(caught.value)
     assert os.listdir(folder) == []
+
+
+@pytest.mark.parametrize(
+    ("url", "resumable", "advice"),
+    [
+        (
+            "http://127.0.0.1:9/f.bin",
+            True,
+            "f.bin.part is kept: free some space, then run the download again to resume",
+        ),
+        (
+            "raw://127.0.0.1:9/f.bin",
+            False,
+            "nothing was kept: free some space, then download it again",
+        ),
+    ],
+)
+def test_a_full_disk_promises_a_resume_only_when_one_can_happen(
+    folder: Path, url: str, resumable: bool, advice: str
+) -> None:
+    """12.4: the sentence after ENOSPC, for a .part with resume state and for a raw one."""
+    part_path = folder / "f.bin.part"
+    part_path.write_bytes(b"x" * 10)
+    with Download(url, folder) as download:
+        download._part, download._resumable = part_path, resumable
+        error = download._os_error(OSError(errno.ENOSPC, "No space left on device"))
+    assert str(error) == f"cannot write into {folder}: the disk is full; {advice}"
+    assert part_path.exists() == resumable  # a .part that cannot be resumed gives its space back
