@@ -325,7 +325,7 @@ class Download(Client):
             self.checked = done
             meter.update(done, force=done <= BUFFER)
 
-        hash_existing(fd, length, hasher, self, checked)
+        hash_existing(fd, length, hasher, self._check, checked)
         os.lseek(fd, length, os.SEEK_SET)
 
     def _body(
@@ -341,7 +341,9 @@ class Download(Client):
         limit = self._length_limit() if length is None else length
         received = 0
         if leftover:
-            leftover = leftover[: limit + 1]
+            # Bytes after a Content-Length body are not the file's; a body without a length may
+            # show that it is over the limit already.
+            leftover = leftover[: limit if length is not None else limit + 1]
             write_all(fd, memoryview(leftover))
             pipe.submit(leftover, len(leftover))
             received = len(leftover)

@@ -14,8 +14,6 @@ from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 
-from net._loop import StoppableLoop
-from net.download.exchange import Cancelled
 from net.download.resume import ResumeState
 from net.errors import TransferError
 from net.events import DownloadFinished, DownloadProgress
@@ -211,23 +209,22 @@ def hash_existing(
     fd: int,
     length: int,
     hasher: hashlib._Hash,
-    loop: StoppableLoop,
+    check: Callable[[], None],
     on_bytes: Callable[[int], None] | None = None,
 ) -> None:
     """Feed the first ``length`` bytes of ``fd`` to ``hasher``, a megabyte at a time.
 
-    The stop flag is checked before every read, so a cancel ends even a long check at once;
-    ``on_bytes`` gets the count hashed so far after each read. The file position is left anywhere.
+    ``check`` runs before every read (it raises to stop: a cancel or a deadline ends even a long
+    check at once); ``on_bytes`` gets the count hashed so far after each read. The file position
+    is left anywhere.
 
     Raises:
-        Cancelled: ``loop`` was shut down.
-        TransferError: the file is shorter than ``length``.
+        TransferError: the file is shorter than ``length``; and whatever ``check`` raises.
     """
     done = 0
     os.lseek(fd, 0, os.SEEK_SET)
     while done < length:
-        if loop.stopping:
-            raise Cancelled
+        check()
         # Sequential reads: positional ones (pread) do not exist on Windows.
         data = os.read(fd, min(BUFFER, length - done))
         if not data:

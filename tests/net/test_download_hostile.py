@@ -715,3 +715,9 @@ def test_a_full_disk_promises_a_resume_only_when_one_can_happen(
         error = download._os_error(OSError(errno.ENOSPC, "No space left on device"))
     assert str(error) == f"cannot write into {folder}: the disk is full; {advice}"
     assert part_path.exists() == resumable  # a .part that cannot be resumed gives its space back
+
+
+def test_bytes_after_a_content_length_body_are_not_the_file(folder: Path) -> None:
+    with hostile(answer(whole(V1) + b"HTTP/1.1 200 OK\r\n\r\nextra")) as s:
+        result = Download(f"http://127.0.0.1:{s.port}/f.bin", folder).run()
+    assert Path(result.path).read_bytes() == V1
