@@ -189,6 +189,10 @@ class Download(Client):
             headers = [("Range", f"bytes={offset}-"), ("If-Range", if_range)]
         else:
             offset = 0
+            if resume and _size(part):
+                self._notes.append(
+                    f"{part.name} had no resume state for this URL, so it started over"
+                )
         self._resumable = bool(offset)
         sock = self._connect()
         try:
@@ -567,6 +571,13 @@ def resumable_part(url: str, folder: str | os.PathLike[str], *, raw: bool = Fals
         return None
     part = final.with_name(final.name + ".part")
     return part if ResumeState(part, parsed.origin + parsed.target).has_state() else None
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def _free_space(folder: Path) -> int | None:

@@ -287,6 +287,7 @@ def test_part_from_elsewhere_is_not_trusted(served: Served, folder: Path) -> Non
     (folder / "public.txt.part").write_bytes(b"garbage from another program")
     result = Download(base(served) + "/public.txt", folder).run()
     assert Path(result.path).read_bytes() == PUBLIC
+    assert "public.txt.part had no resume state for this URL, so it started over" in result.notes
 
 
 def test_no_resume_option(served: Served, folder: Path) -> None:
