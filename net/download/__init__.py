@@ -12,7 +12,8 @@ bodies go through h11. Redirects are reported, not followed.
 
 The package is split by concept: :mod:`net.download.urls` (share URLs, safe file names),
 :mod:`net.download.listing` (a share's file list), :mod:`net.download.exchange` (connecting and
-reading a response head), :mod:`net.download.resume` (resume state of a ``.part``),
+reading a response head), :mod:`net.download.judge` (whether an answer may be kept, pure),
+:mod:`net.download.resume` (resume state of a ``.part``),
 :mod:`net.download.files` (the ``.part``, hashing, verifying and renaming) and
 :mod:`net.download.fetch` (one download). The public names are re-exported here.
 """

@@ -28,10 +28,6 @@ from net.download.exchange import (
     Restart,
     TransferCancelled,
     header,
-    list_header,
-    shown,
-    status_error,
-    validator,
 )
 from net.download.files import (
     BUFFER,
@@ -44,11 +40,12 @@ from net.download.files import (
     open_part,
     write_all,
 )
+from net.download.judge import judge_response
 from net.download.resume import ResumeState
 from net.download.urls import parse_share_url, safe_file_name
-from net.errors import AddressError, NetError, ProtocolError, TransferError, describe_io_error
+from net.errors import AddressError, NetError, TransferError, describe_io_error
 from net.events import DownloadFinished, DownloadProgress
-from net.httpfile import human_size, parse_content_range, parse_repr_digest
+from net.httpfile import human_size
 from net.share import LocalFileError
 
 if TYPE_CHECKING:
@@ -197,43 +194,19 @@ class Download(Client):
         sock = self._connect()
         try:
             http, response, recv_into = self._request_head(sock, headers)
-            status = response.status_code
-            digest_text = list_header(response, b"repr-digest") or list_header(response, b"digest")
-            digest = parse_repr_digest(digest_text) if digest_text else None
-            current = validator(response)
-            if status == 416 and offset:
-                span = parse_content_range(header(response, b"content-range") or "")
-                if span is None or span.total != offset or (current and current != if_range):
-                    raise Restart("the file on the server is not the one the .part came from")
-                return self._already_complete(final, part, offset, digest, state)
-            if status not in (200, 206):
-                raise status_error(response, url)
-            codings = [
-                c.strip().lower()
-                for c in (list_header(response, b"content-encoding") or "").split(",")
-            ]
-            if any(c not in ("identity", "") for c in codings):
-                raise TransferError(
-                    "the server sent the file compressed "
-                    f"({shown(', '.join(c for c in codings if c))}), which is not unpacked here"
-                )
-            length_text = header(response, b"content-length")
-            length = int(length_text) if length_text and length_text.isdigit() else None
-            total: int | None
-            if status == 206:
-                offset, total, length = self._judge_partial(
-                    response, offset, if_range, stored_total, current, length
-                )
-            else:
-                if offset:
-                    self._notes.append("the server sent the whole file again, so it started over")
-                offset = 0
-                total = length
+            plan = judge_response(
+                response, url, offset=offset, if_range=if_range, stored_total=stored_total
+            )
+            if plan.complete:
+                return self._already_complete(final, part, offset, plan.digest, state)
+            if plan.whole_again:
+                self._notes.append("the server sent the whole file again, so it started over")
+            offset, total, digest = plan.offset, plan.total, plan.digest
             self._check_room(offset, total)
             fd = open_part(part, offset)
             try:
-                state.remember(current, total)
-                self._resumable = current is not None
+                state.remember(plan.validator, total)
+                self._resumable = plan.validator is not None
                 hasher = hashlib.sha256()
                 if offset:
                     self._notes.append(f"resumed after {offset} bytes")
@@ -246,7 +219,7 @@ class Download(Client):
                         received = self._body_chunked(http, recv_into, fd, pipe, progress, offset)
                     else:
                         leftover = bytes(http.trailing_data[0])
-                        received = self._body(leftover, length, recv_into, fd, pipe, progress)
+                        received = self._body(leftover, plan.length, recv_into, fd, pipe, progress)
                 finally:
                     pipe.finish()
                 size = offset + received
@@ -262,49 +235,6 @@ class Download(Client):
                     os.close(fd)
         finally:
             sock.close()
-
-    def _judge_partial(
-        self,
-        response: h11.Response,
-        offset: int,
-        if_range: str | None,
-        stored_total: int | None,
-        current: str | None,
-        length: int | None,
-    ) -> tuple[int, int, int]:
-        """(offset, total, body length) of a 206 that may be appended to the ``.part``.
-
-        Raises:
-            Restart: it does not continue what the ``.part`` holds (RFC 9110 §14.4, §13.1.5).
-            TransferError: a 206 to a request for the whole file that is not the whole file.
-        """
-        span = parse_content_range(header(response, b"content-range") or "")
-        if span is None or span.start is None or span.end is None or span.total is None:
-            raise Restart("the server sent a part without a usable Content-Range")
-        body = span.end - span.start + 1
-        if length is not None and length != body:
-            raise ProtocolError(
-                f"{self.share_url.authority} sent Content-Length {length} with Content-Range "
-                f"bytes {span.start}-{span.end}/{span.total}"
-            )
-        if not offset:
-            if span.start == 0 and span.end == span.total - 1:
-                return 0, span.total, body  # the whole file, though as a 206
-            raise TransferError(
-                f"{self.share_url.authority} sent only bytes {span.start}-{span.end} of "
-                f"{span.total} when the whole file was asked for"
-            )
-        if span.start != offset:
-            raise Restart(
-                f"the server sent bytes from {span.start}, not from the {offset} already saved"
-            )
-        if current is None or current != if_range:
-            raise Restart("the file changed on the server since the .part was saved")
-        if stored_total is not None and span.total != stored_total:
-            raise Restart("the file's length changed on the server")
-        if span.end != span.total - 1:
-            raise Restart("the server sent a part that does not reach the end of the file")
-        return offset, span.total, body
 
     def _check_room(self, offset: int, total: int | None) -> None:
         """Refuse a file over ``max_size``, or one that cannot fit the free space, before writing."""

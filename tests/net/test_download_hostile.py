@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import errno
+import functools
 import hashlib
 import json
 import math
@@ -18,6 +19,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import h11
 import pytest
 import trustme
 from hypothesis import given, settings
@@ -31,7 +33,8 @@ from net.download import (
     list_remote_files,
     parse_share_url,
 )
-from net.download.exchange import MAX_HEAD, MAX_INFORMATIONAL
+from net.download.exchange import MAX_HEAD, MAX_INFORMATIONAL, Restart
+from net.download.judge import judge_response
 from net.download.listing import MAX_LIST, parse_list
 from net.download.resume import ResumeState
 from net.errors import ProtocolError, TransferError
@@ -721,3 +724,57 @@ def test_bytes_after_a_content_length_body_are_not_the_file(folder: Path) -> Non
     with hostile(answer(whole(V1) + b"HTTP/1.1 200 OK\r\n\r\nextra")) as s:
         result = Download(f"http://127.0.0.1:{s.port}/f.bin", folder).run()
     assert Path(result.path).read_bytes() == V1
+
+
+# ---- the judgment itself, without sockets --------------------------------------------------------
+
+_URL = ShareUrl("http", "127.0.0.1", 8000, "f.bin", "/f.bin", "f.bin")
+_RANGE = ("Content-Range", "bytes 500-1023/1024")
+JUDGE_CASES: list[tuple[int, list[tuple[str, str]], int, object]] = [
+    # (status, fields, offset asked, expected (offset, total, length) or an error and its words);
+    # the .part's stored length is 1024, but 500 for the 416 rows that ask from 500.
+    (200, [("Content-Length", "1024"), ("ETag", '"v1"')], 0, (0, 1024, 1024)),
+    (200, [("Content-Length", "1024"), ("ETag", '"v2"')], 500, (0, 1024, 1024)),
+    (206, [("Content-Range", "bytes 0-1023/1024")], 0, (0, 1024, 1024)),
+    (206, [_RANGE, ("ETag", '"v1"')], 500, (500, 1024, 524)),
+    (206, [_RANGE, ("ETag", '"v1"'), ("Content-Length", "524")], 500, (500, 1024, 524)),
+    (206, [("Content-Range", "bytes 0-9/1024")], 0, (TransferError, "only bytes 0-9 of 1024")),
+    (206, [_RANGE, ("ETag", '"v2"')], 500, (Restart, "changed on the server")),
+    (206, [_RANGE, ("ETag", 'W/"v1"')], 500, (Restart, "changed on the server")),
+    (206, [_RANGE], 500, (Restart, "changed on the server")),
+    (206, [("Content-Range", "bytes 400-1023/1024"), ("ETag", '"v1"')], 500, (Restart, "from 400")),
+    (206, [("Content-Range", "bytes 500-1023/*"), ("ETag", '"v1"')], 500, (Restart, "usable")),
+    (206, [("Content-Range", "bytes 500-1999/2000"), ("ETag", '"v1"')], 500, (Restart, "length")),
+    (206, [("Content-Range", "bytes 500-599/1024"), ("ETag", '"v1"')], 500, (Restart, "end of")),
+    (206, [_RANGE, ("ETag", '"v1"'), ("Content-Length", "9")], 500, (ProtocolError, "Length 9")),
+    (416, [("Content-Range", "bytes */500")], 500, (500, 500, 0)),
+    (416, [("Content-Range", "bytes */900")], 500, (Restart, "not the one")),
+    (416, [("Content-Range", "bytes */500"), ("ETag", '"v2"')], 500, (Restart, "not the one")),
+    (416, [("Content-Range", "bytes */1024")], 0, (TransferError, "answered 416")),
+    (200, [("Content-Encoding", "identity"), ("Content-Encoding", "br")], 0, (TransferError, "br")),
+]
+
+
+@pytest.mark.parametrize(("status", "fields", "offset", "expected"), JUDGE_CASES)
+def test_judge_response(
+    status: int, fields: list[tuple[str, str]], offset: int, expected: object
+) -> None:
+    response = h11.Response(status_code=status, headers=fields)
+    stored = 500 if (status, offset) == (416, 500) else 1024
+    judged = functools.partial(
+        judge_response, response, _URL, offset=offset, if_range='"v1"', stored_total=stored
+    )
+    assert isinstance(expected, tuple)
+    if isinstance(expected[0], type):
+        error, words = expected
+        with pytest.raises(error, match=words):
+            judged()
+    else:
+        plan = judged()
+        assert (plan.offset, plan.total, plan.length) == expected
+
+
+def test_a_416_when_the_file_shrank_to_the_part_starts_over() -> None:
+    response = h11.Response(status_code=416, headers=[("Content-Range", "bytes */500")])
+    with pytest.raises(Restart, match="not the one"):
+        judge_response(response, _URL, offset=500, if_range='"v1"', stored_total=1024)
