@@ -778,3 +778,18 @@ def test_a_416_when_the_file_shrank_to_the_part_starts_over() -> None:
     response = h11.Response(status_code=416, headers=[("Content-Range", "bytes */500")])
     with pytest.raises(Restart, match="not the one"):
         judge_response(response, _URL, offset=500, if_range='"v1"', stored_total=1024)
+
+
+def test_a_part_with_the_old_linux_xattr_state_still_resumes(folder: Path) -> None:
+    """13.2: .part files left by earlier Linux versions kept their state in a user xattr."""
+    with hostile(answer(part(V1, 500))) as s:
+        url = f"http://127.0.0.1:{s.port}/f.bin"
+        part_path = folder / "f.bin.part"
+        part_path.write_bytes(V1[:500])
+        stored = {"url": url, "validator": '"v1"', "total": len(V1)}
+        os.setxattr(part_path, "user.swb.resume", json.dumps(stored).encode())
+        result = Download(url, folder).run()
+    assert b"Range: bytes=500-" in s.requests[0] and b'If-Range: "v1"' in s.requests[0]
+    assert Path(result.path).read_bytes() == V1 and "resumed after 500 bytes" in result.notes
+    assert "user.swb.resume" not in os.listxattr(result.path)
+    assert os.listdir(folder) == ["f.bin"]
