@@ -172,7 +172,7 @@ class Download(Client):
         if part is None or not part.exists():
             return ""
         if self._resumable and not self.raw:
-            return f"; {part.name} is kept: run the download again to resume"
+            return f"; {part.name} is kept to resume later"
         return f"; the bytes received are kept in {part.name}, which cannot be resumed"
 
     # ---- HTTP ---------------------------------------------------------------------------------

@@ -90,8 +90,7 @@ def test_timeout_bounds_the_whole_download(tmp_path: Path) -> None:
         )
     assert done.returncode == 1
     assert done.stderr == (
-        "swb: the download did not finish within 0.5 s; f.bin.part is kept: run the download "
-        "again to resume\n"
+        "swb: the download did not finish within 0.5 s; f.bin.part is kept to resume later\n"
     )
 
 

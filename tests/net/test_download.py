@@ -237,7 +237,7 @@ def cancelled_midway(served: Served, folder: Path, name: str = "public.txt") -> 
         download.close()
         served.server.rate_limit = None
     assert len(errors) == 1 and isinstance(errors[0], TransferCancelled), errors
-    assert f"{name}.part is kept: run the download again to resume" in str(errors[0])
+    assert f"{name}.part is kept to resume later" in str(errors[0])
     assert sorted(os.listdir(folder)) == [name + ".part", name + ".part.resume"]
     yield part
 

@@ -418,7 +418,7 @@ def test_the_overall_deadline_ends_a_trickle(folder: Path) -> None:
     with hostile(trickle) as s, pytest.raises(TransferError) as caught:
         Download(f"http://127.0.0.1:{s.port}/f.bin", folder, timeout=5, deadline=0.5).run()
     assert str(caught.value).startswith("the download did not finish within 0.5 s")
-    assert "f.bin.part is kept: run the download again to resume" in str(caught.value)
+    assert "f.bin.part is kept to resume later" in str(caught.value)
 
 
 def test_a_download_made_long_before_it_runs_is_not_late(folder: Path) -> None:
@@ -487,7 +487,7 @@ def test_cancel_while_the_part_is_checked(folder: Path) -> None:
         with download, pytest.raises(TransferCancelled) as caught:
             download.run()
     assert 0 < download.checked < BIG_PART  # the check stopped early
-    assert "f.bin.part is kept: run the download again to resume" in str(caught.value)
+    assert "f.bin.part is kept to resume later" in str(caught.value)
     assert part_path.stat().st_size == BIG_PART
 
 
