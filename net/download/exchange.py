@@ -9,6 +9,7 @@ import os
 import selectors
 import socket
 import ssl
+import threading
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING
 import h11
 
 from net._loop import StoppableLoop, Waker
-from net.address import resolve
+from net.address import Endpoint, resolve
 from net.download.urls import DEFAULT_PORTS, ShareUrl
 from net.errors import ConnectError, ProtocolError, TransferError, describe_connect_error
 
@@ -111,8 +112,7 @@ class Client(StoppableLoop):
 
     def _connect(self) -> socket.socket:
         url = self.share_url
-        self._check()
-        endpoints = resolve(url.host, url.port, timeout=min(self._wait_time(self._timeout), 10.0))
+        endpoints = self._resolve()
         failure: OSError | None = None
         for endpoint in endpoints:
             self._check()
@@ -141,6 +141,44 @@ class Client(StoppableLoop):
             return sock
         assert failure is not None
         raise ConnectError(describe_connect_error(failure, url.host, url.port)) from failure
+
+    def _resolve(self) -> list[Endpoint]:
+        """The URL's host resolved (:func:`net.address.resolve`), while shutdown() still works.
+
+        getaddrinfo cannot be interrupted, so it runs on a daemon thread that wakes this loop when
+        it is done; a cancel returns at once and leaves the lookup to finish on its own.
+        """
+        self._check()
+        url = self.share_url
+        timeout = min(self._wait_time(self._timeout), 10.0)
+        outcome: list[list[Endpoint] | BaseException] = []
+        done = threading.Event()  # set after the wake-up byte is written, so drain() gets it
+
+        def lookup() -> None:
+            try:
+                outcome.append(resolve(url.host, url.port, timeout=timeout))
+            except BaseException as exc:  # handed over to the waiting loop
+                outcome.append(exc)
+            finally:
+                self._waker.wake()
+                done.set()
+
+        threading.Thread(target=lookup, name=f"swb-resolve {url.host}", daemon=True).start()
+        selector = self.new_selector()
+        try:
+            while not done.is_set():
+                self._check()
+                selector.select()  # woken by the lookup or by shutdown()
+        finally:
+            selector.close()
+        # The lookup's wake-up byte is not a stop request (the stop flag says that): drop it, or
+        # the next wait would take it for one.
+        self._waker.drain()
+        self._check()
+        result = outcome[0]
+        if isinstance(result, BaseException):
+            raise result
+        return result
 
     def _start_tls(self, sock: socket.socket) -> socket.socket:
         from net.tls import ClientTls, wrap_client  # only TLS downloads need it

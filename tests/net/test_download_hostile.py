@@ -793,3 +793,20 @@ def test_a_part_with_the_old_linux_xattr_state_still_resumes(folder: Path) -> No
     assert Path(result.path).read_bytes() == V1 and "resumed after 500 bytes" in result.notes
     assert "user.swb.resume" not in os.listxattr(result.path)
     assert os.listdir(folder) == ["f.bin"]
+
+
+def test_a_host_name_is_looked_up_and_every_later_wait_still_works(folder: Path) -> None:
+    """The name lookup runs beside the loop (so Cancel works during it); its wake-up must not be
+    taken for a cancel by the waits that follow."""
+    with hostile(answer(whole(V1)), listed([{"name": "f.bin", "size": 1024}])) as s:
+        result = Download(f"http://localhost:{s.port}/f.bin", folder).run()
+        (entry,) = list_remote_files(f"http://localhost:{s.port}/")
+    assert Path(result.path).read_bytes() == V1
+    assert entry.url == f"http://localhost:{s.port}/f.bin"
+
+
+def test_cancel_before_the_lookup_ends_it_at_once(folder: Path) -> None:
+    download = Download("http://localhost:9/f.bin", folder)
+    download.shutdown()
+    with download, pytest.raises(TransferCancelled, match=r"^the download was cancelled$"):
+        download.run()
