@@ -805,7 +805,7 @@ def test_a_host_name_is_looked_up_and_every_later_wait_still_works(folder: Path)
     assert entry.url == f"http://localhost:{s.port}/f.bin"
 
 
-def test_cancel_before_the_lookup_ends_it_at_once(folder: Path) -> None:
+def test_a_download_stopped_before_it_runs_ends_at_once(folder: Path) -> None:
     download = Download("http://localhost:9/f.bin", folder)
     download.shutdown()
     with download, pytest.raises(TransferCancelled, match=r"^the download was cancelled$"):
