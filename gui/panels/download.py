@@ -96,7 +96,7 @@ class DownloadPanel(Panel):
         self.list_runner = self.make_runner("file list")
         self.list_runner.returned.connect(self._on_listed)
         self.list_runner.failed.connect(self._on_list_failed)
-        self.list_runner.finished.connect(self._update_buttons)
+        self.list_runner.finished.connect(self._on_list_finished)
         self.download: Any = None
         self.history: list[HistoryEntry] = []
         self.last_result: DownloadFinished | None = None
@@ -520,6 +520,8 @@ class DownloadPanel(Panel):
     # -- results -------------------------------------------------------------------------------
 
     def _on_listed(self, files: list[RemoteFile]) -> None:
+        if self._list_cancelled:
+            return
         # The list was parsed on the worker; the model formats only the rows the view paints.
         self.remote_model.set_files(files)
         if not files:
@@ -534,10 +536,15 @@ class DownloadPanel(Panel):
             )
 
     def _on_list_failed(self, message: str) -> None:
-        if self._list_cancelled:
-            self.status.show_warning(self.tr("Listing the files was cancelled"))
-        else:
+        if not self._list_cancelled:  # a cancel is reported once the run has ended
             self.status.show_error(message)
+
+    def _on_list_finished(self) -> None:
+        # Also when the cancel came before the request started (then nothing else is emitted).
+        if self._list_cancelled:
+            self._list_cancelled = False
+            self.status.show_warning(self.tr("Listing the files was cancelled"))
+        self._update_buttons()
 
     def _on_remote_selected(self, row: int) -> None:
         files = self.remote_model.files

@@ -429,3 +429,15 @@ def test_cancel_stops_a_server_that_never_stops_sending(
     assert panel.status.kind == "warning"
     assert panel.status.text().startswith("The download was cancelled")
     assert not (downloads / "f.bin").exists()
+
+
+def test_cancel_stops_listing_a_silent_server(qtbot: QtBot, panel: DownloadPanel) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as silent:  # accepts, never answers
+        panel.url_edit.setText(f"127.0.0.1:{silent.getsockname()[1]}")
+        qtbot.mouseClick(panel.list_button, Qt.MouseButton.LeftButton)
+        assert panel.cancel_button.isEnabled()
+        with qtbot.waitSignal(panel.list_runner.finished, timeout=TIMEOUT):
+            qtbot.mouseClick(panel.cancel_button, Qt.MouseButton.LeftButton)
+    assert panel.status.kind == "warning"
+    assert panel.status.text() == "Listing the files was cancelled"
+    assert panel.list_button.isEnabled()
