@@ -66,6 +66,25 @@ def _seconds(text: str) -> float:
     return value
 
 
+_SIZE_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
+
+
+def _byte_size(text: str) -> int:
+    """A byte count: digits with an optional K, M, G or T (binary: 1K = 1024 bytes)."""
+    cleaned = text.strip().upper().removesuffix("IB").removesuffix("B")
+    unit = cleaned[-1:] if cleaned[-1:] in _SIZE_UNITS else ""
+    number = cleaned[: len(cleaned) - len(unit)]
+    try:
+        value = float(number)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a size in bytes (like 1000000, 500M or 2G)"
+        ) from None
+    if not 0 < value < 2**62 or value != value:
+        raise argparse.ArgumentTypeError(f"{text} is out of range (more than 0 bytes)")
+    return int(value * _SIZE_UNITS[unit])
+
+
 def _milliseconds(text: str) -> float:
     try:
         value = float(text)
@@ -151,7 +170,28 @@ def build_parser() -> argparse.ArgumentParser:
         help="speak the classic raw dialect (http:// becomes raw://, https:// raw+tls://)",
     )
     p.add_argument("--quiet", action="store_true", help="no progress display")
-    p.add_argument("--timeout", type=_seconds, default=30.0, help="connect and idle timeout (s)")
+    p.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=None,
+        metavar="SECONDS",
+        help="give up when the whole download takes longer (default: no limit)",
+    )
+    p.add_argument(
+        "--idle-timeout",
+        type=_seconds,
+        default=30.0,
+        metavar="SECONDS",
+        help="connect timeout, and the longest wait for the server's next bytes (default 30)",
+    )
+    p.add_argument(
+        "--max-size",
+        type=_byte_size,
+        default=None,
+        metavar="BYTES",
+        help="refuse a file larger than this (like 500M or 2G); a body without a length stops "
+        "there (default: what the disk has free)",
+    )
     _add_tls_client_options(p)
     p.set_defaults(handler="net._cli_files:get")
 
