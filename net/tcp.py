@@ -32,7 +32,6 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, BinaryIO, Final
 
 from net._loop import (
@@ -41,6 +40,7 @@ from net._loop import (
     descriptor_limit,
     selector_capacity,
 )
+from net._record import Record
 from net.address import (
     DEFAULT_RESOLVE_TIMEOUT,
     bind_endpoint,
@@ -117,8 +117,9 @@ _WRITE_BUDGET = 4 * 1024 * 1024
 _TLS_WRITE_SIZE = 64 * 1024
 # recv calls per wake-up on a TLS connection while OpenSSL still holds decrypted bytes.
 _TLS_READS_PER_WAKE = 16
-# Not an error on a non-blocking socket: try again when the selector says so. (The ssl ones are
-# OSErrors too, so they must be caught before OSError.)
+# Not an error on a non-blocking socket: try again when the selector says so. A TLS connection
+# adds ssl's SSLWantReadError and SSLWantWriteError (_Connection.would_block); they are OSErrors
+# too, so they must be caught before OSError.
 _WOULD_BLOCK: tuple[type[OSError], ...] = (BlockingIOError, InterruptedError)
 _CONNECT_PENDING = {errno.EINPROGRESS, errno.EWOULDBLOCK, errno.EALREADY, 10035}
 # sendfile(2) refusing this pair of file and socket: fall back to read + send.
@@ -130,8 +131,7 @@ _ACCEPT = object()
 USE_SENDFILE = sys.platform != "win32" and hasattr(os, "sendfile")
 
 
-@dataclass(frozen=True, slots=True)
-class ClientInfo:
+class ClientInfo(Record):
     """One client of a :class:`TcpServer`, as :meth:`TcpServer.clients` lists it."""
 
     conn_id: int
