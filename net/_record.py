@@ -10,7 +10,7 @@ define: its few methods are written once, here. Type checkers see a frozen datac
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, dataclass_transform
+from typing import Any, ClassVar, Self, dataclass_transform
 
 __all__ = ["Record"]
 
@@ -95,6 +95,10 @@ class Record(metaclass=_RecordType):
     def values(self) -> tuple[object, ...]:
         """The fields' values, in declaration order."""
         return tuple(getattr(self, field) for field in self._fields)
+
+    def replace(self, **changes: object) -> Self:
+        """A copy with ``changes`` applied (what ``dataclasses.replace`` gives)."""
+        return type(self)(**{**self.as_dict(), **changes})
 
     def as_dict(self) -> dict[str, object]:
         """Field name -> value, in declaration order (what ``dataclasses.asdict`` gives)."""

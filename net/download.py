@@ -21,20 +21,19 @@ import os
 import queue
 import selectors
 import socket
-import ssl
 import sys
 import threading
 import time
 import urllib.parse
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 import h11
 
-from net._loop import StoppableLoop, Waker
+from net._loop import StoppableLoop, Waker, is_unclean_tls_end, would_block_errors
+from net._record import Record
 from net.address import parse_host, parse_port, resolve
 from net.errors import (
     AddressError,
@@ -76,8 +75,7 @@ class TransferCancelled(TransferError):
     """The download was cancelled with ``shutdown()``; the ``.part`` is kept for a later resume."""
 
 
-@dataclass(frozen=True, slots=True)
-class ShareUrl:
+class ShareUrl(Record):
     """A parsed share URL: ``http(s)://host:port/name`` or ``raw://host:port/name``."""
 
     scheme: Literal["http", "https", "raw"]
@@ -207,8 +205,7 @@ def safe_file_name(name: str, *, windows: bool | None = None) -> str:
     return cleaned
 
 
-@dataclass(frozen=True, slots=True)
-class RemoteFile:
+class RemoteFile(Record):
     """One entry of a share's JSON list; ``url`` is absolute, ready for :class:`Download`."""
 
     name: str
@@ -300,12 +297,13 @@ class _Client(StoppableLoop):
         selector.register(sock, selectors.EVENT_READ)
         self._selector = selector
         timeout = self._timeout
+        would_block = would_block_errors(sock)
 
         def recv_into(view: memoryview) -> int:
             while True:
                 try:
                     return sock.recv_into(view)
-                except (BlockingIOError, InterruptedError, ssl.SSLWantReadError):
+                except would_block:
                     pass
                 if self.stopping:
                     raise _Cancelled
@@ -319,10 +317,11 @@ class _Client(StoppableLoop):
 
     def _send_all(self, sock: socket.socket, data: bytes) -> None:
         view = memoryview(data)
+        would_block = would_block_errors(sock)
         while view:
             try:
                 sent = sock.send(view)
-            except (BlockingIOError, InterruptedError, ssl.SSLWantWriteError):
+            except would_block:
                 self._wait(sock, selectors.EVENT_WRITE, self._timeout)
                 continue
             view = view[sent:]
@@ -587,11 +586,11 @@ class Download(_Client):
             view = memoryview(buffer)
             try:
                 count = recv_into(view[:want])
-            except ssl.SSLEOFError:
-                count = 0  # a TLS peer that closed without close_notify
-            except BaseException:
-                pipe.give_back(buffer)
-                raise
+            except BaseException as exc:
+                if not is_unclean_tls_end(exc):
+                    pipe.give_back(buffer)
+                    raise
+                count = 0  # a TLS peer that closed without close_notify: the length decides
             if count == 0:
                 pipe.give_back(buffer)
                 break

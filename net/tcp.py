@@ -38,7 +38,9 @@ from net._loop import (
     DESCRIPTOR_RESERVE,
     StoppableLoop,
     descriptor_limit,
+    is_tls_socket,
     selector_capacity,
+    would_block_errors,
 )
 from net._record import Record
 from net.address import (
@@ -117,10 +119,6 @@ _WRITE_BUDGET = 4 * 1024 * 1024
 _TLS_WRITE_SIZE = 64 * 1024
 # recv calls per wake-up on a TLS connection while OpenSSL still holds decrypted bytes.
 _TLS_READS_PER_WAKE = 16
-# Not an error on a non-blocking socket: try again when the selector says so. A TLS connection
-# adds ssl's SSLWantReadError and SSLWantWriteError (_Connection.would_block); they are OSErrors
-# too, so they must be caught before OSError.
-_WOULD_BLOCK: tuple[type[OSError], ...] = (BlockingIOError, InterruptedError)
 _CONNECT_PENDING = {errno.EINPROGRESS, errno.EWOULDBLOCK, errno.EALREADY, 10035}
 # sendfile(2) refusing this pair of file and socket: fall back to read + send.
 _NO_SENDFILE = {errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOTSOCK, errno.EAFNOSUPPORT}
@@ -210,13 +208,9 @@ class _Connection:
         self.closed = False
         self.close_reason: str | None = None  # close with this once the queue is written
         self.ended: tuple[str, bool] | None = None  # (reason, error) once closed
-        self.tls = _is_tls(sock)
-        # What a non-blocking send or recv raises when it would block; TLS adds ssl's two.
-        self.would_block: tuple[type[OSError], ...] = _WOULD_BLOCK
-        if self.tls:
-            import ssl
-
-            self.would_block += (ssl.SSLWantReadError, ssl.SSLWantWriteError)
+        self.tls = is_tls_socket(sock)
+        # Not an error on a non-blocking socket: try again when the selector says so.
+        self.would_block = would_block_errors(sock)
         # The kernel cannot encrypt, so inside TLS files are read and written through OpenSSL.
         self.use_sendfile = USE_SENDFILE and not self.tls
         self.handshaking = False  # a TLS server's client whose handshake is still running
@@ -791,7 +785,7 @@ class TcpClient(_TcpLoop):
                 if self.stopping:
                     return None
                 raise
-            if _is_tls(sock):
+            if is_tls_socket(sock):
                 # An end without close_notify is a cut (RFC 8446 section 6.1), not the end of
                 # the stream: let recv raise SSLEOFError instead of returning b"".
                 sock.suppress_ragged_eofs = False  # type: ignore[attr-defined]
@@ -1397,13 +1391,6 @@ def _pending(conn: _Connection) -> int:
     return 0
 
 
-def _is_tls(sock: socket.socket) -> bool:
-    """Whether ``sock`` is an ``ssl.SSLSocket``, without importing ssl: until something has
-    imported it (net.tls, to make a TLS socket), no such socket can exist."""
-    ssl = sys.modules.get("ssl")
-    return ssl is not None and isinstance(sock, ssl.SSLSocket)
-
-
 def _is_close_notify(exc: OSError) -> bool:
     """Whether a TLS socket's ``exc`` says the peer sent its close_notify (RFC 8446 section 6.1)."""
     import ssl  # loaded: a TLS socket raised exc
@@ -1412,7 +1399,7 @@ def _is_close_notify(exc: OSError) -> bool:
 
 
 def _tls_info(sock: socket.socket) -> TlsInfo | None:
-    if not _is_tls(sock):
+    if not is_tls_socket(sock):
         return None
     import ssl  # loaded: sock is an SSLSocket
 
