@@ -21,9 +21,11 @@ class _RecordType(type):
 
     def __new__(mcls, name: str, bases: tuple[type, ...], namespace: dict[str, Any]) -> _RecordType:
         annotations = namespace.get("__annotations__", {})
-        # Annotations are strings here (from __future__ import annotations in every module).
+        # Strings under `from __future__ import annotations`, else typing objects.
         fields = tuple(
-            field for field, kind in annotations.items() if not str(kind).startswith("ClassVar")
+            field
+            for field, kind in annotations.items()
+            if not str(kind).startswith(("ClassVar", "typing.ClassVar"))
         )
         # A default may not stay a class attribute of the same name as a slot: keep it aside.
         defaults = {field: namespace.pop(field) for field in fields if field in namespace}
