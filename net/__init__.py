@@ -2,7 +2,7 @@
 
 Every long-running object has a blocking ``run()``/``serve_forever()``, a thread-safe ``shutdown()``
 that returns at once, a ``close()``, and context-manager support. Results leave through callbacks
-carrying the frozen dataclasses of :mod:`net.events`.
+carrying the frozen records of :mod:`net.events`.
 
 The names below load their modules on first use, so a command line tool that needs one piece
 (``swb get``) does not pay for importing all of them.

@@ -16,7 +16,6 @@ command cleanly.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 import sys
 from typing import TYPE_CHECKING
@@ -224,7 +223,7 @@ class _ServePrinter:
                 TransferFinished: "finished",
                 TransferFailed: "failed",
             }[type(event)]
-            _out(json_line({"event": kind, **dataclasses.asdict(event)}))
+            _out(json_line({"event": kind, **event.as_dict()}))
         elif isinstance(event, TransferStarted):
             if not event.total:
                 return  # nothing to send (an unknown name, an empty file): the end line says it

@@ -14,7 +14,7 @@ import contextlib
 import sys
 import threading
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from net._cli_common import (
     announce_certificate,
@@ -24,7 +24,6 @@ from net._cli_common import (
     stop_on_signals,
     warn_if_insecure,
 )
-from net._loop import StoppableLoop
 from net.codec import (
     StreamDecoder,
     check_encoding,
@@ -34,10 +33,15 @@ from net.codec import (
     to_hex,
 )
 from net.errors import PayloadError
-from net.events import Connected, Datagram, Disconnected, Received, Sent
-from net.tcp import TcpClient, TcpEvent, TcpServer
-from net.tls import server_context
-from net.udp import UdpReceiver, UdpSender
+from net.events import Connected, Disconnected, Received, Sent
+
+if TYPE_CHECKING:
+    from net._loop import StoppableLoop
+    from net.events import Datagram
+    from net.tcp import TcpEvent
+
+# Each command imports its engine (net.udp, net.tcp) when it runs, and TLS (net.tls, ssl) only
+# when asked for: `swb udp-send` loads no TCP, `swb tcp-send` without --tls no OpenSSL.
 
 __all__ = ["tcp_send", "tcp_serve", "udp_listen", "udp_send"]
 
@@ -52,6 +56,8 @@ def udp_send(args: argparse.Namespace) -> int:
     Exit status: 0 when sent (and, with --wait, when at least one reply arrived, as ping does);
     1 when the system refused to send, or when --wait was given and no reply arrived at all.
     """
+    from net.udp import UdpSender
+
     encoding = check_encoding(args.encoding)
     data = _payload(args, args.data)
     out = _Printer(encoding, json_lines=args.json)
@@ -88,6 +94,8 @@ def udp_send(args: argparse.Namespace) -> int:
 
 def udp_listen(args: argparse.Namespace) -> int:
     """``swb udp-listen PORT``: print every datagram until --count, --timeout or a signal."""
+    from net.udp import UdpReceiver
+
     encoding = check_encoding(args.encoding)
     reply = _payload(args, args.reply) if args.reply is not None else None
     out = _Printer(encoding, json_lines=args.json, quiet=args.quiet)
@@ -128,6 +136,8 @@ def tcp_send(args: argparse.Namespace) -> int:
     not be made or broke (reset), the TLS handshake or certificate check failed, or (without
     --tls) the server answered in TLS.
     """
+    from net.tcp import TcpClient
+
     encoding = check_encoding(args.encoding)
     data = _payload(args, args.data)
     tls = client_tls(args, tls=args.tls)
@@ -205,8 +215,14 @@ def tcp_serve(args: argparse.Namespace) -> int:
         mode, fixed = "fixed", _payload(args, args.reply)
     else:
         mode, fixed = "none", b""
+    from net.tcp import TcpServer
+
     certificate = server_certificate(args)
-    context = server_context(certificate) if certificate is not None else None
+    context = None
+    if certificate is not None:
+        from net.tls import server_context
+
+        context = server_context(certificate)
     out = _Printer(encoding, json_lines=args.json, quiet=args.quiet, announce=True)
 
     def on_event(event: TcpEvent) -> None:

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import NoReturn
 
-from net.address import parse_port
+from net._version import __version__
 from net.errors import AddressError, NetError
 
 __all__ = ["main"]
@@ -31,6 +31,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def port_arg(text: str) -> int:
+    from net.address import parse_port  # not at the top: `swb --version` needs no sockets
+
     try:
         return parse_port(text)
     except AddressError as exc:
@@ -38,6 +40,8 @@ def port_arg(text: str) -> int:
 
 
 def bind_port_arg(text: str) -> int:
+    from net.address import parse_port
+
     try:
         return parse_port(text, allow_zero=True)
     except AddressError as exc:
@@ -95,15 +99,6 @@ def _milliseconds(text: str) -> float:
     return value
 
 
-def _version() -> str:
-    from importlib import metadata  # only --version needs it; it is slow to import
-
-    try:
-        return metadata.version("socket-workbench")
-    except metadata.PackageNotFoundError:
-        return "0+unknown"
-
-
 def _add_tls_client_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_mutually_exclusive_group()
     group.add_argument(
@@ -134,7 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="swb",
         description="Socket Workbench: UDP, TCP and file sharing from the command line.",
     )
-    parser.add_argument("--version", action="version", version=f"swb {_version()}")
+    parser.add_argument("--version", action="version", version=f"swb {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
 

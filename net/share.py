@@ -13,11 +13,11 @@ import stat
 import threading
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass, replace
 from pathlib import Path
 from types import TracebackType
 from typing import Self
 
+from net._record import Record
 from net.errors import TransferError
 
 __all__ = ["LocalFileError", "ShareTable", "SharedFile", "is_hidden", "numbered_name"]
@@ -68,8 +68,7 @@ class LocalFileError(TransferError, ValueError):
     not a regular file). It is bad input: the CLI exits 2."""
 
 
-@dataclass(frozen=True, slots=True)
-class SharedFile:
+class SharedFile(Record):
     """One shared file as the table knows it; ``sha256`` (hex) is None until it is computed."""
 
     name: str  # display name, unique in the table
@@ -239,8 +238,7 @@ class ShareTable:
             if entry is None or (entry.size, entry.mtime_ns) == (size, mtime_ns):
                 return
             key = (str(entry.path), size, mtime_ns)
-            self._entries[name] = replace(
-                entry,
+            self._entries[name] = entry.replace(
                 size=size,
                 mtime=mtime_ns / 1e9,
                 mtime_ns=mtime_ns,
@@ -369,7 +367,7 @@ class ShareTable:
                     and (current.path, current.size, current.mtime_ns)
                     == (entry.path, entry.size, entry.mtime_ns)
                 ):
-                    self._entries[name] = replace(current, sha256=digest)
+                    self._entries[name] = current.replace(sha256=digest)
                     changed = True
             if changed:
                 self._changed()

@@ -16,10 +16,10 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from net._loop import StoppableLoop
+from net._record import Record
 from net.address import (
     DEFAULT_RESOLVE_TIMEOUT,
     Endpoint,
@@ -75,8 +75,7 @@ _TRUNCATED_ERRORS = {errno.EMSGSIZE, 10040}
 _PEER_CACHE_LIMIT = 4096
 
 
-@dataclass(frozen=True, slots=True)
-class UdpStats:
+class UdpStats(Record):
     """Exact counters of a :class:`UdpReceiver`, as one consistent snapshot."""
 
     datagrams: int = 0

@@ -8,7 +8,6 @@ import errno
 import os
 import selectors
 import socket
-import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -16,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import h11
 
-from net._loop import StoppableLoop, Waker
+from net._loop import StoppableLoop, Waker, is_unclean_tls_end, would_block_errors
 from net.address import Endpoint, resolve
 from net.download.urls import DEFAULT_PORTS, ShareUrl
 from net.errors import ConnectError, ProtocolError, TransferError, describe_connect_error
@@ -224,15 +223,18 @@ class Client(StoppableLoop):
         selector.register(sock, selectors.EVENT_READ)
         self._selector = selector
         timeout = self._timeout
+        would_block = would_block_errors(sock)
 
         def recv_into(view: memoryview) -> int:
             while True:
                 self._check()
                 try:
                     count = sock.recv_into(view)
-                except (BlockingIOError, InterruptedError, ssl.SSLWantReadError):
+                except would_block:
                     pass
-                except ssl.SSLEOFError:
+                except OSError as exc:
+                    if not is_unclean_tls_end(exc):
+                        raise
                     self.ragged_eof = True
                     return 0
                 else:
@@ -251,11 +253,12 @@ class Client(StoppableLoop):
 
     def _send_all(self, sock: socket.socket, data: bytes) -> None:
         view = memoryview(data)
+        would_block = would_block_errors(sock)
         while view:
             self._check()
             try:
                 sent = sock.send(view)
-            except (BlockingIOError, InterruptedError, ssl.SSLWantWriteError):
+            except would_block:
                 self._wait(sock, selectors.EVENT_WRITE, self._timeout)
                 continue
             view = view[sent:]

@@ -9,10 +9,9 @@ sentence.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import h11
 
+from net._record import Record
 from net.download.exchange import Restart, header, list_header, shown, status_error, validator
 from net.download.urls import ShareUrl
 from net.errors import ProtocolError, TransferError
@@ -21,8 +20,7 @@ from net.httpfile import parse_content_range, parse_repr_digest
 __all__ = ["Plan", "judge_response"]
 
 
-@dataclass(frozen=True, slots=True)
-class Plan:
+class Plan(Record):
     """What to do with an answer: keep ``offset`` bytes of the ``.part`` and append the body."""
 
     offset: int  # bytes of the .part that stay (0: start over)

@@ -6,11 +6,11 @@ import json
 import math
 import re
 import urllib.parse
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import h11
 
+from net._record import Record
 from net.download.exchange import Cancelled, Client, OutOfTime, header
 from net.download.urls import ShareUrl, parse_share_url
 from net.errors import AddressError, NetError, ProtocolError, TransferError, describe_io_error
@@ -33,8 +33,7 @@ MAX_NAME = 1024
 _SHA256 = re.compile("[0-9a-fA-F]{64}")
 
 
-@dataclass(frozen=True, slots=True)
-class RemoteFile:
+class RemoteFile(Record):
     """One entry of a share's JSON list; ``url`` is absolute, ready for :class:`Download`."""
 
     name: str

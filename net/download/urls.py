@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 import urllib.parse
-from dataclasses import dataclass
 from typing import Literal
 
+from net._record import Record
 from net.address import parse_host, parse_port
 from net.errors import AddressError
 
@@ -15,8 +15,7 @@ __all__ = ["DEFAULT_PORTS", "ShareUrl", "parse_share_url", "safe_file_name"]
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
-@dataclass(frozen=True, slots=True)
-class ShareUrl:
+class ShareUrl(Record):
     """A parsed share URL: ``http(s)://host:port/name``, ``raw://host:port/name``, or
     ``raw+tls://host:port/name`` (the classic raw dialect inside TLS, as ``swb serve --tls`` names
     it)."""
