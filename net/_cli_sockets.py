@@ -24,6 +24,7 @@ from net._cli_common import (
     warn_if_insecure,
 )
 from net._loop import StoppableLoop
+from net.checksum import append_checksum
 from net.codec import (
     StreamDecoder,
     check_encoding,
@@ -52,7 +53,7 @@ def udp_send(args: argparse.Namespace) -> int:
     1 when the system refused to send, or when --wait was given and no reply arrived at all.
     """
     encoding = check_encoding(args.encoding)
-    data = _payload(args, args.data)
+    data = append_checksum(_payload(args, args.data), args.checksum, args.checksum_order)
     out = _Printer(encoding, json_lines=args.json)
     replies = 0
 
@@ -128,7 +129,7 @@ def tcp_send(args: argparse.Namespace) -> int:
     --tls) the server answered in TLS.
     """
     encoding = check_encoding(args.encoding)
-    data = _payload(args, args.data)
+    data = append_checksum(_payload(args, args.data), args.checksum, args.checksum_order)
     tls = client_tls(args, tls=args.tls)
     out = _Printer(encoding, json_lines=args.json)
     wait: float | None = args.wait

@@ -1,0 +1,244 @@
+"""The saved-packet commands of ``swb``: ``send NAME`` and ``packets list|import|export`` (issue 17).
+
+Like the socket commands (net._cli_sockets), received data goes to stdout and status lines to
+stderr. Library problems (missing packet, broken file, unsupported field) are LibraryErrors, which
+``swb`` reports in one line with exit status 2; an import writes the library only once every
+packet it brings has been read and checked.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+import threading
+from pathlib import Path
+
+from net._cli_common import client_tls, status, stop_on_signals, warn_if_insecure
+from net._cli_sockets import _plural, _Printer
+from net.checksum import get_checksum
+from net.codec import check_encoding, json_line, render_text
+from net.errors import AddressError, ConnectError
+from net.events import Connected, Datagram, Disconnected, Received, Sent
+from net.packets import (
+    Packet,
+    default_library_path,
+    find_packet,
+    load_library,
+    merge_packets,
+    read_packets_file,
+    save_library,
+)
+from net.tcp import TcpClient, TcpEvent
+from net.udp import UdpSender
+
+__all__ = ["export_packets", "import_packets", "list_packets", "send"]
+
+EXIT_OK = 0
+EXIT_NETWORK = 1
+#: "Until stopped" (a repeat count of 0) as a count the send loops can take.
+_FOREVER = sys.maxsize
+
+
+def send(args: argparse.Namespace) -> int:
+    """``swb send NAME``: send a saved packet, as often as its repeat says, and print replies.
+
+    UDP: replies are printed as they arrive; with --wait, each datagram waits that long for a
+    first reply, and no reply at all is exit status 1 (as ``swb udp-send --wait``). TCP and TLS:
+    connect, send, then print what arrives until --wait seconds after the last send, or until
+    the server closes. --checksum overrides the packet's checksum ("none" removes it).
+    """
+    packet = _with_checksum(find_packet(load_library(_library(args)), args.name), args)
+    packet.check()
+    packet.to_bytes(0)  # a payload that cannot be built is bad input, before any connection
+    if not packet.port:
+        raise AddressError(f"packet {packet.name!r} has no port: set one in the library")
+    if packet.protocol == "udp":
+        if args.insecure or args.fingerprint is not None or args.cafile:
+            raise AddressError(f"packet {packet.name!r} is UDP: TLS options do not apply to it")
+        return _send_udp(packet, args)
+    return _send_tcp(packet, args)
+
+
+def list_packets(args: argparse.Namespace) -> int:
+    """``swb packets list``: one line per packet (name, protocol, destination, payload)."""
+    path = _library(args)
+    packets = load_library(path)
+    write = sys.stdout.write
+    for packet in packets:
+        if args.json:
+            write(json_line(dataclasses.asdict(packet)) + "\n")
+            continue
+        folder = f"{packet.folder}/" if packet.folder else ""
+        extra = f" +{packet.checksum}" if packet.checksum else ""
+        if packet.repeat_count != 1:
+            times = "until stopped" if packet.repeat_count == 0 else f"{packet.repeat_count}x"
+            extra += f" repeat {times} every {packet.repeat_interval_ms:g} ms"
+        write(
+            f"{folder}{packet.name}  {packet.protocol.upper()} {_where(packet)}  "
+            f"[{packet.mode}] {_preview(packet)}{extra}\n"
+        )
+    status(f"{_plural(len(packets), 'packet')} in {path}")
+    return EXIT_OK
+
+
+def import_packets(args: argparse.Namespace) -> int:
+    """``swb packets import FILE``: add a library file's or a Packet Sender export's packets.
+
+    A packet whose name is already in the library replaces it; the library file is rewritten
+    only when the whole import was read and checked.
+    """
+    incoming = read_packets_file(args.file)
+    path = _library(args)
+    merged, added, replaced = merge_packets(load_library(path), incoming)
+    save_library(path, merged)
+    status(
+        f"imported {_plural(len(incoming), 'packet')} from {args.file} into {path} "
+        f"({added} new, {replaced} replaced)"
+    )
+    return EXIT_OK
+
+
+def export_packets(args: argparse.Namespace) -> int:
+    """``swb packets export FILE``: write the library (our format) to FILE, to share it."""
+    packets = load_library(_library(args))
+    save_library(args.file, packets)
+    status(f"exported {_plural(len(packets), 'packet')} to {args.file}")
+    return EXIT_OK
+
+
+def _library(args: argparse.Namespace) -> Path:
+    return Path(args.library) if args.library else default_library_path()
+
+
+def _with_checksum(packet: Packet, args: argparse.Namespace) -> Packet:
+    if args.checksum is not None:
+        none = args.checksum.strip().lower() == "none"
+        packet = dataclasses.replace(
+            packet, checksum="" if none else get_checksum(args.checksum).name
+        )
+    if args.checksum_order is not None:
+        packet = dataclasses.replace(packet, checksum_order=args.checksum_order)
+    return packet
+
+
+def _where(packet: Packet) -> str:
+    host = f"[{packet.host}]" if ":" in packet.host else packet.host
+    return f"{host}:{packet.port}"
+
+
+def _preview(packet: Packet, limit: int = 40) -> str:
+    text = packet.payload if packet.mode != "text" else render_text(packet.payload.encode())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _send_udp(packet: Packet, args: argparse.Namespace) -> int:
+    out = _Printer(check_encoding(packet.encoding), json_lines=args.json)
+    replies = 0
+    sent_bytes = 0
+
+    def payload(index: int) -> bytes:
+        nonlocal sent_bytes
+        data = packet.to_bytes(index)
+        sent_bytes += len(data)
+        return data
+
+    def on_reply(datagram: Datagram) -> None:
+        nonlocal replies
+        replies += 1
+        out.datagram(datagram)
+        out.flush()
+
+    with (
+        UdpSender(packet.host, packet.port, bind_port=packet.local_port) as sender,
+        stop_on_signals(sender),
+    ):
+        sent = sender.run_repeat(
+            payload,
+            packet.repeat_count or _FOREVER,
+            packet.repeat_interval_ms / 1000.0,
+            on_sent=_ignore,
+            on_reply=on_reply,
+            reply_timeout=args.wait,
+        )
+    status(
+        f"{packet.name}: {_plural(sent, 'datagram')}, {_plural(sent_bytes, 'byte')} "
+        f"sent to {sender.peer}"
+    )
+    if args.wait and not replies:
+        status(f"swb: no reply from {sender.peer} within {args.wait:g} s")
+        return EXIT_NETWORK
+    return EXIT_OK
+
+
+def _send_tcp(packet: Packet, args: argparse.Namespace) -> int:
+    tls = client_tls(args, tls=packet.protocol == "tls")
+    if tls is not None and packet.protocol != "tls":
+        raise AddressError(f"packet {packet.name!r} is plain TCP: TLS options do not apply to it")
+    out = _Printer(check_encoding(packet.encoding), json_lines=args.json)
+    count = packet.repeat_count or _FOREVER
+    interval = packet.repeat_interval_ms / 1000.0
+    failure: list[str] = []
+    done = threading.Event()
+    written = 0
+    sent_bytes = 0
+
+    def send_all() -> None:
+        # The repeat runs on its own thread: the client's loop must keep reading replies.
+        nonlocal sent_bytes
+        for index in range(count):
+            if index and client.wait_stopped(interval):
+                return
+            data = packet.to_bytes(index)
+            try:
+                client.send(data)
+            except ConnectError:  # the connection is gone: the loop reports it as Disconnected
+                return
+            sent_bytes += len(data)
+
+    def finish() -> None:
+        if args.wait is None or not client.wait_stopped(args.wait):
+            client.shutdown()
+
+    def on_event(event: TcpEvent) -> None:
+        nonlocal written
+        if isinstance(event, Connected):
+            if event.tls is not None:
+                status(
+                    f"connected to {event.peer} with {event.tls.version}; certificate SHA-256 "
+                    f"fingerprint: {event.tls.peer_fingerprint}"
+                )
+            out.tcp_event(event)
+            threading.Thread(target=send_all, name="swb-send", daemon=True).start()
+        elif isinstance(event, Sent) and not event.heartbeat:
+            written += 1
+            if written == count and not done.is_set():
+                done.set()
+                threading.Thread(target=finish, name="swb-wait", daemon=True).start()
+        elif isinstance(event, Received):
+            out.tcp_event(event)
+        elif isinstance(event, Disconnected):
+            out.tcp_event(event)
+            if event.error:
+                failure.append(event.reason)
+        out.flush()
+
+    warn_if_insecure(tls)
+    client = TcpClient(
+        packet.host,
+        packet.port,
+        on_event=on_event,
+        connect_timeout=args.connect_timeout,
+        tls=tls,
+    )
+    with client, stop_on_signals(client):
+        client.run()
+    status(f"{packet.name}: {_plural(sent_bytes, 'byte')} sent to {client.peer}")
+    if failure:
+        status(f"swb: {failure[0]}")
+        return EXIT_NETWORK
+    return EXIT_OK
+
+
+def _ignore(_event: Datagram) -> None:
+    pass
