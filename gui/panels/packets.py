@@ -16,6 +16,7 @@ from typing import Any
 
 from PySide6.QtCore import (
     QByteArray,
+    QCoreApplication,
     QMimeData,
     QModelIndex,
     QObject,
@@ -49,6 +50,7 @@ from PySide6.QtWidgets import (
 )
 
 from gui.panels.base import Panel
+from gui.widgets.counters import format_count
 from gui.widgets.payload import PayloadEditor
 from gui.widgets.status import InlineError, StatusLine
 from gui.widgets.style import monospace_font
@@ -517,7 +519,7 @@ class PacketLibraryPanel(QWidget):
         self.model.set_packets(packets)
         self.status.show_info(
             self.tr("{count} packets in {path}", "", len(packets)).format(
-                count=len(packets), path=self.library_path()
+                count=format_count(len(packets)), path=self.library_path()
             )
         )
         self._show_preview()
@@ -559,7 +561,11 @@ class PacketLibraryPanel(QWidget):
         self.status.show_info(
             self.tr(
                 "Imported {count} packets ({added} new, {replaced} replaced)", "", len(incoming)
-            ).format(count=len(incoming), added=added, replaced=replaced)
+            ).format(
+                count=format_count(len(incoming)),
+                added=format_count(added),
+                replaced=format_count(replaced),
+            )
         )
         return True
 
@@ -664,7 +670,9 @@ class PacketLibraryPanel(QWidget):
             for row in reversed(rows):
                 self.model.removeRows(row, 1)
             self.status.show_info(
-                self.tr("Deleted {count} packets", "", len(rows)).format(count=len(rows))
+                self.tr("Deleted {count} packets", "", len(rows)).format(
+                    count=format_count(len(rows))
+                )
             )
 
     def move_by(self, step: int) -> None:
@@ -756,7 +764,9 @@ class PacketLibraryPanel(QWidget):
             return
         shown = to_hex(data[:_PREVIEW_BYTES]) + (" …" if len(data) > _PREVIEW_BYTES else "")
         self.preview.setText(
-            self.tr("{size} bytes: {bytes}", "", len(data)).format(size=len(data), bytes=shown)
+            self.tr("{size} bytes: {bytes}", "", len(data)).format(
+                size=format_count(len(data)), bytes=shown
+            )
         )
 
 
@@ -910,7 +920,7 @@ def install_packet_library(window: QMainWindow, path: Path | None = None) -> Pac
     The library file is read at once (``path``, default: the user's library).
     """
     library = PacketLibraryPanel(window, path=path)
-    dock = QDockWidget(library.tr("Packets"), window)
+    dock = QDockWidget(QCoreApplication.translate("PacketLibraryPanel", "Packets"), window)
     dock.setObjectName("packetLibraryDock")
     dock.setWidget(library)
     window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
@@ -924,10 +934,10 @@ def install_packet_library(window: QMainWindow, path: Path | None = None) -> Pac
     library.dispatcher = dispatcher  # type: ignore[attr-defined]
     library.dock = dock  # type: ignore[attr-defined]
 
-    menu = QMenu(library.tr("&Packets"), window)
+    menu = QMenu(QCoreApplication.translate("PacketLibraryPanel", "&Packets"), window)
     menu.setObjectName("packetsMenu")
     toggle = dock.toggleViewAction()
-    toggle.setText(library.tr("Show the &packet library"))
+    toggle.setText(QCoreApplication.translate("PacketLibraryPanel", "Show the &packet library"))
     toggle.setObjectName("packetLibraryAction")
     toggle.setShortcut(QKeySequence("Ctrl+Shift+P"))
     menu.addAction(toggle)
@@ -935,14 +945,26 @@ def install_packet_library(window: QMainWindow, path: Path | None = None) -> Pac
         toggle.toggled.connect(lambda on: settings.setValue(_VISIBLE_KEY, on))
     menu.addSeparator()
     for text, name, slot in (
-        (library.tr("&New packet…"), "newPacketAction", library.new_packet),
         (
-            library.tr("&Import (Packet Sender or library)…"),
+            QCoreApplication.translate("PacketLibraryPanel", "&New packet…"),
+            "newPacketAction",
+            library.new_packet,
+        ),
+        (
+            QCoreApplication.translate("PacketLibraryPanel", "&Import (Packet Sender or library)…"),
             "importPacketsAction",
             library.choose_import,
         ),
-        (library.tr("&Open library…"), "openLibraryAction", library.choose_open),
-        (library.tr("&Save library as…"), "saveLibraryAction", library.choose_save_as),
+        (
+            QCoreApplication.translate("PacketLibraryPanel", "&Open library…"),
+            "openLibraryAction",
+            library.choose_open,
+        ),
+        (
+            QCoreApplication.translate("PacketLibraryPanel", "&Save library as…"),
+            "saveLibraryAction",
+            library.choose_save_as,
+        ),
     ):
         action = QAction(text, window)
         action.setObjectName(name)
@@ -990,7 +1012,7 @@ def save_from_panel(library: PacketLibraryPanel, panel: Any) -> PacketDialog:
     else:  # the TCP Server's send box: no destination, it goes to the server's clients
         fields = {"protocol": "tcp", "host": "", "port": 0}
     template = Packet(
-        library.tr("New packet"),
+        QCoreApplication.translate("PacketLibraryPanel", "New packet"),
         payload=spec.text,
         mode=spec.mode,
         encoding=spec.encoding,

@@ -158,7 +158,7 @@ class PayloadEditor(QWidget):
         self.checksum_combo = QComboBox(self)
         self.checksum_combo.setObjectName(f"{name}Checksum")
         self.checksum_combo.addItem(QCoreApplication.translate("PayloadEditor", "No checksum"), "")
-        for checksum in checksum_names():
+        for checksum in checksum_names() if self.templates else []:
             self.checksum_combo.addItem(checksum, checksum)
         self.checksum_combo.setToolTip(
             QCoreApplication.translate(
