@@ -15,11 +15,11 @@ import threading
 from pathlib import Path
 
 from net._cli_common import client_tls, status, stop_on_signals, warn_if_insecure
-from net._cli_sockets import _plural, _Printer
+from net._cli_sockets import _plural, _Printer, send_datagrams
 from net.checksum import get_checksum
 from net.codec import check_encoding, json_line, render_text
 from net.errors import AddressError, ConnectError
-from net.events import Connected, Datagram, Disconnected, Received, Sent
+from net.events import Connected, Disconnected, Received, Sent
 from net.packets import (
     Packet,
     default_library_path,
@@ -133,42 +133,15 @@ def _preview(packet: Packet, limit: int = 40) -> str:
 
 
 def _send_udp(packet: Packet, args: argparse.Namespace) -> int:
-    out = _Printer(check_encoding(packet.encoding), json_lines=args.json)
-    replies = 0
-    sent_bytes = 0
-
-    def payload(index: int) -> bytes:
-        nonlocal sent_bytes
-        data = packet.to_bytes(index)
-        sent_bytes += len(data)
-        return data
-
-    def on_reply(datagram: Datagram) -> None:
-        nonlocal replies
-        replies += 1
-        out.datagram(datagram)
-        out.flush()
-
-    with (
-        UdpSender(packet.host, packet.port, bind_port=packet.local_port) as sender,
-        stop_on_signals(sender),
-    ):
-        sent = sender.run_repeat(
-            payload,
-            packet.repeat_count or _FOREVER,
-            packet.repeat_interval_ms / 1000.0,
-            on_sent=_ignore,
-            on_reply=on_reply,
-            reply_timeout=args.wait,
-        )
-    status(
-        f"{packet.name}: {_plural(sent, 'datagram')}, {_plural(sent_bytes, 'byte')} "
-        f"sent to {sender.peer}"
+    return send_datagrams(
+        UdpSender(packet.host, packet.port, bind_port=packet.local_port),
+        packet.to_bytes,
+        packet.repeat_count or _FOREVER,
+        packet.repeat_interval_ms / 1000.0,
+        wait=args.wait,
+        out=_Printer(check_encoding(packet.encoding), json_lines=args.json),
+        label=f"{packet.name}: ",
     )
-    if args.wait and not replies:
-        status(f"swb: no reply from {sender.peer} within {args.wait:g} s")
-        return EXIT_NETWORK
-    return EXIT_OK
 
 
 def _send_tcp(packet: Packet, args: argparse.Namespace) -> int:
@@ -238,7 +211,3 @@ def _send_tcp(packet: Packet, args: argparse.Namespace) -> int:
         status(f"swb: {failure[0]}")
         return EXIT_NETWORK
     return EXIT_OK
-
-
-def _ignore(_event: Datagram) -> None:
-    pass

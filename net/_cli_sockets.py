@@ -13,7 +13,7 @@ import argparse
 import contextlib
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from net._cli_common import (
@@ -54,8 +54,36 @@ def udp_send(args: argparse.Namespace) -> int:
     """
     encoding = check_encoding(args.encoding)
     data = append_checksum(_payload(args, args.data), args.checksum, args.checksum_order)
-    out = _Printer(encoding, json_lines=args.json)
+    sender = UdpSender(args.host, args.port, bind_port=args.bind_port, broadcast=args.broadcast)
+    return send_datagrams(
+        sender,
+        data,
+        args.count,
+        args.interval / 1000.0,
+        wait=args.wait,
+        out=_Printer(encoding, json_lines=args.json),
+    )
+
+
+def send_datagrams(
+    sender: UdpSender,
+    data: bytes | Callable[[int], bytes],
+    count: int,
+    interval: float,
+    *,
+    wait: float | None,
+    out: _Printer,
+    label: str = "",
+) -> int:
+    """Send ``count`` datagrams ``interval`` seconds apart (``data``: the bytes, or a function of
+    the send number), print replies when ``wait`` is set, then the summary (prefixed ``label``);
+    closes ``sender``. Returns the exit status (1: --wait and no reply at all)."""
     replies = 0
+    sent_bytes = 0
+
+    def on_sent(datagram: Datagram) -> None:
+        nonlocal sent_bytes
+        sent_bytes += len(datagram.data)
 
     def on_reply(datagram: Datagram) -> None:
         nonlocal replies
@@ -63,25 +91,20 @@ def udp_send(args: argparse.Namespace) -> int:
         out.datagram(datagram)
         out.flush()
 
-    with (
-        UdpSender(
-            args.host, args.port, bind_port=args.bind_port, broadcast=args.broadcast
-        ) as sender,
-        stop_on_signals(sender),
-    ):
+    with sender, stop_on_signals(sender):
         sent = sender.run_repeat(
             data,
-            args.count,
-            args.interval / 1000.0,
-            on_sent=_ignore,
-            on_reply=on_reply if args.wait else None,
-            reply_timeout=args.wait,
+            count,
+            interval,
+            on_sent=on_sent,
+            on_reply=on_reply if wait else None,
+            reply_timeout=wait,
         )
     _status(
-        f"{_plural(sent, 'datagram')}, {_plural(sent * len(data), 'byte')} sent to {sender.peer}"
+        f"{label}{_plural(sent, 'datagram')}, {_plural(sent_bytes, 'byte')} sent to {sender.peer}"
     )
-    if args.wait and not replies:
-        _status(f"swb: no reply from {sender.peer} within {args.wait:g} s")
+    if wait and not replies:
+        _status(f"swb: no reply from {sender.peer} within {wait:g} s")
         return EXIT_NETWORK
     return EXIT_OK
 
@@ -372,7 +395,3 @@ def _status(line: str) -> None:
 
 def _plural(count: int, noun: str, plural: str | None = None) -> str:
     return f"{count} {noun if count == 1 else plural or noun + 's'}"
-
-
-def _ignore(_event: Datagram) -> None:
-    pass
