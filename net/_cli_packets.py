@@ -11,15 +11,13 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
-import threading
 from pathlib import Path
 
-from net._cli_common import client_tls, status, stop_on_signals, warn_if_insecure
-from net._cli_sockets import _plural, _Printer, send_datagrams
+from net._cli_common import client_tls, status
+from net._cli_sockets import _plural, _Printer, send_datagrams, send_stream
 from net.checksum import get_checksum
 from net.codec import check_encoding, json_line, render_text
-from net.errors import AddressError, ConnectError
-from net.events import Connected, Disconnected, Received, Sent
+from net.errors import AddressError
 from net.packets import (
     Packet,
     default_library_path,
@@ -29,7 +27,6 @@ from net.packets import (
     read_packets_file,
     save_library,
 )
-from net.tcp import TcpClient, TcpEvent
 from net.udp import UdpSender
 
 __all__ = ["export_packets", "import_packets", "list_packets", "send"]
@@ -148,66 +145,16 @@ def _send_tcp(packet: Packet, args: argparse.Namespace) -> int:
     tls = client_tls(args, tls=packet.protocol == "tls")
     if tls is not None and packet.protocol != "tls":
         raise AddressError(f"packet {packet.name!r} is plain TCP: TLS options do not apply to it")
-    out = _Printer(check_encoding(packet.encoding), json_lines=args.json)
-    count = packet.repeat_count or _FOREVER
-    interval = packet.repeat_interval_ms / 1000.0
-    failure: list[str] = []
-    done = threading.Event()
-    written = 0
-    sent_bytes = 0
-
-    def send_all() -> None:
-        # The repeat runs on its own thread: the client's loop must keep reading replies.
-        nonlocal sent_bytes
-        for index in range(count):
-            if index and client.wait_stopped(interval):
-                return
-            data = packet.to_bytes(index)
-            try:
-                client.send(data)
-            except ConnectError:  # the connection is gone: the loop reports it as Disconnected
-                return
-            sent_bytes += len(data)
-
-    def finish() -> None:
-        if args.wait is None or not client.wait_stopped(args.wait):
-            client.shutdown()
-
-    def on_event(event: TcpEvent) -> None:
-        nonlocal written
-        if isinstance(event, Connected):
-            if event.tls is not None:
-                status(
-                    f"connected to {event.peer} with {event.tls.version}; certificate SHA-256 "
-                    f"fingerprint: {event.tls.peer_fingerprint}"
-                )
-            out.tcp_event(event)
-            threading.Thread(target=send_all, name="swb-send", daemon=True).start()
-        elif isinstance(event, Sent) and not event.heartbeat:
-            written += 1
-            if written == count and not done.is_set():
-                done.set()
-                threading.Thread(target=finish, name="swb-wait", daemon=True).start()
-        elif isinstance(event, Received):
-            out.tcp_event(event)
-        elif isinstance(event, Disconnected):
-            out.tcp_event(event)
-            if event.error:
-                failure.append(event.reason)
-        out.flush()
-
-    warn_if_insecure(tls)
-    client = TcpClient(
+    return send_stream(
         packet.host,
         packet.port,
-        on_event=on_event,
+        packet.to_bytes,
+        packet.repeat_count or _FOREVER,
+        packet.repeat_interval_ms / 1000.0,
+        wait=args.wait,
         connect_timeout=args.connect_timeout,
         tls=tls,
+        out=_Printer(check_encoding(packet.encoding), json_lines=args.json),
+        label=f"{packet.name}: ",
+        tls_hint="make it a TLS packet",
     )
-    with client, stop_on_signals(client):
-        client.run()
-    status(f"{packet.name}: {_plural(sent_bytes, 'byte')} sent to {client.peer}")
-    if failure:
-        status(f"swb: {failure[0]}")
-        return EXIT_NETWORK
-    return EXIT_OK

@@ -33,10 +33,10 @@ from net.codec import (
     render_text,
     to_hex,
 )
-from net.errors import PayloadError
+from net.errors import ConnectError, PayloadError
 from net.events import Connected, Datagram, Disconnected, Received, Sent
 from net.tcp import TcpClient, TcpEvent, TcpServer
-from net.tls import server_context
+from net.tls import ClientTls, server_context
 from net.udp import UdpReceiver, UdpSender
 
 __all__ = ["tcp_send", "tcp_serve", "udp_listen", "udp_send"]
@@ -153,11 +153,43 @@ def tcp_send(args: argparse.Namespace) -> int:
     """
     encoding = check_encoding(args.encoding)
     data = append_checksum(_payload(args, args.data), args.checksum, args.checksum_order)
-    tls = client_tls(args, tls=args.tls)
-    out = _Printer(encoding, json_lines=args.json)
-    wait: float | None = args.wait
+    return send_stream(
+        args.host,
+        args.port,
+        data,
+        wait=args.wait,
+        connect_timeout=args.connect_timeout,
+        tls=client_tls(args, tls=args.tls),
+        out=_Printer(encoding, json_lines=args.json),
+    )
+
+
+def send_stream(
+    host: str,
+    port: int,
+    data: bytes | Callable[[int], bytes],
+    count: int = 1,
+    interval: float = 0.0,
+    *,
+    wait: float | None,
+    connect_timeout: float,
+    tls: ClientTls | None,
+    out: _Printer,
+    label: str = "",
+    tls_hint: str = "add --tls",
+) -> int:
+    """Connect, send ``data`` (bytes, or a function of the send number) ``count`` times
+    ``interval`` seconds apart, and print what arrives until ``wait`` seconds after the last
+    send was written (None: close then), or until the peer closes. With ``label``, a summary
+    line starting with it follows. Returns the exit status (1: could not connect, broke, or
+    failed TLS; plain TCP answered in TLS, which ``tls_hint`` says how to fix).
+    """
+    payload = data if callable(data) else lambda _index: data
     failure: list[str] = []
     timers: list[threading.Timer] = []
+    lock = threading.Lock()
+    written = 0
+    sent_bytes = 0
 
     def sent_everything() -> None:
         if wait is None:
@@ -168,6 +200,32 @@ def tcp_send(args: argparse.Namespace) -> int:
             timers.append(timer)
             timer.start()
 
+    def written_one(size: int) -> None:
+        nonlocal written, sent_bytes
+        with lock:  # the loop's Sent events and the repeat thread's empty payloads
+            written += 1
+            sent_bytes += size
+            last = written == count
+        if last:
+            sent_everything()
+
+    def send(index: int) -> None:
+        chunk = payload(index)
+        if chunk:
+            client.send(chunk)  # its Sent event counts it
+        else:
+            written_one(0)
+
+    def repeat() -> None:
+        # On a thread of its own: the client's loop must go on reading replies meanwhile.
+        for index in range(1, count):
+            if client.wait_stopped(interval):
+                return
+            try:
+                send(index)
+            except ConnectError:  # the connection is gone: the loop reports it as Disconnected
+                return
+
     def on_event(event: TcpEvent) -> None:
         if isinstance(event, Connected):
             if event.tls is not None:
@@ -176,13 +234,12 @@ def tcp_send(args: argparse.Namespace) -> int:
                     f"certificate SHA-256 fingerprint: {event.tls.peer_fingerprint}"
                 )
             out.tcp_event(event)
-            if data:
-                client.send(data)
-            else:
-                sent_everything()
+            send(0)
+            if count > 1:
+                threading.Thread(target=repeat, name="swb-repeat", daemon=True).start()
         elif isinstance(event, Received):
             if tls is None and client.bytes_in == len(event.data) and _looks_like_tls(event.data):
-                failure.append(f"{event.peer} answered in TLS: it is a TLS server, so add --tls")
+                failure.append(f"{event.peer} answered in TLS: it is a TLS server, so {tls_hint}")
                 client.shutdown()
                 return
             out.tcp_event(event)
@@ -192,16 +249,14 @@ def tcp_send(args: argparse.Namespace) -> int:
                 reason = event.reason
                 if tls is None and not client.bytes_in and reason.endswith("reset the connection"):
                     # What TLS servers (openssl s_server, swb tcp-serve --tls) do with plain text.
-                    reason += " (if it is a TLS server, add --tls)"
+                    reason += f" (if it is a TLS server, {tls_hint})"
                 failure.append(reason)
-        elif isinstance(event, Sent):  # everything was written in one piece
-            sent_everything()
+        elif isinstance(event, Sent) and not event.heartbeat:  # one send, written in full
+            written_one(len(event.data))
         out.flush()
 
     warn_if_insecure(tls)
-    client = TcpClient(
-        args.host, args.port, on_event=on_event, connect_timeout=args.connect_timeout, tls=tls
-    )
+    client = TcpClient(host, port, on_event=on_event, connect_timeout=connect_timeout, tls=tls)
     try:
         with client, stop_on_signals(client):
             client.run()
@@ -209,6 +264,8 @@ def tcp_send(args: argparse.Namespace) -> int:
         for timer in timers:
             timer.cancel()
             timer.join()
+    if label:
+        _status(f"{label}{_plural(sent_bytes, 'byte')} sent to {client.peer}")
     if failure:
         _status(f"swb: {failure[0]}")
         return EXIT_NETWORK
