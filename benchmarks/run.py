@@ -38,6 +38,7 @@ BENCHMARKS: dict[str, tuple[str, str]] = {
     "udp": ("bench_udp", "4. UDP capture"),
     "gui": ("bench_gui", "5-7. GUI stalls, memory, start-up"),
     "tcp": ("bench_tcp", "8. TCP file send, iperf3"),
+    "packets": ("bench_packets", "issue 17. a 10,000-packet library: open, search, scroll"),
 }
 
 
