@@ -108,6 +108,8 @@ class PacketModel(RowTableModel):
     """
 
     NAME, PROTOCOL, DESTINATION, PAYLOAD = range(4)
+    #: The packets' order changed (a drop or a move): the library should be saved.
+    order_changed = Signal()
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(
@@ -244,6 +246,7 @@ class PacketModel(RowTableModel):
             packets = [p for _i, p in rest]
             packets[at:at] = moving
             self.set_packets(packets)
+            self.order_changed.emit()
             return
         anchor = next(
             (p for p in self._packets[max(0, target) :] if not any(p is m for m in moving)), None
@@ -257,6 +260,7 @@ class PacketModel(RowTableModel):
             )
             if current != before and current + 1 != before:
                 self.moveRows(QModelIndex(), current, 1, QModelIndex(), before)
+        self.order_changed.emit()
 
     # -- Qt's model interface ------------------------------------------------------------------
 
@@ -460,7 +464,7 @@ class PacketLibraryPanel(QWidget):
         self._order_timer.setSingleShot(True)
         self._order_timer.setInterval(0)
         self._order_timer.timeout.connect(self._save_order)
-        self.model.rowsMoved.connect(self._order_timer.start)
+        self.model.order_changed.connect(self._order_timer.start)
 
         self.search = QLineEdit(self)
         self.search.setObjectName("packetSearchEdit")

@@ -347,3 +347,44 @@ def test_payload_editor_preview_and_checksum_in_the_udp_panel(
     editor.set_mode("text")
     editor.set_text("{{nope}}")
     assert "Unknown variable {{nope}}" in editor.error.text()
+
+
+def test_editing_while_a_search_narrows_the_list(
+    qtbot: QtBot, settings: QSettings, data_dir: Path
+) -> None:
+    data_dir.mkdir()
+    path = data_dir / "packets.json"
+    names = ["read coils", "write coil", "read registers", "ping", "read input"]
+    save_library(path, [Packet(name, port=i + 1) for i, name in enumerate(names)])
+    window = make_window(qtbot, settings)
+    library = library_of(window)
+    model = library.view.model()
+    library.search.setText("read")
+    assert [model.data(model.index(r, 0)) for r in range(model.rowCount())] == [
+        "read coils",
+        "read registers",
+        "read input",
+    ]
+    library.select_row(names.index("read registers"))
+    library.delete_selected()
+    assert [p.name for p in load_library(path)] == [
+        "read coils", "write coil", "ping", "read input"
+    ]  # fmt: skip
+    assert model.rowCount() == 2
+    # Drag "read input" (view row 1) above "read coils" (view row 0): library order follows.
+    assert not model.dropMimeData(
+        model.mimeData([model.index(1, 0)]), Qt.DropAction.MoveAction, 0, 0, QModelIndex()
+    )
+    assert [p.name for p in library.packets()] == ["read input", "read coils", "write coil", "ping"]
+    qtbot.waitUntil(lambda: load_library(path)[0].name == "read input", timeout=TIMEOUT)
+    library.select_row(1)
+    library.duplicate_selected()
+    assert [p.name for p in load_library(path)][:3] == [
+        "read input",
+        "read coils",
+        "read coils (2)",
+    ]
+    # Selecting a packet the search hides clears the search.
+    library.select_row(3)
+    assert library.search.text() == "" and model.rowCount() == 5
+    assert library.selected_rows() == [3]
