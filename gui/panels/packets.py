@@ -23,6 +23,7 @@ from PySide6.QtCore import (
     QModelIndex,
     QObject,
     QPersistentModelIndex,
+    QSettings,
     Qt,
     QTimer,
     Signal,
@@ -70,11 +71,20 @@ from net.packets import (
     save_library,
 )
 
-__all__ = ["PacketDialog", "PacketLibraryPanel", "PacketModel", "install_packet_library"]
+__all__ = [
+    "PacketDialog",
+    "PacketLibraryPanel",
+    "PacketModel",
+    "PayloadHistory",
+    "install_packet_library",
+]
 
 _ROWS_MIME = "application/x-socket-workbench-packet-rows"
 _PREVIEW_BYTES = 48
 _VISIBLE_KEY = "packets/visible"
+#: A send box remembers this many payloads, each at most this many characters (64 KiB).
+HISTORY_ENTRIES = 50
+HISTORY_CHARS = 64 * 1024
 _Index = QModelIndex | QPersistentModelIndex
 
 
@@ -986,6 +996,105 @@ class PacketDispatcher(QObject):
         panel.send_to_all()
 
 
+class PayloadHistory(QObject):
+    """The last payloads sent from one send box, newest first: a "History" drop-down beside the
+    payload, and Alt+Up / Alt+Down in the payload to step back and forth.
+
+    Bounded as the settings must be: at most :data:`HISTORY_ENTRIES` entries, none longer than
+    :data:`HISTORY_CHARS` characters (a longer payload is sent but not remembered). Kept in
+    ``settings`` under ``key`` as one JSON list.
+    """
+
+    def __init__(self, editor: PayloadEditor, settings: QSettings, key: str) -> None:
+        super().__init__(editor)
+        self.editor = editor
+        self.settings = settings
+        self.key = key
+        self.entries: list[dict[str, str]] = self._load()
+        self._position = -1  # where Alt+Up/Down is in the list; -1: the text being typed
+        self.button = QToolButton(editor)
+        self.button.setObjectName(f"{editor.edit.objectName()}History")
+        self.button.setText(self.tr("History"))
+        self.button.setToolTip(
+            self.tr("The last payloads sent from here (Alt+Up and Alt+Down in the payload)")
+        )
+        self.button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.menu = QMenu(self.button)
+        self.menu.aboutToShow.connect(self._fill_menu)
+        self.button.setMenu(self.menu)
+        editor.add_tool(self.button)
+        editor.sent.connect(self.remember)
+        for keys, step in (("Alt+Up", 1), ("Alt+Down", -1)):
+            action = QAction(editor.edit)
+            action.setShortcut(QKeySequence(keys))
+            action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+            action.triggered.connect(lambda _checked=False, step=step: self.step(step))
+            editor.edit.addAction(action)
+
+    def remember(self) -> None:
+        """Put the editor's payload on top of the history (once: an older copy moves up)."""
+        spec = self.editor.spec()
+        if len(spec.text) > HISTORY_CHARS or not spec.text:
+            return
+        entry = {
+            "text": spec.text,
+            "mode": spec.mode,
+            "encoding": spec.encoding,
+            "line_ending": spec.line_ending,
+            "checksum": self.editor.checksum(),
+        }
+        self.entries = [entry, *(e for e in self.entries if e != entry)][:HISTORY_ENTRIES]
+        self._position = -1
+        self.settings.setValue(self.key, json.dumps(self.entries, ensure_ascii=False))
+
+    def recall(self, index: int) -> None:
+        """Put history entry ``index`` (0 = the newest) back in the editor."""
+        entry = self.entries[index]
+        self.editor.set_spec(
+            PayloadSpec(
+                entry["text"],
+                entry["mode"],  # type: ignore[arg-type]
+                entry["encoding"],
+                entry["line_ending"],
+            )
+        )
+        self.editor.set_checksum(entry["checksum"])
+        self._position = index
+
+    def step(self, step: int) -> None:
+        """Alt+Up (``step`` 1): an older payload; Alt+Down (-1): a newer one."""
+        index = self._position + step
+        if 0 <= index < len(self.entries):
+            self.recall(index)
+
+    def _fill_menu(self) -> None:
+        self.menu.clear()
+        if not self.entries:
+            self.menu.addAction(self.tr("Nothing sent yet")).setEnabled(False)
+        for index, entry in enumerate(self.entries):
+            text = render_text(entry["text"][:60].encode("utf-8", "replace"))
+            action = self.menu.addAction(text.replace("&", "&&"))
+            action.triggered.connect(lambda _checked=False, index=index: self.recall(index))
+
+    def _load(self) -> list[dict[str, str]]:
+        try:
+            entries = json.loads(str(self.settings.value(self.key, "[]")))
+        except ValueError:
+            return []
+        keys = {"text", "mode", "encoding", "line_ending", "checksum"}
+        if not isinstance(entries, list):
+            return []
+        good = [
+            e
+            for e in entries
+            if isinstance(e, dict)
+            and set(e) == keys
+            and all(isinstance(v, str) for v in e.values())
+            and len(e["text"]) <= HISTORY_CHARS
+        ]
+        return good[:HISTORY_ENTRIES]
+
+
 def install_packet_library(window: QMainWindow, path: Path | None = None) -> PacketLibraryPanel:
     """Add the Packets dock and the Packets menu to ``window`` (a gui.main_window.MainWindow),
     and a "Save as packet…" button to the UDP Send, TCP Client and TCP Server send boxes.
@@ -1057,6 +1166,8 @@ def install_packet_library(window: QMainWindow, path: Path | None = None) -> Pac
         editor: PayloadEditor = panel.payload
         editor.save_packet_button.show()
         editor.save_as_packet.connect(lambda panel=panel: save_from_panel(library, panel))
+        if settings is not None:
+            panel.payload_history = PayloadHistory(editor, settings, f"history/{name}")
     library.load()
     return library
 

@@ -63,10 +63,12 @@ class PayloadEditor(QWidget):
     Signals:
         changed(): the text or an option changed.
         save_as_packet(): "Save as packet…" was clicked (the button shows once connected).
+        sent(): the payload was taken for sending (for a payload history).
     """
 
     changed = Signal()
     save_as_packet = Signal()
+    sent = Signal()
 
     def __init__(
         self,
@@ -211,7 +213,7 @@ class PayloadEditor(QWidget):
         options.addStretch(1)
         options.addWidget(self.size_label)
         # The send boxes' second row: what is appended, the exact bytes, and keeping them.
-        extras = QHBoxLayout()
+        extras = self._extras = QHBoxLayout()
         extras.setContentsMargins(0, 0, 0, 0)
         extras.addWidget(self.checksum_combo)
         extras.addWidget(self.preview, 1)
@@ -262,6 +264,11 @@ class PayloadEditor(QWidget):
     def spec(self) -> PayloadSpec:
         return PayloadSpec(self.text(), self.mode(), self.encoding(), self.line_ending())  # type: ignore[arg-type]
 
+    def add_tool(self, widget: QWidget) -> None:
+        """Put ``widget`` in the send box's second row, before "Save as packet…" (Tab too)."""
+        self._extras.insertWidget(self._extras.indexOf(self.save_packet_button), widget)
+        QWidget.setTabOrder(widget, self.save_packet_button)
+
     def checksum(self) -> str:
         """The chosen checksum's name (net.checksum), "" for none."""
         return str(self.checksum_combo.currentData() or "")
@@ -292,6 +299,7 @@ class PayloadEditor(QWidget):
         self.error.clear_error()
         self._sends.value += 1
         self._update_preview()
+        self.sent.emit()
         return data
 
     def next_bytes(self) -> bytes:
@@ -309,6 +317,7 @@ class PayloadEditor(QWidget):
         templates = self.templates and uses_variables(spec.text)
         if not templates:
             data = self._render(sends.value)
+            self.sent.emit()
             return lambda _index: data
 
         def build(_index: int) -> bytes:
@@ -316,6 +325,7 @@ class PayloadEditor(QWidget):
             sends.value += 1
             return data
 
+        self.sent.emit()
         return build
 
     def check(self) -> str | None:

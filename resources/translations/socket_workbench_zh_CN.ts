@@ -1148,6 +1148,21 @@
     </message>
 </context>
 <context>
+    <name>PayloadHistory</name>
+    <message>
+        <source>History</source>
+        <translation>历史</translation>
+    </message>
+    <message>
+        <source>The last payloads sent from here (Alt+Up and Alt+Down in the payload)</source>
+        <translation>最近从这里发送的数据（在数据框中按 Alt+Up 和 Alt+Down）</translation>
+    </message>
+    <message>
+        <source>Nothing sent yet</source>
+        <translation>尚未发送任何数据</translation>
+    </message>
+</context>
+<context>
     <name>QrCode</name>
     <message>
         <source>QR code</source>

@@ -388,3 +388,59 @@ def test_editing_while_a_search_narrows_the_list(
     library.select_row(3)
     assert library.search.text() == "" and model.rowCount() == 5
     assert library.selected_rows() == [3]
+
+
+def test_payload_history_is_one_key_away_bounded_and_remembered(
+    qtbot: QtBot, settings: QSettings, data_dir: Path, echo: UdpEcho
+) -> None:
+    window = make_window(qtbot, settings)
+    panel = window.panel("udpSendPanel")
+    panel.host.set_text("127.0.0.1")  # type: ignore[attr-defined]
+    panel.port.set_text(str(echo.port))  # type: ignore[attr-defined]
+    editor = panel.payload  # type: ignore[attr-defined]
+    for text in ("first", "second", "first"):
+        editor.set_text(text)
+        panel.trigger_send()
+        qtbot.waitUntil(lambda: not panel.runner.running, timeout=TIMEOUT)  # type: ignore[attr-defined]
+    assert [data for data, _ in echo.received] == [b"first", b"second", b"first"]
+    history = panel.payload_history  # type: ignore[attr-defined]
+    assert [e["text"] for e in history.entries] == ["first", "second"]  # once each, newest first
+
+    editor.set_text("typing something new")
+    editor.edit.setFocus()
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=TIMEOUT)
+    qtbot.keyClick(editor.edit, Qt.Key.Key_Up, Qt.KeyboardModifier.AltModifier)
+    assert editor.text() == "first"
+    qtbot.keyClick(editor.edit, Qt.Key.Key_Up, Qt.KeyboardModifier.AltModifier)
+    assert editor.text() == "second"
+    qtbot.keyClick(editor.edit, Qt.Key.Key_Down, Qt.KeyboardModifier.AltModifier)
+    assert editor.text() == "first"
+
+    editor.set_mode("hex")
+    editor.set_text("01 02")
+    editor.set_checksum("crc8")
+    history.remember()
+    editor.set_mode("text")
+    editor.set_checksum("")
+    history.recall(0)
+    assert (editor.mode(), editor.text(), editor.checksum()) == ("hex", "01 02", "crc8")
+    editor.set_mode("text")
+    editor.set_text("x" * (64 * 1024 + 1))  # too long to keep
+    history.remember()
+    for i in range(60):
+        editor.set_text(f"payload {i}")
+        history.remember()
+    assert len(history.entries) == 50
+    assert history.entries[0]["text"] == "payload 59"
+
+    # The next window (same settings) has the same history; the menu lists it.
+    window.close()
+    again = make_window(qtbot, QSettings(settings.fileName(), QSettings.Format.IniFormat))
+    restored = again.panel("udpSendPanel").payload_history  # type: ignore[attr-defined]
+    assert restored.entries == history.entries
+    restored._fill_menu()
+    assert restored.menu.actions()[0].text() == "payload 59"
+    restored.recall(49)
+    editor2 = again.panel("udpSendPanel").payload  # type: ignore[attr-defined]
+    assert editor2.text() == "payload 10"
