@@ -24,7 +24,7 @@ from net._cli_common import (
     warn_if_insecure,
 )
 from net._loop import StoppableLoop
-from net.checksum import append_checksum
+from net.checksum import ByteOrder, append_checksum, get_checksum, verify_checksum
 from net.codec import (
     StreamDecoder,
     check_encoding,
@@ -114,6 +114,9 @@ def udp_listen(args: argparse.Namespace) -> int:
     encoding = check_encoding(args.encoding)
     reply = _payload(args, args.reply) if args.reply is not None else None
     out = _Printer(encoding, json_lines=args.json, quiet=args.quiet)
+    if args.checksum:
+        get_checksum(args.checksum)  # an unknown name is bad input before anything listens
+        out.checksum = (args.checksum, args.checksum_order)
     # --quiet takes no datagrams at all: the receiver then only counts, as fast as it can read.
     receiver = UdpReceiver(
         args.host,
@@ -342,11 +345,14 @@ class _Printer:
         self._decoders: dict[int, StreamDecoder] = {}
         self._connected: set[int] = set()
         self._write = sys.stdout.write
+        #: (name, byte order) of a checksum each datagram should end with (udp-listen --checksum).
+        self.checksum: tuple[str, ByteOrder | None] | None = None
 
     def datagram(self, datagram: Datagram) -> None:
         if self._quiet:
             return
         data = datagram.data
+        checked = None if self.checksum is None else verify_checksum(data, *self.checksum)
         if self._json:
             record: dict[str, Any] = {
                 "time": round(datagram.time, 6),
@@ -357,9 +363,12 @@ class _Printer:
             }
             if datagram.truncated:
                 record["truncated"] = True
+            if checked is not None:
+                record["checksum_ok"] = checked
             self._write(json_line(record) + "\n")
         else:
             mark = "[truncated] " if datagram.truncated else ""
+            mark += "[bad checksum] " if checked is False else ""
             self._write(f"{datagram.peer}  {mark}{render_text(data, self._encoding)}\n")
 
     def tcp_event(self, event: Connected | Received | Disconnected) -> None:

@@ -24,6 +24,7 @@ __all__ = [
     "append_checksum",
     "checksum_names",
     "get_checksum",
+    "verify_checksum",
 ]
 
 ByteOrder = Literal["big", "little"]
@@ -180,3 +181,20 @@ def append_checksum(data: bytes, name: str | None, byte_order: ByteOrder | None 
     if byte_order not in (None, "big", "little"):
         raise PayloadError(f"unknown byte order {byte_order!r} (big or little)")
     return data + get_checksum(name).digest(data, byte_order)
+
+
+def verify_checksum(data: bytes, name: str, byte_order: ByteOrder | None = None) -> bool:
+    """Whether ``data`` ends with the checksum ``name`` of the bytes before it (what a receiver
+    checks on a frame the sender built with :func:`append_checksum`); False when ``data`` is
+    shorter than the checksum.
+
+    Raises:
+        PayloadError: unknown checksum name or byte order.
+    """
+    if byte_order not in (None, "big", "little"):
+        raise PayloadError(f"unknown byte order {byte_order!r} (big or little)")
+    checksum = get_checksum(name)
+    if len(data) < checksum.size:
+        return False
+    body, tail = data[: -checksum.size], data[-checksum.size :]
+    return checksum.digest(body, byte_order) == tail

@@ -196,6 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reply", metavar="DATA", help="answer every datagram with DATA")
     p.add_argument("--multicast", metavar="GROUP", help="join this multicast group")
     _add_payload_options(p)
+    _add_checksum_options(p, verify=True)
     p.add_argument("--json", action="store_true", help="one JSON object per datagram")
     p.add_argument("--quiet", action="store_true", help="print only the summary line")
     p.set_defaults(handler="net._cli_sockets:udp_listen")
@@ -288,12 +289,15 @@ def _add_packet_commands(sub: argparse._SubParsersAction[_Parser]) -> None:
     q.set_defaults(handler="net._cli_packets:export_packets")
 
 
-def _add_checksum_options(parser: argparse.ArgumentParser, *, override: bool = False) -> None:
+def _add_checksum_options(
+    parser: argparse.ArgumentParser, *, override: bool = False, verify: bool = False
+) -> None:
     parser.add_argument(
         "--checksum",
         metavar="NAME",
         help=(
-            "append a checksum: crc16-modbus (low byte first), crc16-ccitt-false, crc16-xmodem, "
+            ("check that each datagram ends with its checksum" if verify else "append a checksum")
+            + ": crc16-modbus (low byte first), crc16-ccitt-false, crc16-xmodem, "
             "crc32, crc8, sum8, xor8 or lrc"
             + ("; 'none' drops the packet's own" if override else "")
         ),

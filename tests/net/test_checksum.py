@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from net.checksum import CHECKSUMS, ByteOrder, append_checksum, get_checksum
+from net.checksum import CHECKSUMS, ByteOrder, append_checksum, get_checksum, verify_checksum
 from net.errors import PayloadError
 
 CHECK_INPUT = b"123456789"
@@ -81,3 +81,19 @@ def test_the_receiver_side_check(data: bytes) -> None:
     assert get_checksum("crc8").compute(append_checksum(data, "crc8")) == 0
     assert get_checksum("xor8").compute(append_checksum(data, "xor8")) == 0
     assert get_checksum("sum8").compute(append_checksum(data, "lrc")) == 0
+
+
+@pytest.mark.parametrize(
+    ("frame", "name", "order", "ok"),
+    [
+        ("01 03 00 00 00 0A C5 CD", "crc16-modbus", None, True),
+        ("01 03 00 00 00 0A CD C5", "crc16-modbus", None, False),
+        ("01 03 00 00 00 0A CD C5", "crc16-modbus", "big", True),
+        ("31 32 33 34 35 36 37 38 39 CB F4 39 26", "crc32", None, True),
+        ("31 32 33 34 35 36 37 38 39 CB F4 39 27", "crc32", None, False),
+        ("C5", "crc16-modbus", None, False),  # shorter than the checksum
+        ("00", "sum8", None, True),  # empty body, sum 0
+    ],
+)
+def test_verify_checksum(frame: str, name: str, order: ByteOrder | None, ok: bool) -> None:
+    assert verify_checksum(bytes.fromhex(frame), name, order) is ok

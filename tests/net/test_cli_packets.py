@@ -20,6 +20,7 @@ import trustme
 from net.packets import Packet, load_library, save_library
 from net.tls import load_server_certificate, server_context
 from tests.conftest import WAIT
+from tests.net.test_cli_sockets import listener
 from tests.net.test_packets import export, packet_sender_item
 
 SWB = [sys.executable, "-m", "net"]
@@ -361,3 +362,19 @@ def test_list_and_export(tmp_path: Path) -> None:
     shared = tmp_path / "shared.json"
     assert swb("packets", "export", str(shared), "--library", str(library)).returncode == 0
     assert load_library(shared) == packets
+
+
+def test_udp_listen_marks_datagrams_whose_checksum_fails() -> None:
+    with listener("udp-listen", "0", "-H", "127.0.0.1", "--count", "2", "--checksum", "crc16-modbus") as text, \
+         listener("udp-listen", "0", "-H", "127.0.0.1", "--count", "2", "--json", "--checksum", "crc16-modbus") as json_lines:  # fmt: skip
+        ports = [text.listening_port(), json_lines.listening_port()]
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            for port in ports:
+                sock.sendto(bytes.fromhex("01 03 00 00 00 0A C5 CD"), ("127.0.0.1", port))
+                sock.sendto(bytes.fromhex("01 03 00 00 00 0A C5 CE"), ("127.0.0.1", port))
+        code, out, _ = text.finish(None)
+        assert code == 0
+        lines = out.splitlines()
+        assert "[bad checksum]" not in lines[0] and "[bad checksum] " in lines[1]
+        code, out, _ = json_lines.finish(None)
+        assert [json.loads(line)["checksum_ok"] for line in out.splitlines()] == [True, False]
