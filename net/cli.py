@@ -259,7 +259,10 @@ def _add_packet_commands(sub: argparse._SubParsersAction[_Parser]) -> None:
         "--wait",
         type=_seconds,
         metavar="SECONDS",
-        help="after the last send, print what arrives for this long (TCP: or until the peer closes)",
+        help=(
+            "UDP: after each datagram, wait this long for a reply (exit status 1 if none came); "
+            "TCP/TLS: print what arrives until this long after the last send, or the peer closes"
+        ),
     )
     _add_checksum_options(p, override=True)
     p.add_argument("--connect-timeout", type=_seconds, default=10.0, metavar="SECONDS")
