@@ -576,6 +576,13 @@ class PacketLibraryPanel(QWidget):
         menu.addAction(action)
         return action
 
+    def remember_visibility(self, shown: bool) -> None:
+        """The dock was shown or hidden while the window is up (not by the window closing):
+        keep it so for the next start."""
+        settings = getattr(self, "visibility_settings", None)
+        if settings is not None:
+            settings.setValue(_VISIBLE_KEY, bool(shown))
+
     # -- the library file ----------------------------------------------------------------------
 
     def library_path(self) -> Path:
@@ -1124,7 +1131,10 @@ def install_packet_library(window: QMainWindow, path: Path | None = None) -> Pac
     toggle.setShortcut(QKeySequence("Ctrl+Shift+P"))
     menu.addAction(toggle)
     if settings is not None:
-        toggle.toggled.connect(lambda on: settings.setValue(_VISIBLE_KEY, on))
+        library.visibility_settings = settings
+        dock.visibilityChanged.connect(
+            lambda shown: library.remember_visibility(shown) if window.isVisible() else None
+        )
     menu.addSeparator()
     for text, name, slot in (
         (

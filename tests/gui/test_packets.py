@@ -444,3 +444,27 @@ def test_payload_history_is_one_key_away_bounded_and_remembered(
     restored.recall(49)
     editor2 = again.panel("udpSendPanel").payload  # type: ignore[attr-defined]
     assert editor2.text() == "payload 10"
+
+
+def test_the_dock_starts_hidden_and_then_as_the_user_left_it(
+    qtbot: QtBot, settings: QSettings, data_dir: Path
+) -> None:
+    first = MainWindow(settings)
+    qtbot.addWidget(first)
+    with qtbot.waitExposed(first):
+        first.show()
+    dock = first.findChild(QDockWidget, "packetLibraryDock")
+    assert not dock.isVisible()  # beside the widest panel it would not fit a 1366x768 screen
+    first.findChild(QAction, "packetLibraryAction").trigger()
+    assert dock.isVisible()
+    first.close()
+    second = MainWindow(QSettings(settings.fileName(), QSettings.Format.IniFormat))
+    qtbot.addWidget(second)
+    with qtbot.waitExposed(second):
+        second.show()
+    again = second.findChild(QDockWidget, "packetLibraryDock")
+    assert again.isVisible()  # closing the window did not count as hiding the dock
+    again.close()  # its own close button does
+    third = MainWindow(QSettings(settings.fileName(), QSettings.Format.IniFormat))
+    qtbot.addWidget(third)
+    assert third.findChild(QDockWidget, "packetLibraryDock").isHidden()
