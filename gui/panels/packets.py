@@ -499,6 +499,9 @@ class PacketLibraryPanel(QWidget):
         self.view.horizontalHeader().setStretchLastSection(True)
         self.view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.view.setWordWrap(False)
+        em = self.view.fontMetrics().averageCharWidth()
+        for column, chars in ((PacketModel.NAME, 20), (PacketModel.PROTOCOL, 6)):
+            self.view.setColumnWidth(column, chars * em + 12)
         # Not ``activated``: it also fires on a double click on most systems (sending twice) and
         # on a single click where the desktop asks for that.
         self.view.doubleClicked.connect(lambda _index: self.send_selected())
