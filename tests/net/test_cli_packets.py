@@ -19,6 +19,7 @@ import trustme
 
 from net.packets import Packet, load_library, save_library
 from net.tls import load_server_certificate, server_context
+from tests import simulate
 from tests.conftest import WAIT
 from tests.net.test_cli_sockets import listener
 from tests.net.test_packets import export, packet_sender_item
@@ -378,3 +379,25 @@ def test_udp_listen_marks_datagrams_whose_checksum_fails() -> None:
         assert "[bad checksum]" not in lines[0] and "[bad checksum] " in lines[1]
         code, out, _ = json_lines.finish(None)
         assert [json.loads(line)["checksum_ok"] for line in out.splitlines()] == [True, False]
+
+
+@pytest.mark.parametrize("platform", ["win32", "darwin"])
+def test_import_and_send_as_on_windows_and_macos(
+    tmp_path: Path, udp_peer: socket.socket, platform: str
+) -> None:
+    export_file = tmp_path / "ps.json"
+    export_file.write_bytes(export(packet_sender_item("p", b"\x01\x02", port=port_of(udp_peer))))
+    library = str(tmp_path / "lib.json")
+    for args in (
+        ["packets", "import", str(export_file), "--library", library],
+        ["send", "p", "--library", library, "--checksum", "crc16-modbus"],
+    ):
+        result = subprocess.run(
+            simulate.swb_command(platform, *args),
+            env=simulate.env(),
+            capture_output=True,
+            text=True,
+            timeout=WAIT,
+        )
+        assert result.returncode == 0, result.stderr
+    assert udp_peer.recv(100) == b"\x01\x02" + (0xE181).to_bytes(2, "little")
