@@ -12,7 +12,7 @@ import bisect
 import dataclasses
 import functools
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +49,7 @@ from PySide6.QtWidgets import (
     QToolButton,
     QVBoxLayout,
     QWidget,
+    QWidgetAction,
 )
 
 from gui.panels.base import Panel
@@ -59,7 +60,7 @@ from gui.widgets.style import monospace_font
 from gui.widgets.table_model import RowTableModel
 from net.address import parse_host
 from net.codec import PayloadSpec, render_text, to_hex
-from net.errors import NetError, PayloadError
+from net.errors import ConnectError, NetError, PayloadError
 from net.packets import (
     PROTOCOLS,
     LibraryError,
@@ -76,6 +77,7 @@ __all__ = [
     "PacketLibraryPanel",
     "PacketModel",
     "PayloadHistory",
+    "RepeatSend",
     "install_packet_library",
 ]
 
@@ -466,6 +468,7 @@ class PacketLibraryPanel(QWidget):
         super().__init__(parent)
         self.setObjectName("packetLibraryPanel")
         self.path = path
+        self.visibility_settings: QSettings | None = None
         self._writable = True
         self.dialog: PacketDialog | None = None
         self.model = PacketModel(self)
@@ -582,9 +585,8 @@ class PacketLibraryPanel(QWidget):
     def remember_visibility(self, shown: bool) -> None:
         """The dock was shown or hidden while the window is up (not by the window closing):
         keep it so for the next start."""
-        settings = getattr(self, "visibility_settings", None)
-        if settings is not None:
-            settings.setValue(_VISIBLE_KEY, bool(shown))
+        if self.visibility_settings is not None:
+            self.visibility_settings.setValue(_VISIBLE_KEY, bool(shown))
 
     # -- the library file ----------------------------------------------------------------------
 
@@ -1105,6 +1107,162 @@ class PayloadHistory(QObject):
         return good[:HISTORY_ENTRIES]
 
 
+class RepeatSend(QObject):
+    """Periodic send for a TCP send box (the TCP Client, or the TCP Server's selected clients or
+    all of them): a "Repeat…" button beside the payload opens the count (0: until stopped) and
+    the interval in ms; while it runs the button shows the progress and stops it.
+
+    Each payload goes to the panel's own client or server, so it shows in the panel's traffic
+    log; ``{{counter}}`` counts on. A full send queue (a peer that reads slowly) makes a tick
+    wait and try the same bytes again, so interval 0 sends as fast as the socket accepts. It
+    stops by itself when the connection or the server stops (the panel's Stop).
+    """
+
+    BACKOFF_MS = 10  # a full queue is tried again this much later
+
+    def __init__(
+        self,
+        panel: Any,
+        send: Callable[[bytes], object],
+        ready: Callable[[], bool],
+    ) -> None:
+        super().__init__(panel)
+        self.panel = panel
+        self.editor: PayloadEditor = panel.payload
+        self._send = send
+        self._ready = ready
+        self._source: Callable[[int], bytes] | None = None
+        self._pending: bytes | None = None
+        self.sent = 0
+        self.count = 1
+        self.interval_ms = 1000
+        self.timer = QTimer(self)
+        self.timer.timeout.connect(self._tick)
+
+        self.button = QToolButton(self.editor)
+        self.button.setObjectName(f"{self.editor.edit.objectName()}Repeat")
+        self.button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.menu = QMenu(self.button)
+        form_widget = QWidget(self.menu)
+        form = QFormLayout(form_widget)
+        self.count_spin = QSpinBox(form_widget)
+        self.count_spin.setObjectName("repeatCountSpin")
+        self.count_spin.setRange(0, 1_000_000_000)
+        self.count_spin.setValue(10)
+        self.count_spin.setGroupSeparatorShown(True)
+        self.count_spin.setSpecialValueText(self.tr("until stopped"))
+        self.interval_spin = QSpinBox(form_widget)
+        self.interval_spin.setObjectName("repeatIntervalSpin")
+        self.interval_spin.setRange(0, 86_400_000)
+        self.interval_spin.setValue(1000)
+        self.interval_spin.setGroupSeparatorShown(True)
+        self.interval_spin.setSuffix(self.tr(" ms"))
+        self.start_button = QPushButton(self.tr("Start repeating"), form_widget)
+        self.start_button.setObjectName("repeatStartButton")
+        self.button.setToolTip(
+            self.tr("Send the payload again and again; while it runs, click to stop")
+        )
+        self.count_spin.setToolTip(self.tr("How many times to send (0: until stopped)"))
+        self.count_spin.setAccessibleName(self.tr("Repeat count"))
+        self.interval_spin.setToolTip(
+            self.tr("Pause between two sends; 0 sends as fast as the connection takes them")
+        )
+        self.interval_spin.setAccessibleName(self.tr("Repeat interval"))
+        self.start_button.setToolTip(self.tr("Start sending the payload repeatedly"))
+        self.start_button.clicked.connect(self._start_from_menu)
+        form.addRow(self.tr("Count:"), self.count_spin)
+        form.addRow(self.tr("Interval:"), self.interval_spin)
+        form.addRow("", self.start_button)
+        holder = QWidgetAction(self.menu)
+        holder.setDefaultWidget(form_widget)
+        self.menu.addAction(holder)
+        self.button.setMenu(self.menu)
+        self.button.clicked.connect(self._clicked)
+        self.editor.add_tool(self.button)
+        self._show()
+
+    @property
+    def running(self) -> bool:
+        return self.timer.isActive()
+
+    def start(self, count: int, interval_ms: int) -> bool:
+        """Send the payload ``count`` times (0: until stopped) every ``interval_ms`` ms."""
+        self.menu.hide()
+        if not self._ready():
+            self.panel.status.show_error(self.tr("Nothing to send to: connect or start first"))
+            return False
+        try:
+            self._source = self.editor.payload_source()
+        except PayloadError as exc:
+            self.panel.status.show_error(str(exc))
+            return False
+        self.count, self.interval_ms, self.sent, self._pending = count, interval_ms, 0, None
+        self.timer.start(interval_ms)
+        self._tick()
+        return True
+
+    def stop(self) -> None:
+        self.timer.stop()
+        self._pending = None
+        self._show()
+
+    def _clicked(self) -> None:
+        if self.running:
+            self.stop()
+        else:
+            self.button.showMenu()
+
+    def _start_from_menu(self) -> None:
+        self.start(self.count_spin.value(), self.interval_spin.value())
+
+    def _tick(self) -> None:
+        if self._source is None or not self._ready():
+            self.stop()
+            return
+        data = self._pending if self._pending is not None else self._source(self.sent)
+        try:
+            self._send(data)
+        except ConnectError:
+            # The send queue is full, or the peer just went (then _ready says so next time).
+            self._pending = data
+            self.timer.setInterval(max(self.interval_ms, self.BACKOFF_MS))
+            return
+        except NetError as exc:
+            self.panel.status.show_error(str(exc))
+            self.stop()
+            return
+        self._pending = None
+        self.timer.setInterval(self.interval_ms)
+        self.sent += 1
+        if self.count and self.sent >= self.count:
+            self.stop()
+        else:
+            self._show()
+
+    def _show(self) -> None:
+        if self.running:
+            total = format_count(self.count) if self.count else "∞"
+            self.button.setText(
+                self.tr("Stop repeat ({sent}/{total})").format(
+                    sent=format_count(self.sent), total=total
+                )
+            )
+        else:
+            self.button.setText(self.tr("Repeat…"))
+
+
+def _server_send(panel: Any) -> Callable[[bytes], object]:
+    def send(data: bytes) -> object:
+        ids = panel.selected_ids()
+        if not ids:
+            return panel.server.send_all(data)
+        for conn_id in ids:
+            panel.server.send(conn_id, data)
+        return None
+
+    return send
+
+
 def install_packet_library(window: QMainWindow, path: Path | None = None) -> PacketLibraryPanel:
     """Add the Packets dock and the Packets menu to ``window`` (a gui.main_window.MainWindow),
     and a "Save as packet…" button to the UDP Send, TCP Client and TCP Server send boxes.
@@ -1181,6 +1339,18 @@ def install_packet_library(window: QMainWindow, path: Path | None = None) -> Pac
         editor.save_as_packet.connect(lambda panel=panel: save_from_panel(library, panel))
         if settings is not None:
             panel.payload_history = PayloadHistory(editor, settings, f"history/{name}")
+        if name == "tcpClientPanel":
+            panel.repeat_send = RepeatSend(
+                panel,
+                lambda data, panel=panel: panel.client.send(data),
+                lambda panel=panel: panel.client is not None and panel.send_button.isEnabled(),
+            )
+        elif name == "tcpServerPanel":
+            panel.repeat_send = RepeatSend(
+                panel,
+                _server_send(panel),
+                lambda panel=panel: panel.server is not None and panel.runner.running,
+            )
     library.load()
     return library
 

@@ -1178,6 +1178,65 @@
     </message>
 </context>
 <context>
+    <name>RepeatSend</name>
+    <message>
+        <source>until stopped</source>
+        <translation>直到停止</translation>
+    </message>
+    <message>
+        <source> ms</source>
+        <translation> 毫秒</translation>
+    </message>
+    <message>
+        <source>Start repeating</source>
+        <translation>开始重复发送</translation>
+    </message>
+    <message>
+        <source>Send the payload again and again; while it runs, click to stop</source>
+        <translation>反复发送这段数据；运行时点击即可停止</translation>
+    </message>
+    <message>
+        <source>How many times to send (0: until stopped)</source>
+        <translation>发送多少次（0：直到停止）</translation>
+    </message>
+    <message>
+        <source>Repeat count</source>
+        <translation>重复次数</translation>
+    </message>
+    <message>
+        <source>Pause between two sends; 0 sends as fast as the connection takes them</source>
+        <translation>两次发送之间的间隔；0 表示以连接能接受的最快速度发送</translation>
+    </message>
+    <message>
+        <source>Repeat interval</source>
+        <translation>重复间隔</translation>
+    </message>
+    <message>
+        <source>Start sending the payload repeatedly</source>
+        <translation>开始重复发送这段数据</translation>
+    </message>
+    <message>
+        <source>Count:</source>
+        <translation>次数：</translation>
+    </message>
+    <message>
+        <source>Interval:</source>
+        <translation>间隔：</translation>
+    </message>
+    <message>
+        <source>Nothing to send to: connect or start first</source>
+        <translation>没有发送对象：请先连接或启动</translation>
+    </message>
+    <message>
+        <source>Stop repeat ({sent}/{total})</source>
+        <translation>停止重复（{sent}/{total}）</translation>
+    </message>
+    <message>
+        <source>Repeat…</source>
+        <translation>重复发送…</translation>
+    </message>
+</context>
+<context>
     <name>Runner</name>
     <message>
         <source>network error: {reason}</source>

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -468,3 +470,79 @@ def test_the_dock_starts_hidden_and_then_as_the_user_left_it(
     third = MainWindow(QSettings(settings.fileName(), QSettings.Format.IniFormat))
     qtbot.addWidget(third)
     assert third.findChild(QDockWidget, "packetLibraryDock").isHidden()
+
+
+def read_until(qtbot: QtBot, conn: socket.socket, size: int) -> bytes:
+    """``size`` bytes from ``conn``, read while the GUI's event loop runs (the repeat's timer)."""
+    got = bytearray()
+    conn.setblocking(False)
+
+    def enough() -> bool:
+        with contextlib.suppress(BlockingIOError):
+            got.extend(conn.recv(65536))
+        return len(got) >= size
+
+    qtbot.waitUntil(enough, timeout=TIMEOUT)
+    return bytes(got)
+
+
+def test_tcp_client_repeat_counts_and_stops_with_the_connection(
+    qtbot: QtBot, settings: QSettings, data_dir: Path
+) -> None:
+    window = make_window(qtbot, settings)
+    panel = window.panel("tcpClientPanel")
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        server.settimeout(WAIT)
+        panel.host.set_text("127.0.0.1")  # type: ignore[attr-defined]
+        panel.port.set_text(str(server.getsockname()[1]))  # type: ignore[attr-defined]
+        panel.trigger_start()
+        conn, _ = server.accept()
+        with conn:
+            conn.settimeout(WAIT)
+            qtbot.waitUntil(
+                lambda: panel.client is not None and panel.send_button.isEnabled(), timeout=TIMEOUT
+            )  # type: ignore[attr-defined]
+            repeat = panel.repeat_send  # type: ignore[attr-defined]
+            panel.payload.set_text("<{{counter}}>")  # type: ignore[attr-defined]
+            assert repeat.start(3, 0)
+            assert read_until(qtbot, conn, 9) == b"<1><2><3>"
+            qtbot.waitUntil(lambda: not repeat.running, timeout=TIMEOUT)
+            assert repeat.button.text() == "Repeat…"
+            qtbot.waitUntil(
+                lambda: (
+                    [e.data for e in panel.log.model.entries() if e.direction == "out"]  # type: ignore[attr-defined]
+                    == [b"<1>", b"<2>", b"<3>"]
+                ),
+                timeout=TIMEOUT,
+            )
+            # Until stopped, every 10 ms; the panel's Stop (disconnect) ends it.
+            assert repeat.start(0, 10)
+            assert read_until(qtbot, conn, 3).startswith(b"<4>")  # it goes on counting
+            assert repeat.running and "Stop repeat" in repeat.button.text()
+            with qtbot.waitSignal(panel.runner.finished, timeout=TIMEOUT):  # type: ignore[attr-defined]
+                panel.trigger_stop()
+            qtbot.waitUntil(lambda: not repeat.running, timeout=TIMEOUT)
+
+
+def test_tcp_server_repeat_goes_to_every_client(
+    qtbot: QtBot, settings: QSettings, data_dir: Path
+) -> None:
+    window = make_window(qtbot, settings)
+    panel = window.panel("tcpServerPanel")
+    repeat = panel.repeat_send  # type: ignore[attr-defined]
+    panel.payload.set_text("tick")  # type: ignore[attr-defined]
+    assert not repeat.start(2, 0)  # no server yet: said, nothing started
+    assert "start first" in panel.status.text()
+    panel.bind.set_address("127.0.0.1")  # type: ignore[attr-defined]
+    panel.port.set_text("0")  # type: ignore[attr-defined]
+    panel.trigger_start()
+    qtbot.waitUntil(lambda: panel.server is not None, timeout=TIMEOUT)  # type: ignore[attr-defined]
+    port = int(panel.server.port)  # type: ignore[attr-defined]
+    with socket.create_connection(("127.0.0.1", port), timeout=WAIT) as one, \
+         socket.create_connection(("127.0.0.1", port), timeout=WAIT) as two:  # fmt: skip
+        qtbot.waitUntil(lambda: len(panel.server.clients()) == 2, timeout=TIMEOUT)  # type: ignore[attr-defined]
+        assert repeat.start(2, 0)
+        assert read_until(qtbot, one, 8) == b"ticktick"
+        assert read_until(qtbot, two, 8) == b"ticktick"
+    with qtbot.waitSignal(panel.runner.finished, timeout=TIMEOUT):  # type: ignore[attr-defined]
+        panel.trigger_stop()
