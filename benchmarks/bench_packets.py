@@ -8,6 +8,9 @@ Each step runs on the GUI thread, so its duration is the stall a user would see:
 3. scrolling from the top to the bottom a page at a time, each page painted (the 99th
    percentile page is judged: the machine these ran on is shared, see the load line).
 
+4. (issue 17's other row) the longest GUI-thread stall, a 5 ms probe timer's longest gap, while
+   the TCP Client panel repeats a 1 KiB payload at interval 0 for 5 s into a draining reader.
+
 There is no peer program: Packet Sender has no headless way to open a library. The target is the
 one bench_gui uses for a GUI-thread stall, 50 ms per step (load: 1 s, once).
 
@@ -22,8 +25,9 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
-from _common import REPO, Row, fmt_ms, format_table, median, say
+from _common import LOOPBACK, REPO, Row, fmt_ms, format_table, median, not_measured, say
 
 sys.path.insert(0, str(REPO))
 
@@ -123,12 +127,98 @@ def measure(count: int, rounds: int) -> list[Row]:
     ]
 
 
+_SINK = """
+import socket
+server = socket.create_server(("127.0.0.1", 0))
+print(server.getsockname()[1], flush=True)
+conn, _ = server.accept()
+total = 0
+while chunk := conn.recv(1 << 20):
+    total += len(chunk)
+print(total, flush=True)
+"""
+
+
+def measure_tcp_repeat(seconds: float) -> list[Row]:
+    """The longest GUI-thread stall (a 5 ms probe timer's longest gap) while the TCP Client
+    panel repeats a 1 KiB payload at interval 0 into a reader in another process."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    import subprocess
+
+    from PySide6.QtCore import QEventLoop, QSettings, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from gui.main_window import MainWindow
+
+    _app = QApplication.instance() or QApplication([])  # kept alive for the whole measurement
+    sink = subprocess.Popen([sys.executable, "-c", _SINK], stdout=subprocess.PIPE, text=True)
+    assert sink.stdout is not None
+    port = int(sink.stdout.readline())
+    with tempfile.TemporaryDirectory(prefix="swb-bench-repeat-") as folder:
+        os.environ["SWB_DATA_DIR"] = folder
+        window = MainWindow(QSettings(str(Path(folder) / "s.ini"), QSettings.Format.IniFormat))
+        window.show()
+        panel: Any = window.show_panel("tcpClientPanel")
+        panel.host.set_text(LOOPBACK)
+        panel.port.set_text(str(port))
+        panel.payload.set_text("x" * 1023 + "\n")
+        panel.trigger_start()
+        loop = QEventLoop()
+        deadline = time.monotonic() + 10
+        while not (panel.client is not None and panel.send_button.isEnabled()):
+            QTimer.singleShot(20, loop.quit)
+            loop.exec()
+            if time.monotonic() > deadline:
+                sink.kill()
+                sink.wait()
+                return [not_measured("TCP repeat at 0 ms: GUI stall", "no connection")]
+        gaps: list[float] = []
+        last = time.perf_counter()
+
+        def probe() -> None:
+            nonlocal last
+            now = time.perf_counter()
+            gaps.append(now - last)
+            last = now
+
+        timer = QTimer()
+        timer.timeout.connect(probe)
+        timer.start(5)
+        assert panel.repeat_send.start(0, 0)
+        began = time.perf_counter()
+        QTimer.singleShot(int(seconds * 1000), loop.quit)
+        loop.exec()
+        elapsed = time.perf_counter() - began
+        panel.repeat_send.stop()
+        timer.stop()
+        sent = panel.repeat_send.sent
+        panel.trigger_stop()
+        while panel.runner.running:
+            QTimer.singleShot(20, loop.quit)
+            loop.exec()
+        window.close()
+    received = int(sink.stdout.readline() or 0)
+    sink.wait(10)
+    worst = max(gaps[1:]) if len(gaps) > 1 else float("nan")
+    say(f"TCP repeat: {sent} sends in {elapsed:.1f} s, {received / 1e6:.1f} MB read by the peer")
+    return [
+        Row(
+            f"TCP Client repeat at 0 ms for {seconds:g} s: longest GUI stall",
+            fmt_ms(worst),
+            target=f"< {STALL_TARGET * 1000:.0f} ms",
+            met=worst < STALL_TARGET,
+            note=f"{sent / elapsed:,.0f} sends/s of 1 KiB",
+        )
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="one round")
     parser.add_argument("--packets", type=int, default=10_000, help="library size (10,000)")
     args = parser.parse_args(argv)
     rows = measure(args.packets, 1 if args.quick else 3)
+    rows += measure_tcp_repeat(2.0 if args.quick else 5.0)
     print(format_table(rows))
     return 0 if all(row.met is not False for row in rows) else 1
 
