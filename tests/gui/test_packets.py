@@ -47,6 +47,16 @@ def make_window(qtbot: QtBot, settings: QSettings) -> MainWindow:
     return window
 
 
+def window_with(
+    qtbot: QtBot, settings: QSettings, data_dir: Path, packets: list[Packet]
+) -> tuple[MainWindow, PacketLibraryPanel]:
+    """A main window whose library (in the user's data folder) holds ``packets``."""
+    data_dir.mkdir()
+    save_library(data_dir / "packets.json", packets)
+    window = make_window(qtbot, settings)
+    return window, library_of(window)
+
+
 def library_of(window: MainWindow) -> PacketLibraryPanel:
     library: PacketLibraryPanel = window.packet_library
     return library
@@ -88,23 +98,10 @@ def test_the_view_is_a_dock_with_a_menu_and_lists_the_library(
 def test_enter_sends_a_udp_packet_through_the_udp_panel(
     qtbot: QtBot, settings: QSettings, data_dir: Path, echo: UdpEcho
 ) -> None:
-    data_dir.mkdir()
-    save_library(
-        data_dir / "packets.json",
-        [
-            Packet(
-                "modbus",
-                "udp",
-                "127.0.0.1",
-                echo.port,
-                "01 03 00 00 00 0A",
-                "hex",
-                checksum="crc16-modbus",
-            )
-        ],
+    modbus = Packet(
+        "modbus", "udp", "127.0.0.1", echo.port, "01 03 00 00 00 0A", "hex", checksum="crc16-modbus"
     )
-    window = make_window(qtbot, settings)
-    library = library_of(window)
+    window, library = window_with(qtbot, settings, data_dir, [modbus])
     select(qtbot, library, "modbus")
     assert "01 03 00 00 00 0A C5 CD" in library.preview.text()
     library.view.setFocus()
@@ -157,23 +154,10 @@ def test_a_tcp_packet_connects_the_client_and_shows_the_answer(
 ) -> None:
     server = TcpEchoServer()
     try:
-        data_dir.mkdir()
-        save_library(
-            data_dir / "packets.json",
-            [
-                Packet(
-                    "ping",
-                    "tcp",
-                    "127.0.0.1",
-                    server.port,
-                    "PING\\r\\n",
-                    "escapes",
-                    checksum="sum8",
-                )
-            ],
+        ping = Packet(
+            "ping", "tcp", "127.0.0.1", server.port, "PING\\r\\n", "escapes", checksum="sum8"
         )
-        window = make_window(qtbot, settings)
-        library = library_of(window)
+        window, library = window_with(qtbot, settings, data_dir, [ping])
         select(qtbot, library, "ping")
         library.send_selected()
         panel = window.panel("tcpClientPanel")

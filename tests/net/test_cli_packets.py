@@ -42,6 +42,17 @@ def udp_peer() -> Iterator[socket.socket]:
     sock.close()
 
 
+def accept_and_read_to_end(server: socket.socket) -> bytes:
+    """Everything the next client sends until it closes."""
+    conn, _ = server.accept()
+    with conn:
+        conn.settimeout(WAIT)
+        received = b""
+        while chunk := conn.recv(65536):
+            received += chunk
+    return received
+
+
 def port_of(sock: socket.socket) -> int:
     port: int = sock.getsockname()[1]
     return port
@@ -123,12 +134,7 @@ def test_tcp_send_checksum_on_the_wire() -> None:
             stderr=subprocess.PIPE,
             text=True,
         )
-        conn, _ = server.accept()
-        with conn:
-            conn.settimeout(WAIT)
-            received = b""
-            while chunk := conn.recv(100):
-                received += chunk
+        received = accept_and_read_to_end(server)
         assert process.wait(WAIT) == 0
         assert process.stderr is not None
         process.stderr.close()
@@ -256,12 +262,7 @@ def test_tcp_counter_repeats_on_one_connection(tmp_path: Path) -> None:
         process = subprocess.Popen(
             [*SWB, "send", "seq", "--library", str(library)], stderr=subprocess.DEVNULL
         )
-        conn, _ = server.accept()
-        with conn:
-            conn.settimeout(WAIT)
-            received = b""
-            while chunk := conn.recv(100):
-                received += chunk
+        received = accept_and_read_to_end(server)
         assert process.wait(WAIT) == 0
     assert received == b"001\n002\n003\n"
 
