@@ -402,3 +402,21 @@ def test_import_and_send_as_on_windows_and_macos(
         )
         assert result.returncode == 0, result.stderr
     assert udp_peer.recv(100) == b"\x01\x02" + (0xE181).to_bytes(2, "little")
+
+
+def test_send_checksum_options_override_the_packet(tmp_path: Path, udp_peer: socket.socket) -> None:
+    library = tmp_path / "lib.json"
+    frame = "01 03 00 00 00 0A"
+    save_library(
+        library,
+        [Packet("m", "udp", "127.0.0.1", port_of(udp_peer), frame, "hex", checksum="crc16-modbus")],
+    )
+    for options, suffix in (
+        ([], "C5 CD"),
+        (["--checksum-order", "big"], "CD C5"),
+        (["--checksum", "none"], ""),
+        (["--checksum", "CRC-16/XMODEM"], "0A 38"),  # binascii.crc_hqx(frame, 0)
+    ):
+        result = swb("send", "m", "--library", str(library), *options)
+        assert result.returncode == 0, result.stderr
+        assert udp_peer.recv(100) == bytes.fromhex(f"{frame} {suffix}")
