@@ -13,7 +13,7 @@ import argparse
 import contextlib
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from net._cli_common import (
@@ -24,6 +24,7 @@ from net._cli_common import (
     stop_on_signals,
     warn_if_insecure,
 )
+from net.checksum import ByteOrder, append_checksum, get_checksum, verify_checksum
 from net.codec import (
     StreamDecoder,
     check_encoding,
@@ -32,13 +33,15 @@ from net.codec import (
     render_text,
     to_hex,
 )
-from net.errors import PayloadError
+from net.errors import ConnectError, PayloadError
 from net.events import Connected, Disconnected, Received, Sent
 
 if TYPE_CHECKING:
     from net._loop import StoppableLoop
     from net.events import Datagram
     from net.tcp import TcpEvent
+    from net.tls import ClientTls
+    from net.udp import UdpSender
 
 # Each command imports its engine (net.udp, net.tcp) when it runs, and TLS (net.tls, ssl) only
 # when asked for: `swb udp-send` loads no TCP, `swb tcp-send` without --tls no OpenSSL.
@@ -59,9 +62,37 @@ def udp_send(args: argparse.Namespace) -> int:
     from net.udp import UdpSender
 
     encoding = check_encoding(args.encoding)
-    data = _payload(args, args.data)
-    out = _Printer(encoding, json_lines=args.json)
+    data = append_checksum(_payload(args, args.data), args.checksum, args.checksum_order)
+    sender = UdpSender(args.host, args.port, bind_port=args.bind_port, broadcast=args.broadcast)
+    return send_datagrams(
+        sender,
+        data,
+        args.count,
+        args.interval / 1000.0,
+        wait=args.wait,
+        out=_Printer(encoding, json_lines=args.json),
+    )
+
+
+def send_datagrams(
+    sender: UdpSender,
+    data: bytes | Callable[[int], bytes],
+    count: int,
+    interval: float,
+    *,
+    wait: float | None,
+    out: _Printer,
+    label: str = "",
+) -> int:
+    """Send ``count`` datagrams ``interval`` seconds apart (``data``: the bytes, or a function of
+    the send number), print replies when ``wait`` is set, then the summary (prefixed ``label``);
+    closes ``sender``. Returns the exit status (1: --wait and no reply at all)."""
     replies = 0
+    sent_bytes = 0
+
+    def on_sent(datagram: Datagram) -> None:
+        nonlocal sent_bytes
+        sent_bytes += len(datagram.data)
 
     def on_reply(datagram: Datagram) -> None:
         nonlocal replies
@@ -69,25 +100,20 @@ def udp_send(args: argparse.Namespace) -> int:
         out.datagram(datagram)
         out.flush()
 
-    with (
-        UdpSender(
-            args.host, args.port, bind_port=args.bind_port, broadcast=args.broadcast
-        ) as sender,
-        stop_on_signals(sender),
-    ):
+    with sender, stop_on_signals(sender):
         sent = sender.run_repeat(
             data,
-            args.count,
-            args.interval / 1000.0,
-            on_sent=_ignore,
-            on_reply=on_reply if args.wait else None,
-            reply_timeout=args.wait,
+            count,
+            interval,
+            on_sent=on_sent,
+            on_reply=on_reply if wait else None,
+            reply_timeout=wait,
         )
     _status(
-        f"{_plural(sent, 'datagram')}, {_plural(sent * len(data), 'byte')} sent to {sender.peer}"
+        f"{label}{_plural(sent, 'datagram')}, {_plural(sent_bytes, 'byte')} sent to {sender.peer}"
     )
-    if args.wait and not replies:
-        _status(f"swb: no reply from {sender.peer} within {args.wait:g} s")
+    if wait and not replies:
+        _status(f"swb: no reply from {sender.peer} within {wait:g} s")
         return EXIT_NETWORK
     return EXIT_OK
 
@@ -99,6 +125,9 @@ def udp_listen(args: argparse.Namespace) -> int:
     encoding = check_encoding(args.encoding)
     reply = _payload(args, args.reply) if args.reply is not None else None
     out = _Printer(encoding, json_lines=args.json, quiet=args.quiet)
+    if args.checksum:
+        get_checksum(args.checksum)  # an unknown name is bad input before anything listens
+        out.checksum = (args.checksum, args.checksum_order)
     # --quiet takes no datagrams at all: the receiver then only counts, as fast as it can read.
     receiver = UdpReceiver(
         args.host,
@@ -136,15 +165,48 @@ def tcp_send(args: argparse.Namespace) -> int:
     not be made or broke (reset), the TLS handshake or certificate check failed, or (without
     --tls) the server answered in TLS.
     """
-    from net.tcp import TcpClient
 
     encoding = check_encoding(args.encoding)
-    data = _payload(args, args.data)
-    tls = client_tls(args, tls=args.tls)
-    out = _Printer(encoding, json_lines=args.json)
-    wait: float | None = args.wait
+    data = append_checksum(_payload(args, args.data), args.checksum, args.checksum_order)
+    return send_stream(
+        args.host,
+        args.port,
+        data,
+        wait=args.wait,
+        connect_timeout=args.connect_timeout,
+        tls=client_tls(args, tls=args.tls),
+        out=_Printer(encoding, json_lines=args.json),
+    )
+
+
+def send_stream(
+    host: str,
+    port: int,
+    data: bytes | Callable[[int], bytes],
+    count: int = 1,
+    interval: float = 0.0,
+    *,
+    wait: float | None,
+    connect_timeout: float,
+    tls: ClientTls | None,
+    out: _Printer,
+    label: str = "",
+    tls_hint: str = "add --tls",
+) -> int:
+    """Connect, send ``data`` (bytes, or a function of the send number) ``count`` times
+    ``interval`` seconds apart, and print what arrives until ``wait`` seconds after the last
+    send was written (None: close then), or until the peer closes. With ``label``, a summary
+    line starting with it follows. Returns the exit status (1: could not connect, broke, or
+    failed TLS; plain TCP answered in TLS, which ``tls_hint`` says how to fix).
+    """
+    from net.tcp import TcpClient
+
+    payload = data if callable(data) else lambda _index: data
     failure: list[str] = []
     timers: list[threading.Timer] = []
+    lock = threading.Lock()
+    written = 0
+    sent_bytes = 0
 
     def sent_everything() -> None:
         if wait is None:
@@ -155,6 +217,32 @@ def tcp_send(args: argparse.Namespace) -> int:
             timers.append(timer)
             timer.start()
 
+    def written_one(size: int) -> None:
+        nonlocal written, sent_bytes
+        with lock:  # the loop's Sent events and the repeat thread's empty payloads
+            written += 1
+            sent_bytes += size
+            last = written == count
+        if last:
+            sent_everything()
+
+    def send(index: int) -> None:
+        chunk = payload(index)
+        if chunk:
+            client.send(chunk)  # its Sent event counts it
+        else:
+            written_one(0)
+
+    def repeat() -> None:
+        # On a thread of its own: the client's loop must go on reading replies meanwhile.
+        for index in range(1, count):
+            if client.wait_stopped(interval):
+                return
+            try:
+                send(index)
+            except ConnectError:  # the connection is gone: the loop reports it as Disconnected
+                return
+
     def on_event(event: TcpEvent) -> None:
         if isinstance(event, Connected):
             if event.tls is not None:
@@ -163,13 +251,12 @@ def tcp_send(args: argparse.Namespace) -> int:
                     f"certificate SHA-256 fingerprint: {event.tls.peer_fingerprint}"
                 )
             out.tcp_event(event)
-            if data:
-                client.send(data)
-            else:
-                sent_everything()
+            send(0)
+            if count > 1:
+                threading.Thread(target=repeat, name="swb-repeat", daemon=True).start()
         elif isinstance(event, Received):
             if tls is None and client.bytes_in == len(event.data) and _looks_like_tls(event.data):
-                failure.append(f"{event.peer} answered in TLS: it is a TLS server, so add --tls")
+                failure.append(f"{event.peer} answered in TLS: it is a TLS server, so {tls_hint}")
                 client.shutdown()
                 return
             out.tcp_event(event)
@@ -179,16 +266,14 @@ def tcp_send(args: argparse.Namespace) -> int:
                 reason = event.reason
                 if tls is None and not client.bytes_in and reason.endswith("reset the connection"):
                     # What TLS servers (openssl s_server, swb tcp-serve --tls) do with plain text.
-                    reason += " (if it is a TLS server, add --tls)"
+                    reason += f" (if it is a TLS server, {tls_hint})"
                 failure.append(reason)
-        elif isinstance(event, Sent):  # everything was written in one piece
-            sent_everything()
+        elif isinstance(event, Sent) and not event.heartbeat:  # one send, written in full
+            written_one(len(event.data))
         out.flush()
 
     warn_if_insecure(tls)
-    client = TcpClient(
-        args.host, args.port, on_event=on_event, connect_timeout=args.connect_timeout, tls=tls
-    )
+    client = TcpClient(host, port, on_event=on_event, connect_timeout=connect_timeout, tls=tls)
     try:
         with client, stop_on_signals(client):
             client.run()
@@ -196,6 +281,8 @@ def tcp_send(args: argparse.Namespace) -> int:
         for timer in timers:
             timer.cancel()
             timer.join()
+    if label:
+        _status(f"{label}{_plural(sent_bytes, 'byte')} sent to {client.peer}")
     if failure:
         _status(f"swb: {failure[0]}")
         return EXIT_NETWORK
@@ -286,11 +373,14 @@ class _Printer:
         self._decoders: dict[int, StreamDecoder] = {}
         self._connected: set[int] = set()
         self._write = sys.stdout.write
+        #: (name, byte order) of a checksum each datagram should end with (udp-listen --checksum).
+        self.checksum: tuple[str, ByteOrder | None] | None = None
 
     def datagram(self, datagram: Datagram) -> None:
         if self._quiet:
             return
         data = datagram.data
+        checked = None if self.checksum is None else verify_checksum(data, *self.checksum)
         if self._json:
             record: dict[str, Any] = {
                 "time": round(datagram.time, 6),
@@ -301,9 +391,12 @@ class _Printer:
             }
             if datagram.truncated:
                 record["truncated"] = True
+            if checked is not None:
+                record["checksum_ok"] = checked
             self._write(json_line(record) + "\n")
         else:
             mark = "[truncated] " if datagram.truncated else ""
+            mark += "[bad checksum] " if checked is False else ""
             self._write(f"{datagram.peer}  {mark}{render_text(data, self._encoding)}\n")
 
     def tcp_event(self, event: Connected | Received | Disconnected) -> None:
@@ -396,7 +489,3 @@ def _status(line: str) -> None:
 
 def _plural(count: int, noun: str, plural: str | None = None) -> str:
     return f"{count} {noun if count == 1 else plural or noun + 's'}"
-
-
-def _ignore(_event: Datagram) -> None:
-    pass

@@ -195,6 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("port", metavar="PORT", type=port_arg)
     p.add_argument("data", metavar="DATA", help="payload text (or hex with --hex)")
     _add_payload_options(p)
+    _add_checksum_options(p)
     p.add_argument("--count", type=_positive_int, default=1, help="how many datagrams (default 1)")
     p.add_argument(
         "--interval",
@@ -231,6 +232,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reply", metavar="DATA", help="answer every datagram with DATA")
     p.add_argument("--multicast", metavar="GROUP", help="join this multicast group")
     _add_payload_options(p)
+    _add_checksum_options(p, verify=True)
     p.add_argument("--json", action="store_true", help="one JSON object per datagram")
     p.add_argument("--quiet", action="store_true", help="print only the summary line")
     p.set_defaults(handler="net._cli_sockets:udp_listen")
@@ -240,6 +242,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("port", metavar="PORT", type=port_arg)
     p.add_argument("data", metavar="DATA", help="payload text (or hex with --hex)")
     _add_payload_options(p)
+    _add_checksum_options(p)
     p.add_argument(
         "--wait",
         type=_seconds,
@@ -290,7 +293,79 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="print only the summary line")
     _add_tls_server_options(p)
     p.set_defaults(handler="net._cli_sockets:tcp_serve")
+    _add_packet_commands(sub)
     return parser
+
+
+def _add_packet_commands(sub: argparse._SubParsersAction[_Parser]) -> None:
+    """``swb send NAME`` and ``swb packets list|import|export`` (issue 17, saved packets)."""
+    library = _Parser(add_help=False)
+    library.add_argument(
+        "--library",
+        metavar="FILE",
+        help="the packet library file (default: packets.json in the user's data folder)",
+    )
+    p = sub.add_parser(
+        "send",
+        parents=[library],
+        help="send a saved packet by name (UDP: show replies; TCP/TLS: read replies until --wait ends)",
+    )
+    p.add_argument("name", metavar="NAME", help="the packet's name (see 'swb packets list')")
+    p.add_argument(
+        "--wait",
+        type=_seconds,
+        metavar="SECONDS",
+        help=(
+            "UDP: after each datagram, wait this long for a reply (exit status 1 if none came); "
+            "TCP/TLS: print what arrives until this long after the last send, or the peer closes"
+        ),
+    )
+    _add_checksum_options(p, override=True)
+    p.add_argument("--connect-timeout", type=_seconds, default=10.0, metavar="SECONDS")
+    p.add_argument("--json", action="store_true", help="print replies as JSON lines")
+    _add_tls_client_options(p)
+    p.set_defaults(handler="net._cli_packets:send")
+
+    p = sub.add_parser(
+        "packets", help="list, import (Packet Sender JSON too) or export saved packets"
+    )
+    actions = p.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser)
+    actions.required = True
+    q = actions.add_parser("list", parents=[library], help="list the saved packets")
+    q.add_argument("--json", action="store_true", help="one JSON object per packet")
+    q.set_defaults(handler="net._cli_packets:list_packets")
+    q = actions.add_parser(
+        "import",
+        parents=[library],
+        help="add the packets of a library file or a Packet Sender JSON export (same names replace)",
+    )
+    q.add_argument("file", metavar="FILE")
+    q.set_defaults(handler="net._cli_packets:import_packets")
+    q = actions.add_parser(
+        "export", parents=[library], help="write the library to FILE to share it"
+    )
+    q.add_argument("file", metavar="FILE")
+    q.set_defaults(handler="net._cli_packets:export_packets")
+
+
+def _add_checksum_options(
+    parser: argparse.ArgumentParser, *, override: bool = False, verify: bool = False
+) -> None:
+    parser.add_argument(
+        "--checksum",
+        metavar="NAME",
+        help=(
+            ("check that each datagram ends with its checksum" if verify else "append a checksum")
+            + ": crc16-modbus (low byte first), crc16-ccitt-false, crc16-xmodem, "
+            "crc32, crc8, sum8, xor8 or lrc"
+            + ("; 'none' drops the packet's own" if override else "")
+        ),
+    )
+    parser.add_argument(
+        "--checksum-order",
+        choices=("big", "little"),
+        help="byte order of the checksum (default: the algorithm's own)",
+    )
 
 
 def _add_payload_options(parser: argparse.ArgumentParser) -> None:

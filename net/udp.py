@@ -220,7 +220,7 @@ class UdpSender(StoppableLoop):
 
     def run_repeat(
         self,
-        data: bytes,
+        data: bytes | Callable[[int], bytes],
         count: int,
         interval: float,
         *,
@@ -229,6 +229,9 @@ class UdpSender(StoppableLoop):
         reply_timeout: float | None = None,
     ) -> int:
         """Send ``data`` ``count`` times, ``interval`` seconds apart; returns how many were sent.
+
+        ``data`` may be a function of the send number (0, 1, ...) giving each datagram's bytes
+        (payload variables such as ``{{counter}}``, net.variables).
 
         With ``reply_timeout``, after each datagram wait up to that long for a first reply (the next
         datagram may then leave later than planned). With ``on_reply``, every reply that arrives
@@ -244,7 +247,7 @@ class UdpSender(StoppableLoop):
             if self.stopping:
                 break
             try:
-                datagram = self.send(data)
+                datagram = self.send(data(index) if callable(data) else data)
             except ConnectError:
                 if self.stopping:
                     break

@@ -199,8 +199,8 @@ class UdpSendPanel(Panel):
             return
         host, port = self.host.host(), self.port.port()
         bind_port = self.bind_port.port()
-        data = self.payload.payload()
-        self._payload_size = len(data)
+        self._payload_size = len(self.payload.next_bytes())
+        data = self.payload.payload_source()  # one payload per datagram: {{counter}} counts
         broadcast = self.broadcast_check.isChecked()
         count = self.count_spin.value()
         interval = self.interval_spin.value() / 1000.0

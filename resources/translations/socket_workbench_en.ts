@@ -5,7 +5,7 @@
     <name>DownloadPanel</name>
     <message numerus="yes">
         <source>{count} bytes</source>
-        <translation>
+        <translation type="vanished">
             <numerusform>{count} byte</numerusform>
             <numerusform>{count} bytes</numerusform>
         </translation>
@@ -67,6 +67,37 @@
         <translation>
             <numerusform>, {count} downloading</numerusform>
             <numerusform>, {count} downloading</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>PacketLibraryPanel</name>
+    <message numerus="yes">
+        <source>{count} packets in {path}</source>
+        <translation>
+            <numerusform>{count} packet in {path}</numerusform>
+            <numerusform>{count} packets in {path}</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Imported {count} packets ({added} new, {replaced} replaced)</source>
+        <translation>
+            <numerusform>Imported {count} packet ({added} new, {replaced} replaced)</numerusform>
+            <numerusform>Imported {count} packets ({added} new, {replaced} replaced)</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Deleted {count} packets</source>
+        <translation>
+            <numerusform>Deleted {count} packet</numerusform>
+            <numerusform>Deleted {count} packets</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>{size} bytes: {bytes}</source>
+        <translation>
+            <numerusform>{size} byte: {bytes}</numerusform>
+            <numerusform>{size} bytes: {bytes}</numerusform>
         </translation>
     </message>
 </context>

@@ -442,7 +442,7 @@
     </message>
     <message numerus="yes">
         <source>{count} bytes</source>
-        <translation>
+        <translation type="vanished">
             <numerusform>{count} 字节</numerusform>
         </translation>
     </message>
@@ -663,10 +663,6 @@
         <source>HTTPS: files travel encrypted. Browsers warn about the self-signed certificate; compare its fingerprint with the one below.</source>
         <translation>HTTPS：文件加密传输。浏览器会对自签名证书发出警告，请与下方的证书指纹核对。</translation>
     </message>
-    <message>
-        <source>1 file</source>
-        <translation type="vanished">1 个文件</translation>
-    </message>
     <message numerus="yes">
         <source>{count} files</source>
         <translation>
@@ -782,6 +778,258 @@
     </message>
 </context>
 <context>
+    <name>PacketDialog</name>
+    <message>
+        <source>Packet</source>
+        <translation>数据包</translation>
+    </message>
+    <message>
+        <source>Optional group, like modbus</source>
+        <translation>可选分组，例如 modbus</translation>
+    </message>
+    <message>
+        <source>Empty: the TCP Server&apos;s clients</source>
+        <translation>留空：发给 TCP 服务器的客户端</translation>
+    </message>
+    <message>
+        <source>none</source>
+        <translation>无</translation>
+    </message>
+    <message>
+        <source>any</source>
+        <translation>任意</translation>
+    </message>
+    <message>
+        <source>until stopped</source>
+        <translation>直到停止</translation>
+    </message>
+    <message>
+        <source> ms</source>
+        <translation> 毫秒</translation>
+    </message>
+    <message>
+        <source>&amp;Name:</source>
+        <translation>名称(&amp;N)：</translation>
+    </message>
+    <message>
+        <source>&amp;Folder:</source>
+        <translation>分组(&amp;F)：</translation>
+    </message>
+    <message>
+        <source>P&amp;rotocol:</source>
+        <translation>协议(&amp;R)：</translation>
+    </message>
+    <message>
+        <source>&amp;Host:</source>
+        <translation>主机(&amp;H)：</translation>
+    </message>
+    <message>
+        <source>&amp;Port:</source>
+        <translation>端口(&amp;P)：</translation>
+    </message>
+    <message>
+        <source>&amp;Local port:</source>
+        <translation>本地端口(&amp;L)：</translation>
+    </message>
+    <message>
+        <source>&amp;Repeat:</source>
+        <translation>重复次数(&amp;R)：</translation>
+    </message>
+    <message>
+        <source>&amp;Interval:</source>
+        <translation>间隔(&amp;I)：</translation>
+    </message>
+    <message>
+        <source>A packet named {name} exists already</source>
+        <translation>已有名为 {name} 的数据包</translation>
+    </message>
+</context>
+<context>
+    <name>PacketDispatcher</name>
+    <message>
+        <source>UDP Send is still sending: stop it first, then send {name}</source>
+        <translation>UDP 发送仍在进行：请先停止，再发送 {name}</translation>
+    </message>
+    <message>
+        <source>Sent {name} from UDP Send</source>
+        <translation>已通过 UDP 发送面板发送 {name}</translation>
+    </message>
+    <message>
+        <source>The TCP Client is busy with another connection: disconnect it to send {name}</source>
+        <translation>TCP 客户端正忙于另一个连接：请先断开，再发送 {name}</translation>
+    </message>
+    <message>
+        <source>Sent {name} from the TCP Client</source>
+        <translation>已通过 TCP 客户端发送 {name}</translation>
+    </message>
+</context>
+<context>
+    <name>PacketLibraryPanel</name>
+    <message>
+        <source>Search packets</source>
+        <translation>搜索数据包</translation>
+    </message>
+    <message>
+        <source>Saved packets</source>
+        <translation>已保存的数据包</translation>
+    </message>
+    <message>
+        <source>&amp;Send</source>
+        <translation>发送(&amp;S)</translation>
+    </message>
+    <message>
+        <source>Send the selected packet (Enter or double click)</source>
+        <translation>发送选中的数据包（回车或双击）</translation>
+    </message>
+    <message>
+        <source>&amp;New…</source>
+        <translation>新建(&amp;N)…</translation>
+    </message>
+    <message>
+        <source>More</source>
+        <translation>更多</translation>
+    </message>
+    <message>
+        <source>&amp;Edit…</source>
+        <translation>编辑(&amp;E)…</translation>
+    </message>
+    <message>
+        <source>D&amp;uplicate</source>
+        <translation>复制一份(&amp;U)</translation>
+    </message>
+    <message>
+        <source>&amp;Delete</source>
+        <translation>删除(&amp;D)</translation>
+    </message>
+    <message>
+        <source>Move &amp;up</source>
+        <translation>上移(&amp;U)</translation>
+    </message>
+    <message>
+        <source>Move do&amp;wn</source>
+        <translation>下移(&amp;W)</translation>
+    </message>
+    <message>
+        <source>{problem}. The file is left as it is: fix it or open another.</source>
+        <translation>{problem}。文件保持原样：请修复它或打开另一个文件。</translation>
+    </message>
+    <message numerus="yes">
+        <source>{count} packets in {path}</source>
+        <translation>
+            <numerusform>{path} 中有 {count} 个数据包</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Saved the library to {path}</source>
+        <translation>数据包库已保存到 {path}</translation>
+    </message>
+    <message numerus="yes">
+        <source>Imported {count} packets ({added} new, {replaced} replaced)</source>
+        <translation>
+            <numerusform>已导入 {count} 个数据包（新增 {added} 个，替换 {replaced} 个）</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Import packets</source>
+        <translation>导入数据包</translation>
+    </message>
+    <message>
+        <source>Packet Sender export or packet library (*.json);;All files (*)</source>
+        <translation>Packet Sender 导出文件或数据包库 (*.json);;所有文件 (*)</translation>
+    </message>
+    <message>
+        <source>Open a packet library</source>
+        <translation>打开数据包库</translation>
+    </message>
+    <message>
+        <source>Packet library (*.json)</source>
+        <translation>数据包库 (*.json)</translation>
+    </message>
+    <message>
+        <source>Save the packet library</source>
+        <translation>保存数据包库</translation>
+    </message>
+    <message>
+        <source>The library file cannot be read, so it is not changed: open another</source>
+        <translation>无法读取数据包库文件，因此不会修改它：请打开另一个</translation>
+    </message>
+    <message>
+        <source>New packet</source>
+        <translation>新数据包</translation>
+    </message>
+    <message>
+        <source>Select a packet first</source>
+        <translation>请先选择一个数据包</translation>
+    </message>
+    <message numerus="yes">
+        <source>Deleted {count} packets</source>
+        <translation>
+            <numerusform>已删除 {count} 个数据包</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Saved {name}</source>
+        <translation>已保存 {name}</translation>
+    </message>
+    <message>
+        <source>Double-click a packet or press Enter to send it</source>
+        <translation>双击数据包或按回车键发送</translation>
+    </message>
+    <message numerus="yes">
+        <source>{size} bytes: {bytes}</source>
+        <translation>
+            <numerusform>{size} 字节：{bytes}</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Packets</source>
+        <translation>数据包</translation>
+    </message>
+    <message>
+        <source>&amp;Packets</source>
+        <translation>数据包(&amp;P)</translation>
+    </message>
+    <message>
+        <source>Show the &amp;packet library</source>
+        <translation>显示数据包库(&amp;P)</translation>
+    </message>
+    <message>
+        <source>&amp;New packet…</source>
+        <translation>新建数据包(&amp;N)…</translation>
+    </message>
+    <message>
+        <source>&amp;Import (Packet Sender or library)…</source>
+        <translation>导入（Packet Sender 或数据包库）(&amp;I)…</translation>
+    </message>
+    <message>
+        <source>&amp;Open library…</source>
+        <translation>打开数据包库(&amp;O)…</translation>
+    </message>
+    <message>
+        <source>&amp;Save library as…</source>
+        <translation>数据包库另存为(&amp;S)…</translation>
+    </message>
+</context>
+<context>
+    <name>PacketModel</name>
+    <message>
+        <source>Name</source>
+        <translation>名称</translation>
+    </message>
+    <message>
+        <source>Protocol</source>
+        <translation>协议</translation>
+    </message>
+    <message>
+        <source>Destination</source>
+        <translation>目标</translation>
+    </message>
+    <message>
+        <source>Payload</source>
+        <translation>数据</translation>
+    </message>
+</context>
+<context>
     <name>Panels</name>
     <message>
         <source>{title} is coming soon.</source>
@@ -874,11 +1122,50 @@
         <source>Line ending</source>
         <translation>行尾符</translation>
     </message>
+    <message>
+        <source>No checksum</source>
+        <translation>无校验</translation>
+    </message>
+    <message>
+        <source>Append a checksum to every send (crc16-modbus goes low byte first, as Modbus RTU sends it)</source>
+        <translation>每次发送时追加校验（crc16-modbus 低字节在前，与 Modbus RTU 一致）</translation>
+    </message>
+    <message>
+        <source>Checksum</source>
+        <translation>校验</translation>
+    </message>
+    <message>
+        <source>Save as packet…</source>
+        <translation>保存为数据包…</translation>
+    </message>
+    <message>
+        <source>Keep this payload and its destination in the packet library</source>
+        <translation>把这段数据及其目标保存到数据包库</translation>
+    </message>
+    <message>
+        <source>Next send: {bytes}</source>
+        <translation>下次发送：{bytes}</translation>
+    </message>
     <message numerus="yes">
         <source>{count} bytes</source>
         <translation>
             <numerusform>{count} 字节</numerusform>
         </translation>
+    </message>
+</context>
+<context>
+    <name>PayloadHistory</name>
+    <message>
+        <source>History</source>
+        <translation>历史</translation>
+    </message>
+    <message>
+        <source>The last payloads sent from here (Alt+Up and Alt+Down in the payload)</source>
+        <translation>最近从这里发送的数据（在数据框中按 Alt+Up 和 Alt+Down）</translation>
+    </message>
+    <message>
+        <source>Nothing sent yet</source>
+        <translation>尚未发送任何数据</translation>
     </message>
 </context>
 <context>
@@ -894,6 +1181,65 @@
     <message>
         <source>Scan this with a phone to open {url}</source>
         <translation>用手机扫码即可打开 {url}</translation>
+    </message>
+</context>
+<context>
+    <name>RepeatSend</name>
+    <message>
+        <source>until stopped</source>
+        <translation>直到停止</translation>
+    </message>
+    <message>
+        <source> ms</source>
+        <translation> 毫秒</translation>
+    </message>
+    <message>
+        <source>Start repeating</source>
+        <translation>开始重复发送</translation>
+    </message>
+    <message>
+        <source>Send the payload again and again; while it runs, click to stop</source>
+        <translation>反复发送这段数据；运行时点击即可停止</translation>
+    </message>
+    <message>
+        <source>How many times to send (0: until stopped)</source>
+        <translation>发送多少次（0：直到停止）</translation>
+    </message>
+    <message>
+        <source>Repeat count</source>
+        <translation>重复次数</translation>
+    </message>
+    <message>
+        <source>Pause between two sends; 0 sends as fast as the connection takes them</source>
+        <translation>两次发送之间的间隔；0 表示以连接能接受的最快速度发送</translation>
+    </message>
+    <message>
+        <source>Repeat interval</source>
+        <translation>重复间隔</translation>
+    </message>
+    <message>
+        <source>Start sending the payload repeatedly</source>
+        <translation>开始重复发送这段数据</translation>
+    </message>
+    <message>
+        <source>Count:</source>
+        <translation>次数：</translation>
+    </message>
+    <message>
+        <source>Interval:</source>
+        <translation>间隔：</translation>
+    </message>
+    <message>
+        <source>Nothing to send to: connect or start first</source>
+        <translation>没有发送对象：请先连接或启动</translation>
+    </message>
+    <message>
+        <source>Stop repeat ({sent}/{total})</source>
+        <translation>停止重复（{sent}/{total}）</translation>
+    </message>
+    <message>
+        <source>Repeat…</source>
+        <translation>重复发送…</translation>
     </message>
 </context>
 <context>
