@@ -12,9 +12,9 @@ from __future__ import annotations
 import binascii
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Literal
 
+from net._record import Record
 from net.errors import PayloadError
 
 __all__ = [
@@ -88,8 +88,7 @@ def _lrc(data: bytes) -> int:
     return -sum(data) & 0xFF
 
 
-@dataclass(frozen=True, slots=True)
-class Checksum:
+class Checksum(Record):
     """One checksum algorithm: its name, its catalogue name, its size and default byte order."""
 
     name: str

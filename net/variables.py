@@ -28,8 +28,8 @@ import os
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
+from net._record import Record
 from net.codec import LINE_ENDINGS, Mode, PayloadSpec, encode_payload, parse_hex
 from net.errors import PayloadError
 
@@ -57,8 +57,7 @@ def escape_braces(text: str) -> str:
     return text.replace("{{", "{{{{")
 
 
-@dataclass(frozen=True, slots=True)
-class _Variable:
+class _Variable(Record):
     name: str
     argument: str
     position: int  # 1-based, for error messages
@@ -73,12 +72,11 @@ class _Variable:
     data: bytes = b""  # hex
 
 
-@dataclass(frozen=True, slots=True)
-class Template:
+class Template(Record):
     """A parsed payload: literal text and variables, in order. ``render`` gives the bytes."""
 
     parts: tuple[str | _Variable, ...]
-    has_variables: bool = field(default=False)
+    has_variables: bool = False
 
     def render(
         self,

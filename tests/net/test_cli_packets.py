@@ -69,7 +69,7 @@ def answering_server(
     reply: bytes, context: ssl.SSLContext | None = None
 ) -> Iterator[AnsweringServer]:
     """A TCP server on 127.0.0.1 for one client: it reads one chunk, answers ``reply`` and closes
-    (so the client's --wait ends at once)."""
+    (so the client's --wait ends at once; over TLS with close_notify, as an orderly end)."""
     with socket.create_server(("127.0.0.1", 0)) as server:
         server.settimeout(WAIT)
         state = AnsweringServer(port_of(server))
@@ -81,6 +81,8 @@ def answering_server(
                 peer.settimeout(WAIT)
                 state.received.append(peer.recv(1000))
                 peer.sendall(reply)
+                if isinstance(peer, ssl.SSLSocket):
+                    peer.unwrap()  # an orderly TLS end: without close_notify it is a cut
 
         thread = threading.Thread(target=serve, daemon=True)
         thread.start()
