@@ -14,7 +14,7 @@ import contextlib
 import sys
 import threading
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from net._cli_common import (
     announce_certificate,
@@ -39,11 +39,16 @@ from net.tcp import TcpClient, TcpEvent, TcpServer
 from net.tls import server_context
 from net.udp import UdpReceiver, UdpSender
 
+if TYPE_CHECKING:
+    from net.rules import Responder
+
 __all__ = ["tcp_send", "tcp_serve", "udp_listen", "udp_send"]
 
 EXIT_OK = 0
 EXIT_NETWORK = 1
 EXIT_BAD_INPUT = 2
+# Marks a row of what this end sent (replies by rule), before the peer it went to.
+_OUT = "to "
 
 
 def udp_send(args: argparse.Namespace) -> int:
@@ -91,6 +96,7 @@ def udp_listen(args: argparse.Namespace) -> int:
     encoding = check_encoding(args.encoding)
     reply = _payload(args, args.reply) if args.reply is not None else None
     out = _Printer(encoding, json_lines=args.json, quiet=args.quiet)
+    responder = _responder(args, "raw", "fixed" if reply is not None else "none", reply or b"")
     # --quiet takes no datagrams at all: the receiver then only counts, as fast as it can read.
     receiver = UdpReceiver(
         args.host,
@@ -100,6 +106,8 @@ def udp_listen(args: argparse.Namespace) -> int:
         reply=reply,
         on_drained=out.flush,
         max_datagrams=args.count,
+        responder=responder,
+        on_reply=out.datagram,
     )
     with receiver, stop_on_signals(receiver), _stop_after(receiver, args.timeout):
         _status(f"listening on {receiver.address} (UDP)")
@@ -115,7 +123,7 @@ def udp_listen(args: argparse.Namespace) -> int:
     summary = f"{_plural(stats.datagrams, 'datagram')}, {_plural(stats.bytes, 'byte')}"
     if stats.truncated:
         summary += f", {stats.truncated} truncated"
-    if reply is not None:
+    if reply is not None or responder is not None:
         summary += f", {_plural(stats.replies, 'reply', 'replies')} sent"
     _status(summary)
     return EXIT_OK
@@ -205,12 +213,16 @@ def tcp_serve(args: argparse.Namespace) -> int:
         mode, fixed = "fixed", _payload(args, args.reply)
     else:
         mode, fixed = "none", b""
+    responder = _responder(args, args.framing, mode, fixed)
     certificate = server_certificate(args)
     context = server_context(certificate) if certificate is not None else None
     out = _Printer(encoding, json_lines=args.json, quiet=args.quiet, announce=True)
 
     def on_event(event: TcpEvent) -> None:
-        if isinstance(event, Connected | Received | Disconnected):
+        # With rules, what the server answers is part of the conversation: out rows too.
+        if isinstance(event, Connected | Received | Disconnected) or (
+            responder is not None and isinstance(event, Sent)
+        ):
             out.tcp_event(event)
             out.flush()
 
@@ -222,6 +234,7 @@ def tcp_serve(args: argparse.Namespace) -> int:
         fixed_reply=fixed,
         max_clients=args.max_clients,
         ssl_context=context,
+        responder=responder,
     )
     with server, stop_on_signals(server):
         if certificate is not None:
@@ -242,6 +255,18 @@ def tcp_serve(args: argparse.Namespace) -> int:
         summary += f", {_plural(server.tls_failures, 'TLS handshake')} failed"
     _status(summary)
     return EXIT_OK
+
+
+def _responder(
+    args: argparse.Namespace, framing: str, fallback: str, fixed: bytes
+) -> Responder | None:
+    """The --rule options as a responder answering the rest with the fallback (None: no rules)."""
+    if not args.rule:
+        return None
+    from net.rules import Responder, parse_rules
+
+    rules = parse_rules(args.rule, args.encoding)
+    return Responder(rules, framing=framing, fallback=fallback, fixed_reply=fixed)
 
 
 def _looks_like_tls(data: bytes) -> bool:
@@ -277,15 +302,26 @@ class _Printer:
             }
             if datagram.truncated:
                 record["truncated"] = True
+            if datagram.outgoing:
+                record["direction"] = "out"
             self._write(json_line(record) + "\n")
         else:
             mark = "[truncated] " if datagram.truncated else ""
-            self._write(f"{datagram.peer}  {mark}{render_text(data, self._encoding)}\n")
+            to = _OUT if datagram.outgoing else ""
+            self._write(f"{to}{datagram.peer}  {mark}{render_text(data, self._encoding)}\n")
 
-    def tcp_event(self, event: Connected | Received | Disconnected) -> None:
+    def tcp_event(self, event: Connected | Received | Sent | Disconnected) -> None:
         if self._quiet:
             return
-        if isinstance(event, Received):
+        if isinstance(event, Sent):  # a reply by rule: one out row per reply
+            text = render_text(event.data, self._encoding, one_line=not self._json)
+            if self._json:
+                self._object(
+                    event, "sent", size=len(event.data), text=text, hex=to_hex(event.data, "")
+                )
+            else:
+                self._write(f"{_OUT}{event.peer}  {text}\n")
+        elif isinstance(event, Received):
             decoder = self._decoders.get(event.conn_id)
             if decoder is None:
                 decoder = self._decoders[event.conn_id] = StreamDecoder(
@@ -338,7 +374,9 @@ class _Printer:
         else:
             self._write(f"{event.peer}  {text}\n")
 
-    def _object(self, event: Connected | Received | Disconnected, kind: str, **fields: Any) -> None:
+    def _object(
+        self, event: Connected | Received | Sent | Disconnected, kind: str, **fields: Any
+    ) -> None:
         record = {"time": round(event.time, 6), "event": kind, "peer": event.peer, **fields}
         self._write(json_line(record) + "\n")
 

@@ -195,6 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=_seconds, help="stop after this many seconds")
     p.add_argument("--reply", metavar="DATA", help="answer every datagram with DATA")
     p.add_argument("--multicast", metavar="GROUP", help="join this multicast group")
+    _add_rule_options(p, framing=False)
     _add_payload_options(p)
     p.add_argument("--json", action="store_true", help="one JSON object per datagram")
     p.add_argument("--quiet", action="store_true", help="print only the summary line")
@@ -229,6 +230,7 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--echo", action="store_true", help="send every client back what it sends")
     mode.add_argument("--reply", metavar="DATA", help="answer every chunk received with DATA")
     _add_payload_options(p)
+    _add_rule_options(p, framing=True)
     p.add_argument(
         "--max-clients", type=_positive_int, default=256, help="clients at once (default 256)"
     )
@@ -286,6 +288,27 @@ def _add_packet_commands(sub: argparse._SubParsersAction[_Parser]) -> None:
     )
     q.add_argument("file", metavar="FILE")
     q.set_defaults(handler="net._cli_packets:export_packets")
+
+
+def _add_rule_options(parser: argparse.ArgumentParser, *, framing: bool) -> None:
+    parser.add_argument(
+        "--rule",
+        action="append",
+        default=[],
+        metavar="'KIND:PATTERN => REPLY'",
+        help=(
+            "answer what matches (repeatable, first match wins; --reply/--echo answer the rest): "
+            "KIND is exact, contains, prefix, suffix, regex or hex; REPLY has escapes, variables, "
+            "{{1}} or {{name}} from regex groups, hex:.. for bytes, and may end in +checksum:NAME"
+        ),
+    )
+    if framing:
+        parser.add_argument(
+            "--framing",
+            choices=("line", "raw"),
+            default="line",
+            help="what a rule sees: each line (default) or each chunk received",
+        )
 
 
 def _add_checksum_options(parser: argparse.ArgumentParser, *, override: bool = False) -> None:

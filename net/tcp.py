@@ -34,7 +34,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import BinaryIO, Final
+from typing import TYPE_CHECKING, BinaryIO, Final
 
 from net._loop import StoppableLoop
 from net.address import (
@@ -74,6 +74,9 @@ from net.tls import (
     describe_ssl_error,
     wrap_client,
 )
+
+if TYPE_CHECKING:
+    from net.rules import Responder
 
 __all__ = [
     "HANDSHAKE_TIMEOUT",
@@ -924,6 +927,7 @@ class TcpServer(_TcpLoop):
         resolve_timeout: float = DEFAULT_RESOLVE_TIMEOUT,
         ssl_context: ssl.SSLContext | None = None,
         handshake_timeout: float = HANDSHAKE_TIMEOUT,
+        responder: Responder | None = None,
     ) -> None:
         """Bind and listen at once.
 
@@ -937,6 +941,8 @@ class TcpServer(_TcpLoop):
             max_clients: clients served at once (those still in their TLS handshake count).
             ssl_context: a server-side context (net.tls.server_context) to speak TLS with.
             handshake_timeout: seconds a client has to finish its TLS handshake.
+            responder: rule-based replies (net.rules); while set, it answers every client and
+                ``reply_mode`` is not used (the responder has its own fallback).
         Raises:
             AddressError: a bad host or port, or a handshake timeout that is not positive.
             BindError: the port is in use, or the address is not this computer's.
@@ -946,6 +952,7 @@ class TcpServer(_TcpLoop):
         _check_seconds("TLS handshake timeout", handshake_timeout)
         super().__init__(on_event)
         self._reply = (reply_mode, bytes(fixed_reply))
+        self._responder = responder
         self.max_clients = max_clients
         self._ids = itertools.count(1)
         self._accept_paused = False
@@ -1014,6 +1021,10 @@ class TcpServer(_TcpLoop):
         """Change the reply mode ("none", "echo", "fixed") while running; thread-safe."""
         _check_reply_mode(mode)
         self._reply = (mode, bytes(fixed_reply))
+
+    def set_responder(self, responder: Responder | None) -> None:
+        """Answer by rules from the next chunk on (None: by the reply mode again); thread-safe."""
+        self._responder = responder
 
     def send(self, conn_id: int, data: bytes) -> None:
         """Queue ``data`` for one client. Thread-safe, never blocks.
@@ -1155,7 +1166,13 @@ class TcpServer(_TcpLoop):
 
     def _after_receive(self, conn: _Connection, data: bytes) -> None:
         mode, fixed = self._reply
-        if mode == "echo":
+        responder = self._responder
+        if responder is not None:
+            reply = responder.respond(conn.conn_id, data)
+            if not reply:
+                return
+            self._queue_bytes(conn, reply, bounded=False)
+        elif mode == "echo":
             self._queue_bytes(conn, data, bounded=False)
         elif mode == "fixed" and fixed:
             self._queue_bytes(conn, fixed, bounded=False)
@@ -1167,6 +1184,8 @@ class TcpServer(_TcpLoop):
 
     def _closed(self, conn: _Connection) -> None:
         self._handshaking.pop(conn.conn_id, None)
+        if self._responder is not None:
+            self._responder.forget(conn.conn_id)
         if self._accept_paused and self._selector is not None and not self.stopping:
             self._accept_paused = False
             self._selector.register(self._listener, selectors.EVENT_READ, _ACCEPT)

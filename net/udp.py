@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from net._loop import StoppableLoop
 from net.address import (
@@ -39,6 +39,9 @@ from net.errors import (
     describe_io_error,
 )
 from net.events import Datagram
+
+if TYPE_CHECKING:
+    from net.rules import Responder
 
 __all__ = [
     "DEFAULT_RCVBUF",
@@ -336,6 +339,8 @@ class UdpReceiver(StoppableLoop):
         resolve_timeout: float = DEFAULT_RESOLVE_TIMEOUT,
         on_rows: Callable[[list[DatagramRow]], None] | None = None,
         max_datagrams: int | None = None,
+        responder: Responder | None = None,
+        on_reply: Callable[[Datagram], None] | None = None,
     ) -> None:
         """Bind at once.
 
@@ -362,6 +367,9 @@ class UdpReceiver(StoppableLoop):
             on_rows: called on the loop's thread with the datagrams just read (oldest first, up
                 to 64) as :data:`DatagramRow` tuples: one call per batch, no object per datagram.
             max_datagrams: stop (as :meth:`shutdown` does) after exactly this many datagrams.
+            responder: answer each datagram by rules (net.rules) instead of with ``reply``.
+            on_reply: called on the loop's thread with each reply the responder sent
+                (``outgoing`` True), after the batch that caused it.
         Raises:
             AddressError: a bad host, port or multicast group.
             BindError: the port is in use, the address is not this computer's, or joining the
@@ -372,6 +380,9 @@ class UdpReceiver(StoppableLoop):
         self._on_rows = on_rows
         self._on_drained = on_drained
         self._reply = bytes(reply) if reply else None
+        self.responder = responder
+        self._on_reply = on_reply
+        self._replies_sent: list[Datagram] = []
         # One byte more than a datagram may fill: a read that fills it was cut short, which tells
         # truncation apart without recvmsg() and its flags.
         self._limit = max(1, buffer_size)
@@ -480,6 +491,11 @@ class UdpReceiver(StoppableLoop):
                 if on_datagram is not None:
                     for stamp, peer, data, cut in rows:
                         on_datagram(Datagram(stamp, peer, data, cut))
+            if self._replies_sent:
+                sent, self._replies_sent = self._replies_sent, []
+                if self._on_reply is not None:
+                    for datagram in sent:
+                        self._on_reply(datagram)
             if empty or self.stopping:
                 return handled
 
@@ -493,6 +509,7 @@ class UdpReceiver(StoppableLoop):
         recv_into, sendto = self._sock.recvfrom_into, self._sock.sendto
         buffer, view, limit, reply = self._buffer, self._view, self._limit, self._reply
         keep = self._on_datagram is not None or self._on_rows is not None
+        responder = self.responder
         peers = self._peers
         todo = _READ_BATCH if self._left is None else min(_READ_BATCH, self._left)
         rows: list[DatagramRow] = []
@@ -521,7 +538,9 @@ class UdpReceiver(StoppableLoop):
                     nbytes = limit
                     truncated += 1
                 size += nbytes
-                if reply is not None:
+                if responder is not None:
+                    replied += self._answer(responder, view[:nbytes].tobytes(), address, now)
+                elif reply is not None:
                     try:
                         sendto(reply, address)
                         replied += 1
@@ -546,6 +565,19 @@ class UdpReceiver(StoppableLoop):
                 if self._left <= 0:
                     self.shutdown()
         return rows, count, empty
+
+    def _answer(self, responder: Responder, data: bytes, address: Any, now: float) -> int:
+        """Send the responder's reply to one datagram; 1 if one went out."""
+        answer = responder.answer(data)
+        if not answer:
+            return 0
+        try:
+            self._sock.sendto(answer, address)
+        except OSError:
+            return 0  # as for the fixed reply: dropped
+        if self._on_reply is not None:
+            self._replies_sent.append(Datagram(now, format_peer(address), answer, outgoing=True))
+        return 1
 
 
 def _parse_group(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
