@@ -239,6 +239,22 @@ def build_parser() -> argparse.ArgumentParser:
     _add_tls_server_options(p)
     p.set_defaults(handler="net._cli_sockets:tcp_serve")
     _add_packet_commands(sub)
+
+    p = sub.add_parser(
+        "run",
+        help="run a conversation script (TOML: send / expect / delay steps); exit 0 if all matched",
+    )
+    p.add_argument("script", metavar="SCRIPT.toml")
+    p.add_argument(
+        "--var",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a value for {{NAME}} in the script's steps (repeatable)",
+    )
+    p.add_argument("--junit", metavar="FILE", help="also write the results as JUnit XML")
+    p.add_argument("--json", action="store_true", help="one JSON object per step")
+    p.set_defaults(handler="net._cli_script:run")
     return parser
 
 
