@@ -658,67 +658,52 @@ class ScriptRunner(StoppableLoop):
         deadline = time.monotonic() + step.timeout
         arrived = bytearray()  # UDP: datagrams that did not match
         while True:
-            candidate = buffer if stream is not None else None
-            if candidate:
-                found = _search(pattern, bytes(candidate), codec)
-                if found is not None:
-                    end, matched, captures = found
-                    del buffer[:end]
-                    if step.capture:
-                        for key, text in captures.items():
-                            values[key] = text.encode(codec, "surrogateescape")
-                    return StepResult(
-                        step,
-                        round_number,
-                        True,
-                        len(matched),
-                        0,
-                        0,
-                        data=matched,
-                        captures=captures,
-                    )
             if stream is not None:
+                found = _search(pattern, bytes(buffer), codec) if buffer else None
+                if found is not None:
+                    del buffer[: found[0]]
+                    return _matched(step, round_number, found, values, codec)
                 data = stream.receive(deadline)
-            else:
-                assert self._udp is not None
-                remaining = deadline - time.monotonic()
-                datagram = self._udp.wait_reply(remaining) if remaining > 0 else None
-                if datagram is None and self.stopping:
+                if data is None:
+                    break
+                buffer += data
+                del buffer[:-MAX_EXPECT_BUFFER]
+                continue
+            assert self._udp is not None
+            remaining = deadline - time.monotonic()
+            datagram = self._udp.wait_reply(remaining) if remaining > 0 else None
+            if datagram is None:
+                if self.stopping:
                     raise _Stopped
-                data = None if datagram is None else datagram.data
-                if data is not None:
-                    found = _search(pattern, data, codec)
-                    if found is not None:
-                        _end, matched, captures = found
-                        if step.capture:
-                            for key, text in captures.items():
-                                values[key] = text.encode(codec, "surrogateescape")
-                        return StepResult(
-                            step,
-                            round_number,
-                            True,
-                            len(matched),
-                            0,
-                            0,
-                            data=matched,
-                            captures=captures,
-                        )
-                    arrived += data
-                    del arrived[:-MAX_EXPECT_BUFFER]
-                    continue
-            if data is None:
-                seen = bytes(buffer if stream is not None else arrived)
-                shown = render_text(seen[-200:], self.script.encoding) if seen else ""
-                problem = (
-                    f"step {step.number} (line {step.line}) {step.label}: no match within "
-                    f"{step.timeout:g} s; "
-                    + (f"what arrived instead: '{shown}'" if seen else "nothing arrived")
-                )
-                return StepResult(
-                    step, round_number, False, 0, 0, 0, problem=problem, received=seen
-                )
-            buffer += data
-            del buffer[:-MAX_EXPECT_BUFFER]
+                break
+            found = _search(pattern, datagram.data, codec)
+            if found is not None:
+                return _matched(step, round_number, found, values, codec)
+            arrived += datagram.data
+            del arrived[:-MAX_EXPECT_BUFFER]
+        seen = bytes(buffer if stream is not None else arrived)
+        shown = render_text(seen[-200:], self.script.encoding) if seen else ""
+        problem = (
+            f"step {step.number} (line {step.line}) {step.label}: no match within "
+            f"{step.timeout:g} s; "
+            + (f"what arrived instead: '{shown}'" if seen else "nothing arrived")
+        )
+        return StepResult(step, round_number, False, 0, 0, 0, problem=problem, received=seen)
+
+
+def _matched(
+    step: Step,
+    round_number: int,
+    found: tuple[int, bytes, dict[str, str]],
+    values: dict[str, bytes],
+    codec: str,
+) -> StepResult:
+    """The result of an expect that matched; its captures become variables."""
+    _end, matched, captures = found
+    if step.capture:
+        for key, text in captures.items():
+            values[key] = text.encode(codec, "surrogateescape")
+    return StepResult(step, round_number, True, len(matched), 0, 0, data=matched, captures=captures)
 
 
 def _search(

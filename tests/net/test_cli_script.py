@@ -5,9 +5,14 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from pathlib import Path
 from xml.etree import ElementTree
 
+import pytest
+
+from tests import simulate
+from tests.conftest import WAIT
 from tests.net.test_cli_sockets import swb
 from tests.net.test_script import (
     closed_port,
@@ -124,3 +129,21 @@ def test_run_unwritable_junit_is_reported(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert result.stderr.startswith("swb: cannot write the JUnit report ")
     assert len(result.stdout.splitlines()) == 5  # the steps ran and were shown
+
+
+@pytest.mark.parametrize("platform", simulate.PLATFORMS)
+def test_run_as_on_windows_and_macos(tmp_path: Path, platform: str) -> None:
+    """The script runner's connect and wait (select() only on Windows) work where CPython lacks
+    what Linux has."""
+    with tcp_device(good_device) as device:
+        script = write(tmp_path, conversation(device.port))
+        result = subprocess.run(
+            simulate.swb_command(platform, "run", script),
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            env=simulate.env(),
+            timeout=WAIT,
+        )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.startswith("2 of 2 expectations matched")

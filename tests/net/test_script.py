@@ -52,9 +52,15 @@ def wrong_device(line: bytes) -> bytes:
 class TcpDevice:
     """A threaded TCP server answering each line with ``answer(line)``, optionally in TLS."""
 
-    def __init__(self, answer: Answer, context: ssl.SSLContext | None = None) -> None:
+    def __init__(
+        self,
+        answer: Answer,
+        context: ssl.SSLContext | None = None,
+        handle: Callable[[socket.socket], None] | None = None,
+    ) -> None:
         self.answer = answer
         self.context = context
+        self.handle = handle
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
         self.lines: list[bytes] = []
@@ -74,6 +80,10 @@ class TcpDevice:
                 return
         with conn:
             conn.settimeout(WAIT)
+            if self.handle is not None:
+                with contextlib.suppress(OSError):
+                    self.handle(conn)
+                return
             pending = b""
             while True:
                 try:
@@ -101,8 +111,14 @@ class TcpDevice:
 
 
 @contextmanager
-def tcp_device(answer: Answer, context: ssl.SSLContext | None = None) -> Iterator[TcpDevice]:
-    device = TcpDevice(answer, context)
+def tcp_device(
+    answer: Answer = good_device,
+    context: ssl.SSLContext | None = None,
+    handle: Callable[[socket.socket], None] | None = None,
+) -> Iterator[TcpDevice]:
+    """A device answering line by line, or, with ``handle``, one that does what ``handle`` does
+    with the first client's connection."""
+    device = TcpDevice(answer, context, handle)
     try:
         yield device
     finally:
@@ -208,24 +224,21 @@ def test_wrong_answers_fail_naming_the_step_and_what_arrived() -> None:
 
 
 def test_stream_framing_joins_a_reply_split_across_reads() -> None:
-    """The device answers in single bytes with pauses: one recv never holds the whole reply."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    port = listener.getsockname()[1]
+    """The device writes its answer one byte per write (TCP_NODELAY): it reaches the script in
+    several reads, and one match may end in the middle of one."""
 
-    def serve() -> None:
-        conn, _ = listener.accept()
-        with conn:
-            conn.recv(100)
-            for byte in b"xxPONG 7 and PONG 8":
-                conn.sendall(bytes([byte]))
-            conn.recv(100)
+    def trickle(conn: socket.socket) -> None:
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        conn.recv(100)
+        for byte in b"xxPONG 7 and PONG 8":
+            conn.sendall(bytes([byte]))
+        conn.recv(100)
 
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    source = f"""
+    with tcp_device(handle=trickle) as device:
+        source = f"""
 [connection]
 host = "127.0.0.1"
-port = {port}
+port = {device.port}
 [[step]]
 send = "PING\\n"
 [[step]]
@@ -234,11 +247,7 @@ expect = 'PONG \\d and'
 expect = 'PONG (?P<n>\\d)'
 capture = true
 """
-    try:
         steps, problem = run(source)
-    finally:
-        thread.join(WAIT)
-        listener.close()
     assert problem == ""
     assert steps[1].data == b"PONG 7 and"
     assert steps[2].captures == {"n": "8"}  # what followed the first match stayed for the next
@@ -433,25 +442,15 @@ def test_recorded_conversation_replays_against_a_mock_made_from_it() -> None:
     rules = rules_from_records(RECORDED)
     assert [r.kind for r in rules] == ["exact", "exact", "exact"]
     responder = Responder(rules)
-    listener = socket.create_server(("127.0.0.1", 0))
-    port = listener.getsockname()[1]
 
-    def serve() -> None:
-        conn, _ = listener.accept()
-        with conn:
-            conn.settimeout(WAIT)
-            while data := conn.recv(4096):
-                conn.sendall(responder.respond(1, data))
+    def mock(conn: socket.socket) -> None:
+        while data := conn.recv(4096):
+            conn.sendall(responder.respond(1, data))
 
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    source = script_from_records(RECORDED, protocol="tcp", host="127.0.0.1", port=port)
-    assert 'expect_hex = "01 02 FF 00"' in source
-    try:
+    with tcp_device(handle=mock) as device:
+        source = script_from_records(RECORDED, protocol="tcp", host="127.0.0.1", port=device.port)
+        assert 'expect_hex = "01 02 FF 00"' in source
         steps, problem = run(source)
-    finally:
-        listener.close()
-        thread.join(WAIT)
     assert problem == ""
     assert [s.step.kind for s in steps] == ["send", "expect"] * 3 + ["send"]
     assert steps[3].data == b"\x01\x02\xff\x00"
@@ -477,21 +476,14 @@ def test_script_from_records_is_valid_for_udp_and_binary() -> None:
 
 
 def test_expect_keeps_only_the_tail_of_a_flood() -> None:
-    listener = socket.create_server(("127.0.0.1", 0))
-    port = listener.getsockname()[1]
+    def flood(conn: socket.socket) -> None:
+        conn.sendall(b"z" * (MAX_EXPECT_BUFFER * 4) + b"END")
+        conn.recv(10)
 
-    def serve() -> None:
-        conn, _ = listener.accept()
-        with conn:
-            conn.sendall(b"z" * (MAX_EXPECT_BUFFER * 4) + b"END")
-            conn.recv(10)
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    source = f'[connection]\nhost = "127.0.0.1"\nport = {port}\n[[step]]\nexpect = "z{{3}}END"\n'
-    try:
+    with tcp_device(handle=flood) as device:
+        port = device.port
+        source = (
+            f'[connection]\nhost = "127.0.0.1"\nport = {port}\n[[step]]\nexpect = "z{{3}}END"\n'
+        )
         steps, problem = run(source)
-    finally:
-        thread.join(WAIT)
-        listener.close()
     assert problem == "" and steps[0].data == b"zzzEND"
