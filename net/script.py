@@ -47,15 +47,14 @@ import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final, Literal
-from xml.etree import ElementTree
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 import regex
 
 from net._loop import StoppableLoop
 from net.address import format_peer, parse_host, parse_port, resolve
 from net.checksum import append_checksum, get_checksum
-from net.codec import check_encoding, render_text, to_hex
+from net.codec import check_encoding, encode_payload, render_text, to_hex
 from net.errors import ConnectError, NetError, PayloadError, describe_connect_error
 from net.rules import (
     MATCH_BUDGET,
@@ -66,9 +65,12 @@ from net.rules import (
     make_rule,
     substitute_values,
 )
-from net.tls import ClientTls, wrap_client
-from net.udp import UdpSender
-from net.variables import parse_template
+from net.variables import Template, parse_template
+
+if TYPE_CHECKING:
+    # Imported where used: a plain TCP script need not pay for loading TLS or UDP.
+    from net.tls import ClientTls
+    from net.udp import UdpSender
 
 __all__ = [
     "MAX_EXPECT_BUFFER",
@@ -133,6 +135,11 @@ class Step:
     _pattern: regex.Pattern[str] | re.Pattern[bytes] | None = field(
         default=None, repr=False, compare=False
     )
+    # Parsed once when the step uses no --var or captured value: a send's template (and its
+    # bytes when they never change), an expect's fixed pattern.
+    _template: tuple[bytes | Template, ...] | None = field(default=None, repr=False, compare=False)
+    _fixed: bytes | None = field(default=None, repr=False, compare=False)
+    _dynamic: bool = field(default=False, repr=False, compare=False)
 
     @property
     def label(self) -> str:
@@ -256,6 +263,8 @@ def parse_script(
         check_encoding(encoding)
         tls = None
         if protocol == "tls":
+            from net.tls import ClientTls
+
             tls = ClientTls(
                 verify=not bool(conn.get("insecure", False)),
                 fingerprint=conn.get("fingerprint"),
@@ -343,10 +352,26 @@ def _parse_step(
                 get_checksum(checksum)
             _check_names(text, known, where)
             placeholders = dict.fromkeys(known, b"\0")
-            parse_template(substitute_values(text, placeholders)).render(
-                "hex" if is_hex else "escapes", encoding
+            trial = parse_template(substitute_values(text, placeholders))
+            data = trial.render("hex" if is_hex else "escapes", encoding)
+            dynamic = _uses_values(text, known)
+            mode = "hex" if is_hex else "escapes"
+            pieces = None if dynamic else _pieces(trial, mode, encoding)
+            fixed = None
+            if not dynamic and not trial.has_variables:
+                fixed = append_checksum(data, checksum)
+            return Step(
+                number,
+                line,
+                "send",
+                text,
+                is_hex,
+                checksum,
+                name=label,
+                _template=pieces,
+                _fixed=fixed,
+                _dynamic=dynamic,
             )
-            return Step(number, line, "send", text, is_hex, checksum, name=label)
         if "checksum" in raw:
             raise ScriptError(f"{where}: checksum belongs to a send step")
         timeout = _seconds(raw.get("timeout", DEFAULT_TIMEOUT), "timeout", where)
@@ -376,11 +401,25 @@ def _parse_step(
             capture,
             name=label,
             _pattern=pattern,
+            _dynamic=not is_hex and _uses_values(text, known),
         )
     except ScriptError:
         raise
     except NetError as exc:
         raise ScriptError(f"{where}: {exc}") from None
+
+
+def _pieces(template: Template, mode: str, encoding: str) -> tuple[bytes | Template, ...]:
+    """The template's text encoded once, its variables as one-variable templates to render at
+    every send (a send in a 10,000-round script should not encode the same text 10,000 times)."""
+    return tuple(
+        encode_payload(part, mode, encoding) if isinstance(part, str) else Template((part,), True)
+        for part in template.parts
+    )
+
+
+def _uses_values(text: str, known: set[str]) -> bool:
+    return any(m.group(1) in known for m in _NAME_REFERENCE.finditer(text.replace("{{{{", "")))
 
 
 def _check_names(text: str, known: set[str], where: str) -> None:
@@ -431,6 +470,8 @@ class _Stream:
         self._selector = runner.new_selector()
         self.sock = self._connect(script)
         if script.tls is not None:
+            from net.tls import wrap_client
+
             self.sock = wrap_client(
                 self.sock, script.host, script.tls, script.connect_timeout, loop=runner
             )
@@ -538,6 +579,7 @@ class ScriptRunner(StoppableLoop):
         self.script = script
         self._on_step = on_step
         self._udp: UdpSender | None = None
+        self._codec = check_encoding(script.encoding)
 
     def shutdown(self) -> None:
         super().shutdown()
@@ -561,6 +603,8 @@ class ScriptRunner(StoppableLoop):
         stopped = False
         try:
             if script.protocol == "udp":
+                from net.udp import UdpSender
+
                 self._udp = UdpSender(script.host, script.port)
                 if self.stopping:
                     self._udp.shutdown()
@@ -597,20 +641,22 @@ class ScriptRunner(StoppableLoop):
                             data=data,
                         )
                     else:
-                        result = self._expect(step, round_number, stream, buffer, values)
+                        matched, captures, problem, seen = self._expect(
+                            step, stream, buffer, values
+                        )
                         now = time.perf_counter()
                         result = StepResult(
                             step,
                             round_number,
-                            result.ok,
-                            result.size,
+                            matched is not None,
+                            len(matched or b""),
                             now - start,
                             now - began,
-                            (now - last_send) if result.ok else None,
-                            result.data,
-                            result.captures,
-                            result.problem,
-                            result.received,
+                            (now - last_send) if matched is not None else None,
+                            matched or b"",
+                            captures,
+                            problem,
+                            seen,
                         )
                     results.append(result)
                     if self._on_step is not None:
@@ -635,23 +681,27 @@ class ScriptRunner(StoppableLoop):
         return RunResult(tuple(results), time.perf_counter() - start, problem, stopped)
 
     def _render(self, step: Step, values: Mapping[str, bytes], round_number: int) -> bytes:
-        text = substitute_values(step.text, values)
-        data = parse_template(text).render(
-            "hex" if step.hex else "escapes", self.script.encoding, sequence=round_number - 1
+        if step._fixed is not None:
+            return step._fixed
+        mode = "hex" if step.hex else "escapes"
+        encoding = self.script.encoding
+        pieces = step._template
+        if pieces is None:
+            pieces = _pieces(parse_template(substitute_values(step.text, values)), mode, encoding)
+        sequence = round_number - 1
+        data = b"".join(
+            piece if isinstance(piece, bytes) else piece.render(mode, encoding, sequence=sequence)
+            for piece in pieces
         )
         return append_checksum(data, step.checksum)
 
     def _expect(
-        self,
-        step: Step,
-        round_number: int,
-        stream: _Stream | None,
-        buffer: bytearray,
-        values: dict[str, bytes],
-    ) -> StepResult:
-        codec = check_encoding(self.script.encoding)
+        self, step: Step, stream: _Stream | None, buffer: bytearray, values: dict[str, bytes]
+    ) -> tuple[bytes | None, dict[str, str], str, bytes]:
+        """(the matched bytes or None, captures, why it failed, what arrived instead)."""
+        codec = self._codec
         pattern = step._pattern
-        if not step.hex and _NAME_REFERENCE.search(step.text):
+        if step._dynamic:
             texts = {k: v.decode(codec, "surrogateescape") for k, v in values.items()}
             pattern = compile_regex(_expect_pattern(step.text, texts), "the expect")
         assert pattern is not None
@@ -662,7 +712,7 @@ class ScriptRunner(StoppableLoop):
                 found = _search(pattern, bytes(buffer), codec) if buffer else None
                 if found is not None:
                     del buffer[: found[0]]
-                    return _matched(step, round_number, found, values, codec)
+                    return _matched(step, found, values, codec)
                 data = stream.receive(deadline)
                 if data is None:
                     break
@@ -678,7 +728,7 @@ class ScriptRunner(StoppableLoop):
                 break
             found = _search(pattern, datagram.data, codec)
             if found is not None:
-                return _matched(step, round_number, found, values, codec)
+                return _matched(step, found, values, codec)
             arrived += datagram.data
             del arrived[:-MAX_EXPECT_BUFFER]
         seen = bytes(buffer if stream is not None else arrived)
@@ -688,22 +738,18 @@ class ScriptRunner(StoppableLoop):
             f"{step.timeout:g} s; "
             + (f"what arrived instead: '{shown}'" if seen else "nothing arrived")
         )
-        return StepResult(step, round_number, False, 0, 0, 0, problem=problem, received=seen)
+        return None, {}, problem, seen
 
 
 def _matched(
-    step: Step,
-    round_number: int,
-    found: tuple[int, bytes, dict[str, str]],
-    values: dict[str, bytes],
-    codec: str,
-) -> StepResult:
-    """The result of an expect that matched; its captures become variables."""
+    step: Step, found: tuple[int, bytes, dict[str, str]], values: dict[str, bytes], codec: str
+) -> tuple[bytes, dict[str, str], str, bytes]:
+    """What :meth:`ScriptRunner._expect` returns for a match; its captures become variables."""
     _end, matched, captures = found
     if step.capture:
         for key, text in captures.items():
             values[key] = text.encode(codec, "surrogateescape")
-    return StepResult(step, round_number, True, len(matched), 0, 0, data=matched, captures=captures)
+    return matched, captures, "", b""
 
 
 def _search(
@@ -730,6 +776,8 @@ def junit_xml(result: RunResult, script: Script) -> str:
     """The run as JUnit XML (one testcase per expect that ran, failures with what arrived; a
     network failure outside an expect is one more testcase with an error), as CI systems read it.
     """
+    from xml.etree import ElementTree
+
     suite = ElementTree.Element("testsuite", name=script.name)
     failures = errors = tests = 0
     for item in result.results:
