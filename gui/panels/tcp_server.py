@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from typing import Any
 
@@ -34,6 +35,7 @@ from gui.widgets import (
     format_bytes,
     format_count,
 )
+from gui.widgets.rules_table import RulesTable
 from gui.widgets.security import ServerSecurityBox
 from gui.widgets.traffic_log import CELL_BYTES, StreamRows
 from net.errors import AddressError, NetError
@@ -119,7 +121,10 @@ class TcpServerPanel(Panel):
         reply_layout = QVBoxLayout(reply_box)
         reply_layout.addWidget(self.reply_mode)
         reply_layout.addWidget(self.fixed_reply)
-        reply_layout.addStretch(1)
+        # Rules answer first; the reply mode above answers what no rule matches.
+        self.rules = RulesTable(self, framing=True)
+        self.rules.changed.connect(self._on_reply_changed)
+        reply_layout.addWidget(self.rules, 1)
 
         self.security = ServerSecurityBox(self)
         self.options_row = QGridLayout()
@@ -242,6 +247,11 @@ class TcpServerPanel(Panel):
             return
         host, port = self.bind.address(), self.port.port()
         fixed = self.fixed_reply.payload() if mode == "fixed" else b""
+        try:
+            responder = self.rules.responder(mode, fixed, self.log.model.encoding)
+        except NetError as exc:
+            self.status.show_error(str(exc))
+            return
         self._totals = (0, 0, 0)
         push = self.runner.push
         self._fingerprint = ""
@@ -262,6 +272,7 @@ class TcpServerPanel(Panel):
                 reply_mode=mode,
                 fixed_reply=fixed,
                 ssl_context=context,
+                responder=responder,
             )
 
         self.server = None
@@ -356,6 +367,9 @@ class TcpServerPanel(Panel):
         else:
             data = b""
         self.server.set_reply(mode, data)
+        # A bad rule: the table says which; the previous rules answer meanwhile.
+        with contextlib.suppress(NetError):
+            self.server.set_responder(self.rules.responder(mode, data, self.log.model.encoding))
 
     # -- results -------------------------------------------------------------------------------
 

@@ -776,6 +776,230 @@
     </message>
 </context>
 <context>
+    <name>PacketDialog</name>
+    <message>
+        <source>Packet</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Optional group, like modbus</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Empty: the TCP Server&apos;s clients</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>none</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>any</source>
+        <translation type="unfinished">任意</translation>
+    </message>
+    <message>
+        <source>until stopped</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source> ms</source>
+        <translation type="unfinished"> 毫秒</translation>
+    </message>
+    <message>
+        <source>&amp;Name:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Folder:</source>
+        <translation type="unfinished">文件夹(&amp;F)：</translation>
+    </message>
+    <message>
+        <source>P&amp;rotocol:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Host:</source>
+        <translation type="unfinished">主机(&amp;H)：</translation>
+    </message>
+    <message>
+        <source>&amp;Port:</source>
+        <translation type="unfinished">端口(&amp;P)：</translation>
+    </message>
+    <message>
+        <source>&amp;Local port:</source>
+        <translation type="unfinished">本地端口(&amp;L)：</translation>
+    </message>
+    <message>
+        <source>&amp;Repeat:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Interval:</source>
+        <translation type="unfinished">间隔(&amp;I)：</translation>
+    </message>
+    <message>
+        <source>A packet named {name} exists already</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>PacketDispatcher</name>
+    <message>
+        <source>UDP Send is still sending: stop it first, then send {name}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Sent {name} from UDP Send</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The TCP Client is busy with another connection: disconnect it to send {name}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Sent {name} from the TCP Client</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>PacketLibraryPanel</name>
+    <message>
+        <source>Search packets</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Saved packets</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Send</source>
+        <translation type="unfinished">发送(&amp;S)</translation>
+    </message>
+    <message>
+        <source>Send the selected packet (Enter or double click)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;New…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>More</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Edit…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>D&amp;uplicate</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Delete</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Move &amp;up</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Move do&amp;wn</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{problem}. The file is left as it is: fix it or open another.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <source>{count} packets in {path}</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Saved the library to {path}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <source>Imported {count} packets ({added} new, {replaced} replaced)</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Import packets</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Packet Sender export or packet library (*.json);;All files (*)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Open a packet library</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Packet library (*.json)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Save the packet library</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The library file cannot be read, so it is not changed: open another</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>New packet</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Select a packet first</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <source>Deleted {count} packets</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Saved {name}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Double-click a packet or press Enter to send it</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <source>{size} bytes: {bytes}</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>PacketModel</name>
+    <message>
+        <source>Name</source>
+        <translation type="unfinished">名称</translation>
+    </message>
+    <message>
+        <source>Protocol</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Destination</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Payload</source>
+        <translation type="unfinished">发送数据</translation>
+    </message>
+</context>
+<context>
     <name>Panels</name>
     <message>
         <source>{title} is coming soon.</source>
@@ -804,6 +1028,10 @@
     <message>
         <source>Download</source>
         <translation>下载</translation>
+    </message>
+    <message>
+        <source>Scripts</source>
+        <translation>脚本</translation>
     </message>
 </context>
 <context>
@@ -868,6 +1096,30 @@
         <source>Line ending</source>
         <translation>行尾符</translation>
     </message>
+    <message>
+        <source>No checksum</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Append a checksum to every send (crc16-modbus goes low byte first, as Modbus RTU sends it)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Checksum</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Save as packet…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Keep this payload and its destination in the packet library</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Next send: {bytes}</source>
+        <translation type="unfinished"></translation>
+    </message>
     <message numerus="yes">
         <source>{count} bytes</source>
         <translation>
@@ -891,6 +1143,81 @@
     </message>
 </context>
 <context>
+    <name>RulesTable</name>
+    <message>
+        <source>Reply rules</source>
+        <translation>应答规则</translation>
+    </message>
+    <message>
+        <source>On</source>
+        <translation>启用</translation>
+    </message>
+    <message>
+        <source>Match</source>
+        <translation>匹配</translation>
+    </message>
+    <message>
+        <source>Pattern</source>
+        <translation>模式</translation>
+    </message>
+    <message>
+        <source>Reply</source>
+        <translation>应答</translation>
+    </message>
+    <message>
+        <source>The first enabled rule that matches a message answers it; other messages get the automatic reply. Reply: escapes like \r\n, {{1}} or {{name}} from regex groups, hex: for bytes</source>
+        <translation>第一条匹配消息的已启用规则负责应答；其他消息使用自动应答。应答内容可用 \r\n 等转义、正则分组的 {{1}} 或 {{name}}，以及 hex: 表示字节</translation>
+    </message>
+    <message>
+        <source>Add rule</source>
+        <translation>添加规则</translation>
+    </message>
+    <message>
+        <source>Add a rule at the end (the first match answers)</source>
+        <translation>在末尾添加一条规则（第一条匹配的规则应答）</translation>
+    </message>
+    <message>
+        <source>Remove</source>
+        <translation>删除</translation>
+    </message>
+    <message>
+        <source>Remove the selected rules</source>
+        <translation>删除选中的规则</translation>
+    </message>
+    <message>
+        <source>each line</source>
+        <translation>每一行</translation>
+    </message>
+    <message>
+        <source>each chunk received</source>
+        <translation>每次收到的数据块</translation>
+    </message>
+    <message>
+        <source>What a rule sees</source>
+        <translation>规则匹配的单位</translation>
+    </message>
+    <message>
+        <source>Rules match each line of a client&apos;s stream, or each chunk as it arrives</source>
+        <translation>规则匹配客户端数据流的每一行，或每次到达的数据块</translation>
+    </message>
+    <message>
+        <source>Rules see:</source>
+        <translation>规则匹配：</translation>
+    </message>
+    <message>
+        <source>Match kind</source>
+        <translation>匹配方式</translation>
+    </message>
+    <message>
+        <source>exact, contains, prefix, suffix, regex, or hex bytes (?? = any)</source>
+        <translation>exact 完全相同、contains 包含、prefix 前缀、suffix 后缀、regex 正则，或 hex 字节（?? 表示任意字节）</translation>
+    </message>
+    <message>
+        <source>Rule {row}: {problem}</source>
+        <translation>规则 {row}：{problem}</translation>
+    </message>
+</context>
+<context>
     <name>Runner</name>
     <message>
         <source>network error: {reason}</source>
@@ -899,6 +1226,181 @@
     <message>
         <source>internal error ({kind}): {reason}</source>
         <translation>内部错误（{kind}）：{reason}</translation>
+    </message>
+</context>
+<context>
+    <name>ScriptsPanel</name>
+    <message>
+        <source>a .toml script file (optional)</source>
+        <translation>.toml 脚本文件（可选）</translation>
+    </message>
+    <message>
+        <source>Script file</source>
+        <translation>脚本文件</translation>
+    </message>
+    <message>
+        <source>Where Save writes the script (also the name in reports)</source>
+        <translation>保存脚本的位置（也是报告中的名称）</translation>
+    </message>
+    <message>
+        <source>&amp;Open…</source>
+        <translation>打开(&amp;O)…</translation>
+    </message>
+    <message>
+        <source>Load a .toml script into the editor</source>
+        <translation>将 .toml 脚本载入编辑器</translation>
+    </message>
+    <message>
+        <source>Sa&amp;ve</source>
+        <translation>保存(&amp;V)</translation>
+    </message>
+    <message>
+        <source>Save the script to the file named on the left</source>
+        <translation>将脚本保存到左侧指定的文件</translation>
+    </message>
+    <message>
+        <source>File:</source>
+        <translation>文件：</translation>
+    </message>
+    <message>
+        <source>Script</source>
+        <translation>脚本</translation>
+    </message>
+    <message>
+        <source>[connection] then [[step]] tables: send / send_hex, expect / expect_hex, delay</source>
+        <translation>先写 [connection]，再写 [[step]] 表：send / send_hex、expect / expect_hex、delay</translation>
+    </message>
+    <message>
+        <source>NAME=VALUE; NAME=VALUE (for {{NAME}} in steps)</source>
+        <translation>名称=值; 名称=值（用于步骤中的 {{NAME}}）</translation>
+    </message>
+    <message>
+        <source>Variables</source>
+        <translation>变量</translation>
+    </message>
+    <message>
+        <source>Values for {{NAME}} in the steps, as swb run --var gives</source>
+        <translation>步骤中 {{NAME}} 的值，与 swb run --var 相同</translation>
+    </message>
+    <message>
+        <source>&amp;Run</source>
+        <translation>运行(&amp;R)</translation>
+    </message>
+    <message>
+        <source>Run the script (Ctrl+R)</source>
+        <translation>运行脚本 (Ctrl+R)</translation>
+    </message>
+    <message>
+        <source>S&amp;top</source>
+        <translation>停止(&amp;T)</translation>
+    </message>
+    <message>
+        <source>Stop the script (Ctrl+.)</source>
+        <translation>停止脚本 (Ctrl+.)</translation>
+    </message>
+    <message>
+        <source>Variables:</source>
+        <translation>变量：</translation>
+    </message>
+    <message>
+        <source>Steps</source>
+        <translation>步骤</translation>
+    </message>
+    <message>
+        <source>Round</source>
+        <translation>轮次</translation>
+    </message>
+    <message>
+        <source>Step</source>
+        <translation>步骤</translation>
+    </message>
+    <message>
+        <source>Action</source>
+        <translation>动作</translation>
+    </message>
+    <message>
+        <source>Bytes</source>
+        <translation>字节</translation>
+    </message>
+    <message>
+        <source>Elapsed (ms)</source>
+        <translation>耗时 (ms)</translation>
+    </message>
+    <message>
+        <source>RTT (ms)</source>
+        <translation>往返 (ms)</translation>
+    </message>
+    <message>
+        <source>Result</source>
+        <translation>结果</translation>
+    </message>
+    <message>
+        <source>Open a script</source>
+        <translation>打开脚本</translation>
+    </message>
+    <message>
+        <source>Scripts (*.toml);;All files (*)</source>
+        <translation>脚本 (*.toml);;所有文件 (*)</translation>
+    </message>
+    <message>
+        <source>a script may be at most 1 MiB</source>
+        <translation>脚本最大为 1 MiB</translation>
+    </message>
+    <message>
+        <source>Cannot open {path}: {reason}</source>
+        <translation>无法打开 {path}：{reason}</translation>
+    </message>
+    <message>
+        <source>Opened {path}</source>
+        <translation>已打开 {path}</translation>
+    </message>
+    <message>
+        <source>Save the script</source>
+        <translation>保存脚本</translation>
+    </message>
+    <message>
+        <source>Scripts (*.toml)</source>
+        <translation>脚本 (*.toml)</translation>
+    </message>
+    <message>
+        <source>Cannot save {path}: {reason}</source>
+        <translation>无法保存 {path}：{reason}</translation>
+    </message>
+    <message>
+        <source>Saved {path}</source>
+        <translation>已保存 {path}</translation>
+    </message>
+    <message>
+        <source>{item!r} must look like NAME=VALUE</source>
+        <translation>{item!r} 应写成 名称=值</translation>
+    </message>
+    <message>
+        <source>Running {name} against {host}:{port} ({protocol})…</source>
+        <translation>正在对 {host}:{port} ({protocol}) 运行 {name}…</translation>
+    </message>
+    <message>
+        <source>OK</source>
+        <translation>通过</translation>
+    </message>
+    <message>
+        <source>FAILED</source>
+        <translation>失败</translation>
+    </message>
+    <message>
+        <source>{matched} of {total} expectations matched, {steps} steps in {ms} ms</source>
+        <translation>{total} 个期望中 {matched} 个匹配，{steps} 个步骤，用时 {ms} ms</translation>
+    </message>
+    <message>
+        <source>Stopped</source>
+        <translation>已停止</translation>
+    </message>
+    <message>
+        <source>Every expectation matched</source>
+        <translation>所有期望均已匹配</translation>
+    </message>
+    <message>
+        <source>Running a script</source>
+        <translation>正在运行脚本</translation>
     </message>
 </context>
 <context>
@@ -1882,6 +2384,41 @@
     <message>
         <source>{done} of {total}</source>
         <translation>{done} / {total}</translation>
+    </message>
+</context>
+<context>
+    <name>library</name>
+    <message>
+        <source>Packets</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Packets</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Show the &amp;packet library</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;New packet…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Import (Packet Sender or library)…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Open library…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Save library as…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>New packet</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 </TS>
