@@ -44,6 +44,7 @@ import socket
 import ssl
 import time
 import tomllib
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -74,6 +75,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MAX_EXPECT_BUFFER",
+    "MAX_KEPT_RESULTS",
     "Record",
     "RunResult",
     "Script",
@@ -88,6 +90,8 @@ __all__ = [
     "script_from_records",
 ]
 
+#: Step results a run keeps for its report (a long run keeps its last ones; counts stay exact).
+MAX_KEPT_RESULTS: Final = 10_000
 #: Bytes an expectation keeps of what arrived while it waits (older bytes are dropped).
 MAX_EXPECT_BUFFER: Final = 64 * 1024
 DEFAULT_TIMEOUT: Final = 5.0
@@ -193,10 +197,12 @@ class StepResult:
 class RunResult:
     """The whole run: every step's result, and the failure if there was one."""
 
-    results: tuple[StepResult, ...]
+    results: tuple[StepResult, ...]  # the last MAX_KEPT_RESULTS steps
     elapsed: float
     problem: str = ""  # the first failure (an expectation or the network), "" if none
     stopped: bool = False
+    steps: int = 0  # steps run, all of them
+    matched: int = 0  # expectations that matched, all of them
 
     @property
     def ok(self) -> bool:
@@ -595,7 +601,8 @@ class ScriptRunner(StoppableLoop):
             AddressError: the host name does not exist (bad input, before anything is sent).
         """
         script = self.script
-        results: list[StepResult] = []
+        results: deque[StepResult] = deque(maxlen=MAX_KEPT_RESULTS)
+        step_count = match_count = 0
         start = time.perf_counter()
         values = dict(script.variables)
         stream: _Stream | None = None
@@ -659,11 +666,16 @@ class ScriptRunner(StoppableLoop):
                             seen,
                         )
                     results.append(result)
+                    step_count += 1
+                    match_count += step.kind == "expect" and result.ok
                     if self._on_step is not None:
                         self._on_step(result)
                     if not result.ok:
                         problem = result.problem
-                        return RunResult(tuple(results), time.perf_counter() - start, problem)
+                        elapsed = time.perf_counter() - start
+                        return RunResult(
+                            tuple(results), elapsed, problem, False, step_count, match_count
+                        )
         except _Stopped:
             stopped = True
         except ConnectError as exc:
@@ -678,7 +690,8 @@ class ScriptRunner(StoppableLoop):
                 stream.close()
             if self._udp is not None:
                 self._udp.close()
-        return RunResult(tuple(results), time.perf_counter() - start, problem, stopped)
+        elapsed = time.perf_counter() - start
+        return RunResult(tuple(results), elapsed, problem, stopped, step_count, match_count)
 
     def _render(self, step: Step, values: Mapping[str, bytes], round_number: int) -> bytes:
         if step._fixed is not None:

@@ -306,13 +306,12 @@ class ScriptsPanel(Panel):
         if not isinstance(result, RunResult) or self.script is None:
             return
         self.result = result
-        matched = sum(r.step.kind == "expect" and r.ok for r in result.results)
         text = self.tr(
             "{matched} of {total} expectations matched, {steps} steps in {ms} ms"
         ).format(
-            matched=matched,
+            matched=result.matched,
             total=self.script.expectations,
-            steps=len(result.results),
+            steps=result.steps,
             ms=f"{result.elapsed * 1000:.1f}",
         )
         self.summary.setText(text)

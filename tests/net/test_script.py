@@ -19,6 +19,7 @@ from net.errors import AddressError
 from net.rules import Responder
 from net.script import (
     MAX_EXPECT_BUFFER,
+    MAX_KEPT_RESULTS,
     Record,
     ScriptError,
     ScriptRunner,
@@ -487,3 +488,16 @@ def test_expect_keeps_only_the_tail_of_a_flood() -> None:
         )
         steps, problem = run(source)
     assert problem == "" and steps[0].data == b"zzzEND"
+
+
+def test_a_long_run_keeps_its_last_results_and_exact_counts() -> None:
+    with tcp_device(good_device) as device:
+        source = (
+            f'[connection]\nhost = "127.0.0.1"\nport = {device.port}\n'
+            f"repeat = {MAX_KEPT_RESULTS + 5}\n[[step]]\ndelay = 0\n"
+        )
+        with ScriptRunner(parse_script(source)) as runner:
+            outcome = runner.run()
+    assert outcome.ok and outcome.steps == MAX_KEPT_RESULTS + 5
+    assert len(outcome.results) == MAX_KEPT_RESULTS
+    assert outcome.results[-1].round == MAX_KEPT_RESULTS + 5
