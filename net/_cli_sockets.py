@@ -260,12 +260,17 @@ def tcp_serve(args: argparse.Namespace) -> int:
 def _responder(
     args: argparse.Namespace, framing: str, fallback: str, fixed: bytes
 ) -> Responder | None:
-    """The --rule options as a responder answering the rest with the fallback (None: no rules)."""
-    if not args.rule:
+    """The --rule and --mock options as a responder answering the rest with the fallback (None:
+    no rules)."""
+    if not args.rule and not args.mock:
         return None
     from net.rules import Responder, parse_rules
 
     rules = parse_rules(args.rule, args.encoding)
+    if args.mock:
+        from net.script import mock_rules
+
+        rules += mock_rules(args.mock, framing=framing)
     return Responder(rules, framing=framing, fallback=fallback, fixed_reply=fixed)
 
 

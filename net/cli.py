@@ -318,6 +318,14 @@ def _add_rule_options(parser: argparse.ArgumentParser, *, framing: bool) -> None
             "{{1}} or {{name}} from regex groups, hex:.. for bytes, and may end in +checksum:NAME"
         ),
     )
+    parser.add_argument(
+        "--mock",
+        metavar="SCRIPT.toml",
+        help=(
+            "also answer like the device a recorded script talks to: each of its sends gets "
+            "the exact reply that followed it (after the --rule rules)"
+        ),
+    )
     if framing:
         parser.add_argument(
             "--framing",

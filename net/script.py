@@ -55,7 +55,7 @@ import regex
 from net._loop import StoppableLoop
 from net.address import format_peer, parse_host, parse_port, resolve
 from net.checksum import append_checksum, get_checksum
-from net.codec import check_encoding, encode_payload, render_text, to_hex
+from net.codec import check_encoding, encode_payload, parse_hex, render_text, to_hex
 from net.errors import ConnectError, NetError, PayloadError, describe_connect_error
 from net.rules import (
     MATCH_BUDGET,
@@ -85,7 +85,9 @@ __all__ = [
     "StepResult",
     "junit_xml",
     "load_script",
+    "mock_rules",
     "parse_script",
+    "records_from_script",
     "rules_from_records",
     "script_from_records",
 ]
@@ -909,6 +911,80 @@ def script_from_records(
                 lines.append(f"expect_hex = {_toml_string(to_hex(received))}")
             lines.append(f"timeout = {timeout:g}")
     return "\n".join(lines) + "\n"
+
+
+def _literal_text(pattern: str) -> str | None:
+    """The text a regex matches when it is only escaped literal text (as script_from_records
+    writes expects), else None."""
+    out = []
+    escaped = False
+    for char in pattern:
+        if escaped:
+            if char.isalnum():
+                return None  # \d, \w, \n, \1...: a class or a reference, not one character
+            out.append(char)
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char in ".^$*+?{}[]|()":
+            return None
+        else:
+            out.append(char)
+    return None if escaped else "".join(out)
+
+
+def records_from_script(script: Script) -> list[Record]:
+    """The conversation a script stands for, as :func:`rules_from_records` takes it: each send
+    (as its first round renders it) is sent, each expect that matches one exact text or byte
+    string (what :func:`script_from_records` writes) is received. Steps that use captured values,
+    and expects that are real patterns, are left out: they cannot be replayed as fixed bytes.
+    """
+    records: list[Record] = []
+    codec = check_encoding(script.encoding)
+    for step in script.steps:
+        if step._dynamic:
+            continue
+        if step.kind == "send":
+            assert step._template is not None
+            data = step._fixed
+            if data is None:
+                data = append_checksum(
+                    b"".join(
+                        piece
+                        if isinstance(piece, bytes)
+                        else piece.render("hex" if step.hex else "escapes", script.encoding)
+                        for piece in step._template
+                    ),
+                    step.checksum,
+                )
+            records.append(Record("sent", data))
+        elif step.kind == "expect":
+            if step.hex:
+                if "??" not in step.text:
+                    records.append(Record("received", parse_hex(step.text)))
+            else:
+                text = _literal_text(step.text)
+                if text is not None:
+                    records.append(Record("received", text.encode(codec, "surrogateescape")))
+    return records
+
+
+def mock_rules(
+    path: str | os.PathLike[str], encoding: str | None = None, framing: str = "line"
+) -> list[Rule]:
+    """Rules that make a mock of the device a recorded script talks to (issue 18, item 4).
+
+    Raises:
+        ScriptError: as :func:`load_script`, or a script from which no request-reply pair can
+            be read.
+    """
+    script = load_script(path)
+    rules = rules_from_records(records_from_script(script), encoding or script.encoding, framing)
+    if not rules:
+        raise ScriptError(
+            f"{Path(path).name}: no send followed by an exact expect, so no reply to mock"
+        )
+    return rules
 
 
 def rules_from_records(

@@ -11,9 +11,10 @@ from xml.etree import ElementTree
 
 import pytest
 
+from net.script import Record, script_from_records
 from tests import simulate
 from tests.conftest import WAIT
-from tests.net.test_cli_sockets import swb
+from tests.net.test_cli_sockets import listener, swb
 from tests.net.test_script import (
     closed_port,
     conversation,
@@ -147,3 +148,38 @@ def test_run_as_on_windows_and_macos(tmp_path: Path, platform: str) -> None:
         )
     assert result.returncode == 0, result.stderr
     assert result.stderr.startswith("2 of 2 expectations matched")
+
+
+@pytest.mark.parametrize("protocol", ["tcp", "udp"])
+def test_record_once_then_mock_and_replay(tmp_path: Path, protocol: str) -> None:
+    """A conversation recorded once becomes a script; `swb tcp-serve|udp-listen --mock` answers
+    like the device did, and `swb run` passes against it."""
+    records = [
+        Record("sent", b"GET temp\n"),
+        Record("received", b"VAL temp=42\n"),
+        Record("sent", b"\x01\x03\x00\x00"),
+        Record("received", b"\x01\x03\x02\x00\x2a"),
+    ]
+    command = "tcp-serve" if protocol == "tcp" else "udp-listen"
+    framing = ["--framing", "raw"] if protocol == "tcp" else []
+    path = tmp_path / "recorded.toml"
+    path.write_text(
+        script_from_records(records, protocol=protocol, host="127.0.0.1", port=1), encoding="utf-8"
+    )
+    with listener(command, "0", "-H", "127.0.0.1", *framing, "--mock", str(path)) as proc:
+        port = proc.listening_port()
+        text = path.read_text(encoding="utf-8").replace("port = 1\n", f"port = {port}\n")
+        script = write(tmp_path, text, "replay.toml")
+        result = swb("run", script)
+        proc.finish()
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.startswith("2 of 2 expectations matched")
+
+
+def test_mock_from_a_script_without_pairs_exits_2(tmp_path: Path) -> None:
+    script = write(tmp_path, conversation(5))
+    result = swb("tcp-serve", "0", "--mock", script)
+    assert result.returncode == 2
+    assert result.stderr == (
+        "swb: device.toml: no send followed by an exact expect, so no reply to mock\n"
+    )

@@ -25,7 +25,9 @@ from net.script import (
     ScriptRunner,
     StepResult,
     load_script,
+    mock_rules,
     parse_script,
+    records_from_script,
     rules_from_records,
     script_from_records,
 )
@@ -501,3 +503,32 @@ def test_a_long_run_keeps_its_last_results_and_exact_counts() -> None:
     assert outcome.ok and outcome.steps == MAX_KEPT_RESULTS + 5
     assert len(outcome.results) == MAX_KEPT_RESULTS
     assert outcome.results[-1].round == MAX_KEPT_RESULTS + 5
+
+
+def test_records_come_back_from_a_recorded_script(tmp_path: Path) -> None:
+    source = script_from_records(RECORDED, protocol="tcp", host="127.0.0.1", port=5)
+    records = records_from_script(parse_script(source))
+    merged = [(r.direction, r.data) for r in records]
+    assert merged == [
+        ("sent", b"GET temp\r\n"),
+        ("received", b"VAL temp=42\r\n"),
+        ("sent", b"READ 1\n"),
+        ("received", b"\x01\x02\xff\x00"),
+        ("sent", b"{{x}} a+b?\n"),
+        ("received", b"ok {{x}} a+b?\n"),
+        ("sent", b"quiet\n"),
+    ]
+    path = tmp_path / "recorded.toml"
+    path.write_text(source, encoding="utf-8")
+    assert [r.to_text() for r in mock_rules(path)] == [
+        r.to_text() for r in rules_from_records(RECORDED)
+    ]
+
+
+def test_patterns_and_captures_are_not_replayed(tmp_path: Path) -> None:
+    path = tmp_path / "patterns.toml"
+    path.write_text(conversation(5), encoding="utf-8")
+    script = parse_script(conversation(5))
+    assert [(r.direction, r.data) for r in records_from_script(script)] == [("sent", b"PING 1\r\n")]
+    with pytest.raises(ScriptError, match="no send followed by an exact expect"):
+        mock_rules(path)
