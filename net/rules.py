@@ -60,7 +60,7 @@ FALLBACKS: Final = ("none", "echo", "fixed")
 #: Bytes of one message a rule looks at; a line longer than this is handed on in pieces.
 MAX_MATCH_INPUT: Final = 64 * 1024
 #: Seconds all regex rules together may spend on one message.
-MATCH_BUDGET: Final = 0.1
+MATCH_BUDGET: Final = 0.25
 
 _CHECKSUM_SUFFIX = re.compile(r"\s\+checksum:(\S+)\s*$")
 # "{{{{" (a literal "{{") is skipped; "{{1}}" and "{{name}}" are candidates for values.

@@ -878,10 +878,12 @@ def script_from_records(
     port: int,
     encoding: str = "UTF-8",
     timeout: float = DEFAULT_TIMEOUT,
+    extra: Mapping[str, str | bool] | None = None,
 ) -> str:
     """A script (TOML text) that replays a recorded conversation: each send becomes a send step,
     what came back an expect step matching exactly those bytes (escaped text, or expect_hex for
-    binary), so it can be run against the next firmware build.
+    binary), so it can be run against the next firmware build. ``extra`` adds [connection] keys
+    (``insecure``, ``fingerprint``, ``cafile`` for TLS).
 
     Raises:
         PayloadError: an unknown encoding.
@@ -895,6 +897,9 @@ def script_from_records(
         f"port = {port}",
         f"encoding = {_toml_string(encoding)}",
     ]
+    for key, value in (extra or {}).items():
+        shown = ("true" if value else "false") if isinstance(value, bool) else _toml_string(value)
+        lines.append(f"{key} = {shown}")
     for sent, received in _exchanges(records):
         if sent:
             lines.append("\n[[step]]")

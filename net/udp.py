@@ -509,7 +509,6 @@ class UdpReceiver(StoppableLoop):
         recv_into, sendto = self._sock.recvfrom_into, self._sock.sendto
         buffer, view, limit, reply = self._buffer, self._view, self._limit, self._reply
         keep = self._on_datagram is not None or self._on_rows is not None
-        responder = self.responder
         peers = self._peers
         todo = _READ_BATCH if self._left is None else min(_READ_BATCH, self._left)
         rows: list[DatagramRow] = []
@@ -538,7 +537,8 @@ class UdpReceiver(StoppableLoop):
                     nbytes = limit
                     truncated += 1
                 size += nbytes
-                if responder is not None:
+                # Read per datagram: rules changed while a batch runs apply to the next one.
+                if (responder := self.responder) is not None:
                     replied += self._answer(responder, view[:nbytes].tobytes(), address, now)
                 elif reply is not None:
                     try:

@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -27,12 +27,27 @@ from PySide6.QtWidgets import (
 )
 
 from gui.panels.base import Panel, set_tab_chain
+from gui.widgets import TrafficLog
 from gui.widgets.style import set_text_role
 from net.codec import render_text
 from net.errors import PayloadError
-from net.script import RunResult, Script, ScriptRunner, StepResult, parse_script
+from net.script import (
+    Record,
+    RunResult,
+    Script,
+    ScriptRunner,
+    StepResult,
+    parse_script,
+    script_from_records,
+)
 
-__all__ = ["EXAMPLE_SCRIPT", "MAX_LOG_ROWS", "ScriptsPanel"]
+__all__ = [
+    "EXAMPLE_SCRIPT",
+    "MAX_LOG_ROWS",
+    "ScriptsPanel",
+    "records_from_log",
+    "save_log_as_script",
+]
 
 #: Steps the log keeps (older rows go first); the summary counts all of them.
 MAX_LOG_ROWS = 10_000
@@ -57,6 +72,99 @@ capture = true
 [[step]]
 delay = 0.25
 """
+
+
+def records_from_log(log: TrafficLog) -> list[Record]:
+    """What a panel's traffic log shows as a conversation: out rows sent, in rows received.
+
+    Raises:
+        ValueError: a row keeps only part of its bytes (a chunk longer than a log row holds), so
+            the conversation cannot be replayed exactly.
+    """
+    records = []
+    for entry in log.model.entries():
+        if entry.direction not in ("in", "out"):
+            continue
+        if entry.size is not None and entry.size != len(entry.data):
+            raise ValueError(
+                QCoreApplication.translate(
+                    "ScriptsPanel",
+                    "a message of {size} bytes is longer than the log keeps, so it cannot be "
+                    "replayed exactly",
+                ).format(size=entry.size)
+            )
+        records.append(Record("sent" if entry.direction == "out" else "received", entry.data))
+    return records
+
+
+def save_log_as_script(
+    panel: Panel,
+    log: TrafficLog,
+    protocol: str,
+    host: str,
+    port: int,
+    *,
+    extra: dict[str, str | bool] | None = None,
+    path: str | None = None,
+) -> bool:
+    """Record -> script (issue 18, item 2): write what ``log`` shows as a script that replays
+    it (sends as send steps, what came back as exact expects), asking where unless ``path`` is
+    given. Says how it went on the panel's status line."""
+    try:
+        records = records_from_log(log)
+    except ValueError as exc:
+        panel.status.show_error(str(exc))
+        return False
+    if not any(record.direction == "sent" for record in records):
+        panel.status.show_error(
+            QCoreApplication.translate(
+                "ScriptsPanel", "Nothing was sent yet, so there is no conversation to save"
+            )
+        )
+        return False
+    if path is None:
+        path, _ = QFileDialog.getSaveFileName(
+            panel,
+            QCoreApplication.translate("ScriptsPanel", "Save the conversation as a script"),
+            "",
+            QCoreApplication.translate("ScriptsPanel", "Scripts (*.toml)"),
+        )
+        if not path:
+            return False
+    text = script_from_records(
+        records,
+        protocol=protocol,
+        host=host,
+        port=port,
+        encoding=log.model.encoding,
+        extra=extra or {},
+    )
+    try:
+        _write_atomically(Path(path), text)
+    except OSError as exc:
+        panel.status.show_error(
+            QCoreApplication.translate("ScriptsPanel", "Cannot save {path}: {reason}").format(
+                path=path, reason=exc.strerror or str(exc)
+            )
+        )
+        return False
+    panel.status.show_info(
+        QCoreApplication.translate("ScriptsPanel", "Saved the conversation as {path}").format(
+            path=path
+        )
+    )
+    return True
+
+
+def _write_atomically(target: Path, text: str) -> None:
+    fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(temp, target)
+    except OSError:
+        Path(temp).unlink(missing_ok=True)
+        raise
 
 
 class ScriptsPanel(Panel):
@@ -213,12 +321,8 @@ class ScriptsPanel(Panel):
             if not path:
                 return False
             self.path_edit.setText(path)
-        target = Path(path)
         try:
-            fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(self.editor.toPlainText())
-            os.replace(temp, target)
+            _write_atomically(Path(path), self.editor.toPlainText())
         except OSError as exc:
             self.status.show_error(
                 self.tr("Cannot save {path}: {reason}").format(

@@ -236,7 +236,7 @@ class UdpReceivePanel(Panel):
             return
         reply = self.reply.payload() if self.reply_check.isChecked() else None
         # A bad rule: the table says which; the previous rules answer meanwhile. The receiver
-        # reads the attribute once per batch, so swapping it is thread-safe.
+        # reads the attribute for each datagram, so swapping it is thread-safe.
         with contextlib.suppress(NetError):
             self.receiver.responder = self._responder(reply)
 

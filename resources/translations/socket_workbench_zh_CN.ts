@@ -2,6 +2,17 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
+    <name></name>
+    <message>
+        <source>Scripts (*.toml)</source>
+        <translation type="obsolete">脚本 (*.toml)</translation>
+    </message>
+    <message>
+        <source>Cannot save {path}: {reason}</source>
+        <translation type="obsolete">无法保存 {path}：{reason}</translation>
+    </message>
+</context>
+<context>
     <name>AddressFields</name>
     <message>
         <source>IP address or host name</source>
@@ -1231,6 +1242,22 @@
 <context>
     <name>ScriptsPanel</name>
     <message>
+        <source>a message of {size} bytes is longer than the log keeps, so it cannot be replayed exactly</source>
+        <translation>一条 {size} 字节的消息超出了日志保留的长度，无法原样重放</translation>
+    </message>
+    <message>
+        <source>Nothing was sent yet, so there is no conversation to save</source>
+        <translation>尚未发送任何内容，没有可保存的会话</translation>
+    </message>
+    <message>
+        <source>Save the conversation as a script</source>
+        <translation>将会话另存为脚本</translation>
+    </message>
+    <message>
+        <source>Saved the conversation as {path}</source>
+        <translation>已将会话保存为 {path}</translation>
+    </message>
+    <message>
         <source>a .toml script file (optional)</source>
         <translation>.toml 脚本文件（可选）</translation>
     </message>
@@ -1646,6 +1673,14 @@
     <message>
         <source>Send</source>
         <translation>发送</translation>
+    </message>
+    <message>
+        <source>Save as &amp;script…</source>
+        <translation>另存为脚本(&amp;S)…</translation>
+    </message>
+    <message>
+        <source>Save this conversation as a script that replays it (swb run, Scripts)</source>
+        <translation>将这段会话保存为可重放的脚本（swb run、脚本页面）</translation>
     </message>
     <message>
         <source>Connecting to {peer}…</source>
@@ -2317,6 +2352,14 @@
     <message>
         <source>Stop repeating or waiting (Ctrl+.)</source>
         <translation>停止重复发送或等待回复（Ctrl+.）</translation>
+    </message>
+    <message>
+        <source>Save as &amp;script…</source>
+        <translation>另存为脚本(&amp;S)…</translation>
+    </message>
+    <message>
+        <source>Save this conversation as a script that replays it (swb run, Scripts)</source>
+        <translation>将这段会话保存为可重放的脚本（swb run、脚本页面）</translation>
     </message>
     <message>
         <source>Sending to {peer}…</source>

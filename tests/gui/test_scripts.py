@@ -4,6 +4,7 @@ receive panels answer real clients, and take edits while running."""
 
 from __future__ import annotations
 
+import re
 import socket
 from pathlib import Path
 
@@ -12,14 +13,22 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from gui.panels.scripts import EXAMPLE_SCRIPT, ScriptsPanel
+from gui.panels.tcp_client import TcpClientPanel
 from gui.panels.tcp_server import TcpServerPanel
 from gui.panels.udp_receive import UdpReceivePanel
+from gui.panels.udp_send import UdpSendPanel
 from gui.widgets import TrafficLog
-from net.script import parse_script
+from net.script import ScriptRunner, StepResult, parse_script
 from tests.conftest import WAIT
-from tests.gui.test_tcp_panels import recv_exactly, start_server
+from tests.gui.test_tcp_panels import connect, recv_exactly, start_server
 from tests.gui.test_udp_panels import start_listening
-from tests.net.test_script import conversation, good_device, tcp_device, wrong_device
+from tests.net.test_script import (
+    conversation,
+    good_device,
+    tcp_device,
+    udp_device,
+    wrong_device,
+)
 
 TIMEOUT = int(WAIT * 1000)
 
@@ -184,3 +193,63 @@ def test_udp_receive_rules_answer_with_out_rows(qtbot: QtBot) -> None:
     assert out_rows(panel.log) == [b"VAL temp=42\n", b"PONG"]
     with qtbot.waitSignal(panel.runner.finished, timeout=TIMEOUT):
         qtbot.mouseClick(panel.stop_button, Qt.MouseButton.LeftButton)
+
+
+# -- record -> script from the TCP Client and UDP Send panels ---------------------------------
+
+
+def replay(path: Path, port: int) -> tuple[list[StepResult], str]:
+    text = re.sub(r"(?m)^port = \d+$", f"port = {port}", path.read_text(encoding="utf-8"))
+    steps: list[StepResult] = []
+    with ScriptRunner(parse_script(text), steps.append) as runner:
+        outcome = runner.run()
+    return steps, outcome.problem
+
+
+def test_tcp_client_conversation_saved_as_a_script_replays(qtbot: QtBot, tmp_path: Path) -> None:
+    panel = TcpClientPanel()
+    qtbot.addWidget(panel)
+    panel.show()
+    path = tmp_path / "recorded.toml"
+    assert not panel.save_as_script(str(path))  # no host yet
+    assert panel.status.text()
+    with tcp_device(good_device) as device:
+        panel.host.set_text("127.0.0.1")
+        panel.port.set_text(str(device.port))
+        assert not panel.save_as_script(str(path))  # nothing sent yet
+        assert "Nothing was sent yet" in panel.status.text()
+        connect(qtbot, panel, device.port)
+        panel.payload.set_text("GET temp\n")
+        qtbot.mouseClick(panel.send_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(
+            lambda: any(e.direction == "in" for e in panel.log.model.entries()), timeout=TIMEOUT
+        )
+        assert panel.save_as_script(str(path))
+        assert "Saved the conversation as" in panel.status.text()
+        with qtbot.waitSignal(panel.runner.finished, timeout=TIMEOUT):
+            qtbot.mouseClick(panel.disconnect_button, Qt.MouseButton.LeftButton)
+    with tcp_device(good_device) as device:
+        steps, problem = replay(path, device.port)
+    assert problem == ""
+    assert [(s.step.kind, s.data) for s in steps] == [
+        ("send", b"GET temp\n"),
+        ("expect", b"VAL temp=42\r\n"),
+    ]
+
+
+def test_udp_send_conversation_saved_as_a_script_replays(qtbot: QtBot, tmp_path: Path) -> None:
+    panel = UdpSendPanel()
+    qtbot.addWidget(panel)
+    panel.show()
+    path = tmp_path / "udp.toml"
+    with udp_device(good_device) as port:
+        panel.host.set_text("127.0.0.1")
+        panel.port.set_text(str(port))
+        panel.payload.set_text("PING 7")
+        panel.wait_check.setChecked(True)
+        with qtbot.waitSignal(panel.runner.finished, timeout=TIMEOUT):
+            qtbot.mouseClick(panel.send_button, Qt.MouseButton.LeftButton)
+        assert panel.save_as_script(str(path))
+        steps, problem = replay(path, port)
+    assert 'protocol = "udp"' in path.read_text(encoding="utf-8")
+    assert problem == "" and steps[1].data == b"PONG 7\r\n"
