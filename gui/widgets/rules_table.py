@@ -7,6 +7,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
+    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -20,6 +21,7 @@ from PySide6.QtWidgets import (
 from gui.widgets.status import InlineError
 from net.errors import PayloadError
 from net.rules import KINDS, Responder, Rule, make_rule
+from net.script import mock_rules
 
 __all__ = ["RulesTable"]
 
@@ -65,9 +67,19 @@ class RulesTable(QWidget):
         self.remove_button.setObjectName("removeRuleButton")
         self.remove_button.setToolTip(self.tr("Remove the selected rules"))
         self.remove_button.clicked.connect(self.remove_selected)
+        self.mock_button = QPushButton(self.tr("From a script…"), self)
+        self.mock_button.setObjectName("mockRulesButton")
+        self.mock_button.setToolTip(
+            self.tr(
+                "Mock a device: add a rule for each send of a recorded script, answering with "
+                "the reply that followed it"
+            )
+        )
+        self.mock_button.clicked.connect(lambda: self.add_from_script())
         buttons = QHBoxLayout()
         buttons.addWidget(self.add_button)
         buttons.addWidget(self.remove_button)
+        buttons.addWidget(self.mock_button)
         self.framing_combo: QComboBox | None = None
         if framing:
             self.framing_combo = QComboBox(self)
@@ -117,6 +129,25 @@ class RulesTable(QWidget):
         table.blockSignals(False)
         self.changed.emit()
         return row
+
+    def add_from_script(self, path: str | None = None) -> int:
+        """Mock from a capture (issue 18, item 4): append the rules made from a recorded script
+        (net.script.mock_rules), asking for the file unless ``path`` is given; returns how many
+        rules were added (a problem is shown under the table)."""
+        if path is None:
+            path, _ = QFileDialog.getOpenFileName(
+                self, self.tr("Rules from a recorded script"), "", self.tr("Scripts (*.toml)")
+            )
+            if not path:
+                return 0
+        try:
+            rules = mock_rules(path, framing=self.framing())
+        except PayloadError as exc:
+            self.error.show_error(str(exc))
+            return 0
+        for rule in rules:
+            self.add_rule(rule.kind, rule.pattern, rule.reply, rule.enabled)
+        return len(rules)
 
     def remove_selected(self) -> None:
         rows = sorted({index.row() for index in self.table.selectedIndexes()}, reverse=True)

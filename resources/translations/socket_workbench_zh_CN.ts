@@ -1196,6 +1196,14 @@
         <translation>删除选中的规则</translation>
     </message>
     <message>
+        <source>From a script…</source>
+        <translation>从脚本生成…</translation>
+    </message>
+    <message>
+        <source>Mock a device: add a rule for each send of a recorded script, answering with the reply that followed it</source>
+        <translation>模拟设备：为录制脚本中的每次发送添加一条规则，用其后的应答作答</translation>
+    </message>
+    <message>
         <source>each line</source>
         <translation>每一行</translation>
     </message>
@@ -1222,6 +1230,14 @@
     <message>
         <source>exact, contains, prefix, suffix, regex, or hex bytes (?? = any)</source>
         <translation>exact 完全相同、contains 包含、prefix 前缀、suffix 后缀、regex 正则，或 hex 字节（?? 表示任意字节）</translation>
+    </message>
+    <message>
+        <source>Rules from a recorded script</source>
+        <translation>从录制的脚本生成规则</translation>
+    </message>
+    <message>
+        <source>Scripts (*.toml)</source>
+        <translation>脚本 (*.toml)</translation>
     </message>
     <message>
         <source>Rule {row}: {problem}</source>

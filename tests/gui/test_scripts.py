@@ -18,7 +18,7 @@ from gui.panels.tcp_server import TcpServerPanel
 from gui.panels.udp_receive import UdpReceivePanel
 from gui.panels.udp_send import UdpSendPanel
 from gui.widgets import TrafficLog
-from net.script import ScriptRunner, StepResult, parse_script
+from net.script import Record, ScriptRunner, StepResult, parse_script, script_from_records
 from tests.conftest import WAIT
 from tests.gui.test_tcp_panels import connect, recv_exactly, start_server
 from tests.gui.test_udp_panels import start_listening
@@ -253,3 +253,32 @@ def test_udp_send_conversation_saved_as_a_script_replays(qtbot: QtBot, tmp_path:
         steps, problem = replay(path, port)
     assert 'protocol = "udp"' in path.read_text(encoding="utf-8")
     assert problem == "" and steps[1].data == b"PONG 7\r\n"
+
+
+def test_tcp_server_mocks_a_recorded_device(qtbot: QtBot, tmp_path: Path) -> None:
+    """Record once (a script), mock it in the server panel's rules table, replay against it."""
+    records = [
+        Record("sent", b"GET temp\n"),
+        Record("received", b"VAL temp=42\n"),
+        Record("sent", b"GET hum\n"),
+        Record("received", b"VAL hum=40\n"),
+    ]
+    path = tmp_path / "recorded.toml"
+    path.write_text(script_from_records(records, protocol="tcp", host="127.0.0.1", port=1))
+    panel = TcpServerPanel()
+    qtbot.addWidget(panel)
+    panel.show()
+    assert panel.rules.add_from_script(str(path)) == 2
+    assert panel.rules.table.item(0, 2).text() == "GET temp"
+    port = start_server(qtbot, panel)
+    steps, problem = replay(path, port)
+    assert problem == "" and [s.data for s in steps if s.step.kind == "expect"] == [
+        b"VAL temp=42\n",
+        b"VAL hum=40\n",
+    ]
+    with qtbot.waitSignal(panel.runner.finished, timeout=TIMEOUT):
+        qtbot.mouseClick(panel.stop_button, Qt.MouseButton.LeftButton)
+    panel.rules.table.setRowCount(0)
+    (tmp_path / "none.toml").write_text(conversation(5))
+    assert panel.rules.add_from_script(str(tmp_path / "none.toml")) == 0
+    assert "no send followed by an exact expect" in panel.rules.error.text()
