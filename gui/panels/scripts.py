@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,7 @@ __all__ = [
     "ScriptsPanel",
     "records_from_log",
     "save_log_as_script",
+    "save_script_button",
 ]
 
 #: Steps the log keeps (older rows go first); the summary counts all of them.
@@ -95,6 +97,20 @@ def records_from_log(log: TrafficLog) -> list[Record]:
             )
         records.append(Record("sent" if entry.direction == "out" else "received", entry.data))
     return records
+
+
+def save_script_button(parent: QWidget, save: Callable[[], object]) -> QPushButton:
+    """The "Save as script…" button of the TCP Client and UDP Send panels."""
+    button = QPushButton(QCoreApplication.translate("ScriptsPanel", "Save as &script…"), parent)
+    button.setObjectName("saveAsScriptButton")
+    button.setToolTip(
+        QCoreApplication.translate(
+            "ScriptsPanel",
+            "Save this conversation as a script that replays it (swb run, Scripts)",
+        )
+    )
+    button.clicked.connect(lambda: save())
+    return button
 
 
 def save_log_as_script(

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from gui.panels.base import Panel, first_problem, set_tab_chain
-from gui.panels.scripts import save_log_as_script
+from gui.panels.scripts import save_log_as_script, save_script_button
 from gui.runner import ReceivedRun
 from gui.widgets import HostField, LogEntry, PayloadEditor, PortField, TrafficLog, format_bytes
 from gui.widgets.security import ClientSecurityBox, ConnectionOptionsBox
@@ -121,12 +121,7 @@ class TcpClientPanel(Panel):
         send_buttons.addWidget(self.send_button)
         send_buttons.addWidget(self.send_file_button)
         send_buttons.addStretch(1)
-        self.save_script_button = QPushButton(self.tr("Save as &script…"), self)
-        self.save_script_button.setObjectName("saveAsScriptButton")
-        self.save_script_button.setToolTip(
-            self.tr("Save this conversation as a script that replays it (swb run, Scripts)")
-        )
-        self.save_script_button.clicked.connect(lambda: self.save_as_script())
+        self.save_script_button = save_script_button(self, self.save_as_script)
         send_buttons.addWidget(self.save_script_button)
         send_layout.addLayout(send_buttons)
         self.options_row.addWidget(send_box, 4)

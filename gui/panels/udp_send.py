@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from gui.panels.base import Panel, first_problem, set_tab_chain
-from gui.panels.scripts import save_log_as_script
+from gui.panels.scripts import save_log_as_script, save_script_button
 from gui.widgets import (
     HostField,
     LogEntry,
@@ -147,12 +147,7 @@ class UdpSendPanel(Panel):
         buttons.addWidget(self.stop_button)
         buttons.addSpacing(12)
         buttons.addWidget(self.counters, 1)
-        self.save_script_button = QPushButton(self.tr("Save as &script…"), self)
-        self.save_script_button.setObjectName("saveAsScriptButton")
-        self.save_script_button.setToolTip(
-            self.tr("Save this conversation as a script that replays it (swb run, Scripts)")
-        )
-        self.save_script_button.clicked.connect(lambda: self.save_as_script())
+        self.save_script_button = save_script_button(self, self.save_as_script)
         buttons.addWidget(self.save_script_button)
 
         self.log = TrafficLog(self)

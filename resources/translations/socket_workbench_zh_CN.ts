@@ -2,17 +2,6 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
-    <name></name>
-    <message>
-        <source>Scripts (*.toml)</source>
-        <translation type="obsolete">脚本 (*.toml)</translation>
-    </message>
-    <message>
-        <source>Cannot save {path}: {reason}</source>
-        <translation type="obsolete">无法保存 {path}：{reason}</translation>
-    </message>
-</context>
-<context>
     <name>AddressFields</name>
     <message>
         <source>IP address or host name</source>
@@ -668,10 +657,6 @@
         <source>HTTPS: files travel encrypted. Browsers warn about the self-signed certificate; compare its fingerprint with the one below.</source>
         <translation>HTTPS：文件加密传输。浏览器会对自签名证书发出警告，请与下方的证书指纹核对。</translation>
     </message>
-    <message>
-        <source>1 file</source>
-        <translation type="vanished">1 个文件</translation>
-    </message>
     <message numerus="yes">
         <source>{count} files</source>
         <translation>
@@ -1262,6 +1247,14 @@
         <translation>一条 {size} 字节的消息超出了日志保留的长度，无法原样重放</translation>
     </message>
     <message>
+        <source>Save as &amp;script…</source>
+        <translation>另存为脚本(&amp;S)…</translation>
+    </message>
+    <message>
+        <source>Save this conversation as a script that replays it (swb run, Scripts)</source>
+        <translation>将这段会话保存为可重放的脚本（swb run、脚本页面）</translation>
+    </message>
+    <message>
         <source>Nothing was sent yet, so there is no conversation to save</source>
         <translation>尚未发送任何内容，没有可保存的会话</translation>
     </message>
@@ -1689,14 +1682,6 @@
     <message>
         <source>Send</source>
         <translation>发送</translation>
-    </message>
-    <message>
-        <source>Save as &amp;script…</source>
-        <translation>另存为脚本(&amp;S)…</translation>
-    </message>
-    <message>
-        <source>Save this conversation as a script that replays it (swb run, Scripts)</source>
-        <translation>将这段会话保存为可重放的脚本（swb run、脚本页面）</translation>
     </message>
     <message>
         <source>Connecting to {peer}…</source>
@@ -2368,14 +2353,6 @@
     <message>
         <source>Stop repeating or waiting (Ctrl+.)</source>
         <translation>停止重复发送或等待回复（Ctrl+.）</translation>
-    </message>
-    <message>
-        <source>Save as &amp;script…</source>
-        <translation>另存为脚本(&amp;S)…</translation>
-    </message>
-    <message>
-        <source>Save this conversation as a script that replays it (swb run, Scripts)</source>
-        <translation>将这段会话保存为可重放的脚本（swb run、脚本页面）</translation>
     </message>
     <message>
         <source>Sending to {peer}…</source>
