@@ -46,11 +46,16 @@ if TYPE_CHECKING:
 # Each command imports its engine (net.udp, net.tcp) when it runs, and TLS (net.tls, ssl) only
 # when asked for: `swb udp-send` loads no TCP, `swb tcp-send` without --tls no OpenSSL.
 
+if TYPE_CHECKING:
+    from net.rules import Responder
+
 __all__ = ["tcp_send", "tcp_serve", "udp_listen", "udp_send"]
 
 EXIT_OK = 0
 EXIT_NETWORK = 1
 EXIT_BAD_INPUT = 2
+# Marks a row of what this end sent (replies by rule), before the peer it went to.
+_OUT = "to "
 
 
 def udp_send(args: argparse.Namespace) -> int:
@@ -128,6 +133,7 @@ def udp_listen(args: argparse.Namespace) -> int:
     if args.checksum:
         get_checksum(args.checksum)  # an unknown name is bad input before anything listens
         out.checksum = (args.checksum, args.checksum_order)
+    responder = _responder(args, "raw", "fixed" if reply is not None else "none", reply or b"")
     # --quiet takes no datagrams at all: the receiver then only counts, as fast as it can read.
     receiver = UdpReceiver(
         args.host,
@@ -137,6 +143,8 @@ def udp_listen(args: argparse.Namespace) -> int:
         reply=reply,
         on_drained=out.flush,
         max_datagrams=args.count,
+        responder=responder,
+        on_reply=out.datagram,
     )
     with receiver, stop_on_signals(receiver), _stop_after(receiver, args.timeout):
         _status(f"listening on {receiver.address} (UDP)")
@@ -152,7 +160,7 @@ def udp_listen(args: argparse.Namespace) -> int:
     summary = f"{_plural(stats.datagrams, 'datagram')}, {_plural(stats.bytes, 'byte')}"
     if stats.truncated:
         summary += f", {stats.truncated} truncated"
-    if reply is not None:
+    if reply is not None or responder is not None:
         summary += f", {_plural(stats.replies, 'reply', 'replies')} sent"
     _status(summary)
     return EXIT_OK
@@ -304,6 +312,7 @@ def tcp_serve(args: argparse.Namespace) -> int:
         mode, fixed = "none", b""
     from net.tcp import TcpServer
 
+    responder = _responder(args, args.framing, mode, fixed)
     certificate = server_certificate(args)
     context = None
     if certificate is not None:
@@ -313,7 +322,10 @@ def tcp_serve(args: argparse.Namespace) -> int:
     out = _Printer(encoding, json_lines=args.json, quiet=args.quiet, announce=True)
 
     def on_event(event: TcpEvent) -> None:
-        if isinstance(event, Connected | Received | Disconnected):
+        # With rules, what the server answers is part of the conversation: out rows too.
+        if isinstance(event, Connected | Received | Disconnected) or (
+            responder is not None and isinstance(event, Sent)
+        ):
             out.tcp_event(event)
             out.flush()
 
@@ -328,6 +340,7 @@ def tcp_serve(args: argparse.Namespace) -> int:
         ssl_context=context,
         keepalive=not args.no_keepalive,
         idle_timeout=args.idle_timeout,
+        responder=responder,
     )
     with server, stop_on_signals(server):
         if certificate is not None:
@@ -353,6 +366,23 @@ def tcp_serve(args: argparse.Namespace) -> int:
         summary += f", {_plural(server.tls_failures, 'TLS handshake')} failed"
     _status(summary)
     return EXIT_OK
+
+
+def _responder(
+    args: argparse.Namespace, framing: str, fallback: str, fixed: bytes
+) -> Responder | None:
+    """The --rule and --mock options as a responder answering the rest with the fallback (None:
+    no rules)."""
+    if not args.rule and not args.mock:
+        return None
+    from net.rules import Responder, parse_rules
+
+    rules = parse_rules(args.rule, args.encoding)
+    if args.mock:
+        from net.script import mock_rules
+
+        rules += mock_rules(args.mock, framing=framing)
+    return Responder(rules, framing=framing, fallback=fallback, fixed_reply=fixed)
 
 
 def _looks_like_tls(data: bytes) -> bool:
@@ -393,16 +423,27 @@ class _Printer:
                 record["truncated"] = True
             if checked is not None:
                 record["checksum_ok"] = checked
+            if datagram.outgoing:
+                record["direction"] = "out"
             self._write(json_line(record) + "\n")
         else:
             mark = "[truncated] " if datagram.truncated else ""
             mark += "[bad checksum] " if checked is False else ""
-            self._write(f"{datagram.peer}  {mark}{render_text(data, self._encoding)}\n")
+            to = _OUT if datagram.outgoing else ""
+            self._write(f"{to}{datagram.peer}  {mark}{render_text(data, self._encoding)}\n")
 
-    def tcp_event(self, event: Connected | Received | Disconnected) -> None:
+    def tcp_event(self, event: Connected | Received | Sent | Disconnected) -> None:
         if self._quiet:
             return
-        if isinstance(event, Received):
+        if isinstance(event, Sent):  # a reply by rule: one out row per reply
+            text = render_text(event.data, self._encoding, one_line=not self._json)
+            if self._json:
+                self._object(
+                    event, "sent", size=len(event.data), text=text, hex=to_hex(event.data, "")
+                )
+            else:
+                self._write(f"{_OUT}{event.peer}  {text}\n")
+        elif isinstance(event, Received):
             decoder = self._decoders.get(event.conn_id)
             if decoder is None:
                 decoder = self._decoders[event.conn_id] = StreamDecoder(
@@ -455,7 +496,9 @@ class _Printer:
         else:
             self._write(f"{event.peer}  {text}\n")
 
-    def _object(self, event: Connected | Received | Disconnected, kind: str, **fields: Any) -> None:
+    def _object(
+        self, event: Connected | Received | Sent | Disconnected, kind: str, **fields: Any
+    ) -> None:
         record = {"time": round(event.time, 6), "event": kind, "peer": event.peer, **fields}
         self._write(json_line(record) + "\n")
 

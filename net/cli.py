@@ -231,6 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=_seconds, help="stop after this many seconds")
     p.add_argument("--reply", metavar="DATA", help="answer every datagram with DATA")
     p.add_argument("--multicast", metavar="GROUP", help="join this multicast group")
+    _add_rule_options(p, framing=False)
     _add_payload_options(p)
     _add_checksum_options(p, verify=True)
     p.add_argument("--json", action="store_true", help="one JSON object per datagram")
@@ -266,6 +267,7 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--echo", action="store_true", help="send every client back what it sends")
     mode.add_argument("--reply", metavar="DATA", help="answer every chunk received with DATA")
     _add_payload_options(p)
+    _add_rule_options(p, framing=True)
     p.add_argument(
         "--max-clients",
         type=_positive_int,
@@ -294,6 +296,22 @@ def build_parser() -> argparse.ArgumentParser:
     _add_tls_server_options(p)
     p.set_defaults(handler="net._cli_sockets:tcp_serve")
     _add_packet_commands(sub)
+
+    p = sub.add_parser(
+        "run",
+        help="run a conversation script (TOML: send / expect / delay steps); exit 0 if all matched",
+    )
+    p.add_argument("script", metavar="SCRIPT.toml")
+    p.add_argument(
+        "--var",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a value for {{NAME}} in the script's steps (repeatable)",
+    )
+    p.add_argument("--junit", metavar="FILE", help="also write the results as JUnit XML")
+    p.add_argument("--json", action="store_true", help="one JSON object per step")
+    p.set_defaults(handler="net._cli_script:run")
     return parser
 
 
@@ -346,6 +364,35 @@ def _add_packet_commands(sub: argparse._SubParsersAction[_Parser]) -> None:
     )
     q.add_argument("file", metavar="FILE")
     q.set_defaults(handler="net._cli_packets:export_packets")
+
+
+def _add_rule_options(parser: argparse.ArgumentParser, *, framing: bool) -> None:
+    parser.add_argument(
+        "--rule",
+        action="append",
+        default=[],
+        metavar="'KIND:PATTERN => REPLY'",
+        help=(
+            "answer what matches (repeatable, first match wins; --reply/--echo answer the rest): "
+            "KIND is exact, contains, prefix, suffix, regex or hex; REPLY has escapes, variables, "
+            "{{1}} or {{name}} from regex groups, hex:.. for bytes, and may end in +checksum:NAME"
+        ),
+    )
+    parser.add_argument(
+        "--mock",
+        metavar="SCRIPT.toml",
+        help=(
+            "also answer like the device a recorded script talks to: each of its sends gets "
+            "the exact reply that followed it (after the --rule rules)"
+        ),
+    )
+    if framing:
+        parser.add_argument(
+            "--framing",
+            choices=("line", "raw"),
+            default="line",
+            help="what a rule sees: each line (default) or each chunk received",
+        )
 
 
 def _add_checksum_options(

@@ -83,6 +83,9 @@ if TYPE_CHECKING:
 # ssl and net.tls are imported where TLS is asked for, not here: plain TCP (`swb tcp-send`) then
 # starts without loading OpenSSL.
 
+if TYPE_CHECKING:
+    from net.rules import Responder
+
 __all__ = [
     "HANDSHAKE_TIMEOUT",
     "MAX_QUEUED_BYTES",
@@ -948,6 +951,7 @@ class TcpServer(_TcpLoop):
         keepalive_interval: int = 10,
         keepalive_count: int = 5,
         idle_timeout: float | None = None,
+        responder: Responder | None = None,
     ) -> None:
         """Bind and listen at once.
 
@@ -970,6 +974,8 @@ class TcpServer(_TcpLoop):
                 unanswered probes (110 s with the defaults).
             idle_timeout: close a client (``error`` False) after this many seconds with nothing
                 sent or received; None keeps quiet clients as long as keepalive says they live.
+            responder: rule-based replies (net.rules); while set, it answers every client and
+                ``reply_mode`` is not used (the responder has its own fallback).
         Raises:
             AddressError: a bad host or port, a handshake or idle timeout that is not positive,
                 keepalive values out of range, or max_clients below 1.
@@ -994,6 +1000,7 @@ class TcpServer(_TcpLoop):
         self.max_clients, self.limit_reason = client_cap(max_clients)
         self.idle_timeout = idle_timeout
         self._next_idle_scan: float | None = None
+        self._responder = responder
         self._ids = itertools.count(1)
         self._accept_paused = False
         self._ssl_context = ssl_context
@@ -1062,6 +1069,10 @@ class TcpServer(_TcpLoop):
         """Change the reply mode ("none", "echo", "fixed") while running; thread-safe."""
         _check_reply_mode(mode)
         self._reply = (mode, bytes(fixed_reply))
+
+    def set_responder(self, responder: Responder | None) -> None:
+        """Answer by rules from the next chunk on (None: by the reply mode again); thread-safe."""
+        self._responder = responder
 
     def send(self, conn_id: int, data: bytes) -> None:
         """Queue ``data`` for one client. Thread-safe, never blocks.
@@ -1295,7 +1306,13 @@ class TcpServer(_TcpLoop):
 
     def _after_receive(self, conn: _Connection, data: bytes) -> None:
         mode, fixed = self._reply
-        if mode == "echo":
+        responder = self._responder
+        if responder is not None:
+            reply = responder.respond(conn.conn_id, data)
+            if not reply:
+                return
+            self._queue_bytes(conn, reply, bounded=False)
+        elif mode == "echo":
             self._queue_bytes(conn, data, bounded=False)
         elif mode == "fixed" and fixed:
             self._queue_bytes(conn, fixed, bounded=False)
@@ -1307,6 +1324,8 @@ class TcpServer(_TcpLoop):
 
     def _closed(self, conn: _Connection) -> None:
         self._handshaking.pop(conn.conn_id, None)
+        if self._responder is not None:
+            self._responder.forget(conn.conn_id)
         if self._accept_paused and self._selector is not None and not self.stopping:
             self._accept_paused = False
             self._selector.register(self._listener, selectors.EVENT_READ, _ACCEPT)

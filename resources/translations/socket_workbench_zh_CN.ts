@@ -1059,6 +1059,10 @@
         <source>Download</source>
         <translation>下载</translation>
     </message>
+    <message>
+        <source>Scripts</source>
+        <translation>脚本</translation>
+    </message>
 </context>
 <context>
     <name>PayloadEditor</name>
@@ -1243,6 +1247,97 @@
     </message>
 </context>
 <context>
+    <name>RulesTable</name>
+    <message>
+        <source>Reply rules</source>
+        <translation>应答规则</translation>
+    </message>
+    <message>
+        <source>On</source>
+        <translation>启用</translation>
+    </message>
+    <message>
+        <source>Match</source>
+        <translation>匹配</translation>
+    </message>
+    <message>
+        <source>Pattern</source>
+        <translation>模式</translation>
+    </message>
+    <message>
+        <source>Reply</source>
+        <translation>应答</translation>
+    </message>
+    <message>
+        <source>The first enabled rule that matches a message answers it; other messages get the automatic reply. Reply: escapes like \r\n, {{1}} or {{name}} from regex groups, hex: for bytes</source>
+        <translation>第一条匹配消息的已启用规则负责应答；其他消息使用自动应答。应答内容可用 \r\n 等转义、正则分组的 {{1}} 或 {{name}}，以及 hex: 表示字节</translation>
+    </message>
+    <message>
+        <source>Add rule</source>
+        <translation>添加规则</translation>
+    </message>
+    <message>
+        <source>Add a rule at the end (the first match answers)</source>
+        <translation>在末尾添加一条规则（第一条匹配的规则应答）</translation>
+    </message>
+    <message>
+        <source>Remove</source>
+        <translation>删除</translation>
+    </message>
+    <message>
+        <source>Remove the selected rules</source>
+        <translation>删除选中的规则</translation>
+    </message>
+    <message>
+        <source>From a script…</source>
+        <translation>从脚本生成…</translation>
+    </message>
+    <message>
+        <source>Mock a device: add a rule for each send of a recorded script, answering with the reply that followed it</source>
+        <translation>模拟设备：为录制脚本中的每次发送添加一条规则，用其后的应答作答</translation>
+    </message>
+    <message>
+        <source>each line</source>
+        <translation>每一行</translation>
+    </message>
+    <message>
+        <source>each chunk received</source>
+        <translation>每次收到的数据块</translation>
+    </message>
+    <message>
+        <source>What a rule sees</source>
+        <translation>规则匹配的单位</translation>
+    </message>
+    <message>
+        <source>Rules match each line of a client&apos;s stream, or each chunk as it arrives</source>
+        <translation>规则匹配客户端数据流的每一行，或每次到达的数据块</translation>
+    </message>
+    <message>
+        <source>Rules see:</source>
+        <translation>规则匹配：</translation>
+    </message>
+    <message>
+        <source>Match kind</source>
+        <translation>匹配方式</translation>
+    </message>
+    <message>
+        <source>exact, contains, prefix, suffix, regex, or hex bytes (?? = any)</source>
+        <translation>exact 完全相同、contains 包含、prefix 前缀、suffix 后缀、regex 正则，或 hex 字节（?? 表示任意字节）</translation>
+    </message>
+    <message>
+        <source>Rules from a recorded script</source>
+        <translation>从录制的脚本生成规则</translation>
+    </message>
+    <message>
+        <source>Scripts (*.toml)</source>
+        <translation>脚本 (*.toml)</translation>
+    </message>
+    <message>
+        <source>Rule {row}: {problem}</source>
+        <translation>规则 {row}：{problem}</translation>
+    </message>
+</context>
+<context>
     <name>Runner</name>
     <message>
         <source>network error: {reason}</source>
@@ -1251,6 +1346,205 @@
     <message>
         <source>internal error ({kind}): {reason}</source>
         <translation>内部错误（{kind}）：{reason}</translation>
+    </message>
+</context>
+<context>
+    <name>ScriptsPanel</name>
+    <message>
+        <source>a message of {size} bytes is longer than the log keeps, so it cannot be replayed exactly</source>
+        <translation>一条 {size} 字节的消息超出了日志保留的长度，无法原样重放</translation>
+    </message>
+    <message>
+        <source>Save as &amp;script…</source>
+        <translation>另存为脚本(&amp;S)…</translation>
+    </message>
+    <message>
+        <source>Save this conversation as a script that replays it (swb run, Scripts)</source>
+        <translation>将这段会话保存为可重放的脚本（swb run、脚本页面）</translation>
+    </message>
+    <message>
+        <source>Nothing was sent yet, so there is no conversation to save</source>
+        <translation>尚未发送任何内容，没有可保存的会话</translation>
+    </message>
+    <message>
+        <source>Save the conversation as a script</source>
+        <translation>将会话另存为脚本</translation>
+    </message>
+    <message>
+        <source>Saved the conversation as {path}</source>
+        <translation>已将会话保存为 {path}</translation>
+    </message>
+    <message>
+        <source>a .toml script file (optional)</source>
+        <translation>.toml 脚本文件（可选）</translation>
+    </message>
+    <message>
+        <source>Script file</source>
+        <translation>脚本文件</translation>
+    </message>
+    <message>
+        <source>Where Save writes the script (also the name in reports)</source>
+        <translation>保存脚本的位置（也是报告中的名称）</translation>
+    </message>
+    <message>
+        <source>&amp;Open…</source>
+        <translation>打开(&amp;O)…</translation>
+    </message>
+    <message>
+        <source>Load a .toml script into the editor</source>
+        <translation>将 .toml 脚本载入编辑器</translation>
+    </message>
+    <message>
+        <source>Sa&amp;ve</source>
+        <translation>保存(&amp;V)</translation>
+    </message>
+    <message>
+        <source>Save the script to the file named on the left</source>
+        <translation>将脚本保存到左侧指定的文件</translation>
+    </message>
+    <message>
+        <source>File:</source>
+        <translation>文件：</translation>
+    </message>
+    <message>
+        <source>Script</source>
+        <translation>脚本</translation>
+    </message>
+    <message>
+        <source>[connection] then [[step]] tables: send / send_hex, expect / expect_hex, delay</source>
+        <translation>先写 [connection]，再写 [[step]] 表：send / send_hex、expect / expect_hex、delay</translation>
+    </message>
+    <message>
+        <source>NAME=VALUE; NAME=VALUE (for {{NAME}} in steps)</source>
+        <translation>名称=值; 名称=值（用于步骤中的 {{NAME}}）</translation>
+    </message>
+    <message>
+        <source>Variables</source>
+        <translation>变量</translation>
+    </message>
+    <message>
+        <source>Values for {{NAME}} in the steps, as swb run --var gives</source>
+        <translation>步骤中 {{NAME}} 的值，与 swb run --var 相同</translation>
+    </message>
+    <message>
+        <source>&amp;Run</source>
+        <translation>运行(&amp;R)</translation>
+    </message>
+    <message>
+        <source>Run the script (Ctrl+R)</source>
+        <translation>运行脚本 (Ctrl+R)</translation>
+    </message>
+    <message>
+        <source>S&amp;top</source>
+        <translation>停止(&amp;T)</translation>
+    </message>
+    <message>
+        <source>Stop the script (Ctrl+.)</source>
+        <translation>停止脚本 (Ctrl+.)</translation>
+    </message>
+    <message>
+        <source>Variables:</source>
+        <translation>变量：</translation>
+    </message>
+    <message>
+        <source>Steps</source>
+        <translation>步骤</translation>
+    </message>
+    <message>
+        <source>Round</source>
+        <translation>轮次</translation>
+    </message>
+    <message>
+        <source>Step</source>
+        <translation>步骤</translation>
+    </message>
+    <message>
+        <source>Action</source>
+        <translation>动作</translation>
+    </message>
+    <message>
+        <source>Bytes</source>
+        <translation>字节</translation>
+    </message>
+    <message>
+        <source>Elapsed (ms)</source>
+        <translation>耗时 (ms)</translation>
+    </message>
+    <message>
+        <source>RTT (ms)</source>
+        <translation>往返 (ms)</translation>
+    </message>
+    <message>
+        <source>Result</source>
+        <translation>结果</translation>
+    </message>
+    <message>
+        <source>Open a script</source>
+        <translation>打开脚本</translation>
+    </message>
+    <message>
+        <source>Scripts (*.toml);;All files (*)</source>
+        <translation>脚本 (*.toml);;所有文件 (*)</translation>
+    </message>
+    <message>
+        <source>a script may be at most 1 MiB</source>
+        <translation>脚本最大为 1 MiB</translation>
+    </message>
+    <message>
+        <source>Cannot open {path}: {reason}</source>
+        <translation>无法打开 {path}：{reason}</translation>
+    </message>
+    <message>
+        <source>Opened {path}</source>
+        <translation>已打开 {path}</translation>
+    </message>
+    <message>
+        <source>Save the script</source>
+        <translation>保存脚本</translation>
+    </message>
+    <message>
+        <source>Scripts (*.toml)</source>
+        <translation>脚本 (*.toml)</translation>
+    </message>
+    <message>
+        <source>Cannot save {path}: {reason}</source>
+        <translation>无法保存 {path}：{reason}</translation>
+    </message>
+    <message>
+        <source>Saved {path}</source>
+        <translation>已保存 {path}</translation>
+    </message>
+    <message>
+        <source>{item!r} must look like NAME=VALUE</source>
+        <translation>{item!r} 应写成 名称=值</translation>
+    </message>
+    <message>
+        <source>Running {name} against {host}:{port} ({protocol})…</source>
+        <translation>正在对 {host}:{port} ({protocol}) 运行 {name}…</translation>
+    </message>
+    <message>
+        <source>OK</source>
+        <translation>通过</translation>
+    </message>
+    <message>
+        <source>FAILED</source>
+        <translation>失败</translation>
+    </message>
+    <message>
+        <source>{matched} of {total} expectations matched, {steps} steps in {ms} ms</source>
+        <translation>{total} 个期望中 {matched} 个匹配，{steps} 个步骤，用时 {ms} ms</translation>
+    </message>
+    <message>
+        <source>Stopped</source>
+        <translation>已停止</translation>
+    </message>
+    <message>
+        <source>Every expectation matched</source>
+        <translation>所有期望均已匹配</translation>
+    </message>
+    <message>
+        <source>Running a script</source>
+        <translation>正在运行脚本</translation>
     </message>
 </context>
 <context>
