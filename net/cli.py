@@ -234,6 +234,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="print only the summary line")
     _add_tls_server_options(p)
     p.set_defaults(handler="net._cli_sockets:tcp_serve")
+
+    from net._cli_relay import add_parser as add_relay_parser
+
+    add_relay_parser(sub)
     return parser
 
 
