@@ -29,6 +29,7 @@ PANEL_NAMES = [
     "tcpServerPanel",
     "fileServerPanel",
     "downloadPanel",
+    "relayPanel",
 ]
 
 
@@ -51,8 +52,9 @@ def test_every_panel_is_one_click_away(window: MainWindow) -> None:
         "TCP Server",
         "File Server",
         "Download",
+        "Relay",
     ]
-    assert len(PANELS) == 6
+    assert len(PANELS) == 7
     window.panel_list.setCurrentRow(3)
     assert window.current_panel().objectName() == "tcpServerPanel"
     file_server = window.show_panel("fileServerPanel")
