@@ -25,6 +25,7 @@ import selectors
 import socket
 import ssl
 import struct
+import sys
 import time
 from collections import deque
 from collections.abc import Callable
@@ -74,7 +75,11 @@ _RECV_SIZE = 256 * 1024
 _TLS_WRITE_SIZE = 64 * 1024  # a retry after SSLWantWriteError must repeat the same bytes
 _WOULD_BLOCK = (BlockingIOError, InterruptedError, ssl.SSLWantReadError, ssl.SSLWantWriteError)
 _CONNECT_PENDING = {errno.EINPROGRESS, errno.EWOULDBLOCK, errno.EALREADY, 10035}
-_LINGER_RESET = struct.pack("ii", 1, 0)  # SO_LINGER on, 0 s: close() sends RST
+# SO_LINGER on with 0 s: close() sends RST. Winsock's struct linger holds two u_shorts.
+if sys.platform == "win32":
+    _LINGER_RESET = struct.pack("HH", 1, 0)
+else:
+    _LINGER_RESET = struct.pack("ii", 1, 0)
 
 
 class _Side:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import select
 import signal
 import socket
@@ -22,6 +23,7 @@ import pytest
 import trustme
 
 from net._faults import Faults, datagram_fate
+from tests import simulate
 from tests.conftest import WAIT
 from tests.interop.test_socket_peers import CLASSIC_TCP_CLIENT, CLASSIC_TCP_SERVER
 from tests.net.test_cli_sockets import Swb, free_port, swb
@@ -233,3 +235,49 @@ def test_a_port_in_use_exits_1() -> None:
     with socket.create_server(("127.0.0.1", 0)) as taken:
         result = swb("relay", str(taken.getsockname()[1]), "127.0.0.1", "9", "-H", "127.0.0.1")
     assert result.returncode == 1 and "already in use" in result.stderr
+
+
+@pytest.mark.parametrize("platform", simulate.PLATFORMS)
+def test_the_relay_runs_where_windows_and_macos_python_lack_things(platform: str) -> None:
+    """Under a stand-in for Windows (select() capped at 512 sockets) and macOS."""
+    code = (
+        "from net.relay import TcpRelay, UdpRelay\n"
+        "r = TcpRelay('127.0.0.1', 0, '127.0.0.1', 9, max_clients=1000)\n"
+        "u = UdpRelay('127.0.0.1', 0, '127.0.0.1', 9, max_clients=1000)\n"
+        "print(r.max_clients, u.max_clients)\n"
+        "r.close(); u.close()\n"
+    )
+    done = subprocess.run(
+        simulate.code_command(platform, code),
+        env=simulate.env(),
+        capture_output=True,
+        text=True,
+        timeout=WAIT,
+    )
+    assert done.returncode == 0, done.stderr
+    # Two sockets per TCP connection, one per UDP client, within select()'s 500 usable slots.
+    assert done.stdout.split() == (["250", "500"] if platform == "win32" else ["1000", "1000"])
+    with tcp_target(echo) as port:
+        process = subprocess.Popen(
+            simulate.swb_command(platform, "relay", "0", "127.0.0.1", str(port), "-H", "127.0.0.1"),
+            env=simulate.env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+        )
+        try:
+            assert process.stderr is not None and process.stdout is not None
+            match = re.search(LISTENING, process.stderr.readline().rstrip("\n"))
+            assert match, "no listening line"
+            with socket.create_connection(("127.0.0.1", int(match.group(1))), timeout=WAIT) as c:
+                c.sendall(b"through")
+                assert c.recv(100) == b"through"
+            process.send_signal(signal.SIGTERM)
+            out, err = process.communicate(timeout=WAIT)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait(WAIT)
+    assert process.returncode == 0, err
+    assert [line.split(" ", 1)[1] for line in out.splitlines()] == ["-> through", "<- through"]
