@@ -20,6 +20,7 @@ from net._cli_common import (
     stop_on_signals,
     warn_if_insecure,
 )
+from net._faults import Faults
 from net.codec import StreamDecoder, check_encoding, json_line, render_text, to_hex
 from net.errors import AddressError
 
@@ -52,9 +53,22 @@ def add_parser(sub: Any) -> None:
     p.add_argument("target_port", metavar="TARGET_PORT", type=port_arg)
     p.add_argument("-H", "--host", default="", help="address to listen on (default: every IPv4)")
     p.add_argument("--udp", action="store_true", help="relay UDP datagrams instead of TCP")
-    faults = p.add_argument_group("faults (each direction)")
-    faults.add_argument("--delay", type=_milliseconds, default=0.0, metavar="MS")
-    faults.add_argument("--jitter", type=_milliseconds, default=0.0, metavar="MS")
+    faults = p.add_argument_group(
+        "faults",
+        "Delay and jitter apply to what the client sends (so a round trip grows by the delay); "
+        "the others to both directions. --direction picks one direction for all of them.",
+    )
+    faults.add_argument(
+        "--direction",
+        choices=("both", "->", "<-"),
+        help="apply every fault to both directions, or only client to target (->) or back (<-)",
+    )
+    faults.add_argument(
+        "--delay", type=_milliseconds, default=0.0, metavar="MS", help="hold each chunk MS"
+    )
+    faults.add_argument(
+        "--jitter", type=_milliseconds, default=0.0, metavar="MS", help="plus or minus up to MS"
+    )
     faults.add_argument(
         "--rate", type=_byte_count, default=0, metavar="BYTES_PER_S", help="bandwidth limit"
     )
@@ -129,7 +143,7 @@ def _byte_count(text: str) -> int:
 
 def relay(args: argparse.Namespace) -> int:
     """``swb relay LISTEN_PORT TARGET_HOST TARGET_PORT``: relay until a signal; exit 0."""
-    from net.relay import Faults, TcpRelay, UdpRelay
+    from net.relay import TcpRelay, UdpRelay
 
     encoding = check_encoding(args.encoding)
     faults = Faults(
@@ -143,6 +157,7 @@ def relay(args: argparse.Namespace) -> int:
         slice_pause_ms=args.slice_pause if args.slice else 0.0,
         reset_after=args.reset_after,
     )
+    per_direction = _per_direction(faults, args.direction)
     tls_wanted = args.tls_target or args.tls_listen or args.insecure or args.fingerprint
     if args.udp:
         if tls_wanted or args.cafile or args.cert or args.key:
@@ -161,7 +176,6 @@ def relay(args: argparse.Namespace) -> int:
             args.target_host,
             args.target_port,
             on_event=on_event,
-            faults=faults,
             seed=args.seed,
             max_clients=args.max_clients,
             idle_timeout=args.idle_timeout or 60.0,
@@ -182,7 +196,6 @@ def relay(args: argparse.Namespace) -> int:
             args.target_host,
             args.target_port,
             on_event=on_event,
-            faults=faults,
             seed=args.seed,
             max_clients=args.max_clients,
             connect_timeout=args.connect_timeout,
@@ -192,6 +205,8 @@ def relay(args: argparse.Namespace) -> int:
         )
         if certificate is not None:
             announce_certificate(certificate, given=bool(args.cert))
+    for direction, applied in per_direction.items():
+        loop.set_faults(applied, direction)
     kind = "UDP" if args.udp else "TCP"
     with loop, stop_on_signals(loop):
         status(f"listening on {loop.address} ({kind}), relaying to {loop.target}")
@@ -208,6 +223,19 @@ def relay(args: argparse.Namespace) -> int:
             line += f", {loop.refused} refused"
         status(line)
     return EXIT_OK
+
+
+def _per_direction(faults: Faults, direction: str | None) -> dict[str, Faults]:
+    """The faults of each direction: all on one with --direction, else delay and jitter on
+    client to target only (what a round trip feels) and the rest on both."""
+    clean = Faults()
+    if direction == "->":
+        return {"->": faults, "<-": clean}
+    if direction == "<-":
+        return {"->": clean, "<-": faults}
+    if direction == "both":
+        return {"->": faults, "<-": faults}
+    return {"->": faults, "<-": faults.changed(delay_ms=0.0, jitter_ms=0.0)}
 
 
 def _summary(counters: RelayCounters, unit: str) -> str:

@@ -281,3 +281,28 @@ def test_the_relay_runs_where_windows_and_macos_python_lack_things(platform: str
                 process.wait(WAIT)
     assert process.returncode == 0, err
     assert [line.split(" ", 1)[1] for line in out.splitlines()] == ["-> through", "<- through"]
+
+
+def test_delay_adds_to_a_round_trip_and_direction_picks_one_way() -> None:
+    def best_round_trip(port: int) -> float:
+        with socket.create_connection(("127.0.0.1", port), timeout=WAIT) as c:
+            c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            best = WAIT
+            for _ in range(3):
+                begin = time.monotonic()
+                c.sendall(b"ping")
+                assert c.recv(4) == b"ping"
+                best = min(best, time.monotonic() - begin)
+            return best
+
+    with tcp_target(echo) as port:
+        direct = best_round_trip(port)
+        with relay("127.0.0.1", str(port), "--delay", "100", "--quiet") as (_process, rport):
+            delayed = best_round_trip(rport)
+        with relay("127.0.0.1", str(port), "--delay", "100", "--direction", "both", "--quiet") as (
+            _process,
+            rport,
+        ):
+            both = best_round_trip(rport)
+    assert 0.090 <= delayed - direct < 5.0
+    assert 0.190 <= both - direct < 5.0
