@@ -7,7 +7,7 @@ import heapq
 import selectors
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, Final
 
 from net._faults import TO_CLIENT, TO_TARGET, Faults, TokenBucket, datagram_fate
@@ -31,7 +31,7 @@ __all__ = ["UDP_QUEUE_BYTES", "UdpRelay"]
 UDP_QUEUE_BYTES: Final = 4 * 1024 * 1024
 
 _UDP_BUFFER = 65535
-_UDP_BATCH = 64
+_UDP_BATCH = 256
 _REORDER_WAIT = 0.1  # seconds a datagram held for reordering waits for a next one
 _WOULD_BLOCK = (BlockingIOError, InterruptedError)
 
@@ -189,34 +189,80 @@ class UdpRelay(RelayLoop):
 
     def _read_clients(self) -> None:
         recvfrom = self._listener.recvfrom
-        for _ in range(_UDP_BATCH):
-            try:
-                data, address = recvfrom(_UDP_BUFFER)
-            except _WOULD_BLOCK:
-                return
-            except OSError:
-                continue  # Windows reports an earlier send's ICMP error here; nothing to read
-            mapping = self._mappings.get(address)
-            if mapping is None:
-                mapping = self._map(address)
+        mappings = self._mappings
+        plain = self._plain(TO_TARGET)
+        counter = self._counters[TO_TARGET]
+        seen: set[_Mapping] = set()
+        try:
+            for _ in range(_UDP_BATCH):
+                try:
+                    data, address = recvfrom(_UDP_BUFFER)
+                except _WOULD_BLOCK:
+                    return
+                except OSError:
+                    continue  # Windows reports an earlier send's ICMP error here; nothing to read
+                mapping = mappings.get(address)
                 if mapping is None:
-                    self._counters[TO_TARGET].dropped += 1
-                    continue
-            else:
-                self._touch(mapping)
-            self._arrived(TO_TARGET, mapping, data)
+                    mapping = self._map(address)
+                    if mapping is None:
+                        counter.dropped += 1
+                        continue
+                seen.add(mapping)
+                if plain and self._on_event is None:
+                    # The hot path of a relay without faults: no event, no queue, no clock.
+                    try:
+                        mapping.sock.send(data)
+                    except OSError:
+                        counter.dropped += 1
+                        continue
+                    counter.bytes += len(data)
+                    counter.chunks += 1
+                    mapping.bytes_up += len(data)
+                else:
+                    self._arrived(TO_TARGET, mapping, data)
+        finally:
+            self._touch(seen)
 
     def _read_target(self, mapping: _Mapping) -> None:
         recv = mapping.sock.recv
-        for _ in range(_UDP_BATCH):
-            try:
-                data = recv(_UDP_BUFFER)
-            except _WOULD_BLOCK:
-                return
-            except OSError:
-                continue  # ICMP port unreachable from the target: it is not listening (yet)
-            self._touch(mapping)
-            self._arrived(TO_CLIENT, mapping, data)
+        sendto, address = self._listener.sendto, mapping.address
+        plain = self._plain(TO_CLIENT) and self._on_event is None
+        counter = self._counters[TO_CLIENT]
+        try:
+            for _ in range(_UDP_BATCH):
+                try:
+                    data = recv(_UDP_BUFFER)
+                except _WOULD_BLOCK:
+                    return
+                except OSError:
+                    continue  # ICMP port unreachable from the target: it is not listening (yet)
+                if plain:
+                    try:
+                        sendto(data, address)
+                    except OSError:
+                        counter.dropped += 1
+                        continue
+                    counter.bytes += len(data)
+                    counter.chunks += 1
+                    mapping.bytes_down += len(data)
+                else:
+                    self._arrived(TO_CLIENT, mapping, data)
+        finally:
+            self._touch((mapping,))
+
+    def _plain(self, direction: str) -> bool:
+        """True when datagrams of ``direction`` go straight through: no fault, nothing queued."""
+        faults = self._faults[direction]
+        queue = self._queues[direction]
+        return not (
+            self._down
+            or faults.loss
+            or faults.duplicate
+            or faults.reorder
+            or faults.shapes
+            or queue.heap
+            or queue.held is not None
+        )
 
     def _map(self, address: Any) -> _Mapping | None:
         if len(self._mappings) >= self.max_clients or self._down:
@@ -241,12 +287,16 @@ class UdpRelay(RelayLoop):
         self._plan_expiry()
         return mapping
 
-    def _touch(self, mapping: _Mapping) -> None:
-        mapping.last_active = time.monotonic()
-        # Least recently active first: the next to expire is always the first one.
+    def _touch(self, active: Iterable[_Mapping]) -> None:
+        """Mark mappings active now; least recently active first, so the next to expire is
+        always the first one."""
+        now = time.monotonic()
         mappings = self._mappings
-        del mappings[mapping.address]
-        mappings[mapping.address] = mapping
+        for mapping in active:
+            if mappings.get(mapping.address) is mapping:
+                mapping.last_active = now
+                del mappings[mapping.address]
+                mappings[mapping.address] = mapping
 
     def _plan_expiry(self) -> None:
         if not self._mappings:
@@ -285,8 +335,7 @@ class UdpRelay(RelayLoop):
             return
         faults = self._faults[direction]
         queue = self._queues[direction]
-        plain = not (faults.loss or faults.duplicate or faults.reorder or faults.shapes)
-        if plain and not queue.heap and queue.held is None:
+        if self._plain(direction):
             self._send(direction, mapping, data)
             return
         dropped, duplicated, held = datagram_fate(faults, self._random)
