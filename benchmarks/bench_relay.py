@@ -228,14 +228,17 @@ UDP_SINK = textwrap.dedent(
 
 UDP_SENDER = textwrap.dedent(
     """\
-    import socket, sys
+    import socket, sys, time
     port, count, source = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+    pace = float(sys.argv[4]) if len(sys.argv) > 4 else 0.0  # seconds between bursts of 100
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", source))  # the same client every round: socat serves one peer
     address, payload, sent = ("127.0.0.1", port), b"x" * 64, 0
     sendto = sock.sendto
     for n in range(count):
+        if pace and n % 100 == 0:
+            time.sleep(pace)
         try:
             sendto(payload, address)
             sent += 1
@@ -246,7 +249,9 @@ UDP_SENDER = textwrap.dedent(
 )
 
 
-def udp_round(relay_port: int, sink_port: int, count: int, source: int) -> tuple[float, int, int]:
+def udp_round(
+    relay_port: int, sink_port: int, count: int, source: int, pace: float = 0.0
+) -> tuple[float, int, int]:
     """(datagrams per second at the sink, received, sent) for one burst through a relay."""
     with process(
         [PYTHON, "-c", UDP_SINK, str(sink_port)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
@@ -254,7 +259,7 @@ def udp_round(relay_port: int, sink_port: int, count: int, source: int) -> tuple
         assert sink.stdout is not None
         assert sink.stdout.readline().strip() == b"ready"
         sender = subprocess.run(
-            [PYTHON, "-c", UDP_SENDER, str(relay_port), str(count), str(source)],
+            [PYTHON, "-c", UDP_SENDER, str(relay_port), str(count), str(source), str(pace)],
             capture_output=True,
             check=True,
             timeout=300,
@@ -359,7 +364,8 @@ def faults(plan: Plan) -> list[Row]:
     )
     sink = free_port(socket.SOCK_DGRAM)
     with swb_relay(sink, "--udp", "--loss", "10", "--seed", "1") as port:
-        _rate, received, sent = udp_round(port, sink, 20_000, free_port(socket.SOCK_DGRAM))
+        # Paced (100 datagrams every 5 ms), so that what is lost is the relay's choice alone.
+        _rate, received, sent = udp_round(port, sink, 20_000, free_port(socket.SOCK_DGRAM), 0.005)
     lost = 1 - received / sent
     rows.append(
         Row(
