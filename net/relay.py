@@ -43,7 +43,7 @@ from net._relay_base import (
 )
 from net._relay_udp import UDP_QUEUE_BYTES, UdpRelay
 from net.address import DEFAULT_RESOLVE_TIMEOUT, format_peer, parse_host, parse_port, resolve
-from net.errors import describe_connect_error
+from net.errors import TlsError, describe_connect_error
 from net.events import RelayClosed, RelayData, RelayOpened
 from net.tcp import (
     HANDSHAKE_TIMEOUT,
@@ -484,6 +484,9 @@ class TcpRelay(RelayLoop):
             return
         except ssl.SSLWantWriteError:
             self._watch(side, selectors.EVENT_WRITE)
+            return
+        except TlsError as exc:  # a pinned fingerprint that does not match: already a sentence
+            self._close_pair(side.pair, str(exc), error=True, reset=True)
             return
         except (OSError, ValueError) as exc:
             if side.name == "client":

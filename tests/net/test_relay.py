@@ -22,7 +22,7 @@ from net._faults import TO_CLIENT, TO_TARGET, Faults, TokenBucket, datagram_fate
 from net.errors import AddressError, BindError
 from net.events import RelayClosed, RelayData, RelayOpened
 from net.relay import HIGH_WATER, RelayEvent, TcpRelay, UdpRelay
-from net.tls import ClientTls
+from net.tls import ClientTls, certificate_fingerprint
 from tests.conftest import WAIT
 
 Relay = TypeVar("Relay", TcpRelay, UdpRelay)
@@ -752,3 +752,55 @@ def test_datagram_fate_is_repeatable_with_a_seed() -> None:
     assert first == second
     assert 250 < sum(d for d, _, _ in first) < 350
     assert 150 < sum(dup for d, dup, _ in first if not d) < 250
+
+
+def test_tls_target_pinned_by_fingerprint(ca: trustme.CA) -> None:
+    server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    leaf = ca.issue_cert("127.0.0.1")
+    leaf.configure_cert(server_context)
+    pem = leaf.cert_chain_pems[0].bytes().decode()
+    right = certificate_fingerprint(ssl.PEM_cert_to_DER_cert(pem))
+    wrong = certificate_fingerprint(b"another certificate")
+    with tcp_target(echo, server_context) as port:
+        pinned = tcp_relay(port, target_tls=ClientTls(fingerprint=right))
+        with running(pinned) as relay, connect(relay.port) as c:
+            c.sendall(b"pinned")
+            assert c.recv(100) == b"pinned"
+        events = Events()
+        mismatch = tcp_relay(port, events, target_tls=ClientTls(fingerprint=wrong))
+        with (
+            running(mismatch) as relay,
+            pytest.raises(ConnectionResetError),
+            connect(relay.port) as c,
+        ):
+            c.recv(1)
+    events.wait_for(lambda items: any(isinstance(e, RelayClosed) for e in items))
+    assert "does not match the pinned one" in events.of(RelayClosed)[0].reason
+
+
+def test_ipv6_on_both_sides() -> None:
+    if not socket.has_ipv6:
+        pytest.skip("this Python has no IPv6")  # pragma: no cover
+    listener = socket.create_server(("::1", 0), family=socket.AF_INET6)
+    port = listener.getsockname()[1]
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            echo(conn)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        with (
+            running(TcpRelay("::1", 0, "::1", port)) as relay,
+            socket.create_connection(("::1", relay.port), timeout=WAIT) as c,
+        ):
+            assert relay.address == f"[::1]:{relay.port}"
+            assert relay.target == f"[::1]:{port}"
+            c.sendall(b"six")
+            assert c.recv(3) == b"six"
+            assert relay.connections()[0].client.startswith("[::1]:")
+    finally:
+        listener.close()
+        thread.join(WAIT)
