@@ -168,18 +168,15 @@ def relay(args: argparse.Namespace) -> int:
         raise AddressError("--loss, --duplicate and --reorder are for UDP: add --udp")
     out = _Printer(encoding, json_lines=args.json, stream=not args.udp)
     on_event = None if args.quiet else out.event
+    where = (args.host, args.listen_port, args.target_host, args.target_port)
+    common: dict[str, Any] = {
+        "on_event": on_event,
+        "seed": args.seed,
+        "max_clients": args.max_clients,
+    }
     loop: TcpRelay | UdpRelay
     if args.udp:
-        loop = UdpRelay(
-            args.host,
-            args.listen_port,
-            args.target_host,
-            args.target_port,
-            on_event=on_event,
-            seed=args.seed,
-            max_clients=args.max_clients,
-            idle_timeout=args.idle_timeout or 60.0,
-        )
+        loop = UdpRelay(*where, idle_timeout=args.idle_timeout or 60.0, **common)
     else:
         target_tls = client_tls(args, tls=args.tls_target)
         args.tls = args.tls_listen  # what server_certificate() reads
@@ -191,13 +188,8 @@ def relay(args: argparse.Namespace) -> int:
             context = server_context(certificate)
         warn_if_insecure(target_tls)
         loop = TcpRelay(
-            args.host,
-            args.listen_port,
-            args.target_host,
-            args.target_port,
-            on_event=on_event,
-            seed=args.seed,
-            max_clients=args.max_clients,
+            *where,
+            **common,
             connect_timeout=args.connect_timeout,
             idle_timeout=args.idle_timeout or 300.0,
             target_tls=target_tls,

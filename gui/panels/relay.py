@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from typing import Any
+from typing import Any, TypeVar
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
@@ -45,6 +45,8 @@ from net.events import Received, RelayClosed, RelayData, RelayOpened
 from net.relay import TO_CLIENT, TO_TARGET, Faults, TcpRelay, UdpRelay
 
 __all__ = ["RelayPanel"]
+
+SpinBox = TypeVar("SpinBox", QSpinBox, QDoubleSpinBox)
 
 # Forwarded TCP chunks travel to the GUI as Received events keyed by connection and direction, so
 # the runner merges a fast stream into one event per batch: key = conn_id * 2 + direction.
@@ -267,31 +269,22 @@ class RelayPanel(Panel):
         self._show_counters()
 
     def _ms_spin(self, name: str, what: str) -> QDoubleSpinBox:
-        spin = QDoubleSpinBox(self)
-        spin.setObjectName(name)
-        spin.setRange(0, 600_000)
-        spin.setDecimals(1)
-        spin.setSuffix(self.tr(" ms"))
-        spin.setAccessibleName(what)
-        spin.setToolTip(what)
-        return spin
-
-    def _int_spin(self, name: str, what: str, suffix: str) -> QSpinBox:
-        spin = QSpinBox(self)
-        spin.setObjectName(name)
-        spin.setRange(0, 2_000_000_000)
-        spin.setSingleStep(1024)
-        spin.setSuffix(suffix)
-        spin.setAccessibleName(what)
-        spin.setToolTip(what)
-        return spin
+        return self._spin(QDoubleSpinBox(self), name, what, 600_000, self.tr(" ms"))
 
     def _percent_spin(self, name: str, what: str) -> QDoubleSpinBox:
-        spin = QDoubleSpinBox(self)
+        return self._spin(QDoubleSpinBox(self), name, what, 100, " %")
+
+    def _int_spin(self, name: str, what: str, suffix: str) -> QSpinBox:
+        spin = self._spin(QSpinBox(self), name, what, 2_000_000_000, suffix)
+        spin.setSingleStep(1024)
+        return spin
+
+    def _spin(self, spin: SpinBox, name: str, what: str, maximum: int, suffix: str) -> SpinBox:
         spin.setObjectName(name)
-        spin.setRange(0, 100)
-        spin.setDecimals(1)
-        spin.setSuffix(" %")
+        spin.setRange(0, maximum)
+        if isinstance(spin, QDoubleSpinBox):
+            spin.setDecimals(1)
+        spin.setSuffix(suffix)
         spin.setAccessibleName(what)
         spin.setToolTip(what)
         return spin
