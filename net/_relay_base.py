@@ -84,8 +84,14 @@ class RelayLoop(StoppableLoop):
         return self._faults[_check_direction(direction)]
 
     def set_faults(self, faults: Faults, direction: str | None = None) -> None:
-        """Apply ``faults`` to one direction ("->", "<-") or, with None, both; thread-safe, at once
-        (data already waiting follows the new faults from now on)."""
+        """Apply ``faults`` to one direction ("->", "<-") or, with None, both; thread-safe, at once.
+
+        Data already waiting meets the new rate, slicing, stall and reset limits from now on; it
+        keeps the time it was given to leave (a delay applies to what arrives after the change).
+
+        Raises:
+            ValueError: an unknown direction.
+        """
         with self._lock:
             for d in DIRECTIONS if direction is None else (_check_direction(direction),):
                 self._faults[d] = faults
