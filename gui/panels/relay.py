@@ -148,6 +148,8 @@ class RelayPanel(Panel):
         self.stall.setObjectName("stallCheck")
         self.down = QCheckBox(self.tr("Down (refuse connections, drop datagrams)"), self)
         self.down.setObjectName("downCheck")
+        for momentary in (self.stall, self.down):
+            momentary.setProperty("persist", False)  # a new session starts with traffic flowing
         rows: list[tuple[str, QWidget]] = [
             (self.tr("Apply to:"), self.fault_direction),
             (self.tr("Delay:"), self.delay),
