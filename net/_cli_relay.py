@@ -48,8 +48,10 @@ def add_parser(sub: Any) -> None:
         "relay",
         help="relay TCP or UDP to a target, print both directions, and inject faults",
     )
-    p.add_argument("listen_port", metavar="LISTEN_PORT", type=bind_port_arg)
-    p.add_argument("target_host", metavar="TARGET_HOST")
+    p.add_argument(
+        "listen_port", metavar="LISTEN_PORT", type=bind_port_arg, help="0 = any free port"
+    )
+    p.add_argument("target_host", metavar="TARGET_HOST", help="where clients are relayed to")
     p.add_argument("target_port", metavar="TARGET_PORT", type=port_arg)
     p.add_argument("-H", "--host", default="", help="address to listen on (default: every IPv4)")
     p.add_argument("--udp", action="store_true", help="relay UDP datagrams instead of TCP")
@@ -92,9 +94,23 @@ def add_parser(sub: Any) -> None:
         metavar="BYTES",
         help="TCP: reset the connection once this many bytes went one way",
     )
-    faults.add_argument("--seed", type=int, help="seed the random choices, for repeatable runs")
-    p.add_argument("--max-clients", type=_positive_int, default=256, help="at once (default 256)")
-    p.add_argument("--connect-timeout", type=_seconds, default=10.0, metavar="SECONDS")
+    faults.add_argument(
+        "--seed", type=int, metavar="N", help="seed the random choices, for repeatable runs"
+    )
+    p.add_argument(
+        "--max-clients",
+        type=_positive_int,
+        default=256,
+        metavar="N",
+        help="TCP connections or UDP client addresses at once (default 256)",
+    )
+    p.add_argument(
+        "--connect-timeout",
+        type=_seconds,
+        default=10.0,
+        metavar="SECONDS",
+        help="to connect (and finish TLS) to the target (default 10)",
+    )
     p.add_argument(
         "--idle-timeout",
         type=_seconds,
