@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import socket
 import subprocess
 import sys
@@ -68,6 +69,16 @@ QUICK = Plan(size=128 * MIB, rounds=3, round_trips=500, datagrams=50_000)
 SWB = [PYTHON, "-m", "net"]
 
 
+#: Process ids of the relays running now, by port (for CPU time).
+PIDS: dict[int, int] = {}
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of a process and of its children it has waited for."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return sum(int(value) for value in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
 @contextlib.contextmanager
 def swb_relay(target: int, *extra: str) -> Iterator[int]:
     """`swb relay` on a free port towards 127.0.0.1:target; yields its port once it listens."""
@@ -78,13 +89,18 @@ def swb_relay(target: int, *extra: str) -> Iterator[int]:
         line = proc.stderr.readline().decode()
         if not line.startswith("listening on"):
             raise RuntimeError(f"swb relay did not start: {line.strip()}")
-        yield port
+        PIDS[port] = proc.pid
+        try:
+            yield port
+        finally:
+            del PIDS[port]
 
 
 @contextlib.contextmanager
-def socat(*args: str) -> Iterator[None]:
-    with process(["socat", *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL):
-        yield
+def socat(*args: str) -> Iterator[int]:
+    """socat with these arguments; yields its process id."""
+    with process(["socat", *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as proc:
+        yield proc.pid
 
 
 # -- 1. TCP throughput ---------------------------------------------------------------------------
@@ -116,15 +132,26 @@ def tcp_throughput(plan: Plan) -> list[Row]:
             swb_relay(sink) as ours_port,
             socat(
                 f"TCP-LISTEN:{socat_port},reuseaddr,fork,bind={LOOPBACK}", f"TCP:{LOOPBACK}:{sink}"
-            ),
+            ) as socat_pid,
         ):
             wait_for_port(socat_port)
             size = f"{plan.size // MIB} MiB"
             say(f"relay: {size} through swb relay and through socat, x{plan.rounds}")
+            pids = {"swb": PIDS[ours_port], "socat": socat_pid}
+            cpu = {"swb": 0.0, "socat": 0.0}
+
+            def timed(name: str, port: int) -> float:
+                before = cpu_seconds(pids[name])
+                seconds = send_file(path, port)
+                if name == "socat":
+                    wait_for_port(socat_port)  # the probe lets socat reap the child that served
+                cpu[name] += cpu_seconds(pids[name]) - before
+                return seconds
+
             seconds = alternate(
                 {
-                    "swb": lambda: send_file(path, ours_port),
-                    "socat": lambda: send_file(path, socat_port),
+                    "swb": lambda: timed("swb", ours_port),
+                    "socat": lambda: timed("socat", socat_port),
                 },
                 plan.rounds,
                 log=say,
@@ -132,6 +159,7 @@ def tcp_throughput(plan: Plan) -> list[Row]:
             )
     rate = {name: plan.size / median(values) for name, values in seconds.items()}
     ratio = rate["swb"] / rate["socat"]
+    per_gib = 1024 * MIB / (plan.size * plan.rounds)
     label = "1 GiB" if plan.size == 1024 * MIB else f"{plan.size // MIB} MiB"
     return [
         Row(
@@ -141,6 +169,10 @@ def tcp_throughput(plan: Plan) -> list[Row]:
             ratio,
             f">= {RATIO_TARGET}x socat",
             ratio >= RATIO_TARGET,
+            note=(
+                f"CPU per GiB: swb {cpu['swb'] * per_gib:.2f} s, "
+                f"socat {cpu['socat'] * per_gib:.2f} s"
+            ),
         )
     ]
 
