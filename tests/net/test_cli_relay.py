@@ -23,6 +23,7 @@ import pytest
 import trustme
 
 from net._faults import Faults, datagram_fate
+from net.tls import certificate_fingerprint
 from tests import simulate
 from tests.conftest import WAIT
 from tests.interop.test_socket_peers import CLASSIC_TCP_CLIENT, CLASSIC_TCP_SERVER
@@ -306,3 +307,28 @@ def test_delay_adds_to_a_round_trip_and_direction_picks_one_way() -> None:
             both = best_round_trip(rport)
     assert 0.090 <= delayed - direct < 5.0
     assert 0.190 <= both - direct < 5.0
+
+
+def test_tls_listen_with_the_generated_certificate(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SWB_DATA_DIR", str(tmp_path / "data"))
+    with tcp_target(echo) as port:
+        process = Swb("relay", "0", "127.0.0.1", str(port), "-H", "127.0.0.1", "--tls-listen")
+        try:
+            fingerprint = process.wait_line(r"fingerprint: ([0-9A-F:]{95})$").group(1)
+            rport = int(process.wait_line(LISTENING).group(1))
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+            raw = socket.create_connection(("127.0.0.1", rport), timeout=WAIT)
+            with context.wrap_socket(raw) as c:
+                der = c.getpeercert(binary_form=True)
+                c.sendall(b"self-signed")
+                assert c.recv(100) == b"self-signed"
+            code, out, _err = process.finish(signal.SIGTERM)
+        finally:
+            process.kill()
+    assert code == 0
+    assert der is not None and certificate_fingerprint(der) == fingerprint
+    assert out.splitlines()[0].endswith("-> self-signed")

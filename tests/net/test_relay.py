@@ -804,3 +804,15 @@ def test_ipv6_on_both_sides() -> None:
     finally:
         listener.close()
         thread.join(WAIT)
+
+
+def test_tls_target_insecure_accepts_any_certificate(ca: trustme.CA) -> None:
+    server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ca.issue_cert("127.0.0.1").configure_cert(server_context)
+    with (
+        tcp_target(echo, server_context) as port,
+        running(tcp_relay(port, target_tls=ClientTls(verify=False))) as relay,
+        connect(relay.port) as c,
+    ):
+        c.sendall(b"unchecked")
+        assert c.recv(100) == b"unchecked"
