@@ -39,10 +39,12 @@ from gui.widgets import (
     format_bytes,
     format_count,
 )
+from gui.widgets.security import ClientSecurityBox, ServerSecurityBox
 from gui.widgets.traffic_log import StreamRows
-from net.errors import NetError
+from net.errors import AddressError, NetError
 from net.events import Received, RelayClosed, RelayData, RelayOpened
 from net.relay import TO_CLIENT, TO_TARGET, Faults, TcpRelay, UdpRelay
+from net.tls import server_context
 
 __all__ = ["RelayPanel"]
 
@@ -72,6 +74,7 @@ class RelayPanel(Panel):
         self.runner.finished.connect(self._on_finished)
         self.relay: Any = None
         self._address = ""
+        self._opened_tls: dict[str, str] = {}
         self._streams: dict[int, StreamRows] = {}
         self._build()
         self._tick = QTimer(self)
@@ -225,10 +228,18 @@ class RelayPanel(Panel):
         buttons.addStretch(1)
         conn_layout.addLayout(buttons)
 
+        # TCP only: TLS towards the clients and towards the target, so TLS is seen in clear here.
+        self.listen_security = ServerSecurityBox(self)
+        self.listen_security.setTitle(self.tr("TLS to clients"))
+        self.target_security = ClientSecurityBox(self)
+        self.target_security.setTitle(self.tr("TLS to the target"))
+
         top = QGridLayout()
         top.addWidget(where, 0, 0)
         top.addWidget(faults, 0, 1)
-        top.addWidget(conn_box, 1, 0, 1, 2)
+        top.addWidget(self.listen_security, 1, 0)
+        top.addWidget(self.target_security, 1, 1)
+        top.addWidget(conn_box, 2, 0, 1, 2)
         top.setColumnStretch(0, 1)
         top.setColumnStretch(1, 1)
 
@@ -251,6 +262,8 @@ class RelayPanel(Panel):
             self.protocol,
             self.start_button,
             self.stop_button,
+            *self.listen_security.focus_chain(),
+            *self.target_security.focus_chain(),
             self.fault_direction,
             self.delay,
             self.jitter,
@@ -320,6 +333,14 @@ class RelayPanel(Panel):
         host, port = self.bind.address(), self.port.port()
         target, target_port = self.target_host.host(), self.target_port.port()
         udp = self.protocol.currentData() == "udp"
+        try:
+            target_tls = None if udp else self.target_security.client_tls()
+            plan = None if udp else self.listen_security.plan()
+        except AddressError as exc:
+            self.status.show_error(str(exc))
+            return
+        opened: dict[str, str] = {}
+        self._opened_tls = opened
         push = self.runner.push
 
         def forward(event: Any) -> None:
@@ -331,8 +352,23 @@ class RelayPanel(Panel):
                 push(event)
 
         def open_relay() -> TcpRelay | UdpRelay:
-            kind = UdpRelay if udp else TcpRelay
-            return kind(host, port, target, target_port, on_event=forward)
+            if udp:
+                return UdpRelay(host, port, target, target_port, on_event=forward)
+            context = None
+            if plan is not None:
+                # Generating the self-signed certificate (first use) takes a moment: not on the GUI.
+                certificate = plan.certificate()
+                context = server_context(certificate)
+                opened["fingerprint"] = certificate.fingerprint
+            return TcpRelay(
+                host,
+                port,
+                target,
+                target_port,
+                on_event=forward,
+                target_tls=target_tls,
+                ssl_context=context,
+            )
 
         self.relay = None
         self._streams.clear()
@@ -380,6 +416,8 @@ class RelayPanel(Panel):
 
     def _on_protocol(self) -> None:
         udp = self.protocol.currentData() == "udp"
+        self.listen_security.setEnabled(not udp)
+        self.target_security.setEnabled(not udp)
         for spin in (self.loss, self.duplicate, self.reorder):
             spin.setEnabled(udp)
         for spin in (self.slice, self.slice_pause, self.reset_after):
@@ -390,6 +428,7 @@ class RelayPanel(Panel):
     def _on_opened(self, relay: Any) -> None:
         self.relay = relay
         self._address = str(relay.address)
+        self.listen_security.set_running(True, self._opened_tls.get("fingerprint", ""))
         self._apply_faults()  # what the controls said while it was opening
         self.status.show_info(
             self.tr("Relaying {address} to {target}").format(
@@ -549,6 +588,10 @@ class RelayPanel(Panel):
         self.stop_button.setEnabled(running)
         for widget in (self.bind, self.port, self.target_host, self.target_port, self.protocol):
             widget.setEnabled(not running)
+        self.listen_security.set_running(running, self._opened_tls.get("fingerprint", ""))
+        self.target_security.set_enabled_inputs(not running)
+        if not running:
+            self._on_protocol()
         self._update_buttons()
         if not running:
             self.set_activity("")

@@ -1101,6 +1101,14 @@
         <translation>连接</translation>
     </message>
     <message>
+        <source>TLS to clients</source>
+        <translation>对客户端使用 TLS</translation>
+    </message>
+    <message>
+        <source>TLS to the target</source>
+        <translation>对目标使用 TLS</translation>
+    </message>
+    <message>
         <source> ms</source>
         <translation> ms</translation>
     </message>

@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import os
 import socket
+import ssl
 import time
+from pathlib import Path
 
 import pytest
+import trustme
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from gui.panels.relay import RelayPanel
 from tests.conftest import WAIT
 from tests.gui.conftest import TcpEchoServer, UdpEcho
+from tests.net.test_relay import echo, tcp_target
 
 TIMEOUT = int(WAIT * 1000)
 
@@ -149,3 +153,32 @@ def test_bad_input_is_shown_and_nothing_starts(qtbot: QtBot, panel: RelayPanel) 
     qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
     assert not panel.runner.running
     assert "Port 0 cannot be used" in panel.status.text()
+
+
+def test_tls_on_both_sides_is_seen_in_clear(
+    qtbot: QtBot, panel: RelayPanel, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SWB_DATA_DIR", str(tmp_path / "data"))  # the generated certificate
+    ca = trustme.CA()
+    server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ca.issue_cert("127.0.0.1").configure_cert(server_context)
+    ca_file = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    panel.listen_security.tls_check.setChecked(True)
+    panel.target_security.tls_check.setChecked(True)
+    panel.target_security.ca_edit.setText(str(ca_file))
+    with tcp_target(echo, server_context) as target_port:
+        port = start(qtbot, panel, target_port)
+        fingerprint = panel.listen_security.fingerprint
+        assert fingerprint.count(":") == 31
+        client_context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        client_context.check_hostname = False
+        client_context.verify_mode = ssl.CERT_NONE
+        raw = socket.create_connection(("127.0.0.1", port), timeout=WAIT)
+        with client_context.wrap_socket(raw) as client:
+            client.sendall(b"secret")
+            assert receive(client, 6) == b"secret"
+            qtbot.waitUntil(lambda: log_bytes(panel, "<-") == b"secret", timeout=TIMEOUT)
+        assert log_bytes(panel, "->") == b"secret"
+        stop(qtbot, panel)
+    assert not panel.listen_security.fingerprint
