@@ -94,6 +94,7 @@ class RelayPanel(Panel):
         self.protocol.addItem("TCP", "tcp")
         self.protocol.addItem("UDP", "udp")
         self.protocol.setAccessibleName(self.tr("Protocol"))
+        self.protocol.setToolTip(self.tr("Relay TCP connections or UDP datagrams"))
         self.protocol.currentIndexChanged.connect(self._on_protocol)
         self.start_button = QPushButton(self.tr("&Start"), self)
         self.start_button.setObjectName("startButton")
@@ -132,9 +133,12 @@ class RelayPanel(Panel):
         self.fault_direction = QComboBox(self)
         self.fault_direction.setObjectName("faultDirectionCombo")
         self.fault_direction.addItem(self.tr("Both directions"), "both")
-        self.fault_direction.addItem(self.tr("Client → target (->)"), TO_TARGET)
-        self.fault_direction.addItem(self.tr("Target → client (<-)"), TO_CLIENT)
+        self.fault_direction.addItem(self.tr("-> to the target"), TO_TARGET)
+        self.fault_direction.addItem(self.tr("<- to the client"), TO_CLIENT)
         self.fault_direction.setAccessibleName(self.tr("Faults apply to"))
+        self.fault_direction.setToolTip(
+            self.tr("The direction the faults below apply to; the other one flows untouched")
+        )
         self.delay = self._ms_spin("delaySpin", self.tr("Delay"))
         self.jitter = self._ms_spin("jitterSpin", self.tr("Jitter"))
         self.rate = self._int_spin("rateSpin", self.tr("Bandwidth limit"), self.tr(" B/s"))
@@ -147,10 +151,12 @@ class RelayPanel(Panel):
         self.slice_pause = self._ms_spin("slicePauseSpin", self.tr("Pause after each slice"))
         self.reset_after = self._int_spin("resetAfterSpin", self.tr("Reset after (TCP)"), " B")
         self.reset_after.setSpecialValueText(self.tr("never"))
-        self.stall = QCheckBox(self.tr("Stall (forward nothing, keep the connection)"), self)
+        self.stall = QCheckBox(self.tr("Stall"), self)
         self.stall.setObjectName("stallCheck")
-        self.down = QCheckBox(self.tr("Down (refuse connections, drop datagrams)"), self)
+        self.stall.setToolTip(self.tr("Forward nothing, but keep the connections open"))
+        self.down = QCheckBox(self.tr("Down"), self)
         self.down.setObjectName("downCheck")
+        self.down.setToolTip(self.tr("Refuse new connections and drop every datagram"))
         for momentary in (self.stall, self.down):
             momentary.setProperty("persist", False)  # a new session starts with traffic flowing
         rows: list[tuple[str, QWidget]] = [

@@ -901,6 +901,10 @@
         <translation>协议</translation>
     </message>
     <message>
+        <source>Relay TCP connections or UDP datagrams</source>
+        <translation>中继 TCP 连接或 UDP 数据报</translation>
+    </message>
+    <message>
         <source>&amp;Start</source>
         <translation>启动(&amp;S)</translation>
     </message>
@@ -947,14 +951,6 @@
     <message>
         <source>Both directions</source>
         <translation>双向</translation>
-    </message>
-    <message>
-        <source>Client → target (-&gt;)</source>
-        <translation>客户端 → 目标 (-&gt;)</translation>
-    </message>
-    <message>
-        <source>Target → client (&lt;-)</source>
-        <translation>目标 → 客户端 (&lt;-)</translation>
     </message>
     <message>
         <source>Faults apply to</source>
@@ -1017,12 +1013,32 @@
         <translation>从不</translation>
     </message>
     <message>
-        <source>Stall (forward nothing, keep the connection)</source>
-        <translation>停滞（不转发，但保持连接）</translation>
+        <source>-&gt; to the target</source>
+        <translation>-&gt; 发往目标</translation>
     </message>
     <message>
-        <source>Down (refuse connections, drop datagrams)</source>
-        <translation>宕机（拒绝连接，丢弃数据报）</translation>
+        <source>&lt;- to the client</source>
+        <translation>&lt;- 发回客户端</translation>
+    </message>
+    <message>
+        <source>The direction the faults below apply to; the other one flows untouched</source>
+        <translation>下面的故障作用于哪个方向；另一个方向照常转发</translation>
+    </message>
+    <message>
+        <source>Stall</source>
+        <translation>停滞</translation>
+    </message>
+    <message>
+        <source>Forward nothing, but keep the connections open</source>
+        <translation>不转发任何数据，但保持连接</translation>
+    </message>
+    <message>
+        <source>Down</source>
+        <translation>宕机</translation>
+    </message>
+    <message>
+        <source>Refuse new connections and drop every datagram</source>
+        <translation>拒绝新连接并丢弃所有数据报</translation>
     </message>
     <message>
         <source>Apply to:</source>

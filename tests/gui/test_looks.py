@@ -158,6 +158,7 @@ MAIN_INPUTS = {
     ],
     "fileServerPanel": ["shareList", "addFilesButton", "hostEdit", "portEdit", "startButton"],
     "downloadPanel": ["urlEdit", "folderEdit", "downloadButton"],
+    "relayPanel": ["hostEdit", "portEdit", "targetHostEdit", "targetPortEdit", "startButton"],
 }
 
 
