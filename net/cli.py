@@ -312,6 +312,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--junit", metavar="FILE", help="also write the results as JUnit XML")
     p.add_argument("--json", action="store_true", help="one JSON object per step")
     p.set_defaults(handler="net._cli_script:run")
+
+    from net._cli_relay import add_parser as add_relay_parser
+
+    add_relay_parser(sub)
     return parser
 
 

@@ -16,6 +16,10 @@ __all__ = [
     "FileSent",
     "Received",
     "Reconnecting",
+    "RelayClosed",
+    "RelayCounters",
+    "RelayData",
+    "RelayOpened",
     "Sent",
     "TlsInfo",
     "TransferFailed",
@@ -160,3 +164,57 @@ class Reconnecting(Record):
     delay: float
     reason: str  # why the last connection ended or the last attempt failed, in a user's words
     peer: str = ""
+
+
+# --- the relay (net.relay): one block, so that other events can be added above it ----------------
+
+
+class RelayOpened(Record):
+    """One side of a relayed connection is up: ``side`` "client" (accepted, or a new UDP client
+    address) or "target" (connected, TLS handshake done). ``peer`` is that side's address."""
+
+    time: float
+    conn_id: int
+    side: str  # "client" or "target"
+    peer: str
+    tls: TlsInfo | None = None
+
+
+class RelayClosed(Record):
+    """One side of a relayed connection ended (or, for UDP, a client mapping expired)."""
+
+    time: float
+    conn_id: int
+    side: str  # "client" or "target"
+    peer: str
+    reason: str
+    error: bool = False  # resets, timeouts, refusals and failures
+
+
+class RelayData(Record):
+    """A TCP chunk or a UDP datagram that went through the relay, or did not.
+
+    ``direction`` is "->" (client to target) or "<-" (back); ``peer`` the client's address (the
+    connection's name in logs); ``action`` "forwarded", "dropped" or "duplicated" (the extra copy).
+    """
+
+    time: float
+    conn_id: int
+    direction: str
+    peer: str
+    data: bytes
+    action: str = "forwarded"
+
+
+class RelayCounters(Record):
+    """Totals of one direction of a relay since it started (exact, whatever the log shows).
+
+    ``chunks`` counts TCP chunks or UDP datagrams forwarded; ``dropped`` datagrams lost on purpose
+    (loss, "down", a full queue) or chunks thrown away by a reset; ``duplicated`` extra copies.
+    """
+
+    direction: str
+    bytes: int = 0
+    chunks: int = 0
+    dropped: int = 0
+    duplicated: int = 0

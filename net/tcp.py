@@ -1024,27 +1024,8 @@ class TcpServer(_TcpLoop):
     def _listen(
         self, host: str, port: int | str, backlog: int, resolve_timeout: float
     ) -> socket.socket:
-        local = bind_endpoint(host, port, kind=socket.SOCK_STREAM, timeout=resolve_timeout)
-        sock = socket.socket(local.family, socket.SOCK_STREAM)
-        try:
-            if sys.platform != "win32":
-                # Restart at once on a port whose old connections sit in TIME_WAIT. (On Windows
-                # this option would let another program take the port; it needs none.)
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            if local.family == socket.AF_INET6 and local.host == "::":
-                with contextlib.suppress(OSError, AttributeError):
-                    sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
-            try:
-                sock.bind(local.sockaddr)
-                sock.listen(backlog)
-            except OSError as exc:
-                raise BindError(describe_bind_error(exc, local.host, local.port)) from exc
-            sock.setblocking(False)
-        except BaseException:
-            sock.close()
-            raise
+        sock, self.address = listening_socket(host, port, backlog, resolve_timeout)
         self.port: int = int(sock.getsockname()[1])
-        self.address: str = format_peer((local.host, self.port))
         return sock
 
     def serve_forever(self) -> None:
@@ -1371,6 +1352,37 @@ def _check_keepalive(idle: int, interval: int, count: int) -> None:
     # set_keepalive checks the values; let it do so now, not at the first connection.
     with socket.socket() as probe:
         set_keepalive(probe, idle, interval, count)
+
+
+def listening_socket(
+    host: str, port: int | str, backlog: int = 128, resolve_timeout: float = DEFAULT_RESOLVE_TIMEOUT
+) -> tuple[socket.socket, str]:
+    """A non-blocking TCP socket listening on ``host:port``, and its address ("127.0.0.1:8000").
+
+    Raises:
+        AddressError: a bad host or port.
+        BindError: the port is in use, or the address is not this computer's.
+    """
+    local = bind_endpoint(host, port, kind=socket.SOCK_STREAM, timeout=resolve_timeout)
+    sock = socket.socket(local.family, socket.SOCK_STREAM)
+    try:
+        if sys.platform != "win32":
+            # Restart at once on a port whose old connections sit in TIME_WAIT. (On Windows
+            # this option would let another program take the port; it needs none.)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if local.family == socket.AF_INET6 and local.host == "::":
+            with contextlib.suppress(OSError, AttributeError):
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        try:
+            sock.bind(local.sockaddr)
+            sock.listen(backlog)
+        except OSError as exc:
+            raise BindError(describe_bind_error(exc, local.host, local.port)) from exc
+        sock.setblocking(False)
+    except BaseException:
+        sock.close()
+        raise
+    return sock, format_peer((local.host, int(sock.getsockname()[1])))
 
 
 def _check_reply_mode(mode: str) -> None:

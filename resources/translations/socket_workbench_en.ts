@@ -112,6 +112,23 @@
     </message>
 </context>
 <context>
+    <name>RelayPanel</name>
+    <message numerus="yes">
+        <source>{count} datagrams</source>
+        <translation>
+            <numerusform>{count} datagram</numerusform>
+            <numerusform>{count} datagrams</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>{count} chunks</source>
+        <translation>
+            <numerusform>{count} chunk</numerusform>
+            <numerusform>{count} chunks</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>TcpServerPanel</name>
     <message numerus="yes">
         <source>{count} clients</source>

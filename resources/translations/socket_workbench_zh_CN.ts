@@ -697,6 +697,10 @@
             <numerusform>，{count} 个正在下载</numerusform>
         </translation>
     </message>
+    <message>
+        <source>1 file</source>
+        <translation type="vanished">1 个文件</translation>
+    </message>
 </context>
 <context>
     <name>MainWindow</name>
@@ -1063,6 +1067,10 @@
         <source>Scripts</source>
         <translation>脚本</translation>
     </message>
+    <message>
+        <source>Relay</source>
+        <translation>中继</translation>
+    </message>
 </context>
 <context>
     <name>PayloadEditor</name>
@@ -1185,6 +1193,309 @@
     <message>
         <source>Scan this with a phone to open {url}</source>
         <translation>用手机扫码即可打开 {url}</translation>
+    </message>
+</context>
+<context>
+    <name>RelayPanel</name>
+    <message>
+        <source>Protocol</source>
+        <translation>协议</translation>
+    </message>
+    <message>
+        <source>Relay TCP connections or UDP datagrams</source>
+        <translation>中继 TCP 连接或 UDP 数据报</translation>
+    </message>
+    <message>
+        <source>&amp;Start</source>
+        <translation>启动(&amp;S)</translation>
+    </message>
+    <message>
+        <source>Start relaying (Ctrl+R)</source>
+        <translation>开始中继 (Ctrl+R)</translation>
+    </message>
+    <message>
+        <source>S&amp;top</source>
+        <translation>停止(&amp;T)</translation>
+    </message>
+    <message>
+        <source>Stop the relay and close every connection (Ctrl+.)</source>
+        <translation>停止中继并关闭所有连接 (Ctrl+.)</translation>
+    </message>
+    <message>
+        <source>Relay</source>
+        <translation>中继</translation>
+    </message>
+    <message>
+        <source>&amp;Listen on:</source>
+        <translation>监听地址(&amp;L)：</translation>
+    </message>
+    <message>
+        <source>Listen &amp;port:</source>
+        <translation>监听端口(&amp;P)：</translation>
+    </message>
+    <message>
+        <source>&amp;Target host:</source>
+        <translation>目标主机(&amp;T)：</translation>
+    </message>
+    <message>
+        <source>Target p&amp;ort:</source>
+        <translation>目标端口(&amp;O)：</translation>
+    </message>
+    <message>
+        <source>Protocol:</source>
+        <translation>协议：</translation>
+    </message>
+    <message>
+        <source>Faults (applied at once)</source>
+        <translation>故障注入（立即生效）</translation>
+    </message>
+    <message>
+        <source>Both directions</source>
+        <translation>双向</translation>
+    </message>
+    <message>
+        <source>Faults apply to</source>
+        <translation>故障作用方向</translation>
+    </message>
+    <message>
+        <source>Delay</source>
+        <translation>延迟</translation>
+    </message>
+    <message>
+        <source>Jitter</source>
+        <translation>抖动</translation>
+    </message>
+    <message>
+        <source>Bandwidth limit</source>
+        <translation>带宽限制</translation>
+    </message>
+    <message>
+        <source> B/s</source>
+        <translation> B/秒</translation>
+    </message>
+    <message>
+        <source>unlimited</source>
+        <translation>不限</translation>
+    </message>
+    <message>
+        <source>Loss (UDP)</source>
+        <translation>丢包率 (UDP)</translation>
+    </message>
+    <message>
+        <source>Duplication (UDP)</source>
+        <translation>重复率 (UDP)</translation>
+    </message>
+    <message>
+        <source>Reordering (UDP)</source>
+        <translation>乱序率 (UDP)</translation>
+    </message>
+    <message>
+        <source>Slice size (TCP)</source>
+        <translation>分片大小 (TCP)</translation>
+    </message>
+    <message>
+        <source> B</source>
+        <translation> B</translation>
+    </message>
+    <message>
+        <source>off</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <source>Pause after each slice</source>
+        <translation>每片之后的停顿</translation>
+    </message>
+    <message>
+        <source>Reset after (TCP)</source>
+        <translation>多少字节后重置 (TCP)</translation>
+    </message>
+    <message>
+        <source>never</source>
+        <translation>从不</translation>
+    </message>
+    <message>
+        <source>-&gt; to the target</source>
+        <translation>-&gt; 发往目标</translation>
+    </message>
+    <message>
+        <source>&lt;- to the client</source>
+        <translation>&lt;- 发回客户端</translation>
+    </message>
+    <message>
+        <source>The direction the faults below apply to; the other one flows untouched</source>
+        <translation>下面的故障作用于哪个方向；另一个方向照常转发</translation>
+    </message>
+    <message>
+        <source>Stall</source>
+        <translation>停滞</translation>
+    </message>
+    <message>
+        <source>Forward nothing, but keep the connections open</source>
+        <translation>不转发任何数据，但保持连接</translation>
+    </message>
+    <message>
+        <source>Down</source>
+        <translation>宕机</translation>
+    </message>
+    <message>
+        <source>Refuse new connections and drop every datagram</source>
+        <translation>拒绝新连接并丢弃所有数据报</translation>
+    </message>
+    <message>
+        <source>Apply to:</source>
+        <translation>作用于：</translation>
+    </message>
+    <message>
+        <source>Delay:</source>
+        <translation>延迟：</translation>
+    </message>
+    <message>
+        <source>Jitter:</source>
+        <translation>抖动：</translation>
+    </message>
+    <message>
+        <source>Bandwidth:</source>
+        <translation>带宽：</translation>
+    </message>
+    <message>
+        <source>Loss:</source>
+        <translation>丢包：</translation>
+    </message>
+    <message>
+        <source>Duplicate:</source>
+        <translation>重复：</translation>
+    </message>
+    <message>
+        <source>Reorder:</source>
+        <translation>乱序：</translation>
+    </message>
+    <message>
+        <source>Slice:</source>
+        <translation>分片：</translation>
+    </message>
+    <message>
+        <source>Slice pause:</source>
+        <translation>分片停顿：</translation>
+    </message>
+    <message>
+        <source>Reset after:</source>
+        <translation>重置阈值：</translation>
+    </message>
+    <message>
+        <source>Client</source>
+        <translation>客户端</translation>
+    </message>
+    <message>
+        <source>Target</source>
+        <translation>目标</translation>
+    </message>
+    <message>
+        <source>Since</source>
+        <translation>连接时间</translation>
+    </message>
+    <message>
+        <source>Relayed connections</source>
+        <translation>中继中的连接</translation>
+    </message>
+    <message>
+        <source>&amp;Close selected</source>
+        <translation>关闭所选(&amp;C)</translation>
+    </message>
+    <message>
+        <source>Close the selected connections in order (FIN)</source>
+        <translation>正常关闭所选连接 (FIN)</translation>
+    </message>
+    <message>
+        <source>&amp;Reset selected</source>
+        <translation>重置所选(&amp;R)</translation>
+    </message>
+    <message>
+        <source>Reset the selected connections (RST)</source>
+        <translation>重置所选连接 (RST)</translation>
+    </message>
+    <message>
+        <source>Connections</source>
+        <translation>连接</translation>
+    </message>
+    <message>
+        <source>TLS to clients</source>
+        <translation>对客户端使用 TLS</translation>
+    </message>
+    <message>
+        <source>TLS to the target</source>
+        <translation>对目标使用 TLS</translation>
+    </message>
+    <message>
+        <source> ms</source>
+        <translation> ms</translation>
+    </message>
+    <message>
+        <source>Opening port {port}…</source>
+        <translation>正在打开端口 {port}…</translation>
+    </message>
+    <message>
+        <source>Select one or more connections in the list first</source>
+        <translation>请先在列表中选择一个或多个连接</translation>
+    </message>
+    <message>
+        <source>Relaying {address} to {target}</source>
+        <translation>正在把 {address} 中继到 {target}</translation>
+    </message>
+    <message>
+        <source>dropped</source>
+        <translation>已丢弃</translation>
+    </message>
+    <message>
+        <source>duplicated</source>
+        <translation>已重复</translation>
+    </message>
+    <message>
+        <source>client connected</source>
+        <translation>客户端已连接</translation>
+    </message>
+    <message>
+        <source>target connected</source>
+        <translation>目标已连接</translation>
+    </message>
+    <message>
+        <source>client</source>
+        <translation>客户端</translation>
+    </message>
+    <message>
+        <source>target</source>
+        <translation>目标</translation>
+    </message>
+    <message>
+        <source>{side} closed: {reason}</source>
+        <translation>{side}已关闭：{reason}</translation>
+    </message>
+    <message>
+        <source>Stopped relaying {address}</source>
+        <translation>已停止中继 {address}</translation>
+    </message>
+    <message>
+        <source>Not relaying</source>
+        <translation>未在中继</translation>
+    </message>
+    <message numerus="yes">
+        <source>{count} datagrams</source>
+        <translation>
+            <numerusform>{count} 个数据报</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>{count} chunks</source>
+        <translation>
+            <numerusform>{count} 个数据块</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>{direction} {units}, {size}, {dropped} dropped, {duplicated} duplicated</source>
+        <translation>{direction} {units}，{size}，丢弃 {dropped}，重复 {duplicated}</translation>
+    </message>
+    <message>
+        <source>Relay {address} → {target}</source>
+        <translation>中继 {address} → {target}</translation>
     </message>
 </context>
 <context>

@@ -30,6 +30,7 @@ PANEL_NAMES = [
     "fileServerPanel",
     "downloadPanel",
     "scriptsPanel",
+    "relayPanel",
 ]
 
 
@@ -53,8 +54,9 @@ def test_every_panel_is_one_click_away(window: MainWindow) -> None:
         "File Server",
         "Download",
         "Scripts",
+        "Relay",
     ]
-    assert len(PANELS) == 7
+    assert len(PANELS) == 8
     window.panel_list.setCurrentRow(3)
     assert window.current_panel().objectName() == "tcpServerPanel"
     file_server = window.show_panel("fileServerPanel")
