@@ -603,6 +603,7 @@ def test_files_added_while_serving(served: Served) -> None:
 # ---- addresses ------------------------------------------------------------------------------------
 
 
+@pytest.mark.requires_ipv6
 def test_urls_and_ipv6(tmp_path: Path) -> None:
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
@@ -614,6 +615,7 @@ def test_urls_and_ipv6(tmp_path: Path) -> None:
         assert s.server.address == f"127.0.0.1:{s.port}"
 
 
+@pytest.mark.requires_ipv6
 def test_local_addresses_start_with_loopback() -> None:
     addresses = local_addresses()
     assert addresses[0] == "127.0.0.1"

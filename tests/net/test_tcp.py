@@ -282,7 +282,13 @@ def test_half_close_still_gets_the_echo() -> None:
 
 
 @pytest.mark.parametrize(
-    ("host", "client_host"), [("::1", "::1"), ("::", "127.0.0.1"), ("::", "::1"), ("", "localhost")]
+    ("host", "client_host"),
+    [
+        pytest.param("::1", "::1", marks=pytest.mark.requires_ipv6),
+        pytest.param("::", "127.0.0.1", marks=pytest.mark.requires_ipv6),
+        pytest.param("::", "::1", marks=pytest.mark.requires_ipv6),
+        ("", "localhost"),
+    ],
 )
 def test_ipv6_and_dual_stack(host: str, client_host: str) -> None:
     server, server_log = start(host, reply_mode="echo")
