@@ -5,6 +5,8 @@ from __future__ import annotations
 import functools
 import os
 import socket
+import threading
+import time
 
 import pytest
 
@@ -48,3 +50,25 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
             "interface, or deselect these tests with -m 'not requires_ipv6'",
             pytrace=False,
         )
+
+
+def wait_until_blocked(thread: threading.Thread) -> None:
+    """Return once ``thread`` sleeps in the kernel waiting for sockets (select, poll or epoll).
+
+    This is how a test knows that a loop has reached its wait, so that what the test does next
+    (shutdown, a signal) reaches a loop that is really blocked; Linux tells it in
+    /proc/self/task/<id>/wchan. Fails after WAIT seconds.
+    """
+    wchan = f"/proc/self/task/{thread.native_id}/wchan"
+    deadline = time.monotonic() + WAIT
+    seen = ""
+    while time.monotonic() < deadline:
+        try:
+            with open(wchan, encoding="ascii") as f:
+                seen = f.read()
+        except FileNotFoundError:  # the thread has ended
+            break
+        if "poll" in seen or "select" in seen:
+            return
+        threading.Event().wait(0.005)
+    pytest.fail(f"{thread.name} never blocked waiting for sockets (last in {seen or 'nothing'})")

@@ -16,7 +16,7 @@ import net.tcp
 from net.errors import AddressError, BindError, ConnectError, TransferError
 from net.events import Connected, Disconnected, FileSent, Received, Sent
 from net.tcp import MAX_QUEUED_BYTES, REPLY_HIGH_WATER, TcpClient, TcpEvent, TcpServer
-from tests.conftest import WAIT
+from tests.conftest import WAIT, wait_until_blocked
 
 
 class EventLog:
@@ -357,7 +357,7 @@ def test_shutdown_while_connecting_returns_quietly() -> None:
         client, log = connect(port, connect_timeout=3600)
         thread = threading.Thread(target=client.run)
         thread.start()
-        time.sleep(0.05)  # let it wait for the connection (either order works)
+        wait_until_blocked(thread)  # waiting for the connection to be answered
         client.shutdown()
         thread.join(WAIT)
         client.close()
@@ -522,7 +522,7 @@ def test_a_server_with_no_clients_stops_on_shutdown() -> None:
     server, log = start()
     thread = threading.Thread(target=server.serve_forever)
     thread.start()
-    time.sleep(0.05)  # let it block in select (either order works)
+    wait_until_blocked(thread)
     server.shutdown()
     thread.join(5)
     server.close()

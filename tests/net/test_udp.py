@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import socket
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -13,7 +12,7 @@ import pytest
 from net.errors import AddressError, BindError, ConnectError, PayloadError
 from net.events import Datagram
 from net.udp import UdpReceiver, UdpSender, send_and_wait, send_datagram
-from tests.conftest import WAIT
+from tests.conftest import WAIT, wait_until_blocked
 
 IPV6 = pytest.mark.requires_ipv6  # conftest.py fails these, with the reason, on a host without ::1
 
@@ -147,7 +146,7 @@ def test_wait_reply_ends_at_once_on_shutdown_from_another_thread() -> None:
         result: list[Datagram | None] = []
         waiter = threading.Thread(target=lambda: result.append(sender.wait_reply(3600)))
         waiter.start()
-        time.sleep(0.05)  # let it block in select (not a timing assertion: either order works)
+        wait_until_blocked(waiter)
         sender.shutdown()
         waiter.join(WAIT)
         assert not waiter.is_alive()
@@ -410,21 +409,28 @@ def test_multicast_group_on_loopback() -> None:
 
 
 def test_a_receiver_blocked_in_select_stops_on_shutdown() -> None:
-    rx, _ = receiver()
+    rx, inbox = receiver()
     thread = threading.Thread(target=rx.run)
     thread.start()
-    time.sleep(0.05)  # let it block (not a timing assertion: either order works)
+    # A datagram handled proves the loop is running; after it, the loop goes back to wait in select.
+    with UdpSender("127.0.0.1", rx.port) as sender:
+        sender.send(b"are you there")
+        inbox.wait_for(1)
     rx.shutdown()
-    thread.join(5)
+    thread.join(WAIT)
     rx.close()
     assert not thread.is_alive()
 
 
 def test_shutdown_before_run_returns_at_once() -> None:
-    rx, _ = receiver()
+    rx, inbox = receiver()
     with rx:
         rx.shutdown()
-        rx.run()
+        thread = threading.Thread(target=rx.run)
+        thread.start()
+        thread.join(WAIT)
+        assert not thread.is_alive(), "run() after shutdown() kept waiting"
+    assert inbox.items == []
 
 
 def test_a_failing_callback_ends_run_and_frees_nothing_twice() -> None:
