@@ -48,7 +48,12 @@ TARGETS: dict[str, Target] = {
     "share": Target("net/share.py", ("tests/net/test_share.py", "tests/net/test_security.py")),
     # Request head limits, target parsing, Range / If-Range / Content-Range / digest parsing.
     "httpfile": Target(
-        "net/httpfile.py", ("tests/net/test_httpfile.py", "tests/net/test_security.py")
+        "net/httpfile.py",
+        (
+            "tests/net/test_httpfile.py",
+            "tests/net/test_httpfile_edges.py",
+            "tests/net/test_security.py",
+        ),
     ),
     # Download validation and finishing, safe file names.
     "download": Target("net/download.py", ("tests/net/test_download.py",)),
