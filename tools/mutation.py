@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -193,6 +194,7 @@ def run_coverage(names: list[str]) -> int:
                 *target.tests,
             ],
             cwd=ROOT,
+            env={**os.environ, "COVERAGE_FILE": str(WORK / f".coverage-{name}")},
             capture_output=True,
             text=True,
             check=False,
