@@ -234,5 +234,6 @@ def test_index_rows_exactly() -> None:
         "<td><i>computing…</i></td></tr>"
     )
     assert f"<tbody>\n{rows}\n</tbody>" in page
+    assert "<title>Shared files</title>" in page and "<h1>Shared files</h1>" in page
     empty = render_index([]).decode()
     assert '<tbody>\n<tr><td colspan="4">Nothing is shared yet.</td></tr>\n</tbody>' in empty
