@@ -57,10 +57,16 @@ TARGETS: dict[str, Target] = {
         ),
     ),
     # Download validation and finishing, safe file names.
-    "download": Target("net/download.py", ("tests/net/test_download.py",)),
+    "download": Target(
+        "net/download.py", ("tests/net/test_download.py", "tests/net/test_safe_file_name.py")
+    ),
     "safe_file_name": Target(
         "net/download.py",
-        ("tests/net/test_download.py", "tests/net/test_fuzz.py"),
+        (
+            "tests/net/test_safe_file_name.py",
+            "tests/net/test_download.py",
+            "tests/net/test_fuzz.py",
+        ),
         ("net.download.x_safe_file_name*", "net.download.x__windows_safe*"),
     ),
     # Payload codecs (hex, escapes, encodings).
