@@ -24,6 +24,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -67,7 +68,7 @@ TARGETS: dict[str, Target] = {
             "tests/net/test_download.py",
             "tests/net/test_fuzz.py",
         ),
-        ("net.download.x_safe_file_name*", "net.download.x__windows_safe*"),
+        ("net.download.x_safe_file_name*", "net.download.x__unsafe_char*"),
     ),
     # Payload codecs (hex, escapes, encodings).
     "codec": Target("net/codec.py", ("tests/net/test_codec.py",)),
@@ -99,16 +100,23 @@ def _prepare(name: str, target: Target) -> Path:
 
 
 def _mutmut(work: Path, *args: str, timeout: float) -> str:
+    """Run mutmut in ``work``; at ``timeout`` seconds stop it and every worker it forked."""
     exe = Path(sys.executable).with_name("mutmut")
-    proc = subprocess.run(
+    with subprocess.Popen(
         [str(exe), *args],
         cwd=work,
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
         text=True,
-        timeout=timeout,
-        check=False,
-    )
-    return proc.stdout + proc.stderr
+        start_new_session=True,  # its own process group, so the budget ends the workers too
+    ) as proc:
+        try:
+            out, _ = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.communicate()
+            raise
+    return out
 
 
 # Reads mutmut's verdicts and diffs in one process: `mutmut show` per survivor takes seconds each.

@@ -19,6 +19,9 @@ EDGES = [
     ("CON.tar.gz", True, "_CON.tar.gz"),
     ("CONX.txt", True, "CONX.txt"),
     ("CON\u2003.txt", True, "CON\u2003.txt"),
+    # C0, DEL and C1 controls become "_"; the first printable characters after them stay
+    ("a\x1fb\x20c", False, "a_b c"),
+    ("a\x7fb\x9fc\xa0d", False, "a_b_c\xa0d"),
     # names that are only dots become "download"; other short names stay
     ("X", False, "X"),
     ("XX", False, "XX"),
