@@ -225,6 +225,13 @@ EXACT_MESSAGES = [
         lambda: encode_payload("a中", "escapes", "Latin-1"),
         "'中' cannot be written in LATIN-1: choose another encoding (UTF-8 writes every character)",
     ),
+    *[
+        (
+            lambda name=name: check_encoding(name),
+            f"{name!r} cannot encode text (try UTF-8, GBK or Latin-1)",
+        )
+        for name in ("undefined", "idna", "punycode")  # registered, but refuse text or handlers
+    ],
     (
         lambda: encode_payload("中", "text", "ASCII"),
         "'中' cannot be written in ASCII: choose another encoding (UTF-8 writes every character)",
