@@ -132,16 +132,22 @@ def test_swb_tcp_serve_stops_while_clients_send(signum: int) -> None:
                 while not stop_sending.is_set():
                     busy.sendall(b"x" * 65536)
 
+        echoed = [0]
+        flowing = threading.Event()
+
         def read_echo() -> None:
             with suppress(OSError):
-                while busy.recv(65536):
-                    pass
+                while chunk := busy.recv(65536):
+                    echoed[0] += len(chunk)
+                    if echoed[0] >= 1024 * 1024:
+                        flowing.set()
 
         threads = [threading.Thread(target=send_forever), threading.Thread(target=read_echo)]
         for thread in threads:
             thread.start()
         try:
-            time.sleep(0.5)  # let data flow both ways
+            # the signal must land while data flows both ways: a MiB has come back already
+            assert flowing.wait(WAIT), f"only {echoed[0]:,} bytes came back"
             code, err, took = stop(process, signum, "swb tcp-serve")
         finally:
             stop_sending.set()
@@ -155,7 +161,11 @@ def test_swb_tcp_serve_stops_while_clients_send(signum: int) -> None:
     assert took < BOUND
     assert "Traceback" not in err
     summary = err.strip().splitlines()[-1]
-    assert re.fullmatch(r"2 clients, [\d,]+ bytes received, [\d,]+ bytes sent", summary), summary
+    counts = re.fullmatch(r"2 clients, ([\d,]+) bytes received, ([\d,]+) bytes sent", summary)
+    assert counts, summary
+    received, sent = (int(n.replace(",", "")) for n in counts.groups())
+    # everything echoed was received first, and nothing is echoed that did not arrive
+    assert received >= sent >= echoed[0] >= 1024 * 1024, (summary, echoed[0])
 
 
 @SIGNALS

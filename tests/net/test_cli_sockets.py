@@ -296,6 +296,7 @@ def test_udp_listen_timeout() -> None:
     assert result.stderr.splitlines()[-1] == "0 datagrams, 0 bytes"
 
 
+@pytest.mark.requires_ipv6
 def test_udp_listen_ipv6() -> None:
     with listener("udp-listen", "0", "-H", "::1", "--count", "1") as swb_proc:
         match = swb_proc.wait_line(r"^listening on \[::1\]:(\d+) \(UDP\)$")

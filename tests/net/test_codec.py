@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import re
+from collections.abc import Callable
 
 import pytest
 from hypothesis import given, settings
@@ -18,6 +19,7 @@ from net.codec import (
     check_encoding,
     encode_payload,
     hexdump,
+    json_line,
     parse_escapes,
     parse_hex,
     render_text,
@@ -191,6 +193,111 @@ def test_stream_decoder_keeps_a_character_split_across_reads() -> None:
     truncated = StreamDecoder("UTF-8")
     assert truncated.decode(data[:2]) == ""
     assert truncated.decode(b"", final=True) == "\\xe4\\xb8"
+
+
+# ---- whole messages and defaults: each case kills a mutant tools/mutation.py found alive -------
+# The tables above match a fragment of each message; these compare the whole sentence, so a wrong
+# position, a lost character or a changed word in what the user reads fails.
+EXACT_MESSAGES = [
+    (lambda: parse_hex("4G 4G"), "'G' at position 2 is not a hex digit (use 0-9 and A-F)"),
+    (lambda: parse_hex("4X"), "'X' at position 2 is not a hex digit (use 0-9 and A-F)"),
+    (
+        lambda: parse_escapes("ab\\"),
+        "the payload ends with a lone backslash: write \\\\ for a backslash",
+    ),
+    (
+        lambda: parse_escapes(r"ab\x4"),
+        r"escape at position 3 needs two hex digits after \x, like \x0d",
+    ),
+    (
+        lambda: parse_escapes(r"ab\xX1"),
+        r"escape at position 3 needs two hex digits after \x, like \x0d",
+    ),
+    (
+        lambda: parse_escapes(r"ab\q"),
+        r"unknown escape \q at position 3 (known: \n \r \t \0 \\ \xNN)",
+    ),
+    (
+        lambda: parse_escapes("中", "Latin-1"),
+        "'中' cannot be written in LATIN-1: choose another encoding (UTF-8 writes every character)",
+    ),
+    (
+        lambda: encode_payload("a中", "escapes", "Latin-1"),
+        "'中' cannot be written in LATIN-1: choose another encoding (UTF-8 writes every character)",
+    ),
+    *[
+        (
+            lambda name=name: check_encoding(name),
+            f"{name!r} cannot encode text (try UTF-8, GBK or Latin-1)",
+        )
+        for name in ("undefined", "idna", "punycode")  # registered, but refuse text or handlers
+    ],
+    (
+        lambda: encode_payload("中", "text", "ASCII"),
+        "'中' cannot be written in ASCII: choose another encoding (UTF-8 writes every character)",
+    ),
+]
+
+
+@pytest.mark.parametrize(("call", "message"), EXACT_MESSAGES)
+def test_whole_error_messages(call: Callable[[], object], message: str) -> None:
+    with pytest.raises(PayloadError) as caught:
+        call()
+    assert str(caught.value) == message
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (",41,42", b"AB"),  # an empty group before the first separator is skipped, not the end
+        ("41,,42", b"AB"),
+        ("0x41 0X42", b"AB"),
+    ],
+)
+def test_parse_hex_empty_groups(text: str, expected: bytes) -> None:
+    assert parse_hex(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("call", "expected"),
+    [
+        (lambda: encode_payload("é"), "é".encode()),  # default mode text, encoding UTF-8
+        (lambda: parse_escapes(r"é\X41"), "é".encode() + b"A"),  # default UTF-8; \X as \x
+        (lambda: render_text(b"a\nb"), "a\\nb"),  # default one_line: a log cell
+        (lambda: StreamDecoder().decode(b"a\nb\xe4\xb8\xad"), "a\nb中"),  # default multi-line
+        (lambda: StreamDecoder(one_line=True).decode(b"a\nb"), "a\\nb"),
+        (lambda: StreamDecoder("no-such-codec").decode("中".encode()), "中"),  # falls back to UTF-8
+        (lambda: render_text("中".encode(), "no-such-codec"), "中"),
+    ],
+)
+def test_defaults_and_fallbacks(call: Callable[[], object], expected: object) -> None:
+    assert call() == expected
+
+
+@pytest.mark.parametrize("codec", ["iso2022_jp", "iso2022_kr"])
+def test_shift_state_codec_returns_to_its_initial_state(codec: str) -> None:
+    # the encoder's final flush appends the shift back to ASCII after the last text
+    assert parse_escapes("日本", codec) == "日本".encode(codec)
+    assert encode_payload("日本", "escapes", codec, "lf") == "日本\n".encode(codec)
+
+
+def test_hexdump_pads_the_last_line_and_hides_del() -> None:
+    assert hexdump(b"A" * 17 + b"\x7f~ ") == (
+        "00000000  41 41 41 41 41 41 41 41 41 41 41 41 41 41 41 41  AAAAAAAAAAAAAAAA\n"
+        "00000010  41 7F 7E 20" + " " * 36 + "  A.~ "
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ({"a": "中\x7f\x9b\u2028\n"}, '{"a": "中\\u007f\\u009b\\u2028\\n"}'),
+        (["plain", 1, None], '["plain", 1, null]'),
+        ("\u2029", '"\\u2029"'),
+    ],
+)
+def test_json_line_escapes_what_json_dumps_leaves(value: object, expected: str) -> None:
+    assert json_line(value) == expected
 
 
 # ---- hypothesis round trips ---------------------------------------------------------------------

@@ -571,6 +571,7 @@ def test_never_writes_outside_the_folder(served: Served, folder: Path) -> None:
     assert not (folder / "escape.txt").exists()
 
 
+@pytest.mark.requires_ipv6
 def test_share_used_by_both_sides(tmp_path: Path) -> None:
     """A FileServer on ::1 and a Download from it (IPv6 end to end)."""
     data = os.urandom(300_000)

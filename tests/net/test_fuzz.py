@@ -9,6 +9,7 @@ break a request line, file names that cannot leave the download folder.
 from __future__ import annotations
 
 import codecs
+import email.utils
 import json
 import string
 import unicodedata
@@ -35,6 +36,7 @@ from net.errors import AddressError, PayloadError, ProtocolError
 from net.httpfile import (
     MAX_HEAD_BYTES,
     check_head,
+    http_date,
     if_range_matches,
     parse_content_range,
     parse_raw_name,
@@ -192,8 +194,22 @@ def test_range_plans_stay_inside_the_file(value: bytes, size: int) -> None:
 @example(b"Sat, 01 Jan 10000 00:00:00 GMT", 1.0)
 @example(b"Mon, 31 Feb 2020 25:61:61 GMT", 1.0)
 @example(b"0", 1.0)
-def test_if_range_is_only_ever_true_or_false(value: bytes, mtime: float) -> None:
-    assert if_range_matches(value, '"1-2"', mtime, now=mtime + 10) in (True, False)
+def test_if_range_matches_only_this_representation(value: bytes, mtime: float) -> None:
+    etag, modified = '"1-2"', http_date(mtime).encode()
+    # what the server sent in ETag and Last-Modified always names it, once the date is a strong
+    # validator (a second old, RFC 9110 §8.8.2.2); a weak tag or another second never does
+    assert if_range_matches(etag.encode(), etag, mtime, now=mtime + 10) is True
+    assert if_range_matches(b" " + modified + b" ", etag, mtime, now=int(mtime) + 1) is True
+    assert if_range_matches(modified, etag, mtime, now=int(mtime) + 0.999) is False
+    assert if_range_matches(b"W/" + etag.encode(), etag, mtime, now=mtime + 10) is False
+    assert if_range_matches(http_date(mtime + 1).encode(), etag, mtime, now=mtime + 10) is False
+    assert if_range_matches(http_date(mtime - 1).encode(), etag, mtime, now=mtime + 10) is False
+    # and arbitrary bytes match only when they are that tag or that second
+    if if_range_matches(value, etag, mtime, now=mtime + 10):
+        text = value.strip()
+        assert text == etag.encode() or (
+            email.utils.parsedate_to_datetime(text.decode("latin-1")).timestamp() // 1 == int(mtime)
+        ), value
 
 
 @FUZZ

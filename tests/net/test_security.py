@@ -161,12 +161,15 @@ class Peer:
 
 
 def read_to_end(sock: socket.socket) -> bytes:
+    """What the server sent before it closed cleanly; a reset or a TLS error fails the test."""
     chunks = []
     while True:
         try:
             chunk = sock.recv(65536)
-        except (ConnectionResetError, ssl.SSLError):
-            break
+        except (ConnectionResetError, ssl.SSLError) as exc:
+            # b"" must mean "closed without a byte", not "crashed": a reset is not an answer
+            received = sum(map(len, chunks))
+            pytest.fail(f"the server ended with {exc!r} after {received} bytes, not a clean close")
         if not chunk:
             break
         chunks.append(chunk)
