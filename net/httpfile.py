@@ -144,19 +144,22 @@ def check_head(data: bytes | bytearray) -> HeadVerdict:
     than :data:`MAX_HEAD_BYTES` or has more than :data:`MAX_HEADER_LINES` header lines. Line ends
     are found the way h11 finds them (LF, with or without CR).
     """
-    end = re.search(_HEAD_END, data)
+    # RFC 9112 §2.2: empty lines before the request line are ignored (h11 skips them too), so the
+    # request line is measured from the first byte after them, or they would hide a long one.
+    start = len(data) - len(bytes(data).lstrip(b"\r\n"))
+    end = re.compile(_HEAD_END).search(data, start)  # re caches the compiled pattern
     head_len = end.end() if end else len(data)
-    line_end = data.find(b"\n", 0, head_len)
+    line_end = data.find(b"\n", start, head_len)
     if line_end < 0:
-        request_line = head_len
+        request_line = head_len - start
     else:
-        request_line = line_end - (1 if data[line_end - 1 : line_end] == b"\r" else 0)
+        request_line = line_end - start - (1 if data[line_end - 1 : line_end] == b"\r" else 0)
     if request_line > MAX_REQUEST_LINE:
         return HeadVerdict(complete=False, status=414)
     if head_len > MAX_HEAD_BYTES:
         return HeadVerdict(complete=False, status=431)
     # Lines after the request line, minus the empty line that ends a complete head.
-    header_lines = data.count(b"\n", 0, head_len) - 1 - (1 if end else 0)
+    header_lines = data.count(b"\n", start, head_len) - 1 - (1 if end else 0)
     if header_lines > MAX_HEADER_LINES:
         return HeadVerdict(complete=False, status=431)
     return HeadVerdict(complete=end is not None)

@@ -41,7 +41,7 @@ class Target:
 
     source: str
     tests: tuple[str, ...]
-    # mutmut mutant-name globs (``net.download.x_safe_file_name*``); empty means every function.
+    # mutmut mutant-name globs (``net.download.urls.x_safe_file_name*``); empty means every function.
     only: tuple[str, ...] = ()
 
 
@@ -57,18 +57,24 @@ TARGETS: dict[str, Target] = {
             "tests/net/test_security.py",
         ),
     ),
-    # Download validation and finishing, safe file names.
+    # Download validation: may this response be kept (status, Content-Range, validators)?
     "download": Target(
-        "net/download.py", ("tests/net/test_download.py", "tests/net/test_safe_file_name.py")
+        "net/download/judge.py",
+        ("tests/net/test_download_hostile.py", "tests/net/test_download.py"),
+    ),
+    # Finishing a download: the .part, its resume state, verify and rename.
+    "download_files": Target(
+        "net/download/files.py",
+        ("tests/net/test_download_hostile.py", "tests/net/test_download.py"),
     ),
     "safe_file_name": Target(
-        "net/download.py",
+        "net/download/urls.py",
         (
             "tests/net/test_safe_file_name.py",
             "tests/net/test_download.py",
             "tests/net/test_fuzz.py",
         ),
-        ("net.download.x_safe_file_name*", "net.download.x__unsafe_char*"),
+        ("net.download.urls.x_safe_file_name*", "net.download.urls.x__unsafe_char*"),
     ),
     # Payload codecs (hex, escapes, encodings).
     "codec": Target("net/codec.py", ("tests/net/test_codec.py",)),
