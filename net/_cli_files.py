@@ -16,6 +16,7 @@ command cleanly.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import os
 import sys
@@ -43,7 +44,8 @@ from net.httpfile import human_size, shown_name
 from net.share import LocalFileError, ShareTable
 
 if TYPE_CHECKING:
-    from net.fileserver import TransferEvent
+    from net.fileserver import FileServer, TransferEvent
+    from net.tls import ServerCertificate
 
 __all__ = ["get", "serve"]
 
@@ -119,11 +121,30 @@ def serve(args: argparse.Namespace) -> int:
                 )
             else:
                 _status("Ctrl-C stops.")
-            server.serve_forever()
+            with _announcement(args, server, certificate):
+                server.serve_forever()
         _status(printer.summary())
     finally:
         share.close()
     return EXIT_OK
+
+
+def _announcement(
+    args: argparse.Namespace, server: FileServer, certificate: ServerCertificate | None
+) -> contextlib.AbstractContextManager[object]:
+    """Announce the share on the local network while it runs, unless --no-announce."""
+    if args.no_announce:
+        return contextlib.nullcontext()
+    from net.discovery import Announcer
+
+    return Announcer(
+        server.port,
+        server.address.rsplit(":", 1)[0],
+        fingerprint=certificate.fingerprint if certificate is not None else None,
+        raw=not args.no_raw,
+        on_warning=lambda text: _status(f"swb: {text}"),
+        on_announced=lambda name: _status(f"Announced on the local network as {name!r}."),
+    )
 
 
 def get(args: argparse.Namespace) -> int:
