@@ -274,6 +274,8 @@ def _quiet_zeroconf_logging() -> None:
 
 
 def _reason(exc: BaseException) -> str:
+    if isinstance(exc, RuntimeError) and str(exc).startswith("No interfaces"):
+        return "no network interface with an IPv4 address is up"  # zeroconf's words are longer
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror[:1].lower() + exc.strerror[1:]
     return str(exc) or type(exc).__name__
