@@ -40,6 +40,7 @@ __all__ = [
     "build_txt",
     "found_server",
     "instance_name",
+    "mdns_disabled",
 ]
 
 #: The DNS-SD service type of a Socket Workbench share (RFC 6763, section 7).
@@ -58,7 +59,7 @@ _MAX_LABEL = 63
 _HOST_CHARS = re.compile(r"[^a-z0-9-]+")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # How long the browser waits for a found service's SRV, TXT and address records.
-_RESOLVE_TIMEOUT = 1.5
+_RESOLVE_TIMEOUT = 1.0
 
 
 # ---- TXT records (sans-IO) ------------------------------------------------------------------------
@@ -267,6 +268,16 @@ def announce_interfaces(bound: str) -> list[InterfaceAddress]:
     return [a for a in interface_addresses() if a.ip == ip]
 
 
+def mdns_disabled() -> bool:
+    """Whether the environment variable ``SWB_NO_MDNS`` is set (to anything but "" or "0").
+
+    It turns off what happens on its own: shares announcing themselves and the Download panel's
+    live search; ``swb discover``, asked for explicitly, still runs. A switch for machines (and
+    test suites) where nothing may multicast unasked.
+    """
+    return os.environ.get("SWB_NO_MDNS", "0").strip() not in ("", "0")
+
+
 def _quiet_zeroconf_logging() -> None:
     # zeroconf logs warnings (an interface without multicast) that Python would print with its
     # last-resort handler; this module reports failures in one sentence of its own instead.
@@ -329,11 +340,9 @@ class Announcer:
     def start(self) -> None:
         """Begin announcing (returns at once).
 
-        Nothing is announced while the environment variable ``SWB_NO_ANNOUNCE`` is set to
-        anything but "" or "0": a switch for machines (and test suites) where no share may ever
-        announce itself.
+        Nothing is announced while :func:`mdns_disabled`.
         """
-        if os.environ.get("SWB_NO_ANNOUNCE", "0") not in ("", "0"):
+        if mdns_disabled():
             return
         with self._lock:
             if self._thread is not None or self._closed:
@@ -482,6 +491,9 @@ class ServerBrowser:
         """Make :meth:`run` return soon (thread-safe; returns at once)."""
         self._stopping.set()
         self._events.put(_STOP)
+
+    def close(self) -> None:
+        """Nothing to free: :meth:`run` closes its sockets before it returns."""
 
     def run(self, timeout: float | None = None) -> None:
         """Browse until ``timeout`` seconds have passed (None: until :meth:`shutdown`)."""

@@ -8,8 +8,9 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QT_LOGGING_RULES", "qt.qpa.*=false")
 # Shares started by tests (and their child processes) never announce themselves on this
-# machine's network (mDNS); tests/net/test_discovery.py lifts it inside namespaces it made.
-os.environ["SWB_NO_ANNOUNCE"] = "1"
+# machine's network (mDNS), nor search it; tests/net/test_discovery.py lifts it inside the
+# namespaces it made.
+os.environ["SWB_NO_MDNS"] = "1"
 
 #: Seconds any single wait in a test may take before it counts as a failure; generous, because
 #: CI machines are shared and noisy (timing targets live in benchmarks/, not here).

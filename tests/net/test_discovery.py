@@ -4,7 +4,7 @@ and announcing/browsing for real between two network namespaces joined by a veth
 The namespaces, the veth pair and its 10.77.0.0/24 addresses are made by the ``link`` fixture and
 exist only inside the namespaces, which are deleted (with everything in them) whatever happens;
 mDNS packets never leave them. Nothing here announces on this machine's own network: the tests'
-conftest sets SWB_NO_ANNOUNCE, lifted only for processes started inside the namespaces.
+conftest sets SWB_NO_MDNS, lifted only for processes started inside the namespaces.
 """
 
 from __future__ import annotations
@@ -169,7 +169,7 @@ def test_every_address_bind_announces_on_non_loopback_interfaces() -> None:
 
 
 def test_a_loopback_share_is_not_announced_and_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("SWB_NO_ANNOUNCE")
+    monkeypatch.delenv("SWB_NO_MDNS")
     warnings: list[str] = []
     announced: list[str] = []
     with Announcer(9, "127.0.0.1", on_warning=warnings.append, on_announced=announced.append):
@@ -179,7 +179,7 @@ def test_a_loopback_share_is_not_announced_and_says_so(monkeypatch: pytest.Monke
 
 
 def test_no_announce_environment_variable_turns_it_off() -> None:
-    assert os.environ["SWB_NO_ANNOUNCE"] == "1"  # set by tests/conftest.py
+    assert os.environ["SWB_NO_MDNS"] == "1"  # set by tests/conftest.py
     warnings: list[str] = []
     announcer = Announcer(9, "127.0.0.1", on_warning=warnings.append)
     announcer.start()
@@ -244,7 +244,7 @@ def link() -> Iterator[Link]:
 def child_env(tmp_path: Path) -> dict[str, str]:
     """The environment of processes inside the namespaces: announcing allowed, and a data folder
     of the test's own for the self-signed certificate."""
-    env = {k: v for k, v in os.environ.items() if k != "SWB_NO_ANNOUNCE"}
+    env = {k: v for k, v in os.environ.items() if k != "SWB_NO_MDNS"}
     env["SWB_DATA_DIR"] = str(tmp_path / "data")
     env["PYTHONUNBUFFERED"] = "1"
     return env
