@@ -15,19 +15,21 @@ import pytest
 from net._cli_discover import describe
 from net.cli import main
 from net.discovery import FoundServer
+from tests import simulate
 from tests.conftest import WAIT
-from tests.net.test_discovery import Link, child_env, link, start_serve, started
+from tests.net.test_discovery import ROOT, Link, child_env, link, start_serve, started
 
 __all__ = ["link", "started"]  # fixtures used here
 
-ROOT = Path(__file__).resolve().parents[2]
 # A failure bound, not a timing: a quiet link answers within a second (see the report's numbers).
 TIMEOUT = "3"
 
 
-def discover(link: Link, tmp_path: Path, *options: str) -> subprocess.CompletedProcess[str]:
+def discover(
+    link: Link, tmp_path: Path, *options: str, swb: tuple[str, ...] = (sys.executable, "-m", "net")
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        link.command(link.client, sys.executable, "-m", "net", "discover", *options),
+        link.command(link.client, *swb, "discover", *options),
         capture_output=True,
         text=True,
         timeout=WAIT * 2,
@@ -97,6 +99,32 @@ def test_discover_finds_a_tls_share_with_the_fingerprint_to_pin(
     )
     assert get.returncode == 0, get.stderr
     assert (tmp_path / "shared.txt").read_text() == "found on the LAN\n"
+
+
+# CPython on Windows has the WSA error numbers, which zeroconf reads there; the stand-in (which
+# only takes away) lacks them.
+SIMULATED_SWB = """
+import errno, sys
+if sys.platform == "win32":
+    errno.WSAEINVAL = 10022
+from net.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.posix_only
+@pytest.mark.parametrize("platform", simulate.PLATFORMS)
+def test_discovery_as_on_windows_and_macos(
+    link: Link, tmp_path: Path, started: list[subprocess.Popen[str]], platform: str
+) -> None:
+    swb = tuple(simulate.code_command(platform, SIMULATED_SWB))
+    # --tls only as on macOS: the simulated Windows cannot make the certificate folder private
+    # (it has no msvcrt module), which is the TLS code's business, not discovery's.
+    options = ("--tls",) if platform == "darwin" else ()
+    serve, url = start_serve(link, tmp_path, started, *options, swb=swb)
+    serve.wait_err("Announced on the local network as ")
+    servers = found(discover(link, tmp_path, "--json", "--timeout", TIMEOUT, swb=swb))
+    assert [(s["urls"], s["tls"]) for s in servers] == [([url], platform == "darwin")]
 
 
 GENERIC_BROWSE = """

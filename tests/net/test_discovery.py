@@ -38,6 +38,7 @@ from net.discovery import (
 from tests.conftest import WAIT
 
 FP = ":".join(["AB"] * 32)
+ROOT = Path(__file__).resolve().parents[2]
 NAME = f"box.{SERVICE_TYPE}"
 
 
@@ -309,20 +310,27 @@ def started() -> Iterator[list[subprocess.Popen[str]]]:
                 process.wait(WAIT)
 
 
+SWB = (sys.executable, "-m", "net")
+
+
 def start_serve(
-    link: Link, tmp_path: Path, started: list[subprocess.Popen[str]], *options: str
+    link: Link,
+    tmp_path: Path,
+    started: list[subprocess.Popen[str]],
+    *options: str,
+    swb: tuple[str, ...] = SWB,
 ) -> tuple[Lines, str]:
-    """``swb serve`` inside the server namespace; returns its output and its first URL."""
+    """``swb serve`` (``swb``: how to run swb) inside the server namespace; returns its output
+    and its first URL."""
     shared = tmp_path / "shared.txt"
     shared.write_text("found on the LAN\n")
     process = subprocess.Popen(
-        link.command(
-            link.server, sys.executable, "-m", "net", "serve", "-p", "0", *options, str(shared)
-        ),
+        link.command(link.server, *swb, "serve", "-p", "0", *options, str(shared)),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         env=child_env(tmp_path),
+        cwd=ROOT,
     )
     started.append(process)
     lines = Lines(process)
