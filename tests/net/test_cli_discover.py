@@ -16,8 +16,7 @@ from net._cli_discover import describe
 from net.cli import main
 from net.discovery import FoundServer
 from tests import simulate
-from tests.conftest import WAIT
-from tests.net.test_discovery import ROOT, Link, child_env, link, start_serve, started
+from tests.net.test_discovery import SWB, Link, link, run_inside, start_serve, started
 
 __all__ = ["link", "started"]  # fixtures used here
 
@@ -26,17 +25,9 @@ TIMEOUT = "3"
 
 
 def discover(
-    link: Link, tmp_path: Path, *options: str, swb: tuple[str, ...] = (sys.executable, "-m", "net")
+    link: Link, tmp_path: Path, *options: str, swb: tuple[str, ...] = SWB
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        link.command(link.client, *swb, "discover", *options),
-        capture_output=True,
-        text=True,
-        timeout=WAIT * 2,
-        env=child_env(tmp_path),
-        cwd=ROOT,
-        check=False,
-    )
+    return run_inside(link.client, tmp_path, *swb, "discover", *options)
 
 
 def found(result: subprocess.CompletedProcess[str]) -> list[dict[str, object]]:
@@ -77,25 +68,17 @@ def test_discover_finds_a_tls_share_with_the_fingerprint_to_pin(
         ([url], True, fingerprint, False)
     ]
     # What was discovered is enough to download with the pin, across the link.
-    get = subprocess.run(
-        link.command(
-            link.client,
-            sys.executable,
-            "-m",
-            "net",
-            "get",
-            "--fingerprint",
-            str(servers[0]["fingerprint"]),
-            "-o",
-            str(tmp_path),
-            f"{url}shared.txt",
-        ),
-        capture_output=True,
-        text=True,
-        timeout=WAIT * 2,
-        env=child_env(tmp_path),
-        cwd=ROOT,
-        check=False,
+    pin = str(servers[0]["fingerprint"])
+    get = run_inside(
+        link.client,
+        tmp_path,
+        *SWB,
+        "get",
+        "--fingerprint",
+        pin,
+        "-o",
+        str(tmp_path),
+        url + "shared.txt",
     )
     assert get.returncode == 0, get.stderr
     assert (tmp_path / "shared.txt").read_text() == "found on the LAN\n"
@@ -149,14 +132,7 @@ def test_browsers_see_http_or_https(
 ) -> None:
     serve, _url = start_serve(link, tmp_path, started, *(["--tls"] if tls else []))
     name = serve.wait_err("Announced on the local network as ").split(" as ", 1)[1][1:-2]
-    result = subprocess.run(
-        link.command(link.client, sys.executable, "-c", GENERIC_BROWSE, "3"),
-        capture_output=True,
-        text=True,
-        timeout=WAIT * 2,
-        env=child_env(tmp_path),
-        check=False,
-    )
+    result = run_inside(link.client, tmp_path, sys.executable, "-c", GENERIC_BROWSE, "3")
     assert result.returncode == 0, result.stderr
     # A TLS share is not _http._tcp: a browser would speak plain HTTP to it.
     kind = "_https._tcp.local." if tls else "_http._tcp.local."

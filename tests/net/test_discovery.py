@@ -251,6 +251,19 @@ def child_env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
+def run_inside(namespace: str, tmp_path: Path, *argv: str) -> subprocess.CompletedProcess[str]:
+    """Run ``argv`` to its end inside ``namespace`` (environment: :func:`child_env`)."""
+    return subprocess.run(
+        ["ip", "netns", "exec", namespace, *argv],
+        capture_output=True,
+        text=True,
+        timeout=WAIT * 2,
+        env=child_env(tmp_path),
+        cwd=ROOT,
+        check=False,
+    )
+
+
 class Lines:
     """A child process's stdout and stderr, line by line, read on threads (no blocking reads)."""
 
