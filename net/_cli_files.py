@@ -3,6 +3,8 @@
 ``serve`` prints the URLs on stdout, one per line, then one line per transfer (or JSON objects with
 --json); the header, hints and the summary go to stderr. With --tls the same port speaks HTTP and
 classic raw inside TLS, and the certificate's path and SHA-256 fingerprint are printed first.
+Unless --no-announce (or SWB_NO_MDNS), the share announces itself on the local network (mDNS,
+net.discovery) while it runs; a failure to announce is one warning line, never the end.
 
 ``get`` shows a progress line on stderr when it is a terminal, and prints one final line on stdout:
 where the file went, its size, its SHA-256 and whether that was verified. ``https://`` and

@@ -16,7 +16,15 @@ from net._cli_discover import describe
 from net.cli import main
 from net.discovery import FoundServer
 from tests import simulate
-from tests.net.test_discovery import SWB, Link, link, run_inside, start_serve, started
+from tests.net.test_discovery import (
+    SWB,
+    Lines,
+    Link,
+    link,
+    run_inside,
+    start_serve,
+    started,
+)
 
 __all__ = ["link", "started"]  # fixtures used here
 
@@ -28,6 +36,13 @@ def discover(
     link: Link, tmp_path: Path, *options: str, swb: tuple[str, ...] = SWB
 ) -> subprocess.CompletedProcess[str]:
     return run_inside(link.client, tmp_path, *swb, "discover", *options)
+
+
+def received(tmp_path: Path) -> Path:
+    """Where downloads go: not the folder the shared file is in."""
+    folder = tmp_path / "received"
+    folder.mkdir(exist_ok=True)
+    return folder
 
 
 def found(result: subprocess.CompletedProcess[str]) -> list[dict[str, object]]:
@@ -77,11 +92,11 @@ def test_discover_finds_a_tls_share_with_the_fingerprint_to_pin(
         "--fingerprint",
         pin,
         "-o",
-        str(tmp_path),
+        str(received(tmp_path)),
         url + "shared.txt",
     )
     assert get.returncode == 0, get.stderr
-    assert (tmp_path / "shared.txt").read_text() == "found on the LAN\n"
+    assert (received(tmp_path) / "shared.txt").read_text() == "found on the LAN\n"
 
 
 # CPython on Windows has the WSA error numbers, which zeroconf reads there; the stand-in (which
@@ -151,6 +166,39 @@ def test_no_announce_and_loopback_shares_are_not_found(
     assert (result.returncode, result.stdout, result.stderr) == (0, "", "no servers found\n")
     assert quiet.process.poll() is None and local.process.poll() is None  # both still serve
     assert not any("nnounce" in line for line in quiet.err_lines)
+
+
+# Another mDNS responder that holds UDP port 5353 alone (no SO_REUSEADDR/SO_REUSEPORT).
+HOLD_5353 = """
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("0.0.0.0", 5353))
+print("bound", flush=True)
+sys.stdin.read()
+"""
+
+
+@pytest.mark.posix_only
+def test_a_busy_mdns_port_costs_one_warning_and_the_share_runs_on(
+    link: Link, tmp_path: Path, started: list[subprocess.Popen[str]]
+) -> None:
+    holder = subprocess.Popen(
+        link.command(link.server, sys.executable, "-c", HOLD_5353),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    started.append(holder)
+    assert Lines(holder).next_out() == "bound"
+    serve, url = start_serve(link, tmp_path, started)
+    warning = "swb: not announced on the local network: address already in use"
+    assert serve.wait_err(warning) == warning
+    folder = received(tmp_path)
+    got = run_inside(link.client, tmp_path, *SWB, "get", "-o", str(folder), url + "shared.txt")
+    assert got.returncode == 0, got.stderr
+    assert (folder / "shared.txt").read_text() == "found on the LAN\n"
+    assert [line for line in serve.err_lines if "announce" in line] == [warning]
 
 
 @pytest.mark.posix_only
