@@ -333,6 +333,7 @@ class Announcer:
         self._on_announced = on_announced
         self._lock = threading.Lock()
         self._zeroconf: Any = None
+        self._registered: list[Any] = []  # the ServiceInfos registered, for updates
         self._closed = False
         self._registering = False
         self._thread: threading.Thread | None = None
@@ -394,7 +395,9 @@ class Announcer:
                 if self._closed:
                     return
                 self._zeroconf = zc = Zeroconf(interfaces=list(dict.fromkeys(ipv4)))
-            txt = build_txt(fingerprint=self.fingerprint, raw=self.raw)
+            with self._lock:
+                raw = self.raw
+            txt = build_txt(fingerprint=self.fingerprint, raw=raw)
             published = list(dict.fromkeys(a.address.split("%", 1)[0] for a in addresses))
             server = _server_name(self.name, self.port)
             instance = self.name
@@ -414,14 +417,56 @@ class Announcer:
                     if self._closed:
                         return
                 zc.register_service(info, allow_name_change=True)
+                with self._lock:
+                    self._registered.append(info)
                 if service == SERVICE_TYPE:
                     instance = _instance_part(info.name)
             if self._on_announced is not None:
                 self._on_announced(instance)
+            with self._lock:
+                changed = self.raw != raw  # set_raw() came while registering
+            if changed:
+                self._update(zc)
         except Exception as exc:  # announcing must never stop the share
             self._warn(f"not announced on the local network: {_reason(exc)}")
             with self._lock:
                 self._closed = True  # _register sends goodbyes for what was registered
+
+    def set_raw(self, raw: bool) -> None:
+        """Announce from now on whether the classic raw dialect is answered (TXT ``raw``).
+
+        Returns at once: the changed record goes out on a thread of its own (RFC 6762,
+        section 8.4, announced again).
+        """
+        with self._lock:
+            if raw == self.raw:
+                return
+            self.raw = raw
+            zc = self._zeroconf
+            ready = bool(self._registered) and not self._registering and not self._closed
+        if ready:  # while registering, the registration sends the change when done
+            threading.Thread(
+                target=self._update, args=(zc,), name="swb-announce-update", daemon=True
+            ).start()
+
+    def _update(self, zc: Any) -> None:
+        from zeroconf import ServiceInfo
+
+        with self._lock:
+            registered = list(self._registered)
+            txt = build_txt(fingerprint=self.fingerprint, raw=self.raw)
+        with contextlib.suppress(Exception):  # closed meanwhile: nothing left to update
+            for old in registered:
+                zc.update_service(
+                    ServiceInfo(
+                        old.type,
+                        old.name,
+                        port=old.port,
+                        properties=txt,
+                        server=old.server,
+                        addresses=old.addresses,
+                    )
+                )
 
     def close(self, timeout: float = 5.0) -> None:
         """Stop announcing: send goodbye packets (RFC 6762, section 10.1) and free the sockets.
@@ -442,6 +487,7 @@ class Announcer:
     def _close_zeroconf(self) -> None:
         with self._lock:
             zc, self._zeroconf = self._zeroconf, None
+            self._registered = []
         if zc is not None:
             with contextlib.suppress(Exception):
                 zc.close()  # unregisters every service first: one batch of goodbyes

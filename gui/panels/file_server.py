@@ -76,6 +76,7 @@ class FileServerPanel(FileDropTarget, Panel):
         self._fingerprint = ""
         self._opened_tls: dict[str, str] = {}
         self._opened_urls: list[str] = []
+        self._announcers: list[Announcer] = []
         self._build()
         self._set_running(False)
 
@@ -295,6 +296,8 @@ class FileServerPanel(FileDropTarget, Panel):
         self._opened_urls = urls
         announce = self.announce_check.isChecked()
         result = self.announce_result
+        announcers: list[Announcer] = []  # filled by the worker; read here for set_raw()
+        self._announcers = announcers
 
         def open_server() -> FileServer:
             if plan is not None:
@@ -317,10 +320,13 @@ class FileServerPanel(FileDropTarget, Panel):
                 server.port,
                 server.address.rsplit(":", 1)[0],
                 fingerprint=opened.get("fingerprint"),
-                raw=raw,
+                raw=server.raw_dialect,
                 on_warning=lambda text: result.emit(text, True),
                 on_announced=lambda name: result.emit(name, False),
             )
+            announcers.append(announcer)
+            # The box may have been toggled before the GUI could see this announcer.
+            announcer.set_raw(server.raw_dialect)
             announcer.start()
             try:
                 server.serve_forever()
@@ -442,6 +448,8 @@ class FileServerPanel(FileDropTarget, Panel):
     def _on_raw_toggled(self, checked: bool) -> None:
         if self.server is not None:
             self.server.raw_dialect = checked  # read for each new connection
+        for announcer in self._announcers:
+            announcer.set_raw(checked)  # returns at once: the update is sent on its own thread
 
     def _on_opened(self, server: Any) -> None:
         self.server = server

@@ -95,6 +95,9 @@ class FoundServers(QWidget):
         self._wanted = True
         self._failed = False
         if not mdns_disabled() and not self.runner.running:
+            # What was found before may have left unseen (no goodbye reaches a stopped search);
+            # whatever is still there answers again within about a second.
+            self.list.clear()
             push = self.runner.push
 
             def open_browser() -> ServerBrowser:
@@ -104,7 +107,7 @@ class FoundServers(QWidget):
         self._update_hint()
 
     def stop(self) -> None:
-        """Stop looking (the list keeps what was found)."""
+        """Stop looking (the list keeps what was found until the next :meth:`start`)."""
         self._wanted = False
         self.runner.stop()
         self._update_hint()

@@ -191,6 +191,10 @@ def test_the_file_server_panel_is_found_by_the_download_panel(
         assert download.url_edit.text() == f"https://{link.server_ip}:{port}/"
         assert download.security.mode() == "pin"
         assert download.security.pin_edit.text() == server_panel._fingerprint
+        assert download.found.servers()[0].raw
+        # Switching the raw dialect off while sharing is announced again (TXT raw=0).
+        server_panel.raw_check.setChecked(False)
+        qtbot.waitUntil(lambda: not download.found.servers()[0].raw, timeout=TIMEOUT)
         # Stopping the share says goodbye: it leaves the list.
         with qtbot.waitSignal(server_panel.runner.finished, timeout=TIMEOUT):
             qtbot.mouseClick(server_panel.stop_button, Qt.MouseButton.LeftButton)
