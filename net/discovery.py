@@ -57,7 +57,8 @@ MAX_SERVERS = 256
 # RFC 6763, section 4.1.1: an instance name is one DNS label, at most 63 bytes of UTF-8.
 _MAX_LABEL = 63
 _HOST_CHARS = re.compile(r"[^a-z0-9-]+")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# C0, DEL, C1 (CSI is U+009B) and the line separators: nothing in a name may drive a terminal.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 # How long the browser waits for a found service's SRV, TXT and address records.
 _RESOLVE_TIMEOUT = 1.0
 

@@ -140,7 +140,9 @@ def test_txt_keys_are_case_insensitive_first_wins_and_flags_are_exact() -> None:
         b"up": None,  # a bare key has no value
         b"path": b"/a b\x1b",
     }
-    server = found_server("ev\x1bil\n." + SERVICE_TYPE, "h\x07.local.", 80, ["10.0.0.5"], txt)
+    server = found_server(
+        "ev\x1bil\n\x9b\u2028." + SERVICE_TYPE, "h\x07.local.", 80, ["10.0.0.5"], txt
+    )
     assert server is not None
     assert (server.raw, server.uploads, server.tls) == (False, False, False)
     assert server.path == "/"  # a path that does not fit a URL is replaced
