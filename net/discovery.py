@@ -335,6 +335,7 @@ class Announcer:
         self._lock = threading.Lock()
         self._zeroconf: Any = None
         self._registered: list[Any] = []  # the ServiceInfos registered, for updates
+        self._updates: list[threading.Thread] = []  # set_raw()'s, waited for by close()
         self._closed = False
         self._registering = False
         self._thread: threading.Thread | None = None
@@ -446,9 +447,12 @@ class Announcer:
             zc = self._zeroconf
             ready = bool(self._registered) and not self._registering and not self._closed
         if ready:  # while registering, the registration sends the change when done
-            threading.Thread(
+            update = threading.Thread(
                 target=self._update, args=(zc,), name="swb-announce-update", daemon=True
-            ).start()
+            )
+            with self._lock:
+                self._updates = [t for t in self._updates if t.is_alive()] + [update]
+            update.start()
 
     def _update(self, zc: Any) -> None:
         from zeroconf import ServiceInfo
@@ -472,14 +476,17 @@ class Announcer:
     def close(self, timeout: float = 5.0) -> None:
         """Stop announcing: send goodbye packets (RFC 6762, section 10.1) and free the sockets.
 
-        A registration still probing is waited for at most ``timeout`` seconds (it takes about
-        one); after that its thread sends the goodbyes itself when it is done. Safe to call twice.
+        A registration still probing (about a second) and updates being sent (under one) are
+        waited for at most ``timeout`` seconds in all; a registration that takes longer sends the
+        goodbyes itself when it is done. Safe to call twice.
         """
+        deadline = time.monotonic() + timeout
         with self._lock:
             self._closed = True
-            thread = self._thread
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout)
+            threads = [self._thread, *self._updates]
+        for thread in threads:
+            if thread is not None and thread is not threading.current_thread():
+                thread.join(max(0.0, deadline - time.monotonic()))
         with self._lock:
             if self._registering:
                 return
