@@ -308,6 +308,8 @@ class Announcer:
         bound: the address the share listens on ("" or "::" for every address).
         fingerprint: the TLS certificate's SHA-256 fingerprint, or None without TLS.
         raw: the classic raw dialect is on.
+        uploads: uploads are accepted (TXT ``up``).
+        password: a password is needed (TXT ``auth``).
         name: the instance name (default: :func:`instance_name`).
         on_warning: called (from the announcer's thread) with one sentence when announcing fails
             or is left out (a loopback-only share).
@@ -321,6 +323,8 @@ class Announcer:
         *,
         fingerprint: str | None = None,
         raw: bool = True,
+        uploads: bool = False,
+        password: bool = False,
         name: str | None = None,
         on_warning: Callable[[str], None] | None = None,
         on_announced: Callable[[str], None] | None = None,
@@ -329,6 +333,8 @@ class Announcer:
         self.bound = bound
         self.fingerprint = fingerprint
         self.raw = raw
+        self.uploads = uploads
+        self.password = password
         self.name = name or instance_name()
         self._on_warning = on_warning
         self._on_announced = on_announced
@@ -399,7 +405,7 @@ class Announcer:
                 self._zeroconf = zc = Zeroconf(interfaces=list(dict.fromkeys(ipv4)))
             with self._lock:
                 raw = self.raw
-            txt = build_txt(fingerprint=self.fingerprint, raw=raw)
+            txt = self._txt(raw)
             published = list(dict.fromkeys(a.address.split("%", 1)[0] for a in addresses))
             server = _server_name(self.name, self.port)
             instance = self.name
@@ -434,6 +440,11 @@ class Announcer:
             with self._lock:
                 self._closed = True  # _register sends goodbyes for what was registered
 
+    def _txt(self, raw: bool) -> dict[str, str]:
+        return build_txt(
+            fingerprint=self.fingerprint, raw=raw, uploads=self.uploads, password=self.password
+        )
+
     def set_raw(self, raw: bool) -> None:
         """Announce from now on whether the classic raw dialect is answered (TXT ``raw``).
 
@@ -459,7 +470,7 @@ class Announcer:
 
         with self._lock:
             registered = list(self._registered)
-            txt = build_txt(fingerprint=self.fingerprint, raw=self.raw)
+            txt = self._txt(self.raw)
         with contextlib.suppress(Exception):  # closed meanwhile: nothing left to update
             for old in registered:
                 zc.update_service(
