@@ -3,6 +3,8 @@
 ``serve`` prints the URLs on stdout, one per line, then one line per transfer (or JSON objects with
 --json); the header, hints and the summary go to stderr. With --tls the same port speaks HTTP and
 classic raw inside TLS, and the certificate's path and SHA-256 fingerprint are printed first.
+Unless --no-announce (or SWB_NO_MDNS), the share announces itself on the local network (mDNS,
+net.discovery) while it runs; a failure to announce is one warning line, never the end.
 
 ``get`` shows a progress line on stderr when it is a terminal, and prints one final line on stdout:
 where the file went, its size, its SHA-256 and whether that was verified. ``https://`` and
@@ -16,6 +18,7 @@ command cleanly.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from typing import TYPE_CHECKING
@@ -42,7 +45,8 @@ from net.httpfile import human_size, shown_name
 from net.share import LocalFileError, ShareTable
 
 if TYPE_CHECKING:
-    from net.fileserver import TransferEvent
+    from net.fileserver import FileServer, TransferEvent
+    from net.tls import ServerCertificate
 
 __all__ = ["get", "serve"]
 
@@ -118,11 +122,30 @@ def serve(args: argparse.Namespace) -> int:
                 )
             else:
                 _status("Ctrl-C stops.")
-            server.serve_forever()
+            with _announcement(args, server, certificate):
+                server.serve_forever()
         _status(printer.summary())
     finally:
         share.close()
     return EXIT_OK
+
+
+def _announcement(
+    args: argparse.Namespace, server: FileServer, certificate: ServerCertificate | None
+) -> contextlib.AbstractContextManager[object]:
+    """Announce the share on the local network while it runs, unless --no-announce."""
+    if args.no_announce:
+        return contextlib.nullcontext()
+    from net.discovery import Announcer
+
+    return Announcer(
+        server.port,
+        server.address.rsplit(":", 1)[0],
+        fingerprint=certificate.fingerprint if certificate is not None else None,
+        raw=not args.no_raw,
+        on_warning=lambda text: _status(f"swb: {text}"),
+        on_announced=lambda name: _status(f"Announced on the local network as {name!r}."),
+    )
 
 
 def get(args: argparse.Namespace) -> int:

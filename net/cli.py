@@ -147,8 +147,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--json", action="store_true", help="print transfer events as JSON lines")
     p.add_argument("--quiet", action="store_true", help="print only the URLs and the summary")
+    p.add_argument(
+        "--no-announce",
+        action="store_true",
+        help="do not announce the share on the local network (mDNS; swb discover finds it)",
+    )
     _add_tls_server_options(p)
     p.set_defaults(handler="net._cli_files:serve")
+
+    p = sub.add_parser("discover", help="list the shares announced on the local network (mDNS)")
+    p.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=2.0,
+        metavar="SECONDS",
+        help="how long to listen (default 2)",
+    )
+    p.add_argument("--json", action="store_true", help="one JSON object per share")
+    p.set_defaults(handler="net._cli_discover:discover")
 
     p = sub.add_parser(
         "get",

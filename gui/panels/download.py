@@ -40,9 +40,11 @@ from PySide6.QtWidgets import (
 from gui.panels.base import Panel, set_tab_chain
 from gui.panels.remote_files import SHORT_HASH, RemoteFilesModel
 from gui.widgets import format_bytes, format_count, monospace_font
+from gui.widgets.found_servers import FoundServers
 from gui.widgets.security import ClientSecurityBox
 from gui.widgets.style import set_text_role, text_color
 from gui.widgets.units import format_eta, format_progress, format_speed, shorten
+from net.discovery import FoundServer
 from net.download import (
     Download,
     FileListRequest,
@@ -166,6 +168,10 @@ class DownloadPanel(Panel):
         url_row.addWidget(self.url_edit, 1)
         url_row.addWidget(self.list_button)
         source_layout.addLayout(url_row)
+        self.found = FoundServers(source_box)
+        self.found.chosen.connect(self.use_found_server)
+        self.found.activated.connect(self._list_found_server)
+        source_layout.addWidget(self.found)
         source_layout.addWidget(self.raw_check)
         self.security = ClientSecurityBox(source_box, always_on=True)
         self.security.embed()
@@ -294,6 +300,7 @@ class DownloadPanel(Panel):
         set_tab_chain(
             self.url_edit,
             self.list_button,
+            self.found.list,
             self.raw_check,
             *self.security.focus_chain()[1:],
             self.remote,
@@ -343,6 +350,24 @@ class DownloadPanel(Panel):
         except AddressError as exc:
             self.status.show_error(str(exc))
             return None
+
+    def use_found_server(self, server: FoundServer) -> None:
+        """Fill in a share found on the network: its URL, and with TLS the fingerprint it
+        announced, pinned (RFC 6763 TXT ``fp``: whoever answers must hold that certificate)."""
+        self.url_edit.setText(server.url)
+        self.raw_check.setChecked(False)
+        if server.tls and server.fingerprint:
+            self.security.set_mode("pin")
+            self.security.pin_edit.setText(server.fingerprint)
+        self._update_buttons()
+
+    def _list_found_server(self, server: FoundServer) -> None:
+        self.use_found_server(server)
+        self.list_files()
+
+    def stop_workers(self) -> None:
+        super().stop_workers()
+        self.found.stop()
 
     def list_files(self) -> None:
         if self.list_runner.running:

@@ -13,7 +13,7 @@ import json
 import urllib.parse
 from typing import Any
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -36,6 +36,7 @@ from gui.widgets.security import ServerSecurityBox
 from gui.widgets.share_list import AddResult, FileDropTarget, ShareList
 from gui.widgets.style import set_text_role
 from gui.widgets.transfers import TransfersTable
+from net.discovery import Announcer
 from net.errors import AddressError
 from net.fileserver import FileServer
 from net.tls import server_context
@@ -58,6 +59,9 @@ def is_loopback(host: str) -> bool:
 class FileServerPanel(FileDropTarget, Panel):
     """Share files: a drop target list, start/stop, the URLs with a QR code, and transfers."""
 
+    #: What became of announcing on the local network (emitted from the announcer's thread).
+    announce_result = Signal(str, bool)  # (text, is a warning)
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("fileServerPanel")
@@ -72,6 +76,7 @@ class FileServerPanel(FileDropTarget, Panel):
         self._fingerprint = ""
         self._opened_tls: dict[str, str] = {}
         self._opened_urls: list[str] = []
+        self._announcers: list[Announcer] = []
         self._build()
         self._set_running(False)
 
@@ -105,6 +110,22 @@ class FileServerPanel(FileDropTarget, Panel):
             )
         )
         self.raw_check.toggled.connect(self._on_raw_toggled)
+        self.announce_check = QCheckBox(self.tr("Announce on the local &network"), self)
+        self.announce_check.setObjectName("announceCheck")
+        self.announce_check.setChecked(True)
+        self.announce_check.setToolTip(
+            self.tr(
+                "While sharing, tell the computers on this network (mDNS/DNS-SD, like printers "
+                "do) this computer's name, the address and port, and whether TLS is on, so that "
+                "their Download panel and swb discover find the share without typing"
+            )
+        )
+        self.announce_label = QLabel(self)
+        self.announce_label.setObjectName("announceLabel")
+        self.announce_label.setWordWrap(True)
+        self.announce_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.announce_label.hide()
+        self.announce_result.connect(self._on_announce_result)
         self.start_button = QPushButton(self.tr("&Start"), self)
         self.start_button.setObjectName("startButton")
         self.start_button.setDefault(True)
@@ -129,6 +150,8 @@ class FileServerPanel(FileDropTarget, Panel):
             if isinstance(label, QLabel):
                 label.setBuddy(buddy)
         form.addRow("", self.raw_check)
+        form.addRow("", self.announce_check)
+        form.addRow("", self.announce_label)
         start_row = QHBoxLayout()
         start_row.addWidget(self.start_button)
         start_row.addWidget(self.stop_button)
@@ -221,6 +244,7 @@ class FileServerPanel(FileDropTarget, Panel):
             self.bind.combo,
             self.port.edit,
             self.raw_check,
+            self.announce_check,
             self.start_button,
             self.stop_button,
             *self.security.focus_chain(),
@@ -270,6 +294,10 @@ class FileServerPanel(FileDropTarget, Panel):
         self._opened_tls = opened
         urls: list[str] = []
         self._opened_urls = urls
+        announce = self.announce_check.isChecked()
+        result = self.announce_result
+        announcers: list[Announcer] = []  # filled by the worker; read here for set_raw()
+        self._announcers = announcers
 
         def open_server() -> FileServer:
             if plan is not None:
@@ -282,8 +310,32 @@ class FileServerPanel(FileDropTarget, Panel):
             urls[:] = server.urls()
             return server
 
+        def serve(server: FileServer) -> None:
+            if not announce:
+                server.serve_forever()
+                return
+            # Announcing registers (about a second of probing) and says goodbye on its own
+            # thread and this worker's: never on the GUI thread.
+            announcer = Announcer(
+                server.port,
+                server.address.rsplit(":", 1)[0],
+                fingerprint=opened.get("fingerprint"),
+                raw=server.raw_dialect,
+                on_warning=lambda text: result.emit(text, True),
+                on_announced=lambda name: result.emit(name, False),
+            )
+            announcers.append(announcer)
+            # The box may have been toggled before the GUI could see this announcer.
+            announcer.set_raw(server.raw_dialect)
+            announcer.start()
+            try:
+                server.serve_forever()
+            finally:
+                announcer.close(timeout=1.0)  # the window waits 2 s for every worker in total
+
         self.server = None
-        self.runner.start(open_server, lambda server: server.serve_forever())
+        self.announce_label.hide()
+        self.runner.start(open_server, serve)
         self._set_running(True)
         self.status.show_info(self.tr("Opening port {port}…").format(port=port))
 
@@ -381,9 +433,23 @@ class FileServerPanel(FileDropTarget, Panel):
             self.status.show_info(text)
         self._update_activity()
 
+    def _on_announce_result(self, text: str, warning: bool) -> None:
+        if not self.runner.running:
+            return  # a late report of a share that already stopped
+        if warning:
+            self.announce_label.setText(text[:1].upper() + text[1:] + ".")
+        else:
+            self.announce_label.setText(
+                self.tr("Announced on the local network as “{name}”.").format(name=text)
+            )
+        set_text_role(self.announce_label, "warning" if warning else "dim")
+        self.announce_label.show()
+
     def _on_raw_toggled(self, checked: bool) -> None:
         if self.server is not None:
             self.server.raw_dialect = checked  # read for each new connection
+        for announcer in self._announcers:
+            announcer.set_raw(checked)  # returns at once: the update is sent on its own thread
 
     def _on_opened(self, server: Any) -> None:
         self.server = server
@@ -510,6 +576,9 @@ class FileServerPanel(FileDropTarget, Panel):
         self.stop_button.setEnabled(running)
         self.bind.setEnabled(not running)
         self.port.setEnabled(not running)
+        self.announce_check.setEnabled(not running)
+        if not running:
+            self.announce_label.hide()
         self.security.set_running(running, self._fingerprint if running else "")
         has_url = bool(self.selected_url())
         self.copy_button.setEnabled(running and has_url)

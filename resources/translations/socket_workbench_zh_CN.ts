@@ -532,6 +532,14 @@
         <translation>在同一端口上也响应经典原始协议：客户端只发送文件名即可收到文件内容（适用于经典的 Python 下载脚本）；修改对新连接立即生效</translation>
     </message>
     <message>
+        <source>Announce on the local &amp;network</source>
+        <translation>在局域网上宣告(&amp;N)</translation>
+    </message>
+    <message>
+        <source>While sharing, tell the computers on this network (mDNS/DNS-SD, like printers do) this computer&apos;s name, the address and port, and whether TLS is on, so that their Download panel and swb discover find the share without typing</source>
+        <translation>共享期间，向本网络中的计算机（像打印机那样使用 mDNS/DNS-SD）告知本机名称、地址和端口以及是否启用 TLS，让它们的下载面板和 swb discover 无需输入即可找到本共享</translation>
+    </message>
+    <message>
         <source>&amp;Start</source>
         <translation>启动(&amp;S)</translation>
     </message>
@@ -648,6 +656,10 @@
         <translation>{problem}（{added}）</translation>
     </message>
     <message>
+        <source>Announced on the local network as “{name}”.</source>
+        <translation>已在局域网上以“{name}”宣告。</translation>
+    </message>
+    <message>
         <source>Serving {files} at {url}</source>
         <translation>正在共享 {files}，地址 {url}</translation>
     </message>
@@ -700,6 +712,47 @@
     <message>
         <source>1 file</source>
         <translation type="vanished">1 个文件</translation>
+    </message>
+</context>
+<context>
+    <name>FoundServers</name>
+    <message>
+        <source>Shares found on the network</source>
+        <translation>网络上找到的共享</translation>
+    </message>
+    <message>
+        <source>Shares that announce themselves on the local network; click one to fill in its address (and the certificate fingerprint to pin), double-click to list its files</source>
+        <translation>在局域网上自我宣告的共享；单击填入其地址（以及要固定的证书指纹），双击列出其文件</translation>
+    </message>
+    <message>
+        <source>Found on the &amp;network:</source>
+        <translation>在网络上找到(&amp;N)：</translation>
+    </message>
+    <message>
+        <source>{name}  {url}  (TLS)</source>
+        <translation>{name}  {url}  （TLS）</translation>
+    </message>
+    <message>
+        <source>{urls}
+Certificate SHA-256 fingerprint: {fingerprint}</source>
+        <translation>{urls}
+证书 SHA-256 指纹：{fingerprint}</translation>
+    </message>
+    <message>
+        <source>{name}  {url}</source>
+        <translation>{name}  {url}</translation>
+    </message>
+    <message>
+        <source>Cannot look for shares: {reason}</source>
+        <translation>无法查找共享：{reason}</translation>
+    </message>
+    <message>
+        <source>Looking for shares on the network is turned off (SWB_NO_MDNS).</source>
+        <translation>已关闭在网络上查找共享（SWB_NO_MDNS）。</translation>
+    </message>
+    <message>
+        <source>Looking for shares on the local network…</source>
+        <translation>正在局域网上查找共享…</translation>
     </message>
 </context>
 <context>
