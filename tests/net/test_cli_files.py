@@ -75,7 +75,7 @@ def test_serve_prints_urls_serves_and_stops(tmp_path: Path, signum: int) -> None
     with swb_serve(str(tmp_path / "a.txt"), str(tmp_path / "dir")) as (process, urls):
         port = int(urls[0].rsplit(":", 1)[1].strip("/"))
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=WAIT)
-        conn.request("GET", "/b.txt")
+        conn.request("GET", "/dir/b.txt")  # a folder keeps its tree (issue 20)
         assert conn.getresponse().read() == b"bravo"
         conn.close()
         code, out, err = stop(process, signum)
