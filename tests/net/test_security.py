@@ -590,7 +590,7 @@ def test_raw_relative_paths_that_are_not_shared(peer: Peer, family: str, name: b
     check(peer.talk(name, half_close=True), b"")
 
 
-@pytest.mark.parametrize("name", [b"photos/a.txt", "photos/2024/a b.jpg".encode()])
+@pytest.mark.parametrize("name", [b"photos/a.txt", b"photos/2024/a b.jpg"])
 def test_raw_relative_paths_that_are_shared(peer: Peer, name: bytes) -> None:
     check(peer.talk(name), SHARED)
 
