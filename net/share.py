@@ -151,11 +151,17 @@ class ShareTable:
         on_change: called (from any thread, without the table's lock held) after a checksum becomes
             known or an entry changes by itself; cheap, like every net callback.
         hash_files: compute SHA-256 checksums in the background (on by default).
+        rescan_after: seconds a shared folder's last walk stays good for (:meth:`rescan`).
     """
 
     def __init__(
-        self, *, on_change: Callable[[], None] | None = None, hash_files: bool = True
+        self,
+        *,
+        on_change: Callable[[], None] | None = None,
+        hash_files: bool = True,
+        rescan_after: float = RESCAN_AFTER,
     ) -> None:
+        self.rescan_after = rescan_after
         self._lock = threading.Condition()
         self._entries: dict[str, SharedFile] = {}
         self._keys: dict[str, str] = {}  # NFC of each key (file or folder) -> the key
@@ -293,14 +299,15 @@ class ShareTable:
         if parent is not None:
             parent.pop(key, None)
 
-    def rescan(self, name: str, *, max_age: float = RESCAN_AFTER) -> None:
+    def rescan(self, name: str, *, max_age: float | None = None) -> None:
         """Walk the shared folder that holds the key ``name`` again when its last walk is older
-        than ``max_age`` seconds (0: always), so that files added, changed or removed on disk
+        than ``max_age`` seconds (None: ``rescan_after``; 0: always), so that files added, changed or removed on disk
         show; other keys are ignored. Runs on the caller's thread (the server's transfer thread
         that answers a list), one walk of the folder, without holding the table's lock."""
         with self._lock:
             root = self._roots.get(name.partition("/")[0])
-            if root is None or time.monotonic() - root.scanned < max_age:
+            age = self.rescan_after if max_age is None else max_age
+            if root is None or time.monotonic() - root.scanned < age:
                 return
             root.scanned = time.monotonic()  # another list asked meanwhile does not walk too
         try:

@@ -582,7 +582,7 @@ def file_headers(entry: SharedFile, fd: int, size: int, mtime_ns: int) -> list[t
     mtime) and the verdict is kept. When that read fails the type goes out without a charset
     (the body's own read then reports the failure).
     """
-    media = content_type(entry.name)
+    media = content_type(entry.base)
     if media.startswith("text/") or media == "application/json":
         key = (str(entry.path), size, mtime_ns)
         with _charsets_lock:
@@ -592,7 +592,7 @@ def file_headers(entry: SharedFile, fd: int, size: int, mtime_ns: int) -> list[t
                 sample = _read_start(fd, CHARSET_SAMPLE_BYTES)
             except OSError:
                 sample = None
-            cached = content_type(entry.name, sample)
+            cached = content_type(entry.base, sample)
             if sample is not None:
                 with _charsets_lock:
                     if len(_charsets) >= _CHARSET_CACHE_LIMIT:
@@ -601,7 +601,8 @@ def file_headers(entry: SharedFile, fd: int, size: int, mtime_ns: int) -> list[t
         media = cached
     return [
         ("Content-Type", media),
-        ("Content-Disposition", content_disposition(entry.name, inline=shown_inline(media))),
+        # The file's own name: a key's folders ("photos/2024/") are no part of a file name.
+        ("Content-Disposition", content_disposition(entry.base, inline=shown_inline(media))),
         ("Content-Security-Policy", FILE_CSP),
     ]
 

@@ -134,15 +134,25 @@ class ZipPlan:
                     if file.readinto(view[:1]):
                         raise MemberChanged(f"{member.name} grew while it was sent")
             crcs.append(crc)
-            if placed.zip64:
-                yield struct.pack("<IIQQ", 0x08074B50, crc, member.size, member.size)
-            else:
-                yield struct.pack("<IIII", 0x08074B50, crc, member.size, member.size)
+            yield _descriptor(placed, crc)
+        yield self._directory(crcs)
+
+    def frames(self, crcs: Sequence[int]) -> Iterator[tuple[int, bytes]]:
+        """(offset, bytes) of every part of the archive that is not file data, given each
+        member's CRC-32: what :meth:`chunks` sends around the files' bytes. It lets a test check
+        the layout of a huge archive (ZIP64) without reading its files."""
+        for placed, crc in zip(self._placed, crcs, strict=True):
+            yield placed.offset, _local_header(placed)
+            data_end = placed.offset + _local_length(placed.encoded, placed.zip64)
+            yield data_end + placed.member.size, _descriptor(placed, crc)
+        yield self.central_offset, self._directory(crcs)
+
+    def _directory(self, crcs: Sequence[int]) -> bytes:
+        """The central directory and the end records."""
         central = bytearray()
         for placed, crc in zip(self._placed, crcs, strict=True):
             central += _central_header(placed, crc)
-        yield bytes(central)
-        yield self._end_records()
+        return bytes(central) + self._end_records()
 
     def _end_records(self) -> bytes:
         count = len(self._placed)
@@ -200,6 +210,14 @@ def _dos_time(mtime: float) -> tuple[int, int]:
         (t.tm_hour << 11) | (t.tm_min << 5) | (t.tm_sec // 2),
         ((t.tm_year - 1980) << 9) | (t.tm_mon << 5) | t.tm_mday,
     )
+
+
+def _descriptor(placed: _Placed, crc: int) -> bytes:
+    """The data descriptor after a member's data (APPNOTE 4.3.9): 8-byte sizes for ZIP64."""
+    size = placed.member.size
+    if placed.zip64:
+        return struct.pack("<IIQQ", 0x08074B50, crc, size, size)
+    return struct.pack("<IIII", 0x08074B50, crc, size, size)
 
 
 def _local_length(encoded: bytes, zip64: bool) -> int:
