@@ -127,7 +127,12 @@ def get(args: argparse.Namespace) -> int:
     """``swb get URL``: download one file; exit 0 done, 1 network/transfer failure, 2 bad input.
 
     ``raw+tls://host:port/name`` is classic raw inside TLS: net.download's ``raw://`` with TLS.
+    With --recursive the URL is a share or a folder in it, mirrored by net._cli_mirror.
     """
+    if getattr(args, "recursive", False):
+        from net._cli_mirror import mirror
+
+        return mirror(args)
     text = args.url.strip()
     raw_tls = text[: len(RAW_TLS_SCHEME)].lower() == RAW_TLS_SCHEME
     if raw_tls:

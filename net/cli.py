@@ -152,6 +152,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--quiet", action="store_true", help="no progress display")
     p.add_argument("--timeout", type=_seconds, default=30.0, help="connect and idle timeout (s)")
+    p.add_argument(
+        "-r",
+        "--recursive",
+        action="store_true",
+        help="mirror a share or a folder of it (URL ending in /) into DIR, verifying every file",
+    )
+    p.add_argument(
+        "--jobs", type=_positive_int, default=4, help="with --recursive: files at once (default 4)"
+    )
     _add_tls_client_options(p)
     p.set_defaults(handler="net._cli_files:get")
 

@@ -1,0 +1,619 @@
+"""A verified mirror of a whole share or of one folder in it: ``swb get --recursive URL -o DIR``.
+
+How it works:
+
+1. The folder's JSON list (``?format=json``, issue 20) is fetched, then each sub-folder's, over one
+   persistent connection (http.client; each list at most 32 MiB and ``timeout`` seconds a read).
+2. Every entry becomes a local path under DIR made only from the entries' ``name`` fields, each
+   cleaned by :func:`net.download.safe_file_name` ("/", "\\", "..", control characters gone). The
+   server's ``path`` is never used as a path, a ``url`` is followed only when it stays on the
+   share's origin and below the folder it was listed in, and each local path is checked to lie
+   inside DIR. A folder that already exists as a link is not entered.
+3. A file whose local copy has the server's size and SHA-256 is up to date and is not fetched.
+   Others are downloaded into ``DIR/.swb-mirror/<id>/<sha256>.part`` (named after the version it
+   holds, so a ``.part`` left by a run that was stopped or killed is resumed with a Range request,
+   and never mixed with bytes of another version), hashed as they arrive, fsynced, compared with
+   the list's SHA-256, and only then moved over the old copy: an outdated file stays whole until
+   its replacement is verified. Hidden names (".x") are never shared, so the staging folder cannot
+   meet a shared one.
+4. ``jobs`` files are in flight at once (default 4), each worker on its own persistent connection.
+   (:class:`net.download.Download` makes one connection, two fsyncs and a hashing thread per file,
+   which costs about 20 ms a file here: thousands of small files would take minutes, so whole
+   files are fetched here with http.client; single downloads stay with Download.)
+
+Names that differ only in case are two files on Linux; on a case-insensitive file system (Windows,
+macOS by default) they would be one, so there the second of them fails with a sentence instead of
+overwriting the first.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+import hashlib
+import http.client
+import json
+import os
+import re
+import socket
+import stat
+import sys
+import threading
+import urllib.parse
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from net._loop import StoppableLoop
+from net.download import TransferCancelled, parse_share_url, safe_file_name
+from net.errors import (
+    AddressError,
+    ConnectError,
+    NetError,
+    ProtocolError,
+    TransferError,
+    describe_io_error,
+)
+from net.httpfile import parse_content_range
+from net.share import LocalFileError
+from net.tls import ClientTls, client_context
+
+__all__ = ["STAGING", "Mirror", "MirrorFile", "MirrorResult"]
+
+#: The folder inside DIR where files are downloaded before they replace their local copy.
+STAGING = ".swb-mirror"
+_MAX_LIST = 32 * 1024 * 1024  # bytes of one JSON list
+_MAX_ENTRIES = 1_000_000  # entries in the whole tree
+_MAX_DEPTH = 64  # folder levels
+_HASH_CHUNK = 1024 * 1024
+_COPY_CHUNK = 256 * 1024
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+_CASE_INSENSITIVE = sys.platform == "win32" or sys.platform == "darwin"
+
+Outcome = Literal["downloaded", "up to date", "failed"]
+
+
+@dataclass(frozen=True, slots=True)
+class MirrorFile:
+    """What became of one file: ``path`` is relative to DIR ("/"-separated), ``size`` in bytes;
+    ``reason`` says why it failed ("" otherwise); ``verified`` when its SHA-256 was checked."""
+
+    path: str
+    outcome: Outcome
+    size: int
+    reason: str = ""
+    verified: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class MirrorResult:
+    """The counts of a run and the failures, as (relative path, reason)."""
+
+    downloaded: int
+    up_to_date: int
+    failed: int
+    failures: tuple[tuple[str, str], ...]
+
+    def summary(self) -> str:
+        """ "N downloaded, M up to date, K failed"."""
+        return f"{self.downloaded} downloaded, {self.up_to_date} up to date, {self.failed} failed"
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    local: Path  # where the file goes
+    shown: str  # local path relative to DIR, "/"-separated
+    url: str  # absolute, on the share's origin
+    size: int
+    mtime: float
+    sha256: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Listed:
+    kind: Literal["file", "folder"]
+    link: str  # request path, below the folder it was listed in
+    name: str  # local name, cleaned
+    size: int
+    mtime: float
+    sha256: str | None
+
+
+class Mirror(StoppableLoop):
+    """Mirror the share folder at ``url`` into ``folder`` (created when missing).
+
+    Args:
+        url: ``http(s)://host:port/`` (the whole share) or ``.../photos/2024/`` (one folder).
+        folder: the local folder DIR.
+        tls: how to check an https server (default: verified against the system's CAs).
+        timeout: seconds for connecting and for any wait for the server's next bytes.
+        jobs: files in flight at once.
+        on_file: called once per file, from worker threads (one at a time), with its outcome.
+    Raises:
+        AddressError: a malformed URL, or a raw:// one (the classic protocol has no lists).
+    """
+
+    def __init__(
+        self,
+        url: str,
+        folder: str | os.PathLike[str],
+        *,
+        tls: ClientTls | None = None,
+        timeout: float = 30.0,
+        jobs: int = 4,
+        on_file: Callable[[MirrorFile], None] | None = None,
+    ) -> None:
+        super().__init__()
+        parsed = parse_share_url(url)
+        if parsed.scheme == "raw":
+            raise AddressError("a classic raw server has no file lists to mirror: use http(s)://")
+        path = urllib.parse.urlsplit(parsed.target).path or "/"
+        if not path.endswith("/"):
+            path += "/"  # "/photos" names the folder "/photos/"
+        self.url = parsed
+        self.root_path = path
+        self.folder = Path(os.fspath(folder))
+        self._tls = tls
+        self._timeout = timeout
+        self._jobs = max(1, jobs)
+        self._on_file = on_file
+        self._report_lock = threading.Lock()
+        self._local = threading.local()  # each worker's persistent connection
+        self._connections: set[http.client.HTTPConnection] = set()
+        self._active_lock = threading.Lock()
+        self._list_sock: socket.socket | None = None
+
+    # ---- public -------------------------------------------------------------------------------
+
+    def run(self) -> MirrorResult:
+        """Mirror; returns the counts (failed files do not raise).
+
+        Raises:
+            LocalFileError: DIR cannot be created or is not a folder (bad input).
+            ConnectError: the server cannot be reached (TlsError for TLS problems).
+            ProtocolError: the URL is not a share folder (no JSON list).
+            TransferError: a list broke off; TransferCancelled after :meth:`shutdown`.
+        """
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise LocalFileError(f"cannot create the folder {self.folder}: {exc.strerror}") from exc
+        if not self.folder.is_dir():
+            raise LocalFileError(f"{self.folder} is not a folder")
+        top = self.folder.resolve()
+        entries, failures = self._collect(top)
+        results: list[MirrorFile] = [self._report(f) for f in failures]
+        with concurrent.futures.ThreadPoolExecutor(
+            max_workers=self._jobs, thread_name_prefix="swb-mirror"
+        ) as pool:
+            futures = [pool.submit(self._one, top, entry) for entry in entries]
+            for future in futures:
+                results.append(future.result())
+        with self._active_lock:
+            for connection in self._connections:
+                connection.close()
+            self._connections.clear()
+        if self.stopping:
+            raise TransferCancelled(
+                "the mirror was stopped; run it again to finish (partial files are kept)"
+            )
+        with contextlib.suppress(OSError):
+            (top / STAGING).rmdir()  # only when empty: nothing left to resume
+        failed = [(r.path, r.reason) for r in results if r.outcome == "failed"]
+        return MirrorResult(
+            downloaded=sum(r.outcome == "downloaded" for r in results),
+            up_to_date=sum(r.outcome == "up to date" for r in results),
+            failed=len(failed),
+            failures=tuple(failed),
+        )
+
+    def shutdown(self) -> None:
+        super().shutdown()
+        sock = self._list_sock
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)  # wakes a blocked read (close() would not)
+        with self._active_lock:
+            connections = list(self._connections)
+        for connection in connections:
+            if connection.sock is not None:
+                with contextlib.suppress(OSError):
+                    connection.sock.shutdown(socket.SHUT_RDWR)
+
+    # ---- lists --------------------------------------------------------------------------------
+
+    def _collect(self, top: Path) -> tuple[list[_Entry], list[MirrorFile]]:
+        """Walk the remote tree breadth first: the files to mirror, and entries refused."""
+        entries: list[_Entry] = []
+        refused: list[MirrorFile] = []
+        claimed: set[str] = set()  # local paths taken (casefolded where the system folds)
+        pending: list[tuple[str, Path, str, int]] = [(self.root_path, top, "", 0)]
+        connection = self._connection()
+        try:
+            while pending:
+                if self.stopping:
+                    raise TransferCancelled("the mirror was stopped")
+                path, local, shown, depth = pending.pop(0)
+                items = self._fetch_list(connection, path)
+                for item in items:
+                    if len(entries) + len(refused) + len(pending) >= _MAX_ENTRIES:
+                        raise ProtocolError(
+                            f"{self.url.authority} lists more than {_MAX_ENTRIES:,} entries"
+                        )
+                    checked = self._check(item, path, local, shown)
+                    if isinstance(checked, MirrorFile):
+                        refused.append(checked)
+                        continue
+                    target = local / checked.name
+                    relative = f"{shown}{checked.name}"
+                    key = relative.casefold() if _CASE_INSENSITIVE else relative
+                    if key in claimed:
+                        reason = "another entry of this folder has the same local name"
+                        if _CASE_INSENSITIVE:
+                            reason += " (this file system ignores case)"
+                        refused.append(MirrorFile(relative, "failed", 0, reason))
+                        continue
+                    claimed.add(key)
+                    if checked.kind == "folder":
+                        if depth + 1 >= _MAX_DEPTH:
+                            refused.append(
+                                MirrorFile(relative, "failed", 0, "folders nest too deep")
+                            )
+                            continue
+                        if not _make_folders(top, target):  # empty folders are kept too
+                            refused.append(
+                                MirrorFile(relative, "failed", 0, "a link or a file has its name")
+                            )
+                            continue
+                        pending.append((checked.link, target, relative + "/", depth + 1))
+                    else:
+                        url = self.url.origin + checked.link
+                        entries.append(
+                            _Entry(
+                                target, relative, url, checked.size, checked.mtime, checked.sha256
+                            )
+                        )
+        finally:
+            self._list_sock = None
+            connection.close()
+        return entries, refused
+
+    def _check(
+        self, item: object, folder_path: str, local: Path, shown: str
+    ) -> _Listed | MirrorFile:
+        """A list entry checked, or why it is refused."""
+        if not isinstance(item, dict):
+            raise ProtocolError(f"{self.url.authority} sent a list with an entry that is no object")
+        name, kind, link = item.get("name"), item.get("type", "file"), item.get("url")
+        size, mtime, sha256 = item.get("size"), item.get("mtime", 0), item.get("sha256")
+        if not isinstance(name, str) or not name:
+            raise ProtocolError(f"{self.url.authority} sent a list entry without a name")
+        cleaned = safe_file_name(name)
+        relative = f"{shown}{cleaned}"
+        if kind not in ("file", "folder") or not isinstance(link, str):
+            return MirrorFile(relative, "failed", 0, "the list gives no type or no url for it")
+        if (
+            not isinstance(size, int)
+            or isinstance(size, bool)
+            or size < 0
+            or not isinstance(mtime, int | float)
+            or not (sha256 is None or (isinstance(sha256, str) and _SHA256.fullmatch(sha256)))
+        ):
+            return MirrorFile(relative, "failed", 0, "the list gives a malformed size or checksum")
+        if cleaned == STAGING:
+            return MirrorFile(relative, "failed", 0, f"{STAGING} is this program's own folder")
+        resolved = self._below(link, folder_path)
+        if resolved is None:
+            return MirrorFile(
+                relative, "failed", 0, "its url leads outside the folder being mirrored"
+            )
+        if kind == "folder" and not resolved.endswith("/"):
+            resolved += "/"
+        target = local / cleaned
+        if target.parent != local or not _inside(target, self.folder.resolve()):
+            return MirrorFile(relative, "failed", 0, "its name leads outside the target folder")
+        return _Listed(
+            "folder" if kind == "folder" else "file",
+            resolved,
+            cleaned,
+            size,
+            float(mtime),
+            sha256 if isinstance(sha256, str) else None,
+        )
+
+    def _below(self, link: str, folder_path: str) -> str | None:
+        """The request path of ``link`` when it is on the share's origin and strictly below the
+        folder it was listed in (so lists cannot loop or leave the mirrored folder); else None."""
+        base = f"{self.url.origin}{folder_path}"
+        absolute = urllib.parse.urljoin(base, link)
+        try:
+            parsed = parse_share_url(absolute)
+        except AddressError:
+            return None
+        if (parsed.scheme, parsed.host, parsed.port) != (
+            self.url.scheme,
+            self.url.host,
+            self.url.port,
+        ):
+            return None
+        path = urllib.parse.urlsplit(parsed.target).path
+        below = [urllib.parse.unquote(part) for part in path.split("/")]
+        above = [urllib.parse.unquote(part) for part in folder_path.split("/")][:-1]
+        if below[-1] == "":
+            below.pop()  # a folder's trailing "/"
+        inside = below[len(above) :]
+        if len(below) <= len(above) or below[: len(above)] != above:
+            return None
+        if any(part in ("", ".", "..") for part in inside):
+            return None
+        return path
+
+    def _connection(self) -> http.client.HTTPConnection:
+        host, port = self.url.host, self.url.port
+        if self.url.scheme == "https":
+            context = client_context(self._tls or ClientTls())
+            return http.client.HTTPSConnection(host, port, timeout=self._timeout, context=context)
+        return http.client.HTTPConnection(host, port, timeout=self._timeout)
+
+    def _fetch_list(self, connection: http.client.HTTPConnection, path: str) -> list[object]:
+        where = self.url.authority
+        target = path + "?format=json"
+        try:
+            for attempt in (1, 2):
+                try:
+                    connection.request("GET", target, headers={"User-Agent": "socket-workbench"})
+                    self._list_sock = connection.sock
+                    response = connection.getresponse()
+                    break
+                except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+                    # A persistent connection the server closed between lists: once more.
+                    connection.close()
+                    if attempt == 2 or self.stopping:
+                        raise
+            if response.status != 200:
+                response.read(64 * 1024)
+                raise ProtocolError(
+                    f"{where} has no folder list at {urllib.parse.unquote(path)} "
+                    f"({response.status}); is it a Socket Workbench share folder?"
+                )
+            body = response.read(_MAX_LIST + 1)
+            if len(body) > _MAX_LIST:
+                raise ProtocolError(f"the list of {urllib.parse.unquote(path)} is too large")
+        except TimeoutError as exc:
+            raise TransferError(f"{where} did not answer within {self._timeout:g} s") from exc
+        except http.client.HTTPException as exc:
+            raise ProtocolError(f"{where} sent a broken answer ({type(exc).__name__})") from exc
+        except OSError as exc:
+            if self.stopping:
+                raise TransferCancelled("the mirror was stopped") from None
+            if isinstance(exc, ConnectionRefusedError | socket.gaierror):
+                raise ConnectError(describe_io_error(exc, where)) from exc
+            raise TransferError(describe_io_error(exc, where)) from exc
+        try:
+            items = json.loads(body)
+        except ValueError:
+            items = None
+        if not isinstance(items, list):
+            raise ProtocolError(
+                f"{where} did not send a folder list (is it a Socket Workbench share?)"
+            )
+        return items
+
+    # ---- files --------------------------------------------------------------------------------
+
+    def _one(self, top: Path, entry: _Entry) -> MirrorFile:
+        """Mirror one file (a worker thread, with its own persistent connection); never raises."""
+        if self.stopping:
+            return MirrorFile(entry.shown, "failed", entry.size, "stopped")
+        try:
+            result = self._mirror_file(top, entry)
+        except TransferCancelled:
+            result = MirrorFile(entry.shown, "failed", entry.size, "stopped")
+        except NetError as exc:
+            result = MirrorFile(entry.shown, "failed", entry.size, str(exc))
+        except http.client.HTTPException as exc:
+            reason = f"{self.url.authority} sent a broken answer ({type(exc).__name__})"
+            result = MirrorFile(entry.shown, "failed", entry.size, reason)
+        except OSError as exc:
+            reason = "stopped" if self.stopping else describe_io_error(exc, self.url.authority)
+            result = MirrorFile(entry.shown, "failed", entry.size, reason)
+        return self._report(result)
+
+    def _mirror_file(self, top: Path, entry: _Entry) -> MirrorFile:
+        if not _make_folders(top, entry.local.parent):
+            return MirrorFile(
+                entry.shown, "failed", entry.size, "a folder on its way is a link or a file here"
+            )
+        if entry.local.is_symlink() or entry.local.is_dir():
+            return MirrorFile(entry.shown, "failed", entry.size, "a link or a folder has its name")
+        if entry.sha256 is not None and _same_file(entry.local, entry.size, entry.sha256, self):
+            return MirrorFile(entry.shown, "up to date", entry.size, verified=True)
+        staging = top / STAGING / hashlib.sha256(entry.shown.encode()).hexdigest()[:24]
+        staging.mkdir(parents=True, exist_ok=True)
+        # The .part is named after the version it holds (the list's SHA-256): bytes of another
+        # version are never resumed; parts of older versions are dropped.
+        part = staging / f"{entry.sha256 or 'unknown'}.part"
+        for leftover in staging.iterdir():
+            if leftover != part:
+                leftover.unlink()
+        size, digest = self._fetch(entry, part)
+        if (entry.sha256 is not None and digest != entry.sha256) or (
+            entry.sha256 is None and size != entry.size
+        ):
+            part.unlink()
+            staging.rmdir()
+            what = "SHA-256" if entry.sha256 is not None else "size"
+            return MirrorFile(
+                entry.shown,
+                "failed",
+                size,
+                f"its {what} is not the one in the list (did it change on the server?); "
+                "run the mirror again",
+            )
+        with contextlib.suppress(OSError):
+            os.utime(part, (entry.mtime, entry.mtime))
+        os.replace(part, entry.local)
+        with contextlib.suppress(OSError):
+            staging.rmdir()
+        return MirrorFile(entry.shown, "downloaded", size, verified=entry.sha256 is not None)
+
+    def _fetch(self, entry: _Entry, part: Path) -> tuple[int, str]:
+        """Download ``entry`` into ``part``, resuming what it holds; returns (size, SHA-256 hex).
+
+        The file is fsynced before it is renamed by the caller, so a crash never leaves a
+        complete-looking file with missing bytes.
+        """
+        hasher = hashlib.sha256()
+        flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+        fd = os.open(part, flags | getattr(os, "O_CLOEXEC", 0), 0o644)
+        try:
+            offset = os.fstat(fd).st_size if entry.sha256 is not None else 0
+            if offset > entry.size:
+                offset = 0
+            target = urllib.parse.urlsplit(entry.url)
+            path = target.path + (f"?{target.query}" if target.query else "")
+            headers = {"User-Agent": "socket-workbench", "Accept-Encoding": "identity"}
+            if offset:
+                headers["Range"] = f"bytes={offset}-"
+            response = self._request(path, headers)
+            try:
+                if response.status == 416 and offset == entry.size:
+                    response.read()
+                elif response.status == 206 and offset:
+                    span = parse_content_range(response.getheader("Content-Range") or "")
+                    if span is None or span.start != offset:
+                        raise ProtocolError(f"{self.url.authority} sent another part of the file")
+                elif response.status == 200:
+                    offset = 0
+                else:
+                    response.read(64 * 1024)
+                    raise TransferError(
+                        f"{self.url.authority} answered {response.status} {response.reason}"
+                    )
+                os.ftruncate(fd, offset)
+                _hash_part(fd, offset, hasher, self)
+                os.lseek(fd, offset, os.SEEK_SET)
+                size = offset
+                if response.status != 416:
+                    size += self._copy_body(response, fd, hasher)
+            finally:
+                response.close()
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        return size, hasher.hexdigest()
+
+    def _copy_body(self, response: http.client.HTTPResponse, fd: int, hasher: Any) -> int:
+        buffer = bytearray(_COPY_CHUNK)
+        view = memoryview(buffer)
+        done = 0
+        while True:
+            if self.stopping:
+                raise TransferCancelled("stopped")
+            count = response.readinto(view)
+            if not count:
+                break
+            hasher.update(view[:count])
+            chunk = view[:count]
+            while chunk:
+                written = os.write(fd, chunk)
+                chunk = chunk[written:]
+            done += count
+        if response.length:  # http.client: bytes announced and not received
+            raise TransferError(f"the connection with {self.url.authority} ended mid-file")
+        return done
+
+    def _request(self, path: str, headers: dict[str, str]) -> http.client.HTTPResponse:
+        """GET on this worker thread's persistent connection (made again when the server closed
+        it between requests)."""
+        connection = getattr(self._local, "connection", None)
+        for attempt in (1, 2):
+            if connection is None:
+                connection = self._connection()
+                self._local.connection = connection
+                with self._active_lock:
+                    self._connections.add(connection)
+            try:
+                connection.request("GET", path, headers=headers)
+                return connection.getresponse()
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+                connection.close()
+                if attempt == 2 or self.stopping:
+                    raise
+            except TimeoutError as exc:
+                connection.close()
+                raise TransferError(
+                    f"{self.url.authority} did not answer within {self._timeout:g} s"
+                ) from exc
+            except http.client.HTTPException as exc:
+                connection.close()
+                raise ProtocolError(
+                    f"{self.url.authority} sent a broken answer ({type(exc).__name__})"
+                ) from exc
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _report(self, result: MirrorFile) -> MirrorFile:
+        if self._on_file is not None:
+            with self._report_lock:
+                self._on_file(result)
+        return result
+
+
+def _inside(path: Path, top: Path) -> bool:
+    """Whether ``path`` (its folders resolved, the last part as it is) lies inside ``top``."""
+    try:
+        return path.parent.resolve().is_relative_to(top) and path.name not in ("", ".", "..")
+    except (OSError, RuntimeError):
+        return False
+
+
+def _make_folders(top: Path, folder: Path) -> bool:
+    """Create ``folder`` below ``top`` one level at a time; False when a part of the way is a link
+    or not a folder (never followed: it could lead outside DIR)."""
+    current = top
+    for part in folder.relative_to(top).parts:
+        current = current / part
+        try:
+            st = current.lstat()
+        except FileNotFoundError:
+            with contextlib.suppress(FileExistsError):  # another worker made it meanwhile
+                current.mkdir()
+            st = current.lstat()
+        if not stat.S_ISDIR(st.st_mode):
+            return False
+    return True
+
+
+def _hash_part(fd: int, length: int, hasher: Any, loop: StoppableLoop) -> None:
+    """Feed the first ``length`` bytes of a .part being resumed to ``hasher``."""
+    os.lseek(fd, 0, os.SEEK_SET)
+    left = length
+    while left:
+        if loop.stopping:
+            raise TransferCancelled("stopped")
+        chunk = os.read(fd, min(_HASH_CHUNK, left))
+        if not chunk:
+            raise TransferError("the partial file became shorter while it was resumed")
+        hasher.update(chunk)
+        left -= len(chunk)
+
+
+def _same_file(path: Path, size: int, sha256: str, loop: StoppableLoop) -> bool:
+    """Whether the regular file at ``path`` has this size and SHA-256 (read when sizes match)."""
+    try:
+        st = path.lstat()
+    except OSError:
+        return False
+    if not stat.S_ISREG(st.st_mode) or st.st_size != size:
+        return False
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb", buffering=0) as file:
+            while chunk := file.read(_HASH_CHUNK):
+                if loop.stopping:
+                    raise TransferCancelled("stopped")
+                digest.update(chunk)
+    except OSError:
+        return False
+    return digest.hexdigest() == sha256
