@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -95,6 +96,7 @@ class Tree:
     share: ShareTable
     source: Path  # the shared folder, "tree"
     files: dict[str, bytes]  # relative to source
+    log: EventLog
 
     @property
     def port(self) -> int:
@@ -102,19 +104,30 @@ class Tree:
 
 
 @contextmanager
-def serve_tree(tmp_path: Path, **share_options: float) -> Iterator[Tree]:
-    """The hostile tree shared as the folder "tree", plus "alone.txt" shared alone, served."""
+def serve_tree(
+    tmp_path: Path,
+    *,
+    rescan_after: float = 2.0,
+    more: dict[str, bytes] | None = None,
+    **server_options: Any,
+) -> Iterator[Tree]:
+    """The hostile tree shared as the folder "tree" (with ``more`` files added to it), plus
+    "alone.txt" shared alone, served by a FileServer made with ``server_options``."""
     source = tmp_path / "tree"
     files = make_tree(source)
+    for relative, data in (more or {}).items():
+        source.joinpath(*relative.split("/")).write_bytes(data)
+        files[relative] = data
     (tmp_path / "alone.txt").write_bytes(b"shared alone")
-    share = ShareTable(**share_options)  # type: ignore[arg-type]
+    share = ShareTable(rescan_after=rescan_after)
+    log = EventLog()
     try:
         share.add(tmp_path / "alone.txt")
         share.add_folder(source)
         assert share.wait_hashed(WAIT)
-        server = FileServer(share, "127.0.0.1", 0, on_event=EventLog())
+        server = FileServer(share, "127.0.0.1", 0, on_event=log, **server_options)
         with running(server):
-            yield Tree(server, share, source, files)
+            yield Tree(server, share, source, files, log)
     finally:
         share.close()
 
