@@ -7,10 +7,16 @@ Add files…, Add folder… and Remove buttons. Checksums are computed by the ta
 table only raises a flag, and a timer on the GUI thread picks the news up a few times a second.
 The same timer looks every few seconds whether shared files are still on disk: a file moved away
 is shown as missing (the server no longer lists it) until it is back.
+
+A shared folder keeps its tree (its files are listed as "photos/2024/a.jpg"). Folders are walked on
+a worker thread, never on the GUI thread: a folder of 100,000 files takes seconds to walk, and the
+window stays responsive meanwhile (the summary says which folder is being read); the same timer
+picks the walk's result up, and ``paths_added`` is emitted once the whole add is done.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -107,6 +113,46 @@ class AddResult:
     added: list[str] = field(default_factory=list)  # display names, in order
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
     errors: list[str] = field(default_factory=list)  # sentences: paths that could not be shared
+    done: bool = True  # False while folders of this add are still being walked
+
+
+class _FolderWalk:
+    """Folders of one add, walked into the share table on a thread of their own; the GUI thread
+    looks at :attr:`finished` on its timer and then reads :attr:`result` (the walk never touches
+    a widget)."""
+
+    def __init__(self, share: ShareTable, folders: list[str], result: AddResult) -> None:
+        self.result = result
+        self.folders = folders
+        self.finished = threading.Event()
+        self._share = share
+        self._thread = threading.Thread(target=self._run, name="swb-share-walk", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        added: list[str] = []
+        skipped: list[tuple[str, str]] = []
+        errors: list[str] = []
+        try:
+            for folder in self.folders:
+                try:
+                    names = self._share.add_folder(
+                        folder, on_skip=lambda path, why: skipped.append((path, why))
+                    )
+                except LocalFileError as exc:
+                    errors.append(str(exc))
+                    continue
+                added.extend(names)
+        finally:
+            # Handed over in one piece, after the walk: the GUI thread reads them only then.
+            self.result.added.extend(n for n in added if n not in self.result.added)
+            self.result.skipped.extend(skipped)
+            self.result.errors.extend(errors)
+            self.finished.set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the walk ends (tests, closing); True when it did."""
+        return self.finished.wait(timeout)
 
 
 class ShareListModel(RowTableModel):
@@ -280,6 +326,7 @@ class ShareList(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._dirty = False
+        self._walks: list[_FolderWalk] = []
         self.share = ShareTable(on_change=self._mark_dirty)
         self.model = ShareListModel(self.share, self)
 
@@ -377,25 +424,51 @@ class ShareList(QWidget):
     # -- adding and removing -------------------------------------------------------------------
 
     def add_paths(self, paths: Iterable[str | Path]) -> AddResult:
-        """Share files, and the files of folders (recursively); reports through ``paths_added``."""
+        """Share files, and folders with their trees; reports through ``paths_added``.
+
+        Files are added at once; folders are walked on a worker thread (see the module's
+        docstring): the result then has ``done`` False, is completed when the walk ends, and
+        ``paths_added`` is emitted then. :meth:`wait_walks` waits for them.
+        """
         result = AddResult()
-
-        def skipped(path: str, reason: str) -> None:
-            result.skipped.append((path, reason))
-
+        folders: list[str] = []
         for path in paths:
+            if Path(path).is_dir():
+                folders.append(str(path))
+                continue
             try:
-                if Path(path).is_dir():
-                    names = self.share.add_folder(path, on_skip=skipped)
-                else:
-                    names = [self.share.add(path)]
+                name = self.share.add(path)
             except LocalFileError as exc:
                 result.errors.append(str(exc))
                 continue
-            result.added.extend(name for name in names if name not in result.added)
+            if name not in result.added:
+                result.added.append(name)
         self._refresh()
-        self.paths_added.emit(result)
+        if folders:
+            result.done = False
+            self._walks.append(_FolderWalk(self.share, folders, result))
+            self._update_summary()
+        else:
+            self.paths_added.emit(result)
         return result
+
+    def walking(self) -> list[str]:
+        """The folders being walked now (added, not yet in the list)."""
+        return [folder for walk in self._walks for folder in walk.folders]
+
+    def wait_walks(self, timeout: float | None = None) -> bool:
+        """Block until every folder walk has ended and its result is shown (tests, closing);
+        True when they did within ``timeout`` seconds."""
+        ok = all(walk.wait(timeout) for walk in list(self._walks))
+        self._take_walks()
+        return ok
+
+    def _take_walks(self) -> None:
+        for walk in [w for w in self._walks if w.finished.is_set()]:
+            self._walks.remove(walk)
+            walk.result.done = True
+            self._refresh()
+            self.paths_added.emit(walk.result)
 
     def choose_files(self) -> None:
         paths, _filter = QFileDialog.getOpenFileNames(
@@ -430,19 +503,28 @@ class ShareList(QWidget):
         return [entry.name for entry in self.model.entries()]
 
     def paths(self) -> list[str]:
-        """The shared files' paths in list order (what is remembered between runs), at most
-        :data:`REMEMBERED_PATHS`."""
-        return [str(entry.path) for entry in self.share.files()[:REMEMBERED_PATHS]]
+        """What is remembered between runs, at most :data:`REMEMBERED_PATHS`: the paths of the
+        files shared alone, in list order, then of the shared folders (not of their files)."""
+        singles = [str(e.path) for e in self.share.files() if "/" not in e.name]
+        folders = [str(folder.path) for folder in self.share.shared_folders()]
+        return (singles + folders)[:REMEMBERED_PATHS]
 
     def restore_paths(self, paths: Iterable[str]) -> list[str]:
-        """Share again the files of an earlier run, in their order; returns the paths that could
-        not be shared any more (gone, unreadable), for the caller to say so."""
+        """Share again the files and folders of an earlier run, in their order (folders are
+        walked on a worker thread); returns the paths that could not be shared any more (gone,
+        unreadable), for the caller to say so."""
         gone: list[str] = []
+        folders: list[str] = []
         for path in list(paths)[:REMEMBERED_PATHS]:
+            if Path(path).is_dir():
+                folders.append(path)
+                continue
             try:
                 self.share.add(path)
             except LocalFileError:
                 gone.append(path)
+        if folders:
+            self._walks.append(_FolderWalk(self.share, folders, AddResult(done=False)))
         self._refresh()
         return gone
 
@@ -465,6 +547,8 @@ class ShareList(QWidget):
         self._dirty = True  # called on the checksum thread: nothing else may happen here
 
     def _poll_changes(self) -> None:
+        if self._walks:
+            self._take_walks()
         if self._dirty:
             self._dirty = False
             # Checksums arrive often for a big folder: no stat of every file each time; the
@@ -481,6 +565,17 @@ class ShareList(QWidget):
 
     def _update_summary(self) -> None:
         count = self.model.rowCount()
+        walking = self.walking()
+        if walking:
+            text = QCoreApplication.translate("ShareList", "Reading {folder}…").format(
+                folder=Path(walking[0]).name or walking[0]
+            )
+            if count:
+                text += " · " + QCoreApplication.translate(
+                    "ShareList", "{count} files · {size}"
+                ).format(count=format_count(count), size=format_bytes(self.model.total_size()))
+            self.summary.setText(text)
+            return
         if count == 0:
             text = QCoreApplication.translate("ShareList", "No files shared")
         elif count == 1:

@@ -1081,6 +1081,10 @@
         <translation>共享文件夹</translation>
     </message>
     <message>
+        <source>Reading {folder}…</source>
+        <translation>正在读取 {folder}…</translation>
+    </message>
+    <message>
         <source>No files shared</source>
         <translation>尚未共享任何文件</translation>
     </message>

@@ -182,8 +182,15 @@ def test_a_dropped_folder_adds_its_files_recursively_and_skips_links_leading_out
     (folder / "trip" / "notes.txt").write_text("notes")
     (folder / "escape.txt").symlink_to(outside)
     (folder / "trip" / "again.jpg").symlink_to(folder / "cover.jpg")  # inside: the same file
-    drop_on(panel.share_list.view.viewport(), [str(folder)])
-    assert sorted(panel.share_list.names()) == ["cover.jpg", "notes.txt", "海边.jpg"]
+    with qtbot.waitSignal(panel.share_list.paths_added, timeout=TIMEOUT):
+        drop_on(panel.share_list.view.viewport(), [str(folder)])  # walked on a worker thread
+    # The folder keeps its tree; a link inside it to a file inside it is shared by its own name.
+    assert sorted(panel.share_list.names()) == [
+        "photos 2024/cover.jpg",
+        "photos 2024/trip/again.jpg",
+        "photos 2024/trip/day 1/海边.jpg",
+        "photos 2024/trip/notes.txt",
+    ]
     assert panel.status.kind == "warning"
     assert "escape.txt" in panel.status.text()
     assert "a link that leads outside the folder" in panel.status.text()
@@ -444,4 +451,37 @@ def test_the_share_list_survives_a_restart(
     assert restored.share_list.names() == [CHINESE, "data 100%.bin"]
     assert restored.status.kind == "warning"
     assert gone in restored.status.text() and "gone" in restored.status.text()
+    second.close()
+
+
+def test_a_folder_is_walked_off_the_gui_thread_and_remembered_as_a_folder(
+    qtbot: QtBot, tmp_path: Path, settings: QSettings
+) -> None:
+    """Issue 20: adding a folder returns at once (the walk runs on a worker thread, the summary
+    says which folder is being read); the folder, not each of its files, survives a restart."""
+    folder = tmp_path / "logs"
+    for day in range(3):
+        (folder / f"day {day}").mkdir(parents=True)
+        for hour in range(5):
+            (folder / f"day {day}" / f"{hour:02d}.log").write_text(f"{day} {hour}\n")
+    first = MainWindow(settings)
+    qtbot.addWidget(first)
+    panel = first.panel("fileServerPanel")
+    assert isinstance(panel, FileServerPanel)
+    with qtbot.waitSignal(panel.share_list.paths_added, timeout=TIMEOUT) as added:
+        result = panel.add_paths([str(folder)])
+        # Nothing is taken over on the GUI thread before its timer runs: still being read.
+        assert not result.done and panel.share_list.walking() == [str(folder)]
+        assert panel.share_list.summary.text().startswith("Reading logs")
+    assert added.args[0] is result and result.done and len(result.added) == 15
+    assert "logs/day 2/04.log" in panel.share_list.names()
+    assert panel.share_list.paths() == [str(folder)]
+    first.close()
+
+    second = MainWindow(QSettings(settings.fileName(), QSettings.Format.IniFormat))
+    qtbot.addWidget(second)
+    restored = second.panel("fileServerPanel")
+    assert isinstance(restored, FileServerPanel)
+    assert restored.share_list.wait_walks(WAIT)
+    assert sorted(restored.share_list.names()) == sorted(panel.share_list.names())
     second.close()
