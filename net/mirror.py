@@ -10,9 +10,9 @@ How it works:
    share's origin and below the folder it was listed in, and each local path is checked to lie
    inside DIR. A folder that already exists as a link is not entered.
 3. A file whose local copy has the server's size and SHA-256 is up to date and is not fetched.
-   Others are downloaded into ``DIR/.swb-mirror/<id>/<sha256>.part`` (named after the version it
-   holds, so a ``.part`` left by a run that was stopped or killed is resumed with a Range request,
-   and never mixed with bytes of another version), hashed as they arrive, fsynced, compared with
+   Others are downloaded into ``DIR/.swb-mirror/<id>.part`` (named after the file's path and the
+   version it holds, so a ``.part`` left by a run that was stopped or killed is resumed with a
+   Range request, and never mixed with bytes of another version), hashed as they arrive, fsynced, compared with
    the list's SHA-256, and only then moved over the old copy: an outdated file stays whole until
    its replacement is verified. Hidden names (".x") are never shared, so the staging folder cannot
    meet a shared one.
@@ -69,6 +69,8 @@ _MAX_DEPTH = 64  # folder levels
 _HASH_CHUNK = 1024 * 1024
 _COPY_CHUNK = 256 * 1024
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+# An absolute path of printable ASCII, no "//", query or fragment: taken as it is (still checked).
+_PLAIN_PATH = re.compile(r"/(?!/)[A-Za-z0-9\-._~%!$&'()*+,;=:@/]*")
 _CASE_INSENSITIVE = sys.platform == "win32" or sys.platform == "darwin"
 
 Outcome = Literal["downloaded", "up to date", "failed"]
@@ -183,6 +185,9 @@ class Mirror(StoppableLoop):
             raise LocalFileError(f"{self.folder} is not a folder")
         top = self.folder.resolve()
         entries, failures = self._collect(top)
+        staging = top / STAGING
+        if not _make_folders(top, staging):
+            raise LocalFileError(f"{staging} is not a folder of this program's: move it away")
         results: list[MirrorFile] = [self._report(f) for f in failures]
         with concurrent.futures.ThreadPoolExecutor(
             max_workers=self._jobs, thread_name_prefix="swb-mirror"
@@ -198,9 +203,8 @@ class Mirror(StoppableLoop):
             raise TransferCancelled(
                 "the mirror was stopped; run it again to finish (partial files are kept)"
             )
-        with contextlib.suppress(OSError):
-            (top / STAGING).rmdir()  # only when empty: nothing left to resume
         failed = [(r.path, r.reason) for r in results if r.outcome == "failed"]
+        _clean_staging(staging, {_part_name(e) for e in entries} if failed else set())
         return MirrorResult(
             downloaded=sum(r.outcome == "downloaded" for r in results),
             up_to_date=sum(r.outcome == "up to date" for r in results),
@@ -235,6 +239,11 @@ class Mirror(StoppableLoop):
                 if self.stopping:
                     raise TransferCancelled("the mirror was stopped")
                 path, local, shown, depth = pending.pop(0)
+                if not _inside(local, top):  # checked once per folder: its entries are names
+                    refused.append(
+                        MirrorFile(shown.rstrip("/"), "failed", 0, "it leads outside DIR here")
+                    )
+                    continue
                 items = self._fetch_list(connection, path)
                 for item in items:
                     if len(entries) + len(refused) + len(pending) >= _MAX_ENTRIES:
@@ -311,7 +320,7 @@ class Mirror(StoppableLoop):
         if kind == "folder" and not resolved.endswith("/"):
             resolved += "/"
         target = local / cleaned
-        if target.parent != local or not _inside(target, self.folder.resolve()):
+        if target.parent != local or cleaned in ("", ".", ".."):
             return MirrorFile(relative, "failed", 0, "its name leads outside the target folder")
         return _Listed(
             "folder" if kind == "folder" else "file",
@@ -325,19 +334,22 @@ class Mirror(StoppableLoop):
     def _below(self, link: str, folder_path: str) -> str | None:
         """The request path of ``link`` when it is on the share's origin and strictly below the
         folder it was listed in (so lists cannot loop or leave the mirrored folder); else None."""
-        base = f"{self.url.origin}{folder_path}"
-        absolute = urllib.parse.urljoin(base, link)
-        try:
-            parsed = parse_share_url(absolute)
-        except AddressError:
-            return None
-        if (parsed.scheme, parsed.host, parsed.port) != (
-            self.url.scheme,
-            self.url.host,
-            self.url.port,
-        ):
-            return None
-        path = urllib.parse.urlsplit(parsed.target).path
+        if _PLAIN_PATH.fullmatch(link):
+            path = link  # what our server sends: "/a%20b/c.txt"; no need to parse it as a URL
+        else:
+            base = f"{self.url.origin}{folder_path}"
+            absolute = urllib.parse.urljoin(base, link)
+            try:
+                parsed = parse_share_url(absolute)
+            except AddressError:
+                return None
+            if (parsed.scheme, parsed.host, parsed.port) != (
+                self.url.scheme,
+                self.url.host,
+                self.url.port,
+            ):
+                return None
+            path = urllib.parse.urlsplit(parsed.target).path
         below = [urllib.parse.unquote(part) for part in path.split("/")]
         above = [urllib.parse.unquote(part) for part in folder_path.split("/")][:-1]
         if below[-1] == "":
@@ -429,20 +441,12 @@ class Mirror(StoppableLoop):
             return MirrorFile(entry.shown, "failed", entry.size, "a link or a folder has its name")
         if entry.sha256 is not None and _same_file(entry.local, entry.size, entry.sha256, self):
             return MirrorFile(entry.shown, "up to date", entry.size, verified=True)
-        staging = top / STAGING / hashlib.sha256(entry.shown.encode()).hexdigest()[:24]
-        staging.mkdir(parents=True, exist_ok=True)
-        # The .part is named after the version it holds (the list's SHA-256): bytes of another
-        # version are never resumed; parts of older versions are dropped.
-        part = staging / f"{entry.sha256 or 'unknown'}.part"
-        for leftover in staging.iterdir():
-            if leftover != part:
-                leftover.unlink()
+        part = top / STAGING / _part_name(entry)
         size, digest = self._fetch(entry, part)
         if (entry.sha256 is not None and digest != entry.sha256) or (
             entry.sha256 is None and size != entry.size
         ):
             part.unlink()
-            staging.rmdir()
             what = "SHA-256" if entry.sha256 is not None else "size"
             return MirrorFile(
                 entry.shown,
@@ -454,8 +458,6 @@ class Mirror(StoppableLoop):
         with contextlib.suppress(OSError):
             os.utime(part, (entry.mtime, entry.mtime))
         os.replace(part, entry.local)
-        with contextlib.suppress(OSError):
-            staging.rmdir()
         return MirrorFile(entry.shown, "downloaded", size, verified=entry.sha256 is not None)
 
     def _fetch(self, entry: _Entry, part: Path) -> tuple[int, str]:
@@ -560,10 +562,10 @@ class Mirror(StoppableLoop):
         return result
 
 
-def _inside(path: Path, top: Path) -> bool:
-    """Whether ``path`` (its folders resolved, the last part as it is) lies inside ``top``."""
+def _inside(folder: Path, top: Path) -> bool:
+    """Whether ``folder``, resolved (links followed), is ``top`` or lies inside it."""
     try:
-        return path.parent.resolve().is_relative_to(top) and path.name not in ("", ".", "..")
+        return folder.resolve().is_relative_to(top)
     except (OSError, RuntimeError):
         return False
 
@@ -583,6 +585,23 @@ def _make_folders(top: Path, folder: Path) -> bool:
         if not stat.S_ISDIR(st.st_mode):
             return False
     return True
+
+
+def _part_name(entry: _Entry) -> str:
+    """The .part of one version of one file: named after its local path and the list's SHA-256,
+    so that bytes of another version are never resumed."""
+    key = f"{entry.shown}\0{entry.sha256 or ''}".encode()
+    return hashlib.sha256(key).hexdigest()[:32] + ".part"
+
+
+def _clean_staging(staging: Path, keep: set[str]) -> None:
+    """Delete the staging folder's parts except ``keep`` (those of files that failed now, to
+    resume next time), and the folder when it is empty."""
+    with contextlib.suppress(OSError):
+        for part in staging.iterdir():
+            if part.name not in keep:
+                part.unlink()
+        staging.rmdir()
 
 
 def _hash_part(fd: int, length: int, hasher: Any, loop: StoppableLoop) -> None:
