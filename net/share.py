@@ -193,8 +193,15 @@ class ShareTable:
         real, st = _check_file(given)
         return self._insert(given.name or real.name, real, st)
 
-    def _walk(self, root: _Root, on_skip: Callable[[str, str], None] | None) -> _Walked:
-        """Walk a shared folder (no lock held): its folders and files by key."""
+    def _walk(
+        self, root: _Root, on_skip: Callable[[str, str], None] | None, *, checked: bool = True
+    ) -> _Walked:
+        """Walk a shared folder (no lock held): its folders and files by key.
+
+        ``checked``: every file is checked as :meth:`add` does (resolved, opened once); a rescan
+        only looks (a regular file under the resolved root is its own real path), and a file that
+        cannot be read is refused when it is asked for.
+        """
         folders: dict[str, tuple[Path, float]] = {}
         files: dict[str, tuple[Path, os.stat_result]] = {}
         seen: set[str] = set()  # NFC keys met in this walk
@@ -231,21 +238,25 @@ class ShareTable:
             dirnames[:] = kept
             for filename in sorted(filenames):
                 entry = here / filename
-                if not include_hidden and is_hidden(filename, _lstat(entry)):
+                lst = _lstat(entry)
+                if not include_hidden and is_hidden(filename, lst):
                     continue
-                try:
-                    real = entry.resolve(strict=True)
-                except (OSError, RuntimeError):
-                    skip(entry, "a broken link")
-                    continue
-                if not real.is_relative_to(top):
-                    skip(entry, "a link that leads outside the folder")
-                    continue
-                try:
-                    real, st = _check_file(entry)
-                except LocalFileError as exc:
-                    skip(entry, str(exc))
-                    continue
+                if lst is not None and stat.S_ISREG(lst.st_mode) and not checked:
+                    real, st = entry, lst
+                else:
+                    try:
+                        real = entry.resolve(strict=True)
+                    except (OSError, RuntimeError):
+                        skip(entry, "a broken link")
+                        continue
+                    if not real.is_relative_to(top):
+                        skip(entry, "a link that leads outside the folder")
+                        continue
+                    try:
+                        real, st = _check_file(entry)
+                    except LocalFileError as exc:
+                        skip(entry, str(exc))
+                        continue
                 key = _lookup_key(f"{prefix}/{filename}")
                 if key in seen:
                     skip(entry, "another name here differs only in Unicode normalisation")
@@ -311,7 +322,7 @@ class ShareTable:
                 return
             root.scanned = time.monotonic()  # another list asked meanwhile does not walk too
         try:
-            walked = self._walk(root, None)
+            walked = self._walk(root, None, checked=False)
         except OSError:
             walked = ({}, {})  # the folder itself is gone: so are its files
         with self._lock:
