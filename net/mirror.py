@@ -16,7 +16,13 @@ How it works:
    the list's SHA-256, and only then moved over the old copy: an outdated file stays whole until
    its replacement is verified. Hidden names (".x") are never shared, so the staging folder cannot
    meet a shared one.
-4. ``jobs`` files are in flight at once (default 4), each worker on its own persistent connection.
+4. When many files are missing (at least 64, and at least half of those listed: a first mirror,
+   or one that was stopped early), the folder's zip (``?format=zip``, stored members) is fetched
+   in one request instead, and only the wanted files are taken from it, each from its list
+   entry's local path and verified against the list's SHA-256 like any other; whatever the zip
+   did not deliver correctly is then fetched on its own. Files with a ``.part`` are left to
+   resume on their own.
+5. ``jobs`` files are in flight at once (default 4), each worker on its own persistent connection.
    (:class:`net.download.Download` makes one connection, two fsyncs and a hashing thread per file,
    which costs about 20 ms a file here: thousands of small files would take minutes, so whole
    files are fetched here with http.client; single downloads stay with Download.)
@@ -37,6 +43,7 @@ import os
 import re
 import socket
 import stat
+import struct
 import sys
 import threading
 import urllib.parse
@@ -67,6 +74,10 @@ _MAX_LIST = 32 * 1024 * 1024  # bytes of one JSON list
 _MAX_ENTRIES = 1_000_000  # entries in the whole tree
 _MAX_DEPTH = 64  # folder levels
 _HASH_CHUNK = 1024 * 1024
+#: Files missing at once (and at least half of those listed) from which the folder's zip is
+#: fetched in one request rather than each file in its own.
+_BULK_MIN = 64
+_HEADERS = {"User-Agent": "socket-workbench", "Accept-Encoding": "identity"}
 _COPY_CHUNK = 256 * 1024
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 # An absolute path of printable ASCII, no "//", query or fragment: taken as it is (still checked).
@@ -110,6 +121,7 @@ class _Entry:
     size: int
     mtime: float
     sha256: str | None
+    key: str | None  # the server's "path" for it: its name in the server's zip
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +132,7 @@ class _Listed:
     size: int
     mtime: float
     sha256: str | None
+    key: str | None
 
 
 class Mirror(StoppableLoop):
@@ -192,7 +205,16 @@ class Mirror(StoppableLoop):
         with concurrent.futures.ThreadPoolExecutor(
             max_workers=self._jobs, thread_name_prefix="swb-mirror"
         ) as pool:
-            futures = [pool.submit(self._one, top, entry) for entry in entries]
+            checked = self._local_checks(top, entries, pool)
+            results += [self._report(r) for r in checked if r is not None]
+            needed = [e for e, r in zip(entries, checked, strict=True) if r is None]
+            bulk = [e for e in needed if e.sha256 is not None and e.key is not None]
+            bulk = [e for e in bulk if not (staging / _part_name(e)).exists()]  # those resume
+            if len(bulk) >= _BULK_MIN and len(bulk) * 2 >= len(entries):
+                done = self._bulk(top, bulk, entries)
+                results += [self._report(r) for r in done.values()]
+                needed = [e for e in needed if e.shown not in done]
+            futures = [pool.submit(self._one, top, entry) for entry in needed]
             for future in futures:
                 results.append(future.result())
         with self._active_lock:
@@ -280,7 +302,13 @@ class Mirror(StoppableLoop):
                         url = self.url.origin + checked.link
                         entries.append(
                             _Entry(
-                                target, relative, url, checked.size, checked.mtime, checked.sha256
+                                target,
+                                relative,
+                                url,
+                                checked.size,
+                                checked.mtime,
+                                checked.sha256,
+                                checked.key,
                             )
                         )
         finally:
@@ -329,6 +357,7 @@ class Mirror(StoppableLoop):
             size,
             float(mtime),
             sha256 if isinstance(sha256, str) else None,
+            key if isinstance(key := item.get("path"), str) else None,
         )
 
     def _below(self, link: str, folder_path: str) -> str | None:
@@ -432,15 +461,113 @@ class Mirror(StoppableLoop):
             result = MirrorFile(entry.shown, "failed", entry.size, reason)
         return self._report(result)
 
+    def _local_checks(
+        self, top: Path, entries: list[_Entry], pool: concurrent.futures.Executor
+    ) -> list[MirrorFile | None]:
+        """For each entry, the outcome when the local copy decides it (up to date, or something
+        in the way), or None when the file must be fetched. Folders are made here (each once);
+        files that exist are hashed by the workers."""
+        outcomes: list[MirrorFile | None] = [None] * len(entries)
+        made: set[Path] = {top}
+        existing: list[int] = []
+        for index, entry in enumerate(entries):
+            folder = entry.local.parent
+            if folder not in made:
+                try:
+                    ready = _make_folders(top, folder)
+                except OSError as exc:
+                    ready = False
+                    why = describe_io_error(exc, str(top))
+                else:
+                    why = "a folder on its way is a link or a file here"
+                if not ready:
+                    outcomes[index] = MirrorFile(entry.shown, "failed", entry.size, why)
+                    continue
+                made.add(folder)
+            if os.path.lexists(entry.local):
+                existing.append(index)
+        for index, outcome in zip(
+            existing, pool.map(lambda i: self._local_check(top, entries[i]), existing), strict=True
+        ):
+            outcomes[index] = outcome
+        return outcomes
+
+    def _local_check(self, top: Path, entry: _Entry) -> MirrorFile | None:
+        """The outcome when the existing local copy decides it; None when it must be fetched."""
+        try:
+            if entry.local.is_symlink() or entry.local.is_dir():
+                return MirrorFile(
+                    entry.shown, "failed", entry.size, "a link or a folder has its name"
+                )
+            if entry.sha256 is not None and _same_file(entry.local, entry.size, entry.sha256, self):
+                return MirrorFile(entry.shown, "up to date", entry.size, verified=True)
+        except TransferCancelled:
+            return MirrorFile(entry.shown, "failed", entry.size, "stopped")
+        except OSError as exc:
+            return MirrorFile(entry.shown, "failed", entry.size, describe_io_error(exc, str(top)))
+        return None
+
+    def _bulk(self, top: Path, wanted: list[_Entry], listed: list[_Entry]) -> dict[str, MirrorFile]:
+        """Fetch many missing files at once: the folder's zip from the server (``?format=zip``,
+        stored members, issue 20), one request instead of one per file. Only the files in
+        ``wanted`` are kept, each from its list entry's local path (never from a name in the
+        zip), each verified against the list's SHA-256; others in the stream are skipped. Any
+        surprise (no zip, another layout, a size that differs) ends the bulk pass quietly: what
+        it did not deliver is fetched file by file. Returns the outcomes by local path."""
+        by_key = {e.key: e for e in wanted if e.key is not None}
+        sizes = {e.key: e.size for e in listed if e.key is not None}
+        done: dict[str, MirrorFile] = {}
+        try:
+            response = self._request(self.root_path + "?format=zip", dict(_HEADERS))
+        except (NetError, OSError, http.client.HTTPException):
+            return done
+        try:
+            if response.status != 200:
+                return done
+            reader = _ZipReader(response, self)
+            while (member := reader.next_member()) is not None:
+                name, zip64 = member
+                if name.endswith("/"):
+                    size = 0
+                elif name in sizes:
+                    size = sizes[name]
+                else:
+                    return done  # not in the lists: the layout is not what was listed
+                entry = by_key.get(name)
+                if entry is None:
+                    reader.skip(size)
+                else:
+                    part = top / STAGING / _part_name(entry)
+                    digest = reader.save(size, part)
+                if not reader.descriptor(size, zip64):
+                    if entry is not None:
+                        part.unlink()
+                    return done
+                if entry is None:
+                    continue
+                if digest != entry.sha256:
+                    part.unlink()  # fetched again file by file
+                    continue
+                with contextlib.suppress(OSError):
+                    os.utime(part, (entry.mtime, entry.mtime))
+                os.replace(part, entry.local)
+                done[entry.shown] = MirrorFile(entry.shown, "downloaded", size, verified=True)
+        except (OSError, http.client.HTTPException, ProtocolError, TransferError):
+            pass
+        finally:
+            response.close()
+            if not self.stopping:
+                self._drop_connection()
+        return done
+
+    def _drop_connection(self) -> None:
+        """Forget this thread's connection (a bulk answer may have been cut mid-body)."""
+        connection = getattr(self._local, "connection", None)
+        if connection is not None:
+            connection.close()
+            self._local.connection = None
+
     def _mirror_file(self, top: Path, entry: _Entry) -> MirrorFile:
-        if not _make_folders(top, entry.local.parent):
-            return MirrorFile(
-                entry.shown, "failed", entry.size, "a folder on its way is a link or a file here"
-            )
-        if entry.local.is_symlink() or entry.local.is_dir():
-            return MirrorFile(entry.shown, "failed", entry.size, "a link or a folder has its name")
-        if entry.sha256 is not None and _same_file(entry.local, entry.size, entry.sha256, self):
-            return MirrorFile(entry.shown, "up to date", entry.size, verified=True)
         part = top / STAGING / _part_name(entry)
         size, digest = self._fetch(entry, part)
         if (entry.sha256 is not None and digest != entry.sha256) or (
@@ -475,7 +602,7 @@ class Mirror(StoppableLoop):
                 offset = 0
             target = urllib.parse.urlsplit(entry.url)
             path = target.path + (f"?{target.query}" if target.query else "")
-            headers = {"User-Agent": "socket-workbench", "Accept-Encoding": "identity"}
+            headers = dict(_HEADERS)
             if offset:
                 headers["Range"] = f"bytes={offset}-"
             response = self._request(path, headers)
@@ -585,6 +712,91 @@ def _make_folders(top: Path, folder: Path) -> bool:
         if not stat.S_ISDIR(st.st_mode):
             return False
     return True
+
+
+class _ZipReader:
+    """Reads a stored zip as it streams (the layout :mod:`net.zipstream` writes): local headers,
+    data, data descriptors, until the central directory begins."""
+
+    def __init__(self, response: http.client.HTTPResponse, loop: StoppableLoop) -> None:
+        self.response = response
+        self.loop = loop
+        self.buffer = memoryview(bytearray(_COPY_CHUNK))
+
+    def _exact(self, count: int) -> bytes:
+        data = self.response.read(count)
+        if len(data) != count:
+            raise TransferError("the zip ended early")
+        return data
+
+    def next_member(self) -> tuple[str, bool] | None:
+        """(name, ZIP64?) of the next member; None at the central directory."""
+        signature = self._exact(4)
+        if signature == b"PK\x01\x02":
+            return None
+        if signature != b"PK\x03\x04":
+            raise ProtocolError("not a zip stream")
+        head = self._exact(26)
+        flags, method = struct.unpack_from("<HH", head, 2)
+        name_length, extra_length = struct.unpack_from("<HH", head, 22)
+        if method != 0 or not flags & 0x08:
+            raise ProtocolError("not a stored zip stream")
+        name = self._exact(name_length).decode("utf-8", "replace")
+        extra = self._exact(extra_length)
+        return name, _has_zip64(extra)
+
+    def skip(self, size: int) -> None:
+        left = size
+        while left:
+            if self.loop.stopping:
+                raise TransferCancelled("stopped")
+            count = self.response.readinto(self.buffer[: min(left, _COPY_CHUNK)])
+            if not count:
+                raise TransferError("the zip ended early")
+            left -= count
+
+    def save(self, size: int, part: Path) -> str:
+        """Write the next ``size`` bytes to ``part`` (fsynced); their SHA-256 hex."""
+        hasher = hashlib.sha256()
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
+        fd = os.open(part, flags | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0), 0o644)
+        try:
+            left = size
+            while left:
+                if self.loop.stopping:
+                    raise TransferCancelled("stopped")
+                count = self.response.readinto(self.buffer[: min(left, _COPY_CHUNK)])
+                if not count:
+                    raise TransferError("the zip ended early")
+                chunk = self.buffer[:count]
+                hasher.update(chunk)
+                while chunk:
+                    chunk = chunk[os.write(fd, chunk) :]
+                left -= count
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        return hasher.hexdigest()
+
+    def descriptor(self, size: int, zip64: bool) -> bool:
+        """Read the data descriptor; whether its sizes say ``size`` (the member was what the
+        list said)."""
+        if zip64:
+            signature, _crc, packed, full = struct.unpack("<IIQQ", self._exact(24))
+        else:
+            signature, _crc, packed, full = struct.unpack("<IIII", self._exact(16))
+        return bool(signature == 0x08074B50 and packed == full == size)
+
+
+def _has_zip64(extra: bytes) -> bool:
+    """Whether a local header's extra field holds a ZIP64 record (id 0x0001)."""
+    at = 0
+    while at + 4 <= len(extra):
+        kind, length = struct.unpack_from("<HH", extra, at)
+        if kind == 0x0001:
+            return True
+        at += 4 + length
+    return False
 
 
 def _part_name(entry: _Entry) -> str:

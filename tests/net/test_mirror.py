@@ -8,22 +8,26 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import http.server
+import io
 import json
 import os
 import signal
 import ssl
 import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 import trustme
 
 from net.events import TransferStarted
 from net.mirror import STAGING, Mirror
+from net.zipstream import ZipMember, ZipPlan
 from tests.conftest import WAIT
 from tests.net.test_cli_files import SWB
 from tests.net.test_folders import Tree, read_tree, serve_tree
@@ -65,7 +69,8 @@ def test_the_tree_mirrors_exactly_then_nothing_then_one_changed_file(tmp_path: P
             f"tree/{k}": v for k, v in source_files.items()
         }
         assert folders == {"tree"} | {f"tree/{f}" for f in source_folders}  # "tree/empty" too
-        assert len(file_transfers(tree)) == 301
+        # 301 files missing: fetched as the share's zip, one request, each file verified.
+        assert [e.name for e in file_transfers(tree)] == ["shared files.zip"]
 
         before = len(tree.log.events)
         again = swb_get(url, out)
@@ -206,10 +211,36 @@ HOSTILE_ROOT = [
 ]
 
 
+MANY = [_file(f"f{i:03d}", url=f"/many/f{i:03d}", path=f"many/f{i:03d}") for i in range(70)]
+
+
+def lying_zip() -> bytes:
+    """The zip of /many/ as net.zipstream writes it, except that f003 holds other bytes."""
+    with tempfile.TemporaryDirectory() as folder:
+        for item in MANY:
+            data = b"X" * len(EVIL) if item["name"] == "f003" else EVIL
+            Path(folder, str(item["name"])).write_bytes(data)
+        members = [ZipMember("many/", 0, 0)] + [
+            ZipMember(str(item["path"]), len(EVIL), 0, Path(folder, str(item["name"])))
+            for item in MANY
+        ]
+        plan = ZipPlan(members)
+        return b"".join(
+            bytes(chunk) for chunk in plan.chunks(lambda m: io.FileIO(str(m.source), "rb"))
+        )
+
+
 class _Hostile(http.server.BaseHTTPRequestHandler):
+    requests: ClassVar[list[str]] = []
+
     def do_GET(self) -> None:
+        self.requests.append(self.path)
         path, _, query = self.path.partition("?")
-        if query == "format=json":
+        if path == "/many/" and query == "format=zip":
+            body = lying_zip()
+        elif path == "/many/" and query == "format=json":
+            body = json.dumps(MANY).encode()
+        elif query == "format=json":
             if path == "/":
                 body = json.dumps(HOSTILE_ROOT).encode()
             elif path == "/sub/":
@@ -218,7 +249,7 @@ class _Hostile(http.server.BaseHTTPRequestHandler):
                 body = json.dumps([_folder("d", path + "d/")]).encode()  # forever deeper
             else:
                 body = b"[]"
-        elif path.endswith("/f"):
+        elif path.endswith("/f") or path.startswith("/many/f"):
             body = EVIL
         else:
             self.send_error(404)
@@ -308,3 +339,16 @@ def test_a_server_that_is_no_share(tmp_path: Path) -> None:
     with serve_tree(tmp_path / "server") as tree:
         missing = swb_get(f"http://127.0.0.1:{tree.port}/nope/", tmp_path / "out2")
     assert missing.returncode == 1 and "has no folder list" in missing.stderr, missing.stderr
+
+
+def test_a_zip_that_lies_costs_only_its_lying_files(tmp_path: Path) -> None:
+    """70 missing files come as the folder's zip; the one whose bytes do not match the list's
+    SHA-256 is thrown away and fetched on its own, and verified then."""
+    with hostile_server() as port:
+        _Hostile.requests.clear()
+        result = Mirror(f"http://127.0.0.1:{port}/many/", tmp_path / "out").run()
+        asked = list(_Hostile.requests)
+    assert (result.downloaded, result.failed) == (70, 0)
+    assert asked == ["/many/?format=json", "/many/?format=zip", "/many/f003"]
+    files, _folders = mirrored(tmp_path / "out")
+    assert files == {str(item["name"]): EVIL for item in MANY}
