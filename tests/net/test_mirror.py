@@ -26,10 +26,14 @@ import pytest
 import trustme
 
 from net.events import TransferStarted
+from net.fileserver import FileServer
 from net.mirror import STAGING, Mirror
+from net.share import ShareTable
 from net.zipstream import ZipMember, ZipPlan
+from tests import simulate
 from tests.conftest import WAIT
 from tests.net.test_cli_files import SWB
+from tests.net.test_fileserver import running
 from tests.net.test_folders import Tree, read_tree, serve_tree
 
 # The mirror is stopped with SIGKILL in one test.
@@ -352,3 +356,39 @@ def test_a_zip_that_lies_costs_only_its_lying_files(tmp_path: Path) -> None:
     assert asked == ["/many/?format=json", "/many/?format=zip", "/many/f003"]
     files, _folders = mirrored(tmp_path / "out")
     assert files == {str(item["name"]): EVIL for item in MANY}
+
+
+@pytest.mark.parametrize("platform", ["win32", "darwin"])
+def test_names_that_differ_only_in_case_on_a_case_insensitive_system(
+    tmp_path: Path, platform: str
+) -> None:
+    """Windows and macOS (by default) fold case: "README" and "readme" would be one file there,
+    so the second one fails with a sentence instead of overwriting the first. Run in a Python
+    that lacks what CPython lacks there (tests/simulate.py)."""
+    folder = tmp_path / "share" / "docs"
+    folder.mkdir(parents=True)
+    (folder / "README").write_bytes(b"upper")
+    (folder / "readme").write_bytes(b"lower")
+    (folder / "other.txt").write_bytes(b"other")
+    share = ShareTable()
+    try:
+        share.add_folder(folder)
+        assert share.wait_hashed(WAIT)
+        with running(FileServer(share, "127.0.0.1", 0)) as server:
+            out = tmp_path / "out"
+            url = f"http://127.0.0.1:{server.port}/docs/"
+            done = subprocess.run(
+                simulate.swb_command(platform, "get", "--recursive", url, "-o", str(out)),
+                env=simulate.env(),
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+    finally:
+        share.close()
+    assert done.returncode == 1, done.stderr
+    assert done.stdout.splitlines()[-1] == "2 downloaded, 0 up to date, 1 failed"
+    assert "readme: another entry of this folder has the same local name" in done.stderr
+    assert "(this file system ignores case)" in done.stderr
+    files, _folders = mirrored(out)
+    assert files == {"README": b"upper", "other.txt": b"other"}
