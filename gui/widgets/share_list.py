@@ -17,13 +17,15 @@ picks the walk's result up, and ``paths_added`` is emitted once the whole add is
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import (
+    QAbstractItemModel,
     QCoreApplication,
+    QItemSelectionModel,
     QMimeData,
     QModelIndex,
     QPersistentModelIndex,
@@ -49,15 +51,14 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPushButton,
-    QTableView,
+    QTreeView,
     QVBoxLayout,
     QWidget,
 )
 
 from gui.widgets.counters import format_bytes, format_count
 from gui.widgets.style import monospace_font, text_color
-from gui.widgets.table_model import RowTableModel
-from net.share import LocalFileError, SharedFile, ShareTable
+from net.share import LocalFileError, SharedFile, SharedFolder, ShareTable
 
 __all__ = ["AddResult", "ShareList", "ShareListModel", "local_paths"]
 
@@ -155,51 +156,108 @@ class _FolderWalk:
         return self.finished.wait(timeout)
 
 
-class ShareListModel(RowTableModel):
-    """Rows of a ShareTable, in the order files were added: name, size, SHA-256."""
+@dataclass(eq=False, slots=True)
+class _Node:
+    """One row of the tree: a file (``file``) or a folder (``folder``)."""
+
+    parent: _Node | None
+    row: int
+    file: SharedFile | None = None
+    folder: SharedFolder | None = None
+    children: list[_Node] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        item = self.file or self.folder
+        assert item is not None
+        return item.name
+
+    @property
+    def label(self) -> str:
+        """What the row shows: the file's or folder's own name (its folders are its parents)."""
+        return self.name.rpartition("/")[2] if self.parent is not None else self.name
+
+
+class ShareListModel(QAbstractItemModel):
+    """The ShareTable as a tree: files shared alone and shared folders at the top (in the order
+    they were added), each folder's folders and files below it. Columns: name, size, SHA-256
+    (a folder's size is the sum of its files'; its third column counts them)."""
 
     NAME, SIZE, SHA256 = range(3)
 
     def __init__(self, share: ShareTable, parent: Any = None) -> None:
-        super().__init__(
-            [
-                QCoreApplication.translate("ShareList", "Name"),
-                QCoreApplication.translate("ShareList", "Size"),
-                QCoreApplication.translate("ShareList", "SHA-256"),
-            ],
-            parent,
-        )
+        super().__init__(parent)
+        self._headers = [
+            QCoreApplication.translate("ShareList", "Name"),
+            QCoreApplication.translate("ShareList", "Size"),
+            QCoreApplication.translate("ShareList", "SHA-256"),
+        ]
         self._share = share
-        self._rows: list[SharedFile] = []
-        self._missing: set[str] = set()  # display names whose file is gone from disk
+        self._top: list[_Node] = []
+        self._by_name: dict[str, _Node] = {}
+        self._files: list[SharedFile] = []
+        self._sizes: dict[str, tuple[int, int]] = {}  # folder key -> (files, bytes) below it
+        self._missing: set[str] = set()  # keys of files gone from disk
         self._computing = QCoreApplication.translate("ShareList", "computing…")
         self._missing_text = QCoreApplication.translate("ShareList", "missing")
         self._mono = monospace_font()
         self._italic = QFont()
         self._italic.setItalic(True)
+        self._bold = QFont()
+        self._bold.setBold(True)
+
+    # -- keeping up with the table -------------------------------------------------------------
 
     def sync(self) -> None:
-        """Catch up with the table: new rows inserted, removed rows gone, new checksums shown."""
-        new = self._share.files()
-        old_names = [entry.name for entry in self._rows]
-        new_names = [entry.name for entry in new]
-        if new_names == old_names:
+        """Catch up with the table: a new shape resets the tree (the widget keeps what was
+        expanded); new checksums only change their rows."""
+        # Every file shared alone, gone from disk or not (a missing one is shown as missing).
+        singles = [f for f in self._share.files() if "/" not in f.name]
+        folders = self._share.shared_folders()
+        top: list[_Node] = []
+        by_name: dict[str, _Node] = {}
+        files: list[SharedFile] = []
+        sizes: dict[str, tuple[int, int]] = {}
+        for f in singles:
+            node = _Node(None, len(top), file=f)
+            top.append(node)
+            by_name[f.name] = node
+            files.append(f)
+        for folder in folders:
+            sub_folders, sub_files = self._share.tree(folder.name)
+            for sub in sub_folders:
+                parent = by_name.get(sub.name.rpartition("/")[0])
+                siblings = parent.children if parent is not None else top
+                node = _Node(parent, len(siblings), folder=sub)
+                siblings.append(node)
+                by_name[sub.name] = node
+            for f in sub_files:
+                parent = by_name.get(f.parent)
+                if parent is None:
+                    continue
+                parent.children.append(_Node(parent, len(parent.children), file=f))
+                by_name[f.name] = parent.children[-1]
+                files.append(f)
+                for key in _ancestors(f.name):
+                    count, size = sizes.get(key, (0, 0))
+                    sizes[key] = (count + 1, size + f.size)
+        shape = [(n.name, n.file is None) for n in _walk(top)]
+        if shape == [(n.name, n.file is None) for n in _walk(self._top)]:
             changed = [
-                row for row, (a, b) in enumerate(zip(self._rows, new, strict=True)) if a != b
+                node
+                for node in _walk(self._top)
+                if node.file is not None and node.file != by_name[node.name].file
             ]
-            self._rows = new
-            if changed:
+            for node in changed:
+                node.file = by_name[node.name].file
                 self.dataChanged.emit(
-                    self.index(min(changed), 0), self.index(max(changed), self.SHA256)
+                    self.createIndex(node.row, 0, node), self.createIndex(node.row, 2, node)
                 )
-        elif new_names[: len(old_names)] == old_names:
-            self.beginInsertRows(QModelIndex(), len(old_names), len(new_names) - 1)
-            self._rows = new
-            self.endInsertRows()
-        else:
-            self.beginResetModel()
-            self._rows = new
-            self.endResetModel()
+            self._files, self._sizes = files, sizes
+            return
+        self.beginResetModel()
+        self._top, self._by_name, self._files, self._sizes = top, by_name, files, sizes
+        self.endResetModel()
 
     def set_missing(self, names: Iterable[str]) -> None:
         """Mark the rows whose file is no longer on disk (and unmark those back again)."""
@@ -208,38 +266,84 @@ class ShareListModel(RowTableModel):
             return
         changed = missing ^ self._missing
         self._missing = missing
-        for row, entry in enumerate(self._rows):
-            if entry.name in changed:
-                self.dataChanged.emit(self.index(row, 0), self.index(row, self.SHA256))
+        for name in changed:
+            node = self._by_name.get(name)
+            if node is not None:
+                self.dataChanged.emit(
+                    self.createIndex(node.row, 0, node), self.createIndex(node.row, 2, node)
+                )
 
     def missing(self) -> list[str]:
-        """Display names shown as missing, in list order."""
-        return [entry.name for entry in self._rows if entry.name in self._missing]
-
-    def entry(self, row: int) -> SharedFile:
-        return self._rows[row]
+        """Keys of the files shown as missing, in list order."""
+        return [f.name for f in self._files if f.name in self._missing]
 
     def entries(self) -> list[SharedFile]:
-        return list(self._rows)
+        """Every shared file, in list order (top to bottom, folders expanded)."""
+        return list(self._files)
 
     def total_size(self) -> int:
-        return sum(entry.size for entry in self._rows)
+        return sum(f.size for f in self._files)
+
+    def file_count(self) -> int:
+        return len(self._files)
 
     def pending(self) -> int:
-        """Rows whose checksum is not known yet."""
-        return sum(1 for entry in self._rows if entry.sha256 is None)
+        """Files whose checksum is not known yet."""
+        return sum(1 for f in self._files if f.sha256 is None)
 
-    # -- QAbstractTableModel -------------------------------------------------------------------
+    def node(self, index: _Index) -> _Node | None:
+        return index.internalPointer() if index.isValid() else None
+
+    def index_of(self, name: str) -> QModelIndex:
+        """The index of the row with this key (a file or a folder), or an invalid one."""
+        node = self._by_name.get(name)
+        return self.createIndex(node.row, 0, node) if node is not None else QModelIndex()
+
+    # -- QAbstractItemModel --------------------------------------------------------------------
+
+    def index(self, row: int, column: int, parent: _Index = QModelIndex()) -> QModelIndex:  # noqa: B008
+        siblings = self._siblings(parent)
+        if not (0 <= row < len(siblings) and 0 <= column < len(self._headers)):
+            return QModelIndex()
+        return self.createIndex(row, column, siblings[row])
+
+    def parent(self, index: _Index = QModelIndex()) -> QModelIndex:  # type: ignore[override]  # noqa: B008
+        node = self.node(index)
+        if node is None or node.parent is None:
+            return QModelIndex()
+        return self.createIndex(node.parent.row, 0, node.parent)
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 (Qt's signature)
+        if parent.isValid() and parent.column() != 0:
+            return 0
+        return len(self._siblings(parent))
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return len(self._headers)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self._headers[section]
+        return None
+
+    def _siblings(self, parent: _Index) -> list[_Node]:
+        node = self.node(parent)
+        return self._top if node is None else node.children
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
+        node = self.node(index)
+        if node is None:
             return None
-        entry = self._rows[index.row()]
+        if node.file is None:
+            return self._folder_data(node, index.column(), role)
+        entry = node.file
         column = index.column()
         gone = entry.name in self._missing
         if role == Qt.ItemDataRole.DisplayRole:
             if column == self.NAME:
-                return entry.name
+                return node.label
             if column == self.SIZE:
                 return format_bytes(entry.size)
             if gone:
@@ -280,9 +384,47 @@ class ShareListModel(RowTableModel):
             return entry.name
         return None
 
+    def _folder_data(self, node: _Node, column: int, role: int) -> Any:
+        count, size = self._sizes.get(node.name, (0, 0))
+        if role == Qt.ItemDataRole.DisplayRole:
+            if column == self.NAME:
+                return node.label + "/"
+            if column == self.SIZE:
+                return format_bytes(size)
+            # No plural form needed ("files: 1"): lupdate sees plurals only in self.tr().
+            return QCoreApplication.translate("ShareList", "files: {count}").format(
+                count=format_count(count)
+            )
+        if role == Qt.ItemDataRole.ToolTipRole and column == self.NAME and node.folder:
+            return str(node.folder.path)
+        if role == Qt.ItemDataRole.FontRole and column == self.NAME:
+            return self._bold
+        if role == Qt.ItemDataRole.ForegroundRole and column == self.SHA256:
+            return text_color("dim")
+        if role == Qt.ItemDataRole.TextAlignmentRole and column == self.SIZE:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.UserRole:
+            return node.name
+        return None
 
-class _ShareView(FileDropTarget, QTableView):
-    """The table; files and folders dropped on it are announced with ``paths_dropped``."""
+
+def _walk(nodes: list[_Node]) -> Iterator[_Node]:
+    """Every node, depth first, parents before their children."""
+    for node in nodes:
+        yield node
+        yield from _walk(node.children)
+
+
+def _ancestors(key: str) -> Iterator[str]:
+    """The folder keys above a file's key: "a/b/c.txt" -> "a/b", "a"."""
+    parent = key.rpartition("/")[0]
+    while parent:
+        yield parent
+        parent = parent.rpartition("/")[0]
+
+
+class _ShareView(FileDropTarget, QTreeView):
+    """The tree; files and folders dropped on it are announced with ``paths_dropped``."""
 
     paths_dropped = Signal(list)
 
@@ -298,6 +440,17 @@ class _ShareView(FileDropTarget, QTableView):
 
     def paths_dropped_here(self, paths: list[str]) -> None:
         self.paths_dropped.emit(paths)
+
+    def selectRow(self, row: int) -> None:
+        """Select the top-level row ``row`` (a file shared alone, or a shared folder)."""
+        model = self.model()
+        index = model.index(row, 0)
+        self.selectionModel().select(
+            index,
+            QItemSelectionModel.SelectionFlag.ClearAndSelect
+            | QItemSelectionModel.SelectionFlag.Rows,
+        )
+        self.setCurrentIndex(index)
 
     def paintEvent(self, event: QPaintEvent) -> None:
         super().paintEvent(event)
@@ -346,10 +499,9 @@ class ShareList(QWidget):
         self.view.setAlternatingRowColors(True)
         self.view.setWordWrap(False)
         self.view.setTextElideMode(Qt.TextElideMode.ElideMiddle)
-        self.view.setCornerButtonEnabled(False)
-        self.view.verticalHeader().setVisible(False)
-        self.view.verticalHeader().setDefaultSectionSize(self.view.fontMetrics().height() + 6)
-        header = self.view.horizontalHeader()
+        self.view.setUniformRowHeights(True)
+        header = self.view.header()
+        header.setStretchLastSection(False)
         header.setHighlightSections(False)
         header.setSectionResizeMode(ShareListModel.NAME, QHeaderView.ResizeMode.Stretch)
         header.resizeSection(
@@ -485,8 +637,15 @@ class ShareList(QWidget):
             self.add_paths([folder])
 
     def selected_names(self) -> list[str]:
-        rows = sorted({index.row() for index in self.view.selectionModel().selectedRows()})
-        return [self.model.entry(row).name for row in rows]
+        """Keys of the selected top-level rows (files shared alone, shared folders): what Remove
+        takes away. A file inside a shared folder comes back with the folder's next walk, so
+        only whole folders are removed."""
+        top = [
+            index
+            for index in self.view.selectionModel().selectedRows()
+            if not index.parent().isValid()
+        ]
+        return [self.model.node(index).name for index in sorted(top, key=lambda i: i.row())]  # type: ignore[union-attr]
 
     def remove_selected(self) -> list[str]:
         names = self.selected_names()
@@ -500,6 +659,7 @@ class ShareList(QWidget):
         self._refresh()
 
     def names(self) -> list[str]:
+        """Keys of every shared file, in list order."""
         return [entry.name for entry in self.model.entries()]
 
     def paths(self) -> list[str]:
@@ -564,7 +724,7 @@ class ShareList(QWidget):
         self.changed.emit()
 
     def _update_summary(self) -> None:
-        count = self.model.rowCount()
+        count = self.model.file_count()
         walking = self.walking()
         if walking:
             text = QCoreApplication.translate("ShareList", "Reading {folder}…").format(
@@ -594,4 +754,4 @@ class ShareList(QWidget):
         self.summary.setText(text)
 
     def _update_buttons(self, *_args: object) -> None:
-        self.remove_button.setEnabled(bool(self.view.selectionModel().selectedRows()))
+        self.remove_button.setEnabled(bool(self.selected_names()))

@@ -1097,6 +1097,10 @@
         <translation>{count} 个文件 · {size}</translation>
     </message>
     <message>
+        <source>files: {count}</source>
+        <translation>文件数：{count}</translation>
+    </message>
+    <message>
         <source> · {count} missing</source>
         <translation> · {count} 个已丢失</translation>
     </message>

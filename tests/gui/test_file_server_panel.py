@@ -476,6 +476,22 @@ def test_a_folder_is_walked_off_the_gui_thread_and_remembered_as_a_folder(
     assert added.args[0] is result and result.done and len(result.added) == 15
     assert "logs/day 2/04.log" in panel.share_list.names()
     assert panel.share_list.paths() == [str(folder)]
+    # The list is a tree: the folder at the top, its folders below it, their files below them.
+    model = panel.share_list.model
+    top = model.index(0, ShareListModel.NAME)
+    assert model.rowCount() == 1 and model.data(top) == "logs/"
+    assert model.data(model.index(0, ShareListModel.SIZE)) == format_bytes(15 * len("0 0\n"))
+    assert model.rowCount(top) == 3
+    day = model.index(2, ShareListModel.NAME, top)
+    assert model.data(day) == "day 2/" and model.rowCount(day) == 5
+    hour = model.index(4, ShareListModel.NAME, day)
+    assert model.data(hour) == "04.log"
+    assert model.data(hour, Qt.ItemDataRole.UserRole) == "logs/day 2/04.log"
+    # A file inside a shared folder cannot be removed alone (the next walk would bring it back).
+    panel.share_list.view.setCurrentIndex(hour)
+    assert not panel.share_list.remove_button.isEnabled()
+    panel.share_list.view.selectRow(0)
+    assert panel.share_list.selected_names() == ["logs"]
     first.close()
 
     second = MainWindow(QSettings(settings.fileName(), QSettings.Format.IniFormat))
@@ -485,3 +501,20 @@ def test_a_folder_is_walked_off_the_gui_thread_and_remembered_as_a_folder(
     assert restored.share_list.wait_walks(WAIT)
     assert sorted(restored.share_list.names()) == sorted(panel.share_list.names())
     second.close()
+
+
+def test_removing_a_shared_folder_removes_its_tree(
+    qtbot: QtBot, panel: FileServerPanel, tmp_path: Path
+) -> None:
+    folder = tmp_path / "docs"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "a.txt").write_text("a")
+    (folder / "sub" / "b.txt").write_text("b")
+    (tmp_path / "alone.txt").write_text("alone")
+    with qtbot.waitSignal(panel.share_list.paths_added, timeout=TIMEOUT):
+        panel.add_paths([str(tmp_path / "alone.txt"), str(folder)])
+    assert panel.share_list.names() == ["alone.txt", "docs/a.txt", "docs/sub/b.txt"]
+    panel.share_list.view.selectRow(1)
+    qtbot.mouseClick(panel.share_list.remove_button, Qt.MouseButton.LeftButton)
+    assert panel.share_list.names() == ["alone.txt"]
+    assert panel.share_list.share.folder("docs") is None
