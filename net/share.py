@@ -175,6 +175,7 @@ class ShareTable:
         # per lane, (size, order, key): the smallest file first; stale items are skipped
         self._heaps: dict[bool, list[tuple[int, int, str]]] = {False: [], True: []}
         self._order = itertools.count()
+        self._shape = 0  # bumped when a key comes or goes (not when a checksum arrives)
         self._hashing: set[str] = set()  # display names being hashed now (one per lane)
         self._on_change = on_change
         self._hash_files = hash_files
@@ -280,6 +281,7 @@ class ShareTable:
         for key, (path, mtime) in folders.items():  # parents come before their children
             self._folders[key] = SharedFolder(key, path, mtime)
             if key not in self._children:
+                self._shape += 1
                 self._children[key] = {}
                 self._keys[_lookup_key(key)] = key
                 parent = key.rpartition("/")[0]
@@ -299,6 +301,7 @@ class ShareTable:
 
     def _drop_key(self, key: str) -> None:
         """Forget one file or folder key (called with the lock held; not its children)."""
+        self._shape += 1
         if self._entries.pop(key, None) is not None:
             self._queue.pop(key, None)
         elif self._folders.pop(key, None) is not None:
@@ -412,6 +415,7 @@ class ShareTable:
 
     def clear(self) -> None:
         with self._lock:
+            self._shape += 1
             self._entries.clear()
             self._keys.clear()
             self._queue.clear()
@@ -419,6 +423,13 @@ class ShareTable:
             self._children = {"": {}}
             self._roots.clear()
             self._singles.clear()
+
+    @property
+    def shape_version(self) -> int:
+        """A number that changes whenever a file or folder is added or removed (and not when
+        only a checksum, size or time changes): a view redraws its tree only then."""
+        with self._lock:
+            return self._shape
 
     def folder(self, name: str) -> SharedFolder | None:
         """The folder with this key ("photos", "photos/2024"), or None; looked up like files."""
@@ -583,6 +594,8 @@ class ShareTable:
 
     def _put(self, name: str, real: Path, st: os.stat_result) -> None:
         """Add or replace the file entry ``name`` (called with the lock held)."""
+        if name not in self._entries:
+            self._shape += 1
         self._keys[_lookup_key(name)] = name
         key = (str(real), st.st_size, st.st_mtime_ns)
         self._entries[name] = SharedFile(

@@ -194,6 +194,7 @@ class ShareListModel(QAbstractItemModel):
         ]
         self._share = share
         self._top: list[_Node] = []
+        self._version = -1  # the table's shape_version the tree was built from
         self._by_name: dict[str, _Node] = {}
         self._files: list[SharedFile] = []
         self._sizes: dict[str, tuple[int, int]] = {}  # folder key -> (files, bytes) below it
@@ -208,9 +209,17 @@ class ShareListModel(QAbstractItemModel):
 
     # -- keeping up with the table -------------------------------------------------------------
 
-    def sync(self) -> None:
+    def sync(self) -> bool:
         """Catch up with the table: a new shape resets the tree (the widget keeps what was
-        expanded); new checksums only change their rows."""
+        expanded); new checksums only change their rows. Returns whether the tree was reset.
+
+        A big folder gets its checksums over minutes, and this runs a few times a second then:
+        unless a file came or went (:attr:`ShareTable.shape_version`), no node is made anew.
+        """
+        version = self._share.shape_version
+        if version == self._version:
+            self._update_files()
+            return False
         # Every file shared alone, gone from disk or not (a missing one is shown as missing).
         singles = [f for f in self._share.files() if "/" not in f.name]
         folders = self._share.shared_folders()
@@ -241,23 +250,31 @@ class ShareListModel(QAbstractItemModel):
                 for key in _ancestors(f.name):
                     count, size = sizes.get(key, (0, 0))
                     sizes[key] = (count + 1, size + f.size)
-        shape = [(n.name, n.file is None) for n in _walk(top)]
-        if shape == [(n.name, n.file is None) for n in _walk(self._top)]:
-            changed = [
-                node
-                for node in _walk(self._top)
-                if node.file is not None and node.file != by_name[node.name].file
-            ]
-            for node in changed:
-                node.file = by_name[node.name].file
-                self.dataChanged.emit(
-                    self.createIndex(node.row, 0, node), self.createIndex(node.row, 2, node)
-                )
-            self._files, self._sizes = files, sizes
-            return
         self.beginResetModel()
         self._top, self._by_name, self._files, self._sizes = top, by_name, files, sizes
+        self._version = version
         self.endResetModel()
+        return True
+
+    def _update_files(self) -> None:
+        """New checksums (or sizes, times) of the files already shown."""
+        changed = False
+        for f in self._share.files():
+            node = self._by_name.get(f.name)
+            if node is None or node.file is None or node.file == f:
+                continue
+            changed = True
+            node.file = f
+            self.dataChanged.emit(
+                self.createIndex(node.row, 0, node), self.createIndex(node.row, 2, node)
+            )
+        if changed:
+            self._files = [n.file for n in _walk(self._top) if n.file is not None]
+            self._sizes = {}
+            for f in self._files:
+                for key in _ancestors(f.name):
+                    count, size = self._sizes.get(key, (0, 0))
+                    self._sizes[key] = (count + 1, size + f.size)
 
     def set_missing(self, names: Iterable[str]) -> None:
         """Mark the rows whose file is no longer on disk (and unmark those back again)."""
@@ -293,6 +310,10 @@ class ShareListModel(QAbstractItemModel):
 
     def node(self, index: _Index) -> _Node | None:
         return index.internalPointer() if index.isValid() else None
+
+    def folder_names(self) -> list[str]:
+        """Keys of every folder row, parents first."""
+        return [node.name for node in _walk(self._top) if node.file is None]
 
     def index_of(self, name: str) -> QModelIndex:
         """The index of the row with this key (a file or a folder), or an invalid one."""
@@ -716,7 +737,16 @@ class ShareList(QWidget):
             self._refresh(check_missing=False)
 
     def _refresh(self, *, check_missing: bool = True) -> None:
-        self.model.sync()
+        expanded = [
+            name
+            for name in self.model.folder_names()
+            if self.view.isExpanded(self.model.index_of(name))
+        ]
+        if self.model.sync():
+            for name in expanded:  # a new shape rebuilt the tree: open what was open
+                index = self.model.index_of(name)
+                if index.isValid():
+                    self.view.setExpanded(index, True)
         if check_missing:
             self.model.set_missing(self.share.missing())
         self._update_summary()

@@ -518,3 +518,22 @@ def test_removing_a_shared_folder_removes_its_tree(
     qtbot.mouseClick(panel.share_list.remove_button, Qt.MouseButton.LeftButton)
     assert panel.share_list.names() == ["alone.txt"]
     assert panel.share_list.share.folder("docs") is None
+
+
+def test_an_open_folder_stays_open_when_files_come_and_checksums_arrive(
+    qtbot: QtBot, panel: FileServerPanel, tmp_path: Path
+) -> None:
+    folder = tmp_path / "docs"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "sub" / "a.txt").write_text("a")
+    with qtbot.waitSignal(panel.share_list.paths_added, timeout=TIMEOUT):
+        panel.add_paths([str(folder)])
+    share_list = panel.share_list
+    share_list.view.setExpanded(share_list.model.index_of("docs"), True)
+    share_list.view.setExpanded(share_list.model.index_of("docs/sub"), True)
+    (folder / "sub" / "b.txt").write_text("b")
+    share_list.share.rescan("docs", max_age=0)  # what the server does when the list is asked for
+    qtbot.waitUntil(lambda: "docs/sub/b.txt" in share_list.names(), timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: share_list.model.pending() == 0, timeout=TIMEOUT)
+    assert share_list.view.isExpanded(share_list.model.index_of("docs"))
+    assert share_list.view.isExpanded(share_list.model.index_of("docs/sub"))
