@@ -38,6 +38,7 @@ BENCHMARKS: dict[str, tuple[str, str]] = {
     "udp": ("bench_udp", "4. UDP capture"),
     "gui": ("bench_gui", "5-7. GUI stalls, memory, start-up"),
     "tcp": ("bench_tcp", "8. TCP file send, iperf3"),
+    "folders": ("bench_folders", "20. folder mirror and zip"),
 }
 
 

@@ -53,6 +53,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from net._loop import StoppableLoop
+from net.address import resolve
 from net.download import TransferCancelled, parse_share_url, safe_file_name
 from net.errors import (
     AddressError,
@@ -60,6 +61,7 @@ from net.errors import (
     NetError,
     ProtocolError,
     TransferError,
+    describe_connect_error,
     describe_io_error,
 )
 from net.httpfile import parse_content_range
@@ -185,11 +187,14 @@ class Mirror(StoppableLoop):
         """Mirror; returns the counts (failed files do not raise).
 
         Raises:
+            AddressError: the host name cannot be resolved (bad input).
             LocalFileError: DIR cannot be created or is not a folder (bad input).
             ConnectError: the server cannot be reached (TlsError for TLS problems).
             ProtocolError: the URL is not a share folder (no JSON list).
             TransferError: a list broke off; TransferCancelled after :meth:`shutdown`.
         """
+        if self.folder.exists() and not self.folder.is_dir():
+            raise LocalFileError(f"{self.folder} is a file, not a folder")
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -197,6 +202,8 @@ class Mirror(StoppableLoop):
         if not self.folder.is_dir():
             raise LocalFileError(f"{self.folder} is not a folder")
         top = self.folder.resolve()
+        # An unknown host is bad input (AddressError, exit 2), as for a single download.
+        resolve(self.url.host, self.url.port, timeout=min(self._timeout, 10.0))
         entries, failures = self._collect(top)
         staging = top / STAGING
         if not _make_folders(top, staging):
@@ -429,7 +436,9 @@ class Mirror(StoppableLoop):
             if self.stopping:
                 raise TransferCancelled("the mirror was stopped") from None
             if isinstance(exc, ConnectionRefusedError | socket.gaierror):
-                raise ConnectError(describe_io_error(exc, where)) from exc
+                raise ConnectError(
+                    describe_connect_error(exc, self.url.host, self.url.port)
+                ) from exc
             raise TransferError(describe_io_error(exc, where)) from exc
         try:
             items = json.loads(body)

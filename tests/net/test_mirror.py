@@ -12,6 +12,7 @@ import io
 import json
 import os
 import signal
+import socket
 import ssl
 import subprocess
 import tempfile
@@ -325,6 +326,7 @@ def test_a_hostile_server_cannot_write_outside_dir_or_loop(tmp_path: Path) -> No
     [
         ("raw://127.0.0.1:9/", 2, "no file lists"),
         ("ftp://127.0.0.1/", 2, "not supported"),
+        ("http://no-such-host.invalid/", 2, "no such host"),
     ],
 )
 def test_bad_urls(tmp_path: Path, url: str, code: int, words: str) -> None:
@@ -392,3 +394,14 @@ def test_names_that_differ_only_in_case_on_a_case_insensitive_system(
     assert "(this file system ignores case)" in done.stderr
     files, _folders = mirrored(out)
     assert files == {"README": b"upper", "other.txt": b"other"}
+
+
+def test_nothing_listening_and_a_file_as_dir(tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    refused = swb_get(f"http://127.0.0.1:{port}/", tmp_path / "out")
+    assert refused.returncode == 1 and "nothing is listening" in refused.stderr, refused.stderr
+    (tmp_path / "file").write_bytes(b"")
+    bad = swb_get(f"http://127.0.0.1:{port}/", tmp_path / "file")
+    assert bad.returncode == 2 and "is a file, not a folder" in bad.stderr, bad.stderr
