@@ -87,6 +87,7 @@ _SERVER = "socket-workbench"
 _READ = selectors.EVENT_READ
 _WRITE = selectors.EVENT_WRITE
 _PROGRESS_INTERVAL = 0.1  # at most ~10 progress events per second per transfer
+_ZIP_COALESCE = 64 * 1024  # zip pieces smaller than this are gathered before they are sent
 _LINGER_BYTES = 1024 * 1024  # drained after an error answer before giving up on a polite close
 _REFUSING = 8  # connections beyond the pending cap read only to be refused politely
 _REFUSE_TIMEOUT = 1.0  # seconds such a connection gets to send its request line
@@ -969,12 +970,25 @@ class FileServer(StoppableLoop):
         progress = _Progress(self, tid, plan.length)
         body = self._body(conn)
         limited = _RateLimiter(lambda: self.rate_limit, self.wait_stopped)
+        pending = bytearray()  # headers and small files, sent together: fewer sends
         try:
             for chunk in plan.chunks(_open_member):
+                if len(chunk) < _ZIP_COALESCE:
+                    pending += chunk
+                    if len(pending) < _ZIP_COALESCE:
+                        continue
+                    chunk, pending = memoryview(pending), bytearray()
+                elif pending:
+                    body.send(memoryview(pending))
+                    progress.update(progress.done + len(pending))
+                    pending = bytearray()
                 if self.stopping or limited.wait(progress.done):
                     raise Cancelled
                 body.send(chunk)
                 progress.update(progress.done + len(chunk))
+            if pending:
+                body.send(memoryview(pending))
+                progress.update(progress.done + len(pending))
         except Cancelled:
             self._emit(
                 TransferFailed(time.time(), tid, progress.done, "the server was stopped", True)
