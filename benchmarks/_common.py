@@ -38,6 +38,7 @@ __all__ = [
     "Row",
     "alternate",
     "big_temp_dir",
+    "bytecode_env",
     "environment_lines",
     "fmt_mib_s",
     "fmt_ms",
@@ -169,6 +170,15 @@ def alternate(
             if log is not None:
                 log(f"  round {index + 1}/{rounds} {name}: {show(value)}")
     return results
+
+
+def bytecode_env() -> dict[str, str]:
+    """The environment for a child whose start-up is measured: bytecode cached, as in an installed
+    copy (pip compiles it), even when PYTHONDONTWRITEBYTECODE is set here; the cache goes under
+    benchmarks/out/pycache, not into the source tree."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = str(OUT_DIR / "pycache")
+    return env
 
 
 def say(message: str) -> None:

@@ -35,6 +35,7 @@ from _common import (
     Row,
     big_temp_dir,
     blast_udp,
+    bytecode_env,
     fmt_ms,
     format_table,
     make_random_file,
@@ -599,7 +600,7 @@ sys.exit(app.exec())
 def startup_once() -> float:
     """Seconds from launching the process to the first paint of the main window."""
     with tempfile.TemporaryDirectory(prefix="swb-gui-") as home:
-        env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_CONFIG_HOME": home}
+        env = {**bytecode_env(), "QT_QPA_PLATFORM": "offscreen", "XDG_CONFIG_HOME": home}
         launched = time.time()
         done = subprocess.run(
             [PYTHON, "-c", FIRST_PAINT],

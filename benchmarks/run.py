@@ -38,6 +38,9 @@ BENCHMARKS: dict[str, tuple[str, str]] = {
     "udp": ("bench_udp", "4. UDP capture"),
     "gui": ("bench_gui", "5-7. GUI stalls, memory, start-up"),
     "tcp": ("bench_tcp", "8. TCP file send, iperf3"),
+    "startup": ("bench_startup", "9. start-up of swb and the window"),
+    "packets": ("bench_packets", "issue 17. a 10,000-packet library: open, search, scroll"),
+    "relay": ("bench_relay", "9. relay vs socat, fault accuracy"),
     "folders": ("bench_folders", "20. folder mirror and zip"),
 }
 

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from gui import runner
 from gui.app import LANGUAGE_KEY, language_setting, locale_for, version
 from gui.panels import PANELS, Panel, PanelEntry
+from gui.panels.packets import install_packet_library
 from gui.resources import RESOURCES_DIR, app_icon, panel_icon
 
 __all__ = ["CLOSE_TIMEOUT", "MainWindow"]
@@ -113,6 +114,7 @@ class MainWindow(QMainWindow):
         self.activity_label.setObjectName("activityLabel")
         self.statusBar().addPermanentWidget(self.activity_label, 1)
         self._build_menus()
+        self.packet_library = install_packet_library(self)
         self._restore()
         self._update_activity()
 

@@ -1,8 +1,8 @@
-"""Socket Workbench's engine: UDP, TCP and file sharing over plain sockets, with no Qt anywhere.
+"""Socket Workbench's engine: UDP, TCP, file sharing and a relay over plain sockets, no Qt anywhere.
 
 Every long-running object has a blocking ``run()``/``serve_forever()``, a thread-safe ``shutdown()``
 that returns at once, a ``close()``, and context-manager support. Results leave through callbacks
-carrying the frozen dataclasses of :mod:`net.events`.
+carrying the frozen records of :mod:`net.events`.
 
 The names below load their modules on first use, so a command line tool that needs one piece
 (``swb get``) does not pay for importing all of them.
@@ -56,6 +56,10 @@ if TYPE_CHECKING:
         FileSent,
         Received,
         Reconnecting,
+        RelayClosed,
+        RelayCounters,
+        RelayData,
+        RelayOpened,
         Sent,
         TlsInfo,
         TransferFailed,
@@ -65,6 +69,7 @@ if TYPE_CHECKING:
     )
     from net.fileserver import FileServer, TransferEvent, local_addresses
     from net.keepalive import set_keepalive
+    from net.relay import Faults, RelayConnection, TcpRelay, UdpRelay
     from net.share import LocalFileError, SharedFile, ShareTable
     from net.tcp import ClientInfo, TcpClient, TcpEvent, TcpServer
     from net.tls import (
@@ -124,6 +129,10 @@ _EXPORTS: dict[str, str] = {
     "FileSent": "net.events",
     "Received": "net.events",
     "Reconnecting": "net.events",
+    "RelayClosed": "net.events",
+    "RelayCounters": "net.events",
+    "RelayData": "net.events",
+    "RelayOpened": "net.events",
     "Sent": "net.events",
     "TlsInfo": "net.events",
     "TransferFailed": "net.events",
@@ -134,6 +143,10 @@ _EXPORTS: dict[str, str] = {
     "TransferEvent": "net.fileserver",
     "local_addresses": "net.fileserver",
     "set_keepalive": "net.keepalive",
+    "Faults": "net.relay",
+    "RelayConnection": "net.relay",
+    "TcpRelay": "net.relay",
+    "UdpRelay": "net.relay",
     "LocalFileError": "net.share",
     "ShareTable": "net.share",
     "SharedFile": "net.share",

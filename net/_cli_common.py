@@ -73,11 +73,13 @@ def server_certificate(args: argparse.Namespace) -> ServerCertificate | None:
         raise AddressError(
             f"{given} needs {missing} too: give both the certificate and its private key"
         )
-    from net.tls import default_server_certificate, load_server_certificate
-
     if args.cert:
+        from net.tls import load_server_certificate
+
         return load_server_certificate(args.cert, args.key)
     if args.tls:
+        from net.tls import default_server_certificate
+
         return default_server_certificate()
     return None
 

@@ -7,13 +7,15 @@ classic raw inside TLS, and the certificate's path and SHA-256 fingerprint are p
 ``get`` shows a progress line on stderr when it is a terminal, and prints one final line on stdout:
 where the file went, its size, its SHA-256 and whether that was verified. ``https://`` and
 ``raw+tls://`` (classic raw inside TLS) are verified against the system's CAs unless --cafile,
---fingerprint or --insecure says otherwise. SIGINT and SIGTERM stop either command cleanly.
+--fingerprint or --insecure says otherwise. ``get`` continues a ``<name>.part`` left by an
+earlier attempt (its resume state is in ``<name>.part.resume``); ``--timeout`` bounds the whole
+download, ``--idle-timeout`` each wait, ``--max-size`` the file. SIGINT and SIGTERM stop either
+command cleanly.
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 import sys
 from typing import TYPE_CHECKING
@@ -50,8 +52,8 @@ EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
 #: Classic raw inside TLS, as `swb serve --tls` prints it (the file server calls it "raw+tls" too).
 RAW_TLS_SCHEME = "raw+tls://"
-# A TLS port that gets plain text resets, closes, or (swb serve, nginx) answers 400 with a hint.
-_LIKE_A_TLS_SERVER = ("reset the connection", "closed the connection without", "answered 400 ")
+# swb serve and nginx answer plain HTTP on their TLS port with 400 and a page naming https://.
+_ANSWERED_400 = "answered 400 "
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -126,7 +128,9 @@ def serve(args: argparse.Namespace) -> int:
 def get(args: argparse.Namespace) -> int:
     """``swb get URL``: download one file; exit 0 done, 1 network/transfer failure, 2 bad input.
 
-    ``raw+tls://host:port/name`` is classic raw inside TLS: net.download's ``raw://`` with TLS.
+    ``raw+tls://host:port/name`` is classic raw inside TLS. ``--timeout`` bounds the whole
+    download, ``--idle-timeout`` each wait, ``--max-size`` the file's size. An existing ``.part``
+    with its resume state is always continued.
     With --recursive the URL is a share or a folder in it, mirrored by net._cli_mirror.
     """
     if getattr(args, "recursive", False):
@@ -134,11 +138,8 @@ def get(args: argparse.Namespace) -> int:
 
         return mirror(args)
     text = args.url.strip()
-    raw_tls = text[: len(RAW_TLS_SCHEME)].lower() == RAW_TLS_SCHEME
-    if raw_tls:
-        text = "raw://" + text[len(RAW_TLS_SCHEME) :]
     url = parse_share_url(text)  # AddressError: exit 2 (net.cli)
-    secure = raw_tls or url.scheme == "https"
+    secure = url.scheme in ("https", "raw+tls")
     tls = client_tls(args, tls=secure)
     if tls is not None and not secure:
         option = (
@@ -156,7 +157,9 @@ def get(args: argparse.Namespace) -> int:
         args.output,
         raw=args.raw,
         tls=tls,
-        timeout=args.timeout,
+        timeout=args.idle_timeout,
+        deadline=args.timeout,
+        max_size=args.max_size,
         on_progress=line.update if line else None,
     )
     try:
@@ -168,7 +171,7 @@ def get(args: argparse.Namespace) -> int:
         _status(f"swb: {exc}")
         return EXIT_INTERRUPTED
     except (ConnectError, TransferError) as exc:
-        if tls is not None or isinstance(exc, LocalFileError) or not _like_a_tls_server(exc):
+        if secure or isinstance(exc, LocalFileError) or not _like_a_tls_server(download, exc):
             raise
         scheme = RAW_TLS_SCHEME if download.raw else "https://"
         _status(f"swb: {exc}; if it is a TLS server, use {scheme}{text.split('://', 1)[1]}")
@@ -186,11 +189,12 @@ def get(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _like_a_tls_server(exc: Exception) -> bool:
-    """Whether a plain download failed the way a TLS server answers plain text: it resets the
-    connection, closes it without a word, or answers 400 (net.errors' and net.download's
-    sentences)."""
-    return any(part in str(exc) for part in _LIKE_A_TLS_SERVER)
+def _like_a_tls_server(download: Download, exc: Exception) -> bool:
+    """Whether a plain download failed the way a TLS server answers plain text: with a TLS record
+    (an alert), by ending the connection at once without a byte, or with the 400 that swb serve
+    and nginx send to plain HTTP on their TLS port. A reset or an end after the server sent
+    anything else is no such sign."""
+    return download.looks_like_tls() or download.received_bytes == 0 or _ANSWERED_400 in str(exc)
 
 
 class _ServePrinter:
@@ -224,7 +228,7 @@ class _ServePrinter:
                 TransferFinished: "finished",
                 TransferFailed: "failed",
             }[type(event)]
-            _out(json_line({"event": kind, **dataclasses.asdict(event)}))
+            _out(json_line({"event": kind, **event.as_dict()}))
         elif isinstance(event, TransferStarted):
             if not event.total:
                 return  # nothing to send (an unknown name, an empty file): the end line says it

@@ -53,7 +53,8 @@ def mirror(args: argparse.Namespace) -> int:
         text,
         args.output,
         tls=tls,
-        timeout=args.timeout,
+        # --idle-timeout: connecting and each wait; a whole mirror has no overall time limit.
+        timeout=getattr(args, "idle_timeout", None) or 30.0,
         jobs=getattr(args, "jobs", 4),
         on_file=show,
     )

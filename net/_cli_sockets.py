@@ -13,8 +13,8 @@ import argparse
 import contextlib
 import sys
 import threading
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from net._cli_common import (
     announce_certificate,
@@ -24,7 +24,7 @@ from net._cli_common import (
     stop_on_signals,
     warn_if_insecure,
 )
-from net._loop import StoppableLoop
+from net.checksum import ByteOrder, append_checksum, get_checksum, verify_checksum
 from net.codec import (
     StreamDecoder,
     check_encoding,
@@ -33,17 +33,29 @@ from net.codec import (
     render_text,
     to_hex,
 )
-from net.errors import PayloadError
-from net.events import Connected, Datagram, Disconnected, Received, Sent
-from net.tcp import TcpClient, TcpEvent, TcpServer
-from net.tls import server_context
-from net.udp import UdpReceiver, UdpSender
+from net.errors import ConnectError, PayloadError
+from net.events import Connected, Disconnected, Received, Sent
+
+if TYPE_CHECKING:
+    from net._loop import StoppableLoop
+    from net.events import Datagram
+    from net.tcp import TcpEvent
+    from net.tls import ClientTls
+    from net.udp import UdpSender
+
+# Each command imports its engine (net.udp, net.tcp) when it runs, and TLS (net.tls, ssl) only
+# when asked for: `swb udp-send` loads no TCP, `swb tcp-send` without --tls no OpenSSL.
+
+if TYPE_CHECKING:
+    from net.rules import Responder
 
 __all__ = ["tcp_send", "tcp_serve", "udp_listen", "udp_send"]
 
 EXIT_OK = 0
 EXIT_NETWORK = 1
 EXIT_BAD_INPUT = 2
+# Marks a row of what this end sent (replies by rule), before the peer it went to.
+_OUT = "to "
 
 
 def udp_send(args: argparse.Namespace) -> int:
@@ -52,10 +64,40 @@ def udp_send(args: argparse.Namespace) -> int:
     Exit status: 0 when sent (and, with --wait, when at least one reply arrived, as ping does);
     1 when the system refused to send, or when --wait was given and no reply arrived at all.
     """
+    from net.udp import UdpSender
+
     encoding = check_encoding(args.encoding)
-    data = _payload(args, args.data)
-    out = _Printer(encoding, json_lines=args.json)
+    data = append_checksum(_payload(args, args.data), args.checksum, args.checksum_order)
+    sender = UdpSender(args.host, args.port, bind_port=args.bind_port, broadcast=args.broadcast)
+    return send_datagrams(
+        sender,
+        data,
+        args.count,
+        args.interval / 1000.0,
+        wait=args.wait,
+        out=_Printer(encoding, json_lines=args.json),
+    )
+
+
+def send_datagrams(
+    sender: UdpSender,
+    data: bytes | Callable[[int], bytes],
+    count: int,
+    interval: float,
+    *,
+    wait: float | None,
+    out: _Printer,
+    label: str = "",
+) -> int:
+    """Send ``count`` datagrams ``interval`` seconds apart (``data``: the bytes, or a function of
+    the send number), print replies when ``wait`` is set, then the summary (prefixed ``label``);
+    closes ``sender``. Returns the exit status (1: --wait and no reply at all)."""
     replies = 0
+    sent_bytes = 0
+
+    def on_sent(datagram: Datagram) -> None:
+        nonlocal sent_bytes
+        sent_bytes += len(datagram.data)
 
     def on_reply(datagram: Datagram) -> None:
         nonlocal replies
@@ -63,34 +105,35 @@ def udp_send(args: argparse.Namespace) -> int:
         out.datagram(datagram)
         out.flush()
 
-    with (
-        UdpSender(
-            args.host, args.port, bind_port=args.bind_port, broadcast=args.broadcast
-        ) as sender,
-        stop_on_signals(sender),
-    ):
+    with sender, stop_on_signals(sender):
         sent = sender.run_repeat(
             data,
-            args.count,
-            args.interval / 1000.0,
-            on_sent=_ignore,
-            on_reply=on_reply if args.wait else None,
-            reply_timeout=args.wait,
+            count,
+            interval,
+            on_sent=on_sent,
+            on_reply=on_reply if wait else None,
+            reply_timeout=wait,
         )
     _status(
-        f"{_plural(sent, 'datagram')}, {_plural(sent * len(data), 'byte')} sent to {sender.peer}"
+        f"{label}{_plural(sent, 'datagram')}, {_plural(sent_bytes, 'byte')} sent to {sender.peer}"
     )
-    if args.wait and not replies:
-        _status(f"swb: no reply from {sender.peer} within {args.wait:g} s")
+    if wait and not replies:
+        _status(f"swb: no reply from {sender.peer} within {wait:g} s")
         return EXIT_NETWORK
     return EXIT_OK
 
 
 def udp_listen(args: argparse.Namespace) -> int:
     """``swb udp-listen PORT``: print every datagram until --count, --timeout or a signal."""
+    from net.udp import UdpReceiver
+
     encoding = check_encoding(args.encoding)
     reply = _payload(args, args.reply) if args.reply is not None else None
     out = _Printer(encoding, json_lines=args.json, quiet=args.quiet)
+    if args.checksum:
+        get_checksum(args.checksum)  # an unknown name is bad input before anything listens
+        out.checksum = (args.checksum, args.checksum_order)
+    responder = _responder(args, "raw", "fixed" if reply is not None else "none", reply or b"")
     # --quiet takes no datagrams at all: the receiver then only counts, as fast as it can read.
     receiver = UdpReceiver(
         args.host,
@@ -100,6 +143,8 @@ def udp_listen(args: argparse.Namespace) -> int:
         reply=reply,
         on_drained=out.flush,
         max_datagrams=args.count,
+        responder=responder,
+        on_reply=out.datagram,
     )
     with receiver, stop_on_signals(receiver), _stop_after(receiver, args.timeout):
         _status(f"listening on {receiver.address} (UDP)")
@@ -115,7 +160,7 @@ def udp_listen(args: argparse.Namespace) -> int:
     summary = f"{_plural(stats.datagrams, 'datagram')}, {_plural(stats.bytes, 'byte')}"
     if stats.truncated:
         summary += f", {stats.truncated} truncated"
-    if reply is not None:
+    if reply is not None or responder is not None:
         summary += f", {_plural(stats.replies, 'reply', 'replies')} sent"
     _status(summary)
     return EXIT_OK
@@ -128,13 +173,48 @@ def tcp_send(args: argparse.Namespace) -> int:
     not be made or broke (reset), the TLS handshake or certificate check failed, or (without
     --tls) the server answered in TLS.
     """
+
     encoding = check_encoding(args.encoding)
-    data = _payload(args, args.data)
-    tls = client_tls(args, tls=args.tls)
-    out = _Printer(encoding, json_lines=args.json)
-    wait: float | None = args.wait
+    data = append_checksum(_payload(args, args.data), args.checksum, args.checksum_order)
+    return send_stream(
+        args.host,
+        args.port,
+        data,
+        wait=args.wait,
+        connect_timeout=args.connect_timeout,
+        tls=client_tls(args, tls=args.tls),
+        out=_Printer(encoding, json_lines=args.json),
+    )
+
+
+def send_stream(
+    host: str,
+    port: int,
+    data: bytes | Callable[[int], bytes],
+    count: int = 1,
+    interval: float = 0.0,
+    *,
+    wait: float | None,
+    connect_timeout: float,
+    tls: ClientTls | None,
+    out: _Printer,
+    label: str = "",
+    tls_hint: str = "add --tls",
+) -> int:
+    """Connect, send ``data`` (bytes, or a function of the send number) ``count`` times
+    ``interval`` seconds apart, and print what arrives until ``wait`` seconds after the last
+    send was written (None: close then), or until the peer closes. With ``label``, a summary
+    line starting with it follows. Returns the exit status (1: could not connect, broke, or
+    failed TLS; plain TCP answered in TLS, which ``tls_hint`` says how to fix).
+    """
+    from net.tcp import TcpClient
+
+    payload = data if callable(data) else lambda _index: data
     failure: list[str] = []
     timers: list[threading.Timer] = []
+    lock = threading.Lock()
+    written = 0
+    sent_bytes = 0
 
     def sent_everything() -> None:
         if wait is None:
@@ -145,6 +225,32 @@ def tcp_send(args: argparse.Namespace) -> int:
             timers.append(timer)
             timer.start()
 
+    def written_one(size: int) -> None:
+        nonlocal written, sent_bytes
+        with lock:  # the loop's Sent events and the repeat thread's empty payloads
+            written += 1
+            sent_bytes += size
+            last = written == count
+        if last:
+            sent_everything()
+
+    def send(index: int) -> None:
+        chunk = payload(index)
+        if chunk:
+            client.send(chunk)  # its Sent event counts it
+        else:
+            written_one(0)
+
+    def repeat() -> None:
+        # On a thread of its own: the client's loop must go on reading replies meanwhile.
+        for index in range(1, count):
+            if client.wait_stopped(interval):
+                return
+            try:
+                send(index)
+            except ConnectError:  # the connection is gone: the loop reports it as Disconnected
+                return
+
     def on_event(event: TcpEvent) -> None:
         if isinstance(event, Connected):
             if event.tls is not None:
@@ -153,13 +259,12 @@ def tcp_send(args: argparse.Namespace) -> int:
                     f"certificate SHA-256 fingerprint: {event.tls.peer_fingerprint}"
                 )
             out.tcp_event(event)
-            if data:
-                client.send(data)
-            else:
-                sent_everything()
+            send(0)
+            if count > 1:
+                threading.Thread(target=repeat, name="swb-repeat", daemon=True).start()
         elif isinstance(event, Received):
             if tls is None and client.bytes_in == len(event.data) and _looks_like_tls(event.data):
-                failure.append(f"{event.peer} answered in TLS: it is a TLS server, so add --tls")
+                failure.append(f"{event.peer} answered in TLS: it is a TLS server, so {tls_hint}")
                 client.shutdown()
                 return
             out.tcp_event(event)
@@ -169,16 +274,14 @@ def tcp_send(args: argparse.Namespace) -> int:
                 reason = event.reason
                 if tls is None and not client.bytes_in and reason.endswith("reset the connection"):
                     # What TLS servers (openssl s_server, swb tcp-serve --tls) do with plain text.
-                    reason += " (if it is a TLS server, add --tls)"
+                    reason += f" (if it is a TLS server, {tls_hint})"
                 failure.append(reason)
-        elif isinstance(event, Sent):  # everything was written in one piece
-            sent_everything()
+        elif isinstance(event, Sent) and not event.heartbeat:  # one send, written in full
+            written_one(len(event.data))
         out.flush()
 
     warn_if_insecure(tls)
-    client = TcpClient(
-        args.host, args.port, on_event=on_event, connect_timeout=args.connect_timeout, tls=tls
-    )
+    client = TcpClient(host, port, on_event=on_event, connect_timeout=connect_timeout, tls=tls)
     try:
         with client, stop_on_signals(client):
             client.run()
@@ -186,6 +289,8 @@ def tcp_send(args: argparse.Namespace) -> int:
         for timer in timers:
             timer.cancel()
             timer.join()
+    if label:
+        _status(f"{label}{_plural(sent_bytes, 'byte')} sent to {client.peer}")
     if failure:
         _status(f"swb: {failure[0]}")
         return EXIT_NETWORK
@@ -205,12 +310,22 @@ def tcp_serve(args: argparse.Namespace) -> int:
         mode, fixed = "fixed", _payload(args, args.reply)
     else:
         mode, fixed = "none", b""
+    from net.tcp import TcpServer
+
+    responder = _responder(args, args.framing, mode, fixed)
     certificate = server_certificate(args)
-    context = server_context(certificate) if certificate is not None else None
+    context = None
+    if certificate is not None:
+        from net.tls import server_context
+
+        context = server_context(certificate)
     out = _Printer(encoding, json_lines=args.json, quiet=args.quiet, announce=True)
 
     def on_event(event: TcpEvent) -> None:
-        if isinstance(event, Connected | Received | Disconnected):
+        # With rules, what the server answers is part of the conversation: out rows too.
+        if isinstance(event, Connected | Received | Disconnected) or (
+            responder is not None and isinstance(event, Sent)
+        ):
             out.tcp_event(event)
             out.flush()
 
@@ -225,6 +340,7 @@ def tcp_serve(args: argparse.Namespace) -> int:
         ssl_context=context,
         keepalive=not args.no_keepalive,
         idle_timeout=args.idle_timeout,
+        responder=responder,
     )
     with server, stop_on_signals(server):
         if certificate is not None:
@@ -252,6 +368,23 @@ def tcp_serve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _responder(
+    args: argparse.Namespace, framing: str, fallback: str, fixed: bytes
+) -> Responder | None:
+    """The --rule and --mock options as a responder answering the rest with the fallback (None:
+    no rules)."""
+    if not args.rule and not args.mock:
+        return None
+    from net.rules import Responder, parse_rules
+
+    rules = parse_rules(args.rule, args.encoding)
+    if args.mock:
+        from net.script import mock_rules
+
+        rules += mock_rules(args.mock, framing=framing)
+    return Responder(rules, framing=framing, fallback=fallback, fixed_reply=fixed)
+
+
 def _looks_like_tls(data: bytes) -> bool:
     """Whether ``data`` starts like a TLS record (an alert or a handshake; RFC 8446 section 5.1)."""
     return len(data) >= 5 and data[0] in (0x15, 0x16) and data[1] == 3 and data[2] <= 4
@@ -270,11 +403,14 @@ class _Printer:
         self._decoders: dict[int, StreamDecoder] = {}
         self._connected: set[int] = set()
         self._write = sys.stdout.write
+        #: (name, byte order) of a checksum each datagram should end with (udp-listen --checksum).
+        self.checksum: tuple[str, ByteOrder | None] | None = None
 
     def datagram(self, datagram: Datagram) -> None:
         if self._quiet:
             return
         data = datagram.data
+        checked = None if self.checksum is None else verify_checksum(data, *self.checksum)
         if self._json:
             record: dict[str, Any] = {
                 "time": round(datagram.time, 6),
@@ -285,15 +421,29 @@ class _Printer:
             }
             if datagram.truncated:
                 record["truncated"] = True
+            if checked is not None:
+                record["checksum_ok"] = checked
+            if datagram.outgoing:
+                record["direction"] = "out"
             self._write(json_line(record) + "\n")
         else:
             mark = "[truncated] " if datagram.truncated else ""
-            self._write(f"{datagram.peer}  {mark}{render_text(data, self._encoding)}\n")
+            mark += "[bad checksum] " if checked is False else ""
+            to = _OUT if datagram.outgoing else ""
+            self._write(f"{to}{datagram.peer}  {mark}{render_text(data, self._encoding)}\n")
 
-    def tcp_event(self, event: Connected | Received | Disconnected) -> None:
+    def tcp_event(self, event: Connected | Received | Sent | Disconnected) -> None:
         if self._quiet:
             return
-        if isinstance(event, Received):
+        if isinstance(event, Sent):  # a reply by rule: one out row per reply
+            text = render_text(event.data, self._encoding, one_line=not self._json)
+            if self._json:
+                self._object(
+                    event, "sent", size=len(event.data), text=text, hex=to_hex(event.data, "")
+                )
+            else:
+                self._write(f"{_OUT}{event.peer}  {text}\n")
+        elif isinstance(event, Received):
             decoder = self._decoders.get(event.conn_id)
             if decoder is None:
                 decoder = self._decoders[event.conn_id] = StreamDecoder(
@@ -346,7 +496,9 @@ class _Printer:
         else:
             self._write(f"{event.peer}  {text}\n")
 
-    def _object(self, event: Connected | Received | Disconnected, kind: str, **fields: Any) -> None:
+    def _object(
+        self, event: Connected | Received | Sent | Disconnected, kind: str, **fields: Any
+    ) -> None:
         record = {"time": round(event.time, 6), "event": kind, "peer": event.peer, **fields}
         self._write(json_line(record) + "\n")
 
@@ -380,7 +532,3 @@ def _status(line: str) -> None:
 
 def _plural(count: int, noun: str, plural: str | None = None) -> str:
     return f"{count} {noun if count == 1 else plural or noun + 's'}"
-
-
-def _ignore(_event: Datagram) -> None:
-    pass

@@ -15,12 +15,53 @@ import threading
 from types import TracebackType
 from typing import Self
 
-__all__ = ["StoppableLoop", "Waker", "descriptor_limit", "raise_file_limit", "selector_capacity"]
+__all__ = [
+    "WOULD_BLOCK",
+    "StoppableLoop",
+    "Waker",
+    "descriptor_limit",
+    "is_tls_socket",
+    "is_unclean_tls_end",
+    "raise_file_limit",
+    "selector_capacity",
+    "would_block_errors",
+]
+
+#: What a non-blocking plain socket raises when it would block: try again when the selector says so.
+WOULD_BLOCK: tuple[type[OSError], ...] = (BlockingIOError, InterruptedError)
 
 #: select() on Windows watches at most 512 sockets per set (CPython builds it with FD_SETSIZE 512);
 #: elsewhere select() takes descriptors below 1024 only. Loops stay this far below the limit.
 _SELECT_SETSIZE = 512
 _SELECT_RESERVED = 12
+
+
+# ssl is looked up in sys.modules, never imported, by the three functions below: importing it (and
+# OpenSSL) costs plain TCP and HTTP commands a few milliseconds of start-up, and until something
+# has imported it (net.tls, to make a TLS socket) no TLS socket or TLS error can exist.
+
+
+def is_tls_socket(sock: socket.socket) -> bool:
+    """Whether ``sock`` is an ``ssl.SSLSocket``."""
+    ssl = sys.modules.get("ssl")
+    return ssl is not None and isinstance(sock, ssl.SSLSocket)
+
+
+def would_block_errors(sock: socket.socket) -> tuple[type[OSError], ...]:
+    """:data:`WOULD_BLOCK`, plus ssl's SSLWantReadError and SSLWantWriteError for a TLS socket
+    (they are OSErrors too, so an ``except`` must name them before OSError)."""
+    if not is_tls_socket(sock):
+        return WOULD_BLOCK
+    import ssl
+
+    return (*WOULD_BLOCK, ssl.SSLWantReadError, ssl.SSLWantWriteError)
+
+
+def is_unclean_tls_end(exc: BaseException) -> bool:
+    """Whether ``exc`` says a TLS peer closed without close_notify (``ssl.SSLEOFError``): a cut,
+    not an orderly end (RFC 8446 section 6.1)."""
+    ssl = sys.modules.get("ssl")
+    return ssl is not None and isinstance(exc, ssl.SSLEOFError)
 
 
 def selector_capacity() -> int | None:

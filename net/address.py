@@ -9,9 +9,9 @@ import ipaddress
 import re
 import socket
 import threading
-from dataclasses import dataclass
 from typing import Any
 
+from net._record import Record
 from net.errors import AddressError
 
 __all__ = [
@@ -28,8 +28,7 @@ _HOST_AND_PORT = re.compile(r"^(\[[^\]]*\]|[^:\[\]]+):[0-9]*$")
 DEFAULT_RESOLVE_TIMEOUT = 5.0
 
 
-@dataclass(frozen=True, slots=True)
-class Endpoint:
+class Endpoint(Record):
     """A resolved address: what ``socket.socket(family, ...)`` and ``connect(sockaddr)`` take."""
 
     family: socket.AddressFamily
@@ -158,7 +157,9 @@ def resolve(
     """
     host = parse_host(host, allow_empty=passive)
     flags = socket.AI_PASSIVE if passive else 0
-    lookup_host: str | None = host or None
+    # getaddrinfo encodes a str with the idna codec, whose import (with unicodedata) costs about a
+    # millisecond of start-up; for an ASCII name (labels checked above) its result is the ASCII bytes.
+    lookup_host: str | bytes | None = (host.encode("ascii") if host.isascii() else host) or None
     if _is_ip_literal(host) or not host:
         try:
             infos = socket.getaddrinfo(lookup_host, port, family, kind, 0, flags | _numeric(host))

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import NoReturn
 
-from net.address import parse_port
+from net._version import __version__
 from net.errors import AddressError, NetError
 
 __all__ = ["main"]
@@ -31,6 +31,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def port_arg(text: str) -> int:
+    from net.address import parse_port  # not at the top: `swb --version` needs no sockets
+
     try:
         return parse_port(text)
     except AddressError as exc:
@@ -38,6 +40,8 @@ def port_arg(text: str) -> int:
 
 
 def bind_port_arg(text: str) -> int:
+    from net.address import parse_port
+
     try:
         return parse_port(text, allow_zero=True)
     except AddressError as exc:
@@ -66,6 +70,25 @@ def _seconds(text: str) -> float:
     return value
 
 
+_SIZE_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
+
+
+def _byte_size(text: str) -> int:
+    """A byte count: digits with an optional K, M, G or T (binary: 1K = 1024 bytes)."""
+    cleaned = text.strip().upper().removesuffix("IB").removesuffix("B")
+    unit = cleaned[-1:] if cleaned[-1:] in _SIZE_UNITS else ""
+    number = cleaned[: len(cleaned) - len(unit)]
+    try:
+        value = float(number)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a size in bytes (like 1000000, 500M or 2G)"
+        ) from None
+    if not 0 < value < 2**62 or value != value:
+        raise argparse.ArgumentTypeError(f"{text} is out of range (more than 0 bytes)")
+    return int(value * _SIZE_UNITS[unit])
+
+
 def _milliseconds(text: str) -> float:
     try:
         value = float(text)
@@ -74,15 +97,6 @@ def _milliseconds(text: str) -> float:
     if not 0 <= value <= 86_400_000 or value != value:
         raise argparse.ArgumentTypeError(f"{text} ms is out of range (0 to 86400000)")
     return value
-
-
-def _version() -> str:
-    from importlib import metadata  # only --version needs it; it is slow to import
-
-    try:
-        return metadata.version("socket-workbench")
-    except metadata.PackageNotFoundError:
-        return "0+unknown"
 
 
 def _add_tls_client_options(parser: argparse.ArgumentParser) -> None:
@@ -115,7 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="swb",
         description="Socket Workbench: UDP, TCP and file sharing from the command line.",
     )
-    parser.add_argument("--version", action="version", version=f"swb {_version()}")
+    parser.add_argument("--version", action="version", version=f"swb {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
 
@@ -151,7 +165,28 @@ def build_parser() -> argparse.ArgumentParser:
         help="speak the classic raw dialect (http:// becomes raw://, https:// raw+tls://)",
     )
     p.add_argument("--quiet", action="store_true", help="no progress display")
-    p.add_argument("--timeout", type=_seconds, default=30.0, help="connect and idle timeout (s)")
+    p.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=None,
+        metavar="SECONDS",
+        help="give up when the whole download takes longer (default: no limit)",
+    )
+    p.add_argument(
+        "--idle-timeout",
+        type=_seconds,
+        default=30.0,
+        metavar="SECONDS",
+        help="connect timeout, and the longest wait for the server's next bytes (default 30)",
+    )
+    p.add_argument(
+        "--max-size",
+        type=_byte_size,
+        default=None,
+        metavar="BYTES",
+        help="refuse a file larger than this (like 500M or 2G); a body without a length stops "
+        "there (default: what the disk has free)",
+    )
     p.add_argument(
         "-r",
         "--recursive",
@@ -169,6 +204,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("port", metavar="PORT", type=port_arg)
     p.add_argument("data", metavar="DATA", help="payload text (or hex with --hex)")
     _add_payload_options(p)
+    _add_checksum_options(p)
     p.add_argument("--count", type=_positive_int, default=1, help="how many datagrams (default 1)")
     p.add_argument(
         "--interval",
@@ -204,7 +240,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=_seconds, help="stop after this many seconds")
     p.add_argument("--reply", metavar="DATA", help="answer every datagram with DATA")
     p.add_argument("--multicast", metavar="GROUP", help="join this multicast group")
+    _add_rule_options(p, framing=False)
     _add_payload_options(p)
+    _add_checksum_options(p, verify=True)
     p.add_argument("--json", action="store_true", help="one JSON object per datagram")
     p.add_argument("--quiet", action="store_true", help="print only the summary line")
     p.set_defaults(handler="net._cli_sockets:udp_listen")
@@ -214,6 +252,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("port", metavar="PORT", type=port_arg)
     p.add_argument("data", metavar="DATA", help="payload text (or hex with --hex)")
     _add_payload_options(p)
+    _add_checksum_options(p)
     p.add_argument(
         "--wait",
         type=_seconds,
@@ -237,6 +276,7 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--echo", action="store_true", help="send every client back what it sends")
     mode.add_argument("--reply", metavar="DATA", help="answer every chunk received with DATA")
     _add_payload_options(p)
+    _add_rule_options(p, framing=True)
     p.add_argument(
         "--max-clients",
         type=_positive_int,
@@ -264,7 +304,128 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="print only the summary line")
     _add_tls_server_options(p)
     p.set_defaults(handler="net._cli_sockets:tcp_serve")
+    _add_packet_commands(sub)
+
+    p = sub.add_parser(
+        "run",
+        help="run a conversation script (TOML: send / expect / delay steps); exit 0 if all matched",
+    )
+    p.add_argument("script", metavar="SCRIPT.toml")
+    p.add_argument(
+        "--var",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a value for {{NAME}} in the script's steps (repeatable)",
+    )
+    p.add_argument("--junit", metavar="FILE", help="also write the results as JUnit XML")
+    p.add_argument("--json", action="store_true", help="one JSON object per step")
+    p.set_defaults(handler="net._cli_script:run")
+
+    from net._cli_relay import add_parser as add_relay_parser
+
+    add_relay_parser(sub)
     return parser
+
+
+def _add_packet_commands(sub: argparse._SubParsersAction[_Parser]) -> None:
+    """``swb send NAME`` and ``swb packets list|import|export`` (issue 17, saved packets)."""
+    library = _Parser(add_help=False)
+    library.add_argument(
+        "--library",
+        metavar="FILE",
+        help="the packet library file (default: packets.json in the user's data folder)",
+    )
+    p = sub.add_parser(
+        "send",
+        parents=[library],
+        help="send a saved packet by name (UDP: show replies; TCP/TLS: read replies until --wait ends)",
+    )
+    p.add_argument("name", metavar="NAME", help="the packet's name (see 'swb packets list')")
+    p.add_argument(
+        "--wait",
+        type=_seconds,
+        metavar="SECONDS",
+        help=(
+            "UDP: after each datagram, wait this long for a reply (exit status 1 if none came); "
+            "TCP/TLS: print what arrives until this long after the last send, or the peer closes"
+        ),
+    )
+    _add_checksum_options(p, override=True)
+    p.add_argument("--connect-timeout", type=_seconds, default=10.0, metavar="SECONDS")
+    p.add_argument("--json", action="store_true", help="print replies as JSON lines")
+    _add_tls_client_options(p)
+    p.set_defaults(handler="net._cli_packets:send")
+
+    p = sub.add_parser(
+        "packets", help="list, import (Packet Sender JSON too) or export saved packets"
+    )
+    actions = p.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser)
+    actions.required = True
+    q = actions.add_parser("list", parents=[library], help="list the saved packets")
+    q.add_argument("--json", action="store_true", help="one JSON object per packet")
+    q.set_defaults(handler="net._cli_packets:list_packets")
+    q = actions.add_parser(
+        "import",
+        parents=[library],
+        help="add the packets of a library file or a Packet Sender JSON export (same names replace)",
+    )
+    q.add_argument("file", metavar="FILE")
+    q.set_defaults(handler="net._cli_packets:import_packets")
+    q = actions.add_parser(
+        "export", parents=[library], help="write the library to FILE to share it"
+    )
+    q.add_argument("file", metavar="FILE")
+    q.set_defaults(handler="net._cli_packets:export_packets")
+
+
+def _add_rule_options(parser: argparse.ArgumentParser, *, framing: bool) -> None:
+    parser.add_argument(
+        "--rule",
+        action="append",
+        default=[],
+        metavar="'KIND:PATTERN => REPLY'",
+        help=(
+            "answer what matches (repeatable, first match wins; --reply/--echo answer the rest): "
+            "KIND is exact, contains, prefix, suffix, regex or hex; REPLY has escapes, variables, "
+            "{{1}} or {{name}} from regex groups, hex:.. for bytes, and may end in +checksum:NAME"
+        ),
+    )
+    parser.add_argument(
+        "--mock",
+        metavar="SCRIPT.toml",
+        help=(
+            "also answer like the device a recorded script talks to: each of its sends gets "
+            "the exact reply that followed it (after the --rule rules)"
+        ),
+    )
+    if framing:
+        parser.add_argument(
+            "--framing",
+            choices=("line", "raw"),
+            default="line",
+            help="what a rule sees: each line (default) or each chunk received",
+        )
+
+
+def _add_checksum_options(
+    parser: argparse.ArgumentParser, *, override: bool = False, verify: bool = False
+) -> None:
+    parser.add_argument(
+        "--checksum",
+        metavar="NAME",
+        help=(
+            ("check that each datagram ends with its checksum" if verify else "append a checksum")
+            + ": crc16-modbus (low byte first), crc16-ccitt-false, crc16-xmodem, "
+            "crc32, crc8, sum8, xor8 or lrc"
+            + ("; 'none' drops the packet's own" if override else "")
+        ),
+    )
+    parser.add_argument(
+        "--checksum-order",
+        choices=("big", "little"),
+        help="byte order of the checksum (default: the algorithm's own)",
+    )
 
 
 def _add_payload_options(parser: argparse.ArgumentParser) -> None:

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import codecs
 import functools
-import json
 import re
-from dataclasses import dataclass
 from typing import Literal
 
+from net._record import Record
 from net.errors import PayloadError
 
 __all__ = [
@@ -40,7 +39,9 @@ ENCODINGS: tuple[str, ...] = ("UTF-8", "GBK", "GB18030", "Latin-1", "UTF-16LE", 
 #: Line endings appended to text payloads ("none" sends the text as typed).
 LINE_ENDINGS: dict[str, str] = {"none": "", "lf": "\n", "crlf": "\r\n", "cr": "\r"}
 
-_HEX_SEPARATORS = re.compile(r"[\s,:;\-]+")
+# Patterns, not compiled ones: re compiles (and caches) them on first use, so importing the module
+# costs nothing for the commands that never render text.
+_HEX_SEPARATORS = r"[\s,:;\-]+"
 _SIMPLE_ESCAPES = {
     "n": "\n",
     "r": "\r",
@@ -57,9 +58,9 @@ _SIMPLE_ESCAPES = {
 # Control characters would garble a log cell: C0, DEL, C1 and the Unicode line separators. The
 # patterns capture one character each, so that split() hands them to the table (see
 # _escape_controls). A multi-line view keeps CR, LF and tab as they are.
-_INVISIBLE_IN_JSON = re.compile("[\x7f-\x9f\u2028\u2029]")
-_ONE_LINE_CONTROL = re.compile(r"([\x00-\x1f\x7f-\x9f\u2028\u2029])")
-_CONTROL = re.compile(r"([\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029])")
+_INVISIBLE_IN_JSON = "[\x7f-\x9f\u2028\u2029]"
+_ONE_LINE_CONTROL = r"([\x00-\x1f\x7f-\x9f\u2028\u2029])"
+_CONTROL = r"([\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029])"
 _NAMED = {"\r": "\\r", "\n": "\\n", "\t": "\\t", "\0": "\\0"}
 
 
@@ -75,8 +76,7 @@ _ESCAPES = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class PayloadSpec:
+class PayloadSpec(Record):
     """What the user typed and how to read it: enough to rebuild the bytes at any time."""
 
     text: str
@@ -127,8 +127,10 @@ def json_line(value: object) -> str:
     escaped too, so a file name or payload cannot drive the terminal that shows it or end a
     JavaScript line. Non-ASCII text (中文) stays readable.
     """
+    import json  # only --json output needs it
+
     text = json.dumps(value, ensure_ascii=False)
-    return _INVISIBLE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return re.sub(_INVISIBLE_IN_JSON, lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def encode_payload(
@@ -169,7 +171,7 @@ def parse_hex(text: str) -> bytes:
         PayloadError: a character that is not a hex digit, or a group with an odd number of digits.
     """
     out = bytearray()
-    for group in _HEX_SEPARATORS.split(text.strip()):
+    for group in re.split(_HEX_SEPARATORS, text.strip()):
         if not group:
             continue
         digits = group[2:] if group[:2] in ("0x", "0X") else group
@@ -307,7 +309,7 @@ def _escape_controls(text: str, one_line: bool) -> str:
     # the odd items. Every loop runs in C: re.sub with a callback (one Python call per control
     # character) and str.translate (one exception per unmapped non-ASCII character in CPython)
     # both ran at a few MiB/s on binary data.
-    parts = (_ONE_LINE_CONTROL if one_line else _CONTROL).split(text)
+    parts = re.split(_ONE_LINE_CONTROL if one_line else _CONTROL, text)
     if len(parts) == 1:
         return text
     parts[1::2] = map(_ESCAPES.__getitem__, parts[1::2])

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import errno
 import re
-import ssl
+import sys
 
 __all__ = [
     "AddressError",
@@ -126,6 +126,9 @@ def describe_stream_error(exc: OSError, peer: str) -> str:
     A TLS connection that ended without close_notify is a cut (RFC 8446 section 6.1): what the
     peer sent may be incomplete, so it is never described as an orderly end.
     """
+    ssl = sys.modules.get("ssl")
+    if ssl is None:  # nothing imported ssl, so no TLS connection exists and exc is not its error
+        return describe_io_error(exc, peer)
     if isinstance(exc, ssl.SSLEOFError):
         return (
             f"{peer} cut the connection without closing TLS (no close_notify): what it sent "

@@ -1,11 +1,11 @@
-"""Events that leave the net package through plain callbacks: frozen, slotted, Qt-free dataclasses.
+"""Events that leave the net package through plain callbacks: frozen, slotted, Qt-free records.
 
 ``time`` fields are ``time.time()`` wall-clock seconds, for display in logs.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from net._record import Record
 
 __all__ = [
     "Connected",
@@ -16,6 +16,10 @@ __all__ = [
     "FileSent",
     "Received",
     "Reconnecting",
+    "RelayClosed",
+    "RelayCounters",
+    "RelayData",
+    "RelayOpened",
     "Sent",
     "TlsInfo",
     "TransferFailed",
@@ -25,8 +29,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
-class Datagram:
+class Datagram(Record):
     """One UDP datagram received (or, with ``outgoing``, sent) and who it came from / went to."""
 
     time: float
@@ -36,8 +39,7 @@ class Datagram:
     outgoing: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class Connected:
+class Connected(Record):
     """A TCP connection is up: a client's session, or a new client of a server."""
 
     time: float
@@ -47,8 +49,7 @@ class Connected:
     tls: TlsInfo | None = None  # what the TLS handshake agreed on; None for plain TCP
 
 
-@dataclass(frozen=True, slots=True)
-class Received:
+class Received(Record):
     """Bytes read from a TCP connection (one recv; a message may span several)."""
 
     time: float
@@ -57,8 +58,7 @@ class Received:
     data: bytes
 
 
-@dataclass(frozen=True, slots=True)
-class Sent:
+class Sent(Record):
     """Bytes written to a TCP connection (or a UDP peer) in full."""
 
     time: float
@@ -68,8 +68,7 @@ class Sent:
     heartbeat: bool = False  # written by the client's heartbeat timer, not by a send() call
 
 
-@dataclass(frozen=True, slots=True)
-class Disconnected:
+class Disconnected(Record):
     """A TCP connection ended; ``reason`` says how in a user's words ("closed by peer", ...)."""
 
     time: float
@@ -79,8 +78,7 @@ class Disconnected:
     error: bool = False  # True for resets, timeouts and failures, False for an orderly close
 
 
-@dataclass(frozen=True, slots=True)
-class TransferStarted:
+class TransferStarted(Record):
     """The file server began sending ``name`` to ``peer``."""
 
     time: float
@@ -92,23 +90,20 @@ class TransferStarted:
     total: int  # bytes this transfer will send
 
 
-@dataclass(frozen=True, slots=True)
-class TransferProgress:
+class TransferProgress(Record):
     time: float
     transfer_id: int
     done: int
     total: int
 
 
-@dataclass(frozen=True, slots=True)
-class TransferFinished:
+class TransferFinished(Record):
     time: float
     transfer_id: int
     done: int
 
 
-@dataclass(frozen=True, slots=True)
-class TransferFailed:
+class TransferFailed(Record):
     time: float
     transfer_id: int
     done: int
@@ -116,8 +111,7 @@ class TransferFailed:
     cancelled: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class DownloadProgress:
+class DownloadProgress(Record):
     """Download client progress; ``total`` is None when the server did not say (raw, chunked)."""
 
     time: float
@@ -127,8 +121,7 @@ class DownloadProgress:
     resumed_from: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class DownloadFinished:
+class DownloadFinished(Record):
     """The file is complete and renamed to ``path``."""
 
     time: float
@@ -136,11 +129,10 @@ class DownloadFinished:
     size: int
     sha256: str
     verified: bool  # True when the server announced a digest and it matched
-    notes: tuple[str, ...] = field(default_factory=tuple)
+    notes: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class FileSent:
+class FileSent(Record):
     """A file queued with ``send_file`` was written to a TCP connection (``size`` bytes of it)."""
 
     time: float
@@ -150,8 +142,7 @@ class FileSent:
     size: int
 
 
-@dataclass(frozen=True, slots=True)
-class TlsInfo:
+class TlsInfo(Record):
     """What a TLS handshake agreed on, for display.
 
     ``version`` is "TLSv1.3" or "TLSv1.2"; ``cipher`` the suite's OpenSSL name; ``peer_fingerprint``
@@ -164,8 +155,7 @@ class TlsInfo:
     peer_fingerprint: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class Reconnecting:
+class Reconnecting(Record):
     """A TCP client with auto-reconnect lost (or could not make) its connection and will try again
     in ``delay`` seconds; ``attempt`` counts from 1 since the last connection that lasted."""
 
@@ -174,3 +164,57 @@ class Reconnecting:
     delay: float
     reason: str  # why the last connection ended or the last attempt failed, in a user's words
     peer: str = ""
+
+
+# --- the relay (net.relay): one block, so that other events can be added above it ----------------
+
+
+class RelayOpened(Record):
+    """One side of a relayed connection is up: ``side`` "client" (accepted, or a new UDP client
+    address) or "target" (connected, TLS handshake done). ``peer`` is that side's address."""
+
+    time: float
+    conn_id: int
+    side: str  # "client" or "target"
+    peer: str
+    tls: TlsInfo | None = None
+
+
+class RelayClosed(Record):
+    """One side of a relayed connection ended (or, for UDP, a client mapping expired)."""
+
+    time: float
+    conn_id: int
+    side: str  # "client" or "target"
+    peer: str
+    reason: str
+    error: bool = False  # resets, timeouts, refusals and failures
+
+
+class RelayData(Record):
+    """A TCP chunk or a UDP datagram that went through the relay, or did not.
+
+    ``direction`` is "->" (client to target) or "<-" (back); ``peer`` the client's address (the
+    connection's name in logs); ``action`` "forwarded", "dropped" or "duplicated" (the extra copy).
+    """
+
+    time: float
+    conn_id: int
+    direction: str
+    peer: str
+    data: bytes
+    action: str = "forwarded"
+
+
+class RelayCounters(Record):
+    """Totals of one direction of a relay since it started (exact, whatever the log shows).
+
+    ``chunks`` counts TCP chunks or UDP datagrams forwarded; ``dropped`` datagrams lost on purpose
+    (loss, "down", a full queue) or chunks thrown away by a reset; ``duplicated`` extra copies.
+    """
+
+    direction: str
+    bytes: int = 0
+    chunks: int = 0
+    dropped: int = 0
+    duplicated: int = 0

@@ -25,15 +25,14 @@ from __future__ import annotations
 import base64
 import binascii
 import codecs
-import email.utils
 import mimetypes
 import re
 import time
 import urllib.parse
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from net._record import Record
 from net.codec import json_line
 
 if TYPE_CHECKING:
@@ -85,10 +84,12 @@ Dialect = Literal["http", "raw", "more"]
 # RFC 9110 §9.1: a method is a token; every registered method is upper-case, and the sniffing rule
 # only counts upper-case ones (a lower-case first word is a name).
 _METHOD = rb"[A-Z][A-Z0-9_-]{0,19}"
-_REQUEST_START = re.compile(_METHOD + rb" (?:/|\*|[A-Za-z][A-Za-z0-9+.-]*://)")
-_MAYBE_REQUEST = re.compile(_METHOD + rb"(?: [^/\n]*)?")
-_HEAD_END = re.compile(rb"\n\r?\n")
-_METHOD_ONLY = re.compile(_METHOD + rb" ")
+# The patterns of this module stay source text: re compiles each on first use and keeps it in its
+# cache, so importing the module (every `swb get`) compiles none of them.
+_REQUEST_START = _METHOD + rb" (?:/|\*|[A-Za-z][A-Za-z0-9+.-]*://)"
+_MAYBE_REQUEST = _METHOD + rb"(?: [^/\n]*)?"
+_HEAD_END = rb"\n\r?\n"
+_METHOD_ONLY = _METHOD + rb" "
 
 
 def sniff(data: bytes, is_name: Callable[[str], bool], *, final: bool = False) -> Dialect:
@@ -103,13 +104,13 @@ def sniff(data: bytes, is_name: Callable[[str], bool], *, final: bool = False) -
     """
     line_end = data.find(b"\n")
     first_line = data if line_end < 0 else data[:line_end]
-    if _REQUEST_START.match(first_line) or (
-        b" HTTP/" in first_line and _METHOD_ONLY.match(first_line)
+    if re.match(_REQUEST_START, first_line) or (
+        b" HTTP/" in first_line and re.match(_METHOD_ONLY, first_line)
     ):
         return "http"
     if final or line_end >= 0 or len(data) > MAX_RAW_NAME_BYTES:
         return "raw"
-    if _MAYBE_REQUEST.fullmatch(data):
+    if re.fullmatch(_MAYBE_REQUEST, data):
         return "more"  # could still become "GET /..." : give it the grace
     name = parse_raw_name(data)
     if name is not None and is_name(name):
@@ -134,8 +135,7 @@ def parse_raw_name(data: bytes) -> str | None:
         return None
 
 
-@dataclass(frozen=True, slots=True)
-class HeadVerdict:
+class HeadVerdict(Record):
     """Where a request head stands against the limits."""
 
     complete: bool  # the empty line that ends the head has arrived
@@ -149,7 +149,7 @@ def check_head(data: bytes | bytearray) -> HeadVerdict:
     than :data:`MAX_HEAD_BYTES` or has more than :data:`MAX_HEADER_LINES` header lines. Line ends
     are found the way h11 finds them (LF, with or without CR).
     """
-    end = _HEAD_END.search(data)
+    end = re.search(_HEAD_END, data)
     head_len = end.end() if end else len(data)
     line_end = data.find(b"\n", 0, head_len)
     if line_end < 0:
@@ -167,8 +167,7 @@ def check_head(data: bytes | bytearray) -> HeadVerdict:
     return HeadVerdict(complete=end is not None)
 
 
-@dataclass(frozen=True, slots=True)
-class Target:
+class Target(Record):
     """What a request target asks for: a folder's index, JSON list or zip ("" = the root), or a
     file by key ("report.pdf", "photos/2024/a b.jpg")."""
 
@@ -176,7 +175,7 @@ class Target:
     name: str = ""
 
 
-_ABSOLUTE_FORM = re.compile(rb"[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*")
+_ABSOLUTE_FORM = rb"[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*"
 
 
 def parse_target(target: bytes) -> Target:
@@ -189,7 +188,7 @@ def parse_target(target: bytes) -> Target:
     empty segments name nothing because no key has them. The absolute form ("http://host/name")
     is accepted as RFC 9112 asks; other forms are "bad" (400).
     """
-    absolute = _ABSOLUTE_FORM.match(target)
+    absolute = re.match(_ABSOLUTE_FORM, target)
     if absolute:
         target = target[absolute.end() :] or b"/"
     if not target.startswith(b"/"):
@@ -210,8 +209,7 @@ def parse_target(target: bytes) -> Target:
     return Target("index", folder)
 
 
-@dataclass(frozen=True, slots=True)
-class RangePlan:
+class RangePlan(Record):
     """How to answer a GET: 200 with the whole file, 206 with one part, or 416."""
 
     status: Literal[200, 206, 416]
@@ -299,7 +297,9 @@ def if_range_matches(value: bytes, etag: str, mtime: float, now: float | None = 
     if text.startswith(b"W/"):
         return False
     try:
-        when = email.utils.parsedate_to_datetime(text.decode("latin-1"))
+        from email.utils import parsedate_to_datetime  # on first use: it costs start-up
+
+        when = parsedate_to_datetime(text.decode("latin-1"))
     except (TypeError, ValueError, IndexError):
         return False
     if when is None:  # pragma: no cover - older Pythons returned None for some inputs
@@ -309,7 +309,7 @@ def if_range_matches(value: bytes, etag: str, mtime: float, now: float | None = 
     return int(when.timestamp()) == modified and modified + 1 <= now
 
 
-_ENTITY_TAG = re.compile(r'[ \t]*(W/)?"([\x21\x23-\x7e\x80-\xff]*)"[ \t]*')
+_ENTITY_TAG = r'[ \t]*(W/)?"([\x21\x23-\x7e\x80-\xff]*)"[ \t]*'
 
 
 def _entity_tags(value: bytes) -> list[tuple[bool, str]] | Literal["*"] | None:
@@ -325,7 +325,7 @@ def _entity_tags(value: bytes) -> list[tuple[bool, str]] | Literal["*"] | None:
         if text[pos] in " \t,":  # RFC 9110 §5.6.1: empty list elements are allowed
             pos += 1
             continue
-        match = _ENTITY_TAG.match(text, pos)
+        match = re.compile(_ENTITY_TAG).match(text, pos)  # cached after the first call
         if match is None:
             return None
         tags.append((match.group(1) is not None, match.group(2)))
@@ -350,7 +350,9 @@ def _tag_matches(value: bytes, etag: str, *, weak: bool) -> bool:
 def _http_date_value(value: bytes) -> int | None:
     """An HTTP-date (RFC 9110 §5.6.7) as whole seconds since the epoch; None when invalid."""
     try:
-        when = email.utils.parsedate_to_datetime(value.decode("latin-1").strip())
+        from email.utils import parsedate_to_datetime
+
+        when = parsedate_to_datetime(value.decode("latin-1").strip())
     except (TypeError, ValueError, IndexError, OverflowError):
         return None
     if when is None or when.tzinfo is None:  # pragma: no cover - older Pythons returned None
@@ -416,7 +418,9 @@ def make_etag(size: int, mtime_ns: int) -> str:
 
 def http_date(timestamp: float) -> str:
     """IMF-fixdate (RFC 9110 §5.6.7), e.g. "Sun, 06 Nov 1994 08:49:37 GMT"."""
-    return email.utils.formatdate(timestamp, usegmt=True)
+    from email.utils import formatdate
+
+    return formatdate(timestamp, usegmt=True)
 
 
 #: Text files that mimetypes does not know on every system; shown in the browser, not downloaded.
@@ -482,7 +486,7 @@ CHARSET_SAMPLE_BYTES = 64 * 1024
 _BOMS = ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16le"), (b"\xfe\xff", "utf-16be"))
 # One GB18030 character that is not ASCII: four bytes, a GB2312 pair (both bytes A1-FE, where
 # everyday Chinese text lives), or another GBK pair.
-_GB18030_UNIT = re.compile(
+_GB18030_UNIT = (
     rb"[\x81-\xfe][\x30-\x39][\x81-\xfe][\x30-\x39]|([\xa1-\xfe][\xa1-\xfe])|[\x81-\xfe][\x40-\xfe]"
 )
 
@@ -516,7 +520,7 @@ def text_charset(sample: bytes) -> str | None:
         codecs.getincrementaldecoder("gb18030")().decode(sample, final=False)
     except UnicodeDecodeError:
         return None
-    units = [match.group(1) is not None for match in _GB18030_UNIT.finditer(sample)]
+    units = [match.group(1) is not None for match in re.finditer(_GB18030_UNIT, sample)]
     if units and sum(units) >= 0.8 * len(units):
         return "gb18030"
     return None
@@ -538,7 +542,7 @@ def shown_inline(media_type: str) -> bool:
 
 # RFC 8187 §3.2.1 attr-char, less what urllib.parse.quote always keeps (letters, digits, "_.-~").
 _ATTR_CHAR_EXTRA = "!#$&+^`|"
-_NOT_FALLBACK = re.compile(r'[^\x20-\x7e]+|["\\%]')
+_NOT_FALLBACK = r'[^\x20-\x7e]+|["\\%]'
 
 
 def content_disposition(name: str, *, inline: bool) -> str:
@@ -548,7 +552,7 @@ def content_disposition(name: str, *, inline: bool) -> str:
     ``filename`` fallback is printable ASCII for clients that read only that one (curl -OJ):
     each run of other characters, quotes, backslashes and "%" (RFC 6266 appendix D) becomes "_".
     """
-    fallback = _NOT_FALLBACK.sub("_", name) or "download"
+    fallback = re.sub(_NOT_FALLBACK, "_", name) or "download"
     encoded = urllib.parse.quote(name, safe=_ATTR_CHAR_EXTRA)
     kind = "inline" if inline else "attachment"
     return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{encoded}"
@@ -578,8 +582,7 @@ def parse_repr_digest(value: str) -> bytes | None:
     return None
 
 
-@dataclass(frozen=True, slots=True)
-class ContentRange:
+class ContentRange(Record):
     """A parsed ``Content-Range`` (RFC 9110 §14.4); start/end are None for "bytes */total"."""
 
     start: int | None
@@ -587,12 +590,12 @@ class ContentRange:
     total: int | None
 
 
-_CONTENT_RANGE = re.compile(r"bytes[ \t]+(?:(\d{1,19})-(\d{1,19})|\*)/(\d{1,19}|\*)", re.IGNORECASE)
+_CONTENT_RANGE = r"(?i)bytes[ \t]+(?:(\d{1,19})-(\d{1,19})|\*)/(\d{1,19}|\*)"
 
 
 def parse_content_range(value: str) -> ContentRange | None:
     """Parse "bytes 0-99/1000", "bytes 0-99/*" or "bytes */1000"; None when malformed."""
-    match = _CONTENT_RANGE.fullmatch(value.strip())
+    match = re.fullmatch(_CONTENT_RANGE, value.strip())
     if not match:
         return None
     first, last, total = match.groups()
@@ -654,13 +657,14 @@ def render_json(
     return json_line(items).encode("utf-8")
 
 
-_CONTROL_IN_TEXT = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_CONTROL_IN_TEXT = "[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
 
 
 def shown_name(name: str) -> str:
     """A name as text for people: control characters (a terminal escape, CR, LF), line separators
     and bidirectional overrides become visible escapes like ``\\x1b``; links keep the real name."""
-    return _CONTROL_IN_TEXT.sub(
+    return re.sub(
+        _CONTROL_IN_TEXT,
         lambda m: (
             f"\\x{ord(m.group()):02x}" if ord(m.group()) < 256 else f"\\u{ord(m.group()):04x}"
         ),

@@ -23,11 +23,11 @@ import threading
 import time
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass, replace
 from pathlib import Path
 from types import TracebackType
 from typing import Self
 
+from net._record import Record
 from net.errors import TransferError
 
 __all__ = [
@@ -89,8 +89,7 @@ class LocalFileError(TransferError, ValueError):
     not a regular file). It is bad input: the CLI exits 2."""
 
 
-@dataclass(frozen=True, slots=True)
-class SharedFile:
+class SharedFile(Record):
     """One shared file as the table knows it; ``sha256`` (hex) is None until it is computed."""
 
     name: str  # display name, unique in the table
@@ -111,8 +110,7 @@ class SharedFile:
         return self.name.rpartition("/")[0]
 
 
-@dataclass(frozen=True, slots=True)
-class SharedFolder:
+class SharedFolder(Record):
     """A folder inside the share: a shared folder ("photos") or one below it ("photos/2024")."""
 
     name: str  # key: segments joined with "/", unique in the table (with the files' keys)
@@ -124,14 +122,16 @@ class SharedFolder:
         return self.name.rpartition("/")[2]
 
 
-@dataclass(slots=True)
 class _Root:
     """A folder shared with :meth:`ShareTable.add_folder`, and when it was last walked."""
 
-    name: str
-    path: Path
-    include_hidden: bool
-    scanned: float  # time.monotonic() of the last walk
+    __slots__ = ("include_hidden", "name", "path", "scanned")
+
+    def __init__(self, name: str, path: Path, include_hidden: bool, scanned: float) -> None:
+        self.name = name
+        self.path = path
+        self.include_hidden = include_hidden
+        self.scanned = scanned  # time.monotonic() of the last walk
 
 
 _Walked = tuple[dict[str, tuple[Path, float]], dict[str, tuple[Path, os.stat_result]]]
@@ -531,8 +531,7 @@ class ShareTable:
             if entry is None or (entry.size, entry.mtime_ns) == (size, mtime_ns):
                 return
             key = (str(entry.path), size, mtime_ns)
-            self._entries[name] = replace(
-                entry,
+            self._entries[name] = entry.replace(
                 size=size,
                 mtime=mtime_ns / 1e9,
                 mtime_ns=mtime_ns,
@@ -670,7 +669,7 @@ class ShareTable:
                     and (current.path, current.size, current.mtime_ns)
                     == (entry.path, entry.size, entry.mtime_ns)
                 ):
-                    self._entries[name] = replace(current, sha256=digest)
+                    self._entries[name] = current.replace(sha256=digest)
                     changed = True
             if changed:
                 self._changed()

@@ -27,21 +27,22 @@ import itertools
 import os
 import selectors
 import socket
-import ssl
 import sys
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import BinaryIO, Final
+from typing import TYPE_CHECKING, BinaryIO, Final
 
 from net._loop import (
     DESCRIPTOR_RESERVE,
     StoppableLoop,
     descriptor_limit,
+    is_tls_socket,
     selector_capacity,
+    would_block_errors,
 )
+from net._record import Record
 from net.address import (
     DEFAULT_RESOLVE_TIMEOUT,
     bind_endpoint,
@@ -73,13 +74,17 @@ from net.events import (
     TlsInfo,
 )
 from net.keepalive import set_keepalive
-from net.tls import (
-    ClientTls,
-    certificate_fingerprint,
-    client_context,
-    describe_ssl_error,
-    wrap_client,
-)
+
+if TYPE_CHECKING:
+    import ssl
+
+    from net.tls import ClientTls
+
+# ssl and net.tls are imported where TLS is asked for, not here: plain TCP (`swb tcp-send`) then
+# starts without loading OpenSSL.
+
+if TYPE_CHECKING:
+    from net.rules import Responder
 
 __all__ = [
     "HANDSHAKE_TIMEOUT",
@@ -117,9 +122,6 @@ _WRITE_BUDGET = 4 * 1024 * 1024
 _TLS_WRITE_SIZE = 64 * 1024
 # recv calls per wake-up on a TLS connection while OpenSSL still holds decrypted bytes.
 _TLS_READS_PER_WAKE = 16
-# Not an error on a non-blocking socket: try again when the selector says so. (The ssl ones are
-# OSErrors too, so they must be caught before OSError.)
-_WOULD_BLOCK = (BlockingIOError, InterruptedError, ssl.SSLWantReadError, ssl.SSLWantWriteError)
 _CONNECT_PENDING = {errno.EINPROGRESS, errno.EWOULDBLOCK, errno.EALREADY, 10035}
 # sendfile(2) refusing this pair of file and socket: fall back to read + send.
 _NO_SENDFILE = {errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOTSOCK, errno.EAFNOSUPPORT}
@@ -130,8 +132,7 @@ _ACCEPT = object()
 USE_SENDFILE = sys.platform != "win32" and hasattr(os, "sendfile")
 
 
-@dataclass(frozen=True, slots=True)
-class ClientInfo:
+class ClientInfo(Record):
     """One client of a :class:`TcpServer`, as :meth:`TcpServer.clients` lists it."""
 
     conn_id: int
@@ -191,6 +192,7 @@ class _Connection:
         "sock",
         "tls",
         "use_sendfile",
+        "would_block",
     )
 
     def __init__(self, sock: socket.socket, conn_id: int, peer: str, local: str) -> None:
@@ -209,7 +211,9 @@ class _Connection:
         self.closed = False
         self.close_reason: str | None = None  # close with this once the queue is written
         self.ended: tuple[str, bool] | None = None  # (reason, error) once closed
-        self.tls = isinstance(sock, ssl.SSLSocket)
+        self.tls = is_tls_socket(sock)
+        # Not an error on a non-blocking socket: try again when the selector says so.
+        self.would_block = would_block_errors(sock)
         # The kernel cannot encrypt, so inside TLS files are read and written through OpenSSL.
         self.use_sendfile = USE_SENDFILE and not self.tls
         self.handshaking = False  # a TLS server's client whose handshake is still running
@@ -376,7 +380,7 @@ class _TcpLoop(StoppableLoop):
         for _ in range(_TLS_READS_PER_WAKE if conn.tls else 1):
             try:
                 data = conn.sock.recv(_RECV_SIZE)
-            except _WOULD_BLOCK:
+            except conn.would_block:
                 return
             except OSError as exc:
                 self._close(conn, describe_stream_error(exc, conn.peer), error=True)
@@ -439,7 +443,7 @@ class _TcpLoop(StoppableLoop):
             chunk = chunk[:_TLS_WRITE_SIZE]
         try:
             sent = conn.sock.send(chunk)
-        except _WOULD_BLOCK:
+        except conn.would_block:
             return None
         except OSError as exc:
             self._write_failed(conn, exc)
@@ -490,7 +494,7 @@ class _TcpLoop(StoppableLoop):
                         piece = item.pending[:_TLS_WRITE_SIZE] if conn.tls else item.pending
                         sent = conn.sock.send(piece)
                         item.pending = item.pending[sent:]
-        except _WOULD_BLOCK:
+        except conn.would_block:
             return None
         except OSError as exc:
             self._write_failed(conn, exc)
@@ -505,7 +509,7 @@ class _TcpLoop(StoppableLoop):
         return sent
 
     def _write_failed(self, conn: _Connection, exc: OSError) -> None:
-        if isinstance(exc, ssl.SSLZeroReturnError):
+        if conn.tls and _is_close_notify(exc):
             # The peer has sent its TLS close_notify, after which OpenSSL writes nothing: what is
             # still queued cannot go out, but the connection ended in order all the same.
             self._close(conn, CLOSED_BY_PEER, error=False)
@@ -533,11 +537,11 @@ class _TcpLoop(StoppableLoop):
             with contextlib.suppress(KeyError, ValueError):
                 self._selector.unregister(conn.sock)
             conn.events = 0
-        if isinstance(conn.sock, ssl.SSLSocket) and not error and not conn.handshaking:
+        if conn.tls and not error and not conn.handshaking:
             # Say goodbye in TLS (close_notify), so the peer can tell an end from a cut. The
             # socket is non-blocking: this sends the alert if there is room and never waits.
             with contextlib.suppress(OSError, ValueError):
-                conn.sock.unwrap()
+                conn.sock.unwrap()  # type: ignore[attr-defined]
         conn.sock.close()
         for item in leftovers:
             if isinstance(item, _File):
@@ -646,6 +650,8 @@ class TcpClient(_TcpLoop):
             except ValueError as exc:
                 raise AddressError(f"cannot reconnect that way: {exc}") from None
         if tls is not None and tls.cafile:
+            from net.tls import client_context
+
             client_context(tls)  # AddressError now for a missing or unusable CA file
         super().__init__(on_event)
         self._connect_timeout = connect_timeout
@@ -774,13 +780,15 @@ class TcpClient(_TcpLoop):
         if sock is None:
             return None
         if self._tls is not None:
+            from net.tls import wrap_client
+
             try:
                 sock = wrap_client(sock, self._host, self._tls, self._connect_timeout, loop=self)
             except ConnectError:
                 if self.stopping:
                     return None
                 raise
-            if isinstance(sock, ssl.SSLSocket):
+            if is_tls_socket(sock):
                 # An end without close_notify is a cut (RFC 8446 section 6.1), not the end of
                 # the stream: let recv raise SSLEOFError instead of returning b"".
                 sock.suppress_ragged_eofs = False  # type: ignore[attr-defined]
@@ -943,6 +951,7 @@ class TcpServer(_TcpLoop):
         keepalive_interval: int = 10,
         keepalive_count: int = 5,
         idle_timeout: float | None = None,
+        responder: Responder | None = None,
     ) -> None:
         """Bind and listen at once.
 
@@ -965,6 +974,8 @@ class TcpServer(_TcpLoop):
                 unanswered probes (110 s with the defaults).
             idle_timeout: close a client (``error`` False) after this many seconds with nothing
                 sent or received; None keeps quiet clients as long as keepalive says they live.
+            responder: rule-based replies (net.rules); while set, it answers every client and
+                ``reply_mode`` is not used (the responder has its own fallback).
         Raises:
             AddressError: a bad host or port, a handshake or idle timeout that is not positive,
                 keepalive values out of range, or max_clients below 1.
@@ -989,6 +1000,7 @@ class TcpServer(_TcpLoop):
         self.max_clients, self.limit_reason = client_cap(max_clients)
         self.idle_timeout = idle_timeout
         self._next_idle_scan: float | None = None
+        self._responder = responder
         self._ids = itertools.count(1)
         self._accept_paused = False
         self._ssl_context = ssl_context
@@ -1012,27 +1024,8 @@ class TcpServer(_TcpLoop):
     def _listen(
         self, host: str, port: int | str, backlog: int, resolve_timeout: float
     ) -> socket.socket:
-        local = bind_endpoint(host, port, kind=socket.SOCK_STREAM, timeout=resolve_timeout)
-        sock = socket.socket(local.family, socket.SOCK_STREAM)
-        try:
-            if sys.platform != "win32":
-                # Restart at once on a port whose old connections sit in TIME_WAIT. (On Windows
-                # this option would let another program take the port; it needs none.)
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            if local.family == socket.AF_INET6 and local.host == "::":
-                with contextlib.suppress(OSError, AttributeError):
-                    sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
-            try:
-                sock.bind(local.sockaddr)
-                sock.listen(backlog)
-            except OSError as exc:
-                raise BindError(describe_bind_error(exc, local.host, local.port)) from exc
-            sock.setblocking(False)
-        except BaseException:
-            sock.close()
-            raise
+        sock, self.address = listening_socket(host, port, backlog, resolve_timeout)
         self.port: int = int(sock.getsockname()[1])
-        self.address: str = format_peer((local.host, self.port))
         return sock
 
     def serve_forever(self) -> None:
@@ -1057,6 +1050,10 @@ class TcpServer(_TcpLoop):
         """Change the reply mode ("none", "echo", "fixed") while running; thread-safe."""
         _check_reply_mode(mode)
         self._reply = (mode, bytes(fixed_reply))
+
+    def set_responder(self, responder: Responder | None) -> None:
+        """Answer by rules from the next chunk on (None: by the reply mode again); thread-safe."""
+        self._responder = responder
 
     def send(self, conn_id: int, data: bytes) -> None:
         """Queue ``data`` for one client. Thread-safe, never blocks.
@@ -1173,6 +1170,8 @@ class TcpServer(_TcpLoop):
             self._on_event(Connected(conn.since, conn_id, peer, local))
 
     def _continue_handshake(self, conn: _Connection) -> None:
+        import ssl  # loaded already: the server's ssl_context made this socket
+
         assert isinstance(conn.sock, ssl.SSLSocket)
         try:
             conn.sock.do_handshake()
@@ -1205,6 +1204,8 @@ class TcpServer(_TcpLoop):
         self._handshaking.pop(conn.conn_id, None)
         self.tls_failures += 1
         host, port = conn.address
+        from net.tls import describe_ssl_error
+
         reason = describe_ssl_error(exc, host, port, server_side=True)
         self._close(conn, reason, error=True)
 
@@ -1286,7 +1287,13 @@ class TcpServer(_TcpLoop):
 
     def _after_receive(self, conn: _Connection, data: bytes) -> None:
         mode, fixed = self._reply
-        if mode == "echo":
+        responder = self._responder
+        if responder is not None:
+            reply = responder.respond(conn.conn_id, data)
+            if not reply:
+                return
+            self._queue_bytes(conn, reply, bounded=False)
+        elif mode == "echo":
             self._queue_bytes(conn, data, bounded=False)
         elif mode == "fixed" and fixed:
             self._queue_bytes(conn, fixed, bounded=False)
@@ -1298,6 +1305,8 @@ class TcpServer(_TcpLoop):
 
     def _closed(self, conn: _Connection) -> None:
         self._handshaking.pop(conn.conn_id, None)
+        if self._responder is not None:
+            self._responder.forget(conn.conn_id)
         if self._accept_paused and self._selector is not None and not self.stopping:
             self._accept_paused = False
             self._selector.register(self._listener, selectors.EVENT_READ, _ACCEPT)
@@ -1345,6 +1354,37 @@ def _check_keepalive(idle: int, interval: int, count: int) -> None:
         set_keepalive(probe, idle, interval, count)
 
 
+def listening_socket(
+    host: str, port: int | str, backlog: int = 128, resolve_timeout: float = DEFAULT_RESOLVE_TIMEOUT
+) -> tuple[socket.socket, str]:
+    """A non-blocking TCP socket listening on ``host:port``, and its address ("127.0.0.1:8000").
+
+    Raises:
+        AddressError: a bad host or port.
+        BindError: the port is in use, or the address is not this computer's.
+    """
+    local = bind_endpoint(host, port, kind=socket.SOCK_STREAM, timeout=resolve_timeout)
+    sock = socket.socket(local.family, socket.SOCK_STREAM)
+    try:
+        if sys.platform != "win32":
+            # Restart at once on a port whose old connections sit in TIME_WAIT. (On Windows
+            # this option would let another program take the port; it needs none.)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if local.family == socket.AF_INET6 and local.host == "::":
+            with contextlib.suppress(OSError, AttributeError):
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        try:
+            sock.bind(local.sockaddr)
+            sock.listen(backlog)
+        except OSError as exc:
+            raise BindError(describe_bind_error(exc, local.host, local.port)) from exc
+        sock.setblocking(False)
+    except BaseException:
+        sock.close()
+        raise
+    return sock, format_peer((local.host, int(sock.getsockname()[1])))
+
+
 def _check_reply_mode(mode: str) -> None:
     if mode not in REPLY_MODES:
         raise ValueError(f"unknown reply mode {mode!r} (none, echo or fixed)")
@@ -1376,16 +1416,27 @@ def _check_seconds(what: str, value: float) -> None:
 
 def _pending(conn: _Connection) -> int:
     """Bytes OpenSSL has decrypted for ``conn`` but nobody has read yet (0 for plain TCP)."""
-    sock = conn.sock
-    if isinstance(sock, ssl.SSLSocket):
+    if conn.tls:
         with contextlib.suppress(OSError, ValueError):
-            return sock.pending()
+            return conn.sock.pending()  # type: ignore[attr-defined, no-any-return]
     return 0
 
 
+def _is_close_notify(exc: OSError) -> bool:
+    """Whether a TLS socket's ``exc`` says the peer sent its close_notify (RFC 8446 section 6.1)."""
+    import ssl  # loaded: a TLS socket raised exc
+
+    return isinstance(exc, ssl.SSLZeroReturnError)
+
+
 def _tls_info(sock: socket.socket) -> TlsInfo | None:
-    if not isinstance(sock, ssl.SSLSocket):
+    if not is_tls_socket(sock):
         return None
+    import ssl  # loaded: sock is an SSLSocket
+
+    from net.tls import certificate_fingerprint
+
+    assert isinstance(sock, ssl.SSLSocket)
     cipher = sock.cipher()
     der = sock.getpeercert(binary_form=True)
     return TlsInfo(
@@ -1401,6 +1452,8 @@ def _retryable(exc: NetError, connected_before: bool) -> bool:
         # A name that resolved before and fails now means the network or DNS is down.
         return connected_before
     if isinstance(exc, TlsError):
+        import ssl  # loaded: only net.tls raises TlsError
+
         cause = exc.__cause__
         if isinstance(cause, ssl.SSLEOFError | ssl.SSLZeroReturnError | ssl.SSLSyscallError):
             return True  # cut off during the handshake: a server restarting, say

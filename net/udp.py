@@ -16,10 +16,10 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from net._loop import StoppableLoop
+from net._record import Record
 from net.address import (
     DEFAULT_RESOLVE_TIMEOUT,
     Endpoint,
@@ -40,6 +40,9 @@ from net.errors import (
     system_words,
 )
 from net.events import Datagram
+
+if TYPE_CHECKING:
+    from net.rules import Responder
 
 __all__ = [
     "DEFAULT_RCVBUF",
@@ -75,8 +78,7 @@ _TRUNCATED_ERRORS = {errno.EMSGSIZE, 10040}
 _PEER_CACHE_LIMIT = 4096
 
 
-@dataclass(frozen=True, slots=True)
-class UdpStats:
+class UdpStats(Record):
     """Exact counters of a :class:`UdpReceiver`, as one consistent snapshot."""
 
     datagrams: int = 0
@@ -221,7 +223,7 @@ class UdpSender(StoppableLoop):
 
     def run_repeat(
         self,
-        data: bytes,
+        data: bytes | Callable[[int], bytes],
         count: int,
         interval: float,
         *,
@@ -230,6 +232,9 @@ class UdpSender(StoppableLoop):
         reply_timeout: float | None = None,
     ) -> int:
         """Send ``data`` ``count`` times, ``interval`` seconds apart; returns how many were sent.
+
+        ``data`` may be a function of the send number (0, 1, ...) giving each datagram's bytes
+        (payload variables such as ``{{counter}}``, net.variables).
 
         With ``reply_timeout``, after each datagram wait up to that long for a first reply (the next
         datagram may then leave later than planned). With ``on_reply``, every reply that arrives
@@ -245,7 +250,7 @@ class UdpSender(StoppableLoop):
             if self.stopping:
                 break
             try:
-                datagram = self.send(data)
+                datagram = self.send(data(index) if callable(data) else data)
             except ConnectError:
                 if self.stopping:
                     break
@@ -341,6 +346,8 @@ class UdpReceiver(StoppableLoop):
         resolve_timeout: float = DEFAULT_RESOLVE_TIMEOUT,
         on_rows: Callable[[list[DatagramRow]], None] | None = None,
         max_datagrams: int | None = None,
+        responder: Responder | None = None,
+        on_reply: Callable[[Datagram], None] | None = None,
     ) -> None:
         """Bind at once.
 
@@ -367,6 +374,9 @@ class UdpReceiver(StoppableLoop):
             on_rows: called on the loop's thread with the datagrams just read (oldest first, up
                 to 64) as :data:`DatagramRow` tuples: one call per batch, no object per datagram.
             max_datagrams: stop (as :meth:`shutdown` does) after exactly this many datagrams.
+            responder: answer each datagram by rules (net.rules) instead of with ``reply``.
+            on_reply: called on the loop's thread with each reply the responder sent
+                (``outgoing`` True), after the batch that caused it.
         Raises:
             AddressError: a bad host, port or multicast group.
             BindError: the port is in use, the address is not this computer's, or joining the
@@ -377,6 +387,9 @@ class UdpReceiver(StoppableLoop):
         self._on_rows = on_rows
         self._on_drained = on_drained
         self._reply = bytes(reply) if reply else None
+        self.responder = responder
+        self._on_reply = on_reply
+        self._replies_sent: list[Datagram] = []
         # One byte more than a datagram may fill: a read that fills it was cut short, which tells
         # truncation apart without recvmsg() and its flags.
         self._limit = max(1, buffer_size)
@@ -487,6 +500,11 @@ class UdpReceiver(StoppableLoop):
                 if on_datagram is not None:
                     for stamp, peer, data, cut in rows:
                         on_datagram(Datagram(stamp, peer, data, cut))
+            if self._replies_sent:
+                sent, self._replies_sent = self._replies_sent, []
+                if self._on_reply is not None:
+                    for datagram in sent:
+                        self._on_reply(datagram)
             if empty or self.stopping:
                 return handled
 
@@ -528,7 +546,10 @@ class UdpReceiver(StoppableLoop):
                     nbytes = limit
                     truncated += 1
                 size += nbytes
-                if reply is not None:
+                # Read per datagram: rules changed while a batch runs apply to the next one.
+                if (responder := self.responder) is not None:
+                    replied += self._answer(responder, view[:nbytes].tobytes(), address, now)
+                elif reply is not None:
                     try:
                         sendto(reply, address)
                         replied += 1
@@ -553,6 +574,19 @@ class UdpReceiver(StoppableLoop):
                 if self._left <= 0:
                     self.shutdown()
         return rows, count, empty
+
+    def _answer(self, responder: Responder, data: bytes, address: Any, now: float) -> int:
+        """Send the responder's reply to one datagram; 1 if one went out."""
+        answer = responder.answer(data)
+        if not answer:
+            return 0
+        try:
+            self._sock.sendto(answer, address)
+        except OSError:
+            return 0  # as for the fixed reply: dropped
+        if self._on_reply is not None:
+            self._replies_sent.append(Datagram(now, format_peer(address), answer, outgoing=True))
+        return 1
 
 
 def _parse_group(text: str) -> tuple[ipaddress.IPv4Address | ipaddress.IPv6Address, str]:

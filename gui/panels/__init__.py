@@ -14,6 +14,8 @@ from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
 from gui.panels.base import ComingSoonPanel, Panel
 from gui.panels.download import DownloadPanel
 from gui.panels.file_server import FileServerPanel
+from gui.panels.relay import RelayPanel
+from gui.panels.scripts import ScriptsPanel
 from gui.panels.tcp_client import TcpClientPanel
 from gui.panels.tcp_server import TcpServerPanel
 from gui.panels.udp_receive import UdpReceivePanel
@@ -54,4 +56,6 @@ PANELS: list[PanelEntry] = [
     PanelEntry(TcpServerPanel, QT_TRANSLATE_NOOP("Panels", "TCP Server"), "tcp-server"),
     PanelEntry(FileServerPanel, QT_TRANSLATE_NOOP("Panels", "File Server"), "file-server"),
     PanelEntry(DownloadPanel, QT_TRANSLATE_NOOP("Panels", "Download"), "download"),
+    PanelEntry(ScriptsPanel, QT_TRANSLATE_NOOP("Panels", "Scripts"), "scripts"),
+    PanelEntry(RelayPanel, QT_TRANSLATE_NOOP("Panels", "Relay"), "relay"),
 ]

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QSizePolicy,
+    QTableView,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -37,11 +38,18 @@ from PySide6.QtWidgets import (
 )
 
 from gui.panels.base import Panel, set_tab_chain
+from gui.panels.remote_files import SHORT_HASH, RemoteFilesModel
 from gui.widgets import format_bytes, format_count, monospace_font
 from gui.widgets.security import ClientSecurityBox
 from gui.widgets.style import set_text_role, text_color
 from gui.widgets.units import format_eta, format_progress, format_speed, shorten
-from net.download import Download, RemoteFile, list_remote_files, parse_share_url
+from net.download import (
+    Download,
+    FileListRequest,
+    RemoteFile,
+    parse_share_url,
+    resumable_part,
+)
 from net.errors import AddressError
 from net.events import DownloadFinished, DownloadProgress
 from net.tls import ClientTls
@@ -51,7 +59,6 @@ __all__ = ["DownloadPanel", "HistoryEntry", "normalize_share_url"]
 #: Finished downloads kept in the history (and in the settings).
 HISTORY_LIMIT = 200
 LIST_TIMEOUT = 10.0
-SHORT_HASH = 12
 
 
 def normalize_share_url(text: str, *, raw: bool = False) -> str:
@@ -69,27 +76,6 @@ def normalize_share_url(text: str, *, raw: bool = False) -> str:
 
 #: One finished download: name, path, size, sha256, verified, time (a plain dict, for JSON).
 HistoryEntry = dict[str, Any]
-
-
-class _Listing:
-    """The file list request as the runner needs it; cancelling just drops the answer.
-
-    :func:`list_remote_files` cannot be interrupted; it gives up after :data:`LIST_TIMEOUT`.
-    """
-
-    def __init__(self, url: str, tls: ClientTls | None = None) -> None:
-        self.url = url
-        self.tls = tls
-        self.cancelled = False
-
-    def run(self) -> list[RemoteFile]:
-        return list_remote_files(self.url, tls=self.tls, timeout=LIST_TIMEOUT)
-
-    def shutdown(self) -> None:
-        self.cancelled = True
-
-    def close(self) -> None:
-        pass
 
 
 class DownloadPanel(Panel):
@@ -110,7 +96,7 @@ class DownloadPanel(Panel):
         self.list_runner = self.make_runner("file list")
         self.list_runner.returned.connect(self._on_listed)
         self.list_runner.failed.connect(self._on_list_failed)
-        self.list_runner.finished.connect(self._update_buttons)
+        self.list_runner.finished.connect(self._on_list_finished)
         self.download: Any = None
         self.history: list[HistoryEntry] = []
         self.last_result: DownloadFinished | None = None
@@ -118,7 +104,7 @@ class DownloadPanel(Panel):
         self.open_url: Callable[[QUrl], object] = QDesktopServices.openUrl
         self._last: tuple[str, str, bool] | None = None  # (url, folder, raw) of the last attempt
         self._cancelling = False
-        self._remote: list[RemoteFile] = []
+        self._list_cancelled = False
         self._build()
         self._update_buttons()
 
@@ -145,6 +131,7 @@ class DownloadPanel(Panel):
         self.list_button.clicked.connect(self.list_files)
         self.raw_check = QCheckBox(self.tr("Classic &raw protocol"), self)
         self.raw_check.setObjectName("rawCheck")
+        self.raw_check.toggled.connect(lambda _on: self._update_buttons())
         self.raw_check.setToolTip(
             self.tr(
                 "For servers that only speak the classic protocol (send the name, read the "
@@ -152,11 +139,10 @@ class DownloadPanel(Panel):
             )
         )
 
-        self.remote = QTableWidget(0, 3, self)
+        self.remote_model = RemoteFilesModel(self)
+        self.remote = QTableView(self)
         self.remote.setObjectName("remoteList")
-        self.remote.setHorizontalHeaderLabels(
-            [self.tr("Name"), self.tr("Size"), self.tr("SHA-256")]
-        )
+        self.remote.setModel(self.remote_model)
         self.remote.setAccessibleName(self.tr("Files on the server"))
         self.remote.setToolTip(
             self.tr("The server's files: pick one to download, or double-click to download it")
@@ -166,8 +152,10 @@ class DownloadPanel(Panel):
             self.NAME, QHeaderView.ResizeMode.Stretch
         )
         self._size_columns(self.remote, [(self.SIZE, "999.9 MiB"), (self.SHA, "0" * 14)])
-        self.remote.currentCellChanged.connect(self._on_remote_selected)
-        self.remote.cellDoubleClicked.connect(lambda row, _col: self.download_row(row))
+        self.remote.selectionModel().currentRowChanged.connect(
+            lambda current, _previous: self._on_remote_selected(current.row())
+        )
+        self.remote.doubleClicked.connect(lambda index: self.download_row(index.row()))
 
         source_box = QGroupBox(self.tr("Server"), self)
         source_layout = QVBoxLayout(source_box)
@@ -320,7 +308,7 @@ class DownloadPanel(Panel):
         )
 
     @staticmethod
-    def _table_look(table: QTableWidget) -> None:
+    def _table_look(table: QTableView) -> None:
         table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -333,7 +321,7 @@ class DownloadPanel(Panel):
         table.horizontalHeader().setHighlightSections(False)
 
     @staticmethod
-    def _size_columns(table: QTableWidget, samples: list[tuple[int, str]]) -> None:
+    def _size_columns(table: QTableView, samples: list[tuple[int, str]]) -> None:
         header = table.horizontalHeader()
         mono_metrics = QFontMetrics(monospace_font())
         for column, sample in samples:
@@ -367,9 +355,12 @@ class DownloadPanel(Panel):
         except AddressError as exc:
             self.status.show_error(str(exc))
             return
-        self.remote.setRowCount(0)
-        self._remote = []
-        self.list_runner.start(lambda: _Listing(url, tls), lambda listing: listing.run())
+        self.remote_model.set_files([])
+        self._list_cancelled = False
+        self.list_runner.start(
+            lambda: FileListRequest(url, tls=tls, timeout=LIST_TIMEOUT),
+            lambda listing: listing.run(),
+        )
         self._update_buttons()
         self.status.show_info(
             self.tr("Asking {server} for its files…").format(server=parse_share_url(url).authority)
@@ -377,8 +368,9 @@ class DownloadPanel(Panel):
 
     def download_row(self, row: int) -> None:
         """Download the server's file on ``row`` of the list (a double-click)."""
-        if 0 <= row < len(self._remote):
-            self.url_edit.setText(self._remote[row].url)
+        files = self.remote_model.files
+        if 0 <= row < len(files):
+            self.url_edit.setText(files[row].url)
             self.start_download()
 
     def start_download(self) -> None:
@@ -388,7 +380,7 @@ class DownloadPanel(Panel):
         if url is None:
             return
         parsed = parse_share_url(url)
-        raw = self.raw_check.isChecked() or parsed.scheme == "raw"
+        raw = self.raw_check.isChecked() or parsed.scheme in ("raw", "raw+tls")
         if not (parsed.raw_name if raw else parsed.name):
             self.status.show_error(
                 self.tr(
@@ -424,14 +416,16 @@ class DownloadPanel(Panel):
         return None
 
     def resume(self) -> None:
-        if self._last is not None and not self.runner.running:
-            self._run(*self._last)
+        """Continue the ``.part`` for the file in the fields (Download would resume it too)."""
+        if not self.runner.running and self.part_path() is not None:
+            self.start_download()
 
     def cancel(self) -> None:
         if self.runner.running:
             self._cancelling = True
             self.runner.stop()
         if self.list_runner.running:
+            self._list_cancelled = True
             self.list_runner.stop()
 
     def choose_folder(self) -> None:
@@ -462,13 +456,15 @@ class DownloadPanel(Panel):
         self._update_buttons()
 
     def part_path(self) -> Path | None:
-        """The ``.part`` the last attempt left, if there is one."""
-        download = self.download
-        path = getattr(download, "path", None)
-        if path is None:
+        """The ``.part`` (with its resume state) for the URL and folder in the fields, if any: left
+        by the last attempt, or by one before the window was closed."""
+        raw = self.raw_check.isChecked()
+        folder = self.folder_edit.text().strip()
+        try:
+            url = normalize_share_url(self.url_edit.text(), raw=raw)
+            return resumable_part(url, folder, raw=raw) if url and folder else None
+        except (AddressError, OSError, ValueError):
             return None
-        part = Path(path).with_name(Path(path).name + ".part")
-        return part if part.exists() else None
 
     def _tls_for(self, url: str) -> ClientTls | None:
         """The certificate check for a TLS URL (https://, raw+tls://); None for plain ones.
@@ -516,7 +512,7 @@ class DownloadPanel(Panel):
         except AddressError as exc:
             self.status.show_error(str(exc))
             return
-        if parsed.name or parsed.scheme == "raw":
+        if parsed.name or parsed.scheme in ("raw", "raw+tls"):
             self.start_download()
         else:
             self.list_files()
@@ -524,27 +520,10 @@ class DownloadPanel(Panel):
     # -- results -------------------------------------------------------------------------------
 
     def _on_listed(self, files: list[RemoteFile]) -> None:
-        if getattr(self.list_runner.loop, "cancelled", False):
-            self.status.show_warning(self.tr("Listing the files was cancelled"))
+        if self._list_cancelled:
             return
-        self._remote = list(files)
-        self.remote.setRowCount(len(files))
-        mono = monospace_font()
-        for row, remote in enumerate(files):
-            name = QTableWidgetItem(remote.name)
-            name.setToolTip(remote.url)
-            size = QTableWidgetItem(format_bytes(remote.size))
-            size.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            size.setToolTip(
-                self.tr("{count} bytes", "", remote.size).format(count=format_count(remote.size))
-            )
-            digest = remote.sha256
-            sha = QTableWidgetItem(digest[:SHORT_HASH] + "…" if digest else self.tr("not known"))
-            sha.setFont(mono)
-            sha.setToolTip(digest or self.tr("The server has not computed the checksum yet"))
-            self.remote.setItem(row, self.NAME, name)
-            self.remote.setItem(row, self.SIZE, size)
-            self.remote.setItem(row, self.SHA, sha)
+        # The list was parsed on the worker; the model formats only the rows the view paints.
+        self.remote_model.set_files(files)
         if not files:
             self.status.show_warning(self.tr("The server shares no files right now"))
         elif len(files) == 1:
@@ -557,11 +536,20 @@ class DownloadPanel(Panel):
             )
 
     def _on_list_failed(self, message: str) -> None:
-        self.status.show_error(message)
+        if not self._list_cancelled:  # a cancel is reported once the run has ended
+            self.status.show_error(message)
 
-    def _on_remote_selected(self, row: int, *_args: int) -> None:
-        if 0 <= row < len(self._remote):
-            self.url_edit.setText(self._remote[row].url)
+    def _on_list_finished(self) -> None:
+        # Also when the cancel came before the request started (then nothing else is emitted).
+        if self._list_cancelled:
+            self._list_cancelled = False
+            self.status.show_warning(self.tr("Listing the files was cancelled"))
+        self._update_buttons()
+
+    def _on_remote_selected(self, row: int) -> None:
+        files = self.remote_model.files
+        if 0 <= row < len(files):
+            self.url_edit.setText(files[row].url)
             self._update_buttons()
 
     def _on_opened(self, download: Any) -> None:
@@ -689,9 +677,7 @@ class DownloadPanel(Panel):
         listing = self.list_runner.running
         self.download_button.setEnabled(not downloading)
         self.cancel_button.setEnabled(downloading or listing)
-        self.resume_button.setEnabled(
-            not downloading and self._last is not None and self.part_path() is not None
-        )
+        self.resume_button.setEnabled(not downloading and self.part_path() is not None)
         self.list_button.setEnabled(not listing)
         self.url_edit.setReadOnly(downloading)
         self.clear_history_button.setEnabled(bool(self.history))

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from gui.panels.base import Panel, first_problem, set_tab_chain
+from gui.panels.scripts import save_log_as_script, save_script_button
 from gui.runner import ReceivedRun
 from gui.widgets import HostField, LogEntry, PayloadEditor, PortField, TrafficLog, format_bytes
 from gui.widgets.security import ClientSecurityBox, ConnectionOptionsBox
@@ -120,6 +121,8 @@ class TcpClientPanel(Panel):
         send_buttons.addWidget(self.send_button)
         send_buttons.addWidget(self.send_file_button)
         send_buttons.addStretch(1)
+        self.save_script_button = save_script_button(self, self.save_as_script)
+        send_buttons.addWidget(self.save_script_button)
         send_layout.addLayout(send_buttons)
         self.options_row.addWidget(send_box, 4)
 
@@ -153,6 +156,30 @@ class TcpClientPanel(Panel):
         self._show_counters()
 
     # -- actions -------------------------------------------------------------------------------
+
+    def save_as_script(self, path: str | None = None) -> bool:
+        """Record -> script: what the log shows, against the host and port in the fields."""
+        problem = first_problem(self.host.check(), self.port.check())
+        if problem:
+            self.status.show_error(problem)
+            return False
+        extra: dict[str, str | bool] = {}
+        try:
+            tls = self.security.client_tls()
+        except AddressError as exc:
+            self.status.show_error(str(exc))
+            return False
+        if tls is not None:
+            if tls.fingerprint:
+                extra["fingerprint"] = tls.fingerprint
+            elif not tls.verify:
+                extra["insecure"] = True
+            if tls.cafile:
+                extra["cafile"] = tls.cafile
+        protocol = "tls" if tls is not None else "tcp"
+        return save_log_as_script(
+            self, self.log, protocol, self.host.host(), self.port.port(), extra=extra, path=path
+        )
 
     def trigger_start(self) -> None:
         if self.runner.running:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from typing import Any
 
@@ -36,6 +37,7 @@ from gui.widgets import (
     format_bytes,
     format_count,
 )
+from gui.widgets.rules_table import RulesTable
 from gui.widgets.security import ServerSecurityBox
 from gui.widgets.traffic_log import CELL_BYTES, StreamRows
 from net._loop import raise_file_limit
@@ -166,7 +168,10 @@ class TcpServerPanel(Panel):
         reply_layout = QVBoxLayout(reply_box)
         reply_layout.addWidget(self.reply_mode)
         reply_layout.addWidget(self.fixed_reply)
-        reply_layout.addStretch(1)
+        # Rules answer first; the reply mode above answers what no rule matches.
+        self.rules = RulesTable(self, framing=True)
+        self.rules.changed.connect(self._on_reply_changed)
+        reply_layout.addWidget(self.rules, 1)
 
         self.security = ServerSecurityBox(self)
         self.options_row = QGridLayout()
@@ -295,6 +300,11 @@ class TcpServerPanel(Panel):
         max_clients = self.max_clients.value()
         idle = self.idle_timeout.value() or None
         keepalive = self.keepalive.isChecked()
+        try:
+            responder = self.rules.responder(mode, fixed, self.log.model.encoding)
+        except NetError as exc:
+            self.status.show_error(str(exc))
+            return
         self._totals = (0, 0, 0)
         self._refused = (0, 0)
         self._refusals_told = 0
@@ -321,6 +331,7 @@ class TcpServerPanel(Panel):
                 max_clients=max_clients,
                 keepalive=keepalive,
                 idle_timeout=idle,
+                responder=responder,
             )
 
         self.server = None
@@ -415,6 +426,9 @@ class TcpServerPanel(Panel):
         else:
             data = b""
         self.server.set_reply(mode, data)
+        # A bad rule: the table says which; the previous rules answer meanwhile.
+        with contextlib.suppress(NetError):
+            self.server.set_responder(self.rules.responder(mode, data, self.log.model.encoding))
 
     # -- results -------------------------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 from operator import itemgetter
 from typing import Any
@@ -32,8 +33,12 @@ from gui.widgets import (
     format_bytes,
     format_count,
 )
+from gui.widgets.rules_table import RulesTable
 from gui.widgets.style import set_text_role
 from gui.widgets.units import shorten
+from net.errors import NetError
+from net.events import Datagram
+from net.rules import Responder
 from net.udp import DatagramRow, UdpReceiver
 
 __all__ = ["UdpReceivePanel"]
@@ -114,7 +119,10 @@ class UdpReceivePanel(Panel):
         reply_layout = QVBoxLayout(reply_box)
         reply_layout.addWidget(self.reply_check)
         reply_layout.addWidget(self.reply)
-        reply_layout.addStretch(1)
+        # Rules answer first (editable while listening); the reply above answers the rest.
+        self.rules = RulesTable(self)
+        self.rules.changed.connect(self._on_rules_changed)
+        reply_layout.addWidget(self.rules, 1)
 
         self.start_button = QPushButton(self.tr("&Start"), self)
         self.start_button.setObjectName("startButton")
@@ -183,14 +191,28 @@ class UdpReceivePanel(Panel):
         host, port = self.bind.address(), self.port.port()
         group = self.group_edit.text().strip() or None
         reply = self.reply.payload() if self.reply_check.isChecked() else None
+        try:
+            responder = self._responder(reply)
+        except NetError as exc:
+            self.status.show_error(str(exc))
+            return
         push_many = self.runner.push_many
+        push = self.runner.push
 
         def push_rows(rows: list[DatagramRow]) -> None:
             push_many(rows, sum(map(len, map(_row_data, rows))))
 
         def open_receiver() -> UdpReceiver:
             # A batch of plain tuples per call (up to 64 datagrams), not an object per datagram.
-            return UdpReceiver(host, port, on_rows=push_rows, multicast_group=group, reply=reply)
+            return UdpReceiver(
+                host,
+                port,
+                on_rows=push_rows,
+                multicast_group=group,
+                reply=reply,
+                responder=responder,
+                on_reply=push,
+            )
 
         self.receiver = None
         self._rate.reset()
@@ -198,6 +220,25 @@ class UdpReceivePanel(Panel):
         self.runner.start(open_receiver, lambda receiver: receiver.run())
         self._set_running(True)
         self.status.show_info(self.tr("Opening port {port}…").format(port=port))
+
+    def _responder(self, reply: bytes | None) -> Responder | None:
+        """The rules as a responder whose fallback is the auto-reply (None: no rules).
+
+        Raises:
+            PayloadError: a bad rule (also shown under the table).
+        """
+        return self.rules.responder(
+            "fixed" if reply is not None else "none", reply or b"", self.log.model.encoding
+        )
+
+    def _on_rules_changed(self) -> None:
+        if self.receiver is None or not self.runner.running:
+            return
+        reply = self.reply.payload() if self.reply_check.isChecked() else None
+        # A bad rule: the table says which; the previous rules answer meanwhile. The receiver
+        # reads the attribute for each datagram, so swapping it is thread-safe.
+        with contextlib.suppress(NetError):
+            self.receiver.responder = self._responder(reply)
 
     def _check_group(self) -> str | None:
         text = self.group_edit.text().strip()
@@ -229,10 +270,16 @@ class UdpReceivePanel(Panel):
         self._tick.start()
         self._update_counters()
 
-    def _on_events(self, events: list[DatagramRow]) -> None:
+    def _on_events(self, events: list[DatagramRow | Datagram]) -> None:
         # The receiver's tuples become the rows as they are; of a batch larger than the log,
-        # only the newest are even looked at. The counters come from the receiver.
-        self.log.append_rows(events)
+        # only the newest are even looked at. The counters come from the receiver. Replies sent
+        # by rules arrive as outgoing Datagrams among them.
+        if any(type(event) is Datagram for event in events):
+            self.log.append(
+                [event if type(event) is Datagram else Datagram(*event) for event in events]
+            )
+        else:
+            self.log.append_rows(events)  # type: ignore[arg-type]
         self._update_counters()
 
     def _on_failed(self, message: str) -> None:

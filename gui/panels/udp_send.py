@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from gui.panels.base import Panel, first_problem, set_tab_chain
+from gui.panels.scripts import save_log_as_script, save_script_button
 from gui.widgets import (
     HostField,
     LogEntry,
@@ -146,6 +147,8 @@ class UdpSendPanel(Panel):
         buttons.addWidget(self.stop_button)
         buttons.addSpacing(12)
         buttons.addWidget(self.counters, 1)
+        self.save_script_button = save_script_button(self, self.save_as_script)
+        buttons.addWidget(self.save_script_button)
 
         self.log = TrafficLog(self)
 
@@ -177,6 +180,7 @@ class UdpSendPanel(Panel):
             self.payload.edit,
             self.send_button,
             self.stop_button,
+            self.save_script_button,
         )
         self._show_counters()
 
@@ -187,6 +191,16 @@ class UdpSendPanel(Panel):
             label.setBuddy(buddy)
 
     # -- actions -------------------------------------------------------------------------------
+
+    def save_as_script(self, path: str | None = None) -> bool:
+        """Record -> script: what the log shows, against the host and port in the fields."""
+        problem = first_problem(self.host.check(), self.port.check())
+        if problem:
+            self.status.show_error(problem)
+            return False
+        return save_log_as_script(
+            self, self.log, "udp", self.host.host(), self.port.port(), path=path
+        )
 
     def trigger_send(self) -> None:
         if self.runner.running:
@@ -199,8 +213,8 @@ class UdpSendPanel(Panel):
             return
         host, port = self.host.host(), self.port.port()
         bind_port = self.bind_port.port()
-        data = self.payload.payload()
-        self._payload_size = len(data)
+        self._payload_size = len(self.payload.next_bytes())
+        data = self.payload.payload_source()  # one payload per datagram: {{counter}} counts
         broadcast = self.broadcast_check.isChecked()
         count = self.count_spin.value()
         interval = self.interval_spin.value() / 1000.0

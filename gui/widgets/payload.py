@@ -7,8 +7,9 @@ the byte count, or the problem in red (malformed hex, a character the encoding c
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 
-from PySide6.QtCore import QCoreApplication, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -16,14 +17,17 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QSizePolicy,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from gui.widgets.status import InlineError
 from gui.widgets.style import monospace_font, set_text_role
+from net.checksum import append_checksum, checksum_names
 from net.codec import ENCODINGS, PayloadSpec, encode_payload, render_text, to_hex
 from net.errors import PayloadError
+from net.variables import render_payload, uses_variables
 
 __all__ = ["PayloadEditor"]
 
@@ -52,11 +56,19 @@ class PayloadEditor(QWidget):
         compact: one line instead of a multi-line editor (for replies and short payloads).
         name: objectName of the text input (``payloadEdit`` for a panel's main payload).
         label: accessible name of the text input.
+    A full (not compact) editor is a send box: its payload may use variables (net.variables,
+    ``{{counter}}`` counts this editor's sends), a checksum is appended when one is chosen, and
+    a preview shows the exact bytes of the next send.
+
     Signals:
         changed(): the text or an option changed.
+        save_as_packet(): "Save as packet…" was clicked (the button shows once connected).
+        sent(): the payload was taken for sending (for a payload history).
     """
 
     changed = Signal()
+    save_as_packet = Signal()
+    sent = Signal()
 
     def __init__(
         self,
@@ -142,6 +154,48 @@ class PayloadEditor(QWidget):
         )
         self.ending_combo.currentIndexChanged.connect(self._on_changed)
 
+        # Send boxes only: replies are built once, so variables would mislead there.
+        self.templates = not compact
+        self._sends = _SendCount()
+        self.checksum_combo = QComboBox(self)
+        self.checksum_combo.setObjectName(f"{name}Checksum")
+        self.checksum_combo.addItem(QCoreApplication.translate("PayloadEditor", "No checksum"), "")
+        for checksum in checksum_names() if self.templates else []:
+            self.checksum_combo.addItem(checksum, checksum)
+        self.checksum_combo.setToolTip(
+            QCoreApplication.translate(
+                "PayloadEditor",
+                "Append a checksum to every send (crc16-modbus goes low byte first, as Modbus "
+                "RTU sends it)",
+            )
+        )
+        self.checksum_combo.setAccessibleName(
+            QCoreApplication.translate("PayloadEditor", "Checksum")
+        )
+        self.checksum_combo.setVisible(self.templates)
+        self.checksum_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.checksum_combo.setMinimumContentsLength(12)
+        self.checksum_combo.currentIndexChanged.connect(self._on_changed)
+        self.save_packet_button = QToolButton(self)
+        self.save_packet_button.setObjectName(f"{name}SaveAsPacket")
+        self.save_packet_button.setText(
+            QCoreApplication.translate("PayloadEditor", "Save as packet…")
+        )
+        self.save_packet_button.setToolTip(
+            QCoreApplication.translate(
+                "PayloadEditor", "Keep this payload and its destination in the packet library"
+            )
+        )
+        self.save_packet_button.clicked.connect(self.save_as_packet)
+        self.save_packet_button.hide()
+        self.preview = QLabel(self)
+        self.preview.setObjectName(f"{name}Preview")
+        self.preview.setFont(monospace_font())
+        self.preview.setTextInteractionFlags(self.preview.textInteractionFlags() | _SELECTABLE)
+        self.preview.setWordWrap(True)
+        self.preview.hide()
         self.size_label = QLabel(self)
         self.size_label.setObjectName(f"{name}Size")
         set_text_role(self.size_label, "dim")
@@ -158,6 +212,12 @@ class PayloadEditor(QWidget):
         options.addWidget(self.ending_combo)
         options.addStretch(1)
         options.addWidget(self.size_label)
+        # The send boxes' second row: what is appended, the exact bytes, and keeping them.
+        extras = self._extras = QHBoxLayout()
+        extras.setContentsMargins(0, 0, 0, 0)
+        extras.addWidget(self.checksum_combo)
+        extras.addWidget(self.preview, 1)
+        extras.addWidget(self.save_packet_button)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -168,10 +228,11 @@ class PayloadEditor(QWidget):
         else:
             layout.addLayout(options)
             layout.addWidget(self.edit, 1)
+            layout.addLayout(extras)
         layout.addWidget(self.error)
         # Tab goes the way the rows read: the options row first unless it sits below the text.
         chain = [self.mode_combo, self.encoding_combo, self.ending_combo]
-        chain = [self.edit, *chain] if compact else [*chain, self.edit]
+        chain = [self.edit, *chain] if compact else [*chain, self.edit, self.checksum_combo]
         for first, second in itertools.pairwise(chain):
             QWidget.setTabOrder(first, second)
         layout.addStretch(0)  # spare height goes below the editor, not between its rows
@@ -203,6 +264,18 @@ class PayloadEditor(QWidget):
     def spec(self) -> PayloadSpec:
         return PayloadSpec(self.text(), self.mode(), self.encoding(), self.line_ending())  # type: ignore[arg-type]
 
+    def add_tool(self, widget: QWidget) -> None:
+        """Put ``widget`` in the send box's second row, before "Save as packet…" (Tab too)."""
+        self._extras.insertWidget(self._extras.indexOf(self.save_packet_button), widget)
+        QWidget.setTabOrder(widget, self.save_packet_button)
+
+    def checksum(self) -> str:
+        """The chosen checksum's name (net.checksum), "" for none."""
+        return str(self.checksum_combo.currentData() or "")
+
+    def set_checksum(self, name: str) -> None:
+        self._select(self.checksum_combo, name)
+
     def set_spec(self, spec: PayloadSpec) -> None:
         self._select(self.mode_combo, spec.mode)
         self._pending_switch = None
@@ -216,26 +289,78 @@ class PayloadEditor(QWidget):
         self._on_mode_picked()
 
     def payload(self) -> bytes:
-        """The bytes to send; shows the problem and raises PayloadError when the input is bad."""
+        """The bytes of the next send (``{{counter}}`` moves on); shows the problem and raises
+        PayloadError when the input is bad."""
         try:
-            data = self._encode()
+            data = self._render(self._sends.value)
         except PayloadError as exc:
             self.error.show_error(str(exc))
             raise
         self.error.clear_error()
+        self._sends.value += 1
+        self._update_preview()
+        self.sent.emit()
         return data
+
+    def next_bytes(self) -> bytes:
+        """The bytes the next send would have, without counting a send.
+
+        Raises:
+            PayloadError: the input is bad.
+        """
+        return self._render(self._sends.value)
+
+    def payload_source(self) -> Callable[[int], bytes]:
+        """For a worker that repeats: a function of the send number (0, 1, ...) giving its bytes,
+        which counts the editor's sends as it goes and never touches a widget."""
+        spec, checksum, sends = self.spec(), self.checksum(), self._sends
+        templates = self.templates and uses_variables(spec.text)
+        if not templates:
+            data = self._render(sends.value)
+            self.sent.emit()
+            return lambda _index: data
+
+        def build(_index: int) -> bytes:
+            data = append_checksum(render_payload(spec, sequence=sends.value), checksum)
+            sends.value += 1
+            return data
+
+        self.sent.emit()
+        return build
 
     def check(self) -> str | None:
         try:
-            self.payload()
+            self.next_bytes()
         except PayloadError as exc:
+            self.error.show_error(str(exc))
             return str(exc)
+        self.error.clear_error()
         return None
 
     # -- internals -----------------------------------------------------------------------------
 
     def _encode(self, mode: str | None = None) -> bytes:
         return encode_payload(self.text(), mode or self.mode(), self.encoding(), self.line_ending())
+
+    def _render(self, sequence: int) -> bytes:
+        if not self.templates:
+            return self._encode()
+        return append_checksum(render_payload(self.spec(), sequence=sequence), self.checksum())
+
+    def _update_preview(self) -> None:
+        if not self.templates or not (self.checksum() or uses_variables(self.text())):
+            self.preview.hide()
+            return
+        try:
+            data = self.next_bytes()
+        except PayloadError:
+            self.preview.hide()
+            return
+        shown = to_hex(data[:_PREVIEW_BYTES]) + (" …" if len(data) > _PREVIEW_BYTES else "")
+        self.preview.setText(
+            QCoreApplication.translate("PayloadEditor", "Next send: {bytes}").format(bytes=shown)
+        )
+        self.preview.show()
 
     @staticmethod
     def _select(combo: QComboBox, key: str) -> None:
@@ -278,20 +403,37 @@ class PayloadEditor(QWidget):
                 self._select(self.mode_combo, "escapes")
 
     def _on_changed(self) -> None:
+        if self.text() != self._sends.text:
+            # A new payload counts its sends from the start again.
+            self._sends = _SendCount(self.text())
         self._update_feedback()
         self.changed.emit()
 
     def _update_feedback(self) -> None:
         self.encoding_combo.setEnabled(self.mode() != "hex")
         try:
-            data = self._encode()
+            data = self._render(self._sends.value)
         except PayloadError as exc:
             self.error.show_error(str(exc))
             self.size_label.setText("")
+            self.preview.hide()
             return
         self.error.clear_error()
+        self._update_preview()
         count = len(data)
         self.size_label.setText(
             # self.tr (context "PayloadEditor"): lupdate sees plurals only in tr(text, "", n)
             self.tr("{count} bytes", "", count).format(count=f"{count:,}")
         )
+
+
+_PREVIEW_BYTES = 64
+_SELECTABLE = Qt.TextInteractionFlag.TextSelectableByMouse
+
+
+class _SendCount:
+    """How many sends a payload text has had; a worker's repeat increments it (one at a time)."""
+
+    def __init__(self, text: str = "") -> None:
+        self.text = text
+        self.value = 0

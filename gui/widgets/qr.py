@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 
-import segno
 from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
@@ -23,6 +22,8 @@ def qr_pixmap(text: str, *, size: int = 160) -> QPixmap:
 
     A quiet zone of two modules is kept around the code: scanners need it.
     """
+    import segno  # when the first code is drawn, not when the window starts
+
     code = segno.make(text, error="m")
     modules = code.symbol_size(scale=1, border=2)[0]
     scale = max(1, size // modules)

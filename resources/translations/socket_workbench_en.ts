@@ -5,7 +5,7 @@
     <name>DownloadPanel</name>
     <message numerus="yes">
         <source>{count} bytes</source>
-        <translation>
+        <translation type="vanished">
             <numerusform>{count} byte</numerusform>
             <numerusform>{count} bytes</numerusform>
         </translation>
@@ -71,12 +71,60 @@
     </message>
 </context>
 <context>
+    <name>PacketLibraryPanel</name>
+    <message numerus="yes">
+        <source>{count} packets in {path}</source>
+        <translation>
+            <numerusform>{count} packet in {path}</numerusform>
+            <numerusform>{count} packets in {path}</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Imported {count} packets ({added} new, {replaced} replaced)</source>
+        <translation>
+            <numerusform>Imported {count} packet ({added} new, {replaced} replaced)</numerusform>
+            <numerusform>Imported {count} packets ({added} new, {replaced} replaced)</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Deleted {count} packets</source>
+        <translation>
+            <numerusform>Deleted {count} packet</numerusform>
+            <numerusform>Deleted {count} packets</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>{size} bytes: {bytes}</source>
+        <translation>
+            <numerusform>{size} byte: {bytes}</numerusform>
+            <numerusform>{size} bytes: {bytes}</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>PayloadEditor</name>
     <message numerus="yes">
         <source>{count} bytes</source>
         <translation>
             <numerusform>{count} byte</numerusform>
             <numerusform>{count} bytes</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>RelayPanel</name>
+    <message numerus="yes">
+        <source>{count} datagrams</source>
+        <translation>
+            <numerusform>{count} datagram</numerusform>
+            <numerusform>{count} datagrams</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>{count} chunks</source>
+        <translation>
+            <numerusform>{count} chunk</numerusform>
+            <numerusform>{count} chunks</numerusform>
         </translation>
     </message>
 </context>

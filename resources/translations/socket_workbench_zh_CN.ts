@@ -442,7 +442,7 @@
     </message>
     <message numerus="yes">
         <source>{count} bytes</source>
-        <translation>
+        <translation type="vanished">
             <numerusform>{count} 字节</numerusform>
         </translation>
     </message>
@@ -663,10 +663,6 @@
         <source>HTTPS: files travel encrypted. Browsers warn about the self-signed certificate; compare its fingerprint with the one below.</source>
         <translation>HTTPS：文件加密传输。浏览器会对自签名证书发出警告，请与下方的证书指纹核对。</translation>
     </message>
-    <message>
-        <source>1 file</source>
-        <translation type="vanished">1 个文件</translation>
-    </message>
     <message numerus="yes">
         <source>{count} files</source>
         <translation>
@@ -700,6 +696,10 @@
         <translation>
             <numerusform>，{count} 个正在下载</numerusform>
         </translation>
+    </message>
+    <message>
+        <source>1 file</source>
+        <translation type="vanished">1 个文件</translation>
     </message>
 </context>
 <context>
@@ -782,6 +782,258 @@
     </message>
 </context>
 <context>
+    <name>PacketDialog</name>
+    <message>
+        <source>Packet</source>
+        <translation>数据包</translation>
+    </message>
+    <message>
+        <source>Optional group, like modbus</source>
+        <translation>可选分组，例如 modbus</translation>
+    </message>
+    <message>
+        <source>Empty: the TCP Server&apos;s clients</source>
+        <translation>留空：发给 TCP 服务器的客户端</translation>
+    </message>
+    <message>
+        <source>none</source>
+        <translation>无</translation>
+    </message>
+    <message>
+        <source>any</source>
+        <translation>任意</translation>
+    </message>
+    <message>
+        <source>until stopped</source>
+        <translation>直到停止</translation>
+    </message>
+    <message>
+        <source> ms</source>
+        <translation> 毫秒</translation>
+    </message>
+    <message>
+        <source>&amp;Name:</source>
+        <translation>名称(&amp;N)：</translation>
+    </message>
+    <message>
+        <source>&amp;Folder:</source>
+        <translation>分组(&amp;F)：</translation>
+    </message>
+    <message>
+        <source>P&amp;rotocol:</source>
+        <translation>协议(&amp;R)：</translation>
+    </message>
+    <message>
+        <source>&amp;Host:</source>
+        <translation>主机(&amp;H)：</translation>
+    </message>
+    <message>
+        <source>&amp;Port:</source>
+        <translation>端口(&amp;P)：</translation>
+    </message>
+    <message>
+        <source>&amp;Local port:</source>
+        <translation>本地端口(&amp;L)：</translation>
+    </message>
+    <message>
+        <source>&amp;Repeat:</source>
+        <translation>重复次数(&amp;R)：</translation>
+    </message>
+    <message>
+        <source>&amp;Interval:</source>
+        <translation>间隔(&amp;I)：</translation>
+    </message>
+    <message>
+        <source>A packet named {name} exists already</source>
+        <translation>已有名为 {name} 的数据包</translation>
+    </message>
+</context>
+<context>
+    <name>PacketDispatcher</name>
+    <message>
+        <source>UDP Send is still sending: stop it first, then send {name}</source>
+        <translation>UDP 发送仍在进行：请先停止，再发送 {name}</translation>
+    </message>
+    <message>
+        <source>Sent {name} from UDP Send</source>
+        <translation>已通过 UDP 发送面板发送 {name}</translation>
+    </message>
+    <message>
+        <source>The TCP Client is busy with another connection: disconnect it to send {name}</source>
+        <translation>TCP 客户端正忙于另一个连接：请先断开，再发送 {name}</translation>
+    </message>
+    <message>
+        <source>Sent {name} from the TCP Client</source>
+        <translation>已通过 TCP 客户端发送 {name}</translation>
+    </message>
+</context>
+<context>
+    <name>PacketLibraryPanel</name>
+    <message>
+        <source>Search packets</source>
+        <translation>搜索数据包</translation>
+    </message>
+    <message>
+        <source>Saved packets</source>
+        <translation>已保存的数据包</translation>
+    </message>
+    <message>
+        <source>&amp;Send</source>
+        <translation>发送(&amp;S)</translation>
+    </message>
+    <message>
+        <source>Send the selected packet (Enter or double click)</source>
+        <translation>发送选中的数据包（回车或双击）</translation>
+    </message>
+    <message>
+        <source>&amp;New…</source>
+        <translation>新建(&amp;N)…</translation>
+    </message>
+    <message>
+        <source>More</source>
+        <translation>更多</translation>
+    </message>
+    <message>
+        <source>&amp;Edit…</source>
+        <translation>编辑(&amp;E)…</translation>
+    </message>
+    <message>
+        <source>D&amp;uplicate</source>
+        <translation>复制一份(&amp;U)</translation>
+    </message>
+    <message>
+        <source>&amp;Delete</source>
+        <translation>删除(&amp;D)</translation>
+    </message>
+    <message>
+        <source>Move &amp;up</source>
+        <translation>上移(&amp;U)</translation>
+    </message>
+    <message>
+        <source>Move do&amp;wn</source>
+        <translation>下移(&amp;W)</translation>
+    </message>
+    <message>
+        <source>{problem}. The file is left as it is: fix it or open another.</source>
+        <translation>{problem}。文件保持原样：请修复它或打开另一个文件。</translation>
+    </message>
+    <message numerus="yes">
+        <source>{count} packets in {path}</source>
+        <translation>
+            <numerusform>{path} 中有 {count} 个数据包</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Saved the library to {path}</source>
+        <translation>数据包库已保存到 {path}</translation>
+    </message>
+    <message numerus="yes">
+        <source>Imported {count} packets ({added} new, {replaced} replaced)</source>
+        <translation>
+            <numerusform>已导入 {count} 个数据包（新增 {added} 个，替换 {replaced} 个）</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Import packets</source>
+        <translation>导入数据包</translation>
+    </message>
+    <message>
+        <source>Packet Sender export or packet library (*.json);;All files (*)</source>
+        <translation>Packet Sender 导出文件或数据包库 (*.json);;所有文件 (*)</translation>
+    </message>
+    <message>
+        <source>Open a packet library</source>
+        <translation>打开数据包库</translation>
+    </message>
+    <message>
+        <source>Packet library (*.json)</source>
+        <translation>数据包库 (*.json)</translation>
+    </message>
+    <message>
+        <source>Save the packet library</source>
+        <translation>保存数据包库</translation>
+    </message>
+    <message>
+        <source>The library file cannot be read, so it is not changed: open another</source>
+        <translation>无法读取数据包库文件，因此不会修改它：请打开另一个</translation>
+    </message>
+    <message>
+        <source>New packet</source>
+        <translation>新数据包</translation>
+    </message>
+    <message>
+        <source>Select a packet first</source>
+        <translation>请先选择一个数据包</translation>
+    </message>
+    <message numerus="yes">
+        <source>Deleted {count} packets</source>
+        <translation>
+            <numerusform>已删除 {count} 个数据包</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Saved {name}</source>
+        <translation>已保存 {name}</translation>
+    </message>
+    <message>
+        <source>Double-click a packet or press Enter to send it</source>
+        <translation>双击数据包或按回车键发送</translation>
+    </message>
+    <message numerus="yes">
+        <source>{size} bytes: {bytes}</source>
+        <translation>
+            <numerusform>{size} 字节：{bytes}</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Packets</source>
+        <translation>数据包</translation>
+    </message>
+    <message>
+        <source>&amp;Packets</source>
+        <translation>数据包(&amp;P)</translation>
+    </message>
+    <message>
+        <source>Show the &amp;packet library</source>
+        <translation>显示数据包库(&amp;P)</translation>
+    </message>
+    <message>
+        <source>&amp;New packet…</source>
+        <translation>新建数据包(&amp;N)…</translation>
+    </message>
+    <message>
+        <source>&amp;Import (Packet Sender or library)…</source>
+        <translation>导入（Packet Sender 或数据包库）(&amp;I)…</translation>
+    </message>
+    <message>
+        <source>&amp;Open library…</source>
+        <translation>打开数据包库(&amp;O)…</translation>
+    </message>
+    <message>
+        <source>&amp;Save library as…</source>
+        <translation>数据包库另存为(&amp;S)…</translation>
+    </message>
+</context>
+<context>
+    <name>PacketModel</name>
+    <message>
+        <source>Name</source>
+        <translation>名称</translation>
+    </message>
+    <message>
+        <source>Protocol</source>
+        <translation>协议</translation>
+    </message>
+    <message>
+        <source>Destination</source>
+        <translation>目标</translation>
+    </message>
+    <message>
+        <source>Payload</source>
+        <translation>数据</translation>
+    </message>
+</context>
+<context>
     <name>Panels</name>
     <message>
         <source>{title} is coming soon.</source>
@@ -810,6 +1062,14 @@
     <message>
         <source>Download</source>
         <translation>下载</translation>
+    </message>
+    <message>
+        <source>Scripts</source>
+        <translation>脚本</translation>
+    </message>
+    <message>
+        <source>Relay</source>
+        <translation>中继</translation>
     </message>
 </context>
 <context>
@@ -874,11 +1134,50 @@
         <source>Line ending</source>
         <translation>行尾符</translation>
     </message>
+    <message>
+        <source>No checksum</source>
+        <translation>无校验</translation>
+    </message>
+    <message>
+        <source>Append a checksum to every send (crc16-modbus goes low byte first, as Modbus RTU sends it)</source>
+        <translation>每次发送时追加校验（crc16-modbus 低字节在前，与 Modbus RTU 一致）</translation>
+    </message>
+    <message>
+        <source>Checksum</source>
+        <translation>校验</translation>
+    </message>
+    <message>
+        <source>Save as packet…</source>
+        <translation>保存为数据包…</translation>
+    </message>
+    <message>
+        <source>Keep this payload and its destination in the packet library</source>
+        <translation>把这段数据及其目标保存到数据包库</translation>
+    </message>
+    <message>
+        <source>Next send: {bytes}</source>
+        <translation>下次发送：{bytes}</translation>
+    </message>
     <message numerus="yes">
         <source>{count} bytes</source>
         <translation>
             <numerusform>{count} 字节</numerusform>
         </translation>
+    </message>
+</context>
+<context>
+    <name>PayloadHistory</name>
+    <message>
+        <source>History</source>
+        <translation>历史</translation>
+    </message>
+    <message>
+        <source>The last payloads sent from here (Alt+Up and Alt+Down in the payload)</source>
+        <translation>最近从这里发送的数据（在数据框中按 Alt+Up 和 Alt+Down）</translation>
+    </message>
+    <message>
+        <source>Nothing sent yet</source>
+        <translation>尚未发送任何数据</translation>
     </message>
 </context>
 <context>
@@ -897,6 +1196,459 @@
     </message>
 </context>
 <context>
+    <name>RelayPanel</name>
+    <message>
+        <source>Protocol</source>
+        <translation>协议</translation>
+    </message>
+    <message>
+        <source>Relay TCP connections or UDP datagrams</source>
+        <translation>中继 TCP 连接或 UDP 数据报</translation>
+    </message>
+    <message>
+        <source>&amp;Start</source>
+        <translation>启动(&amp;S)</translation>
+    </message>
+    <message>
+        <source>Start relaying (Ctrl+R)</source>
+        <translation>开始中继 (Ctrl+R)</translation>
+    </message>
+    <message>
+        <source>S&amp;top</source>
+        <translation>停止(&amp;T)</translation>
+    </message>
+    <message>
+        <source>Stop the relay and close every connection (Ctrl+.)</source>
+        <translation>停止中继并关闭所有连接 (Ctrl+.)</translation>
+    </message>
+    <message>
+        <source>Relay</source>
+        <translation>中继</translation>
+    </message>
+    <message>
+        <source>&amp;Listen on:</source>
+        <translation>监听地址(&amp;L)：</translation>
+    </message>
+    <message>
+        <source>Listen &amp;port:</source>
+        <translation>监听端口(&amp;P)：</translation>
+    </message>
+    <message>
+        <source>&amp;Target host:</source>
+        <translation>目标主机(&amp;T)：</translation>
+    </message>
+    <message>
+        <source>Target p&amp;ort:</source>
+        <translation>目标端口(&amp;O)：</translation>
+    </message>
+    <message>
+        <source>Protocol:</source>
+        <translation>协议：</translation>
+    </message>
+    <message>
+        <source>Faults (applied at once)</source>
+        <translation>故障注入（立即生效）</translation>
+    </message>
+    <message>
+        <source>Both directions</source>
+        <translation>双向</translation>
+    </message>
+    <message>
+        <source>Faults apply to</source>
+        <translation>故障作用方向</translation>
+    </message>
+    <message>
+        <source>Delay</source>
+        <translation>延迟</translation>
+    </message>
+    <message>
+        <source>Jitter</source>
+        <translation>抖动</translation>
+    </message>
+    <message>
+        <source>Bandwidth limit</source>
+        <translation>带宽限制</translation>
+    </message>
+    <message>
+        <source> B/s</source>
+        <translation> B/秒</translation>
+    </message>
+    <message>
+        <source>unlimited</source>
+        <translation>不限</translation>
+    </message>
+    <message>
+        <source>Loss (UDP)</source>
+        <translation>丢包率 (UDP)</translation>
+    </message>
+    <message>
+        <source>Duplication (UDP)</source>
+        <translation>重复率 (UDP)</translation>
+    </message>
+    <message>
+        <source>Reordering (UDP)</source>
+        <translation>乱序率 (UDP)</translation>
+    </message>
+    <message>
+        <source>Slice size (TCP)</source>
+        <translation>分片大小 (TCP)</translation>
+    </message>
+    <message>
+        <source> B</source>
+        <translation> B</translation>
+    </message>
+    <message>
+        <source>off</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <source>Pause after each slice</source>
+        <translation>每片之后的停顿</translation>
+    </message>
+    <message>
+        <source>Reset after (TCP)</source>
+        <translation>多少字节后重置 (TCP)</translation>
+    </message>
+    <message>
+        <source>never</source>
+        <translation>从不</translation>
+    </message>
+    <message>
+        <source>-&gt; to the target</source>
+        <translation>-&gt; 发往目标</translation>
+    </message>
+    <message>
+        <source>&lt;- to the client</source>
+        <translation>&lt;- 发回客户端</translation>
+    </message>
+    <message>
+        <source>The direction the faults below apply to; the other one flows untouched</source>
+        <translation>下面的故障作用于哪个方向；另一个方向照常转发</translation>
+    </message>
+    <message>
+        <source>Stall</source>
+        <translation>停滞</translation>
+    </message>
+    <message>
+        <source>Forward nothing, but keep the connections open</source>
+        <translation>不转发任何数据，但保持连接</translation>
+    </message>
+    <message>
+        <source>Down</source>
+        <translation>宕机</translation>
+    </message>
+    <message>
+        <source>Refuse new connections and drop every datagram</source>
+        <translation>拒绝新连接并丢弃所有数据报</translation>
+    </message>
+    <message>
+        <source>Apply to:</source>
+        <translation>作用于：</translation>
+    </message>
+    <message>
+        <source>Delay:</source>
+        <translation>延迟：</translation>
+    </message>
+    <message>
+        <source>Jitter:</source>
+        <translation>抖动：</translation>
+    </message>
+    <message>
+        <source>Bandwidth:</source>
+        <translation>带宽：</translation>
+    </message>
+    <message>
+        <source>Loss:</source>
+        <translation>丢包：</translation>
+    </message>
+    <message>
+        <source>Duplicate:</source>
+        <translation>重复：</translation>
+    </message>
+    <message>
+        <source>Reorder:</source>
+        <translation>乱序：</translation>
+    </message>
+    <message>
+        <source>Slice:</source>
+        <translation>分片：</translation>
+    </message>
+    <message>
+        <source>Slice pause:</source>
+        <translation>分片停顿：</translation>
+    </message>
+    <message>
+        <source>Reset after:</source>
+        <translation>重置阈值：</translation>
+    </message>
+    <message>
+        <source>Client</source>
+        <translation>客户端</translation>
+    </message>
+    <message>
+        <source>Target</source>
+        <translation>目标</translation>
+    </message>
+    <message>
+        <source>Since</source>
+        <translation>连接时间</translation>
+    </message>
+    <message>
+        <source>Relayed connections</source>
+        <translation>中继中的连接</translation>
+    </message>
+    <message>
+        <source>&amp;Close selected</source>
+        <translation>关闭所选(&amp;C)</translation>
+    </message>
+    <message>
+        <source>Close the selected connections in order (FIN)</source>
+        <translation>正常关闭所选连接 (FIN)</translation>
+    </message>
+    <message>
+        <source>&amp;Reset selected</source>
+        <translation>重置所选(&amp;R)</translation>
+    </message>
+    <message>
+        <source>Reset the selected connections (RST)</source>
+        <translation>重置所选连接 (RST)</translation>
+    </message>
+    <message>
+        <source>Connections</source>
+        <translation>连接</translation>
+    </message>
+    <message>
+        <source>TLS to clients</source>
+        <translation>对客户端使用 TLS</translation>
+    </message>
+    <message>
+        <source>TLS to the target</source>
+        <translation>对目标使用 TLS</translation>
+    </message>
+    <message>
+        <source> ms</source>
+        <translation> ms</translation>
+    </message>
+    <message>
+        <source>Opening port {port}…</source>
+        <translation>正在打开端口 {port}…</translation>
+    </message>
+    <message>
+        <source>Select one or more connections in the list first</source>
+        <translation>请先在列表中选择一个或多个连接</translation>
+    </message>
+    <message>
+        <source>Relaying {address} to {target}</source>
+        <translation>正在把 {address} 中继到 {target}</translation>
+    </message>
+    <message>
+        <source>dropped</source>
+        <translation>已丢弃</translation>
+    </message>
+    <message>
+        <source>duplicated</source>
+        <translation>已重复</translation>
+    </message>
+    <message>
+        <source>client connected</source>
+        <translation>客户端已连接</translation>
+    </message>
+    <message>
+        <source>target connected</source>
+        <translation>目标已连接</translation>
+    </message>
+    <message>
+        <source>client</source>
+        <translation>客户端</translation>
+    </message>
+    <message>
+        <source>target</source>
+        <translation>目标</translation>
+    </message>
+    <message>
+        <source>{side} closed: {reason}</source>
+        <translation>{side}已关闭：{reason}</translation>
+    </message>
+    <message>
+        <source>Stopped relaying {address}</source>
+        <translation>已停止中继 {address}</translation>
+    </message>
+    <message>
+        <source>Not relaying</source>
+        <translation>未在中继</translation>
+    </message>
+    <message numerus="yes">
+        <source>{count} datagrams</source>
+        <translation>
+            <numerusform>{count} 个数据报</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>{count} chunks</source>
+        <translation>
+            <numerusform>{count} 个数据块</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>{direction} {units}, {size}, {dropped} dropped, {duplicated} duplicated</source>
+        <translation>{direction} {units}，{size}，丢弃 {dropped}，重复 {duplicated}</translation>
+    </message>
+    <message>
+        <source>Relay {address} → {target}</source>
+        <translation>中继 {address} → {target}</translation>
+    </message>
+</context>
+<context>
+    <name>RepeatSend</name>
+    <message>
+        <source>until stopped</source>
+        <translation>直到停止</translation>
+    </message>
+    <message>
+        <source> ms</source>
+        <translation> 毫秒</translation>
+    </message>
+    <message>
+        <source>Start repeating</source>
+        <translation>开始重复发送</translation>
+    </message>
+    <message>
+        <source>Send the payload again and again; while it runs, click to stop</source>
+        <translation>反复发送这段数据；运行时点击即可停止</translation>
+    </message>
+    <message>
+        <source>How many times to send (0: until stopped)</source>
+        <translation>发送多少次（0：直到停止）</translation>
+    </message>
+    <message>
+        <source>Repeat count</source>
+        <translation>重复次数</translation>
+    </message>
+    <message>
+        <source>Pause between two sends; 0 sends as fast as the connection takes them</source>
+        <translation>两次发送之间的间隔；0 表示以连接能接受的最快速度发送</translation>
+    </message>
+    <message>
+        <source>Repeat interval</source>
+        <translation>重复间隔</translation>
+    </message>
+    <message>
+        <source>Start sending the payload repeatedly</source>
+        <translation>开始重复发送这段数据</translation>
+    </message>
+    <message>
+        <source>Count:</source>
+        <translation>次数：</translation>
+    </message>
+    <message>
+        <source>Interval:</source>
+        <translation>间隔：</translation>
+    </message>
+    <message>
+        <source>Nothing to send to: connect or start first</source>
+        <translation>没有发送对象：请先连接或启动</translation>
+    </message>
+    <message>
+        <source>Stop repeat ({sent}/{total})</source>
+        <translation>停止重复（{sent}/{total}）</translation>
+    </message>
+    <message>
+        <source>Repeat…</source>
+        <translation>重复发送…</translation>
+    </message>
+</context>
+<context>
+    <name>RulesTable</name>
+    <message>
+        <source>Reply rules</source>
+        <translation>应答规则</translation>
+    </message>
+    <message>
+        <source>On</source>
+        <translation>启用</translation>
+    </message>
+    <message>
+        <source>Match</source>
+        <translation>匹配</translation>
+    </message>
+    <message>
+        <source>Pattern</source>
+        <translation>模式</translation>
+    </message>
+    <message>
+        <source>Reply</source>
+        <translation>应答</translation>
+    </message>
+    <message>
+        <source>The first enabled rule that matches a message answers it; other messages get the automatic reply. Reply: escapes like \r\n, {{1}} or {{name}} from regex groups, hex: for bytes</source>
+        <translation>第一条匹配消息的已启用规则负责应答；其他消息使用自动应答。应答内容可用 \r\n 等转义、正则分组的 {{1}} 或 {{name}}，以及 hex: 表示字节</translation>
+    </message>
+    <message>
+        <source>Add rule</source>
+        <translation>添加规则</translation>
+    </message>
+    <message>
+        <source>Add a rule at the end (the first match answers)</source>
+        <translation>在末尾添加一条规则（第一条匹配的规则应答）</translation>
+    </message>
+    <message>
+        <source>Remove</source>
+        <translation>删除</translation>
+    </message>
+    <message>
+        <source>Remove the selected rules</source>
+        <translation>删除选中的规则</translation>
+    </message>
+    <message>
+        <source>From a script…</source>
+        <translation>从脚本生成…</translation>
+    </message>
+    <message>
+        <source>Mock a device: add a rule for each send of a recorded script, answering with the reply that followed it</source>
+        <translation>模拟设备：为录制脚本中的每次发送添加一条规则，用其后的应答作答</translation>
+    </message>
+    <message>
+        <source>each line</source>
+        <translation>每一行</translation>
+    </message>
+    <message>
+        <source>each chunk received</source>
+        <translation>每次收到的数据块</translation>
+    </message>
+    <message>
+        <source>What a rule sees</source>
+        <translation>规则匹配的单位</translation>
+    </message>
+    <message>
+        <source>Rules match each line of a client&apos;s stream, or each chunk as it arrives</source>
+        <translation>规则匹配客户端数据流的每一行，或每次到达的数据块</translation>
+    </message>
+    <message>
+        <source>Rules see:</source>
+        <translation>规则匹配：</translation>
+    </message>
+    <message>
+        <source>Match kind</source>
+        <translation>匹配方式</translation>
+    </message>
+    <message>
+        <source>exact, contains, prefix, suffix, regex, or hex bytes (?? = any)</source>
+        <translation>exact 完全相同、contains 包含、prefix 前缀、suffix 后缀、regex 正则，或 hex 字节（?? 表示任意字节）</translation>
+    </message>
+    <message>
+        <source>Rules from a recorded script</source>
+        <translation>从录制的脚本生成规则</translation>
+    </message>
+    <message>
+        <source>Scripts (*.toml)</source>
+        <translation>脚本 (*.toml)</translation>
+    </message>
+    <message>
+        <source>Rule {row}: {problem}</source>
+        <translation>规则 {row}：{problem}</translation>
+    </message>
+</context>
+<context>
     <name>Runner</name>
     <message>
         <source>network error: {reason}</source>
@@ -905,6 +1657,205 @@
     <message>
         <source>internal error ({kind}): {reason}</source>
         <translation>内部错误（{kind}）：{reason}</translation>
+    </message>
+</context>
+<context>
+    <name>ScriptsPanel</name>
+    <message>
+        <source>a message of {size} bytes is longer than the log keeps, so it cannot be replayed exactly</source>
+        <translation>一条 {size} 字节的消息超出了日志保留的长度，无法原样重放</translation>
+    </message>
+    <message>
+        <source>Save as &amp;script…</source>
+        <translation>另存为脚本(&amp;S)…</translation>
+    </message>
+    <message>
+        <source>Save this conversation as a script that replays it (swb run, Scripts)</source>
+        <translation>将这段会话保存为可重放的脚本（swb run、脚本页面）</translation>
+    </message>
+    <message>
+        <source>Nothing was sent yet, so there is no conversation to save</source>
+        <translation>尚未发送任何内容，没有可保存的会话</translation>
+    </message>
+    <message>
+        <source>Save the conversation as a script</source>
+        <translation>将会话另存为脚本</translation>
+    </message>
+    <message>
+        <source>Saved the conversation as {path}</source>
+        <translation>已将会话保存为 {path}</translation>
+    </message>
+    <message>
+        <source>a .toml script file (optional)</source>
+        <translation>.toml 脚本文件（可选）</translation>
+    </message>
+    <message>
+        <source>Script file</source>
+        <translation>脚本文件</translation>
+    </message>
+    <message>
+        <source>Where Save writes the script (also the name in reports)</source>
+        <translation>保存脚本的位置（也是报告中的名称）</translation>
+    </message>
+    <message>
+        <source>&amp;Open…</source>
+        <translation>打开(&amp;O)…</translation>
+    </message>
+    <message>
+        <source>Load a .toml script into the editor</source>
+        <translation>将 .toml 脚本载入编辑器</translation>
+    </message>
+    <message>
+        <source>Sa&amp;ve</source>
+        <translation>保存(&amp;V)</translation>
+    </message>
+    <message>
+        <source>Save the script to the file named on the left</source>
+        <translation>将脚本保存到左侧指定的文件</translation>
+    </message>
+    <message>
+        <source>File:</source>
+        <translation>文件：</translation>
+    </message>
+    <message>
+        <source>Script</source>
+        <translation>脚本</translation>
+    </message>
+    <message>
+        <source>[connection] then [[step]] tables: send / send_hex, expect / expect_hex, delay</source>
+        <translation>先写 [connection]，再写 [[step]] 表：send / send_hex、expect / expect_hex、delay</translation>
+    </message>
+    <message>
+        <source>NAME=VALUE; NAME=VALUE (for {{NAME}} in steps)</source>
+        <translation>名称=值; 名称=值（用于步骤中的 {{NAME}}）</translation>
+    </message>
+    <message>
+        <source>Variables</source>
+        <translation>变量</translation>
+    </message>
+    <message>
+        <source>Values for {{NAME}} in the steps, as swb run --var gives</source>
+        <translation>步骤中 {{NAME}} 的值，与 swb run --var 相同</translation>
+    </message>
+    <message>
+        <source>&amp;Run</source>
+        <translation>运行(&amp;R)</translation>
+    </message>
+    <message>
+        <source>Run the script (Ctrl+R)</source>
+        <translation>运行脚本 (Ctrl+R)</translation>
+    </message>
+    <message>
+        <source>S&amp;top</source>
+        <translation>停止(&amp;T)</translation>
+    </message>
+    <message>
+        <source>Stop the script (Ctrl+.)</source>
+        <translation>停止脚本 (Ctrl+.)</translation>
+    </message>
+    <message>
+        <source>Variables:</source>
+        <translation>变量：</translation>
+    </message>
+    <message>
+        <source>Steps</source>
+        <translation>步骤</translation>
+    </message>
+    <message>
+        <source>Round</source>
+        <translation>轮次</translation>
+    </message>
+    <message>
+        <source>Step</source>
+        <translation>步骤</translation>
+    </message>
+    <message>
+        <source>Action</source>
+        <translation>动作</translation>
+    </message>
+    <message>
+        <source>Bytes</source>
+        <translation>字节</translation>
+    </message>
+    <message>
+        <source>Elapsed (ms)</source>
+        <translation>耗时 (ms)</translation>
+    </message>
+    <message>
+        <source>RTT (ms)</source>
+        <translation>往返 (ms)</translation>
+    </message>
+    <message>
+        <source>Result</source>
+        <translation>结果</translation>
+    </message>
+    <message>
+        <source>Open a script</source>
+        <translation>打开脚本</translation>
+    </message>
+    <message>
+        <source>Scripts (*.toml);;All files (*)</source>
+        <translation>脚本 (*.toml);;所有文件 (*)</translation>
+    </message>
+    <message>
+        <source>a script may be at most 1 MiB</source>
+        <translation>脚本最大为 1 MiB</translation>
+    </message>
+    <message>
+        <source>Cannot open {path}: {reason}</source>
+        <translation>无法打开 {path}：{reason}</translation>
+    </message>
+    <message>
+        <source>Opened {path}</source>
+        <translation>已打开 {path}</translation>
+    </message>
+    <message>
+        <source>Save the script</source>
+        <translation>保存脚本</translation>
+    </message>
+    <message>
+        <source>Scripts (*.toml)</source>
+        <translation>脚本 (*.toml)</translation>
+    </message>
+    <message>
+        <source>Cannot save {path}: {reason}</source>
+        <translation>无法保存 {path}：{reason}</translation>
+    </message>
+    <message>
+        <source>Saved {path}</source>
+        <translation>已保存 {path}</translation>
+    </message>
+    <message>
+        <source>{item!r} must look like NAME=VALUE</source>
+        <translation>{item!r} 应写成 名称=值</translation>
+    </message>
+    <message>
+        <source>Running {name} against {host}:{port} ({protocol})…</source>
+        <translation>正在对 {host}:{port} ({protocol}) 运行 {name}…</translation>
+    </message>
+    <message>
+        <source>OK</source>
+        <translation>通过</translation>
+    </message>
+    <message>
+        <source>FAILED</source>
+        <translation>失败</translation>
+    </message>
+    <message>
+        <source>{matched} of {total} expectations matched, {steps} steps in {ms} ms</source>
+        <translation>{total} 个期望中 {matched} 个匹配，{steps} 个步骤，用时 {ms} ms</translation>
+    </message>
+    <message>
+        <source>Stopped</source>
+        <translation>已停止</translation>
+    </message>
+    <message>
+        <source>Every expectation matched</source>
+        <translation>所有期望均已匹配</translation>
+    </message>
+    <message>
+        <source>Running a script</source>
+        <translation>正在运行脚本</translation>
     </message>
 </context>
 <context>

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import http.client
+import json
 import os
 import socket
 import threading
@@ -18,11 +20,14 @@ from pytestqt.qtbot import QtBot
 
 from gui.panels.download import DownloadPanel, normalize_share_url
 from gui.panels.file_server import FileServerPanel
+from gui.panels.remote_files import RemoteFilesModel
+from net.download.resume import ResumeState
 from net.errors import AddressError
 from net.fileserver import FileServer
 from net.share import ShareTable
 from tests.conftest import WAIT
 from tests.gui.conftest import free_port
+from tests.net.test_download_hostile import endless, hostile
 
 TIMEOUT = int(WAIT * 1000)
 CHINESE = "季度 报告 v2.txt"
@@ -97,15 +102,16 @@ def test_list_pick_and_download_verified(
     panel.url_edit.setText(f"127.0.0.1:{share.port}")  # host:port is enough
     with qtbot.waitSignal(panel.list_runner.finished, timeout=TIMEOUT):
         qtbot.mouseClick(panel.list_button, Qt.MouseButton.LeftButton)
-    assert panel.remote.rowCount() == 2
-    assert panel.remote.item(0, DownloadPanel.NAME).text() == CHINESE
+    model = panel.remote.model()
+    assert model.rowCount() == 2
+    assert model.index(0, DownloadPanel.NAME).data() == CHINESE
     digest = hashlib.sha256(data).hexdigest()
-    assert panel.remote.item(0, DownloadPanel.SHA).toolTip() == digest
+    assert model.index(0, DownloadPanel.SHA).data(Qt.ItemDataRole.ToolTipRole) == digest
     assert "2 files on the server" in panel.status.text()
 
     panel.folder_edit.setText(str(downloads))
     with qtbot.waitSignal(panel.runner.finished, timeout=TIMEOUT):
-        panel.remote.cellDoubleClicked.emit(0, 0)
+        panel.remote.doubleClicked.emit(model.index(0, 0))
     assert panel.url_edit.text() == share.url(CHINESE)
     assert (downloads / CHINESE).read_bytes() == data
     assert os.listdir(downloads) == [CHINESE]
@@ -140,7 +146,7 @@ def test_cancel_leaves_only_the_part_and_resume_completes_it(
     assert "left" in panel.progress_label.text()
     with qtbot.waitSignal(panel.runner.finished, timeout=TIMEOUT):
         qtbot.mouseClick(panel.cancel_button, Qt.MouseButton.LeftButton)
-    assert os.listdir(downloads) == ["big file.bin.part"]
+    assert sorted(os.listdir(downloads)) == ["big file.bin.part", "big file.bin.part.resume"]
     part = downloads / "big file.bin.part"
     assert 0 < part.stat().st_size < len(data)
     assert panel.status.kind == "warning"
@@ -332,3 +338,106 @@ def test_file_server_panel_to_download_panel(qtbot: QtBot, tmp_path: Path, downl
             server.trigger_stop()
     finally:
         server.stop_workers()
+
+
+def test_a_part_left_before_a_restart_is_resumed(
+    qtbot: QtBot, panel: DownloadPanel, share: Share, tmp_path: Path, downloads: Path
+) -> None:
+    """15.7: a fresh panel (as after closing the app) offers Resume for a .part with its state."""
+    data = os.urandom(300_000)
+    (tmp_path / "report.bin").write_bytes(data)
+    share.add(tmp_path / "report.bin")
+    url = share.url("report.bin")
+    etag = http_etag(share.port, "/report.bin")
+    part = downloads / "report.bin.part"
+    part.write_bytes(data[:100_000])
+    ResumeState(part, url).remember(etag, len(data))
+    assert not panel.resume_button.isEnabled()
+    panel.folder_edit.setText(str(downloads))
+    qtbot.keyClicks(panel.url_edit, url)
+    assert panel.resume_button.isEnabled()
+    with qtbot.waitSignal(panel.runner.finished, timeout=TIMEOUT):
+        qtbot.mouseClick(panel.resume_button, Qt.MouseButton.LeftButton)
+    assert os.listdir(downloads) == ["report.bin"]
+    assert (downloads / "report.bin").read_bytes() == data
+    assert "resumed after 100000 bytes" in panel.status.text()
+    assert not panel.resume_button.isEnabled()
+
+
+def http_etag(port: int, target: str) -> str:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=WAIT)
+    try:
+        conn.request("HEAD", target)
+        etag = conn.getresponse().getheader("ETag")
+    finally:
+        conn.close()
+    assert etag
+    return etag
+
+
+def test_the_url_field_takes_raw_over_tls(
+    qtbot: QtBot, panel: DownloadPanel, downloads: Path
+) -> None:
+    """The panel takes raw+tls:// as `swb get` does: classic raw inside TLS."""
+    assert normalize_share_url("raw+tls://127.0.0.1:9000/a.bin") == "raw+tls://127.0.0.1:9000/a.bin"
+    port = free_port()
+    panel.security.set_mode("insecure")
+    download(qtbot, panel, f"raw+tls://127.0.0.1:{port}/a.bin", downloads)
+    assert panel.download is not None
+    assert panel.download.raw and panel.download.uses_tls
+    assert panel.status.text().startswith(f"Connection refused by 127.0.0.1:{port}")
+
+
+def test_a_list_of_100000_files_fills_a_model_not_widgets(
+    qtbot: QtBot, panel: DownloadPanel
+) -> None:
+    """12.6: the rows are formatted on demand by a model (the parse runs on the worker)."""
+    items = [{"name": f"f{i}.bin", "size": i, "mtime": 0, "sha256": None} for i in range(100_000)]
+    body = json.dumps(items).encode()
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        port = listener.getsockname()[1]
+
+        def serve() -> None:
+            conn, _ = listener.accept()
+            with conn:
+                conn.recv(65536)
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+
+        thread = threading.Thread(target=serve, daemon=True)
+        thread.start()
+        panel.url_edit.setText(f"127.0.0.1:{port}")
+        with qtbot.waitSignal(panel.list_runner.finished, timeout=TIMEOUT):
+            qtbot.mouseClick(panel.list_button, Qt.MouseButton.LeftButton)
+        thread.join(WAIT)
+    model = panel.remote.model()
+    assert isinstance(model, RemoteFilesModel) and model.rowCount() == 100_000
+    assert model.index(99_999, DownloadPanel.NAME).data() == "f99999.bin"
+    assert "100,000 files on the server" in panel.status.text()
+
+
+def test_cancel_stops_a_server_that_never_stops_sending(
+    qtbot: QtBot, panel: DownloadPanel, downloads: Path
+) -> None:
+    """12.4: Cancel works while data keeps coming (the loop reads the stop flag every step)."""
+    with hostile(endless(b"HTTP/1.0 200 OK\r\n\r\n", b"x" * 65536)) as s:
+        panel.url_edit.setText(f"http://127.0.0.1:{s.port}/f.bin")
+        panel.folder_edit.setText(str(downloads))
+        qtbot.mouseClick(panel.download_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: (downloads / "f.bin.part").exists(), timeout=TIMEOUT)
+        with qtbot.waitSignal(panel.runner.finished, timeout=TIMEOUT):
+            qtbot.mouseClick(panel.cancel_button, Qt.MouseButton.LeftButton)
+    assert panel.status.kind == "warning"
+    assert panel.status.text().startswith("The download was cancelled")
+    assert not (downloads / "f.bin").exists()
+
+
+def test_cancel_stops_listing_a_silent_server(qtbot: QtBot, panel: DownloadPanel) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as silent:  # accepts, never answers
+        panel.url_edit.setText(f"127.0.0.1:{silent.getsockname()[1]}")
+        qtbot.mouseClick(panel.list_button, Qt.MouseButton.LeftButton)
+        assert panel.cancel_button.isEnabled()
+        with qtbot.waitSignal(panel.list_runner.finished, timeout=TIMEOUT):
+            qtbot.mouseClick(panel.cancel_button, Qt.MouseButton.LeftButton)
+    assert panel.status.kind == "warning"
+    assert panel.status.text() == "Listing the files was cancelled"
+    assert panel.list_button.isEnabled()

@@ -48,6 +48,7 @@ from pytestqt.qtbot import QtBot
 from gui.app import LANGUAGE_KEY, install_language, language_setting
 from gui.main_window import MainWindow
 from gui.widgets.address import BindAddressPicker, local_addresses
+from net.checksum import checksum_names
 from resources import translations
 from tests.conftest import WAIT
 
@@ -58,6 +59,7 @@ SAME_IN_BOTH = {
     "UTF-8", "GBK", "GB18030", "Latin-1", "UTF-16LE", "UTF-16BE", "ASCII",
     "CRLF", "LF", "CR", "CSV", "B", "KiB", "MiB", "GiB", "TiB", "PiB", "s", "ms",
     "Ctrl", "Return", "Enter", "Delete", "Qt", "English", "Socket", "swb", "curl", "wget",
+    *checksum_names(),  # crc16-modbus ...: the names the CLI's --checksum takes too
 }  # fmt: skip
 PATTERNS = [
     re.compile(r"[a-z][a-z0-9+.-]*://\S+"),  # URLs

@@ -158,6 +158,8 @@ MAIN_INPUTS = {
     ],
     "fileServerPanel": ["shareList", "addFilesButton", "hostEdit", "portEdit", "startButton"],
     "downloadPanel": ["urlEdit", "folderEdit", "downloadButton"],
+    "scriptsPanel": ["scriptPathEdit", "scriptEdit", "varsEdit", "startButton"],
+    "relayPanel": ["hostEdit", "portEdit", "targetHostEdit", "targetPortEdit", "startButton"],
 }
 
 

@@ -29,6 +29,8 @@ PANEL_NAMES = [
     "tcpServerPanel",
     "fileServerPanel",
     "downloadPanel",
+    "scriptsPanel",
+    "relayPanel",
 ]
 
 
@@ -51,8 +53,10 @@ def test_every_panel_is_one_click_away(window: MainWindow) -> None:
         "TCP Server",
         "File Server",
         "Download",
+        "Scripts",
+        "Relay",
     ]
-    assert len(PANELS) == 6
+    assert len(PANELS) == 8
     window.panel_list.setCurrentRow(3)
     assert window.current_panel().objectName() == "tcpServerPanel"
     file_server = window.show_panel("fileServerPanel")
@@ -71,7 +75,7 @@ def test_every_panel_is_one_click_away(window: MainWindow) -> None:
 
 def test_menus_and_about(window: MainWindow) -> None:
     menus = [action.text() for action in window.menuBar().actions()]
-    assert menus == ["&File", "&Actions", "&View", "&Help"]
+    assert menus == ["&File", "&Actions", "&View", "&Packets", "&Help"]
     assert window.findChild(object, "quitAction") is not None
     assert version() in window.about_text()
     assert version() != "unknown"  # the package is installed (editable) in the venv

@@ -233,7 +233,7 @@ def test_killed_download_resumes_byte_identical(tmp_path: Path) -> None:
         finally:
             process.kill()  # SIGKILL: no cleanup at all
             process.wait(WAIT)
-        assert os.listdir(out) == ["payload.bin.part"]
+        assert sorted(os.listdir(out)) == ["payload.bin.part", "payload.bin.part.resume"]
         assert 0 < part.stat().st_size < len(data)
         s.server.rate_limit = None
         again = swb("get", url, "-o", str(out))

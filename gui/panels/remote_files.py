@@ -1,0 +1,90 @@
+"""The server's file list in the Download panel: a table model that renders rows on demand.
+
+A share may list 100,000 files; a QTableWidget makes three items per row up front and blocks the
+window for seconds. This model keeps the parsed list and formats only the rows the view shows.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QCoreApplication,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+)
+
+from gui.widgets import format_bytes, format_count, monospace_font
+from net.download import RemoteFile
+
+__all__ = ["RemoteFilesModel"]
+
+SHORT_HASH = 12
+
+Index = QModelIndex | QPersistentModelIndex
+
+
+class RemoteFilesModel(QAbstractTableModel):
+    """Rows of :class:`RemoteFile`: name (tooltip: URL), size (tooltip: bytes), SHA-256 (short)."""
+
+    NAME, SIZE, SHA = range(3)
+
+    def __init__(self, parent: object = None) -> None:
+        super().__init__(parent)  # type: ignore[arg-type]
+        self.files: list[RemoteFile] = []
+        self._mono = monospace_font()
+
+    def set_files(self, files: list[RemoteFile]) -> None:
+        """Show ``files`` (one reset: the view asks only for the rows it paints)."""
+        self.beginResetModel()
+        self.files = list(files)
+        self.endResetModel()
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's API
+        return 0 if parent.isValid() else len(self.files)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's API
+        return 0 if parent.isValid() else 3
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> object:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            # The strings keep the Download panel's translation context (they were its own);
+            # literal calls, so that lupdate finds them.
+            return (
+                QCoreApplication.translate("DownloadPanel", "Name"),
+                QCoreApplication.translate("DownloadPanel", "Size"),
+                QCoreApplication.translate("DownloadPanel", "SHA-256"),
+            )[section]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
+        if not index.isValid() or not 0 <= index.row() < len(self.files):
+            return None
+        remote = self.files[index.row()]
+        column = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            if column == self.NAME:
+                return remote.name
+            if column == self.SIZE:
+                return format_bytes(remote.size)
+            digest = remote.sha256
+            if digest:
+                return digest[:SHORT_HASH] + "…"
+            return QCoreApplication.translate("DownloadPanel", "not known")
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if column == self.NAME:
+                return remote.url
+            if column == self.SIZE:
+                return QCoreApplication.translate(
+                    "DownloadPanel", "{count} bytes", "", remote.size
+                ).format(count=format_count(remote.size))
+            return remote.sha256 or QCoreApplication.translate(
+                "DownloadPanel", "The server has not computed the checksum yet"
+            )
+        if role == Qt.ItemDataRole.TextAlignmentRole and column == self.SIZE:
+            return Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+        if role == Qt.ItemDataRole.FontRole and column == self.SHA:
+            return self._mono
+        return None

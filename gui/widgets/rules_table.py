@@ -1,0 +1,218 @@
+"""The rules table of the TCP server and UDP receive panels: match kind, pattern, reply, enabled
+(net.rules), editable while the server runs; a bad row is named under the table."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gui.widgets.status import InlineError
+from net.errors import PayloadError
+from net.rules import KINDS, Responder, Rule, make_rule
+from net.script import mock_rules
+
+__all__ = ["RulesTable"]
+
+_ENABLED, _KIND, _PATTERN, _REPLY = range(4)
+
+
+class RulesTable(QWidget):
+    """Rules in order (the first enabled one that matches answers). ``changed`` fires on every
+    edit, so a running server can take the new rules at once."""
+
+    changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None, *, framing: bool = False) -> None:
+        super().__init__(parent)
+        self.table = QTableWidget(0, 4, self)
+        self.table.setObjectName("rulesTable")
+        self.table.setAccessibleName(self.tr("Reply rules"))
+        self.table.setHorizontalHeaderLabels(
+            [self.tr("On"), self.tr("Match"), self.tr("Pattern"), self.tr("Reply")]
+        )
+        self.table.setToolTip(
+            self.tr(
+                "The first enabled rule that matches a message answers it; other messages get "
+                "the automatic reply. Reply: escapes like \\r\\n, {{1}} or {{name}} from regex "
+                "groups, hex: for bytes"
+            )
+        )
+        self.table.verticalHeader().hide()
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(_ENABLED, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(_KIND, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(_PATTERN, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(_REPLY, QHeaderView.ResizeMode.Stretch)
+        self.table.itemChanged.connect(lambda _item: self.changed.emit())
+        self.table.setMinimumHeight(90)
+
+        self.add_button = QPushButton(self.tr("Add rule"), self)
+        self.add_button.setObjectName("addRuleButton")
+        self.add_button.setToolTip(self.tr("Add a rule at the end (the first match answers)"))
+        self.add_button.clicked.connect(lambda: self.add_rule())
+        self.remove_button = QPushButton(self.tr("Remove"), self)
+        self.remove_button.setObjectName("removeRuleButton")
+        self.remove_button.setToolTip(self.tr("Remove the selected rules"))
+        self.remove_button.clicked.connect(self.remove_selected)
+        self.mock_button = QPushButton(self.tr("From a script…"), self)
+        self.mock_button.setObjectName("mockRulesButton")
+        self.mock_button.setToolTip(
+            self.tr(
+                "Mock a device: add a rule for each send of a recorded script, answering with "
+                "the reply that followed it"
+            )
+        )
+        self.mock_button.clicked.connect(lambda: self.add_from_script())
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.add_button)
+        buttons.addWidget(self.remove_button)
+        buttons.addWidget(self.mock_button)
+        self.framing_combo: QComboBox | None = None
+        if framing:
+            self.framing_combo = QComboBox(self)
+            self.framing_combo.setObjectName("framingCombo")
+            self.framing_combo.addItem(self.tr("each line"), "line")
+            self.framing_combo.addItem(self.tr("each chunk received"), "raw")
+            self.framing_combo.setAccessibleName(self.tr("What a rule sees"))
+            self.framing_combo.setToolTip(
+                self.tr("Rules match each line of a client's stream, or each chunk as it arrives")
+            )
+            self.framing_combo.currentIndexChanged.connect(lambda _index: self.changed.emit())
+            buttons.addSpacing(12)
+            buttons.addWidget(QLabel(self.tr("Rules see:"), self))
+            buttons.addWidget(self.framing_combo)
+        buttons.addStretch(1)
+        self.error = InlineError(self)
+
+        self.changed.connect(self._validate)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.table, 1)
+        layout.addLayout(buttons)
+        layout.addWidget(self.error)
+
+    def add_rule(
+        self, kind: str = "contains", pattern: str = "", reply: str = "", enabled: bool = True
+    ) -> int:
+        """Append a row; returns its index."""
+        table = self.table
+        table.blockSignals(True)
+        row = table.rowCount()
+        table.insertRow(row)
+        check = QTableWidgetItem()
+        check.setFlags(Qt.ItemFlag.ItemIsUserCheckable | Qt.ItemFlag.ItemIsEnabled)
+        check.setCheckState(Qt.CheckState.Checked if enabled else Qt.CheckState.Unchecked)
+        table.setItem(row, _ENABLED, check)
+        combo = QComboBox(table)
+        combo.addItems(list(KINDS))
+        combo.setCurrentText(kind)
+        combo.setAccessibleName(self.tr("Match kind"))
+        combo.setToolTip(self.tr("exact, contains, prefix, suffix, regex, or hex bytes (?? = any)"))
+        combo.currentIndexChanged.connect(lambda _index: self.changed.emit())
+        table.setCellWidget(row, _KIND, combo)
+        table.setItem(row, _PATTERN, QTableWidgetItem(pattern))
+        table.setItem(row, _REPLY, QTableWidgetItem(reply))
+        table.blockSignals(False)
+        self.changed.emit()
+        return row
+
+    def add_from_script(self, path: str | None = None) -> int:
+        """Mock from a capture (issue 18, item 4): append the rules made from a recorded script
+        (net.script.mock_rules), asking for the file unless ``path`` is given; returns how many
+        rules were added (a problem is shown under the table)."""
+        if path is None:
+            path, _ = QFileDialog.getOpenFileName(
+                self, self.tr("Rules from a recorded script"), "", self.tr("Scripts (*.toml)")
+            )
+            if not path:
+                return 0
+        try:
+            rules = mock_rules(path, framing=self.framing())
+        except PayloadError as exc:
+            self.error.show_error(str(exc))
+            return 0
+        for rule in rules:
+            self.add_rule(rule.kind, rule.pattern, rule.reply, rule.enabled)
+        return len(rules)
+
+    def remove_selected(self) -> None:
+        rows = sorted({index.row() for index in self.table.selectedIndexes()}, reverse=True)
+        for row in rows:
+            self.table.removeRow(row)
+        if rows:
+            self.changed.emit()
+
+    def framing(self) -> str:
+        return str(self.framing_combo.currentData()) if self.framing_combo is not None else "raw"
+
+    def rules(self, encoding: str = "UTF-8") -> list[Rule]:
+        """The rows as checked rules (rows with an empty pattern are skipped).
+
+        Raises:
+            PayloadError: the first bad row, named by its number (1-based).
+        """
+        rules = []
+        for row in range(self.table.rowCount()):
+            pattern = self._text(row, _PATTERN)
+            if not pattern:
+                continue
+            combo = self.table.cellWidget(row, _KIND)
+            kind = combo.currentText() if isinstance(combo, QComboBox) else "contains"
+            check = self.table.item(row, _ENABLED)
+            enabled = check is None or check.checkState() == Qt.CheckState.Checked
+            try:
+                rules.append(
+                    make_rule(
+                        kind, pattern, self._text(row, _REPLY), enabled=enabled, encoding=encoding
+                    )
+                )
+            except PayloadError as exc:
+                raise PayloadError(
+                    self.tr("Rule {row}: {problem}").format(row=row + 1, problem=exc)
+                ) from None
+        return rules
+
+    def responder(
+        self, fallback: str, fixed_reply: bytes = b"", encoding: str = "UTF-8"
+    ) -> Responder | None:
+        """A responder for the rules (None when there are none), answering the rest with the
+        fallback; shows the problem under the table (and raises it) when a row is bad.
+
+        Raises:
+            PayloadError: a bad row.
+        """
+        try:
+            rules = self.rules(encoding)
+        except PayloadError as exc:
+            self.error.show_error(str(exc))
+            raise
+        self.error.clear_error()
+        if not rules:
+            return None
+        return Responder(rules, framing=self.framing(), fallback=fallback, fixed_reply=fixed_reply)
+
+    def _validate(self) -> None:
+        try:
+            self.rules()
+        except PayloadError as exc:
+            self.error.show_error(str(exc))
+        else:
+            self.error.clear_error()
+
+    def _text(self, row: int, column: int) -> str:
+        item = self.table.item(row, column)
+        return item.text() if item is not None else ""

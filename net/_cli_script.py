@@ -1,0 +1,125 @@
+"""``swb run SCRIPT.toml``: run a conversation script (net.script) and say how it went.
+
+One line per step on stdout (``--json``: one JSON object), the outcome on stderr. Exit status: 0
+when every expectation matched, 1 when one failed or the network failed (naming the step and
+what arrived instead), 2 for a bad script (with its line) or bad options, 130 when stopped by a
+signal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from net._cli_common import status, stop_on_signals, warn_if_insecure
+from net.codec import json_line, render_text, to_hex
+from net.errors import PayloadError
+from net.script import ScriptRunner, StepResult, junit_xml, load_script
+
+__all__ = ["run"]
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_INTERRUPTED = 130
+
+
+def _variables(items: list[str]) -> dict[str, str]:
+    values = {}
+    for item in items:
+        name, equals, value = item.partition("=")
+        if not equals or not name:
+            raise PayloadError(f"--var {item!r} must look like NAME=VALUE")
+        values[name] = value
+    return values
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.3f} ms"
+
+
+def run(args: argparse.Namespace) -> int:
+    """``swb run SCRIPT.toml [--var NAME=VALUE]... [--junit FILE] [--json]``."""
+    script = load_script(args.script, _variables(args.var))
+    warn_if_insecure(script.tls)
+    rounds = script.repeat > 1
+    write = sys.stdout.write
+    flushed = [0.0]
+
+    def on_step(result: StepResult) -> None:
+        step = result.step
+        if args.json:
+            record: dict[str, object] = {
+                "round": result.round,
+                "step": step.number,
+                "line": step.line,
+                "kind": step.kind,
+                "ok": result.ok,
+                "bytes": result.size,
+                "elapsed_ms": round(result.elapsed * 1000, 3),
+                "duration_ms": round(result.duration * 1000, 3),
+            }
+            if result.rtt is not None:
+                record["rtt_ms"] = round(result.rtt * 1000, 3)
+            if result.data:
+                record["text"] = render_text(result.data, script.encoding, one_line=False)
+                record["hex"] = to_hex(result.data, "")
+            if result.captures:
+                record["captures"] = dict(result.captures)
+            if not result.ok:
+                record["problem"] = result.problem
+            write(json_line(record) + "\n")
+        else:
+            head = f"round {result.round} " if rounds else ""
+            line = f"{head}step {step.number}  {step.kind:<6}"
+            if not result.ok:
+                line += f"  FAILED  elapsed {_ms(result.elapsed)}  {result.problem}"
+            else:
+                line += f"  {result.size:>6} bytes  elapsed {_ms(result.elapsed)}"
+                if result.rtt is not None:
+                    line += f"  rtt {_ms(result.rtt)}"
+                if step.kind != "delay" and result.data:
+                    line += f"  '{render_text(result.data[:200], script.encoding)}'"
+            write(line + "\n")
+        # Lines show as they happen, yet a fast run is not slowed by a flush per step.
+        now = time.monotonic()
+        if now - flushed[0] >= 0.1 or not result.ok:
+            flushed[0] = now
+            sys.stdout.flush()
+
+    runner = ScriptRunner(script, on_step)
+    with runner, stop_on_signals(runner):
+        outcome = runner.run()
+    sys.stdout.flush()
+    if args.junit:
+        _write_atomically(Path(args.junit), junit_xml(outcome, script))
+    if outcome.stopped:
+        status(f"swb: stopped after {outcome.steps} steps")
+        return EXIT_INTERRUPTED
+    if outcome.problem:
+        status(f"swb: {outcome.problem}")
+        return EXIT_FAILED
+    status(
+        f"{outcome.matched} of {script.expectations} expectations matched, "
+        f"{outcome.steps} steps in {_ms(outcome.elapsed)}"
+    )
+    return EXIT_OK
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file in the same folder, so a reader never
+    sees half a report."""
+    try:
+        fd, temp = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise PayloadError(f"cannot write the JUnit report {path}: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(temp, path)
+    except OSError as exc:
+        Path(temp).unlink(missing_ok=True)
+        raise PayloadError(f"cannot write the JUnit report {path}: {exc.strerror or exc}") from None

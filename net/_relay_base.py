@@ -1,0 +1,187 @@
+"""What net.relay's TCP and UDP relays share: faults per direction, exact counters, the timer heap
+(delays, rates and deadlines live in the select timeout, never in a sleep) and requests from other
+threads (close a connection, new faults)."""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import random
+import selectors
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Final
+
+from net._faults import TO_CLIENT, TO_TARGET, Faults
+from net._loop import StoppableLoop
+from net.events import RelayClosed, RelayCounters, RelayData, RelayOpened
+
+__all__ = ["DIRECTIONS", "LISTENER", "SWEEP", "RelayConnection", "RelayEvent", "RelayLoop"]
+
+RelayEvent = RelayOpened | RelayClosed | RelayData
+
+DIRECTIONS: Final = (TO_TARGET, TO_CLIENT)
+#: The selector key of a listening socket.
+LISTENER = object()
+#: The timer-heap item of a periodic sweep (idle connections, expired mappings).
+SWEEP = object()
+
+
+@dataclass(frozen=True, slots=True)
+class RelayConnection:
+    """One relayed connection (TCP) or client mapping (UDP), as ``connections()`` lists it."""
+
+    conn_id: int
+    client: str
+    target: str
+    since: float  # time.time()
+    bytes_to_target: int
+    bytes_to_client: int
+
+
+class _Counter:
+    __slots__ = ("bytes", "chunks", "direction", "dropped", "duplicated")
+
+    def __init__(self, direction: str) -> None:
+        self.direction = direction
+        self.bytes = self.chunks = self.dropped = self.duplicated = 0
+
+    def snapshot(self) -> RelayCounters:
+        return RelayCounters(self.direction, self.bytes, self.chunks, self.dropped, self.duplicated)
+
+
+class RelayLoop(StoppableLoop):
+    """What both relays share: faults per direction, counters, the timer heap, requests."""
+
+    def __init__(
+        self,
+        on_event: Callable[[RelayEvent], None] | None,
+        faults: Faults | None,
+        seed: int | None,
+    ) -> None:
+        super().__init__()
+        self._on_event = on_event
+        base = faults if faults is not None else Faults()
+        self._faults: dict[str, Faults] = {TO_TARGET: base, TO_CLIENT: base}
+        self._down = False
+        self._random = random.Random(seed)
+        self._counters = {d: _Counter(d) for d in DIRECTIONS}
+        self._timers: list[tuple[float, int, Any]] = []
+        self._timer_ids = itertools.count()
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+        self._requests: list[tuple[int, bool]] = []  # (conn_id, reset) to close
+        self._faults_changed = False
+        self._selector: selectors.BaseSelector | None = None
+        self._started = False
+
+    # ---- any thread ----------------------------------------------------------------------------
+
+    def faults(self, direction: str) -> Faults:
+        """The faults applied now to ``direction`` ("->" or "<-")."""
+        return self._faults[_check_direction(direction)]
+
+    def set_faults(self, faults: Faults, direction: str | None = None) -> None:
+        """Apply ``faults`` to one direction ("->", "<-") or, with None, both; thread-safe, at once.
+
+        Data already waiting meets the new rate, slicing, stall and reset limits from now on; it
+        keeps the time it was given to leave (a delay applies to what arrives after the change).
+
+        Raises:
+            ValueError: an unknown direction.
+        """
+        with self._lock:
+            for d in DIRECTIONS if direction is None else (_check_direction(direction),):
+                self._faults[d] = faults
+            self._faults_changed = True
+        self._waker.wake()
+
+    @property
+    def down(self) -> bool:
+        """True while the relay refuses new connections (TCP) or drops every datagram (UDP)."""
+        return self._down
+
+    def set_down(self, down: bool) -> None:
+        """Take the relay down (or up again) while running; thread-safe. Connections already
+        relayed stay up (close them with :meth:`close_connection`)."""
+        self._down = bool(down)
+
+    def close_connection(self, conn_id: int, *, reset: bool = False) -> None:
+        """Close one relayed connection (TCP: both sides, with RST if ``reset``) or forget one UDP
+        client mapping; thread-safe. Unknown ids are ignored."""
+        with self._lock:
+            self._requests.append((conn_id, reset))
+        self._waker.wake()
+
+    def counters(self) -> dict[str, RelayCounters]:
+        """Totals per direction ("->", "<-") since the start; thread-safe snapshot."""
+        return {d: c.snapshot() for d, c in self._counters.items()}
+
+    # ---- the loop's thread ---------------------------------------------------------------------
+
+    def _schedule(self, when: float, item: Any) -> None:
+        heapq.heappush(self._timers, (when, next(self._timer_ids), item))
+
+    def _run(self, selector: selectors.BaseSelector) -> None:
+        timers = self._timers
+        while not self.stopping:
+            now = time.monotonic()
+            while timers and timers[0][0] <= now:
+                self._on_timer(heapq.heappop(timers)[2], now)
+            if self.stopping:
+                break
+            timeout = self._select_timeout()
+            if timeout is None and timers:
+                timeout = max(0.0, timers[0][0] - time.monotonic())
+            for key, mask in selector.select(timeout):
+                if key.data is self._waker:
+                    self._waker.drain()
+                else:
+                    self._on_ready(key.data, mask)
+            self._after_select()
+            if self._requests or self._faults_changed:
+                with self._lock:
+                    requests, self._requests = self._requests, []
+                    changed, self._faults_changed = self._faults_changed, False
+                for conn_id, reset in requests:
+                    self._close_request(conn_id, reset)
+                if changed:
+                    self._refresh()
+
+    def _select_timeout(self) -> float | None:
+        return None
+
+    def _after_select(self) -> None:
+        pass
+
+    def _on_timer(self, item: Any, now: float) -> None:
+        raise NotImplementedError
+
+    def _on_ready(self, target: Any, mask: int) -> None:
+        raise NotImplementedError
+
+    def _close_request(self, conn_id: int, reset: bool) -> None:
+        raise NotImplementedError
+
+    def _refresh(self) -> None:
+        """Faults changed: let everything waiting look at them again."""
+        raise NotImplementedError
+
+    def _begin(self) -> selectors.BaseSelector:
+        if self._started:
+            raise RuntimeError(f"a {type(self).__name__} runs once; make a new one to start again")
+        self._started = True
+        self._selector = self.new_selector()
+        return self._selector
+
+    def _emit(self, event: RelayEvent) -> None:
+        if self._on_event is not None:
+            self._on_event(event)
+
+
+def _check_direction(direction: str) -> str:
+    if direction not in DIRECTIONS:
+        raise ValueError(f"unknown direction {direction!r} (-> or <-)")
+    return direction

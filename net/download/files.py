@@ -1,0 +1,262 @@
+"""Finishing a download: the ``.part`` file, hashing while receiving, progress, verify and rename."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import hashlib
+import os
+import queue
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from pathlib import Path
+
+from net.download.resume import ResumeState
+from net.errors import TransferError
+from net.events import DownloadFinished, DownloadProgress
+from net.share import LocalFileError
+
+__all__ = [
+    "BUFFER",
+    "WRITE_PROBLEMS",
+    "HashPipe",
+    "Meter",
+    "final_path",
+    "finish",
+    "hash_existing",
+    "open_part",
+    "strerror",
+    "write_all",
+]
+
+BUFFER = 1024 * 1024  # one recv_into per megabyte at most: few Python steps per chunk
+_PIPE_BUFFERS = 4
+_PROGRESS_INTERVAL = 0.1
+
+
+def final_path(folder: Path, name: str) -> Path:
+    """Where ``name`` is saved in ``folder``: "name (2).ext" and so on when it already exists."""
+    candidate = folder / name
+    stem, dot, ext = name.rpartition(".")
+    if not stem:
+        stem, dot, ext = name, "", ""
+    number = 2
+    while candidate.exists() and number < 1000:
+        candidate = folder / f"{stem} ({number}){dot}{ext}"
+        number += 1
+    if candidate.parent != folder:  # cannot happen after safe_file_name; never write outside
+        raise TransferError(f"refusing to save {name!r} outside {folder}")
+    return candidate
+
+
+def open_part(part: Path, offset: int) -> int:
+    """Open (or create) the ``.part``, cut to ``offset`` bytes, positioned there.
+
+    Raises:
+        LocalFileError: it cannot be written.
+    """
+    flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    flags |= getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(part, flags, 0o644)
+        os.ftruncate(fd, offset)
+        os.lseek(fd, offset, os.SEEK_SET)
+    except OSError as exc:
+        raise LocalFileError(f"cannot write {part}: {strerror(exc)}") from exc
+    return fd
+
+
+def finish(
+    fd: int,
+    final: Path,
+    part: Path,
+    size: int,
+    hasher: hashlib._Hash,
+    digest: bytes | None,
+    resume: ResumeState,
+    notes: list[str],
+) -> DownloadFinished:
+    """Check ``hasher`` against the announced ``digest``, sync and rename the ``.part``; closes fd.
+
+    A mismatch deletes the ``.part`` (nothing that looks complete is kept). Never overwrites a file
+    that appeared at ``final`` meanwhile: the next free "name (N)" is taken instead.
+
+    Raises:
+        TransferError: the checksum does not match.
+    """
+    if digest is not None and hasher.digest() != digest:
+        os.close(fd)
+        with contextlib.suppress(OSError):
+            part.unlink()
+        resume.forget()
+        raise TransferError(
+            f"{final.name} does not match the SHA-256 checksum the server announced, so it was "
+            "deleted; download it again"
+        )
+    os.fsync(fd)
+    os.close(fd)
+    if final.exists():  # appeared meanwhile: never overwrite what someone else saved
+        final = final_path(final.parent, final.name)
+    os.replace(part, final)
+    resume.forget()
+    _sync_folder(final.parent)
+    return DownloadFinished(
+        time=time.time(),
+        path=str(final),
+        size=size,
+        sha256=hasher.hexdigest(),
+        verified=digest is not None,
+        notes=tuple(notes),
+    )
+
+
+WRITE_PROBLEMS = {
+    errno.ENOSPC: "the disk is full",
+    errno.EDQUOT: "the disk quota is used up",
+    errno.EFBIG: "the file is larger than this system allows",
+    errno.EROFS: "the disk is read-only",
+    errno.EACCES: "permission denied",
+}
+
+
+class HashPipe:
+    """SHA-256 on a thread of its own, so that hashing overlaps receiving and writing.
+
+    hashlib releases the GIL for large updates, so the two really run at once. The receiving side
+    takes one of a few big buffers, fills and writes it, then hands it over; when all are in
+    flight it waits (at most ``_PIPE_BUFFERS`` MiB are ever held).
+    """
+
+    def __init__(self, hasher: hashlib._Hash) -> None:
+        self._hasher = hasher
+        self._free: queue.SimpleQueue[bytearray] = queue.SimpleQueue()
+        self._work: queue.SimpleQueue[tuple[bytearray | bytes, int, bool] | None] = (
+            queue.SimpleQueue()
+        )
+        for _ in range(_PIPE_BUFFERS):
+            self._free.put(bytearray(BUFFER))
+        self._done = False
+        self._thread = threading.Thread(target=self._run, name="swb-download-hash", daemon=True)
+        self._thread.start()
+
+    def take(self) -> bytearray:
+        """A free buffer of BUFFER bytes (waits while every buffer is being hashed)."""
+        return self._free.get()
+
+    def give_back(self, buffer: bytearray) -> None:
+        self._free.put(buffer)
+
+    def submit(self, buffer: bytearray | bytes, count: int, *, pooled: bool = False) -> None:
+        """Hash ``buffer[:count]`` next; a ``pooled`` one (from :meth:`take`) is then reused."""
+        self._work.put((buffer, count, pooled))
+
+    def finish(self) -> hashlib._Hash:
+        """Wait until everything submitted is hashed; returns the hash object."""
+        if not self._done:
+            self._done = True
+            self._work.put(None)
+            self._thread.join()
+        return self._hasher
+
+    def _run(self) -> None:
+        while True:
+            item = self._work.get()
+            if item is None:
+                return
+            buffer, count, pooled = item
+            self._hasher.update(memoryview(buffer)[:count])
+            if pooled:
+                assert isinstance(buffer, bytearray)
+                self._free.put(buffer)
+
+
+class Meter:
+    """Counts bytes, smooths the speed over the last two seconds, throttles events to ~10/s."""
+
+    __slots__ = ("callback", "last", "resumed", "samples", "total")
+
+    def __init__(
+        self, callback: Callable[[DownloadProgress], None] | None, resumed: int, total: int | None
+    ) -> None:
+        self.callback = callback
+        self.resumed = resumed
+        self.total = total
+        now = time.monotonic()
+        self.last = now
+        self.samples: deque[tuple[float, int]] = deque([(now, 0)])
+
+    def update(self, received: int, *, force: bool = False) -> None:
+        if self.callback is None:
+            return
+        now = time.monotonic()
+        if not force and now - self.last < _PROGRESS_INTERVAL:
+            return
+        self.last = now
+        self.samples.append((now, received))
+        while len(self.samples) > 2 and now - self.samples[0][0] > 2.0:
+            self.samples.popleft()
+        then, before = self.samples[0]
+        speed = (received - before) / (now - then) if now > then else 0.0
+        self.callback(
+            DownloadProgress(time.time(), self.resumed + received, self.total, speed, self.resumed)
+        )
+
+
+def hash_existing(
+    fd: int,
+    length: int,
+    hasher: hashlib._Hash,
+    check: Callable[[], None],
+    on_bytes: Callable[[int], None] | None = None,
+) -> None:
+    """Feed the first ``length`` bytes of ``fd`` to ``hasher``, a megabyte at a time.
+
+    ``check`` runs before every read (it raises to stop: a cancel or a deadline ends even a long
+    check at once); ``on_bytes`` gets the count hashed so far after each read. The file position
+    is left anywhere.
+
+    Raises:
+        TransferError: the file is shorter than ``length``; and whatever ``check`` raises.
+    """
+    done = 0
+    os.lseek(fd, 0, os.SEEK_SET)
+    while done < length:
+        check()
+        # Sequential reads: positional ones (pread) do not exist on Windows.
+        data = os.read(fd, min(BUFFER, length - done))
+        if not data:
+            raise TransferError("the part file became shorter while it was being checked")
+        hasher.update(data)
+        done += len(data)
+        if on_bytes is not None:
+            on_bytes(done)
+
+
+def write_all(fd: int, view: memoryview) -> None:
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make the rename durable too (POSIX); harmless where folders cannot be opened."""
+    if sys.platform == "win32":
+        return
+    try:
+        dir_fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dir_fd)
+    except OSError:
+        pass
+    finally:
+        os.close(dir_fd)
+
+
+def strerror(exc: OSError) -> str:
+    text = exc.strerror or str(exc)
+    return text[:1].lower() + text[1:]

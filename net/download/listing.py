@@ -1,0 +1,224 @@
+"""A share's file list (``GET /?format=json``), fetched within limits and checked entry by entry."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import urllib.parse
+from typing import TYPE_CHECKING
+
+import h11
+
+from net._record import Record
+from net.download.exchange import Cancelled, Client, OutOfTime, header
+from net.download.urls import ShareUrl, parse_share_url
+from net.errors import AddressError, NetError, ProtocolError, TransferError, describe_io_error
+
+if TYPE_CHECKING:
+    from net.tls import ClientTls
+
+__all__ = [
+    "MAX_LIST",
+    "MAX_NAME",
+    "FileListRequest",
+    "RemoteFile",
+    "list_remote_files",
+    "parse_list",
+]
+
+MAX_LIST = 32 * 1024 * 1024
+#: Characters at most in a listed name.
+MAX_NAME = 1024
+_SHA256 = re.compile("[0-9a-fA-F]{64}")
+
+
+class RemoteFile(Record):
+    """One entry of a share's JSON list; ``url`` is absolute, ready for :class:`Download`."""
+
+    name: str
+    size: int
+    mtime: float
+    sha256: str | None
+    url: str
+
+
+class FileListRequest(Client):
+    """Fetch a share's file list; ``shutdown()`` from another thread ends it at once.
+
+    Args:
+        url: the share's URL (any path in it is ignored); http:// or https://.
+        tls: how to check an https server (default: verified against the system's CAs).
+        timeout: seconds for connecting and for each wait for the server's next bytes; the whole
+            request must also finish within ``deadline`` seconds (default: four times that).
+    Raises:
+        AddressError: a malformed URL, or a raw:// one (the classic protocol has no list).
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        tls: ClientTls | None = None,
+        timeout: float = 10.0,
+        deadline: float | None = None,
+    ) -> None:
+        parsed = parse_share_url(url)
+        if parsed.scheme in ("raw", "raw+tls"):
+            raise AddressError(
+                "a classic raw server has no file list: type the file's name instead"
+            )
+        listing = ShareUrl(parsed.scheme, parsed.host, parsed.port, "", "/?format=json", "")
+        super().__init__(listing, tls, timeout, timeout * 4 if deadline is None else deadline)
+
+    def run(self) -> list[RemoteFile]:
+        """The files the share offers, in its order.
+
+        Raises:
+            ConnectError: the server cannot be reached.
+            ProtocolError: the server is not a share (no JSON list), or the list breaks a rule.
+            TransferError: the answer broke off, took too long, or was cancelled (shutdown()).
+        """
+        authority = self.share_url.authority
+        self.start_clock()
+        try:
+            return parse_list(self._fetch(), self.share_url)
+        except Cancelled:
+            raise TransferError("listing the files was cancelled") from None
+        except OutOfTime:
+            raise TransferError(
+                f"{authority} did not send its file list within {self._deadline:g} s"
+            ) from None
+        except TimeoutError as exc:
+            raise TransferError(f"{authority} did not answer within {self._timeout:g} s") from exc
+        except NetError:
+            raise
+        except OSError as exc:
+            raise TransferError(describe_io_error(exc, authority)) from exc
+        finally:
+            self._close_reader()
+
+    def _fetch(self) -> bytes:
+        url = self.share_url
+        too_large = ProtocolError(
+            f"the file list from {url.authority} is larger than {MAX_LIST // (1024 * 1024)} MiB"
+        )
+        sock = self._connect()
+        try:
+            http, response, recv_into = self._request_head(sock, [])
+            if response.status_code != 200:
+                raise ProtocolError(
+                    f"{url.authority} has no file list ({response.status_code}); is it a Socket "
+                    "Workbench share?"
+                )
+            length = header(response, b"content-length")
+            if length is not None and length.isdigit() and int(length) > MAX_LIST:
+                raise too_large
+            body = bytearray()
+            buffer = bytearray(64 * 1024)
+            view = memoryview(buffer)
+            while True:
+                try:
+                    event = http.next_event()
+                except h11.RemoteProtocolError as exc:
+                    raise ProtocolError(f"{url.authority} sent a broken answer ({exc})") from exc
+                if event is h11.NEED_DATA:
+                    count = recv_into(view)
+                    http.receive_data(bytes(view[:count]))
+                elif isinstance(event, h11.Data):
+                    body += event.data
+                    if len(body) > MAX_LIST:
+                        raise too_large
+                elif isinstance(event, h11.EndOfMessage):
+                    if self.ragged_eof:
+                        raise TransferError(
+                            f"the TLS connection with {url.authority} ended without close_notify, "
+                            "so the file list may be cut short"
+                        )
+                    return bytes(body)
+                else:
+                    raise TransferError(f"{url.authority} closed the connection mid-answer")
+        finally:
+            sock.close()
+
+
+def parse_list(body: bytes, url: ShareUrl) -> list[RemoteFile]:
+    """The entries of a share's JSON list (``[{"name", "size", "mtime", "sha256", "url"}]``).
+
+    Every entry is checked: ``name`` a non-empty string of at most :data:`MAX_NAME` characters,
+    ``size`` an integer from 0 to 2**63-1, ``mtime`` a finite number (0 when absent), ``sha256``
+    64 hex digits or null, ``url`` (optional) on the same origin as ``url`` and naming the entry's
+    own name in its last segment. A link that breaks the last two rules is not followed: the entry
+    gets the URL its name gives, so what a user picks by name is what is fetched and saved.
+
+    Raises:
+        ProtocolError: not JSON, nested too deeply, not a list, or an entry breaks a rule.
+    """
+    problem = f"{url.authority} did not send a file list (is it a Socket Workbench share?)"
+    try:
+        items = json.loads(body)
+    except RecursionError:
+        raise ProtocolError(f"the file list from {url.authority} is nested too deeply") from None
+    except ValueError:
+        raise ProtocolError(problem) from None
+    if not isinstance(items, list):
+        raise ProtocolError(problem)
+    origin = url.origin
+    return [_entry(item, index, url, origin) for index, item in enumerate(items)]
+
+
+def _entry(item: object, index: int, url: ShareUrl, origin: str) -> RemoteFile:
+    def bad(what: str) -> ProtocolError:
+        return ProtocolError(f"entry {index + 1} of the file list from {url.authority} {what}")
+
+    if not isinstance(item, dict):
+        raise bad("is not an object")
+    name, size, mtime = item.get("name"), item.get("size"), item.get("mtime", 0)
+    sha256, link = item.get("sha256"), item.get("url")
+    if not isinstance(name, str) or not name or len(name) > MAX_NAME:
+        raise bad("has no usable name")
+    if not isinstance(size, int) or isinstance(size, bool) or not 0 <= size < 2**63:
+        raise bad("has no usable size")
+    if (
+        not isinstance(mtime, int | float)
+        or isinstance(mtime, bool)
+        or not math.isfinite(mtime)
+        or abs(mtime) > 1e12
+    ):
+        raise bad("has no usable modification time")
+    if sha256 is not None and not (isinstance(sha256, str) and _SHA256.fullmatch(sha256)):
+        raise bad("has a SHA-256 that is not 64 hex digits")
+    absolute = _link(link, url, origin, name) if isinstance(link, str) else None
+    if (
+        absolute is None
+    ):  # a list is no redirect: a link elsewhere, or to another name, is not taken
+        absolute = origin + "/" + urllib.parse.quote(name, safe="")
+    return RemoteFile(name, size, float(mtime), sha256.lower() if sha256 else None, absolute)
+
+
+def _link(link: str, url: ShareUrl, origin: str, name: str) -> str | None:
+    """``link`` made absolute when it is on ``url``'s origin and its last segment is ``name``."""
+    if link.startswith("/") and not link.startswith("//") and "\\" not in link:
+        # The common case, a path on the same origin: checked without a full URL parse (a list
+        # may hold 100,000 entries).
+        path = link.split("#", 1)[0].split("?", 1)[0]
+        last = urllib.parse.unquote(path.rsplit("/", 1)[-1], errors="replace")
+        return origin + link if last == name and link.isprintable() else None
+    absolute = urllib.parse.urljoin(origin + "/", link)
+    try:
+        parsed = parse_share_url(absolute)
+    except AddressError:
+        return None
+    same = (parsed.scheme, parsed.host, parsed.port) == (url.scheme, url.host, url.port)
+    return absolute if same and parsed.name == name else None
+
+
+def list_remote_files(
+    url: str, *, tls: ClientTls | None = None, timeout: float = 10.0
+) -> list[RemoteFile]:
+    """The files a share offers (its ``/?format=json``); any path in ``url`` is ignored.
+
+    A shortcut for ``FileListRequest(url, tls=tls, timeout=timeout).run()``; the same errors.
+    """
+    with FileListRequest(url, tls=tls, timeout=timeout) as request:
+        return request.run()

@@ -1,0 +1,276 @@
+"""Variables in payloads: ``{{counter}}``, ``{{unixtime}}``, ``{{time:%H:%M:%S}}``, ``{{random:4}}``,
+``{{hex:0D 0A}}``, expanded to bytes at every send (sans-IO: the caller passes the send number and
+the clock).
+
+Syntax (the whole of it):
+
+- ``{{name}}`` or ``{{name:arguments}}``; names are lower case. Text without ``{{`` is sent as
+  typed, so variables are off unless the payload uses them.
+- ``{{{{`` is a literal ``{{`` (so a payload can carry ``{{`` itself); a ``}}`` outside a variable is
+  just text.
+- ``{{counter}}`` the send number in decimal ASCII, 1, 2, 3 ... Arguments, comma-separated
+  ``key=value``: ``start`` (first value, default 1), ``step`` (default 1), ``width`` (zero-padded
+  to at least this many digits), ``bytes`` (1-8: binary, that many bytes, wrapping around) and
+  ``order`` (``big`` or ``little`` with ``bytes``, default big). Example:
+  ``{{counter:start=0,width=4}}`` gives 0000, 0001 ...; ``{{counter:bytes=2}}`` gives 00 01, 00 02.
+- ``{{unixtime}}`` seconds since 1970 in decimal ASCII; ``{{unixtime:ms}}`` milliseconds.
+- ``{{time}}`` local time as ``%H:%M:%S``; ``{{time:FORMAT}}`` any ``strftime`` format.
+- ``{{random:N}}`` N random bytes (1 to 65,535), from ``os.urandom``.
+- ``{{hex:..}}`` the bytes written in hex (as :func:`net.codec.parse_hex` reads them).
+
+Text produced by counter, unixtime and time is encoded like the text around it; random and hex are
+raw bytes. In hex payloads the text between variables is hex; in escapes payloads, escapes.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Callable
+
+from net._record import Record
+from net.codec import LINE_ENDINGS, Mode, PayloadSpec, encode_payload, parse_hex
+from net.errors import PayloadError
+
+__all__ = [
+    "MAX_RANDOM_BYTES",
+    "Template",
+    "escape_braces",
+    "parse_template",
+    "render_payload",
+    "uses_variables",
+]
+
+MAX_RANDOM_BYTES = 65_535
+_NAME = re.compile(r"[a-z]+")
+_KNOWN = ("counter", "unixtime", "time", "random", "hex")
+
+
+def uses_variables(text: str) -> bool:
+    """Whether ``text`` contains ``{{`` and so is read as a template."""
+    return "{{" in text
+
+
+def escape_braces(text: str) -> str:
+    """``text`` written so that :func:`parse_template` gives it back literally (``{{`` doubled)."""
+    return text.replace("{{", "{{{{")
+
+
+class _Variable(Record):
+    name: str
+    argument: str
+    position: int  # 1-based, for error messages
+    counter: tuple[int, int, int, int, str] = (
+        1,
+        1,
+        0,
+        0,
+        "big",
+    )  # start, step, width, bytes, order
+    size: int = 0  # random
+    data: bytes = b""  # hex
+
+
+class Template(Record):
+    """A parsed payload: literal text and variables, in order. ``render`` gives the bytes."""
+
+    parts: tuple[str | _Variable, ...]
+    has_variables: bool = False
+
+    def render(
+        self,
+        mode: Mode | str = "text",
+        encoding: str = "UTF-8",
+        line_ending: str = "none",
+        *,
+        sequence: int = 0,
+        now: float | None = None,
+        random_bytes: Callable[[int], bytes] = os.urandom,
+    ) -> bytes:
+        """The bytes of the ``sequence``-th send (0 for the first) at wall-clock time ``now``
+        (seconds since 1970; default: the current time).
+
+        Raises:
+            PayloadError: as :func:`net.codec.encode_payload`, for the text between variables or
+                the text a variable produces.
+        """
+        if line_ending not in LINE_ENDINGS:
+            raise PayloadError(f"unknown line ending {line_ending!r} (none, lf, crlf or cr)")
+        clock = time.time() if now is None else now
+        out = bytearray()
+        for part in self.parts:
+            if isinstance(part, str):
+                out += encode_payload(part, mode, encoding)
+            else:
+                out += _expand(part, mode, encoding, sequence, clock, random_bytes)
+        if mode != "hex":
+            out += encode_payload(LINE_ENDINGS[line_ending], "text", encoding)
+        return bytes(out)
+
+
+def parse_template(text: str) -> Template:
+    """Read ``text`` as a payload template (syntax in the module docstring).
+
+    Raises:
+        PayloadError: an unknown variable, bad arguments, or a ``{{`` without its ``}}``; the
+            sentence names the position (1-based) and what to write instead.
+    """
+    parts: list[str | _Variable] = []
+    literal: list[str] = []
+    i = 0
+    while True:
+        start = text.find("{{", i)
+        if start < 0:
+            literal.append(text[i:])
+            break
+        literal.append(text[i:start])
+        if text.startswith("{{{{", start):
+            literal.append("{{")
+            i = start + 4
+            continue
+        if text.startswith("{{{", start):
+            # "{{{counter}}}": a literal "{" before a variable.
+            literal.append("{")
+            i = start + 1
+            continue
+        end = text.find("}}", start + 2)
+        if end < 0:
+            raise PayloadError(
+                f"'{{{{' at position {start + 1} has no closing '}}}}': write {{{{{{{{ to send "
+                "{{ itself"
+            )
+        if literal:
+            parts.append("".join(literal))
+            literal.clear()
+        parts.append(_parse_variable(text[start + 2 : end], start + 1))
+        i = end + 2
+    if any(literal):
+        parts.append("".join(literal))
+    return Template(tuple(parts), has_variables=any(isinstance(p, _Variable) for p in parts))
+
+
+def render_payload(
+    spec: PayloadSpec,
+    *,
+    sequence: int = 0,
+    now: float | None = None,
+    random_bytes: Callable[[int], bytes] = os.urandom,
+) -> bytes:
+    """The bytes of ``spec`` for its ``sequence``-th send (0-based), variables expanded.
+
+    A payload without ``{{`` gives exactly ``spec.to_bytes()``.
+
+    Raises:
+        PayloadError: as :func:`parse_template` and :meth:`Template.render`.
+    """
+    if not uses_variables(spec.text):
+        return spec.to_bytes()
+    return parse_template(spec.text).render(
+        spec.mode,
+        spec.encoding,
+        spec.line_ending,
+        sequence=sequence,
+        now=now,
+        random_bytes=random_bytes,
+    )
+
+
+def _parse_variable(body: str, position: int) -> _Variable:
+    name, _, argument = body.partition(":")
+    name = name.strip()
+    where = f"at position {position}"
+    if name not in _KNOWN:
+        shown = "{{" + body + "}}"
+        raise PayloadError(
+            f"unknown variable {shown} {where} (known: "
+            + ", ".join("{{" + known + "}}" for known in _KNOWN)
+            + "; write {{{{ to send {{ itself)"
+        )
+    if name == "counter":
+        return _Variable(name, argument, position, counter=_counter_options(argument, where))
+    if name == "unixtime":
+        if argument.strip() not in ("", "s", "ms"):
+            raise PayloadError(
+                f"{{{{unixtime:{argument}}}}} {where}: write unixtime or unixtime:ms"
+            )
+        return _Variable(name, argument.strip(), position)
+    if name == "time":
+        return _Variable(name, argument or "%H:%M:%S", position)
+    if name == "random":
+        size = _whole(argument, "random", where)
+        if not 1 <= size <= MAX_RANDOM_BYTES:
+            raise PayloadError(
+                f"{{{{random:{argument}}}}} {where}: the size must be 1 to {MAX_RANDOM_BYTES} bytes"
+            )
+        return _Variable(name, argument, position, size=size)
+    try:
+        data = parse_hex(argument)
+    except PayloadError as exc:
+        raise PayloadError(f"{{{{hex:{argument}}}}} {where}: {exc}") from None
+    return _Variable(name, argument, position, data=data)
+
+
+def _counter_options(argument: str, where: str) -> tuple[int, int, int, int, str]:
+    options = {"start": 1, "step": 1, "width": 0, "bytes": 0}
+    order = "big"
+    for item in filter(None, (piece.strip() for piece in argument.split(","))):
+        key, sep, value = (s.strip() for s in item.partition("="))
+        if not sep:
+            raise PayloadError(
+                f"counter option {item!r} {where} needs a value, like start=1 or width=4"
+            )
+        if key == "order":
+            if value not in ("big", "little"):
+                raise PayloadError(f"counter order {value!r} {where}: write big or little")
+            order = value
+            continue
+        if key not in options:
+            raise PayloadError(
+                f"unknown counter option {key!r} {where} (known: start, step, width, bytes, order)"
+            )
+        options[key] = _whole(value, f"counter {key}", where, signed=key in ("start", "step"))
+    if not 0 <= options["width"] <= 64:
+        raise PayloadError(f"counter width {options['width']} {where}: use 0 to 64 digits")
+    if not 0 <= options["bytes"] <= 8:
+        raise PayloadError(f"counter bytes {options['bytes']} {where}: use 1 to 8 bytes")
+    return options["start"], options["step"], options["width"], options["bytes"], order
+
+
+def _whole(text: str, what: str, where: str, *, signed: bool = False) -> int:
+    value = text.strip()
+    digits = value[1:] if signed and value[:1] == "-" else value
+    if not digits.isascii() or not digits.isdigit() or len(digits) > 18:
+        raise PayloadError(f"{what} {text!r} {where} is not a whole number")
+    return int(value)
+
+
+def _expand(
+    var: _Variable,
+    mode: Mode | str,
+    encoding: str,
+    sequence: int,
+    now: float,
+    random_bytes: Callable[[int], bytes],
+) -> bytes:
+    if var.name == "random":
+        return random_bytes(var.size)
+    if var.name == "hex":
+        return var.data
+    if var.name == "counter":
+        start, step, width, size, order = var.counter
+        value = start + step * sequence
+        if size:
+            return (value % (1 << (8 * size))).to_bytes(size, "big" if order == "big" else "little")
+        text = f"{value:0{width}d}"
+    elif var.name == "unixtime":
+        text = str(int(now * 1000) if var.argument == "ms" else int(now))
+    else:
+        try:
+            text = time.strftime(var.argument, time.localtime(now))
+        except (ValueError, OverflowError) as exc:
+            raise PayloadError(
+                f"{{{{time:{var.argument}}}}} at position {var.position}: {exc}"
+            ) from None
+    # Produced text is plain text, even in a hex payload: "{{counter}}" is ASCII digits.
+    return encode_payload(text, "text", encoding)
