@@ -28,6 +28,7 @@ import pytest
 from net.fileserver import FileServer
 from net.share import ShareTable
 from tests.conftest import WAIT
+from tests.net.test_body import simulated_serve
 from tests.net.test_fileserver import EventLog, get, running
 
 # Names that differ only in case ("Case"/"case", "README"/"readme") are two files here (Linux);
@@ -326,3 +327,24 @@ def test_head_of_a_zip_gives_its_exact_length(tree: Tree) -> None:
     status, headers, head_body = get(tree.port, "/tree/?format=zip", method="HEAD")
     assert status == 200 and head_body == b""
     assert int(headers["Content-Length"]) == len(body)
+
+
+@pytest.mark.posix_only  # the simulated server is stopped with SIGTERM
+@pytest.mark.parametrize("platform", ["win32", "darwin"])
+def test_swb_serve_of_a_folder_in_a_simulated_python(tmp_path: Path, platform: str) -> None:
+    """`swb serve DIR` where there is no sendfile, pread or O_NOFOLLOW (Windows) or no xattrs
+    (macOS): the folder's index, a file by its key, and its zip, checked by unzip."""
+    files = make_tree(tmp_path / "tree")
+    with simulated_serve(platform, str(tmp_path / "tree")) as (port, _process):
+        items = get_json(port, "/tree/%23hash/?format=json")
+        assert {i["name"] for i in items} >= {"README", "readme", "中文"}
+        status, _headers, body = get(port, url_of("tree/#hash/中文/q?.txt"))
+        assert status == 200 and body == files["#hash/中文/q?.txt"]
+        _headers, archive = fetch_zip(port, "/tree/?format=zip")
+    path = tmp_path / "tree.zip"
+    path.write_bytes(archive)
+    unzip = subprocess.run(
+        ["unzip", "-q", str(path), "-d", str(tmp_path / "out")], capture_output=True
+    )
+    assert unzip.returncode == 0, unzip
+    assert read_tree(tmp_path / "out" / "tree")[0] == files
