@@ -27,7 +27,8 @@ import struct
 import time
 import zlib
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+
+from net._record import Record
 
 __all__ = ["MemberChanged", "ZipMember", "ZipPlan"]
 
@@ -45,8 +46,7 @@ class MemberChanged(Exception):
     """A file ended early or changed size while the archive was being sent."""
 
 
-@dataclass(frozen=True, slots=True)
-class ZipMember:
+class ZipMember(Record):
     """One entry of the archive.
 
     ``name`` is the path inside the archive, "/"-separated, without a leading "/"; a folder's ends
@@ -64,8 +64,7 @@ class ZipMember:
         return self.name.endswith("/")
 
 
-@dataclass(frozen=True, slots=True)
-class _Placed:
+class _Placed(Record):
     member: ZipMember
     encoded: bytes  # the name in UTF-8
     offset: int  # of its local header
