@@ -179,7 +179,6 @@ class Mirror(StoppableLoop):
         self._local = threading.local()  # each worker's persistent connection
         self._connections: set[http.client.HTTPConnection] = set()
         self._active_lock = threading.Lock()
-        self._list_sock: socket.socket | None = None
 
     # ---- public -------------------------------------------------------------------------------
 
@@ -204,30 +203,17 @@ class Mirror(StoppableLoop):
         top = self.folder.resolve()
         # An unknown host is bad input (AddressError, exit 2), as for a single download.
         resolve(self.url.host, self.url.port, timeout=min(self._timeout, 10.0))
-        entries, failures = self._collect(top)
         staging = top / STAGING
-        if not _make_folders(top, staging):
-            raise LocalFileError(f"{staging} is not a folder of this program's: move it away")
-        results: list[MirrorFile] = [self._report(f) for f in failures]
         with concurrent.futures.ThreadPoolExecutor(
             max_workers=self._jobs, thread_name_prefix="swb-mirror"
         ) as pool:
-            checked = self._local_checks(top, entries, pool)
-            results += [self._report(r) for r in checked if r is not None]
-            needed = [e for e, r in zip(entries, checked, strict=True) if r is None]
-            bulk = [e for e in needed if e.sha256 is not None and e.key is not None]
-            bulk = [e for e in bulk if not (staging / _part_name(e)).exists()]  # those resume
-            if len(bulk) >= _BULK_MIN and len(bulk) * 2 >= len(entries):
-                done = self._bulk(top, bulk, entries)
-                results += [self._report(r) for r in done.values()]
-                needed = [e for e in needed if e.shown not in done]
-            futures = [pool.submit(self._one, top, entry) for entry in needed]
-            for future in futures:
-                results.append(future.result())
-        with self._active_lock:
-            for connection in self._connections:
-                connection.close()
-            self._connections.clear()
+            try:
+                results, entries = self._mirror(top, staging, pool)
+            finally:
+                with self._active_lock:
+                    for connection in self._connections:
+                        connection.close()
+                    self._connections.clear()
         if self.stopping:
             raise TransferCancelled(
                 "the mirror was stopped; run it again to finish (partial files are kept)"
@@ -241,39 +227,62 @@ class Mirror(StoppableLoop):
             failures=tuple(failed),
         )
 
+    def _mirror(
+        self, top: Path, staging: Path, pool: concurrent.futures.Executor
+    ) -> tuple[list[MirrorFile], list[_Entry]]:
+        """Lists, local checks, the bulk pass and the file-by-file pass: every outcome, and
+        the files listed."""
+        entries, failures = self._collect(top, pool)
+        if not _make_folders(top, staging):
+            raise LocalFileError(f"{staging} is not a folder of this program's: move it away")
+        results: list[MirrorFile] = [self._report(f) for f in failures]
+        checked = self._local_checks(top, entries, pool)
+        results += [self._report(r) for r in checked if r is not None]
+        needed = [e for e, r in zip(entries, checked, strict=True) if r is None]
+        bulk = [e for e in needed if e.sha256 is not None and e.key is not None]
+        bulk = [e for e in bulk if not (staging / _part_name(e)).exists()]  # those resume
+        if len(bulk) >= _BULK_MIN and len(bulk) * 2 >= len(entries):
+            done = self._bulk(top, bulk, entries)
+            results += [self._report(r) for r in done.values()]
+            needed = [e for e in needed if e.shown not in done]
+        futures = [pool.submit(self._one, top, entry) for entry in needed]
+        for future in futures:
+            results.append(future.result())
+        return results, entries
+
     def shutdown(self) -> None:
         super().shutdown()
-        sock = self._list_sock
-        if sock is not None:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)  # wakes a blocked read (close() would not)
         with self._active_lock:
             connections = list(self._connections)
         for connection in connections:
             if connection.sock is not None:
                 with contextlib.suppress(OSError):
+                    # shutdown() wakes a read blocked on it in a worker; close() would not.
                     connection.sock.shutdown(socket.SHUT_RDWR)
 
     # ---- lists --------------------------------------------------------------------------------
 
-    def _collect(self, top: Path) -> tuple[list[_Entry], list[MirrorFile]]:
-        """Walk the remote tree breadth first: the files to mirror, and entries refused."""
+    def _collect(
+        self, top: Path, pool: concurrent.futures.Executor
+    ) -> tuple[list[_Entry], list[MirrorFile]]:
+        """Walk the remote tree breadth first, the lists of one level fetched at once by the
+        workers: the files to mirror, and entries refused."""
         entries: list[_Entry] = []
         refused: list[MirrorFile] = []
         claimed: set[str] = set()  # local paths taken (casefolded where the system folds)
-        pending: list[tuple[str, Path, str, int]] = [(self.root_path, top, "", 0)]
-        connection = self._connection()
-        try:
-            while pending:
-                if self.stopping:
-                    raise TransferCancelled("the mirror was stopped")
-                path, local, shown, depth = pending.pop(0)
-                if not _inside(local, top):  # checked once per folder: its entries are names
+        level: list[tuple[str, Path, str, int]] = [(self.root_path, top, "", 0)]
+        while level:
+            if self.stopping:
+                raise TransferCancelled("the mirror was stopped")
+            inside = [folder for folder in level if _inside(folder[1], top)]
+            for _path, _local, shown, _depth in level:
+                if not any(folder[2] == shown for folder in inside):
                     refused.append(
                         MirrorFile(shown.rstrip("/"), "failed", 0, "it leads outside DIR here")
                     )
-                    continue
-                items = self._fetch_list(connection, path)
+            lists = list(pool.map(lambda folder: self._fetch_list(folder[0]), inside))
+            pending: list[tuple[str, Path, str, int]] = []
+            for (path, local, shown, depth), items in zip(inside, lists, strict=True):
                 for item in items:
                     if len(entries) + len(refused) + len(pending) >= _MAX_ENTRIES:
                         raise ProtocolError(
@@ -318,9 +327,7 @@ class Mirror(StoppableLoop):
                                 checked.key,
                             )
                         )
-        finally:
-            self._list_sock = None
-            connection.close()
+            level = pending
         return entries, refused
 
     def _check(
@@ -404,21 +411,11 @@ class Mirror(StoppableLoop):
             return http.client.HTTPSConnection(host, port, timeout=self._timeout, context=context)
         return http.client.HTTPConnection(host, port, timeout=self._timeout)
 
-    def _fetch_list(self, connection: http.client.HTTPConnection, path: str) -> list[object]:
+    def _fetch_list(self, path: str) -> list[object]:
+        """One folder's JSON list, on this worker's persistent connection."""
         where = self.url.authority
-        target = path + "?format=json"
         try:
-            for attempt in (1, 2):
-                try:
-                    connection.request("GET", target, headers={"User-Agent": "socket-workbench"})
-                    self._list_sock = connection.sock
-                    response = connection.getresponse()
-                    break
-                except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
-                    # A persistent connection the server closed between lists: once more.
-                    connection.close()
-                    if attempt == 2 or self.stopping:
-                        raise
+            response = self._request(path + "?format=json", dict(_HEADERS))
             if response.status != 200:
                 response.read(64 * 1024)
                 raise ProtocolError(
