@@ -2,8 +2,9 @@
 
 How it works:
 
-1. The folder's JSON list (``?format=json``, issue 20) is fetched, then each sub-folder's, over one
-   persistent connection (http.client; each list at most 32 MiB and ``timeout`` seconds a read).
+1. The folder's JSON list (``?format=json``, issue 20) is fetched, then its sub-folders', a level
+   at a time, by the workers on their persistent connections (http.client; each list at most
+   32 MiB and ``timeout`` seconds a read).
 2. Every entry becomes a local path under DIR made only from the entries' ``name`` fields, each
    cleaned by :func:`net.download.safe_file_name` ("/", "\\", "..", control characters gone). The
    server's ``path`` is never used as a path, a ``url`` is followed only when it stays on the

@@ -405,3 +405,25 @@ def test_nothing_listening_and_a_file_as_dir(tmp_path: Path) -> None:
     (tmp_path / "file").write_bytes(b"")
     bad = swb_get(f"http://127.0.0.1:{port}/", tmp_path / "file")
     assert bad.returncode == 2 and "is a file, not a folder" in bad.stderr, bad.stderr
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_stopped_with_a_signal_it_says_so_and_keeps_its_parts(tmp_path: Path, signum: int) -> None:
+    big = os.urandom(3 * 1024 * 1024)
+    with serve_tree(tmp_path / "server", more={"big.bin": big}, rate_limit=256 * 1024.0) as tree:
+        out = tmp_path / "out"
+        process = subprocess.Popen(
+            [*SWB, "get", "--recursive", f"http://127.0.0.1:{tree.port}/tree/", "-o", str(out)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.monotonic() + WAIT
+        while part_sizes(out) <= 64 * 1024:
+            assert time.monotonic() < deadline, "big.bin's .part did not grow"
+            time.sleep(0.05)
+        process.send_signal(signum)
+        _out, err = process.communicate(timeout=WAIT)
+    assert process.returncode == 130, err
+    assert "the mirror was stopped; run it again to finish" in err
+    assert part_sizes(out) > 64 * 1024  # kept for the next run to resume
