@@ -383,17 +383,18 @@ http {{
     server {{
         listen 127.0.0.1:{port} backlog=1024;
         root {root};
+        autoindex {autoindex};
     }}
 }}
 """
 
 
 @contextlib.contextmanager
-def nginx(root: Path) -> Iterator[int]:
+def nginx(root: Path, *, autoindex: bool = False) -> Iterator[int]:
     """Run nginx as the current user, serving ``root`` on 127.0.0.1; yields its port.
 
     ``worker_processes auto`` and ``sendfile on`` are Debian's shipped defaults: the nginx a
-    user would compare us with.
+    user would compare us with. ``autoindex`` lists folders (what ``wget -r`` crawls).
     """
     binary = shutil.which("nginx") or "/usr/sbin/nginx"
     with tempfile.TemporaryDirectory(prefix="swb-bench-nginx-") as tmp:
@@ -401,7 +402,9 @@ def nginx(root: Path) -> Iterator[int]:
         conf = Path(tmp) / "nginx.conf"
         # As root, nginx would hand its workers to "nobody", who cannot read our 0700 temp folders.
         user = f"user {pwd.getpwuid(os.geteuid()).pw_name};\n" if os.geteuid() == 0 else ""
-        text = NGINX_CONF.format(user=user, tmp=tmp, port=port, root=root)
+        text = NGINX_CONF.format(
+            user=user, tmp=tmp, port=port, root=root, autoindex="on" if autoindex else "off"
+        )
         conf.write_text(textwrap.dedent(text))
         args = [binary, "-p", tmp, "-c", str(conf), "-e", f"{tmp}/error.log", "-g", "daemon off;"]
         with process(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) as proc:

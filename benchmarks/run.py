@@ -41,6 +41,7 @@ BENCHMARKS: dict[str, tuple[str, str]] = {
     "startup": ("bench_startup", "9. start-up of swb and the window"),
     "packets": ("bench_packets", "issue 17. a 10,000-packet library: open, search, scroll"),
     "relay": ("bench_relay", "9. relay vs socat, fault accuracy"),
+    "folders": ("bench_folders", "20. folder mirror and zip"),
 }
 
 

@@ -154,7 +154,12 @@ def get(args: argparse.Namespace) -> int:
     ``raw+tls://host:port/name`` is classic raw inside TLS. ``--timeout`` bounds the whole
     download, ``--idle-timeout`` each wait, ``--max-size`` the file's size. An existing ``.part``
     with its resume state is always continued.
+    With --recursive the URL is a share or a folder in it, mirrored by net._cli_mirror.
     """
+    if getattr(args, "recursive", False):
+        from net._cli_mirror import mirror
+
+        return mirror(args)
     text = args.url.strip()
     url = parse_share_url(text)  # AddressError: exit 2 (net.cli)
     secure = url.scheme in ("https", "raw+tls")

@@ -203,6 +203,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="refuse a file larger than this (like 500M or 2G); a body without a length stops "
         "there (default: what the disk has free)",
     )
+    p.add_argument(
+        "-r",
+        "--recursive",
+        action="store_true",
+        help="mirror a share or a folder of it (URL ending in /) into DIR, verifying every file",
+    )
+    p.add_argument(
+        "--jobs", type=_positive_int, default=4, help="with --recursive: files at once (default 4)"
+    )
     _add_tls_client_options(p)
     p.set_defaults(handler="net._cli_files:get")
 

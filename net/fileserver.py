@@ -24,6 +24,7 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import errno
+import io
 import itertools
 import logging
 import os
@@ -50,7 +51,9 @@ from net.httpfile import (
     MAX_HEAD_BYTES,
     Target,
     check_head,
+    content_disposition,
     evaluate_preconditions,
+    file_url_path,
     format_repr_digest,
     http_date,
     if_range_matches,
@@ -72,6 +75,7 @@ from net.sharepage import (
     page_origin,
     render_index,
 )
+from net.zipstream import MemberChanged, ZipMember, ZipPlan
 
 __all__ = ["FileServer", "TransferEvent", "local_addresses"]
 
@@ -83,6 +87,7 @@ _SERVER = "socket-workbench"
 _READ = selectors.EVENT_READ
 _WRITE = selectors.EVENT_WRITE
 _PROGRESS_INTERVAL = 0.1  # at most ~10 progress events per second per transfer
+_ZIP_COALESCE = 64 * 1024  # zip pieces smaller than this are gathered before they are sent
 _LINGER_BYTES = 1024 * 1024  # drained after an error answer before giving up on a polite close
 _REFUSING = 8  # connections beyond the pending cap read only to be refused politely
 _REFUSE_TIMEOUT = 1.0  # seconds such a connection gets to send its request line
@@ -798,28 +803,55 @@ class FileServer(StoppableLoop):
             self._send_simple(
                 conn, 403, b"No service workers here.\n", keep_alive=keep_alive, head_only=head_only
             )
-        elif target.kind == "index":
-            language = choose_language(_text_header(request, b"accept-language"))
-            origin = page_origin(_header(request, b"host"), conn.sock.getsockname(), tls=conn.tls)
-            self._send_simple(
-                conn,
-                200,
-                render_index(self.share.available_files(), language=language, origin=origin),
-                content="text/html; charset=utf-8",
-                extra=[*page_headers("index"), ("Cache-Control", "no-store")],
-                keep_alive=keep_alive,
-                head_only=head_only,
-            )
-        elif target.kind == "json":
-            self._send_simple(
-                conn,
-                200,
-                render_json(self.share.available_files()),
-                content="application/json",
-                extra=[("Cache-Control", "no-store")],
-                keep_alive=keep_alive,
-                head_only=head_only,
-            )
+        elif target.kind in ("index", "json", "zip"):
+            if target.name:
+                self.share.rescan(target.name)  # at most every RESCAN_AFTER seconds
+            listing = self.share.listing(target.name)
+            if listing is None:
+                self._report_unknown(
+                    conn, target.name[:_SHOWN_NAME] + "/", "http", "no such folder is shared"
+                )
+                self._send_simple(
+                    conn,
+                    404,
+                    b"No folder by that name is shared here.\n",
+                    keep_alive=keep_alive,
+                    head_only=head_only,
+                )
+            elif target.kind == "zip":
+                if not self._send_zip(conn, request, target.name, keep_alive=keep_alive):
+                    return None
+            else:
+                folders, files = listing
+                sizes = [(d, *self.share.folder_size(d.name)) for d in folders]
+                if target.kind == "json":
+                    body = render_json(files, [(d, size) for d, _count, size in sizes])
+                    self._send_simple(
+                        conn,
+                        200,
+                        body,
+                        content="application/json",
+                        extra=[("Cache-Control", "no-store")],
+                        keep_alive=keep_alive,
+                        head_only=head_only,
+                    )
+                else:
+                    language = choose_language(_text_header(request, b"accept-language"))
+                    origin = page_origin(
+                        _header(request, b"host"), conn.sock.getsockname(), tls=conn.tls
+                    )
+                    page = render_index(
+                        files, language=language, origin=origin, folder=target.name, folders=sizes
+                    )
+                    self._send_simple(
+                        conn,
+                        200,
+                        page,
+                        content="text/html; charset=utf-8",
+                        extra=[*page_headers("index"), ("Cache-Control", "no-store")],
+                        keep_alive=keep_alive,
+                        head_only=head_only,
+                    )
         elif target == _FAVICON and target.name not in self.share and favicon() is not None:
             self._send_simple(
                 conn,
@@ -829,6 +861,17 @@ class FileServer(StoppableLoop):
                 extra=[("Cache-Control", "max-age=86400")],
                 keep_alive=keep_alive,
                 head_only=head_only,
+            )
+        elif target.kind == "file" and (folder := self.share.folder(target.name)) is not None:
+            # "/photos" names a folder: its index is at "/photos/" (what nginx and Apache do), so
+            # that the page's relative links resolve inside it.
+            self._send_simple(
+                conn,
+                301,
+                b"The folder's index is at the same address with a trailing /.\n",
+                keep_alive=keep_alive,
+                head_only=head_only,
+                extra=[("Location", file_url_path(folder.name, folder=True))],
             )
         else:
             entry = self.share.lookup(target.name) if target.kind == "file" else None
@@ -870,6 +913,103 @@ class FileServer(StoppableLoop):
             data += http.send(h11.Data(data=body)) or b""
         data += http.send(h11.EndOfMessage()) or b""
         self._body(conn).send(data or b"")
+
+    def _send_zip(
+        self, conn: _Conn, request: h11.Request, folder: str, *, keep_alive: bool
+    ) -> bool:
+        """Answer ``?format=zip`` for a folder ("" = the whole share) with a zip made while it
+        is sent (:mod:`net.zipstream`); False when the connection broke during the body.
+
+        The archive's length is exact (stored members, sizes known), so the answer carries a
+        Content-Length and HEAD gets the same headers. Files are stat()ed now; one that changed
+        size by the time it is read ends the transfer (the client sees a short body).
+        """
+        folders, files = self.share.tree(folder)
+        members = [ZipMember(d.name + "/", 0, d.mtime) for d in folders]
+        for f in files:
+            try:
+                st = f.path.stat()
+            except OSError:
+                continue  # gone since the last walk: left out of the archive
+            if stat.S_ISREG(st.st_mode):
+                members.append(ZipMember(f.name, st.st_size, st.st_mtime, f))
+        members.sort(key=lambda m: m.name)  # a folder ("a/") before what it holds ("a/b")
+        plan = ZipPlan(members)
+        base = folder.rpartition("/")[2] if folder else "shared files"
+        headers = [
+            *_common_headers(),
+            ("Content-Type", "application/zip"),
+            ("Content-Disposition", content_disposition(base + ".zip", inline=False)),
+            ("Content-Length", str(plan.length)),
+            ("Cache-Control", "no-store"),
+            *page_headers("locked"),
+        ]
+        if not keep_alive:
+            headers.append(("Connection", "close"))
+        http = conn.http
+        assert http is not None
+        head = http.send(h11.Response(status_code=200, headers=headers, reason=_reason(200)))
+        if request.method == b"HEAD":
+            self._body(conn).send((head or b"") + (http.send(h11.EndOfMessage()) or b""))
+            return True
+        self._body(conn).send(head or b"")
+        if not self._stream_zip(conn, plan, base + ".zip"):
+            return False
+        http.send_with_data_passthrough(h11.Data(data=_FileSpan(plan.length)))  # type: ignore[arg-type]
+        http.send(h11.EndOfMessage())
+        return True
+
+    def _stream_zip(self, conn: _Conn, plan: ZipPlan, name: str) -> bool:
+        """Send the archive with transfer events; False on failure (see :meth:`_stream`)."""
+        tid = next(self._transfer_ids)
+        self._emit(
+            TransferStarted(
+                time.time(), tid, conn.peer, name, _dialect(conn, "http"), 0, plan.length
+            )
+        )
+        progress = _Progress(self, tid, plan.length)
+        body = self._body(conn)
+        limited = _RateLimiter(lambda: self.rate_limit, self.wait_stopped)
+        pending = bytearray()  # headers and small files, sent together: fewer sends
+        try:
+            for chunk in plan.chunks(_open_member):
+                if len(chunk) < _ZIP_COALESCE:
+                    pending += chunk
+                    if len(pending) < _ZIP_COALESCE:
+                        continue
+                    chunk, pending = memoryview(pending), bytearray()
+                elif pending:
+                    body.send(memoryview(pending))
+                    progress.update(progress.done + len(pending))
+                    pending = bytearray()
+                if self.stopping or limited.wait(progress.done):
+                    raise Cancelled
+                body.send(chunk)
+                progress.update(progress.done + len(chunk))
+            if pending:
+                body.send(memoryview(pending))
+                progress.update(progress.done + len(pending))
+        except Cancelled:
+            self._emit(
+                TransferFailed(time.time(), tid, progress.done, "the server was stopped", True)
+            )
+            return False
+        except MemberChanged as exc:
+            self._emit(TransferFailed(time.time(), tid, progress.done, str(exc)))
+            return False
+        except (OSError, ValueError) as exc:
+            stopped = self.stopping
+            reason = (
+                "the server was stopped"
+                if stopped
+                else _describe_failure(exc, conn.peer)
+                if isinstance(exc, OSError)
+                else f"connection with {conn.peer} failed"
+            )
+            self._emit(TransferFailed(time.time(), tid, progress.done, reason, stopped))
+            return False
+        self._emit(TransferFinished(time.time(), tid, plan.length))
+        return True
 
     def _send_not_modified(
         self, conn: _Conn, validators: list[tuple[str, str]], *, keep_alive: bool
@@ -1130,6 +1270,41 @@ def _nothing_waiting(sock: socket.socket) -> bool:
     except OSError:
         return False  # reset: the loop notices and closes it anyway
     return False  # bytes or an end wait: the loop reads them in this round
+
+
+class _RateLimiter:
+    """The server's rate limit for a body sent in pieces of our own (a zip)."""
+
+    __slots__ = ("rate", "started", "wait_stopped")
+
+    def __init__(
+        self, rate: Callable[[], float | None], wait_stopped: Callable[[float], bool]
+    ) -> None:
+        self.rate = rate
+        self.wait_stopped = wait_stopped
+        self.started = time.monotonic()
+
+    def wait(self, done: int) -> bool:
+        """Sleep until ``done`` bytes are due; True when the server stopped meanwhile."""
+        rate = self.rate()
+        if not rate:
+            return False
+        ahead = done / rate - (time.monotonic() - self.started)
+        return ahead > 0 and self.wait_stopped(ahead)
+
+
+def _open_member(member: ZipMember) -> io.RawIOBase:
+    """Open a zip member's file (its source is the SharedFile) the way single files are opened."""
+    entry = member.source
+    assert isinstance(entry, SharedFile)
+    opened = _open_shared(entry)
+    if opened is None:
+        raise MemberChanged(f"{entry.name} is no longer in its folder (moved or deleted)")
+    fd, st = opened
+    if st.st_size != member.size:
+        os.close(fd)
+        raise MemberChanged(f"{entry.name} changed size while the archive was being sent")
+    return io.FileIO(fd, "rb", closefd=True)
 
 
 def _open_shared(entry: SharedFile) -> tuple[int, os.stat_result] | None:

@@ -8,11 +8,13 @@ by h11.
 
 Dialect sniffing (the rule the server follows, see :func:`sniff`):
 
-* A display name never contains "/" (it is a file's base name), and an HTTP request line always
-  does ("HTTP/1.1" at the latest). So a first line that starts with an upper-case method token and a
-  space and contains a "/" is HTTP; everything else is a classic raw name.
-* A name that starts like a request ("GET report.txt", or a file called "README") is therefore
-  still a name. While the bytes so far could still become a request line (an upper-case token, maybe
+* An HTTP request line is an upper-case method token, a space, and a target that starts with "/"
+  (or "*", or a scheme and "://"); at the latest it contains " HTTP/". A raw name is a display name
+  or a relative path in a shared folder ("photos/2024/a.jpg"), which never starts with "/". So a
+  first line that starts with a method, a space and such a target start, or that contains
+  " HTTP/", is HTTP; everything else is a classic raw name.
+* A name that starts like a request ("GET report.txt", "MY PHOTOS/a.jpg", or a file called
+  "README") is therefore still a name. While the bytes so far could still become a request line (an upper-case token, maybe
   a space, no "/" and no line end yet), the server waits a short grace for more bytes; a classic raw
   client sends its name in one write and then waits, so after the grace the bytes are the name.
   Known names that cannot be the start of a request are answered at once.
@@ -34,7 +36,7 @@ from net._record import Record
 from net.codec import json_line
 
 if TYPE_CHECKING:
-    from net.share import SharedFile
+    from net.share import SharedFile, SharedFolder
 
 __all__ = [
     "CHARSET_SAMPLE_BYTES",
@@ -84,9 +86,10 @@ Dialect = Literal["http", "raw", "more"]
 _METHOD = rb"[A-Z][A-Z0-9_-]{0,19}"
 # The patterns of this module stay source text: re compiles each on first use and keeps it in its
 # cache, so importing the module (every `swb get`) compiles none of them.
-_REQUEST_START = _METHOD + rb" "
+_REQUEST_START = _METHOD + rb" (?:/|\*|[A-Za-z][A-Za-z0-9+.-]*://)"
 _MAYBE_REQUEST = _METHOD + rb"(?: [^/\n]*)?"
 _HEAD_END = rb"\n\r?\n"
+_METHOD_ONLY = _METHOD + rb" "
 
 
 def sniff(data: bytes, is_name: Callable[[str], bool], *, final: bool = False) -> Dialect:
@@ -101,7 +104,9 @@ def sniff(data: bytes, is_name: Callable[[str], bool], *, final: bool = False) -
     """
     line_end = data.find(b"\n")
     first_line = data if line_end < 0 else data[:line_end]
-    if re.match(_REQUEST_START, first_line) and b"/" in first_line:
+    if re.match(_REQUEST_START, first_line) or (
+        b" HTTP/" in first_line and re.match(_METHOD_ONLY, first_line)
+    ):
         return "http"
     if final or line_end >= 0 or len(data) > MAX_RAW_NAME_BYTES:
         return "raw"
@@ -166,9 +171,10 @@ def check_head(data: bytes | bytearray) -> HeadVerdict:
 
 
 class Target(Record):
-    """What a request target asks for: the index, the JSON list, or a file by display name."""
+    """What a request target asks for: a folder's index, JSON list or zip ("" = the root), or a
+    file by key ("report.pdf", "photos/2024/a b.jpg")."""
 
-    kind: Literal["index", "json", "file", "missing", "bad"]
+    kind: Literal["index", "json", "zip", "file", "missing", "bad"]
     name: str = ""
 
 
@@ -178,9 +184,12 @@ _ABSOLUTE_FORM = rb"[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*"
 def parse_target(target: bytes) -> Target:
     """Map a request target (RFC 9112 §3.2) to what it names; no path is ever built from it.
 
-    "/" is the index, "/?format=json" the JSON list, "/<percent-encoded name>" a display name
-    (decoded once, strictly as UTF-8; anything that does not decode is "missing"). The absolute form
-    ("http://host/name") is accepted as RFC 9112 asks; other forms are "bad" (400).
+    "/" is the root's index, "/?format=json" its JSON list, "/?format=zip" all of it as a zip;
+    "/photos/2024/" (a trailing "/") the same for a folder, by its key "photos/2024";
+    "/<percent-encoded key>" a file. The path is decoded once, strictly as UTF-8 (anything that
+    does not decode is "missing"), and the result is only ever a key to look up: "..", "." and
+    empty segments name nothing because no key has them. The absolute form ("http://host/name")
+    is accepted as RFC 9112 asks; other forms are "bad" (400).
     """
     absolute = re.match(_ABSOLUTE_FORM, target)
     if absolute:
@@ -188,16 +197,19 @@ def parse_target(target: bytes) -> Target:
     if not target.startswith(b"/"):
         return Target("bad")
     path, _, query = target.partition(b"?")
-    if path == b"/":
-        params = urllib.parse.parse_qs(query.decode("ascii", "replace"))
-        if "json" in params.get("format", []):
-            return Target("json")
-        return Target("index")
     try:
         name = urllib.parse.unquote_to_bytes(path[1:]).decode("utf-8")
     except UnicodeDecodeError:
         return Target("missing")
-    return Target("file", name)
+    if name and not path.endswith(b"/"):
+        return Target("file", name)
+    folder = name[:-1]  # one "/" only: "photos//" stays "photos/", which no key is
+    formats = urllib.parse.parse_qs(query.decode("ascii", "replace")).get("format", [])
+    if "json" in formats:
+        return Target("json", folder)
+    if "zip" in formats:
+        return Target("zip", folder)
+    return Target("index", folder)
 
 
 class RangePlan(Record):
@@ -599,16 +611,44 @@ def parse_content_range(value: str) -> ContentRange | None:
     return ContentRange(start, end, size)
 
 
-def file_url_path(name: str) -> str:
-    """The request target for a display name: every reserved character percent-encoded."""
-    return "/" + urllib.parse.quote(name, safe="")
+def file_url_path(name: str, *, folder: bool = False) -> str:
+    """The request target for a key: each segment percent-encoded (every reserved character),
+    joined with "/" ("photos/2024/a b.jpg" -> "/photos/2024/a%20b.jpg"); a folder's ends in "/"."""
+    path = "/" + "/".join(urllib.parse.quote(part, safe="") for part in name.split("/"))
+    return path + "/" if folder and name else path
 
 
-def render_json(files: Iterable[SharedFile]) -> bytes:
-    """The JSON list: ``[{"name", "size", "mtime", "sha256", "url"}]``; url is relative to the root."""
-    items = [
+def render_json(
+    files: Iterable[SharedFile],
+    folders: Iterable[tuple[SharedFolder, int]] = (),
+) -> bytes:
+    """A folder's JSON list: folders first, then files, each
+    ``{"name", "path", "type", "size", "mtime", "sha256", "url"}``: ``name`` is the last
+    segment, ``path`` the key from the share's root ("photos/2024/a b.jpg"), ``type`` "file" or
+    "folder", ``size`` bytes (a folder's: of all files below it), ``sha256`` hex or null (always
+    null for folders), ``url`` relative to the root ("/photos/2024/" for a folder).
+
+    Args:
+        files: the files in the folder.
+        folders: the folders in it, each with the bytes of all files below it.
+    """
+    items: list[dict[str, object]] = [
         {
-            "name": f.name,
+            "name": d.base,
+            "path": d.name,
+            "type": "folder",
+            "size": size,
+            "mtime": d.mtime,
+            "sha256": None,
+            "url": file_url_path(d.name, folder=True),
+        }
+        for d, size in folders
+    ]
+    items += [
+        {
+            "name": f.base,
+            "path": f.name,
+            "type": "file",
             "size": f.size,
             "mtime": f.mtime,
             "sha256": f.sha256,

@@ -1,16 +1,26 @@
-"""The share table: which files the file server offers, under which display names, with checksums.
+"""The share table: which files the file server offers, under which names, with checksums.
 
-A request names a display name and is looked up here by exact key; nothing ever turns request bytes
-into a filesystem path. Paths are resolved (symlinks followed) once, when a file is added. SHA-256
-checksums are computed by one background thread and cached by (path, size, mtime).
+A file shared alone sits at the root under its display name ("report.pdf"). A shared folder keeps
+its tree: the folder gets a display name at the root ("photos"), and each file in it the key
+"photos/2024/a b.jpg" (the relative path's segments joined with "/"). A request names a key and is
+looked up here by exact key; nothing ever turns request bytes into a filesystem path. Paths are
+resolved (symlinks followed) once, when a file is added or its folder walked again. SHA-256
+checksums are computed by background threads and cached by (path, size, mtime).
+
+Rescanning: a shared folder is walked when it is added, and again when a list of it (HTML, JSON
+or zip) is asked for and its last walk is older than :data:`RESCAN_AFTER` seconds (see
+:meth:`ShareTable.rescan`); so files added or removed on disk appear or disappear in the next list.
 """
 
 from __future__ import annotations
 
 import hashlib
+import heapq
+import itertools
 import os
 import stat
 import threading
+import time
 import unicodedata
 from collections.abc import Callable
 from pathlib import Path
@@ -20,7 +30,18 @@ from typing import Self
 from net._record import Record
 from net.errors import TransferError
 
-__all__ = ["LocalFileError", "ShareTable", "SharedFile", "is_hidden", "numbered_name"]
+__all__ = [
+    "RESCAN_AFTER",
+    "LocalFileError",
+    "ShareTable",
+    "SharedFile",
+    "SharedFolder",
+    "is_hidden",
+    "numbered_name",
+]
+
+#: Seconds a shared folder's last walk stays good for: a list asked for later walks it again.
+RESCAN_AFTER = 2.0
 
 _HASH_CHUNK = 1024 * 1024
 #: Files at least this big are hashed in their own lane, so that small files never wait behind
@@ -78,28 +99,83 @@ class SharedFile(Record):
     sha256: str | None = None
     mtime_ns: int = 0
 
+    @property
+    def base(self) -> str:
+        """The file's own name: the last segment of its key ("a b.jpg" for "photos/2024/a b.jpg")."""
+        return self.name.rpartition("/")[2]
+
+    @property
+    def parent(self) -> str:
+        """The key of the folder it is in ("photos/2024"), "" for a file shared alone."""
+        return self.name.rpartition("/")[0]
+
+
+class SharedFolder(Record):
+    """A folder inside the share: a shared folder ("photos") or one below it ("photos/2024")."""
+
+    name: str  # key: segments joined with "/", unique in the table (with the files' keys)
+    path: Path  # resolved when walked; never derived from a request
+    mtime: float
+
+    @property
+    def base(self) -> str:
+        return self.name.rpartition("/")[2]
+
+
+class _Root:
+    """A folder shared with :meth:`ShareTable.add_folder`, and when it was last walked."""
+
+    __slots__ = ("include_hidden", "name", "path", "scanned")
+
+    def __init__(self, name: str, path: Path, include_hidden: bool, scanned: float) -> None:
+        self.name = name
+        self.path = path
+        self.include_hidden = include_hidden
+        self.scanned = scanned  # time.monotonic() of the last walk
+
+
+_Walked = tuple[dict[str, tuple[Path, float]], dict[str, tuple[Path, os.stat_result]]]
 
 _Key = tuple[str, int, int]  # (path, size, mtime_ns): what a cached checksum belongs to
 
 
 class ShareTable:
-    """Display name -> file, thread-safe. Duplicated base names become "name (2).ext", "name (3).ext"
-    (:func:`numbered_name`); names that differ only in Unicode normalisation count as duplicates.
+    """Key -> file or folder, thread-safe (see the module's docstring for keys).
+
+    At the root, duplicated names become "name (2).ext", "name (3).ext" (:func:`numbered_name`;
+    a folder "photos (2)"); names that differ only in Unicode normalisation count as duplicates.
+    Inside a shared folder the names are the folder's own, so they are unique already; of two that
+    differ only in normalisation (possible on Linux) the second is left out.
 
     Args:
         on_change: called (from any thread, without the table's lock held) after a checksum becomes
             known or an entry changes by itself; cheap, like every net callback.
         hash_files: compute SHA-256 checksums in the background (on by default).
+        rescan_after: seconds a shared folder's last walk stays good for (:meth:`rescan`).
     """
 
     def __init__(
-        self, *, on_change: Callable[[], None] | None = None, hash_files: bool = True
+        self,
+        *,
+        on_change: Callable[[], None] | None = None,
+        hash_files: bool = True,
+        rescan_after: float = RESCAN_AFTER,
     ) -> None:
+        self.rescan_after = rescan_after
         self._lock = threading.Condition()
         self._entries: dict[str, SharedFile] = {}
-        self._keys: dict[str, str] = {}  # NFC of each display name -> the display name
+        self._keys: dict[str, str] = {}  # NFC of each key (file or folder) -> the key
+        self._folders: dict[str, SharedFolder] = {}
+        # parent key ("" = root) -> its children's keys (True = a folder), in insertion order
+        self._children: dict[str, dict[str, bool]] = {"": {}}
+        self._roots: dict[str, _Root] = {}  # shared folders by display name
+        self._singles: dict[Path, str] = {}  # files shared alone: resolved path -> key
         self._cache: dict[_Key, str] = {}
-        self._queue: list[str] = []  # display names waiting for a checksum
+        self._queue: dict[str, None] = {}  # keys waiting for a checksum (an ordered set)
+        # per lane, (size, order, key): the smallest file first; stale items are skipped
+        self._heaps: dict[bool, list[tuple[int, int, str]]] = {False: [], True: []}
+        self._order = itertools.count()
+        self._shape = 0  # bumped when a key comes or goes (not when a checksum arrives)
         self._hashing: set[str] = set()  # display names being hashed now (one per lane)
         self._on_change = on_change
         self._hash_files = hash_files
@@ -118,6 +194,145 @@ class ShareTable:
         real, st = _check_file(given)
         return self._insert(given.name or real.name, real, st)
 
+    def _walk(
+        self, root: _Root, on_skip: Callable[[str, str], None] | None, *, checked: bool = True
+    ) -> _Walked:
+        """Walk a shared folder (no lock held): its folders and files by key.
+
+        ``checked``: every file is checked as :meth:`add` does (resolved, opened once); a rescan
+        only looks (a regular file under the resolved root is its own real path), and a file that
+        cannot be read is refused when it is asked for.
+        """
+        folders: dict[str, tuple[Path, float]] = {}
+        files: dict[str, tuple[Path, os.stat_result]] = {}
+        seen: set[str] = set()  # NFC keys met in this walk
+
+        def skip(where: Path, reason: str) -> None:
+            if on_skip is not None:
+                on_skip(str(where), reason)
+
+        include_hidden = root.include_hidden
+        top = root.path
+        for dirpath, dirnames, filenames in os.walk(top, followlinks=False):
+            here = Path(dirpath)
+            relative = here.relative_to(top).parts
+            prefix = "/".join((root.name, *relative))
+            try:
+                folders[prefix] = (here, here.stat().st_mtime)
+            except OSError:
+                folders[prefix] = (here, 0.0)
+            kept = []
+            for d in sorted(dirnames):
+                st = _lstat(here / d)
+                if not include_hidden and is_hidden(d, st):
+                    continue
+                if st is None or stat.S_ISLNK(st.st_mode):
+                    # A link to a folder is not followed: it could lead outside, or loop.
+                    skip(here / d, "a link to a folder (not followed)")
+                    continue
+                key = _lookup_key(f"{prefix}/{d}")
+                if key in seen:
+                    skip(here / d, "another name here differs only in Unicode normalisation")
+                    continue
+                seen.add(key)
+                kept.append(d)
+            dirnames[:] = kept
+            for filename in sorted(filenames):
+                entry = here / filename
+                lst = _lstat(entry)
+                if not include_hidden and is_hidden(filename, lst):
+                    continue
+                if lst is not None and stat.S_ISREG(lst.st_mode) and not checked:
+                    real, st = entry, lst
+                else:
+                    try:
+                        real = entry.resolve(strict=True)
+                    except (OSError, RuntimeError):
+                        skip(entry, "a broken link")
+                        continue
+                    if not real.is_relative_to(top):
+                        skip(entry, "a link that leads outside the folder")
+                        continue
+                    try:
+                        real, st = _check_file(entry)
+                    except LocalFileError as exc:
+                        skip(entry, str(exc))
+                        continue
+                key = _lookup_key(f"{prefix}/{filename}")
+                if key in seen:
+                    skip(entry, "another name here differs only in Unicode normalisation")
+                    continue
+                seen.add(key)
+                files[f"{prefix}/{filename}"] = (real, st)
+        return folders, files
+
+    def _apply(self, root: _Root, walked: _Walked) -> list[str]:
+        """Make the table hold what a walk of ``root`` found (called with the lock held); returns
+        the keys of its files."""
+        folders, files = walked
+        prefix = root.name + "/"
+        old_files = [k for k in self._entries if k.startswith(prefix)]
+        for key in old_files:
+            if key not in files:
+                self._drop_key(key)
+        for key in [k for k in self._folders if k == root.name or k.startswith(prefix)]:
+            if key not in folders:
+                self._drop_key(key)
+        for key, (path, mtime) in folders.items():  # parents come before their children
+            self._folders[key] = SharedFolder(key, path, mtime)
+            if key not in self._children:
+                self._shape += 1
+                self._children[key] = {}
+                self._keys[_lookup_key(key)] = key
+                parent = key.rpartition("/")[0]
+                self._children[parent][key] = True
+        for key, (real, st) in files.items():
+            current = self._entries.get(key)
+            if current is not None and (current.path, current.size, current.mtime_ns) == (
+                real,
+                st.st_size,
+                st.st_mtime_ns,
+            ):
+                continue
+            self._put(key, real, st)
+            if current is None:
+                self._children[key.rpartition("/")[0]][key] = False
+        return list(files)
+
+    def _drop_key(self, key: str) -> None:
+        """Forget one file or folder key (called with the lock held; not its children)."""
+        self._shape += 1
+        if self._entries.pop(key, None) is not None:
+            self._queue.pop(key, None)
+        elif self._folders.pop(key, None) is not None:
+            self._children.pop(key, None)
+        else:
+            return
+        self._keys.pop(_lookup_key(key), None)
+        parent = self._children.get(key.rpartition("/")[0])
+        if parent is not None:
+            parent.pop(key, None)
+
+    def rescan(self, name: str, *, max_age: float | None = None) -> None:
+        """Walk the shared folder that holds the key ``name`` again when its last walk is older
+        than ``max_age`` seconds (None: ``rescan_after``; 0: always), so that files added, changed or removed on disk
+        show; other keys are ignored. Runs on the caller's thread (the server's transfer thread
+        that answers a list), one walk of the folder, without holding the table's lock."""
+        with self._lock:
+            root = self._roots.get(name.partition("/")[0])
+            age = self.rescan_after if max_age is None else max_age
+            if root is None or time.monotonic() - root.scanned < age:
+                return
+            root.scanned = time.monotonic()  # another list asked meanwhile does not walk too
+        try:
+            walked = self._walk(root, None, checked=False)
+        except OSError:
+            walked = ({}, {})  # the folder itself is gone: so are its files
+        with self._lock:
+            if self._roots.get(root.name) is root:
+                self._apply(root, walked)
+        self._changed()
+
     def add_folder(
         self,
         path: str | os.PathLike[str],
@@ -125,7 +340,9 @@ class ShareTable:
         include_hidden: bool = False,
         on_skip: Callable[[str, str], None] | None = None,
     ) -> list[str]:
-        """Share every regular file under a folder, recursively; returns the display names added.
+        """Share a folder with its tree: the folder gets a display name at the root (its own
+        name, numbered when taken) and each file the key "name/sub/file"; returns the files' keys.
+        Sharing a folder that is shared already walks it again and returns its keys.
 
         Symbolic links are followed only when they stay inside the folder; hidden and system
         files and folders (:func:`is_hidden`: ".name", desktop.ini, Thumbs.db, $RECYCLE.BIN, the
@@ -137,43 +354,37 @@ class ShareTable:
         """
         given = Path(os.fspath(path))
         try:
-            root = given.resolve(strict=True)
+            top = given.resolve(strict=True)
         except FileNotFoundError:
             raise LocalFileError(f"{given} does not exist") from None
         except (OSError, RuntimeError) as exc:
             raise LocalFileError(f"{given} cannot be opened: {_reason(exc)}") from exc
-        if not root.is_dir():
+        if not top.is_dir():
             raise LocalFileError(f"{given} is not a folder")
-        names: list[str] = []
-
-        def skip(where: Path, reason: str) -> None:
-            if on_skip is not None:
-                on_skip(str(where), reason)
-
-        for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-            dirnames[:] = sorted(
-                d for d in dirnames if include_hidden or not is_hidden(d, _lstat(Path(dirpath) / d))
-            )
-            for filename in sorted(filenames):
-                entry = Path(dirpath) / filename
-                if not include_hidden and is_hidden(filename, _lstat(entry)):
-                    continue
-                try:
-                    real = entry.resolve(strict=True)
-                except (OSError, RuntimeError):
-                    skip(entry, "a broken link")
-                    continue
-                if not real.is_relative_to(root):
-                    skip(entry, "a link that leads outside the folder")
-                    continue
-                try:
-                    real, st = _check_file(entry)
-                except LocalFileError as exc:
-                    skip(entry, str(exc))
-                    continue
-                name = self._insert(filename, real, st)
-                if name not in names:
-                    names.append(name)
+        with self._lock:
+            for known in self._roots.values():
+                if known.path == top:
+                    break
+            else:
+                known = None
+        if known is not None:
+            self.rescan(known.name, max_age=0)
+            with self._lock:
+                prefix = known.name + "/"
+                return [k for k in self._entries if k.startswith(prefix)]
+        base = given.name or top.name or "folder"
+        walked = self._walk(_Root(base, top, include_hidden, 0.0), on_skip)
+        with self._lock:
+            name = base
+            number = 2
+            while _lookup_key(name) in self._keys:
+                name = f"{base} ({number})"
+                number += 1
+            root = _Root(name, top, include_hidden, time.monotonic())
+            if name != base:
+                walked = _renamed(walked, base, name)
+            self._roots[name] = root
+            names = self._apply(root, walked)
         return names
 
     def add_path(self, path: str | os.PathLike[str]) -> list[str]:
@@ -183,18 +394,100 @@ class ShareTable:
         return [self.add(path)]
 
     def remove(self, name: str) -> None:
-        """Stop sharing ``name``; unknown names are ignored (the list may have changed meanwhile)."""
+        """Stop sharing ``name`` (a file, or a shared folder with everything in it); unknown
+        names are ignored (the list may have changed meanwhile)."""
         with self._lock:
-            if self._entries.pop(name, None) is not None:
-                self._keys.pop(_lookup_key(name), None)
-            if name in self._queue:
-                self._queue.remove(name)
+            if name in self._roots:
+                del self._roots[name]
+                prefix = name + "/"
+                for key in [k for k in self._entries if k.startswith(prefix)]:
+                    self._drop_key(key)
+                for key in sorted(
+                    (k for k in self._folders if k == name or k.startswith(prefix)), reverse=True
+                ):
+                    self._drop_key(key)
+                return
+            entry = self._entries.get(name)
+            if entry is not None:
+                if self._singles.get(entry.path) == name:
+                    del self._singles[entry.path]
+                self._drop_key(name)
 
     def clear(self) -> None:
         with self._lock:
+            self._shape += 1
             self._entries.clear()
             self._keys.clear()
             self._queue.clear()
+            self._folders.clear()
+            self._children = {"": {}}
+            self._roots.clear()
+            self._singles.clear()
+
+    @property
+    def shape_version(self) -> int:
+        """A number that changes whenever a file or folder is added or removed (and not when
+        only a checksum, size or time changes): a view redraws its tree only then."""
+        with self._lock:
+            return self._shape
+
+    def folder(self, name: str) -> SharedFolder | None:
+        """The folder with this key ("photos", "photos/2024"), or None; looked up like files."""
+        with self._lock:
+            found = self._folders.get(name)
+            if found is None:
+                key = self._keys.get(_lookup_key(name))
+                found = self._folders.get(key) if key is not None else None
+            return found
+
+    def shared_folders(self) -> list[SharedFolder]:
+        """The folders shared with :meth:`add_folder`, in the order they were added."""
+        with self._lock:
+            return [self._folders[name] for name in self._roots if name in self._folders]
+
+    def listing(self, name: str = "") -> tuple[list[SharedFolder], list[SharedFile]] | None:
+        """The folders and files directly in the folder ``name`` ("" = the root, in the order
+        they were shared; a folder's sorted by name); None when no such folder is shared. Files shared alone are checked on disk
+        (one stat each) and left out when gone; folders' files count as of their last walk."""
+        with self._lock:
+            key = name if name in self._children else self._keys.get(_lookup_key(name), "")
+            children = self._children.get(key) if (key or not name) else None
+            if children is None:
+                return None
+            folders = [self._folders[k] for k, is_folder in children.items() if is_folder]
+            files = [self._entries[k] for k, is_folder in children.items() if not is_folder]
+        if not key:  # the root keeps the order things were shared in, as it always did
+            return folders, [f for f in files if _still_there(f.path)]
+        return sorted(folders, key=_by_base), sorted(files, key=_by_base)
+
+    def tree(self, name: str = "") -> tuple[list[SharedFolder], list[SharedFile]]:
+        """Every folder and file below the folder ``name`` ("" = the whole share), depth first,
+        a folder before what it holds: what a zip of it contains. Unknown names give nothing."""
+        with self._lock:
+            key = name if name in self._children else self._keys.get(_lookup_key(name), "")
+            if (name and not key) or key not in self._children:
+                return [], []
+            folders: list[SharedFolder] = []
+            files: list[SharedFile] = []
+            stack = [key]
+            while stack:
+                current = stack.pop()
+                if current:
+                    folders.append(self._folders[current])
+                children = self._children.get(current, {})
+                files.extend(
+                    sorted(
+                        (self._entries[k] for k, is_folder in children.items() if not is_folder),
+                        key=lambda f: f.name,
+                    )
+                )
+                stack.extend(sorted((k for k, f in children.items() if f), reverse=True))
+            return folders, files
+
+    def folder_size(self, name: str) -> tuple[int, int]:
+        """(files, bytes) below the folder ``name``, as of its last walk."""
+        _folders, files = self.tree(name)
+        return len(files), sum(f.size for f in files)
 
     def lookup(self, name: str) -> SharedFile | None:
         """The entry for this display name, or None.
@@ -283,36 +576,46 @@ class ShareTable:
     # ---- internals ---------------------------------------------------------------------------
 
     def _insert(self, base: str, real: Path, st: os.stat_result) -> str:
+        """A file shared alone, at the root (once: the same file again keeps its name)."""
         with self._lock:
-            for entry in self._entries.values():
-                if entry.path == real:
-                    return entry.name
+            known = self._singles.get(real)
+            if known is not None:
+                return known
             name = base
             number = 2
             while _lookup_key(name) in self._keys:
                 name = numbered_name(base, number)
                 number += 1
-            self._keys[_lookup_key(name)] = name
-            key = (str(real), st.st_size, st.st_mtime_ns)
-            self._entries[name] = SharedFile(
-                name=name,
-                path=real,
-                size=st.st_size,
-                mtime=st.st_mtime,
-                sha256=self._cache.get(key),
-                mtime_ns=st.st_mtime_ns,
-            )
-            if self._entries[name].sha256 is None:
-                self._enqueue(name)
+            self._put(name, real, st)
+            self._singles[real] = name
+            self._children[""][name] = False
             return name
+
+    def _put(self, name: str, real: Path, st: os.stat_result) -> None:
+        """Add or replace the file entry ``name`` (called with the lock held)."""
+        if name not in self._entries:
+            self._shape += 1
+        self._keys[_lookup_key(name)] = name
+        key = (str(real), st.st_size, st.st_mtime_ns)
+        self._entries[name] = SharedFile(
+            name=name,
+            path=real,
+            size=st.st_size,
+            mtime=st.st_mtime,
+            sha256=self._cache.get(key),
+            mtime_ns=st.st_mtime_ns,
+        )
+        if self._entries[name].sha256 is None:
+            self._enqueue(name)
 
     def _enqueue(self, name: str) -> None:
         # Called with the lock held.
         if not self._hash_files or self._closed:
             return
-        if name not in self._queue:
-            self._queue.append(name)
-        lane = self._entries[name].size >= _BIG_FILE
+        self._queue[name] = None
+        size = self._entries[name].size
+        lane = size >= _BIG_FILE
+        heapq.heappush(self._heaps[lane], (size, next(self._order), name))
         if lane not in self._threads:
             thread = threading.Thread(
                 target=self._hash_loop,
@@ -325,17 +628,16 @@ class ShareTable:
         self._lock.notify_all()
 
     def _next_in_lane(self, big: bool) -> str | None:
-        """The smallest queued file of this lane (called with the lock held)."""
-        best: SharedFile | None = None
-        for name in self._queue:
+        """The smallest queued file of this lane (called with the lock held); items of files
+        removed, hashed or resized since they were queued are dropped on the way."""
+        heap = self._heaps[big]
+        while heap:
+            size, _order, name = heap[0]
             entry = self._entries.get(name)
-            if (
-                entry is not None
-                and (entry.size >= _BIG_FILE) == big
-                and (best is None or entry.size < best.size)
-            ):
-                best = entry
-        return best.name if best is not None else None
+            if name in self._queue and entry is not None and entry.size == size:
+                return name
+            heapq.heappop(heap)
+        return None
 
     def _hash_loop(self, big: bool) -> None:
         """One lane: files under 64 MiB, smallest first, or the big ones; so a small file waits
@@ -345,14 +647,14 @@ class ShareTable:
             with self._lock:
                 if name is not None:
                     self._hashing.discard(name)
-                self._queue[:] = [n for n in self._queue if n in self._entries]
                 self._lock.notify_all()
                 self._lock.wait_for(lambda: self._closed or self._next_in_lane(big) is not None)
                 if self._closed:
                     return
                 name = self._next_in_lane(big)
                 assert name is not None
-                self._queue.remove(name)
+                heapq.heappop(self._heaps[big])
+                del self._queue[name]
                 entry = self._entries[name]
                 self._hashing.add(name)
             digest = self._hash(entry)
@@ -454,3 +756,17 @@ def _reason(exc: BaseException) -> str:
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror[:1].lower() + exc.strerror[1:]
     return str(exc) or type(exc).__name__
+
+
+def _by_base(item: SharedFolder | SharedFile) -> tuple[str, str]:
+    return item.base.casefold(), item.base
+
+
+def _renamed(walked: _Walked, old: str, new: str) -> _Walked:
+    """A walk's keys under another root name (the folder's name was taken at the root)."""
+    folders, files = walked
+
+    def key(k: str) -> str:
+        return new + k[len(old) :]
+
+    return {key(k): v for k, v in folders.items()}, {key(k): v for k, v in files.items()}

@@ -43,7 +43,7 @@ from net.httpfile import (
 )
 
 if TYPE_CHECKING:
-    from net.share import SharedFile
+    from net.share import SharedFile, SharedFolder
 
 __all__ = [
     "FILE_CSP",
@@ -83,6 +83,10 @@ WORDS: dict[Language, dict[str, str]] = {
         "copy": "Copy",
         "copied": "Copied",
         "json": "JSON list",
+        "zip": "Download as zip",
+        "home": "All shared files",
+        "folder": "folder",
+        "folder_files": "{count} files",
     },
     "zh_CN": {
         "title": "共享文件",
@@ -104,6 +108,10 @@ WORDS: dict[Language, dict[str, str]] = {
         "copy": "复制",
         "copied": "已复制",
         "json": "JSON 列表",
+        "zip": "打包为 zip 下载",
+        "home": "全部共享文件",
+        "folder": "文件夹",
+        "folder_files": "{count} 个文件",
     },
 }
 
@@ -163,6 +171,8 @@ th,td{padding:.35rem .6rem;text-align:left;border-bottom:1px solid var(--line);v
 th{font-weight:600;color:var(--muted);white-space:nowrap}
 tbody tr:hover{background:var(--hover)}
 td.name{width:100%;overflow-wrap:anywhere}
+tr.folder td.name a{font-weight:600}
+nav.crumbs{margin:.25rem 0;color:var(--muted);overflow-wrap:anywhere}
 td.size,td.date,th.size,th.date{white-space:nowrap}
 td.size,th.size{text-align:right}
 td.date{color:var(--muted);font-variant-numeric:tabular-nums}
@@ -234,6 +244,7 @@ SCRIPT = """
   var collator = new Intl.Collator(undefined, {numeric: true, sensitivity: "base"});
   var sortKey = "name", sortDir = 1;
   function compare(a, b) {
+    if (a.dataset.kind !== b.dataset.kind) { return a.dataset.kind === "folder" ? -1 : 1; }
     var x = a.dataset[sortKey], y = b.dataset[sortKey];
     var order = sortKey === "name" ? collator.compare(x, y) : Number(x) - Number(y);
     if (order === 0) { order = collator.compare(a.dataset.name, b.dataset.name); }
@@ -303,7 +314,7 @@ SCRIPT = """
   var delay = 1000;
   function poll() {
     if (!tbody.querySelector(".pending")) { return; }
-    fetch("/?format=json", {cache: "no-store", credentials: "omit"}).then(function (response) {
+    fetch("?format=json", {cache: "no-store", credentials: "omit"}).then(function (response) {
       if (!response.ok) { throw new Error(String(response.status)); }
       return response.json();
     }).then(function (items) {
@@ -375,8 +386,8 @@ def _command_lines(files: list[SharedFile], origin: str) -> tuple[str, str]:
     curl = []
     for f in files:
         url = shlex.quote(origin + file_url_path(f.name))
-        if shown_name(f.name) == f.name and not f.name.startswith("-"):
-            curl.append(f"curl -fo {shlex.quote(f.name)} {url}")
+        if shown_name(f.base) == f.base and not f.base.startswith("-"):
+            curl.append(f"curl -fo {shlex.quote(f.base)} {url}")
         else:
             curl.append(f"curl -fOJ {url}")
     urls = " ".join(shlex.quote(origin + file_url_path(f.name)) for f in files)
@@ -384,15 +395,23 @@ def _command_lines(files: list[SharedFile], origin: str) -> tuple[str, str]:
 
 
 def render_index(
-    files: Iterable[SharedFile], *, language: Language = "en", origin: str = ""
+    files: Iterable[SharedFile],
+    *,
+    language: Language = "en",
+    origin: str = "",
+    folder: str = "",
+    folders: Iterable[tuple[SharedFolder, int, int]] = (),
 ) -> bytes:
-    """The HTML index (UTF-8): every name escaped, every link percent-encoded, sorted by name.
+    """The HTML index of a folder (UTF-8): breadcrumbs, its folders first, then its files, each
+    sorted by name; every name escaped, every link percent-encoded.
 
     Args:
-        files: what is shared.
+        files: the files in the folder.
         language: the page's words ("en" or "zh_CN").
         origin: "http://host:port" as the browser reached the share, for the command lines to
             copy; "" leaves them relative.
+        folder: the folder's key ("" = the share's root), for the breadcrumbs and the names shown.
+        folders: the folders in it, each with (files, bytes) below it.
     Sizes are in binary units with the exact byte count on hover; dates are ``<time datetime>``
     in ISO 8601 with the server's UTC offset, which the page's script shows in the browser's zone.
     The page works without script too (everything but sorting, filtering, copying and the live
@@ -401,7 +420,22 @@ def render_index(
     words = WORDS[language]
     shown = sorted(files, key=lambda f: (f.name.casefold(), f.name))
     esc = html.escape
+    skip = len(folder) + 1 if folder else 0  # names are shown relative to the folder
     rows = []
+    for d, count, size in sorted(folders, key=lambda item: (item[0].name.casefold(), item[0].name)):
+        when = _local_time(d.mtime)
+        link = esc(file_url_path(d.name, folder=True))
+        rows.append(
+            f'<tr class="folder" data-kind="folder" data-name="{esc(shown_name(d.name[skip:]))}" '
+            f'data-size="{size}" data-mtime="{d.mtime!r}" data-url="{link}">'
+            f'<td class="name"><a href="{link}">{esc(shown_name(d.name[skip:]))}/</a></td>'
+            f'<td class="size" title="{esc(words["bytes"].format(count=f"{size:,}"))}">'
+            f"{esc(human_size(size)).replace(' ', '&nbsp;')}</td>"
+            f'<td class="date"><time datetime="{when.isoformat(timespec="seconds")}">'
+            f"{when.strftime('%Y-%m-%d %H:%M')}</time></td>"
+            f'<td class="digest">{esc(words["folder_files"].format(count=f"{count:,}"))}</td>'
+            "</tr>"
+        )
     for f in shown:
         when = _local_time(f.mtime)
         if f.sha256:
@@ -413,10 +447,11 @@ def render_index(
         else:
             digest = f'<span class="pending">{esc(words["computing"])}</span>'
         rows.append(
-            f'<tr data-name="{esc(shown_name(f.name))}" data-size="{f.size}" data-mtime="{f.mtime!r}" '
+            f'<tr data-kind="file" data-name="{esc(shown_name(f.name[skip:]))}" '
+            f'data-size="{f.size}" data-mtime="{f.mtime!r}" '
             f'data-url="{esc(file_url_path(f.name))}">'
             f'<td class="name"><a href="{esc(file_url_path(f.name))}">'
-            f"{esc(shown_name(f.name))}</a></td>"
+            f"{esc(shown_name(f.name[skip:]))}</a></td>"
             f'<td class="size" title="{esc(words["bytes"].format(count=f"{f.size:,}"))}">'
             f"{esc(human_size(f.size)).replace(' ', '&nbsp;')}</td>"
             f'<td class="date"><time datetime="{when.isoformat(timespec="seconds")}">'
@@ -432,8 +467,7 @@ def render_index(
         if len(shown) == 1
         else words["files"].format(count=len(shown), size=size_text)
     )
-    if shown:
-        curl, wget = _command_lines(shown, origin)
+    if rows:
         listing = f"""<input id="filter" type="search" placeholder="{esc(words["filter"])}" \
 aria-label="{esc(words["filter"])}" autocomplete="off">
 <table id="files"><thead><tr>
@@ -448,14 +482,7 @@ aria-label="{esc(words["filter"])}" autocomplete="off">
 {chr(10).join(rows)}
 </tbody></table>
 <p id="no-match" hidden>{esc(words["no_match"])}</p>
-<details class="cli"><summary><h2>{esc(words["terminal"])}</h2></summary>
-<p>{esc(words["curl_note"])}</p>
-<div class="cmd"><pre id="curl">{esc(curl)}</pre>\
-<button type="button" class="copy" data-target="curl">{esc(words["copy"])}</button></div>
-<p>{esc(words["wget_note"])}</p>
-<div class="cmd"><pre id="wget">{esc(wget)}</pre>\
-<button type="button" class="copy" data-target="wget">{esc(words["copy"])}</button></div>
-</details>"""
+{_cli_block(shown, origin, words) if shown else ""}"""
     else:
         listing = f'<p class="empty">{esc(words["empty"])}</p>'
     lang = "zh-CN" if language == "zh_CN" else "en"
@@ -466,14 +493,45 @@ aria-label="{esc(words["filter"])}" autocomplete="off">
 <title>{esc(words["title"])}</title>
 <style>{STYLE}</style></head>
 <body data-copied="{esc(words["copied"])}" data-show-digest="{esc(words["show_digest"])}">
-<h1>{esc(words["title"])}</h1>
+{_breadcrumbs(folder, words["home"])}<h1>{esc(shown_name(folder.rpartition("/")[2]) if folder else words["title"])}</h1>
 <p class="totals" title="{esc(words["bytes"].format(count=f"{total:,}"))}">{esc(summary)}</p>
 {listing}
-<footer><a href="/?format=json">{esc(words["json"])}</a></footer>
+<footer><a href="?format=json">{esc(words["json"])}</a> · \
+<a href="?format=zip" download>{esc(words["zip"])}</a></footer>
 <script>{SCRIPT}</script>
 </body></html>
 """
     return page.encode("utf-8")
+
+
+def _cli_block(files: list[SharedFile], origin: str, words: dict[str, str]) -> str:
+    """The folded command lines that download the files of this page."""
+    esc = html.escape
+    curl, wget = _command_lines(files, origin)
+    return f"""<details class="cli"><summary><h2>{esc(words["terminal"])}</h2></summary>
+<p>{esc(words["curl_note"])}</p>
+<div class="cmd"><pre id="curl">{esc(curl)}</pre>\
+<button type="button" class="copy" data-target="curl">{esc(words["copy"])}</button></div>
+<p>{esc(words["wget_note"])}</p>
+<div class="cmd"><pre id="wget">{esc(wget)}</pre>\
+<button type="button" class="copy" data-target="wget">{esc(words["copy"])}</button></div>
+</details>"""
+
+
+def _breadcrumbs(folder: str, home: str) -> str:
+    """Links to the root and to each folder above ``folder`` ("" when it is the root)."""
+    if not folder:
+        return ""
+    esc = html.escape
+    parts = folder.split("/")
+    links = [f'<a href="/">{esc(home)}</a>']
+    for depth in range(1, len(parts)):
+        key = "/".join(parts[:depth])
+        links.append(
+            f'<a href="{esc(file_url_path(key, folder=True))}">{esc(shown_name(parts[depth - 1]))}</a>'
+        )
+    links.append(f'<span aria-current="page">{esc(shown_name(parts[-1]))}</span>')
+    return '<nav class="crumbs">' + " / ".join(links) + "</nav>\n"
 
 
 _HOST = re.compile(
@@ -524,7 +582,7 @@ def file_headers(entry: SharedFile, fd: int, size: int, mtime_ns: int) -> list[t
     mtime) and the verdict is kept. When that read fails the type goes out without a charset
     (the body's own read then reports the failure).
     """
-    media = content_type(entry.name)
+    media = content_type(entry.base)
     if media.startswith("text/") or media == "application/json":
         key = (str(entry.path), size, mtime_ns)
         with _charsets_lock:
@@ -534,7 +592,7 @@ def file_headers(entry: SharedFile, fd: int, size: int, mtime_ns: int) -> list[t
                 sample = _read_start(fd, CHARSET_SAMPLE_BYTES)
             except OSError:
                 sample = None
-            cached = content_type(entry.name, sample)
+            cached = content_type(entry.base, sample)
             if sample is not None:
                 with _charsets_lock:
                     if len(_charsets) >= _CHARSET_CACHE_LIMIT:
@@ -543,7 +601,8 @@ def file_headers(entry: SharedFile, fd: int, size: int, mtime_ns: int) -> list[t
         media = cached
     return [
         ("Content-Type", media),
-        ("Content-Disposition", content_disposition(entry.name, inline=shown_inline(media))),
+        # The file's own name: a key's folders ("photos/2024/") are no part of a file name.
+        ("Content-Disposition", content_disposition(entry.base, inline=shown_inline(media))),
         ("Content-Security-Policy", FILE_CSP),
     ]
 

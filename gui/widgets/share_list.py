@@ -7,17 +7,25 @@ Add files…, Add folder… and Remove buttons. Checksums are computed by the ta
 table only raises a flag, and a timer on the GUI thread picks the news up a few times a second.
 The same timer looks every few seconds whether shared files are still on disk: a file moved away
 is shown as missing (the server no longer lists it) until it is back.
+
+A shared folder keeps its tree (its files are listed as "photos/2024/a.jpg"). Folders are walked on
+a worker thread, never on the GUI thread: a folder of 100,000 files takes seconds to walk, and the
+window stays responsive meanwhile (the summary says which folder is being read); the same timer
+picks the walk's result up, and ``paths_added`` is emitted once the whole add is done.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import (
+    QAbstractItemModel,
     QCoreApplication,
+    QItemSelectionModel,
     QMimeData,
     QModelIndex,
     QPersistentModelIndex,
@@ -43,15 +51,14 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPushButton,
-    QTableView,
+    QTreeView,
     QVBoxLayout,
     QWidget,
 )
 
 from gui.widgets.counters import format_bytes, format_count
 from gui.widgets.style import monospace_font, text_color
-from gui.widgets.table_model import RowTableModel
-from net.share import LocalFileError, SharedFile, ShareTable
+from net.share import LocalFileError, SharedFile, SharedFolder, ShareTable
 
 __all__ = ["AddResult", "ShareList", "ShareListModel", "local_paths"]
 
@@ -107,53 +114,167 @@ class AddResult:
     added: list[str] = field(default_factory=list)  # display names, in order
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
     errors: list[str] = field(default_factory=list)  # sentences: paths that could not be shared
+    done: bool = True  # False while folders of this add are still being walked
 
 
-class ShareListModel(RowTableModel):
-    """Rows of a ShareTable, in the order files were added: name, size, SHA-256."""
+class _FolderWalk:
+    """Folders of one add, walked into the share table on a thread of their own; the GUI thread
+    looks at :attr:`finished` on its timer and then reads :attr:`result` (the walk never touches
+    a widget)."""
+
+    def __init__(self, share: ShareTable, folders: list[str], result: AddResult) -> None:
+        self.result = result
+        self.folders = folders
+        self.finished = threading.Event()
+        self._share = share
+        self._thread = threading.Thread(target=self._run, name="swb-share-walk", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        added: list[str] = []
+        skipped: list[tuple[str, str]] = []
+        errors: list[str] = []
+        try:
+            for folder in self.folders:
+                try:
+                    names = self._share.add_folder(
+                        folder, on_skip=lambda path, why: skipped.append((path, why))
+                    )
+                except LocalFileError as exc:
+                    errors.append(str(exc))
+                    continue
+                added.extend(names)
+        finally:
+            # Handed over in one piece, after the walk: the GUI thread reads them only then.
+            self.result.added.extend(n for n in added if n not in self.result.added)
+            self.result.skipped.extend(skipped)
+            self.result.errors.extend(errors)
+            self.finished.set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the walk ends (tests, closing); True when it did."""
+        return self.finished.wait(timeout)
+
+
+@dataclass(eq=False, slots=True)
+class _Node:
+    """One row of the tree: a file (``file``) or a folder (``folder``)."""
+
+    parent: _Node | None
+    row: int
+    file: SharedFile | None = None
+    folder: SharedFolder | None = None
+    children: list[_Node] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        item = self.file or self.folder
+        assert item is not None
+        return item.name
+
+    @property
+    def label(self) -> str:
+        """What the row shows: the file's or folder's own name (its folders are its parents)."""
+        return self.name.rpartition("/")[2] if self.parent is not None else self.name
+
+
+class ShareListModel(QAbstractItemModel):
+    """The ShareTable as a tree: files shared alone and shared folders at the top (in the order
+    they were added), each folder's folders and files below it. Columns: name, size, SHA-256
+    (a folder's size is the sum of its files'; its third column counts them)."""
 
     NAME, SIZE, SHA256 = range(3)
 
     def __init__(self, share: ShareTable, parent: Any = None) -> None:
-        super().__init__(
-            [
-                QCoreApplication.translate("ShareList", "Name"),
-                QCoreApplication.translate("ShareList", "Size"),
-                QCoreApplication.translate("ShareList", "SHA-256"),
-            ],
-            parent,
-        )
+        super().__init__(parent)
+        self._headers = [
+            QCoreApplication.translate("ShareList", "Name"),
+            QCoreApplication.translate("ShareList", "Size"),
+            QCoreApplication.translate("ShareList", "SHA-256"),
+        ]
         self._share = share
-        self._rows: list[SharedFile] = []
-        self._missing: set[str] = set()  # display names whose file is gone from disk
+        self._top: list[_Node] = []
+        self._version = -1  # the table's shape_version the tree was built from
+        self._by_name: dict[str, _Node] = {}
+        self._files: list[SharedFile] = []
+        self._sizes: dict[str, tuple[int, int]] = {}  # folder key -> (files, bytes) below it
+        self._missing: set[str] = set()  # keys of files gone from disk
         self._computing = QCoreApplication.translate("ShareList", "computing…")
         self._missing_text = QCoreApplication.translate("ShareList", "missing")
         self._mono = monospace_font()
         self._italic = QFont()
         self._italic.setItalic(True)
+        self._bold = QFont()
+        self._bold.setBold(True)
 
-    def sync(self) -> None:
-        """Catch up with the table: new rows inserted, removed rows gone, new checksums shown."""
-        new = self._share.files()
-        old_names = [entry.name for entry in self._rows]
-        new_names = [entry.name for entry in new]
-        if new_names == old_names:
-            changed = [
-                row for row, (a, b) in enumerate(zip(self._rows, new, strict=True)) if a != b
-            ]
-            self._rows = new
-            if changed:
-                self.dataChanged.emit(
-                    self.index(min(changed), 0), self.index(max(changed), self.SHA256)
-                )
-        elif new_names[: len(old_names)] == old_names:
-            self.beginInsertRows(QModelIndex(), len(old_names), len(new_names) - 1)
-            self._rows = new
-            self.endInsertRows()
-        else:
-            self.beginResetModel()
-            self._rows = new
-            self.endResetModel()
+    # -- keeping up with the table -------------------------------------------------------------
+
+    def sync(self) -> bool:
+        """Catch up with the table: a new shape resets the tree (the widget keeps what was
+        expanded); new checksums only change their rows. Returns whether the tree was reset.
+
+        A big folder gets its checksums over minutes, and this runs a few times a second then:
+        unless a file came or went (:attr:`ShareTable.shape_version`), no node is made anew.
+        """
+        version = self._share.shape_version
+        if version == self._version:
+            self._update_files()
+            return False
+        # Every file shared alone, gone from disk or not (a missing one is shown as missing).
+        singles = [f for f in self._share.files() if "/" not in f.name]
+        folders = self._share.shared_folders()
+        top: list[_Node] = []
+        by_name: dict[str, _Node] = {}
+        files: list[SharedFile] = []
+        sizes: dict[str, tuple[int, int]] = {}
+        for f in singles:
+            node = _Node(None, len(top), file=f)
+            top.append(node)
+            by_name[f.name] = node
+            files.append(f)
+        for folder in folders:
+            sub_folders, sub_files = self._share.tree(folder.name)
+            for sub in sub_folders:
+                parent = by_name.get(sub.name.rpartition("/")[0])
+                siblings = parent.children if parent is not None else top
+                node = _Node(parent, len(siblings), folder=sub)
+                siblings.append(node)
+                by_name[sub.name] = node
+            for f in sub_files:
+                parent = by_name.get(f.parent)
+                if parent is None:
+                    continue
+                parent.children.append(_Node(parent, len(parent.children), file=f))
+                by_name[f.name] = parent.children[-1]
+                files.append(f)
+                for key in _ancestors(f.name):
+                    count, size = sizes.get(key, (0, 0))
+                    sizes[key] = (count + 1, size + f.size)
+        self.beginResetModel()
+        self._top, self._by_name, self._files, self._sizes = top, by_name, files, sizes
+        self._version = version
+        self.endResetModel()
+        return True
+
+    def _update_files(self) -> None:
+        """New checksums (or sizes, times) of the files already shown."""
+        changed = False
+        for f in self._share.files():
+            node = self._by_name.get(f.name)
+            if node is None or node.file is None or node.file == f:
+                continue
+            changed = True
+            node.file = f
+            self.dataChanged.emit(
+                self.createIndex(node.row, 0, node), self.createIndex(node.row, 2, node)
+            )
+        if changed:
+            self._files = [n.file for n in _walk(self._top) if n.file is not None]
+            self._sizes = {}
+            for f in self._files:
+                for key in _ancestors(f.name):
+                    count, size = self._sizes.get(key, (0, 0))
+                    self._sizes[key] = (count + 1, size + f.size)
 
     def set_missing(self, names: Iterable[str]) -> None:
         """Mark the rows whose file is no longer on disk (and unmark those back again)."""
@@ -162,38 +283,88 @@ class ShareListModel(RowTableModel):
             return
         changed = missing ^ self._missing
         self._missing = missing
-        for row, entry in enumerate(self._rows):
-            if entry.name in changed:
-                self.dataChanged.emit(self.index(row, 0), self.index(row, self.SHA256))
+        for name in changed:
+            node = self._by_name.get(name)
+            if node is not None:
+                self.dataChanged.emit(
+                    self.createIndex(node.row, 0, node), self.createIndex(node.row, 2, node)
+                )
 
     def missing(self) -> list[str]:
-        """Display names shown as missing, in list order."""
-        return [entry.name for entry in self._rows if entry.name in self._missing]
-
-    def entry(self, row: int) -> SharedFile:
-        return self._rows[row]
+        """Keys of the files shown as missing, in list order."""
+        return [f.name for f in self._files if f.name in self._missing]
 
     def entries(self) -> list[SharedFile]:
-        return list(self._rows)
+        """Every shared file, in list order (top to bottom, folders expanded)."""
+        return list(self._files)
 
     def total_size(self) -> int:
-        return sum(entry.size for entry in self._rows)
+        return sum(f.size for f in self._files)
+
+    def file_count(self) -> int:
+        return len(self._files)
 
     def pending(self) -> int:
-        """Rows whose checksum is not known yet."""
-        return sum(1 for entry in self._rows if entry.sha256 is None)
+        """Files whose checksum is not known yet."""
+        return sum(1 for f in self._files if f.sha256 is None)
 
-    # -- QAbstractTableModel -------------------------------------------------------------------
+    def node(self, index: _Index) -> _Node | None:
+        return index.internalPointer() if index.isValid() else None
+
+    def folder_names(self) -> list[str]:
+        """Keys of every folder row, parents first."""
+        return [node.name for node in _walk(self._top) if node.file is None]
+
+    def index_of(self, name: str) -> QModelIndex:
+        """The index of the row with this key (a file or a folder), or an invalid one."""
+        node = self._by_name.get(name)
+        return self.createIndex(node.row, 0, node) if node is not None else QModelIndex()
+
+    # -- QAbstractItemModel --------------------------------------------------------------------
+
+    def index(self, row: int, column: int, parent: _Index = QModelIndex()) -> QModelIndex:  # noqa: B008
+        siblings = self._siblings(parent)
+        if not (0 <= row < len(siblings) and 0 <= column < len(self._headers)):
+            return QModelIndex()
+        return self.createIndex(row, column, siblings[row])
+
+    def parent(self, index: _Index = QModelIndex()) -> QModelIndex:  # type: ignore[override]  # noqa: B008
+        node = self.node(index)
+        if node is None or node.parent is None:
+            return QModelIndex()
+        return self.createIndex(node.parent.row, 0, node.parent)
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 (Qt's signature)
+        if parent.isValid() and parent.column() != 0:
+            return 0
+        return len(self._siblings(parent))
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return len(self._headers)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self._headers[section]
+        return None
+
+    def _siblings(self, parent: _Index) -> list[_Node]:
+        node = self.node(parent)
+        return self._top if node is None else node.children
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
+        node = self.node(index)
+        if node is None:
             return None
-        entry = self._rows[index.row()]
+        if node.file is None:
+            return self._folder_data(node, index.column(), role)
+        entry = node.file
         column = index.column()
         gone = entry.name in self._missing
         if role == Qt.ItemDataRole.DisplayRole:
             if column == self.NAME:
-                return entry.name
+                return node.label
             if column == self.SIZE:
                 return format_bytes(entry.size)
             if gone:
@@ -234,9 +405,47 @@ class ShareListModel(RowTableModel):
             return entry.name
         return None
 
+    def _folder_data(self, node: _Node, column: int, role: int) -> Any:
+        count, size = self._sizes.get(node.name, (0, 0))
+        if role == Qt.ItemDataRole.DisplayRole:
+            if column == self.NAME:
+                return node.label + "/"
+            if column == self.SIZE:
+                return format_bytes(size)
+            # No plural form needed ("files: 1"): lupdate sees plurals only in self.tr().
+            return QCoreApplication.translate("ShareList", "files: {count}").format(
+                count=format_count(count)
+            )
+        if role == Qt.ItemDataRole.ToolTipRole and column == self.NAME and node.folder:
+            return str(node.folder.path)
+        if role == Qt.ItemDataRole.FontRole and column == self.NAME:
+            return self._bold
+        if role == Qt.ItemDataRole.ForegroundRole and column == self.SHA256:
+            return text_color("dim")
+        if role == Qt.ItemDataRole.TextAlignmentRole and column == self.SIZE:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.UserRole:
+            return node.name
+        return None
 
-class _ShareView(FileDropTarget, QTableView):
-    """The table; files and folders dropped on it are announced with ``paths_dropped``."""
+
+def _walk(nodes: list[_Node]) -> Iterator[_Node]:
+    """Every node, depth first, parents before their children."""
+    for node in nodes:
+        yield node
+        yield from _walk(node.children)
+
+
+def _ancestors(key: str) -> Iterator[str]:
+    """The folder keys above a file's key: "a/b/c.txt" -> "a/b", "a"."""
+    parent = key.rpartition("/")[0]
+    while parent:
+        yield parent
+        parent = parent.rpartition("/")[0]
+
+
+class _ShareView(FileDropTarget, QTreeView):
+    """The tree; files and folders dropped on it are announced with ``paths_dropped``."""
 
     paths_dropped = Signal(list)
 
@@ -252,6 +461,17 @@ class _ShareView(FileDropTarget, QTableView):
 
     def paths_dropped_here(self, paths: list[str]) -> None:
         self.paths_dropped.emit(paths)
+
+    def selectRow(self, row: int) -> None:
+        """Select the top-level row ``row`` (a file shared alone, or a shared folder)."""
+        model = self.model()
+        index = model.index(row, 0)
+        self.selectionModel().select(
+            index,
+            QItemSelectionModel.SelectionFlag.ClearAndSelect
+            | QItemSelectionModel.SelectionFlag.Rows,
+        )
+        self.setCurrentIndex(index)
 
     def paintEvent(self, event: QPaintEvent) -> None:
         super().paintEvent(event)
@@ -280,6 +500,7 @@ class ShareList(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._dirty = False
+        self._walks: list[_FolderWalk] = []
         self.share = ShareTable(on_change=self._mark_dirty)
         self.model = ShareListModel(self.share, self)
 
@@ -299,10 +520,9 @@ class ShareList(QWidget):
         self.view.setAlternatingRowColors(True)
         self.view.setWordWrap(False)
         self.view.setTextElideMode(Qt.TextElideMode.ElideMiddle)
-        self.view.setCornerButtonEnabled(False)
-        self.view.verticalHeader().setVisible(False)
-        self.view.verticalHeader().setDefaultSectionSize(self.view.fontMetrics().height() + 6)
-        header = self.view.horizontalHeader()
+        self.view.setUniformRowHeights(True)
+        header = self.view.header()
+        header.setStretchLastSection(False)
         header.setHighlightSections(False)
         header.setSectionResizeMode(ShareListModel.NAME, QHeaderView.ResizeMode.Stretch)
         header.resizeSection(
@@ -377,25 +597,51 @@ class ShareList(QWidget):
     # -- adding and removing -------------------------------------------------------------------
 
     def add_paths(self, paths: Iterable[str | Path]) -> AddResult:
-        """Share files, and the files of folders (recursively); reports through ``paths_added``."""
+        """Share files, and folders with their trees; reports through ``paths_added``.
+
+        Files are added at once; folders are walked on a worker thread (see the module's
+        docstring): the result then has ``done`` False, is completed when the walk ends, and
+        ``paths_added`` is emitted then. :meth:`wait_walks` waits for them.
+        """
         result = AddResult()
-
-        def skipped(path: str, reason: str) -> None:
-            result.skipped.append((path, reason))
-
+        folders: list[str] = []
         for path in paths:
+            if Path(path).is_dir():
+                folders.append(str(path))
+                continue
             try:
-                if Path(path).is_dir():
-                    names = self.share.add_folder(path, on_skip=skipped)
-                else:
-                    names = [self.share.add(path)]
+                name = self.share.add(path)
             except LocalFileError as exc:
                 result.errors.append(str(exc))
                 continue
-            result.added.extend(name for name in names if name not in result.added)
+            if name not in result.added:
+                result.added.append(name)
         self._refresh()
-        self.paths_added.emit(result)
+        if folders:
+            result.done = False
+            self._walks.append(_FolderWalk(self.share, folders, result))
+            self._update_summary()
+        else:
+            self.paths_added.emit(result)
         return result
+
+    def walking(self) -> list[str]:
+        """The folders being walked now (added, not yet in the list)."""
+        return [folder for walk in self._walks for folder in walk.folders]
+
+    def wait_walks(self, timeout: float | None = None) -> bool:
+        """Block until every folder walk has ended and its result is shown (tests, closing);
+        True when they did within ``timeout`` seconds."""
+        ok = all(walk.wait(timeout) for walk in list(self._walks))
+        self._take_walks()
+        return ok
+
+    def _take_walks(self) -> None:
+        for walk in [w for w in self._walks if w.finished.is_set()]:
+            self._walks.remove(walk)
+            walk.result.done = True
+            self._refresh()
+            self.paths_added.emit(walk.result)
 
     def choose_files(self) -> None:
         paths, _filter = QFileDialog.getOpenFileNames(
@@ -412,8 +658,15 @@ class ShareList(QWidget):
             self.add_paths([folder])
 
     def selected_names(self) -> list[str]:
-        rows = sorted({index.row() for index in self.view.selectionModel().selectedRows()})
-        return [self.model.entry(row).name for row in rows]
+        """Keys of the selected top-level rows (files shared alone, shared folders): what Remove
+        takes away. A file inside a shared folder comes back with the folder's next walk, so
+        only whole folders are removed."""
+        top = [
+            index
+            for index in self.view.selectionModel().selectedRows()
+            if not index.parent().isValid()
+        ]
+        return [self.model.node(index).name for index in sorted(top, key=lambda i: i.row())]  # type: ignore[union-attr]
 
     def remove_selected(self) -> list[str]:
         names = self.selected_names()
@@ -427,22 +680,32 @@ class ShareList(QWidget):
         self._refresh()
 
     def names(self) -> list[str]:
+        """Keys of every shared file, in list order."""
         return [entry.name for entry in self.model.entries()]
 
     def paths(self) -> list[str]:
-        """The shared files' paths in list order (what is remembered between runs), at most
-        :data:`REMEMBERED_PATHS`."""
-        return [str(entry.path) for entry in self.share.files()[:REMEMBERED_PATHS]]
+        """What is remembered between runs, at most :data:`REMEMBERED_PATHS`: the paths of the
+        files shared alone, in list order, then of the shared folders (not of their files)."""
+        singles = [str(e.path) for e in self.share.files() if "/" not in e.name]
+        folders = [str(folder.path) for folder in self.share.shared_folders()]
+        return (singles + folders)[:REMEMBERED_PATHS]
 
     def restore_paths(self, paths: Iterable[str]) -> list[str]:
-        """Share again the files of an earlier run, in their order; returns the paths that could
-        not be shared any more (gone, unreadable), for the caller to say so."""
+        """Share again the files and folders of an earlier run, in their order (folders are
+        walked on a worker thread); returns the paths that could not be shared any more (gone,
+        unreadable), for the caller to say so."""
         gone: list[str] = []
+        folders: list[str] = []
         for path in list(paths)[:REMEMBERED_PATHS]:
+            if Path(path).is_dir():
+                folders.append(path)
+                continue
             try:
                 self.share.add(path)
             except LocalFileError:
                 gone.append(path)
+        if folders:
+            self._walks.append(_FolderWalk(self.share, folders, AddResult(done=False)))
         self._refresh()
         return gone
 
@@ -465,6 +728,8 @@ class ShareList(QWidget):
         self._dirty = True  # called on the checksum thread: nothing else may happen here
 
     def _poll_changes(self) -> None:
+        if self._walks:
+            self._take_walks()
         if self._dirty:
             self._dirty = False
             # Checksums arrive often for a big folder: no stat of every file each time; the
@@ -472,7 +737,16 @@ class ShareList(QWidget):
             self._refresh(check_missing=False)
 
     def _refresh(self, *, check_missing: bool = True) -> None:
-        self.model.sync()
+        expanded = [
+            name
+            for name in self.model.folder_names()
+            if self.view.isExpanded(self.model.index_of(name))
+        ]
+        if self.model.sync():
+            for name in expanded:  # a new shape rebuilt the tree: open what was open
+                index = self.model.index_of(name)
+                if index.isValid():
+                    self.view.setExpanded(index, True)
         if check_missing:
             self.model.set_missing(self.share.missing())
         self._update_summary()
@@ -480,7 +754,18 @@ class ShareList(QWidget):
         self.changed.emit()
 
     def _update_summary(self) -> None:
-        count = self.model.rowCount()
+        count = self.model.file_count()
+        walking = self.walking()
+        if walking:
+            text = QCoreApplication.translate("ShareList", "Reading {folder}…").format(
+                folder=Path(walking[0]).name or walking[0]
+            )
+            if count:
+                text += " · " + QCoreApplication.translate(
+                    "ShareList", "{count} files · {size}"
+                ).format(count=format_count(count), size=format_bytes(self.model.total_size()))
+            self.summary.setText(text)
+            return
         if count == 0:
             text = QCoreApplication.translate("ShareList", "No files shared")
         elif count == 1:
@@ -499,4 +784,4 @@ class ShareList(QWidget):
         self.summary.setText(text)
 
     def _update_buttons(self, *_args: object) -> None:
-        self.remove_button.setEnabled(bool(self.view.selectionModel().selectedRows()))
+        self.remove_button.setEnabled(bool(self.selected_names()))

@@ -229,10 +229,12 @@ class Download(Client):
                     )
                 if total is None and self.ragged_eof:
                     raise self._truncated(size)
-                return self._finish(fd, final, part, size, hasher, digest, state)
+                owned, fd = fd, -1  # _finish closes it, before the rename (Windows needs that)
+                return self._finish(owned, final, part, size, hasher, digest, state)
             finally:
-                with contextlib.suppress(OSError):
-                    os.close(fd)
+                if fd >= 0:
+                    with contextlib.suppress(OSError):
+                        os.close(fd)
         finally:
             sock.close()
 
@@ -386,10 +388,12 @@ class Download(Client):
             hasher = hashlib.sha256()
             self._hash_part(fd, offset, offset, hasher)
             self._notes.append("the earlier part already held the whole file")
-            return self._finish(fd, final, part, offset, hasher, digest, state)
+            owned, fd = fd, -1  # _finish closes it, before the rename (Windows needs that)
+            return self._finish(owned, final, part, offset, hasher, digest, state)
         finally:
-            with contextlib.suppress(OSError):
-                os.close(fd)
+            if fd >= 0:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
 
     # ---- raw ----------------------------------------------------------------------------------
 
@@ -424,7 +428,8 @@ class Download(Client):
                         f"(does it share a file named {url.raw_name!r}?)"
                     )
                 self._notes.append("the classic raw protocol carries no length or checksum")
-                return self._finish(fd, final, part, size, hasher, None, state)
+                owned, fd = fd, -1  # _finish closes it, before the rename (Windows needs that)
+                return self._finish(owned, final, part, size, hasher, None, state)
             finally:
                 if fd >= 0:
                     with contextlib.suppress(OSError):
@@ -444,7 +449,14 @@ class Download(Client):
         digest: bytes | None,
         state: ResumeState,
     ) -> DownloadFinished:
-        self._check_part(fd)
+        """Verify and keep the ``.part`` open at ``fd``; always closes ``fd``, exactly once (a
+        second close could shut a descriptor another thread of this process has just opened)."""
+        try:
+            self._check_part(fd)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+            raise
         try:
             result = finish(fd, final, part, size, hasher, digest, state, self._notes)
         except FileNotFoundError as exc:

@@ -87,8 +87,13 @@ def finish(
     Raises:
         TransferError: the checksum does not match.
     """
-    if digest is not None and hasher.digest() != digest:
-        os.close(fd)
+    try:
+        matches = digest is None or hasher.digest() == digest
+        if matches:
+            os.fsync(fd)
+    finally:
+        os.close(fd)  # exactly once, and before the rename: Windows cannot rename an open file
+    if not matches:
         with contextlib.suppress(OSError):
             part.unlink()
         resume.forget()
@@ -96,8 +101,6 @@ def finish(
             f"{final.name} does not match the SHA-256 checksum the server announced, so it was "
             "deleted; download it again"
         )
-    os.fsync(fd)
-    os.close(fd)
     if final.exists():  # appeared meanwhile: never overwrite what someone else saved
         final = final_path(final.parent, final.name)
     os.replace(part, final)

@@ -2085,6 +2085,10 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
         <translation>共享文件夹</translation>
     </message>
     <message>
+        <source>Reading {folder}…</source>
+        <translation>正在读取 {folder}…</translation>
+    </message>
+    <message>
         <source>No files shared</source>
         <translation>尚未共享任何文件</translation>
     </message>
@@ -2095,6 +2099,10 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     <message>
         <source>{count} files · {size}</source>
         <translation>{count} 个文件 · {size}</translation>
+    </message>
+    <message>
+        <source>files: {count}</source>
+        <translation>文件数：{count}</translation>
     </message>
     <message>
         <source> · {count} missing</source>

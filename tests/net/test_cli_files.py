@@ -75,12 +75,12 @@ def test_serve_prints_urls_serves_and_stops(tmp_path: Path, signum: int) -> None
     with swb_serve(str(tmp_path / "a.txt"), str(tmp_path / "dir")) as (process, urls):
         port = int(urls[0].rsplit(":", 1)[1].strip("/"))
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=WAIT)
-        conn.request("GET", "/b.txt")
+        conn.request("GET", "/dir/b.txt")  # a folder keeps its tree (issue 20)
         assert conn.getresponse().read() == b"bravo"
         conn.close()
         code, out, err = stop(process, signum)
     assert code == 0
-    assert "127.0.0.1:" in out and "started 'b.txt'" in out and "finished 'b.txt'" in out
+    assert "127.0.0.1:" in out and "started 'dir/b.txt'" in out and "finished 'dir/b.txt'" in out
     assert "Sharing 2 files" in err
     assert "raw://127.0.0.1:" in err
     assert err.strip().splitlines()[-1] == "1 transfer, 5 bytes sent"

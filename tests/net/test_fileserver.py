@@ -342,6 +342,8 @@ def test_index_and_json(served: Served) -> None:
     assert [i["name"] for i in items] == ["public.txt", *ODD_NAMES]
     assert items[0] == {
         "name": "public.txt",
+        "path": "public.txt",
+        "type": "file",
         "size": len(PUBLIC),
         "mtime": pytest.approx((served.folder / "public.txt").stat().st_mtime),
         "sha256": hashlib.sha256(PUBLIC).hexdigest(),

@@ -30,6 +30,7 @@ REQUEST = b"GET /data.bin HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
 
 def test_600_idle_connections_do_not_stop_a_simulated_windows_server(tmp_path: Path) -> None:
     (tmp_path / "data.bin").write_bytes(BODY)
+    key = f"{tmp_path.name}/data.bin"
     process = subprocess.Popen(
         simulate.swb_command("win32", "serve", "-H", "127.0.0.1", "-p", "0", str(tmp_path)),
         env=simulate.env(),
@@ -46,7 +47,8 @@ def test_600_idle_connections_do_not_stop_a_simulated_windows_server(tmp_path: P
         started = time.monotonic()
         # curl honours 503 + Retry-After (--retry); the download must still come within seconds.
         done = subprocess.run(
-            ["curl", "-sS", "--fail", "--retry", "5", f"http://127.0.0.1:{port}/data.bin"],
+            # The folder is shared as a tree: the file's key is "<folder name>/data.bin".
+            ["curl", "-sS", "--fail", "--retry", "5", f"http://127.0.0.1:{port}/{key}"],
             capture_output=True,
             timeout=WAIT,
         )
@@ -55,7 +57,7 @@ def test_600_idle_connections_do_not_stop_a_simulated_windows_server(tmp_path: P
         assert time.monotonic() - started < WAIT
         assert process.poll() is None, "the server's loop died"
         with socket.create_connection(("127.0.0.1", port), timeout=WAIT) as sock:
-            sock.sendall(b"data.bin")
+            sock.sendall(key.encode())
             assert read_to_end(sock) == BODY
     finally:
         for sock in idle:

@@ -317,7 +317,8 @@ def test_index_escapes_names_and_encodes_links() -> None:
     page = render_index(_files()).decode()
     assert "<i>x</i>" not in page
     assert "&lt;i&gt;x&lt;/i&gt;.txt" in page
-    assert 'href="/%3Ci%3Ex%3C%2Fi%3E.txt"' in page
+    # "/" separates a key's segments (folders); each segment is encoded on its own.
+    assert 'href="/%3Ci%3Ex%3C/i%3E.txt"' in page
     assert 'href="/100%25%20%231%20%3F.txt"' in page
     assert "&quot;quoted&quot;" in page
     assert "中文 报告.txt" in page
@@ -326,12 +327,14 @@ def test_index_escapes_names_and_encodes_links() -> None:
 
 def test_json_list() -> None:
     items = json.loads(render_json(_files()))
-    assert [item["name"] for item in items] == HOSTILE_NAMES
-    assert set(items[0]) == {"name", "size", "mtime", "sha256", "url"}
+    assert [item["path"] for item in items] == HOSTILE_NAMES
+    assert [item["name"] for item in items] == [n.rpartition("/")[2] for n in HOSTILE_NAMES]
+    assert {item["type"] for item in items} == {"file"}
+    assert set(items[0]) == {"name", "path", "type", "size", "mtime", "sha256", "url"}
     assert items[0]["sha256"] == "ab" * 32
     assert items[1]["sha256"] is None
     assert items[3]["url"] == "/%E4%B8%AD%E6%96%87%20%E6%8A%A5%E5%91%8A.txt"
-    assert all(parse_target(item["url"].encode()) == Target("file", item["name"]) for item in items)
+    assert all(parse_target(item["url"].encode()) == Target("file", item["path"]) for item in items)
 
 
 CONTROL_NAMES = ["evil\x1b[31m\r\nname.txt", "csi\x9b2J.txt", "del\x7f.txt", "line\u2028sep.txt"]

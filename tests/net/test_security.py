@@ -111,8 +111,9 @@ def nothing_left_behind() -> Iterator[None]:
 @dataclass
 class Layout:
     root: Path  # /tmp/.../x
-    share: Path  # x/share (shared as a folder)
-    secrets: list[Path]  # x/share-secret/secret.txt, x/secret.txt
+    share: Path  # x/share (its a.txt and EVIL_NAME shared alone, at the root)
+    secrets: list[Path]  # x/share-secret/secret.txt, x/secret.txt, x/photos/.hidden
+    photos: Path  # x/photos (shared as a tree: "photos/a.txt", "photos/2024/a b.jpg")
 
 
 def make_layout(root: Path) -> Layout:
@@ -126,7 +127,15 @@ def make_layout(root: Path) -> Layout:
     (share / EVIL_NAME).write_bytes(b"evil but shared")
     (share / "escape-link").symlink_to(root / "share-secret" / "secret.txt")
     (share / "prefix-link").symlink_to(Path("..") / "share-secret")
-    return Layout(root, share, secrets)
+    photos = root / "photos"
+    (photos / "2024").mkdir(parents=True)
+    (photos / "a.txt").write_bytes(SHARED)
+    (photos / "2024" / "a b.jpg").write_bytes(SHARED)
+    (photos / ".hidden").write_bytes(SECRET)
+    secrets.append(photos / ".hidden")
+    (photos / "escape-link").symlink_to(root / "secret.txt")
+    (photos / "2024" / "up-link").symlink_to(Path("..") / ".." / "share-secret")
+    return Layout(root, share, secrets, photos)
 
 
 @dataclass
@@ -196,9 +205,13 @@ def peer(
         share = ShareTable()
         try:
             skipped: list[str] = []
-            share.add_folder(layout.share, on_skip=lambda path, why: skipped.append(path))
-            assert sorted(Path(p).name for p in skipped) == ["escape-link"]
-            assert sorted(f.name for f in share.files()) == sorted(["a.txt", EVIL_NAME])
+            share.add(layout.share / "a.txt")
+            share.add(layout.share / EVIL_NAME)
+            share.add_folder(layout.photos, on_skip=lambda path, why: skipped.append(path))
+            assert sorted(Path(p).name for p in skipped) == ["escape-link", "up-link"]
+            assert sorted(f.name for f in share.files()) == sorted(
+                ["a.txt", EVIL_NAME, "photos/a.txt", "photos/2024/a b.jpg"]
+            )
             assert share.wait_hashed(WAIT)
             log = EventLog()
             server = FileServer(
@@ -493,6 +506,110 @@ def test_absolute_path_of_the_shared_file_is_not_its_name(peer: Peer) -> None:
 def test_raw_names_that_end_in_a_shared_name_are_not_it(peer: Peer, name: bytes) -> None:
     check(peer.talk(name), b"")
     check(peer.talk(name, half_close=True), b"")
+
+
+# ---- folders shared as trees: keys with "/" -------------------------------------------------------
+
+#: Targets against the tree "photos" that must reach nothing (404): "..", ".", empty segments,
+#: backslashes, links out, hidden files, other cases, each literal and percent-encoded.
+TREE_NOT_SHARED = [
+    ("dot-dot", "/photos/../secret.txt"),
+    ("dot-dot", "/photos/../share-secret/secret.txt"),
+    ("dot-dot", "/photos/2024/../a.txt"),
+    ("dot-dot", "/photos/2024/../../secret.txt"),
+    ("percent", "/photos/%2e%2e/secret.txt"),
+    ("percent", "/photos/%2e%2e%2fsecret.txt"),
+    ("percent", "/photos%2f..%2fsecret.txt"),
+    ("percent", "/photos/2024/%2E%2E/a.txt"),
+    ("double", "/photos/%252e%252e/secret.txt"),
+    ("dot", "/photos/./a.txt"),
+    ("dot", "/photos/2024/./a%20b.jpg"),
+    ("dot", "/photos/%2e/a.txt"),
+    ("empty segment", "/photos//a.txt"),
+    ("empty segment", "/photos/2024//a%20b.jpg"),
+    ("empty segment", "/photos%2f%2fa.txt"),
+    ("backslash", "/photos\\a.txt"),
+    ("backslash", "/photos%5ca.txt"),
+    ("backslash", "/photos/2024%5ca%20b.jpg"),
+    ("backslash", "/photos\\..\\secret.txt"),
+    ("mixed separators", "/photos/2024\\..\\..\\secret.txt"),
+    ("mixed separators", "/photos%5c2024/a%20b.jpg"),
+    ("leading slash", "//photos/a.txt"),
+    ("trailing slash", "/photos/a.txt/"),
+    ("link out", "/photos/escape-link"),
+    ("folder link out", "/photos/2024/up-link/secret.txt"),
+    ("hidden", "/photos/.hidden"),
+    ("hidden", "/photos/%2ehidden"),
+    ("case", "/PHOTOS/a.txt"),
+    ("case", "/photos/A.TXT"),
+    ("absolute path in a folder", "/photos/%2fetc%2fpasswd"),
+    ("fullwidth", "/photos/%ef%bc%8e%ef%bc%8e/secret.txt"),
+    ("index of ..", "/photos/../"),
+    ("index of ..", "/photos/%2e%2e/?format=json"),
+    ("zip of ..", "/photos/../?format=zip"),
+    ("zip of ..", "/photos/2024/..%2f..%2f?format=zip"),
+    ("index of .", "/photos/./"),
+    ("index of //", "/photos//"),
+    ("index of a link", "/photos/2024/up-link/"),
+    ("index of a file", "/photos/a.txt/?format=json"),
+]
+
+#: The tree's files by their URL: the segments, each percent-encoded (200, the shared bytes).
+TREE_SHARED = ["/photos/a.txt", "/photos/2024/a%20b.jpg", "http://x/photos/2024/a%20b.jpg"]
+
+#: The raw dialect with relative paths: unknown ones are closed with nothing said.
+TREE_RAW_CLOSED = [
+    ("dot-dot", b"photos/../secret.txt"),
+    ("dot-dot", b"photos/2024/../a.txt"),
+    ("dot", b"photos/./a.txt"),
+    ("empty segment", b"photos//a.txt"),
+    ("backslash", b"photos\\a.txt"),
+    ("mixed separators", b"photos/2024\\a b.jpg"),
+    ("leading slash", b"/photos/a.txt"),
+    ("trailing slash", b"photos/a.txt/"),
+    ("percent", b"photos/a%2etxt"),
+    ("percent", b"photos/%2e%2e/secret.txt"),
+    ("link out", b"photos/escape-link"),
+    ("hidden", b"photos/.hidden"),
+    ("folder", b"photos"),
+    ("folder", b"photos/"),
+    ("case", b"PHOTOS/a.txt"),
+]
+
+
+@pytest.mark.parametrize(("family", "target"), TREE_NOT_SHARED, ids=[f for f, _ in TREE_NOT_SHARED])
+def test_traversal_in_a_tree_reaches_nothing(peer: Peer, family: str, target: str) -> None:
+    check(peer.talk(get(target.encode())), 404)
+
+
+@pytest.mark.parametrize("target", TREE_SHARED)
+def test_tree_files_by_their_segments(peer: Peer, target: str) -> None:
+    check(peer.talk(get(target.encode())), 200)
+
+
+@pytest.mark.parametrize(("family", "name"), TREE_RAW_CLOSED, ids=[f for f, _ in TREE_RAW_CLOSED])
+def test_raw_relative_paths_that_are_not_shared(peer: Peer, family: str, name: bytes) -> None:
+    check(peer.talk(name), b"")
+    check(peer.talk(name, half_close=True), b"")
+
+
+@pytest.mark.parametrize("name", [b"photos/a.txt", b"photos/2024/a b.jpg"])
+def test_raw_relative_paths_that_are_shared(peer: Peer, name: bytes) -> None:
+    check(peer.talk(name), SHARED)
+
+
+def test_lists_and_zips_of_the_tree_hold_no_secret(peer: Peer) -> None:
+    """The hidden file and the links out stay out of every list and every zip."""
+    for target in (b"/", b"/?format=json", b"/photos/", b"/photos/?format=json"):
+        response = peer.talk(get(target))
+        assert status_of(response) == 200 and SECRET not in response
+        # (the page's script has "row.hidden": look for the name as a link, a value or a text)
+        for trace in (b"/.hidden", b'".hidden"', b">.hidden<", b"escape-link", b"up-link"):
+            assert trace not in response, (target, trace)
+    for target in (b"/?format=zip", b"/photos/?format=zip", b"/photos/2024/?format=zip"):
+        response = peer.talk(get(target))
+        assert status_of(response) == 200 and SECRET not in response
+        assert b".hidden" not in response and b"up-link" not in response
 
 
 # ---- limits ------------------------------------------------------------------------------------------

@@ -81,6 +81,7 @@ def test_nfd_names_match_nfc_requests(share: ShareTable, tmp_path: Path) -> None
     nfc = unicodedata.normalize("NFC", nfd)
     assert nfd != nfc
     assert share.add(_write(tmp_path / "mac" / nfd)) == nfd
+    assert share.wait_hashed(5)  # the entry is replaced once its checksum is known
     found = share.lookup(nfc)
     assert found is not None and found.name == nfd
     assert nfc in share
@@ -107,10 +108,10 @@ def test_system_files_are_not_shared_from_folders(
     _write(root / name)
     _write(root / "$RECYCLE.BIN" / "S-1-5-21" / "deleted.txt")
     _write(root / "System Volume Information" / "tracking.log")
-    assert share.add_folder(root) == ["photo.jpg"]
+    assert share.add_folder(root) == ["shared/photo.jpg"]
     everything = ShareTable(hash_files=False)
     try:
-        assert name in everything.add_folder(root, include_hidden=True)
+        assert f"shared/{name}" in everything.add_folder(root, include_hidden=True)
     finally:
         everything.close()
 
@@ -215,8 +216,17 @@ def test_add_folder(share: ShareTable, tmp_path: Path) -> None:
     (root / "broken").symlink_to(tmp_path / "nothing")
     skipped: list[tuple[str, str]] = []
     names = share.add_folder(root, on_skip=lambda p, r: skipped.append((Path(p).name, r)))
-    # inside.txt (a link to sub/b.txt) comes first in the walk; sub/b.txt is then the same file.
-    assert sorted(names) == ["a (2).txt", "a.txt", "inside.txt"]
+    # The tree is kept: two a.txt in two folders keep their names; a link inside the folder to a
+    # file inside it is shared under its own name too; the link to a folder is not followed.
+    assert sorted(names) == [
+        "shared/a.txt",
+        "shared/inside.txt",
+        "shared/sub/a.txt",
+        "shared/sub/b.txt",
+    ]
+    assert [f.name for f in share.shared_folders()] == ["shared"]
+    assert share.lookup("shared/inside.txt").path == (root / "sub" / "b.txt").resolve()  # type: ignore[union-attr]
+    assert ("dirlink", "a link to a folder (not followed)") in skipped
     assert all(f.path != outside.resolve() for f in share.files())
     assert ("escape.txt", "a link that leads outside the folder") in skipped
     assert ("broken", "a broken link") in skipped
@@ -231,7 +241,7 @@ def test_add_folder_errors(share: ShareTable, tmp_path: Path) -> None:
 
 def test_add_path_takes_files_and_folders(share: ShareTable, tmp_path: Path) -> None:
     _write(tmp_path / "d" / "x.bin")
-    assert share.add_path(tmp_path / "d") == ["x.bin"]
+    assert share.add_path(tmp_path / "d") == ["d/x.bin"]
     assert share.add_path(_write(tmp_path / "y.bin")) == ["y.bin"]
 
 

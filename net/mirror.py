@@ -1,0 +1,857 @@
+"""A verified mirror of a whole share or of one folder in it: ``swb get --recursive URL -o DIR``.
+
+How it works:
+
+1. The folder's JSON list (``?format=json``, issue 20) is fetched, then its sub-folders', a level
+   at a time, by the workers on their persistent connections (http.client; each list at most
+   32 MiB and ``timeout`` seconds a read).
+2. Every entry becomes a local path under DIR made only from the entries' ``name`` fields, each
+   cleaned by :func:`net.download.safe_file_name` ("/", "\\", "..", control characters gone). The
+   server's ``path`` is never used as a path, a ``url`` is followed only when it stays on the
+   share's origin and below the folder it was listed in, and each local path is checked to lie
+   inside DIR. A folder that already exists as a link is not entered.
+3. A file whose local copy has the server's size and SHA-256 is up to date and is not fetched.
+   Others are downloaded into ``DIR/.swb-mirror/<id>.part`` (named after the file's path and the
+   version it holds, so a ``.part`` left by a run that was stopped or killed is resumed with a
+   Range request, and never mixed with bytes of another version), hashed as they arrive, fsynced, compared with
+   the list's SHA-256, and only then moved over the old copy: an outdated file stays whole until
+   its replacement is verified. Hidden names (".x") are never shared, so the staging folder cannot
+   meet a shared one.
+4. When many files are missing (at least 64, and at least half of those listed: a first mirror,
+   or one that was stopped early), the folder's zip (``?format=zip``, stored members) is fetched
+   in one request instead, and only the wanted files are taken from it, each from its list
+   entry's local path and verified against the list's SHA-256 like any other; whatever the zip
+   did not deliver correctly is then fetched on its own. Files with a ``.part`` are left to
+   resume on their own.
+5. ``jobs`` files are in flight at once (default 4), each worker on its own persistent connection.
+   (:class:`net.download.Download` makes one connection, two fsyncs and a hashing thread per file,
+   which costs about 20 ms a file here: thousands of small files would take minutes, so whole
+   files are fetched here with http.client; single downloads stay with Download.)
+
+Names that differ only in case are two files on Linux; on a case-insensitive file system (Windows,
+macOS by default) they would be one, so there the second of them fails with a sentence instead of
+overwriting the first.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+import hashlib
+import http.client
+import json
+import os
+import re
+import socket
+import stat
+import struct
+import sys
+import threading
+import urllib.parse
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from net._loop import StoppableLoop
+from net.address import resolve
+from net.download import TransferCancelled, parse_share_url, safe_file_name
+from net.errors import (
+    AddressError,
+    ConnectError,
+    NetError,
+    ProtocolError,
+    TransferError,
+    describe_connect_error,
+    describe_io_error,
+)
+from net.httpfile import parse_content_range
+from net.share import LocalFileError
+from net.tls import ClientTls, client_context
+
+__all__ = ["STAGING", "Mirror", "MirrorFile", "MirrorResult"]
+
+#: The folder inside DIR where files are downloaded before they replace their local copy.
+STAGING = ".swb-mirror"
+_MAX_LIST = 32 * 1024 * 1024  # bytes of one JSON list
+_MAX_ENTRIES = 1_000_000  # entries in the whole tree
+_MAX_DEPTH = 64  # folder levels
+_HASH_CHUNK = 1024 * 1024
+#: Files missing at once (and at least half of those listed) from which the folder's zip is
+#: fetched in one request rather than each file in its own.
+_BULK_MIN = 64
+_HEADERS = {"User-Agent": "socket-workbench", "Accept-Encoding": "identity"}
+_COPY_CHUNK = 256 * 1024
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+# An absolute path of printable ASCII, no "//", query or fragment: taken as it is (still checked).
+_PLAIN_PATH = re.compile(r"/(?!/)[A-Za-z0-9\-._~%!$&'()*+,;=:@/]*")
+_CASE_INSENSITIVE = sys.platform == "win32" or sys.platform == "darwin"
+
+Outcome = Literal["downloaded", "up to date", "failed"]
+
+
+@dataclass(frozen=True, slots=True)
+class MirrorFile:
+    """What became of one file: ``path`` is relative to DIR ("/"-separated), ``size`` in bytes;
+    ``reason`` says why it failed ("" otherwise); ``verified`` when its SHA-256 was checked."""
+
+    path: str
+    outcome: Outcome
+    size: int
+    reason: str = ""
+    verified: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class MirrorResult:
+    """The counts of a run and the failures, as (relative path, reason)."""
+
+    downloaded: int
+    up_to_date: int
+    failed: int
+    failures: tuple[tuple[str, str], ...]
+
+    def summary(self) -> str:
+        """ "N downloaded, M up to date, K failed"."""
+        return f"{self.downloaded} downloaded, {self.up_to_date} up to date, {self.failed} failed"
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    local: Path  # where the file goes
+    shown: str  # local path relative to DIR, "/"-separated
+    url: str  # absolute, on the share's origin
+    size: int
+    mtime: float
+    sha256: str | None
+    key: str | None  # the server's "path" for it: its name in the server's zip
+
+
+@dataclass(frozen=True, slots=True)
+class _Listed:
+    kind: Literal["file", "folder"]
+    link: str  # request path, below the folder it was listed in
+    name: str  # local name, cleaned
+    size: int
+    mtime: float
+    sha256: str | None
+    key: str | None
+
+
+class Mirror(StoppableLoop):
+    """Mirror the share folder at ``url`` into ``folder`` (created when missing).
+
+    Args:
+        url: ``http(s)://host:port/`` (the whole share) or ``.../photos/2024/`` (one folder).
+        folder: the local folder DIR.
+        tls: how to check an https server (default: verified against the system's CAs).
+        timeout: seconds for connecting and for any wait for the server's next bytes.
+        jobs: files in flight at once.
+        on_file: called once per file, from worker threads (one at a time), with its outcome.
+    Raises:
+        AddressError: a malformed URL, or a raw:// one (the classic protocol has no lists).
+    """
+
+    def __init__(
+        self,
+        url: str,
+        folder: str | os.PathLike[str],
+        *,
+        tls: ClientTls | None = None,
+        timeout: float = 30.0,
+        jobs: int = 4,
+        on_file: Callable[[MirrorFile], None] | None = None,
+    ) -> None:
+        super().__init__()
+        parsed = parse_share_url(url)
+        if parsed.scheme == "raw":
+            raise AddressError("a classic raw server has no file lists to mirror: use http(s)://")
+        path = urllib.parse.urlsplit(parsed.target).path or "/"
+        if not path.endswith("/"):
+            path += "/"  # "/photos" names the folder "/photos/"
+        self.url = parsed
+        self.root_path = path
+        self.folder = Path(os.fspath(folder))
+        self._tls = tls
+        self._timeout = timeout
+        self._jobs = max(1, jobs)
+        self._on_file = on_file
+        self._report_lock = threading.Lock()
+        self._local = threading.local()  # each worker's persistent connection
+        self._connections: set[http.client.HTTPConnection] = set()
+        self._active_lock = threading.Lock()
+
+    # ---- public -------------------------------------------------------------------------------
+
+    def run(self) -> MirrorResult:
+        """Mirror; returns the counts (failed files do not raise).
+
+        Raises:
+            AddressError: the host name cannot be resolved (bad input).
+            LocalFileError: DIR cannot be created or is not a folder (bad input).
+            ConnectError: the server cannot be reached (TlsError for TLS problems).
+            ProtocolError: the URL is not a share folder (no JSON list).
+            TransferError: a list broke off; TransferCancelled after :meth:`shutdown`.
+        """
+        if self.folder.exists() and not self.folder.is_dir():
+            raise LocalFileError(f"{self.folder} is a file, not a folder")
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise LocalFileError(f"cannot create the folder {self.folder}: {exc.strerror}") from exc
+        if not self.folder.is_dir():
+            raise LocalFileError(f"{self.folder} is not a folder")
+        top = self.folder.resolve()
+        # An unknown host is bad input (AddressError, exit 2), as for a single download.
+        resolve(self.url.host, self.url.port, timeout=min(self._timeout, 10.0))
+        staging = top / STAGING
+        with concurrent.futures.ThreadPoolExecutor(
+            max_workers=self._jobs, thread_name_prefix="swb-mirror"
+        ) as pool:
+            try:
+                results, entries = self._mirror(top, staging, pool)
+            finally:
+                with self._active_lock:
+                    for connection in self._connections:
+                        connection.close()
+                    self._connections.clear()
+        if self.stopping:
+            raise TransferCancelled(
+                "the mirror was stopped; run it again to finish (partial files are kept)"
+            )
+        failed = [(r.path, r.reason) for r in results if r.outcome == "failed"]
+        _clean_staging(staging, {_part_name(e) for e in entries} if failed else set())
+        return MirrorResult(
+            downloaded=sum(r.outcome == "downloaded" for r in results),
+            up_to_date=sum(r.outcome == "up to date" for r in results),
+            failed=len(failed),
+            failures=tuple(failed),
+        )
+
+    def _mirror(
+        self, top: Path, staging: Path, pool: concurrent.futures.Executor
+    ) -> tuple[list[MirrorFile], list[_Entry]]:
+        """Lists, local checks, the bulk pass and the file-by-file pass: every outcome, and
+        the files listed."""
+        entries, failures = self._collect(top, pool)
+        if not _make_folders(top, staging):
+            raise LocalFileError(f"{staging} is not a folder of this program's: move it away")
+        results: list[MirrorFile] = [self._report(f) for f in failures]
+        checked = self._local_checks(top, entries, pool)
+        results += [self._report(r) for r in checked if r is not None]
+        needed = [e for e, r in zip(entries, checked, strict=True) if r is None]
+        bulk = [e for e in needed if e.sha256 is not None and e.key is not None]
+        bulk = [e for e in bulk if not (staging / _part_name(e)).exists()]  # those resume
+        if len(bulk) >= _BULK_MIN and len(bulk) * 2 >= len(entries):
+            done = self._bulk(top, bulk, entries)
+            results += [self._report(r) for r in done.values()]
+            needed = [e for e in needed if e.shown not in done]
+        futures = [pool.submit(self._one, top, entry) for entry in needed]
+        for future in futures:
+            results.append(future.result())
+        return results, entries
+
+    def shutdown(self) -> None:
+        super().shutdown()
+        with self._active_lock:
+            connections = list(self._connections)
+        for connection in connections:
+            if connection.sock is not None:
+                with contextlib.suppress(OSError):
+                    # shutdown() wakes a read blocked on it in a worker; close() would not.
+                    connection.sock.shutdown(socket.SHUT_RDWR)
+
+    # ---- lists --------------------------------------------------------------------------------
+
+    def _collect(
+        self, top: Path, pool: concurrent.futures.Executor
+    ) -> tuple[list[_Entry], list[MirrorFile]]:
+        """Walk the remote tree breadth first, the lists of one level fetched at once by the
+        workers: the files to mirror, and entries refused."""
+        entries: list[_Entry] = []
+        refused: list[MirrorFile] = []
+        claimed: set[str] = set()  # local paths taken (casefolded where the system folds)
+        level: list[tuple[str, Path, str, int]] = [(self.root_path, top, "", 0)]
+        while level:
+            if self.stopping:
+                raise TransferCancelled("the mirror was stopped")
+            inside = [folder for folder in level if _inside(folder[1], top)]
+            for _path, _local, shown, _depth in level:
+                if not any(folder[2] == shown for folder in inside):
+                    refused.append(
+                        MirrorFile(shown.rstrip("/"), "failed", 0, "it leads outside DIR here")
+                    )
+            lists = list(pool.map(lambda folder: self._fetch_list(folder[0]), inside))
+            pending: list[tuple[str, Path, str, int]] = []
+            for (path, local, shown, depth), items in zip(inside, lists, strict=True):
+                for item in items:
+                    if len(entries) + len(refused) + len(pending) >= _MAX_ENTRIES:
+                        raise ProtocolError(
+                            f"{self.url.authority} lists more than {_MAX_ENTRIES:,} entries"
+                        )
+                    checked = self._check(item, path, local, shown)
+                    if isinstance(checked, MirrorFile):
+                        refused.append(checked)
+                        continue
+                    target = local / checked.name
+                    relative = f"{shown}{checked.name}"
+                    key = relative.casefold() if _CASE_INSENSITIVE else relative
+                    if key in claimed:
+                        reason = "another entry of this folder has the same local name"
+                        if _CASE_INSENSITIVE:
+                            reason += " (this file system ignores case)"
+                        refused.append(MirrorFile(relative, "failed", 0, reason))
+                        continue
+                    claimed.add(key)
+                    if checked.kind == "folder":
+                        if depth + 1 >= _MAX_DEPTH:
+                            refused.append(
+                                MirrorFile(relative, "failed", 0, "folders nest too deep")
+                            )
+                            continue
+                        if not _make_folders(top, target):  # empty folders are kept too
+                            refused.append(
+                                MirrorFile(relative, "failed", 0, "a link or a file has its name")
+                            )
+                            continue
+                        pending.append((checked.link, target, relative + "/", depth + 1))
+                    else:
+                        url = self.url.origin + checked.link
+                        entries.append(
+                            _Entry(
+                                target,
+                                relative,
+                                url,
+                                checked.size,
+                                checked.mtime,
+                                checked.sha256,
+                                checked.key,
+                            )
+                        )
+            level = pending
+        return entries, refused
+
+    def _check(
+        self, item: object, folder_path: str, local: Path, shown: str
+    ) -> _Listed | MirrorFile:
+        """A list entry checked, or why it is refused."""
+        if not isinstance(item, dict):
+            raise ProtocolError(f"{self.url.authority} sent a list with an entry that is no object")
+        name, kind, link = item.get("name"), item.get("type", "file"), item.get("url")
+        size, mtime, sha256 = item.get("size"), item.get("mtime", 0), item.get("sha256")
+        if not isinstance(name, str) or not name:
+            raise ProtocolError(f"{self.url.authority} sent a list entry without a name")
+        cleaned = safe_file_name(name)
+        relative = f"{shown}{cleaned}"
+        if kind not in ("file", "folder") or not isinstance(link, str):
+            return MirrorFile(relative, "failed", 0, "the list gives no type or no url for it")
+        if (
+            not isinstance(size, int)
+            or isinstance(size, bool)
+            or size < 0
+            or not isinstance(mtime, int | float)
+            or not (sha256 is None or (isinstance(sha256, str) and _SHA256.fullmatch(sha256)))
+        ):
+            return MirrorFile(relative, "failed", 0, "the list gives a malformed size or checksum")
+        if cleaned == STAGING:
+            return MirrorFile(relative, "failed", 0, f"{STAGING} is this program's own folder")
+        resolved = self._below(link, folder_path)
+        if resolved is None:
+            return MirrorFile(
+                relative, "failed", 0, "its url leads outside the folder being mirrored"
+            )
+        if kind == "folder" and not resolved.endswith("/"):
+            resolved += "/"
+        target = local / cleaned
+        if target.parent != local or cleaned in ("", ".", ".."):
+            return MirrorFile(relative, "failed", 0, "its name leads outside the target folder")
+        return _Listed(
+            "folder" if kind == "folder" else "file",
+            resolved,
+            cleaned,
+            size,
+            float(mtime),
+            sha256 if isinstance(sha256, str) else None,
+            key if isinstance(key := item.get("path"), str) else None,
+        )
+
+    def _below(self, link: str, folder_path: str) -> str | None:
+        """The request path of ``link`` when it is on the share's origin and strictly below the
+        folder it was listed in (so lists cannot loop or leave the mirrored folder); else None."""
+        if _PLAIN_PATH.fullmatch(link):
+            path = link  # what our server sends: "/a%20b/c.txt"; no need to parse it as a URL
+        else:
+            base = f"{self.url.origin}{folder_path}"
+            absolute = urllib.parse.urljoin(base, link)
+            try:
+                parsed = parse_share_url(absolute)
+            except AddressError:
+                return None
+            if (parsed.scheme, parsed.host, parsed.port) != (
+                self.url.scheme,
+                self.url.host,
+                self.url.port,
+            ):
+                return None
+            path = urllib.parse.urlsplit(parsed.target).path
+        below = [urllib.parse.unquote(part) for part in path.split("/")]
+        above = [urllib.parse.unquote(part) for part in folder_path.split("/")][:-1]
+        if below[-1] == "":
+            below.pop()  # a folder's trailing "/"
+        inside = below[len(above) :]
+        if len(below) <= len(above) or below[: len(above)] != above:
+            return None
+        if any(part in ("", ".", "..") for part in inside):
+            return None
+        return path
+
+    def _connection(self) -> http.client.HTTPConnection:
+        host, port = self.url.host, self.url.port
+        if self.url.scheme == "https":
+            context = client_context(self._tls or ClientTls())
+            return http.client.HTTPSConnection(host, port, timeout=self._timeout, context=context)
+        return http.client.HTTPConnection(host, port, timeout=self._timeout)
+
+    def _fetch_list(self, path: str) -> list[object]:
+        """One folder's JSON list, on this worker's persistent connection."""
+        where = self.url.authority
+        try:
+            response = self._request(path + "?format=json", dict(_HEADERS))
+            if response.status != 200:
+                response.read(64 * 1024)
+                raise ProtocolError(
+                    f"{where} has no folder list at {urllib.parse.unquote(path)} "
+                    f"({response.status}); is it a Socket Workbench share folder?"
+                )
+            body = response.read(_MAX_LIST + 1)
+            if len(body) > _MAX_LIST:
+                raise ProtocolError(f"the list of {urllib.parse.unquote(path)} is too large")
+        except TimeoutError as exc:
+            raise TransferError(f"{where} did not answer within {self._timeout:g} s") from exc
+        except http.client.HTTPException as exc:
+            raise ProtocolError(f"{where} sent a broken answer ({type(exc).__name__})") from exc
+        except OSError as exc:
+            if self.stopping:
+                raise TransferCancelled("the mirror was stopped") from None
+            if isinstance(exc, ConnectionRefusedError | socket.gaierror):
+                raise ConnectError(
+                    describe_connect_error(exc, self.url.host, self.url.port)
+                ) from exc
+            raise TransferError(describe_io_error(exc, where)) from exc
+        try:
+            items = json.loads(body)
+        except ValueError:
+            items = None
+        if not isinstance(items, list):
+            raise ProtocolError(
+                f"{where} did not send a folder list (is it a Socket Workbench share?)"
+            )
+        return items
+
+    # ---- files --------------------------------------------------------------------------------
+
+    def _one(self, top: Path, entry: _Entry) -> MirrorFile:
+        """Mirror one file (a worker thread, with its own persistent connection); never raises."""
+        if self.stopping:
+            return MirrorFile(entry.shown, "failed", entry.size, "stopped")
+        try:
+            result = self._mirror_file(top, entry)
+        except TransferCancelled:
+            result = MirrorFile(entry.shown, "failed", entry.size, "stopped")
+        except NetError as exc:
+            result = MirrorFile(entry.shown, "failed", entry.size, str(exc))
+        except http.client.HTTPException as exc:
+            reason = f"{self.url.authority} sent a broken answer ({type(exc).__name__})"
+            result = MirrorFile(entry.shown, "failed", entry.size, reason)
+        except OSError as exc:
+            reason = "stopped" if self.stopping else describe_io_error(exc, self.url.authority)
+            result = MirrorFile(entry.shown, "failed", entry.size, reason)
+        return self._report(result)
+
+    def _local_checks(
+        self, top: Path, entries: list[_Entry], pool: concurrent.futures.Executor
+    ) -> list[MirrorFile | None]:
+        """For each entry, the outcome when the local copy decides it (up to date, or something
+        in the way), or None when the file must be fetched. Folders are made here (each once);
+        files that exist are hashed by the workers."""
+        outcomes: list[MirrorFile | None] = [None] * len(entries)
+        made: set[Path] = {top}
+        existing: list[int] = []
+        for index, entry in enumerate(entries):
+            folder = entry.local.parent
+            if folder not in made:
+                try:
+                    ready = _make_folders(top, folder)
+                except OSError as exc:
+                    ready = False
+                    why = describe_io_error(exc, str(top))
+                else:
+                    why = "a folder on its way is a link or a file here"
+                if not ready:
+                    outcomes[index] = MirrorFile(entry.shown, "failed", entry.size, why)
+                    continue
+                made.add(folder)
+            if os.path.lexists(entry.local):
+                existing.append(index)
+        for index, outcome in zip(
+            existing, pool.map(lambda i: self._local_check(top, entries[i]), existing), strict=True
+        ):
+            outcomes[index] = outcome
+        return outcomes
+
+    def _local_check(self, top: Path, entry: _Entry) -> MirrorFile | None:
+        """The outcome when the existing local copy decides it; None when it must be fetched."""
+        try:
+            if entry.local.is_symlink() or entry.local.is_dir():
+                return MirrorFile(
+                    entry.shown, "failed", entry.size, "a link or a folder has its name"
+                )
+            if entry.sha256 is not None and _same_file(entry.local, entry.size, entry.sha256, self):
+                return MirrorFile(entry.shown, "up to date", entry.size, verified=True)
+        except TransferCancelled:
+            return MirrorFile(entry.shown, "failed", entry.size, "stopped")
+        except OSError as exc:
+            return MirrorFile(entry.shown, "failed", entry.size, describe_io_error(exc, str(top)))
+        return None
+
+    def _bulk(self, top: Path, wanted: list[_Entry], listed: list[_Entry]) -> dict[str, MirrorFile]:
+        """Fetch many missing files at once: the folder's zip from the server (``?format=zip``,
+        stored members, issue 20), one request instead of one per file. Only the files in
+        ``wanted`` are kept, each from its list entry's local path (never from a name in the
+        zip), each verified against the list's SHA-256; others in the stream are skipped. Any
+        surprise (no zip, another layout, a size that differs) ends the bulk pass quietly: what
+        it did not deliver is fetched file by file. Returns the outcomes by local path."""
+        by_key = {e.key: e for e in wanted if e.key is not None}
+        sizes = {e.key: e.size for e in listed if e.key is not None}
+        done: dict[str, MirrorFile] = {}
+        try:
+            response = self._request(self.root_path + "?format=zip", dict(_HEADERS))
+        except (NetError, OSError, http.client.HTTPException):
+            return done
+        try:
+            if response.status != 200:
+                return done
+            reader = _ZipReader(response, self)
+            while (member := reader.next_member()) is not None:
+                name, zip64 = member
+                if name.endswith("/"):
+                    size = 0
+                elif name in sizes:
+                    size = sizes[name]
+                else:
+                    return done  # not in the lists: the layout is not what was listed
+                entry = by_key.get(name)
+                if entry is None:
+                    reader.skip(size)
+                else:
+                    part = top / STAGING / _part_name(entry)
+                    digest = reader.save(size, part)
+                if not reader.descriptor(size, zip64):
+                    if entry is not None:
+                        part.unlink()
+                    return done
+                if entry is None:
+                    continue
+                if digest != entry.sha256:
+                    part.unlink()  # fetched again file by file
+                    continue
+                with contextlib.suppress(OSError):
+                    os.utime(part, (entry.mtime, entry.mtime))
+                os.replace(part, entry.local)
+                done[entry.shown] = MirrorFile(entry.shown, "downloaded", size, verified=True)
+        except (OSError, http.client.HTTPException, ProtocolError, TransferError):
+            pass
+        finally:
+            response.close()
+            if not self.stopping:
+                self._drop_connection()
+        return done
+
+    def _drop_connection(self) -> None:
+        """Forget this thread's connection (a bulk answer may have been cut mid-body)."""
+        connection = getattr(self._local, "connection", None)
+        if connection is not None:
+            connection.close()
+            self._local.connection = None
+
+    def _mirror_file(self, top: Path, entry: _Entry) -> MirrorFile:
+        part = top / STAGING / _part_name(entry)
+        size, digest = self._fetch(entry, part)
+        if (entry.sha256 is not None and digest != entry.sha256) or (
+            entry.sha256 is None and size != entry.size
+        ):
+            part.unlink()
+            what = "SHA-256" if entry.sha256 is not None else "size"
+            return MirrorFile(
+                entry.shown,
+                "failed",
+                size,
+                f"its {what} is not the one in the list (did it change on the server?); "
+                "run the mirror again",
+            )
+        with contextlib.suppress(OSError):
+            os.utime(part, (entry.mtime, entry.mtime))
+        os.replace(part, entry.local)
+        return MirrorFile(entry.shown, "downloaded", size, verified=entry.sha256 is not None)
+
+    def _fetch(self, entry: _Entry, part: Path) -> tuple[int, str]:
+        """Download ``entry`` into ``part``, resuming what it holds; returns (size, SHA-256 hex).
+
+        The file is fsynced before it is renamed by the caller, so a crash never leaves a
+        complete-looking file with missing bytes.
+        """
+        hasher = hashlib.sha256()
+        flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+        fd = os.open(part, flags | getattr(os, "O_CLOEXEC", 0), 0o644)
+        try:
+            offset = os.fstat(fd).st_size if entry.sha256 is not None else 0
+            if offset > entry.size:
+                offset = 0
+            target = urllib.parse.urlsplit(entry.url)
+            path = target.path + (f"?{target.query}" if target.query else "")
+            headers = dict(_HEADERS)
+            if offset:
+                headers["Range"] = f"bytes={offset}-"
+            response = self._request(path, headers)
+            try:
+                if response.status == 416 and offset == entry.size:
+                    response.read()
+                elif response.status == 206 and offset:
+                    span = parse_content_range(response.getheader("Content-Range") or "")
+                    if span is None or span.start != offset:
+                        raise ProtocolError(f"{self.url.authority} sent another part of the file")
+                elif response.status == 200:
+                    offset = 0
+                else:
+                    response.read(64 * 1024)
+                    raise TransferError(
+                        f"{self.url.authority} answered {response.status} {response.reason}"
+                    )
+                os.ftruncate(fd, offset)
+                _hash_part(fd, offset, hasher, self)
+                os.lseek(fd, offset, os.SEEK_SET)
+                size = offset
+                if response.status != 416:
+                    size += self._copy_body(response, fd, hasher)
+            finally:
+                response.close()
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        return size, hasher.hexdigest()
+
+    def _copy_body(self, response: http.client.HTTPResponse, fd: int, hasher: Any) -> int:
+        buffer = bytearray(_COPY_CHUNK)
+        view = memoryview(buffer)
+        done = 0
+        while True:
+            if self.stopping:
+                raise TransferCancelled("stopped")
+            count = response.readinto(view)
+            if not count:
+                break
+            hasher.update(view[:count])
+            chunk = view[:count]
+            while chunk:
+                written = os.write(fd, chunk)
+                chunk = chunk[written:]
+            done += count
+        if response.length:  # http.client: bytes announced and not received
+            raise TransferError(f"the connection with {self.url.authority} ended mid-file")
+        return done
+
+    def _request(self, path: str, headers: dict[str, str]) -> http.client.HTTPResponse:
+        """GET on this worker thread's persistent connection (made again when the server closed
+        it between requests)."""
+        connection = getattr(self._local, "connection", None)
+        for attempt in (1, 2):
+            if connection is None:
+                connection = self._connection()
+                self._local.connection = connection
+                with self._active_lock:
+                    self._connections.add(connection)
+            try:
+                connection.request("GET", path, headers=headers)
+                return connection.getresponse()
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+                connection.close()
+                if attempt == 2 or self.stopping:
+                    raise
+            except TimeoutError as exc:
+                connection.close()
+                raise TransferError(
+                    f"{self.url.authority} did not answer within {self._timeout:g} s"
+                ) from exc
+            except http.client.HTTPException as exc:
+                connection.close()
+                raise ProtocolError(
+                    f"{self.url.authority} sent a broken answer ({type(exc).__name__})"
+                ) from exc
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _report(self, result: MirrorFile) -> MirrorFile:
+        if self._on_file is not None:
+            with self._report_lock:
+                self._on_file(result)
+        return result
+
+
+def _inside(folder: Path, top: Path) -> bool:
+    """Whether ``folder``, resolved (links followed), is ``top`` or lies inside it."""
+    try:
+        return folder.resolve().is_relative_to(top)
+    except (OSError, RuntimeError):
+        return False
+
+
+def _make_folders(top: Path, folder: Path) -> bool:
+    """Create ``folder`` below ``top`` one level at a time; False when a part of the way is a link
+    or not a folder (never followed: it could lead outside DIR)."""
+    current = top
+    for part in folder.relative_to(top).parts:
+        current = current / part
+        try:
+            st = current.lstat()
+        except FileNotFoundError:
+            with contextlib.suppress(FileExistsError):  # another worker made it meanwhile
+                current.mkdir()
+            st = current.lstat()
+        if not stat.S_ISDIR(st.st_mode):
+            return False
+    return True
+
+
+class _ZipReader:
+    """Reads a stored zip as it streams (the layout :mod:`net.zipstream` writes): local headers,
+    data, data descriptors, until the central directory begins."""
+
+    def __init__(self, response: http.client.HTTPResponse, loop: StoppableLoop) -> None:
+        self.response = response
+        self.loop = loop
+        self.buffer = memoryview(bytearray(_COPY_CHUNK))
+
+    def _exact(self, count: int) -> bytes:
+        data = self.response.read(count)
+        if len(data) != count:
+            raise TransferError("the zip ended early")
+        return data
+
+    def next_member(self) -> tuple[str, bool] | None:
+        """(name, ZIP64?) of the next member; None at the central directory."""
+        signature = self._exact(4)
+        if signature == b"PK\x01\x02":
+            return None
+        if signature != b"PK\x03\x04":
+            raise ProtocolError("not a zip stream")
+        head = self._exact(26)
+        flags, method = struct.unpack_from("<HH", head, 2)
+        name_length, extra_length = struct.unpack_from("<HH", head, 22)
+        if method != 0 or not flags & 0x08:
+            raise ProtocolError("not a stored zip stream")
+        name = self._exact(name_length).decode("utf-8", "replace")
+        extra = self._exact(extra_length)
+        return name, _has_zip64(extra)
+
+    def skip(self, size: int) -> None:
+        left = size
+        while left:
+            if self.loop.stopping:
+                raise TransferCancelled("stopped")
+            count = self.response.readinto(self.buffer[: min(left, _COPY_CHUNK)])
+            if not count:
+                raise TransferError("the zip ended early")
+            left -= count
+
+    def save(self, size: int, part: Path) -> str:
+        """Write the next ``size`` bytes to ``part`` (fsynced); their SHA-256 hex."""
+        hasher = hashlib.sha256()
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
+        fd = os.open(part, flags | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0), 0o644)
+        try:
+            left = size
+            while left:
+                if self.loop.stopping:
+                    raise TransferCancelled("stopped")
+                count = self.response.readinto(self.buffer[: min(left, _COPY_CHUNK)])
+                if not count:
+                    raise TransferError("the zip ended early")
+                chunk = self.buffer[:count]
+                hasher.update(chunk)
+                while chunk:
+                    chunk = chunk[os.write(fd, chunk) :]
+                left -= count
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        return hasher.hexdigest()
+
+    def descriptor(self, size: int, zip64: bool) -> bool:
+        """Read the data descriptor; whether its sizes say ``size`` (the member was what the
+        list said)."""
+        if zip64:
+            signature, _crc, packed, full = struct.unpack("<IIQQ", self._exact(24))
+        else:
+            signature, _crc, packed, full = struct.unpack("<IIII", self._exact(16))
+        return bool(signature == 0x08074B50 and packed == full == size)
+
+
+def _has_zip64(extra: bytes) -> bool:
+    """Whether a local header's extra field holds a ZIP64 record (id 0x0001)."""
+    at = 0
+    while at + 4 <= len(extra):
+        kind, length = struct.unpack_from("<HH", extra, at)
+        if kind == 0x0001:
+            return True
+        at += 4 + length
+    return False
+
+
+def _part_name(entry: _Entry) -> str:
+    """The .part of one version of one file: named after its local path and the list's SHA-256,
+    so that bytes of another version are never resumed."""
+    key = f"{entry.shown}\0{entry.sha256 or ''}".encode()
+    return hashlib.sha256(key).hexdigest()[:32] + ".part"
+
+
+def _clean_staging(staging: Path, keep: set[str]) -> None:
+    """Delete the staging folder's parts except ``keep`` (those of files that failed now, to
+    resume next time), and the folder when it is empty."""
+    with contextlib.suppress(OSError):
+        for part in staging.iterdir():
+            if part.name not in keep:
+                part.unlink()
+        staging.rmdir()
+
+
+def _hash_part(fd: int, length: int, hasher: Any, loop: StoppableLoop) -> None:
+    """Feed the first ``length`` bytes of a .part being resumed to ``hasher``."""
+    os.lseek(fd, 0, os.SEEK_SET)
+    left = length
+    while left:
+        if loop.stopping:
+            raise TransferCancelled("stopped")
+        chunk = os.read(fd, min(_HASH_CHUNK, left))
+        if not chunk:
+            raise TransferError("the partial file became shorter while it was resumed")
+        hasher.update(chunk)
+        left -= len(chunk)
+
+
+def _same_file(path: Path, size: int, sha256: str, loop: StoppableLoop) -> bool:
+    """Whether the regular file at ``path`` has this size and SHA-256 (read when sizes match)."""
+    try:
+        st = path.lstat()
+    except OSError:
+        return False
+    if not stat.S_ISREG(st.st_mode) or st.st_size != size:
+        return False
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb", buffering=0) as file:
+            while chunk := file.read(_HASH_CHUNK):
+                if loop.stopping:
+                    raise TransferCancelled("stopped")
+                digest.update(chunk)
+    except OSError:
+        return False
+    return digest.hexdigest() == sha256
