@@ -39,9 +39,10 @@ BENCHMARKS: dict[str, tuple[str, str]] = {
     "gui": ("bench_gui", "5-7. GUI stalls, memory, start-up"),
     "tcp": ("bench_tcp", "8. TCP file send, iperf3"),
     "startup": ("bench_startup", "9. start-up of swb and the window"),
-    "packets": ("bench_packets", "issue 17. a 10,000-packet library: open, search, scroll"),
-    "relay": ("bench_relay", "9. relay vs socat, fault accuracy"),
-    "folders": ("bench_folders", "20. folder mirror and zip"),
+    "relay": ("bench_relay", "10. relay vs socat, fault accuracy"),
+    "packets": ("bench_packets", "11. a 10,000-packet library: open, search, scroll"),
+    "script": ("bench_script", "12. swb run round trips, rule replies"),
+    "folders": ("bench_folders", "13. folder mirror and zip"),
 }
 
 
