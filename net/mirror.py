@@ -93,13 +93,15 @@ Outcome = Literal["downloaded", "up to date", "failed"]
 @dataclass(frozen=True, slots=True)
 class MirrorFile:
     """What became of one file: ``path`` is relative to DIR ("/"-separated), ``size`` in bytes;
-    ``reason`` says why it failed ("" otherwise); ``verified`` when its SHA-256 was checked."""
+    ``reason`` says why it failed ("" otherwise); ``verified`` when its SHA-256 was checked;
+    ``sha256`` (hex) that of the local copy when it was downloaded or found up to date."""
 
     path: str
     outcome: Outcome
     size: int
     reason: str = ""
     verified: bool = False
+    sha256: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -538,7 +540,9 @@ class Mirror(StoppableLoop):
                     entry.shown, "failed", entry.size, "a link or a folder has its name"
                 )
             if entry.sha256 is not None and _same_file(entry.local, entry.size, entry.sha256, self):
-                return MirrorFile(entry.shown, "up to date", entry.size, verified=True)
+                return MirrorFile(
+                    entry.shown, "up to date", entry.size, verified=True, sha256=entry.sha256
+                )
         except TransferCancelled:
             return MirrorFile(entry.shown, "failed", entry.size, "stopped")
         except OSError as exc:
@@ -590,7 +594,9 @@ class Mirror(StoppableLoop):
                 with contextlib.suppress(OSError):
                     os.utime(part, (entry.mtime, entry.mtime))
                 os.replace(part, entry.local)
-                done[entry.shown] = MirrorFile(entry.shown, "downloaded", size, verified=True)
+                done[entry.shown] = MirrorFile(
+                    entry.shown, "downloaded", size, verified=True, sha256=digest
+                )
         except (OSError, http.client.HTTPException, ProtocolError, TransferError):
             pass
         finally:
@@ -624,7 +630,9 @@ class Mirror(StoppableLoop):
         with contextlib.suppress(OSError):
             os.utime(part, (entry.mtime, entry.mtime))
         os.replace(part, entry.local)
-        return MirrorFile(entry.shown, "downloaded", size, verified=entry.sha256 is not None)
+        return MirrorFile(
+            entry.shown, "downloaded", size, verified=entry.sha256 is not None, sha256=digest
+        )
 
     def _fetch(self, entry: _Entry, part: Path) -> tuple[int, str]:
         """Download ``entry`` into ``part``, resuming what it holds; returns (size, SHA-256 hex).
@@ -746,14 +754,15 @@ class Mirror(StoppableLoop):
 
     def _tell(self) -> None:
         if self._on_progress is not None:
-            with self._report_lock:
-                progress = MirrorProgress(
-                    self._files_done,
-                    self._files_total,
-                    min(self._bytes_done, self._bytes_total),
-                    self._bytes_total,
+            with self._report_lock:  # held while calling: the events arrive in order
+                self._on_progress(
+                    MirrorProgress(
+                        self._files_done,
+                        self._files_total,
+                        min(self._bytes_done, self._bytes_total),
+                        self._bytes_total,
+                    )
                 )
-            self._on_progress(progress)
 
 
 def _inside(folder: Path, top: Path) -> bool:

@@ -228,13 +228,13 @@ class DownloadPanel(Panel):
         url_label.setBuddy(self.url_edit)
         url_row.addWidget(url_label)
         url_row.addWidget(self.url_edit, 1)
+        url_row.addWidget(self.raw_check)  # beside the URL it qualifies: one row less at 600 px
         url_row.addWidget(self.list_button)
         source_layout.addLayout(url_row)
         self.found = FoundServers(source_box)
         self.found.chosen.connect(self.use_found_server)
         self.found.activated.connect(self._list_found_server)
         source_layout.addWidget(self.found)
-        source_layout.addWidget(self.raw_check)
         self.security = ClientSecurityBox(source_box, always_on=True)
         self.security.embed()
         self.security.setToolTip(self.tr("How an https:// server's certificate is checked"))
@@ -242,14 +242,11 @@ class DownloadPanel(Panel):
         nav_row = QHBoxLayout()
         nav_row.addWidget(self.up_button)
         nav_row.addWidget(self.breadcrumb, 1)
+        nav_row.addWidget(self.download_selected_button)
+        nav_row.addWidget(self.download_folder_button)
+        nav_row.addWidget(self.download_all_button)
         source_layout.addLayout(nav_row)
         source_layout.addWidget(self.remote, 1)
-        many_row = QHBoxLayout()
-        many_row.addWidget(self.download_selected_button)
-        many_row.addWidget(self.download_folder_button)
-        many_row.addWidget(self.download_all_button)
-        many_row.addStretch(1)
-        source_layout.addLayout(many_row)
 
         self.folder_edit = QLineEdit(self)
         self.folder_edit.setObjectName("folderEdit")
@@ -309,8 +306,8 @@ class DownloadPanel(Panel):
         buttons.addWidget(self.resume_button)
         buttons.addWidget(self.progress_bar, 1)
         save_form.addRow("", buttons)
-        save_form.addRow("", self.progress_label)
         check_row = QHBoxLayout()
+        check_row.addWidget(self.progress_label)
         check_row.addWidget(self.verified_label)
         check_row.addWidget(self.sha_label, 1)
         save_form.addRow("", check_row)
@@ -339,6 +336,12 @@ class DownloadPanel(Panel):
                 (self.H_VERIFIED, "✓ up to date"),
                 (self.H_TIME, "2025-12-31 23:59"),
             ],
+        )
+        # At least the header and one row (not Qt's 70 px): the panel must fit in 800x600.
+        self.history_table.setMinimumHeight(
+            self.history_table.horizontalHeader().sizeHint().height()
+            + self.history_table.verticalHeader().defaultSectionSize()
+            + 2 * self.history_table.frameWidth()
         )
         self.history_table.itemSelectionChanged.connect(self._update_buttons)
         self.history_table.cellDoubleClicked.connect(lambda _row, _col: self.open_folder())
@@ -371,9 +374,9 @@ class DownloadPanel(Panel):
 
         set_tab_chain(
             self.url_edit,
+            self.raw_check,
             self.list_button,
             self.found.list,
-            self.raw_check,
             *self.security.focus_chain()[1:],
             self.up_button,
             self.remote,
@@ -847,7 +850,7 @@ class DownloadPanel(Panel):
                         name=result.path,
                         path=str(folder / result.path),
                         size=result.size,
-                        sha256="",
+                        sha256=result.sha256 or "",
                         verified=result.verified,
                         time=now,
                         outcome=result.outcome,

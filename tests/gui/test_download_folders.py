@@ -4,6 +4,7 @@ Cancel then Resume; against a real FileServer on loopback sharing a small three-
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -167,6 +168,10 @@ def test_download_a_folder_then_again_fetches_no_bodies(
         f"{CHINESE}/{DEEP}/big.bin": "✓ verified",
     }
     assert sorted(tree.bodies()) == sorted(f"tree/{name}" for name in results(panel))
+    top = next(r for r in range(5) if panel.history_table.item(r, 0).text() == "top.txt")
+    assert panel.history_table.item(top, DownloadPanel.H_SHA).toolTip() == (
+        hashlib.sha256(b"top level\n").hexdigest()
+    )
 
     before = len(tree.log.events)
     panel.clear_history()
@@ -241,3 +246,9 @@ def test_cancel_mid_way_keeps_parts_and_resume_finishes_only_what_is_missing(
     assert panel.status.kind == "info"
     assert "0 failed" in panel.status.text()
     assert not panel.resume_button.isEnabled()
+
+
+def test_the_panel_fits_800_by_600(panel: DownloadPanel) -> None:
+    """Nothing is squeezed below its minimum (clipped) in a window of 800x600."""
+    assert panel.minimumSizeHint().width() <= 800
+    assert panel.minimumSizeHint().height() <= 600
