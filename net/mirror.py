@@ -106,9 +106,10 @@ class MirrorFile:
 
 @dataclass(frozen=True, slots=True)
 class MirrorProgress:
-    """How far a run is: files settled (any outcome) of those listed, and bytes. A file counts
-    its whole size once settled (fetched, found up to date, or failed), and the bytes received
-    or resumed before that; so ``bytes_done`` reaches ``bytes_total`` when the run ends."""
+    """How far a run is: files settled of those listed, and bytes. A file counts its whole size
+    once fetched or found up to date, and before that the bytes received or resumed; a failed
+    file counts as settled with the bytes it got. So ``bytes_done`` reaches ``bytes_total`` when
+    every file is there. Files cut short by :meth:`Mirror.shutdown` are not counted settled."""
 
     files_done: int
     files_total: int
@@ -738,8 +739,11 @@ class Mirror(StoppableLoop):
             if self._on_file is not None:
                 self._on_file(result)
             credited = self._credited.pop(result.path, 0)
-            self._files_done += 1
-            self._bytes_done += max(0, result.size - credited)
+            if result.outcome != "failed":
+                self._files_done += 1
+                self._bytes_done += max(0, result.size - credited)
+            elif not self.stopping:
+                self._files_done += 1
         self._tell()
         return result
 

@@ -224,6 +224,7 @@ def test_cancel_mid_way_keeps_parts_and_resume_finishes_only_what_is_missing(
         qtbot.mouseClick(panel.cancel_button, Qt.MouseButton.LeftButton)
     assert panel.status.kind == "warning"
     assert "cancelled" in panel.status.text()
+    assert panel.progress_bar.value() < panel.progress_bar.maximum()  # files cut short are not done
     assert not (downloads / "tree" / CHINESE / DEEP / "big.bin").exists()
     parts = list(staging.glob("*.part"))
     assert parts, "the .part was not kept"
