@@ -48,7 +48,7 @@ import struct
 import sys
 import threading
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -69,7 +69,7 @@ from net.httpfile import parse_content_range
 from net.share import LocalFileError
 from net.tls import ClientTls, client_context
 
-__all__ = ["STAGING", "Mirror", "MirrorFile", "MirrorResult"]
+__all__ = ["STAGING", "Mirror", "MirrorFile", "MirrorProgress", "MirrorResult"]
 
 #: The folder inside DIR where files are downloaded before they replace their local copy.
 STAGING = ".swb-mirror"
@@ -93,13 +93,28 @@ Outcome = Literal["downloaded", "up to date", "failed"]
 @dataclass(frozen=True, slots=True)
 class MirrorFile:
     """What became of one file: ``path`` is relative to DIR ("/"-separated), ``size`` in bytes;
-    ``reason`` says why it failed ("" otherwise); ``verified`` when its SHA-256 was checked."""
+    ``reason`` says why it failed ("" otherwise); ``verified`` when its SHA-256 was checked;
+    ``sha256`` (hex) that of the local copy when it was downloaded or found up to date."""
 
     path: str
     outcome: Outcome
     size: int
     reason: str = ""
     verified: bool = False
+    sha256: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MirrorProgress:
+    """How far a run is: files settled of those listed, and bytes. A file counts its whole size
+    once fetched or found up to date, and before that the bytes received or resumed; a failed
+    file counts as settled with the bytes it got. So ``bytes_done`` reaches ``bytes_total`` when
+    every file is there. Files cut short by :meth:`Mirror.shutdown` are not counted settled."""
+
+    files_done: int
+    files_total: int
+    bytes_done: int
+    bytes_total: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +163,10 @@ class Mirror(StoppableLoop):
         timeout: seconds for connecting and for any wait for the server's next bytes.
         jobs: files in flight at once.
         on_file: called once per file, from worker threads (one at a time), with its outcome.
+        on_progress: called from worker threads with a :class:`MirrorProgress`: once when the
+            lists are in, then as bytes arrive (every 256 KiB at most) and files settle.
+        only: names of entries in the folder at ``url`` to mirror (files, and folders with all
+            below them); None: all of it. With a selection, no zip of the folder is fetched.
     Raises:
         AddressError: a malformed URL, or a raw:// one (the classic protocol has no lists).
     """
@@ -161,6 +180,8 @@ class Mirror(StoppableLoop):
         timeout: float = 30.0,
         jobs: int = 4,
         on_file: Callable[[MirrorFile], None] | None = None,
+        on_progress: Callable[[MirrorProgress], None] | None = None,
+        only: Collection[str] | None = None,
     ) -> None:
         super().__init__()
         parsed = parse_share_url(url)
@@ -176,7 +197,12 @@ class Mirror(StoppableLoop):
         self._timeout = timeout
         self._jobs = max(1, jobs)
         self._on_file = on_file
+        self._on_progress = on_progress
+        self._only = None if only is None else frozenset(only)
         self._report_lock = threading.Lock()
+        # Progress: totals once listed; bytes credited to each file not settled yet.
+        self._files_total = self._files_done = self._bytes_total = self._bytes_done = 0
+        self._credited: dict[str, int] = {}
         self._local = threading.local()  # each worker's persistent connection
         self._connections: set[http.client.HTTPConnection] = set()
         self._active_lock = threading.Lock()
@@ -234,6 +260,10 @@ class Mirror(StoppableLoop):
         """Lists, local checks, the bulk pass and the file-by-file pass: every outcome, and
         the files listed."""
         entries, failures = self._collect(top, pool)
+        with self._report_lock:
+            self._files_total = len(entries) + len(failures)
+            self._bytes_total = sum(e.size for e in entries)
+        self._tell()
         if not _make_folders(top, staging):
             raise LocalFileError(f"{staging} is not a folder of this program's: move it away")
         results: list[MirrorFile] = [self._report(f) for f in failures]
@@ -242,7 +272,7 @@ class Mirror(StoppableLoop):
         needed = [e for e, r in zip(entries, checked, strict=True) if r is None]
         bulk = [e for e in needed if e.sha256 is not None and e.key is not None]
         bulk = [e for e in bulk if not (staging / _part_name(e)).exists()]  # those resume
-        if len(bulk) >= _BULK_MIN and len(bulk) * 2 >= len(entries):
+        if self._only is None and len(bulk) >= _BULK_MIN and len(bulk) * 2 >= len(entries):
             done = self._bulk(top, bulk, entries)
             results += [self._report(r) for r in done.values()]
             needed = [e for e in needed if e.shown not in done]
@@ -284,6 +314,10 @@ class Mirror(StoppableLoop):
             lists = list(pool.map(lambda folder: self._fetch_list(folder[0]), inside))
             pending: list[tuple[str, Path, str, int]] = []
             for (path, local, shown, depth), items in zip(inside, lists, strict=True):
+                if self._only is not None and depth == 0:
+                    items = [
+                        i for i in items if isinstance(i, dict) and i.get("name") in self._only
+                    ]
                 for item in items:
                     if len(entries) + len(refused) + len(pending) >= _MAX_ENTRIES:
                         raise ProtocolError(
@@ -507,7 +541,9 @@ class Mirror(StoppableLoop):
                     entry.shown, "failed", entry.size, "a link or a folder has its name"
                 )
             if entry.sha256 is not None and _same_file(entry.local, entry.size, entry.sha256, self):
-                return MirrorFile(entry.shown, "up to date", entry.size, verified=True)
+                return MirrorFile(
+                    entry.shown, "up to date", entry.size, verified=True, sha256=entry.sha256
+                )
         except TransferCancelled:
             return MirrorFile(entry.shown, "failed", entry.size, "stopped")
         except OSError as exc:
@@ -546,6 +582,7 @@ class Mirror(StoppableLoop):
                 else:
                     part = top / STAGING / _part_name(entry)
                     digest = reader.save(size, part)
+                    self._advance(entry.shown, size)
                 if not reader.descriptor(size, zip64):
                     if entry is not None:
                         part.unlink()
@@ -558,7 +595,9 @@ class Mirror(StoppableLoop):
                 with contextlib.suppress(OSError):
                     os.utime(part, (entry.mtime, entry.mtime))
                 os.replace(part, entry.local)
-                done[entry.shown] = MirrorFile(entry.shown, "downloaded", size, verified=True)
+                done[entry.shown] = MirrorFile(
+                    entry.shown, "downloaded", size, verified=True, sha256=digest
+                )
         except (OSError, http.client.HTTPException, ProtocolError, TransferError):
             pass
         finally:
@@ -592,7 +631,9 @@ class Mirror(StoppableLoop):
         with contextlib.suppress(OSError):
             os.utime(part, (entry.mtime, entry.mtime))
         os.replace(part, entry.local)
-        return MirrorFile(entry.shown, "downloaded", size, verified=entry.sha256 is not None)
+        return MirrorFile(
+            entry.shown, "downloaded", size, verified=entry.sha256 is not None, sha256=digest
+        )
 
     def _fetch(self, entry: _Entry, part: Path) -> tuple[int, str]:
         """Download ``entry`` into ``part``, resuming what it holds; returns (size, SHA-256 hex).
@@ -629,10 +670,11 @@ class Mirror(StoppableLoop):
                     )
                 os.ftruncate(fd, offset)
                 _hash_part(fd, offset, hasher, self)
+                self._advance(entry.shown, offset)
                 os.lseek(fd, offset, os.SEEK_SET)
                 size = offset
                 if response.status != 416:
-                    size += self._copy_body(response, fd, hasher)
+                    size += self._copy_body(response, fd, hasher, entry.shown)
             finally:
                 response.close()
             os.fsync(fd)
@@ -640,7 +682,9 @@ class Mirror(StoppableLoop):
             os.close(fd)
         return size, hasher.hexdigest()
 
-    def _copy_body(self, response: http.client.HTTPResponse, fd: int, hasher: Any) -> int:
+    def _copy_body(
+        self, response: http.client.HTTPResponse, fd: int, hasher: Any, shown: str
+    ) -> int:
         buffer = bytearray(_COPY_CHUNK)
         view = memoryview(buffer)
         done = 0
@@ -656,6 +700,7 @@ class Mirror(StoppableLoop):
                 written = os.write(fd, chunk)
                 chunk = chunk[written:]
             done += count
+            self._advance(shown, count)
         if response.length:  # http.client: bytes announced and not received
             raise TransferError(f"the connection with {self.url.authority} ended mid-file")
         return done
@@ -690,10 +735,38 @@ class Mirror(StoppableLoop):
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _report(self, result: MirrorFile) -> MirrorFile:
-        if self._on_file is not None:
-            with self._report_lock:
+        with self._report_lock:
+            if self._on_file is not None:
                 self._on_file(result)
+            credited = self._credited.pop(result.path, 0)
+            if result.outcome != "failed":
+                self._files_done += 1
+                self._bytes_done += max(0, result.size - credited)
+            elif not self.stopping:
+                self._files_done += 1
+        self._tell()
         return result
+
+    def _advance(self, shown: str, count: int) -> None:
+        """Credit ``count`` bytes received (or resumed) for the file at ``shown``."""
+        if self._on_progress is None:
+            return
+        with self._report_lock:
+            self._credited[shown] = self._credited.get(shown, 0) + count
+            self._bytes_done += count
+        self._tell()
+
+    def _tell(self) -> None:
+        if self._on_progress is not None:
+            with self._report_lock:  # held while calling: the events arrive in order
+                self._on_progress(
+                    MirrorProgress(
+                        self._files_done,
+                        self._files_total,
+                        min(self._bytes_done, self._bytes_total),
+                        self._bytes_total,
+                    )
+                )
 
 
 def _inside(folder: Path, top: Path) -> bool:

@@ -1,22 +1,28 @@
-"""Download: fetch a file from a share (ours, curl-style HTTP, or a classic raw server) into a folder.
+"""Download: fetch a file from a share (ours, curl-style HTTP, or a classic raw server) into a folder,
+or several files, a folder or the whole share at once (issue 20).
 
 The file list and the download each run on a worker; progress arrives in the runner's batches and
 only the newest sample of a batch is shown. An interrupted download leaves ``<name>.part``; Resume
-runs the same download again and the engine continues from the ``.part``.
+runs the same download again and the engine continues from the ``.part``. Several files go through
+:class:`net.mirror.Mirror` (the engine of ``swb get --recursive``): files already there with the
+server's SHA-256 are not fetched, each file is verified, a cancelled run keeps its ``.part`` files
+and Resume (or the same button again) finishes only what is missing.
 """
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import tempfile
 import time
+import urllib.parse
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QSettings, QStandardPaths, Qt, QUrl
-from PySide6.QtGui import QDesktopServices, QFontMetrics
+from PySide6.QtGui import QDesktopServices, QFontMetrics, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -51,9 +57,12 @@ from net.download import (
     RemoteFile,
     parse_share_url,
     resumable_part,
+    safe_file_name,
 )
+from net.download.listing import folder_path
 from net.errors import AddressError
 from net.events import DownloadFinished, DownloadProgress
+from net.mirror import Mirror, MirrorFile, MirrorProgress, MirrorResult
 from net.tls import ClientTls
 
 __all__ = ["DownloadPanel", "HistoryEntry", "normalize_share_url"]
@@ -99,6 +108,20 @@ class DownloadPanel(Panel):
         self.list_runner.returned.connect(self._on_listed)
         self.list_runner.failed.connect(self._on_list_failed)
         self.list_runner.finished.connect(self._on_list_finished)
+        self.mirror_runner = self.make_runner("mirror")
+        self.mirror_runner.events.connect(self._on_mirror_events)
+        self.mirror_runner.returned.connect(self._on_mirrored)
+        self.mirror_runner.failed.connect(self._on_mirror_failed)
+        self.mirror_runner.finished.connect(self._on_finished)
+        #: The shared folder shown in the list, as the server's key ("" the root, "photos/2024").
+        self.folder_key = ""
+        self.last_mirror: MirrorResult | None = None
+        self._list_origin: str | None = None  # the share URL of the list shown
+        self._pending: tuple[str, str] = ("", "")  # (share URL, folder key) being listed
+        # (folder URL, save folder, names or None) of the last multi-file run, and whether it
+        # ended before finishing (then Resume runs it again).
+        self._last_mirror: tuple[str, str, tuple[str, ...] | None] | None = None
+        self._mirror_unfinished = False
         self.download: Any = None
         self.history: list[HistoryEntry] = []
         self.last_result: DownloadFinished | None = None
@@ -157,7 +180,46 @@ class DownloadPanel(Panel):
         self.remote.selectionModel().currentRowChanged.connect(
             lambda current, _previous: self._on_remote_selected(current.row())
         )
-        self.remote.doubleClicked.connect(lambda index: self.download_row(index.row()))
+        self.remote.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.remote.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
+        self.remote.doubleClicked.connect(lambda index: self.activate_row(index.row()))
+        back = QShortcut(QKeySequence(Qt.Key.Key_Backspace), self.remote)
+        back.setContext(Qt.ShortcutContext.WidgetShortcut)
+        back.activated.connect(self.go_up)
+
+        self.up_button = QPushButton(self.tr("U&p"), self)
+        self.up_button.setObjectName("upButton")
+        self.up_button.setToolTip(self.tr("Show the folder above this one (Backspace)"))
+        self.up_button.clicked.connect(self.go_up)
+        self.breadcrumb = QLabel(self)
+        self.breadcrumb.setObjectName("breadcrumb")
+        self.breadcrumb.setTextFormat(Qt.TextFormat.RichText)
+        self.breadcrumb.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.breadcrumb.linkActivated.connect(self._on_breadcrumb)
+        self.download_selected_button = QPushButton(self.tr("Download &selected"), self)
+        self.download_selected_button.setObjectName("downloadSelectedButton")
+        self.download_selected_button.setToolTip(
+            self.tr(
+                "Download the files and folders selected in the list into the save folder "
+                "(Ctrl+click or Shift+click picks several)"
+            )
+        )
+        self.download_selected_button.clicked.connect(self.download_selected)
+        self.download_folder_button = QPushButton(self.tr("Do&wnload folder"), self)
+        self.download_folder_button.setObjectName("downloadFolderButton")
+        self.download_folder_button.setToolTip(
+            self.tr("Download the folder shown in the list, with everything in it, as a folder")
+        )
+        self.download_folder_button.clicked.connect(self.download_folder)
+        self.download_all_button = QPushButton(self.tr("Download &all"), self)
+        self.download_all_button.setObjectName("downloadAllButton")
+        self.download_all_button.setToolTip(
+            self.tr(
+                "Download everything the server shares, keeping its folders; files already "
+                "there with the same SHA-256 are not fetched again"
+            )
+        )
+        self.download_all_button.clicked.connect(self.download_all)
 
         source_box = QGroupBox(self.tr("Server"), self)
         source_layout = QVBoxLayout(source_box)
@@ -166,17 +228,24 @@ class DownloadPanel(Panel):
         url_label.setBuddy(self.url_edit)
         url_row.addWidget(url_label)
         url_row.addWidget(self.url_edit, 1)
+        url_row.addWidget(self.raw_check)  # beside the URL it qualifies: one row less at 600 px
         url_row.addWidget(self.list_button)
         source_layout.addLayout(url_row)
         self.found = FoundServers(source_box)
         self.found.chosen.connect(self.use_found_server)
         self.found.activated.connect(self._list_found_server)
         source_layout.addWidget(self.found)
-        source_layout.addWidget(self.raw_check)
         self.security = ClientSecurityBox(source_box, always_on=True)
         self.security.embed()
         self.security.setToolTip(self.tr("How an https:// server's certificate is checked"))
         source_layout.addWidget(self.security)
+        nav_row = QHBoxLayout()
+        nav_row.addWidget(self.up_button)
+        nav_row.addWidget(self.breadcrumb, 1)
+        nav_row.addWidget(self.download_selected_button)
+        nav_row.addWidget(self.download_folder_button)
+        nav_row.addWidget(self.download_all_button)
+        source_layout.addLayout(nav_row)
         source_layout.addWidget(self.remote, 1)
 
         self.folder_edit = QLineEdit(self)
@@ -237,8 +306,8 @@ class DownloadPanel(Panel):
         buttons.addWidget(self.resume_button)
         buttons.addWidget(self.progress_bar, 1)
         save_form.addRow("", buttons)
-        save_form.addRow("", self.progress_label)
         check_row = QHBoxLayout()
+        check_row.addWidget(self.progress_label)
         check_row.addWidget(self.verified_label)
         check_row.addWidget(self.sha_label, 1)
         save_form.addRow("", check_row)
@@ -250,7 +319,7 @@ class DownloadPanel(Panel):
                 self.tr("Name"),
                 self.tr("Size"),
                 self.tr("SHA-256"),
-                self.tr("Verified"),
+                self.tr("Result"),
                 self.tr("Time"),
             ]
         )
@@ -264,9 +333,15 @@ class DownloadPanel(Panel):
             [
                 (self.H_SIZE, "999.9 MiB"),
                 (self.H_SHA, "0" * 14),
-                (self.H_VERIFIED, "✓ verified"),
+                (self.H_VERIFIED, "✓ up to date"),
                 (self.H_TIME, "2025-12-31 23:59"),
             ],
+        )
+        # At least the header and one row (not Qt's 70 px): the panel must fit in 800x600.
+        self.history_table.setMinimumHeight(
+            self.history_table.horizontalHeader().sizeHint().height()
+            + self.history_table.verticalHeader().defaultSectionSize()
+            + 2 * self.history_table.frameWidth()
         )
         self.history_table.itemSelectionChanged.connect(self._update_buttons)
         self.history_table.cellDoubleClicked.connect(lambda _row, _col: self.open_folder())
@@ -299,11 +374,15 @@ class DownloadPanel(Panel):
 
         set_tab_chain(
             self.url_edit,
+            self.raw_check,
             self.list_button,
             self.found.list,
-            self.raw_check,
             *self.security.focus_chain()[1:],
+            self.up_button,
             self.remote,
+            self.download_selected_button,
+            self.download_folder_button,
+            self.download_all_button,
             self.folder_edit,
             self.browse_button,
             self.download_button,
@@ -370,10 +449,17 @@ class DownloadPanel(Panel):
         self.found.stop()
 
     def list_files(self) -> None:
-        if self.list_runner.running:
-            return
+        """List the folder the URL field names (a folder URL ends in "/"; a file URL names the
+        folder it is in; a bare host:port the share's root)."""
         url = self.target_url()
-        if url is None:
+        if url is not None:
+            path = urllib.parse.urlsplit(parse_share_url(url).target).path
+            parts = [urllib.parse.unquote(part) for part in path.split("/")[1:-1]]
+            self.list_folder(url, "/".join(parts))
+
+    def list_folder(self, url: str, key: str) -> None:
+        """List the shared folder ``key`` ("" the root, "photos/2024") of the share at ``url``."""
+        if self.list_runner.running:
             return
         try:
             tls = self._tls_for(url)
@@ -382,13 +468,106 @@ class DownloadPanel(Panel):
             return
         self.remote_model.set_files([])
         self._list_cancelled = False
+        self._pending = (url, key)
         self.list_runner.start(
-            lambda: FileListRequest(url, tls=tls, timeout=LIST_TIMEOUT),
+            lambda: FileListRequest(url, tls=tls, timeout=LIST_TIMEOUT, folder=key),
             lambda listing: listing.run(),
         )
         self._update_buttons()
         self.status.show_info(
             self.tr("Asking {server} for its files…").format(server=parse_share_url(url).authority)
+        )
+
+    def activate_row(self, row: int) -> None:
+        """A double-click on ``row``: a folder opens, a file downloads."""
+        files = self.remote_model.files
+        if 0 <= row < len(files) and files[row].kind == "folder":
+            if self._list_origin is not None:
+                self.list_folder(self._list_origin, files[row].path)
+        else:
+            self.download_row(row)
+
+    def go_up(self) -> None:
+        """Show the folder above the one in the list."""
+        if self.folder_key and self._list_origin is not None:
+            self.list_folder(self._list_origin, self.folder_key.rpartition("/")[0])
+
+    def _on_breadcrumb(self, link: str) -> None:
+        if self._list_origin is not None and link.isdigit():
+            parts = self.folder_key.split("/") if self.folder_key else []
+            self.list_folder(self._list_origin, "/".join(parts[: int(link)]))
+
+    def _show_breadcrumb(self) -> None:
+        parts = self.folder_key.split("/") if self.folder_key else []
+        crumbs = [self.tr("Share"), *parts]
+        shown = [
+            html.escape(crumb)
+            if depth == len(parts)
+            else f'<a href="{depth}">{html.escape(crumb)}</a>'
+            for depth, crumb in enumerate(crumbs)
+        ]
+        self.breadcrumb.setText(" › ".join(shown))
+        self.breadcrumb.setToolTip("/" + self.folder_key)
+
+    def download_selected(self) -> None:
+        """Download the rows selected in the list (folders with all below them) into the save
+        folder, as they are named on the server."""
+        files = self.remote_model.files
+        rows = sorted({index.row() for index in self.remote.selectionModel().selectedRows()})
+        names = tuple(files[row].name for row in rows if 0 <= row < len(files))
+        if not names:
+            self.status.show_error(self.tr("Pick files or folders in the list first"))
+            return
+        self._start_mirror(self.folder_key, None, names)
+
+    def download_folder(self) -> None:
+        """Download the folder shown in the list as a folder of that name in the save folder
+        (the whole share when the list shows its root)."""
+        name = self.folder_key.rpartition("/")[2]
+        self._start_mirror(self.folder_key, safe_file_name(name) if name else None, None)
+
+    def download_all(self) -> None:
+        """Download everything the share offers into the save folder, keeping its tree."""
+        self._start_mirror("", None, None)
+
+    def _start_mirror(self, key: str, subfolder: str | None, names: tuple[str, ...] | None) -> None:
+        if self.runner.running or self.mirror_runner.running:
+            return
+        if self._list_origin is None:
+            self.status.show_error(self.tr("List the server's files first (List files)"))
+            return
+        folder = self.folder_edit.text().strip()
+        problem = self._folder_problem(folder)
+        if problem:
+            self.status.show_error(problem)
+            return
+        url = parse_share_url(self._list_origin).origin + folder_path(key)
+        target = str(Path(folder) / subfolder) if subfolder else folder
+        self._run_mirror(url, target, names)
+
+    def _run_mirror(self, url: str, target: str, names: tuple[str, ...] | None) -> None:
+        try:
+            tls = self._tls_for(url)
+        except AddressError as exc:
+            self.status.show_error(str(exc))
+            return
+        self._last_mirror = (url, target, names)
+        self._mirror_unfinished = False
+        self._cancelling = False
+        self.last_mirror = None
+        push = self.mirror_runner.push
+        self.mirror_runner.start(
+            lambda: Mirror(url, target, tls=tls, on_file=push, on_progress=push, only=names),
+            lambda mirror: mirror.run(),
+        )
+        self.progress_bar.setRange(0, 0)  # busy until the lists are in
+        self.progress_label.setText("")
+        self._show_verified(None)
+        self._update_buttons()
+        self.status.show_info(
+            self.tr("Downloading from {server} into {folder}…").format(
+                server=parse_share_url(url).authority, folder=shorten(target)
+            )
         )
 
     def download_row(self, row: int) -> None:
@@ -441,14 +620,22 @@ class DownloadPanel(Panel):
         return None
 
     def resume(self) -> None:
-        """Continue the ``.part`` for the file in the fields (Download would resume it too)."""
-        if not self.runner.running and self.part_path() is not None:
+        """Continue the ``.part`` for the file in the fields (Download would resume it too), or
+        the multi-file download that was cancelled or failed (only what is missing is fetched)."""
+        if self.runner.running or self.mirror_runner.running:
+            return
+        if self._mirror_unfinished and self._last_mirror is not None:
+            self._run_mirror(*self._last_mirror)
+        elif self.part_path() is not None:
             self.start_download()
 
     def cancel(self) -> None:
         if self.runner.running:
             self._cancelling = True
             self.runner.stop()
+        if self.mirror_runner.running:
+            self._cancelling = True
+            self.mirror_runner.stop()
         if self.list_runner.running:
             self._list_cancelled = True
             self.list_runner.stop()
@@ -547,9 +734,21 @@ class DownloadPanel(Panel):
     def _on_listed(self, files: list[RemoteFile]) -> None:
         if self._list_cancelled:
             return
+        self._list_origin, self.folder_key = self._pending
+        self._show_breadcrumb()
         # The list was parsed on the worker; the model formats only the rows the view paints.
         self.remote_model.set_files(files)
-        if not files:
+        folders = sum(remote.kind == "folder" for remote in files)
+        if folders:
+            self.status.show_info(
+                self.tr(
+                    "{count} entries in this folder: double-click a folder to open it, "
+                    "or pick several and Download selected",
+                    "",
+                    len(files),
+                ).format(count=format_count(len(files)))
+            )
+        elif not files:
             self.status.show_warning(self.tr("The server shares no files right now"))
         elif len(files) == 1:
             self.status.show_info(self.tr("1 file on the server: pick it and Download"))
@@ -637,6 +836,81 @@ class DownloadPanel(Panel):
         if self.progress_bar.maximum() == 0:
             self.progress_bar.setRange(0, 1000)
 
+    def _on_mirror_events(self, events: list[Any]) -> None:
+        done = [e for e in events if isinstance(e, MirrorFile)]
+        if self._cancelling:  # files cut short by Cancel are not results
+            done = [e for e in done if e.reason != "stopped"]
+        if done and self._last_mirror is not None:
+            folder = Path(self._last_mirror[1])
+            now = time.time()
+            for result in done:
+                self.history.insert(
+                    0,
+                    dict(
+                        name=result.path,
+                        path=str(folder / result.path),
+                        size=result.size,
+                        sha256=result.sha256 or "",
+                        verified=result.verified,
+                        time=now,
+                        outcome=result.outcome,
+                        reason=result.reason,
+                    ),
+                )
+            del self.history[HISTORY_LIMIT:]
+            self._show_history()
+        latest = next((e for e in reversed(events) if isinstance(e, MirrorProgress)), None)
+        if latest is None:
+            return
+        self.progress_bar.setRange(0, 1000)
+        if latest.bytes_total:
+            fraction = latest.bytes_done / latest.bytes_total
+        else:
+            fraction = latest.files_done / latest.files_total if latest.files_total else 1.0
+        self.progress_bar.setValue(int(min(1.0, fraction) * 1000))
+        files = self.tr("{done} of {count} files", "", latest.files_total).format(
+            done=format_count(latest.files_done), count=format_count(latest.files_total)
+        )
+        text = f"{files} · {format_progress(latest.bytes_done, latest.bytes_total)}"
+        self.progress_label.setText(text)
+        self.set_activity(self.tr("Downloading: {progress}").format(progress=text))
+
+    def _on_mirrored(self, result: Any) -> None:
+        if not isinstance(result, MirrorResult):
+            return
+        self.last_mirror = result
+        self._mirror_unfinished = bool(result.failed)
+        self.progress_bar.setRange(0, 1000)
+        self.progress_bar.setValue(1000)
+        text = self.tr("{downloaded} downloaded, {current} up to date, {failed} failed").format(
+            downloaded=format_count(result.downloaded),
+            current=format_count(result.up_to_date),
+            failed=format_count(result.failed),
+        )
+        folder = self._last_mirror[1] if self._last_mirror else ""
+        text = self.tr("{summary} in {folder}").format(summary=text, folder=shorten(folder))
+        if result.failed:
+            path, reason = result.failures[0]
+            self.status.show_error(
+                text + " " + self.tr("(first: {path}: {reason})").format(path=path, reason=reason)
+            )
+        else:
+            self.status.show_info(text)
+
+    def _on_mirror_failed(self, message: str) -> None:
+        self._mirror_unfinished = True
+        if self.progress_bar.maximum() == 0:
+            self.progress_bar.setRange(0, 1000)
+        if self._cancelling:
+            self.status.show_warning(
+                self.tr(
+                    "The download was cancelled: Resume fetches only what is missing "
+                    "(partial files are kept)"
+                )
+            )
+        else:
+            self.status.show_error(message)
+
     def _on_finished(self) -> None:
         self._cancelling = False
         self.set_activity("")
@@ -690,21 +964,48 @@ class DownloadPanel(Panel):
             sha = QTableWidgetItem(digest[:SHORT_HASH] + "…" if digest else "")
             sha.setFont(mono)
             sha.setToolTip(digest)
-            check = QTableWidgetItem(self.tr("✓ verified") if verified else self.tr("not verified"))
-            check.setForeground(text_color("success" if verified else "warning"))
+            check = self._result_item(entry, verified)
             when = QTableWidgetItem(time.strftime("%Y-%m-%d %H:%M", time.localtime(stamp)))
             for column, item in enumerate((name, size_item, sha, check, when)):
                 table.setItem(row, column, item)
         self._update_buttons()
 
+    def _result_item(self, entry: HistoryEntry, verified: bool) -> QTableWidgetItem:
+        """The Result cell: verified or not (one file), or what a multi-file run did with it."""
+        outcome = entry.get("outcome")
+        if outcome == "failed":
+            item = QTableWidgetItem(self.tr("✗ failed"))
+            item.setForeground(text_color("error"))
+            item.setToolTip(str(entry.get("reason", "")))
+            return item
+        if outcome == "up to date":
+            item = QTableWidgetItem(self.tr("✓ up to date"))
+            item.setToolTip(self.tr("Already there with the server's SHA-256: not fetched"))
+        else:
+            item = QTableWidgetItem(self.tr("✓ verified") if verified else self.tr("not verified"))
+        item.setForeground(text_color("success" if verified else "warning"))
+        return item
+
     def _update_buttons(self) -> None:
-        downloading = self.runner.running
+        downloading = self.runner.running or self.mirror_runner.running
         listing = self.list_runner.running
+        listed = self._list_origin is not None and not listing
         self.download_button.setEnabled(not downloading)
         self.cancel_button.setEnabled(downloading or listing)
-        self.resume_button.setEnabled(not downloading and self.part_path() is not None)
+        self.resume_button.setEnabled(
+            not downloading
+            and (
+                (self._mirror_unfinished and self._last_mirror is not None)
+                or self.part_path() is not None
+            )
+        )
         self.list_button.setEnabled(not listing)
         self.url_edit.setReadOnly(downloading)
+        selected = self.remote.selectionModel().hasSelection()
+        self.download_selected_button.setEnabled(not downloading and listed and selected)
+        self.download_folder_button.setEnabled(not downloading and listed and bool(self.folder_key))
+        self.download_all_button.setEnabled(not downloading and listed)
+        self.up_button.setEnabled(listed and bool(self.folder_key))
         self.clear_history_button.setEnabled(bool(self.history))
 
     # -- settings ------------------------------------------------------------------------------

@@ -1,5 +1,8 @@
 """The server's file list in the Download panel: a table model that renders rows on demand.
 
+Folders (issue 20) come first, as the server lists them, with a folder icon and the bytes below
+them; the panel opens them on a double-click.
+
 A share may list 100,000 files; a QTableWidget makes three items per row up front and blocks the
 window for seconds. This model keeps the parsed list and formats only the rows the view shows.
 """
@@ -13,6 +16,7 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     Qt,
 )
+from PySide6.QtWidgets import QApplication, QStyle
 
 from gui.widgets import format_bytes, format_count, monospace_font
 from net.download import RemoteFile
@@ -25,7 +29,8 @@ Index = QModelIndex | QPersistentModelIndex
 
 
 class RemoteFilesModel(QAbstractTableModel):
-    """Rows of :class:`RemoteFile`: name (tooltip: URL), size (tooltip: bytes), SHA-256 (short)."""
+    """Rows of :class:`RemoteFile`: name (tooltip: URL), size (tooltip: bytes), SHA-256 (short);
+    a folder's row has a folder icon and no checksum."""
 
     NAME, SIZE, SHA = range(3)
 
@@ -33,6 +38,9 @@ class RemoteFilesModel(QAbstractTableModel):
         super().__init__(parent)  # type: ignore[arg-type]
         self.files: list[RemoteFile] = []
         self._mono = monospace_font()
+        style = QApplication.style()
+        self._folder_icon = style.standardIcon(QStyle.StandardPixmap.SP_DirIcon)
+        self._file_icon = style.standardIcon(QStyle.StandardPixmap.SP_FileIcon)
 
     def set_files(self, files: list[RemoteFile]) -> None:
         """Show ``files`` (one reset: the view asks only for the rows it paints)."""
@@ -69,17 +77,29 @@ class RemoteFilesModel(QAbstractTableModel):
                 return remote.name
             if column == self.SIZE:
                 return format_bytes(remote.size)
+            if remote.kind == "folder":
+                return QCoreApplication.translate("DownloadPanel", "folder")
             digest = remote.sha256
             if digest:
                 return digest[:SHORT_HASH] + "…"
             return QCoreApplication.translate("DownloadPanel", "not known")
+        if role == Qt.ItemDataRole.DecorationRole and column == self.NAME:
+            return self._folder_icon if remote.kind == "folder" else self._file_icon
         if role == Qt.ItemDataRole.ToolTipRole:
             if column == self.NAME:
+                if remote.kind == "folder":
+                    return QCoreApplication.translate(
+                        "DownloadPanel", "{url}\nDouble-click to open the folder"
+                    ).format(url=remote.url)
                 return remote.url
             if column == self.SIZE:
                 return QCoreApplication.translate(
                     "DownloadPanel", "{count} bytes", "", remote.size
                 ).format(count=format_count(remote.size))
+            if remote.kind == "folder":
+                return QCoreApplication.translate(
+                    "DownloadPanel", "Each file in it is verified on its own"
+                )
             return remote.sha256 or QCoreApplication.translate(
                 "DownloadPanel", "The server has not computed the checksum yet"
             )

@@ -23,6 +23,7 @@ __all__ = [
     "MAX_NAME",
     "FileListRequest",
     "RemoteFile",
+    "folder_path",
     "list_remote_files",
     "parse_list",
 ]
@@ -34,13 +35,19 @@ _SHA256 = re.compile("[0-9a-fA-F]{64}")
 
 
 class RemoteFile(Record):
-    """One entry of a share's JSON list; ``url`` is absolute, ready for :class:`Download`."""
+    """One entry of a share's JSON list; ``url`` is absolute, ready for :class:`Download`.
+
+    ``kind`` is "file" or "folder" (issue 20: a folder's ``size`` is the bytes below it, its
+    ``url`` ends in "/"); ``path`` is the server's key from the share's root ("photos/a b.jpg").
+    """
 
     name: str
     size: int
     mtime: float
     sha256: str | None
     url: str
+    kind: str = "file"
+    path: str = ""
 
 
 class FileListRequest(Client):
@@ -48,6 +55,7 @@ class FileListRequest(Client):
 
     Args:
         url: the share's URL (any path in it is ignored); http:// or https://.
+        folder: the shared folder to list, as the server's key ("photos/2024"; "" the root).
         tls: how to check an https server (default: verified against the system's CAs).
         timeout: seconds for connecting and for each wait for the server's next bytes; the whole
             request must also finish within ``deadline`` seconds (default: four times that).
@@ -62,14 +70,17 @@ class FileListRequest(Client):
         tls: ClientTls | None = None,
         timeout: float = 10.0,
         deadline: float | None = None,
+        folder: str = "",
     ) -> None:
         parsed = parse_share_url(url)
         if parsed.scheme in ("raw", "raw+tls"):
             raise AddressError(
                 "a classic raw server has no file list: type the file's name instead"
             )
-        listing = ShareUrl(parsed.scheme, parsed.host, parsed.port, "", "/?format=json", "")
+        path = folder_path(folder)
+        listing = ShareUrl(parsed.scheme, parsed.host, parsed.port, "", path + "?format=json", "")
         super().__init__(listing, tls, timeout, timeout * 4 if deadline is None else deadline)
+        self.folder_path = path
 
     def run(self) -> list[RemoteFile]:
         """The files the share offers, in its order.
@@ -82,7 +93,7 @@ class FileListRequest(Client):
         authority = self.share_url.authority
         self.start_clock()
         try:
-            return parse_list(self._fetch(), self.share_url)
+            return parse_list(self._fetch(), self.share_url, self.folder_path)
         except Cancelled:
             raise TransferError("listing the files was cancelled") from None
         except OutOfTime:
@@ -142,8 +153,16 @@ class FileListRequest(Client):
             sock.close()
 
 
-def parse_list(body: bytes, url: ShareUrl) -> list[RemoteFile]:
-    """The entries of a share's JSON list (``[{"name", "size", "mtime", "sha256", "url"}]``).
+def folder_path(folder: str) -> str:
+    """The request path of a shared folder's key: "photos/2024" -> "/photos/2024/", "" -> "/"
+    (each segment percent-encoded, as the server names it)."""
+    parts = [urllib.parse.quote(part, safe="") for part in folder.split("/") if part]
+    return "/" + "".join(part + "/" for part in parts)
+
+
+def parse_list(body: bytes, url: ShareUrl, folder: str = "/") -> list[RemoteFile]:
+    """The entries of a share's JSON list (``[{"name", "path", "type", "size", "mtime",
+    "sha256", "url"}]``) of the folder at request path ``folder`` ("/" the root).
 
     Every entry is checked: ``name`` a non-empty string of at most :data:`MAX_NAME` characters,
     ``size`` an integer from 0 to 2**63-1, ``mtime`` a finite number (0 when absent), ``sha256``
@@ -164,10 +183,10 @@ def parse_list(body: bytes, url: ShareUrl) -> list[RemoteFile]:
     if not isinstance(items, list):
         raise ProtocolError(problem)
     origin = url.origin
-    return [_entry(item, index, url, origin) for index, item in enumerate(items)]
+    return [_entry(item, index, url, origin, folder) for index, item in enumerate(items)]
 
 
-def _entry(item: object, index: int, url: ShareUrl, origin: str) -> RemoteFile:
+def _entry(item: object, index: int, url: ShareUrl, origin: str, folder: str) -> RemoteFile:
     def bad(what: str) -> ProtocolError:
         return ProtocolError(f"entry {index + 1} of the file list from {url.authority} {what}")
 
@@ -175,6 +194,8 @@ def _entry(item: object, index: int, url: ShareUrl, origin: str) -> RemoteFile:
         raise bad("is not an object")
     name, size, mtime = item.get("name"), item.get("size"), item.get("mtime", 0)
     sha256, link = item.get("sha256"), item.get("url")
+    kind = "folder" if item.get("type") == "folder" else "file"
+    key = item.get("path")
     if not isinstance(name, str) or not name or len(name) > MAX_NAME:
         raise bad("has no usable name")
     if not isinstance(size, int) or isinstance(size, bool) or not 0 <= size < 2**63:
@@ -188,12 +209,24 @@ def _entry(item: object, index: int, url: ShareUrl, origin: str) -> RemoteFile:
         raise bad("has no usable modification time")
     if sha256 is not None and not (isinstance(sha256, str) and _SHA256.fullmatch(sha256)):
         raise bad("has a SHA-256 that is not 64 hex digits")
-    absolute = _link(link, url, origin, name) if isinstance(link, str) else None
-    if (
-        absolute is None
-    ):  # a list is no redirect: a link elsewhere, or to another name, is not taken
-        absolute = origin + "/" + urllib.parse.quote(name, safe="")
-    return RemoteFile(name, size, float(mtime), sha256.lower() if sha256 else None, absolute)
+    tail = "/" if kind == "folder" else ""
+    absolute = None
+    if isinstance(link, str) and link.endswith(tail):
+        absolute = _link(link[: len(link) - len(tail)], url, origin, name)
+    if absolute is None:
+        # A list is no redirect: a link elsewhere, or to another name, is not taken.
+        absolute = origin + folder + urllib.parse.quote(name, safe="")
+    if not isinstance(key, str) or not key or len(key) > 64 * MAX_NAME:
+        key = urllib.parse.unquote(folder.strip("/")) + "/" + name if folder != "/" else name
+    return RemoteFile(
+        name,
+        size,
+        float(mtime),
+        sha256.lower() if sha256 else None,
+        absolute + tail,
+        kind,
+        key,
+    )
 
 
 def _link(link: str, url: ShareUrl, origin: str, name: str) -> str | None:

@@ -4,10 +4,10 @@
 <context>
     <name>DownloadPanel</name>
     <message numerus="yes">
-        <source>{count} bytes</source>
-        <translation type="vanished">
-            <numerusform>{count} byte</numerusform>
-            <numerusform>{count} bytes</numerusform>
+        <source>{count} entries in this folder: double-click a folder to open it, or pick several and Download selected</source>
+        <translation>
+            <numerusform>{count} entry in this folder: double-click a folder to open it, or pick several and Download selected</numerusform>
+            <numerusform>{count} entries in this folder: double-click a folder to open it, or pick several and Download selected</numerusform>
         </translation>
     </message>
     <message numerus="yes">
@@ -15,6 +15,13 @@
         <translation>
             <numerusform>{count} file on the server: pick it and Download</numerusform>
             <numerusform>{count} files on the server: pick one and Download</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>{done} of {count} files</source>
+        <translation>
+            <numerusform>{done} of {count} file</numerusform>
+            <numerusform>{done} of {count} files</numerusform>
         </translation>
     </message>
 </context>

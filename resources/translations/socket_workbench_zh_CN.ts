@@ -317,6 +317,38 @@
         <translation>服务器上的文件：选中一个下载，或双击直接下载</translation>
     </message>
     <message>
+        <source>U&amp;p</source>
+        <translation>上一级(&amp;P)</translation>
+    </message>
+    <message>
+        <source>Show the folder above this one (Backspace)</source>
+        <translation>显示上一级文件夹（Backspace）</translation>
+    </message>
+    <message>
+        <source>Download &amp;selected</source>
+        <translation>下载选中项(&amp;S)</translation>
+    </message>
+    <message>
+        <source>Download the files and folders selected in the list into the save folder (Ctrl+click or Shift+click picks several)</source>
+        <translation>把列表中选中的文件和文件夹下载到保存文件夹（按住 Ctrl 或 Shift 单击可多选）</translation>
+    </message>
+    <message>
+        <source>Do&amp;wnload folder</source>
+        <translation>下载此文件夹(&amp;W)</translation>
+    </message>
+    <message>
+        <source>Download the folder shown in the list, with everything in it, as a folder</source>
+        <translation>下载列表中显示的文件夹及其全部内容，保存为同名文件夹</translation>
+    </message>
+    <message>
+        <source>Download &amp;all</source>
+        <translation>全部下载(&amp;A)</translation>
+    </message>
+    <message>
+        <source>Download everything the server shares, keeping its folders; files already there with the same SHA-256 are not fetched again</source>
+        <translation>下载服务器共享的全部内容并保留文件夹结构；本地已有且 SHA-256 相同的文件不再下载</translation>
+    </message>
+    <message>
         <source>Server</source>
         <translation>服务器</translation>
     </message>
@@ -381,8 +413,8 @@
         <translation>文件夹(&amp;F)：</translation>
     </message>
     <message>
-        <source>Verified</source>
-        <translation>校验</translation>
+        <source>Result</source>
+        <translation>结果</translation>
     </message>
     <message>
         <source>Time</source>
@@ -413,6 +445,22 @@
         <translation>正在向 {server} 查询文件列表…</translation>
     </message>
     <message>
+        <source>Share</source>
+        <translation>共享</translation>
+    </message>
+    <message>
+        <source>Pick files or folders in the list first</source>
+        <translation>请先在列表中选择文件或文件夹</translation>
+    </message>
+    <message>
+        <source>List the server&apos;s files first (List files)</source>
+        <translation>请先列出服务器的文件（列出文件）</translation>
+    </message>
+    <message>
+        <source>Downloading from {server} into {folder}…</source>
+        <translation>正在从 {server} 下载到 {folder}…</translation>
+    </message>
+    <message>
         <source>The URL names no file: pick one from the list (List files), or add its name, like {example}</source>
         <translation>地址中没有文件名：请从列表中选择（列出文件），或在地址末尾加上文件名，例如 {example}</translation>
     </message>
@@ -436,19 +484,33 @@
         <source>Downloading {name} from {server}…</source>
         <translation>正在从 {server} 下载 {name}…</translation>
     </message>
+    <message numerus="yes">
+        <source>{count} entries in this folder: double-click a folder to open it, or pick several and Download selected</source>
+        <translation>
+            <numerusform>此文件夹中有 {count} 项：双击文件夹可打开，或选中多项后点击“下载选中项”</numerusform>
+        </translation>
+    </message>
     <message>
         <source>Listing the files was cancelled</source>
         <translation>已取消列出文件</translation>
     </message>
-    <message numerus="yes">
-        <source>{count} bytes</source>
-        <translation type="vanished">
-            <numerusform>{count} 字节</numerusform>
-        </translation>
+    <message>
+        <source>folder</source>
+        <translation>文件夹</translation>
     </message>
     <message>
         <source>not known</source>
         <translation>未知</translation>
+    </message>
+    <message>
+        <source>{url}
+Double-click to open the folder</source>
+        <translation>{url}
+双击打开此文件夹</translation>
+    </message>
+    <message>
+        <source>Each file in it is verified on its own</source>
+        <translation>其中每个文件都会单独校验</translation>
     </message>
     <message>
         <source>The server has not computed the checksum yet</source>
@@ -480,6 +542,32 @@
         <source>Saved {name} ({size}) in {folder}</source>
         <translation>已将 {name}（{size}）保存到 {folder}</translation>
     </message>
+    <message numerus="yes">
+        <source>{done} of {count} files</source>
+        <translation>
+            <numerusform>{done} / {count} 个文件</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Downloading: {progress}</source>
+        <translation>正在下载：{progress}</translation>
+    </message>
+    <message>
+        <source>{downloaded} downloaded, {current} up to date, {failed} failed</source>
+        <translation>已下载 {downloaded} 个，{current} 个已是最新，{failed} 个失败</translation>
+    </message>
+    <message>
+        <source>{summary} in {folder}</source>
+        <translation>{summary}，保存在 {folder}</translation>
+    </message>
+    <message>
+        <source>(first: {path}: {reason})</source>
+        <translation>（第一个：{path}：{reason}）</translation>
+    </message>
+    <message>
+        <source>The download was cancelled: Resume fetches only what is missing (partial files are kept)</source>
+        <translation>下载已取消：点击“续传”只下载缺少的部分（已下载的部分文件会保留）</translation>
+    </message>
     <message>
         <source>✓ SHA-256 verified</source>
         <translation>✓ SHA-256 校验通过</translation>
@@ -503,6 +591,18 @@
     <message>
         <source>SHA-256 of the saved file</source>
         <translation>已保存文件的 SHA-256</translation>
+    </message>
+    <message>
+        <source>✗ failed</source>
+        <translation>✗ 失败</translation>
+    </message>
+    <message>
+        <source>✓ up to date</source>
+        <translation>✓ 已是最新</translation>
+    </message>
+    <message>
+        <source>Already there with the server&apos;s SHA-256: not fetched</source>
+        <translation>本地已有且与服务器的 SHA-256 相同：未下载</translation>
     </message>
     <message>
         <source>✓ verified</source>
@@ -708,10 +808,6 @@
         <translation>
             <numerusform>，{count} 个正在下载</numerusform>
         </translation>
-    </message>
-    <message>
-        <source>1 file</source>
-        <translation type="vanished">1 个文件</translation>
     </message>
 </context>
 <context>

@@ -9,6 +9,7 @@ import contextlib
 import hashlib
 import http.server
 import io
+import itertools
 import json
 import os
 import signal
@@ -28,7 +29,7 @@ import trustme
 
 from net.events import TransferStarted
 from net.fileserver import FileServer
-from net.mirror import STAGING, Mirror
+from net.mirror import STAGING, Mirror, MirrorFile, MirrorProgress
 from net.share import ShareTable
 from net.zipstream import ZipMember, ZipPlan
 from tests import simulate
@@ -111,6 +112,35 @@ def test_a_folder_url_mirrors_that_folder(tmp_path: Path) -> None:
             if k.startswith("百分 100%/")
         }
         assert files == expected
+
+
+def test_a_selection_with_progress_in_order(tmp_path: Path) -> None:
+    """What the Download panel uses: ``only`` picks entries of the folder (a folder brings all
+    below it; no zip is fetched for a selection), progress counts files and bytes in order up to
+    the totals, and each file reports the SHA-256 of its copy."""
+    with serve_tree(tmp_path / "server") as tree:
+        out = tmp_path / "out"
+        picked = ["#2.bin", "100%.dat", "百分 100%"]
+        expected = {
+            k: v for k, v in tree.files.items() if k in picked or k.startswith("百分 100%/")
+        }
+        progress: list[MirrorProgress] = []
+        files: list[MirrorFile] = []
+        url = f"http://127.0.0.1:{tree.port}/tree/"
+        with Mirror(url, out, on_progress=progress.append, on_file=files.append, only=picked) as m:
+            result = m.run()
+        assert (result.downloaded, result.failed) == (len(expected), 0)
+        assert mirrored(out)[0] == expected
+        assert sorted(e.name for e in file_transfers(tree)) == sorted(f"tree/{k}" for k in expected)
+        total = sum(map(len, expected.values()))
+        assert progress[0] == MirrorProgress(0, len(expected), 0, total)
+        assert progress[-1] == MirrorProgress(len(expected), len(expected), total, total)
+        for before, after in itertools.pairwise(progress):
+            assert before.files_done <= after.files_done
+            assert before.bytes_done <= after.bytes_done
+        assert {f.path: f.sha256 for f in files} == {
+            k: hashlib.sha256(v).hexdigest() for k, v in expected.items()
+        }
 
 
 def test_over_https_with_the_ca_file(tmp_path: Path) -> None:
