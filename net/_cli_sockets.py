@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from net._loop import StoppableLoop
     from net.events import Datagram
     from net.framing import Frame, Framer, FramingSpec
+    from net.pcapng import PcapngFile
     from net.tcp import TcpEvent
     from net.tls import ClientTls
     from net.udp import UdpSender
@@ -129,6 +130,7 @@ def send_datagrams(
 
 def udp_listen(args: argparse.Namespace) -> int:
     """``swb udp-listen PORT``: print every datagram until --count, --timeout or a signal."""
+    from net.pcapng import TrafficRecord
     from net.udp import UdpReceiver
 
     encoding = check_encoding(args.encoding)
@@ -138,19 +140,46 @@ def udp_listen(args: argparse.Namespace) -> int:
         get_checksum(args.checksum)  # an unknown name is bad input before anything listens
         out.checksum = (args.checksum, args.checksum_order)
     responder = _responder(args, "raw", "fixed" if reply is not None else "none", reply or b"")
-    # --quiet takes no datagrams at all: the receiver then only counts, as fast as it can read.
+    capture = _capture(args)
+    if capture is not None and responder is None and reply is not None:
+        from net.rules import Responder
+
+        # Through a responder, fixed replies are reported (on_reply) and so captured too.
+        responder = Responder(framing="raw", fallback="fixed", fixed_reply=reply)
+    on_datagram: Callable[[Datagram], None] | None = out.datagram
+    on_reply: Callable[[Datagram], None] = out.datagram
+    if capture is not None:
+
+        def on_datagram(datagram: Datagram) -> None:
+            capture.writer.write(
+                TrafficRecord(
+                    datagram.time, "udp", datagram.outgoing, receiver.address, datagram.peer,
+                    datagram.data,
+                )
+            )  # fmt: skip
+            out.datagram(datagram)
+
+        on_reply = on_datagram
+    elif args.quiet:
+        # --quiet takes no datagrams at all: the receiver then only counts, as fast as it can read.
+        on_datagram = None
     receiver = UdpReceiver(
         args.host,
         args.port,
-        on_datagram=None if args.quiet else out.datagram,
+        on_datagram=on_datagram,
         multicast_group=args.multicast,
         reply=reply,
         on_drained=out.flush,
         max_datagrams=args.count,
         responder=responder,
-        on_reply=out.datagram,
+        on_reply=on_reply,
     )
-    with receiver, stop_on_signals(receiver), _stop_after(receiver, args.timeout):
+    with (
+        _closing_capture(capture),
+        receiver,
+        stop_on_signals(receiver),
+        _stop_after(receiver, args.timeout),
+    ):
         _status(f"listening on {receiver.address} (UDP)")
         if receiver.multicast_group:
             _status(f"joined the multicast group {receiver.multicast_group}")
@@ -331,8 +360,12 @@ def tcp_serve(args: argparse.Namespace) -> int:
 
         context = server_context(certificate)
     out = _Printer(encoding, json_lines=args.json, quiet=args.quiet, announce=True, framing=framing)
+    capture = _capture(args)
+    locals_: dict[int, str] = {}  # conn_id -> this end's address, for the capture
 
     def on_event(event: TcpEvent) -> None:
+        if capture is not None:
+            _capture_tcp(capture, locals_, event)
         # With rules, what the server answers is part of the conversation: out rows too.
         if isinstance(event, Connected | Received | Disconnected) or (
             responder is not None and isinstance(event, Sent)
@@ -353,7 +386,7 @@ def tcp_serve(args: argparse.Namespace) -> int:
         idle_timeout=args.idle_timeout,
         responder=responder,
     )
-    with server, stop_on_signals(server):
+    with _closing_capture(capture), server, stop_on_signals(server):
         if certificate is not None:
             announce_certificate(certificate, given=bool(args.cert))
         if server.limit_reason:
@@ -397,6 +430,53 @@ def _responder(
 
         rules += mock_rules(args.mock, framing=framing)
     return Responder(rules, framing=framing, fallback=fallback, fixed_reply=fixed)
+
+
+def _capture(args: argparse.Namespace) -> PcapngFile | None:
+    """The --pcapng file, opened (as FILE.part) before anything listens; None without it."""
+    if args.pcapng is None:
+        return None
+    from net.pcapng import PcapngFile
+
+    return PcapngFile(args.pcapng)
+
+
+@contextlib.contextmanager
+def _closing_capture(capture: PcapngFile | None) -> Iterator[None]:
+    """Close the capture when the command ends, however it ends, and say what it holds."""
+    if capture is None:
+        yield
+        return
+    try:
+        yield
+    except BaseException:
+        capture.abort()
+        raise
+    packets = capture.close()
+    _status(f"wrote {_plural(packets, 'packet')} to {capture.path} (pcapng)")
+
+
+def _capture_tcp(capture: PcapngFile, locals_: dict[int, str], event: TcpEvent) -> None:
+    """Record one server event in the capture: handshakes, data both ways, closes."""
+    from net.pcapng import TrafficRecord
+
+    if isinstance(event, Connected):
+        locals_[event.conn_id] = event.local
+        capture.writer.tcp_opened(
+            event.time, event.local, event.peer, event.conn_id, peer_connected=True
+        )
+    elif isinstance(event, Received | Sent) and event.conn_id in locals_:
+        if isinstance(event, Sent) and event.heartbeat:
+            return
+        capture.writer.write(
+            TrafficRecord(
+                event.time, "tcp", isinstance(event, Sent), locals_[event.conn_id], event.peer,
+                event.data, event.conn_id,
+            )
+        )  # fmt: skip
+    elif isinstance(event, Disconnected) and event.conn_id in locals_:
+        local = locals_.pop(event.conn_id)
+        capture.writer.tcp_closed(event.time, local, event.peer, event.conn_id)
 
 
 def _framing(args: argparse.Namespace) -> FramingSpec | None:
