@@ -31,7 +31,7 @@ sends a terminator (or announces a 4 GB message) costs no more memory than that.
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from net._record import Record
 from net.errors import PayloadError
@@ -56,12 +56,14 @@ FRAMING_HELP = (
 Kind = Literal["raw", "line", "crlf", "any", "fixed", "length", "delim"]
 
 
-class Frame(Record):
+class Frame(NamedTuple):
     """One frame: ``data`` in full, as it was on the wire (header and terminator included).
 
     ``header`` and ``trailer`` are how many bytes at the start (a length prefix) and at the end
     (a line ending or delimiter) are framing rather than payload. ``cut``: a piece of a frame
     longer than the maximum size. ``incomplete``: what was left when the stream ended.
+    A named tuple rather than a Record: a stream of short lines makes millions of them, and a
+    tuple is built ten times faster.
     """
 
     data: bytes
@@ -192,6 +194,11 @@ class Framer:
         limit = self.max_size
         frames: list[Frame] = []
         pos = 0
+        kind = self.spec.kind
+        if kind in ("line", "crlf", "delim") and not self._in_cut:
+            pos = self._delimited(frames)
+        elif kind == "length" and not self._cut_left:
+            pos = self._prefixed(frames)
         while pos < len(buffer):
             available = len(buffer) - pos
             if self._cut_left:
@@ -233,6 +240,48 @@ class Framer:
         if pos:
             del buffer[:pos]
         return frames
+
+    def _delimited(self, frames: list[Frame]) -> int:
+        """The fast path of delimiter framing: whole frames up to ``max_size``, from offset 0;
+        returns where it stopped (the general loop goes on from there)."""
+        buffer = self._buffer
+        kind = self.spec.kind
+        delimiter = b"\n" if kind == "line" else b"\r\n" if kind == "crlf" else self.spec.delimiter
+        size = len(delimiter)
+        limit = self.max_size
+        line = kind == "line"
+        append = frames.append
+        pos = 0
+        start = self._scanned
+        while (found := buffer.find(delimiter, start)) >= 0:
+            stop = found + size
+            if stop - pos > limit:
+                break
+            trailer = 2 if line and found > pos and buffer[found - 1] == 0x0D else size
+            append(Frame(bytes(buffer[pos:stop]), 0, trailer))
+            pos = start = stop
+        if pos:
+            self._scanned = 0
+        return pos
+
+    def _prefixed(self, frames: list[Frame]) -> int:
+        """The fast path of length framing: whole messages up to ``max_size``, from offset 0."""
+        buffer = self._buffer
+        size = self.spec.size
+        order = self.spec.byteorder
+        counts_header = self.spec.counts_header
+        limit = self.max_size
+        append = frames.append
+        pos = 0
+        end = len(buffer)
+        while pos + size <= end:
+            length = int.from_bytes(buffer[pos : pos + size], order)
+            stop = pos + (max(length, size) if counts_header else size + length)
+            if stop > end or stop - pos > limit:
+                break
+            append(Frame(bytes(buffer[pos:stop]), size))
+            pos = stop
+        return pos
 
     def _end(self, pos: int, final: bool) -> tuple[int, int, int] | None:
         """(end offset, header bytes, trailer bytes) of the frame starting at ``pos``, or None
