@@ -42,6 +42,7 @@ BENCHMARKS: dict[str, tuple[str, str]] = {
     "packets": ("bench_packets", "issue 17. a 10,000-packet library: open, search, scroll"),
     "relay": ("bench_relay", "9. relay vs socat, fault accuracy"),
     "folders": ("bench_folders", "20. folder mirror and zip"),
+    "framing": ("bench_framing", "16. pcapng export of 100,000 rows, framing speed"),
 }
 
 
