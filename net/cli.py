@@ -437,8 +437,8 @@ def _add_framing_option(parser: argparse.ArgumentParser) -> None:
         "--framing",
         metavar="SPEC",
         help=(
-            f"print one row per frame, and give rules one frame at a time: {FRAMING_HELP} "
-            "(default: rows as received; rules see lines)"
+            f"print one row per frame: {FRAMING_HELP} (default: rows as received). "
+            "--rule and --mock answer each line (default) or, with raw, each chunk"
         ),
     )
 
