@@ -43,6 +43,7 @@ BENCHMARKS: dict[str, tuple[str, str]] = {
     "packets": ("bench_packets", "11. a 10,000-packet library: open, search, scroll"),
     "script": ("bench_script", "12. swb run round trips, rule replies"),
     "folders": ("bench_folders", "13. folder mirror and zip"),
+    "framing": ("bench_framing", "14. pcapng export of 100,000 rows, framing speed"),
 }
 
 

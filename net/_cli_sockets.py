@@ -39,6 +39,8 @@ from net.events import Connected, Disconnected, Received, Sent
 if TYPE_CHECKING:
     from net._loop import StoppableLoop
     from net.events import Datagram
+    from net.framing import Frame, Framer, FramingSpec
+    from net.pcapng import PcapngFile
     from net.tcp import TcpEvent
     from net.tls import ClientTls
     from net.udp import UdpSender
@@ -94,15 +96,17 @@ def send_datagrams(
     closes ``sender``. Returns the exit status (1: --wait and no reply at all)."""
     replies = 0
     sent_bytes = 0
+    rtt = _RoundTrips()
 
     def on_sent(datagram: Datagram) -> None:
         nonlocal sent_bytes
         sent_bytes += len(datagram.data)
+        rtt.sent(datagram.time)
 
     def on_reply(datagram: Datagram) -> None:
         nonlocal replies
         replies += 1
-        out.datagram(datagram)
+        out.datagram(datagram, rtt_ms=rtt.replied(datagram.time))
         out.flush()
 
     with sender, stop_on_signals(sender):
@@ -116,6 +120,7 @@ def send_datagrams(
         )
     _status(
         f"{label}{_plural(sent, 'datagram')}, {_plural(sent_bytes, 'byte')} sent to {sender.peer}"
+        + rtt.summary()
     )
     if wait and not replies:
         _status(f"swb: no reply from {sender.peer} within {wait:g} s")
@@ -125,6 +130,7 @@ def send_datagrams(
 
 def udp_listen(args: argparse.Namespace) -> int:
     """``swb udp-listen PORT``: print every datagram until --count, --timeout or a signal."""
+    from net.pcapng import TrafficRecord
     from net.udp import UdpReceiver
 
     encoding = check_encoding(args.encoding)
@@ -134,19 +140,46 @@ def udp_listen(args: argparse.Namespace) -> int:
         get_checksum(args.checksum)  # an unknown name is bad input before anything listens
         out.checksum = (args.checksum, args.checksum_order)
     responder = _responder(args, "raw", "fixed" if reply is not None else "none", reply or b"")
-    # --quiet takes no datagrams at all: the receiver then only counts, as fast as it can read.
+    capture = _capture(args)
+    if capture is not None and responder is None and reply is not None:
+        from net.rules import Responder
+
+        # Through a responder, fixed replies are reported (on_reply) and so captured too.
+        responder = Responder(framing="raw", fallback="fixed", fixed_reply=reply)
+    on_datagram: Callable[[Datagram], None] | None = out.datagram
+    on_reply: Callable[[Datagram], None] = out.datagram
+    if capture is not None:
+
+        def on_datagram(datagram: Datagram) -> None:
+            capture.writer.write(
+                TrafficRecord(
+                    datagram.time, "udp", datagram.outgoing, receiver.address, datagram.peer,
+                    datagram.data,
+                )
+            )  # fmt: skip
+            out.datagram(datagram)
+
+        on_reply = on_datagram
+    elif args.quiet:
+        # --quiet takes no datagrams at all: the receiver then only counts, as fast as it can read.
+        on_datagram = None
     receiver = UdpReceiver(
         args.host,
         args.port,
-        on_datagram=None if args.quiet else out.datagram,
+        on_datagram=on_datagram,
         multicast_group=args.multicast,
         reply=reply,
         on_drained=out.flush,
         max_datagrams=args.count,
         responder=responder,
-        on_reply=out.datagram,
+        on_reply=on_reply,
     )
-    with receiver, stop_on_signals(receiver), _stop_after(receiver, args.timeout):
+    with (
+        _closing_capture(capture),
+        receiver,
+        stop_on_signals(receiver),
+        _stop_after(receiver, args.timeout),
+    ):
         _status(f"listening on {receiver.address} (UDP)")
         if receiver.multicast_group:
             _status(f"joined the multicast group {receiver.multicast_group}")
@@ -176,14 +209,18 @@ def tcp_send(args: argparse.Namespace) -> int:
 
     encoding = check_encoding(args.encoding)
     data = append_checksum(_payload(args, args.data), args.checksum, args.checksum_order)
+    out = _Printer(encoding, json_lines=args.json, framing=_framing(args))
     return send_stream(
         args.host,
         args.port,
         data,
+        args.count,
+        args.interval / 1000.0,
         wait=args.wait,
         connect_timeout=args.connect_timeout,
         tls=client_tls(args, tls=args.tls),
-        out=_Printer(encoding, json_lines=args.json),
+        out=out,
+        label="" if args.count == 1 else f"{_plural(args.count, 'send')}, ",
     )
 
 
@@ -215,6 +252,7 @@ def send_stream(
     lock = threading.Lock()
     written = 0
     sent_bytes = 0
+    rtt = _RoundTrips()
 
     def sent_everything() -> None:
         if wait is None:
@@ -267,7 +305,7 @@ def send_stream(
                 failure.append(f"{event.peer} answered in TLS: it is a TLS server, so {tls_hint}")
                 client.shutdown()
                 return
-            out.tcp_event(event)
+            out.tcp_event(event, rtt_ms=rtt.replied(event.time))
         elif isinstance(event, Disconnected):
             out.tcp_event(event)
             if event.error:
@@ -277,6 +315,7 @@ def send_stream(
                     reason += f" (if it is a TLS server, {tls_hint})"
                 failure.append(reason)
         elif isinstance(event, Sent) and not event.heartbeat:  # one send, written in full
+            rtt.sent(event.time)
             written_one(len(event.data))
         out.flush()
 
@@ -290,7 +329,7 @@ def send_stream(
             timer.cancel()
             timer.join()
     if label:
-        _status(f"{label}{_plural(sent_bytes, 'byte')} sent to {client.peer}")
+        _status(f"{label}{_plural(sent_bytes, 'byte')} sent to {client.peer}" + rtt.summary())
     if failure:
         _status(f"swb: {failure[0]}")
         return EXIT_NETWORK
@@ -312,16 +351,21 @@ def tcp_serve(args: argparse.Namespace) -> int:
         mode, fixed = "none", b""
     from net.tcp import TcpServer
 
-    responder = _responder(args, args.framing, mode, fixed)
+    framing = _framing(args)
+    responder = _responder(args, str(framing) if framing else "line", mode, fixed)
     certificate = server_certificate(args)
     context = None
     if certificate is not None:
         from net.tls import server_context
 
         context = server_context(certificate)
-    out = _Printer(encoding, json_lines=args.json, quiet=args.quiet, announce=True)
+    out = _Printer(encoding, json_lines=args.json, quiet=args.quiet, announce=True, framing=framing)
+    capture = _capture(args)
+    locals_: dict[int, str] = {}  # conn_id -> this end's address, for the capture
 
     def on_event(event: TcpEvent) -> None:
+        if capture is not None:
+            _capture_tcp(capture, locals_, event)
         # With rules, what the server answers is part of the conversation: out rows too.
         if isinstance(event, Connected | Received | Disconnected) or (
             responder is not None and isinstance(event, Sent)
@@ -342,7 +386,7 @@ def tcp_serve(args: argparse.Namespace) -> int:
         idle_timeout=args.idle_timeout,
         responder=responder,
     )
-    with server, stop_on_signals(server):
+    with _closing_capture(capture), server, stop_on_signals(server):
         if certificate is not None:
             announce_certificate(certificate, given=bool(args.cert))
         if server.limit_reason:
@@ -375,7 +419,10 @@ def _responder(
     no rules)."""
     if not args.rule and not args.mock:
         return None
-    from net.rules import Responder, parse_rules
+    from net.rules import FRAMINGS, Responder, parse_rules
+
+    if framing not in FRAMINGS:
+        raise PayloadError("--rule and --mock answer lines or chunks: use --framing line or raw")
 
     rules = parse_rules(args.rule, args.encoding)
     if args.mock:
@@ -383,6 +430,95 @@ def _responder(
 
         rules += mock_rules(args.mock, framing=framing)
     return Responder(rules, framing=framing, fallback=fallback, fixed_reply=fixed)
+
+
+def _capture(args: argparse.Namespace) -> PcapngFile | None:
+    """The --pcapng file, opened (as FILE.part) before anything listens; None without it."""
+    if args.pcapng is None:
+        return None
+    from net.pcapng import PcapngFile
+
+    return PcapngFile(args.pcapng)
+
+
+@contextlib.contextmanager
+def _closing_capture(capture: PcapngFile | None) -> Iterator[None]:
+    """Close the capture when the command ends, however it ends, and say what it holds."""
+    if capture is None:
+        yield
+        return
+    try:
+        yield
+    except BaseException:
+        capture.abort()
+        raise
+    packets = capture.close()
+    _status(f"wrote {_plural(packets, 'packet')} to {capture.path} (pcapng)")
+
+
+def _capture_tcp(capture: PcapngFile, locals_: dict[int, str], event: TcpEvent) -> None:
+    """Record one server event in the capture: handshakes, data both ways, closes."""
+    from net.pcapng import TrafficRecord
+
+    if isinstance(event, Connected):
+        locals_[event.conn_id] = event.local
+        capture.writer.tcp_opened(
+            event.time, event.local, event.peer, event.conn_id, peer_connected=True
+        )
+    elif isinstance(event, Received | Sent) and event.conn_id in locals_:
+        if isinstance(event, Sent) and event.heartbeat:
+            return
+        capture.writer.write(
+            TrafficRecord(
+                event.time, "tcp", isinstance(event, Sent), locals_[event.conn_id], event.peer,
+                event.data, event.conn_id,
+            )
+        )  # fmt: skip
+    elif isinstance(event, Disconnected) and event.conn_id in locals_:
+        local = locals_.pop(event.conn_id)
+        capture.writer.tcp_closed(event.time, local, event.peer, event.conn_id)
+
+
+def _framing(args: argparse.Namespace) -> FramingSpec | None:
+    """The --framing spec (None: rows as received).
+
+    Raises:
+        PayloadError: not a framing spec."""
+    if args.framing is None:
+        return None
+    from net.framing import parse_framing
+
+    return parse_framing(args.framing)
+
+
+class _RoundTrips:
+    """Round-trip times: from each send to the first reply after it, in ms."""
+
+    def __init__(self) -> None:
+        self._sent_at: float | None = None
+        self.times_ms: list[float] = []
+
+    def sent(self, when: float) -> None:
+        self._sent_at = when
+
+    def replied(self, when: float) -> float | None:
+        """The round-trip time in ms when this is the first reply since a send, else None."""
+        if self._sent_at is None:
+            return None
+        # time.time() may step backwards (NTP): a round trip is never negative.
+        rtt_ms = max(0.0, (when - self._sent_at) * 1000.0)
+        self._sent_at = None
+        self.times_ms.append(rtt_ms)
+        return rtt_ms
+
+    def summary(self) -> str:
+        """``", rtt min/median/max 0.1/0.2/0.3 ms"`` (empty when no reply came)."""
+        if not self.times_ms:
+            return ""
+        import statistics
+
+        low, mid, high = min(self.times_ms), statistics.median(self.times_ms), max(self.times_ms)
+        return f", rtt min/median/max {low:.3f}/{mid:.3f}/{high:.3f} ms"
 
 
 def _looks_like_tls(data: bytes) -> bool:
@@ -394,9 +530,17 @@ class _Printer:
     """Writes received data to stdout: ``peer  text`` lines, or JSON objects with --json."""
 
     def __init__(
-        self, encoding: str, *, json_lines: bool, quiet: bool = False, announce: bool = False
+        self,
+        encoding: str,
+        *,
+        json_lines: bool,
+        quiet: bool = False,
+        announce: bool = False,
+        framing: FramingSpec | None = None,
     ) -> None:
         self._encoding = encoding
+        self._framing = framing
+        self._framers: dict[int, Framer] = {}
         self._json = json_lines
         self._quiet = quiet
         self._announce = announce  # (re)connections as status lines, when not --json
@@ -406,7 +550,7 @@ class _Printer:
         #: (name, byte order) of a checksum each datagram should end with (udp-listen --checksum).
         self.checksum: tuple[str, ByteOrder | None] | None = None
 
-    def datagram(self, datagram: Datagram) -> None:
+    def datagram(self, datagram: Datagram, rtt_ms: float | None = None) -> None:
         if self._quiet:
             return
         data = datagram.data
@@ -425,14 +569,19 @@ class _Printer:
                 record["checksum_ok"] = checked
             if datagram.outgoing:
                 record["direction"] = "out"
+            if rtt_ms is not None:
+                record["rtt_ms"] = round(rtt_ms, 3)
             self._write(json_line(record) + "\n")
         else:
             mark = "[truncated] " if datagram.truncated else ""
             mark += "[bad checksum] " if checked is False else ""
             to = _OUT if datagram.outgoing else ""
-            self._write(f"{to}{datagram.peer}  {mark}{render_text(data, self._encoding)}\n")
+            text = render_text(data, self._encoding)
+            self._write(f"{to}{datagram.peer}  {mark}{text}{_rtt_text(rtt_ms)}\n")
 
-    def tcp_event(self, event: Connected | Received | Sent | Disconnected) -> None:
+    def tcp_event(
+        self, event: Connected | Received | Sent | Disconnected, rtt_ms: float | None = None
+    ) -> None:
         if self._quiet:
             return
         if isinstance(event, Sent):  # a reply by rule: one out row per reply
@@ -443,13 +592,20 @@ class _Printer:
                 )
             else:
                 self._write(f"{_OUT}{event.peer}  {text}\n")
+        elif isinstance(event, Received) and self._framing is not None:
+            framer = self._framers.get(event.conn_id)
+            if framer is None:
+                framer = self._framers[event.conn_id] = self._framing.framer()
+            for frame in framer.feed(event.data):
+                self._frame(event, frame, rtt_ms)
+                rtt_ms = None  # the round trip ends at the first reply
         elif isinstance(event, Received):
             decoder = self._decoders.get(event.conn_id)
             if decoder is None:
                 decoder = self._decoders[event.conn_id] = StreamDecoder(
                     self._encoding, one_line=not self._json
                 )
-            self._received(event, decoder.decode(event.data))
+            self._received(event, decoder.decode(event.data), rtt_ms)
         elif isinstance(event, Connected):
             self._connected.add(event.conn_id)
             tls = event.tls
@@ -465,6 +621,9 @@ class _Printer:
             elif self._announce:
                 _status(f"{event.peer} connected" + (f" ({tls.version})" if tls else ""))
         else:
+            framer = self._framers.pop(event.conn_id, None)
+            for frame in framer.flush() if framer is not None else ():
+                self._frame(event, frame, None)
             decoder = self._decoders.pop(event.conn_id, None)
             rest = decoder.decode(b"", final=True) if decoder is not None else ""
             if rest:  # a character cut short by the end of the stream
@@ -484,17 +643,30 @@ class _Printer:
     def flush(self) -> None:
         sys.stdout.flush()
 
-    def _received(self, event: Received, text: str) -> None:
+    def _received(
+        self, event: Received, text: str, rtt_ms: float | None = None, **flags: bool
+    ) -> None:
         if self._json:
+            extra: dict[str, Any] = {name: True for name, on in flags.items() if on}
+            if rtt_ms is not None:
+                extra["rtt_ms"] = round(rtt_ms, 3)
             self._object(
                 event,
                 "received",
                 size=len(event.data),
                 text=text,
                 hex=to_hex(event.data, ""),
+                **extra,
             )
         else:
-            self._write(f"{event.peer}  {text}\n")
+            marks = "".join(f"[{name}] " for name, on in flags.items() if on)
+            self._write(f"{event.peer}  {marks}{text}{_rtt_text(rtt_ms)}\n")
+
+    def _frame(self, event: Received | Disconnected, frame: Frame, rtt_ms: float | None) -> None:
+        """One row per frame (--framing): its full bytes, flagged when cut or incomplete."""
+        row = Received(event.time, event.conn_id, event.peer, frame.data)
+        text = render_text(frame.data, self._encoding, one_line=not self._json)
+        self._received(row, text, rtt_ms, cut=frame.cut, incomplete=frame.incomplete)
 
     def _object(
         self, event: Connected | Received | Sent | Disconnected, kind: str, **fields: Any
@@ -523,6 +695,10 @@ def _stop_after(loop: StoppableLoop, seconds: float | None) -> Iterator[None]:
     finally:
         timer.cancel()
         timer.join()
+
+
+def _rtt_text(rtt_ms: float | None) -> str:
+    return "" if rtt_ms is None else f"  [rtt {rtt_ms:.3f} ms]"
 
 
 def _status(line: str) -> None:

@@ -261,6 +261,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_checksum_options(p, verify=True)
     p.add_argument("--json", action="store_true", help="one JSON object per datagram")
     p.add_argument("--quiet", action="store_true", help="print only the summary line")
+    _add_pcapng_option(p)
     p.set_defaults(handler="net._cli_sockets:udp_listen")
 
     p = sub.add_parser("tcp-send", help="connect to a TCP server, send DATA, print what comes back")
@@ -282,6 +283,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="connect with TLS (verified by default; --insecure, --fingerprint and --cafile imply it)",
     )
     p.add_argument("--json", action="store_true", help="print received chunks as JSON lines")
+    p.add_argument("--count", type=_positive_int, default=1, help="send DATA this many times")
+    p.add_argument(
+        "--interval",
+        type=_milliseconds,
+        default=1000.0,
+        metavar="MS",
+        help="with --count: pause between sends in ms (default 1000)",
+    )
+    _add_framing_option(p)
     _add_tls_client_options(p)
     p.set_defaults(handler="net._cli_sockets:tcp_send")
 
@@ -318,6 +328,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--json", action="store_true", help="one JSON object per event")
     p.add_argument("--quiet", action="store_true", help="print only the summary line")
+    _add_pcapng_option(p)
     _add_tls_server_options(p)
     p.set_defaults(handler="net._cli_sockets:tcp_serve")
     _add_packet_commands(sub)
@@ -416,12 +427,28 @@ def _add_rule_options(parser: argparse.ArgumentParser, *, framing: bool) -> None
         ),
     )
     if framing:
-        parser.add_argument(
-            "--framing",
-            choices=("line", "raw"),
-            default="line",
-            help="what a rule sees: each line (default) or each chunk received",
-        )
+        _add_framing_option(parser)
+
+
+def _add_framing_option(parser: argparse.ArgumentParser) -> None:
+    from net.framing import FRAMING_HELP
+
+    parser.add_argument(
+        "--framing",
+        metavar="SPEC",
+        help=(
+            f"print one row per frame: {FRAMING_HELP} (default: rows as received). "
+            "--rule and --mock answer each line (default) or, with raw, each chunk"
+        ),
+    )
+
+
+def _add_pcapng_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--pcapng",
+        metavar="FILE",
+        help="also write the traffic to FILE as pcapng for Wireshark (complete when the command ends)",
+    )
 
 
 def _add_checksum_options(

@@ -20,6 +20,7 @@ from net.tls import certificate_fingerprint, default_server_certificate
 from tests.conftest import WAIT
 from tests.interop.test_socket_peers import (
     ENV,
+    RTT,
     SWB,
     SWB_LISTENING,
     peer,
@@ -177,7 +178,7 @@ def test_tcp_send_verified_by_the_ca_file_to_s_server(leaf: tuple[Path, Path, Pa
         )  # fmt: skip
         assert server.wait(WAIT) == 0
     assert result.returncode == 0, result.stderr
-    assert result.stdout == f"127.0.0.1:{port}  revres_s olleh\\n\n"
+    assert RTT.sub("", result.stdout) == f"127.0.0.1:{port}  revres_s olleh\\n\n"
     assert f"certificate SHA-256 fingerprint: {fingerprint}" in result.stderr
 
 
@@ -190,7 +191,7 @@ def test_tcp_send_pinned_to_s_server(leaf: tuple[Path, Path, Path, str]) -> None
         )  # fmt: skip
         assert server.wait(WAIT) == 0
     assert result.returncode == 0, result.stderr
-    assert result.stdout == f"127.0.0.1:{port}  dennip\\n\n"
+    assert RTT.sub("", result.stdout) == f"127.0.0.1:{port}  dennip\\n\n"
 
 
 def test_tcp_send_with_the_wrong_fingerprint_exits_1(leaf: tuple[Path, Path, Path, str]) -> None:
@@ -216,7 +217,7 @@ def test_tcp_send_insecure_to_s_server_warns(leaf: tuple[Path, Path, Path, str])
         )  # fmt: skip
         assert server.wait(WAIT) == 0
     assert result.returncode == 0, result.stderr
-    assert result.stdout == f"127.0.0.1:{port}  cba\\n\n"
+    assert RTT.sub("", result.stdout) == f"127.0.0.1:{port}  cba\\n\n"
     assert result.stderr.startswith("swb: warning: Certificate checks are off")
 
 

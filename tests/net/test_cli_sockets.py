@@ -39,6 +39,9 @@ pytestmark = pytest.mark.posix_only
 
 SWB = [sys.executable, "-m", "net"]
 
+# The round-trip time a reply row ends with (its value varies).
+RTT = re.compile(r"  \[rtt \d+\.\d{3} ms\]$", re.MULTILINE)
+
 
 def swb(*args: str, timeout: float = WAIT) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
@@ -365,8 +368,11 @@ def test_udp_send_wait_prints_the_reply_with_its_sender() -> None:
         result = swb("udp-send", "127.0.0.1", str(receiver.port), "ping", "--wait", "5")
         as_json = swb("udp-send", "127.0.0.1", str(receiver.port), "ping", "--wait", "5", "--json")
     assert result.returncode == 0
-    assert result.stdout == f"127.0.0.1:{receiver.port}  回复\n"
+    assert re.fullmatch(
+        rf"127\.0\.0\.1:{receiver.port}  回复  \[rtt \d+\.\d{{3}} ms\]\n", result.stdout
+    )
     record = json.loads(as_json.stdout)
+    assert record["rtt_ms"] >= 0
     assert (record["peer"], record["text"], record["size"]) == (
         f"127.0.0.1:{receiver.port}",
         "回复",
@@ -442,7 +448,9 @@ def test_tcp_send_wait_prints_until_the_peer_closes() -> None:
     with tcp_peer("reply-close") as (port, received):
         result = swb("tcp-send", "127.0.0.1", str(port), "hi", "--wait", "60")
     assert result.returncode == 0, result.stderr
-    assert result.stdout == f"127.0.0.1:{port}  谢谢 thank you !\n"
+    assert re.fullmatch(
+        rf"127\.0\.0\.1:{port}  谢谢 thank you !  \[rtt [\d.]+ ms\]\n", result.stdout
+    )
     assert received == [b"hi"]
 
 
@@ -467,7 +475,7 @@ def test_tcp_send_wait_ends_after_the_given_time() -> None:
         thread.join(WAIT)
         server.close()
     assert result.returncode == 0
-    assert result.stdout == f"127.0.0.1:{server.port}  echo me\n"
+    assert re.fullmatch(rf"127\.0\.0\.1:{server.port}  echo me  \[rtt [\d.]+ ms\]\n", result.stdout)
 
 
 def test_tcp_send_reports_a_reset_and_exits_1() -> None:
@@ -696,7 +704,7 @@ def test_tcp_serve_with_cert_and_key(leaf_files: tuple[str, str, str]) -> None:
     assert load_server_certificate(cert, key).fingerprint == pin
     for result in (verified, pinned):
         assert result.returncode == 0, result.stderr
-        assert result.stdout == f"127.0.0.1:{port}  ok\n"  # the address it reached
+        assert RTT.sub("", result.stdout) == f"127.0.0.1:{port}  ok\n"  # the address it reached
 
 
 def test_tcp_send_tls_verified_json(leaf_files: tuple[str, str, str]) -> None:
@@ -730,7 +738,7 @@ def test_tcp_send_insecure_warns(data_dir: Path) -> None:
     with tls_echo_server(default_server_certificate()) as server:
         result = swb("tcp-send", "127.0.0.1", str(server.port), "x", "--insecure", "--wait", "0.3")
     assert result.returncode == 0
-    assert result.stdout == f"127.0.0.1:{server.port}  x\n"
+    assert RTT.sub("", result.stdout) == f"127.0.0.1:{server.port}  x\n"
     assert result.stderr.splitlines()[0] == f"swb: warning: {INSECURE_WARNING}"
 
 
