@@ -422,3 +422,19 @@ def test_send_checksum_options_override_the_packet(tmp_path: Path, udp_peer: soc
         result = swb("send", "m", "--library", str(library), *options)
         assert result.returncode == 0, result.stderr
         assert udp_peer.recv(100) == bytes.fromhex(f"{frame} {suffix}")
+
+
+def test_import_of_an_export_saved_with_a_byte_order_mark(
+    tmp_path: Path, udp_peer: socket.socket
+) -> None:
+    """An export re-saved by Notepad starts with a UTF-8 BOM; it is still an export to import,
+    not "a Packet Sender export, not a library: import it instead" (said to a user who did)."""
+    export_file = tmp_path / "packetsender.json"
+    item = packet_sender_item("Wake up", b"\x01\x03", port=str(port_of(udp_peer)))
+    export_file.write_bytes(b"\xef\xbb\xbf" + export(item))
+    library = tmp_path / "lib.json"
+    result = swb("packets", "import", str(export_file), "--library", str(library))
+    assert result.returncode == 0, result.stderr
+    result = swb("send", "Wake up", "--library", str(library))
+    assert result.returncode == 0, result.stderr
+    assert udp_peer.recv(100) == b"\x01\x03"
