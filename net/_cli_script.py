@@ -44,6 +44,8 @@ def _ms(seconds: float) -> str:
 def run(args: argparse.Namespace) -> int:
     """``swb run SCRIPT.toml [--var NAME=VALUE]... [--junit FILE] [--json]``."""
     script = load_script(args.script, _variables(args.var))
+    if args.junit:
+        _check_report_path(Path(args.junit))
     warn_if_insecure(script.tls)
     rounds = script.repeat > 1
     write = sys.stdout.write
@@ -107,6 +109,22 @@ def run(args: argparse.Namespace) -> int:
         f"{outcome.steps} steps in {_ms(outcome.elapsed)}"
     )
     return EXIT_OK
+
+
+def _check_report_path(path: Path) -> None:
+    """Refuse a report path that cannot be written before the conversation starts, so a typo in
+    --junit does not cost a run against a device (bad input, exit 2).
+
+    Raises:
+        PayloadError: the folder does not exist, or the path is a folder.
+    """
+    folder = path.parent
+    if path.is_dir():
+        raise PayloadError(f"cannot write the JUnit report {path}: it is a folder")
+    if not folder.is_dir():
+        raise PayloadError(
+            f"cannot write the JUnit report {path}: the folder {folder} does not exist"
+        )
 
 
 def _write_atomically(path: Path, text: str) -> None:

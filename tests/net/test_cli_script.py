@@ -123,13 +123,19 @@ def test_run_bad_options_exit_2(tmp_path: Path) -> None:
     assert result.returncode == 2 and "cannot read the script" in result.stderr
 
 
-def test_run_unwritable_junit_is_reported(tmp_path: Path) -> None:
+def test_run_unwritable_junit_is_refused_before_any_step(tmp_path: Path) -> None:
+    """A --junit path that cannot be written is bad input: refused before the conversation runs
+    (issue 18: bad input never starts anything), not after a whole run against the device."""
     with tcp_device(good_device) as device:
         script = write(tmp_path, conversation(device.port))
-        result = swb("run", script, "--junit", str(tmp_path / "no" / "report.xml"))
-    assert result.returncode == 2
-    assert result.stderr.startswith("swb: cannot write the JUnit report ")
-    assert len(result.stdout.splitlines()) == 5  # the steps ran and were shown
+        for report, why in [
+            (tmp_path / "no" / "report.xml", f"the folder {tmp_path / 'no'} does not exist"),
+            (tmp_path, "it is a folder"),
+        ]:
+            result = swb("run", script, "--junit", str(report))
+            assert result.returncode == 2
+            assert result.stderr == f"swb: cannot write the JUnit report {report}: {why}\n"
+            assert result.stdout == ""  # no step ran
 
 
 @pytest.mark.parametrize("platform", simulate.PLATFORMS)
