@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -129,15 +128,13 @@ def _check_report_path(path: Path) -> None:
 
 def _write_atomically(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` through a temporary file in the same folder, so a reader never
-    sees half a report."""
+    sees half a report. The report gets the permissions of any new file (0666 less the umask):
+    CI systems often collect it as another user, and mkstemp's 0600 would hide it from them."""
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        fd, temp = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise PayloadError(f"cannot write the JUnit report {path}: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        with open(temp, "w", encoding="utf-8") as handle:
             handle.write(text)
         os.replace(temp, path)
     except OSError as exc:
-        Path(temp).unlink(missing_ok=True)
+        temp.unlink(missing_ok=True)
         raise PayloadError(f"cannot write the JUnit report {path}: {exc.strerror or exc}") from None

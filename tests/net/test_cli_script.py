@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import stat
 import subprocess
 from pathlib import Path
 from xml.etree import ElementTree
@@ -14,7 +15,7 @@ import pytest
 from net.script import Record, script_from_records
 from tests import simulate
 from tests.conftest import WAIT
-from tests.net.test_cli_sockets import listener, swb
+from tests.net.test_cli_sockets import SWB, listener, swb
 from tests.net.test_script import (
     closed_port,
     conversation,
@@ -87,6 +88,33 @@ def test_run_json_and_udp(tmp_path: Path) -> None:
     assert records[1]["captures"] == {"seq": "1"} and records[1]["text"] == "PONG 1"
     assert records[1]["rtt_ms"] >= 0 and "rtt_ms" not in records[0]
     assert records[2]["text"] == "SET last 1\n"
+
+
+def test_junit_report_has_the_permissions_of_a_new_file(tmp_path: Path) -> None:
+    """CI systems often collect the report as another user: it is 0666 less the umask (0644
+    here), not the 0600 of a temporary file, and no temporary file is left beside it."""
+    junit = tmp_path / "report.xml"
+    with tcp_device(good_device) as device:
+        script = write(tmp_path, conversation(device.port))
+        result = subprocess.run(
+            [
+                "sh",
+                "-c",
+                'umask 022 && exec "$@"',
+                "sh",
+                *SWB,
+                "run",
+                script,
+                "--junit",
+                str(junit),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=WAIT,
+        )
+    assert result.returncode == 0, result.stderr
+    assert stat.S_IMODE(junit.stat().st_mode) == 0o644
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["device.toml", "report.xml"]
 
 
 def test_run_network_failure_exits_1_and_junit_has_an_error(tmp_path: Path) -> None:
