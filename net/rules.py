@@ -294,9 +294,10 @@ def _compile_reply(reply: str, groups: set[str], encoding: str, checksum: str | 
         if key in groups:
             references.add(key)
         elif key.isdigit():
+            numbered = sum(name.isdigit() for name in groups) - 1  # named groups have numbers too
             raise PayloadError(
                 f"the reply uses {{{{{key}}}}} but the pattern has "
-                + (f"only {len(groups) - 1}" if len(groups) > 1 else "none")
+                + (f"only {numbered}" if numbered else "none")
                 + " (count the opening brackets)"
             )
     # Render once with every group empty: a bad escape, hex digit or variable shows up now.

@@ -70,6 +70,8 @@ BAD_RULES = [
     ("exact:x", "has no ' => '"),
     ("exact: => x", "empty pattern"),
     ("regex:(a) => {{2}}", "uses {{2}} but the pattern has only 1"),
+    # A named group is group 1 too, not one more: "only 2" for one group misled.
+    ("regex:(?P<n>a) => {{2}}", "uses {{2}} but the pattern has only 1 "),
     ("exact:a => {{1}}", "uses {{1}} but the pattern has none"),
     ("exact:a => {{bogus}}", "unknown variable {{bogus}}"),
     (r"exact:a => \q", r"unknown escape \q"),
