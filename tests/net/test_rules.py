@@ -53,6 +53,9 @@ MATCH_CASES = [
     ("exact:a => hex:41 {{hex:42}} 43", b"a", b"ABC"),
     ("exact:a => {{{{literal}}", b"a", b"{{literal}}"),
     ("exact:q => x +checksum:crc16-modbus", b"q", append_checksum(b"x", "crc16-modbus")),
+    # An empty reply whose space after the arrow was lost in quoting: matched, nothing sent.
+    ("exact:QUIET =>", b"QUIET", b""),
+    ("exact:QUIET => ", b"QUIET", b""),
 ]
 
 
