@@ -285,3 +285,13 @@ def test_swb_bad_rule_exits_2_before_listening(command: str) -> None:
     assert result.returncode == 2
     assert result.stderr.strip() == ("swb: rule 1: the regex 'GET (' does not compile: missing )")
     assert "listening" not in result.stderr
+
+
+def test_rule_help_names_only_the_fallbacks_each_command_has() -> None:
+    """udp-listen has --reply but no --echo; its help must not send people to an option that
+    argparse then refuses."""
+    udp = " ".join(swb("udp-listen", "--help").stdout.split())
+    tcp = " ".join(swb("tcp-serve", "--help").stdout.split())
+    assert "--reply answers the rest" in udp and "--echo" not in udp
+    assert "--reply/--echo answer the rest" in tcp
+    assert swb("udp-listen", "0", "--echo").returncode == 2
