@@ -96,7 +96,8 @@ class Download(Client):
         name = parsed.raw_name if self.raw else parsed.name
         if not name:
             raise AddressError(
-                f"{url.strip()!r} names no file: add its name, like {parsed.origin}/report.pdf"
+                f"{url.strip()!r} names no file: add its name, like "
+                f"{parsed.scheme}://{parsed.authority}/report.pdf"
             )
         self.folder = Path(os.fspath(folder))
         self.file_name = safe_file_name(parsed.name or name.rsplit("/", 1)[-1])

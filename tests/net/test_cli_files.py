@@ -167,6 +167,9 @@ BAD_INPUT = [
     (["get", "127.0.0.1:8000/x"], "is not a URL"),
     (["get", "http://127.0.0.1:70000/x"], "out of range"),
     (["get", "http://127.0.0.1:8000/"], "names no file"),
+    # The example keeps the user's scheme: a raw server does not speak http://.
+    (["get", "raw://127.0.0.1:8000/"], "like raw://127.0.0.1:8000/report.pdf"),
+    (["get", "raw+tls://127.0.0.1:8000/"], "like raw+tls://127.0.0.1:8000/report.pdf"),
     (["get", "gopher://h/x"], "not supported"),
     (["get", "http://127.0.0.1:9/x", "-o", "/no/such/folder"], "does not exist"),
     (["get", "http://127.0.0.1:9/x", "--insecure"], "--insecure is for TLS servers"),
