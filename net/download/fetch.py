@@ -122,6 +122,10 @@ class Download(Client):
         """
         self.start_clock()
         if not self.folder.is_dir():
+            if self.folder.exists():  # -o names the file to write, as with curl -o: say so
+                raise LocalFileError(
+                    f"{self.folder} is a file, not a folder: give the folder to save into"
+                )
             raise LocalFileError(f"the folder {self.folder} does not exist")
         final = final_path(self.folder, self.file_name)
         self.path = final
