@@ -230,7 +230,7 @@ class Download(Client):
                 size = offset + received
                 if total is not None and size != total:
                     raise TransferError(
-                        f"the connection ended after {size} of {total} bytes" + self._kept()
+                        f"the connection ended after {size:,} of {total:,} bytes" + self._kept()
                     )
                 if total is None and self.ragged_eof:
                     raise self._truncated(size)
