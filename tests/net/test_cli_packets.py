@@ -441,6 +441,7 @@ def test_import_of_an_export_saved_with_a_byte_order_mark(
     assert udp_peer.recv(100) == b"\x01\x03"
 
 
+@pytest.mark.posix_only  # a umask / a SIGINT sent to a child
 def test_a_packet_that_repeats_until_stopped_says_so(
     tmp_path: Path, udp_peer: socket.socket
 ) -> None:

@@ -90,6 +90,7 @@ def test_run_json_and_udp(tmp_path: Path) -> None:
     assert records[2]["text"] == "SET last 1\n"
 
 
+@pytest.mark.posix_only  # a umask / a SIGINT sent to a child
 def test_junit_report_has_the_permissions_of_a_new_file(tmp_path: Path) -> None:
     """CI systems often collect the report as another user: it is 0666 less the umask (0644
     here), not the 0600 of a temporary file, and no temporary file is left beside it."""
