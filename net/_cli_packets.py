@@ -50,6 +50,10 @@ def send(args: argparse.Namespace) -> int:
     packet.to_bytes(0)  # a payload that cannot be built is bad input, before any connection
     if not packet.port:
         raise AddressError(f"packet {packet.name!r} has no port: set one in the library")
+    if not packet.repeat_count:  # Packet Sender's "repeat": a script would otherwise just hang
+        status(
+            f"{packet.name}: sending every {packet.repeat_interval_ms:g} ms until stopped (Ctrl-C)"
+        )
     if packet.protocol == "udp":
         if args.insecure or args.fingerprint is not None or args.cafile:
             raise AddressError(f"packet {packet.name!r} is UDP: TLS options do not apply to it")

@@ -253,8 +253,8 @@ def _per_direction(faults: Faults, direction: str | None) -> dict[str, Faults]:
 def _summary(counters: RelayCounters, unit: str) -> str:
     return (
         f"{counters.direction} {_plural(counters.chunks, unit)}, "
-        f"{_plural(counters.bytes, 'byte')}, {counters.dropped} dropped, "
-        f"{counters.duplicated} duplicated"
+        f"{_plural(counters.bytes, 'byte')}, {counters.dropped:,} dropped, "
+        f"{counters.duplicated:,} duplicated"
     )
 
 

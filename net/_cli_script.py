@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -44,6 +43,8 @@ def _ms(seconds: float) -> str:
 def run(args: argparse.Namespace) -> int:
     """``swb run SCRIPT.toml [--var NAME=VALUE]... [--junit FILE] [--json]``."""
     script = load_script(args.script, _variables(args.var))
+    if args.junit:
+        _check_report_path(Path(args.junit))
     warn_if_insecure(script.tls)
     rounds = script.repeat > 1
     write = sys.stdout.write
@@ -109,17 +110,31 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _check_report_path(path: Path) -> None:
+    """Refuse a report path that cannot be written before the conversation starts, so a typo in
+    --junit does not cost a run against a device (bad input, exit 2).
+
+    Raises:
+        PayloadError: the folder does not exist, or the path is a folder.
+    """
+    folder = path.parent
+    if path.is_dir():
+        raise PayloadError(f"cannot write the JUnit report {path}: it is a folder")
+    if not folder.is_dir():
+        raise PayloadError(
+            f"cannot write the JUnit report {path}: the folder {folder} does not exist"
+        )
+
+
 def _write_atomically(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` through a temporary file in the same folder, so a reader never
-    sees half a report."""
+    sees half a report. The report gets the permissions of any new file (0666 less the umask):
+    CI systems often collect it as another user, and mkstemp's 0600 would hide it from them."""
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        fd, temp = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise PayloadError(f"cannot write the JUnit report {path}: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        with open(temp, "w", encoding="utf-8") as handle:
             handle.write(text)
         os.replace(temp, path)
     except OSError as exc:
-        Path(temp).unlink(missing_ok=True)
+        temp.unlink(missing_ok=True)
         raise PayloadError(f"cannot write the JUnit report {path}: {exc.strerror or exc}") from None

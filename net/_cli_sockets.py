@@ -56,6 +56,7 @@ __all__ = ["tcp_send", "tcp_serve", "udp_listen", "udp_send"]
 EXIT_OK = 0
 EXIT_NETWORK = 1
 EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
 # Marks a row of what this end sent (replies by rule), before the peer it went to.
 _OUT = "to "
 
@@ -64,7 +65,8 @@ def udp_send(args: argparse.Namespace) -> int:
     """``swb udp-send HOST PORT DATA``: send, optionally repeat, optionally wait for replies.
 
     Exit status: 0 when sent (and, with --wait, when at least one reply arrived, as ping does);
-    1 when the system refused to send, or when --wait was given and no reply arrived at all.
+    1 when the system refused to send, or when --wait was given and no reply arrived at all;
+    130 when a signal stopped it before any reply arrived.
     """
     from net.udp import UdpSender
 
@@ -118,11 +120,15 @@ def send_datagrams(
             on_reply=on_reply if wait else None,
             reply_timeout=wait,
         )
+        stopped = sender.stopping  # by a signal (leaving the with-block stops it too)
     _status(
         f"{label}{_plural(sent, 'datagram')}, {_plural(sent_bytes, 'byte')} sent to {sender.peer}"
         + rtt.summary()
     )
     if wait and not replies:
+        if stopped:  # Ctrl-C before the wait was over: "within 30 s" would be untrue
+            _status(f"swb: stopped before any reply from {sender.peer} arrived")
+            return EXIT_INTERRUPTED
         _status(f"swb: no reply from {sender.peer} within {wait:g} s")
         return EXIT_NETWORK
     return EXIT_OK

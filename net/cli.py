@@ -407,13 +407,15 @@ def _add_packet_commands(sub: argparse._SubParsersAction[_Parser]) -> None:
 
 
 def _add_rule_options(parser: argparse.ArgumentParser, *, framing: bool) -> None:
+    # framing: the TCP server, the one command that also has --echo.
+    fallback = "--reply/--echo answer" if framing else "--reply answers"
     parser.add_argument(
         "--rule",
         action="append",
         default=[],
         metavar="'KIND:PATTERN => REPLY'",
         help=(
-            "answer what matches (repeatable, first match wins; --reply/--echo answer the rest): "
+            f"answer what matches (repeatable, first match wins; {fallback} the rest): "
             "KIND is exact, contains, prefix, suffix, regex or hex; REPLY has escapes, variables, "
             "{{1}} or {{name}} from regex groups, hex:.. for bytes, and may end in +checksum:NAME"
         ),

@@ -1232,10 +1232,24 @@ def _dialect(conn: _Conn, kind: str) -> str:
     return kind if not conn.tls else ("https" if kind == "http" else "raw+tls")
 
 
+_TLS_HELLO = "(TLS handshake)"
+
+
+def _is_tls_handshake(data: bytes) -> bool:
+    """A TLS record of type handshake, versions SSL 3.0 to TLS 1.3 on the wire (RFC 8446 §5.1):
+    no file name starts with these control bytes, and showing them as one helps nobody."""
+    return len(data) >= 3 and data[0] == 0x16 and data[1] == 0x03 and data[2] <= 0x04
+
+
 def _unknown_raw_name(data: bytes) -> tuple[str, str]:
     """(the name as people should see it, why it was not served) for a raw request that names no
     shared file. A name that is not UTF-8 but reads as GBK/GB18030 (a C client on a Chinese
     Windows sends its code page) is shown decoded, and the reason says what went wrong."""
+    if _is_tls_handshake(data):
+        return _TLS_HELLO, (
+            "a TLS client (https:// or raw+tls://) connected, but this share does not speak TLS: "
+            "use http:// or raw://, or share with TLS"
+        )
     name = parse_raw_name(data)
     if name is not None:
         return name[:_SHOWN_NAME], "no such file is shared"

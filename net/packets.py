@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import codecs
 import json
 import math
 import os
@@ -276,7 +277,8 @@ def read_packets_file(path: str | os.PathLike[str]) -> list[Packet]:
     """
     data = _read(Path(path))
     source = str(path)
-    stripped = data.lstrip()
+    # A byte order mark (Notepad on Windows writes one) comes before the "[" of an export.
+    stripped = data.removeprefix(codecs.BOM_UTF8).lstrip()
     if stripped.startswith(b"["):
         return parse_packet_sender(data, source)
     return parse_library(data, source)

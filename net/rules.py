@@ -294,9 +294,10 @@ def _compile_reply(reply: str, groups: set[str], encoding: str, checksum: str | 
         if key in groups:
             references.add(key)
         elif key.isdigit():
+            numbered = sum(name.isdigit() for name in groups) - 1  # named groups have numbers too
             raise PayloadError(
                 f"the reply uses {{{{{key}}}}} but the pattern has "
-                + (f"only {len(groups) - 1}" if len(groups) > 1 else "none")
+                + (f"only {numbered}" if numbered else "none")
                 + " (count the opening brackets)"
             )
     # Render once with every group empty: a bad escape, hex digit or variable shows up now.
@@ -311,12 +312,15 @@ def _compile_reply(reply: str, groups: set[str], encoding: str, checksum: str | 
 def parse_rule(text: str, encoding: str = "UTF-8") -> Rule:
     r"""Read ``KIND:PATTERN => REPLY [+checksum:NAME]`` (``regex:GET (\w+) => VAL {{1}}=42\n``).
 
-    The pattern ends at the first `` => ``.
+    The pattern ends at the first `` => ``. A rule that ends in `` =>`` has an empty reply (it
+    matches and answers nothing): the space after the arrow is easily lost when quoting.
 
     Raises:
         PayloadError: as :func:`make_rule`, or text without a kind or without `` => ``.
     """
     head, arrow, reply = text.partition(" => ")
+    if not arrow and text.endswith(" =>"):
+        head, arrow, reply = text[:-3], " => ", ""
     if not arrow:
         raise PayloadError(f"rule {text!r} has no ' => ': write KIND:PATTERN => REPLY")
     kind, colon, pattern = head.partition(":")

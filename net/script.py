@@ -56,7 +56,7 @@ from net._loop import StoppableLoop
 from net.address import format_peer, parse_host, parse_port, resolve
 from net.checksum import append_checksum, get_checksum
 from net.codec import check_encoding, encode_payload, parse_hex, render_text, to_hex
-from net.errors import ConnectError, NetError, PayloadError, describe_connect_error
+from net.errors import ConnectError, NetError, PayloadError, TlsError, describe_connect_error
 from net.rules import (
     MATCH_BUDGET,
     Rule,
@@ -112,6 +112,10 @@ _CONNECTION_KEYS = {
     "connect_timeout",
 }
 _ACTIONS = ("send", "send_hex", "expect", "expect_hex", "delay")
+_TLS_KEYS = (
+    ' (in a script, write them as keys of [connection]: fingerprint = "AB:CD:...", '
+    'insecure = true or cafile = "ca.pem")'
+)
 _STEP_KEYS = {*_ACTIONS, "checksum", "timeout", "capture", "name"}
 _NAME_REFERENCE = re.compile(r"\{\{([A-Za-z_][A-Za-z0-9_]*)\}\}")
 _VARIABLE_NAMES = {"counter", "unixtime", "time", "random", "hex"}
@@ -685,6 +689,10 @@ class ScriptRunner(StoppableLoop):
                 stopped = True
             else:
                 problem = str(exc)
+                if isinstance(exc, TlsError) and " --" in problem:
+                    # net.tls advises swb's options; a script has no options, it has keys.
+                    problem += _TLS_KEYS
+
         except PayloadError as exc:  # a capture the encoding cannot write, a datagram too large
             problem = str(exc)
         finally:

@@ -96,7 +96,8 @@ class Download(Client):
         name = parsed.raw_name if self.raw else parsed.name
         if not name:
             raise AddressError(
-                f"{url.strip()!r} names no file: add its name, like {parsed.origin}/report.pdf"
+                f"{url.strip()!r} names no file: add its name, like "
+                f"{parsed.scheme}://{parsed.authority}/report.pdf"
             )
         self.folder = Path(os.fspath(folder))
         self.file_name = safe_file_name(parsed.name or name.rsplit("/", 1)[-1])
@@ -121,6 +122,10 @@ class Download(Client):
         """
         self.start_clock()
         if not self.folder.is_dir():
+            if self.folder.exists():  # -o names the file to write, as with curl -o: say so
+                raise LocalFileError(
+                    f"{self.folder} is a file, not a folder: give the folder to save into"
+                )
             raise LocalFileError(f"the folder {self.folder} does not exist")
         final = final_path(self.folder, self.file_name)
         self.path = final
@@ -225,7 +230,7 @@ class Download(Client):
                 size = offset + received
                 if total is not None and size != total:
                     raise TransferError(
-                        f"the connection ended after {size} of {total} bytes" + self._kept()
+                        f"the connection ended after {size:,} of {total:,} bytes" + self._kept()
                     )
                 if total is None and self.ragged_eof:
                     raise self._truncated(size)

@@ -167,8 +167,13 @@ BAD_INPUT = [
     (["get", "127.0.0.1:8000/x"], "is not a URL"),
     (["get", "http://127.0.0.1:70000/x"], "out of range"),
     (["get", "http://127.0.0.1:8000/"], "names no file"),
+    # The example keeps the user's scheme: a raw server does not speak http://.
+    (["get", "raw://127.0.0.1:8000/"], "like raw://127.0.0.1:8000/report.pdf"),
+    (["get", "raw+tls://127.0.0.1:8000/"], "like raw+tls://127.0.0.1:8000/report.pdf"),
     (["get", "gopher://h/x"], "not supported"),
     (["get", "http://127.0.0.1:9/x", "-o", "/no/such/folder"], "does not exist"),
+    # -o with a file (curl's meaning) is not "the folder ... does not exist".
+    (["get", "http://127.0.0.1:9/x", "-o", __file__], "is a file, not a folder"),
     (["get", "http://127.0.0.1:9/x", "--insecure"], "--insecure is for TLS servers"),
     (["get", "https://127.0.0.1:9/x", "--fingerprint", "xyz"], "is not a hex digit"),
     (["serve", "/no/such/file.txt"], "does not exist"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import signal
 import socket
 import ssl
 import subprocess
@@ -422,3 +423,45 @@ def test_send_checksum_options_override_the_packet(tmp_path: Path, udp_peer: soc
         result = swb("send", "m", "--library", str(library), *options)
         assert result.returncode == 0, result.stderr
         assert udp_peer.recv(100) == bytes.fromhex(f"{frame} {suffix}")
+
+
+def test_import_of_an_export_saved_with_a_byte_order_mark(
+    tmp_path: Path, udp_peer: socket.socket
+) -> None:
+    """An export re-saved by Notepad starts with a UTF-8 BOM; it is still an export to import,
+    not "a Packet Sender export, not a library: import it instead" (said to a user who did)."""
+    export_file = tmp_path / "packetsender.json"
+    item = packet_sender_item("Wake up", b"\x01\x03", port=str(port_of(udp_peer)))
+    export_file.write_bytes(b"\xef\xbb\xbf" + export(item))
+    library = tmp_path / "lib.json"
+    result = swb("packets", "import", str(export_file), "--library", str(library))
+    assert result.returncode == 0, result.stderr
+    result = swb("send", "Wake up", "--library", str(library))
+    assert result.returncode == 0, result.stderr
+    assert udp_peer.recv(100) == b"\x01\x03"
+
+
+@pytest.mark.posix_only  # a umask / a SIGINT sent to a child
+def test_a_packet_that_repeats_until_stopped_says_so(
+    tmp_path: Path, udp_peer: socket.socket
+) -> None:
+    """A Packet Sender packet with "repeat" resends until stopped: `swb send` says so at once
+    (a script would otherwise hang with nothing on the screen) and stops on Ctrl-C."""
+    export_file = tmp_path / "packetsender.json"
+    item = packet_sender_item("Beacon", b"hi", port=str(port_of(udp_peer)), repeat="0.2")
+    export_file.write_bytes(export(item))
+    library = tmp_path / "lib.json"
+    assert swb("packets", "import", str(export_file), "--library", str(library)).returncode == 0
+    with subprocess.Popen(
+        [*SWB, "send", "Beacon", "--library", str(library)],
+        stderr=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
+    ) as proc:
+        assert proc.stderr is not None
+        assert proc.stderr.readline() == "Beacon: sending every 200 ms until stopped (Ctrl-C)\n"
+        assert udp_peer.recv(100) == b"hi"
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=WAIT)
+    assert proc.returncode == 0
+    assert "datagram" in err and " sent to 127.0.0.1:" in err

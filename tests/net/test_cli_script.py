@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import stat
 import subprocess
 from pathlib import Path
 from xml.etree import ElementTree
@@ -14,7 +15,7 @@ import pytest
 from net.script import Record, script_from_records
 from tests import simulate
 from tests.conftest import WAIT
-from tests.net.test_cli_sockets import listener, swb
+from tests.net.test_cli_sockets import SWB, listener, swb
 from tests.net.test_script import (
     closed_port,
     conversation,
@@ -89,6 +90,34 @@ def test_run_json_and_udp(tmp_path: Path) -> None:
     assert records[2]["text"] == "SET last 1\n"
 
 
+@pytest.mark.posix_only  # a umask / a SIGINT sent to a child
+def test_junit_report_has_the_permissions_of_a_new_file(tmp_path: Path) -> None:
+    """CI systems often collect the report as another user: it is 0666 less the umask (0644
+    here), not the 0600 of a temporary file, and no temporary file is left beside it."""
+    junit = tmp_path / "report.xml"
+    with tcp_device(good_device) as device:
+        script = write(tmp_path, conversation(device.port))
+        result = subprocess.run(
+            [
+                "sh",
+                "-c",
+                'umask 022 && exec "$@"',
+                "sh",
+                *SWB,
+                "run",
+                script,
+                "--junit",
+                str(junit),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=WAIT,
+        )
+    assert result.returncode == 0, result.stderr
+    assert stat.S_IMODE(junit.stat().st_mode) == 0o644
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["device.toml", "report.xml"]
+
+
 def test_run_network_failure_exits_1_and_junit_has_an_error(tmp_path: Path) -> None:
     junit = tmp_path / "report.xml"
     result = swb("run", write(tmp_path, conversation(closed_port())), "--junit", str(junit))
@@ -123,13 +152,19 @@ def test_run_bad_options_exit_2(tmp_path: Path) -> None:
     assert result.returncode == 2 and "cannot read the script" in result.stderr
 
 
-def test_run_unwritable_junit_is_reported(tmp_path: Path) -> None:
+def test_run_unwritable_junit_is_refused_before_any_step(tmp_path: Path) -> None:
+    """A --junit path that cannot be written is bad input: refused before the conversation runs
+    (issue 18: bad input never starts anything), not after a whole run against the device."""
     with tcp_device(good_device) as device:
         script = write(tmp_path, conversation(device.port))
-        result = swb("run", script, "--junit", str(tmp_path / "no" / "report.xml"))
-    assert result.returncode == 2
-    assert result.stderr.startswith("swb: cannot write the JUnit report ")
-    assert len(result.stdout.splitlines()) == 5  # the steps ran and were shown
+        for report, why in [
+            (tmp_path / "no" / "report.xml", f"the folder {tmp_path / 'no'} does not exist"),
+            (tmp_path, "it is a folder"),
+        ]:
+            result = swb("run", script, "--junit", str(report))
+            assert result.returncode == 2
+            assert result.stderr == f"swb: cannot write the JUnit report {report}: {why}\n"
+            assert result.stdout == ""  # no step ran
 
 
 @pytest.mark.parametrize("platform", simulate.PLATFORMS)

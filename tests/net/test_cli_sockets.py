@@ -390,6 +390,27 @@ def test_udp_send_wait_without_a_reply_exits_1() -> None:
     )
 
 
+def test_udp_send_wait_stopped_by_a_signal_does_not_claim_the_whole_wait() -> None:
+    """Ctrl-C one second into --wait 60 is not "no reply within 60 s": it says it was stopped,
+    and exits 130 as an interrupted command does, not 1 as a network failure."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.settimeout(WAIT)
+        port = silent.getsockname()[1]
+        with subprocess.Popen(
+            [*SWB, "udp-send", "127.0.0.1", str(port), "anyone?", "--wait", "60"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        ) as proc:
+            assert silent.recv(100) == b"anyone?"  # sent: it is waiting for the reply now
+            proc.send_signal(signal.SIGINT)
+            out, err = proc.communicate(timeout=WAIT)
+    assert proc.returncode == 130
+    assert out == ""
+    assert err.splitlines()[-1] == f"swb: stopped before any reply from 127.0.0.1:{port} arrived"
+
+
 def test_udp_send_from_a_bound_port() -> None:
     port = free_port()
     with udp_peer() as (receiver, inbox):

@@ -809,6 +809,22 @@ def test_unknown_names_are_failed_transfers(served: Served) -> None:
     assert all(s.peer.startswith("127.0.0.1:") for s, _ in failed)
 
 
+def test_a_tls_client_on_a_plain_share_is_told_apart(served: Served) -> None:
+    """https:// or raw+tls:// against a share without TLS: its ClientHello is not shown as a
+    200-character "name that is not UTF-8", but as what it is, with what to do."""
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    with (
+        socket.create_connection(("127.0.0.1", served.port), timeout=WAIT) as sock,
+        pytest.raises((ssl.SSLError, OSError)),
+    ):
+        context.wrap_socket(sock).close()
+    [(start, failed)] = failed_after(served.log, 1)
+    assert (start.name, start.dialect, failed.done) == ("(TLS handshake)", "raw", 0)
+    assert failed.reason.startswith("a TLS client (https:// or raw+tls://) connected, but ")
+
+
 def test_a_shared_file_moved_away_leaves_the_lists(served: Served) -> None:
     (served.folder / "public.txt").rename(served.folder / "moved.txt")
     _, _, body = get(served.port, "/?format=json")

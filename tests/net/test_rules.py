@@ -53,6 +53,9 @@ MATCH_CASES = [
     ("exact:a => hex:41 {{hex:42}} 43", b"a", b"ABC"),
     ("exact:a => {{{{literal}}", b"a", b"{{literal}}"),
     ("exact:q => x +checksum:crc16-modbus", b"q", append_checksum(b"x", "crc16-modbus")),
+    # An empty reply whose space after the arrow was lost in quoting: matched, nothing sent.
+    ("exact:QUIET =>", b"QUIET", b""),
+    ("exact:QUIET => ", b"QUIET", b""),
 ]
 
 
@@ -70,6 +73,8 @@ BAD_RULES = [
     ("exact:x", "has no ' => '"),
     ("exact: => x", "empty pattern"),
     ("regex:(a) => {{2}}", "uses {{2}} but the pattern has only 1"),
+    # A named group is group 1 too, not one more: "only 2" for one group misled.
+    ("regex:(?P<n>a) => {{2}}", "uses {{2}} but the pattern has only 1 "),
     ("exact:a => {{1}}", "uses {{1}} but the pattern has none"),
     ("exact:a => {{bogus}}", "unknown variable {{bogus}}"),
     (r"exact:a => \q", r"unknown escape \q"),
@@ -280,3 +285,13 @@ def test_swb_bad_rule_exits_2_before_listening(command: str) -> None:
     assert result.returncode == 2
     assert result.stderr.strip() == ("swb: rule 1: the regex 'GET (' does not compile: missing )")
     assert "listening" not in result.stderr
+
+
+def test_rule_help_names_only_the_fallbacks_each_command_has() -> None:
+    """udp-listen has --reply but no --echo; its help must not send people to an option that
+    argparse then refuses."""
+    udp = " ".join(swb("udp-listen", "--help").stdout.split())
+    tcp = " ".join(swb("tcp-serve", "--help").stdout.split())
+    assert "--reply answers the rest" in udp and "--echo" not in udp
+    assert "--reply/--echo answer the rest" in tcp
+    assert swb("udp-listen", "0", "--echo").returncode == 2

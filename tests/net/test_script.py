@@ -319,6 +319,11 @@ def test_tls_unverified_certificate_fails_without_sending(ca: trustme.CA) -> Non
     with tcp_device(good_device, context) as device:
         steps, problem = run(conversation(device.port, "tls"))
     assert steps == [] and "certificate" in problem
+    # The advice names swb's options; a script has [connection] keys instead, and says so.
+    assert problem.endswith(
+        '(in a script, write them as keys of [connection]: fingerprint = "AB:CD:...", '
+        'insecure = true or cafile = "ca.pem")'
+    )
     assert device.lines == []
 
 
