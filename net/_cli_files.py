@@ -208,7 +208,8 @@ def get(args: argparse.Namespace) -> int:
         check = "not verified: the classic raw protocol carries no checksum"
     else:
         check = "not verified: the server sent no checksum"
-    _out(f"{result.path}  {result.size:,} bytes  sha256 {result.sha256}  {check}")
+    unit = "byte" if result.size == 1 else "bytes"
+    _out(f"{result.path}  {result.size:,} {unit}  sha256 {result.sha256}  {check}")
     return EXIT_OK
 
 

@@ -98,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
     if args.junit:
         _write_atomically(Path(args.junit), junit_xml(outcome, script))
     if outcome.stopped:
-        status(f"swb: stopped after {outcome.steps} steps")
+        status(f"swb: stopped after {outcome.steps} step{'' if outcome.steps == 1 else 's'}")
         return EXIT_INTERRUPTED
     if outcome.problem:
         status(f"swb: {outcome.problem}")
