@@ -271,9 +271,15 @@ def test_tcp_client_timeout_clamps(qtbot: QtBot, show: Any, value: str) -> None:
 def test_tcp_client_send_before_connecting(qtbot: QtBot, show: Any) -> None:
     panel = show(TcpClientPanel())
     panel.payload.set_text(HUGE)
-    if panel.send_button.isEnabled():  # disabled until connected is a refusal too
-        click(qtbot, panel.send_button)
-        assert_refused(qtbot, panel, idle=[panel.connect_button])
+    # Grey until connected; Ctrl+Return still reaches the panel and must be refused in words.
+    assert not panel.send_button.isEnabled()
+    assert not panel.send_file_button.isEnabled()
+    panel.trigger_send()
+    assert_refused(qtbot, panel, idle=[panel.connect_button])
+    assert "connect" in panel.status.text().lower()
+    panel.status.show_info("")
+    panel.send_file(__file__)  # what "Send file…" does after its dialog
+    assert_refused(qtbot, panel, idle=[panel.connect_button])
     assert not runner.active_runners()
 
 
@@ -345,9 +351,10 @@ def test_tcp_server_send_while_stopped(qtbot: QtBot, show: Any, button: str) -> 
     panel = show(TcpServerPanel())
     panel.payload.set_text(HUGE)
     target = getattr(panel, button)
-    if target.isEnabled():
-        click(qtbot, target)
-        assert_refused(qtbot, panel, idle=[panel.start_button])
+    # Grey while stopped; the methods behind them (Ctrl+Return) must refuse in words too.
+    assert not target.isEnabled(), button
+    getattr(panel, "send_to_selected" if button == "send_button" else "send_to_all")()
+    assert_refused(qtbot, panel, idle=[panel.start_button])
 
 
 @pytest.mark.parametrize(("mode", "encoding", "text"), BAD_PAYLOADS)
