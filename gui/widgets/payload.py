@@ -256,7 +256,7 @@ class PayloadEditor(QWidget):
             layout.addWidget(self.edit, 1)
         layout.addWidget(self.error)
         # Tab goes the way the rows read: the options row first unless it sits below the text.
-        chain = [self.mode_combo, self.encoding_combo, self.ending_combo]
+        chain: list[QWidget] = [self.mode_combo, self.encoding_combo, self.ending_combo]
         chain = [self.edit, *chain] if compact else [*chain, self.edit]
         for first, second in itertools.pairwise(chain):
             QWidget.setTabOrder(first, second)
