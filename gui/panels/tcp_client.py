@@ -49,7 +49,7 @@ class TcpClientPanel(Panel):
         self._target = ""
         self._connected = False
         self._heartbeats = 0
-        self._stream = StreamRows("UTF-8")
+        self._stream = StreamRows()
         self._build()
         self._set_state("idle")
 
@@ -126,7 +126,6 @@ class TcpClientPanel(Panel):
         self.counters = QLabel(self)
         self.counters.setObjectName("countersLabel")
         self.log = TrafficLog(self)
-        self.log.encoding_combo.currentTextChanged.connect(self._reset_decoder)
 
         layout = QVBoxLayout(self)
         layout.addLayout(self.options_row)
@@ -248,9 +247,7 @@ class TcpClientPanel(Panel):
                 rows.append(LogEntry(event.time, "out", event.peer, event.data))
             elif isinstance(event, Reconnecting):
                 self._connected = False
-                rest = self._stream.finish(event.time, event.peer)
-                if rest is not None:
-                    rows.append(rest)
+                rows.append(self._stream.finish(event.time, event.peer))
                 message = self.tr("{reason}; reconnecting in {delay} s, attempt {attempt}").format(
                     reason=event.reason,
                     delay=QLocale().toString(event.delay, "f", 1),
@@ -282,9 +279,7 @@ class TcpClientPanel(Panel):
                 self._set_state("connected")
             elif isinstance(event, Disconnected):
                 self._connected = False
-                rest = self._stream.finish(event.time, event.peer)
-                if rest is not None:
-                    rows.append(rest)
+                rows.append(self._stream.finish(event.time, event.peer))
                 message = self.tr("Disconnected from {peer}: {reason}").format(
                     peer=event.peer, reason=event.reason
                 )
@@ -310,7 +305,8 @@ class TcpClientPanel(Panel):
         self._set_state("idle")
 
     def _reset_decoder(self) -> None:
-        self._stream = StreamRows(self.log.model.encoding)
+        # A new connection is a new stream; the log renders it in whatever encoding it shows.
+        self._stream = StreamRows()
 
     # -- helpers -------------------------------------------------------------------------------
 

@@ -194,7 +194,6 @@ class TcpServerPanel(Panel):
         self.counters = QLabel(self)
         self.counters.setObjectName("countersLabel")
         self.log = TrafficLog(self)
-        self.log.encoding_combo.currentTextChanged.connect(lambda _text: self._decoders.clear())
 
         layout = QVBoxLayout(self)
         layout.addLayout(self.options_row)
@@ -401,7 +400,9 @@ class TcpServerPanel(Panel):
                 rows.append(LogEntry(event.time, "info", event.peer, b"", note))
             elif isinstance(event, Disconnected):
                 membership_changed = True
-                self._decoders.pop(event.conn_id, None)
+                stream = self._decoders.pop(event.conn_id, None)
+                if stream is not None:
+                    rows.append(stream.finish(event.time, event.peer))
                 note = self.tr("Client disconnected: {reason}").format(reason=event.reason)
                 kind = "error" if event.error else "info"
                 rows.append(LogEntry(event.time, kind, event.peer, b"", note))
