@@ -250,6 +250,20 @@ class MainWindow(QMainWindow):
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
 
+    def focusNextPrevChild(self, next: bool) -> bool:
+        # Tab goes round the panel list and the shown panel's controls (see Panel.tab_walk);
+        # the hidden panels' controls are not in the way.
+        order = [self.panel_list, *self.current_panel().tab_walk()]
+        focus = QApplication.focusWidget()
+        while focus is not None and focus not in order:
+            focus = focus.parentWidget()
+        if focus is None:
+            return super().focusNextPrevChild(next)
+        position = (order.index(focus) + (1 if next else -1)) % len(order)
+        reason = Qt.FocusReason.TabFocusReason if next else Qt.FocusReason.BacktabFocusReason
+        order[position].setFocus(reason)
+        return True
+
     # -- panels --------------------------------------------------------------------------------
 
     def current_panel(self) -> Panel:

@@ -79,9 +79,9 @@ class TcpClientPanel(Panel):
 
         server = QGroupBox(self.tr("Server"), self)
         form = QFormLayout(server)
-        form.addRow(self.tr("&Host:"), self.host)
+        form.addRow(self.tr("H&ost:"), self.host)
         form.addRow(self.tr("&Port:"), self.port)
-        form.addRow(self.tr("&Timeout:"), self.timeout_spin)
+        form.addRow(self.tr("T&imeout:"), self.timeout_spin)
         for field, buddy in (
             (self.host, self.host.combo),
             (self.port, self.port.edit),
@@ -109,11 +109,12 @@ class TcpClientPanel(Panel):
         self.send_button.setObjectName("sendButton")
         self.send_button.setToolTip(self.tr("Send the payload (Ctrl+Return)"))
         self.send_button.clicked.connect(self.trigger_send)
-        self.send_file_button = QPushButton(self.tr("Send &file…"), self)
+        self.send_file_button = QPushButton(self.tr("Send fi&le…"), self)
         self.send_file_button.setObjectName("sendFileButton")
         self.send_file_button.setToolTip(self.tr("Send the contents of a file, as is"))
         self.send_file_button.clicked.connect(self._choose_file)
-        send_box = QGroupBox(self.tr("Send"), self)
+        send_box = QGroupBox(self.tr("Pa&yload"), self)
+        self.payload.take_mnemonic(send_box)
         send_layout = QVBoxLayout(send_box)
         send_layout.addWidget(self.payload, 1)
         send_buttons = QHBoxLayout()

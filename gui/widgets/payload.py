@@ -7,12 +7,12 @@ the byte count, or the problem in red (malformed hex, a character the encoding c
 from __future__ import annotations
 
 import codecs
-import itertools
 import re
 
-from PySide6.QtCore import QCoreApplication, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
+    QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -156,6 +156,7 @@ class PayloadEditor(QWidget):
         self.compact = compact
         self._mode = "text"
         self._pending_switch: tuple[str, str] | None = None
+        self._mnemonic_box: QGroupBox | None = None
         self.edit: QPlainTextEdit | QLineEdit
         if compact:
             self.edit = QLineEdit(self)
@@ -255,14 +256,29 @@ class PayloadEditor(QWidget):
             layout.addLayout(options)
             layout.addWidget(self.edit, 1)
         layout.addWidget(self.error)
-        # Tab goes the way the rows read: the options row first unless it sits below the text.
-        chain: list[QWidget] = [self.mode_combo, self.encoding_combo, self.ending_combo]
-        chain = [self.edit, *chain] if compact else [*chain, self.edit]
-        for first, second in itertools.pairwise(chain):
-            QWidget.setTabOrder(first, second)
         layout.addStretch(0)  # spare height goes below the editor, not between its rows
         self.setFocusProxy(self.edit)
         self._update_feedback()
+
+    def take_mnemonic(self, box: QGroupBox) -> None:
+        """Let the mnemonic in ``box``'s title (Alt+A for "P&ayload") go to the text input.
+
+        A group box would give focus to the first child in Qt's focus chain: the mode combo.
+        """
+        box.installEventFilter(self)
+        self._mnemonic_box = box
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self._mnemonic_box and event.type() == QEvent.Type.Shortcut:
+            self.edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
+            return True
+        return super().eventFilter(watched, event)
+
+    def focus_chain(self) -> list[QWidget]:
+        """The inputs in reading order, for the panel's tab order: the options row first unless
+        it sits below the text."""
+        options: list[QWidget] = [self.mode_combo, self.encoding_combo, self.ending_combo]
+        return [self.edit, *options] if self.compact else [*options, self.edit]
 
     # -- values --------------------------------------------------------------------------------
 

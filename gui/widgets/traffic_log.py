@@ -742,8 +742,14 @@ class TrafficLog(QWidget):
         tools.addWidget(clear_button)
         tools.addWidget(export_button)
 
-        # The tool row is above the table: Tab reaches it first.
-        QWidget.setTabOrder(export_button, self.view)
+        self._tools: list[QWidget] = [
+            self.format_combo,
+            self.encoding_combo,
+            self.follow_check,
+            copy_button,
+            clear_button,
+            export_button,
+        ]
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -751,6 +757,10 @@ class TrafficLog(QWidget):
         layout.addLayout(tools)
         layout.addWidget(self.view, 1)
         self._update_rows_label()
+
+    def focus_chain(self) -> list[QWidget]:
+        """The inputs in reading order, for the panel's tab order: the tool row, then the table."""
+        return [*self._tools, self.view]
 
     # -- API -----------------------------------------------------------------------------------
 

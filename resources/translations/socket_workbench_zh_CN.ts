@@ -199,7 +199,11 @@
     </message>
     <message>
         <source>&amp;Heartbeat</source>
-        <translation>心跳(&amp;H)</translation>
+        <translation type="vanished">心跳(&amp;H)</translation>
+    </message>
+    <message>
+        <source>Heart&amp;beat</source>
+        <translation>心跳(&amp;B)</translation>
     </message>
     <message>
         <source>Send a payload on a timer while connected</source>
@@ -254,8 +258,12 @@
         <translation>最长等待 </translation>
     </message>
     <message>
+        <source>D&amp;ead peer after:</source>
+        <translation>对端无响应判定(&amp;E)：</translation>
+    </message>
+    <message>
         <source>Dead &amp;peer after:</source>
-        <translation>对端无响应判定(&amp;P)：</translation>
+        <translation type="vanished">对端无响应判定(&amp;P)：</translation>
     </message>
     <message>
         <source> s</source>
@@ -377,8 +385,20 @@
         <translation>保存</translation>
     </message>
     <message>
+        <source>F&amp;older:</source>
+        <translation>文件夹(&amp;O)：</translation>
+    </message>
+    <message>
+        <source>O&amp;pen folder</source>
+        <translation>打开文件夹(&amp;P)</translation>
+    </message>
+    <message>
+        <source>Clear histor&amp;y</source>
+        <translation>清除记录(&amp;Y)</translation>
+    </message>
+    <message>
         <source>&amp;Folder:</source>
-        <translation>文件夹(&amp;F)：</translation>
+        <translation type="vanished">文件夹(&amp;F)：</translation>
     </message>
     <message>
         <source>Verified</source>
@@ -394,7 +414,7 @@
     </message>
     <message>
         <source>&amp;Open folder</source>
-        <translation>打开文件夹(&amp;O)</translation>
+        <translation type="vanished">打开文件夹(&amp;O)</translation>
     </message>
     <message>
         <source>Show the folder of the selected download (or the save folder)</source>
@@ -402,7 +422,7 @@
     </message>
     <message>
         <source>Clear &amp;history</source>
-        <translation>清除记录(&amp;H)</translation>
+        <translation type="vanished">清除记录(&amp;H)</translation>
     </message>
     <message>
         <source>Forget the finished downloads (the files stay)</source>
@@ -525,7 +545,7 @@
     </message>
     <message>
         <source>Classic &amp;raw protocol too</source>
-        <translation>同时支持经典原始协议(&amp;R)</translation>
+        <translation type="vanished">同时支持经典原始协议(&amp;R)</translation>
     </message>
     <message>
         <source>Also answer the classic raw protocol on the same port: a client sends a bare file name and gets the bytes (for the classic Python download scripts); changes apply to new connections at once</source>
@@ -541,7 +561,7 @@
     </message>
     <message>
         <source>S&amp;top</source>
-        <translation>停止(&amp;T)</translation>
+        <translation type="vanished">停止(&amp;T)</translation>
     </message>
     <message>
         <source>Stop the server and every transfer (Ctrl+.)</source>
@@ -553,7 +573,7 @@
     </message>
     <message>
         <source>&amp;Address:</source>
-        <translation>地址(&amp;A)：</translation>
+        <translation type="vanished">地址(&amp;A)：</translation>
     </message>
     <message>
         <source>&amp;Port:</source>
@@ -585,7 +605,23 @@
     </message>
     <message>
         <source>Copy file &amp;links</source>
-        <translation>复制文件链接(&amp;L)</translation>
+        <translation type="vanished">复制文件链接(&amp;L)</translation>
+    </message>
+    <message>
+        <source>Classic ra&amp;w protocol too</source>
+        <translation>同时支持经典原始协议(&amp;W)</translation>
+    </message>
+    <message>
+        <source>St&amp;op</source>
+        <translation>停止(&amp;O)</translation>
+    </message>
+    <message>
+        <source>Addr&amp;ess:</source>
+        <translation>地址(&amp;E)：</translation>
+    </message>
+    <message>
+        <source>Copy file lin&amp;ks</source>
+        <translation>复制文件链接(&amp;K)</translation>
     </message>
     <message>
         <source>Copy a download link for each selected file (or every file), at the selected address</source>
@@ -1035,8 +1071,16 @@
         <translation>此服务器提供下载的文件；把文件或文件夹拖到这里即可共享</translation>
     </message>
     <message>
+        <source>Add f&amp;iles…</source>
+        <translation>添加文件(&amp;I)…</translation>
+    </message>
+    <message>
+        <source>Add fol&amp;der…</source>
+        <translation>添加文件夹(&amp;D)…</translation>
+    </message>
+    <message>
         <source>Add &amp;files…</source>
-        <translation>添加文件(&amp;F)…</translation>
+        <translation type="vanished">添加文件(&amp;F)…</translation>
     </message>
     <message>
         <source>Choose files to share</source>
@@ -1044,7 +1088,7 @@
     </message>
     <message>
         <source>Add f&amp;older…</source>
-        <translation>添加文件夹(&amp;O)…</translation>
+        <translation type="vanished">添加文件夹(&amp;O)…</translation>
     </message>
     <message>
         <source>Share every file in a folder and its subfolders (hidden files and links leading out of the folder are left out)</source>
@@ -1115,7 +1159,7 @@
     </message>
     <message>
         <source>&amp;Host:</source>
-        <translation>主机(&amp;H)：</translation>
+        <translation type="vanished">主机(&amp;H)：</translation>
     </message>
     <message>
         <source>&amp;Port:</source>
@@ -1123,7 +1167,7 @@
     </message>
     <message>
         <source>&amp;Timeout:</source>
-        <translation>超时(&amp;T)：</translation>
+        <translation type="vanished">超时(&amp;T)：</translation>
     </message>
     <message>
         <source>&amp;Send</source>
@@ -1135,7 +1179,7 @@
     </message>
     <message>
         <source>Send &amp;file…</source>
-        <translation>发送文件(&amp;F)…</translation>
+        <translation type="vanished">发送文件(&amp;F)…</translation>
     </message>
     <message>
         <source>Send the contents of a file, as is</source>
@@ -1143,7 +1187,23 @@
     </message>
     <message>
         <source>Send</source>
-        <translation>发送</translation>
+        <translation type="vanished">发送</translation>
+    </message>
+    <message>
+        <source>H&amp;ost:</source>
+        <translation>主机(&amp;O)：</translation>
+    </message>
+    <message>
+        <source>T&amp;imeout:</source>
+        <translation>超时(&amp;I)：</translation>
+    </message>
+    <message>
+        <source>Send fi&amp;le…</source>
+        <translation>发送文件(&amp;L)…</translation>
+    </message>
+    <message>
+        <source>Pa&amp;yload</source>
+        <translation>发送数据(&amp;Y)</translation>
     </message>
     <message>
         <source>Connecting to {peer}…</source>
@@ -1226,7 +1286,7 @@
     </message>
     <message>
         <source>S&amp;top</source>
-        <translation>停止(&amp;T)</translation>
+        <translation type="vanished">停止(&amp;T)</translation>
     </message>
     <message>
         <source>Stop the server and close every connection (Ctrl+.)</source>
@@ -1238,7 +1298,15 @@
     </message>
     <message>
         <source>&amp;Address:</source>
-        <translation>地址(&amp;A)：</translation>
+        <translation type="vanished">地址(&amp;A)：</translation>
+    </message>
+    <message>
+        <source>St&amp;op</source>
+        <translation>停止(&amp;O)</translation>
+    </message>
+    <message>
+        <source>Add&amp;ress:</source>
+        <translation>地址(&amp;R)：</translation>
     </message>
     <message>
         <source>&amp;Port:</source>
@@ -1305,8 +1373,20 @@
         <translation>客户端</translation>
     </message>
     <message>
+        <source>Send to s&amp;elected</source>
+        <translation>发送到选中(&amp;E)</translation>
+    </message>
+    <message>
+        <source>Send to a&amp;ll</source>
+        <translation>发送到全部(&amp;L)</translation>
+    </message>
+    <message>
+        <source>Pa&amp;yload</source>
+        <translation>发送数据(&amp;Y)</translation>
+    </message>
+    <message>
         <source>Send to &amp;selected</source>
-        <translation>发送到选中(&amp;S)</translation>
+        <translation type="vanished">发送到选中(&amp;S)</translation>
     </message>
     <message>
         <source>Send the payload to the selected clients (Ctrl+Return)</source>
@@ -1314,7 +1394,7 @@
     </message>
     <message>
         <source>Send to &amp;all</source>
-        <translation>发送到全部(&amp;A)</translation>
+        <translation type="vanished">发送到全部(&amp;A)</translation>
     </message>
     <message>
         <source>Send the payload to every connected client</source>
@@ -1322,7 +1402,7 @@
     </message>
     <message>
         <source>Send</source>
-        <translation>发送</translation>
+        <translation type="vanished">发送</translation>
     </message>
     <message>
         <source>Opening port {port}…</source>
@@ -1621,7 +1701,7 @@
     </message>
     <message>
         <source>&amp;Address:</source>
-        <translation>地址(&amp;A)：</translation>
+        <translation type="vanished">地址(&amp;A)：</translation>
     </message>
     <message>
         <source>&amp;Port:</source>
@@ -1633,7 +1713,15 @@
     </message>
     <message>
         <source>Reply to every datagram with:</source>
-        <translation>收到数据报时自动回复：</translation>
+        <translation type="vanished">收到数据报时自动回复：</translation>
+    </message>
+    <message>
+        <source>A&amp;ddress:</source>
+        <translation>地址(&amp;D)：</translation>
+    </message>
+    <message>
+        <source>&amp;Reply to every datagram with:</source>
+        <translation>收到数据报时自动回复(&amp;R)：</translation>
     </message>
     <message>
         <source>Send this payload back to the sender of each datagram</source>
@@ -1734,7 +1822,11 @@
     </message>
     <message>
         <source>&amp;Host:</source>
-        <translation>主机(&amp;H)：</translation>
+        <translation type="vanished">主机(&amp;H)：</translation>
+    </message>
+    <message>
+        <source>H&amp;ost:</source>
+        <translation>主机(&amp;O)：</translation>
     </message>
     <message>
         <source>&amp;Port:</source>
@@ -1797,8 +1889,12 @@
         <translation>间隔(&amp;I)：</translation>
     </message>
     <message>
+        <source>Pa&amp;yload</source>
+        <translation>发送数据(&amp;Y)</translation>
+    </message>
+    <message>
         <source>Payload</source>
-        <translation>发送数据</translation>
+        <translation type="vanished">发送数据</translation>
     </message>
     <message>
         <source>&amp;Send</source>

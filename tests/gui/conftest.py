@@ -9,10 +9,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QCoreApplication, QSettings
+from PySide6.QtCore import QCoreApplication, QSettings, QTranslator
+from PySide6.QtWidgets import QApplication
 
 from gui import runner
-from gui.app import APP_NAME, ORGANIZATION, install_plural_forms
+from gui.app import APP_NAME, ORGANIZATION, install_language, install_plural_forms
 from tests.conftest import WAIT
 
 
@@ -156,3 +157,16 @@ def free_port(kind: socket.SocketKind = socket.SOCK_DGRAM) -> int:
     with socket.socket(socket.AF_INET, kind) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def chinese(qapp: QApplication) -> Iterator[list[str]]:
+    """The zh_CN translations (the app's and Qt's own) installed for one test."""
+    before = set(qapp.findChildren(QTranslator))
+    loaded = install_language(qapp, "zh_CN")
+    try:
+        yield loaded
+    finally:
+        for translator in set(qapp.findChildren(QTranslator)) - before:
+            QCoreApplication.removeTranslator(translator)
+            translator.deleteLater()
