@@ -300,9 +300,8 @@ class MainWindow(QMainWindow):
             self.resize(1100, 720)
         for panel in self.panels:
             panel.restore_settings(settings)
-        row = settings.value("window/panel", 0)
         try:
-            row = int(row)
+            row = int(str(settings.value("window/panel", 0)))
         except (TypeError, ValueError):
             row = 0
         self.show_panel(row if 0 <= row < len(self.panels) else 0)

@@ -39,8 +39,9 @@ def set_tab_chain(*widgets: QWidget) -> None:
 
 
 def _focus_target(widget: QWidget) -> QWidget:
-    while widget.focusProxy() is not None:
-        widget = widget.focusProxy()
+    proxy = widget.focusProxy()
+    while proxy is not None:
+        widget, proxy = proxy, proxy.focusProxy()
     return widget
 
 

@@ -89,6 +89,7 @@ class HostField(_Field):
         )
         self.combo.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         line = self.combo.lineEdit()
+        assert line is not None  # an editable combo has one
         line.setPlaceholderText(
             QCoreApplication.translate("AddressFields", "IP address or host name")
         )
@@ -258,8 +259,13 @@ class BindAddressPicker(_Field):
         self.refresh()
         self.combo.editTextChanged.connect(self._live_check)
         # Show the address, not the end of its description, when the field is narrow.
-        self.combo.currentIndexChanged.connect(lambda: self.combo.lineEdit().setCursorPosition(0))
+        self.combo.currentIndexChanged.connect(self._show_start)
         self._place(self.combo)
+
+    def _show_start(self) -> None:
+        line = self.combo.lineEdit()
+        if line is not None:
+            line.setCursorPosition(0)
 
     def refresh(self) -> None:
         """List the choices again (interfaces come and go)."""
