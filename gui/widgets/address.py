@@ -141,7 +141,7 @@ class HostField(_Field):
 
 
 class PortField(_Field):
-    """A port number; with ``allow_zero`` (listeners) 0 means "any free port"."""
+    """A port number; with ``allow_zero`` (listeners) 0, or an empty field, means "any free port"."""
 
     def __init__(
         self,
@@ -185,17 +185,23 @@ class PortField(_Field):
     def set_text(self, text: str) -> None:
         self.edit.setText(text)
 
+    def _empty_is_any(self) -> bool:
+        return self.optional or self.allow_zero
+
     def _validate(self, text: str) -> None:
-        if self.optional and not text:
+        if self._empty_is_any() and not text:
             return
         parse_port(text, allow_zero=self.allow_zero)
 
     def port(self) -> int:
-        """The port; 0 for an empty optional field. Shows and raises AddressError when invalid."""
+        """The port; 0 ("any free port") for an empty optional or listening field.
+
+        Shows and raises AddressError when invalid.
+        """
         message = self.check()
         if message is not None:
             raise AddressError(message)
-        if self.optional and not self.text():
+        if self._empty_is_any() and not self.text():
             return 0
         return parse_port(self.text(), allow_zero=self.allow_zero)
 

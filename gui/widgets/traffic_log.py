@@ -51,6 +51,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.widgets.status import gui_wording
 from gui.widgets.style import monospace_font, set_text_role, text_color
 from gui.widgets.table_model import RowTableModel
 from net.codec import ENCODINGS, StreamDecoder, check_encoding, hexdump, render_text, to_hex
@@ -470,7 +471,7 @@ class TrafficLogModel(RowTableModel):
         else:
             data, direction, text, size, tail = row[2:7]
             if direction in _NOTES:
-                return text or ""
+                return gui_wording(text or "")
             total = len(data) if size is None else size
         shown = data if full else cell_bytes(data, tail)
         if self._hex:

@@ -1124,6 +1124,17 @@
     </message>
 </context>
 <context>
+    <name>StatusLine</name>
+    <message>
+        <source>under Security choose “{pin}” and paste its fingerprint, or choose “{insecure}”</source>
+        <translation>请在“安全”中选择“{pin}”并粘贴其指纹，或选择“{insecure}”</translation>
+    </message>
+    <message>
+        <source>under Security give that authority&apos;s certificate with “{ca_file}”, choose “{pin}” and paste the fingerprint, or choose “{insecure}”</source>
+        <translation>请在“安全”中用“{ca_file}”指定该颁发机构的证书，或选择“{pin}”并粘贴指纹，或选择“{insecure}”</translation>
+    </message>
+</context>
+<context>
     <name>TcpClientPanel</name>
     <message>
         <source> s</source>
