@@ -8,6 +8,7 @@ from PySide6.QtCore import QSettings, QSize, Qt, QTranslator
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QPainter, QPaintEvent
 from PySide6.QtWidgets import (
     QApplication,
+    QCheckBox,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -24,11 +25,14 @@ from gui import runner
 from gui.app import LANGUAGE_KEY, language_setting, locale_for, version
 from gui.panels import PANELS, Panel, PanelEntry
 from gui.resources import RESOURCES_DIR, app_icon, panel_icon
+from gui.settings import as_bool
 
-__all__ = ["CLOSE_TIMEOUT", "MainWindow"]
+__all__ = ["ASK_BEFORE_QUIT_KEY", "CLOSE_TIMEOUT", "MainWindow"]
 
 #: Closing waits at most this long, in total, for every worker to stop.
 CLOSE_TIMEOUT = 2.0
+#: QSettings key: ask before quitting while connections or transfers are live (true by default).
+ASK_BEFORE_QUIT_KEY = "window/askBeforeQuit"
 
 
 class _ActivityLabel(QLabel):
@@ -120,7 +124,7 @@ class MainWindow(QMainWindow):
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu(self.tr("&File"))
-        quit_action = QAction(self.tr("&Quit"), self)
+        self.quit_action = quit_action = QAction(self.tr("&Quit"), self)
         quit_action.setObjectName("quitAction")
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.setMenuRole(QAction.MenuRole.QuitRole)
@@ -325,7 +329,46 @@ class MainWindow(QMainWindow):
         self.close_seconds = time.monotonic() - started
         return done
 
+    def live_work(self) -> list[str]:
+        """What quitting would cut, over every panel (see :meth:`Panel.live_work`)."""
+        return [item for panel in self.panels for item in panel.live_work()]
+
+    def quit_question(self, work: list[str]) -> QMessageBox:
+        """The question asked before quitting with ``work`` in flight: Quit or Cancel, and
+        "Don't ask again" (then quitting stops everything without asking)."""
+        box = QMessageBox(
+            QMessageBox.Icon.Question, self.tr("Quit Socket Workbench"), "", parent=self
+        )
+        box.setObjectName("quitQuestion")
+        box.setText(self.tr("Quitting now stops what is still going on:"))
+        box.setInformativeText("\n".join(f"• {item}" for item in work))
+        quit_button = box.addButton(self.tr("&Quit"), QMessageBox.ButtonRole.DestructiveRole)
+        quit_button.setObjectName("quitButton")
+        cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(cancel)
+        box.setEscapeButton(cancel)
+        remember = QCheckBox(self.tr("Don't ask again"), box)
+        remember.setObjectName("dontAskAgainCheck")
+        box.setCheckBox(remember)
+        return box
+
+    def _may_quit(self) -> bool:
+        work = self.live_work()
+        if not work or not as_bool(self.settings.value(ASK_BEFORE_QUIT_KEY, True)):
+            return True
+        box = self.quit_question(work)
+        box.exec()
+        clicked = box.clickedButton()
+        if clicked is None or clicked.objectName() != "quitButton":
+            return False
+        if box.checkBox().isChecked():
+            self.settings.setValue(ASK_BEFORE_QUIT_KEY, False)
+        return True
+
     def closeEvent(self, event: QCloseEvent) -> None:
+        if not self._may_quit():
+            event.ignore()
+            return
         self.save_settings()
         self.stop_everything()
         event.accept()

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-__all__ = ["field_key", "restore_fields", "save_fields"]
+__all__ = ["as_bool", "field_key", "restore_fields", "save_fields"]
 
 
 def field_key(root: QWidget, widget: QWidget) -> str | None:
@@ -126,10 +126,11 @@ def _restore(widget: QWidget, value: Any) -> None:
     elif isinstance(widget, QDoubleSpinBox):
         widget.setValue(float(value))
     elif isinstance(widget, QAbstractButton) and widget.isCheckable():
-        widget.setChecked(_as_bool(value))
+        widget.setChecked(as_bool(value))
 
 
-def _as_bool(value: Any) -> bool:
+def as_bool(value: Any) -> bool:
+    """A stored flag as a bool (QSettings gives "true"/"false" strings from .ini files)."""
     if isinstance(value, str):
         return value.lower() in ("true", "1", "yes")
     return bool(value)

@@ -170,6 +170,11 @@ class Panel(QWidget):
     def is_running(self) -> bool:
         return any(runner.running for runner in self._runners)
 
+    def live_work(self) -> list[str]:
+        """What quitting now would cut: one phrase per kind, with its count ("3 clients connected
+        to the TCP server"); empty when nothing a peer depends on is in flight."""
+        return []
+
     def save_settings(self, settings: QSettings) -> None:
         save_fields(self, settings)
 

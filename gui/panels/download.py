@@ -624,6 +624,9 @@ class DownloadPanel(Panel):
         if self.progress_bar.maximum() == 0:
             self.progress_bar.setRange(0, 1000)
 
+    def live_work(self) -> list[str]:
+        return [self.tr("1 download in progress")] if self.runner.running else []
+
     def _on_finished(self) -> None:
         self._cancelling = False
         self.set_activity("")

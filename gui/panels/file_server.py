@@ -282,6 +282,12 @@ class FileServerPanel(FileDropTarget, Panel):
     def trigger_stop(self) -> None:
         self.runner.stop()
 
+    def live_work(self) -> list[str]:
+        count = self.transfers.model.running()
+        if not count:
+            return []
+        return [self.tr("{count} file transfers in progress", "", count).format(count=count)]
+
     def stop_workers(self) -> None:
         """The window is closing: stop the server and the checksum thread."""
         super().stop_workers()

@@ -309,6 +309,11 @@ class TcpClientPanel(Panel):
         # A new connection is a new stream; the log renders it in whatever encoding it shows.
         self._stream = StreamRows()
 
+    def live_work(self) -> list[str]:
+        if not self._connected:
+            return []
+        return [self.tr("1 TCP connection (to {peer})").format(peer=self._target)]
+
     # -- helpers -------------------------------------------------------------------------------
 
     def _show_counters(self) -> None:

@@ -428,6 +428,14 @@ class TcpServerPanel(Panel):
         self._set_running(False)
         self._show_counters()
 
+    def live_work(self) -> list[str]:
+        count = len(list(self.server.clients())) if self.server is not None else 0
+        if not count:
+            return []
+        return [
+            self.tr("{count} clients connected to the TCP server", "", count).format(count=count)
+        ]
+
     def _refresh_clients(self) -> None:
         server = self.server
         infos = list(server.clients()) if server is not None else []

@@ -287,6 +287,9 @@ class UdpSendPanel(Panel):
         self.status.show_error(message)
         self.log.note(message, self._peer, error=True)
 
+    def live_work(self) -> list[str]:
+        return [self.tr("1 UDP send in progress")] if self.runner.running else []
+
     def _on_finished(self) -> None:
         self._set_running(False)
         self._show_counters()

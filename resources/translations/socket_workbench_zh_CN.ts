@@ -501,6 +501,10 @@
         <translation>已将 {name}（{size}）保存到 {folder}</translation>
     </message>
     <message>
+        <source>1 download in progress</source>
+        <translation>1 个下载正在进行</translation>
+    </message>
+    <message>
         <source>✓ SHA-256 verified</source>
         <translation>✓ SHA-256 校验通过</translation>
     </message>
@@ -634,6 +638,12 @@
     <message>
         <source>Opening port {port}…</source>
         <translation>正在打开端口 {port}…</translation>
+    </message>
+    <message numerus="yes">
+        <source>{count} file transfers in progress</source>
+        <translation>
+            <numerusform>{count} 个文件传输正在进行</numerusform>
+        </translation>
     </message>
     <message>
         <source>Start the server first: it has no address yet</source>
@@ -809,6 +819,18 @@
     <message>
         <source>Idle</source>
         <translation>空闲</translation>
+    </message>
+    <message>
+        <source>Quit Socket Workbench</source>
+        <translation>退出 Socket Workbench</translation>
+    </message>
+    <message>
+        <source>Quitting now stops what is still going on:</source>
+        <translation>现在退出将停止以下仍在进行的工作：</translation>
+    </message>
+    <message>
+        <source>Don&apos;t ask again</source>
+        <translation>不再询问</translation>
     </message>
 </context>
 <context>
@@ -1265,6 +1287,10 @@
         <translation>与 {peer} 的连接已断开：{reason}</translation>
     </message>
     <message>
+        <source>1 TCP connection (to {peer})</source>
+        <translation>1 个 TCP 连接（到 {peer}）</translation>
+    </message>
+    <message>
         <source>Not connected</source>
         <translation>未连接</translation>
     </message>
@@ -1458,6 +1484,12 @@
     <message>
         <source>Stopped listening on {address}</source>
         <translation>已停止监听 {address}</translation>
+    </message>
+    <message numerus="yes">
+        <source>{count} clients connected to the TCP server</source>
+        <translation>
+            <numerusform>TCP 服务器有 {count} 个客户端已连接</numerusform>
+        </translation>
     </message>
     <message numerus="yes">
         <source>{count} clients</source>
@@ -1938,6 +1970,10 @@
     <message>
         <source>Sent {count} to {peer}</source>
         <translation>已向 {peer} 发送 {count}</translation>
+    </message>
+    <message>
+        <source>1 UDP send in progress</source>
+        <translation>1 个 UDP 发送正在进行</translation>
     </message>
     <message>
         <source>Reply from {peer} ({size}): {data}{more}</source>

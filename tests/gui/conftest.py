@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QApplication
 
 from gui import runner
 from gui.app import APP_NAME, ORGANIZATION, install_language, install_plural_forms
+from gui.main_window import ASK_BEFORE_QUIT_KEY
 from tests.conftest import WAIT
 
 
@@ -32,12 +33,17 @@ def settings_dir(tmp_path: Path, qapp: object) -> Path:
     folder.mkdir()
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(folder))
+    # A window closed with work in flight would ask (and wait for) a question nobody answers;
+    # tests/gui/test_quit.py turns the question back on and answers it.
+    QSettings().setValue(ASK_BEFORE_QUIT_KEY, False)
     return folder
 
 
 @pytest.fixture
 def settings(settings_dir: Path) -> QSettings:
-    return QSettings(str(settings_dir / "test.ini"), QSettings.Format.IniFormat)
+    settings = QSettings(str(settings_dir / "test.ini"), QSettings.Format.IniFormat)
+    settings.setValue(ASK_BEFORE_QUIT_KEY, False)  # as above
+    return settings
 
 
 @pytest.fixture(autouse=True)
