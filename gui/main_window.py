@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import time
 
 from PySide6.QtCore import QSettings, QSize, Qt, QTranslator
@@ -9,6 +10,8 @@ from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QPai
 from PySide6.QtWidgets import (
     QApplication,
     QCheckBox,
+    QDialog,
+    QDialogButtonBox,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -18,6 +21,8 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QSizePolicy,
     QStackedWidget,
+    QTextBrowser,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -126,7 +131,10 @@ class MainWindow(QMainWindow):
         file_menu = self.menuBar().addMenu(self.tr("&File"))
         self.quit_action = quit_action = QAction(self.tr("&Quit"), self)
         quit_action.setObjectName("quitAction")
-        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        # The platform's key (Ctrl+Q on Linux, Cmd+Q on macOS); some platforms define none.
+        quit_action.setShortcuts(
+            QKeySequence.keyBindings(QKeySequence.StandardKey.Quit) or [QKeySequence("Ctrl+Q")]
+        )
         quit_action.setMenuRole(QAction.MenuRole.QuitRole)
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
@@ -155,6 +163,16 @@ class MainWindow(QMainWindow):
         self._build_language_menu(view.addMenu(self.tr("&Language")))
 
         help_menu = self.menuBar().addMenu(self.tr("&Help"))
+        self.guide_action = QAction(self.tr("&Guide"), self)
+        self.guide_action.setObjectName("guideAction")
+        self.guide_action.setShortcut(QKeySequence.StandardKey.HelpContents)
+        self.guide_action.triggered.connect(self.show_guide)
+        help_menu.addAction(self.guide_action)
+        self.shortcuts_action = QAction(self.tr("&Keyboard shortcuts"), self)
+        self.shortcuts_action.setObjectName("shortcutsAction")
+        self.shortcuts_action.triggered.connect(self.show_shortcuts)
+        help_menu.addAction(self.shortcuts_action)
+        help_menu.addSeparator()
         about = QAction(self.tr("&About Socket Workbench"), self)
         about.setObjectName("aboutAction")
         about.setMenuRole(QAction.MenuRole.AboutRole)
@@ -238,6 +256,82 @@ class MainWindow(QMainWindow):
             "<p>Send and receive UDP, talk TCP as a client or a server, and share files.</p>"
             "<p>The same engine runs headless as the <code>swb</code> command.</p>"
         ).format(version=version())
+
+    def guide_text(self) -> str:
+        """The short user guide (HTML), in the app's language."""
+        return self.tr(
+            "<h3>Socket Workbench in five minutes</h3>"
+            "<p>Pick a panel on the left (Ctrl+1 to Ctrl+6). Every panel remembers its fields.</p>"
+            "<ul>"
+            "<li><b>UDP Send</b>: type the host and port, write the payload as Text, Hex "
+            "(<code>48 65 6C</code>) or Escapes (<code>\\r\\n</code>, <code>\\x00</code>), "
+            "and press Send (Ctrl+Return). Count and Interval repeat it; Wait for reply shows "
+            "the answer.</li>"
+            "<li><b>UDP Receive</b>: choose the address and port (empty = any free port) and "
+            "press Start (Ctrl+R). Every datagram appears in the log; Auto-reply answers each "
+            "one.</li>"
+            "<li><b>TCP Client</b>: connect to a server, send text, hex or a file, and read what "
+            "comes back as text or hex in the encoding you choose. For TLS tick Use TLS; a "
+            "self-signed server needs Pin SHA-256 fingerprint (or Insecure).</li>"
+            "<li><b>TCP Server</b>: listen on a port, see each client, send to one or all, or "
+            "reply automatically (echo or a fixed text).</li>"
+            "<li><b>File Server</b>: drop files into the list and press Start; others download "
+            "them with the Download panel, a browser or curl, from the addresses shown.</li>"
+            "<li><b>Download</b>: paste a share address, list the files, pick one and "
+            "download; an interrupted download resumes.</li>"
+            "</ul>"
+            "<p>The log's Show as switches between text and hex; Copy and Export… save what "
+            "it shows. Ctrl+. stops what the panel runs. The same engine runs headless as the "
+            "<code>swb</code> command (<code>swb --help</code>).</p>"
+        )
+
+    def shortcuts_text(self) -> str:
+        """Every keyboard shortcut of the window (HTML table), read from its actions."""
+        rows = []
+        for action in self.findChildren(QAction):
+            keys = [
+                key.toString(QKeySequence.SequenceFormat.NativeText) for key in action.shortcuts()
+            ]
+            if keys and action.text():
+                name = action.text().replace("&&", "\0").replace("&", "").replace("\0", "&")
+                rows.append((name, " / ".join(keys)))
+        rows = list(dict.fromkeys(rows))  # every panel's log has its own Copy
+        rows.append((self.tr("Next or previous control"), self.tr("Tab / Shift+Tab")))
+        rows.append(
+            (self.tr("Go to a labelled field or button"), self.tr("Alt + underlined letter"))
+        )
+        cells = "".join(
+            f"<tr><td>{html.escape(name)}</td><td>&nbsp;&nbsp;<b>{html.escape(keys)}</b></td></tr>"
+            for name, keys in rows
+        )
+        return f"<h3>{html.escape(self.tr('Keyboard shortcuts'))}</h3><table>{cells}</table>"
+
+    def _text_window(self, name: str, title: str, text: str) -> QDialog:
+        dialog = QDialog(self)
+        dialog.setObjectName(name)
+        dialog.setWindowTitle(title)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        browser = QTextBrowser(dialog)
+        browser.setObjectName(f"{name}Text")
+        browser.setHtml(text)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, dialog)
+        buttons.rejected.connect(dialog.close)
+        layout = QVBoxLayout(dialog)
+        layout.addWidget(browser)
+        layout.addWidget(buttons)
+        dialog.resize(560, 480)
+        dialog.show()
+        return dialog
+
+    def show_guide(self) -> QDialog:
+        """Help > Guide: the short user guide, in a window of its own."""
+        return self._text_window("guideDialog", self.tr("Guide"), self.guide_text())
+
+    def show_shortcuts(self) -> QDialog:
+        """Help > Keyboard shortcuts."""
+        return self._text_window(
+            "shortcutsDialog", self.tr("Keyboard shortcuts"), self.shortcuts_text()
+        )
 
     def about_box(self) -> QMessageBox:
         box = QMessageBox(self)

@@ -789,6 +789,14 @@
         <translation>帮助(&amp;H)</translation>
     </message>
     <message>
+        <source>&amp;Guide</source>
+        <translation>使用指南(&amp;G)</translation>
+    </message>
+    <message>
+        <source>&amp;Keyboard shortcuts</source>
+        <translation>键盘快捷键(&amp;K)</translation>
+    </message>
+    <message>
         <source>&amp;About Socket Workbench</source>
         <translation>关于 Socket 工作台(&amp;A)</translation>
     </message>
@@ -811,6 +819,34 @@
     <message>
         <source>&lt;h3&gt;Socket Workbench {version}&lt;/h3&gt;&lt;p&gt;Send and receive UDP, talk TCP as a client or a server, and share files.&lt;/p&gt;&lt;p&gt;The same engine runs headless as the &lt;code&gt;swb&lt;/code&gt; command.&lt;/p&gt;</source>
         <translation>&lt;h3&gt;Socket 工作台 {version}&lt;/h3&gt;&lt;p&gt;收发 UDP 数据报，作为客户端或服务器进行 TCP 通信，并共享文件。&lt;/p&gt;&lt;p&gt;同一套引擎也可以通过 &lt;code&gt;swb&lt;/code&gt; 命令在无界面环境下运行。&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <source>&lt;h3&gt;Socket Workbench in five minutes&lt;/h3&gt;&lt;p&gt;Pick a panel on the left (Ctrl+1 to Ctrl+6). Every panel remembers its fields.&lt;/p&gt;&lt;ul&gt;&lt;li&gt;&lt;b&gt;UDP Send&lt;/b&gt;: type the host and port, write the payload as Text, Hex (&lt;code&gt;48 65 6C&lt;/code&gt;) or Escapes (&lt;code&gt;\r\n&lt;/code&gt;, &lt;code&gt;\x00&lt;/code&gt;), and press Send (Ctrl+Return). Count and Interval repeat it; Wait for reply shows the answer.&lt;/li&gt;&lt;li&gt;&lt;b&gt;UDP Receive&lt;/b&gt;: choose the address and port (empty = any free port) and press Start (Ctrl+R). Every datagram appears in the log; Auto-reply answers each one.&lt;/li&gt;&lt;li&gt;&lt;b&gt;TCP Client&lt;/b&gt;: connect to a server, send text, hex or a file, and read what comes back as text or hex in the encoding you choose. For TLS tick Use TLS; a self-signed server needs Pin SHA-256 fingerprint (or Insecure).&lt;/li&gt;&lt;li&gt;&lt;b&gt;TCP Server&lt;/b&gt;: listen on a port, see each client, send to one or all, or reply automatically (echo or a fixed text).&lt;/li&gt;&lt;li&gt;&lt;b&gt;File Server&lt;/b&gt;: drop files into the list and press Start; others download them with the Download panel, a browser or curl, from the addresses shown.&lt;/li&gt;&lt;li&gt;&lt;b&gt;Download&lt;/b&gt;: paste a share address, list the files, pick one and download; an interrupted download resumes.&lt;/li&gt;&lt;/ul&gt;&lt;p&gt;The log&apos;s Show as switches between text and hex; Copy and Export… save what it shows. Ctrl+. stops what the panel runs. The same engine runs headless as the &lt;code&gt;swb&lt;/code&gt; command (&lt;code&gt;swb --help&lt;/code&gt;).&lt;/p&gt;</source>
+        <translation>&lt;h3&gt;五分钟上手 Socket Workbench&lt;/h3&gt;&lt;p&gt;在左侧选择一个面板（Ctrl+1 到 Ctrl+6）。每个面板都会记住它的输入。&lt;/p&gt;&lt;ul&gt;&lt;li&gt;&lt;b&gt;UDP 发送&lt;/b&gt;：填写主机和端口，以文本、十六进制（&lt;code&gt;48 65 6C&lt;/code&gt;）或转义（&lt;code&gt;\r\n&lt;/code&gt;、&lt;code&gt;\x00&lt;/code&gt;）写出要发送的数据，然后按“发送”（Ctrl+Return）。“次数”和“间隔”用于重复发送；“等待回复”会显示对方的回答。&lt;/li&gt;&lt;li&gt;&lt;b&gt;UDP 接收&lt;/b&gt;：选择地址和端口（留空表示任意空闲端口），按“开始”（Ctrl+R）。每个数据报都会出现在日志中；“自动回复”会应答每一个数据报。&lt;/li&gt;&lt;li&gt;&lt;b&gt;TCP 客户端&lt;/b&gt;：连接服务器，发送文本、十六进制或文件，并按所选编码以文本或十六进制查看收到的内容。使用 TLS 时勾选“使用 TLS”；自签名的服务器需要“固定 SHA-256 指纹”（或“不安全”）。&lt;/li&gt;&lt;li&gt;&lt;b&gt;TCP 服务器&lt;/b&gt;：在端口上监听，查看每个客户端，向其中一个或全部发送，或自动回复（回显或固定文本）。&lt;/li&gt;&lt;li&gt;&lt;b&gt;文件服务器&lt;/b&gt;：把文件拖进列表并按“开始”；其他人可以用“下载”面板、浏览器或 curl 从显示的地址下载。&lt;/li&gt;&lt;li&gt;&lt;b&gt;下载&lt;/b&gt;：粘贴共享地址，列出文件，选择一个并下载；中断的下载会续传。&lt;/li&gt;&lt;/ul&gt;&lt;p&gt;日志的“显示为”可在文本和十六进制之间切换；“复制”和“导出…”保存所显示的内容。Ctrl+. 停止当前面板运行的任务。同一引擎也可以用 &lt;code&gt;swb&lt;/code&gt; 命令在无界面环境中运行（&lt;code&gt;swb --help&lt;/code&gt;）。&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <source>Next or previous control</source>
+        <translation>下一个或上一个控件</translation>
+    </message>
+    <message>
+        <source>Tab / Shift+Tab</source>
+        <translation>Tab / Shift+Tab</translation>
+    </message>
+    <message>
+        <source>Go to a labelled field or button</source>
+        <translation>跳到带标签的输入框或按钮</translation>
+    </message>
+    <message>
+        <source>Alt + underlined letter</source>
+        <translation>Alt + 带下划线的字母</translation>
+    </message>
+    <message>
+        <source>Guide</source>
+        <translation>使用指南</translation>
+    </message>
+    <message>
+        <source>Keyboard shortcuts</source>
+        <translation>键盘快捷键</translation>
     </message>
     <message>
         <source>About Socket Workbench</source>
