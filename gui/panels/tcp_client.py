@@ -98,10 +98,15 @@ class TcpClientPanel(Panel):
 
         self.security = ClientSecurityBox(self)
         self.connection = ConnectionOptionsBox(self)
+        # Server and Security share the left column and Connection gets a row of its own: side
+        # by side the three did not fit an 800x600 window.
+        left = QVBoxLayout()
+        left.addWidget(server)
+        left.addWidget(self.security)
+        left.addStretch(1)
         self.options_row = QHBoxLayout()
-        self.options_row.addWidget(server, 3)
+        self.options_row.addLayout(left, 3)
         self.security_row = QHBoxLayout()
-        self.security_row.addWidget(self.security, 1)
         self.security_row.addWidget(self.connection, 1)
 
         self.payload = PayloadEditor(self)
