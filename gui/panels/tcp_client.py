@@ -241,6 +241,8 @@ class TcpClientPanel(Panel):
 
     def _on_opened(self, client: Any) -> None:
         self.client = client
+        if self._connected:  # "connected" may have been drained before this signal came
+            self._set_state("connected")
 
     def _on_events(self, events: list[Any]) -> None:
         rows: list[LogEntry] = []
@@ -282,7 +284,8 @@ class TcpClientPanel(Panel):
                         )
                 rows.append(LogEntry(event.time, "info", event.peer, b"", message))
                 self.status.show_info(message)
-                self._set_state("connected")
+                # Sending needs the client object too, which the opened signal brings.
+                self._set_state("connected" if self.client is not None else "connecting")
             elif isinstance(event, Disconnected):
                 self._connected = False
                 rows.append(self._stream.finish(event.time, event.peer))
