@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from PySide6.QtCore import QCoreApplication, QLocale, QSettings, QTimer, QTranslator
 from PySide6.QtWidgets import QApplication
@@ -24,6 +24,7 @@ __all__ = [
     "LANGUAGE_KEY",
     "ORGANIZATION",
     "create_app",
+    "display_problem",
     "install_language",
     "install_plural_forms",
     "language_setting",
@@ -140,8 +141,37 @@ def _smoke_exit(window: object) -> None:
         QCoreApplication.exit(1)
 
 
+def display_problem(
+    environ: Mapping[str, str] | None = None, platform: str | None = None
+) -> str | None:
+    """Why no window can be shown here, or None when it can (or Qt is told where to draw).
+
+    On Linux and the BSDs a window needs an X11 (``DISPLAY``) or Wayland (``WAYLAND_DISPLAY``)
+    server, unless ``QT_QPA_PLATFORM`` names another platform plugin (offscreen, vnc, eglfs...).
+    Without one, Qt aborts (exit 134) blaming a missing xcb library, which misleads.
+    """
+    environ = os.environ if environ is None else environ
+    platform = sys.platform if platform is None else platform
+    if platform in ("win32", "darwin"):
+        return None
+    plugin = environ.get("QT_QPA_PLATFORM", "").split(":")[0].split(";")[0].strip()
+    if plugin and plugin not in ("xcb", "wayland", "wayland-egl"):
+        return None
+    if environ.get("DISPLAY") or environ.get("WAYLAND_DISPLAY"):
+        return None
+    return (
+        "no display found: start Socket Workbench in a desktop session (DISPLAY or "
+        "WAYLAND_DISPLAY is not set), or use the swb command line"
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Start the desktop app; returns the exit status."""
+    """Start the desktop app; returns the exit status (1 when there is no display)."""
+    problem = display_problem()
+    if problem is not None:
+        if sys.stderr is not None:
+            print(f"socket-workbench: {problem}", file=sys.stderr)
+        return 1
     app = create_app(argv)
     from gui.main_window import MainWindow  # after the app exists: widgets need it
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import html
 import time
 
 from PySide6.QtCore import QSettings, QSize, Qt, QTranslator
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QPainter, QPaintEvent
 from PySide6.QtWidgets import (
     QApplication,
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -17,6 +21,8 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QSizePolicy,
     QStackedWidget,
+    QTextBrowser,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -25,11 +31,14 @@ from gui.app import LANGUAGE_KEY, language_setting, locale_for, version
 from gui.panels import PANELS, Panel, PanelEntry
 from gui.panels.packets import install_packet_library
 from gui.resources import RESOURCES_DIR, app_icon, panel_icon
+from gui.settings import as_bool
 
-__all__ = ["CLOSE_TIMEOUT", "MainWindow"]
+__all__ = ["ASK_BEFORE_QUIT_KEY", "CLOSE_TIMEOUT", "MainWindow"]
 
 #: Closing waits at most this long, in total, for every worker to stop.
 CLOSE_TIMEOUT = 2.0
+#: QSettings key: ask before quitting while connections or transfers are live (true by default).
+ASK_BEFORE_QUIT_KEY = "window/askBeforeQuit"
 
 
 class _ActivityLabel(QLabel):
@@ -122,9 +131,12 @@ class MainWindow(QMainWindow):
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu(self.tr("&File"))
-        quit_action = QAction(self.tr("&Quit"), self)
+        self.quit_action = quit_action = QAction(self.tr("&Quit"), self)
         quit_action.setObjectName("quitAction")
-        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        # The platform's key (Ctrl+Q on Linux, Cmd+Q on macOS); some platforms define none.
+        quit_action.setShortcuts(
+            QKeySequence.keyBindings(QKeySequence.StandardKey.Quit) or [QKeySequence("Ctrl+Q")]
+        )
         quit_action.setMenuRole(QAction.MenuRole.QuitRole)
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
@@ -153,6 +165,16 @@ class MainWindow(QMainWindow):
         self._build_language_menu(view.addMenu(self.tr("&Language")))
 
         help_menu = self.menuBar().addMenu(self.tr("&Help"))
+        self.guide_action = QAction(self.tr("&Guide"), self)
+        self.guide_action.setObjectName("guideAction")
+        self.guide_action.setShortcut(QKeySequence.StandardKey.HelpContents)
+        self.guide_action.triggered.connect(self.show_guide)
+        help_menu.addAction(self.guide_action)
+        self.shortcuts_action = QAction(self.tr("&Keyboard shortcuts"), self)
+        self.shortcuts_action.setObjectName("shortcutsAction")
+        self.shortcuts_action.triggered.connect(self.show_shortcuts)
+        help_menu.addAction(self.shortcuts_action)
+        help_menu.addSeparator()
         about = QAction(self.tr("&About Socket Workbench"), self)
         about.setObjectName("aboutAction")
         about.setMenuRole(QAction.MenuRole.AboutRole)
@@ -237,6 +259,82 @@ class MainWindow(QMainWindow):
             "<p>The same engine runs headless as the <code>swb</code> command.</p>"
         ).format(version=version())
 
+    def guide_text(self) -> str:
+        """The short user guide (HTML), in the app's language."""
+        return self.tr(
+            "<h3>Socket Workbench in five minutes</h3>"
+            "<p>Pick a panel on the left (Ctrl+1 to Ctrl+6). Every panel remembers its fields.</p>"
+            "<ul>"
+            "<li><b>UDP Send</b>: type the host and port, write the payload as Text, Hex "
+            "(<code>48 65 6C</code>) or Escapes (<code>\\r\\n</code>, <code>\\x00</code>), "
+            "and press Send (Ctrl+Return). Count and Interval repeat it; Wait for reply shows "
+            "the answer.</li>"
+            "<li><b>UDP Receive</b>: choose the address and port (empty = any free port) and "
+            "press Start (Ctrl+R). Every datagram appears in the log; Auto-reply answers each "
+            "one.</li>"
+            "<li><b>TCP Client</b>: connect to a server, send text, hex or a file, and read what "
+            "comes back as text or hex in the encoding you choose. For TLS tick Use TLS; a "
+            "self-signed server needs Pin SHA-256 fingerprint (or Insecure).</li>"
+            "<li><b>TCP Server</b>: listen on a port, see each client, send to one or all, or "
+            "reply automatically (echo or a fixed text).</li>"
+            "<li><b>File Server</b>: drop files into the list and press Start; others download "
+            "them with the Download panel, a browser or curl, from the addresses shown.</li>"
+            "<li><b>Download</b>: paste a share address, list the files, pick one and "
+            "download; an interrupted download resumes.</li>"
+            "</ul>"
+            "<p>The log's Show as switches between text and hex; Copy and Export… save what "
+            "it shows. Ctrl+. stops what the panel runs. The same engine runs headless as the "
+            "<code>swb</code> command (<code>swb --help</code>).</p>"
+        )
+
+    def shortcuts_text(self) -> str:
+        """Every keyboard shortcut of the window (HTML table), read from its actions."""
+        rows = []
+        for action in self.findChildren(QAction):
+            keys = [
+                key.toString(QKeySequence.SequenceFormat.NativeText) for key in action.shortcuts()
+            ]
+            if keys and action.text():
+                name = action.text().replace("&&", "\0").replace("&", "").replace("\0", "&")
+                rows.append((name, " / ".join(keys)))
+        rows = list(dict.fromkeys(rows))  # every panel's log has its own Copy
+        rows.append((self.tr("Next or previous control"), self.tr("Tab / Shift+Tab")))
+        rows.append(
+            (self.tr("Go to a labelled field or button"), self.tr("Alt + underlined letter"))
+        )
+        cells = "".join(
+            f"<tr><td>{html.escape(name)}</td><td>&nbsp;&nbsp;<b>{html.escape(keys)}</b></td></tr>"
+            for name, keys in rows
+        )
+        return f"<h3>{html.escape(self.tr('Keyboard shortcuts'))}</h3><table>{cells}</table>"
+
+    def _text_window(self, name: str, title: str, text: str) -> QDialog:
+        dialog = QDialog(self)
+        dialog.setObjectName(name)
+        dialog.setWindowTitle(title)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        browser = QTextBrowser(dialog)
+        browser.setObjectName(f"{name}Text")
+        browser.setHtml(text)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, dialog)
+        buttons.rejected.connect(dialog.close)
+        layout = QVBoxLayout(dialog)
+        layout.addWidget(browser)
+        layout.addWidget(buttons)
+        dialog.resize(560, 480)
+        dialog.show()
+        return dialog
+
+    def show_guide(self) -> QDialog:
+        """Help > Guide: the short user guide, in a window of its own."""
+        return self._text_window("guideDialog", self.tr("Guide"), self.guide_text())
+
+    def show_shortcuts(self) -> QDialog:
+        """Help > Keyboard shortcuts."""
+        return self._text_window(
+            "shortcutsDialog", self.tr("Keyboard shortcuts"), self.shortcuts_text()
+        )
+
     def about_box(self) -> QMessageBox:
         box = QMessageBox(self)
         box.setObjectName("aboutBox")
@@ -251,6 +349,20 @@ class MainWindow(QMainWindow):
         box = self.about_box()
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
+
+    def focusNextPrevChild(self, next: bool) -> bool:
+        # Tab goes round the panel list and the shown panel's controls (see Panel.tab_walk);
+        # the hidden panels' controls are not in the way.
+        order = [self.panel_list, *self.current_panel().tab_walk()]
+        focus = QApplication.focusWidget()
+        while focus is not None and focus not in order:
+            focus = focus.parentWidget()
+        if focus is None:
+            return super().focusNextPrevChild(next)
+        position = (order.index(focus) + (1 if next else -1)) % len(order)
+        reason = Qt.FocusReason.TabFocusReason if next else Qt.FocusReason.BacktabFocusReason
+        order[position].setFocus(reason)
+        return True
 
     # -- panels --------------------------------------------------------------------------------
 
@@ -288,9 +400,8 @@ class MainWindow(QMainWindow):
             self.resize(1100, 720)
         for panel in self.panels:
             panel.restore_settings(settings)
-        row = settings.value("window/panel", 0)
         try:
-            row = int(row)
+            row = int(str(settings.value("window/panel", 0)))
         except (TypeError, ValueError):
             row = 0
         self.show_panel(row if 0 <= row < len(self.panels) else 0)
@@ -314,7 +425,46 @@ class MainWindow(QMainWindow):
         self.close_seconds = time.monotonic() - started
         return done
 
+    def live_work(self) -> list[str]:
+        """What quitting would cut, over every panel (see :meth:`Panel.live_work`)."""
+        return [item for panel in self.panels for item in panel.live_work()]
+
+    def quit_question(self, work: list[str]) -> QMessageBox:
+        """The question asked before quitting with ``work`` in flight: Quit or Cancel, and
+        "Don't ask again" (then quitting stops everything without asking)."""
+        box = QMessageBox(
+            QMessageBox.Icon.Question, self.tr("Quit Socket Workbench"), "", parent=self
+        )
+        box.setObjectName("quitQuestion")
+        box.setText(self.tr("Quitting now stops what is still going on:"))
+        box.setInformativeText("\n".join(f"• {item}" for item in work))
+        quit_button = box.addButton(self.tr("&Quit"), QMessageBox.ButtonRole.DestructiveRole)
+        quit_button.setObjectName("quitButton")
+        cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(cancel)
+        box.setEscapeButton(cancel)
+        remember = QCheckBox(self.tr("Don't ask again"), box)
+        remember.setObjectName("dontAskAgainCheck")
+        box.setCheckBox(remember)
+        return box
+
+    def _may_quit(self) -> bool:
+        work = self.live_work()
+        if not work or not as_bool(self.settings.value(ASK_BEFORE_QUIT_KEY, True)):
+            return True
+        box = self.quit_question(work)
+        box.exec()
+        clicked = box.clickedButton()
+        if clicked is None or clicked.objectName() != "quitButton":
+            return False
+        if box.checkBox().isChecked():
+            self.settings.setValue(ASK_BEFORE_QUIT_KEY, False)
+        return True
+
     def closeEvent(self, event: QCloseEvent) -> None:
+        if not self._may_quit():
+            event.ignore()
+            return
         self.save_settings()
         self.stop_everything()
         event.accept()

@@ -21,7 +21,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-__all__ = ["field_key", "restore_fields", "save_fields"]
+__all__ = ["MAX_ITEMS", "MAX_TEXT", "as_bool", "field_key", "restore_fields", "save_fields"]
+
+#: Longest text remembered for a field (characters); a longer one (a 5 MB paste) is not stored,
+#: so the settings file stays small and quick to load.
+MAX_TEXT = 64 * 1024
+#: Entries a history list (recent hosts) keeps, each at most 1,024 characters.
+MAX_ITEMS = 20
 
 
 def field_key(root: QWidget, widget: QWidget) -> str | None:
@@ -62,17 +68,23 @@ def save_fields(root: QWidget, settings: QSettings) -> None:
                 index, data = widget.currentIndex(), widget.currentData()
                 chosen = index >= 0 and widget.itemText(index) == widget.currentText()
                 value = data if chosen and isinstance(data, str) else widget.currentText()
-                settings.setValue(key, value)
+                if len(value) <= MAX_TEXT:
+                    settings.setValue(key, value)
+                else:
+                    settings.remove(key)
                 if widget.property("persistItems"):
                     items = [widget.itemText(i) for i in range(widget.count())]
+                    items = [item for item in items if len(item) <= 1024][:MAX_ITEMS]
                     settings.setValue(f"{key}.items", items)
             else:
                 data = widget.currentData()
                 settings.setValue(key, data if isinstance(data, str) else widget.currentText())
-        elif isinstance(widget, QLineEdit):
-            settings.setValue(key, widget.text())
-        elif isinstance(widget, QPlainTextEdit):
-            settings.setValue(key, widget.toPlainText())
+        elif isinstance(widget, (QLineEdit, QPlainTextEdit)):
+            text = widget.text() if isinstance(widget, QLineEdit) else widget.toPlainText()
+            if len(text) <= MAX_TEXT:
+                settings.setValue(key, text)
+            else:
+                settings.remove(key)  # too big to remember: the field starts empty next time
         elif isinstance(widget, (QSpinBox, QDoubleSpinBox)):
             settings.setValue(key, widget.value())
         elif isinstance(widget, QAbstractButton) and widget.isCheckable():
@@ -126,10 +138,11 @@ def _restore(widget: QWidget, value: Any) -> None:
     elif isinstance(widget, QDoubleSpinBox):
         widget.setValue(float(value))
     elif isinstance(widget, QAbstractButton) and widget.isCheckable():
-        widget.setChecked(_as_bool(value))
+        widget.setChecked(as_bool(value))
 
 
-def _as_bool(value: Any) -> bool:
+def as_bool(value: Any) -> bool:
+    """A stored flag as a bool (QSettings gives "true"/"false" strings from .ini files)."""
     if isinstance(value, str):
         return value.lower() in ("true", "1", "yes")
     return bool(value)

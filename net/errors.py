@@ -11,6 +11,7 @@ import re
 import sys
 
 __all__ = [
+    "CLI_ADVICE",
     "AddressError",
     "BindError",
     "ConnectError",
@@ -25,6 +26,17 @@ __all__ = [
     "describe_stream_error",
     "system_words",
 ]
+
+
+#: Advice inside messages that names the command line's options, by kind. The CLI shows the
+#: sentences as they are; the GUI replaces each piece with the controls to click (by its kind).
+CLI_ADVICE: dict[str, str] = {
+    "pin-or-insecure": "pin its fingerprint with --fingerprint or use --insecure",
+    "ca-pin-or-insecure": (
+        "give that authority's certificate with --cafile, pin the fingerprint with "
+        "--fingerprint, or use --insecure"
+    ),
+}
 
 
 class NetError(Exception):

@@ -28,7 +28,14 @@ from typing import TYPE_CHECKING, Any
 
 from net._loop import StoppableLoop
 from net.address import format_peer, parse_host
-from net.errors import AddressError, ConnectError, NetError, TlsError, describe_io_error
+from net.errors import (
+    CLI_ADVICE,
+    AddressError,
+    ConnectError,
+    NetError,
+    TlsError,
+    describe_io_error,
+)
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -528,15 +535,11 @@ def _describe_verification(
             if leaf is not None
             else ""
         )
-        return (
-            f"{subject} is self-signed and not trusted; pin its fingerprint with --fingerprint or "
-            f"use --insecure{shown}"
-        )
+        return f"{subject} is self-signed and not trusted; {CLI_ADVICE['pin-or-insecure']}{shown}"
     if code in _UNKNOWN_ISSUER:
         return (
             f"{subject} is not trusted: it was issued by an authority this computer does not know; "
-            "give that authority's certificate with --cafile, pin the fingerprint with "
-            "--fingerprint, or use --insecure"
+            f"{CLI_ADVICE['ca-pin-or-insecure']}"
         )
     if code == _CERT_REVOKED:
         return f"{subject} has been revoked by its issuer: do not trust this server"

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
-import itertools
+from collections.abc import Sequence
 
 from PySide6.QtCore import QSettings, Qt, Signal
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtGui import QShowEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QAbstractScrollArea,
+    QAbstractSpinBox,
+    QApplication,
+    QComboBox,
+    QLabel,
+    QVBoxLayout,
+    QWidget,
+)
 
 from gui.runner import Runner
 from gui.settings import restore_fields, save_fields
@@ -15,9 +25,34 @@ __all__ = ["ComingSoonPanel", "Panel", "first_problem"]
 
 
 def set_tab_chain(*widgets: QWidget) -> None:
-    """Make Tab visit ``widgets`` in this order (each one after the one before)."""
-    for first, second in itertools.pairwise(widgets):
-        QWidget.setTabOrder(first, second)
+    """Make Tab visit ``widgets`` in this order, first in their panel (see :meth:`Panel.tab_walk`).
+
+    Qt's own ``setTabOrder`` is not used: chained over compound widgets (editable combos, spin
+    boxes, line edits that are focus proxies) it tied Port and Local port into a loop that Tab
+    never left. The panel walks its own list instead.
+    """
+    parent = widgets[0].parentWidget() if widgets else None
+    while parent is not None and not isinstance(parent, Panel):
+        parent = parent.parentWidget()
+    if parent is not None:
+        parent.declare_tab_order(widgets)
+
+
+def _focus_target(widget: QWidget) -> QWidget:
+    proxy = widget.focusProxy()
+    while proxy is not None:
+        widget, proxy = proxy, proxy.focusProxy()
+    return widget
+
+
+def _takes_tab(widget: QWidget) -> bool:
+    return (
+        widget.isVisible()
+        and widget.isEnabled()
+        and bool(widget.focusPolicy() & Qt.FocusPolicy.TabFocus)
+        and not isinstance(widget.parentWidget(), (QComboBox, QAbstractSpinBox))
+        and not isinstance(widget.parentWidget(), QAbstractScrollArea)  # viewports, scroll bars
+    )
 
 
 def first_problem(*checks: str | None) -> str | None:
@@ -41,6 +76,64 @@ class Panel(QWidget):
         self.status = StatusLine(self)
         self._activity = ""
         self._runners: list[Runner] = []
+        self._tab_order: list[QWidget] = []
+
+    # -- keyboard ------------------------------------------------------------------------------
+
+    def declare_tab_order(self, widgets: Sequence[QWidget]) -> None:
+        """Tab visits ``widgets`` first, in this order (after any declared before)."""
+        self._tab_order.extend(widgets)
+
+    def tab_walk(self) -> list[QWidget]:
+        """The controls Tab visits now, in order: the declared ones, then every other control
+        that takes focus, in the order it was built (a widget with a ``focus_chain()`` method
+        gives the order of its own inputs). Hidden and disabled controls are skipped."""
+        walk: list[QWidget] = []
+        seen: set[int] = set()
+
+        def add(widget: QWidget) -> None:
+            target = _focus_target(widget)
+            if id(target) not in seen:
+                seen.add(id(target))
+                if target is not self and self.isAncestorOf(target) and _takes_tab(target):
+                    walk.append(target)
+
+        def visit(widget: QWidget) -> None:
+            for child in widget.children():
+                if not isinstance(child, QWidget) or child.isWindow():
+                    continue
+                chain = getattr(child, "focus_chain", None)
+                if callable(chain):
+                    for item in chain():
+                        add(item)
+                add(child)
+                visit(child)
+
+        for widget in self._tab_order:
+            add(widget)
+        visit(self)
+        return walk
+
+    def showEvent(self, event: QShowEvent) -> None:
+        # A table that takes Tab for itself (moving from cell to cell) would hold the keyboard.
+        for view in self.findChildren(QAbstractItemView):
+            view.setTabKeyNavigation(False)
+        super().showEvent(event)
+
+    def focusNextPrevChild(self, next: bool) -> bool:
+        # Every Tab pressed inside the panel arrives here (QWidget passes it to its parent).
+        walk = self.tab_walk()
+        focus = QApplication.focusWidget()
+        while focus is not None and focus not in walk:
+            focus = focus.parentWidget()
+        if focus is not None:
+            position = walk.index(focus) + (1 if next else -1)
+            if 0 <= position < len(walk):
+                walk[position].setFocus(
+                    Qt.FocusReason.TabFocusReason if next else Qt.FocusReason.BacktabFocusReason
+                )
+                return True
+        return super().focusNextPrevChild(next)  # leave the panel
 
     # -- what subclasses use -------------------------------------------------------------------
 
@@ -76,6 +169,11 @@ class Panel(QWidget):
 
     def is_running(self) -> bool:
         return any(runner.running for runner in self._runners)
+
+    def live_work(self) -> list[str]:
+        """What quitting now would cut: one phrase per kind, with its count ("3 clients connected
+        to the TCP server"); empty when nothing a peer depends on is in flight."""
+        return []
 
     def save_settings(self, settings: QSettings) -> None:
         save_fields(self, settings)

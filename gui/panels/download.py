@@ -296,7 +296,7 @@ class DownloadPanel(Panel):
         folder_row = QHBoxLayout()
         folder_row.addWidget(self.folder_edit, 1)
         folder_row.addWidget(self.browse_button)
-        save_form.addRow(self.tr("&Folder:"), folder_row)
+        save_form.addRow(self.tr("F&older:"), folder_row)
         folder_label = save_form.labelForField(folder_row)
         if isinstance(folder_label, QLabel):
             folder_label.setBuddy(self.folder_edit)
@@ -345,13 +345,13 @@ class DownloadPanel(Panel):
         )
         self.history_table.itemSelectionChanged.connect(self._update_buttons)
         self.history_table.cellDoubleClicked.connect(lambda _row, _col: self.open_folder())
-        self.open_button = QPushButton(self.tr("&Open folder"), self)
+        self.open_button = QPushButton(self.tr("O&pen folder"), self)
         self.open_button.setObjectName("openFolderButton")
         self.open_button.setToolTip(
             self.tr("Show the folder of the selected download (or the save folder)")
         )
         self.open_button.clicked.connect(self.open_folder)
-        self.clear_history_button = QPushButton(self.tr("Clear &history"), self)
+        self.clear_history_button = QPushButton(self.tr("Clear histor&y"), self)
         self.clear_history_button.setObjectName("clearHistoryButton")
         self.clear_history_button.setToolTip(
             self.tr("Forget the finished downloads (the files stay)")
@@ -910,6 +910,10 @@ class DownloadPanel(Panel):
             )
         else:
             self.status.show_error(message)
+
+    def live_work(self) -> list[str]:
+        busy = self.runner.running or self.mirror_runner.running
+        return [self.tr("1 download in progress")] if busy else []
 
     def _on_finished(self) -> None:
         self._cancelling = False

@@ -99,7 +99,7 @@ class FileServerPanel(FileDropTarget, Panel):
         self.bind.changed.connect(self._update_exposure)
         self.port = PortField(self, allow_zero=True)
         self.port.set_text(str(DEFAULT_PORT))
-        self.raw_check = QCheckBox(self.tr("Classic &raw protocol too"), self)
+        self.raw_check = QCheckBox(self.tr("Classic ra&w protocol too"), self)
         self.raw_check.setObjectName("rawCheck")
         self.raw_check.setChecked(True)
         self.raw_check.setToolTip(
@@ -131,7 +131,7 @@ class FileServerPanel(FileDropTarget, Panel):
         self.start_button.setDefault(True)
         self.start_button.setToolTip(self.tr("Start sharing the files in the list (Ctrl+R)"))
         self.start_button.clicked.connect(self.trigger_start)
-        self.stop_button = QPushButton(self.tr("S&top"), self)
+        self.stop_button = QPushButton(self.tr("St&op"), self)
         self.stop_button.setObjectName("stopButton")
         self.stop_button.setToolTip(self.tr("Stop the server and every transfer (Ctrl+.)"))
         self.stop_button.clicked.connect(self.trigger_stop)
@@ -143,7 +143,7 @@ class FileServerPanel(FileDropTarget, Panel):
 
         serve_box = QGroupBox(self.tr("Serve"), self)
         form = QFormLayout(serve_box)
-        form.addRow(self.tr("&Address:"), self.bind)
+        form.addRow(self.tr("Addr&ess:"), self.bind)
         form.addRow(self.tr("&Port:"), self.port)
         for field, buddy in ((self.bind, self.bind.combo), (self.port, self.port.edit)):
             label = form.labelForField(field)
@@ -196,7 +196,7 @@ class FileServerPanel(FileDropTarget, Panel):
         self.copy_button.setObjectName("copyUrlButton")
         self.copy_button.setToolTip(self.tr("Copy the selected address to the clipboard"))
         self.copy_button.clicked.connect(self.copy_url)
-        self.copy_links_button = QPushButton(self.tr("Copy file &links"), self)
+        self.copy_links_button = QPushButton(self.tr("Copy file lin&ks"), self)
         self.copy_links_button.setObjectName("copyLinksButton")
         self.copy_links_button.setToolTip(
             self.tr(
@@ -341,6 +341,12 @@ class FileServerPanel(FileDropTarget, Panel):
 
     def trigger_stop(self) -> None:
         self.runner.stop()
+
+    def live_work(self) -> list[str]:
+        count = self.transfers.model.running()
+        if not count:
+            return []
+        return [self.tr("{count} file transfers in progress", "", count).format(count=count)]
 
     def stop_workers(self) -> None:
         """The window is closing: stop the server and the checksum thread."""

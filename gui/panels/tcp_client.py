@@ -50,7 +50,7 @@ class TcpClientPanel(Panel):
         self._target = ""
         self._connected = False
         self._heartbeats = 0
-        self._stream = StreamRows("UTF-8")
+        self._stream = StreamRows()
         self._build()
         self._set_state("idle")
 
@@ -80,9 +80,9 @@ class TcpClientPanel(Panel):
 
         server = QGroupBox(self.tr("Server"), self)
         form = QFormLayout(server)
-        form.addRow(self.tr("&Host:"), self.host)
+        form.addRow(self.tr("H&ost:"), self.host)
         form.addRow(self.tr("&Port:"), self.port)
-        form.addRow(self.tr("&Timeout:"), self.timeout_spin)
+        form.addRow(self.tr("T&imeout:"), self.timeout_spin)
         for field, buddy in (
             (self.host, self.host.combo),
             (self.port, self.port.edit),
@@ -99,10 +99,15 @@ class TcpClientPanel(Panel):
 
         self.security = ClientSecurityBox(self)
         self.connection = ConnectionOptionsBox(self)
+        # Server and Security share the left column and Connection gets a row of its own: side
+        # by side the three did not fit an 800x600 window.
+        left = QVBoxLayout()
+        left.addWidget(server)
+        left.addWidget(self.security)
+        left.addStretch(1)
         self.options_row = QHBoxLayout()
-        self.options_row.addWidget(server, 3)
+        self.options_row.addLayout(left, 3)
         self.security_row = QHBoxLayout()
-        self.security_row.addWidget(self.security, 1)
         self.security_row.addWidget(self.connection, 1)
 
         self.payload = PayloadEditor(self)
@@ -110,11 +115,12 @@ class TcpClientPanel(Panel):
         self.send_button.setObjectName("sendButton")
         self.send_button.setToolTip(self.tr("Send the payload (Ctrl+Return)"))
         self.send_button.clicked.connect(self.trigger_send)
-        self.send_file_button = QPushButton(self.tr("Send &file…"), self)
+        self.send_file_button = QPushButton(self.tr("Send fi&le…"), self)
         self.send_file_button.setObjectName("sendFileButton")
         self.send_file_button.setToolTip(self.tr("Send the contents of a file, as is"))
         self.send_file_button.clicked.connect(self._choose_file)
-        send_box = QGroupBox(self.tr("Send"), self)
+        send_box = QGroupBox(self.tr("Pa&yload"), self)
+        self.payload.take_mnemonic(send_box)
         send_layout = QVBoxLayout(send_box)
         send_layout.addWidget(self.payload, 1)
         send_buttons = QHBoxLayout()
@@ -129,7 +135,6 @@ class TcpClientPanel(Panel):
         self.counters = QLabel(self)
         self.counters.setObjectName("countersLabel")
         self.log = TrafficLog(self)
-        self.log.encoding_combo.currentTextChanged.connect(self._reset_decoder)
 
         layout = QVBoxLayout(self)
         layout.addLayout(self.options_row)
@@ -263,6 +268,8 @@ class TcpClientPanel(Panel):
 
     def _on_opened(self, client: Any) -> None:
         self.client = client
+        if self._connected:  # "connected" may have been drained before this signal came
+            self._set_state("connected")
 
     def _on_events(self, events: list[Any]) -> None:
         rows: list[LogEntry] = []
@@ -275,9 +282,7 @@ class TcpClientPanel(Panel):
                 rows.append(LogEntry(event.time, "out", event.peer, event.data))
             elif isinstance(event, Reconnecting):
                 self._connected = False
-                rest = self._stream.finish(event.time, event.peer)
-                if rest is not None:
-                    rows.append(rest)
+                rows.append(self._stream.finish(event.time, event.peer))
                 message = self.tr("{reason}; reconnecting in {delay} s, attempt {attempt}").format(
                     reason=event.reason,
                     delay=QLocale().toString(event.delay, "f", 1),
@@ -306,12 +311,11 @@ class TcpClientPanel(Panel):
                         )
                 rows.append(LogEntry(event.time, "info", event.peer, b"", message))
                 self.status.show_info(message)
-                self._set_state("connected")
+                # Sending needs the client object too, which the opened signal brings.
+                self._set_state("connected" if self.client is not None else "connecting")
             elif isinstance(event, Disconnected):
                 self._connected = False
-                rest = self._stream.finish(event.time, event.peer)
-                if rest is not None:
-                    rows.append(rest)
+                rows.append(self._stream.finish(event.time, event.peer))
                 message = self.tr("Disconnected from {peer}: {reason}").format(
                     peer=event.peer, reason=event.reason
                 )
@@ -337,7 +341,13 @@ class TcpClientPanel(Panel):
         self._set_state("idle")
 
     def _reset_decoder(self) -> None:
-        self._stream = StreamRows(self.log.model.encoding)
+        # A new connection is a new stream; the log renders it in whatever encoding it shows.
+        self._stream = StreamRows()
+
+    def live_work(self) -> list[str]:
+        if not self._connected:
+            return []
+        return [self.tr("1 TCP connection (to {peer})").format(peer=self._target)]
 
     # -- helpers -------------------------------------------------------------------------------
 

@@ -93,7 +93,7 @@ class TcpServerPanel(Panel):
         self.start_button.setDefault(True)
         self.start_button.setToolTip(self.tr("Start listening (Ctrl+R)"))
         self.start_button.clicked.connect(self.trigger_start)
-        self.stop_button = QPushButton(self.tr("S&top"), self)
+        self.stop_button = QPushButton(self.tr("St&op"), self)
         self.stop_button.setObjectName("stopButton")
         self.stop_button.setToolTip(self.tr("Stop the server and close every connection (Ctrl+.)"))
         self.stop_button.clicked.connect(self.trigger_stop)
@@ -130,7 +130,7 @@ class TcpServerPanel(Panel):
 
         listen = QGroupBox(self.tr("Listen"), self)
         form = QFormLayout(listen)
-        form.addRow(self.tr("&Address:"), self.bind)
+        form.addRow(self.tr("Add&ress:"), self.bind)
         form.addRow(self.tr("&Port:"), self.port)
         form.addRow(self.tr("&Max clients:"), self.max_clients)
         form.addRow(self.tr("&Idle timeout:"), self.idle_timeout)
@@ -222,17 +222,18 @@ class TcpServerPanel(Panel):
         clients_layout.addLayout(clients_buttons)
 
         self.payload = PayloadEditor(self)
-        self.send_button = QPushButton(self.tr("Send to &selected"), self)
+        self.send_button = QPushButton(self.tr("Send to s&elected"), self)
         self.send_button.setObjectName("sendButton")
         self.send_button.setToolTip(
             self.tr("Send the payload to the selected clients (Ctrl+Return)")
         )
         self.send_button.clicked.connect(self.send_to_selected)
-        self.send_all_button = QPushButton(self.tr("Send to &all"), self)
+        self.send_all_button = QPushButton(self.tr("Send to a&ll"), self)
         self.send_all_button.setObjectName("sendAllButton")
         self.send_all_button.setToolTip(self.tr("Send the payload to every connected client"))
         self.send_all_button.clicked.connect(self.send_to_all)
-        send_box = QGroupBox(self.tr("Send"), self)
+        send_box = QGroupBox(self.tr("Pa&yload"), self)
+        self.payload.take_mnemonic(send_box)
         send_layout = QVBoxLayout(send_box)
         send_layout.addWidget(self.payload, 1)
         send_buttons = QHBoxLayout()
@@ -246,7 +247,6 @@ class TcpServerPanel(Panel):
         self.counters = QLabel(self)
         self.counters.setObjectName("countersLabel")
         self.log = TrafficLog(self)
-        self.log.encoding_combo.currentTextChanged.connect(lambda _text: self._decoders.clear())
 
         layout = QVBoxLayout(self)
         layout.addLayout(self.options_row)
@@ -482,7 +482,9 @@ class TcpServerPanel(Panel):
                 rows.append(LogEntry(event.time, "info", event.peer, b"", note))
             elif isinstance(event, Disconnected):
                 membership_changed = True
-                self._decoders.pop(event.conn_id, None)
+                stream = self._decoders.pop(event.conn_id, None)
+                if stream is not None:
+                    rows.append(stream.finish(event.time, event.peer))
                 note = self.tr("Client disconnected: {reason}").format(reason=event.reason)
                 kind = "error" if event.error else "info"
                 rows.append(LogEntry(event.time, kind, event.peer, b"", note))
@@ -506,6 +508,14 @@ class TcpServerPanel(Panel):
         self.server = None
         self._set_running(False)
         self._show_counters()
+
+    def live_work(self) -> list[str]:
+        count = len(list(self.server.clients())) if self.server is not None else 0
+        if not count:
+            return []
+        return [
+            self.tr("{count} clients connected to the TCP server", "", count).format(count=count)
+        ]
 
     def _refresh_clients(self) -> None:
         server = self.server

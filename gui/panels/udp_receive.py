@@ -93,7 +93,7 @@ class UdpReceivePanel(Panel):
 
         listen = QGroupBox(self.tr("Listen"), self)
         form = QFormLayout(listen)
-        form.addRow(self.tr("&Address:"), self.bind)
+        form.addRow(self.tr("A&ddress:"), self.bind)
         form.addRow(self.tr("&Port:"), self.port)
         form.addRow(self.tr("&Multicast:"), group_field)
         for field, buddy in (
@@ -105,7 +105,7 @@ class UdpReceivePanel(Panel):
             if isinstance(label, QLabel):
                 label.setBuddy(buddy)
 
-        self.reply_check = QCheckBox(self.tr("Reply to every datagram with:"), self)
+        self.reply_check = QCheckBox(self.tr("&Reply to every datagram with:"), self)
         self.reply_check.setObjectName("autoReplyCheck")
         self.reply_check.setToolTip(
             self.tr("Send this payload back to the sender of each datagram")

@@ -76,7 +76,7 @@ class UdpSendPanel(Panel):
 
         target = QGroupBox(self.tr("Target"), self)
         form = QFormLayout(target)
-        form.addRow(self.tr("&Host:"), self.host)
+        form.addRow(self.tr("H&ost:"), self.host)
         form.addRow(self.tr("&Port:"), self.port)
         form.addRow(self.tr("&Local port:"), self.bind_port)
         form.addRow("", self.broadcast_check)
@@ -127,8 +127,9 @@ class UdpSendPanel(Panel):
         self._label_for(oform, self.interval_spin, self.interval_spin)
 
         self.payload = PayloadEditor(self)
-        payload_box = QGroupBox(self.tr("Payload"), self)
+        payload_box = QGroupBox(self.tr("Pa&yload"), self)
         QVBoxLayout(payload_box).addWidget(self.payload)
+        self.payload.take_mnemonic(payload_box)
 
         self.send_button = QPushButton(self.tr("&Send"), self)
         self.send_button.setObjectName("sendButton")
@@ -299,6 +300,9 @@ class UdpSendPanel(Panel):
     def _on_failed(self, message: str) -> None:
         self.status.show_error(message)
         self.log.note(message, self._peer, error=True)
+
+    def live_work(self) -> list[str]:
+        return [self.tr("1 UDP send in progress")] if self.runner.running else []
 
     def _on_finished(self) -> None:
         self._set_running(False)

@@ -88,6 +88,7 @@ class HostField(_Field):
         )
         self.combo.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         line = self.combo.lineEdit()
+        assert line is not None  # an editable combo has one
         line.setPlaceholderText(
             QCoreApplication.translate("AddressFields", "IP address or host name")
         )
@@ -139,7 +140,7 @@ class HostField(_Field):
 
 
 class PortField(_Field):
-    """A port number; with ``allow_zero`` (listeners) 0 means "any free port"."""
+    """A port number; with ``allow_zero`` (listeners) 0, or an empty field, means "any free port"."""
 
     def __init__(
         self,
@@ -183,17 +184,23 @@ class PortField(_Field):
     def set_text(self, text: str) -> None:
         self.edit.setText(text)
 
+    def _empty_is_any(self) -> bool:
+        return self.optional or self.allow_zero
+
     def _validate(self, text: str) -> None:
-        if self.optional and not text:
+        if self._empty_is_any() and not text:
             return
         parse_port(text, allow_zero=self.allow_zero)
 
     def port(self) -> int:
-        """The port; 0 for an empty optional field. Shows and raises AddressError when invalid."""
+        """The port; 0 ("any free port") for an empty optional or listening field.
+
+        Shows and raises AddressError when invalid.
+        """
         message = self.check()
         if message is not None:
             raise AddressError(message)
-        if self.optional and not self.text():
+        if self._empty_is_any() and not self.text():
             return 0
         return parse_port(self.text(), allow_zero=self.allow_zero)
 
@@ -230,8 +237,13 @@ class BindAddressPicker(_Field):
         self.refresh()
         self.combo.editTextChanged.connect(self._live_check)
         # Show the address, not the end of its description, when the field is narrow.
-        self.combo.currentIndexChanged.connect(lambda: self.combo.lineEdit().setCursorPosition(0))
+        self.combo.currentIndexChanged.connect(self._show_start)
         self._place(self.combo)
+
+    def _show_start(self) -> None:
+        line = self.combo.lineEdit()
+        if line is not None:
+            line.setCursorPosition(0)
 
     def refresh(self) -> None:
         """List the choices again (interfaces come and go)."""

@@ -6,12 +6,14 @@ the byte count, or the problem in red (malformed hex, a character the encoding c
 
 from __future__ import annotations
 
-import itertools
+import codecs
+import re
 from collections.abc import Callable
 
-from PySide6.QtCore import QCoreApplication, Qt, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
+    QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -25,11 +27,11 @@ from PySide6.QtWidgets import (
 from gui.widgets.status import InlineError
 from gui.widgets.style import monospace_font, set_text_role
 from net.checksum import append_checksum, checksum_names
-from net.codec import ENCODINGS, PayloadSpec, encode_payload, render_text, to_hex
+from net.codec import ENCODINGS, PayloadSpec, check_encoding, encode_payload, to_hex
 from net.errors import PayloadError
 from net.variables import render_payload, uses_variables
 
-__all__ = ["PayloadEditor"]
+__all__ = ["PayloadEditor", "escapes_of", "payload_forms"]
 
 
 def _mode_labels() -> list[tuple[str, str]]:
@@ -47,6 +49,90 @@ def _ending_labels() -> list[tuple[str, str]]:
         ("crlf", QCoreApplication.translate("PayloadEditor", "CRLF \\r\\n")),
         ("cr", QCoreApplication.translate("PayloadEditor", "CR \\r")),
     ]
+
+
+def _raw_bytes(exc: UnicodeError) -> tuple[str, int]:
+    # Undecodable bytes become lone surrogates (like "surrogateescape", but for every byte value,
+    # as UTF-16 needs): escapes_of() writes them back as \xNN.
+    assert isinstance(exc, UnicodeDecodeError)
+    return "".join(chr(0xDC00 + b) for b in exc.object[exc.start : exc.end]), exc.end
+
+
+codecs.register_error("swb-raw-bytes", _raw_bytes)
+
+# What Escapes mode must write as an escape to read back the same: the backslash itself, control
+# characters (invisible, and a one-line field drops line breaks), and the bytes no character stood
+# for (lone surrogates from _raw_bytes).
+_NEEDS_ESCAPE = re.compile(r"[\\\x00-\x1f\x7f-\x9f\u2028\u2029\udc00-\udcff]")
+_NAMED_ESCAPES = {"\\": r"\\", "\r": r"\r", "\n": r"\n", "\t": r"\t", "\0": r"\0"}
+# Characters a text field may not give back as they were set (a one-line field drops line breaks).
+_UNSAFE_IN_LINE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
+_UNSAFE_IN_BOX = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _all_escaped(data: bytes) -> str:
+    return "".join(f"\\x{b:02x}" for b in data)
+
+
+def escapes_of(data: bytes, encoding: str) -> str:
+    r"""``data`` written in Escapes mode (:func:`net.codec.parse_escapes` reads it back).
+
+    Text decodes with ``encoding``; a backslash becomes ``\\``; CR, LF, tab and NUL their named
+    escapes; every other control character, and every byte that is no character, ``\xNN``.
+    Round trips are exact for the offered encodings; :func:`payload_forms` checks each one.
+    """
+    try:
+        codec = check_encoding(encoding)
+    except PayloadError:
+        return _all_escaped(data)
+    text = data.decode(codec, "swb-raw-bytes")
+
+    def escape(match: re.Match[str]) -> str:
+        char = match.group()
+        named = _NAMED_ESCAPES.get(char)
+        if named is not None:
+            return named
+        code = ord(char)
+        return _all_escaped(bytes([code - 0xDC00]) if code >= 0xDC00 else char.encode(codec))
+
+    return _NEEDS_ESCAPE.sub(escape, text)
+
+
+def payload_forms(
+    data: bytes, mode: str, encoding: str, line_ending: str, *, multi_line: bool = True
+) -> list[tuple[str, str, str]]:
+    r"""Ways to write ``data`` in ``mode``, best first, as (text, mode, line ending) triples.
+
+    Each gives ``data`` back exactly through :func:`net.codec.encode_payload` with ``encoding``
+    (checked here): the line ending stays when ``data`` ends with it, else it becomes "none";
+    bytes that are no text in ``encoding``, or characters a text field would not keep as they
+    are, turn Text into Escapes. The last form, every byte as ``\xNN``, always works.
+    """
+    forms: list[tuple[str, str, str]] = []
+    if mode == "hex":
+        forms.append((to_hex(data), "hex", line_ending))
+    else:
+        unsafe = _UNSAFE_IN_BOX if multi_line else _UNSAFE_IN_LINE
+        kinds = ("text", "escapes") if mode == "text" else ("escapes",)
+        for ending in dict.fromkeys((line_ending, "none")):
+            for kind in kinds:
+                try:
+                    suffix = encode_payload("", kind, encoding, ending)
+                    if not data.endswith(suffix):
+                        continue
+                    body = data[: len(data) - len(suffix)]
+                    if kind == "escapes":
+                        text = escapes_of(body, encoding)
+                    else:
+                        text = body.decode(check_encoding(encoding))
+                        if unsafe.search(text):
+                            continue
+                    if encode_payload(text, kind, encoding, ending) == data:
+                        forms.append((text, kind, ending))
+                except (PayloadError, UnicodeError):
+                    continue
+    forms.append((_all_escaped(data), "escapes", "none"))
+    return forms
 
 
 class PayloadEditor(QWidget):
@@ -82,6 +168,7 @@ class PayloadEditor(QWidget):
         self.compact = compact
         self._mode = "text"
         self._pending_switch: tuple[str, str] | None = None
+        self._mnemonic_box: QGroupBox | None = None
         self.edit: QPlainTextEdit | QLineEdit
         if compact:
             self.edit = QLineEdit(self)
@@ -230,14 +317,29 @@ class PayloadEditor(QWidget):
             layout.addWidget(self.edit, 1)
             layout.addLayout(extras)
         layout.addWidget(self.error)
-        # Tab goes the way the rows read: the options row first unless it sits below the text.
-        chain = [self.mode_combo, self.encoding_combo, self.ending_combo]
-        chain = [self.edit, *chain] if compact else [*chain, self.edit, self.checksum_combo]
-        for first, second in itertools.pairwise(chain):
-            QWidget.setTabOrder(first, second)
         layout.addStretch(0)  # spare height goes below the editor, not between its rows
         self.setFocusProxy(self.edit)
         self._update_feedback()
+
+    def take_mnemonic(self, box: QGroupBox) -> None:
+        """Let the mnemonic in ``box``'s title (Alt+A for "P&ayload") go to the text input.
+
+        A group box would give focus to the first child in Qt's focus chain: the mode combo.
+        """
+        box.installEventFilter(self)
+        self._mnemonic_box = box
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self._mnemonic_box and event.type() == QEvent.Type.Shortcut:
+            self.edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
+            return True
+        return super().eventFilter(watched, event)
+
+    def focus_chain(self) -> list[QWidget]:
+        """The inputs in reading order, for the panel's tab order: the options row first unless
+        it sits below the text."""
+        options: list[QWidget] = [self.mode_combo, self.encoding_combo, self.ending_combo]
+        return [self.edit, *options] if self.compact else [*options, self.edit]
 
     # -- values --------------------------------------------------------------------------------
 
@@ -382,25 +484,32 @@ class PayloadEditor(QWidget):
 
     def _on_mode_picked(self) -> None:
         switch, self._pending_switch = self._pending_switch, None
-        if switch is not None and switch[0] != switch[1] and self.text():
+        if switch is not None and switch[0] != switch[1]:
             self._convert(*switch)
 
     def _convert(self, old: str, new: str) -> None:
-        # Keep the same bytes when switching form, as Packet Sender does; leave bad input alone.
+        # Keep the bytes that would be sent, as Packet Sender does; leave bad input alone.
         try:
-            data = encode_payload(self.text(), old, self.encoding(), "none")
+            data = self._encode(old)
         except PayloadError:
             return
-        if new == "hex":
-            self.set_text(to_hex(data))
-        elif new == "escapes":
-            self.set_text(render_text(data, self.encoding(), one_line=True))
-        else:
+        multi_line = not isinstance(self.edit, QLineEdit)
+        for text, mode, ending in payload_forms(
+            data, new, self.encoding(), self.line_ending(), multi_line=multi_line
+        ):
+            self._apply(text, mode, ending)
             try:
-                self.set_text(data.decode(self.encoding()))
-            except (UnicodeDecodeError, LookupError):
-                self.set_text(render_text(data, self.encoding(), one_line=True))
-                self._select(self.mode_combo, "escapes")
+                if self._encode() == data:  # the widget gave back every character
+                    return
+            except PayloadError:
+                continue
+
+    def _apply(self, text: str, mode: str, ending: str) -> None:
+        if mode != self.mode():
+            self._select(self.mode_combo, mode)
+            self._pending_switch = None
+        self._select(self.ending_combo, ending)
+        self.set_text(text)
 
     def _on_changed(self) -> None:
         if self.text() != self._sends.text:

@@ -534,7 +534,7 @@ class ShareList(QWidget):
         self.view.selectionModel().selectionChanged.connect(self._update_buttons)
 
         self.add_files_button = QPushButton(
-            QCoreApplication.translate("ShareList", "Add &files…"), self
+            QCoreApplication.translate("ShareList", "Add f&iles…"), self
         )
         self.add_files_button.setObjectName("addFilesButton")
         self.add_files_button.setToolTip(
@@ -542,7 +542,7 @@ class ShareList(QWidget):
         )
         self.add_files_button.clicked.connect(self.choose_files)
         self.add_folder_button = QPushButton(
-            QCoreApplication.translate("ShareList", "Add f&older…"), self
+            QCoreApplication.translate("ShareList", "Add fol&der…"), self
         )
         self.add_folder_button.setObjectName("addFolderButton")
         self.add_folder_button.setToolTip(

@@ -141,6 +141,13 @@ def monospace_font() -> QFont:
 
 
 def sentence(text: str) -> str:
-    """net's messages are clauses ("the port is empty: ..."); shown alone they start upper-case."""
+    """net's messages are clauses ("the port is empty: ..."); shown alone they start upper-case.
+
+    Only a first word of plain lower-case letters is capitalised: a message that starts with what
+    the user typed ("zz:// URLs are not supported", "example.org cannot be reached") keeps it.
+    """
     text = text.strip()
+    first = text.split(None, 1)[0] if text else ""
+    if not (first.isascii() and first.isalpha() and first.islower()):
+        return text
     return text[:1].upper() + text[1:]

@@ -16,7 +16,9 @@ hex, display encoding, follow new rows (auto-scroll), copy, clear, export to CSV
 
 from __future__ import annotations
 
+import codecs
 import csv
+import itertools
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -49,9 +51,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.widgets.status import gui_wording
 from gui.widgets.style import monospace_font, set_text_role, text_color
 from gui.widgets.table_model import RowTableModel
-from net.codec import ENCODINGS, StreamDecoder, hexdump, render_text, to_hex
+from net.codec import ENCODINGS, StreamDecoder, check_encoding, hexdump, render_text, to_hex
+from net.errors import PayloadError
 from net.events import Datagram, Received
 
 if TYPE_CHECKING:
@@ -99,6 +103,7 @@ _NOTES = ("info", "error")
 # first three fields in the same places:
 #   (time, peer, data, truncated)                         a received datagram (DatagramRow)
 #   (time, peer, data, direction, text, size, tail)       anything else (a LogEntry's fields)
+#   (..., tail, stream, lead, final)                      a chunk of a TCP stream
 _Row = tuple[Any, ...]
 _DATAGRAM_ROW = attrgetter("time", "peer", "data", "truncated")
 _ENTRY_ROW = attrgetter("time", "peer", "data", "direction", "text", "size", "tail")
@@ -114,6 +119,10 @@ class LogEntry:
     for a row longer than a cell, the text of what the cell shows (:func:`cell_bytes`).
     ``size`` is the number of bytes the row stands for when ``data`` keeps only part of them;
     ``tail`` says that ``data`` is their end (a merged stream run), not their start.
+    ``stream`` marks a chunk of a TCP stream (one key per connection, see :class:`StreamRows`):
+    the log renders it from its bytes plus ``lead``, the bytes of a character the previous chunk
+    began (the model works them out for its current encoding). ``end`` marks the end of a stream:
+    such an entry adds no row, it lets the stream's last row show an unfinished character.
     """
 
     time: float
@@ -123,6 +132,9 @@ class LogEntry:
     text: str | None = None
     size: int | None = None
     tail: bool = False
+    stream: int | None = None
+    lead: bytes = b""
+    end: bool = False
 
     @classmethod
     def note(cls, message: str, peer: str = "", *, error: bool = False) -> LogEntry:
@@ -142,50 +154,50 @@ def cell_bytes(data: bytes, tail: bool = False) -> bytes:
 
 
 class StreamRows:
-    """Log rows for what one TCP connection received, decoded as one stream.
+    """Log rows for what one TCP connection received: its chunks, tagged as one stream.
 
     Takes :class:`~net.events.Received` chunks and the runner's merged runs
-    (:class:`~gui.runner.ReceivedRun`, whose start may not have been kept). Only what a cell shows
-    is decoded (at most :data:`CELL_BYTES` per row), so a fast stream costs the GUI a few
-    kilobytes of decoding per batch whatever its speed. A character split across two chunks
-    stays whole, as long as the rows are no longer than a cell; a longer row (or a run whose start
-    was dropped) picks the stream up again at its end.
+    (:class:`~gui.runner.ReceivedRun`, whose start may not have been kept). Rows keep bytes, not
+    text: :class:`TrafficLogModel` renders them in the encoding the user picks, now or later, and
+    keeps a character split across two chunks whole in every encoding.
     """
 
-    def __init__(self, encoding: str) -> None:
-        self._encoding = encoding
-        self._decoder = StreamDecoder(encoding, one_line=True)
+    def __init__(self, encoding: str = "") -> None:
+        # ``encoding`` is accepted for older callers: the log, not the stream, has the encoding.
+        del encoding
+        self.key = next(_STREAM_KEYS)
 
     def row(self, event: Received | ReceivedRun, *, decode: bool = True) -> LogEntry:
-        """The row for ``event``; without ``decode``, the log renders it when it is shown."""
+        """The row for ``event`` (``decode`` is accepted for older callers; rows render lazily)."""
+        del decode
         data = event.data
         skipped = 0 if type(event) is Received else event.skipped  # type: ignore[union-attr]
-        if not decode:
-            self._decoder = StreamDecoder(self._encoding, one_line=True)
-            self._resync(data)
-            return LogEntry(event.time, "in", event.peer, data, None, skipped + len(data), True)
-        if skipped:
-            # The run's start is gone: show its end, decoded from an arbitrary byte (the first
-            # character may show as escapes), which leaves the decoder where the stream is.
-            self._decoder = StreamDecoder(self._encoding, one_line=True)
-            text = self._decoder.decode(cell_bytes(data, tail=True))
-            return LogEntry(event.time, "in", event.peer, data, text, skipped + len(data), True)
-        if len(data) <= CELL_BYTES:
-            return LogEntry(event.time, "in", event.peer, data, self._decoder.decode(data))
-        text = self._decoder.decode(data[:CELL_BYTES])
-        self._decoder = StreamDecoder(self._encoding, one_line=True)
-        self._resync(data)
-        return LogEntry(event.time, "in", event.peer, data, text)
+        size = skipped + len(data) if skipped else None
+        return LogEntry(event.time, "in", event.peer, data, None, size, bool(skipped), self.key)
 
-    def finish(self, stamp: float, peer: str) -> LogEntry | None:
-        """A row for the bytes of an unfinished character at the end of the stream, if any."""
-        rest = self._decoder.decode(b"", final=True)
-        return LogEntry(stamp, "in", peer, b"", rest) if rest else None
+    def finish(self, stamp: float, peer: str) -> LogEntry:
+        """The end of the stream: the log then shows the bytes of an unfinished last character."""
+        return LogEntry(stamp, "in", peer, stream=self.key, end=True)
 
-    def _resync(self, data: bytes) -> None:
-        # The last bytes carry an unfinished character (if any) over to the next row; what they
-        # decode to is not shown.
-        self._decoder.decode(data[-8:])
+
+_STREAM_KEYS = itertools.count(1)
+
+
+def _stream_decoder(encoding: str) -> codecs.IncrementalDecoder:
+    try:
+        codec = check_encoding(encoding)
+    except PayloadError:
+        codec = "utf-8"
+    return codecs.getincrementaldecoder(codec)(errors="replace")
+
+
+def _pending(decoder: codecs.IncrementalDecoder) -> bytes:
+    """The bytes of an unfinished character a decoder holds (b"" for stateless ones)."""
+    try:
+        state = decoder.getstate()[0]
+    except (AttributeError, TypeError, ValueError):
+        return b""
+    return state if isinstance(state, bytes) else b""
 
 
 def _row_of(entry: LogEntry | Datagram) -> _Row:
@@ -202,20 +214,23 @@ def _row_of(entry: LogEntry | Datagram) -> _Row:
         )
     assert isinstance(entry, LogEntry)
     if len(entry.data) <= ROW_KEEP:
-        return _ENTRY_ROW(entry)
-    data = entry.data[-ROW_KEEP:] if entry.tail else entry.data[:ROW_KEEP]
-    return (entry.time, entry.peer, data, entry.direction, entry.text, entry.total, entry.tail)
+        row = _ENTRY_ROW(entry)
+    else:
+        data = entry.data[-ROW_KEEP:] if entry.tail else entry.data[:ROW_KEEP]
+        row = (entry.time, entry.peer, data, entry.direction, entry.text, entry.total, entry.tail)
+    if entry.stream is None:
+        return row
+    return (*row, entry.stream, entry.lead, entry.end)
 
 
 def _entry_of(row: _Row) -> LogEntry:
     if len(row) == 4:
         return LogEntry(row[0], "in", row[1], row[2])
-    stamp, peer, data, direction, text, size, tail = row
-    return LogEntry(stamp, direction, peer, data, text, size, tail)
+    return LogEntry(row[0], row[3], row[1], row[2], *row[4:])
 
 
 def _row_bytes(row: _Row) -> int:
-    text = row[4] if len(row) == 7 else None
+    text = row[4] if len(row) >= 7 else None
     return len(row[2]) + (len(text) if text else 0)
 
 
@@ -249,6 +264,8 @@ class TrafficLogModel(RowTableModel):
         self._cells: dict[int, tuple[_Row, str]] = {}  # id(row) -> (row, its data cell)
         self._hex = False
         self._encoding = "UTF-8"
+        # Per live stream: a decoder in the current encoding that has read every chunk so far.
+        self._streams: dict[int, codecs.IncrementalDecoder] = {}
         self._directions = {
             "in": QCoreApplication.translate("TrafficLog", "in"),
             "out": QCoreApplication.translate("TrafficLog", "out"),
@@ -290,9 +307,33 @@ class TrafficLogModel(RowTableModel):
         return self._encoding
 
     def set_encoding(self, encoding: str) -> None:
+        """Show text in ``encoding``: every row is rendered again from its bytes."""
         if encoding != self._encoding:
             self._encoding = encoding
+            self._relead()
             self._data_changed()
+
+    def _relead(self) -> None:
+        # Where a character spans two chunks depends on the encoding: read every stream's kept
+        # bytes again, and continue the live streams from there (no byte stays behind in a
+        # decoder of the old encoding).
+        decoders: dict[int, codecs.IncrementalDecoder] = {}
+        rows = self._rows
+        for position, row in enumerate(rows):
+            if len(row) != 10:
+                continue
+            key, data, tail = row[7], row[2], row[6]
+            decoder = decoders.get(key)
+            if decoder is None or tail:
+                decoder = decoders[key] = _stream_decoder(self._encoding)
+            lead = _pending(decoder)
+            decoder.decode(data)
+            if row[5] is not None and row[5] > len(data) and not tail:
+                del decoders[key]  # the row kept only its start: the next one starts afresh
+            if lead != row[8]:
+                rows[position] = (*row[:8], lead, row[9])
+        for key in self._streams:
+            self._streams[key] = decoders.get(key) or _stream_decoder(self._encoding)
 
     # -- rows ----------------------------------------------------------------------------------
 
@@ -300,9 +341,47 @@ class TrafficLogModel(RowTableModel):
         """Add a batch of rows at the end, dropping the oldest beyond the limits."""
         if not entries:
             return
-        batch = [_row_of(entry) for entry in entries[-self._limit :]]
-        self.dropped += len(entries) - len(batch)
+        if any(type(entry) is LogEntry and entry.stream is not None for entry in entries):
+            batch, count = self._stream_batch(entries)
+        else:
+            batch, count = [_row_of(entry) for entry in entries[-self._limit :]], len(entries)
+        self.dropped += count - len(batch)
         self._add(batch, [_row_bytes(row) for row in batch])
+
+    def _stream_batch(self, entries: Sequence[LogEntry | Datagram]) -> tuple[list[_Row], int]:
+        """Rows for a batch holding stream chunks: each gets the lead bytes its stream left
+        (every chunk is read, even one the limit drops); an end marks its stream's last row."""
+        rows: list[_Row] = []
+        count = 0
+        for entry in entries:
+            if type(entry) is not LogEntry or entry.stream is None:
+                rows.append(_row_of(entry))
+                count += 1
+                continue
+            key = entry.stream
+            if entry.end:
+                self._streams.pop(key, None)
+                self._end_stream(key, rows)
+                continue
+            decoder = self._streams.get(key)
+            if decoder is None or entry.tail:
+                decoder = self._streams[key] = _stream_decoder(self._encoding)
+            lead = _pending(decoder)
+            decoder.decode(entry.data)
+            rows.append((*_row_of(entry)[:8], lead, False))
+            count += 1
+        return rows[-self._limit :], count
+
+    def _end_stream(self, key: int, batch: list[_Row]) -> None:
+        for rows, in_model in ((batch, False), (self._rows, True)):
+            for position in range(len(rows) - 1, -1, -1):
+                row = rows[position]
+                if len(row) == 10 and row[7] == key:
+                    rows[position] = (*row[:9], True)
+                    if in_model:
+                        index = self.index(position, self.DATA)
+                        self.dataChanged.emit(index, index)
+                    return
 
     def append_datagrams(self, datagrams: Sequence[Datagram]) -> None:
         """Add received datagrams as rows (the :meth:`append_rows` of their fields)."""
@@ -390,15 +469,22 @@ class TrafficLogModel(RowTableModel):
         if len(row) == 4:
             data, text, total, tail = row[2], None, len(row[2]), False
         else:
-            _stamp, _peer, data, direction, text, size, tail = row
+            data, direction, text, size, tail = row[2:7]
             if direction in _NOTES:
-                return text or ""
+                return gui_wording(text or "")
             total = len(data) if size is None else size
         shown = data if full else cell_bytes(data, tail)
         if self._hex:
             body = to_hex(shown)
+        elif len(row) == 10:
+            # A stream chunk: the lead completes a character the previous chunk began; its own
+            # unfinished last character shows in the next row, or here once the stream ended.
+            starts = not tail or len(shown) == len(data)
+            final = row[9] and (tail or len(shown) == len(data))
+            decoder = StreamDecoder(self._encoding, one_line=True)
+            body = decoder.decode((row[8] if starts else b"") + shown, final=final)
         elif text is not None and len(shown) == len(cell_bytes(data, tail)):
-            body = text  # the stream decoder's text of exactly these bytes
+            body = text  # a text already decoded for exactly these bytes
         else:
             body = render_text(shown, self._encoding)
         if len(shown) < total:
@@ -412,7 +498,7 @@ class TrafficLogModel(RowTableModel):
             return cached[1]
         text = self._data_text(row, False)
         if len(text) > _CELL_CHARS:
-            tail = len(row) == 7 and row[6]
+            tail = len(row) >= 7 and row[6]
             text = "…" + text[-_CELL_CHARS:] if tail else text[:_CELL_CHARS] + "…"
         if len(self._cells) >= _CACHE_ROWS:
             self._cells.clear()
@@ -494,7 +580,7 @@ class TrafficLogModel(RowTableModel):
         data = row[2]
         if role == _TOOLTIP and column == self.DATA and data:
             # A hex dump of the row's start (or, for a stream run, of its end).
-            if len(row) == 7 and row[6]:
+            if len(row) >= 7 and row[6]:
                 return ("…\n" if len(data) > 256 else "") + hexdump(data[-256:])
             return hexdump(data[:256]) + ("\n…" if len(data) > 256 else "")
         return None
@@ -657,8 +743,14 @@ class TrafficLog(QWidget):
         tools.addWidget(clear_button)
         tools.addWidget(export_button)
 
-        # The tool row is above the table: Tab reaches it first.
-        QWidget.setTabOrder(export_button, self.view)
+        self._tools: list[QWidget] = [
+            self.format_combo,
+            self.encoding_combo,
+            self.follow_check,
+            copy_button,
+            clear_button,
+            export_button,
+        ]
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -666,6 +758,10 @@ class TrafficLog(QWidget):
         layout.addLayout(tools)
         layout.addWidget(self.view, 1)
         self._update_rows_label()
+
+    def focus_chain(self) -> list[QWidget]:
+        """The inputs in reading order, for the panel's tab order: the tool row, then the table."""
+        return [*self._tools, self.view]
 
     # -- API -----------------------------------------------------------------------------------
 

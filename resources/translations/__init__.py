@@ -37,6 +37,7 @@ __all__ = [
     "main",
     "messages",
     "source_files",
+    "tool",
     "unfinished",
     "update_catalogues",
 ]
@@ -60,7 +61,8 @@ class Message:
     obsolete: bool
 
 
-def _tool(name: str) -> str:
+def tool(name: str) -> str:
+    """The path of a Qt tool (``pyside6-lupdate``): on PATH, or beside this Python."""
     found = shutil.which(name) or shutil.which(name, path=str(Path(sys.executable).parent))
     if found is None:
         raise SystemExit(f"{name} was not found: install PySide6 (pip install -e '.[test]')")
@@ -76,7 +78,7 @@ def update_catalogues(*, drop_obsolete: bool = False, root: Path = ROOT) -> None
     files = [str(path.relative_to(root)) for path in source_files(root)]
     for name, options in CATALOGUES.items():
         ts = str((FOLDER / name).relative_to(root))
-        command = [_tool("pyside6-lupdate"), *files, *options, "-locations", "none", "-ts", ts]
+        command = [tool("pyside6-lupdate"), *files, *options, "-locations", "none", "-ts", ts]
         if drop_obsolete:
             command.insert(-2, "-no-obsolete")
         subprocess.run(command, cwd=root, check=True)
@@ -100,7 +102,7 @@ def compile_catalogues() -> list[Path]:
     for name in CATALOGUES:
         ts = FOLDER / name
         qm = ts.with_suffix(".qm")
-        subprocess.run([_tool("pyside6-lrelease"), "-silent", str(ts), "-qm", str(qm)], check=True)
+        subprocess.run([tool("pyside6-lrelease"), "-silent", str(ts), "-qm", str(qm)], check=True)
         written.append(qm)
     return written
 

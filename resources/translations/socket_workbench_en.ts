@@ -28,6 +28,13 @@
 <context>
     <name>FileServerPanel</name>
     <message numerus="yes">
+        <source>{count} file transfers in progress</source>
+        <translation>
+            <numerusform>{count} file transfer in progress</numerusform>
+            <numerusform>{count} file transfers in progress</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
         <source>Copied {count} links</source>
         <translation>
             <numerusform>Copied {count} link</numerusform>
@@ -137,6 +144,13 @@
 </context>
 <context>
     <name>TcpServerPanel</name>
+    <message numerus="yes">
+        <source>{count} clients connected to the TCP server</source>
+        <translation>
+            <numerusform>{count} client connected to the TCP server</numerusform>
+            <numerusform>{count} clients connected to the TCP server</numerusform>
+        </translation>
+    </message>
     <message numerus="yes">
         <source>{count} clients</source>
         <translation>

@@ -199,7 +199,11 @@
     </message>
     <message>
         <source>&amp;Heartbeat</source>
-        <translation>心跳(&amp;H)</translation>
+        <translation type="vanished">心跳(&amp;H)</translation>
+    </message>
+    <message>
+        <source>Heart&amp;beat</source>
+        <translation>心跳(&amp;B)</translation>
     </message>
     <message>
         <source>Send a payload on a timer while connected</source>
@@ -254,8 +258,12 @@
         <translation>最长等待 </translation>
     </message>
     <message>
+        <source>D&amp;ead peer after:</source>
+        <translation>对端无响应判定(&amp;E)：</translation>
+    </message>
+    <message>
         <source>Dead &amp;peer after:</source>
-        <translation>对端无响应判定(&amp;P)：</translation>
+        <translation type="vanished">对端无响应判定(&amp;P)：</translation>
     </message>
     <message>
         <source> s</source>
@@ -409,8 +417,20 @@
         <translation>保存</translation>
     </message>
     <message>
+        <source>F&amp;older:</source>
+        <translation>文件夹(&amp;O)：</translation>
+    </message>
+    <message>
+        <source>O&amp;pen folder</source>
+        <translation>打开文件夹(&amp;P)</translation>
+    </message>
+    <message>
+        <source>Clear histor&amp;y</source>
+        <translation>清除记录(&amp;Y)</translation>
+    </message>
+    <message>
         <source>&amp;Folder:</source>
-        <translation>文件夹(&amp;F)：</translation>
+        <translation type="vanished">文件夹(&amp;F)：</translation>
     </message>
     <message>
         <source>Result</source>
@@ -426,7 +446,7 @@
     </message>
     <message>
         <source>&amp;Open folder</source>
-        <translation>打开文件夹(&amp;O)</translation>
+        <translation type="vanished">打开文件夹(&amp;O)</translation>
     </message>
     <message>
         <source>Show the folder of the selected download (or the save folder)</source>
@@ -434,7 +454,7 @@
     </message>
     <message>
         <source>Clear &amp;history</source>
-        <translation>清除记录(&amp;H)</translation>
+        <translation type="vanished">清除记录(&amp;H)</translation>
     </message>
     <message>
         <source>Forget the finished downloads (the files stay)</source>
@@ -569,6 +589,10 @@ Double-click to open the folder</source>
         <translation>下载已取消：点击“续传”只下载缺少的部分（已下载的部分文件会保留）</translation>
     </message>
     <message>
+        <source>1 download in progress</source>
+        <translation>1 个下载正在进行</translation>
+    </message>
+    <message>
         <source>✓ SHA-256 verified</source>
         <translation>✓ SHA-256 校验通过</translation>
     </message>
@@ -625,7 +649,7 @@ Double-click to open the folder</source>
     </message>
     <message>
         <source>Classic &amp;raw protocol too</source>
-        <translation>同时支持经典原始协议(&amp;R)</translation>
+        <translation type="vanished">同时支持经典原始协议(&amp;R)</translation>
     </message>
     <message>
         <source>Also answer the classic raw protocol on the same port: a client sends a bare file name and gets the bytes (for the classic Python download scripts); changes apply to new connections at once</source>
@@ -649,7 +673,7 @@ Double-click to open the folder</source>
     </message>
     <message>
         <source>S&amp;top</source>
-        <translation>停止(&amp;T)</translation>
+        <translation type="vanished">停止(&amp;T)</translation>
     </message>
     <message>
         <source>Stop the server and every transfer (Ctrl+.)</source>
@@ -661,7 +685,7 @@ Double-click to open the folder</source>
     </message>
     <message>
         <source>&amp;Address:</source>
-        <translation>地址(&amp;A)：</translation>
+        <translation type="vanished">地址(&amp;A)：</translation>
     </message>
     <message>
         <source>&amp;Port:</source>
@@ -693,7 +717,23 @@ Double-click to open the folder</source>
     </message>
     <message>
         <source>Copy file &amp;links</source>
-        <translation>复制文件链接(&amp;L)</translation>
+        <translation type="vanished">复制文件链接(&amp;L)</translation>
+    </message>
+    <message>
+        <source>Classic ra&amp;w protocol too</source>
+        <translation>同时支持经典原始协议(&amp;W)</translation>
+    </message>
+    <message>
+        <source>St&amp;op</source>
+        <translation>停止(&amp;O)</translation>
+    </message>
+    <message>
+        <source>Addr&amp;ess:</source>
+        <translation>地址(&amp;E)：</translation>
+    </message>
+    <message>
+        <source>Copy file lin&amp;ks</source>
+        <translation>复制文件链接(&amp;K)</translation>
     </message>
     <message>
         <source>Copy a download link for each selected file (or every file), at the selected address</source>
@@ -706,6 +746,12 @@ Double-click to open the folder</source>
     <message>
         <source>Opening port {port}…</source>
         <translation>正在打开端口 {port}…</translation>
+    </message>
+    <message numerus="yes">
+        <source>{count} file transfers in progress</source>
+        <translation>
+            <numerusform>{count} 个文件传输正在进行</numerusform>
+        </translation>
     </message>
     <message>
         <source>Start the server first: it has no address yet</source>
@@ -898,6 +944,14 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
         <translation>帮助(&amp;H)</translation>
     </message>
     <message>
+        <source>&amp;Guide</source>
+        <translation>使用指南(&amp;G)</translation>
+    </message>
+    <message>
+        <source>&amp;Keyboard shortcuts</source>
+        <translation>键盘快捷键(&amp;K)</translation>
+    </message>
+    <message>
         <source>&amp;About Socket Workbench</source>
         <translation>关于 Socket 工作台(&amp;A)</translation>
     </message>
@@ -922,12 +976,52 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
         <translation>&lt;h3&gt;Socket 工作台 {version}&lt;/h3&gt;&lt;p&gt;收发 UDP 数据报，作为客户端或服务器进行 TCP 通信，并共享文件。&lt;/p&gt;&lt;p&gt;同一套引擎也可以通过 &lt;code&gt;swb&lt;/code&gt; 命令在无界面环境下运行。&lt;/p&gt;</translation>
     </message>
     <message>
+        <source>&lt;h3&gt;Socket Workbench in five minutes&lt;/h3&gt;&lt;p&gt;Pick a panel on the left (Ctrl+1 to Ctrl+6). Every panel remembers its fields.&lt;/p&gt;&lt;ul&gt;&lt;li&gt;&lt;b&gt;UDP Send&lt;/b&gt;: type the host and port, write the payload as Text, Hex (&lt;code&gt;48 65 6C&lt;/code&gt;) or Escapes (&lt;code&gt;\r\n&lt;/code&gt;, &lt;code&gt;\x00&lt;/code&gt;), and press Send (Ctrl+Return). Count and Interval repeat it; Wait for reply shows the answer.&lt;/li&gt;&lt;li&gt;&lt;b&gt;UDP Receive&lt;/b&gt;: choose the address and port (empty = any free port) and press Start (Ctrl+R). Every datagram appears in the log; Auto-reply answers each one.&lt;/li&gt;&lt;li&gt;&lt;b&gt;TCP Client&lt;/b&gt;: connect to a server, send text, hex or a file, and read what comes back as text or hex in the encoding you choose. For TLS tick Use TLS; a self-signed server needs Pin SHA-256 fingerprint (or Insecure).&lt;/li&gt;&lt;li&gt;&lt;b&gt;TCP Server&lt;/b&gt;: listen on a port, see each client, send to one or all, or reply automatically (echo or a fixed text).&lt;/li&gt;&lt;li&gt;&lt;b&gt;File Server&lt;/b&gt;: drop files into the list and press Start; others download them with the Download panel, a browser or curl, from the addresses shown.&lt;/li&gt;&lt;li&gt;&lt;b&gt;Download&lt;/b&gt;: paste a share address, list the files, pick one and download; an interrupted download resumes.&lt;/li&gt;&lt;/ul&gt;&lt;p&gt;The log&apos;s Show as switches between text and hex; Copy and Export… save what it shows. Ctrl+. stops what the panel runs. The same engine runs headless as the &lt;code&gt;swb&lt;/code&gt; command (&lt;code&gt;swb --help&lt;/code&gt;).&lt;/p&gt;</source>
+        <translation>&lt;h3&gt;五分钟上手 Socket Workbench&lt;/h3&gt;&lt;p&gt;在左侧选择一个面板（Ctrl+1 到 Ctrl+6）。每个面板都会记住它的输入。&lt;/p&gt;&lt;ul&gt;&lt;li&gt;&lt;b&gt;UDP 发送&lt;/b&gt;：填写主机和端口，以文本、十六进制（&lt;code&gt;48 65 6C&lt;/code&gt;）或转义（&lt;code&gt;\r\n&lt;/code&gt;、&lt;code&gt;\x00&lt;/code&gt;）写出要发送的数据，然后按“发送”（Ctrl+Return）。“次数”和“间隔”用于重复发送；“等待回复”会显示对方的回答。&lt;/li&gt;&lt;li&gt;&lt;b&gt;UDP 接收&lt;/b&gt;：选择地址和端口（留空表示任意空闲端口），按“开始”（Ctrl+R）。每个数据报都会出现在日志中；“自动回复”会应答每一个数据报。&lt;/li&gt;&lt;li&gt;&lt;b&gt;TCP 客户端&lt;/b&gt;：连接服务器，发送文本、十六进制或文件，并按所选编码以文本或十六进制查看收到的内容。使用 TLS 时勾选“使用 TLS”；自签名的服务器需要“固定 SHA-256 指纹”（或“不安全”）。&lt;/li&gt;&lt;li&gt;&lt;b&gt;TCP 服务器&lt;/b&gt;：在端口上监听，查看每个客户端，向其中一个或全部发送，或自动回复（回显或固定文本）。&lt;/li&gt;&lt;li&gt;&lt;b&gt;文件服务器&lt;/b&gt;：把文件拖进列表并按“开始”；其他人可以用“下载”面板、浏览器或 curl 从显示的地址下载。&lt;/li&gt;&lt;li&gt;&lt;b&gt;下载&lt;/b&gt;：粘贴共享地址，列出文件，选择一个并下载；中断的下载会续传。&lt;/li&gt;&lt;/ul&gt;&lt;p&gt;日志的“显示为”可在文本和十六进制之间切换；“复制”和“导出…”保存所显示的内容。Ctrl+. 停止当前面板运行的任务。同一引擎也可以用 &lt;code&gt;swb&lt;/code&gt; 命令在无界面环境中运行（&lt;code&gt;swb --help&lt;/code&gt;）。&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <source>Next or previous control</source>
+        <translation>下一个或上一个控件</translation>
+    </message>
+    <message>
+        <source>Tab / Shift+Tab</source>
+        <translation>Tab / Shift+Tab</translation>
+    </message>
+    <message>
+        <source>Go to a labelled field or button</source>
+        <translation>跳到带标签的输入框或按钮</translation>
+    </message>
+    <message>
+        <source>Alt + underlined letter</source>
+        <translation>Alt + 带下划线的字母</translation>
+    </message>
+    <message>
+        <source>Guide</source>
+        <translation>使用指南</translation>
+    </message>
+    <message>
+        <source>Keyboard shortcuts</source>
+        <translation>键盘快捷键</translation>
+    </message>
+    <message>
         <source>About Socket Workbench</source>
         <translation>关于 Socket 工作台</translation>
     </message>
     <message>
         <source>Idle</source>
         <translation>空闲</translation>
+    </message>
+    <message>
+        <source>Quit Socket Workbench</source>
+        <translation>退出 Socket Workbench</translation>
+    </message>
+    <message>
+        <source>Quitting now stops what is still going on:</source>
+        <translation>现在退出将停止以下仍在进行的工作：</translation>
+    </message>
+    <message>
+        <source>Don&apos;t ask again</source>
+        <translation>不再询问</translation>
     </message>
 </context>
 <context>
@@ -2149,8 +2243,16 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
         <translation>此服务器提供下载的文件；把文件或文件夹拖到这里即可共享</translation>
     </message>
     <message>
+        <source>Add f&amp;iles…</source>
+        <translation>添加文件(&amp;I)…</translation>
+    </message>
+    <message>
+        <source>Add fol&amp;der…</source>
+        <translation>添加文件夹(&amp;D)…</translation>
+    </message>
+    <message>
         <source>Add &amp;files…</source>
-        <translation>添加文件(&amp;F)…</translation>
+        <translation type="vanished">添加文件(&amp;F)…</translation>
     </message>
     <message>
         <source>Choose files to share</source>
@@ -2158,7 +2260,7 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     </message>
     <message>
         <source>Add f&amp;older…</source>
-        <translation>添加文件夹(&amp;O)…</translation>
+        <translation type="vanished">添加文件夹(&amp;O)…</translation>
     </message>
     <message>
         <source>Share every file in a folder and its subfolders (hidden files and links leading out of the folder are left out)</source>
@@ -2206,6 +2308,17 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     </message>
 </context>
 <context>
+    <name>StatusLine</name>
+    <message>
+        <source>under Security choose “{pin}” and paste its fingerprint, or choose “{insecure}”</source>
+        <translation>请在“安全”中选择“{pin}”并粘贴其指纹，或选择“{insecure}”</translation>
+    </message>
+    <message>
+        <source>under Security give that authority&apos;s certificate with “{ca_file}”, choose “{pin}” and paste the fingerprint, or choose “{insecure}”</source>
+        <translation>请在“安全”中用“{ca_file}”指定该颁发机构的证书，或选择“{pin}”并粘贴指纹，或选择“{insecure}”</translation>
+    </message>
+</context>
+<context>
     <name>TcpClientPanel</name>
     <message>
         <source> s</source>
@@ -2241,7 +2354,7 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     </message>
     <message>
         <source>&amp;Host:</source>
-        <translation>主机(&amp;H)：</translation>
+        <translation type="vanished">主机(&amp;H)：</translation>
     </message>
     <message>
         <source>&amp;Port:</source>
@@ -2249,7 +2362,7 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     </message>
     <message>
         <source>&amp;Timeout:</source>
-        <translation>超时(&amp;T)：</translation>
+        <translation type="vanished">超时(&amp;T)：</translation>
     </message>
     <message>
         <source>&amp;Send</source>
@@ -2261,7 +2374,7 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     </message>
     <message>
         <source>Send &amp;file…</source>
-        <translation>发送文件(&amp;F)…</translation>
+        <translation type="vanished">发送文件(&amp;F)…</translation>
     </message>
     <message>
         <source>Send the contents of a file, as is</source>
@@ -2269,7 +2382,23 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     </message>
     <message>
         <source>Send</source>
-        <translation>发送</translation>
+        <translation type="vanished">发送</translation>
+    </message>
+    <message>
+        <source>H&amp;ost:</source>
+        <translation>主机(&amp;O)：</translation>
+    </message>
+    <message>
+        <source>T&amp;imeout:</source>
+        <translation>超时(&amp;I)：</translation>
+    </message>
+    <message>
+        <source>Send fi&amp;le…</source>
+        <translation>发送文件(&amp;L)…</translation>
+    </message>
+    <message>
+        <source>Pa&amp;yload</source>
+        <translation>发送数据(&amp;Y)</translation>
     </message>
     <message>
         <source>Connecting to {peer}…</source>
@@ -2320,6 +2449,10 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
         <translation>与 {peer} 的连接已断开：{reason}</translation>
     </message>
     <message>
+        <source>1 TCP connection (to {peer})</source>
+        <translation>1 个 TCP 连接（到 {peer}）</translation>
+    </message>
+    <message>
         <source>Not connected</source>
         <translation>未连接</translation>
     </message>
@@ -2352,7 +2485,7 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     </message>
     <message>
         <source>S&amp;top</source>
-        <translation>停止(&amp;T)</translation>
+        <translation type="vanished">停止(&amp;T)</translation>
     </message>
     <message>
         <source>Stop the server and close every connection (Ctrl+.)</source>
@@ -2396,7 +2529,15 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     </message>
     <message>
         <source>&amp;Address:</source>
-        <translation>地址(&amp;A)：</translation>
+        <translation type="vanished">地址(&amp;A)：</translation>
+    </message>
+    <message>
+        <source>St&amp;op</source>
+        <translation>停止(&amp;O)</translation>
+    </message>
+    <message>
+        <source>Add&amp;ress:</source>
+        <translation>地址(&amp;R)：</translation>
     </message>
     <message>
         <source>&amp;Port:</source>
@@ -2471,8 +2612,20 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
         <translation>客户端</translation>
     </message>
     <message>
+        <source>Send to s&amp;elected</source>
+        <translation>发送到选中(&amp;E)</translation>
+    </message>
+    <message>
+        <source>Send to a&amp;ll</source>
+        <translation>发送到全部(&amp;L)</translation>
+    </message>
+    <message>
+        <source>Pa&amp;yload</source>
+        <translation>发送数据(&amp;Y)</translation>
+    </message>
+    <message>
         <source>Send to &amp;selected</source>
-        <translation>发送到选中(&amp;S)</translation>
+        <translation type="vanished">发送到选中(&amp;S)</translation>
     </message>
     <message>
         <source>Send the payload to the selected clients (Ctrl+Return)</source>
@@ -2480,7 +2633,7 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     </message>
     <message>
         <source>Send to &amp;all</source>
-        <translation>发送到全部(&amp;A)</translation>
+        <translation type="vanished">发送到全部(&amp;A)</translation>
     </message>
     <message>
         <source>Send the payload to every connected client</source>
@@ -2488,7 +2641,7 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     </message>
     <message>
         <source>Send</source>
-        <translation>发送</translation>
+        <translation type="vanished">发送</translation>
     </message>
     <message>
         <source>Opening port {port}…</source>
@@ -2537,6 +2690,12 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     <message>
         <source>Stopped listening on {address}</source>
         <translation>已停止监听 {address}</translation>
+    </message>
+    <message numerus="yes">
+        <source>{count} clients connected to the TCP server</source>
+        <translation>
+            <numerusform>TCP 服务器有 {count} 个客户端已连接</numerusform>
+        </translation>
     </message>
     <message numerus="yes">
         <source>{count} clients</source>
@@ -2799,7 +2958,7 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     </message>
     <message>
         <source>&amp;Address:</source>
-        <translation>地址(&amp;A)：</translation>
+        <translation type="vanished">地址(&amp;A)：</translation>
     </message>
     <message>
         <source>&amp;Port:</source>
@@ -2811,7 +2970,15 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     </message>
     <message>
         <source>Reply to every datagram with:</source>
-        <translation>收到数据报时自动回复：</translation>
+        <translation type="vanished">收到数据报时自动回复：</translation>
+    </message>
+    <message>
+        <source>A&amp;ddress:</source>
+        <translation>地址(&amp;D)：</translation>
+    </message>
+    <message>
+        <source>&amp;Reply to every datagram with:</source>
+        <translation>收到数据报时自动回复(&amp;R)：</translation>
     </message>
     <message>
         <source>Send this payload back to the sender of each datagram</source>
@@ -2912,7 +3079,11 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     </message>
     <message>
         <source>&amp;Host:</source>
-        <translation>主机(&amp;H)：</translation>
+        <translation type="vanished">主机(&amp;H)：</translation>
+    </message>
+    <message>
+        <source>H&amp;ost:</source>
+        <translation>主机(&amp;O)：</translation>
     </message>
     <message>
         <source>&amp;Port:</source>
@@ -2975,8 +3146,12 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
         <translation>间隔(&amp;I)：</translation>
     </message>
     <message>
+        <source>Pa&amp;yload</source>
+        <translation>发送数据(&amp;Y)</translation>
+    </message>
+    <message>
         <source>Payload</source>
-        <translation>发送数据</translation>
+        <translation type="vanished">发送数据</translation>
     </message>
     <message>
         <source>&amp;Send</source>
@@ -3009,6 +3184,10 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     <message>
         <source>Sent {count} to {peer}</source>
         <translation>已向 {peer} 发送 {count}</translation>
+    </message>
+    <message>
+        <source>1 UDP send in progress</source>
+        <translation>1 个 UDP 发送正在进行</translation>
     </message>
     <message>
         <source>Reply from {peer} ({size}): {data}{more}</source>

@@ -9,10 +9,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QCoreApplication, QSettings
+from PySide6.QtCore import QCoreApplication, QSettings, QTranslator
+from PySide6.QtWidgets import QApplication
 
 from gui import runner
-from gui.app import APP_NAME, ORGANIZATION, install_plural_forms
+from gui.app import APP_NAME, ORGANIZATION, install_language, install_plural_forms
+from gui.main_window import ASK_BEFORE_QUIT_KEY
 from tests.conftest import WAIT
 
 
@@ -31,12 +33,17 @@ def settings_dir(tmp_path: Path, qapp: object) -> Path:
     folder.mkdir()
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(folder))
+    # A window closed with work in flight would ask (and wait for) a question nobody answers;
+    # tests/gui/test_quit.py turns the question back on and answers it.
+    QSettings().setValue(ASK_BEFORE_QUIT_KEY, False)
     return folder
 
 
 @pytest.fixture
 def settings(settings_dir: Path) -> QSettings:
-    return QSettings(str(settings_dir / "test.ini"), QSettings.Format.IniFormat)
+    settings = QSettings(str(settings_dir / "test.ini"), QSettings.Format.IniFormat)
+    settings.setValue(ASK_BEFORE_QUIT_KEY, False)  # as above
+    return settings
 
 
 @pytest.fixture(autouse=True)
@@ -156,3 +163,16 @@ def free_port(kind: socket.SocketKind = socket.SOCK_DGRAM) -> int:
     with socket.socket(socket.AF_INET, kind) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def chinese(qapp: QApplication) -> Iterator[list[str]]:
+    """The zh_CN translations (the app's and Qt's own) installed for one test."""
+    before = set(qapp.findChildren(QTranslator))
+    loaded = install_language(qapp, "zh_CN")
+    try:
+        yield loaded
+    finally:
+        for translator in set(qapp.findChildren(QTranslator)) - before:
+            QCoreApplication.removeTranslator(translator)
+            translator.deleteLater()

@@ -37,6 +37,8 @@ HUGE = "x" * 100_000
 HUGE_DIGITS = "9" * 100_000
 NON_ASCII = ["中文", "😀", "שלום עולם"]
 BAD_PORTS = ["", "-1", "70000", "99999999999999999999", "4G", HUGE, HUGE_DIGITS, *NON_ASCII]
+# A listener's empty port means "any free port", as its placeholder says (see test_messages.py).
+BAD_LISTEN_PORTS = [port for port in BAD_PORTS if port]
 BAD_HOSTS = ["", HUGE, "999.1.1.1", "a..b", "[::1", "http://x", "-1", *NON_ASCII]
 # (mode, encoding, text): payloads no encoder can turn into bytes.
 BAD_PAYLOADS = [
@@ -204,7 +206,7 @@ def udp_receive_form(panel: UdpReceivePanel, port: int) -> None:
 
 UDP_RECEIVE_CASES = [
     *[("bind", value) for value in BAD_HOSTS],
-    *[("port", value) for value in BAD_PORTS],
+    *[("port", value) for value in BAD_LISTEN_PORTS],
     *[("group", value) for value in ["1.2.3.4", "abc", "239.1.2.3x", "::1", HUGE, *NON_ASCII]],
 ]
 
@@ -271,9 +273,15 @@ def test_tcp_client_timeout_clamps(qtbot: QtBot, show: Any, value: str) -> None:
 def test_tcp_client_send_before_connecting(qtbot: QtBot, show: Any) -> None:
     panel = show(TcpClientPanel())
     panel.payload.set_text(HUGE)
-    if panel.send_button.isEnabled():  # disabled until connected is a refusal too
-        click(qtbot, panel.send_button)
-        assert_refused(qtbot, panel, idle=[panel.connect_button])
+    # Grey until connected; Ctrl+Return still reaches the panel and must be refused in words.
+    assert not panel.send_button.isEnabled()
+    assert not panel.send_file_button.isEnabled()
+    panel.trigger_send()
+    assert_refused(qtbot, panel, idle=[panel.connect_button])
+    assert "connect" in panel.status.text().lower()
+    panel.status.show_info("")
+    panel.send_file(__file__)  # what "Send file…" does after its dialog
+    assert_refused(qtbot, panel, idle=[panel.connect_button])
     assert not runner.active_runners()
 
 
@@ -305,7 +313,7 @@ def test_tcp_client_bad_payload(
 
 TCP_SERVER_CASES = [
     *[("bind", value) for value in BAD_HOSTS],
-    *[("port", value) for value in BAD_PORTS],
+    *[("port", value) for value in BAD_LISTEN_PORTS],
 ]
 
 
@@ -345,9 +353,10 @@ def test_tcp_server_send_while_stopped(qtbot: QtBot, show: Any, button: str) -> 
     panel = show(TcpServerPanel())
     panel.payload.set_text(HUGE)
     target = getattr(panel, button)
-    if target.isEnabled():
-        click(qtbot, target)
-        assert_refused(qtbot, panel, idle=[panel.start_button])
+    # Grey while stopped; the methods behind them (Ctrl+Return) must refuse in words too.
+    assert not target.isEnabled(), button
+    getattr(panel, "send_to_selected" if button == "send_button" else "send_to_all")()
+    assert_refused(qtbot, panel, idle=[panel.start_button])
 
 
 @pytest.mark.parametrize(("mode", "encoding", "text"), BAD_PAYLOADS)
@@ -388,7 +397,7 @@ def shared_file(tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [*[("bind", value) for value in BAD_HOSTS], *[("port", value) for value in BAD_PORTS]],
+    [*[("bind", value) for value in BAD_HOSTS], *[("port", value) for value in BAD_LISTEN_PORTS]],
 )
 def test_file_server_bad_address(
     qtbot: QtBot, show: Any, shared_file: Path, field: str, value: str

@@ -217,19 +217,6 @@ def _path(widget: QWidget) -> str:
     return "/".join(reversed(parts))
 
 
-@pytest.fixture
-def chinese(qapp: QApplication) -> Iterator[list[str]]:
-    """The zh_CN translations (the app's and Qt's own) installed for one test."""
-    before = set(qapp.findChildren(QTranslator))
-    loaded = install_language(qapp, "zh_CN")
-    try:
-        yield loaded
-    finally:
-        for translator in set(qapp.findChildren(QTranslator)) - before:
-            QCoreApplication.removeTranslator(translator)
-            translator.deleteLater()
-
-
 def test_zh_cn_loads_the_app_and_qt_translations(chinese: list[str]) -> None:
     names = [Path(path).name for path in chinese]
     assert names == ["socket_workbench_zh_CN.qm", "qtbase_zh_CN.qm"]
@@ -296,8 +283,7 @@ def refreshed_catalogues(tmp_path_factory: pytest.TempPathFactory) -> dict[str, 
     folder = tmp_path_factory.mktemp("ts")
     root = translations.ROOT
     files = [str(path.relative_to(root)) for path in translations.source_files()]
-    lupdate = shutil.which("pyside6-lupdate", path=str(Path(sys.executable).parent))
-    assert lupdate is not None
+    lupdate = translations.tool("pyside6-lupdate")
     refreshed = {}
     for name, options in translations.CATALOGUES.items():
         copy = folder / name

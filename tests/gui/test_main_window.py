@@ -19,6 +19,7 @@ from gui import runner
 from gui.app import create_app, version
 from gui.main_window import MainWindow
 from gui.panels import PANELS
+from resources import translations
 from tests.conftest import WAIT
 
 TIMEOUT = int(WAIT * 1000)
@@ -275,8 +276,8 @@ def test_translations_for_the_locale_are_loaded_and_used(
 
     source = tmp_path / "socket_workbench_zh_CN.ts"
     source.write_text(TS_SOURCE, encoding="utf-8")
-    lrelease = Path(sys.executable).with_name("pyside6-lrelease")
-    subprocess.run([str(lrelease), str(source)], check=True, capture_output=True, timeout=WAIT * 3)
+    lrelease = translations.tool("pyside6-lrelease")
+    subprocess.run([lrelease, str(source)], check=True, capture_output=True, timeout=WAIT * 3)
     assert install_translations(qapp, QLocale("fr_FR"), [tmp_path]) == []
     loaded = install_translations(qapp, QLocale("zh_CN"), [tmp_path])
     try:
