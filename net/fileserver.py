@@ -38,6 +38,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from http import HTTPStatus
+from pathlib import Path
 from typing import Literal
 
 import h11
@@ -59,6 +60,7 @@ from net.httpfile import (
     if_range_matches,
     make_etag,
     parse_raw_name,
+    parse_repr_digest,
     parse_target,
     plan_range,
     render_json,
@@ -75,6 +77,7 @@ from net.sharepage import (
     page_origin,
     render_index,
 )
+from net.upload import AuthThrottle, Receiver, UploadRefused, check_basic, upload_name
 from net.zipstream import MemberChanged, ZipMember, ZipPlan
 
 __all__ = ["FileServer", "TransferEvent", "local_addresses"]
@@ -87,6 +90,7 @@ _SERVER = "socket-workbench"
 _READ = selectors.EVENT_READ
 _WRITE = selectors.EVENT_WRITE
 _PROGRESS_INTERVAL = 0.1  # at most ~10 progress events per second per transfer
+_RECV_CHUNK = 256 * 1024  # bytes per read of an upload body
 _ZIP_COALESCE = 64 * 1024  # zip pieces smaller than this are gathered before they are sent
 _LINGER_BYTES = 1024 * 1024  # drained after an error answer before giving up on a polite close
 _REFUSING = 8  # connections beyond the pending cap read only to be refused politely
@@ -106,7 +110,7 @@ class _FileSpan:
         return self.length
 
 
-Phase = Literal["handshake", "head", "closing"]
+Phase = Literal["handshake", "head", "closing", "delay"]
 
 
 class _Conn:
@@ -165,6 +169,7 @@ class _RawJob:
 class _HttpJob:
     request: h11.Request
     body_done: bool  # the request had no body (or all of it was read)
+    first: object = None  # the h11 event after the request (a first piece of its body), if any
 
 
 class FileServer(StoppableLoop):
@@ -189,6 +194,14 @@ class FileServer(StoppableLoop):
         raw_grace: seconds to wait for more bytes when the first ones could still be either dialect.
         rate_limit: bytes per second per transfer (None = as fast as possible); may be changed
             while serving.
+        password: HTTP Basic authentication (RFC 7617) on every HTTP request, any user name;
+            without it (or with a wrong one) 401. Wrong passwords are answered after a delay that
+            doubles per attempt from the same address (``auth_delay`` seconds first, 8 s at most),
+            kept by the loop's timers. Raw requests are closed while a password is set (the raw
+            dialect cannot carry one).
+        upload_dir: accept uploads into this folder (None = uploads off: PUT/POST/PATCH get 405):
+            ``PUT /name``, multipart form POSTs to an index, see :meth:`_receive`.
+        max_upload: bytes one upload may have (None = no limit); more gets 413.
         on_event: transfer events, from transfer threads and the loop, one at a time (never
             concurrently). A request for a name that is not shared (HTTP 404, an unknown raw
             name, a raw name that is not UTF-8) is a TransferStarted + TransferFailed of 0 bytes.
@@ -215,9 +228,17 @@ class FileServer(StoppableLoop):
         raw_grace: float = 0.1,
         rate_limit: float | None = None,
         linger: float = 2.0,
+        password: str | None = None,
+        auth_delay: float = 0.5,
+        upload_dir: str | os.PathLike[str] | None = None,
+        max_upload: int | None = None,
         on_event: Callable[[TransferEvent], None] | None = None,
     ) -> None:
         super().__init__()
+        self.password = password or None
+        self.auth = AuthThrottle(auth_delay)
+        self.upload_dir = Path(upload_dir) if upload_dir is not None else None
+        self.max_upload = max_upload
         self.share = share
         self.raw_dialect = raw_dialect
         self.rate_limit = rate_limit
@@ -571,17 +592,52 @@ class FileServer(StoppableLoop):
         if not isinstance(event, h11.Request):  # ConnectionClosed, or PAUSED after an error
             self._drop(conn)
             return
+        if self.password is not None and not self._authorized(conn, event):
+            return
+        first: object = None
         try:
-            body_done = isinstance(http.next_event(), h11.EndOfMessage)
+            first = http.next_event()
         except h11.RemoteProtocolError:
-            body_done = False
-        self._dispatch(conn, _HttpJob(event, body_done))
+            first = None
+        body_done = isinstance(first, h11.EndOfMessage)
+        self._dispatch(conn, _HttpJob(event, body_done, first))
+
+    def _authorized(self, conn: _Conn, request: h11.Request) -> bool:
+        """Check the request's password; when wrong or missing, answer 401 from the loop (after
+        the address's delay for a wrong one: the connection waits in phase "delay", unwatched)."""
+        password = self.password
+        assert password is not None
+        given = _header(request, b"authorization")
+        host = _peer_host(conn.peer)
+        if check_basic(given, password):
+            self.auth.succeeded(host)
+            return True
+        delay = self.auth.failed(host) if given is not None else 0.0
+        if given is not None:
+            self._report_unknown(conn, _target_name(request), "http", "wrong password")
+        if delay <= 0:
+            self._reject(conn, 401)
+            return False
+        self._unwatch(conn)
+        conn.phase = "delay"
+        conn.deadline = time.monotonic() + delay
+        conn.grace_until = None
+        return False
 
     def _start_raw(self, conn: _Conn) -> None:
         conn.dialect = "raw"
         data = bytes(conn.buf)
         name = parse_raw_name(data)
         entry = self.share.lookup(name) if name is not None else None
+        if entry is not None and self.password is not None:
+            self._report_unknown(
+                conn,
+                entry.name,
+                "raw",
+                "raw is refused: the share has a password, raw cannot send one",
+            )
+            self._drop(conn)
+            return
         if entry is None:
             # The classic answer to an unknown name: close, say nothing; the user sees it.
             shown, reason = _unknown_raw_name(data)
@@ -618,7 +674,8 @@ class FileServer(StoppableLoop):
         self, conn: _Conn, status: int, body: bytes | None = None, content: str | None = None
     ) -> None:
         """Answer an error from the loop, then close politely (see :meth:`_closing`)."""
-        conn.out = _error_response(status, body, content)
+        extra = [("WWW-Authenticate", _CHALLENGE)] if status == 401 else []
+        conn.out = _error_response(status, body, content, extra)
         conn.phase = "closing"
         conn.deadline = time.monotonic() + self._linger
         conn.grace_until = None
@@ -664,6 +721,10 @@ class FileServer(StoppableLoop):
 
     def _expire(self, now: float) -> None:
         for conn in list(self._pending):
+            if conn.phase == "delay":
+                if now >= conn.deadline:
+                    self._reject(conn, 401)
+                continue
             if conn.grace_until is not None and now >= conn.grace_until and conn.dialect is None:
                 self._advance(conn, now)
                 if conn not in self._pending:
@@ -785,13 +846,18 @@ class FileServer(StoppableLoop):
             self._send_simple(
                 conn, 505, b"Only HTTP/1.x is spoken here.\n", keep_alive=False, head_only=False
             )
+        elif request.method == b"PUT" and self.upload_dir is not None:
+            return self._receive_put(conn, job, target)
         elif request.method not in (b"GET", b"HEAD"):
+            uploads = self.upload_dir is not None
             self._send_simple(
                 conn,
                 405,
-                b"Only GET and HEAD are supported.\n",
+                b"Only GET, HEAD and PUT are supported.\n"
+                if uploads
+                else b"Only GET and HEAD are supported (uploads are off).\n",
                 keep_alive=False,
-                extra=[("Allow", "GET, HEAD")],
+                extra=[("Allow", "GET, HEAD, PUT" if uploads else "GET, HEAD")],
                 head_only=False,
             )
         elif target.kind == "bad":
@@ -884,6 +950,158 @@ class FileServer(StoppableLoop):
             http.start_next_cycle()
             return "head"
         return "closing"
+
+    # ---- uploads (transfer threads) -------------------------------------------------------
+
+    def _receive_put(self, conn: _Conn, job: _HttpJob, target: Target) -> Phase | None:
+        """``PUT /name`` (curl -T): store the body as ``name`` in the upload folder.
+
+        201 when stored; 409 when the name exists (never overwritten); 413 when the body is over
+        ``max_upload`` (by Content-Length before a byte is stored, or cut while a chunked body
+        arrives); 400 for a name that cleans to nothing usable or a ``Repr-Digest`` (RFC 9530)
+        that does not match; a client silent for ``idle_timeout`` is cut. Nothing is left behind
+        but a complete file. ``Expect: 100-continue`` (RFC 9110 §10.1.1) is answered only once
+        the upload is accepted, so a refused one sends no body.
+        """
+        request = job.request
+        if target.kind != "file" or not target.name:
+            return self._refuse(conn, 400, "PUT needs a file name: PUT /name.")
+        folder = self.upload_dir
+        assert folder is not None
+        name = upload_name(target.name)
+        length_text = _text_header(request, b"content-length")
+        length = int(length_text) if length_text is not None else None  # h11 checked the digits
+        limit = self.max_upload
+        if limit is not None and length is not None and length > limit:
+            return self._refuse(conn, 413, f"Uploads may have at most {limit:,} bytes.")
+        digest_text = _text_header(request, b"repr-digest")
+        expected = parse_repr_digest(digest_text) if digest_text is not None else None
+        if digest_text is not None and expected is None:
+            return self._refuse(conn, 400, "Repr-Digest must carry a sha-256 (RFC 9530).")
+        try:
+            receiver = Receiver(folder, name, expected=expected)
+        except UploadRefused as exc:
+            return self._refuse(conn, exc.status, str(exc))
+        http = conn.http
+        assert http is not None
+        try:
+            if http.they_are_waiting_for_100_continue:
+                self._body(conn).send(
+                    http.send(h11.InformationalResponse(status_code=100, headers=[])) or b""
+                )
+            stored = self._take_body(conn, job, receiver, name, length, limit)
+        finally:
+            receiver.abort()  # no-op once finished; a failed upload leaves nothing behind
+        if stored is None:
+            return None
+        if isinstance(stored, UploadRefused):
+            return self._refuse(conn, stored.status, str(stored))
+        self._uploaded(stored)
+        body = f"Stored {stored.name} ({receiver.received:,} bytes).\n".encode()
+        self._send_simple(
+            conn,
+            201,
+            body,
+            keep_alive=False,
+            head_only=False,
+            extra=[
+                ("Location", file_url_path(stored.name, folder=False)),
+                ("Repr-Digest", format_repr_digest(receiver.sha256)),
+            ],
+        )
+        return "closing"
+
+    def _take_body(
+        self,
+        conn: _Conn,
+        job: _HttpJob,
+        receiver: Receiver,
+        name: str,
+        length: int | None,
+        limit: int | None,
+    ) -> Path | UploadRefused | None:
+        """Read the request body into ``receiver`` with transfer events; the stored path, the
+        refusal to answer with, or None when the connection broke (the event says why)."""
+        tid = next(self._transfer_ids)
+        dialect = _dialect(conn, "http")
+        self._emit(
+            TransferStarted(time.time(), tid, conn.peer, name, dialect, 0, length or 0, "in")
+        )
+        progress = _Progress(self, tid, length or 0)
+        event = job.first
+        try:
+            while True:
+                if event is None or event is h11.NEED_DATA:
+                    event = self._next_body_event(conn)
+                if isinstance(event, h11.Data):
+                    if limit is not None and receiver.received + len(event.data) > limit:
+                        refused = UploadRefused(413, f"Uploads may have at most {limit:,} bytes.")
+                        self._emit(
+                            TransferFailed(time.time(), tid, receiver.received, str(refused))
+                        )
+                        return refused
+                    receiver.write(event.data)
+                    progress.update(receiver.received)
+                elif isinstance(event, h11.EndOfMessage):
+                    break
+                else:
+                    raise ConnectionResetError(errno.ECONNRESET, "closed before the end")
+                event = None
+            path = receiver.finish()
+        except UploadRefused as exc:
+            self._emit(TransferFailed(time.time(), tid, receiver.received, str(exc)))
+            return exc
+        except h11.RemoteProtocolError:
+            reason = f"{conn.peer} ended the upload before all of it arrived"
+            self._emit(TransferFailed(time.time(), tid, receiver.received, reason))
+            return None
+        except Cancelled:
+            self._emit(
+                TransferFailed(time.time(), tid, receiver.received, "the server was stopped", True)
+            )
+            return None
+        except OSError as exc:
+            stopped = self.stopping
+            reason = "the server was stopped" if stopped else _describe_failure(exc, conn.peer)
+            self._emit(TransferFailed(time.time(), tid, receiver.received, reason, stopped))
+            return None
+        self._emit(TransferFinished(time.time(), tid, receiver.received))
+        return path
+
+    def _next_body_event(self, conn: _Conn) -> object:
+        """The next h11 event of the request body, reading from the client as needed (waits go
+        through :meth:`BodySender.await_room`: TimeoutError after ``idle_timeout`` of silence)."""
+        http = conn.http
+        assert http is not None
+        body = self._body(conn)
+        while True:
+            event = http.next_event()
+            if event is not h11.NEED_DATA:
+                return event
+            if self.stopping:
+                raise Cancelled
+            try:
+                data = conn.sock.recv(_RECV_CHUNK)
+            except (BlockingIOError, InterruptedError, ssl.SSLWantReadError):
+                body.await_room(readable=True)
+                continue
+            except ssl.SSLWantWriteError:
+                body.await_room()
+                continue
+            http.receive_data(data)
+
+    def _refuse(self, conn: _Conn, status: int, text: str) -> Phase:
+        """Answer an upload that is not taken, and close (the body, if any, is drained)."""
+        self._send_simple(conn, status, (text + "\n").encode(), keep_alive=False, head_only=False)
+        return "closing"
+
+    def _uploaded(self, path: Path) -> None:
+        """A received file is downloadable at once when the upload folder is a shared folder (or
+        inside one): that folder is walked again now. Otherwise it is not shared."""
+        folder = path.parent
+        for shared in self.share.shared_folders():
+            if folder == shared.path or shared.path in folder.parents:
+                self.share.rescan(shared.name, max_age=0)
 
     def _send_simple(
         self,
@@ -1372,10 +1590,27 @@ _ERROR_TEXT = {
     414: "The request line is longer than 8 KiB.",
     431: "The request head is longer than 16 KiB or has more than 100 header lines.",
     503: "Too many transfers at once; try again in a moment.",
+    401: "This share needs a password (HTTP Basic authentication, any user name).",
 }
+# RFC 7617 §2: the realm names what the password is for; charset says it is UTF-8 (§2.1).
+_CHALLENGE = 'Basic realm="Socket Workbench share", charset="UTF-8"'
 
 
-def _error_response(status: int, body: bytes | None = None, content: str | None = None) -> bytes:
+def _peer_host(peer: str) -> str:
+    """The address part of "host:port" / "[v6]:port": failures are counted per address."""
+    return peer.rsplit(":", 1)[0]
+
+
+def _target_name(request: h11.Request) -> str:
+    return request.target.decode("utf-8", "backslashreplace")[:_SHOWN_NAME]
+
+
+def _error_response(
+    status: int,
+    body: bytes | None = None,
+    content: str | None = None,
+    extra: list[tuple[str, str]] | None = None,
+) -> bytes:
     """The bytes of an error answer that ends the connection, serialised by h11 (the body is
     the standard sentence for ``status`` as text/plain unless one is given)."""
     # h11 lets a server answer without a parsed request only once the client has broken the
@@ -1393,6 +1628,7 @@ def _error_response(status: int, body: bytes | None = None, content: str | None 
         ("Content-Length", str(len(body))),
         ("Connection", "close"),
         *page_headers("locked"),
+        *(extra or []),
     ]
     if status == 503:
         headers.append(("Retry-After", "1"))

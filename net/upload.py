@@ -1,0 +1,224 @@
+"""The receiving side of uploads and the share password, without sockets (the file server calls these).
+
+* :func:`upload_name` cleans the name a client asked for the way downloads clean names
+  (:func:`net.download.safe_file_name`, always with Windows' rules, so a file received on Linux
+  can be copied to any system): no separators, no control characters, no device names.
+* :class:`Receiver` writes one upload into the upload folder as ``.<name>.part`` and renames it when
+  it is complete and its digest (RFC 9530 ``Repr-Digest``) matched; an existing name is never
+  overwritten (the rename is a hard link, which fails when the name exists). A failed upload leaves
+  nothing behind.
+* :func:`check_basic` and :class:`AuthThrottle`: HTTP Basic authentication (RFC 7617) compared in
+  constant time, and an escalating delay per client address after wrong passwords.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import hashlib
+import hmac
+import os
+import sys
+from collections import OrderedDict
+from pathlib import Path
+
+from net.download import safe_file_name
+from net.errors import NetError
+from net.share import numbered_name
+
+__all__ = [
+    "AuthThrottle",
+    "Receiver",
+    "UploadRefused",
+    "basic_credentials",
+    "check_basic",
+    "upload_name",
+]
+
+PART_SUFFIX = ".part"
+_NUMBERED_TRIES = 1000  # "name (2).ext" ... before a form upload gives up finding a free name
+_THROTTLE_HOSTS = 4096  # client addresses whose failures are remembered (oldest forgotten first)
+
+
+class UploadRefused(NetError):
+    """An upload cannot be stored; ``status`` is the HTTP status that says why (409, 413, 400...)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def upload_name(asked: str) -> str:
+    """The file name an upload asked for as ``asked`` (a URL path, percent-decoded) gets in the
+    upload folder: one name, no folders ("a/b.txt" -> "a_b.txt"), cleaned by
+    :func:`net.download.safe_file_name` with Windows' rules on every system; never ends in
+    ``.part`` (that suffix is reserved for uploads in progress)."""
+    name = safe_file_name(asked.strip("/"), windows=True)
+    if name.lower().endswith(PART_SUFFIX):
+        name += "_"
+    return name
+
+
+class Receiver:
+    """One upload being written to ``folder``: ``.<name>.part`` while it arrives, ``<name>`` when done.
+
+    Args:
+        folder: the upload folder (it must exist).
+        name: the cleaned name (:func:`upload_name`).
+        unique: when ``name`` is taken, use "name (2).ext", "name (3).ext"... (form uploads);
+            otherwise a taken name (or one with an upload in progress) is refused with 409 (PUT).
+        expected: the SHA-256 the client announced (``Repr-Digest``), or None.
+    Raises:
+        UploadRefused: 409 when the name is taken; 507 when the folder cannot be written.
+    """
+
+    def __init__(
+        self, folder: Path, name: str, *, unique: bool = False, expected: bytes | None = None
+    ) -> None:
+        self.folder = folder
+        self.expected = expected
+        self.received = 0
+        self._hash = hashlib.sha256()
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+        flags |= getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0)
+        for number in range(1, _NUMBERED_TRIES + 1 if unique else 2):
+            candidate = name if number == 1 else numbered_name(name, number)
+            # Hidden (a leading dot): a shared upload folder never lists a half-written file.
+            part = folder / ("." + candidate + PART_SUFFIX)
+            if (folder / candidate).exists():
+                continue
+            try:
+                self._fd = os.open(part, flags, 0o644)
+            except FileExistsError:
+                continue  # another upload of that name is in progress
+            except OSError as exc:
+                raise UploadRefused(507, f"cannot write into the upload folder: {exc}") from exc
+            self.name = candidate
+            self.part = part
+            self.path = folder / candidate
+            return
+        raise UploadRefused(409, f"{name} exists already; uploads never overwrite a file")
+
+    def write(self, data: bytes | memoryview) -> None:
+        """Append ``data`` to the ``.part`` file (raises OSError when the disk refuses)."""
+        view = memoryview(data)
+        while view:
+            written = os.write(self._fd, view)
+            view = view[written:]
+        self._hash.update(data)
+        self.received += len(data)
+
+    @property
+    def sha256(self) -> str:
+        """The SHA-256 of what was received so far, in hex."""
+        return self._hash.hexdigest()
+
+    def finish(self) -> Path:
+        """Close the ``.part``, check the digest, and give it its name; returns the final path.
+
+        Raises:
+            UploadRefused: 400 when the digest does not match (the bytes are removed); 409 when
+                the name was taken meanwhile (the bytes are removed).
+        """
+        os.close(self._fd)
+        self._fd = -1
+        if self.expected is not None and not hmac.compare_digest(
+            self.expected, self._hash.digest()
+        ):
+            self._remove()
+            raise UploadRefused(
+                400, "the upload does not match its Repr-Digest: it was damaged and is not kept"
+            )
+        try:
+            _rename_no_overwrite(self.part, self.path)
+        except FileExistsError:
+            self._remove()
+            raise UploadRefused(
+                409, f"{self.name} was created meanwhile; it is not overwritten"
+            ) from None
+        return self.path
+
+    def abort(self) -> None:
+        """Drop the upload: the ``.part`` file is removed (idempotent)."""
+        if self._fd >= 0:
+            with contextlib.suppress(OSError):
+                os.close(self._fd)
+            self._fd = -1
+        self._remove()
+
+    def _remove(self) -> None:
+        with contextlib.suppress(OSError):
+            os.unlink(self.part)
+
+
+def _rename_no_overwrite(source: Path, target: Path) -> None:
+    """Rename ``source`` to ``target``; FileExistsError when ``target`` exists (never replaced)."""
+    if sys.platform == "win32":
+        os.rename(source, target)  # Windows' rename refuses an existing target by itself
+        return
+    try:
+        os.link(source, target)  # atomic and fails on an existing name, unlike rename()
+    except OSError as exc:
+        if isinstance(exc, FileExistsError):
+            raise
+        # A file system without hard links (FAT, some network shares): check, then rename.
+        if target.exists():
+            raise FileExistsError(str(target)) from exc
+        os.rename(source, target)
+        return
+    os.unlink(source)
+
+
+def basic_credentials(authorization: bytes | None) -> tuple[str, str] | None:
+    """(user, password) of an ``Authorization: Basic`` value (RFC 7617 §2, UTF-8 per §2.1), or None
+    when there is none or it is malformed."""
+    if authorization is None:
+        return None
+    scheme, _sep, token = authorization.strip().partition(b" ")
+    if scheme.lower() != b"basic":
+        return None
+    try:
+        decoded = base64.b64decode(token.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, ValueError):
+        return None
+    user, sep, password = decoded.partition(":")
+    return (user, password) if sep else None
+
+
+def check_basic(authorization: bytes | None, password: str) -> bool:
+    """Whether an ``Authorization`` header carries ``password`` (any user name), compared in
+    constant time (:func:`hmac.compare_digest` on the UTF-8 bytes)."""
+    credentials = basic_credentials(authorization)
+    given = credentials[1] if credentials is not None else ""
+    ok = hmac.compare_digest(given.encode("utf-8"), password.encode("utf-8"))
+    return ok and credentials is not None
+
+
+class AuthThrottle:
+    """How long to wait before answering 401 to a client address after wrong passwords.
+
+    The first wrong attempt waits ``base`` seconds, each further one twice as long, up to
+    ``limit``; a right password forgets the address. At most 4096 addresses are remembered. The
+    server waits with its loop's timers (never a sleep), so other clients are not slowed.
+    """
+
+    def __init__(self, base: float = 0.5, limit: float = 8.0) -> None:
+        self.base = base
+        self.limit = limit
+        self._failures: OrderedDict[str, int] = OrderedDict()
+
+    def failed(self, host: str) -> float:
+        """Count a wrong password from ``host``; returns the seconds to wait before the 401."""
+        count = self._failures.pop(host, 0) + 1
+        self._failures[host] = count
+        while len(self._failures) > _THROTTLE_HOSTS:
+            self._failures.popitem(last=False)
+        return min(self.limit, self.base * float(2 ** min(count - 1, 16)))
+
+    def succeeded(self, host: str) -> None:
+        self._failures.pop(host, None)
+
+    def failures(self, host: str) -> int:
+        """Wrong passwords counted for ``host`` since its last right one."""
+        return self._failures.get(host, 0)
