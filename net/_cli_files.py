@@ -73,6 +73,8 @@ def serve(args: argparse.Namespace) -> int:
         from net.tls import server_context
 
         context = server_context(certificate)
+    password = read_password(args) if args.password else None
+    upload_dir = _upload_dir(args)
     raise_file_limit()
     share = ShareTable()
     try:
@@ -91,6 +93,9 @@ def serve(args: argparse.Namespace) -> int:
                 args.port,
                 raw_dialect=not args.no_raw,
                 ssl_context=context,
+                password=password,
+                upload_dir=upload_dir,
+                max_upload=args.max_upload,
                 on_event=printer.event,
             ) as server,
             stop_on_signals(server),
@@ -110,7 +115,23 @@ def serve(args: argparse.Namespace) -> int:
                     "Clients must pin this self-signed certificate "
                     "(swb get --fingerprint FINGERPRINT URL) or skip the check (curl -k)."
                 )
-            if not args.no_raw:
+            raw = not args.no_raw and password is None
+            if password is not None:
+                _status("A password is needed (HTTP Basic, any user name).")
+                if certificate is None:
+                    _status(
+                        "swb: warning: without --tls the password travels in clear text; "
+                        "anyone on the network path can read it"
+                    )
+                if not args.no_raw:
+                    _status("Classic raw is off: it cannot carry a password.")
+            if upload_dir is not None:
+                limit = f" up to {human_size(args.max_upload)} each" if args.max_upload else ""
+                _status(
+                    f"Uploads go to {upload_dir}{limit} "
+                    f"(curl -T FILE URL, swb put URL FILE, or the page's form)."
+                )
+            if raw:
                 first = server.urls()[0].split("://", 1)[1].rstrip("/")
                 if certificate is None:
                     how, scheme = "send a file name", "raw://"
@@ -142,10 +163,44 @@ def _announcement(
         server.port,
         server.address.rsplit(":", 1)[0],
         fingerprint=certificate.fingerprint if certificate is not None else None,
-        raw=not args.no_raw,
+        raw=not args.no_raw and not args.password,
+        uploads=args.upload_dir is not None,
+        password=bool(args.password),
         on_warning=lambda text: _status(f"swb: {text}"),
         on_announced=lambda name: _status(f"Announced on the local network as {name!r}."),
     )
+
+
+def read_password(args: argparse.Namespace) -> str:
+    """The share password: ``$SWB_PASSWORD``, else asked on the terminal (never argv, where
+    other users of the machine can read it). Raises AddressError (exit 2) when neither gives one."""
+    from net.errors import AddressError
+
+    password = os.environ.get("SWB_PASSWORD", "")
+    if not password and sys.stdin.isatty():
+        import getpass
+
+        with contextlib.suppress(EOFError):
+            password = getpass.getpass("Password for the share: ")
+    if not password:
+        raise AddressError("--password needs the password in $SWB_PASSWORD or typed at the prompt")
+    return password
+
+
+def _upload_dir(args: argparse.Namespace) -> str | None:
+    """--upload-dir, checked: an existing, writable folder (AddressError, exit 2, otherwise)."""
+    from net.errors import AddressError
+
+    if args.upload_dir is None:
+        if args.max_upload is not None:
+            raise AddressError("--max-upload needs --upload-dir")
+        return None
+    path: str = os.path.abspath(str(args.upload_dir))
+    if not os.path.isdir(path):
+        raise AddressError(f"--upload-dir {args.upload_dir}: no such folder")
+    if not os.access(path, os.W_OK):
+        raise AddressError(f"--upload-dir {args.upload_dir}: the folder is not writable")
+    return path
 
 
 def get(args: argparse.Namespace) -> int:
@@ -256,8 +311,9 @@ class _ServePrinter:
             if not event.total:
                 return  # nothing to send (an unknown name, an empty file): the end line says it
             where = f" from byte {event.offset:,}" if event.offset else ""
+            verb = "is sending" if event.direction == "in" else "started"
             _out(
-                f"{event.peer} started {event.name!r}: {human_size(event.total)}{where} "
+                f"{event.peer} {verb} {event.name!r}: {human_size(event.total)}{where} "
                 f"({event.dialect})"
             )
         elif isinstance(event, TransferFinished | TransferFailed):
@@ -266,7 +322,8 @@ class _ServePrinter:
             peer = start.peer if start else "?"
             took = f" in {event.time - start.time:.1f} s" if start else ""
             if isinstance(event, TransferFinished):
-                _out(f"{peer} finished {name}: {human_size(event.done)}{took}")
+                verb = "uploaded" if start and start.direction == "in" else "finished"
+                _out(f"{peer} {verb} {name}: {human_size(event.done)}{took}")
             else:
                 _out(f"{peer} failed {name} after {human_size(event.done)}: {event.reason}")
         if not isinstance(event, TransferStarted | TransferProgress):

@@ -152,6 +152,25 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="do not announce the share on the local network (mDNS; swb discover finds it)",
     )
+    p.add_argument(
+        "--upload-dir",
+        metavar="DIR",
+        default=None,
+        help="accept uploads into DIR (PUT /name, the index page's form, swb put); off by default",
+    )
+    p.add_argument(
+        "--max-upload",
+        type=_byte_size,
+        default=None,
+        metavar="SIZE",
+        help="with --upload-dir: refuse uploads larger than this (like 500M; default: no limit)",
+    )
+    p.add_argument(
+        "--password",
+        action="store_true",
+        help="ask for a password (HTTP Basic, any user name), read from $SWB_PASSWORD or a "
+        "prompt, never the command line; turns the raw dialect off",
+    )
     _add_tls_server_options(p)
     p.set_defaults(handler="net._cli_files:serve")
 

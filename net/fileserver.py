@@ -1021,13 +1021,19 @@ class FileServer(StoppableLoop):
         limit: int | None,
     ) -> Path | UploadRefused | None:
         """Read the request body into ``receiver`` with transfer events; the stored path, the
-        refusal to answer with, or None when the connection broke (the event says why)."""
+        refusal to answer with, or None when the connection broke (the event says why). A failed
+        upload's ``.part`` is gone before its TransferFailed is emitted."""
         tid = next(self._transfer_ids)
         dialect = _dialect(conn, "http")
         self._emit(
             TransferStarted(time.time(), tid, conn.peer, name, dialect, 0, length or 0, "in")
         )
         progress = _Progress(self, tid, length or 0)
+
+        def failed(reason: str, stopped: bool = False) -> None:
+            receiver.abort()
+            self._emit(TransferFailed(time.time(), tid, receiver.received, reason, stopped))
+
         event = job.first
         try:
             while True:
@@ -1036,9 +1042,7 @@ class FileServer(StoppableLoop):
                 if isinstance(event, h11.Data):
                     if limit is not None and receiver.received + len(event.data) > limit:
                         refused = UploadRefused(413, f"Uploads may have at most {limit:,} bytes.")
-                        self._emit(
-                            TransferFailed(time.time(), tid, receiver.received, str(refused))
-                        )
+                        failed(str(refused))
                         return refused
                     receiver.write(event.data)
                     progress.update(receiver.received)
@@ -1049,21 +1053,19 @@ class FileServer(StoppableLoop):
                 event = None
             path = receiver.finish()
         except UploadRefused as exc:
-            self._emit(TransferFailed(time.time(), tid, receiver.received, str(exc)))
+            failed(str(exc))
             return exc
         except h11.RemoteProtocolError:
-            reason = f"{conn.peer} ended the upload before all of it arrived"
-            self._emit(TransferFailed(time.time(), tid, receiver.received, reason))
+            failed(f"{conn.peer} ended the upload before all of it arrived")
             return None
         except Cancelled:
-            self._emit(
-                TransferFailed(time.time(), tid, receiver.received, "the server was stopped", True)
-            )
+            failed("the server was stopped", True)
             return None
         except OSError as exc:
             stopped = self.stopping
-            reason = "the server was stopped" if stopped else _describe_failure(exc, conn.peer)
-            self._emit(TransferFailed(time.time(), tid, receiver.received, reason, stopped))
+            failed(
+                "the server was stopped" if stopped else _describe_failure(exc, conn.peer), stopped
+            )
             return None
         self._emit(TransferFinished(time.time(), tid, receiver.received))
         return path
