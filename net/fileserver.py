@@ -77,7 +77,14 @@ from net.sharepage import (
     page_origin,
     render_index,
 )
-from net.upload import AuthThrottle, Receiver, UploadRefused, check_basic, upload_name
+from net.upload import (
+    AuthThrottle,
+    Receiver,
+    UploadRefused,
+    check_basic,
+    partial_size,
+    upload_name,
+)
 from net.zipstream import MemberChanged, ZipMember, ZipPlan
 
 __all__ = ["FileServer", "TransferEvent", "local_addresses"]
@@ -239,6 +246,7 @@ class FileServer(StoppableLoop):
         self.auth = AuthThrottle(auth_delay)
         self.upload_dir = Path(upload_dir) if upload_dir is not None else None
         self.max_upload = max_upload
+        self._uploading: set[str] = set()  # names being received (guarded by _lock)
         self.share = share
         self.raw_dialect = raw_dialect
         self.rate_limit = rate_limit
@@ -846,18 +854,24 @@ class FileServer(StoppableLoop):
             self._send_simple(
                 conn, 505, b"Only HTTP/1.x is spoken here.\n", keep_alive=False, head_only=False
             )
-        elif request.method == b"PUT" and self.upload_dir is not None:
-            return self._receive_put(conn, job, target)
+        elif request.method in (b"PUT", b"PATCH") and self.upload_dir is not None:
+            return self._receive(conn, job, target)
+        elif (
+            head_only
+            and self.upload_dir is not None
+            and _header(request, b"upload-draft-interop-version") is not None
+        ):
+            self._send_offset(conn, target, keep_alive=keep_alive)
         elif request.method not in (b"GET", b"HEAD"):
             uploads = self.upload_dir is not None
             self._send_simple(
                 conn,
                 405,
-                b"Only GET, HEAD and PUT are supported.\n"
+                b"Only GET, HEAD, PUT and PATCH are supported.\n"
                 if uploads
                 else b"Only GET and HEAD are supported (uploads are off).\n",
                 keep_alive=False,
-                extra=[("Allow", "GET, HEAD, PUT" if uploads else "GET, HEAD")],
+                extra=[("Allow", "GET, HEAD, PUT, PATCH" if uploads else "GET, HEAD")],
                 head_only=False,
             )
         elif target.kind == "bad":
@@ -953,35 +967,85 @@ class FileServer(StoppableLoop):
 
     # ---- uploads (transfer threads) -------------------------------------------------------
 
-    def _receive_put(self, conn: _Conn, job: _HttpJob, target: Target) -> Phase | None:
-        """``PUT /name`` (curl -T): store the body as ``name`` in the upload folder.
+    def _receive(self, conn: _Conn, job: _HttpJob, target: Target) -> Phase | None:
+        """``PUT /name`` (curl -T) and ``PATCH /name``: store the body as ``name`` in the upload
+        folder.
 
-        201 when stored; 409 when the name exists (never overwritten); 413 when the body is over
-        ``max_upload`` (by Content-Length before a byte is stored, or cut while a chunked body
-        arrives); 400 for a name that cleans to nothing usable or a ``Repr-Digest`` (RFC 9530)
-        that does not match; a client silent for ``idle_timeout`` is cut. Nothing is left behind
-        but a complete file. ``Expect: 100-continue`` (RFC 9110 §10.1.1) is answered only once
-        the upload is accepted, so a refused one sends no body.
+        201 when stored; 409 when the name exists (never overwritten) or another upload of it is
+        running; 413 when the body is over ``max_upload`` (by Content-Length before a byte is
+        stored, or cut while a chunked body arrives); 400 for a ``Repr-Digest`` (RFC 9530, the
+        whole file's SHA-256) that does not match; a client silent for ``idle_timeout`` is cut.
+        ``Expect: 100-continue`` (RFC 9110 §10.1.1) is answered only once the upload is
+        accepted, so a refused one sends no body.
+
+        Resumable uploads follow draft-ietf-httpbis-resumable-upload-05, with the file's URL as
+        the upload resource: a PUT with ``Upload-Complete`` keeps its ``.part`` when it is cut
+        (``?0``: the client sends the rest later); ``HEAD /name`` with
+        ``Upload-Draft-Interop-Version`` tells the ``Upload-Offset``; ``PATCH /name`` with
+        ``Upload-Offset`` (and ``Content-Type: application/partial-upload``) appends, 409 with
+        the right ``Upload-Offset`` when it is not where the upload stopped; ``Upload-Complete:
+        ?1`` ends it. Without ``Upload-Complete`` nothing is left behind but a complete file.
         """
         request = job.request
+        patch = request.method == b"PATCH"
         if target.kind != "file" or not target.name:
-            return self._refuse(conn, 400, "PUT needs a file name: PUT /name.")
+            return self._refuse(conn, 400, "Uploads need a file name: PUT /name.")
         folder = self.upload_dir
         assert folder is not None
         name = upload_name(target.name)
+        complete_text = _text_header(request, b"upload-complete")
+        complete = _sf_boolean(complete_text)
+        if complete_text is not None and complete is None:
+            return self._refuse(conn, 400, "Upload-Complete must be ?0 or ?1.")
+        offset = 0
+        if patch:
+            offset_text = _text_header(request, b"upload-offset") or ""
+            if not offset_text.isdigit() or len(offset_text) > 19 or complete is None:
+                return self._refuse(
+                    conn, 400, "PATCH needs Upload-Offset and Upload-Complete (resumable uploads)."
+                )
+            offset = int(offset_text)
         length_text = _text_header(request, b"content-length")
         length = int(length_text) if length_text is not None else None  # h11 checked the digits
         limit = self.max_upload
-        if limit is not None and length is not None and length > limit:
+        if limit is not None and offset + (length or 0) > limit:
             return self._refuse(conn, 413, f"Uploads may have at most {limit:,} bytes.")
         digest_text = _text_header(request, b"repr-digest")
         expected = parse_repr_digest(digest_text) if digest_text is not None else None
         if digest_text is not None and expected is None:
             return self._refuse(conn, 400, "Repr-Digest must carry a sha-256 (RFC 9530).")
+        with self._lock:
+            busy = name in self._uploading
+            self._uploading.add(name)
+        if busy:
+            return self._refuse(conn, 409, f"{name} is being uploaded right now.")
         try:
-            receiver = Receiver(folder, name, expected=expected)
+            return self._store(conn, job, folder, name, offset, length, expected, complete, patch)
+        finally:
+            with self._lock:
+                self._uploading.discard(name)
+
+    def _store(
+        self,
+        conn: _Conn,
+        job: _HttpJob,
+        folder: Path,
+        name: str,
+        offset: int,
+        length: int | None,
+        expected: bytes | None,
+        complete: bool | None,
+        patch: bool,
+    ) -> Phase | None:
+        """The body of :meth:`_receive` once the upload of ``name`` is ours alone."""
+        try:
+            if patch:
+                receiver = Receiver.resume(folder, name, offset, expected=expected)
+            else:
+                receiver = Receiver(folder, name, expected=expected, resumable=complete is not None)
         except UploadRefused as exc:
-            return self._refuse(conn, exc.status, str(exc))
+            held = [] if exc.offset is None else [("Upload-Offset", str(exc.offset))]
+            return self._refuse(conn, exc.status, str(exc), held)
         http = conn.http
         assert http is not None
         try:
@@ -989,13 +1053,24 @@ class FileServer(StoppableLoop):
                 self._body(conn).send(
                     http.send(h11.InformationalResponse(status_code=100, headers=[])) or b""
                 )
-            stored = self._take_body(conn, job, receiver, name, length, limit)
+            stored = self._take_body(conn, job, receiver, name, length, complete is not False)
         finally:
-            receiver.abort()  # no-op once finished; a failed upload leaves nothing behind
+            receiver.abort(keep=True)  # a no-op unless it broke off; _take_body decided
         if stored is None:
             return None
         if isinstance(stored, UploadRefused):
             return self._refuse(conn, stored.status, str(stored))
+        if isinstance(stored, int):
+            text = f"Holding {stored:,} bytes of {name}; send the rest with PATCH.\n"
+            self._send_simple(
+                conn,
+                200 if patch else 201,
+                text.encode(),
+                keep_alive=False,
+                head_only=False,
+                extra=[("Upload-Offset", str(stored)), ("Upload-Complete", "?0")],
+            )
+            return "closing"
         self._uploaded(stored)
         body = f"Stored {stored.name} ({receiver.received:,} bytes).\n".encode()
         self._send_simple(
@@ -1007,9 +1082,39 @@ class FileServer(StoppableLoop):
             extra=[
                 ("Location", file_url_path(stored.name, folder=False)),
                 ("Repr-Digest", format_repr_digest(receiver.sha256)),
+                ("Upload-Offset", str(receiver.received)),
+                ("Upload-Complete", "?1"),
             ],
         )
         return "closing"
+
+    def _send_offset(self, conn: _Conn, target: Target, *, keep_alive: bool) -> None:
+        """``HEAD /name`` with ``Upload-Draft-Interop-Version``: where an interrupted resumable
+        upload of ``name`` stopped (``Upload-Offset``), or 404 when there is none."""
+        folder = self.upload_dir
+        assert folder is not None
+        held = partial_size(folder, upload_name(target.name)) if target.name else None
+        if held is None:
+            self._send_simple(
+                conn,
+                404,
+                b"No upload of that name to resume.\n",
+                keep_alive=keep_alive,
+                head_only=True,
+            )
+            return
+        self._send_simple(
+            conn,
+            200,
+            b"",
+            keep_alive=keep_alive,
+            head_only=True,
+            extra=[
+                ("Upload-Offset", str(held)),
+                ("Upload-Complete", "?0"),
+                ("Cache-Control", "no-store"),
+            ],
+        )
 
     def _take_body(
         self,
@@ -1018,21 +1123,25 @@ class FileServer(StoppableLoop):
         receiver: Receiver,
         name: str,
         length: int | None,
-        limit: int | None,
-    ) -> Path | UploadRefused | None:
+        complete: bool,
+    ) -> Path | UploadRefused | int | None:
         """Read the request body into ``receiver`` with transfer events; the stored path, the
-        refusal to answer with, or None when the connection broke (the event says why). A failed
-        upload's ``.part`` is gone before its TransferFailed is emitted."""
+        bytes held when the client said the upload is not complete yet, the refusal to answer
+        with, or None when the connection broke (the event says why). A failed upload's
+        ``.part`` is gone (or, resumable and cut, closed) before its TransferFailed is emitted."""
+        limit = self.max_upload
+        start = receiver.received
         tid = next(self._transfer_ids)
         dialect = _dialect(conn, "http")
         self._emit(
-            TransferStarted(time.time(), tid, conn.peer, name, dialect, 0, length or 0, "in")
+            TransferStarted(time.time(), tid, conn.peer, name, dialect, start, length or 0, "in")
         )
         progress = _Progress(self, tid, length or 0)
 
-        def failed(reason: str, stopped: bool = False) -> None:
-            receiver.abort()
-            self._emit(TransferFailed(time.time(), tid, receiver.received, reason, stopped))
+        def failed(reason: str, stopped: bool = False, *, keep: bool = False) -> None:
+            receiver.abort(keep=keep)
+            done = receiver.received - start
+            self._emit(TransferFailed(time.time(), tid, done, reason, stopped))
 
         event = job.first
         try:
@@ -1045,29 +1154,32 @@ class FileServer(StoppableLoop):
                         failed(str(refused))
                         return refused
                     receiver.write(event.data)
-                    progress.update(receiver.received)
+                    progress.update(receiver.received - start)
                 elif isinstance(event, h11.EndOfMessage):
                     break
                 else:
                     raise ConnectionResetError(errno.ECONNRESET, "closed before the end")
                 event = None
+            if not complete:
+                receiver.abort(keep=True)
+                self._emit(TransferFinished(time.time(), tid, receiver.received - start))
+                return receiver.received
             path = receiver.finish()
         except UploadRefused as exc:
             failed(str(exc))
             return exc
         except h11.RemoteProtocolError:
-            failed(f"{conn.peer} ended the upload before all of it arrived")
+            failed(f"{conn.peer} ended the upload before all of it arrived", keep=True)
             return None
         except Cancelled:
-            failed("the server was stopped", True)
+            failed("the server was stopped", True, keep=True)
             return None
         except OSError as exc:
             stopped = self.stopping
-            failed(
-                "the server was stopped" if stopped else _describe_failure(exc, conn.peer), stopped
-            )
+            reason = "the server was stopped" if stopped else _describe_failure(exc, conn.peer)
+            failed(reason, stopped, keep=True)
             return None
-        self._emit(TransferFinished(time.time(), tid, receiver.received))
+        self._emit(TransferFinished(time.time(), tid, receiver.received - start))
         return path
 
     def _next_body_event(self, conn: _Conn) -> object:
@@ -1092,9 +1204,13 @@ class FileServer(StoppableLoop):
                 continue
             http.receive_data(data)
 
-    def _refuse(self, conn: _Conn, status: int, text: str) -> Phase:
+    def _refuse(
+        self, conn: _Conn, status: int, text: str, extra: list[tuple[str, str]] | None = None
+    ) -> Phase:
         """Answer an upload that is not taken, and close (the body, if any, is drained)."""
-        self._send_simple(conn, status, (text + "\n").encode(), keep_alive=False, head_only=False)
+        self._send_simple(
+            conn, status, (text + "\n").encode(), keep_alive=False, head_only=False, extra=extra
+        )
         return "closing"
 
     def _uploaded(self, path: Path) -> None:
@@ -1596,6 +1712,12 @@ _ERROR_TEXT = {
 }
 # RFC 7617 §2: the realm names what the password is for; charset says it is UTF-8 (§2.1).
 _CHALLENGE = 'Basic realm="Socket Workbench share", charset="UTF-8"'
+
+
+def _sf_boolean(value: str | None) -> bool | None:
+    """A structured-field boolean (RFC 8941 §3.3.6: ``?1`` / ``?0``); None when absent or not one."""
+    text = (value or "").strip()
+    return True if text == "?1" else False if text == "?0" else None
 
 
 def _peer_host(peer: str) -> str:

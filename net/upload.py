@@ -19,6 +19,7 @@ import contextlib
 import hashlib
 import hmac
 import os
+import stat
 import sys
 from collections import OrderedDict
 from pathlib import Path
@@ -33,20 +34,40 @@ __all__ = [
     "UploadRefused",
     "basic_credentials",
     "check_basic",
+    "part_path",
+    "partial_size",
     "upload_name",
 ]
 
 PART_SUFFIX = ".part"
 _NUMBERED_TRIES = 1000  # "name (2).ext" ... before a form upload gives up finding a free name
+_HASH_CHUNK = 1024 * 1024  # bytes per read when a resumed upload's first part is hashed
 _THROTTLE_HOSTS = 4096  # client addresses whose failures are remembered (oldest forgotten first)
 
 
 class UploadRefused(NetError):
-    """An upload cannot be stored; ``status`` is the HTTP status that says why (409, 413, 400...)."""
+    """An upload cannot be stored; ``status`` is the HTTP status that says why (409, 413, 400...);
+    ``offset`` the bytes the server holds when a resumed upload named the wrong offset."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, offset: int | None = None) -> None:
         super().__init__(message)
         self.status = status
+        self.offset = offset
+
+
+def part_path(folder: Path, name: str) -> Path:
+    """Where an upload of ``name`` (cleaned) is written while it arrives: hidden, so that a shared
+    upload folder never lists a half-written file."""
+    return folder / ("." + name + PART_SUFFIX)
+
+
+def partial_size(folder: Path, name: str) -> int | None:
+    """Bytes an interrupted resumable upload of ``name`` holds, or None when there is none."""
+    try:
+        st = os.lstat(part_path(folder, name))
+    except OSError:
+        return None
+    return st.st_size if stat.S_ISREG(st.st_mode) else None
 
 
 def upload_name(asked: str) -> str:
@@ -68,24 +89,32 @@ class Receiver:
         name: the cleaned name (:func:`upload_name`).
         unique: when ``name`` is taken, use "name (2).ext", "name (3).ext"... (form uploads);
             otherwise a taken name (or one with an upload in progress) is refused with 409 (PUT).
-        expected: the SHA-256 the client announced (``Repr-Digest``), or None.
+        expected: the SHA-256 the client announced (``Repr-Digest``) for the whole file, or None.
+        resumable: an interrupted upload keeps its ``.part`` (``abort(keep=True)``) so that it can
+            be continued with :meth:`resume`.
     Raises:
         UploadRefused: 409 when the name is taken; 507 when the folder cannot be written.
     """
 
     def __init__(
-        self, folder: Path, name: str, *, unique: bool = False, expected: bytes | None = None
+        self,
+        folder: Path,
+        name: str,
+        *,
+        unique: bool = False,
+        expected: bytes | None = None,
+        resumable: bool = False,
     ) -> None:
         self.folder = folder
         self.expected = expected
+        self.resumable = resumable
         self.received = 0
         self._hash = hashlib.sha256()
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
         flags |= getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0)
         for number in range(1, _NUMBERED_TRIES + 1 if unique else 2):
             candidate = name if number == 1 else numbered_name(name, number)
-            # Hidden (a leading dot): a shared upload folder never lists a half-written file.
-            part = folder / ("." + candidate + PART_SUFFIX)
+            part = part_path(folder, candidate)
             if (folder / candidate).exists():
                 continue
             try:
@@ -99,6 +128,41 @@ class Receiver:
             self.path = folder / candidate
             return
         raise UploadRefused(409, f"{name} exists already; uploads never overwrite a file")
+
+    @classmethod
+    def resume(
+        cls, folder: Path, name: str, offset: int, *, expected: bytes | None = None
+    ) -> Receiver:
+        """Continue the interrupted resumable upload of ``name`` at byte ``offset``.
+
+        Raises:
+            UploadRefused: 404 when there is no such upload; 409 (with ``offset`` = the bytes
+                held) when ``offset`` is not where it stopped.
+        """
+        self = cls.__new__(cls)
+        self.folder = folder
+        self.expected = expected
+        self.resumable = True
+        self.name = name
+        self.part = part_path(folder, name)
+        self.path = folder / name
+        self._hash = hashlib.sha256()
+        flags = os.O_RDWR | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
+        try:
+            self._fd = os.open(self.part, flags | getattr(os, "O_NOFOLLOW", 0))
+        except OSError:
+            raise UploadRefused(404, f"there is no upload of {name} to resume") from None
+        held = os.fstat(self._fd).st_size
+        if held != offset:
+            os.close(self._fd)
+            self._fd = -1
+            raise UploadRefused(
+                409, f"the upload of {name} holds {held:,} bytes, not {offset:,}", held
+            )
+        while chunk := os.read(self._fd, _HASH_CHUNK):
+            self._hash.update(chunk)
+        self.received = held
+        return self
 
     def write(self, data: bytes | memoryview) -> None:
         """Append ``data`` to the ``.part`` file (raises OSError when the disk refuses)."""
@@ -122,7 +186,7 @@ class Receiver:
                 the name was taken meanwhile (the bytes are removed).
         """
         os.close(self._fd)
-        self._fd = -1
+        self._fd = -1  # from here on abort() leaves the file alone: finish() decides
         if self.expected is not None and not hmac.compare_digest(
             self.expected, self._hash.digest()
         ):
@@ -139,13 +203,16 @@ class Receiver:
             ) from None
         return self.path
 
-    def abort(self) -> None:
-        """Drop the upload: the ``.part`` file is removed (idempotent)."""
+    def abort(self, *, keep: bool = False) -> None:
+        """Stop writing (idempotent): the ``.part`` file is removed, unless ``keep`` (a resumable
+        upload that was interrupted or sent only a part) and the upload is resumable."""
         if self._fd >= 0:
             with contextlib.suppress(OSError):
                 os.close(self._fd)
             self._fd = -1
-        self._remove()
+            if keep and self.resumable:
+                return
+            self._remove()
 
     def _remove(self) -> None:
         with contextlib.suppress(OSError):
