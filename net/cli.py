@@ -234,6 +234,34 @@ def build_parser() -> argparse.ArgumentParser:
     _add_tls_client_options(p)
     p.set_defaults(handler="net._cli_files:get")
 
+    p = sub.add_parser(
+        "put",
+        help="upload files to a share that takes uploads (swb serve --upload-dir); resumable",
+    )
+    p.add_argument(
+        "url",
+        metavar="URL",
+        help="http(s)://host:port/ (each FILE under its own name) or .../NAME for one file",
+    )
+    p.add_argument("files", nargs="+", metavar="FILE", help="files to upload")
+    p.add_argument("--quiet", action="store_true", help="no progress display")
+    p.add_argument(
+        "--idle-timeout",
+        type=_seconds,
+        default=30.0,
+        metavar="SECONDS",
+        help="connect timeout, and the longest wait for the server (default 30)",
+    )
+    p.add_argument(
+        "--retries",
+        type=int,
+        default=3,
+        metavar="N",
+        help="continue a broken upload from the server's offset up to N times (default 3)",
+    )
+    _add_tls_client_options(p)
+    p.set_defaults(handler="net._cli_put:put")
+
     p = sub.add_parser("udp-send", help="send UDP datagrams (and wait for a reply)")
     p.add_argument("host", metavar="HOST")
     p.add_argument("port", metavar="PORT", type=port_arg)
