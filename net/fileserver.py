@@ -79,6 +79,7 @@ from net.sharepage import (
 )
 from net.upload import (
     AuthThrottle,
+    FormReceiver,
     Receiver,
     UploadRefused,
     check_basic,
@@ -856,6 +857,8 @@ class FileServer(StoppableLoop):
             )
         elif request.method in (b"PUT", b"PATCH") and self.upload_dir is not None:
             return self._receive(conn, job, target)
+        elif request.method == b"POST" and self.upload_dir is not None and target.kind == "index":
+            return self._receive_form(conn, job)
         elif (
             head_only
             and self.upload_dir is not None
@@ -867,11 +870,11 @@ class FileServer(StoppableLoop):
             self._send_simple(
                 conn,
                 405,
-                b"Only GET, HEAD, PUT and PATCH are supported.\n"
+                b"Only GET, HEAD, PUT, PATCH and POST (a form, to /) are supported.\n"
                 if uploads
                 else b"Only GET and HEAD are supported (uploads are off).\n",
                 keep_alive=False,
-                extra=[("Allow", "GET, HEAD, PUT, PATCH" if uploads else "GET, HEAD")],
+                extra=[("Allow", "GET, HEAD, PUT, PATCH, POST" if uploads else "GET, HEAD")],
                 head_only=False,
             )
         elif target.kind == "bad":
@@ -920,15 +923,24 @@ class FileServer(StoppableLoop):
                     origin = page_origin(
                         _header(request, b"host"), conn.sock.getsockname(), tls=conn.tls
                     )
+                    uploads = self.upload_dir is not None
                     page = render_index(
-                        files, language=language, origin=origin, folder=target.name, folders=sizes
+                        files,
+                        language=language,
+                        origin=origin,
+                        folder=target.name,
+                        folders=sizes,
+                        uploads=uploads,
                     )
                     self._send_simple(
                         conn,
                         200,
                         page,
                         content="text/html; charset=utf-8",
-                        extra=[*page_headers("index"), ("Cache-Control", "no-store")],
+                        extra=[
+                            *page_headers("index", uploads=uploads),
+                            ("Cache-Control", "no-store"),
+                        ],
                         keep_alive=keep_alive,
                         head_only=head_only,
                     )
@@ -1024,6 +1036,83 @@ class FileServer(StoppableLoop):
         finally:
             with self._lock:
                 self._uploading.discard(name)
+
+    def _receive_form(self, conn: _Conn, job: _HttpJob) -> Phase | None:
+        """``POST /`` with ``multipart/form-data`` (the share page's form, ``curl -F``): every
+        file of the form is stored in the upload folder, under a new name ("name (2).ext") when
+        its name is taken. Each file is a transfer ("in"); each is complete when stored, so a
+        form cut in the middle keeps the files before the cut and drops the one being sent.
+        Answers 303 to the index (POST/redirect/GET), 413/415/400 otherwise."""
+        folder = self.upload_dir
+        assert folder is not None
+        content_type = _text_header(job.request, b"content-type") or ""
+        current: list[tuple[int, str]] = []  # (transfer id, name) of the file being received
+
+        def on_file(name: str, size: int | None) -> None:
+            if size is None:
+                tid = next(self._transfer_ids)
+                current[:] = [(tid, name)]
+                dialect = _dialect(conn, "http")
+                self._emit(TransferStarted(time.time(), tid, conn.peer, name, dialect, 0, 0, "in"))
+            else:
+                self._emit(TransferFinished(time.time(), current[0][0], size))
+                current.clear()
+
+        def failed(reason: str, stopped: bool = False) -> None:
+            if current:
+                self._emit(TransferFailed(time.time(), current[0][0], 0, reason, stopped))
+
+        try:
+            form = FormReceiver(folder, content_type, max_file=self.max_upload, on_file=on_file)
+        except UploadRefused as exc:
+            return self._refuse(conn, exc.status, str(exc))
+        http = conn.http
+        assert http is not None
+        event = job.first
+        try:
+            if http.they_are_waiting_for_100_continue:
+                self._body(conn).send(
+                    http.send(h11.InformationalResponse(status_code=100, headers=[])) or b""
+                )
+            while True:
+                if event is None or event is h11.NEED_DATA:
+                    event = self._next_body_event(conn)
+                if isinstance(event, h11.Data):
+                    form.feed(bytes(event.data))
+                elif isinstance(event, h11.EndOfMessage):
+                    break
+                else:
+                    raise ConnectionResetError(errno.ECONNRESET, "closed before the end")
+                event = None
+            stored = form.close()
+        except UploadRefused as exc:
+            form.abort()
+            failed(str(exc))
+            return self._refuse(conn, exc.status, str(exc))
+        except (h11.RemoteProtocolError, Cancelled, OSError) as exc:
+            form.abort()
+            stopped = self.stopping
+            reason = (
+                "the server was stopped"
+                if stopped
+                else _describe_failure(exc, conn.peer)
+                if isinstance(exc, OSError)
+                else f"{conn.peer} ended the upload before all of it arrived"
+            )
+            failed(reason, stopped)
+            return None
+        for path in stored[:1]:
+            self._uploaded(path)
+        names = "".join(f"Stored {path.name}\n" for path in stored) or "No file was sent.\n"
+        self._send_simple(
+            conn,
+            303,
+            names.encode(),
+            keep_alive=False,
+            head_only=False,
+            extra=[("Location", "/")],
+        )
+        return "closing"
 
     def _store(
         self,

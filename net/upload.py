@@ -22,6 +22,7 @@ import os
 import stat
 import sys
 from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 
 from net.download import safe_file_name
@@ -30,6 +31,7 @@ from net.share import numbered_name
 
 __all__ = [
     "AuthThrottle",
+    "FormReceiver",
     "Receiver",
     "UploadRefused",
     "basic_credentials",
@@ -164,7 +166,7 @@ class Receiver:
         self.received = held
         return self
 
-    def write(self, data: bytes | memoryview) -> None:
+    def write(self, data: bytes | bytearray | memoryview) -> None:
         """Append ``data`` to the ``.part`` file (raises OSError when the disk refuses)."""
         view = memoryview(data)
         while view:
@@ -289,3 +291,104 @@ class AuthThrottle:
     def failures(self, host: str) -> int:
         """Wrong passwords counted for ``host`` since its last right one."""
         return self._failures.get(host, 0)
+
+
+class FormReceiver:
+    """A ``multipart/form-data`` body (RFC 7578) of files posted by the share page's form, fed in
+    pieces as they arrive (no IO here but the files): every part with a file name is stored
+    through a :class:`Receiver` with ``unique=True`` ("name (2).ext" when the name is taken);
+    other parts (form fields) are read and dropped, at most 64 KiB each.
+
+    Args:
+        folder: the upload folder.
+        content_type: the request's Content-Type (it carries the boundary).
+        max_file: bytes one file may have (None: no limit); more raises 413.
+        on_file: called with (name, None) when a file starts and (name, bytes) when it is stored.
+    Raises (from the constructor, :meth:`feed` and :meth:`close`):
+        UploadRefused: 415 not multipart/form-data; 400 malformed (the parser's sentence); 413
+            a file over ``max_file``, more than 1000 parts, or a part head over 4 KiB.
+    Limits come from the ``multipart`` library's push parser (header size and count, parts).
+    """
+
+    MAX_PARTS = 1000
+    MAX_FIELD = 64 * 1024
+
+    def __init__(
+        self,
+        folder: Path,
+        content_type: str,
+        *,
+        max_file: int | None,
+        on_file: Callable[[str, int | None], None],
+    ) -> None:
+        import multipart
+
+        kind, options = multipart.parse_options_header(content_type)
+        boundary = options.get("boundary", "")
+        if kind != "multipart/form-data" or not boundary or len(boundary) > 70:
+            raise UploadRefused(415, "The form must be sent as multipart/form-data.")
+        self._multipart = multipart
+        self._parser = multipart.PushMultipartParser(
+            boundary,
+            max_header_size=4096,
+            max_header_count=8,
+            max_segment_count=self.MAX_PARTS,
+        )
+        self.folder = folder
+        self.max_file = max_file
+        self.on_file = on_file
+        self.stored: list[Path] = []
+        self._current: Receiver | None = None
+        self._field = 0  # bytes of the current non-file part
+
+    def feed(self, chunk: bytes) -> None:
+        """Take the next piece of the body (b"" at its end, see :meth:`close`)."""
+        multipart = self._multipart
+        try:
+            for event in self._parser.parse(chunk):
+                self._on_event(event)
+        except multipart.ParserLimitReached as exc:
+            self.abort()
+            raise UploadRefused(413, f"The form is too large: {exc}") from None
+        except multipart.MultipartError as exc:
+            self.abort()
+            raise UploadRefused(400, f"The form is not valid multipart/form-data: {exc}") from None
+
+    def close(self) -> list[Path]:
+        """The body ended: check that the form was complete; returns the files stored."""
+        self.feed(b"")
+        if not self._parser.closed:
+            self.abort()
+            raise UploadRefused(400, "The form ended before its last part.")
+        return self.stored
+
+    def abort(self) -> None:
+        """Drop the file being received (files already stored stay: each is complete)."""
+        if self._current is not None:
+            self._current.abort()
+            self._current = None
+
+    def _on_event(self, event: object) -> None:
+        if isinstance(event, self._multipart.MultipartSegment):
+            self._field = 0
+            if event.filename:
+                # Browsers send a bare name; old ones a whole Windows path: keep the last part.
+                base = event.filename.replace("\\", "/").rpartition("/")[2]
+                self._current = Receiver(self.folder, upload_name(base), unique=True)
+                self.on_file(self._current.name, None)
+        elif isinstance(event, bytes | bytearray):
+            current = self._current
+            if current is None:
+                self._field += len(event)
+                if self._field > self.MAX_FIELD:
+                    raise UploadRefused(413, "A form field is longer than 64 KiB.")
+                return
+            if self.max_file is not None and current.received + len(event) > self.max_file:
+                self.abort()
+                raise UploadRefused(413, f"Uploads may have at most {self.max_file:,} bytes.")
+            current.write(event)
+        elif event is None and self._current is not None:
+            current, self._current = self._current, None
+            path = current.finish()
+            self.stored.append(path)
+            self.on_file(current.name, current.received)

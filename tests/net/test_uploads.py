@@ -179,3 +179,77 @@ def test_a_shared_upload_folder_serves_what_arrives(tmp_path: Path) -> None:
             response = conn.getresponse()
             assert (response.status, response.read()) == (200, b"fresh")
             conn.close()
+
+
+def form_body(files: list[tuple[str, bytes]], boundary: str = "swb-test-boundary") -> bytes:
+    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="note"\r\n\r\nhi\r\n'.encode()]
+    for name, data in files:
+        head = (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+            f'filename="{name}"\r\nContent-Type: application/octet-stream\r\n\r\n'
+        )
+        parts.append(head.encode() + data + b"\r\n")
+    parts.append(f"--{boundary}--\r\n".encode())
+    return b"".join(parts)
+
+
+def post_form(port: int, body: bytes, boundary: str = "swb-test-boundary") -> tuple[int, bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=WAIT)
+    conn.request(
+        "POST",
+        "/",
+        body=body,
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
+    response = conn.getresponse()
+    result = response.status, response.read()
+    conn.close()
+    return result
+
+
+def test_a_form_post_stores_several_files(up: Up) -> None:
+    one, two = os.urandom(300_000), b"\r\n--swb-test-boundar not quite\r\n" * 100
+    status, body = post_form(up.server.port, form_body([("one.bin", one), ("two.txt", two)]))
+    assert status == 303, body
+    assert (up.folder / "one.bin").read_bytes() == one
+    assert (up.folder / "two.txt").read_bytes() == two
+    # The same names again: kept side by side, never overwritten.
+    status, body = post_form(up.server.port, form_body([("one.bin", b"new"), ("../two.txt", b"x")]))
+    assert status == 303 and b"one (2).bin" in body
+    assert up.contents() == ["one (2).bin", "one.bin", "two (2).txt", "two.txt"]
+    assert (up.folder / "one.bin").read_bytes() == one
+    started = [e for e in up.log.of(TransferStarted) if isinstance(e, TransferStarted)]
+    assert {e.direction for e in started} == {"in"} and len(started) == 4
+
+
+def test_form_refusals_leave_nothing(up: Up) -> None:
+    too_big = form_body([("big.bin", os.urandom(LIMIT + 1))])
+    assert post_form(up.server.port, too_big)[0] == 413
+    broken = form_body([("cut.bin", b"data")])[:-30]  # the closing boundary never comes
+    assert post_form(up.server.port, broken)[0] == 400
+    conn = http.client.HTTPConnection("127.0.0.1", up.server.port, timeout=WAIT)
+    conn.request("POST", "/", body=b"a=b", headers={"Content-Type": "text/plain"})
+    assert conn.getresponse().status == 415
+    conn.close()
+    assert up.contents() == []
+
+
+def test_the_index_shows_the_form_only_with_uploads(up: Up, tmp_path: Path) -> None:
+    conn = http.client.HTTPConnection("127.0.0.1", up.server.port, timeout=WAIT)
+    conn.request("GET", "/")
+    response = conn.getresponse()
+    page = response.read()
+    conn.close()
+    assert b'<form id="upload" method="post"' in page
+    assert "form-action 'self'" in (response.getheader("Content-Security-Policy") or "")
+    with ShareTable() as share:
+        share.add(tmp_path / "shared.txt")
+        srv = FileServer(share, "127.0.0.1", 0)
+        with srv, running(srv):
+            conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=WAIT)
+            conn.request("GET", "/")
+            response = conn.getresponse()
+            page = response.read()
+            conn.close()
+    assert b'id="upload"' not in page
+    assert "form-action 'none'" in (response.getheader("Content-Security-Policy") or "")
