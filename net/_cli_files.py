@@ -211,11 +211,46 @@ def get(args: argparse.Namespace) -> int:
     with its resume state is always continued.
     With --recursive the URL is a share or a folder in it, mirrored by net._cli_mirror.
     """
+    args.url = with_password(args.url.strip(), os.environ.get("SWB_PASSWORD"))
     if getattr(args, "recursive", False):
         from net._cli_mirror import mirror
 
         return mirror(args)
-    text = args.url.strip()
+    try:
+        return _get_once(args)
+    except TransferError as exc:
+        if "(401" not in str(exc) or not sys.stdin.isatty():
+            raise
+        import getpass
+
+        try:
+            password = getpass.getpass("The share needs a password: ")
+        except EOFError:
+            raise exc from None
+        args.url = with_password(args.url, password, replace=True)
+        return _get_once(args)
+
+
+def with_password(url: str, password: str | None, *, replace: bool = False) -> str:
+    """``url`` with ``password`` as its user information (``http://:PASSWORD@host/``), unless it
+    has one already (or ``replace``); unchanged when there is no password or the URL is odd."""
+    scheme, sep, rest = url.partition("://")
+    if not password or not sep:
+        return url
+    cut = min((i for i in (rest.find("/"), rest.find("?"), rest.find("#")) if i >= 0), default=-1)
+    authority = rest if cut < 0 else rest[:cut]
+    if "@" in authority:
+        if not replace:
+            return url
+        rest = rest[authority.rindex("@") + 1 :]
+    import urllib.parse
+
+    return f"{scheme}://:{urllib.parse.quote(password, safe='')}@{rest}"
+
+
+def _get_once(args: argparse.Namespace) -> int:
+    """One ``swb get`` of one file (see :func:`get`)."""
+    text = args.url
     url = parse_share_url(text)  # AddressError: exit 2 (net.cli)
     secure = url.scheme in ("https", "raw+tls")
     tls = client_tls(args, tls=secure)
@@ -252,7 +287,9 @@ def get(args: argparse.Namespace) -> int:
         if secure or isinstance(exc, LocalFileError) or not _like_a_tls_server(download, exc):
             raise
         scheme = RAW_TLS_SCHEME if download.raw else "https://"
-        _status(f"swb: {exc}; if it is a TLS server, use {scheme}{text.split('://', 1)[1]}")
+        where = with_password(text, None).split("://", 1)[1]
+        where = where.split("@", 1)[1] if "@" in where.split("/", 1)[0] else where  # no password
+        _status(f"swb: {exc}; if it is a TLS server, use {scheme}{where}")
         return EXIT_NETWORK
     finally:
         if line:

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import base64
 import http.client
+import os
 import select
 import socket
 import subprocess
+import sys
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -120,3 +123,43 @@ def test_check_basic_and_the_throttle() -> None:
     assert throttle.failed("10.0.0.2") == 0.5  # per address
     throttle.succeeded("10.0.0.1")
     assert throttle.failures("10.0.0.1") == 0
+
+
+def swb(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    full = {k: v for k, v in os.environ.items() if k != "SWB_PASSWORD"}
+    full.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "net", *args],
+        capture_output=True,
+        text=True,
+        timeout=WAIT * 3,
+        check=False,
+        env=full,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def test_swb_get_takes_the_password(server: tuple[FileServer, EventLog], tmp_path: Path) -> None:
+    srv, _log = server
+    base = f"127.0.0.1:{srv.port}/"
+    for folder in ("none", "env", "url", "all"):
+        (tmp_path / folder).mkdir()
+    missing = swb("get", f"http://{base}a.txt", "-o", str(tmp_path / "none"))
+    assert missing.returncode == 1 and "needs a password" in missing.stderr
+    assert PASSWORD not in missing.stderr
+    wrong = swb("get", f"http://:nope@{base}a.txt", "-o", str(tmp_path / "none"))
+    assert wrong.returncode == 1 and "refused the password" in wrong.stderr
+    by_env = swb(
+        "get", f"http://{base}a.txt", "-o", str(tmp_path / "env"), env={"SWB_PASSWORD": PASSWORD}
+    )
+    assert by_env.returncode == 0, by_env.stderr
+    assert (tmp_path / "env" / "a.txt").read_bytes() == CONTENT
+    quoted = urllib.parse.quote(PASSWORD, safe="")
+    by_url = swb("get", f"http://:{quoted}@{base}a.txt", "-o", str(tmp_path / "url"))
+    assert by_url.returncode == 0, by_url.stderr
+    assert (tmp_path / "url" / "a.txt").read_bytes() == CONTENT
+    mirrored = swb(
+        "get", "-r", f"http://{base}", "-o", str(tmp_path / "all"), env={"SWB_PASSWORD": PASSWORD}
+    )
+    assert mirrored.returncode == 0, mirrored.stderr
+    assert (tmp_path / "all" / "a.txt").read_bytes() == CONTENT
