@@ -194,3 +194,46 @@ def test_serve_password_and_uploads(tmp_path: Path) -> None:
     assert "travels in clear text" in err
     assert "Classic raw is off" in err
     assert "Uploads go to" in err
+
+
+def test_a_killed_swb_put_resumes_byte_exact(tmp_path: Path) -> None:
+    """swb put is killed (SIGKILL) while it sends; the server keeps the hidden .part, and the
+    next swb put asks for the offset and sends only the rest."""
+    import signal
+
+    from net.events import TransferProgress
+
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    source = tmp_path / "big.bin"
+    with source.open("wb") as f:
+        for _ in range(256):
+            f.write(os.urandom(1024 * 1024))
+    log = EventLog()
+    with ShareTable() as share:
+        srv = FileServer(share, "127.0.0.1", 0, upload_dir=folder, idle_timeout=2.0, on_event=log)
+        with srv, running(srv):
+            url = f"http://127.0.0.1:{srv.port}/"
+            process = subprocess.Popen(
+                [*SWB, "put", "--quiet", url, str(source)],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            try:
+                log.wait(lambda ev: any(isinstance(e, TransferProgress) for e in ev))
+                process.send_signal(signal.SIGKILL)
+            finally:
+                process.wait(WAIT)
+            failed = log.wait(lambda ev: any(isinstance(e, TransferFailed) for e in ev))
+            cut = next(e.done for e in failed if isinstance(e, TransferFailed))
+            assert 0 < cut < source.stat().st_size
+            assert (folder / ".big.bin.part").stat().st_size == cut
+            done = swb("put", "--quiet", url, str(source))
+            assert done.returncode == 0, done.stderr
+    assert sorted(os.listdir(folder)) == ["big.bin"]
+    assert (
+        hashlib.sha256((folder / "big.bin").read_bytes()).digest()
+        == hashlib.sha256(source.read_bytes()).digest()
+    )
+    starts = [e for e in log.of(TransferStarted) if isinstance(e, TransferStarted)]
+    assert [e.offset for e in starts] == [0, cut]
