@@ -322,16 +322,21 @@ class _ServePrinter:
         self.finished = 0
         self.failed = 0
         self.sent = 0
+        self.received = 0  # bytes of uploads
 
     def event(self, event: TransferEvent) -> None:
         if isinstance(event, TransferStarted):
             self.started[event.transfer_id] = event
-        elif isinstance(event, TransferFinished):
-            self.finished += 1
-            self.sent += event.done
-        elif isinstance(event, TransferFailed):
-            self.failed += 1
-            self.sent += event.done
+        elif isinstance(event, TransferFinished | TransferFailed):
+            if isinstance(event, TransferFinished):
+                self.finished += 1
+            else:
+                self.failed += 1
+            start = self.started.get(event.transfer_id)
+            if start is not None and start.direction == "in":
+                self.received += event.done
+            else:
+                self.sent += event.done
         if self.quiet:
             if not isinstance(event, TransferStarted | TransferProgress):
                 self.started.pop(event.transfer_id, None)
@@ -368,6 +373,8 @@ class _ServePrinter:
 
     def summary(self) -> str:
         text = f"{_plural(self.finished, 'transfer')}, {self.sent:,} bytes sent"
+        if self.received:
+            text += f", {self.received:,} bytes received"
         if self.failed:
             text += f", {self.failed} failed"
         return text

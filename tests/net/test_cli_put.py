@@ -194,6 +194,7 @@ def test_serve_password_and_uploads(tmp_path: Path) -> None:
     assert "travels in clear text" in err
     assert "Classic raw is off" in err
     assert "Uploads go to" in err
+    assert "6 bytes received" in err  # the summary counts uploads apart from what was sent
 
 
 def test_a_killed_swb_put_resumes_byte_exact(tmp_path: Path) -> None:
