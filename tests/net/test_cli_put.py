@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import os
 import socket
@@ -65,6 +66,14 @@ def inbox(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Inbox]:
             yield Inbox(srv, folder, log)
 
 
+def auth_line(inbox: Inbox) -> str:
+    """The Authorization header line a hand-made request needs ("" without a password)."""
+    if not inbox.server.password:
+        return ""
+    token = base64.b64encode(f":{inbox.server.password}".encode()).decode()
+    return f"Authorization: Basic {token}\r\n"
+
+
 def env_for(inbox: Inbox) -> dict[str, str]:
     return {"SWB_PASSWORD": inbox.server.password} if inbox.server.password else {}
 
@@ -102,11 +111,7 @@ def test_a_cut_upload_resumes_byte_exact(inbox: Inbox, tmp_path: Path) -> None:
         f"PUT /resume.bin HTTP/1.1\r\nHost: x\r\nContent-Length: {len(data)}\r\n"
         "Upload-Complete: ?1\r\nUpload-Draft-Interop-Version: 6\r\n"
     )
-    if inbox.server.password:
-        import base64
-
-        token = base64.b64encode(f":{PASSWORD}".encode()).decode()
-        head += f"Authorization: Basic {token}\r\n"
+    head += auth_line(inbox)
     with socket.create_connection(("127.0.0.1", inbox.server.port), timeout=WAIT) as sock:
         sock.sendall(head.encode() + b"\r\n" + data[:half])
     failed = inbox.log.wait(lambda ev: any(isinstance(e, TransferFailed) for e in ev))
@@ -238,3 +243,25 @@ def test_a_killed_swb_put_resumes_byte_exact(tmp_path: Path) -> None:
     )
     starts = [e for e in log.of(TransferStarted) if isinstance(e, TransferStarted)]
     assert [e.offset for e in starts] == [0, cut]
+
+
+def test_a_resume_with_other_bytes_is_refused_and_not_kept(inbox: Inbox, tmp_path: Path) -> None:
+    """The held part came from another file of the same name: the whole-file digest does not
+    match at the end, so the mix is dropped (400) and the next swb put starts afresh."""
+    first = os.urandom(100_000)
+    head = (
+        f"PUT /same.bin HTTP/1.1\r\nHost: x\r\nContent-Length: {len(first)}\r\n"
+        "Upload-Complete: ?1\r\n"
+    )
+    head += auth_line(inbox)
+    with socket.create_connection(("127.0.0.1", inbox.server.port), timeout=WAIT) as sock:
+        sock.sendall(head.encode() + b"\r\n" + first[:50_000])
+    inbox.log.wait(lambda ev: any(isinstance(e, TransferFailed) for e in ev))
+    other = tmp_path / "same.bin"
+    other.write_bytes(os.urandom(100_000))
+    mixed = swb("put", inbox.url, str(other), env=env_for(inbox))
+    assert mixed.returncode == 1 and "400" in mixed.stderr
+    assert os.listdir(inbox.folder) == []
+    again = swb("put", inbox.url, str(other), env=env_for(inbox))
+    assert again.returncode == 0, again.stderr
+    assert (inbox.folder / "same.bin").read_bytes() == other.read_bytes()
