@@ -32,7 +32,7 @@ from net._cli_common import (
     warn_if_insecure,
 )
 from net.codec import json_line
-from net.download import Download, TransferCancelled, parse_share_url
+from net.download import Download, TransferCancelled, parse_share_url, with_password
 from net.errors import ConnectError, TransferError
 from net.events import (
     DownloadProgress,
@@ -229,23 +229,6 @@ def get(args: argparse.Namespace) -> int:
             raise exc from None
         args.url = with_password(args.url, password, replace=True)
         return _get_once(args)
-
-
-def with_password(url: str, password: str | None, *, replace: bool = False) -> str:
-    """``url`` with ``password`` as its user information (``http://:PASSWORD@host/``), unless it
-    has one already (or ``replace``); unchanged when there is no password or the URL is odd."""
-    scheme, sep, rest = url.partition("://")
-    if not password or not sep:
-        return url
-    cut = min((i for i in (rest.find("/"), rest.find("?"), rest.find("#")) if i >= 0), default=-1)
-    authority = rest if cut < 0 else rest[:cut]
-    if "@" in authority:
-        if not replace:
-            return url
-        rest = rest[authority.rindex("@") + 1 :]
-    import urllib.parse
-
-    return f"{scheme}://:{urllib.parse.quote(password, safe='')}@{rest}"
 
 
 def _get_once(args: argparse.Namespace) -> int:

@@ -104,6 +104,21 @@ def parse_share_url(url: str) -> ShareUrl:
     return ShareUrl(scheme, host, port, name, target, raw_name, password)  # type: ignore[arg-type]
 
 
+def with_password(url: str, password: str | None, *, replace: bool = False) -> str:
+    """``url`` with ``password`` as its user information (``http://:PASSWORD@host/``), unless it
+    has one already (or ``replace``); unchanged when there is no password or the URL is odd."""
+    scheme, sep, rest = url.partition("://")
+    if not password or not sep:
+        return url
+    cut = min((i for i in (rest.find("/"), rest.find("?"), rest.find("#")) if i >= 0), default=-1)
+    authority = rest if cut < 0 else rest[:cut]
+    if "@" in authority:
+        if not replace:
+            return url
+        rest = rest[authority.rindex("@") + 1 :]
+    return f"{scheme}://:{urllib.parse.quote(password, safe='')}@{rest}"
+
+
 def _split_authority(authority: str) -> tuple[str, str | None]:
     if authority.startswith("["):
         end = authority.find("]")

@@ -481,6 +481,14 @@
         <translation>已将 {name}（{size}）保存到 {folder}</translation>
     </message>
     <message>
+        <source>Password</source>
+        <translation>密码</translation>
+    </message>
+    <message>
+        <source>{server} needs a password:</source>
+        <translation>{server} 需要密码：</translation>
+    </message>
+    <message>
         <source>✓ SHA-256 verified</source>
         <translation>✓ SHA-256 校验通过</translation>
     </message>
