@@ -133,11 +133,14 @@ class FileServerPanel(FileDropTarget, Panel):
         self.upload_folder = QLineEdit(self)
         self.upload_folder.setObjectName("uploadFolder")
         self.upload_folder.setPlaceholderText(self.tr("Folder for received files"))
+        self.upload_folder.setToolTip(self.tr("Folder for received files"))
+        self.upload_folder.setAccessibleName(self.tr("Folder for received files"))
         self.upload_folder.setEnabled(False)
         self.upload_check.toggled.connect(self.upload_folder.setEnabled)
         self.password_field = QLineEdit(self)
         self.password_field.setObjectName("passwordField")
         self.password_field.setEchoMode(QLineEdit.EchoMode.Password)
+        self.password_field.setAccessibleName(self.tr("Share password"))
         self.password_field.setPlaceholderText(self.tr("none: anyone who can reach the port"))
         self.password_field.setToolTip(
             self.tr(
@@ -175,13 +178,21 @@ class FileServerPanel(FileDropTarget, Panel):
             label = form.labelForField(field)
             if isinstance(label, QLabel):
                 label.setBuddy(buddy)
-        form.addRow("", self.raw_check)
-        form.addRow("", self.announce_check)
-        form.addRow(self.upload_check, self.upload_folder)
-        form.addRow(self.tr("Pass&word:"), self.password_field)
-        password_label = form.labelForField(self.password_field)
-        if isinstance(password_label, QLabel):
-            password_label.setBuddy(self.password_field)
+        # Two checks on one row, and uploads with the password on one: the window must still fit
+        # a 1366x768 screen (tests/gui/test_looks.py).
+        checks = QHBoxLayout()
+        checks.addWidget(self.raw_check)
+        checks.addWidget(self.announce_check)
+        checks.addStretch(1)
+        form.addRow("", checks)
+        access = QHBoxLayout()
+        access.addWidget(self.upload_check)
+        access.addWidget(self.upload_folder, 2)
+        password_label = QLabel(self.tr("Pass&word:"), self)
+        password_label.setBuddy(self.password_field)
+        access.addWidget(password_label)
+        access.addWidget(self.password_field, 1)
+        form.addRow("", access)
         form.addRow("", self.announce_label)
         start_row = QHBoxLayout()
         start_row.addWidget(self.start_button)

@@ -560,6 +560,10 @@
         <translation>存放收到文件的文件夹</translation>
     </message>
     <message>
+        <source>Share password</source>
+        <translation>共享密码</translation>
+    </message>
+    <message>
         <source>none: anyone who can reach the port</source>
         <translation>无：能连到此端口的人都可访问</translation>
     </message>
