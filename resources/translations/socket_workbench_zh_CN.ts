@@ -2707,6 +2707,10 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
         <translation>{state}：{reason}</translation>
     </message>
     <message>
+        <source>{dialect} upload</source>
+        <translation>{dialect} 上传</translation>
+    </message>
+    <message>
         <source>Transfers</source>
         <translation>传输</translation>
     </message>

@@ -569,6 +569,12 @@ def test_uploads_and_a_password_from_the_panel(
     finally:
         connection.close()
     assert (inbox / "sent.txt").read_bytes() == b"from the test"
+    model = panel.transfers.model
+    qtbot.waitUntil(lambda: model.finished == 1, timeout=TIMEOUT)
+    files = [model.index(r, TransfersModel.FILE).data() for r in range(model.rowCount())]
+    uploads = [r for r, name in enumerate(files) if name == "sent.txt"]
+    assert len(uploads) == 1
+    assert model.index(uploads[0], TransfersModel.DIALECT).data() == "HTTP upload"
     stop(qtbot, panel)
     assert panel.password_field.isEnabled() and panel.upload_folder.isEnabled()
 
