@@ -99,6 +99,7 @@ _READ = selectors.EVENT_READ
 _WRITE = selectors.EVENT_WRITE
 _PROGRESS_INTERVAL = 0.1  # at most ~10 progress events per second per transfer
 _RECV_CHUNK = 256 * 1024  # bytes per read of an upload body
+_MIN_BODY_PROGRESS = 16 * 1024  # bytes an upload must bring per idle_timeout (see _BodyPace)
 _ZIP_COALESCE = 64 * 1024  # zip pieces smaller than this are gathered before they are sent
 _LINGER_BYTES = 1024 * 1024  # drained after an error answer before giving up on a polite close
 _REFUSING = 8  # connections beyond the pending cap read only to be refused politely
@@ -1069,6 +1070,7 @@ class FileServer(StoppableLoop):
         http = conn.http
         assert http is not None
         event = job.first
+        pace = _BodyPace(self._idle_timeout)
         try:
             if http.they_are_waiting_for_100_continue:
                 self._body(conn).send(
@@ -1076,7 +1078,7 @@ class FileServer(StoppableLoop):
                 )
             while True:
                 if event is None or event is h11.NEED_DATA:
-                    event = self._next_body_event(conn)
+                    event = self._next_body_event(conn, pace)
                 if isinstance(event, h11.Data):
                     form.feed(bytes(event.data))
                 elif isinstance(event, h11.EndOfMessage):
@@ -1226,6 +1228,7 @@ class FileServer(StoppableLoop):
             TransferStarted(time.time(), tid, conn.peer, name, dialect, start, length or 0, "in")
         )
         progress = _Progress(self, tid, length or 0)
+        pace = _BodyPace(self._idle_timeout)
 
         def failed(reason: str, stopped: bool = False, *, keep: bool = False) -> None:
             receiver.abort(keep=keep)
@@ -1236,7 +1239,7 @@ class FileServer(StoppableLoop):
         try:
             while True:
                 if event is None or event is h11.NEED_DATA:
-                    event = self._next_body_event(conn)
+                    event = self._next_body_event(conn, pace)
                 if isinstance(event, h11.Data):
                     if limit is not None and receiver.received + len(event.data) > limit:
                         refused = UploadRefused(413, f"Uploads may have at most {limit:,} bytes.")
@@ -1271,9 +1274,10 @@ class FileServer(StoppableLoop):
         self._emit(TransferFinished(time.time(), tid, receiver.received - start))
         return path
 
-    def _next_body_event(self, conn: _Conn) -> object:
+    def _next_body_event(self, conn: _Conn, pace: _BodyPace) -> object:
         """The next h11 event of the request body, reading from the client as needed (waits go
-        through :meth:`BodySender.await_room`: TimeoutError after ``idle_timeout`` of silence)."""
+        through :meth:`BodySender.await_room`: TimeoutError after ``idle_timeout`` of silence,
+        and from ``pace`` when the client trickles: see :class:`_BodyPace`)."""
         http = conn.http
         assert http is not None
         body = self._body(conn)
@@ -1291,6 +1295,7 @@ class FileServer(StoppableLoop):
             except ssl.SSLWantWriteError:
                 body.await_room()
                 continue
+            pace.took(len(data))
             http.receive_data(data)
 
     def _refuse(
@@ -1626,6 +1631,29 @@ class FileServer(StoppableLoop):
         if self._on_event is not None:
             with self._event_lock:
                 self._on_event(event)
+
+
+class _BodyPace:
+    """Cuts an upload that trickles: in every ``idle_timeout`` seconds at least 16 KiB must
+    arrive (or the body end), as :meth:`BodySender.await_room` asks of a reader; a client sending
+    a byte now and then would otherwise hold a transfer slot for ever (slowloris)."""
+
+    __slots__ = ("count", "started", "window")
+
+    def __init__(self, window: float) -> None:
+        self.window = window
+        self.started = time.monotonic()
+        self.count = 0
+
+    def took(self, count: int) -> None:
+        """``count`` bytes arrived; TimeoutError when the last window brought too few."""
+        self.count += count
+        now = time.monotonic()
+        if now - self.started < self.window:
+            return
+        if self.count < _MIN_BODY_PROGRESS:
+            raise TimeoutError(errno.ETIMEDOUT, "the client sends too slowly")
+        self.started, self.count = now, 0
 
 
 class _Progress:

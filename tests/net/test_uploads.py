@@ -4,6 +4,7 @@ deadlines, digests, and events with direction "in"."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import http.client
 import os
@@ -253,3 +254,22 @@ def test_the_index_shows_the_form_only_with_uploads(up: Up, tmp_path: Path) -> N
             conn.close()
     assert b'id="upload"' not in page
     assert "form-action 'none'" in (response.getheader("Content-Security-Policy") or "")
+
+
+def test_a_trickling_client_is_cut(up: Up) -> None:
+    """A byte every 50 ms never leaves the socket silent for the idle timeout (1 s here), but
+    brings far less than 16 KiB a second: it is cut, and its .part removed."""
+    import time
+
+    with socket.create_connection(("127.0.0.1", up.server.port), timeout=WAIT) as sock:
+        sock.sendall(b"PUT /drip.bin HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n")
+        deadline = time.monotonic() + WAIT
+        sent = 0
+        with contextlib.suppress(OSError):
+            while time.monotonic() < deadline and not up.log.of(TransferFailed):
+                sock.sendall(b"x")
+                sent += 1
+                time.sleep(0.05)  # the trickle under test, not a wait for the server
+    failed = up.log.wait(lambda ev: any(isinstance(e, TransferFailed) for e in ev))
+    assert next(e.done for e in failed if isinstance(e, TransferFailed)) < 1000
+    assert up.contents() == []
