@@ -10,6 +10,7 @@ import http.client
 import os
 import socket
 import subprocess
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -259,8 +260,6 @@ def test_the_index_shows_the_form_only_with_uploads(up: Up, tmp_path: Path) -> N
 def test_a_trickling_client_is_cut(up: Up) -> None:
     """A byte every 50 ms never leaves the socket silent for the idle timeout (1 s here), but
     brings far less than 16 KiB a second: it is cut, and its .part removed."""
-    import time
-
     with socket.create_connection(("127.0.0.1", up.server.port), timeout=WAIT) as sock:
         sock.sendall(b"PUT /drip.bin HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n")
         deadline = time.monotonic() + WAIT
