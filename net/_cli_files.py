@@ -32,7 +32,7 @@ from net._cli_common import (
     warn_if_insecure,
 )
 from net.codec import json_line
-from net.download import Download, TransferCancelled, parse_share_url
+from net.download import Download, TransferCancelled, parse_share_url, with_password
 from net.errors import ConnectError, TransferError
 from net.events import (
     DownloadProgress,
@@ -73,6 +73,8 @@ def serve(args: argparse.Namespace) -> int:
         from net.tls import server_context
 
         context = server_context(certificate)
+    password = read_password(args) if args.password else None
+    upload_dir = _upload_dir(args)
     raise_file_limit()
     share = ShareTable()
     try:
@@ -91,6 +93,9 @@ def serve(args: argparse.Namespace) -> int:
                 args.port,
                 raw_dialect=not args.no_raw,
                 ssl_context=context,
+                password=password,
+                upload_dir=upload_dir,
+                max_upload=args.max_upload,
                 on_event=printer.event,
             ) as server,
             stop_on_signals(server),
@@ -110,7 +115,23 @@ def serve(args: argparse.Namespace) -> int:
                     "Clients must pin this self-signed certificate "
                     "(swb get --fingerprint FINGERPRINT URL) or skip the check (curl -k)."
                 )
-            if not args.no_raw:
+            raw = not args.no_raw and password is None
+            if password is not None:
+                _status("A password is needed (HTTP Basic, any user name).")
+                if certificate is None:
+                    _status(
+                        "swb: warning: without --tls the password travels in clear text; "
+                        "anyone on the network path can read it"
+                    )
+                if not args.no_raw:
+                    _status("Classic raw is off: it cannot carry a password.")
+            if upload_dir is not None:
+                limit = f" up to {human_size(args.max_upload)} each" if args.max_upload else ""
+                _status(
+                    f"Uploads go to {upload_dir}{limit} "
+                    f"(curl -T FILE URL, swb put URL FILE, or the page's form)."
+                )
+            if raw:
                 first = server.urls()[0].split("://", 1)[1].rstrip("/")
                 if certificate is None:
                     how, scheme = "send a file name", "raw://"
@@ -142,10 +163,44 @@ def _announcement(
         server.port,
         server.address.rsplit(":", 1)[0],
         fingerprint=certificate.fingerprint if certificate is not None else None,
-        raw=not args.no_raw,
+        raw=not args.no_raw and not args.password,
+        uploads=args.upload_dir is not None,
+        password=bool(args.password),
         on_warning=lambda text: _status(f"swb: {text}"),
         on_announced=lambda name: _status(f"Announced on the local network as {name!r}."),
     )
+
+
+def read_password(args: argparse.Namespace) -> str:
+    """The share password: ``$SWB_PASSWORD``, else asked on the terminal (never argv, where
+    other users of the machine can read it). Raises AddressError (exit 2) when neither gives one."""
+    from net.errors import AddressError
+
+    password = os.environ.get("SWB_PASSWORD", "")
+    if not password and sys.stdin.isatty():
+        import getpass
+
+        with contextlib.suppress(EOFError):
+            password = getpass.getpass("Password for the share: ")
+    if not password:
+        raise AddressError("--password needs the password in $SWB_PASSWORD or typed at the prompt")
+    return password
+
+
+def _upload_dir(args: argparse.Namespace) -> str | None:
+    """--upload-dir, checked: an existing, writable folder (AddressError, exit 2, otherwise)."""
+    from net.errors import AddressError
+
+    if args.upload_dir is None:
+        if args.max_upload is not None:
+            raise AddressError("--max-upload needs --upload-dir")
+        return None
+    path: str = os.path.abspath(str(args.upload_dir))
+    if not os.path.isdir(path):
+        raise AddressError(f"--upload-dir {args.upload_dir}: no such folder")
+    if not os.access(path, os.W_OK):
+        raise AddressError(f"--upload-dir {args.upload_dir}: the folder is not writable")
+    return path
 
 
 def get(args: argparse.Namespace) -> int:
@@ -156,11 +211,29 @@ def get(args: argparse.Namespace) -> int:
     with its resume state is always continued.
     With --recursive the URL is a share or a folder in it, mirrored by net._cli_mirror.
     """
+    args.url = with_password(args.url.strip(), os.environ.get("SWB_PASSWORD"))
     if getattr(args, "recursive", False):
         from net._cli_mirror import mirror
 
         return mirror(args)
-    text = args.url.strip()
+    try:
+        return _get_once(args)
+    except TransferError as exc:
+        if "(401" not in str(exc) or not sys.stdin.isatty():
+            raise
+        import getpass
+
+        try:
+            password = getpass.getpass("The share needs a password: ")
+        except EOFError:
+            raise exc from None
+        args.url = with_password(args.url, password, replace=True)
+        return _get_once(args)
+
+
+def _get_once(args: argparse.Namespace) -> int:
+    """One ``swb get`` of one file (see :func:`get`)."""
+    text = args.url
     url = parse_share_url(text)  # AddressError: exit 2 (net.cli)
     secure = url.scheme in ("https", "raw+tls")
     tls = client_tls(args, tls=secure)
@@ -197,7 +270,9 @@ def get(args: argparse.Namespace) -> int:
         if secure or isinstance(exc, LocalFileError) or not _like_a_tls_server(download, exc):
             raise
         scheme = RAW_TLS_SCHEME if download.raw else "https://"
-        _status(f"swb: {exc}; if it is a TLS server, use {scheme}{text.split('://', 1)[1]}")
+        where = with_password(text, None).split("://", 1)[1]
+        where = where.split("@", 1)[1] if "@" in where.split("/", 1)[0] else where  # no password
+        _status(f"swb: {exc}; if it is a TLS server, use {scheme}{where}")
         return EXIT_NETWORK
     finally:
         if line:
@@ -231,16 +306,21 @@ class _ServePrinter:
         self.finished = 0
         self.failed = 0
         self.sent = 0
+        self.received = 0  # bytes of uploads
 
     def event(self, event: TransferEvent) -> None:
         if isinstance(event, TransferStarted):
             self.started[event.transfer_id] = event
-        elif isinstance(event, TransferFinished):
-            self.finished += 1
-            self.sent += event.done
-        elif isinstance(event, TransferFailed):
-            self.failed += 1
-            self.sent += event.done
+        elif isinstance(event, TransferFinished | TransferFailed):
+            if isinstance(event, TransferFinished):
+                self.finished += 1
+            else:
+                self.failed += 1
+            start = self.started.get(event.transfer_id)
+            if start is not None and start.direction == "in":
+                self.received += event.done
+            else:
+                self.sent += event.done
         if self.quiet:
             if not isinstance(event, TransferStarted | TransferProgress):
                 self.started.pop(event.transfer_id, None)
@@ -257,8 +337,9 @@ class _ServePrinter:
             if not event.total:
                 return  # nothing to send (an unknown name, an empty file): the end line says it
             where = f" from byte {event.offset:,}" if event.offset else ""
+            verb = "is sending" if event.direction == "in" else "started"
             _out(
-                f"{event.peer} started {event.name!r}: {human_size(event.total)}{where} "
+                f"{event.peer} {verb} {event.name!r}: {human_size(event.total)}{where} "
                 f"({event.dialect})"
             )
         elif isinstance(event, TransferFinished | TransferFailed):
@@ -267,7 +348,8 @@ class _ServePrinter:
             peer = start.peer if start else "?"
             took = f" in {event.time - start.time:.1f} s" if start else ""
             if isinstance(event, TransferFinished):
-                _out(f"{peer} finished {name}: {human_size(event.done)}{took}")
+                verb = "uploaded" if start and start.direction == "in" else "finished"
+                _out(f"{peer} {verb} {name}: {human_size(event.done)}{took}")
             else:
                 _out(f"{peer} failed {name} after {human_size(event.done)}: {event.reason}")
         if not isinstance(event, TransferStarted | TransferProgress):
@@ -275,6 +357,8 @@ class _ServePrinter:
 
     def summary(self) -> str:
         text = f"{_plural(self.finished, 'transfer')}, {self.sent:,} bytes sent"
+        if self.received:
+            text += f", {self.received:,} bytes received"
         if self.failed:
             text += f", {self.failed} failed"
         return text

@@ -152,6 +152,25 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="do not announce the share on the local network (mDNS; swb discover finds it)",
     )
+    p.add_argument(
+        "--upload-dir",
+        metavar="DIR",
+        default=None,
+        help="accept uploads into DIR (PUT /name, the index page's form, swb put); off by default",
+    )
+    p.add_argument(
+        "--max-upload",
+        type=_byte_size,
+        default=None,
+        metavar="SIZE",
+        help="with --upload-dir: refuse uploads larger than this (like 500M; default: no limit)",
+    )
+    p.add_argument(
+        "--password",
+        action="store_true",
+        help="ask for a password (HTTP Basic, any user name), read from $SWB_PASSWORD or a "
+        "prompt, never the command line; turns the raw dialect off",
+    )
     _add_tls_server_options(p)
     p.set_defaults(handler="net._cli_files:serve")
 
@@ -214,6 +233,34 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_tls_client_options(p)
     p.set_defaults(handler="net._cli_files:get")
+
+    p = sub.add_parser(
+        "put",
+        help="upload files to a share that takes uploads (swb serve --upload-dir); resumable",
+    )
+    p.add_argument(
+        "url",
+        metavar="URL",
+        help="http(s)://host:port/ (each FILE under its own name) or .../NAME for one file",
+    )
+    p.add_argument("files", nargs="+", metavar="FILE", help="files to upload")
+    p.add_argument("--quiet", action="store_true", help="no progress display")
+    p.add_argument(
+        "--idle-timeout",
+        type=_seconds,
+        default=30.0,
+        metavar="SECONDS",
+        help="connect timeout, and the longest wait for the server (default 30)",
+    )
+    p.add_argument(
+        "--retries",
+        type=int,
+        default=3,
+        metavar="N",
+        help="continue a broken upload from the server's offset up to N times (default 3)",
+    )
+    _add_tls_client_options(p)
+    p.set_defaults(handler="net._cli_put:put")
 
     p = sub.add_parser("udp-send", help="send UDP datagrams (and wait for a reply)")
     p.add_argument("host", metavar="HOST")

@@ -79,7 +79,7 @@ class Disconnected(Record):
 
 
 class TransferStarted(Record):
-    """The file server began sending ``name`` to ``peer``."""
+    """The file server began sending ``name`` to ``peer`` (or receiving it: ``direction`` "in")."""
 
     time: float
     transfer_id: int
@@ -87,7 +87,8 @@ class TransferStarted(Record):
     name: str
     dialect: str  # "http", "raw"; "https"/"raw+tls" inside TLS
     offset: int  # first byte sent (ranges)
-    total: int  # bytes this transfer will send
+    total: int  # bytes this transfer will send (received, for "in"); 0 when not known
+    direction: str = "out"  # "out": the server sends a file; "in": it receives an upload
 
 
 class TransferProgress(Record):

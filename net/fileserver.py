@@ -38,6 +38,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from http import HTTPStatus
+from pathlib import Path
 from typing import Literal
 
 import h11
@@ -59,6 +60,7 @@ from net.httpfile import (
     if_range_matches,
     make_etag,
     parse_raw_name,
+    parse_repr_digest,
     parse_target,
     plan_range,
     render_json,
@@ -75,6 +77,15 @@ from net.sharepage import (
     page_origin,
     render_index,
 )
+from net.upload import (
+    AuthThrottle,
+    FormReceiver,
+    Receiver,
+    UploadRefused,
+    check_basic,
+    partial_size,
+    upload_name,
+)
 from net.zipstream import MemberChanged, ZipMember, ZipPlan
 
 __all__ = ["FileServer", "TransferEvent", "local_addresses"]
@@ -87,6 +98,8 @@ _SERVER = "socket-workbench"
 _READ = selectors.EVENT_READ
 _WRITE = selectors.EVENT_WRITE
 _PROGRESS_INTERVAL = 0.1  # at most ~10 progress events per second per transfer
+_RECV_CHUNK = 256 * 1024  # bytes per read of an upload body
+_MIN_BODY_PROGRESS = 16 * 1024  # bytes an upload must bring per idle_timeout (see _BodyPace)
 _ZIP_COALESCE = 64 * 1024  # zip pieces smaller than this are gathered before they are sent
 _LINGER_BYTES = 1024 * 1024  # drained after an error answer before giving up on a polite close
 _REFUSING = 8  # connections beyond the pending cap read only to be refused politely
@@ -106,7 +119,7 @@ class _FileSpan:
         return self.length
 
 
-Phase = Literal["handshake", "head", "closing"]
+Phase = Literal["handshake", "head", "closing", "delay"]
 
 
 class _Conn:
@@ -165,6 +178,7 @@ class _RawJob:
 class _HttpJob:
     request: h11.Request
     body_done: bool  # the request had no body (or all of it was read)
+    first: object = None  # the h11 event after the request (a first piece of its body), if any
 
 
 class FileServer(StoppableLoop):
@@ -189,6 +203,14 @@ class FileServer(StoppableLoop):
         raw_grace: seconds to wait for more bytes when the first ones could still be either dialect.
         rate_limit: bytes per second per transfer (None = as fast as possible); may be changed
             while serving.
+        password: HTTP Basic authentication (RFC 7617) on every HTTP request, any user name;
+            without it (or with a wrong one) 401. Wrong passwords are answered after a delay that
+            doubles per attempt from the same address (``auth_delay`` seconds first, 8 s at most),
+            kept by the loop's timers. Raw requests are closed while a password is set (the raw
+            dialect cannot carry one).
+        upload_dir: accept uploads into this folder (None = uploads off: PUT/POST/PATCH get 405):
+            ``PUT /name``, multipart form POSTs to an index, see :meth:`_receive`.
+        max_upload: bytes one upload may have (None = no limit); more gets 413.
         on_event: transfer events, from transfer threads and the loop, one at a time (never
             concurrently). A request for a name that is not shared (HTTP 404, an unknown raw
             name, a raw name that is not UTF-8) is a TransferStarted + TransferFailed of 0 bytes.
@@ -215,9 +237,18 @@ class FileServer(StoppableLoop):
         raw_grace: float = 0.1,
         rate_limit: float | None = None,
         linger: float = 2.0,
+        password: str | None = None,
+        auth_delay: float = 0.5,
+        upload_dir: str | os.PathLike[str] | None = None,
+        max_upload: int | None = None,
         on_event: Callable[[TransferEvent], None] | None = None,
     ) -> None:
         super().__init__()
+        self.password = password or None
+        self.auth = AuthThrottle(auth_delay)
+        self.upload_dir = Path(upload_dir) if upload_dir is not None else None
+        self.max_upload = max_upload
+        self._uploading: set[str] = set()  # names being received (guarded by _lock)
         self.share = share
         self.raw_dialect = raw_dialect
         self.rate_limit = rate_limit
@@ -571,17 +602,52 @@ class FileServer(StoppableLoop):
         if not isinstance(event, h11.Request):  # ConnectionClosed, or PAUSED after an error
             self._drop(conn)
             return
+        if self.password is not None and not self._authorized(conn, event):
+            return
+        first: object = None
         try:
-            body_done = isinstance(http.next_event(), h11.EndOfMessage)
+            first = http.next_event()
         except h11.RemoteProtocolError:
-            body_done = False
-        self._dispatch(conn, _HttpJob(event, body_done))
+            first = None
+        body_done = isinstance(first, h11.EndOfMessage)
+        self._dispatch(conn, _HttpJob(event, body_done, first))
+
+    def _authorized(self, conn: _Conn, request: h11.Request) -> bool:
+        """Check the request's password; when wrong or missing, answer 401 from the loop (after
+        the address's delay for a wrong one: the connection waits in phase "delay", unwatched)."""
+        password = self.password
+        assert password is not None
+        given = _header(request, b"authorization")
+        host = _peer_host(conn.peer)
+        if check_basic(given, password):
+            self.auth.succeeded(host)
+            return True
+        delay = self.auth.failed(host) if given is not None else 0.0
+        if given is not None:
+            self._report_unknown(conn, _target_name(request), "http", "wrong password")
+        if delay <= 0:
+            self._reject(conn, 401)
+            return False
+        self._unwatch(conn)
+        conn.phase = "delay"
+        conn.deadline = time.monotonic() + delay
+        conn.grace_until = None
+        return False
 
     def _start_raw(self, conn: _Conn) -> None:
         conn.dialect = "raw"
         data = bytes(conn.buf)
         name = parse_raw_name(data)
         entry = self.share.lookup(name) if name is not None else None
+        if entry is not None and self.password is not None:
+            self._report_unknown(
+                conn,
+                entry.name,
+                "raw",
+                "raw is refused: the share has a password, raw cannot send one",
+            )
+            self._drop(conn)
+            return
         if entry is None:
             # The classic answer to an unknown name: close, say nothing; the user sees it.
             shown, reason = _unknown_raw_name(data)
@@ -618,7 +684,8 @@ class FileServer(StoppableLoop):
         self, conn: _Conn, status: int, body: bytes | None = None, content: str | None = None
     ) -> None:
         """Answer an error from the loop, then close politely (see :meth:`_closing`)."""
-        conn.out = _error_response(status, body, content)
+        extra = [("WWW-Authenticate", _CHALLENGE)] if status == 401 else []
+        conn.out = _error_response(status, body, content, extra)
         conn.phase = "closing"
         conn.deadline = time.monotonic() + self._linger
         conn.grace_until = None
@@ -664,6 +731,10 @@ class FileServer(StoppableLoop):
 
     def _expire(self, now: float) -> None:
         for conn in list(self._pending):
+            if conn.phase == "delay":
+                if now >= conn.deadline:
+                    self._reject(conn, 401)
+                continue
             if conn.grace_until is not None and now >= conn.grace_until and conn.dialect is None:
                 self._advance(conn, now)
                 if conn not in self._pending:
@@ -785,13 +856,26 @@ class FileServer(StoppableLoop):
             self._send_simple(
                 conn, 505, b"Only HTTP/1.x is spoken here.\n", keep_alive=False, head_only=False
             )
+        elif request.method in (b"PUT", b"PATCH") and self.upload_dir is not None:
+            return self._receive(conn, job, target)
+        elif request.method == b"POST" and self.upload_dir is not None and target.kind == "index":
+            return self._receive_form(conn, job)
+        elif (
+            head_only
+            and self.upload_dir is not None
+            and _header(request, b"upload-draft-interop-version") is not None
+        ):
+            self._send_offset(conn, target, keep_alive=keep_alive)
         elif request.method not in (b"GET", b"HEAD"):
+            uploads = self.upload_dir is not None
             self._send_simple(
                 conn,
                 405,
-                b"Only GET and HEAD are supported.\n",
+                b"Only GET, HEAD, PUT, PATCH and POST (a form, to /) are supported.\n"
+                if uploads
+                else b"Only GET and HEAD are supported (uploads are off).\n",
                 keep_alive=False,
-                extra=[("Allow", "GET, HEAD")],
+                extra=[("Allow", "GET, HEAD, PUT, PATCH, POST" if uploads else "GET, HEAD")],
                 head_only=False,
             )
         elif target.kind == "bad":
@@ -840,15 +924,24 @@ class FileServer(StoppableLoop):
                     origin = page_origin(
                         _header(request, b"host"), conn.sock.getsockname(), tls=conn.tls
                     )
+                    uploads = self.upload_dir is not None
                     page = render_index(
-                        files, language=language, origin=origin, folder=target.name, folders=sizes
+                        files,
+                        language=language,
+                        origin=origin,
+                        folder=target.name,
+                        folders=sizes,
+                        uploads=uploads,
                     )
                     self._send_simple(
                         conn,
                         200,
                         page,
                         content="text/html; charset=utf-8",
-                        extra=[*page_headers("index"), ("Cache-Control", "no-store")],
+                        extra=[
+                            *page_headers("index", uploads=uploads),
+                            ("Cache-Control", "no-store"),
+                        ],
                         keep_alive=keep_alive,
                         head_only=head_only,
                     )
@@ -884,6 +977,343 @@ class FileServer(StoppableLoop):
             http.start_next_cycle()
             return "head"
         return "closing"
+
+    # ---- uploads (transfer threads) -------------------------------------------------------
+
+    def _receive(self, conn: _Conn, job: _HttpJob, target: Target) -> Phase | None:
+        """``PUT /name`` (curl -T) and ``PATCH /name``: store the body as ``name`` in the upload
+        folder.
+
+        201 when stored; 409 when the name exists (never overwritten) or another upload of it is
+        running; 413 when the body is over ``max_upload`` (by Content-Length before a byte is
+        stored, or cut while a chunked body arrives); 400 for a ``Repr-Digest`` (RFC 9530, the
+        whole file's SHA-256) that does not match; a client silent for ``idle_timeout`` is cut.
+        ``Expect: 100-continue`` (RFC 9110 §10.1.1) is answered only once the upload is
+        accepted, so a refused one sends no body.
+
+        Resumable uploads follow draft-ietf-httpbis-resumable-upload-05, with the file's URL as
+        the upload resource: a PUT with ``Upload-Complete`` keeps its ``.part`` when it is cut
+        (``?0``: the client sends the rest later); ``HEAD /name`` with
+        ``Upload-Draft-Interop-Version`` tells the ``Upload-Offset``; ``PATCH /name`` with
+        ``Upload-Offset`` (and ``Content-Type: application/partial-upload``) appends, 409 with
+        the right ``Upload-Offset`` when it is not where the upload stopped; ``Upload-Complete:
+        ?1`` ends it. Without ``Upload-Complete`` nothing is left behind but a complete file.
+        """
+        request = job.request
+        patch = request.method == b"PATCH"
+        if target.kind != "file" or not target.name:
+            return self._refuse(conn, 400, "Uploads need a file name: PUT /name.")
+        folder = self.upload_dir
+        assert folder is not None
+        name = upload_name(target.name)
+        complete_text = _text_header(request, b"upload-complete")
+        complete = _sf_boolean(complete_text)
+        if complete_text is not None and complete is None:
+            return self._refuse(conn, 400, "Upload-Complete must be ?0 or ?1.")
+        offset = 0
+        if patch:
+            offset_text = _text_header(request, b"upload-offset") or ""
+            if not offset_text.isdigit() or len(offset_text) > 19 or complete is None:
+                return self._refuse(
+                    conn, 400, "PATCH needs Upload-Offset and Upload-Complete (resumable uploads)."
+                )
+            offset = int(offset_text)
+        length_text = _text_header(request, b"content-length")
+        length = int(length_text) if length_text is not None else None  # h11 checked the digits
+        limit = self.max_upload
+        if limit is not None and offset + (length or 0) > limit:
+            return self._refuse(conn, 413, f"Uploads may have at most {limit:,} bytes.")
+        digest_text = _text_header(request, b"repr-digest")
+        expected = parse_repr_digest(digest_text) if digest_text is not None else None
+        if digest_text is not None and expected is None:
+            return self._refuse(conn, 400, "Repr-Digest must carry a sha-256 (RFC 9530).")
+        with self._lock:
+            busy = name in self._uploading
+            self._uploading.add(name)
+        if busy:
+            return self._refuse(conn, 409, f"{name} is being uploaded right now.")
+        try:
+            return self._store(conn, job, folder, name, offset, length, expected, complete, patch)
+        finally:
+            with self._lock:
+                self._uploading.discard(name)
+
+    def _receive_form(self, conn: _Conn, job: _HttpJob) -> Phase | None:
+        """``POST /`` with ``multipart/form-data`` (the share page's form, ``curl -F``): every
+        file of the form is stored in the upload folder, under a new name ("name (2).ext") when
+        its name is taken. Each file is a transfer ("in"); each is complete when stored, so a
+        form cut in the middle keeps the files before the cut and drops the one being sent.
+        Answers 303 to the index (POST/redirect/GET), 413/415/400 otherwise."""
+        folder = self.upload_dir
+        assert folder is not None
+        content_type = _text_header(job.request, b"content-type") or ""
+        current: list[tuple[int, str]] = []  # (transfer id, name) of the file being received
+
+        def on_file(name: str, size: int | None) -> None:
+            if size is None:
+                tid = next(self._transfer_ids)
+                current[:] = [(tid, name)]
+                dialect = _dialect(conn, "http")
+                self._emit(TransferStarted(time.time(), tid, conn.peer, name, dialect, 0, 0, "in"))
+            else:
+                self._emit(TransferFinished(time.time(), current[0][0], size))
+                current.clear()
+
+        def failed(reason: str, stopped: bool = False) -> None:
+            if current:
+                self._emit(TransferFailed(time.time(), current[0][0], 0, reason, stopped))
+
+        try:
+            form = FormReceiver(folder, content_type, max_file=self.max_upload, on_file=on_file)
+        except UploadRefused as exc:
+            return self._refuse(conn, exc.status, str(exc))
+        http = conn.http
+        assert http is not None
+        event = job.first
+        pace = _BodyPace(self._idle_timeout)
+        try:
+            if http.they_are_waiting_for_100_continue:
+                self._body(conn).send(
+                    http.send(h11.InformationalResponse(status_code=100, headers=[])) or b""
+                )
+            while True:
+                if event is None or event is h11.NEED_DATA:
+                    event = self._next_body_event(conn, pace)
+                if isinstance(event, h11.Data):
+                    form.feed(bytes(event.data))
+                elif isinstance(event, h11.EndOfMessage):
+                    break
+                else:
+                    raise ConnectionResetError(errno.ECONNRESET, "closed before the end")
+                event = None
+            stored = form.close()
+        except UploadRefused as exc:
+            form.abort()
+            failed(str(exc))
+            return self._refuse(conn, exc.status, str(exc))
+        except (h11.RemoteProtocolError, Cancelled, OSError) as exc:
+            form.abort()
+            stopped = self.stopping
+            reason = (
+                "the server was stopped"
+                if stopped
+                else _describe_failure(exc, conn.peer)
+                if isinstance(exc, OSError)
+                else f"{conn.peer} ended the upload before all of it arrived"
+            )
+            failed(reason, stopped)
+            return None
+        for path in stored[:1]:
+            self._uploaded(path)
+        names = "".join(f"Stored {path.name}\n" for path in stored) or "No file was sent.\n"
+        self._send_simple(
+            conn,
+            303,
+            names.encode(),
+            keep_alive=False,
+            head_only=False,
+            extra=[("Location", "/")],
+        )
+        return "closing"
+
+    def _store(
+        self,
+        conn: _Conn,
+        job: _HttpJob,
+        folder: Path,
+        name: str,
+        offset: int,
+        length: int | None,
+        expected: bytes | None,
+        complete: bool | None,
+        patch: bool,
+    ) -> Phase | None:
+        """The body of :meth:`_receive` once the upload of ``name`` is ours alone."""
+        try:
+            if patch:
+                receiver = Receiver.resume(folder, name, offset, expected=expected)
+            else:
+                receiver = Receiver(folder, name, expected=expected, resumable=complete is not None)
+        except UploadRefused as exc:
+            held = [] if exc.offset is None else [("Upload-Offset", str(exc.offset))]
+            return self._refuse(conn, exc.status, str(exc), held)
+        http = conn.http
+        assert http is not None
+        try:
+            if http.they_are_waiting_for_100_continue:
+                self._body(conn).send(
+                    http.send(h11.InformationalResponse(status_code=100, headers=[])) or b""
+                )
+            stored = self._take_body(conn, job, receiver, name, length, complete is not False)
+        finally:
+            receiver.abort(keep=True)  # a no-op unless it broke off; _take_body decided
+        if stored is None:
+            return None
+        if isinstance(stored, UploadRefused):
+            return self._refuse(conn, stored.status, str(stored))
+        if isinstance(stored, int):
+            text = f"Holding {stored:,} bytes of {name}; send the rest with PATCH.\n"
+            self._send_simple(
+                conn,
+                200 if patch else 201,
+                text.encode(),
+                keep_alive=False,
+                head_only=False,
+                extra=[("Upload-Offset", str(stored)), ("Upload-Complete", "?0")],
+            )
+            return "closing"
+        self._uploaded(stored)
+        body = f"Stored {stored.name} ({receiver.received:,} bytes).\n".encode()
+        self._send_simple(
+            conn,
+            201,
+            body,
+            keep_alive=False,
+            head_only=False,
+            extra=[
+                ("Location", file_url_path(stored.name, folder=False)),
+                ("Repr-Digest", format_repr_digest(receiver.sha256)),
+                ("Upload-Offset", str(receiver.received)),
+                ("Upload-Complete", "?1"),
+            ],
+        )
+        return "closing"
+
+    def _send_offset(self, conn: _Conn, target: Target, *, keep_alive: bool) -> None:
+        """``HEAD /name`` with ``Upload-Draft-Interop-Version``: where an interrupted resumable
+        upload of ``name`` stopped (``Upload-Offset``), or 404 when there is none."""
+        folder = self.upload_dir
+        assert folder is not None
+        held = partial_size(folder, upload_name(target.name)) if target.name else None
+        if held is None:
+            self._send_simple(
+                conn,
+                404,
+                b"No upload of that name to resume.\n",
+                keep_alive=keep_alive,
+                head_only=True,
+            )
+            return
+        self._send_simple(
+            conn,
+            200,
+            b"",
+            keep_alive=keep_alive,
+            head_only=True,
+            extra=[
+                ("Upload-Offset", str(held)),
+                ("Upload-Complete", "?0"),
+                ("Cache-Control", "no-store"),
+            ],
+        )
+
+    def _take_body(
+        self,
+        conn: _Conn,
+        job: _HttpJob,
+        receiver: Receiver,
+        name: str,
+        length: int | None,
+        complete: bool,
+    ) -> Path | UploadRefused | int | None:
+        """Read the request body into ``receiver`` with transfer events; the stored path, the
+        bytes held when the client said the upload is not complete yet, the refusal to answer
+        with, or None when the connection broke (the event says why). A failed upload's
+        ``.part`` is gone (or, resumable and cut, closed) before its TransferFailed is emitted."""
+        limit = self.max_upload
+        start = receiver.received
+        tid = next(self._transfer_ids)
+        dialect = _dialect(conn, "http")
+        self._emit(
+            TransferStarted(time.time(), tid, conn.peer, name, dialect, start, length or 0, "in")
+        )
+        progress = _Progress(self, tid, length or 0)
+        pace = _BodyPace(self._idle_timeout)
+
+        def failed(reason: str, stopped: bool = False, *, keep: bool = False) -> None:
+            receiver.abort(keep=keep)
+            done = receiver.received - start
+            self._emit(TransferFailed(time.time(), tid, done, reason, stopped))
+
+        event = job.first
+        try:
+            while True:
+                if event is None or event is h11.NEED_DATA:
+                    event = self._next_body_event(conn, pace)
+                if isinstance(event, h11.Data):
+                    if limit is not None and receiver.received + len(event.data) > limit:
+                        refused = UploadRefused(413, f"Uploads may have at most {limit:,} bytes.")
+                        failed(str(refused))
+                        return refused
+                    receiver.write(event.data)
+                    progress.update(receiver.received - start)
+                elif isinstance(event, h11.EndOfMessage):
+                    break
+                else:
+                    raise ConnectionResetError(errno.ECONNRESET, "closed before the end")
+                event = None
+            if not complete:
+                receiver.abort(keep=True)
+                self._emit(TransferFinished(time.time(), tid, receiver.received - start))
+                return receiver.received
+            path = receiver.finish()
+        except UploadRefused as exc:
+            failed(str(exc))
+            return exc
+        except h11.RemoteProtocolError:
+            failed(f"{conn.peer} ended the upload before all of it arrived", keep=True)
+            return None
+        except Cancelled:
+            failed("the server was stopped", True, keep=True)
+            return None
+        except OSError as exc:
+            stopped = self.stopping
+            reason = "the server was stopped" if stopped else _describe_failure(exc, conn.peer)
+            failed(reason, stopped, keep=True)
+            return None
+        self._emit(TransferFinished(time.time(), tid, receiver.received - start))
+        return path
+
+    def _next_body_event(self, conn: _Conn, pace: _BodyPace) -> object:
+        """The next h11 event of the request body, reading from the client as needed (waits go
+        through :meth:`BodySender.await_room`: TimeoutError after ``idle_timeout`` of silence,
+        and from ``pace`` when the client trickles: see :class:`_BodyPace`)."""
+        http = conn.http
+        assert http is not None
+        body = self._body(conn)
+        while True:
+            event = http.next_event()
+            if event is not h11.NEED_DATA:
+                return event
+            if self.stopping:
+                raise Cancelled
+            try:
+                data = conn.sock.recv(_RECV_CHUNK)
+            except (BlockingIOError, InterruptedError, ssl.SSLWantReadError):
+                body.await_room(readable=True)
+                continue
+            except ssl.SSLWantWriteError:
+                body.await_room()
+                continue
+            pace.took(len(data))
+            http.receive_data(data)
+
+    def _refuse(
+        self, conn: _Conn, status: int, text: str, extra: list[tuple[str, str]] | None = None
+    ) -> Phase:
+        """Answer an upload that is not taken, and close (the body, if any, is drained)."""
+        self._send_simple(
+            conn, status, (text + "\n").encode(), keep_alive=False, head_only=False, extra=extra
+        )
+        return "closing"
+
+    def _uploaded(self, path: Path) -> None:
+        """A received file is downloadable at once when the upload folder is a shared folder (or
+        inside one): that folder is walked again now. Otherwise it is not shared."""
+        folder = path.parent
+        for shared in self.share.shared_folders():
+            if folder == shared.path or shared.path in folder.parents:
+                self.share.rescan(shared.name, max_age=0)
 
     def _send_simple(
         self,
@@ -1203,6 +1633,29 @@ class FileServer(StoppableLoop):
                 self._on_event(event)
 
 
+class _BodyPace:
+    """Cuts an upload that trickles: in every ``idle_timeout`` seconds at least 16 KiB must
+    arrive (or the body end), as :meth:`BodySender.await_room` asks of a reader; a client sending
+    a byte now and then would otherwise hold a transfer slot for ever (slowloris)."""
+
+    __slots__ = ("count", "started", "window")
+
+    def __init__(self, window: float) -> None:
+        self.window = window
+        self.started = time.monotonic()
+        self.count = 0
+
+    def took(self, count: int) -> None:
+        """``count`` bytes arrived; TimeoutError when the last window brought too few."""
+        self.count += count
+        now = time.monotonic()
+        if now - self.started < self.window:
+            return
+        if self.count < _MIN_BODY_PROGRESS:
+            raise TimeoutError(errno.ETIMEDOUT, "the client sends too slowly")
+        self.started, self.count = now, 0
+
+
 class _Progress:
     """Throttles TransferProgress events to about ten a second per transfer."""
 
@@ -1386,10 +1839,33 @@ _ERROR_TEXT = {
     414: "The request line is longer than 8 KiB.",
     431: "The request head is longer than 16 KiB or has more than 100 header lines.",
     503: "Too many transfers at once; try again in a moment.",
+    401: "This share needs a password (HTTP Basic authentication, any user name).",
 }
+# RFC 7617 §2: the realm names what the password is for; charset says it is UTF-8 (§2.1).
+_CHALLENGE = 'Basic realm="Socket Workbench share", charset="UTF-8"'
 
 
-def _error_response(status: int, body: bytes | None = None, content: str | None = None) -> bytes:
+def _sf_boolean(value: str | None) -> bool | None:
+    """A structured-field boolean (RFC 8941 §3.3.6: ``?1`` / ``?0``); None when absent or not one."""
+    text = (value or "").strip()
+    return True if text == "?1" else False if text == "?0" else None
+
+
+def _peer_host(peer: str) -> str:
+    """The address part of "host:port" / "[v6]:port": failures are counted per address."""
+    return peer.rsplit(":", 1)[0]
+
+
+def _target_name(request: h11.Request) -> str:
+    return request.target.decode("utf-8", "backslashreplace")[:_SHOWN_NAME]
+
+
+def _error_response(
+    status: int,
+    body: bytes | None = None,
+    content: str | None = None,
+    extra: list[tuple[str, str]] | None = None,
+) -> bytes:
     """The bytes of an error answer that ends the connection, serialised by h11 (the body is
     the standard sentence for ``status`` as text/plain unless one is given)."""
     # h11 lets a server answer without a parsed request only once the client has broken the
@@ -1407,6 +1883,7 @@ def _error_response(status: int, body: bytes | None = None, content: str | None 
         ("Content-Length", str(len(body))),
         ("Connection", "close"),
         *page_headers("locked"),
+        *(extra or []),
     ]
     if status == 503:
         headers.append(("Retry-After", "1"))

@@ -715,6 +715,8 @@ class Mirror(StoppableLoop):
                 self._local.connection = connection
                 with self._active_lock:
                     self._connections.add(connection)
+            if self.url.authorization is not None:
+                headers = {**headers, "Authorization": self.url.authorization}
             try:
                 connection.request("GET", path, headers=headers)
                 return connection.getresponse()

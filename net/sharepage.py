@@ -87,6 +87,9 @@ WORDS: dict[Language, dict[str, str]] = {
         "home": "All shared files",
         "folder": "folder",
         "folder_files": "{count} files",
+        "upload_title": "Send files here",
+        "upload": "Upload",
+        "upload_failed": "The upload failed; try again.",
     },
     "zh_CN": {
         "title": "共享文件",
@@ -112,6 +115,9 @@ WORDS: dict[Language, dict[str, str]] = {
         "home": "全部共享文件",
         "folder": "文件夹",
         "folder_files": "{count} 个文件",
+        "upload_title": "上传文件到这里",
+        "upload": "上传",
+        "upload_failed": "上传失败，请重试。",
     },
 }
 
@@ -198,6 +204,8 @@ white-space:pre-wrap;overflow-wrap:anywhere}
 button.copy{font:inherit;color:inherit;background:var(--code);border:1px solid var(--line);
 border-radius:.5rem;padding:.3rem .9rem;cursor:pointer;min-height:2.5rem}
 footer{margin-top:1.5rem}
+#upload{margin:1rem 0;padding:.5rem .75rem;border:1px dashed var(--line)}
+#upload h2{font-size:1rem;margin:0 0 .5rem}
 [hidden]{display:none!important}
 @media (max-width:40rem),(pointer:coarse){
 body{padding:.75rem 1rem 1.5rem}
@@ -226,6 +234,30 @@ SCRIPT = """
 "use strict";
 (function () {
   var words = document.body.dataset;
+  var form = document.getElementById("upload");
+  if (form && window.XMLHttpRequest && window.FormData) {
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var bar = form.querySelector("progress");
+      var status = document.getElementById("upload-status");
+      var request = new XMLHttpRequest();
+      request.open("POST", form.action);
+      request.upload.addEventListener("progress", function (e) {
+        if (e.lengthComputable) { bar.hidden = false; bar.value = e.loaded / e.total; }
+      });
+      request.addEventListener("load", function () {
+        if (request.status < 400) { window.location.reload(); return; }
+        bar.hidden = true;
+        status.textContent = request.responseText;
+      });
+      request.addEventListener("error", function () {
+        bar.hidden = true;
+        status.textContent = words.uploadFailed;
+      });
+      status.textContent = "";
+      request.send(new FormData(form));
+    });
+  }
   var table = document.getElementById("files");
   if (!table) { return; }
   var tbody = table.tBodies[0];
@@ -314,7 +346,7 @@ SCRIPT = """
   var delay = 1000;
   function poll() {
     if (!tbody.querySelector(".pending")) { return; }
-    fetch("?format=json", {cache: "no-store", credentials: "omit"}).then(function (response) {
+    fetch("?format=json", {cache: "no-store", credentials: "same-origin"}).then(function (response) {
       if (!response.ok) { throw new Error(String(response.status)); }
       return response.json();
     }).then(function (items) {
@@ -348,20 +380,28 @@ INDEX_CSP = (
     "img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; "
     "frame-ancestors 'none'"
 )
+#: The index with the upload form: the form may post to the share itself, nowhere else.
+UPLOAD_INDEX_CSP = INDEX_CSP.replace("form-action 'none'", "form-action 'self'")
 #: JSON, plain-text answers and errors: nothing loads, nothing runs, nothing frames them.
 LOCKED_CSP = "default-src 'none'; frame-ancestors 'none'; sandbox"
 #: Every shared file: an opaque origin with no script (CSP Level 3 §6.3.2, HTML "sandboxing").
 FILE_CSP = "sandbox"
 
 
-def page_headers(kind: Literal["index", "locked"]) -> list[tuple[str, str]]:
-    """Headers for the server's own answers: the index, or the JSON list and plain-text pages.
+def page_headers(
+    kind: Literal["index", "locked"], *, uploads: bool = False
+) -> list[tuple[str, str]]:
+    """Headers for the server's own answers: the index (``uploads``: with its upload form), or
+    the JSON list and plain-text pages.
 
     The share's URLs are often private, so no Referer leaves the pages; the index depends on the
     browser's language (RFC 9110 §12.5.5 Vary).
     """
     headers = [
-        ("Content-Security-Policy", INDEX_CSP if kind == "index" else LOCKED_CSP),
+        (
+            "Content-Security-Policy",
+            (UPLOAD_INDEX_CSP if uploads else INDEX_CSP) if kind == "index" else LOCKED_CSP,
+        ),
         ("X-Frame-Options", "DENY"),
         ("Referrer-Policy", "no-referrer"),
     ]
@@ -401,6 +441,7 @@ def render_index(
     origin: str = "",
     folder: str = "",
     folders: Iterable[tuple[SharedFolder, int, int]] = (),
+    uploads: bool = False,
 ) -> bytes:
     """The HTML index of a folder (UTF-8): breadcrumbs, its folders first, then its files, each
     sorted by name; every name escaped, every link percent-encoded.
@@ -412,6 +453,8 @@ def render_index(
             copy; "" leaves them relative.
         folder: the folder's key ("" = the share's root), for the breadcrumbs and the names shown.
         folders: the folders in it, each with (files, bytes) below it.
+        uploads: show the upload form (several files, a multipart POST to "/"; with script, an
+            upload progress bar); serve it with ``page_headers("index", uploads=True)``.
     Sizes are in binary units with the exact byte count on hover; dates are ``<time datetime>``
     in ISO 8601 with the server's UTC offset, which the page's script shows in the browser's zone.
     The page works without script too (everything but sorting, filtering, copying and the live
@@ -486,16 +529,26 @@ aria-label="{esc(words["filter"])}" autocomplete="off">
     else:
         listing = f'<p class="empty">{esc(words["empty"])}</p>'
     lang = "zh-CN" if language == "zh_CN" else "en"
+    form = ""
+    if uploads:
+        form = f"""<form id="upload" method="post" action="/" enctype="multipart/form-data">
+<h2>{esc(words["upload_title"])}</h2>
+<input type="file" name="file" multiple required aria-label="{esc(words["upload_title"])}">
+<button type="submit">{esc(words["upload"])}</button>
+<progress max="1" value="0" hidden></progress> <span id="upload-status" role="status"></span>
+</form>
+"""
     page = f"""<!DOCTYPE html>
 <html lang="{lang}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="light dark">
 <title>{esc(words["title"])}</title>
 <style>{STYLE}</style></head>
-<body data-copied="{esc(words["copied"])}" data-show-digest="{esc(words["show_digest"])}">
+<body data-copied="{esc(words["copied"])}" data-show-digest="{esc(words["show_digest"])}" \
+data-upload-failed="{esc(words["upload_failed"])}">
 {_breadcrumbs(folder, words["home"])}<h1>{esc(shown_name(folder.rpartition("/")[2]) if folder else words["title"])}</h1>
 <p class="totals" title="{esc(words["bytes"].format(count=f"{total:,}"))}">{esc(summary)}</p>
-{listing}
+{form}{listing}
 <footer><a href="?format=json">{esc(words["json"])}</a> · \
 <a href="?format=zip" download>{esc(words["zip"])}</a></footer>
 <script>{SCRIPT}</script>

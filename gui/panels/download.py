@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QProgressBar,
@@ -58,6 +59,7 @@ from net.download import (
     parse_share_url,
     resumable_part,
     safe_file_name,
+    with_password,
 )
 from net.download.listing import folder_path
 from net.errors import AddressError
@@ -128,6 +130,7 @@ class DownloadPanel(Panel):
         #: How "Open folder" opens a folder (tests replace it).
         self.open_url: Callable[[QUrl], object] = QDesktopServices.openUrl
         self._last: tuple[str, str, bool] | None = None  # (url, folder, raw) of the last attempt
+        self._retry_with: str | None = None  # the URL with a password, to try once it finished
         self._cancelling = False
         self._list_cancelled = False
         self._build()
@@ -828,6 +831,15 @@ class DownloadPanel(Panel):
         self.status.show_info(text)
 
     def _on_failed(self, message: str) -> None:
+        if "(401" in message and self._last is not None and not self._cancelling:
+            password = self.ask_password(parse_share_url(self._last[0]).authority)
+            if password:
+                url = with_password(self._last[0], password, replace=True)
+                if self.runner.running:
+                    self._retry_with = url  # tried again once this run finished (_on_finished)
+                else:  # it finished while the dialog was open
+                    self._run(url, self._last[1], self._last[2])
+                return
         if self._cancelling:
             self.status.show_warning(message)
         else:
@@ -919,6 +931,19 @@ class DownloadPanel(Panel):
         self._cancelling = False
         self.set_activity("")
         self._update_buttons()
+        retry, self._retry_with = self._retry_with, None
+        if retry is not None and self._last is not None:
+            self._run(retry, self._last[1], self._last[2])
+
+    def ask_password(self, server: str) -> str | None:
+        """Ask for the share password of ``server`` (a 401 answer); None when cancelled."""
+        text, ok = QInputDialog.getText(
+            self,
+            self.tr("Password"),
+            self.tr("{server} needs a password:").format(server=server),
+            QLineEdit.EchoMode.Password,
+        )
+        return text if ok and text else None
 
     # -- helpers -------------------------------------------------------------------------------
 

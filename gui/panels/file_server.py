@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import os
 import urllib.parse
 from typing import Any
 
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QListWidget,
     QPushButton,
     QSizePolicy,
@@ -120,6 +122,33 @@ class FileServerPanel(FileDropTarget, Panel):
                 "their Download panel and swb discover find the share without typing"
             )
         )
+        self.upload_check = QCheckBox(self.tr("Accept &uploads into:"), self)
+        self.upload_check.setObjectName("uploadCheck")
+        self.upload_check.setToolTip(
+            self.tr(
+                "Let others send files into this folder (the share page's form, curl -T, swb "
+                "put); a name that exists is never overwritten"
+            )
+        )
+        self.upload_folder = QLineEdit(self)
+        self.upload_folder.setObjectName("uploadFolder")
+        self.upload_folder.setPlaceholderText(self.tr("Folder for received files"))
+        self.upload_folder.setToolTip(self.tr("Folder for received files"))
+        self.upload_folder.setAccessibleName(self.tr("Folder for received files"))
+        self.upload_folder.setEnabled(False)
+        self.upload_check.toggled.connect(self.upload_folder.setEnabled)
+        self.password_field = QLineEdit(self)
+        self.password_field.setObjectName("passwordField")
+        self.password_field.setEchoMode(QLineEdit.EchoMode.Password)
+        self.password_field.setAccessibleName(self.tr("Share password"))
+        self.password_field.setPlaceholderText(self.tr("none: anyone who can reach the port"))
+        self.password_field.setToolTip(
+            self.tr(
+                "A password for everything shared (any user name): browsers ask for it, swb get "
+                "and swb put read SWB_PASSWORD. It turns the classic raw protocol off, and "
+                "without TLS it travels in clear text"
+            )
+        )
         self.announce_label = QLabel(self)
         self.announce_label.setObjectName("announceLabel")
         self.announce_label.setWordWrap(True)
@@ -149,8 +178,21 @@ class FileServerPanel(FileDropTarget, Panel):
             label = form.labelForField(field)
             if isinstance(label, QLabel):
                 label.setBuddy(buddy)
-        form.addRow("", self.raw_check)
-        form.addRow("", self.announce_check)
+        # Two checks on one row, and uploads with the password on one: the window must still fit
+        # a 1366x768 screen (tests/gui/test_looks.py).
+        checks = QHBoxLayout()
+        checks.addWidget(self.raw_check)
+        checks.addWidget(self.announce_check)
+        checks.addStretch(1)
+        form.addRow("", checks)
+        access = QHBoxLayout()
+        access.addWidget(self.upload_check)
+        access.addWidget(self.upload_folder, 2)
+        password_label = QLabel(self.tr("Pass&word:"), self)
+        password_label.setBuddy(self.password_field)
+        access.addWidget(password_label)
+        access.addWidget(self.password_field, 1)
+        form.addRow("", access)
         form.addRow("", self.announce_label)
         start_row = QHBoxLayout()
         start_row.addWidget(self.start_button)
@@ -245,6 +287,9 @@ class FileServerPanel(FileDropTarget, Panel):
             self.port.edit,
             self.raw_check,
             self.announce_check,
+            self.upload_check,
+            self.upload_folder,
+            self.password_field,
             self.start_button,
             self.stop_button,
             *self.security.focus_chain(),
@@ -283,6 +328,14 @@ class FileServerPanel(FileDropTarget, Panel):
         raw = self.raw_check.isChecked()
         share = self.share_list.share
         options = self.server_options()
+        upload_dir = self.upload_folder.text().strip() if self.upload_check.isChecked() else ""
+        if self.upload_check.isChecked() and not os.path.isdir(upload_dir):
+            self.status.show_error(
+                self.tr("The upload folder {path} does not exist.").format(path=upload_dir or "—")
+            )
+            return
+        options["upload_dir"] = upload_dir or None
+        options["password"] = self.password_field.text() or None
         try:
             plan = self.security.plan()
         except AddressError as exc:
@@ -320,13 +373,15 @@ class FileServerPanel(FileDropTarget, Panel):
                 server.port,
                 server.address.rsplit(":", 1)[0],
                 fingerprint=opened.get("fingerprint"),
-                raw=server.raw_dialect,
+                raw=server.raw_dialect and server.password is None,
+                uploads=server.upload_dir is not None,
+                password=server.password is not None,
                 on_warning=lambda text: result.emit(text, True),
                 on_announced=lambda name: result.emit(name, False),
             )
             announcers.append(announcer)
             # The box may have been toggled before the GUI could see this announcer.
-            announcer.set_raw(server.raw_dialect)
+            announcer.set_raw(server.raw_dialect and server.password is None)
             announcer.start()
             try:
                 server.serve_forever()
@@ -454,8 +509,11 @@ class FileServerPanel(FileDropTarget, Panel):
     def _on_raw_toggled(self, checked: bool) -> None:
         if self.server is not None:
             self.server.raw_dialect = checked  # read for each new connection
+        refused = self.server is not None and self.server.password is not None
         for announcer in self._announcers:
-            announcer.set_raw(checked)  # returns at once: the update is sent on its own thread
+            # Returns at once: the update is sent on its own thread. With a password raw is
+            # refused whatever the box says.
+            announcer.set_raw(checked and not refused)
 
     def _on_opened(self, server: Any) -> None:
         self.server = server
@@ -583,6 +641,9 @@ class FileServerPanel(FileDropTarget, Panel):
         self.bind.setEnabled(not running)
         self.port.setEnabled(not running)
         self.announce_check.setEnabled(not running)
+        self.upload_check.setEnabled(not running)
+        self.upload_folder.setEnabled(not running and self.upload_check.isChecked())
+        self.password_field.setEnabled(not running)
         if not running:
             self.announce_label.hide()
         self.security.set_running(running, self._fingerprint if running else "")

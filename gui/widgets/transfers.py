@@ -70,6 +70,7 @@ class TransferRow:
     reason: str = ""
     speed: float = 0.0
     meter: RateMeter = field(default_factory=lambda: RateMeter(2.0))
+    direction: str = "out"  # "in": an upload the server receives
 
     @property
     def fraction(self) -> float:
@@ -137,6 +138,7 @@ class TransfersModel(RowTableModel):
                     event.dialect,
                     event.total,
                     event.time,
+                    direction=event.direction,
                 )
                 row.meter.update(0, event.time)
                 new.append(row)
@@ -222,7 +224,10 @@ class TransfersModel(RowTableModel):
         return text
 
     def dialect_text(self, row: TransferRow) -> str:
-        return self._dialects.get(row.dialect, row.dialect)
+        text = self._dialects.get(row.dialect, row.dialect)
+        if row.direction == "in":
+            return QCoreApplication.translate("Transfers", "{dialect} upload").format(dialect=text)
+        return text
 
     def speed_text(self, row: TransferRow) -> str:
         if row.state == RUNNING:

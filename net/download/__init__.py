@@ -23,7 +23,7 @@ from __future__ import annotations
 from net.download.exchange import TransferCancelled
 from net.download.fetch import Download, resumable_part
 from net.download.listing import FileListRequest, RemoteFile, list_remote_files, parse_list
-from net.download.urls import ShareUrl, parse_share_url, safe_file_name
+from net.download.urls import ShareUrl, parse_share_url, safe_file_name, with_password
 
 __all__ = [
     "Download",
@@ -35,6 +35,7 @@ __all__ = [
     "parse_share_url",
     "resumable_part",
     "safe_file_name",
+    "with_password",
 ]
 
 _parse_list = parse_list  # the name tests/net/test_fuzz.py imports

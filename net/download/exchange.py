@@ -297,6 +297,8 @@ class Client(StoppableLoop):
             ("Accept-Encoding", "identity"),
             ("Connection", "close"),
         ]
+        if url.authorization is not None:
+            base.append(("Authorization", url.authorization))
         request = h11.Request(method="GET", target=url.target, headers=base + headers)
         self._send_all(sock, (http.send(request) or b"") + (http.send(h11.EndOfMessage()) or b""))
         recv_into = self._reader(sock)
@@ -396,6 +398,13 @@ def status_error(response: h11.Response, url: ShareUrl) -> TransferError:
         )
     if status == 404:
         return TransferError(f"{url.authority} has no file named {url.name!r} ({code})")
+    if status == 401:
+        if url.password is not None:
+            return TransferError(f"{url.authority} refused the password ({code})")
+        return TransferError(
+            f"{url.authority} needs a password ({code}): set SWB_PASSWORD or use "
+            f"{url.scheme}://:PASSWORD@{url.authority}/"
+        )
     if status in (401, 403):
         return TransferError(f"{url.authority} refused access to {url.name!r} ({code})")
     if status >= 500:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import urllib.parse
 from typing import Literal
@@ -26,6 +27,15 @@ class ShareUrl(Record):
     name: str  # the last path segment, percent-decoded ("" when the URL names no file)
     target: str  # HTTP request target, percent-encoded ("/a%20b.txt")
     raw_name: str  # the whole path after the first "/", percent-decoded: what a raw request sends
+    password: str | None = None  # a share password given as http://:PASSWORD@host/ (decoded)
+
+    @property
+    def authorization(self) -> str | None:
+        """The Authorization value for :attr:`password` (HTTP Basic, RFC 7617), or None."""
+        if self.password is None:
+            return None
+        token = base64.b64encode(f":{self.password}".encode()).decode("ascii")
+        return "Basic " + token
 
     @property
     def authority(self) -> str:
@@ -42,8 +52,8 @@ def parse_share_url(url: str) -> ShareUrl:
     """Parse what a user pasted; raw spaces and non-ASCII letters are accepted and encoded.
 
     Raises:
-        AddressError: no scheme or an unknown one, a bad host, a port out of range, or user
-            information (``user@host``) in the URL.
+        AddressError: no scheme or an unknown one, a bad host, a port out of range, or a user
+            name without a password (``user@host``); ``:password@host`` carries a share password.
     """
     text = url.strip()
     if not text:
@@ -61,8 +71,16 @@ def parse_share_url(url: str) -> ShareUrl:
         )
     cut = min((i for i in (rest.find("/"), rest.find("?"), rest.find("#")) if i >= 0), default=-1)
     authority, path_part = (rest, "") if cut < 0 else (rest[:cut], rest[cut:])
+    password = None
     if "@" in authority:
-        raise AddressError("user names and passwords in URLs are not supported")
+        userinfo, _at, authority = authority.rpartition("@")
+        _user, colon, secret = userinfo.partition(":")
+        if not colon:
+            raise AddressError(
+                "user names in URLs are not supported: give a share password as "
+                "http://:PASSWORD@host:port/"
+            )
+        password = urllib.parse.unquote(secret, errors="replace")
     if not authority:
         raise AddressError(f"{text!r} has no host: type one like http://192.168.1.10:8000/name")
     host_text, port_text = _split_authority(authority)
@@ -83,7 +101,22 @@ def parse_share_url(url: str) -> ShareUrl:
     target = urllib.parse.quote(path, safe="/%!$&'()*+,;=:@~")
     if split.query:
         target += "?" + urllib.parse.quote(split.query, safe="/%!$&'()*+,;=:@~?")
-    return ShareUrl(scheme, host, port, name, target, raw_name)  # type: ignore[arg-type]
+    return ShareUrl(scheme, host, port, name, target, raw_name, password)  # type: ignore[arg-type]
+
+
+def with_password(url: str, password: str | None, *, replace: bool = False) -> str:
+    """``url`` with ``password`` as its user information (``http://:PASSWORD@host/``), unless it
+    has one already (or ``replace``); unchanged when there is no password or the URL is odd."""
+    scheme, sep, rest = url.partition("://")
+    if not password or not sep:
+        return url
+    cut = min((i for i in (rest.find("/"), rest.find("?"), rest.find("#")) if i >= 0), default=-1)
+    authority = rest if cut < 0 else rest[:cut]
+    if "@" in authority:
+        if not replace:
+            return url
+        rest = rest[authority.rindex("@") + 1 :]
+    return f"{scheme}://:{urllib.parse.quote(password, safe='')}@{rest}"
 
 
 def _split_authority(authority: str) -> tuple[str, str | None]:

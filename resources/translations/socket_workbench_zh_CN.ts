@@ -593,6 +593,14 @@ Double-click to open the folder</source>
         <translation>1 个下载正在进行</translation>
     </message>
     <message>
+        <source>Password</source>
+        <translation>密码</translation>
+    </message>
+    <message>
+        <source>{server} needs a password:</source>
+        <translation>{server} 需要密码：</translation>
+    </message>
+    <message>
         <source>✓ SHA-256 verified</source>
         <translation>✓ SHA-256 校验通过</translation>
     </message>
@@ -664,6 +672,30 @@ Double-click to open the folder</source>
         <translation>共享期间，向本网络中的计算机（像打印机那样使用 mDNS/DNS-SD）告知本机名称、地址和端口以及是否启用 TLS，让它们的下载面板和 swb discover 无需输入即可找到本共享</translation>
     </message>
     <message>
+        <source>Accept &amp;uploads into:</source>
+        <translation>接收上传到(&amp;U)：</translation>
+    </message>
+    <message>
+        <source>Let others send files into this folder (the share page&apos;s form, curl -T, swb put); a name that exists is never overwritten</source>
+        <translation>允许他人把文件发送到此文件夹（共享页面的表单、curl -T、swb put）；已存在的文件名绝不会被覆盖</translation>
+    </message>
+    <message>
+        <source>Folder for received files</source>
+        <translation>存放收到文件的文件夹</translation>
+    </message>
+    <message>
+        <source>Share password</source>
+        <translation>共享密码</translation>
+    </message>
+    <message>
+        <source>none: anyone who can reach the port</source>
+        <translation>无：能连到此端口的人都可访问</translation>
+    </message>
+    <message>
+        <source>A password for everything shared (any user name): browsers ask for it, swb get and swb put read SWB_PASSWORD. It turns the classic raw protocol off, and without TLS it travels in clear text</source>
+        <translation>保护全部共享内容的密码（用户名任意）：浏览器会询问密码，swb get 和 swb put 读取 SWB_PASSWORD。设置密码会关闭经典 raw 协议；未启用 TLS 时密码以明文传输</translation>
+    </message>
+    <message>
         <source>&amp;Start</source>
         <translation>启动(&amp;S)</translation>
     </message>
@@ -690,6 +722,10 @@ Double-click to open the folder</source>
     <message>
         <source>&amp;Port:</source>
         <translation>端口(&amp;P)：</translation>
+    </message>
+    <message>
+        <source>Pass&amp;word:</source>
+        <translation>密码(&amp;W)：</translation>
     </message>
     <message>
         <source>Security</source>
@@ -742,6 +778,10 @@ Double-click to open the folder</source>
     <message>
         <source>Addresses</source>
         <translation>地址</translation>
+    </message>
+    <message>
+        <source>The upload folder {path} does not exist.</source>
+        <translation>上传文件夹 {path} 不存在。</translation>
     </message>
     <message>
         <source>Opening port {port}…</source>
@@ -2920,6 +2960,10 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     <message>
         <source>{state}: {reason}</source>
         <translation>{state}：{reason}</translation>
+    </message>
+    <message>
+        <source>{dialect} upload</source>
+        <translation>{dialect} 上传</translation>
     </message>
     <message>
         <source>Transfers</source>

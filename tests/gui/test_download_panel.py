@@ -441,3 +441,39 @@ def test_cancel_stops_listing_a_silent_server(qtbot: QtBot, panel: DownloadPanel
     assert panel.status.kind == "warning"
     assert panel.status.text() == "Listing the files was cancelled"
     assert panel.list_button.isEnabled()
+
+
+def test_a_401_asks_for_the_password_and_tries_again(
+    qtbot: QtBot, panel: DownloadPanel, tmp_path: Path, downloads: Path
+) -> None:
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QInputDialog
+
+    from tests.net.test_fileserver import running
+
+    (tmp_path / "locked.txt").write_bytes(b"behind a password")
+    asked: list[str] = []
+
+    def answer() -> None:
+        dialog = QApplication.activeModalWidget()
+        if not isinstance(dialog, QInputDialog):
+            QTimer.singleShot(20, answer)
+            return
+        asked.append(dialog.labelText())
+        dialog.setTextValue("open sesame")
+        dialog.accept()
+
+    with ShareTable() as table:
+        table.add(tmp_path / "locked.txt")
+        server = FileServer(table, "127.0.0.1", 0, password="open sesame")
+        with server, running(server):
+            QTimer.singleShot(0, answer)
+            panel.url_edit.setText(f"http://127.0.0.1:{server.port}/locked.txt")
+            panel.folder_edit.setText(str(downloads))
+            qtbot.mouseClick(panel.download_button, Qt.MouseButton.LeftButton)
+            qtbot.waitUntil(lambda: bool(asked), timeout=TIMEOUT)
+            qtbot.waitUntil(lambda: (downloads / "locked.txt").exists(), timeout=TIMEOUT)
+            qtbot.waitUntil(lambda: panel.download_button.isEnabled(), timeout=TIMEOUT)
+    assert asked and "needs a password" in asked[0]
+    assert (downloads / "locked.txt").read_bytes() == b"behind a password"
+    assert panel.verified_label.text() == "✓ SHA-256 verified"

@@ -537,3 +537,50 @@ def test_an_open_folder_stays_open_when_files_come_and_checksums_arrive(
     qtbot.waitUntil(lambda: share_list.model.pending() == 0, timeout=TIMEOUT)
     assert share_list.view.isExpanded(share_list.model.index_of("docs"))
     assert share_list.view.isExpanded(share_list.model.index_of("docs/sub"))
+
+
+def test_uploads_and_a_password_from_the_panel(
+    qtbot: QtBot, panel: FileServerPanel, tmp_path: Path
+) -> None:
+    """The upload box and folder and the password field reach the server: without the password
+    401, with it a PUT lands in the folder; the fields are locked while serving."""
+    import base64
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    shared = tmp_path / "shared.txt"
+    shared.write_bytes(b"shared")
+    panel.share_list.share.add(shared)
+    assert not panel.upload_folder.isEnabled()
+    panel.upload_check.setChecked(True)
+    assert panel.upload_folder.isEnabled()
+    panel.upload_folder.setText(str(inbox))
+    panel.password_field.setText("pass 口令")
+    port = start(qtbot, panel)
+    assert not panel.password_field.isEnabled() and not panel.upload_check.isEnabled()
+    assert http_get(port, "shared.txt")[0] == 401
+    token = base64.b64encode(":pass 口令".encode()).decode()
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=WAIT)
+    try:
+        connection.request(
+            "PUT", "/sent.txt", body=b"from the test", headers={"Authorization": "Basic " + token}
+        )
+        assert connection.getresponse().status == 201
+    finally:
+        connection.close()
+    assert (inbox / "sent.txt").read_bytes() == b"from the test"
+    model = panel.transfers.model
+    qtbot.waitUntil(lambda: model.finished == 1, timeout=TIMEOUT)
+    files = [model.index(r, TransfersModel.FILE).data() for r in range(model.rowCount())]
+    uploads = [r for r, name in enumerate(files) if name == "sent.txt"]
+    assert len(uploads) == 1
+    assert model.index(uploads[0], TransfersModel.DIALECT).data() == "HTTP upload"
+    stop(qtbot, panel)
+    assert panel.password_field.isEnabled() and panel.upload_folder.isEnabled()
+
+
+def test_a_missing_upload_folder_is_reported(panel: FileServerPanel, tmp_path: Path) -> None:
+    panel.upload_check.setChecked(True)
+    panel.upload_folder.setText(str(tmp_path / "nowhere"))
+    panel.trigger_start()
+    assert panel.server is None and panel.start_button.isEnabled()

@@ -90,7 +90,7 @@ BAD_URLS = [
     ("http://h:0/a", "port 0"),
     ("http://h:x/a", "not a number"),
     ("http:///a", "no host"),
-    ("http://user:pw@h/a", "user names"),
+    ("http://user@h/a", "user names"),  # a share password is http://:pw@h/a
     ("http://[::1/a", "closing"),
     ("http://::1:80/a", "brackets"),
     ("raw://h/a", "needs a port"),

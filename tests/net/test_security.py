@@ -829,3 +829,116 @@ def test_swb_serve_escapes_the_paths_it_skips(tmp_path: Path) -> None:
     process.stdout.readline()
     _out, err = stop(process)
     assert "skipped" in err and not _controls(err), err
+
+
+# ---- uploads and the share password (issue 21) ----------------------------------------------------
+
+
+@contextmanager
+def upload_server(root: Path, **options: object) -> Iterator[tuple[FileServer, Path, EventLog]]:
+    """A server with an upload folder ``root/inbox`` next to ``root/outside`` (which must stay
+    untouched) and a secret above it."""
+    inbox = root / "inbox"
+    inbox.mkdir()
+    (root / "outside").mkdir()
+    (root / "secret.txt").write_bytes(SECRET)
+    log = EventLog()
+    with ShareTable() as share:
+        server = FileServer(share, "127.0.0.1", 0, upload_dir=inbox, on_event=log, **options)  # type: ignore[arg-type]
+        with server, running(server):
+            yield server, inbox, log
+
+
+def exchange(port: int, request: bytes) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=WAIT) as sock:
+        sock.sendall(request)
+        return read_to_end(sock)
+
+
+def put_request(target: bytes, body: bytes, *headers: bytes) -> bytes:
+    head = b"PUT " + target + b" HTTP/1.1\r\nHost: x\r\nContent-Length: " + str(len(body)).encode()
+    return head + b"".join(b"\r\n" + h for h in headers) + b"\r\n\r\n" + body
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        b"/..%2f..%2fsecret.txt",
+        b"/..%5c..%5csecret.txt",
+        b"/%2e%2e/outside/x",
+        b"/outside%2f..%2f..%2fsecret.txt",
+        b"/a%00b.txt",
+        b"/" + b"x" * 400 + b".txt",
+        b"/NUL",
+        b"/com1.txt",
+        b"/.",
+        b"/%e2%80%aetxt.exe",
+    ],
+)
+def test_hostile_upload_names_stay_in_the_folder(tmp_path: Path, target: bytes) -> None:
+    with upload_server(tmp_path) as (server, inbox, _log):
+        answer = exchange(server.port, put_request(target, b"payload"))
+        assert status_of(answer) in (201, 400, 404)
+    assert (tmp_path / "secret.txt").read_bytes() == SECRET
+    assert os.listdir(tmp_path / "outside") == []
+    assert sorted(os.listdir(tmp_path)) == ["inbox", "outside", "secret.txt"]
+    for name in os.listdir(inbox):
+        assert not name.endswith(".part"), name  # nothing half-written stays
+        assert len(name.encode()) <= 200 and "/" not in name and "\\" not in name
+        assert name.upper().split(".")[0] not in ("NUL", "COM1")
+
+
+def test_links_in_the_upload_folder_are_never_written_through(tmp_path: Path) -> None:
+    """A link already in the folder (a dangling one, or a .part planted as a link) is a taken
+    name: refused, and the file it points to is not created or changed."""
+    with upload_server(tmp_path) as (server, inbox, _log):
+        (inbox / "report.txt").symlink_to(tmp_path / "outside" / "planted.txt")
+        (inbox / ".notes.txt.part").symlink_to(tmp_path / "secret.txt")
+        assert status_of(exchange(server.port, put_request(b"/report.txt", b"x"))) == 409
+        assert status_of(exchange(server.port, put_request(b"/notes.txt", b"x"))) == 409
+        patch = put_request(
+            b"/notes.txt", b"x", b"Upload-Offset: 0", b"Upload-Complete: ?1"
+        ).replace(b"PUT", b"PATCH", 1)
+        assert status_of(exchange(server.port, patch)) in (404, 409)
+    assert os.listdir(tmp_path / "outside") == []
+    assert (tmp_path / "secret.txt").read_bytes() == SECRET
+
+
+def test_form_part_heads_have_limits(tmp_path: Path) -> None:
+    with upload_server(tmp_path) as (server, inbox, _log):
+        body = (
+            b'--b\r\nContent-Disposition: form-data; name="f"; filename="a.txt"\r\n'
+            + b"X-Pad: "
+            + b"y" * 8000
+            + b"\r\n\r\ndata\r\n--b--\r\n"
+        )
+        request = (
+            b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\n"
+            b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+        )
+        assert status_of(exchange(server.port, request)) == 413
+        assert os.listdir(inbox) == []
+
+
+def test_a_password_guards_uploads_and_tls(tmp_path: Path, ca: trustme.CA) -> None:
+    """Without the password nothing is stored and nothing is listed, inside TLS as well."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    client = ssl.create_default_context()
+    ca.configure_trust(client)
+    with upload_server(tmp_path, password="pw", ssl_context=context) as (server, inbox, log):
+        for request in (
+            put_request(b"/x.txt", b"payload"),
+            put_request(b"/x.txt", b"payload", b"Authorization: Basic " + b"Ono="),  # ":z"
+            b"GET /?format=json HTTP/1.1\r\nHost: x\r\n\r\n",
+        ):
+            with (
+                socket.create_connection(("127.0.0.1", server.port), timeout=WAIT) as raw,
+                client.wrap_socket(raw, server_hostname="127.0.0.1") as sock,
+            ):
+                sock.sendall(request)
+                assert status_of(read_to_end(sock)) == 401
+        assert os.listdir(inbox) == []
+        assert server.auth.failures("127.0.0.1") == 1
+        printed = repr(log.events)
+    assert "pw" not in printed.replace("password", "")
