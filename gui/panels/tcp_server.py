@@ -118,7 +118,7 @@ class TcpServerPanel(Panel):
         self.idle_timeout.setToolTip(
             self.tr("Close a client after this many seconds with nothing sent or received")
         )
-        self.keepalive = QCheckBox(self.tr("&Keepalive: free the slots of vanished clients"), self)
+        self.keepalive = QCheckBox(self.tr("&Keepalive probes"), self)
         self.keepalive.setObjectName("keepaliveCheck")
         self.keepalive.setChecked(True)
         self.keepalive.setToolTip(
@@ -174,10 +174,15 @@ class TcpServerPanel(Panel):
         reply_layout.addWidget(self.rules, 1)
 
         self.security = ServerSecurityBox(self)
+        # Security sits under Listen, beside the taller Automatic reply box: in a row of its own
+        # it made the panel taller than a 1024x768 screen holds.
+        left = QVBoxLayout()
+        left.addWidget(listen)
+        left.addWidget(self.security)
+        left.addStretch(1)
         self.options_row = QGridLayout()
-        self.options_row.addWidget(listen, 0, 0)
+        self.options_row.addLayout(left, 0, 0)
         self.options_row.addWidget(reply_box, 0, 1)
-        self.options_row.addWidget(self.security, 1, 0, 1, 2)
         self.options_row.setColumnStretch(0, 1)
         self.options_row.setColumnStretch(1, 1)
 
@@ -241,8 +246,8 @@ class TcpServerPanel(Panel):
         send_buttons.addWidget(self.send_all_button)
         send_buttons.addStretch(1)
         send_layout.addLayout(send_buttons)
-        self.options_row.addWidget(clients_box, 2, 0)
-        self.options_row.addWidget(send_box, 2, 1)
+        self.options_row.addWidget(clients_box, 1, 0)
+        self.options_row.addWidget(send_box, 1, 1)
 
         self.counters = QLabel(self)
         self.counters.setObjectName("countersLabel")
@@ -269,10 +274,7 @@ class TcpServerPanel(Panel):
             self.fixed_reply.ending_combo,
             self.clients,
             self.disconnect_button,
-            self.payload.mode_combo,
-            self.payload.encoding_combo,
-            self.payload.ending_combo,
-            self.payload.edit,
+            self.payload,
             self.send_button,
             self.send_all_button,
         )
