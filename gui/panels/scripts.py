@@ -285,6 +285,11 @@ class ScriptsPanel(Panel):
         self.log.verticalHeader().hide()
         self.log.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.log.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        # The numbers take what they need, so the Result column stays in sight at 800x600.
+        for column in range(6):
+            self.log.horizontalHeader().setSectionResizeMode(
+                column, QHeaderView.ResizeMode.ResizeToContents
+            )
         self.log.horizontalHeader().setSectionResizeMode(6, QHeaderView.ResizeMode.Stretch)
 
         splitter = QSplitter(Qt.Orientation.Vertical, self)

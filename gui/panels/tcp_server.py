@@ -174,14 +174,8 @@ class TcpServerPanel(Panel):
         reply_layout.addWidget(self.rules, 1)
 
         self.security = ServerSecurityBox(self)
-        # Security sits under Listen, beside the taller Automatic reply box: in a row of its own
-        # it made the panel taller than a 1024x768 screen holds.
-        left = QVBoxLayout()
-        left.addWidget(listen)
-        left.addWidget(self.security)
-        left.addStretch(1)
         self.options_row = QGridLayout()
-        self.options_row.addLayout(left, 0, 0)
+        self.options_row.addWidget(listen, 0, 0)
         self.options_row.addWidget(reply_box, 0, 1)
         self.options_row.setColumnStretch(0, 1)
         self.options_row.setColumnStretch(1, 1)
@@ -210,7 +204,7 @@ class TcpServerPanel(Panel):
             width = max(metrics.horizontalAdvance(sample), titles.horizontalAdvance(title) + 8)
             header.resizeSection(column, width + 16)
         self.clients.verticalHeader().setDefaultSectionSize(metrics.height() + 6)
-        self.clients.setMinimumHeight(90)
+        self.clients.setMinimumHeight(60)
         self.clients.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self.clients.setMaximumHeight(metrics.height() * 10)
         self.clients.itemSelectionChanged.connect(self._update_buttons)
@@ -246,7 +240,13 @@ class TcpServerPanel(Panel):
         send_buttons.addWidget(self.send_all_button)
         send_buttons.addStretch(1)
         send_layout.addLayout(send_buttons)
-        self.options_row.addWidget(clients_box, 1, 0)
+        # Security sits above Clients, beside the taller Payload box: in a row of its own it
+        # made the panel taller than a 1024x768 screen holds, and under Listen it made the first
+        # row the tallest.
+        left = QVBoxLayout()
+        left.addWidget(self.security)
+        left.addWidget(clients_box, 1)
+        self.options_row.addLayout(left, 1, 0)
         self.options_row.addWidget(send_box, 1, 1)
 
         self.counters = QLabel(self)
@@ -272,6 +272,8 @@ class TcpServerPanel(Panel):
             self.fixed_reply.mode_combo,
             self.fixed_reply.encoding_combo,
             self.fixed_reply.ending_combo,
+            self.rules,
+            *self.security.focus_chain(),
             self.clients,
             self.disconnect_button,
             self.payload,

@@ -112,6 +112,16 @@ class RulesTable(QWidget):
         layout.addLayout(framing_row)
         layout.addWidget(self.error)
 
+    def focus_chain(self) -> list[QWidget]:
+        """The controls in reading order: the table, its buttons, then what rules see."""
+        chain: list[QWidget] = [
+            self.table,
+            self.add_button,
+            self.remove_button,
+            self.mock_button,
+        ]
+        return chain + ([self.framing_combo] if self.framing_combo is not None else [])
+
     def add_rule(
         self, kind: str = "contains", pattern: str = "", reply: str = "", enabled: bool = True
     ) -> int:
