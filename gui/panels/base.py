@@ -110,7 +110,11 @@ class Panel(QWidget):
                 visit(child)
 
         for widget in self._tab_order:
-            add(widget)
+            # A declared compound widget (a payload editor) is asked now, as tools may have
+            # joined it after the panel was built.
+            chain = getattr(widget, "focus_chain", None)
+            for item in chain() if callable(chain) else [widget]:
+                add(item)
         visit(self)
         return walk
 

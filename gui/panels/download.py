@@ -199,7 +199,7 @@ class DownloadPanel(Panel):
         self.breadcrumb.setTextFormat(Qt.TextFormat.RichText)
         self.breadcrumb.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.breadcrumb.linkActivated.connect(self._on_breadcrumb)
-        self.download_selected_button = QPushButton(self.tr("Download &selected"), self)
+        self.download_selected_button = QPushButton(self.tr("Download selected"), self)
         self.download_selected_button.setObjectName("downloadSelectedButton")
         self.download_selected_button.setToolTip(
             self.tr(
@@ -214,7 +214,7 @@ class DownloadPanel(Panel):
             self.tr("Download the folder shown in the list, with everything in it, as a folder")
         )
         self.download_folder_button.clicked.connect(self.download_folder)
-        self.download_all_button = QPushButton(self.tr("Download &all"), self)
+        self.download_all_button = QPushButton(self.tr("Download all"), self)
         self.download_all_button.setObjectName("downloadAllButton")
         self.download_all_button.setToolTip(
             self.tr(
@@ -348,7 +348,7 @@ class DownloadPanel(Panel):
         )
         self.history_table.itemSelectionChanged.connect(self._update_buttons)
         self.history_table.cellDoubleClicked.connect(lambda _row, _col: self.open_folder())
-        self.open_button = QPushButton(self.tr("O&pen folder"), self)
+        self.open_button = QPushButton(self.tr("Open folder"), self)
         self.open_button.setObjectName("openFolderButton")
         self.open_button.setToolTip(
             self.tr("Show the folder of the selected download (or the save folder)")

@@ -1057,7 +1057,7 @@ def install_packet_library(window: QMainWindow, path: Path | None = None) -> Pac
     library.dispatcher = dispatcher  # type: ignore[attr-defined]
     library.dock = dock  # type: ignore[attr-defined]
 
-    menu = QMenu(QCoreApplication.translate("PacketLibraryPanel", "&Packets"), window)
+    menu = QMenu(QCoreApplication.translate("PacketLibraryPanel", "Packets"), window)
     menu.setObjectName("packetsMenu")
     toggle = dock.toggleViewAction()
     toggle.setText(QCoreApplication.translate("PacketLibraryPanel", "Show the &packet library"))

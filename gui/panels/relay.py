@@ -24,6 +24,8 @@ from PySide6.QtWidgets import (
     QSpinBox,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -110,7 +112,7 @@ class RelayPanel(Panel):
         form = QFormLayout(where)
         form.addRow(self.tr("&Listen on:"), self.bind)
         form.addRow(self.tr("Listen &port:"), self.port)
-        form.addRow(self.tr("&Target host:"), self.target_host)
+        form.addRow(self.tr("Tar&get host:"), self.target_host)
         form.addRow(self.tr("Target p&ort:"), self.target_port)
         form.addRow(self.tr("Protocol:"), self.protocol)
         for field, buddy in (
@@ -128,7 +130,8 @@ class RelayPanel(Panel):
         start_row.addStretch(1)
         form.addRow("", start_row)
 
-        faults = QGroupBox(self.tr("Faults (applied at once)"), self)
+        faults = QWidget(self)
+        faults.setObjectName("faultsPage")
         grid = QGridLayout(faults)
         self.fault_direction = QComboBox(self)
         self.fault_direction.setObjectName("faultDirectionCombo")
@@ -171,15 +174,17 @@ class RelayPanel(Panel):
             (self.tr("Slice pause:"), self.slice_pause),
             (self.tr("Reset after:"), self.reset_after),
         ]
+        # Three pairs a row across the panel's whole width: two a row beside the Relay box did
+        # not fit an 800x600 window. Stall and Down end the last row.
         for index, (text, widget) in enumerate(rows):
-            row, column = divmod(index, 2)
+            row, column = divmod(index, 3)
             label = QLabel(text, faults)
             label.setBuddy(widget)
             grid.addWidget(label, row, column * 2)
             grid.addWidget(widget, row, column * 2 + 1)
-        last = (len(rows) + 1) // 2
-        grid.addWidget(self.stall, last, 0, 1, 2)
-        grid.addWidget(self.down, last, 2, 1, 2)
+        last, column = divmod(len(rows), 3)
+        grid.addWidget(self.stall, last, column * 2, 1, 2)
+        grid.addWidget(self.down, last, column * 2 + 2, 1, 2)
         for spin in (
             self.delay,
             self.jitter,
@@ -225,7 +230,8 @@ class RelayPanel(Panel):
         self.reset_button.setObjectName("resetConnectionButton")
         self.reset_button.setToolTip(self.tr("Reset the selected connections (RST)"))
         self.reset_button.clicked.connect(lambda: self.close_selected(reset=True))
-        conn_box = QGroupBox(self.tr("Connections"), self)
+        conn_box = QWidget(self)
+        conn_box.setObjectName("connectionsPage")
         conn_layout = QVBoxLayout(conn_box)
         conn_layout.addWidget(self.connections, 1)
         buttons = QHBoxLayout()
@@ -239,13 +245,27 @@ class RelayPanel(Panel):
         self.listen_security.setTitle(self.tr("TLS to clients"))
         self.target_security = ClientSecurityBox(self)
         self.target_security.setTitle(self.tr("TLS to the target"))
+        # Alt+T is Stop here, and two boxes share the words: each gets a letter of its own.
+        self.listen_security.tls_check.setText(self.tr("Us&e TLS"))
+        self.target_security.tls_check.setText(self.tr("&Use TLS"))
 
+        tls = QVBoxLayout()
+        tls.addWidget(self.listen_security)
+        tls.addWidget(self.target_security)
+        tls.addStretch(1)
         top = QGridLayout()
         top.addWidget(where, 0, 0)
-        top.addWidget(faults, 0, 1)
-        top.addWidget(self.listen_security, 1, 0)
-        top.addWidget(self.target_security, 1, 1)
-        top.addWidget(conn_box, 2, 0, 1, 2)
+        top.addLayout(tls, 0, 1)
+        # Faults and Connections share one place as tabs: one above the other they made the
+        # panel taller than an 800x600 window.
+        self.pages = QTabWidget(self)
+        self.pages.setObjectName("relayPages")
+        self.pages.tabBar().setUsesScrollButtons(False)  # two tabs always fit
+        for scroll in self.pages.tabBar().findChildren(QToolButton):  # Qt's own, never shown
+            scroll.setToolTip(self.tr("Show more tabs"))
+        self.pages.addTab(faults, self.tr("Faults (applied at once)"))
+        self.pages.addTab(conn_box, self.tr("Connections"))
+        top.addWidget(self.pages, 1, 0, 1, 2)
         top.setColumnStretch(0, 1)
         top.setColumnStretch(1, 1)
 
@@ -270,6 +290,7 @@ class RelayPanel(Panel):
             self.stop_button,
             *self.listen_security.focus_chain(),
             *self.target_security.focus_chain(),
+            self.pages,
             self.fault_direction,
             self.delay,
             self.jitter,

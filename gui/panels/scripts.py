@@ -101,7 +101,7 @@ def records_from_log(log: TrafficLog) -> list[Record]:
 
 def save_script_button(parent: QWidget, save: Callable[[], object]) -> QPushButton:
     """The "Save as script…" button of the TCP Client and UDP Send panels."""
-    button = QPushButton(QCoreApplication.translate("ScriptsPanel", "Save as &script…"), parent)
+    button = QPushButton(QCoreApplication.translate("ScriptsPanel", "Save as script…"), parent)
     button.setObjectName("saveAsScriptButton")
     button.setToolTip(
         QCoreApplication.translate(
@@ -209,17 +209,22 @@ class ScriptsPanel(Panel):
         self.path_edit.setToolTip(
             self.tr("Where Save writes the script (also the name in reports)")
         )
+        self.new_button = QPushButton(self.tr("&New"), self)
+        self.new_button.setObjectName("newScriptButton")
+        self.new_button.setToolTip(self.tr("Start again from the example script (not saved yet)"))
+        self.new_button.clicked.connect(self.new_script)
         self.open_button = QPushButton(self.tr("&Open…"), self)
         self.open_button.setObjectName("openScriptButton")
         self.open_button.setToolTip(self.tr("Load a .toml script into the editor"))
         self.open_button.clicked.connect(self._choose_file)
-        self.save_button = QPushButton(self.tr("Sa&ve"), self)
+        self.save_button = QPushButton(self.tr("&Save"), self)
         self.save_button.setObjectName("saveScriptButton")
         self.save_button.setToolTip(self.tr("Save the script to the file named on the left"))
         self.save_button.clicked.connect(self.save_file)
         file_row = QHBoxLayout()
         file_row.addWidget(QLabel(self.tr("File:"), self))
         file_row.addWidget(self.path_edit, 1)
+        file_row.addWidget(self.new_button)
         file_row.addWidget(self.open_button)
         file_row.addWidget(self.save_button)
 
@@ -234,6 +239,8 @@ class ScriptsPanel(Panel):
         self.editor.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.editor.setPlainText(EXAMPLE_SCRIPT)
         self.editor.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        # Tab leaves the editor (keyboard walk, issue 15.2); TOML needs no tab characters.
+        self.editor.setTabChangesFocus(True)
 
         self.vars_edit = QLineEdit(self)
         self.vars_edit.setObjectName("varsEdit")
@@ -278,6 +285,11 @@ class ScriptsPanel(Panel):
         self.log.verticalHeader().hide()
         self.log.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.log.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        # The numbers take what they need, so the Result column stays in sight at 800x600.
+        for column in range(6):
+            self.log.horizontalHeader().setSectionResizeMode(
+                column, QHeaderView.ResizeMode.ResizeToContents
+            )
         self.log.horizontalHeader().setSectionResizeMode(6, QHeaderView.ResizeMode.Stretch)
 
         splitter = QSplitter(Qt.Orientation.Vertical, self)
@@ -291,6 +303,7 @@ class ScriptsPanel(Panel):
         layout.addWidget(self.status)
         set_tab_chain(
             self.path_edit,
+            self.new_button,
             self.open_button,
             self.save_button,
             self.editor,
@@ -307,6 +320,11 @@ class ScriptsPanel(Panel):
         )
         if path:
             self.open_file(path)
+
+    def new_script(self) -> None:
+        """Put the example script in the editor, with no file named yet."""
+        self.path_edit.clear()
+        self.editor.setPlainText(EXAMPLE_SCRIPT)
 
     def open_file(self, path: str) -> bool:
         """Load the script at ``path`` into the editor (at most 1 MiB of UTF-8)."""

@@ -118,7 +118,7 @@ class TcpServerPanel(Panel):
         self.idle_timeout.setToolTip(
             self.tr("Close a client after this many seconds with nothing sent or received")
         )
-        self.keepalive = QCheckBox(self.tr("&Keepalive: free the slots of vanished clients"), self)
+        self.keepalive = QCheckBox(self.tr("&Keepalive probes"), self)
         self.keepalive.setObjectName("keepaliveCheck")
         self.keepalive.setChecked(True)
         self.keepalive.setToolTip(
@@ -177,7 +177,6 @@ class TcpServerPanel(Panel):
         self.options_row = QGridLayout()
         self.options_row.addWidget(listen, 0, 0)
         self.options_row.addWidget(reply_box, 0, 1)
-        self.options_row.addWidget(self.security, 1, 0, 1, 2)
         self.options_row.setColumnStretch(0, 1)
         self.options_row.setColumnStretch(1, 1)
 
@@ -205,7 +204,7 @@ class TcpServerPanel(Panel):
             width = max(metrics.horizontalAdvance(sample), titles.horizontalAdvance(title) + 8)
             header.resizeSection(column, width + 16)
         self.clients.verticalHeader().setDefaultSectionSize(metrics.height() + 6)
-        self.clients.setMinimumHeight(90)
+        self.clients.setMinimumHeight(60)
         self.clients.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self.clients.setMaximumHeight(metrics.height() * 10)
         self.clients.itemSelectionChanged.connect(self._update_buttons)
@@ -241,8 +240,14 @@ class TcpServerPanel(Panel):
         send_buttons.addWidget(self.send_all_button)
         send_buttons.addStretch(1)
         send_layout.addLayout(send_buttons)
-        self.options_row.addWidget(clients_box, 2, 0)
-        self.options_row.addWidget(send_box, 2, 1)
+        # Security sits above Clients, beside the taller Payload box: in a row of its own it
+        # made the panel taller than a 1024x768 screen holds, and under Listen it made the first
+        # row the tallest.
+        left = QVBoxLayout()
+        left.addWidget(self.security)
+        left.addWidget(clients_box, 1)
+        self.options_row.addLayout(left, 1, 0)
+        self.options_row.addWidget(send_box, 1, 1)
 
         self.counters = QLabel(self)
         self.counters.setObjectName("countersLabel")
@@ -267,12 +272,11 @@ class TcpServerPanel(Panel):
             self.fixed_reply.mode_combo,
             self.fixed_reply.encoding_combo,
             self.fixed_reply.ending_combo,
+            self.rules,
+            *self.security.focus_chain(),
             self.clients,
             self.disconnect_button,
-            self.payload.mode_combo,
-            self.payload.encoding_combo,
-            self.payload.ending_combo,
-            self.payload.edit,
+            self.payload,
             self.send_button,
             self.send_all_button,
         )

@@ -298,19 +298,37 @@ class PayloadEditor(QWidget):
         options.addWidget(self.encoding_combo)
         options.addWidget(self.ending_combo)
         options.addStretch(1)
-        options.addWidget(self.size_label)
-        # The send boxes' second row: what is appended, the exact bytes, and keeping them.
-        extras = self._extras = QHBoxLayout()
+        # The send boxes' rows below the text: what is appended and the exact bytes, then the
+        # tools (history, repeat, keeping the payload). One row for both did not fit a send box
+        # of half an 800x600 window.
+        checks = QHBoxLayout()
+        checks.setContentsMargins(0, 0, 0, 0)
+        checks.addWidget(self.checksum_combo)
+        checks.addWidget(self.preview, 1)
+        # The byte count sits below the options, not beside them: beside them the options row
+        # alone was wider than half an 800x600 window.
+        checks.addWidget(
+            self.size_label, 0, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop
+        )
+        tools = self._tools = QHBoxLayout()
+        tools.setContentsMargins(0, 0, 0, 0)
+        tools.addWidget(self.save_packet_button)
+        tools.addStretch(1)
+        extras = QVBoxLayout()
         extras.setContentsMargins(0, 0, 0, 0)
-        extras.addWidget(self.checksum_combo)
-        extras.addWidget(self.preview, 1)
-        extras.addWidget(self.save_packet_button)
+        extras.setSpacing(3)
+        extras.addLayout(checks)
+        extras.addLayout(tools)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(3)
         if compact:
-            layout.addWidget(self.edit)
+            line = QHBoxLayout()
+            line.setContentsMargins(0, 0, 0, 0)
+            line.addWidget(self.edit, 1)
+            line.addWidget(self.size_label)
+            layout.addLayout(line)
             layout.addLayout(options)
         else:
             layout.addLayout(options)
@@ -339,7 +357,15 @@ class PayloadEditor(QWidget):
         """The inputs in reading order, for the panel's tab order: the options row first unless
         it sits below the text."""
         options: list[QWidget] = [self.mode_combo, self.encoding_combo, self.ending_combo]
-        return [self.edit, *options] if self.compact else [*options, self.edit]
+        if self.compact:
+            return [self.edit, *options]
+        return [*options, self.edit, self.checksum_combo, *self.tools()]
+
+    def tools(self) -> list[QWidget]:
+        """The tools row's controls, left to right (those added with :meth:`add_tool`, then
+        "Save as packet…")."""
+        items = (self._tools.itemAt(i) for i in range(self._tools.count()))
+        return [widget for item in items if (widget := item.widget()) is not None]
 
     # -- values --------------------------------------------------------------------------------
 
@@ -367,9 +393,9 @@ class PayloadEditor(QWidget):
         return PayloadSpec(self.text(), self.mode(), self.encoding(), self.line_ending())  # type: ignore[arg-type]
 
     def add_tool(self, widget: QWidget) -> None:
-        """Put ``widget`` in the send box's second row, before "Save as packet…" (Tab too)."""
-        self._extras.insertWidget(self._extras.indexOf(self.save_packet_button), widget)
-        QWidget.setTabOrder(widget, self.save_packet_button)
+        """Put ``widget`` in the send box's tools row, before "Save as packet…" (Tab follows
+        the row: see :meth:`focus_chain`)."""
+        self._tools.insertWidget(self._tools.indexOf(self.save_packet_button), widget)
 
     def checksum(self) -> str:
         """The chosen checksum's name (net.checksum), "" for none."""

@@ -57,7 +57,7 @@ class RulesTable(QWidget):
         header.setSectionResizeMode(_PATTERN, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(_REPLY, QHeaderView.ResizeMode.Stretch)
         self.table.itemChanged.connect(lambda _item: self.changed.emit())
-        self.table.setMinimumHeight(90)
+        self.table.setMinimumHeight(60)
 
         self.add_button = QPushButton(self.tr("Add rule"), self)
         self.add_button.setObjectName("addRuleButton")
@@ -91,10 +91,16 @@ class RulesTable(QWidget):
                 self.tr("Rules match each line of a client's stream, or each chunk as it arrives")
             )
             self.framing_combo.currentIndexChanged.connect(lambda _index: self.changed.emit())
-            buttons.addSpacing(12)
-            buttons.addWidget(QLabel(self.tr("Rules see:"), self))
-            buttons.addWidget(self.framing_combo)
         buttons.addStretch(1)
+        # The framing choice gets a row of its own: beside the buttons it made the TCP Server's
+        # reply box too wide for an 800x600 window.
+        framing_row = QHBoxLayout()
+        if self.framing_combo is not None:
+            framing_label = QLabel(self.tr("Rules see:"), self)
+            framing_label.setBuddy(self.framing_combo)
+            framing_row.addWidget(framing_label)
+            framing_row.addWidget(self.framing_combo)
+            framing_row.addStretch(1)
         self.error = InlineError(self)
 
         self.changed.connect(self._validate)
@@ -103,7 +109,18 @@ class RulesTable(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.table, 1)
         layout.addLayout(buttons)
+        layout.addLayout(framing_row)
         layout.addWidget(self.error)
+
+    def focus_chain(self) -> list[QWidget]:
+        """The controls in reading order: the table, its buttons, then what rules see."""
+        chain: list[QWidget] = [
+            self.table,
+            self.add_button,
+            self.remove_button,
+            self.mock_button,
+        ]
+        return chain + ([self.framing_combo] if self.framing_combo is not None else [])
 
     def add_rule(
         self, kind: str = "contains", pattern: str = "", reply: str = "", enabled: bool = True

@@ -305,6 +305,14 @@
         <translation>用于只支持经典协议（发送文件名，读取字节）的服务器：不能列出文件、不能续传、没有校验。raw:// 地址会自动启用此项</translation>
     </message>
     <message>
+        <source>Download selected</source>
+        <translation>下载选中项</translation>
+    </message>
+    <message>
+        <source>Download all</source>
+        <translation>全部下载</translation>
+    </message>
+    <message>
         <source>Name</source>
         <translation>名称</translation>
     </message>
@@ -334,7 +342,7 @@
     </message>
     <message>
         <source>Download &amp;selected</source>
-        <translation>下载选中项(&amp;S)</translation>
+        <translation type="vanished">下载选中项(&amp;S)</translation>
     </message>
     <message>
         <source>Download the files and folders selected in the list into the save folder (Ctrl+click or Shift+click picks several)</source>
@@ -350,7 +358,7 @@
     </message>
     <message>
         <source>Download &amp;all</source>
-        <translation>全部下载(&amp;A)</translation>
+        <translation type="vanished">全部下载(&amp;A)</translation>
     </message>
     <message>
         <source>Download everything the server shares, keeping its folders; files already there with the same SHA-256 are not fetched again</source>
@@ -422,7 +430,7 @@
     </message>
     <message>
         <source>O&amp;pen folder</source>
-        <translation>打开文件夹(&amp;P)</translation>
+        <translation type="vanished">打开文件夹(&amp;P)</translation>
     </message>
     <message>
         <source>Clear histor&amp;y</source>
@@ -535,6 +543,10 @@ Double-click to open the folder</source>
     <message>
         <source>The server has not computed the checksum yet</source>
         <translation>服务器尚未算出校验值</translation>
+    </message>
+    <message>
+        <source>Open folder</source>
+        <translation>打开文件夹</translation>
     </message>
     <message>
         <source>The server shares no files right now</source>
@@ -1274,7 +1286,7 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     </message>
     <message>
         <source>&amp;Packets</source>
-        <translation>数据包(&amp;P)</translation>
+        <translation type="vanished">数据包(&amp;P)</translation>
     </message>
     <message>
         <source>Show the &amp;packet library</source>
@@ -1518,7 +1530,7 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     </message>
     <message>
         <source>&amp;Target host:</source>
-        <translation>目标主机(&amp;T)：</translation>
+        <translation type="vanished">目标主机(&amp;T)：</translation>
     </message>
     <message>
         <source>Target p&amp;ort:</source>
@@ -1599,6 +1611,10 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     <message>
         <source>-&gt; to the target</source>
         <translation>-&gt; 发往目标</translation>
+    </message>
+    <message>
+        <source>Tar&amp;get host:</source>
+        <translation>目标主机(&amp;G)：</translation>
     </message>
     <message>
         <source>&lt;- to the client</source>
@@ -1695,6 +1711,18 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     <message>
         <source>Reset the selected connections (RST)</source>
         <translation>重置所选连接 (RST)</translation>
+    </message>
+    <message>
+        <source>Us&amp;e TLS</source>
+        <translation>使用 TLS(&amp;E)</translation>
+    </message>
+    <message>
+        <source>&amp;Use TLS</source>
+        <translation>使用 TLS(&amp;U)</translation>
+    </message>
+    <message>
+        <source>Show more tabs</source>
+        <translation>显示更多标签页</translation>
     </message>
     <message>
         <source>Connections</source>
@@ -1950,7 +1978,7 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     </message>
     <message>
         <source>Save as &amp;script…</source>
-        <translation>另存为脚本(&amp;S)…</translation>
+        <translation type="vanished">另存为脚本(&amp;S)…</translation>
     </message>
     <message>
         <source>Save this conversation as a script that replays it (swb run, Scripts)</source>
@@ -1990,7 +2018,7 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     </message>
     <message>
         <source>Sa&amp;ve</source>
-        <translation>保存(&amp;V)</translation>
+        <translation type="vanished">保存(&amp;V)</translation>
     </message>
     <message>
         <source>Save the script to the file named on the left</source>
@@ -2101,8 +2129,24 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
         <translation>脚本 (*.toml)</translation>
     </message>
     <message>
+        <source>Save as script…</source>
+        <translation>另存为脚本…</translation>
+    </message>
+    <message>
         <source>Cannot save {path}: {reason}</source>
         <translation>无法保存 {path}：{reason}</translation>
+    </message>
+    <message>
+        <source>&amp;New</source>
+        <translation>新建(&amp;N)</translation>
+    </message>
+    <message>
+        <source>Start again from the example script (not saved yet)</source>
+        <translation>从示例脚本重新开始(尚未保存)</translation>
+    </message>
+    <message>
+        <source>&amp;Save</source>
+        <translation>保存(&amp;S)</translation>
     </message>
     <message>
         <source>Saved {path}</source>
@@ -2557,7 +2601,7 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     </message>
     <message>
         <source>&amp;Keepalive: free the slots of vanished clients</source>
-        <translation>保活(&amp;K)：释放已消失客户端占用的名额</translation>
+        <translation type="vanished">保活(&amp;K)：释放已消失客户端占用的名额</translation>
     </message>
     <message>
         <source>Probe quiet clients (TCP keepalive), so a client whose computer vanished is disconnected within about 2 minutes instead of holding its slot forever</source>
@@ -2574,6 +2618,10 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     <message>
         <source>St&amp;op</source>
         <translation>停止(&amp;O)</translation>
+    </message>
+    <message>
+        <source>&amp;Keepalive probes</source>
+        <translation>保活探测(&amp;K)</translation>
     </message>
     <message>
         <source>Add&amp;ress:</source>

@@ -26,6 +26,8 @@ PANEL_NAMES = [
     "tcpServerPanel",
     "fileServerPanel",
     "downloadPanel",
+    "scriptsPanel",
+    "relayPanel",
 ]
 #: A column must show at least this much of itself to count as shown.
 COLUMN_SHOWN = 30
