@@ -188,7 +188,7 @@ class FileServerPanel(FileDropTarget, Panel):
         access = QHBoxLayout()
         access.addWidget(self.upload_check)
         access.addWidget(self.upload_folder, 2)
-        password_label = QLabel(self.tr("Pass&word:"), self)
+        password_label = QLabel(self.tr("Re&quire password:"), self)
         password_label.setBuddy(self.password_field)
         access.addWidget(password_label)
         access.addWidget(self.password_field, 1)

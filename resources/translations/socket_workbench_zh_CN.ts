@@ -737,7 +737,7 @@ Double-click to open the folder</source>
     </message>
     <message>
         <source>Pass&amp;word:</source>
-        <translation>密码(&amp;W)：</translation>
+        <translation type="vanished">密码(&amp;W)：</translation>
     </message>
     <message>
         <source>Security</source>
@@ -778,6 +778,10 @@ Double-click to open the folder</source>
     <message>
         <source>Addr&amp;ess:</source>
         <translation>地址(&amp;E)：</translation>
+    </message>
+    <message>
+        <source>Re&amp;quire password:</source>
+        <translation>需要密码(&amp;Q)：</translation>
     </message>
     <message>
         <source>Copy file lin&amp;ks</source>
