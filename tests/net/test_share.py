@@ -346,3 +346,56 @@ def test_a_file_swapped_before_hashing_cannot_hang_or_mislead(tmp_path: Path, sw
         closer.start()
         closer.join(WAIT)
     assert not closer.is_alive(), "close() hangs: the hashing thread is stuck in open()"
+
+
+def test_a_removed_file_is_unreachable_by_any_spelling(share: ShareTable, tmp_path: Path) -> None:
+    """Removing forgets the name, its NFC key and its place in the root: nothing finds it, and
+    the name is free again (the same file re-added is not numbered against a ghost)."""
+    nfd = unicodedata.normalize("NFD", "é.txt")
+    nfc = unicodedata.normalize("NFC", nfd)
+    path = _write(tmp_path / nfd)
+    other = _write(tmp_path / "o" / "b.txt")
+    assert share.add(path) == nfd and share.add(other) == "b.txt"
+    shape = share.shape_version
+    share.remove(nfd)
+    assert share.shape_version != shape
+    assert share.lookup(nfd) is None and share.lookup(nfc) is None and nfc not in share
+    root = share.listing("")
+    assert root is not None and [f.name for f in root[1]] == ["b.txt"]
+    assert [f.name for f in share.tree("")[1]] == ["b.txt"]
+    assert share.add(_write(tmp_path / "p" / nfc)) == nfc  # the key is free again
+    assert share.add(path) == numbered_name(nfd, 2)  # a new entry: its old name is taken now
+    assert len(share) == 3
+
+
+def test_a_removed_folder_takes_everything_below_it(share: ShareTable, tmp_path: Path) -> None:
+    root = tmp_path / "shared"
+    _write(root / "a.txt")
+    _write(root / "sub" / "deep" / "b.txt")
+    _write(tmp_path / "other" / "c.txt")
+    share.add_folder(root)
+    share.add_folder(tmp_path / "other")
+    assert share.folder("shared/sub/deep") is not None
+    share.remove("shared")
+    for key in ("shared", "shared/sub", "shared/sub/deep"):
+        assert share.folder(key) is None and share.listing(key) is None
+        assert share.tree(key) == ([], [])
+    for key in ("shared/a.txt", "shared/sub/deep/b.txt"):
+        assert share.lookup(key) is None
+    assert [f.name for f in share.shared_folders()] == ["other"]
+    assert [f.name for f in share.files()] == ["other/c.txt"]
+    listed = share.listing("")
+    assert listed is not None and [d.name for d in listed[0]] == ["other"]
+    assert sorted(share.add_folder(root)) == ["shared/a.txt", "shared/sub/deep/b.txt"]  # free again
+
+
+def test_a_folder_is_looked_up_like_a_file(share: ShareTable, tmp_path: Path) -> None:
+    nfd = unicodedata.normalize("NFD", "Café")
+    _write(tmp_path / nfd / "x.txt")
+    share.add_folder(tmp_path / nfd)
+    found = share.folder(nfd)
+    assert found is not None and found.name == nfd
+    assert share.folder(unicodedata.normalize("NFC", nfd)) is found
+    assert share.folder(nfd + "/x.txt") is None  # a file's key is not a folder
+    assert share.folder("café") is None and share.folder("") is None
+    assert share.lookup(nfd) is None  # nor a folder's key a file
