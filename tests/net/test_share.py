@@ -174,6 +174,7 @@ def test_small_files_are_not_stuck_behind_a_big_files_checksum(tmp_path: Path) -
         (lambda d: d / "missing.txt", "does not exist"),
         (lambda d: d, "is a folder"),
         (lambda d: _fifo(d / "pipe"), "not a regular file"),
+        (lambda d: _loop(d / "loop"), r"loop cannot be opened: the links around it form a loop$"),
     ],
 )
 def test_bad_files(share: ShareTable, tmp_path: Path, make: object, message: str) -> None:
@@ -181,6 +182,11 @@ def test_bad_files(share: ShareTable, tmp_path: Path, make: object, message: str
     with pytest.raises(LocalFileError, match=message) as info:
         share.add(target)
     assert isinstance(info.value, ValueError)  # bad input for the CLI (exit 2)
+
+
+def _loop(path: Path) -> Path:
+    path.symlink_to(path)
+    return path
 
 
 def _fifo(path: Path) -> Path:
@@ -399,3 +405,36 @@ def test_a_folder_is_looked_up_like_a_file(share: ShareTable, tmp_path: Path) ->
     assert share.folder(nfd + "/x.txt") is None  # a file's key is not a folder
     assert share.folder("café") is None and share.folder("") is None
     assert share.lookup(nfd) is None  # nor a folder's key a file
+
+
+def test_the_shape_changes_when_a_key_comes_or_goes_only(tmp_path: Path) -> None:
+    """shape_version tells a view to redraw its tree: on each add and remove, not on a checksum."""
+    with ShareTable() as share:
+        shapes = [share.shape_version]
+        path = _write(tmp_path / "a.txt", b"hello")
+        share.add(path)
+        shapes.append(share.shape_version)
+        assert share.wait_hashed(WAIT)  # the entry is replaced with its checksum: same shape
+        entry = share.lookup("a.txt")
+        assert entry is not None and entry.sha256 == hashlib.sha256(b"hello").hexdigest()
+        assert share.shape_version == shapes[-1]
+        st = path.stat()
+        assert (entry.size, entry.mtime, entry.mtime_ns) == (5, st.st_mtime, st.st_mtime_ns)
+        share.remove("a.txt")
+        shapes.append(share.shape_version)
+        share.add(_write(tmp_path / "b.txt"))
+        shapes.append(share.shape_version)
+        assert len(set(shapes)) == len(shapes), shapes
+
+
+def test_a_file_gone_from_a_subfolder_leaves_its_listing(share: ShareTable, tmp_path: Path) -> None:
+    root = tmp_path / "shared"
+    _write(root / "sub" / "a.txt")
+    gone = _write(root / "sub" / "b.txt")
+    share.add_folder(root)
+    gone.unlink()
+    share.rescan("shared", max_age=0)
+    assert share.lookup("shared/sub/b.txt") is None
+    listed = share.listing("shared/sub")
+    assert listed is not None and [f.name for f in listed[1]] == ["shared/sub/a.txt"]
+    assert [f.name for f in share.tree("shared")[1]] == ["shared/sub/a.txt"]
