@@ -414,6 +414,13 @@ def test_the_shape_changes_when_a_key_comes_or_goes_only(tmp_path: Path) -> None
         path = _write(tmp_path / "a.txt", b"hello")
         share.add(path)
         shapes.append(share.shape_version)
+        with ShareTable(hash_files=False) as plain:  # the entry as added, before any checksum
+            plain.add(path)
+            added, st = plain.lookup("a.txt"), path.stat()
+            assert added is not None and (added.mtime, added.mtime_ns) == (
+                st.st_mtime,
+                st.st_mtime_ns,
+            )
         assert share.wait_hashed(WAIT)  # the entry is replaced with its checksum: same shape
         entry = share.lookup("a.txt")
         assert entry is not None and entry.sha256 == hashlib.sha256(b"hello").hexdigest()
