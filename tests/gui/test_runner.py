@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -257,7 +258,17 @@ def test_event_buffer_is_bounded_in_bytes() -> None:
     assert buffer.dropped == 2000 - len(drained) and drained[-1][0] == 999.0
 
 
-def test_a_pushing_worker_waits_while_the_gui_shows_a_batch() -> None:
+def _waiting_in(thread: threading.Thread, caller: str) -> bool:
+    """Whether ``thread`` is asleep in a threading wait that ``caller`` (a function name) made."""
+    frame = sys._current_frames().get(thread.ident or -1)
+    names = []
+    while frame is not None:
+        names.append(frame.f_code.co_name)
+        frame = frame.f_back
+    return bool(names) and names[0] == "wait" and caller in names
+
+
+def test_a_pushing_worker_waits_while_the_gui_shows_a_batch(qtbot: QtBot) -> None:
     buffer = EventBuffer(hold=WAIT)
     pushed = threading.Event()
 
@@ -270,7 +281,9 @@ def test_a_pushing_worker_waits_while_the_gui_shows_a_batch() -> None:
     thread = threading.Thread(target=worker)
     thread.start()
     try:
-        assert not pushed.wait(0.1)  # held (were it not, it would be done at once)
+        # Held: asleep in push_many's wait, its batch already handed over, not yet returned.
+        qtbot.waitUntil(lambda: _waiting_in(thread, "push_many"), timeout=TIMEOUT)
+        assert not pushed.is_set()
     finally:
         buffer.release()
         thread.join(WAIT)

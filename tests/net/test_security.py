@@ -72,17 +72,6 @@ def open_fds() -> int:
     return len(fd_links())
 
 
-def steady_fds() -> int:
-    """The descriptor count once it has stopped changing for a moment (closes in flight done)."""
-    last, since = open_fds(), time.monotonic()
-    while time.monotonic() - since < 0.3:
-        time.sleep(0.05)
-        now = open_fds()
-        if now != last:
-            last, since = now, time.monotonic()
-    return last
-
-
 def settle(condition: Callable[[], bool], timeout: float = WAIT) -> bool:
     """Wait (generously) for the server to close what it must; True once ``condition`` holds."""
     deadline = time.monotonic() + timeout
@@ -224,10 +213,14 @@ def peer(
                 linger=1.0,
                 on_event=log,
             )
+            # Serving adds one descriptor to the built server's: the loop's selector (the
+            # listener and the waker's pair exist already). Once the first client's connection
+            # is closed on the server's side too, exactly that many are open.
+            fds_serving = open_fds() + 1
             with running(server):
-                ready = Peer(server, layout, log, client_context, 0)
+                ready = Peer(server, layout, log, client_context, fds_serving)
                 check(ready.talk(get(b"/a.txt")), 200)  # serving: its selector exists
-                ready.fds_serving = steady_fds()
+                assert settle(lambda: open_fds() == fds_serving), (fd_links(), fds_serving)
                 yield ready
         finally:
             share.close()

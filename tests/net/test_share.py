@@ -174,6 +174,7 @@ def test_small_files_are_not_stuck_behind_a_big_files_checksum(tmp_path: Path) -
         (lambda d: d / "missing.txt", "does not exist"),
         (lambda d: d, "is a folder"),
         (lambda d: _fifo(d / "pipe"), "not a regular file"),
+        (lambda d: _loop(d / "loop"), r"loop cannot be opened: the links around it form a loop$"),
     ],
 )
 def test_bad_files(share: ShareTable, tmp_path: Path, make: object, message: str) -> None:
@@ -181,6 +182,11 @@ def test_bad_files(share: ShareTable, tmp_path: Path, make: object, message: str
     with pytest.raises(LocalFileError, match=message) as info:
         share.add(target)
     assert isinstance(info.value, ValueError)  # bad input for the CLI (exit 2)
+
+
+def _loop(path: Path) -> Path:
+    path.symlink_to(path)
+    return path
 
 
 def _fifo(path: Path) -> Path:
@@ -346,3 +352,96 @@ def test_a_file_swapped_before_hashing_cannot_hang_or_mislead(tmp_path: Path, sw
         closer.start()
         closer.join(WAIT)
     assert not closer.is_alive(), "close() hangs: the hashing thread is stuck in open()"
+
+
+def test_a_removed_file_is_unreachable_by_any_spelling(share: ShareTable, tmp_path: Path) -> None:
+    """Removing forgets the name, its NFC key and its place in the root: nothing finds it, and
+    the name is free again (the same file re-added is not numbered against a ghost)."""
+    nfd = unicodedata.normalize("NFD", "é.txt")
+    nfc = unicodedata.normalize("NFC", nfd)
+    path = _write(tmp_path / nfd)
+    other = _write(tmp_path / "o" / "b.txt")
+    assert share.add(path) == nfd and share.add(other) == "b.txt"
+    shape = share.shape_version
+    share.remove(nfd)
+    assert share.shape_version != shape
+    assert share.lookup(nfd) is None and share.lookup(nfc) is None and nfc not in share
+    root = share.listing("")
+    assert root is not None and [f.name for f in root[1]] == ["b.txt"]
+    assert [f.name for f in share.tree("")[1]] == ["b.txt"]
+    assert share.add(_write(tmp_path / "p" / nfc)) == nfc  # the key is free again
+    assert share.add(path) == numbered_name(nfd, 2)  # a new entry: its old name is taken now
+    assert len(share) == 3
+
+
+def test_a_removed_folder_takes_everything_below_it(share: ShareTable, tmp_path: Path) -> None:
+    root = tmp_path / "shared"
+    _write(root / "a.txt")
+    _write(root / "sub" / "deep" / "b.txt")
+    _write(tmp_path / "other" / "c.txt")
+    share.add_folder(root)
+    share.add_folder(tmp_path / "other")
+    assert share.folder("shared/sub/deep") is not None
+    share.remove("shared")
+    for key in ("shared", "shared/sub", "shared/sub/deep"):
+        assert share.folder(key) is None and share.listing(key) is None
+        assert share.tree(key) == ([], [])
+    for key in ("shared/a.txt", "shared/sub/deep/b.txt"):
+        assert share.lookup(key) is None
+    assert [f.name for f in share.shared_folders()] == ["other"]
+    assert [f.name for f in share.files()] == ["other/c.txt"]
+    listed = share.listing("")
+    assert listed is not None and [d.name for d in listed[0]] == ["other"]
+    assert sorted(share.add_folder(root)) == ["shared/a.txt", "shared/sub/deep/b.txt"]  # free again
+
+
+def test_a_folder_is_looked_up_like_a_file(share: ShareTable, tmp_path: Path) -> None:
+    nfd = unicodedata.normalize("NFD", "Café")
+    _write(tmp_path / nfd / "x.txt")
+    share.add_folder(tmp_path / nfd)
+    found = share.folder(nfd)
+    assert found is not None and found.name == nfd
+    assert share.folder(unicodedata.normalize("NFC", nfd)) is found
+    assert share.folder(nfd + "/x.txt") is None  # a file's key is not a folder
+    assert share.folder("café") is None and share.folder("") is None
+    assert share.lookup(nfd) is None  # nor a folder's key a file
+
+
+def test_the_shape_changes_when_a_key_comes_or_goes_only(tmp_path: Path) -> None:
+    """shape_version tells a view to redraw its tree: on each add and remove, not on a checksum."""
+    with ShareTable() as share:
+        shapes = [share.shape_version]
+        path = _write(tmp_path / "a.txt", b"hello")
+        share.add(path)
+        shapes.append(share.shape_version)
+        with ShareTable(hash_files=False) as plain:  # the entry as added, before any checksum
+            plain.add(path)
+            added, st = plain.lookup("a.txt"), path.stat()
+            assert added is not None and (added.mtime, added.mtime_ns) == (
+                st.st_mtime,
+                st.st_mtime_ns,
+            )
+        assert share.wait_hashed(WAIT)  # the entry is replaced with its checksum: same shape
+        entry = share.lookup("a.txt")
+        assert entry is not None and entry.sha256 == hashlib.sha256(b"hello").hexdigest()
+        assert share.shape_version == shapes[-1]
+        st = path.stat()
+        assert (entry.size, entry.mtime, entry.mtime_ns) == (5, st.st_mtime, st.st_mtime_ns)
+        share.remove("a.txt")
+        shapes.append(share.shape_version)
+        share.add(_write(tmp_path / "b.txt"))
+        shapes.append(share.shape_version)
+        assert len(set(shapes)) == len(shapes), shapes
+
+
+def test_a_file_gone_from_a_subfolder_leaves_its_listing(share: ShareTable, tmp_path: Path) -> None:
+    root = tmp_path / "shared"
+    _write(root / "sub" / "a.txt")
+    gone = _write(root / "sub" / "b.txt")
+    share.add_folder(root)
+    gone.unlink()
+    share.rescan("shared", max_age=0)
+    assert share.lookup("shared/sub/b.txt") is None
+    listed = share.listing("shared/sub")
+    assert listed is not None and [f.name for f in listed[1]] == ["shared/sub/a.txt"]
+    assert [f.name for f in share.tree("shared")[1]] == ["shared/sub/a.txt"]
