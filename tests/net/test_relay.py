@@ -778,9 +778,8 @@ def test_tls_target_pinned_by_fingerprint(ca: trustme.CA) -> None:
     assert "does not match the pinned one" in events.of(RelayClosed)[0].reason
 
 
+@pytest.mark.requires_ipv6
 def test_ipv6_on_both_sides() -> None:
-    if not socket.has_ipv6:
-        pytest.skip("this Python has no IPv6")  # pragma: no cover
     listener = socket.create_server(("::1", 0), family=socket.AF_INET6)
     port = listener.getsockname()[1]
 
