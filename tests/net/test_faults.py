@@ -26,7 +26,7 @@ from net.fileserver import FileServer, TransferEvent
 from net.share import ShareTable
 from tests.conftest import WAIT
 from tests.net.test_fileserver import EventLog, running
-from tests.net.test_security import nothing_left_behind, read_to_end, settle, steady_fds
+from tests.net.test_security import nothing_left_behind, open_fds, read_to_end, settle
 
 # RLIMIT_FSIZE makes a full disk; SIGKILL and Linux-only descriptor counts (test_security).
 pytestmark = pytest.mark.posix_only
@@ -105,13 +105,16 @@ def serving(folder: Path, ca: trustme.CA | None, **kwargs: float) -> Iterator[Se
             on_event=log,
             **kwargs,  # type: ignore[arg-type]
         )
+        # Serving adds one descriptor to the built server's: the loop's selector.
+        fds_serving = open_fds() + 1
         with running(server):
             served = Served(server, log, client_context, folder)
             served.still_serves()  # its selector and first transfer thread exist now
-            served.fds = steady_fds()
+            assert settle(lambda: open_fds() == fds_serving)
+            served.fds = fds_serving
             yield served
             # Nothing of the faulty connection is left while it keeps serving.
-            assert settle(lambda: steady_fds() <= served.fds)
+            assert settle(lambda: open_fds() <= served.fds)
 
 
 def wait_for_progress(served: Served, name: str = "big.bin") -> None:

@@ -26,7 +26,7 @@ from net.tcp import TcpEvent, TcpServer
 from net.udp import UdpReceiver
 from tests.conftest import WAIT
 from tests.net.test_fileserver import running
-from tests.net.test_security import nothing_left_behind, read_to_end, settle, steady_fds
+from tests.net.test_security import nothing_left_behind, open_fds, read_to_end, settle
 
 ROUNDS = 2000
 CLIENT_THREADS = 4
@@ -43,14 +43,19 @@ def soak(count: int, one: Callable[[int], None]) -> float:
 
 
 @contextmanager
-def file_server(folder: Path, context: ssl.SSLContext | None = None) -> Iterator[FileServer]:
+def file_server(
+    folder: Path, context: ssl.SSLContext | None = None
+) -> Iterator[tuple[FileServer, int]]:
+    """A running server sharing a.txt, and the descriptors this process holds once it serves and
+    every connection is closed (the built server's plus the loop's selector)."""
     (folder / "a.txt").write_bytes(CONTENT)
     with ShareTable() as share:
         share.add(folder / "a.txt")
         assert share.wait_hashed(WAIT)
         server = FileServer(share, "127.0.0.1", 0, ssl_context=context, raw_grace=0.05)
+        fds_serving = open_fds() + 1
         with running(server):
-            yield server
+            yield server, fds_serving
 
 
 def exchange(port: int, data: bytes, context: ssl.SSLContext | None = None) -> bytes:
@@ -73,9 +78,9 @@ DIALECTS = [
 
 
 def test_file_server_soak(tmp_path: Path) -> None:
-    with nothing_left_behind(), file_server(tmp_path) as server:
+    with nothing_left_behind(), file_server(tmp_path) as (server, serving):
         assert exchange(server.port, b"a.txt") == CONTENT  # warm: selector and pool exist
-        serving = steady_fds()
+        assert settle(lambda: open_fds() == serving)
         for name, request, good in DIALECTS:
 
             def one(_: int, request: bytes = request, good: Callable[[bytes], bool] = good) -> None:
@@ -84,7 +89,7 @@ def test_file_server_soak(tmp_path: Path) -> None:
 
             took = soak(ROUNDS, one)
             print(f"{ROUNDS} x {name}: {took:.1f} s")
-            assert settle(lambda: steady_fds() <= serving), "connections left open"
+            assert settle(lambda: open_fds() <= serving), "connections left open"
         assert server.refused == 0
 
 
@@ -102,9 +107,9 @@ def test_file_server_soak_inside_tls(
     tmp_path: Path, tls_pair: tuple[ssl.SSLContext, ssl.SSLContext]
 ) -> None:
     server_context, client_context = tls_pair
-    with nothing_left_behind(), file_server(tmp_path, server_context) as server:
+    with nothing_left_behind(), file_server(tmp_path, server_context) as (server, serving):
         assert exchange(server.port, b"a.txt", client_context) == CONTENT
-        serving = steady_fds()
+        assert settle(lambda: open_fds() == serving)
 
         def one(i: int) -> None:
             name, request, good = DIALECTS[i % len(DIALECTS)]
@@ -113,7 +118,7 @@ def test_file_server_soak_inside_tls(
 
         took = soak(ROUNDS // 5, one)
         print(f"{ROUNDS // 5} TLS connections: {took:.1f} s")
-        assert settle(lambda: steady_fds() <= serving), "connections left open"
+        assert settle(lambda: open_fds() <= serving), "connections left open"
 
 
 def test_tcp_server_soak() -> None:
