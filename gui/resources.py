@@ -25,6 +25,8 @@ _FALLBACK = {
     "tcp-server": QStyle.StandardPixmap.SP_DriveNetIcon,
     "file-server": QStyle.StandardPixmap.SP_DirOpenIcon,
     "download": QStyle.StandardPixmap.SP_DialogSaveButton,
+    "scripts": QStyle.StandardPixmap.SP_FileDialogDetailedView,
+    "relay": QStyle.StandardPixmap.SP_BrowserReload,
 }
 
 

@@ -294,3 +294,13 @@ def test_translations_for_the_locale_are_loaded_and_used(
         for translator in qapp.findChildren(QTranslator):
             QCoreApplication.removeTranslator(translator)
             translator.deleteLater()
+
+
+def test_every_panel_has_an_icon_of_its_own(window: MainWindow) -> None:
+    images = []
+    for row in range(window.panel_list.count()):
+        icon = window.panel_list.item(row).icon()
+        assert not icon.isNull(), window.panel_list.item(row).text()
+        images.append(icon.pixmap(32, 32).toImage())
+    # No two panels share a picture (a panel without its own falls back to the generic file icon).
+    assert all(a != b for i, a in enumerate(images) for b in images[i + 1 :])
