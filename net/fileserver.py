@@ -1428,18 +1428,25 @@ class FileServer(StoppableLoop):
             self._emit(TransferFailed(time.time(), tid, progress.done, str(exc)))
             return False
         except (OSError, ValueError) as exc:
-            stopped = self.stopping
-            reason = (
-                "the server was stopped"
-                if stopped
-                else _describe_failure(exc, conn.peer)
-                if isinstance(exc, OSError)
-                else f"connection with {conn.peer} failed"
-            )
-            self._emit(TransferFailed(time.time(), tid, progress.done, reason, stopped))
+            self._connection_failed(conn, tid, progress.done, exc)
             return False
         self._emit(TransferFinished(time.time(), tid, plan.length))
         return True
+
+    def _connection_failed(
+        self, conn: _Conn, tid: int, done: int, exc: OSError | ValueError
+    ) -> None:
+        """End transfer ``tid`` as failed after ``done`` bytes because its connection broke (or
+        the server is stopping, which closes connections under running transfers)."""
+        stopped = self.stopping
+        reason = (
+            "the server was stopped"
+            if stopped
+            else _describe_failure(exc, conn.peer)
+            if isinstance(exc, OSError)
+            else f"connection with {conn.peer} failed"
+        )
+        self._emit(TransferFailed(time.time(), tid, done, reason, stopped))
 
     def _send_not_modified(
         self, conn: _Conn, validators: list[tuple[str, str]], *, keep_alive: bool
@@ -1593,15 +1600,7 @@ class FileServer(StoppableLoop):
             )
             return False
         except (OSError, ValueError) as exc:
-            stopped = self.stopping
-            reason = (
-                "the server was stopped"
-                if stopped
-                else _describe_failure(exc, conn.peer)
-                if isinstance(exc, OSError)
-                else f"connection with {conn.peer} failed"
-            )
-            self._emit(TransferFailed(time.time(), tid, progress.done, reason, stopped))
+            self._connection_failed(conn, tid, progress.done, exc)
             return False
         except Exception as exc:
             # A bug of ours (issue 13.1: an AttributeError once ended bodies silently): the
