@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import threading
 import time
 import weakref
 from collections.abc import Callable, Iterator, Sequence
@@ -360,6 +361,34 @@ def rss_mib(pid: int, *, peak: bool = False) -> float:
         if text.startswith(key):
             return int(text.split()[1]) / 1024
     raise RuntimeError(f"no {key} for process {pid}")
+
+
+class PeakRss:
+    """Samples a process's resident memory every 20 ms while the ``with`` block runs.
+
+    ``before`` is the RSS in MiB when the block starts, ``peak`` the highest sample (MiB). A
+    sampler beats VmHWM here: the high-water mark would include the warm-up before the block.
+    """
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.before = self.peak = 0.0
+        self._done = threading.Event()
+        self._sampler = threading.Thread(target=self._sample)
+
+    def _sample(self) -> None:
+        while not self._done.wait(0.02):
+            with contextlib.suppress(OSError, RuntimeError):
+                self.peak = max(self.peak, rss_mib(self.pid))
+
+    def __enter__(self) -> PeakRss:
+        self.before = self.peak = rss_mib(self.pid)
+        self._sampler.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        self._sampler.join()
 
 
 # -- nginx -------------------------------------------------------------------------------------

@@ -26,7 +26,6 @@ import json
 import os
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -37,6 +36,7 @@ from _common import (
     LOOPBACK,
     MIB,
     PYTHON,
+    PeakRss,
     Row,
     alternate,
     big_temp_dir,
@@ -47,7 +47,6 @@ from _common import (
     median,
     nginx,
     process,
-    rss_mib,
     say,
     wait_for_port,
 )
@@ -229,30 +228,21 @@ def rss_row(src: Path, plan: Plan) -> Row:
     with swb_serve(src) as (port, proc):
         curl_to_null(port)
         time.sleep(0.5)  # let the allocator settle after the warm-up
-        before = rss_mib(proc.pid)
-        peak = before
-        done = threading.Event()
-
-        def sample() -> None:
-            nonlocal peak
-            while not done.wait(0.02):
-                with contextlib.suppress(OSError, RuntimeError):
-                    peak = max(peak, rss_mib(proc.pid))
-
-        sampler = threading.Thread(target=sample)
-        sampler.start()
-        say(f"files: {plan.clients} clients x {plan.size // MIB} MiB at once, RSS")
-        started = time.perf_counter()
-        url = f"http://{LOOPBACK}:{port}/{FILE_NAME}"
-        clients = [
-            subprocess.Popen(["curl", "-sS", "-o", os.devnull, url]) for _ in range(plan.clients)
-        ]
-        failed = sum(1 for c in clients if c.wait(600) != 0)
-        seconds = time.perf_counter() - started
-        done.set()
-        sampler.join()
-    growth = peak - before
-    say(f"  RSS {before:.1f} MiB before, {peak:.1f} MiB peak; {seconds:.2f} s, {failed} failed")
+        with PeakRss(proc.pid) as rss:
+            say(f"files: {plan.clients} clients x {plan.size // MIB} MiB at once, RSS")
+            started = time.perf_counter()
+            url = f"http://{LOOPBACK}:{port}/{FILE_NAME}"
+            clients = [
+                subprocess.Popen(["curl", "-sS", "-o", os.devnull, url])
+                for _ in range(plan.clients)
+            ]
+            failed = sum(1 for c in clients if c.wait(600) != 0)
+            seconds = time.perf_counter() - started
+    growth = rss.peak - rss.before
+    say(
+        f"  RSS {rss.before:.1f} MiB before, {rss.peak:.1f} MiB peak; {seconds:.2f} s, "
+        f"{failed} failed"
+    )
     return Row(
         f"3. {plan.clients} clients x {plan.size // MIB} MiB from swb serve: RSS growth",
         f"{growth:.1f} MiB ({fmt_mib_s(plan.clients * plan.size / seconds)} total)",

@@ -22,7 +22,6 @@ import os
 import shutil
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -32,6 +31,7 @@ from _common import (
     LOOPBACK,
     MIB,
     PYTHON,
+    PeakRss,
     Row,
     alternate,
     big_temp_dir,
@@ -42,7 +42,6 @@ from _common import (
     nginx,
     not_measured,
     process,
-    rss_mib,
     say,
     wait_for_port,
 )
@@ -231,27 +230,18 @@ def timed_zip(folder: Path) -> float:
 
 def rss_growth(port: int, proc: subprocess.Popen[bytes], url: str) -> tuple[float, int, float]:
     time.sleep(0.5)  # let the allocator settle after the warm-up
-    before = rss_mib(proc.pid)
-    peak = before
-    done = threading.Event()
-
-    def sample() -> None:
-        nonlocal peak
-        while not done.wait(0.02):
-            with contextlib.suppress(OSError, RuntimeError):
-                peak = max(peak, rss_mib(proc.pid))
-
-    sampler = threading.Thread(target=sample)
-    sampler.start()
-    say(f"folders: {CLIENTS} clients download the zip at once, RSS")
-    started = time.perf_counter()
-    clients = [subprocess.Popen(["curl", "-sSf", "-o", os.devnull, url]) for _ in range(CLIENTS)]
-    failed = sum(1 for c in clients if c.wait(600) != 0)
-    seconds = time.perf_counter() - started
-    done.set()
-    sampler.join()
-    say(f"  RSS {before:.1f} MiB before, {peak:.1f} MiB peak; {seconds:.2f} s, {failed} failed")
-    return peak - before, failed, seconds
+    with PeakRss(proc.pid) as rss:
+        say(f"folders: {CLIENTS} clients download the zip at once, RSS")
+        started = time.perf_counter()
+        clients = [
+            subprocess.Popen(["curl", "-sSf", "-o", os.devnull, url]) for _ in range(CLIENTS)
+        ]
+        failed = sum(1 for c in clients if c.wait(600) != 0)
+        seconds = time.perf_counter() - started
+    say(
+        f"  RSS {rss.before:.1f} MiB before, {rss.peak:.1f} MiB peak; {seconds:.2f} s, {failed} failed"
+    )
+    return rss.peak - rss.before, failed, seconds
 
 
 def run(quick: bool = False) -> list[Row]:
