@@ -537,6 +537,10 @@ def _load(handler: str) -> Callable[[argparse.Namespace], int]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``swb``; returns the exit code (the console script passes it to ``sys.exit``)."""
+    if list(sys.argv[1:] if argv is None else argv) == ["--version"]:
+        # Before the parser: building it imports every command's option tables (issue 22).
+        print(f"swb {__version__}")
+        return EXIT_OK
     _escape_unencodable_output()
     parser = build_parser()
     try:

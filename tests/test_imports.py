@@ -238,6 +238,8 @@ def test_version_loads_nothing_heavy(tmp_path: Path) -> None:
     modules, out = run_swb(["--version"], tmp_path)
     assert out == f"swb {net._version.__version__}\n"
     assert loaded(modules, ["importlib.metadata", "socket", "ssl", "email", "net.address"]) == []
+    # Answered before the parser is built: no command's option tables (relay, framing, codecs).
+    assert loaded(modules, ["net._cli_relay", "net.framing", "net.codec", "net._cli_files"]) == []
 
 
 def test_version_is_the_one_pyproject_builds_with() -> None:
