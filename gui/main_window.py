@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import time
 
-from PySide6.QtCore import QSettings, QSize, Qt, QTranslator
+from PySide6.QtCore import QSettings, QSize, Qt, QTranslator, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QPainter, QPaintEvent
 from PySide6.QtWidgets import (
     QApplication,
@@ -68,12 +68,20 @@ class _ActivityLabel(QLabel):
 
 
 class MainWindow(QMainWindow):
-    """Builds every panel (without starting any socket) and remembers fields and geometry.
+    """The side list of panels and the shown panel; remembers fields and geometry.
+
+    A panel is built the first time it is needed (shown, or asked for with :meth:`panel_at`,
+    :meth:`panel` or :attr:`panels`), so the window paints without importing or building the
+    others (issue 22). Until then its stored settings are left as they are; building it restores
+    them. Nothing is started: no socket opens until the user asks.
 
     Args:
         settings: where to remember things; the app's default QSettings when None.
         panels: the panels to show; :data:`gui.panels.PANELS` when None.
     """
+
+    #: A panel was just built (before its settings are restored): for what attaches to panels.
+    panel_built = Signal(QWidget)
 
     def __init__(
         self,
@@ -87,7 +95,8 @@ class MainWindow(QMainWindow):
         self.setWindowIcon(app_icon())
         self.setMinimumSize(QSize(790, 560))
         self.settings = settings if settings is not None else QSettings()
-        self.panels: list[Panel] = []
+        self._entries = list(panels if panels is not None else PANELS)
+        self._built: list[Panel | None] = [None] * len(self._entries)
         self.close_seconds: float | None = None  # how long the last close waited for workers
 
         self.panel_list = QListWidget(self)
@@ -98,14 +107,11 @@ class MainWindow(QMainWindow):
         self.panel_list.setUniformItemSizes(True)
         self.stack = QStackedWidget(self)
         self.stack.setObjectName("panelStack")
-        for entry in panels if panels is not None else PANELS:
-            panel = entry.factory()
-            self.panels.append(panel)
-            self.stack.addWidget(panel)
+        for entry in self._entries:
+            self.stack.addWidget(QWidget(self.stack))  # the panel's place until it is built
             item = QListWidgetItem(panel_icon(entry.icon), entry.display_title())
             item.setToolTip(entry.display_title())
             self.panel_list.addItem(item)
-            panel.activity_changed.connect(self._update_activity)
         self.panel_list.currentRowChanged.connect(self._show_panel)
         width = max(
             self.panel_list.sizeHintForColumn(0) + 2 * self.panel_list.frameWidth() + 12, 136
@@ -290,6 +296,7 @@ class MainWindow(QMainWindow):
     def shortcuts_text(self) -> str:
         """Every keyboard shortcut of the window (HTML table), read from its actions."""
         rows = []
+        _ = self.panels  # built now if not yet: each panel's own shortcuts are listed too
         for action in self.findChildren(QAction):
             keys = [
                 key.toString(QKeySequence.SequenceFormat.NativeText) for key in action.shortcuts()
@@ -366,28 +373,69 @@ class MainWindow(QMainWindow):
 
     # -- panels --------------------------------------------------------------------------------
 
+    def panel_at(self, row: int) -> Panel:
+        """The panel in row ``row`` of the side list, built now if it was not yet: the one way
+        to a panel, so that every caller gets the same, restored, instance.
+
+        Raises:
+            IndexError: no such row.
+        """
+        panel = self._built[row]
+        if panel is None:
+            panel = self._entries[row].build()
+            self._built[row] = panel
+            placeholder = self.stack.widget(row)
+            assert placeholder is not None  # every row has its page from the start
+            # Inserting before the current page keeps it current; the placeholder is never
+            # current once the first panel is shown, so removing it changes no page.
+            self.stack.insertWidget(row, panel)
+            self.stack.removeWidget(placeholder)
+            placeholder.deleteLater()
+            panel.activity_changed.connect(self._update_activity)
+            self.panel_built.emit(panel)
+            panel.restore_settings(self.settings)
+        return panel
+
+    @property
+    def panels(self) -> list[Panel]:
+        """Every panel, in the side list's order (building those not built yet)."""
+        return [self.panel_at(row) for row in range(len(self._entries))]
+
+    def built_panels(self) -> list[Panel]:
+        """The panels built so far: the only ones that can run anything or hold edits."""
+        return [panel for panel in self._built if panel is not None]
+
     def current_panel(self) -> Panel:
-        return self.panels[self.stack.currentIndex()]
+        return self.panel_at(self.stack.currentIndex())
 
     def panel(self, name: str) -> Panel:
-        """The panel with objectName ``name`` ("udpSendPanel", ...)."""
-        for panel in self.panels:
-            if panel.objectName() == name:
-                return panel
+        """The panel with objectName ``name`` ("udpSendPanel", ...).
+
+        Raises:
+            KeyError: no panel has that name.
+        """
+        return self.panel_at(self._row_of(name))
+
+    def _row_of(self, name: str) -> int:
+        for row, entry in enumerate(self._entries):
+            if entry.name == name:
+                return row
         raise KeyError(name)
 
     def show_panel(self, which: int | str) -> Panel:
-        row = which if isinstance(which, int) else self.panels.index(self.panel(which))
+        row = which if isinstance(which, int) else self._row_of(which)
+        panel = self.panel_at(row)
         self.panel_list.setCurrentRow(row)
-        return self.panels[row]
+        return panel
 
     def _show_panel(self, row: int) -> None:
-        if 0 <= row < len(self.panels):
+        if 0 <= row < len(self._entries):
+            panel = self.panel_at(row)
             self.stack.setCurrentIndex(row)
-            self.panels[row].setFocus(Qt.FocusReason.OtherFocusReason)
+            panel.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _update_activity(self, *_args: object) -> None:
-        running = [panel.activity() for panel in self.panels if panel.activity()]
+        running = [panel.activity() for panel in self.built_panels() if panel.activity()]
         self.activity_label.setText(" | ".join(running) if running else self.tr("Idle"))
         self.activity_label.setToolTip(self.activity_label.text())
 
@@ -398,19 +446,17 @@ class MainWindow(QMainWindow):
         geometry = settings.value("window/geometry")
         if geometry is None or not self.restoreGeometry(geometry):
             self.resize(1100, 720)
-        for panel in self.panels:
-            panel.restore_settings(settings)
         try:
             row = int(str(settings.value("window/panel", 0)))
         except (TypeError, ValueError):
             row = 0
-        self.show_panel(row if 0 <= row < len(self.panels) else 0)
+        self.show_panel(row if 0 <= row < len(self._entries) else 0)
 
     def save_settings(self) -> None:
         settings = self.settings
         settings.setValue("window/geometry", self.saveGeometry())
         settings.setValue("window/panel", self.stack.currentIndex())
-        for panel in self.panels:
+        for panel in self.built_panels():  # an unbuilt panel's stored fields stay as they are
             panel.save_settings(settings)
         settings.sync()
 
@@ -419,7 +465,7 @@ class MainWindow(QMainWindow):
     def stop_everything(self, timeout: float = CLOSE_TIMEOUT) -> bool:
         """Stop every worker (of every panel) and wait at most ``timeout`` s in all."""
         started = time.monotonic()
-        for panel in self.panels:
+        for panel in self.built_panels():
             panel.stop_workers()
         done = runner.stop_all(timeout)
         self.close_seconds = time.monotonic() - started
@@ -427,7 +473,7 @@ class MainWindow(QMainWindow):
 
     def live_work(self) -> list[str]:
         """What quitting would cut, over every panel (see :meth:`Panel.live_work`)."""
-        return [item for panel in self.panels for item in panel.live_work()]
+        return [item for panel in self.built_panels() for item in panel.live_work()]
 
     def quit_question(self, work: list[str]) -> QMessageBox:
         """The question asked before quitting with ``work`` in flight: Quit or Cancel, and

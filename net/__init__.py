@@ -28,6 +28,7 @@ if TYPE_CHECKING:
         render_text,
         to_hex,
     )
+    from net.datadir import user_data_dir
     from net.download import (
         Download,
         RemoteFile,
@@ -83,7 +84,6 @@ if TYPE_CHECKING:
         load_server_certificate,
         normalize_fingerprint,
         server_context,
-        user_data_dir,
         wrap_client,
     )
     from net.udp import UdpReceiver, UdpSender, UdpStats, send_and_wait, send_datagram
@@ -164,7 +164,7 @@ _EXPORTS: dict[str, str] = {
     "load_server_certificate": "net.tls",
     "normalize_fingerprint": "net.tls",
     "server_context": "net.tls",
-    "user_data_dir": "net.tls",
+    "user_data_dir": "net.datadir",
     "wrap_client": "net.tls",
     "UdpReceiver": "net.udp",
     "UdpSender": "net.udp",

@@ -161,12 +161,12 @@ _INTEGER_FIELDS = {"port", "local_port", "repeat_count"}
 
 
 def default_library_path() -> Path:
-    """``packets.json`` in the user's data folder (net.tls.user_data_dir).
+    """``packets.json`` in the user's data folder (net.datadir.user_data_dir).
 
     Raises:
         NetError: the data folder cannot be created.
     """
-    from net.tls import user_data_dir
+    from net.datadir import user_data_dir
 
     return user_data_dir() / "packets.json"
 

@@ -27,14 +27,15 @@ import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Final
-
-import regex
+from typing import TYPE_CHECKING, Final
 
 from net.checksum import append_checksum, get_checksum
 from net.codec import check_encoding, parse_escapes, parse_hex, to_hex
 from net.errors import PayloadError
 from net.variables import parse_template
+
+if TYPE_CHECKING:
+    import regex  # imported where a pattern is compiled: it costs 20 ms, and most rules are plain
 
 __all__ = [
     "FALLBACKS",
@@ -74,6 +75,8 @@ def compile_regex(pattern: str, what: str = "the regex") -> regex.Pattern[str]:
     Raises:
         PayloadError: the pattern does not compile; the sentence quotes it and says where.
     """
+    import regex
+
     try:
         return regex.compile(pattern, regex.VERSION0)
     except (regex.error, ValueError, OverflowError) as exc:

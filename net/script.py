@@ -41,7 +41,6 @@ import os
 import re
 import selectors
 import socket
-import ssl
 import time
 import tomllib
 from collections import deque
@@ -49,8 +48,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal
-
-import regex
 
 from net._loop import StoppableLoop
 from net.address import format_peer, parse_host, parse_port, resolve
@@ -69,7 +66,12 @@ from net.rules import (
 from net.variables import Template, parse_template
 
 if TYPE_CHECKING:
-    # Imported where used: a plain TCP script need not pay for loading TLS or UDP.
+    # Imported where used: a plain TCP script need not pay for loading TLS or UDP, and the GUI's
+    # send panels (which save logs as scripts) start without TLS or the regex library.
+    import ssl
+
+    import regex
+
     from net.tls import ClientTls
     from net.udp import UdpSender
 
@@ -306,7 +308,7 @@ def parse_script(
             raw, number, f"{name} line {line} (step {number})", line, encoding, known
         )
         steps.append(step)
-        if step.kind == "expect" and step.capture and isinstance(step._pattern, regex.Pattern):
+        if step.kind == "expect" and step.capture and step._pattern is not None:
             known |= set(step._pattern.groupindex)
     return Script(
         protocol,  # type: ignore[arg-type]
@@ -446,6 +448,8 @@ def _check_names(text: str, known: set[str], where: str) -> None:
 
 def _expect_pattern(text: str, values: Mapping[str, str]) -> str:
     """An expect's regex with each ``{{name}}`` of ``values`` replaced by that text, escaped."""
+    import regex
+
     return _NAME_REFERENCE.sub(
         lambda m: regex.escape(values[m.group(1)]) if m.group(1) in values else m.group(0), text
     )
@@ -481,12 +485,18 @@ class _Stream:
         self._runner = runner
         self._selector = runner.new_selector()
         self.sock = self._connect(script)
+        #: What a non-blocking call raises when it must wait (TLS adds its own two).
+        self._again: tuple[type[OSError], ...] = (BlockingIOError, InterruptedError)
+        self._tls: ssl.SSLSocket | None = None
         if script.tls is not None:
+            import ssl
+
             from net.tls import wrap_client
 
-            self.sock = wrap_client(
+            self.sock = self._tls = wrap_client(
                 self.sock, script.host, script.tls, script.connect_timeout, loop=runner
             )
+            self._again += (ssl.SSLWantWriteError, ssl.SSLWantReadError)
         self.peer = format_peer(self.sock.getpeername())
         self._selector.register(self.sock, selectors.EVENT_READ, self.sock)
 
@@ -537,7 +547,7 @@ class _Stream:
         while view:
             try:
                 sent = self.sock.send(view)
-            except (BlockingIOError, InterruptedError, ssl.SSLWantWriteError, ssl.SSLWantReadError):
+            except self._again:
                 self._selector.modify(self.sock, selectors.EVENT_WRITE, self.sock)
                 try:
                     self._wait(time.monotonic() + 30.0)
@@ -555,12 +565,12 @@ class _Stream:
             ConnectError: the peer closed the connection or it broke.
         """
         while True:
-            pending = isinstance(self.sock, ssl.SSLSocket) and self.sock.pending()
+            pending = self._tls is not None and self._tls.pending()
             if not pending and not self._wait(deadline):
                 return None
             try:
                 data = self.sock.recv(_RECV_SIZE)
-            except (BlockingIOError, InterruptedError, ssl.SSLWantReadError, ssl.SSLWantWriteError):
+            except self._again:
                 continue
             except OSError as exc:
                 raise ConnectError(
@@ -896,6 +906,8 @@ def script_from_records(
     Raises:
         PayloadError: an unknown encoding.
     """
+    import regex
+
     codec = check_encoding(encoding)
     lines = [
         "# Recorded by Socket Workbench; run it with: swb run THIS_FILE.toml",

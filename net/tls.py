@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from net._loop import StoppableLoop
 from net.address import format_peer, parse_host
+from net.datadir import make_private_dir, user_data_dir
 from net.errors import (
     CLI_ADVICE,
     AddressError,
@@ -638,44 +639,6 @@ class ServerCertificate:
     fingerprint: str
 
 
-def user_data_dir() -> Path:
-    """The folder where Socket Workbench keeps its files, created (mode 0700) if needed.
-
-    ``$SWB_DATA_DIR`` when set (tests); else ``$XDG_DATA_HOME/socket-workbench`` or
-    ``~/.local/share/socket-workbench`` on Linux and other Unix systems,
-    ``~/Library/Application Support/Socket Workbench`` on macOS, and
-    ``%APPDATA%\\Socket Workbench`` on Windows.
-
-    Raises:
-        NetError: the folder cannot be created.
-    """
-    override = os.environ.get("SWB_DATA_DIR", "").strip()
-    if override:
-        path = Path(override).expanduser()
-    elif sys.platform == "win32":
-        appdata = os.environ.get("APPDATA", "").strip()
-        base = Path(appdata) if appdata else Path.home() / "AppData" / "Roaming"
-        path = base / "Socket Workbench"
-    elif sys.platform == "darwin":
-        path = Path.home() / "Library" / "Application Support" / "Socket Workbench"
-    else:
-        xdg = os.environ.get("XDG_DATA_HOME", "").strip()
-        # The XDG spec says to ignore a relative path.
-        base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".local" / "share"
-        path = base / "socket-workbench"
-    _make_private_dir(path)
-    return path
-
-
-def _make_private_dir(path: Path) -> None:
-    try:
-        path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    except FileExistsError:
-        raise NetError(f"cannot use {path} as a folder: a file has that name") from None
-    except OSError as exc:
-        raise NetError(f"cannot create the folder {path}: {_reason(exc)}") from exc
-
-
 def default_server_certificate(data_dir: Path | None = None) -> ServerCertificate:
     """This computer's self-signed server certificate, made on first use and kept for later.
 
@@ -693,8 +656,8 @@ def default_server_certificate(data_dir: Path | None = None) -> ServerCertificat
     """
     base = data_dir if data_dir is not None else user_data_dir()
     folder = base / "tls"
-    _make_private_dir(base)
-    _make_private_dir(folder)
+    make_private_dir(base)
+    make_private_dir(folder)
     cert_path = folder / "server.pem"
     key_path = folder / "server.key"
     try:

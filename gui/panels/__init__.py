@@ -1,61 +1,95 @@
 """The main window's panels, in the order of its side list.
 
-Adding a panel is one line in :data:`PANELS`: a factory that builds it (a :class:`Panel` subclass
-or any callable returning one), its title (marked for translation) and its icon name.
+Adding a panel is one line in :data:`PANELS`: where its class lives (``"module:Class"``, imported
+the first time the panel is shown, so that starting the window loads no other panel's code), its
+objectName, its title (marked for translation) and its icon name.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+import importlib
+from typing import NamedTuple
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
 
 from gui.panels.base import ComingSoonPanel, Panel
-from gui.panels.download import DownloadPanel
-from gui.panels.file_server import FileServerPanel
-from gui.panels.relay import RelayPanel
-from gui.panels.scripts import ScriptsPanel
-from gui.panels.tcp_client import TcpClientPanel
-from gui.panels.tcp_server import TcpServerPanel
-from gui.panels.udp_receive import UdpReceivePanel
-from gui.panels.udp_send import UdpSendPanel
 
 __all__ = ["PANELS", "ComingSoonPanel", "Panel", "PanelEntry"]
 
 
-@dataclass(frozen=True, slots=True)
-class PanelEntry:
+class PanelEntry(NamedTuple):
     """One panel of the main window.
 
-    ``title`` is the untranslated text (translated at display time in the "Panels" context);
-    ``icon`` names ``resources/icons/<icon>.svg`` if that exists, else a built-in Qt icon.
+    ``cls`` is ``"package.module:ClassName"``, a :class:`Panel` subclass built without arguments;
+    ``name`` is the objectName it gives itself ("udpSendPanel"); ``title`` is the untranslated
+    text (translated at display time in the "Panels" context); ``icon`` names
+    ``resources/icons/<icon>.svg`` if that exists, else a built-in Qt icon.
     """
 
-    factory: Callable[[], Panel]
+    cls: str
+    name: str
     title: str
     icon: str
 
     def display_title(self) -> str:
         return QCoreApplication.translate("Panels", self.title)
 
-
-def _coming_soon(name: str, title: str) -> Panel:
-    return ComingSoonPanel(
-        name,
-        QCoreApplication.translate("Panels", "{title} is coming soon.").format(
-            title=QCoreApplication.translate("Panels", title)
-        ),
-    )
+    def build(self) -> Panel:
+        """Import the panel's module and construct it (no socket is opened)."""
+        module_name, _, class_name = self.cls.partition(":")
+        panel = getattr(importlib.import_module(module_name), class_name)()
+        if not isinstance(panel, Panel) or panel.objectName() != self.name:
+            raise TypeError(f"{self.cls} did not build a Panel named {self.name}")
+        return panel
 
 
 PANELS: list[PanelEntry] = [
-    PanelEntry(UdpSendPanel, QT_TRANSLATE_NOOP("Panels", "UDP Send"), "udp-send"),
-    PanelEntry(UdpReceivePanel, QT_TRANSLATE_NOOP("Panels", "UDP Receive"), "udp-receive"),
-    PanelEntry(TcpClientPanel, QT_TRANSLATE_NOOP("Panels", "TCP Client"), "tcp-client"),
-    PanelEntry(TcpServerPanel, QT_TRANSLATE_NOOP("Panels", "TCP Server"), "tcp-server"),
-    PanelEntry(FileServerPanel, QT_TRANSLATE_NOOP("Panels", "File Server"), "file-server"),
-    PanelEntry(DownloadPanel, QT_TRANSLATE_NOOP("Panels", "Download"), "download"),
-    PanelEntry(ScriptsPanel, QT_TRANSLATE_NOOP("Panels", "Scripts"), "scripts"),
-    PanelEntry(RelayPanel, QT_TRANSLATE_NOOP("Panels", "Relay"), "relay"),
+    PanelEntry(
+        "gui.panels.udp_send:UdpSendPanel",
+        "udpSendPanel",
+        str(QT_TRANSLATE_NOOP("Panels", "UDP Send")),
+        "udp-send",
+    ),
+    PanelEntry(
+        "gui.panels.udp_receive:UdpReceivePanel",
+        "udpReceivePanel",
+        str(QT_TRANSLATE_NOOP("Panels", "UDP Receive")),
+        "udp-receive",
+    ),
+    PanelEntry(
+        "gui.panels.tcp_client:TcpClientPanel",
+        "tcpClientPanel",
+        str(QT_TRANSLATE_NOOP("Panels", "TCP Client")),
+        "tcp-client",
+    ),
+    PanelEntry(
+        "gui.panels.tcp_server:TcpServerPanel",
+        "tcpServerPanel",
+        str(QT_TRANSLATE_NOOP("Panels", "TCP Server")),
+        "tcp-server",
+    ),
+    PanelEntry(
+        "gui.panels.file_server:FileServerPanel",
+        "fileServerPanel",
+        str(QT_TRANSLATE_NOOP("Panels", "File Server")),
+        "file-server",
+    ),
+    PanelEntry(
+        "gui.panels.download:DownloadPanel",
+        "downloadPanel",
+        str(QT_TRANSLATE_NOOP("Panels", "Download")),
+        "download",
+    ),
+    PanelEntry(
+        "gui.panels.scripts:ScriptsPanel",
+        "scriptsPanel",
+        str(QT_TRANSLATE_NOOP("Panels", "Scripts")),
+        "scripts",
+    ),
+    PanelEntry(
+        "gui.panels.relay:RelayPanel",
+        "relayPanel",
+        str(QT_TRANSLATE_NOOP("Panels", "Relay")),
+        "relay",
+    ),
 ]

@@ -1102,11 +1102,10 @@ def install_packet_library(window: QMainWindow, path: Path | None = None) -> Pac
     else:
         window.menuBar().addMenu(menu)
 
-    for name in ("udpSendPanel", "tcpClientPanel", "tcpServerPanel"):
-        try:
-            panel: Any = window.panel(name)  # type: ignore[attr-defined]
-        except KeyError:
-            continue
+    def attach(panel: Any) -> None:
+        name = panel.objectName()
+        if name not in ("udpSendPanel", "tcpClientPanel", "tcpServerPanel"):
+            return
         editor: PayloadEditor = panel.payload
         editor.save_packet_button.show()
         editor.save_as_packet.connect(lambda panel=panel: save_from_panel(library, panel))
@@ -1116,6 +1115,11 @@ def install_packet_library(window: QMainWindow, path: Path | None = None) -> Pac
             panel.repeat_send = RepeatSend(panel, _client_send(panel), _client_ready(panel))
         elif name == "tcpServerPanel":
             panel.repeat_send = RepeatSend(panel, _server_send(panel), _server_ready(panel))
+
+    # The window builds each panel when it is first shown (issue 22): attach to it then.
+    window.panel_built.connect(attach)  # type: ignore[attr-defined]
+    for panel in window.built_panels():  # type: ignore[attr-defined]
+        attach(panel)
     library.load()
     return library
 

@@ -229,6 +229,7 @@ def test_every_visible_text_is_chinese_under_zh_cn(
     window = MainWindow(settings)
     qtbot.addWidget(window)
     window.show()
+    assert len(window.panels) == 8  # builds them all (each is built when first shown)
     english: list[str] = []
     seen = 0
     for widget in [window, *window.findChildren(QWidget)]:

@@ -25,7 +25,7 @@ from gui.main_window import MainWindow
 from gui.panels import PANELS
 from gui.widgets import LogEntry
 
-PANEL_NAMES = [entry.factory.__name__ for entry in PANELS]
+PANEL_NAMES = [entry.name for entry in PANELS]
 MNEMONIC = re.compile(r"&([^&\s])")
 
 
