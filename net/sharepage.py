@@ -20,7 +20,6 @@ import base64
 import contextlib
 import datetime
 import functools
-import hashlib
 import html
 import importlib.resources
 import os
@@ -47,13 +46,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FILE_CSP",
-    "INDEX_CSP",
     "LOCKED_CSP",
     "Language",
     "choose_language",
     "favicon",
     "file_headers",
     "https_hint",
+    "index_csp",
     "page_headers",
     "page_origin",
     "render_index",
@@ -370,18 +369,25 @@ SCRIPT = """
 
 def _source_hash(text: str) -> str:
     """A CSP hash-source for an inline element's text (CSP Level 3 §2.3.1)."""
+    import hashlib  # here: importing the module (the GUI's start) computes no hash
+
     digest = hashlib.sha256(text.encode("utf-8")).digest()
     return "'sha256-" + base64.b64encode(digest).decode("ascii") + "'"
 
 
-#: The index: its own style and script by hash, JSON polls to itself, the favicon; no framing.
-INDEX_CSP = (
-    f"default-src 'none'; script-src {_source_hash(SCRIPT)}; style-src {_source_hash(STYLE)}; "
-    "img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; "
-    "frame-ancestors 'none'"
-)
-#: The index with the upload form: the form may post to the share itself, nowhere else.
-UPLOAD_INDEX_CSP = INDEX_CSP.replace("form-action 'none'", "form-action 'self'")
+@functools.cache
+def index_csp(uploads: bool = False) -> str:
+    """The index's Content-Security-Policy: its own style and script by hash (computed on first
+    use), JSON polls to itself, the favicon; no framing. With ``uploads`` the upload form may
+    post to the share itself, nowhere else."""
+    form_action = "'self'" if uploads else "'none'"
+    return (
+        f"default-src 'none'; script-src {_source_hash(SCRIPT)}; style-src {_source_hash(STYLE)}; "
+        "img-src 'self'; connect-src 'self'; base-uri 'none'; "
+        f"form-action {form_action}; frame-ancestors 'none'"
+    )
+
+
 #: JSON, plain-text answers and errors: nothing loads, nothing runs, nothing frames them.
 LOCKED_CSP = "default-src 'none'; frame-ancestors 'none'; sandbox"
 #: Every shared file: an opaque origin with no script (CSP Level 3 §6.3.2, HTML "sandboxing").
@@ -400,7 +406,7 @@ def page_headers(
     headers = [
         (
             "Content-Security-Policy",
-            (UPLOAD_INDEX_CSP if uploads else INDEX_CSP) if kind == "index" else LOCKED_CSP,
+            index_csp(uploads) if kind == "index" else LOCKED_CSP,
         ),
         ("X-Frame-Options", "DENY"),
         ("Referrer-Policy", "no-referrer"),

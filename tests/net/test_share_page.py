@@ -22,12 +22,12 @@ from net.fileserver import FileServer
 from net.httpfile import content_disposition, content_type, shown_inline, text_charset
 from net.share import SharedFile, ShareTable
 from net.sharepage import (
-    INDEX_CSP,
     SCRIPT,
     STYLE,
     choose_language,
     favicon,
     https_hint,
+    index_csp,
     page_origin,
     render_index,
 )
@@ -179,9 +179,9 @@ def test_index_policy_allows_exactly_its_own_script_and_style() -> None:
     scripts = re.findall(r"<script>(.*?)</script>", page, re.DOTALL)
     styles = re.findall(r"<style>(.*?)</style>", page, re.DOTALL)
     assert scripts == [SCRIPT] and styles == [STYLE]
-    assert f"script-src {_csp_hash(SCRIPT)};" in INDEX_CSP
-    assert f"style-src {_csp_hash(STYLE)};" in INDEX_CSP
-    assert "default-src 'none'" in INDEX_CSP and "frame-ancestors 'none'" in INDEX_CSP
+    assert f"script-src {_csp_hash(SCRIPT)};" in index_csp()
+    assert f"style-src {_csp_hash(STYLE)};" in index_csp()
+    assert "default-src 'none'" in index_csp() and "frame-ancestors 'none'" in index_csp()
     assert not re.search(r"<[^>]+ (style|on[a-z]+)=", page)  # no inline styles or handlers
 
 
@@ -299,7 +299,7 @@ def curl_head(port: int, path: str, *args: str, scheme: str = "http") -> str:
             "/",
             [
                 "Content-Type: text/html; charset=utf-8",
-                f"Content-Security-Policy: {INDEX_CSP}",
+                f"Content-Security-Policy: {index_csp()}",
                 "X-Frame-Options: DENY",
                 "Referrer-Policy: no-referrer",
                 "Vary: Accept-Language",
