@@ -1,8 +1,6 @@
 """Entry points: :func:`create_app` builds the QApplication, :func:`main` runs the window.
 
-Languages: the app follows the system locale unless View > Language chose English or Simplified
-Chinese (stored under ``ui/language``). English plural forms ("1 datagram", "2 datagrams") come
-from socket_workbench_en.qm, installed first so every other language falls back to it.
+The languages and their translations are gui.i18n's (re-exported here for the entry points' users).
 """
 
 from __future__ import annotations
@@ -11,11 +9,19 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 
-from PySide6.QtCore import QCoreApplication, QLocale, QSettings, QTimer, QTranslator
+from PySide6.QtCore import QCoreApplication, QTimer
 from PySide6.QtWidgets import QApplication
 
 from gui import runner
-from gui.resources import RESOURCES_DIR, app_icon, install_translations
+from gui.i18n import (
+    LANGUAGE_KEY,
+    LANGUAGES,
+    install_language,
+    install_plural_forms,
+    language_setting,
+    locale_for,
+)
+from gui.resources import app_icon
 from net._version import __version__
 
 __all__ = [
@@ -37,70 +43,15 @@ ORGANIZATION = "SocketWorkbench"
 #: After the window has closed, how long to wait for a worker stuck in a name lookup.
 LATE_WORKER_TIMEOUT = 10.0
 APP_NAME = "Socket Workbench"
-#: The QSettings key of View > Language, and its values ("system" follows the OS).
-LANGUAGE_KEY = "ui/language"
-LANGUAGES = ("system", "en", "zh_CN")
 #: Set to 1, the app quits with status 0 once its window has been shown and painted (a smoke test
 #: for bundles: ``SWB_SMOKE_EXIT=1 dist/socket-workbench/socket-workbench``).
 SMOKE_EXIT_VARIABLE = "SWB_SMOKE_EXIT"
-
-_TRANSLATIONS = RESOURCES_DIR / "translations"
-# Held here, without a Qt parent: nothing that clears the app's translators may remove it.
-_plural_forms: QTranslator | None = None
 
 
 def version() -> str:
     """The package's version ("0.1.0"): net/_version.py's, which pyproject.toml builds with
     (importlib.metadata would add about 20 ms to the window's start)."""
     return __version__
-
-
-def language_setting(settings: QSettings | None = None) -> str:
-    """The language chosen in View > Language: "system" (the default), "en" or "zh_CN"."""
-    value = (settings if settings is not None else QSettings()).value(LANGUAGE_KEY, "system")
-    return value if value in LANGUAGES else "system"
-
-
-def locale_for(language: str) -> QLocale:
-    """The locale whose translations a language setting loads."""
-    if language == "en":
-        return QLocale(QLocale.Language.English, QLocale.Country.UnitedStates)
-    if language == "zh_CN":
-        return QLocale(
-            QLocale.Language.Chinese, QLocale.Script.SimplifiedHanScript, QLocale.Country.China
-        )
-    return QLocale.system()
-
-
-def install_plural_forms(app: QCoreApplication | None = None) -> bool:
-    """Install the English plural forms once (source texts are plural: "{count} datagrams").
-
-    Returns:
-        True if they are installed (False only when the .qm file is missing).
-    """
-    global _plural_forms
-    app = app or QCoreApplication.instance()
-    if app is None:
-        return False
-    if _plural_forms is None:
-        translator = QTranslator()
-        if not translator.load(str(_TRANSLATIONS / "socket_workbench_en.qm")):
-            return False
-        _plural_forms = translator
-    # Installing an installed translator again is a no-op in Qt; after removal it comes back.
-    return bool(app.installTranslator(_plural_forms))
-
-
-def install_language(app: QCoreApplication, language: str = "system") -> list[str]:
-    """Load the app's and Qt's own (standard dialogs) translations for a language setting.
-
-    Returns:
-        The files loaded; empty when the language has no translation (English stays).
-    """
-    install_plural_forms(app)
-    if language == "en":
-        return []
-    return install_translations(app, locale_for(language), [_TRANSLATIONS])
 
 
 def create_app(argv: Sequence[str] | None = None) -> QApplication:

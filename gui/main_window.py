@@ -27,11 +27,12 @@ from PySide6.QtWidgets import (
 )
 
 from gui import runner
-from gui.app import LANGUAGE_KEY, language_setting, locale_for, version
+from gui.i18n import LANGUAGE_KEY, TRANSLATIONS_DIR, language_setting, locale_for
 from gui.panels import PANELS, Panel, PanelEntry
 from gui.panels.packets import install_packet_library
-from gui.resources import RESOURCES_DIR, app_icon, panel_icon
+from gui.resources import app_icon, panel_icon
 from gui.settings import as_bool
+from net._version import __version__
 
 __all__ = ["ASK_BEFORE_QUIT_KEY", "CLOSE_TIMEOUT", "MainWindow"]
 
@@ -232,7 +233,7 @@ class MainWindow(QMainWindow):
         lines = [self.tr("The new language is used the next time Socket Workbench starts.")]
         upcoming = QTranslator(self)
         if language != "en" and upcoming.load(
-            locale_for(language), "socket_workbench", "_", str(RESOURCES_DIR / "translations")
+            locale_for(language), "socket_workbench", "_", str(TRANSLATIONS_DIR)
         ):
             lines.append(upcoming.translate("MainWindow", source) or source)
         else:
@@ -263,7 +264,7 @@ class MainWindow(QMainWindow):
             "<h3>Socket Workbench {version}</h3>"
             "<p>Send and receive UDP, talk TCP as a client or a server, and share files.</p>"
             "<p>The same engine runs headless as the <code>swb</code> command.</p>"
-        ).format(version=version())
+        ).format(version=__version__)
 
     def guide_text(self) -> str:
         """The short user guide (HTML), in the app's language."""
