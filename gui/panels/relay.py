@@ -447,8 +447,8 @@ class RelayPanel(Panel):
         self.target_security.setEnabled(not udp)
         for spin in (self.loss, self.duplicate, self.reorder):
             spin.setEnabled(udp)
-        for spin in (self.slice, self.slice_pause, self.reset_after):
-            spin.setEnabled(not udp)
+        for tcp_only in (self.slice, self.slice_pause, self.reset_after):
+            tcp_only.setEnabled(not udp)
 
     # -- results -------------------------------------------------------------------------------
 
@@ -562,7 +562,9 @@ class RelayPanel(Panel):
                     item = QTableWidgetItem()
                     self.connections.setItem(row, column, item)
                 item.setText(value)
-            self.connections.item(row, self.CONN).setData(Qt.ItemDataRole.UserRole, info.conn_id)
+            conn = self.connections.item(row, self.CONN)
+            assert conn is not None  # every cell of the row was set above
+            conn.setData(Qt.ItemDataRole.UserRole, info.conn_id)
         self.connections.clearSelection()
         for row, info in enumerate(infos):
             if info.conn_id in selected:

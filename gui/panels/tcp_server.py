@@ -200,7 +200,8 @@ class TcpServerPanel(Panel):
             (self.IN, "999.9 KiB"),
             (self.OUT, "999.9 KiB"),
         ):
-            title = self.clients.horizontalHeaderItem(column).text()
+            heading = self.clients.horizontalHeaderItem(column)
+            title = heading.text() if heading is not None else ""
             width = max(metrics.horizontalAdvance(sample), titles.horizontalAdvance(title) + 8)
             header.resizeSection(column, width + 16)
         self.clients.verticalHeader().setDefaultSectionSize(metrics.height() + 6)
@@ -541,7 +542,9 @@ class TcpServerPanel(Panel):
                     item.setTextAlignment(
                         Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
                     )
-            self.clients.item(row, self.PEER).setData(Qt.ItemDataRole.UserRole, info.conn_id)
+            peer = self.clients.item(row, self.PEER)
+            assert peer is not None  # every cell of the row was set above
+            peer.setData(Qt.ItemDataRole.UserRole, info.conn_id)
         self.clients.clearSelection()
         for row, info in enumerate(infos):
             if info.conn_id in selected:

@@ -276,7 +276,7 @@ class UdpReceivePanel(Panel):
         # by rules arrive as outgoing Datagrams among them.
         if any(type(event) is Datagram for event in events):
             self.log.append(
-                [event if type(event) is Datagram else Datagram(*event) for event in events]
+                [event if isinstance(event, Datagram) else Datagram(*event) for event in events]
             )
         else:
             self.log.append_rows(events)  # type: ignore[arg-type]

@@ -324,11 +324,11 @@ class PayloadEditor(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(3)
         if compact:
-            line = QHBoxLayout()
-            line.setContentsMargins(0, 0, 0, 0)
-            line.addWidget(self.edit, 1)
-            line.addWidget(self.size_label)
-            layout.addLayout(line)
+            row = QHBoxLayout()
+            row.setContentsMargins(0, 0, 0, 0)
+            row.addWidget(self.edit, 1)
+            row.addWidget(self.size_label)
+            layout.addLayout(row)
             layout.addLayout(options)
         else:
             layout.addLayout(options)
@@ -365,7 +365,7 @@ class PayloadEditor(QWidget):
         """The tools row's controls, left to right (those added with :meth:`add_tool`, then
         "Save as packet…")."""
         items = (self._tools.itemAt(i) for i in range(self._tools.count()))
-        return [widget for item in items if (widget := item.widget()) is not None]
+        return [widget for item in items if item is not None and (widget := item.widget())]
 
     # -- values --------------------------------------------------------------------------------
 

@@ -64,7 +64,9 @@ def _file_row(parent: QWidget, edit: QLineEdit, button: QPushButton) -> QHBoxLay
 def _embed(box: QGroupBox) -> None:
     box.setTitle("")
     box.setFlat(True)
-    box.layout().setContentsMargins(0, 0, 0, 0)
+    layout = box.layout()
+    if layout is not None:
+        layout.setContentsMargins(0, 0, 0, 0)
 
 
 class ClientSecurityBox(QGroupBox):

@@ -262,8 +262,8 @@ class TransfersModel(RowTableModel):
             if column in (self.STATUS, self.FILE, self.CLIENT):
                 return self.data(index, Qt.ItemDataRole.DisplayRole)
         if role == Qt.ItemDataRole.ForegroundRole and column == self.STATUS:
-            role = {DONE: "success", FAILED: "error", CANCELLED: "warning"}.get(row.state)
-            return text_color(role) if role else None
+            color_role = {DONE: "success", FAILED: "error", CANCELLED: "warning"}.get(row.state)
+            return text_color(color_role) if color_role else None
         if role == Qt.ItemDataRole.TextAlignmentRole and column == self.SPEED:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
