@@ -17,7 +17,7 @@ picks the walk's result up, and ``paths_added`` is emitted once the whole add is
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ from PySide6.QtCore import (
     QItemSelectionModel,
     QMimeData,
     QModelIndex,
+    QObject,
     QPersistentModelIndex,
     Qt,
     QTimer,
@@ -117,15 +118,33 @@ class AddResult:
     done: bool = True  # False while folders of this add are still being walked
 
 
-class _FolderWalk:
-    """Folders of one add, walked into the share table on a thread of their own; the GUI thread
-    looks at :attr:`finished` on its timer and then reads :attr:`result` (the walk never touches
-    a widget)."""
+class _Doorbell(QObject):
+    """What the checksum and folder-walk threads ring when the share changed: a parentless object
+    that they keep alive, so a ring after the list was deleted goes nowhere instead of touching a
+    deleted widget (Qt drops a deleted receiver's connections)."""
 
-    def __init__(self, share: ShareTable, folders: list[str], result: AddResult) -> None:
+    rung = Signal()
+
+    def ring(self) -> None:
+        self.rung.emit()
+
+
+class _FolderWalk:
+    """Folders of one add, walked into the share table on a thread of their own; when it is done
+    it calls ``on_finished`` (on its thread), and the GUI thread then reads :attr:`result` (the
+    walk never touches a widget)."""
+
+    def __init__(
+        self,
+        share: ShareTable,
+        folders: list[str],
+        result: AddResult,
+        on_finished: Callable[[], object],
+    ) -> None:
         self.result = result
         self.folders = folders
         self.finished = threading.Event()
+        self._on_finished = on_finished
         self._share = share
         self._thread = threading.Thread(target=self._run, name="swb-share-walk", daemon=True)
         self._thread.start()
@@ -150,6 +169,7 @@ class _FolderWalk:
             self.result.skipped.extend(skipped)
             self.result.errors.extend(errors)
             self.finished.set()
+            self._on_finished()
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the walk ends (tests, closing); True when it did."""
@@ -500,6 +520,11 @@ class ShareList(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._dirty = False
+        self._closed = False
+        # Rung on the checksum and folder-walk threads; queued, it runs _take_news on the GUI
+        # thread (no polling: the list is redrawn when, and only when, something changed).
+        self._doorbell = _Doorbell()
+        self._doorbell.rung.connect(self._take_news, Qt.ConnectionType.QueuedConnection)
         self._walks: list[_FolderWalk] = []
         self.share = ShareTable(on_change=self._mark_dirty)
         self.model = ShareListModel(self.share, self)
@@ -583,11 +608,6 @@ class ShareList(QWidget):
         QWidget.setTabOrder(self.add_files_button, self.add_folder_button)
         QWidget.setTabOrder(self.add_folder_button, self.remove_button)
 
-        # The checksum thread only raises a flag; the GUI thread looks at it a few times a second.
-        self._poll = QTimer(self)
-        self._poll.setInterval(250)
-        self._poll.timeout.connect(self._poll_changes)
-        self._poll.start()
         self._missing_check = QTimer(self)
         self._missing_check.setInterval(MISSING_CHECK_MS)
         self._missing_check.timeout.connect(self.check_missing)
@@ -619,7 +639,7 @@ class ShareList(QWidget):
         self._refresh()
         if folders:
             result.done = False
-            self._walks.append(_FolderWalk(self.share, folders, result))
+            self._walks.append(_FolderWalk(self.share, folders, result, self._doorbell.ring))
             self._update_summary()
         else:
             self.paths_added.emit(result)
@@ -705,7 +725,9 @@ class ShareList(QWidget):
             except LocalFileError:
                 gone.append(path)
         if folders:
-            self._walks.append(_FolderWalk(self.share, folders, AddResult(done=False)))
+            self._walks.append(
+                _FolderWalk(self.share, folders, AddResult(done=False), self._doorbell.ring)
+            )
         self._refresh()
         return gone
 
@@ -718,16 +740,22 @@ class ShareList(QWidget):
 
     def close_share(self) -> None:
         """Stop the checksum thread (the window is closing)."""
-        self._poll.stop()
+        self._closed = True
         self._missing_check.stop()
         self.share.close()
 
     # -- internals -----------------------------------------------------------------------------
 
     def _mark_dirty(self) -> None:
-        self._dirty = True  # called on the checksum thread: nothing else may happen here
+        # Called on the checksum thread: raise the flag and wake the GUI thread once for all the
+        # changes until it looks (a big folder's checksums arrive by the hundred).
+        if not self._dirty:
+            self._dirty = True
+            self._doorbell.ring()
 
-    def _poll_changes(self) -> None:
+    def _take_news(self) -> None:
+        if self._closed:
+            return
         if self._walks:
             self._take_walks()
         if self._dirty:
