@@ -1,8 +1,8 @@
 """The main window's panels, in the order of its side list.
 
-Adding a panel is one line in :data:`PANELS`: where its class lives (``"module:Class"``, imported
-the first time the panel is shown, so that starting the window loads no other panel's code), its
-objectName, its title (marked for translation) and its icon name.
+Adding a panel is one line in :data:`PANELS`: its module and its title (marked for translation).
+The module is imported the first time the panel is shown, so that starting the window loads no
+other panel's code.
 """
 
 from __future__ import annotations
@@ -43,53 +43,23 @@ class PanelEntry(NamedTuple):
         return panel
 
 
+def _entry(module: str, title: object) -> PanelEntry:
+    """The entry of gui/panels/<module>.py, whose class, objectName and icon follow its name:
+    ``udp_send`` is UdpSendPanel, named "udpSendPanel", with resources/icons/udp-send.svg."""
+    words = module.split("_")
+    cls = "".join(word.capitalize() for word in words) + "Panel"
+    return PanelEntry(
+        f"gui.panels.{module}:{cls}", cls[0].lower() + cls[1:], str(title), "-".join(words)
+    )
+
+
 PANELS: list[PanelEntry] = [
-    PanelEntry(
-        "gui.panels.udp_send:UdpSendPanel",
-        "udpSendPanel",
-        str(QT_TRANSLATE_NOOP("Panels", "UDP Send")),
-        "udp-send",
-    ),
-    PanelEntry(
-        "gui.panels.udp_receive:UdpReceivePanel",
-        "udpReceivePanel",
-        str(QT_TRANSLATE_NOOP("Panels", "UDP Receive")),
-        "udp-receive",
-    ),
-    PanelEntry(
-        "gui.panels.tcp_client:TcpClientPanel",
-        "tcpClientPanel",
-        str(QT_TRANSLATE_NOOP("Panels", "TCP Client")),
-        "tcp-client",
-    ),
-    PanelEntry(
-        "gui.panels.tcp_server:TcpServerPanel",
-        "tcpServerPanel",
-        str(QT_TRANSLATE_NOOP("Panels", "TCP Server")),
-        "tcp-server",
-    ),
-    PanelEntry(
-        "gui.panels.file_server:FileServerPanel",
-        "fileServerPanel",
-        str(QT_TRANSLATE_NOOP("Panels", "File Server")),
-        "file-server",
-    ),
-    PanelEntry(
-        "gui.panels.download:DownloadPanel",
-        "downloadPanel",
-        str(QT_TRANSLATE_NOOP("Panels", "Download")),
-        "download",
-    ),
-    PanelEntry(
-        "gui.panels.scripts:ScriptsPanel",
-        "scriptsPanel",
-        str(QT_TRANSLATE_NOOP("Panels", "Scripts")),
-        "scripts",
-    ),
-    PanelEntry(
-        "gui.panels.relay:RelayPanel",
-        "relayPanel",
-        str(QT_TRANSLATE_NOOP("Panels", "Relay")),
-        "relay",
-    ),
+    _entry("udp_send", QT_TRANSLATE_NOOP("Panels", "UDP Send")),
+    _entry("udp_receive", QT_TRANSLATE_NOOP("Panels", "UDP Receive")),
+    _entry("tcp_client", QT_TRANSLATE_NOOP("Panels", "TCP Client")),
+    _entry("tcp_server", QT_TRANSLATE_NOOP("Panels", "TCP Server")),
+    _entry("file_server", QT_TRANSLATE_NOOP("Panels", "File Server")),
+    _entry("download", QT_TRANSLATE_NOOP("Panels", "Download")),
+    _entry("scripts", QT_TRANSLATE_NOOP("Panels", "Scripts")),
+    _entry("relay", QT_TRANSLATE_NOOP("Panels", "Relay")),
 ]

@@ -17,10 +17,8 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGridLayout,
     QGroupBox,
-    QHBoxLayout,
     QHeaderView,
     QLabel,
-    QPushButton,
     QSpinBox,
     QTableWidget,
     QTableWidgetItem,
@@ -41,6 +39,7 @@ from gui.widgets import (
     format_bytes,
     format_count,
 )
+from gui.widgets.forms import add_rows, button_row, push_button, start_stop_buttons
 from gui.widgets.security import ClientSecurityBox, ServerSecurityBox
 from gui.widgets.traffic_log import StreamRows
 from net.errors import AddressError, NetError
@@ -98,37 +97,25 @@ class RelayPanel(Panel):
         self.protocol.setAccessibleName(self.tr("Protocol"))
         self.protocol.setToolTip(self.tr("Relay TCP connections or UDP datagrams"))
         self.protocol.currentIndexChanged.connect(self._on_protocol)
-        self.start_button = QPushButton(self.tr("&Start"), self)
-        self.start_button.setObjectName("startButton")
-        self.start_button.setDefault(True)
-        self.start_button.setToolTip(self.tr("Start relaying (Ctrl+R)"))
-        self.start_button.clicked.connect(self.trigger_start)
-        self.stop_button = QPushButton(self.tr("S&top"), self)
-        self.stop_button.setObjectName("stopButton")
-        self.stop_button.setToolTip(self.tr("Stop the relay and close every connection (Ctrl+.)"))
-        self.stop_button.clicked.connect(self.trigger_stop)
+        self.start_button, self.stop_button = start_stop_buttons(
+            self,
+            (self.tr("&Start"), self.tr("Start relaying (Ctrl+R)")),
+            (self.tr("S&top"), self.tr("Stop the relay and close every connection (Ctrl+.)")),
+            self.trigger_start,
+            self.trigger_stop,
+        )
 
         where = QGroupBox(self.tr("Relay"), self)
         form = QFormLayout(where)
-        form.addRow(self.tr("&Listen on:"), self.bind)
-        form.addRow(self.tr("Listen &port:"), self.port)
-        form.addRow(self.tr("Tar&get host:"), self.target_host)
-        form.addRow(self.tr("Target p&ort:"), self.target_port)
-        form.addRow(self.tr("Protocol:"), self.protocol)
-        for field, buddy in (
-            (self.bind, self.bind.combo),
-            (self.port, self.port.edit),
-            (self.target_host, self.target_host.combo),
-            (self.target_port, self.target_port.edit),
-        ):
-            label = form.labelForField(field)
-            if isinstance(label, QLabel):
-                label.setBuddy(buddy)
-        start_row = QHBoxLayout()
-        start_row.addWidget(self.start_button)
-        start_row.addWidget(self.stop_button)
-        start_row.addStretch(1)
-        form.addRow("", start_row)
+        add_rows(
+            form,
+            (self.tr("&Listen on:"), self.bind, self.bind.combo),
+            (self.tr("Listen &port:"), self.port, self.port.edit),
+            (self.tr("Tar&get host:"), self.target_host, self.target_host.combo),
+            (self.tr("Target p&ort:"), self.target_port, self.target_port.edit),
+            (self.tr("Protocol:"), self.protocol),
+        )
+        form.addRow("", button_row(self.start_button, self.stop_button))
 
         faults = QWidget(self)
         faults.setObjectName("faultsPage")
@@ -222,23 +209,25 @@ class RelayPanel(Panel):
         )
         self.connections.setMaximumHeight(self.connections.fontMetrics().height() * 9)
         self.connections.itemSelectionChanged.connect(self._update_buttons)
-        self.close_button = QPushButton(self.tr("&Close selected"), self)
-        self.close_button.setObjectName("closeConnectionButton")
-        self.close_button.setToolTip(self.tr("Close the selected connections in order (FIN)"))
-        self.close_button.clicked.connect(lambda: self.close_selected(reset=False))
-        self.reset_button = QPushButton(self.tr("&Reset selected"), self)
-        self.reset_button.setObjectName("resetConnectionButton")
-        self.reset_button.setToolTip(self.tr("Reset the selected connections (RST)"))
-        self.reset_button.clicked.connect(lambda: self.close_selected(reset=True))
+        self.close_button = push_button(
+            self,
+            self.tr("&Close selected"),
+            "closeConnectionButton",
+            lambda: self.close_selected(reset=False),
+            tip=self.tr("Close the selected connections in order (FIN)"),
+        )
+        self.reset_button = push_button(
+            self,
+            self.tr("&Reset selected"),
+            "resetConnectionButton",
+            lambda: self.close_selected(reset=True),
+            tip=self.tr("Reset the selected connections (RST)"),
+        )
         conn_box = QWidget(self)
         conn_box.setObjectName("connectionsPage")
         conn_layout = QVBoxLayout(conn_box)
         conn_layout.addWidget(self.connections, 1)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.close_button)
-        buttons.addWidget(self.reset_button)
-        buttons.addStretch(1)
-        conn_layout.addLayout(buttons)
+        conn_layout.addLayout(button_row(self.close_button, self.reset_button))
 
         # TCP only: TLS towards the clients and towards the target, so TLS is seen in clear here.
         self.listen_security = ServerSecurityBox(self)

@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
-    QPushButton,
     QVBoxLayout,
     QWidget,
 )
@@ -22,6 +21,7 @@ from gui.panels.base import Panel, first_problem, set_tab_chain
 from gui.panels.scripts import save_log_as_script, save_script_button
 from gui.runner import ReceivedRun
 from gui.widgets import HostField, LogEntry, PayloadEditor, PortField, TrafficLog, format_bytes
+from gui.widgets.forms import add_rows, button_row, push_button, start_stop_buttons
 from gui.widgets.security import ClientSecurityBox, ConnectionOptionsBox
 from gui.widgets.traffic_log import StreamRows
 from net.errors import AddressError, NetError, PayloadError
@@ -68,34 +68,24 @@ class TcpClientPanel(Panel):
         self.timeout_spin.setToolTip(self.tr("Give up connecting after this long"))
         self.timeout_spin.setAccessibleName(self.tr("Connect timeout"))
 
-        self.connect_button = QPushButton(self.tr("&Connect"), self)
-        self.connect_button.setObjectName("connectButton")
-        self.connect_button.setDefault(True)
-        self.connect_button.setToolTip(self.tr("Connect to the server (Ctrl+R)"))
-        self.connect_button.clicked.connect(self.trigger_start)
-        self.disconnect_button = QPushButton(self.tr("&Disconnect"), self)
-        self.disconnect_button.setObjectName("disconnectButton")
-        self.disconnect_button.setToolTip(self.tr("Close the connection (Ctrl+.)"))
-        self.disconnect_button.clicked.connect(self.trigger_stop)
+        self.connect_button, self.disconnect_button = start_stop_buttons(
+            self,
+            (self.tr("&Connect"), self.tr("Connect to the server (Ctrl+R)")),
+            (self.tr("&Disconnect"), self.tr("Close the connection (Ctrl+.)")),
+            self.trigger_start,
+            self.trigger_stop,
+            names=("connectButton", "disconnectButton"),
+        )
 
         server = QGroupBox(self.tr("Server"), self)
         form = QFormLayout(server)
-        form.addRow(self.tr("H&ost:"), self.host)
-        form.addRow(self.tr("&Port:"), self.port)
-        form.addRow(self.tr("T&imeout:"), self.timeout_spin)
-        for field, buddy in (
-            (self.host, self.host.combo),
-            (self.port, self.port.edit),
-            (self.timeout_spin, self.timeout_spin),
-        ):
-            label = form.labelForField(field)
-            if isinstance(label, QLabel):
-                label.setBuddy(buddy)
-        connect_row = QHBoxLayout()
-        connect_row.addWidget(self.connect_button)
-        connect_row.addWidget(self.disconnect_button)
-        connect_row.addStretch(1)
-        form.addRow("", connect_row)
+        add_rows(
+            form,
+            (self.tr("H&ost:"), self.host, self.host.combo),
+            (self.tr("&Port:"), self.port, self.port.edit),
+            (self.tr("T&imeout:"), self.timeout_spin),
+        )
+        form.addRow("", button_row(self.connect_button, self.disconnect_button))
 
         self.security = ClientSecurityBox(self)
         self.connection = ConnectionOptionsBox(self)
@@ -111,14 +101,20 @@ class TcpClientPanel(Panel):
         self.security_row.addWidget(self.connection, 1)
 
         self.payload = PayloadEditor(self)
-        self.send_button = QPushButton(self.tr("&Send"), self)
-        self.send_button.setObjectName("sendButton")
-        self.send_button.setToolTip(self.tr("Send the payload (Ctrl+Return)"))
-        self.send_button.clicked.connect(self.trigger_send)
-        self.send_file_button = QPushButton(self.tr("Send fi&le…"), self)
-        self.send_file_button.setObjectName("sendFileButton")
-        self.send_file_button.setToolTip(self.tr("Send the contents of a file, as is"))
-        self.send_file_button.clicked.connect(self._choose_file)
+        self.send_button = push_button(
+            self,
+            self.tr("&Send"),
+            "sendButton",
+            self.trigger_send,
+            tip=self.tr("Send the payload (Ctrl+Return)"),
+        )
+        self.send_file_button = push_button(
+            self,
+            self.tr("Send fi&le…"),
+            "sendFileButton",
+            self._choose_file,
+            tip=self.tr("Send the contents of a file, as is"),
+        )
         send_box = QGroupBox(self.tr("Pa&yload"), self)
         self.payload.take_mnemonic(send_box)
         send_layout = QVBoxLayout(send_box)

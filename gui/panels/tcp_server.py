@@ -14,10 +14,8 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGridLayout,
     QGroupBox,
-    QHBoxLayout,
     QHeaderView,
     QLabel,
-    QPushButton,
     QSizePolicy,
     QSpinBox,
     QTableWidget,
@@ -37,6 +35,7 @@ from gui.widgets import (
     format_bytes,
     format_count,
 )
+from gui.widgets.forms import add_rows, button_row, push_button, start_stop_buttons
 from gui.widgets.rules_table import RulesTable
 from gui.widgets.security import ServerSecurityBox
 from gui.widgets.traffic_log import CELL_BYTES, StreamRows
@@ -88,15 +87,13 @@ class TcpServerPanel(Panel):
     def _build(self) -> None:
         self.bind = BindAddressPicker(self)
         self.port = PortField(self, allow_zero=True)
-        self.start_button = QPushButton(self.tr("&Start"), self)
-        self.start_button.setObjectName("startButton")
-        self.start_button.setDefault(True)
-        self.start_button.setToolTip(self.tr("Start listening (Ctrl+R)"))
-        self.start_button.clicked.connect(self.trigger_start)
-        self.stop_button = QPushButton(self.tr("St&op"), self)
-        self.stop_button.setObjectName("stopButton")
-        self.stop_button.setToolTip(self.tr("Stop the server and close every connection (Ctrl+.)"))
-        self.stop_button.clicked.connect(self.trigger_stop)
+        self.start_button, self.stop_button = start_stop_buttons(
+            self,
+            (self.tr("&Start"), self.tr("Start listening (Ctrl+R)")),
+            (self.tr("St&op"), self.tr("Stop the server and close every connection (Ctrl+.)")),
+            self.trigger_start,
+            self.trigger_stop,
+        )
 
         self.max_clients = QSpinBox(self)
         self.max_clients.setObjectName("maxClientsSpin")
@@ -130,25 +127,15 @@ class TcpServerPanel(Panel):
 
         listen = QGroupBox(self.tr("Listen"), self)
         form = QFormLayout(listen)
-        form.addRow(self.tr("Add&ress:"), self.bind)
-        form.addRow(self.tr("&Port:"), self.port)
-        form.addRow(self.tr("&Max clients:"), self.max_clients)
-        form.addRow(self.tr("&Idle timeout:"), self.idle_timeout)
-        form.addRow("", self.keepalive)
-        for field, buddy in (
-            (self.bind, self.bind.combo),
-            (self.port, self.port.edit),
-            (self.max_clients, self.max_clients),
-            (self.idle_timeout, self.idle_timeout),
-        ):
-            label = form.labelForField(field)
-            if isinstance(label, QLabel):
-                label.setBuddy(buddy)
-        start_row = QHBoxLayout()
-        start_row.addWidget(self.start_button)
-        start_row.addWidget(self.stop_button)
-        start_row.addStretch(1)
-        form.addRow("", start_row)
+        add_rows(
+            form,
+            (self.tr("Add&ress:"), self.bind, self.bind.combo),
+            (self.tr("&Port:"), self.port, self.port.edit),
+            (self.tr("&Max clients:"), self.max_clients),
+            (self.tr("&Idle timeout:"), self.idle_timeout),
+            ("", self.keepalive),
+        )
+        form.addRow("", button_row(self.start_button, self.stop_button))
 
         self.reply_mode = QComboBox(self)
         self.reply_mode.setObjectName("replyModeCombo")
@@ -209,38 +196,38 @@ class TcpServerPanel(Panel):
         self.clients.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self.clients.setMaximumHeight(metrics.height() * 10)
         self.clients.itemSelectionChanged.connect(self._update_buttons)
-        self.disconnect_button = QPushButton(self.tr("&Disconnect selected"), self)
-        self.disconnect_button.setObjectName("disconnectClientButton")
-        self.disconnect_button.setToolTip(self.tr("Close the connection of the selected clients"))
-        self.disconnect_button.clicked.connect(self.disconnect_selected)
+        self.disconnect_button = push_button(
+            self,
+            self.tr("&Disconnect selected"),
+            "disconnectClientButton",
+            self.disconnect_selected,
+            tip=self.tr("Close the connection of the selected clients"),
+        )
         clients_box = QGroupBox(self.tr("Clients"), self)
         clients_layout = QVBoxLayout(clients_box)
         clients_layout.addWidget(self.clients, 1)
-        clients_buttons = QHBoxLayout()
-        clients_buttons.addWidget(self.disconnect_button)
-        clients_buttons.addStretch(1)
-        clients_layout.addLayout(clients_buttons)
+        clients_layout.addLayout(button_row(self.disconnect_button))
 
         self.payload = PayloadEditor(self)
-        self.send_button = QPushButton(self.tr("Send to s&elected"), self)
-        self.send_button.setObjectName("sendButton")
-        self.send_button.setToolTip(
-            self.tr("Send the payload to the selected clients (Ctrl+Return)")
+        self.send_button = push_button(
+            self,
+            self.tr("Send to s&elected"),
+            "sendButton",
+            self.send_to_selected,
+            tip=self.tr("Send the payload to the selected clients (Ctrl+Return)"),
         )
-        self.send_button.clicked.connect(self.send_to_selected)
-        self.send_all_button = QPushButton(self.tr("Send to a&ll"), self)
-        self.send_all_button.setObjectName("sendAllButton")
-        self.send_all_button.setToolTip(self.tr("Send the payload to every connected client"))
-        self.send_all_button.clicked.connect(self.send_to_all)
+        self.send_all_button = push_button(
+            self,
+            self.tr("Send to a&ll"),
+            "sendAllButton",
+            self.send_to_all,
+            tip=self.tr("Send the payload to every connected client"),
+        )
         send_box = QGroupBox(self.tr("Pa&yload"), self)
         self.payload.take_mnemonic(send_box)
         send_layout = QVBoxLayout(send_box)
         send_layout.addWidget(self.payload, 1)
-        send_buttons = QHBoxLayout()
-        send_buttons.addWidget(self.send_button)
-        send_buttons.addWidget(self.send_all_button)
-        send_buttons.addStretch(1)
-        send_layout.addLayout(send_buttons)
+        send_layout.addLayout(button_row(self.send_button, self.send_all_button))
         # Security sits above Clients, beside the taller Payload box: in a row of its own it
         # made the panel taller than a 1024x768 screen holds, and under Listen it made the first
         # row the tallest.

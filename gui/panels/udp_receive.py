@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QPushButton,
     QVBoxLayout,
     QWidget,
 )
@@ -33,6 +32,7 @@ from gui.widgets import (
     format_bytes,
     format_count,
 )
+from gui.widgets.forms import add_rows, start_stop_buttons
 from gui.widgets.rules_table import RulesTable
 from gui.widgets.style import set_text_role
 from gui.widgets.units import shorten
@@ -93,17 +93,12 @@ class UdpReceivePanel(Panel):
 
         listen = QGroupBox(self.tr("Listen"), self)
         form = QFormLayout(listen)
-        form.addRow(self.tr("A&ddress:"), self.bind)
-        form.addRow(self.tr("&Port:"), self.port)
-        form.addRow(self.tr("&Multicast:"), group_field)
-        for field, buddy in (
-            (self.bind, self.bind.combo),
-            (self.port, self.port.edit),
-            (group_field, self.group_edit),
-        ):
-            label = form.labelForField(field)
-            if isinstance(label, QLabel):
-                label.setBuddy(buddy)
+        add_rows(
+            form,
+            (self.tr("A&ddress:"), self.bind, self.bind.combo),
+            (self.tr("&Port:"), self.port, self.port.edit),
+            (self.tr("&Multicast:"), group_field, self.group_edit),
+        )
 
         self.reply_check = QCheckBox(self.tr("&Reply to every datagram with:"), self)
         self.reply_check.setObjectName("autoReplyCheck")
@@ -124,15 +119,13 @@ class UdpReceivePanel(Panel):
         self.rules.changed.connect(self._on_rules_changed)
         reply_layout.addWidget(self.rules, 1)
 
-        self.start_button = QPushButton(self.tr("&Start"), self)
-        self.start_button.setObjectName("startButton")
-        self.start_button.setDefault(True)
-        self.start_button.setToolTip(self.tr("Start listening (Ctrl+R)"))
-        self.start_button.clicked.connect(self.trigger_start)
-        self.stop_button = QPushButton(self.tr("S&top"), self)
-        self.stop_button.setObjectName("stopButton")
-        self.stop_button.setToolTip(self.tr("Stop listening (Ctrl+.)"))
-        self.stop_button.clicked.connect(self.trigger_stop)
+        self.start_button, self.stop_button = start_stop_buttons(
+            self,
+            (self.tr("&Start"), self.tr("Start listening (Ctrl+R)")),
+            (self.tr("S&top"), self.tr("Stop listening (Ctrl+.)")),
+            self.trigger_start,
+            self.trigger_stop,
+        )
         self.counters = QLabel(self)
         self.counters.setObjectName("countersLabel")
         self.warning = QLabel(self)

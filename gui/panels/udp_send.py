@@ -10,7 +10,6 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
-    QPushButton,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -27,6 +26,7 @@ from gui.widgets import (
     format_bytes,
     format_count,
 )
+from gui.widgets.forms import add_rows, button_row, start_stop_buttons
 from net.codec import render_text, to_hex
 from net.events import Datagram
 from net.udp import UdpSender
@@ -76,13 +76,13 @@ class UdpSendPanel(Panel):
 
         target = QGroupBox(self.tr("Target"), self)
         form = QFormLayout(target)
-        form.addRow(self.tr("H&ost:"), self.host)
-        form.addRow(self.tr("&Port:"), self.port)
-        form.addRow(self.tr("&Local port:"), self.bind_port)
-        form.addRow("", self.broadcast_check)
-        self._label_for(form, self.host, self.host.combo)
-        self._label_for(form, self.port, self.port.edit)
-        self._label_for(form, self.bind_port, self.bind_port.edit)
+        add_rows(
+            form,
+            (self.tr("H&ost:"), self.host, self.host.combo),
+            (self.tr("&Port:"), self.port, self.port.edit),
+            (self.tr("&Local port:"), self.bind_port, self.bind_port.edit),
+            ("", self.broadcast_check),
+        )
 
         self.count_spin = QSpinBox(self)
         self.count_spin.setObjectName("countSpin")
@@ -116,30 +116,26 @@ class UdpSendPanel(Panel):
 
         options = QGroupBox(self.tr("Sending"), self)
         oform = QFormLayout(options)
-        oform.addRow(self.tr("&Count:"), self.count_spin)
-        oform.addRow(self.tr("&Interval:"), self.interval_spin)
-        wait_row = QHBoxLayout()
-        wait_row.addWidget(self.wait_check)
-        wait_row.addWidget(self.timeout_spin)
-        wait_row.addStretch(1)
-        oform.addRow("", wait_row)
-        self._label_for(oform, self.count_spin, self.count_spin)
-        self._label_for(oform, self.interval_spin, self.interval_spin)
+        add_rows(
+            oform,
+            (self.tr("&Count:"), self.count_spin),
+            (self.tr("&Interval:"), self.interval_spin),
+        )
+        oform.addRow("", button_row(self.wait_check, self.timeout_spin))
 
         self.payload = PayloadEditor(self)
         payload_box = QGroupBox(self.tr("Pa&yload"), self)
         QVBoxLayout(payload_box).addWidget(self.payload)
         self.payload.take_mnemonic(payload_box)
 
-        self.send_button = QPushButton(self.tr("&Send"), self)
-        self.send_button.setObjectName("sendButton")
-        self.send_button.setDefault(True)
-        self.send_button.setToolTip(self.tr("Send the payload (Ctrl+Return)"))
-        self.send_button.clicked.connect(self.trigger_send)
-        self.stop_button = QPushButton(self.tr("S&top"), self)
-        self.stop_button.setObjectName("stopButton")
-        self.stop_button.setToolTip(self.tr("Stop repeating or waiting (Ctrl+.)"))
-        self.stop_button.clicked.connect(self.trigger_stop)
+        self.send_button, self.stop_button = start_stop_buttons(
+            self,
+            (self.tr("&Send"), self.tr("Send the payload (Ctrl+Return)")),
+            (self.tr("S&top"), self.tr("Stop repeating or waiting (Ctrl+.)")),
+            self.trigger_send,
+            self.trigger_stop,
+            names=("sendButton", "stopButton"),
+        )
         self.counters = QLabel(self)
         self.counters.setObjectName("countersLabel")
 
@@ -181,12 +177,6 @@ class UdpSendPanel(Panel):
             self.save_script_button,
         )
         self._show_counters()
-
-    @staticmethod
-    def _label_for(form: QFormLayout, field: QWidget, buddy: QWidget) -> None:
-        label = form.labelForField(field)
-        if isinstance(label, QLabel):
-            label.setBuddy(buddy)
 
     # -- actions -------------------------------------------------------------------------------
 

@@ -1,0 +1,73 @@
+"""The shapes every panel's controls take: a named push button, the Start / Stop (or Connect /
+Disconnect) pair, a row of buttons, and a form of labelled fields whose Alt+letter reaches them.
+
+Texts come in already translated (``self.tr(...)`` in the panel), so each keeps its own
+translation context and mnemonic: one panel's Stop is "St&op", another's "S&top".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QPushButton, QWidget
+
+__all__ = ["add_rows", "button_row", "push_button", "start_stop_buttons"]
+
+
+def push_button(
+    parent: QWidget,
+    text: str,
+    name: str,
+    slot: Callable[[], object],
+    *,
+    tip: str = "",
+    default: bool = False,
+) -> QPushButton:
+    """A button named ``name`` (its objectName, which tests and automation use) that calls
+    ``slot`` when clicked; ``default`` makes it the one Enter presses."""
+    button = QPushButton(text, parent)
+    button.setObjectName(name)
+    if tip:
+        button.setToolTip(tip)
+    if default:
+        button.setDefault(True)
+    button.clicked.connect(lambda _checked=False: slot())
+    return button
+
+
+def start_stop_buttons(
+    parent: QWidget,
+    start: tuple[str, str],
+    stop: tuple[str, str],
+    on_start: Callable[[], object],
+    on_stop: Callable[[], object],
+    *,
+    names: tuple[str, str] = ("startButton", "stopButton"),
+) -> tuple[QPushButton, QPushButton]:
+    """The pair that starts and stops what a panel runs: ``start`` and ``stop`` are each (text,
+    tooltip); Start is the default button. The panel enables one or the other as it runs."""
+    return (
+        push_button(parent, start[0], names[0], on_start, tip=start[1], default=True),
+        push_button(parent, stop[0], names[1], on_stop, tip=stop[1]),
+    )
+
+
+def button_row(*widgets: QWidget) -> QHBoxLayout:
+    """``widgets`` (buttons; a check box and the field it enables) side by side from the left,
+    the rest of the row empty."""
+    row = QHBoxLayout()
+    for widget in widgets:
+        row.addWidget(widget)
+    row.addStretch(1)
+    return row
+
+
+def add_rows(form: QFormLayout, *rows: tuple[str, QWidget] | tuple[str, QWidget, QWidget]) -> None:
+    """One labelled row per (label text, field[, input]): the label's Alt+letter moves the focus
+    to ``input``, the editable part of a compound field (a host field's combo box), or else to
+    the field itself."""
+    for text, field, *inner in rows:
+        form.addRow(text, field)
+        label = form.labelForField(field)
+        if inner and isinstance(label, QLabel):
+            label.setBuddy(inner[0])
