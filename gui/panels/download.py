@@ -35,7 +35,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QProgressBar,
-    QPushButton,
     QSizePolicy,
     QTableView,
     QTableWidget,
@@ -47,6 +46,7 @@ from PySide6.QtWidgets import (
 from gui.panels.base import Panel, set_tab_chain
 from gui.panels.remote_files import SHORT_HASH, RemoteFilesModel
 from gui.widgets import format_bytes, format_count, monospace_font
+from gui.widgets.forms import button_row, push_button
 from gui.widgets.found_servers import FoundServers
 from gui.widgets.security import ClientSecurityBox
 from gui.widgets.style import set_text_role, text_color
@@ -153,10 +153,13 @@ class DownloadPanel(Panel):
         self.url_edit.setAccessibleName(self.tr("Share URL"))
         self.url_edit.returnPressed.connect(self._on_return)
         self.url_edit.textEdited.connect(lambda _text: self._update_buttons())
-        self.list_button = QPushButton(self.tr("&List files"), self)
-        self.list_button.setObjectName("listButton")
-        self.list_button.setToolTip(self.tr("Ask the server which files it shares"))
-        self.list_button.clicked.connect(self.list_files)
+        self.list_button = push_button(
+            self,
+            self.tr("&List files"),
+            "listButton",
+            self.list_files,
+            tip=self.tr("Ask the server which files it shares"),
+        )
         self.raw_check = QCheckBox(self.tr("Classic &raw protocol"), self)
         self.raw_check.setObjectName("rawCheck")
         self.raw_check.toggled.connect(lambda _on: self._update_buttons())
@@ -190,39 +193,47 @@ class DownloadPanel(Panel):
         back.setContext(Qt.ShortcutContext.WidgetShortcut)
         back.activated.connect(self.go_up)
 
-        self.up_button = QPushButton(self.tr("U&p"), self)
-        self.up_button.setObjectName("upButton")
-        self.up_button.setToolTip(self.tr("Show the folder above this one (Backspace)"))
-        self.up_button.clicked.connect(self.go_up)
+        self.up_button = push_button(
+            self,
+            self.tr("U&p"),
+            "upButton",
+            self.go_up,
+            tip=self.tr("Show the folder above this one (Backspace)"),
+        )
         self.breadcrumb = QLabel(self)
         self.breadcrumb.setObjectName("breadcrumb")
         self.breadcrumb.setTextFormat(Qt.TextFormat.RichText)
         self.breadcrumb.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.breadcrumb.linkActivated.connect(self._on_breadcrumb)
-        self.download_selected_button = QPushButton(self.tr("Download selected"), self)
-        self.download_selected_button.setObjectName("downloadSelectedButton")
-        self.download_selected_button.setToolTip(
-            self.tr(
+        self.download_selected_button = push_button(
+            self,
+            self.tr("Download selected"),
+            "downloadSelectedButton",
+            self.download_selected,
+            tip=self.tr(
                 "Download the files and folders selected in the list into the save folder "
                 "(Ctrl+click or Shift+click picks several)"
-            )
+            ),
         )
-        self.download_selected_button.clicked.connect(self.download_selected)
-        self.download_folder_button = QPushButton(self.tr("Do&wnload folder"), self)
-        self.download_folder_button.setObjectName("downloadFolderButton")
-        self.download_folder_button.setToolTip(
-            self.tr("Download the folder shown in the list, with everything in it, as a folder")
+        self.download_folder_button = push_button(
+            self,
+            self.tr("Do&wnload folder"),
+            "downloadFolderButton",
+            self.download_folder,
+            tip=self.tr(
+                "Download the folder shown in the list, with everything in it, as a folder"
+            ),
         )
-        self.download_folder_button.clicked.connect(self.download_folder)
-        self.download_all_button = QPushButton(self.tr("Download all"), self)
-        self.download_all_button.setObjectName("downloadAllButton")
-        self.download_all_button.setToolTip(
-            self.tr(
+        self.download_all_button = push_button(
+            self,
+            self.tr("Download all"),
+            "downloadAllButton",
+            self.download_all,
+            tip=self.tr(
                 "Download everything the server shares, keeping its folders; files already "
                 "there with the same SHA-256 are not fetched again"
-            )
+            ),
         )
-        self.download_all_button.clicked.connect(self.download_all)
 
         source_box = QGroupBox(self.tr("Server"), self)
         source_layout = QVBoxLayout(source_box)
@@ -257,27 +268,35 @@ class DownloadPanel(Panel):
         self.folder_edit.setToolTip(self.tr("The folder the file is saved in"))
         self.folder_edit.setAccessibleName(self.tr("Save folder"))
         self.folder_edit.textEdited.connect(lambda _text: self._update_buttons())
-        self.browse_button = QPushButton(self.tr("&Browse…"), self)
-        self.browse_button.setObjectName("browseButton")
-        self.browse_button.setToolTip(self.tr("Choose the folder to save in"))
-        self.browse_button.clicked.connect(self.choose_folder)
-        self.download_button = QPushButton(self.tr("&Download"), self)
-        self.download_button.setObjectName("downloadButton")
-        self.download_button.setDefault(True)
-        self.download_button.setToolTip(self.tr("Download the file the URL names (Ctrl+R)"))
-        self.download_button.clicked.connect(self.start_download)
-        self.cancel_button = QPushButton(self.tr("&Cancel"), self)
-        self.cancel_button.setObjectName("cancelButton")
-        self.cancel_button.setToolTip(
-            self.tr("Stop the download; the part already saved is kept for Resume (Ctrl+.)")
+        self.browse_button = push_button(
+            self,
+            self.tr("&Browse…"),
+            "browseButton",
+            self.choose_folder,
+            tip=self.tr("Choose the folder to save in"),
         )
-        self.cancel_button.clicked.connect(self.cancel)
-        self.resume_button = QPushButton(self.tr("R&esume"), self)
-        self.resume_button.setObjectName("resumeButton")
-        self.resume_button.setToolTip(
-            self.tr("Continue the interrupted download from where it stopped")
+        self.download_button = push_button(
+            self,
+            self.tr("&Download"),
+            "downloadButton",
+            self.start_download,
+            tip=self.tr("Download the file the URL names (Ctrl+R)"),
+            default=True,
         )
-        self.resume_button.clicked.connect(self.resume)
+        self.cancel_button = push_button(
+            self,
+            self.tr("&Cancel"),
+            "cancelButton",
+            self.cancel,
+            tip=self.tr("Stop the download; the part already saved is kept for Resume (Ctrl+.)"),
+        )
+        self.resume_button = push_button(
+            self,
+            self.tr("R&esume"),
+            "resumeButton",
+            self.resume,
+            tip=self.tr("Continue the interrupted download from where it stopped"),
+        )
         self.progress_bar = QProgressBar(self)
         self.progress_bar.setObjectName("progressBar")
         self.progress_bar.setRange(0, 1000)
@@ -348,26 +367,24 @@ class DownloadPanel(Panel):
         )
         self.history_table.itemSelectionChanged.connect(self._update_buttons)
         self.history_table.cellDoubleClicked.connect(lambda _row, _col: self.open_folder())
-        self.open_button = QPushButton(self.tr("Open folder"), self)
-        self.open_button.setObjectName("openFolderButton")
-        self.open_button.setToolTip(
-            self.tr("Show the folder of the selected download (or the save folder)")
+        self.open_button = push_button(
+            self,
+            self.tr("Open folder"),
+            "openFolderButton",
+            self.open_folder,
+            tip=self.tr("Show the folder of the selected download (or the save folder)"),
         )
-        self.open_button.clicked.connect(self.open_folder)
-        self.clear_history_button = QPushButton(self.tr("Clear histor&y"), self)
-        self.clear_history_button.setObjectName("clearHistoryButton")
-        self.clear_history_button.setToolTip(
-            self.tr("Forget the finished downloads (the files stay)")
+        self.clear_history_button = push_button(
+            self,
+            self.tr("Clear histor&y"),
+            "clearHistoryButton",
+            self.clear_history,
+            tip=self.tr("Forget the finished downloads (the files stay)"),
         )
-        self.clear_history_button.clicked.connect(self.clear_history)
         history_box = QGroupBox(self.tr("Finished downloads"), self)
         history_layout = QVBoxLayout(history_box)
         history_layout.addWidget(self.history_table, 1)
-        history_buttons = QHBoxLayout()
-        history_buttons.addWidget(self.open_button)
-        history_buttons.addWidget(self.clear_history_button)
-        history_buttons.addStretch(1)
-        history_layout.addLayout(history_buttons)
+        history_layout.addLayout(button_row(self.open_button, self.clear_history_button))
 
         layout = QVBoxLayout(self)
         layout.addWidget(source_box, 3)

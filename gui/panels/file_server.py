@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QListWidget,
-    QPushButton,
     QSizePolicy,
     QVBoxLayout,
     QWidget,
@@ -33,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from gui.panels.base import Panel, first_problem, set_tab_chain
 from gui.widgets import BindAddressPicker, PortField, format_count, monospace_font
+from gui.widgets.forms import add_rows, button_row, push_button, start_stop_buttons
 from gui.widgets.qr import QrCodeLabel
 from gui.widgets.security import ServerSecurityBox
 from gui.widgets.share_list import AddResult, FileDropTarget, ShareList
@@ -155,15 +155,13 @@ class FileServerPanel(FileDropTarget, Panel):
         self.announce_label.setTextFormat(Qt.TextFormat.PlainText)
         self.announce_label.hide()
         self.announce_result.connect(self._on_announce_result)
-        self.start_button = QPushButton(self.tr("&Start"), self)
-        self.start_button.setObjectName("startButton")
-        self.start_button.setDefault(True)
-        self.start_button.setToolTip(self.tr("Start sharing the files in the list (Ctrl+R)"))
-        self.start_button.clicked.connect(self.trigger_start)
-        self.stop_button = QPushButton(self.tr("St&op"), self)
-        self.stop_button.setObjectName("stopButton")
-        self.stop_button.setToolTip(self.tr("Stop the server and every transfer (Ctrl+.)"))
-        self.stop_button.clicked.connect(self.trigger_stop)
+        self.start_button, self.stop_button = start_stop_buttons(
+            self,
+            (self.tr("&Start"), self.tr("Start sharing the files in the list (Ctrl+R)")),
+            (self.tr("St&op"), self.tr("Stop the server and every transfer (Ctrl+.)")),
+            self.trigger_start,
+            self.trigger_stop,
+        )
         self.exposure = QLabel(self)
         self.exposure.setObjectName("exposureLabel")
         self.exposure.setWordWrap(True)
@@ -172,19 +170,14 @@ class FileServerPanel(FileDropTarget, Panel):
 
         serve_box = QGroupBox(self.tr("Serve"), self)
         form = QFormLayout(serve_box)
-        form.addRow(self.tr("Addr&ess:"), self.bind)
-        form.addRow(self.tr("&Port:"), self.port)
-        for field, buddy in ((self.bind, self.bind.combo), (self.port, self.port.edit)):
-            label = form.labelForField(field)
-            if isinstance(label, QLabel):
-                label.setBuddy(buddy)
+        add_rows(
+            form,
+            (self.tr("Addr&ess:"), self.bind, self.bind.combo),
+            (self.tr("&Port:"), self.port, self.port.edit),
+        )
         # Two checks on one row, and uploads with the password on one: the window must still fit
         # a 1366x768 screen (tests/gui/test_looks.py).
-        checks = QHBoxLayout()
-        checks.addWidget(self.raw_check)
-        checks.addWidget(self.announce_check)
-        checks.addStretch(1)
-        form.addRow("", checks)
+        form.addRow("", button_row(self.raw_check, self.announce_check))
         access = QHBoxLayout()
         access.addWidget(self.upload_check)
         access.addWidget(self.upload_folder, 2)
@@ -194,11 +187,7 @@ class FileServerPanel(FileDropTarget, Panel):
         access.addWidget(self.password_field, 1)
         form.addRow("", access)
         form.addRow("", self.announce_label)
-        start_row = QHBoxLayout()
-        start_row.addWidget(self.start_button)
-        start_row.addWidget(self.stop_button)
-        start_row.addStretch(1)
-        form.addRow("", start_row)
+        form.addRow("", button_row(self.start_button, self.stop_button))
         form.addRow(self.exposure)
 
         # TLS (certificate, fingerprint) goes in this group; until then it says what is not there.
@@ -234,29 +223,29 @@ class FileServerPanel(FileDropTarget, Panel):
         self.url_list.setMaximumHeight(rows * 4 + 8)
         self.url_list.currentTextChanged.connect(self._on_url_selected)
         self.url_list.itemDoubleClicked.connect(lambda _item: self.copy_url())
-        self.copy_button = QPushButton(self.tr("&Copy address"), self)
-        self.copy_button.setObjectName("copyUrlButton")
-        self.copy_button.setToolTip(self.tr("Copy the selected address to the clipboard"))
-        self.copy_button.clicked.connect(self.copy_url)
-        self.copy_links_button = QPushButton(self.tr("Copy file lin&ks"), self)
-        self.copy_links_button.setObjectName("copyLinksButton")
-        self.copy_links_button.setToolTip(
-            self.tr(
+        self.copy_button = push_button(
+            self,
+            self.tr("&Copy address"),
+            "copyUrlButton",
+            self.copy_url,
+            tip=self.tr("Copy the selected address to the clipboard"),
+        )
+        self.copy_links_button = push_button(
+            self,
+            self.tr("Copy file lin&ks"),
+            "copyLinksButton",
+            self.copy_file_links,
+            tip=self.tr(
                 "Copy a download link for each selected file (or every file), "
                 "at the selected address"
-            )
+            ),
         )
-        self.copy_links_button.clicked.connect(self.copy_file_links)
         self.qr = QrCodeLabel(self, size=136)
         self.qr.setObjectName("qrCode")
         urls_box = QGroupBox(self.tr("Addresses"), self)
         urls_layout = QVBoxLayout(urls_box)
         urls_layout.addWidget(self.url_list)
-        copy_row = QHBoxLayout()
-        copy_row.addWidget(self.copy_button)
-        copy_row.addWidget(self.copy_links_button)
-        copy_row.addStretch(1)
-        urls_layout.addLayout(copy_row)
+        urls_layout.addLayout(button_row(self.copy_button, self.copy_links_button))
         urls_layout.addWidget(self.qr)
         urls_layout.addStretch(1)
 

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from gui.panels.base import Panel, set_tab_chain
 from gui.widgets import TrafficLog
+from gui.widgets.forms import push_button, start_stop_buttons
 from gui.widgets.style import set_text_role
 from net.codec import render_text
 from net.errors import PayloadError
@@ -209,18 +210,27 @@ class ScriptsPanel(Panel):
         self.path_edit.setToolTip(
             self.tr("Where Save writes the script (also the name in reports)")
         )
-        self.new_button = QPushButton(self.tr("&New"), self)
-        self.new_button.setObjectName("newScriptButton")
-        self.new_button.setToolTip(self.tr("Start again from the example script (not saved yet)"))
-        self.new_button.clicked.connect(self.new_script)
-        self.open_button = QPushButton(self.tr("&Open…"), self)
-        self.open_button.setObjectName("openScriptButton")
-        self.open_button.setToolTip(self.tr("Load a .toml script into the editor"))
-        self.open_button.clicked.connect(self._choose_file)
-        self.save_button = QPushButton(self.tr("&Save"), self)
-        self.save_button.setObjectName("saveScriptButton")
-        self.save_button.setToolTip(self.tr("Save the script to the file named on the left"))
-        self.save_button.clicked.connect(self.save_file)
+        self.new_button = push_button(
+            self,
+            self.tr("&New"),
+            "newScriptButton",
+            self.new_script,
+            tip=self.tr("Start again from the example script (not saved yet)"),
+        )
+        self.open_button = push_button(
+            self,
+            self.tr("&Open…"),
+            "openScriptButton",
+            self._choose_file,
+            tip=self.tr("Load a .toml script into the editor"),
+        )
+        self.save_button = push_button(
+            self,
+            self.tr("&Save"),
+            "saveScriptButton",
+            self.save_file,
+            tip=self.tr("Save the script to the file named on the left"),
+        )
         file_row = QHBoxLayout()
         file_row.addWidget(QLabel(self.tr("File:"), self))
         file_row.addWidget(self.path_edit, 1)
@@ -250,15 +260,13 @@ class ScriptsPanel(Panel):
             self.tr("Values for {{NAME}} in the steps, as swb run --var gives")
         )
 
-        self.start_button = QPushButton(self.tr("&Run"), self)
-        self.start_button.setObjectName("startButton")
-        self.start_button.setDefault(True)
-        self.start_button.setToolTip(self.tr("Run the script (Ctrl+R)"))
-        self.start_button.clicked.connect(self.trigger_start)
-        self.stop_button = QPushButton(self.tr("S&top"), self)
-        self.stop_button.setObjectName("stopButton")
-        self.stop_button.setToolTip(self.tr("Stop the script (Ctrl+.)"))
-        self.stop_button.clicked.connect(self.trigger_stop)
+        self.start_button, self.stop_button = start_stop_buttons(
+            self,
+            (self.tr("&Run"), self.tr("Run the script (Ctrl+R)")),
+            (self.tr("S&top"), self.tr("Stop the script (Ctrl+.)")),
+            self.trigger_start,
+            self.trigger_stop,
+        )
         self.summary = QLabel(self)
         self.summary.setObjectName("summaryLabel")
         self.summary.setWordWrap(True)

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.widgets.forms import push_button
 from gui.widgets.status import InlineError
 from gui.widgets.style import monospace_font, set_text_role
 from net.codec import parse_escapes
@@ -105,10 +106,13 @@ class ClientSecurityBox(QGroupBox):
             self.tr("Optional: a PEM file of the certificate authorities to trust")
         )
         self.ca_edit.setAccessibleName(self.tr("CA file"))
-        self.ca_button = QPushButton(self.tr("CA file…"), self)
-        self.ca_button.setObjectName("caFileButton")
-        self.ca_button.setToolTip(self.tr("Choose a CA certificate file"))
-        self.ca_button.clicked.connect(self._choose_ca)
+        self.ca_button = push_button(
+            self,
+            self.tr("CA file…"),
+            "caFileButton",
+            self._choose_ca,
+            tip=self.tr("Choose a CA certificate file"),
+        )
         self.warning_label = QLabel(
             self.tr(
                 "Certificate checks are off: the connection is encrypted, but anyone on the network "
@@ -280,10 +284,13 @@ class ServerSecurityBox(QGroupBox):
         self.fingerprint_label.setToolTip(
             self.tr("SHA-256 fingerprint of the certificate: clients can pin it")
         )
-        self.copy_button = QPushButton(self.tr("Copy"), self)
-        self.copy_button.setObjectName("copyFingerprintButton")
-        self.copy_button.setToolTip(self.tr("Copy the certificate fingerprint"))
-        self.copy_button.clicked.connect(self.copy_fingerprint)
+        self.copy_button = push_button(
+            self,
+            self.tr("Copy"),
+            "copyFingerprintButton",
+            self.copy_fingerprint,
+            tip=self.tr("Copy the certificate fingerprint"),
+        )
 
         layout = QGridLayout(self)
         layout.addWidget(self.tls_check, 0, 0)
