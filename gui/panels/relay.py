@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QSpinBox,
     QTableWidget,
-    QTableWidgetItem,
     QTabWidget,
     QToolButton,
     QVBoxLayout,
@@ -39,6 +38,7 @@ from gui.widgets import (
     format_bytes,
     format_count,
 )
+from gui.widgets.connection_table import selected_ids, set_rows
 from gui.widgets.forms import add_rows, button_row, push_button, start_stop_buttons
 from gui.widgets.security import ClientSecurityBox, ServerSecurityBox
 from gui.widgets.traffic_log import StreamRows
@@ -404,13 +404,7 @@ class RelayPanel(Panel):
                 self.relay.close_connection(conn_id, reset=reset)
 
     def selected_ids(self) -> list[int]:
-        rows = sorted({index.row() for index in self.connections.selectionModel().selectedRows()})
-        ids = []
-        for row in rows:
-            item = self.connections.item(row, self.CONN)
-            if item is not None:
-                ids.append(int(item.data(Qt.ItemDataRole.UserRole)))
-        return ids
+        return selected_ids(self.connections, self.CONN)
 
     def _apply_faults(self) -> None:
         relay = self.relay
@@ -531,35 +525,21 @@ class RelayPanel(Panel):
     def _refresh(self) -> None:
         relay = self.relay
         infos = list(relay.connections()) if relay is not None and self.runner.running else []
-        selected = set(self.selected_ids())
-        self.connections.setUpdatesEnabled(False)
-        self.connections.blockSignals(True)
-        self.connections.setRowCount(len(infos))
-        for row, info in enumerate(infos):
-            since = time.strftime("%H:%M:%S", time.localtime(info.since))
-            values = [
-                str(info.conn_id),
-                info.client,
-                info.target,
-                since,
-                format_bytes(info.bytes_to_target),
-                format_bytes(info.bytes_to_client),
-            ]
-            for column, value in enumerate(values):
-                item = self.connections.item(row, column)
-                if item is None:
-                    item = QTableWidgetItem()
-                    self.connections.setItem(row, column, item)
-                item.setText(value)
-            conn = self.connections.item(row, self.CONN)
-            assert conn is not None  # every cell of the row was set above
-            conn.setData(Qt.ItemDataRole.UserRole, info.conn_id)
-        self.connections.clearSelection()
-        for row, info in enumerate(infos):
-            if info.conn_id in selected:
-                self.connections.selectRow(row)
-        self.connections.blockSignals(False)
-        self.connections.setUpdatesEnabled(True)
+        rows = [
+            (
+                info.conn_id,
+                [
+                    str(info.conn_id),
+                    info.client,
+                    info.target,
+                    time.strftime("%H:%M:%S", time.localtime(info.since)),
+                    format_bytes(info.bytes_to_target),
+                    format_bytes(info.bytes_to_client),
+                ],
+            )
+            for info in infos
+        ]
+        set_rows(self.connections, rows, self.CONN)
         self._update_buttons()
         self._show_counters()
 

@@ -6,7 +6,7 @@ import contextlib
 import time
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QSizePolicy,
     QSpinBox,
     QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -35,6 +34,7 @@ from gui.widgets import (
     format_bytes,
     format_count,
 )
+from gui.widgets.connection_table import selected_ids, set_rows
 from gui.widgets.forms import add_rows, button_row, push_button, start_stop_buttons
 from gui.widgets.rules_table import RulesTable
 from gui.widgets.security import ServerSecurityBox
@@ -337,13 +337,7 @@ class TcpServerPanel(Panel):
         self.send_to_selected()
 
     def selected_ids(self) -> list[int]:
-        rows = sorted({index.row() for index in self.clients.selectionModel().selectedRows()})
-        ids = []
-        for row in rows:
-            item = self.clients.item(row, self.PEER)
-            if item is not None:
-                ids.append(int(item.data(Qt.ItemDataRole.UserRole)))
-        return ids
+        return selected_ids(self.clients, self.PEER)
 
     def send_to_selected(self) -> None:
         ids = self.selected_ids()
@@ -512,32 +506,19 @@ class TcpServerPanel(Panel):
     def _refresh_clients(self) -> None:
         server = self.server
         infos = list(server.clients()) if server is not None else []
-        selected = set(self.selected_ids())
-        self.clients.setUpdatesEnabled(False)
-        self.clients.blockSignals(True)
-        self.clients.setRowCount(len(infos))
-        for row, info in enumerate(infos):
-            since = time.strftime("%H:%M:%S", time.localtime(info.since))
-            values = [info.peer, since, format_bytes(info.bytes_in), format_bytes(info.bytes_out)]
-            for column, value in enumerate(values):
-                item = self.clients.item(row, column)
-                if item is None:
-                    item = QTableWidgetItem()
-                    self.clients.setItem(row, column, item)
-                item.setText(value)
-                if column in (self.IN, self.OUT):
-                    item.setTextAlignment(
-                        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
-                    )
-            peer = self.clients.item(row, self.PEER)
-            assert peer is not None  # every cell of the row was set above
-            peer.setData(Qt.ItemDataRole.UserRole, info.conn_id)
-        self.clients.clearSelection()
-        for row, info in enumerate(infos):
-            if info.conn_id in selected:
-                self.clients.selectRow(row)
-        self.clients.blockSignals(False)
-        self.clients.setUpdatesEnabled(True)
+        rows = [
+            (
+                info.conn_id,
+                [
+                    info.peer,
+                    time.strftime("%H:%M:%S", time.localtime(info.since)),
+                    format_bytes(info.bytes_in),
+                    format_bytes(info.bytes_out),
+                ],
+            )
+            for info in infos
+        ]
+        set_rows(self.clients, rows, self.PEER, right_aligned=(self.IN, self.OUT))
         self._update_buttons()
         self._show_counters(len(infos))
 
