@@ -159,8 +159,6 @@ class FileServerPanel(FileDropTarget, Panel):
             self,
             (self.tr("&Start"), self.tr("Start sharing the files in the list (Ctrl+R)")),
             (self.tr("St&op"), self.tr("Stop the server and every transfer (Ctrl+.)")),
-            self.trigger_start,
-            self.trigger_stop,
         )
         self.exposure = QLabel(self)
         self.exposure.setObjectName("exposureLabel")

@@ -101,8 +101,6 @@ class RelayPanel(Panel):
             self,
             (self.tr("&Start"), self.tr("Start relaying (Ctrl+R)")),
             (self.tr("S&top"), self.tr("Stop the relay and close every connection (Ctrl+.)")),
-            self.trigger_start,
-            self.trigger_stop,
         )
 
         where = QGroupBox(self.tr("Relay"), self)

@@ -264,8 +264,6 @@ class ScriptsPanel(Panel):
             self,
             (self.tr("&Run"), self.tr("Run the script (Ctrl+R)")),
             (self.tr("S&top"), self.tr("Stop the script (Ctrl+.)")),
-            self.trigger_start,
-            self.trigger_stop,
         )
         self.summary = QLabel(self)
         self.summary.setObjectName("summaryLabel")

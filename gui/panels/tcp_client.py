@@ -72,8 +72,6 @@ class TcpClientPanel(Panel):
             self,
             (self.tr("&Connect"), self.tr("Connect to the server (Ctrl+R)")),
             (self.tr("&Disconnect"), self.tr("Close the connection (Ctrl+.)")),
-            self.trigger_start,
-            self.trigger_stop,
             names=("connectButton", "disconnectButton"),
         )
 

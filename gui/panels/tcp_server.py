@@ -91,8 +91,6 @@ class TcpServerPanel(Panel):
             self,
             (self.tr("&Start"), self.tr("Start listening (Ctrl+R)")),
             (self.tr("St&op"), self.tr("Stop the server and close every connection (Ctrl+.)")),
-            self.trigger_start,
-            self.trigger_stop,
         )
 
         self.max_clients = QSpinBox(self)

@@ -123,8 +123,6 @@ class UdpReceivePanel(Panel):
             self,
             (self.tr("&Start"), self.tr("Start listening (Ctrl+R)")),
             (self.tr("S&top"), self.tr("Stop listening (Ctrl+.)")),
-            self.trigger_start,
-            self.trigger_stop,
         )
         self.counters = QLabel(self)
         self.counters.setObjectName("countersLabel")

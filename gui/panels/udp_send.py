@@ -132,9 +132,8 @@ class UdpSendPanel(Panel):
             self,
             (self.tr("&Send"), self.tr("Send the payload (Ctrl+Return)")),
             (self.tr("S&top"), self.tr("Stop repeating or waiting (Ctrl+.)")),
-            self.trigger_send,
-            self.trigger_stop,
             names=("sendButton", "stopButton"),
+            on_start=self.trigger_send,
         )
         self.counters = QLabel(self)
         self.counters.setObjectName("countersLabel")

@@ -8,8 +8,12 @@ translation context and mnemonic: one panel's Stop is "St&op", another's "S&top"
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QPushButton, QWidget
+
+if TYPE_CHECKING:
+    from gui.panels.base import Panel
 
 __all__ = ["add_rows", "button_row", "push_button", "start_stop_buttons"]
 
@@ -36,19 +40,22 @@ def push_button(
 
 
 def start_stop_buttons(
-    parent: QWidget,
+    panel: Panel,
     start: tuple[str, str],
     stop: tuple[str, str],
-    on_start: Callable[[], object],
-    on_stop: Callable[[], object],
     *,
     names: tuple[str, str] = ("startButton", "stopButton"),
+    on_start: Callable[[], object] | None = None,
 ) -> tuple[QPushButton, QPushButton]:
     """The pair that starts and stops what a panel runs: ``start`` and ``stop`` are each (text,
-    tooltip); Start is the default button. The panel enables one or the other as it runs."""
+    tooltip). Start is the default button and calls ``on_start`` (the panel's ``trigger_start``,
+    as Ctrl+R does, unless given); Stop calls ``trigger_stop`` (Ctrl+.). The panel enables one
+    or the other as it runs."""
     return (
-        push_button(parent, start[0], names[0], on_start, tip=start[1], default=True),
-        push_button(parent, stop[0], names[1], on_stop, tip=stop[1]),
+        push_button(
+            panel, start[0], names[0], on_start or panel.trigger_start, tip=start[1], default=True
+        ),
+        push_button(panel, stop[0], names[1], panel.trigger_stop, tip=stop[1]),
     )
 
 

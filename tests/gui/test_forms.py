@@ -6,29 +6,44 @@ from __future__ import annotations
 from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QPushButton, QSpinBox, QWidget
 from pytestqt.qtbot import QtBot
 
+from gui.panels.base import Panel
 from gui.widgets import HostField
 from gui.widgets.forms import add_rows, button_row, start_stop_buttons
 
 
-def test_the_start_stop_pair_calls_its_slots(qtbot: QtBot) -> None:
-    parent = QWidget()
-    qtbot.addWidget(parent)
-    calls: list[str] = []
+class _Runs(Panel):
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[str] = []
+
+    def trigger_start(self) -> None:
+        self.calls.append("start")
+
+    def trigger_stop(self) -> None:
+        self.calls.append("stop")
+
+
+def test_the_start_stop_pair_calls_the_panel_s_start_and_stop(qtbot: QtBot) -> None:
+    panel = _Runs()
+    qtbot.addWidget(panel)
     start, stop = start_stop_buttons(
-        parent,
+        panel,
         ("&Connect", "Connect (Ctrl+R)"),
         ("&Disconnect", "Disconnect (Ctrl+.)"),
-        lambda: calls.append("start"),
-        lambda: calls.append("stop"),
         names=("connectButton", "disconnectButton"),
     )
     assert [start.objectName(), stop.objectName()] == ["connectButton", "disconnectButton"]
     assert start.isDefault() and not stop.isDefault()
     assert (start.toolTip(), stop.toolTip()) == ("Connect (Ctrl+R)", "Disconnect (Ctrl+.)")
-    assert parent.findChild(QPushButton, "connectButton") is start
+    assert panel.findChild(QPushButton, "connectButton") is start
     start.click()
     stop.click()
-    assert calls == ["start", "stop"]
+    assert panel.calls == ["start", "stop"]
+    send, _stop = start_stop_buttons(
+        panel, ("&Send", ""), ("S&top", ""), on_start=lambda: panel.calls.append("send")
+    )
+    send.click()
+    assert panel.calls[-1] == "send"
 
 
 def test_a_row_label_leads_to_the_input_inside_its_field(qtbot: QtBot) -> None:
