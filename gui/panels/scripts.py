@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPlainTextEdit,
-    QPushButton,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
@@ -49,7 +47,6 @@ __all__ = [
     "ScriptsPanel",
     "records_from_log",
     "save_log_as_script",
-    "save_script_button",
 ]
 
 #: Steps the log keeps (older rows go first); the summary counts all of them.
@@ -98,20 +95,6 @@ def records_from_log(log: TrafficLog) -> list[Record]:
             )
         records.append(Record("sent" if entry.direction == "out" else "received", entry.data))
     return records
-
-
-def save_script_button(parent: QWidget, save: Callable[[], object]) -> QPushButton:
-    """The "Save as script…" button of the TCP Client and UDP Send panels."""
-    button = QPushButton(QCoreApplication.translate("ScriptsPanel", "Save as script…"), parent)
-    button.setObjectName("saveAsScriptButton")
-    button.setToolTip(
-        QCoreApplication.translate(
-            "ScriptsPanel",
-            "Save this conversation as a script that replays it (swb run, Scripts)",
-        )
-    )
-    button.clicked.connect(lambda: save())
-    return button
 
 
 def save_log_as_script(

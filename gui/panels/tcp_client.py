@@ -18,11 +18,11 @@ from PySide6.QtWidgets import (
 )
 
 from gui.panels.base import Panel, first_problem, set_tab_chain
-from gui.panels.scripts import save_log_as_script, save_script_button
 from gui.runner import ReceivedRun
 from gui.widgets import HostField, LogEntry, PayloadEditor, PortField, TrafficLog, format_bytes
 from gui.widgets.forms import add_rows, button_row, push_button, start_stop_buttons
 from gui.widgets.security import ClientSecurityBox, ConnectionOptionsBox
+from gui.widgets.send_tools import save_script_button
 from gui.widgets.traffic_log import StreamRows
 from net.errors import AddressError, NetError, PayloadError
 from net.events import Connected, Disconnected, FileSent, Received, Reconnecting, Sent
@@ -174,6 +174,8 @@ class TcpClientPanel(Panel):
             if tls.cafile:
                 extra["cafile"] = tls.cafile
         protocol = "tls" if tls is not None else "tcp"
+        from gui.panels.scripts import save_log_as_script  # the script engine, when first used
+
         return save_log_as_script(
             self, self.log, protocol, self.host.host(), self.port.port(), extra=extra, path=path
         )

@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
 )
 
 from gui.panels.base import Panel, first_problem, set_tab_chain
-from gui.panels.scripts import save_log_as_script, save_script_button
 from gui.widgets import (
     HostField,
     LogEntry,
@@ -27,6 +26,7 @@ from gui.widgets import (
     format_count,
 )
 from gui.widgets.forms import add_rows, button_row, start_stop_buttons
+from gui.widgets.send_tools import save_script_button
 from net.codec import render_text, to_hex
 from net.events import Datagram
 from net.udp import UdpSender
@@ -185,6 +185,8 @@ class UdpSendPanel(Panel):
         if problem:
             self.status.show_error(problem)
             return False
+        from gui.panels.scripts import save_log_as_script  # the script engine, when first used
+
         return save_log_as_script(
             self, self.log, "udp", self.host.host(), self.port.port(), path=path
         )

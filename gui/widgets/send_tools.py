@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QSettings, Qt, QTimer
+from PySide6.QtCore import QCoreApplication, QObject, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QFormLayout,
@@ -23,11 +23,12 @@ from PySide6.QtWidgets import (
 )
 
 from gui.widgets.counters import format_count
+from gui.widgets.forms import push_button
 from gui.widgets.payload import PayloadEditor
 from net.codec import PayloadSpec, render_text
 from net.errors import ConnectError, NetError, PayloadError
 
-__all__ = ["HISTORY_CHARS", "HISTORY_ENTRIES", "PayloadHistory", "RepeatSend"]
+__all__ = ["HISTORY_CHARS", "HISTORY_ENTRIES", "PayloadHistory", "RepeatSend", "save_script_button"]
 
 #: A send box remembers this many payloads, each at most this many characters (64 KiB).
 HISTORY_ENTRIES = 50
@@ -298,3 +299,17 @@ class RepeatSend(QObject):
             )
         else:
             self.button.setText(self.tr("Repeat…"))
+
+
+def save_script_button(parent: QWidget, save: Callable[[], object]) -> QPushButton:
+    """The "Save as script…" button of the TCP Client and UDP Send panels (``save`` then calls
+    gui.panels.scripts.save_log_as_script, which imports the script engine only then)."""
+    return push_button(
+        parent,
+        QCoreApplication.translate("ScriptsPanel", "Save as script…"),
+        "saveAsScriptButton",
+        save,
+        tip=QCoreApplication.translate(
+            "ScriptsPanel", "Save this conversation as a script that replays it (swb run, Scripts)"
+        ),
+    )

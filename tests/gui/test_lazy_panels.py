@@ -51,8 +51,7 @@ sys.exit(app.exec())
 """
 
 #: What the first panel (UDP Send) does not need to paint: TLS, hashing, HTTP, QR codes, plots,
-#: the regex engine of rules and scripts, interface listing, and the other panels' code (but
-#: gui.panels.scripts, whose "Save as script…" button UDP Send has).
+#: the script engine and the regex engine of rules, interface listing, and the other panels' code.
 NOT_BEFORE_FIRST_PAINT = (
     "hashlib",
     "_hashlib",
@@ -72,7 +71,10 @@ NOT_BEFORE_FIRST_PAINT = (
     "net.download",
     "net.fileserver",
     "net.relay",
-    *(entry.cls.partition(":")[0] for entry in PANELS[1:] if entry.name != "scriptsPanel"),
+    "net.script",
+    "net.rules",
+    "tomllib",
+    *(entry.cls.partition(":")[0] for entry in PANELS[1:]),
 )
 
 
