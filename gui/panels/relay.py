@@ -170,7 +170,7 @@ class RelayPanel(Panel):
         last, column = divmod(len(rows), 3)
         grid.addWidget(self.stall, last, column * 2, 1, 2)
         grid.addWidget(self.down, last, column * 2 + 2, 1, 2)
-        for spin in (
+        self._fault_spins = (
             self.delay,
             self.jitter,
             self.rate,
@@ -180,7 +180,8 @@ class RelayPanel(Panel):
             self.slice,
             self.slice_pause,
             self.reset_after,
-        ):
+        )
+        for spin in self._fault_spins:
             spin.valueChanged.connect(self._apply_faults)
         self.fault_direction.currentIndexChanged.connect(self._apply_faults)
         self.stall.toggled.connect(self._apply_faults)
@@ -279,15 +280,7 @@ class RelayPanel(Panel):
             *self.target_security.focus_chain(),
             self.pages,
             self.fault_direction,
-            self.delay,
-            self.jitter,
-            self.rate,
-            self.loss,
-            self.duplicate,
-            self.reorder,
-            self.slice,
-            self.slice_pause,
-            self.reset_after,
+            *self._fault_spins,
             self.stall,
             self.down,
             self.connections,
