@@ -179,6 +179,15 @@ def test_the_linux_build_has_no_bundle_and_ships_the_png_icons(
     assert Path(next(s for s, t in datas.items() if t == "resources/icons")) == make_icons.ICONS
 
 
+def test_every_panel_module_is_bundled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The window imports a panel's module by name when the panel is first shown (issue 22),
+    which PyInstaller's import analysis cannot follow: the spec must name each one."""
+    from gui.panels import PANELS
+
+    hidden = run_spec("linux", tmp_path, monkeypatch)["Analysis"].kwargs["hiddenimports"]
+    assert {entry.cls.partition(":")[0] for entry in PANELS} <= set(hidden)
+
+
 # ---- the hosted CI workflow ---------------------------------------------------------------------
 
 
