@@ -890,7 +890,12 @@ class FileServer(StoppableLoop):
         elif target.kind in ("index", "json", "zip"):
             if target.name:
                 self.share.rescan(target.name)  # at most every RESCAN_AFTER seconds
-            listing = self.share.listing(target.name)
+            offset = (target.page - 1) * target.per_page
+            listing = (
+                self.share.page(target.name, offset, target.per_page)
+                if target.kind != "zip"
+                else self.share.page(target.name, 0, 0)
+            )
             if listing is None:
                 self._report_unknown(
                     conn, target.name[:_SHOWN_NAME] + "/", "http", "no such folder is shared"
@@ -906,8 +911,9 @@ class FileServer(StoppableLoop):
                 if not self._send_zip(conn, request, target.name, keep_alive=keep_alive):
                     return None
             else:
-                folders, files = listing
+                folders, files, total = listing
                 sizes = [(d, *self.share.folder_size(d.name)) for d in folders]
+                paging = _page_links(target, total)
                 if target.kind == "json":
                     body = render_json(files, [(d, size) for d, _count, size in sizes])
                     self._send_simple(
@@ -915,7 +921,7 @@ class FileServer(StoppableLoop):
                         200,
                         body,
                         content="application/json",
-                        extra=[("Cache-Control", "no-store")],
+                        extra=[("Cache-Control", "no-store"), *paging],
                         keep_alive=keep_alive,
                         head_only=head_only,
                     )
@@ -932,6 +938,9 @@ class FileServer(StoppableLoop):
                         folder=target.name,
                         folders=sizes,
                         uploads=uploads,
+                        page=(target.page, target.per_page, total)
+                        if paging or target.page > 1
+                        else None,
                     )
                     self._send_simple(
                         conn,
@@ -941,6 +950,7 @@ class FileServer(StoppableLoop):
                         extra=[
                             *page_headers("index", uploads=uploads),
                             ("Cache-Control", "no-store"),
+                            *paging,
                         ],
                         keep_alive=keep_alive,
                         head_only=head_only,
@@ -1857,6 +1867,24 @@ def _peer_host(peer: str) -> str:
 
 def _target_name(request: h11.Request) -> str:
     return request.target.decode("utf-8", "backslashreplace")[:_SHOWN_NAME]
+
+
+def _page_links(target: Target, total: int) -> list[tuple[str, str]]:
+    """The ``Link`` header (RFC 8288) of one page of a folder's list: its ``prev`` and ``next``
+    pages with the same format and ``per_page``, as GitHub's API pages its lists; none for a
+    list that fits one page. A client follows ``rel="next"`` until there is none."""
+    path = file_url_path(target.name, folder=True) if target.name else "/"
+    form = "format=json&" if target.kind == "json" else ""
+    links = []
+    if target.page > 1:
+        links.append(
+            f'<{path}?{form}page={target.page - 1}&per_page={target.per_page}>; rel="prev"'
+        )
+    if target.page * target.per_page < total:
+        links.append(
+            f'<{path}?{form}page={target.page + 1}&per_page={target.per_page}>; rel="next"'
+        )
+    return [("Link", ", ".join(links))] if links else []
 
 
 def _error_response(

@@ -56,6 +56,7 @@ from typing import Any, Literal
 from net._loop import StoppableLoop
 from net.address import resolve
 from net.download import TransferCancelled, parse_share_url, safe_file_name
+from net.download.listing import next_page
 from net.errors import (
     AddressError,
     ConnectError,
@@ -447,10 +448,25 @@ class Mirror(StoppableLoop):
         return http.client.HTTPConnection(host, port, timeout=self._timeout)
 
     def _fetch_list(self, path: str) -> list[object]:
-        """One folder's JSON list, on this worker's persistent connection."""
+        """One folder's JSON list, on this worker's persistent connection: its pages one after
+        another, following each page's ``Link: <...>; rel="next"`` (RFC 8288) while it stays in
+        this folder's list, up to ``_MAX_ENTRIES`` entries."""
+        items: list[object] = []
+        target: str | None = path + "?format=json"
+        while target is not None:
+            page, target = self._fetch_page(path, target)
+            items += page
+            if len(items) > _MAX_ENTRIES:
+                raise ProtocolError(
+                    f"{self.url.authority} lists more than {_MAX_ENTRIES:,} entries"
+                )
+        return items
+
+    def _fetch_page(self, path: str, target: str) -> tuple[list[object], str | None]:
+        """One page of a folder's JSON list and the target of the next page (None: the last)."""
         where = self.url.authority
         try:
-            response = self._request(path + "?format=json", dict(_HEADERS))
+            response = self._request(target, dict(_HEADERS))
             if response.status != 200:
                 response.read(64 * 1024)
                 raise ProtocolError(
@@ -460,6 +476,7 @@ class Mirror(StoppableLoop):
             body = response.read(_MAX_LIST + 1)
             if len(body) > _MAX_LIST:
                 raise ProtocolError(f"the list of {urllib.parse.unquote(path)} is too large")
+            following = next_page(response.getheader("Link"), path)
         except TimeoutError as exc:
             raise TransferError(f"{where} did not answer within {self._timeout:g} s") from exc
         except http.client.HTTPException as exc:
@@ -480,7 +497,7 @@ class Mirror(StoppableLoop):
             raise ProtocolError(
                 f"{where} did not send a folder list (is it a Socket Workbench share?)"
             )
-        return items
+        return items, following
 
     # ---- files --------------------------------------------------------------------------------
 
