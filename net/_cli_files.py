@@ -98,6 +98,7 @@ def serve(args: argparse.Namespace) -> int:
                 password=password,
                 upload_dir=upload_dir,
                 max_upload=args.max_upload,
+                part_max_age=args.part_max_age * 3600,
                 on_event=printer.event,
             ) as server,
             stop_on_signals(server),
@@ -197,6 +198,8 @@ def _upload_dir(args: argparse.Namespace) -> str | None:
         if args.max_upload is not None:
             raise AddressError("--max-upload needs --upload-dir")
         return None
+    if not args.part_max_age > 0:  # also NaN
+        raise AddressError("--part-max-age must be a positive number of hours")
     path: str = os.path.abspath(str(args.upload_dir))
     if not os.path.isdir(path):
         raise AddressError(f"--upload-dir {args.upload_dir}: no such folder")

@@ -78,11 +78,13 @@ from net.sharepage import (
     render_index,
 )
 from net.upload import (
+    PART_MAX_AGE,
     AuthThrottle,
     FormReceiver,
     Receiver,
     UploadRefused,
     check_basic,
+    expire_parts,
     partial_size,
     upload_name,
 )
@@ -211,6 +213,10 @@ class FileServer(StoppableLoop):
         upload_dir: accept uploads into this folder (None = uploads off: PUT/POST/PATCH get 405):
             ``PUT /name``, multipart form POSTs to an index, see :meth:`_receive`.
         max_upload: bytes one upload may have (None = no limit); more gets 413.
+        part_max_age: seconds an interrupted resumable upload's ``.part`` is kept after its last
+            byte (default 24 h): older ones are removed when the server starts and then at most
+            hourly (:func:`net.upload.expire_parts`), and a plain PUT of that name replaces one;
+            a newer one makes a plain PUT of the name get 409 with a sentence saying it is kept.
         on_event: transfer events, from transfer threads and the loop, one at a time (never
             concurrently). A request for a name that is not shared (HTTP 404, an unknown raw
             name, a raw name that is not UTF-8) is a TransferStarted + TransferFailed of 0 bytes.
@@ -241,9 +247,12 @@ class FileServer(StoppableLoop):
         auth_delay: float = 0.5,
         upload_dir: str | os.PathLike[str] | None = None,
         max_upload: int | None = None,
+        part_max_age: float = PART_MAX_AGE,
         on_event: Callable[[TransferEvent], None] | None = None,
     ) -> None:
         super().__init__()
+        self.part_max_age = part_max_age
+        self._parts_expired_at: float | None = None  # time.monotonic() of the last expiry
         self.password = password or None
         self.auth = AuthThrottle(auth_delay)
         self.upload_dir = Path(upload_dir) if upload_dir is not None else None
@@ -309,6 +318,7 @@ class FileServer(StoppableLoop):
         if self._closed:
             raise RuntimeError("this FileServer is closed")
         self._serving = True
+        self.expire_parts(now=True)  # uploads abandoned while no server ran
         selector = self.new_selector()
         self._selector = selector
         self._listener.setblocking(False)
@@ -1037,6 +1047,7 @@ class FileServer(StoppableLoop):
         expected = parse_repr_digest(digest_text) if digest_text is not None else None
         if digest_text is not None and expected is None:
             return self._refuse(conn, 400, "Repr-Digest must carry a sha-256 (RFC 9530).")
+        self.expire_parts()
         with self._lock:
             busy = name in self._uploading
             self._uploading.add(name)
@@ -1047,6 +1058,19 @@ class FileServer(StoppableLoop):
         finally:
             with self._lock:
                 self._uploading.discard(name)
+
+    def expire_parts(self, *, now: bool = False) -> None:
+        """Remove abandoned ``.part`` files from the upload folder (see ``part_max_age``): when
+        ``now``, or when the last look is an hour old (or ``part_max_age``, when shorter)."""
+        if self.upload_dir is None:
+            return
+        clock = time.monotonic()
+        with self._lock:
+            last = self._parts_expired_at
+            if not now and last is not None and clock - last < min(3600.0, self.part_max_age):
+                return
+            self._parts_expired_at = clock
+        expire_parts(self.upload_dir, self.part_max_age)
 
     def _receive_form(self, conn: _Conn, job: _HttpJob) -> Phase | None:
         """``POST /`` with ``multipart/form-data`` (the share page's form, ``curl -F``): every
@@ -1143,7 +1167,13 @@ class FileServer(StoppableLoop):
             if patch:
                 receiver = Receiver.resume(folder, name, offset, expected=expected)
             else:
-                receiver = Receiver(folder, name, expected=expected, resumable=complete is not None)
+                receiver = Receiver(
+                    folder,
+                    name,
+                    expected=expected,
+                    resumable=complete is not None,
+                    part_max_age=self.part_max_age,
+                )
         except UploadRefused as exc:
             held = [] if exc.offset is None else [("Upload-Offset", str(exc.offset))]
             return self._refuse(conn, exc.status, str(exc), held)

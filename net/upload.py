@@ -21,6 +21,7 @@ import hmac
 import os
 import stat
 import sys
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
@@ -30,18 +31,23 @@ from net.errors import NetError
 from net.share import numbered_name
 
 __all__ = [
+    "PART_MAX_AGE",
     "AuthThrottle",
     "FormReceiver",
     "Receiver",
     "UploadRefused",
     "basic_credentials",
     "check_basic",
+    "expire_parts",
     "part_path",
     "partial_size",
     "upload_name",
 ]
 
 PART_SUFFIX = ".part"
+#: Seconds an interrupted resumable upload's ``.part`` is kept after its last byte arrived: then
+#: :func:`expire_parts` removes it, and a plain PUT of that name replaces it.
+PART_MAX_AGE = 24 * 3600.0
 _NUMBERED_TRIES = 1000  # "name (2).ext" ... before a form upload gives up finding a free name
 _HASH_CHUNK = 1024 * 1024  # bytes per read when a resumed upload's first part is hashed
 _THROTTLE_HOSTS = 4096  # client addresses whose failures are remembered (oldest forgotten first)
@@ -94,8 +100,12 @@ class Receiver:
         expected: the SHA-256 the client announced (``Repr-Digest``) for the whole file, or None.
         resumable: an interrupted upload keeps its ``.part`` (``abort(keep=True)``) so that it can
             be continued with :meth:`resume`.
+        part_max_age: seconds after its last write an interrupted upload's ``.part`` counts as
+            abandoned: a new upload of the name then replaces it.
     Raises:
-        UploadRefused: 409 when the name is taken; 507 when the folder cannot be written.
+        UploadRefused: 409 when the name is taken, or when an interrupted upload of it is held
+            for resuming (newer than ``part_max_age``; the sentence says how to resume it); 507
+            when the folder cannot be written.
     """
 
     def __init__(
@@ -106,6 +116,7 @@ class Receiver:
         unique: bool = False,
         expected: bytes | None = None,
         resumable: bool = False,
+        part_max_age: float = PART_MAX_AGE,
     ) -> None:
         self.folder = folder
         self.expected = expected
@@ -120,9 +131,19 @@ class Receiver:
             if (folder / candidate).exists():
                 continue
             try:
+                if not unique and _abandoned(part, part_max_age):
+                    part.unlink()  # a plain PUT replaces an upload nobody came back for
                 self._fd = os.open(part, flags, 0o644)
             except FileExistsError:
-                continue  # another upload of that name is in progress
+                if unique:
+                    continue  # another upload of that name is in progress
+                raise UploadRefused(
+                    409,
+                    f"an interrupted upload of {name} is kept for resuming: continue it "
+                    "(swb put resumes by itself; HEAD with Upload-Draft-Interop-Version tells "
+                    f"its offset), or send it again after {part_max_age / 3600:g} h, when it "
+                    "expires",
+                ) from None
             except OSError as exc:
                 raise UploadRefused(507, f"cannot write into the upload folder: {exc}") from exc
             self.name = candidate
@@ -219,6 +240,36 @@ class Receiver:
     def _remove(self) -> None:
         with contextlib.suppress(OSError):
             os.unlink(self.part)
+
+
+def _abandoned(part: Path, max_age: float) -> bool:
+    """Whether ``part`` is a regular file last written more than ``max_age`` seconds ago."""
+    try:
+        st = os.lstat(part)
+    except OSError:
+        return False
+    return stat.S_ISREG(st.st_mode) and time.time() - st.st_mtime > max_age
+
+
+def expire_parts(folder: Path, max_age: float = PART_MAX_AGE) -> list[Path]:
+    """Remove the ``.<name>.part`` files of interrupted uploads in ``folder`` last written more
+    than ``max_age`` seconds ago (the file server calls it when it starts and then at most
+    hourly); returns the paths removed. Errors (a file gone meanwhile, no permission) are
+    skipped: the next call tries again."""
+    removed: list[Path] = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        if not (entry.name.startswith(".") and entry.name.endswith(PART_SUFFIX)):
+            continue
+        path = Path(entry.path)
+        if _abandoned(path, max_age):
+            with contextlib.suppress(OSError):
+                path.unlink()
+                removed.append(path)
+    return removed
 
 
 def _rename_no_overwrite(source: Path, target: Path) -> None:
