@@ -595,16 +595,17 @@ class ShareList(QWidget):
 
         self.summary = QLabel(self)
         self.summary.setObjectName("shareSummary")
+        self.summary.setWordWrap(True)  # "Reading … 12,000 files found" in a narrow column
 
         buttons = QHBoxLayout()
         buttons.addWidget(self.add_files_button)
         buttons.addWidget(self.add_folder_button)
         buttons.addWidget(self.remove_button)
         buttons.addStretch(1)
-        buttons.addWidget(self.summary)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.view, 1)
+        layout.addWidget(self.summary)
         layout.addLayout(buttons)
 
         QWidget.setTabOrder(self.view, self.add_files_button)
