@@ -25,10 +25,12 @@ import functools
 import hashlib
 import hmac
 import os
+import queue
 import socket
 import ssl
 import stat
 import sys
+import threading
 import time
 import urllib.parse
 from collections import OrderedDict
@@ -79,6 +81,8 @@ _INTEROP = "6"  # Upload-Draft-Interop-Version of draft-ietf-httpbis-resumable-u
 PART_MAX_AGE = 24 * 3600.0
 _NUMBERED_TRIES = 1000  # "name (2).ext" ... before a form upload gives up finding a free name
 _HASH_CHUNK = 1024 * 1024  # bytes per read when a resumed upload's first part is hashed
+_HASH_THREADED = 32 * 1024  # bytes: a chunk this big moves an upload's hashing to a thread
+_HASH_QUEUE = 32  # chunks (of up to 256 KiB) waiting for the hashing thread at most
 _THROTTLE_HOSTS = 4096  # client addresses whose failures are remembered (oldest forgotten first)
 
 
@@ -151,7 +155,7 @@ class Receiver:
         self.expected = expected
         self.resumable = resumable
         self.received = 0
-        self._hash = hashlib.sha256()
+        self._hash = _BackgroundHash()
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
         flags |= getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0)
         for number in range(1, _NUMBERED_TRIES + 1 if unique else 2):
@@ -198,7 +202,7 @@ class Receiver:
         self.name = name
         self.part = part_path(folder, name)
         self.path = folder / name
-        self._hash = hashlib.sha256()
+        self._hash = _BackgroundHash()
         flags = os.O_RDWR | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
         try:
             self._fd = os.open(self.part, flags | getattr(os, "O_NOFOLLOW", 0))
@@ -239,9 +243,8 @@ class Receiver:
         """
         os.close(self._fd)
         self._fd = -1  # from here on abort() leaves the file alone: finish() decides
-        if self.expected is not None and not hmac.compare_digest(
-            self.expected, self._hash.digest()
-        ):
+        digest = self._hash.digest()  # also ends the hashing thread
+        if self.expected is not None and not hmac.compare_digest(self.expected, digest):
             self._remove()
             raise UploadRefused(
                 400, "the upload does not match its Repr-Digest: it was damaged and is not kept"
@@ -258,6 +261,7 @@ class Receiver:
     def abort(self, *, keep: bool = False) -> None:
         """Stop writing (idempotent): the ``.part`` file is removed, unless ``keep`` (a resumable
         upload that was interrupted or sent only a part) and the upload is resumable."""
+        self._hash.digest()  # ends the hashing thread
         if self._fd >= 0:
             with contextlib.suppress(OSError):
                 os.close(self._fd)
@@ -269,6 +273,41 @@ class Receiver:
     def _remove(self) -> None:
         with contextlib.suppress(OSError):
             os.unlink(self.part)
+
+
+class _BackgroundHash:
+    """SHA-256 computed on a thread of its own once data arrives in big chunks, so that hashing
+    an upload overlaps receiving and writing it (hashlib releases the GIL for large buffers):
+    the receiving thread only queues its chunks, at most ``_HASH_QUEUE`` of them waiting.
+    :meth:`digest` waits for the queue and ends the thread."""
+
+    def __init__(self) -> None:
+        self._hash = hashlib.sha256()
+        self._queue: queue.Queue[bytes | None] = queue.Queue(_HASH_QUEUE)
+        self._thread: threading.Thread | None = None
+
+    def update(self, data: bytes | bytearray | memoryview) -> None:
+        if self._thread is None and len(data) < _HASH_THREADED:
+            self._hash.update(data)  # small: not worth a hand-over (order is kept: no thread yet)
+            return
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="swb-upload-hash", daemon=True)
+            self._thread.start()
+        self._queue.put(bytes(data))
+
+    def _run(self) -> None:
+        while (chunk := self._queue.get()) is not None:
+            self._hash.update(chunk)
+
+    def digest(self) -> bytes:
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
+            self._thread = None
+        return self._hash.digest()
+
+    def hexdigest(self) -> str:
+        return self.digest().hex()
 
 
 def _abandoned(part: Path, max_age: float) -> bool:
