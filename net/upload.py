@@ -82,7 +82,8 @@ PART_MAX_AGE = 24 * 3600.0
 _NUMBERED_TRIES = 1000  # "name (2).ext" ... before a form upload gives up finding a free name
 _HASH_CHUNK = 1024 * 1024  # bytes per read when a resumed upload's first part is hashed
 _HASH_THREADED = 32 * 1024  # bytes: a chunk this big moves an upload's hashing to a thread
-_HASH_QUEUE = 32  # chunks (of up to 256 KiB) waiting for the hashing thread at most
+_HASH_BATCH = 4 * 1024 * 1024  # bytes handed to the hashing thread at a time
+_HASH_QUEUE = 4  # batches waiting for the hashing thread at most
 _THROTTLE_HOSTS = 4096  # client addresses whose failures are remembered (oldest forgotten first)
 
 
@@ -277,14 +278,17 @@ class Receiver:
 
 class _BackgroundHash:
     """SHA-256 computed on a thread of its own once data arrives in big chunks, so that hashing
-    an upload overlaps receiving and writing it (hashlib releases the GIL for large buffers):
-    the receiving thread only queues its chunks, at most ``_HASH_QUEUE`` of them waiting.
-    :meth:`digest` waits for the queue and ends the thread."""
+    an upload overlaps receiving and writing it (hashlib releases the GIL for large buffers).
+    Chunks are handed over in batches of about ``_HASH_BATCH`` bytes (a wake-up per chunk costs
+    more than it saves), at most ``_HASH_QUEUE`` batches waiting. :meth:`digest` waits for the
+    rest and ends the thread."""
 
     def __init__(self) -> None:
         self._hash = hashlib.sha256()
-        self._queue: queue.Queue[bytes | None] = queue.Queue(_HASH_QUEUE)
+        self._queue: queue.Queue[list[bytes] | None] = queue.Queue(_HASH_QUEUE)
         self._thread: threading.Thread | None = None
+        self._batch: list[bytes] = []
+        self._batched = 0
 
     def update(self, data: bytes | bytearray | memoryview) -> None:
         if self._thread is None and len(data) < _HASH_THREADED:
@@ -293,14 +297,22 @@ class _BackgroundHash:
         if self._thread is None:
             self._thread = threading.Thread(target=self._run, name="swb-upload-hash", daemon=True)
             self._thread.start()
-        self._queue.put(bytes(data))
+        self._batch.append(bytes(data))
+        self._batched += len(data)
+        if self._batched >= _HASH_BATCH:
+            self._queue.put(self._batch)
+            self._batch, self._batched = [], 0
 
     def _run(self) -> None:
-        while (chunk := self._queue.get()) is not None:
-            self._hash.update(chunk)
+        while (batch := self._queue.get()) is not None:
+            for chunk in batch:
+                self._hash.update(chunk)
 
     def digest(self) -> bytes:
         if self._thread is not None:
+            if self._batch:
+                self._queue.put(self._batch)
+                self._batch, self._batched = [], 0
             self._queue.put(None)
             self._thread.join()
             self._thread = None
