@@ -69,9 +69,12 @@ def upload_rows(quick: bool) -> list[Row]:
         make_random_file(source, size)
         inbox = dst / "inbox"
         inbox.mkdir()
+        # A small file to share: sharing the payload would have the server hash 1 GiB meanwhile.
+        shared = src / "readme.txt"
+        shared.write_text("uploads benchmark\n")
         port = free_port()
         args = [PYTHON, "-m", "net", "serve", "-H", LOOPBACK, "-p", str(port), "--quiet"]
-        args += ["--no-announce", "--no-raw", "--upload-dir", str(inbox), str(source)]
+        args += ["--no-announce", "--no-raw", "--upload-dir", str(inbox), str(shared)]
         names = count()
         with process(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as server:
             wait_for_port(port, proc=server)
