@@ -44,6 +44,7 @@ BENCHMARKS: dict[str, tuple[str, str]] = {
     "script": ("bench_script", "12. swb run round trips, rule replies"),
     "folders": ("bench_folders", "13. folder mirror and zip"),
     "framing": ("bench_framing", "14. pcapng export of 100,000 rows, framing speed"),
+    "uploads": ("bench_uploads", "21. curl -T into --upload-dir vs nc"),
 }
 
 

@@ -80,7 +80,9 @@ def serve(args: argparse.Namespace) -> int:
     try:
         for path in args.paths:
             if os.path.isdir(path):
-                added = share.add_folder(path, on_skip=_report_skipped)
+                added = share.add_folder(
+                    path, on_skip=_report_skipped, on_progress=_IndexProgress(path)
+                )
                 if not added:
                     raise LocalFileError(f"{path} has no files to share")
             else:
@@ -96,6 +98,7 @@ def serve(args: argparse.Namespace) -> int:
                 password=password,
                 upload_dir=upload_dir,
                 max_upload=args.max_upload,
+                part_max_age=args.part_max_age * 3600,
                 on_event=printer.event,
             ) as server,
             stop_on_signals(server),
@@ -195,6 +198,8 @@ def _upload_dir(args: argparse.Namespace) -> str | None:
         if args.max_upload is not None:
             raise AddressError("--max-upload needs --upload-dir")
         return None
+    if not args.part_max_age > 0:  # also NaN
+        raise AddressError("--part-max-age must be a positive number of hours")
     path: str = os.path.abspath(str(args.upload_dir))
     if not os.path.isdir(path):
         raise AddressError(f"--upload-dir {args.upload_dir}: no such folder")
@@ -401,6 +406,20 @@ def _duration(seconds: float) -> str:
     if seconds < 3600:
         return f"{seconds // 60} min {seconds % 60:02d} s"
     return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+
+
+class _IndexProgress:
+    """Says how far the walk of a big folder got: "indexed 20000 files in DIR…" every 10,000
+    files (on stderr), so that a minute-long walk of a slow disk does not look like a hang."""
+
+    __slots__ = ("path",)
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def __call__(self, count: int) -> None:
+        if count % 10000 == 0:
+            _status(f"indexed {count} files in {shown_name(self.path)}…")
 
 
 def _report_skipped(path: str, reason: str) -> None:

@@ -166,6 +166,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --upload-dir: refuse uploads larger than this (like 500M; default: no limit)",
     )
     p.add_argument(
+        "--part-max-age",
+        type=float,
+        default=24.0,
+        metavar="HOURS",
+        help="with --upload-dir: remove an interrupted upload's partial file this many hours "
+        "after its last byte (at start and hourly; default 24)",
+    )
+    p.add_argument(
         "--password",
         action="store_true",
         help="ask for a password (HTTP Basic, any user name), read from $SWB_PASSWORD or a "

@@ -78,11 +78,13 @@ from net.sharepage import (
     render_index,
 )
 from net.upload import (
+    PART_MAX_AGE,
     AuthThrottle,
     FormReceiver,
     Receiver,
     UploadRefused,
     check_basic,
+    expire_parts,
     partial_size,
     upload_name,
 )
@@ -211,6 +213,10 @@ class FileServer(StoppableLoop):
         upload_dir: accept uploads into this folder (None = uploads off: PUT/POST/PATCH get 405):
             ``PUT /name``, multipart form POSTs to an index, see :meth:`_receive`.
         max_upload: bytes one upload may have (None = no limit); more gets 413.
+        part_max_age: seconds an interrupted resumable upload's ``.part`` is kept after its last
+            byte (default 24 h): older ones are removed when the server starts and then at most
+            hourly (:func:`net.upload.expire_parts`), and a plain PUT of that name replaces one;
+            a newer one makes a plain PUT of the name get 409 with a sentence saying it is kept.
         on_event: transfer events, from transfer threads and the loop, one at a time (never
             concurrently). A request for a name that is not shared (HTTP 404, an unknown raw
             name, a raw name that is not UTF-8) is a TransferStarted + TransferFailed of 0 bytes.
@@ -241,9 +247,12 @@ class FileServer(StoppableLoop):
         auth_delay: float = 0.5,
         upload_dir: str | os.PathLike[str] | None = None,
         max_upload: int | None = None,
+        part_max_age: float = PART_MAX_AGE,
         on_event: Callable[[TransferEvent], None] | None = None,
     ) -> None:
         super().__init__()
+        self.part_max_age = part_max_age
+        self._parts_expired_at: float | None = None  # time.monotonic() of the last expiry
         self.password = password or None
         self.auth = AuthThrottle(auth_delay)
         self.upload_dir = Path(upload_dir) if upload_dir is not None else None
@@ -309,6 +318,7 @@ class FileServer(StoppableLoop):
         if self._closed:
             raise RuntimeError("this FileServer is closed")
         self._serving = True
+        self.expire_parts(now=True)  # uploads abandoned while no server ran
         selector = self.new_selector()
         self._selector = selector
         self._listener.setblocking(False)
@@ -890,7 +900,12 @@ class FileServer(StoppableLoop):
         elif target.kind in ("index", "json", "zip"):
             if target.name:
                 self.share.rescan(target.name)  # at most every RESCAN_AFTER seconds
-            listing = self.share.listing(target.name)
+            offset = (target.page - 1) * target.per_page
+            listing = (
+                self.share.page(target.name, offset, target.per_page)
+                if target.kind != "zip"
+                else self.share.page(target.name, 0, 0)
+            )
             if listing is None:
                 self._report_unknown(
                     conn, target.name[:_SHOWN_NAME] + "/", "http", "no such folder is shared"
@@ -906,8 +921,9 @@ class FileServer(StoppableLoop):
                 if not self._send_zip(conn, request, target.name, keep_alive=keep_alive):
                     return None
             else:
-                folders, files = listing
+                folders, files, total = listing
                 sizes = [(d, *self.share.folder_size(d.name)) for d in folders]
+                paging = _page_links(target, total)
                 if target.kind == "json":
                     body = render_json(files, [(d, size) for d, _count, size in sizes])
                     self._send_simple(
@@ -915,7 +931,7 @@ class FileServer(StoppableLoop):
                         200,
                         body,
                         content="application/json",
-                        extra=[("Cache-Control", "no-store")],
+                        extra=[("Cache-Control", "no-store"), *paging],
                         keep_alive=keep_alive,
                         head_only=head_only,
                     )
@@ -932,6 +948,9 @@ class FileServer(StoppableLoop):
                         folder=target.name,
                         folders=sizes,
                         uploads=uploads,
+                        page=(target.page, target.per_page, total)
+                        if paging or target.page > 1
+                        else None,
                     )
                     self._send_simple(
                         conn,
@@ -941,6 +960,7 @@ class FileServer(StoppableLoop):
                         extra=[
                             *page_headers("index", uploads=uploads),
                             ("Cache-Control", "no-store"),
+                            *paging,
                         ],
                         keep_alive=keep_alive,
                         head_only=head_only,
@@ -1027,6 +1047,7 @@ class FileServer(StoppableLoop):
         expected = parse_repr_digest(digest_text) if digest_text is not None else None
         if digest_text is not None and expected is None:
             return self._refuse(conn, 400, "Repr-Digest must carry a sha-256 (RFC 9530).")
+        self.expire_parts()
         with self._lock:
             busy = name in self._uploading
             self._uploading.add(name)
@@ -1037,6 +1058,19 @@ class FileServer(StoppableLoop):
         finally:
             with self._lock:
                 self._uploading.discard(name)
+
+    def expire_parts(self, *, now: bool = False) -> None:
+        """Remove abandoned ``.part`` files from the upload folder (see ``part_max_age``): when
+        ``now``, or when the last look is an hour old (or ``part_max_age``, when shorter)."""
+        if self.upload_dir is None:
+            return
+        clock = time.monotonic()
+        with self._lock:
+            last = self._parts_expired_at
+            if not now and last is not None and clock - last < min(3600.0, self.part_max_age):
+                return
+            self._parts_expired_at = clock
+        expire_parts(self.upload_dir, self.part_max_age)
 
     def _receive_form(self, conn: _Conn, job: _HttpJob) -> Phase | None:
         """``POST /`` with ``multipart/form-data`` (the share page's form, ``curl -F``): every
@@ -1133,7 +1167,13 @@ class FileServer(StoppableLoop):
             if patch:
                 receiver = Receiver.resume(folder, name, offset, expected=expected)
             else:
-                receiver = Receiver(folder, name, expected=expected, resumable=complete is not None)
+                receiver = Receiver(
+                    folder,
+                    name,
+                    expected=expected,
+                    resumable=complete is not None,
+                    part_max_age=self.part_max_age,
+                )
         except UploadRefused as exc:
             held = [] if exc.offset is None else [("Upload-Offset", str(exc.offset))]
             return self._refuse(conn, exc.status, str(exc), held)
@@ -1237,6 +1277,13 @@ class FileServer(StoppableLoop):
 
         event = job.first
         try:
+            if length is not None and job.first in (None, h11.NEED_DATA):
+                # Uploads always close the connection after their answer, so a body of known
+                # length can bypass h11, whose receive buffer copies every byte twice: what h11
+                # holds already, then the socket straight into one buffer (h11 may answer while
+                # the client is still in SEND_BODY: the 201 then closes).
+                self._read_body(conn, receiver, length, limit, progress, pace, start)
+                event = h11.EndOfMessage()
             while True:
                 if event is None or event is h11.NEED_DATA:
                     event = self._next_body_event(conn, pace)
@@ -1273,6 +1320,52 @@ class FileServer(StoppableLoop):
             return None
         self._emit(TransferFinished(time.time(), tid, receiver.received - start))
         return path
+
+    def _read_body(
+        self,
+        conn: _Conn,
+        receiver: Receiver,
+        length: int,
+        limit: int | None,
+        progress: _Progress,
+        pace: _BodyPace,
+        start: int,
+    ) -> None:
+        """Read a ``Content-Length`` body of ``length`` bytes into ``receiver`` without h11 (see
+        :meth:`_take_body`): UploadRefused (413) past ``limit``; ConnectionResetError when the
+        client closes early; Cancelled when the server stops; TimeoutError when it goes silent."""
+        http = conn.http
+        assert http is not None
+        held, _closed = http.trailing_data
+        left = length
+        if held:
+            taken = bytes(held[:left])
+            left -= len(taken)
+            receiver.write(taken)
+        buffer = bytearray(_RECV_CHUNK)
+        view = memoryview(buffer)
+        body = self._body(conn)
+        while left:
+            if limit is not None and receiver.received > limit:
+                raise UploadRefused(413, f"Uploads may have at most {limit:,} bytes.")
+            if self.stopping:
+                raise Cancelled
+            try:
+                count = conn.sock.recv_into(view[: min(left, _RECV_CHUNK)])
+            except (BlockingIOError, InterruptedError, ssl.SSLWantReadError):
+                body.await_room(readable=True)
+                continue
+            except ssl.SSLWantWriteError:
+                body.await_room()
+                continue
+            if not count:
+                raise ConnectionResetError(errno.ECONNRESET, "closed before the end")
+            pace.took(count)
+            receiver.write(view[:count])
+            left -= count
+            progress.update(receiver.received - start)
+        if limit is not None and receiver.received > limit:
+            raise UploadRefused(413, f"Uploads may have at most {limit:,} bytes.")
 
     def _next_body_event(self, conn: _Conn, pace: _BodyPace) -> object:
         """The next h11 event of the request body, reading from the client as needed (waits go
@@ -1857,6 +1950,24 @@ def _peer_host(peer: str) -> str:
 
 def _target_name(request: h11.Request) -> str:
     return request.target.decode("utf-8", "backslashreplace")[:_SHOWN_NAME]
+
+
+def _page_links(target: Target, total: int) -> list[tuple[str, str]]:
+    """The ``Link`` header (RFC 8288) of one page of a folder's list: its ``prev`` and ``next``
+    pages with the same format and ``per_page``, as GitHub's API pages its lists; none for a
+    list that fits one page. A client follows ``rel="next"`` until there is none."""
+    path = file_url_path(target.name, folder=True) if target.name else "/"
+    form = "format=json&" if target.kind == "json" else ""
+    links = []
+    if target.page > 1:
+        links.append(
+            f'<{path}?{form}page={target.page - 1}&per_page={target.per_page}>; rel="prev"'
+        )
+    if target.page * target.per_page < total:
+        links.append(
+            f'<{path}?{form}page={target.page + 1}&per_page={target.per_page}>; rel="next"'
+        )
+    return [("Link", ", ".join(links))] if links else []
 
 
 def _error_response(

@@ -170,12 +170,20 @@ def check_head(data: bytes | bytearray) -> HeadVerdict:
     return HeadVerdict(complete=end is not None)
 
 
+#: Entries in one page of a folder's HTML index or JSON list, unless ``per_page`` asks otherwise.
+PER_PAGE = 1000
+#: The most entries one page may ask for (``per_page`` above it is lowered to it).
+MAX_PER_PAGE = 10000
+
+
 class Target(Record):
     """What a request target asks for: a folder's index, JSON list or zip ("" = the root), or a
-    file by key ("report.pdf", "photos/2024/a b.jpg")."""
+    file by key ("report.pdf", "photos/2024/a b.jpg"); lists are paged (``page`` from 1)."""
 
     kind: Literal["index", "json", "zip", "file", "missing", "bad"]
     name: str = ""
+    page: int = 1
+    per_page: int = PER_PAGE
 
 
 _ABSOLUTE_FORM = rb"[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*"
@@ -185,7 +193,10 @@ def parse_target(target: bytes) -> Target:
     """Map a request target (RFC 9112 §3.2) to what it names; no path is ever built from it.
 
     "/" is the root's index, "/?format=json" its JSON list, "/?format=zip" all of it as a zip;
-    "/photos/2024/" (a trailing "/") the same for a folder, by its key "photos/2024";
+    "/photos/2024/" (a trailing "/") the same for a folder, by its key "photos/2024". Lists come
+    in pages: ``page`` (from 1) and ``per_page`` (default :data:`PER_PAGE`, at most
+    :data:`MAX_PER_PAGE`), as GitHub's API names them; a value that is not a positive decimal
+    number is "bad".
     "/<percent-encoded key>" a file. The path is decoded once, strictly as UTF-8 (anything that
     does not decode is "missing"), and the result is only ever a key to look up: "..", "." and
     empty segments name nothing because no key has them. The absolute form ("http://host/name")
@@ -204,12 +215,18 @@ def parse_target(target: bytes) -> Target:
     if name and not path.endswith(b"/"):
         return Target("file", name)
     folder = name[:-1]  # one "/" only: "photos//" stays "photos/", which no key is
-    formats = urllib.parse.parse_qs(query.decode("ascii", "replace")).get("format", [])
-    if "json" in formats:
-        return Target("json", folder)
+    fields = urllib.parse.parse_qs(query.decode("ascii", "replace"))
+    formats = fields.get("format", [])
     if "zip" in formats:
         return Target("zip", folder)
-    return Target("index", folder)
+    numbers = []
+    for field, default in (("page", 1), ("per_page", PER_PAGE)):
+        value = fields.get(field, [str(default)])[-1]
+        if not (value.isascii() and value.isdigit() and 0 < len(value) <= 9 and int(value) > 0):
+            return Target("bad")
+        numbers.append(int(value))
+    page, per_page = numbers[0], min(numbers[1], MAX_PER_PAGE)
+    return Target("json" if "json" in formats else "index", folder, page, per_page)
 
 
 class RangePlan(Record):

@@ -35,6 +35,7 @@ overwriting the first.
 
 from __future__ import annotations
 
+import collections
 import concurrent.futures
 import contextlib
 import hashlib
@@ -56,6 +57,7 @@ from typing import Any, Literal
 from net._loop import StoppableLoop
 from net.address import resolve
 from net.download import TransferCancelled, parse_share_url, safe_file_name
+from net.download.listing import next_page
 from net.errors import (
     AddressError,
     ConnectError,
@@ -82,6 +84,8 @@ _HASH_CHUNK = 1024 * 1024
 _BULK_MIN = 64
 _HEADERS = {"User-Agent": "socket-workbench", "Accept-Encoding": "identity"}
 _COPY_CHUNK = 256 * 1024
+_INLINE = 1024 * 1024  # bytes: a zip member up to this size is read whole, written by a worker
+_INLINE_BUFFER = 32 * 1024 * 1024  # bytes of such members waiting for their writer at most
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 # An absolute path of printable ASCII, no "//", query or fragment: taken as it is (still checked).
 _PLAIN_PATH = re.compile(r"/(?!/)[A-Za-z0-9\-._~%!$&'()*+,;=:@/]*")
@@ -273,7 +277,7 @@ class Mirror(StoppableLoop):
         bulk = [e for e in needed if e.sha256 is not None and e.key is not None]
         bulk = [e for e in bulk if not (staging / _part_name(e)).exists()]  # those resume
         if self._only is None and len(bulk) >= _BULK_MIN and len(bulk) * 2 >= len(entries):
-            done = self._bulk(top, bulk, entries)
+            done = self._bulk(top, bulk, entries, pool)
             results += [self._report(r) for r in done.values()]
             needed = [e for e in needed if e.shown not in done]
         futures = [pool.submit(self._one, top, entry) for entry in needed]
@@ -447,10 +451,25 @@ class Mirror(StoppableLoop):
         return http.client.HTTPConnection(host, port, timeout=self._timeout)
 
     def _fetch_list(self, path: str) -> list[object]:
-        """One folder's JSON list, on this worker's persistent connection."""
+        """One folder's JSON list, on this worker's persistent connection: its pages one after
+        another, following each page's ``Link: <...>; rel="next"`` (RFC 8288) while it stays in
+        this folder's list, up to ``_MAX_ENTRIES`` entries."""
+        items: list[object] = []
+        target: str | None = path + "?format=json"
+        while target is not None:
+            page, target = self._fetch_page(path, target)
+            items += page
+            if len(items) > _MAX_ENTRIES:
+                raise ProtocolError(
+                    f"{self.url.authority} lists more than {_MAX_ENTRIES:,} entries"
+                )
+        return items
+
+    def _fetch_page(self, path: str, target: str) -> tuple[list[object], str | None]:
+        """One page of a folder's JSON list and the target of the next page (None: the last)."""
         where = self.url.authority
         try:
-            response = self._request(path + "?format=json", dict(_HEADERS))
+            response = self._request(target, dict(_HEADERS))
             if response.status != 200:
                 response.read(64 * 1024)
                 raise ProtocolError(
@@ -460,6 +479,7 @@ class Mirror(StoppableLoop):
             body = response.read(_MAX_LIST + 1)
             if len(body) > _MAX_LIST:
                 raise ProtocolError(f"the list of {urllib.parse.unquote(path)} is too large")
+            following = next_page(response.getheader("Link"), path)
         except TimeoutError as exc:
             raise TransferError(f"{where} did not answer within {self._timeout:g} s") from exc
         except http.client.HTTPException as exc:
@@ -480,7 +500,7 @@ class Mirror(StoppableLoop):
             raise ProtocolError(
                 f"{where} did not send a folder list (is it a Socket Workbench share?)"
             )
-        return items
+        return items, following
 
     # ---- files --------------------------------------------------------------------------------
 
@@ -550,16 +570,39 @@ class Mirror(StoppableLoop):
             return MirrorFile(entry.shown, "failed", entry.size, describe_io_error(exc, str(top)))
         return None
 
-    def _bulk(self, top: Path, wanted: list[_Entry], listed: list[_Entry]) -> dict[str, MirrorFile]:
+    def _bulk(
+        self,
+        top: Path,
+        wanted: list[_Entry],
+        listed: list[_Entry],
+        pool: concurrent.futures.Executor,
+    ) -> dict[str, MirrorFile]:
         """Fetch many missing files at once: the folder's zip from the server (``?format=zip``,
         stored members, issue 20), one request instead of one per file. Only the files in
         ``wanted`` are kept, each from its list entry's local path (never from a name in the
         zip), each verified against the list's SHA-256; others in the stream are skipped. Any
         surprise (no zip, another layout, a size that differs) ends the bulk pass quietly: what
-        it did not deliver is fetched file by file. Returns the outcomes by local path."""
+        it did not deliver is fetched file by file. Returns the outcomes by local path.
+
+        This thread reads the stream and hashes; small members (up to ``_INLINE``) are written
+        by the pool's workers (write, fsync, rename: system calls that run in parallel), at most
+        ``_INLINE_BUFFER`` bytes of them waiting at a time; bigger ones are written here."""
         by_key = {e.key: e for e in wanted if e.key is not None}
         sizes = {e.key: e.size for e in listed if e.key is not None}
         done: dict[str, MirrorFile] = {}
+        writes: collections.deque[tuple[int, concurrent.futures.Future[MirrorFile | None]]]
+        writes = collections.deque()
+        waiting = 0  # bytes handed to writers and not written yet
+
+        def settle(limit: int) -> None:
+            nonlocal waiting
+            while writes and (waiting > limit or writes[0][1].done()):
+                size, future = writes.popleft()
+                waiting -= size
+                outcome = future.result()
+                if outcome is not None:
+                    done[outcome.path] = outcome
+
         try:
             response = self._request(self.root_path + "?format=zip", dict(_HEADERS))
         except (NetError, OSError, http.client.HTTPException):
@@ -577,33 +620,42 @@ class Mirror(StoppableLoop):
                 else:
                     return done  # not in the lists: the layout is not what was listed
                 entry = by_key.get(name)
+                data: bytes | None = None
                 if entry is None:
                     reader.skip(size)
+                elif size <= _INLINE:
+                    data = reader.take(size)
+                    digest = hashlib.sha256(data).hexdigest()
                 else:
                     part = top / STAGING / _part_name(entry)
                     digest = reader.save(size, part)
+                if entry is not None:
                     self._advance(entry.shown, size)
                 if not reader.descriptor(size, zip64):
-                    if entry is not None:
+                    if entry is not None and data is None:
                         part.unlink()
                     return done
                 if entry is None:
                     continue
                 if digest != entry.sha256:
-                    part.unlink()  # fetched again file by file
+                    if data is None:
+                        part.unlink()  # fetched again file by file
                     continue
-                with contextlib.suppress(OSError):
-                    os.utime(part, (entry.mtime, entry.mtime))
-                os.replace(part, entry.local)
-                done[entry.shown] = MirrorFile(
-                    entry.shown, "downloaded", size, verified=True, sha256=digest
-                )
+                if data is None:
+                    outcome = _place(top, entry, None, digest)
+                    if outcome is not None:
+                        done[outcome.path] = outcome
+                    continue
+                writes.append((size, pool.submit(_place, top, entry, data, digest)))
+                waiting += size
+                settle(_INLINE_BUFFER)
         except (OSError, http.client.HTTPException, ProtocolError, TransferError):
             pass
         finally:
             response.close()
             if not self.stopping:
                 self._drop_connection()
+            settle(-1)  # every write ends before the outcomes are counted
         return done
 
     def _drop_connection(self) -> None:
@@ -837,6 +889,10 @@ class _ZipReader:
                 raise TransferError("the zip ended early")
             left -= count
 
+    def take(self, size: int) -> bytes:
+        """The next ``size`` bytes (a small member), in memory."""
+        return self._exact(size) if size else b""
+
     def save(self, size: int, part: Path) -> str:
         """Write the next ``size`` bytes to ``part`` (fsynced); their SHA-256 hex."""
         hasher = hashlib.sha256()
@@ -868,6 +924,33 @@ class _ZipReader:
         else:
             signature, _crc, packed, full = struct.unpack("<IIII", self._exact(16))
         return bool(signature == 0x08074B50 and packed == full == size)
+
+
+def _place(top: Path, entry: _Entry, data: bytes | None, digest: str) -> MirrorFile | None:
+    """Put a verified file in place: ``data`` written to its ``.part`` (fsynced; None: the part
+    holds it already), its time set, renamed over the local path. None when the disk refused
+    (the file is then fetched on its own)."""
+    part = top / STAGING / _part_name(entry)
+    try:
+        if data is not None:
+            flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
+            flags |= getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+            fd = os.open(part, flags, 0o644)
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view) :]
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        with contextlib.suppress(OSError):
+            os.utime(part, (entry.mtime, entry.mtime))
+        os.replace(part, entry.local)
+    except OSError:
+        with contextlib.suppress(OSError):
+            part.unlink()
+        return None
+    return MirrorFile(entry.shown, "downloaded", entry.size, verified=True, sha256=digest)
 
 
 def _has_zip64(extra: bytes) -> bool:

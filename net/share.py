@@ -43,6 +43,13 @@ __all__ = [
 #: Seconds a shared folder's last walk stays good for: a list asked for later walks it again.
 RESCAN_AFTER = 2.0
 
+#: A folder walk reports its count of files found every so many files.
+_PROGRESS_EVERY = 1000
+#: A folder whose walk took t seconds is walked again at most every ``_RESCAN_FACTOR * t``
+#: seconds (and never more often than ``rescan_after``): so lists of a folder of 100,000 files
+#: (a second or two to walk) spend most of their time answering, not walking.
+_RESCAN_FACTOR = 10.0
+
 _HASH_CHUNK = 1024 * 1024
 #: Files at least this big are hashed in their own lane, so that small files never wait behind
 #: them (a 4 GiB file takes about ten seconds to hash on a fast disk, minutes on a slow one).
@@ -125,13 +132,14 @@ class SharedFolder(Record):
 class _Root:
     """A folder shared with :meth:`ShareTable.add_folder`, and when it was last walked."""
 
-    __slots__ = ("include_hidden", "name", "path", "scanned")
+    __slots__ = ("include_hidden", "name", "path", "scanned", "took")
 
     def __init__(self, name: str, path: Path, include_hidden: bool, scanned: float) -> None:
         self.name = name
         self.path = path
         self.include_hidden = include_hidden
         self.scanned = scanned  # time.monotonic() of the last walk
+        self.took = 0.0  # seconds the last walk took
 
 
 _Walked = tuple[dict[str, tuple[Path, float]], dict[str, tuple[Path, os.stat_result]]]
@@ -181,6 +189,8 @@ class ShareTable:
         self._hash_files = hash_files
         self._closed = False
         self._threads: dict[bool, threading.Thread] = {}  # lane (big files?) -> its thread
+        # folder key -> (shape it was sorted at, its children's keys in listing order)
+        self._sorted: dict[str, tuple[int, list[str]]] = {}
 
     # ---- what the GUI and the CLI call -------------------------------------------------------
 
@@ -195,13 +205,21 @@ class ShareTable:
         return self._insert(given.name or real.name, real, st)
 
     def _walk(
-        self, root: _Root, on_skip: Callable[[str, str], None] | None, *, checked: bool = True
+        self,
+        root: _Root,
+        on_skip: Callable[[str, str], None] | None,
+        *,
+        checked: bool = True,
+        on_progress: Callable[[int], None] | None = None,
     ) -> _Walked:
         """Walk a shared folder (no lock held): its folders and files by key.
 
-        ``checked``: every file is checked as :meth:`add` does (resolved, opened once); a rescan
-        only looks (a regular file under the resolved root is its own real path), and a file that
-        cannot be read is refused when it is asked for.
+        A regular file (not a link) under the resolved root is its own real path: it needs no
+        resolving, which would lstat every segment of its path (most of the walk's time for
+        100,000 files). ``checked``: each such file must also be readable now (os.access) and
+        links are checked as :meth:`add` does; a rescan only looks, and a file that cannot be
+        read is refused when it is asked for. ``on_progress(files)`` is called with the count
+        found so far every :data:`_PROGRESS_EVERY` files.
         """
         folders: dict[str, tuple[Path, float]] = {}
         files: dict[str, tuple[Path, os.stat_result]] = {}
@@ -242,7 +260,10 @@ class ShareTable:
                 lst = _lstat(entry)
                 if not include_hidden and is_hidden(filename, lst):
                     continue
-                if lst is not None and stat.S_ISREG(lst.st_mode) and not checked:
+                if lst is not None and stat.S_ISREG(lst.st_mode):
+                    if checked and not os.access(entry, os.R_OK):
+                        skip(entry, "it cannot be read: permission denied")
+                        continue
                     real, st = entry, lst
                 else:
                     try:
@@ -264,6 +285,8 @@ class ShareTable:
                     continue
                 seen.add(key)
                 files[f"{prefix}/{filename}"] = (real, st)
+                if on_progress is not None and len(files) % _PROGRESS_EVERY == 0:
+                    on_progress(len(files))
         return folders, files
 
     def _apply(self, root: _Root, walked: _Walked) -> list[str]:
@@ -315,19 +338,26 @@ class ShareTable:
 
     def rescan(self, name: str, *, max_age: float | None = None) -> None:
         """Walk the shared folder that holds the key ``name`` again when its last walk is older
-        than ``max_age`` seconds (None: ``rescan_after``; 0: always), so that files added, changed or removed on disk
-        show; other keys are ignored. Runs on the caller's thread (the server's transfer thread
-        that answers a list), one walk of the folder, without holding the table's lock."""
+        than ``max_age`` seconds (None: ``rescan_after``, or ten times what the last walk took
+        when that is longer; ``rescan_after`` 0 or ``max_age`` 0: always), so that files added, changed or removed on disk show;
+        other keys are ignored. Runs on the caller's thread (the server's transfer thread that
+        answers a list), one walk of the folder, without holding the table's lock."""
         with self._lock:
             root = self._roots.get(name.partition("/")[0])
+            if root is None:
+                return
             age = self.rescan_after if max_age is None else max_age
-            if root is None or time.monotonic() - root.scanned < age:
+            if max_age is None and age > 0:  # 0 means every list, as tests ask
+                age = max(age, _RESCAN_FACTOR * root.took)
+            if time.monotonic() - root.scanned < age:
                 return
             root.scanned = time.monotonic()  # another list asked meanwhile does not walk too
+        started = time.monotonic()
         try:
             walked = self._walk(root, None, checked=False)
         except OSError:
             walked = ({}, {})  # the folder itself is gone: so are its files
+        root.took = time.monotonic() - started
         with self._lock:
             if self._roots.get(root.name) is root:
                 self._apply(root, walked)
@@ -339,10 +369,13 @@ class ShareTable:
         *,
         include_hidden: bool = False,
         on_skip: Callable[[str, str], None] | None = None,
+        on_progress: Callable[[int], None] | None = None,
     ) -> list[str]:
         """Share a folder with its tree: the folder gets a display name at the root (its own
         name, numbered when taken) and each file the key "name/sub/file"; returns the files' keys.
-        Sharing a folder that is shared already walks it again and returns its keys.
+        Sharing a folder that is shared already walks it again and returns its keys. The walk
+        runs on the caller's thread (a GUI runs it on a worker: 100,000 files take seconds) and
+        reports the number of files found so far to ``on_progress(files)`` every 1,000 files.
 
         Symbolic links are followed only when they stay inside the folder; hidden and system
         files and folders (:func:`is_hidden`: ".name", desktop.ini, Thumbs.db, $RECYCLE.BIN, the
@@ -373,7 +406,8 @@ class ShareTable:
                 prefix = known.name + "/"
                 return [k for k in self._entries if k.startswith(prefix)]
         base = given.name or top.name or "folder"
-        walked = self._walk(_Root(base, top, include_hidden, 0.0), on_skip)
+        started = time.monotonic()
+        walked = self._walk(_Root(base, top, include_hidden, 0.0), on_skip, on_progress=on_progress)
         with self._lock:
             name = base
             number = 2
@@ -381,6 +415,7 @@ class ShareTable:
                 name = f"{base} ({number})"
                 number += 1
             root = _Root(name, top, include_hidden, time.monotonic())
+            root.took = root.scanned - started
             if name != base:
                 walked = _renamed(walked, base, name)
             self._roots[name] = root
@@ -447,18 +482,55 @@ class ShareTable:
 
     def listing(self, name: str = "") -> tuple[list[SharedFolder], list[SharedFile]] | None:
         """The folders and files directly in the folder ``name`` ("" = the root, in the order
-        they were shared; a folder's sorted by name); None when no such folder is shared. Files shared alone are checked on disk
-        (one stat each) and left out when gone; folders' files count as of their last walk."""
+        they were shared; a folder's sorted by name); None when no such folder is shared. Files
+        shared alone are checked on disk (one stat each) and left out when gone; folders' files
+        count as of their last walk."""
+        found = self.page(name)
+        return None if found is None else (found[0], found[1])
+
+    def page(
+        self, name: str = "", offset: int = 0, limit: int | None = None
+    ) -> tuple[list[SharedFolder], list[SharedFile], int] | None:
+        """Part of :meth:`listing`: the entries ``offset`` to ``offset + limit`` (None: all) of
+        its order (folders first, then files), and how many entries the folder holds in all;
+        None when no such folder is shared. A folder's sorted order is kept until a file or
+        folder comes or goes, so the pages of a folder of 100,000 files cost a slice each."""
+        stop = None if limit is None else offset + limit
         with self._lock:
             key = name if name in self._children else self._keys.get(_lookup_key(name), "")
             children = self._children.get(key) if (key or not name) else None
             if children is None:
                 return None
+            if key:
+                ordered = self._sorted_children(key, children)
+                shown = ordered[offset:stop]
+                return (
+                    [self._folders[k] for k in shown if k in self._folders],
+                    [self._entries[k] for k in shown if k in self._entries],
+                    len(ordered),
+                )
             folders = [self._folders[k] for k, is_folder in children.items() if is_folder]
             files = [self._entries[k] for k, is_folder in children.items() if not is_folder]
-        if not key:  # the root keeps the order things were shared in, as it always did
-            return folders, [f for f in files if _still_there(f.path)]
-        return sorted(folders, key=_by_base), sorted(files, key=_by_base)
+        # The root keeps the order things were shared in, as it always did.
+        files = [f for f in files if _still_there(f.path)]
+        total = len(folders) + len(files)
+        folder_part = folders[offset:stop]
+        file_start = max(0, offset - len(folders))
+        file_stop = None if stop is None else max(0, stop - len(folders))
+        return folder_part, files[file_start:file_stop], total
+
+    def _sorted_children(self, key: str, children: dict[str, bool]) -> list[str]:
+        """A folder's children's keys, folders first, each part by name (called with the lock
+        held); cached until the table's shape changes."""
+        cached = self._sorted.get(key)
+        if cached is not None and cached[0] == self._shape:
+            return cached[1]
+        folders = sorted((k for k, f in children.items() if f), key=_key_by_base)
+        files = sorted((k for k, f in children.items() if not f), key=_key_by_base)
+        if len(self._sorted) > 64:
+            self._sorted.clear()
+        self._sorted[key] = (self._shape, folders + files)
+        return folders + files
 
     def tree(self, name: str = "") -> tuple[list[SharedFolder], list[SharedFile]]:
         """Every folder and file below the folder ``name`` ("" = the whole share), depth first,
@@ -486,8 +558,17 @@ class ShareTable:
 
     def folder_size(self, name: str) -> tuple[int, int]:
         """(files, bytes) below the folder ``name``, as of its last walk."""
-        _folders, files = self.tree(name)
-        return len(files), sum(f.size for f in files)
+        count = size = 0
+        with self._lock:
+            stack = [name if name in self._children else self._keys.get(_lookup_key(name), "")]
+            while stack:
+                for k, is_folder in self._children.get(stack.pop(), {}).items():
+                    if is_folder:
+                        stack.append(k)
+                    else:
+                        count += 1
+                        size += self._entries[k].size
+        return count, size
 
     def lookup(self, name: str) -> SharedFile | None:
         """The entry for this display name, or None.
@@ -514,8 +595,13 @@ class ShareTable:
         return [entry for entry in self.files() if _still_there(entry.path)]
 
     def missing(self) -> list[str]:
-        """Display names whose file is no longer at its path (moved away, deleted)."""
-        return [entry.name for entry in self.files() if not _still_there(entry.path)]
+        """Display names of files shared alone that are no longer at their path (moved away,
+        deleted), one stat each. Files in shared folders are not checked here: the folder's
+        next walk (:meth:`rescan`) drops them, and stat-ing 100,000 of them every few seconds
+        would keep a disk busy."""
+        with self._lock:
+            singles = [self._entries[name] for name in self._singles.values()]
+        return [entry.name for entry in singles if not _still_there(entry.path)]
 
     def __contains__(self, name: object) -> bool:
         return isinstance(name, str) and self.lookup(name) is not None
@@ -758,8 +844,9 @@ def _reason(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
-def _by_base(item: SharedFolder | SharedFile) -> tuple[str, str]:
-    return item.base.casefold(), item.base
+def _key_by_base(key: str) -> tuple[str, str]:
+    base = key.rpartition("/")[2]
+    return base.casefold(), base
 
 
 def _renamed(walked: _Walked, old: str, new: str) -> _Walked:

@@ -89,6 +89,9 @@ WORDS: dict[Language, dict[str, str]] = {
         "upload_title": "Send files here",
         "upload": "Upload",
         "upload_failed": "The upload failed; try again.",
+        "entries": "Entries {first}–{last} of {total}",
+        "previous": "‹ Previous page",
+        "next": "Next page ›",
     },
     "zh_CN": {
         "title": "共享文件",
@@ -117,6 +120,9 @@ WORDS: dict[Language, dict[str, str]] = {
         "upload_title": "上传文件到这里",
         "upload": "上传",
         "upload_failed": "上传失败，请重试。",
+        "entries": "第 {first}–{last} 项，共 {total} 项",
+        "previous": "‹ 上一页",
+        "next": "下一页 ›",
     },
 }
 
@@ -345,7 +351,8 @@ SCRIPT = """
   var delay = 1000;
   function poll() {
     if (!tbody.querySelector(".pending")) { return; }
-    fetch("?format=json", {cache: "no-store", credentials: "same-origin"}).then(function (response) {
+    fetch(document.getElementById("json-list").getAttribute("href"),
+          {cache: "no-store", credentials: "same-origin"}).then(function (response) {
       if (!response.ok) { throw new Error(String(response.status)); }
       return response.json();
     }).then(function (items) {
@@ -448,6 +455,7 @@ def render_index(
     folder: str = "",
     folders: Iterable[tuple[SharedFolder, int, int]] = (),
     uploads: bool = False,
+    page: tuple[int, int, int] | None = None,
 ) -> bytes:
     """The HTML index of a folder (UTF-8): breadcrumbs, its folders first, then its files, each
     sorted by name; every name escaped, every link percent-encoded.
@@ -461,6 +469,9 @@ def render_index(
         folders: the folders in it, each with (files, bytes) below it.
         uploads: show the upload form (several files, a multipart POST to "/"; with script, an
             upload progress bar); serve it with ``page_headers("index", uploads=True)``.
+        page: (page from 1, entries per page, entries in the whole folder) when the folders and
+            files given are one page of a longer folder: the page then links to the previous and
+            next pages (``?page=N&per_page=M``), and its JSON link to the same page of the list.
     Sizes are in binary units with the exact byte count on hover; dates are ``<time datetime>``
     in ISO 8601 with the server's UTC offset, which the page's script shows in the browser's zone.
     The page works without script too (everything but sorting, filtering, copying and the live
@@ -534,6 +545,29 @@ aria-label="{esc(words["filter"])}" autocomplete="off">
 {_cli_block(shown, origin, words) if shown else ""}"""
     else:
         listing = f'<p class="empty">{esc(words["empty"])}</p>'
+    query = ""
+    pager = ""
+    if page is not None:
+        number, per_page, count = page
+        query = f"&amp;page={number}&amp;per_page={per_page}"
+        first = (number - 1) * per_page + 1
+        last = min(number * per_page, count)
+        links = [
+            esc(words["entries"].format(first=f"{first:,}", last=f"{last:,}", total=f"{count:,}"))
+            if first <= last
+            else ""
+        ]
+        if number > 1:
+            links.append(
+                f'<a rel="prev" href="?page={number - 1}&amp;per_page={per_page}">'
+                f"{esc(words['previous'])}</a>"
+            )
+        if number * per_page < count:
+            links.append(
+                f'<a rel="next" href="?page={number + 1}&amp;per_page={per_page}">'
+                f"{esc(words['next'])}</a>"
+            )
+        pager = f'<nav class="pages">{" · ".join(x for x in links if x)}</nav>\n'
     lang = "zh-CN" if language == "zh_CN" else "en"
     form = ""
     if uploads:
@@ -544,7 +578,7 @@ aria-label="{esc(words["filter"])}" autocomplete="off">
 <progress max="1" value="0" hidden></progress> <span id="upload-status" role="status"></span>
 </form>
 """
-    page = f"""<!DOCTYPE html>
+    document = f"""<!DOCTYPE html>
 <html lang="{lang}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="light dark">
@@ -554,13 +588,13 @@ aria-label="{esc(words["filter"])}" autocomplete="off">
 data-upload-failed="{esc(words["upload_failed"])}">
 {_breadcrumbs(folder, words["home"])}<h1>{esc(shown_name(folder.rpartition("/")[2]) if folder else words["title"])}</h1>
 <p class="totals" title="{esc(words["bytes"].format(count=f"{total:,}"))}">{esc(summary)}</p>
-{form}{listing}
-<footer><a href="?format=json">{esc(words["json"])}</a> · \
+{form}{pager}{listing}
+{pager}<footer><a id="json-list" href="?format=json{query}">{esc(words["json"])}</a> · \
 <a href="?format=zip" download>{esc(words["zip"])}</a></footer>
 <script>{SCRIPT}</script>
 </body></html>
 """
-    return page.encode("utf-8")
+    return document.encode("utf-8")
 
 
 def _cli_block(files: list[SharedFile], origin: str, words: dict[str, str]) -> str:

@@ -9,6 +9,11 @@
   nothing behind.
 * :func:`check_basic` and :class:`AuthThrottle`: HTTP Basic authentication (RFC 7617) compared in
   constant time, and an escalating delay per client address after wrong passwords.
+* :class:`FileUpload` is the sending side (``swb put``, the Download panel): a resumable upload
+  (draft-ietf-httpbis-resumable-upload-05): ``HEAD`` with ``Upload-Draft-Interop-Version`` asks
+  for the offset of an interrupted upload of the name, then ``PATCH`` sends the rest or ``PUT``
+  the whole file, with ``Upload-Complete: ?1``, the whole file's ``Repr-Digest: sha-256`` (RFC
+  9530) and ``Expect: 100-continue`` (RFC 9110 §10.1.1) so that a refusal comes before the body.
 """
 
 from __future__ import annotations
@@ -16,34 +21,69 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import functools
 import hashlib
 import hmac
 import os
+import queue
+import socket
+import ssl
 import stat
 import sys
+import threading
+import time
+import urllib.parse
 from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+import h11
+
+from net._loop import StoppableLoop
+from net._record import Record
 from net.download import safe_file_name
-from net.errors import NetError
+from net.download.exchange import USER_AGENT
+from net.errors import AddressError, ConnectError, NetError, TransferError
+from net.events import DownloadProgress
 from net.share import numbered_name
 
+if TYPE_CHECKING:
+    from net.tls import ClientTls
+
 __all__ = [
+    "PART_MAX_AGE",
+    "PASSWORD_NEEDED",
     "AuthThrottle",
+    "FileUpload",
+    "FilesUpload",
     "FormReceiver",
     "Receiver",
     "UploadRefused",
+    "UploadSent",
+    "UploadStopped",
+    "UploadTarget",
     "basic_credentials",
     "check_basic",
+    "expire_parts",
     "part_path",
     "partial_size",
     "upload_name",
 ]
 
 PART_SUFFIX = ".part"
+_CHUNK = 256 * 1024  # bytes per send of a file body
+_CONTINUE_WAIT = 1.0  # seconds to wait for 100 Continue before sending the body anyway (curl: 1 s)
+_MAX_ANSWER = 64 * 1024  # bytes of an answer's body that are read (they are short texts)
+_INTEROP = "6"  # Upload-Draft-Interop-Version of draft-ietf-httpbis-resumable-upload-05
+#: Seconds an interrupted resumable upload's ``.part`` is kept after its last byte arrived: then
+#: :func:`expire_parts` removes it, and a plain PUT of that name replaces it.
+PART_MAX_AGE = 24 * 3600.0
 _NUMBERED_TRIES = 1000  # "name (2).ext" ... before a form upload gives up finding a free name
 _HASH_CHUNK = 1024 * 1024  # bytes per read when a resumed upload's first part is hashed
+_HASH_THREADED = 32 * 1024  # bytes: a chunk this big moves an upload's hashing to a thread
+_HASH_BATCH = 4 * 1024 * 1024  # bytes handed to the hashing thread at a time
+_HASH_QUEUE = 4  # batches waiting for the hashing thread at most
 _THROTTLE_HOSTS = 4096  # client addresses whose failures are remembered (oldest forgotten first)
 
 
@@ -94,8 +134,12 @@ class Receiver:
         expected: the SHA-256 the client announced (``Repr-Digest``) for the whole file, or None.
         resumable: an interrupted upload keeps its ``.part`` (``abort(keep=True)``) so that it can
             be continued with :meth:`resume`.
+        part_max_age: seconds after its last write an interrupted upload's ``.part`` counts as
+            abandoned: a new upload of the name then replaces it.
     Raises:
-        UploadRefused: 409 when the name is taken; 507 when the folder cannot be written.
+        UploadRefused: 409 when the name is taken, or when an interrupted upload of it is held
+            for resuming (newer than ``part_max_age``; the sentence says how to resume it); 507
+            when the folder cannot be written.
     """
 
     def __init__(
@@ -106,12 +150,13 @@ class Receiver:
         unique: bool = False,
         expected: bytes | None = None,
         resumable: bool = False,
+        part_max_age: float = PART_MAX_AGE,
     ) -> None:
         self.folder = folder
         self.expected = expected
         self.resumable = resumable
         self.received = 0
-        self._hash = hashlib.sha256()
+        self._hash = _BackgroundHash()
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
         flags |= getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0)
         for number in range(1, _NUMBERED_TRIES + 1 if unique else 2):
@@ -120,9 +165,19 @@ class Receiver:
             if (folder / candidate).exists():
                 continue
             try:
+                if not unique and _abandoned(part, part_max_age):
+                    part.unlink()  # a plain PUT replaces an upload nobody came back for
                 self._fd = os.open(part, flags, 0o644)
             except FileExistsError:
-                continue  # another upload of that name is in progress
+                if unique:
+                    continue  # another upload of that name is in progress
+                raise UploadRefused(
+                    409,
+                    f"an interrupted upload of {name} is kept for resuming: continue it "
+                    "(swb put resumes by itself; HEAD with Upload-Draft-Interop-Version tells "
+                    f"its offset), or send it again after {part_max_age / 3600:g} h, when it "
+                    "expires",
+                ) from None
             except OSError as exc:
                 raise UploadRefused(507, f"cannot write into the upload folder: {exc}") from exc
             self.name = candidate
@@ -148,7 +203,7 @@ class Receiver:
         self.name = name
         self.part = part_path(folder, name)
         self.path = folder / name
-        self._hash = hashlib.sha256()
+        self._hash = _BackgroundHash()
         flags = os.O_RDWR | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
         try:
             self._fd = os.open(self.part, flags | getattr(os, "O_NOFOLLOW", 0))
@@ -189,9 +244,8 @@ class Receiver:
         """
         os.close(self._fd)
         self._fd = -1  # from here on abort() leaves the file alone: finish() decides
-        if self.expected is not None and not hmac.compare_digest(
-            self.expected, self._hash.digest()
-        ):
+        digest = self._hash.digest()  # also ends the hashing thread
+        if self.expected is not None and not hmac.compare_digest(self.expected, digest):
             self._remove()
             raise UploadRefused(
                 400, "the upload does not match its Repr-Digest: it was damaged and is not kept"
@@ -208,6 +262,7 @@ class Receiver:
     def abort(self, *, keep: bool = False) -> None:
         """Stop writing (idempotent): the ``.part`` file is removed, unless ``keep`` (a resumable
         upload that was interrupted or sent only a part) and the upload is resumable."""
+        self._hash.digest()  # ends the hashing thread
         if self._fd >= 0:
             with contextlib.suppress(OSError):
                 os.close(self._fd)
@@ -219,6 +274,82 @@ class Receiver:
     def _remove(self) -> None:
         with contextlib.suppress(OSError):
             os.unlink(self.part)
+
+
+class _BackgroundHash:
+    """SHA-256 computed on a thread of its own once data arrives in big chunks, so that hashing
+    an upload overlaps receiving and writing it (hashlib releases the GIL for large buffers).
+    Chunks are handed over in batches of about ``_HASH_BATCH`` bytes (a wake-up per chunk costs
+    more than it saves), at most ``_HASH_QUEUE`` batches waiting. :meth:`digest` waits for the
+    rest and ends the thread."""
+
+    def __init__(self) -> None:
+        self._hash = hashlib.sha256()
+        self._queue: queue.Queue[list[bytes] | None] = queue.Queue(_HASH_QUEUE)
+        self._thread: threading.Thread | None = None
+        self._batch: list[bytes] = []
+        self._batched = 0
+
+    def update(self, data: bytes | bytearray | memoryview) -> None:
+        if self._thread is None and len(data) < _HASH_THREADED:
+            self._hash.update(data)  # small: not worth a hand-over (order is kept: no thread yet)
+            return
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="swb-upload-hash", daemon=True)
+            self._thread.start()
+        self._batch.append(bytes(data))
+        self._batched += len(data)
+        if self._batched >= _HASH_BATCH:
+            self._queue.put(self._batch)
+            self._batch, self._batched = [], 0
+
+    def _run(self) -> None:
+        while (batch := self._queue.get()) is not None:
+            for chunk in batch:
+                self._hash.update(chunk)
+
+    def digest(self) -> bytes:
+        if self._thread is not None:
+            if self._batch:
+                self._queue.put(self._batch)
+                self._batch, self._batched = [], 0
+            self._queue.put(None)
+            self._thread.join()
+            self._thread = None
+        return self._hash.digest()
+
+    def hexdigest(self) -> str:
+        return self.digest().hex()
+
+
+def _abandoned(part: Path, max_age: float) -> bool:
+    """Whether ``part`` is a regular file last written more than ``max_age`` seconds ago."""
+    try:
+        st = os.lstat(part)
+    except OSError:
+        return False
+    return stat.S_ISREG(st.st_mode) and time.time() - st.st_mtime > max_age
+
+
+def expire_parts(folder: Path, max_age: float = PART_MAX_AGE) -> list[Path]:
+    """Remove the ``.<name>.part`` files of interrupted uploads in ``folder`` last written more
+    than ``max_age`` seconds ago (the file server calls it when it starts and then at most
+    hourly); returns the paths removed. Errors (a file gone meanwhile, no permission) are
+    skipped: the next call tries again."""
+    removed: list[Path] = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        if not (entry.name.startswith(".") and entry.name.endswith(PART_SUFFIX)):
+            continue
+        path = Path(entry.path)
+        if _abandoned(path, max_age):
+            with contextlib.suppress(OSError):
+                path.unlink()
+                removed.append(path)
+    return removed
 
 
 def _rename_no_overwrite(source: Path, target: Path) -> None:
@@ -392,3 +523,399 @@ class FormReceiver:
             path = current.finish()
             self.stored.append(path)
             self.on_file(current.name, current.received)
+
+
+# ---- the sending side: swb put and the Download panel -------------------------------------
+
+
+class _Answer(Record):
+    status: int
+    headers: dict[str, str]
+    text: str
+
+
+class UploadStopped(TransferError):
+    """The upload was stopped (SIGINT/SIGTERM, Cancel); an interrupted upload stays resumable."""
+
+    def __init__(self, message: str = "the upload was stopped; sending it again continues it"):
+        super().__init__(message)
+
+
+class UploadTarget:
+    """Where files go: scheme, host, port, the path of the folder or of the one file.
+
+    Raises:
+        AddressError: not an http(s):// URL, no valid port, or several files for a URL that
+            names one file (it must end in "/").
+    """
+
+    def __init__(self, url: str, count: int) -> None:
+        parts = urllib.parse.urlsplit(url.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise AddressError(f"{url} is not an http:// or https:// URL")
+        try:
+            port = parts.port
+        except ValueError:
+            raise AddressError(f"{url} has no valid port") from None
+        self.tls = parts.scheme == "https"
+        self.host = parts.hostname
+        self.port = port or (443 if self.tls else 80)
+        self.password = urllib.parse.unquote(parts.password) if parts.password else None
+        self.path = parts.path or "/"
+        if count > 1 and not self.path.endswith("/"):
+            raise AddressError("several files need a URL that ends in / (a share, not a name)")
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        self.authority = host if port is None else f"{host}:{port}"
+        self.base = f"{parts.scheme}://{self.authority}"
+
+    def path_for(self, file: str) -> str:
+        if not self.path.endswith("/"):
+            return self.path
+        return self.path + urllib.parse.quote(os.path.basename(file))
+
+
+class FileUpload:
+    """One file's resumable upload (see the module's docstring): asks for the offset, sends the
+    rest, retries a broken connection.
+
+    Args:
+        target: where it goes (:class:`UploadTarget`).
+        file: the local file.
+        context: the TLS context for https (None for http).
+        idle_timeout: seconds each wait for the server may take.
+        password: the share password (HTTP Basic), or None.
+        stopper: stops the upload from another thread (``stopper.shutdown()``).
+        on_progress: bytes sent so far (``received`` holds them), a few times a second.
+        ask_password: called on a 401 for a password (None: no way to ask: the 401 fails).
+    """
+
+    def __init__(
+        self,
+        target: UploadTarget,
+        file: str,
+        context: ssl.SSLContext | None,
+        *,
+        idle_timeout: float,
+        password: str | None,
+        stopper: StoppableLoop,
+        on_progress: Callable[[DownloadProgress], None] | None,
+        ask_password: Callable[[], str | None] | None = None,
+    ) -> None:
+        self.target = target
+        self.file = file
+        self.path = target.path_for(file)
+        self.context = context
+        self.timeout = idle_timeout
+        self.password = password
+        self.stopper = stopper
+        self.on_progress = on_progress
+        self.ask_password = ask_password
+        self.size = os.path.getsize(file)
+        self.sha256 = ""
+
+    def run(self, *, retries: int) -> str:
+        """Upload; returns the SHA-256 (hex) the server stored.
+
+        Raises:
+            ConnectError: the server cannot be reached, or the connection broke ``retries``
+                times.
+            UploadStopped: ``stopper`` was shut down.
+            TransferError: the server refused it (its sentence: 409 taken, 413 too big, 401).
+        """
+        digest = hashlib.sha256()
+        with open(self.file, "rb") as f:
+            while chunk := f.read(1024 * 1024):
+                digest.update(chunk)
+        self.sha256 = digest.hexdigest()
+        repr_digest = "sha-256=:" + base64.b64encode(digest.digest()).decode("ascii") + ":"
+        attempt = 0
+        while True:
+            try:
+                return self._attempt(repr_digest)
+            except (ConnectError, OSError) as exc:
+                attempt += 1
+                if attempt > retries or self.stopper.stopping:
+                    if isinstance(exc, ConnectError):
+                        raise
+                    raise ConnectError(
+                        f"the upload of {os.path.basename(self.file)} broke off: {exc}; "
+                        "run swb put again to continue"
+                    ) from exc
+                if self.stopper.wait_stopped(min(2.0, 0.25 * 2**attempt)):
+                    raise UploadStopped() from exc
+
+    def _attempt(self, repr_digest: str) -> str:
+        offset = self._offset()
+        common = [
+            ("Upload-Draft-Interop-Version", _INTEROP),
+            ("Upload-Complete", "?1"),
+            ("Repr-Digest", repr_digest),
+        ]
+        if offset:
+            method = "PATCH"
+            headers = [
+                *common,
+                ("Upload-Offset", str(offset)),
+                ("Content-Type", "application/partial-upload"),
+            ]
+        else:
+            method, headers = "PUT", common
+        answer = self._exchange(method, headers, offset)
+        if answer.status in (200, 201) and answer.headers.get("upload-complete") != "?0":
+            return self.sha256
+        if answer.status == 409 and "upload-offset" in answer.headers:
+            raise ConnectError("the server holds another part of this upload; trying again")
+        raise TransferError(
+            f"the server refused {os.path.basename(self.file)}: {answer.status} "
+            f"{answer.text.strip() or 'without saying why'}"
+        )
+
+    def _offset(self) -> int:
+        """Bytes of this file the server already holds from an interrupted upload (0: none)."""
+        answer = self._exchange("HEAD", [("Upload-Draft-Interop-Version", _INTEROP)], None)
+        if answer.status != 200:
+            return 0
+        text = answer.headers.get("upload-offset", "")
+        held = int(text) if text.isdigit() else 0
+        return held if held <= self.size else 0
+
+    def _exchange(self, method: str, headers: list[tuple[str, str]], offset: int | None) -> _Answer:
+        """One request (with the file from ``offset`` as body unless None); asks for the password
+        on a 401 when stdin is a terminal and tries once more."""
+        answer = self._request(method, headers, offset)
+        if answer.status == 401:
+            asked = self.ask_password() if self.ask_password is not None else None
+            if asked is None:
+                raise TransferError(
+                    f"{PASSWORD_NEEDED}: set SWB_PASSWORD or use http://:PASSWORD@host/"
+                    if self.password is None
+                    else "the server refused the password"
+                )
+            self.password = asked
+            answer = self._request(method, headers, offset)
+            if answer.status == 401:
+                raise TransferError("the server refused the password")
+        return answer
+
+    def _request(self, method: str, extra: list[tuple[str, str]], offset: int | None) -> _Answer:
+        sock = self._connect()
+        try:
+            http = h11.Connection(h11.CLIENT)
+            headers = [("Host", self.target.authority), ("User-Agent", USER_AGENT), *extra]
+            if self.password is not None:
+                token = base64.b64encode(f":{self.password}".encode()).decode("ascii")
+                headers.append(("Authorization", "Basic " + token))
+            length = self.size - offset if offset is not None else None
+            if length is not None:
+                headers += [("Content-Length", str(length)), ("Expect", "100-continue")]
+            else:
+                headers.append(("Content-Length", "0") if method != "HEAD" else ("Accept", "*/*"))
+            sock.sendall(http.send(h11.Request(method=method, target=self.path, headers=headers)))
+            if length is not None and offset is not None:
+                early = _wait_continue(sock, http, self.timeout)
+                if early is not None:
+                    return _read_answer(sock, http, early)
+                try:
+                    self._send_body(sock, http, offset, length)
+                except OSError:
+                    # The server may have answered and closed (a refusal): read what it said.
+                    sock.settimeout(self.timeout)
+                    return _read_answer(sock, http, None)
+            return _read_answer(sock, http, None)
+        finally:
+            sock.close()
+
+    def _connect(self) -> socket.socket:
+        try:
+            sock = socket.create_connection(
+                (self.target.host, self.target.port), timeout=self.timeout
+            )
+        except OSError as exc:
+            raise ConnectError(
+                f"cannot connect to {self.target.authority}: {exc.strerror or exc}"
+            ) from exc
+        if self.context is None:
+            return sock
+        try:
+            return self.context.wrap_socket(sock, server_hostname=self.target.host)
+        except (OSError, ValueError) as exc:
+            sock.close()
+            raise ConnectError(f"TLS with {self.target.authority} failed: {exc}") from exc
+
+    def _send_body(
+        self, sock: socket.socket, http: h11.Connection, offset: int, length: int
+    ) -> None:
+        started = time.monotonic()
+        sent = 0
+        last = 0.0
+        with open(self.file, "rb") as f:
+            f.seek(offset)
+            while sent < length:
+                if self.stopper.stopping:
+                    raise UploadStopped()
+                chunk = f.read(min(_CHUNK, length - sent))
+                if not chunk:
+                    raise TransferError(f"{self.file} became shorter while it was sent")
+                sock.sendall(http.send(h11.Data(data=chunk)) or b"")
+                sent += len(chunk)
+                now = time.monotonic()
+                if self.on_progress is not None and (now - last >= 0.1 or sent == length):
+                    last = now
+                    speed = sent / max(now - started, 1e-6)
+                    self.on_progress(
+                        DownloadProgress(time.time(), offset + sent, self.size, speed, offset)
+                    )
+        sock.sendall(http.send(h11.EndOfMessage()) or b"")
+
+
+def _wait_continue(
+    sock: socket.socket, http: h11.Connection, timeout: float
+) -> h11.Response | None:
+    """Wait up to a second for 100 Continue; the final answer when the server refused early."""
+    sock.settimeout(_CONTINUE_WAIT)
+    try:
+        while True:
+            event = http.next_event()
+            if event is h11.NEED_DATA:
+                http.receive_data(sock.recv(_MAX_ANSWER))
+                continue
+            if isinstance(event, h11.InformationalResponse):
+                return None
+            if isinstance(event, h11.Response):
+                return event
+            raise ConnectError("the server closed the connection before the upload")
+    except TimeoutError:
+        return None  # a server that ignores Expect: send the body anyway (RFC 9110 §10.1.1)
+    except h11.RemoteProtocolError as exc:
+        raise ConnectError(f"the server's answer is not valid HTTP: {exc}") from exc
+    finally:
+        sock.settimeout(timeout)
+
+
+def _read_answer(
+    sock: socket.socket, http: h11.Connection, response: h11.Response | None
+) -> _Answer:
+    body = bytearray()
+    try:
+        while True:
+            event = http.next_event()
+            if event is h11.NEED_DATA:
+                data = sock.recv(_MAX_ANSWER)
+                http.receive_data(data)
+                continue
+            if isinstance(event, h11.Response):
+                response = event
+            elif isinstance(event, h11.Data):
+                body += event.data[: _MAX_ANSWER - len(body)]
+            elif isinstance(event, h11.EndOfMessage | h11.ConnectionClosed):
+                break
+    except h11.RemoteProtocolError as exc:
+        if response is None:
+            raise ConnectError(f"the server's answer is not valid HTTP: {exc}") from exc
+    if response is None:
+        raise ConnectError("the server closed the connection without an answer")
+    headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in response.headers}
+    return _Answer(response.status_code, headers, body.decode("utf-8", "replace"))
+
+
+#: The start of the sentence :class:`FileUpload` fails with when the share wants a password it
+#: was not given (the Download panel then asks for one).
+PASSWORD_NEEDED = "the share needs a password"
+
+
+class UploadSent(Record):
+    """One file the server stored and verified: the local ``file``, its ``url`` on the server,
+    ``size`` in bytes and ``sha256`` (hex), which the server checked (``Repr-Digest``)."""
+
+    file: str
+    url: str
+    size: int
+    sha256: str
+
+
+class FilesUpload(StoppableLoop):
+    """Files sent one after another to a share's upload folder, each a :class:`FileUpload`
+    (resumed where an interrupted upload of its name stopped); what the Download panel runs on a
+    worker thread. ``shutdown()`` stops it between two chunks of 256 KiB.
+
+    Args:
+        url: the share (any path in it is ignored: uploads go to its root, "/name"); a password
+            in it (``http://:PASSWORD@host:port/``) is sent with every request.
+        files: the local files.
+        tls: how to check an https server (default: verified against the system's CAs).
+        idle_timeout: seconds each wait for the server may take.
+        retries: tries again this often after a broken connection, from the server's offset.
+        on_progress: ``(file, progress)`` a few times a second (``received`` = bytes the server
+            holds of it, ``total`` its size).
+        on_sent: each file once the server stored it.
+    Raises:
+        AddressError: the URL is not http(s)://.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        files: list[str],
+        *,
+        tls: ClientTls | None = None,
+        idle_timeout: float = 30.0,
+        retries: int = 3,
+        on_progress: Callable[[str, DownloadProgress], None] | None = None,
+        on_sent: Callable[[UploadSent], None] | None = None,
+    ) -> None:
+        super().__init__()
+        parts = urllib.parse.urlsplit(url.strip())
+        root = urllib.parse.urlunsplit((parts.scheme, parts.netloc, "/", "", ""))
+        self.target = UploadTarget(root, len(files))
+        self.files = list(files)
+        self.password = self.target.password
+        self._tls = tls
+        self._idle_timeout = idle_timeout
+        self._retries = retries
+        self._on_progress = on_progress
+        self._on_sent = on_sent
+
+    def run(self) -> list[UploadSent]:
+        """Send every file; returns them as stored.
+
+        Raises:
+            ConnectError: the server cannot be reached, or a connection broke ``retries`` times.
+            UploadStopped: :meth:`shutdown` was called (what was sent of the file is kept).
+            TransferError: the server refused a file (its sentence), or a file cannot be read;
+                the files before it are stored.
+        """
+        context = None
+        if self.target.tls:
+            from net.tls import ClientTls, client_context
+
+            context = client_context(self._tls or ClientTls())
+        sent: list[UploadSent] = []
+        for file in self.files:
+            if self.stopping:
+                raise UploadStopped()
+            if not os.path.isfile(file):
+                raise TransferError(f"{file} is not a file that can be read")
+            upload = FileUpload(
+                self.target,
+                file,
+                context,
+                idle_timeout=self._idle_timeout,
+                password=self.password,
+                stopper=self,
+                on_progress=functools.partial(self._progress, file),
+            )
+            try:
+                digest = upload.run(retries=self._retries)
+            except OSError as exc:
+                raise TransferError(f"{file} cannot be read: {exc.strerror or exc}") from exc
+            done = UploadSent(
+                file, self.target.base + self.target.path_for(file), upload.size, digest
+            )
+            sent.append(done)
+            if self._on_sent is not None:
+                self._on_sent(done)
+        return sent
+
+    def _progress(self, file: str, event: DownloadProgress) -> None:
+        if self._on_progress is not None:
+            self._on_progress(file, event)

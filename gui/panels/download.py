@@ -22,7 +22,15 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QSettings, QStandardPaths, Qt, QUrl
-from PySide6.QtGui import QDesktopServices, QFontMetrics, QKeySequence, QShortcut
+from PySide6.QtGui import (
+    QDesktopServices,
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
+    QFontMetrics,
+    QKeySequence,
+    QShortcut,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -49,6 +57,7 @@ from gui.widgets import format_bytes, format_count, monospace_font
 from gui.widgets.forms import button_row, push_button
 from gui.widgets.found_servers import FoundServers
 from gui.widgets.security import ClientSecurityBox
+from gui.widgets.share_list import local_paths
 from gui.widgets.style import set_text_role, text_color
 from gui.widgets.units import format_eta, format_progress, format_speed, shorten
 from net.discovery import FoundServer
@@ -66,6 +75,7 @@ from net.errors import AddressError
 from net.events import DownloadFinished, DownloadProgress
 from net.mirror import Mirror, MirrorFile, MirrorProgress, MirrorResult
 from net.tls import ClientTls
+from net.upload import PASSWORD_NEEDED, FilesUpload, UploadSent
 
 __all__ = ["DownloadPanel", "HistoryEntry", "normalize_share_url"]
 
@@ -115,6 +125,12 @@ class DownloadPanel(Panel):
         self.mirror_runner.returned.connect(self._on_mirrored)
         self.mirror_runner.failed.connect(self._on_mirror_failed)
         self.mirror_runner.finished.connect(self._on_finished)
+        self.upload_runner = self.make_runner("upload")
+        self.upload_runner.events.connect(self._on_upload_events)
+        self.upload_runner.failed.connect(self._on_upload_failed)
+        self.upload_runner.finished.connect(self._on_finished)
+        self._last_upload: tuple[str, tuple[str, ...]] | None = None  # (share URL, files)
+        self.setAcceptDrops(True)  # files dropped on the panel are uploaded
         #: The shared folder shown in the list, as the server's key ("" the root, "photos/2024").
         self.folder_key = ""
         self.last_mirror: MirrorResult | None = None
@@ -131,6 +147,8 @@ class DownloadPanel(Panel):
         self.open_url: Callable[[QUrl], object] = QDesktopServices.openUrl
         self._last: tuple[str, str, bool] | None = None  # (url, folder, raw) of the last attempt
         self._retry_with: str | None = None  # the URL with a password, to try once it finished
+        self._retry_upload: tuple[str, tuple[str, ...]] | None = None  # the same for uploads
+        self._retry_list: tuple[str, str] | None = None  # (share URL with password, folder)
         self._cancelling = False
         self._list_cancelled = False
         self._build()
@@ -207,7 +225,7 @@ class DownloadPanel(Panel):
         self.breadcrumb.linkActivated.connect(self._on_breadcrumb)
         self.download_selected_button = push_button(
             self,
-            self.tr("Download selected"),
+            self.tr("Dow&nload selected"),
             "downloadSelectedButton",
             self.download_selected,
             tip=self.tr(
@@ -226,7 +244,7 @@ class DownloadPanel(Panel):
         )
         self.download_all_button = push_button(
             self,
-            self.tr("Download all"),
+            self.tr("Download everythin&g"),
             "downloadAllButton",
             self.download_all,
             tip=self.tr(
@@ -235,6 +253,15 @@ class DownloadPanel(Panel):
             ),
         )
 
+        self.password_warning = QLabel(
+            self.tr("Without TLS the password travels in clear: anyone on the way can read it."),
+            self,
+        )
+        self.password_warning.setObjectName("passwordWarning")
+        self.password_warning.setWordWrap(True)
+        set_text_role(self.password_warning, "warning")
+        self.password_warning.hide()
+        self.url_edit.textChanged.connect(self._update_password_warning)
         source_box = QGroupBox(self.tr("Server"), self)
         source_layout = QVBoxLayout(source_box)
         url_row = QHBoxLayout()
@@ -245,6 +272,7 @@ class DownloadPanel(Panel):
         url_row.addWidget(self.raw_check)  # beside the URL it qualifies: one row less at 600 px
         url_row.addWidget(self.list_button)
         source_layout.addLayout(url_row)
+        source_layout.addWidget(self.password_warning)
         self.found = FoundServers(source_box)
         self.found.chosen.connect(self.use_found_server)
         self.found.activated.connect(self._list_found_server)
@@ -297,6 +325,17 @@ class DownloadPanel(Panel):
             self.resume,
             tip=self.tr("Continue the interrupted download from where it stopped"),
         )
+        self.upload_button = push_button(
+            self,
+            self.tr("Upload f&iles…"),
+            "uploadButton",
+            self.choose_uploads,
+            tip=self.tr(
+                "Send files to the server in the URL field (one that takes uploads); dropping "
+                "files on this panel does the same. An interrupted upload continues where it "
+                "stopped, and the server checks each file's SHA-256"
+            ),
+        )
         self.progress_bar = QProgressBar(self)
         self.progress_bar.setObjectName("progressBar")
         self.progress_bar.setRange(0, 1000)
@@ -326,6 +365,7 @@ class DownloadPanel(Panel):
         buttons.addWidget(self.download_button)
         buttons.addWidget(self.cancel_button)
         buttons.addWidget(self.resume_button)
+        buttons.addWidget(self.upload_button)
         buttons.addWidget(self.progress_bar, 1)
         save_form.addRow("", buttons)
         check_row = QHBoxLayout()
@@ -369,7 +409,7 @@ class DownloadPanel(Panel):
         self.history_table.cellDoubleClicked.connect(lambda _row, _col: self.open_folder())
         self.open_button = push_button(
             self,
-            self.tr("Open folder"),
+            self.tr("Open in file &manager"),
             "openFolderButton",
             self.open_folder,
             tip=self.tr("Show the folder of the selected download (or the save folder)"),
@@ -408,6 +448,7 @@ class DownloadPanel(Panel):
             self.download_button,
             self.cancel_button,
             self.resume_button,
+            self.upload_button,
             self.history_table,
             self.open_button,
             self.clear_history_button,
@@ -561,7 +602,8 @@ class DownloadPanel(Panel):
         if problem:
             self.status.show_error(problem)
             return
-        url = parse_share_url(self._list_origin).origin + folder_path(key)
+        origin = parse_share_url(self._list_origin)
+        url = with_password(origin.origin + folder_path(key), origin.password)
         target = str(Path(folder) / subfolder) if subfolder else folder
         self._run_mirror(url, target, names)
 
@@ -594,7 +636,8 @@ class DownloadPanel(Panel):
         """Download the server's file on ``row`` of the list (a double-click)."""
         files = self.remote_model.files
         if 0 <= row < len(files):
-            self.url_edit.setText(files[row].url)
+            password = parse_share_url(self._list_origin).password if self._list_origin else None
+            self.url_edit.setText(with_password(files[row].url, password))
             self.start_download()
 
     def start_download(self) -> None:
@@ -649,7 +692,138 @@ class DownloadPanel(Panel):
         elif self.part_path() is not None:
             self.start_download()
 
+    # -- uploads -------------------------------------------------------------------------------
+
+    def choose_uploads(self) -> None:
+        paths, _filter = QFileDialog.getOpenFileNames(self, self.tr("Send files to the server"))
+        if paths:
+            self.upload_files(paths)
+
+    def upload_files(self, paths: list[str]) -> None:
+        """Send ``paths`` (files; folders are left out) to the share in the URL field, as
+        ``swb put`` does (:class:`net.upload.FilesUpload`): one after another, each resumed
+        where an interrupted upload of its name stopped and checked by the server's SHA-256."""
+        if self.upload_runner.running or self.runner.running or self.mirror_runner.running:
+            self.status.show_error(self.tr("Wait until the transfer under way ends"))
+            return
+        files = [p for p in paths if os.path.isfile(p)]
+        if not files:
+            self.status.show_error(self.tr("Only files can be sent (not folders)"))
+            return
+        url = self.target_url()
+        if url is None:
+            return
+        if parse_share_url(url).scheme not in ("http", "https"):
+            self.status.show_error(self.tr("Uploads go to http:// or https:// shares"))
+            return
+        self._run_upload(url, tuple(files))
+
+    def _run_upload(self, url: str, files: tuple[str, ...]) -> None:
+        try:
+            tls = self._tls_for(url)
+        except AddressError as exc:
+            self.status.show_error(str(exc))
+            return
+        self._last_upload = (url, files)
+        self._cancelling = False
+        push = self.upload_runner.push
+        self.progress_bar.setRange(0, 1000)
+        self.progress_bar.setValue(0)
+        self.upload_runner.start(
+            lambda: FilesUpload(
+                url,
+                list(files),
+                tls=tls,
+                on_progress=lambda file, event: push((file, event)),
+                on_sent=push,
+            ),
+            lambda upload: upload.run(),
+        )
+        self._update_buttons()
+        self.status.show_info(
+            self.tr("Sending {count} files to {server}…", "", len(files)).format(
+                count=format_count(len(files)), server=parse_share_url(url).authority
+            )
+        )
+
+    def _on_upload_events(self, events: list[Any]) -> None:
+        for event in events:
+            if isinstance(event, UploadSent):
+                self._add_history(
+                    dict(
+                        name=Path(event.file).name,
+                        path=event.file,
+                        size=event.size,
+                        sha256=event.sha256,
+                        verified=True,
+                        time=time.time(),
+                        outcome="uploaded",
+                    )
+                )
+                self.status.show_info(
+                    self.tr("Sent {name} ({size}): the server verified its SHA-256").format(
+                        name=Path(event.file).name, size=format_bytes(event.size)
+                    )
+                )
+        latest = next((e for e in reversed(events) if isinstance(e, tuple)), None)
+        if latest is None:
+            return
+        file, progress = latest
+        total = progress.total or 0
+        self.progress_bar.setValue(
+            int(min(1.0, progress.received / total) * 1000) if total else 1000
+        )
+        parts = [format_progress(progress.received, progress.total), format_speed(progress.speed)]
+        self.progress_label.setText(" · ".join(parts))
+        self.set_activity(
+            self.tr("Sending {name}: {progress}").format(name=Path(file).name, progress=parts[0])
+        )
+
+    def _on_upload_failed(self, message: str) -> None:
+        if message.startswith(PASSWORD_NEEDED) and self._last_upload and not self._cancelling:
+            url, files = self._last_upload
+            password = self.ask_password(parse_share_url(url).authority)
+            if password:
+                self._retry_upload = (with_password(url, password, replace=True), files)
+                return
+        if self._cancelling:
+            self.status.show_warning(
+                self.tr("The upload was stopped: sending the file again continues it")
+            )
+        else:
+            self.status.show_error(message)
+
+    def _update_password_warning(self, text: str = "") -> None:
+        """A password in an http:// URL crosses the network readable (HTTP Basic, RFC 7617
+        §4): say so under the URL."""
+        try:
+            parsed = parse_share_url(text or self.url_edit.text())
+        except AddressError:
+            self.password_warning.hide()
+            return
+        self.password_warning.setVisible(parsed.scheme == "http" and parsed.password is not None)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if local_paths(event.mimeData()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        self.dragEnterEvent(event)  # type: ignore[arg-type]
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = local_paths(event.mimeData())
+        if paths:
+            event.acceptProposedAction()
+            self.upload_files(paths)
+        else:
+            event.ignore()
+
     def cancel(self) -> None:
+        if self.upload_runner.running:
+            self._cancelling = True
+            self.upload_runner.stop()
         if self.runner.running:
             self._cancelling = True
             self.runner.stop()
@@ -780,6 +954,12 @@ class DownloadPanel(Panel):
             )
 
     def _on_list_failed(self, message: str) -> None:
+        if "(401" in message and not self._list_cancelled:
+            url, key = self._pending
+            password = self.ask_password(parse_share_url(url).authority)
+            if password:
+                self._retry_list = (with_password(url, password, replace=True), key)
+                return
         if not self._list_cancelled:  # a cancel is reported once the run has ended
             self.status.show_error(message)
 
@@ -789,6 +969,11 @@ class DownloadPanel(Panel):
             self._list_cancelled = False
             self.status.show_warning(self.tr("Listing the files was cancelled"))
         self._update_buttons()
+        retry, self._retry_list = self._retry_list, None
+        if retry is not None:
+            if retry[0] != self.url_edit.text():
+                self.url_edit.setText(retry[0])  # the password stays for the next list
+            self.list_folder(*retry)
 
     def _on_remote_selected(self, row: int) -> None:
         files = self.remote_model.files
@@ -941,7 +1126,7 @@ class DownloadPanel(Panel):
             self.status.show_error(message)
 
     def live_work(self) -> list[str]:
-        busy = self.runner.running or self.mirror_runner.running
+        busy = self.runner.running or self.mirror_runner.running or self.upload_runner.running
         return [self.tr("1 download in progress")] if busy else []
 
     def _on_finished(self) -> None:
@@ -951,6 +1136,9 @@ class DownloadPanel(Panel):
         retry, self._retry_with = self._retry_with, None
         if retry is not None and self._last is not None:
             self._run(retry, self._last[1], self._last[2])
+        upload, self._retry_upload = self._retry_upload, None
+        if upload is not None:
+            self._run_upload(*upload)
 
     def ask_password(self, server: str) -> str | None:
         """Ask for the share password of ``server`` (a 401 answer); None when cancelled."""
@@ -1024,7 +1212,10 @@ class DownloadPanel(Panel):
             item.setForeground(text_color("error"))
             item.setToolTip(str(entry.get("reason", "")))
             return item
-        if outcome == "up to date":
+        if outcome == "uploaded":
+            item = QTableWidgetItem(self.tr("✓ sent"))
+            item.setToolTip(self.tr("Sent to the server, which checked its SHA-256"))
+        elif outcome == "up to date":
             item = QTableWidgetItem(self.tr("✓ up to date"))
             item.setToolTip(self.tr("Already there with the server's SHA-256: not fetched"))
         else:
@@ -1033,7 +1224,9 @@ class DownloadPanel(Panel):
         return item
 
     def _update_buttons(self) -> None:
-        downloading = self.runner.running or self.mirror_runner.running
+        downloading = (
+            self.runner.running or self.mirror_runner.running or self.upload_runner.running
+        )
         listing = self.list_runner.running
         listed = self._list_origin is not None and not listing
         self.download_button.setEnabled(not downloading)
@@ -1046,6 +1239,7 @@ class DownloadPanel(Panel):
             )
         )
         self.list_button.setEnabled(not listing)
+        self.upload_button.setEnabled(not downloading)
         self.url_edit.setReadOnly(downloading)
         selected = self.remote.selectionModel().hasSelection()
         self.download_selected_button.setEnabled(not downloading and listed and selected)

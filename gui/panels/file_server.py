@@ -20,11 +20,13 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QFormLayout,
+    QFrame,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QListWidget,
+    QScrollArea,
     QSizePolicy,
     QVBoxLayout,
     QWidget,
@@ -173,18 +175,28 @@ class FileServerPanel(FileDropTarget, Panel):
             (self.tr("Addr&ess:"), self.bind, self.bind.combo),
             (self.tr("&Port:"), self.port, self.port.edit),
         )
-        # Two checks on one row, and uploads with the password on one: the window must still fit
-        # a 1366x768 screen (tests/gui/test_looks.py).
-        form.addRow("", button_row(self.raw_check, self.announce_check))
-        access = QHBoxLayout()
-        access.addWidget(self.upload_check)
-        access.addWidget(self.upload_folder, 2)
+        # One option a row: the column is narrow enough for an 800x600 window
+        # (tests/gui/test_small_window.py) and scrolls when the window is short.
+        form.addRow(self.raw_check)
+        form.addRow(self.announce_check)
+        form.addRow(self.upload_check)
+        form.addRow(self.upload_folder)
         password_label = QLabel(self.tr("Re&quire password:"), self)
         password_label.setBuddy(self.password_field)
-        access.addWidget(password_label)
-        access.addWidget(self.password_field, 1)
-        form.addRow("", access)
-        form.addRow("", self.announce_label)
+        form.addRow(password_label)
+        form.addRow(self.password_field)
+        self.password_warning = QLabel(
+            self.tr("Without TLS the password travels in clear: anyone on the way can read it."),
+            self,
+        )
+        self.password_warning.setObjectName("passwordWarning")
+        self.password_warning.setWordWrap(True)
+        set_text_role(self.password_warning, "warning")
+        self.password_warning.hide()
+        self.password_field.textChanged.connect(self._update_password_warning)
+        self.upload_check.toggled.connect(self._update_password_warning)
+        form.addRow(self.password_warning)
+        form.addRow(self.announce_label)
         form.addRow("", button_row(self.start_button, self.stop_button))
         form.addRow(self.exposure)
 
@@ -247,22 +259,28 @@ class FileServerPanel(FileDropTarget, Panel):
         urls_layout.addWidget(self.qr)
         urls_layout.addStretch(1)
 
-        left = QVBoxLayout()
-        left.addWidget(share_box, 1)
-        left.addWidget(transfers_box, 1)
+        # The share list beside the settings (which scroll when the window is short), the
+        # transfers below both at the whole width: six columns need it at 800x600.
         right_widget = QWidget(self)
-        right_widget.setMaximumWidth(340)
-        right_widget.setMinimumWidth(290)
         right = QVBoxLayout(right_widget)
         right.setContentsMargins(0, 0, 0, 0)
         right.addWidget(serve_box)
         right.addWidget(self.security_box)
         right.addWidget(urls_box, 1)
+        self.settings_area = QScrollArea(self)
+        self.settings_area.setObjectName("serverSettings")
+        self.settings_area.setWidget(right_widget)
+        self.settings_area.setWidgetResizable(True)
+        self.settings_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.settings_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.settings_area.setMinimumWidth(290)
+        self.settings_area.setMaximumWidth(360)
         columns = QHBoxLayout()
-        columns.addLayout(left, 1)
-        columns.addWidget(right_widget)
+        columns.addWidget(share_box, 1)
+        columns.addWidget(self.settings_area)
         layout = QVBoxLayout(self)
-        layout.addLayout(columns, 1)
+        layout.addLayout(columns, 3)
+        layout.addWidget(transfers_box, 2)
         layout.addWidget(self.status)
 
         set_tab_chain(
@@ -607,7 +625,27 @@ class FileServerPanel(FileDropTarget, Panel):
             )
         self.set_activity(text)
 
+    def _update_password_warning(self, *_args: object) -> None:
+        """Without TLS a password (HTTP Basic) and uploaded files cross the network readable:
+        say so next to the field while either is set (the CLI says the same)."""
+        plain = not self.security.tls_check.isChecked()
+        password = bool(self.password_field.text())
+        uploads = self.upload_check.isChecked()
+        if plain and password:
+            text = self.tr(
+                "Without TLS the password travels in clear: anyone on the way can read it."
+            )
+        elif plain and uploads:
+            text = self.tr(
+                "Without TLS uploaded files travel in clear: anyone on the way can read them."
+            )
+        else:
+            text = ""
+        self.password_warning.setText(text)
+        self.password_warning.setVisible(bool(text))
+
     def _on_tls_toggled(self, checked: bool) -> None:
+        self._update_password_warning()
         if checked:
             self.security_note.setText(
                 self.tr(

@@ -66,7 +66,7 @@ class FoundServers(QWidget):
         self.hint.setWordWrap(True)
         set_text_role(self.hint, "dim")
         self.hint.setTextFormat(Qt.TextFormat.PlainText)
-        self.title = QLabel(self.tr("Found on the &network:"), self)
+        self.title = QLabel(self.tr("Found on the networ&k:"), self)
         self.title.setBuddy(self.list)
         title_row = QHBoxLayout()
         title_row.addWidget(self.title)

@@ -130,8 +130,8 @@ class _Doorbell(QObject):
 
 
 class _FolderWalk:
-    """Folders of one add, walked into the share table on a thread of their own; when it is done
-    it calls ``on_finished`` (on its thread), and the GUI thread then reads :attr:`result` (the
+    """Folders of one add, walked into the share table on a thread of their own; every 1,000 files
+    and when it is done it calls ``on_news`` (on its thread), and the GUI thread then reads :attr:`result` (the
     walk never touches a widget)."""
 
     def __init__(
@@ -139,12 +139,13 @@ class _FolderWalk:
         share: ShareTable,
         folders: list[str],
         result: AddResult,
-        on_finished: Callable[[], object],
+        on_news: Callable[[], object],
     ) -> None:
         self.result = result
         self.folders = folders
         self.finished = threading.Event()
-        self._on_finished = on_finished
+        self._on_news = on_news
+        self.found = 0  # files found so far in the folder being walked (an int: set atomically)
         self._share = share
         self._thread = threading.Thread(target=self._run, name="swb-share-walk", daemon=True)
         self._thread.start()
@@ -157,7 +158,9 @@ class _FolderWalk:
             for folder in self.folders:
                 try:
                     names = self._share.add_folder(
-                        folder, on_skip=lambda path, why: skipped.append((path, why))
+                        folder,
+                        on_skip=lambda path, why: skipped.append((path, why)),
+                        on_progress=self._progress,
                     )
                 except LocalFileError as exc:
                     errors.append(str(exc))
@@ -165,11 +168,16 @@ class _FolderWalk:
                 added.extend(names)
         finally:
             # Handed over in one piece, after the walk: the GUI thread reads them only then.
-            self.result.added.extend(n for n in added if n not in self.result.added)
+            known = set(self.result.added)  # a set: 100,000 names against 100,000
+            self.result.added.extend(n for n in added if n not in known)
             self.result.skipped.extend(skipped)
             self.result.errors.extend(errors)
             self.finished.set()
-            self._on_finished()
+            self._on_news()
+
+    def _progress(self, count: int) -> None:
+        self.found = count  # the walk's thread: the GUI thread reads it when the bell rings
+        self._on_news()
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the walk ends (tests, closing); True when it did."""
@@ -216,7 +224,9 @@ class ShareListModel(QAbstractItemModel):
         self._top: list[_Node] = []
         self._version = -1  # the table's shape_version the tree was built from
         self._by_name: dict[str, _Node] = {}
-        self._files: list[SharedFile] = []
+        self._file_nodes: list[_Node] = []  # every file's row, in list order
+        self._folder_nodes: list[_Node] = []  # every folder's row, parents first
+        self._total = 0  # bytes of every file shown
         self._sizes: dict[str, tuple[int, int]] = {}  # folder key -> (files, bytes) below it
         self._missing: set[str] = set()  # keys of files gone from disk
         self._computing = QCoreApplication.translate("ShareList", "computing…")
@@ -245,13 +255,14 @@ class ShareListModel(QAbstractItemModel):
         folders = self._share.shared_folders()
         top: list[_Node] = []
         by_name: dict[str, _Node] = {}
-        files: list[SharedFile] = []
+        files: list[_Node] = []
+        folder_nodes: list[_Node] = []
         sizes: dict[str, tuple[int, int]] = {}
         for f in singles:
             node = _Node(None, len(top), file=f)
             top.append(node)
             by_name[f.name] = node
-            files.append(f)
+            files.append(node)
         for folder in folders:
             sub_folders, sub_files = self._share.tree(folder.name)
             for sub in sub_folders:
@@ -260,36 +271,48 @@ class ShareListModel(QAbstractItemModel):
                 node = _Node(parent, len(siblings), folder=sub)
                 siblings.append(node)
                 by_name[sub.name] = node
+                folder_nodes.append(node)
             for f in sub_files:
                 parent = by_name.get(f.parent)
                 if parent is None:
                     continue
                 parent.children.append(_Node(parent, len(parent.children), file=f))
                 by_name[f.name] = parent.children[-1]
-                files.append(f)
+                files.append(parent.children[-1])
                 for key in _ancestors(f.name):
                     count, size = sizes.get(key, (0, 0))
                     sizes[key] = (count + 1, size + f.size)
         self.beginResetModel()
-        self._top, self._by_name, self._files, self._sizes = top, by_name, files, sizes
+        self._top, self._by_name, self._file_nodes, self._sizes = top, by_name, files, sizes
+        self._folder_nodes = folder_nodes
+        self._total = sum(n.file.size for n in files if n.file is not None)
         self._version = version
         self.endResetModel()
         return True
 
     def _update_files(self) -> None:
-        """New checksums (or sizes, times) of the files already shown."""
-        changed = False
+        """New checksums (or sizes, times) of the files already shown: one dataChanged per
+        folder for the rows between the first and the last that changed (a big folder's
+        checksums arrive by the thousand between two polls)."""
+        spans: dict[int, tuple[_Node | None, int, int]] = {}  # id(parent) -> (parent, rows)
+        resized = False
         for f in self._share.files():
             node = self._by_name.get(f.name)
-            if node is None or node.file is None or node.file == f:
+            # The table replaces an entry when it changes: the same object is the same entry.
+            if node is None or node.file is None or node.file is f:
                 continue
-            changed = True
+            resized = resized or node.file.size != f.size
             node.file = f
+            parent, first, last = spans.get(id(node.parent), (node.parent, node.row, node.row))
+            spans[id(node.parent)] = (parent, min(first, node.row), max(last, node.row))
+        for parent, first, last in spans.values():
+            siblings = parent.children if parent is not None else self._top
             self.dataChanged.emit(
-                self.createIndex(node.row, 0, node), self.createIndex(node.row, 2, node)
+                self.createIndex(first, 0, siblings[first]),
+                self.createIndex(last, 2, siblings[last]),
             )
-        if changed:
-            self._files = [n.file for n in _walk(self._top) if n.file is not None]
+        if resized:
+            self._total = sum(f.size for f in self._files)
             self._sizes = {}
             for f in self._files:
                 for key in _ancestors(f.name):
@@ -312,17 +335,23 @@ class ShareListModel(QAbstractItemModel):
 
     def missing(self) -> list[str]:
         """Keys of the files shown as missing, in list order."""
+        if not self._missing:
+            return []
         return [f.name for f in self._files if f.name in self._missing]
 
     def entries(self) -> list[SharedFile]:
         """Every shared file, in list order (top to bottom, folders expanded)."""
         return list(self._files)
 
+    @property
+    def _files(self) -> list[SharedFile]:
+        return [n.file for n in self._file_nodes if n.file is not None]
+
     def total_size(self) -> int:
-        return sum(f.size for f in self._files)
+        return self._total
 
     def file_count(self) -> int:
-        return len(self._files)
+        return len(self._file_nodes)
 
     def pending(self) -> int:
         """Files whose checksum is not known yet."""
@@ -333,7 +362,7 @@ class ShareListModel(QAbstractItemModel):
 
     def folder_names(self) -> list[str]:
         """Keys of every folder row, parents first."""
-        return [node.name for node in _walk(self._top) if node.file is None]
+        return [node.name for node in self._folder_nodes]
 
     def index_of(self, name: str) -> QModelIndex:
         """The index of the row with this key (a file or a folder), or an invalid one."""
@@ -592,16 +621,17 @@ class ShareList(QWidget):
 
         self.summary = QLabel(self)
         self.summary.setObjectName("shareSummary")
+        self.summary.setWordWrap(True)  # "Reading … 12,000 files found" in a narrow column
 
         buttons = QHBoxLayout()
         buttons.addWidget(self.add_files_button)
         buttons.addWidget(self.add_folder_button)
         buttons.addWidget(self.remove_button)
         buttons.addStretch(1)
-        buttons.addWidget(self.summary)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.view, 1)
+        layout.addWidget(self.summary)
         layout.addLayout(buttons)
 
         QWidget.setTabOrder(self.view, self.add_files_button)
@@ -648,6 +678,10 @@ class ShareList(QWidget):
     def walking(self) -> list[str]:
         """The folders being walked now (added, not yet in the list)."""
         return [folder for walk in self._walks for folder in walk.folders]
+
+    def files_found(self) -> int:
+        """Files found so far by the folder walks under way (counted every 1,000 files)."""
+        return sum(walk.found for walk in self._walks)
 
     def wait_walks(self, timeout: float | None = None) -> bool:
         """Block until every folder walk has ended and its result is shown (tests, closing);
@@ -758,6 +792,7 @@ class ShareList(QWidget):
             return
         if self._walks:
             self._take_walks()
+            self._update_summary()  # the count of files found so far
         if self._dirty:
             self._dirty = False
             # Checksums arrive often for a big folder: no stat of every file each time; the
@@ -788,6 +823,11 @@ class ShareList(QWidget):
             text = QCoreApplication.translate("ShareList", "Reading {folder}…").format(
                 folder=Path(walking[0]).name or walking[0]
             )
+            found = self.files_found()
+            if found:
+                text += " " + QCoreApplication.translate("ShareList", "{count} files found").format(
+                    count=format_count(found)
+                )
             if count:
                 text += " · " + QCoreApplication.translate(
                     "ShareList", "{count} files · {size}"

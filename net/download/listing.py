@@ -19,16 +19,22 @@ if TYPE_CHECKING:
     from net.tls import ClientTls
 
 __all__ = [
+    "MAX_ENTRIES",
     "MAX_LIST",
     "MAX_NAME",
     "FileListRequest",
     "RemoteFile",
     "folder_path",
     "list_remote_files",
+    "next_page",
     "parse_list",
 ]
 
 MAX_LIST = 32 * 1024 * 1024
+#: Entries at most in one folder's list, over all its pages.
+MAX_ENTRIES = 1_000_000
+#: Entries asked for in one page (the server lowers it to its own maximum).
+_PER_PAGE = 10000
 #: Characters at most in a listed name.
 MAX_NAME = 1024
 _SHA256 = re.compile("[0-9a-fA-F]{64}")
@@ -78,12 +84,22 @@ class FileListRequest(Client):
                 "a classic raw server has no file list: type the file's name instead"
             )
         path = folder_path(folder)
-        listing = ShareUrl(parsed.scheme, parsed.host, parsed.port, "", path + "?format=json", "")
+        listing = ShareUrl(
+            parsed.scheme,
+            parsed.host,
+            parsed.port,
+            "",
+            f"{path}?format=json&per_page={_PER_PAGE}",
+            "",
+            parsed.password,  # a share password in the URL (http://:pw@host/) is sent
+        )
         super().__init__(listing, tls, timeout, timeout * 4 if deadline is None else deadline)
         self.folder_path = path
 
     def run(self) -> list[RemoteFile]:
-        """The files the share offers, in its order.
+        """The files the share offers, in its order: every page of the list, each page's
+        ``Link: <...>; rel="next"`` (RFC 8288) followed while it stays in this folder's list, up
+        to :data:`MAX_ENTRIES` entries in all.
 
         Raises:
             ConnectError: the server cannot be reached.
@@ -93,7 +109,19 @@ class FileListRequest(Client):
         authority = self.share_url.authority
         self.start_clock()
         try:
-            return parse_list(self._fetch(), self.share_url, self.folder_path)
+            files: list[RemoteFile] = []
+            while True:
+                body, link = self._fetch()
+                files += parse_list(body, self.share_url, self.folder_path)
+                if len(files) > MAX_ENTRIES:
+                    raise ProtocolError(
+                        f"the file list from {authority} has more than {MAX_ENTRIES:,} entries"
+                    )
+                following = next_page(link, self.folder_path)
+                if following is None:
+                    return files
+                self._close_reader()
+                self.share_url = self.share_url.replace(target=following)
         except Cancelled:
             raise TransferError("listing the files was cancelled") from None
         except OutOfTime:
@@ -109,7 +137,8 @@ class FileListRequest(Client):
         finally:
             self._close_reader()
 
-    def _fetch(self) -> bytes:
+    def _fetch(self) -> tuple[bytes, str | None]:
+        """One page of the list: its body and its ``Link`` header (None when it has none)."""
         url = self.share_url
         too_large = ProtocolError(
             f"the file list from {url.authority} is larger than {MAX_LIST // (1024 * 1024)} MiB"
@@ -146,11 +175,27 @@ class FileListRequest(Client):
                             f"the TLS connection with {url.authority} ended without close_notify, "
                             "so the file list may be cut short"
                         )
-                    return bytes(body)
+                    return bytes(body), header(response, b"link")
                 else:
                     raise TransferError(f"{url.authority} closed the connection mid-answer")
         finally:
             sock.close()
+
+
+_NEXT_LINK = re.compile(r'<([^<>]*)>\s*;\s*rel="?next"?(?:[\s;,]|$)')
+
+
+def next_page(link: str | None, path: str) -> str | None:
+    """The request target of the next page in a ``Link`` header (RFC 8288 §3) when it is another
+    page of the JSON list of the folder at request path ``path`` ("/photos/?format=json&page=2");
+    else None: the last page, or a link that leads elsewhere, which is not followed."""
+    found = _NEXT_LINK.search(link or "")
+    if found is None:
+        return None
+    target = found.group(1)
+    if not target.startswith(path + "?") or "format=json" not in target or not target.isprintable():
+        return None
+    return target
 
 
 def folder_path(folder: str) -> str:

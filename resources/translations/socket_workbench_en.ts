@@ -4,6 +4,13 @@
 <context>
     <name>DownloadPanel</name>
     <message numerus="yes">
+        <source>Sending {count} files to {server}…</source>
+        <translation>
+            <numerusform>Sending {count} file to {server}…</numerusform>
+            <numerusform>Sending {count} files to {server}…</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
         <source>{count} entries in this folder: double-click a folder to open it, or pick several and Download selected</source>
         <translation>
             <numerusform>{count} entry in this folder: double-click a folder to open it, or pick several and Download selected</numerusform>

@@ -306,11 +306,11 @@
     </message>
     <message>
         <source>Download selected</source>
-        <translation>下载选中项</translation>
+        <translation type="vanished">下载选中项</translation>
     </message>
     <message>
         <source>Download all</source>
-        <translation>全部下载</translation>
+        <translation type="vanished">全部下载</translation>
     </message>
     <message>
         <source>Name</source>
@@ -546,7 +546,65 @@ Double-click to open the folder</source>
     </message>
     <message>
         <source>Open folder</source>
-        <translation>打开文件夹</translation>
+        <translation type="vanished">打开文件夹</translation>
+    </message>
+    <message>
+        <source>Dow&amp;nload selected</source>
+        <translation>下载选中项(&amp;N)</translation>
+    </message>
+    <message>
+        <source>Download everythin&amp;g</source>
+        <translation>全部下载(&amp;G)</translation>
+    </message>
+    <message>
+        <source>Without TLS the password travels in clear: anyone on the way can read it.</source>
+        <translation>未启用 TLS 时密码以明文传输：途经网络上的任何人都能读到它。</translation>
+    </message>
+    <message>
+        <source>Upload f&amp;iles…</source>
+        <translation>上传文件(&amp;I)…</translation>
+    </message>
+    <message>
+        <source>Send files to the server in the URL field (one that takes uploads); dropping files on this panel does the same. An interrupted upload continues where it stopped, and the server checks each file&apos;s SHA-256</source>
+        <translation>把文件发送到 URL 栏中的服务器（需接受上传）；把文件拖放到此面板也一样。中断的上传会从停下处继续，服务器会校验每个文件的 SHA-256</translation>
+    </message>
+    <message>
+        <source>Open in file &amp;manager</source>
+        <translation>在文件管理器中打开(&amp;M)</translation>
+    </message>
+    <message>
+        <source>Send files to the server</source>
+        <translation>发送文件到服务器</translation>
+    </message>
+    <message>
+        <source>Wait until the transfer under way ends</source>
+        <translation>请等待当前传输结束</translation>
+    </message>
+    <message>
+        <source>Only files can be sent (not folders)</source>
+        <translation>只能发送文件（不能发送文件夹）</translation>
+    </message>
+    <message>
+        <source>Uploads go to http:// or https:// shares</source>
+        <translation>上传只能发往 http:// 或 https:// 共享</translation>
+    </message>
+    <message numerus="yes">
+        <source>Sending {count} files to {server}…</source>
+        <translation>
+            <numerusform>正在向 {server} 发送 {count} 个文件…</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Sent {name} ({size}): the server verified its SHA-256</source>
+        <translation>已发送 {name}（{size}）：服务器已校验其 SHA-256</translation>
+    </message>
+    <message>
+        <source>Sending {name}: {progress}</source>
+        <translation>正在发送 {name}：{progress}</translation>
+    </message>
+    <message>
+        <source>The upload was stopped: sending the file again continues it</source>
+        <translation>上传已停止：再次发送该文件会从停下处继续</translation>
     </message>
     <message>
         <source>The server shares no files right now</source>
@@ -639,6 +697,14 @@ Double-click to open the folder</source>
     <message>
         <source>✗ failed</source>
         <translation>✗ 失败</translation>
+    </message>
+    <message>
+        <source>✓ sent</source>
+        <translation>✓ 已发送</translation>
+    </message>
+    <message>
+        <source>Sent to the server, which checked its SHA-256</source>
+        <translation>已发送到服务器，服务器已校验其 SHA-256</translation>
     </message>
     <message>
         <source>✓ up to date</source>
@@ -784,6 +850,10 @@ Double-click to open the folder</source>
         <translation>需要密码(&amp;Q)：</translation>
     </message>
     <message>
+        <source>Without TLS the password travels in clear: anyone on the way can read it.</source>
+        <translation>未启用 TLS 时密码以明文传输：途经网络上的任何人都能读到它。</translation>
+    </message>
+    <message>
         <source>Copy file lin&amp;ks</source>
         <translation>复制文件链接(&amp;K)</translation>
     </message>
@@ -874,6 +944,10 @@ Double-click to open the folder</source>
         <translation>已停止在 {address} 上的服务</translation>
     </message>
     <message>
+        <source>Without TLS uploaded files travel in clear: anyone on the way can read them.</source>
+        <translation>未启用 TLS 时上传的文件以明文传输：途经网络上的任何人都能读到它们。</translation>
+    </message>
+    <message>
         <source>HTTPS: files travel encrypted. Browsers warn about the self-signed certificate; compare its fingerprint with the one below.</source>
         <translation>HTTPS：文件加密传输。浏览器会对自签名证书发出警告，请与下方的证书指纹核对。</translation>
     </message>
@@ -924,7 +998,11 @@ Double-click to open the folder</source>
     </message>
     <message>
         <source>Found on the &amp;network:</source>
-        <translation>在网络上找到(&amp;N)：</translation>
+        <translation type="vanished">在网络上找到(&amp;N)：</translation>
+    </message>
+    <message>
+        <source>Found on the networ&amp;k:</source>
+        <translation>在网络上找到(&amp;K)：</translation>
     </message>
     <message>
         <source>{name}  {url}  (TLS)</source>
@@ -2373,6 +2451,10 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     <message>
         <source>Reading {folder}…</source>
         <translation>正在读取 {folder}…</translation>
+    </message>
+    <message>
+        <source>{count} files found</source>
+        <translation>已找到 {count} 个文件</translation>
     </message>
     <message>
         <source>No files shared</source>

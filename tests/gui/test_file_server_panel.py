@@ -6,8 +6,10 @@ from __future__ import annotations
 import hashlib
 import http.client
 import os
+import shutil
 import socket
 import subprocess
+import tempfile
 import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
@@ -584,3 +586,36 @@ def test_a_missing_upload_folder_is_reported(panel: FileServerPanel, tmp_path: P
     panel.upload_folder.setText(str(tmp_path / "nowhere"))
     panel.trigger_start()
     assert panel.server is None and panel.start_button.isEnabled()
+
+
+def test_a_folder_of_100000_files_is_counted_while_it_is_read(
+    qtbot: QtBot, panel: FileServerPanel
+) -> None:
+    """Issue 20: the walk of a big folder (100,000 empty files on tmpfs) leaves the window
+    working, and the summary counts the files found so far until the folder is in the list."""
+    base = Path("/dev/shm") if Path("/dev/shm").is_dir() else None
+    top = Path(tempfile.mkdtemp(prefix="swb-big-gui-", dir=base))
+    try:
+        folder = top / "many"
+        folder.mkdir()
+        for i in range(100_000):
+            os.close(os.open(folder / f"{i:06d}.txt", os.O_CREAT | os.O_WRONLY, 0o644))
+        seen: list[str] = []
+        ticks: list[int] = []
+        timer = QTimer()
+        timer.timeout.connect(
+            lambda: (ticks.append(1), seen.append(panel.share_list.summary.text()))
+        )
+        timer.start(20)
+        with qtbot.waitSignal(panel.share_list.paths_added, timeout=60_000) as added:
+            result = panel.add_paths([str(folder)])
+            assert not result.done
+        timer.stop()
+        counted = [t for t in seen if t.startswith("Reading many…") and "files found" in t]
+        assert counted, seen[:5]
+        assert len(ticks) > 5  # the GUI thread's timers ran while the folder was read
+        assert len(added.args[0].added) == 100_000
+        assert panel.share_list.model.file_count() == 100_000
+    finally:
+        panel.share_list.close_share()
+        shutil.rmtree(top)

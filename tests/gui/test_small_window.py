@@ -66,22 +66,7 @@ def problems_of(panel: QWidget) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(
-            name,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="file server: its two columns need 694 px (724 in Chinese) and its "
-                "Transfers table shows 3 of 6 columns; its layout belongs to the fs branch",
-            ),
-        )
-        if name == "fileServerPanel"
-        else name
-        for name in PANEL_NAMES
-    ],
-)
+@pytest.mark.parametrize("name", PANEL_NAMES)
 def test_every_panel_fits_800x600(
     qtbot: QtBot, settings: QSettings, language: str, name: str
 ) -> None:

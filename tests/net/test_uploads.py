@@ -21,6 +21,7 @@ from net.events import TransferFailed, TransferFinished, TransferStarted
 from net.fileserver import FileServer
 from net.share import ShareTable
 from tests.conftest import WAIT
+from tests.net.test_cli_files import SWB
 from tests.net.test_fileserver import EventLog, running
 
 LIMIT = 1024 * 1024
@@ -272,3 +273,85 @@ def test_a_trickling_client_is_cut(up: Up) -> None:
     failed = up.log.wait(lambda ev: any(isinstance(e, TransferFailed) for e in ev))
     assert next(e.done for e in failed if isinstance(e, TransferFailed)) < 1000
     assert up.contents() == []
+
+
+# ---- interrupted resumable uploads: kept, then expired ---------------------------------------
+
+
+def put_first_part(port: int, name: str, data: bytes) -> int:
+    """Start a resumable upload (draft-ietf-httpbis-resumable-upload: Upload-Complete: ?0) whose
+    body is only the first part: the server keeps the .part for the rest."""
+    return put(
+        port,
+        f"/{name}",
+        data,
+        {"Upload-Complete": "?0", "Upload-Draft-Interop-Version": "6"},
+    )
+
+
+def test_a_plain_put_to_a_held_upload_is_told_it_is_kept(up: Up) -> None:
+    assert put_first_part(up.server.port, "big.bin", b"first half ") in (201, 204)
+    assert up.contents() == [".big.bin.part"]
+    conn = http.client.HTTPConnection("127.0.0.1", up.server.port, timeout=WAIT)
+    conn.request("PUT", "/big.bin", body=b"something else")
+    response = conn.getresponse()
+    body = response.read()
+    conn.close()
+    assert response.status == 409
+    assert b"an interrupted upload of big.bin is kept for resuming" in body
+    assert b"expires" in body and b"exists already" not in body
+    # The held upload is untouched and can still be finished.
+    conn = http.client.HTTPConnection("127.0.0.1", up.server.port, timeout=WAIT)
+    conn.request(
+        "PATCH",
+        "/big.bin",
+        body=b"second half",
+        headers={
+            "Upload-Offset": str(len(b"first half ")),
+            "Upload-Complete": "?1",
+            "Upload-Draft-Interop-Version": "6",
+            "Content-Type": "application/partial-upload",
+        },
+    )
+    assert conn.getresponse().status in (200, 201, 204)
+    conn.close()
+    assert (up.folder / "big.bin").read_bytes() == b"first half second half"
+
+
+def test_a_plain_put_replaces_an_abandoned_upload(up: Up) -> None:
+    assert put_first_part(up.server.port, "old.bin", b"from yesterday") in (201, 204)
+    part = up.folder / ".old.bin.part"
+    day_ago = time.time() - 25 * 3600
+    os.utime(part, (day_ago, day_ago))
+    assert put(up.server.port, "/old.bin", b"today") == 201
+    assert up.contents() == ["old.bin"]
+    assert (up.folder / "old.bin").read_bytes() == b"today"
+
+
+def test_abandoned_parts_expire_when_the_server_starts(tmp_path: Path) -> None:
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    old, fresh, other = folder / ".old.bin.part", folder / ".fresh.bin.part", folder / "kept.part"
+    for path in (old, fresh, other):
+        path.write_bytes(b"x")
+    two_hours_ago = time.time() - 2 * 3600
+    for path in (old, other):
+        os.utime(path, (two_hours_ago, two_hours_ago))
+    with ShareTable() as share:
+        server = FileServer(share, "127.0.0.1", 0, upload_dir=folder, part_max_age=3600)
+        with server, running(server):
+            # Answered means serve_forever is past its start, where it expires parts.
+            assert put(server.port, "/new.txt", b"new") == 201
+            assert sorted(os.listdir(folder)) == [".fresh.bin.part", "kept.part", "new.txt"]
+
+
+def test_the_part_max_age_must_be_positive(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [*SWB, "serve", "--upload-dir", str(tmp_path), "--part-max-age", "0", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=WAIT,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip().endswith("--part-max-age must be a positive number of hours")
