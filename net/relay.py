@@ -31,6 +31,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any, Final
 
+from net._connect import connect_outcome, start_connect
 from net._faults import TO_CLIENT, TO_TARGET, Faults, TokenBucket
 from net._loop import selector_capacity
 from net._relay_base import (
@@ -73,7 +74,6 @@ HIGH_WATER: Final = 1024 * 1024
 _RECV_SIZE = 256 * 1024
 _TLS_WRITE_SIZE = 64 * 1024  # a retry after SSLWantWriteError must repeat the same bytes
 _WOULD_BLOCK = (BlockingIOError, InterruptedError, ssl.SSLWantReadError, ssl.SSLWantWriteError)
-_CONNECT_PENDING = {errno.EINPROGRESS, errno.EWOULDBLOCK, errno.EALREADY, 10035}
 # SO_LINGER on with 0 s: close() sends RST. Winsock's struct linger holds two u_shorts.
 if sys.platform == "win32":
     _LINGER_RESET = struct.pack("HH", 1, 0)
@@ -422,21 +422,14 @@ class TcpRelay(RelayLoop):
         """Connect to the next endpoint of the target, or give up with ``failure``."""
         while pair.endpoints:
             endpoint = pair.endpoints.pop(0)
-            sock = socket.socket(endpoint.family, socket.SOCK_STREAM)
             try:
-                sock.setblocking(False)
-                code = sock.connect_ex(endpoint.sockaddr)
+                sock, done = start_connect(endpoint)
             except OSError as exc:
-                sock.close()
                 failure = exc
-                continue
-            if code not in _CONNECT_PENDING and code != 0:
-                sock.close()
-                failure = OSError(code, errno.errorcode.get(code, str(code)))
                 continue
             side = _Side(pair, "target", sock, format_peer(endpoint.sockaddr))
             pair.target = side
-            if code == 0:
+            if done:
                 self._connected(side)
             else:
                 self._watch(side, selectors.EVENT_WRITE)
@@ -448,14 +441,13 @@ class TcpRelay(RelayLoop):
     def _connected(self, side: _Side) -> None:
         """The target's socket became writable: the connect finished, one way or the other."""
         pair = side.pair
-        code = side.sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
-        if code:
+        failure = connect_outcome(side.sock)
+        if failure is not None:
             self._unwatch(side)
             side.sock.close()
             pair.target = None
-            self._connect_next(pair, OSError(code, errno.errorcode.get(code, str(code))))
+            self._connect_next(pair, failure)
             return
-        side.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if self._client_context is None:
             self._watch(side, 0)
             side.ready = True

@@ -34,6 +34,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, BinaryIO, Final
 
+from net._connect import connect
 from net._loop import (
     DESCRIPTOR_RESERVE,
     StoppableLoop,
@@ -122,7 +123,6 @@ _WRITE_BUDGET = 4 * 1024 * 1024
 _TLS_WRITE_SIZE = 64 * 1024
 # recv calls per wake-up on a TLS connection while OpenSSL still holds decrypted bytes.
 _TLS_READS_PER_WAKE = 16
-_CONNECT_PENDING = {errno.EINPROGRESS, errno.EWOULDBLOCK, errno.EALREADY, 10035}
 # sendfile(2) refusing this pair of file and socket: fall back to read + send.
 _NO_SENDFILE = {errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOTSOCK, errno.EAFNOSUPPORT}
 # accept() failing for lack of resources: stop accepting until a client leaves, or it spins.
@@ -855,60 +855,12 @@ class TcpClient(_TcpLoop):
 
     def _connect(self) -> socket.socket | None:
         endpoints = resolve(self._host, self._port, timeout=self._resolve_timeout)
-        deadline = time.monotonic() + self._connect_timeout
-        failure: OSError = TimeoutError(errno.ETIMEDOUT, "timed out")
-        selector = self.new_selector()
-        try:
-            for endpoint in endpoints:
-                if time.monotonic() >= deadline:
-                    break
-                sock = socket.socket(endpoint.family, socket.SOCK_STREAM)
-                try:
-                    sock.setblocking(False)
-                    code = sock.connect_ex(endpoint.sockaddr)
-                    if code in _CONNECT_PENDING:
-                        outcome = self._wait_connected(selector, sock, deadline)
-                        if outcome is None:  # shut down while connecting
-                            sock.close()
-                            return None
-                        code = outcome
-                    if code == 0:
-                        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                        if self._keepalive is not None:
-                            # Checked in __init__; a socket refusing it still works without.
-                            with contextlib.suppress(OSError):
-                                set_keepalive(sock, *self._keepalive)
-                        return sock
-                    failure = OSError(code, os.strerror(code))
-                    if code == errno.ETIMEDOUT:
-                        failure = TimeoutError(code, os.strerror(code))
-                    sock.close()
-                except BaseException:
-                    sock.close()
-                    raise
-        finally:
-            selector.close()
-        raise ConnectError(describe_connect_error(failure, self._host, self._port)) from failure
-
-    def _wait_connected(
-        self, selector: selectors.BaseSelector, sock: socket.socket, deadline: float
-    ) -> int | None:
-        """Wait for a pending connect; its errno (ETIMEDOUT at the deadline), None on shutdown."""
-        selector.register(sock, selectors.EVENT_WRITE, sock)
-        try:
-            while True:
-                if self.stopping:
-                    return None
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return errno.ETIMEDOUT
-                for key, _mask in selector.select(remaining):
-                    if key.data is self._waker:
-                        self._waker.drain()
-                    else:
-                        return sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
-        finally:
-            selector.unregister(sock)
+        sock = connect(self, endpoints, self._connect_timeout, self._host, self._port)
+        if sock is not None and self._keepalive is not None:
+            # Checked in __init__; a socket refusing it still works without.
+            with contextlib.suppress(OSError):
+                set_keepalive(sock, *self._keepalive)
+        return sock
 
 
 class TcpServer(_TcpLoop):
