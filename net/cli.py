@@ -13,9 +13,9 @@ from collections.abc import Callable, Sequence
 from typing import NoReturn
 
 from net._version import __version__
-from net.errors import AddressError, NetError
+from net.errors import AddressError, InputError, NetError
 
-__all__ = ["main"]
+__all__ = ["exit_status", "main"]
 
 EXIT_OK = 0
 EXIT_NETWORK = 1
@@ -130,6 +130,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Socket Workbench: UDP, TCP and file sharing from the command line.",
     )
     parser.add_argument("--version", action="version", version=f"swb {__version__}")
+    parser.add_argument(
+        "--debug", action="store_true", help="show the traceback when swb fails by a bug of its own"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
 
@@ -539,6 +542,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run ``swb``; returns the exit code (the console script passes it to ``sys.exit``)."""
     _escape_unencodable_output()
     parser = build_parser()
+    args: argparse.Namespace | None = None
     try:
         args = parser.parse_args(argv)
         return _load(args.handler)(args)
@@ -546,14 +550,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else EXIT_BAD_INPUT
     except NetError as exc:
         _fail(f"swb: {exc}")
-        # AddressError and PayloadError are also ValueErrors: input the user can fix.
-        return EXIT_BAD_INPUT if isinstance(exc, ValueError) else EXIT_NETWORK
+        return exit_status(exc)
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         # stdout went away (`swb udp-listen 9 | head`): nothing left to tell anyone.
         _silence_stdout()
         return EXIT_OK
+    except Exception as exc:
+        # A bug of ours: one line, not a traceback, unless --debug asks for it.
+        _fail(f"swb: internal error ({type(exc).__name__}: {exc}); --debug shows where")
+        if args is not None and args.debug:
+            import traceback
+
+            traceback.print_exc()
+        return EXIT_NETWORK
+
+
+def exit_status(exc: NetError) -> int:
+    """The exit status for a command that ended with ``exc`` (design.md, CLI contract): 2 for
+    input the user can fix (an InputError), 1 for a failure of the network or the peer."""
+    return EXIT_BAD_INPUT if isinstance(exc, InputError) else EXIT_NETWORK
 
 
 def _escape_unencodable_output() -> None:

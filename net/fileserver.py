@@ -46,7 +46,7 @@ import h11
 from net._body import BodySender, Cancelled, ShortFile
 from net._loop import StoppableLoop, Waker, selector_capacity
 from net.address import format_peer, parse_host, parse_port, resolve
-from net.errors import BindError, describe_bind_error, describe_io_error
+from net.errors import BindError, describe_bind_error, describe_stream_error
 from net.events import TransferFailed, TransferFinished, TransferProgress, TransferStarted
 from net.httpfile import (
     MAX_HEAD_BYTES,
@@ -1097,7 +1097,7 @@ class FileServer(StoppableLoop):
             reason = (
                 "the server was stopped"
                 if stopped
-                else _describe_failure(exc, conn.peer)
+                else describe_stream_error(exc, conn.peer, receiving=False)
                 if isinstance(exc, OSError)
                 else f"{conn.peer} ended the upload before all of it arrived"
             )
@@ -1268,7 +1268,11 @@ class FileServer(StoppableLoop):
             return None
         except OSError as exc:
             stopped = self.stopping
-            reason = "the server was stopped" if stopped else _describe_failure(exc, conn.peer)
+            reason = (
+                "the server was stopped"
+                if stopped
+                else describe_stream_error(exc, conn.peer, receiving=False)
+            )
             failed(reason, stopped, keep=True)
             return None
         self._emit(TransferFinished(time.time(), tid, receiver.received - start))
@@ -1442,7 +1446,7 @@ class FileServer(StoppableLoop):
         reason = (
             "the server was stopped"
             if stopped
-            else _describe_failure(exc, conn.peer)
+            else describe_stream_error(exc, conn.peer, receiving=False)
             if isinstance(exc, OSError)
             else f"connection with {conn.peer} failed"
         )
@@ -1714,16 +1718,6 @@ def _unknown_raw_name(data: bytes) -> tuple[str, str]:
         return guess[:_SHOWN_NAME], "the name was sent in GBK, not UTF-8; it must be UTF-8"
     shown = stripped.decode("utf-8", "backslashreplace")[:_SHOWN_NAME]
     return shown, "the name is not UTF-8 text"
-
-
-def _describe_failure(exc: OSError, peer: str) -> str:
-    """Why a transfer to ``peer`` broke, in words (TLS errors are not errno sentences)."""
-    if isinstance(exc, ssl.SSLEOFError | ssl.SSLZeroReturnError):
-        return f"{peer} closed the connection"
-    if isinstance(exc, ssl.SSLError) and not isinstance(exc, ssl.SSLSyscallError):
-        reason = str(getattr(exc, "reason", None) or "").replace("_", " ").lower()
-        return f"the TLS connection with {peer} failed" + (f": {reason}" if reason else "")
-    return describe_io_error(exc, peer)
 
 
 def _nothing_waiting(sock: socket.socket) -> bool:

@@ -56,7 +56,7 @@ from net._loop import StoppableLoop
 from net.address import format_peer, parse_host, parse_port, resolve
 from net.checksum import append_checksum, get_checksum
 from net.codec import check_encoding, encode_payload, parse_hex, render_text, to_hex
-from net.errors import ConnectError, NetError, PayloadError, TlsError
+from net.errors import ConnectError, NetError, PayloadError, ScriptError, TlsError
 from net.rules import (
     MATCH_BUDGET,
     Rule,
@@ -119,10 +119,6 @@ _TLS_KEYS = (
 _STEP_KEYS = {*_ACTIONS, "checksum", "timeout", "capture", "name"}
 _NAME_REFERENCE = re.compile(r"\{\{([A-Za-z_][A-Za-z0-9_]*)\}\}")
 _VARIABLE_NAMES = {"counter", "unixtime", "time", "random", "hex"}
-
-
-class ScriptError(PayloadError):
-    """A script that cannot run: the sentence names the file and line."""
 
 
 StepKind = Literal["send", "expect", "delay"]

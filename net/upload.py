@@ -26,7 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from net.download import safe_file_name
-from net.errors import NetError
+from net.errors import UploadRefused
 from net.share import numbered_name
 
 __all__ = [
@@ -45,16 +45,6 @@ PART_SUFFIX = ".part"
 _NUMBERED_TRIES = 1000  # "name (2).ext" ... before a form upload gives up finding a free name
 _HASH_CHUNK = 1024 * 1024  # bytes per read when a resumed upload's first part is hashed
 _THROTTLE_HOSTS = 4096  # client addresses whose failures are remembered (oldest forgotten first)
-
-
-class UploadRefused(NetError):
-    """An upload cannot be stored; ``status`` is the HTTP status that says why (409, 413, 400...);
-    ``offset`` the bytes the server holds when a resumed upload named the wrong offset."""
-
-    def __init__(self, status: int, message: str, offset: int | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.offset = offset
 
 
 def part_path(folder: Path, name: str) -> Path:

@@ -17,7 +17,7 @@ from net._connect import connect
 from net._loop import StoppableLoop, Waker, is_unclean_tls_end, would_block_errors
 from net.address import Endpoint, resolve
 from net.download.urls import DEFAULT_PORTS, ShareUrl
-from net.errors import ConnectError, ProtocolError, TransferError
+from net.errors import ConnectError, ProtocolError, TransferCancelled, TransferError
 
 if TYPE_CHECKING:
     from net.tls import ClientTls
@@ -41,10 +41,6 @@ MAX_HEAD = 64 * 1024
 #: is refused.
 MAX_INFORMATIONAL = 16
 USER_AGENT = "socket-workbench"
-
-
-class TransferCancelled(TransferError):
-    """The download was cancelled with ``shutdown()`` (what was kept is said in the message)."""
 
 
 class Cancelled(Exception):
