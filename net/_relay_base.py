@@ -16,11 +16,10 @@ from typing import Any, Final
 
 from net._faults import TO_CLIENT, TO_TARGET, Faults
 from net._loop import StoppableLoop
-from net.events import RelayClosed, RelayCounters, RelayData, RelayOpened
+from net.events import RelayCounters, RelayEvent
 
 __all__ = ["DIRECTIONS", "LISTENER", "SWEEP", "RelayConnection", "RelayEvent", "RelayLoop"]
 
-RelayEvent = RelayOpened | RelayClosed | RelayData
 
 DIRECTIONS: Final = (TO_TARGET, TO_CLIENT)
 #: The selector key of a listening socket.

@@ -47,7 +47,13 @@ from net._body import BodySender, Cancelled, ShortFile
 from net._loop import StoppableLoop, Waker, selector_capacity
 from net.address import format_peer, parse_host, parse_port, resolve
 from net.errors import BindError, describe_bind_error, describe_stream_error
-from net.events import TransferFailed, TransferFinished, TransferProgress, TransferStarted
+from net.events import (
+    TransferEvent,
+    TransferFailed,
+    TransferFinished,
+    TransferProgress,
+    TransferStarted,
+)
 from net.httpfile import (
     MAX_HEAD_BYTES,
     Target,
@@ -92,7 +98,6 @@ __all__ = ["FileServer", "TransferEvent", "local_addresses"]
 
 _log = logging.getLogger(__name__)
 
-TransferEvent = TransferStarted | TransferProgress | TransferFinished | TransferFailed
 
 _SERVER = "socket-workbench"
 _READ = selectors.EVENT_READ

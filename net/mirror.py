@@ -65,6 +65,7 @@ from net.errors import (
     describe_connect_error,
     describe_io_error,
 )
+from net.events import MirrorFile, MirrorProgress
 from net.httpfile import parse_content_range
 from net.share import LocalFileError
 from net.tls import ClientTls, client_context
@@ -86,35 +87,6 @@ _SHA256 = re.compile(r"[0-9a-f]{64}")
 # An absolute path of printable ASCII, no "//", query or fragment: taken as it is (still checked).
 _PLAIN_PATH = re.compile(r"/(?!/)[A-Za-z0-9\-._~%!$&'()*+,;=:@/]*")
 _CASE_INSENSITIVE = sys.platform == "win32" or sys.platform == "darwin"
-
-Outcome = Literal["downloaded", "up to date", "failed"]
-
-
-@dataclass(frozen=True, slots=True)
-class MirrorFile:
-    """What became of one file: ``path`` is relative to DIR ("/"-separated), ``size`` in bytes;
-    ``reason`` says why it failed ("" otherwise); ``verified`` when its SHA-256 was checked;
-    ``sha256`` (hex) that of the local copy when it was downloaded or found up to date."""
-
-    path: str
-    outcome: Outcome
-    size: int
-    reason: str = ""
-    verified: bool = False
-    sha256: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class MirrorProgress:
-    """How far a run is: files settled of those listed, and bytes. A file counts its whole size
-    once fetched or found up to date, and before that the bytes received or resumed; a failed
-    file counts as settled with the bytes it got. So ``bytes_done`` reaches ``bytes_total`` when
-    every file is there. Files cut short by :meth:`Mirror.shutdown` are not counted settled."""
-
-    files_done: int
-    files_total: int
-    bytes_done: int
-    bytes_total: int
 
 
 @dataclass(frozen=True, slots=True)

@@ -72,6 +72,7 @@ from net.events import (
     Received,
     Reconnecting,
     Sent,
+    TcpEvent,
     TlsInfo,
 )
 from net.keepalive import set_keepalive
@@ -99,8 +100,6 @@ __all__ = [
     "client_cap",
     "idle_reason",
 ]
-
-TcpEvent = Connected | Received | Sent | FileSent | Disconnected | Reconnecting
 
 #: Bytes of data that may wait to be sent on one connection before ``send`` refuses more.
 MAX_QUEUED_BYTES: Final = 16 * 1024 * 1024

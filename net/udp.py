@@ -39,7 +39,7 @@ from net.errors import (
     describe_io_error,
     system_words,
 )
-from net.events import Datagram
+from net.events import Datagram, DatagramRow
 
 if TYPE_CHECKING:
     from net.rules import Responder
@@ -68,11 +68,6 @@ DEFAULT_RCVBUF = 4 * 1024 * 1024
 # Datagrams a receiver reads before it updates its counters (under one lock) and hands them on.
 _READ_BATCH = 64
 
-#: A received datagram as a plain tuple: (time, peer, data, truncated), the fields of a
-#: :class:`~net.events.Datagram`. Cheaper to build than the object, and the garbage collector
-#: stops tracking a tuple of strings and bytes, so a GUI can keep 100,000 of them at no cost
-#: when it collects.
-DatagramRow = tuple[float, str, bytes, bool]
 # Windows reports a datagram larger than the buffer as an error (WSAEMSGSIZE) instead of a flag.
 _TRUNCATED_ERRORS = {errno.EMSGSIZE, 10040}
 _PEER_CACHE_LIMIT = 4096
