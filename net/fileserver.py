@@ -1280,6 +1280,9 @@ class FileServer(StoppableLoop):
             )
             failed(reason, stopped, keep=True)
             return None
+        except Exception as exc:
+            failed(_internal_error(tid, name, exc))
+            return None
         self._emit(TransferFinished(time.time(), tid, receiver.received - start))
         return path
 
@@ -1428,33 +1431,31 @@ class FileServer(StoppableLoop):
             if pending:
                 body.send(memoryview(pending))
                 progress.update(progress.done + len(pending))
-        except Cancelled:
-            self._emit(
-                TransferFailed(time.time(), tid, progress.done, "the server was stopped", True)
-            )
-            return False
-        except MemberChanged as exc:
-            self._emit(TransferFailed(time.time(), tid, progress.done, str(exc)))
-            return False
-        except (OSError, ValueError) as exc:
-            self._connection_failed(conn, tid, progress.done, exc)
+        except Exception as exc:
+            self._transfer_failed(conn, tid, name, progress.done, exc)
             return False
         self._emit(TransferFinished(time.time(), tid, plan.length))
         return True
 
-    def _connection_failed(
-        self, conn: _Conn, tid: int, done: int, exc: OSError | ValueError
-    ) -> None:
-        """End transfer ``tid`` as failed after ``done`` bytes because its connection broke (or
-        the server is stopping, which closes connections under running transfers)."""
-        stopped = self.stopping
-        reason = (
-            "the server was stopped"
-            if stopped
-            else describe_stream_error(exc, conn.peer, receiving=False)
-            if isinstance(exc, OSError)
-            else f"connection with {conn.peer} failed"
-        )
+    def _transfer_failed(self, conn: _Conn, tid: int, name: str, done: int, exc: Exception) -> None:
+        """End the sending of ``name`` (transfer ``tid``) as failed after ``done`` bytes, saying
+        why: the server is stopping (which also closes connections under running transfers),
+        the file changed under it, the connection broke, or a bug of ours. A bug (issue 13.1: an
+        AttributeError once ended bodies silently) is logged, its traceback at debug level, and
+        the server goes on serving."""
+        stopped = self.stopping or isinstance(exc, Cancelled)
+        if stopped:
+            reason = "the server was stopped"
+        elif isinstance(exc, ShortFile):
+            reason = "the file became shorter while it was sent"
+        elif isinstance(exc, MemberChanged):
+            reason = str(exc)
+        elif isinstance(exc, OSError):
+            reason = describe_stream_error(exc, conn.peer, receiving=False)
+        elif isinstance(exc, ValueError):  # a socket closed under the transfer
+            reason = f"connection with {conn.peer} failed"
+        else:
+            reason = _internal_error(tid, name, exc)
         self._emit(TransferFailed(time.time(), tid, done, reason, stopped))
 
     def _send_not_modified(
@@ -1596,28 +1597,8 @@ class FileServer(StoppableLoop):
         progress = _Progress(self, tid, length)
         try:
             self._body(conn).send_file(fd, offset, length, progress.update)
-        except Cancelled:
-            self._emit(
-                TransferFailed(time.time(), tid, progress.done, "the server was stopped", True)
-            )
-            return False
-        except ShortFile:
-            self._emit(
-                TransferFailed(
-                    time.time(), tid, progress.done, "the file became shorter while it was sent"
-                )
-            )
-            return False
-        except (OSError, ValueError) as exc:
-            self._connection_failed(conn, tid, progress.done, exc)
-            return False
         except Exception as exc:
-            # A bug of ours (issue 13.1: an AttributeError once ended bodies silently): the
-            # transfer ends as failed, with a log line, and the server goes on.
-            reason = f"internal error in the server ({type(exc).__name__}: {exc})"
-            _log.error("file server: transfer %d of %r failed: %s", tid, name, reason)
-            _log.debug("file server: internal error", exc_info=True)
-            self._emit(TransferFailed(time.time(), tid, progress.done, reason))
+            self._transfer_failed(conn, tid, name, progress.done, exc)
             return False
         self._emit(TransferFinished(time.time(), tid, length))
         return True
@@ -1723,6 +1704,15 @@ def _unknown_raw_name(data: bytes) -> tuple[str, str]:
         return guess[:_SHOWN_NAME], "the name was sent in GBK, not UTF-8; it must be UTF-8"
     shown = stripped.decode("utf-8", "backslashreplace")[:_SHOWN_NAME]
     return shown, "the name is not UTF-8 text"
+
+
+def _internal_error(tid: int, name: str, exc: Exception) -> str:
+    """Log a bug of ours that ended transfer ``tid`` of ``name`` (the traceback at debug level)
+    and say it in the transfer's words."""
+    reason = f"internal error in the server ({type(exc).__name__}: {exc})"
+    _log.error("file server: transfer %d of %r failed: %s", tid, name, reason)
+    _log.debug("file server: internal error", exc_info=True)
+    return reason
 
 
 def _nothing_waiting(sock: socket.socket) -> bool:
