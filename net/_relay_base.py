@@ -8,6 +8,7 @@ import heapq
 import itertools
 import random
 import selectors
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -15,7 +16,8 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from net._faults import TO_CLIENT, TO_TARGET, Faults
-from net._loop import StoppableLoop
+from net._loop import StoppableLoop, selector_capacity
+from net.address import format_peer, parse_host, parse_port, resolve
 from net.events import RelayCounters, RelayEvent
 
 __all__ = ["DIRECTIONS", "LISTENER", "SWEEP", "RelayConnection", "RelayEvent", "RelayLoop"]
@@ -56,11 +58,32 @@ class RelayLoop(StoppableLoop):
 
     def __init__(
         self,
+        target_host: str,
+        target_port: int | str,
+        *,
+        kind: socket.SocketKind,
+        resolve_timeout: float,
+        max_clients: int,
+        sockets_per_client: int,
         on_event: Callable[[RelayEvent], None] | None,
         faults: Faults | None,
         seed: int | None,
     ) -> None:
+        """Check and resolve the target (once, here) and cap the clients at what the platform's
+        selector can watch, ``sockets_per_client`` sockets each.
+
+        Raises:
+            AddressError: a bad host or port, or a target name that does not resolve.
+        """
+        self._target_host = parse_host(target_host)
+        self._target_port = parse_port(target_port)
+        self._endpoints = resolve(
+            self._target_host, self._target_port, kind=kind, timeout=resolve_timeout
+        )
         super().__init__()
+        cap = selector_capacity()
+        limit = max_clients if cap is None else min(max_clients, cap // sockets_per_client)
+        self.max_clients = max(1, limit)
         self._on_event = on_event
         base = faults if faults is not None else Faults()
         self._faults: dict[str, Faults] = {TO_TARGET: base, TO_CLIENT: base}
@@ -75,6 +98,22 @@ class RelayLoop(StoppableLoop):
         self._faults_changed = False
         self._selector: selectors.BaseSelector | None = None
         self._started = False
+
+    def _listen(self, open_listener: Callable[[], socket.socket]) -> socket.socket:
+        """The relay's listening socket from ``open_listener``; sets :attr:`port` and
+        :attr:`address`. When it cannot be opened the loop's own sockets are freed first.
+
+        Raises:
+            AddressError, BindError: as ``open_listener`` does.
+        """
+        try:
+            sock = open_listener()
+        except BaseException:
+            StoppableLoop.close(self)
+            raise
+        self.port: int = int(sock.getsockname()[1])
+        self.address: str = format_peer((sock.getsockname()[0], self.port))
+        return sock
 
     # ---- any thread ----------------------------------------------------------------------------
 

@@ -33,7 +33,6 @@ from typing import Any, Final
 
 from net._connect import connect_outcome, start_connect
 from net._faults import TO_CLIENT, TO_TARGET, Faults, TokenBucket
-from net._loop import selector_capacity
 from net._relay_base import (
     DIRECTIONS,
     LISTENER,
@@ -43,7 +42,7 @@ from net._relay_base import (
     RelayLoop,
 )
 from net._relay_udp import UDP_QUEUE_BYTES, UdpRelay
-from net.address import DEFAULT_RESOLVE_TIMEOUT, format_peer, parse_host, parse_port, resolve
+from net.address import DEFAULT_RESOLVE_TIMEOUT, format_peer
 from net.errors import TlsError, describe_connect_error, describe_stream_error
 from net.events import RelayClosed, RelayData, RelayOpened
 from net.tcp import (
@@ -234,15 +233,19 @@ class TcpRelay(RelayLoop):
             ("TLS handshake timeout", handshake_timeout),
         ):
             _check_seconds(what, value)
-        self._target_host = parse_host(target_host)
-        self._target_port = parse_port(target_port)
-        self._endpoints = resolve(self._target_host, self._target_port, timeout=resolve_timeout)
         self._client_context = client_context(target_tls) if target_tls is not None else None
+        super().__init__(
+            target_host,
+            target_port,
+            kind=socket.SOCK_STREAM,
+            resolve_timeout=resolve_timeout,
+            max_clients=max_clients,
+            sockets_per_client=2,
+            on_event=on_event,
+            faults=faults,
+            seed=seed,
+        )
         self._sni = self._target_host.split("%", 1)[0]
-        super().__init__(on_event, faults, seed)
-        cap = selector_capacity()
-        # Each connection holds two sockets in the selector.
-        self.max_clients = max(1, min(max_clients, cap // 2) if cap is not None else max_clients)
         self._connect_timeout = connect_timeout
         self._idle_timeout = idle_timeout
         self._ssl_context = ssl_context
@@ -253,12 +256,7 @@ class TcpRelay(RelayLoop):
         self.total_clients = 0
         self.refused = 0
         self.target = format_peer((self._target_host, self._target_port))
-        try:
-            self._listener, self.address = listening_socket(listen_host, listen_port)
-        except BaseException:
-            super().close()
-            raise
-        self.port: int = int(self._listener.getsockname()[1])
+        self._listener = self._listen(lambda: listening_socket(listen_host, listen_port)[0])
 
     # ---- any thread ----------------------------------------------------------------------------
 

@@ -47,6 +47,7 @@ from net._record import Record
 from net.address import (
     DEFAULT_RESOLVE_TIMEOUT,
     bind_endpoint,
+    bound_socket,
     format_peer,
     parse_host,
     parse_port,
@@ -55,12 +56,10 @@ from net.address import (
 from net.backoff import Backoff
 from net.errors import (
     AddressError,
-    BindError,
     ConnectError,
     NetError,
     TlsError,
     TransferError,
-    describe_bind_error,
     describe_connect_error,
     describe_stream_error,
     system_words,
@@ -1315,24 +1314,7 @@ def listening_socket(
         BindError: the port is in use, or the address is not this computer's.
     """
     local = bind_endpoint(host, port, kind=socket.SOCK_STREAM, timeout=resolve_timeout)
-    sock = socket.socket(local.family, socket.SOCK_STREAM)
-    try:
-        if sys.platform != "win32":
-            # Restart at once on a port whose old connections sit in TIME_WAIT. (On Windows
-            # this option would let another program take the port; it needs none.)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        if local.family == socket.AF_INET6 and local.host == "::":
-            with contextlib.suppress(OSError, AttributeError):
-                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
-        try:
-            sock.bind(local.sockaddr)
-            sock.listen(backlog)
-        except OSError as exc:
-            raise BindError(describe_bind_error(exc, local.host, local.port)) from exc
-        sock.setblocking(False)
-    except BaseException:
-        sock.close()
-        raise
+    sock = bound_socket(local, socket.SOCK_STREAM, listen=backlog, reuse_address=True)
     return sock, format_peer((local.host, int(sock.getsockname()[1])))
 
 
