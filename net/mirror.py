@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import functools
 import hashlib
 import http.client
 import json
@@ -48,7 +49,7 @@ import struct
 import sys
 import threading
 import urllib.parse
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -56,6 +57,7 @@ from typing import Any, Literal
 from net._loop import StoppableLoop
 from net.address import resolve
 from net.download import TransferCancelled, parse_share_url, safe_file_name
+from net.download.files import hash_existing, open_part, write_all
 from net.errors import (
     AddressError,
     ConnectError,
@@ -77,7 +79,6 @@ STAGING = ".swb-mirror"
 _MAX_LIST = 32 * 1024 * 1024  # bytes of one JSON list
 _MAX_ENTRIES = 1_000_000  # entries in the whole tree
 _MAX_DEPTH = 64  # folder levels
-_HASH_CHUNK = 1024 * 1024
 #: Files missing at once (and at least half of those listed) from which the folder's zip is
 #: fetched in one request rather than each file in its own.
 _BULK_MIN = 64
@@ -641,7 +642,7 @@ class Mirror(StoppableLoop):
                         f"{self.url.authority} answered {response.status} {response.reason}"
                     )
                 os.ftruncate(fd, offset)
-                _hash_part(fd, offset, hasher, self)
+                hash_existing(fd, offset, hasher, functools.partial(_raise_if_stopped, self))
                 self._advance(entry.shown, offset)
                 os.lseek(fd, offset, os.SEEK_SET)
                 size = offset
@@ -661,16 +662,12 @@ class Mirror(StoppableLoop):
         view = memoryview(buffer)
         done = 0
         while True:
-            if self.stopping:
-                raise TransferCancelled("stopped")
+            _raise_if_stopped(self)
             count = response.readinto(view)
             if not count:
                 break
             hasher.update(view[:count])
-            chunk = view[:count]
-            while chunk:
-                written = os.write(fd, chunk)
-                chunk = chunk[written:]
+            write_all(fd, view[:count])
             done += count
             self._advance(shown, count)
         if response.length:  # http.client: bytes announced and not received
@@ -799,34 +796,29 @@ class _ZipReader:
         extra = self._exact(extra_length)
         return name, _has_zip64(extra)
 
-    def skip(self, size: int) -> None:
+    def _chunks(self, size: int) -> Iterator[memoryview]:
+        """The next ``size`` bytes, a buffer at a time (each valid until the next)."""
         left = size
         while left:
-            if self.loop.stopping:
-                raise TransferCancelled("stopped")
+            _raise_if_stopped(self.loop)
             count = self.response.readinto(self.buffer[: min(left, _COPY_CHUNK)])
             if not count:
                 raise TransferError("the zip ended early")
             left -= count
+            yield self.buffer[:count]
+
+    def skip(self, size: int) -> None:
+        for _chunk in self._chunks(size):
+            pass
 
     def save(self, size: int, part: Path) -> str:
         """Write the next ``size`` bytes to ``part`` (fsynced); their SHA-256 hex."""
         hasher = hashlib.sha256()
-        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
-        fd = os.open(part, flags | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0), 0o644)
+        fd = open_part(part, 0)
         try:
-            left = size
-            while left:
-                if self.loop.stopping:
-                    raise TransferCancelled("stopped")
-                count = self.response.readinto(self.buffer[: min(left, _COPY_CHUNK)])
-                if not count:
-                    raise TransferError("the zip ended early")
-                chunk = self.buffer[:count]
+            for chunk in self._chunks(size):
                 hasher.update(chunk)
-                while chunk:
-                    chunk = chunk[os.write(fd, chunk) :]
-                left -= count
+                write_all(fd, chunk)
             os.fsync(fd)
         finally:
             os.close(fd)
@@ -870,18 +862,9 @@ def _clean_staging(staging: Path, keep: set[str]) -> None:
         staging.rmdir()
 
 
-def _hash_part(fd: int, length: int, hasher: Any, loop: StoppableLoop) -> None:
-    """Feed the first ``length`` bytes of a .part being resumed to ``hasher``."""
-    os.lseek(fd, 0, os.SEEK_SET)
-    left = length
-    while left:
-        if loop.stopping:
-            raise TransferCancelled("stopped")
-        chunk = os.read(fd, min(_HASH_CHUNK, left))
-        if not chunk:
-            raise TransferError("the partial file became shorter while it was resumed")
-        hasher.update(chunk)
-        left -= len(chunk)
+def _raise_if_stopped(loop: StoppableLoop) -> None:
+    if loop.stopping:
+        raise TransferCancelled("stopped")
 
 
 def _same_file(path: Path, size: int, sha256: str, loop: StoppableLoop) -> bool:
@@ -894,11 +877,15 @@ def _same_file(path: Path, size: int, sha256: str, loop: StoppableLoop) -> bool:
         return False
     digest = hashlib.sha256()
     try:
-        with open(path, "rb", buffering=0) as file:
-            while chunk := file.read(_HASH_CHUNK):
-                if loop.stopping:
-                    raise TransferCancelled("stopped")
-                digest.update(chunk)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0))
     except OSError:
         return False
+    try:
+        hash_existing(fd, size, digest, functools.partial(_raise_if_stopped, loop))
+    except TransferCancelled:
+        raise
+    except (OSError, TransferError):  # unreadable, or shorter than its size a moment ago
+        return False
+    finally:
+        os.close(fd)
     return digest.hexdigest() == sha256
