@@ -99,21 +99,47 @@ class RelayLoop(StoppableLoop):
         self._selector: selectors.BaseSelector | None = None
         self._started = False
 
-    def _listen(self, open_listener: Callable[[], socket.socket]) -> socket.socket:
-        """The relay's listening socket from ``open_listener``; sets :attr:`port` and
+    def _listen(self, open_listener: Callable[[], socket.socket]) -> None:
+        """Open the relay's listening socket with ``open_listener``; sets :attr:`port` and
         :attr:`address`. When it cannot be opened the loop's own sockets are freed first.
 
         Raises:
             AddressError, BindError: as ``open_listener`` does.
         """
         try:
-            sock = open_listener()
+            self._listener = open_listener()
         except BaseException:
             StoppableLoop.close(self)
             raise
-        self.port: int = int(sock.getsockname()[1])
-        self.address: str = format_peer((sock.getsockname()[0], self.port))
-        return sock
+        self.port: int = int(self._listener.getsockname()[1])
+        self.address: str = format_peer((self._listener.getsockname()[0], self.port))
+
+    def run(self) -> None:
+        """Relay until :meth:`shutdown`; then every connection (TCP) or client mapping (UDP) is
+        closed and the port released. A relay runs once.
+
+        Raises:
+            RuntimeError: it ran before.
+        """
+        if self._started:
+            raise RuntimeError(f"a {type(self).__name__} runs once; make a new one to start again")
+        self._started = True
+        self._selector = selector = self.new_selector()
+        try:
+            if not self.stopping:
+                selector.register(self._listener, selectors.EVENT_READ, LISTENER)
+                self._on_start()
+                self._run(selector)
+        finally:
+            self._end_all("the relay stopped")
+            self._selector = None
+            selector.close()
+            self._listener.close()
+
+    def close(self) -> None:
+        if hasattr(self, "_listener"):
+            self._listener.close()
+        super().close()
 
     # ---- any thread ----------------------------------------------------------------------------
 
@@ -188,6 +214,13 @@ class RelayLoop(StoppableLoop):
                 if changed:
                     self._refresh()
 
+    def _on_start(self) -> None:
+        """The loop starts (timers that run from the start are set here)."""
+
+    def _end_all(self, reason: str) -> None:
+        """The loop ends: close every connection or mapping, saying ``reason``."""
+        raise NotImplementedError
+
     def _select_timeout(self) -> float | None:
         return None
 
@@ -206,13 +239,6 @@ class RelayLoop(StoppableLoop):
     def _refresh(self) -> None:
         """Faults changed: let everything waiting look at them again."""
         raise NotImplementedError
-
-    def _begin(self) -> selectors.BaseSelector:
-        if self._started:
-            raise RuntimeError(f"a {type(self).__name__} runs once; make a new one to start again")
-        self._started = True
-        self._selector = self.new_selector()
-        return self._selector
 
     def _emit(self, event: RelayEvent) -> None:
         if self._on_event is not None:

@@ -121,7 +121,7 @@ class UdpRelay(RelayLoop):
         self._queues = {d: _Queue() for d in DIRECTIONS}
         self._expiry_at = 0.0
         self.target = format_peer(self._endpoint.sockaddr)
-        self._listener = self._listen(lambda: _bind_udp(listen_host, listen_port))
+        self._listen(lambda: _bind_udp(listen_host, listen_port))
 
     def connections(self) -> list[RelayConnection]:
         """The client mappings now, oldest first; thread-safe."""
@@ -132,23 +132,11 @@ class UdpRelay(RelayLoop):
                 for m in maps
             ]
 
-    def run(self) -> None:
-        """Relay until :meth:`shutdown`; then every mapping is forgotten and the port released."""
-        selector = self._begin()
-        try:
-            if not self.stopping:
-                selector.register(self._listener, selectors.EVENT_READ, LISTENER)
-                self._run(selector)
-        finally:
-            for mapping in list(self._by_id.values()):
-                self._forget(mapping, "the relay stopped")
-            self._selector = None
-            selector.close()
-            self._listener.close()
+    def _end_all(self, reason: str) -> None:
+        for mapping in list(self._by_id.values()):
+            self._forget(mapping, reason)
 
     def close(self) -> None:
-        if hasattr(self, "_listener"):
-            self._listener.close()
         for mapping in list(self._by_id.values()):
             mapping.sock.close()
         super().close()

@@ -256,7 +256,7 @@ class TcpRelay(RelayLoop):
         self.total_clients = 0
         self.refused = 0
         self.target = format_peer((self._target_host, self._target_port))
-        self._listener = self._listen(lambda: listening_socket(listen_host, listen_port)[0])
+        self._listen(lambda: listening_socket(listen_host, listen_port)[0])
 
     # ---- any thread ----------------------------------------------------------------------------
 
@@ -276,25 +276,12 @@ class TcpRelay(RelayLoop):
                 for p in pairs
             ]
 
-    def run(self) -> None:
-        """Relay until :meth:`shutdown`; then every connection is closed and the port released."""
-        selector = self._begin()
-        try:
-            if not self.stopping:
-                selector.register(self._listener, selectors.EVENT_READ, LISTENER)
-                self._schedule(time.monotonic() + self._sweep_interval(), SWEEP)
-                self._run(selector)
-        finally:
-            for pair in list(self._pairs.values()):
-                self._close_pair(pair, "the relay stopped", error=False)
-            self._selector = None
-            selector.close()
-            self._listener.close()
+    def _on_start(self) -> None:
+        self._schedule(time.monotonic() + self._sweep_interval(), SWEEP)
 
-    def close(self) -> None:
-        if hasattr(self, "_listener"):
-            self._listener.close()
-        super().close()
+    def _end_all(self, reason: str) -> None:
+        for pair in list(self._pairs.values()):
+            self._close_pair(pair, reason, error=False)
 
     # ---- the loop --------------------------------------------------------------------------------
 

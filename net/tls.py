@@ -35,8 +35,8 @@ from net.errors import (
     NetError,
     TlsError,
     describe_io_error,
-    reason_words,
 )
+from net.errors import reason_words as _words
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -498,9 +498,11 @@ def _describe(
     if reason in _WANTS_CLIENT_CERTIFICATE:
         return f"{where} asks for a client certificate, which this program does not send"
     if reason in _CLIENT_REJECTED_CERTIFICATE:
-        return f"{where} rejected the TLS handshake ({reason_words(reason)})"
+        return f"{where} rejected the TLS handshake ({_words(reason)})"
     if isinstance(exc, ssl.SSLError):
-        return f"the TLS handshake with {where} failed: {reason_words(reason or exc.strerror or str(exc))}"
+        return (
+            f"the TLS handshake with {where} failed: {_words(reason or exc.strerror or str(exc))}"
+        )
     if isinstance(exc, OSError):
         return describe_io_error(exc, where)
     return f"the TLS handshake with {where} failed: {exc}"
@@ -544,7 +546,7 @@ def _describe_verification(
         return f"{subject} has been revoked by its issuer: do not trust this server"
     if code == _INVALID_PURPOSE:
         return f"{subject} is not meant for TLS servers"
-    detail = exc.verify_message or reason_words(str(getattr(exc, "reason", "")))
+    detail = exc.verify_message or _words(str(getattr(exc, "reason", "")))
     return f"{subject} could not be verified: {detail}"
 
 
@@ -561,7 +563,7 @@ def _describe_server_side(exc: BaseException, reason: str, where: str) -> str:
         return f"{client} spoke plain TCP to a TLS port"
     if reason in _CLIENT_REJECTED_CERTIFICATE:
         return (
-            f"{client} does not trust this server's certificate ({reason_words(reason)}); a self-signed "
+            f"{client} does not trust this server's certificate ({_words(reason)}); a self-signed "
             "certificate must be pinned or accepted on the client"
         )
     if isinstance(exc, ssl.SSLEOFError | ssl.SSLZeroReturnError | ConnectionError):
@@ -576,7 +578,7 @@ def _describe_server_side(exc: BaseException, reason: str, where: str) -> str:
     if reason in _NOTHING_IN_COMMON:
         return f"{client} and this server have no TLS settings in common (versions, ciphers)"
     if isinstance(exc, ssl.SSLError):
-        return f"the TLS handshake with {client} failed: {reason_words(reason or str(exc))}"
+        return f"the TLS handshake with {client} failed: {_words(reason or str(exc))}"
     if isinstance(exc, OSError):
         return describe_io_error(exc, client)
     return f"the TLS handshake with {client} failed: {exc}"
@@ -930,7 +932,7 @@ def server_context(cert: ServerCertificate) -> ssl.SSLContext:
     except ssl.SSLError as exc:
         raise TlsError(
             f"the certificate {cert.cert_path} and the key {cert.key_path} cannot be used "
-            f"together: {reason_words(str(exc.reason or exc))}"
+            f"together: {_words(str(exc.reason or exc))}"
         ) from exc
     except OSError as exc:
         raise TlsError(f"cannot read the TLS files: {_reason(exc)}") from exc
