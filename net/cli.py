@@ -266,11 +266,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler="net._cli_put:put")
 
     p = sub.add_parser("udp-send", help="send UDP datagrams (and wait for a reply)")
-    p.add_argument("host", metavar="HOST")
-    p.add_argument("port", metavar="PORT", type=port_arg)
-    p.add_argument("data", metavar="DATA", help="payload text (or hex with --hex)")
-    _add_payload_options(p)
-    _add_checksum_options(p)
+    _add_send_arguments(p)
     p.add_argument("--count", type=_positive_int, default=1, help="how many datagrams (default 1)")
     p.add_argument(
         "--interval",
@@ -315,11 +311,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler="net._cli_sockets:udp_listen")
 
     p = sub.add_parser("tcp-send", help="connect to a TCP server, send DATA, print what comes back")
-    p.add_argument("host", metavar="HOST")
-    p.add_argument("port", metavar="PORT", type=port_arg)
-    p.add_argument("data", metavar="DATA", help="payload text (or hex with --hex)")
-    _add_payload_options(p)
-    _add_checksum_options(p)
+    _add_send_arguments(p)
     p.add_argument(
         "--wait",
         type=_seconds,
@@ -521,6 +513,15 @@ def _add_checksum_options(
         choices=("big", "little"),
         help="byte order of the checksum (default: the algorithm's own)",
     )
+
+
+def _add_send_arguments(p: argparse.ArgumentParser) -> None:
+    """HOST PORT DATA and how DATA becomes bytes: udp-send and tcp-send take the same."""
+    p.add_argument("host", metavar="HOST")
+    p.add_argument("port", metavar="PORT", type=port_arg)
+    p.add_argument("data", metavar="DATA", help="payload text (or hex with --hex)")
+    _add_payload_options(p)
+    _add_checksum_options(p)
 
 
 def _add_payload_options(parser: argparse.ArgumentParser) -> None:
