@@ -101,16 +101,12 @@ class RelayLoop(StoppableLoop):
 
     def _listen(self, open_listener: Callable[[], socket.socket]) -> None:
         """Open the relay's listening socket with ``open_listener``; sets :attr:`port` and
-        :attr:`address`. When it cannot be opened the loop's own sockets are freed first.
+        :attr:`address` (see :meth:`_opening`).
 
         Raises:
             AddressError, BindError: as ``open_listener`` does.
         """
-        try:
-            self._listener = open_listener()
-        except BaseException:
-            StoppableLoop.close(self)
-            raise
+        self._listener = self._opening(open_listener)
         self.port: int = int(self._listener.getsockname()[1])
         self.address: str = format_peer((self._listener.getsockname()[0], self.port))
 

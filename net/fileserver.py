@@ -278,11 +278,7 @@ class FileServer(StoppableLoop):
         self._transfer_ids = itertools.count(1)
         self._pending: set[_Conn] = set()
         self._refused = 0
-        try:
-            self._listener, self._dual_stack = _listen(host, port)
-        except BaseException:
-            super().close()
-            raise
+        self._listener, self._dual_stack = self._opening(lambda: _listen(host, port))
         self.port: int = self._listener.getsockname()[1]
         self._serving = False
         self._closed = False

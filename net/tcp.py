@@ -964,11 +964,7 @@ class TcpServer(_TcpLoop):
         self.total_clients = 0
         self.refused = 0
         self.tls_failures = 0
-        try:
-            self._listener = self._listen(host, port, backlog, resolve_timeout)
-        except BaseException:
-            super().close()
-            raise
+        self._listener = self._opening(lambda: self._listen(host, port, backlog, resolve_timeout))
         self._spare = _spare_descriptor()
 
     def _listen(

@@ -116,11 +116,9 @@ class UdpSender(StoppableLoop):
             BindError: the local port cannot be used (for example, it is in use).
         """
         super().__init__()
-        try:
-            self._open(host, port, bind_host, bind_port, broadcast, resolve_timeout)
-        except BaseException:
-            super().close()
-            raise
+        self._opening(
+            lambda: self._open(host, port, bind_host, bind_port, broadcast, resolve_timeout)
+        )
 
     def _open(
         self,
@@ -383,11 +381,9 @@ class UdpReceiver(StoppableLoop):
         self._lock = threading.Lock()
         self._datagrams = self._bytes = self._truncated = self._replies = 0
         self._peers: dict[Any, str] = {}
-        try:
-            self._sock = self._open(host, port, multicast_group, rcvbuf, resolve_timeout)
-        except BaseException:
-            super().close()
-            raise
+        self._sock = self._opening(
+            lambda: self._open(host, port, multicast_group, rcvbuf, resolve_timeout)
+        )
 
     def _open(
         self,
