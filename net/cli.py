@@ -10,12 +10,14 @@ import argparse
 import contextlib
 import sys
 from collections.abc import Callable, Sequence
-from typing import NoReturn
+from typing import NoReturn, TypeVar
 
 from net._version import __version__
 from net.errors import AddressError, InputError, NetError
 
 __all__ = ["exit_status", "main"]
+
+_Number = TypeVar("_Number", int, float)
 
 EXIT_OK = 0
 EXIT_NETWORK = 1
@@ -48,26 +50,39 @@ def bind_port_arg(text: str) -> int:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def _positive_int(text: str) -> int:
+def number_arg(
+    text: str,
+    kind: Callable[[str], _Number],
+    not_a_number: str,
+    in_range: Callable[[_Number], bool],
+    out_of_range: str,
+) -> _Number:
+    """``text`` read as ``kind`` (int or float) for argparse, or its error with one sentence:
+    ``not_a_number`` when it cannot be read, ``out_of_range`` when ``in_range`` refuses it (NaN
+    fails every comparison, so a range check refuses it too)."""
     try:
-        value = int(text)
+        value = kind(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text} must be 1 or more")
+        raise argparse.ArgumentTypeError(not_a_number) from None
+    if not in_range(value):
+        raise argparse.ArgumentTypeError(out_of_range)
     return value
+
+
+def _positive_int(text: str) -> int:
+    return number_arg(
+        text, int, f"{text!r} is not a whole number", lambda v: v >= 1, f"{text} must be 1 or more"
+    )
 
 
 def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not 0 < value <= 86400 or value != value:
-        raise argparse.ArgumentTypeError(
-            f"{text} seconds is out of range (more than 0, at most 86400)"
-        )
-    return value
+    return number_arg(
+        text,
+        float,
+        f"{text!r} is not a number of seconds",
+        lambda v: 0 < v <= 86400,
+        f"{text} seconds is out of range (more than 0, at most 86400)",
+    )
 
 
 _SIZE_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
@@ -90,13 +105,13 @@ def _byte_size(text: str) -> int:
 
 
 def _milliseconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of milliseconds") from None
-    if not 0 <= value <= 86_400_000 or value != value:
-        raise argparse.ArgumentTypeError(f"{text} ms is out of range (0 to 86400000)")
-    return value
+    return number_arg(
+        text,
+        float,
+        f"{text!r} is not a number of milliseconds",
+        lambda v: 0 <= v <= 86_400_000,
+        f"{text} ms is out of range (0 to 86400000)",
+    )
 
 
 def _add_tls_client_options(parser: argparse.ArgumentParser) -> None:
