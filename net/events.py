@@ -5,9 +5,14 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Literal
 
 from net._record import Record
+
+if TYPE_CHECKING:
+    from net.script import Step
 
 __all__ = [
     "Connected",
@@ -29,6 +34,7 @@ __all__ = [
     "RelayEvent",
     "RelayOpened",
     "Sent",
+    "StepResult",
     "TcpEvent",
     "TlsInfo",
     "TransferEvent",
@@ -282,6 +288,24 @@ class MirrorProgress(Record):
     files_total: int
     bytes_done: int
     bytes_total: int
+
+
+class StepResult(Record):
+    """What one step of a conversation script did (net.script). Times in seconds: ``elapsed``
+    since the run started, ``duration`` of the step, ``rtt`` from the last send to the match
+    (expects only)."""
+
+    step: Step
+    round: int  # 1-based
+    ok: bool
+    size: int  # bytes sent, or bytes of the match
+    elapsed: float
+    duration: float
+    rtt: float | None = None
+    data: bytes = b""  # what was sent, or what matched
+    captures: Mapping[str, str] = MappingProxyType({})
+    problem: str = ""  # why it failed
+    received: bytes = b""  # for a failed expect: what arrived instead
 
 
 #: What a TcpClient or TcpServer reports (net.tcp).

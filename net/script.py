@@ -57,6 +57,7 @@ from net.address import format_peer, parse_host, parse_port, resolve
 from net.checksum import append_checksum, get_checksum
 from net.codec import check_encoding, encode_payload, parse_hex, render_text, to_hex
 from net.errors import ConnectError, NetError, PayloadError, ScriptError, TlsError
+from net.events import StepResult
 from net.rules import (
     MATCH_BUDGET,
     Rule,
@@ -175,24 +176,6 @@ class Script:
     @property
     def expectations(self) -> int:
         return sum(step.kind == "expect" for step in self.steps) * self.repeat
-
-
-@dataclass(frozen=True, slots=True)
-class StepResult:
-    """What one step did. Times in seconds: ``elapsed`` since the run started, ``duration`` of
-    the step, ``rtt`` from the last send to the match (expects only)."""
-
-    step: Step
-    round: int  # 1-based
-    ok: bool
-    size: int  # bytes sent, or bytes of the match
-    elapsed: float
-    duration: float
-    rtt: float | None = None
-    data: bytes = b""  # what was sent, or what matched
-    captures: Mapping[str, str] = field(default_factory=dict)
-    problem: str = ""  # why it failed
-    received: bytes = b""  # for a failed expect: what arrived instead
 
 
 @dataclass(frozen=True, slots=True)
