@@ -33,7 +33,9 @@ from dataclasses import dataclass
 import h11
 
 from net._cli_common import client_tls, stop_on_signals, warn_if_insecure
+from net._connect import connect
 from net._loop import StoppableLoop
+from net.address import DEFAULT_RESOLVE_TIMEOUT, resolve
 from net.download.exchange import USER_AGENT
 from net.errors import AddressError, ConnectError, TransferError
 from net.events import DownloadProgress
@@ -268,14 +270,12 @@ class _Upload:
             sock.close()
 
     def _connect(self) -> socket.socket:
-        try:
-            sock = socket.create_connection(
-                (self.target.host, self.target.port), timeout=self.timeout
-            )
-        except OSError as exc:
-            raise ConnectError(
-                f"cannot connect to {self.target.authority}: {exc.strerror or exc}"
-            ) from exc
+        host, port = self.target.host, self.target.port
+        endpoints = resolve(host, port, timeout=min(self.timeout, DEFAULT_RESOLVE_TIMEOUT))
+        sock = connect(self.stopper, endpoints, self.timeout, host, port)
+        if sock is None:
+            raise _Stopped
+        sock.settimeout(self.timeout)  # the exchange below is written with blocking calls
         if self.context is None:
             return sock
         try:
