@@ -615,44 +615,42 @@ class Mirror(StoppableLoop):
         complete-looking file with missing bytes.
         """
         hasher = hashlib.sha256()
-        flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
-        fd = os.open(part, flags | getattr(os, "O_CLOEXEC", 0), 0o644)
+        offset = _part_size(part) if entry.sha256 is not None else 0
+        if offset > entry.size:
+            offset = 0
+        target = urllib.parse.urlsplit(entry.url)
+        path = target.path + (f"?{target.query}" if target.query else "")
+        headers = dict(_HEADERS)
+        if offset:
+            headers["Range"] = f"bytes={offset}-"
+        response = self._request(path, headers)
         try:
-            offset = os.fstat(fd).st_size if entry.sha256 is not None else 0
-            if offset > entry.size:
+            if response.status == 416 and offset == entry.size:
+                response.read()
+            elif response.status == 206 and offset:
+                span = parse_content_range(response.getheader("Content-Range") or "")
+                if span is None or span.start != offset:
+                    raise ProtocolError(f"{self.url.authority} sent another part of the file")
+            elif response.status == 200:
                 offset = 0
-            target = urllib.parse.urlsplit(entry.url)
-            path = target.path + (f"?{target.query}" if target.query else "")
-            headers = dict(_HEADERS)
-            if offset:
-                headers["Range"] = f"bytes={offset}-"
-            response = self._request(path, headers)
+            else:
+                response.read(64 * 1024)
+                raise TransferError(
+                    f"{self.url.authority} answered {response.status} {response.reason}"
+                )
+            fd = open_part(part, offset)
             try:
-                if response.status == 416 and offset == entry.size:
-                    response.read()
-                elif response.status == 206 and offset:
-                    span = parse_content_range(response.getheader("Content-Range") or "")
-                    if span is None or span.start != offset:
-                        raise ProtocolError(f"{self.url.authority} sent another part of the file")
-                elif response.status == 200:
-                    offset = 0
-                else:
-                    response.read(64 * 1024)
-                    raise TransferError(
-                        f"{self.url.authority} answered {response.status} {response.reason}"
-                    )
-                os.ftruncate(fd, offset)
                 hash_existing(fd, offset, hasher, functools.partial(_raise_if_stopped, self))
                 self._advance(entry.shown, offset)
                 os.lseek(fd, offset, os.SEEK_SET)
                 size = offset
                 if response.status != 416:
                     size += self._copy_body(response, fd, hasher, entry.shown)
+                os.fsync(fd)
             finally:
-                response.close()
-            os.fsync(fd)
+                os.close(fd)
         finally:
-            os.close(fd)
+            response.close()
         return size, hasher.hexdigest()
 
     def _copy_body(
@@ -860,6 +858,15 @@ def _clean_staging(staging: Path, keep: set[str]) -> None:
             if part.name not in keep:
                 part.unlink()
         staging.rmdir()
+
+
+def _part_size(part: Path) -> int:
+    """Bytes a ``.part`` holds (0 when there is none); a link is not followed (open_part then
+    refuses it)."""
+    try:
+        return part.lstat().st_size
+    except FileNotFoundError:
+        return 0
 
 
 def _raise_if_stopped(loop: StoppableLoop) -> None:
