@@ -31,7 +31,6 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from operator import attrgetter
 from typing import Any, Protocol
 
@@ -39,7 +38,7 @@ import shiboken6
 from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, QTimer, Signal, Slot
 
 from net.errors import NetError
-from net.events import Received
+from net.events import Received, ReceivedRun
 
 __all__ = [
     "BUFFER_BYTES",
@@ -76,27 +75,6 @@ BUFFER_BYTES = 32 * 1024 * 1024
 HOLD_BUDGET = 0.015
 
 _data_of = attrgetter("data")
-
-
-@dataclass(frozen=True, slots=True)
-class ReceivedRun:
-    """Consecutive :class:`~net.events.Received` chunks of one connection, merged by the buffer.
-
-    ``data`` is the latest bytes of the run (at most :data:`RUN_KEEP`); ``skipped`` bytes came
-    before them and were not kept. ``time`` is the first chunk's. The stream is contiguous:
-    the next chunk of the connection follows the last byte of ``data``.
-    """
-
-    time: float
-    conn_id: int
-    peer: str
-    data: bytes
-    skipped: int = 0
-
-    @property
-    def size(self) -> int:
-        """Bytes the run stands for."""
-        return self.skipped + len(self.data)
 
 
 class _Run:

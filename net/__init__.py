@@ -42,6 +42,8 @@ if TYPE_CHECKING:
         AddressError,
         BindError,
         ConnectError,
+        InputError,
+        LocalFileError,
         NetError,
         PayloadError,
         ProtocolError,
@@ -62,17 +64,19 @@ if TYPE_CHECKING:
         RelayData,
         RelayOpened,
         Sent,
+        TcpEvent,
         TlsInfo,
+        TransferEvent,
         TransferFailed,
         TransferFinished,
         TransferProgress,
         TransferStarted,
     )
-    from net.fileserver import FileServer, TransferEvent, local_addresses
+    from net.fileserver import FileServer, local_addresses
     from net.keepalive import set_keepalive
     from net.relay import Faults, RelayConnection, TcpRelay, UdpRelay
-    from net.share import LocalFileError, SharedFile, ShareTable
-    from net.tcp import ClientInfo, TcpClient, TcpEvent, TcpServer
+    from net.share import SharedFile, ShareTable
+    from net.tcp import ClientInfo, TcpClient, TcpServer
     from net.tls import (
         INSECURE_WARNING,
         ClientTls,
@@ -114,6 +118,7 @@ _EXPORTS: dict[str, str] = {
     "parse_share_url": "net.download",
     "safe_file_name": "net.download",
     "AddressError": "net.errors",
+    "InputError": "net.errors",
     "BindError": "net.errors",
     "ConnectError": "net.errors",
     "NetError": "net.errors",
@@ -140,19 +145,19 @@ _EXPORTS: dict[str, str] = {
     "TransferProgress": "net.events",
     "TransferStarted": "net.events",
     "FileServer": "net.fileserver",
-    "TransferEvent": "net.fileserver",
+    "TransferEvent": "net.events",
     "local_addresses": "net.fileserver",
     "set_keepalive": "net.keepalive",
     "Faults": "net.relay",
     "RelayConnection": "net.relay",
     "TcpRelay": "net.relay",
     "UdpRelay": "net.relay",
-    "LocalFileError": "net.share",
+    "LocalFileError": "net.errors",
     "ShareTable": "net.share",
     "SharedFile": "net.share",
     "ClientInfo": "net.tcp",
     "TcpClient": "net.tcp",
-    "TcpEvent": "net.tcp",
+    "TcpEvent": "net.events",
     "TcpServer": "net.tcp",
     "ClientTls": "net.tls",
     "INSECURE_WARNING": "net.tls",

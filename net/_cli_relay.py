@@ -131,23 +131,27 @@ def add_parser(sub: Any) -> None:
 
 
 def _percent(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a percentage") from None
-    if not 0 <= value <= 100:
-        raise argparse.ArgumentTypeError(f"{text} % is out of range (0 to 100)")
-    return value
+    from net.cli import number_arg
+
+    return number_arg(
+        text,
+        float,
+        f"{text!r} is not a percentage",
+        lambda v: 0 <= v <= 100,
+        f"{text} % is out of range (0 to 100)",
+    )
 
 
 def _byte_count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of bytes") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text} bytes cannot be negative")
-    return value
+    from net.cli import number_arg
+
+    return number_arg(
+        text,
+        int,
+        f"{text!r} is not a whole number of bytes",
+        lambda v: v >= 0,
+        f"{text} bytes cannot be negative",
+    )
 
 
 def relay(args: argparse.Namespace) -> int:

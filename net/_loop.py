@@ -12,8 +12,8 @@ import selectors
 import socket
 import sys
 import threading
-from types import TracebackType
-from typing import Self
+from collections.abc import Callable
+from typing import Self, TypeVar
 
 __all__ = [
     "WOULD_BLOCK",
@@ -26,6 +26,8 @@ __all__ = [
     "selector_capacity",
     "would_block_errors",
 ]
+
+_T = TypeVar("_T")
 
 #: What a non-blocking plain socket raises when it would block: try again when the selector says so.
 WOULD_BLOCK: tuple[type[OSError], ...] = (BlockingIOError, InterruptedError)
@@ -204,14 +206,18 @@ class StoppableLoop:
         """Free the sockets; subclasses close theirs and then call this."""
         self._waker.close()
 
+    def _opening(self, open_sockets: Callable[[], _T]) -> _T:
+        """Run a constructor's ``open_sockets`` step (bind, listen); when it fails, the loop's
+        own sockets are freed before the error goes on, so a half-made loop leaks nothing."""
+        try:
+            return open_sockets()
+        except BaseException:
+            StoppableLoop.close(self)
+            raise
+
     def __enter__(self) -> Self:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.shutdown()
         self.close()

@@ -8,6 +8,7 @@ import heapq
 import itertools
 import random
 import selectors
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -15,12 +16,12 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from net._faults import TO_CLIENT, TO_TARGET, Faults
-from net._loop import StoppableLoop
-from net.events import RelayClosed, RelayCounters, RelayData, RelayOpened
+from net._loop import StoppableLoop, selector_capacity
+from net.address import format_peer, parse_host, parse_port, resolve
+from net.events import RelayCounters, RelayEvent
 
 __all__ = ["DIRECTIONS", "LISTENER", "SWEEP", "RelayConnection", "RelayEvent", "RelayLoop"]
 
-RelayEvent = RelayOpened | RelayClosed | RelayData
 
 DIRECTIONS: Final = (TO_TARGET, TO_CLIENT)
 #: The selector key of a listening socket.
@@ -57,11 +58,32 @@ class RelayLoop(StoppableLoop):
 
     def __init__(
         self,
+        target_host: str,
+        target_port: int | str,
+        *,
+        kind: socket.SocketKind,
+        resolve_timeout: float,
+        max_clients: int,
+        sockets_per_client: int,
         on_event: Callable[[RelayEvent], None] | None,
         faults: Faults | None,
         seed: int | None,
     ) -> None:
+        """Check and resolve the target (once, here) and cap the clients at what the platform's
+        selector can watch, ``sockets_per_client`` sockets each.
+
+        Raises:
+            AddressError: a bad host or port, or a target name that does not resolve.
+        """
+        self._target_host = parse_host(target_host)
+        self._target_port = parse_port(target_port)
+        self._endpoints = resolve(
+            self._target_host, self._target_port, kind=kind, timeout=resolve_timeout
+        )
         super().__init__()
+        cap = selector_capacity()
+        limit = max_clients if cap is None else min(max_clients, cap // sockets_per_client)
+        self.max_clients = max(1, limit)
         self._on_event = on_event
         base = faults if faults is not None else Faults()
         self._faults: dict[str, Faults] = {TO_TARGET: base, TO_CLIENT: base}
@@ -76,6 +98,44 @@ class RelayLoop(StoppableLoop):
         self._faults_changed = False
         self._selector: selectors.BaseSelector | None = None
         self._started = False
+
+    def _listen(self, open_listener: Callable[[], socket.socket]) -> None:
+        """Open the relay's listening socket with ``open_listener``; sets :attr:`port` and
+        :attr:`address` (see :meth:`_opening`).
+
+        Raises:
+            AddressError, BindError: as ``open_listener`` does.
+        """
+        self._listener = self._opening(open_listener)
+        self.port: int = int(self._listener.getsockname()[1])
+        self.address: str = format_peer((self._listener.getsockname()[0], self.port))
+
+    def run(self) -> None:
+        """Relay until :meth:`shutdown`; then every connection (TCP) or client mapping (UDP) is
+        closed and the port released. A relay runs once.
+
+        Raises:
+            RuntimeError: it ran before.
+        """
+        if self._started:
+            raise RuntimeError(f"a {type(self).__name__} runs once; make a new one to start again")
+        self._started = True
+        self._selector = selector = self.new_selector()
+        try:
+            if not self.stopping:
+                selector.register(self._listener, selectors.EVENT_READ, LISTENER)
+                self._on_start()
+                self._run(selector)
+        finally:
+            self._end_all("the relay stopped")
+            self._selector = None
+            selector.close()
+            self._listener.close()
+
+    def close(self) -> None:
+        if hasattr(self, "_listener"):
+            self._listener.close()
+        super().close()
 
     # ---- any thread ----------------------------------------------------------------------------
 
@@ -150,6 +210,13 @@ class RelayLoop(StoppableLoop):
                 if changed:
                     self._refresh()
 
+    def _on_start(self) -> None:
+        """The loop starts (timers that run from the start are set here)."""
+
+    def _end_all(self, reason: str) -> None:
+        """The loop ends: close every connection or mapping, saying ``reason``."""
+        raise NotImplementedError
+
     def _select_timeout(self) -> float | None:
         return None
 
@@ -168,13 +235,6 @@ class RelayLoop(StoppableLoop):
     def _refresh(self) -> None:
         """Faults changed: let everything waiting look at them again."""
         raise NotImplementedError
-
-    def _begin(self) -> selectors.BaseSelector:
-        if self._started:
-            raise RuntimeError(f"a {type(self).__name__} runs once; make a new one to start again")
-        self._started = True
-        self._selector = self.new_selector()
-        return self._selector
 
     def _emit(self, event: RelayEvent) -> None:
         if self._on_event is not None:

@@ -11,17 +11,13 @@ from collections.abc import Callable, Iterable
 from typing import Any, Final
 
 from net._faults import TO_CLIENT, TO_TARGET, Faults, TokenBucket, datagram_fate
-from net._loop import selector_capacity
 from net._relay_base import DIRECTIONS, LISTENER, SWEEP, RelayConnection, RelayEvent, RelayLoop
 from net.address import (
     DEFAULT_RESOLVE_TIMEOUT,
     bind_endpoint,
+    bound_socket,
     format_peer,
-    parse_host,
-    parse_port,
-    resolve,
 )
-from net.errors import BindError, describe_bind_error
 from net.events import RelayClosed, RelayData, RelayOpened
 from net.tcp import _check_seconds
 
@@ -107,27 +103,25 @@ class UdpRelay(RelayLoop):
             BindError: the port cannot be bound.
         """
         _check_seconds("idle timeout", idle_timeout)
-        self._target_host = parse_host(target_host)
-        self._target_port = parse_port(target_port)
-        self._endpoint = resolve(
-            self._target_host, self._target_port, kind=socket.SOCK_DGRAM, timeout=resolve_timeout
-        )[0]
-        super().__init__(on_event, faults, seed)
-        cap = selector_capacity()
-        self.max_clients = max(1, min(max_clients, cap) if cap is not None else max_clients)
+        super().__init__(
+            target_host,
+            target_port,
+            kind=socket.SOCK_DGRAM,
+            resolve_timeout=resolve_timeout,
+            max_clients=max_clients,
+            sockets_per_client=1,
+            on_event=on_event,
+            faults=faults,
+            seed=seed,
+        )
+        self._endpoint = self._endpoints[0]
         self._idle_timeout = idle_timeout
         self._mappings: dict[Any, _Mapping] = {}  # client address -> mapping, least recent first
         self._by_id: dict[int, _Mapping] = {}
         self._queues = {d: _Queue() for d in DIRECTIONS}
         self._expiry_at = 0.0
         self.target = format_peer(self._endpoint.sockaddr)
-        try:
-            self._listener = _bind_udp(listen_host, listen_port)
-        except BaseException:
-            super().close()
-            raise
-        self.port: int = int(self._listener.getsockname()[1])
-        self.address: str = format_peer((self._listener.getsockname()[0], self.port))
+        self._listen(lambda: _bind_udp(listen_host, listen_port))
 
     def connections(self) -> list[RelayConnection]:
         """The client mappings now, oldest first; thread-safe."""
@@ -138,23 +132,11 @@ class UdpRelay(RelayLoop):
                 for m in maps
             ]
 
-    def run(self) -> None:
-        """Relay until :meth:`shutdown`; then every mapping is forgotten and the port released."""
-        selector = self._begin()
-        try:
-            if not self.stopping:
-                selector.register(self._listener, selectors.EVENT_READ, LISTENER)
-                self._run(selector)
-        finally:
-            for mapping in list(self._by_id.values()):
-                self._forget(mapping, "the relay stopped")
-            self._selector = None
-            selector.close()
-            self._listener.close()
+    def _end_all(self, reason: str) -> None:
+        for mapping in list(self._by_id.values()):
+            self._forget(mapping, reason)
 
     def close(self) -> None:
-        if hasattr(self, "_listener"):
-            self._listener.close()
         for mapping in list(self._by_id.values()):
             mapping.sock.close()
         super().close()
@@ -453,19 +435,9 @@ class UdpRelay(RelayLoop):
 
 def _bind_udp(host: str, port: int | str) -> socket.socket:
     local = bind_endpoint(host, port, kind=socket.SOCK_DGRAM)
-    sock = socket.socket(local.family, socket.SOCK_DGRAM)
-    try:
-        if local.family == socket.AF_INET6 and local.host == "::":
-            with contextlib.suppress(OSError, AttributeError):
-                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
-        with contextlib.suppress(OSError):
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 * 1024 * 1024)
-        try:
-            sock.bind(local.sockaddr)
-        except OSError as exc:
-            raise BindError(describe_bind_error(exc, local.host, local.port)) from exc
-        sock.setblocking(False)
-    except BaseException:
-        sock.close()
-        raise
-    return sock
+    return bound_socket(local, socket.SOCK_DGRAM, prepare=_large_receive_buffer)
+
+
+def _large_receive_buffer(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 * 1024 * 1024)

@@ -5,18 +5,22 @@ Parsing is pure; only :func:`resolve` touches the network (DNS), and it never wa
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import re
 import socket
+import sys
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from net._record import Record
-from net.errors import AddressError
+from net.errors import AddressError, BindError, describe_bind_error
 
 __all__ = [
     "Endpoint",
     "bind_endpoint",
+    "bound_socket",
     "format_peer",
     "parse_host",
     "parse_port",
@@ -223,6 +227,49 @@ def bind_endpoint(
     if not host:
         return Endpoint(socket.AF_INET, ("0.0.0.0", port))
     return resolve(host, port, kind=kind, passive=True, timeout=timeout)[0]
+
+
+def bound_socket(
+    local: Endpoint,
+    kind: socket.SocketKind,
+    *,
+    listen: int | None = None,
+    reuse_address: bool = False,
+    prepare: Callable[[socket.socket], None] | None = None,
+) -> socket.socket:
+    """A non-blocking socket of ``kind`` bound to ``local`` (from :func:`bind_endpoint`).
+
+    "::" also takes IPv4 where the system allows (dual stack, RFC 3493 section 5.3).
+
+    Args:
+        listen: listen with this backlog (TCP servers).
+        reuse_address: SO_REUSEADDR, except on Windows, where it would let another program
+            take the port (there a restarted server needs none; elsewhere it restarts at once
+            on a port whose old connections sit in TIME_WAIT, and multicast receivers share it).
+        prepare: sets further options before the bind (buffers, broadcast).
+    Raises:
+        BindError: the port is in use, or the address is not this computer's.
+    """
+    sock = socket.socket(local.family, kind)
+    try:
+        if reuse_address and sys.platform != "win32":
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if local.family == socket.AF_INET6 and local.host == "::":
+            with contextlib.suppress(OSError, AttributeError):
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        if prepare is not None:
+            prepare(sock)
+        try:
+            sock.bind(local.sockaddr)
+            if listen is not None:
+                sock.listen(listen)
+        except OSError as exc:
+            raise BindError(describe_bind_error(exc, local.host, local.port)) from exc
+        sock.setblocking(False)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
 
 
 def format_peer(sockaddr: tuple[Any, ...] | Endpoint) -> str:

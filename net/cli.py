@@ -10,12 +10,14 @@ import argparse
 import contextlib
 import sys
 from collections.abc import Callable, Sequence
-from typing import NoReturn
+from typing import NoReturn, TypeVar
 
 from net._version import __version__
-from net.errors import AddressError, NetError
+from net.errors import AddressError, InputError, NetError
 
-__all__ = ["main"]
+__all__ = ["exit_status", "main"]
+
+_Number = TypeVar("_Number", int, float)
 
 EXIT_OK = 0
 EXIT_NETWORK = 1
@@ -48,26 +50,39 @@ def bind_port_arg(text: str) -> int:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def _positive_int(text: str) -> int:
+def number_arg(
+    text: str,
+    kind: Callable[[str], _Number],
+    not_a_number: str,
+    in_range: Callable[[_Number], bool],
+    out_of_range: str,
+) -> _Number:
+    """``text`` read as ``kind`` (int or float) for argparse, or its error with one sentence:
+    ``not_a_number`` when it cannot be read, ``out_of_range`` when ``in_range`` refuses it (NaN
+    fails every comparison, so a range check refuses it too)."""
     try:
-        value = int(text)
+        value = kind(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text} must be 1 or more")
+        raise argparse.ArgumentTypeError(not_a_number) from None
+    if not in_range(value):
+        raise argparse.ArgumentTypeError(out_of_range)
     return value
+
+
+def _positive_int(text: str) -> int:
+    return number_arg(
+        text, int, f"{text!r} is not a whole number", lambda v: v >= 1, f"{text} must be 1 or more"
+    )
 
 
 def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not 0 < value <= 86400 or value != value:
-        raise argparse.ArgumentTypeError(
-            f"{text} seconds is out of range (more than 0, at most 86400)"
-        )
-    return value
+    return number_arg(
+        text,
+        float,
+        f"{text!r} is not a number of seconds",
+        lambda v: 0 < v <= 86400,
+        f"{text} seconds is out of range (more than 0, at most 86400)",
+    )
 
 
 _SIZE_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
@@ -90,13 +105,13 @@ def _byte_size(text: str) -> int:
 
 
 def _milliseconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of milliseconds") from None
-    if not 0 <= value <= 86_400_000 or value != value:
-        raise argparse.ArgumentTypeError(f"{text} ms is out of range (0 to 86400000)")
-    return value
+    return number_arg(
+        text,
+        float,
+        f"{text!r} is not a number of milliseconds",
+        lambda v: 0 <= v <= 86_400_000,
+        f"{text} ms is out of range (0 to 86400000)",
+    )
 
 
 def _add_tls_client_options(parser: argparse.ArgumentParser) -> None:
@@ -130,6 +145,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Socket Workbench: UDP, TCP and file sharing from the command line.",
     )
     parser.add_argument("--version", action="version", version=f"swb {__version__}")
+    parser.add_argument(
+        "--debug", action="store_true", help="show the traceback when swb fails by a bug of its own"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
 
@@ -271,11 +289,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler="net._cli_put:put")
 
     p = sub.add_parser("udp-send", help="send UDP datagrams (and wait for a reply)")
-    p.add_argument("host", metavar="HOST")
-    p.add_argument("port", metavar="PORT", type=port_arg)
-    p.add_argument("data", metavar="DATA", help="payload text (or hex with --hex)")
-    _add_payload_options(p)
-    _add_checksum_options(p)
+    _add_send_arguments(p)
     p.add_argument("--count", type=_positive_int, default=1, help="how many datagrams (default 1)")
     p.add_argument(
         "--interval",
@@ -320,11 +334,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler="net._cli_sockets:udp_listen")
 
     p = sub.add_parser("tcp-send", help="connect to a TCP server, send DATA, print what comes back")
-    p.add_argument("host", metavar="HOST")
-    p.add_argument("port", metavar="PORT", type=port_arg)
-    p.add_argument("data", metavar="DATA", help="payload text (or hex with --hex)")
-    _add_payload_options(p)
-    _add_checksum_options(p)
+    _add_send_arguments(p)
     p.add_argument(
         "--wait",
         type=_seconds,
@@ -528,6 +538,15 @@ def _add_checksum_options(
     )
 
 
+def _add_send_arguments(p: argparse.ArgumentParser) -> None:
+    """HOST PORT DATA and how DATA becomes bytes: udp-send and tcp-send take the same."""
+    p.add_argument("host", metavar="HOST")
+    p.add_argument("port", metavar="PORT", type=port_arg)
+    p.add_argument("data", metavar="DATA", help="payload text (or hex with --hex)")
+    _add_payload_options(p)
+    _add_checksum_options(p)
+
+
 def _add_payload_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--hex", action="store_true", help="DATA is hex, like '48 65 6C 6C 6F'")
     parser.add_argument("--escapes", action="store_true", help=r"DATA has C escapes like \r\n \x00")
@@ -551,6 +570,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
     _escape_unencodable_output()
     parser = build_parser()
+    args: argparse.Namespace | None = None
     try:
         args = parser.parse_args(argv)
         return _load(args.handler)(args)
@@ -558,14 +578,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else EXIT_BAD_INPUT
     except NetError as exc:
         _fail(f"swb: {exc}")
-        # AddressError and PayloadError are also ValueErrors: input the user can fix.
-        return EXIT_BAD_INPUT if isinstance(exc, ValueError) else EXIT_NETWORK
+        return exit_status(exc)
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         # stdout went away (`swb udp-listen 9 | head`): nothing left to tell anyone.
         _silence_stdout()
         return EXIT_OK
+    except Exception as exc:
+        # A bug of ours: one line, not a traceback, unless --debug asks for it.
+        _fail(f"swb: internal error ({type(exc).__name__}: {exc}); --debug shows where")
+        if args is not None and args.debug:
+            import traceback
+
+            traceback.print_exc()
+        return EXIT_NETWORK
+
+
+def exit_status(exc: NetError) -> int:
+    """The exit status for a command that ended with ``exc`` (design.md, CLI contract): 2 for
+    input the user can fix (an InputError), 1 for a failure of the network or the peer."""
+    return EXIT_BAD_INPUT if isinstance(exc, InputError) else EXIT_NETWORK
 
 
 def _escape_unencodable_output() -> None:

@@ -1,7 +1,25 @@
 """The error hierarchy of the net package: every error carries a sentence a person understands.
 
 The original ``OSError`` (or ``ssl.SSLError``) is chained as ``__cause__`` so nothing is lost for
-debugging, but ``str(error)`` is what the GUI and the CLI show.
+debugging, but ``str(error)`` is what the GUI and the CLI show. The whole tree lives here::
+
+    NetError
+    ├── InputError (also ValueError)    what the user typed or named is wrong: the CLI exits 2
+    │   ├── AddressError                a host, port, timeout or option value
+    │   ├── PayloadError                hex, escapes, an encoding
+    │   │   └── ScriptError             a conversation script (names its file and line)
+    │   ├── LibraryError                a saved-packets library or one of its packets
+    │   └── LocalFileError              a file or folder here (also a TransferError)
+    ├── BindError                       a local address cannot be listened on
+    ├── ConnectError                    a peer cannot be reached, or the connection broke
+    │   └── TlsError                    a TLS handshake or certificate check failed
+    ├── ProtocolError                   a peer broke its protocol
+    ├── TransferError                   a file transfer failed or did not verify
+    │   ├── TransferCancelled           shutdown() ended a download
+    │   └── UploadStopped               a stopped upload (resumable: sending again continues it)
+    └── UploadRefused                   an upload this server cannot store (with its HTTP status)
+
+Every error but an InputError is a failure of the network or the peer: the CLI exits 1.
 """
 
 from __future__ import annotations
@@ -15,15 +33,23 @@ __all__ = [
     "AddressError",
     "BindError",
     "ConnectError",
+    "InputError",
+    "LibraryError",
+    "LocalFileError",
     "NetError",
     "PayloadError",
     "ProtocolError",
+    "ScriptError",
     "TlsError",
+    "TransferCancelled",
     "TransferError",
+    "UploadRefused",
+    "UploadStopped",
     "describe_bind_error",
     "describe_connect_error",
     "describe_io_error",
     "describe_stream_error",
+    "reason_words",
     "system_words",
 ]
 
@@ -43,8 +69,27 @@ class NetError(Exception):
     """Base of every error the net package raises on purpose."""
 
 
-class AddressError(NetError, ValueError):
-    """A host, port or other user input that cannot be used (bad input: the CLI exits 2)."""
+class InputError(NetError, ValueError):
+    """Input the user can fix: something typed, chosen or named that cannot be used (the CLI
+    exits 2). Also a ValueError, as Python's own checks of bad values are."""
+
+
+class AddressError(InputError):
+    """A host, port or other value the user gave (timeout, keepalive range, CA file,
+    fingerprint) that cannot be used."""
+
+
+class PayloadError(InputError):
+    """A payload (hex, escapes, encoding) that cannot be turned into bytes."""
+
+
+class ScriptError(PayloadError):
+    """A script that cannot run: the sentence names the file and line."""
+
+
+class LibraryError(InputError):
+    """A library file that cannot be read or written, or a packet that is not valid (bad input:
+    the CLI exits 2)."""
 
 
 class BindError(NetError):
@@ -59,16 +104,38 @@ class TlsError(ConnectError):
     """A TLS handshake or certificate check failed."""
 
 
-class PayloadError(NetError, ValueError):
-    """A payload (hex, escapes, encoding) that cannot be turned into bytes (bad input: exit 2)."""
-
-
 class ProtocolError(NetError):
     """A peer sent something the protocol does not allow."""
 
 
 class TransferError(NetError):
     """A file transfer failed or its result did not verify."""
+
+
+class TransferCancelled(TransferError):
+    """The download was cancelled with ``shutdown()`` (what was kept is said in the message)."""
+
+
+class LocalFileError(InputError, TransferError):
+    """A file or folder on this computer that the user named cannot be used (missing, unreadable,
+    not a regular file). It is bad input: the CLI exits 2."""
+
+
+class UploadStopped(TransferError):
+    """The upload was stopped (SIGINT/SIGTERM, Cancel); an interrupted upload stays resumable."""
+
+    def __init__(self, message: str = "the upload was stopped; sending it again continues it"):
+        super().__init__(message)
+
+
+class UploadRefused(NetError):
+    """An upload cannot be stored; ``status`` is the HTTP status that says why (409, 413, 400...);
+    ``offset`` the bytes the server holds when a resumed upload named the wrong offset."""
+
+    def __init__(self, status: int, message: str, offset: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.offset = offset
 
 
 def describe_bind_error(exc: OSError, host: str, port: int) -> str:
@@ -132,15 +199,18 @@ def _join(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-def describe_stream_error(exc: OSError, peer: str) -> str:
+def describe_stream_error(exc: OSError, peer: str, *, receiving: bool = True) -> str:
     """Say why reading from or writing to a connection with ``peer`` failed, inside TLS too.
 
     A TLS connection that ended without close_notify is a cut (RFC 8446 section 6.1): what the
-    peer sent may be incomplete, so it is never described as an orderly end.
+    peer sent may be incomplete, so a receiver never describes it as an orderly end. A sender
+    (``receiving`` False: a server sending a body) only learns that the peer left.
     """
     ssl = sys.modules.get("ssl")
     if ssl is None:  # nothing imported ssl, so no TLS connection exists and exc is not its error
         return describe_io_error(exc, peer)
+    if not receiving and isinstance(exc, ssl.SSLEOFError | ssl.SSLZeroReturnError):
+        return f"{peer} closed the connection"
     if isinstance(exc, ssl.SSLEOFError):
         return (
             f"{peer} cut the connection without closing TLS (no close_notify): what it sent "
@@ -149,11 +219,16 @@ def describe_stream_error(exc: OSError, peer: str) -> str:
     if isinstance(exc, ssl.SSLError) and not isinstance(exc, ssl.SSLSyscallError):
         reason = getattr(exc, "reason", None)
         if reason:
-            detail = str(reason).replace("_", " ").lower()
+            detail = reason_words(str(reason))
         else:  # "TLS/SSL connection has been closed (EOF) (_ssl.c:2427)": drop the source line
             detail = re.sub(r"\s*\(_ssl\.c:\d+\)$", "", str(exc.strerror or exc))
         return f"the TLS connection with {peer} failed: {detail}"
     return describe_io_error(exc, peer)
+
+
+def reason_words(reason: str) -> str:
+    """OpenSSL's reason code in words: "WRONG_VERSION_NUMBER" -> "wrong version number"."""
+    return reason.replace("_", " ").lower()
 
 
 def system_words(exc: OSError) -> str:

@@ -5,23 +5,39 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Literal
+
 from net._record import Record
+
+if TYPE_CHECKING:
+    from net.script import Step
 
 __all__ = [
     "Connected",
     "Datagram",
+    "DatagramRow",
     "Disconnected",
     "DownloadFinished",
     "DownloadProgress",
     "FileSent",
+    "MirrorFile",
+    "MirrorOutcome",
+    "MirrorProgress",
     "Received",
+    "ReceivedRun",
     "Reconnecting",
     "RelayClosed",
     "RelayCounters",
     "RelayData",
+    "RelayEvent",
     "RelayOpened",
     "Sent",
+    "StepResult",
+    "TcpEvent",
     "TlsInfo",
+    "TransferEvent",
     "TransferFailed",
     "TransferFinished",
     "TransferProgress",
@@ -219,3 +235,82 @@ class RelayCounters(Record):
     chunks: int = 0
     dropped: int = 0
     duplicated: int = 0
+
+
+class ReceivedRun(Record):
+    """Consecutive :class:`Received` chunks of one connection, merged by the GUI's event buffer.
+
+    ``data`` is the latest bytes of the run (at most the buffer's ``RUN_KEEP``); ``skipped``
+    bytes came before them and were not kept. ``time`` is the first chunk's. The stream is
+    contiguous: the next chunk of the connection follows the last byte of ``data``.
+    """
+
+    time: float
+    conn_id: int
+    peer: str
+    data: bytes
+    skipped: int = 0
+
+    @property
+    def size(self) -> int:
+        """Bytes the run stands for."""
+        return self.skipped + len(self.data)
+
+
+#: A received datagram as a plain tuple: (time, peer, data, truncated), the fields of a
+#: :class:`Datagram`. Cheaper to build than the object, and the garbage collector stops tracking
+#: a tuple of strings and bytes, so a GUI can keep 100,000 of them at no cost when it collects.
+DatagramRow = tuple[float, str, bytes, bool]
+
+MirrorOutcome = Literal["downloaded", "up to date", "failed"]
+
+
+class MirrorFile(Record):
+    """What became of one file: ``path`` is relative to DIR ("/"-separated), ``size`` in bytes;
+    ``reason`` says why it failed ("" otherwise); ``verified`` when its SHA-256 was checked;
+    ``sha256`` (hex) that of the local copy when it was downloaded or found up to date."""
+
+    path: str
+    outcome: MirrorOutcome
+    size: int
+    reason: str = ""
+    verified: bool = False
+    sha256: str | None = None
+
+
+class MirrorProgress(Record):
+    """How far a run is: files settled of those listed, and bytes. A file counts its whole size
+    once fetched or found up to date, and before that the bytes received or resumed; a failed
+    file counts as settled with the bytes it got. So ``bytes_done`` reaches ``bytes_total`` when
+    every file is there. Files cut short by :meth:`Mirror.shutdown` are not counted settled."""
+
+    files_done: int
+    files_total: int
+    bytes_done: int
+    bytes_total: int
+
+
+class StepResult(Record):
+    """What one step of a conversation script did (net.script). Times in seconds: ``elapsed``
+    since the run started, ``duration`` of the step, ``rtt`` from the last send to the match
+    (expects only)."""
+
+    step: Step
+    round: int  # 1-based
+    ok: bool
+    size: int  # bytes sent, or bytes of the match
+    elapsed: float
+    duration: float
+    rtt: float | None = None
+    data: bytes = b""  # what was sent, or what matched
+    captures: Mapping[str, str] = MappingProxyType({})
+    problem: str = ""  # why it failed
+    received: bytes = b""  # for a failed expect: what arrived instead
+
+
+#: What a TcpClient or TcpServer reports (net.tcp).
+TcpEvent = Connected | Received | Sent | FileSent | Disconnected | Reconnecting
+#: What a FileServer reports about each transfer (net.fileserver).
+TransferEvent = TransferStarted | TransferProgress | TransferFinished | TransferFailed
+#: What a TcpRelay or UdpRelay reports (net.relay).
+RelayEvent = RelayOpened | RelayClosed | RelayData

@@ -46,8 +46,14 @@ import h11
 from net._body import BodySender, Cancelled, ShortFile
 from net._loop import StoppableLoop, Waker, selector_capacity
 from net.address import format_peer, parse_host, parse_port, resolve
-from net.errors import BindError, describe_bind_error, describe_io_error
-from net.events import TransferFailed, TransferFinished, TransferProgress, TransferStarted
+from net.errors import BindError, describe_bind_error, describe_stream_error
+from net.events import (
+    TransferEvent,
+    TransferFailed,
+    TransferFinished,
+    TransferProgress,
+    TransferStarted,
+)
 from net.httpfile import (
     MAX_HEAD_BYTES,
     Target,
@@ -94,7 +100,6 @@ __all__ = ["FileServer", "TransferEvent", "local_addresses"]
 
 _log = logging.getLogger(__name__)
 
-TransferEvent = TransferStarted | TransferProgress | TransferFinished | TransferFailed
 
 _SERVER = "socket-workbench"
 _READ = selectors.EVENT_READ
@@ -282,11 +287,7 @@ class FileServer(StoppableLoop):
         self._transfer_ids = itertools.count(1)
         self._pending: set[_Conn] = set()
         self._refused = 0
-        try:
-            self._listener, self._dual_stack = _listen(host, port)
-        except BaseException:
-            super().close()
-            raise
+        self._listener, self._dual_stack = self._opening(lambda: _listen(host, port))
         self.port: int = self._listener.getsockname()[1]
         self._serving = False
         self._closed = False
@@ -1131,7 +1132,7 @@ class FileServer(StoppableLoop):
             reason = (
                 "the server was stopped"
                 if stopped
-                else _describe_failure(exc, conn.peer)
+                else describe_stream_error(exc, conn.peer, receiving=False)
                 if isinstance(exc, OSError)
                 else f"{conn.peer} ended the upload before all of it arrived"
             )
@@ -1315,8 +1316,15 @@ class FileServer(StoppableLoop):
             return None
         except OSError as exc:
             stopped = self.stopping
-            reason = "the server was stopped" if stopped else _describe_failure(exc, conn.peer)
+            reason = (
+                "the server was stopped"
+                if stopped
+                else describe_stream_error(exc, conn.peer, receiving=False)
+            )
             failed(reason, stopped, keep=True)
+            return None
+        except Exception as exc:
+            failed(_internal_error(tid, name, exc))
             return None
         self._emit(TransferFinished(time.time(), tid, receiver.received - start))
         return path
@@ -1512,33 +1520,31 @@ class FileServer(StoppableLoop):
             if pending:
                 body.send(memoryview(pending))
                 progress.update(progress.done + len(pending))
-        except Cancelled:
-            self._emit(
-                TransferFailed(time.time(), tid, progress.done, "the server was stopped", True)
-            )
-            return False
-        except MemberChanged as exc:
-            self._emit(TransferFailed(time.time(), tid, progress.done, str(exc)))
-            return False
-        except (OSError, ValueError) as exc:
-            self._connection_failed(conn, tid, progress.done, exc)
+        except Exception as exc:
+            self._transfer_failed(conn, tid, name, progress.done, exc)
             return False
         self._emit(TransferFinished(time.time(), tid, plan.length))
         return True
 
-    def _connection_failed(
-        self, conn: _Conn, tid: int, done: int, exc: OSError | ValueError
-    ) -> None:
-        """End transfer ``tid`` as failed after ``done`` bytes because its connection broke (or
-        the server is stopping, which closes connections under running transfers)."""
-        stopped = self.stopping
-        reason = (
-            "the server was stopped"
-            if stopped
-            else _describe_failure(exc, conn.peer)
-            if isinstance(exc, OSError)
-            else f"connection with {conn.peer} failed"
-        )
+    def _transfer_failed(self, conn: _Conn, tid: int, name: str, done: int, exc: Exception) -> None:
+        """End the sending of ``name`` (transfer ``tid``) as failed after ``done`` bytes, saying
+        why: the server is stopping (which also closes connections under running transfers),
+        the file changed under it, the connection broke, or a bug of ours. A bug (issue 13.1: an
+        AttributeError once ended bodies silently) is logged, its traceback at debug level, and
+        the server goes on serving."""
+        stopped = self.stopping or isinstance(exc, Cancelled)
+        if stopped:
+            reason = "the server was stopped"
+        elif isinstance(exc, ShortFile):
+            reason = "the file became shorter while it was sent"
+        elif isinstance(exc, MemberChanged):
+            reason = str(exc)
+        elif isinstance(exc, OSError):
+            reason = describe_stream_error(exc, conn.peer, receiving=False)
+        elif isinstance(exc, ValueError):  # a socket closed under the transfer
+            reason = f"connection with {conn.peer} failed"
+        else:
+            reason = _internal_error(tid, name, exc)
         self._emit(TransferFailed(time.time(), tid, done, reason, stopped))
 
     def _send_not_modified(
@@ -1680,28 +1686,8 @@ class FileServer(StoppableLoop):
         progress = _Progress(self, tid, length)
         try:
             self._body(conn).send_file(fd, offset, length, progress.update)
-        except Cancelled:
-            self._emit(
-                TransferFailed(time.time(), tid, progress.done, "the server was stopped", True)
-            )
-            return False
-        except ShortFile:
-            self._emit(
-                TransferFailed(
-                    time.time(), tid, progress.done, "the file became shorter while it was sent"
-                )
-            )
-            return False
-        except (OSError, ValueError) as exc:
-            self._connection_failed(conn, tid, progress.done, exc)
-            return False
         except Exception as exc:
-            # A bug of ours (issue 13.1: an AttributeError once ended bodies silently): the
-            # transfer ends as failed, with a log line, and the server goes on.
-            reason = f"internal error in the server ({type(exc).__name__}: {exc})"
-            _log.error("file server: transfer %d of %r failed: %s", tid, name, reason)
-            _log.debug("file server: internal error", exc_info=True)
-            self._emit(TransferFailed(time.time(), tid, progress.done, reason))
+            self._transfer_failed(conn, tid, name, progress.done, exc)
             return False
         self._emit(TransferFinished(time.time(), tid, length))
         return True
@@ -1809,14 +1795,13 @@ def _unknown_raw_name(data: bytes) -> tuple[str, str]:
     return shown, "the name is not UTF-8 text"
 
 
-def _describe_failure(exc: OSError, peer: str) -> str:
-    """Why a transfer to ``peer`` broke, in words (TLS errors are not errno sentences)."""
-    if isinstance(exc, ssl.SSLEOFError | ssl.SSLZeroReturnError):
-        return f"{peer} closed the connection"
-    if isinstance(exc, ssl.SSLError) and not isinstance(exc, ssl.SSLSyscallError):
-        reason = str(getattr(exc, "reason", None) or "").replace("_", " ").lower()
-        return f"the TLS connection with {peer} failed" + (f": {reason}" if reason else "")
-    return describe_io_error(exc, peer)
+def _internal_error(tid: int, name: str, exc: Exception) -> str:
+    """Log a bug of ours that ended transfer ``tid`` of ``name`` (the traceback at debug level)
+    and say it in the transfer's words."""
+    reason = f"internal error in the server ({type(exc).__name__}: {exc})"
+    _log.error("file server: transfer %d of %r failed: %s", tid, name, reason)
+    _log.debug("file server: internal error", exc_info=True)
+    return reason
 
 
 def _nothing_waiting(sock: socket.socket) -> bool:

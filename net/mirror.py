@@ -38,6 +38,7 @@ from __future__ import annotations
 import collections
 import concurrent.futures
 import contextlib
+import functools
 import hashlib
 import http.client
 import json
@@ -49,7 +50,7 @@ import struct
 import sys
 import threading
 import urllib.parse
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -57,6 +58,7 @@ from typing import Any, Literal
 from net._loop import StoppableLoop
 from net.address import resolve
 from net.download import TransferCancelled, parse_share_url, safe_file_name
+from net.download.files import hash_existing, open_part, write_all
 from net.download.listing import next_page
 from net.errors import (
     AddressError,
@@ -67,6 +69,7 @@ from net.errors import (
     describe_connect_error,
     describe_io_error,
 )
+from net.events import MirrorFile, MirrorProgress
 from net.httpfile import parse_content_range
 from net.share import LocalFileError
 from net.tls import ClientTls, client_context
@@ -78,7 +81,6 @@ STAGING = ".swb-mirror"
 _MAX_LIST = 32 * 1024 * 1024  # bytes of one JSON list
 _MAX_ENTRIES = 1_000_000  # entries in the whole tree
 _MAX_DEPTH = 64  # folder levels
-_HASH_CHUNK = 1024 * 1024
 #: Files missing at once (and at least half of those listed) from which the folder's zip is
 #: fetched in one request rather than each file in its own.
 _BULK_MIN = 64
@@ -90,35 +92,6 @@ _SHA256 = re.compile(r"[0-9a-f]{64}")
 # An absolute path of printable ASCII, no "//", query or fragment: taken as it is (still checked).
 _PLAIN_PATH = re.compile(r"/(?!/)[A-Za-z0-9\-._~%!$&'()*+,;=:@/]*")
 _CASE_INSENSITIVE = sys.platform == "win32" or sys.platform == "darwin"
-
-Outcome = Literal["downloaded", "up to date", "failed"]
-
-
-@dataclass(frozen=True, slots=True)
-class MirrorFile:
-    """What became of one file: ``path`` is relative to DIR ("/"-separated), ``size`` in bytes;
-    ``reason`` says why it failed ("" otherwise); ``verified`` when its SHA-256 was checked;
-    ``sha256`` (hex) that of the local copy when it was downloaded or found up to date."""
-
-    path: str
-    outcome: Outcome
-    size: int
-    reason: str = ""
-    verified: bool = False
-    sha256: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class MirrorProgress:
-    """How far a run is: files settled of those listed, and bytes. A file counts its whole size
-    once fetched or found up to date, and before that the bytes received or resumed; a failed
-    file counts as settled with the bytes it got. So ``bytes_done`` reaches ``bytes_total`` when
-    every file is there. Files cut short by :meth:`Mirror.shutdown` are not counted settled."""
-
-    files_done: int
-    files_total: int
-    bytes_done: int
-    bytes_total: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -694,44 +667,42 @@ class Mirror(StoppableLoop):
         complete-looking file with missing bytes.
         """
         hasher = hashlib.sha256()
-        flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
-        fd = os.open(part, flags | getattr(os, "O_CLOEXEC", 0), 0o644)
+        offset = _part_size(part) if entry.sha256 is not None else 0
+        if offset > entry.size:
+            offset = 0
+        target = urllib.parse.urlsplit(entry.url)
+        path = target.path + (f"?{target.query}" if target.query else "")
+        headers = dict(_HEADERS)
+        if offset:
+            headers["Range"] = f"bytes={offset}-"
+        response = self._request(path, headers)
         try:
-            offset = os.fstat(fd).st_size if entry.sha256 is not None else 0
-            if offset > entry.size:
+            if response.status == 416 and offset == entry.size:
+                response.read()
+            elif response.status == 206 and offset:
+                span = parse_content_range(response.getheader("Content-Range") or "")
+                if span is None or span.start != offset:
+                    raise ProtocolError(f"{self.url.authority} sent another part of the file")
+            elif response.status == 200:
                 offset = 0
-            target = urllib.parse.urlsplit(entry.url)
-            path = target.path + (f"?{target.query}" if target.query else "")
-            headers = dict(_HEADERS)
-            if offset:
-                headers["Range"] = f"bytes={offset}-"
-            response = self._request(path, headers)
+            else:
+                response.read(64 * 1024)
+                raise TransferError(
+                    f"{self.url.authority} answered {response.status} {response.reason}"
+                )
+            fd = open_part(part, offset)
             try:
-                if response.status == 416 and offset == entry.size:
-                    response.read()
-                elif response.status == 206 and offset:
-                    span = parse_content_range(response.getheader("Content-Range") or "")
-                    if span is None or span.start != offset:
-                        raise ProtocolError(f"{self.url.authority} sent another part of the file")
-                elif response.status == 200:
-                    offset = 0
-                else:
-                    response.read(64 * 1024)
-                    raise TransferError(
-                        f"{self.url.authority} answered {response.status} {response.reason}"
-                    )
-                os.ftruncate(fd, offset)
-                _hash_part(fd, offset, hasher, self)
+                hash_existing(fd, offset, hasher, functools.partial(_raise_if_stopped, self))
                 self._advance(entry.shown, offset)
                 os.lseek(fd, offset, os.SEEK_SET)
                 size = offset
                 if response.status != 416:
                     size += self._copy_body(response, fd, hasher, entry.shown)
+                os.fsync(fd)
             finally:
-                response.close()
-            os.fsync(fd)
+                os.close(fd)
         finally:
-            os.close(fd)
+            response.close()
         return size, hasher.hexdigest()
 
     def _copy_body(
@@ -741,16 +712,12 @@ class Mirror(StoppableLoop):
         view = memoryview(buffer)
         done = 0
         while True:
-            if self.stopping:
-                raise TransferCancelled("stopped")
+            _raise_if_stopped(self)
             count = response.readinto(view)
             if not count:
                 break
             hasher.update(view[:count])
-            chunk = view[:count]
-            while chunk:
-                written = os.write(fd, chunk)
-                chunk = chunk[written:]
+            write_all(fd, view[:count])
             done += count
             self._advance(shown, count)
         if response.length:  # http.client: bytes announced and not received
@@ -879,15 +846,20 @@ class _ZipReader:
         extra = self._exact(extra_length)
         return name, _has_zip64(extra)
 
-    def skip(self, size: int) -> None:
+    def _chunks(self, size: int) -> Iterator[memoryview]:
+        """The next ``size`` bytes, a buffer at a time (each valid until the next)."""
         left = size
         while left:
-            if self.loop.stopping:
-                raise TransferCancelled("stopped")
+            _raise_if_stopped(self.loop)
             count = self.response.readinto(self.buffer[: min(left, _COPY_CHUNK)])
             if not count:
                 raise TransferError("the zip ended early")
             left -= count
+            yield self.buffer[:count]
+
+    def skip(self, size: int) -> None:
+        for _chunk in self._chunks(size):
+            pass
 
     def take(self, size: int) -> bytes:
         """The next ``size`` bytes (a small member), in memory."""
@@ -896,21 +868,11 @@ class _ZipReader:
     def save(self, size: int, part: Path) -> str:
         """Write the next ``size`` bytes to ``part`` (fsynced); their SHA-256 hex."""
         hasher = hashlib.sha256()
-        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
-        fd = os.open(part, flags | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0), 0o644)
+        fd = open_part(part, 0)
         try:
-            left = size
-            while left:
-                if self.loop.stopping:
-                    raise TransferCancelled("stopped")
-                count = self.response.readinto(self.buffer[: min(left, _COPY_CHUNK)])
-                if not count:
-                    raise TransferError("the zip ended early")
-                chunk = self.buffer[:count]
+            for chunk in self._chunks(size):
                 hasher.update(chunk)
-                while chunk:
-                    chunk = chunk[os.write(fd, chunk) :]
-                left -= count
+                write_all(fd, chunk)
             os.fsync(fd)
         finally:
             os.close(fd)
@@ -981,18 +943,18 @@ def _clean_staging(staging: Path, keep: set[str]) -> None:
         staging.rmdir()
 
 
-def _hash_part(fd: int, length: int, hasher: Any, loop: StoppableLoop) -> None:
-    """Feed the first ``length`` bytes of a .part being resumed to ``hasher``."""
-    os.lseek(fd, 0, os.SEEK_SET)
-    left = length
-    while left:
-        if loop.stopping:
-            raise TransferCancelled("stopped")
-        chunk = os.read(fd, min(_HASH_CHUNK, left))
-        if not chunk:
-            raise TransferError("the partial file became shorter while it was resumed")
-        hasher.update(chunk)
-        left -= len(chunk)
+def _part_size(part: Path) -> int:
+    """Bytes a ``.part`` holds (0 when there is none); a link is not followed (open_part then
+    refuses it)."""
+    try:
+        return part.lstat().st_size
+    except FileNotFoundError:
+        return 0
+
+
+def _raise_if_stopped(loop: StoppableLoop) -> None:
+    if loop.stopping:
+        raise TransferCancelled("stopped")
 
 
 def _same_file(path: Path, size: int, sha256: str, loop: StoppableLoop) -> bool:
@@ -1005,11 +967,15 @@ def _same_file(path: Path, size: int, sha256: str, loop: StoppableLoop) -> bool:
         return False
     digest = hashlib.sha256()
     try:
-        with open(path, "rb", buffering=0) as file:
-            while chunk := file.read(_HASH_CHUNK):
-                if loop.stopping:
-                    raise TransferCancelled("stopped")
-                digest.update(chunk)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0))
     except OSError:
         return False
+    try:
+        hash_existing(fd, size, digest, functools.partial(_raise_if_stopped, loop))
+    except TransferCancelled:
+        raise
+    except (OSError, TransferError):  # unreadable, or shorter than its size a moment ago
+        return False
+    finally:
+        os.close(fd)
     return digest.hexdigest() == sha256

@@ -23,7 +23,7 @@ from typing import Any, Literal
 
 from net.checksum import ByteOrder, append_checksum, get_checksum
 from net.codec import LINE_ENDINGS, MODES, Mode, PayloadSpec, check_encoding, parse_hex, to_hex
-from net.errors import NetError, PayloadError
+from net.errors import LibraryError, PayloadError
 from net.variables import parse_template, render_payload, uses_variables
 
 __all__ = [
@@ -56,11 +56,6 @@ MAX_NAME_CHARS = 256
 
 Protocol = Literal["udp", "tcp", "tls"]
 PROTOCOLS: tuple[Protocol, ...] = ("udp", "tcp", "tls")
-
-
-class LibraryError(NetError, ValueError):
-    """A library file that cannot be read or written, or a packet that is not valid (bad input:
-    the CLI exits 2)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,8 +31,8 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any, Final
 
+from net._connect import connect_outcome, start_connect
 from net._faults import TO_CLIENT, TO_TARGET, Faults, TokenBucket
-from net._loop import selector_capacity
 from net._relay_base import (
     DIRECTIONS,
     LISTENER,
@@ -42,7 +42,7 @@ from net._relay_base import (
     RelayLoop,
 )
 from net._relay_udp import UDP_QUEUE_BYTES, UdpRelay
-from net.address import DEFAULT_RESOLVE_TIMEOUT, format_peer, parse_host, parse_port, resolve
+from net.address import DEFAULT_RESOLVE_TIMEOUT, format_peer
 from net.errors import TlsError, describe_connect_error, describe_stream_error
 from net.events import RelayClosed, RelayData, RelayOpened
 from net.tcp import (
@@ -73,7 +73,6 @@ HIGH_WATER: Final = 1024 * 1024
 _RECV_SIZE = 256 * 1024
 _TLS_WRITE_SIZE = 64 * 1024  # a retry after SSLWantWriteError must repeat the same bytes
 _WOULD_BLOCK = (BlockingIOError, InterruptedError, ssl.SSLWantReadError, ssl.SSLWantWriteError)
-_CONNECT_PENDING = {errno.EINPROGRESS, errno.EWOULDBLOCK, errno.EALREADY, 10035}
 # SO_LINGER on with 0 s: close() sends RST. Winsock's struct linger holds two u_shorts.
 if sys.platform == "win32":
     _LINGER_RESET = struct.pack("HH", 1, 0)
@@ -234,15 +233,19 @@ class TcpRelay(RelayLoop):
             ("TLS handshake timeout", handshake_timeout),
         ):
             _check_seconds(what, value)
-        self._target_host = parse_host(target_host)
-        self._target_port = parse_port(target_port)
-        self._endpoints = resolve(self._target_host, self._target_port, timeout=resolve_timeout)
         self._client_context = client_context(target_tls) if target_tls is not None else None
+        super().__init__(
+            target_host,
+            target_port,
+            kind=socket.SOCK_STREAM,
+            resolve_timeout=resolve_timeout,
+            max_clients=max_clients,
+            sockets_per_client=2,
+            on_event=on_event,
+            faults=faults,
+            seed=seed,
+        )
         self._sni = self._target_host.split("%", 1)[0]
-        super().__init__(on_event, faults, seed)
-        cap = selector_capacity()
-        # Each connection holds two sockets in the selector.
-        self.max_clients = max(1, min(max_clients, cap // 2) if cap is not None else max_clients)
         self._connect_timeout = connect_timeout
         self._idle_timeout = idle_timeout
         self._ssl_context = ssl_context
@@ -253,12 +256,7 @@ class TcpRelay(RelayLoop):
         self.total_clients = 0
         self.refused = 0
         self.target = format_peer((self._target_host, self._target_port))
-        try:
-            self._listener, self.address = listening_socket(listen_host, listen_port)
-        except BaseException:
-            super().close()
-            raise
-        self.port: int = int(self._listener.getsockname()[1])
+        self._listen(lambda: listening_socket(listen_host, listen_port)[0])
 
     # ---- any thread ----------------------------------------------------------------------------
 
@@ -278,25 +276,12 @@ class TcpRelay(RelayLoop):
                 for p in pairs
             ]
 
-    def run(self) -> None:
-        """Relay until :meth:`shutdown`; then every connection is closed and the port released."""
-        selector = self._begin()
-        try:
-            if not self.stopping:
-                selector.register(self._listener, selectors.EVENT_READ, LISTENER)
-                self._schedule(time.monotonic() + self._sweep_interval(), SWEEP)
-                self._run(selector)
-        finally:
-            for pair in list(self._pairs.values()):
-                self._close_pair(pair, "the relay stopped", error=False)
-            self._selector = None
-            selector.close()
-            self._listener.close()
+    def _on_start(self) -> None:
+        self._schedule(time.monotonic() + self._sweep_interval(), SWEEP)
 
-    def close(self) -> None:
-        if hasattr(self, "_listener"):
-            self._listener.close()
-        super().close()
+    def _end_all(self, reason: str) -> None:
+        for pair in list(self._pairs.values()):
+            self._close_pair(pair, reason, error=False)
 
     # ---- the loop --------------------------------------------------------------------------------
 
@@ -422,21 +407,14 @@ class TcpRelay(RelayLoop):
         """Connect to the next endpoint of the target, or give up with ``failure``."""
         while pair.endpoints:
             endpoint = pair.endpoints.pop(0)
-            sock = socket.socket(endpoint.family, socket.SOCK_STREAM)
             try:
-                sock.setblocking(False)
-                code = sock.connect_ex(endpoint.sockaddr)
+                sock, done = start_connect(endpoint)
             except OSError as exc:
-                sock.close()
                 failure = exc
-                continue
-            if code not in _CONNECT_PENDING and code != 0:
-                sock.close()
-                failure = OSError(code, errno.errorcode.get(code, str(code)))
                 continue
             side = _Side(pair, "target", sock, format_peer(endpoint.sockaddr))
             pair.target = side
-            if code == 0:
+            if done:
                 self._connected(side)
             else:
                 self._watch(side, selectors.EVENT_WRITE)
@@ -448,14 +426,13 @@ class TcpRelay(RelayLoop):
     def _connected(self, side: _Side) -> None:
         """The target's socket became writable: the connect finished, one way or the other."""
         pair = side.pair
-        code = side.sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
-        if code:
+        failure = connect_outcome(side.sock)
+        if failure is not None:
             self._unwatch(side)
             side.sock.close()
             pair.target = None
-            self._connect_next(pair, OSError(code, errno.errorcode.get(code, str(code))))
+            self._connect_next(pair, failure)
             return
-        side.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if self._client_context is None:
             self._watch(side, 0)
             side.ready = True

@@ -34,7 +34,6 @@ its regex :data:`net.rules.MATCH_BUDGET` seconds per try.
 
 from __future__ import annotations
 
-import errno
 import json
 import math
 import os
@@ -49,11 +48,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal
 
+from net._connect import connect
 from net._loop import StoppableLoop
 from net.address import format_peer, parse_host, parse_port, resolve
 from net.checksum import append_checksum, get_checksum
 from net.codec import check_encoding, encode_payload, parse_hex, render_text, to_hex
-from net.errors import ConnectError, NetError, PayloadError, TlsError, describe_connect_error
+from net.errors import ConnectError, NetError, PayloadError, ScriptError, TlsError
+from net.events import StepResult
 from net.rules import (
     MATCH_BUDGET,
     Rule,
@@ -123,10 +124,6 @@ _NAME_REFERENCE = re.compile(r"\{\{([A-Za-z_][A-Za-z0-9_]*)\}\}")
 _VARIABLE_NAMES = {"counter", "unixtime", "time", "random", "hex"}
 
 
-class ScriptError(PayloadError):
-    """A script that cannot run: the sentence names the file and line."""
-
-
 StepKind = Literal["send", "expect", "delay"]
 
 
@@ -181,24 +178,6 @@ class Script:
     @property
     def expectations(self) -> int:
         return sum(step.kind == "expect" for step in self.steps) * self.repeat
-
-
-@dataclass(frozen=True, slots=True)
-class StepResult:
-    """What one step did. Times in seconds: ``elapsed`` since the run started, ``duration`` of
-    the step, ``rtt`` from the last send to the match (expects only)."""
-
-    step: Step
-    round: int  # 1-based
-    ok: bool
-    size: int  # bytes sent, or bytes of the match
-    elapsed: float
-    duration: float
-    rtt: float | None = None
-    data: bytes = b""  # what was sent, or what matched
-    captures: Mapping[str, str] = field(default_factory=dict)
-    problem: str = ""  # why it failed
-    received: bytes = b""  # for a failed expect: what arrived instead
 
 
 @dataclass(frozen=True, slots=True)
@@ -502,31 +481,10 @@ class _Stream:
 
     def _connect(self, script: Script) -> socket.socket:
         endpoints = resolve(script.host, script.port)
-        deadline = time.monotonic() + script.connect_timeout
-        failure: OSError = TimeoutError(errno.ETIMEDOUT, "timed out")
-        for endpoint in endpoints:
-            sock = socket.socket(endpoint.family, socket.SOCK_STREAM)
-            sock.setblocking(False)
-            try:
-                code = sock.connect_ex(endpoint.sockaddr)
-                if code in (errno.EINPROGRESS, errno.EWOULDBLOCK, errno.EALREADY, 10035):
-                    self._selector.register(sock, selectors.EVENT_WRITE, sock)
-                    try:
-                        self._wait(deadline)
-                    finally:
-                        self._selector.unregister(sock)
-                    code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
-                if code == 0:
-                    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                    return sock
-                failure = OSError(code, os.strerror(code))
-            except BaseException:
-                sock.close()
-                raise
-            sock.close()
-            if time.monotonic() >= deadline:
-                break
-        raise ConnectError(describe_connect_error(failure, script.host, script.port)) from failure
+        sock = connect(self._runner, endpoints, script.connect_timeout, script.host, script.port)
+        if sock is None:
+            raise _Stopped
+        return sock
 
     def _wait(self, deadline: float) -> bool:
         """Wait for the socket (or a stop); False when ``deadline`` passed first."""

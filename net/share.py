@@ -28,7 +28,7 @@ from types import TracebackType
 from typing import Self
 
 from net._record import Record
-from net.errors import TransferError
+from net.errors import LocalFileError
 
 __all__ = [
     "RESCAN_AFTER",
@@ -89,11 +89,6 @@ def _lookup_key(name: str) -> str:
     # macOS stores names decomposed (NFD), people and browsers type them composed (NFC): one
     # file, two spellings. NFC only: compatibility forms (NFKC) would turn "．．" into "..".
     return unicodedata.normalize("NFC", name)
-
-
-class LocalFileError(TransferError, ValueError):
-    """A file or folder on this computer that the user named cannot be used (missing, unreadable,
-    not a regular file). It is bad input: the CLI exits 2."""
 
 
 class SharedFile(Record):

@@ -34,6 +34,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, BinaryIO, Final
 
+from net._connect import connect
 from net._loop import (
     DESCRIPTOR_RESERVE,
     StoppableLoop,
@@ -46,6 +47,7 @@ from net._record import Record
 from net.address import (
     DEFAULT_RESOLVE_TIMEOUT,
     bind_endpoint,
+    bound_socket,
     format_peer,
     parse_host,
     parse_port,
@@ -54,12 +56,10 @@ from net.address import (
 from net.backoff import Backoff
 from net.errors import (
     AddressError,
-    BindError,
     ConnectError,
     NetError,
     TlsError,
     TransferError,
-    describe_bind_error,
     describe_connect_error,
     describe_stream_error,
     system_words,
@@ -71,6 +71,7 @@ from net.events import (
     Received,
     Reconnecting,
     Sent,
+    TcpEvent,
     TlsInfo,
 )
 from net.keepalive import set_keepalive
@@ -99,8 +100,6 @@ __all__ = [
     "idle_reason",
 ]
 
-TcpEvent = Connected | Received | Sent | FileSent | Disconnected | Reconnecting
-
 #: Bytes of data that may wait to be sent on one connection before ``send`` refuses more.
 MAX_QUEUED_BYTES: Final = 16 * 1024 * 1024
 #: A server in echo or fixed-reply mode stops reading a client while this much waits for it...
@@ -122,7 +121,6 @@ _WRITE_BUDGET = 4 * 1024 * 1024
 _TLS_WRITE_SIZE = 64 * 1024
 # recv calls per wake-up on a TLS connection while OpenSSL still holds decrypted bytes.
 _TLS_READS_PER_WAKE = 16
-_CONNECT_PENDING = {errno.EINPROGRESS, errno.EWOULDBLOCK, errno.EALREADY, 10035}
 # sendfile(2) refusing this pair of file and socket: fall back to read + send.
 _NO_SENDFILE = {errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOTSOCK, errno.EAFNOSUPPORT}
 # accept() failing for lack of resources: stop accepting until a client leaves, or it spins.
@@ -855,60 +853,12 @@ class TcpClient(_TcpLoop):
 
     def _connect(self) -> socket.socket | None:
         endpoints = resolve(self._host, self._port, timeout=self._resolve_timeout)
-        deadline = time.monotonic() + self._connect_timeout
-        failure: OSError = TimeoutError(errno.ETIMEDOUT, "timed out")
-        selector = self.new_selector()
-        try:
-            for endpoint in endpoints:
-                if time.monotonic() >= deadline:
-                    break
-                sock = socket.socket(endpoint.family, socket.SOCK_STREAM)
-                try:
-                    sock.setblocking(False)
-                    code = sock.connect_ex(endpoint.sockaddr)
-                    if code in _CONNECT_PENDING:
-                        outcome = self._wait_connected(selector, sock, deadline)
-                        if outcome is None:  # shut down while connecting
-                            sock.close()
-                            return None
-                        code = outcome
-                    if code == 0:
-                        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                        if self._keepalive is not None:
-                            # Checked in __init__; a socket refusing it still works without.
-                            with contextlib.suppress(OSError):
-                                set_keepalive(sock, *self._keepalive)
-                        return sock
-                    failure = OSError(code, os.strerror(code))
-                    if code == errno.ETIMEDOUT:
-                        failure = TimeoutError(code, os.strerror(code))
-                    sock.close()
-                except BaseException:
-                    sock.close()
-                    raise
-        finally:
-            selector.close()
-        raise ConnectError(describe_connect_error(failure, self._host, self._port)) from failure
-
-    def _wait_connected(
-        self, selector: selectors.BaseSelector, sock: socket.socket, deadline: float
-    ) -> int | None:
-        """Wait for a pending connect; its errno (ETIMEDOUT at the deadline), None on shutdown."""
-        selector.register(sock, selectors.EVENT_WRITE, sock)
-        try:
-            while True:
-                if self.stopping:
-                    return None
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return errno.ETIMEDOUT
-                for key, _mask in selector.select(remaining):
-                    if key.data is self._waker:
-                        self._waker.drain()
-                    else:
-                        return sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
-        finally:
-            selector.unregister(sock)
+        sock = connect(self, endpoints, self._connect_timeout, self._host, self._port)
+        if sock is not None and self._keepalive is not None:
+            # Checked in __init__; a socket refusing it still works without.
+            with contextlib.suppress(OSError):
+                set_keepalive(sock, *self._keepalive)
+        return sock
 
 
 class TcpServer(_TcpLoop):
@@ -1014,11 +964,7 @@ class TcpServer(_TcpLoop):
         self.total_clients = 0
         self.refused = 0
         self.tls_failures = 0
-        try:
-            self._listener = self._listen(host, port, backlog, resolve_timeout)
-        except BaseException:
-            super().close()
-            raise
+        self._listener = self._opening(lambda: self._listen(host, port, backlog, resolve_timeout))
         self._spare = _spare_descriptor()
 
     def _listen(
@@ -1364,24 +1310,7 @@ def listening_socket(
         BindError: the port is in use, or the address is not this computer's.
     """
     local = bind_endpoint(host, port, kind=socket.SOCK_STREAM, timeout=resolve_timeout)
-    sock = socket.socket(local.family, socket.SOCK_STREAM)
-    try:
-        if sys.platform != "win32":
-            # Restart at once on a port whose old connections sit in TIME_WAIT. (On Windows
-            # this option would let another program take the port; it needs none.)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        if local.family == socket.AF_INET6 and local.host == "::":
-            with contextlib.suppress(OSError, AttributeError):
-                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
-        try:
-            sock.bind(local.sockaddr)
-            sock.listen(backlog)
-        except OSError as exc:
-            raise BindError(describe_bind_error(exc, local.host, local.port)) from exc
-        sock.setblocking(False)
-    except BaseException:
-        sock.close()
-        raise
+    sock = bound_socket(local, socket.SOCK_STREAM, listen=backlog, reuse_address=True)
     return sock, format_peer((local.host, int(sock.getsockname()[1])))
 
 

@@ -37,6 +37,7 @@ from net.errors import (
     TlsError,
     describe_io_error,
 )
+from net.errors import reason_words as _words
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -582,10 +583,6 @@ def _describe_server_side(exc: BaseException, reason: str, where: str) -> str:
     if isinstance(exc, OSError):
         return describe_io_error(exc, client)
     return f"the TLS handshake with {client} failed: {exc}"
-
-
-def _words(reason: str) -> str:
-    return reason.replace("_", " ").lower()
 
 
 def _join_names(names: list[str]) -> str:

@@ -24,6 +24,7 @@ from net.address import (
     DEFAULT_RESOLVE_TIMEOUT,
     Endpoint,
     bind_endpoint,
+    bound_socket,
     format_peer,
     parse_host,
     parse_port,
@@ -34,12 +35,11 @@ from net.errors import (
     BindError,
     ConnectError,
     PayloadError,
-    describe_bind_error,
     describe_connect_error,
     describe_io_error,
     system_words,
 )
-from net.events import Datagram
+from net.events import Datagram, DatagramRow
 
 if TYPE_CHECKING:
     from net.rules import Responder
@@ -68,11 +68,6 @@ DEFAULT_RCVBUF = 4 * 1024 * 1024
 # Datagrams a receiver reads before it updates its counters (under one lock) and hands them on.
 _READ_BATCH = 64
 
-#: A received datagram as a plain tuple: (time, peer, data, truncated), the fields of a
-#: :class:`~net.events.Datagram`. Cheaper to build than the object, and the garbage collector
-#: stops tracking a tuple of strings and bytes, so a GUI can keep 100,000 of them at no cost
-#: when it collects.
-DatagramRow = tuple[float, str, bytes, bool]
 # Windows reports a datagram larger than the buffer as an error (WSAEMSGSIZE) instead of a flag.
 _TRUNCATED_ERRORS = {errno.EMSGSIZE, 10040}
 _PEER_CACHE_LIMIT = 4096
@@ -121,11 +116,9 @@ class UdpSender(StoppableLoop):
             BindError: the local port cannot be used (for example, it is in use).
         """
         super().__init__()
-        try:
-            self._open(host, port, bind_host, bind_port, broadcast, resolve_timeout)
-        except BaseException:
-            super().close()
-            raise
+        self._opening(
+            lambda: self._open(host, port, bind_host, bind_port, broadcast, resolve_timeout)
+        )
 
     def _open(
         self,
@@ -155,19 +148,8 @@ class UdpSender(StoppableLoop):
         self._target = target
         self._max_payload = MAX_DATAGRAM.get(target.family, 65507)
         self.peer: str = format_peer(target)
-        sock = socket.socket(target.family, socket.SOCK_DGRAM)
-        try:
-            if broadcast:
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
-            try:
-                sock.bind(local.sockaddr)
-            except OSError as exc:
-                raise BindError(describe_bind_error(exc, local.host, local.port)) from exc
-            sock.setblocking(False)
-        except BaseException:
-            sock.close()
-            raise
-        self._sock = sock
+        allow_broadcast = _allow_broadcast if broadcast else None
+        self._sock = sock = bound_socket(local, socket.SOCK_DGRAM, prepare=allow_broadcast)
         self.local_port: int = int(sock.getsockname()[1])
         self._buffer = bytearray(RECEIVE_BUFFER)
         self._selector = self.new_selector()
@@ -399,11 +381,9 @@ class UdpReceiver(StoppableLoop):
         self._lock = threading.Lock()
         self._datagrams = self._bytes = self._truncated = self._replies = 0
         self._peers: dict[Any, str] = {}
-        try:
-            self._sock = self._open(host, port, multicast_group, rcvbuf, resolve_timeout)
-        except BaseException:
-            super().close()
-            raise
+        self._sock = self._opening(
+            lambda: self._open(host, port, multicast_group, rcvbuf, resolve_timeout)
+        )
 
     def _open(
         self,
@@ -422,32 +402,27 @@ class UdpReceiver(StoppableLoop):
             # so bind the wildcard address and let ``host`` choose the interface to join on.
             family = socket.AF_INET if group.version == 4 else socket.AF_INET6
             local = Endpoint(family, ("0.0.0.0" if group.version == 4 else "::", port))
-        sock = socket.socket(local.family, socket.SOCK_DGRAM)
-        try:
-            if local.family == socket.AF_INET6 and local.host == "::":
-                with contextlib.suppress(OSError, AttributeError):
-                    sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
-            if group is not None and sys.platform != "win32":
-                # Several programs may listen to one group on one port (SO_REUSEADDR is how
-                # multicast receivers share it on Linux and the BSDs).
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            self.rcvbuf_granted: int = 0
-            self.rcvbuf_warning: str | None = None
+        self.rcvbuf_granted: int = 0
+        self.rcvbuf_warning: str | None = None
+
+        def ask_for_buffer(sock: socket.socket) -> None:
             if rcvbuf > 0:
                 with contextlib.suppress(OSError):
                     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
             self.rcvbuf_granted = sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
             if rcvbuf > 0 and self.rcvbuf_granted < rcvbuf:
                 self.rcvbuf_warning = _rcvbuf_warning(rcvbuf, self.rcvbuf_granted)
-            try:
-                sock.bind(local.sockaddr)
-            except OSError as exc:
-                raise BindError(describe_bind_error(exc, local.host, local.port)) from exc
+
+        # Several programs may listen to one group on one port (SO_REUSEADDR is how multicast
+        # receivers share it on Linux and the BSDs).
+        sock = bound_socket(
+            local, socket.SOCK_DGRAM, reuse_address=group is not None, prepare=ask_for_buffer
+        )
+        try:
             if group is not None:
                 _join_group(sock, group, host, zone, resolve_timeout)
             if self._reply is not None:
                 fit_send_buffer(sock, len(self._reply))
-            sock.setblocking(False)
         except BaseException:
             sock.close()
             raise
@@ -679,6 +654,10 @@ def fit_send_buffer(sock: socket.socket, size: int) -> None:
     with contextlib.suppress(OSError):
         if sock.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF) < wanted:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, wanted)
+
+
+def _allow_broadcast(sock: socket.socket) -> None:
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
 
 
 def _rcvbuf_warning(requested: int, granted: int) -> str:

@@ -40,11 +40,19 @@ from typing import TYPE_CHECKING
 
 import h11
 
+from net._connect import connect
 from net._loop import StoppableLoop
 from net._record import Record
+from net.address import DEFAULT_RESOLVE_TIMEOUT, resolve
 from net.download import safe_file_name
 from net.download.exchange import USER_AGENT
-from net.errors import AddressError, ConnectError, NetError, TransferError
+from net.errors import (
+    AddressError,
+    ConnectError,
+    TransferError,
+    UploadRefused,
+    UploadStopped,
+)
 from net.events import DownloadProgress
 from net.share import numbered_name
 
@@ -85,16 +93,6 @@ _HASH_THREADED = 32 * 1024  # bytes: a chunk this big moves an upload's hashing 
 _HASH_BATCH = 4 * 1024 * 1024  # bytes handed to the hashing thread at a time
 _HASH_QUEUE = 4  # batches waiting for the hashing thread at most
 _THROTTLE_HOSTS = 4096  # client addresses whose failures are remembered (oldest forgotten first)
-
-
-class UploadRefused(NetError):
-    """An upload cannot be stored; ``status`` is the HTTP status that says why (409, 413, 400...);
-    ``offset`` the bytes the server holds when a resumed upload named the wrong offset."""
-
-    def __init__(self, status: int, message: str, offset: int | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.offset = offset
 
 
 def part_path(folder: Path, name: str) -> Path:
@@ -534,13 +532,6 @@ class _Answer(Record):
     text: str
 
 
-class UploadStopped(TransferError):
-    """The upload was stopped (SIGINT/SIGTERM, Cancel); an interrupted upload stays resumable."""
-
-    def __init__(self, message: str = "the upload was stopped; sending it again continues it"):
-        super().__init__(message)
-
-
 class UploadTarget:
     """Where files go: scheme, host, port, the path of the folder or of the one file.
 
@@ -726,14 +717,12 @@ class FileUpload:
             sock.close()
 
     def _connect(self) -> socket.socket:
-        try:
-            sock = socket.create_connection(
-                (self.target.host, self.target.port), timeout=self.timeout
-            )
-        except OSError as exc:
-            raise ConnectError(
-                f"cannot connect to {self.target.authority}: {exc.strerror or exc}"
-            ) from exc
+        host, port = self.target.host, self.target.port
+        endpoints = resolve(host, port, timeout=min(self.timeout, DEFAULT_RESOLVE_TIMEOUT))
+        sock = connect(self.stopper, endpoints, self.timeout, host, port)
+        if sock is None:
+            raise UploadStopped()
+        sock.settimeout(self.timeout)  # the exchange below is written with blocking calls
         if self.context is None:
             return sock
         try:

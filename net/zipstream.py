@@ -29,6 +29,7 @@ import zlib
 from collections.abc import Callable, Iterator, Sequence
 
 from net._record import Record
+from net.errors import system_words
 
 __all__ = ["MemberChanged", "ZipMember", "ZipPlan"]
 
@@ -43,7 +44,7 @@ _FOLDER_MODE = 0o040755
 
 
 class MemberChanged(Exception):
-    """A file ended early or changed size while the archive was being sent."""
+    """A file ended early, changed size or could not be read while the archive was being sent."""
 
 
 class ZipMember(Record):
@@ -110,8 +111,8 @@ class ZipPlan:
         the CRC-32 is computed on the bytes as they go out.
 
         Raises:
-            MemberChanged: a file is shorter or longer than its planned size.
-            OSError: reading a file failed.
+            MemberChanged: a file is shorter or longer than its planned size, or reading it
+                failed (the OSError is chained).
         """
         crcs: list[int] = []
         buffer = bytearray(_CHUNK)
@@ -121,10 +122,10 @@ class ZipPlan:
             yield _local_header(placed)
             crc = 0
             if not member.is_folder:
-                with open_member(member) as file:
+                with _reading(member, open_member) as file:
                     left = member.size
                     while left:
-                        count = file.readinto(view[: min(_CHUNK, left)]) or 0
+                        count = _read_into(member, file, view[: min(_CHUNK, left)])
                         if count == 0:
                             raise MemberChanged(f"{member.name} became shorter while it was sent")
                         crc = zlib.crc32(view[:count], crc)
@@ -184,6 +185,26 @@ class ZipPlan:
             0,
         )
         return out
+
+
+def _reading(member: ZipMember, open_member: Callable[[ZipMember], io.RawIOBase]) -> io.RawIOBase:
+    try:
+        return open_member(member)
+    except OSError as exc:
+        raise _unreadable(member, exc) from exc
+
+
+def _read_into(member: ZipMember, file: io.RawIOBase, view: memoryview) -> int:
+    """Bytes of ``file`` read into ``view``; a file that cannot be read ends the archive as one
+    that changed does (the promised length cannot be kept)."""
+    try:
+        return file.readinto(view) or 0
+    except OSError as exc:
+        raise _unreadable(member, exc) from exc
+
+
+def _unreadable(member: ZipMember, exc: OSError) -> MemberChanged:
+    return MemberChanged(f"{member.name} could not be read: {system_words(exc)}")
 
 
 def _check_name(member: ZipMember) -> None:

@@ -3,9 +3,7 @@ deadlines, where ``shutdown()`` ends any wait at once; and how a response's fiel
 
 from __future__ import annotations
 
-import contextlib
 import errno
-import os
 import selectors
 import socket
 import threading
@@ -15,10 +13,11 @@ from typing import TYPE_CHECKING
 
 import h11
 
+from net._connect import connect
 from net._loop import StoppableLoop, Waker, is_unclean_tls_end, would_block_errors
 from net.address import Endpoint, resolve
 from net.download.urls import DEFAULT_PORTS, ShareUrl
-from net.errors import ConnectError, ProtocolError, TransferError, describe_connect_error
+from net.errors import ConnectError, ProtocolError, TransferCancelled, TransferError
 
 if TYPE_CHECKING:
     from net.tls import ClientTls
@@ -42,10 +41,6 @@ MAX_HEAD = 64 * 1024
 #: is refused.
 MAX_INFORMATIONAL = 16
 USER_AGENT = "socket-workbench"
-
-
-class TransferCancelled(TransferError):
-    """The download was cancelled with ``shutdown()`` (what was kept is said in the message)."""
 
 
 class Cancelled(Exception):
@@ -112,34 +107,16 @@ class Client(StoppableLoop):
     def _connect(self) -> socket.socket:
         url = self.share_url
         endpoints = self._resolve()
-        failure: OSError | None = None
-        for endpoint in endpoints:
-            self._check()
-            sock = socket.socket(endpoint.family, socket.SOCK_STREAM)
-            sock.setblocking(False)
-            try:
-                code = sock.connect_ex(endpoint.sockaddr)
-                if code not in (0, errno.EINPROGRESS, errno.EWOULDBLOCK, errno.EAGAIN):
-                    raise OSError(code, os.strerror(code))
-                if code != 0:
-                    self._wait(sock, selectors.EVENT_WRITE, self._timeout)
-                    code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
-                    if code:
-                        raise OSError(code, os.strerror(code))
-            except (Cancelled, OutOfTime):
-                sock.close()
-                raise
-            except OSError as exc:
-                sock.close()
-                failure = exc
-                continue
-            with contextlib.suppress(OSError):
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            if self.uses_tls:
-                return self._start_tls(sock)
-            return sock
-        assert failure is not None
-        raise ConnectError(describe_connect_error(failure, url.host, url.port)) from failure
+        try:
+            sock = connect(self, endpoints, self._wait_time(self._timeout), url.host, url.port)
+        except ConnectError:
+            self._check()  # the overall deadline, not this connect, ran out
+            raise
+        if sock is None:
+            raise Cancelled
+        if self.uses_tls:
+            return self._start_tls(sock)
+        return sock
 
     def _resolve(self) -> list[Endpoint]:
         """The URL's host resolved (:func:`net.address.resolve`), while shutdown() still works.

@@ -208,8 +208,8 @@ class Download(Client):
                 self._notes.append("the server sent the whole file again, so it started over")
             offset, total, digest = plan.offset, plan.total, plan.digest
             self._check_room(offset, total)
-            fd = open_part(part, offset)
-            try:
+            with _PartFile(part, offset) as opened:
+                fd = opened.fd
                 state.remember(plan.validator, total)
                 self._resumable = plan.validator is not None
                 hasher = hashlib.sha256()
@@ -234,12 +234,7 @@ class Download(Client):
                     )
                 if total is None and self.ragged_eof:
                     raise self._truncated(size)
-                owned, fd = fd, -1  # _finish closes it, before the rename (Windows needs that)
-                return self._finish(owned, final, part, size, hasher, digest, state)
-            finally:
-                if fd >= 0:
-                    with contextlib.suppress(OSError):
-                        os.close(fd)
+                return self._finish(opened, final, part, size, hasher, digest, state)
         finally:
             sock.close()
 
@@ -388,17 +383,11 @@ class Download(Client):
         self, final: Path, part: Path, offset: int, digest: bytes | None, state: ResumeState
     ) -> DownloadFinished:
         """A 416 to our resume request: the .part already holds the whole file."""
-        fd = open_part(part, offset)
-        try:
+        with _PartFile(part, offset) as opened:
             hasher = hashlib.sha256()
-            self._hash_part(fd, offset, offset, hasher)
+            self._hash_part(opened.fd, offset, offset, hasher)
             self._notes.append("the earlier part already held the whole file")
-            owned, fd = fd, -1  # _finish closes it, before the rename (Windows needs that)
-            return self._finish(owned, final, part, offset, hasher, digest, state)
-        finally:
-            if fd >= 0:
-                with contextlib.suppress(OSError):
-                    os.close(fd)
+            return self._finish(opened, final, part, offset, hasher, digest, state)
 
     # ---- raw ----------------------------------------------------------------------------------
 
@@ -412,9 +401,9 @@ class Download(Client):
             if part.exists():
                 self._notes.append("the classic raw protocol cannot resume, so it started over")
             state = ResumeState(part, self._identity())
-            fd = open_part(part, 0)
-            state.remember(None, None)
-            try:
+            with _PartFile(part, 0) as opened:
+                fd = opened.fd
+                state.remember(None, None)
                 hasher = hashlib.sha256()
                 progress = Meter(self._on_progress, 0, None)
                 pipe = HashPipe(hasher)
@@ -425,20 +414,14 @@ class Download(Client):
                 if self.ragged_eof:
                     raise self._truncated(size)
                 if size == 0:
-                    os.close(fd)
-                    fd = -1
+                    os.close(opened.take())
                     self._discard()
                     raise TransferError(
                         f"{url.authority} closed the connection without sending anything "
                         f"(does it share a file named {url.raw_name!r}?)"
                     )
                 self._notes.append("the classic raw protocol carries no length or checksum")
-                owned, fd = fd, -1  # _finish closes it, before the rename (Windows needs that)
-                return self._finish(owned, final, part, size, hasher, None, state)
-            finally:
-                if fd >= 0:
-                    with contextlib.suppress(OSError):
-                        os.close(fd)
+                return self._finish(opened, final, part, size, hasher, None, state)
         finally:
             sock.close()
 
@@ -446,7 +429,7 @@ class Download(Client):
 
     def _finish(
         self,
-        fd: int,
+        opened: _PartFile,
         final: Path,
         part: Path,
         size: int,
@@ -454,14 +437,10 @@ class Download(Client):
         digest: bytes | None,
         state: ResumeState,
     ) -> DownloadFinished:
-        """Verify and keep the ``.part`` open at ``fd``; always closes ``fd``, exactly once (a
-        second close could shut a descriptor another thread of this process has just opened)."""
-        try:
-            self._check_part(fd)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.close(fd)
-            raise
+        """Verify and keep the ``.part`` held by ``opened``; its descriptor is closed here, before
+        the rename (Windows cannot rename an open file)."""
+        self._check_part(opened.fd)
+        fd = opened.take()
         try:
             result = finish(fd, final, part, size, hasher, digest, state, self._notes)
         except FileNotFoundError as exc:
@@ -533,3 +512,29 @@ def _free_space(folder: Path) -> int | None:
         return shutil.disk_usage(folder).free
     except (OSError, AttributeError):  # AttributeError: a system with neither statvfs nor its API
         return None
+
+
+class _PartFile:
+    """The open ``.part`` of one download; its descriptor is closed exactly once, by whoever
+    :meth:`take` s it or on leaving the ``with`` block (a second close could shut a descriptor
+    another thread of this process has just opened).
+
+    Raises:
+        LocalFileError: the ``.part`` cannot be written (from :func:`open_part`).
+    """
+
+    def __init__(self, part: Path, offset: int) -> None:
+        self.fd = open_part(part, offset)
+
+    def take(self) -> int:
+        """The descriptor, now the caller's to close."""
+        fd, self.fd = self.fd, -1
+        return fd
+
+    def __enter__(self) -> _PartFile:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.fd >= 0:
+            with contextlib.suppress(OSError):
+                os.close(self.take())

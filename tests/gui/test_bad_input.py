@@ -293,7 +293,9 @@ def test_tcp_client_bad_payload(
     panel.host.set_text("127.0.0.1")
     panel.port.set_text(str(tcp_echo.port))
     click(qtbot, panel.connect_button)
-    qtbot.waitUntil(lambda: panel._connected, timeout=TIMEOUT)
+    # Connected (drained on a timer) may show before the client object (a queued signal) does:
+    # Send is enabled once both are there.
+    qtbot.waitUntil(panel.send_button.isEnabled, timeout=TIMEOUT)
     panel.payload._select(panel.payload.mode_combo, mode)
     panel.payload.encoding_combo.setCurrentText(encoding)
     panel.payload.set_text(text)

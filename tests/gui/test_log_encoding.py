@@ -102,7 +102,7 @@ def test_tcp_client_log_follows_the_encoding_over_a_real_connection(
         qtbot.mouseClick(panel.connect_button, Qt.MouseButton.LeftButton)
         peer, _ = server.accept()
         with peer:
-            qtbot.waitUntil(lambda: panel._connected, timeout=TIMEOUT)
+            qtbot.waitUntil(lambda: panel._connected and panel.client is not None, timeout=TIMEOUT)
             peer.sendall(data[:5])  # ends inside 统
             qtbot.waitUntil(lambda: panel.client.bytes_in == 5, timeout=TIMEOUT)
             panel.log.set_encoding("GBK")

@@ -265,3 +265,16 @@ def test_a_resume_with_other_bytes_is_refused_and_not_kept(inbox: Inbox, tmp_pat
     again = swb("put", inbox.url, str(other), env=env_for(inbox))
     assert again.returncode == 0, again.stderr
     assert (inbox.folder / "same.bin").read_bytes() == other.read_bytes()
+
+
+def test_put_to_a_port_nobody_listens_on_says_so_and_exits_1(tmp_path: Path) -> None:
+    """swb put connects through net._connect: the shared sentence, exit 1 (a network failure)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    (tmp_path / "f.txt").write_bytes(b"x")
+    done = swb("put", "--retries", "0", f"http://127.0.0.1:{port}/", str(tmp_path / "f.txt"))
+    assert done.returncode == 1, done
+    assert done.stderr == (
+        f"swb: connection refused by 127.0.0.1:{port}: nothing is listening on that port\n"
+    )

@@ -348,3 +348,69 @@ def test_swb_serve_of_a_folder_in_a_simulated_python(tmp_path: Path, platform: s
     )
     assert unzip.returncode == 0, unzip
     assert read_tree(tmp_path / "out" / "tree")[0] == files
+
+
+class _FailingReader(io.RawIOBase):
+    """A member's file that gives ``good`` bytes and then fails as ``error`` says."""
+
+    def __init__(self, real: io.RawIOBase, good: int, error: Exception) -> None:
+        self._real, self._left, self._error = real, good, error
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self._left <= 0:
+            raise self._error
+        view = memoryview(buffer)[: self._left]
+        count = self._real.readinto(view) or 0
+        self._left -= count
+        return count
+
+    def close(self) -> None:
+        self._real.close()
+        super().close()
+
+
+BIG = bytes(range(256)) * 1024  # 256 KiB: the break comes mid-member, mid-archive
+
+
+@pytest.mark.parametrize(
+    ("error", "reason"),
+    [
+        (OSError(5, "Input/output error"), "tree/big.bin could not be read: input/output error"),
+        (RuntimeError("a bug"), "internal error in the server (RuntimeError: a bug)"),
+    ],
+    ids=["unreadable", "bug"],
+)
+def test_a_zip_member_failing_mid_stream_fails_the_transfer_and_the_server_goes_on(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    error: Exception,
+    reason: str,
+) -> None:
+    import http.client
+
+    import net.fileserver
+    from net.events import TransferFailed, TransferFinished
+
+    real_open = net.fileserver._open_member
+
+    def failing_open(member: Any) -> io.RawIOBase:
+        opened = real_open(member)
+        return _FailingReader(opened, 1000, error) if member.name == "tree/big.bin" else opened
+
+    with serve_tree(tmp_path, more={"big.bin": BIG}) as tree:
+        monkeypatch.setattr(net.fileserver, "_open_member", failing_open)
+        with pytest.raises(http.client.IncompleteRead):
+            get(tree.port, "/tree/?format=zip")
+        failed = tree.log.wait(lambda events: any(isinstance(e, TransferFailed) for e in events))
+        event = next(e for e in failed if isinstance(e, TransferFailed))
+        assert event.reason == reason and not event.cancelled and event.done > 0
+        bug = isinstance(error, RuntimeError)
+        assert any("internal error" in r.getMessage() for r in caplog.records) == bug
+        monkeypatch.setattr(net.fileserver, "_open_member", real_open)
+        _headers, body = fetch_zip(tree.port, "/tree/?format=zip")
+        assert zipfile.ZipFile(io.BytesIO(body)).read("tree/big.bin") == BIG
+        tree.log.wait(lambda events: any(isinstance(e, TransferFinished) for e in events))
