@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
+from net._i18n import _
 from net._loop import StoppableLoop, raise_file_limit
 from net.errors import AddressError
 
@@ -71,7 +72,9 @@ def server_certificate(args: argparse.Namespace) -> ServerCertificate | None:
     if bool(args.cert) != bool(args.key):
         given, missing = ("--cert", "--key") if args.cert else ("--key", "--cert")
         raise AddressError(
-            f"{given} needs {missing} too: give both the certificate and its private key"
+            _("{given} needs {missing} too: give both the certificate and its private key").format(
+                given=given, missing=missing
+            )
         )
     if args.cert:
         from net.tls import load_server_certificate

@@ -31,6 +31,7 @@ from net._cli_common import (
     stop_on_signals,
     warn_if_insecure,
 )
+from net._i18n import _
 from net.codec import json_line
 from net.download import Download, TransferCancelled, parse_share_url, with_password
 from net.errors import ConnectError, TransferError
@@ -82,7 +83,7 @@ def serve(args: argparse.Namespace) -> int:
             if os.path.isdir(path):
                 added = share.add_folder(path, on_skip=_report_skipped)
                 if not added:
-                    raise LocalFileError(f"{path} has no files to share")
+                    raise LocalFileError(_("{path} has no files to share").format(path=path))
             else:
                 share.add(path)
         printer = _ServePrinter(json_lines=args.json, quiet=args.quiet)
@@ -183,7 +184,9 @@ def read_password(args: argparse.Namespace) -> str:
         with contextlib.suppress(EOFError):
             password = getpass.getpass("Password for the share: ")
     if not password:
-        raise AddressError("--password needs the password in $SWB_PASSWORD or typed at the prompt")
+        raise AddressError(
+            _("--password needs the password in $SWB_PASSWORD or typed at the prompt")
+        )
     return password
 
 
@@ -193,13 +196,19 @@ def _upload_dir(args: argparse.Namespace) -> str | None:
 
     if args.upload_dir is None:
         if args.max_upload is not None:
-            raise AddressError("--max-upload needs --upload-dir")
+            raise AddressError(_("--max-upload needs --upload-dir"))
         return None
     path: str = os.path.abspath(str(args.upload_dir))
     if not os.path.isdir(path):
-        raise AddressError(f"--upload-dir {args.upload_dir}: no such folder")
+        raise AddressError(
+            _("--upload-dir {upload_dir}: no such folder").format(upload_dir=args.upload_dir)
+        )
     if not os.access(path, os.W_OK):
-        raise AddressError(f"--upload-dir {args.upload_dir}: the folder is not writable")
+        raise AddressError(
+            _("--upload-dir {upload_dir}: the folder is not writable").format(
+                upload_dir=args.upload_dir
+            )
+        )
     return path
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from net._cli_common import client_tls, status
 from net._cli_sockets import _plural, _Printer, send_datagrams, send_stream
+from net._i18n import _
 from net.checksum import get_checksum
 from net.codec import check_encoding, json_line, render_text
 from net.errors import AddressError
@@ -49,14 +50,18 @@ def send(args: argparse.Namespace) -> int:
     packet.check()
     packet.to_bytes(0)  # a payload that cannot be built is bad input, before any connection
     if not packet.port:
-        raise AddressError(f"packet {packet.name!r} has no port: set one in the library")
+        raise AddressError(
+            _("packet {name!r} has no port: set one in the library").format(name=packet.name)
+        )
     if not packet.repeat_count:  # Packet Sender's "repeat": a script would otherwise just hang
         status(
             f"{packet.name}: sending every {packet.repeat_interval_ms:g} ms until stopped (Ctrl-C)"
         )
     if packet.protocol == "udp":
         if args.insecure or args.fingerprint is not None or args.cafile:
-            raise AddressError(f"packet {packet.name!r} is UDP: TLS options do not apply to it")
+            raise AddressError(
+                _("packet {name!r} is UDP: TLS options do not apply to it").format(name=packet.name)
+            )
         return _send_udp(packet, args)
     return _send_tcp(packet, args)
 
@@ -148,7 +153,11 @@ def _send_udp(packet: Packet, args: argparse.Namespace) -> int:
 def _send_tcp(packet: Packet, args: argparse.Namespace) -> int:
     tls = client_tls(args, tls=packet.protocol == "tls")
     if tls is not None and packet.protocol != "tls":
-        raise AddressError(f"packet {packet.name!r} is plain TCP: TLS options do not apply to it")
+        raise AddressError(
+            _("packet {name!r} is plain TCP: TLS options do not apply to it").format(
+                name=packet.name
+            )
+        )
     return send_stream(
         packet.host,
         packet.port,

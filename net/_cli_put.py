@@ -33,6 +33,7 @@ from dataclasses import dataclass
 import h11
 
 from net._cli_common import client_tls, stop_on_signals, warn_if_insecure
+from net._i18n import _
 from net._loop import StoppableLoop
 from net.download.exchange import USER_AGENT
 from net.errors import AddressError, ConnectError, TransferError
@@ -67,18 +68,18 @@ class _Target:
     def __init__(self, url: str, count: int) -> None:
         parts = urllib.parse.urlsplit(url.strip())
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise AddressError(f"{url} is not an http:// or https:// URL")
+            raise AddressError(_("{url} is not an http:// or https:// URL").format(url=url))
         try:
             port = parts.port
         except ValueError:
-            raise AddressError(f"{url} has no valid port") from None
+            raise AddressError(_("{url} has no valid port").format(url=url)) from None
         self.tls = parts.scheme == "https"
         self.host = parts.hostname
         self.port = port or (443 if self.tls else 80)
         self.password = urllib.parse.unquote(parts.password) if parts.password else None
         self.path = parts.path or "/"
         if count > 1 and not self.path.endswith("/"):
-            raise AddressError("several files need a URL that ends in / (a share, not a name)")
+            raise AddressError(_("several files need a URL that ends in / (a share, not a name)"))
         host = f"[{self.host}]" if ":" in self.host else self.host
         self.authority = host if port is None else f"{host}:{port}"
         self.base = f"{parts.scheme}://{self.authority}"
@@ -97,10 +98,10 @@ def put(args: argparse.Namespace) -> int:
     target = _Target(args.url, len(args.files))
     for file in args.files:
         if not os.path.isfile(file):
-            raise LocalFileError(f"{file} is not a file that can be read")
+            raise LocalFileError(_("{file} is not a file that can be read").format(file=file))
     tls = client_tls(args, tls=target.tls)
     if tls is not None and not target.tls:
-        raise AddressError("--insecure, --fingerprint and --cafile are for https:// URLs")
+        raise AddressError(_("--insecure, --fingerprint and --cafile are for https:// URLs"))
     warn_if_insecure(tls)
     context = None
     if target.tls:
@@ -180,8 +181,10 @@ class _Upload:
                     if isinstance(exc, ConnectError):
                         raise
                     raise ConnectError(
-                        f"the upload of {os.path.basename(self.file)} broke off: {exc}; "
-                        "run swb put again to continue"
+                        _(
+                            "the upload of {basename} broke off: {exc}; run swb put again to "
+                            "continue"
+                        ).format(basename=os.path.basename(self.file), exc=exc)
                     ) from exc
                 if self.stopper.wait_stopped(min(2.0, 0.25 * 2**attempt)):
                     raise _Stopped from exc
@@ -206,10 +209,13 @@ class _Upload:
         if answer.status in (200, 201) and answer.headers.get("upload-complete") != "?0":
             return self.sha256
         if answer.status == 409 and "upload-offset" in answer.headers:
-            raise ConnectError("the server holds another part of this upload; trying again")
+            raise ConnectError(_("the server holds another part of this upload; trying again"))
         raise TransferError(
-            f"the server refused {os.path.basename(self.file)}: {answer.status} "
-            f"{answer.text.strip() or 'without saying why'}"
+            _("the server refused {basename}: {status} {strip}").format(
+                basename=os.path.basename(self.file),
+                status=answer.status,
+                strip=answer.text.strip() or "without saying why",
+            )
         )
 
     def _offset(self) -> int:
@@ -236,7 +242,7 @@ class _Upload:
             self.password = asked
             answer = self._request(method, headers, offset)
             if answer.status == 401:
-                raise TransferError("the server refused the password")
+                raise TransferError(_("the server refused the password"))
         return answer
 
     def _request(self, method: str, extra: list[tuple[str, str]], offset: int | None) -> _Answer:
@@ -274,7 +280,9 @@ class _Upload:
             )
         except OSError as exc:
             raise ConnectError(
-                f"cannot connect to {self.target.authority}: {exc.strerror or exc}"
+                _("cannot connect to {authority}: {strerror}").format(
+                    authority=self.target.authority, strerror=exc.strerror or exc
+                )
             ) from exc
         if self.context is None:
             return sock
@@ -282,7 +290,11 @@ class _Upload:
             return self.context.wrap_socket(sock, server_hostname=self.target.host)
         except (OSError, ValueError) as exc:
             sock.close()
-            raise ConnectError(f"TLS with {self.target.authority} failed: {exc}") from exc
+            raise ConnectError(
+                _("TLS with {authority} failed: {exc}").format(
+                    authority=self.target.authority, exc=exc
+                )
+            ) from exc
 
     def _send_body(
         self, sock: socket.socket, http: h11.Connection, offset: int, length: int
@@ -297,7 +309,9 @@ class _Upload:
                     raise _Stopped
                 chunk = f.read(min(_CHUNK, length - sent))
                 if not chunk:
-                    raise TransferError(f"{self.file} became shorter while it was sent")
+                    raise TransferError(
+                        _("{file} became shorter while it was sent").format(file=self.file)
+                    )
                 sock.sendall(http.send(h11.Data(data=chunk)) or b"")
                 sent += len(chunk)
                 now = time.monotonic()
@@ -325,11 +339,13 @@ def _wait_continue(
                 return None
             if isinstance(event, h11.Response):
                 return event
-            raise ConnectError("the server closed the connection before the upload")
+            raise ConnectError(_("the server closed the connection before the upload"))
     except TimeoutError:
         return None  # a server that ignores Expect: send the body anyway (RFC 9110 §10.1.1)
     except h11.RemoteProtocolError as exc:
-        raise ConnectError(f"the server's answer is not valid HTTP: {exc}") from exc
+        raise ConnectError(
+            _("the server's answer is not valid HTTP: {exc}").format(exc=exc)
+        ) from exc
     finally:
         sock.settimeout(timeout)
 
@@ -353,9 +369,11 @@ def _read_answer(
                 break
     except h11.RemoteProtocolError as exc:
         if response is None:
-            raise ConnectError(f"the server's answer is not valid HTTP: {exc}") from exc
+            raise ConnectError(
+                _("the server's answer is not valid HTTP: {exc}").format(exc=exc)
+            ) from exc
     if response is None:
-        raise ConnectError("the server closed the connection without an answer")
+        raise ConnectError(_("the server closed the connection without an answer"))
     headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in response.headers}
     return _Answer(response.status_code, headers, body.decode("utf-8", "replace"))
 

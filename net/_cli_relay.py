@@ -12,6 +12,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, Any
 
+from net._i18n import _
 from net.codec import StreamDecoder, check_encoding, json_line, render_text, to_hex
 from net.errors import AddressError
 
@@ -134,9 +135,11 @@ def _percent(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a percentage") from None
+        raise argparse.ArgumentTypeError(
+            _("{text!r} is not a percentage").format(text=text)
+        ) from None
     if not 0 <= value <= 100:
-        raise argparse.ArgumentTypeError(f"{text} % is out of range (0 to 100)")
+        raise argparse.ArgumentTypeError(_("{text} % is out of range (0 to 100)").format(text=text))
     return value
 
 
@@ -144,9 +147,11 @@ def _byte_count(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of bytes") from None
+        raise argparse.ArgumentTypeError(
+            _("{text!r} is not a whole number of bytes").format(text=text)
+        ) from None
     if value < 0:
-        raise argparse.ArgumentTypeError(f"{text} bytes cannot be negative")
+        raise argparse.ArgumentTypeError(_("{text} bytes cannot be negative").format(text=text))
     return value
 
 
@@ -179,11 +184,11 @@ def relay(args: argparse.Namespace) -> int:
     tls_wanted = args.tls_target or args.tls_listen or args.insecure or args.fingerprint
     if args.udp:
         if tls_wanted or args.cafile or args.cert or args.key:
-            raise AddressError("TLS options are for TCP; a UDP relay cannot use them")
+            raise AddressError(_("TLS options are for TCP; a UDP relay cannot use them"))
         if args.slice or args.reset_after:
-            raise AddressError("--slice and --reset-after are for TCP, not for --udp")
+            raise AddressError(_("--slice and --reset-after are for TCP, not for --udp"))
     elif args.loss or args.duplicate or args.reorder:
-        raise AddressError("--loss, --duplicate and --reorder are for UDP: add --udp")
+        raise AddressError(_("--loss, --duplicate and --reorder are for UDP: add --udp"))
     out = _Printer(encoding, json_lines=args.json, stream=not args.udp)
     on_event = None if args.quiet else out.event
     where = (args.host, args.listen_port, args.target_host, args.target_port)

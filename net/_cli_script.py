@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from net._cli_common import status, stop_on_signals, warn_if_insecure
+from net._i18n import _
 from net.codec import json_line, render_text, to_hex
 from net.errors import PayloadError
 from net.script import ScriptRunner, StepResult, junit_xml, load_script
@@ -31,7 +32,7 @@ def _variables(items: list[str]) -> dict[str, str]:
     for item in items:
         name, equals, value = item.partition("=")
         if not equals or not name:
-            raise PayloadError(f"--var {item!r} must look like NAME=VALUE")
+            raise PayloadError(_("--var {item!r} must look like NAME=VALUE").format(item=item))
         values[name] = value
     return values
 
@@ -119,10 +120,14 @@ def _check_report_path(path: Path) -> None:
     """
     folder = path.parent
     if path.is_dir():
-        raise PayloadError(f"cannot write the JUnit report {path}: it is a folder")
+        raise PayloadError(
+            _("cannot write the JUnit report {path}: it is a folder").format(path=path)
+        )
     if not folder.is_dir():
         raise PayloadError(
-            f"cannot write the JUnit report {path}: the folder {folder} does not exist"
+            _("cannot write the JUnit report {path}: the folder {folder} does not exist").format(
+                path=path, folder=folder
+            )
         )
 
 
@@ -137,4 +142,8 @@ def _write_atomically(path: Path, text: str) -> None:
         os.replace(temp, path)
     except OSError as exc:
         temp.unlink(missing_ok=True)
-        raise PayloadError(f"cannot write the JUnit report {path}: {exc.strerror or exc}") from None
+        raise PayloadError(
+            _("cannot write the JUnit report {path}: {strerror}").format(
+                path=path, strerror=exc.strerror or exc
+            )
+        ) from None

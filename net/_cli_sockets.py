@@ -24,6 +24,7 @@ from net._cli_common import (
     stop_on_signals,
     warn_if_insecure,
 )
+from net._i18n import _
 from net.checksum import ByteOrder, append_checksum, get_checksum, verify_checksum
 from net.codec import (
     StreamDecoder,
@@ -428,7 +429,7 @@ def _responder(
     from net.rules import FRAMINGS, Responder, parse_rules
 
     if framing not in FRAMINGS:
-        raise PayloadError("--rule and --mock answer lines or chunks: use --framing line or raw")
+        raise PayloadError(_("--rule and --mock answer lines or chunks: use --framing line or raw"))
 
     rules = parse_rules(args.rule, args.encoding)
     if args.mock:
@@ -683,7 +684,7 @@ class _Printer:
 
 def _payload(args: argparse.Namespace, text: str) -> bytes:
     if args.hex and args.escapes:
-        raise PayloadError("choose either --hex or --escapes, not both")
+        raise PayloadError(_("choose either --hex or --escapes, not both"))
     mode = "hex" if args.hex else "escapes" if args.escapes else "text"
     return encode_payload(text, mode, args.encoding)
 

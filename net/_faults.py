@@ -11,6 +11,7 @@ import math
 import random
 from dataclasses import dataclass, fields
 
+from net._i18n import _
 from net.errors import AddressError
 
 __all__ = ["TO_CLIENT", "TO_TARGET", "Faults", "TokenBucket", "datagram_fate"]
@@ -74,7 +75,11 @@ class Faults:
         ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int):
-                raise AddressError(f"the {what} must be a whole number, not {value!r}")
+                raise AddressError(
+                    _("the {what} must be a whole number, not {value!r}").format(
+                        what=what, value=value
+                    )
+                )
             _check_range(value, 0, _MAX_BYTES, f"the {what}")
 
     @property
@@ -103,9 +108,15 @@ class Faults:
 
 def _check_range(value: float, low: float, high: float, what: str) -> None:
     if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
-        raise AddressError(f"{what} must be a number, not {value!r}")
+        raise AddressError(
+            _("{what} must be a number, not {value!r}").format(what=what, value=value)
+        )
     if not low <= value <= high:
-        raise AddressError(f"{what} must be from {low:g} to {high:g}, not {value:g}")
+        raise AddressError(
+            _("{what} must be from {low:g} to {high:g}, not {value:g}").format(
+                what=what, low=low, high=high, value=value
+            )
+        )
 
 
 def datagram_fate(faults: Faults, rng: random.Random) -> tuple[bool, bool, bool]:

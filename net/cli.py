@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import NoReturn
 
+from net._i18n import _
 from net._version import __version__
 from net.errors import AddressError, NetError
 
@@ -52,9 +53,11 @@ def _positive_int(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        raise argparse.ArgumentTypeError(
+            _("{text!r} is not a whole number").format(text=text)
+        ) from None
     if value < 1:
-        raise argparse.ArgumentTypeError(f"{text} must be 1 or more")
+        raise argparse.ArgumentTypeError(_("{text} must be 1 or more").format(text=text))
     return value
 
 
@@ -62,10 +65,12 @@ def _seconds(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+        raise argparse.ArgumentTypeError(
+            _("{text!r} is not a number of seconds").format(text=text)
+        ) from None
     if not 0 < value <= 86400 or value != value:
         raise argparse.ArgumentTypeError(
-            f"{text} seconds is out of range (more than 0, at most 86400)"
+            _("{text} seconds is out of range (more than 0, at most 86400)").format(text=text)
         )
     return value
 
@@ -82,10 +87,12 @@ def _byte_size(text: str) -> int:
         value = float(number)
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"{text!r} is not a size in bytes (like 1000000, 500M or 2G)"
+            _("{text!r} is not a size in bytes (like 1000000, 500M or 2G)").format(text=text)
         ) from None
     if not 0 < value < 2**62 or value != value:
-        raise argparse.ArgumentTypeError(f"{text} is out of range (more than 0 bytes)")
+        raise argparse.ArgumentTypeError(
+            _("{text} is out of range (more than 0 bytes)").format(text=text)
+        )
     return int(value * _SIZE_UNITS[unit])
 
 
@@ -93,9 +100,13 @@ def _milliseconds(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of milliseconds") from None
+        raise argparse.ArgumentTypeError(
+            _("{text!r} is not a number of milliseconds").format(text=text)
+        ) from None
     if not 0 <= value <= 86_400_000 or value != value:
-        raise argparse.ArgumentTypeError(f"{text} ms is out of range (0 to 86400000)")
+        raise argparse.ArgumentTypeError(
+            _("{text} ms is out of range (0 to 86400000)").format(text=text)
+        )
     return value
 
 

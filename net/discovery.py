@@ -23,6 +23,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from net._i18n import _
 from net.address import format_peer
 from net.errors import BindError, NetError
 from net.interfaces import InterfaceAddress, interface_addresses
@@ -568,7 +569,9 @@ class ServerBrowser:
             _quiet_zeroconf_logging()
             zc = Zeroconf()
         except Exception as exc:
-            raise BindError(f"cannot use multicast DNS on this computer: {_reason(exc)}") from exc
+            raise BindError(
+                _("cannot use multicast DNS on this computer: {reason}").format(reason=_reason(exc))
+            ) from exc
         deadline = None if timeout is None else time.monotonic() + timeout
         added = (ServiceStateChange.Added, ServiceStateChange.Updated)
 

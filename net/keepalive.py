@@ -9,6 +9,7 @@ from __future__ import annotations
 import socket
 import sys
 
+from net._i18n import _
 from net.errors import AddressError
 
 __all__ = ["set_keepalive"]
@@ -55,4 +56,8 @@ def set_keepalive(sock: socket.socket, idle: int = 60, interval: int = 10, count
 
 def _check_range(what: str, value: int, maximum: int, unit: str) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= maximum:
-        raise AddressError(f"the {what} must be a whole number from 1 to {maximum} {unit}")
+        raise AddressError(
+            _("the {what} must be a whole number from 1 to {maximum} {unit}").format(
+                what=what, maximum=maximum, unit=unit
+            )
+        )

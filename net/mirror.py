@@ -53,6 +53,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from net._i18n import _
 from net._loop import StoppableLoop
 from net.address import resolve
 from net.download import TransferCancelled, parse_share_url, safe_file_name
@@ -186,7 +187,9 @@ class Mirror(StoppableLoop):
         super().__init__()
         parsed = parse_share_url(url)
         if parsed.scheme == "raw":
-            raise AddressError("a classic raw server has no file lists to mirror: use http(s)://")
+            raise AddressError(
+                _("a classic raw server has no file lists to mirror: use http(s)://")
+            )
         path = urllib.parse.urlsplit(parsed.target).path or "/"
         if not path.endswith("/"):
             path += "/"  # "/photos" names the folder "/photos/"
@@ -220,13 +223,17 @@ class Mirror(StoppableLoop):
             TransferError: a list broke off; TransferCancelled after :meth:`shutdown`.
         """
         if self.folder.exists() and not self.folder.is_dir():
-            raise LocalFileError(f"{self.folder} is a file, not a folder")
+            raise LocalFileError(_("{folder} is a file, not a folder").format(folder=self.folder))
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise LocalFileError(f"cannot create the folder {self.folder}: {exc.strerror}") from exc
+            raise LocalFileError(
+                _("cannot create the folder {folder}: {strerror}").format(
+                    folder=self.folder, strerror=exc.strerror
+                )
+            ) from exc
         if not self.folder.is_dir():
-            raise LocalFileError(f"{self.folder} is not a folder")
+            raise LocalFileError(_("{folder} is not a folder").format(folder=self.folder))
         top = self.folder.resolve()
         # An unknown host is bad input (AddressError, exit 2), as for a single download.
         resolve(self.url.host, self.url.port, timeout=min(self._timeout, 10.0))
@@ -243,7 +250,7 @@ class Mirror(StoppableLoop):
                     self._connections.clear()
         if self.stopping:
             raise TransferCancelled(
-                "the mirror was stopped; run it again to finish (partial files are kept)"
+                _("the mirror was stopped; run it again to finish (partial files are kept)")
             )
         failed = [(r.path, r.reason) for r in results if r.outcome == "failed"]
         _clean_staging(staging, {_part_name(e) for e in entries} if failed else set())
@@ -265,7 +272,11 @@ class Mirror(StoppableLoop):
             self._bytes_total = sum(e.size for e in entries)
         self._tell()
         if not _make_folders(top, staging):
-            raise LocalFileError(f"{staging} is not a folder of this program's: move it away")
+            raise LocalFileError(
+                _("{staging} is not a folder of this program's: move it away").format(
+                    staging=staging
+                )
+            )
         results: list[MirrorFile] = [self._report(f) for f in failures]
         checked = self._local_checks(top, entries, pool)
         results += [self._report(r) for r in checked if r is not None]
@@ -304,7 +315,7 @@ class Mirror(StoppableLoop):
         level: list[tuple[str, Path, str, int]] = [(self.root_path, top, "", 0)]
         while level:
             if self.stopping:
-                raise TransferCancelled("the mirror was stopped")
+                raise TransferCancelled(_("the mirror was stopped"))
             inside = [folder for folder in level if _inside(folder[1], top)]
             for _path, _local, shown, _depth in level:
                 if not any(folder[2] == shown for folder in inside):
@@ -321,7 +332,9 @@ class Mirror(StoppableLoop):
                 for item in items:
                     if len(entries) + len(refused) + len(pending) >= _MAX_ENTRIES:
                         raise ProtocolError(
-                            f"{self.url.authority} lists more than {_MAX_ENTRIES:,} entries"
+                            _("{authority} lists more than {max_entries:,} entries").format(
+                                authority=self.url.authority, max_entries=_MAX_ENTRIES
+                            )
                         )
                     checked = self._check(item, path, local, shown)
                     if isinstance(checked, MirrorFile):
@@ -370,11 +383,19 @@ class Mirror(StoppableLoop):
     ) -> _Listed | MirrorFile:
         """A list entry checked, or why it is refused."""
         if not isinstance(item, dict):
-            raise ProtocolError(f"{self.url.authority} sent a list with an entry that is no object")
+            raise ProtocolError(
+                _("{authority} sent a list with an entry that is no object").format(
+                    authority=self.url.authority
+                )
+            )
         name, kind, link = item.get("name"), item.get("type", "file"), item.get("url")
         size, mtime, sha256 = item.get("size"), item.get("mtime", 0), item.get("sha256")
         if not isinstance(name, str) or not name:
-            raise ProtocolError(f"{self.url.authority} sent a list entry without a name")
+            raise ProtocolError(
+                _("{authority} sent a list entry without a name").format(
+                    authority=self.url.authority
+                )
+            )
         cleaned = safe_file_name(name)
         relative = f"{shown}{cleaned}"
         if kind not in ("file", "folder") or not isinstance(link, str):
@@ -454,19 +475,35 @@ class Mirror(StoppableLoop):
             if response.status != 200:
                 response.read(64 * 1024)
                 raise ProtocolError(
-                    f"{where} has no folder list at {urllib.parse.unquote(path)} "
-                    f"({response.status}); is it a Socket Workbench share folder?"
+                    _(
+                        "{where} has no folder list at {unquote} ({status}); is it a Socket "
+                        "Workbench share folder?"
+                    ).format(
+                        where=where, unquote=urllib.parse.unquote(path), status=response.status
+                    )
                 )
             body = response.read(_MAX_LIST + 1)
             if len(body) > _MAX_LIST:
-                raise ProtocolError(f"the list of {urllib.parse.unquote(path)} is too large")
+                raise ProtocolError(
+                    _("the list of {unquote} is too large").format(
+                        unquote=urllib.parse.unquote(path)
+                    )
+                )
         except TimeoutError as exc:
-            raise TransferError(f"{where} did not answer within {self._timeout:g} s") from exc
+            raise TransferError(
+                _("{where} did not answer within {timeout:g} s").format(
+                    where=where, timeout=self._timeout
+                )
+            ) from exc
         except http.client.HTTPException as exc:
-            raise ProtocolError(f"{where} sent a broken answer ({type(exc).__name__})") from exc
+            raise ProtocolError(
+                _("{where} sent a broken answer ({name__})").format(
+                    where=where, name__=type(exc).__name__
+                )
+            ) from exc
         except OSError as exc:
             if self.stopping:
-                raise TransferCancelled("the mirror was stopped") from None
+                raise TransferCancelled(_("the mirror was stopped")) from None
             if isinstance(exc, ConnectionRefusedError | socket.gaierror):
                 raise ConnectError(
                     describe_connect_error(exc, self.url.host, self.url.port)
@@ -478,7 +515,9 @@ class Mirror(StoppableLoop):
             items = None
         if not isinstance(items, list):
             raise ProtocolError(
-                f"{where} did not send a folder list (is it a Socket Workbench share?)"
+                _("{where} did not send a folder list (is it a Socket Workbench share?)").format(
+                    where=where
+                )
             )
         return items
 
@@ -660,13 +699,21 @@ class Mirror(StoppableLoop):
                 elif response.status == 206 and offset:
                     span = parse_content_range(response.getheader("Content-Range") or "")
                     if span is None or span.start != offset:
-                        raise ProtocolError(f"{self.url.authority} sent another part of the file")
+                        raise ProtocolError(
+                            _("{authority} sent another part of the file").format(
+                                authority=self.url.authority
+                            )
+                        )
                 elif response.status == 200:
                     offset = 0
                 else:
                     response.read(64 * 1024)
                     raise TransferError(
-                        f"{self.url.authority} answered {response.status} {response.reason}"
+                        _("{authority} answered {status} {reason}").format(
+                            authority=self.url.authority,
+                            status=response.status,
+                            reason=response.reason,
+                        )
                     )
                 os.ftruncate(fd, offset)
                 _hash_part(fd, offset, hasher, self)
@@ -690,7 +737,7 @@ class Mirror(StoppableLoop):
         done = 0
         while True:
             if self.stopping:
-                raise TransferCancelled("stopped")
+                raise TransferCancelled(_("stopped"))
             count = response.readinto(view)
             if not count:
                 break
@@ -702,7 +749,11 @@ class Mirror(StoppableLoop):
             done += count
             self._advance(shown, count)
         if response.length:  # http.client: bytes announced and not received
-            raise TransferError(f"the connection with {self.url.authority} ended mid-file")
+            raise TransferError(
+                _("the connection with {authority} ended mid-file").format(
+                    authority=self.url.authority
+                )
+            )
         return done
 
     def _request(self, path: str, headers: dict[str, str]) -> http.client.HTTPResponse:
@@ -727,12 +778,16 @@ class Mirror(StoppableLoop):
             except TimeoutError as exc:
                 connection.close()
                 raise TransferError(
-                    f"{self.url.authority} did not answer within {self._timeout:g} s"
+                    _("{authority} did not answer within {timeout:g} s").format(
+                        authority=self.url.authority, timeout=self._timeout
+                    )
                 ) from exc
             except http.client.HTTPException as exc:
                 connection.close()
                 raise ProtocolError(
-                    f"{self.url.authority} sent a broken answer ({type(exc).__name__})"
+                    _("{authority} sent a broken answer ({name__})").format(
+                        authority=self.url.authority, name__=type(exc).__name__
+                    )
                 ) from exc
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -808,7 +863,7 @@ class _ZipReader:
     def _exact(self, count: int) -> bytes:
         data = self.response.read(count)
         if len(data) != count:
-            raise TransferError("the zip ended early")
+            raise TransferError(_("the zip ended early"))
         return data
 
     def next_member(self) -> tuple[str, bool] | None:
@@ -817,12 +872,12 @@ class _ZipReader:
         if signature == b"PK\x01\x02":
             return None
         if signature != b"PK\x03\x04":
-            raise ProtocolError("not a zip stream")
+            raise ProtocolError(_("not a zip stream"))
         head = self._exact(26)
         flags, method = struct.unpack_from("<HH", head, 2)
         name_length, extra_length = struct.unpack_from("<HH", head, 22)
         if method != 0 or not flags & 0x08:
-            raise ProtocolError("not a stored zip stream")
+            raise ProtocolError(_("not a stored zip stream"))
         name = self._exact(name_length).decode("utf-8", "replace")
         extra = self._exact(extra_length)
         return name, _has_zip64(extra)
@@ -831,10 +886,10 @@ class _ZipReader:
         left = size
         while left:
             if self.loop.stopping:
-                raise TransferCancelled("stopped")
+                raise TransferCancelled(_("stopped"))
             count = self.response.readinto(self.buffer[: min(left, _COPY_CHUNK)])
             if not count:
-                raise TransferError("the zip ended early")
+                raise TransferError(_("the zip ended early"))
             left -= count
 
     def save(self, size: int, part: Path) -> str:
@@ -846,10 +901,10 @@ class _ZipReader:
             left = size
             while left:
                 if self.loop.stopping:
-                    raise TransferCancelled("stopped")
+                    raise TransferCancelled(_("stopped"))
                 count = self.response.readinto(self.buffer[: min(left, _COPY_CHUNK)])
                 if not count:
-                    raise TransferError("the zip ended early")
+                    raise TransferError(_("the zip ended early"))
                 chunk = self.buffer[:count]
                 hasher.update(chunk)
                 while chunk:
@@ -904,10 +959,10 @@ def _hash_part(fd: int, length: int, hasher: Any, loop: StoppableLoop) -> None:
     left = length
     while left:
         if loop.stopping:
-            raise TransferCancelled("stopped")
+            raise TransferCancelled(_("stopped"))
         chunk = os.read(fd, min(_HASH_CHUNK, left))
         if not chunk:
-            raise TransferError("the partial file became shorter while it was resumed")
+            raise TransferError(_("the partial file became shorter while it was resumed"))
         hasher.update(chunk)
         left -= len(chunk)
 
@@ -925,7 +980,7 @@ def _same_file(path: Path, size: int, sha256: str, loop: StoppableLoop) -> bool:
         with open(path, "rb", buffering=0) as file:
             while chunk := file.read(_HASH_CHUNK):
                 if loop.stopping:
-                    raise TransferCancelled("stopped")
+                    raise TransferCancelled(_("stopped"))
                 digest.update(chunk)
     except OSError:
         return False

@@ -31,6 +31,7 @@ from typing import Final
 
 import regex
 
+from net._i18n import _
 from net.checksum import append_checksum, get_checksum
 from net.codec import check_encoding, parse_escapes, parse_hex, to_hex
 from net.errors import PayloadError
@@ -80,7 +81,11 @@ def compile_regex(pattern: str, what: str = "the regex") -> regex.Pattern[str]:
         pos: int | None = getattr(exc, "pos", None)
         where = f" at position {pos + 1}" if pos is not None and pos < len(pattern) else ""
         detail = str(getattr(exc, "msg", exc)).split(" at position")[0]
-        raise PayloadError(f"{what} {pattern!r} does not compile: {detail}{where}") from None
+        raise PayloadError(
+            _("{what} {pattern!r} does not compile: {detail}{where}").format(
+                what=what, pattern=pattern, detail=detail, where=where
+            )
+        ) from None
 
 
 def compile_hex_pattern(text: str) -> re.Pattern[bytes]:
@@ -96,7 +101,7 @@ def compile_hex_pattern(text: str) -> re.Pattern[bytes]:
         parts.append(b"." if piece == "??" else re.escape(parse_hex(piece)))
     body = b"".join(parts)
     if not body:
-        raise PayloadError("the hex pattern is empty: write bytes like 01 03 ?? ??")
+        raise PayloadError(_("the hex pattern is empty: write bytes like 01 03 ?? ??"))
     return re.compile(body, re.DOTALL)
 
 
@@ -143,7 +148,7 @@ def substitute_values(
             data = values[key]
             return "{{hex:" + to_hex(data) + "}}" if data else ""
         if not leave_unknown and not key.islower():
-            raise PayloadError(f"{{{{{key}}}}} is not defined")
+            raise PayloadError(_("{{{{{key}}}}} is not defined").format(key=key))
         return match.group(0)
 
     return _REFERENCE.sub(replace, template)
@@ -249,9 +254,13 @@ def make_rule(
     """
     kind = kind.strip().lower()
     if kind not in KINDS:
-        raise PayloadError(f"unknown match kind {kind!r} (known: {', '.join(KINDS)})")
+        raise PayloadError(
+            _("unknown match kind {kind!r} (known: {join})").format(
+                kind=kind, join=", ".join(KINDS)
+            )
+        )
     if not pattern:
-        raise PayloadError(f"the {kind} rule has an empty pattern")
+        raise PayloadError(_("the {kind} rule has an empty pattern").format(kind=kind))
     check_encoding(encoding)
     if checksum and checksum.strip().lower() != "none":
         get_checksum(checksum)
@@ -322,7 +331,9 @@ def parse_rule(text: str, encoding: str = "UTF-8") -> Rule:
     if not arrow and text.endswith(" =>"):
         head, arrow, reply = text[:-3], " => ", ""
     if not arrow:
-        raise PayloadError(f"rule {text!r} has no ' => ': write KIND:PATTERN => REPLY")
+        raise PayloadError(
+            _("rule {text!r} has no ' => ': write KIND:PATTERN => REPLY").format(text=text)
+        )
     kind, colon, pattern = head.partition(":")
     if not colon or kind.strip().lower() not in KINDS:
         raise PayloadError(
@@ -379,7 +390,9 @@ class Responder:
         """Raises:
         PayloadError: an unknown framing or fallback."""
         if framing not in FRAMINGS:
-            raise PayloadError(f"unknown framing {framing!r} (line or raw)")
+            raise PayloadError(
+                _("unknown framing {framing!r} (line or raw)").format(framing=framing)
+            )
         self.framing = framing
         self._rules = RuleSet(rules)
         self._fallback = ("none", b"")
@@ -402,7 +415,9 @@ class Responder:
         """Raises:
         PayloadError: an unknown mode."""
         if mode not in FALLBACKS:
-            raise PayloadError(f"unknown fallback {mode!r} (none, echo or fixed)")
+            raise PayloadError(
+                _("unknown fallback {mode!r} (none, echo or fixed)").format(mode=mode)
+            )
         self._fallback = (mode, bytes(fixed_reply))
 
     def respond(self, conn_id: int, data: bytes) -> bytes:
@@ -475,5 +490,5 @@ def parse_rules(texts: Sequence[str], encoding: str = "UTF-8") -> list[Rule]:
         try:
             rules.append(parse_rule(text, encoding))
         except PayloadError as exc:
-            raise PayloadError(f"rule {number}: {exc}") from None
+            raise PayloadError(_("rule {number}: {exc}").format(number=number, exc=exc)) from None
     return rules

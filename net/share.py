@@ -27,6 +27,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
+from net._i18n import _
 from net._record import Record
 from net.errors import TransferError
 
@@ -356,11 +357,13 @@ class ShareTable:
         try:
             top = given.resolve(strict=True)
         except FileNotFoundError:
-            raise LocalFileError(f"{given} does not exist") from None
+            raise LocalFileError(_("{given} does not exist").format(given=given)) from None
         except (OSError, RuntimeError) as exc:
-            raise LocalFileError(f"{given} cannot be opened: {_reason(exc)}") from exc
+            raise LocalFileError(
+                _("{given} cannot be opened: {reason}").format(given=given, reason=_reason(exc))
+            ) from exc
         if not top.is_dir():
-            raise LocalFileError(f"{given} is not a folder")
+            raise LocalFileError(_("{given} is not a folder").format(given=given))
         with self._lock:
             for known in self._roots.values():
                 if known.path == top:
@@ -733,20 +736,30 @@ def _check_file(given: Path) -> tuple[Path, os.stat_result]:
         real = given.resolve(strict=True)
         st = real.stat()
     except FileNotFoundError:
-        raise LocalFileError(f"{given} does not exist") from None
+        raise LocalFileError(_("{given} does not exist").format(given=given)) from None
     except (OSError, RuntimeError) as exc:
-        raise LocalFileError(f"{given} cannot be opened: {_reason(exc)}") from exc
+        raise LocalFileError(
+            _("{given} cannot be opened: {reason}").format(given=given, reason=_reason(exc))
+        ) from exc
     if stat.S_ISDIR(st.st_mode):
-        raise LocalFileError(f"{given} is a folder: share the folder to share the files in it")
+        raise LocalFileError(
+            _("{given} is a folder: share the folder to share the files in it").format(given=given)
+        )
     if not stat.S_ISREG(st.st_mode):
-        raise LocalFileError(f"{given} is not a regular file (a device, pipe or socket)")
+        raise LocalFileError(
+            _("{given} is not a regular file (a device, pipe or socket)").format(given=given)
+        )
     try:
         with open(real, "rb", buffering=0):
             pass
     except PermissionError:
-        raise LocalFileError(f"{given} cannot be read: permission denied") from None
+        raise LocalFileError(
+            _("{given} cannot be read: permission denied").format(given=given)
+        ) from None
     except OSError as exc:
-        raise LocalFileError(f"{given} cannot be read: {_reason(exc)}") from exc
+        raise LocalFileError(
+            _("{given} cannot be read: {reason}").format(given=given, reason=_reason(exc))
+        ) from exc
     return real, st
 
 

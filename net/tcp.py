@@ -34,6 +34,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, BinaryIO, Final
 
+from net._i18n import _
 from net._loop import (
     DESCRIPTOR_RESERVE,
     StoppableLoop,
@@ -254,11 +255,13 @@ class _TcpLoop(StoppableLoop):
         on_loop = threading.get_ident() == self._loop_thread
         with self._lock:
             if conn.closed:
-                raise ConnectError(f"{conn.peer} is no longer connected")
+                raise ConnectError(_("{peer} is no longer connected").format(peer=conn.peer))
             if bounded and conn.queued and conn.queued + len(data) > MAX_QUEUED_BYTES:
                 raise ConnectError(
-                    f"{conn.peer} is not reading what it is sent: "
-                    f"{conn.queued:,} bytes are already waiting, so nothing more is queued"
+                    _(
+                        "{peer} is not reading what it is sent: {queued:,} bytes are already "
+                        "waiting, so nothing more is queued"
+                    ).format(peer=conn.peer, queued=conn.queued)
                 )
             conn.queue.append(item)
             conn.queued += len(data)
@@ -276,7 +279,7 @@ class _TcpLoop(StoppableLoop):
         with self._lock:
             if conn.closed:
                 item.file.close()
-                raise ConnectError(f"{conn.peer} is no longer connected")
+                raise ConnectError(_("{peer} is no longer connected").format(peer=conn.peer))
             conn.queue.append(item)
             if not on_loop:
                 self._dirty.add(conn.conn_id)
@@ -377,7 +380,7 @@ class _TcpLoop(StoppableLoop):
         conn.events = events
 
     def _read(self, conn: _Connection) -> None:
-        for _ in range(_TLS_READS_PER_WAKE if conn.tls else 1):
+        for _read in range(_TLS_READS_PER_WAKE if conn.tls else 1):
             try:
                 data = conn.sock.recv(_RECV_SIZE)
             except conn.would_block:
@@ -637,7 +640,7 @@ class TcpClient(_TcpLoop):
             _check_keepalive(keepalive_idle, keepalive_interval, keepalive_count)
         if heartbeat is not None:
             if not heartbeat:
-                raise AddressError("the heartbeat is empty: give the bytes to send")
+                raise AddressError(_("the heartbeat is empty: give the bytes to send"))
             _check_seconds("heartbeat interval", heartbeat_interval)
         if dead_after is not None:
             _check_seconds("dead-peer time", dead_after)
@@ -648,7 +651,7 @@ class TcpClient(_TcpLoop):
             try:
                 Backoff(reconnect_initial, reconnect_max)
             except ValueError as exc:
-                raise AddressError(f"cannot reconnect that way: {exc}") from None
+                raise AddressError(_("cannot reconnect that way: {exc}").format(exc=exc)) from None
         if tls is not None and tls.cafile:
             from net.tls import client_context
 
@@ -770,8 +773,8 @@ class TcpClient(_TcpLoop):
         conn = self._conn
         if conn is None or conn.closed:
             if self._reconnecting:
-                raise ConnectError("not connected (reconnecting…)")
-            raise ConnectError(f"not connected to {self.peer}")
+                raise ConnectError(_("not connected (reconnecting…)"))
+            raise ConnectError(_("not connected to {peer}").format(peer=self.peer))
         return conn
 
     def _open(self) -> _Connection | None:
@@ -987,7 +990,11 @@ class TcpServer(_TcpLoop):
         if idle_timeout is not None:
             _check_seconds("idle timeout", idle_timeout)
         if isinstance(max_clients, bool) or not isinstance(max_clients, int) or max_clients < 1:
-            raise AddressError(f"the most clients at once must be 1 or more, not {max_clients!r}")
+            raise AddressError(
+                _("the most clients at once must be 1 or more, not {max_clients!r}").format(
+                    max_clients=max_clients
+                )
+            )
         self._keepalive = (keepalive_idle, keepalive_interval, keepalive_count)
         if keepalive:
             _check_keepalive(*self._keepalive)
@@ -1108,11 +1115,13 @@ class TcpServer(_TcpLoop):
     def _client(self, conn_id: int) -> _Connection:
         conn = self._conns.get(conn_id)
         if conn is None or conn.closed or conn.handshaking:
-            raise ConnectError(f"client #{conn_id} is not connected any more")
+            raise ConnectError(
+                _("client #{conn_id} is not connected any more").format(conn_id=conn_id)
+            )
         return conn
 
     def _accept(self) -> None:
-        for _ in range(64):  # then let the connected clients have a turn
+        for _accepted in range(64):  # then let the connected clients have a turn
             try:
                 sock, address = self._listener.accept()
             except (BlockingIOError, InterruptedError):
@@ -1394,24 +1403,40 @@ def _open_file(path: str) -> _File:
     try:
         file = open(path, "rb")  # noqa: SIM115 - closed when sent or when the connection ends
     except FileNotFoundError as exc:
-        raise TransferError(f"cannot send {path}: there is no such file") from exc
+        raise TransferError(
+            _("cannot send {path}: there is no such file").format(path=path)
+        ) from exc
     except IsADirectoryError as exc:
-        raise TransferError(f"cannot send {path}: it is a folder, not a file") from exc
+        raise TransferError(
+            _("cannot send {path}: it is a folder, not a file").format(path=path)
+        ) from exc
     except PermissionError as exc:
-        raise TransferError(f"cannot send {path}: permission denied") from exc
+        raise TransferError(_("cannot send {path}: permission denied").format(path=path)) from exc
     except OSError as exc:
-        raise TransferError(f"cannot send {path}: {system_words(exc)}") from exc
+        raise TransferError(
+            _("cannot send {path}: {system_words}").format(
+                path=path, system_words=system_words(exc)
+            )
+        ) from exc
     try:
         size = os.fstat(file.fileno()).st_size
     except OSError as exc:
         file.close()
-        raise TransferError(f"cannot send {path}: {system_words(exc)}") from exc
+        raise TransferError(
+            _("cannot send {path}: {system_words}").format(
+                path=path, system_words=system_words(exc)
+            )
+        ) from exc
     return _File(path, file, size)
 
 
 def _check_seconds(what: str, value: float) -> None:
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 1e9:
-        raise AddressError(f"the {what} must be a number of seconds above 0, not {value!r}")
+        raise AddressError(
+            _("the {what} must be a number of seconds above 0, not {value!r}").format(
+                what=what, value=value
+            )
+        )
 
 
 def _pending(conn: _Connection) -> int:

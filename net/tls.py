@@ -26,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from net._i18n import _
 from net._loop import StoppableLoop
 from net.address import format_peer, parse_host
 from net.errors import (
@@ -171,24 +172,31 @@ def normalize_fingerprint(text: str) -> str:
     shown = raw if len(raw) <= 40 else raw[:37] + "..."
     if not raw:
         raise AddressError(
-            "the fingerprint is empty: paste the server's SHA-256 fingerprint, like AB:CD:EF:..."
+            _("the fingerprint is empty: paste the server's SHA-256 fingerprint, like AB:CD:EF:...")
         )
     digits = re.sub(r"[\s:]", "", _FINGERPRINT_PREFIX.sub("", raw, count=1))
     for char in digits:
         if char not in string.hexdigits:
             raise AddressError(
-                f"{shown!r} is not a SHA-256 fingerprint: {char!r} is not a hex digit "
-                "(expected 32 pairs like AB:CD:EF:...)"
+                _(
+                    "{shown!r} is not a SHA-256 fingerprint: {char!r} is not a hex digit "
+                    "(expected 32 pairs like AB:CD:EF:...)"
+                ).format(shown=shown, char=char)
             )
     if len(digits) == 40:
         raise AddressError(
-            f"{shown!r} is a SHA-1 fingerprint; use the SHA-256 one (64 hex digits, from "
-            "`openssl x509 -noout -fingerprint -sha256` or the server's window)"
+            _(
+                "{shown!r} is a SHA-1 fingerprint; use the SHA-256 one (64 hex digits, "
+                "from `openssl x509 -noout -fingerprint -sha256` or the server's "
+                "window)"
+            ).format(shown=shown)
         )
     if len(digits) != 64:
         raise AddressError(
-            f"{shown!r} has {len(digits)} hex digits, but a SHA-256 fingerprint has 64 "
-            "(32 pairs like AB:CD:EF:...)"
+            _(
+                "{shown!r} has {count} hex digits, but a SHA-256 fingerprint has 64 "
+                "(32 pairs like AB:CD:EF:...)"
+            ).format(shown=shown, count=len(digits))
         )
     return _colon_hex(bytes.fromhex(digits))
 
@@ -204,13 +212,15 @@ def _colon_hex(digest: bytes) -> str:
 
 def _check_pin(der: bytes | None, pin: str) -> None:
     if der is None:
-        raise TlsError("the server sent no certificate, so its fingerprint cannot be checked")
+        raise TlsError(_("the server sent no certificate, so its fingerprint cannot be checked"))
     expected = bytes.fromhex(pin.replace(":", ""))
     if not hmac.compare_digest(hashlib.sha256(der).digest(), expected):
         raise TlsError(
-            f"the server's certificate fingerprint {certificate_fingerprint(der)} does not match "
-            f"the pinned one {pin}: the server has a new certificate, or another machine is "
-            "answering in its place"
+            _(
+                "the server's certificate fingerprint {certificate_fingerprint} does "
+                "not match the pinned one {pin}: the server has a new certificate, or "
+                "another machine is answering in its place"
+            ).format(certificate_fingerprint=certificate_fingerprint(der), pin=pin)
         )
 
 
@@ -273,14 +283,21 @@ def _verified_context(cafile: str | None) -> ssl.SSLContext:
     try:
         return ssl.create_default_context(cafile=cafile)
     except FileNotFoundError:
-        raise AddressError(f"the CA file {cafile} does not exist") from None
+        raise AddressError(_("the CA file {cafile} does not exist").format(cafile=cafile)) from None
     except IsADirectoryError:
-        raise AddressError(f"{cafile} is a folder, not a CA file (a PEM file is needed)") from None
+        raise AddressError(
+            _("{cafile} is a folder, not a CA file (a PEM file is needed)").format(cafile=cafile)
+        ) from None
     except PermissionError:
-        raise AddressError(f"permission denied to read the CA file {cafile}") from None
+        raise AddressError(
+            _("permission denied to read the CA file {cafile}").format(cafile=cafile)
+        ) from None
     except ssl.SSLError:
         raise AddressError(
-            f"{cafile} holds no PEM certificate: a CA file has -----BEGIN CERTIFICATE----- blocks"
+            _(
+                "{cafile} holds no PEM certificate: a CA file has -----BEGIN "
+                "CERTIFICATE----- blocks"
+            ).format(cafile=cafile)
         ) from None
 
 
@@ -345,13 +362,13 @@ def wrap_client(
     try:
         host = _tls_hostname(server_hostname)
         if not host and opts.verify and opts.fingerprint is None:
-            raise AddressError("a host name is needed to check the server's certificate")
+            raise AddressError(_("a host name is needed to check the server's certificate"))
         peer = sock.getpeername()
         context = client_context(opts)
     except BaseException as exc:
         sock.close()
         if isinstance(exc, OSError):
-            raise ConnectError("the connection closed before TLS could start") from exc
+            raise ConnectError(_("the connection closed before TLS could start")) from exc
         raise
     where = format_peer((host or peer[0], peer[1]))
     deadline = time.monotonic() + timeout
@@ -365,15 +382,19 @@ def wrap_client(
         return tls
     except _Stopped:
         _close(tls, sock)
-        raise ConnectError(f"the TLS handshake with {where} was stopped") from None
+        raise ConnectError(
+            _("the TLS handshake with {where} was stopped").format(where=where)
+        ) from None
     except TlsError:
         _close(tls, sock)
         raise
     except TimeoutError as exc:
         _close(tls, sock)
         raise TlsError(
-            f"the TLS handshake with {where} did not finish within {timeout:g} seconds "
-            "(is it a TLS server?)"
+            _(
+                "the TLS handshake with {where} did not finish within {timeout:g} "
+                "seconds (is it a TLS server?)"
+            ).format(where=where, timeout=timeout)
         ) from exc
     except (OSError, ValueError) as exc:
         _close(tls, sock)
@@ -671,9 +692,13 @@ def _make_private_dir(path: Path) -> None:
     try:
         path.mkdir(mode=0o700, parents=True, exist_ok=True)
     except FileExistsError:
-        raise NetError(f"cannot use {path} as a folder: a file has that name") from None
+        raise NetError(
+            _("cannot use {path} as a folder: a file has that name").format(path=path)
+        ) from None
     except OSError as exc:
-        raise NetError(f"cannot create the folder {path}: {_reason(exc)}") from exc
+        raise NetError(
+            _("cannot create the folder {path}: {reason}").format(path=path, reason=_reason(exc))
+        ) from exc
 
 
 def default_server_certificate(data_dir: Path | None = None) -> ServerCertificate:
@@ -708,7 +733,11 @@ def default_server_certificate(data_dir: Path | None = None) -> ServerCertificat
             _write_file(key_path, key_pem, 0o600)
             _write_file(cert_path, cert_pem, 0o644)
     except OSError as exc:
-        raise NetError(f"cannot store the TLS certificate in {folder}: {_reason(exc)}") from exc
+        raise NetError(
+            _("cannot store the TLS certificate in {folder}: {reason}").format(
+                folder=folder, reason=_reason(exc)
+            )
+        ) from exc
     return ServerCertificate(cert_path, key_path, certificate_fingerprint(der))
 
 
@@ -881,21 +910,29 @@ def load_server_certificate(cert: str, key: str) -> ServerCertificate:
         chain = x509.load_pem_x509_certificates(cert_pem)
     except ValueError:
         raise AddressError(
-            f"{cert} is not a PEM certificate (it should hold -----BEGIN CERTIFICATE-----)"
+            _(
+                "{cert} is not a PEM certificate (it should hold -----BEGIN CERTIFICATE-----)"
+            ).format(cert=cert)
         ) from None
     try:
         private = serialization.load_pem_private_key(key_pem, password=None)
     except TypeError:
         raise AddressError(
-            f"the key {key} is protected by a passphrase; save it without one first "
-            "(openssl pkey -in KEY -out plain.key) and keep that file private"
+            _(
+                "the key {key} is protected by a passphrase; save it without one first "
+                "(openssl pkey -in KEY -out plain.key) and keep that file private"
+            ).format(key=key)
         ) from None
     except (ValueError, UnsupportedAlgorithm):
         raise AddressError(
-            f"{key} is not a PEM private key (it should hold -----BEGIN PRIVATE KEY-----)"
+            _("{key} is not a PEM private key (it should hold -----BEGIN PRIVATE KEY-----)").format(
+                key=key
+            )
         ) from None
     if not _same_public_key(chain[0], private):
-        raise AddressError(f"the key {key} does not belong to the certificate {cert}")
+        raise AddressError(
+            _("the key {key} does not belong to the certificate {cert}").format(key=key, cert=cert)
+        )
     der = chain[0].public_bytes(serialization.Encoding.DER)
     result = ServerCertificate(cert_path, key_path, certificate_fingerprint(der))
     try:
@@ -909,13 +946,23 @@ def _read_input(path: Path, what: str) -> bytes:
     try:
         return path.read_bytes()
     except FileNotFoundError:
-        raise AddressError(f"the {what} file {path} does not exist") from None
+        raise AddressError(
+            _("the {what} file {path} does not exist").format(what=what, path=path)
+        ) from None
     except IsADirectoryError:
-        raise AddressError(f"{path} is a folder, not a {what} file") from None
+        raise AddressError(
+            _("{path} is a folder, not a {what} file").format(path=path, what=what)
+        ) from None
     except PermissionError:
-        raise AddressError(f"permission denied to read the {what} file {path}") from None
+        raise AddressError(
+            _("permission denied to read the {what} file {path}").format(what=what, path=path)
+        ) from None
     except OSError as exc:
-        raise AddressError(f"cannot read the {what} file {path}: {_reason(exc)}") from None
+        raise AddressError(
+            _("cannot read the {what} file {path}: {reason}").format(
+                what=what, path=path, reason=_reason(exc)
+            )
+        ) from None
 
 
 def server_context(cert: ServerCertificate) -> ssl.SSLContext:
@@ -931,21 +978,35 @@ def server_context(cert: ServerCertificate) -> ssl.SSLContext:
         context.load_cert_chain(cert.cert_path, cert.key_path)
         pem = cert.cert_path.read_text("ascii", errors="replace")
     except FileNotFoundError as exc:
-        raise TlsError(f"the TLS file {exc.filename or cert.cert_path} does not exist") from exc
+        raise TlsError(
+            _("the TLS file {filename} does not exist").format(
+                filename=exc.filename or cert.cert_path
+            )
+        ) from exc
     except ssl.SSLError as exc:
         raise TlsError(
-            f"the certificate {cert.cert_path} and the key {cert.key_path} cannot be used "
-            f"together: {_words(str(exc.reason or exc))}"
+            _(
+                "the certificate {cert_path} and the key {key_path} cannot be used "
+                "together: {words}"
+            ).format(
+                cert_path=cert.cert_path,
+                key_path=cert.key_path,
+                words=_words(str(exc.reason or exc)),
+            )
         ) from exc
     except OSError as exc:
-        raise TlsError(f"cannot read the TLS files: {_reason(exc)}") from exc
+        raise TlsError(
+            _("cannot read the TLS files: {reason}").format(reason=_reason(exc))
+        ) from exc
     # The fingerprint the user was shown must be the one clients will see.
     match = _PEM_CERTIFICATE.search(pem)
     served = ssl.PEM_cert_to_DER_cert(match.group(0)) if match else b""
     if certificate_fingerprint(served) != cert.fingerprint:
         raise TlsError(
-            f"the certificate file {cert.cert_path} changed after its fingerprint was shown; "
-            "start the server again"
+            _(
+                "the certificate file {cert_path} changed after its fingerprint was "
+                "shown; start the server again"
+            ).format(cert_path=cert.cert_path)
         )
     return context
 

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 import h11
 
+from net._i18n import _
 from net.download.exchange import (
     Cancelled,
     Client,
@@ -96,8 +97,9 @@ class Download(Client):
         name = parsed.raw_name if self.raw else parsed.name
         if not name:
             raise AddressError(
-                f"{url.strip()!r} names no file: add its name, like "
-                f"{parsed.scheme}://{parsed.authority}/report.pdf"
+                _(
+                    "{strip!r} names no file: add its name, like {scheme}://{authority}/report.pdf"
+                ).format(strip=url.strip(), scheme=parsed.scheme, authority=parsed.authority)
             )
         self.folder = Path(os.fspath(folder))
         self.file_name = safe_file_name(parsed.name or name.rsplit("/", 1)[-1])
@@ -124,9 +126,11 @@ class Download(Client):
         if not self.folder.is_dir():
             if self.folder.exists():  # -o names the file to write, as with curl -o: say so
                 raise LocalFileError(
-                    f"{self.folder} is a file, not a folder: give the folder to save into"
+                    _("{folder} is a file, not a folder: give the folder to save into").format(
+                        folder=self.folder
+                    )
                 )
-            raise LocalFileError(f"the folder {self.folder} does not exist")
+            raise LocalFileError(_("the folder {folder} does not exist").format(folder=self.folder))
         final = final_path(self.folder, self.file_name)
         self.path = final
         part = final.with_name(final.name + ".part")
@@ -153,8 +157,9 @@ class Download(Client):
         except TimeoutError as exc:
             if not self.received_bytes:
                 raise TransferError(
-                    f"{self.share_url.authority} accepted the connection but sent nothing for "
-                    f"{self._timeout:g} s"
+                    _(
+                        "{authority} accepted the connection but sent nothing for {timeout:g} s"
+                    ).format(authority=self.share_url.authority, timeout=self._timeout)
                 ) from exc
             raise TransferError(
                 f"{self.share_url.authority} stopped sending (no data for {self._timeout:g} s)"
@@ -249,13 +254,16 @@ class Download(Client):
             return
         if self.max_size is not None and total > self.max_size:
             raise TransferError(
-                f"the file is {human_size(total)}, over the {human_size(self.max_size)} limit"
+                _("the file is {total}, over the {max_size} limit").format(
+                    total=human_size(total), max_size=human_size(self.max_size)
+                )
             )
         free = _free_space(self.folder)
         if free is not None and total - offset > free:
             raise TransferError(
-                f"the file needs {human_size(total - offset)} more but {self.folder} has only "
-                f"{human_size(free)} free"
+                _("the file needs {total} more but {folder} has only {free} free").format(
+                    total=human_size(total - offset), folder=self.folder, free=human_size(free)
+                )
             )
 
     def _hash_part(self, fd: int, length: int, total: int | None, hasher: hashlib._Hash) -> None:
@@ -330,7 +338,9 @@ class Download(Client):
             except h11.RemoteProtocolError as exc:
                 if self.ragged_eof:
                     raise self._truncated(offset + received) from exc
-                raise TransferError(f"the server broke the chunked encoding ({exc})") from exc
+                raise TransferError(
+                    _("the server broke the chunked encoding ({exc})").format(exc=exc)
+                ) from exc
             if event is h11.NEED_DATA:
                 count = recv_into(view)
                 http.receive_data(bytes(view[:count]))
@@ -366,7 +376,9 @@ class Download(Client):
             why = f"more than {self.folder} has free"
         self._discard()
         return TransferError(
-            f"the server kept sending: {human_size(received)} so far, {why}; nothing was kept"
+            _("the server kept sending: {received} so far, {why}; nothing was kept").format(
+                received=human_size(received), why=why
+            )
         )
 
     def _truncated(self, size: int) -> TransferError:
@@ -380,8 +392,10 @@ class Download(Client):
         """The ``.part`` must still be in the folder: deleted or moved, nothing can be saved."""
         if os.fstat(fd).st_nlink == 0:
             raise LocalFileError(
-                f"{self._part} was deleted while downloading, so nothing was saved; "
-                "download the file again"
+                _(
+                    "{part} was deleted while downloading, so nothing was saved; download "
+                    "the file again"
+                ).format(part=self._part)
             )
 
     def _already_complete(
@@ -429,8 +443,10 @@ class Download(Client):
                     fd = -1
                     self._discard()
                     raise TransferError(
-                        f"{url.authority} closed the connection without sending anything "
-                        f"(does it share a file named {url.raw_name!r}?)"
+                        _(
+                            "{authority} closed the connection without sending anything (does it "
+                            "share a file named {raw_name!r}?)"
+                        ).format(authority=url.authority, raw_name=url.raw_name)
                     )
                 self._notes.append("the classic raw protocol carries no length or checksum")
                 owned, fd = fd, -1  # _finish closes it, before the rename (Windows needs that)
@@ -466,8 +482,10 @@ class Download(Client):
             result = finish(fd, final, part, size, hasher, digest, state, self._notes)
         except FileNotFoundError as exc:
             raise LocalFileError(
-                f"{part} was deleted or moved while downloading, so nothing was saved; "
-                "download the file again"
+                _(
+                    "{part} was deleted or moved while downloading, so nothing was saved; "
+                    "download the file again"
+                ).format(part=part)
             ) from exc
         self.path = Path(result.path)
         return result

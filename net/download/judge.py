@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import h11
 
+from net._i18n import _
 from net._record import Record
 from net.download.exchange import Restart, header, list_header, shown, status_error, validator
 from net.download.urls import ShareUrl
@@ -74,8 +75,9 @@ def judge_response(
     ]
     if any(c not in ("identity", "") for c in codings):
         raise TransferError(
-            "the server sent the file compressed "
-            f"({shown(', '.join(c for c in codings if c))}), which is not unpacked here"
+            _("the server sent the file compressed ({shown}), which is not unpacked here").format(
+                shown=shown(", ".join(c for c in codings if c))
+            )
         )
     length_text = header(response, b"content-length")
     length = int(length_text) if length_text and length_text.isdigit() else None
@@ -87,15 +89,25 @@ def judge_response(
     body = span.end - span.start + 1
     if length is not None and length != body:
         raise ProtocolError(
-            f"{url.authority} sent Content-Length {length} with Content-Range "
-            f"bytes {span.start}-{span.end}/{span.total}"
+            _(
+                "{authority} sent Content-Length {length} with Content-Range bytes "
+                "{start}-{end}/{total}"
+            ).format(
+                authority=url.authority,
+                length=length,
+                start=span.start,
+                end=span.end,
+                total=span.total,
+            )
         )
     if not offset:
         if span.start == 0 and span.end == span.total - 1:
             return Plan(0, span.total, body, current, digest)  # the whole file, though as a 206
         raise TransferError(
-            f"{url.authority} sent only bytes {span.start}-{span.end} of {span.total} when the "
-            "whole file was asked for"
+            _(
+                "{authority} sent only bytes {start}-{end} of {total} when the whole "
+                "file was asked for"
+            ).format(authority=url.authority, start=span.start, end=span.end, total=span.total)
         )
     if span.start != offset:
         raise Restart(

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import h11
 
+from net._i18n import _
 from net._record import Record
 from net.download.exchange import Cancelled, Client, OutOfTime, header
 from net.download.urls import ShareUrl, parse_share_url
@@ -75,7 +76,7 @@ class FileListRequest(Client):
         parsed = parse_share_url(url)
         if parsed.scheme in ("raw", "raw+tls"):
             raise AddressError(
-                "a classic raw server has no file list: type the file's name instead"
+                _("a classic raw server has no file list: type the file's name instead")
             )
         path = folder_path(folder)
         listing = ShareUrl(parsed.scheme, parsed.host, parsed.port, "", path + "?format=json", "")
@@ -95,13 +96,19 @@ class FileListRequest(Client):
         try:
             return parse_list(self._fetch(), self.share_url, self.folder_path)
         except Cancelled:
-            raise TransferError("listing the files was cancelled") from None
+            raise TransferError(_("listing the files was cancelled")) from None
         except OutOfTime:
             raise TransferError(
-                f"{authority} did not send its file list within {self._deadline:g} s"
+                _("{authority} did not send its file list within {deadline:g} s").format(
+                    authority=authority, deadline=self._deadline
+                )
             ) from None
         except TimeoutError as exc:
-            raise TransferError(f"{authority} did not answer within {self._timeout:g} s") from exc
+            raise TransferError(
+                _("{authority} did not answer within {timeout:g} s").format(
+                    authority=authority, timeout=self._timeout
+                )
+            ) from exc
         except NetError:
             raise
         except OSError as exc:
@@ -112,15 +119,19 @@ class FileListRequest(Client):
     def _fetch(self) -> bytes:
         url = self.share_url
         too_large = ProtocolError(
-            f"the file list from {url.authority} is larger than {MAX_LIST // (1024 * 1024)} MiB"
+            _("the file list from {authority} is larger than {max_list} MiB").format(
+                authority=url.authority, max_list=MAX_LIST // (1024 * 1024)
+            )
         )
         sock = self._connect()
         try:
             http, response, recv_into = self._request_head(sock, [])
             if response.status_code != 200:
                 raise ProtocolError(
-                    f"{url.authority} has no file list ({response.status_code}); is it a Socket "
-                    "Workbench share?"
+                    _(
+                        "{authority} has no file list ({status_code}); is it a Socket "
+                        "Workbench share?"
+                    ).format(authority=url.authority, status_code=response.status_code)
                 )
             length = header(response, b"content-length")
             if length is not None and length.isdigit() and int(length) > MAX_LIST:
@@ -132,7 +143,11 @@ class FileListRequest(Client):
                 try:
                     event = http.next_event()
                 except h11.RemoteProtocolError as exc:
-                    raise ProtocolError(f"{url.authority} sent a broken answer ({exc})") from exc
+                    raise ProtocolError(
+                        _("{authority} sent a broken answer ({exc})").format(
+                            authority=url.authority, exc=exc
+                        )
+                    ) from exc
                 if event is h11.NEED_DATA:
                     count = recv_into(view)
                     http.receive_data(bytes(view[:count]))
@@ -143,12 +158,18 @@ class FileListRequest(Client):
                 elif isinstance(event, h11.EndOfMessage):
                     if self.ragged_eof:
                         raise TransferError(
-                            f"the TLS connection with {url.authority} ended without close_notify, "
-                            "so the file list may be cut short"
+                            _(
+                                "the TLS connection with {authority} ended without close_notify, so "
+                                "the file list may be cut short"
+                            ).format(authority=url.authority)
                         )
                     return bytes(body)
                 else:
-                    raise TransferError(f"{url.authority} closed the connection mid-answer")
+                    raise TransferError(
+                        _("{authority} closed the connection mid-answer").format(
+                            authority=url.authority
+                        )
+                    )
         finally:
             sock.close()
 
@@ -177,7 +198,9 @@ def parse_list(body: bytes, url: ShareUrl, folder: str = "/") -> list[RemoteFile
     try:
         items = json.loads(body)
     except RecursionError:
-        raise ProtocolError(f"the file list from {url.authority} is nested too deeply") from None
+        raise ProtocolError(
+            _("the file list from {authority} is nested too deeply").format(authority=url.authority)
+        ) from None
     except ValueError:
         raise ProtocolError(problem) from None
     if not isinstance(items, list):
@@ -188,7 +211,11 @@ def parse_list(body: bytes, url: ShareUrl, folder: str = "/") -> list[RemoteFile
 
 def _entry(item: object, index: int, url: ShareUrl, origin: str, folder: str) -> RemoteFile:
     def bad(what: str) -> ProtocolError:
-        return ProtocolError(f"entry {index + 1} of the file list from {url.authority} {what}")
+        return ProtocolError(
+            _("entry {index} of the file list from {authority} {what}").format(
+                index=index + 1, authority=url.authority, what=what
+            )
+        )
 
     if not isinstance(item, dict):
         raise bad("is not an object")
