@@ -58,7 +58,7 @@ def warn_if_insecure(opts: ClientTls | None) -> None:
     if opts is not None and opts.insecure:
         from net.tls import INSECURE_WARNING
 
-        status(f"swb: warning: {INSECURE_WARNING}")
+        status(_("swb: warning: {warning}").format(warning=_(INSECURE_WARNING)))
 
 
 def server_certificate(args: argparse.Namespace) -> ServerCertificate | None:
@@ -89,9 +89,13 @@ def server_certificate(args: argparse.Namespace) -> ServerCertificate | None:
 
 def announce_certificate(certificate: ServerCertificate, *, given: bool) -> None:
     """Print where the server's certificate is and the fingerprint clients can pin (stderr)."""
-    origin = "given with --cert" if given else "self-signed, made by swb"
+    origin = _("given with --cert") if given else _("self-signed, made by swb")
     status(f"TLS certificate: {certificate.cert_path} ({origin})")
-    status(f"TLS certificate SHA-256 fingerprint: {certificate.fingerprint}")
+    status(
+        _("TLS certificate SHA-256 fingerprint: {fingerprint}").format(
+            fingerprint=certificate.fingerprint
+        )
+    )
 
 
 @contextlib.contextmanager

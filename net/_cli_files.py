@@ -113,34 +113,46 @@ def serve(args: argparse.Namespace) -> int:
                 _out(url)
             if certificate is not None and not args.cert:
                 _status(
-                    "Clients must pin this self-signed certificate "
-                    "(swb get --fingerprint FINGERPRINT URL) or skip the check (curl -k)."
+                    _(
+                        "Clients must pin this self-signed certificate "
+                        "(swb get --fingerprint FINGERPRINT URL) or skip the check (curl -k)."
+                    )
                 )
             raw = not args.no_raw and password is None
             if password is not None:
-                _status("A password is needed (HTTP Basic, any user name).")
+                _status(_("A password is needed (HTTP Basic, any user name)."))
                 if certificate is None:
                     _status(
-                        "swb: warning: without --tls the password travels in clear text; "
-                        "anyone on the network path can read it"
+                        _(
+                            "swb: warning: without --tls the password travels in clear text; "
+                            "anyone on the network path can read it"
+                        )
                     )
                 if not args.no_raw:
-                    _status("Classic raw is off: it cannot carry a password.")
+                    _status(_("Classic raw is off: it cannot carry a password."))
             if upload_dir is not None:
-                limit = f" up to {human_size(args.max_upload)} each" if args.max_upload else ""
+                limit = (
+                    _(" up to {max_upload} each").format(max_upload=human_size(args.max_upload))
+                    if args.max_upload
+                    else ""
+                )
                 _status(
-                    f"Uploads go to {upload_dir}{limit} "
-                    f"(curl -T FILE URL, swb put URL FILE, or the page's form)."
+                    _(
+                        "Uploads go to {upload_dir}{limit} (curl -T FILE URL, swb put URL "
+                        "FILE, or the page's form)."
+                    ).format(upload_dir=upload_dir, limit=limit)
                 )
             if raw:
                 first = server.urls()[0].split("://", 1)[1].rstrip("/")
                 if certificate is None:
-                    how, scheme = "send a file name", "raw://"
+                    how, scheme = _("send a file name"), "raw://"
                 else:
-                    how, scheme = "send a file name inside TLS", RAW_TLS_SCHEME
+                    how, scheme = _("send a file name inside TLS"), RAW_TLS_SCHEME
                 _status(
-                    f"Classic raw clients: {how} to port {server.port} "
-                    f"(swb get {scheme}{first}/NAME). Ctrl-C stops."
+                    _(
+                        "Classic raw clients: {how} to port {port} (swb get "
+                        "{scheme}{first}/NAME). Ctrl-C stops."
+                    ).format(how=how, port=server.port, scheme=scheme, first=first)
                 )
             else:
                 _status("Ctrl-C stops.")
@@ -168,7 +180,9 @@ def _announcement(
         uploads=args.upload_dir is not None,
         password=bool(args.password),
         on_warning=lambda text: _status(f"swb: {text}"),
-        on_announced=lambda name: _status(f"Announced on the local network as {name!r}."),
+        on_announced=lambda name: _status(
+            _("Announced on the local network as {name!r}.").format(name=name)
+        ),
     )
 
 
@@ -182,7 +196,7 @@ def read_password(args: argparse.Namespace) -> str:
         import getpass
 
         with contextlib.suppress(EOFError):
-            password = getpass.getpass("Password for the share: ")
+            password = getpass.getpass(_("Password for the share: "))
     if not password:
         raise AddressError(
             _("--password needs the password in $SWB_PASSWORD or typed at the prompt")
@@ -233,7 +247,7 @@ def get(args: argparse.Namespace) -> int:
         import getpass
 
         try:
-            password = getpass.getpass("The share needs a password: ")
+            password = getpass.getpass(_("The share needs a password: "))
         except EOFError:
             raise exc from None
         args.url = with_password(args.url, password, replace=True)
@@ -251,8 +265,10 @@ def _get_once(args: argparse.Namespace) -> int:
             "--insecure" if args.insecure else "--fingerprint" if args.fingerprint else "--cafile"
         )
         return _bad(
-            f"swb: {option} is for TLS servers, but {url.scheme}:// is plain TCP: use https:// "
-            f"(or {RAW_TLS_SCHEME} for classic raw inside TLS)"
+            _(
+                "swb: {option} is for TLS servers, but {scheme}:// is plain TCP: use "
+                "https:// (or {raw_tls_scheme} for classic raw inside TLS)"
+            ).format(option=option, scheme=url.scheme, raw_tls_scheme=RAW_TLS_SCHEME)
         )
     warn_if_insecure(tls)
     show = not args.quiet and sys.stderr.isatty()
@@ -281,7 +297,11 @@ def _get_once(args: argparse.Namespace) -> int:
         scheme = RAW_TLS_SCHEME if download.raw else "https://"
         where = with_password(text, None).split("://", 1)[1]
         where = where.split("@", 1)[1] if "@" in where.split("/", 1)[0] else where  # no password
-        _status(f"swb: {exc}; if it is a TLS server, use {scheme}{where}")
+        _status(
+            _("swb: {exc}; if it is a TLS server, use {scheme}{where}").format(
+                exc=exc, scheme=scheme, where=where
+            )
+        )
         return EXIT_NETWORK
     finally:
         if line:
@@ -289,9 +309,9 @@ def _get_once(args: argparse.Namespace) -> int:
     if result.verified:
         check = "verified"
     elif download.raw:
-        check = "not verified: the classic raw protocol carries no checksum"
+        check = _("not verified: the classic raw protocol carries no checksum")
     else:
-        check = "not verified: the server sent no checksum"
+        check = _("not verified: the server sent no checksum")
     unit = "byte" if result.size == 1 else "bytes"
     _out(f"{result.path}  {result.size:,} {unit}  sha256 {result.sha256}  {check}")
     return EXIT_OK

@@ -12,6 +12,7 @@ import argparse
 import sys
 
 from net._cli_common import client_tls, stop_on_signals, warn_if_insecure
+from net._i18n import _
 from net.download import TransferCancelled
 from net.httpfile import shown_name
 from net.mirror import Mirror, MirrorFile
@@ -30,12 +31,12 @@ def mirror(args: argparse.Namespace) -> int:
     codes: AddressError and LocalFileError (2), other NetErrors (1)."""
     text = args.url.strip()
     if getattr(args, "raw", False):
-        _err("swb: --recursive needs http:// or https://: the classic raw protocol has no lists")
+        _err(_("swb: --recursive needs http:// or https://: the classic raw protocol has no lists"))
         return EXIT_BAD_INPUT
     secure = text[:8].lower() == "https://"
     tls = client_tls(args, tls=secure)
     if tls is not None and not secure:
-        _err("swb: --insecure, --fingerprint and --cafile are for https:// URLs")
+        _err(_("swb: --insecure, --fingerprint and --cafile are for https:// URLs"))
         return EXIT_BAD_INPUT
     warn_if_insecure(tls)
     quiet = bool(getattr(args, "quiet", False))

@@ -55,7 +55,9 @@ def send(args: argparse.Namespace) -> int:
         )
     if not packet.repeat_count:  # Packet Sender's "repeat": a script would otherwise just hang
         status(
-            f"{packet.name}: sending every {packet.repeat_interval_ms:g} ms until stopped (Ctrl-C)"
+            _("{name}: sending every {repeat_interval_ms:g} ms until stopped (Ctrl-C)").format(
+                name=packet.name, repeat_interval_ms=packet.repeat_interval_ms
+            )
         )
     if packet.protocol == "udp":
         if args.insecure or args.fingerprint is not None or args.cafile:
@@ -79,7 +81,9 @@ def list_packets(args: argparse.Namespace) -> int:
         extra = f" +{packet.checksum}" if packet.checksum else ""
         if packet.repeat_count != 1:
             times = "until stopped" if packet.repeat_count == 0 else f"{packet.repeat_count}x"
-            extra += f" repeat {times} every {packet.repeat_interval_ms:g} ms"
+            extra += _(" repeat {times} every {repeat_interval_ms:g} ms").format(
+                times=times, repeat_interval_ms=packet.repeat_interval_ms
+            )
         write(
             f"{folder}{packet.name}  {packet.protocol.upper()} {_where(packet)}  "
             f"[{packet.mode}] {_preview(packet)}{extra}\n"
@@ -99,8 +103,13 @@ def import_packets(args: argparse.Namespace) -> int:
     merged, added, replaced = merge_packets(load_library(path), incoming)
     save_library(path, merged)
     status(
-        f"imported {_plural(len(incoming), 'packet')} from {args.file} into {path} "
-        f"({added} new, {replaced} replaced)"
+        _("imported {plural} from {file} into {path} ({added} new, {replaced} replaced)").format(
+            plural=_plural(len(incoming), "packet"),
+            file=args.file,
+            path=path,
+            added=added,
+            replaced=replaced,
+        )
     )
     return EXIT_OK
 
@@ -169,5 +178,5 @@ def _send_tcp(packet: Packet, args: argparse.Namespace) -> int:
         tls=tls,
         out=_Printer(check_encoding(packet.encoding), json_lines=args.json),
         label=f"{packet.name}: ",
-        tls_hint="make it a TLS packet",
+        tls_hint=_("make it a TLS packet"),
     )

@@ -126,14 +126,18 @@ def put(args: argparse.Namespace) -> int:
             except _Stopped:
                 if line:
                     line.clear()
-                _status("swb: stopped; run the same swb put again to continue where it stopped")
+                _status(_("swb: stopped; run the same swb put again to continue where it stopped"))
                 return EXIT_INTERRUPTED
             finally:
                 if line:
                     line.clear()
             password = upload.password
             url = target.base + target.path_for(file)
-            _out(f"{url}  {upload.size:,} bytes  sha256 {digest}  verified by the server")
+            _out(
+                _("{url}  {size:,} bytes  sha256 {digest}  verified by the server").format(
+                    url=url, size=upload.size, digest=digest
+                )
+            )
     return EXIT_OK
 
 
@@ -214,7 +218,7 @@ class _Upload:
             _("the server refused {basename}: {status} {strip}").format(
                 basename=os.path.basename(self.file),
                 status=answer.status,
-                strip=answer.text.strip() or "without saying why",
+                strip=answer.text.strip() or _("without saying why"),
             )
         )
 
@@ -235,9 +239,9 @@ class _Upload:
             asked = _ask_password() if sys.stdin.isatty() else None
             if asked is None:
                 raise TransferError(
-                    "the share needs a password: set SWB_PASSWORD or use http://:PASSWORD@host/"
+                    _("the share needs a password: set SWB_PASSWORD or use http://:PASSWORD@host/")
                     if self.password is None
-                    else "the server refused the password"
+                    else _("the server refused the password")
                 )
             self.password = asked
             answer = self._request(method, headers, offset)
@@ -382,6 +386,6 @@ def _ask_password() -> str | None:
     import getpass
 
     try:
-        return getpass.getpass("Password for the share: ") or None
+        return getpass.getpass(_("Password for the share: ")) or None
     except EOFError:
         return None

@@ -224,7 +224,11 @@ def relay(args: argparse.Namespace) -> int:
         loop.set_faults(applied, direction)
     kind = "UDP" if args.udp else "TCP"
     with loop, stop_on_signals(loop):
-        status(f"listening on {loop.address} ({kind}), relaying to {loop.target}")
+        status(
+            _("listening on {address} ({kind}), relaying to {target}").format(
+                address=loop.address, kind=kind, target=loop.target
+            )
+        )
         try:
             loop.run()
         finally:

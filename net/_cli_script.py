@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from net._cli_common import status, stop_on_signals, warn_if_insecure
-from net._i18n import _
+from net._i18n import _, ngettext
 from net.codec import json_line, render_text, to_hex
 from net.errors import PayloadError
 from net.script import ScriptRunner, StepResult, junit_xml, load_script
@@ -99,14 +99,22 @@ def run(args: argparse.Namespace) -> int:
     if args.junit:
         _write_atomically(Path(args.junit), junit_xml(outcome, script))
     if outcome.stopped:
-        status(f"swb: stopped after {outcome.steps} step{'' if outcome.steps == 1 else 's'}")
+        status(
+            ngettext(
+                "swb: stopped after {steps} step", "swb: stopped after {steps} steps", outcome.steps
+            ).format(steps=outcome.steps)
+        )
         return EXIT_INTERRUPTED
     if outcome.problem:
         status(f"swb: {outcome.problem}")
         return EXIT_FAILED
     status(
-        f"{outcome.matched} of {script.expectations} expectations matched, "
-        f"{outcome.steps} steps in {_ms(outcome.elapsed)}"
+        _("{matched} of {expectations} expectations matched, {steps} steps in {ms}").format(
+            matched=outcome.matched,
+            expectations=script.expectations,
+            steps=outcome.steps,
+            ms=_ms(outcome.elapsed),
+        )
     )
     return EXIT_OK
 

@@ -128,9 +128,11 @@ def send_datagrams(
     )
     if wait and not replies:
         if stopped:  # Ctrl-C before the wait was over: "within 30 s" would be untrue
-            _status(f"swb: stopped before any reply from {sender.peer} arrived")
+            _status(_("swb: stopped before any reply from {peer} arrived").format(peer=sender.peer))
             return EXIT_INTERRUPTED
-        _status(f"swb: no reply from {sender.peer} within {wait:g} s")
+        _status(
+            _("swb: no reply from {peer} within {wait:g} s").format(peer=sender.peer, wait=wait)
+        )
         return EXIT_NETWORK
     return EXIT_OK
 
@@ -187,9 +189,13 @@ def udp_listen(args: argparse.Namespace) -> int:
         stop_on_signals(receiver),
         _stop_after(receiver, args.timeout),
     ):
-        _status(f"listening on {receiver.address} (UDP)")
+        _status(_("listening on {address} (UDP)").format(address=receiver.address))
         if receiver.multicast_group:
-            _status(f"joined the multicast group {receiver.multicast_group}")
+            _status(
+                _("joined the multicast group {multicast_group}").format(
+                    multicast_group=receiver.multicast_group
+                )
+            )
         if receiver.rcvbuf_warning:
             _status(f"swb: warning: {receiver.rcvbuf_warning}")
         try:
@@ -300,8 +306,15 @@ def send_stream(
         if isinstance(event, Connected):
             if event.tls is not None:
                 _status(
-                    f"connected to {event.peer} with {event.tls.version} ({event.tls.cipher}); "
-                    f"certificate SHA-256 fingerprint: {event.tls.peer_fingerprint}"
+                    _(
+                        "connected to {peer} with {version} ({cipher}); certificate SHA-256 "
+                        "fingerprint: {peer_fingerprint}"
+                    ).format(
+                        peer=event.peer,
+                        version=event.tls.version,
+                        cipher=event.tls.cipher,
+                        peer_fingerprint=event.tls.peer_fingerprint,
+                    )
                 )
             out.tcp_event(event)
             send(0)
@@ -309,7 +322,11 @@ def send_stream(
                 threading.Thread(target=repeat, name="swb-repeat", daemon=True).start()
         elif isinstance(event, Received):
             if tls is None and client.bytes_in == len(event.data) and _looks_like_tls(event.data):
-                failure.append(f"{event.peer} answered in TLS: it is a TLS server, so {tls_hint}")
+                failure.append(
+                    _("{peer} answered in TLS: it is a TLS server, so {tls_hint}").format(
+                        peer=event.peer, tls_hint=tls_hint
+                    )
+                )
                 client.shutdown()
                 return
             out.tcp_event(event, rtt_ms=rtt.replied(event.time))
@@ -317,9 +334,13 @@ def send_stream(
             out.tcp_event(event)
             if event.error:
                 reason = event.reason
-                if tls is None and not client.bytes_in and reason.endswith("reset the connection"):
+                if (
+                    tls is None
+                    and not client.bytes_in
+                    and reason.endswith(_("reset the connection"))
+                ):
                     # What TLS servers (openssl s_server, swb tcp-serve --tls) do with plain text.
-                    reason += f" (if it is a TLS server, {tls_hint})"
+                    reason += _(" (if it is a TLS server, {tls_hint})").format(tls_hint=tls_hint)
                 failure.append(reason)
         elif isinstance(event, Sent) and not event.heartbeat:  # one send, written in full
             rtt.sent(event.time)
@@ -398,10 +419,16 @@ def tcp_serve(args: argparse.Namespace) -> int:
             announce_certificate(certificate, given=bool(args.cert))
         if server.limit_reason:
             _status(
-                f"swb: serving at most {server.max_clients} clients at once, not "
-                f"{server.requested_max_clients}: {server.limit_reason}"
+                _(
+                    "swb: serving at most {max_clients} clients at once, not "
+                    "{requested_max_clients}: {limit_reason}"
+                ).format(
+                    max_clients=server.max_clients,
+                    requested_max_clients=server.requested_max_clients,
+                    limit_reason=server.limit_reason,
+                )
             )
-        _status(f"listening on {server.address} (TCP)")
+        _status(_("listening on {address} (TCP)").format(address=server.address))
         try:
             server.serve_forever()
         finally:
@@ -412,7 +439,9 @@ def tcp_serve(args: argparse.Namespace) -> int:
     if server.bytes_out:
         summary += f", {_plural(server.bytes_out, 'byte')} sent"
     if server.refused:
-        summary += f", {server.refused} refused (limit {server.max_clients} at once)"
+        summary += _(", {refused} refused (limit {max_clients} at once)").format(
+            refused=server.refused, max_clients=server.max_clients
+        )
     if server.tls_failures:
         summary += f", {_plural(server.tls_failures, 'TLS handshake')} failed"
     _status(summary)
@@ -460,7 +489,11 @@ def _closing_capture(capture: PcapngFile | None) -> Iterator[None]:
         capture.abort()
         raise
     packets = capture.close()
-    _status(f"wrote {_plural(packets, 'packet')} to {capture.path} (pcapng)")
+    _status(
+        _("wrote {plural} to {path} (pcapng)").format(
+            plural=_plural(packets, "packet"), path=capture.path
+        )
+    )
 
 
 def _capture_tcp(capture: PcapngFile, locals_: dict[int, str], event: TcpEvent) -> None:
@@ -525,7 +558,9 @@ class _RoundTrips:
         import statistics
 
         low, mid, high = min(self.times_ms), statistics.median(self.times_ms), max(self.times_ms)
-        return f", rtt min/median/max {low:.3f}/{mid:.3f}/{high:.3f} ms"
+        return _(", rtt min/median/max {low:.3f}/{mid:.3f}/{high:.3f} ms").format(
+            low=low, mid=mid, high=high
+        )
 
 
 def _looks_like_tls(data: bytes) -> bool:

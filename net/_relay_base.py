@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from net._faults import TO_CLIENT, TO_TARGET, Faults
+from net._i18n import _
 from net._loop import StoppableLoop
 from net.events import RelayClosed, RelayCounters, RelayData, RelayOpened
 
@@ -183,5 +184,7 @@ class RelayLoop(StoppableLoop):
 
 def _check_direction(direction: str) -> str:
     if direction not in DIRECTIONS:
-        raise ValueError(f"unknown direction {direction!r} (-> or <-)")
+        raise ValueError(
+            _("unknown direction {direction!r} (-> or <-)").format(direction=direction)
+        )
     return direction

@@ -466,7 +466,7 @@ def _add_packet_commands(sub: argparse._SubParsersAction[_Parser]) -> None:
 
 def _add_rule_options(parser: argparse.ArgumentParser, *, framing: bool) -> None:
     # framing: the TCP server, the one command that also has --echo.
-    fallback = "--reply/--echo answer" if framing else "--reply answers"
+    fallback = _("--reply/--echo answer") if framing else _("--reply answers")
     parser.add_argument(
         "--rule",
         action="append",

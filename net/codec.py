@@ -108,16 +108,18 @@ def _judge_encoding(name: str) -> tuple[str, str]:
     try:
         info = codecs.lookup(name.strip())
     except (LookupError, ValueError):
-        return "", f"unknown text encoding {name!r} (try UTF-8, GBK or Latin-1)"
+        return "", _("unknown text encoding {name!r} (try UTF-8, GBK or Latin-1)").format(name=name)
     if not getattr(info, "_is_text_encoding", True):
-        return "", f"{name!r} is not a text encoding (try UTF-8, GBK or Latin-1)"
+        return "", _("{name!r} is not a text encoding (try UTF-8, GBK or Latin-1)").format(
+            name=name
+        )
     try:
         # Some registered codecs refuse every text ("undefined") or every error handler ("idna",
         # "punycode"); find out now, not in the middle of a send or of rendering a datagram.
         "a".encode(info.name)
         b"\x80\xffa".decode(info.name, "backslashreplace")
     except (UnicodeError, LookupError, TypeError):
-        return "", f"{name!r} cannot encode text (try UTF-8, GBK or Latin-1)"
+        return "", _("{name!r} cannot encode text (try UTF-8, GBK or Latin-1)").format(name=name)
     return info.name, ""
 
 

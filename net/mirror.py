@@ -129,7 +129,9 @@ class MirrorResult:
 
     def summary(self) -> str:
         """ "N downloaded, M up to date, K failed"."""
-        return f"{self.downloaded} downloaded, {self.up_to_date} up to date, {self.failed} failed"
+        return _("{downloaded} downloaded, {up_to_date} up to date, {failed} failed").format(
+            downloaded=self.downloaded, up_to_date=self.up_to_date, failed=self.failed
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -320,7 +322,7 @@ class Mirror(StoppableLoop):
             for _path, _local, shown, _depth in level:
                 if not any(folder[2] == shown for folder in inside):
                     refused.append(
-                        MirrorFile(shown.rstrip("/"), "failed", 0, "it leads outside DIR here")
+                        MirrorFile(shown.rstrip("/"), "failed", 0, _("it leads outside DIR here"))
                     )
             lists = list(pool.map(lambda folder: self._fetch_list(folder[0]), inside))
             pending: list[tuple[str, Path, str, int]] = []
@@ -344,21 +346,23 @@ class Mirror(StoppableLoop):
                     relative = f"{shown}{checked.name}"
                     key = relative.casefold() if _CASE_INSENSITIVE else relative
                     if key in claimed:
-                        reason = "another entry of this folder has the same local name"
+                        reason = _("another entry of this folder has the same local name")
                         if _CASE_INSENSITIVE:
-                            reason += " (this file system ignores case)"
+                            reason += _(" (this file system ignores case)")
                         refused.append(MirrorFile(relative, "failed", 0, reason))
                         continue
                     claimed.add(key)
                     if checked.kind == "folder":
                         if depth + 1 >= _MAX_DEPTH:
                             refused.append(
-                                MirrorFile(relative, "failed", 0, "folders nest too deep")
+                                MirrorFile(relative, "failed", 0, _("folders nest too deep"))
                             )
                             continue
                         if not _make_folders(top, target):  # empty folders are kept too
                             refused.append(
-                                MirrorFile(relative, "failed", 0, "a link or a file has its name")
+                                MirrorFile(
+                                    relative, "failed", 0, _("a link or a file has its name")
+                                )
                             )
                             continue
                         pending.append((checked.link, target, relative + "/", depth + 1))
@@ -399,7 +403,7 @@ class Mirror(StoppableLoop):
         cleaned = safe_file_name(name)
         relative = f"{shown}{cleaned}"
         if kind not in ("file", "folder") or not isinstance(link, str):
-            return MirrorFile(relative, "failed", 0, "the list gives no type or no url for it")
+            return MirrorFile(relative, "failed", 0, _("the list gives no type or no url for it"))
         if (
             not isinstance(size, int)
             or isinstance(size, bool)
@@ -407,19 +411,26 @@ class Mirror(StoppableLoop):
             or not isinstance(mtime, int | float)
             or not (sha256 is None or (isinstance(sha256, str) and _SHA256.fullmatch(sha256)))
         ):
-            return MirrorFile(relative, "failed", 0, "the list gives a malformed size or checksum")
+            return MirrorFile(
+                relative, "failed", 0, _("the list gives a malformed size or checksum")
+            )
         if cleaned == STAGING:
-            return MirrorFile(relative, "failed", 0, f"{STAGING} is this program's own folder")
+            return MirrorFile(
+                relative,
+                "failed",
+                0,
+                _("{staging} is this program's own folder").format(staging=STAGING),
+            )
         resolved = self._below(link, folder_path)
         if resolved is None:
             return MirrorFile(
-                relative, "failed", 0, "its url leads outside the folder being mirrored"
+                relative, "failed", 0, _("its url leads outside the folder being mirrored")
             )
         if kind == "folder" and not resolved.endswith("/"):
             resolved += "/"
         target = local / cleaned
         if target.parent != local or cleaned in ("", ".", ".."):
-            return MirrorFile(relative, "failed", 0, "its name leads outside the target folder")
+            return MirrorFile(relative, "failed", 0, _("its name leads outside the target folder"))
         return _Listed(
             "folder" if kind == "folder" else "file",
             resolved,
@@ -534,7 +545,9 @@ class Mirror(StoppableLoop):
         except NetError as exc:
             result = MirrorFile(entry.shown, "failed", entry.size, str(exc))
         except http.client.HTTPException as exc:
-            reason = f"{self.url.authority} sent a broken answer ({type(exc).__name__})"
+            reason = _("{authority} sent a broken answer ({name__})").format(
+                authority=self.url.authority, name__=type(exc).__name__
+            )
             result = MirrorFile(entry.shown, "failed", entry.size, reason)
         except OSError as exc:
             reason = "stopped" if self.stopping else describe_io_error(exc, self.url.authority)
@@ -559,7 +572,7 @@ class Mirror(StoppableLoop):
                     ready = False
                     why = describe_io_error(exc, str(top))
                 else:
-                    why = "a folder on its way is a link or a file here"
+                    why = _("a folder on its way is a link or a file here")
                 if not ready:
                     outcomes[index] = MirrorFile(entry.shown, "failed", entry.size, why)
                     continue
@@ -577,7 +590,7 @@ class Mirror(StoppableLoop):
         try:
             if entry.local.is_symlink() or entry.local.is_dir():
                 return MirrorFile(
-                    entry.shown, "failed", entry.size, "a link or a folder has its name"
+                    entry.shown, "failed", entry.size, _("a link or a folder has its name")
                 )
             if entry.sha256 is not None and _same_file(entry.local, entry.size, entry.sha256, self):
                 return MirrorFile(
@@ -664,8 +677,10 @@ class Mirror(StoppableLoop):
                 entry.shown,
                 "failed",
                 size,
-                f"its {what} is not the one in the list (did it change on the server?); "
-                "run the mirror again",
+                _(
+                    "its {what} is not the one in the list (did it change on the server?); "
+                    "run the mirror again"
+                ).format(what=what),
             )
         with contextlib.suppress(OSError):
             os.utime(part, (entry.mtime, entry.mtime))

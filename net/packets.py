@@ -239,7 +239,7 @@ def dump_library(packets: Iterable[Packet]) -> bytes:
     return (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
 
 
-def parse_packet_sender(data: bytes, source: str = "the Packet Sender export") -> list[Packet]:
+def parse_packet_sender(data: bytes, source: str = _("the Packet Sender export")) -> list[Packet]:
     """Read Packet Sender's JSON export: an array of objects with the lower-case keys ``name``,
     ``hexstring``, ``toip``, ``port``, ``tcporudp`` ("UDP", "TCP", "SSL"), ``repeat`` (seconds),
     ``fromport`` and ``asciistring`` (Base64 of its escaped text; read only when ``hexstring`` is

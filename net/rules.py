@@ -305,9 +305,9 @@ def _compile_reply(reply: str, groups: set[str], encoding: str, checksum: str | 
         elif key.isdigit():
             numbered = sum(name.isdigit() for name in groups) - 1  # named groups have numbers too
             raise PayloadError(
-                f"the reply uses {{{{{key}}}}} but the pattern has "
+                _("the reply uses {{{{{key}}}}} but the pattern has ").format(key=key)
                 + (f"only {numbered}" if numbered else "none")
-                + " (count the opening brackets)"
+                + _(" (count the opening brackets)")
             )
     # Render once with every group empty: a bad escape, hex digit or variable shows up now.
     trial = parse_template(substitute_values(text, dict.fromkeys(references, b"\0")))
@@ -337,7 +337,7 @@ def parse_rule(text: str, encoding: str = "UTF-8") -> Rule:
     kind, colon, pattern = head.partition(":")
     if not colon or kind.strip().lower() not in KINDS:
         raise PayloadError(
-            f"rule {text!r} does not start with a match kind: write one of "
+            _("rule {text!r} does not start with a match kind: write one of ").format(text=text)
             + ", ".join(f"{k}:" for k in KINDS)
         )
     checksum = None

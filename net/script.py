@@ -52,7 +52,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 
 import regex
 
-from net._i18n import _
+from net._i18n import N_, _
 from net._loop import StoppableLoop
 from net.address import format_peer, parse_host, parse_port, resolve
 from net.checksum import append_checksum, get_checksum
@@ -113,7 +113,7 @@ _CONNECTION_KEYS = {
     "connect_timeout",
 }
 _ACTIONS = ("send", "send_hex", "expect", "expect_hex", "delay")
-_TLS_KEYS = (
+_TLS_KEYS = N_(
     ' (in a script, write them as keys of [connection]: fingerprint = "AB:CD:...", '
     'insecure = true or cafile = "ca.pem")'
 )
@@ -365,8 +365,10 @@ def _parse_step(
     actions = [key for key in _ACTIONS if key in raw]
     if len(actions) != 1:
         raise ScriptError(
-            f"{where}: a step does exactly one of send, send_hex, expect, expect_hex or delay"
-            + (f" (this one has {' and '.join(actions)})" if actions else "")
+            _(
+                "{where}: a step does exactly one of send, send_hex, expect, expect_hex or delay"
+            ).format(where=where)
+            + (_(" (this one has {join})").format(join=" and ".join(actions)) if actions else "")
         )
     action = actions[0]
     label = raw.get("name", "")
@@ -750,7 +752,7 @@ class ScriptRunner(StoppableLoop):
                 problem = str(exc)
                 if isinstance(exc, TlsError) and " --" in problem:
                     # net.tls advises swb's options; a script has no options, it has keys.
-                    problem += _TLS_KEYS
+                    problem += _(_TLS_KEYS)
 
         except PayloadError as exc:  # a capture the encoding cannot write, a datagram too large
             problem = str(exc)
@@ -815,10 +817,12 @@ class ScriptRunner(StoppableLoop):
             del arrived[:-MAX_EXPECT_BUFFER]
         seen = bytes(buffer if stream is not None else arrived)
         shown = render_text(seen[-200:], self.script.encoding) if seen else ""
-        problem = (
-            f"step {step.number} (line {step.line}) {step.label}: no match within "
-            f"{step.timeout:g} s; "
-            + (f"what arrived instead: '{shown}'" if seen else "nothing arrived")
+        problem = _("step {number} (line {line}) {label}: no match within {timeout:g} s; ").format(
+            number=step.number, line=step.line, label=step.label, timeout=step.timeout
+        ) + (
+            _("what arrived instead: '{shown}'").format(shown=shown)
+            if seen
+            else _("nothing arrived")
         )
         return None, {}, problem, seen
 

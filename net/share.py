@@ -229,11 +229,11 @@ class ShareTable:
                     continue
                 if st is None or stat.S_ISLNK(st.st_mode):
                     # A link to a folder is not followed: it could lead outside, or loop.
-                    skip(here / d, "a link to a folder (not followed)")
+                    skip(here / d, _("a link to a folder (not followed)"))
                     continue
                 key = _lookup_key(f"{prefix}/{d}")
                 if key in seen:
-                    skip(here / d, "another name here differs only in Unicode normalisation")
+                    skip(here / d, _("another name here differs only in Unicode normalisation"))
                     continue
                 seen.add(key)
                 kept.append(d)
@@ -252,7 +252,7 @@ class ShareTable:
                         skip(entry, "a broken link")
                         continue
                     if not real.is_relative_to(top):
-                        skip(entry, "a link that leads outside the folder")
+                        skip(entry, _("a link that leads outside the folder"))
                         continue
                     try:
                         real, st = _check_file(entry)
@@ -261,7 +261,7 @@ class ShareTable:
                         continue
                 key = _lookup_key(f"{prefix}/{filename}")
                 if key in seen:
-                    skip(entry, "another name here differs only in Unicode normalisation")
+                    skip(entry, _("another name here differs only in Unicode normalisation"))
                     continue
                 seen.add(key)
                 files[f"{prefix}/{filename}"] = (real, st)
@@ -765,7 +765,7 @@ def _check_file(given: Path) -> tuple[Path, os.stat_result]:
 
 def _reason(exc: BaseException) -> str:
     if isinstance(exc, RuntimeError):
-        return "the links around it form a loop"
+        return _("the links around it form a loop")
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror[:1].lower() + exc.strerror[1:]
     return str(exc) or type(exc).__name__

@@ -34,7 +34,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, BinaryIO, Final
 
-from net._i18n import _
+from net._i18n import N_, _
 from net._loop import (
     DESCRIPTOR_RESERVE,
     StoppableLoop,
@@ -635,17 +635,17 @@ class TcpClient(_TcpLoop):
         """
         self._host = parse_host(host)
         self._port = parse_port(port)
-        _check_seconds("connect timeout", connect_timeout)
+        _check_seconds(N_("connect timeout"), connect_timeout)
         if keepalive:
             _check_keepalive(keepalive_idle, keepalive_interval, keepalive_count)
         if heartbeat is not None:
             if not heartbeat:
                 raise AddressError(_("the heartbeat is empty: give the bytes to send"))
-            _check_seconds("heartbeat interval", heartbeat_interval)
+            _check_seconds(N_("heartbeat interval"), heartbeat_interval)
         if dead_after is not None:
-            _check_seconds("dead-peer time", dead_after)
+            _check_seconds(N_("dead-peer time"), dead_after)
         if idle_timeout is not None:
-            _check_seconds("idle timeout", idle_timeout)
+            _check_seconds(N_("idle timeout"), idle_timeout)
         self._backoff_settings = (reconnect_initial, reconnect_max)
         if reconnect:
             try:
@@ -830,7 +830,9 @@ class TcpClient(_TcpLoop):
         if self._dead_after is not None:
             dead_at = conn.last_in + self._dead_after
             if now >= dead_at:
-                reason = f"{conn.peer} sent nothing for {self._dead_after:g} s; treating it as dead"
+                reason = _("{peer} sent nothing for {dead_after:g} s; treating it as dead").format(
+                    peer=conn.peer, dead_after=self._dead_after
+                )
                 self._close(conn, reason, error=True)
                 return None
             due.append(dead_at)
@@ -986,9 +988,9 @@ class TcpServer(_TcpLoop):
             ValueError: an unknown reply mode.
         """
         _check_reply_mode(reply_mode)
-        _check_seconds("TLS handshake timeout", handshake_timeout)
+        _check_seconds(N_("TLS handshake timeout"), handshake_timeout)
         if idle_timeout is not None:
-            _check_seconds("idle timeout", idle_timeout)
+            _check_seconds(N_("idle timeout"), idle_timeout)
         if isinstance(max_clients, bool) or not isinstance(max_clients, int) or max_clients < 1:
             raise AddressError(
                 _("the most clients at once must be 1 or more, not {max_clients!r}").format(
@@ -1094,7 +1096,7 @@ class TcpServer(_TcpLoop):
     def disconnect(self, conn_id: int) -> None:
         """Close one client's connection (Disconnected "disconnected by the server"); thread-safe.
         Unknown or already closed clients are ignored."""
-        self._request_close(conn_id, "disconnected by the server")
+        self._request_close(conn_id, _("disconnected by the server"))
 
     def clients(self) -> list[ClientInfo]:
         """The clients connected now, oldest first; thread-safe."""
@@ -1244,14 +1246,18 @@ class TcpServer(_TcpLoop):
         peer = format_peer(address)
         self.refused += 1
         limit = descriptor_limit()
-        reason = f"refused {peer}: this process has no descriptors left for another connection"
+        reason = _(
+            "refused {peer}: this process has no descriptors left for another connection"
+        ).format(peer=peer)
         if limit is not None:
-            reason += f" (its limit is {limit} open files and sockets)"
+            reason += _(" (its limit is {limit} open files and sockets)").format(limit=limit)
         self._on_event(Disconnected(time.time(), next(self._ids), peer, reason, True))
         return True
 
     def _refusal(self, peer: str) -> str:
-        reason = f"refused {peer}: the server already has {self.max_clients} clients, its limit"
+        reason = _(
+            "refused {peer}: the server already has {max_clients} clients, its limit"
+        ).format(peer=peer, max_clients=self.max_clients)
         if self.limit_reason:
             reason += f" ({self.limit_reason})"
         return reason
@@ -1263,7 +1269,7 @@ class TcpServer(_TcpLoop):
             if oldest.handshake_deadline > now:
                 due = oldest.handshake_deadline
                 break
-            self._fail_handshake(oldest, TimeoutError("the TLS handshake took too long"))
+            self._fail_handshake(oldest, TimeoutError(_("the TLS handshake took too long")))
         if self.idle_timeout is not None:
             idle_due = self._close_idle(now, self.idle_timeout)
             if idle_due is not None and (due is None or idle_due < due):
@@ -1323,7 +1329,9 @@ class TcpServer(_TcpLoop):
 
 def idle_reason(seconds: float) -> str:
     """The sentence for a connection closed after ``seconds`` of silence both ways."""
-    return f"nothing was sent or received for {seconds:g} s, so the connection was closed"
+    return _("nothing was sent or received for {seconds:g} s, so the connection was closed").format(
+        seconds=seconds
+    )
 
 
 def client_cap(requested: int) -> tuple[int, str | None]:
@@ -1338,14 +1346,16 @@ def client_cap(requested: int) -> tuple[int, str | None]:
     capacity = selector_capacity()
     if capacity is not None and capacity < cap:
         cap = capacity
-        reason = f"select() on this system lets one server watch at most {capacity} connections"
+        reason = _(
+            "select() on this system lets one server watch at most {capacity} connections"
+        ).format(capacity=capacity)
     limit = descriptor_limit()
     if limit is not None and limit - DESCRIPTOR_RESERVE < cap:
         cap = max(1, limit - DESCRIPTOR_RESERVE)
-        reason = (
-            f"this process may open only {limit} files and sockets (its descriptor limit), "
-            f"and keeps {DESCRIPTOR_RESERVE} of them for other uses"
-        )
+        reason = _(
+            "this process may open only {limit} files and sockets (its descriptor "
+            "limit), and keeps {descriptor_reserve} of them for other uses"
+        ).format(limit=limit, descriptor_reserve=DESCRIPTOR_RESERVE)
     return cap, reason
 
 
@@ -1396,7 +1406,7 @@ def listening_socket(
 
 def _check_reply_mode(mode: str) -> None:
     if mode not in REPLY_MODES:
-        raise ValueError(f"unknown reply mode {mode!r} (none, echo or fixed)")
+        raise ValueError(_("unknown reply mode {mode!r} (none, echo or fixed)").format(mode=mode))
 
 
 def _open_file(path: str) -> _File:
@@ -1434,7 +1444,7 @@ def _check_seconds(what: str, value: float) -> None:
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 1e9:
         raise AddressError(
             _("the {what} must be a number of seconds above 0, not {value!r}").format(
-                what=what, value=value
+                what=_(what), value=value
             )
         )
 

@@ -26,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from net._i18n import _
+from net._i18n import N_, _
 from net._loop import StoppableLoop
 from net.address import format_peer, parse_host
 from net.errors import (
@@ -58,7 +58,7 @@ __all__ = [
 ]
 
 #: What the GUI and the CLI show whenever certificate checks are turned off.
-INSECURE_WARNING = (
+INSECURE_WARNING = N_(
     "Certificate checks are off: this connection is encrypted, but the server's identity is not "
     "verified, so anyone on the network path could read or change the traffic."
 )
@@ -438,7 +438,7 @@ def _handshake(tls: ssl.SSLSocket, deadline: float, loop: StoppableLoop | None) 
                 events = selectors.EVENT_WRITE
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise TimeoutError("TLS handshake timed out")
+                raise TimeoutError(_("TLS handshake timed out"))
             if registered == 0:
                 selector.register(tls, events)
             elif registered != events:
@@ -503,71 +503,90 @@ def _describe(
     if server_side:
         return _describe_server_side(exc, reason, where)
     if reason in _NOT_TLS:
-        return f"{where} speaks plain TCP, not TLS: connect to it without TLS"
+        return _("{where} speaks plain TCP, not TLS: connect to it without TLS").format(where=where)
     if isinstance(exc, ssl.SSLEOFError | ssl.SSLZeroReturnError | ConnectionError):
-        return (
-            f"{where} closed the connection during the TLS handshake: it may not speak TLS, or it "
-            "refused this client"
-        )
+        return _(
+            "{where} closed the connection during the TLS handshake: it may not "
+            "speak TLS, or it refused this client"
+        ).format(where=where)
     if isinstance(exc, TimeoutError):
-        return f"no TLS answer from {where} before the time limit (is it a TLS server?)"
+        return _("no TLS answer from {where} before the time limit (is it a TLS server?)").format(
+            where=where
+        )
     if reason in _OLD_PROTOCOL:
-        return f"{where} only speaks old TLS or SSL versions; TLS 1.2 or newer is required"
+        return _(
+            "{where} only speaks old TLS or SSL versions; TLS 1.2 or newer is required"
+        ).format(where=where)
     if reason in _NOTHING_IN_COMMON:
-        return f"{where} and this program have no TLS settings in common (versions, ciphers)"
+        return _(
+            "{where} and this program have no TLS settings in common (versions, ciphers)"
+        ).format(where=where)
     if reason in _WANTS_CLIENT_CERTIFICATE:
-        return f"{where} asks for a client certificate, which this program does not send"
+        return _("{where} asks for a client certificate, which this program does not send").format(
+            where=where
+        )
     if reason in _CLIENT_REJECTED_CERTIFICATE:
-        return f"{where} rejected the TLS handshake ({_words(reason)})"
+        return _("{where} rejected the TLS handshake ({words})").format(
+            where=where, words=_words(reason)
+        )
     if isinstance(exc, ssl.SSLError):
-        return (
-            f"the TLS handshake with {where} failed: {_words(reason or exc.strerror or str(exc))}"
+        return _("the TLS handshake with {where} failed: {words}").format(
+            where=where, words=_words(reason or exc.strerror or str(exc))
         )
     if isinstance(exc, OSError):
         return describe_io_error(exc, where)
-    return f"the TLS handshake with {where} failed: {exc}"
+    return _("the TLS handshake with {where} failed: {exc}").format(where=where, exc=exc)
 
 
 def _describe_verification(
     exc: ssl.SSLCertVerificationError, where: str, host: str, leaf: bytes | None
 ) -> str:
     code = _verify_code(exc)
-    subject = f"the certificate of {where}"
+    subject = _("the certificate of {where}").format(where=where)
     if code in (_HOSTNAME_MISMATCH, _IP_ADDRESS_MISMATCH):
         names = _certificate_names(leaf) if leaf is not None else []
         if names:
-            return f"wrong host: {subject} is for {_join_names(names)}, not {host}"
-        return f"wrong host: {subject} is not valid for {host}"
+            return _("wrong host: {subject} is for {join_names}, not {host}").format(
+                subject=subject, join_names=_join_names(names), host=host
+            )
+        return _("wrong host: {subject} is not valid for {host}").format(subject=subject, host=host)
     if code == _CERT_HAS_EXPIRED:
         when = _certificate_date(leaf, "not_valid_after_utc")
         since = f" on {when}" if when else ""
-        return (
-            f"{subject} expired{since}: the server must renew it (or this computer's clock is "
-            "wrong)"
-        )
+        return _(
+            "{subject} expired{since}: the server must renew it (or this computer's clock is wrong)"
+        ).format(subject=subject, since=since)
     if code == _CERT_NOT_YET_VALID:
         when = _certificate_date(leaf, "not_valid_before_utc")
         until = f" until {when}" if when else " yet"
-        return f"{subject} is not valid{until}: check this computer's clock"
+        return _("{subject} is not valid{until}: check this computer's clock").format(
+            subject=subject, until=until
+        )
     if code == _DEPTH_ZERO_SELF_SIGNED_CERT:
         shown = (
-            f" (it presented {certificate_fingerprint(leaf)}; pin it only if the server shows the "
-            "same)"
+            _(
+                " (it presented {certificate_fingerprint}; pin it only if the server "
+                "shows the same)"
+            ).format(certificate_fingerprint=certificate_fingerprint(leaf))
             if leaf is not None
             else ""
         )
-        return f"{subject} is self-signed and not trusted; {CLI_ADVICE['pin-or-insecure']}{shown}"
-    if code in _UNKNOWN_ISSUER:
-        return (
-            f"{subject} is not trusted: it was issued by an authority this computer does not know; "
-            f"{CLI_ADVICE['ca-pin-or-insecure']}"
+        return _("{subject} is self-signed and not trusted; {cli_advice}{shown}").format(
+            subject=subject, cli_advice=_(CLI_ADVICE["pin-or-insecure"]), shown=shown
         )
+    if code in _UNKNOWN_ISSUER:
+        return _(
+            "{subject} is not trusted: it was issued by an authority this computer "
+            "does not know; {cli_advice}"
+        ).format(subject=subject, cli_advice=_(CLI_ADVICE["ca-pin-or-insecure"]))
     if code == _CERT_REVOKED:
-        return f"{subject} has been revoked by its issuer: do not trust this server"
+        return _("{subject} has been revoked by its issuer: do not trust this server").format(
+            subject=subject
+        )
     if code == _INVALID_PURPOSE:
-        return f"{subject} is not meant for TLS servers"
+        return _("{subject} is not meant for TLS servers").format(subject=subject)
     detail = exc.verify_message or _words(str(getattr(exc, "reason", "")))
-    return f"{subject} could not be verified: {detail}"
+    return _("{subject} could not be verified: {detail}").format(subject=subject, detail=detail)
 
 
 def _verify_code(exc: ssl.SSLCertVerificationError) -> int:
@@ -578,30 +597,38 @@ def _verify_code(exc: ssl.SSLCertVerificationError) -> int:
 def _describe_server_side(exc: BaseException, reason: str, where: str) -> str:
     client = f"client {where}"
     if reason == "HTTP_REQUEST":
-        return f"{client} spoke plain HTTP to a TLS port (it should use https://)"
+        return _("{client} spoke plain HTTP to a TLS port (it should use https://)").format(
+            client=client
+        )
     if reason in _NOT_TLS:
-        return f"{client} spoke plain TCP to a TLS port"
+        return _("{client} spoke plain TCP to a TLS port").format(client=client)
     if reason in _CLIENT_REJECTED_CERTIFICATE:
-        return (
-            f"{client} does not trust this server's certificate ({_words(reason)}); a self-signed "
-            "certificate must be pinned or accepted on the client"
-        )
+        return _(
+            "{client} does not trust this server's certificate ({words}); a "
+            "self-signed certificate must be pinned or accepted on the client"
+        ).format(client=client, words=_words(reason))
     if isinstance(exc, ssl.SSLEOFError | ssl.SSLZeroReturnError | ConnectionError):
-        return (
-            f"{client} closed the connection during the TLS handshake (it may not trust this "
-            "server's certificate)"
-        )
+        return _(
+            "{client} closed the connection during the TLS handshake (it may not "
+            "trust this server's certificate)"
+        ).format(client=client)
     if isinstance(exc, TimeoutError):
-        return f"{client} did not finish the TLS handshake in time"
+        return _("{client} did not finish the TLS handshake in time").format(client=client)
     if reason in _OLD_PROTOCOL:
-        return f"{client} only speaks TLS versions older than 1.2, which this server refuses"
+        return _(
+            "{client} only speaks TLS versions older than 1.2, which this server refuses"
+        ).format(client=client)
     if reason in _NOTHING_IN_COMMON:
-        return f"{client} and this server have no TLS settings in common (versions, ciphers)"
+        return _(
+            "{client} and this server have no TLS settings in common (versions, ciphers)"
+        ).format(client=client)
     if isinstance(exc, ssl.SSLError):
-        return f"the TLS handshake with {client} failed: {_words(reason or str(exc))}"
+        return _("the TLS handshake with {client} failed: {words}").format(
+            client=client, words=_words(reason or str(exc))
+        )
     if isinstance(exc, OSError):
         return describe_io_error(exc, client)
-    return f"the TLS handshake with {client} failed: {exc}"
+    return _("the TLS handshake with {client} failed: {exc}").format(client=client, exc=exc)
 
 
 def _words(reason: str) -> str:

@@ -698,14 +698,16 @@ def fit_send_buffer(sock: socket.socket, size: int) -> None:
 
 def _rcvbuf_warning(requested: int, granted: int) -> str:
     advice = (
-        f" (raise it with: sudo sysctl -w net.core.rmem_max={requested})"
+        _(" (raise it with: sudo sysctl -w net.core.rmem_max={requested})").format(
+            requested=requested
+        )
         if sys.platform == "linux"
         else ""
     )
-    return (
-        f"the system granted a receive buffer of {_size(granted)} instead of {_size(requested)}; "
-        f"datagrams may be lost in bursts{advice}"
-    )
+    return _(
+        "the system granted a receive buffer of {granted} instead of "
+        "{requested}; datagrams may be lost in bursts{advice}"
+    ).format(granted=_size(granted), requested=_size(requested), advice=advice)
 
 
 def _size(count: int) -> str:

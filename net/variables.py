@@ -190,9 +190,9 @@ def _parse_variable(body: str, position: int) -> _Variable:
     if name not in _KNOWN:
         shown = "{{" + body + "}}"
         raise PayloadError(
-            f"unknown variable {shown} {where} (known: "
+            _("unknown variable {shown} {where} (known: ").format(shown=shown, where=where)
             + ", ".join("{{" + known + "}}" for known in _KNOWN)
-            + "; write {{{{ to send {{ itself)"
+            + _("; write {{{{ to send {{ itself)")
         )
     if name == "counter":
         return _Variable(name, argument, position, counter=_counter_options(argument, where))

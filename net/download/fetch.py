@@ -141,7 +141,7 @@ class Download(Client):
             try:
                 return self._run_http(final, part, resume=self._resume)
             except Restart as why:
-                self._notes.append(f"{why}, so it started over")
+                self._notes.append(_("{why}, so it started over").format(why=why))
                 self.received_bytes = 0
                 self.first_bytes = b""
             try:
@@ -149,10 +149,13 @@ class Download(Client):
             except Restart as why:
                 raise TransferError(f"{self.share_url.authority}: {why}") from None
         except Cancelled:
-            raise TransferCancelled("the download was cancelled" + self._kept()) from None
+            raise TransferCancelled(_("the download was cancelled") + self._kept()) from None
         except OutOfTime:
             raise TransferError(
-                f"the download did not finish within {self._deadline:g} s" + self._kept()
+                _("the download did not finish within {deadline:g} s").format(
+                    deadline=self._deadline
+                )
+                + self._kept()
             ) from None
         except TimeoutError as exc:
             if not self.received_bytes:
@@ -162,7 +165,9 @@ class Download(Client):
                     ).format(authority=self.share_url.authority, timeout=self._timeout)
                 ) from exc
             raise TransferError(
-                f"{self.share_url.authority} stopped sending (no data for {self._timeout:g} s)"
+                _("{authority} stopped sending (no data for {timeout:g} s)").format(
+                    authority=self.share_url.authority, timeout=self._timeout
+                )
                 + self._kept()
             ) from exc
         except NetError:
@@ -182,8 +187,10 @@ class Download(Client):
         if part is None or not part.exists():
             return ""
         if self._resumable and not self.raw:
-            return f"; {part.name} is kept to resume later"
-        return f"; the bytes received are kept in {part.name}, which cannot be resumed"
+            return _("; {name} is kept to resume later").format(name=part.name)
+        return _("; the bytes received are kept in {name}, which cannot be resumed").format(
+            name=part.name
+        )
 
     # ---- HTTP ---------------------------------------------------------------------------------
 
@@ -198,7 +205,9 @@ class Download(Client):
             offset = 0
             if resume and _size(part):
                 self._notes.append(
-                    f"{part.name} had no resume state for this URL, so it started over"
+                    _("{name} had no resume state for this URL, so it started over").format(
+                        name=part.name
+                    )
                 )
         self._resumable = bool(offset)
         sock = self._connect()
@@ -210,7 +219,7 @@ class Download(Client):
             if plan.complete:
                 return self._already_complete(final, part, offset, plan.digest, state)
             if plan.whole_again:
-                self._notes.append("the server sent the whole file again, so it started over")
+                self._notes.append(_("the server sent the whole file again, so it started over"))
             offset, total, digest = plan.offset, plan.total, plan.digest
             self._check_room(offset, total)
             fd = open_part(part, offset)
@@ -219,7 +228,7 @@ class Download(Client):
                 self._resumable = plan.validator is not None
                 hasher = hashlib.sha256()
                 if offset:
-                    self._notes.append(f"resumed after {offset} bytes")
+                    self._notes.append(_("resumed after {offset} bytes").format(offset=offset))
                     self._hash_part(fd, offset, total, hasher)
                 chunked = (header(response, b"transfer-encoding") or "").lower().strip()
                 progress = Meter(self._on_progress, offset, total)
@@ -235,7 +244,10 @@ class Download(Client):
                 size = offset + received
                 if total is not None and size != total:
                     raise TransferError(
-                        f"the connection ended after {size:,} of {total:,} bytes" + self._kept()
+                        _("the connection ended after {size:,} of {total:,} bytes").format(
+                            size=size, total=total
+                        )
+                        + self._kept()
                     )
                 if total is None and self.ragged_eof:
                     raise self._truncated(size)
@@ -359,7 +371,9 @@ class Download(Client):
                 return received
             if self.ragged_eof:
                 raise self._truncated(offset + received)
-            raise TransferError("the connection ended before the whole file arrived" + self._kept())
+            raise TransferError(
+                _("the connection ended before the whole file arrived") + self._kept()
+            )
 
     def _length_limit(self) -> int:
         """Bytes a body without a length may have: ``max_size``, and the free space less a reserve."""
@@ -371,9 +385,9 @@ class Download(Client):
 
     def _too_large(self, received: int) -> TransferError:
         if self.max_size is not None and received > self.max_size:
-            why = f"over the {human_size(self.max_size)} limit"
+            why = _("over the {max_size} limit").format(max_size=human_size(self.max_size))
         else:
-            why = f"more than {self.folder} has free"
+            why = _("more than {folder} has free").format(folder=self.folder)
         self._discard()
         return TransferError(
             _("the server kept sending: {received} so far, {why}; nothing was kept").format(
@@ -383,8 +397,11 @@ class Download(Client):
 
     def _truncated(self, size: int) -> TransferError:
         return TransferError(
-            f"the TLS connection with {self.share_url.authority} ended without close_notify after "
-            f"{size:,} bytes, so the file may be cut short; it was not saved as {self.file_name}"
+            _(
+                "the TLS connection with {authority} ended without close_notify after "
+                "{size:,} bytes, so the file may be cut short; it was not saved as "
+                "{file_name}"
+            ).format(authority=self.share_url.authority, size=size, file_name=self.file_name)
             + self._kept()
         )
 
@@ -406,7 +423,7 @@ class Download(Client):
         try:
             hasher = hashlib.sha256()
             self._hash_part(fd, offset, offset, hasher)
-            self._notes.append("the earlier part already held the whole file")
+            self._notes.append(_("the earlier part already held the whole file"))
             owned, fd = fd, -1  # _finish closes it, before the rename (Windows needs that)
             return self._finish(owned, final, part, offset, hasher, digest, state)
         finally:
@@ -424,7 +441,7 @@ class Download(Client):
             self._send_all(sock, url.raw_name.encode("utf-8"))
             recv_into = self._reader(sock)
             if part.exists():
-                self._notes.append("the classic raw protocol cannot resume, so it started over")
+                self._notes.append(_("the classic raw protocol cannot resume, so it started over"))
             state = ResumeState(part, self._identity())
             fd = open_part(part, 0)
             state.remember(None, None)
@@ -448,7 +465,7 @@ class Download(Client):
                             "share a file named {raw_name!r}?)"
                         ).format(authority=url.authority, raw_name=url.raw_name)
                     )
-                self._notes.append("the classic raw protocol carries no length or checksum")
+                self._notes.append(_("the classic raw protocol carries no length or checksum"))
                 owned, fd = fd, -1  # _finish closes it, before the rename (Windows needs that)
                 return self._finish(owned, final, part, size, hasher, None, state)
             finally:
@@ -503,14 +520,18 @@ class Download(Client):
 
     def _os_error(self, exc: OSError) -> NetError:
         if exc.errno in WRITE_PROBLEMS:
-            problem = f"cannot write into {self.folder}: {WRITE_PROBLEMS[exc.errno]}"
+            problem = _("cannot write into {folder}: {write_problems}").format(
+                folder=self.folder, write_problems=_(WRITE_PROBLEMS[exc.errno])
+            )
             if exc.errno in (errno.ENOSPC, errno.EDQUOT):
                 if self._resumable and not self.raw:
-                    problem += f"; {self._part_name()} is kept: free some space, then run the "
-                    problem += "download again to resume"
+                    problem += _(
+                        "; {part_name} is kept: free some space, then run the download again "
+                        "to resume"
+                    ).format(part_name=self._part_name())
                 else:
                     self._discard()  # it cannot be resumed: give the space back
-                    problem += "; nothing was kept: free some space, then download it again"
+                    problem += _("; nothing was kept: free some space, then download it again")
             return TransferError(problem)
         return TransferError(describe_io_error(exc, self.share_url.authority))
 

@@ -14,7 +14,7 @@ from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 
-from net._i18n import _
+from net._i18n import N_, _
 from net.download.resume import ResumeState
 from net.errors import TransferError
 from net.events import DownloadFinished, DownloadProgress
@@ -124,10 +124,10 @@ def finish(
 
 
 WRITE_PROBLEMS = {
-    errno.ENOSPC: "the disk is full",
-    errno.EDQUOT: "the disk quota is used up",
-    errno.EFBIG: "the file is larger than this system allows",
-    errno.EROFS: "the disk is read-only",
+    errno.ENOSPC: N_("the disk is full"),
+    errno.EDQUOT: N_("the disk quota is used up"),
+    errno.EFBIG: N_("the file is larger than this system allows"),
+    errno.EROFS: N_("the disk is read-only"),
     errno.EACCES: "permission denied",
 }
 

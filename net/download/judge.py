@@ -66,7 +66,7 @@ def judge_response(
             or (stored_total is not None and stored_total != offset)
             or (current and current != if_range)
         ):
-            raise Restart("the file on the server is not the one the .part came from")
+            raise Restart(_("the file on the server is not the one the .part came from"))
         return Plan(offset, offset, 0, if_range, digest, complete=True)
     if status not in (200, 206):
         raise status_error(response, url)
@@ -85,7 +85,7 @@ def judge_response(
         return Plan(0, length, length, current, digest, whole_again=bool(offset))
     span = parse_content_range(header(response, b"content-range") or "")
     if span is None or span.start is None or span.end is None or span.total is None:
-        raise Restart("the server sent a part without a usable Content-Range")
+        raise Restart(_("the server sent a part without a usable Content-Range"))
     body = span.end - span.start + 1
     if length is not None and length != body:
         raise ProtocolError(
@@ -111,12 +111,14 @@ def judge_response(
         )
     if span.start != offset:
         raise Restart(
-            f"the server sent bytes from {span.start}, not from the {offset} already saved"
+            _("the server sent bytes from {start}, not from the {offset} already saved").format(
+                start=span.start, offset=offset
+            )
         )
     if current is None or current != if_range:
-        raise Restart("the file changed on the server since the .part was saved")
+        raise Restart(_("the file changed on the server since the .part was saved"))
     if stored_total is not None and span.total != stored_total:
-        raise Restart("the file's length changed on the server")
+        raise Restart(_("the file's length changed on the server"))
     if span.end != span.total - 1:
-        raise Restart("the server sent a part that does not reach the end of the file")
+        raise Restart(_("the server sent a part that does not reach the end of the file"))
     return Plan(offset, span.total, body, current, digest)

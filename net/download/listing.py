@@ -194,7 +194,9 @@ def parse_list(body: bytes, url: ShareUrl, folder: str = "/") -> list[RemoteFile
     Raises:
         ProtocolError: not JSON, nested too deeply, not a list, or an entry breaks a rule.
     """
-    problem = f"{url.authority} did not send a file list (is it a Socket Workbench share?)"
+    problem = _("{authority} did not send a file list (is it a Socket Workbench share?)").format(
+        authority=url.authority
+    )
     try:
         items = json.loads(body)
     except RecursionError:
@@ -218,24 +220,24 @@ def _entry(item: object, index: int, url: ShareUrl, origin: str, folder: str) ->
         )
 
     if not isinstance(item, dict):
-        raise bad("is not an object")
+        raise bad(_("is not an object"))
     name, size, mtime = item.get("name"), item.get("size"), item.get("mtime", 0)
     sha256, link = item.get("sha256"), item.get("url")
     kind = "folder" if item.get("type") == "folder" else "file"
     key = item.get("path")
     if not isinstance(name, str) or not name or len(name) > MAX_NAME:
-        raise bad("has no usable name")
+        raise bad(_("has no usable name"))
     if not isinstance(size, int) or isinstance(size, bool) or not 0 <= size < 2**63:
-        raise bad("has no usable size")
+        raise bad(_("has no usable size"))
     if (
         not isinstance(mtime, int | float)
         or isinstance(mtime, bool)
         or not math.isfinite(mtime)
         or abs(mtime) > 1e12
     ):
-        raise bad("has no usable modification time")
+        raise bad(_("has no usable modification time"))
     if sha256 is not None and not (isinstance(sha256, str) and _SHA256.fullmatch(sha256)):
-        raise bad("has a SHA-256 that is not 64 hex digits")
+        raise bad(_("has a SHA-256 that is not 64 hex digits"))
     tail = "/" if kind == "folder" else ""
     absolute = None
     if isinstance(link, str) and link.endswith(tail):
