@@ -23,7 +23,11 @@ EXIT_OK = 0
 
 def describe(server: FoundServer) -> str:
     """One line for a found share: ``name  url [url...]  TLS fingerprint FP | plain  raw``."""
-    tls = f"TLS, fingerprint {server.fingerprint}" if server.tls else "plain HTTP"
+    tls = (
+        _("TLS, fingerprint {fingerprint}").format(fingerprint=server.fingerprint)
+        if server.tls
+        else _("plain HTTP")
+    )
     raw = _("classic raw too") if server.raw else _("HTTP only")
     return f"{server.name}  {' '.join(server.urls)}  {tls}  {raw}"
 

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 from net._cli_common import (
     announce_certificate,
     client_tls,
+    counted,
     raise_file_limit,
     server_certificate,
     stop_on_signals,
@@ -106,8 +107,11 @@ def serve(args: argparse.Namespace) -> int:
             files = share.files()
             total = sum(f.size for f in files)
             _status(
-                f"Sharing {_plural(len(files), 'file')} ({human_size(total)}) at "
-                f"{'these addresses' if len(server.urls()) > 1 else 'this address'}:"
+                (
+                    _("Sharing {files} ({total}) at these addresses:")
+                    if len(server.urls()) > 1
+                    else _("Sharing {files} ({total}) at this address:")
+                ).format(files=_plural(len(files), "file"), total=human_size(total))
             )
             for url in server.urls():
                 _out(url)
@@ -155,7 +159,7 @@ def serve(args: argparse.Namespace) -> int:
                     ).format(how=how, port=server.port, scheme=scheme, first=first)
                 )
             else:
-                _status("Ctrl-C stops.")
+                _status(_("Ctrl-C stops."))
             with _announcement(args, server, certificate):
                 server.serve_forever()
         _status(printer.summary())
@@ -380,16 +384,22 @@ class _ServePrinter:
                 verb = "uploaded" if start and start.direction == "in" else "finished"
                 _out(f"{peer} {verb} {name}: {human_size(event.done)}{took}")
             else:
-                _out(f"{peer} failed {name} after {human_size(event.done)}: {event.reason}")
+                _out(
+                    _("{peer} failed {name} after {done}: {reason}").format(
+                        peer=peer, name=name, done=human_size(event.done), reason=event.reason
+                    )
+                )
         if not isinstance(event, TransferStarted | TransferProgress):
             self.started.pop(event.transfer_id, None)
 
     def summary(self) -> str:
-        text = f"{_plural(self.finished, 'transfer')}, {self.sent:,} bytes sent"
+        text = _("{transfers}, {sent:,} bytes sent").format(
+            transfers=_plural(self.finished, "transfer"), sent=self.sent
+        )
         if self.received:
-            text += f", {self.received:,} bytes received"
+            text += _(", {received:,} bytes received").format(received=self.received)
         if self.failed:
-            text += f", {self.failed} failed"
+            text += _(", {failed} failed").format(failed=self.failed)
         return text
 
 
@@ -433,7 +443,9 @@ def _duration(seconds: float) -> str:
 
 
 def _report_skipped(path: str, reason: str) -> None:
-    _status(f"swb: skipped {shown_name(path)}: {reason}")
+    _status(
+        _("swb: skipped {shown_name}: {reason}").format(shown_name=shown_name(path), reason=reason)
+    )
 
 
 def _bad(line: str) -> int:
@@ -452,4 +464,4 @@ def _status(line: str) -> None:
 
 
 def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun if count == 1 else noun + 's'}"
+    return counted(count, noun)

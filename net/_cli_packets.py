@@ -80,7 +80,7 @@ def list_packets(args: argparse.Namespace) -> int:
         folder = f"{packet.folder}/" if packet.folder else ""
         extra = f" +{packet.checksum}" if packet.checksum else ""
         if packet.repeat_count != 1:
-            times = "until stopped" if packet.repeat_count == 0 else f"{packet.repeat_count}x"
+            times = _("until stopped") if packet.repeat_count == 0 else f"{packet.repeat_count}x"
             extra += _(" repeat {times} every {repeat_interval_ms:g} ms").format(
                 times=times, repeat_interval_ms=packet.repeat_interval_ms
             )
@@ -88,7 +88,7 @@ def list_packets(args: argparse.Namespace) -> int:
             f"{folder}{packet.name}  {packet.protocol.upper()} {_where(packet)}  "
             f"[{packet.mode}] {_preview(packet)}{extra}\n"
         )
-    status(f"{_plural(len(packets), 'packet')} in {path}")
+    status(_("{packets} in {path}").format(packets=_plural(len(packets), "packet"), path=path))
     return EXIT_OK
 
 
@@ -103,8 +103,8 @@ def import_packets(args: argparse.Namespace) -> int:
     merged, added, replaced = merge_packets(load_library(path), incoming)
     save_library(path, merged)
     status(
-        _("imported {plural} from {file} into {path} ({added} new, {replaced} replaced)").format(
-            plural=_plural(len(incoming), "packet"),
+        _("imported {packets} from {file} into {path} ({added} new, {replaced} replaced)").format(
+            packets=_plural(len(incoming), "packet"),
             file=args.file,
             path=path,
             added=added,
@@ -118,7 +118,11 @@ def export_packets(args: argparse.Namespace) -> int:
     """``swb packets export FILE``: write the library (our format) to FILE, to share it."""
     packets = load_library(_library(args))
     save_library(args.file, packets)
-    status(f"exported {_plural(len(packets), 'packet')} to {args.file}")
+    status(
+        _("exported {packets} to {file}").format(
+            packets=_plural(len(packets), "packet"), file=args.file
+        )
+    )
     return EXIT_OK
 
 

@@ -239,7 +239,7 @@ def relay(args: argparse.Namespace) -> int:
     if isinstance(loop, TcpRelay):
         line = f"{_plural(loop.total_clients, 'connection')}"
         if loop.refused:
-            line += f", {loop.refused} refused"
+            line += _(", {refused} refused").format(refused=loop.refused)
         status(line)
     return EXIT_OK
 
@@ -260,15 +260,21 @@ def _per_direction(faults: Faults, direction: str | None) -> dict[str, Faults]:
 
 
 def _summary(counters: RelayCounters, unit: str) -> str:
-    return (
-        f"{counters.direction} {_plural(counters.chunks, unit)}, "
-        f"{_plural(counters.bytes, 'byte')}, {counters.dropped:,} dropped, "
-        f"{counters.duplicated:,} duplicated"
+    return _(
+        "{direction} {chunks}, {bytes}, {dropped:,} dropped, {duplicated:,} duplicated"
+    ).format(
+        direction=counters.direction,
+        chunks=_plural(counters.chunks, unit),
+        bytes=_plural(counters.bytes, "byte"),
+        dropped=counters.dropped,
+        duplicated=counters.duplicated,
     )
 
 
 def _plural(count: int, noun: str) -> str:
-    return f"{count:,} {noun if count == 1 else noun + 's'}"
+    from net._cli_common import counted
+
+    return counted(count, noun, grouped=True)
 
 
 class _Printer:
@@ -305,11 +311,19 @@ class _Printer:
             self._write(json_line(record) + "\n")
         elif isinstance(event, RelayOpened):
             tls = f" ({event.tls.version})" if event.tls is not None else ""
-            status(f"#{event.conn_id} {event.side} {event.peer} connected{tls}")
+            status(
+                _("#{conn_id} {side} {peer} connected{tls}").format(
+                    conn_id=event.conn_id, side=event.side, peer=event.peer, tls=tls
+                )
+            )
         else:
             for direction in ("->", "<-"):
                 self._decoders.pop((event.conn_id, direction), None)
-            status(f"#{event.conn_id} {event.side} {event.peer} closed: {event.reason}")
+            status(
+                _("#{conn_id} {side} {peer} closed: {reason}").format(
+                    conn_id=event.conn_id, side=event.side, peer=event.peer, reason=event.reason
+                )
+            )
         sys.stdout.flush()
 
     def _data(self, event: Any) -> None:

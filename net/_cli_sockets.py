@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from net._cli_common import (
     announce_certificate,
     client_tls,
+    counted,
     raise_file_limit,
     server_certificate,
     stop_on_signals,
@@ -123,7 +124,12 @@ def send_datagrams(
         )
         stopped = sender.stopping  # by a signal (leaving the with-block stops it too)
     _status(
-        f"{label}{_plural(sent, 'datagram')}, {_plural(sent_bytes, 'byte')} sent to {sender.peer}"
+        _("{label}{datagrams}, {bytes} sent to {peer}").format(
+            label=label,
+            datagrams=_plural(sent, "datagram"),
+            bytes=_plural(sent_bytes, "byte"),
+            peer=sender.peer,
+        )
         + rtt.summary()
     )
     if wait and not replies:
@@ -197,7 +203,9 @@ def udp_listen(args: argparse.Namespace) -> int:
                 )
             )
         if receiver.rcvbuf_warning:
-            _status(f"swb: warning: {receiver.rcvbuf_warning}")
+            _status(
+                _("swb: warning: {rcvbuf_warning}").format(rcvbuf_warning=receiver.rcvbuf_warning)
+            )
         try:
             receiver.run()
         finally:
@@ -205,9 +213,9 @@ def udp_listen(args: argparse.Namespace) -> int:
     stats = receiver.stats
     summary = f"{_plural(stats.datagrams, 'datagram')}, {_plural(stats.bytes, 'byte')}"
     if stats.truncated:
-        summary += f", {stats.truncated} truncated"
+        summary += _(", {truncated} truncated").format(truncated=stats.truncated)
     if reply is not None or responder is not None:
-        summary += f", {_plural(stats.replies, 'reply', 'replies')} sent"
+        summary += _(", {replies} sent").format(replies=_plural(stats.replies, "reply"))
     _status(summary)
     return EXIT_OK
 
@@ -249,7 +257,7 @@ def send_stream(
     tls: ClientTls | None,
     out: _Printer,
     label: str = "",
-    tls_hint: str = "add --tls",
+    tls_hint: str = _("add --tls"),
 ) -> int:
     """Connect, send ``data`` (bytes, or a function of the send number) ``count`` times
     ``interval`` seconds apart, and print what arrives until ``wait`` seconds after the last
@@ -357,7 +365,12 @@ def send_stream(
             timer.cancel()
             timer.join()
     if label:
-        _status(f"{label}{_plural(sent_bytes, 'byte')} sent to {client.peer}" + rtt.summary())
+        _status(
+            _("{label}{bytes} sent to {peer}").format(
+                label=label, bytes=_plural(sent_bytes, "byte"), peer=client.peer
+            )
+            + rtt.summary()
+        )
     if failure:
         _status(f"swb: {failure[0]}")
         return EXIT_NETWORK
@@ -433,17 +446,19 @@ def tcp_serve(args: argparse.Namespace) -> int:
             server.serve_forever()
         finally:
             out.flush()
-    summary = (
-        f"{_plural(server.total_clients, 'client')}, {_plural(server.bytes_in, 'byte')} received"
+    summary = _("{clients}, {bytes} received").format(
+        clients=_plural(server.total_clients, "client"), bytes=_plural(server.bytes_in, "byte")
     )
     if server.bytes_out:
-        summary += f", {_plural(server.bytes_out, 'byte')} sent"
+        summary += _(", {bytes} sent").format(bytes=_plural(server.bytes_out, "byte"))
     if server.refused:
         summary += _(", {refused} refused (limit {max_clients} at once)").format(
             refused=server.refused, max_clients=server.max_clients
         )
     if server.tls_failures:
-        summary += f", {_plural(server.tls_failures, 'TLS handshake')} failed"
+        summary += _(", {handshakes} failed").format(
+            handshakes=_plural(server.tls_failures, "TLS handshake")
+        )
     _status(summary)
     return EXIT_OK
 
@@ -490,8 +505,8 @@ def _closing_capture(capture: PcapngFile | None) -> Iterator[None]:
         raise
     packets = capture.close()
     _status(
-        _("wrote {plural} to {path} (pcapng)").format(
-            plural=_plural(packets, "packet"), path=capture.path
+        _("wrote {packets} to {path} (pcapng)").format(
+            packets=_plural(packets, "packet"), path=capture.path
         )
     )
 
@@ -661,7 +676,10 @@ class _Printer:
                     }
                 self._object(event, "connected", local=event.local, **extra)
             elif self._announce:
-                _status(f"{event.peer} connected" + (f" ({tls.version})" if tls else ""))
+                _status(
+                    _("{peer} connected").format(peer=event.peer)
+                    + (f" ({tls.version})" if tls else "")
+                )
         else:
             framer = self._framers.pop(event.conn_id, None)
             for frame in framer.flush() if framer is not None else ():
@@ -680,7 +698,11 @@ class _Printer:
                     # already names it, as in "client 1.2.3.4:5 spoke plain TCP to a TLS port".
                     _status(event.reason)
                 else:
-                    _status(f"{event.peer} disconnected: {event.reason}")
+                    _status(
+                        _("{peer} disconnected: {reason}").format(
+                            peer=event.peer, reason=event.reason
+                        )
+                    )
 
     def flush(self) -> None:
         sys.stdout.flush()
@@ -749,4 +771,4 @@ def _status(line: str) -> None:
 
 
 def _plural(count: int, noun: str, plural: str | None = None) -> str:
-    return f"{count} {noun if count == 1 else plural or noun + 's'}"
+    return counted(count, noun)
