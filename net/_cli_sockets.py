@@ -25,7 +25,7 @@ from net._cli_common import (
     stop_on_signals,
     warn_if_insecure,
 )
-from net._i18n import _
+from net._i18n import N_, _
 from net.checksum import ByteOrder, append_checksum, get_checksum, verify_checksum
 from net.codec import (
     StreamDecoder,
@@ -257,7 +257,7 @@ def send_stream(
     tls: ClientTls | None,
     out: _Printer,
     label: str = "",
-    tls_hint: str = _("add --tls"),
+    tls_hint: str = N_("add --tls"),
 ) -> int:
     """Connect, send ``data`` (bytes, or a function of the send number) ``count`` times
     ``interval`` seconds apart, and print what arrives until ``wait`` seconds after the last
@@ -332,7 +332,7 @@ def send_stream(
             if tls is None and client.bytes_in == len(event.data) and _looks_like_tls(event.data):
                 failure.append(
                     _("{peer} answered in TLS: it is a TLS server, so {tls_hint}").format(
-                        peer=event.peer, tls_hint=tls_hint
+                        peer=event.peer, tls_hint=_(tls_hint)
                     )
                 )
                 client.shutdown()
@@ -348,7 +348,7 @@ def send_stream(
                     and reason.endswith(_("reset the connection"))
                 ):
                     # What TLS servers (openssl s_server, swb tcp-serve --tls) do with plain text.
-                    reason += _(" (if it is a TLS server, {tls_hint})").format(tls_hint=tls_hint)
+                    reason += _(" (if it is a TLS server, {tls_hint})").format(tls_hint=_(tls_hint))
                 failure.append(reason)
         elif isinstance(event, Sent) and not event.heartbeat:  # one send, written in full
             rtt.sent(event.time)

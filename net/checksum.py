@@ -166,8 +166,8 @@ def get_checksum(name: str) -> Checksum:
         return CHECKSUMS[key]
     except KeyError:
         raise PayloadError(
-            _("unknown checksum {name!r} (known: {join})").format(
-                name=name, join=", ".join(CHECKSUMS)
+            _("unknown checksum {name!r} (known: {known})").format(
+                name=name, known=", ".join(CHECKSUMS)
             )
         ) from None
 

@@ -28,7 +28,11 @@ class _Parser(argparse.ArgumentParser):
     """argparse that reports bad input in one line and exits 2 (not a usage screen)."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_BAD_INPUT, f"{self.prog}: {message} (see '{self.prog} --help')\n")
+        self.exit(
+            EXIT_BAD_INPUT,
+            _("{prog}: {message} (see '{prog} --help')").format(prog=self.prog, message=message)
+            + "\n",
+        )
 
 
 def port_arg(text: str) -> int:

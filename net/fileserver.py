@@ -1609,8 +1609,8 @@ class FileServer(StoppableLoop):
         except Exception as exc:
             # A bug of ours (issue 13.1: an AttributeError once ended bodies silently): the
             # transfer ends as failed, with a log line, and the server goes on.
-            reason = _("internal error in the server ({name__}: {exc})").format(
-                name__=type(exc).__name__, exc=exc
+            reason = _("internal error in the server ({error_type}: {exc})").format(
+                error_type=type(exc).__name__, exc=exc
             )
             _log.error("file server: transfer %d of %r failed: %s", tid, name, reason)
             _log.debug(_("file server: internal error"), exc_info=True)

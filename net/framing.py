@@ -96,8 +96,8 @@ class FramingSpec(Record):
         """
         if max_size < 8 or (self.kind == "fixed" and self.size > max_size):
             raise PayloadError(
-                _("the maximum frame size {max_size} is too small for {self}").format(
-                    max_size=max_size, self=self
+                _("the maximum frame size {max_size} is too small for {framing}").format(
+                    max_size=max_size, framing=self
                 )
             )
         return Framer(self, max_size)

@@ -487,18 +487,14 @@ class Mirror(StoppableLoop):
                 response.read(64 * 1024)
                 raise ProtocolError(
                     _(
-                        "{where} has no folder list at {unquote} ({status}); is it a Socket "
+                        "{where} has no folder list at {path} ({status}); is it a Socket "
                         "Workbench share folder?"
-                    ).format(
-                        where=where, unquote=urllib.parse.unquote(path), status=response.status
-                    )
+                    ).format(where=where, path=urllib.parse.unquote(path), status=response.status)
                 )
             body = response.read(_MAX_LIST + 1)
             if len(body) > _MAX_LIST:
                 raise ProtocolError(
-                    _("the list of {unquote} is too large").format(
-                        unquote=urllib.parse.unquote(path)
-                    )
+                    _("the list of {path} is too large").format(path=urllib.parse.unquote(path))
                 )
         except TimeoutError as exc:
             raise TransferError(
@@ -508,8 +504,8 @@ class Mirror(StoppableLoop):
             ) from exc
         except http.client.HTTPException as exc:
             raise ProtocolError(
-                _("{where} sent a broken answer ({name__})").format(
-                    where=where, name__=type(exc).__name__
+                _("{where} sent a broken answer ({error_type})").format(
+                    where=where, error_type=type(exc).__name__
                 )
             ) from exc
         except OSError as exc:
@@ -545,8 +541,8 @@ class Mirror(StoppableLoop):
         except NetError as exc:
             result = MirrorFile(entry.shown, "failed", entry.size, str(exc))
         except http.client.HTTPException as exc:
-            reason = _("{authority} sent a broken answer ({name__})").format(
-                authority=self.url.authority, name__=type(exc).__name__
+            reason = _("{authority} sent a broken answer ({error_type})").format(
+                authority=self.url.authority, error_type=type(exc).__name__
             )
             result = MirrorFile(entry.shown, "failed", entry.size, reason)
         except OSError as exc:
@@ -800,8 +796,8 @@ class Mirror(StoppableLoop):
             except http.client.HTTPException as exc:
                 connection.close()
                 raise ProtocolError(
-                    _("{authority} sent a broken answer ({name__})").format(
-                        authority=self.url.authority, name__=type(exc).__name__
+                    _("{authority} sent a broken answer ({error_type})").format(
+                        authority=self.url.authority, error_type=type(exc).__name__
                     )
                 ) from exc
         raise AssertionError("unreachable")  # pragma: no cover

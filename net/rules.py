@@ -255,8 +255,8 @@ def make_rule(
     kind = kind.strip().lower()
     if kind not in KINDS:
         raise PayloadError(
-            _("unknown match kind {kind!r} (known: {join})").format(
-                kind=kind, join=", ".join(KINDS)
+            _("unknown match kind {kind!r} (known: {known})").format(
+                kind=kind, known=", ".join(KINDS)
             )
         )
     if not pattern:
