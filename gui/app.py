@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QApplication
 
 from gui import runner
 from gui.resources import RESOURCES_DIR, app_icon, install_translations
+from net._i18n import set_language as set_net_language
 from net._version import __version__
 
 __all__ = [
@@ -98,6 +99,8 @@ def install_language(app: QCoreApplication, language: str = "system") -> list[st
         The files loaded; empty when the language has no translation (English stays).
     """
     install_plural_forms(app)
+    # net's sentences (errors, validation) follow the same choice, through gettext.
+    set_net_language(locale_for(language).name())
     if language == "en":
         return []
     return install_translations(app, locale_for(language), [_TRANSLATIONS])

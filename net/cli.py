@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import NoReturn
 
-from net._i18n import _
+from net._i18n import _, fit_output
 from net._version import __version__
 from net.errors import AddressError, NetError
 
@@ -553,6 +553,8 @@ def _load(handler: str) -> Callable[[argparse.Namespace], int]:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``swb``; returns the exit code (the console script passes it to ``sys.exit``)."""
     _escape_unencodable_output()
+    # A console that cannot show the language's script (cp1252, ASCII) gets English sentences.
+    fit_output(sys.stdout, sys.stderr)
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

@@ -123,7 +123,9 @@ def describe_connect_error(exc: OSError, host: str, port: int) -> str:
         ).format(where=where)
     if code == errno.EMSGSIZE:
         return _("the message is too large to send to {where} in one datagram").format(where=where)
-    return f"cannot reach {where}: {system_words(exc)}"
+    return _("cannot reach {where}: {system_words}").format(
+        where=where, system_words=system_words(exc)
+    )
 
 
 def describe_io_error(exc: OSError, peer: str) -> str:

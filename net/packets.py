@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any, Literal
 
-from net._i18n import _
+from net._i18n import N_, _
 from net.checksum import ByteOrder, append_checksum, get_checksum
 from net.codec import LINE_ENDINGS, MODES, Mode, PayloadSpec, check_encoding, parse_hex, to_hex
 from net.errors import NetError, PayloadError
@@ -239,7 +239,7 @@ def dump_library(packets: Iterable[Packet]) -> bytes:
     return (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
 
 
-def parse_packet_sender(data: bytes, source: str = _("the Packet Sender export")) -> list[Packet]:
+def parse_packet_sender(data: bytes, source: str = N_("the Packet Sender export")) -> list[Packet]:
     """Read Packet Sender's JSON export: an array of objects with the lower-case keys ``name``,
     ``hexstring``, ``toip``, ``port``, ``tcporudp`` ("UDP", "TCP", "SSL"), ``repeat`` (seconds),
     ``fromport`` and ``asciistring`` (Base64 of its escaped text; read only when ``hexstring`` is
@@ -254,6 +254,7 @@ def parse_packet_sender(data: bytes, source: str = _("the Packet Sender export")
         LibraryError: not such an export, or a packet with a protocol this program does not speak
             (HTTP, DTLS) or a malformed field; the sentence names the packet.
     """
+    source = _(source)  # the default is marked with N_: translate it now, not at import
     document = _json(data, source)
     if not isinstance(document, list):
         raise LibraryError(

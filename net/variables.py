@@ -219,7 +219,11 @@ def _parse_variable(body: str, position: int) -> _Variable:
     try:
         data = parse_hex(argument)
     except PayloadError as exc:
-        raise PayloadError(f"{{{{hex:{argument}}}}} {where}: {exc}") from None
+        raise PayloadError(
+            _("{{{{hex:{argument}}}}} {where}: {exc}").format(
+                argument=argument, where=where, exc=exc
+            )
+        ) from None
     return _Variable(name, argument, position, data=data)
 
 

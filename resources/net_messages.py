@@ -50,7 +50,7 @@ LANGUAGES = ("zh_CN",)
 #: The markers of net/_i18n.py and the arguments that hold the message.
 KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}
 _WIDTH = 100
-_FIXED_DATE = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
+_FIXED_DATE = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
 
 
 def po_path(language: str) -> Path:
