@@ -11,7 +11,14 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 
-from PySide6.QtCore import QCoreApplication, QLocale, QSettings, QTimer, QTranslator
+from PySide6.QtCore import (
+    QT_TRANSLATE_NOOP,
+    QCoreApplication,
+    QLocale,
+    QSettings,
+    QTimer,
+    QTranslator,
+)
 from PySide6.QtWidgets import QApplication
 
 from gui import runner
@@ -46,6 +53,13 @@ LANGUAGES = ("system", "en", "zh_CN")
 SMOKE_EXIT_VARIABLE = "SWB_SMOKE_EXIT"
 
 _TRANSLATIONS = RESOURCES_DIR / "translations"
+# Texts of Qt's own file dialog that qtbase_zh_CN.qm lacks: Qt 6's dialog gained mnemonics
+# ("&Look in:") its catalogue never caught up with. lupdate copies them into our catalogue, which
+# Qt consults after qtbase's.
+QT_DIALOG_TEXTS = (
+    QT_TRANSLATE_NOOP("QFileDialog", "&Look in:"),
+    QT_TRANSLATE_NOOP("QFileDialog", "Files of &type:"),
+)
 # Held here, without a Qt parent: nothing that clears the app's translators may remove it.
 _plural_forms: QTranslator | None = None
 

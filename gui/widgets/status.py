@@ -42,8 +42,9 @@ def gui_wording(message: str) -> str:
         return message
     words = _advice_in_gui_words()
     for kind, advice in CLI_ADVICE.items():
-        said = net_text(advice)  # the message was made in the user's language
-        if said in message:
+        # net made the message in the user's language; a message made before a language
+        # change still holds the English advice.
+        for said in {net_text(advice), advice}:
             message = message.replace(said, words[kind])
     return message
 
