@@ -192,13 +192,14 @@ def default_library_path() -> Path:
     return user_data_dir() / "packets.json"
 
 
-def parse_library(data: bytes, source: str = "the library") -> list[Packet]:
+def parse_library(data: bytes, source: str = N_("the library")) -> list[Packet]:
     """Read a library document (ours; see the module docstring).
 
     Raises:
         LibraryError: not JSON, not our format, a newer schema version, an unknown field or a
             field of the wrong type or value; the sentence names ``source`` and the packet.
     """
+    source = _(source)  # the default is marked with N_: translate it now, not at import
     document = _json(data, source)
     if isinstance(document, list):
         raise LibraryError(
@@ -378,7 +379,7 @@ def merge_packets(
             index[packet.name] = len(merged)
             merged.append(packet)
             added += 1
-    _check_count(len(merged), "the library")
+    _check_count(len(merged), _("the library"))
     return merged, added, replaced
 
 

@@ -31,7 +31,7 @@ from typing import Final
 
 import regex
 
-from net._i18n import _
+from net._i18n import N_, _
 from net.checksum import append_checksum, get_checksum
 from net.codec import check_encoding, parse_escapes, parse_hex, to_hex
 from net.errors import PayloadError
@@ -69,7 +69,7 @@ _REFERENCE = re.compile(r"\{\{\{\{|\{\{(\d+|[A-Za-z_][A-Za-z0-9_]*)\}\}")
 _CONTROL_NAMES = {"\r": "\\r", "\n": "\\n", "\t": "\\t", "\0": "\\0", "\\": "\\\\"}
 
 
-def compile_regex(pattern: str, what: str = "the regex") -> regex.Pattern[str]:
+def compile_regex(pattern: str, what: str = N_("the regex")) -> regex.Pattern[str]:
     """Compile ``pattern`` once (Python ``re`` syntax, on the ``regex`` library for its time limit).
 
     Raises:
@@ -79,11 +79,15 @@ def compile_regex(pattern: str, what: str = "the regex") -> regex.Pattern[str]:
         return regex.compile(pattern, regex.VERSION0)
     except (regex.error, ValueError, OverflowError) as exc:
         pos: int | None = getattr(exc, "pos", None)
-        where = f" at position {pos + 1}" if pos is not None and pos < len(pattern) else ""
+        where = (
+            _(" at position {position}").format(position=pos + 1)
+            if pos is not None and pos < len(pattern)
+            else ""
+        )
         detail = str(getattr(exc, "msg", exc)).split(" at position")[0]
         raise PayloadError(
             _("{what} {pattern!r} does not compile: {detail}{where}").format(
-                what=what, pattern=pattern, detail=detail, where=where
+                what=_(what), pattern=pattern, detail=detail, where=where
             )
         ) from None
 

@@ -441,7 +441,9 @@ def _parse_step(
             pattern = compile_hex_pattern(text)
         else:
             _check_names(text, known, where)
-            pattern = compile_regex(_expect_pattern(text, dict.fromkeys(known, "x")), "the expect")
+            pattern = compile_regex(
+                _expect_pattern(text, dict.fromkeys(known, "x")), N_("the expect")
+            )
             if capture and not pattern.groupindex:
                 raise ScriptError(
                     _(
@@ -787,7 +789,7 @@ class ScriptRunner(StoppableLoop):
         pattern = step._pattern
         if step._dynamic:
             texts = {k: v.decode(codec, "surrogateescape") for k, v in values.items()}
-            pattern = compile_regex(_expect_pattern(step.text, texts), "the expect")
+            pattern = compile_regex(_expect_pattern(step.text, texts), N_("the expect"))
         assert pattern is not None
         deadline = time.monotonic() + step.timeout
         arrived = bytearray()  # UDP: datagrams that did not match

@@ -249,7 +249,7 @@ class ShareTable:
                     try:
                         real = entry.resolve(strict=True)
                     except (OSError, RuntimeError):
-                        skip(entry, "a broken link")
+                        skip(entry, _("a broken link"))
                         continue
                     if not real.is_relative_to(top):
                         skip(entry, _("a link that leads outside the folder"))

@@ -1047,10 +1047,10 @@ class TcpServer(_TcpLoop):
                 selector.register(self._listener, selectors.EVENT_READ, _ACCEPT)
                 self._loop(selector, lambda: True)
         except BaseException:
-            self._close_all("server stopped", announce=False)
+            self._close_all(_("server stopped"), announce=False)
             raise
         finally:
-            self._close_all("server stopped", announce=True)
+            self._close_all(_("server stopped"), announce=True)
             self._selector = None
             selector.close()
             self._listener.close()

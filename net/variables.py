@@ -186,7 +186,7 @@ def render_payload(
 def _parse_variable(body: str, position: int) -> _Variable:
     name, _colon, argument = body.partition(":")
     name = name.strip()
-    where = f"at position {position}"
+    where = _("at position {position}").format(position=position)
     if name not in _KNOWN:
         shown = "{{" + body + "}}"
         raise PayloadError(
