@@ -28,6 +28,7 @@ __all__ = [
     "language",
     "ngettext",
     "set_language",
+    "translate_argparse",
 ]
 
 DOMAIN = "swb"
@@ -114,6 +115,19 @@ def fit_output(*streams: object) -> str:
         except (UnicodeEncodeError, LookupError):
             return set_language("en")
     return spoken
+
+
+def translate_argparse() -> None:
+    """Let argparse say its own sentences ("the following arguments are required: %s") in the
+    language: it translates them with :func:`gettext.gettext`, the global domain's, so that
+    domain becomes swb's (whose catalogue holds them: see ``ARGPARSE_SENTENCES`` in net/cli.py).
+    Only for a process that is the CLI, and only when a catalogue is in use."""
+    if language() == "en":
+        return
+    import gettext
+
+    gettext.bindtextdomain(DOMAIN, str(LOCALE_DIR))
+    gettext.textdomain(DOMAIN)
 
 
 def _environment_languages() -> list[str]:

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import NoReturn
 
-from net._i18n import _, fit_output
+from net._i18n import N_, _, fit_output, ngettext, translate_argparse
 from net._version import __version__
 from net.errors import AddressError, NetError
 
@@ -22,6 +22,32 @@ EXIT_OK = 0
 EXIT_NETWORK = 1
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
+
+#: What argparse itself says to a user (CPython's Lib/argparse.py), so the catalogue translates
+#: it too: net._i18n.translate_argparse points argparse's gettext at swb's catalogue.
+ARGPARSE_SENTENCES = (
+    N_("usage: "),
+    N_("positional arguments"),
+    N_("options"),
+    N_("show this help message and exit"),
+    N_("argument %(argument_name)s: %(message)s"),
+    N_("unknown parser %(parser_name)r (choices: %(choices)s)"),
+    N_("can't open '%(filename)s': %(error)s"),
+    N_("unrecognized arguments: %s"),
+    N_("not allowed with argument %s"),
+    N_("ignored explicit argument %r"),
+    N_("the following arguments are required: %s"),
+    N_("one of the arguments %s is required"),
+    N_("expected one argument"),
+    N_("expected at most one argument"),
+    N_("expected at least one argument"),
+    N_("ambiguous option: %(option)s could match %(matches)s"),
+    N_("unexpected option string: %s"),
+    N_("invalid %(type)s value: %(value)r"),
+    N_("invalid choice: %(value)r (choose from %(choices)s)"),
+)
+#: argparse counts with ngettext; a lambda marks the pair for the catalogue without running it.
+_ARGPARSE_COUNTED = (lambda n: ngettext("expected %s argument", "expected %s arguments", n),)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -555,6 +581,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _escape_unencodable_output()
     # A console that cannot show the language's script (cp1252, ASCII) gets English sentences.
     fit_output(sys.stdout, sys.stderr)
+    translate_argparse()
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

@@ -96,12 +96,15 @@ def test_the_compiled_mo_says_what_the_po_says(
 
 
 def _fields(text: str) -> list[tuple[str, str, str]]:
-    """The replacement fields of a str.format template, with their spec and conversion."""
-    return sorted(
+    """The replacement fields of a str.format template (with spec and conversion), and the
+    %-placeholders of argparse's own sentences."""
+    fields = [
         (name, spec or "", conversion or "")
         for _literal, name, spec, conversion in string.Formatter().parse(text)
         if name is not None
-    )
+    ]
+    fields += [(found, "", "%") for found in re.findall(r"%(?:\(\w+\))?[sr]", text)]
+    return sorted(fields)
 
 
 def test_translations_keep_every_placeholder(
@@ -350,6 +353,21 @@ def test_swb_says_a_refused_connection_in_chinese_and_still_exits_1() -> None:
     english = _swb(["tcp-send", "127.0.0.1", str(port), "hi"], "C.UTF-8")
     assert english.returncode == 1
     assert f"connection refused by 127.0.0.1:{port}" in english.stderr
+
+
+def test_argparse_s_own_sentences_are_chinese_too() -> None:
+    missing = _swb(["udp-send", "127.0.0.1"], "zh_CN.UTF-8")
+    assert missing.returncode == 2
+    assert missing.stderr.strip() == (
+        "swb udp-send：缺少以下必需参数：PORT, DATA（参见 'swb udp-send --help'）"
+    )
+    bad = _swb(["udp-send", "127.0.0.1", "9", "x", "--checksum-order", "middle"], "zh_CN.UTF-8")
+    assert bad.returncode == 2
+    assert "无效的选择：'middle'（可选：'big', 'little'）" in bad.stderr
+    helped = _swb(["udp-send", "--help"], "zh_CN.UTF-8")
+    assert helped.returncode == 0 and helped.stdout.startswith("用法：swb udp-send")
+    english = _swb(["udp-send", "127.0.0.1"], "C.UTF-8")
+    assert "the following arguments are required: PORT, DATA" in english.stderr
 
 
 def test_swb_counts_in_chinese_on_a_real_udp_peer() -> None:
