@@ -14,6 +14,7 @@ import socket
 import string
 import subprocess
 import sys
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -407,3 +408,21 @@ def test_fit_output_keeps_chinese_for_a_utf8_or_gbk_console(chinese: None) -> No
 
     assert _i18n.fit_output(Console("utf-8"), Console("gbk")) == "zh_CN"
     assert _i18n.fit_output(Console("utf-8"), Console("cp1252")) == "en"
+
+
+# -- shipping ------------------------------------------------------------------------------------
+
+
+def test_the_wheel_and_the_bundles_carry_the_catalogue(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.test_packaging import run_spec
+
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    package_data = pyproject["tool"]["setuptools"]["package-data"]["net"]
+    mo = net_messages.mo_path("zh_CN")
+    assert any(mo.relative_to(ROOT / "net").match(pattern) for pattern in package_data)
+    for platform in ("win32", "darwin"):
+        steps = run_spec(platform, tmp_path / platform, monkeypatch)
+        datas = [(Path(source), target) for source, target in steps["Analysis"].kwargs["datas"]]
+        assert (mo, "net/locale/zh_CN/LC_MESSAGES") in datas, platform
