@@ -7,8 +7,13 @@ net's errors are made in the language View > Language chose (net._i18n, gettext)
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
+from pathlib import Path
 
+import pytest
 from PySide6.QtCore import QLibraryInfo, Qt
 from PySide6.QtWidgets import QDialogButtonBox, QFileDialog, QLabel, QTreeView
 from pytestqt.qtbot import QtBot
@@ -18,9 +23,11 @@ from gui.panels.udp_send import UdpSendPanel
 from gui.widgets.status import gui_wording
 from net import _i18n
 from net.errors import CLI_ADVICE
+from tests.conftest import WAIT
 from tests.gui.test_i18n import untranslated
 
 TIMEOUT = 5000
+ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 def _file_dialog(qtbot: QtBot) -> QFileDialog:
@@ -123,3 +130,46 @@ def test_net_s_chinese_tls_advice_becomes_what_to_click(chinese: list[str]) -> N
     worded = gui_wording(message)
     assert "--" not in worded, worded
     assert "“固定 SHA-256 指纹”" in worded, worded
+
+
+@pytest.mark.parametrize(
+    ("lang", "language", "expected"),
+    [
+        ("en_US.UTF-8", "zh_CN", "端口 70000 超出范围：端口范围是 1 到 65535"),
+        ("zh_CN.UTF-8", "en", "port 70000 is out of range: ports go from 1 to 65535"),
+        ("zh_CN.UTF-8", "system", "端口 70000 超出范围：端口范围是 1 到 65535"),
+        ("C.UTF-8", "system", "port 70000 is out of range: ports go from 1 to 65535"),
+    ],
+)
+def test_the_language_picked_in_the_window_is_net_s_too(
+    tmp_path: Path, lang: str, language: str, expected: str
+) -> None:
+    """View > Language wins over the environment for net's sentences, as for the window's."""
+    folder = tmp_path / "config" / "SocketWorkbench"
+    folder.mkdir(parents=True)
+    (folder / "Socket Workbench.conf").write_text(f"[ui]\nlanguage={language}\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("LANGUAGE", "LC_ALL", "LC_MESSAGES")}
+    env.update(QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path / "config"), LANG=lang)
+    done = subprocess.run(
+        [sys.executable, "-c", SCRIPT],
+        env=env,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=WAIT * 3,
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == expected
+
+
+SCRIPT = """
+from gui.app import create_app
+from net.address import parse_port
+
+app = create_app([])
+try:
+    parse_port("70000")
+except ValueError as exc:
+    print(exc)
+"""
