@@ -44,10 +44,10 @@ class _Catalogue(Protocol):
     def ngettext(self, singular: str, plural: str, n: int, /) -> str: ...
 
 
-# None until the first sentence is made (or set_language ran); then the chosen language's code
-# ("en" when nothing is translated) and its catalogue (None for English).
-_language: str | None = None
-_catalogue: _Catalogue | None = None
+# None until the first sentence is made (or set_language ran); then the language's code ("en"
+# when nothing is translated) and its catalogue (None for English). One tuple, replaced whole, so
+# a worker thread making a sentence never sees one language's code with another's catalogue.
+_state: tuple[str, _Catalogue | None] | None = None
 
 
 def N_(message: str) -> str:
@@ -57,13 +57,13 @@ def N_(message: str) -> str:
 
 def _(message: str) -> str:
     """``message`` in the user's language (itself when there is no translation)."""
-    catalogue = _catalogue if _language is not None else _load()
+    catalogue = (_state or _load())[1]
     return message if catalogue is None else catalogue.gettext(message)
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:
     """The form of a counted sentence for ``n`` ("1 datagram", "2 datagrams") in the language."""
-    catalogue = _catalogue if _language is not None else _load()
+    catalogue = (_state or _load())[1]
     if catalogue is None:
         return singular if n == 1 else plural
     return catalogue.ngettext(singular, plural, n)
@@ -82,10 +82,7 @@ def available_languages() -> list[str]:
 
 def language() -> str:
     """The language net speaks now: a catalogue's name ("zh_CN"), or "en"."""
-    if _language is None:
-        _load()
-    assert _language is not None
-    return _language
+    return (_state or _load())[0]
 
 
 def set_language(code: str | None) -> str:
@@ -94,11 +91,7 @@ def set_language(code: str | None) -> str:
     Returns:
         The language now spoken: the catalogue's name, or "en" when ``code`` has none.
     """
-    global _language, _catalogue
-    _language, _catalogue = None, None
-    _load(code)
-    assert _language is not None
-    return _language
+    return _load(code)[0]
 
 
 def fit_output(*streams: object) -> str:
@@ -136,10 +129,16 @@ def _environment_languages() -> list[str]:
         if value:
             return value.split(":") if variable == "LANGUAGE" else [value]
     if sys.platform == "win32":
-        import locale  # the user's UI locale ("zh_CN"); Windows sets none of the variables
+        # Windows sets none of the variables: ask for the display language the user chose
+        # (a language ID, 2052 for zh_CN), which the locale module maps to its name.
+        import ctypes
+        import locale
 
-        code = locale.getlocale()[0] or ""
-        return [locale.normalize(code).split(".")[0]] if code else []
+        try:
+            code = locale.windows_locale.get(ctypes.windll.kernel32.GetUserDefaultUILanguage())
+        except (AttributeError, OSError):  # not a real Windows (tests/simulate.py)
+            code = None
+        return [code] if code else []
     return []
 
 
@@ -148,9 +147,9 @@ def _base(code: str) -> str:
     return code.split(".")[0].split("@")[0].split("_")[0].split("-")[0].lower()
 
 
-def _load(code: str | None = None) -> _Catalogue | None:
+def _load(code: str | None = None) -> tuple[str, _Catalogue | None]:
     """Choose the language (``code``, else the environment's) and load its catalogue."""
-    global _language, _catalogue
+    global _state
     wanted = [code] if code is not None else _environment_languages()
     bases = {_base(name) for name in available_languages()}
     wanted = [w.replace("-", "_") for w in wanted if _base(w) in bases]
@@ -165,5 +164,5 @@ def _load(code: str | None = None) -> _Catalogue | None:
             with open(found, "rb") as file:
                 catalogue = gettext.GNUTranslations(file)
             spoken = Path(found).parent.parent.name
-    _language, _catalogue = spoken, catalogue
-    return catalogue
+    _state = (spoken, catalogue)
+    return _state

@@ -426,3 +426,22 @@ def test_the_wheel_and_the_bundles_carry_the_catalogue(
         steps = run_spec(platform, tmp_path / platform, monkeypatch)
         datas = [(Path(source), target) for source, target in steps["Analysis"].kwargs["datas"]]
         assert (mo, "net/locale/zh_CN/LC_MESSAGES") in datas, platform
+
+
+def test_windows_without_language_variables_asks_the_system_and_does_not_crash() -> None:
+    """Windows sets no LANG: net asks for the user's display language (which this simulated
+    Windows cannot answer), and speaks English rather than failing."""
+    env = simulate.env(PYTHONIOENCODING="utf-8")
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        env.pop(name, None)
+    done = subprocess.run(
+        simulate.swb_command("win32", "udp-send", "127.0.0.1", "70000", "hi"),
+        env=env,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=WAIT * 3,
+        cwd=ROOT,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "port 70000 is out of range" in done.stderr and "Traceback" not in done.stderr
