@@ -215,10 +215,10 @@ class _Upload:
         if answer.status == 409 and "upload-offset" in answer.headers:
             raise ConnectError(_("the server holds another part of this upload; trying again"))
         raise TransferError(
-            _("the server refused {basename}: {status} {strip}").format(
+            _("the server refused {basename}: {status} {reason}").format(
                 basename=os.path.basename(self.file),
                 status=answer.status,
-                strip=answer.text.strip() or _("without saying why"),
+                reason=answer.text.strip() or _("without saying why"),
             )
         )
 

@@ -64,11 +64,11 @@ def parse_port(text: str | int, *, allow_zero: bool = False) -> int:
             raise AddressError(_("the port is empty: type a number from 1 to 65535"))
         if not raw.isascii() or not raw.isdigit():
             raise AddressError(
-                _("port {raw!r} is not a number: type a number from 1 to 65535").format(raw=raw)
+                _("port {port!r} is not a number: type a number from 1 to 65535").format(port=raw)
             )
         if len(raw) > 6:
             raise AddressError(
-                _("port {raw} is out of range: ports go from 1 to 65535").format(raw=raw)
+                _("port {port} is out of range: ports go from 1 to 65535").format(port=raw)
             )
         value = int(raw)
     low = 0 if allow_zero else 1

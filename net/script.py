@@ -263,8 +263,8 @@ def parse_script(
     if unknown:
         raise ScriptError(
             _(
-                "{name}: unknown table or key {sorted!r} (a script has [connection] and [[step]])"
-            ).format(name=name, sorted=sorted(unknown)[0])
+                "{name}: unknown table or key {key!r} (a script has [connection] and [[step]])"
+            ).format(name=name, key=sorted(unknown)[0])
         )
     conn = document.get("connection")
     if not isinstance(conn, dict):
@@ -275,8 +275,8 @@ def parse_script(
     bad = set(conn) - _CONNECTION_KEYS
     if bad:
         raise ScriptError(
-            _("{where}: unknown key {sorted!r} (known: {join})").format(
-                where=where, sorted=sorted(bad)[0], join=", ".join(sorted(_CONNECTION_KEYS))
+            _("{where}: unknown key {key!r} (known: {known})").format(
+                where=where, key=sorted(bad)[0], known=", ".join(sorted(_CONNECTION_KEYS))
             )
         )
     protocol = str(conn.get("protocol", "tcp")).lower()
@@ -358,8 +358,8 @@ def _parse_step(
     bad = set(raw) - _STEP_KEYS
     if bad:
         raise ScriptError(
-            _("{where}: unknown key {sorted!r} (known: {join})").format(
-                where=where, sorted=sorted(bad)[0], join=", ".join(sorted(_STEP_KEYS))
+            _("{where}: unknown key {key!r} (known: {known})").format(
+                where=where, key=sorted(bad)[0], known=", ".join(sorted(_STEP_KEYS))
             )
         )
     actions = [key for key in _ACTIONS if key in raw]
@@ -368,7 +368,11 @@ def _parse_step(
             _(
                 "{where}: a step does exactly one of send, send_hex, expect, expect_hex or delay"
             ).format(where=where)
-            + (_(" (this one has {join})").format(join=" and ".join(actions)) if actions else "")
+            + (
+                _(" (this one has {actions})").format(actions=" and ".join(actions))
+                if actions
+                else ""
+            )
         )
     action = actions[0]
     label = raw.get("name", "")

@@ -377,10 +377,10 @@ def header(response: h11.Response, name: bytes) -> str | None:
         return None
     if any(value.strip() != values[0].strip() for value in values[1:]):
         raise ProtocolError(
-            _("the server sent {count} different {title} fields ({join})").format(
+            _("the server sent {count} different {title} fields ({values})").format(
                 count=len(values),
                 title=name.decode().title(),
-                join=", ".join(shown(v) for v in values[:3]),
+                values=", ".join(shown(v) for v in values[:3]),
             )
         )
     return values[0]

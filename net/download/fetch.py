@@ -98,8 +98,8 @@ class Download(Client):
         if not name:
             raise AddressError(
                 _(
-                    "{strip!r} names no file: add its name, like {scheme}://{authority}/report.pdf"
-                ).format(strip=url.strip(), scheme=parsed.scheme, authority=parsed.authority)
+                    "{url!r} names no file: add its name, like {scheme}://{authority}/report.pdf"
+                ).format(url=url.strip(), scheme=parsed.scheme, authority=parsed.authority)
             )
         self.folder = Path(os.fspath(folder))
         self.file_name = safe_file_name(parsed.name or name.rsplit("/", 1)[-1])
