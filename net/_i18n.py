@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from gettext import GNUTranslations as _Catalogue
 
 __all__ = [
     "DOMAIN",
@@ -32,16 +34,12 @@ __all__ = [
 ]
 
 DOMAIN = "swb"
-LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+# A string: os.path is all this module needs, and the socket commands need not import pathlib.
+LOCALE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "locale")
 #: The environment variables GNU gettext consults, first match wins.
 _VARIABLES = ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG")
 #: A sample of each catalogue's script: an output stream that cannot encode it gets English.
 _SAMPLES = {"zh": "中文"}
-
-
-class _Catalogue(Protocol):
-    def gettext(self, message: str, /) -> str: ...
-    def ngettext(self, singular: str, plural: str, n: int, /) -> str: ...
 
 
 # None until the first sentence is made (or set_language ran); then the language's code ("en"
@@ -71,12 +69,12 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 
 def available_languages() -> list[str]:
     """The languages with a compiled catalogue ("zh_CN"), sorted."""
-    if not LOCALE_DIR.is_dir():
+    if not os.path.isdir(LOCALE_DIR):
         return []
     return sorted(
-        entry.name
-        for entry in LOCALE_DIR.iterdir()
-        if (entry / "LC_MESSAGES" / f"{DOMAIN}.mo").is_file()
+        name
+        for name in os.listdir(LOCALE_DIR)
+        if os.path.isfile(os.path.join(LOCALE_DIR, name, "LC_MESSAGES", f"{DOMAIN}.mo"))
     )
 
 
@@ -119,7 +117,7 @@ def translate_argparse() -> None:
         return
     import gettext
 
-    gettext.bindtextdomain(DOMAIN, str(LOCALE_DIR))
+    gettext.bindtextdomain(DOMAIN, LOCALE_DIR)
     gettext.textdomain(DOMAIN)
 
 
@@ -159,10 +157,10 @@ def _load(code: str | None = None) -> tuple[str, _Catalogue | None]:
         import gettext  # only for a language that has a catalogue: English imports nothing
 
         # None for "zh_TW" though "zh_CN" exists: it stays English, as GNU gettext would.
-        found = gettext.find(DOMAIN, str(LOCALE_DIR), languages=wanted)
+        found = gettext.find(DOMAIN, LOCALE_DIR, languages=wanted)
         if found is not None:
             with open(found, "rb") as file:
                 catalogue = gettext.GNUTranslations(file)
-            spoken = Path(found).parent.parent.name
+            spoken = os.path.basename(os.path.dirname(os.path.dirname(found)))
     _state = (spoken, catalogue)
     return _state
