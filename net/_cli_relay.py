@@ -40,94 +40,101 @@ def add_parser(sub: Any) -> None:
 
     p = sub.add_parser(
         "relay",
-        help="relay TCP or UDP to a target, print both directions, and inject faults",
+        help=_("relay TCP or UDP to a target, print both directions, and inject faults"),
     )
     p.add_argument(
-        "listen_port", metavar="LISTEN_PORT", type=bind_port_arg, help="0 = any free port"
+        "listen_port", metavar="LISTEN_PORT", type=bind_port_arg, help=_("0 = any free port")
     )
-    p.add_argument("target_host", metavar="TARGET_HOST", help="where clients are relayed to")
+    p.add_argument("target_host", metavar="TARGET_HOST", help=_("where clients are relayed to"))
     p.add_argument("target_port", metavar="TARGET_PORT", type=port_arg)
-    p.add_argument("-H", "--host", default="", help="address to listen on (default: every IPv4)")
-    p.add_argument("--udp", action="store_true", help="relay UDP datagrams instead of TCP")
+    p.add_argument("-H", "--host", default="", help=_("address to listen on (default: every IPv4)"))
+    p.add_argument("--udp", action="store_true", help=_("relay UDP datagrams instead of TCP"))
     faults = p.add_argument_group(
-        "faults",
-        "Delay and jitter apply to what the client sends (so a round trip grows by the delay); "
-        "the others to both directions. --direction picks one direction for all of them.",
+        _("faults"),
+        _(
+            "Delay and jitter apply to what the client sends (so a round trip grows by the "
+            "delay); the others to both directions. --direction picks one direction for all of "
+            "them."
+        ),
     )
     faults.add_argument(
         "--direction",
         choices=("both", "->", "<-"),
-        help="apply every fault to both directions, or only client to target (->) or back (<-)",
+        help=_("apply every fault to both directions, or only client to target (->) or back (<-)"),
     )
     faults.add_argument(
-        "--delay", type=_milliseconds, default=0.0, metavar="MS", help="hold each chunk MS"
+        "--delay", type=_milliseconds, default=0.0, metavar="MS", help=_("hold each chunk MS")
     )
     faults.add_argument(
-        "--jitter", type=_milliseconds, default=0.0, metavar="MS", help="plus or minus up to MS"
+        "--jitter", type=_milliseconds, default=0.0, metavar="MS", help=_("plus or minus up to MS")
     )
     faults.add_argument(
-        "--rate", type=_byte_count, default=0, metavar="BYTES_PER_S", help="bandwidth limit"
+        "--rate", type=_byte_count, default=0, metavar="BYTES_PER_S", help=_("bandwidth limit")
     )
     faults.add_argument("--loss", type=_percent, default=0.0, metavar="PCT", help="UDP")
     faults.add_argument("--duplicate", type=_percent, default=0.0, metavar="PCT", help="UDP")
     faults.add_argument("--reorder", type=_percent, default=0.0, metavar="PCT", help="UDP")
     faults.add_argument(
-        "--slice", type=_byte_count, default=0, metavar="BYTES", help="TCP: forward in pieces"
+        "--slice", type=_byte_count, default=0, metavar="BYTES", help=_("TCP: forward in pieces")
     )
     faults.add_argument(
         "--slice-pause",
         type=_milliseconds,
         default=10.0,
         metavar="MS",
-        help="pause after each slice (default 10)",
+        help=_("pause after each slice (default 10)"),
     )
     faults.add_argument(
         "--reset-after",
         type=_byte_count,
         default=0,
         metavar="BYTES",
-        help="TCP: reset the connection once this many bytes went one way",
+        help=_("TCP: reset the connection once this many bytes went one way"),
     )
     faults.add_argument(
-        "--seed", type=int, metavar="N", help="seed the random choices, for repeatable runs"
+        "--seed", type=int, metavar="N", help=_("seed the random choices, for repeatable runs")
     )
     p.add_argument(
         "--max-clients",
         type=_positive_int,
         default=256,
         metavar="N",
-        help="TCP connections or UDP client addresses at once (default 256)",
+        help=_("TCP connections or UDP client addresses at once (default 256)"),
     )
     p.add_argument(
         "--connect-timeout",
         type=_seconds,
         default=10.0,
         metavar="SECONDS",
-        help="to connect (and finish TLS) to the target (default 10)",
+        help=_("to connect (and finish TLS) to the target (default 10)"),
     )
     p.add_argument(
         "--idle-timeout",
         type=_seconds,
         metavar="SECONDS",
-        help="close (TCP) or forget (UDP) a client idle this long (default 300 TCP, 60 UDP)",
+        help=_("close (TCP) or forget (UDP) a client idle this long (default 300 TCP, 60 UDP)"),
     )
     tls = p.add_argument_group("TLS (TCP)")
     tls.add_argument(
         "--tls-target",
         action="store_true",
-        help="speak TLS to the target (verified by default; --insecure, --fingerprint, --cafile)",
+        help=_(
+            "speak TLS to the target (verified by default; --insecure, --fingerprint, --cafile)"
+        ),
     )
     _add_tls_client_options(tls)
     tls.add_argument(
         "--tls-listen",
         action="store_true",
-        help="speak TLS to clients (self-signed certificate made on first use, or --cert/--key)",
+        help=_("speak TLS to clients (self-signed certificate made on first use, or --cert/--key)"),
     )
-    tls.add_argument("--cert", metavar="PEM", help="certificate for --tls-listen (with --key)")
-    tls.add_argument("--key", metavar="PEM", help="private key for --cert")
-    p.add_argument("--encoding", default="UTF-8", help="text encoding for display (default UTF-8)")
-    p.add_argument("--json", action="store_true", help="one JSON object per line")
-    p.add_argument("--quiet", action="store_true", help="print only the summary")
+    tls.add_argument("--cert", metavar="PEM", help=_("certificate for --tls-listen (with --key)"))
+    tls.add_argument("--key", metavar="PEM", help=_("private key for --cert"))
+    p.add_argument(
+        "--encoding", default="UTF-8", help=_("text encoding for display (default UTF-8)")
+    )
+    p.add_argument("--json", action="store_true", help=_("one JSON object per line"))
+    p.add_argument("--quiet", action="store_true", help=_("print only the summary"))
     p.set_defaults(handler="net._cli_relay:relay")
 
 
