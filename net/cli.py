@@ -176,7 +176,12 @@ def build_parser() -> argparse.ArgumentParser:
         prog="swb",
         description=_("Socket Workbench: UDP, TCP and file sharing from the command line."),
     )
-    parser.add_argument("--version", action="version", version=f"swb {__version__}")
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"swb {__version__}",
+        help=_("show the version and exit"),
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
 
