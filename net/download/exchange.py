@@ -404,7 +404,7 @@ def status_error(response: h11.Response, url: ShareUrl) -> TransferError:
     code = f"{status} {reason}".strip()
     if 300 <= status < 400:
         location = header(response, b"location")
-        where = f" to {shown(location)}" if location else ""
+        where = _(" to {location}").format(location=shown(location)) if location else ""
         return TransferError(
             _(
                 "the server redirects{where} ({code}); redirects are not followed: "

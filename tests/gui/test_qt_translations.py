@@ -173,3 +173,46 @@ try:
 except ValueError as exc:
     print(exc)
 """
+
+
+def test_a_401_in_chinese_still_asks_for_the_password(
+    qtbot: QtBot, tmp_path: Path, chinese: list[str]
+) -> None:
+    """The Download panel recognises net's 401 sentence by its "(401" mark: the Chinese one
+    keeps it, so the password dialog still opens and the download then completes."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QInputDialog
+
+    from gui.panels.download import DownloadPanel
+    from net.fileserver import FileServer
+    from net.share import ShareTable
+    from tests.net.test_fileserver import running
+
+    (tmp_path / "locked.txt").write_bytes(b"behind a password")
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    panel = DownloadPanel()
+    qtbot.addWidget(panel)
+    panel.show()
+    asked: list[str] = []
+
+    def answer() -> None:
+        dialog = QApplication.activeModalWidget()
+        if not isinstance(dialog, QInputDialog):
+            QTimer.singleShot(20, answer)
+            return
+        asked.append(dialog.labelText())
+        dialog.setTextValue("open sesame")
+        dialog.accept()
+
+    with ShareTable() as table:
+        table.add(tmp_path / "locked.txt")
+        server = FileServer(table, "127.0.0.1", 0, password="open sesame")
+        with server, running(server):
+            QTimer.singleShot(0, answer)
+            panel.url_edit.setText(f"http://127.0.0.1:{server.port}/locked.txt")
+            panel.folder_edit.setText(str(downloads))
+            qtbot.mouseClick(panel.download_button, Qt.MouseButton.LeftButton)
+            qtbot.waitUntil(lambda: bool(asked), timeout=TIMEOUT)
+            qtbot.waitUntil(lambda: (downloads / "locked.txt").exists(), timeout=TIMEOUT)
+    assert (downloads / "locked.txt").read_bytes() == b"behind a password"
