@@ -112,7 +112,7 @@ REPLY_MODES: Final = ("none", "echo", "fixed")
 #: Seconds a client of a TLS server has to finish its handshake before it is closed.
 HANDSHAKE_TIMEOUT: Final = 10.0
 
-CLOSED_BY_PEER: Final = "closed by peer"
+CLOSED_BY_PEER: Final = N_("closed by peer")  # compared as it is; said translated
 _RECV_SIZE = 64 * 1024
 _FILE_READ_SIZE = 256 * 1024
 _SENDFILE_SIZE = 1024 * 1024
@@ -551,7 +551,8 @@ class _TcpLoop(StoppableLoop):
                 item.file.close()
         self._closed(conn)
         if announce:
-            self._on_event(Disconnected(time.time(), conn.conn_id, conn.peer, reason, error))
+            said = _(reason)  # CLOSED_BY_PEER is marked with N_; the others are made translated
+            self._on_event(Disconnected(time.time(), conn.conn_id, conn.peer, said, error))
 
     def _closed(self, conn: _Connection) -> None:
         """Hook: a connection has just been closed."""

@@ -445,3 +445,38 @@ def test_windows_without_language_variables_asks_the_system_and_does_not_crash()
     )
     assert done.returncode == 2, done.stderr
     assert "port 70000 is out of range" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_tcp_serve_tells_its_story_in_chinese() -> None:
+    """A real client connects, sends and closes: the server's status lines, the peer's close
+    reason and the summary on SIGTERM are Chinese; the received data line is the data."""
+    env = {k: v for k, v in os.environ.items() if k not in ("LANGUAGE", "LC_ALL", "LC_MESSAGES")}
+    env.update(LANG="zh_CN.UTF-8", PYTHONIOENCODING="utf-8", PYTHONUNBUFFERED="1")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "net", "tcp-serve", "0", "-H", "127.0.0.1"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
+        cwd=ROOT,
+    )
+    try:
+        assert server.stderr is not None and server.stdout is not None
+        first = server.stderr.readline()
+        listening = re.fullmatch(r"正在 127\.0\.0\.1:(\d+)（TCP）上监听\n", first)
+        assert listening, first
+        with socket.create_connection(("127.0.0.1", int(listening[1])), timeout=WAIT) as client:
+            client.sendall(b"hello\n")
+            peer = f"127.0.0.1:{client.getsockname()[1]}"
+        assert server.stderr.readline() == f"{peer} 已连接\n"
+        assert "hello" in server.stdout.readline()
+        assert server.stderr.readline() == f"{peer} 已断开：对端已关闭连接\n"
+        server.terminate()
+        _out, rest = server.communicate(timeout=WAIT * 3)
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.communicate()
+    assert server.returncode == 0
+    assert rest.strip() == "1 个客户端，已接收 6 字节"
