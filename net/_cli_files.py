@@ -32,7 +32,7 @@ from net._cli_common import (
     stop_on_signals,
     warn_if_insecure,
 )
-from net._i18n import _
+from net._i18n import _, ngettext
 from net.codec import json_line
 from net.download import Download, TransferCancelled, parse_share_url, with_password
 from net.errors import ConnectError, TransferError
@@ -311,13 +311,18 @@ def _get_once(args: argparse.Namespace) -> int:
         if line:
             line.clear()
     if result.verified:
-        check = "verified"
+        check = _("verified")
     elif download.raw:
         check = _("not verified: the classic raw protocol carries no checksum")
     else:
         check = _("not verified: the server sent no checksum")
-    unit = "byte" if result.size == 1 else "bytes"
-    _out(f"{result.path}  {result.size:,} {unit}  sha256 {result.sha256}  {check}")
+    _out(
+        ngettext(
+            "{path}  {size:,} byte  sha256 {sha256}  {check}",
+            "{path}  {size:,} bytes  sha256 {sha256}  {check}",
+            result.size,
+        ).format(path=result.path, size=result.size, sha256=result.sha256, check=check)
+    )
     return EXIT_OK
 
 

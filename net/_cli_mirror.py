@@ -44,10 +44,14 @@ def mirror(args: argparse.Namespace) -> int:
     def show(result: MirrorFile) -> None:
         path = shown_name(result.path)
         if result.outcome == "downloaded" and not quiet:
-            checked = "verified" if result.verified else "not verified"
-            _out(f"downloaded {path}  {result.size:,} bytes  {checked}")
+            checked = _("verified") if result.verified else _("not verified")
+            _out(
+                _("downloaded {path}  {size:,} bytes  {checked}").format(
+                    path=path, size=result.size, checked=checked
+                )
+            )
         elif result.outcome == "failed":
-            _out(f"failed {path}")
+            _out(_("failed {path}").format(path=path))
             _err(f"swb: {path}: {shown_name(result.reason)}")
 
     job = Mirror(

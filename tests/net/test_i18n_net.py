@@ -154,9 +154,11 @@ def _called(node: ast.Call) -> str:
 
 
 def _is_sentence(node: ast.expr) -> bool:
-    """A literal, f-string or concatenation that holds words (not a bare name or number)."""
+    """A literal, f-string or concatenation that holds words (not a bare name or number; the
+    "swb: " that starts the CLI's lines is the program's name)."""
     if isinstance(node, ast.Constant):
-        return isinstance(node.value, str) and bool(re.search(r"[A-Za-z]{2}", node.value))
+        words = re.findall(r"[A-Za-z]{2,}", node.value) if isinstance(node.value, str) else []
+        return any(word != "swb" for word in words)
     if isinstance(node, ast.JoinedStr):
         return any(_is_sentence(value) for value in node.values if isinstance(value, ast.Constant))
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add | ast.Mod):
@@ -184,6 +186,22 @@ def test_every_error_net_raises_with_a_sentence_marks_it(trees: dict[Path, ast.M
             if call and _is_sentence(node.args[0]):  # type: ignore[attr-defined]
                 unmarked.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert not unmarked, "mark these messages with _():\n" + "\n".join(unmarked)
+
+
+#: The helpers through which swb writes the lines a person reads (stderr status, stdout results).
+CLI_WRITERS = {"status", "_status", "_err", "_out", "_fail", "print", "write"}
+
+
+def test_every_line_swb_writes_for_a_person_is_marked(trees: dict[Path, ast.Module]) -> None:
+    unmarked = []
+    for path, tree in trees.items():
+        if not (path.name == "cli.py" or path.name.startswith("_cli_")):
+            continue
+        for node in ast.walk(tree):
+            call = isinstance(node, ast.Call) and _called(node) in CLI_WRITERS and node.args
+            if call and _is_sentence(node.args[0]):  # type: ignore[attr-defined]
+                unmarked.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert not unmarked, "mark these lines with _():\n" + "\n".join(unmarked)
 
 
 def test_net_s_describe_functions_return_marked_sentences(trees: dict[Path, ast.Module]) -> None:
