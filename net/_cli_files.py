@@ -374,20 +374,33 @@ class _ServePrinter:
         elif isinstance(event, TransferStarted):
             if not event.total:
                 return  # nothing to send (an unknown name, an empty file): the end line says it
-            where = f" from byte {event.offset:,}" if event.offset else ""
-            verb = "is sending" if event.direction == "in" else "started"
+            where = _(" from byte {offset:,}").format(offset=event.offset) if event.offset else ""
+            line = (
+                _("{peer} is sending {name!r}: {size}{where} ({dialect})")
+                if event.direction == "in"
+                else _("{peer} started {name!r}: {size}{where} ({dialect})")
+            )
             _out(
-                f"{event.peer} {verb} {event.name!r}: {human_size(event.total)}{where} "
-                f"({event.dialect})"
+                line.format(
+                    peer=event.peer,
+                    name=event.name,
+                    size=human_size(event.total),
+                    where=where,
+                    dialect=event.dialect,
+                )
             )
         elif isinstance(event, TransferFinished | TransferFailed):
             start = self.started.get(event.transfer_id)
-            name = repr(start.name) if start else f"transfer {event.transfer_id}"
+            name = repr(start.name) if start else _("transfer {id}").format(id=event.transfer_id)
             peer = start.peer if start else "?"
-            took = f" in {event.time - start.time:.1f} s" if start else ""
+            took = _(" in {seconds:.1f} s").format(seconds=event.time - start.time) if start else ""
             if isinstance(event, TransferFinished):
-                verb = "uploaded" if start and start.direction == "in" else "finished"
-                _out(f"{peer} {verb} {name}: {human_size(event.done)}{took}")
+                line = (
+                    _("{peer} uploaded {name}: {size}{took}")
+                    if start and start.direction == "in"
+                    else _("{peer} finished {name}: {size}{took}")
+                )
+                _out(line.format(peer=peer, name=name, size=human_size(event.done), took=took))
             else:
                 _out(
                     _("{peer} failed {name} after {done}: {reason}").format(
