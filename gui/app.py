@@ -16,6 +16,7 @@ from gui import runner
 from gui.i18n import (
     LANGUAGE_KEY,
     LANGUAGES,
+    QT_DIALOG_TEXTS,
     install_language,
     install_plural_forms,
     language_setting,
@@ -29,6 +30,7 @@ __all__ = [
     "LANGUAGES",
     "LANGUAGE_KEY",
     "ORGANIZATION",
+    "QT_DIALOG_TEXTS",
     "create_app",
     "display_problem",
     "install_language",

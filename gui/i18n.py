@@ -10,13 +10,15 @@ it without importing each other.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QCoreApplication, QLocale, QSettings, QTranslator
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QLocale, QSettings, QTranslator
 
 from gui.resources import RESOURCES_DIR, install_translations
+from net._i18n import set_language as set_net_language
 
 __all__ = [
     "LANGUAGES",
     "LANGUAGE_KEY",
+    "QT_DIALOG_TEXTS",
     "TRANSLATIONS_DIR",
     "install_language",
     "install_plural_forms",
@@ -29,6 +31,14 @@ LANGUAGE_KEY = "ui/language"
 LANGUAGES = ("system", "en", "zh_CN")
 #: Where the compiled translations (.qm) are.
 TRANSLATIONS_DIR = RESOURCES_DIR / "translations"
+
+# Texts of Qt's own file dialog that qtbase_zh_CN.qm lacks: Qt 6's dialog gained mnemonics
+# ("&Look in:") its catalogue never caught up with. lupdate copies them into our catalogue, which
+# Qt consults after qtbase's.
+QT_DIALOG_TEXTS = (
+    QT_TRANSLATE_NOOP("QFileDialog", "&Look in:"),
+    QT_TRANSLATE_NOOP("QFileDialog", "Files of &type:"),
+)
 
 # Held here, without a Qt parent: nothing that clears the app's translators may remove it.
 _plural_forms: QTranslator | None = None
@@ -77,6 +87,8 @@ def install_language(app: QCoreApplication, language: str = "system") -> list[st
         The files loaded; empty when the language has no translation (English stays).
     """
     install_plural_forms(app)
+    # net's sentences (errors, validation) follow the same choice, through gettext.
+    set_net_language(locale_for(language).name())
     if language == "en":
         return []
     return install_translations(app, locale_for(language), [TRANSLATIONS_DIR])

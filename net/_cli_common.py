@@ -9,10 +9,11 @@ import argparse
 import contextlib
 import signal
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
+from net._i18n import _, ngettext
 from net._loop import StoppableLoop, raise_file_limit
 from net.errors import AddressError
 
@@ -22,11 +23,40 @@ if TYPE_CHECKING:
 __all__ = [
     "announce_certificate",
     "client_tls",
+    "counted",
     "raise_file_limit",
     "server_certificate",
     "stop_on_signals",
     "warn_if_insecure",
 ]
+
+
+# One ngettext call per counted noun, so that each language gets its own plural forms.
+_COUNTED: dict[str, Callable[[int], str]] = {
+    "byte": lambda n: ngettext("{count} byte", "{count} bytes", n),
+    "chunk": lambda n: ngettext("{count} chunk", "{count} chunks", n),
+    "client": lambda n: ngettext("{count} client", "{count} clients", n),
+    "connection": lambda n: ngettext("{count} connection", "{count} connections", n),
+    "datagram": lambda n: ngettext("{count} datagram", "{count} datagrams", n),
+    "file": lambda n: ngettext("{count} file", "{count} files", n),
+    "packet": lambda n: ngettext("{count} packet", "{count} packets", n),
+    "reply": lambda n: ngettext("{count} reply", "{count} replies", n),
+    "send": lambda n: ngettext("{count} send", "{count} sends", n),
+    "TLS handshake": lambda n: ngettext("{count} TLS handshake", "{count} TLS handshakes", n),
+    "transfer": lambda n: ngettext("{count} transfer", "{count} transfers", n),
+}
+
+
+def counted(count: int, noun: str, *, grouped: bool = False) -> str:
+    """ "1 datagram", "2 datagrams" in the user's language; ``grouped`` writes 12,345.
+
+    ``noun`` is one of the English singulars above; another noun gets an English "s".
+    """
+    shown = f"{count:,}" if grouped else str(count)
+    forms = _COUNTED.get(noun)
+    if forms is None:
+        return f"{shown} {noun if count == 1 else noun + 's'}"
+    return forms(count).format(count=shown)
 
 
 def client_tls(args: argparse.Namespace, *, tls: bool) -> ClientTls | None:
@@ -57,7 +87,7 @@ def warn_if_insecure(opts: ClientTls | None) -> None:
     if opts is not None and opts.insecure:
         from net.tls import INSECURE_WARNING
 
-        status(f"swb: warning: {INSECURE_WARNING}")
+        status(_("swb: warning: {warning}").format(warning=_(INSECURE_WARNING)))
 
 
 def server_certificate(args: argparse.Namespace) -> ServerCertificate | None:
@@ -71,7 +101,9 @@ def server_certificate(args: argparse.Namespace) -> ServerCertificate | None:
     if bool(args.cert) != bool(args.key):
         given, missing = ("--cert", "--key") if args.cert else ("--key", "--cert")
         raise AddressError(
-            f"{given} needs {missing} too: give both the certificate and its private key"
+            _("{given} needs {missing} too: give both the certificate and its private key").format(
+                given=given, missing=missing
+            )
         )
     if args.cert:
         from net.tls import load_server_certificate
@@ -86,9 +118,17 @@ def server_certificate(args: argparse.Namespace) -> ServerCertificate | None:
 
 def announce_certificate(certificate: ServerCertificate, *, given: bool) -> None:
     """Print where the server's certificate is and the fingerprint clients can pin (stderr)."""
-    origin = "given with --cert" if given else "self-signed, made by swb"
-    status(f"TLS certificate: {certificate.cert_path} ({origin})")
-    status(f"TLS certificate SHA-256 fingerprint: {certificate.fingerprint}")
+    origin = _("given with --cert") if given else _("self-signed, made by swb")
+    status(
+        _("TLS certificate: {cert_path} ({origin})").format(
+            cert_path=certificate.cert_path, origin=origin
+        )
+    )
+    status(
+        _("TLS certificate SHA-256 fingerprint: {fingerprint}").format(
+            fingerprint=certificate.fingerprint
+        )
+    )
 
 
 @contextlib.contextmanager

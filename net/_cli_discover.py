@@ -12,6 +12,7 @@ import argparse
 import dataclasses
 import sys
 
+from net._i18n import _
 from net.codec import json_line
 from net.discovery import FoundServer, ServerBrowser
 
@@ -22,8 +23,12 @@ EXIT_OK = 0
 
 def describe(server: FoundServer) -> str:
     """One line for a found share: ``name  url [url...]  TLS fingerprint FP | plain  raw``."""
-    tls = f"TLS, fingerprint {server.fingerprint}" if server.tls else "plain HTTP"
-    raw = "classic raw too" if server.raw else "HTTP only"
+    tls = (
+        _("TLS, fingerprint {fingerprint}").format(fingerprint=server.fingerprint)
+        if server.tls
+        else _("plain HTTP")
+    )
+    raw = _("classic raw too") if server.raw else _("HTTP only")
     return f"{server.name}  {' '.join(server.urls)}  {tls}  {raw}"
 
 
@@ -42,7 +47,7 @@ def discover(args: argparse.Namespace) -> int:
     # Ctrl-C raises KeyboardInterrupt out of the wait (exit 130); run() closes zeroconf on the way.
     ServerBrowser(on_found).run(args.timeout)  # BindError: exit 1 (net.cli)
     if not found:
-        sys.stderr.write("no servers found\n")
+        sys.stderr.write(_("no servers found\n"))
         sys.stderr.flush()
     return EXIT_OK
 

@@ -26,11 +26,13 @@ from typing import TYPE_CHECKING
 from net._cli_common import (
     announce_certificate,
     client_tls,
+    counted,
     raise_file_limit,
     server_certificate,
     stop_on_signals,
     warn_if_insecure,
 )
+from net._i18n import _, ngettext
 from net.codec import json_line
 from net.download import Download, TransferCancelled, parse_share_url, with_password
 from net.errors import ConnectError, TransferError
@@ -84,7 +86,7 @@ def serve(args: argparse.Namespace) -> int:
                     path, on_skip=_report_skipped, on_progress=_IndexProgress(path)
                 )
                 if not added:
-                    raise LocalFileError(f"{path} has no files to share")
+                    raise LocalFileError(_("{path} has no files to share").format(path=path))
             else:
                 share.add(path)
         printer = _ServePrinter(json_lines=args.json, quiet=args.quiet)
@@ -108,44 +110,59 @@ def serve(args: argparse.Namespace) -> int:
             files = share.files()
             total = sum(f.size for f in files)
             _status(
-                f"Sharing {_plural(len(files), 'file')} ({human_size(total)}) at "
-                f"{'these addresses' if len(server.urls()) > 1 else 'this address'}:"
+                (
+                    _("Sharing {files} ({total}) at these addresses:")
+                    if len(server.urls()) > 1
+                    else _("Sharing {files} ({total}) at this address:")
+                ).format(files=_plural(len(files), "file"), total=human_size(total))
             )
             for url in server.urls():
                 _out(url)
             if certificate is not None and not args.cert:
                 _status(
-                    "Clients must pin this self-signed certificate "
-                    "(swb get --fingerprint FINGERPRINT URL) or skip the check (curl -k)."
+                    _(
+                        "Clients must pin this self-signed certificate "
+                        "(swb get --fingerprint FINGERPRINT URL) or skip the check (curl -k)."
+                    )
                 )
             raw = not args.no_raw and password is None
             if password is not None:
-                _status("A password is needed (HTTP Basic, any user name).")
+                _status(_("A password is needed (HTTP Basic, any user name)."))
                 if certificate is None:
                     _status(
-                        "swb: warning: without --tls the password travels in clear text; "
-                        "anyone on the network path can read it"
+                        _(
+                            "swb: warning: without --tls the password travels in clear text; "
+                            "anyone on the network path can read it"
+                        )
                     )
                 if not args.no_raw:
-                    _status("Classic raw is off: it cannot carry a password.")
+                    _status(_("Classic raw is off: it cannot carry a password."))
             if upload_dir is not None:
-                limit = f" up to {human_size(args.max_upload)} each" if args.max_upload else ""
+                limit = (
+                    _(" up to {max_upload} each").format(max_upload=human_size(args.max_upload))
+                    if args.max_upload
+                    else ""
+                )
                 _status(
-                    f"Uploads go to {upload_dir}{limit} "
-                    f"(curl -T FILE URL, swb put URL FILE, or the page's form)."
+                    _(
+                        "Uploads go to {upload_dir}{limit} (curl -T FILE URL, swb put URL "
+                        "FILE, or the page's form)."
+                    ).format(upload_dir=upload_dir, limit=limit)
                 )
             if raw:
                 first = server.urls()[0].split("://", 1)[1].rstrip("/")
                 if certificate is None:
-                    how, scheme = "send a file name", "raw://"
+                    how, scheme = _("send a file name"), "raw://"
                 else:
-                    how, scheme = "send a file name inside TLS", RAW_TLS_SCHEME
+                    how, scheme = _("send a file name inside TLS"), RAW_TLS_SCHEME
                 _status(
-                    f"Classic raw clients: {how} to port {server.port} "
-                    f"(swb get {scheme}{first}/NAME). Ctrl-C stops."
+                    _(
+                        "Classic raw clients: {how} to port {port} (swb get "
+                        "{scheme}{first}/NAME). Ctrl-C stops."
+                    ).format(how=how, port=server.port, scheme=scheme, first=first)
                 )
             else:
-                _status("Ctrl-C stops.")
+                _status(_("Ctrl-C stops."))
             with _announcement(args, server, certificate):
                 server.serve_forever()
         _status(printer.summary())
@@ -170,7 +187,9 @@ def _announcement(
         uploads=args.upload_dir is not None,
         password=bool(args.password),
         on_warning=lambda text: _status(f"swb: {text}"),
-        on_announced=lambda name: _status(f"Announced on the local network as {name!r}."),
+        on_announced=lambda name: _status(
+            _("Announced on the local network as {name!r}.").format(name=name)
+        ),
     )
 
 
@@ -184,9 +203,11 @@ def read_password(args: argparse.Namespace) -> str:
         import getpass
 
         with contextlib.suppress(EOFError):
-            password = getpass.getpass("Password for the share: ")
+            password = getpass.getpass(_("Password for the share: "))
     if not password:
-        raise AddressError("--password needs the password in $SWB_PASSWORD or typed at the prompt")
+        raise AddressError(
+            _("--password needs the password in $SWB_PASSWORD or typed at the prompt")
+        )
     return password
 
 
@@ -196,15 +217,21 @@ def _upload_dir(args: argparse.Namespace) -> str | None:
 
     if args.upload_dir is None:
         if args.max_upload is not None:
-            raise AddressError("--max-upload needs --upload-dir")
+            raise AddressError(_("--max-upload needs --upload-dir"))
         return None
     if not args.part_max_age > 0:  # also NaN
         raise AddressError("--part-max-age must be a positive number of hours")
     path: str = os.path.abspath(str(args.upload_dir))
     if not os.path.isdir(path):
-        raise AddressError(f"--upload-dir {args.upload_dir}: no such folder")
+        raise AddressError(
+            _("--upload-dir {upload_dir}: no such folder").format(upload_dir=args.upload_dir)
+        )
     if not os.access(path, os.W_OK):
-        raise AddressError(f"--upload-dir {args.upload_dir}: the folder is not writable")
+        raise AddressError(
+            _("--upload-dir {upload_dir}: the folder is not writable").format(
+                upload_dir=args.upload_dir
+            )
+        )
     return path
 
 
@@ -229,7 +256,7 @@ def get(args: argparse.Namespace) -> int:
         import getpass
 
         try:
-            password = getpass.getpass("The share needs a password: ")
+            password = getpass.getpass(_("The share needs a password: "))
         except EOFError:
             raise exc from None
         args.url = with_password(args.url, password, replace=True)
@@ -247,8 +274,10 @@ def _get_once(args: argparse.Namespace) -> int:
             "--insecure" if args.insecure else "--fingerprint" if args.fingerprint else "--cafile"
         )
         return _bad(
-            f"swb: {option} is for TLS servers, but {url.scheme}:// is plain TCP: use https:// "
-            f"(or {RAW_TLS_SCHEME} for classic raw inside TLS)"
+            _(
+                "swb: {option} is for TLS servers, but {scheme}:// is plain TCP: use "
+                "https:// (or {raw_tls_scheme} for classic raw inside TLS)"
+            ).format(option=option, scheme=url.scheme, raw_tls_scheme=RAW_TLS_SCHEME)
         )
     warn_if_insecure(tls)
     show = not args.quiet and sys.stderr.isatty()
@@ -277,19 +306,28 @@ def _get_once(args: argparse.Namespace) -> int:
         scheme = RAW_TLS_SCHEME if download.raw else "https://"
         where = with_password(text, None).split("://", 1)[1]
         where = where.split("@", 1)[1] if "@" in where.split("/", 1)[0] else where  # no password
-        _status(f"swb: {exc}; if it is a TLS server, use {scheme}{where}")
+        _status(
+            _("swb: {exc}; if it is a TLS server, use {scheme}{where}").format(
+                exc=exc, scheme=scheme, where=where
+            )
+        )
         return EXIT_NETWORK
     finally:
         if line:
             line.clear()
     if result.verified:
-        check = "verified"
+        check = _("verified")
     elif download.raw:
-        check = "not verified: the classic raw protocol carries no checksum"
+        check = _("not verified: the classic raw protocol carries no checksum")
     else:
-        check = "not verified: the server sent no checksum"
-    unit = "byte" if result.size == 1 else "bytes"
-    _out(f"{result.path}  {result.size:,} {unit}  sha256 {result.sha256}  {check}")
+        check = _("not verified: the server sent no checksum")
+    _out(
+        ngettext(
+            "{path}  {size:,} byte  sha256 {sha256}  {check}",
+            "{path}  {size:,} bytes  sha256 {sha256}  {check}",
+            result.size,
+        ).format(path=result.path, size=result.size, sha256=result.sha256, check=check)
+    )
     return EXIT_OK
 
 
@@ -341,31 +379,50 @@ class _ServePrinter:
         elif isinstance(event, TransferStarted):
             if not event.total:
                 return  # nothing to send (an unknown name, an empty file): the end line says it
-            where = f" from byte {event.offset:,}" if event.offset else ""
-            verb = "is sending" if event.direction == "in" else "started"
+            where = _(" from byte {offset:,}").format(offset=event.offset) if event.offset else ""
+            line = (
+                _("{peer} is sending {name!r}: {size}{where} ({dialect})")
+                if event.direction == "in"
+                else _("{peer} started {name!r}: {size}{where} ({dialect})")
+            )
             _out(
-                f"{event.peer} {verb} {event.name!r}: {human_size(event.total)}{where} "
-                f"({event.dialect})"
+                line.format(
+                    peer=event.peer,
+                    name=event.name,
+                    size=human_size(event.total),
+                    where=where,
+                    dialect=event.dialect,
+                )
             )
         elif isinstance(event, TransferFinished | TransferFailed):
             start = self.started.get(event.transfer_id)
-            name = repr(start.name) if start else f"transfer {event.transfer_id}"
+            name = repr(start.name) if start else _("transfer {id}").format(id=event.transfer_id)
             peer = start.peer if start else "?"
-            took = f" in {event.time - start.time:.1f} s" if start else ""
+            took = _(" in {seconds:.1f} s").format(seconds=event.time - start.time) if start else ""
             if isinstance(event, TransferFinished):
-                verb = "uploaded" if start and start.direction == "in" else "finished"
-                _out(f"{peer} {verb} {name}: {human_size(event.done)}{took}")
+                line = (
+                    _("{peer} uploaded {name}: {size}{took}")
+                    if start and start.direction == "in"
+                    else _("{peer} finished {name}: {size}{took}")
+                )
+                _out(line.format(peer=peer, name=name, size=human_size(event.done), took=took))
             else:
-                _out(f"{peer} failed {name} after {human_size(event.done)}: {event.reason}")
+                _out(
+                    _("{peer} failed {name} after {done}: {reason}").format(
+                        peer=peer, name=name, done=human_size(event.done), reason=event.reason
+                    )
+                )
         if not isinstance(event, TransferStarted | TransferProgress):
             self.started.pop(event.transfer_id, None)
 
     def summary(self) -> str:
-        text = f"{_plural(self.finished, 'transfer')}, {self.sent:,} bytes sent"
+        text = _("{transfers}, {sent:,} bytes sent").format(
+            transfers=_plural(self.finished, "transfer"), sent=self.sent
+        )
         if self.received:
-            text += f", {self.received:,} bytes received"
+            text += _(", {received:,} bytes received").format(received=self.received)
         if self.failed:
-            text += f", {self.failed} failed"
+            text += _(", {failed} failed").format(failed=self.failed)
         return text
 
 
@@ -423,7 +480,9 @@ class _IndexProgress:
 
 
 def _report_skipped(path: str, reason: str) -> None:
-    _status(f"swb: skipped {shown_name(path)}: {reason}")
+    _status(
+        _("swb: skipped {shown_name}: {reason}").format(shown_name=shown_name(path), reason=reason)
+    )
 
 
 def _bad(line: str) -> int:
@@ -442,4 +501,4 @@ def _status(line: str) -> None:
 
 
 def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun if count == 1 else noun + 's'}"
+    return counted(count, noun)

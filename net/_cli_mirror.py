@@ -12,6 +12,7 @@ import argparse
 import sys
 
 from net._cli_common import client_tls, stop_on_signals, warn_if_insecure
+from net._i18n import _
 from net.download import TransferCancelled
 from net.httpfile import shown_name
 from net.mirror import Mirror, MirrorFile
@@ -30,12 +31,12 @@ def mirror(args: argparse.Namespace) -> int:
     codes: AddressError and LocalFileError (2), other NetErrors (1)."""
     text = args.url.strip()
     if getattr(args, "raw", False):
-        _err("swb: --recursive needs http:// or https://: the classic raw protocol has no lists")
+        _err(_("swb: --recursive needs http:// or https://: the classic raw protocol has no lists"))
         return EXIT_BAD_INPUT
     secure = text[:8].lower() == "https://"
     tls = client_tls(args, tls=secure)
     if tls is not None and not secure:
-        _err("swb: --insecure, --fingerprint and --cafile are for https:// URLs")
+        _err(_("swb: --insecure, --fingerprint and --cafile are for https:// URLs"))
         return EXIT_BAD_INPUT
     warn_if_insecure(tls)
     quiet = bool(getattr(args, "quiet", False))
@@ -43,10 +44,14 @@ def mirror(args: argparse.Namespace) -> int:
     def show(result: MirrorFile) -> None:
         path = shown_name(result.path)
         if result.outcome == "downloaded" and not quiet:
-            checked = "verified" if result.verified else "not verified"
-            _out(f"downloaded {path}  {result.size:,} bytes  {checked}")
+            checked = _("verified") if result.verified else _("not verified")
+            _out(
+                _("downloaded {path}  {size:,} bytes  {checked}").format(
+                    path=path, size=result.size, checked=checked
+                )
+            )
         elif result.outcome == "failed":
-            _out(f"failed {path}")
+            _out(_("failed {path}").format(path=path))
             _err(f"swb: {path}: {shown_name(result.reason)}")
 
     job = Mirror(

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from net._cli_common import client_tls, status
 from net._cli_sockets import _plural, _Printer, send_datagrams, send_stream
+from net._i18n import _
 from net.checksum import get_checksum
 from net.codec import check_encoding, json_line, render_text
 from net.errors import AddressError
@@ -49,14 +50,20 @@ def send(args: argparse.Namespace) -> int:
     packet.check()
     packet.to_bytes(0)  # a payload that cannot be built is bad input, before any connection
     if not packet.port:
-        raise AddressError(f"packet {packet.name!r} has no port: set one in the library")
+        raise AddressError(
+            _("packet {name!r} has no port: set one in the library").format(name=packet.name)
+        )
     if not packet.repeat_count:  # Packet Sender's "repeat": a script would otherwise just hang
         status(
-            f"{packet.name}: sending every {packet.repeat_interval_ms:g} ms until stopped (Ctrl-C)"
+            _("{name}: sending every {repeat_interval_ms:g} ms until stopped (Ctrl-C)").format(
+                name=packet.name, repeat_interval_ms=packet.repeat_interval_ms
+            )
         )
     if packet.protocol == "udp":
         if args.insecure or args.fingerprint is not None or args.cafile:
-            raise AddressError(f"packet {packet.name!r} is UDP: TLS options do not apply to it")
+            raise AddressError(
+                _("packet {name!r} is UDP: TLS options do not apply to it").format(name=packet.name)
+            )
         return _send_udp(packet, args)
     return _send_tcp(packet, args)
 
@@ -73,13 +80,15 @@ def list_packets(args: argparse.Namespace) -> int:
         folder = f"{packet.folder}/" if packet.folder else ""
         extra = f" +{packet.checksum}" if packet.checksum else ""
         if packet.repeat_count != 1:
-            times = "until stopped" if packet.repeat_count == 0 else f"{packet.repeat_count}x"
-            extra += f" repeat {times} every {packet.repeat_interval_ms:g} ms"
+            times = _("until stopped") if packet.repeat_count == 0 else f"{packet.repeat_count}x"
+            extra += _(" repeat {times} every {repeat_interval_ms:g} ms").format(
+                times=times, repeat_interval_ms=packet.repeat_interval_ms
+            )
         write(
             f"{folder}{packet.name}  {packet.protocol.upper()} {_where(packet)}  "
             f"[{packet.mode}] {_preview(packet)}{extra}\n"
         )
-    status(f"{_plural(len(packets), 'packet')} in {path}")
+    status(_("{packets} in {path}").format(packets=_plural(len(packets), "packet"), path=path))
     return EXIT_OK
 
 
@@ -94,8 +103,13 @@ def import_packets(args: argparse.Namespace) -> int:
     merged, added, replaced = merge_packets(load_library(path), incoming)
     save_library(path, merged)
     status(
-        f"imported {_plural(len(incoming), 'packet')} from {args.file} into {path} "
-        f"({added} new, {replaced} replaced)"
+        _("imported {packets} from {file} into {path} ({added} new, {replaced} replaced)").format(
+            packets=_plural(len(incoming), "packet"),
+            file=args.file,
+            path=path,
+            added=added,
+            replaced=replaced,
+        )
     )
     return EXIT_OK
 
@@ -104,7 +118,11 @@ def export_packets(args: argparse.Namespace) -> int:
     """``swb packets export FILE``: write the library (our format) to FILE, to share it."""
     packets = load_library(_library(args))
     save_library(args.file, packets)
-    status(f"exported {_plural(len(packets), 'packet')} to {args.file}")
+    status(
+        _("exported {packets} to {file}").format(
+            packets=_plural(len(packets), "packet"), file=args.file
+        )
+    )
     return EXIT_OK
 
 
@@ -148,7 +166,11 @@ def _send_udp(packet: Packet, args: argparse.Namespace) -> int:
 def _send_tcp(packet: Packet, args: argparse.Namespace) -> int:
     tls = client_tls(args, tls=packet.protocol == "tls")
     if tls is not None and packet.protocol != "tls":
-        raise AddressError(f"packet {packet.name!r} is plain TCP: TLS options do not apply to it")
+        raise AddressError(
+            _("packet {name!r} is plain TCP: TLS options do not apply to it").format(
+                name=packet.name
+            )
+        )
     return send_stream(
         packet.host,
         packet.port,
@@ -160,5 +182,5 @@ def _send_tcp(packet: Packet, args: argparse.Namespace) -> int:
         tls=tls,
         out=_Printer(check_encoding(packet.encoding), json_lines=args.json),
         label=f"{packet.name}: ",
-        tls_hint="make it a TLS packet",
+        tls_hint=_("make it a TLS packet"),
     )

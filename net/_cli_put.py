@@ -23,6 +23,7 @@ import os
 import sys
 
 from net._cli_common import client_tls, stop_on_signals, warn_if_insecure
+from net._i18n import _
 from net._loop import StoppableLoop
 from net.errors import AddressError
 from net.share import LocalFileError
@@ -43,10 +44,10 @@ def put(args: argparse.Namespace) -> int:
     target = UploadTarget(args.url, len(args.files))
     for file in args.files:
         if not os.path.isfile(file):
-            raise LocalFileError(f"{file} is not a file that can be read")
+            raise LocalFileError(_("{file} is not a file that can be read").format(file=file))
     tls = client_tls(args, tls=target.tls)
     if tls is not None and not target.tls:
-        raise AddressError("--insecure, --fingerprint and --cafile are for https:// URLs")
+        raise AddressError(_("--insecure, --fingerprint and --cafile are for https:// URLs"))
     warn_if_insecure(tls)
     context = None
     if target.tls:
@@ -72,14 +73,18 @@ def put(args: argparse.Namespace) -> int:
             except UploadStopped:
                 if line:
                     line.clear()
-                _status("swb: stopped; run the same swb put again to continue where it stopped")
+                _status(_("swb: stopped; run the same swb put again to continue where it stopped"))
                 return EXIT_INTERRUPTED
             finally:
                 if line:
                     line.clear()
             password = upload.password
             url = target.base + target.path_for(file)
-            _out(f"{url}  {upload.size:,} bytes  sha256 {digest}  verified by the server")
+            _out(
+                _("{url}  {size:,} bytes  sha256 {digest}  verified by the server").format(
+                    url=url, size=upload.size, digest=digest
+                )
+            )
     return EXIT_OK
 
 
@@ -87,6 +92,6 @@ def _ask_password() -> str | None:
     import getpass
 
     try:
-        return getpass.getpass("Password for the share: ") or None
+        return getpass.getpass(_("Password for the share: ")) or None
     except EOFError:
         return None

@@ -12,6 +12,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, Any
 
+from net._i18n import _
 from net.codec import StreamDecoder, check_encoding, json_line, render_text, to_hex
 from net.errors import AddressError
 
@@ -39,94 +40,101 @@ def add_parser(sub: Any) -> None:
 
     p = sub.add_parser(
         "relay",
-        help="relay TCP or UDP to a target, print both directions, and inject faults",
+        help=_("relay TCP or UDP to a target, print both directions, and inject faults"),
     )
     p.add_argument(
-        "listen_port", metavar="LISTEN_PORT", type=bind_port_arg, help="0 = any free port"
+        "listen_port", metavar="LISTEN_PORT", type=bind_port_arg, help=_("0 = any free port")
     )
-    p.add_argument("target_host", metavar="TARGET_HOST", help="where clients are relayed to")
+    p.add_argument("target_host", metavar="TARGET_HOST", help=_("where clients are relayed to"))
     p.add_argument("target_port", metavar="TARGET_PORT", type=port_arg)
-    p.add_argument("-H", "--host", default="", help="address to listen on (default: every IPv4)")
-    p.add_argument("--udp", action="store_true", help="relay UDP datagrams instead of TCP")
+    p.add_argument("-H", "--host", default="", help=_("address to listen on (default: every IPv4)"))
+    p.add_argument("--udp", action="store_true", help=_("relay UDP datagrams instead of TCP"))
     faults = p.add_argument_group(
-        "faults",
-        "Delay and jitter apply to what the client sends (so a round trip grows by the delay); "
-        "the others to both directions. --direction picks one direction for all of them.",
+        _("faults"),
+        _(
+            "Delay and jitter apply to what the client sends (so a round trip grows by the "
+            "delay); the others to both directions. --direction picks one direction for all of "
+            "them."
+        ),
     )
     faults.add_argument(
         "--direction",
         choices=("both", "->", "<-"),
-        help="apply every fault to both directions, or only client to target (->) or back (<-)",
+        help=_("apply every fault to both directions, or only client to target (->) or back (<-)"),
     )
     faults.add_argument(
-        "--delay", type=_milliseconds, default=0.0, metavar="MS", help="hold each chunk MS"
+        "--delay", type=_milliseconds, default=0.0, metavar="MS", help=_("hold each chunk MS")
     )
     faults.add_argument(
-        "--jitter", type=_milliseconds, default=0.0, metavar="MS", help="plus or minus up to MS"
+        "--jitter", type=_milliseconds, default=0.0, metavar="MS", help=_("plus or minus up to MS")
     )
     faults.add_argument(
-        "--rate", type=_byte_count, default=0, metavar="BYTES_PER_S", help="bandwidth limit"
+        "--rate", type=_byte_count, default=0, metavar="BYTES_PER_S", help=_("bandwidth limit")
     )
     faults.add_argument("--loss", type=_percent, default=0.0, metavar="PCT", help="UDP")
     faults.add_argument("--duplicate", type=_percent, default=0.0, metavar="PCT", help="UDP")
     faults.add_argument("--reorder", type=_percent, default=0.0, metavar="PCT", help="UDP")
     faults.add_argument(
-        "--slice", type=_byte_count, default=0, metavar="BYTES", help="TCP: forward in pieces"
+        "--slice", type=_byte_count, default=0, metavar="BYTES", help=_("TCP: forward in pieces")
     )
     faults.add_argument(
         "--slice-pause",
         type=_milliseconds,
         default=10.0,
         metavar="MS",
-        help="pause after each slice (default 10)",
+        help=_("pause after each slice (default 10)"),
     )
     faults.add_argument(
         "--reset-after",
         type=_byte_count,
         default=0,
         metavar="BYTES",
-        help="TCP: reset the connection once this many bytes went one way",
+        help=_("TCP: reset the connection once this many bytes went one way"),
     )
     faults.add_argument(
-        "--seed", type=int, metavar="N", help="seed the random choices, for repeatable runs"
+        "--seed", type=int, metavar="N", help=_("seed the random choices, for repeatable runs")
     )
     p.add_argument(
         "--max-clients",
         type=_positive_int,
         default=256,
         metavar="N",
-        help="TCP connections or UDP client addresses at once (default 256)",
+        help=_("TCP connections or UDP client addresses at once (default 256)"),
     )
     p.add_argument(
         "--connect-timeout",
         type=_seconds,
         default=10.0,
         metavar="SECONDS",
-        help="to connect (and finish TLS) to the target (default 10)",
+        help=_("to connect (and finish TLS) to the target (default 10)"),
     )
     p.add_argument(
         "--idle-timeout",
         type=_seconds,
         metavar="SECONDS",
-        help="close (TCP) or forget (UDP) a client idle this long (default 300 TCP, 60 UDP)",
+        help=_("close (TCP) or forget (UDP) a client idle this long (default 300 TCP, 60 UDP)"),
     )
     tls = p.add_argument_group("TLS (TCP)")
     tls.add_argument(
         "--tls-target",
         action="store_true",
-        help="speak TLS to the target (verified by default; --insecure, --fingerprint, --cafile)",
+        help=_(
+            "speak TLS to the target (verified by default; --insecure, --fingerprint, --cafile)"
+        ),
     )
     _add_tls_client_options(tls)
     tls.add_argument(
         "--tls-listen",
         action="store_true",
-        help="speak TLS to clients (self-signed certificate made on first use, or --cert/--key)",
+        help=_("speak TLS to clients (self-signed certificate made on first use, or --cert/--key)"),
     )
-    tls.add_argument("--cert", metavar="PEM", help="certificate for --tls-listen (with --key)")
-    tls.add_argument("--key", metavar="PEM", help="private key for --cert")
-    p.add_argument("--encoding", default="UTF-8", help="text encoding for display (default UTF-8)")
-    p.add_argument("--json", action="store_true", help="one JSON object per line")
-    p.add_argument("--quiet", action="store_true", help="print only the summary")
+    tls.add_argument("--cert", metavar="PEM", help=_("certificate for --tls-listen (with --key)"))
+    tls.add_argument("--key", metavar="PEM", help=_("private key for --cert"))
+    p.add_argument(
+        "--encoding", default="UTF-8", help=_("text encoding for display (default UTF-8)")
+    )
+    p.add_argument("--json", action="store_true", help=_("one JSON object per line"))
+    p.add_argument("--quiet", action="store_true", help=_("print only the summary"))
     p.set_defaults(handler="net._cli_relay:relay")
 
 
@@ -136,9 +144,9 @@ def _percent(text: str) -> float:
     return number_arg(
         text,
         float,
-        f"{text!r} is not a percentage",
+        _("{text!r} is not a percentage").format(text=text),
         lambda v: 0 <= v <= 100,
-        f"{text} % is out of range (0 to 100)",
+        _("{text} % is out of range (0 to 100)").format(text=text),
     )
 
 
@@ -148,9 +156,9 @@ def _byte_count(text: str) -> int:
     return number_arg(
         text,
         int,
-        f"{text!r} is not a whole number of bytes",
+        _("{text!r} is not a whole number of bytes").format(text=text),
         lambda v: v >= 0,
-        f"{text} bytes cannot be negative",
+        _("{text} bytes cannot be negative").format(text=text),
     )
 
 
@@ -183,11 +191,11 @@ def relay(args: argparse.Namespace) -> int:
     tls_wanted = args.tls_target or args.tls_listen or args.insecure or args.fingerprint
     if args.udp:
         if tls_wanted or args.cafile or args.cert or args.key:
-            raise AddressError("TLS options are for TCP; a UDP relay cannot use them")
+            raise AddressError(_("TLS options are for TCP; a UDP relay cannot use them"))
         if args.slice or args.reset_after:
-            raise AddressError("--slice and --reset-after are for TCP, not for --udp")
+            raise AddressError(_("--slice and --reset-after are for TCP, not for --udp"))
     elif args.loss or args.duplicate or args.reorder:
-        raise AddressError("--loss, --duplicate and --reorder are for UDP: add --udp")
+        raise AddressError(_("--loss, --duplicate and --reorder are for UDP: add --udp"))
     out = _Printer(encoding, json_lines=args.json, stream=not args.udp)
     on_event = None if args.quiet else out.event
     where = (args.host, args.listen_port, args.target_host, args.target_port)
@@ -223,7 +231,11 @@ def relay(args: argparse.Namespace) -> int:
         loop.set_faults(applied, direction)
     kind = "UDP" if args.udp else "TCP"
     with loop, stop_on_signals(loop):
-        status(f"listening on {loop.address} ({kind}), relaying to {loop.target}")
+        status(
+            _("listening on {address} ({kind}), relaying to {target}").format(
+                address=loop.address, kind=kind, target=loop.target
+            )
+        )
         try:
             loop.run()
         finally:
@@ -234,7 +246,7 @@ def relay(args: argparse.Namespace) -> int:
     if isinstance(loop, TcpRelay):
         line = f"{_plural(loop.total_clients, 'connection')}"
         if loop.refused:
-            line += f", {loop.refused} refused"
+            line += _(", {refused} refused").format(refused=loop.refused)
         status(line)
     return EXIT_OK
 
@@ -255,15 +267,21 @@ def _per_direction(faults: Faults, direction: str | None) -> dict[str, Faults]:
 
 
 def _summary(counters: RelayCounters, unit: str) -> str:
-    return (
-        f"{counters.direction} {_plural(counters.chunks, unit)}, "
-        f"{_plural(counters.bytes, 'byte')}, {counters.dropped:,} dropped, "
-        f"{counters.duplicated:,} duplicated"
+    return _(
+        "{direction} {chunks}, {bytes}, {dropped:,} dropped, {duplicated:,} duplicated"
+    ).format(
+        direction=counters.direction,
+        chunks=_plural(counters.chunks, unit),
+        bytes=_plural(counters.bytes, "byte"),
+        dropped=counters.dropped,
+        duplicated=counters.duplicated,
     )
 
 
 def _plural(count: int, noun: str) -> str:
-    return f"{count:,} {noun if count == 1 else noun + 's'}"
+    from net._cli_common import counted
+
+    return counted(count, noun, grouped=True)
 
 
 class _Printer:
@@ -300,11 +318,19 @@ class _Printer:
             self._write(json_line(record) + "\n")
         elif isinstance(event, RelayOpened):
             tls = f" ({event.tls.version})" if event.tls is not None else ""
-            status(f"#{event.conn_id} {event.side} {event.peer} connected{tls}")
+            status(
+                _("#{conn_id} {side} {peer} connected{tls}").format(
+                    conn_id=event.conn_id, side=event.side, peer=event.peer, tls=tls
+                )
+            )
         else:
             for direction in ("->", "<-"):
                 self._decoders.pop((event.conn_id, direction), None)
-            status(f"#{event.conn_id} {event.side} {event.peer} closed: {event.reason}")
+            status(
+                _("#{conn_id} {side} {peer} closed: {reason}").format(
+                    conn_id=event.conn_id, side=event.side, peer=event.peer, reason=event.reason
+                )
+            )
         sys.stdout.flush()
 
     def _data(self, event: Any) -> None:

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from net._cli_common import status, stop_on_signals, warn_if_insecure
+from net._i18n import _, ngettext
 from net.codec import json_line, render_text, to_hex
 from net.errors import PayloadError
 from net.script import ScriptRunner, StepResult, junit_xml, load_script
@@ -31,7 +32,7 @@ def _variables(items: list[str]) -> dict[str, str]:
     for item in items:
         name, equals, value = item.partition("=")
         if not equals or not name:
-            raise PayloadError(f"--var {item!r} must look like NAME=VALUE")
+            raise PayloadError(_("--var {item!r} must look like NAME=VALUE").format(item=item))
         values[name] = value
     return values
 
@@ -98,14 +99,22 @@ def run(args: argparse.Namespace) -> int:
     if args.junit:
         _write_atomically(Path(args.junit), junit_xml(outcome, script))
     if outcome.stopped:
-        status(f"swb: stopped after {outcome.steps} step{'' if outcome.steps == 1 else 's'}")
+        status(
+            ngettext(
+                "swb: stopped after {steps} step", "swb: stopped after {steps} steps", outcome.steps
+            ).format(steps=outcome.steps)
+        )
         return EXIT_INTERRUPTED
     if outcome.problem:
         status(f"swb: {outcome.problem}")
         return EXIT_FAILED
     status(
-        f"{outcome.matched} of {script.expectations} expectations matched, "
-        f"{outcome.steps} steps in {_ms(outcome.elapsed)}"
+        _("{matched} of {expectations} expectations matched, {steps} steps in {ms}").format(
+            matched=outcome.matched,
+            expectations=script.expectations,
+            steps=outcome.steps,
+            ms=_ms(outcome.elapsed),
+        )
     )
     return EXIT_OK
 
@@ -119,10 +128,14 @@ def _check_report_path(path: Path) -> None:
     """
     folder = path.parent
     if path.is_dir():
-        raise PayloadError(f"cannot write the JUnit report {path}: it is a folder")
+        raise PayloadError(
+            _("cannot write the JUnit report {path}: it is a folder").format(path=path)
+        )
     if not folder.is_dir():
         raise PayloadError(
-            f"cannot write the JUnit report {path}: the folder {folder} does not exist"
+            _("cannot write the JUnit report {path}: the folder {folder} does not exist").format(
+                path=path, folder=folder
+            )
         )
 
 
@@ -137,4 +150,8 @@ def _write_atomically(path: Path, text: str) -> None:
         os.replace(temp, path)
     except OSError as exc:
         temp.unlink(missing_ok=True)
-        raise PayloadError(f"cannot write the JUnit report {path}: {exc.strerror or exc}") from None
+        raise PayloadError(
+            _("cannot write the JUnit report {path}: {strerror}").format(
+                path=path, strerror=exc.strerror or exc
+            )
+        ) from None

@@ -19,11 +19,13 @@ from typing import TYPE_CHECKING, Any
 from net._cli_common import (
     announce_certificate,
     client_tls,
+    counted,
     raise_file_limit,
     server_certificate,
     stop_on_signals,
     warn_if_insecure,
 )
+from net._i18n import N_, _
 from net.checksum import ByteOrder, append_checksum, get_checksum, verify_checksum
 from net.codec import (
     StreamDecoder,
@@ -122,14 +124,21 @@ def send_datagrams(
         )
         stopped = sender.stopping  # by a signal (leaving the with-block stops it too)
     _status(
-        f"{label}{_plural(sent, 'datagram')}, {_plural(sent_bytes, 'byte')} sent to {sender.peer}"
+        _("{label}{datagrams}, {bytes} sent to {peer}").format(
+            label=label,
+            datagrams=_plural(sent, "datagram"),
+            bytes=_plural(sent_bytes, "byte"),
+            peer=sender.peer,
+        )
         + rtt.summary()
     )
     if wait and not replies:
         if stopped:  # Ctrl-C before the wait was over: "within 30 s" would be untrue
-            _status(f"swb: stopped before any reply from {sender.peer} arrived")
+            _status(_("swb: stopped before any reply from {peer} arrived").format(peer=sender.peer))
             return EXIT_INTERRUPTED
-        _status(f"swb: no reply from {sender.peer} within {wait:g} s")
+        _status(
+            _("swb: no reply from {peer} within {wait:g} s").format(peer=sender.peer, wait=wait)
+        )
         return EXIT_NETWORK
     return EXIT_OK
 
@@ -186,11 +195,17 @@ def udp_listen(args: argparse.Namespace) -> int:
         stop_on_signals(receiver),
         _stop_after(receiver, args.timeout),
     ):
-        _status(f"listening on {receiver.address} (UDP)")
+        _status(_("listening on {address} (UDP)").format(address=receiver.address))
         if receiver.multicast_group:
-            _status(f"joined the multicast group {receiver.multicast_group}")
+            _status(
+                _("joined the multicast group {multicast_group}").format(
+                    multicast_group=receiver.multicast_group
+                )
+            )
         if receiver.rcvbuf_warning:
-            _status(f"swb: warning: {receiver.rcvbuf_warning}")
+            _status(
+                _("swb: warning: {rcvbuf_warning}").format(rcvbuf_warning=receiver.rcvbuf_warning)
+            )
         try:
             receiver.run()
         finally:
@@ -198,9 +213,9 @@ def udp_listen(args: argparse.Namespace) -> int:
     stats = receiver.stats
     summary = f"{_plural(stats.datagrams, 'datagram')}, {_plural(stats.bytes, 'byte')}"
     if stats.truncated:
-        summary += f", {stats.truncated} truncated"
+        summary += _(", {truncated} truncated").format(truncated=stats.truncated)
     if reply is not None or responder is not None:
-        summary += f", {_plural(stats.replies, 'reply', 'replies')} sent"
+        summary += _(", {replies} sent").format(replies=_plural(stats.replies, "reply"))
     _status(summary)
     return EXIT_OK
 
@@ -242,7 +257,7 @@ def send_stream(
     tls: ClientTls | None,
     out: _Printer,
     label: str = "",
-    tls_hint: str = "add --tls",
+    tls_hint: str = N_("add --tls"),
 ) -> int:
     """Connect, send ``data`` (bytes, or a function of the send number) ``count`` times
     ``interval`` seconds apart, and print what arrives until ``wait`` seconds after the last
@@ -299,8 +314,15 @@ def send_stream(
         if isinstance(event, Connected):
             if event.tls is not None:
                 _status(
-                    f"connected to {event.peer} with {event.tls.version} ({event.tls.cipher}); "
-                    f"certificate SHA-256 fingerprint: {event.tls.peer_fingerprint}"
+                    _(
+                        "connected to {peer} with {version} ({cipher}); certificate SHA-256 "
+                        "fingerprint: {peer_fingerprint}"
+                    ).format(
+                        peer=event.peer,
+                        version=event.tls.version,
+                        cipher=event.tls.cipher,
+                        peer_fingerprint=event.tls.peer_fingerprint,
+                    )
                 )
             out.tcp_event(event)
             send(0)
@@ -308,7 +330,11 @@ def send_stream(
                 threading.Thread(target=repeat, name="swb-repeat", daemon=True).start()
         elif isinstance(event, Received):
             if tls is None and client.bytes_in == len(event.data) and _looks_like_tls(event.data):
-                failure.append(f"{event.peer} answered in TLS: it is a TLS server, so {tls_hint}")
+                failure.append(
+                    _("{peer} answered in TLS: it is a TLS server, so {tls_hint}").format(
+                        peer=event.peer, tls_hint=_(tls_hint)
+                    )
+                )
                 client.shutdown()
                 return
             out.tcp_event(event, rtt_ms=rtt.replied(event.time))
@@ -316,9 +342,13 @@ def send_stream(
             out.tcp_event(event)
             if event.error:
                 reason = event.reason
-                if tls is None and not client.bytes_in and reason.endswith("reset the connection"):
+                if (
+                    tls is None
+                    and not client.bytes_in
+                    and reason.endswith(_("reset the connection"))
+                ):
                     # What TLS servers (openssl s_server, swb tcp-serve --tls) do with plain text.
-                    reason += f" (if it is a TLS server, {tls_hint})"
+                    reason += _(" (if it is a TLS server, {tls_hint})").format(tls_hint=_(tls_hint))
                 failure.append(reason)
         elif isinstance(event, Sent) and not event.heartbeat:  # one send, written in full
             rtt.sent(event.time)
@@ -335,7 +365,12 @@ def send_stream(
             timer.cancel()
             timer.join()
     if label:
-        _status(f"{label}{_plural(sent_bytes, 'byte')} sent to {client.peer}" + rtt.summary())
+        _status(
+            _("{label}{bytes} sent to {peer}").format(
+                label=label, bytes=_plural(sent_bytes, "byte"), peer=client.peer
+            )
+            + rtt.summary()
+        )
     if failure:
         _status(f"swb: {failure[0]}")
         return EXIT_NETWORK
@@ -397,23 +432,33 @@ def tcp_serve(args: argparse.Namespace) -> int:
             announce_certificate(certificate, given=bool(args.cert))
         if server.limit_reason:
             _status(
-                f"swb: serving at most {server.max_clients} clients at once, not "
-                f"{server.requested_max_clients}: {server.limit_reason}"
+                _(
+                    "swb: serving at most {max_clients} clients at once, not "
+                    "{requested_max_clients}: {limit_reason}"
+                ).format(
+                    max_clients=server.max_clients,
+                    requested_max_clients=server.requested_max_clients,
+                    limit_reason=server.limit_reason,
+                )
             )
-        _status(f"listening on {server.address} (TCP)")
+        _status(_("listening on {address} (TCP)").format(address=server.address))
         try:
             server.serve_forever()
         finally:
             out.flush()
-    summary = (
-        f"{_plural(server.total_clients, 'client')}, {_plural(server.bytes_in, 'byte')} received"
+    summary = _("{clients}, {bytes} received").format(
+        clients=_plural(server.total_clients, "client"), bytes=_plural(server.bytes_in, "byte")
     )
     if server.bytes_out:
-        summary += f", {_plural(server.bytes_out, 'byte')} sent"
+        summary += _(", {bytes} sent").format(bytes=_plural(server.bytes_out, "byte"))
     if server.refused:
-        summary += f", {server.refused} refused (limit {server.max_clients} at once)"
+        summary += _(", {refused} refused (limit {max_clients} at once)").format(
+            refused=server.refused, max_clients=server.max_clients
+        )
     if server.tls_failures:
-        summary += f", {_plural(server.tls_failures, 'TLS handshake')} failed"
+        summary += _(", {handshakes} failed").format(
+            handshakes=_plural(server.tls_failures, "TLS handshake")
+        )
     _status(summary)
     return EXIT_OK
 
@@ -428,7 +473,7 @@ def _responder(
     from net.rules import FRAMINGS, Responder, parse_rules
 
     if framing not in FRAMINGS:
-        raise PayloadError("--rule and --mock answer lines or chunks: use --framing line or raw")
+        raise PayloadError(_("--rule and --mock answer lines or chunks: use --framing line or raw"))
 
     rules = parse_rules(args.rule, args.encoding)
     if args.mock:
@@ -459,7 +504,11 @@ def _closing_capture(capture: PcapngFile | None) -> Iterator[None]:
         capture.abort()
         raise
     packets = capture.close()
-    _status(f"wrote {_plural(packets, 'packet')} to {capture.path} (pcapng)")
+    _status(
+        _("wrote {packets} to {path} (pcapng)").format(
+            packets=_plural(packets, "packet"), path=capture.path
+        )
+    )
 
 
 def _capture_tcp(capture: PcapngFile, locals_: dict[int, str], event: TcpEvent) -> None:
@@ -524,7 +573,9 @@ class _RoundTrips:
         import statistics
 
         low, mid, high = min(self.times_ms), statistics.median(self.times_ms), max(self.times_ms)
-        return f", rtt min/median/max {low:.3f}/{mid:.3f}/{high:.3f} ms"
+        return _(", rtt min/median/max {low:.3f}/{mid:.3f}/{high:.3f} ms").format(
+            low=low, mid=mid, high=high
+        )
 
 
 def _looks_like_tls(data: bytes) -> bool:
@@ -625,7 +676,10 @@ class _Printer:
                     }
                 self._object(event, "connected", local=event.local, **extra)
             elif self._announce:
-                _status(f"{event.peer} connected" + (f" ({tls.version})" if tls else ""))
+                _status(
+                    _("{peer} connected").format(peer=event.peer)
+                    + (f" ({tls.version})" if tls else "")
+                )
         else:
             framer = self._framers.pop(event.conn_id, None)
             for frame in framer.flush() if framer is not None else ():
@@ -644,7 +698,11 @@ class _Printer:
                     # already names it, as in "client 1.2.3.4:5 spoke plain TCP to a TLS port".
                     _status(event.reason)
                 else:
-                    _status(f"{event.peer} disconnected: {event.reason}")
+                    _status(
+                        _("{peer} disconnected: {reason}").format(
+                            peer=event.peer, reason=event.reason
+                        )
+                    )
 
     def flush(self) -> None:
         sys.stdout.flush()
@@ -683,7 +741,7 @@ class _Printer:
 
 def _payload(args: argparse.Namespace, text: str) -> bytes:
     if args.hex and args.escapes:
-        raise PayloadError("choose either --hex or --escapes, not both")
+        raise PayloadError(_("choose either --hex or --escapes, not both"))
     mode = "hex" if args.hex else "escapes" if args.escapes else "text"
     return encode_payload(text, mode, args.encoding)
 
@@ -713,4 +771,4 @@ def _status(line: str) -> None:
 
 
 def _plural(count: int, noun: str, plural: str | None = None) -> str:
-    return f"{count} {noun if count == 1 else plural or noun + 's'}"
+    return counted(count, noun)

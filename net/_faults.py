@@ -11,6 +11,7 @@ import math
 import random
 from dataclasses import dataclass, fields
 
+from net._i18n import N_, _
 from net.errors import AddressError
 
 __all__ = ["TO_CLIENT", "TO_TARGET", "Faults", "TokenBucket", "datagram_fate"]
@@ -60,22 +61,30 @@ class Faults:
 
     def __post_init__(self) -> None:
         for name, what in (
-            ("delay_ms", "delay"),
-            ("jitter_ms", "jitter"),
-            ("slice_pause_ms", "slice pause"),
+            ("delay_ms", N_("the delay in ms")),
+            ("jitter_ms", N_("the jitter in ms")),
+            ("slice_pause_ms", N_("the slice pause in ms")),
         ):
-            _check_range(getattr(self, name), 0.0, _MAX_MS, f"the {what} in ms")
-        for name, what in (("loss", "loss"), ("duplicate", "duplication"), ("reorder", "reorder")):
-            _check_range(getattr(self, name), 0.0, 100.0, f"the {what} percentage")
+            _check_range(getattr(self, name), 0.0, _MAX_MS, what)
         for name, what in (
-            ("rate", "rate in bytes per second"),
-            ("slice_bytes", "slice size in bytes"),
-            ("reset_after", "byte count for a reset"),
+            ("loss", N_("the loss percentage")),
+            ("duplicate", N_("the duplication percentage")),
+            ("reorder", N_("the reorder percentage")),
+        ):
+            _check_range(getattr(self, name), 0.0, 100.0, what)
+        for name, what in (
+            ("rate", N_("the rate in bytes per second")),
+            ("slice_bytes", N_("the slice size in bytes")),
+            ("reset_after", N_("the byte count for a reset")),
         ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int):
-                raise AddressError(f"the {what} must be a whole number, not {value!r}")
-            _check_range(value, 0, _MAX_BYTES, f"the {what}")
+                raise AddressError(
+                    _("{what} must be a whole number, not {value!r}").format(
+                        what=_(what), value=value
+                    )
+                )
+            _check_range(value, 0, _MAX_BYTES, what)
 
     @property
     def delays(self) -> bool:
@@ -103,9 +112,15 @@ class Faults:
 
 def _check_range(value: float, low: float, high: float, what: str) -> None:
     if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
-        raise AddressError(f"{what} must be a number, not {value!r}")
+        raise AddressError(
+            _("{what} must be a number, not {value!r}").format(what=_(what), value=value)
+        )
     if not low <= value <= high:
-        raise AddressError(f"{what} must be from {low:g} to {high:g}, not {value:g}")
+        raise AddressError(
+            _("{what} must be from {low:g} to {high:g}, not {value:g}").format(
+                what=_(what), low=low, high=high, value=value
+            )
+        )
 
 
 def datagram_fate(faults: Faults, rng: random.Random) -> tuple[bool, bool, bool]:

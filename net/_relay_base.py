@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from net._faults import TO_CLIENT, TO_TARGET, Faults
+from net._i18n import _
 from net._loop import StoppableLoop, selector_capacity
 from net.address import format_peer, parse_host, parse_port, resolve
 from net.events import RelayCounters, RelayEvent
@@ -127,7 +128,7 @@ class RelayLoop(StoppableLoop):
                 self._on_start()
                 self._run(selector)
         finally:
-            self._end_all("the relay stopped")
+            self._end_all(_("the relay stopped"))
             self._selector = None
             selector.close()
             self._listener.close()
@@ -243,5 +244,7 @@ class RelayLoop(StoppableLoop):
 
 def _check_direction(direction: str) -> str:
     if direction not in DIRECTIONS:
-        raise ValueError(f"unknown direction {direction!r} (-> or <-)")
+        raise ValueError(
+            _("unknown direction {direction!r} (-> or <-)").format(direction=direction)
+        )
     return direction

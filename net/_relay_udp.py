@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, Final
 
 from net._faults import TO_CLIENT, TO_TARGET, Faults, TokenBucket, datagram_fate
+from net._i18n import N_, _
 from net._relay_base import DIRECTIONS, LISTENER, SWEEP, RelayConnection, RelayEvent, RelayLoop
 from net.address import (
     DEFAULT_RESOLVE_TIMEOUT,
@@ -102,7 +103,7 @@ class UdpRelay(RelayLoop):
             AddressError: a bad host, port or timeout, or a target name that does not resolve.
             BindError: the port cannot be bound.
         """
-        _check_seconds("idle timeout", idle_timeout)
+        _check_seconds(N_("idle timeout"), idle_timeout)
         super().__init__(
             target_host,
             target_port,
@@ -167,7 +168,7 @@ class UdpRelay(RelayLoop):
     def _close_request(self, conn_id: int, reset: bool) -> None:
         mapping = self._by_id.get(conn_id)
         if mapping is not None:
-            self._forget(mapping, "closed on purpose at the relay")
+            self._forget(mapping, _("closed on purpose at the relay"))
 
     def _read_clients(self) -> None:
         recvfrom = self._listener.recvfrom
@@ -294,7 +295,12 @@ class UdpRelay(RelayLoop):
             first = next(iter(self._mappings.values()))
             if now - first.last_active < self._idle_timeout:
                 break
-            self._forget(first, f"idle for {self._idle_timeout:g} s, so the mapping expired")
+            self._forget(
+                first,
+                _("idle for {idle_timeout:g} s, so the mapping expired").format(
+                    idle_timeout=self._idle_timeout
+                ),
+            )
         self._plan_expiry()
 
     def _forget(self, mapping: _Mapping, reason: str) -> None:

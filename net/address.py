@@ -14,6 +14,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from net._i18n import _
 from net._record import Record
 from net.errors import AddressError, BindError, describe_bind_error
 
@@ -64,17 +65,23 @@ def parse_port(text: str | int, *, allow_zero: bool = False) -> int:
     else:
         raw = str(text).strip()
         if not raw:
-            raise AddressError("the port is empty: type a number from 1 to 65535")
+            raise AddressError(_("the port is empty: type a number from 1 to 65535"))
         if not raw.isascii() or not raw.isdigit():
-            raise AddressError(f"port {raw!r} is not a number: type a number from 1 to 65535")
+            raise AddressError(
+                _("port {port!r} is not a number: type a number from 1 to 65535").format(port=raw)
+            )
         if len(raw) > 6:
-            raise AddressError(f"port {raw} is out of range: ports go from 1 to 65535")
+            raise AddressError(
+                _("port {port} is out of range: ports go from 1 to 65535").format(port=raw)
+            )
         value = int(raw)
     low = 0 if allow_zero else 1
     if not low <= value <= 65535:
         if value == 0:
-            raise AddressError("port 0 cannot be used here: type a number from 1 to 65535")
-        raise AddressError(f"port {value} is out of range: ports go from 1 to 65535")
+            raise AddressError(_("port 0 cannot be used here: type a number from 1 to 65535"))
+        raise AddressError(
+            _("port {value} is out of range: ports go from 1 to 65535").format(value=value)
+        )
     return value
 
 
@@ -91,15 +98,17 @@ def parse_host(text: str, *, allow_empty: bool = False) -> str:
     if not raw:
         if allow_empty:
             return ""
-        raise AddressError("the host is empty: type an IP address or a host name")
+        raise AddressError(_("the host is empty: type an IP address or a host name"))
     if raw.startswith("[") and raw.endswith("]"):
         raw = raw[1:-1].strip()
         if not raw:
-            raise AddressError("the host is empty: type an IP address or a host name")
+            raise AddressError(_("the host is empty: type an IP address or a host name"))
     if len(raw) > 253:
-        raise AddressError("the host name is too long (at most 253 characters)")
+        raise AddressError(_("the host name is too long (at most 253 characters)"))
     if "://" in raw:
-        raise AddressError(f"{raw!r} is a URL: type only the host, like example.org")
+        raise AddressError(
+            _("{raw!r} is a URL: type only the host, like example.org").format(raw=raw)
+        )
     if ":" in raw:
         try:
             return str(ipaddress.IPv6Address(raw))
@@ -108,30 +117,38 @@ def parse_host(text: str, *, allow_empty: bool = False) -> str:
         if _HOST_AND_PORT.match(raw):
             # "example.org:80" or "[::1]:80": the port has a field (or argument) of its own.
             raise AddressError(
-                f"{raw!r} looks like host:port: give the host and the port separately"
+                _("{raw!r} looks like host:port: give the host and the port separately").format(
+                    raw=raw
+                )
             ) from None
-        raise AddressError(f"{raw!r} is not a valid IPv6 address") from None
+        raise AddressError(_("{raw!r} is not a valid IPv6 address").format(raw=raw)) from None
     if re.fullmatch(r"[0-9.]+", raw):
         try:
             return str(ipaddress.IPv4Address(raw))
         except ValueError:
             raise AddressError(
-                f"{raw!r} is not a valid IPv4 address (four numbers from 0 to 255, like 192.168.1.10)"
+                _(
+                    "{raw!r} is not a valid IPv4 address (four numbers from 0 to 255, like "
+                    "192.168.1.10)"
+                ).format(raw=raw)
             ) from None
     name = raw.rstrip(".")
     try:
         # Internationalised names become their ASCII form; the user keeps seeing what they typed.
         ascii_name = name.encode("idna").decode("ascii") if not name.isascii() else name
     except UnicodeError:
-        raise AddressError(f"{raw!r} is not a valid host name") from None
+        raise AddressError(_("{raw!r} is not a valid host name").format(raw=raw)) from None
     if re.fullmatch(r"[0-9.]+", ascii_name):
         # IDNA maps look-alikes ("²", fullwidth digits) to ASCII digits; a name made only of them
         # would be read as an IPv4 number by the resolver ("2" is 0.0.0.2).
-        raise AddressError(f"{raw!r} is not a valid host name or IP address")
+        raise AddressError(_("{raw!r} is not a valid host name or IP address").format(raw=raw))
     labels = ascii_name.split(".")
     if not labels or not all(_LABEL.match(label) for label in labels):
         raise AddressError(
-            f"{raw!r} is not a valid host name: use letters, digits, '-' and dots, or an IP address"
+            _(
+                "{raw!r} is not a valid host name: use letters, digits, '-' and dots, "
+                "or an IP address"
+            ).format(raw=raw)
         )
     return ascii_name.lower()
 
@@ -170,11 +187,17 @@ def resolve(
         except socket.gaierror as literal_error:
             # No DNS here: the literal does not fit the family asked for, or its %zone is unknown.
             if family == socket.AF_INET:
-                raise AddressError(f"{host} is not an IPv4 address") from literal_error
+                raise AddressError(
+                    _("{host} is not an IPv4 address").format(host=host)
+                ) from literal_error
             if family == socket.AF_INET6:
-                raise AddressError(f"{host} is not an IPv6 address") from literal_error
+                raise AddressError(
+                    _("{host} is not an IPv6 address").format(host=host)
+                ) from literal_error
             raise AddressError(
-                f"{host!r} cannot be used here: {literal_error.strerror}"
+                _("{host!r} cannot be used here: {strerror}").format(
+                    host=host, strerror=literal_error.strerror
+                )
             ) from literal_error
         return _dedupe(infos)
 
@@ -193,17 +216,27 @@ def resolve(
     worker.join(timeout)
     if worker.is_alive():
         raise AddressError(
-            f"looking up {host!r} took longer than {timeout:g} s (is DNS reachable?)"
+            _("looking up {host!r} took longer than {timeout:g} s (is DNS reachable?)").format(
+                host=host, timeout=timeout
+            )
         )
     if failure:
         exc = failure[0]
         if isinstance(exc, socket.gaierror):
             if family in _FAMILY_NAMES and exc.errno in _no_address_codes():
-                raise AddressError(f"{host!r} has no {_FAMILY_NAMES[family]} address") from exc
-            raise AddressError(f"no such host: {host!r} could not be found") from exc
-        raise AddressError(f"could not look up {host!r}: {exc}") from exc
+                raise AddressError(
+                    _("{host!r} has no {family_names} address").format(
+                        host=host, family_names=_FAMILY_NAMES[family]
+                    )
+                ) from exc
+            raise AddressError(
+                _("no such host: {host!r} could not be found").format(host=host)
+            ) from exc
+        raise AddressError(
+            _("could not look up {host!r}: {exc}").format(host=host, exc=exc)
+        ) from exc
     if not result:
-        raise AddressError(f"no such host: {host!r} could not be found")
+        raise AddressError(_("no such host: {host!r} could not be found").format(host=host))
     return _dedupe(result)
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import random
 
+from net._i18n import _
+
 __all__ = ["Backoff"]
 
 
@@ -38,13 +40,25 @@ class Backoff:
         rng: random.Random | None = None,
     ) -> None:
         if not initial > 0:
-            raise ValueError(f"the first delay must be more than 0 seconds, not {initial!r}")
+            raise ValueError(
+                _("the first delay must be more than 0 seconds, not {initial!r}").format(
+                    initial=initial
+                )
+            )
         if not maximum >= initial:
-            raise ValueError(f"the longest delay ({maximum!r} s) is shorter than the first one")
+            raise ValueError(
+                _("the longest delay ({maximum!r} s) is shorter than the first one").format(
+                    maximum=maximum
+                )
+            )
         if not factor >= 1:
-            raise ValueError(f"the growth factor must be at least 1, not {factor!r}")
+            raise ValueError(
+                _("the growth factor must be at least 1, not {factor!r}").format(factor=factor)
+            )
         if not 0 <= jitter < 1:
-            raise ValueError(f"the jitter must be from 0 to below 1, not {jitter!r}")
+            raise ValueError(
+                _("the jitter must be from 0 to below 1, not {jitter!r}").format(jitter=jitter)
+            )
         self.initial = initial
         self.maximum = maximum
         self.factor = factor

@@ -14,6 +14,7 @@ import zlib
 from collections.abc import Callable
 from typing import Literal
 
+from net._i18n import _
 from net._record import Record
 from net.errors import PayloadError
 
@@ -40,7 +41,7 @@ def _table(poly: int, width: int, *, reflected: bool) -> tuple[int, ...]:
     table = []
     for byte in range(256):
         crc = byte if reflected else byte << (width - 8)
-        for _ in range(8):
+        for _bit in range(8):
             if reflected:
                 crc = (crc >> 1) ^ poly if crc & 1 else crc >> 1
             else:
@@ -164,7 +165,11 @@ def get_checksum(name: str) -> Checksum:
     try:
         return CHECKSUMS[key]
     except KeyError:
-        raise PayloadError(f"unknown checksum {name!r} (known: {', '.join(CHECKSUMS)})") from None
+        raise PayloadError(
+            _("unknown checksum {name!r} (known: {known})").format(
+                name=name, known=", ".join(CHECKSUMS)
+            )
+        ) from None
 
 
 def append_checksum(data: bytes, name: str | None, byte_order: ByteOrder | None = None) -> bytes:
@@ -178,7 +183,9 @@ def append_checksum(data: bytes, name: str | None, byte_order: ByteOrder | None 
     if not name or name.strip().lower() == "none":
         return data
     if byte_order not in (None, "big", "little"):
-        raise PayloadError(f"unknown byte order {byte_order!r} (big or little)")
+        raise PayloadError(
+            _("unknown byte order {byte_order!r} (big or little)").format(byte_order=byte_order)
+        )
     return data + get_checksum(name).digest(data, byte_order)
 
 
@@ -191,7 +198,9 @@ def verify_checksum(data: bytes, name: str, byte_order: ByteOrder | None = None)
         PayloadError: unknown checksum name or byte order.
     """
     if byte_order not in (None, "big", "little"):
-        raise PayloadError(f"unknown byte order {byte_order!r} (big or little)")
+        raise PayloadError(
+            _("unknown byte order {byte_order!r} (big or little)").format(byte_order=byte_order)
+        )
     checksum = get_checksum(name)
     if len(data) < checksum.size:
         return False

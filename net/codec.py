@@ -11,6 +11,7 @@ import functools
 import re
 from typing import Literal
 
+from net._i18n import _
 from net._record import Record
 from net.errors import PayloadError
 
@@ -107,16 +108,18 @@ def _judge_encoding(name: str) -> tuple[str, str]:
     try:
         info = codecs.lookup(name.strip())
     except (LookupError, ValueError):
-        return "", f"unknown text encoding {name!r} (try UTF-8, GBK or Latin-1)"
+        return "", _("unknown text encoding {name!r} (try UTF-8, GBK or Latin-1)").format(name=name)
     if not getattr(info, "_is_text_encoding", True):
-        return "", f"{name!r} is not a text encoding (try UTF-8, GBK or Latin-1)"
+        return "", _("{name!r} is not a text encoding (try UTF-8, GBK or Latin-1)").format(
+            name=name
+        )
     try:
         # Some registered codecs refuse every text ("undefined") or every error handler ("idna",
         # "punycode"); find out now, not in the middle of a send or of rendering a datagram.
         "a".encode(info.name)
         b"\x80\xffa".decode(info.name, "backslashreplace")
     except (UnicodeError, LookupError, TypeError):
-        return "", f"{name!r} cannot encode text (try UTF-8, GBK or Latin-1)"
+        return "", _("{name!r} cannot encode text (try UTF-8, GBK or Latin-1)").format(name=name)
     return info.name, ""
 
 
@@ -149,7 +152,11 @@ def encode_payload(
             encoding cannot represent.
     """
     if line_ending not in LINE_ENDINGS:
-        raise PayloadError(f"unknown line ending {line_ending!r} (none, lf, crlf or cr)")
+        raise PayloadError(
+            _("unknown line ending {line_ending!r} (none, lf, crlf or cr)").format(
+                line_ending=line_ending
+            )
+        )
     if mode == "hex":
         return parse_hex(text)
     codec = check_encoding(encoding)
@@ -158,7 +165,7 @@ def encode_payload(
         return _parse_escapes(text, codec, suffix, encoding)
     if mode == "text":
         return _encode_text(text + suffix, codec, label=encoding)
-    raise PayloadError(f"unknown payload mode {mode!r} (text, hex or escapes)")
+    raise PayloadError(_("unknown payload mode {mode!r} (text, hex or escapes)").format(mode=mode))
 
 
 def parse_hex(text: str) -> bytes:
@@ -176,18 +183,24 @@ def parse_hex(text: str) -> bytes:
             continue
         digits = group[2:] if group[:2] in ("0x", "0X") else group
         if not digits:
-            raise PayloadError(f"{group!r} has no hex digits after it: write bytes like 0x41")
+            raise PayloadError(
+                _("{group!r} has no hex digits after it: write bytes like 0x41").format(group=group)
+            )
         for offset, char in enumerate(digits):
             if char not in "0123456789abcdefABCDEF":
                 where = text.find(group) + (len(group) - len(digits)) + offset
                 raise PayloadError(
-                    f"{char!r} at position {where + 1} is not a hex digit (use 0-9 and A-F)"
+                    _("{char!r} at position {where} is not a hex digit (use 0-9 and A-F)").format(
+                        char=char, where=where + 1
+                    )
                 )
         if len(digits) == 1:
             digits = "0" + digits
         elif len(digits) % 2:
             raise PayloadError(
-                f"hex group {group!r} has an odd number of digits: write each byte as two digits"
+                _(
+                    "hex group {group!r} has an odd number of digits: write each byte as two digits"
+                ).format(group=group)
             )
         out += bytes.fromhex(digits)
     return bytes(out)
@@ -228,7 +241,9 @@ def _parse_escapes(text: str, codec: str, suffix: str, label: str) -> bytes:
             i += 1
             continue
         if i + 1 >= len(text):
-            raise PayloadError("the payload ends with a lone backslash: write \\\\ for a backslash")
+            raise PayloadError(
+                _("the payload ends with a lone backslash: write \\\\ for a backslash")
+            )
         code = text[i + 1]
         if code in _SIMPLE_ESCAPES:
             pending.append(_SIMPLE_ESCAPES[code])
@@ -238,14 +253,18 @@ def _parse_escapes(text: str, codec: str, suffix: str, label: str) -> bytes:
             digits = text[i + 2 : i + 4]
             if len(digits) != 2 or any(c not in "0123456789abcdefABCDEF" for c in digits):
                 raise PayloadError(
-                    f"escape at position {i + 1} needs two hex digits after \\x, like \\x0d"
+                    _("escape at position {i} needs two hex digits after \\x, like \\x0d").format(
+                        i=i + 1
+                    )
                 )
             flush()
             out.append(int(digits, 16))
             i += 4
             continue
         raise PayloadError(
-            f"unknown escape \\{code} at position {i + 1} (known: \\n \\r \\t \\0 \\\\ \\xNN)"
+            _("unknown escape \\{code} at position {i} (known: \\n \\r \\t \\0 \\\\ \\xNN)").format(
+                code=code, i=i + 1
+            )
         )
     pending.append(suffix)
     flush()
@@ -325,6 +344,8 @@ def _encode_text(
         bad = exc.object[exc.start : exc.end]
         name = (label.strip() or codec).upper()  # the name the user chose, not Python's alias
         raise PayloadError(
-            f"{bad!r} cannot be written in {name}: choose another encoding (UTF-8 "
-            "writes every character)"
+            _(
+                "{bad!r} cannot be written in {name}: choose another encoding (UTF-8 "
+                "writes every character)"
+            ).format(bad=bad, name=name)
         ) from None

@@ -10,6 +10,7 @@ import os
 import sys
 from pathlib import Path
 
+from net._i18n import _
 from net.errors import NetError, system_words
 
 __all__ = ["make_private_dir", "user_data_dir"]
@@ -53,6 +54,12 @@ def make_private_dir(path: Path) -> None:
     try:
         path.mkdir(mode=0o700, parents=True, exist_ok=True)
     except FileExistsError:
-        raise NetError(f"cannot use {path} as a folder: a file has that name") from None
+        raise NetError(
+            _("cannot use {path} as a folder: a file has that name").format(path=path)
+        ) from None
     except OSError as exc:
-        raise NetError(f"cannot create the folder {path}: {system_words(exc)}") from exc
+        raise NetError(
+            _("cannot create the folder {path}: {reason}").format(
+                path=path, reason=system_words(exc)
+            )
+        ) from exc

@@ -23,6 +23,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from net._i18n import _
 from net.address import format_peer
 from net.errors import BindError, NetError
 from net.interfaces import InterfaceAddress, interface_addresses
@@ -287,7 +288,7 @@ def _quiet_zeroconf_logging() -> None:
 
 def _reason(exc: BaseException) -> str:
     if isinstance(exc, RuntimeError) and str(exc).startswith("No interfaces"):
-        return "no network interface with an IPv4 address is up"  # zeroconf's words are longer
+        return _("no network interface with an IPv4 address is up")  # zeroconf's words are longer
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror[:1].lower() + exc.strerror[1:]
     return str(exc) or type(exc).__name__
@@ -379,11 +380,11 @@ class Announcer:
         if not addresses:
             wildcard = self.bound.strip("[]") in ("", "0.0.0.0", "::")
             why = (
-                "this computer has no network interface besides loopback"
+                _("this computer has no network interface besides loopback")
                 if wildcard
-                else f"the share listens on {self.bound} only"
+                else _("the share listens on {bound} only").format(bound=self.bound)
             )
-            self._warn(f"not announced on the local network: {why}")
+            self._warn(_("not announced on the local network: {why}").format(why=why))
             return
         # IPv4 multicast carries both A and AAAA records; it is what every mDNS stack answers.
         names = {a.interface for a in addresses}
@@ -393,7 +394,7 @@ class Announcer:
             if a.interface in names and not a.loopback
         ]
         if not ipv4:
-            self._warn("not announced on the local network: its interface has no IPv4 address")
+            self._warn(_("not announced on the local network: its interface has no IPv4 address"))
             return
         try:
             from zeroconf import ServiceInfo, Zeroconf
@@ -436,7 +437,9 @@ class Announcer:
             if changed:
                 self._update(zc)
         except Exception as exc:  # announcing must never stop the share
-            self._warn(f"not announced on the local network: {_reason(exc)}")
+            self._warn(
+                _("not announced on the local network: {reason}").format(reason=_reason(exc))
+            )
             with self._lock:
                 self._closed = True  # _register sends goodbyes for what was registered
 
@@ -568,7 +571,9 @@ class ServerBrowser:
             _quiet_zeroconf_logging()
             zc = Zeroconf()
         except Exception as exc:
-            raise BindError(f"cannot use multicast DNS on this computer: {_reason(exc)}") from exc
+            raise BindError(
+                _("cannot use multicast DNS on this computer: {reason}").format(reason=_reason(exc))
+            ) from exc
         deadline = None if timeout is None else time.monotonic() + timeout
         added = (ServiceStateChange.Added, ServiceStateChange.Updated)
 

@@ -28,6 +28,8 @@ import errno
 import re
 import sys
 
+from net._i18n import N_, _
+
 __all__ = [
     "CLI_ADVICE",
     "AddressError",
@@ -57,10 +59,12 @@ __all__ = [
 #: Advice inside messages that names the command line's options, by kind. The CLI shows the
 #: sentences as they are; the GUI replaces each piece with the controls to click (by its kind).
 CLI_ADVICE: dict[str, str] = {
-    "pin-or-insecure": "pin its fingerprint with --fingerprint or use --insecure",
+    "pin-or-insecure": N_("pin its fingerprint with --fingerprint or use --insecure"),
     "ca-pin-or-insecure": (
-        "give that authority's certificate with --cafile, pin the fingerprint with "
-        "--fingerprint, or use --insecure"
+        N_(
+            "give that authority's certificate with --cafile, pin the fingerprint with "
+            "--fingerprint, or use --insecure"
+        )
     ),
 }
 
@@ -143,19 +147,25 @@ def describe_bind_error(exc: OSError, host: str, port: int) -> str:
     where = _join(host, port)
     code = exc.errno
     if code == errno.EADDRINUSE:
-        return f"port {port} is already in use by another program ({where})"
+        return _("port {port} is already in use by another program ({where})").format(
+            port=port, where=where
+        )
     if code in (errno.EACCES, errno.EPERM):
         if 0 < port < 1024:
-            return (
-                f"permission denied to use port {port}: ports below 1024 need administrator "
-                "rights; pick a port from 1024 to 65535"
-            )
-        return f"permission denied to bind {where}"
+            return _(
+                "permission denied to use port {port}: ports below 1024 need "
+                "administrator rights; pick a port from 1024 to 65535"
+            ).format(port=port)
+        return _("permission denied to bind {where}").format(where=where)
     if code == errno.EADDRNOTAVAIL:
-        return f"{host} is not an address of this computer, so nothing can listen on it"
+        return _("{host} is not an address of this computer, so nothing can listen on it").format(
+            host=host
+        )
     if code == errno.EAFNOSUPPORT:
-        return f"this computer does not support the address family of {host}"
-    return f"cannot listen on {where}: {system_words(exc)}"
+        return _("this computer does not support the address family of {host}").format(host=host)
+    return _("cannot listen on {where}: {system_words}").format(
+        where=where, system_words=system_words(exc)
+    )
 
 
 def describe_connect_error(exc: OSError, host: str, port: int) -> str:
@@ -163,36 +173,44 @@ def describe_connect_error(exc: OSError, host: str, port: int) -> str:
     where = _join(host, port)
     code = exc.errno
     if isinstance(exc, TimeoutError) or code == errno.ETIMEDOUT:
-        return f"no answer from {where} before the time limit"
+        return _("no answer from {where} before the time limit").format(where=where)
     if code == errno.ECONNREFUSED:
-        return f"connection refused by {where}: nothing is listening on that port"
+        return _("connection refused by {where}: nothing is listening on that port").format(
+            where=where
+        )
     if code in (errno.ENETUNREACH, errno.EHOSTUNREACH):
-        return f"{host} cannot be reached from this computer (no route to it)"
+        return _("{host} cannot be reached from this computer (no route to it)").format(host=host)
     if code == errno.ECONNRESET:
-        return f"{where} reset the connection"
+        return _("{where} reset the connection").format(where=where)
     if code == errno.EADDRNOTAVAIL:
-        return f"cannot reach {where} from here (address not available)"
+        return _("cannot reach {where} from here (address not available)").format(where=where)
     if code == errno.EACCES:
-        return f"permission denied to send to {where} (broadcast needs the broadcast option)"
+        return _(
+            "permission denied to send to {where} (broadcast needs the broadcast option)"
+        ).format(where=where)
     if code == errno.EMSGSIZE:
-        return f"the message is too large to send to {where} in one datagram"
-    return f"cannot reach {where}: {system_words(exc)}"
+        return _("the message is too large to send to {where} in one datagram").format(where=where)
+    return _("cannot reach {where}: {system_words}").format(
+        where=where, system_words=system_words(exc)
+    )
 
 
 def describe_io_error(exc: OSError, peer: str) -> str:
     """Say why reading from or writing to an established connection with ``peer`` failed."""
     code = exc.errno
     if isinstance(exc, TimeoutError) or code == errno.ETIMEDOUT:
-        return f"{peer} stopped answering (timed out)"
+        return _("{peer} stopped answering (timed out)").format(peer=peer)
     if code == errno.ECONNRESET:
-        return f"{peer} reset the connection"
+        return _("{peer} reset the connection").format(peer=peer)
     if code == errno.EPIPE:
-        return f"{peer} closed the connection"
+        return _("{peer} closed the connection").format(peer=peer)
     if code == errno.ENOSPC:
-        return "the disk is full"
+        return _("the disk is full")
     if code == errno.EFBIG:
-        return "the file is larger than this system allows"
-    return f"connection with {peer} failed: {system_words(exc)}"
+        return _("the file is larger than this system allows")
+    return _("connection with {peer} failed: {system_words}").format(
+        peer=peer, system_words=system_words(exc)
+    )
 
 
 def _join(host: str, port: int) -> str:
@@ -212,17 +230,17 @@ def describe_stream_error(exc: OSError, peer: str, *, receiving: bool = True) ->
     if not receiving and isinstance(exc, ssl.SSLEOFError | ssl.SSLZeroReturnError):
         return f"{peer} closed the connection"
     if isinstance(exc, ssl.SSLEOFError):
-        return (
-            f"{peer} cut the connection without closing TLS (no close_notify): what it sent "
-            "may be incomplete"
-        )
+        return _(
+            "{peer} cut the connection without closing TLS (no close_notify): what "
+            "it sent may be incomplete"
+        ).format(peer=peer)
     if isinstance(exc, ssl.SSLError) and not isinstance(exc, ssl.SSLSyscallError):
         reason = getattr(exc, "reason", None)
         if reason:
             detail = reason_words(str(reason))
         else:  # "TLS/SSL connection has been closed (EOF) (_ssl.c:2427)": drop the source line
             detail = re.sub(r"\s*\(_ssl\.c:\d+\)$", "", str(exc.strerror or exc))
-        return f"the TLS connection with {peer} failed: {detail}"
+        return _("the TLS connection with {peer} failed: {detail}").format(peer=peer, detail=detail)
     return describe_io_error(exc, peer)
 
 

@@ -44,6 +44,7 @@ from typing import Literal
 import h11
 
 from net._body import BodySender, Cancelled, ShortFile
+from net._i18n import N_, _
 from net._loop import StoppableLoop, Waker, selector_capacity
 from net.address import format_peer, parse_host, parse_port, resolve
 from net.errors import BindError, describe_bind_error, describe_stream_error
@@ -382,7 +383,7 @@ class FileServer(StoppableLoop):
 
     def _accept(self) -> bool:
         """Accept what is waiting; False when out of file descriptors (pause accepting)."""
-        for _ in range(64):
+        for _accepted in range(64):
             try:
                 sock, addr = self._listener.accept()
             except (BlockingIOError, InterruptedError):
@@ -655,7 +656,7 @@ class FileServer(StoppableLoop):
                 conn,
                 entry.name,
                 "raw",
-                "raw is refused: the share has a password, raw cannot send one",
+                _("raw is refused: the share has a password, raw cannot send one"),
             )
             self._drop(conn)
             return
@@ -909,7 +910,7 @@ class FileServer(StoppableLoop):
             )
             if listing is None:
                 self._report_unknown(
-                    conn, target.name[:_SHOWN_NAME] + "/", "http", "no such folder is shared"
+                    conn, target.name[:_SHOWN_NAME] + "/", "http", _("no such folder is shared")
                 )
                 self._send_simple(
                     conn,
@@ -991,7 +992,7 @@ class FileServer(StoppableLoop):
             entry = self.share.lookup(target.name) if target.kind == "file" else None
             if entry is None:
                 asked = target.name or request.target.decode("utf-8", "backslashreplace")
-                self._report_unknown(conn, asked[:_SHOWN_NAME], "http", "no such file is shared")
+                self._report_unknown(conn, asked[:_SHOWN_NAME], "http", _("no such file is shared"))
             if not self._send_file(conn, request, entry, keep_alive=keep_alive):
                 return None
         if keep_alive and http.our_state is h11.DONE and http.their_state is h11.DONE:
@@ -1130,11 +1131,11 @@ class FileServer(StoppableLoop):
             form.abort()
             stopped = self.stopping
             reason = (
-                "the server was stopped"
+                _("the server was stopped")
                 if stopped
                 else describe_stream_error(exc, conn.peer, receiving=False)
                 if isinstance(exc, OSError)
-                else f"{conn.peer} ended the upload before all of it arrived"
+                else _("{peer} ended the upload before all of it arrived").format(peer=conn.peer)
             )
             failed(reason, stopped)
             return None
@@ -1309,15 +1310,18 @@ class FileServer(StoppableLoop):
             failed(str(exc))
             return exc
         except h11.RemoteProtocolError:
-            failed(f"{conn.peer} ended the upload before all of it arrived", keep=True)
+            failed(
+                _("{peer} ended the upload before all of it arrived").format(peer=conn.peer),
+                keep=True,
+            )
             return None
         except Cancelled:
-            failed("the server was stopped", True, keep=True)
+            failed(_("the server was stopped"), True, keep=True)
             return None
         except OSError as exc:
             stopped = self.stopping
             reason = (
-                "the server was stopped"
+                _("the server was stopped")
                 if stopped
                 else describe_stream_error(exc, conn.peer, receiving=False)
             )
@@ -1534,15 +1538,15 @@ class FileServer(StoppableLoop):
         the server goes on serving."""
         stopped = self.stopping or isinstance(exc, Cancelled)
         if stopped:
-            reason = "the server was stopped"
+            reason = _("the server was stopped")
         elif isinstance(exc, ShortFile):
-            reason = "the file became shorter while it was sent"
+            reason = _("the file became shorter while it was sent")
         elif isinstance(exc, MemberChanged):
             reason = str(exc)
         elif isinstance(exc, OSError):
             reason = describe_stream_error(exc, conn.peer, receiving=False)
         elif isinstance(exc, ValueError):  # a socket closed under the transfer
-            reason = f"connection with {conn.peer} failed"
+            reason = _("connection with {peer} failed").format(peer=conn.peer)
         else:
             reason = _internal_error(tid, name, exc)
         self._emit(TransferFailed(time.time(), tid, done, reason, stopped))
@@ -1567,7 +1571,7 @@ class FileServer(StoppableLoop):
         head_only = request.method == b"HEAD"
         opened = _open_shared(entry) if entry is not None else None
         if entry is not None and opened is None:
-            self._report_unknown(conn, entry.name, "http", _GONE)
+            self._report_unknown(conn, entry.name, "http", _(_GONE))
         if entry is None or opened is None:
             self._send_simple(
                 conn,
@@ -1659,7 +1663,7 @@ class FileServer(StoppableLoop):
     def _send_raw(self, conn: _Conn, entry: SharedFile) -> Phase | None:
         opened = _open_shared(entry)
         if opened is None:
-            self._report_unknown(conn, entry.name, "raw", _GONE)
+            self._report_unknown(conn, entry.name, "raw", _(_GONE))
             return None  # gone since it was shared: the classic answer, close silently
         fd, st = opened
         try:
@@ -1730,7 +1734,7 @@ class _BodyPace:
         if now - self.started < self.window:
             return
         if self.count < _MIN_BODY_PROGRESS:
-            raise TimeoutError(errno.ETIMEDOUT, "the client sends too slowly")
+            raise TimeoutError(errno.ETIMEDOUT, _("the client sends too slowly"))
         self.started, self.count = now, 0
 
 
@@ -1756,7 +1760,7 @@ class _Progress:
 
 
 _SHOWN_NAME = 200  # characters of an unknown name that events carry
-_GONE = "the shared file is no longer in its folder (moved or deleted)"
+_GONE = N_("the shared file is no longer in its folder (moved or deleted)")
 
 
 def _dialect(conn: _Conn, kind: str) -> str:
@@ -1778,27 +1782,31 @@ def _unknown_raw_name(data: bytes) -> tuple[str, str]:
     Windows sends its code page) is shown decoded, and the reason says what went wrong."""
     if _is_tls_handshake(data):
         return _TLS_HELLO, (
-            "a TLS client (https:// or raw+tls://) connected, but this share does not speak TLS: "
-            "use http:// or raw://, or share with TLS"
+            _(
+                "a TLS client (https:// or raw+tls://) connected, but this share does not speak TLS: "
+                "use http:// or raw://, or share with TLS"
+            )
         )
     name = parse_raw_name(data)
     if name is not None:
-        return name[:_SHOWN_NAME], "no such file is shared"
+        return name[:_SHOWN_NAME], _("no such file is shared")
     stripped = data.rstrip(b"\r\n")
     try:
         guess = stripped.decode("gb18030")
     except UnicodeDecodeError:
         guess = ""
     if guess and not guess.isascii() and guess.isprintable():
-        return guess[:_SHOWN_NAME], "the name was sent in GBK, not UTF-8; it must be UTF-8"
+        return guess[:_SHOWN_NAME], _("the name was sent in GBK, not UTF-8; it must be UTF-8")
     shown = stripped.decode("utf-8", "backslashreplace")[:_SHOWN_NAME]
-    return shown, "the name is not UTF-8 text"
+    return shown, _("the name is not UTF-8 text")
 
 
 def _internal_error(tid: int, name: str, exc: Exception) -> str:
     """Log a bug of ours that ended transfer ``tid`` of ``name`` (the traceback at debug level)
     and say it in the transfer's words."""
-    reason = f"internal error in the server ({type(exc).__name__}: {exc})"
+    reason = _("internal error in the server ({error_type}: {exc})").format(
+        error_type=type(exc).__name__, exc=exc
+    )
     _log.error("file server: transfer %d of %r failed: %s", tid, name, reason)
     _log.debug("file server: internal error", exc_info=True)
     return reason
@@ -1843,11 +1851,15 @@ def _open_member(member: ZipMember) -> io.RawIOBase:
     assert isinstance(entry, SharedFile)
     opened = _open_shared(entry)
     if opened is None:
-        raise MemberChanged(f"{entry.name} is no longer in its folder (moved or deleted)")
+        raise MemberChanged(
+            _("{name} is no longer in its folder (moved or deleted)").format(name=entry.name)
+        )
     fd, st = opened
     if st.st_size != member.size:
         os.close(fd)
-        raise MemberChanged(f"{entry.name} changed size while the archive was being sent")
+        raise MemberChanged(
+            _("{name} changed size while the archive was being sent").format(name=entry.name)
+        )
     return io.FileIO(fd, "rb", closefd=True)
 
 

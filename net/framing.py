@@ -33,6 +33,7 @@ from __future__ import annotations
 import re
 from typing import Literal, NamedTuple
 
+from net._i18n import _
 from net._record import Record
 from net.errors import PayloadError
 
@@ -94,7 +95,11 @@ class FramingSpec(Record):
             PayloadError: ``max_size`` is smaller than a fixed frame or than 8 bytes.
         """
         if max_size < 8 or (self.kind == "fixed" and self.size > max_size):
-            raise PayloadError(f"the maximum frame size {max_size} is too small for {self}")
+            raise PayloadError(
+                _("the maximum frame size {max_size} is too small for {framing}").format(
+                    max_size=max_size, framing=self
+                )
+            )
         return Framer(self, max_size)
 
     def __str__(self) -> str:
@@ -126,7 +131,9 @@ def parse_framing(spec: str) -> FramingSpec:
         if number.isdecimal() and 0 < int(number) <= DEFAULT_MAX_FRAME:
             return FramingSpec("fixed", int(number))
         raise PayloadError(
-            f"fixed:N needs a frame size from 1 to {DEFAULT_MAX_FRAME} bytes, not {number!r}"
+            _(
+                "fixed:N needs a frame size from 1 to {default_max_frame} bytes, not {number!r}"
+            ).format(default_max_frame=DEFAULT_MAX_FRAME, number=number)
         )
     if text.startswith("delim:"):
         try:
@@ -135,7 +142,11 @@ def parse_framing(spec: str) -> FramingSpec:
             delimiter = b""
         if delimiter and len(delimiter) <= 16:
             return FramingSpec("delim", delimiter=delimiter)
-        raise PayloadError(f"delim:HEX needs 1 to 16 bytes in hex, like delim:0d0a, not {spec!r}")
+        raise PayloadError(
+            _("delim:HEX needs 1 to 16 bytes in hex, like delim:0d0a, not {spec!r}").format(
+                spec=spec
+            )
+        )
     match = _LENGTH.fullmatch(text)
     if match:
         one, size, order, header = match.groups()
@@ -145,7 +156,11 @@ def parse_framing(spec: str) -> FramingSpec:
             "little" if order == "le" else "big",
             counts_header=bool(header),
         )
-    raise PayloadError(f"unknown framing {spec!r}: use {FRAMING_HELP}")
+    raise PayloadError(
+        _("unknown framing {spec!r}: use {framing_help}").format(
+            spec=spec, framing_help=FRAMING_HELP
+        )
+    )
 
 
 class Framer:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import socket
 import sys
 
+from net._i18n import N_, _
 from net.errors import AddressError
 
 __all__ = ["set_keepalive"]
@@ -35,9 +36,9 @@ def set_keepalive(sock: socket.socket, idle: int = 60, interval: int = 10, count
         AddressError: a value outside the ranges above.
         OSError: the socket is closed or refuses the options.
     """
-    _check_range("keepalive idle time", idle, _MAX_SECONDS, "seconds")
-    _check_range("keepalive interval", interval, _MAX_SECONDS, "seconds")
-    _check_range("keepalive probe count", count, _MAX_COUNT, "probes")
+    _check_range(N_("keepalive idle time"), idle, _MAX_SECONDS, N_("seconds"))
+    _check_range(N_("keepalive interval"), interval, _MAX_SECONDS, N_("seconds"))
+    _check_range(N_("keepalive probe count"), count, _MAX_COUNT, N_("probes"))
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
     idle_option = getattr(socket, "TCP_KEEPIDLE", None)
     if idle_option is None and sys.platform == "darwin":
@@ -55,4 +56,8 @@ def set_keepalive(sock: socket.socket, idle: int = 60, interval: int = 10, count
 
 def _check_range(what: str, value: int, maximum: int, unit: str) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= maximum:
-        raise AddressError(f"the {what} must be a whole number from 1 to {maximum} {unit}")
+        raise AddressError(
+            _("the {what} must be a whole number from 1 to {maximum} {unit}").format(
+                what=_(what), maximum=maximum, unit=_(unit)
+            )
+        )

@@ -55,6 +55,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from net._i18n import _
 from net._loop import StoppableLoop
 from net.address import resolve
 from net.download import TransferCancelled, parse_share_url, safe_file_name
@@ -105,7 +106,9 @@ class MirrorResult:
 
     def summary(self) -> str:
         """ "N downloaded, M up to date, K failed"."""
-        return f"{self.downloaded} downloaded, {self.up_to_date} up to date, {self.failed} failed"
+        return _("{downloaded} downloaded, {up_to_date} up to date, {failed} failed").format(
+            downloaded=self.downloaded, up_to_date=self.up_to_date, failed=self.failed
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,7 +166,9 @@ class Mirror(StoppableLoop):
         super().__init__()
         parsed = parse_share_url(url)
         if parsed.scheme == "raw":
-            raise AddressError("a classic raw server has no file lists to mirror: use http(s)://")
+            raise AddressError(
+                _("a classic raw server has no file lists to mirror: use http(s)://")
+            )
         path = urllib.parse.urlsplit(parsed.target).path or "/"
         if not path.endswith("/"):
             path += "/"  # "/photos" names the folder "/photos/"
@@ -197,13 +202,17 @@ class Mirror(StoppableLoop):
             TransferError: a list broke off; TransferCancelled after :meth:`shutdown`.
         """
         if self.folder.exists() and not self.folder.is_dir():
-            raise LocalFileError(f"{self.folder} is a file, not a folder")
+            raise LocalFileError(_("{folder} is a file, not a folder").format(folder=self.folder))
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise LocalFileError(f"cannot create the folder {self.folder}: {exc.strerror}") from exc
+            raise LocalFileError(
+                _("cannot create the folder {folder}: {strerror}").format(
+                    folder=self.folder, strerror=exc.strerror
+                )
+            ) from exc
         if not self.folder.is_dir():
-            raise LocalFileError(f"{self.folder} is not a folder")
+            raise LocalFileError(_("{folder} is not a folder").format(folder=self.folder))
         top = self.folder.resolve()
         # An unknown host is bad input (AddressError, exit 2), as for a single download.
         resolve(self.url.host, self.url.port, timeout=min(self._timeout, 10.0))
@@ -220,7 +229,7 @@ class Mirror(StoppableLoop):
                     self._connections.clear()
         if self.stopping:
             raise TransferCancelled(
-                "the mirror was stopped; run it again to finish (partial files are kept)"
+                _("the mirror was stopped; run it again to finish (partial files are kept)")
             )
         failed = [(r.path, r.reason) for r in results if r.outcome == "failed"]
         _clean_staging(staging, {_part_name(e) for e in entries} if failed else set())
@@ -242,7 +251,11 @@ class Mirror(StoppableLoop):
             self._bytes_total = sum(e.size for e in entries)
         self._tell()
         if not _make_folders(top, staging):
-            raise LocalFileError(f"{staging} is not a folder of this program's: move it away")
+            raise LocalFileError(
+                _("{staging} is not a folder of this program's: move it away").format(
+                    staging=staging
+                )
+            )
         results: list[MirrorFile] = [self._report(f) for f in failures]
         checked = self._local_checks(top, entries, pool)
         results += [self._report(r) for r in checked if r is not None]
@@ -281,12 +294,12 @@ class Mirror(StoppableLoop):
         level: list[tuple[str, Path, str, int]] = [(self.root_path, top, "", 0)]
         while level:
             if self.stopping:
-                raise TransferCancelled("the mirror was stopped")
+                raise TransferCancelled(_("the mirror was stopped"))
             inside = [folder for folder in level if _inside(folder[1], top)]
             for _path, _local, shown, _depth in level:
                 if not any(folder[2] == shown for folder in inside):
                     refused.append(
-                        MirrorFile(shown.rstrip("/"), "failed", 0, "it leads outside DIR here")
+                        MirrorFile(shown.rstrip("/"), "failed", 0, _("it leads outside DIR here"))
                     )
             lists = list(pool.map(lambda folder: self._fetch_list(folder[0]), inside))
             pending: list[tuple[str, Path, str, int]] = []
@@ -298,7 +311,9 @@ class Mirror(StoppableLoop):
                 for item in items:
                     if len(entries) + len(refused) + len(pending) >= _MAX_ENTRIES:
                         raise ProtocolError(
-                            f"{self.url.authority} lists more than {_MAX_ENTRIES:,} entries"
+                            _("{authority} lists more than {max_entries:,} entries").format(
+                                authority=self.url.authority, max_entries=_MAX_ENTRIES
+                            )
                         )
                     checked = self._check(item, path, local, shown)
                     if isinstance(checked, MirrorFile):
@@ -308,21 +323,23 @@ class Mirror(StoppableLoop):
                     relative = f"{shown}{checked.name}"
                     key = relative.casefold() if _CASE_INSENSITIVE else relative
                     if key in claimed:
-                        reason = "another entry of this folder has the same local name"
+                        reason = _("another entry of this folder has the same local name")
                         if _CASE_INSENSITIVE:
-                            reason += " (this file system ignores case)"
+                            reason += _(" (this file system ignores case)")
                         refused.append(MirrorFile(relative, "failed", 0, reason))
                         continue
                     claimed.add(key)
                     if checked.kind == "folder":
                         if depth + 1 >= _MAX_DEPTH:
                             refused.append(
-                                MirrorFile(relative, "failed", 0, "folders nest too deep")
+                                MirrorFile(relative, "failed", 0, _("folders nest too deep"))
                             )
                             continue
                         if not _make_folders(top, target):  # empty folders are kept too
                             refused.append(
-                                MirrorFile(relative, "failed", 0, "a link or a file has its name")
+                                MirrorFile(
+                                    relative, "failed", 0, _("a link or a file has its name")
+                                )
                             )
                             continue
                         pending.append((checked.link, target, relative + "/", depth + 1))
@@ -347,15 +364,23 @@ class Mirror(StoppableLoop):
     ) -> _Listed | MirrorFile:
         """A list entry checked, or why it is refused."""
         if not isinstance(item, dict):
-            raise ProtocolError(f"{self.url.authority} sent a list with an entry that is no object")
+            raise ProtocolError(
+                _("{authority} sent a list with an entry that is no object").format(
+                    authority=self.url.authority
+                )
+            )
         name, kind, link = item.get("name"), item.get("type", "file"), item.get("url")
         size, mtime, sha256 = item.get("size"), item.get("mtime", 0), item.get("sha256")
         if not isinstance(name, str) or not name:
-            raise ProtocolError(f"{self.url.authority} sent a list entry without a name")
+            raise ProtocolError(
+                _("{authority} sent a list entry without a name").format(
+                    authority=self.url.authority
+                )
+            )
         cleaned = safe_file_name(name)
         relative = f"{shown}{cleaned}"
         if kind not in ("file", "folder") or not isinstance(link, str):
-            return MirrorFile(relative, "failed", 0, "the list gives no type or no url for it")
+            return MirrorFile(relative, "failed", 0, _("the list gives no type or no url for it"))
         if (
             not isinstance(size, int)
             or isinstance(size, bool)
@@ -363,19 +388,26 @@ class Mirror(StoppableLoop):
             or not isinstance(mtime, int | float)
             or not (sha256 is None or (isinstance(sha256, str) and _SHA256.fullmatch(sha256)))
         ):
-            return MirrorFile(relative, "failed", 0, "the list gives a malformed size or checksum")
+            return MirrorFile(
+                relative, "failed", 0, _("the list gives a malformed size or checksum")
+            )
         if cleaned == STAGING:
-            return MirrorFile(relative, "failed", 0, f"{STAGING} is this program's own folder")
+            return MirrorFile(
+                relative,
+                "failed",
+                0,
+                _("{staging} is this program's own folder").format(staging=STAGING),
+            )
         resolved = self._below(link, folder_path)
         if resolved is None:
             return MirrorFile(
-                relative, "failed", 0, "its url leads outside the folder being mirrored"
+                relative, "failed", 0, _("its url leads outside the folder being mirrored")
             )
         if kind == "folder" and not resolved.endswith("/"):
             resolved += "/"
         target = local / cleaned
         if target.parent != local or cleaned in ("", ".", ".."):
-            return MirrorFile(relative, "failed", 0, "its name leads outside the target folder")
+            return MirrorFile(relative, "failed", 0, _("its name leads outside the target folder"))
         return _Listed(
             "folder" if kind == "folder" else "file",
             resolved,
@@ -446,20 +478,32 @@ class Mirror(StoppableLoop):
             if response.status != 200:
                 response.read(64 * 1024)
                 raise ProtocolError(
-                    f"{where} has no folder list at {urllib.parse.unquote(path)} "
-                    f"({response.status}); is it a Socket Workbench share folder?"
+                    _(
+                        "{where} has no folder list at {path} ({status}); is it a Socket "
+                        "Workbench share folder?"
+                    ).format(where=where, path=urllib.parse.unquote(path), status=response.status)
                 )
             body = response.read(_MAX_LIST + 1)
             if len(body) > _MAX_LIST:
-                raise ProtocolError(f"the list of {urllib.parse.unquote(path)} is too large")
+                raise ProtocolError(
+                    _("the list of {path} is too large").format(path=urllib.parse.unquote(path))
+                )
             following = next_page(response.getheader("Link"), path)
         except TimeoutError as exc:
-            raise TransferError(f"{where} did not answer within {self._timeout:g} s") from exc
+            raise TransferError(
+                _("{where} did not answer within {timeout:g} s").format(
+                    where=where, timeout=self._timeout
+                )
+            ) from exc
         except http.client.HTTPException as exc:
-            raise ProtocolError(f"{where} sent a broken answer ({type(exc).__name__})") from exc
+            raise ProtocolError(
+                _("{where} sent a broken answer ({error_type})").format(
+                    where=where, error_type=type(exc).__name__
+                )
+            ) from exc
         except OSError as exc:
             if self.stopping:
-                raise TransferCancelled("the mirror was stopped") from None
+                raise TransferCancelled(_("the mirror was stopped")) from None
             if isinstance(exc, ConnectionRefusedError | socket.gaierror):
                 raise ConnectError(
                     describe_connect_error(exc, self.url.host, self.url.port)
@@ -471,7 +515,9 @@ class Mirror(StoppableLoop):
             items = None
         if not isinstance(items, list):
             raise ProtocolError(
-                f"{where} did not send a folder list (is it a Socket Workbench share?)"
+                _("{where} did not send a folder list (is it a Socket Workbench share?)").format(
+                    where=where
+                )
             )
         return items, following
 
@@ -488,7 +534,9 @@ class Mirror(StoppableLoop):
         except NetError as exc:
             result = MirrorFile(entry.shown, "failed", entry.size, str(exc))
         except http.client.HTTPException as exc:
-            reason = f"{self.url.authority} sent a broken answer ({type(exc).__name__})"
+            reason = _("{authority} sent a broken answer ({error_type})").format(
+                authority=self.url.authority, error_type=type(exc).__name__
+            )
             result = MirrorFile(entry.shown, "failed", entry.size, reason)
         except OSError as exc:
             reason = "stopped" if self.stopping else describe_io_error(exc, self.url.authority)
@@ -513,7 +561,7 @@ class Mirror(StoppableLoop):
                     ready = False
                     why = describe_io_error(exc, str(top))
                 else:
-                    why = "a folder on its way is a link or a file here"
+                    why = _("a folder on its way is a link or a file here")
                 if not ready:
                     outcomes[index] = MirrorFile(entry.shown, "failed", entry.size, why)
                     continue
@@ -531,7 +579,7 @@ class Mirror(StoppableLoop):
         try:
             if entry.local.is_symlink() or entry.local.is_dir():
                 return MirrorFile(
-                    entry.shown, "failed", entry.size, "a link or a folder has its name"
+                    entry.shown, "failed", entry.size, _("a link or a folder has its name")
                 )
             if entry.sha256 is not None and _same_file(entry.local, entry.size, entry.sha256, self):
                 return MirrorFile(
@@ -650,8 +698,10 @@ class Mirror(StoppableLoop):
                 entry.shown,
                 "failed",
                 size,
-                f"its {what} is not the one in the list (did it change on the server?); "
-                "run the mirror again",
+                _(
+                    "its {what} is not the one in the list (did it change on the server?); "
+                    "run the mirror again"
+                ).format(what=what),
             )
         with contextlib.suppress(OSError):
             os.utime(part, (entry.mtime, entry.mtime))
@@ -721,7 +771,11 @@ class Mirror(StoppableLoop):
             done += count
             self._advance(shown, count)
         if response.length:  # http.client: bytes announced and not received
-            raise TransferError(f"the connection with {self.url.authority} ended mid-file")
+            raise TransferError(
+                _("the connection with {authority} ended mid-file").format(
+                    authority=self.url.authority
+                )
+            )
         return done
 
     def _request(self, path: str, headers: dict[str, str]) -> http.client.HTTPResponse:
@@ -746,12 +800,16 @@ class Mirror(StoppableLoop):
             except TimeoutError as exc:
                 connection.close()
                 raise TransferError(
-                    f"{self.url.authority} did not answer within {self._timeout:g} s"
+                    _("{authority} did not answer within {timeout:g} s").format(
+                        authority=self.url.authority, timeout=self._timeout
+                    )
                 ) from exc
             except http.client.HTTPException as exc:
                 connection.close()
                 raise ProtocolError(
-                    f"{self.url.authority} sent a broken answer ({type(exc).__name__})"
+                    _("{authority} sent a broken answer ({error_type})").format(
+                        authority=self.url.authority, error_type=type(exc).__name__
+                    )
                 ) from exc
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -827,7 +885,7 @@ class _ZipReader:
     def _exact(self, count: int) -> bytes:
         data = self.response.read(count)
         if len(data) != count:
-            raise TransferError("the zip ended early")
+            raise TransferError(_("the zip ended early"))
         return data
 
     def next_member(self) -> tuple[str, bool] | None:
@@ -836,12 +894,12 @@ class _ZipReader:
         if signature == b"PK\x01\x02":
             return None
         if signature != b"PK\x03\x04":
-            raise ProtocolError("not a zip stream")
+            raise ProtocolError(_("not a zip stream"))
         head = self._exact(26)
         flags, method = struct.unpack_from("<HH", head, 2)
         name_length, extra_length = struct.unpack_from("<HH", head, 22)
         if method != 0 or not flags & 0x08:
-            raise ProtocolError("not a stored zip stream")
+            raise ProtocolError(_("not a stored zip stream"))
         name = self._exact(name_length).decode("utf-8", "replace")
         extra = self._exact(extra_length)
         return name, _has_zip64(extra)
@@ -853,7 +911,7 @@ class _ZipReader:
             _raise_if_stopped(self.loop)
             count = self.response.readinto(self.buffer[: min(left, _COPY_CHUNK)])
             if not count:
-                raise TransferError("the zip ended early")
+                raise TransferError(_("the zip ended early"))
             left -= count
             yield self.buffer[:count]
 
@@ -954,7 +1012,7 @@ def _part_size(part: Path) -> int:
 
 def _raise_if_stopped(loop: StoppableLoop) -> None:
     if loop.stopping:
-        raise TransferCancelled("stopped")
+        raise TransferCancelled(_("stopped"))
 
 
 def _same_file(path: Path, size: int, sha256: str, loop: StoppableLoop) -> bool:

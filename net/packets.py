@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any, Literal
 
+from net._i18n import N_, _
 from net.checksum import ByteOrder, append_checksum, get_checksum
 from net.codec import LINE_ENDINGS, MODES, Mode, PayloadSpec, check_encoding, parse_hex, to_hex
 from net.errors import LibraryError, PayloadError
@@ -115,30 +116,50 @@ class Packet:
         where = f"packet {self.name!r}"
         if not self.name.strip() or len(self.name) > MAX_NAME_CHARS or "\n" in self.name:
             raise LibraryError(
-                f"{where}: a name must be 1 to {MAX_NAME_CHARS} characters on one line"
+                _("{where}: a name must be 1 to {max_name_chars} characters on one line").format(
+                    where=where, max_name_chars=MAX_NAME_CHARS
+                )
             )
         if self.protocol not in PROTOCOLS:
-            raise LibraryError(f"{where}: protocol {self.protocol!r} is not udp, tcp or tls")
+            raise LibraryError(
+                _("{where}: protocol {protocol!r} is not udp, tcp or tls").format(
+                    where=where, protocol=self.protocol
+                )
+            )
         if not 0 <= self.port <= 65535 or not 0 <= self.local_port <= 65535:
-            raise LibraryError(f"{where}: ports go from 1 to 65535")
+            raise LibraryError(_("{where}: ports go from 1 to 65535").format(where=where))
         if self.local_port and self.protocol != "udp":
-            raise LibraryError(f"{where}: a local port can only be chosen for UDP packets")
+            raise LibraryError(
+                _("{where}: a local port can only be chosen for UDP packets").format(where=where)
+            )
         if len(self.payload) > MAX_PAYLOAD_CHARS:
             raise LibraryError(
-                f"{where}: the payload is longer than {MAX_PAYLOAD_CHARS} characters"
+                _("{where}: the payload is longer than {max_payload_chars} characters").format(
+                    where=where, max_payload_chars=MAX_PAYLOAD_CHARS
+                )
             )
         if self.mode not in MODES:
-            raise LibraryError(f"{where}: payload mode {self.mode!r} is not text, hex or escapes")
+            raise LibraryError(
+                _("{where}: payload mode {mode!r} is not text, hex or escapes").format(
+                    where=where, mode=self.mode
+                )
+            )
         if self.line_ending not in LINE_ENDINGS:
             raise LibraryError(
-                f"{where}: line ending {self.line_ending!r} is not none, lf, crlf or cr"
+                _("{where}: line ending {line_ending!r} is not none, lf, crlf or cr").format(
+                    where=where, line_ending=self.line_ending
+                )
             )
         if self.checksum_order not in ("", "big", "little"):
-            raise LibraryError(f"{where}: checksum byte order must be big or little")
+            raise LibraryError(
+                _("{where}: checksum byte order must be big or little").format(where=where)
+            )
         if self.repeat_count < 0 or not 0 <= self.repeat_interval_ms <= 86_400_000:
             raise LibraryError(
-                f"{where}: repeat needs a count of 0 (until stopped) or more and an interval "
-                "of 0 to 86400000 ms"
+                _(
+                    "{where}: repeat needs a count of 0 (until stopped) or more and an "
+                    "interval of 0 to 86400000 ms"
+                ).format(where=where)
             )
         try:
             check_encoding(self.encoding)
@@ -166,29 +187,38 @@ def default_library_path() -> Path:
     return user_data_dir() / "packets.json"
 
 
-def parse_library(data: bytes, source: str = "the library") -> list[Packet]:
+def parse_library(data: bytes, source: str = N_("the library")) -> list[Packet]:
     """Read a library document (ours; see the module docstring).
 
     Raises:
         LibraryError: not JSON, not our format, a newer schema version, an unknown field or a
             field of the wrong type or value; the sentence names ``source`` and the packet.
     """
+    source = _(source)  # the default is marked with N_: translate it now, not at import
     document = _json(data, source)
     if isinstance(document, list):
-        raise LibraryError(f"{source} is a Packet Sender export, not a library: import it instead")
+        raise LibraryError(
+            _("{source} is a Packet Sender export, not a library: import it instead").format(
+                source=source
+            )
+        )
     if not isinstance(document, dict) or document.get("format") != FORMAT:
-        raise LibraryError(f"{source} is not a Socket Workbench packet library")
+        raise LibraryError(
+            _("{source} is not a Socket Workbench packet library").format(source=source)
+        )
     version = document.get("version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise LibraryError(f"{source} has no valid schema version")
+        raise LibraryError(_("{source} has no valid schema version").format(source=source))
     if version > SCHEMA_VERSION:
         raise LibraryError(
-            f"{source} was written by a newer Socket Workbench (schema version {version}); "
-            "update this one to read it"
+            _(
+                "{source} was written by a newer Socket Workbench (schema version "
+                "{version}); update this one to read it"
+            ).format(source=source, version=version)
         )
     items = document.get("packets")
     if not isinstance(items, list):
-        raise LibraryError(f"{source} has no list of packets")
+        raise LibraryError(_("{source} has no list of packets").format(source=source))
     _check_count(len(items), source)
     packets = [_packet_from_dict(item, index, source) for index, item in enumerate(items)]
     _check_unique(packets, source)
@@ -205,7 +235,7 @@ def dump_library(packets: Iterable[Packet]) -> bytes:
     return (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
 
 
-def parse_packet_sender(data: bytes, source: str = "the Packet Sender export") -> list[Packet]:
+def parse_packet_sender(data: bytes, source: str = N_("the Packet Sender export")) -> list[Packet]:
     """Read Packet Sender's JSON export: an array of objects with the lower-case keys ``name``,
     ``hexstring``, ``toip``, ``port``, ``tcporudp`` ("UDP", "TCP", "SSL"), ``repeat`` (seconds),
     ``fromport`` and ``asciistring`` (Base64 of its escaped text; read only when ``hexstring`` is
@@ -220,14 +250,23 @@ def parse_packet_sender(data: bytes, source: str = "the Packet Sender export") -
         LibraryError: not such an export, or a packet with a protocol this program does not speak
             (HTTP, DTLS) or a malformed field; the sentence names the packet.
     """
+    source = _(source)  # the default is marked with N_: translate it now, not at import
     document = _json(data, source)
     if not isinstance(document, list):
-        raise LibraryError(f"{source} is not a Packet Sender export (a JSON array of packets)")
+        raise LibraryError(
+            _("{source} is not a Packet Sender export (a JSON array of packets)").format(
+                source=source
+            )
+        )
     _check_count(len(document), source)
     packets = []
     for index, item in enumerate(document):
         if not isinstance(item, dict):
-            raise LibraryError(f"{source}: item {index + 1} is not a packet object")
+            raise LibraryError(
+                _("{source}: item {index} is not a packet object").format(
+                    source=source, index=index + 1
+                )
+            )
         name = str(item.get("name", "")).strip()
         where = f"{source}: packet {name or index + 1!r}"
         kind = str(item.get("tcporudp", "TCP")).strip().upper()
@@ -240,7 +279,9 @@ def parse_packet_sender(data: bytes, source: str = "the Packet Sender export") -
             protocol = "tls"
         else:
             raise LibraryError(
-                f"{where} uses {kind or 'no protocol'}, which is not supported (UDP, TCP or SSL)"
+                _("{where} uses {kind}, which is not supported (UDP, TCP or SSL)").format(
+                    where=where, kind=kind or "no protocol"
+                )
             )
         payload = _packet_sender_bytes(item, where)
         repeat = _number(item.get("repeat", 0), where, "repeat")
@@ -306,7 +347,11 @@ def save_library(path: str | os.PathLike[str], packets: Sequence[Packet]) -> Non
     try:
         _write_file(target, dump_library(packets), 0o600)
     except OSError as exc:
-        raise LibraryError(f"cannot save {target}: {exc.strerror or exc}") from exc
+        raise LibraryError(
+            _("cannot save {target}: {strerror}").format(
+                target=target, strerror=exc.strerror or exc
+            )
+        ) from exc
 
 
 def merge_packets(
@@ -329,7 +374,7 @@ def merge_packets(
             index[packet.name] = len(merged)
             merged.append(packet)
             added += 1
-    _check_count(len(merged), "the library")
+    _check_count(len(merged), _("the library"))
     return merged, added, replaced
 
 
@@ -346,25 +391,33 @@ def find_packet(packets: Sequence[Packet], name: str) -> Packet:
     if len(folded) == 1:
         return folded[0]
     if not packets:
-        raise LibraryError(f"no packet named {name!r}: the library is empty")
+        raise LibraryError(_("no packet named {name!r}: the library is empty").format(name=name))
     shown = ", ".join(repr(p.name) for p in packets[:5]) + (", ..." if len(packets) > 5 else "")
-    raise LibraryError(f"no packet named {name!r} (the library has {shown})")
+    raise LibraryError(
+        _("no packet named {name!r} (the library has {shown})").format(name=name, shown=shown)
+    )
 
 
 def _json(data: bytes, source: str) -> Any:
     if len(data) > MAX_FILE_BYTES:
-        raise LibraryError(f"{source} is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB")
+        raise LibraryError(
+            _("{source} is larger than {max_file_bytes} MiB").format(
+                source=source, max_file_bytes=MAX_FILE_BYTES // (1024 * 1024)
+            )
+        )
     try:
         return json.loads(data.decode("utf-8-sig"))
     except UnicodeDecodeError:
-        raise LibraryError(f"{source} is not UTF-8 text") from None
+        raise LibraryError(_("{source} is not UTF-8 text").format(source=source)) from None
     except (json.JSONDecodeError, RecursionError) as exc:
         detail = (
             f" (line {exc.lineno}, column {exc.colno})"
             if isinstance(exc, json.JSONDecodeError)
             else ""
         )
-        raise LibraryError(f"{source} is not valid JSON{detail}") from None
+        raise LibraryError(
+            _("{source} is not valid JSON{detail}").format(source=source, detail=detail)
+        ) from None
 
 
 def _read(path: Path) -> bytes:
@@ -372,36 +425,50 @@ def _read(path: Path) -> bytes:
         with path.open("rb") as file:
             data = file.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
-        raise LibraryError(f"{path} does not exist") from None
+        raise LibraryError(_("{path} does not exist").format(path=path)) from None
     except IsADirectoryError:
-        raise LibraryError(f"{path} is a folder, not a library file") from None
+        raise LibraryError(_("{path} is a folder, not a library file").format(path=path)) from None
     except OSError as exc:
-        raise LibraryError(f"cannot read {path}: {exc.strerror or exc}") from exc
+        raise LibraryError(
+            _("cannot read {path}: {strerror}").format(path=path, strerror=exc.strerror or exc)
+        ) from exc
     return data
 
 
 def _check_count(count: int, source: str) -> None:
     if count > MAX_PACKETS:
-        raise LibraryError(f"{source} holds more than {MAX_PACKETS} packets")
+        raise LibraryError(
+            _("{source} holds more than {max_packets} packets").format(
+                source=source, max_packets=MAX_PACKETS
+            )
+        )
 
 
 def _check_unique(packets: Iterable[Packet], source: str) -> None:
     seen: set[str] = set()
     for packet in packets:
         if packet.name in seen:
-            raise LibraryError(f"{source} has two packets named {packet.name!r}")
+            raise LibraryError(
+                _("{source} has two packets named {name!r}").format(source=source, name=packet.name)
+            )
         seen.add(packet.name)
 
 
 def _packet_from_dict(item: object, index: int, source: str) -> Packet:
     if not isinstance(item, dict):
-        raise LibraryError(f"{source}: item {index + 1} is not a packet object")
+        raise LibraryError(
+            _("{source}: item {index} is not a packet object").format(
+                source=source, index=index + 1
+            )
+        )
     name = item.get("name")
     where = f"{source}: packet {name if isinstance(name, str) else index + 1!r}"
     values: dict[str, Any] = {}
     for key, value in item.items():
         if key not in _FIELDS:
-            raise LibraryError(f"{where} has the unsupported field {key!r}")
+            raise LibraryError(
+                _("{where} has the unsupported field {key!r}").format(where=where, key=key)
+            )
         default = _FIELDS[key].default
         if key in _INTEGER_FIELDS:
             ok = isinstance(value, int) and not isinstance(value, bool)
@@ -414,10 +481,16 @@ def _packet_from_dict(item: object, index: int, source: str) -> Packet:
         else:
             ok = isinstance(value, str)
         if not ok:
-            raise LibraryError(f"{where}: field {key!r} has a value of the wrong type")
+            raise LibraryError(
+                _("{where}: field {key!r} has a value of the wrong type").format(
+                    where=where, key=key
+                )
+            )
         values[key] = value
     if "name" not in values:
-        raise LibraryError(f"{source}: item {index + 1} has no name")
+        raise LibraryError(
+            _("{source}: item {index} has no name").format(source=source, index=index + 1)
+        )
     try:
         return Packet(**values).check()
     except LibraryError as exc:
@@ -426,7 +499,7 @@ def _packet_from_dict(item: object, index: int, source: str) -> Packet:
 
 def _number(value: object, where: str, key: str) -> float:
     if isinstance(value, bool):
-        raise LibraryError(f"{where}: {key} is not a number")
+        raise LibraryError(_("{where}: {key} is not a number").format(where=where, key=key))
     if isinstance(value, int | float):
         number = float(value)
     else:
@@ -434,9 +507,13 @@ def _number(value: object, where: str, key: str) -> float:
         try:
             number = float(text) if text else 0.0
         except ValueError:
-            raise LibraryError(f"{where}: {key} {text!r} is not a number") from None
+            raise LibraryError(
+                _("{where}: {key} {text!r} is not a number").format(where=where, key=key, text=text)
+            ) from None
     if not math.isfinite(number) or number < 0:
-        raise LibraryError(f"{where}: {key} {value!r} is out of range")
+        raise LibraryError(
+            _("{where}: {key} {value!r} is out of range").format(where=where, key=key, value=value)
+        )
     return number
 
 
@@ -445,14 +522,16 @@ def _packet_sender_bytes(item: dict[str, Any], where: str) -> bytes:
         try:
             return parse_hex(str(item["hexstring"]))
         except PayloadError as exc:
-            raise LibraryError(f"{where}: hexstring: {exc}") from None
+            raise LibraryError(
+                _("{where}: hexstring: {exc}").format(where=where, exc=exc)
+            ) from None
     encoded = item.get("asciistring")
     if not encoded:
         return b""
     try:
         text = base64.b64decode(str(encoded), validate=True).decode("latin-1")
     except (binascii.Error, ValueError):
-        raise LibraryError(f"{where}: asciistring is not Base64") from None
+        raise LibraryError(_("{where}: asciistring is not Base64").format(where=where)) from None
     return _packet_sender_ascii(text, where)
 
 
@@ -476,7 +555,9 @@ def _packet_sender_ascii(text: str, where: str) -> bytes:
         try:
             out.append(int(digits, 16))
         except ValueError:
-            raise LibraryError(f"{where}: asciistring has a broken escape at {i + 1}") from None
+            raise LibraryError(
+                _("{where}: asciistring has a broken escape at {i}").format(where=where, i=i + 1)
+            ) from None
         i += 3
     return bytes(out)
 

@@ -25,6 +25,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import BinaryIO, Literal
 
+from net._i18n import _
 from net._record import Record
 from net.errors import AddressError, TransferError
 
@@ -75,12 +76,12 @@ def _endpoint(text: str) -> tuple[ipaddress.IPv4Address | ipaddress.IPv6Address,
 
     Raises:
         AddressError: not an IP address and port."""
-    host, _, port = text.rpartition(":")
+    host, _colon, port = text.rpartition(":")
     host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
     try:
         return ipaddress.ip_address(host.split("%", 1)[0] or "0.0.0.0"), int(port)
     except ValueError as exc:
-        raise AddressError(f"{text!r} is not an IP address and port") from exc
+        raise AddressError(_("{text!r} is not an IP address and port").format(text=text)) from exc
 
 
 def _pair(local: str, peer: str) -> tuple[_Endpoint, _Endpoint]:
@@ -300,7 +301,9 @@ class PcapngFile:
         try:
             self._file = open(self._part, "wb")  # noqa: SIM115 - closed by close()
         except OSError as exc:
-            raise TransferError(f"cannot write {self.path}: {exc.strerror}") from exc
+            raise TransferError(
+                _("cannot write {path}: {strerror}").format(path=self.path, strerror=exc.strerror)
+            ) from exc
         self.writer = PcapngWriter(self._file)
 
     def close(self) -> int:
@@ -312,7 +315,9 @@ class PcapngFile:
             self._file.close()
             os.replace(self._part, self.path)
         except OSError as exc:
-            raise TransferError(f"cannot write {self.path}: {exc.strerror}") from exc
+            raise TransferError(
+                _("cannot write {path}: {strerror}").format(path=self.path, strerror=exc.strerror)
+            ) from exc
         return self.writer.packets
 
     def __enter__(self) -> PcapngFile:

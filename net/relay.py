@@ -33,6 +33,7 @@ from typing import Any, Final
 
 from net._connect import connect_outcome, start_connect
 from net._faults import TO_CLIENT, TO_TARGET, Faults, TokenBucket
+from net._i18n import N_, _
 from net._relay_base import (
     DIRECTIONS,
     LISTENER,
@@ -228,9 +229,9 @@ class TcpRelay(RelayLoop):
             BindError: the listening port cannot be used.
         """
         for what, value in (
-            ("connect timeout", connect_timeout),
-            ("idle timeout", idle_timeout),
-            ("TLS handshake timeout", handshake_timeout),
+            (N_("connect timeout"), connect_timeout),
+            (N_("idle timeout"), idle_timeout),
+            (N_("TLS handshake timeout"), handshake_timeout),
         ):
             _check_seconds(what, value)
         self._client_context = client_context(target_tls) if target_tls is not None else None
@@ -338,14 +339,20 @@ class TcpRelay(RelayLoop):
                 self._setup_timed_out(pair)
             elif now - pair.last_active >= self._idle_timeout:
                 self._close_pair(
-                    pair, f"idle for {self._idle_timeout:g} s, so the relay closed it", error=True
+                    pair,
+                    _("idle for {idle_timeout:g} s, so the relay closed it").format(
+                        idle_timeout=self._idle_timeout
+                    ),
+                    error=True,
                 )
 
     def _close_request(self, conn_id: int, reset: bool) -> None:
         pair = self._pairs.get(conn_id)
         if pair is not None:
             how = "reset" if reset else "closed"
-            self._close_pair(pair, f"{how} on purpose at the relay", error=reset, reset=reset)
+            self._close_pair(
+                pair, _("{how} on purpose at the relay").format(how=how), error=reset, reset=reset
+            )
 
     def _refresh(self) -> None:
         now = time.monotonic()
@@ -358,7 +365,7 @@ class TcpRelay(RelayLoop):
     # ---- setting a connection up -----------------------------------------------------------------
 
     def _accept(self) -> None:
-        for _ in range(64):  # then let the relayed connections have a turn
+        for _accepted in range(64):  # then let the relayed connections have a turn
             try:
                 sock, address = self._listener.accept()
             except OSError:  # nothing more waits, or accept failed for lack of resources
@@ -367,9 +374,11 @@ class TcpRelay(RelayLoop):
             peer = format_peer(address)
             reason = ""
             if self._down:
-                reason = "refused: the relay is down"
+                reason = _("refused: the relay is down")
             elif len(self._pairs) >= self.max_clients:
-                reason = f"refused: the relay already has {self.max_clients} connections"
+                reason = _("refused: the relay already has {max_clients} connections").format(
+                    max_clients=self.max_clients
+                )
             if reason:
                 self.refused += 1
                 _reset(sock)
@@ -487,12 +496,14 @@ class TcpRelay(RelayLoop):
         if not pair.client.ready:
             self._close_pair(
                 pair,
-                f"client {pair.client.peer} did not finish its TLS handshake in time",
+                _("client {peer} did not finish its TLS handshake in time").format(
+                    peer=pair.client.peer
+                ),
                 error=True,
                 reset=True,
             )
         elif target is not None and target.handshaking:
-            self._target_tls_failed(target, TimeoutError("the TLS handshake took too long"))
+            self._target_tls_failed(target, TimeoutError(_("the TLS handshake took too long")))
         else:
             timeout = TimeoutError(errno.ETIMEDOUT, "timed out")
             reason = describe_connect_error(timeout, self._target_host, self._target_port)
@@ -589,7 +600,9 @@ class TcpRelay(RelayLoop):
             limit = self._faults[pipe.direction].reset_after
             self._close_pair(
                 pair,
-                f"reset on purpose after {limit:,} bytes {pipe.direction}",
+                _("reset on purpose after {limit:,} bytes {direction}").format(
+                    limit=limit, direction=pipe.direction
+                ),
                 error=True,
                 reset=True,
             )
@@ -598,7 +611,7 @@ class TcpRelay(RelayLoop):
             pipe.shut = True
             _shutdown_write(pipe.dst.sock)
             if pair.up.shut and pair.down.shut:
-                self._close_pair(pair, "closed by both sides", error=False)
+                self._close_pair(pair, _("closed by both sides"), error=False)
                 return
         self._update(pipe.src)
         self._update(pipe.dst)

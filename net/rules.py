@@ -29,6 +29,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
+from net._i18n import N_, _
 from net.checksum import append_checksum, get_checksum
 from net.codec import check_encoding, parse_escapes, parse_hex, to_hex
 from net.errors import PayloadError
@@ -69,7 +70,7 @@ _REFERENCE = re.compile(r"\{\{\{\{|\{\{(\d+|[A-Za-z_][A-Za-z0-9_]*)\}\}")
 _CONTROL_NAMES = {"\r": "\\r", "\n": "\\n", "\t": "\\t", "\0": "\\0", "\\": "\\\\"}
 
 
-def compile_regex(pattern: str, what: str = "the regex") -> regex.Pattern[str]:
+def compile_regex(pattern: str, what: str = N_("the regex")) -> regex.Pattern[str]:
     """Compile ``pattern`` once (Python ``re`` syntax, on the ``regex`` library for its time limit).
 
     Raises:
@@ -81,9 +82,17 @@ def compile_regex(pattern: str, what: str = "the regex") -> regex.Pattern[str]:
         return regex.compile(pattern, regex.VERSION0)
     except (regex.error, ValueError, OverflowError) as exc:
         pos: int | None = getattr(exc, "pos", None)
-        where = f" at position {pos + 1}" if pos is not None and pos < len(pattern) else ""
+        where = (
+            _(" at position {position}").format(position=pos + 1)
+            if pos is not None and pos < len(pattern)
+            else ""
+        )
         detail = str(getattr(exc, "msg", exc)).split(" at position")[0]
-        raise PayloadError(f"{what} {pattern!r} does not compile: {detail}{where}") from None
+        raise PayloadError(
+            _("{what} {pattern!r} does not compile: {detail}{where}").format(
+                what=_(what), pattern=pattern, detail=detail, where=where
+            )
+        ) from None
 
 
 def compile_hex_pattern(text: str) -> re.Pattern[bytes]:
@@ -99,7 +108,7 @@ def compile_hex_pattern(text: str) -> re.Pattern[bytes]:
         parts.append(b"." if piece == "??" else re.escape(parse_hex(piece)))
     body = b"".join(parts)
     if not body:
-        raise PayloadError("the hex pattern is empty: write bytes like 01 03 ?? ??")
+        raise PayloadError(_("the hex pattern is empty: write bytes like 01 03 ?? ??"))
     return re.compile(body, re.DOTALL)
 
 
@@ -146,7 +155,7 @@ def substitute_values(
             data = values[key]
             return "{{hex:" + to_hex(data) + "}}" if data else ""
         if not leave_unknown and not key.islower():
-            raise PayloadError(f"{{{{{key}}}}} is not defined")
+            raise PayloadError(_("{{{{{key}}}}} is not defined").format(key=key))
         return match.group(0)
 
     return _REFERENCE.sub(replace, template)
@@ -252,9 +261,13 @@ def make_rule(
     """
     kind = kind.strip().lower()
     if kind not in KINDS:
-        raise PayloadError(f"unknown match kind {kind!r} (known: {', '.join(KINDS)})")
+        raise PayloadError(
+            _("unknown match kind {kind!r} (known: {known})").format(
+                kind=kind, known=", ".join(KINDS)
+            )
+        )
     if not pattern:
-        raise PayloadError(f"the {kind} rule has an empty pattern")
+        raise PayloadError(_("the {kind} rule has an empty pattern").format(kind=kind))
     check_encoding(encoding)
     if checksum and checksum.strip().lower() != "none":
         get_checksum(checksum)
@@ -299,9 +312,9 @@ def _compile_reply(reply: str, groups: set[str], encoding: str, checksum: str | 
         elif key.isdigit():
             numbered = sum(name.isdigit() for name in groups) - 1  # named groups have numbers too
             raise PayloadError(
-                f"the reply uses {{{{{key}}}}} but the pattern has "
+                _("the reply uses {{{{{key}}}}} but the pattern has ").format(key=key)
                 + (f"only {numbered}" if numbered else "none")
-                + " (count the opening brackets)"
+                + _(" (count the opening brackets)")
             )
     # Render once with every group empty: a bad escape, hex digit or variable shows up now.
     trial = parse_template(substitute_values(text, dict.fromkeys(references, b"\0")))
@@ -325,11 +338,13 @@ def parse_rule(text: str, encoding: str = "UTF-8") -> Rule:
     if not arrow and text.endswith(" =>"):
         head, arrow, reply = text[:-3], " => ", ""
     if not arrow:
-        raise PayloadError(f"rule {text!r} has no ' => ': write KIND:PATTERN => REPLY")
+        raise PayloadError(
+            _("rule {text!r} has no ' => ': write KIND:PATTERN => REPLY").format(text=text)
+        )
     kind, colon, pattern = head.partition(":")
     if not colon or kind.strip().lower() not in KINDS:
         raise PayloadError(
-            f"rule {text!r} does not start with a match kind: write one of "
+            _("rule {text!r} does not start with a match kind: write one of ").format(text=text)
             + ", ".join(f"{k}:" for k in KINDS)
         )
     checksum = None
@@ -382,7 +397,9 @@ class Responder:
         """Raises:
         PayloadError: an unknown framing or fallback."""
         if framing not in FRAMINGS:
-            raise PayloadError(f"unknown framing {framing!r} (line or raw)")
+            raise PayloadError(
+                _("unknown framing {framing!r} (line or raw)").format(framing=framing)
+            )
         self.framing = framing
         self._rules = RuleSet(rules)
         self._fallback = ("none", b"")
@@ -405,7 +422,9 @@ class Responder:
         """Raises:
         PayloadError: an unknown mode."""
         if mode not in FALLBACKS:
-            raise PayloadError(f"unknown fallback {mode!r} (none, echo or fixed)")
+            raise PayloadError(
+                _("unknown fallback {mode!r} (none, echo or fixed)").format(mode=mode)
+            )
         self._fallback = (mode, bytes(fixed_reply))
 
     def respond(self, conn_id: int, data: bytes) -> bytes:
@@ -478,5 +497,5 @@ def parse_rules(texts: Sequence[str], encoding: str = "UTF-8") -> list[Rule]:
         try:
             rules.append(parse_rule(text, encoding))
         except PayloadError as exc:
-            raise PayloadError(f"rule {number}: {exc}") from None
+            raise PayloadError(_("rule {number}: {exc}").format(number=number, exc=exc)) from None
     return rules

@@ -49,6 +49,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 from net._connect import connect
+from net._i18n import N_, _
 from net._loop import StoppableLoop
 from net.address import format_peer, parse_host, parse_port, resolve
 from net.checksum import append_checksum, get_checksum
@@ -115,7 +116,7 @@ _CONNECTION_KEYS = {
     "connect_timeout",
 }
 _ACTIONS = ("send", "send_hex", "expect", "expect_hex", "delay")
-_TLS_KEYS = (
+_TLS_KEYS = N_(
     ' (in a script, write them as keys of [connection]: fingerprint = "AB:CD:...", '
     'insecure = true or cafile = "ca.pem")'
 )
@@ -206,10 +207,18 @@ def _line_of(source: str, number: int) -> int:
 
 def _seconds(value: Any, what: str, where: str, *, zero: bool = False) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ScriptError(f"{where}: {what} must be a number of seconds, not {value!r}")
+        raise ScriptError(
+            _("{where}: {what} must be a number of seconds, not {value!r}").format(
+                where=where, what=what, value=value
+            )
+        )
     seconds = float(value)
     if not math.isfinite(seconds) or seconds < 0 or (seconds == 0 and not zero) or seconds > 86400:
-        raise ScriptError(f"{where}: {what} {value!r} is out of range (above 0, at most 86400 s)")
+        raise ScriptError(
+            _("{where}: {what} {value!r} is out of range (above 0, at most 86400 s)").format(
+                where=where, what=what, value=value
+            )
+        )
     return seconds
 
 
@@ -234,21 +243,30 @@ def parse_script(
     unknown = set(document) - {"connection", "step"}
     if unknown:
         raise ScriptError(
-            f"{name}: unknown table or key {sorted(unknown)[0]!r} (a script has [connection] "
-            "and [[step]])"
+            _(
+                "{name}: unknown table or key {key!r} (a script has [connection] and [[step]])"
+            ).format(name=name, key=sorted(unknown)[0])
         )
     conn = document.get("connection")
     if not isinstance(conn, dict):
-        raise ScriptError(f"{name}: the [connection] table is missing (protocol, host, port)")
+        raise ScriptError(
+            _("{name}: the [connection] table is missing (protocol, host, port)").format(name=name)
+        )
     where = f"{name} [connection]"
     bad = set(conn) - _CONNECTION_KEYS
     if bad:
         raise ScriptError(
-            f"{where}: unknown key {sorted(bad)[0]!r} (known: {', '.join(sorted(_CONNECTION_KEYS))})"
+            _("{where}: unknown key {key!r} (known: {known})").format(
+                where=where, key=sorted(bad)[0], known=", ".join(sorted(_CONNECTION_KEYS))
+            )
         )
     protocol = str(conn.get("protocol", "tcp")).lower()
     if protocol not in ("tcp", "udp", "tls"):
-        raise ScriptError(f"{where}: protocol {protocol!r} is not tcp, udp or tls")
+        raise ScriptError(
+            _("{where}: protocol {protocol!r} is not tcp, udp or tls").format(
+                where=where, protocol=protocol
+            )
+        )
     try:
         host = parse_host(str(conn.get("host", "")))
         port = parse_port(conn.get("port", ""))
@@ -264,21 +282,31 @@ def parse_script(
                 cafile=conn.get("cafile"),
             )
         elif {"insecure", "fingerprint", "cafile"} & set(conn):
-            raise ScriptError(f'{where}: insecure, fingerprint and cafile need protocol = "tls"')
+            raise ScriptError(
+                _('{where}: insecure, fingerprint and cafile need protocol = "tls"').format(
+                    where=where
+                )
+            )
     except NetError as exc:
         raise ScriptError(f"{where}: {exc}") from None
     repeat = conn.get("repeat", 1)
     if isinstance(repeat, bool) or not isinstance(repeat, int) or not 1 <= repeat <= MAX_REPEAT:
-        raise ScriptError(f"{where}: repeat must be a whole number from 1 to {MAX_REPEAT:,}")
+        raise ScriptError(
+            _("{where}: repeat must be a whole number from 1 to {max_repeat:,}").format(
+                where=where, max_repeat=MAX_REPEAT
+            )
+        )
     connect_timeout = _seconds(conn.get("connect_timeout", 10.0), "connect_timeout", where)
     values: dict[str, bytes] = {}
     for key, text in (variables or {}).items():
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
-            raise ScriptError(f"variable name {key!r} must be letters, digits and _")
+            raise ScriptError(
+                _("variable name {key!r} must be letters, digits and _").format(key=key)
+            )
         values[key] = text.encode(check_encoding(encoding), "surrogateescape")
     raw_steps = document.get("step", [])
     if not isinstance(raw_steps, list) or not raw_steps:
-        raise ScriptError(f"{name}: the script has no [[step]]")
+        raise ScriptError(_("{name}: the script has no [[step]]").format(name=name))
     known = set(values)
     steps = []
     for number, raw in enumerate(raw_steps, 1):
@@ -307,41 +335,59 @@ def _parse_step(
     raw: Any, number: int, where: str, line: int, encoding: str, known: set[str]
 ) -> Step:
     if not isinstance(raw, dict):
-        raise ScriptError(f"{where}: a step is a table of keys")
+        raise ScriptError(_("{where}: a step is a table of keys").format(where=where))
     bad = set(raw) - _STEP_KEYS
     if bad:
         raise ScriptError(
-            f"{where}: unknown key {sorted(bad)[0]!r} (known: {', '.join(sorted(_STEP_KEYS))})"
+            _("{where}: unknown key {key!r} (known: {known})").format(
+                where=where, key=sorted(bad)[0], known=", ".join(sorted(_STEP_KEYS))
+            )
         )
     actions = [key for key in _ACTIONS if key in raw]
     if len(actions) != 1:
         raise ScriptError(
-            f"{where}: a step does exactly one of send, send_hex, expect, expect_hex or delay"
-            + (f" (this one has {' and '.join(actions)})" if actions else "")
+            _(
+                "{where}: a step does exactly one of send, send_hex, expect, expect_hex or delay"
+            ).format(where=where)
+            + (
+                _(" (this one has {actions})").format(actions=" and ".join(actions))
+                if actions
+                else ""
+            )
         )
     action = actions[0]
     label = raw.get("name", "")
     if not isinstance(label, str):
-        raise ScriptError(f"{where}: name must be text")
+        raise ScriptError(_("{where}: name must be text").format(where=where))
     if action == "delay":
         for key in ("checksum", "timeout", "capture"):
             if key in raw:
-                raise ScriptError(f"{where}: {key} does not apply to a delay")
+                raise ScriptError(
+                    _("{where}: {key} does not apply to a delay").format(where=where, key=key)
+                )
         seconds = _seconds(raw["delay"], "delay", where, zero=True)
         return Step(number, line, "delay", delay=seconds, name=label)
     text = raw[action]
     if not isinstance(text, str) or not text:
-        raise ScriptError(f"{where}: {action} must be non-empty text")
+        raise ScriptError(
+            _("{where}: {action} must be non-empty text").format(where=where, action=action)
+        )
     is_hex = action.endswith("_hex")
     try:
         if action.startswith("send"):
             for key in ("timeout", "capture"):
                 if key in raw:
-                    raise ScriptError(f"{where}: {key} belongs to an expect step, not a send")
+                    raise ScriptError(
+                        _("{where}: {key} belongs to an expect step, not a send").format(
+                            where=where, key=key
+                        )
+                    )
             checksum = raw.get("checksum")
             if checksum is not None:
                 if not isinstance(checksum, str):
-                    raise ScriptError(f"{where}: checksum must be a name like crc16-modbus")
+                    raise ScriptError(
+                        _("{where}: checksum must be a name like crc16-modbus").format(where=where)
+                    )
                 get_checksum(checksum)
             _check_names(text, known, where)
             placeholders = dict.fromkeys(known, b"\0")
@@ -366,22 +412,29 @@ def _parse_step(
                 _dynamic=dynamic,
             )
         if "checksum" in raw:
-            raise ScriptError(f"{where}: checksum belongs to a send step")
+            raise ScriptError(_("{where}: checksum belongs to a send step").format(where=where))
         timeout = _seconds(raw.get("timeout", DEFAULT_TIMEOUT), "timeout", where)
         capture = raw.get("capture", False)
         if not isinstance(capture, bool):
-            raise ScriptError(f"{where}: capture must be true or false")
+            raise ScriptError(_("{where}: capture must be true or false").format(where=where))
         pattern: regex.Pattern[str] | re.Pattern[bytes]
         if is_hex:
             if capture:
-                raise ScriptError(f"{where}: expect_hex has no groups to capture")
+                raise ScriptError(
+                    _("{where}: expect_hex has no groups to capture").format(where=where)
+                )
             pattern = compile_hex_pattern(text)
         else:
             _check_names(text, known, where)
-            pattern = compile_regex(_expect_pattern(text, dict.fromkeys(known, "x")), "the expect")
+            pattern = compile_regex(
+                _expect_pattern(text, dict.fromkeys(known, "x")), N_("the expect")
+            )
             if capture and not pattern.groupindex:
                 raise ScriptError(
-                    f"{where}: capture = true but the pattern has no named groups like (?P<seq>\\d+)"
+                    _(
+                        "{where}: capture = true but the pattern has no named groups like "
+                        "(?P<seq>\\d+)"
+                    ).format(where=where)
                 )
         return Step(
             number,
@@ -420,8 +473,10 @@ def _check_names(text: str, known: set[str], where: str) -> None:
         key = match.group(1)
         if key not in known and key not in _VARIABLE_NAMES:
             raise ScriptError(
-                f"{where}: {{{{{key}}}}} is not defined (give --var {key}=VALUE, or capture it "
-                "in an earlier expect)"
+                _(
+                    "{where}: {{{{{key}}}}} is not defined (give --var {key}=VALUE, or "
+                    "capture it in an earlier expect)"
+                ).format(where=where, key=key)
             )
 
 
@@ -445,14 +500,20 @@ def load_script(path: str | os.PathLike[str], variables: Mapping[str, str] | Non
         with open(file, "rb") as handle:
             data = handle.read(1024 * 1024 + 1)
     except OSError as exc:
-        raise ScriptError(f"cannot read the script {file}: {exc.strerror or exc}") from None
+        raise ScriptError(
+            _("cannot read the script {file}: {strerror}").format(
+                file=file, strerror=exc.strerror or exc
+            )
+        ) from None
     if len(data) > 1024 * 1024:
-        raise ScriptError(f"{file.name}: a script may be at most 1 MiB")
+        raise ScriptError(_("{name}: a script may be at most 1 MiB").format(name=file.name))
     try:
         source = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ScriptError(
-            f"{file.name}: the file is not UTF-8 text (byte {exc.start + 1})"
+            _("{name}: the file is not UTF-8 text (byte {start})").format(
+                name=file.name, start=exc.start + 1
+            )
         ) from None
     return parse_script(source, file.name, variables)
 
@@ -513,7 +574,11 @@ class _Stream:
                     self._selector.modify(self.sock, selectors.EVENT_READ, self.sock)
                 continue
             except OSError as exc:
-                raise ConnectError(f"sending to {self.peer} failed: {exc.strerror or exc}") from exc
+                raise ConnectError(
+                    _("sending to {peer} failed: {strerror}").format(
+                        peer=self.peer, strerror=exc.strerror or exc
+                    )
+                ) from exc
             view = view[sent:]
 
     def receive(self, deadline: float) -> bytes | None:
@@ -532,10 +597,12 @@ class _Stream:
                 continue
             except OSError as exc:
                 raise ConnectError(
-                    f"the connection to {self.peer} broke: {exc.strerror or exc}"
+                    _("the connection to {peer} broke: {strerror}").format(
+                        peer=self.peer, strerror=exc.strerror or exc
+                    )
                 ) from exc
             if not data:
-                raise ConnectError(f"{self.peer} closed the connection")
+                raise ConnectError(_("{peer} closed the connection").format(peer=self.peer))
             return data
 
     def close(self) -> None:
@@ -659,7 +726,7 @@ class ScriptRunner(StoppableLoop):
                 problem = str(exc)
                 if isinstance(exc, TlsError) and " --" in problem:
                     # net.tls advises swb's options; a script has no options, it has keys.
-                    problem += _TLS_KEYS
+                    problem += _(_TLS_KEYS)
 
         except PayloadError as exc:  # a capture the encoding cannot write, a datagram too large
             problem = str(exc)
@@ -694,7 +761,7 @@ class ScriptRunner(StoppableLoop):
         pattern = step._pattern
         if step._dynamic:
             texts = {k: v.decode(codec, "surrogateescape") for k, v in values.items()}
-            pattern = compile_regex(_expect_pattern(step.text, texts), "the expect")
+            pattern = compile_regex(_expect_pattern(step.text, texts), N_("the expect"))
         assert pattern is not None
         deadline = time.monotonic() + step.timeout
         arrived = bytearray()  # UDP: datagrams that did not match
@@ -724,10 +791,12 @@ class ScriptRunner(StoppableLoop):
             del arrived[:-MAX_EXPECT_BUFFER]
         seen = bytes(buffer if stream is not None else arrived)
         shown = render_text(seen[-200:], self.script.encoding) if seen else ""
-        problem = (
-            f"step {step.number} (line {step.line}) {step.label}: no match within "
-            f"{step.timeout:g} s; "
-            + (f"what arrived instead: '{shown}'" if seen else "nothing arrived")
+        problem = _("step {number} (line {line}) {label}: no match within {timeout:g} s; ").format(
+            number=step.number, line=step.line, label=step.label, timeout=step.timeout
+        ) + (
+            _("what arrived instead: '{shown}'").format(shown=shown)
+            if seen
+            else _("nothing arrived")
         )
         return None, {}, problem, seen
 
@@ -965,7 +1034,9 @@ def mock_rules(
     rules = rules_from_records(records_from_script(script), encoding or script.encoding, framing)
     if not rules:
         raise ScriptError(
-            f"{Path(path).name}: no send followed by an exact expect, so no reply to mock"
+            _("{name}: no send followed by an exact expect, so no reply to mock").format(
+                name=Path(path).name
+            )
         )
     return rules
 

@@ -27,6 +27,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
+from net._i18n import _
 from net._record import Record
 from net.errors import LocalFileError
 
@@ -241,11 +242,11 @@ class ShareTable:
                     continue
                 if st is None or stat.S_ISLNK(st.st_mode):
                     # A link to a folder is not followed: it could lead outside, or loop.
-                    skip(here / d, "a link to a folder (not followed)")
+                    skip(here / d, _("a link to a folder (not followed)"))
                     continue
                 key = _lookup_key(f"{prefix}/{d}")
                 if key in seen:
-                    skip(here / d, "another name here differs only in Unicode normalisation")
+                    skip(here / d, _("another name here differs only in Unicode normalisation"))
                     continue
                 seen.add(key)
                 kept.append(d)
@@ -264,10 +265,10 @@ class ShareTable:
                     try:
                         real = entry.resolve(strict=True)
                     except (OSError, RuntimeError):
-                        skip(entry, "a broken link")
+                        skip(entry, _("a broken link"))
                         continue
                     if not real.is_relative_to(top):
-                        skip(entry, "a link that leads outside the folder")
+                        skip(entry, _("a link that leads outside the folder"))
                         continue
                     try:
                         real, st = _check_file(entry)
@@ -276,7 +277,7 @@ class ShareTable:
                         continue
                 key = _lookup_key(f"{prefix}/{filename}")
                 if key in seen:
-                    skip(entry, "another name here differs only in Unicode normalisation")
+                    skip(entry, _("another name here differs only in Unicode normalisation"))
                     continue
                 seen.add(key)
                 files[f"{prefix}/{filename}"] = (real, st)
@@ -384,11 +385,13 @@ class ShareTable:
         try:
             top = given.resolve(strict=True)
         except FileNotFoundError:
-            raise LocalFileError(f"{given} does not exist") from None
+            raise LocalFileError(_("{given} does not exist").format(given=given)) from None
         except (OSError, RuntimeError) as exc:
-            raise LocalFileError(f"{given} cannot be opened: {_reason(exc)}") from exc
+            raise LocalFileError(
+                _("{given} cannot be opened: {reason}").format(given=given, reason=_reason(exc))
+            ) from exc
         if not top.is_dir():
-            raise LocalFileError(f"{given} is not a folder")
+            raise LocalFileError(_("{given} is not a folder").format(given=given))
         with self._lock:
             for known in self._roots.values():
                 if known.path == top:
@@ -814,26 +817,36 @@ def _check_file(given: Path) -> tuple[Path, os.stat_result]:
         real = given.resolve(strict=True)
         st = real.stat()
     except FileNotFoundError:
-        raise LocalFileError(f"{given} does not exist") from None
+        raise LocalFileError(_("{given} does not exist").format(given=given)) from None
     except (OSError, RuntimeError) as exc:
-        raise LocalFileError(f"{given} cannot be opened: {_reason(exc)}") from exc
+        raise LocalFileError(
+            _("{given} cannot be opened: {reason}").format(given=given, reason=_reason(exc))
+        ) from exc
     if stat.S_ISDIR(st.st_mode):
-        raise LocalFileError(f"{given} is a folder: share the folder to share the files in it")
+        raise LocalFileError(
+            _("{given} is a folder: share the folder to share the files in it").format(given=given)
+        )
     if not stat.S_ISREG(st.st_mode):
-        raise LocalFileError(f"{given} is not a regular file (a device, pipe or socket)")
+        raise LocalFileError(
+            _("{given} is not a regular file (a device, pipe or socket)").format(given=given)
+        )
     try:
         with open(real, "rb", buffering=0):
             pass
     except PermissionError:
-        raise LocalFileError(f"{given} cannot be read: permission denied") from None
+        raise LocalFileError(
+            _("{given} cannot be read: permission denied").format(given=given)
+        ) from None
     except OSError as exc:
-        raise LocalFileError(f"{given} cannot be read: {_reason(exc)}") from exc
+        raise LocalFileError(
+            _("{given} cannot be read: {reason}").format(given=given, reason=_reason(exc))
+        ) from exc
     return real, st
 
 
 def _reason(exc: BaseException) -> str:
     if isinstance(exc, RuntimeError):
-        return "the links around it form a loop"
+        return _("the links around it form a loop")
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror[:1].lower() + exc.strerror[1:]
     return str(exc) or type(exc).__name__

@@ -35,6 +35,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, BinaryIO, Final
 
 from net._connect import connect
+from net._i18n import N_, _
 from net._loop import (
     DESCRIPTOR_RESERVE,
     StoppableLoop,
@@ -110,7 +111,7 @@ REPLY_MODES: Final = ("none", "echo", "fixed")
 #: Seconds a client of a TLS server has to finish its handshake before it is closed.
 HANDSHAKE_TIMEOUT: Final = 10.0
 
-CLOSED_BY_PEER: Final = "closed by peer"
+CLOSED_BY_PEER: Final = N_("closed by peer")  # compared as it is; said translated
 _RECV_SIZE = 64 * 1024
 _FILE_READ_SIZE = 256 * 1024
 _SENDFILE_SIZE = 1024 * 1024
@@ -252,11 +253,13 @@ class _TcpLoop(StoppableLoop):
         on_loop = threading.get_ident() == self._loop_thread
         with self._lock:
             if conn.closed:
-                raise ConnectError(f"{conn.peer} is no longer connected")
+                raise ConnectError(_("{peer} is no longer connected").format(peer=conn.peer))
             if bounded and conn.queued and conn.queued + len(data) > MAX_QUEUED_BYTES:
                 raise ConnectError(
-                    f"{conn.peer} is not reading what it is sent: "
-                    f"{conn.queued:,} bytes are already waiting, so nothing more is queued"
+                    _(
+                        "{peer} is not reading what it is sent: {queued:,} bytes are already "
+                        "waiting, so nothing more is queued"
+                    ).format(peer=conn.peer, queued=conn.queued)
                 )
             conn.queue.append(item)
             conn.queued += len(data)
@@ -274,7 +277,7 @@ class _TcpLoop(StoppableLoop):
         with self._lock:
             if conn.closed:
                 item.file.close()
-                raise ConnectError(f"{conn.peer} is no longer connected")
+                raise ConnectError(_("{peer} is no longer connected").format(peer=conn.peer))
             conn.queue.append(item)
             if not on_loop:
                 self._dirty.add(conn.conn_id)
@@ -375,7 +378,7 @@ class _TcpLoop(StoppableLoop):
         conn.events = events
 
     def _read(self, conn: _Connection) -> None:
-        for _ in range(_TLS_READS_PER_WAKE if conn.tls else 1):
+        for _read in range(_TLS_READS_PER_WAKE if conn.tls else 1):
             try:
                 data = conn.sock.recv(_RECV_SIZE)
             except conn.would_block:
@@ -546,7 +549,8 @@ class _TcpLoop(StoppableLoop):
                 item.file.close()
         self._closed(conn)
         if announce:
-            self._on_event(Disconnected(time.time(), conn.conn_id, conn.peer, reason, error))
+            said = _(reason)  # CLOSED_BY_PEER is marked with N_; the others are made translated
+            self._on_event(Disconnected(time.time(), conn.conn_id, conn.peer, said, error))
 
     def _closed(self, conn: _Connection) -> None:
         """Hook: a connection has just been closed."""
@@ -630,23 +634,23 @@ class TcpClient(_TcpLoop):
         """
         self._host = parse_host(host)
         self._port = parse_port(port)
-        _check_seconds("connect timeout", connect_timeout)
+        _check_seconds(N_("connect timeout"), connect_timeout)
         if keepalive:
             _check_keepalive(keepalive_idle, keepalive_interval, keepalive_count)
         if heartbeat is not None:
             if not heartbeat:
-                raise AddressError("the heartbeat is empty: give the bytes to send")
-            _check_seconds("heartbeat interval", heartbeat_interval)
+                raise AddressError(_("the heartbeat is empty: give the bytes to send"))
+            _check_seconds(N_("heartbeat interval"), heartbeat_interval)
         if dead_after is not None:
-            _check_seconds("dead-peer time", dead_after)
+            _check_seconds(N_("dead-peer time"), dead_after)
         if idle_timeout is not None:
-            _check_seconds("idle timeout", idle_timeout)
+            _check_seconds(N_("idle timeout"), idle_timeout)
         self._backoff_settings = (reconnect_initial, reconnect_max)
         if reconnect:
             try:
                 Backoff(reconnect_initial, reconnect_max)
             except ValueError as exc:
-                raise AddressError(f"cannot reconnect that way: {exc}") from None
+                raise AddressError(_("cannot reconnect that way: {exc}").format(exc=exc)) from None
         if tls is not None and tls.cafile:
             from net.tls import client_context
 
@@ -768,8 +772,8 @@ class TcpClient(_TcpLoop):
         conn = self._conn
         if conn is None or conn.closed:
             if self._reconnecting:
-                raise ConnectError("not connected (reconnecting…)")
-            raise ConnectError(f"not connected to {self.peer}")
+                raise ConnectError(_("not connected (reconnecting…)"))
+            raise ConnectError(_("not connected to {peer}").format(peer=self.peer))
         return conn
 
     def _open(self) -> _Connection | None:
@@ -825,7 +829,9 @@ class TcpClient(_TcpLoop):
         if self._dead_after is not None:
             dead_at = conn.last_in + self._dead_after
             if now >= dead_at:
-                reason = f"{conn.peer} sent nothing for {self._dead_after:g} s; treating it as dead"
+                reason = _("{peer} sent nothing for {dead_after:g} s; treating it as dead").format(
+                    peer=conn.peer, dead_after=self._dead_after
+                )
                 self._close(conn, reason, error=True)
                 return None
             due.append(dead_at)
@@ -933,11 +939,15 @@ class TcpServer(_TcpLoop):
             ValueError: an unknown reply mode.
         """
         _check_reply_mode(reply_mode)
-        _check_seconds("TLS handshake timeout", handshake_timeout)
+        _check_seconds(N_("TLS handshake timeout"), handshake_timeout)
         if idle_timeout is not None:
-            _check_seconds("idle timeout", idle_timeout)
+            _check_seconds(N_("idle timeout"), idle_timeout)
         if isinstance(max_clients, bool) or not isinstance(max_clients, int) or max_clients < 1:
-            raise AddressError(f"the most clients at once must be 1 or more, not {max_clients!r}")
+            raise AddressError(
+                _("the most clients at once must be 1 or more, not {max_clients!r}").format(
+                    max_clients=max_clients
+                )
+            )
         self._keepalive = (keepalive_idle, keepalive_interval, keepalive_count)
         if keepalive:
             _check_keepalive(*self._keepalive)
@@ -984,10 +994,10 @@ class TcpServer(_TcpLoop):
                 selector.register(self._listener, selectors.EVENT_READ, _ACCEPT)
                 self._loop(selector, lambda: True)
         except BaseException:
-            self._close_all("server stopped", announce=False)
+            self._close_all(_("server stopped"), announce=False)
             raise
         finally:
-            self._close_all("server stopped", announce=True)
+            self._close_all(_("server stopped"), announce=True)
             self._selector = None
             selector.close()
             self._listener.close()
@@ -1033,7 +1043,7 @@ class TcpServer(_TcpLoop):
     def disconnect(self, conn_id: int) -> None:
         """Close one client's connection (Disconnected "disconnected by the server"); thread-safe.
         Unknown or already closed clients are ignored."""
-        self._request_close(conn_id, "disconnected by the server")
+        self._request_close(conn_id, _("disconnected by the server"))
 
     def clients(self) -> list[ClientInfo]:
         """The clients connected now, oldest first; thread-safe."""
@@ -1054,11 +1064,13 @@ class TcpServer(_TcpLoop):
     def _client(self, conn_id: int) -> _Connection:
         conn = self._conns.get(conn_id)
         if conn is None or conn.closed or conn.handshaking:
-            raise ConnectError(f"client #{conn_id} is not connected any more")
+            raise ConnectError(
+                _("client #{conn_id} is not connected any more").format(conn_id=conn_id)
+            )
         return conn
 
     def _accept(self) -> None:
-        for _ in range(64):  # then let the connected clients have a turn
+        for _accepted in range(64):  # then let the connected clients have a turn
             try:
                 sock, address = self._listener.accept()
             except (BlockingIOError, InterruptedError):
@@ -1181,14 +1193,18 @@ class TcpServer(_TcpLoop):
         peer = format_peer(address)
         self.refused += 1
         limit = descriptor_limit()
-        reason = f"refused {peer}: this process has no descriptors left for another connection"
+        reason = _(
+            "refused {peer}: this process has no descriptors left for another connection"
+        ).format(peer=peer)
         if limit is not None:
-            reason += f" (its limit is {limit} open files and sockets)"
+            reason += _(" (its limit is {limit} open files and sockets)").format(limit=limit)
         self._on_event(Disconnected(time.time(), next(self._ids), peer, reason, True))
         return True
 
     def _refusal(self, peer: str) -> str:
-        reason = f"refused {peer}: the server already has {self.max_clients} clients, its limit"
+        reason = _(
+            "refused {peer}: the server already has {max_clients} clients, its limit"
+        ).format(peer=peer, max_clients=self.max_clients)
         if self.limit_reason:
             reason += f" ({self.limit_reason})"
         return reason
@@ -1200,7 +1216,7 @@ class TcpServer(_TcpLoop):
             if oldest.handshake_deadline > now:
                 due = oldest.handshake_deadline
                 break
-            self._fail_handshake(oldest, TimeoutError("the TLS handshake took too long"))
+            self._fail_handshake(oldest, TimeoutError(_("the TLS handshake took too long")))
         if self.idle_timeout is not None:
             idle_due = self._close_idle(now, self.idle_timeout)
             if idle_due is not None and (due is None or idle_due < due):
@@ -1260,7 +1276,9 @@ class TcpServer(_TcpLoop):
 
 def idle_reason(seconds: float) -> str:
     """The sentence for a connection closed after ``seconds`` of silence both ways."""
-    return f"nothing was sent or received for {seconds:g} s, so the connection was closed"
+    return _("nothing was sent or received for {seconds:g} s, so the connection was closed").format(
+        seconds=seconds
+    )
 
 
 def client_cap(requested: int) -> tuple[int, str | None]:
@@ -1275,14 +1293,16 @@ def client_cap(requested: int) -> tuple[int, str | None]:
     capacity = selector_capacity()
     if capacity is not None and capacity < cap:
         cap = capacity
-        reason = f"select() on this system lets one server watch at most {capacity} connections"
+        reason = _(
+            "select() on this system lets one server watch at most {capacity} connections"
+        ).format(capacity=capacity)
     limit = descriptor_limit()
     if limit is not None and limit - DESCRIPTOR_RESERVE < cap:
         cap = max(1, limit - DESCRIPTOR_RESERVE)
-        reason = (
-            f"this process may open only {limit} files and sockets (its descriptor limit), "
-            f"and keeps {DESCRIPTOR_RESERVE} of them for other uses"
-        )
+        reason = _(
+            "this process may open only {limit} files and sockets (its descriptor "
+            "limit), and keeps {descriptor_reserve} of them for other uses"
+        ).format(limit=limit, descriptor_reserve=DESCRIPTOR_RESERVE)
     return cap, reason
 
 
@@ -1316,31 +1336,47 @@ def listening_socket(
 
 def _check_reply_mode(mode: str) -> None:
     if mode not in REPLY_MODES:
-        raise ValueError(f"unknown reply mode {mode!r} (none, echo or fixed)")
+        raise ValueError(_("unknown reply mode {mode!r} (none, echo or fixed)").format(mode=mode))
 
 
 def _open_file(path: str) -> _File:
     try:
         file = open(path, "rb")  # noqa: SIM115 - closed when sent or when the connection ends
     except FileNotFoundError as exc:
-        raise TransferError(f"cannot send {path}: there is no such file") from exc
+        raise TransferError(
+            _("cannot send {path}: there is no such file").format(path=path)
+        ) from exc
     except IsADirectoryError as exc:
-        raise TransferError(f"cannot send {path}: it is a folder, not a file") from exc
+        raise TransferError(
+            _("cannot send {path}: it is a folder, not a file").format(path=path)
+        ) from exc
     except PermissionError as exc:
-        raise TransferError(f"cannot send {path}: permission denied") from exc
+        raise TransferError(_("cannot send {path}: permission denied").format(path=path)) from exc
     except OSError as exc:
-        raise TransferError(f"cannot send {path}: {system_words(exc)}") from exc
+        raise TransferError(
+            _("cannot send {path}: {system_words}").format(
+                path=path, system_words=system_words(exc)
+            )
+        ) from exc
     try:
         size = os.fstat(file.fileno()).st_size
     except OSError as exc:
         file.close()
-        raise TransferError(f"cannot send {path}: {system_words(exc)}") from exc
+        raise TransferError(
+            _("cannot send {path}: {system_words}").format(
+                path=path, system_words=system_words(exc)
+            )
+        ) from exc
     return _File(path, file, size)
 
 
 def _check_seconds(what: str, value: float) -> None:
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 1e9:
-        raise AddressError(f"the {what} must be a number of seconds above 0, not {value!r}")
+        raise AddressError(
+            _("the {what} must be a number of seconds above 0, not {value!r}").format(
+                what=_(what), value=value
+            )
+        )
 
 
 def _pending(conn: _Connection) -> int:

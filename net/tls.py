@@ -26,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from net._i18n import N_, _
 from net._loop import StoppableLoop
 from net.address import format_peer, parse_host
 from net.datadir import make_private_dir, user_data_dir
@@ -59,7 +60,7 @@ __all__ = [
 ]
 
 #: What the GUI and the CLI show whenever certificate checks are turned off.
-INSECURE_WARNING = (
+INSECURE_WARNING = N_(
     "Certificate checks are off: this connection is encrypted, but the server's identity is not "
     "verified, so anyone on the network path could read or change the traffic."
 )
@@ -173,24 +174,31 @@ def normalize_fingerprint(text: str) -> str:
     shown = raw if len(raw) <= 40 else raw[:37] + "..."
     if not raw:
         raise AddressError(
-            "the fingerprint is empty: paste the server's SHA-256 fingerprint, like AB:CD:EF:..."
+            _("the fingerprint is empty: paste the server's SHA-256 fingerprint, like AB:CD:EF:...")
         )
     digits = re.sub(r"[\s:]", "", _FINGERPRINT_PREFIX.sub("", raw, count=1))
     for char in digits:
         if char not in string.hexdigits:
             raise AddressError(
-                f"{shown!r} is not a SHA-256 fingerprint: {char!r} is not a hex digit "
-                "(expected 32 pairs like AB:CD:EF:...)"
+                _(
+                    "{shown!r} is not a SHA-256 fingerprint: {char!r} is not a hex digit "
+                    "(expected 32 pairs like AB:CD:EF:...)"
+                ).format(shown=shown, char=char)
             )
     if len(digits) == 40:
         raise AddressError(
-            f"{shown!r} is a SHA-1 fingerprint; use the SHA-256 one (64 hex digits, from "
-            "`openssl x509 -noout -fingerprint -sha256` or the server's window)"
+            _(
+                "{shown!r} is a SHA-1 fingerprint; use the SHA-256 one (64 hex digits, "
+                "from `openssl x509 -noout -fingerprint -sha256` or the server's "
+                "window)"
+            ).format(shown=shown)
         )
     if len(digits) != 64:
         raise AddressError(
-            f"{shown!r} has {len(digits)} hex digits, but a SHA-256 fingerprint has 64 "
-            "(32 pairs like AB:CD:EF:...)"
+            _(
+                "{shown!r} has {count} hex digits, but a SHA-256 fingerprint has 64 "
+                "(32 pairs like AB:CD:EF:...)"
+            ).format(shown=shown, count=len(digits))
         )
     return _colon_hex(bytes.fromhex(digits))
 
@@ -206,13 +214,15 @@ def _colon_hex(digest: bytes) -> str:
 
 def _check_pin(der: bytes | None, pin: str) -> None:
     if der is None:
-        raise TlsError("the server sent no certificate, so its fingerprint cannot be checked")
+        raise TlsError(_("the server sent no certificate, so its fingerprint cannot be checked"))
     expected = bytes.fromhex(pin.replace(":", ""))
     if not hmac.compare_digest(hashlib.sha256(der).digest(), expected):
         raise TlsError(
-            f"the server's certificate fingerprint {certificate_fingerprint(der)} does not match "
-            f"the pinned one {pin}: the server has a new certificate, or another machine is "
-            "answering in its place"
+            _(
+                "the server's certificate fingerprint {certificate_fingerprint} does "
+                "not match the pinned one {pin}: the server has a new certificate, or "
+                "another machine is answering in its place"
+            ).format(certificate_fingerprint=certificate_fingerprint(der), pin=pin)
         )
 
 
@@ -275,14 +285,21 @@ def _verified_context(cafile: str | None) -> ssl.SSLContext:
     try:
         return ssl.create_default_context(cafile=cafile)
     except FileNotFoundError:
-        raise AddressError(f"the CA file {cafile} does not exist") from None
+        raise AddressError(_("the CA file {cafile} does not exist").format(cafile=cafile)) from None
     except IsADirectoryError:
-        raise AddressError(f"{cafile} is a folder, not a CA file (a PEM file is needed)") from None
+        raise AddressError(
+            _("{cafile} is a folder, not a CA file (a PEM file is needed)").format(cafile=cafile)
+        ) from None
     except PermissionError:
-        raise AddressError(f"permission denied to read the CA file {cafile}") from None
+        raise AddressError(
+            _("permission denied to read the CA file {cafile}").format(cafile=cafile)
+        ) from None
     except ssl.SSLError:
         raise AddressError(
-            f"{cafile} holds no PEM certificate: a CA file has -----BEGIN CERTIFICATE----- blocks"
+            _(
+                "{cafile} holds no PEM certificate: a CA file has -----BEGIN "
+                "CERTIFICATE----- blocks"
+            ).format(cafile=cafile)
         ) from None
 
 
@@ -347,13 +364,13 @@ def wrap_client(
     try:
         host = _tls_hostname(server_hostname)
         if not host and opts.verify and opts.fingerprint is None:
-            raise AddressError("a host name is needed to check the server's certificate")
+            raise AddressError(_("a host name is needed to check the server's certificate"))
         peer = sock.getpeername()
         context = client_context(opts)
     except BaseException as exc:
         sock.close()
         if isinstance(exc, OSError):
-            raise ConnectError("the connection closed before TLS could start") from exc
+            raise ConnectError(_("the connection closed before TLS could start")) from exc
         raise
     where = format_peer((host or peer[0], peer[1]))
     deadline = time.monotonic() + timeout
@@ -367,15 +384,19 @@ def wrap_client(
         return tls
     except _Stopped:
         _close(tls, sock)
-        raise ConnectError(f"the TLS handshake with {where} was stopped") from None
+        raise ConnectError(
+            _("the TLS handshake with {where} was stopped").format(where=where)
+        ) from None
     except TlsError:
         _close(tls, sock)
         raise
     except TimeoutError as exc:
         _close(tls, sock)
         raise TlsError(
-            f"the TLS handshake with {where} did not finish within {timeout:g} seconds "
-            "(is it a TLS server?)"
+            _(
+                "the TLS handshake with {where} did not finish within {timeout:g} "
+                "seconds (is it a TLS server?)"
+            ).format(where=where, timeout=timeout)
         ) from exc
     except (OSError, ValueError) as exc:
         _close(tls, sock)
@@ -419,7 +440,7 @@ def _handshake(tls: ssl.SSLSocket, deadline: float, loop: StoppableLoop | None) 
                 events = selectors.EVENT_WRITE
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise TimeoutError("TLS handshake timed out")
+                raise TimeoutError(_("TLS handshake timed out"))
             if registered == 0:
                 selector.register(tls, events)
             elif registered != events:
@@ -484,71 +505,90 @@ def _describe(
     if server_side:
         return _describe_server_side(exc, reason, where)
     if reason in _NOT_TLS:
-        return f"{where} speaks plain TCP, not TLS: connect to it without TLS"
+        return _("{where} speaks plain TCP, not TLS: connect to it without TLS").format(where=where)
     if isinstance(exc, ssl.SSLEOFError | ssl.SSLZeroReturnError | ConnectionError):
-        return (
-            f"{where} closed the connection during the TLS handshake: it may not speak TLS, or it "
-            "refused this client"
-        )
+        return _(
+            "{where} closed the connection during the TLS handshake: it may not "
+            "speak TLS, or it refused this client"
+        ).format(where=where)
     if isinstance(exc, TimeoutError):
-        return f"no TLS answer from {where} before the time limit (is it a TLS server?)"
+        return _("no TLS answer from {where} before the time limit (is it a TLS server?)").format(
+            where=where
+        )
     if reason in _OLD_PROTOCOL:
-        return f"{where} only speaks old TLS or SSL versions; TLS 1.2 or newer is required"
+        return _(
+            "{where} only speaks old TLS or SSL versions; TLS 1.2 or newer is required"
+        ).format(where=where)
     if reason in _NOTHING_IN_COMMON:
-        return f"{where} and this program have no TLS settings in common (versions, ciphers)"
+        return _(
+            "{where} and this program have no TLS settings in common (versions, ciphers)"
+        ).format(where=where)
     if reason in _WANTS_CLIENT_CERTIFICATE:
-        return f"{where} asks for a client certificate, which this program does not send"
+        return _("{where} asks for a client certificate, which this program does not send").format(
+            where=where
+        )
     if reason in _CLIENT_REJECTED_CERTIFICATE:
-        return f"{where} rejected the TLS handshake ({_words(reason)})"
+        return _("{where} rejected the TLS handshake ({words})").format(
+            where=where, words=_words(reason)
+        )
     if isinstance(exc, ssl.SSLError):
-        return (
-            f"the TLS handshake with {where} failed: {_words(reason or exc.strerror or str(exc))}"
+        return _("the TLS handshake with {where} failed: {words}").format(
+            where=where, words=_words(reason or exc.strerror or str(exc))
         )
     if isinstance(exc, OSError):
         return describe_io_error(exc, where)
-    return f"the TLS handshake with {where} failed: {exc}"
+    return _("the TLS handshake with {where} failed: {exc}").format(where=where, exc=exc)
 
 
 def _describe_verification(
     exc: ssl.SSLCertVerificationError, where: str, host: str, leaf: bytes | None
 ) -> str:
     code = _verify_code(exc)
-    subject = f"the certificate of {where}"
+    subject = _("the certificate of {where}").format(where=where)
     if code in (_HOSTNAME_MISMATCH, _IP_ADDRESS_MISMATCH):
         names = _certificate_names(leaf) if leaf is not None else []
         if names:
-            return f"wrong host: {subject} is for {_join_names(names)}, not {host}"
-        return f"wrong host: {subject} is not valid for {host}"
+            return _("wrong host: {subject} is for {join_names}, not {host}").format(
+                subject=subject, join_names=_join_names(names), host=host
+            )
+        return _("wrong host: {subject} is not valid for {host}").format(subject=subject, host=host)
     if code == _CERT_HAS_EXPIRED:
         when = _certificate_date(leaf, "not_valid_after_utc")
         since = f" on {when}" if when else ""
-        return (
-            f"{subject} expired{since}: the server must renew it (or this computer's clock is "
-            "wrong)"
-        )
+        return _(
+            "{subject} expired{since}: the server must renew it (or this computer's clock is wrong)"
+        ).format(subject=subject, since=since)
     if code == _CERT_NOT_YET_VALID:
         when = _certificate_date(leaf, "not_valid_before_utc")
         until = f" until {when}" if when else " yet"
-        return f"{subject} is not valid{until}: check this computer's clock"
+        return _("{subject} is not valid{until}: check this computer's clock").format(
+            subject=subject, until=until
+        )
     if code == _DEPTH_ZERO_SELF_SIGNED_CERT:
         shown = (
-            f" (it presented {certificate_fingerprint(leaf)}; pin it only if the server shows the "
-            "same)"
+            _(
+                " (it presented {certificate_fingerprint}; pin it only if the server "
+                "shows the same)"
+            ).format(certificate_fingerprint=certificate_fingerprint(leaf))
             if leaf is not None
             else ""
         )
-        return f"{subject} is self-signed and not trusted; {CLI_ADVICE['pin-or-insecure']}{shown}"
-    if code in _UNKNOWN_ISSUER:
-        return (
-            f"{subject} is not trusted: it was issued by an authority this computer does not know; "
-            f"{CLI_ADVICE['ca-pin-or-insecure']}"
+        return _("{subject} is self-signed and not trusted; {cli_advice}{shown}").format(
+            subject=subject, cli_advice=_(CLI_ADVICE["pin-or-insecure"]), shown=shown
         )
+    if code in _UNKNOWN_ISSUER:
+        return _(
+            "{subject} is not trusted: it was issued by an authority this computer "
+            "does not know; {cli_advice}"
+        ).format(subject=subject, cli_advice=_(CLI_ADVICE["ca-pin-or-insecure"]))
     if code == _CERT_REVOKED:
-        return f"{subject} has been revoked by its issuer: do not trust this server"
+        return _("{subject} has been revoked by its issuer: do not trust this server").format(
+            subject=subject
+        )
     if code == _INVALID_PURPOSE:
-        return f"{subject} is not meant for TLS servers"
+        return _("{subject} is not meant for TLS servers").format(subject=subject)
     detail = exc.verify_message or _words(str(getattr(exc, "reason", "")))
-    return f"{subject} could not be verified: {detail}"
+    return _("{subject} could not be verified: {detail}").format(subject=subject, detail=detail)
 
 
 def _verify_code(exc: ssl.SSLCertVerificationError) -> int:
@@ -559,30 +599,38 @@ def _verify_code(exc: ssl.SSLCertVerificationError) -> int:
 def _describe_server_side(exc: BaseException, reason: str, where: str) -> str:
     client = f"client {where}"
     if reason == "HTTP_REQUEST":
-        return f"{client} spoke plain HTTP to a TLS port (it should use https://)"
+        return _("{client} spoke plain HTTP to a TLS port (it should use https://)").format(
+            client=client
+        )
     if reason in _NOT_TLS:
-        return f"{client} spoke plain TCP to a TLS port"
+        return _("{client} spoke plain TCP to a TLS port").format(client=client)
     if reason in _CLIENT_REJECTED_CERTIFICATE:
-        return (
-            f"{client} does not trust this server's certificate ({_words(reason)}); a self-signed "
-            "certificate must be pinned or accepted on the client"
-        )
+        return _(
+            "{client} does not trust this server's certificate ({words}); a "
+            "self-signed certificate must be pinned or accepted on the client"
+        ).format(client=client, words=_words(reason))
     if isinstance(exc, ssl.SSLEOFError | ssl.SSLZeroReturnError | ConnectionError):
-        return (
-            f"{client} closed the connection during the TLS handshake (it may not trust this "
-            "server's certificate)"
-        )
+        return _(
+            "{client} closed the connection during the TLS handshake (it may not "
+            "trust this server's certificate)"
+        ).format(client=client)
     if isinstance(exc, TimeoutError):
-        return f"{client} did not finish the TLS handshake in time"
+        return _("{client} did not finish the TLS handshake in time").format(client=client)
     if reason in _OLD_PROTOCOL:
-        return f"{client} only speaks TLS versions older than 1.2, which this server refuses"
+        return _(
+            "{client} only speaks TLS versions older than 1.2, which this server refuses"
+        ).format(client=client)
     if reason in _NOTHING_IN_COMMON:
-        return f"{client} and this server have no TLS settings in common (versions, ciphers)"
+        return _(
+            "{client} and this server have no TLS settings in common (versions, ciphers)"
+        ).format(client=client)
     if isinstance(exc, ssl.SSLError):
-        return f"the TLS handshake with {client} failed: {_words(reason or str(exc))}"
+        return _("the TLS handshake with {client} failed: {words}").format(
+            client=client, words=_words(reason or str(exc))
+        )
     if isinstance(exc, OSError):
         return describe_io_error(exc, client)
-    return f"the TLS handshake with {client} failed: {exc}"
+    return _("the TLS handshake with {client} failed: {exc}").format(client=client, exc=exc)
 
 
 def _join_names(names: list[str]) -> str:
@@ -668,7 +716,11 @@ def default_server_certificate(data_dir: Path | None = None) -> ServerCertificat
             _write_file(key_path, key_pem, 0o600)
             _write_file(cert_path, cert_pem, 0o644)
     except OSError as exc:
-        raise NetError(f"cannot store the TLS certificate in {folder}: {_reason(exc)}") from exc
+        raise NetError(
+            _("cannot store the TLS certificate in {folder}: {reason}").format(
+                folder=folder, reason=_reason(exc)
+            )
+        ) from exc
     return ServerCertificate(cert_path, key_path, certificate_fingerprint(der))
 
 
@@ -841,21 +893,29 @@ def load_server_certificate(cert: str, key: str) -> ServerCertificate:
         chain = x509.load_pem_x509_certificates(cert_pem)
     except ValueError:
         raise AddressError(
-            f"{cert} is not a PEM certificate (it should hold -----BEGIN CERTIFICATE-----)"
+            _(
+                "{cert} is not a PEM certificate (it should hold -----BEGIN CERTIFICATE-----)"
+            ).format(cert=cert)
         ) from None
     try:
         private = serialization.load_pem_private_key(key_pem, password=None)
     except TypeError:
         raise AddressError(
-            f"the key {key} is protected by a passphrase; save it without one first "
-            "(openssl pkey -in KEY -out plain.key) and keep that file private"
+            _(
+                "the key {key} is protected by a passphrase; save it without one first "
+                "(openssl pkey -in KEY -out plain.key) and keep that file private"
+            ).format(key=key)
         ) from None
     except (ValueError, UnsupportedAlgorithm):
         raise AddressError(
-            f"{key} is not a PEM private key (it should hold -----BEGIN PRIVATE KEY-----)"
+            _("{key} is not a PEM private key (it should hold -----BEGIN PRIVATE KEY-----)").format(
+                key=key
+            )
         ) from None
     if not _same_public_key(chain[0], private):
-        raise AddressError(f"the key {key} does not belong to the certificate {cert}")
+        raise AddressError(
+            _("the key {key} does not belong to the certificate {cert}").format(key=key, cert=cert)
+        )
     der = chain[0].public_bytes(serialization.Encoding.DER)
     result = ServerCertificate(cert_path, key_path, certificate_fingerprint(der))
     try:
@@ -869,13 +929,23 @@ def _read_input(path: Path, what: str) -> bytes:
     try:
         return path.read_bytes()
     except FileNotFoundError:
-        raise AddressError(f"the {what} file {path} does not exist") from None
+        raise AddressError(
+            _("the {what} file {path} does not exist").format(what=what, path=path)
+        ) from None
     except IsADirectoryError:
-        raise AddressError(f"{path} is a folder, not a {what} file") from None
+        raise AddressError(
+            _("{path} is a folder, not a {what} file").format(path=path, what=what)
+        ) from None
     except PermissionError:
-        raise AddressError(f"permission denied to read the {what} file {path}") from None
+        raise AddressError(
+            _("permission denied to read the {what} file {path}").format(what=what, path=path)
+        ) from None
     except OSError as exc:
-        raise AddressError(f"cannot read the {what} file {path}: {_reason(exc)}") from None
+        raise AddressError(
+            _("cannot read the {what} file {path}: {reason}").format(
+                what=what, path=path, reason=_reason(exc)
+            )
+        ) from None
 
 
 def server_context(cert: ServerCertificate) -> ssl.SSLContext:
@@ -891,21 +961,35 @@ def server_context(cert: ServerCertificate) -> ssl.SSLContext:
         context.load_cert_chain(cert.cert_path, cert.key_path)
         pem = cert.cert_path.read_text("ascii", errors="replace")
     except FileNotFoundError as exc:
-        raise TlsError(f"the TLS file {exc.filename or cert.cert_path} does not exist") from exc
+        raise TlsError(
+            _("the TLS file {filename} does not exist").format(
+                filename=exc.filename or cert.cert_path
+            )
+        ) from exc
     except ssl.SSLError as exc:
         raise TlsError(
-            f"the certificate {cert.cert_path} and the key {cert.key_path} cannot be used "
-            f"together: {_words(str(exc.reason or exc))}"
+            _(
+                "the certificate {cert_path} and the key {key_path} cannot be used "
+                "together: {words}"
+            ).format(
+                cert_path=cert.cert_path,
+                key_path=cert.key_path,
+                words=_words(str(exc.reason or exc)),
+            )
         ) from exc
     except OSError as exc:
-        raise TlsError(f"cannot read the TLS files: {_reason(exc)}") from exc
+        raise TlsError(
+            _("cannot read the TLS files: {reason}").format(reason=_reason(exc))
+        ) from exc
     # The fingerprint the user was shown must be the one clients will see.
     match = _PEM_CERTIFICATE.search(pem)
     served = ssl.PEM_cert_to_DER_cert(match.group(0)) if match else b""
     if certificate_fingerprint(served) != cert.fingerprint:
         raise TlsError(
-            f"the certificate file {cert.cert_path} changed after its fingerprint was shown; "
-            "start the server again"
+            _(
+                "the certificate file {cert_path} changed after its fingerprint was "
+                "shown; start the server again"
+            ).format(cert_path=cert.cert_path)
         )
     return context
 

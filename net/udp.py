@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from net._i18n import _
 from net._loop import StoppableLoop
 from net._record import Record
 from net.address import (
@@ -138,7 +139,9 @@ class UdpSender(StoppableLoop):
             same_family = [e for e in endpoints if e.family == local.family]
             if not same_family:
                 raise AddressError(
-                    f"cannot send from {local.host} to {host}: they are of different IP versions"
+                    _(
+                        "cannot send from {host} to {host2}: they are of different IP versions"
+                    ).format(host=local.host, host2=host)
                 )
             target = same_family[0]
         else:
@@ -165,8 +168,10 @@ class UdpSender(StoppableLoop):
         """
         if len(data) > self._max_payload:
             raise PayloadError(
-                f"{len(data):,} bytes do not fit in one UDP datagram "
-                f"(at most {self._max_payload:,} bytes to {self.peer})"
+                _(
+                    "{count:,} bytes do not fit in one UDP datagram (at most "
+                    "{max_payload:,} bytes to {peer})"
+                ).format(count=len(data), max_payload=self._max_payload, peer=self.peer)
             )
         fit_send_buffer(self._sock, len(data))
         while True:
@@ -176,7 +181,7 @@ class UdpSender(StoppableLoop):
             except (BlockingIOError, InterruptedError):
                 if not self._wait_writable():
                     raise ConnectError(
-                        f"stopped before the datagram to {self.peer} was sent"
+                        _("stopped before the datagram to {peer} was sent").format(peer=self.peer)
                     ) from None
             except OSError as exc:
                 raise ConnectError(
@@ -567,19 +572,25 @@ class UdpReceiver(StoppableLoop):
 def _parse_group(text: str) -> tuple[ipaddress.IPv4Address | ipaddress.IPv6Address, str]:
     """The group in ``text`` and the zone given with it ("ff02::1%12" names interface 12)."""
     raw = text.strip().strip("[]")
-    address, _, zone = raw.partition("%")
+    address, _percent, zone = raw.partition("%")
     try:
         group = ipaddress.ip_address(address)
     except ValueError:
         raise AddressError(
-            f"{text!r} is not a multicast group: use an address like 239.1.2.3 or ff15::1"
+            _("{text!r} is not a multicast group: use an address like 239.1.2.3 or ff15::1").format(
+                text=text
+            )
         ) from None
     if not group.is_multicast:
         raise AddressError(
-            f"{group} is not a multicast address (IPv4 groups are 224.0.0.0 to 239.255.255.255)"
+            _(
+                "{group} is not a multicast address (IPv4 groups are 224.0.0.0 to 239.255.255.255)"
+            ).format(group=group)
         )
     if zone and group.version == 4:
-        raise AddressError(f"{text!r}: only IPv6 groups take a %zone (an interface)")
+        raise AddressError(
+            _("{text!r}: only IPv6 groups take a %zone (an interface)").format(text=text)
+        )
     return group, zone
 
 
@@ -628,12 +639,16 @@ def _join_group(
     except OSError as exc:
         if exc.errno == errno.ENODEV and zone:
             raise BindError(
-                f"cannot join the multicast group {group}: this computer has no network "
-                f"interface {zone!r}"
+                _(
+                    "cannot join the multicast group {group}: this computer has no network "
+                    "interface {zone!r}"
+                ).format(group=group, zone=zone)
             ) from exc
         where = f" on {interface}" if interface else ""
         raise BindError(
-            f"cannot join the multicast group {group}{where}: {system_words(exc)}"
+            _("cannot join the multicast group {group}{where}: {system_words}").format(
+                group=group, where=where, system_words=system_words(exc)
+            )
         ) from exc
 
 
@@ -662,14 +677,16 @@ def _allow_broadcast(sock: socket.socket) -> None:
 
 def _rcvbuf_warning(requested: int, granted: int) -> str:
     advice = (
-        f" (raise it with: sudo sysctl -w net.core.rmem_max={requested})"
+        _(" (raise it with: sudo sysctl -w net.core.rmem_max={requested})").format(
+            requested=requested
+        )
         if sys.platform == "linux"
         else ""
     )
-    return (
-        f"the system granted a receive buffer of {_size(granted)} instead of {_size(requested)}; "
-        f"datagrams may be lost in bursts{advice}"
-    )
+    return _(
+        "the system granted a receive buffer of {granted} instead of "
+        "{requested}; datagrams may be lost in bursts{advice}"
+    ).format(granted=_size(granted), requested=_size(requested), advice=advice)
 
 
 def _size(count: int) -> str:

@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING
 import h11
 
 from net._connect import connect
+from net._i18n import _
 from net._loop import StoppableLoop
 from net._record import Record
 from net.address import DEFAULT_RESOLVE_TIMEOUT, resolve
@@ -177,12 +178,16 @@ class Receiver:
                     "expires",
                 ) from None
             except OSError as exc:
-                raise UploadRefused(507, f"cannot write into the upload folder: {exc}") from exc
+                raise UploadRefused(
+                    507, _("cannot write into the upload folder: {exc}").format(exc=exc)
+                ) from exc
             self.name = candidate
             self.part = part
             self.path = folder / candidate
             return
-        raise UploadRefused(409, f"{name} exists already; uploads never overwrite a file")
+        raise UploadRefused(
+            409, _("{name} exists already; uploads never overwrite a file").format(name=name)
+        )
 
     @classmethod
     def resume(
@@ -206,13 +211,19 @@ class Receiver:
         try:
             self._fd = os.open(self.part, flags | getattr(os, "O_NOFOLLOW", 0))
         except OSError:
-            raise UploadRefused(404, f"there is no upload of {name} to resume") from None
+            raise UploadRefused(
+                404, _("there is no upload of {name} to resume").format(name=name)
+            ) from None
         held = os.fstat(self._fd).st_size
         if held != offset:
             os.close(self._fd)
             self._fd = -1
             raise UploadRefused(
-                409, f"the upload of {name} holds {held:,} bytes, not {offset:,}", held
+                409,
+                _("the upload of {name} holds {held:,} bytes, not {offset:,}").format(
+                    name=name, held=held, offset=offset
+                ),
+                held,
             )
         while chunk := os.read(self._fd, _HASH_CHUNK):
             self._hash.update(chunk)
@@ -246,14 +257,14 @@ class Receiver:
         if self.expected is not None and not hmac.compare_digest(self.expected, digest):
             self._remove()
             raise UploadRefused(
-                400, "the upload does not match its Repr-Digest: it was damaged and is not kept"
+                400, _("the upload does not match its Repr-Digest: it was damaged and is not kept")
             )
         try:
             _rename_no_overwrite(self.part, self.path)
         except FileExistsError:
             self._remove()
             raise UploadRefused(
-                409, f"{self.name} was created meanwhile; it is not overwritten"
+                409, _("{name} was created meanwhile; it is not overwritten").format(name=self.name)
             ) from None
         return self.path
 

@@ -29,6 +29,7 @@ import re
 import time
 from collections.abc import Callable
 
+from net._i18n import _
 from net._record import Record
 from net.codec import LINE_ENDINGS, Mode, PayloadSpec, encode_payload, parse_hex
 from net.errors import PayloadError
@@ -96,7 +97,11 @@ class Template(Record):
                 the text a variable produces.
         """
         if line_ending not in LINE_ENDINGS:
-            raise PayloadError(f"unknown line ending {line_ending!r} (none, lf, crlf or cr)")
+            raise PayloadError(
+                _("unknown line ending {line_ending!r} (none, lf, crlf or cr)").format(
+                    line_ending=line_ending
+                )
+            )
         clock = time.time() if now is None else now
         out = bytearray()
         for part in self.parts:
@@ -137,8 +142,10 @@ def parse_template(text: str) -> Template:
         end = text.find("}}", start + 2)
         if end < 0:
             raise PayloadError(
-                f"'{{{{' at position {start + 1} has no closing '}}}}': write {{{{{{{{ to send "
-                "{{ itself"
+                _(
+                    "'{{{{' at position {start} has no closing '}}}}': write {{{{{{{{ to "
+                    "send {{{{ itself"
+                ).format(start=start + 1)
             )
         if literal:
             parts.append("".join(literal))
@@ -177,22 +184,24 @@ def render_payload(
 
 
 def _parse_variable(body: str, position: int) -> _Variable:
-    name, _, argument = body.partition(":")
+    name, _colon, argument = body.partition(":")
     name = name.strip()
-    where = f"at position {position}"
+    where = _("at position {position}").format(position=position)
     if name not in _KNOWN:
         shown = "{{" + body + "}}"
         raise PayloadError(
-            f"unknown variable {shown} {where} (known: "
+            _("unknown variable {shown} {where} (known: ").format(shown=shown, where=where)
             + ", ".join("{{" + known + "}}" for known in _KNOWN)
-            + "; write {{{{ to send {{ itself)"
+            + _("; write {{{{ to send {{ itself)")
         )
     if name == "counter":
         return _Variable(name, argument, position, counter=_counter_options(argument, where))
     if name == "unixtime":
         if argument.strip() not in ("", "s", "ms"):
             raise PayloadError(
-                f"{{{{unixtime:{argument}}}}} {where}: write unixtime or unixtime:ms"
+                _("{{{{unixtime:{argument}}}}} {where}: write unixtime or unixtime:ms").format(
+                    argument=argument, where=where
+                )
             )
         return _Variable(name, argument.strip(), position)
     if name == "time":
@@ -201,13 +210,20 @@ def _parse_variable(body: str, position: int) -> _Variable:
         size = _whole(argument, "random", where)
         if not 1 <= size <= MAX_RANDOM_BYTES:
             raise PayloadError(
-                f"{{{{random:{argument}}}}} {where}: the size must be 1 to {MAX_RANDOM_BYTES} bytes"
+                _(
+                    "{{{{random:{argument}}}}} {where}: the size must be 1 to "
+                    "{max_random_bytes} bytes"
+                ).format(argument=argument, where=where, max_random_bytes=MAX_RANDOM_BYTES)
             )
         return _Variable(name, argument, position, size=size)
     try:
         data = parse_hex(argument)
     except PayloadError as exc:
-        raise PayloadError(f"{{{{hex:{argument}}}}} {where}: {exc}") from None
+        raise PayloadError(
+            _("{{{{hex:{argument}}}}} {where}: {exc}").format(
+                argument=argument, where=where, exc=exc
+            )
+        ) from None
     return _Variable(name, argument, position, data=data)
 
 
@@ -218,22 +234,39 @@ def _counter_options(argument: str, where: str) -> tuple[int, int, int, int, str
         key, sep, value = (s.strip() for s in item.partition("="))
         if not sep:
             raise PayloadError(
-                f"counter option {item!r} {where} needs a value, like start=1 or width=4"
+                _("counter option {item!r} {where} needs a value, like start=1 or width=4").format(
+                    item=item, where=where
+                )
             )
         if key == "order":
             if value not in ("big", "little"):
-                raise PayloadError(f"counter order {value!r} {where}: write big or little")
+                raise PayloadError(
+                    _("counter order {value!r} {where}: write big or little").format(
+                        value=value, where=where
+                    )
+                )
             order = value
             continue
         if key not in options:
             raise PayloadError(
-                f"unknown counter option {key!r} {where} (known: start, step, width, bytes, order)"
+                _(
+                    "unknown counter option {key!r} {where} (known: start, step, width, "
+                    "bytes, order)"
+                ).format(key=key, where=where)
             )
         options[key] = _whole(value, f"counter {key}", where, signed=key in ("start", "step"))
     if not 0 <= options["width"] <= 64:
-        raise PayloadError(f"counter width {options['width']} {where}: use 0 to 64 digits")
+        raise PayloadError(
+            _("counter width {options} {where}: use 0 to 64 digits").format(
+                options=options["width"], where=where
+            )
+        )
     if not 0 <= options["bytes"] <= 8:
-        raise PayloadError(f"counter bytes {options['bytes']} {where}: use 1 to 8 bytes")
+        raise PayloadError(
+            _("counter bytes {options} {where}: use 1 to 8 bytes").format(
+                options=options["bytes"], where=where
+            )
+        )
     return options["start"], options["step"], options["width"], options["bytes"], order
 
 
@@ -241,7 +274,11 @@ def _whole(text: str, what: str, where: str, *, signed: bool = False) -> int:
     value = text.strip()
     digits = value[1:] if signed and value[:1] == "-" else value
     if not digits.isascii() or not digits.isdigit() or len(digits) > 18:
-        raise PayloadError(f"{what} {text!r} {where} is not a whole number")
+        raise PayloadError(
+            _("{what} {text!r} {where} is not a whole number").format(
+                what=what, text=text, where=where
+            )
+        )
     return int(value)
 
 
@@ -270,7 +307,9 @@ def _expand(
             text = time.strftime(var.argument, time.localtime(now))
         except (ValueError, OverflowError) as exc:
             raise PayloadError(
-                f"{{{{time:{var.argument}}}}} at position {var.position}: {exc}"
+                _("{{{{time:{argument}}}}} at position {position}: {exc}").format(
+                    argument=var.argument, position=var.position, exc=exc
+                )
             ) from None
     # Produced text is plain text, even in a hex payload: "{{counter}}" is ASCII digits.
     return encode_payload(text, "text", encoding)

@@ -28,6 +28,7 @@ import time
 import zlib
 from collections.abc import Callable, Iterator, Sequence
 
+from net._i18n import _
 from net._record import Record
 from net.errors import system_words
 
@@ -127,12 +128,18 @@ class ZipPlan:
                     while left:
                         count = _read_into(member, file, view[: min(_CHUNK, left)])
                         if count == 0:
-                            raise MemberChanged(f"{member.name} became shorter while it was sent")
+                            raise MemberChanged(
+                                _("{name} became shorter while it was sent").format(
+                                    name=member.name
+                                )
+                            )
                         crc = zlib.crc32(view[:count], crc)
                         left -= count
                         yield view[:count]
                     if file.readinto(view[:1]):
-                        raise MemberChanged(f"{member.name} grew while it was sent")
+                        raise MemberChanged(
+                            _("{name} grew while it was sent").format(name=member.name)
+                        )
             crcs.append(crc)
             yield _descriptor(placed, crc)
         yield self._directory(crcs)
@@ -211,9 +218,11 @@ def _check_name(member: ZipMember) -> None:
     name = member.name[:-1] if member.is_folder else member.name
     parts = name.split("/")
     if not name or name.startswith("/") or any(p in ("", ".", "..") for p in parts):
-        raise ValueError(f"{member.name!r} is not a relative path inside the archive")
+        raise ValueError(
+            _("{name!r} is not a relative path inside the archive").format(name=member.name)
+        )
     if member.is_folder and member.size:
-        raise ValueError(f"the folder {member.name!r} cannot have a size")
+        raise ValueError(_("the folder {name!r} cannot have a size").format(name=member.name))
 
 
 def _dos_time(mtime: float) -> tuple[int, int]:

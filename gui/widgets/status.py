@@ -11,6 +11,7 @@ from PySide6.QtCore import QCoreApplication, Qt, Signal
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
 from gui.widgets.style import sentence, set_text_role
+from net._i18n import _ as net_text
 from net.errors import CLI_ADVICE
 
 __all__ = ["InlineError", "StatusLine", "gui_wording"]
@@ -41,8 +42,10 @@ def gui_wording(message: str) -> str:
         return message
     words = _advice_in_gui_words()
     for kind, advice in CLI_ADVICE.items():
-        if advice in message:
-            message = message.replace(advice, words[kind])
+        # net made the message in the user's language; a message made before a language
+        # change still holds the English advice.
+        for said in {net_text(advice), advice}:
+            message = message.replace(said, words[kind])
     return message
 
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import h11
 
 from net._connect import connect
+from net._i18n import _
 from net._loop import StoppableLoop, Waker, is_unclean_tls_end, would_block_errors
 from net.address import Endpoint, resolve
 from net.download.urls import DEFAULT_PORTS, ShareUrl
@@ -292,8 +293,10 @@ class Client(StoppableLoop):
                 if head_bytes > MAX_HEAD:
                     raise self._head_too_large() from exc
                 raise ProtocolError(
-                    f"{url.authority} did not answer in HTTP/1.1 ({exc}); if it is a classic raw "
-                    "server, use a raw:// URL"
+                    _(
+                        "{authority} did not answer in HTTP/1.1 ({exc}); if it is a classic "
+                        "raw server, use a raw:// URL"
+                    ).format(authority=url.authority, exc=exc)
                 ) from exc
             if event is h11.NEED_DATA:
                 if head_bytes > MAX_HEAD:
@@ -311,19 +314,26 @@ class Client(StoppableLoop):
                 informational += 1
                 if informational > MAX_INFORMATIONAL:
                     raise ProtocolError(
-                        f"{url.authority} sent more than {MAX_INFORMATIONAL} informational (1xx) "
-                        "answers and no file"
+                        _(
+                            "{authority} sent more than {max_informational} informational (1xx) "
+                            "answers and no file"
+                        ).format(authority=url.authority, max_informational=MAX_INFORMATIONAL)
                     )
         if self.received_bytes:
             raise TransferError(
-                f"{url.authority} closed the connection in the middle of its answer"
+                _("{authority} closed the connection in the middle of its answer").format(
+                    authority=url.authority
+                )
             )
-        raise TransferError(f"{url.authority} closed the connection without an answer")
+        raise TransferError(
+            _("{authority} closed the connection without an answer").format(authority=url.authority)
+        )
 
     def _head_too_large(self) -> ProtocolError:
         return ProtocolError(
-            f"{self.share_url.authority} sent an answer whose head is larger than "
-            f"{MAX_HEAD // 1024} KiB"
+            _("{authority} sent an answer whose head is larger than {max_head} KiB").format(
+                authority=self.share_url.authority, max_head=MAX_HEAD // 1024
+            )
         )
 
 
@@ -344,8 +354,11 @@ def header(response: h11.Response, name: bytes) -> str | None:
         return None
     if any(value.strip() != values[0].strip() for value in values[1:]):
         raise ProtocolError(
-            f"the server sent {len(values)} different {name.decode().title()} fields "
-            f"({', '.join(shown(v) for v in values[:3])})"
+            _("the server sent {count} different {title} fields ({values})").format(
+                count=len(values),
+                title=name.decode().title(),
+                values=", ".join(shown(v) for v in values[:3]),
+            )
         )
     return values[0]
 
@@ -368,25 +381,47 @@ def status_error(response: h11.Response, url: ShareUrl) -> TransferError:
     code = f"{status} {reason}".strip()
     if 300 <= status < 400:
         location = header(response, b"location")
-        where = f" to {shown(location)}" if location else ""
+        where = _(" to {location}").format(location=shown(location)) if location else ""
         return TransferError(
-            f"the server redirects{where} ({code}); redirects are not followed: "
-            "download from that address instead"
+            _(
+                "the server redirects{where} ({code}); redirects are not followed: "
+                "download from that address instead"
+            ).format(where=where, code=code)
         )
     if status == 404:
-        return TransferError(f"{url.authority} has no file named {url.name!r} ({code})")
+        return TransferError(
+            _("{authority} has no file named {name!r} ({code})").format(
+                authority=url.authority, name=url.name, code=code
+            )
+        )
     if status == 401:
         if url.password is not None:
-            return TransferError(f"{url.authority} refused the password ({code})")
+            return TransferError(
+                _("{authority} refused the password ({code})").format(
+                    authority=url.authority, code=code
+                )
+            )
         return TransferError(
-            f"{url.authority} needs a password ({code}): set SWB_PASSWORD or use "
-            f"{url.scheme}://:PASSWORD@{url.authority}/"
+            _(
+                "{authority} needs a password ({code}): set SWB_PASSWORD or use "
+                "{scheme}://:PASSWORD@{authority}/"
+            ).format(authority=url.authority, code=code, scheme=url.scheme)
         )
     if status in (401, 403):
-        return TransferError(f"{url.authority} refused access to {url.name!r} ({code})")
+        return TransferError(
+            _("{authority} refused access to {name!r} ({code})").format(
+                authority=url.authority, name=url.name, code=code
+            )
+        )
     if status >= 500:
-        return TransferError(f"the server at {url.authority} failed ({code})")
-    return TransferError(f"the server at {url.authority} answered {code}")
+        return TransferError(
+            _("the server at {authority} failed ({code})").format(
+                authority=url.authority, code=code
+            )
+        )
+    return TransferError(
+        _("the server at {authority} answered {code}").format(authority=url.authority, code=code)
+    )
 
 
 def validator(response: h11.Response) -> str | None:

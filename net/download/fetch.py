@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 import h11
 
+from net._i18n import _
 from net.download.exchange import (
     Cancelled,
     Client,
@@ -96,8 +97,9 @@ class Download(Client):
         name = parsed.raw_name if self.raw else parsed.name
         if not name:
             raise AddressError(
-                f"{url.strip()!r} names no file: add its name, like "
-                f"{parsed.scheme}://{parsed.authority}/report.pdf"
+                _(
+                    "{url!r} names no file: add its name, like {scheme}://{authority}/report.pdf"
+                ).format(url=url.strip(), scheme=parsed.scheme, authority=parsed.authority)
             )
         self.folder = Path(os.fspath(folder))
         self.file_name = safe_file_name(parsed.name or name.rsplit("/", 1)[-1])
@@ -124,9 +126,11 @@ class Download(Client):
         if not self.folder.is_dir():
             if self.folder.exists():  # -o names the file to write, as with curl -o: say so
                 raise LocalFileError(
-                    f"{self.folder} is a file, not a folder: give the folder to save into"
+                    _("{folder} is a file, not a folder: give the folder to save into").format(
+                        folder=self.folder
+                    )
                 )
-            raise LocalFileError(f"the folder {self.folder} does not exist")
+            raise LocalFileError(_("the folder {folder} does not exist").format(folder=self.folder))
         final = final_path(self.folder, self.file_name)
         self.path = final
         part = final.with_name(final.name + ".part")
@@ -137,7 +141,7 @@ class Download(Client):
             try:
                 return self._run_http(final, part, resume=self._resume)
             except Restart as why:
-                self._notes.append(f"{why}, so it started over")
+                self._notes.append(_("{why}, so it started over").format(why=why))
                 self.received_bytes = 0
                 self.first_bytes = b""
             try:
@@ -145,19 +149,25 @@ class Download(Client):
             except Restart as why:
                 raise TransferError(f"{self.share_url.authority}: {why}") from None
         except Cancelled:
-            raise TransferCancelled("the download was cancelled" + self._kept()) from None
+            raise TransferCancelled(_("the download was cancelled") + self._kept()) from None
         except OutOfTime:
             raise TransferError(
-                f"the download did not finish within {self._deadline:g} s" + self._kept()
+                _("the download did not finish within {deadline:g} s").format(
+                    deadline=self._deadline
+                )
+                + self._kept()
             ) from None
         except TimeoutError as exc:
             if not self.received_bytes:
                 raise TransferError(
-                    f"{self.share_url.authority} accepted the connection but sent nothing for "
-                    f"{self._timeout:g} s"
+                    _(
+                        "{authority} accepted the connection but sent nothing for {timeout:g} s"
+                    ).format(authority=self.share_url.authority, timeout=self._timeout)
                 ) from exc
             raise TransferError(
-                f"{self.share_url.authority} stopped sending (no data for {self._timeout:g} s)"
+                _("{authority} stopped sending (no data for {timeout:g} s)").format(
+                    authority=self.share_url.authority, timeout=self._timeout
+                )
                 + self._kept()
             ) from exc
         except NetError:
@@ -177,8 +187,10 @@ class Download(Client):
         if part is None or not part.exists():
             return ""
         if self._resumable and not self.raw:
-            return f"; {part.name} is kept to resume later"
-        return f"; the bytes received are kept in {part.name}, which cannot be resumed"
+            return _("; {name} is kept to resume later").format(name=part.name)
+        return _("; the bytes received are kept in {name}, which cannot be resumed").format(
+            name=part.name
+        )
 
     # ---- HTTP ---------------------------------------------------------------------------------
 
@@ -193,7 +205,9 @@ class Download(Client):
             offset = 0
             if resume and _size(part):
                 self._notes.append(
-                    f"{part.name} had no resume state for this URL, so it started over"
+                    _("{name} had no resume state for this URL, so it started over").format(
+                        name=part.name
+                    )
                 )
         self._resumable = bool(offset)
         sock = self._connect()
@@ -205,7 +219,7 @@ class Download(Client):
             if plan.complete:
                 return self._already_complete(final, part, offset, plan.digest, state)
             if plan.whole_again:
-                self._notes.append("the server sent the whole file again, so it started over")
+                self._notes.append(_("the server sent the whole file again, so it started over"))
             offset, total, digest = plan.offset, plan.total, plan.digest
             self._check_room(offset, total)
             with _PartFile(part, offset) as opened:
@@ -214,7 +228,7 @@ class Download(Client):
                 self._resumable = plan.validator is not None
                 hasher = hashlib.sha256()
                 if offset:
-                    self._notes.append(f"resumed after {offset} bytes")
+                    self._notes.append(_("resumed after {offset} bytes").format(offset=offset))
                     self._hash_part(fd, offset, total, hasher)
                 chunked = (header(response, b"transfer-encoding") or "").lower().strip()
                 progress = Meter(self._on_progress, offset, total)
@@ -230,7 +244,10 @@ class Download(Client):
                 size = offset + received
                 if total is not None and size != total:
                     raise TransferError(
-                        f"the connection ended after {size:,} of {total:,} bytes" + self._kept()
+                        _("the connection ended after {size:,} of {total:,} bytes").format(
+                            size=size, total=total
+                        )
+                        + self._kept()
                     )
                 if total is None and self.ragged_eof:
                     raise self._truncated(size)
@@ -244,13 +261,16 @@ class Download(Client):
             return
         if self.max_size is not None and total > self.max_size:
             raise TransferError(
-                f"the file is {human_size(total)}, over the {human_size(self.max_size)} limit"
+                _("the file is {total}, over the {max_size} limit").format(
+                    total=human_size(total), max_size=human_size(self.max_size)
+                )
             )
         free = _free_space(self.folder)
         if free is not None and total - offset > free:
             raise TransferError(
-                f"the file needs {human_size(total - offset)} more but {self.folder} has only "
-                f"{human_size(free)} free"
+                _("the file needs {total} more but {folder} has only {free} free").format(
+                    total=human_size(total - offset), folder=self.folder, free=human_size(free)
+                )
             )
 
     def _hash_part(self, fd: int, length: int, total: int | None, hasher: hashlib._Hash) -> None:
@@ -325,7 +345,9 @@ class Download(Client):
             except h11.RemoteProtocolError as exc:
                 if self.ragged_eof:
                     raise self._truncated(offset + received) from exc
-                raise TransferError(f"the server broke the chunked encoding ({exc})") from exc
+                raise TransferError(
+                    _("the server broke the chunked encoding ({exc})").format(exc=exc)
+                ) from exc
             if event is h11.NEED_DATA:
                 count = recv_into(view)
                 http.receive_data(bytes(view[:count]))
@@ -344,7 +366,9 @@ class Download(Client):
                 return received
             if self.ragged_eof:
                 raise self._truncated(offset + received)
-            raise TransferError("the connection ended before the whole file arrived" + self._kept())
+            raise TransferError(
+                _("the connection ended before the whole file arrived") + self._kept()
+            )
 
     def _length_limit(self) -> int:
         """Bytes a body without a length may have: ``max_size``, and the free space less a reserve."""
@@ -356,18 +380,23 @@ class Download(Client):
 
     def _too_large(self, received: int) -> TransferError:
         if self.max_size is not None and received > self.max_size:
-            why = f"over the {human_size(self.max_size)} limit"
+            why = _("over the {max_size} limit").format(max_size=human_size(self.max_size))
         else:
-            why = f"more than {self.folder} has free"
+            why = _("more than {folder} has free").format(folder=self.folder)
         self._discard()
         return TransferError(
-            f"the server kept sending: {human_size(received)} so far, {why}; nothing was kept"
+            _("the server kept sending: {received} so far, {why}; nothing was kept").format(
+                received=human_size(received), why=why
+            )
         )
 
     def _truncated(self, size: int) -> TransferError:
         return TransferError(
-            f"the TLS connection with {self.share_url.authority} ended without close_notify after "
-            f"{size:,} bytes, so the file may be cut short; it was not saved as {self.file_name}"
+            _(
+                "the TLS connection with {authority} ended without close_notify after "
+                "{size:,} bytes, so the file may be cut short; it was not saved as "
+                "{file_name}"
+            ).format(authority=self.share_url.authority, size=size, file_name=self.file_name)
             + self._kept()
         )
 
@@ -375,8 +404,10 @@ class Download(Client):
         """The ``.part`` must still be in the folder: deleted or moved, nothing can be saved."""
         if os.fstat(fd).st_nlink == 0:
             raise LocalFileError(
-                f"{self._part} was deleted while downloading, so nothing was saved; "
-                "download the file again"
+                _(
+                    "{part} was deleted while downloading, so nothing was saved; download "
+                    "the file again"
+                ).format(part=self._part)
             )
 
     def _already_complete(
@@ -386,7 +417,7 @@ class Download(Client):
         with _PartFile(part, offset) as opened:
             hasher = hashlib.sha256()
             self._hash_part(opened.fd, offset, offset, hasher)
-            self._notes.append("the earlier part already held the whole file")
+            self._notes.append(_("the earlier part already held the whole file"))
             return self._finish(opened, final, part, offset, hasher, digest, state)
 
     # ---- raw ----------------------------------------------------------------------------------
@@ -399,7 +430,7 @@ class Download(Client):
             self._send_all(sock, url.raw_name.encode("utf-8"))
             recv_into = self._reader(sock)
             if part.exists():
-                self._notes.append("the classic raw protocol cannot resume, so it started over")
+                self._notes.append(_("the classic raw protocol cannot resume, so it started over"))
             state = ResumeState(part, self._identity())
             with _PartFile(part, 0) as opened:
                 fd = opened.fd
@@ -417,10 +448,12 @@ class Download(Client):
                     os.close(opened.take())
                     self._discard()
                     raise TransferError(
-                        f"{url.authority} closed the connection without sending anything "
-                        f"(does it share a file named {url.raw_name!r}?)"
+                        _(
+                            "{authority} closed the connection without sending anything (does it "
+                            "share a file named {raw_name!r}?)"
+                        ).format(authority=url.authority, raw_name=url.raw_name)
                     )
-                self._notes.append("the classic raw protocol carries no length or checksum")
+                self._notes.append(_("the classic raw protocol carries no length or checksum"))
                 return self._finish(opened, final, part, size, hasher, None, state)
         finally:
             sock.close()
@@ -445,8 +478,10 @@ class Download(Client):
             result = finish(fd, final, part, size, hasher, digest, state, self._notes)
         except FileNotFoundError as exc:
             raise LocalFileError(
-                f"{part} was deleted or moved while downloading, so nothing was saved; "
-                "download the file again"
+                _(
+                    "{part} was deleted or moved while downloading, so nothing was saved; "
+                    "download the file again"
+                ).format(part=part)
             ) from exc
         self.path = Path(result.path)
         return result
@@ -464,14 +499,18 @@ class Download(Client):
 
     def _os_error(self, exc: OSError) -> NetError:
         if exc.errno in WRITE_PROBLEMS:
-            problem = f"cannot write into {self.folder}: {WRITE_PROBLEMS[exc.errno]}"
+            problem = _("cannot write into {folder}: {write_problems}").format(
+                folder=self.folder, write_problems=_(WRITE_PROBLEMS[exc.errno])
+            )
             if exc.errno in (errno.ENOSPC, errno.EDQUOT):
                 if self._resumable and not self.raw:
-                    problem += f"; {self._part_name()} is kept: free some space, then run the "
-                    problem += "download again to resume"
+                    problem += _(
+                        "; {part_name} is kept: free some space, then run the download again "
+                        "to resume"
+                    ).format(part_name=self._part_name())
                 else:
                     self._discard()  # it cannot be resumed: give the space back
-                    problem += "; nothing was kept: free some space, then download it again"
+                    problem += _("; nothing was kept: free some space, then download it again")
             return TransferError(problem)
         return TransferError(describe_io_error(exc, self.share_url.authority))
 

@@ -14,6 +14,7 @@ from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 
+from net._i18n import N_, _
 from net.download.resume import ResumeState
 from net.errors import TransferError
 from net.events import DownloadFinished, DownloadProgress
@@ -48,7 +49,9 @@ def final_path(folder: Path, name: str) -> Path:
         candidate = folder / f"{stem} ({number}){dot}{ext}"
         number += 1
     if candidate.parent != folder:  # cannot happen after safe_file_name; never write outside
-        raise TransferError(f"refusing to save {name!r} outside {folder}")
+        raise TransferError(
+            _("refusing to save {name!r} outside {folder}").format(name=name, folder=folder)
+        )
     return candidate
 
 
@@ -65,7 +68,9 @@ def open_part(part: Path, offset: int) -> int:
         os.ftruncate(fd, offset)
         os.lseek(fd, offset, os.SEEK_SET)
     except OSError as exc:
-        raise LocalFileError(f"cannot write {part}: {strerror(exc)}") from exc
+        raise LocalFileError(
+            _("cannot write {part}: {strerror}").format(part=part, strerror=strerror(exc))
+        ) from exc
     return fd
 
 
@@ -98,8 +103,10 @@ def finish(
             part.unlink()
         resume.forget()
         raise TransferError(
-            f"{final.name} does not match the SHA-256 checksum the server announced, so it was "
-            "deleted; download it again"
+            _(
+                "{name} does not match the SHA-256 checksum the server announced, so "
+                "it was deleted; download it again"
+            ).format(name=final.name)
         )
     if final.exists():  # appeared meanwhile: never overwrite what someone else saved
         final = final_path(final.parent, final.name)
@@ -117,10 +124,10 @@ def finish(
 
 
 WRITE_PROBLEMS = {
-    errno.ENOSPC: "the disk is full",
-    errno.EDQUOT: "the disk quota is used up",
-    errno.EFBIG: "the file is larger than this system allows",
-    errno.EROFS: "the disk is read-only",
+    errno.ENOSPC: N_("the disk is full"),
+    errno.EDQUOT: N_("the disk quota is used up"),
+    errno.EFBIG: N_("the file is larger than this system allows"),
+    errno.EROFS: N_("the disk is read-only"),
     errno.EACCES: "permission denied",
 }
 
@@ -139,7 +146,7 @@ class HashPipe:
         self._work: queue.SimpleQueue[tuple[bytearray | bytes, int, bool] | None] = (
             queue.SimpleQueue()
         )
-        for _ in range(_PIPE_BUFFERS):
+        for _buffer in range(_PIPE_BUFFERS):
             self._free.put(bytearray(BUFFER))
         self._done = False
         self._thread = threading.Thread(target=self._run, name="swb-download-hash", daemon=True)
@@ -231,7 +238,7 @@ def hash_existing(
         # Sequential reads: positional ones (pread) do not exist on Windows.
         data = os.read(fd, min(BUFFER, length - done))
         if not data:
-            raise TransferError("the part file became shorter while it was being checked")
+            raise TransferError(_("the part file became shorter while it was being checked"))
         hasher.update(data)
         done += len(data)
         if on_bytes is not None:

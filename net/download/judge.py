@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import h11
 
+from net._i18n import _
 from net._record import Record
 from net.download.exchange import Restart, header, list_header, shown, status_error, validator
 from net.download.urls import ShareUrl
@@ -65,7 +66,7 @@ def judge_response(
             or (stored_total is not None and stored_total != offset)
             or (current and current != if_range)
         ):
-            raise Restart("the file on the server is not the one the .part came from")
+            raise Restart(_("the file on the server is not the one the .part came from"))
         return Plan(offset, offset, 0, if_range, digest, complete=True)
     if status not in (200, 206):
         raise status_error(response, url)
@@ -74,8 +75,9 @@ def judge_response(
     ]
     if any(c not in ("identity", "") for c in codings):
         raise TransferError(
-            "the server sent the file compressed "
-            f"({shown(', '.join(c for c in codings if c))}), which is not unpacked here"
+            _("the server sent the file compressed ({shown}), which is not unpacked here").format(
+                shown=shown(", ".join(c for c in codings if c))
+            )
         )
     length_text = header(response, b"content-length")
     length = int(length_text) if length_text and length_text.isdigit() else None
@@ -83,28 +85,40 @@ def judge_response(
         return Plan(0, length, length, current, digest, whole_again=bool(offset))
     span = parse_content_range(header(response, b"content-range") or "")
     if span is None or span.start is None or span.end is None or span.total is None:
-        raise Restart("the server sent a part without a usable Content-Range")
+        raise Restart(_("the server sent a part without a usable Content-Range"))
     body = span.end - span.start + 1
     if length is not None and length != body:
         raise ProtocolError(
-            f"{url.authority} sent Content-Length {length} with Content-Range "
-            f"bytes {span.start}-{span.end}/{span.total}"
+            _(
+                "{authority} sent Content-Length {length} with Content-Range bytes "
+                "{start}-{end}/{total}"
+            ).format(
+                authority=url.authority,
+                length=length,
+                start=span.start,
+                end=span.end,
+                total=span.total,
+            )
         )
     if not offset:
         if span.start == 0 and span.end == span.total - 1:
             return Plan(0, span.total, body, current, digest)  # the whole file, though as a 206
         raise TransferError(
-            f"{url.authority} sent only bytes {span.start}-{span.end} of {span.total} when the "
-            "whole file was asked for"
+            _(
+                "{authority} sent only bytes {start}-{end} of {total} when the whole "
+                "file was asked for"
+            ).format(authority=url.authority, start=span.start, end=span.end, total=span.total)
         )
     if span.start != offset:
         raise Restart(
-            f"the server sent bytes from {span.start}, not from the {offset} already saved"
+            _("the server sent bytes from {start}, not from the {offset} already saved").format(
+                start=span.start, offset=offset
+            )
         )
     if current is None or current != if_range:
-        raise Restart("the file changed on the server since the .part was saved")
+        raise Restart(_("the file changed on the server since the .part was saved"))
     if stored_total is not None and span.total != stored_total:
-        raise Restart("the file's length changed on the server")
+        raise Restart(_("the file's length changed on the server"))
     if span.end != span.total - 1:
-        raise Restart("the server sent a part that does not reach the end of the file")
+        raise Restart(_("the server sent a part that does not reach the end of the file"))
     return Plan(offset, span.total, body, current, digest)

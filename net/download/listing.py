@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import h11
 
+from net._i18n import _
 from net._record import Record
 from net.download.exchange import Cancelled, Client, OutOfTime, header
 from net.download.urls import ShareUrl, parse_share_url
@@ -81,7 +82,7 @@ class FileListRequest(Client):
         parsed = parse_share_url(url)
         if parsed.scheme in ("raw", "raw+tls"):
             raise AddressError(
-                "a classic raw server has no file list: type the file's name instead"
+                _("a classic raw server has no file list: type the file's name instead")
             )
         path = folder_path(folder)
         listing = ShareUrl(
@@ -123,13 +124,19 @@ class FileListRequest(Client):
                 self._close_reader()
                 self.share_url = self.share_url.replace(target=following)
         except Cancelled:
-            raise TransferError("listing the files was cancelled") from None
+            raise TransferError(_("listing the files was cancelled")) from None
         except OutOfTime:
             raise TransferError(
-                f"{authority} did not send its file list within {self._deadline:g} s"
+                _("{authority} did not send its file list within {deadline:g} s").format(
+                    authority=authority, deadline=self._deadline
+                )
             ) from None
         except TimeoutError as exc:
-            raise TransferError(f"{authority} did not answer within {self._timeout:g} s") from exc
+            raise TransferError(
+                _("{authority} did not answer within {timeout:g} s").format(
+                    authority=authority, timeout=self._timeout
+                )
+            ) from exc
         except NetError:
             raise
         except OSError as exc:
@@ -141,15 +148,19 @@ class FileListRequest(Client):
         """One page of the list: its body and its ``Link`` header (None when it has none)."""
         url = self.share_url
         too_large = ProtocolError(
-            f"the file list from {url.authority} is larger than {MAX_LIST // (1024 * 1024)} MiB"
+            _("the file list from {authority} is larger than {max_list} MiB").format(
+                authority=url.authority, max_list=MAX_LIST // (1024 * 1024)
+            )
         )
         sock = self._connect()
         try:
             http, response, recv_into = self._request_head(sock, [])
             if response.status_code != 200:
                 raise ProtocolError(
-                    f"{url.authority} has no file list ({response.status_code}); is it a Socket "
-                    "Workbench share?"
+                    _(
+                        "{authority} has no file list ({status_code}); is it a Socket "
+                        "Workbench share?"
+                    ).format(authority=url.authority, status_code=response.status_code)
                 )
             length = header(response, b"content-length")
             if length is not None and length.isdigit() and int(length) > MAX_LIST:
@@ -161,7 +172,11 @@ class FileListRequest(Client):
                 try:
                     event = http.next_event()
                 except h11.RemoteProtocolError as exc:
-                    raise ProtocolError(f"{url.authority} sent a broken answer ({exc})") from exc
+                    raise ProtocolError(
+                        _("{authority} sent a broken answer ({exc})").format(
+                            authority=url.authority, exc=exc
+                        )
+                    ) from exc
                 if event is h11.NEED_DATA:
                     count = recv_into(view)
                     http.receive_data(bytes(view[:count]))
@@ -172,12 +187,18 @@ class FileListRequest(Client):
                 elif isinstance(event, h11.EndOfMessage):
                     if self.ragged_eof:
                         raise TransferError(
-                            f"the TLS connection with {url.authority} ended without close_notify, "
-                            "so the file list may be cut short"
+                            _(
+                                "the TLS connection with {authority} ended without close_notify, so "
+                                "the file list may be cut short"
+                            ).format(authority=url.authority)
                         )
                     return bytes(body), header(response, b"link")
                 else:
-                    raise TransferError(f"{url.authority} closed the connection mid-answer")
+                    raise TransferError(
+                        _("{authority} closed the connection mid-answer").format(
+                            authority=url.authority
+                        )
+                    )
         finally:
             sock.close()
 
@@ -218,11 +239,15 @@ def parse_list(body: bytes, url: ShareUrl, folder: str = "/") -> list[RemoteFile
     Raises:
         ProtocolError: not JSON, nested too deeply, not a list, or an entry breaks a rule.
     """
-    problem = f"{url.authority} did not send a file list (is it a Socket Workbench share?)"
+    problem = _("{authority} did not send a file list (is it a Socket Workbench share?)").format(
+        authority=url.authority
+    )
     try:
         items = json.loads(body)
     except RecursionError:
-        raise ProtocolError(f"the file list from {url.authority} is nested too deeply") from None
+        raise ProtocolError(
+            _("the file list from {authority} is nested too deeply").format(authority=url.authority)
+        ) from None
     except ValueError:
         raise ProtocolError(problem) from None
     if not isinstance(items, list):
@@ -233,27 +258,31 @@ def parse_list(body: bytes, url: ShareUrl, folder: str = "/") -> list[RemoteFile
 
 def _entry(item: object, index: int, url: ShareUrl, origin: str, folder: str) -> RemoteFile:
     def bad(what: str) -> ProtocolError:
-        return ProtocolError(f"entry {index + 1} of the file list from {url.authority} {what}")
+        return ProtocolError(
+            _("entry {index} of the file list from {authority} {what}").format(
+                index=index + 1, authority=url.authority, what=what
+            )
+        )
 
     if not isinstance(item, dict):
-        raise bad("is not an object")
+        raise bad(_("is not an object"))
     name, size, mtime = item.get("name"), item.get("size"), item.get("mtime", 0)
     sha256, link = item.get("sha256"), item.get("url")
     kind = "folder" if item.get("type") == "folder" else "file"
     key = item.get("path")
     if not isinstance(name, str) or not name or len(name) > MAX_NAME:
-        raise bad("has no usable name")
+        raise bad(_("has no usable name"))
     if not isinstance(size, int) or isinstance(size, bool) or not 0 <= size < 2**63:
-        raise bad("has no usable size")
+        raise bad(_("has no usable size"))
     if (
         not isinstance(mtime, int | float)
         or isinstance(mtime, bool)
         or not math.isfinite(mtime)
         or abs(mtime) > 1e12
     ):
-        raise bad("has no usable modification time")
+        raise bad(_("has no usable modification time"))
     if sha256 is not None and not (isinstance(sha256, str) and _SHA256.fullmatch(sha256)):
-        raise bad("has a SHA-256 that is not 64 hex digits")
+        raise bad(_("has a SHA-256 that is not 64 hex digits"))
     tail = "/" if kind == "folder" else ""
     absolute = None
     if isinstance(link, str) and link.endswith(tail):

@@ -7,6 +7,7 @@ import os
 import urllib.parse
 from typing import Literal
 
+from net._i18n import _
 from net._record import Record
 from net.address import parse_host, parse_port
 from net.errors import AddressError
@@ -57,17 +58,21 @@ def parse_share_url(url: str) -> ShareUrl:
     """
     text = url.strip()
     if not text:
-        raise AddressError("the URL is empty: type one like http://192.168.1.10:8000/report.pdf")
+        raise AddressError(_("the URL is empty: type one like http://192.168.1.10:8000/report.pdf"))
     if "://" not in text:
         raise AddressError(
-            f"{text!r} is not a URL: start it with http://, https://, raw:// or raw+tls:// "
-            "(like http://192.168.1.10:8000/report.pdf)"
+            _(
+                "{text!r} is not a URL: start it with http://, https://, raw:// or "
+                "raw+tls:// (like http://192.168.1.10:8000/report.pdf)"
+            ).format(text=text)
         )
     scheme_text, rest = text.split("://", 1)
     scheme = scheme_text.lower()
     if scheme not in ("http", "https", "raw", "raw+tls"):
         raise AddressError(
-            f"{scheme}:// URLs are not supported: use http://, https://, raw:// or raw+tls://"
+            _(
+                "{scheme}:// URLs are not supported: use http://, https://, raw:// or raw+tls://"
+            ).format(scheme=scheme)
         )
     cut = min((i for i in (rest.find("/"), rest.find("?"), rest.find("#")) if i >= 0), default=-1)
     authority, path_part = (rest, "") if cut < 0 else (rest[:cut], rest[cut:])
@@ -77,18 +82,24 @@ def parse_share_url(url: str) -> ShareUrl:
         _user, colon, secret = userinfo.partition(":")
         if not colon:
             raise AddressError(
-                "user names in URLs are not supported: give a share password as "
-                "http://:PASSWORD@host:port/"
+                _(
+                    "user names in URLs are not supported: give a share password as "
+                    "http://:PASSWORD@host:port/"
+                )
             )
         password = urllib.parse.unquote(secret, errors="replace")
     if not authority:
-        raise AddressError(f"{text!r} has no host: type one like http://192.168.1.10:8000/name")
+        raise AddressError(
+            _("{text!r} has no host: type one like http://192.168.1.10:8000/name").format(text=text)
+        )
     host_text, port_text = _split_authority(authority)
     host = parse_host(host_text)
     if port_text is None or port_text == "":
         if scheme in ("raw", "raw+tls"):
             raise AddressError(
-                f"a {scheme}:// URL needs a port, like {scheme}://192.168.1.10:5000/name"
+                _("a {scheme}:// URL needs a port, like {scheme}://192.168.1.10:5000/name").format(
+                    scheme=scheme
+                )
             )
         port = DEFAULT_PORTS[scheme]
     else:
@@ -123,13 +134,23 @@ def _split_authority(authority: str) -> tuple[str, str | None]:
     if authority.startswith("["):
         end = authority.find("]")
         if end < 0:
-            raise AddressError(f"{authority!r}: an IPv6 address in a URL needs a closing ']'")
+            raise AddressError(
+                _("{authority!r}: an IPv6 address in a URL needs a closing ']'").format(
+                    authority=authority
+                )
+            )
         rest = authority[end + 1 :]
         if rest and not rest.startswith(":"):
-            raise AddressError(f"{authority!r} is not a valid host and port")
+            raise AddressError(
+                _("{authority!r} is not a valid host and port").format(authority=authority)
+            )
         return authority[: end + 1], (rest[1:] if rest else None)
     if authority.count(":") > 1:
-        raise AddressError(f"{authority!r}: put an IPv6 address in brackets, like [::1]:8000")
+        raise AddressError(
+            _("{authority!r}: put an IPv6 address in brackets, like [::1]:8000").format(
+                authority=authority
+            )
+        )
     host, sep, port = authority.partition(":")
     return host, (port if sep else None)
 

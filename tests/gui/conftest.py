@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QApplication
 from gui import runner
 from gui.app import APP_NAME, ORGANIZATION, install_language, install_plural_forms
 from gui.main_window import ASK_BEFORE_QUIT_KEY
+from net._i18n import set_language as set_net_language
 from tests.conftest import WAIT
 
 
@@ -163,6 +164,13 @@ def free_port(kind: socket.SocketKind = socket.SOCK_DGRAM) -> int:
     with socket.socket(socket.AF_INET, kind) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+@pytest.fixture(autouse=True)
+def _net_language_restored() -> Iterator[None]:
+    """A test that picked a language (install_language sets net's too) leaves the next English."""
+    yield
+    set_net_language(None)
 
 
 @pytest.fixture
