@@ -358,7 +358,7 @@ def tcp_serve(args: argparse.Namespace) -> int:
     from net.tcp import TcpServer
 
     framing = _framing(args)
-    responder = _responder(args, str(framing) if framing else "line", mode, fixed)
+    responder = _responder(args, str(framing) if framing else None, mode, fixed)
     certificate = server_certificate(args)
     context = None
     if certificate is not None:
@@ -419,22 +419,19 @@ def tcp_serve(args: argparse.Namespace) -> int:
 
 
 def _responder(
-    args: argparse.Namespace, framing: str, fallback: str, fixed: bytes
+    args: argparse.Namespace, framing: str | None, fallback: str, fixed: bytes
 ) -> Responder | None:
     """The --rule and --mock options as a responder answering the rest with the fallback (None:
-    no rules)."""
+    no rules); ``framing`` None: lines, or raw chunks when a rule matches hex bytes."""
     if not args.rule and not args.mock:
         return None
-    from net.rules import FRAMINGS, Responder, parse_rules
-
-    if framing not in FRAMINGS:
-        raise PayloadError("--rule and --mock answer lines or chunks: use --framing line or raw")
+    from net.rules import Responder, default_framing, parse_rules
 
     rules = parse_rules(args.rule, args.encoding)
     if args.mock:
         from net.script import mock_rules
 
-        rules += mock_rules(args.mock, framing=framing)
+        rules += mock_rules(args.mock, framing=framing or default_framing(rules))
     return Responder(rules, framing=framing, fallback=fallback, fixed_reply=fixed)
 
 

@@ -35,27 +35,26 @@ its regex :data:`net.rules.MATCH_BUDGET` seconds per try.
 from __future__ import annotations
 
 import errno
-import json
 import math
 import os
 import re
 import selectors
 import socket
-import ssl
 import time
 import tomllib
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 import regex
 
 from net._loop import StoppableLoop
+from net._record import Record as _Value
 from net.address import format_peer, parse_host, parse_port, resolve
 from net.checksum import append_checksum, get_checksum
-from net.codec import check_encoding, encode_payload, parse_hex, render_text, to_hex
+from net.codec import check_encoding, parse_hex, render_text, to_hex
 from net.errors import ConnectError, NetError, PayloadError, TlsError, describe_connect_error
 from net.rules import (
     MATCH_BUDGET,
@@ -64,6 +63,7 @@ from net.rules import (
     compile_regex,
     escape_bytes,
     make_rule,
+    regex_shape,
     substitute_values,
 )
 from net.variables import Template, parse_template
@@ -121,6 +121,10 @@ _NAME_REFERENCE = re.compile(r"\{\{([A-Za-z_][A-Za-z0-9_]*)\}\}")
 _VARIABLE_NAMES = {"counter", "unixtime", "time", "random", "hex"}
 
 
+#: The default of mappings a value may hold: shared, so it must never change.
+_NOTHING: Mapping[str, Any] = MappingProxyType({})
+
+
 class ScriptError(PayloadError):
     """A script that cannot run: the sentence names the file and line."""
 
@@ -128,8 +132,7 @@ class ScriptError(PayloadError):
 StepKind = Literal["send", "expect", "delay"]
 
 
-@dataclass(frozen=True, slots=True)
-class Step:
+class Step(_Value):
     """One step of a script, checked. ``line`` is where its ``[[step]]`` header is (1-based)."""
 
     number: int
@@ -142,14 +145,13 @@ class Step:
     capture: bool = False
     delay: float = 0.0
     name: str = ""
-    _pattern: regex.Pattern[str] | re.Pattern[bytes] | None = field(
-        default=None, repr=False, compare=False
-    )
-    # Parsed once when the step uses no --var or captured value: a send's template (and its
-    # bytes when they never change), an expect's fixed pattern.
-    _template: tuple[bytes | Template, ...] | None = field(default=None, repr=False, compare=False)
-    _fixed: bytes | None = field(default=None, repr=False, compare=False)
-    _dynamic: bool = field(default=False, repr=False, compare=False)
+    _pattern: regex.Pattern[str] | re.Pattern[bytes] | None = None
+    # Made once when the step uses no --var or captured value: a send's bytes as a function of
+    # the round (0-based; checksum included), an expect's fixed pattern.
+    _sender: Callable[[int], bytes] | None = None
+    # Characters an expect's regex searches without a time limit (net.rules.regex_shape).
+    _safe_length: int = 0
+    _dynamic: bool = False
 
     @property
     def label(self) -> str:
@@ -161,8 +163,7 @@ class Step:
         return f"{self.kind}{'_hex' if self.hex else ''} {self.text!r}"
 
 
-@dataclass(frozen=True, slots=True)
-class Script:
+class Script(_Value):
     """A checked script: where to connect and the steps."""
 
     protocol: Literal["tcp", "udp", "tls"]
@@ -174,15 +175,14 @@ class Script:
     tls: ClientTls | None = None
     connect_timeout: float = 10.0
     name: str = "script"
-    variables: Mapping[str, bytes] = field(default_factory=dict)
+    variables: Mapping[str, bytes] = _NOTHING
 
     @property
     def expectations(self) -> int:
         return sum(step.kind == "expect" for step in self.steps) * self.repeat
 
 
-@dataclass(frozen=True, slots=True)
-class StepResult:
+class StepResult(_Value):
     """What one step did. Times in seconds: ``elapsed`` since the run started, ``duration`` of
     the step, ``rtt`` from the last send to the match (expects only)."""
 
@@ -194,13 +194,12 @@ class StepResult:
     duration: float
     rtt: float | None = None
     data: bytes = b""  # what was sent, or what matched
-    captures: Mapping[str, str] = field(default_factory=dict)
+    captures: Mapping[str, str] = _NOTHING
     problem: str = ""  # why it failed
     received: bytes = b""  # for a failed expect: what arrived instead
 
 
-@dataclass(frozen=True, slots=True)
-class RunResult:
+class RunResult(_Value):
     """The whole run: every step's result, and the failure if there was one."""
 
     results: tuple[StepResult, ...]  # the last MAX_KEPT_RESULTS steps
@@ -365,13 +364,8 @@ def _parse_step(
             _check_names(text, known, where)
             placeholders = dict.fromkeys(known, b"\0")
             trial = parse_template(substitute_values(text, placeholders))
-            data = trial.render("hex" if is_hex else "escapes", encoding)
+            trial.render("hex" if is_hex else "escapes", encoding)
             dynamic = _uses_values(text, known)
-            mode = "hex" if is_hex else "escapes"
-            pieces = None if dynamic else _pieces(trial, mode, encoding)
-            fixed = None
-            if not dynamic and not trial.has_variables:
-                fixed = append_checksum(data, checksum)
             return Step(
                 number,
                 line,
@@ -380,8 +374,7 @@ def _parse_step(
                 is_hex,
                 checksum,
                 name=label,
-                _template=pieces,
-                _fixed=fixed,
+                _sender=None if dynamic else _sender(trial, is_hex, encoding, checksum),
                 _dynamic=dynamic,
             )
         if "checksum" in raw:
@@ -391,13 +384,16 @@ def _parse_step(
         if not isinstance(capture, bool):
             raise ScriptError(f"{where}: capture must be true or false")
         pattern: regex.Pattern[str] | re.Pattern[bytes]
+        safe_length = 0
         if is_hex:
             if capture:
                 raise ScriptError(f"{where}: expect_hex has no groups to capture")
             pattern = compile_hex_pattern(text)
         else:
             _check_names(text, known, where)
-            pattern = compile_regex(_expect_pattern(text, dict.fromkeys(known, "x")), "the expect")
+            source = _expect_pattern(text, dict.fromkeys(known, "x"))
+            pattern = compile_regex(source, "the expect")
+            safe_length = regex_shape(source).safe_length
             if capture and not pattern.groupindex:
                 raise ScriptError(
                     f"{where}: capture = true but the pattern has no named groups like (?P<seq>\\d+)"
@@ -413,6 +409,7 @@ def _parse_step(
             capture,
             name=label,
             _pattern=pattern,
+            _safe_length=safe_length,
             _dynamic=not is_hex and _uses_values(text, known),
         )
     except ScriptError:
@@ -421,13 +418,18 @@ def _parse_step(
         raise ScriptError(f"{where}: {exc}") from None
 
 
-def _pieces(template: Template, mode: str, encoding: str) -> tuple[bytes | Template, ...]:
-    """The template's text encoded once, its variables as one-variable templates to render at
-    every send (a send in a 10,000-round script should not encode the same text 10,000 times)."""
-    return tuple(
-        encode_payload(part, mode, encoding) if isinstance(part, str) else Template((part,), True)
-        for part in template.parts
-    )
+def _sender(
+    template: Template, is_hex: bool, encoding: str, checksum: str | None
+) -> Callable[[int], bytes]:
+    """A send's bytes as a function of the round (0-based), made once: a step in a
+    10,000-round script should not parse and encode the same text 10,000 times."""
+    render = template.renderer("hex" if is_hex else "escapes", encoding)
+    if not template.has_variables:
+        data = append_checksum(render(0), checksum)
+        return lambda _round: data
+    if checksum is None:
+        return render
+    return lambda sequence: append_checksum(render(sequence), checksum)
 
 
 def _uses_values(text: str, known: set[str]) -> bool:
@@ -480,9 +482,15 @@ class _Stream:
     def __init__(self, runner: ScriptRunner, script: Script) -> None:
         self._runner = runner
         self._selector = runner.new_selector()
+        # What a non-blocking socket raises when it must wait (TLS adds its own two).
+        self._again: tuple[type[OSError], ...] = (BlockingIOError, InterruptedError)
         self.sock = self._connect(script)
         if script.tls is not None:
+            import ssl
+
             from net.tls import wrap_client
+
+            self._again += (ssl.SSLWantReadError, ssl.SSLWantWriteError)
 
             self.sock = wrap_client(
                 self.sock, script.host, script.tls, script.connect_timeout, loop=runner
@@ -537,7 +545,7 @@ class _Stream:
         while view:
             try:
                 sent = self.sock.send(view)
-            except (BlockingIOError, InterruptedError, ssl.SSLWantWriteError, ssl.SSLWantReadError):
+            except self._again:
                 self._selector.modify(self.sock, selectors.EVENT_WRITE, self.sock)
                 try:
                     self._wait(time.monotonic() + 30.0)
@@ -555,12 +563,14 @@ class _Stream:
             ConnectError: the peer closed the connection or it broke.
         """
         while True:
-            pending = isinstance(self.sock, ssl.SSLSocket) and self.sock.pending()
-            if not pending and not self._wait(deadline):
-                return None
+            # Read first, wait only when nothing is there: a reply often arrives while the
+            # step's result is reported, and TLS may hold decrypted bytes the socket does not
+            # show to a selector.
             try:
                 data = self.sock.recv(_RECV_SIZE)
-            except (BlockingIOError, InterruptedError, ssl.SSLWantReadError, ssl.SSLWantWriteError):
+            except self._again:
+                if not self._wait(deadline):
+                    return None
                 continue
             except OSError as exc:
                 raise ConnectError(
@@ -633,9 +643,12 @@ class ScriptRunner(StoppableLoop):
                     if step.kind == "delay":
                         if self.wait_stopped(step.delay):
                             raise _Stopped
+                        ended = time.perf_counter()
+                        # Every field given in order: the quick way to build a Record.
                         result = StepResult(
-                            step, round_number, True, 0, began - start, time.perf_counter() - began
-                        )
+                            step, round_number, True, 0, began - start, ended - began, None,
+                            b"", _NOTHING, "", b"",
+                        )  # fmt: skip
                     elif step.kind == "send":
                         data = self._render(step, values, round_number)
                         if stream is not None:
@@ -645,14 +658,9 @@ class ScriptRunner(StoppableLoop):
                             self._udp.send(data)
                         last_send = time.perf_counter()
                         result = StepResult(
-                            step,
-                            round_number,
-                            True,
-                            len(data),
-                            last_send - start,
-                            last_send - began,
-                            data=data,
-                        )
+                            step, round_number, True, len(data), last_send - start,
+                            last_send - began, None, data, _NOTHING, "", b"",
+                        )  # fmt: skip
                     else:
                         matched, captures, problem, seen = self._expect(
                             step, stream, buffer, values
@@ -704,19 +712,11 @@ class ScriptRunner(StoppableLoop):
         return RunResult(tuple(results), elapsed, problem, stopped, step_count, match_count)
 
     def _render(self, step: Step, values: Mapping[str, bytes], round_number: int) -> bytes:
-        if step._fixed is not None:
-            return step._fixed
-        mode = "hex" if step.hex else "escapes"
-        encoding = self.script.encoding
-        pieces = step._template
-        if pieces is None:
-            pieces = _pieces(parse_template(substitute_values(step.text, values)), mode, encoding)
-        sequence = round_number - 1
-        data = b"".join(
-            piece if isinstance(piece, bytes) else piece.render(mode, encoding, sequence=sequence)
-            for piece in pieces
-        )
-        return append_checksum(data, step.checksum)
+        sender = step._sender
+        if sender is None:  # the step uses captured values: they change from round to round
+            template = parse_template(substitute_values(step.text, values))
+            sender = _sender(template, step.hex, self.script.encoding, step.checksum)
+        return sender(round_number - 1)
 
     def _expect(
         self, step: Step, stream: _Stream | None, buffer: bytearray, values: dict[str, bytes]
@@ -726,13 +726,17 @@ class ScriptRunner(StoppableLoop):
         pattern = step._pattern
         if step._dynamic:
             texts = {k: v.decode(codec, "surrogateescape") for k, v in values.items()}
-            pattern = compile_regex(_expect_pattern(step.text, texts), "the expect")
+            source = _expect_pattern(step.text, texts)
+            pattern = compile_regex(source, "the expect")
+            safe_length = regex_shape(source).safe_length
+        else:
+            safe_length = step._safe_length
         assert pattern is not None
         deadline = time.monotonic() + step.timeout
         arrived = bytearray()  # UDP: datagrams that did not match
         while True:
             if stream is not None:
-                found = _search(pattern, bytes(buffer), codec) if buffer else None
+                found = _search(pattern, buffer, codec, safe_length) if buffer else None
                 if found is not None:
                     del buffer[: found[0]]
                     return _matched(step, found, values, codec)
@@ -749,7 +753,7 @@ class ScriptRunner(StoppableLoop):
                 if self.stopping:
                     raise _Stopped
                 break
-            found = _search(pattern, datagram.data, codec)
+            found = _search(pattern, datagram.data, codec, safe_length)
             if found is not None:
                 return _matched(step, found, values, codec)
             arrived += datagram.data
@@ -776,22 +780,33 @@ def _matched(
 
 
 def _search(
-    pattern: regex.Pattern[str] | re.Pattern[bytes], data: bytes, codec: str
+    pattern: regex.Pattern[str] | re.Pattern[bytes],
+    data: bytes | bytearray,
+    codec: str,
+    safe_length: int = 0,
 ) -> tuple[int, bytes, dict[str, str]] | None:
     """(bytes used up to the match's end, the matched bytes, named groups) or None."""
     if isinstance(pattern, re.Pattern):
         hit = pattern.search(data)
-        return None if hit is None else (hit.end(), hit.group(0), {})
+        return None if hit is None else (hit.end(), bytes(hit.group(0)), {})
     text = data.decode(codec, "surrogateescape")
     try:
-        found = pattern.search(text, timeout=MATCH_BUDGET)
+        # The time limit costs more than a short search: only where backtracking could take long.
+        if len(text) <= safe_length:
+            found = pattern.search(text)
+        else:
+            found = pattern.search(text, timeout=MATCH_BUDGET)
     except TimeoutError:
         return None
     if found is None:
         return None
-    end = len(text[: found.end()].encode(codec, "surrogateescape"))
-    matched = found.group(0).encode(codec, "surrogateescape")
-    captures = {k: v or "" for k, v in found.groupdict().items()}
+    if len(text) == len(data):  # one byte per character: offsets in the text are in the bytes
+        end = found.end()
+        matched = bytes(data[found.start() : end])
+    else:
+        end = len(text[: found.end()].encode(codec, "surrogateescape"))
+        matched = found.group(0).encode(codec, "surrogateescape")
+    captures = {k: v or "" for k, v in found.groupdict().items()} if pattern.groupindex else {}
     return end, matched, captures
 
 
@@ -839,8 +854,7 @@ def junit_xml(result: RunResult, script: Script) -> str:
 # ---- record -> script, capture -> mock ------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Record:
+class Record(_Value):
     """One piece of a recorded conversation: ``sent`` by us or ``received`` from the peer."""
 
     direction: Literal["sent", "received"]
@@ -867,6 +881,8 @@ def _exchanges(records: Iterable[Record]) -> list[tuple[bytes, bytes]]:
 
 def _toml_string(text: str) -> str:
     # JSON strings are TOML basic strings, but for DEL, which TOML wants escaped too.
+    import json  # only recording a script needs it
+
     return json.dumps(text, ensure_ascii=False).replace("\x7f", "\\u007f")
 
 
@@ -958,19 +974,8 @@ def records_from_script(script: Script) -> list[Record]:
         if step._dynamic:
             continue
         if step.kind == "send":
-            assert step._template is not None
-            data = step._fixed
-            if data is None:
-                data = append_checksum(
-                    b"".join(
-                        piece
-                        if isinstance(piece, bytes)
-                        else piece.render("hex" if step.hex else "escapes", script.encoding)
-                        for piece in step._template
-                    ),
-                    step.checksum,
-                )
-            records.append(Record("sent", data))
+            assert step._sender is not None
+            records.append(Record("sent", step._sender(0)))
         elif step.kind == "expect":
             if step.hex:
                 if "??" not in step.text:
