@@ -3,7 +3,8 @@
 1. ``swb run`` doing N send/expect round trips against a local echo server, against a plain
    Python socket loop doing the same round trips (target: at least 0.5x its rate). Both talk to
    the same echo server (a small blocking Python process); the script runs in its own process, as
-   ``swb run`` (start-up included), and in-process through ScriptRunner (the engine alone).
+   ``swb run`` (start-up included, bytecode cached as an installed copy has it), and in-process
+   through ScriptRunner (the engine alone).
 2. ``swb tcp-serve`` with 100 rules answering requests from 8 pipelining client connections, in
    requests/s (target 10,000/s), against the same server with ``--echo`` and no rules.
 
@@ -30,6 +31,7 @@ from _common import (
     PYTHON,
     Row,
     alternate,
+    bytecode_env,
     format_table,
     free_port,
     median,
@@ -92,7 +94,9 @@ def plain_loop(port: int, count: int) -> float:
 def plain_process(port: int, count: int) -> float:
     """The same loop as its own Python process, timed from outside like ``swb run``."""
     started = time.perf_counter()
-    subprocess.run([PYTHON, "-c", PLAIN_LOOP, str(port), str(count)], check=True)
+    subprocess.run(
+        [PYTHON, "-c", PLAIN_LOOP, str(port), str(count)], check=True, env=bytecode_env()
+    )
     return count / (time.perf_counter() - started)
 
 
@@ -113,6 +117,7 @@ def cli(path: Path, count: int) -> float:
         check=True,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        env=bytecode_env(),
     )
     return count / (time.perf_counter() - started)
 
@@ -186,6 +191,7 @@ def run(quick: bool = False) -> list[Row]:
             "engine": lambda: engine(path, count),
             "cli": lambda: cli(path, count),
         }
+        cli(path, count)  # writes the bytecode cache, as installing does
         say(f"script: {count:,} round trips against an echo server, x{rounds}")
         rates = alternate(trials, rounds, log=say, show="{:,.0f}/s".format)
     plain, process_rate, ours_engine, ours_cli = (
