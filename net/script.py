@@ -1008,22 +1008,26 @@ def mock_rules(
 def rules_from_records(
     records: Sequence[Record], encoding: str = "UTF-8", framing: str = "line"
 ) -> list[Rule]:
-    """Rules that make a mock of the recorded peer (net.rules.Responder with this ``framing``):
-    for each request seen (what was sent), an ``exact`` rule replying with what came back. With
-    line framing the request's line ending is left out of the pattern, as the responder strips it.
-    A request seen twice keeps its first reply; requests with no reply are left out.
+    """Rules that make a mock of the recorded peer (net.rules.Responder with this ``framing``, a
+    net.framing spec): for each request seen (what was sent), an ``exact`` rule replying with
+    what came back. A request that is one frame is matched by its payload, as the responder sees
+    it (a line without its ending, a message without its length header). A request seen twice
+    keeps its first reply; requests with no reply are left out.
 
     Raises:
-        PayloadError: an unknown encoding.
+        PayloadError: an unknown encoding or framing.
     """
+    from net.framing import parse_framing
+
+    spec = parse_framing(framing)
     rules: list[Rule] = []
     seen: set[bytes] = set()
     for sent, received in _exchanges(records):
         if not sent or not received:
             continue
-        request = sent
-        if framing == "line" and sent.endswith(b"\n"):
-            request = sent[:-2] if sent.endswith(b"\r\n") else sent[:-1]
+        framer = spec.framer(max(len(sent), MAX_EXPECT_BUFFER))
+        frames = framer.feed(sent) + framer.flush()
+        request = frames[0].payload if len(frames) == 1 and not frames[0].incomplete else sent
         if request in seen or not request:
             continue
         seen.add(request)
