@@ -487,7 +487,8 @@ def _add_framing_option(parser: argparse.ArgumentParser) -> None:
         metavar="SPEC",
         help=(
             f"print one row per frame: {FRAMING_HELP} (default: rows as received). "
-            "--rule and --mock answer each line (default) or, with raw, each chunk"
+            "--rule and --mock answer each frame (default: each line, or each chunk when a "
+            "rule matches hex bytes)"
         ),
     )
 
