@@ -142,9 +142,7 @@ def udp_listen(args: argparse.Namespace) -> int:
     encoding = check_encoding(args.encoding)
     reply = _payload(args, args.reply) if args.reply is not None else None
     out = _Printer(encoding, json_lines=args.json, quiet=args.quiet)
-    if args.checksum:
-        get_checksum(args.checksum)  # an unknown name is bad input before anything listens
-        out.checksum = (args.checksum, args.checksum_order)
+    _verify_checksums(args, out)
     responder = _responder(args, "raw", "fixed" if reply is not None else "none", reply or b"")
     capture = _capture(args)
     if capture is not None and responder is None and reply is not None:
@@ -201,7 +199,7 @@ def udp_listen(args: argparse.Namespace) -> int:
         summary += f", {stats.truncated} truncated"
     if reply is not None or responder is not None:
         summary += f", {_plural(stats.replies, 'reply', 'replies')} sent"
-    _status(summary)
+    _status(summary + _checksum_summary(args, out))
     return EXIT_OK
 
 
@@ -366,6 +364,7 @@ def tcp_serve(args: argparse.Namespace) -> int:
 
         context = server_context(certificate)
     out = _Printer(encoding, json_lines=args.json, quiet=args.quiet, announce=True, framing=framing)
+    _verify_checksums(args, out)
     capture = _capture(args)
     locals_: dict[int, str] = {}  # conn_id -> this end's address, for the capture
 
@@ -414,8 +413,22 @@ def tcp_serve(args: argparse.Namespace) -> int:
         summary += f", {server.refused} refused (limit {server.max_clients} at once)"
     if server.tls_failures:
         summary += f", {_plural(server.tls_failures, 'TLS handshake')} failed"
-    _status(summary)
+    _status(summary + _checksum_summary(args, out))
     return EXIT_OK
+
+
+def _verify_checksums(args: argparse.Namespace, out: _Printer) -> None:
+    """--checksum of a listener: rows (datagrams, frames, or chunks without --framing) that do
+    not end with it are marked. An unknown name is bad input before anything listens."""
+    if args.checksum:
+        get_checksum(args.checksum)
+        out.checksum = (args.checksum, args.checksum_order)
+
+
+def _checksum_summary(args: argparse.Namespace, out: _Printer) -> str:
+    if not args.checksum:
+        return ""
+    return f", {out.bad_checksums} failed the {args.checksum} check"
 
 
 def _responder(
@@ -550,14 +563,16 @@ class _Printer:
         self._decoders: dict[int, StreamDecoder] = {}
         self._connected: set[int] = set()
         self._write = sys.stdout.write
-        #: (name, byte order) of a checksum each datagram should end with (udp-listen --checksum).
+        #: (name, byte order) of a checksum each datagram or frame should end with (--checksum),
+        #: and how many did not.
         self.checksum: tuple[str, ByteOrder | None] | None = None
+        self.bad_checksums = 0
 
     def datagram(self, datagram: Datagram, rtt_ms: float | None = None) -> None:
+        data = datagram.data
+        checked = None if datagram.outgoing else self._checked(data)
         if self._quiet:
             return
-        data = datagram.data
-        checked = None if self.checksum is None else verify_checksum(data, *self.checksum)
         if self._json:
             record: dict[str, Any] = {
                 "time": round(datagram.time, 6),
@@ -586,6 +601,8 @@ class _Printer:
         self, event: Connected | Received | Sent | Disconnected, rtt_ms: float | None = None
     ) -> None:
         if self._quiet:
+            if self.checksum is not None and isinstance(event, Received | Disconnected):
+                self._check_quietly(event)
             return
         if isinstance(event, Sent):  # a reply by rule: one out row per reply
             text = render_text(event.data, self._encoding, one_line=not self._json)
@@ -596,10 +613,7 @@ class _Printer:
             else:
                 self._write(f"{_OUT}{event.peer}  {text}\n")
         elif isinstance(event, Received) and self._framing is not None:
-            framer = self._framers.get(event.conn_id)
-            if framer is None:
-                framer = self._framers[event.conn_id] = self._framing.framer()
-            for frame in framer.feed(event.data):
+            for frame in self._framer(event.conn_id, self._framing).feed(event.data):
                 self._frame(event, frame, rtt_ms)
                 rtt_ms = None  # the round trip ends at the first reply
         elif isinstance(event, Received):
@@ -608,7 +622,8 @@ class _Printer:
                 decoder = self._decoders[event.conn_id] = StreamDecoder(
                     self._encoding, one_line=not self._json
                 )
-            self._received(event, decoder.decode(event.data), rtt_ms)
+            text = decoder.decode(event.data)
+            self._received(event, text, rtt_ms, checked=self._checked(event.data))
         elif isinstance(event, Connected):
             self._connected.add(event.conn_id)
             tls = event.tls
@@ -646,11 +661,45 @@ class _Printer:
     def flush(self) -> None:
         sys.stdout.flush()
 
+    def _framer(self, conn_id: int, framing: FramingSpec) -> Framer:
+        framer = self._framers.get(conn_id)
+        if framer is None:
+            framer = self._framers[conn_id] = framing.framer()
+        return framer
+
+    def _checked(self, payload: bytes) -> bool | None:
+        """Whether ``payload`` ends with its --checksum (None without one); failures counted."""
+        if self.checksum is None or not payload:
+            return None
+        ok = verify_checksum(payload, *self.checksum)
+        self.bad_checksums += not ok
+        return ok
+
+    def _check_quietly(self, event: Received | Disconnected) -> None:
+        """--quiet prints no rows, yet its summary counts the frames that fail the checksum."""
+        if isinstance(event, Received) and self._framing is None:
+            self._checked(event.data)
+            return
+        framer = self._framers.pop(event.conn_id, None) if isinstance(event, Disconnected) else None
+        if isinstance(event, Received) and self._framing is not None:
+            frames = self._framer(event.conn_id, self._framing).feed(event.data)
+        else:
+            frames = framer.flush() if framer is not None else []
+        for frame in frames:
+            self._checked(frame.payload)
+
     def _received(
-        self, event: Received, text: str, rtt_ms: float | None = None, **flags: bool
+        self,
+        event: Received,
+        text: str,
+        rtt_ms: float | None = None,
+        checked: bool | None = None,
+        **flags: bool,
     ) -> None:
         if self._json:
             extra: dict[str, Any] = {name: True for name, on in flags.items() if on}
+            if checked is not None:
+                extra["checksum_ok"] = checked
             if rtt_ms is not None:
                 extra["rtt_ms"] = round(rtt_ms, 3)
             self._object(
@@ -663,13 +712,15 @@ class _Printer:
             )
         else:
             marks = "".join(f"[{name}] " for name, on in flags.items() if on)
+            marks += "[bad checksum] " if checked is False else ""
             self._write(f"{event.peer}  {marks}{text}{_rtt_text(rtt_ms)}\n")
 
     def _frame(self, event: Received | Disconnected, frame: Frame, rtt_ms: float | None) -> None:
         """One row per frame (--framing): its full bytes, flagged when cut or incomplete."""
         row = Received(event.time, event.conn_id, event.peer, frame.data)
         text = render_text(frame.data, self._encoding, one_line=not self._json)
-        self._received(row, text, rtt_ms, cut=frame.cut, incomplete=frame.incomplete)
+        checked = self._checked(frame.payload)
+        self._received(row, text, rtt_ms, checked, cut=frame.cut, incomplete=frame.incomplete)
 
     def _object(
         self, event: Connected | Received | Sent | Disconnected, kind: str, **fields: Any

@@ -349,6 +349,7 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--echo", action="store_true", help="send every client back what it sends")
     mode.add_argument("--reply", metavar="DATA", help="answer every chunk received with DATA")
     _add_payload_options(p)
+    _add_checksum_options(p, verify=True)
     _add_rule_options(p, framing=True)
     p.add_argument(
         "--max-clients",
@@ -508,7 +509,12 @@ def _add_checksum_options(
         "--checksum",
         metavar="NAME",
         help=(
-            ("check that each datagram ends with its checksum" if verify else "append a checksum")
+            (
+                "check that each datagram (TCP: each frame, or chunk without --framing) ends "
+                "with its checksum"
+                if verify
+                else "append a checksum"
+            )
             + ": crc16-modbus (low byte first), crc16-ccitt-false, crc16-xmodem, "
             "crc32, crc8, sum8, xor8 or lrc"
             + ("; 'none' drops the packet's own" if override else "")
