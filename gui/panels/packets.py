@@ -1123,8 +1123,9 @@ def install_packet_library(window: QMainWindow, path: Path | None = None) -> Pac
         except KeyError:
             continue
         editor: PayloadEditor = panel.payload
+        # One button for both (two made the TCP Client's send box too wide for 800x600):
+        # a click shows the library, its menu saves the payload as a packet.
         editor.add_tool(_packets_button(editor, dock, library))
-        editor.save_packet_button.show()
         editor.save_as_packet.connect(lambda panel=panel: save_from_panel(library, panel))
         if settings is not None:
             panel.payload_history = PayloadHistory(editor, settings, f"history/{name}")
@@ -1136,9 +1137,12 @@ def install_packet_library(window: QMainWindow, path: Path | None = None) -> Pac
     return library
 
 
-def _packets_button(parent: QWidget, dock: QDockWidget, library: PacketLibraryPanel) -> QToolButton:
-    """The "Packets…" button of a send box: shows the library (the dock starts hidden)."""
-    button = QToolButton(parent)
+def _packets_button(
+    editor: PayloadEditor, dock: QDockWidget, library: PacketLibraryPanel
+) -> QToolButton:
+    """The "Packets…" button of a send box: a click shows the library (the dock starts hidden);
+    its menu has "Save as packet…" (the editor's save_as_packet signal)."""
+    button = QToolButton(editor)
     button.setObjectName("showPacketsButton")
     button.setText(QCoreApplication.translate("PacketLibraryPanel", "Packets…"))
     keys = QKeySequence(_SHOW_KEYS).toString(QKeySequence.SequenceFormat.NativeText)
@@ -1155,6 +1159,17 @@ def _packets_button(parent: QWidget, dock: QDockWidget, library: PacketLibraryPa
         library.view.setFocus(Qt.FocusReason.OtherFocusReason)
 
     button.clicked.connect(show)
+    menu = QMenu(button)
+    save = menu.addAction(QCoreApplication.translate("PayloadEditor", "Save as packet…"))
+    save.setObjectName("savePacketAction")
+    save.setToolTip(editor.save_packet_button.toolTip())
+    save.triggered.connect(lambda _checked=False: editor.save_as_packet.emit())
+    show_action = menu.addAction(
+        QCoreApplication.translate("PacketLibraryPanel", "Show the packet library")
+    )
+    show_action.triggered.connect(lambda _checked=False: show())
+    button.setMenu(menu)
+    button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
     return button
 
 

@@ -100,8 +100,9 @@ def records_from_log(log: TrafficLog) -> list[Record]:
 
 
 def save_script_button(parent: QWidget, save: Callable[[], object]) -> QPushButton:
-    """The "Save as script…" button of the TCP Client and UDP Send panels."""
-    button = QPushButton(QCoreApplication.translate("ScriptsPanel", "Save as script…"), parent)
+    """The "Save log as script…" button of the TCP Client and UDP Send panels. Its Alt letter
+    is G: every letter of "Save as script" is taken in the TCP Client panel."""
+    button = QPushButton(QCoreApplication.translate("ScriptsPanel", "Save lo&g as script…"), parent)
     button.setObjectName("saveAsScriptButton")
     button.setToolTip(
         QCoreApplication.translate(

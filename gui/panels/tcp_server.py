@@ -43,6 +43,7 @@ from gui.widgets.traffic_log import CELL_BYTES, StreamRows
 from net._loop import raise_file_limit
 from net.errors import AddressError, NetError
 from net.events import Connected, Disconnected, FileSent, Received, Sent
+from net.rules import Responder
 from net.tcp import TcpServer
 from net.tls import server_context
 
@@ -70,6 +71,7 @@ class TcpServerPanel(Panel):
         self.runner.failed.connect(self._on_failed)
         self.runner.finished.connect(self._on_finished)
         self.server: Any = None
+        self._responder: Responder | None = None  # the rules answering, while running
         self._fingerprint = ""
         self._opened_tls: dict[str, str] = {}
         self._address = ""
@@ -200,7 +202,8 @@ class TcpServerPanel(Panel):
             (self.IN, "999.9 KiB"),
             (self.OUT, "999.9 KiB"),
         ):
-            title = self.clients.horizontalHeaderItem(column).text()
+            title_item = self.clients.horizontalHeaderItem(column)
+            title = title_item.text() if title_item is not None else ""
             width = max(metrics.horizontalAdvance(sample), titles.horizontalAdvance(title) + 8)
             header.resizeSection(column, width + 16)
         self.clients.verticalHeader().setDefaultSectionSize(metrics.height() + 6)
@@ -309,6 +312,7 @@ class TcpServerPanel(Panel):
         except NetError as exc:
             self.status.show_error(str(exc))
             return
+        self._responder = responder
         self._totals = (0, 0, 0)
         self._refused = (0, 0)
         self._refusals_told = 0
@@ -419,7 +423,8 @@ class TcpServerPanel(Panel):
 
     def _on_reply_changed(self) -> None:
         mode = str(self.reply_mode.currentData())
-        self.fixed_reply.setEnabled(mode == "fixed")
+        # Shown only when it is used: the rules table below needs the height at 800x600.
+        self.fixed_reply.setVisible(mode == "fixed")
         if self.server is None or not self.runner.running:
             return
         if mode == "fixed":
@@ -432,7 +437,11 @@ class TcpServerPanel(Panel):
         self.server.set_reply(mode, data)
         # A bad rule: the table says which; the previous rules answer meanwhile.
         with contextlib.suppress(NetError):
-            self.server.set_responder(self.rules.responder(mode, data, self.log.model.encoding))
+            # The running responder is kept when it can be: its rules' {{counter}} go on.
+            self._responder = self.rules.responder(
+                mode, data, self.log.model.encoding, current=self._responder
+            )
+            self.server.set_responder(self._responder)
 
     # -- results -------------------------------------------------------------------------------
 
@@ -541,7 +550,9 @@ class TcpServerPanel(Panel):
                     item.setTextAlignment(
                         Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
                     )
-            self.clients.item(row, self.PEER).setData(Qt.ItemDataRole.UserRole, info.conn_id)
+            peer_item = self.clients.item(row, self.PEER)
+            if peer_item is not None:  # set just above
+                peer_item.setData(Qt.ItemDataRole.UserRole, info.conn_id)
         self.clients.clearSelection()
         for row, info in enumerate(infos):
             if info.conn_id in selected:

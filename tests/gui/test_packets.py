@@ -251,9 +251,11 @@ def test_save_as_packet_from_the_send_boxes(
     udp.port.set_text("5000")  # type: ignore[attr-defined]
     udp.payload.set_text("T={{unixtime}}")  # type: ignore[attr-defined]
     udp.payload.set_checksum("crc32")  # type: ignore[attr-defined]
-    button = udp.payload.save_packet_button  # type: ignore[attr-defined]
-    assert button.isVisible()
-    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    button = udp.findChild(QToolButton, "showPacketsButton")
+    assert button.isVisible() and button.menu() is not None
+    save = button.menu().findChild(QAction, "savePacketAction")
+    assert save.text() == "Save as packet…"
+    save.trigger()
     dialog = library.dialog
     assert dialog is not None
     dialog.name_edit.setText("clock")
