@@ -38,11 +38,17 @@ def echo() -> Iterator[UdpEcho]:
     peer.close()
 
 
-def make_window(qtbot: QtBot, settings: QSettings) -> MainWindow:
+def shown_window(qtbot: QtBot, settings: QSettings) -> MainWindow:
+    """A main window on screen, as it starts (the Packets dock hidden the first time)."""
     window = MainWindow(settings)
     qtbot.addWidget(window)
     with qtbot.waitExposed(window):
         window.show()
+    return window
+
+
+def make_window(qtbot: QtBot, settings: QSettings) -> MainWindow:
+    window = shown_window(qtbot, settings)
     window.findChild(QAction, "packetLibraryAction").trigger()  # the dock starts hidden
     return window
 
@@ -437,10 +443,7 @@ def test_payload_history_is_one_key_away_bounded_and_remembered(
 def test_the_dock_starts_hidden_and_then_as_the_user_left_it(
     qtbot: QtBot, settings: QSettings, data_dir: Path
 ) -> None:
-    first = MainWindow(settings)
-    qtbot.addWidget(first)
-    with qtbot.waitExposed(first):
-        first.show()
+    first = shown_window(qtbot, settings)
     dock = first.findChild(QDockWidget, "packetLibraryDock")
     assert not dock.isVisible()  # beside the widest panel it would not fit a 1366x768 screen
     first.findChild(QAction, "packetLibraryAction").trigger()
@@ -539,10 +542,7 @@ def test_tcp_server_repeat_goes_to_every_client(
 def test_every_send_box_has_a_packets_button_that_shows_the_hidden_dock(
     qtbot: QtBot, settings: QSettings, data_dir: Path, panel_name: str
 ) -> None:
-    window = MainWindow(settings)
-    qtbot.addWidget(window)
-    with qtbot.waitExposed(window):
-        window.show()
+    window = shown_window(qtbot, settings)
     dock = window.findChild(QDockWidget, "packetLibraryDock")
     assert not dock.isVisible()  # hidden at first start: it does not fit beside an 800x600 panel
     panel = window.show_panel(panel_name)
