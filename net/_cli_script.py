@@ -97,20 +97,18 @@ def run(args: argparse.Namespace) -> int:
                 record["problem"] = result.problem
             write(json_line(record) + "\n")
         else:
+            step, number, ok, size, elapsed, _duration, rtt, data, _captures, problem, _ = result
             head = heads.get(step.number)
             if head is None:
                 head = heads[step.number] = f"step {step.number}  {step.kind:<6}"
             if rounds:
-                head = f"round {result.round} {head}"
-            if not result.ok:
-                line = f"{head}  FAILED  elapsed {_ms(result.elapsed)}  {result.problem}"
+                head = f"round {number} {head}"
+            if not ok:
+                write(f"{head}  FAILED  elapsed {_ms(elapsed)}  {problem}\n")
             else:
-                line = f"{head}  {result.size:>6} bytes  elapsed {result.elapsed * 1000:.3f} ms"
-                if result.rtt is not None:
-                    line += f"  rtt {result.rtt * 1000:.3f} ms"
-                if result.data:  # a delay has none
-                    line += f"  '{shown(result.data[:200])}'"
-            write(line + "\n")
+                rtt_text = "" if rtt is None else f"  rtt {rtt * 1000:.3f} ms"
+                text = f"  '{shown(data[:200])}'" if data else ""  # a delay has no data
+                write(f"{head}  {size:>6} bytes  elapsed {elapsed * 1000:.3f} ms{rtt_text}{text}\n")
         # Lines show as they happen, yet a fast run is not slowed by a flush per step.
         now = time.monotonic()
         if now - flushed[0] >= 0.1 or not result.ok:
