@@ -565,6 +565,12 @@ class _Stream:
             ConnectError: the peer closed the connection or it broke.
         """
         while True:
+            # Checked before reading: a peer that never stops sending must not hold an expect
+            # past its deadline, nor the runner past a stop.
+            if self._runner.stopping:
+                raise _Stopped
+            if time.monotonic() >= deadline:
+                return None
             # Read first, wait only when nothing is there: a reply often arrives while the
             # step's result is reported, and TLS may hold decrypted bytes the socket does not
             # show to a selector.
