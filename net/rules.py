@@ -23,7 +23,7 @@ pattern like ``(a+)+$`` therefore costs one budget per message, not the server. 
 itself costs more than a short search (the ``regex`` library arms a clock for it), so a pattern
 without nested repeats or back-references searches short messages without it: with ``d`` repeats
 a backtracking search takes at most about ``n ** (d + 1)`` steps over ``n`` characters, which
-stays below :data:`_STEP_BUDGET` up to the length :func:`_safe_length` gives.
+stays below :data:`_STEP_BUDGET` up to the length :func:`regex_shape` gives.
 
 Speed: a message is checked against the rules by dictionary look-ups first (``exact``; ``prefix``
 and ``suffix`` by length; a ``regex`` anchored at ``^`` by its literal start), then by ``in`` (a
@@ -52,10 +52,10 @@ from net.variables import parse_template
 
 __all__ = [
     "FALLBACKS",
-    "FRAMINGS",
     "KINDS",
     "MATCH_BUDGET",
     "MAX_MATCH_INPUT",
+    "RegexShape",
     "Responder",
     "Rule",
     "RuleSet",
@@ -66,12 +66,11 @@ __all__ = [
     "make_rule",
     "parse_rule",
     "parse_rules",
+    "regex_shape",
     "substitute_values",
 ]
 
 KINDS: Final = ("exact", "contains", "prefix", "suffix", "regex", "hex")
-#: The framings the window offers first; any spec of net.framing is accepted.
-FRAMINGS: Final = ("line", "raw")
 FALLBACKS: Final = ("none", "echo", "fixed")
 #: Bytes of one message a rule looks at; a line longer than this is handed on in pieces.
 MAX_MATCH_INPUT: Final = 64 * 1024
