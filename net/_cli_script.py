@@ -12,6 +12,7 @@ import argparse
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from net._cli_common import status, stop_on_signals, warn_if_insecure
@@ -41,6 +42,26 @@ def _ms(seconds: float) -> str:
     return f"{seconds * 1000:.3f} ms"
 
 
+def _text_shown(encoding: str) -> Callable[[bytes], str]:
+    """:func:`net.codec.render_text` for one encoding, quicker for ASCII bytes (most lines
+    of a conversation): each character's rendering is looked up in a table made from it."""
+    one = [render_text(bytes([code]), encoding) for code in range(128)]
+    # Not ASCII-compatible (UTF-16), or ASCII bytes that shift state (ISO-2022, UTF-7, HZ).
+    shifts = b"\x1b$B+-~{"
+    if "".join(one[32:127]) != "".join(map(chr, range(32, 127))) or render_text(
+        shifts, encoding
+    ) != "".join(one[code] for code in shifts):
+        return lambda data: render_text(data, encoding)
+    table = {code: text for code, text in enumerate(one) if text != chr(code)}
+
+    def shown(data: bytes) -> str:
+        if data.isascii():
+            return data.decode("ascii").translate(table)
+        return render_text(data, encoding)
+
+    return shown
+
+
 def run(args: argparse.Namespace) -> int:
     """``swb run SCRIPT.toml [--var NAME=VALUE]... [--junit FILE] [--json]``."""
     script = load_script(args.script, _variables(args.var))
@@ -50,6 +71,8 @@ def run(args: argparse.Namespace) -> int:
     rounds = script.repeat > 1
     write = sys.stdout.write
     flushed = [0.0]
+    heads: dict[int, str] = {}  # by step number: a line starts the same in every round
+    shown = _text_shown(script.encoding)
 
     def on_step(result: StepResult) -> None:
         step = result.step
@@ -75,17 +98,18 @@ def run(args: argparse.Namespace) -> int:
                 record["problem"] = result.problem
             write(json_line(record) + "\n")
         else:
-            head = f"round {result.round} " if rounds else ""
-            line = f"{head}step {step.number}  {step.kind:<6}"
-            if not result.ok:
-                line += f"  FAILED  elapsed {_ms(result.elapsed)}  {result.problem}"
+            step, number, ok, size, elapsed, _duration, rtt, data, _captures, problem, _ = result
+            head = heads.get(step.number)
+            if head is None:
+                head = heads[step.number] = f"step {step.number}  {step.kind:<6}"
+            if rounds:
+                head = f"round {number} {head}"
+            if not ok:
+                write(f"{head}  FAILED  elapsed {_ms(elapsed)}  {problem}\n")
             else:
-                line += f"  {result.size:>6} bytes  elapsed {_ms(result.elapsed)}"
-                if result.rtt is not None:
-                    line += f"  rtt {_ms(result.rtt)}"
-                if step.kind != "delay" and result.data:
-                    line += f"  '{render_text(result.data[:200], script.encoding)}'"
-            write(line + "\n")
+                rtt_text = "" if rtt is None else f"  rtt {rtt * 1000:.3f} ms"
+                text = f"  '{shown(data[:200])}'" if data else ""  # a delay has no data
+                write(f"{head}  {size:>6} bytes  elapsed {elapsed * 1000:.3f} ms{rtt_text}{text}\n")
         # Lines show as they happen, yet a fast run is not slowed by a flush per step.
         now = time.monotonic()
         if now - flushed[0] >= 0.1 or not result.ok:

@@ -151,9 +151,7 @@ def udp_listen(args: argparse.Namespace) -> int:
     encoding = check_encoding(args.encoding)
     reply = _payload(args, args.reply) if args.reply is not None else None
     out = _Printer(encoding, json_lines=args.json, quiet=args.quiet)
-    if args.checksum:
-        get_checksum(args.checksum)  # an unknown name is bad input before anything listens
-        out.checksum = (args.checksum, args.checksum_order)
+    _verify_checksums(args, out)
     responder = _responder(args, "raw", "fixed" if reply is not None else "none", reply or b"")
     capture = _capture(args)
     if capture is not None and responder is None and reply is not None:
@@ -216,7 +214,7 @@ def udp_listen(args: argparse.Namespace) -> int:
         summary += _(", {truncated} truncated").format(truncated=stats.truncated)
     if reply is not None or responder is not None:
         summary += _(", {replies} sent").format(replies=_plural(stats.replies, "reply"))
-    _status(summary)
+    _status(summary + _checksum_summary(args, out))
     return EXIT_OK
 
 
@@ -393,7 +391,7 @@ def tcp_serve(args: argparse.Namespace) -> int:
     from net.tcp import TcpServer
 
     framing = _framing(args)
-    responder = _responder(args, str(framing) if framing else "line", mode, fixed)
+    responder = _responder(args, str(framing) if framing else None, mode, fixed)
     certificate = server_certificate(args)
     context = None
     if certificate is not None:
@@ -401,6 +399,7 @@ def tcp_serve(args: argparse.Namespace) -> int:
 
         context = server_context(certificate)
     out = _Printer(encoding, json_lines=args.json, quiet=args.quiet, announce=True, framing=framing)
+    _verify_checksums(args, out)
     capture = _capture(args)
     locals_: dict[int, str] = {}  # conn_id -> this end's address, for the capture
 
@@ -459,27 +458,40 @@ def tcp_serve(args: argparse.Namespace) -> int:
         summary += _(", {handshakes} failed").format(
             handshakes=_plural(server.tls_failures, "TLS handshake")
         )
-    _status(summary)
+    _status(summary + _checksum_summary(args, out))
     return EXIT_OK
 
 
+def _verify_checksums(args: argparse.Namespace, out: _Printer) -> None:
+    """--checksum of a listener: rows (datagrams, frames, or chunks without --framing) that do
+    not end with it are marked. An unknown name is bad input before anything listens."""
+    if args.checksum:
+        get_checksum(args.checksum)
+        out.checksum = (args.checksum, args.checksum_order)
+
+
+def _checksum_summary(args: argparse.Namespace, out: _Printer) -> str:
+    if not args.checksum:
+        return ""
+    return _(", {count} failed the {name} check").format(
+        count=out.bad_checksums, name=args.checksum
+    )
+
+
 def _responder(
-    args: argparse.Namespace, framing: str, fallback: str, fixed: bytes
+    args: argparse.Namespace, framing: str | None, fallback: str, fixed: bytes
 ) -> Responder | None:
     """The --rule and --mock options as a responder answering the rest with the fallback (None:
-    no rules)."""
+    no rules); ``framing`` None: lines, or raw chunks when a rule matches hex bytes."""
     if not args.rule and not args.mock:
         return None
-    from net.rules import FRAMINGS, Responder, parse_rules
-
-    if framing not in FRAMINGS:
-        raise PayloadError(_("--rule and --mock answer lines or chunks: use --framing line or raw"))
+    from net.rules import Responder, default_framing, parse_rules
 
     rules = parse_rules(args.rule, args.encoding)
     if args.mock:
         from net.script import mock_rules
 
-        rules += mock_rules(args.mock, framing=framing)
+        rules += mock_rules(args.mock, framing=framing or default_framing(rules))
     return Responder(rules, framing=framing, fallback=fallback, fixed_reply=fixed)
 
 
@@ -604,14 +616,16 @@ class _Printer:
         self._decoders: dict[int, StreamDecoder] = {}
         self._connected: set[int] = set()
         self._write = sys.stdout.write
-        #: (name, byte order) of a checksum each datagram should end with (udp-listen --checksum).
+        #: (name, byte order) of a checksum each datagram or frame should end with (--checksum),
+        #: and how many did not.
         self.checksum: tuple[str, ByteOrder | None] | None = None
+        self.bad_checksums = 0
 
     def datagram(self, datagram: Datagram, rtt_ms: float | None = None) -> None:
+        data = datagram.data
+        checked = None if datagram.outgoing else self._checked(data)
         if self._quiet:
             return
-        data = datagram.data
-        checked = None if self.checksum is None else verify_checksum(data, *self.checksum)
         if self._json:
             record: dict[str, Any] = {
                 "time": round(datagram.time, 6),
@@ -640,6 +654,8 @@ class _Printer:
         self, event: Connected | Received | Sent | Disconnected, rtt_ms: float | None = None
     ) -> None:
         if self._quiet:
+            if self.checksum is not None and isinstance(event, Received | Disconnected):
+                self._check_quietly(event)
             return
         if isinstance(event, Sent):  # a reply by rule: one out row per reply
             text = render_text(event.data, self._encoding, one_line=not self._json)
@@ -650,10 +666,7 @@ class _Printer:
             else:
                 self._write(f"{_OUT}{event.peer}  {text}\n")
         elif isinstance(event, Received) and self._framing is not None:
-            framer = self._framers.get(event.conn_id)
-            if framer is None:
-                framer = self._framers[event.conn_id] = self._framing.framer()
-            for frame in framer.feed(event.data):
+            for frame in self._framer(event.conn_id, self._framing).feed(event.data):
                 self._frame(event, frame, rtt_ms)
                 rtt_ms = None  # the round trip ends at the first reply
         elif isinstance(event, Received):
@@ -662,7 +675,8 @@ class _Printer:
                 decoder = self._decoders[event.conn_id] = StreamDecoder(
                     self._encoding, one_line=not self._json
                 )
-            self._received(event, decoder.decode(event.data), rtt_ms)
+            text = decoder.decode(event.data)
+            self._received(event, text, rtt_ms, checked=self._checked(event.data))
         elif isinstance(event, Connected):
             self._connected.add(event.conn_id)
             tls = event.tls
@@ -707,11 +721,45 @@ class _Printer:
     def flush(self) -> None:
         sys.stdout.flush()
 
+    def _framer(self, conn_id: int, framing: FramingSpec) -> Framer:
+        framer = self._framers.get(conn_id)
+        if framer is None:
+            framer = self._framers[conn_id] = framing.framer()
+        return framer
+
+    def _checked(self, payload: bytes) -> bool | None:
+        """Whether ``payload`` ends with its --checksum (None without one); failures counted."""
+        if self.checksum is None or not payload:
+            return None
+        ok = verify_checksum(payload, *self.checksum)
+        self.bad_checksums += not ok
+        return ok
+
+    def _check_quietly(self, event: Received | Disconnected) -> None:
+        """--quiet prints no rows, yet its summary counts the frames that fail the checksum."""
+        if isinstance(event, Received) and self._framing is None:
+            self._checked(event.data)
+            return
+        framer = self._framers.pop(event.conn_id, None) if isinstance(event, Disconnected) else None
+        if isinstance(event, Received) and self._framing is not None:
+            frames = self._framer(event.conn_id, self._framing).feed(event.data)
+        else:
+            frames = framer.flush() if framer is not None else []
+        for frame in frames:
+            self._checked(frame.payload)
+
     def _received(
-        self, event: Received, text: str, rtt_ms: float | None = None, **flags: bool
+        self,
+        event: Received,
+        text: str,
+        rtt_ms: float | None = None,
+        checked: bool | None = None,
+        **flags: bool,
     ) -> None:
         if self._json:
             extra: dict[str, Any] = {name: True for name, on in flags.items() if on}
+            if checked is not None:
+                extra["checksum_ok"] = checked
             if rtt_ms is not None:
                 extra["rtt_ms"] = round(rtt_ms, 3)
             self._object(
@@ -724,13 +772,15 @@ class _Printer:
             )
         else:
             marks = "".join(f"[{name}] " for name, on in flags.items() if on)
+            marks += "[bad checksum] " if checked is False else ""
             self._write(f"{event.peer}  {marks}{text}{_rtt_text(rtt_ms)}\n")
 
     def _frame(self, event: Received | Disconnected, frame: Frame, rtt_ms: float | None) -> None:
         """One row per frame (--framing): its full bytes, flagged when cut or incomplete."""
         row = Received(event.time, event.conn_id, event.peer, frame.data)
         text = render_text(frame.data, self._encoding, one_line=not self._json)
-        self._received(row, text, rtt_ms, cut=frame.cut, incomplete=frame.incomplete)
+        checked = self._checked(frame.payload)
+        self._received(row, text, rtt_ms, checked, cut=frame.cut, incomplete=frame.incomplete)
 
     def _object(
         self, event: Connected | Received | Sent | Disconnected, kind: str, **fields: Any

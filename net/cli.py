@@ -452,6 +452,7 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--echo", action="store_true", help=_("send every client back what it sends"))
     mode.add_argument("--reply", metavar="DATA", help=_("answer every chunk received with DATA"))
     _add_payload_options(p)
+    _add_checksum_options(p, verify=True)
     _add_rule_options(p, framing=True)
     p.add_argument(
         "--max-clients",
@@ -608,7 +609,8 @@ def _add_framing_option(parser: argparse.ArgumentParser) -> None:
         help=(
             _(
                 "print one row per frame: {framing_help} (default: rows as received). "
-                "--rule and --mock answer each line (default) or, with raw, each chunk"
+                "--rule and --mock answer each frame (default: each line, or each chunk when a "
+                "rule matches hex bytes)"
             ).format(framing_help=FRAMING_HELP)
         ),
     )
@@ -633,8 +635,9 @@ def _add_checksum_options(
         help=(
             (
                 _(
-                    "check that each datagram ends with its checksum: crc16-modbus (low byte "
-                    "first), crc16-ccitt-false, crc16-xmodem, crc32, crc8, sum8, xor8 or lrc"
+                    "check that each datagram (TCP: each frame, or chunk without --framing) ends "
+                    "with its checksum: crc16-modbus (low byte first), crc16-ccitt-false, "
+                    "crc16-xmodem, crc32, crc8, sum8, xor8 or lrc"
                 )
                 if verify
                 else _(

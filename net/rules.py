@@ -8,8 +8,10 @@ reply; the first enabled rule that matches wins. Kinds:
 - ``regex``: a regular expression searched in the message decoded as text (groups feed the reply);
 - ``hex``: the message contains these bytes, written in hex; ``??`` stands for any one byte.
 
-With line framing a message is one line without its ``\\n`` / ``\\r\\n``. A reply is a payload
-with escapes and :mod:`net.variables` (``{{counter}}`` counts the replies a rule set has sent),
+With line framing a message is one line without its ``\\n`` / ``\\r\\n``; any framing of
+:mod:`net.framing` may be used (a message is then a frame's payload), and a rule set with a ``hex``
+rule and no framing given sees raw chunks, since binary requests are not lines. A reply is a
+payload with escapes and :mod:`net.variables` (``{{counter}}`` counts the replies of its rule),
 ``{{1}}`` / ``{{name}}`` for the regex's groups, ``hex:`` at its start for hex, and an optional
 checksum, written after the reply as `` +checksum:NAME`` on the command line.
 
@@ -17,22 +19,34 @@ Limits, so that no message can freeze a server: a rule sees at most :data:`MAX_M
 bytes of a message (a longer line is cut into pieces of that size), and regular expressions run on
 the ``regex`` library with a time limit: all the rules together get :data:`MATCH_BUDGET` seconds per
 message, after which the rest count as not matching (counted in :attr:`Responder.timeouts`). A
-pattern like ``(a+)+$`` therefore costs one budget per message, not the server.
+pattern like ``(a+)+$`` therefore costs one budget per message, not the server. The time limit
+itself costs more than a short search (the ``regex`` library arms a clock for it), so a pattern
+without nested repeats or back-references searches short messages without it: with ``d`` repeats
+a backtracking search takes at most about ``n ** (d + 1)`` steps over ``n`` characters, which
+stays below :data:`_STEP_BUDGET` up to the length :func:`regex_shape` gives.
+
+Speed: a message is checked against the rules by dictionary look-ups first (``exact``; ``prefix``
+and ``suffix`` by length; a ``regex`` anchored at ``^`` by its literal start), then by ``in`` (a
+regex's literal text), and only the rules left are run, in order, so the first match still wins.
 """
 
 from __future__ import annotations
 
+import importlib
 import re
+import sys
 import threading
 import time
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 from net._i18n import N_, _
+from net._record import Record
 from net.checksum import append_checksum, get_checksum
 from net.codec import check_encoding, parse_escapes, parse_hex, to_hex
 from net.errors import PayloadError
+from net.framing import Framer, FramingSpec, parse_framing
 from net.variables import parse_template
 
 if TYPE_CHECKING:
@@ -40,29 +54,34 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FALLBACKS",
-    "FRAMINGS",
     "KINDS",
     "MATCH_BUDGET",
     "MAX_MATCH_INPUT",
+    "RegexShape",
     "Responder",
     "Rule",
     "RuleSet",
     "compile_hex_pattern",
     "compile_regex",
+    "default_framing",
     "escape_bytes",
     "make_rule",
     "parse_rule",
     "parse_rules",
+    "regex_shape",
     "substitute_values",
 ]
 
 KINDS: Final = ("exact", "contains", "prefix", "suffix", "regex", "hex")
-FRAMINGS: Final = ("line", "raw")
 FALLBACKS: Final = ("none", "echo", "fixed")
 #: Bytes of one message a rule looks at; a line longer than this is handed on in pieces.
 MAX_MATCH_INPUT: Final = 64 * 1024
 #: Seconds all regex rules together may spend on one message.
 MATCH_BUDGET: Final = 0.25
+#: Backtracking steps a search may take without the time limit (a few ms in the regex engine).
+_STEP_BUDGET: Final = 1_000_000
+#: Codecs in which text contains a literal exactly when its bytes contain the literal's bytes.
+_BYTE_TRANSPARENT: Final = frozenset({"utf-8", "ascii", "iso8859-1"})
 
 _CHECKSUM_SUFFIX = re.compile(r"\s\+checksum:(\S+)\s*$")
 # "{{{{" (a literal "{{") is skipped; "{{1}}" and "{{name}}" are candidates for values.
@@ -93,6 +112,87 @@ def compile_regex(pattern: str, what: str = N_("the regex")) -> regex.Pattern[st
                 what=_(what), pattern=pattern, detail=detail, where=where
             )
         ) from None
+
+
+class RegexShape(NamedTuple):
+    """What a regex's syntax tree tells before it runs (:func:`regex_shape`)."""
+
+    #: Longest text (characters) searched without the time limit: 0 for a pattern that may
+    #: backtrack exponentially (nested repeats, back-references, syntax only ``regex`` knows).
+    safe_length: int
+    #: Text a match starts the message with (``^`` then literals), "" if none is known.
+    prefix: str
+    #: Text every match contains (the longest run of literals outside groups), "" if none.
+    literal: str
+
+
+def regex_shape(pattern: str) -> RegexShape:
+    """Read ``pattern`` with the standard library's parser (``re`` syntax, which ``regex``
+    version 0 shares) for :class:`RegexShape`; a pattern it does not read, or reads with a
+    warning (``[[:alpha:]]``, which ``regex`` reads otherwise), gets ``RegexShape(0, "", "")``.
+    """
+    # The parser behind re.compile; private, so typeshed has no stubs for it.
+    _parser: Any = importlib.import_module("re._parser")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        try:
+            tree = _parser.parse(pattern)
+        except (re.error, Warning, RecursionError, OverflowError, ValueError):
+            return RegexShape(0, "", "")
+    repeats = _count_repeats(_parser, tree, inside=False)
+    if repeats is None:
+        return RegexShape(0, "", "")
+    safe = sys.maxsize if repeats == 0 else int(_STEP_BUDGET ** (1 / (repeats + 1)))
+    if tree.state.flags & re.IGNORECASE:
+        return RegexShape(safe, "", "")
+    items = list(tree)
+    runs: list[str] = []
+    run: list[str] = []
+    for op, value in [*items, (None, None)]:
+        if op is _parser.LITERAL:
+            run.append(chr(value))
+            continue
+        runs.append("".join(run))
+        run = []
+    prefix = ""
+    anchors = {_parser.AT_BEGINNING_STRING}
+    if not tree.state.flags & re.MULTILINE:
+        anchors.add(_parser.AT_BEGINNING)
+    if items and items[0][0] is _parser.AT and items[0][1] in anchors:
+        prefix = runs[1] if len(runs) > 1 and runs[0] == "" else ""
+    return RegexShape(safe, prefix, max(runs, key=len))
+
+
+def _count_repeats(_parser: Any, items: Iterable[tuple[Any, Any]], *, inside: bool) -> int | None:
+    """How many repeats the tree holds, or None when backtracking may be exponential in the
+    text's length: a repeat or an alternative inside a repeat, a back-reference."""
+    count = 0
+    for op, value in items:
+        inner: int | None = 0
+        if op in (_parser.MAX_REPEAT, _parser.MIN_REPEAT, _parser.POSSESSIVE_REPEAT):
+            if inside or _count_repeats(_parser, value[2], inside=True) is None:
+                return None
+            inner = 1
+        elif op is _parser.BRANCH:
+            if inside:
+                return None
+            for branch in value[1]:
+                found = _count_repeats(_parser, branch, inside=False)
+                if found is None:
+                    return None
+                count += found
+        elif op is _parser.SUBPATTERN:
+            inner = _count_repeats(_parser, value[3], inside=inside)
+        elif op in (_parser.ASSERT, _parser.ASSERT_NOT):
+            inner = _count_repeats(_parser, value[1], inside=inside)
+        elif op is _parser.ATOMIC_GROUP:
+            inner = _count_repeats(_parser, value, inside=inside)
+        elif op in (_parser.GROUPREF, _parser.GROUPREF_EXISTS):
+            return None
+        if inner is None:
+            return None
+        count += inner
+    return count
 
 
 def compile_hex_pattern(text: str) -> re.Pattern[bytes]:
@@ -161,16 +261,14 @@ def substitute_values(
     return _REFERENCE.sub(replace, template)
 
 
-@dataclass(frozen=True, slots=True)
-class _Reply:
+class _Reply(Record):
     mode: str  # "escapes" or "hex"
     text: str
     references: frozenset[str]  # group numbers and names the text uses
     fixed: bytes | None  # the reply when it never changes
 
 
-@dataclass(frozen=True, slots=True)
-class Rule:
+class Rule(Record):
     """One rule: ``kind`` (:data:`KINDS`), ``pattern``, ``reply``, as the user wrote them; made
     by :func:`make_rule` or :func:`parse_rule`, which check and compile them once."""
 
@@ -180,28 +278,57 @@ class Rule:
     enabled: bool = True
     checksum: str | None = None
     encoding: str = "UTF-8"
-    _needle: bytes = field(default=b"", repr=False, compare=False)
-    _regex: regex.Pattern[str] | None = field(default=None, repr=False, compare=False)
-    _hex: re.Pattern[bytes] | None = field(default=None, repr=False, compare=False)
-    _reply: _Reply | None = field(default=None, repr=False, compare=False)
+    _needle: bytes = b""
+    _regex: regex.Pattern[str] | None = None
+    _hex: re.Pattern[bytes] | None = None
+    _reply: _Reply | None = None
+    # A regex's shape (regex_shape), its literal texts encoded: bytes every match contains, and
+    # bytes every match starts the message with (b"": none known).
+    _shape: RegexShape = RegexShape(0, "", "")
+    _literal: bytes = b""
+    _prefix: bytes = b""
+
+    @property
+    def key(self) -> tuple[str, str, str, str | None, str]:
+        """What makes two rules the same rule, whether enabled or not (for their counters)."""
+        return (self.kind, self.pattern, self.reply, self.checksum, self.encoding)
 
     def to_text(self) -> str:
         """The rule as ``--rule`` takes it."""
         text = f"{self.kind}:{self.pattern} => {self.reply}"
         return text + (f" +checksum:{self.checksum}" if self.checksum else "")
 
-    def match(self, message: bytes, deadline: float) -> dict[str, bytes] | None:
+    def match(
+        self, message: bytes, deadline: float, texts: dict[str, str] | None = None
+    ) -> dict[str, bytes] | None:
         """The values the reply may use (``"0"`` the whole match, ``"1"``..., group names) when
-        ``message`` (at most :data:`MAX_MATCH_INPUT` bytes) matches, else None; a regex that
-        would run past ``deadline`` (``time.monotonic()``) does not match."""
+        ``message`` (at most :data:`MAX_MATCH_INPUT` bytes) matches, else None.
+
+        Args:
+            deadline: ``time.monotonic()`` after which a regex gives up (a long message only:
+                see :data:`_STEP_BUDGET`).
+            texts: the message decoded so far, by codec, shared by the rules that try it.
+        Raises:
+            TimeoutError: the regex ran out of time.
+        """
         kind = self.kind
         if kind == "regex":
             assert self._regex is not None
-            timeout = deadline - time.monotonic()
-            if timeout <= 0:
-                raise TimeoutError
+            if self._literal not in message:
+                return None
             codec = check_encoding(self.encoding)
-            found = self._regex.search(message.decode(codec, "surrogateescape"), timeout=timeout)
+            text = None if texts is None else texts.get(codec)
+            if text is None:
+                text = message.decode(codec, "surrogateescape")
+                if texts is not None:
+                    texts[codec] = text
+            if len(text) <= self._shape.safe_length:
+                found = self._regex.search(text)
+            else:
+                timeout = deadline - time.monotonic()
+                if timeout <= 0:
+                    raise TimeoutError
+                found = self._regex.search(text, timeout=timeout)
             if found is None:
                 return None
             values = {"0": found.group(0).encode(codec, "surrogateescape")}
@@ -274,10 +401,19 @@ def make_rule(
     else:
         checksum = None
     needle, compiled, hex_pattern = b"", None, None
+    shape, literal, prefix = RegexShape(0, "", ""), b"", b""
     groups: set[str] = {"0"}
     if kind == "regex":
         compiled = compile_regex(pattern)
         groups |= {str(n) for n in range(1, compiled.groups + 1)} | set(compiled.groupindex)
+        shape = regex_shape(pattern)
+        codec = check_encoding(encoding)
+        if codec in _BYTE_TRANSPARENT:
+            try:
+                literal = shape.literal.encode(codec)
+                prefix = shape.prefix.encode(codec)
+            except UnicodeEncodeError:  # no such text in this encoding: no filter needed
+                literal = prefix = b""
     elif kind == "hex":
         hex_pattern = compile_hex_pattern(pattern)
     else:
@@ -294,6 +430,9 @@ def make_rule(
         _regex=compiled,
         _hex=hex_pattern,
         _reply=compiled_reply,
+        _shape=shape,
+        _literal=literal,
+        _prefix=prefix,
     )
 
 
@@ -355,11 +494,33 @@ def parse_rule(text: str, encoding: str = "UTF-8") -> Rule:
 
 
 class RuleSet:
-    """Rules in order; :meth:`reply_for` gives the first enabled rule's reply for a message."""
+    """Rules in order; :meth:`find` gives the first enabled rule that matches a message.
+
+    The rules are indexed once: ``exact`` rules by their bytes, ``prefix`` / ``suffix`` rules
+    and anchored regexes by their literal start or end (one dictionary per length), so a message
+    tries only the rules those look-ups name and the rules no look-up can rule out.
+    """
 
     def __init__(self, rules: Iterable[Rule] = ()) -> None:
         self.rules: tuple[Rule, ...] = tuple(rules)
         self._active = tuple(r for r in self.rules if r.enabled)
+        self._exact: dict[bytes, int] = {}
+        starts: dict[int, dict[bytes, list[int]]] = {}
+        ends: dict[int, dict[bytes, list[int]]] = {}
+        scan: list[int] = []  # rules to try on every message
+        for position, rule in enumerate(self._active):
+            if rule.kind == "exact":
+                self._exact.setdefault(rule._needle, position)
+            elif rule.kind == "prefix" or (rule.kind == "regex" and rule._prefix):
+                start = rule._needle if rule.kind == "prefix" else rule._prefix
+                starts.setdefault(len(start), {}).setdefault(start, []).append(position)
+            elif rule.kind == "suffix":
+                ends.setdefault(len(rule._needle), {}).setdefault(rule._needle, []).append(position)
+            else:
+                scan.append(position)
+        self._starts = tuple(starts.items())
+        self._ends = tuple(ends.items())
+        self._scan = tuple(scan)
 
     def __len__(self) -> int:
         return len(self.rules)
@@ -371,41 +532,71 @@ class RuleSet:
             TimeoutError: the regex rules used up :data:`MATCH_BUDGET` before one matched.
         """
         message = message[:MAX_MATCH_INPUT]
+        candidates: list[int] = []
+        exact = self._exact.get(message)
+        if exact is not None:
+            candidates.append(exact)
+        for length, table in self._starts:
+            found = table.get(message[:length])
+            if found:
+                candidates += found
+        size = len(message)
+        for length, table in self._ends:
+            found = table.get(message[size - length :]) if size >= length else None
+            if found:
+                candidates += found
+        if candidates:
+            order: Iterable[int] = sorted(candidates + list(self._scan))
+        else:
+            order = self._scan
         deadline = time.monotonic() + MATCH_BUDGET
-        for rule in self._active:
-            values = rule.match(message, deadline)
+        texts: dict[str, str] = {}
+        active = self._active
+        for position in order:
+            rule = active[position]
+            values = rule.match(message, deadline, texts)
             if values is not None:
                 return rule, values
         return None
 
 
+def default_framing(rules: Iterable[Rule]) -> str:
+    """The framing for rules when none is given: raw chunks when a rule matches hex bytes
+    (binary requests are not lines: a 0x0A inside one would cut it), else lines."""
+    return "raw" if any(rule.kind == "hex" for rule in rules) else "line"
+
+
 class Responder:
-    """Replies for a server: splits each connection's stream into messages (``framing`` "line" or
-    "raw"), answers each with the first matching rule, else with the fallback ("none", "echo" the
-    message, or "fixed" ``fixed_reply``). Rules and fallback may change at any time from any
-    thread. :meth:`respond` runs on the server's loop thread.
+    """Replies for a server: splits each connection's stream into messages by ``framing`` (a
+    :mod:`net.framing` spec; None: :func:`default_framing`), answers each with the first matching
+    rule, else with the fallback ("none", "echo" the message, or "fixed" ``fixed_reply``). Rules
+    and fallback may change at any time from any thread. :meth:`respond` runs on the server's
+    loop thread. ``{{counter}}`` in a reply counts that rule's replies (1, 2, 3 ...), kept while
+    the rules are edited as long as the rule itself stays the same.
     """
 
     def __init__(
         self,
         rules: Iterable[Rule] = (),
         *,
-        framing: str = "line",
+        framing: str | FramingSpec | None = None,
         fallback: str = "none",
         fixed_reply: bytes = b"",
     ) -> None:
         """Raises:
         PayloadError: an unknown framing or fallback."""
-        if framing not in FRAMINGS:
-            raise PayloadError(
-                _("unknown framing {framing!r} (line or raw)").format(framing=framing)
-            )
-        self.framing = framing
+        rules = tuple(rules)
+        if framing is None:
+            framing = default_framing(rules)
+        self.spec = framing if isinstance(framing, FramingSpec) else parse_framing(framing)
+        #: The framing's spec as text ("line", "raw", "len2be" ...).
+        self.framing = str(self.spec)
         self._rules = RuleSet(rules)
         self._fallback = ("none", b"")
         self.set_fallback(fallback, fixed_reply)
-        self._buffers: dict[int, bytearray] = {}
+        self._framers: dict[int, Framer] = {}
         self._lock = threading.Lock()
+        self._counts: dict[tuple[str, str, str, str | None, str], int] = {}
         #: Messages a rule answered, and messages whose regex rules ran out of time.
         self.matched = 0
         self.timeouts = 0
@@ -430,33 +621,26 @@ class Responder:
     def respond(self, conn_id: int, data: bytes) -> bytes:
         """Take ``data`` received on connection ``conn_id``; return the replies for every message
         it completes (b"" for none)."""
-        if self.framing == "raw":
-            return self.answer(data)
-        buffer = self._buffers.get(conn_id)
-        if buffer is None:
-            buffer = self._buffers[conn_id] = bytearray()
-        start = len(buffer)
-        buffer += data
-        out = bytearray()
-        begin = 0
-        while True:
-            end = buffer.find(b"\n", max(begin, start))
-            if end < 0:
-                if len(buffer) - begin >= MAX_MATCH_INPUT:
-                    end = begin + MAX_MATCH_INPUT - 1  # a piece of an endless line
-                else:
-                    break
-            out += self.answer(bytes(buffer[begin : end + 1]))
-            begin = end + 1
-            start = begin
-        del buffer[:begin]
-        return bytes(out)
+        framer = self._framers.get(conn_id)
+        if framer is None:
+            framer = self._framers[conn_id] = self.spec.framer(MAX_MATCH_INPUT)
+        frames = framer.feed(data)
+        if len(frames) == 1:
+            frame = frames[0]
+            return self._answer(frame.payload, frame.data)
+        return b"".join(self._answer(frame.payload, frame.data) for frame in frames)
 
     def answer(self, message: bytes) -> bytes:
-        """The reply to one whole message (a datagram, a line with its ending, a chunk)."""
-        body = message
-        if self.framing == "line":
-            body = body[:-2] if body.endswith(b"\r\n") else body.rstrip(b"\n")
+        """The reply to one whole message (a datagram, a frame with its framing bytes, a chunk)."""
+        if self.spec.kind == "raw":
+            return self._answer(message, message)
+        framer = self.spec.framer(max(MAX_MATCH_INPUT, len(message)))
+        frames = framer.feed(message) + framer.flush()
+        body = frames[0].payload if len(frames) == 1 else message
+        return self._answer(body, message)
+
+    def _answer(self, body: bytes, message: bytes) -> bytes:
+        """The reply to ``body``, the part of ``message`` rules see (an echo sends ``message``)."""
         rules = self._rules
         found = None
         if rules.rules:
@@ -467,8 +651,10 @@ class Responder:
                     self.timeouts += 1
         if found is not None:
             rule, values = found
+            key = rule.key
             with self._lock:
-                sequence = self.matched
+                sequence = self._counts.get(key, 0)
+                self._counts[key] = sequence + 1
                 self.matched += 1
             try:
                 return rule.render(values, sequence)
@@ -483,7 +669,7 @@ class Responder:
 
     def forget(self, conn_id: int) -> None:
         """Drop what is buffered for a connection that ended."""
-        self._buffers.pop(conn_id, None)
+        self._framers.pop(conn_id, None)
 
 
 def parse_rules(texts: Sequence[str], encoding: str = "UTF-8") -> list[Rule]:

@@ -34,7 +34,6 @@ its regex :data:`net.rules.MATCH_BUDGET` seconds per try.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import re
@@ -44,16 +43,17 @@ import time
 import tomllib
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 from net._connect import connect
 from net._i18n import N_, _
 from net._loop import StoppableLoop
+from net._record import Record as _Value
 from net.address import format_peer, parse_host, parse_port, resolve
 from net.checksum import append_checksum, get_checksum
-from net.codec import check_encoding, encode_payload, parse_hex, render_text, to_hex
+from net.codec import check_encoding, parse_hex, render_text, to_hex
 from net.errors import ConnectError, NetError, PayloadError, ScriptError, TlsError
 from net.events import StepResult
 from net.rules import (
@@ -63,6 +63,7 @@ from net.rules import (
     compile_regex,
     escape_bytes,
     make_rule,
+    regex_shape,
     substitute_values,
 )
 from net.variables import Template, parse_template
@@ -70,7 +71,6 @@ from net.variables import Template, parse_template
 if TYPE_CHECKING:
     # Imported where used: a plain TCP script need not pay for loading TLS or UDP, and the GUI's
     # send panels (which save logs as scripts) start without TLS or the regex library.
-    import ssl
 
     import regex
 
@@ -125,11 +125,12 @@ _NAME_REFERENCE = re.compile(r"\{\{([A-Za-z_][A-Za-z0-9_]*)\}\}")
 _VARIABLE_NAMES = {"counter", "unixtime", "time", "random", "hex"}
 
 
+#: The default of mappings a value may hold: shared, so it must never change.
+_NOTHING: Mapping[str, Any] = MappingProxyType({})
 StepKind = Literal["send", "expect", "delay"]
 
 
-@dataclass(frozen=True, slots=True)
-class Step:
+class Step(_Value):
     """One step of a script, checked. ``line`` is where its ``[[step]]`` header is (1-based)."""
 
     number: int
@@ -142,14 +143,13 @@ class Step:
     capture: bool = False
     delay: float = 0.0
     name: str = ""
-    _pattern: regex.Pattern[str] | re.Pattern[bytes] | None = field(
-        default=None, repr=False, compare=False
-    )
-    # Parsed once when the step uses no --var or captured value: a send's template (and its
-    # bytes when they never change), an expect's fixed pattern.
-    _template: tuple[bytes | Template, ...] | None = field(default=None, repr=False, compare=False)
-    _fixed: bytes | None = field(default=None, repr=False, compare=False)
-    _dynamic: bool = field(default=False, repr=False, compare=False)
+    _pattern: regex.Pattern[str] | re.Pattern[bytes] | None = None
+    # Made once when the step uses no --var or captured value: a send's bytes as a function of
+    # the round (0-based; checksum included), an expect's fixed pattern.
+    _sender: Callable[[int], bytes] | None = None
+    # Characters an expect's regex searches without a time limit (net.rules.regex_shape).
+    _safe_length: int = 0
+    _dynamic: bool = False
 
     @property
     def label(self) -> str:
@@ -161,8 +161,7 @@ class Step:
         return f"{self.kind}{'_hex' if self.hex else ''} {self.text!r}"
 
 
-@dataclass(frozen=True, slots=True)
-class Script:
+class Script(_Value):
     """A checked script: where to connect and the steps."""
 
     protocol: Literal["tcp", "udp", "tls"]
@@ -174,15 +173,14 @@ class Script:
     tls: ClientTls | None = None
     connect_timeout: float = 10.0
     name: str = "script"
-    variables: Mapping[str, bytes] = field(default_factory=dict)
+    variables: Mapping[str, bytes] = _NOTHING
 
     @property
     def expectations(self) -> int:
         return sum(step.kind == "expect" for step in self.steps) * self.repeat
 
 
-@dataclass(frozen=True, slots=True)
-class RunResult:
+class RunResult(_Value):
     """The whole run: every step's result, and the failure if there was one."""
 
     results: tuple[StepResult, ...]  # the last MAX_KEPT_RESULTS steps
@@ -392,13 +390,8 @@ def _parse_step(
             _check_names(text, known, where)
             placeholders = dict.fromkeys(known, b"\0")
             trial = parse_template(substitute_values(text, placeholders))
-            data = trial.render("hex" if is_hex else "escapes", encoding)
+            trial.render("hex" if is_hex else "escapes", encoding)
             dynamic = _uses_values(text, known)
-            mode = "hex" if is_hex else "escapes"
-            pieces = None if dynamic else _pieces(trial, mode, encoding)
-            fixed = None
-            if not dynamic and not trial.has_variables:
-                fixed = append_checksum(data, checksum)
             return Step(
                 number,
                 line,
@@ -407,8 +400,7 @@ def _parse_step(
                 is_hex,
                 checksum,
                 name=label,
-                _template=pieces,
-                _fixed=fixed,
+                _sender=None if dynamic else _sender(trial, is_hex, encoding, checksum),
                 _dynamic=dynamic,
             )
         if "checksum" in raw:
@@ -418,6 +410,7 @@ def _parse_step(
         if not isinstance(capture, bool):
             raise ScriptError(_("{where}: capture must be true or false").format(where=where))
         pattern: regex.Pattern[str] | re.Pattern[bytes]
+        safe_length = 0
         if is_hex:
             if capture:
                 raise ScriptError(
@@ -426,9 +419,9 @@ def _parse_step(
             pattern = compile_hex_pattern(text)
         else:
             _check_names(text, known, where)
-            pattern = compile_regex(
-                _expect_pattern(text, dict.fromkeys(known, "x")), N_("the expect")
-            )
+            source = _expect_pattern(text, dict.fromkeys(known, "x"))
+            pattern = compile_regex(source, N_("the expect"))
+            safe_length = regex_shape(source).safe_length
             if capture and not pattern.groupindex:
                 raise ScriptError(
                     _(
@@ -447,6 +440,7 @@ def _parse_step(
             capture,
             name=label,
             _pattern=pattern,
+            _safe_length=safe_length,
             _dynamic=not is_hex and _uses_values(text, known),
         )
     except ScriptError:
@@ -455,13 +449,18 @@ def _parse_step(
         raise ScriptError(f"{where}: {exc}") from None
 
 
-def _pieces(template: Template, mode: str, encoding: str) -> tuple[bytes | Template, ...]:
-    """The template's text encoded once, its variables as one-variable templates to render at
-    every send (a send in a 10,000-round script should not encode the same text 10,000 times)."""
-    return tuple(
-        encode_payload(part, mode, encoding) if isinstance(part, str) else Template((part,), True)
-        for part in template.parts
-    )
+def _sender(
+    template: Template, is_hex: bool, encoding: str, checksum: str | None
+) -> Callable[[int], bytes]:
+    """A send's bytes as a function of the round (0-based), made once: a step in a
+    10,000-round script should not parse and encode the same text 10,000 times."""
+    render = template.renderer("hex" if is_hex else "escapes", encoding)
+    if not template.has_variables:
+        data = append_checksum(render(0), checksum)
+        return lambda _round: data
+    if checksum is None:
+        return render
+    return lambda sequence: append_checksum(render(sequence), checksum)
 
 
 def _uses_values(text: str, known: set[str]) -> bool:
@@ -527,13 +526,12 @@ class _Stream:
         self.sock = self._connect(script)
         #: What a non-blocking call raises when it must wait (TLS adds its own two).
         self._again: tuple[type[OSError], ...] = (BlockingIOError, InterruptedError)
-        self._tls: ssl.SSLSocket | None = None
         if script.tls is not None:
             import ssl
 
             from net.tls import wrap_client
 
-            self.sock = self._tls = wrap_client(
+            self.sock = wrap_client(
                 self.sock, script.host, script.tls, script.connect_timeout, loop=runner
             )
             self._again += (ssl.SSLWantWriteError, ssl.SSLWantReadError)
@@ -588,12 +586,20 @@ class _Stream:
             ConnectError: the peer closed the connection or it broke.
         """
         while True:
-            pending = self._tls is not None and self._tls.pending()
-            if not pending and not self._wait(deadline):
+            # Checked before reading: a peer that never stops sending must not hold an expect
+            # past its deadline, nor the runner past a stop.
+            if self._runner.stopping:
+                raise _Stopped
+            if time.monotonic() >= deadline:
                 return None
+            # Read first, wait only when nothing is there: a reply often arrives while the
+            # step's result is reported, and TLS may hold decrypted bytes the socket does not
+            # show to a selector.
             try:
                 data = self.sock.recv(_RECV_SIZE)
             except self._again:
+                if not self._wait(deadline):
+                    return None
                 continue
             except OSError as exc:
                 raise ConnectError(
@@ -668,9 +674,12 @@ class ScriptRunner(StoppableLoop):
                     if step.kind == "delay":
                         if self.wait_stopped(step.delay):
                             raise _Stopped
+                        ended = time.perf_counter()
+                        # Every field given in order: the quick way to build a Record.
                         result = StepResult(
-                            step, round_number, True, 0, began - start, time.perf_counter() - began
-                        )
+                            step, round_number, True, 0, began - start, ended - began, None,
+                            b"", _NOTHING, "", b"",
+                        )  # fmt: skip
                     elif step.kind == "send":
                         data = self._render(step, values, round_number)
                         if stream is not None:
@@ -680,14 +689,9 @@ class ScriptRunner(StoppableLoop):
                             self._udp.send(data)
                         last_send = time.perf_counter()
                         result = StepResult(
-                            step,
-                            round_number,
-                            True,
-                            len(data),
-                            last_send - start,
-                            last_send - began,
-                            data=data,
-                        )
+                            step, round_number, True, len(data), last_send - start,
+                            last_send - began, None, data, _NOTHING, "", b"",
+                        )  # fmt: skip
                     else:
                         matched, captures, problem, seen = self._expect(
                             step, stream, buffer, values
@@ -739,19 +743,11 @@ class ScriptRunner(StoppableLoop):
         return RunResult(tuple(results), elapsed, problem, stopped, step_count, match_count)
 
     def _render(self, step: Step, values: Mapping[str, bytes], round_number: int) -> bytes:
-        if step._fixed is not None:
-            return step._fixed
-        mode = "hex" if step.hex else "escapes"
-        encoding = self.script.encoding
-        pieces = step._template
-        if pieces is None:
-            pieces = _pieces(parse_template(substitute_values(step.text, values)), mode, encoding)
-        sequence = round_number - 1
-        data = b"".join(
-            piece if isinstance(piece, bytes) else piece.render(mode, encoding, sequence=sequence)
-            for piece in pieces
-        )
-        return append_checksum(data, step.checksum)
+        sender = step._sender
+        if sender is None:  # the step uses captured values: they change from round to round
+            template = parse_template(substitute_values(step.text, values))
+            sender = _sender(template, step.hex, self.script.encoding, step.checksum)
+        return sender(round_number - 1)
 
     def _expect(
         self, step: Step, stream: _Stream | None, buffer: bytearray, values: dict[str, bytes]
@@ -761,13 +757,17 @@ class ScriptRunner(StoppableLoop):
         pattern = step._pattern
         if step._dynamic:
             texts = {k: v.decode(codec, "surrogateescape") for k, v in values.items()}
-            pattern = compile_regex(_expect_pattern(step.text, texts), N_("the expect"))
+            source = _expect_pattern(step.text, texts)
+            pattern = compile_regex(source, N_("the expect"))
+            safe_length = regex_shape(source).safe_length
+        else:
+            safe_length = step._safe_length
         assert pattern is not None
         deadline = time.monotonic() + step.timeout
         arrived = bytearray()  # UDP: datagrams that did not match
         while True:
             if stream is not None:
-                found = _search(pattern, bytes(buffer), codec) if buffer else None
+                found = _search(pattern, buffer, codec, safe_length) if buffer else None
                 if found is not None:
                     del buffer[: found[0]]
                     return _matched(step, found, values, codec)
@@ -784,7 +784,7 @@ class ScriptRunner(StoppableLoop):
                 if self.stopping:
                     raise _Stopped
                 break
-            found = _search(pattern, datagram.data, codec)
+            found = _search(pattern, datagram.data, codec, safe_length)
             if found is not None:
                 return _matched(step, found, values, codec)
             arrived += datagram.data
@@ -813,22 +813,33 @@ def _matched(
 
 
 def _search(
-    pattern: regex.Pattern[str] | re.Pattern[bytes], data: bytes, codec: str
+    pattern: regex.Pattern[str] | re.Pattern[bytes],
+    data: bytes | bytearray,
+    codec: str,
+    safe_length: int = 0,
 ) -> tuple[int, bytes, dict[str, str]] | None:
     """(bytes used up to the match's end, the matched bytes, named groups) or None."""
     if isinstance(pattern, re.Pattern):
         hit = pattern.search(data)
-        return None if hit is None else (hit.end(), hit.group(0), {})
+        return None if hit is None else (hit.end(), bytes(hit.group(0)), {})
     text = data.decode(codec, "surrogateescape")
     try:
-        found = pattern.search(text, timeout=MATCH_BUDGET)
+        # The time limit costs more than a short search: only where backtracking could take long.
+        if len(text) <= safe_length:
+            found = pattern.search(text)
+        else:
+            found = pattern.search(text, timeout=MATCH_BUDGET)
     except TimeoutError:
         return None
     if found is None:
         return None
-    end = len(text[: found.end()].encode(codec, "surrogateescape"))
-    matched = found.group(0).encode(codec, "surrogateescape")
-    captures = {k: v or "" for k, v in found.groupdict().items()}
+    if len(text) == len(data):  # one byte per character: offsets in the text are in the bytes
+        end = found.end()
+        matched = bytes(data[found.start() : end])
+    else:
+        end = len(text[: found.end()].encode(codec, "surrogateescape"))
+        matched = found.group(0).encode(codec, "surrogateescape")
+    captures = {k: v or "" for k, v in found.groupdict().items()} if pattern.groupindex else {}
     return end, matched, captures
 
 
@@ -876,8 +887,7 @@ def junit_xml(result: RunResult, script: Script) -> str:
 # ---- record -> script, capture -> mock ------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Record:
+class Record(_Value):
     """One piece of a recorded conversation: ``sent`` by us or ``received`` from the peer."""
 
     direction: Literal["sent", "received"]
@@ -904,6 +914,8 @@ def _exchanges(records: Iterable[Record]) -> list[tuple[bytes, bytes]]:
 
 def _toml_string(text: str) -> str:
     # JSON strings are TOML basic strings, but for DEL, which TOML wants escaped too.
+    import json  # only recording a script needs it
+
     return json.dumps(text, ensure_ascii=False).replace("\x7f", "\\u007f")
 
 
@@ -997,19 +1009,8 @@ def records_from_script(script: Script) -> list[Record]:
         if step._dynamic:
             continue
         if step.kind == "send":
-            assert step._template is not None
-            data = step._fixed
-            if data is None:
-                data = append_checksum(
-                    b"".join(
-                        piece
-                        if isinstance(piece, bytes)
-                        else piece.render("hex" if step.hex else "escapes", script.encoding)
-                        for piece in step._template
-                    ),
-                    step.checksum,
-                )
-            records.append(Record("sent", data))
+            assert step._sender is not None
+            records.append(Record("sent", step._sender(0)))
         elif step.kind == "expect":
             if step.hex:
                 if "??" not in step.text:
@@ -1044,22 +1045,26 @@ def mock_rules(
 def rules_from_records(
     records: Sequence[Record], encoding: str = "UTF-8", framing: str = "line"
 ) -> list[Rule]:
-    """Rules that make a mock of the recorded peer (net.rules.Responder with this ``framing``):
-    for each request seen (what was sent), an ``exact`` rule replying with what came back. With
-    line framing the request's line ending is left out of the pattern, as the responder strips it.
-    A request seen twice keeps its first reply; requests with no reply are left out.
+    """Rules that make a mock of the recorded peer (net.rules.Responder with this ``framing``, a
+    net.framing spec): for each request seen (what was sent), an ``exact`` rule replying with
+    what came back. A request that is one frame is matched by its payload, as the responder sees
+    it (a line without its ending, a message without its length header). A request seen twice
+    keeps its first reply; requests with no reply are left out.
 
     Raises:
-        PayloadError: an unknown encoding.
+        PayloadError: an unknown encoding or framing.
     """
+    from net.framing import parse_framing
+
+    spec = parse_framing(framing)
     rules: list[Rule] = []
     seen: set[bytes] = set()
     for sent, received in _exchanges(records):
         if not sent or not received:
             continue
-        request = sent
-        if framing == "line" and sent.endswith(b"\n"):
-            request = sent[:-2] if sent.endswith(b"\r\n") else sent[:-1]
+        framer = spec.framer(max(len(sent), MAX_EXPECT_BUFFER))
+        frames = framer.feed(sent) + framer.flush()
+        request = frames[0].payload if len(frames) == 1 and not frames[0].incomplete else sent
         if request in seen or not request:
             continue
         seen.add(request)

@@ -31,7 +31,7 @@ from collections.abc import Callable
 
 from net._i18n import _
 from net._record import Record
-from net.codec import LINE_ENDINGS, Mode, PayloadSpec, encode_payload, parse_hex
+from net.codec import LINE_ENDINGS, Mode, PayloadSpec, check_encoding, encode_payload, parse_hex
 from net.errors import PayloadError
 
 __all__ = [
@@ -112,6 +112,47 @@ class Template(Record):
         if mode != "hex":
             out += encode_payload(LINE_ENDINGS[line_ending], "text", encoding)
         return bytes(out)
+
+    def renderer(
+        self,
+        mode: Mode | str = "text",
+        encoding: str = "UTF-8",
+        line_ending: str = "none",
+        *,
+        random_bytes: Callable[[int], bytes] = os.urandom,
+    ) -> Callable[[int], bytes]:
+        """A function of the send number (0-based) giving what :meth:`render` gives at the
+        current time, for a payload sent many times: the text between variables is encoded
+        once, and a decimal ``{{counter}}`` is formatted without parsing anything again.
+
+        Raises:
+            PayloadError: as :meth:`render`, for the text between variables (at once) or the
+                text a variable produces (at the call).
+        """
+        if line_ending not in LINE_ENDINGS:
+            raise PayloadError(f"unknown line ending {line_ending!r} (none, lf, crlf or cr)")
+        ending = (
+            b"" if mode == "hex" else encode_payload(LINE_ENDINGS[line_ending], "text", encoding)
+        )
+        pieces = [
+            encode_payload(part, mode, encoding) if isinstance(part, str) else part
+            for part in self.parts
+        ]
+        variables = [part for part in pieces if isinstance(part, _Variable)]
+        if all(var.name == "counter" and not var.counter[3] for var in variables) and (
+            "1".encode(check_encoding(encoding)) == b"1"  # digits are ASCII (not UTF-16)
+        ):
+            return _decimal_counters([*pieces, ending], variables)
+        parts = [
+            piece if isinstance(piece, bytes) else _expander(piece, mode, encoding, random_bytes)
+            for piece in pieces
+        ]
+        parts = [part for part in [*parts, ending] if part != b""]
+        if len(parts) == 1 and not isinstance(parts[0], bytes):
+            return parts[0]  # the one variable
+        return lambda sequence: b"".join(
+            part if isinstance(part, bytes) else part(sequence) for part in parts
+        )
 
 
 def parse_template(text: str) -> Template:
@@ -280,6 +321,34 @@ def _whole(text: str, what: str, where: str, *, signed: bool = False) -> int:
             )
         )
     return int(value)
+
+
+def _decimal_counters(
+    pieces: list[bytes | _Variable], counters: list[_Variable]
+) -> Callable[[int], bytes]:
+    """Text and decimal counters (or text alone) as one ``bytes % values`` format: a send is
+    one C call, not a parse."""
+    template = b"".join(
+        piece.replace(b"%", b"%%") if isinstance(piece, bytes) else b"%0*d" for piece in pieces
+    )
+    if not counters:
+        data = template % ()
+        return lambda _sequence: data
+    steps = [(var.counter[2], var.counter[0], var.counter[1]) for var in counters]
+    if len(steps) == 1:
+        width, start, step = steps[0]
+        return lambda sequence: template % (width, start + step * sequence)
+    return lambda sequence: (
+        template
+        % tuple(value for width, start, step in steps for value in (width, start + step * sequence))
+    )
+
+
+def _expander(
+    var: _Variable, mode: Mode | str, encoding: str, random_bytes: Callable[[int], bytes]
+) -> Callable[[int], bytes]:
+    """``_expand`` of one variable as a function of the send number."""
+    return lambda sequence: _expand(var, mode, encoding, sequence, time.time(), random_bytes)
 
 
 def _expand(

@@ -53,7 +53,7 @@ from PySide6.QtWidgets import (
 
 from gui.panels.base import Panel
 from gui.widgets.counters import format_count
-from gui.widgets.payload import PayloadEditor
+from gui.widgets.payload import PayloadEditor, SendCount
 from gui.widgets.send_tools import PayloadHistory, RepeatSend
 from gui.widgets.status import InlineError, StatusLine
 from gui.widgets.style import monospace_font
@@ -82,6 +82,7 @@ __all__ = [
 _ROWS_MIME = "application/x-socket-workbench-packet-rows"
 _PREVIEW_BYTES = 48
 _VISIBLE_KEY = "packets/visible"
+_SHOW_KEYS = "Ctrl+Shift+P"
 _Index = QModelIndex | QPersistentModelIndex
 
 
@@ -874,6 +875,8 @@ class PacketDispatcher(QObject):
         self._repeat = QTimer(self)
         self._repeat.timeout.connect(self._repeat_tcp)
         self._repeats_left = 0
+        # {{counter}} counts each packet's sends (issue 17), whichever panel sends it.
+        self._counts: dict[str, SendCount] = {}
 
     def _panel(self, name: str) -> Panel | None:
         try:
@@ -897,6 +900,10 @@ class PacketDispatcher(QObject):
         if editor.spec() != packet.spec:
             editor.set_spec(packet.spec)
         editor.set_checksum(packet.checksum)
+        count = self._counts.get(packet.name)
+        if count is None or count.text != packet.payload:  # a new or edited packet
+            count = self._counts[packet.name] = SendCount(packet.payload)
+        editor.use_send_count(count)
 
     def _send_udp(self, packet: Packet) -> None:
         panel: Any = self._panel("udpSendPanel")
@@ -1037,18 +1044,20 @@ def _server_send(panel: Any) -> Callable[[bytes], object]:
 
 
 def install_packet_library(window: QMainWindow, path: Path | None = None) -> PacketLibraryPanel:
-    """Add the Packets dock and the Packets menu to ``window`` (a gui.main_window.MainWindow),
-    and a "Save as packet…" button to the UDP Send, TCP Client and TCP Server send boxes.
+    """Add the Packets dock and the Packets menu (in the File menu) to ``window`` (a
+    gui.main_window.MainWindow), and "Packets…" and "Save as packet…" buttons to the UDP Send,
+    TCP Client and TCP Server send boxes.
 
-    The library file is read at once (``path``, default: the user's library).
+    The dock starts hidden the first time: beside the widest panel it does not fit an 800x600
+    window. The "Packets…" button in every send box (and Ctrl+Shift+P) shows it; from then on it
+    is as the user left it. The library file is read at once (``path``, default: the user's
+    library).
     """
     library = PacketLibraryPanel(window, path=path)
     dock = QDockWidget(QCoreApplication.translate("PacketLibraryPanel", "Packets"), window)
     dock.setObjectName("packetLibraryDock")
     dock.setWidget(library)
     window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
-    # Hidden until asked for (Packets menu, Ctrl+Shift+P, "Save as packet…"): beside the widest
-    # panel it would not fit a small laptop screen. Then as the user left it.
     settings = getattr(window, "settings", None)
     shown = settings is not None and settings.value(_VISIBLE_KEY, False, type=bool)
     dock.setVisible(bool(shown))
@@ -1057,12 +1066,15 @@ def install_packet_library(window: QMainWindow, path: Path | None = None) -> Pac
     library.dispatcher = dispatcher  # type: ignore[attr-defined]
     library.dock = dock  # type: ignore[attr-defined]
 
-    menu = QMenu(QCoreApplication.translate("PacketLibraryPanel", "Packets"), window)
+    # In the File menu: a menu bar title needs an Alt letter no panel uses, and every letter of
+    # "Packets" is some panel's (tests/gui/test_keyboard.py).
+    menu = QMenu(QCoreApplication.translate("PacketLibraryPanel", "&Packets"), window)
     menu.setObjectName("packetsMenu")
     toggle = dock.toggleViewAction()
     toggle.setText(QCoreApplication.translate("PacketLibraryPanel", "Show the &packet library"))
     toggle.setObjectName("packetLibraryAction")
-    toggle.setShortcut(QKeySequence("Ctrl+Shift+P"))
+    toggle.setShortcut(QKeySequence(_SHOW_KEYS))
+    window.addAction(toggle)  # the shortcut works whichever panel has the focus
     menu.addAction(toggle)
     if settings is not None:
         library.visibility_settings = settings
@@ -1096,9 +1108,12 @@ def install_packet_library(window: QMainWindow, path: Path | None = None) -> Pac
         action.setObjectName(name)
         action.triggered.connect(lambda _checked=False, slot=slot: slot())
         menu.addAction(action)
-    actions = window.menuBar().actions()
-    if actions:  # before Help, which stays last
-        window.menuBar().insertMenu(actions[-1], menu)
+    bar_actions = window.menuBar().actions()
+    file_menu = bar_actions[0].menu() if bar_actions else None
+    if isinstance(file_menu, QMenu) and file_menu.actions():  # before Quit, which stays last
+        quit_action = file_menu.actions()[-1]
+        file_menu.insertMenu(quit_action, menu)
+        file_menu.insertSeparator(quit_action)
     else:
         window.menuBar().addMenu(menu)
 
@@ -1107,7 +1122,9 @@ def install_packet_library(window: QMainWindow, path: Path | None = None) -> Pac
         if name not in ("udpSendPanel", "tcpClientPanel", "tcpServerPanel"):
             return
         editor: PayloadEditor = panel.payload
-        editor.save_packet_button.show()
+        # One button for both (two made the TCP Client's send box too wide for 800x600):
+        # a click shows the library, its menu saves the payload as a packet.
+        editor.add_tool(_packets_button(editor, dock, library))
         editor.save_as_packet.connect(lambda panel=panel: save_from_panel(library, panel))
         if settings is not None:
             panel.payload_history = PayloadHistory(editor, settings, f"history/{name}")
@@ -1122,6 +1139,42 @@ def install_packet_library(window: QMainWindow, path: Path | None = None) -> Pac
         attach(panel)
     library.load()
     return library
+
+
+def _packets_button(
+    editor: PayloadEditor, dock: QDockWidget, library: PacketLibraryPanel
+) -> QToolButton:
+    """The "Packets…" button of a send box: a click shows the library (the dock starts hidden);
+    its menu has "Save as packet…" (the editor's save_as_packet signal)."""
+    button = QToolButton(editor)
+    button.setObjectName("showPacketsButton")
+    button.setText(QCoreApplication.translate("PacketLibraryPanel", "Packets…"))
+    keys = QKeySequence(_SHOW_KEYS).toString(QKeySequence.SequenceFormat.NativeText)
+    button.setToolTip(
+        QCoreApplication.translate(
+            "PacketLibraryPanel",
+            "Show the packet library: saved packets, sent with a double click ({keys})",
+        ).format(keys=keys)
+    )
+
+    def show() -> None:
+        dock.show()
+        dock.raise_()
+        library.view.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    button.clicked.connect(show)
+    menu = QMenu(button)
+    save = menu.addAction(QCoreApplication.translate("PayloadEditor", "Save as packet…"))
+    save.setObjectName("savePacketAction")
+    save.setToolTip(editor.save_packet_button.toolTip())
+    save.triggered.connect(lambda _checked=False: editor.save_as_packet.emit())
+    show_action = menu.addAction(
+        QCoreApplication.translate("PacketLibraryPanel", "Show the packet library")
+    )
+    show_action.triggered.connect(lambda _checked=False: show())
+    button.setMenu(menu)
+    button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
+    return button
 
 
 def save_from_panel(library: PacketLibraryPanel, panel: Any) -> PacketDialog:

@@ -42,6 +42,7 @@ from gui.widgets.traffic_log import CELL_BYTES, StreamRows
 from net._loop import raise_file_limit
 from net.errors import AddressError, NetError
 from net.events import Connected, Disconnected, FileSent, Received, Sent
+from net.rules import Responder
 from net.tcp import TcpServer
 from net.tls import server_context
 
@@ -69,6 +70,7 @@ class TcpServerPanel(Panel):
         self.runner.failed.connect(self._on_failed)
         self.runner.finished.connect(self._on_finished)
         self.server: Any = None
+        self._responder: Responder | None = None  # the rules answering, while running
         self._fingerprint = ""
         self._opened_tls: dict[str, str] = {}
         self._address = ""
@@ -295,6 +297,7 @@ class TcpServerPanel(Panel):
         except NetError as exc:
             self.status.show_error(str(exc))
             return
+        self._responder = responder
         self._totals = (0, 0, 0)
         self._refused = (0, 0)
         self._refusals_told = 0
@@ -399,7 +402,8 @@ class TcpServerPanel(Panel):
 
     def _on_reply_changed(self) -> None:
         mode = str(self.reply_mode.currentData())
-        self.fixed_reply.setEnabled(mode == "fixed")
+        # Shown only when it is used: the rules table below needs the height at 800x600.
+        self.fixed_reply.setVisible(mode == "fixed")
         if self.server is None or not self.runner.running:
             return
         if mode == "fixed":
@@ -412,7 +416,11 @@ class TcpServerPanel(Panel):
         self.server.set_reply(mode, data)
         # A bad rule: the table says which; the previous rules answer meanwhile.
         with contextlib.suppress(NetError):
-            self.server.set_responder(self.rules.responder(mode, data, self.log.model.encoding))
+            # The running responder is kept when it can be: its rules' {{counter}} go on.
+            self._responder = self.rules.responder(
+                mode, data, self.log.model.encoding, current=self._responder
+            )
+            self.server.set_responder(self._responder)
 
     # -- results -------------------------------------------------------------------------------
 

@@ -243,7 +243,7 @@ class PayloadEditor(QWidget):
 
         # Send boxes only: replies are built once, so variables would mislead there.
         self.templates = not compact
-        self._sends = _SendCount()
+        self._sends = SendCount()
         self.checksum_combo = QComboBox(self)
         self.checksum_combo.setObjectName(f"{name}Checksum")
         self.checksum_combo.addItem(QCoreApplication.translate("PayloadEditor", "No checksum"), "")
@@ -397,6 +397,11 @@ class PayloadEditor(QWidget):
         the row: see :meth:`focus_chain`)."""
         self._tools.insertWidget(self._tools.indexOf(self.save_packet_button), widget)
 
+    def use_send_count(self, count: SendCount) -> None:
+        """Count sends in ``count`` from now on (a saved packet keeps its own ``{{counter}}``)."""
+        self._sends = count
+        self._update_feedback()
+
     def checksum(self) -> str:
         """The chosen checksum's name (net.checksum), "" for none."""
         return str(self.checksum_combo.currentData() or "")
@@ -540,7 +545,7 @@ class PayloadEditor(QWidget):
     def _on_changed(self) -> None:
         if self.text() != self._sends.text:
             # A new payload counts its sends from the start again.
-            self._sends = _SendCount(self.text())
+            self._sends = SendCount(self.text())
         self._update_feedback()
         self.changed.emit()
 
@@ -566,7 +571,7 @@ _PREVIEW_BYTES = 64
 _SELECTABLE = Qt.TextInteractionFlag.TextSelectableByMouse
 
 
-class _SendCount:
+class SendCount:
     """How many sends a payload text has had; a worker's repeat increments it (one at a time)."""
 
     def __init__(self, text: str = "") -> None:

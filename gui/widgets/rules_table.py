@@ -20,7 +20,8 @@ from PySide6.QtWidgets import (
 
 from gui.widgets.status import InlineError
 from net.errors import PayloadError
-from net.rules import KINDS, Responder, Rule, make_rule
+from net.framing import FRAMING_HELP, parse_framing
+from net.rules import KINDS, Responder, Rule, default_framing, make_rule
 from net.script import mock_rules
 
 __all__ = ["RulesTable"]
@@ -57,7 +58,12 @@ class RulesTable(QWidget):
         header.setSectionResizeMode(_PATTERN, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(_REPLY, QHeaderView.ResizeMode.Stretch)
         self.table.itemChanged.connect(lambda _item: self.changed.emit())
-        self.table.setMinimumHeight(60)
+        # A useful height at least: the header and two rows (their kind combos set the height).
+        self.table.setMinimumHeight(
+            self.table.horizontalHeader().sizeHint().height()
+            + 2 * self.table.verticalHeader().defaultSectionSize()
+            + 2 * self.table.frameWidth()
+        )
 
         self.add_button = QPushButton(self.tr("Add rule"), self)
         self.add_button.setObjectName("addRuleButton")
@@ -84,13 +90,30 @@ class RulesTable(QWidget):
         if framing:
             self.framing_combo = QComboBox(self)
             self.framing_combo.setObjectName("framingCombo")
-            self.framing_combo.addItem(self.tr("each line"), "line")
-            self.framing_combo.addItem(self.tr("each chunk received"), "raw")
+            # Editable: any net.framing spec may be typed (fixed:16, delim:03, len2be+header).
+            self.framing_combo.setEditable(True)
+            self.framing_combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+            for text, spec in (
+                (self.tr("automatic"), ""),
+                (self.tr("each line"), "line"),
+                (self.tr("each chunk received"), "raw"),
+                (self.tr("CRLF lines"), "crlf"),
+                (self.tr("LF, CRLF or CR lines"), "any"),
+                (self.tr("1-byte length first"), "len1"),
+                (self.tr("2-byte length first (big-endian)"), "len2be"),
+                (self.tr("2-byte length first (little-endian)"), "len2le"),
+                (self.tr("4-byte length first (big-endian)"), "len4be"),
+                (self.tr("4-byte length first (little-endian)"), "len4le"),
+            ):
+                self.framing_combo.addItem(text, spec)
             self.framing_combo.setAccessibleName(self.tr("What a rule sees"))
             self.framing_combo.setToolTip(
-                self.tr("Rules match each line of a client's stream, or each chunk as it arrives")
+                self.tr(
+                    "Rules match each message of a client's stream: automatic takes lines, or "
+                    "chunks as they arrive when a rule is hex. Or type a framing: {specs}"
+                ).format(specs=FRAMING_HELP)
             )
-            self.framing_combo.currentIndexChanged.connect(lambda _index: self.changed.emit())
+            self.framing_combo.currentTextChanged.connect(lambda _text: self.changed.emit())
         buttons.addStretch(1)
         # The framing choice gets a row of its own: beside the buttons it made the TCP Server's
         # reply box too wide for an 800x600 window.
@@ -158,7 +181,7 @@ class RulesTable(QWidget):
             if not path:
                 return 0
         try:
-            rules = mock_rules(path, framing=self.framing())
+            rules = mock_rules(path, framing=self.framing() or default_framing(self.rules()))
         except PayloadError as exc:
             self.error.show_error(str(exc))
             return 0
@@ -173,8 +196,15 @@ class RulesTable(QWidget):
         if rows:
             self.changed.emit()
 
-    def framing(self) -> str:
-        return str(self.framing_combo.currentData()) if self.framing_combo is not None else "raw"
+    def framing(self) -> str | None:
+        """The framing spec rules see (net.framing), None for automatic (lines, or raw chunks
+        when a rule is hex: net.rules.default_framing); "raw" without a framing choice (UDP)."""
+        combo = self.framing_combo
+        if combo is None:
+            return "raw"
+        index = combo.findText(combo.currentText())
+        spec = str(combo.itemData(index) or "") if index >= 0 else combo.currentText().strip()
+        return spec or None
 
     def rules(self, encoding: str = "UTF-8") -> list[Rule]:
         """The rows as checked rules (rows with an empty pattern are skipped).
@@ -204,27 +234,51 @@ class RulesTable(QWidget):
         return rules
 
     def responder(
-        self, fallback: str, fixed_reply: bytes = b"", encoding: str = "UTF-8"
+        self,
+        fallback: str,
+        fixed_reply: bytes = b"",
+        encoding: str = "UTF-8",
+        current: Responder | None = None,
     ) -> Responder | None:
         """A responder for the rules (None when there are none), answering the rest with the
-        fallback; shows the problem under the table (and raises it) when a row is bad.
+        fallback; shows the problem under the table (and raises it) when a row or the framing
+        is bad. ``current`` (the running server's) is updated and returned when its framing
+        stays: its connections keep their partial messages and its rules their counters.
 
         Raises:
-            PayloadError: a bad row.
+            PayloadError: a bad row or framing.
         """
         try:
             rules = self.rules(encoding)
+            framing = self._framing_spec(rules)
         except PayloadError as exc:
             self.error.show_error(str(exc))
             raise
         self.error.clear_error()
         if not rules:
             return None
-        return Responder(rules, framing=self.framing(), fallback=fallback, fixed_reply=fixed_reply)
+        if current is not None and current.framing == framing:
+            current.set_rules(rules)
+            current.set_fallback(fallback, fixed_reply)
+            return current
+        return Responder(rules, framing=framing, fallback=fallback, fixed_reply=fixed_reply)
+
+    def _framing_spec(self, rules: list[Rule]) -> str:
+        """The framing as net.framing writes it ("line", "len2be"...), automatic resolved.
+
+        Raises:
+            PayloadError: a framing that is not a spec."""
+        framing = self.framing()
+        if framing is None:
+            return default_framing(rules)
+        try:
+            return str(parse_framing(framing))
+        except PayloadError as exc:
+            raise PayloadError(self.tr("Rules see: {problem}").format(problem=exc)) from None
 
     def _validate(self) -> None:
         try:
-            self.rules()
+            self._framing_spec(self.rules())
         except PayloadError as exc:
             self.error.show_error(str(exc))
         else:

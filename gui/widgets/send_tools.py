@@ -302,11 +302,12 @@ class RepeatSend(QObject):
 
 
 def save_script_button(parent: QWidget, save: Callable[[], object]) -> QPushButton:
-    """The "Save as script…" button of the TCP Client and UDP Send panels (``save`` then calls
-    gui.panels.scripts.save_log_as_script, which imports the script engine only then)."""
+    """The "Save log as script…" button of the TCP Client and UDP Send panels (``save`` then calls
+    gui.panels.scripts.save_log_as_script, which imports the script engine only then). Its Alt
+    letter is G: every letter of "Save as script" is taken in the TCP Client panel."""
     return push_button(
         parent,
-        QCoreApplication.translate("ScriptsPanel", "Save as script…"),
+        QCoreApplication.translate("ScriptsPanel", "Save lo&g as script…"),
         "saveAsScriptButton",
         save,
         tip=QCoreApplication.translate(

@@ -1368,7 +1368,7 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     </message>
     <message>
         <source>&amp;Packets</source>
-        <translation type="vanished">数据包(&amp;P)</translation>
+        <translation>数据包(&amp;P)</translation>
     </message>
     <message>
         <source>Show the &amp;packet library</source>
@@ -1389,6 +1389,18 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     <message>
         <source>&amp;Save library as…</source>
         <translation>数据包库另存为(&amp;S)…</translation>
+    </message>
+    <message>
+        <source>Packets…</source>
+        <translation>数据包…</translation>
+    </message>
+    <message>
+        <source>Show the packet library: saved packets, sent with a double click ({keys})</source>
+        <translation>显示数据包库：已保存的数据包，双击即发送（{keys}）</translation>
+    </message>
+    <message>
+        <source>Show the packet library</source>
+        <translation>显示数据包库</translation>
     </message>
 </context>
 <context>
@@ -2012,6 +2024,10 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
         <translation>模拟设备：为录制脚本中的每次发送添加一条规则，用其后的应答作答</translation>
     </message>
     <message>
+        <source>automatic</source>
+        <translation>自动</translation>
+    </message>
+    <message>
         <source>each line</source>
         <translation>每一行</translation>
     </message>
@@ -2020,12 +2036,48 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
         <translation>每次收到的数据块</translation>
     </message>
     <message>
+        <source>CRLF lines</source>
+        <translation>CRLF 行</translation>
+    </message>
+    <message>
+        <source>LF, CRLF or CR lines</source>
+        <translation>LF、CRLF 或 CR 行</translation>
+    </message>
+    <message>
+        <source>1-byte length first</source>
+        <translation>1 字节长度前缀</translation>
+    </message>
+    <message>
+        <source>2-byte length first (big-endian)</source>
+        <translation>2 字节长度前缀（大端）</translation>
+    </message>
+    <message>
+        <source>2-byte length first (little-endian)</source>
+        <translation>2 字节长度前缀（小端）</translation>
+    </message>
+    <message>
+        <source>4-byte length first (big-endian)</source>
+        <translation>4 字节长度前缀（大端）</translation>
+    </message>
+    <message>
+        <source>4-byte length first (little-endian)</source>
+        <translation>4 字节长度前缀（小端）</translation>
+    </message>
+    <message>
         <source>What a rule sees</source>
         <translation>规则匹配的单位</translation>
     </message>
     <message>
+        <source>Rules match each message of a client&apos;s stream: automatic takes lines, or chunks as they arrive when a rule is hex. Or type a framing: {specs}</source>
+        <translation>规则匹配客户端数据流中的每条消息：“自动”按行划分，有十六进制规则时按收到的数据块。也可输入分帧方式：{specs}</translation>
+    </message>
+    <message>
+        <source>Rules see: {problem}</source>
+        <translation>规则匹配单位：{problem}</translation>
+    </message>
+    <message>
         <source>Rules match each line of a client&apos;s stream, or each chunk as it arrives</source>
-        <translation>规则匹配客户端数据流的每一行，或每次到达的数据块</translation>
+        <translation type="vanished">规则匹配客户端数据流的每一行，或每次到达的数据块</translation>
     </message>
     <message>
         <source>Rules see:</source>
@@ -2112,6 +2164,10 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     <message>
         <source>Sa&amp;ve</source>
         <translation type="vanished">保存(&amp;V)</translation>
+    </message>
+    <message>
+        <source>Save lo&amp;g as script…</source>
+        <translation>另存为脚本(&amp;G)…</translation>
     </message>
     <message>
         <source>Save the script to the file named on the left</source>
@@ -2223,7 +2279,7 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     </message>
     <message>
         <source>Save as script…</source>
-        <translation>另存为脚本…</translation>
+        <translation type="vanished">另存为脚本…</translation>
     </message>
     <message>
         <source>Cannot save {path}: {reason}</source>

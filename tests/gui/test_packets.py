@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QModelIndex, QSettings, Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QAbstractItemView, QApplication, QDockWidget, QMenu
+from PySide6.QtWidgets import QAbstractItemView, QApplication, QDockWidget, QMenu, QToolButton
 from pytestqt.qtbot import QtBot
 
 from gui.main_window import MainWindow
@@ -38,11 +38,17 @@ def echo() -> Iterator[UdpEcho]:
     peer.close()
 
 
-def make_window(qtbot: QtBot, settings: QSettings) -> MainWindow:
+def shown_window(qtbot: QtBot, settings: QSettings) -> MainWindow:
+    """A main window on screen, as it starts (the Packets dock hidden the first time)."""
     window = MainWindow(settings)
     qtbot.addWidget(window)
     with qtbot.waitExposed(window):
         window.show()
+    return window
+
+
+def make_window(qtbot: QtBot, settings: QSettings) -> MainWindow:
+    window = shown_window(qtbot, settings)
     window.findChild(QAction, "packetLibraryAction").trigger()  # the dock starts hidden
     return window
 
@@ -251,9 +257,11 @@ def test_save_as_packet_from_the_send_boxes(
     udp.port.set_text("5000")  # type: ignore[attr-defined]
     udp.payload.set_text("T={{unixtime}}")  # type: ignore[attr-defined]
     udp.payload.set_checksum("crc32")  # type: ignore[attr-defined]
-    button = udp.payload.save_packet_button  # type: ignore[attr-defined]
-    assert button.isVisible()
-    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    button = udp.findChild(QToolButton, "showPacketsButton")
+    assert button.isVisible() and button.menu() is not None
+    save = button.menu().findChild(QAction, "savePacketAction")
+    assert save.text() == "Save as packet…"
+    save.trigger()
     dialog = library.dialog
     assert dialog is not None
     dialog.name_edit.setText("clock")
@@ -435,10 +443,7 @@ def test_payload_history_is_one_key_away_bounded_and_remembered(
 def test_the_dock_starts_hidden_and_then_as_the_user_left_it(
     qtbot: QtBot, settings: QSettings, data_dir: Path
 ) -> None:
-    first = MainWindow(settings)
-    qtbot.addWidget(first)
-    with qtbot.waitExposed(first):
-        first.show()
+    first = shown_window(qtbot, settings)
     dock = first.findChild(QDockWidget, "packetLibraryDock")
     assert not dock.isVisible()  # beside the widest panel it would not fit a 1366x768 screen
     first.findChild(QAction, "packetLibraryAction").trigger()
@@ -531,3 +536,51 @@ def test_tcp_server_repeat_goes_to_every_client(
         assert read_until(qtbot, two, 8) == b"ticktick"
     with qtbot.waitSignal(panel.runner.finished, timeout=TIMEOUT):  # type: ignore[attr-defined]
         panel.trigger_stop()
+
+
+@pytest.mark.parametrize("panel_name", ["udpSendPanel", "tcpClientPanel", "tcpServerPanel"])
+def test_every_send_box_has_a_packets_button_that_shows_the_hidden_dock(
+    qtbot: QtBot, settings: QSettings, data_dir: Path, panel_name: str
+) -> None:
+    window = shown_window(qtbot, settings)
+    dock = window.findChild(QDockWidget, "packetLibraryDock")
+    assert not dock.isVisible()  # hidden at first start: it does not fit beside an 800x600 panel
+    panel = window.show_panel(panel_name)
+    button = panel.findChild(QToolButton, "showPacketsButton")
+    assert button is not None and button.isVisible()
+    assert "Ctrl+Shift+P" in button.toolTip()
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(dock.isVisible, timeout=TIMEOUT)
+    assert QApplication.focusWidget() is library_of(window).view
+    # The shortcut hides and shows it again from any panel.
+    window.findChild(QAction, "packetLibraryAction").trigger()
+    assert not dock.isVisible()
+    assert "Ctrl+Shift+P" in [
+        key.toString() for key in window.findChild(QAction, "packetLibraryAction").shortcuts()
+    ]
+    assert window.findChild(QAction, "packetLibraryAction") in window.actions()
+
+
+def test_counter_counts_each_packets_sends(
+    qtbot: QtBot, settings: QSettings, data_dir: Path, echo: UdpEcho
+) -> None:
+    """Issue 17: {{counter}} is per packet; two packets with the same payload, sent in turn from
+    the one UDP Send box, each count 1, 2, ... and typing in the box does not reset them."""
+    packets = [
+        Packet(name, "udp", "127.0.0.1", echo.port, "#{{counter}}", repeat_count=1)
+        for name in ("a", "b")
+    ]
+    window, library = window_with(qtbot, settings, data_dir, packets)
+    panel = window.panel("udpSendPanel")
+    for name in ("a", "a", "b", "a", "b"):
+        before = len(echo.received)
+        select(qtbot, library, name)
+        library.send_selected()
+        qtbot.waitUntil(lambda before=before: len(echo.received) == before + 1, timeout=TIMEOUT)
+        qtbot.waitUntil(lambda: not panel.runner.running, timeout=TIMEOUT)  # type: ignore[attr-defined]
+    assert [data for data, _ in echo.received] == [b"#1", b"#2", b"#1", b"#3", b"#2"]
+    panel.payload.set_text("typed by hand")  # type: ignore[attr-defined]
+    select(qtbot, library, "a")
+    library.send_selected()
+    qtbot.waitUntil(lambda: len(echo.received) == 6, timeout=TIMEOUT)
+    assert echo.received[-1][0] == b"#4"

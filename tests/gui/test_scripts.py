@@ -9,9 +9,11 @@ import socket
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
+from gui.main_window import MainWindow
 from gui.panels.scripts import EXAMPLE_SCRIPT, ScriptsPanel
 from gui.panels.tcp_client import TcpClientPanel
 from gui.panels.tcp_server import TcpServerPanel
@@ -282,3 +284,57 @@ def test_tcp_server_mocks_a_recorded_device(qtbot: QtBot, tmp_path: Path) -> Non
     (tmp_path / "none.toml").write_text(conversation(5))
     assert panel.rules.add_from_script(str(tmp_path / "none.toml")) == 0
     assert "no send followed by an exact expect" in panel.rules.error.text()
+
+
+def test_tcp_server_rules_count_per_rule_across_edits_and_take_any_framing(
+    qtbot: QtBot,
+) -> None:
+    """{{counter}} counts each rule's replies and keeps counting while the table is edited;
+    the framing may be any net.framing spec (len1 here), automatic by default."""
+    panel = TcpServerPanel()
+    qtbot.addWidget(panel)
+    panel.show()
+    table = panel.rules
+    assert table.framing() is None  # automatic: lines, or raw chunks when a rule is hex
+    table.framing_combo.setCurrentIndex(table.framing_combo.findData("len1"))  # type: ignore[union-attr]
+    table.add_rule("exact", "a", "a{{counter}}")
+    table.add_rule("exact", "b", "b{{counter}}")
+    port = start_server(qtbot, panel)
+    with socket.create_connection(("127.0.0.1", port), timeout=WAIT) as client:
+        client.sendall(b"\x01a\x01b\x01a")
+        assert recv_exactly(client, 6) == b"a1b1a2"
+        table.add_rule("exact", "c", "c")  # an edit while running: counters go on
+        client.sendall(b"\x01a\x01c")
+        assert recv_exactly(client, 3) == b"a3c"
+    table.framing_combo.setEditText("fixed:0")  # type: ignore[union-attr]
+    assert table.error.isVisible() and "fixed:N" in table.error.text()
+    table.framing_combo.setEditText("delim:03")  # type: ignore[union-attr]
+    assert not table.error.isVisible() and table.framing() == "delim:03"
+    with qtbot.waitSignal(panel.runner.finished, timeout=TIMEOUT):
+        qtbot.mouseClick(panel.stop_button, Qt.MouseButton.LeftButton)
+
+
+@pytest.mark.parametrize("language", ["en", "zh_CN"])
+def test_rules_table_shows_two_rows_at_800x600(
+    qtbot: QtBot, settings: QSettings, language: str, request: pytest.FixtureRequest
+) -> None:
+    """Issue 15: the rules table was squeezed under its buttons to less than one row."""
+    if language == "zh_CN":
+        assert request.getfixturevalue("chinese")
+    window = MainWindow(settings)
+    qtbot.addWidget(window)
+    window.resize(800, 600)
+    window.show()
+    qtbot.waitExposed(window)
+    panel = window.show_panel("tcpServerPanel")
+    table = panel.rules  # type: ignore[attr-defined]
+    for _ in range(3):
+        table.add_rule("contains", "x", "y")
+    QApplication.processEvents()
+    rows = table.table.verticalHeader()
+    shown = table.table.viewport().height()
+    assert shown >= 2 * rows.sectionSize(0), (shown, rows.sectionSize(0))
+    # The buttons and the framing below stay visible inside the panel.
+    for widget in (table.add_button, table.framing_combo):
+        bottom = widget.mapTo(panel, widget.rect().bottomLeft()).y()
+        assert widget.isVisible() and bottom <= panel.height()

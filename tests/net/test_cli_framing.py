@@ -135,7 +135,8 @@ def test_tcp_serve_line_framing_and_rules_still_answer_lines() -> None:
     [
         (("--framing", "len3"), "unknown framing"),
         (("--framing", "delim:zz"), "delim:HEX"),
-        (("--framing", "len2be", "--rule", "exact:a => b"), "--framing line or raw"),
+        # Rules take every framing (issue 18): only a bad spec is refused with them.
+        (("--framing", "fixed:0", "--rule", "exact:a => b"), "fixed:N needs"),
     ],
 )
 def test_bad_framing_exits_2(args: tuple[str, ...], message: str) -> None:

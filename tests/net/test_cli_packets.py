@@ -377,12 +377,49 @@ def test_udp_listen_marks_datagrams_whose_checksum_fails() -> None:
             for port in ports:
                 sock.sendto(bytes.fromhex("01 03 00 00 00 0A C5 CD"), ("127.0.0.1", port))
                 sock.sendto(bytes.fromhex("01 03 00 00 00 0A C5 CE"), ("127.0.0.1", port))
-        code, out, _ = text.finish(None)
+        code, out, err = text.finish(None)
         assert code == 0
         lines = out.splitlines()
         assert "[bad checksum]" not in lines[0] and "[bad checksum] " in lines[1]
+        assert err[-1] == "2 datagrams, 16 bytes, 1 failed the crc16-modbus check"
         code, out, _ = json_lines.finish(None)
         assert [json.loads(line)["checksum_ok"] for line in out.splitlines()] == [True, False]
+
+
+GOOD_FRAME = bytes.fromhex("01 03 00 00 00 0A C5 CD")  # Modbus RTU, CRC low byte first
+BAD_FRAME = bytes.fromhex("01 03 00 00 00 0A C5 CE")
+
+
+@pytest.mark.parametrize(
+    ("options", "marks"),
+    [
+        (["--json"], None),  # a length-prefixed frame's payload (no header) carries the CRC
+        ([], ["", "[bad checksum] ", ""]),
+        (["--quiet"], []),  # no rows, but the summary still counts
+    ],
+)
+def test_tcp_serve_marks_frames_whose_checksum_fails(
+    options: list[str], marks: list[str] | None
+) -> None:
+    args = ["--framing", "len1", "--checksum", "crc16-modbus", *options]
+    with listener("tcp-serve", "0", "-H", "127.0.0.1", *args) as proc:
+        with socket.create_connection(("127.0.0.1", proc.listening_port()), timeout=WAIT) as c:
+            # Split across writes as TCP may split it: frames, not reads, are checked.
+            c.sendall(b"\x08" + GOOD_FRAME[:3])
+            c.sendall(GOOD_FRAME[3:] + b"\x08" + BAD_FRAME + b"\x08")
+            c.sendall(GOOD_FRAME)
+            c.shutdown(socket.SHUT_WR)
+            assert c.recv(1) == b""  # the server read it all and closed its end
+        code, out, err = proc.finish()
+    assert code == 0
+    assert err[-1] == "1 client, 27 bytes received, 1 failed the crc16-modbus check"
+    if marks is None:
+        rows = [json.loads(line) for line in out.splitlines()]
+        received = [row for row in rows if row["event"] == "received"]
+        assert [row["checksum_ok"] for row in received] == [True, False, True]
+    else:
+        rows = [line.split("  ", 1)[1] for line in out.splitlines()]
+        assert [row[: len(mark)] for row, mark in zip(rows, marks, strict=True)] == marks
 
 
 @pytest.mark.parametrize("platform", ["win32", "darwin"])

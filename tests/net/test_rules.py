@@ -5,21 +5,29 @@ from __future__ import annotations
 
 import json
 import socket
+import sys
 import threading
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from net.checksum import append_checksum
 from net.errors import PayloadError
 from net.rules import (
     MAX_MATCH_INPUT,
+    RegexShape,
     Responder,
+    Rule,
+    RuleSet,
     compile_hex_pattern,
+    default_framing,
     escape_bytes,
     make_rule,
     parse_rule,
     parse_rules,
+    regex_shape,
 )
 from net.tcp import TcpEvent, TcpServer
 from net.udp import UdpReceiver
@@ -107,6 +115,126 @@ def test_first_enabled_rule_wins_and_disabled_rules_are_skipped() -> None:
 def test_counter_counts_replies() -> None:
     responder = Responder([parse_rule("exact:n => #{{counter}}")], framing="raw")
     assert [responder.answer(b"n") for _ in range(3)] == [b"#1", b"#2", b"#3"]
+
+
+def test_counter_counts_each_rules_replies_and_survives_edits() -> None:
+    first, second = parse_rule("exact:a => a{{counter}}"), parse_rule("exact:b => b{{counter}}")
+    responder = Responder([first, second], framing="raw")
+    replies = [responder.answer(m) for m in (b"a", b"b", b"a", b"a", b"b")]
+    assert replies == [b"a1", b"b1", b"a2", b"a3", b"b2"]
+    # Editing the rule set (as the window does on every keystroke) keeps unchanged rules' counts;
+    # a changed rule is a new rule and starts again.
+    responder.set_rules([first, parse_rule("exact:b => B{{counter}}")])
+    assert [responder.answer(m) for m in (b"a", b"b")] == [b"a4", b"B1"]
+
+
+def test_hex_rules_without_a_framing_see_raw_chunks() -> None:
+    """A binary request may hold 0x0A: cutting it into lines would answer neither half."""
+    rules = [parse_rule("hex:01 03 ?? 0A => hex:01 83")]
+    assert default_framing(rules) == "raw"
+    assert default_framing([parse_rule(GET_RULE)]) == "line"
+    responder = Responder(rules, fallback="echo")
+    assert responder.framing == "raw"
+    assert responder.respond(1, bytes.fromhex("01 03 00 0A")) == bytes.fromhex("01 83")
+    assert Responder(rules, framing="line").respond(1, bytes.fromhex("01 03 00 0A")) == b""
+
+
+# (framing, chunks received, replies): every net.framing spec splits what rules see.
+FRAMING_CASES = [
+    ("len2be", [b"\x00\x03GET", b"\x00\x02hi\x00"], [b"got GET", b"\x00\x02hi"]),
+    ("crlf", [b"GET\r", b"\nhi\n\r\n"], [b"got GET", b"hi\n\r\n"]),
+    ("delim:03", [b"GET\x03h", b"i\x03"], [b"got GET", b"hi\x03"]),
+    ("fixed:3", [b"GE", b"Thi!"], [b"got GET", b"hi!"]),
+]
+
+
+@pytest.mark.parametrize(("framing", "chunks", "replies"), FRAMING_CASES)
+def test_rules_see_each_frame_of_any_framing(
+    framing: str, chunks: list[bytes], replies: list[bytes]
+) -> None:
+    responder = Responder([parse_rule("exact:GET => got GET")], framing=framing, fallback="echo")
+    assert responder.framing == framing
+    # The echo fallback sends the whole frame back, header and terminator included.
+    assert b"".join(responder.respond(7, chunk) for chunk in chunks) == b"".join(replies)
+
+
+def test_unknown_framing_is_refused() -> None:
+    with pytest.raises(PayloadError, match="unknown framing"):
+        Responder([], framing="lines")
+
+
+# (pattern, its shape): what the syntax tree tells before a search.
+SHAPE_CASES = [
+    (r"^CMD1 (\w+)$", RegexShape(1000, "CMD1 ", "CMD1 ")),
+    (r"GET (\w+)", RegexShape(1000, "", "GET ")),
+    (r"\Afoo", RegexShape(sys.maxsize, "foo", "foo")),
+    (r"(?m)^foo", RegexShape(sys.maxsize, "", "foo")),  # ^ after any newline: no start
+    (r"(?i)abc", RegexShape(sys.maxsize, "", "")),  # any case: no literal to look for
+    (r"\d+\d+x", RegexShape(99, "", "x")),
+    (r"(a+)+$", RegexShape(0, "", "")),  # nested repeats: exponential
+    (r"(\w+\s?)*$", RegexShape(0, "", "")),
+    (r"(?:ab|a)*c", RegexShape(0, "", "")),  # alternatives inside a repeat
+    (r"(a)\1", RegexShape(0, "", "")),  # a back-reference
+    (r"\p{L}+", RegexShape(0, "", "")),  # regex-only syntax
+    (r"[[:digit:]]x", RegexShape(0, "", "")),  # a POSIX class, which re reads otherwise
+]
+
+
+@pytest.mark.parametrize(("pattern", "shape"), SHAPE_CASES)
+def test_regex_shape(pattern: str, shape: RegexShape) -> None:
+    assert regex_shape(pattern) == shape
+
+
+def test_long_messages_still_match_under_the_time_limit() -> None:
+    rule = parse_rule(r"regex:^K(\d+)$ => {{1}}")
+    assert rule._shape.safe_length < 5000
+    digits = b"7" * 5000
+    assert Responder([rule], framing="raw").answer(b"K" + digits) == digits
+
+
+_RULE_TEXTS = [
+    "exact:ab => exact-ab",
+    "prefix:a => prefix-a",
+    "suffix:b => suffix-b",
+    "contains:ba => contains-ba",
+    r"regex:^a(b+) => regex-start-{{1}}",
+    r"regex:b\d => regex-bd",
+    "regex:(?i)AB => regex-any-case",
+    "hex:61 ?? 62 => hex-a?b",
+    "prefix:ab => prefix-ab",
+    "suffix:ab => suffix-ab",
+    "exact:a => exact-a",
+    r"regex:\Ab => regex-b",
+]
+
+
+def _first_by_scan(rules: list[Rule], message: bytes) -> Rule | None:
+    """The first enabled rule that matches, found the plain way: every rule in order."""
+    for rule in rules:
+        if rule.enabled and rule.match(message, time.monotonic() + 5) is not None:
+            return rule
+    return None
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    order=st.permutations(range(len(_RULE_TEXTS))),
+    disabled=st.sets(st.integers(0, len(_RULE_TEXTS) - 1)),
+    message=st.binary(max_size=6).map(lambda b: bytes(b"ab1"[x % 3] for x in b)),
+)
+def test_indexed_rules_find_what_a_scan_finds(
+    order: list[int], disabled: set[int], message: bytes
+) -> None:
+    """The look-ups (exact, prefix, suffix, anchored regex) only skip rules that cannot match:
+    the first match is the one a rule-by-rule scan finds, whatever the order."""
+    rules = [make_rule(*_split(_RULE_TEXTS[i]), enabled=i not in disabled) for i in order]
+    found = RuleSet(rules).find(message)
+    assert (found[0] if found else None) is _first_by_scan(rules, message)
+
+
+def _split(text: str) -> tuple[str, str, str]:
+    rule = parse_rule(text)
+    return rule.kind, rule.pattern, rule.reply
 
 
 def test_line_framing_splits_the_stream_per_connection() -> None:
@@ -245,6 +373,24 @@ def test_swb_tcp_serve_raw_framing_json() -> None:
     records = [json.loads(line) for line in out.splitlines()]
     assert [r["event"] for r in records][:3] == ["connected", "received", "sent"]
     assert records[2]["hex"] == expected.hex().upper()
+    assert code == 0
+
+
+def test_swb_tcp_serve_hex_rules_see_chunks_unless_framing_is_given() -> None:
+    request = bytes.fromhex("01 03 0A 00")  # a 0x0A inside: not the end of a line
+    with listener("tcp-serve", "0", "-H", "127.0.0.1", "--rule", "hex:01 03 => hex:AA") as proc:
+        with socket.create_connection(("127.0.0.1", proc.listening_port()), timeout=WAIT) as c:
+            c.sendall(request)
+            assert _read_exactly(c, 1) == b"\xaa"
+        proc.finish()
+    # A length-prefixed protocol: each message is one frame, whatever the reads were.
+    args = ["--framing", "len1", "--rule", "hex:01 03 => hex:AA", "--rule", "exact:hi => yo"]
+    with listener("tcp-serve", "0", "-H", "127.0.0.1", *args) as proc:
+        with socket.create_connection(("127.0.0.1", proc.listening_port()), timeout=WAIT) as c:
+            c.sendall(b"\x04" + request[:2])
+            c.sendall(request[2:] + b"\x02hi")
+            assert _read_exactly(c, 3) == b"\xaayo"
+        code, _out, _err = proc.finish()
     assert code == 0
 
 

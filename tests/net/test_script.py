@@ -7,7 +7,10 @@ import contextlib
 import re
 import socket
 import ssl
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -495,6 +498,54 @@ def test_expect_keeps_only_the_tail_of_a_flood() -> None:
         )
         steps, problem = run(source)
     assert problem == "" and steps[0].data == b"zzzEND"
+
+
+FLOOD_SERVER = """
+import socket, sys
+listener = socket.create_server(("127.0.0.1", 0))
+print(listener.getsockname()[1], flush=True)
+conn, _ = listener.accept()
+try:
+    while True:
+        conn.sendall(b"noise " * 10000)
+except OSError:
+    pass
+"""
+
+
+def test_an_endless_stream_cannot_hold_an_expect_past_its_timeout() -> None:
+    """The expect reads what is there before it waits; a peer that never stops sending (its own
+    process, so its bytes are always waiting) and never sends the match must still end the step
+    at its timeout, and a stop must still stop it."""
+    for stop in (False, True):
+        with subprocess.Popen(
+            [sys.executable, "-c", FLOOD_SERVER], stdout=subprocess.PIPE, text=True
+        ) as flood:
+            try:
+                assert flood.stdout is not None
+                port = int(flood.stdout.readline())
+                timeout = 60 if stop else 0.3
+                source = (
+                    f'[connection]\nhost = "127.0.0.1"\nport = {port}\n'
+                    # A slow search (each try of 64 KiB uses its time limit): more bytes are
+                    # always waiting when the next read comes.
+                    f"[[step]]\nexpect = '(noise )+NEVER'\ntimeout = {timeout}\n"
+                )
+                started = time.monotonic()
+                with ScriptRunner(parse_script(source)) as runner:
+                    timer = threading.Timer(0.3, runner.shutdown) if stop else None
+                    if timer is not None:
+                        timer.start()
+                    outcome = runner.run()
+                    if timer is not None:
+                        timer.join()
+                assert time.monotonic() - started < WAIT
+                if stop:
+                    assert outcome.stopped
+                else:
+                    assert "no match within 0.3 s" in outcome.problem
+            finally:
+                flood.kill()
 
 
 def test_a_long_run_keeps_its_last_results_and_exact_counts() -> None:

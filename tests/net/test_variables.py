@@ -116,3 +116,31 @@ def test_any_text_parses_or_says_where(text: str) -> None:
 @given(st.integers(min_value=0, max_value=10_000))
 def test_counter_counts_every_send(sequence: int) -> None:
     assert render("{{counter}}", sequence=sequence) == str(sequence + 1).encode()
+
+
+@pytest.mark.parametrize("template", [case[0] for case in CASES if "time" not in case[0]])
+@pytest.mark.parametrize("encoding", ["UTF-8", "UTF-16-LE", "GBK"])
+def test_renderer_gives_what_render_gives(template: str, encoding: str) -> None:
+    """The renderer a repeated send uses (text encoded once, counters as one format) gives the
+    bytes of render, in every mode and line ending (the clock's variables read the time, so
+    test_cases covers them with a fixed clock)."""
+    parsed = parse_template(template)
+    for mode, ending in (("text", "crlf"), ("escapes", "none"), ("text", "none")):
+        renderer = parsed.renderer(mode, encoding, ending, random_bytes=bytes)
+        for number in (0, 1, 7):
+            assert renderer(number) == parsed.render(
+                mode, encoding, ending, sequence=number, random_bytes=bytes
+            )
+
+
+@given(st.text(alphabet="%{}cnouter:,=swidthbyl0123456789 ", max_size=40))
+def test_renderer_agrees_with_render_on_any_text(text: str) -> None:
+    try:
+        parsed = parse_template(text)
+        expected = [parsed.render(sequence=n, now=NOW, random_bytes=bytes) for n in range(3)]
+    except PayloadError:
+        return
+    if any(getattr(part, "name", "") in ("time", "unixtime") for part in parsed.parts):
+        return
+    renderer = parsed.renderer(random_bytes=bytes)
+    assert [renderer(n) for n in range(3)] == expected
