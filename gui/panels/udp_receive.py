@@ -188,7 +188,10 @@ class UdpReceivePanel(Panel):
         top = QGridLayout()
         top.addWidget(listen, 0, 0)
         top.addWidget(send_box, 1, 0)
-        top.addWidget(reply_box, 0, 1, 2, 1)
+        # The rules table makes the right column the taller: the room left goes below the send
+        # box, not into it.
+        top.addWidget(reply_box, 0, 1, 3, 1)
+        top.setRowStretch(2, 1)
         top.setColumnStretch(0, 3)
         top.setColumnStretch(1, 2)
 
@@ -225,6 +228,8 @@ class UdpReceivePanel(Panel):
         """Send by hand from the bound port: to any host and port, or to the selected sender."""
         box = QGroupBox(self.tr("Send from this port"), self)
         self.send_host = HostField(self, name="sendHostEdit")
+        # Beside the port in a column shared with the listen fields: narrower than a target's.
+        self.send_host.combo.setMinimumContentsLength(10)
         self.send_port = PortField(self, name="sendPortEdit")
         self.send_payload = PayloadEditor(
             self, compact=True, name="sendPayloadEdit", label=self.tr("Payload to send")
