@@ -480,8 +480,10 @@ class UdpReceiver(StoppableLoop):
             responder: answer each datagram by rules (net.rules) instead of with ``reply``.
                 Both may be changed while :meth:`run` runs (:attr:`reply`, :attr:`responder`):
                 the next datagram gets the new answer.
-            on_reply: called on the loop's thread with each reply sent (by the responder or
-                ``reply``; ``outgoing`` True), after the batch that caused it.
+            on_reply: called on the loop's thread with each reply the responder sent
+                (``outgoing`` True), after the batch that caused it. Fixed replies (``reply``)
+                are only counted, which keeps a flood answered at full speed; a responder whose
+                fallback is the fixed reply reports them.
         Raises:
             AddressError: a bad host, port or multicast group.
             BindError: the port is in use, the address is not this computer's, or joining the
@@ -670,8 +672,6 @@ class UdpReceiver(StoppableLoop):
         recv_into, sendto = self._sock.recvfrom_into, self._sock.sendto
         buffer, view, limit = self._buffer, self._view, self._limit
         keep = self._on_datagram is not None or self._on_rows is not None
-        report = self._on_reply is not None
-        sent_replies = self._replies_sent
         peers = self._peers
         todo = _READ_BATCH if self._left is None else min(_READ_BATCH, self._left)
         rows: list[DatagramRow] = []
@@ -710,11 +710,6 @@ class UdpReceiver(StoppableLoop):
                         replied += 1
                     except OSError:
                         pass  # a full send buffer or an unreachable sender: the reply is dropped
-                    else:
-                        if report:
-                            sent_replies.append(
-                                Datagram(now, format_peer(address), reply, False, True)
-                            )
                 if keep:
                     peer = peers.get(address)
                     if peer is None:

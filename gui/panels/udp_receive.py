@@ -356,14 +356,19 @@ class UdpReceivePanel(Panel):
         threading.Thread(target=send, name="UDP hand send", daemon=True).start()
 
     def _responder(self, reply: bytes | None) -> Responder | None:
-        """The rules as a responder whose fallback is the auto-reply (None: no rules).
+        """The rules as a responder whose fallback is the auto-reply (None: neither).
+
+        Without rules the auto-reply still goes through a responder: the receiver reports a
+        responder's replies, so they show in the log as out rows.
 
         Raises:
             PayloadError: a bad rule (also shown under the table).
         """
-        return self.rules.responder(
-            "fixed" if reply is not None else "none", reply or b"", self.log.model.encoding
-        )
+        fallback = "fixed" if reply is not None else "none"
+        rules = self.rules.responder(fallback, reply or b"", self.log.model.encoding)
+        if rules is None and reply is not None:
+            return Responder(framing="raw", fallback="fixed", fixed_reply=reply)
+        return rules
 
     def _on_rules_changed(self) -> None:
         if self.receiver is None or not self.runner.running:
@@ -372,9 +377,10 @@ class UdpReceivePanel(Panel):
             return  # half-typed hex: the editor says why; the previous reply answers meanwhile
         reply = self.reply.payload() if self.reply_check.isChecked() else None
         # A bad rule: the table says which; the previous rules answer meanwhile. The receiver
-        # reads both attributes for each datagram, so swapping them is thread-safe.
+        # reads the attribute for each datagram, so swapping it is thread-safe.
         with contextlib.suppress(NetError):
             self.receiver.responder = self._responder(reply)
+            # The responder answers; this only keeps the start-up reply from coming back.
             self.receiver.reply = reply
 
     def _check_group(self) -> str | None:
