@@ -1107,17 +1107,35 @@ def install_packet_library(window: QMainWindow, path: Path | None = None) -> Pac
             panel: Any = window.panel(name)  # type: ignore[attr-defined]
         except KeyError:
             continue
+        if name == "tcpClientPanel":
+            # One set per connection tab, for that tab's connection (tabs opened later too).
+            for page in panel.connections():
+                _attach_to_client_tab(library, panel, page, settings)
+            panel.connection_added.connect(
+                lambda page, panel=panel: _attach_to_client_tab(library, panel, page, settings)
+            )
+            continue
         editor: PayloadEditor = panel.payload
         editor.save_packet_button.show()
         editor.save_as_packet.connect(lambda panel=panel: save_from_panel(library, panel))
         if settings is not None:
             panel.payload_history = PayloadHistory(editor, settings, f"history/{name}")
-        if name == "tcpClientPanel":
-            panel.repeat_send = RepeatSend(panel, _client_send(panel), _client_ready(panel))
-        elif name == "tcpServerPanel":
+        if name == "tcpServerPanel":
             panel.repeat_send = RepeatSend(panel, _server_send(panel), _server_ready(panel))
     library.load()
     return library
+
+
+def _attach_to_client_tab(
+    library: PacketLibraryPanel, panel: Any, page: Any, settings: QSettings | None
+) -> None:
+    """Save as packet, the payload history and Repeat on one TCP Client connection tab."""
+    editor: PayloadEditor = page.payload
+    editor.save_packet_button.show()
+    editor.save_as_packet.connect(lambda: save_from_panel(library, panel))
+    if settings is not None:
+        page.payload_history = PayloadHistory(editor, settings, "history/tcpClientPanel")
+    page.repeat_send = RepeatSend(page, _client_send(page), _client_ready(page))
 
 
 def save_from_panel(library: PacketLibraryPanel, panel: Any) -> PacketDialog:

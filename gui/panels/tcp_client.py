@@ -94,6 +94,9 @@ class ClientConnection(QWidget):
         self._rtt = RoundTrips()
         self._last_rtt: float | None = None
         self._built: list[TcpClient] = []
+        # Send tools the Packets view attaches to each tab (gui.panels.packets).
+        self.repeat_send: Any = None
+        self.payload_history: Any = None
         self._build()
         self._set_state("idle")
 
@@ -801,8 +804,13 @@ class TcpClientPanel(Panel):
     log = _Current()
     client = _Current()
     runner = _Current()
+    repeat_send = _Current()
+    payload_history = _Current()
     # Tests written for the one-connection panel wait on this.
     _connected = _Current()
+
+    #: A connection tab was opened (the ClientConnection), after the one the panel starts with.
+    connection_added = Signal(object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -856,7 +864,9 @@ class TcpClientPanel(Panel):
         layout = QVBoxLayout(self)
         layout.addWidget(self.tabs, 1)
         layout.addWidget(self.status)
+        self._built = False
         self.add_connection()
+        self._built = True
 
     # -- tabs ----------------------------------------------------------------------------------
 
@@ -879,6 +889,8 @@ class TcpClientPanel(Panel):
         if self._last_connection is not None:
             page.copy_target(self.current_connection())
         self._add_page(page)
+        if self._built:
+            self.connection_added.emit(page)
         return page
 
     def start_load_test(self, count: int | None = None) -> LoadTest | None:

@@ -17,6 +17,7 @@ from gui.panels.tcp_client import ClientConnection, LoadTest, TcpClientPanel
 from tests.conftest import WAIT
 from tests.gui.conftest import TcpEchoServer, free_port
 from tests.gui.test_keyboard import MNEMONIC, check_walk
+from tests.gui.test_packets import data_dir, make_window, read_until  # noqa: F401 (a fixture)
 
 TIMEOUT = int(WAIT * 1000)
 RTT = re.compile(r"rtt (\d+\.\d{3}) ms")
@@ -231,4 +232,35 @@ def test_tab_walk_and_mnemonics_with_several_tabs(
         assert names[-1] == "logView"
         letters = visible_mnemonics(panel) + menus
         assert len(letters) == len(set(letters)), (index, sorted(letters))
+    window.close()
+
+
+@pytest.mark.usefixtures("data_dir")  # the packet library lives in a temp folder
+def test_a_new_tab_gets_its_own_send_tools_for_its_own_connection(
+    qtbot: QtBot, settings: QSettings, tcp_echo: TcpEchoServer
+) -> None:
+    window = make_window(qtbot, settings)
+    panel = window.panel("tcpClientPanel")
+    assert isinstance(panel, TcpClientPanel)
+    first = panel.current_connection()
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        server.settimeout(WAIT)
+        connect(qtbot, first, tcp_echo.port)
+        second = panel.add_connection()
+        assert second.repeat_send is not None and second.repeat_send is not first.repeat_send
+        assert panel.repeat_send is second.repeat_send  # the panel's are the current tab's
+        assert not second.payload.save_packet_button.isHidden()
+        second.port.set_text(str(server.getsockname()[1]))
+        qtbot.mouseClick(second.connect_button, Qt.MouseButton.LeftButton)
+        conn, _ = server.accept()
+        with conn:
+            conn.settimeout(WAIT)
+            qtbot.waitUntil(second.send_button.isEnabled, timeout=TIMEOUT)
+            second.payload.set_text("<{{counter}}>")
+            panel.tabs.setCurrentIndex(0)  # repeating goes on in the tab it was started from
+            assert second.repeat_send.start(2, 0)
+            assert read_until(qtbot, conn, 6) == b"<1><2>"
+        assert data_rows(first) == []
+        with qtbot.waitSignal(second.runner.finished, timeout=TIMEOUT):
+            second.trigger_stop()
     window.close()
