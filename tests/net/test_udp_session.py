@@ -4,6 +4,7 @@ a sender that keeps its socket open, and a sender that shares a receiver's socke
 from __future__ import annotations
 
 import socket
+import subprocess
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,6 +14,7 @@ import pytest
 from net.errors import AddressError, PayloadError
 from net.rtt import RoundTrips
 from net.udp import UdpReceiver, UdpSender
+from tests import simulate
 from tests.conftest import WAIT
 from tests.net.test_udp import Inbox, running
 
@@ -134,3 +136,53 @@ def test_round_trips_pair_a_send_with_its_first_reply() -> None:
     assert trips.summary() == ", rtt min/median/max 1.000/2.000/4.000 ms"
     trips.reset()
     assert trips.spread() is None
+
+
+# The whole device workflow in one snippet: a receiver bound to one port, a sender sharing it,
+# a kept-open sender hearing a late reply; run as on each system (select() only on Windows).
+SESSION = """
+import socket, threading
+from net.udp import UdpReceiver, UdpSender
+got, replies = [], []
+device = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+device.bind(("127.0.0.1", 0))
+device.settimeout(10)
+port = device.getsockname()[1]
+receiver = UdpReceiver("127.0.0.1", 0, on_datagram=got.append)
+listening = threading.Thread(target=receiver.run)
+listening.start()
+with UdpSender("127.0.0.1", port, via=receiver) as shared:
+    shared.send(b"via")
+data, source = device.recvfrom(100)
+assert (data, source[1]) == (b"via", receiver.port), source
+receiver.send_to(b"direct", "127.0.0.1", port)
+assert device.recvfrom(100)[0] == b"direct"
+device.sendto(b"answer", source)
+sender = UdpSender("127.0.0.1", port)
+heard = threading.Event()
+def reply(datagram):
+    replies.append(datagram.data)
+    heard.set()
+keeping = threading.Thread(target=sender.keep_open, kwargs={"on_sent": print, "on_reply": reply})
+keeping.start()
+sender.queue(b"ping")
+data, source = device.recvfrom(100)
+device.sendto(b"pong", source)
+assert heard.wait(10)
+sender.shutdown(); keeping.join(10); sender.close()
+receiver.shutdown(); listening.join(10); receiver.close()
+assert [d.data for d in got] == [b"answer"] and replies == [b"pong"], (got, replies)
+print("session ok")
+"""
+
+
+@pytest.mark.parametrize("platform", ["win32", "darwin"])
+def test_the_session_works_as_on_other_systems(platform: str) -> None:
+    done = subprocess.run(
+        simulate.code_command(platform, SESSION),
+        env=simulate.env(),
+        capture_output=True,
+        text=True,
+        timeout=WAIT * 2,
+    )
+    assert done.stdout.strip().endswith("session ok"), done.stderr
