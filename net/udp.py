@@ -481,7 +481,7 @@ class UdpReceiver(StoppableLoop):
                 Both may be changed while :meth:`run` runs (:attr:`reply`, :attr:`responder`):
                 the next datagram gets the new answer.
             on_reply: called on the loop's thread with each reply the responder sent
-                (``outgoing`` True), after the batch that caused it. Fixed replies (``reply``)
+                (``outgoing`` True), right after the datagram that caused it was handed on. Fixed replies (``reply``)
                 are only counted, which keeps a flood answered at full speed; a responder whose
                 fallback is the fixed reply reports them.
         Raises:
@@ -717,6 +717,10 @@ class UdpReceiver(StoppableLoop):
                             peers.clear()
                         peer = peers[address] = format_peer(address)
                     rows.append((now, peer, view[:nbytes].tobytes(), cut))
+                if self._replies_sent:
+                    # Hand on this datagram and then its reply before reading the next one, so
+                    # that whoever shows them sees question and answer in the order they came.
+                    break
         finally:
             if count:
                 with self._lock:

@@ -88,6 +88,15 @@ def test_sending_by_hand_needs_a_running_receiver(
     start_listening(qtbot, receive_panel)
     receive_panel.send_to_selected()  # nothing selected
     assert "Select a row" in receive_panel.status.text()
+    # A failure on the helper thread comes back as a sentence, in the status and the log.
+    receive_panel.send_host.set_text("::1")
+    receive_panel.send_payload.set_text("x")
+    qtbot.mouseClick(receive_panel.send_to_button, Qt.MouseButton.LeftButton)
+    model = receive_panel.log.model
+    qtbot.waitUntil(lambda: model.rowCount() == 1, timeout=TIMEOUT)
+    assert model.entry(0).direction == "error"
+    assert "different IP versions" in receive_panel.status.text()
+    assert receive_panel.status.kind == "error"
     stop(qtbot, receive_panel)
 
 
@@ -160,6 +169,7 @@ def test_send_panel_sends_from_the_port_the_receive_panel_holds(
         with qtbot.waitSignal(send_panel.runner.finished, timeout=TIMEOUT):
             qtbot.mouseClick(send_panel.send_button, Qt.MouseButton.LeftButton)
         assert send_panel.status.kind != "error", send_panel.status.text()
+        qtbot.waitUntil(lambda: len(echo.received) == 1, timeout=TIMEOUT)
         assert echo.received == [(b"shared port", ("127.0.0.1", port))]
         # The echo reaches the receive panel, which holds the socket.
         qtbot.waitUntil(lambda: len(rows(receive_panel)) == 1, timeout=TIMEOUT)

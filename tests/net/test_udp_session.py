@@ -186,3 +186,26 @@ def test_the_session_works_as_on_other_systems(platform: str) -> None:
         timeout=WAIT * 2,
     )
     assert done.stdout.strip().endswith("session ok"), done.stderr
+
+
+def test_each_reply_follows_its_own_datagram() -> None:
+    from net.rules import Responder
+
+    seen = Inbox()
+    made = UdpReceiver(
+        "127.0.0.1",
+        0,
+        on_datagram=seen,
+        responder=Responder(framing="raw", fallback="fixed", fixed_reply=b"ack"),
+        on_reply=seen,
+    )
+    with peer() as device:
+        # Both wait in the socket before the receiver runs: one read would take them together.
+        for data in (b"one", b"two", b"three"):
+            device.sendto(data, ("127.0.0.1", made.port))
+        with running(made):
+            shown = seen.wait_for(6)
+    assert [(d.outgoing, d.data) for d in shown] == [
+        (False, b"one"), (True, b"ack"), (False, b"two"), (True, b"ack"),
+        (False, b"three"), (True, b"ack"),
+    ]  # fmt: skip
