@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QLocale, Qt, Signal
+from PySide6.QtCore import QLocale, QSize, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDoubleSpinBox,
@@ -823,11 +823,13 @@ class TcpClientPanel(Panel):
         self.tabs.setTabsClosable(True)
         self.tabs.setDocumentMode(True)
         self.tabs.setMovable(True)
-        # Many tabs shrink and elide their titles: scroll arrows would be two more stops for Tab.
-        self.tabs.setUsesScrollButtons(False)
+        # Titles shrink first; past that, arrows scroll the tabs (they take no keyboard focus:
+        # Ctrl+Tab and the arrow keys on the tab bar move between tabs).
         self.tabs.setElideMode(Qt.TextElideMode.ElideRight)
-        for arrow in self.tabs.tabBar().findChildren(QToolButton):  # Qt's own, never shown
+        for arrow in self.tabs.tabBar().findChildren(QToolButton):
             arrow.setToolTip(self.tr("Show more tabs"))
+            # The bar gives each arrow 16 px; a 16 px icon would ask for 24 and be clipped.
+            arrow.setIconSize(QSize(8, 8))
         self.tabs.tabCloseRequested.connect(self._close_tab)
         self.tabs.currentChanged.connect(self._on_current_changed)
 
