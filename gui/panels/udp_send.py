@@ -77,6 +77,7 @@ class UdpSendPanel(Panel):
         self._rtt = RoundTrips()
         self._sender: Any = None
         self._kept_open = False
+        self._shared_port = 0  # the local port borrowed from UDP Receive (0: a socket of its own)
         self._build()
         self._set_running(False)
 
@@ -276,6 +277,7 @@ class UdpSendPanel(Panel):
         self._peer = peer
         # The port a receive panel of this app holds is shared, not "in use by another program".
         via = bound_receiver(bind_port) if bind_port else None
+        self._shared_port = bind_port if via is not None else 0
         keep_open = self._kept_open
         push = self.runner.push
 
@@ -347,7 +349,13 @@ class UdpSendPanel(Panel):
         # The events may have been thinned out under a flood; the returned count is exact.
         if count != self._sent:
             self._sent, self._sent_bytes = count, count * self._payload_size
-        if self._waiting and self._replies == 0:
+        if self._shared_port:
+            self.status.show_info(
+                self.tr(
+                    "Sent {count} to {peer} from port {port}; replies appear in UDP Receive"
+                ).format(count=self._datagrams(count), peer=self._peer, port=self._shared_port)
+            )
+        elif self._waiting and self._replies == 0:
             self.status.show_warning(
                 self.tr("Sent {count} to {peer}; no reply within {timeout} s").format(
                     count=self._datagrams(count), peer=self._peer, timeout=f"{self._timeout:g}"

@@ -3571,6 +3571,10 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
         <translation>{reply}（{ms} ms 后）</translation>
     </message>
     <message>
+        <source>Sent {count} to {peer} from port {port}; replies appear in UDP Receive</source>
+        <translation>已从端口 {port} 向 {peer} 发送 {count}；回复显示在 UDP 接收中</translation>
+    </message>
+    <message>
         <source>Sent {count} to {peer}; no reply within {timeout} s</source>
         <translation>已向 {peer} 发送 {count}；{timeout} 秒内未收到回复</translation>
     </message>
