@@ -37,6 +37,7 @@ from net.codec import (
 )
 from net.errors import ConnectError, PayloadError
 from net.events import Connected, Disconnected, Received, Sent
+from net.rtt import RoundTrips
 
 if TYPE_CHECKING:
     from net._loop import StoppableLoop
@@ -100,7 +101,7 @@ def send_datagrams(
     closes ``sender``. Returns the exit status (1: --wait and no reply at all)."""
     replies = 0
     sent_bytes = 0
-    rtt = _RoundTrips()
+    rtt = RoundTrips()
 
     def on_sent(datagram: Datagram) -> None:
         nonlocal sent_bytes
@@ -271,7 +272,7 @@ def send_stream(
     lock = threading.Lock()
     written = 0
     sent_bytes = 0
-    rtt = _RoundTrips()
+    rtt = RoundTrips()
 
     def sent_everything() -> None:
         if wait is None:
@@ -556,38 +557,6 @@ def _framing(args: argparse.Namespace) -> FramingSpec | None:
     from net.framing import parse_framing
 
     return parse_framing(args.framing)
-
-
-class _RoundTrips:
-    """Round-trip times: from each send to the first reply after it, in ms."""
-
-    def __init__(self) -> None:
-        self._sent_at: float | None = None
-        self.times_ms: list[float] = []
-
-    def sent(self, when: float) -> None:
-        self._sent_at = when
-
-    def replied(self, when: float) -> float | None:
-        """The round-trip time in ms when this is the first reply since a send, else None."""
-        if self._sent_at is None:
-            return None
-        # time.time() may step backwards (NTP): a round trip is never negative.
-        rtt_ms = max(0.0, (when - self._sent_at) * 1000.0)
-        self._sent_at = None
-        self.times_ms.append(rtt_ms)
-        return rtt_ms
-
-    def summary(self) -> str:
-        """``", rtt min/median/max 0.1/0.2/0.3 ms"`` (empty when no reply came)."""
-        if not self.times_ms:
-            return ""
-        import statistics
-
-        low, mid, high = min(self.times_ms), statistics.median(self.times_ms), max(self.times_ms)
-        return _(", rtt min/median/max {low:.3f}/{mid:.3f}/{high:.3f} ms").format(
-            low=low, mid=mid, high=high
-        )
 
 
 def _looks_like_tls(data: bytes) -> bool:

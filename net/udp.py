@@ -15,6 +15,7 @@ import struct
 import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -90,6 +91,9 @@ class UdpSender(StoppableLoop):
     devices, a server answering from another port) are heard too; :meth:`wait_reply` says who sent
     each one. For a host name with both IPv4 and IPv6 addresses, IPv4 is used, because that is
     where most UDP peers listen.
+
+    :meth:`keep_open` keeps the socket as a session: it shows every datagram that arrives until
+    :meth:`shutdown`, and sends what :meth:`queue` asks for meanwhile (from any thread).
     """
 
     def __init__(
@@ -101,6 +105,7 @@ class UdpSender(StoppableLoop):
         bind_port: int | str = 0,
         broadcast: bool = False,
         resolve_timeout: float = DEFAULT_RESOLVE_TIMEOUT,
+        via: UdpReceiver | None = None,
     ) -> None:
         """Resolve ``host`` and open (and bind) the socket at once.
 
@@ -111,15 +116,24 @@ class UdpSender(StoppableLoop):
             bind_port: local port to send from (0 = any free port).
             broadcast: allow sending to a broadcast address (SO_BROADCAST).
             resolve_timeout: seconds to wait for DNS.
+            via: send through this receiver's bound socket instead of a socket of its own (the
+                local port a device answers to, already held by a receiver of this program).
+                ``bind_host`` and ``bind_port`` are then ignored, and replies reach the
+                receiver, not :meth:`wait_reply`. Closing the sender leaves the socket open.
         Raises:
             AddressError: a bad host or port, an unknown host name, or a bind address of the other
                 IP family.
             BindError: the local port cannot be used (for example, it is in use).
         """
         super().__init__()
-        self._opening(
-            lambda: self._open(host, port, bind_host, bind_port, broadcast, resolve_timeout)
-        )
+        self._jobs: deque[tuple[bytes | Callable[[int], bytes], int, float]] = deque()
+        self._shared = via is not None
+        if via is not None:
+            self._opening(lambda: self._open_via(host, port, via, broadcast, resolve_timeout))
+        else:
+            self._opening(
+                lambda: self._open(host, port, bind_host, bind_port, broadcast, resolve_timeout)
+            )
 
     def _open(
         self,
@@ -158,6 +172,33 @@ class UdpSender(StoppableLoop):
         self._selector = self.new_selector()
         self._selector.register(sock, selectors.EVENT_READ, sock)
 
+    def _open_via(
+        self,
+        host: str,
+        port: int | str,
+        via: UdpReceiver,
+        broadcast: bool,
+        resolve_timeout: float,
+    ) -> None:
+        sock = via._sock
+        target = _target_for(sock, host, port, resolve_timeout, where=via.address)
+        self._target = target
+        self._max_payload = MAX_DATAGRAM.get(sock.family, 65507)
+        self.peer = format_peer((target.host, target.port))
+        if broadcast:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
+        self._sock = sock
+        self.local_port = via.port
+        self._buffer = bytearray(0)
+        # The receiver reads the socket; this selector only ever waits for room to write.
+        self._selector = self.new_selector()
+
+    @property
+    def shared(self) -> bool:
+        """True when sending through a receiver's socket (replies go to the receiver)."""
+        return self._shared
+
     def send(self, data: bytes) -> Datagram:
         """Send ``data`` as one datagram; returns it as an outgoing :class:`Datagram`.
 
@@ -195,7 +236,13 @@ class UdpSender(StoppableLoop):
         return int(self._sock.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF))
 
     def wait_reply(self, timeout: float) -> Datagram | None:
-        """Wait up to ``timeout`` seconds for a datagram from anyone; None on timeout or shutdown."""
+        """Wait up to ``timeout`` seconds for a datagram from anyone; None on timeout or shutdown.
+
+        Through a shared socket (``via``) no reply is read here: it waits, then returns None.
+        """
+        if self._shared:
+            self.wait_stopped(max(0.0, timeout))
+            return None
         deadline = time.monotonic() + timeout
         while True:
             reply = self._receive()
@@ -259,15 +306,68 @@ class UdpSender(StoppableLoop):
                 on_reply(reply)
         return sent
 
+    def queue(
+        self, data: bytes | Callable[[int], bytes], count: int = 1, interval: float = 0.0
+    ) -> None:
+        """Ask :meth:`keep_open` to send ``data`` ``count`` times, ``interval`` seconds apart
+        (as :meth:`run_repeat`), after what it has queued before. Thread-safe; returns at once."""
+        self._jobs.append((data, count, interval))
+        self._waker.wake()
+
+    def keep_open(
+        self,
+        *,
+        on_sent: Callable[[Datagram], None],
+        on_reply: Callable[[Datagram], None],
+        reply_timeout: float | None = None,
+    ) -> int:
+        """Keep the socket open until :meth:`shutdown`: send what :meth:`queue` asks for, and hand
+        every datagram that arrives (from anyone, at any time) to ``on_reply``.
+
+        Returns:
+            How many datagrams were sent.
+        Raises:
+            PayloadError, ConnectError: as :meth:`send`, for the first datagram that fails.
+        """
+        sent = 0
+        while not self.stopping:
+            while self._jobs and not self.stopping:
+                data, count, interval = self._jobs.popleft()
+                sent += self.run_repeat(
+                    data,
+                    count,
+                    interval,
+                    on_sent=on_sent,
+                    on_reply=on_reply,
+                    reply_timeout=reply_timeout,
+                )
+            if self.stopping:
+                break
+            reply = None if self._shared else self._receive()
+            if reply is not None:
+                on_reply(reply)
+                continue
+            # The waker brings both a stop and a queued send; the loop looks at both.
+            for key, _mask in self._selector.select():
+                if key.data is self._waker:
+                    self._waker.drain()
+        return sent
+
     def close(self) -> None:
         if hasattr(self, "_sock"):
             self._selector.close()
-            self._sock.close()
+            if not self._shared:
+                self._sock.close()
         super().close()
 
     def _wait_writable(self) -> bool:
         """Wait until the socket can take a datagram; False if shut down meanwhile."""
-        self._selector.modify(self._sock, selectors.EVENT_READ | selectors.EVENT_WRITE, self._sock)
+        if self._shared:
+            self._selector.register(self._sock, selectors.EVENT_WRITE, self._sock)
+        else:
+            self._selector.modify(
+                self._sock, selectors.EVENT_READ | selectors.EVENT_WRITE, self._sock
+            )
         try:
             while not self.stopping:
                 for key, mask in self._selector.select():
@@ -277,7 +377,10 @@ class UdpSender(StoppableLoop):
                         return True
             return False
         finally:
-            self._selector.modify(self._sock, selectors.EVENT_READ, self._sock)
+            if self._shared:
+                self._selector.unregister(self._sock)
+            else:
+                self._selector.modify(self._sock, selectors.EVENT_READ, self._sock)
 
     def _receive(self) -> Datagram | None:
         while True:
@@ -362,8 +465,12 @@ class UdpReceiver(StoppableLoop):
                 to 64) as :data:`DatagramRow` tuples: one call per batch, no object per datagram.
             max_datagrams: stop (as :meth:`shutdown` does) after exactly this many datagrams.
             responder: answer each datagram by rules (net.rules) instead of with ``reply``.
+                Both may be changed while :meth:`run` runs (:attr:`reply`, :attr:`responder`):
+                the next datagram gets the new answer.
             on_reply: called on the loop's thread with each reply the responder sent
-                (``outgoing`` True), after the batch that caused it.
+                (``outgoing`` True), right after the datagram that caused it was handed on. Fixed replies (``reply``)
+                are only counted, which keeps a flood answered at full speed; a responder whose
+                fallback is the fixed reply reports them.
         Raises:
             AddressError: a bad host, port or multicast group.
             BindError: the port is in use, the address is not this computer's, or joining the
@@ -374,6 +481,7 @@ class UdpReceiver(StoppableLoop):
         self._on_rows = on_rows
         self._on_drained = on_drained
         self._reply = bytes(reply) if reply else None
+        self._resolve_timeout = resolve_timeout
         self.responder = responder
         self._on_reply = on_reply
         self._replies_sent: list[Datagram] = []
@@ -437,6 +545,52 @@ class UdpReceiver(StoppableLoop):
         return sock
 
     @property
+    def reply(self) -> bytes | None:
+        """The bytes sent back to every datagram (None: no reply); settable from any thread
+        while :meth:`run` runs, which uses the new value from the next datagram on."""
+        return self._reply
+
+    @reply.setter
+    def reply(self, data: bytes | None) -> None:
+        data = bytes(data) if data else None
+        if data is not None:
+            fit_send_buffer(self._sock, len(data))
+        self._reply = data
+
+    def send_to(self, data: bytes, host: str, port: int | str) -> Datagram:
+        """Send one datagram from the bound port to ``host``:``port``; thread-safe.
+
+        The device workflow: bind one local port, send from it, watch every answer arrive here.
+        May block for DNS (``resolve_timeout``) when ``host`` is a name.
+
+        Returns:
+            The datagram sent, ``outgoing`` True.
+        Raises:
+            AddressError: a bad or unknown host or port, or one of the other IP version.
+            PayloadError: ``data`` does not fit in one datagram.
+            ConnectError: the system refused to send it (no route, a full send buffer, ...).
+        """
+        target = _target_for(self._sock, host, port, self._resolve_timeout, where=self.address)
+        limit = MAX_DATAGRAM.get(self._sock.family, 65507)
+        if len(data) > limit:
+            raise PayloadError(
+                f"{len(data):,} bytes do not fit in one UDP datagram (at most {limit:,} bytes)"
+            )
+        fit_send_buffer(self._sock, len(data))
+        try:
+            self._sock.sendto(data, target.sockaddr)
+        except (BlockingIOError, InterruptedError) as exc:
+            raise ConnectError(
+                f"the system's send buffer is full: the datagram to {format_peer(target)} was not "
+                "sent; try again"
+            ) from exc
+        except OSError as exc:
+            raise ConnectError(describe_connect_error(exc, target.host, target.port)) from exc
+        return Datagram(
+            time.time(), format_peer((target.host, target.port)), bytes(data), False, True
+        )
+
+    @property
     def stats(self) -> UdpStats:
         """The counters so far, as one consistent snapshot (safe from any thread)."""
         with self._lock:
@@ -496,7 +650,7 @@ class UdpReceiver(StoppableLoop):
             whether the socket is now empty.
         """
         recv_into, sendto = self._sock.recvfrom_into, self._sock.sendto
-        buffer, view, limit, reply = self._buffer, self._view, self._limit, self._reply
+        buffer, view, limit = self._buffer, self._view, self._limit
         keep = self._on_datagram is not None or self._on_rows is not None
         peers = self._peers
         todo = _READ_BATCH if self._left is None else min(_READ_BATCH, self._left)
@@ -526,10 +680,11 @@ class UdpReceiver(StoppableLoop):
                     nbytes = limit
                     truncated += 1
                 size += nbytes
-                # Read per datagram: rules changed while a batch runs apply to the next one.
+                # Read per datagram: rules or a reply changed while a batch runs apply to the
+                # next one.
                 if (responder := self.responder) is not None:
                     replied += self._answer(responder, view[:nbytes].tobytes(), address, now)
-                elif reply is not None:
+                elif (reply := self._reply) is not None:
                     try:
                         sendto(reply, address)
                         replied += 1
@@ -542,6 +697,10 @@ class UdpReceiver(StoppableLoop):
                             peers.clear()
                         peer = peers[address] = format_peer(address)
                     rows.append((now, peer, view[:nbytes].tobytes(), cut))
+                if self._replies_sent:
+                    # Hand on this datagram and then its reply before reading the next one, so
+                    # that whoever shows them sees question and answer in the order they came.
+                    break
         finally:
             if count:
                 with self._lock:
@@ -567,6 +726,26 @@ class UdpReceiver(StoppableLoop):
         if self._on_reply is not None:
             self._replies_sent.append(Datagram(now, format_peer(address), answer, outgoing=True))
         return 1
+
+
+def _target_for(
+    sock: socket.socket, host: str, port: int | str, resolve_timeout: float, *, where: str
+) -> Endpoint:
+    """Where a datagram from ``sock`` to ``host``:``port`` goes: an address of the socket's IP
+    version (an IPv4 address, mapped, from a dual-stack IPv6 socket).
+
+    Raises:
+        AddressError: a bad or unknown host or port, or only addresses of the other version.
+    """
+    port = parse_port(port)
+    endpoints = resolve(host, port, kind=socket.SOCK_DGRAM, timeout=resolve_timeout)
+    for endpoint in endpoints:
+        if endpoint.family == sock.family:
+            return endpoint
+    if sock.family == socket.AF_INET6:
+        v4 = endpoints[0].host
+        return Endpoint(socket.AF_INET6, (f"::ffff:{v4}", port, 0, 0))
+    raise AddressError(f"cannot send from {where} to {host}: they are of different IP versions")
 
 
 def _parse_group(text: str) -> tuple[ipaddress.IPv4Address | ipaddress.IPv6Address, str]:

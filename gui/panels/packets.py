@@ -1121,6 +1121,16 @@ def install_packet_library(window: QMainWindow, path: Path | None = None) -> Pac
         name = panel.objectName()
         if name not in ("udpSendPanel", "tcpClientPanel", "tcpServerPanel"):
             return
+        if name == "tcpClientPanel":
+            # One set per connection tab, for that tab's connection (tabs opened later too).
+            for page in panel.connections():
+                _attach_to_client_tab(library, dock, panel, page, settings)
+            panel.connection_added.connect(
+                lambda page, panel=panel: _attach_to_client_tab(
+                    library, dock, panel, page, settings
+                )
+            )
+            return
         editor: PayloadEditor = panel.payload
         # One button for both (two made the TCP Client's send box too wide for 800x600):
         # a click shows the library, its menu saves the payload as a packet.
@@ -1128,9 +1138,7 @@ def install_packet_library(window: QMainWindow, path: Path | None = None) -> Pac
         editor.save_as_packet.connect(lambda panel=panel: save_from_panel(library, panel))
         if settings is not None:
             panel.payload_history = PayloadHistory(editor, settings, f"history/{name}")
-        if name == "tcpClientPanel":
-            panel.repeat_send = RepeatSend(panel, _client_send(panel), _client_ready(panel))
-        elif name == "tcpServerPanel":
+        if name == "tcpServerPanel":
             panel.repeat_send = RepeatSend(panel, _server_send(panel), _server_ready(panel))
 
     # The window builds each panel when it is first shown (issue 22): attach to it then.
@@ -1175,6 +1183,23 @@ def _packets_button(
     button.setMenu(menu)
     button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
     return button
+
+
+def _attach_to_client_tab(
+    library: PacketLibraryPanel,
+    dock: QDockWidget,
+    panel: Any,
+    page: Any,
+    settings: QSettings | None,
+) -> None:
+    """The Packets button (with Save as packet), the payload history and Repeat on one TCP
+    Client connection tab."""
+    editor: PayloadEditor = page.payload
+    editor.add_tool(_packets_button(editor, dock, library))
+    editor.save_as_packet.connect(lambda: save_from_panel(library, panel))
+    if settings is not None:
+        page.payload_history = PayloadHistory(editor, settings, "history/tcpClientPanel")
+    page.repeat_send = RepeatSend(page, _client_send(page), _client_ready(page))
 
 
 def save_from_panel(library: PacketLibraryPanel, panel: Any) -> PacketDialog:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtGui import QFontDatabase
@@ -73,6 +73,9 @@ capture = true
 delay = 0.25
 """
 
+if TYPE_CHECKING:
+    from gui.panels.tcp_client import ClientConnection
+
 
 def records_from_log(log: TrafficLog) -> list[Record]:
     """What a panel's traffic log shows as a conversation: out rows sent, in rows received.
@@ -98,7 +101,7 @@ def records_from_log(log: TrafficLog) -> list[Record]:
 
 
 def save_log_as_script(
-    panel: Panel,
+    panel: Panel | ClientConnection,
     log: TrafficLog,
     protocol: str,
     host: str,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
+import threading
 from operator import itemgetter
 from typing import Any
 
@@ -16,6 +17,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QPushButton,
     QVBoxLayout,
     QWidget,
 )
@@ -24,6 +26,7 @@ from gui.panels.base import Panel, first_problem, set_tab_chain
 from gui.widgets import (
     DEFAULT_LOG_LIMIT,
     BindAddressPicker,
+    HostField,
     InlineError,
     PayloadEditor,
     PortField,
@@ -41,9 +44,38 @@ from net.events import Datagram
 from net.rules import Responder
 from net.udp import DatagramRow, UdpReceiver
 
-__all__ = ["UdpReceivePanel"]
+__all__ = ["UdpReceivePanel", "bound_receiver"]
 
 _row_data = itemgetter(2)
+
+# The app's own bound UDP sockets by local port, so that UDP Send can send from a port a receive
+# panel holds instead of failing with "in use by another program" (it is this program). Only
+# touched on the GUI thread.
+_bound: dict[int, UdpReceiver] = {}
+
+
+def bound_receiver(port: int) -> UdpReceiver | None:
+    """The running receiver of this app bound to local ``port``, if there is one."""
+    return _bound.get(port)
+
+
+def split_peer(peer: str) -> tuple[str, int]:
+    """("::1", 5000) for "[::1]:5000", ("10.0.0.2", 5000) for "10.0.0.2:5000" (a log's peer).
+
+    Raises:
+        ValueError: not a host and port.
+    """
+    host, _, port = peer.rpartition(":")
+    return host.strip("[]"), int(port)
+
+
+class _SendFailed:
+    """A hand send that failed on its helper thread, on its way to the GUI thread."""
+
+    __slots__ = ("message",)
+
+    def __init__(self, message: str) -> None:
+        self.message = message
 
 
 class UdpReceivePanel(Panel):
@@ -115,9 +147,14 @@ class UdpReceivePanel(Panel):
         reply_layout.addWidget(self.reply_check)
         reply_layout.addWidget(self.reply)
         # Rules answer first (editable while listening); the reply above answers the rest.
+        # The reply, too, may change while listening: the next datagram gets the new one.
+        self.reply_check.toggled.connect(self._on_rules_changed)
+        self.reply.changed.connect(self._on_rules_changed)
         self.rules = RulesTable(self)
         self.rules.changed.connect(self._on_rules_changed)
         reply_layout.addWidget(self.rules, 1)
+
+        send_box = self._build_send_box()
 
         self.start_button, self.stop_button = start_stop_buttons(
             self,
@@ -142,7 +179,11 @@ class UdpReceivePanel(Panel):
 
         top = QGridLayout()
         top.addWidget(listen, 0, 0)
-        top.addWidget(reply_box, 0, 1)
+        top.addWidget(send_box, 1, 0)
+        # The rules table makes the right column the taller: the room left goes below the send
+        # box, not into it.
+        top.addWidget(reply_box, 0, 1, 3, 1)
+        top.setRowStretch(2, 1)
         top.setColumnStretch(0, 3)
         top.setColumnStretch(1, 2)
 
@@ -162,10 +203,56 @@ class UdpReceivePanel(Panel):
             self.reply.mode_combo,
             self.reply.encoding_combo,
             self.reply.ending_combo,
+            self.send_host.combo,
+            self.send_port.edit,
+            self.send_payload.edit,
+            self.send_payload.mode_combo,
+            self.send_payload.encoding_combo,
+            self.send_payload.ending_combo,
+            self.send_to_button,
+            self.send_selected_button,
             self.start_button,
             self.stop_button,
         )
         self._show_counters(0, 0, 0.0)
+
+    def _build_send_box(self) -> QGroupBox:
+        """Send by hand from the bound port: to any host and port, or to the selected sender."""
+        box = QGroupBox(self.tr("Send from this port"), self)
+        self.send_host = HostField(self, name="sendHostEdit")
+        # Beside the port in a column shared with the listen fields: narrower than a target's.
+        self.send_host.combo.setMinimumContentsLength(10)
+        self.send_port = PortField(self, name="sendPortEdit")
+        self.send_payload = PayloadEditor(
+            self, compact=True, name="sendPayloadEdit", label=self.tr("Payload to send")
+        )
+        self.send_to_button = QPushButton(self.tr("Se&nd"), self)
+        self.send_to_button.setObjectName("sendButton")
+        self.send_to_button.setToolTip(
+            self.tr("Send the payload from the listening port to this host and port")
+        )
+        self.send_to_button.clicked.connect(self.send_to_target)
+        self.send_selected_button = QPushButton(self.tr("To se&lected sender"), self)
+        self.send_selected_button.setObjectName("sendSelectedButton")
+        self.send_selected_button.setToolTip(
+            self.tr("Send the payload to the sender of the row selected in the log")
+        )
+        self.send_selected_button.clicked.connect(self.send_to_selected)
+        form = QFormLayout(box)
+        target = QHBoxLayout()
+        target.addWidget(self.send_host, 3)
+        target.addWidget(self.send_port, 1)
+        form.addRow(self.tr("T&o:"), target)
+        label = form.labelForField(target)
+        if isinstance(label, QLabel):
+            label.setBuddy(self.send_host.combo)
+        form.addRow(self.send_payload)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.send_to_button)
+        buttons.addWidget(self.send_selected_button)
+        buttons.addStretch(1)
+        form.addRow(buttons)
+        return box
 
     # -- actions -------------------------------------------------------------------------------
 
@@ -212,24 +299,81 @@ class UdpReceivePanel(Panel):
         self._set_running(True)
         self.status.show_info(self.tr("Opening port {port}…").format(port=port))
 
+    def trigger_send(self) -> None:
+        """Ctrl+Return: send the hand payload to the host and port of the send box."""
+        self.send_to_target()
+
+    def send_to_target(self) -> None:
+        """Send the hand payload from the bound port to the send box's host and port."""
+        problem = first_problem(self.send_host.check(), self.send_port.check())
+        if problem:
+            self.status.show_error(problem)
+            return
+        self.send_host.remember(self.send_host.text())
+        self._send_by_hand(self.send_host.host(), self.send_port.port())
+
+    def send_to_selected(self) -> None:
+        """Send the hand payload to the sender of the log's selected row (the latest if several)."""
+        rows = self.log.selected_rows()
+        peers = [self.log.model.entry(row).peer for row in rows]
+        peers = [peer for peer in peers if peer]
+        if not peers:
+            self.status.show_error(self.tr("Select a row of the sender to answer in the log"))
+            return
+        try:
+            host, port = split_peer(peers[-1])
+        except ValueError:
+            self.status.show_error(self.tr("{peer} is not a host and port").format(peer=peers[-1]))
+            return
+        self._send_by_hand(host, port)
+
+    def _send_by_hand(self, host: str, port: int) -> None:
+        receiver = self.receiver
+        if receiver is None or not self.runner.running:
+            self.status.show_error(self.tr("Not listening: start listening on a port first"))
+            return
+        if self.send_payload.check():
+            self.status.show_error(self.send_payload.error.message)
+            return
+        data = self.send_payload.payload()
+        push = self.runner.push
+
+        def send() -> None:
+            # A host name may take seconds to resolve: never on the GUI thread.
+            try:
+                push(receiver.send_to(data, host, port))
+            except (NetError, OSError) as exc:
+                push(_SendFailed(str(exc)))
+
+        threading.Thread(target=send, name="UDP hand send", daemon=True).start()
+
     def _responder(self, reply: bytes | None) -> Responder | None:
-        """The rules as a responder whose fallback is the auto-reply (None: no rules).
+        """The rules as a responder whose fallback is the auto-reply (None: neither).
+
+        Without rules the auto-reply still goes through a responder: the receiver reports a
+        responder's replies, so they show in the log as out rows.
 
         Raises:
             PayloadError: a bad rule (also shown under the table).
         """
-        return self.rules.responder(
-            "fixed" if reply is not None else "none", reply or b"", self.log.model.encoding
-        )
+        fallback = "fixed" if reply is not None else "none"
+        rules = self.rules.responder(fallback, reply or b"", self.log.model.encoding)
+        if rules is None and reply is not None:
+            return Responder(framing="raw", fallback="fixed", fixed_reply=reply)
+        return rules
 
     def _on_rules_changed(self) -> None:
         if self.receiver is None or not self.runner.running:
             return
+        if self.reply_check.isChecked() and self.reply.check():
+            return  # half-typed hex: the editor says why; the previous reply answers meanwhile
         reply = self.reply.payload() if self.reply_check.isChecked() else None
         # A bad rule: the table says which; the previous rules answer meanwhile. The receiver
         # reads the attribute for each datagram, so swapping it is thread-safe.
         with contextlib.suppress(NetError):
             self.receiver.responder = self._responder(reply)
+            # The responder answers; this only keeps the start-up reply from coming back.
+            self.receiver.reply = reply
 
     def _check_group(self) -> str | None:
         text = self.group_edit.text().strip()
@@ -253,6 +397,7 @@ class UdpReceivePanel(Panel):
 
     def _on_opened(self, receiver: Any) -> None:
         self.receiver = receiver
+        _bound[int(receiver.port)] = receiver
         self._address = str(receiver.address)
         self.status.show_info(self.tr("Listening on {address}").format(address=self._address))
         if getattr(receiver, "rcvbuf_warning", None):
@@ -261,13 +406,22 @@ class UdpReceivePanel(Panel):
         self._tick.start()
         self._update_counters()
 
-    def _on_events(self, events: list[DatagramRow | Datagram]) -> None:
+    def _on_events(self, events: list[DatagramRow | Datagram | _SendFailed]) -> None:
         # The receiver's tuples become the rows as they are; of a batch larger than the log,
-        # only the newest are even looked at. The counters come from the receiver. Replies sent
-        # by rules arrive as outgoing Datagrams among them.
+        # only the newest are even looked at. The counters come from the receiver. Replies and
+        # hand sends arrive as outgoing Datagrams among them.
+        failures = [event for event in events if type(event) is _SendFailed]
+        if failures:
+            events = [event for event in events if type(event) is not _SendFailed]
+            for failure in failures:
+                self.status.show_error(failure.message)
+                self.log.note(failure.message, error=True)
         if any(type(event) is Datagram for event in events):
             self.log.append(
-                [event if isinstance(event, Datagram) else Datagram(*event) for event in events]
+                [
+                    event if isinstance(event, Datagram) else Datagram(*event)  # type: ignore[misc]
+                    for event in events
+                ]
             )
         else:
             self.log.append_rows(events)  # type: ignore[arg-type]
@@ -278,6 +432,10 @@ class UdpReceivePanel(Panel):
         self.log.note(message, error=True)
 
     def _on_finished(self) -> None:
+        if self.receiver is not None:
+            port = int(self.receiver.port)
+            if _bound.get(port) is self.receiver:
+                del _bound[port]
         self._tick.stop()
         self._rate.reset()
         self._update_counters(final=True)
@@ -327,8 +485,9 @@ class UdpReceivePanel(Panel):
     def _set_running(self, running: bool) -> None:
         self.start_button.setEnabled(not running)
         self.stop_button.setEnabled(running)
-        for widget in (self.bind, self.port, self.group_edit, self.reply_check, self.reply):
+        for widget in (self.bind, self.port, self.group_edit):
             widget.setEnabled(not running)
+        for button in (self.send_to_button, self.send_selected_button):
+            button.setEnabled(running)
         if not running:
-            self.reply.setEnabled(self.reply_check.isChecked())
             self.set_activity("")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import (
     QCheckBox,
     QDoubleSpinBox,
@@ -29,9 +32,25 @@ from gui.widgets.forms import add_rows, button_row, start_stop_buttons
 from gui.widgets.send_tools import save_script_button
 from net.codec import render_text, to_hex
 from net.events import Datagram
+from net.rtt import RoundTrips
 from net.udp import UdpSender
 
-__all__ = ["UdpSendPanel"]
+__all__ = ["UdpSendPanel", "rtt_text"]
+
+
+def rtt_text(trips: RoundTrips, last: float | None = None) -> str:
+    """ " · rtt 1.234 ms", or with several round trips " · rtt min/median/max 1.0/1.2/3.4 ms";
+    empty before the first reply. Times are from a send to the first reply after it."""
+    spread = trips.spread()
+    if spread is None:
+        return ""
+    if len(trips.times_ms) == 1:
+        shown = last if last is not None else spread[0]
+        return QCoreApplication.translate("RoundTrips", " · rtt {ms} ms").format(ms=f"{shown:.3f}")
+    low, mid, high = spread
+    return QCoreApplication.translate(
+        "RoundTrips", " · rtt min/median/max {low}/{median}/{high} ms"
+    ).format(low=f"{low:.3f}", median=f"{mid:.3f}", high=f"{high:.3f}")
 
 
 class UdpSendPanel(Panel):
@@ -41,6 +60,7 @@ class UdpSendPanel(Panel):
         super().__init__(parent)
         self.setObjectName("udpSendPanel")
         self.runner = self.make_runner("UDP send")
+        self.runner.opened.connect(self._on_opened)
         self.runner.events.connect(self._on_events)
         self.runner.returned.connect(self._on_returned)
         self.runner.failed.connect(self._on_failed)
@@ -53,6 +73,10 @@ class UdpSendPanel(Panel):
         self._waiting = False
         self._last_reply: Datagram | None = None
         self._timeout = 0.0
+        self._rtt = RoundTrips()
+        self._sender: Any = None
+        self._kept_open = False
+        self._shared_port = 0  # the local port borrowed from UDP Receive (0: a socket of its own)
         self._build()
         self._set_running(False)
 
@@ -113,6 +137,14 @@ class UdpSendPanel(Panel):
         self.timeout_spin.setAccessibleName(self.tr("Reply timeout"))
         self.wait_check.toggled.connect(self.timeout_spin.setEnabled)
         self.timeout_spin.setEnabled(False)
+        self.keep_check = QCheckBox(self.tr("&Keep open"), self)
+        self.keep_check.setObjectName("keepOpenCheck")
+        self.keep_check.setToolTip(
+            self.tr(
+                "Keep the socket open after sending: show every reply that arrives, send again "
+                "from the same port, until Stop"
+            )
+        )
 
         options = QGroupBox(self.tr("Sending"), self)
         oform = QFormLayout(options)
@@ -122,6 +154,7 @@ class UdpSendPanel(Panel):
             (self.tr("&Interval:"), self.interval_spin),
         )
         oform.addRow("", button_row(self.wait_check, self.timeout_spin))
+        oform.addRow("", self.keep_check)
 
         self.payload = PayloadEditor(self)
         payload_box = QGroupBox(self.tr("Pa&yload"), self)
@@ -170,6 +203,7 @@ class UdpSendPanel(Panel):
             self.interval_spin,
             self.wait_check,
             self.timeout_spin,
+            self.keep_check,
             self.payload,
             self.send_button,
             self.stop_button,
@@ -192,7 +226,8 @@ class UdpSendPanel(Panel):
         )
 
     def trigger_send(self) -> None:
-        if self.runner.running:
+        kept = self._sender if self._kept_open and self.runner.running else None
+        if self.runner.running and kept is None:
             return
         problem = first_problem(
             self.host.check(), self.port.check(), self.bind_port.check(), self.payload.check()
@@ -204,22 +239,47 @@ class UdpSendPanel(Panel):
         bind_port = self.bind_port.port()
         self._payload_size = len(self.payload.next_bytes())
         data = self.payload.payload_source()  # one payload per datagram: {{counter}} counts
-        broadcast = self.broadcast_check.isChecked()
         count = self.count_spin.value()
         interval = self.interval_spin.value() / 1000.0
+        peer = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+        if kept is not None:
+            if peer != self._peer:
+                self.status.show_error(
+                    self.tr(
+                        "The open socket sends to {peer}: press Stop to send somewhere else"
+                    ).format(peer=self._peer)
+                )
+                return
+            kept.queue(data, count, interval)  # the open socket sends it, from the same port
+            self.status.show_info(self.tr("Sending to {peer}…").format(peer=self._peer))
+            return
+        broadcast = self.broadcast_check.isChecked()
         self._waiting = self.wait_check.isChecked()
         self._timeout = self.timeout_spin.value()
-        reply_timeout = self._timeout if self._waiting else None
+        self._kept_open = self.keep_check.isChecked()
+        # An open socket shows every reply anyway; waiting would only delay the next datagram.
+        reply_timeout = self._timeout if self._waiting and not self._kept_open else None
         self.host.remember(self.host.text())
         self._sent = self._sent_bytes = self._replies = 0
         self._last_reply = None
-        self._peer = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+        self._sender = None
+        self._rtt.reset()
+        self._peer = peer
+        # The port a receive panel of this app holds is shared, not "in use by another program".
+        from gui.panels.udp_receive import bound_receiver  # its panel's module, once sending
+
+        via = bound_receiver(bind_port) if bind_port else None
+        self._shared_port = bind_port if via is not None else 0
+        keep_open = self._kept_open
         push = self.runner.push
 
         def open_sender() -> UdpSender:
-            return UdpSender(host, port, bind_port=bind_port, broadcast=broadcast)
+            return UdpSender(host, port, bind_port=bind_port, broadcast=broadcast, via=via)
 
         def run(sender: UdpSender) -> int:
+            if keep_open:
+                sender.queue(data, count, interval)
+                return int(sender.keep_open(on_sent=push, on_reply=push))
             return int(
                 sender.run_repeat(
                     data,
@@ -234,36 +294,60 @@ class UdpSendPanel(Panel):
         self.runner.start(open_sender, run)
         self._set_running(True)
         self._show_counters()
-        self.status.show_info(self.tr("Sending to {peer}…").format(peer=self._peer))
+        if via is not None:
+            self.status.show_info(
+                self.tr(
+                    "Sending to {peer} from port {port}, which UDP Receive holds: "
+                    "replies appear there"
+                ).format(peer=self._peer, port=bind_port)
+            )
+        else:
+            self.status.show_info(self.tr("Sending to {peer}…").format(peer=self._peer))
 
     def trigger_start(self) -> None:
         self.trigger_send()
 
     # -- results -------------------------------------------------------------------------------
 
+    def _on_opened(self, sender: Any) -> None:
+        self._sender = sender
+
     def _on_events(self, events: list[Datagram]) -> None:
         rows = []
         last_reply: Datagram | None = None
+        last_rtt: float | None = None
         for event in events:
             if event.outgoing:
                 self._sent += 1
                 self._sent_bytes += len(event.data)
+                self._rtt.sent(event.time)
                 rows.append(LogEntry(event.time, "out", event.peer, event.data))
             else:
                 self._replies += 1
                 last_reply = event
+                last_rtt = self._rtt.replied(event.time)
                 rows.append(LogEntry(event.time, "in", event.peer, event.data))
         self.log.append(rows)
         if last_reply is not None:
             self._last_reply = last_reply
-            self.status.show_info(self._reply_text(last_reply))
+            text = self._reply_text(last_reply)
+            if last_rtt is not None:
+                text = self.tr("{reply} (after {ms} ms)").format(reply=text, ms=f"{last_rtt:.3f}")
+            self.status.show_info(text)
         self._show_counters()
 
     def _on_returned(self, sent: object) -> None:
         count = int(sent) if isinstance(sent, int) else self._sent
         # The events may have been thinned out under a flood; the returned count is exact.
-        self._sent, self._sent_bytes = count, count * self._payload_size
-        if self._waiting and self._replies == 0:
+        if count != self._sent:
+            self._sent, self._sent_bytes = count, count * self._payload_size
+        if self._shared_port:
+            self.status.show_info(
+                self.tr(
+                    "Sent {count} to {peer} from port {port}; replies appear in UDP Receive"
+                ).format(count=self._datagrams(count), peer=self._peer, port=self._shared_port)
+            )
+        elif self._waiting and self._replies == 0:
             self.status.show_warning(
                 self.tr("Sent {count} to {peer}; no reply within {timeout} s").format(
                     count=self._datagrams(count), peer=self._peer, timeout=f"{self._timeout:g}"
@@ -293,6 +377,7 @@ class UdpSendPanel(Panel):
         return [self.tr("1 UDP send in progress")] if self.runner.running else []
 
     def _on_finished(self) -> None:
+        self._sender = None
         self._set_running(False)
         self._show_counters()
 
@@ -322,11 +407,21 @@ class UdpSendPanel(Panel):
                 bytes=format_bytes(self._sent_bytes),
                 replies=self._reply_count(self._replies),
             )
+            + rtt_text(self._rtt)
         )
 
     def _set_running(self, running: bool) -> None:
-        self.send_button.setEnabled(not running)
+        kept = running and self._kept_open
+        # An open socket takes more sends; the fields of where it sends stay as they were.
+        self.send_button.setEnabled(not running or kept)
         self.stop_button.setEnabled(running)
-        self.set_activity(
-            self.tr("UDP sending to {peer}").format(peer=self._peer) if running else ""
-        )
+        for widget in (self.host, self.port, self.bind_port, self.broadcast_check):
+            widget.setEnabled(not running)
+        self.keep_check.setEnabled(not running)
+        if kept:
+            activity = self.tr("UDP socket open to {peer}").format(peer=self._peer)
+        elif running:
+            activity = self.tr("UDP sending to {peer}").format(peer=self._peer)
+        else:
+            activity = ""
+        self.set_activity(activity)

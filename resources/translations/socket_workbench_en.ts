@@ -92,6 +92,16 @@
     </message>
 </context>
 <context>
+    <name>LoadTest</name>
+    <message numerus="yes">
+        <source>Sent to {count} clients</source>
+        <translation>
+            <numerusform>Sent to {count} client</numerusform>
+            <numerusform>Sent to {count} clients</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>PacketLibraryPanel</name>
     <message numerus="yes">
         <source>{count} packets in {path}</source>
@@ -146,6 +156,16 @@
         <translation>
             <numerusform>{count} chunk</numerusform>
             <numerusform>{count} chunks</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>TcpClientPanel</name>
+    <message numerus="yes">
+        <source>{count} TCP connections</source>
+        <translation>
+            <numerusform>{count} TCP connection</numerusform>
+            <numerusform>{count} TCP connections</numerusform>
         </translation>
     </message>
 </context>

@@ -65,6 +65,141 @@
     </message>
 </context>
 <context>
+    <name>ClientConnection</name>
+    <message>
+        <source> s</source>
+        <translation> 秒</translation>
+    </message>
+    <message>
+        <source>Give up connecting after this long</source>
+        <translation>超过此时间仍未连上则放弃</translation>
+    </message>
+    <message>
+        <source>Connect timeout</source>
+        <translation>连接超时</translation>
+    </message>
+    <message>
+        <source>&amp;Connect</source>
+        <translation>连接(&amp;C)</translation>
+    </message>
+    <message>
+        <source>Connect to the server (Ctrl+R)</source>
+        <translation>连接服务器（Ctrl+R）</translation>
+    </message>
+    <message>
+        <source>&amp;Disconnect</source>
+        <translation>断开(&amp;D)</translation>
+    </message>
+    <message>
+        <source>Close the connection (Ctrl+.)</source>
+        <translation>关闭连接（Ctrl+.）</translation>
+    </message>
+    <message>
+        <source>Server</source>
+        <translation>服务器</translation>
+    </message>
+    <message>
+        <source>H&amp;ost:</source>
+        <translation>主机(&amp;O)：</translation>
+    </message>
+    <message>
+        <source>&amp;Port:</source>
+        <translation>端口(&amp;P)：</translation>
+    </message>
+    <message>
+        <source>T&amp;imeout:</source>
+        <translation>超时(&amp;I)：</translation>
+    </message>
+    <message>
+        <source>&amp;Send</source>
+        <translation>发送(&amp;S)</translation>
+    </message>
+    <message>
+        <source>Send the payload (Ctrl+Return)</source>
+        <translation>发送数据（Ctrl+Enter）</translation>
+    </message>
+    <message>
+        <source>Send fi&amp;le…</source>
+        <translation>发送文件(&amp;L)…</translation>
+    </message>
+    <message>
+        <source>Send the contents of a file, as is</source>
+        <translation>按原样发送文件内容</translation>
+    </message>
+    <message>
+        <source>Pa&amp;yload</source>
+        <translation>发送数据(&amp;Y)</translation>
+    </message>
+    <message>
+        <source>New connection</source>
+        <translation>新连接</translation>
+    </message>
+    <message>
+        <source>Connecting to {peer}…</source>
+        <translation>正在连接 {peer}…</translation>
+    </message>
+    <message>
+        <source>{path} is not a readable file</source>
+        <translation>{path} 不是可读取的文件</translation>
+    </message>
+    <message>
+        <source>Sending {name} ({size})…</source>
+        <translation>正在发送 {name}（{size}）…</translation>
+    </message>
+    <message>
+        <source>Send a file</source>
+        <translation>发送文件</translation>
+    </message>
+    <message>
+        <source>Not connected: connect to a server first</source>
+        <translation>未连接：请先连接服务器</translation>
+    </message>
+    <message>
+        <source>Cannot send: {reason}</source>
+        <translation>无法发送：{reason}</translation>
+    </message>
+    <message>
+        <source>{reason}; reconnecting in {delay} s, attempt {attempt}</source>
+        <translation>{reason}；{delay} 秒后重连（第 {attempt} 次）</translation>
+    </message>
+    <message>
+        <source>Sent the file {path} ({size})</source>
+        <translation>已发送文件 {path}（{size}）</translation>
+    </message>
+    <message>
+        <source>Connected to {peer}</source>
+        <translation>已连接到 {peer}</translation>
+    </message>
+    <message>
+        <source>{message} with {version} ({cipher})</source>
+        <translation>{message}，使用 {version}（{cipher}）</translation>
+    </message>
+    <message>
+        <source>{message}; server certificate {fingerprint}</source>
+        <translation>{message}；服务器证书指纹 {fingerprint}</translation>
+    </message>
+    <message>
+        <source>Disconnected from {peer}: {reason}</source>
+        <translation>与 {peer} 的连接已断开：{reason}</translation>
+    </message>
+    <message>
+        <source>Reply from {peer} after {ms} ms</source>
+        <translation>{ms} ms 后收到 {peer} 的回复</translation>
+    </message>
+    <message>
+        <source>Not connected</source>
+        <translation>未连接</translation>
+    </message>
+    <message>
+        <source>{state} · received {received} · sent {sent}</source>
+        <translation>{state} · 已接收 {received} · 已发送 {sent}</translation>
+    </message>
+    <message>
+        <source>{counters} · {count} heartbeats</source>
+        <translation>{counters} · 心跳 {count} 次</translation>
+    </message>
+</context>
+<context>
     <name>ClientSecurityBox</name>
     <message>
         <source>Security</source>
@@ -1032,6 +1167,63 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     </message>
 </context>
 <context>
+    <name>LoadTest</name>
+    <message>
+        <source>&amp;Send to all</source>
+        <translation>全部发送(&amp;S)</translation>
+    </message>
+    <message>
+        <source>Send the payload on every connected client</source>
+        <translation>在每个已连接的客户端上发送此数据</translation>
+    </message>
+    <message>
+        <source>&amp;Disconnect all</source>
+        <translation>全部断开(&amp;D)</translation>
+    </message>
+    <message>
+        <source>Close every connection of this test</source>
+        <translation>关闭此测试的所有连接</translation>
+    </message>
+    <message>
+        <source>Pa&amp;yload</source>
+        <translation>发送数据(&amp;Y)</translation>
+    </message>
+    <message>
+        <source>{count} × {target}</source>
+        <translation>{count} × {target}</translation>
+    </message>
+    <message>
+        <source>Connecting {count} clients to {peer}…</source>
+        <translation>正在用 {count} 个客户端连接 {peer}…</translation>
+    </message>
+    <message>
+        <source>No client is connected</source>
+        <translation>没有已连接的客户端</translation>
+    </message>
+    <message numerus="yes">
+        <source>Sent to {count} clients</source>
+        <translation>
+            <numerusform>已发送给 {count} 个客户端</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>{message}; {count} did not take it (their queue is full)</source>
+        <translation>{message}；{count} 个未接收（其发送队列已满）</translation>
+    </message>
+    <message>
+        <source>Connected</source>
+        <translation>已连接</translation>
+    </message>
+    <message>
+        <source>Disconnected: {reason}</source>
+        <translation>已断开：{reason}</translation>
+    </message>
+    <message>
+        <source>{count} clients to {peer}: {connected} connected, {now} still up, {failed} failed, {closed} closed · received {received} · sent {sent}</source>
+        <translation>{count} 个客户端连接 {peer}：{connected} 个连上，{now} 个仍在线，{failed} 个失败，{closed} 个已关闭 · 收到 {received} · 发出 {sent}</translation>
+    </message>
+</context>
+<context>
     <name>MainWindow</name>
     <message>
         <source>Socket Workbench</source>
@@ -1426,7 +1618,7 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     <name>Panels</name>
     <message>
         <source>{title} is coming soon.</source>
-        <translation>{title}功能即将推出。</translation>
+        <translation type="vanished">{title}功能即将推出。</translation>
     </message>
     <message>
         <source>UDP Send</source>
@@ -1971,6 +2163,17 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     <message>
         <source>Repeat…</source>
         <translation>重复发送…</translation>
+    </message>
+</context>
+<context>
+    <name>RoundTrips</name>
+    <message>
+        <source> · rtt {ms} ms</source>
+        <translation> · 往返 {ms} ms</translation>
+    </message>
+    <message>
+        <source> · rtt min/median/max {low}/{median}/{high} ms</source>
+        <translation> · 往返 最小/中位/最大 {low}/{median}/{high} ms</translation>
     </message>
 </context>
 <context>
@@ -2559,35 +2762,35 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     <name>TcpClientPanel</name>
     <message>
         <source> s</source>
-        <translation> 秒</translation>
+        <translation type="vanished"> 秒</translation>
     </message>
     <message>
         <source>Give up connecting after this long</source>
-        <translation>超过此时间仍未连上则放弃</translation>
+        <translation type="vanished">超过此时间仍未连上则放弃</translation>
     </message>
     <message>
         <source>Connect timeout</source>
-        <translation>连接超时</translation>
+        <translation type="vanished">连接超时</translation>
     </message>
     <message>
         <source>&amp;Connect</source>
-        <translation>连接(&amp;C)</translation>
+        <translation type="vanished">连接(&amp;C)</translation>
     </message>
     <message>
         <source>Connect to the server (Ctrl+R)</source>
-        <translation>连接服务器（Ctrl+R）</translation>
+        <translation type="vanished">连接服务器（Ctrl+R）</translation>
     </message>
     <message>
         <source>&amp;Disconnect</source>
-        <translation>断开(&amp;D)</translation>
+        <translation type="vanished">断开(&amp;D)</translation>
     </message>
     <message>
         <source>Close the connection (Ctrl+.)</source>
-        <translation>关闭连接（Ctrl+.）</translation>
+        <translation type="vanished">关闭连接（Ctrl+.）</translation>
     </message>
     <message>
         <source>Server</source>
-        <translation>服务器</translation>
+        <translation type="vanished">服务器</translation>
     </message>
     <message>
         <source>&amp;Host:</source>
@@ -2595,7 +2798,7 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     </message>
     <message>
         <source>&amp;Port:</source>
-        <translation>端口(&amp;P)：</translation>
+        <translation type="vanished">端口(&amp;P)：</translation>
     </message>
     <message>
         <source>&amp;Timeout:</source>
@@ -2603,11 +2806,11 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     </message>
     <message>
         <source>&amp;Send</source>
-        <translation>发送(&amp;S)</translation>
+        <translation type="vanished">发送(&amp;S)</translation>
     </message>
     <message>
         <source>Send the payload (Ctrl+Return)</source>
-        <translation>发送数据（Ctrl+Enter）</translation>
+        <translation type="vanished">发送数据（Ctrl+Enter）</translation>
     </message>
     <message>
         <source>Send &amp;file…</source>
@@ -2615,7 +2818,7 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     </message>
     <message>
         <source>Send the contents of a file, as is</source>
-        <translation>按原样发送文件内容</translation>
+        <translation type="vanished">按原样发送文件内容</translation>
     </message>
     <message>
         <source>Send</source>
@@ -2623,67 +2826,67 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     </message>
     <message>
         <source>H&amp;ost:</source>
-        <translation>主机(&amp;O)：</translation>
+        <translation type="vanished">主机(&amp;O)：</translation>
     </message>
     <message>
         <source>T&amp;imeout:</source>
-        <translation>超时(&amp;I)：</translation>
+        <translation type="vanished">超时(&amp;I)：</translation>
     </message>
     <message>
         <source>Send fi&amp;le…</source>
-        <translation>发送文件(&amp;L)…</translation>
+        <translation type="vanished">发送文件(&amp;L)…</translation>
     </message>
     <message>
         <source>Pa&amp;yload</source>
-        <translation>发送数据(&amp;Y)</translation>
+        <translation type="vanished">发送数据(&amp;Y)</translation>
     </message>
     <message>
         <source>Connecting to {peer}…</source>
-        <translation>正在连接 {peer}…</translation>
+        <translation type="vanished">正在连接 {peer}…</translation>
     </message>
     <message>
         <source>{path} is not a readable file</source>
-        <translation>{path} 不是可读取的文件</translation>
+        <translation type="vanished">{path} 不是可读取的文件</translation>
     </message>
     <message>
         <source>Sending {name} ({size})…</source>
-        <translation>正在发送 {name}（{size}）…</translation>
+        <translation type="vanished">正在发送 {name}（{size}）…</translation>
     </message>
     <message>
         <source>Send a file</source>
-        <translation>发送文件</translation>
+        <translation type="vanished">发送文件</translation>
     </message>
     <message>
         <source>Not connected: connect to a server first</source>
-        <translation>未连接：请先连接服务器</translation>
+        <translation type="vanished">未连接：请先连接服务器</translation>
     </message>
     <message>
         <source>Cannot send: {reason}</source>
-        <translation>无法发送：{reason}</translation>
+        <translation type="vanished">无法发送：{reason}</translation>
     </message>
     <message>
         <source>{reason}; reconnecting in {delay} s, attempt {attempt}</source>
-        <translation>{reason}；{delay} 秒后重连（第 {attempt} 次）</translation>
+        <translation type="vanished">{reason}；{delay} 秒后重连（第 {attempt} 次）</translation>
     </message>
     <message>
         <source>Sent the file {path} ({size})</source>
-        <translation>已发送文件 {path}（{size}）</translation>
+        <translation type="vanished">已发送文件 {path}（{size}）</translation>
     </message>
     <message>
         <source>Connected to {peer}</source>
-        <translation>已连接到 {peer}</translation>
+        <translation type="vanished">已连接到 {peer}</translation>
     </message>
     <message>
         <source>{message} with {version} ({cipher})</source>
-        <translation>{message}，使用 {version}（{cipher}）</translation>
+        <translation type="vanished">{message}，使用 {version}（{cipher}）</translation>
     </message>
     <message>
         <source>{message}; server certificate {fingerprint}</source>
-        <translation>{message}；服务器证书指纹 {fingerprint}</translation>
+        <translation type="vanished">{message}；服务器证书指纹 {fingerprint}</translation>
     </message>
     <message>
         <source>Disconnected from {peer}: {reason}</source>
-        <translation>与 {peer} 的连接已断开：{reason}</translation>
+        <translation type="vanished">与 {peer} 的连接已断开：{reason}</translation>
     </message>
     <message>
         <source>1 TCP connection (to {peer})</source>
@@ -2691,15 +2894,47 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     </message>
     <message>
         <source>Not connected</source>
-        <translation>未连接</translation>
+        <translation type="vanished">未连接</translation>
     </message>
     <message>
         <source>{state} · received {received} · sent {sent}</source>
-        <translation>{state} · 已接收 {received} · 已发送 {sent}</translation>
+        <translation type="vanished">{state} · 已接收 {received} · 已发送 {sent}</translation>
     </message>
     <message>
         <source>{counters} · {count} heartbeats</source>
-        <translation>{counters} · 心跳 {count} 次</translation>
+        <translation type="vanished">{counters} · 心跳 {count} 次</translation>
+    </message>
+    <message>
+        <source>Show more tabs</source>
+        <translation>显示更多标签页</translation>
+    </message>
+    <message>
+        <source>&amp;New connection</source>
+        <translation>新建连接(&amp;N)</translation>
+    </message>
+    <message>
+        <source>Open another connection in a tab of its own (to the same server at first)</source>
+        <translation>在新标签页中再开一个连接（初始为同一服务器）</translation>
+    </message>
+    <message>
+        <source>Number of clients</source>
+        <translation>客户端数量</translation>
+    </message>
+    <message>
+        <source>How many connections a load test opens</source>
+        <translation>压力测试要打开的连接数</translation>
+    </message>
+    <message>
+        <source>Connect &amp;many</source>
+        <translation>批量连接(&amp;M)</translation>
+    </message>
+    <message>
+        <source>Load test: open this many connections to the current tab&apos;s server, with its security and connection options, and count how many connect</source>
+        <translation>压力测试：按当前标签页的服务器、安全和连接选项打开这么多连接，并统计连上的数量</translation>
+    </message>
+    <message>
+        <source>This system lets the app open {limit} files and sockets: at most {count} clients at once</source>
+        <translation>本系统只允许程序打开 {limit} 个文件和套接字：最多同时 {count} 个客户端</translation>
     </message>
     <message>
         <source>TCP connected to {peer}</source>
@@ -2708,6 +2943,12 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     <message>
         <source>TCP connecting to {peer}</source>
         <translation>TCP 正在连接 {peer}</translation>
+    </message>
+    <message numerus="yes">
+        <source>{count} TCP connections</source>
+        <translation>
+            <numerusform>{count} 个 TCP 连接</numerusform>
+        </translation>
     </message>
 </context>
 <context>
@@ -3250,8 +3491,48 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
         <translation>停止监听（Ctrl+.）</translation>
     </message>
     <message>
+        <source>Send from this port</source>
+        <translation>从此端口发送</translation>
+    </message>
+    <message>
+        <source>Payload to send</source>
+        <translation>要发送的数据</translation>
+    </message>
+    <message>
+        <source>Se&amp;nd</source>
+        <translation>发送(&amp;N)</translation>
+    </message>
+    <message>
+        <source>Send the payload from the listening port to this host and port</source>
+        <translation>从监听端口把数据发送到此主机和端口</translation>
+    </message>
+    <message>
+        <source>To se&amp;lected sender</source>
+        <translation>发给选中的发送方(&amp;L)</translation>
+    </message>
+    <message>
+        <source>Send the payload to the sender of the row selected in the log</source>
+        <translation>把数据发送给日志中选中行的发送方</translation>
+    </message>
+    <message>
+        <source>T&amp;o:</source>
+        <translation>目标(&amp;O)：</translation>
+    </message>
+    <message>
         <source>Opening port {port}…</source>
         <translation>正在打开端口 {port}…</translation>
+    </message>
+    <message>
+        <source>Select a row of the sender to answer in the log</source>
+        <translation>请先在日志中选中要回复的发送方所在的行</translation>
+    </message>
+    <message>
+        <source>{peer} is not a host and port</source>
+        <translation>{peer} 不是主机和端口</translation>
+    </message>
+    <message>
+        <source>Not listening: start listening on a port first</source>
+        <translation>未在监听：请先在某个端口上开始监听</translation>
     </message>
     <message>
         <source>{group} is not a multicast address (IPv4 224.0.0.0-239.255.255.255, IPv6 ff00::/8)</source>
@@ -3379,6 +3660,14 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
         <translation>回复超时</translation>
     </message>
     <message>
+        <source>&amp;Keep open</source>
+        <translation>保持打开(&amp;K)</translation>
+    </message>
+    <message>
+        <source>Keep the socket open after sending: show every reply that arrives, send again from the same port, until Stop</source>
+        <translation>发送后保持套接字打开：显示收到的每个回复，可从同一端口再次发送，直到点击停止</translation>
+    </message>
+    <message>
         <source>Sending</source>
         <translation>发送设置</translation>
     </message>
@@ -3415,8 +3704,24 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
         <translation>停止重复发送或等待回复（Ctrl+.）</translation>
     </message>
     <message>
+        <source>The open socket sends to {peer}: press Stop to send somewhere else</source>
+        <translation>打开的套接字发往 {peer}：要发往别处请先点击停止</translation>
+    </message>
+    <message>
         <source>Sending to {peer}…</source>
         <translation>正在发送到 {peer}…</translation>
+    </message>
+    <message>
+        <source>Sending to {peer} from port {port}, which UDP Receive holds: replies appear there</source>
+        <translation>正在从 UDP 接收占用的端口 {port} 发往 {peer}：回复会显示在 UDP 接收中</translation>
+    </message>
+    <message>
+        <source>{reply} (after {ms} ms)</source>
+        <translation>{reply}（{ms} ms 后）</translation>
+    </message>
+    <message>
+        <source>Sent {count} to {peer} from port {port}; replies appear in UDP Receive</source>
+        <translation>已从端口 {port} 向 {peer} 发送 {count}；回复显示在 UDP 接收中</translation>
     </message>
     <message>
         <source>Sent {count} to {peer}; no reply within {timeout} s</source>
@@ -3453,6 +3758,10 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     <message>
         <source>{sent} sent · {bytes} · {replies}</source>
         <translation>已发送 {sent} · {bytes} · {replies}</translation>
+    </message>
+    <message>
+        <source>UDP socket open to {peer}</source>
+        <translation>UDP 套接字已打开，发往 {peer}</translation>
     </message>
     <message>
         <source>UDP sending to {peer}</source>

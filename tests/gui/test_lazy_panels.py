@@ -20,7 +20,7 @@ from tests.conftest import WAIT
 FIRST_PAINT = """\
 import sys
 from PySide6.QtCore import QEvent, QObject, QTimer
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QToolButton, QWidget
 from gui.app import create_app
 
 app = create_app(sys.argv[:1])
@@ -158,4 +158,5 @@ def test_packet_tools_join_a_panel_built_later(qtbot: QtBot, settings: QSettings
     assert "tcpServerPanel" not in [panel.objectName() for panel in window.built_panels()]
     server = window.show_panel("tcpServerPanel")
     assert server.repeat_send is not None  # type: ignore[attr-defined]
-    assert not server.payload.save_packet_button.isHidden()  # type: ignore[attr-defined]
+    packets = server.findChild(QToolButton, "showPacketsButton")  # the Packets… button joined it
+    assert packets is not None and not packets.isHidden()

@@ -266,7 +266,9 @@ def test_send_panel_waits_for_and_shows_the_reply(
     assert udp_echo.received[0][0] == "ping 你好".encode()
     assert "1 reply received" in send_panel.status.text()
     assert f"Reply from {peer} (11 B): ping 你好" in send_panel.status.text()
-    assert send_panel.counters.text() == "1 datagram sent · 11 B · 1 reply"
+    counters = send_panel.counters.text()
+    assert counters.startswith("1 datagram sent · 11 B · 1 reply · rtt "), counters
+    assert counters.endswith(" ms")
     assert send_panel.send_button.isEnabled()
     assert send_panel.host.recent()[0] == "127.0.0.1"
 
