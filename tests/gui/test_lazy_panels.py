@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QToolButton
 from pytestqt.qtbot import QtBot
 
 from gui.main_window import MainWindow
@@ -20,7 +21,7 @@ from tests.conftest import WAIT
 FIRST_PAINT = """\
 import sys
 from PySide6.QtCore import QEvent, QObject, QTimer
-from PySide6.QtWidgets import QToolButton, QWidget
+from PySide6.QtWidgets import QWidget
 from gui.app import create_app
 
 app = create_app(sys.argv[:1])
