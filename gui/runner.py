@@ -69,7 +69,8 @@ class Stoppable(Protocol):
 
 
 #: Payload bytes a merged run of received chunks keeps: its latest ones (the rest is only counted).
-RUN_KEEP = 64 * 1024
+#: Megabytes, so that a burst reaches the log whole (the log keeps a row's bytes in full).
+RUN_KEEP = 4 * 1024 * 1024
 #: Payload bytes (``data`` of the events) the hand-over buffer holds at most.
 BUFFER_BYTES = 32 * 1024 * 1024
 #: How long a worker that pushes may be held back while the GUI thread shows a batch, in seconds.

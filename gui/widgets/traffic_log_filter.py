@@ -1,0 +1,58 @@
+"""The traffic log's filter: which rows the table shows (by direction, peer, and a search match).
+
+:class:`LogFilter` is a proxy model put between the log's model and its view only while a filter
+is on, so an unfiltered log (the usual case, and every flood) costs nothing here. Filtering
+changes what is shown, never what is counted.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSortFilterProxyModel
+
+from gui.widgets.traffic_log_model import TrafficLogModel
+
+__all__ = ["LogFilter"]
+
+
+class LogFilter(QSortFilterProxyModel):
+    """Rows of a :class:`TrafficLogModel` whose direction, peer and bytes pass the filter.
+
+    ``direction``: "" (all), "in" or "out" (notes stay visible with either); ``peer``: "" or one
+    peer; ``needle``/``text``: when set, only rows that :meth:`TrafficLogModel.matches`.
+    """
+
+    def __init__(self, source: TrafficLogModel, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.source = source
+        self.direction = ""
+        self.peer = ""
+        self.needle = b""
+        self.text = ""
+        self.setDynamicSortFilter(False)  # rows change only by arriving and leaving
+        self.setSourceModel(source)
+
+    @property
+    def active(self) -> bool:
+        return bool(self.direction or self.peer or self.needle or self.text)
+
+    def set_filter(self, direction: str, peer: str, needle: bytes, text: str) -> None:
+        self.direction, self.peer, self.needle, self.text = direction, peer, needle, text
+        self.invalidateRowsFilter()
+
+    def accepts(self, row: int) -> bool:
+        """Whether source row ``row`` passes the filter."""
+        source = self.source
+        if self.direction:
+            direction = source.row_direction(row)
+            if direction not in ("info", "error") and direction != self.direction:
+                return False
+        if self.peer and source.row_peer(row) != self.peer:
+            return False
+        return not (self.needle or self.text) or source.matches(row, self.needle, self.text)
+
+    def filterAcceptsRow(
+        self, source_row: int, source_parent: QModelIndex | QPersistentModelIndex
+    ) -> bool:
+        return self.accepts(source_row)
