@@ -38,8 +38,13 @@ class LogFilter(QSortFilterProxyModel):
         return bool(self.direction or self.peer or self.needle or self.text)
 
     def set_filter(self, direction: str, peer: str, needle: bytes, text: str) -> None:
+        if not hasattr(self, "beginFilterChange"):  # Qt before 6.9
+            self.direction, self.peer, self.needle, self.text = direction, peer, needle, text
+            self.invalidateRowsFilter()
+            return
+        self.beginFilterChange()
         self.direction, self.peer, self.needle, self.text = direction, peer, needle, text
-        self.invalidateRowsFilter()
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
 
     def accepts(self, row: int) -> bool:
         """Whether source row ``row`` passes the filter."""
