@@ -93,10 +93,6 @@ _UDP_PANELS = ("udpSendPanel", "udpReceivePanel")
 _peer_of = itemgetter(1)
 
 
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("TrafficLog", text)
-
-
 class TrafficLog(QWidget):
     """The log table with its tools; panels call :meth:`append` with a batch of rows.
 
@@ -133,7 +129,7 @@ class TrafficLog(QWidget):
         self.view.setObjectName("logView")
         self.view.setModel(self.model)
         self.view.setFont(monospace_font())
-        self.view.setAccessibleName(_tr("Traffic log"))
+        self.view.setAccessibleName(QCoreApplication.translate("TrafficLog", "Traffic log"))
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -268,7 +264,7 @@ class TrafficLog(QWidget):
             PayloadError: ``spec`` is not a framing.
         """
         rows = self.framing.set_spec(spec)
-        self.framing_combo.setCurrentText(str(self.framing.spec))
+        self._show_framing()
         if self.model.checksum:
             self.model.set_checksum(self.model.checksum, terminators(self.framing.spec))
         self._add(rows)
@@ -355,15 +351,15 @@ class TrafficLog(QWidget):
 
     def export_dialog(self, *, selection: bool = False, pcapng: bool = False) -> None:
         filters = [
-            (_tr("CSV files (*.csv)"), ".csv"),
-            (_tr("Text files (*.txt)"), ".txt"),
-            (_tr("Hex, a row a line (*.hex)"), ".hex"),
-            (_tr("Raw bytes (*.bin)"), ".bin"),
-            (_tr("Wireshark captures (*.pcapng)"), ".pcapng"),
+            (QCoreApplication.translate("TrafficLog", "CSV files (*.csv)"), ".csv"),
+            (QCoreApplication.translate("TrafficLog", "Text files (*.txt)"), ".txt"),
+            (QCoreApplication.translate("TrafficLog", "Hex, a row a line (*.hex)"), ".hex"),
+            (QCoreApplication.translate("TrafficLog", "Raw bytes (*.bin)"), ".bin"),
+            (QCoreApplication.translate("TrafficLog", "Wireshark captures (*.pcapng)"), ".pcapng"),
         ]
         if pcapng:
             filters = [filters[-1]]
-        title = _tr("Export log")
+        title = QCoreApplication.translate("TrafficLog", "Export log")
         path, chosen = QFileDialog.getSaveFileName(
             self,
             title,
@@ -378,7 +374,11 @@ class TrafficLog(QWidget):
             self.export(path, selection=selection)
         except NetError as exc:
             QMessageBox.warning(
-                self, title, _tr("The log could not be saved: {reason}").format(reason=exc)
+                self,
+                title,
+                QCoreApplication.translate(
+                    "TrafficLog", "The log could not be saved: {reason}"
+                ).format(reason=exc),
             )
 
     # -- receive to file -------------------------------------------------------------------------
@@ -413,9 +413,15 @@ class TrafficLog(QWidget):
             return
         if self.capture is not None:
             return
-        raw, lines = _tr("Raw bytes (*.bin)"), _tr("Lines with time and peer (*.txt)")
+        raw, lines = (
+            QCoreApplication.translate("TrafficLog", "Raw bytes (*.bin)"),
+            QCoreApplication.translate("TrafficLog", "Lines with time and peer (*.txt)"),
+        )
         path, chosen = QFileDialog.getSaveFileName(
-            self, _tr("Receive to file"), "received.bin", f"{raw};;{lines}"
+            self,
+            QCoreApplication.translate("TrafficLog", "Receive to file"),
+            "received.bin",
+            f"{raw};;{lines}",
         )
         if not path:
             self.tools.capture_action.setChecked(False)
@@ -430,7 +436,9 @@ class TrafficLog(QWidget):
         self.capture = None
         self.tools.capture_action.setChecked(False)
         self.tools.status_label.setText(
-            _tr("Receive to file stopped: {reason}").format(reason=message)
+            QCoreApplication.translate("TrafficLog", "Receive to file stopped: {reason}").format(
+                reason=message
+            )
         )
         set_text_role(self.tools.status_label, "error")
         self.tools.status_label.show()
@@ -650,14 +658,27 @@ class TrafficLog(QWidget):
     def _on_encoding(self, text: str) -> None:
         self.model.set_encoding(text.strip() or "UTF-8")
 
+    def _show_framing(self) -> None:
+        """The combo shows the framing's label, or its spec when the user typed one."""
+        spec = str(self.framing.spec)
+        index = self.framing_combo.findData(spec)
+        if index >= 0:
+            self.framing_combo.setCurrentIndex(index)
+        else:
+            self.framing_combo.setCurrentText(spec)
+
     def _on_framing(self) -> None:
-        spec = self.framing_combo.currentText().strip() or "raw"
+        combo = self.framing_combo
+        text = combo.currentText().strip()
+        index = combo.findText(text)  # a label picked (or typed out) from the list
+        spec = combo.itemData(index) if index >= 0 else text or "raw"
         if spec == str(self.framing.spec):
             return
         try:
             self.set_framing(spec)
+            self._show_status()  # a refused spec's message goes
         except PayloadError as exc:
-            self.framing_combo.setCurrentText(str(self.framing.spec))
+            self._show_framing()
             self.tools.status_label.setText(str(exc))
             set_text_role(self.tools.status_label, "error")
             self.tools.status_label.show()
@@ -667,13 +688,13 @@ class TrafficLog(QWidget):
         if self.capture is None:
             label.hide()
             return
-        text = _tr("Receiving to {name}: {size}").format(
+        text = QCoreApplication.translate("TrafficLog", "Receiving to {name}: {size}").format(
             name=self.capture.path.name, size=format_bytes(self.capture.size)
         )
         if self.capture.missed:
-            text = _tr("{text} ({missed} not seen: the window fell behind)").format(
-                text=text, missed=format_bytes(self.capture.missed)
-            )
+            text = QCoreApplication.translate(
+                "TrafficLog", "{text} ({missed} not seen: the window fell behind)"
+            ).format(text=text, missed=format_bytes(self.capture.missed))
         label.setText(text)
         set_text_role(label, "dim")
         label.show()
@@ -706,7 +727,7 @@ class TrafficLog(QWidget):
         menu.addAction(self.tools.copy_hex_action)
         menu.addAction(self.clear_action)
         menu.addSeparator()
-        select_all = menu.addAction(_tr("Select all"))
+        select_all = menu.addAction(QCoreApplication.translate("TrafficLog", "Select all"))
         select_all.triggered.connect(self.view.selectAll)
         menu.exec(self.view.viewport().mapToGlobal(pos))
 

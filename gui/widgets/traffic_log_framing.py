@@ -18,7 +18,7 @@ from collections import deque
 from collections.abc import Iterable
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
 
 from gui.widgets.traffic_log_model import LogEntry
 from net.framing import Framer, FramingSpec, parse_framing
@@ -30,21 +30,23 @@ FRAME_BUDGET = 256 * 1024
 #: Stream bytes waiting to be framed at most; older chunks beyond it are skipped (and noted).
 BACKLOG_BYTES = 32 * 1024 * 1024
 
-#: The framings the log's menu offers: (spec for net.framing.parse_framing, label).
-FRAMINGS: tuple[tuple[str, str], ...] = (
-    ("raw", "Raw chunks"),
-    ("line", "Lines (LF)"),
-    ("crlf", "Lines (CRLF)"),
-    ("any", "Lines (LF, CRLF or CR)"),
-    ("len1", "Length 1 byte"),
-    ("len2be", "Length 2 bytes BE"),
-    ("len2le", "Length 2 bytes LE"),
-    ("len4be", "Length 4 bytes BE"),
-    ("len4le", "Length 4 bytes LE"),
-    ("len2be+header", "Length 2 bytes BE, header counted"),
-    ("len2le+header", "Length 2 bytes LE, header counted"),
-    ("len4be+header", "Length 4 bytes BE, header counted"),
-    ("len4le+header", "Length 4 bytes LE, header counted"),
+#: The framings the log's combo offers: (spec for net.framing.parse_framing, label to translate).
+FRAMINGS: tuple[tuple[str, object], ...] = (
+    ("raw", QT_TRANSLATE_NOOP("TrafficLog", "Raw chunks")),
+    ("line", QT_TRANSLATE_NOOP("TrafficLog", "Lines (LF)")),
+    ("crlf", QT_TRANSLATE_NOOP("TrafficLog", "Lines (CRLF)")),
+    ("any", QT_TRANSLATE_NOOP("TrafficLog", "Lines (LF, CRLF or CR)")),
+    ("len1", QT_TRANSLATE_NOOP("TrafficLog", "Length 1 byte")),
+    ("len2be", QT_TRANSLATE_NOOP("TrafficLog", "Length 2 bytes BE")),
+    ("len2le", QT_TRANSLATE_NOOP("TrafficLog", "Length 2 bytes LE")),
+    ("len4be", QT_TRANSLATE_NOOP("TrafficLog", "Length 4 bytes BE")),
+    ("len4le", QT_TRANSLATE_NOOP("TrafficLog", "Length 4 bytes LE")),
+    ("len2be+header", QT_TRANSLATE_NOOP("TrafficLog", "Length 2 bytes BE, header counted")),
+    ("len2le+header", QT_TRANSLATE_NOOP("TrafficLog", "Length 2 bytes LE, header counted")),
+    ("len4be+header", QT_TRANSLATE_NOOP("TrafficLog", "Length 4 bytes BE, header counted")),
+    ("len4le+header", QT_TRANSLATE_NOOP("TrafficLog", "Length 4 bytes LE, header counted")),
+    ("fixed:16", QT_TRANSLATE_NOOP("TrafficLog", "Fixed size: 16 bytes (type fixed:N)")),
+    ("delim:03", QT_TRANSLATE_NOOP("TrafficLog", "Delimiter in hex: ETX (type delim:HEX)")),
 )
 
 

@@ -29,10 +29,6 @@ from net.codec import ENCODINGS
 __all__ = ["LogTools"]
 
 
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("TrafficLog", text)
-
-
 def _combo(parent: QWidget, name: str, tip: str, accessible: str) -> QComboBox:
     combo = QComboBox(parent)
     combo.setObjectName(name)
@@ -58,17 +54,21 @@ class LogTools(QWidget):
         self.format_combo = _combo(
             self,
             "logFormatCombo",
-            _tr("Show the data column as text or as hex bytes"),
-            _tr("Show data as"),
+            QCoreApplication.translate(
+                "TrafficLog", "Show the data column as text or as hex bytes"
+            ),
+            QCoreApplication.translate("TrafficLog", "Show data as"),
         )
-        self.format_combo.addItem(_tr("Text"), "text")
-        self.format_combo.addItem(_tr("Hex"), "hex")
+        self.format_combo.addItem(QCoreApplication.translate("TrafficLog", "Text"), "text")
+        self.format_combo.addItem(QCoreApplication.translate("TrafficLog", "Hex"), "hex")
 
         self.encoding_combo = _combo(
             self,
             "logEncodingCombo",
-            _tr("The encoding used to show received bytes as text"),
-            _tr("Display encoding"),
+            QCoreApplication.translate(
+                "TrafficLog", "The encoding used to show received bytes as text"
+            ),
+            QCoreApplication.translate("TrafficLog", "Display encoding"),
         )
         self.encoding_combo.setEditable(True)
         self.encoding_combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
@@ -77,73 +77,98 @@ class LogTools(QWidget):
         self.framing_combo = _combo(
             self,
             "logFramingCombo",
-            _tr(
+            QCoreApplication.translate(
+                "TrafficLog",
                 "How a TCP stream is cut into rows: raw chunks, lines, length-prefixed "
-                "messages; or type fixed:N or delim:HEX (a partial frame waits for its rest)"
+                "messages; or type fixed:N or delim:HEX (a partial frame waits for its rest)",
             ),
-            _tr("Framing"),
+            QCoreApplication.translate("TrafficLog", "Framing"),
         )
         self.framing_combo.setEditable(True)
         self.framing_combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         for spec, label in FRAMINGS:
-            self.framing_combo.addItem(spec)
-            self.framing_combo.setItemData(
-                self.framing_combo.count() - 1, _tr(label), Qt.ItemDataRole.ToolTipRole
-            )
-        self.framing_combo.setMinimumContentsLength(8)
+            self.framing_combo.addItem(QCoreApplication.translate("TrafficLog", str(label)), spec)
+        self.framing_combo.setMinimumContentsLength(10)
 
-        self.follow_check = QCheckBox(_tr("Follow"), self)
+        self.follow_check = QCheckBox(QCoreApplication.translate("TrafficLog", "Follow"), self)
         self.follow_check.setObjectName("followCheck")
         self.follow_check.setChecked(True)
         self.follow_check.setToolTip(
-            _tr("Scroll to each new row; untick to pause scrolling and read")
+            QCoreApplication.translate(
+                "TrafficLog", "Scroll to each new row; untick to pause scrolling and read"
+            )
         )
 
         self.rows_label = QLabel(self)
         self.rows_label.setObjectName("logRowsLabel")
         set_text_role(self.rows_label, "dim")
 
-        self.copy_action = QAction(_tr("Copy"), self)
+        self.copy_action = QAction(QCoreApplication.translate("TrafficLog", "Copy"), self)
         self.copy_action.setShortcut(QKeySequence.StandardKey.Copy)
         self.copy_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        self.clear_action = QAction(_tr("Clear"), self)
+        self.clear_action = QAction(QCoreApplication.translate("TrafficLog", "Clear"), self)
 
         self.copy_button = QToolButton(self)
         self.copy_button.setDefaultAction(self.copy_action)
-        self.copy_button.setToolTip(_tr("Copy the selected rows (all rows when none is selected)"))
+        self.copy_button.setToolTip(
+            QCoreApplication.translate(
+                "TrafficLog", "Copy the selected rows (all rows when none is selected)"
+            )
+        )
         self.clear_button = QToolButton(self)
         self.clear_button.setObjectName("clearLogButton")
         self.clear_button.setDefaultAction(self.clear_action)
-        self.clear_button.setToolTip(_tr("Remove every row from the log"))
+        self.clear_button.setToolTip(
+            QCoreApplication.translate("TrafficLog", "Remove every row from the log")
+        )
         self.export_button = _button(
             self,
             "exportLogButton",
-            _tr("Export…"),
-            _tr("Save the log as CSV, text, hex, raw bytes or a pcapng capture for Wireshark"),
+            QCoreApplication.translate("TrafficLog", "Export…"),
+            QCoreApplication.translate(
+                "TrafficLog",
+                "Save the log as CSV, text, hex, raw bytes or a pcapng capture for Wireshark",
+            ),
         )
 
         self.search_button = _button(
             self,
             "logSearchButton",
-            _tr("Find"),
-            _tr("Show or hide the search and filter row (Ctrl+F)"),
+            QCoreApplication.translate("TrafficLog", "Find"),
+            QCoreApplication.translate(
+                "TrafficLog", "Show or hide the search and filter row (Ctrl+F)"
+            ),
         )
         self.search_button.setCheckable(True)
         self.search_button.setShortcut(QKeySequence.StandardKey.Find)
 
         self.menu = QMenu(self)
-        self.copy_text_action = self.menu.addAction(_tr("Copy bytes as text"))
-        self.copy_hex_action = self.menu.addAction(_tr("Copy bytes as hex"))
-        self.copy_raw_action = self.menu.addAction(_tr("Copy raw bytes"))
+        self.copy_text_action = self.menu.addAction(
+            QCoreApplication.translate("TrafficLog", "Copy bytes as text")
+        )
+        self.copy_hex_action = self.menu.addAction(
+            QCoreApplication.translate("TrafficLog", "Copy bytes as hex")
+        )
+        self.copy_raw_action = self.menu.addAction(
+            QCoreApplication.translate("TrafficLog", "Copy raw bytes")
+        )
         self.menu.addSeparator()
-        self.export_selection_action = self.menu.addAction(_tr("Export selected rows…"))
-        self.export_pcapng_action = self.menu.addAction(_tr("Export as pcapng for Wireshark…"))
+        self.export_selection_action = self.menu.addAction(
+            QCoreApplication.translate("TrafficLog", "Export selected rows…")
+        )
+        self.export_pcapng_action = self.menu.addAction(
+            QCoreApplication.translate("TrafficLog", "Export as pcapng for Wireshark…")
+        )
         self.menu.addSeparator()
-        self.capture_action = self.menu.addAction(_tr("Receive to file…"))
+        self.capture_action = self.menu.addAction(
+            QCoreApplication.translate("TrafficLog", "Receive to file…")
+        )
         self.capture_action.setCheckable(True)
-        self.checksum_menu = self.menu.addMenu(_tr("Verify checksum"))
+        self.checksum_menu = self.menu.addMenu(
+            QCoreApplication.translate("TrafficLog", "Verify checksum")
+        )
         self.checksum_group = QActionGroup(self)
-        none = self.checksum_menu.addAction(_tr("None"))
+        none = self.checksum_menu.addAction(QCoreApplication.translate("TrafficLog", "None"))
         none.setData("")
         for name in ["", *checksum_names()]:
             action = none if not name else self.checksum_menu.addAction(name)
@@ -152,16 +177,23 @@ class LogTools(QWidget):
             self.checksum_group.addAction(action)
         none.setChecked(True)
         self.menu.addSeparator()
-        self.detail_action = self.menu.addAction(_tr("Hex dump pane"))
+        self.detail_action = self.menu.addAction(
+            QCoreApplication.translate("TrafficLog", "Hex dump pane")
+        )
         self.detail_action.setCheckable(True)
         self.detail_action.setChecked(True)
-        self.graph_action = self.menu.addAction(_tr("Rate graph"))
+        self.graph_action = self.menu.addAction(
+            QCoreApplication.translate("TrafficLog", "Rate graph")
+        )
         self.graph_action.setCheckable(True)
         self.more_button = _button(
             self,
             "logMoreButton",
-            _tr("More"),
-            _tr("Copy bytes, export, receive to file, verify a checksum, hex dump, rate graph"),
+            QCoreApplication.translate("TrafficLog", "More"),
+            QCoreApplication.translate(
+                "TrafficLog",
+                "Copy bytes, export, receive to file, verify a checksum, hex dump, rate graph",
+            ),
         )
         self.more_button.setMenu(self.menu)
         self.more_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
@@ -183,41 +215,64 @@ class LogTools(QWidget):
         # -- second row: search, next/previous, filters; what is being recorded ----------------
         self.search_edit = QLineEdit(self)
         self.search_edit.setObjectName("logSearchEdit")
-        self.search_edit.setPlaceholderText(_tr("Search"))
+        self.search_edit.setPlaceholderText(QCoreApplication.translate("TrafficLog", "Search"))
         self.search_edit.setClearButtonEnabled(True)
         self.search_edit.setToolTip(
-            _tr("Text (in the display encoding) or, with Hex ticked, bytes in hex to look for")
+            QCoreApplication.translate(
+                "TrafficLog",
+                "Text (in the display encoding) or, with Hex ticked, bytes in hex to look for",
+            )
         )
-        self.search_edit.setAccessibleName(_tr("Search the log"))
-        self.hex_search_check = QCheckBox(_tr("Hex"), self)
+        self.search_edit.setAccessibleName(
+            QCoreApplication.translate("TrafficLog", "Search the log")
+        )
+        self.hex_search_check = QCheckBox(QCoreApplication.translate("TrafficLog", "Hex"), self)
         self.hex_search_check.setObjectName("logSearchHexCheck")
-        self.hex_search_check.setToolTip(_tr("Search for bytes given in hex, like 0D 0A"))
+        self.hex_search_check.setToolTip(
+            QCoreApplication.translate("TrafficLog", "Search for bytes given in hex, like 0D 0A")
+        )
         self.previous_button = _button(
-            self, "logPreviousButton", _tr("Previous"), _tr("Select the previous matching row")
+            self,
+            "logPreviousButton",
+            QCoreApplication.translate("TrafficLog", "Previous"),
+            QCoreApplication.translate("TrafficLog", "Select the previous matching row"),
         )
         self.next_button = _button(
-            self, "logNextButton", _tr("Next"), _tr("Select the next matching row")
+            self,
+            "logNextButton",
+            QCoreApplication.translate("TrafficLog", "Next"),
+            QCoreApplication.translate("TrafficLog", "Select the next matching row"),
         )
         self.direction_combo = _combo(
             self,
             "logDirectionFilter",
-            _tr("Show rows of both directions, only received or only sent"),
-            _tr("Direction filter"),
+            QCoreApplication.translate(
+                "TrafficLog", "Show rows of both directions, only received or only sent"
+            ),
+            QCoreApplication.translate("TrafficLog", "Direction filter"),
         )
-        self.direction_combo.addItem(_tr("In and out"), "")
-        self.direction_combo.addItem(_tr("In only"), "in")
-        self.direction_combo.addItem(_tr("Out only"), "out")
+        self.direction_combo.addItem(QCoreApplication.translate("TrafficLog", "In and out"), "")
+        self.direction_combo.addItem(QCoreApplication.translate("TrafficLog", "In only"), "in")
+        self.direction_combo.addItem(QCoreApplication.translate("TrafficLog", "Out only"), "out")
         self.peer_combo = _combo(
             self,
             "logPeerFilter",
-            _tr("Show the rows of every peer or of one (a client of the server)"),
-            _tr("Peer filter"),
+            QCoreApplication.translate(
+                "TrafficLog", "Show the rows of every peer or of one (a client of the server)"
+            ),
+            QCoreApplication.translate("TrafficLog", "Peer filter"),
         )
-        self.peer_combo.addItem(_tr("All peers"), "")
+        self.peer_combo.addItem(QCoreApplication.translate("TrafficLog", "All peers"), "")
         self.peer_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-        self.matching_check = QCheckBox(_tr("Only matching"), self)
+        self.matching_check = QCheckBox(
+            QCoreApplication.translate("TrafficLog", "Only matching"), self
+        )
         self.matching_check.setObjectName("logMatchingCheck")
-        self.matching_check.setToolTip(_tr("Show only the rows that hold what is searched for"))
+        self.matching_check.setToolTip(
+            QCoreApplication.translate(
+                "TrafficLog", "Show only the rows that hold what is searched for"
+            )
+        )
         self.status_label = QLabel(self)
         self.status_label.setObjectName("logStatusLabel")
         set_text_role(self.status_label, "dim")

@@ -226,7 +226,11 @@ def test_the_framing_combo_takes_a_typed_spec_and_refuses_a_bad_one(qtbot: QtBot
     assert str(log.framing.spec) == "fixed:4"
     assert log.framing_combo.currentText() == "fixed:4"
     assert "fixed:N" in log.tools.status_label.text() and log.tools.status_label.isVisible()
-    log.set_framing("raw")  # the partial frame is shown, not lost
+    raw = log.framing_combo.findData("raw")
+    log.framing_combo.setCurrentIndex(raw)  # picked from the list: its label, its spec
+    log.framing_combo.activated.emit(raw)
+    assert str(log.framing.spec) == "raw" and not log.tools.status_label.isVisible()
+    # The partial frame is shown, not lost.
     assert [log.model.row_data(r) for r in in_rows(log)] == [b"abcd", b"efgh", b"ij"]
 
 
