@@ -93,6 +93,17 @@ _UDP_PANELS = ("udpSendPanel", "udpReceivePanel")
 _peer_of = itemgetter(1)
 
 
+def _received(entry: Any) -> tuple[float, str, bytes, int] | None:
+    """(time, peer, data, bytes not kept) of a received row, None for anything else."""
+    if type(entry) is tuple:  # a frame, or a datagram row: received
+        return entry[0], entry[1], entry[2], 0
+    if type(entry) is LogEntry and entry.direction == "in" and entry.data and not entry.end:
+        return entry.time, entry.peer, entry.data, entry.total - len(entry.data)
+    if type(entry) is Datagram and not entry.outgoing:
+        return entry.time, entry.peer, entry.data, 0
+    return None
+
+
 class TrafficLog(QWidget):
     """The log table with its tools; panels call :meth:`append` with a batch of rows.
 
@@ -581,18 +592,13 @@ class TrafficLog(QWidget):
         )
         check = self.model.checksum is not None
         if capture is not None or check:
-            received = [
-                e
-                for e in batch
-                if (type(e) is LogEntry and e.direction == "in" and e.data and not e.end)
-                or (type(e) is Datagram and not e.outgoing)
-            ]
+            received = [_received(e) for e in batch]
+            rows = [row for row in received if row is not None]
             if capture is not None:
-                for entry in received:
-                    total = entry.total if type(entry) is LogEntry else len(entry.data)
-                    self._capture(entry.time, entry.peer, entry.data, total - len(entry.data))
+                for stamp, peer, data, missed in rows:
+                    self._capture(stamp, peer, data, missed)
             if check:
-                self._check(entry.data for entry in received)
+                self._check(row[2] for row in rows)
         self._note_peers(batch, False)
         self.model.append(batch)
         self._appended()
@@ -614,7 +620,10 @@ class TrafficLog(QWidget):
     def _note_peers(self, rows: Sequence[Any], tuples: bool) -> None:
         if len(self._peers) >= MAX_PEERS:
             return
-        peers = set(map(_peer_of, rows)) if tuples else {getattr(r, "peer", "") for r in rows}
+        if tuples:
+            peers = set(map(_peer_of, rows))
+        else:  # entries, datagrams, and the framing stage's row tuples
+            peers = {r[1] if type(r) is tuple else getattr(r, "peer", "") for r in rows}
         new = [peer for peer in peers if peer and peer not in self._peers]
         for peer in sorted(new)[: MAX_PEERS - len(self._peers)]:
             self._peers[peer] = None

@@ -31,13 +31,24 @@ class LogFilter(QSortFilterProxyModel):
         self.needle = b""
         self.text = ""
         self.setDynamicSortFilter(False)  # rows change only by arriving and leaving
-        self.setSourceModel(source)
 
     @property
     def active(self) -> bool:
         return bool(self.direction or self.peer or self.needle or self.text)
 
     def set_filter(self, direction: str, peer: str, needle: bytes, text: str) -> None:
+        """Filter by these (see the class); the proxy watches the model only while a filter is
+        on: a proxy with a source filters every arriving row, even one no view shows."""
+        active = bool(direction or peer or needle or text)
+        if not active:
+            self.direction, self.peer, self.needle, self.text = direction, peer, needle, text
+            if self.sourceModel() is not None:
+                self.setSourceModel(None)  # type: ignore[arg-type]
+            return
+        if self.sourceModel() is None:
+            self.direction, self.peer, self.needle, self.text = direction, peer, needle, text
+            self.setSourceModel(self.source)
+            return
         if not hasattr(self, "beginFilterChange"):  # Qt before 6.9
             self.direction, self.peer, self.needle, self.text = direction, peer, needle, text
             self.invalidateRowsFilter()

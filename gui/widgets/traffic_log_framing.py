@@ -2,8 +2,9 @@
 
 Each connection (a :class:`~gui.widgets.traffic_log_model.LogEntry` ``stream`` key) gets its own
 :class:`net.framing.Framer`, so the TCP server's clients never mix; a partial frame waits in its
-framer until the rest arrives or the stream ends (then it is shown as it is). Rows that are not
-stream chunks (sent data, notes, datagrams) pass through in order.
+framer until the rest arrives or the stream ends (then it is shown as it is). A frame becomes a
+received row in the model's plain-tuple layout, (time, peer, data, False): no object per frame.
+Rows that are not stream chunks (sent data, notes, datagrams) pass through in order.
 
 Framing runs in the GUI thread, so its work per call is bounded (:data:`FRAME_BUDGET` bytes);
 the rest waits in a backlog that the log drains on its timer. The backlog is bounded too
@@ -26,7 +27,7 @@ from net.framing import Framer, FramingSpec, parse_framing
 __all__ = ["BACKLOG_BYTES", "FRAME_BUDGET", "FRAMINGS", "FramingStage", "terminators"]
 
 #: Stream bytes framed per call (a few milliseconds of the GUI thread for 64-byte lines).
-FRAME_BUDGET = 256 * 1024
+FRAME_BUDGET = 64 * 1024
 #: Stream bytes waiting to be framed at most; older chunks beyond it are skipped (and noted).
 BACKLOG_BYTES = 32 * 1024 * 1024
 
@@ -76,7 +77,9 @@ class FramingStage:
         self._queue: deque[Any] = deque()
         self._queued = 0  # stream bytes in the queue
         self._gap = 0  # stream bytes skipped since the last note about it
-        self.skipped = 0  # stream bytes skipped since the stage was made (never framed)
+        # Stream bytes never framed since the stage was made: dropped from the backlog here, or
+        # before they reached the log (a run whose start the runner did not keep).
+        self.skipped = 0
 
     @property
     def raw(self) -> bool:
@@ -138,6 +141,8 @@ class FramingStage:
                 continue
             if self.raw:
                 self._queued -= len(entry.data)
+                if type(entry.data) is memoryview:  # the rest of a chunk framed before
+                    entry = LogEntry(entry.time, "in", entry.peer, bytes(entry.data), stream=key)
                 rows.append(entry)
                 continue
             data = entry.data
@@ -146,11 +151,15 @@ class FramingStage:
                 # framer held cannot be continued.
                 rows.extend(self._flush(key, entry))
                 rows.append(self._gap_note(entry.size - len(data), entry))
+                self.skipped += entry.size - len(data)
                 entry = LogEntry(entry.time, "in", entry.peer, data, stream=entry.stream)
             if left is not None and len(data) > left:
-                piece, rest = data[:left], data[left:]
-                queue.appendleft(LogEntry(entry.time, "in", entry.peer, rest, stream=entry.stream))
-                data = piece
+                # The rest waits as a view of the same bytes: no copy of a megabytes chunk
+                # at every turn.
+                view = memoryview(data)
+                rest = LogEntry(entry.time, "in", entry.peer, view[left:], stream=key)  # type: ignore[arg-type]
+                queue.appendleft(rest)
+                data = view[:left]  # type: ignore[assignment]
             self._queued -= len(data)
             if left is not None:
                 left -= len(data)
@@ -158,8 +167,8 @@ class FramingStage:
             if held is None:
                 held = self._framers[key] = (self.spec.framer(), entry.peer)
             framer = held[0]
-            for frame in framer.feed(data):
-                rows.append(LogEntry(entry.time, "in", entry.peer, frame.data))
+            stamp, peer = entry.time, entry.peer
+            rows.extend([(stamp, peer, frame[0], False) for frame in framer.feed(data)])
         return rows
 
     def _flush(self, key: int, end: LogEntry | None) -> list[Any]:
@@ -167,7 +176,7 @@ class FramingStage:
         rows: list[Any] = []
         if held is not None:
             stamp, peer = (end.time, end.peer) if end is not None else (time.time(), held[1])
-            rows = [LogEntry(stamp, "in", peer, frame.data) for frame in held[0].flush()]
+            rows = [(stamp, peer, frame.data, False) for frame in held[0].flush()]
         if end is not None and end.end:
             rows.append(end)  # the model's own end-of-stream marker (raw rows before it)
         return rows

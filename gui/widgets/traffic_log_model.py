@@ -179,8 +179,26 @@ def _pending(decoder: codecs.IncrementalDecoder) -> bytes:
     return state if isinstance(state, bytes) else b""
 
 
-def _row_of(entry: LogEntry | Datagram, keep: int = ROW_KEEP) -> _Row:
-    """A stored row for an entry or a datagram, with at most ``keep`` bytes of payload."""
+# Bytes of a chunk a stream decoder reads: where a chunk's last character ends depends only on
+# its last few bytes, and decoding megabytes of a burst just to learn that would stall the GUI.
+# Even, so that UTF-16 stays aligned.
+_DECODE_TAIL = 4096
+
+
+def _feed(decoder: codecs.IncrementalDecoder, data: bytes) -> None:
+    """Read ``data`` into ``decoder`` so that it holds the bytes of an unfinished last character
+    (only the last :data:`_DECODE_TAIL` bytes of a long chunk are read)."""
+    if len(data) > _DECODE_TAIL:
+        decoder.reset()
+        data = data[-_DECODE_TAIL:]
+    decoder.decode(data)
+
+
+def _row_of(entry: LogEntry | Datagram | _Row, keep: int = ROW_KEEP) -> _Row:
+    """A stored row for an entry, a datagram or a received row's (time, peer, data, truncated)
+    tuple, with at most ``keep`` bytes of payload."""
+    if type(entry) is tuple:
+        return entry if len(entry[2]) <= keep else (*entry[:2], entry[2][:keep], True)
     if type(entry) is Datagram:
         return (
             entry.time,
@@ -340,7 +358,7 @@ class TrafficLogModel(RowTableModel):
             if decoder is None or tail:
                 decoder = decoders[key] = _stream_decoder(self._encoding)
             lead = _pending(decoder)
-            decoder.decode(data)
+            _feed(decoder, data)
             if row[5] is not None and row[5] > len(data) and not tail:
                 del decoders[key]  # the row kept only its start: the next one starts afresh
             if lead != row[8]:
@@ -350,8 +368,9 @@ class TrafficLogModel(RowTableModel):
 
     # -- rows ----------------------------------------------------------------------------------
 
-    def append(self, entries: Sequence[LogEntry | Datagram]) -> None:
-        """Add a batch of rows at the end, dropping the oldest beyond the limits."""
+    def append(self, entries: Sequence[LogEntry | Datagram | _Row]) -> None:
+        """Add a batch of rows at the end, dropping the oldest beyond the limits (received rows
+        may come as (time, peer, data, truncated) tuples, as :meth:`append_rows` takes them)."""
         if not entries:
             return
         if any(type(entry) is LogEntry and entry.stream is not None for entry in entries):
@@ -363,7 +382,9 @@ class TrafficLogModel(RowTableModel):
         self.dropped += count - len(batch)
         self._add(batch, [_row_bytes(row) for row in batch])
 
-    def _stream_batch(self, entries: Sequence[LogEntry | Datagram]) -> tuple[list[_Row], int]:
+    def _stream_batch(
+        self, entries: Sequence[LogEntry | Datagram | _Row]
+    ) -> tuple[list[_Row], int]:
         """Rows for a batch holding stream chunks: each gets the lead bytes its stream left
         (every chunk is read, even one the limit drops); an end marks its stream's last row."""
         rows: list[_Row] = []
@@ -382,7 +403,7 @@ class TrafficLogModel(RowTableModel):
             if decoder is None or entry.tail:
                 decoder = self._streams[key] = _stream_decoder(self._encoding)
             lead = _pending(decoder)
-            decoder.decode(entry.data)
+            _feed(decoder, entry.data)
             rows.append((*_row_of(entry, self._row_keep)[:8], lead, False))
             count += 1
         return rows[-self._limit :], count
