@@ -40,7 +40,6 @@ EXPORT_KINDS: dict[str, ExportKind] = {
     ".bin": "raw",
     ".pcapng": "pcapng",
 }
-_DATA_DIRECTIONS = ("in", "out")
 
 
 def export_kind(path: str | Path) -> ExportKind:
@@ -90,16 +89,8 @@ def write_export(
         from net.pcapng import TrafficRecord, write_pcapng  # lazily: CLI-light start-up
 
         records = (
-            TrafficRecord(
-                model.row_time(row),
-                protocol,
-                model.row_direction(row) == "out",
-                local,
-                model.row_peer(row),
-                model.row_data(row),
-            )
-            for row in chosen
-            if model.row_direction(row) in _DATA_DIRECTIONS and model.row_data(row)
+            TrafficRecord(stamp, protocol, outgoing, local, peer, data)
+            for stamp, outgoing, peer, data in model.traffic(chosen)
         )
         return write_pcapng(target, records)
     part = target.with_name(target.name + ".part")

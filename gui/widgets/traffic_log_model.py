@@ -20,7 +20,7 @@ import codecs
 import csv
 import itertools
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from operator import attrgetter, itemgetter
 from pathlib import Path
@@ -510,6 +510,19 @@ class TrafficLogModel(RowTableModel):
     def row_time(self, row: int) -> float:
         """When the row's bytes arrived or left (``time.time()`` seconds)."""
         return self._rows[row][0]  # type: ignore[no-any-return]
+
+    def traffic(self, rows: Iterable[int]) -> Iterator[tuple[float, bool, str, bytes]]:
+        """(time, outgoing, peer, data) of each of ``rows`` that carries bytes in or out."""
+        stored = self._rows
+        for row in rows:
+            item = stored[row]
+            data = item[2]
+            if not data:
+                continue
+            if len(item) == 4:
+                yield item[0], False, item[1], data
+            elif item[3] in ("in", "out"):
+                yield item[0], item[3] == "out", item[1], data
 
     def peers(self) -> list[str]:
         """The peers of the rows kept, in order of first appearance."""
