@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
     QHeaderView,
+    QInputDialog,
     QMenu,
     QMessageBox,
     QSplitter,
@@ -205,6 +206,7 @@ class TrafficLog(QWidget):
         tools.checksum_group.triggered.connect(lambda action: self.set_checksum(action.data()))
         tools.detail_action.toggled.connect(self._on_detail_toggled)
         tools.graph_action.toggled.connect(self.show_graph)
+        tools.offset_action.triggered.connect(self._ask_offset)
         tools.search_edit.returnPressed.connect(self.find_next)
         tools.search_edit.textChanged.connect(self._on_filter)
         tools.hex_search_check.toggled.connect(self._on_filter)
@@ -521,6 +523,38 @@ class TrafficLog(QWidget):
     def _on_detail_toggled(self, on: bool) -> None:
         self.detail.setVisible(on)
         self._show_detail()
+
+    def go_to_offset(self, text: str) -> bool:
+        """Scroll the hex dump to the offset ``text`` names (hex, like 138000 or 0x138000, or
+        decimal with a leading #); False when it is not an offset of the bytes shown."""
+        text = text.strip().lower()
+        try:
+            offset = int(text[1:]) if text.startswith("#") else int(text.removeprefix("0x"), 16)
+        except ValueError:
+            return False
+        if not 0 <= offset < max(1, len(self.detail.data)):
+            return False
+        self.tools.detail_action.setChecked(True)
+        self.detail.scroll_to_offset(offset)
+        return True
+
+    def _ask_offset(self) -> None:
+        title = QCoreApplication.translate("TrafficLog", "Go to offset")
+        text, ok = QInputDialog.getText(
+            self,
+            title,
+            QCoreApplication.translate(
+                "TrafficLog", "Offset in hex (138000), or in decimal after # (#1277952):"
+            ),
+        )
+        if ok and not self.go_to_offset(text):
+            QMessageBox.warning(
+                self,
+                title,
+                QCoreApplication.translate(
+                    "TrafficLog", "{text} is not an offset of the {size} bytes shown."
+                ).format(text=text, size=f"{len(self.detail.data):,}"),
+            )
 
     # -- rate graph ------------------------------------------------------------------------------
 

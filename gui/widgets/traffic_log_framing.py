@@ -71,8 +71,9 @@ class FramingStage:
     Not thread-safe: the GUI thread calls :meth:`push` and :meth:`take`.
     """
 
-    def __init__(self, spec: str = "raw") -> None:
+    def __init__(self, spec: str = "raw", *, backlog: int = BACKLOG_BYTES) -> None:
         self.spec = parse_framing(spec)
+        self._backlog = backlog
         self._framers: dict[int, tuple[Framer, str]] = {}  # stream -> its framer, its peer
         self._queue: deque[Any] = deque()
         self._queued = 0  # stream bytes in the queue
@@ -111,7 +112,7 @@ class FramingStage:
             queue.append(entry)
             if type(entry) is LogEntry and entry.stream is not None:
                 self._queued += len(entry.data)
-        while self._queued > BACKLOG_BYTES and len(queue) > 1:
+        while self._queued > self._backlog and len(queue) > 1:
             dropped = queue.popleft()
             if type(dropped) is LogEntry and dropped.stream is not None:
                 self._queued -= len(dropped.data)

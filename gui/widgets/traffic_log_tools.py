@@ -182,6 +182,9 @@ class LogTools(QWidget):
         )
         self.detail_action.setCheckable(True)
         self.detail_action.setChecked(True)
+        self.offset_action = self.menu.addAction(
+            QCoreApplication.translate("TrafficLog", "Go to offset in the hex dump…")
+        )
         self.graph_action = self.menu.addAction(
             QCoreApplication.translate("TrafficLog", "Rate graph")
         )

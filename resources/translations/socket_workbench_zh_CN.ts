@@ -2975,6 +2975,10 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
         <translation>十六进制转储窗格</translation>
     </message>
     <message>
+        <source>Go to offset in the hex dump…</source>
+        <translation>跳转到十六进制转储中的偏移…</translation>
+    </message>
+    <message>
         <source>More</source>
         <translation>更多</translation>
     </message>
@@ -3101,6 +3105,18 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     <message>
         <source>Receive to file stopped: {reason}</source>
         <translation>接收转向文件已停止：{reason}</translation>
+    </message>
+    <message>
+        <source>Go to offset</source>
+        <translation>跳转到偏移</translation>
+    </message>
+    <message>
+        <source>Offset in hex (138000), or in decimal after # (#1277952):</source>
+        <translation>十六进制偏移（138000），或 # 后跟十进制（#1277952）：</translation>
+    </message>
+    <message>
+        <source>{text} is not an offset of the {size} bytes shown.</source>
+        <translation>{text} 不是所显示的 {size} 字节中的偏移。</translation>
     </message>
     <message>
         <source>Receiving to {name}: {size}</source>

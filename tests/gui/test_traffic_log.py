@@ -28,7 +28,7 @@ from gui.widgets import LogEntry, TrafficLog, TrafficLogModel
 from gui.widgets.style import text_color
 from gui.widgets.traffic_log import StreamRows
 from gui.widgets.traffic_log_detail import dump_line
-from gui.widgets.traffic_log_framing import FRAME_BUDGET
+from gui.widgets.traffic_log_framing import FRAME_BUDGET, FramingStage
 from net.checksum import append_checksum
 from net.errors import TransferError
 from net.events import Received
@@ -151,6 +151,10 @@ def test_a_burst_of_1_28_mb_is_copied_exported_saved_and_dumped_byte_exact(
     assert first == dump_line(BURST, 0x138000)
     assert first.startswith("00138000  " + BURST[0x138000:0x138008].hex(" ").upper())
     assert log.detail.grab().width() > 0  # painting the lines in sight works
+    assert log.go_to_offset("0") and log.detail.first_visible_offset() == 0
+    assert log.go_to_offset("0x138000") and log.detail.visible_lines()[0] == first
+    assert log.go_to_offset("#1277952") and log.detail.first_visible_offset() == 0x138000
+    assert not log.go_to_offset("zz") and not log.go_to_offset(f"#{len(BURST)}")
     log.detail.scroll_to_offset(len(BURST))
     assert log.detail.visible_lines()[-1].startswith(f"{(len(BURST) - 1) // 16 * 16:08X}")
 
@@ -232,6 +236,20 @@ def test_the_framing_combo_takes_a_typed_spec_and_refuses_a_bad_one(qtbot: QtBot
     assert str(log.framing.spec) == "raw" and not log.tools.status_label.isVisible()
     # The partial frame is shown, not lost.
     assert [log.model.row_data(r) for r in in_rows(log)] == [b"abcd", b"efgh", b"ij"]
+
+
+def test_a_backlog_past_its_bound_skips_the_oldest_chunks_and_says_so() -> None:
+    stage = FramingStage("line", backlog=100)
+    rows = StreamRows()
+    stage.push([rows.row(Received(1.0, 1, "p", b"a" * 60 + b"\n"))])
+    stage.push([LogEntry.note("kept", "p")])
+    stage.push([rows.row(Received(2.0, 1, "p", b"b" * 60 + b"\n"))])  # 122 bytes: over
+    stage.push([rows.row(Received(3.0, 1, "p", b"c\n"))])
+    taken = stage.take()
+    assert stage.skipped == 61 and stage.backlog == 0
+    assert "61 bytes were not framed" in taken[0].text  # the note says what was lost
+    assert taken[1].text == "kept"
+    assert [row[2] for row in taken[2:]] == [b"b" * 60 + b"\n", b"c\n"]
 
 
 def test_a_big_stream_is_framed_a_budget_at_a_time_without_losing_a_line(qtbot: QtBot) -> None:
