@@ -88,7 +88,11 @@ class LogTools(QWidget):
         self.framing_combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         for spec, label in FRAMINGS:
             self.framing_combo.addItem(QCoreApplication.translate("TrafficLog", str(label)), spec)
-        self.framing_combo.setMinimumContentsLength(10)
+        # A few characters wide, not as wide as its longest label: the log fits 800x600.
+        self.framing_combo.setMinimumContentsLength(6)
+        self.framing_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
 
         self.follow_check = QCheckBox(QCoreApplication.translate("TrafficLog", "Follow"), self)
         self.follow_check.setObjectName("followCheck")
@@ -266,7 +270,10 @@ class LogTools(QWidget):
             QCoreApplication.translate("TrafficLog", "Peer filter"),
         )
         self.peer_combo.addItem(QCoreApplication.translate("TrafficLog", "All peers"), "")
-        self.peer_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.peer_combo.setMinimumContentsLength(12)  # peers arriving never widen the panel
+        self.peer_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
         self.matching_check = QCheckBox(
             QCoreApplication.translate("TrafficLog", "Only matching"), self
         )
