@@ -29,7 +29,7 @@ from PySide6.QtCore import (
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QGuiApplication, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
@@ -223,6 +223,12 @@ class TrafficLog(QWidget):
         self._layout.addWidget(tools)
         self._layout.addWidget(self.splitter, 1)
         self._update_rows_label()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        # Datagrams are messages already: framing is for TCP streams (known once in a panel).
+        if self._protocol() == "udp" and self.framing_combo.isEnabled():
+            self.framing_combo.setEnabled(False)
 
     def focus_chain(self) -> list[QWidget]:
         """The inputs in reading order, for the panel's tab order: the tools, then the table."""

@@ -308,7 +308,12 @@ class LogTools(QWidget):
         layout.addWidget(self.status_label)
         self.status_label.hide()
         self.search_row.hide()
-        self.search_button.toggled.connect(self.search_row.setVisible)
+        self.search_button.toggled.connect(self._on_search_toggled)
+
+    def _on_search_toggled(self, on: bool) -> None:
+        self.search_row.setVisible(on)
+        if on:
+            self.search_edit.setFocus()
 
     def focus_chain(self) -> list[QWidget]:
         """The tool controls in reading order."""

@@ -404,6 +404,7 @@ def test_rows_whose_checksum_fails_are_red_with_a_tooltip_and_counted(qtbot: QtB
     qtbot.addWidget(panel)
     panel.show()
     log = panel.log
+    assert not log.framing_combo.isEnabled()  # datagrams are not framed
     log.tools.checksum_group.actions()[1].trigger()  # crc16-modbus, the first after None
     assert log.model.checksum == "crc16-modbus"
     panel.bind.set_address("127.0.0.1")
