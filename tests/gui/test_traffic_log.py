@@ -290,9 +290,12 @@ def test_server_frames_each_client_apart_and_filters_by_peer_and_search(
     try:
         qtbot.waitUntil(lambda: server_panel.clients.rowCount() == 2, timeout=TIMEOUT)
         # Halves of lines, interleaved between the two clients: each client's framer waits.
+        sent = 0
         for sock, data in ((first, b"hel"), (second, b"wor"), (first, b"lo\n"), (second, b"ld\n")):
             sock.sendall(data)
-            qtbot.waitUntil(lambda: log.framing.backlog == 0, timeout=TIMEOUT)
+            sent += len(data)
+            # The server has read it before the other client sends: the halves interleave.
+            qtbot.waitUntil(lambda n=sent: server_panel.server.bytes_in == n, timeout=TIMEOUT)
         qtbot.waitUntil(lambda: len(in_rows(log)) == 2, timeout=TIMEOUT)
         first_peer = f"127.0.0.1:{first.getsockname()[1]}"
         by_peer = {log.model.row_peer(r): log.model.row_data(r) for r in in_rows(log)}
