@@ -363,7 +363,12 @@ class TrafficLog(QWidget):
         if selection and rows is None:
             rows = self._chosen_rows()
         count = write_export(
-            self.model, path, rows, protocol=self._protocol(), local=self.local or "0.0.0.0:0"
+            self.model,
+            path,
+            rows,
+            protocol=self._protocol(),
+            local=self.local or "0.0.0.0:0",
+            peer_connected=self._panel_name() != "tcpClientPanel",
         )
         self.exported.emit(str(path))
         return count
@@ -683,15 +688,19 @@ class TrafficLog(QWidget):
         # rather than at the next turn of the event loop, when they run again.
         self.view.viewport().repaint()
 
+    def _panel_name(self) -> str:
+        """The objectName of the panel this log sits in ("" outside one)."""
+        widget: QWidget | None = self.parentWidget()
+        while widget is not None:
+            if widget.objectName().endswith("Panel"):
+                return widget.objectName()
+            widget = widget.parentWidget()
+        return ""
+
     def _protocol(self) -> Literal["tcp", "udp"]:
         if self.protocol is not None:
             return self.protocol
-        widget: QWidget | None = self
-        while widget is not None:
-            if widget.objectName() in _UDP_PANELS:
-                return "udp"
-            widget = widget.parentWidget()
-        return "tcp"
+        return "udp" if self._panel_name() in _UDP_PANELS else "tcp"
 
     def _codec(self) -> str:
         try:

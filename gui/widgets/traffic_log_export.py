@@ -70,13 +70,15 @@ def write_export(
     kind: ExportKind | None = None,
     protocol: Literal["tcp", "udp"] = "tcp",
     local: str = "0.0.0.0:0",
+    peer_connected: bool = True,
 ) -> int:
     """Write ``rows`` (all when None) to ``path``; returns the rows written (pcapng: packets).
 
     ``kind`` defaults to the one the suffix names (:func:`export_kind`): ``csv`` and ``text``
     as the table shows them with every byte, ``hex`` one row per line, ``raw`` the bytes
     themselves, ``pcapng`` one packet per in/out row with synthesized IP and ``protocol``
-    headers (net.pcapng) between ``local`` and each row's peer.
+    headers (net.pcapng) between ``local`` and each row's peer; each TCP peer's connection
+    starts with a handshake from the peer (``peer_connected``: a server's log) or to it.
 
     Raises:
         TransferError: the file cannot be written (nothing is left under ``path``).
@@ -86,13 +88,17 @@ def write_export(
     chosen = rows if rows is not None else range(model.rowCount())
     kind = kind or export_kind(target)
     if kind == "pcapng":
-        from net.pcapng import TrafficRecord, write_pcapng  # lazily: CLI-light start-up
+        from net.pcapng import PcapngFile, TrafficRecord  # lazily: CLI-light start-up
 
-        records = (
-            TrafficRecord(stamp, protocol, outgoing, local, peer, data)
-            for stamp, outgoing, peer, data in model.traffic(chosen)
-        )
-        return write_pcapng(target, records)
+        opened: set[str] = set()
+        with PcapngFile(target) as capture:
+            writer = capture.writer
+            for stamp, outgoing, peer, data in model.traffic(chosen):
+                if protocol == "tcp" and peer not in opened:
+                    opened.add(peer)
+                    writer.tcp_opened(stamp, local, peer, peer_connected=peer_connected)
+                writer.write(TrafficRecord(stamp, protocol, outgoing, local, peer, data))
+        return writer.packets
     part = target.with_name(target.name + ".part")
     try:
         if kind == "csv":

@@ -384,6 +384,18 @@ def test_pcapng_export_holds_every_row_and_tshark_reassembles_the_stream(
     assert request.hex() in follow.replace("\n", "").replace("\t", "")
 
 
+def test_pcapng_of_the_client_panel_starts_with_our_syn(
+    qtbot: QtBot, client: TcpClientPanel, tmp_path: Path
+) -> None:
+    client.log.append([LogEntry(1.0, "out", "127.0.0.1:7", b"ping")])
+    path = tmp_path / "client.pcapng"
+    assert client.log.export(path) == 4
+    command = ["tshark", "-r", str(path), "-T", "fields", "-e", "tcp.dstport", "-e", "tcp.flags"]
+    lines = subprocess.run(command, capture_output=True, text=True, check=True, timeout=30)
+    first = lines.stdout.splitlines()[0].split("\t")
+    assert first == ["7", "0x0002"]  # the SYN goes to the server we connected to
+
+
 def test_pcapng_export_of_a_udp_panel_selection(qtbot: QtBot, tmp_path: Path) -> None:
     panel = UdpReceivePanel()
     qtbot.addWidget(panel)
