@@ -536,3 +536,17 @@ def test_the_rate_graph_plots_the_counted_traffic(qtbot: QtBot) -> None:
     assert int(nbytes.sum()) == 700 and int(packets.sum()) == 7
     log.show_graph(False)
     assert not log.graph.isVisible() and not log.graph.timer.isActive()
+
+
+def test_ctrl_f_opens_the_search_row_with_the_cursor_in_it(qtbot: QtBot) -> None:
+    log = TrafficLog()
+    qtbot.addWidget(log)
+    log.show()
+    log.activateWindow()
+    qtbot.waitUntil(log.isActiveWindow, timeout=TIMEOUT)
+    assert not log.tools.search_row.isVisible()
+    log.view.setFocus()
+    qtbot.keyClick(log.view, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    # A button's shortcut clicks it the way a mouse would: a moment later.
+    qtbot.waitUntil(log.tools.search_row.isVisible, timeout=TIMEOUT)
+    assert log.tools.search_edit.hasFocus()
