@@ -24,6 +24,7 @@ from pytestqt.qtbot import QtBot
 from gui.panels.tcp_client import TcpClientPanel
 from gui.panels.tcp_server import TcpServerPanel
 from gui.panels.udp_receive import UdpReceivePanel
+from gui.runner import EventBuffer, ReceivedRun
 from gui.widgets import LogEntry, TrafficLog, TrafficLogModel
 from gui.widgets.style import text_color
 from gui.widgets.traffic_log import StreamRows
@@ -550,3 +551,26 @@ def test_ctrl_f_opens_the_search_row_with_the_cursor_in_it(qtbot: QtBot) -> None
     # A button's shortcut clicks it the way a mouse would: a moment later.
     qtbot.waitUntil(log.tools.search_row.isVisible, timeout=TIMEOUT)
     assert log.tools.search_edit.hasFocus()
+
+
+def test_a_run_the_hand_over_buffer_dropped_reaches_the_log_as_a_gap(qtbot: QtBot) -> None:
+    buffer = EventBuffer(limit=2)  # two events at most: a third pushes the oldest out
+    buffer.push(Received(1.0, 1, "p", b"half a li"))  # dropped below
+    buffer.push(Received(1.1, 2, "q", b"other\n"))
+    buffer.push(Received(1.2, 3, "r", b"third\n"))
+    buffer.push(Received(1.3, 1, "p", b"ne\nnext line\n"))
+    events = buffer.drain()
+    run = next(e for e in events if e.conn_id == 1)
+    assert isinstance(run, ReceivedRun) and run.skipped == len(b"half a li")
+    log = TrafficLog()
+    qtbot.addWidget(log)
+    log.set_framing("line")
+    rows = StreamRows()
+    log.append([rows.row(run)])
+    model = log.model
+    notes = [
+        model.entry(r).text for r in range(model.rowCount()) if model.row_direction(r) == "info"
+    ]
+    assert any("9 bytes were not framed" in (note or "") for note in notes)
+    # After the gap the framer starts over: the first row is the rest of the cut line.
+    assert [log.model.row_data(r) for r in in_rows(log)] == [b"ne\n", b"next line\n"]
