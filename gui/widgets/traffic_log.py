@@ -264,9 +264,16 @@ class TrafficLog(QWidget):
         self.append([LogEntry.note(message, peer, error=error)])
 
     def clear(self) -> None:
+        """Remove every row (and the peers the filter offers); a partial frame keeps waiting
+        for its rest, and the rate graph keeps counting (it shows traffic, not rows)."""
         self.model.clear()
         self.checksum_failures = 0
         self.detail.set_data(b"")
+        self._peers.clear()
+        combo = self.tools.peer_combo
+        combo.setCurrentIndex(0)
+        while combo.count() > 1:
+            combo.removeItem(combo.count() - 1)
         self._update_rows_label()
 
     def set_hex(self, on: bool) -> None:

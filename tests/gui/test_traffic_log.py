@@ -336,6 +336,8 @@ def test_server_frames_each_client_apart_and_filters_by_peer_and_search(
         log.tools.matching_check.setChecked(False)
         log.tools.direction_combo.setCurrentIndex(log.tools.direction_combo.findData("out"))
         assert all(log.model.row_direction(r) != "in" for r in _shown(log))
+        log.clear()
+        assert log.tools.peer_combo.count() == 1 and log.model.rowCount() == 0
     finally:
         first.close()
         second.close()
