@@ -88,7 +88,7 @@ def write_export(
     chosen = rows if rows is not None else range(model.rowCount())
     kind = kind or export_kind(target)
     if kind == "pcapng":
-        from net.pcapng import PcapngFile, TrafficRecord  # lazily: CLI-light start-up
+        from net.pcapng import PcapngFile  # lazily: CLI-light start-up
 
         opened: set[str] = set()
         with PcapngFile(target) as capture:
@@ -97,7 +97,7 @@ def write_export(
                 if protocol == "tcp" and peer not in opened:
                     opened.add(peer)
                     writer.tcp_opened(stamp, local, peer, peer_connected=peer_connected)
-                writer.write(TrafficRecord(stamp, protocol, outgoing, local, peer, data))
+                writer.add(stamp, protocol, outgoing, local, peer, data)
         return writer.packets
     part = target.with_name(target.name + ".part")
     try:
