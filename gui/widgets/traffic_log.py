@@ -15,7 +15,9 @@ file, checksum marks and the graph without a change of its own.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Sequence
+from functools import partial
 from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -23,8 +25,10 @@ from typing import TYPE_CHECKING, Any, Literal
 from PySide6.QtCore import (
     QByteArray,
     QCoreApplication,
+    QEvent,
     QItemSelectionModel,
     QMimeData,
+    QObject,
     Qt,
     QTimer,
     Signal,
@@ -105,6 +109,12 @@ def _received(entry: Any) -> tuple[float, str, bytes, int] | None:
     return None
 
 
+def _close_quietly(capture: ReceiveFile) -> None:
+    """Close a receive file no one is left to tell about (its log was deleted)."""
+    with contextlib.suppress(NetError):
+        capture.close()
+
+
 class TrafficLog(QWidget):
     """The log table with its tools; panels call :meth:`append` with a batch of rows.
 
@@ -128,6 +138,8 @@ class TrafficLog(QWidget):
         self.framing = FramingStage()
         self.rates = RateCounter()
         self.capture: ReceiveFile | None = None
+        self._watched: QWidget | None = None  # the window whose closing closes the capture
+        self._close_on_delete: partial[None] | None = None  # the capture's destroyed slot
         self.checksum_failures = 0  # received rows that failed the chosen checksum
         self.local = ""
         self.protocol: Literal["tcp", "udp"] | None = None
@@ -416,20 +428,44 @@ class TrafficLog(QWidget):
 
     def start_capture(self, path: str | Path, mode: Literal["raw", "lines"] = "raw") -> None:
         """Stream what is received from now on into ``path``: ``raw`` bytes, or ``lines`` (one
-        line per row: time, peer, text).
+        line per row: time, peer, text). The file is closed by :meth:`stop_capture`, when the
+        window the log sits in closes, or when the log is deleted (a panel torn down).
 
         Raises:
             TransferError: the file cannot be created.
         """
         self.stop_capture()
-        self.capture = ReceiveFile(path, mode, self.model.encoding)
+        self.capture = capture = ReceiveFile(path, mode, self.model.encoding)
+        # Deleted with its panel: this object's Python side may be gone by then, so the slot
+        # holds the file itself (closing a closed file does nothing).
+        self._close_on_delete = partial(_close_quietly, capture)
+        self.destroyed.connect(self._close_on_delete)
+        window = self.window()
+        if window is not self._watched:
+            if self._watched is not None:
+                self._watched.removeEventFilter(self)
+            window.installEventFilter(self)
+            self._watched = window
         self.tools.capture_action.setChecked(True)
         self._show_status()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Closes the receive file once the window the log sits in has closed."""
+        if watched is self._watched and event.type() == QEvent.Type.Close:
+            # The window's own closeEvent runs after this filter and may refuse to close
+            # (the quit question): decide once it has.
+            QTimer.singleShot(0, self, self._after_window_close)
+        return False
+
+    def _after_window_close(self) -> None:
+        if self.capture is not None and not self.window().isVisible():
+            self.stop_capture()
 
     def stop_capture(self) -> None:
         """Close the receive file cleanly (a no-op when none is open)."""
         capture, self.capture = self.capture, None
         if capture is not None:
+            self.destroyed.disconnect(self._close_on_delete)
             try:
                 capture.close()
             except NetError as exc:

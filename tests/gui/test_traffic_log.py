@@ -8,6 +8,7 @@ Peers are small servers written here, over loopback TCP/UDP into the real panels
 from __future__ import annotations
 
 import contextlib
+import os
 import random
 import socket
 import subprocess
@@ -17,8 +18,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QCloseEvent, QGuiApplication
+from PySide6.QtWidgets import QMainWindow
 from pytestqt.qtbot import QtBot
 
 from gui.panels.tcp_client import TcpClientPanel
@@ -483,6 +485,73 @@ def test_receive_to_file_lines_mode_writes_time_peer_and_text(qtbot: QtBot, tmp_
         ["[::1]:9", "two"],
     ]
     assert not log.tools.status_label.isVisible()
+
+
+def open_handles(path: Path) -> int:
+    """How many of this process's file descriptors are open on ``path``."""
+    fds = Path("/proc/self/fd")
+    return sum(1 for fd in fds.iterdir() if os.path.realpath(fd) == str(path.resolve()))
+
+
+def test_receive_to_file_is_closed_when_its_window_closes(qtbot: QtBot, tmp_path: Path) -> None:
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    panel = UdpReceivePanel()
+    window.setCentralWidget(panel)
+    window.show()
+    path = tmp_path / "received.bin"
+    panel.log.start_capture(path)
+    capture = panel.log.capture
+    assert capture is not None and open_handles(path) == 1
+    panel.log.append_rows([(1.0, "127.0.0.1:9", b"first", False), (2.0, "[::1]:9", b"!", False)])
+    window.close()
+    qtbot.waitUntil(lambda: panel.log.capture is None, timeout=TIMEOUT)
+    assert capture.closed and open_handles(path) == 0
+    assert path.read_bytes() == b"first!"
+    assert not panel.log.tools.capture_action.isChecked()
+
+
+class Refusing(QMainWindow):
+    """A window whose closing is cancelled (as by the quit question's Cancel)."""
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        event.ignore()
+
+
+def test_receive_to_file_stays_open_when_the_window_refuses_to_close(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    window = Refusing()
+    qtbot.addWidget(window)
+    log = TrafficLog()
+    window.setCentralWidget(log)
+    window.show()
+    path = tmp_path / "kept.bin"
+    log.start_capture(path)
+    closed = QTimer()
+    closed.setSingleShot(True)
+    window.close()
+    # The log decides on the next turn of the event loop; a timer queued after that turn has
+    # fired once that decision is made.
+    with qtbot.waitSignal(closed.timeout, timeout=TIMEOUT):
+        closed.start(0)
+    assert window.isVisible() and log.capture is not None and open_handles(path) == 1
+    log.append_rows([(1.0, "127.0.0.1:9", b"still writing", False)])
+    log.stop_capture()
+    assert path.read_bytes() == b"still writing"
+
+
+def test_receive_to_file_is_closed_when_its_panel_is_deleted(qtbot: QtBot, tmp_path: Path) -> None:
+    panel = UdpReceivePanel()
+    path = tmp_path / "torn-down.txt"
+    panel.log.start_capture(path, "lines")
+    capture = panel.log.capture
+    assert capture is not None
+    panel.log.append_rows([(1.0, "127.0.0.1:9", b"last line", False)])
+    panel.deleteLater()
+    qtbot.waitUntil(lambda: capture.closed, timeout=TIMEOUT)
+    assert open_handles(path) == 0
+    assert path.read_text().split("\t")[1:] == ["127.0.0.1:9", "last line\n"]
 
 
 def test_receive_to_a_full_disk_stops_with_one_sentence(qtbot: QtBot) -> None:
