@@ -94,6 +94,8 @@ __all__ = [
 BACKLOG_MS = 40
 #: Peers the peer filter offers at most (a UDP flood from many ports would list thousands).
 MAX_PEERS = 500
+#: Peers whose own local address the log remembers at most (the oldest are forgotten first).
+MAX_LOCALS = 10_000
 _UDP_PANELS = ("udpSendPanel", "udpReceivePanel")
 _peer_of = itemgetter(1)
 
@@ -119,8 +121,8 @@ class TrafficLog(QWidget):
     """The log table with its tools; panels call :meth:`append` with a batch of rows.
 
     Attributes a panel may set: ``local`` (``host:port`` of this end, for the pcapng export;
-    unknown ends are written as 0.0.0.0:0) and ``protocol`` ("tcp"/"udp"; by default taken
-    from the panel the log sits in).
+    unknown ends are written as 0.0.0.0:0; :meth:`set_local` also sets it per peer) and
+    ``protocol`` ("tcp"/"udp"; by default taken from the panel the log sits in).
     """
 
     exported = Signal(str)  # the path written
@@ -142,6 +144,7 @@ class TrafficLog(QWidget):
         self._close_on_delete: partial[None] | None = None  # the capture's destroyed slot
         self.checksum_failures = 0  # received rows that failed the chosen checksum
         self.local = ""
+        self._locals: dict[str, str] = {}  # peer -> this end's address on its connection
         self.protocol: Literal["tcp", "udp"] | None = None
         self.graph: RateGraph | None = None
         self._peers: dict[str, None] = {}
@@ -272,6 +275,22 @@ class TrafficLog(QWidget):
             return
         self._fast(rows, True)
 
+    def set_local(self, local: str, peer: str = "") -> None:
+        """This end's address (``host:port`` or ``[v6]:port``, as events carry it) for the
+        pcapng export: of the connection to ``peer`` (a Connected event's ``local``), or, without
+        a peer, of every row whose peer has none of its own (a bound UDP socket, a server's
+        listening address). Empty ``local`` is ignored."""
+        if not local:
+            return
+        if not peer:
+            self.local = local
+            return
+        locals_ = self._locals
+        locals_.pop(peer, None)  # re-inserted as the newest
+        locals_[peer] = local
+        if len(locals_) > MAX_LOCALS:
+            del locals_[next(iter(locals_))]
+
     def note(self, message: str, peer: str = "", *, error: bool = False) -> None:
         self.append([LogEntry.note(message, peer, error=error)])
 
@@ -387,6 +406,7 @@ class TrafficLog(QWidget):
             rows,
             protocol=self._protocol(),
             local=self.local or "0.0.0.0:0",
+            local_of=self._locals,
             peer_connected=self._panel_name() != "tcpClientPanel",
         )
         self.exported.emit(str(path))

@@ -13,7 +13,7 @@ import contextlib
 import os
 import time
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import BinaryIO, Literal
 
@@ -70,6 +70,7 @@ def write_export(
     kind: ExportKind | None = None,
     protocol: Literal["tcp", "udp"] = "tcp",
     local: str = "0.0.0.0:0",
+    local_of: Mapping[str, str] | None = None,
     peer_connected: bool = True,
 ) -> int:
     """Write ``rows`` (all when None) to ``path``; returns the rows written (pcapng: packets).
@@ -77,8 +78,9 @@ def write_export(
     ``kind`` defaults to the one the suffix names (:func:`export_kind`): ``csv`` and ``text``
     as the table shows them with every byte, ``hex`` one row per line, ``raw`` the bytes
     themselves, ``pcapng`` one packet per in/out row with synthesized IP and ``protocol``
-    headers (net.pcapng) between ``local`` and each row's peer; each TCP peer's connection
-    starts with a handshake from the peer (``peer_connected``: a server's log) or to it.
+    headers (net.pcapng) between this end and each row's peer (``local_of[peer]``, else
+    ``local``); each TCP peer's connection starts with a handshake from the peer
+    (``peer_connected``: a server's log) or to it.
 
     Raises:
         TransferError: the file cannot be written (nothing is left under ``path``).
@@ -91,13 +93,15 @@ def write_export(
         from net.pcapng import PcapngFile  # lazily: CLI-light start-up
 
         opened: set[str] = set()
+        ends = local_of or {}
         with PcapngFile(target) as capture:
             writer = capture.writer
             for stamp, outgoing, peer, data in model.traffic(chosen):
+                here = ends.get(peer, local)
                 if protocol == "tcp" and peer not in opened:
                     opened.add(peer)
-                    writer.tcp_opened(stamp, local, peer, peer_connected=peer_connected)
-                writer.add(stamp, protocol, outgoing, local, peer, data)
+                    writer.tcp_opened(stamp, here, peer, peer_connected=peer_connected)
+                writer.add(stamp, protocol, outgoing, here, peer, data)
         return writer.packets
     part = target.with_name(target.name + ".part")
     try:

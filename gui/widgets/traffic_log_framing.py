@@ -142,7 +142,7 @@ class FramingStage:
                 continue
             if self.raw:
                 self._queued -= len(entry.data)
-                if type(entry.data) is memoryview:  # the rest of a chunk framed before
+                if isinstance(entry.data, memoryview):  # the rest of a chunk framed before
                     entry = LogEntry(entry.time, "in", entry.peer, bytes(entry.data), stream=key)
                 rows.append(entry)
                 continue

@@ -29,7 +29,7 @@ from gui.panels.udp_receive import UdpReceivePanel
 from gui.runner import EventBuffer, ReceivedRun
 from gui.widgets import LogEntry, TrafficLog, TrafficLogModel
 from gui.widgets.style import text_color
-from gui.widgets.traffic_log import StreamRows
+from gui.widgets.traffic_log import MAX_LOCALS, StreamRows
 from gui.widgets.traffic_log_detail import dump_line
 from gui.widgets.traffic_log_framing import FRAME_BUDGET, FramingStage
 from net.checksum import append_checksum
@@ -387,6 +387,49 @@ def test_pcapng_export_holds_every_row_and_tshark_reassembles_the_stream(
         capture_output=True, text=True, check=True, timeout=30,
     ).stdout  # fmt: skip
     assert request.hex() in follow.replace("\n", "").replace("\t", "")
+
+
+def test_pcapng_export_uses_the_local_address_each_connection_had(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    """A server bound to every address: its listening address is the default end, and each
+    client's connection its own (as the Connected event's ``local`` names it)."""
+    log = TrafficLog()
+    qtbot.addWidget(log)
+    log.protocol = "tcp"
+    log.set_local("0.0.0.0:9000")
+    log.set_local("127.0.0.1:9000", "127.0.0.1:40000")
+    log.set_local("[::1]:9000", "[::1]:40001")
+    log.set_local("", "127.0.0.1:40002")  # nothing known: ignored
+    log.append(
+        [
+            LogEntry(1.0, "in", "127.0.0.1:40000", b"from v4"),
+            LogEntry(2.0, "in", "[::1]:40001", b"from v6"),
+            LogEntry(3.0, "out", "127.0.0.1:40002", b"to an unknown end"),
+        ]
+    )
+    path = tmp_path / "ends.pcapng"
+    assert log.export(path) == 3 * (3 + 1)
+    fields = ("ip.src", "ipv6.src", "tcp.srcport", "ip.dst", "ipv6.dst", "tcp.dstport")
+    command = ["tshark", "-r", str(path), "-Y", "tcp.len > 0", "-T", "fields"]
+    command += [a for f in fields for a in ("-e", f)]
+    out = subprocess.run(command, capture_output=True, text=True, check=True, timeout=30).stdout
+    assert [[v for v in line.split("\t") if v] for line in out.splitlines()] == [
+        ["127.0.0.1", "40000", "127.0.0.1", "9000"],
+        ["::1", "40001", "::1", "9000"],
+        ["0.0.0.0", "9000", "127.0.0.1", "40002"],
+    ]
+
+
+def test_the_log_remembers_a_bounded_number_of_local_addresses(qtbot: QtBot) -> None:
+    log = TrafficLog()
+    qtbot.addWidget(log)
+    for n in range(MAX_LOCALS + 5):
+        log.set_local(f"10.0.0.1:{n % 60000}", f"10.0.0.2:{n}")
+    log.set_local("10.0.0.1:7", "10.0.0.2:5")  # a known peer again: now the newest
+    assert len(log._locals) == MAX_LOCALS
+    assert "10.0.0.2:0" not in log._locals and log._locals["10.0.0.2:5"] == "10.0.0.1:7"
+    assert list(log._locals)[-1] == "10.0.0.2:5"
 
 
 def test_pcapng_of_the_client_panel_starts_with_our_syn(
