@@ -220,3 +220,10 @@ def test_many_packets_across_the_write_buffer_all_arrive_intact(tmp_path: Path) 
     assert packets == 3 + len(chunks) == packet_count(path)
     assert checksum_statuses(path) == {"1"}
     assert followed(path) == (b"".join(chunks), b"")
+
+
+def test_a_port_out_of_range_is_an_address_error(tmp_path: Path) -> None:
+    path = tmp_path / "port.pcapng"
+    with pytest.raises(AddressError, match="70000"):
+        write_pcapng(path, [TrafficRecord(1.0, "tcp", True, "127.0.0.1:70000", "1.2.3.4:5", b"x")])
+    assert list(tmp_path.iterdir()) == []
