@@ -17,7 +17,7 @@ this module 0.8 s for the packets' synthesis and blocks together. scapy is far t
 dependency for this.
 
 Speed: the export of a whole log goes through here, so the per-packet work is a few integer
-additions and two precompiled ``struct`` packs into one buffer. Each address pair and direction
+additions and three precompiled ``struct`` packs into one buffer. Each address pair and direction
 is parsed once (:class:`_Direction`); checksums use the congruence of :func:`_checksum`.
 """
 
@@ -238,22 +238,13 @@ class PcapngWriter:
             return
         pair = self._pairs[(local, peer)]
         # RFC 9293 section 3.6: each FIN takes one sequence number; the last ACK answers both.
-        if by_peer:
-            self._tcp(time, pair.into, connection.peer_next, connection.local_next,
-                      _FIN | _ACK, b"")  # fmt: skip
-            connection.peer_next = (connection.peer_next + 1) & 0xFFFFFFFF
-            self._tcp(time, pair.out, connection.local_next, connection.peer_next,
-                      _FIN | _ACK, b"")  # fmt: skip
-            connection.local_next = (connection.local_next + 1) & 0xFFFFFFFF
-            self._tcp(time, pair.into, connection.peer_next, connection.local_next, _ACK, b"")
-        else:
-            self._tcp(time, pair.out, connection.local_next, connection.peer_next,
-                      _FIN | _ACK, b"")  # fmt: skip
-            connection.local_next = (connection.local_next + 1) & 0xFFFFFFFF
-            self._tcp(time, pair.into, connection.peer_next, connection.local_next,
-                      _FIN | _ACK, b"")  # fmt: skip
-            connection.peer_next = (connection.peer_next + 1) & 0xFFFFFFFF
-            self._tcp(time, pair.out, connection.local_next, connection.peer_next, _ACK, b"")
+        ends = [(pair.into, connection.peer_next), (pair.out, connection.local_next)]
+        if not by_peer:
+            ends.reverse()
+        (first, first_seq), (second, second_seq) = ends
+        self._tcp(time, first, first_seq, second_seq, _FIN | _ACK, b"")
+        self._tcp(time, second, second_seq, first_seq + 1, _FIN | _ACK, b"")
+        self._tcp(time, first, first_seq + 1, second_seq + 1, _ACK, b"")
 
     def flush(self) -> None:
         """Hand the packets written so far to the file (PcapngFile.close calls this).
@@ -291,18 +282,8 @@ class PcapngWriter:
         # Pseudo-header (protocol 17, UDP length) and header (ports, length) around the data.
         checksum = _checksum(way.base + 17 + length + length + _payload_sum(data)) or 0xFFFF
         # (A computed 0 is sent as 0xFFFF: 0 means "no checksum" in UDP, RFC 768.)
-        if way.ip4:
-            self._ip_id = ip_id = (self._ip_id + 1) & 0xFFFF
-            total = 20 + length
-            headers = _IP4_UDP.pack(
-                0x4500, total, ip_id, 0x4000, 0x4000 | 17, _checksum(way.ip4_udp + total + ip_id),
-                way.addresses,
-                way.source, way.destination, length, checksum,
-            )  # fmt: skip
-        else:
-            headers = _IP6_UDP.pack(0x60000000, length, (17 << 8) | 64, way.addresses,
-                                    way.source, way.destination, length, checksum)  # fmt: skip
-        self._packet(time, headers, data)
+        udp = _UDP.pack(way.source, way.destination, length, checksum)
+        self._packet(time, self._ip(way, 17, length) + udp, data)
 
     def _tcp(
         self, time: float, way: _Direction, seq: int, ack: int, flags: int, data: bytes | memoryview
@@ -313,20 +294,18 @@ class PcapngWriter:
         offset_flags = (5 << 12) | flags
         checksum = _checksum(way.base + 6 + length + seq + ack + offset_flags + 65535
                              + _payload_sum(data))  # fmt: skip
-        if way.ip4:
-            self._ip_id = ip_id = (self._ip_id + 1) & 0xFFFF
-            total = 20 + length
-            headers = _IP4_TCP.pack(
-                0x4500, total, ip_id, 0x4000, 0x4000 | 6, _checksum(way.ip4_tcp + total + ip_id),
-                way.addresses,
-                way.source, way.destination, seq, ack, offset_flags, 65535, checksum, 0,
-            )  # fmt: skip
-        else:
-            headers = _IP6_TCP.pack(
-                0x60000000, length, (6 << 8) | 64, way.addresses,
-                way.source, way.destination, seq, ack, offset_flags, 65535, checksum, 0,
-            )  # fmt: skip
-        self._packet(time, headers, data)
+        tcp = _TCP.pack(way.source, way.destination, seq, ack, offset_flags, 65535, checksum, 0)
+        self._packet(time, self._ip(way, 6, length) + tcp, data)
+
+    def _ip(self, way: _Direction, protocol: int, length: int) -> bytes:
+        """The IP header of a packet ``way`` carrying ``length`` bytes of ``protocol``."""
+        if not way.ip4:
+            return _IP6.pack(0x60000000, length, (protocol << 8) | 64, way.addresses)
+        self._ip_id = ip_id = (self._ip_id + 1) & 0xFFFF
+        total = 20 + length
+        fixed = way.ip4_tcp if protocol == 6 else way.ip4_udp
+        return _IP4.pack(0x4500, total, ip_id, 0x4000, 0x4000 | protocol,
+                         _checksum(fixed + total + ip_id), way.addresses)  # fmt: skip
 
     def _packet(self, time: float, headers: bytes, data: bytes | memoryview) -> None:
         """One Enhanced Packet Block (interface 0) of ``headers`` + ``data``."""
@@ -356,10 +335,10 @@ _TOTAL = struct.Struct("<I")
 _TRAILERS = (b"", b"\0", b"\0\0", b"\0\0\0")
 # IPv4 (RFC 791; version 4, IHL 5, DF set, TTL 64) or IPv6 (RFC 8200; hop limit 64) then TCP
 # (RFC 9293; data offset 5, window 65535) or UDP (RFC 768), in network byte order.
-_IP4_TCP = struct.Struct("!HHHHHH8sHHIIHHHH")
-_IP6_TCP = struct.Struct("!IHH32sHHIIHHHH")
-_IP4_UDP = struct.Struct("!HHHHHH8sHHHH")
-_IP6_UDP = struct.Struct("!IHH32sHHHH")
+_IP4 = struct.Struct("!HHHHHH8s")
+_IP6 = struct.Struct("!IHH32s")
+_TCP = struct.Struct("!HHIIHHHH")
+_UDP = struct.Struct("!HHHH")
 #: The IPv4 header words that never change: version/IHL/TOS, flags (DF) and TTL (its protocol
 #: byte and the lengths, identification and addresses are added per packet).
 _IP4_FIXED = 0x4500 + 0x4000 + 0x4000

@@ -31,6 +31,7 @@ from gui.widgets import LogEntry, TrafficLog, TrafficLogModel
 from gui.widgets.style import text_color
 from gui.widgets.traffic_log import MAX_LOCALS, StreamRows
 from gui.widgets.traffic_log_detail import dump_line
+from gui.widgets.traffic_log_export import ReceiveFile
 from gui.widgets.traffic_log_framing import FRAME_BUDGET, FramingStage
 from net.checksum import append_checksum
 from net.errors import TransferError
@@ -536,16 +537,23 @@ def open_handles(path: Path) -> int:
     return sum(1 for fd in fds.iterdir() if os.path.realpath(fd) == str(path.resolve()))
 
 
-def test_receive_to_file_is_closed_when_its_window_closes(qtbot: QtBot, tmp_path: Path) -> None:
-    window = QMainWindow()
+def capture_in_window(
+    qtbot: QtBot, window: QMainWindow, log: TrafficLog, path: Path
+) -> ReceiveFile:
+    """Show ``window`` around ``log`` (or the panel holding it) and start receiving to ``path``."""
     qtbot.addWidget(window)
-    panel = UdpReceivePanel()
-    window.setCentralWidget(panel)
+    window.setCentralWidget(log if log.parentWidget() is None else log.parentWidget())
     window.show()
+    log.start_capture(path)
+    assert log.capture is not None and open_handles(path) == 1
+    return log.capture
+
+
+def test_receive_to_file_is_closed_when_its_window_closes(qtbot: QtBot, tmp_path: Path) -> None:
+    panel = UdpReceivePanel()
     path = tmp_path / "received.bin"
-    panel.log.start_capture(path)
-    capture = panel.log.capture
-    assert capture is not None and open_handles(path) == 1
+    window = QMainWindow()
+    capture = capture_in_window(qtbot, window, panel.log, path)
     panel.log.append_rows([(1.0, "127.0.0.1:9", b"first", False), (2.0, "[::1]:9", b"!", False)])
     window.close()
     qtbot.waitUntil(lambda: panel.log.capture is None, timeout=TIMEOUT)
@@ -564,13 +572,8 @@ class Refusing(QMainWindow):
 def test_receive_to_file_stays_open_when_the_window_refuses_to_close(
     qtbot: QtBot, tmp_path: Path
 ) -> None:
-    window = Refusing()
-    qtbot.addWidget(window)
-    log = TrafficLog()
-    window.setCentralWidget(log)
-    window.show()
-    path = tmp_path / "kept.bin"
-    log.start_capture(path)
+    window, log, path = Refusing(), TrafficLog(), tmp_path / "kept.bin"
+    capture_in_window(qtbot, window, log, path)
     closed = QTimer()
     closed.setSingleShot(True)
     window.close()
