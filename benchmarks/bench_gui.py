@@ -83,6 +83,8 @@ class _Driver:
         mark                -> ``marked`` (the stall probe starts over)
         udp-listen          -> ``listening port=N`` (receive panel, 127.0.0.1, port 0, Start)
         count               -> ``count datagrams=N`` (the receiver's exact counter)
+        log PANEL SPEC [graph] -> ``log framing=SPEC graph=0|1``: that panel's log frames TCP
+                               streams with SPEC (net.framing) and shows its rate graph
         udp-stop            -> ``result datagrams=N label=N rows=N stall_ms=X rss_mib=X hwm_mib=X``
                                once the counter and its label have settled; then Stop
         tcp-connect PORT    -> ``connected`` (TCP client panel to 127.0.0.1:PORT), and later
@@ -179,6 +181,12 @@ class _Driver:
         word, _, arg = line.partition(" ")
         if word == "panel":
             self.reply(f"panel kind={type(self.window.panel(arg)).__name__}")
+        elif word == "log":
+            name, spec, *graph = arg.split()
+            log = self.window.show_panel(name).log
+            log.set_framing(spec)
+            log.show_graph(bool(graph))
+            self.reply(f"log framing={log.framing.spec} graph={int(log.graph is not None)}")
         elif word == "mark":
             self.mark()
             self.reply("marked")
@@ -321,9 +329,11 @@ class _Driver:
         client = self.panel.client
         bytes_in = int(getattr(client, "bytes_in", 0))
         bytes_out = int(getattr(client, "bytes_out", 0))
+        log = self.panel.log
+        rows = sum(1 for r in range(log.model.rowCount()) if log.model.row_direction(r) == "in")
         self.reply(
-            f"finished bytes_in={bytes_in} bytes_out={bytes_out} "
-            f"stall_ms={self.stall_ms():.1f} {self._memory()}"
+            f"finished bytes_in={bytes_in} bytes_out={bytes_out} rows={rows} "
+            f"skipped={log.framing.skipped} stall_ms={self.stall_ms():.1f} {self._memory()}"
         )
 
 
@@ -457,9 +467,12 @@ class FloodResult:
     peak: float
 
 
-def udp_flood(total: int, batch: int) -> FloodResult:
-    """Blast batches into the receive panel until it has counted ``total`` datagrams."""
+def udp_flood(total: int, batch: int, graph: bool = False) -> FloodResult:
+    """Blast batches into the receive panel until it has counted ``total`` datagrams (with
+    ``graph``, the log frames by lines and shows its rate graph)."""
     with GuiDriver() as gui:
+        if graph:
+            gui.command("log udpReceivePanel line graph", "log")
         port = int(gui.command("udp-listen", "listening")["port"])
         gui.command("mark", "marked")
         sent = counted = 0
@@ -487,7 +500,9 @@ server = socket.create_server(("127.0.0.1", 0))
 print(server.getsockname()[1], flush=True)
 server.settimeout(60)
 conn, _ = server.accept()
-block = os.urandom(1 << 20)
+# "lines": 64-byte lines (a line protocol); otherwise random bytes.
+lines = len(sys.argv) > 2 and sys.argv[2] == "lines"
+block = b"%063d\\n" * 16384 % tuple(range(16384)) if lines else os.urandom(1 << 20)
 left = total
 while left > 0:
     conn.sendall(block[: min(left, len(block))])
@@ -504,16 +519,21 @@ class StreamResult:
     seconds: float
     peak: float
     why: str = ""
+    rows: int = 0  # "in" rows the log holds at the end
+    skipped: int = 0  # stream bytes the log's framing skipped (it fell behind)
 
 
-def tcp_stream_into_panel(size: int) -> StreamResult:
-    """A Python server streams ``size`` bytes to the TCP client panel and closes."""
-    streamer = [PYTHON, "-c", TCP_STREAMER, str(size)]
+def tcp_stream_into_panel(size: int, framing: str = "") -> StreamResult:
+    """A Python server streams ``size`` bytes to the TCP client panel and closes; with
+    ``framing`` the stream is 64-byte lines, the log frames them so and shows its rate graph."""
+    streamer = [PYTHON, "-c", TCP_STREAMER, str(size), "lines" if framing else "random"]
     with (
         process(streamer, stdout=subprocess.PIPE) as sender,
         GuiDriver() as gui,
     ):
         port = int(read_line_with(sender, "", 10).strip())
+        if framing:
+            gui.command(f"log tcpClientPanel {framing} graph", "log")
         started = time.perf_counter()
         gui.command(f"tcp-connect {port}", "connected")
         try:
@@ -536,6 +556,8 @@ def tcp_stream_into_panel(size: int) -> StreamResult:
         int(result["bytes_in"]),
         seconds,
         float(result["hwm_mib"]),
+        rows=int(result.get("rows", 0)),
+        skipped=int(result.get("skipped", 0)),
     )
 
 
@@ -657,6 +679,45 @@ def flood_rows(plan: Plan) -> list[Row]:
     ]
 
 
+def flood_graph_rows(plan: Plan) -> list[Row]:
+    """Row 5 again, with the log's framing and rate graph on (issue 16: they must stay cheap)."""
+    say(f"gui: {plan.datagrams:,} datagrams into the receive panel, framing and graph on")
+    flood = udp_flood(plan.datagrams, plan.batch, graph=True)
+    say(f"  {flood.counted:,} of {flood.sent:,} counted, stall {fmt_ms(flood.stall)}")
+    return [
+        Row(
+            "5. GUI stall: UDP flood, log framing and rate graph on",
+            f"max {fmt_ms(flood.stall)}",
+            target=STALL_TEXT,
+            met=flood.stall < STALL_TARGET,
+            note=f"{flood.counted:,} datagrams, RSS {flood.rss:.0f} MiB",
+        )
+    ]
+
+
+def tcp_framing_rows(plan: Plan) -> list[Row]:
+    """Row 5 for issue 16: 64-byte lines into the TCP client panel, line framing and graph on;
+    the net counter must count every byte."""
+    size_text = _size_text(plan.tcp_bytes)
+    say(f"gui: {size_text} of 64-byte lines into the TCP client panel, line framing")
+    stream = tcp_stream_into_panel(plan.tcp_bytes, framing="line")
+    say(
+        f"  {stream.bytes_in:,} bytes in {stream.seconds:.1f} s, {stream.rows:,} rows, "
+        f"{stream.skipped:,} bytes not framed, stall {fmt_ms(stream.stall)} {stream.why}"
+    )
+    exact = stream.finished and stream.bytes_in == plan.tcp_bytes
+    return [
+        Row(
+            f"5. GUI stall: {size_text} of 64-byte lines, line framing, TCP client panel",
+            f"max {fmt_ms(stream.stall)}" if stream.finished else f"gave up: {stream.why}",
+            target=f"{STALL_TEXT}, counters exact",
+            met=exact and stream.stall < STALL_TARGET,
+            note=f"{stream.seconds:.1f} s, {stream.rows:,} line rows kept, "
+            f"{stream.skipped / MIB:,.0f} MiB not framed (the window fell behind)",
+        )
+    ]
+
+
 def file_panel_rows(plan: Plan) -> list[Row]:
     """Row 5: curl downloads a file shared by the file server panel."""
     size_text = _size_text(plan.tcp_bytes)
@@ -744,6 +805,8 @@ def run(quick: bool = False) -> list[Row]:
         "5-6. UDP flood into the receive panel": flood_rows,
         "5. file server panel": file_panel_rows,
         "5. TCP client panel receiving": tcp_panel_rows,
+        "5. UDP flood, framing and graph on": flood_graph_rows,
+        "5. TCP client panel, line framing": tcp_framing_rows,
         "7. start-up": startup_rows,
     }
     for title, section in sections.items():

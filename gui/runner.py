@@ -38,7 +38,7 @@ import shiboken6
 from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, QTimer, Signal, Slot
 
 from net.errors import NetError
-from net.events import Received, ReceivedRun
+from net.events import Disconnected, Received, ReceivedRun
 
 __all__ = [
     "BUFFER_BYTES",
@@ -68,7 +68,8 @@ class Stoppable(Protocol):
 
 
 #: Payload bytes a merged run of received chunks keeps: its latest ones (the rest is only counted).
-RUN_KEEP = 64 * 1024
+#: Megabytes, so that a burst reaches the log whole (the log keeps a row's bytes in full).
+RUN_KEEP = 4 * 1024 * 1024
 #: Payload bytes (``data`` of the events) the hand-over buffer holds at most.
 BUFFER_BYTES = 32 * 1024 * 1024
 #: How long a worker that pushes may be held back while the GUI thread shows a batch, in seconds.
@@ -144,6 +145,9 @@ class EventBuffer:
         self._max_bytes = max(1, max_bytes)
         self._bytes = 0
         self._runs: dict[int, _Run] = {}  # connection -> its run still open for merging
+        # connection -> bytes of its runs dropped by _trim: the next run says they are missing
+        # (its ``skipped``), so the log knows the stream has a gap (a framer must start over).
+        self._lost: dict[int, int] = {}
         self._run_items = 0  # _Run objects among the items (drain turns them into events)
         self._lock = threading.Lock()
         self.dropped = 0
@@ -192,6 +196,7 @@ class EventBuffer:
                 self._trim()
                 return
             run = self._runs[item.conn_id] = _Run(item)
+            run.skipped = self._lost.pop(item.conn_id, 0)
             self._run_items += 1
             self._bytes += run.kept
             item = run
@@ -199,6 +204,8 @@ class EventBuffer:
             conn_id = getattr(item, "conn_id", None)
             if conn_id is not None:
                 self._runs.pop(conn_id, None)  # what follows comes after this event
+                if type(item) is Disconnected:
+                    self._lost.pop(conn_id, None)
             self._bytes += _size(item)
         self._items.append(item)
         self._trim()
@@ -239,6 +246,8 @@ class EventBuffer:
             self._bytes -= _size(item)
             if type(item) is _Run:
                 self._run_items -= 1
+                conn_id = item.first.conn_id
+                self._lost[conn_id] = self._lost.get(conn_id, 0) + item.kept + item.skipped
                 if self._runs.get(item.first.conn_id) is item:
                     del self._runs[item.first.conn_id]
 

@@ -1,65 +1,82 @@
-"""The traffic log every panel shows: a bounded table of what went in and out.
+"""The traffic log every panel shows: a bounded table of what went in and out, and its tools.
 
-:class:`TrafficLogModel` keeps at most ``limit`` rows (100,000 by default) and ``max_bytes`` of
-payload (64 MiB: the bytes rows keep plus their decoded text); a row keeps at most
-:data:`ROW_KEEP` bytes of its payload. When a batch would go over, the oldest rows leave in one
-``beginRemoveRows`` and the batch arrives in one ``beginInsertRows``, so a flood costs the view
-two updates per batch, not one per datagram. Rows come as :class:`LogEntry` objects, datagrams,
-or a UDP receiver's own (time, peer, data, truncated) tuples, and are kept as plain tuples (no
-object per datagram, nothing for the garbage collector to walk). Text or hex is rendered only
-for the cells the view paints, from at most :data:`CELL_BYTES` of each row, and kept in a small
-cache; the view's calls into Python per painted cell are one ``index`` and one ``multiData``.
+:class:`TrafficLog` composes the parts kept in their own modules: the model
+(:mod:`gui.widgets.traffic_log_model`: rows that keep their bytes in full), the framing stage
+(:mod:`~gui.widgets.traffic_log_framing`: one row per line or message of a TCP stream, per
+connection), the filter (:mod:`~gui.widgets.traffic_log_filter`), the hex dump pane
+(:mod:`~gui.widgets.traffic_log_detail`), the tool rows (:mod:`~gui.widgets.traffic_log_tools`),
+exports, receive to file and rate counters (:mod:`~gui.widgets.traffic_log_export`), and the
+rate graph (:mod:`~gui.widgets.traffic_log_graph`, imported only when shown: it loads numpy).
 
-:class:`TrafficLog` is the widget: the table (``logView``) plus a small tool row — show as text or
-hex, display encoding, follow new rows (auto-scroll), copy, clear, export to CSV or text.
+Panels call :meth:`TrafficLog.append` (or the datagram fast paths) with batches; everything
+else happens behind that call, so every panel gets framing, search, filters, exports, receive to
+file, checksum marks and the graph without a change of its own.
 """
 
 from __future__ import annotations
 
-import codecs
-import csv
-import itertools
-import time
+import contextlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from operator import attrgetter, itemgetter
+from functools import partial
+from operator import itemgetter
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from PySide6.QtCore import (
+    QByteArray,
     QCoreApplication,
+    QEvent,
     QItemSelectionModel,
-    QModelIndex,
-    QPersistentModelIndex,
+    QMimeData,
+    QObject,
     Qt,
+    QTimer,
     Signal,
 )
-from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
+from PySide6.QtGui import QGuiApplication, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QCheckBox,
-    QComboBox,
     QFileDialog,
-    QHBoxLayout,
     QHeaderView,
-    QLabel,
+    QInputDialog,
     QMenu,
     QMessageBox,
+    QSplitter,
     QTableView,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-from gui.widgets.status import gui_wording
-from gui.widgets.style import monospace_font, set_text_role, text_color
-from gui.widgets.table_model import RowTableModel
-from net.codec import ENCODINGS, StreamDecoder, check_encoding, hexdump, render_text, to_hex
-from net.errors import PayloadError
-from net.events import Datagram, Received
+from gui.widgets.counters import format_bytes
+from gui.widgets.style import monospace_font, set_text_role
+from gui.widgets.traffic_log_detail import HexDumpView
+from gui.widgets.traffic_log_export import (
+    RateCounter,
+    ReceiveFile,
+    rows_bytes,
+    rows_hex,
+    write_export,
+)
+from gui.widgets.traffic_log_filter import LogFilter
+from gui.widgets.traffic_log_framing import FramingStage, terminators
+from gui.widgets.traffic_log_model import (
+    CELL_BYTES,
+    DEFAULT_LOG_BYTES,
+    DEFAULT_LOG_LIMIT,
+    ROW_KEEP,
+    LogEntry,
+    StreamRows,
+    TrafficLogModel,
+    cell_bytes,
+    checksum_failure,
+)
+from gui.widgets.traffic_log_tools import LogTools
+from net.codec import check_encoding
+from net.errors import NetError, PayloadError
+from net.events import Datagram
 
 if TYPE_CHECKING:
-    from gui.runner import ReceivedRun
+    from gui.widgets.traffic_log_graph import RateGraph
 
 __all__ = [
     "CELL_BYTES",
@@ -73,554 +90,43 @@ __all__ = [
     "cell_bytes",
 ]
 
-#: Rows kept by default; older rows are dropped (counters elsewhere stay exact).
-DEFAULT_LOG_LIMIT = 100_000
-#: Payload kept over all rows by default (bytes kept plus decoded text); older rows leave first.
-DEFAULT_LOG_BYTES = 64 * 1024 * 1024
-#: Payload bytes one row keeps: the start of a longer payload, the end of a stream run (``tail``).
-ROW_KEEP = 64 * 1024
-#: A cell shows at most this much of a row's bytes; the export and the tooltip carry more.
-CELL_BYTES = 2048
-# Characters a cell gets to paint: more than the widest table shows on one line. Laying out a
-# long string to elide it costs the GUI thread in proportion to its length (2 KiB of binary data
-# renders to some 8,000 characters of escapes: 3 ms a cell).
-_CELL_CHARS = 400
-# Rendered cells remembered (the view asks for the same few dozen cells at every repaint).
-_CACHE_ROWS = 1024
-
-_Index = QModelIndex | QPersistentModelIndex
-_DISPLAY = Qt.ItemDataRole.DisplayRole
-_FOREGROUND = Qt.ItemDataRole.ForegroundRole
-_ALIGNMENT = Qt.ItemDataRole.TextAlignmentRole
-_TOOLTIP = Qt.ItemDataRole.ToolTipRole
-_ROLES = frozenset(int(role) for role in (_DISPLAY, _FOREGROUND, _ALIGNMENT, _TOOLTIP))
-_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-_NOTES = ("info", "error")
-
-# Rows are plain tuples, which the garbage collector stops tracking once it has seen that they
-# hold only strings, bytes and numbers: 100,000 rows then cost nothing at each collection (as
-# objects they made every full collection of a flood's GUI take 40-80 ms). Two layouts, the
-# first three fields in the same places:
-#   (time, peer, data, truncated)                         a received datagram (DatagramRow)
-#   (time, peer, data, direction, text, size, tail)       anything else (a LogEntry's fields)
-#   (..., tail, stream, lead, final)                      a chunk of a TCP stream
-_Row = tuple[Any, ...]
-_DATAGRAM_ROW = attrgetter("time", "peer", "data", "truncated")
-_ENTRY_ROW = attrgetter("time", "peer", "data", "direction", "text", "size", "tail")
-_row_data = itemgetter(2)
-
-
-@dataclass(frozen=True, slots=True)
-class LogEntry:
-    """One row: ``direction`` is "in", "out", "info" or "error".
-
-    ``text`` is the row's text when it cannot be rendered from ``data`` alone: a note (info/error
-    rows) or a TCP chunk already decoded by a stream decoder (a character may span two chunks);
-    for a row longer than a cell, the text of what the cell shows (:func:`cell_bytes`).
-    ``size`` is the number of bytes the row stands for when ``data`` keeps only part of them;
-    ``tail`` says that ``data`` is their end (a merged stream run), not their start.
-    ``stream`` marks a chunk of a TCP stream (one key per connection, see :class:`StreamRows`):
-    the log renders it from its bytes plus ``lead``, the bytes of a character the previous chunk
-    began (the model works them out for its current encoding). ``end`` marks the end of a stream:
-    such an entry adds no row, it lets the stream's last row show an unfinished character.
-    """
-
-    time: float
-    direction: str
-    peer: str
-    data: bytes = b""
-    text: str | None = None
-    size: int | None = None
-    tail: bool = False
-    stream: int | None = None
-    lead: bytes = b""
-    end: bool = False
-
-    @classmethod
-    def note(cls, message: str, peer: str = "", *, error: bool = False) -> LogEntry:
-        return cls(time.time(), "error" if error else "info", peer, b"", message)
-
-    @property
-    def total(self) -> int:
-        """Bytes the row stands for (``data`` may keep only part of them)."""
-        return len(self.data) if self.size is None else self.size
-
-
-def cell_bytes(data: bytes, tail: bool = False) -> bytes:
-    """The bytes of a row that its cell shows: the first (or, for ``tail``, the last) CELL_BYTES."""
-    if len(data) <= CELL_BYTES:
-        return data
-    return data[-CELL_BYTES:] if tail else data[:CELL_BYTES]
-
-
-class StreamRows:
-    """Log rows for what one TCP connection received: its chunks, tagged as one stream.
-
-    Takes :class:`~net.events.Received` chunks and the runner's merged runs
-    (:class:`~gui.runner.ReceivedRun`, whose start may not have been kept). Rows keep bytes, not
-    text: :class:`TrafficLogModel` renders them in the encoding the user picks, now or later, and
-    keeps a character split across two chunks whole in every encoding.
-    """
-
-    def __init__(self, encoding: str = "") -> None:
-        # ``encoding`` is accepted for older callers: the log, not the stream, has the encoding.
-        del encoding
-        self.key = next(_STREAM_KEYS)
-
-    def row(self, event: Received | ReceivedRun, *, decode: bool = True) -> LogEntry:
-        """The row for ``event`` (``decode`` is accepted for older callers; rows render lazily)."""
-        del decode
-        data = event.data
-        skipped = 0 if type(event) is Received else event.skipped  # type: ignore[union-attr]
-        size = skipped + len(data) if skipped else None
-        return LogEntry(event.time, "in", event.peer, data, None, size, bool(skipped), self.key)
-
-    def finish(self, stamp: float, peer: str) -> LogEntry:
-        """The end of the stream: the log then shows the bytes of an unfinished last character."""
-        return LogEntry(stamp, "in", peer, stream=self.key, end=True)
-
-
-_STREAM_KEYS = itertools.count(1)
-
-
-def _stream_decoder(encoding: str) -> codecs.IncrementalDecoder:
-    try:
-        codec = check_encoding(encoding)
-    except PayloadError:
-        codec = "utf-8"
-    return codecs.getincrementaldecoder(codec)(errors="replace")
-
-
-def _pending(decoder: codecs.IncrementalDecoder) -> bytes:
-    """The bytes of an unfinished character a decoder holds (b"" for stateless ones)."""
-    try:
-        state = decoder.getstate()[0]
-    except (AttributeError, TypeError, ValueError):
-        return b""
-    return state if isinstance(state, bytes) else b""
-
-
-def _row_of(entry: LogEntry | Datagram) -> _Row:
-    """A stored row for an entry or a datagram, with at most ROW_KEEP bytes of payload."""
-    if type(entry) is Datagram:
-        return (
-            entry.time,
-            entry.peer,
-            entry.data,
-            "out" if entry.outgoing else "in",
-            None,
-            None,
-            False,
-        )
-    assert isinstance(entry, LogEntry)
-    if len(entry.data) <= ROW_KEEP:
-        row = _ENTRY_ROW(entry)
-    else:
-        data = entry.data[-ROW_KEEP:] if entry.tail else entry.data[:ROW_KEEP]
-        row = (entry.time, entry.peer, data, entry.direction, entry.text, entry.total, entry.tail)
-    if entry.stream is None:
-        return row
-    return (*row, entry.stream, entry.lead, entry.end)
-
-
-def _entry_of(row: _Row) -> LogEntry:
-    if len(row) == 4:
-        return LogEntry(row[0], "in", row[1], row[2])
-    return LogEntry(row[0], row[3], row[1], row[2], *row[4:])
-
-
-def _row_bytes(row: _Row) -> int:
-    text = row[4] if len(row) >= 7 else None
-    return len(row[2]) + (len(text) if text else 0)
-
-
-class TrafficLogModel(RowTableModel):
-    """A bounded table model over log rows; columns time, direction, peer, bytes, data."""
-
-    TIME, DIRECTION, PEER, SIZE, DATA = range(5)
-
-    def __init__(
-        self,
-        parent: Any = None,
-        *,
-        limit: int = DEFAULT_LOG_LIMIT,
-        max_bytes: int = DEFAULT_LOG_BYTES,
-    ) -> None:
-        super().__init__(
-            [
-                QCoreApplication.translate("TrafficLog", "Time"),
-                QCoreApplication.translate("TrafficLog", "Dir"),
-                QCoreApplication.translate("TrafficLog", "Peer"),
-                QCoreApplication.translate("TrafficLog", "Bytes"),
-                QCoreApplication.translate("TrafficLog", "Data"),
-            ],
-            parent,
-        )
-        self._rows: list[_Row] = []
-        self._sizes: list[int] = []  # payload bytes each row holds, for the max_bytes bound
-        self._bytes = 0
-        self._limit = max(1, limit)
-        self._max_bytes = max(1, max_bytes)
-        self._cells: dict[int, tuple[_Row, str]] = {}  # id(row) -> (row, its data cell)
-        self._hex = False
-        self._encoding = "UTF-8"
-        # Per live stream: a decoder in the current encoding that has read every chunk so far.
-        self._streams: dict[int, codecs.IncrementalDecoder] = {}
-        self._directions = {
-            "in": QCoreApplication.translate("TrafficLog", "in"),
-            "out": QCoreApplication.translate("TrafficLog", "out"),
-            "info": QCoreApplication.translate("TrafficLog", "info"),
-            "error": QCoreApplication.translate("TrafficLog", "error"),
-        }
-        self.dropped = 0  # rows that left because of the limits, since the last clear
-
-    # -- configuration -------------------------------------------------------------------------
-
-    @property
-    def limit(self) -> int:
-        return self._limit
-
-    def set_limit(self, limit: int) -> None:
-        self._limit = max(1, limit)
-        self._add([], [])
-
-    @property
-    def max_bytes(self) -> int:
-        return self._max_bytes
-
-    @property
-    def payload_bytes(self) -> int:
-        """Payload bytes the rows hold now (bytes kept plus decoded text)."""
-        return self._bytes
-
-    @property
-    def hex_mode(self) -> bool:
-        return self._hex
-
-    def set_hex_mode(self, on: bool) -> None:
-        if on != self._hex:
-            self._hex = on
-            self._data_changed()
-
-    @property
-    def encoding(self) -> str:
-        return self._encoding
-
-    def set_encoding(self, encoding: str) -> None:
-        """Show text in ``encoding``: every row is rendered again from its bytes."""
-        if encoding != self._encoding:
-            self._encoding = encoding
-            self._relead()
-            self._data_changed()
-
-    def _relead(self) -> None:
-        # Where a character spans two chunks depends on the encoding: read every stream's kept
-        # bytes again, and continue the live streams from there (no byte stays behind in a
-        # decoder of the old encoding).
-        decoders: dict[int, codecs.IncrementalDecoder] = {}
-        rows = self._rows
-        for position, row in enumerate(rows):
-            if len(row) != 10:
-                continue
-            key, data, tail = row[7], row[2], row[6]
-            decoder = decoders.get(key)
-            if decoder is None or tail:
-                decoder = decoders[key] = _stream_decoder(self._encoding)
-            lead = _pending(decoder)
-            decoder.decode(data)
-            if row[5] is not None and row[5] > len(data) and not tail:
-                del decoders[key]  # the row kept only its start: the next one starts afresh
-            if lead != row[8]:
-                rows[position] = (*row[:8], lead, row[9])
-        for key in self._streams:
-            self._streams[key] = decoders.get(key) or _stream_decoder(self._encoding)
-
-    # -- rows ----------------------------------------------------------------------------------
-
-    def append(self, entries: Sequence[LogEntry | Datagram]) -> None:
-        """Add a batch of rows at the end, dropping the oldest beyond the limits."""
-        if not entries:
-            return
-        if any(type(entry) is LogEntry and entry.stream is not None for entry in entries):
-            batch, count = self._stream_batch(entries)
-        else:
-            batch, count = [_row_of(entry) for entry in entries[-self._limit :]], len(entries)
-        self.dropped += count - len(batch)
-        self._add(batch, [_row_bytes(row) for row in batch])
-
-    def _stream_batch(self, entries: Sequence[LogEntry | Datagram]) -> tuple[list[_Row], int]:
-        """Rows for a batch holding stream chunks: each gets the lead bytes its stream left
-        (every chunk is read, even one the limit drops); an end marks its stream's last row."""
-        rows: list[_Row] = []
-        count = 0
-        for entry in entries:
-            if type(entry) is not LogEntry or entry.stream is None:
-                rows.append(_row_of(entry))
-                count += 1
-                continue
-            key = entry.stream
-            if entry.end:
-                self._streams.pop(key, None)
-                self._end_stream(key, rows)
-                continue
-            decoder = self._streams.get(key)
-            if decoder is None or entry.tail:
-                decoder = self._streams[key] = _stream_decoder(self._encoding)
-            lead = _pending(decoder)
-            decoder.decode(entry.data)
-            rows.append((*_row_of(entry)[:8], lead, False))
-            count += 1
-        return rows[-self._limit :], count
-
-    def _end_stream(self, key: int, batch: list[_Row]) -> None:
-        for rows, in_model in ((batch, False), (self._rows, True)):
-            for position in range(len(rows) - 1, -1, -1):
-                row = rows[position]
-                if len(row) == 10 and row[7] == key:
-                    rows[position] = (*row[:9], True)
-                    if in_model:
-                        index = self.index(position, self.DATA)
-                        self.dataChanged.emit(index, index)
-                    return
-
-    def append_datagrams(self, datagrams: Sequence[Datagram]) -> None:
-        """Add received datagrams as rows (the :meth:`append_rows` of their fields)."""
-        self.append_rows(list(map(_DATAGRAM_ROW, datagrams[-self._limit :])))
-
-    def append_rows(self, rows: Sequence[tuple[float, str, bytes, bool]]) -> None:
-        """Add received datagrams given as (time, peer, data, truncated) tuples, kept as they are.
-
-        The fast path for floods: no Python code runs per datagram here. Only the last
-        ``limit`` of a batch can be visible; the others are not even looked at (they are
-        counted in :attr:`dropped`).
-        """
-        if not rows:
-            return
-        batch: list[_Row] = list(rows[-self._limit :])
-        self.dropped += len(rows) - len(batch)
-        self._add(batch, list(map(len, map(_row_data, batch))))
-
-    def _add(self, batch: list[_Row], sizes: list[int]) -> None:
-        incoming = sum(sizes)
-        if incoming > self._max_bytes:  # the batch alone is over: only its newest rows stay
-            skip = 0
-            while incoming > self._max_bytes and skip < len(batch) - 1:
-                incoming -= sizes[skip]
-                skip += 1
-            batch, sizes = batch[skip:], sizes[skip:]
-            self.dropped += skip
-        rows, held = self._rows, self._sizes
-        leaving = max(0, len(rows) + len(batch) - self._limit)
-        freed = sum(held[:leaving])
-        while leaving < len(rows) and self._bytes - freed + incoming > self._max_bytes:
-            freed += held[leaving]
-            leaving += 1
-        if leaving and leaving == len(rows) and batch:
-            self.beginResetModel()
-            self._rows, self._sizes = batch, sizes
-            self._cells.clear()
-            self.endResetModel()
-        else:
-            if leaving:
-                self.beginRemoveRows(QModelIndex(), 0, leaving - 1)
-                del rows[:leaving]
-                del held[:leaving]
-                self.endRemoveRows()
-            if batch:
-                first = len(rows)
-                self.beginInsertRows(QModelIndex(), first, first + len(batch) - 1)
-                rows.extend(batch)
-                held.extend(sizes)
-                self.endInsertRows()
-        self.dropped += leaving
-        self._bytes += incoming - freed
-
-    def clear(self) -> None:
-        self.beginResetModel()
-        self._rows = []
-        self._sizes = []
-        self._bytes = 0
-        self._cells.clear()
-        self.dropped = 0
-        self.endResetModel()
-
-    def entry(self, row: int) -> LogEntry:
-        return _entry_of(self._rows[row])
-
-    def entries(self) -> list[LogEntry]:
-        return [_entry_of(row) for row in self._rows]
-
-    def _data_changed(self) -> None:
-        self._cells.clear()
-        if self._rows:
-            last = self.index(len(self._rows) - 1, self.DATA)
-            self.dataChanged.emit(self.index(0, self.DATA), last)
-
-    # -- rendering -----------------------------------------------------------------------------
-
-    def direction_text(self, entry: LogEntry) -> str:
-        return self._directions.get(entry.direction, entry.direction)
-
-    def data_text(self, entry: LogEntry, *, full: bool = False) -> str:
-        """The data column: hex or text (of every byte the row keeps when ``full``)."""
-        return self._data_text(_row_of(entry), full)
-
-    def _data_text(self, row: _Row, full: bool) -> str:
-        if len(row) == 4:
-            data, text, total, tail = row[2], None, len(row[2]), False
-        else:
-            data, direction, text, size, tail = row[2:7]
-            if direction in _NOTES:
-                return gui_wording(text or "")
-            total = len(data) if size is None else size
-        shown = data if full else cell_bytes(data, tail)
-        if self._hex:
-            body = to_hex(shown)
-        elif len(row) == 10:
-            # A stream chunk: the lead completes a character the previous chunk began; its own
-            # unfinished last character shows in the next row, or here once the stream ended.
-            starts = not tail or len(shown) == len(data)
-            final = row[9] and (tail or len(shown) == len(data))
-            decoder = StreamDecoder(self._encoding, one_line=True)
-            body = decoder.decode((row[8] if starts else b"") + shown, final=final)
-        elif text is not None and len(shown) == len(cell_bytes(data, tail)):
-            body = text  # a text already decoded for exactly these bytes
-        else:
-            body = render_text(shown, self._encoding)
-        if len(shown) < total:
-            return "… " + body if tail else body + " …"
-        return body
-
-    def _cell(self, row: _Row) -> str:
-        key = id(row)
-        cached = self._cells.get(key)
-        if cached is not None and cached[0] is row:
-            return cached[1]
-        text = self._data_text(row, False)
-        if len(text) > _CELL_CHARS:
-            tail = len(row) >= 7 and row[6]
-            text = "…" + text[-_CELL_CHARS:] if tail else text[:_CELL_CHARS] + "…"
-        if len(self._cells) >= _CACHE_ROWS:
-            self._cells.clear()
-        self._cells[key] = (row, text)  # holding the row keeps its id from being reused
-        return text
-
-    def row_texts(self, row: int, *, full: bool = True) -> list[str]:
-        stored = self._rows[row]
-        entry = _entry_of(stored)
-        size = "" if entry.direction in _NOTES else str(entry.total)
-        return [
-            _format_time(entry.time),
-            self.direction_text(entry),
-            entry.peer,
-            size,
-            self._data_text(stored, full),
-        ]
-
-    # -- QAbstractTableModel -------------------------------------------------------------------
-
-    def index(
-        self,
-        row: int,
-        column: int,
-        parent: _Index = QModelIndex(),  # noqa: B008 (Qt's signature)
-    ) -> QModelIndex:
-        # The inherited index() asks rowCount() and columnCount(): two calls into Python (each
-        # taking the GIL) for every cell the view paints; this is one.
-        if 0 <= row < len(self._rows) and 0 <= column < 5 and not parent.isValid():
-            return self.createIndex(row, column)
-        return QModelIndex()
-
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if role not in _ROLES or not index.isValid():
-            return None
-        return self._value(self._rows[index.row()], index.column(), role)
-
-    def multiData(self, index: _Index, roleDataSpan: Any) -> None:
-        # The view's delegate asks for seven roles of every cell it paints: one call into Python
-        # for all of them, not seven.
-        if not index.isValid():
-            return
-        row = self._rows[index.row()]
-        column = index.column()
-        for position in range(len(roleDataSpan)):
-            slot = roleDataSpan[position]
-            role = slot.role()
-            value = self._value(row, column, role) if role in _ROLES else None
-            # The view reuses one span for every cell: a slot left alone keeps the last cell's
-            # value (the Bytes column's right alignment spread to every column).
-            if value is None:
-                slot.clearData()
-            else:
-                slot.setData(value)
-
-    def _value(self, row: _Row, column: int, role: int) -> Any:
-        size: int | None
-        if len(row) == 4:
-            direction, size = "in", len(row[2])
-        else:
-            direction = row[3]
-            size = None if direction in _NOTES else len(row[2]) if row[5] is None else row[5]
-        if role == _DISPLAY:
-            if column == self.DATA:
-                return self._cell(row)
-            if column == self.TIME:
-                return _format_time(row[0])
-            if column == self.DIRECTION:
-                return self._directions.get(direction, direction)
-            if column == self.PEER:
-                return row[1]
-            return "" if size is None else f"{size:,}"
-        if role == _FOREGROUND:
-            if column in (self.DIRECTION, self.DATA) and direction in ("in", "out", "error"):
-                return text_color(direction)  # light or dark, as the palette is
-            return None
-        if role == _ALIGNMENT:
-            return _RIGHT if column == self.SIZE else None
-        data = row[2]
-        if role == _TOOLTIP and column == self.DATA and data:
-            # A hex dump of the row's start (or, for a stream run, of its end).
-            if len(row) >= 7 and row[6]:
-                return ("…\n" if len(data) > 256 else "") + hexdump(data[-256:])
-            return hexdump(data[:256]) + ("\n…" if len(data) > 256 else "")
-        return None
-
-    # -- export --------------------------------------------------------------------------------
-
-    def export_csv(self, path: str | Path) -> int:
-        """Write every row (every byte kept, as shown: text or hex) as CSV; returns the row count."""
-        with open(path, "w", newline="", encoding="utf-8-sig") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(["time", "direction", "peer", "bytes", "data"])
-            for row in range(len(self._rows)):
-                entry = _entry_of(self._rows[row])
-                texts = self.row_texts(row)
-                texts[0] = _format_time(entry.time, with_date=True)
-                texts[1] = entry.direction
-                writer.writerow(texts)
-        return len(self._rows)
-
-    def export_text(self, path: str | Path) -> int:
-        """Write every row as one tab-separated line; returns the row count."""
-        with open(path, "w", encoding="utf-8") as handle:
-            for row in range(len(self._rows)):
-                texts = self.row_texts(row)
-                texts[0] = _format_time(self._rows[row][0], with_date=True)
-                handle.write("\t".join(texts) + "\n")
-        return len(self._rows)
-
-
-def _format_time(stamp: float, *, with_date: bool = False) -> str:
-    local = time.localtime(stamp)
-    millis = int((stamp % 1) * 1000)
-    pattern = "%Y-%m-%d %H:%M:%S" if with_date else "%H:%M:%S"
-    return f"{time.strftime(pattern, local)}.{millis:03d}"
+#: How often the framing backlog is worked through while it is not empty, in ms.
+BACKLOG_MS = 40
+#: Peers the peer filter offers at most (a UDP flood from many ports would list thousands).
+MAX_PEERS = 500
+#: Peers whose own local address the log remembers at most (the oldest are forgotten first).
+MAX_LOCALS = 10_000
+_UDP_PANELS = ("udpSendPanel", "udpReceivePanel")
+_peer_of = itemgetter(1)
+
+
+def _received(entry: Any) -> tuple[float, str, bytes, int] | None:
+    """(time, peer, data, bytes not kept) of a received row, None for anything else."""
+    if type(entry) is tuple:  # a frame, or a datagram row: received
+        return entry[0], entry[1], entry[2], 0
+    if type(entry) is LogEntry and entry.direction == "in" and entry.data and not entry.end:
+        return entry.time, entry.peer, entry.data, entry.total - len(entry.data)
+    if type(entry) is Datagram and not entry.outgoing:
+        return entry.time, entry.peer, entry.data, 0
+    return None
+
+
+def _close_quietly(capture: ReceiveFile) -> None:
+    """Close a receive file no one is left to tell about (its log was deleted)."""
+    with contextlib.suppress(NetError):
+        capture.close()
 
 
 class TrafficLog(QWidget):
-    """The log table with its tool row; panels call :meth:`append` with a batch of rows."""
+    """The log table with its tools; panels call :meth:`append` with a batch of rows.
+
+    Attributes a panel may set: ``local`` (``host:port`` of this end, for the pcapng export;
+    unknown ends are written as 0.0.0.0:0; :meth:`set_local` also sets it per peer) and
+    ``protocol`` ("tcp"/"udp"; by default taken from the panel the log sits in).
+    """
 
     exported = Signal(str)  # the path written
+    capture_failed = Signal(str)  # receive to file stopped: the sentence why
 
     def __init__(
         self,
@@ -631,6 +137,20 @@ class TrafficLog(QWidget):
     ) -> None:
         super().__init__(parent)
         self.model = TrafficLogModel(self, limit=limit, max_bytes=max_bytes)
+        self.framing = FramingStage()
+        self.rates = RateCounter()
+        self.capture: ReceiveFile | None = None
+        self._watched: QWidget | None = None  # the window whose closing closes the capture
+        self._close_on_delete: partial[None] | None = None  # the capture's destroyed slot
+        self.checksum_failures = 0  # received rows that failed the chosen checksum
+        self.local = ""
+        self._locals: dict[str, str] = {}  # peer -> this end's address on its connection
+        self.protocol: Literal["tcp", "udp"] | None = None
+        self.graph: RateGraph | None = None
+        self._peers: dict[str, None] = {}
+        self._backlog_timer = QTimer(self)
+        self._backlog_timer.setInterval(BACKLOG_MS)
+        self._backlog_timer.timeout.connect(self._work_backlog)
 
         self.view = QTableView(self)
         self.view.setObjectName("logView")
@@ -661,130 +181,567 @@ class TrafficLog(QWidget):
         header.resizeSection(TrafficLogModel.SIZE, metrics.horizontalAdvance("65,535") + 18)
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.view.customContextMenuRequested.connect(self._context_menu)
+        self.filter = LogFilter(self.model, self)
 
-        self.format_combo = QComboBox(self)
-        self.format_combo.setObjectName("logFormatCombo")
-        self.format_combo.addItem(QCoreApplication.translate("TrafficLog", "Text"), "text")
-        self.format_combo.addItem(QCoreApplication.translate("TrafficLog", "Hex"), "hex")
-        self.format_combo.setToolTip(
-            QCoreApplication.translate("TrafficLog", "Show the data column as text or as hex bytes")
-        )
-        self.format_combo.setAccessibleName(
-            QCoreApplication.translate("TrafficLog", "Show data as")
-        )
-        self.format_combo.currentIndexChanged.connect(self._on_format)
+        self.detail = HexDumpView(self)
+        self.splitter = QSplitter(Qt.Orientation.Vertical, self)
+        self.splitter.setObjectName("logSplitter")
+        self.splitter.setChildrenCollapsible(True)
+        self.splitter.addWidget(self.view)
+        self.splitter.addWidget(self.detail)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 1)
 
-        self.encoding_combo = QComboBox(self)
-        self.encoding_combo.setObjectName("logEncodingCombo")
-        self.encoding_combo.setEditable(True)
-        self.encoding_combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-        self.encoding_combo.addItems(list(ENCODINGS))
-        self.encoding_combo.setToolTip(
-            QCoreApplication.translate(
-                "TrafficLog", "The encoding used to show received bytes as text"
-            )
-        )
-        self.encoding_combo.setAccessibleName(
-            QCoreApplication.translate("TrafficLog", "Display encoding")
-        )
-        self.encoding_combo.currentTextChanged.connect(self._on_encoding)
-
-        self.follow_check = QCheckBox(QCoreApplication.translate("TrafficLog", "Follow"), self)
-        self.follow_check.setObjectName("followCheck")
-        self.follow_check.setChecked(True)
-        self.follow_check.setToolTip(
-            QCoreApplication.translate(
-                "TrafficLog", "Scroll to each new row; untick to pause scrolling and read"
-            )
-        )
-
-        self.copy_action = QAction(QCoreApplication.translate("TrafficLog", "Copy"), self)
-        self.copy_action.setShortcut(QKeySequence.StandardKey.Copy)
-        self.copy_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        self.copy_action.triggered.connect(self.copy_selection)
+        self.tools = tools = LogTools(self)
+        # The names panels and tests have always used.
+        self.format_combo = tools.format_combo
+        self.encoding_combo = tools.encoding_combo
+        self.framing_combo = tools.framing_combo
+        self.follow_check = tools.follow_check
+        self.rows_label = tools.rows_label
+        self.copy_action = tools.copy_action
+        self.clear_action = tools.clear_action
         self.view.addAction(self.copy_action)
-        self.clear_action = QAction(QCoreApplication.translate("TrafficLog", "Clear"), self)
+
+        tools.format_combo.currentIndexChanged.connect(self._on_format)
+        tools.encoding_combo.currentTextChanged.connect(self._on_encoding)
+        tools.framing_combo.activated.connect(self._on_framing)
+        framing_edit = tools.framing_combo.lineEdit()
+        assert framing_edit is not None  # the combo is editable
+        framing_edit.editingFinished.connect(self._on_framing)
+        self.copy_action.triggered.connect(self.copy_selection)
         self.clear_action.triggered.connect(self.clear)
+        tools.export_button.clicked.connect(self.export_dialog)
+        tools.copy_text_action.triggered.connect(lambda: self.copy_bytes("text"))
+        tools.copy_hex_action.triggered.connect(lambda: self.copy_bytes("hex"))
+        tools.copy_raw_action.triggered.connect(lambda: self.copy_bytes("raw"))
+        tools.export_selection_action.triggered.connect(lambda: self.export_dialog(selection=True))
+        tools.export_pcapng_action.triggered.connect(lambda: self.export_dialog(pcapng=True))
+        tools.capture_action.toggled.connect(self._on_capture_toggled)
+        tools.checksum_group.triggered.connect(lambda action: self.set_checksum(action.data()))
+        tools.detail_action.toggled.connect(self._on_detail_toggled)
+        tools.graph_action.toggled.connect(self.show_graph)
+        tools.offset_action.triggered.connect(self._ask_offset)
+        tools.search_edit.returnPressed.connect(self.find_next)
+        tools.search_edit.textChanged.connect(self._on_filter)
+        tools.hex_search_check.toggled.connect(self._on_filter)
+        tools.next_button.clicked.connect(self.find_next)
+        tools.previous_button.clicked.connect(self.find_previous)
+        tools.direction_combo.currentIndexChanged.connect(self._on_filter)
+        tools.peer_combo.currentIndexChanged.connect(self._on_filter)
+        tools.matching_check.toggled.connect(self._on_filter)
+        self._watch_selection()
 
-        copy_button = QToolButton(self)
-        copy_button.setDefaultAction(self.copy_action)
-        copy_button.setToolTip(
-            QCoreApplication.translate(
-                "TrafficLog", "Copy the selected rows (all rows when none is selected)"
-            )
-        )
-        clear_button = QToolButton(self)
-        clear_button.setObjectName("clearLogButton")
-        clear_button.setDefaultAction(self.clear_action)
-        clear_button.setToolTip(
-            QCoreApplication.translate("TrafficLog", "Remove every row from the log")
-        )
-        export_button = QToolButton(self)
-        export_button.setObjectName("exportLogButton")
-        export_button.setText(QCoreApplication.translate("TrafficLog", "Export…"))
-        export_button.setToolTip(
-            QCoreApplication.translate("TrafficLog", "Save the log as CSV or as text")
-        )
-        export_button.clicked.connect(self.export_dialog)
-
-        self.rows_label = QLabel(self)
-        self.rows_label.setObjectName("logRowsLabel")
-        set_text_role(self.rows_label, "dim")
-
-        tools = QHBoxLayout()
-        tools.setContentsMargins(0, 0, 0, 0)
-        tools.addWidget(QLabel(QCoreApplication.translate("TrafficLog", "Show as"), self))
-        tools.addWidget(self.format_combo)
-        tools.addWidget(self.encoding_combo)
-        tools.addWidget(self.follow_check)
-        tools.addStretch(1)
-        tools.addWidget(self.rows_label)
-        tools.addWidget(copy_button)
-        tools.addWidget(clear_button)
-        tools.addWidget(export_button)
-
-        self._tools: list[QWidget] = [
-            self.format_combo,
-            self.encoding_combo,
-            self.follow_check,
-            copy_button,
-            clear_button,
-            export_button,
-        ]
-
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(3)
-        layout.addLayout(tools)
-        layout.addWidget(self.view, 1)
+        self._layout = QVBoxLayout(self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self._layout.setSpacing(3)
+        self._layout.addWidget(tools)
+        self._layout.addWidget(self.splitter, 1)
         self._update_rows_label()
 
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        # Datagrams are messages already: framing is for TCP streams (known once in a panel).
+        if self._protocol() == "udp" and self.framing_combo.isEnabled():
+            self.framing_combo.setEnabled(False)
+
     def focus_chain(self) -> list[QWidget]:
-        """The inputs in reading order, for the panel's tab order: the tool row, then the table."""
-        return [*self._tools, self.view]
+        """The inputs in reading order, for the panel's tab order: the tools, then the table."""
+        return [*self.tools.focus_chain(), self.view]
 
     # -- API -----------------------------------------------------------------------------------
 
     def append(self, entries: Iterable[LogEntry | Datagram]) -> None:
-        batch = entries if isinstance(entries, list) else list(entries)
+        batch: list[Any] = entries if isinstance(entries, list) else list(entries)
         if not batch:
             return
-        self.model.append(batch)
-        self._appended()
+        self._count(batch)
+        if not self.framing.raw or self.framing.backlog:
+            self.framing.push(batch)
+            batch = self.framing.take()
+            if self.framing.backlog:
+                self._backlog_timer.start()
+        self._add(batch)
 
     def append_datagrams(self, datagrams: Sequence[Datagram]) -> None:
         """Add received datagrams as rows."""
         if not datagrams:
             return
-        self.model.append_datagrams(datagrams)
-        self._appended()
+        self._fast(datagrams, False)
 
     def append_rows(self, rows: Sequence[tuple[float, str, bytes, bool]]) -> None:
         """Add received datagrams given as (time, peer, data, truncated): the fast path."""
         if not rows:
             return
-        self.model.append_rows(rows)
+        self._fast(rows, True)
+
+    def set_local(self, local: str, peer: str = "") -> None:
+        """This end's address (``host:port`` or ``[v6]:port``, as events carry it) for the
+        pcapng export: of the connection to ``peer`` (a Connected event's ``local``), or, without
+        a peer, of every row whose peer has none of its own (a bound UDP socket, a server's
+        listening address). Empty ``local`` is ignored."""
+        if not local:
+            return
+        if not peer:
+            self.local = local
+            return
+        locals_ = self._locals
+        locals_.pop(peer, None)  # re-inserted as the newest
+        locals_[peer] = local
+        if len(locals_) > MAX_LOCALS:
+            del locals_[next(iter(locals_))]
+
+    def note(self, message: str, peer: str = "", *, error: bool = False) -> None:
+        self.append([LogEntry.note(message, peer, error=error)])
+
+    def clear(self) -> None:
+        """Remove every row (and the peers the filter offers); a partial frame keeps waiting
+        for its rest, and the rate graph keeps counting (it shows traffic, not rows)."""
+        self.model.clear()
+        self.checksum_failures = 0
+        self.detail.set_data(b"")
+        self._peers.clear()
+        combo = self.tools.peer_combo
+        combo.setCurrentIndex(0)
+        while combo.count() > 1:
+            combo.removeItem(combo.count() - 1)
+        self._update_rows_label()
+
+    def set_hex(self, on: bool) -> None:
+        self.format_combo.setCurrentIndex(1 if on else 0)
+
+    def set_encoding(self, encoding: str) -> None:
+        self.encoding_combo.setCurrentText(encoding)
+
+    def set_framing(self, spec: str) -> None:
+        """Frame TCP streams with ``spec`` (net.framing syntax: ``line``, ``len2be``, ...) from
+        now on; what the old framing held is shown as it is.
+
+        Raises:
+            PayloadError: ``spec`` is not a framing.
+        """
+        rows = self.framing.set_spec(spec)
+        self._show_framing()
+        if self.model.checksum:
+            self.model.set_checksum(self.model.checksum, terminators(self.framing.spec))
+        self._add(rows)
+
+    def set_checksum(self, name: str | None) -> None:
+        """Mark received rows whose trailing checksum ``name`` fails ("" or None: no check).
+
+        Raises:
+            PayloadError: unknown checksum name.
+        """
+        self.model.set_checksum(name or None, terminators(self.framing.spec))
+        for action in self.tools.checksum_group.actions():
+            if action.data() == (name or ""):
+                action.setChecked(True)
+        self.checksum_failures = 0
+        if name:
+            self.checksum_failures = sum(
+                1 for row in range(self.model.rowCount()) if self.model.checksum_failure(row)
+            )
+        self._update_rows_label()
+
+    def selected_rows(self) -> list[int]:
+        """The selected rows of the model (not of the filtered view), in order."""
+        selection = self.view.selectionModel()
+        rows = {index.row() for index in selection.selectedRows()}
+        if self.view.model() is self.filter:
+            rows = {self.filter.mapToSource(self.filter.index(row, 0)).row() for row in rows}
+        return sorted(rows)
+
+    def _chosen_rows(self) -> list[int]:
+        """The selected rows, or every row shown when none is."""
+        rows = self.selected_rows()
+        if rows:
+            return rows
+        if self.view.model() is self.filter:
+            return [r for r in range(self.model.rowCount()) if self.filter.accepts(r)]
+        return list(range(self.model.rowCount()))
+
+    def copy_selection(self) -> str:
+        """Copy the selected rows (or every row) to the clipboard, tab-separated, every byte."""
+        rows = self._chosen_rows()
+        text = "\n".join("\t".join(self.model.row_texts(row)) for row in rows)
+        QGuiApplication.clipboard().setText(text)
+        return text
+
+    def copy_bytes(self, kind: Literal["text", "hex", "raw"] = "raw") -> bytes:
+        """Copy every byte of the selected rows (or of all rows): as text in the display
+        encoding, as hex (a row a line), or raw (``application/octet-stream``, with the text
+        beside it). Returns the bytes copied."""
+        rows = self._chosen_rows()
+        data = rows_bytes(self.model, rows)
+        if kind == "hex":
+            QGuiApplication.clipboard().setText(rows_hex(self.model, rows))
+            return data
+        text = data.decode(self._codec(), errors="replace")
+        if kind == "text":
+            QGuiApplication.clipboard().setText(text)
+            return data
+        mime = QMimeData()
+        mime.setData("application/octet-stream", QByteArray(data))
+        mime.setText(text)
+        QGuiApplication.clipboard().setMimeData(mime)
+        return data
+
+    def export(
+        self, path: str | Path, rows: Sequence[int] | None = None, *, selection: bool = False
+    ) -> int:
+        """Save rows to ``path``, the format by its suffix: .csv CSV, .hex hex, .bin the raw
+        bytes, .pcapng a capture for Wireshark, anything else tab-separated text. ``rows``
+        (or the selection, with ``selection``) or every row. Returns the rows (pcapng:
+        packets) written.
+
+        Raises:
+            TransferError: the file cannot be written.
+            AddressError: pcapng of a row whose peer is not an IP address and port.
+        """
+        if selection and rows is None:
+            rows = self._chosen_rows()
+        count = write_export(
+            self.model,
+            path,
+            rows,
+            protocol=self._protocol(),
+            local=self.local or "0.0.0.0:0",
+            local_of=self._locals,
+            peer_connected=self._panel_name() != "tcpClientPanel",
+        )
+        self.exported.emit(str(path))
+        return count
+
+    def export_dialog(self, *, selection: bool = False, pcapng: bool = False) -> None:
+        filters = [
+            (QCoreApplication.translate("TrafficLog", "CSV files (*.csv)"), ".csv"),
+            (QCoreApplication.translate("TrafficLog", "Text files (*.txt)"), ".txt"),
+            (QCoreApplication.translate("TrafficLog", "Hex, a row a line (*.hex)"), ".hex"),
+            (QCoreApplication.translate("TrafficLog", "Raw bytes (*.bin)"), ".bin"),
+            (QCoreApplication.translate("TrafficLog", "Wireshark captures (*.pcapng)"), ".pcapng"),
+        ]
+        if pcapng:
+            filters = [filters[-1]]
+        title = QCoreApplication.translate("TrafficLog", "Export log")
+        path, chosen = QFileDialog.getSaveFileName(
+            self,
+            title,
+            "traffic-log" + filters[0][1],
+            ";;".join(label for label, _ in filters),
+        )
+        if not path:
+            return
+        if not Path(path).suffix:
+            path += dict(filters).get(chosen, ".csv")
+        try:
+            self.export(path, selection=selection)
+        except NetError as exc:
+            QMessageBox.warning(
+                self,
+                title,
+                QCoreApplication.translate(
+                    "TrafficLog", "The log could not be saved: {reason}"
+                ).format(reason=exc),
+            )
+
+    # -- receive to file -------------------------------------------------------------------------
+
+    def start_capture(self, path: str | Path, mode: Literal["raw", "lines"] = "raw") -> None:
+        """Stream what is received from now on into ``path``: ``raw`` bytes, or ``lines`` (one
+        line per row: time, peer, text). The file is closed by :meth:`stop_capture`, when the
+        window the log sits in closes, or when the log is deleted (a panel torn down).
+
+        Raises:
+            TransferError: the file cannot be created.
+        """
+        self.stop_capture()
+        self.capture = capture = ReceiveFile(path, mode, self.model.encoding)
+        # Deleted with its panel: this object's Python side may be gone by then, so the slot
+        # holds the file itself (closing a closed file does nothing).
+        self._close_on_delete = partial(_close_quietly, capture)
+        self.destroyed.connect(self._close_on_delete)
+        window = self.window()
+        if window is not self._watched:
+            if self._watched is not None:
+                self._watched.removeEventFilter(self)
+            window.installEventFilter(self)
+            self._watched = window
+        self.tools.capture_action.setChecked(True)
+        self._show_status()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Closes the receive file once the window the log sits in has closed."""
+        if watched is self._watched and event.type() == QEvent.Type.Close:
+            # The window's own closeEvent runs after this filter and may refuse to close
+            # (the quit question): decide once it has.
+            QTimer.singleShot(0, self, self._after_window_close)
+        return False
+
+    def _after_window_close(self) -> None:
+        if self.capture is not None and not self.window().isVisible():
+            self.stop_capture()
+
+    def stop_capture(self) -> None:
+        """Close the receive file cleanly (a no-op when none is open)."""
+        capture, self.capture = self.capture, None
+        if capture is not None:
+            self.destroyed.disconnect(self._close_on_delete)
+            try:
+                capture.close()
+            except NetError as exc:
+                self._capture_failed(str(exc))
+        self.tools.capture_action.setChecked(False)
+        self._show_status()
+
+    def _on_capture_toggled(self, on: bool) -> None:
+        if not on:
+            if self.capture is not None:
+                self.stop_capture()
+            return
+        if self.capture is not None:
+            return
+        raw, lines = (
+            QCoreApplication.translate("TrafficLog", "Raw bytes (*.bin)"),
+            QCoreApplication.translate("TrafficLog", "Lines with time and peer (*.txt)"),
+        )
+        path, chosen = QFileDialog.getSaveFileName(
+            self,
+            QCoreApplication.translate("TrafficLog", "Receive to file"),
+            "received.bin",
+            f"{raw};;{lines}",
+        )
+        if not path:
+            self.tools.capture_action.setChecked(False)
+            return
+        try:
+            self.start_capture(path, "lines" if chosen == lines else "raw")
+        except NetError as exc:
+            self.tools.capture_action.setChecked(False)
+            self._capture_failed(str(exc))
+
+    def _capture_failed(self, message: str) -> None:
+        self.capture = None
+        self.tools.capture_action.setChecked(False)
+        self.tools.status_label.setText(
+            QCoreApplication.translate("TrafficLog", "Receive to file stopped: {reason}").format(
+                reason=message
+            )
+        )
+        set_text_role(self.tools.status_label, "error")
+        self.tools.status_label.show()
+        self.capture_failed.emit(message)
+
+    # -- search and filter ---------------------------------------------------------------------
+
+    def find_next(self) -> int:
+        """Select the next row holding what is searched for; returns its row or -1."""
+        return self._find(backward=False)
+
+    def find_previous(self) -> int:
+        return self._find(backward=True)
+
+    def _needle(self) -> tuple[bytes, str]:
+        """What to look for: bytes, and text for notes; (b"", "") when nothing (or bad hex)."""
+        text = self.tools.search_edit.text()
+        if not text:
+            return b"", ""
+        if self.tools.hex_search_check.isChecked():
+            try:
+                return bytes.fromhex(text.replace(":", " ")), ""
+            except ValueError:
+                return b"", ""
+        return text.encode(self._codec(), errors="ignore"), text
+
+    def _find(self, *, backward: bool) -> int:
+        needle, text = self._needle()
+        selected = self.selected_rows()
+        count = self.model.rowCount()
+        start = (selected[0] - 1 if backward else selected[-1] + 1) if selected else 0
+        if backward and not selected:
+            start = count - 1
+        filtered = self.view.model() is self.filter
+        for _ in range(count):
+            row = self.model.find(needle, start % max(1, count), backward=backward, text=text)
+            if row < 0 or not filtered or self.filter.accepts(row):
+                break
+            start = row + (-1 if backward else 1)
+        else:
+            row = -1
+        if row >= 0:
+            self.follow_check.setChecked(False)  # stay on the match while rows arrive
+            self.select_row(row)
+        return row
+
+    def _on_filter(self) -> None:
+        tools = self.tools
+        needle, text = self._needle() if tools.matching_check.isChecked() else (b"", "")
+        self.filter.set_filter(
+            tools.direction_combo.currentData() or "",
+            tools.peer_combo.currentData() or "",
+            needle,
+            text,
+        )
+        wanted = self.filter if self.filter.active else self.model
+        if self.view.model() is not wanted:
+            self.view.setModel(wanted)
+            self._watch_selection()
+        self._update_rows_label()
+
+    def _watch_selection(self) -> None:
+        self.view.selectionModel().selectionChanged.connect(self._show_detail)
+
+    def _show_detail(self) -> None:
+        if self.tools.detail_action.isChecked():  # a hidden pane is filled when shown
+            self.detail.set_data(rows_bytes(self.model, self.selected_rows()))
+
+    def _on_detail_toggled(self, on: bool) -> None:
+        self.detail.setVisible(on)
+        self._show_detail()
+
+    def go_to_offset(self, text: str) -> bool:
+        """Scroll the hex dump to the offset ``text`` names (hex, like 138000 or 0x138000, or
+        decimal with a leading #); False when it is not an offset of the bytes shown."""
+        text = text.strip().lower()
+        try:
+            offset = int(text[1:]) if text.startswith("#") else int(text.removeprefix("0x"), 16)
+        except ValueError:
+            return False
+        if not 0 <= offset < max(1, len(self.detail.data)):
+            return False
+        self.tools.detail_action.setChecked(True)
+        self.detail.scroll_to_offset(offset)
+        return True
+
+    def _ask_offset(self) -> None:
+        title = QCoreApplication.translate("TrafficLog", "Go to offset")
+        text, ok = QInputDialog.getText(
+            self,
+            title,
+            QCoreApplication.translate(
+                "TrafficLog", "Offset in hex (138000), or in decimal after # (#1277952):"
+            ),
+        )
+        if ok and not self.go_to_offset(text):
+            QMessageBox.warning(
+                self,
+                title,
+                QCoreApplication.translate(
+                    "TrafficLog", "{text} is not an offset of the {size} bytes shown."
+                ).format(text=text, size=f"{len(self.detail.data):,}"),
+            )
+
+    # -- rate graph ------------------------------------------------------------------------------
+
+    def show_graph(self, on: bool = True) -> None:
+        """Show or hide the live rate graph (pyqtgraph is imported the first time)."""
+        if on and self.graph is None:
+            from gui.widgets.traffic_log_graph import RateGraph  # numpy: only when asked for
+
+            self.graph = RateGraph(self.rates, self)
+            self.graph.setMinimumHeight(120)
+            self.splitter.addWidget(self.graph)
+        if self.graph is not None:
+            self.graph.setVisible(on)
+        self.tools.graph_action.setChecked(on)
+
+    # -- internals -----------------------------------------------------------------------------
+
+    def _watching(self) -> bool:
+        """Whether rows need a look of their own on the way in (capture, checksum, filters)."""
+        return self.capture is not None or self.model.checksum is not None
+
+    def _fast(self, rows: Sequence[Any], tuples: bool) -> None:
+        """Datagrams in bulk: counted, then into the model with no Python work per row unless
+        a receive file or a checksum check needs each one."""
+        sizes = sum(len(row[2]) if tuples else len(row.data) for row in rows)
+        self.rates.add(sizes, len(rows))
+        self._note_peers(rows, tuples)
+        if self._watching():
+            if self.capture is not None:
+                for row in rows:
+                    stamp, peer, data = (
+                        (row[0], row[1], row[2]) if tuples else (row.time, row.peer, row.data)
+                    )
+                    self._capture(stamp, peer, data, 0)
+            if self.model.checksum is not None:
+                self._check(row[2] if tuples else row.data for row in rows)
+        if tuples:
+            self.model.append_rows(rows)
+        else:
+            self.model.append_datagrams(rows)
         self._appended()
+
+    def _count(self, batch: list[Any]) -> None:
+        """Rates and the raw receive file see every chunk before framing."""
+        nbytes = packets = 0
+        capture = self.capture if self.capture is not None and self.capture.mode == "raw" else None
+        for entry in batch:
+            if type(entry) is LogEntry:
+                if entry.direction in ("info", "error") or entry.end:
+                    continue
+                nbytes += entry.total
+                if capture is not None and entry.direction == "in":
+                    missed = entry.total - len(entry.data)
+                    self._capture(entry.time, entry.peer, entry.data, missed)
+            elif type(entry) is Datagram:
+                nbytes += len(entry.data)
+                if capture is not None and not entry.outgoing:
+                    self._capture(entry.time, entry.peer, entry.data, 0)
+            packets += 1
+        if packets:
+            self.rates.add(nbytes, packets)
+
+    def _add(self, batch: list[Any]) -> None:
+        """Rows after framing: the lines receive file, checksum counts, peers, the model."""
+        if not batch:
+            return
+        capture = (
+            self.capture if self.capture is not None and self.capture.mode == "lines" else None
+        )
+        check = self.model.checksum is not None
+        if capture is not None or check:
+            received = [_received(e) for e in batch]
+            rows = [row for row in received if row is not None]
+            if capture is not None:
+                for stamp, peer, data, missed in rows:
+                    self._capture(stamp, peer, data, missed)
+            if check:
+                self._check(row[2] for row in rows)
+        self._note_peers(batch, False)
+        self.model.append(batch)
+        self._appended()
+
+    def _check(self, payloads: Iterable[bytes]) -> None:
+        name = self.model.checksum or ""
+        strip = terminators(self.framing.spec)
+        self.checksum_failures += sum(1 for data in payloads if checksum_failure(data, name, strip))
+
+    def _capture(self, stamp: float, peer: str, data: bytes, missed: int) -> None:
+        capture = self.capture
+        if capture is None:
+            return
+        try:
+            capture.write(stamp, peer, data, missed=missed)
+        except NetError as exc:
+            self._capture_failed(str(exc))
+
+    def _note_peers(self, rows: Sequence[Any], tuples: bool) -> None:
+        if len(self._peers) >= MAX_PEERS:
+            return
+        if tuples:
+            peers = set(map(_peer_of, rows))
+        else:  # entries, datagrams, and the framing stage's row tuples
+            peers = {r[1] if type(r) is tuple else getattr(r, "peer", "") for r in rows}
+        new = [peer for peer in peers if peer and peer not in self._peers]
+        for peer in sorted(new)[: MAX_PEERS - len(self._peers)]:
+            self._peers[peer] = None
+            self.tools.peer_combo.addItem(peer, peer)
+
+    def _work_backlog(self) -> None:
+        rows = self.framing.take()
+        if not self.framing.backlog:
+            self._backlog_timer.stop()
+        self._add(rows)
 
     def _appended(self) -> None:
         if self.follow_check.isChecked():
@@ -794,67 +751,25 @@ class TrafficLog(QWidget):
         # rather than at the next turn of the event loop, when they run again.
         self.view.viewport().repaint()
 
-    def note(self, message: str, peer: str = "", *, error: bool = False) -> None:
-        self.append([LogEntry.note(message, peer, error=error)])
+    def _panel_name(self) -> str:
+        """The objectName of the panel this log sits in ("" outside one)."""
+        widget: QWidget | None = self.parentWidget()
+        while widget is not None:
+            if widget.objectName().endswith("Panel"):
+                return widget.objectName()
+            widget = widget.parentWidget()
+        return ""
 
-    def clear(self) -> None:
-        self.model.clear()
-        self._update_rows_label()
+    def _protocol(self) -> Literal["tcp", "udp"]:
+        if self.protocol is not None:
+            return self.protocol
+        return "udp" if self._panel_name() in _UDP_PANELS else "tcp"
 
-    def set_hex(self, on: bool) -> None:
-        self.format_combo.setCurrentIndex(1 if on else 0)
-
-    def set_encoding(self, encoding: str) -> None:
-        self.encoding_combo.setCurrentText(encoding)
-
-    def selected_rows(self) -> list[int]:
-        selection = self.view.selectionModel()
-        rows = sorted({index.row() for index in selection.selectedRows()})
-        return rows
-
-    def copy_selection(self) -> str:
-        """Copy the selected rows (or every row) to the clipboard, tab-separated."""
-        rows = self.selected_rows() or list(range(self.model.rowCount()))
-        text = "\n".join("\t".join(self.model.row_texts(row)) for row in rows)
-        QGuiApplication.clipboard().setText(text)
-        return text
-
-    def export(self, path: str | Path) -> int:
-        """Save to ``path``: CSV when it ends in .csv, tab-separated text otherwise."""
-        if str(path).lower().endswith(".csv"):
-            count = self.model.export_csv(path)
-        else:
-            count = self.model.export_text(path)
-        self.exported.emit(str(path))
-        return count
-
-    def export_dialog(self) -> None:
-        csv_filter, text_filter = (
-            QCoreApplication.translate("TrafficLog", "CSV files (*.csv)"),
-            QCoreApplication.translate("TrafficLog", "Text files (*.txt)"),
-        )
-        path, chosen = QFileDialog.getSaveFileName(
-            self,
-            QCoreApplication.translate("TrafficLog", "Export log"),
-            "traffic-log.csv",
-            f"{csv_filter};;{text_filter}",
-        )
-        if not path:
-            return
-        if not Path(path).suffix:
-            path += ".txt" if chosen == text_filter else ".csv"
+    def _codec(self) -> str:
         try:
-            self.export(path)
-        except OSError as exc:
-            QMessageBox.warning(
-                self,
-                QCoreApplication.translate("TrafficLog", "Export log"),
-                QCoreApplication.translate(
-                    "TrafficLog", "The log could not be saved: {reason}"
-                ).format(reason=exc.strerror or exc),
-            )
-
-    # -- internals -----------------------------------------------------------------------------
+            return check_encoding(self.model.encoding)
+        except PayloadError:
+            return "utf-8"
 
     def _on_format(self) -> None:
         hex_mode = self.format_combo.currentData() == "hex"
@@ -864,6 +779,47 @@ class TrafficLog(QWidget):
     def _on_encoding(self, text: str) -> None:
         self.model.set_encoding(text.strip() or "UTF-8")
 
+    def _show_framing(self) -> None:
+        """The combo shows the framing's label, or its spec when the user typed one."""
+        spec = str(self.framing.spec)
+        index = self.framing_combo.findData(spec)
+        if index >= 0:
+            self.framing_combo.setCurrentIndex(index)
+        else:
+            self.framing_combo.setCurrentText(spec)
+
+    def _on_framing(self) -> None:
+        combo = self.framing_combo
+        text = combo.currentText().strip()
+        index = combo.findText(text)  # a label picked (or typed out) from the list
+        spec = combo.itemData(index) if index >= 0 else text or "raw"
+        if spec == str(self.framing.spec):
+            return
+        try:
+            self.set_framing(spec)
+            self._show_status()  # a refused spec's message goes
+        except PayloadError as exc:
+            self._show_framing()
+            self.tools.status_label.setText(str(exc))
+            set_text_role(self.tools.status_label, "error")
+            self.tools.status_label.show()
+
+    def _show_status(self) -> None:
+        label = self.tools.status_label
+        if self.capture is None:
+            label.hide()
+            return
+        text = QCoreApplication.translate("TrafficLog", "Receiving to {name}: {size}").format(
+            name=self.capture.path.name, size=format_bytes(self.capture.size)
+        )
+        if self.capture.missed:
+            text = QCoreApplication.translate(
+                "TrafficLog", "{text} ({missed} not seen: the window fell behind)"
+            ).format(text=text, missed=format_bytes(self.capture.missed))
+        label.setText(text)
+        set_text_role(label, "dim")
+        label.show()
+
     def _update_rows_label(self) -> None:
         count = self.model.rowCount()
         # self.tr (context "TrafficLog"): lupdate sees plurals only in tr(text, "", n)
@@ -872,11 +828,24 @@ class TrafficLog(QWidget):
             text = self.tr("{count} rows (the latest {limit} are kept)", "", count).format(
                 count=f"{count:,}", limit=f"{self.model.limit:,}"
             )
+        if self.view.model() is self.filter:
+            shown = self.filter.rowCount()
+            text = self.tr("{shown} of {text} shown", "", shown).format(
+                shown=f"{shown:,}", text=text
+            )
+        if self.checksum_failures:
+            text = self.tr("{text}, {count} checksum failures", "", self.checksum_failures).format(
+                text=text, count=f"{self.checksum_failures:,}"
+            )
         self.rows_label.setText(text)
+        if self.capture is not None:
+            self._show_status()
 
     def _context_menu(self, pos: Any) -> None:
         menu = QMenu(self)
         menu.addAction(self.copy_action)
+        menu.addAction(self.tools.copy_raw_action)
+        menu.addAction(self.tools.copy_hex_action)
         menu.addAction(self.clear_action)
         menu.addSeparator()
         select_all = menu.addAction(QCoreApplication.translate("TrafficLog", "Select all"))
@@ -884,9 +853,13 @@ class TrafficLog(QWidget):
         menu.exec(self.view.viewport().mapToGlobal(pos))
 
     def select_row(self, row: int) -> None:
+        """Select model row ``row`` (shown through the filter when one is on) and show it."""
         index = self.model.index(row, 0)
+        if self.view.model() is self.filter:
+            index = self.filter.mapFromSource(index)
         self.view.selectionModel().select(
             index,
             QItemSelectionModel.SelectionFlag.ClearAndSelect
             | QItemSelectionModel.SelectionFlag.Rows,
         )
+        self.view.scrollTo(index)

@@ -202,6 +202,20 @@
             <numerusform>{count} rows (the latest {limit} are kept)</numerusform>
         </translation>
     </message>
+    <message numerus="yes">
+        <source>{shown} of {text} shown</source>
+        <translation>
+            <numerusform>{shown} of {text} shown</numerusform>
+            <numerusform>{shown} of {text} shown</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>{text}, {count} checksum failures</source>
+        <translation>
+            <numerusform>{text}, {count} checksum failure</numerusform>
+            <numerusform>{text}, {count} checksum failures</numerusform>
+        </translation>
+    </message>
 </context>
 <context>
     <name>UdpReceivePanel</name>

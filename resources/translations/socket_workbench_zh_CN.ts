@@ -3209,6 +3209,14 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
 <context>
     <name>TrafficLog</name>
     <message>
+        <source>Checksum {name}: the row is shorter than the checksum</source>
+        <translation>校验 {name}：该行比校验值还短</translation>
+    </message>
+    <message>
+        <source>Checksum {name} fails: the row ends with {received}, expected {expected}</source>
+        <translation>校验 {name} 失败：该行末尾为 {received}，应为 {expected}</translation>
+    </message>
+    <message>
         <source>Time</source>
         <translation>时间</translation>
     </message>
@@ -3273,6 +3281,14 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
         <translation>显示编码</translation>
     </message>
     <message>
+        <source>How a TCP stream is cut into rows: raw chunks, lines, length-prefixed messages; or type fixed:N or delim:HEX (a partial frame waits for its rest)</source>
+        <translation>TCP 数据流如何分成行：原始数据块、按行、带长度前缀的消息；也可输入 fixed:N 或 delim:HEX（不完整的帧等待其余部分）</translation>
+    </message>
+    <message>
+        <source>Framing</source>
+        <translation>分帧</translation>
+    </message>
+    <message>
         <source>Follow</source>
         <translation>自动滚动</translation>
     </message>
@@ -3301,12 +3317,144 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
         <translation>导出…</translation>
     </message>
     <message>
+        <source>Save the log as CSV, text, hex, raw bytes or a pcapng capture for Wireshark</source>
+        <translation>将日志保存为 CSV、文本、十六进制、原始字节或供 Wireshark 使用的 pcapng 抓包文件</translation>
+    </message>
+    <message>
+        <source>Find</source>
+        <translation>查找</translation>
+    </message>
+    <message>
+        <source>Show or hide the search and filter row (Ctrl+F)</source>
+        <translation>显示或隐藏搜索和过滤行（Ctrl+F）</translation>
+    </message>
+    <message>
+        <source>Copy bytes as text</source>
+        <translation>以文本复制字节</translation>
+    </message>
+    <message>
+        <source>Copy bytes as hex</source>
+        <translation>以十六进制复制字节</translation>
+    </message>
+    <message>
+        <source>Copy raw bytes</source>
+        <translation>复制原始字节</translation>
+    </message>
+    <message>
+        <source>Export selected rows…</source>
+        <translation>导出所选行…</translation>
+    </message>
+    <message>
+        <source>Export as pcapng for Wireshark…</source>
+        <translation>导出为 Wireshark 的 pcapng…</translation>
+    </message>
+    <message>
+        <source>Receive to file…</source>
+        <translation>接收转向文件…</translation>
+    </message>
+    <message>
+        <source>Verify checksum</source>
+        <translation>校验和检查</translation>
+    </message>
+    <message>
+        <source>None</source>
+        <translation>无</translation>
+    </message>
+    <message>
+        <source>Hex dump pane</source>
+        <translation>十六进制转储窗格</translation>
+    </message>
+    <message>
+        <source>Go to offset in the hex dump…</source>
+        <translation>跳转到十六进制转储中的偏移…</translation>
+    </message>
+    <message>
+        <source>More</source>
+        <translation>更多</translation>
+    </message>
+    <message>
+        <source>Copy bytes, export, receive to file, verify a checksum, hex dump, rate graph</source>
+        <translation>复制字节、导出、接收转向文件、校验和检查、十六进制转储、速率图</translation>
+    </message>
+    <message>
+        <source>Search</source>
+        <translation>搜索</translation>
+    </message>
+    <message>
+        <source>Text (in the display encoding) or, with Hex ticked, bytes in hex to look for</source>
+        <translation>要查找的文本（按显示编码），勾选十六进制时为十六进制字节</translation>
+    </message>
+    <message>
+        <source>Search the log</source>
+        <translation>搜索日志</translation>
+    </message>
+    <message>
+        <source>Search for bytes given in hex, like 0D 0A</source>
+        <translation>按十六进制查找字节，例如 0D 0A</translation>
+    </message>
+    <message>
+        <source>Previous</source>
+        <translation>上一个</translation>
+    </message>
+    <message>
+        <source>Select the previous matching row</source>
+        <translation>选中上一个匹配行</translation>
+    </message>
+    <message>
+        <source>Next</source>
+        <translation>下一个</translation>
+    </message>
+    <message>
+        <source>Select the next matching row</source>
+        <translation>选中下一个匹配行</translation>
+    </message>
+    <message>
+        <source>Show rows of both directions, only received or only sent</source>
+        <translation>显示双向的行，或只显示接收的，或只显示发送的</translation>
+    </message>
+    <message>
+        <source>Direction filter</source>
+        <translation>方向过滤</translation>
+    </message>
+    <message>
+        <source>In and out</source>
+        <translation>收和发</translation>
+    </message>
+    <message>
+        <source>In only</source>
+        <translation>只看接收</translation>
+    </message>
+    <message>
+        <source>Out only</source>
+        <translation>只看发送</translation>
+    </message>
+    <message>
+        <source>Show the rows of every peer or of one (a client of the server)</source>
+        <translation>显示所有对端的行，或只显示一个对端（服务器的某个客户端）</translation>
+    </message>
+    <message>
+        <source>Peer filter</source>
+        <translation>对端过滤</translation>
+    </message>
+    <message>
+        <source>All peers</source>
+        <translation>所有对端</translation>
+    </message>
+    <message>
+        <source>Only matching</source>
+        <translation>只显示匹配</translation>
+    </message>
+    <message>
+        <source>Show only the rows that hold what is searched for</source>
+        <translation>只显示包含搜索内容的行</translation>
+    </message>
+    <message>
         <source>Save the log as CSV or as text</source>
-        <translation>将记录保存为 CSV 或文本文件</translation>
+        <translation type="vanished">将记录保存为 CSV 或文本文件</translation>
     </message>
     <message>
         <source>Show as</source>
-        <translation>显示为</translation>
+        <translation type="vanished">显示为</translation>
     </message>
     <message>
         <source>CSV files (*.csv)</source>
@@ -3317,12 +3465,56 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
         <translation>文本文件 (*.txt)</translation>
     </message>
     <message>
+        <source>Hex, a row a line (*.hex)</source>
+        <translation>十六进制，每行一条 (*.hex)</translation>
+    </message>
+    <message>
+        <source>Raw bytes (*.bin)</source>
+        <translation>原始字节 (*.bin)</translation>
+    </message>
+    <message>
+        <source>Wireshark captures (*.pcapng)</source>
+        <translation>Wireshark 抓包文件 (*.pcapng)</translation>
+    </message>
+    <message>
         <source>Export log</source>
         <translation>导出记录</translation>
     </message>
     <message>
         <source>The log could not be saved: {reason}</source>
         <translation>无法保存记录：{reason}</translation>
+    </message>
+    <message>
+        <source>Lines with time and peer (*.txt)</source>
+        <translation>带时间和对端的文本行 (*.txt)</translation>
+    </message>
+    <message>
+        <source>Receive to file</source>
+        <translation>接收转向文件</translation>
+    </message>
+    <message>
+        <source>Receive to file stopped: {reason}</source>
+        <translation>接收转向文件已停止：{reason}</translation>
+    </message>
+    <message>
+        <source>Go to offset</source>
+        <translation>跳转到偏移</translation>
+    </message>
+    <message>
+        <source>Offset in hex (138000), or in decimal after # (#1277952):</source>
+        <translation>十六进制偏移（138000），或 # 后跟十进制（#1277952）：</translation>
+    </message>
+    <message>
+        <source>{text} is not an offset of the {size} bytes shown.</source>
+        <translation>{text} 不是所显示的 {size} 字节中的偏移。</translation>
+    </message>
+    <message>
+        <source>Receiving to {name}: {size}</source>
+        <translation>正在接收到 {name}：{size}</translation>
+    </message>
+    <message>
+        <source>{text} ({missed} not seen: the window fell behind)</source>
+        <translation>{text}（{missed} 未收录：窗口跟不上）</translation>
     </message>
     <message numerus="yes">
         <source>{count} rows</source>
@@ -3336,9 +3528,113 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
             <numerusform>{count} 行（仅保留最新的 {limit} 行）</numerusform>
         </translation>
     </message>
+    <message numerus="yes">
+        <source>{shown} of {text} shown</source>
+        <translation>
+            <numerusform>显示 {shown} / {text}</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>{text}, {count} checksum failures</source>
+        <translation>
+            <numerusform>{text}，{count} 个校验失败</numerusform>
+        </translation>
+    </message>
     <message>
         <source>Select all</source>
         <translation>全选</translation>
+    </message>
+    <message>
+        <source>Hex dump</source>
+        <translation>十六进制转储</translation>
+    </message>
+    <message>
+        <source>The selected rows&apos; bytes: offset, hex and ASCII, 16 bytes a line</source>
+        <translation>所选行的字节：偏移、十六进制和 ASCII，每行 16 字节</translation>
+    </message>
+    <message>
+        <source>Raw chunks</source>
+        <translation>原始数据块</translation>
+    </message>
+    <message>
+        <source>Lines (LF)</source>
+        <translation>按行（LF）</translation>
+    </message>
+    <message>
+        <source>Lines (CRLF)</source>
+        <translation>按行（CRLF）</translation>
+    </message>
+    <message>
+        <source>Lines (LF, CRLF or CR)</source>
+        <translation>按行（LF、CRLF 或 CR）</translation>
+    </message>
+    <message>
+        <source>Length 1 byte</source>
+        <translation>长度前缀 1 字节</translation>
+    </message>
+    <message>
+        <source>Length 2 bytes BE</source>
+        <translation>长度前缀 2 字节大端</translation>
+    </message>
+    <message>
+        <source>Length 2 bytes LE</source>
+        <translation>长度前缀 2 字节小端</translation>
+    </message>
+    <message>
+        <source>Length 4 bytes BE</source>
+        <translation>长度前缀 4 字节大端</translation>
+    </message>
+    <message>
+        <source>Length 4 bytes LE</source>
+        <translation>长度前缀 4 字节小端</translation>
+    </message>
+    <message>
+        <source>Length 2 bytes BE, header counted</source>
+        <translation>长度前缀 2 字节大端，含头部</translation>
+    </message>
+    <message>
+        <source>Length 2 bytes LE, header counted</source>
+        <translation>长度前缀 2 字节小端，含头部</translation>
+    </message>
+    <message>
+        <source>Length 4 bytes BE, header counted</source>
+        <translation>长度前缀 4 字节大端，含头部</translation>
+    </message>
+    <message>
+        <source>Length 4 bytes LE, header counted</source>
+        <translation>长度前缀 4 字节小端，含头部</translation>
+    </message>
+    <message>
+        <source>Fixed size: 16 bytes (type fixed:N)</source>
+        <translation>固定长度：16 字节（可输入 fixed:N）</translation>
+    </message>
+    <message>
+        <source>Delimiter in hex: ETX (type delim:HEX)</source>
+        <translation>十六进制分隔符：ETX（可输入 delim:HEX）</translation>
+    </message>
+    <message>
+        <source>{size} bytes were not framed: the window fell behind the stream</source>
+        <translation>{size} 字节未分帧：窗口跟不上数据流</translation>
+    </message>
+    <message>
+        <source>Rate graph</source>
+        <translation>速率图</translation>
+    </message>
+    <message>
+        <source>Bytes and packets per second, in and out, over the last minutes</source>
+        <translation>最近几分钟内每秒收发的字节数和包数</translation>
+    </message>
+    <message>
+        <source>bytes/s</source>
+        <translation>字节/秒</translation>
+    </message>
+    <message>
+        <source>packets/s</source>
+        <translation>包/秒</translation>
+    </message>
+    <message>
+        <source>seconds</source>
+        <translation>秒</translation>
     </message>
 </context>
 <context>

@@ -32,9 +32,11 @@ from gui.widgets import (
     format_bytes,
     format_count,
 )
-from gui.widgets.traffic_log import CELL_BYTES, ROW_KEEP, StreamRows
+from gui.widgets.traffic_log import CELL_BYTES, StreamRows
 from net.errors import AddressError, PayloadError
 from net.events import Received
+
+ROW_KEEP = 64 * 1024  # a small row_keep, so the bounds are reached with little memory
 
 MIB = 1024 * 1024
 
@@ -233,7 +235,7 @@ def test_log_model_keeps_the_newest_rows_within_its_limit(qtbot: QtBot) -> None:
 
 
 def test_log_keeps_its_payload_bound_after_200_mib(qtbot: QtBot) -> None:
-    model = TrafficLogModel(limit=100_000, max_bytes=8 * MIB)
+    model = TrafficLogModel(limit=100_000, max_bytes=8 * MIB, row_keep=ROW_KEEP)
     block = bytes(range(256)) * 4096  # 1 MiB: more than a row keeps
     sent = 0
     for batch in range(50):
@@ -307,7 +309,7 @@ def test_multi_data_answers_as_data_does(qtbot: QtBot) -> None:
 
 
 def test_a_long_row_shows_a_short_cell_and_a_stream_run_its_end(qtbot: QtBot) -> None:
-    model = TrafficLogModel()
+    model = TrafficLogModel(row_keep=ROW_KEEP)
     start = b"S" + b"a" * (ROW_KEEP - 1)
     model.append(
         [

@@ -184,3 +184,46 @@ def test_pcapng_in_a_missing_folder_fails_before_listening(tmp_path: Path) -> No
     result = swb("udp-listen", "0", "--pcapng", str(tmp_path / "no" / "such.pcapng"))
     assert result.returncode != 0
     assert len(result.stderr.splitlines()) == 1 and "cannot write" in result.stderr
+
+
+@pytest.mark.parametrize("local", ["127.0.0.1:9000", "[::1]:9000"])
+@pytest.mark.parametrize("protocol", ["tcp", "udp"])
+def test_a_payload_whose_sum_is_all_ones_gets_the_checksum_its_protocol_requires(
+    tmp_path: Path, protocol: str, local: str
+) -> None:
+    """The one's-complement edge: a packet whose words sum to 0xFFFF has checksum 0, which UDP
+    must send as 0xFFFF (RFC 768) and TCP as 0. The payload is made so by ending it with the
+    checksum a first export computed over it with that word zero (same length, same headers)."""
+    peer = local.replace("9000", "5000")
+    field = f"{protocol}.checksum"
+
+    def checksums(payload: bytes) -> list[str]:
+        path = tmp_path / f"{protocol}.pcapng"
+        write_pcapng(path, [TrafficRecord(1.0, protocol, True, local, peer, payload)])  # type: ignore[arg-type]
+        assert checksum_statuses(path) == {"1"}
+        return tshark(path, "-T", "fields", "-e", field).split()
+
+    first = checksums(b"payload!\0\0")[-1]
+    assert checksums(b"payload!" + int(first, 16).to_bytes(2, "big"))[-1] == (
+        "0xffff" if protocol == "udp" else "0x0000"
+    )
+
+
+def test_many_packets_across_the_write_buffer_all_arrive_intact(tmp_path: Path) -> None:
+    """More bytes than the writer gathers before a write (1 MiB): every packet is in the file,
+    every checksum good, and the stream reassembles byte-exact, odd lengths included."""
+    path = tmp_path / "many.pcapng"
+    local, peer = "10.0.0.1:502", "10.0.0.7:40000"
+    chunks = [bytes([n % 251]) * (100 + n % 7) for n in range(12_000)]  # about 1.2 MB
+    records = [TrafficRecord(float(n), "tcp", False, local, peer, c) for n, c in enumerate(chunks)]
+    packets = write_pcapng(path, records)
+    assert packets == 3 + len(chunks) == packet_count(path)
+    assert checksum_statuses(path) == {"1"}
+    assert followed(path) == (b"".join(chunks), b"")
+
+
+def test_a_port_out_of_range_is_an_address_error(tmp_path: Path) -> None:
+    path = tmp_path / "port.pcapng"
+    with pytest.raises(AddressError, match="70000"):
+        write_pcapng(path, [TrafficRecord(1.0, "tcp", True, "127.0.0.1:70000", "1.2.3.4:5", b"x")])
+    assert list(tmp_path.iterdir()) == []
