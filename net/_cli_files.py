@@ -220,7 +220,7 @@ def _upload_dir(args: argparse.Namespace) -> str | None:
             raise AddressError(_("--max-upload needs --upload-dir"))
         return None
     if not args.part_max_age > 0:  # also NaN
-        raise AddressError("--part-max-age must be a positive number of hours")
+        raise AddressError(_("--part-max-age must be a positive number of hours"))
     path: str = os.path.abspath(str(args.upload_dir))
     if not os.path.isdir(path):
         raise AddressError(
@@ -476,7 +476,11 @@ class _IndexProgress:
 
     def __call__(self, count: int) -> None:
         if count % 10000 == 0:
-            _status(f"indexed {count} files in {shown_name(self.path)}…")
+            _status(
+                _("indexed {files} in {name}…").format(
+                    files=counted(count, "file"), name=shown_name(self.path)
+                )
+            )
 
 
 def _report_skipped(path: str, reason: str) -> None:

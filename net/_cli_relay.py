@@ -114,7 +114,7 @@ def add_parser(sub: Any) -> None:
         metavar="SECONDS",
         help=_("close (TCP) or forget (UDP) a client idle this long (default 300 TCP, 60 UDP)"),
     )
-    tls = p.add_argument_group("TLS (TCP)")
+    tls = p.add_argument_group(_("TLS (TCP)"))
     tls.add_argument(
         "--tls-target",
         action="store_true",

@@ -98,18 +98,28 @@ def run(args: argparse.Namespace) -> int:
                 record["problem"] = result.problem
             write(json_line(record) + "\n")
         else:
-            step, number, ok, size, elapsed, _duration, rtt, data, _captures, problem, _ = result
+            step, number, ok, size, elapsed, _duration, rtt, data, _captures, problem, _received = (
+                result
+            )
             head = heads.get(step.number)
             if head is None:
-                head = heads[step.number] = f"step {step.number}  {step.kind:<6}"
+                head = heads[step.number] = _("step {number}  {kind:<6}").format(
+                    number=step.number, kind=step.kind
+                )
             if rounds:
-                head = f"round {number} {head}"
+                head = _("round {number} {head}").format(number=number, head=head)
             if not ok:
-                write(f"{head}  FAILED  elapsed {_ms(elapsed)}  {problem}\n")
+                line = _("{head}  FAILED  elapsed {elapsed}  {problem}").format(
+                    head=head, elapsed=_ms(elapsed), problem=problem
+                )
+                write(line + "\n")
             else:
-                rtt_text = "" if rtt is None else f"  rtt {rtt * 1000:.3f} ms"
+                rtt_text = "" if rtt is None else _("  rtt {ms:.3f} ms").format(ms=rtt * 1000)
                 text = f"  '{shown(data[:200])}'" if data else ""  # a delay has no data
-                write(f"{head}  {size:>6} bytes  elapsed {elapsed * 1000:.3f} ms{rtt_text}{text}\n")
+                line = _("{head}  {size:>6} bytes  elapsed {ms:.3f} ms{rtt}{text}").format(
+                    head=head, size=size, ms=elapsed * 1000, rtt=rtt_text, text=text
+                )
+                write(line + "\n")
         # Lines show as they happen, yet a fast run is not slowed by a flush per step.
         now = time.monotonic()
         if now - flushed[0] >= 0.1 or not result.ok:

@@ -611,7 +611,7 @@ def _add_framing_option(parser: argparse.ArgumentParser) -> None:
                 "print one row per frame: {framing_help} (default: rows as received). "
                 "--rule and --mock answer each frame (default: each line, or each chunk when a "
                 "rule matches hex bytes)"
-            ).format(framing_help=FRAMING_HELP)
+            ).format(framing_help=_(FRAMING_HELP))
         ),
     )
 

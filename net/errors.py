@@ -128,8 +128,12 @@ class LocalFileError(InputError, TransferError):
 class UploadStopped(TransferError):
     """The upload was stopped (SIGINT/SIGTERM, Cancel); an interrupted upload stays resumable."""
 
-    def __init__(self, message: str = "the upload was stopped; sending it again continues it"):
-        super().__init__(message)
+    def __init__(self, message: str | None = None):
+        super().__init__(
+            _("the upload was stopped; sending it again continues it")
+            if message is None
+            else message
+        )
 
 
 class UploadRefused(NetError):
@@ -228,7 +232,7 @@ def describe_stream_error(exc: OSError, peer: str, *, receiving: bool = True) ->
     if ssl is None:  # nothing imported ssl, so no TLS connection exists and exc is not its error
         return describe_io_error(exc, peer)
     if not receiving and isinstance(exc, ssl.SSLEOFError | ssl.SSLZeroReturnError):
-        return f"{peer} closed the connection"
+        return _("{peer} closed the connection").format(peer=peer)
     if isinstance(exc, ssl.SSLEOFError):
         return _(
             "{peer} cut the connection without closing TLS (no close_notify): what "

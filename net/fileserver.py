@@ -636,7 +636,7 @@ class FileServer(StoppableLoop):
             return True
         delay = self.auth.failed(host) if given is not None else 0.0
         if given is not None:
-            self._report_unknown(conn, _target_name(request), "http", "wrong password")
+            self._report_unknown(conn, _target_name(request), "http", _("wrong password"))
         if delay <= 0:
             self._reject(conn, 401)
             return False
@@ -1767,7 +1767,7 @@ def _dialect(conn: _Conn, kind: str) -> str:
     return kind if not conn.tls else ("https" if kind == "http" else "raw+tls")
 
 
-_TLS_HELLO = "(TLS handshake)"
+_TLS_HELLO = N_("(TLS handshake)")
 
 
 def _is_tls_handshake(data: bytes) -> bool:
@@ -1781,7 +1781,7 @@ def _unknown_raw_name(data: bytes) -> tuple[str, str]:
     shared file. A name that is not UTF-8 but reads as GBK/GB18030 (a C client on a Chinese
     Windows sends its code page) is shown decoded, and the reason says what went wrong."""
     if _is_tls_handshake(data):
-        return _TLS_HELLO, (
+        return _(_TLS_HELLO), (
             _(
                 "a TLS client (https:// or raw+tls://) connected, but this share does not speak TLS: "
                 "use http:// or raw://, or share with TLS"

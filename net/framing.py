@@ -33,7 +33,7 @@ from __future__ import annotations
 import re
 from typing import Literal, NamedTuple
 
-from net._i18n import _
+from net._i18n import N_, _
 from net._record import Record
 from net.errors import PayloadError
 
@@ -49,7 +49,7 @@ __all__ = [
 #: Bytes in one frame before it is cut (1 MiB: a screenful of hex dump is far less).
 DEFAULT_MAX_FRAME = 1 << 20
 
-FRAMING_HELP = (
+FRAMING_HELP = N_(
     "raw, line (LF), crlf, any (LF, CRLF or CR), fixed:N, len1, len2be, len2le, len4be, len4le "
     "(add +header when the length counts the header), or delim:HEX"
 )
@@ -158,7 +158,7 @@ def parse_framing(spec: str) -> FramingSpec:
         )
     raise PayloadError(
         _("unknown framing {spec!r}: use {framing_help}").format(
-            spec=spec, framing_help=FRAMING_HELP
+            spec=spec, framing_help=_(FRAMING_HELP)
         )
     )
 

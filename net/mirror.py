@@ -466,7 +466,9 @@ class Mirror(StoppableLoop):
             items += page
             if len(items) > _MAX_ENTRIES:
                 raise ProtocolError(
-                    f"{self.url.authority} lists more than {_MAX_ENTRIES:,} entries"
+                    _("{authority} lists more than {max_entries:,} entries").format(
+                        authority=self.url.authority, max_entries=_MAX_ENTRIES
+                    )
                 )
         return items
 
@@ -732,13 +734,21 @@ class Mirror(StoppableLoop):
             elif response.status == 206 and offset:
                 span = parse_content_range(response.getheader("Content-Range") or "")
                 if span is None or span.start != offset:
-                    raise ProtocolError(f"{self.url.authority} sent another part of the file")
+                    raise ProtocolError(
+                        _("{authority} sent another part of the file").format(
+                            authority=self.url.authority
+                        )
+                    )
             elif response.status == 200:
                 offset = 0
             else:
                 response.read(64 * 1024)
                 raise TransferError(
-                    f"{self.url.authority} answered {response.status} {response.reason}"
+                    _("{authority} answered {status} {reason}").format(
+                        authority=self.url.authority,
+                        status=response.status,
+                        reason=response.reason,
+                    )
                 )
             fd = open_part(part, offset)
             try:

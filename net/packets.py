@@ -280,7 +280,7 @@ def parse_packet_sender(data: bytes, source: str = N_("the Packet Sender export"
         else:
             raise LibraryError(
                 _("{where} uses {kind}, which is not supported (UDP, TCP or SSL)").format(
-                    where=where, kind=kind or "no protocol"
+                    where=where, kind=kind or _("no protocol")
                 )
             )
         payload = _packet_sender_bytes(item, where)
@@ -411,7 +411,7 @@ def _json(data: bytes, source: str) -> Any:
         raise LibraryError(_("{source} is not UTF-8 text").format(source=source)) from None
     except (json.JSONDecodeError, RecursionError) as exc:
         detail = (
-            f" (line {exc.lineno}, column {exc.colno})"
+            _(" (line {line}, column {column})").format(line=exc.lineno, column=exc.colno)
             if isinstance(exc, json.JSONDecodeError)
             else ""
         )

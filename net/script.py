@@ -310,7 +310,12 @@ def parse_script(
     for number, raw in enumerate(raw_steps, 1):
         line = _line_of(source, number)
         step = _parse_step(
-            raw, number, f"{name} line {line} (step {number})", line, encoding, known
+            raw,
+            number,
+            _("{name} line {line} (step {number})").format(name=name, line=line, number=number),
+            line,
+            encoding,
+            known,
         )
         steps.append(step)
         if step.kind == "expect" and step.capture and step._pattern is not None:

@@ -258,7 +258,7 @@ class ShareTable:
                     continue
                 if lst is not None and stat.S_ISREG(lst.st_mode):
                     if checked and not os.access(entry, os.R_OK):
-                        skip(entry, "it cannot be read: permission denied")
+                        skip(entry, _("it cannot be read: permission denied"))
                         continue
                     real, st = entry, lst
                 else:

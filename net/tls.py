@@ -635,9 +635,11 @@ def _describe_server_side(exc: BaseException, reason: str, where: str) -> str:
 
 def _join_names(names: list[str]) -> str:
     if len(names) > 4:
-        return ", ".join(names[:3]) + f" and {len(names) - 3} more"
+        return _("{names} and {count} more").format(
+            names=", ".join(names[:3]), count=len(names) - 3
+        )
     if len(names) > 1:
-        return ", ".join(names[:-1]) + " and " + names[-1]
+        return _("{names} and {last}").format(names=", ".join(names[:-1]), last=names[-1])
     return names[0]
 
 

@@ -574,15 +574,19 @@ class UdpReceiver(StoppableLoop):
         limit = MAX_DATAGRAM.get(self._sock.family, 65507)
         if len(data) > limit:
             raise PayloadError(
-                f"{len(data):,} bytes do not fit in one UDP datagram (at most {limit:,} bytes)"
+                _(
+                    "{count:,} bytes do not fit in one UDP datagram (at most {max_payload:,} bytes)"
+                ).format(count=len(data), max_payload=limit)
             )
         fit_send_buffer(self._sock, len(data))
         try:
             self._sock.sendto(data, target.sockaddr)
         except (BlockingIOError, InterruptedError) as exc:
             raise ConnectError(
-                f"the system's send buffer is full: the datagram to {format_peer(target)} was not "
-                "sent; try again"
+                _(
+                    "the system's send buffer is full: the datagram to {peer} was not sent; "
+                    "try again"
+                ).format(peer=format_peer(target))
             ) from exc
         except OSError as exc:
             raise ConnectError(describe_connect_error(exc, target.host, target.port)) from exc
@@ -745,7 +749,11 @@ def _target_for(
     if sock.family == socket.AF_INET6:
         v4 = endpoints[0].host
         return Endpoint(socket.AF_INET6, (f"::ffff:{v4}", port, 0, 0))
-    raise AddressError(f"cannot send from {where} to {host}: they are of different IP versions")
+    raise AddressError(
+        _("cannot send from {host} to {host2}: they are of different IP versions").format(
+            host=where, host2=host
+        )
+    )
 
 
 def _parse_group(text: str) -> tuple[ipaddress.IPv4Address | ipaddress.IPv6Address, str]:

@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING
 import h11
 
 from net._connect import connect
-from net._i18n import _
+from net._i18n import N_, _
 from net._loop import StoppableLoop
 from net._record import Record
 from net.address import DEFAULT_RESOLVE_TIMEOUT, resolve
@@ -554,18 +554,18 @@ class UploadTarget:
     def __init__(self, url: str, count: int) -> None:
         parts = urllib.parse.urlsplit(url.strip())
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise AddressError(f"{url} is not an http:// or https:// URL")
+            raise AddressError(_("{url} is not an http:// or https:// URL").format(url=url))
         try:
             port = parts.port
         except ValueError:
-            raise AddressError(f"{url} has no valid port") from None
+            raise AddressError(_("{url} has no valid port").format(url=url)) from None
         self.tls = parts.scheme == "https"
         self.host = parts.hostname
         self.port = port or (443 if self.tls else 80)
         self.password = urllib.parse.unquote(parts.password) if parts.password else None
         self.path = parts.path or "/"
         if count > 1 and not self.path.endswith("/"):
-            raise AddressError("several files need a URL that ends in / (a share, not a name)")
+            raise AddressError(_("several files need a URL that ends in / (a share, not a name)"))
         host = f"[{self.host}]" if ":" in self.host else self.host
         self.authority = host if port is None else f"{host}:{port}"
         self.base = f"{parts.scheme}://{self.authority}"
@@ -640,8 +640,10 @@ class FileUpload:
                     if isinstance(exc, ConnectError):
                         raise
                     raise ConnectError(
-                        f"the upload of {os.path.basename(self.file)} broke off: {exc}; "
-                        "run swb put again to continue"
+                        _(
+                            "the upload of {basename} broke off: {exc}; "
+                            "run swb put again to continue"
+                        ).format(basename=os.path.basename(self.file), exc=exc)
                     ) from exc
                 if self.stopper.wait_stopped(min(2.0, 0.25 * 2**attempt)):
                     raise UploadStopped() from exc
@@ -666,10 +668,13 @@ class FileUpload:
         if answer.status in (200, 201) and answer.headers.get("upload-complete") != "?0":
             return self.sha256
         if answer.status == 409 and "upload-offset" in answer.headers:
-            raise ConnectError("the server holds another part of this upload; trying again")
+            raise ConnectError(_("the server holds another part of this upload; trying again"))
         raise TransferError(
-            f"the server refused {os.path.basename(self.file)}: {answer.status} "
-            f"{answer.text.strip() or 'without saying why'}"
+            _("the server refused {basename}: {status} {reason}").format(
+                basename=os.path.basename(self.file),
+                status=answer.status,
+                reason=answer.text.strip() or _("without saying why"),
+            )
         )
 
     def _offset(self) -> int:
@@ -689,14 +694,16 @@ class FileUpload:
             asked = self.ask_password() if self.ask_password is not None else None
             if asked is None:
                 raise TransferError(
-                    f"{PASSWORD_NEEDED}: set SWB_PASSWORD or use http://:PASSWORD@host/"
+                    _("{password_needed}: set SWB_PASSWORD or use http://:PASSWORD@host/").format(
+                        password_needed=_(PASSWORD_NEEDED)
+                    )
                     if self.password is None
-                    else "the server refused the password"
+                    else _("the server refused the password")
                 )
             self.password = asked
             answer = self._request(method, headers, offset)
             if answer.status == 401:
-                raise TransferError("the server refused the password")
+                raise TransferError(_("the server refused the password"))
         return answer
 
     def _request(self, method: str, extra: list[tuple[str, str]], offset: int | None) -> _Answer:
@@ -740,7 +747,11 @@ class FileUpload:
             return self.context.wrap_socket(sock, server_hostname=self.target.host)
         except (OSError, ValueError) as exc:
             sock.close()
-            raise ConnectError(f"TLS with {self.target.authority} failed: {exc}") from exc
+            raise ConnectError(
+                _("TLS with {authority} failed: {exc}").format(
+                    authority=self.target.authority, exc=exc
+                )
+            ) from exc
 
     def _send_body(
         self, sock: socket.socket, http: h11.Connection, offset: int, length: int
@@ -755,7 +766,9 @@ class FileUpload:
                     raise UploadStopped()
                 chunk = f.read(min(_CHUNK, length - sent))
                 if not chunk:
-                    raise TransferError(f"{self.file} became shorter while it was sent")
+                    raise TransferError(
+                        _("{file} became shorter while it was sent").format(file=self.file)
+                    )
                 sock.sendall(http.send(h11.Data(data=chunk)) or b"")
                 sent += len(chunk)
                 now = time.monotonic()
@@ -783,11 +796,13 @@ def _wait_continue(
                 return None
             if isinstance(event, h11.Response):
                 return event
-            raise ConnectError("the server closed the connection before the upload")
+            raise ConnectError(_("the server closed the connection before the upload"))
     except TimeoutError:
         return None  # a server that ignores Expect: send the body anyway (RFC 9110 §10.1.1)
     except h11.RemoteProtocolError as exc:
-        raise ConnectError(f"the server's answer is not valid HTTP: {exc}") from exc
+        raise ConnectError(
+            _("the server's answer is not valid HTTP: {exc}").format(exc=exc)
+        ) from exc
     finally:
         sock.settimeout(timeout)
 
@@ -811,16 +826,18 @@ def _read_answer(
                 break
     except h11.RemoteProtocolError as exc:
         if response is None:
-            raise ConnectError(f"the server's answer is not valid HTTP: {exc}") from exc
+            raise ConnectError(
+                _("the server's answer is not valid HTTP: {exc}").format(exc=exc)
+            ) from exc
     if response is None:
-        raise ConnectError("the server closed the connection without an answer")
+        raise ConnectError(_("the server closed the connection without an answer"))
     headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in response.headers}
     return _Answer(response.status_code, headers, body.decode("utf-8", "replace"))
 
 
 #: The start of the sentence :class:`FileUpload` fails with when the share wants a password it
 #: was not given (the Download panel then asks for one).
-PASSWORD_NEEDED = "the share needs a password"
+PASSWORD_NEEDED = N_("the share needs a password")
 
 
 class UploadSent(Record):
@@ -894,7 +911,7 @@ class FilesUpload(StoppableLoop):
             if self.stopping:
                 raise UploadStopped()
             if not os.path.isfile(file):
-                raise TransferError(f"{file} is not a file that can be read")
+                raise TransferError(_("{file} is not a file that can be read").format(file=file))
             upload = FileUpload(
                 self.target,
                 file,
@@ -907,7 +924,11 @@ class FilesUpload(StoppableLoop):
             try:
                 digest = upload.run(retries=self._retries)
             except OSError as exc:
-                raise TransferError(f"{file} cannot be read: {exc.strerror or exc}") from exc
+                raise TransferError(
+                    _("{given} cannot be read: {reason}").format(
+                        given=file, reason=exc.strerror or exc
+                    )
+                ) from exc
             done = UploadSent(
                 file, self.target.base + self.target.path_for(file), upload.size, digest
             )

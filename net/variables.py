@@ -130,7 +130,11 @@ class Template(Record):
                 text a variable produces (at the call).
         """
         if line_ending not in LINE_ENDINGS:
-            raise PayloadError(f"unknown line ending {line_ending!r} (none, lf, crlf or cr)")
+            raise PayloadError(
+                _("unknown line ending {line_ending!r} (none, lf, crlf or cr)").format(
+                    line_ending=line_ending
+                )
+            )
         ending = (
             b"" if mode == "hex" else encode_payload(LINE_ENDINGS[line_ending], "text", encoding)
         )

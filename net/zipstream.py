@@ -211,7 +211,9 @@ def _read_into(member: ZipMember, file: io.RawIOBase, view: memoryview) -> int:
 
 
 def _unreadable(member: ZipMember, exc: OSError) -> MemberChanged:
-    return MemberChanged(f"{member.name} could not be read: {system_words(exc)}")
+    return MemberChanged(
+        _("{name} could not be read: {reason}").format(name=member.name, reason=system_words(exc))
+    )
 
 
 def _check_name(member: ZipMember) -> None:

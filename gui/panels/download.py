@@ -60,6 +60,7 @@ from gui.widgets.security import ClientSecurityBox
 from gui.widgets.share_list import local_paths
 from gui.widgets.style import set_text_role, text_color
 from gui.widgets.units import format_eta, format_progress, format_speed, shorten
+from net._i18n import _ as net_text
 from net.discovery import FoundServer
 from net.download import (
     Download,
@@ -780,7 +781,11 @@ class DownloadPanel(Panel):
         )
 
     def _on_upload_failed(self, message: str) -> None:
-        if message.startswith(PASSWORD_NEEDED) and self._last_upload and not self._cancelling:
+        if (
+            message.startswith(net_text(PASSWORD_NEEDED))
+            and self._last_upload
+            and not self._cancelling
+        ):
             url, files = self._last_upload
             password = self.ask_password(parse_share_url(url).authority)
             if password:

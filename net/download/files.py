@@ -128,7 +128,7 @@ WRITE_PROBLEMS = {
     errno.EDQUOT: N_("the disk quota is used up"),
     errno.EFBIG: N_("the file is larger than this system allows"),
     errno.EROFS: N_("the disk is read-only"),
-    errno.EACCES: "permission denied",
+    errno.EACCES: N_("permission denied"),
 }
 
 

@@ -116,7 +116,9 @@ class FileListRequest(Client):
                 files += parse_list(body, self.share_url, self.folder_path)
                 if len(files) > MAX_ENTRIES:
                     raise ProtocolError(
-                        f"the file list from {authority} has more than {MAX_ENTRIES:,} entries"
+                        _(
+                            "the file list from {authority} has more than {max_entries:,} entries"
+                        ).format(authority=authority, max_entries=MAX_ENTRIES)
                     )
                 following = next_page(link, self.folder_path)
                 if following is None:
