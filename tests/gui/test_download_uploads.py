@@ -17,6 +17,7 @@ from pytestqt.qtbot import QtBot
 
 from gui.panels.download import DownloadPanel
 from gui.panels.file_server import FileServerPanel
+from net._i18n import set_language as set_net_language
 from net.fileserver import FileServer
 from net.share import ShareTable
 from tests.conftest import WAIT
@@ -150,10 +151,14 @@ def test_the_password_is_asked_on_401_and_kept_for_the_list_and_uploads(
     assert panel.status.kind != "error", panel.status.text()
 
 
+@pytest.mark.parametrize("language", ["en", "zh_CN"])
 def test_an_upload_asks_for_the_password_on_401(
-    qtbot: QtBot, panel: DownloadPanel, inbox: Path, tmp_path: Path
+    qtbot: QtBot, panel: DownloadPanel, inbox: Path, tmp_path: Path, language: str
 ) -> None:
-    panel.ask_password = lambda server: "pw"  # type: ignore[method-assign]
+    """Also in Chinese, where the upload's failure sentence is translated (issue 15.1)."""
+    assert set_net_language(language) == language  # the conftest sets English back after
+    asked: list[str] = []
+    panel.ask_password = lambda server: asked.append(server) or "pw"  # type: ignore[method-assign]
     source = make_file(tmp_path, "a.bin", 5000)
     with upload_server(inbox, password="pw", auth_delay=0.01) as server:
         panel.url_edit.setText(f"http://127.0.0.1:{server.port}/")
@@ -161,6 +166,7 @@ def test_an_upload_asks_for_the_password_on_401(
             panel.upload_files([str(source)])
         qtbot.waitUntil(lambda: (inbox / "a.bin").exists(), timeout=TIMEOUT)
         qtbot.waitUntil(lambda: not panel.upload_runner.running, timeout=TIMEOUT)
+    assert asked == [f"127.0.0.1:{server.port}"]
     assert (inbox / "a.bin").read_bytes() == source.read_bytes()
 
 
