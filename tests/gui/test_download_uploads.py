@@ -158,7 +158,12 @@ def test_an_upload_asks_for_the_password_on_401(
     """Also in Chinese, where the upload's failure sentence is translated (issue 15.1)."""
     assert set_net_language(language) == language  # the conftest sets English back after
     asked: list[str] = []
-    panel.ask_password = lambda server: asked.append(server) or "pw"  # type: ignore[method-assign]
+
+    def answer(server: str) -> str:
+        asked.append(server)
+        return "pw"
+
+    panel.ask_password = answer  # type: ignore[method-assign]  # the dialog, not the network
     source = make_file(tmp_path, "a.bin", 5000)
     with upload_server(inbox, password="pw", auth_delay=0.01) as server:
         panel.url_edit.setText(f"http://127.0.0.1:{server.port}/")
