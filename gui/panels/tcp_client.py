@@ -401,6 +401,7 @@ class ClientConnection(QWidget):
                     # The batch may come before the opened signal: the worker built it already.
                     self.client = self._built[-1]
                 self._target = event.peer or self._target
+                self.log.set_local(event.local, event.peer)
                 message = self.tr("Connected to {peer}").format(peer=event.peer)
                 if event.tls is not None:
                     message = self.tr("{message} with {version} ({cipher})").format(
@@ -716,6 +717,7 @@ class LoadTest(QWidget):
             elif isinstance(event, Connected):
                 self.ever_connected.add(client)
                 self.connected_now.add(client)
+                self.log.set_local(event.local, event.peer)
                 message = self.tr("Connected")
                 rows.append(LogEntry(event.time, "info", event.peer, b"", message))
             elif isinstance(event, Disconnected):
