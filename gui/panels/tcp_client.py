@@ -8,6 +8,7 @@ N clients" opens a :class:`LoadTest` tab: N connections to the current tab's tar
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Callable
@@ -368,10 +369,12 @@ class ClientConnection(QWidget):
         replied: float | None = None
         for event in events:
             if isinstance(event, Received | ReceivedRun):
-                rows.append(self._stream.row(event))
+                row = self._stream.row(event)
                 rtt = self._rtt.replied(event.time)
                 if rtt is not None:
                     replied = self._last_rtt = rtt
+                    row = dataclasses.replace(row, rtt_ms=rtt)  # the log shows it in the row
+                rows.append(row)
             elif isinstance(event, Sent):
                 if event.heartbeat:
                     self._heartbeats += 1

@@ -3253,6 +3253,14 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
         <translation>错误</translation>
     </message>
     <message>
+        <source>{size} · {ms} ms</source>
+        <translation>{size} · {ms} ms</translation>
+    </message>
+    <message>
+        <source>Round trip: {ms} ms from the send to this first reply</source>
+        <translation>往返时间：从发送到这第一个回复 {ms} ms</translation>
+    </message>
+    <message>
         <source>Traffic log</source>
         <translation>收发记录</translation>
     </message>
