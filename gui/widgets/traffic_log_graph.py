@@ -22,14 +22,26 @@ REDRAW_MS = 500
 
 
 class RateGraph(QWidget):
-    """Two stacked plots (bytes/s above, packets/s below) of ``counter``'s last minutes."""
+    """Two stacked plots (bytes/s above, packets/s below) of ``counter``'s last minutes.
 
-    def __init__(self, counter: RateCounter, parent: QWidget | None = None) -> None:
+    ``counts`` and ``tip`` name the lower plot's unit and say what is drawn, already translated
+    (the file server counts transfers, not packets); by default packets/s of a traffic log.
+    """
+
+    def __init__(
+        self,
+        counter: RateCounter,
+        parent: QWidget | None = None,
+        *,
+        counts: str = "",
+        tip: str = "",
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("logRateGraph")
         self.setAccessibleName(QCoreApplication.translate("TrafficLog", "Rate graph"))
         self.setToolTip(
-            QCoreApplication.translate(
+            tip
+            or QCoreApplication.translate(
                 "TrafficLog", "Bytes and packets per second, in and out, over the last minutes"
             )
         )
@@ -41,7 +53,7 @@ class RateGraph(QWidget):
             row=0, col=0, title=QCoreApplication.translate("TrafficLog", "bytes/s")
         )
         self.packets_plot = self.plots.addPlot(
-            row=1, col=0, title=QCoreApplication.translate("TrafficLog", "packets/s")
+            row=1, col=0, title=counts or QCoreApplication.translate("TrafficLog", "packets/s")
         )
         self.packets_plot.setXLink(self.bytes_plot)
         self.packets_plot.setLabel("bottom", QCoreApplication.translate("TrafficLog", "seconds"))
