@@ -291,7 +291,7 @@ class FileServerPanel(FileDropTarget, Panel):
         columns = QHBoxLayout()
         columns.addWidget(share_box, 1)
         columns.addWidget(self.settings_area)
-        layout = QVBoxLayout(self)
+        self._main_layout = layout = QVBoxLayout(self)
         layout.addLayout(columns, 3)
         layout.addWidget(transfers_box, 2)
         layout.addWidget(self.status)
@@ -580,12 +580,17 @@ class FileServerPanel(FileDropTarget, Panel):
                     "Bytes per second served (and received by uploads), and transfers started "
                     "per second, over the last minutes"
                 ),
+                compact=True,
             )
             self.graph.setObjectName("fileServerGraph")
-            self.graph.setMinimumHeight(110)
+            self.graph.setMinimumHeight(140)
             self.transfers_layout.addWidget(self.graph, 1)
         if self.graph is not None:
             self.graph.setVisible(on)
+        # The graph and the table share the transfers box: it gets the larger part meanwhile
+        # (the settings beside the share list scroll).
+        self._main_layout.setStretch(0, 2 if on else 3)
+        self._main_layout.setStretch(1, 3 if on else 2)
         self.graph_button.setChecked(on)
 
     def _on_events(self, events: list[Any]) -> None:
