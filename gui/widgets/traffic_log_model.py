@@ -804,14 +804,16 @@ class TrafficLogModel(RowTableModel):
         count = 0
         with open(path, "w", newline="", encoding="utf-8-sig") as handle:
             writer = csv.writer(handle)
-            writer.writerow(["time", "direction", "peer", "bytes", "data", "rtt_ms"])
+            # rtt_ms before data: the data stays the last column, as readers of older exports
+            # expect.
+            writer.writerow(["time", "direction", "peer", "bytes", "rtt_ms", "data"])
             for row in chosen:
                 entry = _entry_of(self._rows[row])
                 texts = self.row_texts(row)
                 texts[0] = _format_time(entry.time, with_date=True)
                 texts[1] = entry.direction
                 rtt = self.row_rtt(row)
-                texts.append("" if rtt is None else f"{rtt:.3f}")
+                texts.insert(4, "" if rtt is None else f"{rtt:.3f}")
                 writer.writerow(texts)
                 count += 1
         return count

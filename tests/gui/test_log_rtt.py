@@ -57,11 +57,11 @@ def test_udp_send_reply_row_shows_its_rtt_and_exports_it(
     assert log.view.horizontalHeader().sectionSize(TrafficLogModel.SIZE) > width
     assert log.export(tmp_path / "log.csv") == 2
     rows = csv_rows(tmp_path / "log.csv")
-    assert rows[0][-1] == "rtt_ms"
+    assert rows[0] == ["time", "direction", "peer", "bytes", "rtt_ms", "data"]
     assert [row[1] for row in rows[1:]] == ["out", "in"]
-    assert rows[1][-1] == ""
-    assert rows[2][3] == "4"
-    assert float(rows[2][-1]) == pytest.approx(rtt, abs=0.001)
+    assert rows[1][3:] == ["4", "", "ping"]
+    assert rows[2][3] == "4" and rows[2][5] == "ping"
+    assert float(rows[2][4]) == pytest.approx(rtt, abs=0.001)
 
 
 @pytest.mark.parametrize("framing", ["raw", "line"])
