@@ -735,8 +735,8 @@ class TrafficLogModel(RowTableModel):
         position = index.row()
         row = self._rows[position]
         column = index.column()
-        for position in range(len(roleDataSpan)):
-            slot = roleDataSpan[position]
+        for slot_index in range(len(roleDataSpan)):
+            slot = roleDataSpan[slot_index]
             role = slot.role()
             value = self._value(row, column, role, position) if role in _ROLES else None
             # The view reuses one span for every cell: a slot left alone keeps the last cell's

@@ -8,7 +8,7 @@ import csv
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QModelRoleData, QModelRoleDataSpan, Qt
 from pytestqt.qtbot import QtBot
 
 from gui.panels.tcp_client import TcpClientPanel
@@ -28,7 +28,12 @@ def csv_rows(path: Path) -> list[list[str]]:
 
 
 def size_cell(log: TrafficLog, row: int) -> str:
-    return str(log.model.data(log.model.index(row, TrafficLogModel.SIZE)))
+    """The Bytes cell as the view paints it (multiData), which data() agrees with."""
+    index = log.model.index(row, TrafficLogModel.SIZE)
+    slot = QModelRoleData(Qt.ItemDataRole.DisplayRole)
+    log.model.multiData(index, QModelRoleDataSpan(slot))
+    assert slot.data() == log.model.data(index)
+    return str(slot.data())
 
 
 def test_udp_send_reply_row_shows_its_rtt_and_exports_it(
