@@ -12,7 +12,7 @@ import ipaddress
 import json
 import os
 import urllib.parse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtGui import QGuiApplication
@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QListWidget,
+    QPushButton,
     QScrollArea,
     QSizePolicy,
     QVBoxLayout,
@@ -44,6 +45,9 @@ from net.discovery import Announcer
 from net.errors import AddressError
 from net.fileserver import FileServer
 from net.tls import server_context
+
+if TYPE_CHECKING:
+    from gui.widgets.traffic_log_graph import RateGraph
 
 __all__ = ["DEFAULT_PORT", "FileServerPanel"]
 
@@ -96,8 +100,17 @@ class FileServerPanel(FileDropTarget, Panel):
 
         self.transfers = TransfersTable(self)
         transfers_box = QGroupBox(self.tr("Transfers"), self)
-        transfers_layout = QVBoxLayout(transfers_box)
-        transfers_layout.addWidget(self.transfers)
+        self.transfers_layout = QVBoxLayout(transfers_box)
+        self.transfers_layout.addWidget(self.transfers)
+        self.graph: RateGraph | None = None  # built (and pyqtgraph imported) when first shown
+        self.graph_button = QPushButton(self.tr("&Graph"), self)
+        self.graph_button.setObjectName("graphButton")
+        self.graph_button.setCheckable(True)
+        self.graph_button.setToolTip(
+            self.tr("Show bytes served per second and transfers started per second")
+        )
+        self.graph_button.toggled.connect(self.show_graph)
+        self.transfers.button_row.insertWidget(1, self.graph_button)
 
         self.bind = BindAddressPicker(self)
         self.bind.changed.connect(self._update_exposure)
@@ -278,7 +291,7 @@ class FileServerPanel(FileDropTarget, Panel):
         columns = QHBoxLayout()
         columns.addWidget(share_box, 1)
         columns.addWidget(self.settings_area)
-        layout = QVBoxLayout(self)
+        self._main_layout = layout = QVBoxLayout(self)
         layout.addLayout(columns, 3)
         layout.addWidget(transfers_box, 2)
         layout.addWidget(self.status)
@@ -302,6 +315,7 @@ class FileServerPanel(FileDropTarget, Panel):
             self.copy_button,
             self.copy_links_button,
             self.transfers.view,
+            self.graph_button,
             self.transfers.clear_button,
         )
         self.qr.set_text("")
@@ -551,6 +565,33 @@ class FileServerPanel(FileDropTarget, Panel):
             )
         self._update_exposure()
         self._update_activity()
+
+    def show_graph(self, on: bool = True) -> None:
+        """Show or hide the live graph of bytes/s served and transfers/s started, over the
+        last minutes (pyqtgraph, and so numpy, is imported the first time)."""
+        if on and self.graph is None:
+            from gui.widgets.traffic_log_graph import RateGraph  # numpy: only when asked for
+
+            self.graph = RateGraph(
+                self.transfers.model.rates,
+                self,
+                counts=self.tr("transfers/s"),
+                tip=self.tr(
+                    "Bytes per second served (and received by uploads), and transfers started "
+                    "per second, over the last minutes"
+                ),
+                compact=True,
+            )
+            self.graph.setObjectName("fileServerGraph")
+            self.graph.setMinimumHeight(140)
+            self.transfers_layout.addWidget(self.graph, 1)
+        if self.graph is not None:
+            self.graph.setVisible(on)
+        # The graph and the table share the transfers box: it gets the larger part meanwhile
+        # (the settings beside the share list scroll).
+        self._main_layout.setStretch(0, 2 if on else 3)
+        self._main_layout.setStretch(1, 3 if on else 2)
+        self.graph_button.setChecked(on)
 
     def _on_events(self, events: list[Any]) -> None:
         self.transfers.apply(events)

@@ -8,6 +8,7 @@ N clients" opens a :class:`LoadTest` tab: N connections to the current tab's tar
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Callable
@@ -368,10 +369,12 @@ class ClientConnection(QWidget):
         replied: float | None = None
         for event in events:
             if isinstance(event, Received | ReceivedRun):
-                rows.append(self._stream.row(event))
+                row = self._stream.row(event)
                 rtt = self._rtt.replied(event.time)
                 if rtt is not None:
                     replied = self._last_rtt = rtt
+                    row = dataclasses.replace(row, rtt_ms=rtt)  # the log shows it in the row
+                rows.append(row)
             elif isinstance(event, Sent):
                 if event.heartbeat:
                     self._heartbeats += 1
@@ -401,6 +404,7 @@ class ClientConnection(QWidget):
                     # The batch may come before the opened signal: the worker built it already.
                     self.client = self._built[-1]
                 self._target = event.peer or self._target
+                self.log.set_local(event.local, event.peer)
                 message = self.tr("Connected to {peer}").format(peer=event.peer)
                 if event.tls is not None:
                     message = self.tr("{message} with {version} ({cipher})").format(
@@ -716,6 +720,7 @@ class LoadTest(QWidget):
             elif isinstance(event, Connected):
                 self.ever_connected.add(client)
                 self.connected_now.add(client)
+                self.log.set_local(event.local, event.peer)
                 message = self.tr("Connected")
                 rows.append(LogEntry(event.time, "info", event.peer, b"", message))
             elif isinstance(event, Disconnected):

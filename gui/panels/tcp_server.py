@@ -427,6 +427,7 @@ class TcpServerPanel(Panel):
     def _on_opened(self, server: Any) -> None:
         self.server = server
         self._address = str(server.address)
+        self.log.set_local(self._address)
         self._fingerprint = self._opened_tls.get("fingerprint", "")
         self.security.set_running(True, self._fingerprint)
         if self._fingerprint:
@@ -470,6 +471,7 @@ class TcpServerPanel(Panel):
                 rows.append(LogEntry(event.time, "info", event.peer, b"", note))
             elif isinstance(event, Connected):
                 membership_changed = True
+                self.log.set_local(event.local, event.peer)
                 note = self.tr("Client connected")
                 rows.append(LogEntry(event.time, "info", event.peer, b"", note))
             elif isinstance(event, Disconnected):

@@ -399,6 +399,7 @@ class UdpReceivePanel(Panel):
         self.receiver = receiver
         _bound[int(receiver.port)] = receiver
         self._address = str(receiver.address)
+        self.log.set_local(self._address)
         self.status.show_info(self.tr("Listening on {address}").format(address=self._address))
         if getattr(receiver, "rcvbuf_warning", None):
             self.warning.setText(str(receiver.rcvbuf_warning))

@@ -326,7 +326,7 @@ class UdpSendPanel(Panel):
                 self._replies += 1
                 last_reply = event
                 last_rtt = self._rtt.replied(event.time)
-                rows.append(LogEntry(event.time, "in", event.peer, event.data))
+                rows.append(LogEntry(event.time, "in", event.peer, event.data, rtt_ms=last_rtt))
         self.log.append(rows)
         if last_reply is not None:
             self._last_reply = last_reply

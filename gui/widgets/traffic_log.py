@@ -145,6 +145,9 @@ class TrafficLog(QWidget):
         self.checksum_failures = 0  # received rows that failed the chosen checksum
         self.local = ""
         self._locals: dict[str, str] = {}  # peer -> this end's address on its connection
+        # peer -> a round-trip time (ms) whose reply is still in the framing stage
+        self._held_rtts: dict[str, float] = {}
+        self._rtt_shown = False  # the Bytes column has been widened for round-trip times
         self.protocol: Literal["tcp", "udp"] | None = None
         self.graph: RateGraph | None = None
         self._peers: dict[str, None] = {}
@@ -257,6 +260,7 @@ class TrafficLog(QWidget):
             return
         self._count(batch)
         if not self.framing.raw or self.framing.backlog:
+            self._hold_rtts(batch)
             self.framing.push(batch)
             batch = self.framing.take()
             if self.framing.backlog:
@@ -691,6 +695,32 @@ class TrafficLog(QWidget):
         if packets:
             self.rates.add(nbytes, packets)
 
+    def _hold_rtts(self, batch: list[Any]) -> None:
+        """Keep the round-trip times of stream chunks that go into the framing stage: the first
+        frame of the same peer to come out gets it (the chunk itself may not be a row)."""
+        for entry in batch:
+            if type(entry) is LogEntry and entry.rtt_ms is not None and entry.stream is not None:
+                self._held_rtts[entry.peer] = entry.rtt_ms
+        if len(self._held_rtts) > MAX_PEERS:
+            self._held_rtts.clear()
+
+    def _rtt_marks(self, batch: list[Any]) -> dict[int, float] | None:
+        """Round-trip times held for framing, by position of the first frame of their peer."""
+        held = self._held_rtts
+        if not held:
+            return None
+        marks: dict[int, float] = {}
+        for position, entry in enumerate(batch):
+            if type(entry) is tuple:  # a frame
+                ms = held.pop(entry[1], None)
+                if ms is not None:
+                    marks[position] = ms
+            elif type(entry) is LogEntry and entry.rtt_ms is not None:
+                held.pop(entry.peer, None)  # the chunk came through as it was, with its time
+            if not held:
+                break
+        return marks
+
     def _add(self, batch: list[Any]) -> None:
         """Rows after framing: the lines receive file, checksum counts, peers, the model."""
         if not batch:
@@ -708,7 +738,9 @@ class TrafficLog(QWidget):
             if check:
                 self._check(row[2] for row in rows)
         self._note_peers(batch, False)
-        self.model.append(batch)
+        self.model.append(batch, self._rtt_marks(batch))
+        if not self._rtt_shown and self.model.has_rtt:
+            self._show_rtt_column()
         self._appended()
 
     def _check(self, payloads: Iterable[bytes]) -> None:
@@ -742,6 +774,16 @@ class TrafficLog(QWidget):
         if not self.framing.backlog:
             self._backlog_timer.stop()
         self._add(rows)
+
+    def _show_rtt_column(self) -> None:
+        """Widen the Bytes column once, when the first round-trip time ("12 · 0.215 ms")
+        arrives: panels without round trips keep their narrow column."""
+        self._rtt_shown = True
+        sample = self.model.rtt_text(65_535, 999.999)
+        width = self.view.fontMetrics().horizontalAdvance(sample) + 18
+        header = self.view.horizontalHeader()
+        if header.sectionSize(TrafficLogModel.SIZE) < width:
+            header.resizeSection(TrafficLogModel.SIZE, width)
 
     def _appended(self) -> None:
         if self.follow_check.isChecked():

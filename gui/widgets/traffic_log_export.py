@@ -223,9 +223,9 @@ class RateCounter:
         nbytes = [0] * self.seconds
         packets = [0] * self.seconds
         for when, size, count in self._buckets:
-            if start <= when <= second:
-                nbytes[when - start] = size
-                packets[when - start] = count
+            if start <= when <= second:  # += : stamps from several threads may interleave
+                nbytes[when - start] += size
+                packets[when - start] += count
         return list(range(-self.seconds + 1, 1)), nbytes, packets
 
     def clear(self) -> None:

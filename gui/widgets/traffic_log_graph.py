@@ -22,14 +22,28 @@ REDRAW_MS = 500
 
 
 class RateGraph(QWidget):
-    """Two stacked plots (bytes/s above, packets/s below) of ``counter``'s last minutes."""
+    """Two stacked plots (bytes/s above, packets/s below) of ``counter``'s last minutes.
 
-    def __init__(self, counter: RateCounter, parent: QWidget | None = None) -> None:
+    ``counts`` and ``tip`` name the lower plot's unit and say what is drawn, already translated
+    (the file server counts transfers, not packets); by default packets/s of a traffic log.
+    ``compact`` puts the two plots side by side, for a graph a hundred-odd pixels high.
+    """
+
+    def __init__(
+        self,
+        counter: RateCounter,
+        parent: QWidget | None = None,
+        *,
+        counts: str = "",
+        tip: str = "",
+        compact: bool = False,
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("logRateGraph")
         self.setAccessibleName(QCoreApplication.translate("TrafficLog", "Rate graph"))
         self.setToolTip(
-            QCoreApplication.translate(
+            tip
+            or QCoreApplication.translate(
                 "TrafficLog", "Bytes and packets per second, in and out, over the last minutes"
             )
         )
@@ -37,11 +51,11 @@ class RateGraph(QWidget):
         self.plots = pyqtgraph.GraphicsLayoutWidget(self)
         self.plots.setBackground(None)
         pen = pyqtgraph.mkPen(text_color("in"), width=1)
-        self.bytes_plot = self.plots.addPlot(
-            row=0, col=0, title=QCoreApplication.translate("TrafficLog", "bytes/s")
-        )
+        bytes_title = QCoreApplication.translate("TrafficLog", "bytes/s")
+        counts_title = counts or QCoreApplication.translate("TrafficLog", "packets/s")
+        self.bytes_plot = self.plots.addPlot(row=0, col=0, title=bytes_title)
         self.packets_plot = self.plots.addPlot(
-            row=1, col=0, title=QCoreApplication.translate("TrafficLog", "packets/s")
+            row=0 if compact else 1, col=1 if compact else 0, title=counts_title
         )
         self.packets_plot.setXLink(self.bytes_plot)
         self.packets_plot.setLabel("bottom", QCoreApplication.translate("TrafficLog", "seconds"))

@@ -102,6 +102,8 @@ class LogEntry:
     the log renders it from its bytes plus ``lead``, the bytes of a character the previous chunk
     began (the model works them out for its current encoding). ``end`` marks the end of a stream:
     such an entry adds no row, it lets the stream's last row show an unfinished character.
+    ``rtt_ms``: the round-trip time (ms) this row ends, for the first reply after a send
+    (:class:`net.rtt.RoundTrips`); the row shows it beside its byte count.
     """
 
     time: float
@@ -114,6 +116,7 @@ class LogEntry:
     stream: int | None = None
     lead: bytes = b""
     end: bool = False
+    rtt_ms: float | None = None
 
     @classmethod
     def note(cls, message: str, peer: str = "", *, error: bool = False) -> LogEntry:
@@ -304,6 +307,12 @@ class TrafficLogModel(RowTableModel):
             "error": QCoreApplication.translate("TrafficLog", "error"),
         }
         self.dropped = 0  # rows that left because of the limits, since the last clear
+        # Round-trip times by row serial (the first row held has serial self._first), in
+        # ascending order: a dict, not a field of every row, as few rows carry one.
+        self._rtts: dict[int, float] = {}
+        self._first = 0
+        # The Bytes cell of a first reply: "12 · 0.215 ms".
+        self._rtt_pattern = QCoreApplication.translate("TrafficLog", "{size} · {ms} ms")
 
     # -- configuration -------------------------------------------------------------------------
 
@@ -368,28 +377,51 @@ class TrafficLogModel(RowTableModel):
 
     # -- rows ----------------------------------------------------------------------------------
 
-    def append(self, entries: Sequence[LogEntry | Datagram | _Row]) -> None:
+    def append(
+        self,
+        entries: Sequence[LogEntry | Datagram | _Row],
+        rtts: dict[int, float] | None = None,
+    ) -> None:
         """Add a batch of rows at the end, dropping the oldest beyond the limits (received rows
-        may come as (time, peer, data, truncated) tuples, as :meth:`append_rows` takes them)."""
+        may come as (time, peer, data, truncated) tuples, as :meth:`append_rows` takes them).
+
+        ``rtts`` maps positions in ``entries`` to round-trip times in ms, for rows that cannot
+        carry their own (a LogEntry's ``rtt_ms`` counts too)."""
         if not entries:
             return
+        marks = dict(rtts) if rtts else {}
+        for position, entry in enumerate(entries):
+            if type(entry) is LogEntry and entry.rtt_ms is not None:
+                marks[position] = entry.rtt_ms
         if any(type(entry) is LogEntry and entry.stream is not None for entry in entries):
-            batch, count = self._stream_batch(entries)
+            batch, count, marks = self._stream_batch(entries, marks)
         else:
             keep = self._row_keep
             batch = [_row_of(entry, keep) for entry in entries[-self._limit :]]
             count = len(entries)
+            cut = count - len(batch)
+            marks = {position - cut: ms for position, ms in marks.items() if position >= cut}
         self.dropped += count - len(batch)
-        self._add(batch, [_row_bytes(row) for row in batch])
+        added = self._add(batch, [_row_bytes(row) for row in batch])
+        if marks:
+            # Serial of batch[i] is end - len(batch) + i; rows _add skipped have none.
+            end = self._first + len(self._rows)
+            for position in sorted(marks):
+                if position >= len(batch) - added:
+                    self._rtts[end - len(batch) + position] = marks[position]
 
     def _stream_batch(
-        self, entries: Sequence[LogEntry | Datagram | _Row]
-    ) -> tuple[list[_Row], int]:
+        self, entries: Sequence[LogEntry | Datagram | _Row], marks: dict[int, float]
+    ) -> tuple[list[_Row], int, dict[int, float]]:
         """Rows for a batch holding stream chunks: each gets the lead bytes its stream left
-        (every chunk is read, even one the limit drops); an end marks its stream's last row."""
+        (every chunk is read, even one the limit drops); an end marks its stream's last row.
+        Also returns ``marks`` (round-trip times by entry position) by position in the rows."""
         rows: list[_Row] = []
         count = 0
-        for entry in entries:
+        moved: dict[int, float] = {}
+        for position, entry in enumerate(entries):
+            if position in marks:
+                moved[len(rows)] = marks[position]
             if type(entry) is not LogEntry or entry.stream is None:
                 rows.append(_row_of(entry, self._row_keep))
                 count += 1
@@ -406,7 +438,9 @@ class TrafficLogModel(RowTableModel):
             _feed(decoder, entry.data)
             rows.append((*_row_of(entry, self._row_keep)[:8], lead, False))
             count += 1
-        return rows[-self._limit :], count
+        cut = max(0, len(rows) - self._limit)
+        kept = {position - cut: ms for position, ms in moved.items() if position >= cut}
+        return rows[cut:], count, kept
 
     def _end_stream(self, key: int, batch: list[_Row]) -> None:
         for rows, in_model in ((batch, False), (self._rows, True)):
@@ -436,7 +470,9 @@ class TrafficLogModel(RowTableModel):
         self.dropped += len(rows) - len(batch)
         self._add(batch, list(map(len, map(_row_data, batch))))
 
-    def _add(self, batch: list[_Row], sizes: list[int]) -> None:
+    def _add(self, batch: list[_Row], sizes: list[int]) -> int:
+        """Put ``batch`` at the end within the limits; returns how many of its rows (the last
+        ones) went in."""
         incoming = sum(sizes)
         if incoming > self._max_bytes:  # the batch alone is over: only its newest rows stay
             skip = 0
@@ -470,6 +506,12 @@ class TrafficLogModel(RowTableModel):
                 self.endInsertRows()
         self.dropped += leaving
         self._bytes += incoming - freed
+        if leaving:
+            self._first += leaving
+            rtts = self._rtts
+            while rtts and (oldest := next(iter(rtts))) < self._first:
+                del rtts[oldest]
+        return len(batch)
 
     def clear(self) -> None:
         self.beginResetModel()
@@ -478,6 +520,8 @@ class TrafficLogModel(RowTableModel):
         self._bytes = 0
         self._cells.clear()
         self._checks.clear()
+        self._rtts.clear()
+        self._first = 0
         self.dropped = 0
         self.endResetModel()
 
@@ -506,6 +550,19 @@ class TrafficLogModel(RowTableModel):
 
     def row_peer(self, row: int) -> str:
         return self._rows[row][1]  # type: ignore[no-any-return]
+
+    def row_rtt(self, row: int) -> float | None:
+        """The round-trip time (ms) row ``row`` ends, or None."""
+        return self._rtts.get(self._first + row) if self._rtts else None
+
+    def rtt_text(self, size: int, rtt_ms: float) -> str:
+        """The Bytes cell of a row that ends a round trip: ``"12 · 0.215 ms"``."""
+        return self._rtt_pattern.format(size=f"{size:,}", ms=f"{rtt_ms:.3f}")
+
+    @property
+    def has_rtt(self) -> bool:
+        """Whether any row held shows a round-trip time."""
+        return bool(self._rtts)
 
     def row_time(self, row: int) -> float:
         """When the row's bytes arrived or left (``time.time()`` seconds)."""
@@ -667,19 +724,21 @@ class TrafficLogModel(RowTableModel):
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if role not in _ROLES or not index.isValid():
             return None
-        return self._value(self._rows[index.row()], index.column(), role)
+        position = index.row()
+        return self._value(self._rows[position], index.column(), role, position)
 
     def multiData(self, index: _Index, roleDataSpan: Any) -> None:
         # The view's delegate asks for seven roles of every cell it paints: one call into Python
         # for all of them, not seven.
         if not index.isValid():
             return
-        row = self._rows[index.row()]
+        position = index.row()
+        row = self._rows[position]
         column = index.column()
-        for position in range(len(roleDataSpan)):
-            slot = roleDataSpan[position]
+        for slot_index in range(len(roleDataSpan)):
+            slot = roleDataSpan[slot_index]
             role = slot.role()
-            value = self._value(row, column, role) if role in _ROLES else None
+            value = self._value(row, column, role, position) if role in _ROLES else None
             # The view reuses one span for every cell: a slot left alone keeps the last cell's
             # value (the Bytes column's right alignment spread to every column).
             if value is None:
@@ -687,7 +746,7 @@ class TrafficLogModel(RowTableModel):
             else:
                 slot.setData(value)
 
-    def _value(self, row: _Row, column: int, role: int) -> Any:
+    def _value(self, row: _Row, column: int, role: int, position: int = -1) -> Any:
         size: int | None
         if len(row) == 4:
             direction, size = "in", len(row[2])
@@ -703,7 +762,12 @@ class TrafficLogModel(RowTableModel):
                 return self._directions.get(direction, direction)
             if column == self.PEER:
                 return row[1]
-            return "" if size is None else f"{size:,}"
+            if size is None:
+                return ""
+            rtt = self._rtts.get(self._first + position) if self._rtts else None
+            if rtt is None:
+                return f"{size:,}"
+            return self.rtt_text(size, rtt)
         if role == _FOREGROUND:
             if self._checksum is not None and direction == "in" and self._failure(row):
                 return text_color("error")
@@ -713,6 +777,12 @@ class TrafficLogModel(RowTableModel):
         if role == _ALIGNMENT:
             return _RIGHT if column == self.SIZE else None
         data = row[2]
+        if role == _TOOLTIP and column == self.SIZE and self._rtts:
+            rtt = self._rtts.get(self._first + position)
+            if rtt is not None:
+                return QCoreApplication.translate(
+                    "TrafficLog", "Round trip: {ms} ms from the send to this first reply"
+                ).format(ms=f"{rtt:.3f}")
         if role == _TOOLTIP and self._checksum is not None and direction == "in":
             failure = self._failure(row)
             if failure:
@@ -728,17 +798,22 @@ class TrafficLogModel(RowTableModel):
 
     def export_csv(self, path: str | Path, rows: Iterable[int] | None = None) -> int:
         """Write ``rows`` (every row when None) as CSV, every byte they keep as shown (text or
-        hex); returns the row count."""
+        hex), and ``rtt_ms``, the round-trip time a first reply ends (empty for other rows);
+        returns the row count."""
         chosen = range(len(self._rows)) if rows is None else rows
         count = 0
         with open(path, "w", newline="", encoding="utf-8-sig") as handle:
             writer = csv.writer(handle)
-            writer.writerow(["time", "direction", "peer", "bytes", "data"])
+            # rtt_ms before data: the data stays the last column, as readers of older exports
+            # expect.
+            writer.writerow(["time", "direction", "peer", "bytes", "rtt_ms", "data"])
             for row in chosen:
                 entry = _entry_of(self._rows[row])
                 texts = self.row_texts(row)
                 texts[0] = _format_time(entry.time, with_date=True)
                 texts[1] = entry.direction
+                rtt = self.row_rtt(row)
+                texts.insert(4, "" if rtt is None else f"{rtt:.3f}")
                 writer.writerow(texts)
                 count += 1
         return count

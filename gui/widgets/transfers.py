@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
 from gui.widgets.counters import RateMeter, format_bytes, format_count
 from gui.widgets.style import text_color
 from gui.widgets.table_model import RowTableModel
+from gui.widgets.traffic_log_export import RateCounter
 from gui.widgets.units import format_progress, format_speed
 from net.events import TransferFailed, TransferFinished, TransferProgress, TransferStarted
 
@@ -107,6 +108,8 @@ class TransfersModel(RowTableModel):
         self._where: dict[int, int] = {}  # transfer id -> row
         self._limit = max(1, limit)
         self.bytes_sent = 0  # every transfer's bytes, also of rows that left the table
+        # Bytes moved and transfers started per second, for the panel's rate graph.
+        self.rates = RateCounter()
         self.finished = 0
         self.failed = 0
         self._dialects = {
@@ -143,6 +146,7 @@ class TransfersModel(RowTableModel):
                 row.meter.update(0, event.time)
                 new.append(row)
                 fresh[event.transfer_id] = row
+                self.rates.add(0, 1, event.time)
                 continue
             if not isinstance(event, TransferProgress | TransferFinished | TransferFailed):
                 continue
@@ -155,7 +159,10 @@ class TransfersModel(RowTableModel):
                 row_or_none = self._rows[where]
                 changed.add(where)
             row = row_or_none
-            self.bytes_sent += max(0, event.done - row.done)
+            moved = max(0, event.done - row.done)
+            self.bytes_sent += moved
+            if moved:
+                self.rates.add(moved, 0, event.time)
             row.done = event.done
             if isinstance(event, TransferProgress):
                 row.speed = row.meter.update(event.done, event.time)
@@ -340,7 +347,7 @@ class TransfersTable(QWidget):
         )
         self.clear_button.clicked.connect(self.clear_finished)
 
-        row = QHBoxLayout()
+        self.button_row = row = QHBoxLayout()  # the panel may add its own buttons
         row.addWidget(self.summary, 1)
         row.addWidget(self.clear_button)
         layout = QVBoxLayout(self)

@@ -1075,6 +1075,14 @@ Double-click to open the folder</source>
         <translation>已在 {url} 开始共享，但列表是空的：把文件拖到这里或点“添加文件…”来共享</translation>
     </message>
     <message>
+        <source>transfers/s</source>
+        <translation>传输/秒</translation>
+    </message>
+    <message>
+        <source>Bytes per second served (and received by uploads), and transfers started per second, over the last minutes</source>
+        <translation>最近几分钟内每秒发送（及上传接收）的字节数和每秒开始的传输数</translation>
+    </message>
+    <message>
         <source>Stopped serving on {address}</source>
         <translation>已停止在 {address} 上的服务</translation>
     </message>
@@ -1091,6 +1099,14 @@ Double-click to open the folder</source>
         <translation>
             <numerusform>{count} 个文件</numerusform>
         </translation>
+    </message>
+    <message>
+        <source>&amp;Graph</source>
+        <translation>速率图(&amp;G)</translation>
+    </message>
+    <message>
+        <source>Show bytes served per second and transfers started per second</source>
+        <translation>显示每秒发送的字节数和每秒开始的传输数</translation>
     </message>
     <message>
         <source>Only programs on this computer can connect to {address}.</source>
@@ -3251,6 +3267,14 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     <message>
         <source>error</source>
         <translation>错误</translation>
+    </message>
+    <message>
+        <source>{size} · {ms} ms</source>
+        <translation>{size} · {ms} ms</translation>
+    </message>
+    <message>
+        <source>Round trip: {ms} ms from the send to this first reply</source>
+        <translation>往返时间：从发送到这第一个回复 {ms} ms</translation>
     </message>
     <message>
         <source>Traffic log</source>

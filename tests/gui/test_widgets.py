@@ -382,9 +382,9 @@ def test_log_exports_csv_and_text(qtbot: QtBot, tmp_path: Path) -> None:
     assert log.export(tmp_path / "log.csv") == 2
     with open(tmp_path / "log.csv", encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.reader(handle))
-    assert rows[0] == ["time", "direction", "peer", "bytes", "data"]
-    assert rows[1][1:] == ["in", "[::1]:7", "10", '中文,"q"']
-    assert rows[2][1:] == ["out", "[::1]:7", "2", "ok"]
+    assert rows[0] == ["time", "direction", "peer", "bytes", "rtt_ms", "data"]
+    assert rows[1][1:] == ["in", "[::1]:7", "10", "", '中文,"q"']
+    assert rows[2][1:] == ["out", "[::1]:7", "2", "", "ok"]
     log.set_hex(True)
     assert log.export(tmp_path / "log.txt") == 2
     lines = (tmp_path / "log.txt").read_text(encoding="utf-8").splitlines()
