@@ -31,7 +31,9 @@ MAX_ITEMS = 20
 
 
 def field_key(root: QWidget, widget: QWidget) -> str | None:
-    """``root/ancestor/widget`` objectNames, or None for unnamed and Qt-internal widgets."""
+    """``root/ancestor/widget`` objectNames, or None for unnamed and Qt-internal widgets. An
+    ancestor whose ``settings_group`` property is False adds no part (the TCP Client's tabs keep
+    the keys its fields had before there were tabs)."""
     name = widget.objectName()
     if not name or name.startswith("qt_") or widget.property("persist") is False:
         return None
@@ -39,7 +41,11 @@ def field_key(root: QWidget, widget: QWidget) -> str | None:
     parent = widget.parentWidget()
     while parent is not None and parent is not root:
         parent_name = parent.objectName()
-        if parent_name and not parent_name.startswith("qt_"):
+        if (
+            parent_name
+            and not parent_name.startswith("qt_")
+            and parent.property("settings_group") is not False
+        ):
             parts.append(parent_name)
         parent = parent.parentWidget()
     if parent is None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtGui import QFontDatabase
@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from gui.panels.base import Panel, set_tab_chain
 from gui.widgets import TrafficLog
 from gui.widgets.forms import push_button, start_stop_buttons
+from gui.widgets.status import StatusLine
 from gui.widgets.style import set_text_role
 from net.codec import render_text
 from net.errors import PayloadError
@@ -73,9 +74,6 @@ capture = true
 delay = 0.25
 """
 
-if TYPE_CHECKING:
-    from gui.panels.tcp_client import ClientConnection
-
 
 def records_from_log(log: TrafficLog) -> list[Record]:
     """What a panel's traffic log shows as a conversation: out rows sent, in rows received.
@@ -101,7 +99,8 @@ def records_from_log(log: TrafficLog) -> list[Record]:
 
 
 def save_log_as_script(
-    panel: Panel | ClientConnection,
+    parent: QWidget,
+    status: StatusLine,
     log: TrafficLog,
     protocol: str,
     host: str,
@@ -112,14 +111,14 @@ def save_log_as_script(
 ) -> bool:
     """Record -> script (issue 18, item 2): write what ``log`` shows as a script that replays
     it (sends as send steps, what came back as exact expects), asking where unless ``path`` is
-    given. Says how it went on the panel's status line."""
+    given (the dialog's ``parent``). Says how it went on ``status``, the panel's status line."""
     try:
         records = records_from_log(log)
     except ValueError as exc:
-        panel.status.show_error(str(exc))
+        status.show_error(str(exc))
         return False
     if not any(record.direction == "sent" for record in records):
-        panel.status.show_error(
+        status.show_error(
             QCoreApplication.translate(
                 "ScriptsPanel", "Nothing was sent yet, so there is no conversation to save"
             )
@@ -127,7 +126,7 @@ def save_log_as_script(
         return False
     if path is None:
         path, _ = QFileDialog.getSaveFileName(
-            panel,
+            parent,
             QCoreApplication.translate("ScriptsPanel", "Save the conversation as a script"),
             "",
             QCoreApplication.translate("ScriptsPanel", "Scripts (*.toml)"),
@@ -145,13 +144,13 @@ def save_log_as_script(
     try:
         _write_atomically(Path(path), text)
     except OSError as exc:
-        panel.status.show_error(
+        status.show_error(
             QCoreApplication.translate("ScriptsPanel", "Cannot save {path}: {reason}").format(
                 path=path, reason=exc.strerror or str(exc)
             )
         )
         return False
-    panel.status.show_info(
+    status.show_info(
         QCoreApplication.translate("ScriptsPanel", "Saved the conversation as {path}").format(
             path=path
         )

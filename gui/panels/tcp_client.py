@@ -254,7 +254,14 @@ class ClientConnection(QWidget):
         from gui.panels.scripts import save_log_as_script  # the script engine, when first used
 
         return save_log_as_script(
-            self, self.log, protocol, self.host.host(), self.port.port(), extra=extra, path=path
+            self,
+            self.status,
+            self.log,
+            protocol,
+            self.host.host(),
+            self.port.port(),
+            extra=extra,
+            path=path,
         )
 
     def client_settings(self) -> dict[str, Any] | None:
@@ -827,6 +834,8 @@ class TcpClientPanel(Panel):
 
         self.tabs = QTabWidget(self)
         self.tabs.setObjectName("connectionTabs")
+        # Fields keep the keys they had before there were tabs (the last tab's are remembered).
+        self.tabs.setProperty("settings_group", False)
         self.tabs.setTabsClosable(True)
         self.tabs.setDocumentMode(True)
         self.tabs.setMovable(True)

@@ -222,7 +222,7 @@ class UdpSendPanel(Panel):
         from gui.panels.scripts import save_log_as_script  # the script engine, when first used
 
         return save_log_as_script(
-            self, self.log, "udp", self.host.host(), self.port.port(), path=path
+            self, self.status, self.log, "udp", self.host.host(), self.port.port(), path=path
         )
 
     def trigger_send(self) -> None:
