@@ -20,6 +20,7 @@ same module reuses mutmut's cache of verdicts for unchanged functions.
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import os
 import re
@@ -45,30 +46,61 @@ class Target:
     only: tuple[str, ...] = ()
 
 
+#: share.py's functions that decide what a request's name can reach: the lookup and the naming.
+SHARE_LOOKUP = (
+    "xǁShareTableǁlookup",
+    "xǁShareTableǁ__contains__",
+    "xǁShareTableǁfolder",
+    "xǁShareTableǁ_put",
+    "xǁShareTableǁ_insert",
+    "xǁShareTableǁ_drop_key",
+    "xǁShareTableǁremove",
+    "x__lookup_key",
+    "x_numbered_name",
+    "x_is_hidden",
+    "x__check_file",
+)
+
+
+def _functions(source: str, *, skip: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """mutmut's mutant-name globs for every function and method in ``source`` but ``skip``
+    (names as in :data:`SHARE_LOOKUP`: ``x_name``, ``xǁClassǁmethod``)."""
+    module = source.removesuffix(".py").replace("/", ".")
+    tree = ast.parse((ROOT / source).read_text(encoding="utf-8"))
+    names = []
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef):
+            names.append(f"x_{node.name}")
+        elif isinstance(node, ast.ClassDef):
+            names.extend(
+                f"xǁ{node.name}ǁ{item.name}"
+                for item in node.body
+                if isinstance(item, ast.FunctionDef)
+            )
+    return tuple(f"{module}.{name}__mutmut_*" for name in names if name not in skip)
+
+
 TARGETS: dict[str, Target] = {
-    # Exact-name share lookup and naming: what a request's name can reach. Restricted to those
-    # functions: the rest of share.py (801 mutants: the folder walk, rescans, the hashing
-    # threads) decides what is *listed* and its checksum, not what a name may open, and with
-    # test_security.py as a judge it does not finish in 20 minutes (its own tests cover it).
+    # Exact-name share lookup and naming: what a request's name can reach.
     "share": Target(
         "net/share.py",
-        ("tests/net/test_share.py", "tests/net/test_security.py"),
-        tuple(
-            f"net.share.{f}__mutmut_*"
-            for f in (
-                "xǁShareTableǁlookup",
-                "xǁShareTableǁ__contains__",
-                "xǁShareTableǁfolder",
-                "xǁShareTableǁ_put",
-                "xǁShareTableǁ_insert",
-                "xǁShareTableǁ_drop_key",
-                "xǁShareTableǁremove",
-                "x__lookup_key",
-                "x_numbered_name",
-                "x_is_hidden",
-                "x__check_file",
-            )
+        (
+            "tests/net/test_share.py",
+            "tests/net/test_share_mutants.py",
+            "tests/net/test_security.py",
         ),
+        tuple(f"net.share.{f}__mutmut_*" for f in SHARE_LOOKUP),
+    ),
+    # The rest of share.py: the folder walk and rescans (what is listed), the checksum lanes.
+    # Judged by the share table's own tests: the server's would re-run sockets for each mutant.
+    "share_rest": Target(
+        "net/share.py",
+        (
+            "tests/net/test_share.py",
+            "tests/net/test_share_mutants.py",
+            "tests/net/test_folders.py",
+        ),
+        _functions("net/share.py", skip=SHARE_LOOKUP),
     ),
     # Request head limits, target parsing, Range / If-Range / Content-Range / digest parsing.
     "httpfile": Target(
