@@ -718,8 +718,8 @@ def _still_there(path: Path) -> bool:
 def _check_file(given: Path) -> tuple[Path, os.stat_result]:
     """Resolve ``given`` (a link is followed now, never at request time) and check it can be served."""
     try:
-        real = given.resolve(strict=True)
-        st = real.stat()
+        real = given.resolve()
+        st = real.stat()  # a missing file or link target raises here
     except FileNotFoundError:
         raise LocalFileError(f"{given} does not exist") from None
     except (OSError, RuntimeError) as exc:
