@@ -108,6 +108,7 @@ TARGETS: dict[str, Target] = {
         (
             "tests/net/test_httpfile.py",
             "tests/net/test_httpfile_edges.py",
+            "tests/net/test_repr_digest.py",
             "tests/net/test_security.py",
         ),
     ),

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,43 +13,34 @@ from net.share import LocalFileError, ShareTable
 from tests.conftest import WAIT
 
 
-@pytest.fixture
-def share() -> Iterator[ShareTable]:
-    table = ShareTable()
-    try:
-        yield table
-    finally:
-        table.close()
-
-
-def test_a_file_removed_while_queued_for_its_checksum_leaves_no_work(
-    share: ShareTable, tmp_path: Path
-) -> None:
+def test_a_file_removed_while_queued_for_its_checksum_leaves_no_work(tmp_path: Path) -> None:
     """Removed before its turn, a file leaves the queue: hashing is then done (not waiting for
     a file that is gone), and the other files still get their checksums."""
     kept = tmp_path / "kept.txt"
     kept.write_bytes(b"kept")
     gone = tmp_path / "gone.txt"
     gone.write_bytes(b"gone")
-    # The table's lock held: the hashing thread cannot take "gone.txt" before it is removed.
-    with share._lock:
-        share.add(kept)
-        share.add(gone)
-        share.remove("gone.txt")
-    assert share.wait_hashed(WAIT)
-    entry = share.lookup("kept.txt")
-    assert entry is not None and entry.sha256 is not None
-    assert share.lookup("gone.txt") is None
+    with ShareTable() as share:
+        # The table's lock held: the hashing thread cannot take "gone.txt" before it is removed.
+        with share._lock:
+            share.add(kept)
+            share.add(gone)
+            share.remove("gone.txt")
+        assert share.wait_hashed(WAIT)
+        entry = share.lookup("kept.txt")
+        assert entry is not None and entry.sha256 is not None
+        assert share.lookup("gone.txt") is None
 
 
 @pytest.mark.posix_only
-def test_a_file_even_root_may_not_read_is_refused_as_permission_denied(share: ShareTable) -> None:
+def test_a_file_even_root_may_not_read_is_refused_as_permission_denied() -> None:
     """Linux's /proc/sys/vm/drop_caches is a regular file that no one may read, root included:
     what any unreadable file gets."""
-    with pytest.raises(LocalFileError) as info:
-        share.add("/proc/sys/vm/drop_caches")
-    assert str(info.value) == "/proc/sys/vm/drop_caches cannot be read: permission denied"
-    assert len(share) == 0
+    with ShareTable() as share:
+        with pytest.raises(LocalFileError) as info:
+            share.add("/proc/sys/vm/drop_caches")
+        assert str(info.value) == "/proc/sys/vm/drop_caches cannot be read: permission denied"
+        assert len(share) == 0
 
 
 # Out of file descriptors, a file can be found and looked at (no descriptor needed) but not
