@@ -582,10 +582,10 @@ def parse_repr_digest(value: str) -> bytes | None:
         members = http_sf.parse(value.encode("ascii"), tltype="dictionary")
     except (UnicodeEncodeError, http_sf.StructuredFieldError):
         return _legacy_digest(value)
-    assert isinstance(members, dict)
-    member = members.get("sha-256")  # (value, parameters), as http_sf gives every member
-    item = member[0] if isinstance(member, tuple) else member
-    return item if isinstance(item, bytes) and len(item) == 32 else None
+    match members:  # http_sf gives each member as (value, parameters)
+        case {"sha-256": (bytes() as digest, _)} if len(digest) == 32:
+            return digest
+    return None
 
 
 def _legacy_digest(value: str) -> bytes | None:
