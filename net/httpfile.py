@@ -23,7 +23,6 @@ Dialect sniffing (the rule the server follows, see :func:`sniff`):
 from __future__ import annotations
 
 import base64
-import binascii
 import codecs
 import mimetypes
 import re
@@ -594,8 +593,8 @@ def _legacy_digest(value: str) -> bytes | None:
         key, _, item = member.partition("=")
         if key.strip().lower() == "sha-256":
             try:
-                digest = base64.b64decode(item.split(";", 1)[0].strip(), validate=True)
-            except (binascii.Error, ValueError):
+                digest = base64.b64decode(item.partition(";")[0].strip(), validate=True)
+            except ValueError:  # binascii.Error, a ValueError
                 return None
             return digest if len(digest) == 32 else None
     return None

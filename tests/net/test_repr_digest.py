@@ -46,6 +46,7 @@ OTHER64 = base64.b64encode(OTHER).decode()
         (f"sha-256={B64}", DIGEST),  # its "=" padding makes it no dictionary
         (f"MD5=AA==, SHA-256={B64}", DIGEST),
         (f"SHA-256={B64};q=1", DIGEST),
+        (f"SHA-256={B64} , MD5=AA==", DIGEST),
         (f"SHA-256={B64[:-4]}", None),
         (f"SHA-256=:{B64}:", None),  # no dictionary (upper case key), no base64 either
         ("MD5=AA==", None),
