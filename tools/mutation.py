@@ -11,6 +11,7 @@ Not part of CI's test command: a full run takes minutes per module. Usage::
     .venv/bin/python tools/mutation.py codec httpfile     # some of them
     .venv/bin/python tools/mutation.py --coverage         # branch coverage, seconds
     .venv/bin/python tools/mutation.py httpfile --budget 900 --children 2
+    .venv/bin/python tools/mutation.py share --recheck    # survivors again, after new tests
 
 Each module runs in its own copy under ``build/mutation/<module>/`` (mutmut writes ``mutants/``
 next to the configuration it reads), so runs never touch the working tree and a later run of the
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import fnmatch
 import json
 import os
 import re
@@ -110,6 +112,7 @@ TARGETS: dict[str, Target] = {
             "tests/net/test_httpfile_edges.py",
             "tests/net/test_repr_digest.py",
             "tests/net/test_security.py",
+            "tests/net/test_share_page.py",  # names, types and charsets as a browser gets them
         ),
     ),
     # Download validation: may this response be kept (status, Content-Range, validators)?
@@ -220,13 +223,32 @@ def _results(work: Path, only: tuple[str, ...]) -> dict[str, tuple[str, str]]:
     return {name: (status, diff) for name, (status, diff) in json.loads(proc.stdout).items()}
 
 
+def _forget_survivors(work: Path, only: tuple[str, ...]) -> None:
+    """Mark the survivors of an earlier run (of ``only``) unchecked, so mutmut runs them again
+    against the tests as they are now; its verdicts on killed mutants stay."""
+    for meta in (work / "mutants").rglob("*.meta"):
+        data = json.loads(meta.read_text(encoding="utf-8"))
+        verdicts = data["exit_code_by_key"]
+        for key, code in verdicts.items():
+            if code == 0 and (not only or any(fnmatch.fnmatchcase(key, g) for g in only)):
+                verdicts[key] = None
+        meta.write_text(json.dumps(data), encoding="utf-8")
+
+
 def run_mutation(
-    name: str, target: Target, budget: float, children: int, fresh: bool = False
+    name: str,
+    target: Target,
+    budget: float,
+    children: int,
+    fresh: bool = False,
+    recheck: bool = False,
 ) -> tuple[int, int]:
     """Mutate one module; print its score and survivors. Returns (killed, judged)."""
     if fresh:
         shutil.rmtree(WORK / name / "mutants", ignore_errors=True)
     work = _prepare(name, target)
+    if recheck:
+        _forget_survivors(work, target.only)
     started = time.monotonic()
     args = ["run", "--max-children", str(children), *target.only]
     try:
@@ -301,8 +323,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--coverage", action="store_true", help="branch coverage instead")
     parser.add_argument("--budget", type=float, default=1200.0, help="seconds per module")
     parser.add_argument("--children", type=int, default=2, help="parallel mutant runs")
+    parser.add_argument("--fresh", action="store_true", help="forget every earlier verdict")
     parser.add_argument(
-        "--fresh", action="store_true", help="forget earlier verdicts (after changing tests)"
+        "--recheck", action="store_true", help="run earlier survivors again (after adding tests)"
     )
     args = parser.parse_args(argv)
     names = args.modules or list(TARGETS)
@@ -313,7 +336,9 @@ def main(argv: list[str] | None = None) -> int:
         return run_coverage(names)
     total_killed = total_judged = 0
     for name in names:
-        killed, judged = run_mutation(name, TARGETS[name], args.budget, args.children, args.fresh)
+        killed, judged = run_mutation(
+            name, TARGETS[name], args.budget, args.children, args.fresh, args.recheck
+        )
         total_killed += killed
         total_judged += judged
     if total_judged:
