@@ -3,8 +3,12 @@ removed while it waits for its checksum, and the sentences for files that cannot
 
 from __future__ import annotations
 
+import hashlib
+import os
+import shutil
 import subprocess
 import sys
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -78,3 +82,93 @@ def test_a_file_that_cannot_be_opened_says_why(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == [f"{path} cannot be read: too many open files", "0"]
+
+
+# ---- the folder walk (tools/mutation.py share_rest) ---------------------------------------------
+
+TWIN = "another name here differs only in Unicode normalisation"
+
+
+def test_a_walk_reports_each_name_it_leaves_out_and_goes_on(tmp_path: Path) -> None:
+    """Of two names that differ only in normalisation the first (in code point order) is kept,
+    folder or file; the other, and a pipe, are reported with their full path and reason, and the
+    names after them are still shared."""
+    root = tmp_path / "shared"
+    nfd_folder, nfc_folder = (unicodedata.normalize(f, "déjà") for f in ("NFD", "NFC"))
+    nfd_file, nfc_file = (unicodedata.normalize(f, "café.txt") for f in ("NFD", "NFC"))
+    for folder in (nfd_folder, nfc_folder, "zz"):
+        (root / folder).mkdir(parents=True)
+        (root / folder / "in.txt").write_bytes(folder.encode())
+    for name in (nfd_file, nfc_file, "z.txt"):
+        (root / name).write_bytes(b"x")
+    os.mkfifo(root / "pipe")
+    skipped: list[tuple[str, str]] = []
+    with ShareTable(hash_files=False) as share:
+        names = share.add_folder(root, on_skip=lambda path, reason: skipped.append((path, reason)))
+    assert sorted(names) == [
+        f"shared/{nfd_file}",
+        f"shared/{nfd_folder}/in.txt",
+        "shared/z.txt",
+        "shared/zz/in.txt",
+    ]
+    pipe = root / "pipe"
+    assert skipped == [
+        (str(root / nfc_folder), TWIN),
+        (str(root / nfc_file), TWIN),
+        (str(pipe), f"{pipe} is not a regular file (a device, pipe or socket)"),
+    ]
+
+
+def test_a_folder_named_by_a_dot_gets_its_own_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "photos").mkdir()
+    (tmp_path / "photos" / "a.jpg").write_bytes(b"a")
+    monkeypatch.chdir(tmp_path / "photos")
+    with ShareTable(hash_files=False) as share:
+        assert share.add_folder(".") == ["photos/a.jpg"]
+
+
+def test_a_folder_behind_a_link_loop_says_so(tmp_path: Path) -> None:
+    loop = tmp_path / "loop"
+    loop.symlink_to(loop)
+    with ShareTable(hash_files=False) as share, pytest.raises(LocalFileError) as info:
+        share.add_folder(loop)
+    assert str(info.value) == f"{loop} cannot be opened: the links around it form a loop"
+
+
+def test_sharing_a_folder_again_walks_it_at_once(tmp_path: Path) -> None:
+    """However recent its last walk, a folder shared again shows what is on disk now."""
+    root = tmp_path / "shared"
+    root.mkdir()
+    (root / "a.txt").write_bytes(b"a")
+    with ShareTable(hash_files=False, rescan_after=3600) as share:
+        assert share.add_folder(root) == ["shared/a.txt"]
+        (root / "b.txt").write_bytes(b"b")
+        assert sorted(share.add_folder(root)) == ["shared/a.txt", "shared/b.txt"]
+
+
+def test_a_rescan_sees_changed_files_new_folders_and_a_folder_gone(tmp_path: Path) -> None:
+    root = tmp_path / "shared"
+    root.mkdir()
+    (root / "a.txt").write_bytes(b"a")
+    with ShareTable() as share:
+        share.add_folder(root)
+        assert share.wait_hashed(WAIT)
+        shape = share.shape_version
+        (root / "a.txt").write_bytes(b"longer now")
+        (root / "new").mkdir()
+        share.rescan("shared", max_age=0)
+        entry = share.lookup("shared/a.txt")
+        assert entry is not None and entry.size == len(b"longer now")
+        assert share.folder("shared/new") is not None
+        assert share.shape_version != shape  # a folder came
+        assert share.wait_hashed(WAIT)
+        entry = share.lookup("shared/a.txt")
+        assert entry is not None
+        assert entry.sha256 == hashlib.sha256(b"longer now").hexdigest()
+        shutil.rmtree(root)
+        share.rescan("shared", max_age=0)
+        assert share.lookup("shared/a.txt") is None
+        assert share.listing("shared") is None  # the folder is gone from the listing too
+        assert share.files() == []
