@@ -172,3 +172,75 @@ def test_a_rescan_sees_changed_files_new_folders_and_a_folder_gone(tmp_path: Pat
         assert share.lookup("shared/a.txt") is None
         assert share.listing("shared") is None  # the folder is gone from the listing too
         assert share.files() == []
+
+
+def test_the_root_lists_in_sharing_order_and_a_folder_by_name(tmp_path: Path) -> None:
+    """The root keeps the order things were shared in; a folder lists by name (case-folded);
+    a folder's tree is depth first, each folder before what it holds, by name."""
+    root = tmp_path / "shared"
+    for relative in ("z.txt", "A.txt", "b.txt", "b/y/1.txt", "a/x/2.txt", "a/3.txt"):
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        (root / relative).write_bytes(b"x")
+    alone = [tmp_path / "second.txt", tmp_path / "first.txt"]
+    for path in alone:
+        path.write_bytes(b"x")
+    with ShareTable(hash_files=False) as share:
+        for path in alone:
+            share.add(path)
+        share.add_folder(root)
+        listed = share.listing()
+        assert listed is not None
+        assert [f.name for f in listed[0]] == ["shared"]
+        assert [f.name for f in listed[1]] == ["second.txt", "first.txt"]
+        listed = share.listing("shared")
+        assert listed is not None
+        assert [f.name for f in listed[0]] == ["shared/a", "shared/b"]
+        assert [f.name for f in listed[1]] == ["shared/A.txt", "shared/b.txt", "shared/z.txt"]
+        folders, files = share.tree("shared")
+        assert [f.name for f in folders] == [
+            "shared",
+            "shared/a",
+            "shared/a/x",
+            "shared/b",
+            "shared/b/y",
+        ]
+        assert [f.name for f in files] == [
+            "shared/A.txt",
+            "shared/b.txt",
+            "shared/z.txt",
+            "shared/a/3.txt",
+            "shared/a/x/2.txt",
+            "shared/b/y/1.txt",
+        ]
+
+
+def test_refresh_records_the_new_size_and_time_and_reuses_a_known_checksum(tmp_path: Path) -> None:
+    """What the server calls when it sees a file changed: size, time and checksum follow, and a
+    file back at a size and time already hashed gets that checksum again at once."""
+    path = tmp_path / "a.txt"
+    path.write_bytes(b"first")
+    with ShareTable() as share:
+        share.add(path)
+        assert share.wait_hashed(WAIT)
+        before = share.lookup("a.txt")
+        assert before is not None and before.sha256 == hashlib.sha256(b"first").hexdigest()
+        path.write_bytes(b"second, longer")
+        os.utime(path, ns=(before.mtime_ns + 10**9, before.mtime_ns + 10**9))
+        st = path.stat()
+        share.refresh("a.txt", st.st_size, st.st_mtime_ns)
+        changed = share.lookup("a.txt")
+        assert changed is not None
+        assert (changed.size, changed.mtime_ns, changed.mtime) == (
+            st.st_size,
+            st.st_mtime_ns,
+            st.st_mtime_ns / 1e9,
+        )
+        assert share.wait_hashed(WAIT)
+        changed = share.lookup("a.txt")
+        assert changed is not None
+        assert changed.sha256 == hashlib.sha256(b"second, longer").hexdigest()
+        path.write_bytes(b"first")
+        os.utime(path, ns=(before.mtime_ns, before.mtime_ns))
+        share.refresh("a.txt", before.size, before.mtime_ns)
+        back = share.lookup("a.txt")
+        assert back is not None and back.sha256 == before.sha256  # from the cache, not hashed
