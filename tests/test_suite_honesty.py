@@ -5,8 +5,10 @@ kinds of test the house rules name.
   signal or condition, and no call to a helper (anywhere in tests/) that does one of those; or
   whose only asserts are ``isinstance`` (a result of the right type, whatever its value);
 - an assert that cannot fail: a constant, ``x == x``, ``... or True``, ``len(x) >= 0``;
-- checks only under a condition on a widget's state (``if button.isEnabled(): assert ...``
-  with no ``else``): when the condition is false nothing is checked, and nothing says so;
+- checks only under a condition: every check of a test inside an ``if`` with no ``else`` (use
+  ``assume`` in hypothesis tests, or make the condition true), or any check under an ``if`` on
+  a widget's state (``if button.isEnabled(): assert ...``): when the condition is false nothing
+  is checked, and nothing says so;
 - a skip that hides something missing: ``pytest.skip``, ``importorskip``, ``mark.skip``, an
   ``xfail`` that is not ``strict=True``, or a ``skipif`` on anything but the platform (``sys.platform``, ``hasattr(os, ...)``). A missing
   tool or privilege fails with a sentence instead (tests/conftest.py, the ``link`` fixtures);
@@ -190,8 +192,19 @@ def _inside_loop(parents: dict[ast.AST, ast.AST], node: ast.AST) -> bool:
     return False
 
 
-def _sleep_findings(nodes: list[ast.AST], lines: list[str]) -> Iterator[tuple[int, str]]:
-    parents = {child: node for node in nodes for child in ast.iter_child_nodes(node)}
+def _under_if_alone(parents: dict[ast.AST, ast.AST], node: ast.AST, function: ast.AST) -> bool:
+    """Whether ``node`` runs only when some ``if`` (with no ``else``) in ``function`` holds."""
+    current = parents.get(node)
+    while current is not None and current is not function:
+        if isinstance(current, ast.If) and not current.orelse:
+            return True
+        current = parents.get(current)
+    return False
+
+
+def _sleep_findings(
+    nodes: list[ast.AST], parents: dict[ast.AST, ast.AST], lines: list[str]
+) -> Iterator[tuple[int, str]]:
     for node in nodes:
         if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
             continue
@@ -223,9 +236,20 @@ def audit(sources: dict[str, str]) -> list[Finding]:
     helpers = checking_helpers(summaries)
     findings: list[Finding] = []
     for path, nodes in trees.items():
+        parents = {child: node for node in nodes for child in ast.iter_child_nodes(node)}
         for function in functions[path]:
             called, checks = summary_of[function]
-            if not _is_test(function) or called & (helpers | _CHECK_CALLS):
+            if not _is_test(function):
+                continue
+            checkpoints = [
+                n
+                for n in ast.walk(function)
+                if isinstance(n, ast.Assert)
+                or (isinstance(n, ast.Call) and _called_name(n) in helpers | _CHECK_CALLS)
+            ]
+            if checkpoints and all(_under_if_alone(parents, n, function) for n in checkpoints):
+                findings.append(Finding(path, function.lineno, "checks only if", function.name))
+            if called & (helpers | _CHECK_CALLS):
                 continue
             asserts = [n for n in ast.walk(function) if isinstance(n, ast.Assert)]
             if not checks:
@@ -246,7 +270,7 @@ def audit(sources: dict[str, str]) -> list[Finding]:
                 )
         for line, what in _skip_findings(nodes):
             findings.append(Finding(path, line, "skip", what))
-        for line, what in _sleep_findings(nodes, sources[path].splitlines()):
+        for line, what in _sleep_findings(nodes, parents, sources[path].splitlines()):
             findings.append(Finding(path, line, "sleep", what))
     return findings
 
@@ -281,8 +305,14 @@ def test_x():
 """,
     "conditional check": """
 def test_x(button):
+    assert button.text() == "Send"
     if button.isEnabled():
         assert button.click()
+""",
+    "checks only if": """
+def test_x(path):
+    if path.stat().st_mtime < time.time() - 1:
+        assert if_range(path)
 """,
     "skip": """
 import shutil, pytest
