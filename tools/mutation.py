@@ -151,7 +151,8 @@ def _prepare(name: str, target: Target) -> Path:
     """Copy what mutmut needs into ``build/mutation/<name>`` and write its configuration there."""
     work = WORK / name
     work.mkdir(parents=True, exist_ok=True)
-    for folder in ("net", "tests"):
+    # resources/: the share page's tests read the app's icons.
+    for folder in ("net", "tests", "resources"):
         shutil.copytree(ROOT / folder, work / folder, dirs_exist_ok=True)
     base = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
     base = base.split("\n[tool.mutmut]")[0]
@@ -161,6 +162,7 @@ def _prepare(name: str, target: Target) -> Path:
         + "\n[tool.mutmut]\n"
         + 'source_paths = ["net"]\n'
         + f"only_mutate = [{json.dumps(target.source)}]\n"
+        + 'also_copy = ["resources"]\n'
         + f"pytest_add_cli_args_test_selection = [{selection}]\n"
         # -p no:randomly etc. are absent here; -x stops a mutant at its first failing test.
         + 'pytest_add_cli_args = ["-x", "-q", "-p", "no:cacheprovider"]\n',
