@@ -111,6 +111,7 @@ TARGETS: dict[str, Target] = {
             "tests/net/test_httpfile.py",
             "tests/net/test_httpfile_edges.py",
             "tests/net/test_repr_digest.py",
+            "tests/net/test_httpfile_mutants.py",
             "tests/net/test_security.py",
             "tests/net/test_share_page.py",  # names, types and charsets as a browser gets them
         ),
