@@ -130,7 +130,11 @@ TARGETS: dict[str, Target] = {
     # Finishing a download: the .part, its resume state, verify and rename.
     "download_files": Target(
         "net/download/files.py",
-        ("tests/net/test_download_hostile.py", "tests/net/test_download.py"),
+        (
+            "tests/net/test_download_files_mutants.py",
+            "tests/net/test_download_hostile.py",
+            "tests/net/test_download.py",
+        ),
     ),
     "safe_file_name": Target(
         "net/download/urls.py",
