@@ -244,3 +244,21 @@ def test_refresh_records_the_new_size_and_time_and_reuses_a_known_checksum(tmp_p
         share.refresh("a.txt", before.size, before.mtime_ns)
         back = share.lookup("a.txt")
         assert back is not None and back.sha256 == before.sha256  # from the cache, not hashed
+
+
+def test_a_file_changed_before_its_checksum_is_recorded_as_it_is_now(tmp_path: Path) -> None:
+    """The hashing thread finds the file other than when it was shared: it records the new size
+    and time (refresh) and hashes that, not what was there before."""
+    path = tmp_path / "a.txt"
+    path.write_bytes(b"old")
+    with ShareTable() as share:
+        # The table's lock held: the file changes before the hashing thread can open it.
+        with share._lock:
+            share.add(path)
+            path.write_bytes(b"new and longer")
+            os.utime(path, ns=(10**18, 10**18))
+        assert share.wait_hashed(WAIT)
+        entry = share.lookup("a.txt")
+        assert entry is not None
+        assert (entry.size, entry.mtime_ns) == (len(b"new and longer"), 10**18)
+        assert entry.sha256 == hashlib.sha256(b"new and longer").hexdigest()
