@@ -262,3 +262,17 @@ def test_a_file_changed_before_its_checksum_is_recorded_as_it_is_now(tmp_path: P
         assert entry is not None
         assert (entry.size, entry.mtime_ns) == (len(b"new and longer"), 10**18)
         assert entry.sha256 == hashlib.sha256(b"new and longer").hexdigest()
+
+
+def test_folders_of_one_name_are_numbered_in_turn(tmp_path: Path) -> None:
+    roots = [tmp_path / str(n) / "photos" for n in range(3)]
+    for root in roots:
+        root.mkdir(parents=True)
+        (root / "a.jpg").write_bytes(b"a")
+    with ShareTable(hash_files=False) as share:
+        assert [share.add_folder(root) for root in roots] == [
+            ["photos/a.jpg"],
+            ["photos (2)/a.jpg"],
+            ["photos (3)/a.jpg"],
+        ]
+        assert [f.name for f in share.shared_folders()] == ["photos", "photos (2)", "photos (3)"]
