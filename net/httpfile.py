@@ -23,7 +23,6 @@ Dialect sniffing (the rule the server follows, see :func:`sniff`):
 from __future__ import annotations
 
 import base64
-import binascii
 import codecs
 import mimetypes
 import re
@@ -584,21 +583,37 @@ def format_repr_digest(sha256_hex: str) -> str:
 
 
 def parse_repr_digest(value: str) -> bytes | None:
-    """The SHA-256 digest in a ``Repr-Digest`` value (RFC 9530), or in a legacy ``Digest`` value
-    (RFC 3230, "SHA-256=base64"); None when it carries no SHA-256 or a malformed one."""
+    """The SHA-256 digest (32 bytes) in a ``Repr-Digest`` value, or in a legacy ``Digest`` value;
+    None when it carries no SHA-256 or a malformed one.
+
+    ``Repr-Digest`` (RFC 9530 §3) is a structured-field dictionary (RFC 8941 §3.2) of byte
+    sequences, parsed with ``http_sf``: members may carry parameters (``sha-256=:...:;p=1``, whose
+    strings may hold commas), and a value that is no valid dictionary is ignored whole (RFC 8941
+    §4.2). Only when it is none is it read as RFC 3230's ``Digest`` (``SHA-256=base64``, whose
+    padding "=" no dictionary admits), each member's ``;parameters`` left out.
+    """
+    import http_sf  # here, not at the top: only a finished download or an upload reads one
+
+    try:
+        members = http_sf.parse(value.encode("ascii"), tltype="dictionary")
+    except (UnicodeEncodeError, http_sf.StructuredFieldError):
+        return _legacy_digest(value)
+    match members:  # http_sf gives each member as (value, parameters)
+        case {"sha-256": (bytes() as digest, _)} if len(digest) == 32:
+            return digest
+    return None
+
+
+def _legacy_digest(value: str) -> bytes | None:
+    """The SHA-256 in an RFC 3230 ``Digest`` value (algorithm names are case-insensitive)."""
     for member in value.split(","):
-        key, sep, item = member.strip().partition("=")
-        if not sep or key.strip().lower() != "sha-256":
-            continue
-        item = item.strip()
-        if item.startswith(":") and item.endswith(":") and len(item) >= 2:
-            item = item[1:-1]
-        item = item.split(";", 1)[0].strip()  # structured-field parameters, if any
-        try:
-            digest = base64.b64decode(item, validate=True)
-        except (binascii.Error, ValueError):
-            return None
-        return digest if len(digest) == 32 else None
+        key, _, item = member.partition("=")
+        if key.strip().lower() == "sha-256":
+            try:
+                digest = base64.b64decode(item.partition(";")[0].strip(), validate=True)
+            except ValueError:  # binascii.Error, a ValueError
+                return None
+            return digest if len(digest) == 32 else None
     return None
 
 

@@ -430,15 +430,9 @@ class ShareTable:
         """Stop sharing ``name`` (a file, or a shared folder with everything in it); unknown
         names are ignored (the list may have changed meanwhile)."""
         with self._lock:
-            if name in self._roots:
-                del self._roots[name]
-                prefix = name + "/"
-                for key in [k for k in self._entries if k.startswith(prefix)]:
-                    self._drop_key(key)
-                for key in sorted(
-                    (k for k in self._folders if k == name or k.startswith(prefix)), reverse=True
-                ):
-                    self._drop_key(key)
+            root = self._roots.pop(name, None)
+            if root is not None:
+                self._apply(root, ({}, {}))  # as if a walk found nothing: every key below goes
                 return
             entry = self._entries.get(name)
             if entry is not None:
@@ -467,11 +461,8 @@ class ShareTable:
     def folder(self, name: str) -> SharedFolder | None:
         """The folder with this key ("photos", "photos/2024"), or None; looked up like files."""
         with self._lock:
-            found = self._folders.get(name)
-            if found is None:
-                key = self._keys.get(_lookup_key(name))
-                found = self._folders.get(key) if key is not None else None
-            return found
+            key = self._keys.get(_lookup_key(name))
+            return self._folders.get(key) if key is not None else None
 
     def shared_folders(self) -> list[SharedFolder]:
         """The folders shared with :meth:`add_folder`, in the order they were added."""
@@ -576,11 +567,8 @@ class ShareTable:
         macOS stores them), which cannot make two shared names meet: they are unique in NFC too.
         """
         with self._lock:
-            entry = self._entries.get(name)
-            if entry is None:
-                display = self._keys.get(_lookup_key(name))
-                entry = self._entries.get(display) if display is not None else None
-            return entry
+            display = self._keys.get(_lookup_key(name))
+            return self._entries.get(display) if display is not None else None
 
     def files(self) -> list[SharedFile]:
         """Every entry, in the order they were added."""
@@ -814,8 +802,8 @@ def _still_there(path: Path) -> bool:
 def _check_file(given: Path) -> tuple[Path, os.stat_result]:
     """Resolve ``given`` (a link is followed now, never at request time) and check it can be served."""
     try:
-        real = given.resolve(strict=True)
-        st = real.stat()
+        real = given.resolve()
+        st = real.stat()  # a missing file or link target raises here
     except FileNotFoundError:
         raise LocalFileError(_("{given} does not exist").format(given=given)) from None
     except (OSError, RuntimeError) as exc:
@@ -831,7 +819,7 @@ def _check_file(given: Path) -> tuple[Path, os.stat_result]:
             _("{given} is not a regular file (a device, pipe or socket)").format(given=given)
         )
     try:
-        with open(real, "rb", buffering=0):
+        with open(real, "rb"):
             pass
     except PermissionError:
         raise LocalFileError(

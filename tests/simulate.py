@@ -13,6 +13,16 @@ Nothing here runs Windows or macOS, so their branches are proven on Linux by tak
 - ``darwin``: no xattr calls, no ``fdatasync``, ``posix_fadvise``, ``TCP_USER_TIMEOUT``, epoll;
   ``sys.platform == "darwin"``.
 
+And it adds what they have and Linux lacks:
+
+- ``win32``: the ``errno.WSA*`` numbers of Winsock (``errno.WSAEINVAL == 10022``; zeroconf reads
+  it), and a ``msvcrt`` module whose ``locking()`` (all net/tls.py imports from it) locks with
+  ``flock`` the way Windows does: per open file, ``LK_LOCK`` trying ten times a second apart.
+
+Each simulated child gets a home folder of its own (``env(home=...)``, else a temporary one
+removed at exit), so that the user data folder (``~/Library/Application Support`` on macOS,
+``%APPDATA%`` = ``~/AppData/Roaming`` on Windows) is never this machine's.
+
 ``sys.platform`` is changed only after the standard-library modules that branch on it at import
 time have been imported with the real value (their Windows code would need ``_winapi``), so the
 stand-in changes what *our* code decides, not how the stdlib works underneath.
@@ -29,6 +39,7 @@ from __future__ import annotations
 
 import os
 import sys
+import types
 from pathlib import Path
 
 PLATFORMS = ("win32", "darwin")
@@ -100,6 +111,60 @@ _MISSING: dict[str, dict[str, tuple[str, ...]]] = {
     },
 }
 
+#: Winsock's error numbers, which CPython's errno has on Windows only (winsock2.h).
+WSA_ERRNOS = {
+    "WSAEINTR": 10004,
+    "WSAEBADF": 10009,
+    "WSAEACCES": 10013,
+    "WSAEFAULT": 10014,
+    "WSAEINVAL": 10022,
+    "WSAEMFILE": 10024,
+    "WSAEWOULDBLOCK": 10035,
+    "WSAEINPROGRESS": 10036,
+    "WSAEALREADY": 10037,
+    "WSAENOTSOCK": 10038,
+    "WSAEDESTADDRREQ": 10039,
+    "WSAEMSGSIZE": 10040,
+    "WSAEPROTOTYPE": 10041,
+    "WSAENOPROTOOPT": 10042,
+    "WSAEPROTONOSUPPORT": 10043,
+    "WSAESOCKTNOSUPPORT": 10044,
+    "WSAEOPNOTSUPP": 10045,
+    "WSAEPFNOSUPPORT": 10046,
+    "WSAEAFNOSUPPORT": 10047,
+    "WSAEADDRINUSE": 10048,
+    "WSAEADDRNOTAVAIL": 10049,
+    "WSAENETDOWN": 10050,
+    "WSAENETUNREACH": 10051,
+    "WSAENETRESET": 10052,
+    "WSAECONNABORTED": 10053,
+    "WSAECONNRESET": 10054,
+    "WSAENOBUFS": 10055,
+    "WSAEISCONN": 10056,
+    "WSAENOTCONN": 10057,
+    "WSAESHUTDOWN": 10058,
+    "WSAETOOMANYREFS": 10059,
+    "WSAETIMEDOUT": 10060,
+    "WSAECONNREFUSED": 10061,
+    "WSAELOOP": 10062,
+    "WSAENAMETOOLONG": 10063,
+    "WSAEHOSTDOWN": 10064,
+    "WSAEHOSTUNREACH": 10065,
+    "WSAENOTEMPTY": 10066,
+    "WSAEPROCLIM": 10067,
+    "WSAEUSERS": 10068,
+    "WSAEDQUOT": 10069,
+    "WSAESTALE": 10070,
+    "WSAEREMOTE": 10071,
+    "WSASYSNOTREADY": 10091,
+    "WSAVERNOTSUPPORTED": 10092,
+    "WSANOTINITIALISED": 10093,
+    "WSAEDISCON": 10101,
+}
+
+#: The environment variable by which :func:`env` names a simulated child's home folder.
+HOME_VARIABLE = "SWB_SIMULATED_HOME"
+
 _MISSING_MODULES = {"win32": ("fcntl", "resource", "termios", "pwd", "grp"), "darwin": ()}
 
 # Imported with the real sys.platform before it changes: they pick their implementation at import.
@@ -143,9 +208,12 @@ def strip(platform: str) -> None:
     import mimetypes
 
     mimetypes.init()
+    _give_home(platform)
     if platform == "win32":
         signal.SIGBREAK = signal.SIGUSR2  # type: ignore[attr-defined]
         signal.Signals.SIGBREAK = signal.SIGUSR2  # type: ignore[attr-defined]
+        _add_wsa_errnos()
+        sys.modules["msvcrt"] = _msvcrt_like_windows()  # before fcntl goes, which it uses
     for module_name, attrs in _MISSING[platform].items():
         module = sys.modules.get(module_name) or importlib.import_module(module_name)
         for attr in attrs:
@@ -155,18 +223,77 @@ def strip(platform: str) -> None:
         sys.modules[module_name] = None  # type: ignore[assignment]
     if platform == "win32":
         _cap_select()
+    import select
     import selectors
 
     # selectors picked DefaultSelector at import from what select had then; pick again.
-    if platform == "win32":
-        selectors.DefaultSelector = selectors.SelectSelector  # type: ignore[misc]
-    else:
-        selectors.DefaultSelector = (  # type: ignore[misc]
-            selectors.PollSelector
-            if hasattr(selectors.select, "poll")
-            else selectors.SelectSelector
-        )
+    chosen: type[selectors.BaseSelector] = selectors.SelectSelector
+    if platform != "win32" and hasattr(select, "poll"):
+        chosen = selectors.PollSelector
+    selectors.DefaultSelector = chosen  # type: ignore[misc,assignment]
     sys.platform = platform
+
+
+def _give_home(platform: str) -> None:
+    """Point the home folder (and on Windows %APPDATA%, %USERPROFILE%) at the simulated one."""
+    home = os.environ.get(HOME_VARIABLE)
+    if not home:
+        import atexit
+        import shutil
+        import tempfile
+
+        home = tempfile.mkdtemp(prefix=f"swb-{platform}-home-")
+        atexit.register(shutil.rmtree, home, ignore_errors=True)
+    os.environ["HOME"] = home  # Path.home(): os.path stays posixpath under both stand-ins
+    if platform == "win32":
+        os.environ["USERPROFILE"] = home
+        os.environ["APPDATA"] = str(Path(home, "AppData", "Roaming"))
+
+
+def _add_wsa_errnos() -> None:
+    import errno
+
+    for name, number in WSA_ERRNOS.items():
+        setattr(errno, name, number)
+        errno.errorcode[number] = name  # type: ignore[index]  # typeshed: a Mapping; a dict
+
+
+def _msvcrt_like_windows() -> types.ModuleType:
+    """A ``msvcrt`` with ``locking()`` and its modes (Windows' values), built on ``flock``.
+
+    As on Windows, a lock belongs to the open file (two descriptors exclude each other, in one
+    process too), ``LK_LOCK``/``LK_RLCK`` try ten times a second apart and then raise OSError
+    (EDEADLOCK), ``LK_NBLCK``/``LK_NBRLCK`` raise at once (EACCES). Unlike Windows, it locks the
+    whole file rather than ``nbytes`` from the current position: net/tls.py locks one byte of a
+    lock file, where the two agree.
+    """
+    import errno
+    import fcntl
+    import time
+
+    module = types.ModuleType("msvcrt")
+    modes = {"LK_UNLCK": 0, "LK_LOCK": 1, "LK_NBLCK": 2, "LK_RLCK": 3, "LK_NBRLCK": 4}
+    for name, value in modes.items():
+        setattr(module, name, value)
+
+    def locking(fd: int, mode: int, nbytes: int) -> None:
+        if mode == modes["LK_UNLCK"]:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            return
+        tries = 10 if mode in (modes["LK_LOCK"], modes["LK_RLCK"]) else 1
+        for attempt in range(tries):
+            if attempt:
+                time.sleep(1.0)  # what the C runtime does between tries
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                pass
+        code = errno.EDEADLOCK if tries > 1 else errno.EACCES
+        raise OSError(code, os.strerror(code))
+
+    module.locking = locking  # type: ignore[attr-defined]
+    return module
 
 
 def _cap_select() -> None:
@@ -187,10 +314,13 @@ def _root() -> str:
     return str(Path(__file__).resolve().parent.parent)
 
 
-def env(**extra: str) -> dict[str, str]:
-    """The environment for a simulated child: this checkout first on the import path."""
+def env(*, home: str | os.PathLike[str] | None = None, **extra: str) -> dict[str, str]:
+    """The environment for a simulated child: this checkout first on the import path; ``home``
+    its home folder (default: a temporary one of its own, removed when it exits)."""
     result = dict(os.environ)
     result["PYTHONPATH"] = os.pathsep.join(filter(None, [_root(), result.get("PYTHONPATH")]))
+    if home is not None:
+        result[HOME_VARIABLE] = os.fspath(home)
     result.update(extra)
     return result
 

@@ -11,6 +11,7 @@ Not part of CI's test command: a full run takes minutes per module. Usage::
     .venv/bin/python tools/mutation.py codec httpfile     # some of them
     .venv/bin/python tools/mutation.py --coverage         # branch coverage, seconds
     .venv/bin/python tools/mutation.py httpfile --budget 900 --children 2
+    .venv/bin/python tools/mutation.py share --recheck    # survivors again, after new tests
 
 Each module runs in its own copy under ``build/mutation/<module>/`` (mutmut writes ``mutants/``
 next to the configuration it reads), so runs never touch the working tree and a later run of the
@@ -20,6 +21,8 @@ same module reuses mutmut's cache of verdicts for unchanged functions.
 from __future__ import annotations
 
 import argparse
+import ast
+import fnmatch
 import json
 import os
 import re
@@ -45,30 +48,61 @@ class Target:
     only: tuple[str, ...] = ()
 
 
+#: share.py's functions that decide what a request's name can reach: the lookup and the naming.
+SHARE_LOOKUP = (
+    "xǁShareTableǁlookup",
+    "xǁShareTableǁ__contains__",
+    "xǁShareTableǁfolder",
+    "xǁShareTableǁ_put",
+    "xǁShareTableǁ_insert",
+    "xǁShareTableǁ_drop_key",
+    "xǁShareTableǁremove",
+    "x__lookup_key",
+    "x_numbered_name",
+    "x_is_hidden",
+    "x__check_file",
+)
+
+
+def _functions(source: str, *, skip: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """mutmut's mutant-name globs for every function and method in ``source`` but ``skip``
+    (names as in :data:`SHARE_LOOKUP`: ``x_name``, ``xǁClassǁmethod``)."""
+    module = source.removesuffix(".py").replace("/", ".")
+    tree = ast.parse((ROOT / source).read_text(encoding="utf-8"))
+    names = []
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef):
+            names.append(f"x_{node.name}")
+        elif isinstance(node, ast.ClassDef):
+            names.extend(
+                f"xǁ{node.name}ǁ{item.name}"
+                for item in node.body
+                if isinstance(item, ast.FunctionDef)
+            )
+    return tuple(f"{module}.{name}__mutmut_*" for name in names if name not in skip)
+
+
 TARGETS: dict[str, Target] = {
-    # Exact-name share lookup and naming: what a request's name can reach. Restricted to those
-    # functions: the rest of share.py (801 mutants: the folder walk, rescans, the hashing
-    # threads) decides what is *listed* and its checksum, not what a name may open, and with
-    # test_security.py as a judge it does not finish in 20 minutes (its own tests cover it).
+    # Exact-name share lookup and naming: what a request's name can reach.
     "share": Target(
         "net/share.py",
-        ("tests/net/test_share.py", "tests/net/test_security.py"),
-        tuple(
-            f"net.share.{f}__mutmut_*"
-            for f in (
-                "xǁShareTableǁlookup",
-                "xǁShareTableǁ__contains__",
-                "xǁShareTableǁfolder",
-                "xǁShareTableǁ_put",
-                "xǁShareTableǁ_insert",
-                "xǁShareTableǁ_drop_key",
-                "xǁShareTableǁremove",
-                "x__lookup_key",
-                "x_numbered_name",
-                "x_is_hidden",
-                "x__check_file",
-            )
+        (
+            "tests/net/test_share.py",
+            "tests/net/test_share_mutants.py",
+            "tests/net/test_security.py",
         ),
+        tuple(f"net.share.{f}__mutmut_*" for f in SHARE_LOOKUP),
+    ),
+    # The rest of share.py: the folder walk and rescans (what is listed), the checksum lanes.
+    # Judged by the share table's own tests: the server's would re-run sockets for each mutant.
+    "share_rest": Target(
+        "net/share.py",
+        (
+            "tests/net/test_share.py",
+            "tests/net/test_share_mutants.py",
+            "tests/net/test_folders.py",
+        ),
+        _functions("net/share.py", skip=SHARE_LOOKUP),
     ),
     # Request head limits, target parsing, Range / If-Range / Content-Range / digest parsing.
     "httpfile": Target(
@@ -76,7 +110,10 @@ TARGETS: dict[str, Target] = {
         (
             "tests/net/test_httpfile.py",
             "tests/net/test_httpfile_edges.py",
+            "tests/net/test_repr_digest.py",
+            "tests/net/test_httpfile_mutants.py",
             "tests/net/test_security.py",
+            "tests/net/test_share_page.py",  # names, types and charsets as a browser gets them
         ),
     ),
     # Download validation: may this response be kept (status, Content-Range, validators)?
@@ -93,7 +130,11 @@ TARGETS: dict[str, Target] = {
     # Finishing a download: the .part, its resume state, verify and rename.
     "download_files": Target(
         "net/download/files.py",
-        ("tests/net/test_download_hostile.py", "tests/net/test_download.py"),
+        (
+            "tests/net/test_download_files_mutants.py",
+            "tests/net/test_download_hostile.py",
+            "tests/net/test_download.py",
+        ),
     ),
     "safe_file_name": Target(
         "net/download/urls.py",
@@ -115,7 +156,8 @@ def _prepare(name: str, target: Target) -> Path:
     """Copy what mutmut needs into ``build/mutation/<name>`` and write its configuration there."""
     work = WORK / name
     work.mkdir(parents=True, exist_ok=True)
-    for folder in ("net", "tests"):
+    # resources/: the share page's tests read the app's icons.
+    for folder in ("net", "tests", "resources"):
         shutil.copytree(ROOT / folder, work / folder, dirs_exist_ok=True)
     base = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
     base = base.split("\n[tool.mutmut]")[0]
@@ -125,6 +167,7 @@ def _prepare(name: str, target: Target) -> Path:
         + "\n[tool.mutmut]\n"
         + 'source_paths = ["net"]\n'
         + f"only_mutate = [{json.dumps(target.source)}]\n"
+        + 'also_copy = ["resources"]\n'
         + f"pytest_add_cli_args_test_selection = [{selection}]\n"
         # -p no:randomly etc. are absent here; -x stops a mutant at its first failing test.
         + 'pytest_add_cli_args = ["-x", "-q", "-p", "no:cacheprovider"]\n',
@@ -187,13 +230,32 @@ def _results(work: Path, only: tuple[str, ...]) -> dict[str, tuple[str, str]]:
     return {name: (status, diff) for name, (status, diff) in json.loads(proc.stdout).items()}
 
 
+def _forget_survivors(work: Path, only: tuple[str, ...]) -> None:
+    """Mark the survivors of an earlier run (of ``only``) unchecked, so mutmut runs them again
+    against the tests as they are now; its verdicts on killed mutants stay."""
+    for meta in (work / "mutants").rglob("*.meta"):
+        data = json.loads(meta.read_text(encoding="utf-8"))
+        verdicts = data["exit_code_by_key"]
+        for key, code in verdicts.items():
+            if code == 0 and (not only or any(fnmatch.fnmatchcase(key, g) for g in only)):
+                verdicts[key] = None
+        meta.write_text(json.dumps(data), encoding="utf-8")
+
+
 def run_mutation(
-    name: str, target: Target, budget: float, children: int, fresh: bool = False
+    name: str,
+    target: Target,
+    budget: float,
+    children: int,
+    fresh: bool = False,
+    recheck: bool = False,
 ) -> tuple[int, int]:
     """Mutate one module; print its score and survivors. Returns (killed, judged)."""
     if fresh:
         shutil.rmtree(WORK / name / "mutants", ignore_errors=True)
     work = _prepare(name, target)
+    if recheck:
+        _forget_survivors(work, target.only)
     started = time.monotonic()
     args = ["run", "--max-children", str(children), *target.only]
     try:
@@ -268,8 +330,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--coverage", action="store_true", help="branch coverage instead")
     parser.add_argument("--budget", type=float, default=1200.0, help="seconds per module")
     parser.add_argument("--children", type=int, default=2, help="parallel mutant runs")
+    parser.add_argument("--fresh", action="store_true", help="forget every earlier verdict")
     parser.add_argument(
-        "--fresh", action="store_true", help="forget earlier verdicts (after changing tests)"
+        "--recheck", action="store_true", help="run earlier survivors again (after adding tests)"
     )
     args = parser.parse_args(argv)
     names = args.modules or list(TARGETS)
@@ -280,7 +343,9 @@ def main(argv: list[str] | None = None) -> int:
         return run_coverage(names)
     total_killed = total_judged = 0
     for name in names:
-        killed, judged = run_mutation(name, TARGETS[name], args.budget, args.children, args.fresh)
+        killed, judged = run_mutation(
+            name, TARGETS[name], args.budget, args.children, args.fresh, args.recheck
+        )
         total_killed += killed
         total_judged += judged
     if total_judged:

@@ -99,12 +99,9 @@ def test_discover_finds_a_tls_share_with_the_fingerprint_to_pin(
     assert (received(tmp_path) / "shared.txt").read_text() == "found on the LAN\n"
 
 
-# CPython on Windows has the WSA error numbers, which zeroconf reads there; the stand-in (which
-# only takes away) lacks them.
+# zeroconf reads errno.WSAEINVAL on Windows: the stand-in has it (tests/simulate.py).
 SIMULATED_SWB = """
-import errno, sys
-if sys.platform == "win32":
-    errno.WSAEINVAL = 10022
+import sys
 from net.cli import main
 sys.exit(main(sys.argv[1:]))
 """
@@ -116,13 +113,10 @@ def test_discovery_as_on_windows_and_macos(
     link: Link, tmp_path: Path, started: list[subprocess.Popen[str]], platform: str
 ) -> None:
     swb = tuple(simulate.code_command(platform, SIMULATED_SWB))
-    # --tls only as on macOS: the simulated Windows cannot make the certificate folder private
-    # (it has no msvcrt module), which is the TLS code's business, not discovery's.
-    options = ("--tls",) if platform == "darwin" else ()
-    serve, url = start_serve(link, tmp_path, started, *options, swb=swb)
+    serve, url = start_serve(link, tmp_path, started, "--tls", swb=swb)
     serve.wait_err("Announced on the local network as ")
     servers = found(discover(link, tmp_path, "--json", "--timeout", TIMEOUT, swb=swb))
-    assert [(s["urls"], s["tls"]) for s in servers] == [([url], platform == "darwin")]
+    assert [(s["urls"], s["tls"]) for s in servers] == [([url], True)]
 
 
 GENERIC_BROWSE = """

@@ -109,7 +109,7 @@ def test_first_tls_downloads_after_a_quiet_spell(tmp_path: Path, ca: trustme.CA)
     server_context, client_context = tls_contexts(ca)
     with quiet_server(tmp_path, server_context) as server:
         assert http_get(server.port, client_context) == (200, BODY)
-        time.sleep(QUIET)
+        time.sleep(QUIET)  # a second quiet spell: what is tested
         assert raw_get(server.port, client_context) == BODY
 
 
@@ -142,6 +142,6 @@ def test_accepting_resumes_after_a_pause_and_a_quiet_spell(tmp_path: Path) -> No
     """The first client after two quiet spells in a row (the loop slept twice) is served too."""
     with quiet_server(tmp_path) as server:
         assert http_get(server.port) == (200, BODY)
-        time.sleep(QUIET)
+        time.sleep(QUIET)  # a second quiet spell: what is tested
         assert raw_get(server.port) == BODY
         assert http_get(server.port) == (200, BODY)
