@@ -149,18 +149,27 @@ def _load(code: str | None = None) -> tuple[str, _Catalogue | None]:
     """Choose the language (``code``, else the environment's) and load its catalogue."""
     global _state
     wanted = [code] if code is not None else _environment_languages()
-    bases = {_base(name) for name in available_languages()}
-    wanted = [w.replace("-", "_") for w in wanted if _base(w) in bases]
+    # English (and C/POSIX) reads no folder: a sentence made with no descriptor left (EMFILE)
+    # must still come out.
+    wanted = [w for w in wanted if _base(w) not in ("en", "c", "posix", "")]
     catalogue = None
     spoken = "en"
     if wanted:
-        import gettext  # only for a language that has a catalogue: English imports nothing
+        try:
+            bases = {_base(name) for name in available_languages()}
+            wanted = [w.replace("-", "_") for w in wanted if _base(w) in bases]
+            if wanted:
+                import gettext  # only for a language that has a catalogue
 
-        # None for "zh_TW" though "zh_CN" exists: it stays English, as GNU gettext would.
-        found = gettext.find(DOMAIN, LOCALE_DIR, languages=wanted)
-        if found is not None:
-            with open(found, "rb") as file:
-                catalogue = gettext.GNUTranslations(file)
-            spoken = os.path.basename(os.path.dirname(os.path.dirname(found)))
+                # None for "zh_TW" though "zh_CN" exists: it stays English, as GNU gettext would.
+                found = gettext.find(DOMAIN, LOCALE_DIR, languages=wanted)
+                if found is not None:
+                    with open(found, "rb") as file:
+                        catalogue = gettext.GNUTranslations(file)
+                    spoken = os.path.basename(os.path.dirname(os.path.dirname(found)))
+        except OSError:
+            # The catalogue cannot be read now (no descriptor left, a broken install): this
+            # sentence is English, and the next one tries again.
+            return ("en", None)
     _state = (spoken, catalogue)
     return _state
