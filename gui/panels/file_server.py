@@ -287,13 +287,15 @@ class FileServerPanel(FileDropTarget, Panel):
         self.settings_area.setFrameShape(QFrame.Shape.NoFrame)
         self.settings_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.settings_area.setMinimumWidth(290)
-        self.settings_area.setMaximumWidth(360)
+        # Wider windows give the settings room too (the address names read in full), but the
+        # share list keeps the larger part.
+        self.settings_area.setMaximumWidth(480)
         columns = QHBoxLayout()
-        columns.addWidget(share_box, 1)
-        columns.addWidget(self.settings_area)
+        columns.addWidget(share_box, 3)
+        columns.addWidget(self.settings_area, 2)
         self._main_layout = layout = QVBoxLayout(self)
-        layout.addLayout(columns, 3)
-        layout.addWidget(transfers_box, 2)
+        layout.addLayout(columns, 2)  # the share URLs and QR code sit in the settings column
+        layout.addWidget(transfers_box, 1)
         layout.addWidget(self.status)
 
         set_tab_chain(
