@@ -89,6 +89,8 @@ _HEADERS = {"User-Agent": "socket-workbench", "Accept-Encoding": "identity"}
 _COPY_CHUNK = 256 * 1024
 _INLINE = 1024 * 1024  # bytes: a zip member up to this size is read whole, written by a worker
 _INLINE_BUFFER = 32 * 1024 * 1024  # bytes of such members waiting for their writer at most
+_BATCH_FILES = 64  # such members handed to a writer at once at most
+_BATCH_BYTES = 1024 * 1024  # and bytes of them
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 # An absolute path of printable ASCII, no "//", query or fragment: taken as it is (still checked).
 _PLAIN_PATH = re.compile(r"/(?!/)[A-Za-z0-9\-._~%!$&'()*+,;=:@/]*")
@@ -637,17 +639,26 @@ class Mirror(StoppableLoop):
         by_key = {e.key: e for e in wanted if e.key is not None}
         sizes = {e.key: e.size for e in listed if e.key is not None}
         done: dict[str, MirrorFile] = {}
-        writes: collections.deque[tuple[int, concurrent.futures.Future[MirrorFile | None]]]
+        writes: collections.deque[tuple[int, concurrent.futures.Future[list[MirrorFile]]]]
         writes = collections.deque()
         waiting = 0  # bytes handed to writers and not written yet
+        # Small members go to a writer in batches: a hand-over per file costs more than its write.
+        batch: list[tuple[_Entry, bytes, str]] = []
+        batched = 0
+
+        def hand_over() -> None:
+            nonlocal batch, batched, waiting
+            if batch:
+                writes.append((batched, pool.submit(_place_all, top, batch)))
+                waiting += batched
+                batch, batched = [], 0
 
         def settle(limit: int) -> None:
             nonlocal waiting
             while writes and (waiting > limit or writes[0][1].done()):
                 size, future = writes.popleft()
                 waiting -= size
-                outcome = future.result()
-                if outcome is not None:
+                for outcome in future.result():
                     done[outcome.path] = outcome
 
         if ahead is not None:
@@ -696,15 +707,18 @@ class Mirror(StoppableLoop):
                     if outcome is not None:
                         done[outcome.path] = outcome
                     continue
-                writes.append((size, pool.submit(_place, top, entry, data, digest)))
-                waiting += size
-                settle(_INLINE_BUFFER)
+                batch.append((entry, data, digest))
+                batched += size
+                if len(batch) >= _BATCH_FILES or batched >= _BATCH_BYTES:
+                    hand_over()
+                    settle(_INLINE_BUFFER)
         except (OSError, http.client.HTTPException, ProtocolError, TransferError):
             pass
         finally:
             response.close()
             if not self.stopping and ahead is None:
                 self._drop_connection()
+            hand_over()  # the members read whole before the end are written too
             settle(-1)  # every write ends before the outcomes are counted
         return done
 
@@ -937,11 +951,25 @@ class _ZipReader:
         self.response = response
         self.loop = loop
         self.buffer = memoryview(bytearray(_COPY_CHUNK))
+        # Bytes read ahead and not used yet: a member's header, data and descriptor are taken
+        # from here, a few calls per member rather than six reads through http.client.
+        self._ahead = b""
+        self._at = 0
 
     def _exact(self, count: int) -> bytes:
-        data = self.response.read(count)
-        if len(data) != count:
-            raise TransferError(_("the zip ended early"))
+        held = len(self._ahead) - self._at
+        if held < count:
+            pieces = [self._ahead[self._at :]]
+            while held < count:
+                _raise_if_stopped(self.loop)
+                more = self.response.read1(max(count - held, _COPY_CHUNK))
+                if not more:
+                    raise TransferError(_("the zip ended early"))
+                pieces.append(more)
+                held += len(more)
+            self._ahead, self._at = b"".join(pieces), 0
+        data = self._ahead[self._at : self._at + count]
+        self._at += count
         return data
 
     def next_member(self) -> tuple[str, bool] | None:
@@ -962,7 +990,11 @@ class _ZipReader:
 
     def _chunks(self, size: int) -> Iterator[memoryview]:
         """The next ``size`` bytes, a buffer at a time (each valid until the next)."""
-        left = size
+        held = min(size, len(self._ahead) - self._at)
+        if held:
+            yield memoryview(self._ahead)[self._at : self._at + held]
+            self._at += held
+        left = size - held
         while left:
             _raise_if_stopped(self.loop)
             count = self.response.readinto(self.buffer[: min(left, _COPY_CHUNK)])
@@ -1027,6 +1059,12 @@ def _place(top: Path, entry: _Entry, data: bytes | None, digest: str) -> MirrorF
             part.unlink()
         return None
     return MirrorFile(entry.shown, "downloaded", entry.size, verified=True, sha256=digest)
+
+
+def _place_all(top: Path, batch: list[tuple[_Entry, bytes, str]]) -> list[MirrorFile]:
+    """:func:`_place` for each (entry, data, SHA-256 hex) of ``batch``: the files placed."""
+    placed = (_place(top, entry, data, digest) for entry, data, digest in batch)
+    return [outcome for outcome in placed if outcome is not None]
 
 
 def _has_zip64(extra: bytes) -> bool:
