@@ -92,8 +92,8 @@ PART_MAX_AGE = 24 * 3600.0
 _NUMBERED_TRIES = 1000  # "name (2).ext" ... before a form upload gives up finding a free name
 _HASH_CHUNK = 1024 * 1024  # bytes per read when a resumed upload's first part is hashed
 _HASH_THREADED = 32 * 1024  # bytes: a chunk this big moves an upload's hashing to a thread
-_HASH_BUFFER = 1024 * 1024  # bytes of one buffer shared by the receiving and hashing threads
-_HASH_BUFFERS = 4  # such buffers per upload: the receiver waits when all are being hashed
+_HASH_BUFFER = 2 * 1024 * 1024  # bytes of one buffer shared by the receiving and hashing threads
+_HASH_BUFFERS = 8  # such buffers per upload (16 MiB): the receiver waits when all are hashed
 _HASH_MIN_ROOM = 64 * 1024  # bytes: a buffer with less room left goes to the hashing thread
 _THROTTLE_HOSTS = 4096  # client addresses whose failures are remembered (oldest forgotten first)
 
