@@ -1279,11 +1279,18 @@ class FileServer(StoppableLoop):
 
         event = job.first
         try:
-            if length is not None and job.first in (None, h11.NEED_DATA):
+            first = job.first
+            if length is not None and (
+                first in (None, h11.NEED_DATA) or isinstance(first, h11.Data)
+            ):
                 # Uploads always close the connection after their answer, so a body of known
-                # length can bypass h11, whose receive buffer copies every byte twice: what h11
-                # holds already, then the socket straight into one buffer (h11 may answer while
-                # the client is still in SEND_BODY: the 201 then closes).
+                # length can bypass h11, whose receive buffer copies every byte twice: the piece
+                # h11 parsed with the head (a client sends the body right behind it), what h11
+                # holds already, then the socket straight into the hashing buffers (h11 may
+                # answer while the client is still in SEND_BODY: the 201 then closes).
+                if isinstance(first, h11.Data):
+                    receiver.write(first.data)
+                    length -= len(first.data)
                 self._read_body(conn, receiver, length, limit, progress, pace, start)
                 event = h11.EndOfMessage()
             while True:
@@ -1354,16 +1361,15 @@ class FileServer(StoppableLoop):
             taken = bytes(held[:left])
             left -= len(taken)
             receiver.write(taken)
-        buffer = bytearray(_RECV_CHUNK)
-        view = memoryview(buffer)
         body = self._body(conn)
         while left:
             if limit is not None and receiver.received > limit:
                 raise UploadRefused(413, f"Uploads may have at most {limit:,} bytes.")
             if self.stopping:
                 raise Cancelled
+            room = receiver.room()  # received straight into the hashing thread's buffer
             try:
-                count = conn.sock.recv_into(view[: min(left, _RECV_CHUNK)])
+                count = conn.sock.recv_into(room[:left])
             except (BlockingIOError, InterruptedError, ssl.SSLWantReadError):
                 body.await_room(readable=True)
                 continue
@@ -1373,7 +1379,7 @@ class FileServer(StoppableLoop):
             if not count:
                 raise ConnectionResetError(errno.ECONNRESET, "closed before the end")
             pace.took(count)
-            receiver.write(view[:count])
+            receiver.commit(count)
             left -= count
             progress.update(receiver.received - start)
         if limit is not None and receiver.received > limit:

@@ -89,6 +89,8 @@ _HEADERS = {"User-Agent": "socket-workbench", "Accept-Encoding": "identity"}
 _COPY_CHUNK = 256 * 1024
 _INLINE = 1024 * 1024  # bytes: a zip member up to this size is read whole, written by a worker
 _INLINE_BUFFER = 32 * 1024 * 1024  # bytes of such members waiting for their writer at most
+_BATCH_FILES = 64  # such members handed to a writer at once at most
+_BATCH_BYTES = 1024 * 1024  # and bytes of them
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 # An absolute path of printable ASCII, no "//", query or fragment: taken as it is (still checked).
 _PLAIN_PATH = re.compile(r"/(?!/)[A-Za-z0-9\-._~%!$&'()*+,;=:@/]*")
@@ -214,14 +216,17 @@ class Mirror(StoppableLoop):
         if not self.folder.is_dir():
             raise LocalFileError(_("{folder} is not a folder").format(folder=self.folder))
         top = self.folder.resolve()
+        # A first mirror into an empty DIR fetches the folder's zip (see _bulk): it is asked for
+        # while the lists are being read, so that the server's first bytes wait for us.
+        fresh = self._only is None and _empty(top)
         # An unknown host is bad input (AddressError, exit 2), as for a single download.
         resolve(self.url.host, self.url.port, timeout=min(self._timeout, 10.0))
         staging = top / STAGING
         with concurrent.futures.ThreadPoolExecutor(
-            max_workers=self._jobs, thread_name_prefix="swb-mirror"
+            max_workers=self._jobs + 1, thread_name_prefix="swb-mirror"
         ) as pool:
             try:
-                results, entries = self._mirror(top, staging, pool)
+                results, entries = self._mirror(top, staging, pool, fresh)
             finally:
                 with self._active_lock:
                     for connection in self._connections:
@@ -241,10 +246,26 @@ class Mirror(StoppableLoop):
         )
 
     def _mirror(
-        self, top: Path, staging: Path, pool: concurrent.futures.Executor
+        self, top: Path, staging: Path, pool: concurrent.futures.Executor, fresh: bool
     ) -> tuple[list[MirrorFile], list[_Entry]]:
         """Lists, local checks, the bulk pass and the file-by-file pass: every outcome, and
-        the files listed."""
+        the files listed. ``fresh``: DIR was empty, so the folder's zip is asked for at once."""
+        ahead = pool.submit(self._open_zip) if fresh else None
+        try:
+            return self._passes(top, staging, pool, ahead)
+        finally:
+            if ahead is not None:
+                response = ahead.result()
+                if response is not None:
+                    response.close()  # not used (or used up): its connection is closed in run()
+
+    def _passes(
+        self,
+        top: Path,
+        staging: Path,
+        pool: concurrent.futures.Executor,
+        ahead: concurrent.futures.Future[http.client.HTTPResponse | None] | None,
+    ) -> tuple[list[MirrorFile], list[_Entry]]:
         entries, failures = self._collect(top, pool)
         with self._report_lock:
             self._files_total = len(entries) + len(failures)
@@ -261,9 +282,11 @@ class Mirror(StoppableLoop):
         results += [self._report(r) for r in checked if r is not None]
         needed = [e for e, r in zip(entries, checked, strict=True) if r is None]
         bulk = [e for e in needed if e.sha256 is not None and e.key is not None]
-        bulk = [e for e in bulk if not (staging / _part_name(e)).exists()]  # those resume
+        held = set(os.listdir(staging))
+        bulk = [e for e in bulk if _part_name(e) not in held]  # those resume
         if self._only is None and len(bulk) >= _BULK_MIN and len(bulk) * 2 >= len(entries):
-            done = self._bulk(top, bulk, entries, pool)
+            response = ahead.result() if ahead is not None else None
+            done = self._bulk(top, bulk, entries, pool, response)
             results += [self._report(r) for r in done.values()]
             needed = [e for e in needed if e.shown not in done]
         futures = [pool.submit(self._one, top, entry) for entry in needed]
@@ -438,7 +461,7 @@ class Mirror(StoppableLoop):
                 return None
             path = urllib.parse.urlsplit(parsed.target).path
         below = [urllib.parse.unquote(part) for part in path.split("/")]
-        above = [urllib.parse.unquote(part) for part in folder_path.split("/")][:-1]
+        above = _folder_segments(folder_path)
         if below[-1] == "":
             below.pop()  # a folder's trailing "/"
         inside = below[len(above) :]
@@ -553,6 +576,7 @@ class Mirror(StoppableLoop):
         files that exist are hashed by the workers."""
         outcomes: list[MirrorFile | None] = [None] * len(entries)
         made: set[Path] = {top}
+        empty: dict[Path, bool] = {}  # a folder without entries holds none of the files
         existing: list[int] = []
         for index, entry in enumerate(entries):
             folder = entry.local.parent
@@ -568,7 +592,9 @@ class Mirror(StoppableLoop):
                     outcomes[index] = MirrorFile(entry.shown, "failed", entry.size, why)
                     continue
                 made.add(folder)
-            if os.path.lexists(entry.local):
+            if folder not in empty:
+                empty[folder] = _empty(folder)
+            if not empty[folder] and os.path.lexists(entry.local):
                 existing.append(index)
         for index, outcome in zip(
             existing, pool.map(lambda i: self._local_check(top, entries[i]), existing), strict=True
@@ -599,11 +625,13 @@ class Mirror(StoppableLoop):
         wanted: list[_Entry],
         listed: list[_Entry],
         pool: concurrent.futures.Executor,
+        ahead: http.client.HTTPResponse | None = None,
     ) -> dict[str, MirrorFile]:
         """Fetch many missing files at once: the folder's zip from the server (``?format=zip``,
         stored members, issue 20), one request instead of one per file. Only the files in
         ``wanted`` are kept, each from its list entry's local path (never from a name in the
-        zip), each verified against the list's SHA-256; others in the stream are skipped. Any
+        zip), each verified against the list's SHA-256; others in the stream are skipped (``ahead``:
+        the zip's answer when it was asked for already, on a connection of its own). Any
         surprise (no zip, another layout, a size that differs) ends the bulk pass quietly: what
         it did not deliver is fetched file by file. Returns the outcomes by local path.
 
@@ -613,23 +641,35 @@ class Mirror(StoppableLoop):
         by_key = {e.key: e for e in wanted if e.key is not None}
         sizes = {e.key: e.size for e in listed if e.key is not None}
         done: dict[str, MirrorFile] = {}
-        writes: collections.deque[tuple[int, concurrent.futures.Future[MirrorFile | None]]]
+        writes: collections.deque[tuple[int, concurrent.futures.Future[list[MirrorFile]]]]
         writes = collections.deque()
         waiting = 0  # bytes handed to writers and not written yet
+        # Small members go to a writer in batches: a hand-over per file costs more than its write.
+        batch: list[tuple[_Entry, bytes, str]] = []
+        batched = 0
+
+        def hand_over() -> None:
+            nonlocal batch, batched, waiting
+            if batch:
+                writes.append((batched, pool.submit(_place_all, top, batch)))
+                waiting += batched
+                batch, batched = [], 0
 
         def settle(limit: int) -> None:
             nonlocal waiting
             while writes and (waiting > limit or writes[0][1].done()):
                 size, future = writes.popleft()
                 waiting -= size
-                outcome = future.result()
-                if outcome is not None:
+                for outcome in future.result():
                     done[outcome.path] = outcome
 
-        try:
-            response = self._request(self.root_path + "?format=zip", dict(_HEADERS))
-        except (NetError, OSError, http.client.HTTPException):
-            return done
+        if ahead is not None:
+            response = ahead
+        else:
+            try:
+                response = self._request(self.root_path + "?format=zip", dict(_HEADERS))
+            except (NetError, OSError, http.client.HTTPException):
+                return done
         try:
             if response.status != 200:
                 return done
@@ -669,17 +709,31 @@ class Mirror(StoppableLoop):
                     if outcome is not None:
                         done[outcome.path] = outcome
                     continue
-                writes.append((size, pool.submit(_place, top, entry, data, digest)))
-                waiting += size
-                settle(_INLINE_BUFFER)
+                batch.append((entry, data, digest))
+                batched += size
+                if len(batch) >= _BATCH_FILES or batched >= _BATCH_BYTES:
+                    hand_over()
+                    settle(_INLINE_BUFFER)
         except (OSError, http.client.HTTPException, ProtocolError, TransferError):
             pass
         finally:
             response.close()
-            if not self.stopping:
+            if not self.stopping and ahead is None:
                 self._drop_connection()
+            hand_over()  # the members read whole before the end are written too
             settle(-1)  # every write ends before the outcomes are counted
         return done
+
+    def _open_zip(self) -> http.client.HTTPResponse | None:
+        """The answer to a GET of the folder's zip (its head read, the body not), on a connection
+        taken away from this worker (the body may be left unread); None when it failed (the
+        bulk pass then asks again, or files are fetched one by one)."""
+        try:
+            return self._request(self.root_path + "?format=zip", dict(_HEADERS))
+        except (NetError, OSError, http.client.HTTPException):
+            return None
+        finally:
+            self._local.connection = None  # closed with the others at the end of run()
 
     def _drop_connection(self) -> None:
         """Forget this thread's connection (a bulk answer may have been cut mid-body)."""
@@ -858,6 +912,22 @@ class Mirror(StoppableLoop):
                 )
 
 
+@functools.lru_cache(maxsize=64)
+def _folder_segments(folder_path: str) -> list[str]:
+    """A folder's request path ("/a%20b/c/") as its decoded segments (["", "a b", "c"]); the
+    same folder is asked about for each of its entries."""
+    return [urllib.parse.unquote(part) for part in folder_path.split("/")][:-1]
+
+
+def _empty(folder: Path) -> bool:
+    """Whether ``folder`` has no entries (False when it cannot be read)."""
+    try:
+        with os.scandir(folder) as found:
+            return next(found, None) is None
+    except OSError:
+        return False
+
+
 def _inside(folder: Path, top: Path) -> bool:
     """Whether ``folder``, resolved (links followed), is ``top`` or lies inside it."""
     try:
@@ -891,11 +961,25 @@ class _ZipReader:
         self.response = response
         self.loop = loop
         self.buffer = memoryview(bytearray(_COPY_CHUNK))
+        # Bytes read ahead and not used yet: a member's header, data and descriptor are taken
+        # from here, a few calls per member rather than six reads through http.client.
+        self._ahead = b""
+        self._at = 0
 
     def _exact(self, count: int) -> bytes:
-        data = self.response.read(count)
-        if len(data) != count:
-            raise TransferError(_("the zip ended early"))
+        held = len(self._ahead) - self._at
+        if held < count:
+            pieces = [self._ahead[self._at :]]
+            while held < count:
+                _raise_if_stopped(self.loop)
+                more = self.response.read1(max(count - held, _COPY_CHUNK))
+                if not more:
+                    raise TransferError(_("the zip ended early"))
+                pieces.append(more)
+                held += len(more)
+            self._ahead, self._at = b"".join(pieces), 0
+        data = self._ahead[self._at : self._at + count]
+        self._at += count
         return data
 
     def next_member(self) -> tuple[str, bool] | None:
@@ -916,7 +1000,11 @@ class _ZipReader:
 
     def _chunks(self, size: int) -> Iterator[memoryview]:
         """The next ``size`` bytes, a buffer at a time (each valid until the next)."""
-        left = size
+        held = min(size, len(self._ahead) - self._at)
+        if held:
+            yield memoryview(self._ahead)[self._at : self._at + held]
+            self._at += held
+        left = size - held
         while left:
             _raise_if_stopped(self.loop)
             count = self.response.readinto(self.buffer[: min(left, _COPY_CHUNK)])
@@ -981,6 +1069,12 @@ def _place(top: Path, entry: _Entry, data: bytes | None, digest: str) -> MirrorF
             part.unlink()
         return None
     return MirrorFile(entry.shown, "downloaded", entry.size, verified=True, sha256=digest)
+
+
+def _place_all(top: Path, batch: list[tuple[_Entry, bytes, str]]) -> list[MirrorFile]:
+    """:func:`_place` for each (entry, data, SHA-256 hex) of ``batch``: the files placed."""
+    placed = (_place(top, entry, data, digest) for entry, data, digest in batch)
+    return [outcome for outcome in placed if outcome is not None]
 
 
 def _has_zip64(extra: bytes) -> bool:

@@ -47,6 +47,7 @@ from net._record import Record
 from net.address import DEFAULT_RESOLVE_TIMEOUT, resolve
 from net.download import safe_file_name
 from net.download.exchange import USER_AGENT
+from net.download.files import write_all
 from net.errors import (
     AddressError,
     ConnectError,
@@ -91,8 +92,9 @@ PART_MAX_AGE = 24 * 3600.0
 _NUMBERED_TRIES = 1000  # "name (2).ext" ... before a form upload gives up finding a free name
 _HASH_CHUNK = 1024 * 1024  # bytes per read when a resumed upload's first part is hashed
 _HASH_THREADED = 32 * 1024  # bytes: a chunk this big moves an upload's hashing to a thread
-_HASH_BATCH = 4 * 1024 * 1024  # bytes handed to the hashing thread at a time
-_HASH_QUEUE = 4  # batches waiting for the hashing thread at most
+_HASH_BUFFER = 2 * 1024 * 1024  # bytes of one buffer shared by the receiving and hashing threads
+_HASH_BUFFERS = 8  # such buffers per upload (16 MiB): the receiver waits when all are hashed
+_HASH_MIN_ROOM = 64 * 1024  # bytes: a buffer with less room left goes to the hashing thread
 _THROTTLE_HOSTS = 4096  # client addresses whose failures are remembered (oldest forgotten first)
 
 
@@ -232,12 +234,22 @@ class Receiver:
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
         """Append ``data`` to the ``.part`` file (raises OSError when the disk refuses)."""
-        view = memoryview(data)
-        while view:
-            written = os.write(self._fd, view)
-            view = view[written:]
+        write_all(self._fd, memoryview(data))
         self._hash.update(data)
         self.received += len(data)
+
+    def room(self) -> memoryview:
+        """A buffer to receive the next bytes into (at least 64 KiB), so that they reach the
+        file and the hash without a copy: fill its start, then call :meth:`commit`."""
+        return self._hash.room()
+
+    def commit(self, count: int) -> None:
+        """Append the first ``count`` bytes of the last :meth:`room` to the ``.part`` file
+        (raises OSError when the disk refuses)."""
+        room = self._hash.room()  # the same view: nothing was filled since
+        write_all(self._fd, room[:count])
+        self._hash.filled(count)
+        self.received += count
 
     @property
     def sha256(self) -> str:
@@ -288,40 +300,73 @@ class Receiver:
 class _BackgroundHash:
     """SHA-256 computed on a thread of its own once data arrives in big chunks, so that hashing
     an upload overlaps receiving and writing it (hashlib releases the GIL for large buffers).
-    Chunks are handed over in batches of about ``_HASH_BATCH`` bytes (a wake-up per chunk costs
-    more than it saves), at most ``_HASH_QUEUE`` batches waiting. :meth:`digest` waits for the
-    rest and ends the thread."""
+
+    Bytes travel in ``_HASH_BUFFERS`` buffers of ``_HASH_BUFFER`` bytes: the receiver fills one
+    (straight from the socket with :meth:`room` and :meth:`filled`, or by copying with
+    :meth:`update`), hands it over when it is nearly full, and takes a free one, waiting when
+    every buffer is still being hashed. A wake-up per buffer, not per socket read, and no copy
+    of a received byte. :meth:`digest` hashes the rest and ends the thread."""
 
     def __init__(self) -> None:
         self._hash = hashlib.sha256()
-        self._queue: queue.Queue[list[bytes] | None] = queue.Queue(_HASH_QUEUE)
+        self._queue: queue.SimpleQueue[tuple[memoryview, bytearray] | None] = queue.SimpleQueue()
+        self._free: queue.SimpleQueue[bytearray] = queue.SimpleQueue()
+        self._made = 0  # buffers allocated so far (at most _HASH_BUFFERS)
         self._thread: threading.Thread | None = None
-        self._batch: list[bytes] = []
-        self._batched = 0
+        self._buffer: bytearray | None = None
+        self._used = 0  # bytes of self._buffer filled and not handed over yet
 
     def update(self, data: bytes | bytearray | memoryview) -> None:
         if self._thread is None and len(data) < _HASH_THREADED:
             self._hash.update(data)  # small: not worth a hand-over (order is kept: no thread yet)
             return
+        view = memoryview(data).cast("B")
+        while view:
+            room = self.room()
+            count = min(len(room), len(view))
+            room[:count] = view[:count]
+            self.filled(count)
+            view = view[count:]
+
+    def room(self) -> memoryview:
+        """The free part of the current buffer (at least ``_HASH_MIN_ROOM`` bytes), to be filled
+        and then announced with :meth:`filled`; valid until then."""
         if self._thread is None:
             self._thread = threading.Thread(target=self._run, name="swb-upload-hash", daemon=True)
             self._thread.start()
-        self._batch.append(bytes(data))
-        self._batched += len(data)
-        if self._batched >= _HASH_BATCH:
-            self._queue.put(self._batch)
-            self._batch, self._batched = [], 0
+        if self._buffer is None:
+            if self._made < _HASH_BUFFERS and self._free.empty():
+                self._made += 1
+                self._buffer = bytearray(_HASH_BUFFER)
+            else:
+                self._buffer = self._free.get()
+            self._used = 0
+        return memoryview(self._buffer)[self._used :]
+
+    def filled(self, count: int) -> None:
+        """``count`` bytes were put at the start of the last :meth:`room`."""
+        self._used += count
+        if self._buffer is not None and len(self._buffer) - self._used < _HASH_MIN_ROOM:
+            self._hand_over()
+
+    def _hand_over(self) -> None:
+        if self._buffer is not None:
+            if self._used:
+                self._queue.put((memoryview(self._buffer)[: self._used], self._buffer))
+            else:
+                self._free.put(self._buffer)
+            self._buffer, self._used = None, 0
 
     def _run(self) -> None:
-        while (batch := self._queue.get()) is not None:
-            for chunk in batch:
-                self._hash.update(chunk)
+        while (item := self._queue.get()) is not None:
+            view, buffer = item
+            self._hash.update(view)
+            view.release()  # the buffer may be filled again
+            self._free.put(buffer)
 
     def digest(self) -> bytes:
         if self._thread is not None:
-            if self._batch:
-                self._queue.put(self._batch)
-                self._batch, self._batched = [], 0
+            self._hand_over()
             self._queue.put(None)
             self._thread.join()
             self._thread = None

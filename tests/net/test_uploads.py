@@ -100,6 +100,31 @@ def test_curl_put_stores_byte_exact(up: Up, tmp_path: Path) -> None:
     assert (up.folder / "photo one.bin").read_bytes() == data
 
 
+def test_a_body_sent_with_its_head_is_stored_byte_exact_with_its_digest(up: Up) -> None:
+    # The first piece of the body arrives with the head (h11 parses it along), the rest in
+    # pieces of odd sizes: the stored bytes and the answer's Repr-Digest cover all of it.
+    data = os.urandom(LIMIT - 7)
+    head = (
+        f"PUT /together.bin HTTP/1.1\r\nHost: x\r\nContent-Length: {len(data)}\r\n\r\n"
+    ).encode()
+    with socket.create_connection(("127.0.0.1", up.server.port), timeout=WAIT) as sock:
+        sock.sendall(head + data[:1000])
+        at = 1000
+        for size in (1, 70_001, 333_333, 65_536):
+            sock.sendall(data[at : at + size])
+            at += size
+        sock.sendall(data[at:])
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    head_lines = answer.split(b"\r\n\r\n")[0].split(b"\r\n")
+    assert head_lines[0].startswith(b"HTTP/1.1 201 ")
+    fields = dict(line.split(b": ", 1) for line in head_lines[1:])
+    expected = base64.b64encode(hashlib.sha256(data).digest())
+    assert fields[b"Repr-Digest"] == b"sha-256=:" + expected + b":"
+    assert (up.folder / "together.bin").read_bytes() == data
+
+
 def test_oversize_is_refused_before_storing(up: Up, tmp_path: Path) -> None:
     source = tmp_path / "big.bin"
     source.write_bytes(os.urandom(LIMIT + 1))
