@@ -14,7 +14,7 @@ from tests import simulate
 from tests.conftest import WAIT
 
 
-def run(platform: str, code: str, *, home: Path | None = None) -> str:
+def run_simulated(platform: str, code: str, *, home: Path | None = None) -> str:
     """Run ``code`` as on ``platform``; its stdout (the child must succeed)."""
     env = simulate.env(home=home)
     env.pop("SWB_DATA_DIR", None)  # the platform's own folder is what is tested here
@@ -39,14 +39,14 @@ print(json.dumps({n: [getattr(errno, n, None), errno.errorcode.get(getattr(errno
 
 
 def test_windows_has_the_winsock_errnos_and_macos_does_not() -> None:
-    assert json.loads(run("win32", ERRNOS)) == {
+    assert json.loads(run_simulated("win32", ERRNOS)) == {
         "WSAEINVAL": [10022, "WSAEINVAL"],
         "WSAEWOULDBLOCK": [10035, "WSAEWOULDBLOCK"],
         "WSAECONNRESET": [10054, "WSAECONNRESET"],
         "WSAEMSGSIZE": [10040, "WSAEMSGSIZE"],
         "WSAEADDRINUSE": [10048, "WSAEADDRINUSE"],
     }
-    assert list(json.loads(run("darwin", ERRNOS)).values()) == [[None, None]] * 5
+    assert list(json.loads(run_simulated("darwin", ERRNOS)).values()) == [[None, None]] * 5
 
 
 LOCKING = """
@@ -79,7 +79,7 @@ print(msvcrt.LK_UNLCK, msvcrt.LK_LOCK, msvcrt.LK_NBLCK, msvcrt.LK_RLCK, msvcrt.L
 def test_msvcrt_locking_excludes_another_open_file_as_on_windows(tmp_path: Path) -> None:
     lock = tmp_path / "lock"
     code = LOCKING.replace("sys.argv[1]", repr(str(lock)))
-    assert run("win32", code).splitlines() == [
+    assert run_simulated("win32", code).splitlines() == [
         "refused EACCES",
         "thread ['EACCES']",
         "taken after unlock",
@@ -89,8 +89,8 @@ def test_msvcrt_locking_excludes_another_open_file_as_on_windows(tmp_path: Path)
 
 def test_msvcrt_is_there_on_windows_only() -> None:
     probe = "import sys\ntry:\n    import msvcrt\n    print(True)\nexcept ImportError:\n    print(False)"
-    assert run("win32", probe) == "True\n"
-    assert run("darwin", probe) == "False\n"
+    assert run_simulated("win32", probe) == "True\n"
+    assert run_simulated("darwin", probe) == "False\n"
 
 
 DATA_DIR = """
@@ -112,7 +112,7 @@ def test_the_user_data_folder_is_the_simulated_homes(
 ) -> None:
     """The certificate a TLS server makes on first use lands in the simulated home (under the
     Windows lock, msvcrt's), not in this machine's ~/Library or ~/AppData."""
-    folder, cert = run(platform, DATA_DIR, home=tmp_path).splitlines()
+    folder, cert = run_simulated(platform, DATA_DIR, home=tmp_path).splitlines()
     assert Path(folder) == tmp_path.joinpath(*where)
     assert Path(cert) == tmp_path.joinpath(*where, "tls", "server.pem")
     assert Path(cert).read_text(encoding="ascii").startswith("-----BEGIN CERTIFICATE-----")
@@ -121,7 +121,7 @@ def test_the_user_data_folder_is_the_simulated_homes(
 @pytest.mark.parametrize("platform", simulate.PLATFORMS)
 def test_without_a_home_given_each_child_gets_a_temporary_one(platform: str) -> None:
     code = "import os, sys; print(os.path.expanduser('~')); print(os.environ.get('APPDATA'))"
-    home, appdata = run(platform, code).splitlines()
+    home, appdata = run_simulated(platform, code).splitlines()
     assert Path(home).name.startswith(f"swb-{platform}-home-")
     assert not Path(home).exists()  # removed when the child exited
     assert appdata == (str(Path(home, "AppData", "Roaming")) if platform == "win32" else "None")
