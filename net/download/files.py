@@ -159,7 +159,6 @@ class HashPipe:
         )
         for _buffer in range(_PIPE_BUFFERS):
             self._free.put(bytearray(BUFFER))
-        self._done = False
         self._thread = threading.Thread(target=self._run, name="swb-download-hash", daemon=True)
         self._thread.start()
 
@@ -176,10 +175,9 @@ class HashPipe:
 
     def finish(self) -> hashlib._Hash:
         """Wait until everything submitted is hashed; returns the hash object."""
-        if not self._done:
-            self._done = True
-            self._work.put(None)
-            self._thread.join()
+        # Again after the end: the extra None is never read, and join returns at once.
+        self._work.put(None)
+        self._thread.join()
         return self._hasher
 
     def _run(self) -> None:

@@ -6,10 +6,14 @@ hash thread, a part cut short while hashed, a name taken before the rename."""
 from __future__ import annotations
 
 import errno
+import fcntl
 import hashlib
 import os
+import signal
 import stat
 import subprocess
+import sys
+import termios
 import threading
 import time
 from pathlib import Path
@@ -150,8 +154,8 @@ def test_strerror_starts_in_lower_case_and_falls_back_to_the_text() -> None:
 class Clock:
     """Seconds the test sets; values are exact in binary so the boundaries are exact too."""
 
-    def __init__(self) -> None:
-        self.now = 0.0
+    def __init__(self, now: float = 0.0) -> None:
+        self.now = now
 
     def __call__(self) -> float:
         return self.now
@@ -196,22 +200,25 @@ def test_a_forced_update_is_reported_at_once() -> None:
 
 
 def test_the_speed_spans_the_last_two_seconds() -> None:
-    clock = Clock()
+    clock = Clock(4.0)  # not zero, so that a sum where a difference belongs shows
     meter, events = _meter(clock)
-    clock.now = 0.125
-    meter.update(300)  # samples: (0, 0), (0.125, 300)
-    meter.update(400, force=True)  # (0.125, 400)
-    assert events[-1].speed == 3200.0  # 400 bytes since 0.0
-    clock.now = 2.0
-    meter.update(1000)  # the sample at 0.0 is exactly two seconds old: still counted
+    clock.now = 4.125
+    meter.update(300)  # samples: (4.0, 0), (4.125, 300)
+    meter.update(400, force=True)  # (4.125, 400)
+    assert events[-1].speed == 3200.0  # 400 bytes since 4.0
+    clock.now = 5.5
+    meter.update(700)  # every sample is younger than two seconds: from (4.0, 0)
+    assert events[-1].speed == 700 / 1.5
+    clock.now = 6.0
+    meter.update(1000)  # the sample at 4.0 is exactly two seconds old: still counted
     assert events[-1].speed == 500.0
-    clock.now = 2.5
-    meter.update(2000)  # every sample older than two seconds goes: from (2.0, 1000)
-    assert events[-1].speed == 2000.0
-    clock.now = 10.0
+    clock.now = 6.5
+    meter.update(2000)  # every sample older than two seconds goes: from (5.5, 700)
+    assert events[-1].speed == 1300.0
+    clock.now = 14.0
     meter.update(3000)  # after a stall the previous sample stays, however old
     assert events[-1].speed == 1000 / 7.5
-    assert [e.received for e in events] == [300, 400, 1000, 2000, 3000]
+    assert [e.received for e in events] == [300, 400, 700, 1000, 2000, 3000]
 
 
 def test_a_meter_without_a_callback_reports_nothing() -> None:
@@ -366,3 +373,41 @@ def test_finish_deletes_a_part_that_does_not_match_the_digest(tmp_path: Path) ->
     assert not part.exists()
     assert not resume.sidecar.exists()
     assert not (tmp_path / "a.txt").exists()
+
+
+def test_write_all_goes_on_after_a_partial_write() -> None:
+    """A write that a signal interrupts after some bytes returns that count (POSIX); write_all
+    writes the rest from there. The reader lets the pipe fill, so the writer is blocked in
+    write() with part of the data written, then interrupts it."""
+    read_end, write_end = os.pipe()
+    capacity = fcntl.fcntl(write_end, fcntl.F_GETPIPE_SZ)
+    data = os.urandom(16 * capacity)
+    writer = threading.get_ident()
+    received = bytearray()
+    interrupted = threading.Event()
+
+    def read_all() -> None:
+        waiting = bytearray(4)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            fcntl.ioctl(read_end, termios.FIONREAD, waiting)
+            if int.from_bytes(waiting, sys.byteorder) >= capacity:
+                break
+            time.sleep(0.001)  # polls the observable state: the pipe is full
+        signal.pthread_kill(writer, signal.SIGUSR1)
+        interrupted.set()
+        while chunk := os.read(read_end, 1 << 16):
+            received.extend(chunk)
+
+    previous = signal.signal(signal.SIGUSR1, lambda number, frame: None)
+    reader = threading.Thread(target=read_all)
+    try:
+        reader.start()
+        write_all(write_end, memoryview(data))
+    finally:
+        os.close(write_end)
+        reader.join(10)
+        os.close(read_end)
+        signal.signal(signal.SIGUSR1, previous)
+    assert interrupted.is_set()
+    assert bytes(received) == data
