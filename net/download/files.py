@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import hashlib
+import itertools
 import os
 import queue
 import sys
@@ -47,8 +48,9 @@ def final_path(folder: Path, name: str) -> Path:
     Raises:
         TransferError: every name up to "name (999)" is taken, or ``name`` would leave ``folder``.
     """
-    for number in range(1, _MAX_NUMBER + 1):
-        candidate = folder / (numbered_name(name, number) if number > 1 else name)
+    numbered = (numbered_name(name, number) for number in range(2, _MAX_NUMBER + 1))
+    for candidate_name in itertools.chain([name], numbered):
+        candidate = folder / candidate_name
         if candidate.parent != folder:  # cannot happen after safe_file_name; never write outside
             raise TransferError(
                 _("refusing to save {name!r} outside {folder}").format(name=name, folder=folder)

@@ -115,23 +115,28 @@ def test_a_part_opened_at_an_offset_is_cut_there_and_written_from_there(tmp_path
     assert part.read_bytes() == b"0123ab\ncd"
 
 
-def test_on_windows_the_part_is_opened_binary(tmp_path: Path) -> None:
+def test_on_windows_the_part_is_opened_as_here(tmp_path: Path) -> None:
     """The win32 branch (O_BINARY, no O_NOFOLLOW there) under tests/simulate.py's stand-in: the
-    part is created, cut to the offset and written byte for byte."""
-    part = tmp_path / "a.bin.part"
-    part.write_bytes(b"0123456789")
+    part is created, cut to the offset and written byte for byte, as on this system."""
     code = (
         "import os, sys\n"
         "from net.download.files import open_part, write_all\n"
-        "fd = open_part(sys.argv[1], 4)\n"
-        "write_all(fd, memoryview(b'ab\\ncd'))\n"
-        "os.close(fd)\n"
-        "fd = open_part(sys.argv[2], 0)\n"
-        "os.close(fd)\n"
+        "for path in sys.argv[1:]:\n"
+        "    fd = open_part(path, 4)\n"
+        "    write_all(fd, memoryview(b'ab\\ncd'))\n"
+        "    os.close(fd)\n"
     )
-    fresh = tmp_path / "new.bin.part"
+    here, windows = tmp_path / "here", tmp_path / "windows"
+    for folder in (here, windows):
+        folder.mkdir()
+        (folder / "old.bin.part").write_bytes(b"0123456789")
+    parts = ("old.bin.part", "new.bin.part")
+    for name in parts:
+        fd = open_part(here / name, 4)
+        write_all(fd, memoryview(b"ab\ncd"))
+        os.close(fd)
     proc = subprocess.run(
-        [*simulate.code_command("win32", code), str(part), str(fresh)],
+        [*simulate.code_command("win32", code), *(str(windows / name) for name in parts)],
         env=simulate.env(),
         capture_output=True,
         text=True,
@@ -139,8 +144,10 @@ def test_on_windows_the_part_is_opened_binary(tmp_path: Path) -> None:
         check=False,
     )
     assert proc.returncode == 0, proc.stderr
-    assert part.read_bytes() == b"0123ab\ncd"
-    assert fresh.read_bytes() == b""
+    assert (windows / "old.bin.part").read_bytes() == b"0123ab\ncd"
+    assert (windows / "new.bin.part").read_bytes() == b"\0\0\0\0ab\ncd"
+    for name in parts:
+        assert (windows / name).read_bytes() == (here / name).read_bytes()
 
 
 def test_strerror_starts_in_lower_case_and_falls_back_to_the_text() -> None:
@@ -248,8 +255,11 @@ def test_the_hash_pipe_hashes_what_was_submitted_in_order_on_its_own_thread() ->
     expected.update(b"tail")
     again = pipe.take()  # a pooled buffer comes back once hashed
     assert len(again) == 1 << 20
+    pipe.give_back(again)  # unused: back in the pool as it is
     assert pipe.finish().hexdigest() == expected.hexdigest()
     assert pipe.finish().hexdigest() == expected.hexdigest()  # a second finish just returns it
+    pool = [pipe.take() for _ in range(4)]  # every buffer came back, whole
+    assert {id(buffer) for buffer in pool} == {id(buffer) for buffer in taken}
 
 
 def test_hash_existing_reads_a_megabyte_at_a_time(tmp_path: Path) -> None:
@@ -411,3 +421,24 @@ def test_write_all_goes_on_after_a_partial_write() -> None:
         signal.signal(signal.SIGUSR1, previous)
     assert interrupted.is_set()
     assert bytes(received) == data
+
+
+def test_a_mismatch_is_reported_even_when_the_part_is_already_gone(tmp_path: Path) -> None:
+    """Someone deleted the .part while it was written: the mismatch is what the user hears."""
+    part = tmp_path / "a.txt.part"
+    fd = open_part(part, 0)
+    write_all(fd, memoryview(b"tampered"))
+    part.unlink()
+    with pytest.raises(TransferError) as info:
+        finish(
+            fd,
+            tmp_path / "a.txt",
+            part,
+            8,
+            hashlib.sha256(b"tampered"),
+            hashlib.sha256(b"original").digest(),
+            ResumeState(part, "http://127.0.0.1/a.txt"),
+            [],
+        )
+    assert str(info.value).startswith("a.txt does not match the SHA-256 checksum")
+    assert list(tmp_path.iterdir()) == []
