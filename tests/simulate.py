@@ -214,6 +214,7 @@ def strip(platform: str) -> None:
         signal.Signals.SIGBREAK = signal.SIGUSR2  # type: ignore[attr-defined]
         _add_wsa_errnos()
         sys.modules["msvcrt"] = _msvcrt_like_windows()  # before fcntl goes, which it uses
+        os.O_BINARY = 0  # type: ignore[attr-defined]  # Linux's open() has no text mode to turn off
     for module_name, attrs in _MISSING[platform].items():
         module = sys.modules.get(module_name) or importlib.import_module(module_name)
         for attr in attrs:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import hashlib
+import itertools
 import os
 import queue
 import sys
@@ -18,7 +19,7 @@ from net._i18n import N_, _
 from net.download.resume import ResumeState
 from net.errors import TransferError
 from net.events import DownloadFinished, DownloadProgress
-from net.share import LocalFileError
+from net.share import LocalFileError, numbered_name
 
 __all__ = [
     "BUFFER",
@@ -35,24 +36,32 @@ __all__ = [
 
 BUFFER = 1024 * 1024  # one recv_into per megabyte at most: few Python steps per chunk
 _PIPE_BUFFERS = 4
-_PROGRESS_INTERVAL = 0.1
+_PROGRESS_INTERVAL = 0.1  # seconds between progress events, at most
+_SPEED_WINDOW = 2.0  # seconds of samples the speed is averaged over
+_MAX_NUMBER = 999  # "name (999).ext" is the last name final_path tries
 
 
 def final_path(folder: Path, name: str) -> Path:
-    """Where ``name`` is saved in ``folder``: "name (2).ext" and so on when it already exists."""
-    candidate = folder / name
-    stem, dot, ext = name.rpartition(".")
-    if not stem:
-        stem, dot, ext = name, "", ""
-    number = 2
-    while candidate.exists() and number < 1000:
-        candidate = folder / f"{stem} ({number}){dot}{ext}"
-        number += 1
-    if candidate.parent != folder:  # cannot happen after safe_file_name; never write outside
-        raise TransferError(
-            _("refusing to save {name!r} outside {folder}").format(name=name, folder=folder)
+    """Where ``name`` is saved in ``folder``: "name (2).ext" and so on (numbered as the share
+    numbers its files, :func:`net.share.numbered_name`) when it already exists.
+
+    Raises:
+        TransferError: every name up to "name (999)" is taken, or ``name`` would leave ``folder``.
+    """
+    numbered = (numbered_name(name, number) for number in range(2, _MAX_NUMBER + 1))
+    for candidate_name in itertools.chain([name], numbered):
+        candidate = folder / candidate_name
+        if candidate.parent != folder:  # cannot happen after safe_file_name; never write outside
+            raise TransferError(
+                _("refusing to save {name!r} outside {folder}").format(name=name, folder=folder)
+            )
+        if not candidate.exists():
+            return candidate
+    raise TransferError(
+        _("{name} and its numbered names up to ({number}) already exist in {folder}").format(
+            name=name, number=_MAX_NUMBER, folder=folder
         )
-    return candidate
+    )
 
 
 def open_part(part: Path, offset: int) -> int:
@@ -61,8 +70,12 @@ def open_part(part: Path, offset: int) -> int:
     Raises:
         LocalFileError: it cannot be written.
     """
-    flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
-    flags |= getattr(os, "O_BINARY", 0)
+    # os.open makes the descriptor non-inheritable itself (PEP 446): no O_CLOEXEC needed.
+    flags = os.O_RDWR | os.O_CREAT
+    if sys.platform == "win32":
+        flags |= os.O_BINARY  # else os.write would turn each \n into \r\n
+    else:
+        flags |= os.O_NOFOLLOW  # a .part swapped for a link is refused, not written through
     try:
         fd = os.open(part, flags, 0o644)
         os.ftruncate(fd, offset)
@@ -148,7 +161,6 @@ class HashPipe:
         )
         for _buffer in range(_PIPE_BUFFERS):
             self._free.put(bytearray(BUFFER))
-        self._done = False
         self._thread = threading.Thread(target=self._run, name="swb-download-hash", daemon=True)
         self._thread.start()
 
@@ -165,10 +177,9 @@ class HashPipe:
 
     def finish(self) -> hashlib._Hash:
         """Wait until everything submitted is hashed; returns the hash object."""
-        if not self._done:
-            self._done = True
-            self._work.put(None)
-            self._thread.join()
+        # Again after the end: the extra None is never read, and join returns at once.
+        self._work.put(None)
+        self._thread.join()
         return self._hasher
 
     def _run(self) -> None:
@@ -184,29 +195,45 @@ class HashPipe:
 
 
 class Meter:
-    """Counts bytes, smooths the speed over the last two seconds, throttles events to ~10/s."""
+    """Counts bytes, smooths the speed over the last two seconds, throttles events to ~10/s.
 
-    __slots__ = ("callback", "last", "resumed", "samples", "total")
+    Args:
+        callback: gets each :class:`DownloadProgress`; None measures nothing.
+        resumed: bytes already in the ``.part`` before this transfer (not counted in the speed).
+        total: the whole file's size in bytes, None when unknown.
+        clock: seconds, monotonic (tests pass their own).
+    """
+
+    __slots__ = ("callback", "clock", "last", "resumed", "samples", "total")
 
     def __init__(
-        self, callback: Callable[[DownloadProgress], None] | None, resumed: int, total: int | None
+        self,
+        callback: Callable[[DownloadProgress], None] | None,
+        resumed: int,
+        total: int | None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.callback = callback
         self.resumed = resumed
         self.total = total
-        now = time.monotonic()
+        self.clock = clock
+        now = clock()
         self.last = now
         self.samples: deque[tuple[float, int]] = deque([(now, 0)])
 
     def update(self, received: int, *, force: bool = False) -> None:
+        """``received`` bytes (this transfer's) so far; an event at most every 0.1 s unless
+        ``force``. The speed (bytes/s) spans from the oldest sample still in the last two
+        seconds (the previous one at least) to now."""
         if self.callback is None:
             return
-        now = time.monotonic()
+        now = self.clock()
         if not force and now - self.last < _PROGRESS_INTERVAL:
             return
         self.last = now
         self.samples.append((now, received))
-        while len(self.samples) > 2 and now - self.samples[0][0] > 2.0:
+        while len(self.samples) > 2 and now - self.samples[0][0] > _SPEED_WINDOW:
             self.samples.popleft()
         then, before = self.samples[0]
         speed = (received - before) / (now - then) if now > then else 0.0
@@ -252,9 +279,8 @@ def write_all(fd: int, view: memoryview) -> None:
 
 
 def _sync_folder(folder: Path) -> None:
-    """Make the rename durable too (POSIX); harmless where folders cannot be opened."""
-    if sys.platform == "win32":
-        return
+    """Make the rename durable too (POSIX); harmless where folders cannot be opened (Windows:
+    os.open of a folder fails with EACCES)."""
     try:
         dir_fd = os.open(folder, os.O_RDONLY)
     except OSError:
