@@ -232,7 +232,9 @@ def _results(work: Path, only: tuple[str, ...]) -> dict[str, tuple[str, str]]:
 
 def _forget_survivors(work: Path, only: tuple[str, ...]) -> None:
     """Mark the survivors of an earlier run (of ``only``) unchecked, so mutmut runs them again
-    against the tests as they are now; its verdicts on killed mutants stay."""
+    against the tests as they are now; its verdicts on killed mutants stay. mutmut's record of
+    which tests reach which function goes too: a test added since would not be run otherwise."""
+    (work / "mutants" / "mutmut-stats.json").unlink(missing_ok=True)
     for meta in (work / "mutants").rglob("*.meta"):
         data = json.loads(meta.read_text(encoding="utf-8"))
         verdicts = data["exit_code_by_key"]
