@@ -250,11 +250,18 @@ class Mirror(StoppableLoop):
     ) -> tuple[list[MirrorFile], list[_Entry]]:
         """Lists, local checks, the bulk pass and the file-by-file pass: every outcome, and
         the files listed. ``fresh``: DIR was empty, so the folder's zip is asked for at once."""
-        ahead = pool.submit(self._open_zip) if fresh else None
+        # The zip is asked for as soon as the lists have named enough files for the bulk pass,
+        # not before: for a small folder it would be a wasted transfer in the server's table.
+        asked: list[concurrent.futures.Future[http.client.HTTPResponse | None]] = []
+
+        def files_found(count: int) -> None:
+            if fresh and not asked and count >= _BULK_MIN:
+                asked.append(pool.submit(self._open_zip))
+
         try:
-            return self._passes(top, staging, pool, ahead)
+            return self._passes(top, staging, pool, asked, files_found)
         finally:
-            if ahead is not None:
+            for ahead in asked:
                 response = ahead.result()
                 if response is not None:
                     response.close()  # not used (or used up): its connection is closed in run()
@@ -264,9 +271,10 @@ class Mirror(StoppableLoop):
         top: Path,
         staging: Path,
         pool: concurrent.futures.Executor,
-        ahead: concurrent.futures.Future[http.client.HTTPResponse | None] | None,
+        asked: list[concurrent.futures.Future[http.client.HTTPResponse | None]],
+        files_found: Callable[[int], None],
     ) -> tuple[list[MirrorFile], list[_Entry]]:
-        entries, failures = self._collect(top, pool)
+        entries, failures = self._collect(top, pool, files_found)
         with self._report_lock:
             self._files_total = len(entries) + len(failures)
             self._bytes_total = sum(e.size for e in entries)
@@ -285,7 +293,7 @@ class Mirror(StoppableLoop):
         held = set(os.listdir(staging))
         bulk = [e for e in bulk if _part_name(e) not in held]  # those resume
         if self._only is None and len(bulk) >= _BULK_MIN and len(bulk) * 2 >= len(entries):
-            response = ahead.result() if ahead is not None else None
+            response = asked[0].result() if asked else None
             done = self._bulk(top, bulk, entries, pool, response)
             results += [self._report(r) for r in done.values()]
             needed = [e for e in needed if e.shown not in done]
@@ -307,10 +315,14 @@ class Mirror(StoppableLoop):
     # ---- lists --------------------------------------------------------------------------------
 
     def _collect(
-        self, top: Path, pool: concurrent.futures.Executor
+        self,
+        top: Path,
+        pool: concurrent.futures.Executor,
+        files_found: Callable[[int], None] | None = None,
     ) -> tuple[list[_Entry], list[MirrorFile]]:
         """Walk the remote tree breadth first, the lists of one level fetched at once by the
-        workers: the files to mirror, and entries refused."""
+        workers: the files to mirror, and entries refused. ``files_found`` hears the count of
+        files listed so far after each list."""
         entries: list[_Entry] = []
         refused: list[MirrorFile] = []
         claimed: set[str] = set()  # local paths taken (casefolded where the system folds)
@@ -379,6 +391,8 @@ class Mirror(StoppableLoop):
                                 checked.key,
                             )
                         )
+                if files_found is not None:
+                    files_found(len(entries))
             level = pending
         return entries, refused
 
