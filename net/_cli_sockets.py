@@ -153,13 +153,11 @@ def udp_listen(args: argparse.Namespace) -> int:
     reply = _payload(args, args.reply) if args.reply is not None else None
     out = _Printer(encoding, json_lines=args.json, quiet=args.quiet)
     _verify_checksums(args, out)
-    responder = _responder(args, "raw", "fixed" if reply is not None else "none", reply or b"")
     capture = _capture(args)
-    if capture is not None and responder is None and reply is not None:
-        from net.rules import Responder
-
-        # Through a responder, fixed replies are reported (on_reply) and so captured too.
-        responder = Responder(framing="raw", fallback="fixed", fixed_reply=reply)
+    # Through a responder, fixed replies are reported (on_reply) and so captured too.
+    responder = _responder(
+        args, "raw", "fixed" if reply is not None else "none", reply or b"", capture is not None
+    )
     on_datagram: Callable[[Datagram], None] | None = out.datagram
     on_reply: Callable[[Datagram], None] = out.datagram
     if capture is not None:
@@ -480,12 +478,21 @@ def _checksum_summary(args: argparse.Namespace, out: _Printer) -> str:
 
 
 def _responder(
-    args: argparse.Namespace, framing: str | None, fallback: str, fixed: bytes
+    args: argparse.Namespace,
+    framing: str | None,
+    fallback: str,
+    fixed: bytes,
+    always: bool = False,
 ) -> Responder | None:
-    """The --rule and --mock options as a responder answering the rest with the fallback (None:
-    no rules); ``framing`` None: lines, or raw chunks when a rule matches hex bytes."""
+    """The --rule and --mock options as a responder answering the rest with the fallback;
+    ``framing`` None: lines, or raw chunks when a rule matches hex bytes. Without rules it is
+    None, unless a fallback answers and --checksum must keep damaged frames unanswered (or
+    ``always``): then raw chunks without --framing, as the rows are checked."""
+    checksum = (args.checksum, args.checksum_order) if args.checksum else None
     if not args.rule and not args.mock:
-        return None
+        if fallback == "none" or (checksum is None and not always):
+            return None
+        framing = framing or "raw"
     from net.rules import Responder, default_framing, parse_rules
 
     rules = parse_rules(args.rule, args.encoding)
@@ -493,7 +500,9 @@ def _responder(
         from net.script import mock_rules
 
         rules += mock_rules(args.mock, framing=framing or default_framing(rules))
-    return Responder(rules, framing=framing, fallback=fallback, fixed_reply=fixed)
+    return Responder(
+        rules, framing=framing, fallback=fallback, fixed_reply=fixed, checksum=checksum
+    )
 
 
 def _capture(args: argparse.Namespace) -> PcapngFile | None:

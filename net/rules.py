@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 from net._i18n import N_, _
 from net._record import Record
-from net.checksum import append_checksum, get_checksum
+from net.checksum import ByteOrder, append_checksum, get_checksum, verify_checksum
 from net.codec import check_encoding, parse_escapes, parse_hex, to_hex
 from net.errors import PayloadError
 from net.framing import Framer, FramingSpec, parse_framing
@@ -573,6 +573,10 @@ class Responder:
     and fallback may change at any time from any thread. :meth:`respond` runs on the server's
     loop thread. ``{{counter}}`` in a reply counts that rule's replies (1, 2, 3 ...), kept while
     the rules are edited as long as the rule itself stays the same.
+
+    With ``checksum`` ((name, byte order) of :mod:`net.checksum`), each message must end with
+    it: a message that fails the check gets no reply at all, and rules see the message without
+    its checksum (an echo still sends the whole message, checksum included).
     """
 
     def __init__(
@@ -582,10 +586,14 @@ class Responder:
         framing: str | FramingSpec | None = None,
         fallback: str = "none",
         fixed_reply: bytes = b"",
+        checksum: tuple[str, ByteOrder | None] | None = None,
     ) -> None:
         """Raises:
-        PayloadError: an unknown framing or fallback."""
+        PayloadError: an unknown framing, fallback or checksum."""
         rules = tuple(rules)
+        #: The checksum's size in bytes (0: none) and (name, byte order) for verify_checksum.
+        self._checksum_size = get_checksum(checksum[0]).size if checksum is not None else 0
+        self._checksum = checksum
         if framing is None:
             framing = default_framing(rules)
         self.spec = framing if isinstance(framing, FramingSpec) else parse_framing(framing)
@@ -641,6 +649,10 @@ class Responder:
 
     def _answer(self, body: bytes, message: bytes) -> bytes:
         """The reply to ``body``, the part of ``message`` rules see (an echo sends ``message``)."""
+        if self._checksum is not None:
+            if not verify_checksum(body, *self._checksum):
+                return b""  # a damaged frame: answering it would pass corruption on as valid
+            body = body[: -self._checksum_size]
         rules = self._rules
         found = None
         if rules.rules:

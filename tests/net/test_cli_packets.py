@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 import trustme
 
+from net.checksum import append_checksum
 from net.packets import Packet, load_library, save_library
 from net.tls import load_server_certificate, server_context
 from tests import simulate
@@ -384,6 +385,52 @@ def test_udp_listen_marks_datagrams_whose_checksum_fails() -> None:
         assert err[-1] == "2 datagrams, 16 bytes, 1 failed the crc16-modbus check"
         code, out, _ = json_lines.finish(None)
         assert [json.loads(line)["checksum_ok"] for line in out.splitlines()] == [True, False]
+
+
+def test_udp_listen_rules_and_reply_see_datagrams_without_their_checksum() -> None:
+    """Rules match the payload (CRC stripped); a datagram that fails the
+    check gets no answer from a rule or from --reply."""
+    crc = ["--checksum", "crc16-modbus"]
+    rules = ["--rule", "exact:ping => pong", "--rule", r"regex:^v(.*)$ => [{{1}}]"]
+    with listener("udp-listen", "0", "-H", "127.0.0.1", "--count", "3", *crc, *rules) as by_rule, \
+         listener("udp-listen", "0", "-H", "127.0.0.1", "--count", "2", *crc, "--reply", "ok") as fixed:  # fmt: skip
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            sock.settimeout(WAIT)
+            port = by_rule.listening_port()
+            for datagram in (b"ping", append_checksum(b"ping", "crc16-modbus"), append_checksum(b"v7", "crc16-modbus")):  # fmt: skip
+                sock.sendto(datagram, ("127.0.0.1", port))
+            assert [sock.recv(100), sock.recv(100)] == [b"pong", b"[7]"]
+            port = fixed.listening_port()
+            sock.sendto(b"ping", ("127.0.0.1", port))
+            sock.sendto(append_checksum(b"ping", "crc16-modbus"), ("127.0.0.1", port))
+            assert sock.recv(100) == b"ok"
+        code, _out, err = by_rule.finish(None)
+        assert code == 0
+        assert err[-1] == "3 datagrams, 14 bytes, 2 replies sent, 1 failed the crc16-modbus check"
+        code, _out, err = fixed.finish(None)
+        assert code == 0
+        assert err[-1] == "2 datagrams, 10 bytes, 1 reply sent, 1 failed the crc16-modbus check"
+
+
+@pytest.mark.parametrize("fallback", [["--echo"], ["--reply", "ok"]])
+def test_tcp_serve_rules_see_frames_without_their_checksum(fallback: list[str]) -> None:
+    """--framing len2be --checksum: rules match the frame's payload without its CRC; frames that
+    fail the check get no reply, neither by rule nor by the --echo / --reply fallback."""
+    args = ["--framing", "len2be", "--checksum", "crc16-modbus", "--rule", "exact:ping => pong"]
+    other = append_checksum(b"hi", "crc16-modbus")
+    with listener("tcp-serve", "0", "-H", "127.0.0.1", *args, *fallback) as proc:
+        with socket.create_connection(("127.0.0.1", proc.listening_port()), timeout=WAIT) as c:
+            for payload in (b"ping", append_checksum(b"ping", "crc16-modbus"), b"hi", other):
+                c.sendall(len(payload).to_bytes(2, "big") + payload)
+            c.shutdown(socket.SHUT_WR)
+            received = b""
+            while chunk := c.recv(65536):  # the server closes after the client's end
+                received += chunk
+        code, _out, err = proc.finish()
+    assert code == 0
+    echoed = len(other).to_bytes(2, "big") + other if fallback == ["--echo"] else b"ok"
+    assert received == b"pong" + echoed
+    assert err[-1].endswith(", 2 failed the crc16-modbus check")
 
 
 GOOD_FRAME = bytes.fromhex("01 03 00 00 00 0A C5 CD")  # Modbus RTU, CRC low byte first

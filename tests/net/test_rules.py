@@ -139,6 +139,27 @@ def test_hex_rules_without_a_framing_see_raw_chunks() -> None:
     assert Responder(rules, framing="line").respond(1, bytes.fromhex("01 03 00 0A")) == b""
 
 
+def test_with_a_checksum_rules_see_the_payload_and_damaged_frames_get_no_reply() -> None:
+    """--checksum: the CRC is not part of what rules match, and a frame that fails it is not
+    answered, by a rule or by a fallback."""
+    good = append_checksum(b"ping", "crc16-modbus")
+    bad = good[:-1] + bytes([good[-1] ^ 1])
+    rules = [parse_rule("exact:ping => pong"), parse_rule(r"regex:^v(.*)$ => [{{1}}]")]
+    checksum = ("crc16-modbus", None)
+    responder = Responder(rules, framing="raw", checksum=checksum)
+    assert responder.answer(good) == b"pong"
+    assert responder.answer(bad) == b""
+    assert responder.answer(b"ping") == b""  # no checksum at all: damaged too
+    assert responder.answer(append_checksum(b"v12", "crc16-modbus")) == b"[12]"
+    framed = Responder(rules, framing="len2be", checksum=checksum)
+    assert framed.respond(1, len(good).to_bytes(2, "big") + good) == b"pong"
+    assert framed.respond(1, len(bad).to_bytes(2, "big") + bad) == b""
+    for mode, reply in (("echo", good), ("fixed", b"ok")):
+        fallback = Responder(framing="raw", fallback=mode, fixed_reply=b"ok", checksum=checksum)
+        assert fallback.answer(good) == reply  # an echo sends the frame whole, CRC included
+        assert fallback.answer(bad) == b""
+
+
 # (framing, chunks received, replies): every net.framing spec splits what rules see.
 FRAMING_CASES = [
     ("len2be", [b"\x00\x03GET", b"\x00\x02hi\x00"], [b"got GET", b"\x00\x02hi"]),
