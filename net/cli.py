@@ -637,7 +637,8 @@ def _add_checksum_options(
                 _(
                     "check that each datagram (TCP: each frame, or chunk without --framing) ends "
                     "with its checksum: crc16-modbus (low byte first), crc16-ccitt-false, "
-                    "crc16-xmodem, crc32, crc8, sum8, xor8 or lrc"
+                    "crc16-xmodem, crc32, crc8, sum8, xor8 or lrc; rules and replies see the "
+                    "payload without it and do not answer a frame that fails"
                 )
                 if verify
                 else _(
