@@ -983,7 +983,7 @@ class FilesUpload(StoppableLoop):
 
             context = client_context(self._tls or ClientTls())
         sent: list[UploadSent] = []
-        refused: list[str] = []
+        refused: list[FileRefused] = []
         for file in self.files:
             if self.stopping:
                 raise UploadStopped()
@@ -1001,7 +1001,7 @@ class FilesUpload(StoppableLoop):
             try:
                 digest = upload.run(retries=self._retries)
             except FileRefused as exc:
-                refused.append(str(exc))
+                refused.append(exc)
                 continue
             except OSError as exc:
                 raise TransferError(
@@ -1013,8 +1013,10 @@ class FilesUpload(StoppableLoop):
             sent.append(done)
             if self._on_sent is not None:
                 self._on_sent(done)
+        if len(self.files) == 1 and refused:
+            raise refused[0]
         if refused:
-            raise FileRefused(refused_summary(len(sent), refused))
+            raise FileRefused(refused_summary(len(sent), [str(exc) for exc in refused]))
         return sent
 
     def _progress(self, file: str, event: DownloadProgress) -> None:
