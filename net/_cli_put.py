@@ -13,7 +13,10 @@ next time it runs.
 The password comes from the URL (``http://:password@host:port/``), ``$SWB_PASSWORD``, or a prompt
 on a 401 when stdin is a terminal. Progress is drawn on stderr when it is a terminal; one line per
 file goes to stdout: the URL, the size, the SHA-256 and "verified by the server".
-Exit: 0 all stored, 1 a network failure or a refusal, 2 bad input.
+A file the server refuses (409 name taken, 413 too big) does not stop the others; a summary
+("2 files sent, 1 refused: ...") ends the run. The URL printed is the one the server says it
+stored the file at (its ``Location``), since it may rename it ("CON" -> "_CON").
+Exit: 0 all stored, 1 a network failure or any refusal, 2 bad input.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from net._i18n import _
 from net._loop import StoppableLoop
 from net.errors import AddressError
 from net.share import LocalFileError
-from net.upload import FileUpload, UploadStopped, UploadTarget
+from net.upload import FileRefused, FileUpload, UploadStopped, UploadTarget, refused_summary
 
 __all__ = ["put"]
 
@@ -55,6 +58,7 @@ def put(args: argparse.Namespace) -> int:
 
         context = client_context(tls or ClientTls())
     password = target.password or os.environ.get("SWB_PASSWORD") or None
+    refused: list[str] = []
     with StoppableLoop() as stopper, stop_on_signals(stopper):
         for file in args.files:
             line = _ProgressLine() if not args.quiet and sys.stderr.isatty() else None
@@ -70,6 +74,12 @@ def put(args: argparse.Namespace) -> int:
             )
             try:
                 digest = upload.run(retries=args.retries)
+            except FileRefused as exc:
+                # One refusal (a name taken) does not stop the other files.
+                _status(f"swb: {exc}")
+                refused.append(str(exc))
+                password = upload.password
+                continue
             except UploadStopped:
                 if line:
                     line.clear()
@@ -79,12 +89,15 @@ def put(args: argparse.Namespace) -> int:
                 if line:
                     line.clear()
             password = upload.password
-            url = target.base + target.path_for(file)
             _out(
                 _("{url}  {size:,} bytes  sha256 {digest}  verified by the server").format(
-                    url=url, size=upload.size, digest=digest
+                    url=upload.url, size=upload.size, digest=digest
                 )
             )
+    if refused:
+        if len(args.files) > 1:
+            _status(f"swb: {refused_summary(len(args.files) - len(refused), refused)}")
+        return EXIT_NETWORK
     return EXIT_OK
 
 

@@ -60,7 +60,7 @@ from net._loop import StoppableLoop
 from net.address import resolve
 from net.download import TransferCancelled, parse_share_url, safe_file_name
 from net.download.files import hash_existing, open_part, write_all
-from net.download.listing import next_page
+from net.download.listing import follow_page, next_page
 from net.errors import (
     AddressError,
     ConnectError,
@@ -497,9 +497,12 @@ class Mirror(StoppableLoop):
         another, following each page's ``Link: <...>; rel="next"`` (RFC 8288) while it stays in
         this folder's list, up to ``_MAX_ENTRIES`` entries."""
         items: list[object] = []
-        target: str | None = path + "?format=json"
+        first = path + "?format=json"
+        seen = {first}
+        target: str | None = first
         while target is not None:
             page, target = self._fetch_page(path, target)
+            target = follow_page(target, seen, not page, self.url.authority)
             items += page
             if len(items) > _MAX_ENTRIES:
                 raise ProtocolError(

@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING
 
 import h11
 
+from net._cli_common import counted
 from net._connect import connect
 from net._i18n import N_, _
 from net._loop import StoppableLoop
@@ -65,6 +66,7 @@ __all__ = [
     "PART_MAX_AGE",
     "PASSWORD_NEEDED",
     "AuthThrottle",
+    "FileRefused",
     "FileUpload",
     "FilesUpload",
     "FormReceiver",
@@ -78,6 +80,7 @@ __all__ = [
     "expire_parts",
     "part_path",
     "partial_size",
+    "refused_summary",
     "upload_name",
 ]
 
@@ -659,6 +662,9 @@ class FileUpload:
         self.ask_password = ask_password
         self.size = os.path.getsize(file)
         self.sha256 = ""
+        #: Where the server says it stored the file (its ``Location``, RFC 9110 §10.2.2): the
+        #: name it chose may differ from the one sent ("CON" is kept as "_CON").
+        self.url = target.base + self.path
 
     def run(self, *, retries: int) -> str:
         """Upload; returns the SHA-256 (hex) the server stored.
@@ -711,10 +717,19 @@ class FileUpload:
             method, headers = "PUT", common
         answer = self._exchange(method, headers, offset)
         if answer.status in (200, 201) and answer.headers.get("upload-complete") != "?0":
+            location = answer.headers.get("location", "")
+            # Only a path on this server is shown: an absolute or odd Location is not.
+            if (
+                location.startswith("/")
+                and not location.startswith("//")
+                and location.isprintable()
+                and len(location) <= 4096
+            ):
+                self.url = self.target.base + location
             return self.sha256
         if answer.status == 409 and "upload-offset" in answer.headers:
             raise ConnectError(_("the server holds another part of this upload; trying again"))
-        raise TransferError(
+        raise FileRefused(
             _("the server refused {basename}: {status} {reason}").format(
                 basename=os.path.basename(self.file),
                 status=answer.status,
@@ -880,6 +895,20 @@ def _read_answer(
     return _Answer(response.status_code, headers, body.decode("utf-8", "replace"))
 
 
+class FileRefused(TransferError):
+    """The server answered one file's upload with a refusal (409 name taken, 413 too big...):
+    the other files of a batch are still sent."""
+
+
+def refused_summary(sent: int, refused: list[str]) -> str:
+    """The sentence that ends a batch in which the server refused some files: "2 files sent,
+    1 refused: <the first refusals' sentences>"."""
+    shown = "; ".join(refused[:3]) + ("; …" if len(refused) > 3 else "")
+    return _("{sent} sent, {refused} refused: {reasons}").format(
+        sent=counted(sent, "file"), refused=len(refused), reasons=shown
+    )
+
+
 #: The start of the sentence :class:`FileUpload` fails with when the share wants a password it
 #: was not given (the Download panel then asks for one).
 PASSWORD_NEEDED = N_("the share needs a password")
@@ -943,8 +972,10 @@ class FilesUpload(StoppableLoop):
         Raises:
             ConnectError: the server cannot be reached, or a connection broke ``retries`` times.
             UploadStopped: :meth:`shutdown` was called (what was sent of the file is kept).
-            TransferError: the server refused a file (its sentence), or a file cannot be read;
-                the files before it are stored.
+            FileRefused: the server refused some files (:func:`refused_summary`); the others
+                were sent and stored.
+            TransferError: a file cannot be read, or the password is missing or wrong; the
+                files before it are stored.
         """
         context = None
         if self.target.tls:
@@ -952,6 +983,7 @@ class FilesUpload(StoppableLoop):
 
             context = client_context(self._tls or ClientTls())
         sent: list[UploadSent] = []
+        refused: list[FileRefused] = []
         for file in self.files:
             if self.stopping:
                 raise UploadStopped()
@@ -968,18 +1000,23 @@ class FilesUpload(StoppableLoop):
             )
             try:
                 digest = upload.run(retries=self._retries)
+            except FileRefused as exc:
+                refused.append(exc)
+                continue
             except OSError as exc:
                 raise TransferError(
                     _("{given} cannot be read: {reason}").format(
                         given=file, reason=exc.strerror or exc
                     )
                 ) from exc
-            done = UploadSent(
-                file, self.target.base + self.target.path_for(file), upload.size, digest
-            )
+            done = UploadSent(file, upload.url, upload.size, digest)
             sent.append(done)
             if self._on_sent is not None:
                 self._on_sent(done)
+        if len(self.files) == 1 and refused:
+            raise refused[0]
+        if refused:
+            raise FileRefused(refused_summary(len(sent), [str(exc) for exc in refused]))
         return sent
 
     def _progress(self, file: str, event: DownloadProgress) -> None:

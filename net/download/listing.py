@@ -26,6 +26,7 @@ __all__ = [
     "FileListRequest",
     "RemoteFile",
     "folder_path",
+    "follow_page",
     "list_remote_files",
     "next_page",
     "parse_list",
@@ -111,16 +112,20 @@ class FileListRequest(Client):
         self.start_clock()
         try:
             files: list[RemoteFile] = []
+            seen = {self.share_url.target}
             while True:
                 body, link = self._fetch()
-                files += parse_list(body, self.share_url, self.folder_path)
+                page = parse_list(body, self.share_url, self.folder_path)
+                files += page
                 if len(files) > MAX_ENTRIES:
                     raise ProtocolError(
                         _(
                             "the file list from {authority} has more than {max_entries:,} entries"
                         ).format(authority=authority, max_entries=MAX_ENTRIES)
                     )
-                following = next_page(link, self.folder_path)
+                following = follow_page(
+                    next_page(link, self.folder_path), seen, not page, authority
+                )
                 if following is None:
                     return files
                 self._close_reader()
@@ -219,6 +224,27 @@ def next_page(link: str | None, path: str) -> str | None:
     if not target.startswith(path + "?") or "format=json" not in target or not target.isprintable():
         return None
     return target
+
+
+def follow_page(following: str | None, seen: set[str], empty: bool, where: str) -> str | None:
+    """``following`` (the next page's request target from :func:`next_page`, None: the last page)
+    once it is checked to lead on: a target already in ``seen`` (which it is added to), or an
+    empty page that links to a next one, would page forever.
+
+    Raises:
+        ProtocolError: the pages of ``where``'s list loop.
+    """
+    if following is None:
+        return None
+    if following in seen or empty:
+        raise ProtocolError(
+            _(
+                "the file list from {where} never ends: its pages link back to one already read "
+                "or an empty page links on"
+            ).format(where=where)
+        )
+    seen.add(following)
+    return following
 
 
 def folder_path(folder: str) -> str:

@@ -21,6 +21,7 @@ from net.fileserver import FileServer
 from net.mirror import STAGING
 from net.share import ShareTable
 from tests.conftest import WAIT
+from tests.net.test_big_folder import looping_lister
 from tests.net.test_fileserver import EventLog, running
 from tests.net.test_folders import read_tree
 
@@ -258,3 +259,16 @@ def test_the_panel_fits_800_by_600(panel: DownloadPanel) -> None:
     """Nothing is squeezed below its minimum (clipped) in a window of 800x600."""
     assert panel.minimumSizeHint().width() <= 800
     assert panel.minimumSizeHint().height() <= 600
+
+
+def test_a_list_whose_pages_loop_ends_with_an_error(qtbot: QtBot, tmp_path: Path) -> None:
+    """A hostile share whose every page links to a next one: the Remote files list stops."""
+    widget = DownloadPanel()
+    qtbot.addWidget(widget)
+    widget.show()
+    with looping_lister(b"[]") as port:
+        widget.url_edit.setText(f"http://127.0.0.1:{port}/")
+        with qtbot.waitSignal(widget.list_runner.finished, timeout=TIMEOUT):
+            qtbot.mouseClick(widget.list_button, Qt.MouseButton.LeftButton)
+    assert widget.status.kind == "error"
+    assert "never ends" in widget.status.text()

@@ -117,6 +117,24 @@ def test_a_refused_upload_says_why(
     assert (inbox / "taken.txt").read_bytes() == b"old"
 
 
+def test_a_refused_file_does_not_stop_the_others(
+    qtbot: QtBot, panel: DownloadPanel, inbox: Path, tmp_path: Path
+) -> None:
+    """Issue: the first refused file ended the batch and the rest were silently skipped."""
+    (inbox / "taken.txt").write_bytes(b"old")
+    files = [make_file(tmp_path, name, 1000) for name in ("one.bin", "taken.txt", "two.bin")]
+    with upload_server(inbox) as server:
+        panel.url_edit.setText(f"http://127.0.0.1:{server.port}/")
+        with qtbot.waitSignal(panel.upload_runner.finished, timeout=TIMEOUT):
+            panel.upload_files([str(f) for f in files])
+    assert (inbox / "taken.txt").read_bytes() == b"old"
+    for source in (files[0], files[2]):
+        assert (inbox / source.name).read_bytes() == source.read_bytes()
+    assert sorted(entry["name"] for entry in panel.history) == ["one.bin", "two.bin"]
+    assert panel.status.kind == "error"
+    assert panel.status.text().startswith("2 files sent, 1 refused: the server refused taken.txt")
+
+
 def test_the_password_is_asked_on_401_and_kept_for_the_list_and_uploads(
     qtbot: QtBot, panel: DownloadPanel, inbox: Path, tmp_path: Path
 ) -> None:

@@ -8,11 +8,14 @@ takes seconds; one module-scoped server shares it for every test here.
 
 from __future__ import annotations
 
+import contextlib
+import http.server
 import os
 import re
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from net.download.listing import FileListRequest, next_page
+from net.errors import ProtocolError
 from net.fileserver import FileServer
 from net.mirror import Mirror
 from net.share import ShareTable
@@ -197,3 +201,66 @@ def test_swb_serve_says_how_many_files_it_indexed(many: Path) -> None:
     finally:
         serve.terminate()
         serve.communicate(timeout=WAIT)
+
+
+@contextlib.contextmanager
+def looping_lister(first: bytes) -> Iterator[int]:
+    """A hostile share: the first page of any list is ``first``, every later page ``[]``, and
+    each links to the same next page, forever (HTTP/1.1 keep-alive, so the mirror's persistent
+    connection is served too)."""
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:
+            path = self.path.split("?")[0]
+            body = b"[]" if "page=" in self.path else first
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Link", f'<{path}?format=json&page=2>; rel="next"')
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever)
+    thread.start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(WAIT)
+
+
+_ENTRY = b'[{"name": "a.txt", "type": "file", "size": 1, "mtime": 0, "sha256": null}]'
+
+
+@pytest.mark.parametrize("first", [b"[]", _ENTRY])
+def test_the_file_list_client_stops_on_pages_that_loop(first: bytes) -> None:
+    with (
+        looping_lister(first) as port,
+        FileListRequest(f"http://127.0.0.1:{port}/", timeout=WAIT) as request,
+        pytest.raises(ProtocolError, match="never ends"),
+    ):
+        request.run()
+
+
+@pytest.mark.parametrize("first", [b"[]", _ENTRY])
+def test_the_mirror_stops_on_pages_that_loop(first: bytes, tmp_path: Path) -> None:
+    with looping_lister(first) as port, pytest.raises(ProtocolError, match="never ends"):
+        Mirror(f"http://127.0.0.1:{port}/", tmp_path / "out", timeout=WAIT).run()
+
+
+def test_swb_get_recursive_stops_on_pages_that_loop(tmp_path: Path) -> None:
+    with looping_lister(_ENTRY) as port:
+        done = subprocess.run(
+            [*SWB, "get", "--recursive", f"http://127.0.0.1:{port}/", "-o", str(tmp_path / "o")],
+            capture_output=True,
+            text=True,
+            timeout=WAIT * 4,
+        )
+    assert done.returncode == 1 and "never ends" in done.stderr, done.stderr

@@ -8,6 +8,7 @@ import os
 import socket
 import subprocess
 import sys
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -97,6 +98,43 @@ def test_put_several_files_byte_exact(inbox: Inbox, tmp_path: Path) -> None:
     again = swb("put", inbox.url, str(files[1]), env=env_for(inbox))
     assert again.returncode == 1 and len(again.stderr.strip().splitlines()) == 1
     assert "409" in again.stderr
+
+
+def test_put_carries_on_after_a_refused_file(inbox: Inbox, tmp_path: Path) -> None:
+    """Issue: the first refused file used to end the run, the rest silently skipped."""
+    files = []
+    for name in ("a.txt", "b.txt", "c.txt"):
+        path = tmp_path / name
+        path.write_bytes(name.encode() * 1000)
+        files.append(str(path))
+    (inbox.folder / "a.txt").write_bytes(b"already here")
+    done = swb("put", inbox.url, *files, env=env_for(inbox))
+    assert done.returncode == 1, done.stderr
+    assert (inbox.folder / "a.txt").read_bytes() == b"already here"
+    for name in ("b.txt", "c.txt"):
+        assert (inbox.folder / name).read_bytes() == name.encode() * 1000
+    assert [line.split()[0] for line in done.stdout.splitlines()] == [
+        inbox.url + "b.txt",
+        inbox.url + "c.txt",
+    ]
+    errors = done.stderr.strip().splitlines()
+    assert len(errors) == 2 and "a.txt: 409" in errors[0], errors
+    assert errors[1].startswith("swb: 2 files sent, 1 refused: the server refused a.txt: 409")
+
+
+@pytest.mark.parametrize("name", ["CON", "a b#?%.txt"])
+def test_put_prints_the_url_the_server_stored_the_file_at(
+    inbox: Inbox, tmp_path: Path, name: str
+) -> None:
+    """The server renames what Windows or a URL cannot hold; the printed URL is its choice."""
+    source = tmp_path / name
+    source.write_bytes(b"renamed?")
+    done = swb("put", inbox.url, str(source), env=env_for(inbox))
+    assert done.returncode == 0, done.stderr
+    [stored] = os.listdir(inbox.folder)
+    assert stored != name and (inbox.folder / stored).read_bytes() == b"renamed?"
+    url = done.stdout.split()[0]
+    assert url == inbox.url + urllib.parse.quote(stored), done.stdout
 
 
 def test_a_cut_upload_resumes_byte_exact(inbox: Inbox, tmp_path: Path) -> None:
