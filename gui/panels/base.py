@@ -12,7 +12,9 @@ from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QApplication,
     QComboBox,
+    QFrame,
     QLabel,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -36,6 +38,21 @@ def set_tab_chain(*widgets: QWidget) -> None:
         parent = parent.parentWidget()
     if parent is not None:
         parent.declare_tab_order(widgets)
+
+
+def settings_scroll(parent: QWidget, content: QWidget, name: str) -> QScrollArea:
+    """A frameless, vertically scrolling area named ``name`` that shows ``content``.
+
+    A panel's settings go in one so that, in a short window (800x600), its fields and buttons
+    keep their full height and scroll instead of being squashed onto each other.
+    """
+    area = QScrollArea(parent)
+    area.setObjectName(name)
+    area.setWidget(content)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    return area
 
 
 def _focus_target(widget: QWidget) -> QWidget:

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.panels.base import Panel, first_problem
+from gui.panels.base import Panel, first_problem, settings_scroll
 from gui.panels.udp_send import rtt_text
 from gui.runner import ReceivedRun, Runner
 from gui.widgets import (
@@ -183,10 +183,18 @@ class ClientConnection(QWidget):
         self.counters.setObjectName("countersLabel")
         self.log = TrafficLog(self)
 
+        # The settings scroll in a short window: at 800x600 the fields and buttons were squashed
+        # to a third of their height.
+        settings = QWidget(self)
+        settings_layout = QVBoxLayout(settings)
+        settings_layout.setContentsMargins(0, 0, 0, 0)
+        settings_layout.addLayout(self.options_row)
+        settings_layout.addLayout(self.security_row)
+        self.settings_area = settings_scroll(self, settings, "clientSettings")
+
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 4, 0, 0)
-        layout.addLayout(self.options_row)
-        layout.addLayout(self.security_row)
+        layout.addWidget(self.settings_area, 2)
         layout.addWidget(self.counters)
         layout.addWidget(self.log, 1)
         self._show_counters()
