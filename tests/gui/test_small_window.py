@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QRect, QSettings
 from PySide6.QtWidgets import (
     QAbstractButton,
+    QAbstractSpinBox,
     QApplication,
     QCheckBox,
     QComboBox,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
-    QAbstractSpinBox,
-    QTextEdit,
     QPushButton,
     QTableView,
+    QTextEdit,
     QToolButton,
     QWidget,
 )
@@ -73,7 +73,15 @@ def problems_of(panel: QWidget) -> list[str]:
 
 #: Controls whose height and place are checked: each must get its minimumSizeHint height and
 #: must not cover another one.
-CONTROLS = (QAbstractButton, QLineEdit, QComboBox, QAbstractSpinBox, QPlainTextEdit, QTextEdit, QTableView)
+CONTROLS = (
+    QAbstractButton,
+    QLineEdit,
+    QComboBox,
+    QAbstractSpinBox,
+    QPlainTextEdit,
+    QTextEdit,
+    QTableView,
+)
 
 
 def squashed_or_overlapping(panel: QWidget) -> list[str]:
@@ -89,8 +97,10 @@ def squashed_or_overlapping(panel: QWidget) -> list[str]:
     ]
     for widget in controls:
         name = widget.objectName() or getattr(widget, "text", lambda: "")() or type(widget).__name__
-        if widget.height() < widget.minimumSizeHint().height():
-            found.append(f"{name!r} is {widget.height()} px tall, needs {widget.minimumSizeHint().height()}")
+        # A minimum height set on the widget overrides its hint, as in Qt's layouts.
+        needs = widget.minimumHeight() or widget.minimumSizeHint().height()
+        if widget.height() < needs:
+            found.append(f"{name!r} is {widget.height()} px tall, needs {needs}")
     rects = [(w, visible_rect(w, panel)) for w in controls]
     for i, (one, first) in enumerate(rects):
         for other, second in rects[i + 1 :]:
@@ -108,11 +118,13 @@ def ancestors(widget: QWidget, panel: QWidget) -> list[QWidget]:
     return parents
 
 
-def visible_rect(widget: QWidget, panel: QWidget):  # type: ignore[no-untyped-def]
+def visible_rect(widget: QWidget, panel: QWidget) -> QRect:
     """*widget*'s rectangle in *panel* coordinates, clipped to what its ancestors show."""
     rect = widget.rect().translated(widget.mapTo(panel, widget.rect().topLeft()))
     for parent in ancestors(widget, panel):
-        rect = rect.intersected(parent.rect().translated(parent.mapTo(panel, parent.rect().topLeft())))
+        rect = rect.intersected(
+            parent.rect().translated(parent.mapTo(panel, parent.rect().topLeft()))
+        )
     return rect
 
 
