@@ -625,6 +625,7 @@ class LoadTest(QWidget):
         self.closed = 0
         self._streams: dict[int, StreamRows] = {}
         self._built: list[ClientGroup] = []
+        self._settled = False
 
         self.summary = QLabel(self)
         self.summary.setObjectName("loadSummaryLabel")
@@ -755,6 +756,13 @@ class LoadTest(QWidget):
                 )
         self.log.append(rows)
         self._show_summary()
+        if not self._settled and len(self.ever_connected | self.failed) >= self.count:
+            # Every client has connected or failed: the "Connecting…" line is over.
+            self._settled = True
+            if self.failed:
+                self.status.show_warning(self.summary.text())
+            else:
+                self.status.show_info(self.summary.text())
         self.state_changed.emit()
 
     def _on_failed(self, message: str) -> None:
