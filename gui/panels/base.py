@@ -40,19 +40,30 @@ def set_tab_chain(*widgets: QWidget) -> None:
         parent.declare_tab_order(widgets)
 
 
-def settings_scroll(parent: QWidget, content: QWidget, name: str) -> QScrollArea:
-    """A frameless, vertically scrolling area named ``name`` that shows ``content``.
+class SettingsArea(QScrollArea):
+    """A frameless, vertically scrolling area for a panel's settings.
 
-    A panel's settings go in one so that, in a short window (800x600), its fields and buttons
-    keep their full height and scroll instead of being squashed onto each other.
+    In a short window (800x600) the fields and buttons keep their full height and scroll instead
+    of being squashed onto each other. The area itself takes no focus; a control inside it that
+    gets focus (Tab, a mnemonic) is scrolled into sight.
     """
-    area = QScrollArea(parent)
-    area.setObjectName(name)
-    area.setWidget(content)
-    area.setWidgetResizable(True)
-    area.setFrameShape(QFrame.Shape.NoFrame)
-    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-    return area
+
+    def __init__(self, parent: QWidget, content: QWidget, name: str) -> None:
+        super().__init__(parent)
+        self.setObjectName(name)
+        self.setWidget(content)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            app.focusChanged.connect(self._on_focus_changed)
+
+    def _on_focus_changed(self, _old: QWidget | None, new: QWidget | None) -> None:
+        content = self.widget()
+        if new is not None and content is not None and content.isAncestorOf(new):
+            self.ensureWidgetVisible(new)
 
 
 def _focus_target(widget: QWidget) -> QWidget:

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.panels.base import Panel, first_problem, settings_scroll
+from gui.panels.base import Panel, SettingsArea, first_problem
 from gui.panels.udp_send import rtt_text
 from gui.runner import ReceivedRun, Runner
 from gui.widgets import (
@@ -190,7 +190,7 @@ class ClientConnection(QWidget):
         settings_layout.setContentsMargins(0, 0, 0, 0)
         settings_layout.addLayout(self.options_row)
         settings_layout.addLayout(self.security_row)
-        self.settings_area = settings_scroll(self, settings, "clientSettings")
+        self.settings_area = SettingsArea(self, settings, "clientSettings")
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 4, 0, 0)

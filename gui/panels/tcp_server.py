@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.panels.base import Panel, first_problem, set_tab_chain, settings_scroll
+from gui.panels.base import Panel, SettingsArea, first_problem, set_tab_chain
 from gui.runner import ReceivedRun
 from gui.widgets import (
     BindAddressPicker,
@@ -246,7 +246,7 @@ class TcpServerPanel(Panel):
         settings = QWidget(self)
         settings.setLayout(self.options_row)
         self.options_row.setContentsMargins(0, 0, 0, 0)
-        self.settings_area = settings_scroll(self, settings, "serverSettings")
+        self.settings_area = SettingsArea(self, settings, "serverSettings")
 
         layout = QVBoxLayout(self)
         layout.addWidget(self.settings_area, 2)

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
+    QTabBar,
     QTableView,
     QTextEdit,
     QToolButton,
@@ -92,7 +93,8 @@ def squashed_or_overlapping(panel: QWidget) -> list[str]:
         for w in panel.findChildren(QWidget)
         if isinstance(w, CONTROLS)
         and w.isVisible()
-        and not isinstance(w.parentWidget(), (QComboBox, QAbstractSpinBox))
+        # Parts of Qt's compound widgets (a tab bar's scroll arrows) are Qt's to place.
+        and not isinstance(w.parentWidget(), (QComboBox, QAbstractSpinBox, QTabBar))
         and not any(isinstance(a, CONTROLS) for a in ancestors(w, panel))
     ]
     for widget in controls:
