@@ -12,7 +12,9 @@ from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QApplication,
     QComboBox,
+    QFrame,
     QLabel,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -36,6 +38,32 @@ def set_tab_chain(*widgets: QWidget) -> None:
         parent = parent.parentWidget()
     if parent is not None:
         parent.declare_tab_order(widgets)
+
+
+class SettingsArea(QScrollArea):
+    """A frameless, vertically scrolling area for a panel's settings.
+
+    In a short window (800x600) the fields and buttons keep their full height and scroll instead
+    of being squashed onto each other. The area itself takes no focus; a control inside it that
+    gets focus (Tab, a mnemonic) is scrolled into sight.
+    """
+
+    def __init__(self, parent: QWidget, content: QWidget, name: str) -> None:
+        super().__init__(parent)
+        self.setObjectName(name)
+        self.setWidget(content)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            app.focusChanged.connect(self._on_focus_changed)
+
+    def _on_focus_changed(self, _old: QWidget | None, new: QWidget | None) -> None:
+        content = self.widget()
+        if new is not None and content is not None and content.isAncestorOf(new):
+            self.ensureWidgetVisible(new)
 
 
 def _focus_target(widget: QWidget) -> QWidget:

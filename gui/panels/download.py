@@ -51,7 +51,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.panels.base import Panel, set_tab_chain
+from gui.panels.base import Panel, SettingsArea, set_tab_chain
 from gui.panels.remote_files import SHORT_HASH, RemoteFilesModel
 from gui.widgets import format_bytes, format_count, monospace_font
 from gui.widgets.forms import button_row, push_button
@@ -427,9 +427,17 @@ class DownloadPanel(Panel):
         history_layout.addWidget(self.history_table, 1)
         history_layout.addLayout(button_row(self.open_button, self.clear_history_button))
 
+        # The source and save settings scroll in a short window: at 800x600 their fields and
+        # buttons were squashed.
+        settings = QWidget(self)
+        settings_layout = QVBoxLayout(settings)
+        settings_layout.setContentsMargins(0, 0, 0, 0)
+        settings_layout.addWidget(source_box, 1)
+        settings_layout.addWidget(save_box)
+        self.settings_area = SettingsArea(self, settings, "downloadSettings")
+
         layout = QVBoxLayout(self)
-        layout.addWidget(source_box, 3)
-        layout.addWidget(save_box)
+        layout.addWidget(self.settings_area, 3)
         layout.addWidget(history_box, 2)
         layout.addWidget(self.status)
 

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.panels.base import Panel, first_problem, set_tab_chain
+from gui.panels.base import Panel, SettingsArea, first_problem, set_tab_chain
 from gui.runner import ReceivedRun
 from gui.widgets import (
     BindAddressPicker,
@@ -263,8 +263,14 @@ class RelayPanel(Panel):
         self.log = TrafficLog(self)
         self.log.encoding_combo.currentTextChanged.connect(lambda _text: self._streams.clear())
 
+        # The settings scroll in a short window: at 800x600 the fields and buttons were squashed.
+        settings = QWidget(self)
+        settings.setLayout(top)
+        top.setContentsMargins(0, 0, 0, 0)
+        self.settings_area = SettingsArea(self, settings, "relaySettings")
+
         layout = QVBoxLayout(self)
-        layout.addLayout(top)
+        layout.addWidget(self.settings_area, 2)
         layout.addWidget(self.counters)
         layout.addWidget(self.log, 1)
         layout.addWidget(self.status)

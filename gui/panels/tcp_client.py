@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.panels.base import Panel, first_problem
+from gui.panels.base import Panel, SettingsArea, first_problem
 from gui.panels.udp_send import rtt_text
 from gui.runner import ReceivedRun, Runner
 from gui.widgets import (
@@ -183,10 +183,18 @@ class ClientConnection(QWidget):
         self.counters.setObjectName("countersLabel")
         self.log = TrafficLog(self)
 
+        # The settings scroll in a short window: at 800x600 the fields and buttons were squashed
+        # to a third of their height.
+        settings = QWidget(self)
+        settings_layout = QVBoxLayout(settings)
+        settings_layout.setContentsMargins(0, 0, 0, 0)
+        settings_layout.addLayout(self.options_row)
+        settings_layout.addLayout(self.security_row)
+        self.settings_area = SettingsArea(self, settings, "clientSettings")
+
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 4, 0, 0)
-        layout.addLayout(self.options_row)
-        layout.addLayout(self.security_row)
+        layout.addWidget(self.settings_area, 2)
         layout.addWidget(self.counters)
         layout.addWidget(self.log, 1)
         self._show_counters()
@@ -617,6 +625,7 @@ class LoadTest(QWidget):
         self.closed = 0
         self._streams: dict[int, StreamRows] = {}
         self._built: list[ClientGroup] = []
+        self._settled = False
 
         self.summary = QLabel(self)
         self.summary.setObjectName("loadSummaryLabel")
@@ -747,6 +756,13 @@ class LoadTest(QWidget):
                 )
         self.log.append(rows)
         self._show_summary()
+        if not self._settled and len(self.ever_connected | self.failed) >= self.count:
+            # Every client has connected or failed: the "Connecting…" line is over.
+            self._settled = True
+            if self.failed:
+                self.status.show_warning(self.summary.text())
+            else:
+                self.status.show_info(self.summary.text())
         self.state_changed.emit()
 
     def _on_failed(self, message: str) -> None:

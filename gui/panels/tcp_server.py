@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.panels.base import Panel, first_problem, set_tab_chain
+from gui.panels.base import Panel, SettingsArea, first_problem, set_tab_chain
 from gui.runner import ReceivedRun
 from gui.widgets import (
     BindAddressPicker,
@@ -241,8 +241,15 @@ class TcpServerPanel(Panel):
         self.counters.setObjectName("countersLabel")
         self.log = TrafficLog(self)
 
+        # The settings scroll in a short window: at 800x600 the buttons were squashed and
+        # Disconnect selected covered the Clients table.
+        settings = QWidget(self)
+        settings.setLayout(self.options_row)
+        self.options_row.setContentsMargins(0, 0, 0, 0)
+        self.settings_area = SettingsArea(self, settings, "serverSettings")
+
         layout = QVBoxLayout(self)
-        layout.addLayout(self.options_row)
+        layout.addWidget(self.settings_area, 2)
         layout.addWidget(self.counters)
         layout.addWidget(self.log, 1)
         layout.addWidget(self.status)

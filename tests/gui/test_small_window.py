@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QRect, QSettings
 from PySide6.QtWidgets import (
     QAbstractButton,
+    QAbstractSpinBox,
     QApplication,
     QCheckBox,
+    QComboBox,
     QLabel,
+    QLineEdit,
+    QPlainTextEdit,
     QPushButton,
+    QTabBar,
     QTableView,
+    QTextEdit,
     QToolButton,
     QWidget,
 )
@@ -63,7 +69,70 @@ def problems_of(panel: QWidget) -> list[str]:
                 shown = min(header.sectionSize(column), COLUMN_SHOWN)
                 if header.sectionViewportPosition(column) + shown > width:
                     found.append(f"{widget.objectName()} column {column} is out of sight")
+    return found + squashed_or_overlapping(panel)
+
+
+#: Controls whose height and place are checked: each must get its minimumSizeHint height and
+#: must not cover another one.
+CONTROLS = (
+    QAbstractButton,
+    QLineEdit,
+    QComboBox,
+    QAbstractSpinBox,
+    QPlainTextEdit,
+    QTextEdit,
+    QTableView,
+)
+
+
+def squashed_or_overlapping(panel: QWidget) -> list[str]:
+    """Visible controls of *panel* that are shorter than they need or overlap a sibling control."""
+    found = []
+    controls = [
+        w
+        for w in panel.findChildren(QWidget)
+        if isinstance(w, CONTROLS)
+        and w.isVisible()
+        # Parts of Qt's compound widgets (a tab bar's scroll arrows) are Qt's to place.
+        and not isinstance(w.parentWidget(), (QComboBox, QAbstractSpinBox, QTabBar))
+        and not any(isinstance(a, CONTROLS) for a in ancestors(w, panel))
+    ]
+    for widget in controls:
+        name = widget.objectName() or getattr(widget, "text", lambda: "")() or type(widget).__name__
+        # A minimum height set on the widget overrides its hint, as in Qt's layouts.
+        needs = widget.minimumHeight() or widget.minimumSizeHint().height()
+        if widget.height() < needs:
+            found.append(f"{name!r} is {widget.height()} px tall, needs {needs}")
+    rects = [(w, visible_rect(w, panel)) for w in controls]
+    for i, (one, first) in enumerate(rects):
+        for other, second in rects[i + 1 :]:
+            if first.intersects(second):
+                found.append(f"{label_of(one)!r} overlaps {label_of(other)!r}")
     return found
+
+
+def ancestors(widget: QWidget, panel: QWidget) -> list[QWidget]:
+    parents = []
+    parent = widget.parentWidget()
+    while parent is not None and parent is not panel:
+        parents.append(parent)
+        parent = parent.parentWidget()
+    return parents
+
+
+def visible_rect(widget: QWidget, panel: QWidget) -> QRect:
+    """*widget*'s rectangle in *panel* coordinates, clipped to what its ancestors show."""
+    rect = widget.rect().translated(widget.mapTo(panel, widget.rect().topLeft()))
+    for parent in ancestors(widget, panel):
+        rect = rect.intersected(
+            parent.rect().translated(parent.mapTo(panel, parent.rect().topLeft()))
+        )
+    return rect
+
+
+def label_of(widget: QWidget) -> str:
+    text = widget.text() if isinstance(widget, (QAbstractButton, QLineEdit)) else ""
+    return widget.objectName() or text or type(widget).__name__
 
 
 @pytest.mark.parametrize("name", PANEL_NAMES)

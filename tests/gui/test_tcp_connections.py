@@ -144,6 +144,23 @@ def test_connect_twenty_clients_counts_them_all_and_sends_to_all(
     assert ": 20 connected, 0 still up, 0 failed, 20 closed" in load.summary.text()
 
 
+def test_connect_many_status_line_says_when_every_client_has_connected(
+    qtbot: QtBot, panel: TcpClientPanel, tcp_echo: TcpEchoServer
+) -> None:
+    page = panel.current_connection()
+    page.host.set_text("127.0.0.1")
+    page.port.set_text(str(tcp_echo.port))
+    load = panel.start_load_test(30)
+    assert load is not None
+    assert load.status.text().startswith("Connecting 30 clients to 127.0.0.1:")
+    qtbot.waitUntil(lambda: len(load.ever_connected) == 30, timeout=TIMEOUT)
+    # Updated by the event that connected the last client, while all 30 are still up.
+    assert ": 30 connected, 30 still up, 0 failed" in load.status.text()
+    assert load.status.kind == "info" and load.runner.running
+    load.trigger_stop()
+    qtbot.waitUntil(lambda: not load.runner.running, timeout=TIMEOUT)
+
+
 def test_connect_many_to_a_closed_port_counts_the_failures(
     qtbot: QtBot, panel: TcpClientPanel
 ) -> None:
