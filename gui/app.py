@@ -13,6 +13,7 @@ from PySide6.QtCore import QCoreApplication, QTimer
 from PySide6.QtWidgets import QApplication
 
 from gui import runner
+from gui.collector import GuiThreadCollector
 from gui.i18n import (
     LANGUAGE_KEY,
     LANGUAGES,
@@ -66,6 +67,8 @@ def create_app(argv: Sequence[str] | None = None) -> QApplication:
     if app is None:
         app = QApplication(list(argv if argv is not None else sys.argv))
         install_language(app, language_setting())
+    if app.findChild(GuiThreadCollector) is None:
+        GuiThreadCollector(app)  # cycles with Qt objects are collected on the GUI thread only
     else:
         install_plural_forms(app)
     # Window titles end with the display name unless they already are it: say it in the language.

@@ -14,15 +14,19 @@ from PySide6.QtWidgets import QApplication
 
 from gui import runner
 from gui.app import APP_NAME, ORGANIZATION, install_language, install_plural_forms
+from gui.collector import GuiThreadCollector
 from gui.main_window import ASK_BEFORE_QUIT_KEY
 from net._i18n import set_language as set_net_language
 from tests.conftest import WAIT
 
 
 @pytest.fixture(autouse=True, scope="session")
-def english_plurals(qapp: object) -> None:
-    """What create_app does for every app: English plural forms ("1 datagram", "2 datagrams")."""
+def english_plurals(qapp: QApplication) -> None:
+    """What create_app does for every app: English plural forms ("1 datagram", "2 datagrams"),
+    and Python's garbage collection on the GUI thread only (gui.collector)."""
     assert install_plural_forms()
+    if qapp.findChild(GuiThreadCollector) is None:
+        GuiThreadCollector(qapp)
 
 
 @pytest.fixture(autouse=True)
