@@ -51,6 +51,9 @@ class SettingsArea(QScrollArea):
     def __init__(self, parent: QWidget, content: QWidget, name: str) -> None:
         super().__init__(parent)
         self.setObjectName(name)
+        # Fields inside keep the settings keys they had before they scrolled (gui.settings).
+        self.setProperty("settings_group", False)
+        content.setProperty("settings_group", False)
         self.setWidget(content)
         self.setWidgetResizable(True)
         self.setFrameShape(QFrame.Shape.NoFrame)

@@ -282,6 +282,7 @@ class FileServerPanel(FileDropTarget, Panel):
         right.addWidget(urls_box, 1)
         self.settings_area = QScrollArea(self)
         self.settings_area.setObjectName("serverSettings")
+        self.settings_area.setProperty("settings_group", False)  # keys as before it scrolled
         self.settings_area.setWidget(right_widget)
         self.settings_area.setWidgetResizable(True)
         self.settings_area.setFrameShape(QFrame.Shape.NoFrame)
