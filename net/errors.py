@@ -16,6 +16,7 @@ debugging, but ``str(error)`` is what the GUI and the CLI show. The whole tree l
     ├── ProtocolError                   a peer broke its protocol
     ├── TransferError                   a file transfer failed or did not verify
     │   ├── TransferCancelled           shutdown() ended a download
+    │   ├── FileRefused                 a server refused one file of an upload
     │   └── UploadStopped               a stopped upload (resumable: sending again continues it)
     └── UploadRefused                   an upload this server cannot store (with its HTTP status)
 
@@ -35,6 +36,7 @@ __all__ = [
     "AddressError",
     "BindError",
     "ConnectError",
+    "FileRefused",
     "InputError",
     "LibraryError",
     "LocalFileError",
@@ -123,6 +125,11 @@ class TransferCancelled(TransferError):
 class LocalFileError(InputError, TransferError):
     """A file or folder on this computer that the user named cannot be used (missing, unreadable,
     not a regular file). It is bad input: the CLI exits 2."""
+
+
+class FileRefused(TransferError):
+    """The server answered one file's upload with a refusal (409 name taken, 413 too big...):
+    the other files of a batch are still sent."""
 
 
 class UploadStopped(TransferError):

@@ -52,6 +52,7 @@ from net.download.files import write_all
 from net.errors import (
     AddressError,
     ConnectError,
+    FileRefused,
     TransferError,
     UploadRefused,
     UploadStopped,
@@ -893,11 +894,6 @@ def _read_answer(
         raise ConnectError(_("the server closed the connection without an answer"))
     headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in response.headers}
     return _Answer(response.status_code, headers, body.decode("utf-8", "replace"))
-
-
-class FileRefused(TransferError):
-    """The server answered one file's upload with a refusal (409 name taken, 413 too big...):
-    the other files of a batch are still sent."""
 
 
 def refused_summary(sent: int, refused: list[str]) -> str:
