@@ -85,7 +85,7 @@ def serve(args: argparse.Namespace) -> int:
                 added = share.add_folder(
                     path, on_skip=_report_skipped, on_progress=_IndexProgress(path)
                 )
-                if not added:
+                if not added and upload_dir is None:  # with uploads it is a drop box
                     raise LocalFileError(_("{path} has no files to share").format(path=path))
             else:
                 share.add(path)

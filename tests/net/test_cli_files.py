@@ -206,6 +206,46 @@ def test_serve_empty_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert code == 2 and "has no files to share" in err
 
 
+def test_serve_an_empty_folder_with_uploads_is_a_drop_box(tmp_path: Path) -> None:
+    """An empty folder has nothing to share, but with --upload-dir it takes files (a drop box)."""
+    empty, inbox = tmp_path / "empty", tmp_path / "inbox"
+    empty.mkdir()
+    inbox.mkdir()
+    (tmp_path / "log.txt").write_text("the log\n")
+    process = subprocess.Popen(
+        [
+            *SWB,
+            *("serve", "-H", "127.0.0.1", "-p", "0", "--no-announce"),
+            "--upload-dir",
+            str(inbox),
+            str(empty),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        url = process.stdout.readline().strip()
+        assert url.startswith("http://127.0.0.1:"), url
+        done = subprocess.run(
+            [
+                *("curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}"),
+                *("-T", str(tmp_path / "log.txt"), url + "log.txt"),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=WAIT,
+            check=False,
+        )
+        assert done.stdout == "201", done.stderr
+        assert (inbox / "log.txt").read_text() == "the log\n"
+    finally:
+        process.terminate()
+        process.wait(WAIT)
+
+
 def test_network_failures_exit_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with socket.socket() as unused:
         unused.bind(("127.0.0.1", 0))
