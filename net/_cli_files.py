@@ -114,7 +114,7 @@ def serve(args: argparse.Namespace) -> int:
                     _("Sharing {files} ({total}) at these addresses:")
                     if len(server.urls()) > 1
                     else _("Sharing {files} ({total}) at this address:")
-                ).format(files=_plural(len(files), "file"), total=human_size(total))
+                ).format(files=counted(len(files), "file"), total=human_size(total))
             )
             for url in server.urls():
                 _out(url)
@@ -417,7 +417,7 @@ class _ServePrinter:
 
     def summary(self) -> str:
         text = _("{transfers}, {sent:,} bytes sent").format(
-            transfers=_plural(self.finished, "transfer"), sent=self.sent
+            transfers=counted(self.finished, "transfer"), sent=self.sent
         )
         if self.received:
             text += _(", {received:,} bytes received").format(received=self.received)
@@ -502,7 +502,3 @@ def _out(line: str) -> None:
 def _status(line: str) -> None:
     sys.stderr.write(line + "\n")
     sys.stderr.flush()
-
-
-def _plural(count: int, noun: str) -> str:
-    return counted(count, noun)

@@ -13,8 +13,8 @@ import dataclasses
 import sys
 from pathlib import Path
 
-from net._cli_common import client_tls, status
-from net._cli_sockets import _plural, _Printer, send_datagrams, send_stream
+from net._cli_common import client_tls, counted, status
+from net._cli_sockets import _Printer, send_datagrams, send_stream
 from net._i18n import _
 from net.checksum import get_checksum
 from net.codec import check_encoding, json_line, render_text
@@ -88,7 +88,7 @@ def list_packets(args: argparse.Namespace) -> int:
             f"{folder}{packet.name}  {packet.protocol.upper()} {_where(packet)}  "
             f"[{packet.mode}] {_preview(packet)}{extra}\n"
         )
-    status(_("{packets} in {path}").format(packets=_plural(len(packets), "packet"), path=path))
+    status(_("{packets} in {path}").format(packets=counted(len(packets), "packet"), path=path))
     return EXIT_OK
 
 
@@ -104,7 +104,7 @@ def import_packets(args: argparse.Namespace) -> int:
     save_library(path, merged)
     status(
         _("imported {packets} from {file} into {path} ({added} new, {replaced} replaced)").format(
-            packets=_plural(len(incoming), "packet"),
+            packets=counted(len(incoming), "packet"),
             file=args.file,
             path=path,
             added=added,
@@ -120,7 +120,7 @@ def export_packets(args: argparse.Namespace) -> int:
     save_library(args.file, packets)
     status(
         _("exported {packets} to {file}").format(
-            packets=_plural(len(packets), "packet"), file=args.file
+            packets=counted(len(packets), "packet"), file=args.file
         )
     )
     return EXIT_OK

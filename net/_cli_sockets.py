@@ -127,8 +127,8 @@ def send_datagrams(
     _status(
         _("{label}{datagrams}, {bytes} sent to {peer}").format(
             label=label,
-            datagrams=_plural(sent, "datagram"),
-            bytes=_plural(sent_bytes, "byte"),
+            datagrams=counted(sent, "datagram"),
+            bytes=counted(sent_bytes, "byte"),
             peer=sender.peer,
         )
         + rtt.summary()
@@ -208,11 +208,11 @@ def udp_listen(args: argparse.Namespace) -> int:
         finally:
             out.flush()
     stats = receiver.stats
-    summary = f"{_plural(stats.datagrams, 'datagram')}, {_plural(stats.bytes, 'byte')}"
+    summary = f"{counted(stats.datagrams, 'datagram')}, {counted(stats.bytes, 'byte')}"
     if stats.truncated:
         summary += _(", {truncated} truncated").format(truncated=stats.truncated)
     if reply is not None or responder is not None:
-        summary += _(", {replies} sent").format(replies=_plural(stats.replies, "reply"))
+        summary += _(", {replies} sent").format(replies=counted(stats.replies, "reply"))
     _status(summary + _checksum_summary(args, out))
     return EXIT_OK
 
@@ -238,7 +238,7 @@ def tcp_send(args: argparse.Namespace) -> int:
         connect_timeout=args.connect_timeout,
         tls=client_tls(args, tls=args.tls),
         out=out,
-        label="" if args.count == 1 else f"{_plural(args.count, 'send')}, ",
+        label="" if args.count == 1 else f"{counted(args.count, 'send')}, ",
     )
 
 
@@ -364,7 +364,7 @@ def send_stream(
     if label:
         _status(
             _("{label}{bytes} sent to {peer}").format(
-                label=label, bytes=_plural(sent_bytes, "byte"), peer=client.peer
+                label=label, bytes=counted(sent_bytes, "byte"), peer=client.peer
             )
             + rtt.summary()
         )
@@ -445,17 +445,17 @@ def tcp_serve(args: argparse.Namespace) -> int:
         finally:
             out.flush()
     summary = _("{clients}, {bytes} received").format(
-        clients=_plural(server.total_clients, "client"), bytes=_plural(server.bytes_in, "byte")
+        clients=counted(server.total_clients, "client"), bytes=counted(server.bytes_in, "byte")
     )
     if server.bytes_out:
-        summary += _(", {bytes} sent").format(bytes=_plural(server.bytes_out, "byte"))
+        summary += _(", {bytes} sent").format(bytes=counted(server.bytes_out, "byte"))
     if server.refused:
         summary += _(", {refused} refused (limit {max_clients} at once)").format(
             refused=server.refused, max_clients=server.max_clients
         )
     if server.tls_failures:
         summary += _(", {handshakes} failed").format(
-            handshakes=_plural(server.tls_failures, "TLS handshake")
+            handshakes=counted(server.tls_failures, "TLS handshake")
         )
     _status(summary + _checksum_summary(args, out))
     return EXIT_OK
@@ -528,7 +528,7 @@ def _closing_capture(capture: PcapngFile | None) -> Iterator[None]:
     packets = capture.close()
     _status(
         _("wrote {packets} to {path} (pcapng)").format(
-            packets=_plural(packets, "packet"), path=capture.path
+            packets=counted(packets, "packet"), path=capture.path
         )
     )
 
@@ -796,7 +796,3 @@ def _rtt_text(rtt_ms: float | None) -> str:
 def _status(line: str) -> None:
     sys.stderr.write(line + "\n")
     sys.stderr.flush()
-
-
-def _plural(count: int, noun: str, plural: str | None = None) -> str:
-    return counted(count, noun)
