@@ -1,4 +1,5 @@
-"""What ``swb``'s socket and file commands share: TLS options in and out, and stopping on signals.
+"""What ``swb``'s commands share when they run: TLS options in and out, counted nouns, stopping on
+signals, and the lines they write (results on stdout, status on stderr).
 
 net.tls is imported only when a command asks for TLS, so plain commands start as fast as before.
 """
@@ -18,14 +19,19 @@ from net._loop import StoppableLoop, raise_file_limit
 from net.errors import AddressError
 
 if TYPE_CHECKING:
+    import ssl
+
     from net.tls import ClientTls, ServerCertificate
 
 __all__ = [
     "announce_certificate",
     "client_tls",
     "counted",
+    "out",
     "raise_file_limit",
     "server_certificate",
+    "server_tls",
+    "status",
     "stop_on_signals",
     "warn_if_insecure",
 ]
@@ -116,6 +122,19 @@ def server_certificate(args: argparse.Namespace) -> ServerCertificate | None:
     return None
 
 
+def server_tls(
+    args: argparse.Namespace,
+) -> tuple[ServerCertificate, ssl.SSLContext] | tuple[None, None]:
+    """The certificate a server presents (:func:`server_certificate`) and the TLS context made
+    from it; ``(None, None)`` for plain TCP. Raises what :func:`server_certificate` raises."""
+    certificate = server_certificate(args)
+    if certificate is None:
+        return None, None
+    from net.tls import server_context
+
+    return certificate, server_context(certificate)
+
+
 def announce_certificate(certificate: ServerCertificate, *, given: bool) -> None:
     """Print where the server's certificate is and the fingerprint clients can pin (stderr)."""
     origin = _("given with --cert") if given else _("self-signed, made by swb")
@@ -168,3 +187,9 @@ def status(line: str) -> None:
     """A status line on stderr, flushed at once (stdout stays clean for pipes)."""
     sys.stderr.write(line + "\n")
     sys.stderr.flush()
+
+
+def out(line: str) -> None:
+    """A result line on stdout, flushed at once (a pipe's reader sees it as it happens)."""
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()

@@ -12,6 +12,7 @@ import argparse
 import dataclasses
 import sys
 
+from net._cli_common import out
 from net._i18n import _
 from net.codec import json_line
 from net.discovery import FoundServer, ServerBrowser
@@ -40,9 +41,9 @@ def discover(args: argparse.Namespace) -> int:
         nonlocal found
         found += 1
         if args.json:
-            _out(json_line({**dataclasses.asdict(server), "urls": list(server.urls)}))
+            out(json_line({**dataclasses.asdict(server), "urls": list(server.urls)}))
         else:
-            _out(describe(server))
+            out(describe(server))
 
     # Ctrl-C raises KeyboardInterrupt out of the wait (exit 130); run() closes zeroconf on the way.
     ServerBrowser(on_found).run(args.timeout)  # BindError: exit 1 (net.cli)
@@ -50,8 +51,3 @@ def discover(args: argparse.Namespace) -> int:
         sys.stderr.write(_("no servers found\n"))
         sys.stderr.flush()
     return EXIT_OK
-
-
-def _out(line: str) -> None:
-    sys.stdout.write(line + "\n")
-    sys.stdout.flush()

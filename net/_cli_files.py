@@ -27,17 +27,19 @@ from net._cli_common import (
     announce_certificate,
     client_tls,
     counted,
+    out,
     raise_file_limit,
-    server_certificate,
+    server_tls,
+    status,
     stop_on_signals,
     warn_if_insecure,
 )
+from net._cli_output import ProgressLine
 from net._i18n import _, ngettext
 from net.codec import json_line
 from net.download import Download, TransferCancelled, parse_share_url, with_password
 from net.errors import ConnectError, TransferError
 from net.events import (
-    DownloadProgress,
     TransferFailed,
     TransferFinished,
     TransferProgress,
@@ -69,12 +71,7 @@ def serve(args: argparse.Namespace) -> int:
     """
     from net.fileserver import FileServer  # only serve needs it: `swb get` starts sooner
 
-    certificate = server_certificate(args)  # AddressError (exit 2) for unusable --cert/--key
-    context = None
-    if certificate is not None:
-        from net.tls import server_context
-
-        context = server_context(certificate)
+    certificate, context = server_tls(args)  # AddressError (exit 2) for unusable --cert/--key
     password = read_password(args) if args.password else None
     upload_dir = _upload_dir(args)
     raise_file_limit()
@@ -109,7 +106,7 @@ def serve(args: argparse.Namespace) -> int:
                 announce_certificate(certificate, given=bool(args.cert))
             files = share.files()
             total = sum(f.size for f in files)
-            _status(
+            status(
                 (
                     _("Sharing {files} ({total}) at these addresses:")
                     if len(server.urls()) > 1
@@ -117,9 +114,9 @@ def serve(args: argparse.Namespace) -> int:
                 ).format(files=counted(len(files), "file"), total=human_size(total))
             )
             for url in server.urls():
-                _out(url)
+                out(url)
             if certificate is not None and not args.cert:
-                _status(
+                status(
                     _(
                         "Clients must pin this self-signed certificate "
                         "(swb get --fingerprint FINGERPRINT URL) or skip the check (curl -k)."
@@ -127,23 +124,23 @@ def serve(args: argparse.Namespace) -> int:
                 )
             raw = not args.no_raw and password is None
             if password is not None:
-                _status(_("A password is needed (HTTP Basic, any user name)."))
+                status(_("A password is needed (HTTP Basic, any user name)."))
                 if certificate is None:
-                    _status(
+                    status(
                         _(
                             "swb: warning: without --tls the password travels in clear text; "
                             "anyone on the network path can read it"
                         )
                     )
                 if not args.no_raw:
-                    _status(_("Classic raw is off: it cannot carry a password."))
+                    status(_("Classic raw is off: it cannot carry a password."))
             if upload_dir is not None:
                 limit = (
                     _(" up to {max_upload} each").format(max_upload=human_size(args.max_upload))
                     if args.max_upload
                     else ""
                 )
-                _status(
+                status(
                     _(
                         "Uploads go to {upload_dir}{limit} (curl -T FILE URL, swb put URL "
                         "FILE, or the page's form)."
@@ -155,17 +152,17 @@ def serve(args: argparse.Namespace) -> int:
                     how, scheme = _("send a file name"), "raw://"
                 else:
                     how, scheme = _("send a file name inside TLS"), RAW_TLS_SCHEME
-                _status(
+                status(
                     _(
                         "Classic raw clients: {how} to port {port} (swb get "
                         "{scheme}{first}/NAME). Ctrl-C stops."
                     ).format(how=how, port=server.port, scheme=scheme, first=first)
                 )
             else:
-                _status(_("Ctrl-C stops."))
+                status(_("Ctrl-C stops."))
             with _announcement(args, server, certificate):
                 server.serve_forever()
-        _status(printer.summary())
+        status(printer.summary())
     finally:
         share.close()
     return EXIT_OK
@@ -186,8 +183,8 @@ def _announcement(
         raw=not args.no_raw and not args.password,
         uploads=args.upload_dir is not None,
         password=bool(args.password),
-        on_warning=lambda text: _status(f"swb: {text}"),
-        on_announced=lambda name: _status(
+        on_warning=lambda text: status(f"swb: {text}"),
+        on_announced=lambda name: status(
             _("Announced on the local network as {name!r}.").format(name=name)
         ),
     )
@@ -281,7 +278,7 @@ def _get_once(args: argparse.Namespace) -> int:
         )
     warn_if_insecure(tls)
     show = not args.quiet and sys.stderr.isatty()
-    line = _ProgressLine() if show else None
+    line = ProgressLine() if show else None
     download = Download(
         text,
         args.output,
@@ -298,7 +295,7 @@ def _get_once(args: argparse.Namespace) -> int:
     except TransferCancelled as exc:
         if line:
             line.clear()
-        _status(f"swb: {exc}")
+        status(f"swb: {exc}")
         return EXIT_INTERRUPTED
     except (ConnectError, TransferError) as exc:
         if secure or isinstance(exc, LocalFileError) or not _like_a_tls_server(download, exc):
@@ -306,7 +303,7 @@ def _get_once(args: argparse.Namespace) -> int:
         scheme = RAW_TLS_SCHEME if download.raw else "https://"
         where = with_password(text, None).split("://", 1)[1]
         where = where.split("@", 1)[1] if "@" in where.split("/", 1)[0] else where  # no password
-        _status(
+        status(
             _("swb: {exc}; if it is a TLS server, use {scheme}{where}").format(
                 exc=exc, scheme=scheme, where=where
             )
@@ -321,7 +318,7 @@ def _get_once(args: argparse.Namespace) -> int:
         check = _("not verified: the classic raw protocol carries no checksum")
     else:
         check = _("not verified: the server sent no checksum")
-    _out(
+    out(
         ngettext(
             "{path}  {size:,} byte  sha256 {sha256}  {check}",
             "{path}  {size:,} bytes  sha256 {sha256}  {check}",
@@ -375,7 +372,7 @@ class _ServePrinter:
                 TransferFinished: "finished",
                 TransferFailed: "failed",
             }[type(event)]
-            _out(json_line({"event": kind, **event.as_dict()}))
+            out(json_line({"event": kind, **event.as_dict()}))
         elif isinstance(event, TransferStarted):
             if not event.total:
                 return  # nothing to send (an unknown name, an empty file): the end line says it
@@ -385,7 +382,7 @@ class _ServePrinter:
                 if event.direction == "in"
                 else _("{peer} started {name!r}: {size}{where} ({dialect})")
             )
-            _out(
+            out(
                 line.format(
                     peer=event.peer,
                     name=event.name,
@@ -405,9 +402,9 @@ class _ServePrinter:
                     if start and start.direction == "in"
                     else _("{peer} finished {name}: {size}{took}")
                 )
-                _out(line.format(peer=peer, name=name, size=human_size(event.done), took=took))
+                out(line.format(peer=peer, name=name, size=human_size(event.done), took=took))
             else:
-                _out(
+                out(
                     _("{peer} failed {name} after {done}: {reason}").format(
                         peer=peer, name=name, done=human_size(event.done), reason=event.reason
                     )
@@ -426,45 +423,6 @@ class _ServePrinter:
         return text
 
 
-class _ProgressLine:
-    """One self-overwriting progress line on stderr (a terminal), redrawn at most ~10 times/s."""
-
-    def __init__(self) -> None:
-        self.width = 0
-
-    def update(self, event: DownloadProgress) -> None:
-        speed = f"{human_size(int(event.speed))}/s"
-        if event.total:
-            percent = 100.0 * event.received / event.total if event.total else 100.0
-            left = event.total - event.received
-            eta = f"  ETA {_duration(left / event.speed)}" if event.speed > 0 else ""
-            text = (
-                f"  {human_size(event.received)} / {human_size(event.total)}  "
-                f"{percent:3.0f}%  {speed}{eta}"
-            )
-        else:
-            text = f"  {human_size(event.received)}  {speed}"
-        pad = max(0, self.width - len(text))
-        self.width = len(text)
-        sys.stderr.write("\r" + text + " " * pad)
-        sys.stderr.flush()
-
-    def clear(self) -> None:
-        if self.width:
-            sys.stderr.write("\r" + " " * self.width + "\r")
-            sys.stderr.flush()
-            self.width = 0
-
-
-def _duration(seconds: float) -> str:
-    seconds = int(seconds + 0.5)
-    if seconds < 60:
-        return f"{seconds} s"
-    if seconds < 3600:
-        return f"{seconds // 60} min {seconds % 60:02d} s"
-    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
-
-
 class _IndexProgress:
     """Says how far the walk of a big folder got: "indexed 20000 files in DIR…" every 10,000
     files (on stderr), so that a minute-long walk of a slow disk does not look like a hang."""
@@ -476,7 +434,7 @@ class _IndexProgress:
 
     def __call__(self, count: int) -> None:
         if count % 10000 == 0:
-            _status(
+            status(
                 _("indexed {files} in {name}…").format(
                     files=counted(count, "file"), name=shown_name(self.path)
                 )
@@ -484,21 +442,11 @@ class _IndexProgress:
 
 
 def _report_skipped(path: str, reason: str) -> None:
-    _status(
+    status(
         _("swb: skipped {shown_name}: {reason}").format(shown_name=shown_name(path), reason=reason)
     )
 
 
 def _bad(line: str) -> int:
-    _status(line)
+    status(line)
     return EXIT_BAD_INPUT
-
-
-def _out(line: str) -> None:
-    sys.stdout.write(line + "\n")
-    sys.stdout.flush()
-
-
-def _status(line: str) -> None:
-    sys.stderr.write(line + "\n")
-    sys.stderr.flush()

@@ -9,9 +9,8 @@ SIGTERM); a run stopped half-way finishes the rest when run again.
 from __future__ import annotations
 
 import argparse
-import sys
 
-from net._cli_common import client_tls, stop_on_signals, warn_if_insecure
+from net._cli_common import client_tls, out, status, stop_on_signals, warn_if_insecure
 from net._i18n import _
 from net.download import TransferCancelled
 from net.httpfile import shown_name
@@ -31,12 +30,14 @@ def mirror(args: argparse.Namespace) -> int:
     codes: AddressError and LocalFileError (2), other NetErrors (1)."""
     text = args.url.strip()
     if getattr(args, "raw", False):
-        _err(_("swb: --recursive needs http:// or https://: the classic raw protocol has no lists"))
+        status(
+            _("swb: --recursive needs http:// or https://: the classic raw protocol has no lists")
+        )
         return EXIT_BAD_INPUT
     secure = text[:8].lower() == "https://"
     tls = client_tls(args, tls=secure)
     if tls is not None and not secure:
-        _err(_("swb: --insecure, --fingerprint and --cafile are for https:// URLs"))
+        status(_("swb: --insecure, --fingerprint and --cafile are for https:// URLs"))
         return EXIT_BAD_INPUT
     warn_if_insecure(tls)
     quiet = bool(getattr(args, "quiet", False))
@@ -45,14 +46,14 @@ def mirror(args: argparse.Namespace) -> int:
         path = shown_name(result.path)
         if result.outcome == "downloaded" and not quiet:
             checked = _("verified") if result.verified else _("not verified")
-            _out(
+            out(
                 _("downloaded {path}  {size:,} bytes  {checked}").format(
                     path=path, size=result.size, checked=checked
                 )
             )
         elif result.outcome == "failed":
-            _out(_("failed {path}").format(path=path))
-            _err(f"swb: {path}: {shown_name(result.reason)}")
+            out(_("failed {path}").format(path=path))
+            status(f"swb: {path}: {shown_name(result.reason)}")
 
     job = Mirror(
         text,
@@ -67,17 +68,7 @@ def mirror(args: argparse.Namespace) -> int:
         with job, stop_on_signals(job):
             result = job.run()
     except TransferCancelled as exc:
-        _err(f"swb: {exc}")
+        status(f"swb: {exc}")
         return EXIT_INTERRUPTED
-    _out(result.summary())
+    out(result.summary())
     return EXIT_FAILED if result.failed else EXIT_OK
-
-
-def _out(line: str) -> None:
-    sys.stdout.write(line + "\n")
-    sys.stdout.flush()
-
-
-def _err(line: str) -> None:
-    sys.stderr.write(line + "\n")
-    sys.stderr.flush()

@@ -14,7 +14,8 @@ import sys
 from pathlib import Path
 
 from net._cli_common import client_tls, counted, status
-from net._cli_sockets import _Printer, send_datagrams, send_stream
+from net._cli_output import Printer
+from net._cli_sockets import send_datagrams, send_stream
 from net._i18n import _
 from net.checksum import get_checksum
 from net.codec import check_encoding, json_line, render_text
@@ -158,7 +159,7 @@ def _send_udp(packet: Packet, args: argparse.Namespace) -> int:
         packet.repeat_count or _FOREVER,
         packet.repeat_interval_ms / 1000.0,
         wait=args.wait,
-        out=_Printer(check_encoding(packet.encoding), json_lines=args.json),
+        out=Printer(check_encoding(packet.encoding), json_lines=args.json),
         label=f"{packet.name}: ",
     )
 
@@ -180,7 +181,7 @@ def _send_tcp(packet: Packet, args: argparse.Namespace) -> int:
         wait=args.wait,
         connect_timeout=args.connect_timeout,
         tls=tls,
-        out=_Printer(check_encoding(packet.encoding), json_lines=args.json),
+        out=Printer(check_encoding(packet.encoding), json_lines=args.json),
         label=f"{packet.name}: ",
         tls_hint=_("make it a TLS packet"),
     )

@@ -25,7 +25,8 @@ import argparse
 import os
 import sys
 
-from net._cli_common import client_tls, stop_on_signals, warn_if_insecure
+from net._cli_common import client_tls, out, status, stop_on_signals, warn_if_insecure
+from net._cli_output import ProgressLine
 from net._i18n import _
 from net._loop import StoppableLoop
 from net.errors import AddressError
@@ -42,8 +43,6 @@ EXIT_INTERRUPTED = 130
 def put(args: argparse.Namespace) -> int:
     """``swb put URL FILE...``: exit 0 when every file was stored, 1 network failure or refusal, 2
     bad input (a file that cannot be read, a URL that is not http(s)://)."""
-    from net._cli_files import _out, _ProgressLine, _status
-
     target = UploadTarget(args.url, len(args.files))
     for file in args.files:
         if not os.path.isfile(file):
@@ -61,7 +60,7 @@ def put(args: argparse.Namespace) -> int:
     refused: list[str] = []
     with StoppableLoop() as stopper, stop_on_signals(stopper):
         for file in args.files:
-            line = _ProgressLine() if not args.quiet and sys.stderr.isatty() else None
+            line = ProgressLine() if not args.quiet and sys.stderr.isatty() else None
             upload = FileUpload(
                 target,
                 file,
@@ -76,27 +75,27 @@ def put(args: argparse.Namespace) -> int:
                 digest = upload.run(retries=args.retries)
             except FileRefused as exc:
                 # One refusal (a name taken) does not stop the other files.
-                _status(f"swb: {exc}")
+                status(f"swb: {exc}")
                 refused.append(str(exc))
                 password = upload.password
                 continue
             except UploadStopped:
                 if line:
                     line.clear()
-                _status(_("swb: stopped; run the same swb put again to continue where it stopped"))
+                status(_("swb: stopped; run the same swb put again to continue where it stopped"))
                 return EXIT_INTERRUPTED
             finally:
                 if line:
                     line.clear()
             password = upload.password
-            _out(
+            out(
                 _("{url}  {size:,} bytes  sha256 {digest}  verified by the server").format(
                     url=upload.url, size=upload.size, digest=digest
                 )
             )
     if refused:
         if len(args.files) > 1:
-            _status(f"swb: {refused_summary(len(args.files) - len(refused), refused)}")
+            status(f"swb: {refused_summary(len(args.files) - len(refused), refused)}")
         return EXIT_NETWORK
     return EXIT_OK
 

@@ -11,30 +11,24 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import sys
 import threading
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from net._cli_common import (
     announce_certificate,
     client_tls,
     counted,
     raise_file_limit,
-    server_certificate,
+    server_tls,
+    status,
     stop_on_signals,
     warn_if_insecure,
 )
+from net._cli_output import Printer
 from net._i18n import N_, _
-from net.checksum import ByteOrder, append_checksum, get_checksum, verify_checksum
-from net.codec import (
-    StreamDecoder,
-    check_encoding,
-    encode_payload,
-    json_line,
-    render_text,
-    to_hex,
-)
+from net.checksum import append_checksum, get_checksum
+from net.codec import check_encoding, encode_payload
 from net.errors import ConnectError, PayloadError
 from net.events import Connected, Disconnected, Received, Sent
 from net.rtt import RoundTrips
@@ -42,8 +36,9 @@ from net.rtt import RoundTrips
 if TYPE_CHECKING:
     from net._loop import StoppableLoop
     from net.events import Datagram
-    from net.framing import Frame, Framer, FramingSpec
+    from net.framing import FramingSpec
     from net.pcapng import PcapngFile
+    from net.rules import Responder
     from net.tcp import TcpEvent
     from net.tls import ClientTls
     from net.udp import UdpSender
@@ -51,17 +46,12 @@ if TYPE_CHECKING:
 # Each command imports its engine (net.udp, net.tcp) when it runs, and TLS (net.tls, ssl) only
 # when asked for: `swb udp-send` loads no TCP, `swb tcp-send` without --tls no OpenSSL.
 
-if TYPE_CHECKING:
-    from net.rules import Responder
-
 __all__ = ["tcp_send", "tcp_serve", "udp_listen", "udp_send"]
 
 EXIT_OK = 0
 EXIT_NETWORK = 1
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
-# Marks a row of what this end sent (replies by rule), before the peer it went to.
-_OUT = "to "
 
 
 def udp_send(args: argparse.Namespace) -> int:
@@ -82,7 +72,7 @@ def udp_send(args: argparse.Namespace) -> int:
         args.count,
         args.interval / 1000.0,
         wait=args.wait,
-        out=_Printer(encoding, json_lines=args.json),
+        out=Printer(encoding, json_lines=args.json),
     )
 
 
@@ -93,7 +83,7 @@ def send_datagrams(
     interval: float,
     *,
     wait: float | None,
-    out: _Printer,
+    out: Printer,
     label: str = "",
 ) -> int:
     """Send ``count`` datagrams ``interval`` seconds apart (``data``: the bytes, or a function of
@@ -124,7 +114,7 @@ def send_datagrams(
             reply_timeout=wait,
         )
         stopped = sender.stopping  # by a signal (leaving the with-block stops it too)
-    _status(
+    status(
         _("{label}{datagrams}, {bytes} sent to {peer}").format(
             label=label,
             datagrams=counted(sent, "datagram"),
@@ -135,11 +125,9 @@ def send_datagrams(
     )
     if wait and not replies:
         if stopped:  # Ctrl-C before the wait was over: "within 30 s" would be untrue
-            _status(_("swb: stopped before any reply from {peer} arrived").format(peer=sender.peer))
+            status(_("swb: stopped before any reply from {peer} arrived").format(peer=sender.peer))
             return EXIT_INTERRUPTED
-        _status(
-            _("swb: no reply from {peer} within {wait:g} s").format(peer=sender.peer, wait=wait)
-        )
+        status(_("swb: no reply from {peer} within {wait:g} s").format(peer=sender.peer, wait=wait))
         return EXIT_NETWORK
     return EXIT_OK
 
@@ -151,7 +139,7 @@ def udp_listen(args: argparse.Namespace) -> int:
 
     encoding = check_encoding(args.encoding)
     reply = _payload(args, args.reply) if args.reply is not None else None
-    out = _Printer(encoding, json_lines=args.json, quiet=args.quiet)
+    out = Printer(encoding, json_lines=args.json, quiet=args.quiet)
     _verify_checksums(args, out)
     capture = _capture(args)
     # Through a responder, fixed replies are reported (on_reply) and so captured too.
@@ -192,15 +180,15 @@ def udp_listen(args: argparse.Namespace) -> int:
         stop_on_signals(receiver),
         _stop_after(receiver, args.timeout),
     ):
-        _status(_("listening on {address} (UDP)").format(address=receiver.address))
+        status(_("listening on {address} (UDP)").format(address=receiver.address))
         if receiver.multicast_group:
-            _status(
+            status(
                 _("joined the multicast group {multicast_group}").format(
                     multicast_group=receiver.multicast_group
                 )
             )
         if receiver.rcvbuf_warning:
-            _status(
+            status(
                 _("swb: warning: {rcvbuf_warning}").format(rcvbuf_warning=receiver.rcvbuf_warning)
             )
         try:
@@ -213,7 +201,7 @@ def udp_listen(args: argparse.Namespace) -> int:
         summary += _(", {truncated} truncated").format(truncated=stats.truncated)
     if reply is not None or responder is not None:
         summary += _(", {replies} sent").format(replies=counted(stats.replies, "reply"))
-    _status(summary + _checksum_summary(args, out))
+    status(summary + _checksum_summary(args, out))
     return EXIT_OK
 
 
@@ -227,7 +215,7 @@ def tcp_send(args: argparse.Namespace) -> int:
 
     encoding = check_encoding(args.encoding)
     data = append_checksum(_payload(args, args.data), args.checksum, args.checksum_order)
-    out = _Printer(encoding, json_lines=args.json, framing=_framing(args))
+    out = Printer(encoding, json_lines=args.json, framing=_framing(args))
     return send_stream(
         args.host,
         args.port,
@@ -252,7 +240,7 @@ def send_stream(
     wait: float | None,
     connect_timeout: float,
     tls: ClientTls | None,
-    out: _Printer,
+    out: Printer,
     label: str = "",
     tls_hint: str = N_("add --tls"),
 ) -> int:
@@ -310,7 +298,7 @@ def send_stream(
     def on_event(event: TcpEvent) -> None:
         if isinstance(event, Connected):
             if event.tls is not None:
-                _status(
+                status(
                     _(
                         "connected to {peer} with {version} ({cipher}); certificate SHA-256 "
                         "fingerprint: {peer_fingerprint}"
@@ -362,14 +350,14 @@ def send_stream(
             timer.cancel()
             timer.join()
     if label:
-        _status(
+        status(
             _("{label}{bytes} sent to {peer}").format(
                 label=label, bytes=counted(sent_bytes, "byte"), peer=client.peer
             )
             + rtt.summary()
         )
     if failure:
-        _status(f"swb: {failure[0]}")
+        status(f"swb: {failure[0]}")
         return EXIT_NETWORK
     return EXIT_OK
 
@@ -391,13 +379,8 @@ def tcp_serve(args: argparse.Namespace) -> int:
 
     framing = _framing(args)
     responder = _responder(args, str(framing) if framing else None, mode, fixed)
-    certificate = server_certificate(args)
-    context = None
-    if certificate is not None:
-        from net.tls import server_context
-
-        context = server_context(certificate)
-    out = _Printer(encoding, json_lines=args.json, quiet=args.quiet, announce=True, framing=framing)
+    certificate, context = server_tls(args)
+    out = Printer(encoding, json_lines=args.json, quiet=args.quiet, announce=True, framing=framing)
     _verify_checksums(args, out)
     capture = _capture(args)
     locals_: dict[int, str] = {}  # conn_id -> this end's address, for the capture
@@ -429,7 +412,7 @@ def tcp_serve(args: argparse.Namespace) -> int:
         if certificate is not None:
             announce_certificate(certificate, given=bool(args.cert))
         if server.limit_reason:
-            _status(
+            status(
                 _(
                     "swb: serving at most {max_clients} clients at once, not "
                     "{requested_max_clients}: {limit_reason}"
@@ -439,7 +422,7 @@ def tcp_serve(args: argparse.Namespace) -> int:
                     limit_reason=server.limit_reason,
                 )
             )
-        _status(_("listening on {address} (TCP)").format(address=server.address))
+        status(_("listening on {address} (TCP)").format(address=server.address))
         try:
             server.serve_forever()
         finally:
@@ -457,11 +440,11 @@ def tcp_serve(args: argparse.Namespace) -> int:
         summary += _(", {handshakes} failed").format(
             handshakes=counted(server.tls_failures, "TLS handshake")
         )
-    _status(summary + _checksum_summary(args, out))
+    status(summary + _checksum_summary(args, out))
     return EXIT_OK
 
 
-def _verify_checksums(args: argparse.Namespace, out: _Printer) -> None:
+def _verify_checksums(args: argparse.Namespace, out: Printer) -> None:
     """--checksum of a listener: rows (datagrams, frames, or chunks without --framing) that do
     not end with it are marked. An unknown name is bad input before anything listens."""
     if args.checksum:
@@ -469,7 +452,7 @@ def _verify_checksums(args: argparse.Namespace, out: _Printer) -> None:
         out.checksum = (args.checksum, args.checksum_order)
 
 
-def _checksum_summary(args: argparse.Namespace, out: _Printer) -> str:
+def _checksum_summary(args: argparse.Namespace, out: Printer) -> str:
     if not args.checksum:
         return ""
     return _(", {count} failed the {name} check").format(
@@ -526,7 +509,7 @@ def _closing_capture(capture: PcapngFile | None) -> Iterator[None]:
         capture.abort()
         raise
     packets = capture.close()
-    _status(
+    status(
         _("wrote {packets} to {path} (pcapng)").format(
             packets=counted(packets, "packet"), path=capture.path
         )
@@ -573,200 +556,6 @@ def _looks_like_tls(data: bytes) -> bool:
     return len(data) >= 5 and data[0] in (0x15, 0x16) and data[1] == 3 and data[2] <= 4
 
 
-class _Printer:
-    """Writes received data to stdout: ``peer  text`` lines, or JSON objects with --json."""
-
-    def __init__(
-        self,
-        encoding: str,
-        *,
-        json_lines: bool,
-        quiet: bool = False,
-        announce: bool = False,
-        framing: FramingSpec | None = None,
-    ) -> None:
-        self._encoding = encoding
-        self._framing = framing
-        self._framers: dict[int, Framer] = {}
-        self._json = json_lines
-        self._quiet = quiet
-        self._announce = announce  # (re)connections as status lines, when not --json
-        self._decoders: dict[int, StreamDecoder] = {}
-        self._connected: set[int] = set()
-        self._write = sys.stdout.write
-        #: (name, byte order) of a checksum each datagram or frame should end with (--checksum),
-        #: and how many did not.
-        self.checksum: tuple[str, ByteOrder | None] | None = None
-        self.bad_checksums = 0
-
-    def datagram(self, datagram: Datagram, rtt_ms: float | None = None) -> None:
-        data = datagram.data
-        checked = None if datagram.outgoing else self._checked(data)
-        if self._quiet:
-            return
-        if self._json:
-            record: dict[str, Any] = {
-                "time": round(datagram.time, 6),
-                "peer": datagram.peer,
-                "size": len(data),
-                "text": render_text(data, self._encoding, one_line=False),
-                "hex": to_hex(data, ""),
-            }
-            if datagram.truncated:
-                record["truncated"] = True
-            if checked is not None:
-                record["checksum_ok"] = checked
-            if datagram.outgoing:
-                record["direction"] = "out"
-            if rtt_ms is not None:
-                record["rtt_ms"] = round(rtt_ms, 3)
-            self._write(json_line(record) + "\n")
-        else:
-            mark = "[truncated] " if datagram.truncated else ""
-            mark += "[bad checksum] " if checked is False else ""
-            to = _OUT if datagram.outgoing else ""
-            text = render_text(data, self._encoding)
-            self._write(f"{to}{datagram.peer}  {mark}{text}{_rtt_text(rtt_ms)}\n")
-
-    def tcp_event(
-        self, event: Connected | Received | Sent | Disconnected, rtt_ms: float | None = None
-    ) -> None:
-        if self._quiet:
-            if self.checksum is not None and isinstance(event, Received | Disconnected):
-                self._check_quietly(event)
-            return
-        if isinstance(event, Sent):  # a reply by rule: one out row per reply
-            text = render_text(event.data, self._encoding, one_line=not self._json)
-            if self._json:
-                self._object(
-                    event, "sent", size=len(event.data), text=text, hex=to_hex(event.data, "")
-                )
-            else:
-                self._write(f"{_OUT}{event.peer}  {text}\n")
-        elif isinstance(event, Received) and self._framing is not None:
-            for frame in self._framer(event.conn_id, self._framing).feed(event.data):
-                self._frame(event, frame, rtt_ms)
-                rtt_ms = None  # the round trip ends at the first reply
-        elif isinstance(event, Received):
-            decoder = self._decoders.get(event.conn_id)
-            if decoder is None:
-                decoder = self._decoders[event.conn_id] = StreamDecoder(
-                    self._encoding, one_line=not self._json
-                )
-            text = decoder.decode(event.data)
-            self._received(event, text, rtt_ms, checked=self._checked(event.data))
-        elif isinstance(event, Connected):
-            self._connected.add(event.conn_id)
-            tls = event.tls
-            if self._json:
-                extra: dict[str, Any] = {}
-                if tls is not None:
-                    extra["tls"] = {
-                        "version": tls.version,
-                        "cipher": tls.cipher,
-                        "fingerprint": tls.peer_fingerprint or None,
-                    }
-                self._object(event, "connected", local=event.local, **extra)
-            elif self._announce:
-                _status(
-                    _("{peer} connected").format(peer=event.peer)
-                    + (f" ({tls.version})" if tls else "")
-                )
-        else:
-            framer = self._framers.pop(event.conn_id, None)
-            for frame in framer.flush() if framer is not None else ():
-                self._frame(event, frame, None)
-            decoder = self._decoders.pop(event.conn_id, None)
-            rest = decoder.decode(b"", final=True) if decoder is not None else ""
-            if rest:  # a character cut short by the end of the stream
-                self._received(Received(event.time, event.conn_id, event.peer, b""), rest)
-            was_connected = event.conn_id in self._connected
-            self._connected.discard(event.conn_id)
-            if self._json:
-                self._object(event, "disconnected", reason=event.reason, error=event.error)
-            elif self._announce:
-                if not was_connected and event.peer in event.reason:
-                    # Turned away before it was a client (a failed TLS handshake): the reason
-                    # already names it, as in "client 1.2.3.4:5 spoke plain TCP to a TLS port".
-                    _status(event.reason)
-                else:
-                    _status(
-                        _("{peer} disconnected: {reason}").format(
-                            peer=event.peer, reason=event.reason
-                        )
-                    )
-
-    def flush(self) -> None:
-        sys.stdout.flush()
-
-    def _framer(self, conn_id: int, framing: FramingSpec) -> Framer:
-        framer = self._framers.get(conn_id)
-        if framer is None:
-            framer = self._framers[conn_id] = framing.framer()
-        return framer
-
-    def _checked(self, payload: bytes) -> bool | None:
-        """Whether ``payload`` ends with its --checksum (None without one); failures counted."""
-        if self.checksum is None or not payload:
-            return None
-        ok = verify_checksum(payload, *self.checksum)
-        self.bad_checksums += not ok
-        return ok
-
-    def _check_quietly(self, event: Received | Disconnected) -> None:
-        """--quiet prints no rows, yet its summary counts the frames that fail the checksum."""
-        if isinstance(event, Received) and self._framing is None:
-            self._checked(event.data)
-            return
-        framer = self._framers.pop(event.conn_id, None) if isinstance(event, Disconnected) else None
-        if isinstance(event, Received) and self._framing is not None:
-            frames = self._framer(event.conn_id, self._framing).feed(event.data)
-        else:
-            frames = framer.flush() if framer is not None else []
-        for frame in frames:
-            self._checked(frame.payload)
-
-    def _received(
-        self,
-        event: Received,
-        text: str,
-        rtt_ms: float | None = None,
-        checked: bool | None = None,
-        **flags: bool,
-    ) -> None:
-        if self._json:
-            extra: dict[str, Any] = {name: True for name, on in flags.items() if on}
-            if checked is not None:
-                extra["checksum_ok"] = checked
-            if rtt_ms is not None:
-                extra["rtt_ms"] = round(rtt_ms, 3)
-            self._object(
-                event,
-                "received",
-                size=len(event.data),
-                text=text,
-                hex=to_hex(event.data, ""),
-                **extra,
-            )
-        else:
-            marks = "".join(f"[{name}] " for name, on in flags.items() if on)
-            marks += "[bad checksum] " if checked is False else ""
-            self._write(f"{event.peer}  {marks}{text}{_rtt_text(rtt_ms)}\n")
-
-    def _frame(self, event: Received | Disconnected, frame: Frame, rtt_ms: float | None) -> None:
-        """One row per frame (--framing): its full bytes, flagged when cut or incomplete."""
-        row = Received(event.time, event.conn_id, event.peer, frame.data)
-        text = render_text(frame.data, self._encoding, one_line=not self._json)
-        checked = self._checked(frame.payload)
-        self._received(row, text, rtt_ms, checked, cut=frame.cut, incomplete=frame.incomplete)
-
-    def _object(
-        self, event: Connected | Received | Sent | Disconnected, kind: str, **fields: Any
-    ) -> None:
-        record = {"time": round(event.time, 6), "event": kind, "peer": event.peer, **fields}
-        self._write(json_line(record) + "\n")
-
-
 def _payload(args: argparse.Namespace, text: str) -> bytes:
     if args.hex and args.escapes:
         raise PayloadError(_("choose either --hex or --escapes, not both"))
@@ -787,12 +576,3 @@ def _stop_after(loop: StoppableLoop, seconds: float | None) -> Iterator[None]:
     finally:
         timer.cancel()
         timer.join()
-
-
-def _rtt_text(rtt_ms: float | None) -> str:
-    return "" if rtt_ms is None else f"  [rtt {rtt_ms:.3f} ms]"
-
-
-def _status(line: str) -> None:
-    sys.stderr.write(line + "\n")
-    sys.stderr.flush()

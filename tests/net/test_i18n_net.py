@@ -189,7 +189,7 @@ def test_every_error_net_raises_with_a_sentence_marks_it(trees: dict[Path, ast.M
 
 
 #: The helpers through which swb writes the lines a person reads (stderr status, stdout results).
-CLI_WRITERS = {"status", "_status", "_err", "_out", "_fail", "print", "write"}
+CLI_WRITERS = {"status", "_status", "_err", "out", "_out", "_fail", "print", "write"}
 
 
 def test_every_line_swb_writes_for_a_person_is_marked(trees: dict[Path, ast.Module]) -> None:
