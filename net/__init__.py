@@ -2,10 +2,30 @@
 
 Every long-running object has a blocking ``run()``/``serve_forever()``, a thread-safe ``shutdown()``
 that returns at once, a ``close()``, and context-manager support. Results leave through callbacks
-carrying the frozen records of :mod:`net.events`.
+carrying the frozen records of :mod:`net.events`; failures are the errors of :mod:`net.errors`.
 
-The names below load their modules on first use, so a command line tool that needs one piece
-(``swb get``) does not pay for importing all of them.
+The API is the public submodules, not this package's names. The GUI imports some two dozen of them
+(one engine per panel, plus codecs, events and errors) and each command of ``swb`` imports only the
+one it runs, so a panel or ``swb udp-send`` never loads HTTP, TLS or hashing it does not use (issue
+22; tests/test_imports.py). A facade that pulled every engine in would undo that, and a smaller
+one would still not be what the GUI uses. The submodules, by layer:
+
+- values and rules, no sockets: ``address`` (hosts, ports, resolution), ``codec`` (payloads as
+  text, hex, escapes), ``checksum``, ``variables``, ``framing``, ``rules`` (rule-based replies),
+  ``httpfile`` (the file server's HTTP rules), ``sharepage`` (its pages), ``zipstream``,
+  ``pcapng``, ``packets`` (the saved-packet library), ``backoff``, ``rtt``, ``datadir``;
+- what crosses the boundary: ``events`` (every event and its unions), ``errors`` (the one error
+  tree);
+- sockets, each a loop with the stop pattern: ``udp``, ``tcp``, ``tls``, ``keepalive``,
+  ``interfaces``, ``fileserver`` (with ``share`` and ``upload``), ``download`` (a package),
+  ``mirror``, ``relay``, ``script``, ``discovery``;
+- the command line: ``cli`` (``swb``; its commands are the private ``_cli_*`` modules).
+
+Modules whose names start with ``_`` are private helpers of those above (the loop base
+``_loop``, ``_connect``, ``_body``, ``_faults``, ``_record``, ``_i18n``, ...).
+
+The names below stay importable from ``net`` for scripts written against it (``net.TcpClient``);
+each loads its module on first use, so ``import net`` costs nothing.
 """
 
 from __future__ import annotations
@@ -33,7 +53,6 @@ if TYPE_CHECKING:
         Download,
         RemoteFile,
         ShareUrl,
-        TransferCancelled,
         list_remote_files,
         parse_share_url,
         safe_file_name,
@@ -48,6 +67,7 @@ if TYPE_CHECKING:
         PayloadError,
         ProtocolError,
         TlsError,
+        TransferCancelled,
         TransferError,
     )
     from net.events import (
@@ -72,7 +92,8 @@ if TYPE_CHECKING:
         TransferProgress,
         TransferStarted,
     )
-    from net.fileserver import FileServer, local_addresses
+    from net.fileserver import FileServer
+    from net.interfaces import local_addresses
     from net.keepalive import set_keepalive
     from net.relay import Faults, RelayConnection, TcpRelay, UdpRelay
     from net.share import SharedFile, ShareTable
@@ -113,7 +134,7 @@ _EXPORTS: dict[str, str] = {
     "Download": "net.download",
     "RemoteFile": "net.download",
     "ShareUrl": "net.download",
-    "TransferCancelled": "net.download",
+    "TransferCancelled": "net.errors",
     "list_remote_files": "net.download",
     "parse_share_url": "net.download",
     "safe_file_name": "net.download",
@@ -146,7 +167,7 @@ _EXPORTS: dict[str, str] = {
     "TransferStarted": "net.events",
     "FileServer": "net.fileserver",
     "TransferEvent": "net.events",
-    "local_addresses": "net.fileserver",
+    "local_addresses": "net.interfaces",
     "set_keepalive": "net.keepalive",
     "Faults": "net.relay",
     "RelayConnection": "net.relay",
