@@ -6,6 +6,7 @@ reports the median of several rounds: this machine is small and shared, so only 
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import datetime
 import hashlib
@@ -49,11 +50,13 @@ __all__ = [
     "median",
     "nginx",
     "process",
+    "quick_main",
     "read_line_with",
     "rss_mib",
     "run_checked",
     "sha256_file",
     "stop_process",
+    "swb_serve",
     "wait_for_port",
 ]
 
@@ -296,6 +299,19 @@ def process(
                     stream.close()
 
 
+@contextlib.contextmanager
+def swb_serve(
+    *paths: Path, options: Sequence[str] = (), stderr: int | IO[bytes] = subprocess.DEVNULL
+) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
+    """``swb serve --quiet OPTIONS PATHS`` on a free port of 127.0.0.1, once it accepts
+    connections: (port, process); stopped when the block ends. Its stdout is dropped."""
+    port = free_port()
+    args = [PYTHON, "-m", "net", "serve", "-H", LOOPBACK, "-p", str(port), "--quiet", *options]
+    with process([*args, *map(str, paths)], stdout=subprocess.DEVNULL, stderr=stderr) as proc:
+        wait_for_port(port, proc=proc)
+        yield port, proc
+
+
 def run_checked(args: Sequence[str], *, timeout: float, env: dict[str, str] | None = None) -> str:
     """Run a command to completion within ``timeout``; its stdout, or RuntimeError with stderr."""
     done = subprocess.run(
@@ -487,3 +503,18 @@ def blast_udp(port: int, count: int, payload: bytes = DATAGRAM) -> int:
     """Send ``count`` datagrams to 127.0.0.1:port in a plain sendto loop; how many went."""
     args = [PYTHON, "-c", UDP_BLASTER, str(port), str(count), payload.decode()]
     return int(run_checked(args, timeout=120).split()[-1])
+
+
+def quick_main(
+    doc: str | None,
+    run: Callable[..., Sequence[Row]],
+    quick_help: str = "small sizes, a smoke run",
+    argv: list[str] | None = None,
+) -> int:
+    """``main`` of a benchmark whose one option is ``--quick``: the table of ``run(quick=...)``
+    on stdout, described by the first paragraph of the script's docstring ``doc``."""
+    parser = argparse.ArgumentParser(description=(doc or "").split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help=quick_help)
+    args = parser.parse_args(argv)
+    print(format_table(run(quick=args.quick)))
+    return 0

@@ -10,30 +10,25 @@ throughput (N x size / wall time from release to the last copy), failures, and o
 
 from __future__ import annotations
 
-import argparse
 import functools
 import json
-import subprocess
 import sys
 from dataclasses import dataclass
 
 from _common import (
-    LOOPBACK,
     MIB,
     PYTHON,
     Row,
     alternate,
     big_temp_dir,
     fmt_mib_s,
-    format_table,
-    free_port,
     make_random_file,
     median,
     nginx,
-    process,
+    quick_main,
     run_checked,
     say,
-    wait_for_port,
+    swb_serve,
 )
 
 TARGET_RATIO = 0.8
@@ -129,17 +124,7 @@ def run(quick: bool = False) -> list[Row]:
     with big_temp_dir("concurrency") as src:
         say(f"concurrency: writing a {size // MIB} MiB file")
         digest = make_random_file(src / FILE_NAME, size)
-        port = free_port()
-        serve = [PYTHON, "-m", "net", "serve", "-H", LOOPBACK, "-p", str(port), "--quiet"]
-        with (
-            process(
-                [*serve, str(src / FILE_NAME)],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            ) as ours,
-            nginx(src) as nginx_port,
-        ):
-            wait_for_port(port, proc=ours)
+        with swb_serve(src / FILE_NAME) as (port, _ours), nginx(src) as nginx_port:
             ports = {"swb serve": port, "nginx": nginx_port}
             for name, server_port in ports.items():  # warm-up: page cache, lazy imports
                 warm = fetch_all(server_port, 2, digest)
@@ -168,11 +153,7 @@ def run(quick: bool = False) -> list[Row]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument("--quick", action="store_true", help="small sizes, a smoke run")
-    args = parser.parse_args(argv)
-    print(format_table(run(quick=args.quick)))
-    return 0
+    return quick_main(__doc__, run, argv=argv)
 
 
 if __name__ == "__main__":

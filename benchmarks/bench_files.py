@@ -48,6 +48,7 @@ from _common import (
     nginx,
     process,
     say,
+    swb_serve,
     wait_for_port,
 )
 
@@ -100,17 +101,11 @@ def curl_to_null(port: int) -> float:
 
 
 @contextlib.contextmanager
-def swb_serve(src: Path) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
+def swb_serve_hashed(src: Path) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
     """``swb serve`` on a free port; waits until the file's checksum is known (steady state)."""
-    port = free_port()
-    args = [PYTHON, "-m", "net", "serve", "-H", LOOPBACK, "-p", str(port), "--quiet"]
-    log = src / f"swb-serve-{port}.log"
-    with (
-        open(log, "wb") as log_file,
-        process([*args, str(src / FILE_NAME)], stdout=subprocess.DEVNULL, stderr=log_file) as proc,
-    ):
+    log = src / f"swb-serve-{len(_SERVERS)}.log"
+    with open(log, "wb") as log_file, swb_serve(src / FILE_NAME, stderr=log_file) as (port, proc):
         _SERVERS[port] = (proc, log)
-        wait_for_port(port, proc=proc)
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             with urllib.request.urlopen(f"http://{LOOPBACK}:{port}/?format=json", timeout=10) as r:
@@ -131,7 +126,11 @@ def http_server(src: Path) -> Iterator[int]:
 
 def serve_rows(src: Path, plan: Plan) -> list[Row]:
     size = plan.size
-    with swb_serve(src) as (ours, _proc), nginx(src) as nginx_port, http_server(src) as plain:
+    with (
+        swb_serve_hashed(src) as (ours, _proc),
+        nginx(src) as nginx_port,
+        http_server(src) as plain,
+    ):
         ports = {"swb serve": ours, "nginx": nginx_port, "http.server": plain}
         for port in ports.values():
             curl_to_null(port)  # warm-up: page cache, lazy imports
@@ -225,7 +224,7 @@ def get_rows(src: Path, plan: Plan, digest: str, *, quick: bool) -> list[Row]:
 
 
 def rss_row(src: Path, plan: Plan) -> Row:
-    with swb_serve(src) as (port, proc):
+    with swb_serve_hashed(src) as (port, proc):
         curl_to_null(port)
         time.sleep(0.5)  # let the allocator settle after the warm-up
         with PeakRss(proc.pid) as rss:

@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import functools
 import json
@@ -37,14 +36,13 @@ from _common import (
     big_temp_dir,
     bytecode_env,
     fmt_mib_s,
-    free_port,
     make_random_file,
     median,
     nginx,
     not_measured,
-    process,
+    quick_main,
     say,
-    wait_for_port,
+    swb_serve,
 )
 
 FILES, FOLDERS, FILE_SIZE = 2000, 20, 4096
@@ -62,12 +60,9 @@ def make_small_tree(root: Path) -> None:
 
 
 @contextlib.contextmanager
-def swb_serve(path: Path) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
+def swb_serve_hashed(path: Path) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
     """``swb serve PATH`` on a free port; waits until every checksum is known (steady state)."""
-    port = free_port()
-    args = [PYTHON, "-m", "net", "serve", "-H", LOOPBACK, "-p", str(port), "--quiet", str(path)]
-    with process(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as proc:
-        wait_for_port(port, proc=proc)
+    with swb_serve(path) as (port, proc):
         deadline = time.monotonic() + 300
         while not _all_hashed(port, f"/{urllib.request.quote(path.name)}/"):
             if time.monotonic() > deadline:
@@ -121,7 +116,7 @@ def mirror_rows(quick: bool) -> list[Row]:
         say(f"folders: writing {FILES} files of {FILE_SIZE} bytes")
         make_small_tree(tree)
         src.chmod(0o755)
-        with swb_serve(tree) as (ours, _proc), nginx(src, autoindex=True) as theirs:
+        with swb_serve_hashed(tree) as (ours, _proc), nginx(src, autoindex=True) as theirs:
             counter = iter(range(1000))
 
             def swb_mirror() -> float:
@@ -190,7 +185,7 @@ def zip_rows(quick: bool) -> list[Row]:
         say(f"folders: writing a {size // MIB} MiB folder of {ZIP_FILES} files")
         for index in range(ZIP_FILES):
             make_random_file(folder / f"part {index:02d}.bin", size // ZIP_FILES)
-        with swb_serve(folder) as (port, proc):
+        with swb_serve_hashed(folder) as (port, proc):
             url = f"http://{LOOPBACK}:{port}/tree/?format=zip"
             trials = {
                 "swb serve ?format=zip": functools.partial(
@@ -264,13 +259,7 @@ def run(quick: bool = False) -> list[Row]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from _common import format_table
-
-    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="a 64 MiB zip instead of 1 GiB")
-    args = parser.parse_args(argv)
-    print(format_table(run(quick=args.quick)))
-    return 0
+    return quick_main(__doc__, run, "a 64 MiB zip instead of 1 GiB", argv)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,6 @@
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import os
 import socket
@@ -47,6 +46,7 @@ from _common import (
     median,
     not_measured,
     process,
+    quick_main,
     say,
     wait_for_port,
 )
@@ -527,13 +527,7 @@ def run(quick: bool = False) -> list[Row]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from _common import format_table
-
-    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="small sizes, a smoke run")
-    args = parser.parse_args(argv)
-    print(format_table(run(quick=args.quick)))
-    return 0
+    return quick_main(__doc__, run, argv=argv)
 
 
 if __name__ == "__main__":

@@ -24,7 +24,6 @@ targets are written in.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import functools
 import http.server
@@ -46,9 +45,9 @@ from _common import (
     big_temp_dir,
     bytecode_env,
     fmt_ms,
-    format_table,
     make_random_file,
     median,
+    quick_main,
     say,
     sha256_file,
 )
@@ -264,11 +263,7 @@ def run(quick: bool = False) -> list[Row]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="3 rounds instead of 7")
-    args = parser.parse_args(argv)
-    print(format_table(run(quick=args.quick)))
-    return 0
+    return quick_main(__doc__, run, "3 rounds instead of 7", argv)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
 import subprocess
@@ -25,22 +24,21 @@ from pathlib import Path
 from _common import (
     LOOPBACK,
     MIB,
-    PYTHON,
     PeakRss,
     Row,
     alternate,
     big_temp_dir,
     fmt_mib_s,
-    format_table,
     free_port,
     make_random_file,
     median,
     not_measured,
     process,
+    quick_main,
     say,
     stop_process,
+    swb_serve,
     wait_for_listener,
-    wait_for_port,
 )
 
 RSS_TARGET_MIB = 50
@@ -55,6 +53,22 @@ def _wait_size(path: Path, size: int, proc: subprocess.Popen[bytes], deadline: f
         if time.monotonic() > deadline:
             raise RuntimeError(f"{path.name} did not reach {size} bytes in time")
         time.sleep(_POLL)
+
+
+def curl_upload(source: Path, url: str, *, fail: bool) -> list[str]:
+    """``curl -T source url`` without ``Expect: 100-continue`` (nc would never answer it: curl
+    would wait 1 s); ``fail``: exit non-zero on an HTTP error (-f)."""
+    return [
+        "curl",
+        "-sSf" if fail else "-sS",
+        "-o",
+        os.devnull,
+        "-H",
+        "Expect:",
+        "-T",
+        str(source),
+        url,
+    ]
 
 
 def upload_rows(quick: bool) -> list[Row]:
@@ -72,28 +86,15 @@ def upload_rows(quick: bool) -> list[Row]:
         # A small file to share: sharing the payload would have the server hash 1 GiB meanwhile.
         shared = src / "readme.txt"
         shared.write_text("uploads benchmark\n")
-        port = free_port()
-        args = [PYTHON, "-m", "net", "serve", "-H", LOOPBACK, "-p", str(port), "--quiet"]
-        args += ["--no-announce", "--no-raw", "--upload-dir", str(inbox), str(shared)]
         names = count()
-        with process(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as server:
-            wait_for_port(port, proc=server)
+        options = ["--no-announce", "--no-raw", "--upload-dir", str(inbox)]
+        with swb_serve(shared, options=options) as (port, server):
 
             def ours() -> float:
                 name = f"up-{next(names)}.bin"
                 started = time.perf_counter()
                 done = subprocess.run(
-                    [
-                        "curl",
-                        "-sSf",
-                        "-o",
-                        os.devnull,
-                        "-H",
-                        "Expect:",
-                        "-T",
-                        str(source),
-                        f"http://{LOOPBACK}:{port}/{name}",
-                    ],
+                    curl_upload(source, f"http://{LOOPBACK}:{port}/{name}", fail=True),
                     timeout=600,
                     check=False,
                 )
@@ -113,17 +114,7 @@ def upload_rows(quick: bool) -> list[Row]:
                     wait_for_listener(nc_port)  # a probe would use up nc's one connection
                     started = time.perf_counter()
                     curl = subprocess.Popen(
-                        [
-                            "curl",
-                            "-sS",
-                            "-o",
-                            os.devnull,
-                            "-H",
-                            "Expect:",
-                            "-T",
-                            str(source),
-                            f"http://{LOOPBACK}:{nc_port}/x",
-                        ],
+                        curl_upload(source, f"http://{LOOPBACK}:{nc_port}/x", fail=False),
                         stderr=subprocess.DEVNULL,
                     )
                     try:
@@ -174,11 +165,7 @@ def run(quick: bool = False) -> list[Row]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="64 MiB instead of 1 GiB")
-    args = parser.parse_args(argv)
-    print(format_table(run(args.quick)))
-    return 0
+    return quick_main(__doc__, run, "64 MiB instead of 1 GiB", argv)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,6 @@ there is one, so the clients are measured, not the disk. Wall time includes proc
 
 from __future__ import annotations
 
-import argparse
 import functools
 import shutil
 import subprocess
@@ -27,11 +26,11 @@ from _common import (
     alternate,
     big_temp_dir,
     fmt_mib_s,
-    format_table,
     make_random_file,
     median,
     nginx,
     not_measured,
+    quick_main,
     say,
     sha256_file,
 )
@@ -110,11 +109,7 @@ def run(quick: bool = False) -> list[Row]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="64 MiB instead of 1 GiB")
-    args = parser.parse_args(argv)
-    print(format_table(run(quick=args.quick)))
-    return 0
+    return quick_main(__doc__, run, "64 MiB instead of 1 GiB", argv)
 
 
 if __name__ == "__main__":
