@@ -2,6 +2,8 @@
 
 Exit codes: 0 done, 1 network failure, 2 bad input (one clear line on stderr), 130 interrupted.
 Never a traceback: every error the engine raises on purpose has a sentence for the user.
+The parser is built by net._cli_parser (from net._cli_args' types and option rows); each command
+runs from its own net._cli_* module, imported only when that command runs.
 """
 
 from __future__ import annotations
