@@ -1,5 +1,6 @@
 """The shapes every panel's controls take: a named push button, the Start / Stop (or Connect /
-Disconnect) pair, a row of buttons, and a form of labelled fields whose Alt+letter reaches them.
+Disconnect) pair, a row of buttons, a form of labelled fields whose Alt+letter reaches them, and
+the spin boxes, check boxes and combo boxes that panels build from a line of specs.
 
 Texts come in already translated (``self.tr(...)`` in the panel), so each keeps its own
 translation context and mnemonic: one panel's Stop is "St&op", another's "S&top".
@@ -7,15 +8,45 @@ translation context and mnemonic: one panel's Stop is "St&op", another's "S&top"
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable
+from typing import TypeVar
 
-from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLayout,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
-if TYPE_CHECKING:
-    from gui.panels.base import Panel
+__all__ = [
+    "add_rows",
+    "ask_file",
+    "button_row",
+    "check_box",
+    "choice_box",
+    "column",
+    "counters_row",
+    "float_spin",
+    "form_box",
+    "int_spin",
+    "line_edit",
+    "push_button",
+    "push_buttons",
+    "start_stop_buttons",
+]
 
-__all__ = ["add_rows", "button_row", "push_button", "start_stop_buttons"]
+Row = tuple[str, QWidget] | tuple[str, QWidget, QWidget]
+_Spin = TypeVar("_Spin", QSpinBox, QDoubleSpinBox)
 
 
 def push_button(
@@ -39,23 +70,46 @@ def push_button(
     return button
 
 
+def push_buttons(
+    parent: QWidget, *specs: tuple[str, str, Callable[[], object], str]
+) -> list[QPushButton]:
+    """One :func:`push_button` per (text, name, slot, tooltip), in order."""
+    return [push_button(parent, text, name, slot, tip=tip) for text, name, slot, tip in specs]
+
+
+def ask_file(
+    parent: QWidget, title: str, filters: str, then: Callable[[str], object], *, save: bool = False
+) -> None:
+    """Ask for a file to open (or, with ``save``, to save to) and give its path to ``then``;
+    nothing happens when the dialog is cancelled."""
+    dialog = QFileDialog.getSaveFileName if save else QFileDialog.getOpenFileName
+    path, _ = dialog(parent, title, "", filters)
+    if path:
+        then(path)
+
+
 def start_stop_buttons(
-    panel: Panel,
+    panel: QWidget,
     start: tuple[str, str],
     stop: tuple[str, str],
     *,
     names: tuple[str, str] = ("startButton", "stopButton"),
     on_start: Callable[[], object] | None = None,
 ) -> tuple[QPushButton, QPushButton]:
-    """The pair that starts and stops what a panel runs: ``start`` and ``stop`` are each (text,
-    tooltip). Start is the default button and calls ``on_start`` (the panel's ``trigger_start``,
-    as Ctrl+R does, unless given); Stop calls ``trigger_stop`` (Ctrl+.). The panel enables one
-    or the other as it runs."""
+    """The pair that starts and stops what a panel (or a tab of one) runs: ``start`` and
+    ``stop`` are each (text, tooltip). Start is the default button and calls ``on_start`` (the
+    panel's ``trigger_start``, as Ctrl+R does, unless given); Stop calls ``trigger_stop``
+    (Ctrl+.). The panel enables one or the other as it runs."""
     return (
         push_button(
-            panel, start[0], names[0], on_start or panel.trigger_start, tip=start[1], default=True
+            panel,
+            start[0],
+            names[0],
+            on_start or getattr(panel, "trigger_start"),  # noqa: B009 - any panel-like widget
+            tip=start[1],
+            default=True,
         ),
-        push_button(panel, stop[0], names[1], panel.trigger_stop, tip=stop[1]),
+        push_button(panel, stop[0], names[1], getattr(panel, "trigger_stop"), tip=stop[1]),  # noqa: B009
     )
 
 
@@ -69,7 +123,20 @@ def button_row(*widgets: QWidget) -> QHBoxLayout:
     return row
 
 
-def add_rows(form: QFormLayout, *rows: tuple[str, QWidget] | tuple[str, QWidget, QWidget]) -> None:
+def counters_row(buttons: Iterable[QWidget], counters: QWidget, *after: QWidget) -> QHBoxLayout:
+    """``buttons``, then the ``counters`` label taking the width left, then ``after`` (a button
+    at the right end)."""
+    row = QHBoxLayout()
+    for button in buttons:
+        row.addWidget(button)
+    row.addSpacing(12)
+    row.addWidget(counters, 1)
+    for widget in after:
+        row.addWidget(widget)
+    return row
+
+
+def add_rows(form: QFormLayout, *rows: Row) -> None:
     """One labelled row per (label text, field[, input]): the label's Alt+letter moves the focus
     to ``input``, the editable part of a compound field (a host field's combo box), or else to
     the field itself."""
@@ -78,3 +145,118 @@ def add_rows(form: QFormLayout, *rows: tuple[str, QWidget] | tuple[str, QWidget,
         label = form.labelForField(field)
         if inner and isinstance(label, QLabel):
             label.setBuddy(inner[0])
+
+
+def form_box(parent: QWidget, title: str, *rows: Row) -> tuple[QGroupBox, QFormLayout]:
+    """A group box titled ``title`` holding a form of ``rows`` (as :func:`add_rows`); the form
+    is returned too, for rows of other shapes (a row of buttons)."""
+    box = QGroupBox(title, parent)
+    form = QFormLayout(box)
+    add_rows(form, *rows)
+    return box, form
+
+
+def column(holder: QWidget, *items: QWidget | QLayout, stretch: int = -1) -> QVBoxLayout:
+    """Lay ``items`` (widgets, rows of buttons) out one above the other in ``holder`` (a group
+    box, a page); the item at index ``stretch`` gets the height left over."""
+    layout = QVBoxLayout(holder)
+    for index, item in enumerate(items):
+        if isinstance(item, QLayout):
+            layout.addLayout(item, int(index == stretch))
+        else:
+            layout.addWidget(item, int(index == stretch))
+    return layout
+
+
+def line_edit(parent: QWidget, name: str, what: str, tip: str, placeholder: str) -> QLineEdit:
+    """A one-line input named ``name``; ``what`` is its accessible name."""
+    edit = QLineEdit(parent)
+    edit.setObjectName(name)
+    edit.setPlaceholderText(placeholder)
+    edit.setToolTip(tip)
+    edit.setAccessibleName(what)
+    return edit
+
+
+def _spin(
+    spin: _Spin, name: str, what: str, limits: tuple[float, float], suffix: str, tip: str
+) -> _Spin:
+    spin.setObjectName(name)
+    spin.setRange(limits[0], limits[1])  # type: ignore[arg-type]  # ints for a QSpinBox
+    if suffix:
+        spin.setSuffix(suffix)
+    spin.setAccessibleName(what)
+    if tip:
+        spin.setToolTip(tip)
+    return spin
+
+
+def int_spin(
+    parent: QWidget,
+    name: str,
+    what: str,
+    limits: tuple[int, int],
+    *,
+    value: int | None = None,
+    suffix: str = "",
+    tip: str = "",
+    special: str = "",
+    step: int = 0,
+    separators: bool = False,
+) -> QSpinBox:
+    """A spin box named ``name`` for a whole number in ``limits`` (inclusive); ``what`` is its
+    accessible name, ``special`` the text shown at the minimum ("Never", "unlimited")."""
+    spin = _spin(QSpinBox(parent), name, what, limits, suffix, tip)
+    if value is not None:
+        spin.setValue(value)
+    if special:
+        spin.setSpecialValueText(special)
+    if step:
+        spin.setSingleStep(step)
+    if separators:
+        spin.setGroupSeparatorShown(True)
+    return spin
+
+
+def float_spin(
+    parent: QWidget,
+    name: str,
+    what: str,
+    limits: tuple[float, float],
+    *,
+    value: float | None = None,
+    suffix: str = "",
+    tip: str = "",
+) -> QDoubleSpinBox:
+    """A spin box named ``name`` for a number with one decimal in ``limits`` (seconds,
+    milliseconds, percent); ``what`` is its accessible name."""
+    spin = _spin(QDoubleSpinBox(parent), name, what, limits, suffix, tip)
+    spin.setDecimals(1)
+    if value is not None:
+        spin.setValue(value)
+    return spin
+
+
+def check_box(
+    parent: QWidget, text: str, name: str, tip: str, *, checked: bool = False
+) -> QCheckBox:
+    """A check box named ``name``, with its tooltip."""
+    box = QCheckBox(text, parent)
+    box.setObjectName(name)
+    box.setToolTip(tip)
+    if checked:
+        box.setChecked(True)
+    return box
+
+
+def choice_box(
+    parent: QWidget, name: str, what: str, choices: Iterable[tuple[str, object]], tip: str
+) -> QComboBox:
+    """A drop-down named ``name`` of (text, data) ``choices``; ``what`` is its accessible name."""
+    combo = QComboBox(parent)
+    combo.setObjectName(name)
+    for text, data in choices:
+        combo.addItem(text, data)
+    combo.setAccessibleName(what)
+    combo.setToolTip(tip)
+    return combo
