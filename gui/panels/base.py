@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
     QLabel,
+    QLayout,
     QPushButton,
     QScrollArea,
     QVBoxLayout,
@@ -28,7 +29,15 @@ from gui.settings import restore_fields, save_fields
 from gui.widgets.status import StatusLine
 from gui.widgets.traffic_log import TrafficLog
 
-__all__ = ["ComingSoonPanel", "LoopPanel", "Panel", "first_problem", "server_tls", "wire_runner"]
+__all__ = [
+    "ComingSoonPanel",
+    "LoopPanel",
+    "Panel",
+    "first_problem",
+    "scrolling_settings",
+    "server_tls",
+    "wire_runner",
+]
 
 if TYPE_CHECKING:
     import ssl
@@ -79,6 +88,14 @@ class SettingsArea(QScrollArea):
         content = self.widget()
         if new is not None and content is not None and content.isAncestorOf(new):
             self.ensureWidgetVisible(new)
+
+
+def scrolling_settings(owner: QWidget, settings: QLayout, name: str) -> SettingsArea:
+    """A :class:`SettingsArea` named ``name`` in ``owner`` around the ``settings`` layout."""
+    content = QWidget(owner)
+    content.setLayout(settings)
+    settings.setContentsMargins(0, 0, 0, 0)
+    return SettingsArea(owner, content, name)
 
 
 def _focus_target(widget: QWidget) -> QWidget:

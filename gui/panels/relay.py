@@ -10,10 +10,11 @@ from typing import Any
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QGridLayout, QTabWidget, QToolButton, QVBoxLayout, QWidget
 
-from gui.panels.base import LoopPanel, SettingsArea, server_tls, set_tab_chain
+from gui.panels.base import LoopPanel, scrolling_settings, server_tls, set_tab_chain
 from gui.panels.relay_form import ConnectionsPage, FaultsPage, RelayBox, RelayCounters
 from gui.runner import ReceivedRun
 from gui.widgets import LogEntry, TrafficLog
+from gui.widgets.forms import stack
 from gui.widgets.security import ClientSecurityBox, ServerSecurityBox
 from gui.widgets.traffic_log import StreamRows
 from net.errors import AddressError, NetError
@@ -113,16 +114,8 @@ class RelayPanel(LoopPanel):
         self.log.encoding_combo.currentTextChanged.connect(lambda _text: self._streams.clear())
 
         # The settings scroll in a short window: at 800x600 the fields and buttons were squashed.
-        settings = QWidget(self)
-        settings.setLayout(top)
-        top.setContentsMargins(0, 0, 0, 0)
-        self.settings_area = SettingsArea(self, settings, "relaySettings")
-
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.settings_area, 2)
-        layout.addWidget(self.counters)
-        layout.addWidget(self.log, 1)
-        layout.addWidget(self.status)
+        self.settings_area = scrolling_settings(self, top, "relaySettings")
+        stack(self, self.settings_area, self.counters, self.log, self.status, stretch=(2, 0, 1, 0))
         set_tab_chain(
             *where.focus_chain(),
             *self.listen_security.focus_chain(),

@@ -8,20 +8,20 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFormLayout, QGridLayout, QGroupBox, QLabel, QWidget
+from PySide6.QtWidgets import QDoubleSpinBox, QGridLayout, QLabel, QSpinBox, QWidget
 
 from gui.panels.base import Panel
-from gui.widgets import BindAddressPicker, HostField, PortField, format_bytes, format_count
+from gui.widgets import HostField, PortField, format_bytes, format_count
 from gui.widgets.connection_table import ConnectionTable
 from gui.widgets.forms import (
-    add_rows,
+    FieldsBox,
     button_row,
     check_box,
     choice_box,
-    column,
-    float_spin,
-    int_spin,
-    push_button,
+    listen_fields,
+    push_buttons,
+    spin_box,
+    stack,
     start_stop_buttons,
 )
 from net.relay import TO_CLIENT, TO_TARGET, Faults, UdpRelay
@@ -32,56 +32,34 @@ _MOST_BYTES = 2_000_000_000
 _LONGEST_MS = 600_000
 
 
-class RelayBox(QGroupBox):
+class RelayBox(FieldsBox):
     """Where the relay listens, the target it forwards to, TCP or UDP, and Start / Stop."""
 
     def __init__(self, panel: Panel) -> None:
         super().__init__(panel)
         self.setTitle(self.tr("Relay"))
-        self.bind = BindAddressPicker(self)
-        self.port = PortField(self, allow_zero=True)
+        self.bind, self.port = listen_fields(self)
         self.target_host = HostField(self, name="targetHostEdit")
         self.target_port = PortField(self, name="targetPortEdit")
-        self.protocol = choice_box(
-            self,
-            "protocolCombo",
-            self.tr("Protocol"),
-            [("TCP", "tcp"), ("UDP", "udp")],
-            self.tr("Relay TCP connections or UDP datagrams"),
-        )
+        tip = self.tr("Relay TCP connections or UDP datagrams")
+        choices = [("TCP", "tcp"), ("UDP", "udp")]
+        self.protocol = choice_box(self, "protocolCombo", self.tr("Protocol"), choices, tip)
         self.start_button, self.stop_button = start_stop_buttons(
             panel,
             (self.tr("&Start"), self.tr("Start relaying (Ctrl+R)")),
             (self.tr("S&top"), self.tr("Stop the relay and close every connection (Ctrl+.)")),
         )
-        form = QFormLayout(self)
-        add_rows(
-            form,
+        self.add_rows(
             (self.tr("&Listen on:"), self.bind, self.bind.combo),
             (self.tr("Listen &port:"), self.port, self.port.edit),
             (self.tr("Tar&get host:"), self.target_host, self.target_host.combo),
             (self.tr("Target p&ort:"), self.target_port, self.target_port.edit),
             (self.tr("Protocol:"), self.protocol),
         )
-        form.addRow("", button_row(self.start_button, self.stop_button))
+        self.add_buttons(self.start_button, self.stop_button)
 
     def udp(self) -> bool:
         return bool(self.protocol.currentData() == "udp")
-
-    def inputs(self) -> tuple[QWidget, ...]:
-        """The fields a running relay was started with (locked while it runs)."""
-        return (self.bind, self.port, self.target_host, self.target_port, self.protocol)
-
-    def focus_chain(self) -> list[QWidget]:
-        return [
-            self.bind.combo,
-            self.port.edit,
-            self.target_host.combo,
-            self.target_port.edit,
-            self.protocol,
-            self.start_button,
-            self.stop_button,
-        ]
 
 
 class FaultsPage(QWidget):
@@ -96,17 +74,14 @@ class FaultsPage(QWidget):
     def __init__(self, parent: QWidget) -> None:
         super().__init__(parent)
         self.setObjectName("faultsPage")
-        self.fault_direction = choice_box(
-            self,
-            "faultDirectionCombo",
-            self.tr("Faults apply to"),
-            [
-                (self.tr("Both directions"), "both"),
-                (self.tr("-> to the target"), TO_TARGET),
-                (self.tr("<- to the client"), TO_CLIENT),
-            ],
-            self.tr("The direction the faults below apply to; the other one flows untouched"),
-        )
+        directions = [
+            (self.tr("Both directions"), "both"),
+            (self.tr("-> to the target"), TO_TARGET),
+            (self.tr("<- to the client"), TO_CLIENT),
+        ]
+        what = self.tr("Faults apply to")
+        tip = self.tr("The direction the faults below apply to; the other one flows untouched")
+        self.fault_direction = choice_box(self, "faultDirectionCombo", what, directions, tip)
         ms, percent = self.tr(" ms"), " %"
         self.delay = self._float("delaySpin", self.tr("Delay"), _LONGEST_MS, ms)
         self.jitter = self._float("jitterSpin", self.tr("Jitter"), _LONGEST_MS, ms)
@@ -122,18 +97,10 @@ class FaultsPage(QWidget):
         )
         self.reset_after = self._int("resetAfterSpin", self.tr("Reset after (TCP)"), " B")
         self.reset_after.setSpecialValueText(self.tr("never"))
-        self.stall = check_box(
-            self,
-            self.tr("Stall"),
-            "stallCheck",
-            self.tr("Forward nothing, but keep the connections open"),
-        )
-        self.down = check_box(
-            self,
-            self.tr("Down"),
-            "downCheck",
-            self.tr("Refuse new connections and drop every datagram"),
-        )
+        tip = self.tr("Forward nothing, but keep the connections open")
+        self.stall = check_box(self, self.tr("Stall"), "stallCheck", tip)
+        tip = self.tr("Refuse new connections and drop every datagram")
+        self.down = check_box(self, self.tr("Down"), "downCheck", tip)
         for momentary in (self.stall, self.down):
             momentary.setProperty("persist", False)  # a new session starts with traffic flowing
         self.spins = (
@@ -182,11 +149,13 @@ class FaultsPage(QWidget):
         ):
             signal.connect(lambda *_: self.changed.emit())
 
-    def _float(self, name: str, what: str, maximum: int, suffix: str) -> Any:
-        return float_spin(self, name, what, (0, maximum), suffix=suffix, tip=what)
+    def _float(self, name: str, what: str, maximum: int, suffix: str) -> QDoubleSpinBox:
+        return spin_box(QDoubleSpinBox(self), name, what, (0, maximum), suffix=suffix, tip=what)
 
-    def _int(self, name: str, what: str, suffix: str) -> Any:
-        return int_spin(self, name, what, (0, _MOST_BYTES), suffix=suffix, tip=what, step=1024)
+    def _int(self, name: str, what: str, suffix: str) -> QSpinBox:
+        spin = spin_box(QSpinBox(self), name, what, (0, _MOST_BYTES), suffix=suffix, tip=what)
+        spin.setSingleStep(1024)
+        return spin
 
     def faults(self) -> Faults:
         """The faults the controls describe now."""
@@ -247,21 +216,22 @@ class ConnectionsPage(QWidget):
             stretch=self.CLIENT,
             rows_shown=9,
         )
-        self.close_button = push_button(
+        self.close_button, self.reset_button = push_buttons(
             self,
-            self.tr("&Close selected"),
-            "closeConnectionButton",
-            lambda: close(False),
-            tip=self.tr("Close the selected connections in order (FIN)"),
+            (
+                self.tr("&Close selected"),
+                "closeConnectionButton",
+                lambda: close(False),
+                self.tr("Close the selected connections in order (FIN)"),
+            ),
+            (
+                self.tr("&Reset selected"),
+                "resetConnectionButton",
+                lambda: close(True),
+                self.tr("Reset the selected connections (RST)"),
+            ),
         )
-        self.reset_button = push_button(
-            self,
-            self.tr("&Reset selected"),
-            "resetConnectionButton",
-            lambda: close(True),
-            tip=self.tr("Reset the selected connections (RST)"),
-        )
-        column(self, self.connections, button_row(self.close_button, self.reset_button), stretch=0)
+        stack(self, self.connections, button_row(self.close_button, self.reset_button), stretch=0)
 
     def show_connections(self, relay: Any) -> None:
         """Show ``relay``'s connections (none without a relay)."""

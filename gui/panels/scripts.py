@@ -20,13 +20,12 @@ from PySide6.QtWidgets import (
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
-    QVBoxLayout,
     QWidget,
 )
 
 from gui.panels.base import LoopPanel, set_tab_chain
 from gui.widgets import TrafficLog
-from gui.widgets.forms import ask_file, line_edit, push_buttons, start_stop_buttons
+from gui.widgets.forms import ask_file, line_edit, push_buttons, stack, start_stop_buttons
 from gui.widgets.status import StatusLine
 from gui.widgets.style import set_text_role
 from net.codec import render_text
@@ -317,12 +316,7 @@ class ScriptsPanel(LoopPanel):
         splitter = QSplitter(Qt.Orientation.Vertical, self)
         splitter.addWidget(self.editor)
         splitter.addWidget(self.log)
-        layout = QVBoxLayout(self)
-        layout.addLayout(file_row)
-        layout.addWidget(splitter, 1)
-        layout.addLayout(run_row)
-        layout.addWidget(self.summary)
-        layout.addWidget(self.status)
+        stack(self, file_row, splitter, run_row, self.summary, self.status, stretch=1)
         set_tab_chain(
             self.path_edit,
             self.new_button,

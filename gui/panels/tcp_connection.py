@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.panels.base import Panel, SettingsArea, wire_runner
+from gui.panels.base import Panel, scrolling_settings, wire_runner
 from gui.panels.tcp_connection_form import (
     ConnectionCounters,
     PayloadBox,
@@ -23,6 +23,7 @@ from gui.panels.tcp_connection_form import (
 )
 from gui.runner import ReceivedRun, Runner
 from gui.widgets import LogEntry, TrafficLog, format_bytes
+from gui.widgets.forms import stack
 from gui.widgets.security import ClientSecurityBox, ConnectionOptionsBox
 from gui.widgets.traffic_log import StreamRows
 from net.errors import AddressError, PayloadError
@@ -95,18 +96,12 @@ class ClientConnection(QWidget):
 
         # The settings scroll in a short window: at 800x600 the fields and buttons were squashed
         # to a third of their height.
-        settings = QWidget(self)
-        settings_layout = QVBoxLayout(settings)
-        settings_layout.setContentsMargins(0, 0, 0, 0)
-        settings_layout.addLayout(self.options_row)
-        settings_layout.addLayout(self.security_row)
-        self.settings_area = SettingsArea(self, settings, "clientSettings")
-
-        layout = QVBoxLayout(self)
+        settings = QVBoxLayout()
+        settings.addLayout(self.options_row)
+        settings.addLayout(self.security_row)
+        self.settings_area = scrolling_settings(self, settings, "clientSettings")
+        layout = stack(self, self.settings_area, self.counters, self.log, stretch=(2, 0, 1))
         layout.setContentsMargins(0, 4, 0, 0)
-        layout.addWidget(self.settings_area, 2)
-        layout.addWidget(self.counters)
-        layout.addWidget(self.log, 1)
         self._show_counters()
 
     def tab_order(self) -> list[QWidget]:

@@ -9,18 +9,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QLocale
-from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel, QWidget
+from PySide6.QtWidgets import QDoubleSpinBox, QGroupBox, QLabel, QWidget
 
 from gui.panels.base import first_problem
 from gui.panels.udp_send import rtt_text
 from gui.widgets import HostField, PayloadEditor, PortField, format_bytes
 from gui.widgets.forms import (
-    add_rows,
+    FieldsBox,
     ask_file,
     button_row,
-    column,
-    float_spin,
     push_buttons,
+    spin_box,
+    stack,
     start_stop_buttons,
 )
 from gui.widgets.security import ClientSecurityBox, ConnectionOptionsBox
@@ -42,7 +42,7 @@ __all__ = [
 ]
 
 
-class ServerBox(QGroupBox):
+class ServerBox(FieldsBox):
     """The server a tab connects to (host, port, how long to try) and Connect / Disconnect,
     which call the tab's ``trigger_start`` / ``trigger_stop``."""
 
@@ -51,29 +51,23 @@ class ServerBox(QGroupBox):
         self.setTitle(self.tr("Server"))
         self.host = HostField(self)
         self.port = PortField(self)
-        self.timeout_spin = float_spin(
-            self,
-            "connectTimeoutSpin",
-            self.tr("Connect timeout"),
-            (0.5, 600.0),
-            value=10.0,
-            suffix=self.tr(" s"),
-            tip=self.tr("Give up connecting after this long"),
+        what, tip = self.tr("Connect timeout"), self.tr("Give up connecting after this long")
+        self.timeout_spin = spin_box(
+            QDoubleSpinBox(self), "connectTimeoutSpin", what, (0.5, 600.0), value=10.0, tip=tip
         )
+        self.timeout_spin.setSuffix(self.tr(" s"))
         self.connect_button, self.disconnect_button = start_stop_buttons(
             tab,
             (self.tr("&Connect"), self.tr("Connect to the server (Ctrl+R)")),
             (self.tr("&Disconnect"), self.tr("Close the connection (Ctrl+.)")),
             names=("connectButton", "disconnectButton"),
         )
-        form = QFormLayout(self)
-        add_rows(
-            form,
+        self.add_rows(
             (self.tr("H&ost:"), self.host, self.host.combo),
             (self.tr("&Port:"), self.port, self.port.edit),
             (self.tr("T&imeout:"), self.timeout_spin),
         )
-        form.addRow("", button_row(self.connect_button, self.disconnect_button))
+        self.add_buttons(self.connect_button, self.disconnect_button)
 
     def copy_target(self, other: ServerBox) -> None:
         """Start from ``other``'s server, timeout and recent hosts (a new tab to the same place)."""
@@ -86,18 +80,6 @@ class ServerBox(QGroupBox):
         """ "host:port" ("[::1]:port" for an IPv6 address) of the fields (checked first)."""
         host, port = self.host.host(), self.port.port()
         return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-
-    def inputs(self) -> tuple[QWidget, ...]:
-        return (self.host, self.port, self.timeout_spin)
-
-    def focus_chain(self) -> list[QWidget]:
-        return [
-            self.host.combo,
-            self.port.edit,
-            self.timeout_spin,
-            self.connect_button,
-            self.disconnect_button,
-        ]
 
 
 def connection_settings(
@@ -162,7 +144,7 @@ class PayloadBox(QGroupBox):
         buttons = button_row(self.send_button, self.send_file_button)
         buttons.addWidget(self.save_script_button)
         self.payload.take_mnemonic(self)
-        column(self, self.payload, buttons, stretch=0)
+        stack(self, self.payload, buttons, stretch=0)
 
     def send(self) -> None:
         """Queue the payload on the connection."""

@@ -9,12 +9,12 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QGroupBox, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGroupBox, QLabel, QWidget
 
 from gui.panels.base import Panel, wire_runner
 from gui.runner import ReceivedRun, Runner
 from gui.widgets import LogEntry, PayloadEditor, TrafficLog, format_bytes, format_count
-from gui.widgets.forms import button_row, column, push_buttons
+from gui.widgets.forms import button_row, push_buttons, stack
 from gui.widgets.traffic_log import StreamRows
 from net.errors import ConnectError, NetError
 from net.events import Connected, Disconnected, Received, Sent
@@ -167,13 +167,9 @@ class LoadTest(QWidget):
         )
         send_box = QGroupBox(self.tr("Pa&yload"), self)
         self.payload.take_mnemonic(send_box)
-        column(send_box, self.payload, button_row(self.send_all_button, self.disconnect_button))
+        stack(send_box, self.payload, button_row(self.send_all_button, self.disconnect_button))
         self.log = TrafficLog(self)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 4, 0, 0)
-        layout.addWidget(self.summary)
-        layout.addWidget(send_box)
-        layout.addWidget(self.log, 1)
+        stack(self, self.summary, send_box, self.log, stretch=2).setContentsMargins(0, 4, 0, 0)
         self._show_summary()
 
     def tab_order(self) -> list[QWidget]:

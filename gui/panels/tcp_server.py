@@ -8,7 +8,7 @@ from typing import Any
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QGridLayout, QVBoxLayout, QWidget
 
-from gui.panels.base import LoopPanel, SettingsArea, server_tls, set_tab_chain
+from gui.panels.base import LoopPanel, scrolling_settings, server_tls, set_tab_chain
 from gui.panels.tcp_server_form import (
     DEFAULT_MAX_CLIENTS,
     ClientsBox,
@@ -19,6 +19,7 @@ from gui.panels.tcp_server_form import (
 )
 from gui.runner import ReceivedRun
 from gui.widgets import LogEntry, TrafficLog, format_bytes, format_count
+from gui.widgets.forms import stack
 from gui.widgets.security import ServerSecurityBox
 from gui.widgets.traffic_log import CELL_BYTES, StreamRows
 from net._loop import raise_file_limit
@@ -92,16 +93,9 @@ class TcpServerPanel(LoopPanel):
 
         # The settings scroll in a short window: at 800x600 the buttons were squashed and
         # Disconnect selected covered the Clients table.
-        settings = QWidget(self)
-        settings.setLayout(self.options_row)
-        self.options_row.setContentsMargins(0, 0, 0, 0)
-        self.settings_area = SettingsArea(self, settings, "serverSettings")
-
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.settings_area, 2)
-        layout.addWidget(self.counters)
-        layout.addWidget(self.log, 1)
-        layout.addWidget(self.status)
+        self.settings_area = scrolling_settings(self, self.options_row, "serverSettings")
+        below = (self.counters, self.log, self.status)
+        stack(self, self.settings_area, *below, stretch=(2, 0, 1, 0))
 
         set_tab_chain(
             *self.listen.focus_chain(),

@@ -9,19 +9,21 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel, QSizePolicy, QWidget
+from PySide6.QtWidgets import QGroupBox, QLabel, QSizePolicy, QSpinBox, QWidget
 
 from gui.panels.base import Panel
-from gui.widgets import BindAddressPicker, PayloadEditor, PortField, format_bytes, format_count
+from gui.widgets import PayloadEditor, format_bytes, format_count
 from gui.widgets.connection_table import ConnectionTable
 from gui.widgets.forms import (
-    add_rows,
+    FieldsBox,
     button_row,
     check_box,
     choice_box,
-    column,
-    int_spin,
+    listen_fields,
     push_button,
+    push_buttons,
+    spin_box,
+    stack,
     start_stop_buttons,
 )
 from gui.widgets.rules_table import RulesTable
@@ -44,75 +46,52 @@ _MOST_CLIENTS = 100_000
 _LONGEST_IDLE = 86_400  # seconds
 
 
-class ListenBox(QGroupBox):
+class ListenBox(FieldsBox):
     """Where the server listens (address, port), how many clients it serves at once, when it
     drops a quiet one, and the Start / Stop pair."""
 
     def __init__(self, panel: Panel) -> None:
         super().__init__(panel)
         self.setTitle(self.tr("Listen"))
-        self.bind = BindAddressPicker(self)
-        self.port = PortField(self, allow_zero=True)
+        self.bind, self.port = listen_fields(self)
         self.start_button, self.stop_button = start_stop_buttons(
             panel,
             (self.tr("&Start"), self.tr("Start listening (Ctrl+R)")),
             (self.tr("St&op"), self.tr("Stop the server and close every connection (Ctrl+.)")),
         )
-        self.max_clients = int_spin(
-            self,
-            "maxClientsSpin",
+        what, tip = (
             self.tr("Maximum clients at once"),
-            (1, _MOST_CLIENTS),
-            value=DEFAULT_MAX_CLIENTS,
-            tip=self.tr(
+            self.tr(
                 "Clients served at once; more are refused. Lowered when the system cannot hold "
                 "that many (the status line then says why)"
             ),
         )
-        self.idle_timeout = int_spin(
-            self,
-            "idleTimeoutSpin",
+        self.max_clients = spin_box(
+            QSpinBox(self), "maxClientsSpin", what, (1, _MOST_CLIENTS), tip=tip
+        )
+        self.max_clients.setValue(DEFAULT_MAX_CLIENTS)
+        what, tip = (
             self.tr("Idle timeout"),
-            (0, _LONGEST_IDLE),
-            suffix=self.tr(" s"),
-            special=self.tr("Never"),
-            tip=self.tr("Close a client after this many seconds with nothing sent or received"),
+            self.tr("Close a client after this many seconds with nothing sent or received"),
         )
-        self.keepalive = check_box(
-            self,
-            self.tr("&Keepalive probes"),
-            "keepaliveCheck",
-            self.tr(
-                "Probe quiet clients (TCP keepalive), so a client whose computer vanished is "
-                "disconnected within about 2 minutes instead of holding its slot forever"
-            ),
-            checked=True,
+        self.idle_timeout = spin_box(QSpinBox(self), "idleTimeoutSpin", what, (0, _LONGEST_IDLE))
+        self.idle_timeout.setSuffix(self.tr(" s"))
+        self.idle_timeout.setSpecialValueText(self.tr("Never"))
+        self.idle_timeout.setToolTip(tip)
+        tip = self.tr(
+            "Probe quiet clients (TCP keepalive), so a client whose computer vanished is "
+            "disconnected within about 2 minutes instead of holding its slot forever"
         )
-        form = QFormLayout(self)
-        add_rows(
-            form,
+        self.keepalive = check_box(self, self.tr("&Keepalive probes"), "keepaliveCheck", tip)
+        self.keepalive.setChecked(True)
+        self.add_rows(
             (self.tr("Add&ress:"), self.bind, self.bind.combo),
             (self.tr("&Port:"), self.port, self.port.edit),
             (self.tr("&Max clients:"), self.max_clients),
             (self.tr("&Idle timeout:"), self.idle_timeout),
             ("", self.keepalive),
         )
-        form.addRow("", button_row(self.start_button, self.stop_button))
-
-    def inputs(self) -> tuple[QWidget, ...]:
-        """The fields a running server was started with (locked while it runs)."""
-        return (self.bind, self.port, self.max_clients, self.idle_timeout, self.keepalive)
-
-    def focus_chain(self) -> list[QWidget]:
-        return [
-            self.bind.combo,
-            self.port.edit,
-            self.max_clients,
-            self.idle_timeout,
-            self.keepalive,
-            self.start_button,
-            self.stop_button,
-        ]
+        self.add_buttons(self.start_button, self.stop_button)
 
 
 class ReplyBox(QGroupBox):
@@ -128,23 +107,19 @@ class ReplyBox(QGroupBox):
     def __init__(self, parent: QWidget) -> None:
         super().__init__(parent)
         self.setTitle(self.tr("Automatic reply"))
-        self.reply_mode = choice_box(
-            self,
-            "replyModeCombo",
-            self.tr("Reply mode"),
-            [
-                (self.tr("No automatic reply"), "none"),
-                (self.tr("Echo what each client sends"), "echo"),
-                (self.tr("Reply with a fixed text"), "fixed"),
-            ],
-            self.tr("What the server sends back on its own; changes apply at once"),
-        )
+        modes = [
+            (self.tr("No automatic reply"), "none"),
+            (self.tr("Echo what each client sends"), "echo"),
+            (self.tr("Reply with a fixed text"), "fixed"),
+        ]
+        tip = self.tr("What the server sends back on its own; changes apply at once")
+        self.reply_mode = choice_box(self, "replyModeCombo", self.tr("Reply mode"), modes, tip)
         self.fixed_reply = PayloadEditor(
             self, compact=True, name="fixedReplyEdit", label=self.tr("Fixed reply")
         )
         # Rules answer first; the reply mode above answers what no rule matches.
         self.rules = RulesTable(self, framing=True)
-        column(self, self.reply_mode, self.fixed_reply, self.rules, stretch=2)
+        stack(self, self.reply_mode, self.fixed_reply, self.rules, stretch=2)
         for signal in (
             self.reply_mode.currentIndexChanged,
             self.fixed_reply.changed,
@@ -237,7 +212,7 @@ class ClientsBox(QGroupBox):
             disconnect,
             tip=self.tr("Close the connection of the selected clients"),
         )
-        column(self, table, button_row(self.disconnect_button), stretch=0)
+        stack(self, table, button_row(self.disconnect_button), stretch=0)
 
     def show_clients(self, server: Any) -> int:
         """Show ``server``'s clients (none without a server); returns how many there are."""
@@ -278,22 +253,23 @@ class SendBox(QGroupBox):
         self.setTitle(self.tr("Pa&yload"))
         self.status, self._server, self._selected = status, server, selected
         self.payload = PayloadEditor(self)
-        self.send_button = push_button(
+        self.send_button, self.send_all_button = push_buttons(
             self,
-            self.tr("Send to s&elected"),
-            "sendButton",
-            self.send_to_selected,
-            tip=self.tr("Send the payload to the selected clients (Ctrl+Return)"),
-        )
-        self.send_all_button = push_button(
-            self,
-            self.tr("Send to a&ll"),
-            "sendAllButton",
-            self.send_to_all,
-            tip=self.tr("Send the payload to every connected client"),
+            (
+                self.tr("Send to s&elected"),
+                "sendButton",
+                self.send_to_selected,
+                self.tr("Send the payload to the selected clients (Ctrl+Return)"),
+            ),
+            (
+                self.tr("Send to a&ll"),
+                "sendAllButton",
+                self.send_to_all,
+                self.tr("Send the payload to every connected client"),
+            ),
         )
         self.payload.take_mnemonic(self)
-        column(self, self.payload, button_row(self.send_button, self.send_all_button), stretch=0)
+        stack(self, self.payload, button_row(self.send_button, self.send_all_button), stretch=0)
 
     def clients_text(self, count: int) -> str:
         """ "3 clients", in the user's language."""

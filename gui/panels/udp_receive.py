@@ -8,12 +8,12 @@ from operator import itemgetter
 from typing import Any
 
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGridLayout, QLabel, QWidget
 
 from gui.panels.base import LoopPanel, set_tab_chain
 from gui.panels.udp_receive_form import AutoReplyBox, HandSendBox, UdpListenBox
 from gui.widgets import DEFAULT_LOG_LIMIT, RateMeter, TrafficLog, format_bytes, format_count
-from gui.widgets.forms import counters_row, start_stop_buttons
+from gui.widgets.forms import counters_row, stack, start_stop_buttons
 from gui.widgets.style import set_text_role
 from net.errors import NetError
 from net.events import Datagram
@@ -119,17 +119,10 @@ class UdpReceivePanel(LoopPanel):
         top.setColumnStretch(0, 3)
         top.setColumnStretch(1, 2)
 
-        layout = QVBoxLayout(self)
-        layout.addLayout(top)
-        layout.addLayout(buttons)
-        layout.addWidget(self.warning)
-        layout.addWidget(self.log, 1)
-        layout.addWidget(self.status)
+        stack(self, top, buttons, self.warning, self.log, self.status, stretch=3)
 
         set_tab_chain(
-            self.bind.combo,
-            self.port.edit,
-            self.group_edit,
+            *listen.focus_chain(),
             *reply_box.focus_chain(),
             *send_box.focus_chain(),
             self.start_button,

@@ -9,8 +9,16 @@ from collections.abc import Callable
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFormLayout, QGroupBox, QHBoxLayout, QLabel, QWidget
 
-from gui.widgets import BindAddressPicker, HostField, InlineError, PayloadEditor, PortField
-from gui.widgets.forms import add_rows, button_row, check_box, column, line_edit, push_button
+from gui.widgets import HostField, InlineError, PayloadEditor, PortField
+from gui.widgets.forms import (
+    FieldsBox,
+    button_row,
+    check_box,
+    line_edit,
+    listen_fields,
+    push_buttons,
+    stack,
+)
 from gui.widgets.rules_table import RulesTable
 from gui.widgets.units import shorten
 from net.rules import Responder
@@ -18,14 +26,13 @@ from net.rules import Responder
 __all__ = ["AutoReplyBox", "HandSendBox", "UdpListenBox"]
 
 
-class UdpListenBox(QGroupBox):
+class UdpListenBox(FieldsBox):
     """Where the receiver listens: address, port and an optional multicast group to join."""
 
     def __init__(self, parent: QWidget) -> None:
         super().__init__(parent)
         self.setTitle(self.tr("Listen"))
-        self.bind = BindAddressPicker(self)
-        self.port = PortField(self, allow_zero=True)
+        self.bind, self.port = listen_fields(self)
         self.group_edit = line_edit(
             self,
             "multicastEdit",
@@ -36,11 +43,10 @@ class UdpListenBox(QGroupBox):
         self.group_error = InlineError(self)
         self.group_edit.textChanged.connect(self.check_group)
         group_field = QWidget(self)
-        group_layout = column(group_field, self.group_edit, self.group_error)
+        group_layout = stack(group_field, self.group_edit, self.group_error)
         group_layout.setContentsMargins(0, 0, 0, 0)
         group_layout.setSpacing(2)
-        add_rows(
-            QFormLayout(self),
+        self.add_rows(
             (self.tr("A&ddress:"), self.bind, self.bind.combo),
             (self.tr("&Port:"), self.port, self.port.edit),
             (self.tr("&Multicast:"), group_field, self.group_edit),
@@ -83,19 +89,16 @@ class AutoReplyBox(QGroupBox):
     def __init__(self, parent: QWidget) -> None:
         super().__init__(parent)
         self.setTitle(self.tr("Auto-reply"))
-        self.reply_check = check_box(
-            self,
-            self.tr("&Reply to every datagram with:"),
-            "autoReplyCheck",
-            self.tr("Send this payload back to the sender of each datagram"),
-        )
+        tip = self.tr("Send this payload back to the sender of each datagram")
+        text = self.tr("&Reply to every datagram with:")
+        self.reply_check = check_box(self, text, "autoReplyCheck", tip)
         self.reply = PayloadEditor(
             self, compact=True, name="replyEdit", label=self.tr("Auto-reply")
         )
         self.reply.setEnabled(False)
         self.reply_check.toggled.connect(self.reply.setEnabled)
         self.rules = RulesTable(self)
-        column(self, self.reply_check, self.reply, self.rules, stretch=2)
+        stack(self, self.reply_check, self.reply, self.rules, stretch=2)
         for signal in (self.reply_check.toggled, self.reply.changed, self.rules.changed):
             signal.connect(lambda *_: self.changed.emit())
 
@@ -155,19 +158,20 @@ class HandSendBox(QGroupBox):
         self.send_payload = PayloadEditor(
             self, compact=True, name="sendPayloadEdit", label=self.tr("Payload to send")
         )
-        self.send_to_button = push_button(
+        self.send_to_button, self.send_selected_button = push_buttons(
             self,
-            self.tr("Se&nd"),
-            "sendButton",
-            send_to,
-            tip=self.tr("Send the payload from the listening port to this host and port"),
-        )
-        self.send_selected_button = push_button(
-            self,
-            self.tr("To se&lected sender"),
-            "sendSelectedButton",
-            send_selected,
-            tip=self.tr("Send the payload to the sender of the row selected in the log"),
+            (
+                self.tr("Se&nd"),
+                "sendButton",
+                send_to,
+                self.tr("Send the payload from the listening port to this host and port"),
+            ),
+            (
+                self.tr("To se&lected sender"),
+                "sendSelectedButton",
+                send_selected,
+                self.tr("Send the payload to the sender of the row selected in the log"),
+            ),
         )
         form = QFormLayout(self)
         target = QHBoxLayout()

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication
-from PySide6.QtWidgets import QGridLayout, QGroupBox, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGridLayout, QGroupBox, QLabel, QWidget
 
 from gui.panels.base import LoopPanel, set_tab_chain
 from gui.panels.udp_send_form import SendingBox, TargetBox
 from gui.widgets import LogEntry, PayloadEditor, TrafficLog, format_bytes, format_count
-from gui.widgets.forms import column, counters_row, start_stop_buttons
+from gui.widgets.forms import counters_row, stack, start_stop_buttons
 from gui.widgets.send_tools import save_script_button
 from net.codec import render_text, to_hex
 from net.events import Datagram
@@ -69,7 +69,7 @@ class UdpSendPanel(LoopPanel):
 
         self.payload = PayloadEditor(self)
         payload_box = QGroupBox(self.tr("Pa&yload"), self)
-        column(payload_box, self.payload)
+        stack(payload_box, self.payload)
         self.payload.take_mnemonic(payload_box)
 
         self.send_button, self.stop_button = start_stop_buttons(
@@ -95,12 +95,7 @@ class UdpSendPanel(LoopPanel):
         top.setColumnStretch(0, 3)
         top.setColumnStretch(1, 2)
 
-        layout = QVBoxLayout(self)
-        layout.addLayout(top)
-        layout.addWidget(payload_box)
-        layout.addLayout(buttons)
-        layout.addWidget(self.log, 1)
-        layout.addWidget(self.status)
+        stack(self, top, payload_box, buttons, self.log, self.status, stretch=3)
 
         set_tab_chain(
             *target.focus_chain(),

@@ -8,7 +8,7 @@ translation context and mnemonic: one panel's Stop is "St&op", another's "S&top"
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import TypeVar
 
 from PySide6.QtWidgets import (
@@ -28,20 +28,23 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.widgets.address import BindAddressPicker, PortField
+
 __all__ = [
+    "FieldsBox",
     "add_rows",
     "ask_file",
     "button_row",
     "check_box",
     "choice_box",
-    "column",
     "counters_row",
-    "float_spin",
     "form_box",
-    "int_spin",
     "line_edit",
+    "listen_fields",
     "push_button",
     "push_buttons",
+    "spin_box",
+    "stack",
     "start_stop_buttons",
 ]
 
@@ -147,6 +150,42 @@ def add_rows(form: QFormLayout, *rows: Row) -> None:
             label.setBuddy(inner[0])
 
 
+class FieldsBox(QGroupBox):
+    """A group box of labelled fields (:func:`add_rows`) and rows of buttons under them, which
+    knows the order Tab visits its inputs and which fields a run locks."""
+
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.form = QFormLayout(self)
+        self._fields: list[QWidget] = []
+        self._chain: list[QWidget] = []
+
+    def add_rows(self, *rows: Row) -> None:
+        """Labelled rows, as :func:`add_rows`; Tab visits each row's input."""
+        add_rows(self.form, *rows)
+        for _text, field, *inner in rows:
+            self._fields.append(field)
+            self._chain.append(inner[0] if inner else field)
+
+    def add_buttons(self, *widgets: QWidget) -> None:
+        """A row of ``widgets`` side by side under the fields (:func:`button_row`)."""
+        self.form.addRow("", button_row(*widgets))
+        self._chain.extend(widgets)
+
+    def inputs(self) -> tuple[QWidget, ...]:
+        """The fields of the labelled rows: what a run started with them locks."""
+        return tuple(self._fields)
+
+    def focus_chain(self) -> list[QWidget]:
+        """The inputs in the order Tab visits them."""
+        return list(self._chain)
+
+
+def listen_fields(parent: QWidget) -> tuple[BindAddressPicker, PortField]:
+    """Where a server listens: the address picker and the port (0 = any free port)."""
+    return BindAddressPicker(parent), PortField(parent, allow_zero=True)
+
+
 def form_box(parent: QWidget, title: str, *rows: Row) -> tuple[QGroupBox, QFormLayout]:
     """A group box titled ``title`` holding a form of ``rows`` (as :func:`add_rows`); the form
     is returned too, for rows of other shapes (a row of buttons)."""
@@ -156,15 +195,19 @@ def form_box(parent: QWidget, title: str, *rows: Row) -> tuple[QGroupBox, QFormL
     return box, form
 
 
-def column(holder: QWidget, *items: QWidget | QLayout, stretch: int = -1) -> QVBoxLayout:
+def stack(
+    holder: QWidget, *items: QWidget | QLayout, stretch: int | Sequence[int] = -1
+) -> QVBoxLayout:
     """Lay ``items`` (widgets, rows of buttons) out one above the other in ``holder`` (a group
-    box, a page); the item at index ``stretch`` gets the height left over."""
+    box, a page, a panel); the item at index ``stretch`` gets the height left over, or each
+    item its factor in a sequence ``stretch``."""
     layout = QVBoxLayout(holder)
     for index, item in enumerate(items):
+        factor = int(index == stretch) if isinstance(stretch, int) else stretch[index]
         if isinstance(item, QLayout):
-            layout.addLayout(item, int(index == stretch))
+            layout.addLayout(item, factor)
         else:
-            layout.addWidget(item, int(index == stretch))
+            layout.addWidget(item, factor)
     return layout
 
 
@@ -178,48 +221,8 @@ def line_edit(parent: QWidget, name: str, what: str, tip: str, placeholder: str)
     return edit
 
 
-def _spin(
-    spin: _Spin, name: str, what: str, limits: tuple[float, float], suffix: str, tip: str
-) -> _Spin:
-    spin.setObjectName(name)
-    spin.setRange(limits[0], limits[1])  # type: ignore[arg-type]  # ints for a QSpinBox
-    if suffix:
-        spin.setSuffix(suffix)
-    spin.setAccessibleName(what)
-    if tip:
-        spin.setToolTip(tip)
-    return spin
-
-
-def int_spin(
-    parent: QWidget,
-    name: str,
-    what: str,
-    limits: tuple[int, int],
-    *,
-    value: int | None = None,
-    suffix: str = "",
-    tip: str = "",
-    special: str = "",
-    step: int = 0,
-    separators: bool = False,
-) -> QSpinBox:
-    """A spin box named ``name`` for a whole number in ``limits`` (inclusive); ``what`` is its
-    accessible name, ``special`` the text shown at the minimum ("Never", "unlimited")."""
-    spin = _spin(QSpinBox(parent), name, what, limits, suffix, tip)
-    if value is not None:
-        spin.setValue(value)
-    if special:
-        spin.setSpecialValueText(special)
-    if step:
-        spin.setSingleStep(step)
-    if separators:
-        spin.setGroupSeparatorShown(True)
-    return spin
-
-
-def float_spin(
-    parent: QWidget,
+def spin_box(
+    spin: _Spin,
     name: str,
     what: str,
     limits: tuple[float, float],
@@ -227,13 +230,29 @@ def float_spin(
     value: float | None = None,
     suffix: str = "",
     tip: str = "",
-) -> QDoubleSpinBox:
-    """A spin box named ``name`` for a number with one decimal in ``limits`` (seconds,
-    milliseconds, percent); ``what`` is its accessible name."""
-    spin = _spin(QDoubleSpinBox(parent), name, what, limits, suffix, tip)
-    spin.setDecimals(1)
+    special: str = "",
+    step: int = 0,
+    separators: bool = False,
+) -> _Spin:
+    """``spin`` (a QSpinBox, or a QDoubleSpinBox with one decimal: seconds, milliseconds,
+    percent) named ``name``, for a number in ``limits`` (inclusive); ``what`` is its accessible
+    name, ``special`` the text shown at the minimum ("Never", "unlimited")."""
+    spin.setObjectName(name)
+    spin.setRange(limits[0], limits[1])  # type: ignore[arg-type]  # whole numbers for a QSpinBox
+    if isinstance(spin, QDoubleSpinBox):
+        spin.setDecimals(1)
     if value is not None:
-        spin.setValue(value)
+        spin.setValue(value)  # type: ignore[arg-type]
+    if suffix:
+        spin.setSuffix(suffix)
+    spin.setAccessibleName(what)
+    if tip:
+        spin.setToolTip(tip)
+    if special:
+        spin.setSpecialValueText(special)
+    if step:
+        spin.setSingleStep(step)
+    spin.setGroupSeparatorShown(separators)
     return spin
 
 
