@@ -4,10 +4,10 @@ the Start / Stop pair's states, failures on the status line and in the log, the 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QSettings, Qt, Signal
+from PySide6.QtCore import QObject, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -297,6 +297,14 @@ class LoopPanel(Panel):
     ) -> None:
         super().__init__(parent)
         self.runner = wire_runner(self.make_runner(runner_name, buffer_limit=buffer_limit), self)
+
+    def ticker(self, slot: Callable[[], object]) -> QTimer:
+        """A timer that calls ``slot`` twice a second once started (tables and rates that the
+        net object keeps, read while it runs)."""
+        timer = QTimer(self)
+        timer.setInterval(500)
+        timer.timeout.connect(slot)
+        return timer
 
     def failure_peer(self) -> str:
         """The peer a failure's log row names ("" for none)."""

@@ -7,7 +7,6 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QGridLayout, QTabWidget, QToolButton, QVBoxLayout, QWidget
 
 from gui.panels.base import LoopPanel, scrolling_settings, server_tls, set_tab_chain
@@ -45,9 +44,7 @@ class RelayPanel(LoopPanel):
         self._opened_tls: dict[str, str] = {}
         self._streams: dict[int, StreamRows] = {}
         self._build()
-        self._tick = QTimer(self)
-        self._tick.setInterval(500)
-        self._tick.timeout.connect(self._refresh)
+        self._tick = self.ticker(self._refresh)
         self._set_running(False)
 
     # -- layout --------------------------------------------------------------------------------

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -12,7 +11,7 @@ from PySide6.QtWidgets import QDoubleSpinBox, QGridLayout, QLabel, QSpinBox, QWi
 
 from gui.panels.base import Panel
 from gui.widgets import HostField, PortField, format_bytes, format_count
-from gui.widgets.connection_table import ConnectionTable
+from gui.widgets.connection_table import ConnectionTable, clock
 from gui.widgets.forms import (
     FieldsBox,
     button_row,
@@ -44,11 +43,9 @@ class RelayBox(FieldsBox):
         tip = self.tr("Relay TCP connections or UDP datagrams")
         choices = [("TCP", "tcp"), ("UDP", "udp")]
         self.protocol = choice_box(self, "protocolCombo", self.tr("Protocol"), choices, tip)
-        self.start_button, self.stop_button = start_stop_buttons(
-            panel,
-            (self.tr("&Start"), self.tr("Start relaying (Ctrl+R)")),
-            (self.tr("S&top"), self.tr("Stop the relay and close every connection (Ctrl+.)")),
-        )
+        start = (self.tr("&Start"), self.tr("Start relaying (Ctrl+R)"))
+        stop = (self.tr("S&top"), self.tr("Stop the relay and close every connection (Ctrl+.)"))
+        self.start_button, self.stop_button = start_stop_buttons(panel, start, stop)
         self.add_rows(
             (self.tr("&Listen on:"), self.bind, self.bind.combo),
             (self.tr("Listen &port:"), self.port, self.port.edit),
@@ -216,41 +213,29 @@ class ConnectionsPage(QWidget):
             stretch=self.CLIENT,
             rows_shown=9,
         )
+        tips = (
+            self.tr("Close the selected connections in order (FIN)"),
+            self.tr("Reset the selected connections (RST)"),
+        )
         self.close_button, self.reset_button = push_buttons(
             self,
-            (
-                self.tr("&Close selected"),
-                "closeConnectionButton",
-                lambda: close(False),
-                self.tr("Close the selected connections in order (FIN)"),
-            ),
-            (
-                self.tr("&Reset selected"),
-                "resetConnectionButton",
-                lambda: close(True),
-                self.tr("Reset the selected connections (RST)"),
-            ),
+            (self.tr("&Close selected"), "closeConnectionButton", lambda: close(False), tips[0]),
+            (self.tr("&Reset selected"), "resetConnectionButton", lambda: close(True), tips[1]),
         )
         stack(self, self.connections, button_row(self.close_button, self.reset_button), stretch=0)
 
     def show_connections(self, relay: Any) -> None:
         """Show ``relay``'s connections (none without a relay)."""
-        infos = list(relay.connections()) if relay is not None else []
-        self.connections.show_rows(
-            [
-                (
-                    info.conn_id,
-                    [
-                        str(info.conn_id),
-                        info.client,
-                        info.target,
-                        time.strftime("%H:%M:%S", time.localtime(info.since)),
-                        format_bytes(info.bytes_to_target),
-                        format_bytes(info.bytes_to_client),
-                    ],
-                )
-                for info in infos
-            ]
+        self.connections.show_infos(
+            relay.connections() if relay is not None else [],
+            lambda info: [
+                str(info.conn_id),
+                info.client,
+                info.target,
+                clock(info.since),
+                format_bytes(info.bytes_to_target),
+                format_bytes(info.bytes_to_client),
+            ],
         )
 
     def enable_actions(self, running: bool) -> None:

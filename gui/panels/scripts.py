@@ -249,26 +249,16 @@ class ScriptsPanel(LoopPanel):
             self.tr("Where Save writes the script (also the name in reports)"),
             self.tr("a .toml script file (optional)"),
         )
+        tips = (
+            self.tr("Start again from the example script (not saved yet)"),
+            self.tr("Load a .toml script into the editor"),
+            self.tr("Save the script to the file named on the left"),
+        )
         self.new_button, self.open_button, self.save_button = push_buttons(
             self,
-            (
-                self.tr("&New"),
-                "newScriptButton",
-                self.new_script,
-                self.tr("Start again from the example script (not saved yet)"),
-            ),
-            (
-                self.tr("&Open…"),
-                "openScriptButton",
-                self._choose_file,
-                self.tr("Load a .toml script into the editor"),
-            ),
-            (
-                self.tr("&Save"),
-                "saveScriptButton",
-                self.save_file,
-                self.tr("Save the script to the file named on the left"),
-            ),
+            (self.tr("&New"), "newScriptButton", self.new_script, tips[0]),
+            (self.tr("&Open…"), "openScriptButton", self._choose_file, tips[1]),
+            (self.tr("&Save"), "saveScriptButton", self.save_file, tips[2]),
         )
         file_row = QHBoxLayout()
         file_row.addWidget(QLabel(self.tr("File:"), self))
@@ -298,11 +288,9 @@ class ScriptsPanel(LoopPanel):
             self.tr("Values for {{NAME}} in the steps, as swb run --var gives"),
             self.tr("NAME=VALUE; NAME=VALUE (for {{NAME}} in steps)"),
         )
-        self.start_button, self.stop_button = start_stop_buttons(
-            self,
-            (self.tr("&Run"), self.tr("Run the script (Ctrl+R)")),
-            (self.tr("S&top"), self.tr("Stop the script (Ctrl+.)")),
-        )
+        start = (self.tr("&Run"), self.tr("Run the script (Ctrl+R)"))
+        stop = (self.tr("S&top"), self.tr("Stop the script (Ctrl+.)"))
+        self.start_button, self.stop_button = start_stop_buttons(self, start, stop)
         self.summary = QLabel(self)
         self.summary.setObjectName("summaryLabel")
         self.summary.setWordWrap(True)

@@ -110,25 +110,17 @@ class TcpClientPanel(Panel):
         self.load_count.setValue(10)
         self.load_count.setAccessibleName(self.tr("Number of clients"))
         self.load_count.setToolTip(self.tr("How many connections a load test opens"))
+        tips = (
+            self.tr("Open another connection in a tab of its own (to the same server at first)"),
+            self.tr(
+                "Load test: open this many connections to the current tab's server, with its "
+                "security and connection options, and count how many connect"
+            ),
+        )
         self.new_button, self.load_button = push_buttons(
             self,
-            (
-                self.tr("&New connection"),
-                "newConnectionButton",
-                self.add_connection,
-                self.tr(
-                    "Open another connection in a tab of its own (to the same server at first)"
-                ),
-            ),
-            (
-                self.tr("Connect &many"),
-                "loadTestButton",
-                self.start_load_test,
-                self.tr(
-                    "Load test: open this many connections to the current tab's server, with its "
-                    "security and connection options, and count how many connect"
-                ),
-            ),
+            (self.tr("&New connection"), "newConnectionButton", self.add_connection, tips[0]),
+            (self.tr("Connect &many"), "loadTestButton", self.start_load_test, tips[1]),
         )
         corner = QWidget(self)
         corner_layout = QHBoxLayout(corner)

@@ -52,7 +52,7 @@ class ClientConnection(QWidget):
         self.status = panel.status
         self.runner = wire_runner(Runner(self, name="TCP client"), self)
         self.client: Any = None
-        self._target = ""
+        self.target = ""
         self._connected = False
         self._state = "idle"
         self._stream = StreamRows()
@@ -121,16 +121,12 @@ class ClientConnection(QWidget):
 
     def title(self) -> str:
         """The tab's title: its target once it has one."""
-        return self._target or self.tr("New connection")
+        return self.target or self.tr("New connection")
 
     @property
     def state(self) -> str:
         """ "idle", "connecting" or "connected"."""
         return self._state
-
-    @property
-    def target(self) -> str:
-        return self._target
 
     # -- actions -------------------------------------------------------------------------------
 
@@ -167,13 +163,11 @@ class ClientConnection(QWidget):
             return None
 
     def trigger_start(self) -> None:
-        if self.runner.running:
-            return
-        settings = self.client_settings()
+        settings = None if self.runner.running else self.client_settings()
         if settings is None:
             return
         self.host.remember(self.host.text())
-        self._target = self.server.target()
+        self.target = self.server.target()
         push = self.runner.push
         built: list[TcpClient] = []
         self._built = built
@@ -189,7 +183,7 @@ class ClientConnection(QWidget):
         self._reset_decoder()
         self.runner.start(open_client, lambda client: client.run())
         self._set_state("connecting")
-        self.status.show_info(self.tr("Connecting to {peer}…").format(peer=self._target))
+        self.status.show_info(self.tr("Connecting to {peer}…").format(peer=self.target))
 
     def trigger_stop(self) -> None:
         self.runner.stop()
@@ -247,7 +241,7 @@ class ClientConnection(QWidget):
                 if self.client is None and self._built:
                     # The batch may come before the opened signal: the worker built it already.
                     self.client = self._built[-1]
-                self._target = event.peer or self._target
+                self.target = event.peer or self.target
                 self.log.set_local(event.local, event.peer)
                 message = self.tr("Connected to {peer}").format(peer=event.peer)
                 if event.tls is not None:
@@ -281,14 +275,14 @@ class ClientConnection(QWidget):
         if replied is not None:
             self.status.show_info(
                 self.tr("Reply from {peer} after {ms} ms").format(
-                    peer=self._target, ms=f"{replied:.3f}"
+                    peer=self.target, ms=f"{replied:.3f}"
                 )
             )
         self._show_counters()
 
     def _on_failed(self, message: str) -> None:
         self.status.show_error(message)
-        self.log.note(message, self._target, error=True)
+        self.log.note(message, self.target, error=True)
 
     def _on_finished(self) -> None:
         self._connected = False
@@ -306,7 +300,7 @@ class ClientConnection(QWidget):
     # -- helpers -------------------------------------------------------------------------------
 
     def _show_counters(self) -> None:
-        self.counters.show_counts(self.client, self._target if self._connected else None)
+        self.counters.show_counts(self.client, self.target if self._connected else None)
 
     def _set_state(self, state: str) -> None:
         self._state = state

@@ -9,18 +9,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QLocale
-from PySide6.QtWidgets import QDoubleSpinBox, QGroupBox, QLabel, QWidget
+from PySide6.QtWidgets import QDoubleSpinBox, QLabel, QWidget
 
 from gui.panels.base import first_problem
 from gui.panels.udp_send import rtt_text
-from gui.widgets import HostField, PayloadEditor, PortField, format_bytes
+from gui.widgets import HostField, PortField, format_bytes
 from gui.widgets.forms import (
     FieldsBox,
+    PayloadGroup,
     ask_file,
-    button_row,
-    push_buttons,
     spin_box,
-    stack,
     start_stop_buttons,
 )
 from gui.widgets.security import ClientSecurityBox, ConnectionOptionsBox
@@ -56,11 +54,10 @@ class ServerBox(FieldsBox):
             QDoubleSpinBox(self), "connectTimeoutSpin", what, (0.5, 600.0), value=10.0, tip=tip
         )
         self.timeout_spin.setSuffix(self.tr(" s"))
+        start = (self.tr("&Connect"), self.tr("Connect to the server (Ctrl+R)"))
+        stop = (self.tr("&Disconnect"), self.tr("Close the connection (Ctrl+.)"))
         self.connect_button, self.disconnect_button = start_stop_buttons(
-            tab,
-            (self.tr("&Connect"), self.tr("Connect to the server (Ctrl+R)")),
-            (self.tr("&Disconnect"), self.tr("Close the connection (Ctrl+.)")),
-            names=("connectButton", "disconnectButton"),
+            tab, start, stop, names=("connectButton", "disconnectButton")
         )
         self.add_rows(
             (self.tr("H&ost:"), self.host, self.host.combo),
@@ -106,7 +103,7 @@ def connection_settings(
     }
 
 
-class PayloadBox(QGroupBox):
+class PayloadBox(PayloadGroup):
     """The payload and what sends it on the connection: Send, Send file…, and Save log as
     script… (``save_script``).
 
@@ -121,30 +118,20 @@ class PayloadBox(QGroupBox):
         client: Callable[[], Any],
         save_script: Callable[[], object],
     ) -> None:
-        super().__init__(parent)
-        self.setTitle(self.tr("Pa&yload"))
+        super().__init__(self.tr("Pa&yload"), parent)
         self.status, self._client = status, client
-        self.payload = PayloadEditor(self)
-        self.send_button, self.send_file_button = push_buttons(
-            self,
-            (
-                self.tr("&Send"),
-                "sendButton",
-                self.send,
-                self.tr("Send the payload (Ctrl+Return)"),
-            ),
+        self.save_script_button = save_script_button(self, save_script)
+        send_tip = self.tr("Send the payload (Ctrl+Return)")
+        self.send_button, self.send_file_button = self.add_buttons(
+            (self.tr("&Send"), "sendButton", self.send, send_tip),
             (
                 self.tr("Send fi&le…"),
                 "sendFileButton",
                 self._choose_file,
                 self.tr("Send the contents of a file, as is"),
             ),
+            after=[self.save_script_button],
         )
-        self.save_script_button = save_script_button(self, save_script)
-        buttons = button_row(self.send_button, self.send_file_button)
-        buttons.addWidget(self.save_script_button)
-        self.payload.take_mnemonic(self)
-        stack(self, self.payload, buttons, stretch=0)
 
     def send(self) -> None:
         """Queue the payload on the connection."""

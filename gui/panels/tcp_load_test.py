@@ -9,12 +9,12 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QGroupBox, QLabel, QWidget
+from PySide6.QtWidgets import QLabel, QWidget
 
 from gui.panels.base import Panel, wire_runner
 from gui.runner import ReceivedRun, Runner
-from gui.widgets import LogEntry, PayloadEditor, TrafficLog, format_bytes, format_count
-from gui.widgets.forms import button_row, push_buttons, stack
+from gui.widgets import LogEntry, TrafficLog, format_bytes, format_count
+from gui.widgets.forms import PayloadGroup, stack
 from gui.widgets.traffic_log import StreamRows
 from net.errors import ConnectError, NetError
 from net.events import Connected, Disconnected, Received, Sent
@@ -149,9 +149,9 @@ class LoadTest(QWidget):
         self.summary = QLabel(self)
         self.summary.setObjectName("loadSummaryLabel")
         self.summary.setWordWrap(True)
-        self.payload = PayloadEditor(self, name="loadPayloadEdit")
-        self.send_all_button, self.disconnect_button = push_buttons(
-            self,
+        send_box = PayloadGroup(self.tr("Pa&yload"), self, name="loadPayloadEdit")
+        self.payload = send_box.payload
+        self.send_all_button, self.disconnect_button = send_box.add_buttons(
             (
                 self.tr("&Send to all"),
                 "sendAllButton",
@@ -164,10 +164,8 @@ class LoadTest(QWidget):
                 self.trigger_stop,
                 self.tr("Close every connection of this test"),
             ),
+            stretch=False,
         )
-        send_box = QGroupBox(self.tr("Pa&yload"), self)
-        self.payload.take_mnemonic(send_box)
-        stack(send_box, self.payload, button_row(self.send_all_button, self.disconnect_button))
         self.log = TrafficLog(self)
         stack(self, self.summary, send_box, self.log, stretch=2).setContentsMargins(0, 4, 0, 0)
         self._show_summary()

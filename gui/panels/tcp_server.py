@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QGridLayout, QVBoxLayout, QWidget
 
 from gui.panels.base import LoopPanel, scrolling_settings, server_tls, set_tab_chain
@@ -49,9 +48,7 @@ class TcpServerPanel(LoopPanel):
         self._address = ""
         self._decoders: dict[int, StreamRows] = {}  # per connection: its stream's rows
         self._build()
-        self._refresh = QTimer(self)
-        self._refresh.setInterval(500)
-        self._refresh.timeout.connect(self._refresh_clients)
+        self._refresh = self.ticker(self._refresh_clients)
         self._set_running(False)
 
     # -- layout --------------------------------------------------------------------------------
@@ -123,16 +120,18 @@ class TcpServerPanel(LoopPanel):
             self.status.show_error(str(exc))
             return
         host, port = self.bind.address(), self.port.port()
-        mode, fixed = self.reply_box.mode(), self.reply_box.fixed()
-        max_clients = self.max_clients.value()
-        idle = self.idle_timeout.value() or None
-        keepalive = self.keepalive.isChecked()
         try:
             responder = self.reply_box.responder(self.log.model.encoding)
         except NetError as exc:
             self.status.show_error(str(exc))
             return
         self._responder = responder
+        options = self.listen.server_options()
+        options.update(
+            reply_mode=self.reply_box.mode(),
+            fixed_reply=self.reply_box.fixed(),
+            responder=responder,
+        )
         self.counters.reset()
         push = self.runner.push
         self._fingerprint = ""
@@ -142,18 +141,7 @@ class TcpServerPanel(LoopPanel):
         def open_server() -> TcpServer:
             raise_file_limit()  # as `swb serve` does, so the clients asked for can be held
             context = server_tls(plan, opened)
-            return TcpServer(
-                host,
-                port,
-                on_event=push,
-                reply_mode=mode,
-                fixed_reply=fixed,
-                ssl_context=context,
-                max_clients=max_clients,
-                keepalive=keepalive,
-                idle_timeout=idle,
-                responder=responder,
-            )
+            return TcpServer(host, port, on_event=push, ssl_context=context, **options)
 
         self.server = None
         self._decoders.clear()

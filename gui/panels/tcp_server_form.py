@@ -4,24 +4,23 @@ its own (Automatic reply), the table of connected clients (Clients) and what is 
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QGroupBox, QLabel, QSizePolicy, QSpinBox, QWidget
 
 from gui.panels.base import Panel
 from gui.widgets import PayloadEditor, format_bytes, format_count
-from gui.widgets.connection_table import ConnectionTable
+from gui.widgets.connection_table import ConnectionTable, clock
 from gui.widgets.forms import (
     FieldsBox,
+    LiveBox,
+    PayloadGroup,
     button_row,
     check_box,
     choice_box,
     listen_fields,
     push_button,
-    push_buttons,
     spin_box,
     stack,
     start_stop_buttons,
@@ -54,11 +53,9 @@ class ListenBox(FieldsBox):
         super().__init__(panel)
         self.setTitle(self.tr("Listen"))
         self.bind, self.port = listen_fields(self)
-        self.start_button, self.stop_button = start_stop_buttons(
-            panel,
-            (self.tr("&Start"), self.tr("Start listening (Ctrl+R)")),
-            (self.tr("St&op"), self.tr("Stop the server and close every connection (Ctrl+.)")),
-        )
+        start = (self.tr("&Start"), self.tr("Start listening (Ctrl+R)"))
+        stop = (self.tr("St&op"), self.tr("Stop the server and close every connection (Ctrl+.)"))
+        self.start_button, self.stop_button = start_stop_buttons(panel, start, stop)
         what, tip = (
             self.tr("Maximum clients at once"),
             self.tr(
@@ -93,20 +90,22 @@ class ListenBox(FieldsBox):
         )
         self.add_buttons(self.start_button, self.stop_button)
 
+    def server_options(self) -> dict[str, Any]:
+        """What a :class:`net.tcp.TcpServer` takes from this box besides the address:
+        max_clients, keepalive, and idle_timeout (seconds; None: never)."""
+        return {
+            "max_clients": self.max_clients.value(),
+            "keepalive": self.keepalive.isChecked(),
+            "idle_timeout": self.idle_timeout.value() or None,
+        }
 
-class ReplyBox(QGroupBox):
+
+class ReplyBox(LiveBox):
     """What the server sends back on its own: none, an echo or a fixed text, and the rules that
-    answer first. Every change applies at once to a running server.
-
-    Signals:
-        changed(): the mode, the fixed text or a rule changed.
-    """
-
-    changed = Signal()
+    answer first. Every change applies at once to a running server."""
 
     def __init__(self, parent: QWidget) -> None:
-        super().__init__(parent)
-        self.setTitle(self.tr("Automatic reply"))
+        super().__init__(self.tr("Automatic reply"), parent)
         modes = [
             (self.tr("No automatic reply"), "none"),
             (self.tr("Echo what each client sends"), "echo"),
@@ -120,18 +119,15 @@ class ReplyBox(QGroupBox):
         # Rules answer first; the reply mode above answers what no rule matches.
         self.rules = RulesTable(self, framing=True)
         stack(self, self.reply_mode, self.fixed_reply, self.rules, stretch=2)
-        for signal in (
-            self.reply_mode.currentIndexChanged,
-            self.fixed_reply.changed,
-            self.rules.changed,
-        ):
-            signal.connect(self.refresh)
+        self.watch(
+            self.reply_mode.currentIndexChanged, self.fixed_reply.changed, self.rules.changed
+        )
+        self.changed.connect(self.refresh)
 
     def refresh(self) -> None:
-        """Show the fixed text's editor only in the mode that uses it; tell the panel."""
+        """Show the fixed text's editor only in the mode that uses it."""
         # Shown only when it is used: the rules table below needs the height at 800x600.
         self.fixed_reply.setVisible(self.mode() == "fixed")
-        self.changed.emit()
 
     def mode(self) -> str:
         """ "none", "echo" or "fixed"."""
@@ -158,15 +154,7 @@ class ReplyBox(QGroupBox):
         return self.rules.responder(self.mode(), self.fixed(), encoding, current=current)
 
     def focus_chain(self) -> list[QWidget]:
-        editor = self.fixed_reply
-        return [
-            self.reply_mode,
-            editor.edit,
-            editor.mode_combo,
-            editor.encoding_combo,
-            editor.ending_combo,
-            self.rules,
-        ]
+        return [self.reply_mode, *self.fixed_reply.focus_chain(), self.rules]
 
 
 class ClientsBox(QGroupBox):
@@ -216,25 +204,18 @@ class ClientsBox(QGroupBox):
 
     def show_clients(self, server: Any) -> int:
         """Show ``server``'s clients (none without a server); returns how many there are."""
-        infos = list(server.clients()) if server is not None else []
-        self.table.show_rows(
-            [
-                (
-                    info.conn_id,
-                    [
-                        info.peer,
-                        time.strftime("%H:%M:%S", time.localtime(info.since)),
-                        format_bytes(info.bytes_in),
-                        format_bytes(info.bytes_out),
-                    ],
-                )
-                for info in infos
-            ]
+        return self.table.show_infos(
+            server.clients() if server is not None else [],
+            lambda info: [
+                info.peer,
+                clock(info.since),
+                format_bytes(info.bytes_in),
+                format_bytes(info.bytes_out),
+            ],
         )
-        return len(infos)
 
 
-class SendBox(QGroupBox):
+class SendBox(PayloadGroup):
     """The payload and what sends it: to the selected clients or to all of them; also closes
     the selected clients' connections (the Clients box's button).
 
@@ -249,45 +230,31 @@ class SendBox(QGroupBox):
         server: Callable[[], Any],
         selected: Callable[[], list[int]],
     ) -> None:
-        super().__init__(parent)
-        self.setTitle(self.tr("Pa&yload"))
+        super().__init__(self.tr("Pa&yload"), parent)
         self.status, self._server, self._selected = status, server, selected
-        self.payload = PayloadEditor(self)
-        self.send_button, self.send_all_button = push_buttons(
-            self,
+        all_tip = self.tr("Send the payload to every connected client")
+        self.send_button, self.send_all_button = self.add_buttons(
             (
                 self.tr("Send to s&elected"),
                 "sendButton",
                 self.send_to_selected,
                 self.tr("Send the payload to the selected clients (Ctrl+Return)"),
             ),
-            (
-                self.tr("Send to a&ll"),
-                "sendAllButton",
-                self.send_to_all,
-                self.tr("Send the payload to every connected client"),
-            ),
+            (self.tr("Send to a&ll"), "sendAllButton", self.send_to_all, all_tip),
         )
-        self.payload.take_mnemonic(self)
-        stack(self, self.payload, button_row(self.send_button, self.send_all_button), stretch=0)
 
     def clients_text(self, count: int) -> str:
         """ "3 clients", in the user's language."""
         return self.tr("{count} clients", "", count).format(count=format_count(count))
 
     def send_to_selected(self) -> None:
-        ids = self._selected()
-        if not ids:
-            self.status.show_error(self.tr("Select one or more clients in the list first"))
-            return
-        data = self._payload()
+        ids = self._chosen()
+        data = self._payload() if ids else None
         if data is None:
             return
         server = self._server()
-        for conn_id in ids:
-            if not self._call(lambda conn_id=conn_id: server.send(conn_id, data)):
-                return
-        self._sent(len(data), len(ids))
+        if all(self._call(lambda conn_id=conn_id: server.send(conn_id, data)) for conn_id in ids):
+            self._sent(len(data), len(ids))
 
     def send_to_all(self) -> None:
         data = self._payload()
@@ -304,13 +271,16 @@ class SendBox(QGroupBox):
             self._sent(len(data), count)
 
     def disconnect_selected(self) -> None:
+        server = self._server()
+        for conn_id in self._chosen():
+            self._call(lambda conn_id=conn_id: server.disconnect(conn_id))
+
+    def _chosen(self) -> list[int]:
+        """The selected clients' ids; none after saying to select some."""
         ids = self._selected()
         if not ids:
             self.status.show_error(self.tr("Select one or more clients in the list first"))
-            return
-        server = self._server()
-        for conn_id in ids:
-            self._call(lambda conn_id=conn_id: server.disconnect(conn_id))
+        return ids
 
     def _sent(self, size: int, clients: int) -> None:
         self.status.show_info(

@@ -7,7 +7,6 @@ import threading
 from operator import itemgetter
 from typing import Any
 
-from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QGridLayout, QLabel, QWidget
 
 from gui.panels.base import LoopPanel, set_tab_chain
@@ -68,9 +67,7 @@ class UdpReceivePanel(LoopPanel):
         self._rate_value = 0.0
         self._address = ""
         self._build(log_limit)
-        self._tick = QTimer(self)
-        self._tick.setInterval(500)
-        self._tick.timeout.connect(self._update_counters)
+        self._tick = self.ticker(self._update_counters)
         self._set_running(False)
 
     # -- layout --------------------------------------------------------------------------------
@@ -92,11 +89,9 @@ class UdpReceivePanel(LoopPanel):
         self.send_to_button = send_box.send_to_button
         self.send_selected_button = send_box.send_selected_button
 
-        self.start_button, self.stop_button = start_stop_buttons(
-            self,
-            (self.tr("&Start"), self.tr("Start listening (Ctrl+R)")),
-            (self.tr("S&top"), self.tr("Stop listening (Ctrl+.)")),
-        )
+        start = (self.tr("&Start"), self.tr("Start listening (Ctrl+R)"))
+        stop = (self.tr("S&top"), self.tr("Stop listening (Ctrl+.)"))
+        self.start_button, self.stop_button = start_stop_buttons(self, start, stop)
         self.counters = QLabel(self)
         self.counters.setObjectName("countersLabel")
         self.warning = QLabel(self)

@@ -6,12 +6,12 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Callable
 
-from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFormLayout, QGroupBox, QHBoxLayout, QLabel, QWidget
 
 from gui.widgets import HostField, InlineError, PayloadEditor, PortField
 from gui.widgets.forms import (
     FieldsBox,
+    LiveBox,
     button_row,
     check_box,
     line_edit,
@@ -76,19 +76,12 @@ class UdpListenBox(FieldsBox):
         return message
 
 
-class AutoReplyBox(QGroupBox):
+class AutoReplyBox(LiveBox):
     """A payload sent back to the sender of every datagram, and the rules that answer first.
-    Both may change while listening: the next datagram gets the new answer.
-
-    Signals:
-        changed(): the reply, its check box or a rule changed.
-    """
-
-    changed = Signal()
+    Both may change while listening: the next datagram gets the new answer."""
 
     def __init__(self, parent: QWidget) -> None:
-        super().__init__(parent)
-        self.setTitle(self.tr("Auto-reply"))
+        super().__init__(self.tr("Auto-reply"), parent)
         tip = self.tr("Send this payload back to the sender of each datagram")
         text = self.tr("&Reply to every datagram with:")
         self.reply_check = check_box(self, text, "autoReplyCheck", tip)
@@ -99,8 +92,7 @@ class AutoReplyBox(QGroupBox):
         self.reply_check.toggled.connect(self.reply.setEnabled)
         self.rules = RulesTable(self)
         stack(self, self.reply_check, self.reply, self.rules, stretch=2)
-        for signal in (self.reply_check.toggled, self.reply.changed, self.rules.changed):
-            signal.connect(lambda *_: self.changed.emit())
+        self.watch(self.reply_check.toggled, self.reply.changed, self.rules.changed)
 
     def check(self) -> str | None:
         """What is wrong with the reply, when it is on (also shown under it)."""
@@ -130,14 +122,7 @@ class AutoReplyBox(QGroupBox):
         return rules
 
     def focus_chain(self) -> list[QWidget]:
-        editor = self.reply
-        return [
-            self.reply_check,
-            editor.edit,
-            editor.mode_combo,
-            editor.encoding_combo,
-            editor.ending_combo,
-        ]
+        return [self.reply_check, *self.reply.focus_chain()]
 
 
 class HandSendBox(QGroupBox):
@@ -158,20 +143,14 @@ class HandSendBox(QGroupBox):
         self.send_payload = PayloadEditor(
             self, compact=True, name="sendPayloadEdit", label=self.tr("Payload to send")
         )
+        tips = (
+            self.tr("Send the payload from the listening port to this host and port"),
+            self.tr("Send the payload to the sender of the row selected in the log"),
+        )
         self.send_to_button, self.send_selected_button = push_buttons(
             self,
-            (
-                self.tr("Se&nd"),
-                "sendButton",
-                send_to,
-                self.tr("Send the payload from the listening port to this host and port"),
-            ),
-            (
-                self.tr("To se&lected sender"),
-                "sendSelectedButton",
-                send_selected,
-                self.tr("Send the payload to the sender of the row selected in the log"),
-            ),
+            (self.tr("Se&nd"), "sendButton", send_to, tips[0]),
+            (self.tr("To se&lected sender"), "sendSelectedButton", send_selected, tips[1]),
         )
         form = QFormLayout(self)
         target = QHBoxLayout()
@@ -185,14 +164,10 @@ class HandSendBox(QGroupBox):
         form.addRow(button_row(self.send_to_button, self.send_selected_button))
 
     def focus_chain(self) -> list[QWidget]:
-        editor = self.send_payload
         return [
             self.send_host.combo,
             self.send_port.edit,
-            editor.edit,
-            editor.mode_combo,
-            editor.encoding_combo,
-            editor.ending_combo,
+            *self.send_payload.focus_chain(),
             self.send_to_button,
             self.send_selected_button,
         ]

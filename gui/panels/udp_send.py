@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication
-from PySide6.QtWidgets import QGridLayout, QGroupBox, QLabel, QWidget
+from PySide6.QtWidgets import QGridLayout, QLabel, QWidget
 
 from gui.panels.base import LoopPanel, set_tab_chain
 from gui.panels.udp_send_form import SendingBox, TargetBox
-from gui.widgets import LogEntry, PayloadEditor, TrafficLog, format_bytes, format_count
-from gui.widgets.forms import counters_row, stack, start_stop_buttons
+from gui.widgets import LogEntry, TrafficLog, format_bytes, format_count
+from gui.widgets.forms import PayloadGroup, counters_row, stack, start_stop_buttons
 from gui.widgets.send_tools import save_script_button
 from net.codec import render_text, to_hex
 from net.events import Datagram
@@ -67,17 +67,14 @@ class UdpSendPanel(LoopPanel):
         self.wait_check, self.timeout_spin = options.wait_check, options.timeout_spin
         self.keep_check = options.keep_check
 
-        self.payload = PayloadEditor(self)
-        payload_box = QGroupBox(self.tr("Pa&yload"), self)
+        payload_box = PayloadGroup(self.tr("Pa&yload"), self)
+        self.payload = payload_box.payload
         stack(payload_box, self.payload)
-        self.payload.take_mnemonic(payload_box)
 
+        start = (self.tr("&Send"), self.tr("Send the payload (Ctrl+Return)"))
+        stop = (self.tr("S&top"), self.tr("Stop repeating or waiting (Ctrl+.)"))
         self.send_button, self.stop_button = start_stop_buttons(
-            self,
-            (self.tr("&Send"), self.tr("Send the payload (Ctrl+Return)")),
-            (self.tr("S&top"), self.tr("Stop repeating or waiting (Ctrl+.)")),
-            names=("sendButton", "stopButton"),
-            on_start=self.trigger_send,
+            self, start, stop, names=("sendButton", "stopButton"), on_start=self.trigger_send
         )
         self.start_button = self.send_button  # the Start of this panel's pair
         self.counters = QLabel(self)

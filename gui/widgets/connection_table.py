@@ -3,7 +3,9 @@ connection id, refreshed in place while the user's selection stays on the same c
 
 from __future__ import annotations
 
-from collections.abc import Container, Sequence
+import time
+from collections.abc import Callable, Container, Iterable, Sequence
+from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -14,9 +16,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-__all__ = ["ConnectionTable", "selected_ids", "set_rows"]
+__all__ = ["ConnectionTable", "clock", "selected_ids", "set_rows"]
 
 _ID_ROLE = Qt.ItemDataRole.UserRole
+
+
+def clock(since: float) -> str:
+    """The local time of day of ``since`` (seconds since the epoch): "14:03:27"."""
+    return time.strftime("%H:%M:%S", time.localtime(since))
 
 
 def set_rows(
@@ -97,6 +104,13 @@ class ConnectionTable(QTableWidget):
         """Show ``rows``, each (connection id, its cells' texts), keeping the selection (as
         :func:`set_rows`)."""
         set_rows(self, rows, self.id_column, self.right_aligned)
+
+    def show_infos(self, infos: Iterable[Any], cells: Callable[[Any], Sequence[str]]) -> int:
+        """Show a row per connection of ``infos`` (objects with a ``conn_id``), its cells'
+        texts given by ``cells``; returns how many there are."""
+        rows = [(info.conn_id, cells(info)) for info in infos]
+        self.show_rows(rows)
+        return len(rows)
 
     def selected_ids(self) -> list[int]:
         """The connection ids of the selected rows, top to bottom."""

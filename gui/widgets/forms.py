@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import TypeVar
 
+from PySide6.QtCore import Signal, SignalInstance
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -29,9 +30,12 @@ from PySide6.QtWidgets import (
 )
 
 from gui.widgets.address import BindAddressPicker, PortField
+from gui.widgets.payload import PayloadEditor
 
 __all__ = [
     "FieldsBox",
+    "LiveBox",
+    "PayloadGroup",
     "add_rows",
     "ask_file",
     "button_row",
@@ -49,6 +53,8 @@ __all__ = [
 ]
 
 Row = tuple[str, QWidget] | tuple[str, QWidget, QWidget]
+#: A push button's text, objectName, what a click calls, and tooltip.
+ButtonSpec = tuple[str, str, Callable[[], object], str]
 _Spin = TypeVar("_Spin", QSpinBox, QDoubleSpinBox)
 
 
@@ -73,9 +79,7 @@ def push_button(
     return button
 
 
-def push_buttons(
-    parent: QWidget, *specs: tuple[str, str, Callable[[], object], str]
-) -> list[QPushButton]:
+def push_buttons(parent: QWidget, *specs: ButtonSpec) -> list[QPushButton]:
     """One :func:`push_button` per (text, name, slot, tooltip), in order."""
     return [push_button(parent, text, name, slot, tip=tip) for text, name, slot, tip in specs]
 
@@ -184,6 +188,43 @@ class FieldsBox(QGroupBox):
 def listen_fields(parent: QWidget) -> tuple[BindAddressPicker, PortField]:
     """Where a server listens: the address picker and the port (0 = any free port)."""
     return BindAddressPicker(parent), PortField(parent, allow_zero=True)
+
+
+class LiveBox(QGroupBox):
+    """A group box of settings that apply at once, also while a run goes on.
+
+    Signals:
+        changed(): one of the settings changed (see :meth:`watch`).
+    """
+
+    changed = Signal()
+
+    def watch(self, *signals: SignalInstance) -> None:
+        """Emit ``changed`` whenever one of ``signals`` fires."""
+        for signal in signals:
+            signal.connect(lambda *_: self.changed.emit())
+
+
+class PayloadGroup(QGroupBox):
+    """A payload editor (``payload``) with the row of buttons that send it under it; the Alt
+    letter of the box's title reaches the editor's text."""
+
+    def __init__(self, title: str, parent: QWidget, *, name: str = "payloadEdit") -> None:
+        super().__init__(title, parent)
+        self.payload = PayloadEditor(self, name=name)
+        self.payload.take_mnemonic(self)
+
+    def add_buttons(
+        self, *specs: ButtonSpec, after: Sequence[QWidget] = (), stretch: bool = True
+    ) -> list[QPushButton]:
+        """A button per (text, name, slot, tooltip) side by side under the payload, then
+        ``after``; with ``stretch`` the payload takes the height left over."""
+        buttons = push_buttons(self, *specs)
+        row = button_row(*buttons)
+        for widget in after:
+            row.addWidget(widget)
+        stack(self, self.payload, row, stretch=0 if stretch else -1)
+        return buttons
 
 
 def form_box(parent: QWidget, title: str, *rows: Row) -> tuple[QGroupBox, QFormLayout]:
