@@ -1,6 +1,9 @@
 """The shapes every panel's controls take: a named push button, the Start / Stop (or Connect /
-Disconnect) pair, a row of buttons, a form of labelled fields whose Alt+letter reaches them, and
-the spin boxes, check boxes and combo boxes that panels build from a line of specs.
+Disconnect) pair, a row of buttons, a form of labelled fields whose Alt+letter reaches them, the
+spin boxes, check boxes and drop-downs that panels build from a line of specs, and the boxes
+panels are made of: :class:`FieldsBox` (labelled fields, which give the Tab order and what a run
+locks), :class:`LiveBox` (settings that apply while a run goes on) and :class:`PayloadGroup`
+(a payload with the buttons that send it).
 
 Texts come in already translated (``self.tr(...)`` in the panel), so each keeps its own
 translation context and mnemonic: one panel's Stop is "St&op", another's "S&top".
@@ -42,7 +45,6 @@ __all__ = [
     "check_box",
     "choice_box",
     "counters_row",
-    "form_box",
     "line_edit",
     "listen_fields",
     "push_button",
@@ -84,13 +86,10 @@ def push_buttons(parent: QWidget, *specs: ButtonSpec) -> list[QPushButton]:
     return [push_button(parent, text, name, slot, tip=tip) for text, name, slot, tip in specs]
 
 
-def ask_file(
-    parent: QWidget, title: str, filters: str, then: Callable[[str], object], *, save: bool = False
-) -> None:
-    """Ask for a file to open (or, with ``save``, to save to) and give its path to ``then``;
-    nothing happens when the dialog is cancelled."""
-    dialog = QFileDialog.getSaveFileName if save else QFileDialog.getOpenFileName
-    path, _ = dialog(parent, title, "", filters)
+def ask_file(parent: QWidget, title: str, filters: str, then: Callable[[str], object]) -> None:
+    """Ask for a file to open and give its path to ``then``; nothing happens when the dialog
+    is cancelled. ``filters`` as Qt's file dialogs take them ("Scripts (*.toml)")."""
+    path, _ = QFileDialog.getOpenFileName(parent, title, "", filters)
     if path:
         then(path)
 
@@ -227,15 +226,6 @@ class PayloadGroup(QGroupBox):
         return buttons
 
 
-def form_box(parent: QWidget, title: str, *rows: Row) -> tuple[QGroupBox, QFormLayout]:
-    """A group box titled ``title`` holding a form of ``rows`` (as :func:`add_rows`); the form
-    is returned too, for rows of other shapes (a row of buttons)."""
-    box = QGroupBox(title, parent)
-    form = QFormLayout(box)
-    add_rows(form, *rows)
-    return box, form
-
-
 def stack(
     holder: QWidget, *items: QWidget | QLayout, stretch: int | Sequence[int] = -1
 ) -> QVBoxLayout:
@@ -271,13 +261,10 @@ def spin_box(
     value: float | None = None,
     suffix: str = "",
     tip: str = "",
-    special: str = "",
-    step: int = 0,
-    separators: bool = False,
 ) -> _Spin:
     """``spin`` (a QSpinBox, or a QDoubleSpinBox with one decimal: seconds, milliseconds,
     percent) named ``name``, for a number in ``limits`` (inclusive); ``what`` is its accessible
-    name, ``special`` the text shown at the minimum ("Never", "unlimited")."""
+    name."""
     spin.setObjectName(name)
     spin.setRange(limits[0], limits[1])  # type: ignore[arg-type]  # whole numbers for a QSpinBox
     if isinstance(spin, QDoubleSpinBox):
@@ -289,23 +276,14 @@ def spin_box(
     spin.setAccessibleName(what)
     if tip:
         spin.setToolTip(tip)
-    if special:
-        spin.setSpecialValueText(special)
-    if step:
-        spin.setSingleStep(step)
-    spin.setGroupSeparatorShown(separators)
     return spin
 
 
-def check_box(
-    parent: QWidget, text: str, name: str, tip: str, *, checked: bool = False
-) -> QCheckBox:
+def check_box(parent: QWidget, text: str, name: str, tip: str) -> QCheckBox:
     """A check box named ``name``, with its tooltip."""
     box = QCheckBox(text, parent)
     box.setObjectName(name)
     box.setToolTip(tip)
-    if checked:
-        box.setChecked(True)
     return box
 
 
