@@ -187,7 +187,7 @@ class TcpClientPanel(Panel):
             )
             return None
         source.host.remember(source.host.text())
-        page = LoadTest(self, source.server.target(), count)
+        page = LoadTest(self, source.server_box.target(), count)
         self._add_page(page)
         page.start(settings)
         return page

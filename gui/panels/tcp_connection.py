@@ -61,23 +61,23 @@ class ClientConnection(QWidget):
         self.repeat_send: Any = None
         self.payload_history: Any = None
         self._build()
-        self._rtt = self.counters.trips  # what tests of the round trips read
+        self._rtt = self.counters.trips  # the round trips, by the name callers used before
         self._set_state("idle")
 
     # -- layout --------------------------------------------------------------------------------
 
     def _build(self) -> None:
-        self.server = ServerBox(self)
-        self.host, self.port = self.server.host, self.server.port
-        self.timeout_spin = self.server.timeout_spin
-        self.connect_button = self.server.connect_button
-        self.disconnect_button = self.server.disconnect_button
+        self.server_box = ServerBox(self)
+        self.host, self.port = self.server_box.host, self.server_box.port
+        self.timeout_spin = self.server_box.timeout_spin
+        self.connect_button = self.server_box.connect_button
+        self.disconnect_button = self.server_box.disconnect_button
         self.security = ClientSecurityBox(self)
         self.connection = ConnectionOptionsBox(self)
         # Server and Security share the left column and Connection gets a row of its own: side
         # by side the three did not fit an 800x600 window.
         left = QVBoxLayout()
-        left.addWidget(self.server)
+        left.addWidget(self.server_box)
         left.addWidget(self.security)
         left.addStretch(1)
         self.options_row = QHBoxLayout()
@@ -107,7 +107,7 @@ class ClientConnection(QWidget):
     def tab_order(self) -> list[QWidget]:
         """This tab's inputs in the order Tab visits them."""
         return [
-            *self.server.focus_chain(),
+            *self.server_box.focus_chain(),
             *self.send_box.focus_chain(),
             *self.security.focus_chain(),
             *self.connection.focus_chain(),
@@ -115,7 +115,7 @@ class ClientConnection(QWidget):
 
     def copy_target(self, other: ClientConnection) -> None:
         """Start from ``other``'s server, timeout and recent hosts (a new tab to the same place)."""
-        self.server.copy_target(other.server)
+        self.server_box.copy_target(other.server_box)
 
     # -- what the tab shows about itself -------------------------------------------------------
 
@@ -157,7 +157,7 @@ class ClientConnection(QWidget):
         """What a TcpClient to this tab's target takes (host, port, tls, timeout, options);
         None after showing what is wrong with the fields."""
         try:
-            return connection_settings(self.server, self.security, self.connection)
+            return connection_settings(self.server_box, self.security, self.connection)
         except (AddressError, PayloadError) as exc:
             self.status.show_error(str(exc))
             return None
@@ -167,7 +167,7 @@ class ClientConnection(QWidget):
         if settings is None:
             return
         self.host.remember(self.host.text())
-        self.target = self.server.target()
+        self.target = self.server_box.target()
         push = self.runner.push
         built: list[TcpClient] = []
         self._built = built
@@ -309,7 +309,7 @@ class ClientConnection(QWidget):
         self.disconnect_button.setEnabled(not idle)
         self.send_button.setEnabled(state == "connected")
         self.send_file_button.setEnabled(state == "connected")
-        for widget in self.server.inputs():
+        for widget in self.server_box.inputs():
             widget.setEnabled(idle)
         self.security.set_enabled_inputs(idle)
         self.connection.set_enabled_inputs(idle)
