@@ -1,10 +1,13 @@
-"""What every panel shares: the status line, shortcuts' hooks, settings, and activity reporting."""
+"""What every panel shares: the status line, shortcuts' hooks, settings, and activity reporting;
+and what a panel that runs one net loop adds (:class:`LoopPanel`): its runner wired to its slots,
+the Start / Stop pair's states, failures on the status line and in the log, the "stopped" line."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtCore import QObject, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -14,6 +17,8 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
     QLabel,
+    QLayout,
+    QPushButton,
     QScrollArea,
     QVBoxLayout,
     QWidget,
@@ -22,8 +27,24 @@ from PySide6.QtWidgets import (
 from gui.runner import Runner
 from gui.settings import restore_fields, save_fields
 from gui.widgets.status import StatusLine
+from gui.widgets.traffic_log import TrafficLog
 
-__all__ = ["ComingSoonPanel", "Panel", "first_problem"]
+__all__ = [
+    "ComingSoonPanel",
+    "LoopPanel",
+    "Panel",
+    "first_problem",
+    "scrolling_settings",
+    "server_tls",
+    "wire_runner",
+]
+
+if TYPE_CHECKING:
+    import ssl
+
+    from gui.widgets.security import ServerTlsPlan
+
+_RUNNER_SIGNALS = ("opened", "events", "returned", "failed", "finished")
 
 
 def set_tab_chain(*widgets: QWidget) -> None:
@@ -69,6 +90,14 @@ class SettingsArea(QScrollArea):
             self.ensureWidgetVisible(new)
 
 
+def scrolling_settings(owner: QWidget, settings: QLayout, name: str) -> SettingsArea:
+    """A :class:`SettingsArea` named ``name`` in ``owner`` around the ``settings`` layout."""
+    content = QWidget(owner)
+    content.setLayout(settings)
+    settings.setContentsMargins(0, 0, 0, 0)
+    return SettingsArea(owner, content, name)
+
+
 def _focus_target(widget: QWidget) -> QWidget:
     proxy = widget.focusProxy()
     while proxy is not None:
@@ -89,6 +118,33 @@ def _takes_tab(widget: QWidget) -> bool:
 def first_problem(*checks: str | None) -> str | None:
     """The first message among already-run checks (each shows its own inline message)."""
     return next((message for message in checks if message), None)
+
+
+def wire_runner(runner: Runner, owner: QObject) -> Runner:
+    """Connect each of ``runner``'s signals (opened, events, returned, failed, finished) to
+    ``owner``'s ``_on_<signal>`` method, where it has one; returns ``runner``."""
+    for signal in _RUNNER_SIGNALS:
+        slot = getattr(owner, f"_on_{signal}", None)
+        if slot is not None:
+            getattr(runner, signal).connect(slot)
+    return runner
+
+
+def server_tls(plan: ServerTlsPlan | None, opened: dict[str, str]) -> ssl.SSLContext | None:
+    """The TLS context a server of the panel serves with, on the worker's thread (generating
+    the self-signed certificate at first use takes a moment: not on the GUI's); None without
+    TLS. The certificate's fingerprint goes into ``opened["fingerprint"]`` for the GUI.
+
+    Raises:
+        TlsError: the certificate cannot be made or loaded.
+    """
+    if plan is None:
+        return None
+    from net.tls import server_context  # ssl, when a server first uses TLS
+
+    certificate = plan.certificate()
+    opened["fingerprint"] = certificate.fingerprint
+    return server_context(certificate)
 
 
 class Panel(QWidget):
@@ -177,6 +233,14 @@ class Panel(QWidget):
         self._runners.append(runner)
         return runner
 
+    def inputs_ok(self, *checks: str | None) -> bool:
+        """True when every already-run check passed; else the first problem is on the status
+        line (each field shows its own inline)."""
+        problem = first_problem(*checks)
+        if problem:
+            self.status.show_error(problem)
+        return not problem
+
     def set_activity(self, text: str) -> None:
         if text != self._activity:
             self._activity = text
@@ -215,6 +279,57 @@ class Panel(QWidget):
 
     def restore_settings(self, settings: QSettings) -> None:
         restore_fields(self, settings)
+
+
+class LoopPanel(Panel):
+    """A panel that runs one net loop (a server, a receiver, a relay, a script) in ``runner``.
+
+    The runner's signals reach the subclass's ``_on_opened`` / ``_on_events`` / ``_on_returned``
+    / ``_on_finished`` where it has them. A failure goes to the status line and, where the
+    panel has a traffic ``log``, into it as an error row naming :meth:`failure_peer`.
+    """
+
+    start_button: QPushButton
+    stop_button: QPushButton
+
+    def __init__(
+        self, parent: QWidget | None, runner_name: str, *, buffer_limit: int = 200_000
+    ) -> None:
+        super().__init__(parent)
+        self.runner = wire_runner(self.make_runner(runner_name, buffer_limit=buffer_limit), self)
+
+    def ticker(self, slot: Callable[[], object]) -> QTimer:
+        """A timer that calls ``slot`` twice a second once started (tables and rates that the
+        net object keeps, read while it runs)."""
+        timer = QTimer(self)
+        timer.setInterval(500)
+        timer.timeout.connect(slot)
+        return timer
+
+    def failure_peer(self) -> str:
+        """The peer a failure's log row names ("" for none)."""
+        return ""
+
+    def _on_failed(self, message: str) -> None:
+        self.status.show_error(message)
+        log = getattr(self, "log", None)
+        if isinstance(log, TrafficLog):
+            log.note(message, self.failure_peer(), error=True)
+
+    def show_running(self, running: bool, *inputs: QWidget) -> None:
+        """Start enabled while idle, Stop while running, ``inputs`` (what the run was started
+        with) only while idle; an idle panel has no activity line."""
+        self.start_button.setEnabled(not running)
+        self.stop_button.setEnabled(running)
+        for widget in inputs:
+            widget.setEnabled(not running)
+        if not running:
+            self.set_activity("")
+
+    def show_stopped(self, message: str) -> None:
+        """Say that the run ended, unless the status line holds the error that ended it."""
+        if self.status.kind != "error":
+            self.status.show_info(message)
 
 
 class ComingSoonPanel(Panel):

@@ -16,18 +16,16 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QLineEdit,
     QPlainTextEdit,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
-    QVBoxLayout,
     QWidget,
 )
 
-from gui.panels.base import Panel, set_tab_chain
+from gui.panels.base import LoopPanel, set_tab_chain
 from gui.widgets import TrafficLog
-from gui.widgets.forms import push_button, start_stop_buttons
+from gui.widgets.forms import ask_file, line_edit, push_buttons, stack, start_stop_buttons
 from gui.widgets.status import StatusLine
 from gui.widgets.style import set_text_role
 from net.codec import render_text
@@ -169,17 +167,73 @@ def _write_atomically(target: Path, text: str) -> None:
         raise
 
 
-class ScriptsPanel(Panel):
+class StepLog(QTableWidget):
+    """Each step's result, one row each: round, step, action, bytes, elapsed and round-trip
+    time (ms), and OK or FAILED with what was captured, received or wrong. Keeps the last
+    :data:`MAX_LOG_ROWS`."""
+
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(0, 7, parent)
+        self.setObjectName("stepLog")
+        self.setAccessibleName(self.tr("Steps"))
+        self.setHorizontalHeaderLabels(
+            [
+                self.tr("Round"),
+                self.tr("Step"),
+                self.tr("Action"),
+                self.tr("Bytes"),
+                self.tr("Elapsed (ms)"),
+                self.tr("RTT (ms)"),
+                self.tr("Result"),
+            ]
+        )
+        self.verticalHeader().hide()
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        # The numbers take what they need, so the Result column stays in sight at 800x600.
+        for column in range(6):
+            self.horizontalHeader().setSectionResizeMode(
+                column, QHeaderView.ResizeMode.ResizeToContents
+            )
+        self.horizontalHeader().setSectionResizeMode(6, QHeaderView.ResizeMode.Stretch)
+
+    def add(self, results: list[StepResult], encoding: str) -> None:
+        """Append a row per result (received bytes shown in ``encoding``)."""
+        self.setUpdatesEnabled(False)
+        for result in results:
+            step = result.step
+            if not result.ok:
+                detail = result.problem
+            elif result.captures:
+                detail = ", ".join(f"{k}={v}" for k, v in result.captures.items())
+            else:
+                detail = render_text(result.data[:200], encoding)
+            cells = [
+                str(result.round),
+                str(step.number),
+                step.kind,
+                str(result.size) if step.kind != "delay" else "",
+                f"{result.elapsed * 1000:.3f}",
+                f"{result.rtt * 1000:.3f}" if result.rtt is not None else "",
+                (self.tr("OK") if result.ok else self.tr("FAILED")) + "  " + detail,
+            ]
+            row = self.rowCount()
+            self.insertRow(row)
+            for column, text in enumerate(cells):
+                self.setItem(row, column, QTableWidgetItem(text))
+        overflow = self.rowCount() - MAX_LOG_ROWS
+        for _ in range(max(0, overflow)):
+            self.removeRow(0)
+        self.setUpdatesEnabled(True)
+        self.scrollToBottom()
+
+
+class ScriptsPanel(LoopPanel):
     """The script editor, Run / Stop and the step-by-step log."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(parent, "script", buffer_limit=MAX_LOG_ROWS)
         self.setObjectName("scriptsPanel")
-        self.runner = self.make_runner("script", buffer_limit=MAX_LOG_ROWS)
-        self.runner.events.connect(self._on_steps)
-        self.runner.returned.connect(self._on_returned)
-        self.runner.failed.connect(self._on_failed)
-        self.runner.finished.connect(self._on_finished)
         self.script: Script | None = None
         self.result: RunResult | None = None
         self._steps = 0
@@ -188,33 +242,23 @@ class ScriptsPanel(Panel):
         self._set_running(False)
 
     def _build(self) -> None:
-        self.path_edit = QLineEdit(self)
-        self.path_edit.setObjectName("scriptPathEdit")
-        self.path_edit.setPlaceholderText(self.tr("a .toml script file (optional)"))
-        self.path_edit.setAccessibleName(self.tr("Script file"))
-        self.path_edit.setToolTip(
-            self.tr("Where Save writes the script (also the name in reports)")
-        )
-        self.new_button = push_button(
+        self.path_edit = line_edit(
             self,
-            self.tr("&New"),
-            "newScriptButton",
-            self.new_script,
-            tip=self.tr("Start again from the example script (not saved yet)"),
+            "scriptPathEdit",
+            self.tr("Script file"),
+            self.tr("Where Save writes the script (also the name in reports)"),
+            self.tr("a .toml script file (optional)"),
         )
-        self.open_button = push_button(
-            self,
-            self.tr("&Open…"),
-            "openScriptButton",
-            self._choose_file,
-            tip=self.tr("Load a .toml script into the editor"),
+        tips = (
+            self.tr("Start again from the example script (not saved yet)"),
+            self.tr("Load a .toml script into the editor"),
+            self.tr("Save the script to the file named on the left"),
         )
-        self.save_button = push_button(
+        self.new_button, self.open_button, self.save_button = push_buttons(
             self,
-            self.tr("&Save"),
-            "saveScriptButton",
-            self.save_file,
-            tip=self.tr("Save the script to the file named on the left"),
+            (self.tr("&New"), "newScriptButton", self.new_script, tips[0]),
+            (self.tr("&Open…"), "openScriptButton", self._choose_file, tips[1]),
+            (self.tr("&Save"), "saveScriptButton", self.save_file, tips[2]),
         )
         file_row = QHBoxLayout()
         file_row.addWidget(QLabel(self.tr("File:"), self))
@@ -237,19 +281,16 @@ class ScriptsPanel(Panel):
         # Tab leaves the editor (keyboard walk, issue 15.2); TOML needs no tab characters.
         self.editor.setTabChangesFocus(True)
 
-        self.vars_edit = QLineEdit(self)
-        self.vars_edit.setObjectName("varsEdit")
-        self.vars_edit.setPlaceholderText(self.tr("NAME=VALUE; NAME=VALUE (for {{NAME}} in steps)"))
-        self.vars_edit.setAccessibleName(self.tr("Variables"))
-        self.vars_edit.setToolTip(
-            self.tr("Values for {{NAME}} in the steps, as swb run --var gives")
-        )
-
-        self.start_button, self.stop_button = start_stop_buttons(
+        self.vars_edit = line_edit(
             self,
-            (self.tr("&Run"), self.tr("Run the script (Ctrl+R)")),
-            (self.tr("S&top"), self.tr("Stop the script (Ctrl+.)")),
+            "varsEdit",
+            self.tr("Variables"),
+            self.tr("Values for {{NAME}} in the steps, as swb run --var gives"),
+            self.tr("NAME=VALUE; NAME=VALUE (for {{NAME}} in steps)"),
         )
+        start = (self.tr("&Run"), self.tr("Run the script (Ctrl+R)"))
+        stop = (self.tr("S&top"), self.tr("Stop the script (Ctrl+.)"))
+        self.start_button, self.stop_button = start_stop_buttons(self, start, stop)
         self.summary = QLabel(self)
         self.summary.setObjectName("summaryLabel")
         self.summary.setWordWrap(True)
@@ -259,39 +300,11 @@ class ScriptsPanel(Panel):
         run_row.addWidget(self.start_button)
         run_row.addWidget(self.stop_button)
 
-        self.log = QTableWidget(0, 7, self)
-        self.log.setObjectName("stepLog")
-        self.log.setAccessibleName(self.tr("Steps"))
-        self.log.setHorizontalHeaderLabels(
-            [
-                self.tr("Round"),
-                self.tr("Step"),
-                self.tr("Action"),
-                self.tr("Bytes"),
-                self.tr("Elapsed (ms)"),
-                self.tr("RTT (ms)"),
-                self.tr("Result"),
-            ]
-        )
-        self.log.verticalHeader().hide()
-        self.log.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.log.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        # The numbers take what they need, so the Result column stays in sight at 800x600.
-        for column in range(6):
-            self.log.horizontalHeader().setSectionResizeMode(
-                column, QHeaderView.ResizeMode.ResizeToContents
-            )
-        self.log.horizontalHeader().setSectionResizeMode(6, QHeaderView.ResizeMode.Stretch)
-
+        self.log = StepLog(self)
         splitter = QSplitter(Qt.Orientation.Vertical, self)
         splitter.addWidget(self.editor)
         splitter.addWidget(self.log)
-        layout = QVBoxLayout(self)
-        layout.addLayout(file_row)
-        layout.addWidget(splitter, 1)
-        layout.addLayout(run_row)
-        layout.addWidget(self.summary)
-        layout.addWidget(self.status)
+        stack(self, file_row, splitter, run_row, self.summary, self.status, stretch=1)
         set_tab_chain(
             self.path_edit,
             self.new_button,
@@ -306,11 +319,12 @@ class ScriptsPanel(Panel):
     # -- files ---------------------------------------------------------------------------------
 
     def _choose_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self, self.tr("Open a script"), "", self.tr("Scripts (*.toml);;All files (*)")
+        ask_file(
+            self,
+            self.tr("Open a script"),
+            self.tr("Scripts (*.toml);;All files (*)"),
+            self.open_file,
         )
-        if path:
-            self.open_file(path)
 
     def new_script(self) -> None:
         """Put the example script in the editor, with no file named yet."""
@@ -397,39 +411,11 @@ class ScriptsPanel(Panel):
             )
         )
 
-    def _on_steps(self, results: list[StepResult]) -> None:
+    def _on_events(self, results: list[StepResult]) -> None:
         assert self.script is not None
-        encoding = self.script.encoding
-        log = self.log
-        log.setUpdatesEnabled(False)
-        for result in results:
-            self._steps += 1
-            self._failed += not result.ok
-            step = result.step
-            if not result.ok:
-                detail = result.problem
-            elif result.captures:
-                detail = ", ".join(f"{k}={v}" for k, v in result.captures.items())
-            else:
-                detail = render_text(result.data[:200], encoding)
-            cells = [
-                str(result.round),
-                str(step.number),
-                step.kind,
-                str(result.size) if step.kind != "delay" else "",
-                f"{result.elapsed * 1000:.3f}",
-                f"{result.rtt * 1000:.3f}" if result.rtt is not None else "",
-                (self.tr("OK") if result.ok else self.tr("FAILED")) + "  " + detail,
-            ]
-            row = log.rowCount()
-            log.insertRow(row)
-            for column, text in enumerate(cells):
-                log.setItem(row, column, QTableWidgetItem(text))
-        overflow = log.rowCount() - MAX_LOG_ROWS
-        for _ in range(max(0, overflow)):
-            log.removeRow(0)
-        log.setUpdatesEnabled(True)
-        log.scrollToBottom()
+        self._steps += len(results)
+        self._failed += sum(not result.ok for result in results)
+        self.log.add(results, self.script.encoding)
 
     def _on_returned(self, result: Any) -> None:
         if not isinstance(result, RunResult) or self.script is None:
@@ -453,15 +439,10 @@ class ScriptsPanel(Panel):
             set_text_role(self.summary, "success")
             self.status.show_info(self.tr("Every expectation matched"))
 
-    def _on_failed(self, message: str) -> None:
-        self.status.show_error(message)
-
     def _on_finished(self) -> None:
         self._set_running(False)
 
     def _set_running(self, running: bool) -> None:
-        self.start_button.setEnabled(not running)
-        self.stop_button.setEnabled(running)
-        for widget in (self.editor, self.vars_edit, self.open_button, self.path_edit):
-            widget.setEnabled(not running)
-        self.set_activity(self.tr("Running a script") if running else "")
+        self.show_running(running, self.editor, self.vars_edit, self.open_button, self.path_edit)
+        if running:
+            self.set_activity(self.tr("Running a script"))

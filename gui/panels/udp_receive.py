@@ -3,42 +3,17 @@
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 import threading
 from operator import itemgetter
 from typing import Any
 
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import (
-    QCheckBox,
-    QFormLayout,
-    QGridLayout,
-    QGroupBox,
-    QHBoxLayout,
-    QLabel,
-    QLineEdit,
-    QPushButton,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QGridLayout, QLabel, QWidget
 
-from gui.panels.base import Panel, first_problem, set_tab_chain
-from gui.widgets import (
-    DEFAULT_LOG_LIMIT,
-    BindAddressPicker,
-    HostField,
-    InlineError,
-    PayloadEditor,
-    PortField,
-    RateMeter,
-    TrafficLog,
-    format_bytes,
-    format_count,
-)
-from gui.widgets.forms import add_rows, start_stop_buttons
-from gui.widgets.rules_table import RulesTable
+from gui.panels.base import LoopPanel, set_tab_chain
+from gui.panels.udp_receive_form import AutoReplyBox, HandSendBox, UdpListenBox
+from gui.widgets import DEFAULT_LOG_LIMIT, RateMeter, TrafficLog, format_bytes, format_count
+from gui.widgets.forms import counters_row, stack, start_stop_buttons
 from gui.widgets.style import set_text_role
-from gui.widgets.units import shorten
 from net.errors import NetError
 from net.events import Datagram
 from net.rules import Responder
@@ -78,89 +53,45 @@ class _SendFailed:
         self.message = message
 
 
-class UdpReceivePanel(Panel):
+class UdpReceivePanel(LoopPanel):
     """Listen for datagrams; counters come from the receiver's exact stats, the log is bounded."""
 
     def __init__(
         self, parent: QWidget | None = None, *, log_limit: int = DEFAULT_LOG_LIMIT
     ) -> None:
-        super().__init__(parent)
-        self.setObjectName("udpReceivePanel")
         # Events beyond the log's size would be dropped by the log anyway.
-        self.runner = self.make_runner("UDP receive", buffer_limit=max(log_limit, 1000))
-        self.runner.opened.connect(self._on_opened)
-        self.runner.events.connect(self._on_events)
-        self.runner.failed.connect(self._on_failed)
-        self.runner.finished.connect(self._on_finished)
+        super().__init__(parent, "UDP receive", buffer_limit=max(log_limit, 1000))
+        self.setObjectName("udpReceivePanel")
         self.receiver: Any = None
         self._rate = RateMeter()
         self._rate_value = 0.0
         self._address = ""
         self._build(log_limit)
-        self._tick = QTimer(self)
-        self._tick.setInterval(500)
-        self._tick.timeout.connect(self._update_counters)
+        self._tick = self.ticker(self._update_counters)
         self._set_running(False)
 
     # -- layout --------------------------------------------------------------------------------
 
     def _build(self, log_limit: int) -> None:
-        self.bind = BindAddressPicker(self)
-        self.port = PortField(self, allow_zero=True)
-        self.group_edit = QLineEdit(self)
-        self.group_edit.setObjectName("multicastEdit")
-        self.group_edit.setPlaceholderText(self.tr("optional, e.g. 239.1.2.3 or ff12::1"))
-        self.group_edit.setToolTip(
-            self.tr("Join this multicast group to receive what is sent to it")
+        listen = self.listen = UdpListenBox(self)
+        self.bind, self.port = listen.bind, listen.port
+        self.group_edit, self.group_error = listen.group_edit, listen.group_error
+        reply_box = self.reply_box = AutoReplyBox(self)
+        self.reply_check, self.reply, self.rules = (
+            reply_box.reply_check,
+            reply_box.reply,
+            reply_box.rules,
         )
-        self.group_edit.setAccessibleName(self.tr("Multicast group"))
-        self.group_error = InlineError(self)
-        self.group_edit.textChanged.connect(self._check_group)
-        group_field = QWidget(self)
-        group_layout = QVBoxLayout(group_field)
-        group_layout.setContentsMargins(0, 0, 0, 0)
-        group_layout.setSpacing(2)
-        group_layout.addWidget(self.group_edit)
-        group_layout.addWidget(self.group_error)
+        reply_box.changed.connect(self._on_rules_changed)
+        send_box = HandSendBox(self, self.send_to_target, self.send_to_selected)
+        self.send_host, self.send_port = send_box.send_host, send_box.send_port
+        self.send_payload = send_box.send_payload
+        self.send_to_button = send_box.send_to_button
+        self.send_selected_button = send_box.send_selected_button
 
-        listen = QGroupBox(self.tr("Listen"), self)
-        form = QFormLayout(listen)
-        add_rows(
-            form,
-            (self.tr("A&ddress:"), self.bind, self.bind.combo),
-            (self.tr("&Port:"), self.port, self.port.edit),
-            (self.tr("&Multicast:"), group_field, self.group_edit),
-        )
-
-        self.reply_check = QCheckBox(self.tr("&Reply to every datagram with:"), self)
-        self.reply_check.setObjectName("autoReplyCheck")
-        self.reply_check.setToolTip(
-            self.tr("Send this payload back to the sender of each datagram")
-        )
-        self.reply = PayloadEditor(
-            self, compact=True, name="replyEdit", label=self.tr("Auto-reply")
-        )
-        self.reply.setEnabled(False)
-        self.reply_check.toggled.connect(self.reply.setEnabled)
-        reply_box = QGroupBox(self.tr("Auto-reply"), self)
-        reply_layout = QVBoxLayout(reply_box)
-        reply_layout.addWidget(self.reply_check)
-        reply_layout.addWidget(self.reply)
-        # Rules answer first (editable while listening); the reply above answers the rest.
-        # The reply, too, may change while listening: the next datagram gets the new one.
-        self.reply_check.toggled.connect(self._on_rules_changed)
-        self.reply.changed.connect(self._on_rules_changed)
-        self.rules = RulesTable(self)
-        self.rules.changed.connect(self._on_rules_changed)
-        reply_layout.addWidget(self.rules, 1)
-
-        send_box = self._build_send_box()
-
-        self.start_button, self.stop_button = start_stop_buttons(
-            self,
-            (self.tr("&Start"), self.tr("Start listening (Ctrl+R)")),
-            (self.tr("S&top"), self.tr("Stop listening (Ctrl+.)")),
-        )
+        start = (self.tr("&Start"), self.tr("Start listening (Ctrl+R)"))
+        stop = (self.tr("S&top"), self.tr("Stop listening (Ctrl+.)"))
+        self.start_button, self.stop_button = start_stop_buttons(self, start, stop)
         self.counters = QLabel(self)
         self.counters.setObjectName("countersLabel")
         self.warning = QLabel(self)
@@ -169,11 +100,7 @@ class UdpReceivePanel(Panel):
         set_text_role(self.warning, "warning")
         self.warning.hide()
 
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.start_button)
-        buttons.addWidget(self.stop_button)
-        buttons.addSpacing(12)
-        buttons.addWidget(self.counters, 1)
+        buttons = counters_row((self.start_button, self.stop_button), self.counters)
 
         self.log = TrafficLog(self, limit=log_limit)
 
@@ -187,88 +114,28 @@ class UdpReceivePanel(Panel):
         top.setColumnStretch(0, 3)
         top.setColumnStretch(1, 2)
 
-        layout = QVBoxLayout(self)
-        layout.addLayout(top)
-        layout.addLayout(buttons)
-        layout.addWidget(self.warning)
-        layout.addWidget(self.log, 1)
-        layout.addWidget(self.status)
+        stack(self, top, buttons, self.warning, self.log, self.status, stretch=3)
 
         set_tab_chain(
-            self.bind.combo,
-            self.port.edit,
-            self.group_edit,
-            self.reply_check,
-            self.reply.edit,
-            self.reply.mode_combo,
-            self.reply.encoding_combo,
-            self.reply.ending_combo,
-            self.send_host.combo,
-            self.send_port.edit,
-            self.send_payload.edit,
-            self.send_payload.mode_combo,
-            self.send_payload.encoding_combo,
-            self.send_payload.ending_combo,
-            self.send_to_button,
-            self.send_selected_button,
+            *listen.focus_chain(),
+            *reply_box.focus_chain(),
+            *send_box.focus_chain(),
             self.start_button,
             self.stop_button,
         )
         self._show_counters(0, 0, 0.0)
-
-    def _build_send_box(self) -> QGroupBox:
-        """Send by hand from the bound port: to any host and port, or to the selected sender."""
-        box = QGroupBox(self.tr("Send from this port"), self)
-        self.send_host = HostField(self, name="sendHostEdit")
-        # Beside the port in a column shared with the listen fields: narrower than a target's.
-        self.send_host.combo.setMinimumContentsLength(10)
-        self.send_port = PortField(self, name="sendPortEdit")
-        self.send_payload = PayloadEditor(
-            self, compact=True, name="sendPayloadEdit", label=self.tr("Payload to send")
-        )
-        self.send_to_button = QPushButton(self.tr("Se&nd"), self)
-        self.send_to_button.setObjectName("sendButton")
-        self.send_to_button.setToolTip(
-            self.tr("Send the payload from the listening port to this host and port")
-        )
-        self.send_to_button.clicked.connect(self.send_to_target)
-        self.send_selected_button = QPushButton(self.tr("To se&lected sender"), self)
-        self.send_selected_button.setObjectName("sendSelectedButton")
-        self.send_selected_button.setToolTip(
-            self.tr("Send the payload to the sender of the row selected in the log")
-        )
-        self.send_selected_button.clicked.connect(self.send_to_selected)
-        form = QFormLayout(box)
-        target = QHBoxLayout()
-        target.addWidget(self.send_host, 3)
-        target.addWidget(self.send_port, 1)
-        form.addRow(self.tr("T&o:"), target)
-        label = form.labelForField(target)
-        if isinstance(label, QLabel):
-            label.setBuddy(self.send_host.combo)
-        form.addRow(self.send_payload)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.send_to_button)
-        buttons.addWidget(self.send_selected_button)
-        buttons.addStretch(1)
-        form.addRow(buttons)
-        return box
 
     # -- actions -------------------------------------------------------------------------------
 
     def trigger_start(self) -> None:
         if self.runner.running:
             return
-        reply_problem = self.reply.check() if self.reply_check.isChecked() else None
-        problem = first_problem(
-            self.bind.check(), self.port.check(), self._check_group(), reply_problem
-        )
-        if problem:
-            self.status.show_error(problem)
+        checks = (self.bind.check(), self.port.check(), self.listen.check_group())
+        if not self.inputs_ok(*checks, self.reply_box.check()):
             return
         host, port = self.bind.address(), self.port.port()
-        group = self.group_edit.text().strip() or None
-        reply = self.reply.payload() if self.reply_check.isChecked() else None
+        group = self.listen.group()
+        reply = self.reply_box.reply_bytes()
         try:
             responder = self._responder(reply)
         except NetError as exc:
@@ -305,9 +172,7 @@ class UdpReceivePanel(Panel):
 
     def send_to_target(self) -> None:
         """Send the hand payload from the bound port to the send box's host and port."""
-        problem = first_problem(self.send_host.check(), self.send_port.check())
-        if problem:
-            self.status.show_error(problem)
+        if not self.inputs_ok(self.send_host.check(), self.send_port.check()):
             return
         self.send_host.remember(self.send_host.text())
         self._send_by_hand(self.send_host.host(), self.send_port.port())
@@ -348,50 +213,21 @@ class UdpReceivePanel(Panel):
         threading.Thread(target=send, name="UDP hand send", daemon=True).start()
 
     def _responder(self, reply: bytes | None) -> Responder | None:
-        """The rules as a responder whose fallback is the auto-reply (None: neither).
-
-        Without rules the auto-reply still goes through a responder: the receiver reports a
-        responder's replies, so they show in the log as out rows.
-
-        Raises:
-            PayloadError: a bad rule (also shown under the table).
-        """
-        fallback = "fixed" if reply is not None else "none"
-        rules = self.rules.responder(fallback, reply or b"", self.log.model.encoding)
-        if rules is None and reply is not None:
-            return Responder(framing="raw", fallback="fixed", fixed_reply=reply)
-        return rules
+        """The rules with the auto-reply as their fallback (see AutoReplyBox.responder)."""
+        return self.reply_box.responder(reply, self.log.model.encoding)
 
     def _on_rules_changed(self) -> None:
         if self.receiver is None or not self.runner.running:
             return
-        if self.reply_check.isChecked() and self.reply.check():
+        if self.reply_box.check():
             return  # half-typed hex: the editor says why; the previous reply answers meanwhile
-        reply = self.reply.payload() if self.reply_check.isChecked() else None
+        reply = self.reply_box.reply_bytes()
         # A bad rule: the table says which; the previous rules answer meanwhile. The receiver
         # reads the attribute for each datagram, so swapping it is thread-safe.
         with contextlib.suppress(NetError):
             self.receiver.responder = self._responder(reply)
             # The responder answers; this only keeps the start-up reply from coming back.
             self.receiver.reply = reply
-
-    def _check_group(self) -> str | None:
-        text = self.group_edit.text().strip()
-        message = None
-        if text:
-            try:
-                if not ipaddress.ip_address(text).is_multicast:
-                    message = self.tr(
-                        "{group} is not a multicast address (IPv4 224.0.0.0-239.255.255.255, "
-                        "IPv6 ff00::/8)"
-                    ).format(group=shorten(text))
-            except ValueError:
-                message = self.tr("{group!r} is not an IP address").format(group=shorten(text))
-        if message:
-            self.group_error.show_error(message)
-        else:
-            self.group_error.clear_error()
-        return message
 
     # -- results -------------------------------------------------------------------------------
 
@@ -428,10 +264,6 @@ class UdpReceivePanel(Panel):
             self.log.append_rows(events)  # type: ignore[arg-type]
         self._update_counters()
 
-    def _on_failed(self, message: str) -> None:
-        self.status.show_error(message)
-        self.log.note(message, error=True)
-
     def _on_finished(self) -> None:
         if self.receiver is not None:
             port = int(self.receiver.port)
@@ -440,8 +272,8 @@ class UdpReceivePanel(Panel):
         self._tick.stop()
         self._rate.reset()
         self._update_counters(final=True)
-        if self.status.kind != "error" and self.receiver is not None:
-            self.status.show_info(
+        if self.receiver is not None:
+            self.show_stopped(
                 self.tr("Stopped listening on {address}").format(address=self._address)
             )
         self._set_running(False)
@@ -484,11 +316,6 @@ class UdpReceivePanel(Panel):
         self.counters.setText(text)
 
     def _set_running(self, running: bool) -> None:
-        self.start_button.setEnabled(not running)
-        self.stop_button.setEnabled(running)
-        for widget in (self.bind, self.port, self.group_edit):
-            widget.setEnabled(not running)
+        self.show_running(running, self.bind, self.port, self.group_edit)
         for button in (self.send_to_button, self.send_selected_button):
             button.setEnabled(running)
-        if not running:
-            self.set_activity("")

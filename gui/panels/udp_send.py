@@ -5,30 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication
-from PySide6.QtWidgets import (
-    QCheckBox,
-    QDoubleSpinBox,
-    QFormLayout,
-    QGridLayout,
-    QGroupBox,
-    QHBoxLayout,
-    QLabel,
-    QSpinBox,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QGridLayout, QLabel, QWidget
 
-from gui.panels.base import Panel, first_problem, set_tab_chain
-from gui.widgets import (
-    HostField,
-    LogEntry,
-    PayloadEditor,
-    PortField,
-    TrafficLog,
-    format_bytes,
-    format_count,
-)
-from gui.widgets.forms import add_rows, button_row, start_stop_buttons
+from gui.panels.base import LoopPanel, set_tab_chain
+from gui.panels.udp_send_form import SendingBox, TargetBox
+from gui.widgets import LogEntry, TrafficLog, format_bytes, format_count
+from gui.widgets.forms import PayloadGroup, counters_row, stack, start_stop_buttons
 from gui.widgets.send_tools import save_script_button
 from net.codec import render_text, to_hex
 from net.events import Datagram
@@ -53,18 +35,12 @@ def rtt_text(trips: RoundTrips, last: float | None = None) -> str:
     ).format(low=f"{low:.3f}", median=f"{mid:.3f}", high=f"{high:.3f}")
 
 
-class UdpSendPanel(Panel):
+class UdpSendPanel(LoopPanel):
     """Send datagrams: host, port, payload, repeat count and interval, broadcast, reply wait."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(parent, "UDP send")
         self.setObjectName("udpSendPanel")
-        self.runner = self.make_runner("UDP send")
-        self.runner.opened.connect(self._on_opened)
-        self.runner.events.connect(self._on_events)
-        self.runner.returned.connect(self._on_returned)
-        self.runner.failed.connect(self._on_failed)
-        self.runner.finished.connect(self._on_finished)
         self._peer = ""
         self._sent = 0
         self._sent_bytes = 0
@@ -83,101 +59,30 @@ class UdpSendPanel(Panel):
     # -- layout --------------------------------------------------------------------------------
 
     def _build(self) -> None:
-        self.host = HostField(self)
-        self.port = PortField(self)
-        self.broadcast_check = QCheckBox(self.tr("Allow broadcast"), self)
-        self.broadcast_check.setObjectName("broadcastCheck")
-        self.broadcast_check.setToolTip(
-            self.tr("Needed to send to a broadcast address such as 255.255.255.255")
-        )
-        self.bind_port = PortField(self, name="localPortEdit", allow_zero=True, optional=True)
-        self.bind_port.edit.setAccessibleName(self.tr("Local port"))
-        self.bind_port.edit.setToolTip(
-            self.tr(
-                "Send from this local port (some devices reply only to a fixed port); empty = any"
-            )
-        )
+        target = TargetBox(self)
+        self.host, self.port = target.host, target.port
+        self.bind_port, self.broadcast_check = target.bind_port, target.broadcast_check
+        options = SendingBox(self)
+        self.count_spin, self.interval_spin = options.count_spin, options.interval_spin
+        self.wait_check, self.timeout_spin = options.wait_check, options.timeout_spin
+        self.keep_check = options.keep_check
 
-        target = QGroupBox(self.tr("Target"), self)
-        form = QFormLayout(target)
-        add_rows(
-            form,
-            (self.tr("H&ost:"), self.host, self.host.combo),
-            (self.tr("&Port:"), self.port, self.port.edit),
-            (self.tr("&Local port:"), self.bind_port, self.bind_port.edit),
-            ("", self.broadcast_check),
-        )
+        payload_box = PayloadGroup(self.tr("Pa&yload"), self)
+        self.payload = payload_box.payload
+        stack(payload_box, self.payload)
 
-        self.count_spin = QSpinBox(self)
-        self.count_spin.setObjectName("countSpin")
-        self.count_spin.setRange(1, 1_000_000_000)
-        self.count_spin.setGroupSeparatorShown(True)
-        self.count_spin.setToolTip(self.tr("How many datagrams to send"))
-        self.count_spin.setAccessibleName(self.tr("Count"))
-        self.interval_spin = QSpinBox(self)
-        self.interval_spin.setObjectName("intervalSpin")
-        self.interval_spin.setRange(0, 86_400_000)
-        self.interval_spin.setValue(1000)
-        self.interval_spin.setSuffix(self.tr(" ms"))
-        self.interval_spin.setGroupSeparatorShown(True)
-        self.interval_spin.setToolTip(
-            self.tr("Pause between two datagrams when sending more than one")
-        )
-        self.interval_spin.setAccessibleName(self.tr("Interval"))
-        self.wait_check = QCheckBox(self.tr("Wait for a reply"), self)
-        self.wait_check.setObjectName("waitReplyCheck")
-        self.wait_check.setToolTip(self.tr("After sending, show the reply and who sent it"))
-        self.timeout_spin = QDoubleSpinBox(self)
-        self.timeout_spin.setObjectName("replyTimeoutSpin")
-        self.timeout_spin.setRange(0.1, 3600.0)
-        self.timeout_spin.setDecimals(1)
-        self.timeout_spin.setValue(2.0)
-        self.timeout_spin.setSuffix(self.tr(" s"))
-        self.timeout_spin.setToolTip(self.tr("How long to wait for a reply"))
-        self.timeout_spin.setAccessibleName(self.tr("Reply timeout"))
-        self.wait_check.toggled.connect(self.timeout_spin.setEnabled)
-        self.timeout_spin.setEnabled(False)
-        self.keep_check = QCheckBox(self.tr("&Keep open"), self)
-        self.keep_check.setObjectName("keepOpenCheck")
-        self.keep_check.setToolTip(
-            self.tr(
-                "Keep the socket open after sending: show every reply that arrives, send again "
-                "from the same port, until Stop"
-            )
-        )
-
-        options = QGroupBox(self.tr("Sending"), self)
-        oform = QFormLayout(options)
-        add_rows(
-            oform,
-            (self.tr("&Count:"), self.count_spin),
-            (self.tr("&Interval:"), self.interval_spin),
-        )
-        oform.addRow("", button_row(self.wait_check, self.timeout_spin))
-        oform.addRow("", self.keep_check)
-
-        self.payload = PayloadEditor(self)
-        payload_box = QGroupBox(self.tr("Pa&yload"), self)
-        QVBoxLayout(payload_box).addWidget(self.payload)
-        self.payload.take_mnemonic(payload_box)
-
+        start = (self.tr("&Send"), self.tr("Send the payload (Ctrl+Return)"))
+        stop = (self.tr("S&top"), self.tr("Stop repeating or waiting (Ctrl+.)"))
         self.send_button, self.stop_button = start_stop_buttons(
-            self,
-            (self.tr("&Send"), self.tr("Send the payload (Ctrl+Return)")),
-            (self.tr("S&top"), self.tr("Stop repeating or waiting (Ctrl+.)")),
-            names=("sendButton", "stopButton"),
-            on_start=self.trigger_send,
+            self, start, stop, names=("sendButton", "stopButton"), on_start=self.trigger_send
         )
+        self.start_button = self.send_button  # the Start of this panel's pair
         self.counters = QLabel(self)
         self.counters.setObjectName("countersLabel")
-
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.send_button)
-        buttons.addWidget(self.stop_button)
-        buttons.addSpacing(12)
-        buttons.addWidget(self.counters, 1)
         self.save_script_button = save_script_button(self, self.save_as_script)
-        buttons.addWidget(self.save_script_button)
+        buttons = counters_row(
+            (self.send_button, self.stop_button), self.counters, self.save_script_button
+        )
 
         self.log = TrafficLog(self)
 
@@ -187,37 +92,24 @@ class UdpSendPanel(Panel):
         top.setColumnStretch(0, 3)
         top.setColumnStretch(1, 2)
 
-        layout = QVBoxLayout(self)
-        layout.addLayout(top)
-        layout.addWidget(payload_box)
-        layout.addLayout(buttons)
-        layout.addWidget(self.log, 1)
-        layout.addWidget(self.status)
+        stack(self, top, payload_box, buttons, self.log, self.status, stretch=3)
 
         set_tab_chain(
-            self.host.combo,
-            self.port.edit,
-            self.bind_port.edit,
-            self.broadcast_check,
-            self.count_spin,
-            self.interval_spin,
-            self.wait_check,
-            self.timeout_spin,
-            self.keep_check,
+            *target.focus_chain(),
+            *options.focus_chain(),
             self.payload,
             self.send_button,
             self.stop_button,
             self.save_script_button,
         )
+        self.target, self.options = target, options
         self._show_counters()
 
     # -- actions -------------------------------------------------------------------------------
 
     def save_as_script(self, path: str | None = None) -> bool:
         """Record -> script: what the log shows, against the host and port in the fields."""
-        problem = first_problem(self.host.check(), self.port.check())
-        if problem:
-            self.status.show_error(problem)
+        if not self.inputs_ok(self.host.check(), self.port.check()):
             return False
         from gui.panels.scripts import save_log_as_script  # the script engine, when first used
 
@@ -229,11 +121,8 @@ class UdpSendPanel(Panel):
         kept = self._sender if self._kept_open and self.runner.running else None
         if self.runner.running and kept is None:
             return
-        problem = first_problem(
-            self.host.check(), self.port.check(), self.bind_port.check(), self.payload.check()
-        )
-        if problem:
-            self.status.show_error(problem)
+        checks = (self.host, self.port, self.bind_port, self.payload)
+        if not self.inputs_ok(*(field.check() for field in checks)):
             return
         host, port = self.host.host(), self.port.port()
         bind_port = self.bind_port.port()
@@ -369,9 +258,8 @@ class UdpSendPanel(Panel):
                 )
             )
 
-    def _on_failed(self, message: str) -> None:
-        self.status.show_error(message)
-        self.log.note(message, self._peer, error=True)
+    def failure_peer(self) -> str:
+        return self._peer
 
     def live_work(self) -> list[str]:
         return [self.tr("1 UDP send in progress")] if self.runner.running else []
@@ -412,12 +300,9 @@ class UdpSendPanel(Panel):
 
     def _set_running(self, running: bool) -> None:
         kept = running and self._kept_open
+        self.show_running(running, *self.target.inputs(), self.keep_check)
         # An open socket takes more sends; the fields of where it sends stay as they were.
         self.send_button.setEnabled(not running or kept)
-        self.stop_button.setEnabled(running)
-        for widget in (self.host, self.port, self.bind_port, self.broadcast_check):
-            widget.setEnabled(not running)
-        self.keep_check.setEnabled(not running)
         if kept:
             activity = self.tr("UDP socket open to {peer}").format(peer=self._peer)
         elif running:

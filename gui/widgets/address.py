@@ -35,10 +35,31 @@ class _Field(QWidget):
         self._layout.setContentsMargins(0, 0, 0, 0)
         self._layout.setSpacing(2)
 
-    def _place(self, editor: QWidget) -> None:
+    def _place(self, editor: QWidget, tip: str, what: str) -> None:
+        """Show ``editor`` (its tooltip ``tip``, accessible name ``what``) above the error."""
+        editor.setToolTip(tip)
+        editor.setAccessibleName(what)
         self._layout.addWidget(editor)
         self._layout.addWidget(self.error)
         self.setFocusProxy(editor)
+
+    def _editable_combo(self, name: str) -> QComboBox:
+        """An editable drop-down named ``name`` that adds nothing typed to its list."""
+        combo = QComboBox(self)
+        combo.setObjectName(name)
+        combo.setEditable(True)
+        combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        combo.setMinimumContentsLength(18)
+        combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        combo.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        combo.editTextChanged.connect(self._live_check)
+        return combo
+
+    def _checked(self) -> None:
+        """Raise AddressError (after showing it) unless the field is valid."""
+        message = self.check()
+        if message is not None:
+            raise AddressError(message)
 
     def _validate(self, text: str) -> None:
         raise NotImplementedError
@@ -77,31 +98,18 @@ class HostField(_Field):
     ) -> None:
         super().__init__(parent)
         self.recent_limit = recent_limit
-        self.combo = QComboBox(self)
-        self.combo.setObjectName(name)
-        self.combo.setEditable(True)
-        self.combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.combo = self._editable_combo(name)
         self.combo.setProperty("persistItems", True)
-        self.combo.setMinimumContentsLength(18)
-        self.combo.setSizeAdjustPolicy(
-            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
-        )
-        self.combo.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         line = self.combo.lineEdit()
         assert line is not None  # an editable combo has one
         line.setPlaceholderText(
             QCoreApplication.translate("AddressFields", "IP address or host name")
         )
         line.setClearButtonEnabled(True)
-        self.combo.setToolTip(
-            QCoreApplication.translate(
-                "AddressFields",
-                "The host to talk to: an IPv4 address, an IPv6 address or a host name",
-            )
+        tip = QCoreApplication.translate(
+            "AddressFields", "The host to talk to: an IPv4 address, an IPv6 address or a host name"
         )
-        self.combo.setAccessibleName(QCoreApplication.translate("AddressFields", "Host"))
-        self.combo.editTextChanged.connect(self._live_check)
-        self._place(self.combo)
+        self._place(self.combo, tip, QCoreApplication.translate("AddressFields", "Host"))
 
     def text(self) -> str:
         return self.combo.currentText().strip()
@@ -114,9 +122,7 @@ class HostField(_Field):
 
     def host(self) -> str:
         """The host in normal form; shows the problem and raises AddressError when invalid."""
-        message = self.check()
-        if message is not None:
-            raise AddressError(message)
+        self._checked()
         return parse_host(self.text())
 
     def recent(self) -> list[str]:
@@ -166,7 +172,7 @@ class PortField(_Field):
             )
         else:
             self.edit.setPlaceholderText(QCoreApplication.translate("AddressFields", "1-65535"))
-        self.edit.setToolTip(
+        tip = (
             QCoreApplication.translate("AddressFields", "A port number from 1 to 65535")
             if not allow_zero
             else QCoreApplication.translate(
@@ -174,9 +180,8 @@ class PortField(_Field):
                 "A port number from 1 to 65535, or 0 to let the system pick a free port",
             )
         )
-        self.edit.setAccessibleName(QCoreApplication.translate("AddressFields", "Port"))
         self.edit.textChanged.connect(self._live_check)
-        self._place(self.edit)
+        self._place(self.edit, tip, QCoreApplication.translate("AddressFields", "Port"))
 
     def text(self) -> str:
         return self.edit.text().strip()
@@ -197,9 +202,7 @@ class PortField(_Field):
 
         Shows and raises AddressError when invalid.
         """
-        message = self.check()
-        if message is not None:
-            raise AddressError(message)
+        self._checked()
         if self._empty_is_any() and not self.text():
             return 0
         return parse_port(self.text(), allow_zero=self.allow_zero)
@@ -217,28 +220,17 @@ class BindAddressPicker(_Field):
 
     def __init__(self, parent: QWidget | None = None, *, name: str = "hostEdit") -> None:
         super().__init__(parent)
-        self.combo = QComboBox(self)
-        self.combo.setObjectName(name)
-        self.combo.setEditable(True)
-        self.combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-        self.combo.setMinimumContentsLength(18)
-        self.combo.setSizeAdjustPolicy(
-            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        self.combo = self._editable_combo(name)
+        tip = QCoreApplication.translate(
+            "AddressFields",
+            "The local address to listen on: any address, loopback only (this computer), "
+            "one network interface, or an address you type",
         )
-        self.combo.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        self.combo.setToolTip(
-            QCoreApplication.translate(
-                "AddressFields",
-                "The local address to listen on: any address, loopback only (this computer), "
-                "one network interface, or an address you type",
-            )
-        )
-        self.combo.setAccessibleName(QCoreApplication.translate("AddressFields", "Bind address"))
         self.refresh()
-        self.combo.editTextChanged.connect(self._live_check)
         # Show the address, not the end of its description, when the field is narrow.
         self.combo.currentIndexChanged.connect(self._show_start)
-        self._place(self.combo)
+        what = QCoreApplication.translate("AddressFields", "Bind address")
+        self._place(self.combo, tip, what)
 
     def _show_start(self) -> None:
         line = self.combo.lineEdit()
@@ -285,7 +277,5 @@ class BindAddressPicker(_Field):
 
     def address(self) -> str:
         """The address to bind; shows and raises AddressError when invalid."""
-        message = self.check()
-        if message is not None:
-            raise AddressError(message)
+        self._checked()
         return parse_host(self._raw_address())

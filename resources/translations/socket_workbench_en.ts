@@ -143,7 +143,7 @@
     </message>
 </context>
 <context>
-    <name>RelayPanel</name>
+    <name>RelayCounters</name>
     <message numerus="yes">
         <source>{count} datagrams</source>
         <translation>
@@ -156,6 +156,33 @@
         <translation>
             <numerusform>{count} chunk</numerusform>
             <numerusform>{count} chunks</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>RelayPanel</name>
+    <message numerus="yes">
+        <source>{count} datagrams</source>
+        <translation type="vanished">
+            <numerusform>{count} datagram</numerusform>
+            <numerusform>{count} datagrams</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>{count} chunks</source>
+        <translation type="vanished">
+            <numerusform>{count} chunk</numerusform>
+            <numerusform>{count} chunks</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>SendBox</name>
+    <message numerus="yes">
+        <source>{count} clients</source>
+        <translation>
+            <numerusform>{count} client</numerusform>
+            <numerusform>{count} clients</numerusform>
         </translation>
     </message>
 </context>
@@ -180,7 +207,7 @@
     </message>
     <message numerus="yes">
         <source>{count} clients</source>
-        <translation>
+        <translation type="vanished">
             <numerusform>{count} client</numerusform>
             <numerusform>{count} clients</numerusform>
         </translation>

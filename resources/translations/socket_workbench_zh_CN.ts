@@ -65,70 +65,85 @@
     </message>
 </context>
 <context>
+    <name>AutoReplyBox</name>
+    <message>
+        <source>Auto-reply</source>
+        <translation>自动回复</translation>
+    </message>
+    <message>
+        <source>&amp;Reply to every datagram with:</source>
+        <translation>收到数据报时自动回复(&amp;R)：</translation>
+    </message>
+    <message>
+        <source>Send this payload back to the sender of each datagram</source>
+        <translation>向每个数据报的发送方回发此内容</translation>
+    </message>
+</context>
+<context>
     <name>ClientConnection</name>
     <message>
         <source> s</source>
-        <translation> 秒</translation>
+        <translation type="vanished"> 秒</translation>
     </message>
     <message>
         <source>Give up connecting after this long</source>
-        <translation>超过此时间仍未连上则放弃</translation>
+        <translation type="vanished">超过此时间仍未连上则放弃</translation>
     </message>
     <message>
         <source>Connect timeout</source>
-        <translation>连接超时</translation>
+        <translation type="vanished">连接超时</translation>
     </message>
     <message>
         <source>&amp;Connect</source>
-        <translation>连接(&amp;C)</translation>
+        <translation type="vanished">连接(&amp;C)</translation>
     </message>
     <message>
         <source>Connect to the server (Ctrl+R)</source>
-        <translation>连接服务器（Ctrl+R）</translation>
+        <translation type="vanished">连接服务器（Ctrl+R）</translation>
     </message>
     <message>
         <source>&amp;Disconnect</source>
-        <translation>断开(&amp;D)</translation>
+        <translation type="vanished">断开(&amp;D)</translation>
     </message>
     <message>
         <source>Close the connection (Ctrl+.)</source>
-        <translation>关闭连接（Ctrl+.）</translation>
+        <translation type="vanished">关闭连接（Ctrl+.）</translation>
     </message>
     <message>
         <source>Server</source>
-        <translation>服务器</translation>
+        <translation type="vanished">服务器</translation>
     </message>
     <message>
         <source>H&amp;ost:</source>
-        <translation>主机(&amp;O)：</translation>
+        <translation type="vanished">主机(&amp;O)：</translation>
     </message>
     <message>
         <source>&amp;Port:</source>
-        <translation>端口(&amp;P)：</translation>
+        <translation type="vanished">端口(&amp;P)：</translation>
     </message>
     <message>
         <source>T&amp;imeout:</source>
-        <translation>超时(&amp;I)：</translation>
+        <translation type="vanished">超时(&amp;I)：</translation>
     </message>
     <message>
         <source>&amp;Send</source>
-        <translation>发送(&amp;S)</translation>
+        <translation type="vanished">发送(&amp;S)</translation>
     </message>
     <message>
         <source>Send the payload (Ctrl+Return)</source>
-        <translation>发送数据（Ctrl+Enter）</translation>
+        <translation type="vanished">发送数据（Ctrl+Enter）</translation>
     </message>
     <message>
         <source>Send fi&amp;le…</source>
-        <translation>发送文件(&amp;L)…</translation>
+        <translation type="vanished">发送文件(&amp;L)…</translation>
     </message>
     <message>
         <source>Send the contents of a file, as is</source>
-        <translation>按原样发送文件内容</translation>
+        <translation type="vanished">按原样发送文件内容</translation>
     </message>
     <message>
         <source>Pa&amp;yload</source>
-        <translation>发送数据(&amp;Y)</translation>
+        <translation type="vanished">发送数据(&amp;Y)</translation>
     </message>
     <message>
         <source>New connection</source>
@@ -140,23 +155,23 @@
     </message>
     <message>
         <source>{path} is not a readable file</source>
-        <translation>{path} 不是可读取的文件</translation>
+        <translation type="vanished">{path} 不是可读取的文件</translation>
     </message>
     <message>
         <source>Sending {name} ({size})…</source>
-        <translation>正在发送 {name}（{size}）…</translation>
+        <translation type="vanished">正在发送 {name}（{size}）…</translation>
     </message>
     <message>
         <source>Send a file</source>
-        <translation>发送文件</translation>
+        <translation type="vanished">发送文件</translation>
     </message>
     <message>
         <source>Not connected: connect to a server first</source>
-        <translation>未连接：请先连接服务器</translation>
+        <translation type="vanished">未连接：请先连接服务器</translation>
     </message>
     <message>
         <source>Cannot send: {reason}</source>
-        <translation>无法发送：{reason}</translation>
+        <translation type="vanished">无法发送：{reason}</translation>
     </message>
     <message>
         <source>{reason}; reconnecting in {delay} s, attempt {attempt}</source>
@@ -188,15 +203,15 @@
     </message>
     <message>
         <source>Not connected</source>
-        <translation>未连接</translation>
+        <translation type="vanished">未连接</translation>
     </message>
     <message>
         <source>{state} · received {received} · sent {sent}</source>
-        <translation>{state} · 已接收 {received} · 已发送 {sent}</translation>
+        <translation type="vanished">{state} · 已接收 {received} · 已发送 {sent}</translation>
     </message>
     <message>
         <source>{counters} · {count} heartbeats</source>
-        <translation>{counters} · 心跳 {count} 次</translation>
+        <translation type="vanished">{counters} · 心跳 {count} 次</translation>
     </message>
 </context>
 <context>
@@ -280,6 +295,60 @@
     <message>
         <source>PEM files (*.pem *.crt);;All files (*)</source>
         <translation>PEM 文件 (*.pem *.crt);;所有文件 (*)</translation>
+    </message>
+</context>
+<context>
+    <name>ClientsBox</name>
+    <message>
+        <source>Clients</source>
+        <translation>客户端</translation>
+    </message>
+    <message>
+        <source>Connected clients</source>
+        <translation>已连接的客户端</translation>
+    </message>
+    <message>
+        <source>Client</source>
+        <translation>客户端</translation>
+    </message>
+    <message>
+        <source>Connected</source>
+        <translation>连接时间</translation>
+    </message>
+    <message>
+        <source>In</source>
+        <translation>接收</translation>
+    </message>
+    <message>
+        <source>Out</source>
+        <translation>发送</translation>
+    </message>
+    <message>
+        <source>&amp;Disconnect selected</source>
+        <translation>断开选中(&amp;D)</translation>
+    </message>
+    <message>
+        <source>Close the connection of the selected clients</source>
+        <translation>关闭选中客户端的连接</translation>
+    </message>
+</context>
+<context>
+    <name>ConnectionCounters</name>
+    <message>
+        <source>Connected to {peer}</source>
+        <translation>已连接到 {peer}</translation>
+    </message>
+    <message>
+        <source>Not connected</source>
+        <translation>未连接</translation>
+    </message>
+    <message>
+        <source>{state} · received {received} · sent {sent}</source>
+        <translation>{state} · 已接收 {received} · 已发送 {sent}</translation>
+    </message>
+    <message>
+        <source>{counters} · {count} heartbeats</source>
+        <translation>{counters} · 心跳 {count} 次</translation>
     </message>
 </context>
 <context>
@@ -407,6 +476,41 @@
     <message>
         <source>The heartbeat is empty: type the bytes to send</source>
         <translation>心跳内容为空：请输入要发送的数据</translation>
+    </message>
+</context>
+<context>
+    <name>ConnectionsPage</name>
+    <message>
+        <source>Relayed connections</source>
+        <translation>中继中的连接</translation>
+    </message>
+    <message>
+        <source>Client</source>
+        <translation>客户端</translation>
+    </message>
+    <message>
+        <source>Target</source>
+        <translation>目标</translation>
+    </message>
+    <message>
+        <source>Since</source>
+        <translation>连接时间</translation>
+    </message>
+    <message>
+        <source>&amp;Close selected</source>
+        <translation>关闭所选(&amp;C)</translation>
+    </message>
+    <message>
+        <source>Close the selected connections in order (FIN)</source>
+        <translation>正常关闭所选连接 (FIN)</translation>
+    </message>
+    <message>
+        <source>&amp;Reset selected</source>
+        <translation>重置所选(&amp;R)</translation>
+    </message>
+    <message>
+        <source>Reset the selected connections (RST)</source>
+        <translation>重置所选连接 (RST)</translation>
     </message>
 </context>
 <context>
@@ -859,6 +963,145 @@ Double-click to open the folder</source>
     </message>
 </context>
 <context>
+    <name>FaultsPage</name>
+    <message>
+        <source>Faults apply to</source>
+        <translation>故障作用方向</translation>
+    </message>
+    <message>
+        <source>Both directions</source>
+        <translation>双向</translation>
+    </message>
+    <message>
+        <source>-&gt; to the target</source>
+        <translation>-&gt; 发往目标</translation>
+    </message>
+    <message>
+        <source>&lt;- to the client</source>
+        <translation>&lt;- 发回客户端</translation>
+    </message>
+    <message>
+        <source>The direction the faults below apply to; the other one flows untouched</source>
+        <translation>下面的故障作用于哪个方向；另一个方向照常转发</translation>
+    </message>
+    <message>
+        <source> ms</source>
+        <translation> ms</translation>
+    </message>
+    <message>
+        <source>Delay</source>
+        <translation>延迟</translation>
+    </message>
+    <message>
+        <source>Jitter</source>
+        <translation>抖动</translation>
+    </message>
+    <message>
+        <source>Bandwidth limit</source>
+        <translation>带宽限制</translation>
+    </message>
+    <message>
+        <source> B/s</source>
+        <translation> B/秒</translation>
+    </message>
+    <message>
+        <source>unlimited</source>
+        <translation>不限</translation>
+    </message>
+    <message>
+        <source>Loss (UDP)</source>
+        <translation>丢包率 (UDP)</translation>
+    </message>
+    <message>
+        <source>Duplication (UDP)</source>
+        <translation>重复率 (UDP)</translation>
+    </message>
+    <message>
+        <source>Reordering (UDP)</source>
+        <translation>乱序率 (UDP)</translation>
+    </message>
+    <message>
+        <source>Slice size (TCP)</source>
+        <translation>分片大小 (TCP)</translation>
+    </message>
+    <message>
+        <source> B</source>
+        <translation> B</translation>
+    </message>
+    <message>
+        <source>off</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <source>Pause after each slice</source>
+        <translation>每片之后的停顿</translation>
+    </message>
+    <message>
+        <source>Reset after (TCP)</source>
+        <translation>多少字节后重置 (TCP)</translation>
+    </message>
+    <message>
+        <source>never</source>
+        <translation>从不</translation>
+    </message>
+    <message>
+        <source>Stall</source>
+        <translation>停滞</translation>
+    </message>
+    <message>
+        <source>Forward nothing, but keep the connections open</source>
+        <translation>不转发任何数据，但保持连接</translation>
+    </message>
+    <message>
+        <source>Down</source>
+        <translation>宕机</translation>
+    </message>
+    <message>
+        <source>Refuse new connections and drop every datagram</source>
+        <translation>拒绝新连接并丢弃所有数据报</translation>
+    </message>
+    <message>
+        <source>Delay:</source>
+        <translation>延迟：</translation>
+    </message>
+    <message>
+        <source>Jitter:</source>
+        <translation>抖动：</translation>
+    </message>
+    <message>
+        <source>Bandwidth:</source>
+        <translation>带宽：</translation>
+    </message>
+    <message>
+        <source>Loss:</source>
+        <translation>丢包：</translation>
+    </message>
+    <message>
+        <source>Duplicate:</source>
+        <translation>重复：</translation>
+    </message>
+    <message>
+        <source>Reorder:</source>
+        <translation>乱序：</translation>
+    </message>
+    <message>
+        <source>Slice:</source>
+        <translation>分片：</translation>
+    </message>
+    <message>
+        <source>Slice pause:</source>
+        <translation>分片停顿：</translation>
+    </message>
+    <message>
+        <source>Reset after:</source>
+        <translation>重置阈值：</translation>
+    </message>
+    <message>
+        <source>Apply to:</source>
+        <translation>作用于：</translation>
+    </message>
+</context>
+<context>
     <name>FileServerPanel</name>
     <message>
         <source>Shared files</source>
@@ -1180,6 +1423,108 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     <message>
         <source>Looking for shares on the local network…</source>
         <translation>正在局域网上查找共享…</translation>
+    </message>
+</context>
+<context>
+    <name>HandSendBox</name>
+    <message>
+        <source>Send from this port</source>
+        <translation>从此端口发送</translation>
+    </message>
+    <message>
+        <source>Payload to send</source>
+        <translation>要发送的数据</translation>
+    </message>
+    <message>
+        <source>Se&amp;nd</source>
+        <translation>发送(&amp;N)</translation>
+    </message>
+    <message>
+        <source>Send the payload from the listening port to this host and port</source>
+        <translation>从监听端口把数据发送到此主机和端口</translation>
+    </message>
+    <message>
+        <source>To se&amp;lected sender</source>
+        <translation>发给选中的发送方(&amp;L)</translation>
+    </message>
+    <message>
+        <source>Send the payload to the sender of the row selected in the log</source>
+        <translation>把数据发送给日志中选中行的发送方</translation>
+    </message>
+    <message>
+        <source>T&amp;o:</source>
+        <translation>目标(&amp;O)：</translation>
+    </message>
+</context>
+<context>
+    <name>ListenBox</name>
+    <message>
+        <source>Listen</source>
+        <translation>监听</translation>
+    </message>
+    <message>
+        <source>&amp;Start</source>
+        <translation>启动(&amp;S)</translation>
+    </message>
+    <message>
+        <source>Start listening (Ctrl+R)</source>
+        <translation>开始监听（Ctrl+R）</translation>
+    </message>
+    <message>
+        <source>St&amp;op</source>
+        <translation>停止(&amp;O)</translation>
+    </message>
+    <message>
+        <source>Stop the server and close every connection (Ctrl+.)</source>
+        <translation>停止服务器并关闭所有连接（Ctrl+.）</translation>
+    </message>
+    <message>
+        <source>Maximum clients at once</source>
+        <translation>同时服务的最大客户端数</translation>
+    </message>
+    <message>
+        <source>Clients served at once; more are refused. Lowered when the system cannot hold that many (the status line then says why)</source>
+        <translation>同时服务的客户端数；超出的会被拒绝。系统容纳不下时会自动调低（状态栏会说明原因）</translation>
+    </message>
+    <message>
+        <source>Idle timeout</source>
+        <translation>空闲超时</translation>
+    </message>
+    <message>
+        <source> s</source>
+        <translation> 秒</translation>
+    </message>
+    <message>
+        <source>Never</source>
+        <translation>从不</translation>
+    </message>
+    <message>
+        <source>Close a client after this many seconds with nothing sent or received</source>
+        <translation>客户端在这么多秒内既无发送也无接收时，断开它</translation>
+    </message>
+    <message>
+        <source>&amp;Keepalive probes</source>
+        <translation>保活探测(&amp;K)</translation>
+    </message>
+    <message>
+        <source>Probe quiet clients (TCP keepalive), so a client whose computer vanished is disconnected within about 2 minutes instead of holding its slot forever</source>
+        <translation>探测空闲的客户端（TCP 保活），这样计算机已消失的客户端会在约 2 分钟内被断开，而不会永远占着名额</translation>
+    </message>
+    <message>
+        <source>Add&amp;ress:</source>
+        <translation>地址(&amp;R)：</translation>
+    </message>
+    <message>
+        <source>&amp;Port:</source>
+        <translation>端口(&amp;P)：</translation>
+    </message>
+    <message>
+        <source>&amp;Max clients:</source>
+        <translation>最大客户端数(&amp;M)：</translation>
+    </message>
+    <message>
+        <source>&amp;Idle timeout:</source>
+        <translation>空闲超时(&amp;I)：</translation>
     </message>
 </context>
 <context>
@@ -1670,6 +2015,49 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     </message>
 </context>
 <context>
+    <name>PayloadBox</name>
+    <message>
+        <source>Pa&amp;yload</source>
+        <translation>发送数据(&amp;Y)</translation>
+    </message>
+    <message>
+        <source>&amp;Send</source>
+        <translation>发送(&amp;S)</translation>
+    </message>
+    <message>
+        <source>Send the payload (Ctrl+Return)</source>
+        <translation>发送数据（Ctrl+Enter）</translation>
+    </message>
+    <message>
+        <source>Send fi&amp;le…</source>
+        <translation>发送文件(&amp;L)…</translation>
+    </message>
+    <message>
+        <source>Send the contents of a file, as is</source>
+        <translation>按原样发送文件内容</translation>
+    </message>
+    <message>
+        <source>{path} is not a readable file</source>
+        <translation>{path} 不是可读取的文件</translation>
+    </message>
+    <message>
+        <source>Sending {name} ({size})…</source>
+        <translation>正在发送 {name}（{size}）…</translation>
+    </message>
+    <message>
+        <source>Send a file</source>
+        <translation>发送文件</translation>
+    </message>
+    <message>
+        <source>Not connected: connect to a server first</source>
+        <translation>未连接：请先连接服务器</translation>
+    </message>
+    <message>
+        <source>Cannot send: {reason}</source>
+        <translation>无法发送：{reason}</translation>
+    </message>
+</context>
+<context>
     <name>PayloadEditor</name>
     <message>
         <source>Text</source>
@@ -1804,7 +2192,11 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     </message>
 </context>
 <context>
-    <name>RelayPanel</name>
+    <name>RelayBox</name>
+    <message>
+        <source>Relay</source>
+        <translation>中继</translation>
+    </message>
     <message>
         <source>Protocol</source>
         <translation>协议</translation>
@@ -1830,10 +2222,6 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
         <translation>停止中继并关闭所有连接 (Ctrl+.)</translation>
     </message>
     <message>
-        <source>Relay</source>
-        <translation>中继</translation>
-    </message>
-    <message>
         <source>&amp;Listen on:</source>
         <translation>监听地址(&amp;L)：</translation>
     </message>
@@ -1842,8 +2230,8 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
         <translation>监听端口(&amp;P)：</translation>
     </message>
     <message>
-        <source>&amp;Target host:</source>
-        <translation type="vanished">目标主机(&amp;T)：</translation>
+        <source>Tar&amp;get host:</source>
+        <translation>目标主机(&amp;G)：</translation>
     </message>
     <message>
         <source>Target p&amp;ort:</source>
@@ -1853,177 +2241,251 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
         <source>Protocol:</source>
         <translation>协议：</translation>
     </message>
+</context>
+<context>
+    <name>RelayCounters</name>
+    <message>
+        <source>Not relaying</source>
+        <translation>未在中继</translation>
+    </message>
+    <message numerus="yes">
+        <source>{count} datagrams</source>
+        <translation>
+            <numerusform>{count} 个数据报</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>{count} chunks</source>
+        <translation>
+            <numerusform>{count} 个数据块</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>{direction} {units}, {size}, {dropped} dropped, {duplicated} duplicated</source>
+        <translation>{direction} {units}，{size}，丢弃 {dropped}，重复 {duplicated}</translation>
+    </message>
+</context>
+<context>
+    <name>RelayPanel</name>
+    <message>
+        <source>Protocol</source>
+        <translation type="vanished">协议</translation>
+    </message>
+    <message>
+        <source>Relay TCP connections or UDP datagrams</source>
+        <translation type="vanished">中继 TCP 连接或 UDP 数据报</translation>
+    </message>
+    <message>
+        <source>&amp;Start</source>
+        <translation type="vanished">启动(&amp;S)</translation>
+    </message>
+    <message>
+        <source>Start relaying (Ctrl+R)</source>
+        <translation type="vanished">开始中继 (Ctrl+R)</translation>
+    </message>
+    <message>
+        <source>S&amp;top</source>
+        <translation type="vanished">停止(&amp;T)</translation>
+    </message>
+    <message>
+        <source>Stop the relay and close every connection (Ctrl+.)</source>
+        <translation type="vanished">停止中继并关闭所有连接 (Ctrl+.)</translation>
+    </message>
+    <message>
+        <source>Relay</source>
+        <translation type="vanished">中继</translation>
+    </message>
+    <message>
+        <source>&amp;Listen on:</source>
+        <translation type="vanished">监听地址(&amp;L)：</translation>
+    </message>
+    <message>
+        <source>Listen &amp;port:</source>
+        <translation type="vanished">监听端口(&amp;P)：</translation>
+    </message>
+    <message>
+        <source>&amp;Target host:</source>
+        <translation type="vanished">目标主机(&amp;T)：</translation>
+    </message>
+    <message>
+        <source>Target p&amp;ort:</source>
+        <translation type="vanished">目标端口(&amp;O)：</translation>
+    </message>
+    <message>
+        <source>Protocol:</source>
+        <translation type="vanished">协议：</translation>
+    </message>
     <message>
         <source>Faults (applied at once)</source>
         <translation>故障注入（立即生效）</translation>
     </message>
     <message>
         <source>Both directions</source>
-        <translation>双向</translation>
+        <translation type="vanished">双向</translation>
     </message>
     <message>
         <source>Faults apply to</source>
-        <translation>故障作用方向</translation>
+        <translation type="vanished">故障作用方向</translation>
     </message>
     <message>
         <source>Delay</source>
-        <translation>延迟</translation>
+        <translation type="vanished">延迟</translation>
     </message>
     <message>
         <source>Jitter</source>
-        <translation>抖动</translation>
+        <translation type="vanished">抖动</translation>
     </message>
     <message>
         <source>Bandwidth limit</source>
-        <translation>带宽限制</translation>
+        <translation type="vanished">带宽限制</translation>
     </message>
     <message>
         <source> B/s</source>
-        <translation> B/秒</translation>
+        <translation type="vanished"> B/秒</translation>
     </message>
     <message>
         <source>unlimited</source>
-        <translation>不限</translation>
+        <translation type="vanished">不限</translation>
     </message>
     <message>
         <source>Loss (UDP)</source>
-        <translation>丢包率 (UDP)</translation>
+        <translation type="vanished">丢包率 (UDP)</translation>
     </message>
     <message>
         <source>Duplication (UDP)</source>
-        <translation>重复率 (UDP)</translation>
+        <translation type="vanished">重复率 (UDP)</translation>
     </message>
     <message>
         <source>Reordering (UDP)</source>
-        <translation>乱序率 (UDP)</translation>
+        <translation type="vanished">乱序率 (UDP)</translation>
     </message>
     <message>
         <source>Slice size (TCP)</source>
-        <translation>分片大小 (TCP)</translation>
+        <translation type="vanished">分片大小 (TCP)</translation>
     </message>
     <message>
         <source> B</source>
-        <translation> B</translation>
+        <translation type="vanished"> B</translation>
     </message>
     <message>
         <source>off</source>
-        <translation>关闭</translation>
+        <translation type="vanished">关闭</translation>
     </message>
     <message>
         <source>Pause after each slice</source>
-        <translation>每片之后的停顿</translation>
+        <translation type="vanished">每片之后的停顿</translation>
     </message>
     <message>
         <source>Reset after (TCP)</source>
-        <translation>多少字节后重置 (TCP)</translation>
+        <translation type="vanished">多少字节后重置 (TCP)</translation>
     </message>
     <message>
         <source>never</source>
-        <translation>从不</translation>
+        <translation type="vanished">从不</translation>
     </message>
     <message>
         <source>-&gt; to the target</source>
-        <translation>-&gt; 发往目标</translation>
+        <translation type="vanished">-&gt; 发往目标</translation>
     </message>
     <message>
         <source>Tar&amp;get host:</source>
-        <translation>目标主机(&amp;G)：</translation>
+        <translation type="vanished">目标主机(&amp;G)：</translation>
     </message>
     <message>
         <source>&lt;- to the client</source>
-        <translation>&lt;- 发回客户端</translation>
+        <translation type="vanished">&lt;- 发回客户端</translation>
     </message>
     <message>
         <source>The direction the faults below apply to; the other one flows untouched</source>
-        <translation>下面的故障作用于哪个方向；另一个方向照常转发</translation>
+        <translation type="vanished">下面的故障作用于哪个方向；另一个方向照常转发</translation>
     </message>
     <message>
         <source>Stall</source>
-        <translation>停滞</translation>
+        <translation type="vanished">停滞</translation>
     </message>
     <message>
         <source>Forward nothing, but keep the connections open</source>
-        <translation>不转发任何数据，但保持连接</translation>
+        <translation type="vanished">不转发任何数据，但保持连接</translation>
     </message>
     <message>
         <source>Down</source>
-        <translation>宕机</translation>
+        <translation type="vanished">宕机</translation>
     </message>
     <message>
         <source>Refuse new connections and drop every datagram</source>
-        <translation>拒绝新连接并丢弃所有数据报</translation>
+        <translation type="vanished">拒绝新连接并丢弃所有数据报</translation>
     </message>
     <message>
         <source>Apply to:</source>
-        <translation>作用于：</translation>
+        <translation type="vanished">作用于：</translation>
     </message>
     <message>
         <source>Delay:</source>
-        <translation>延迟：</translation>
+        <translation type="vanished">延迟：</translation>
     </message>
     <message>
         <source>Jitter:</source>
-        <translation>抖动：</translation>
+        <translation type="vanished">抖动：</translation>
     </message>
     <message>
         <source>Bandwidth:</source>
-        <translation>带宽：</translation>
+        <translation type="vanished">带宽：</translation>
     </message>
     <message>
         <source>Loss:</source>
-        <translation>丢包：</translation>
+        <translation type="vanished">丢包：</translation>
     </message>
     <message>
         <source>Duplicate:</source>
-        <translation>重复：</translation>
+        <translation type="vanished">重复：</translation>
     </message>
     <message>
         <source>Reorder:</source>
-        <translation>乱序：</translation>
+        <translation type="vanished">乱序：</translation>
     </message>
     <message>
         <source>Slice:</source>
-        <translation>分片：</translation>
+        <translation type="vanished">分片：</translation>
     </message>
     <message>
         <source>Slice pause:</source>
-        <translation>分片停顿：</translation>
+        <translation type="vanished">分片停顿：</translation>
     </message>
     <message>
         <source>Reset after:</source>
-        <translation>重置阈值：</translation>
+        <translation type="vanished">重置阈值：</translation>
     </message>
     <message>
         <source>Client</source>
-        <translation>客户端</translation>
+        <translation type="vanished">客户端</translation>
     </message>
     <message>
         <source>Target</source>
-        <translation>目标</translation>
+        <translation type="vanished">目标</translation>
     </message>
     <message>
         <source>Since</source>
-        <translation>连接时间</translation>
+        <translation type="vanished">连接时间</translation>
     </message>
     <message>
         <source>Relayed connections</source>
-        <translation>中继中的连接</translation>
+        <translation type="vanished">中继中的连接</translation>
     </message>
     <message>
         <source>&amp;Close selected</source>
-        <translation>关闭所选(&amp;C)</translation>
+        <translation type="vanished">关闭所选(&amp;C)</translation>
     </message>
     <message>
         <source>Close the selected connections in order (FIN)</source>
-        <translation>正常关闭所选连接 (FIN)</translation>
+        <translation type="vanished">正常关闭所选连接 (FIN)</translation>
     </message>
     <message>
         <source>&amp;Reset selected</source>
-        <translation>重置所选(&amp;R)</translation>
+        <translation type="vanished">重置所选(&amp;R)</translation>
     </message>
     <message>
         <source>Reset the selected connections (RST)</source>
-        <translation>重置所选连接 (RST)</translation>
+        <translation type="vanished">重置所选连接 (RST)</translation>
     </message>
     <message>
         <source>Us&amp;e TLS</source>
@@ -2051,7 +2513,7 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     </message>
     <message>
         <source> ms</source>
-        <translation> ms</translation>
+        <translation type="vanished"> ms</translation>
     </message>
     <message>
         <source>Opening port {port}…</source>
@@ -2099,23 +2561,23 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     </message>
     <message>
         <source>Not relaying</source>
-        <translation>未在中继</translation>
+        <translation type="vanished">未在中继</translation>
     </message>
     <message numerus="yes">
         <source>{count} datagrams</source>
-        <translation>
+        <translation type="vanished">
             <numerusform>{count} 个数据报</numerusform>
         </translation>
     </message>
     <message numerus="yes">
         <source>{count} chunks</source>
-        <translation>
+        <translation type="vanished">
             <numerusform>{count} 个数据块</numerusform>
         </translation>
     </message>
     <message>
         <source>{direction} {units}, {size}, {dropped} dropped, {duplicated} duplicated</source>
-        <translation>{direction} {units}，{size}，丢弃 {dropped}，重复 {duplicated}</translation>
+        <translation type="vanished">{direction} {units}，{size}，丢弃 {dropped}，重复 {duplicated}</translation>
     </message>
     <message>
         <source>Relay {address} → {target}</source>
@@ -2179,6 +2641,37 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     <message>
         <source>Repeat…</source>
         <translation>重复发送…</translation>
+    </message>
+</context>
+<context>
+    <name>ReplyBox</name>
+    <message>
+        <source>Automatic reply</source>
+        <translation>自动回复</translation>
+    </message>
+    <message>
+        <source>Reply mode</source>
+        <translation>回复方式</translation>
+    </message>
+    <message>
+        <source>No automatic reply</source>
+        <translation>不自动回复</translation>
+    </message>
+    <message>
+        <source>Echo what each client sends</source>
+        <translation>原样回显客户端发来的数据</translation>
+    </message>
+    <message>
+        <source>Reply with a fixed text</source>
+        <translation>回复固定内容</translation>
+    </message>
+    <message>
+        <source>What the server sends back on its own; changes apply at once</source>
+        <translation>服务器自动回发的内容；修改立即生效</translation>
+    </message>
+    <message>
+        <source>Fixed reply</source>
+        <translation>固定回复</translation>
     </message>
 </context>
 <context>
@@ -2438,35 +2931,35 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     </message>
     <message>
         <source>Steps</source>
-        <translation>步骤</translation>
+        <translation type="vanished">步骤</translation>
     </message>
     <message>
         <source>Round</source>
-        <translation>轮次</translation>
+        <translation type="vanished">轮次</translation>
     </message>
     <message>
         <source>Step</source>
-        <translation>步骤</translation>
+        <translation type="vanished">步骤</translation>
     </message>
     <message>
         <source>Action</source>
-        <translation>动作</translation>
+        <translation type="vanished">动作</translation>
     </message>
     <message>
         <source>Bytes</source>
-        <translation>字节</translation>
+        <translation type="vanished">字节</translation>
     </message>
     <message>
         <source>Elapsed (ms)</source>
-        <translation>耗时 (ms)</translation>
+        <translation type="vanished">耗时 (ms)</translation>
     </message>
     <message>
         <source>RTT (ms)</source>
-        <translation>往返 (ms)</translation>
+        <translation type="vanished">往返 (ms)</translation>
     </message>
     <message>
         <source>Result</source>
-        <translation>结果</translation>
+        <translation type="vanished">结果</translation>
     </message>
     <message>
         <source>Open a script</source>
@@ -2530,11 +3023,11 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     </message>
     <message>
         <source>OK</source>
-        <translation>通过</translation>
+        <translation type="vanished">通过</translation>
     </message>
     <message>
         <source>FAILED</source>
-        <translation>失败</translation>
+        <translation type="vanished">失败</translation>
     </message>
     <message>
         <source>{matched} of {total} expectations matched, {steps} steps in {ms} ms</source>
@@ -2551,6 +3044,180 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     <message>
         <source>Running a script</source>
         <translation>正在运行脚本</translation>
+    </message>
+</context>
+<context>
+    <name>SendBox</name>
+    <message>
+        <source>Pa&amp;yload</source>
+        <translation>发送数据(&amp;Y)</translation>
+    </message>
+    <message>
+        <source>Send to s&amp;elected</source>
+        <translation>发送到选中(&amp;E)</translation>
+    </message>
+    <message>
+        <source>Send the payload to the selected clients (Ctrl+Return)</source>
+        <translation>向选中的客户端发送数据（Ctrl+Enter）</translation>
+    </message>
+    <message>
+        <source>Send to a&amp;ll</source>
+        <translation>发送到全部(&amp;L)</translation>
+    </message>
+    <message>
+        <source>Send the payload to every connected client</source>
+        <translation>向所有已连接的客户端发送数据</translation>
+    </message>
+    <message numerus="yes">
+        <source>{count} clients</source>
+        <translation>
+            <numerusform>{count} 个客户端</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Select one or more clients in the list first</source>
+        <translation>请先在列表中选择一个或多个客户端</translation>
+    </message>
+    <message>
+        <source>No client is connected, so nothing was sent</source>
+        <translation>没有已连接的客户端，未发送任何数据</translation>
+    </message>
+    <message>
+        <source>Sent {size} to {clients}</source>
+        <translation>已向 {clients}发送 {size}</translation>
+    </message>
+    <message>
+        <source>The server is not running: start it first</source>
+        <translation>服务器未运行：请先启动</translation>
+    </message>
+</context>
+<context>
+    <name>SendingBox</name>
+    <message>
+        <source>Sending</source>
+        <translation>发送设置</translation>
+    </message>
+    <message>
+        <source>Count</source>
+        <translation>次数</translation>
+    </message>
+    <message>
+        <source>How many datagrams to send</source>
+        <translation>要发送的数据报个数</translation>
+    </message>
+    <message>
+        <source>Interval</source>
+        <translation>间隔</translation>
+    </message>
+    <message>
+        <source> ms</source>
+        <translation> 毫秒</translation>
+    </message>
+    <message>
+        <source>Pause between two datagrams when sending more than one</source>
+        <translation>连续发送多个数据报时，相邻两次发送的间隔</translation>
+    </message>
+    <message>
+        <source>Wait for a reply</source>
+        <translation>等待回复</translation>
+    </message>
+    <message>
+        <source>After sending, show the reply and who sent it</source>
+        <translation>发送后显示回复内容及回复方</translation>
+    </message>
+    <message>
+        <source>Reply timeout</source>
+        <translation>回复超时</translation>
+    </message>
+    <message>
+        <source> s</source>
+        <translation> 秒</translation>
+    </message>
+    <message>
+        <source>How long to wait for a reply</source>
+        <translation>等待回复的时长</translation>
+    </message>
+    <message>
+        <source>&amp;Keep open</source>
+        <translation>保持打开(&amp;K)</translation>
+    </message>
+    <message>
+        <source>Keep the socket open after sending: show every reply that arrives, send again from the same port, until Stop</source>
+        <translation>发送后保持套接字打开：显示收到的每个回复，可从同一端口再次发送，直到点击停止</translation>
+    </message>
+    <message>
+        <source>&amp;Count:</source>
+        <translation>次数(&amp;C)：</translation>
+    </message>
+    <message>
+        <source>&amp;Interval:</source>
+        <translation>间隔(&amp;I)：</translation>
+    </message>
+</context>
+<context>
+    <name>ServerBox</name>
+    <message>
+        <source>Server</source>
+        <translation>服务器</translation>
+    </message>
+    <message>
+        <source>Connect timeout</source>
+        <translation>连接超时</translation>
+    </message>
+    <message>
+        <source> s</source>
+        <translation> 秒</translation>
+    </message>
+    <message>
+        <source>Give up connecting after this long</source>
+        <translation>超过此时间仍未连上则放弃</translation>
+    </message>
+    <message>
+        <source>&amp;Connect</source>
+        <translation>连接(&amp;C)</translation>
+    </message>
+    <message>
+        <source>Connect to the server (Ctrl+R)</source>
+        <translation>连接服务器（Ctrl+R）</translation>
+    </message>
+    <message>
+        <source>&amp;Disconnect</source>
+        <translation>断开(&amp;D)</translation>
+    </message>
+    <message>
+        <source>Close the connection (Ctrl+.)</source>
+        <translation>关闭连接（Ctrl+.）</translation>
+    </message>
+    <message>
+        <source>H&amp;ost:</source>
+        <translation>主机(&amp;O)：</translation>
+    </message>
+    <message>
+        <source>&amp;Port:</source>
+        <translation>端口(&amp;P)：</translation>
+    </message>
+    <message>
+        <source>T&amp;imeout:</source>
+        <translation>超时(&amp;I)：</translation>
+    </message>
+</context>
+<context>
+    <name>ServerCounters</name>
+    <message>
+        <source>{clients} connected · {total} in all · received {received} · sent {sent}</source>
+        <translation>已连接 {clients} · 累计 {total} 个 · 已接收 {received} · 已发送 {sent}</translation>
+    </message>
+    <message>
+        <source> · {refused} refused: limit {cap}</source>
+        <translation> · 已拒绝 {refused} 个：上限 {cap}</translation>
+    </message>
+    <message>
+        <source>{refused} refused: {cap} clients are connected, the most this server takes at once (Max clients)</source>
+        <translation>已拒绝 {refused} 个：已连接 {cap} 个客户端，达到本服务器同时接受的上限（最大客户端数）</translation>
+    </message>
+    <message>
+        <source> · listening on {address}</source>
+        <translation> · 正在监听 {address}</translation>
     </message>
 </context>
 <context>
@@ -2775,6 +3442,84 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     </message>
 </context>
 <context>
+    <name>StepLog</name>
+    <message>
+        <source>Steps</source>
+        <translation>步骤</translation>
+    </message>
+    <message>
+        <source>Round</source>
+        <translation>轮次</translation>
+    </message>
+    <message>
+        <source>Step</source>
+        <translation>步骤</translation>
+    </message>
+    <message>
+        <source>Action</source>
+        <translation>动作</translation>
+    </message>
+    <message>
+        <source>Bytes</source>
+        <translation>字节</translation>
+    </message>
+    <message>
+        <source>Elapsed (ms)</source>
+        <translation>耗时 (ms)</translation>
+    </message>
+    <message>
+        <source>RTT (ms)</source>
+        <translation>往返 (ms)</translation>
+    </message>
+    <message>
+        <source>Result</source>
+        <translation>结果</translation>
+    </message>
+    <message>
+        <source>OK</source>
+        <translation>通过</translation>
+    </message>
+    <message>
+        <source>FAILED</source>
+        <translation>失败</translation>
+    </message>
+</context>
+<context>
+    <name>TargetBox</name>
+    <message>
+        <source>Target</source>
+        <translation>目标</translation>
+    </message>
+    <message>
+        <source>Allow broadcast</source>
+        <translation>允许广播</translation>
+    </message>
+    <message>
+        <source>Needed to send to a broadcast address such as 255.255.255.255</source>
+        <translation>向 255.255.255.255 等广播地址发送时需要勾选</translation>
+    </message>
+    <message>
+        <source>Local port</source>
+        <translation>本地端口</translation>
+    </message>
+    <message>
+        <source>Send from this local port (some devices reply only to a fixed port); empty = any</source>
+        <translation>从此本地端口发送（有些设备只向固定端口回复）；留空表示任意端口</translation>
+    </message>
+    <message>
+        <source>H&amp;ost:</source>
+        <translation>主机(&amp;O)：</translation>
+    </message>
+    <message>
+        <source>&amp;Port:</source>
+        <translation>端口(&amp;P)：</translation>
+    </message>
+    <message>
+        <source>&amp;Local port:</source>
+        <translation>本地端口(&amp;L)：</translation>
+    </message>
+</context>
+<context>
     <name>TcpClientPanel</name>
     <message>
         <source> s</source>
@@ -2971,11 +3716,11 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     <name>TcpServerPanel</name>
     <message>
         <source>&amp;Start</source>
-        <translation>启动(&amp;S)</translation>
+        <translation type="vanished">启动(&amp;S)</translation>
     </message>
     <message>
         <source>Start listening (Ctrl+R)</source>
-        <translation>开始监听（Ctrl+R）</translation>
+        <translation type="vanished">开始监听（Ctrl+R）</translation>
     </message>
     <message>
         <source>S&amp;top</source>
@@ -2983,31 +3728,31 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     </message>
     <message>
         <source>Stop the server and close every connection (Ctrl+.)</source>
-        <translation>停止服务器并关闭所有连接（Ctrl+.）</translation>
+        <translation type="vanished">停止服务器并关闭所有连接（Ctrl+.）</translation>
     </message>
     <message>
         <source>Maximum clients at once</source>
-        <translation>同时服务的最大客户端数</translation>
+        <translation type="vanished">同时服务的最大客户端数</translation>
     </message>
     <message>
         <source>Clients served at once; more are refused. Lowered when the system cannot hold that many (the status line then says why)</source>
-        <translation>同时服务的客户端数；超出的会被拒绝。系统容纳不下时会自动调低（状态栏会说明原因）</translation>
+        <translation type="vanished">同时服务的客户端数；超出的会被拒绝。系统容纳不下时会自动调低（状态栏会说明原因）</translation>
     </message>
     <message>
         <source> s</source>
-        <translation> 秒</translation>
+        <translation type="vanished"> 秒</translation>
     </message>
     <message>
         <source>Never</source>
-        <translation>从不</translation>
+        <translation type="vanished">从不</translation>
     </message>
     <message>
         <source>Idle timeout</source>
-        <translation>空闲超时</translation>
+        <translation type="vanished">空闲超时</translation>
     </message>
     <message>
         <source>Close a client after this many seconds with nothing sent or received</source>
-        <translation>客户端在这么多秒内既无发送也无接收时，断开它</translation>
+        <translation type="vanished">客户端在这么多秒内既无发送也无接收时，断开它</translation>
     </message>
     <message>
         <source>&amp;Keepalive: free the slots of vanished clients</source>
@@ -3015,11 +3760,11 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     </message>
     <message>
         <source>Probe quiet clients (TCP keepalive), so a client whose computer vanished is disconnected within about 2 minutes instead of holding its slot forever</source>
-        <translation>探测空闲的客户端（TCP 保活），这样计算机已消失的客户端会在约 2 分钟内被断开，而不会永远占着名额</translation>
+        <translation type="vanished">探测空闲的客户端（TCP 保活），这样计算机已消失的客户端会在约 2 分钟内被断开，而不会永远占着名额</translation>
     </message>
     <message>
         <source>Listen</source>
-        <translation>监听</translation>
+        <translation type="vanished">监听</translation>
     </message>
     <message>
         <source>&amp;Address:</source>
@@ -3027,99 +3772,99 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     </message>
     <message>
         <source>St&amp;op</source>
-        <translation>停止(&amp;O)</translation>
+        <translation type="vanished">停止(&amp;O)</translation>
     </message>
     <message>
         <source>&amp;Keepalive probes</source>
-        <translation>保活探测(&amp;K)</translation>
+        <translation type="vanished">保活探测(&amp;K)</translation>
     </message>
     <message>
         <source>Add&amp;ress:</source>
-        <translation>地址(&amp;R)：</translation>
+        <translation type="vanished">地址(&amp;R)：</translation>
     </message>
     <message>
         <source>&amp;Port:</source>
-        <translation>端口(&amp;P)：</translation>
+        <translation type="vanished">端口(&amp;P)：</translation>
     </message>
     <message>
         <source>&amp;Max clients:</source>
-        <translation>最大客户端数(&amp;M)：</translation>
+        <translation type="vanished">最大客户端数(&amp;M)：</translation>
     </message>
     <message>
         <source>&amp;Idle timeout:</source>
-        <translation>空闲超时(&amp;I)：</translation>
+        <translation type="vanished">空闲超时(&amp;I)：</translation>
     </message>
     <message>
         <source>No automatic reply</source>
-        <translation>不自动回复</translation>
+        <translation type="vanished">不自动回复</translation>
     </message>
     <message>
         <source>Echo what each client sends</source>
-        <translation>原样回显客户端发来的数据</translation>
+        <translation type="vanished">原样回显客户端发来的数据</translation>
     </message>
     <message>
         <source>Reply with a fixed text</source>
-        <translation>回复固定内容</translation>
+        <translation type="vanished">回复固定内容</translation>
     </message>
     <message>
         <source>What the server sends back on its own; changes apply at once</source>
-        <translation>服务器自动回发的内容；修改立即生效</translation>
+        <translation type="vanished">服务器自动回发的内容；修改立即生效</translation>
     </message>
     <message>
         <source>Reply mode</source>
-        <translation>回复方式</translation>
+        <translation type="vanished">回复方式</translation>
     </message>
     <message>
         <source>Fixed reply</source>
-        <translation>固定回复</translation>
+        <translation type="vanished">固定回复</translation>
     </message>
     <message>
         <source>Automatic reply</source>
-        <translation>自动回复</translation>
+        <translation type="vanished">自动回复</translation>
     </message>
     <message>
         <source>Client</source>
-        <translation>客户端</translation>
+        <translation type="vanished">客户端</translation>
     </message>
     <message>
         <source>Connected</source>
-        <translation>连接时间</translation>
+        <translation type="vanished">连接时间</translation>
     </message>
     <message>
         <source>In</source>
-        <translation>接收</translation>
+        <translation type="vanished">接收</translation>
     </message>
     <message>
         <source>Out</source>
-        <translation>发送</translation>
+        <translation type="vanished">发送</translation>
     </message>
     <message>
         <source>Connected clients</source>
-        <translation>已连接的客户端</translation>
+        <translation type="vanished">已连接的客户端</translation>
     </message>
     <message>
         <source>&amp;Disconnect selected</source>
-        <translation>断开选中(&amp;D)</translation>
+        <translation type="vanished">断开选中(&amp;D)</translation>
     </message>
     <message>
         <source>Close the connection of the selected clients</source>
-        <translation>关闭选中客户端的连接</translation>
+        <translation type="vanished">关闭选中客户端的连接</translation>
     </message>
     <message>
         <source>Clients</source>
-        <translation>客户端</translation>
+        <translation type="vanished">客户端</translation>
     </message>
     <message>
         <source>Send to s&amp;elected</source>
-        <translation>发送到选中(&amp;E)</translation>
+        <translation type="vanished">发送到选中(&amp;E)</translation>
     </message>
     <message>
         <source>Send to a&amp;ll</source>
-        <translation>发送到全部(&amp;L)</translation>
+        <translation type="vanished">发送到全部(&amp;L)</translation>
     </message>
     <message>
         <source>Pa&amp;yload</source>
-        <translation>发送数据(&amp;Y)</translation>
+        <translation type="vanished">发送数据(&amp;Y)</translation>
     </message>
     <message>
         <source>Send to &amp;selected</source>
@@ -3127,7 +3872,7 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     </message>
     <message>
         <source>Send the payload to the selected clients (Ctrl+Return)</source>
-        <translation>向选中的客户端发送数据（Ctrl+Enter）</translation>
+        <translation type="vanished">向选中的客户端发送数据（Ctrl+Enter）</translation>
     </message>
     <message>
         <source>Send to &amp;all</source>
@@ -3135,7 +3880,7 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     </message>
     <message>
         <source>Send the payload to every connected client</source>
-        <translation>向所有已连接的客户端发送数据</translation>
+        <translation type="vanished">向所有已连接的客户端发送数据</translation>
     </message>
     <message>
         <source>Send</source>
@@ -3147,19 +3892,19 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     </message>
     <message>
         <source>Select one or more clients in the list first</source>
-        <translation>请先在列表中选择一个或多个客户端</translation>
+        <translation type="vanished">请先在列表中选择一个或多个客户端</translation>
     </message>
     <message>
         <source>Sent {size} to {clients}</source>
-        <translation>已向 {clients}发送 {size}</translation>
+        <translation type="vanished">已向 {clients}发送 {size}</translation>
     </message>
     <message>
         <source>No client is connected, so nothing was sent</source>
-        <translation>没有已连接的客户端，未发送任何数据</translation>
+        <translation type="vanished">没有已连接的客户端，未发送任何数据</translation>
     </message>
     <message>
         <source>The server is not running: start it first</source>
-        <translation>服务器未运行：请先启动</translation>
+        <translation type="vanished">服务器未运行：请先启动</translation>
     </message>
     <message>
         <source>Listening on {address} with TLS; certificate {fingerprint}</source>
@@ -3197,25 +3942,25 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     </message>
     <message numerus="yes">
         <source>{count} clients</source>
-        <translation>
+        <translation type="vanished">
             <numerusform>{count} 个客户端</numerusform>
         </translation>
     </message>
     <message>
         <source>{clients} connected · {total} in all · received {received} · sent {sent}</source>
-        <translation>已连接 {clients} · 累计 {total} 个 · 已接收 {received} · 已发送 {sent}</translation>
+        <translation type="vanished">已连接 {clients} · 累计 {total} 个 · 已接收 {received} · 已发送 {sent}</translation>
     </message>
     <message>
         <source> · {refused} refused: limit {cap}</source>
-        <translation> · 已拒绝 {refused} 个：上限 {cap}</translation>
+        <translation type="vanished"> · 已拒绝 {refused} 个：上限 {cap}</translation>
     </message>
     <message>
         <source>{refused} refused: {cap} clients are connected, the most this server takes at once (Max clients)</source>
-        <translation>已拒绝 {refused} 个：已连接 {cap} 个客户端，达到本服务器同时接受的上限（最大客户端数）</translation>
+        <translation type="vanished">已拒绝 {refused} 个：已连接 {cap} 个客户端，达到本服务器同时接受的上限（最大客户端数）</translation>
     </message>
     <message>
         <source> · listening on {address}</source>
-        <translation> · 正在监听 {address}</translation>
+        <translation type="vanished"> · 正在监听 {address}</translation>
     </message>
     <message>
         <source>TCP server {address}: {clients}</source>
@@ -3745,26 +4490,26 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     </message>
 </context>
 <context>
-    <name>UdpReceivePanel</name>
+    <name>UdpListenBox</name>
     <message>
-        <source>optional, e.g. 239.1.2.3 or ff12::1</source>
-        <translation>可选，例如 239.1.2.3 或 ff12::1</translation>
-    </message>
-    <message>
-        <source>Join this multicast group to receive what is sent to it</source>
-        <translation>加入此组播组，接收发往该组的数据</translation>
+        <source>Listen</source>
+        <translation>监听</translation>
     </message>
     <message>
         <source>Multicast group</source>
         <translation>组播组</translation>
     </message>
     <message>
-        <source>Listen</source>
-        <translation>监听</translation>
+        <source>Join this multicast group to receive what is sent to it</source>
+        <translation>加入此组播组，接收发往该组的数据</translation>
     </message>
     <message>
-        <source>&amp;Address:</source>
-        <translation type="vanished">地址(&amp;A)：</translation>
+        <source>optional, e.g. 239.1.2.3 or ff12::1</source>
+        <translation>可选，例如 239.1.2.3 或 ff12::1</translation>
+    </message>
+    <message>
+        <source>A&amp;ddress:</source>
+        <translation>地址(&amp;D)：</translation>
     </message>
     <message>
         <source>&amp;Port:</source>
@@ -3775,24 +4520,63 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
         <translation>组播(&amp;M)：</translation>
     </message>
     <message>
+        <source>{group} is not a multicast address (IPv4 224.0.0.0-239.255.255.255, IPv6 ff00::/8)</source>
+        <translation>{group} 不是组播地址（IPv4 为 224.0.0.0-239.255.255.255，IPv6 为 ff00::/8）</translation>
+    </message>
+    <message>
+        <source>{group!r} is not an IP address</source>
+        <translation>{group!r} 不是 IP 地址</translation>
+    </message>
+</context>
+<context>
+    <name>UdpReceivePanel</name>
+    <message>
+        <source>optional, e.g. 239.1.2.3 or ff12::1</source>
+        <translation type="vanished">可选，例如 239.1.2.3 或 ff12::1</translation>
+    </message>
+    <message>
+        <source>Join this multicast group to receive what is sent to it</source>
+        <translation type="vanished">加入此组播组，接收发往该组的数据</translation>
+    </message>
+    <message>
+        <source>Multicast group</source>
+        <translation type="vanished">组播组</translation>
+    </message>
+    <message>
+        <source>Listen</source>
+        <translation type="vanished">监听</translation>
+    </message>
+    <message>
+        <source>&amp;Address:</source>
+        <translation type="vanished">地址(&amp;A)：</translation>
+    </message>
+    <message>
+        <source>&amp;Port:</source>
+        <translation type="vanished">端口(&amp;P)：</translation>
+    </message>
+    <message>
+        <source>&amp;Multicast:</source>
+        <translation type="vanished">组播(&amp;M)：</translation>
+    </message>
+    <message>
         <source>Reply to every datagram with:</source>
         <translation type="vanished">收到数据报时自动回复：</translation>
     </message>
     <message>
         <source>A&amp;ddress:</source>
-        <translation>地址(&amp;D)：</translation>
+        <translation type="vanished">地址(&amp;D)：</translation>
     </message>
     <message>
         <source>&amp;Reply to every datagram with:</source>
-        <translation>收到数据报时自动回复(&amp;R)：</translation>
+        <translation type="vanished">收到数据报时自动回复(&amp;R)：</translation>
     </message>
     <message>
         <source>Send this payload back to the sender of each datagram</source>
-        <translation>向每个数据报的发送方回发此内容</translation>
+        <translation type="vanished">向每个数据报的发送方回发此内容</translation>
     </message>
     <message>
         <source>Auto-reply</source>
-        <translation>自动回复</translation>
+        <translation type="vanished">自动回复</translation>
     </message>
     <message>
         <source>&amp;Start</source>
@@ -3812,31 +4596,31 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     </message>
     <message>
         <source>Send from this port</source>
-        <translation>从此端口发送</translation>
+        <translation type="vanished">从此端口发送</translation>
     </message>
     <message>
         <source>Payload to send</source>
-        <translation>要发送的数据</translation>
+        <translation type="vanished">要发送的数据</translation>
     </message>
     <message>
         <source>Se&amp;nd</source>
-        <translation>发送(&amp;N)</translation>
+        <translation type="vanished">发送(&amp;N)</translation>
     </message>
     <message>
         <source>Send the payload from the listening port to this host and port</source>
-        <translation>从监听端口把数据发送到此主机和端口</translation>
+        <translation type="vanished">从监听端口把数据发送到此主机和端口</translation>
     </message>
     <message>
         <source>To se&amp;lected sender</source>
-        <translation>发给选中的发送方(&amp;L)</translation>
+        <translation type="vanished">发给选中的发送方(&amp;L)</translation>
     </message>
     <message>
         <source>Send the payload to the sender of the row selected in the log</source>
-        <translation>把数据发送给日志中选中行的发送方</translation>
+        <translation type="vanished">把数据发送给日志中选中行的发送方</translation>
     </message>
     <message>
         <source>T&amp;o:</source>
-        <translation>目标(&amp;O)：</translation>
+        <translation type="vanished">目标(&amp;O)：</translation>
     </message>
     <message>
         <source>Opening port {port}…</source>
@@ -3856,11 +4640,11 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     </message>
     <message>
         <source>{group} is not a multicast address (IPv4 224.0.0.0-239.255.255.255, IPv6 ff00::/8)</source>
-        <translation>{group} 不是组播地址（IPv4 为 224.0.0.0-239.255.255.255，IPv6 为 ff00::/8）</translation>
+        <translation type="vanished">{group} 不是组播地址（IPv4 为 224.0.0.0-239.255.255.255，IPv6 为 ff00::/8）</translation>
     </message>
     <message>
         <source>{group!r} is not an IP address</source>
-        <translation>{group!r} 不是 IP 地址</translation>
+        <translation type="vanished">{group!r} 不是 IP 地址</translation>
     </message>
     <message>
         <source>Listening on {address}</source>
@@ -3905,23 +4689,23 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     <name>UdpSendPanel</name>
     <message>
         <source>Allow broadcast</source>
-        <translation>允许广播</translation>
+        <translation type="vanished">允许广播</translation>
     </message>
     <message>
         <source>Needed to send to a broadcast address such as 255.255.255.255</source>
-        <translation>向 255.255.255.255 等广播地址发送时需要勾选</translation>
+        <translation type="vanished">向 255.255.255.255 等广播地址发送时需要勾选</translation>
     </message>
     <message>
         <source>Local port</source>
-        <translation>本地端口</translation>
+        <translation type="vanished">本地端口</translation>
     </message>
     <message>
         <source>Send from this local port (some devices reply only to a fixed port); empty = any</source>
-        <translation>从此本地端口发送（有些设备只向固定端口回复）；留空表示任意端口</translation>
+        <translation type="vanished">从此本地端口发送（有些设备只向固定端口回复）；留空表示任意端口</translation>
     </message>
     <message>
         <source>Target</source>
-        <translation>目标</translation>
+        <translation type="vanished">目标</translation>
     </message>
     <message>
         <source>&amp;Host:</source>
@@ -3929,75 +4713,75 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     </message>
     <message>
         <source>H&amp;ost:</source>
-        <translation>主机(&amp;O)：</translation>
+        <translation type="vanished">主机(&amp;O)：</translation>
     </message>
     <message>
         <source>&amp;Port:</source>
-        <translation>端口(&amp;P)：</translation>
+        <translation type="vanished">端口(&amp;P)：</translation>
     </message>
     <message>
         <source>&amp;Local port:</source>
-        <translation>本地端口(&amp;L)：</translation>
+        <translation type="vanished">本地端口(&amp;L)：</translation>
     </message>
     <message>
         <source>How many datagrams to send</source>
-        <translation>要发送的数据报个数</translation>
+        <translation type="vanished">要发送的数据报个数</translation>
     </message>
     <message>
         <source>Count</source>
-        <translation>次数</translation>
+        <translation type="vanished">次数</translation>
     </message>
     <message>
         <source> ms</source>
-        <translation> 毫秒</translation>
+        <translation type="vanished"> 毫秒</translation>
     </message>
     <message>
         <source>Pause between two datagrams when sending more than one</source>
-        <translation>连续发送多个数据报时，相邻两次发送的间隔</translation>
+        <translation type="vanished">连续发送多个数据报时，相邻两次发送的间隔</translation>
     </message>
     <message>
         <source>Interval</source>
-        <translation>间隔</translation>
+        <translation type="vanished">间隔</translation>
     </message>
     <message>
         <source>Wait for a reply</source>
-        <translation>等待回复</translation>
+        <translation type="vanished">等待回复</translation>
     </message>
     <message>
         <source>After sending, show the reply and who sent it</source>
-        <translation>发送后显示回复内容及回复方</translation>
+        <translation type="vanished">发送后显示回复内容及回复方</translation>
     </message>
     <message>
         <source> s</source>
-        <translation> 秒</translation>
+        <translation type="vanished"> 秒</translation>
     </message>
     <message>
         <source>How long to wait for a reply</source>
-        <translation>等待回复的时长</translation>
+        <translation type="vanished">等待回复的时长</translation>
     </message>
     <message>
         <source>Reply timeout</source>
-        <translation>回复超时</translation>
+        <translation type="vanished">回复超时</translation>
     </message>
     <message>
         <source>&amp;Keep open</source>
-        <translation>保持打开(&amp;K)</translation>
+        <translation type="vanished">保持打开(&amp;K)</translation>
     </message>
     <message>
         <source>Keep the socket open after sending: show every reply that arrives, send again from the same port, until Stop</source>
-        <translation>发送后保持套接字打开：显示收到的每个回复，可从同一端口再次发送，直到点击停止</translation>
+        <translation type="vanished">发送后保持套接字打开：显示收到的每个回复，可从同一端口再次发送，直到点击停止</translation>
     </message>
     <message>
         <source>Sending</source>
-        <translation>发送设置</translation>
+        <translation type="vanished">发送设置</translation>
     </message>
     <message>
         <source>&amp;Count:</source>
-        <translation>次数(&amp;C)：</translation>
+        <translation type="vanished">次数(&amp;C)：</translation>
     </message>
     <message>
         <source>&amp;Interval:</source>
-        <translation>间隔(&amp;I)：</translation>
+        <translation type="vanished">间隔(&amp;I)：</translation>
     </message>
     <message>
         <source>Pa&amp;yload</source>
