@@ -210,7 +210,11 @@ class MirrorClient:
                 )
             ) from exc
         except http.client.HTTPException as exc:
-            raise ProtocolError(self.broken_answer(exc)) from exc
+            raise ProtocolError(
+                _("{where} sent a broken answer ({error_type})").format(
+                    where=where, error_type=type(exc).__name__
+                )
+            ) from exc
         except OSError as exc:
             if self._loop.stopping:
                 raise TransferCancelled(_("the mirror was stopped")) from None
