@@ -64,7 +64,7 @@ class MirrorClient:
     ) -> None:
         self.url = url
         self.timeout = timeout
-        self._loop = loop
+        self.loop = loop
         self._tls = tls
         self._local = threading.local()  # each worker's persistent connection
         self._connections: set[http.client.HTTPConnection] = set()
@@ -116,7 +116,7 @@ class MirrorClient:
                 return connection.getresponse()
             except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
                 connection.close()
-                if attempt == 2 or self._loop.stopping:
+                if attempt == 2 or self.loop.stopping:
                     raise
             except TimeoutError as exc:
                 connection.close()
@@ -216,7 +216,7 @@ class MirrorClient:
                 )
             ) from exc
         except OSError as exc:
-            if self._loop.stopping:
+            if self.loop.stopping:
                 raise TransferCancelled(_("the mirror was stopped")) from None
             if isinstance(exc, ConnectionRefusedError | socket.gaierror):
                 raise ConnectError(
@@ -282,7 +282,7 @@ class MirrorClient:
                 )
             fd = open_part(part, offset)
             try:
-                hash_existing(fd, offset, hasher, functools.partial(raise_if_stopped, self._loop))
+                hash_existing(fd, offset, hasher, functools.partial(raise_if_stopped, self.loop))
                 credit(offset)
                 os.lseek(fd, offset, os.SEEK_SET)
                 size = offset
@@ -308,7 +308,7 @@ class MirrorClient:
         view = memoryview(buffer)
         done = 0
         while True:
-            raise_if_stopped(self._loop)
+            raise_if_stopped(self.loop)
             count = response.readinto(view)
             if not count:
                 break

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Literal
 
 from net._i18n import _
-from net._loop import StoppableLoop
 from net._mirror_client import MAX_ENTRIES, MirrorClient
 from net._mirror_local import STAGING, Entry, make_folders
 from net._mirror_local import inside as below_top
@@ -46,27 +45,16 @@ class _Listed:
 
 
 class RemoteTree:
-    """The share folder at ``root_path`` (a request path ending in "/"), read through ``client``.
-
-    Args:
-        client: the mirror's requests.
-        root_path: the folder being mirrored.
-        only: names of entries in that folder to take (None: all).
-        loop: the mirror; its ``stopping`` ends the walk.
+    """The share folder at ``root_path`` (a request path ending in "/"), read through ``client``
+    (whose loop's ``stopping`` ends the walk); ``only``: names of entries in that folder to take
+    (None: all).
     """
 
-    def __init__(
-        self,
-        client: MirrorClient,
-        root_path: str,
-        only: Collection[str] | None,
-        loop: StoppableLoop,
-    ) -> None:
+    def __init__(self, client: MirrorClient, root_path: str, only: Collection[str] | None) -> None:
         self._client = client
         self._url = client.url
         self._root_path = root_path
         self._only = only
-        self._loop = loop
 
     def collect(
         self,
@@ -86,7 +74,7 @@ class RemoteTree:
         claimed: set[str] = set()  # local paths taken (casefolded where the system folds)
         level: list[tuple[str, Path, str, int]] = [(self._root_path, top, "", 0)]
         while level:
-            if self._loop.stopping:
+            if self._client.loop.stopping:
                 raise TransferCancelled(_("the mirror was stopped"))
             inside = [folder for folder in level if below_top(folder[1], top)]
             for _path, _local, shown, _depth in level:

@@ -44,7 +44,8 @@ class SharedFolder(Record):
 
 
 class ShareIndex:
-    """Key -> file or folder, and the tree they form; every read takes the lock (thread-safe).
+    """Key -> file or folder, the tree they form, the shared folders and the files shared alone;
+    every read takes the lock (thread-safe).
 
     The base of :class:`net.share.ShareTable`, which adds, walks and removes what is shared.
     """

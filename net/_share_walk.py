@@ -77,10 +77,8 @@ def walk(
     links are checked as :func:`check_file` does; a rescan only looks, and a file that cannot be
     read is refused when it is asked for. ``on_progress(files)`` is called with the count
     found so far every :data:`PROGRESS_EVERY` files; ``on_skip(path, reason)`` for each file
-    or folder left out that a person would miss (not hidden ones).
-
-    Raises:
-        OSError: the folder itself cannot be listed.
+    or folder left out that a person would miss (not hidden ones). A folder that cannot be
+    listed (the shared folder itself included) is walked as empty, as :func:`os.walk` does.
     """
     folders: dict[str, tuple[Path, float]] = {}
     files: dict[str, tuple[Path, os.stat_result]] = {}

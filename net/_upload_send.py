@@ -114,13 +114,12 @@ class FileUpload:
         self.target = target
         self.file = file
         self.path = target.path_for(file)
-        self.context = context
-        self.timeout = idle_timeout
-        self.password = password
         self.stopper = stopper
-        self.on_progress = on_progress
+        self.password = password
         self.ask_password = ask_password
+        self.on_progress = on_progress
         self.size = os.path.getsize(file)
+        self._http = _Exchange(target, context, idle_timeout, stopper)
         self.sha256 = ""
         #: Where the server says it stored the file (its ``Location``, RFC 9110 §10.2.2): the
         #: name it chose may differ from the one sent ("CON" is kept as "_CON").
@@ -227,25 +226,102 @@ class FileUpload:
         return answer
 
     def _request(self, method: str, extra: list[tuple[str, str]], offset: int | None) -> _Answer:
+        headers = list(extra)
+        if self.password is not None:
+            token = base64.b64encode(f":{self.password}".encode()).decode("ascii")
+            headers.append(("Authorization", "Basic " + token))
+        body = None
+        if offset is not None:
+            length = self.size - offset
+            body = length, functools.partial(self._send_body, offset=offset, length=length)
+        return self._http.request(method, self.path, headers, body)
+
+    def _send_body(
+        self, sock: socket.socket, http: h11.Connection, *, offset: int, length: int
+    ) -> None:
+        """Send the file's bytes ``offset`` to ``offset + length`` as the request's body."""
+        started = time.monotonic()
+        sent = 0
+        last = 0.0
+        with open(self.file, "rb") as f:
+            f.seek(offset)
+            while sent < length:
+                if self.stopper.stopping:
+                    raise UploadStopped()
+                chunk = f.read(min(_CHUNK, length - sent))
+                if not chunk:
+                    raise TransferError(
+                        _("{file} became shorter while it was sent").format(file=self.file)
+                    )
+                sock.sendall(http.send(h11.Data(data=chunk)) or b"")
+                sent += len(chunk)
+                now = time.monotonic()
+                if self.on_progress is not None and (now - last >= 0.1 or sent == length):
+                    last = now
+                    speed = sent / max(now - started, 1e-6)
+                    self.on_progress(
+                        DownloadProgress(time.time(), offset + sent, self.size, speed, offset)
+                    )
+        sock.sendall(http.send(h11.EndOfMessage()) or b"")
+
+
+#: Sends a request's body: (the socket, its h11 connection).
+_BodySender = Callable[[socket.socket, h11.Connection], None]
+
+
+class _Exchange:
+    """HTTP/1.1 requests to an upload target, each on a connection of its own (h11; blocking
+    calls, each bounded by ``timeout`` seconds), a body only after ``100 Continue``.
+
+    Args:
+        target: where the requests go.
+        context: the TLS context for https (None for http).
+        timeout: seconds each wait for the server may take.
+        stopper: stops connecting from another thread.
+    """
+
+    def __init__(
+        self,
+        target: UploadTarget,
+        context: ssl.SSLContext | None,
+        timeout: float,
+        stopper: StoppableLoop,
+    ) -> None:
+        self.target = target
+        self.context = context
+        self.timeout = timeout
+        self.stopper = stopper
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        extra: list[tuple[str, str]],
+        body: tuple[int, _BodySender] | None,
+    ) -> _Answer:
+        """One request with the headers ``extra`` and, when ``body`` is (its length, what sends
+        it), ``Expect: 100-continue`` (RFC 9110 §10.1.1); returns the answer.
+
+        Raises:
+            ConnectError: no connection, TLS failed, or the answer is not HTTP.
+            UploadStopped: ``stopper`` was shut down while connecting.
+            OSError: the connection broke.
+        """
         sock = self._connect()
         try:
             http = h11.Connection(h11.CLIENT)
             headers = [("Host", self.target.authority), ("User-Agent", USER_AGENT), *extra]
-            if self.password is not None:
-                token = base64.b64encode(f":{self.password}".encode()).decode("ascii")
-                headers.append(("Authorization", "Basic " + token))
-            length = self.size - offset if offset is not None else None
-            if length is not None:
-                headers += [("Content-Length", str(length)), ("Expect", "100-continue")]
+            if body is not None:
+                headers += [("Content-Length", str(body[0])), ("Expect", "100-continue")]
             else:
                 headers.append(("Content-Length", "0") if method != "HEAD" else ("Accept", "*/*"))
-            sock.sendall(http.send(h11.Request(method=method, target=self.path, headers=headers)))
-            if length is not None and offset is not None:
+            sock.sendall(http.send(h11.Request(method=method, target=path, headers=headers)))
+            if body is not None:
                 early = _wait_continue(sock, http, self.timeout)
                 if early is not None:
                     return _read_answer(sock, http, early)
                 try:
-                    self._send_body(sock, http, offset, length)
+                    body[1](sock, http)
                 except OSError:
                     # The server may have answered and closed (a refusal): read what it said.
                     sock.settimeout(self.timeout)
@@ -272,33 +348,6 @@ class FileUpload:
                     authority=self.target.authority, exc=exc
                 )
             ) from exc
-
-    def _send_body(
-        self, sock: socket.socket, http: h11.Connection, offset: int, length: int
-    ) -> None:
-        started = time.monotonic()
-        sent = 0
-        last = 0.0
-        with open(self.file, "rb") as f:
-            f.seek(offset)
-            while sent < length:
-                if self.stopper.stopping:
-                    raise UploadStopped()
-                chunk = f.read(min(_CHUNK, length - sent))
-                if not chunk:
-                    raise TransferError(
-                        _("{file} became shorter while it was sent").format(file=self.file)
-                    )
-                sock.sendall(http.send(h11.Data(data=chunk)) or b"")
-                sent += len(chunk)
-                now = time.monotonic()
-                if self.on_progress is not None and (now - last >= 0.1 or sent == length):
-                    last = now
-                    speed = sent / max(now - started, 1e-6)
-                    self.on_progress(
-                        DownloadProgress(time.time(), offset + sent, self.size, speed, offset)
-                    )
-        sock.sendall(http.send(h11.EndOfMessage()) or b"")
 
 
 def _wait_continue(

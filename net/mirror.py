@@ -219,7 +219,7 @@ class Mirror(StoppableLoop):
         asked: list[concurrent.futures.Future[http.client.HTTPResponse | None]],
         files_found: Callable[[int], None],
     ) -> tuple[list[MirrorFile], list[Entry]]:
-        tree = RemoteTree(self._client, self.root_path, self._only, self)
+        tree = RemoteTree(self._client, self.root_path, self._only)
         entries, failures = tree.collect(top, pool, files_found)
         self._tally.listed(len(entries) + len(failures), sum(e.size for e in entries))
         if not make_folders(top, staging):

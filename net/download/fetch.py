@@ -314,6 +314,8 @@ class Download(Client):
 
     # ---- files --------------------------------------------------------------------------------
 
+    # _part and _resumable: the .part's path and its state as they were before Part held them
+    # (the full-disk test in tests/net/test_download_hostile.py sets them).
     @property
     def _part(self) -> Path | None:
         """The ``.part``'s path (None before :meth:`run`); setting it starts its :class:`Part`."""
