@@ -48,19 +48,20 @@ class Target:
     only: tuple[str, ...] = ()
 
 
-#: share.py's functions that decide what a request's name can reach: the lookup and the naming.
+#: share.py's functions that decide what a request's name can reach: the naming and the keys
+#: (the lookups are in net/_share_index.py, the name form and file checks in net/_share_walk.py).
 SHARE_LOOKUP = (
-    "xǁShareTableǁlookup",
-    "xǁShareTableǁ__contains__",
-    "xǁShareTableǁfolder",
     "xǁShareTableǁ_put",
     "xǁShareTableǁ_insert",
     "xǁShareTableǁ_drop_key",
     "xǁShareTableǁremove",
-    "x__lookup_key",
     "x_numbered_name",
-    "x_is_hidden",
-    "x__check_file",
+)
+#: The tests that judge the share table's modules.
+SHARE_TESTS = (
+    "tests/net/test_share.py",
+    "tests/net/test_share_mutants.py",
+    "tests/net/test_folders.py",
 )
 
 
@@ -93,17 +94,15 @@ TARGETS: dict[str, Target] = {
         ),
         tuple(f"net.share.{f}__mutmut_*" for f in SHARE_LOOKUP),
     ),
-    # The rest of share.py: the folder walk and rescans (what is listed), the checksum lanes.
-    # Judged by the share table's own tests: the server's would re-run sockets for each mutant.
+    "share_index": Target("net/_share_index.py", (*SHARE_TESTS, "tests/net/test_security.py")),
+    # The rest of the share table: adding and rescans, the folder walk and file checks (what is
+    # listed), the checksum lanes. Judged by the share table's own tests: the server's would
+    # re-run sockets for each mutant.
     "share_rest": Target(
-        "net/share.py",
-        (
-            "tests/net/test_share.py",
-            "tests/net/test_share_mutants.py",
-            "tests/net/test_folders.py",
-        ),
-        _functions("net/share.py", skip=SHARE_LOOKUP),
+        "net/share.py", SHARE_TESTS, _functions("net/share.py", skip=SHARE_LOOKUP)
     ),
+    "share_walk": Target("net/_share_walk.py", SHARE_TESTS),
+    "share_hash": Target("net/_share_hash.py", SHARE_TESTS),
     # Request head limits, target parsing, Range / If-Range / Content-Range / digest parsing.
     "httpfile": Target(
         "net/httpfile.py",

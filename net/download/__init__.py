@@ -14,7 +14,9 @@ The package is split by concept: :mod:`net.download.urls` (share URLs, safe file
 :mod:`net.download.listing` (a share's file list), :mod:`net.download.exchange` (connecting and
 reading a response head), :mod:`net.download.judge` (whether an answer may be kept, pure),
 :mod:`net.download.resume` (resume state of a ``.part``),
-:mod:`net.download.files` (the ``.part``, hashing, verifying and renaming) and
+:mod:`net.download.files` (the ``.part``, hashing, verifying and renaming),
+:mod:`net.download.part` (what becomes of one download's ``.part``),
+:mod:`net.download.body` (receiving a body into it, within the limits) and
 :mod:`net.download.fetch` (one download). The public names are re-exported here.
 """
 

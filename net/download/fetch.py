@@ -10,18 +10,15 @@ renamed.
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import hashlib
 import os
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import h11
-
 from net._i18n import _
+from net.download.body import DISK_RESERVE, BodyCopy
 from net.download.exchange import (
     Cancelled,
     Client,
@@ -36,26 +33,20 @@ from net.download.files import (
     HashPipe,
     Meter,
     final_path,
-    finish,
     hash_existing,
-    open_part,
-    write_all,
 )
 from net.download.judge import judge_response
+from net.download.part import Part, PartFile
 from net.download.resume import ResumeState
 from net.download.urls import parse_share_url, safe_file_name
 from net.errors import AddressError, NetError, TransferError, describe_io_error
 from net.events import DownloadFinished, DownloadProgress
-from net.httpfile import human_size
 from net.share import LocalFileError
 
 if TYPE_CHECKING:
     from net.tls import ClientTls
 
-__all__ = ["Download", "resumable_part"]
-
-#: Left free on the disk by a body without a length, so a server cannot fill it to the last byte.
-DISK_RESERVE = 64 * 1024 * 1024
+__all__ = ["DISK_RESERVE", "Download", "resumable_part"]
 
 
 class Download(Client):
@@ -110,8 +101,7 @@ class Download(Client):
         self._on_progress = on_progress
         self._resume = resume
         self._notes: list[str] = []
-        self._part: Path | None = None
-        self._resumable = False  # the .part on disk has a stored validator: run() again resumes
+        self._keeper: Part | None = None  # the .part, known once run() starts
 
     def run(self) -> DownloadFinished:
         """Download; returns when the file is complete (and verified when the server allows).
@@ -133,19 +123,20 @@ class Download(Client):
             raise LocalFileError(_("the folder {folder} does not exist").format(folder=self.folder))
         final = final_path(self.folder, self.file_name)
         self.path = final
-        part = final.with_name(final.name + ".part")
-        self._part = part
+        keeper = self._keeper = Part(
+            final.with_name(final.name + ".part"), self._identity(), raw=self.raw
+        )
         try:
             if self.raw:
-                return self._run_raw(final, part)
+                return self._run_raw(final, keeper)
             try:
-                return self._run_http(final, part, resume=self._resume)
+                return self._run_http(final, keeper, resume=self._resume)
             except Restart as why:
                 self._notes.append(_("{why}, so it started over").format(why=why))
                 self.received_bytes = 0
                 self.first_bytes = b""
             try:
-                return self._run_http(final, part, resume=False)
+                return self._run_http(final, keeper, resume=False)
             except Restart as why:
                 raise TransferError(f"{self.share_url.authority}: {why}") from None
         except Cancelled:
@@ -183,19 +174,16 @@ class Download(Client):
 
     def _kept(self) -> str:
         """What the user can do with the ``.part`` left behind, as the end of a sentence."""
-        part = self._part
-        if part is None or not part.exists():
-            return ""
-        if self._resumable and not self.raw:
-            return _("; {name} is kept to resume later").format(name=part.name)
-        return _("; the bytes received are kept in {name}, which cannot be resumed").format(
-            name=part.name
-        )
+        return "" if self._keeper is None else self._keeper.kept()
+
+    def _body_copy(self, keeper: Part) -> BodyCopy:
+        return BodyCopy(self, keeper, max_size=self.max_size, truncated=self._truncated)
 
     # ---- HTTP ---------------------------------------------------------------------------------
 
-    def _run_http(self, final: Path, part: Path, *, resume: bool) -> DownloadFinished:
-        url = self.share_url
+    def _run_http(self, final: Path, keeper: Part, *, resume: bool) -> DownloadFinished:
+        url, part = self.share_url, keeper.path
+        body = self._body_copy(keeper)
         state = ResumeState(part, self._identity())
         offset, if_range, stored_total = state.resume_point() if resume else (0, None, None)
         headers: list[tuple[str, str]] = []
@@ -209,7 +197,7 @@ class Download(Client):
                         name=part.name
                     )
                 )
-        self._resumable = bool(offset)
+        keeper.resumable = bool(offset)
         sock = self._connect()
         try:
             http, response, recv_into = self._request_head(sock, headers)
@@ -217,15 +205,15 @@ class Download(Client):
                 response, url, offset=offset, if_range=if_range, stored_total=stored_total
             )
             if plan.complete:
-                return self._already_complete(final, part, offset, plan.digest, state)
+                return self._already_complete(final, keeper, offset, plan.digest, state)
             if plan.whole_again:
                 self._notes.append(_("the server sent the whole file again, so it started over"))
             offset, total, digest = plan.offset, plan.total, plan.digest
-            self._check_room(offset, total)
-            with _PartFile(part, offset) as opened:
+            body.check_room(offset, total)
+            with PartFile(part, offset) as opened:
                 fd = opened.fd
                 state.remember(plan.validator, total)
-                self._resumable = plan.validator is not None
+                keeper.resumable = plan.validator is not None
                 hasher = hashlib.sha256()
                 if offset:
                     self._notes.append(_("resumed after {offset} bytes").format(offset=offset))
@@ -235,10 +223,10 @@ class Download(Client):
                 pipe = HashPipe(hasher)
                 try:
                     if chunked == "chunked":
-                        received = self._body_chunked(http, recv_into, fd, pipe, progress, offset)
+                        received = body.chunked(http, recv_into, fd, pipe, progress, offset)
                     else:
                         leftover = bytes(http.trailing_data[0])
-                        received = self._body(leftover, plan.length, recv_into, fd, pipe, progress)
+                        received = body.plain(leftover, plan.length, recv_into, fd, pipe, progress)
                 finally:
                     pipe.finish()
                 size = offset + received
@@ -251,27 +239,9 @@ class Download(Client):
                     )
                 if total is None and self.ragged_eof:
                     raise self._truncated(size)
-                return self._finish(opened, final, part, size, hasher, digest, state)
+                return keeper.finish(opened, final, size, hasher, digest, state, self._notes)
         finally:
             sock.close()
-
-    def _check_room(self, offset: int, total: int | None) -> None:
-        """Refuse a file over ``max_size``, or one that cannot fit the free space, before writing."""
-        if total is None:
-            return
-        if self.max_size is not None and total > self.max_size:
-            raise TransferError(
-                _("the file is {total}, over the {max_size} limit").format(
-                    total=human_size(total), max_size=human_size(self.max_size)
-                )
-            )
-        free = _free_space(self.folder)
-        if free is not None and total - offset > free:
-            raise TransferError(
-                _("the file needs {total} more but {folder} has only {free} free").format(
-                    total=human_size(total - offset), folder=self.folder, free=human_size(free)
-                )
-            )
 
     def _hash_part(self, fd: int, length: int, total: int | None, hasher: hashlib._Hash) -> None:
         """Hash the ``length`` bytes already in the ``.part``, reporting them as progress."""
@@ -284,112 +254,6 @@ class Download(Client):
         hash_existing(fd, length, hasher, self._check, checked)
         os.lseek(fd, length, os.SEEK_SET)
 
-    def _body(
-        self,
-        leftover: bytes,
-        length: int | None,
-        recv_into: Callable[[memoryview], int],
-        fd: int,
-        pipe: HashPipe,
-        progress: Meter,
-    ) -> int:
-        """Copy a Content-Length (or read-to-end, when ``length`` is None) body to ``fd``."""
-        limit = self._length_limit() if length is None else length
-        received = 0
-        if leftover:
-            # Bytes after a Content-Length body are not the file's; a body without a length may
-            # show that it is over the limit already.
-            leftover = leftover[: limit if length is not None else limit + 1]
-            write_all(fd, memoryview(leftover))
-            pipe.submit(leftover, len(leftover))
-            received = len(leftover)
-            progress.update(received)
-        while received < limit or length is None:
-            if received > limit:
-                raise self._too_large(received)
-            want = BUFFER if length is None else min(BUFFER, length - received)
-            buffer = pipe.take()
-            view = memoryview(buffer)
-            try:
-                count = recv_into(view[:want])
-            except BaseException:
-                pipe.give_back(buffer)
-                raise
-            if count == 0:
-                pipe.give_back(buffer)
-                break
-            write_all(fd, view[:count])
-            pipe.submit(buffer, count, pooled=True)
-            received += count
-            self._check_part(fd)
-            progress.update(received)
-        progress.update(received, force=True)
-        return received
-
-    def _body_chunked(
-        self,
-        http: h11.Connection,
-        recv_into: Callable[[memoryview], int],
-        fd: int,
-        pipe: HashPipe,
-        progress: Meter,
-        offset: int,
-    ) -> int:
-        buffer = bytearray(BUFFER)
-        view = memoryview(buffer)
-        limit = self._length_limit()
-        received = 0
-        while True:
-            try:
-                event = http.next_event()
-            except h11.RemoteProtocolError as exc:
-                if self.ragged_eof:
-                    raise self._truncated(offset + received) from exc
-                raise TransferError(
-                    _("the server broke the chunked encoding ({exc})").format(exc=exc)
-                ) from exc
-            if event is h11.NEED_DATA:
-                count = recv_into(view)
-                http.receive_data(bytes(view[:count]))
-                continue
-            if isinstance(event, h11.Data):
-                write_all(fd, memoryview(event.data))
-                pipe.submit(event.data, len(event.data))
-                received += len(event.data)
-                if received > limit:
-                    raise self._too_large(received)
-                self._check_part(fd)
-                progress.update(received)
-                continue
-            if isinstance(event, h11.EndOfMessage):
-                progress.update(received, force=True)
-                return received
-            if self.ragged_eof:
-                raise self._truncated(offset + received)
-            raise TransferError(
-                _("the connection ended before the whole file arrived") + self._kept()
-            )
-
-    def _length_limit(self) -> int:
-        """Bytes a body without a length may have: ``max_size``, and the free space less a reserve."""
-        limit = self.max_size if self.max_size is not None else 2**63
-        free = _free_space(self.folder)
-        if free is not None:
-            limit = min(limit, max(0, free - DISK_RESERVE))
-        return limit
-
-    def _too_large(self, received: int) -> TransferError:
-        if self.max_size is not None and received > self.max_size:
-            why = _("over the {max_size} limit").format(max_size=human_size(self.max_size))
-        else:
-            why = _("more than {folder} has free").format(folder=self.folder)
-        self._discard()
-        return TransferError(
-            _("the server kept sending: {received} so far, {why}; nothing was kept").format(
-                received=human_size(received), why=why
-            )
-        )
-
     def _truncated(self, size: int) -> TransferError:
         return TransferError(
             _(
@@ -400,30 +264,20 @@ class Download(Client):
             + self._kept()
         )
 
-    def _check_part(self, fd: int) -> None:
-        """The ``.part`` must still be in the folder: deleted or moved, nothing can be saved."""
-        if os.fstat(fd).st_nlink == 0:
-            raise LocalFileError(
-                _(
-                    "{part} was deleted while downloading, so nothing was saved; download "
-                    "the file again"
-                ).format(part=self._part)
-            )
-
     def _already_complete(
-        self, final: Path, part: Path, offset: int, digest: bytes | None, state: ResumeState
+        self, final: Path, keeper: Part, offset: int, digest: bytes | None, state: ResumeState
     ) -> DownloadFinished:
         """A 416 to our resume request: the .part already holds the whole file."""
-        with _PartFile(part, offset) as opened:
+        with PartFile(keeper.path, offset) as opened:
             hasher = hashlib.sha256()
             self._hash_part(opened.fd, offset, offset, hasher)
             self._notes.append(_("the earlier part already held the whole file"))
-            return self._finish(opened, final, part, offset, hasher, digest, state)
+            return keeper.finish(opened, final, offset, hasher, digest, state, self._notes)
 
     # ---- raw ----------------------------------------------------------------------------------
 
-    def _run_raw(self, final: Path, part: Path) -> DownloadFinished:
-        url = self.share_url
+    def _run_raw(self, final: Path, keeper: Part) -> DownloadFinished:
+        url, part = self.share_url, keeper.path
         sock = self._connect()
         try:
             # The classic protocol: the bare name in one write, no terminator; then read to EOF.
@@ -432,21 +286,21 @@ class Download(Client):
             if part.exists():
                 self._notes.append(_("the classic raw protocol cannot resume, so it started over"))
             state = ResumeState(part, self._identity())
-            with _PartFile(part, 0) as opened:
+            with PartFile(part, 0) as opened:
                 fd = opened.fd
                 state.remember(None, None)
                 hasher = hashlib.sha256()
                 progress = Meter(self._on_progress, 0, None)
                 pipe = HashPipe(hasher)
                 try:
-                    size = self._body(b"", None, recv_into, fd, pipe, progress)
+                    size = self._body_copy(keeper).plain(b"", None, recv_into, fd, pipe, progress)
                 finally:
                     pipe.finish()
                 if self.ragged_eof:
                     raise self._truncated(size)
                 if size == 0:
                     os.close(opened.take())
-                    self._discard()
+                    keeper.discard()
                     raise TransferError(
                         _(
                             "{authority} closed the connection without sending anything (does it "
@@ -454,45 +308,32 @@ class Download(Client):
                         ).format(authority=url.authority, raw_name=url.raw_name)
                     )
                 self._notes.append(_("the classic raw protocol carries no length or checksum"))
-                return self._finish(opened, final, part, size, hasher, None, state)
+                return keeper.finish(opened, final, size, hasher, None, state, self._notes)
         finally:
             sock.close()
 
     # ---- files --------------------------------------------------------------------------------
 
-    def _finish(
-        self,
-        opened: _PartFile,
-        final: Path,
-        part: Path,
-        size: int,
-        hasher: hashlib._Hash,
-        digest: bytes | None,
-        state: ResumeState,
-    ) -> DownloadFinished:
-        """Verify and keep the ``.part`` held by ``opened``; its descriptor is closed here, before
-        the rename (Windows cannot rename an open file)."""
-        self._check_part(opened.fd)
-        fd = opened.take()
-        try:
-            result = finish(fd, final, part, size, hasher, digest, state, self._notes)
-        except FileNotFoundError as exc:
-            raise LocalFileError(
-                _(
-                    "{part} was deleted or moved while downloading, so nothing was saved; "
-                    "download the file again"
-                ).format(part=part)
-            ) from exc
-        self.path = Path(result.path)
-        return result
+    # _part and _resumable: the .part's path and its state as they were before Part held them
+    # (the full-disk test in tests/net/test_download_hostile.py sets them).
+    @property
+    def _part(self) -> Path | None:
+        """The ``.part``'s path (None before :meth:`run`); setting it starts its :class:`Part`."""
+        return None if self._keeper is None else self._keeper.path
 
-    def _discard(self) -> None:
-        """Delete a ``.part`` that can never become the file (and its resume state)."""
-        if self._part is not None:
-            with contextlib.suppress(OSError):
-                self._part.unlink()
-            ResumeState(self._part, self._identity()).forget()
-        self._resumable = False
+    @_part.setter
+    def _part(self, path: Path) -> None:
+        self._keeper = Part(path, self._identity(), raw=self.raw)
+
+    @property
+    def _resumable(self) -> bool:
+        """Whether the ``.part`` on disk has a stored validator: run() again resumes it."""
+        return self._keeper is not None and self._keeper.resumable
+
+    @_resumable.setter
+    def _resumable(self, resumable: bool) -> None:
+        assert self._keeper is not None, "the .part is named first"
+        self._keeper.resumable = resumable
 
     def _identity(self) -> str:
         return self.share_url.origin + self.share_url.target
@@ -502,20 +343,10 @@ class Download(Client):
             problem = _("cannot write into {folder}: {write_problems}").format(
                 folder=self.folder, write_problems=_(WRITE_PROBLEMS[exc.errno])
             )
-            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-                if self._resumable and not self.raw:
-                    problem += _(
-                        "; {part_name} is kept: free some space, then run the download again "
-                        "to resume"
-                    ).format(part_name=self._part_name())
-                else:
-                    self._discard()  # it cannot be resumed: give the space back
-                    problem += _("; nothing was kept: free some space, then download it again")
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT) and self._keeper is not None:
+                problem += self._keeper.out_of_space()
             return TransferError(problem)
         return TransferError(describe_io_error(exc, self.share_url.authority))
-
-    def _part_name(self) -> str:
-        return self._part.name if self._part is not None else ".part"
 
 
 def resumable_part(url: str, folder: str | os.PathLike[str], *, raw: bool = False) -> Path | None:
@@ -543,37 +374,3 @@ def _size(path: Path) -> int:
         return path.stat().st_size
     except OSError:
         return 0
-
-
-def _free_space(folder: Path) -> int | None:
-    """Bytes free for us in ``folder``, or None when the system cannot say."""
-    try:
-        return shutil.disk_usage(folder).free
-    except (OSError, AttributeError):  # AttributeError: a system with neither statvfs nor its API
-        return None
-
-
-class _PartFile:
-    """The open ``.part`` of one download; its descriptor is closed exactly once, by whoever
-    :meth:`take` s it or on leaving the ``with`` block (a second close could shut a descriptor
-    another thread of this process has just opened).
-
-    Raises:
-        LocalFileError: the ``.part`` cannot be written (from :func:`open_part`).
-    """
-
-    def __init__(self, part: Path, offset: int) -> None:
-        self.fd = open_part(part, offset)
-
-    def take(self) -> int:
-        """The descriptor, now the caller's to close."""
-        fd, self.fd = self.fd, -1
-        return fd
-
-    def __enter__(self) -> _PartFile:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        if self.fd >= 0:
-            with contextlib.suppress(OSError):
-                os.close(self.take())
