@@ -34,7 +34,7 @@ from net.errors import (
     TransferError,
     UploadStopped,
 )
-from net.events import DownloadProgress
+from net.events import DownloadProgress, UploadSent
 
 if TYPE_CHECKING:
     from net.tls import ClientTls
@@ -416,16 +416,6 @@ def refused_summary(sent: int, refused: list[str]) -> str:
 #: The start of the sentence :class:`FileUpload` fails with when the share wants a password it
 #: was not given (the Download panel then asks for one).
 PASSWORD_NEEDED = N_("the share needs a password")
-
-
-class UploadSent(Record):
-    """One file the server stored and verified: the local ``file``, its ``url`` on the server,
-    ``size`` in bytes and ``sha256`` (hex), which the server checked (``Repr-Digest``)."""
-
-    file: str
-    url: str
-    size: int
-    sha256: str
 
 
 class FilesUpload(StoppableLoop):

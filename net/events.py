@@ -42,6 +42,7 @@ __all__ = [
     "TransferFinished",
     "TransferProgress",
     "TransferStarted",
+    "UploadSent",
 ]
 
 
@@ -288,6 +289,16 @@ class MirrorProgress(Record):
     files_total: int
     bytes_done: int
     bytes_total: int
+
+
+class UploadSent(Record):
+    """One file the server stored and verified: the local ``file``, its ``url`` on the server,
+    ``size`` in bytes and ``sha256`` (hex), which the server checked (``Repr-Digest``)."""
+
+    file: str
+    url: str
+    size: int
+    sha256: str
 
 
 class StepResult(NamedTuple):
