@@ -30,11 +30,11 @@ from net._upload_send import (
     PASSWORD_NEEDED,
     FilesUpload,
     FileUpload,
-    UploadSent,
     UploadTarget,
     refused_summary,
 )
 from net.errors import FileRefused, UploadRefused, UploadStopped
+from net.events import UploadSent
 
 __all__ = [
     "PART_MAX_AGE",
