@@ -5,28 +5,28 @@
     <name>DownloadPanel</name>
     <message numerus="yes">
         <source>Sending {count} files to {server}…</source>
-        <translation>
+        <translation type="vanished">
             <numerusform>Sending {count} file to {server}…</numerusform>
             <numerusform>Sending {count} files to {server}…</numerusform>
         </translation>
     </message>
     <message numerus="yes">
         <source>{count} entries in this folder: double-click a folder to open it, or pick several and Download selected</source>
-        <translation>
+        <translation type="vanished">
             <numerusform>{count} entry in this folder: double-click a folder to open it, or pick several and Download selected</numerusform>
             <numerusform>{count} entries in this folder: double-click a folder to open it, or pick several and Download selected</numerusform>
         </translation>
     </message>
     <message numerus="yes">
         <source>{count} files on the server: pick one and Download</source>
-        <translation>
+        <translation type="vanished">
             <numerusform>{count} file on the server: pick it and Download</numerusform>
             <numerusform>{count} files on the server: pick one and Download</numerusform>
         </translation>
     </message>
     <message numerus="yes">
         <source>{done} of {count} files</source>
-        <translation>
+        <translation type="vanished">
             <numerusform>{done} of {count} file</numerusform>
             <numerusform>{done} of {count} files</numerusform>
         </translation>
@@ -102,6 +102,16 @@
     </message>
 </context>
 <context>
+    <name>MirrorJob</name>
+    <message numerus="yes">
+        <source>{done} of {count} files</source>
+        <translation>
+            <numerusform>{done} of {count} file</numerusform>
+            <numerusform>{done} of {count} files</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>PacketLibraryPanel</name>
     <message numerus="yes">
         <source>{count} packets in {path}</source>
@@ -156,6 +166,23 @@
         <translation>
             <numerusform>{count} chunk</numerusform>
             <numerusform>{count} chunks</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>ShareBrowser</name>
+    <message numerus="yes">
+        <source>{count} entries in this folder: double-click a folder to open it, or pick several and Download selected</source>
+        <translation>
+            <numerusform>{count} entry in this folder: double-click a folder to open it, or pick several and Download selected</numerusform>
+            <numerusform>{count} entries in this folder: double-click a folder to open it, or pick several and Download selected</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>{count} files on the server: pick one and Download</source>
+        <translation>
+            <numerusform>{count} file on the server: pick it and Download</numerusform>
+            <numerusform>{count} files on the server: pick one and Download</numerusform>
         </translation>
     </message>
 </context>
@@ -255,6 +282,16 @@
         <translation>
             <numerusform>{count} reply</numerusform>
             <numerusform>{count} replies</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>UploadJob</name>
+    <message numerus="yes">
+        <source>Sending {count} files to {server}…</source>
+        <translation>
+            <numerusform>Sending {count} file to {server}…</numerusform>
+            <numerusform>Sending {count} files to {server}…</numerusform>
         </translation>
     </message>
 </context>

@@ -1,0 +1,471 @@
+"""The Download panel's "Server" box: the share's URL, the shares found on the network, how an
+https:// certificate is checked, and the server's file list with its folders (issue 20).
+
+Listing runs on a worker (:class:`net.download.FileListRequest`); the parsed list reaches
+:class:`gui.panels.remote_files.RemoteFilesModel`, which formats only the rows the view paints.
+A 401 answer asks for the share's password once and lists again with it.
+"""
+
+from __future__ import annotations
+
+import html
+import urllib.parse
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QSizePolicy,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gui.panels.remote_files import RemoteFilesModel
+from gui.runner import Runner
+from gui.widgets import StatusLine, format_count, monospace_font
+from gui.widgets.forms import push_button
+from gui.widgets.found_servers import FoundServers
+from gui.widgets.security import ClientSecurityBox
+from gui.widgets.style import set_text_role
+from gui.widgets.tables import size_columns, table_look
+from net.discovery import FoundServer
+from net.download import (
+    FileListRequest,
+    RemoteFile,
+    parse_share_url,
+    resumable_part,
+    with_password,
+)
+from net.errors import AddressError
+from net.tls import ClientTls
+
+__all__ = ["LIST_TIMEOUT", "ShareBrowser", "normalize_share_url"]
+
+LIST_TIMEOUT = 10.0
+
+
+def normalize_share_url(text: str, *, raw: bool = False) -> str:
+    """What the user typed as a URL: "192.168.1.5:8000" gets ``http://`` (``raw://`` when raw).
+
+    Raises:
+        AddressError: what :func:`net.download.parse_share_url` finds wrong, in its words.
+    """
+    text = text.strip()
+    if text and "://" not in text:
+        text = ("raw://" if raw else "http://") + text
+    parse_share_url(text)
+    return text
+
+
+class ShareBrowser(QGroupBox):
+    """The URL field, found shares, certificate check, and the list of the server's files.
+
+    Args:
+        parent: the panel.
+        status: the panel's status line.
+        runner: the worker that lists (the panel made it, so closing the window stops it).
+        ask_password: asks the user for a server's password; None when cancelled.
+        mirror_actions: what Download selected, Download folder and Download everything do.
+
+    Signals:
+        changed(): what the panel's buttons depend on changed (URL, list, selection).
+        download_requested(): Return in a URL naming a file.
+        file_activated(int): a double-click on a file's row.
+    """
+
+    NAME, SIZE, SHA = range(3)
+
+    changed = Signal()
+    download_requested = Signal()
+    file_activated = Signal(int)
+
+    def __init__(
+        self,
+        parent: QWidget,
+        status: StatusLine,
+        runner: Runner,
+        ask_password: Callable[[str], str | None],
+        mirror_actions: tuple[Callable[[], object], ...],
+    ) -> None:
+        super().__init__(parent)
+        self.setTitle(self.tr("Server"))
+        self._status = status
+        self._ask_password = ask_password
+        self.runner = runner
+        runner.returned.connect(self._on_listed)
+        runner.failed.connect(self._on_list_failed)
+        runner.finished.connect(self._on_list_finished)
+        #: The shared folder shown in the list, as the server's key ("" the root, "photos/2024").
+        self.folder_key = ""
+        self.list_origin: str | None = None  # the share URL of the list shown
+        self._pending: tuple[str, str] = ("", "")  # (share URL, folder key) being listed
+        self._retry: tuple[str, str] | None = None  # (share URL with password, folder)
+        self.cancelled = False
+        self._build_source()
+        self._build_list(mirror_actions)
+        layout = QVBoxLayout(self)
+        url_row = QHBoxLayout()
+        url_label = QLabel(self.tr("&URL:"), self)
+        url_label.setBuddy(self.url_edit)
+        url_row.addWidget(url_label)
+        url_row.addWidget(self.url_edit, 1)
+        url_row.addWidget(self.raw_check)  # beside the URL it qualifies: one row less at 600 px
+        url_row.addWidget(self.list_button)
+        layout.addLayout(url_row)
+        layout.addWidget(self.password_warning)
+        layout.addWidget(self.found)
+        layout.addWidget(self.security)
+        nav_row = QHBoxLayout()
+        nav_row.addWidget(self.up_button)
+        nav_row.addWidget(self.breadcrumb, 1)
+        for button in self.mirror_buttons:
+            nav_row.addWidget(button)
+        layout.addLayout(nav_row)
+        layout.addWidget(self.remote, 1)
+
+    def _build_source(self) -> None:
+        self.url_edit = QLineEdit(self)
+        self.url_edit.setObjectName("urlEdit")
+        self.url_edit.setFont(monospace_font())
+        self.url_edit.setClearButtonEnabled(True)
+        self.url_edit.setPlaceholderText(self.tr("http://192.168.1.5:8000/ or 192.168.1.5:8000"))
+        self.url_edit.setToolTip(
+            self.tr(
+                "A share's address (http://, https:// or raw://) or host:port; with a file name "
+                "at the end it names the file to download"
+            )
+        )
+        self.url_edit.setAccessibleName(self.tr("Share URL"))
+        self.url_edit.returnPressed.connect(self._on_return)
+        self.url_edit.textEdited.connect(lambda _text: self.changed.emit())
+        self.url_edit.textChanged.connect(self._update_password_warning)
+        self.list_button = push_button(
+            self,
+            self.tr("&List files"),
+            "listButton",
+            self.list_files,
+            tip=self.tr("Ask the server which files it shares"),
+        )
+        self.raw_check = QCheckBox(self.tr("Classic &raw protocol"), self)
+        self.raw_check.setObjectName("rawCheck")
+        self.raw_check.toggled.connect(lambda _on: self.changed.emit())
+        self.raw_check.setToolTip(
+            self.tr(
+                "For servers that only speak the classic protocol (send the name, read the "
+                "bytes): no list, no resume, no checksum. A raw:// URL implies it"
+            )
+        )
+        self.password_warning = QLabel(
+            self.tr("Without TLS the password travels in clear: anyone on the way can read it."),
+            self,
+        )
+        self.password_warning.setObjectName("passwordWarning")
+        self.password_warning.setWordWrap(True)
+        set_text_role(self.password_warning, "warning")
+        self.password_warning.hide()
+        self.found = FoundServers(self)
+        self.found.chosen.connect(self.use_found_server)
+        self.found.activated.connect(self._list_found_server)
+        self.security = ClientSecurityBox(self, always_on=True)
+        self.security.embed()
+        self.security.setToolTip(self.tr("How an https:// server's certificate is checked"))
+
+    def _build_list(self, mirror_actions: tuple[Callable[[], object], ...]) -> None:
+        self.remote_model = RemoteFilesModel(self)
+        self.remote = QTableView(self)
+        self.remote.setObjectName("remoteList")
+        self.remote.setModel(self.remote_model)
+        self.remote.setAccessibleName(self.tr("Files on the server"))
+        self.remote.setToolTip(
+            self.tr("The server's files: pick one to download, or double-click to download it")
+        )
+        table_look(self.remote, QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.remote.horizontalHeader().setSectionResizeMode(
+            self.NAME, QHeaderView.ResizeMode.Stretch
+        )
+        size_columns(self.remote, [(self.SIZE, "999.9 MiB"), (self.SHA, "0" * 14)])
+        self.remote.selectionModel().currentRowChanged.connect(
+            lambda current, _previous: self._on_remote_selected(current.row())
+        )
+        self.remote.selectionModel().selectionChanged.connect(lambda *_: self.changed.emit())
+        self.remote.doubleClicked.connect(lambda index: self.activate_row(index.row()))
+        back = QShortcut(QKeySequence(Qt.Key.Key_Backspace), self.remote)
+        back.setContext(Qt.ShortcutContext.WidgetShortcut)
+        back.activated.connect(self.go_up)
+        self.up_button = push_button(
+            self,
+            self.tr("U&p"),
+            "upButton",
+            self.go_up,
+            tip=self.tr("Show the folder above this one (Backspace)"),
+        )
+        self.breadcrumb = QLabel(self)
+        self.breadcrumb.setObjectName("breadcrumb")
+        self.breadcrumb.setTextFormat(Qt.TextFormat.RichText)
+        self.breadcrumb.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.breadcrumb.linkActivated.connect(self._on_breadcrumb)
+        specs = (
+            (
+                self.tr("Dow&nload selected"),
+                "downloadSelectedButton",
+                self.tr(
+                    "Download the files and folders selected in the list into the save folder "
+                    "(Ctrl+click or Shift+click picks several)"
+                ),
+            ),
+            (
+                self.tr("Do&wnload folder"),
+                "downloadFolderButton",
+                self.tr(
+                    "Download the folder shown in the list, with everything in it, as a folder"
+                ),
+            ),
+            (
+                self.tr("Download everythin&g"),
+                "downloadAllButton",
+                self.tr(
+                    "Download everything the server shares, keeping its folders; files already "
+                    "there with the same SHA-256 are not fetched again"
+                ),
+            ),
+        )
+        self.mirror_buttons = tuple(
+            push_button(self, text, name, action, tip=tip)
+            for (text, name, tip), action in zip(specs, mirror_actions, strict=True)
+        )
+        self.download_selected_button, self.download_folder_button, self.download_all_button = (
+            self.mirror_buttons
+        )
+
+    def focus_chain(self) -> list[QWidget]:
+        """The box's controls in tab order."""
+        return [
+            self.url_edit,
+            self.raw_check,
+            self.list_button,
+            self.found.list,
+            *self.security.focus_chain()[1:],
+            self.up_button,
+            self.remote,
+            *self.mirror_buttons,
+        ]
+
+    # -- the URL -------------------------------------------------------------------------------
+
+    def target_url(self) -> str | None:
+        """The URL field as a share URL, or None after showing what is wrong with it."""
+        try:
+            return normalize_share_url(self.url_edit.text(), raw=self.raw_check.isChecked())
+        except AddressError as exc:
+            self._status.show_error(str(exc))
+            return None
+
+    def tls_for(self, url: str) -> ClientTls | None:
+        """The certificate check for a TLS URL (https://, raw+tls://); None for plain ones.
+
+        Raises:
+            AddressError: a malformed pinned fingerprint.
+        """
+        if parse_share_url(url).scheme not in ("https", "raw+tls"):
+            return None
+        return self.security.client_tls()
+
+    def use_found_server(self, server: FoundServer) -> None:
+        """Fill in a share found on the network: its URL, and with TLS the fingerprint it
+        announced, pinned (RFC 6763 TXT ``fp``: whoever answers must hold that certificate)."""
+        self.url_edit.setText(server.url)
+        self.raw_check.setChecked(False)
+        if server.tls and server.fingerprint:
+            self.security.set_mode("pin")
+            self.security.pin_edit.setText(server.fingerprint)
+        self.changed.emit()
+
+    def _list_found_server(self, server: FoundServer) -> None:
+        self.use_found_server(server)
+        self.list_files()
+
+    def _on_return(self) -> None:
+        try:
+            parsed = parse_share_url(
+                normalize_share_url(self.url_edit.text(), raw=self.raw_check.isChecked())
+            )
+        except AddressError as exc:
+            self._status.show_error(str(exc))
+            return
+        if parsed.name or parsed.scheme in ("raw", "raw+tls"):
+            self.download_requested.emit()
+        else:
+            self.list_files()
+
+    def part_path(self, folder: str) -> Path | None:
+        """The ``.part`` (with its resume state) in ``folder`` for the URL in the field, if any:
+        left by the last attempt, or by one before the window was closed."""
+        raw = self.raw_check.isChecked()
+        try:
+            url = normalize_share_url(self.url_edit.text(), raw=raw)
+            return resumable_part(url, folder, raw=raw) if url and folder else None
+        except (AddressError, OSError, ValueError):
+            return None
+
+    def _update_password_warning(self, text: str = "") -> None:
+        """A password in an http:// URL crosses the network readable (HTTP Basic, RFC 7617
+        §4): say so under the URL."""
+        try:
+            parsed = parse_share_url(text or self.url_edit.text())
+        except AddressError:
+            self.password_warning.hide()
+            return
+        self.password_warning.setVisible(parsed.scheme == "http" and parsed.password is not None)
+
+    # -- the list ------------------------------------------------------------------------------
+
+    @property
+    def listed(self) -> bool:
+        """A list is shown and no other is being fetched."""
+        return self.list_origin is not None and not self.runner.running
+
+    def list_files(self) -> None:
+        """List the folder the URL field names (a folder URL ends in "/"; a file URL names the
+        folder it is in; a bare host:port the share's root)."""
+        url = self.target_url()
+        if url is not None:
+            path = urllib.parse.urlsplit(parse_share_url(url).target).path
+            parts = [urllib.parse.unquote(part) for part in path.split("/")[1:-1]]
+            self.list_folder(url, "/".join(parts))
+
+    def list_folder(self, url: str, key: str) -> None:
+        """List the shared folder ``key`` ("" the root, "photos/2024") of the share at ``url``."""
+        if self.runner.running:
+            return
+        try:
+            tls = self.tls_for(url)
+        except AddressError as exc:
+            self._status.show_error(str(exc))
+            return
+        self.remote_model.set_files([])
+        self.cancelled = False
+        self._pending = (url, key)
+        self.runner.start(
+            lambda: FileListRequest(url, tls=tls, timeout=LIST_TIMEOUT, folder=key),
+            lambda listing: listing.run(),
+        )
+        self.changed.emit()
+        self._status.show_info(
+            self.tr("Asking {server} for its files…").format(server=parse_share_url(url).authority)
+        )
+
+    def cancel(self) -> None:
+        if self.runner.running:
+            self.cancelled = True
+            self.runner.stop()
+
+    def activate_row(self, row: int) -> None:
+        """A double-click on ``row``: a folder opens, a file downloads."""
+        files = self.remote_model.files
+        if 0 <= row < len(files) and files[row].kind == "folder":
+            if self.list_origin is not None:
+                self.list_folder(self.list_origin, files[row].path)
+        else:
+            self.file_activated.emit(row)
+
+    def go_up(self) -> None:
+        """Show the folder above the one in the list."""
+        if self.folder_key and self.list_origin is not None:
+            self.list_folder(self.list_origin, self.folder_key.rpartition("/")[0])
+
+    def selected_names(self) -> tuple[str, ...]:
+        """Names of the rows selected in the list, top to bottom."""
+        files = self.remote_model.files
+        rows = sorted({index.row() for index in self.remote.selectionModel().selectedRows()})
+        return tuple(files[row].name for row in rows if 0 <= row < len(files))
+
+    def _on_breadcrumb(self, link: str) -> None:
+        if self.list_origin is not None and link.isdigit():
+            parts = self.folder_key.split("/") if self.folder_key else []
+            self.list_folder(self.list_origin, "/".join(parts[: int(link)]))
+
+    def _show_breadcrumb(self) -> None:
+        parts = self.folder_key.split("/") if self.folder_key else []
+        crumbs = [self.tr("Share"), *parts]
+        shown = [
+            html.escape(crumb)
+            if depth == len(parts)
+            else f'<a href="{depth}">{html.escape(crumb)}</a>'
+            for depth, crumb in enumerate(crumbs)
+        ]
+        self.breadcrumb.setText(" › ".join(shown))
+        self.breadcrumb.setToolTip("/" + self.folder_key)
+
+    def _on_remote_selected(self, row: int) -> None:
+        files = self.remote_model.files
+        if 0 <= row < len(files):
+            self.url_edit.setText(files[row].url)
+            self.changed.emit()
+
+    def _on_listed(self, files: list[RemoteFile]) -> None:
+        if self.cancelled:
+            return
+        self.list_origin, self.folder_key = self._pending
+        self._show_breadcrumb()
+        # The list was parsed on the worker; the model formats only the rows the view paints.
+        self.remote_model.set_files(files)
+        count = format_count(len(files))
+        if any(remote.kind == "folder" for remote in files):
+            self._status.show_info(
+                self.tr(
+                    "{count} entries in this folder: double-click a folder to open it, "
+                    "or pick several and Download selected",
+                    "",
+                    len(files),
+                ).format(count=count)
+            )
+        elif not files:
+            self._status.show_warning(self.tr("The server shares no files right now"))
+        elif len(files) == 1:
+            self._status.show_info(self.tr("1 file on the server: pick it and Download"))
+        else:
+            self._status.show_info(
+                self.tr(
+                    "{count} files on the server: pick one and Download", "", len(files)
+                ).format(count=count)
+            )
+
+    def _on_list_failed(self, message: str) -> None:
+        if "(401" in message and not self.cancelled:
+            url, key = self._pending
+            password = self._ask_password(parse_share_url(url).authority)
+            if password:
+                self._retry = (with_password(url, password, replace=True), key)
+                return
+        if not self.cancelled:  # a cancel is reported once the run has ended
+            self._status.show_error(message)
+
+    def _on_list_finished(self) -> None:
+        # Also when the cancel came before the request started (then nothing else is emitted).
+        if self.cancelled:
+            self.cancelled = False
+            self._status.show_warning(self.tr("Listing the files was cancelled"))
+        self.changed.emit()
+        retry, self._retry = self._retry, None
+        if retry is not None:
+            if retry[0] != self.url_edit.text():
+                self.url_edit.setText(retry[0])  # the password stays for the next list
+            self.list_folder(*retry)
+
+    def download_url(self, row: int) -> str | None:
+        """The URL of the file on ``row`` of the list, with the list's password; None when the
+        row is not there."""
+        files = self.remote_model.files
+        if not 0 <= row < len(files):
+            return None
+        password = parse_share_url(self.list_origin).password if self.list_origin else None
+        return with_password(files[row].url, password)
