@@ -78,3 +78,37 @@ def add_rows(form: QFormLayout, *rows: tuple[str, QWidget] | tuple[str, QWidget,
         label = form.labelForField(field)
         if inner and isinstance(label, QLabel):
             label.setBuddy(inner[0])
+
+
+# --- gfiles helpers ---
+
+from PySide6.QtWidgets import QCheckBox, QLineEdit  # noqa: E402 (this block is appended)
+
+__all__ += ["check_box", "line_edit"]
+
+
+def check_box(
+    parent: QWidget, text: str, name: str, tip: str, *, checked: bool = False
+) -> QCheckBox:
+    """A check box named ``name`` (its objectName: tests, automation and the settings key use
+    it) with a tooltip that says what ticking it does."""
+    box = QCheckBox(text, parent)
+    box.setObjectName(name)
+    box.setToolTip(tip)
+    box.setChecked(checked)
+    return box
+
+
+def line_edit(
+    parent: QWidget, name: str, *, accessible: str, tip: str = "", placeholder: str = ""
+) -> QLineEdit:
+    """A line edit named ``name``, with the name a screen reader says (``accessible``), and a
+    tooltip and placeholder when given."""
+    edit = QLineEdit(parent)
+    edit.setObjectName(name)
+    edit.setAccessibleName(accessible)
+    if tip:
+        edit.setToolTip(tip)
+    if placeholder:
+        edit.setPlaceholderText(placeholder)
+    return edit

@@ -65,6 +65,55 @@
     </message>
 </context>
 <context>
+    <name>AddressesBox</name>
+    <message>
+        <source>Addresses</source>
+        <translation>地址</translation>
+    </message>
+    <message>
+        <source>Share addresses</source>
+        <translation>共享地址</translation>
+    </message>
+    <message>
+        <source>Every address the server can be reached at; pick one to see its QR code, double-click to copy it</source>
+        <translation>可以访问此服务器的所有地址；选中一个查看二维码，双击复制</translation>
+    </message>
+    <message>
+        <source>&amp;Copy address</source>
+        <translation>复制地址(&amp;C)</translation>
+    </message>
+    <message>
+        <source>Copy the selected address to the clipboard</source>
+        <translation>将选中的地址复制到剪贴板</translation>
+    </message>
+    <message>
+        <source>Copy file lin&amp;ks</source>
+        <translation>复制文件链接(&amp;K)</translation>
+    </message>
+    <message>
+        <source>Copy a download link for each selected file (or every file), at the selected address</source>
+        <translation>按选中的地址，为每个选中的文件（未选中时为全部文件）复制下载链接</translation>
+    </message>
+    <message>
+        <source>Start the server first: it has no address yet</source>
+        <translation>请先启动服务器：目前还没有地址</translation>
+    </message>
+    <message>
+        <source>Copied {url}</source>
+        <translation>已复制 {url}</translation>
+    </message>
+    <message>
+        <source>The list is empty: add files to share first</source>
+        <translation>列表为空：请先添加要共享的文件</translation>
+    </message>
+    <message numerus="yes">
+        <source>Copied {count} links</source>
+        <translation>
+            <numerusform>已复制 {count} 个链接</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>ClientConnection</name>
     <message>
         <source> s</source>
@@ -952,11 +1001,11 @@ Double-click to open the folder</source>
     <name>FileServerPanel</name>
     <message>
         <source>Shared files</source>
-        <translation>共享的文件</translation>
+        <translation type="vanished">共享的文件</translation>
     </message>
     <message>
         <source>Transfers</source>
-        <translation>传输</translation>
+        <translation type="vanished">传输</translation>
     </message>
     <message>
         <source>Classic &amp;raw protocol too</source>
@@ -964,47 +1013,47 @@ Double-click to open the folder</source>
     </message>
     <message>
         <source>Also answer the classic raw protocol on the same port: a client sends a bare file name and gets the bytes (for the classic Python download scripts); changes apply to new connections at once</source>
-        <translation>在同一端口上也响应经典原始协议：客户端只发送文件名即可收到文件内容（适用于经典的 Python 下载脚本）；修改对新连接立即生效</translation>
+        <translation type="vanished">在同一端口上也响应经典原始协议：客户端只发送文件名即可收到文件内容（适用于经典的 Python 下载脚本）；修改对新连接立即生效</translation>
     </message>
     <message>
         <source>Announce on the local &amp;network</source>
-        <translation>在局域网上宣告(&amp;N)</translation>
+        <translation type="vanished">在局域网上宣告(&amp;N)</translation>
     </message>
     <message>
         <source>While sharing, tell the computers on this network (mDNS/DNS-SD, like printers do) this computer&apos;s name, the address and port, and whether TLS is on, so that their Download panel and swb discover find the share without typing</source>
-        <translation>共享期间，向本网络中的计算机（像打印机那样使用 mDNS/DNS-SD）告知本机名称、地址和端口以及是否启用 TLS，让它们的下载面板和 swb discover 无需输入即可找到本共享</translation>
+        <translation type="vanished">共享期间，向本网络中的计算机（像打印机那样使用 mDNS/DNS-SD）告知本机名称、地址和端口以及是否启用 TLS，让它们的下载面板和 swb discover 无需输入即可找到本共享</translation>
     </message>
     <message>
         <source>Accept &amp;uploads into:</source>
-        <translation>接收上传到(&amp;U)：</translation>
+        <translation type="vanished">接收上传到(&amp;U)：</translation>
     </message>
     <message>
         <source>Let others send files into this folder (the share page&apos;s form, curl -T, swb put); a name that exists is never overwritten</source>
-        <translation>允许他人把文件发送到此文件夹（共享页面的表单、curl -T、swb put）；已存在的文件名绝不会被覆盖</translation>
+        <translation type="vanished">允许他人把文件发送到此文件夹（共享页面的表单、curl -T、swb put）；已存在的文件名绝不会被覆盖</translation>
     </message>
     <message>
         <source>Folder for received files</source>
-        <translation>存放收到文件的文件夹</translation>
+        <translation type="vanished">存放收到文件的文件夹</translation>
     </message>
     <message>
         <source>Share password</source>
-        <translation>共享密码</translation>
+        <translation type="vanished">共享密码</translation>
     </message>
     <message>
         <source>none: anyone who can reach the port</source>
-        <translation>无：能连到此端口的人都可访问</translation>
+        <translation type="vanished">无：能连到此端口的人都可访问</translation>
     </message>
     <message>
         <source>A password for everything shared (any user name): browsers ask for it, swb get and swb put read SWB_PASSWORD. It turns the classic raw protocol off, and without TLS it travels in clear text</source>
-        <translation>保护全部共享内容的密码（用户名任意）：浏览器会询问密码，swb get 和 swb put 读取 SWB_PASSWORD。设置密码会关闭经典 raw 协议；未启用 TLS 时密码以明文传输</translation>
+        <translation type="vanished">保护全部共享内容的密码（用户名任意）：浏览器会询问密码，swb get 和 swb put 读取 SWB_PASSWORD。设置密码会关闭经典 raw 协议；未启用 TLS 时密码以明文传输</translation>
     </message>
     <message>
         <source>&amp;Start</source>
-        <translation>启动(&amp;S)</translation>
+        <translation type="vanished">启动(&amp;S)</translation>
     </message>
     <message>
         <source>Start sharing the files in the list (Ctrl+R)</source>
-        <translation>开始共享列表中的文件（Ctrl+R）</translation>
+        <translation type="vanished">开始共享列表中的文件（Ctrl+R）</translation>
     </message>
     <message>
         <source>S&amp;top</source>
@@ -1012,11 +1061,11 @@ Double-click to open the folder</source>
     </message>
     <message>
         <source>Stop the server and every transfer (Ctrl+.)</source>
-        <translation>停止服务器及所有传输（Ctrl+.）</translation>
+        <translation type="vanished">停止服务器及所有传输（Ctrl+.）</translation>
     </message>
     <message>
         <source>Serve</source>
-        <translation>服务</translation>
+        <translation type="vanished">服务</translation>
     </message>
     <message>
         <source>&amp;Address:</source>
@@ -1024,7 +1073,7 @@ Double-click to open the folder</source>
     </message>
     <message>
         <source>&amp;Port:</source>
-        <translation>端口(&amp;P)：</translation>
+        <translation type="vanished">端口(&amp;P)：</translation>
     </message>
     <message>
         <source>Pass&amp;word:</source>
@@ -1032,27 +1081,27 @@ Double-click to open the folder</source>
     </message>
     <message>
         <source>Security</source>
-        <translation>安全</translation>
+        <translation type="vanished">安全</translation>
     </message>
     <message>
         <source>Plain HTTP: files travel unencrypted, like with any web server without TLS.</source>
-        <translation>普通 HTTP：文件以明文传输，与任何未启用 TLS 的网页服务器一样。</translation>
+        <translation type="vanished">普通 HTTP：文件以明文传输，与任何未启用 TLS 的网页服务器一样。</translation>
     </message>
     <message>
         <source>Share addresses</source>
-        <translation>共享地址</translation>
+        <translation type="vanished">共享地址</translation>
     </message>
     <message>
         <source>Every address the server can be reached at; pick one to see its QR code, double-click to copy it</source>
-        <translation>可以访问此服务器的所有地址；选中一个查看二维码，双击复制</translation>
+        <translation type="vanished">可以访问此服务器的所有地址；选中一个查看二维码，双击复制</translation>
     </message>
     <message>
         <source>&amp;Copy address</source>
-        <translation>复制地址(&amp;C)</translation>
+        <translation type="vanished">复制地址(&amp;C)</translation>
     </message>
     <message>
         <source>Copy the selected address to the clipboard</source>
-        <translation>将选中的地址复制到剪贴板</translation>
+        <translation type="vanished">将选中的地址复制到剪贴板</translation>
     </message>
     <message>
         <source>Copy file &amp;links</source>
@@ -1060,35 +1109,35 @@ Double-click to open the folder</source>
     </message>
     <message>
         <source>Classic ra&amp;w protocol too</source>
-        <translation>同时支持经典原始协议(&amp;W)</translation>
+        <translation type="vanished">同时支持经典原始协议(&amp;W)</translation>
     </message>
     <message>
         <source>St&amp;op</source>
-        <translation>停止(&amp;O)</translation>
+        <translation type="vanished">停止(&amp;O)</translation>
     </message>
     <message>
         <source>Addr&amp;ess:</source>
-        <translation>地址(&amp;E)：</translation>
+        <translation type="vanished">地址(&amp;E)：</translation>
     </message>
     <message>
         <source>Re&amp;quire password:</source>
-        <translation>需要密码(&amp;Q)：</translation>
+        <translation type="vanished">需要密码(&amp;Q)：</translation>
     </message>
     <message>
         <source>Without TLS the password travels in clear: anyone on the way can read it.</source>
-        <translation>未启用 TLS 时密码以明文传输：途经网络上的任何人都能读到它。</translation>
+        <translation type="vanished">未启用 TLS 时密码以明文传输：途经网络上的任何人都能读到它。</translation>
     </message>
     <message>
         <source>Copy file lin&amp;ks</source>
-        <translation>复制文件链接(&amp;K)</translation>
+        <translation type="vanished">复制文件链接(&amp;K)</translation>
     </message>
     <message>
         <source>Copy a download link for each selected file (or every file), at the selected address</source>
-        <translation>按选中的地址，为每个选中的文件（未选中时为全部文件）复制下载链接</translation>
+        <translation type="vanished">按选中的地址，为每个选中的文件（未选中时为全部文件）复制下载链接</translation>
     </message>
     <message>
         <source>Addresses</source>
-        <translation>地址</translation>
+        <translation type="vanished">地址</translation>
     </message>
     <message>
         <source>The upload folder {path} does not exist.</source>
@@ -1106,55 +1155,55 @@ Double-click to open the folder</source>
     </message>
     <message>
         <source>Start the server first: it has no address yet</source>
-        <translation>请先启动服务器：目前还没有地址</translation>
+        <translation type="vanished">请先启动服务器：目前还没有地址</translation>
     </message>
     <message>
         <source>Copied {url}</source>
-        <translation>已复制 {url}</translation>
+        <translation type="vanished">已复制 {url}</translation>
     </message>
     <message>
         <source>The list is empty: add files to share first</source>
-        <translation>列表为空：请先添加要共享的文件</translation>
+        <translation type="vanished">列表为空：请先添加要共享的文件</translation>
     </message>
     <message numerus="yes">
         <source>Copied {count} links</source>
-        <translation>
+        <translation type="vanished">
             <numerusform>已复制 {count} 个链接</numerusform>
         </translation>
     </message>
     <message numerus="yes">
         <source>{count} files shared last time are gone and left the list: {paths}</source>
-        <translation>
+        <translation type="vanished">
             <numerusform>上次共享的 {count} 个文件已不存在，已从列表移除：{paths}</numerusform>
         </translation>
     </message>
     <message>
         <source>Added {name}</source>
-        <translation>已添加 {name}</translation>
+        <translation type="vanished">已添加 {name}</translation>
     </message>
     <message numerus="yes">
         <source>Added {count} files</source>
-        <translation>
+        <translation type="vanished">
             <numerusform>已添加 {count} 个文件</numerusform>
         </translation>
     </message>
     <message>
         <source>; skipped {path} ({reason})</source>
-        <translation>；已跳过 {path}（{reason}）</translation>
+        <translation type="vanished">；已跳过 {path}（{reason}）</translation>
     </message>
     <message numerus="yes">
         <source> and {count} more</source>
-        <translation>
+        <translation type="vanished">
             <numerusform> 等 {count} 项</numerusform>
         </translation>
     </message>
     <message>
         <source>{problem} ({added})</source>
-        <translation>{problem}（{added}）</translation>
+        <translation type="vanished">{problem}（{added}）</translation>
     </message>
     <message>
         <source>Announced on the local network as “{name}”.</source>
-        <translation>已在局域网上以“{name}”宣告。</translation>
+        <translation type="vanished">已在局域网上以“{name}”宣告。</translation>
     </message>
     <message>
         <source>Serving {files} at {url}</source>
@@ -1166,11 +1215,11 @@ Double-click to open the folder</source>
     </message>
     <message>
         <source>transfers/s</source>
-        <translation>传输/秒</translation>
+        <translation type="vanished">传输/秒</translation>
     </message>
     <message>
         <source>Bytes per second served (and received by uploads), and transfers started per second, over the last minutes</source>
-        <translation>最近几分钟内每秒发送（及上传接收）的字节数和每秒开始的传输数</translation>
+        <translation type="vanished">最近几分钟内每秒发送（及上传接收）的字节数和每秒开始的传输数</translation>
     </message>
     <message>
         <source>Stopped serving on {address}</source>
@@ -1178,11 +1227,11 @@ Double-click to open the folder</source>
     </message>
     <message>
         <source>Without TLS uploaded files travel in clear: anyone on the way can read them.</source>
-        <translation>未启用 TLS 时上传的文件以明文传输：途经网络上的任何人都能读到它们。</translation>
+        <translation type="vanished">未启用 TLS 时上传的文件以明文传输：途经网络上的任何人都能读到它们。</translation>
     </message>
     <message>
         <source>HTTPS: files travel encrypted. Browsers warn about the self-signed certificate; compare its fingerprint with the one below.</source>
-        <translation>HTTPS：文件加密传输。浏览器会对自签名证书发出警告，请与下方的证书指纹核对。</translation>
+        <translation type="vanished">HTTPS：文件加密传输。浏览器会对自签名证书发出警告，请与下方的证书指纹核对。</translation>
     </message>
     <message numerus="yes">
         <source>{count} files</source>
@@ -1192,27 +1241,27 @@ Double-click to open the folder</source>
     </message>
     <message>
         <source>&amp;Graph</source>
-        <translation>速率图(&amp;G)</translation>
+        <translation type="vanished">速率图(&amp;G)</translation>
     </message>
     <message>
         <source>Show bytes served per second and transfers started per second</source>
-        <translation>显示每秒发送的字节数和每秒开始的传输数</translation>
+        <translation type="vanished">显示每秒发送的字节数和每秒开始的传输数</translation>
     </message>
     <message>
         <source>Only programs on this computer can connect to {address}.</source>
-        <translation>只有本机上的程序可以连接 {address}。</translation>
+        <translation type="vanished">只有本机上的程序可以连接 {address}。</translation>
     </message>
     <message>
         <source>Anyone on your network can connect; the list is empty, so there is nothing to download yet.</source>
-        <translation>网络中的任何人都可以连接；列表为空，目前没有可下载的文件。</translation>
+        <translation type="vanished">网络中的任何人都可以连接；列表为空，目前没有可下载的文件。</translation>
     </message>
     <message>
         <source>Anyone on your network can download the 1 file in this list.</source>
-        <translation>网络中的任何人都可以下载列表中的这 1 个文件。</translation>
+        <translation type="vanished">网络中的任何人都可以下载列表中的这 1 个文件。</translation>
     </message>
     <message numerus="yes">
         <source>Anyone on your network can download the {count} files in this list.</source>
-        <translation>
+        <translation type="vanished">
             <numerusform>网络中的任何人都可以下载列表中的这 {count} 个文件。</numerusform>
         </translation>
     </message>
@@ -2780,6 +2829,126 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     </message>
 </context>
 <context>
+    <name>SecurityGroup</name>
+    <message>
+        <source>Security</source>
+        <translation>安全</translation>
+    </message>
+    <message>
+        <source>HTTPS: files travel encrypted. Browsers warn about the self-signed certificate; compare its fingerprint with the one below.</source>
+        <translation>HTTPS：文件加密传输。浏览器会对自签名证书发出警告，请与下方的证书指纹核对。</translation>
+    </message>
+    <message>
+        <source>Plain HTTP: files travel unencrypted, like with any web server without TLS.</source>
+        <translation>普通 HTTP：文件以明文传输，与任何未启用 TLS 的网页服务器一样。</translation>
+    </message>
+</context>
+<context>
+    <name>ServeBox</name>
+    <message>
+        <source>Serve</source>
+        <translation>服务</translation>
+    </message>
+    <message>
+        <source>Classic ra&amp;w protocol too</source>
+        <translation>同时支持经典原始协议(&amp;W)</translation>
+    </message>
+    <message>
+        <source>Also answer the classic raw protocol on the same port: a client sends a bare file name and gets the bytes (for the classic Python download scripts); changes apply to new connections at once</source>
+        <translation>在同一端口上也响应经典原始协议：客户端只发送文件名即可收到文件内容（适用于经典的 Python 下载脚本）；修改对新连接立即生效</translation>
+    </message>
+    <message>
+        <source>Announce on the local &amp;network</source>
+        <translation>在局域网上宣告(&amp;N)</translation>
+    </message>
+    <message>
+        <source>While sharing, tell the computers on this network (mDNS/DNS-SD, like printers do) this computer&apos;s name, the address and port, and whether TLS is on, so that their Download panel and swb discover find the share without typing</source>
+        <translation>共享期间，向本网络中的计算机（像打印机那样使用 mDNS/DNS-SD）告知本机名称、地址和端口以及是否启用 TLS，让它们的下载面板和 swb discover 无需输入即可找到本共享</translation>
+    </message>
+    <message>
+        <source>Accept &amp;uploads into:</source>
+        <translation>接收上传到(&amp;U)：</translation>
+    </message>
+    <message>
+        <source>Let others send files into this folder (the share page&apos;s form, curl -T, swb put); a name that exists is never overwritten</source>
+        <translation>允许他人把文件发送到此文件夹（共享页面的表单、curl -T、swb put）；已存在的文件名绝不会被覆盖</translation>
+    </message>
+    <message>
+        <source>Folder for received files</source>
+        <translation>存放收到文件的文件夹</translation>
+    </message>
+    <message>
+        <source>Share password</source>
+        <translation>共享密码</translation>
+    </message>
+    <message>
+        <source>none: anyone who can reach the port</source>
+        <translation>无：能连到此端口的人都可访问</translation>
+    </message>
+    <message>
+        <source>A password for everything shared (any user name): browsers ask for it, swb get and swb put read SWB_PASSWORD. It turns the classic raw protocol off, and without TLS it travels in clear text</source>
+        <translation>保护全部共享内容的密码（用户名任意）：浏览器会询问密码，swb get 和 swb put 读取 SWB_PASSWORD。设置密码会关闭经典 raw 协议；未启用 TLS 时密码以明文传输</translation>
+    </message>
+    <message>
+        <source>&amp;Start</source>
+        <translation>启动(&amp;S)</translation>
+    </message>
+    <message>
+        <source>Start sharing the files in the list (Ctrl+R)</source>
+        <translation>开始共享列表中的文件（Ctrl+R）</translation>
+    </message>
+    <message>
+        <source>St&amp;op</source>
+        <translation>停止(&amp;O)</translation>
+    </message>
+    <message>
+        <source>Stop the server and every transfer (Ctrl+.)</source>
+        <translation>停止服务器及所有传输（Ctrl+.）</translation>
+    </message>
+    <message>
+        <source>Addr&amp;ess:</source>
+        <translation>地址(&amp;E)：</translation>
+    </message>
+    <message>
+        <source>&amp;Port:</source>
+        <translation>端口(&amp;P)：</translation>
+    </message>
+    <message>
+        <source>Re&amp;quire password:</source>
+        <translation>需要密码(&amp;Q)：</translation>
+    </message>
+    <message>
+        <source>Announced on the local network as “{name}”.</source>
+        <translation>已在局域网上以“{name}”宣告。</translation>
+    </message>
+    <message>
+        <source>Without TLS the password travels in clear: anyone on the way can read it.</source>
+        <translation>未启用 TLS 时密码以明文传输：途经网络上的任何人都能读到它。</translation>
+    </message>
+    <message>
+        <source>Without TLS uploaded files travel in clear: anyone on the way can read them.</source>
+        <translation>未启用 TLS 时上传的文件以明文传输：途经网络上的任何人都能读到它们。</translation>
+    </message>
+    <message>
+        <source>Only programs on this computer can connect to {address}.</source>
+        <translation>只有本机上的程序可以连接 {address}。</translation>
+    </message>
+    <message>
+        <source>Anyone on your network can connect; the list is empty, so there is nothing to download yet.</source>
+        <translation>网络中的任何人都可以连接；列表为空，目前没有可下载的文件。</translation>
+    </message>
+    <message>
+        <source>Anyone on your network can download the 1 file in this list.</source>
+        <translation>网络中的任何人都可以下载列表中的这 1 个文件。</translation>
+    </message>
+    <message numerus="yes">
+        <source>Anyone on your network can download the {count} files in this list.</source>
+        <translation>
+            <numerusform>网络中的任何人都可以下载列表中的这 {count} 个文件。</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>ServerSecurityBox</name>
     <message>
         <source>Security</source>
@@ -3106,6 +3275,43 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     <message>
         <source> · {count} missing</source>
         <translation> · {count} 个已丢失</translation>
+    </message>
+</context>
+<context>
+    <name>SharedFilesBox</name>
+    <message>
+        <source>Shared files</source>
+        <translation>共享的文件</translation>
+    </message>
+    <message>
+        <source>Added {name}</source>
+        <translation>已添加 {name}</translation>
+    </message>
+    <message numerus="yes">
+        <source>Added {count} files</source>
+        <translation>
+            <numerusform>已添加 {count} 个文件</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>; skipped {path} ({reason})</source>
+        <translation>；已跳过 {path}（{reason}）</translation>
+    </message>
+    <message numerus="yes">
+        <source> and {count} more</source>
+        <translation>
+            <numerusform> 等 {count} 项</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>{problem} ({added})</source>
+        <translation>{problem}（{added}）</translation>
+    </message>
+    <message numerus="yes">
+        <source>{count} files shared last time are gone and left the list: {paths}</source>
+        <translation>
+            <numerusform>上次共享的 {count} 个文件已不存在，已从列表移除：{paths}</numerusform>
+        </translation>
     </message>
 </context>
 <context>
@@ -4087,6 +4293,29 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     <message>
         <source>{running} running · {done} done · {failed} failed · {sent} sent</source>
         <translation>传输中 {running} · 已完成 {done} · 失败 {failed} · 已发送 {sent}</translation>
+    </message>
+</context>
+<context>
+    <name>TransfersBox</name>
+    <message>
+        <source>Transfers</source>
+        <translation>传输</translation>
+    </message>
+    <message>
+        <source>&amp;Graph</source>
+        <translation>速率图(&amp;G)</translation>
+    </message>
+    <message>
+        <source>Show bytes served per second and transfers started per second</source>
+        <translation>显示每秒发送的字节数和每秒开始的传输数</translation>
+    </message>
+    <message>
+        <source>transfers/s</source>
+        <translation>传输/秒</translation>
+    </message>
+    <message>
+        <source>Bytes per second served (and received by uploads), and transfers started per second, over the last minutes</source>
+        <translation>最近几分钟内每秒发送（及上传接收）的字节数和每秒开始的传输数</translation>
     </message>
 </context>
 <context>
