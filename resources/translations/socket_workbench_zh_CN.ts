@@ -4688,6 +4688,10 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
         <source>{done} of {total}</source>
         <translation>{done} / {total}</translation>
     </message>
+    <message>
+        <source>{count} B</source>
+        <translation>{count} 字节</translation>
+    </message>
 </context>
 <context>
     <name>UploadJob</name>
