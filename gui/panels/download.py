@@ -17,16 +17,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QSettings, QStandardPaths, QUrl
+from PySide6.QtCore import QCoreApplication, QStandardPaths, QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QLineEdit, QVBoxLayout, QWidget
 
-from gui.panels.base import Panel, SettingsArea, set_tab_chain
+from gui.panels.base import SettingsArea, set_tab_chain
 from gui.panels.download_browser import LIST_TIMEOUT, ShareBrowser, normalize_share_url
 from gui.panels.download_history import HISTORY_LIMIT, DownloadHistory, HistoryEntry
 from gui.panels.download_jobs import FileJob, JobPlace, MirrorJob, UploadJob
 from gui.panels.download_save import SaveBox
-from gui.widgets.share_list import FileDropTarget
+from gui.panels.stored_parts import PartsPanel, StoredPart
+from gui.widgets.drops import FileDropTarget
 from net.download import parse_share_url, safe_file_name, with_password
 from net.download.listing import folder_path
 
@@ -40,7 +41,7 @@ __all__ = [
 ]
 
 
-class DownloadPanel(FileDropTarget, Panel):
+class DownloadPanel(FileDropTarget, PartsPanel):
     """Pick a file from a share's list (or paste its URL), download it, verify it, keep a history;
     files dropped on the panel are uploaded to the share in the URL field."""
 
@@ -137,15 +138,8 @@ class DownloadPanel(FileDropTarget, Panel):
         layout.addWidget(self.settings_area, 3)
         layout.addWidget(self.history_box, 2)
         layout.addWidget(self.status)
-        set_tab_chain(
-            *self.browser.focus_chain(),
-            self.folder_edit,
-            self.browse_button,
-            *self.save.buttons(),
-            self.history_table,
-            self.open_button,
-            self.clear_history_button,
-        )
+        parts = (self.browser, self.save, self.history_box)
+        set_tab_chain(*(widget for part in parts for widget in part.focus_chain()))
 
     # -- what the parts hold -------------------------------------------------------------------
 
@@ -190,9 +184,8 @@ class DownloadPanel(FileDropTarget, Panel):
             self.start_download()
 
     def start_download(self) -> None:
-        if self.runner.running:
-            return
-        url = self.target_url()
+        """Download the file the URL field names into the save folder (a .part there resumes)."""
+        url = None if self.runner.running else self.target_url()
         if url is None:
             return
         parsed = parse_share_url(url)
@@ -323,15 +316,8 @@ class DownloadPanel(FileDropTarget, Panel):
         self.up_button.setEnabled(listed and bool(self.folder_key))
         self.clear_history_button.setEnabled(bool(self.history))
 
-    # -- settings ------------------------------------------------------------------------------
-
-    def save_settings(self, settings: QSettings) -> None:
-        super().save_settings(settings)
-        self.history_box.save(settings, f"{self.objectName()}/history")
-
-    def restore_settings(self, settings: QSettings) -> None:
-        super().restore_settings(settings)
-        self.history_box.restore(settings, f"{self.objectName()}/history")
+    def stored_parts(self) -> dict[str, StoredPart]:
+        return {"history": self.history_box}
 
 
 def ask_password(parent: QWidget, server: str) -> str | None:

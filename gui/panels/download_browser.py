@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QLineEdit,
     QSizePolicy,
     QTableView,
     QVBoxLayout,
@@ -32,7 +31,7 @@ from PySide6.QtWidgets import (
 from gui.panels.remote_files import RemoteFilesModel
 from gui.runner import Runner
 from gui.widgets import StatusLine, format_count, monospace_font
-from gui.widgets.forms import push_button
+from gui.widgets.forms import line_edit, named, push_button, push_buttons
 from gui.widgets.found_servers import FoundServers
 from gui.widgets.security import ClientSecurityBox
 from gui.widgets.style import set_text_role
@@ -133,28 +132,20 @@ class ShareBrowser(QGroupBox):
         layout.addWidget(self.remote, 1)
 
     def _build_source(self) -> None:
-        self.url_edit = QLineEdit(self)
-        self.url_edit.setObjectName("urlEdit")
+        tip = self.tr(
+            "A share's address (http://, https:// or raw://) or host:port; with a file name "
+            "at the end it names the file to download"
+        )
+        self.url_edit = line_edit(self, "urlEdit", accessible=self.tr("Share URL"), tip=tip)
+        self.url_edit.setPlaceholderText(self.tr("http://192.168.1.5:8000/ or 192.168.1.5:8000"))
         self.url_edit.setFont(monospace_font())
         self.url_edit.setClearButtonEnabled(True)
-        self.url_edit.setPlaceholderText(self.tr("http://192.168.1.5:8000/ or 192.168.1.5:8000"))
-        self.url_edit.setToolTip(
-            self.tr(
-                "A share's address (http://, https:// or raw://) or host:port; with a file name "
-                "at the end it names the file to download"
-            )
-        )
-        self.url_edit.setAccessibleName(self.tr("Share URL"))
         self.url_edit.returnPressed.connect(self._on_return)
         self.url_edit.textEdited.connect(lambda _text: self.changed.emit())
         self.url_edit.textChanged.connect(self._update_password_warning)
-        self.list_button = push_button(
-            self,
-            self.tr("&List files"),
-            "listButton",
-            self.list_files,
-            tip=self.tr("Ask the server which files it shares"),
-        )
+        tip = self.tr("Ask the server which files it shares")
+        self.list_button = push_button(self, self.tr("&List files"), "listButton", self.list_files)
+        self.list_button.setToolTip(tip)
         self.raw_check = QCheckBox(self.tr("Classic &raw protocol"), self)
         self.raw_check.setObjectName("rawCheck")
         self.raw_check.toggled.connect(lambda _on: self.changed.emit())
@@ -181,13 +172,10 @@ class ShareBrowser(QGroupBox):
 
     def _build_list(self, mirror_actions: tuple[Callable[[], object], ...]) -> None:
         self.remote_model = RemoteFilesModel(self)
-        self.remote = QTableView(self)
-        self.remote.setObjectName("remoteList")
-        self.remote.setModel(self.remote_model)
+        tip = self.tr("The server's files: pick one to download, or double-click to download it")
+        self.remote = named(QTableView(self), "remoteList", tip=tip)
         self.remote.setAccessibleName(self.tr("Files on the server"))
-        self.remote.setToolTip(
-            self.tr("The server's files: pick one to download, or double-click to download it")
-        )
+        self.remote.setModel(self.remote_model)
         table_look(self.remote, QAbstractItemView.SelectionMode.ExtendedSelection)
         self.remote.horizontalHeader().setSectionResizeMode(
             self.NAME, QHeaderView.ResizeMode.Stretch
@@ -213,34 +201,37 @@ class ShareBrowser(QGroupBox):
         self.breadcrumb.setTextFormat(Qt.TextFormat.RichText)
         self.breadcrumb.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.breadcrumb.linkActivated.connect(self._on_breadcrumb)
-        specs = (
-            (
-                self.tr("Dow&nload selected"),
-                "downloadSelectedButton",
-                self.tr(
-                    "Download the files and folders selected in the list into the save folder "
-                    "(Ctrl+click or Shift+click picks several)"
-                ),
-            ),
-            (
-                self.tr("Do&wnload folder"),
-                "downloadFolderButton",
-                self.tr(
-                    "Download the folder shown in the list, with everything in it, as a folder"
-                ),
-            ),
-            (
-                self.tr("Download everythin&g"),
-                "downloadAllButton",
-                self.tr(
-                    "Download everything the server shares, keeping its folders; files already "
-                    "there with the same SHA-256 are not fetched again"
-                ),
-            ),
-        )
+        selected, folder, everything = mirror_actions
         self.mirror_buttons = tuple(
-            push_button(self, text, name, action, tip=tip)
-            for (text, name, tip), action in zip(specs, mirror_actions, strict=True)
+            push_buttons(
+                self,
+                (
+                    self.tr("Dow&nload selected"),
+                    "downloadSelectedButton",
+                    selected,
+                    self.tr(
+                        "Download the files and folders selected in the list into the save "
+                        "folder (Ctrl+click or Shift+click picks several)"
+                    ),
+                ),
+                (
+                    self.tr("Do&wnload folder"),
+                    "downloadFolderButton",
+                    folder,
+                    self.tr(
+                        "Download the folder shown in the list, with everything in it, as a folder"
+                    ),
+                ),
+                (
+                    self.tr("Download everythin&g"),
+                    "downloadAllButton",
+                    everything,
+                    self.tr(
+                        "Download everything the server shares, keeping its folders; files "
+                        "already there with the same SHA-256 are not fetched again"
+                    ),
+                ),
+            )
         )
         self.download_selected_button, self.download_folder_button, self.download_all_button = (
             self.mirror_buttons

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from gui.panels.remote_files import SHORT_HASH
 from gui.widgets import StatusLine, format_bytes, monospace_font
-from gui.widgets.forms import button_row, push_button
+from gui.widgets.forms import button_row, named, push_buttons
 from gui.widgets.style import text_color
 from gui.widgets.tables import size_columns, table_look
 
@@ -60,8 +60,9 @@ class DownloadHistory(QGroupBox):
         self._status = status
         self._save_folder = save_folder
         self._open_url = open_url
-        self.table = QTableWidget(0, 5, self)
-        self.table.setObjectName("historyTable")
+        self.table = named(
+            QTableWidget(0, 5, self), "historyTable", accessible=self.tr("Finished downloads")
+        )
         self.table.setHorizontalHeaderLabels(
             [
                 self.tr("Name"),
@@ -71,7 +72,6 @@ class DownloadHistory(QGroupBox):
                 self.tr("Time"),
             ]
         )
-        self.table.setAccessibleName(self.tr("Finished downloads"))
         table_look(self.table)
         self.table.horizontalHeader().setSectionResizeMode(
             self.H_NAME, QHeaderView.ResizeMode.Stretch
@@ -92,25 +92,29 @@ class DownloadHistory(QGroupBox):
             + 2 * self.table.frameWidth()
         )
         self.table.cellDoubleClicked.connect(lambda _row, _col: self.open_folder())
-        self.open_button = push_button(
+        self.open_button, self.clear_button = push_buttons(
             self,
-            self.tr("Open in file &manager"),
-            "openFolderButton",
-            self.open_folder,
-            tip=self.tr("Show the folder of the selected download (or the save folder)"),
-        )
-        self.clear_button = push_button(
-            self,
-            self.tr("Clear histor&y"),
-            "clearHistoryButton",
-            self.clear,
-            tip=self.tr("Forget the finished downloads (the files stay)"),
+            (
+                self.tr("Open in file &manager"),
+                "openFolderButton",
+                self.open_folder,
+                self.tr("Show the folder of the selected download (or the save folder)"),
+            ),
+            (
+                self.tr("Clear histor&y"),
+                "clearHistoryButton",
+                self.clear,
+                self.tr("Forget the finished downloads (the files stay)"),
+            ),
         )
         layout = QVBoxLayout(self)
         layout.addWidget(self.table, 1)
         layout.addLayout(button_row(self.open_button, self.clear_button))
         self.table.itemSelectionChanged.connect(self._update_buttons)
         self._update_buttons()
+
+    def focus_chain(self) -> list[QWidget]:
+        return [self.table, self.open_button, self.clear_button]
 
     def add(self, *entries: HistoryEntry) -> None:
         """Put ``entries`` (in the order they happened) at the top, the last one first; the

@@ -77,13 +77,22 @@ class TransferJob(QObject):
             self.cancelling = True
             self.runner.stop()
 
-    def _tls(self, url: str) -> tuple[bool, ClientTls | None]:
-        """(True, the certificate check for ``url``), or (False, None) after saying why not."""
+    def _launch(
+        self, url: str, make: Callable[[ClientTls | None], Any], *, busy: bool = False
+    ) -> bool:
+        """Run what ``make(the certificate check for url)`` returns (its ``run()``, on the
+        worker), the bar empty or busy (sizes not known yet). False, after saying why, when
+        the certificate check is malformed."""
         try:
-            return True, self.place.tls_for(url)
+            tls = self.place.tls_for(url)
         except AddressError as exc:
             self.place.status.show_error(str(exc))
-            return False, None
+            return False
+        self.cancelling = False
+        self.runner.start(lambda: make(tls), lambda transfer: transfer.run())
+        self.started.emit()
+        self.place.save.start(busy=busy)
+        return True
 
     def _ask_again(self, url: str) -> str | None:
         """``url`` with the password the user gives for its server (a 401); None if none."""
@@ -112,21 +121,14 @@ class FileJob(TransferJob):
         runner.failed.connect(self._on_failed)
 
     def run(self, url: str, folder: str, raw: bool) -> None:
-        ok, tls = self._tls(url)
-        if not ok:
+        push = self.runner.push
+        if not self._launch(
+            url, lambda tls: Download(url, folder, raw=raw, tls=tls, on_progress=push)
+        ):
             return
         self.last = (url, folder, raw)
-        self.cancelling = False
         self.download = None
         self.result = None
-        push = self.runner.push
-
-        def open_download() -> Download:
-            return Download(url, folder, raw=raw, tls=tls, on_progress=push)
-
-        self.runner.start(open_download, lambda download: download.run())
-        self.started.emit()
-        self.place.save.start()
         self.place.save.show_verified(None)
         name = parse_share_url(url)
         self.place.status.show_info(
@@ -216,20 +218,16 @@ class MirrorJob(TransferJob):
             self.run(*self.last)
 
     def run(self, url: str, target: str, names: tuple[str, ...] | None) -> None:
-        ok, tls = self._tls(url)
-        if not ok:
+        push = self.runner.push
+
+        def open_mirror(tls: ClientTls | None) -> Mirror:
+            return Mirror(url, target, tls=tls, on_file=push, on_progress=push, only=names)
+
+        if not self._launch(url, open_mirror, busy=True):  # busy until the lists are in
             return
         self.last = (url, target, names)
         self.unfinished = False
-        self.cancelling = False
         self.result = None
-        push = self.runner.push
-        self.runner.start(
-            lambda: Mirror(url, target, tls=tls, on_file=push, on_progress=push, only=names),
-            lambda mirror: mirror.run(),
-        )
-        self.started.emit()
-        self.place.save.start(busy=True)  # busy until the lists are in
         self.place.save.show_verified(None)
         self.place.status.show_info(
             self.tr("Downloading from {server} into {folder}…").format(
@@ -335,24 +333,20 @@ class UploadJob(TransferJob):
         self.run(url, tuple(files))
 
     def run(self, url: str, files: tuple[str, ...]) -> None:
-        ok, tls = self._tls(url)
-        if not ok:
-            return
-        self.last = (url, files)
-        self.cancelling = False
         push = self.runner.push
-        self.place.save.start()
-        self.runner.start(
-            lambda: FilesUpload(
+
+        def open_upload(tls: ClientTls | None) -> FilesUpload:
+            return FilesUpload(
                 url,
                 list(files),
                 tls=tls,
                 on_progress=lambda file, event: push((file, event)),
                 on_sent=push,
-            ),
-            lambda upload: upload.run(),
-        )
-        self.started.emit()
+            )
+
+        if not self._launch(url, open_upload):
+            return
+        self.last = (url, files)
         self.place.status.show_info(
             self.tr("Sending {count} files to {server}…", "", len(files)).format(
                 count=format_count(len(files)), server=parse_share_url(url).authority

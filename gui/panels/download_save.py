@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from gui.widgets import monospace_font
-from gui.widgets.forms import add_rows, push_button
+from gui.widgets.forms import add_rows, push_button, push_buttons
 from gui.widgets.style import set_text_role
 from gui.widgets.units import format_eta, format_progress, format_speed, shorten
 from net.events import DownloadFinished
@@ -69,36 +69,43 @@ class SaveBox(QGroupBox):
             self.choose_folder,
             tip=self.tr("Choose the folder to save in"),
         )
-        specs = (
-            (
-                self.tr("&Download"),
-                "downloadButton",
-                self.tr("Download the file the URL names (Ctrl+R)"),
-            ),
-            (
-                self.tr("&Cancel"),
-                "cancelButton",
-                self.tr("Stop the download; the part already saved is kept for Resume (Ctrl+.)"),
-            ),
-            (
-                self.tr("R&esume"),
-                "resumeButton",
-                self.tr("Continue the interrupted download from where it stopped"),
-            ),
-            (
-                self.tr("Upload f&iles…"),
-                "uploadButton",
-                self.tr(
-                    "Send files to the server in the URL field (one that takes uploads); "
-                    "dropping files on this panel does the same. An interrupted upload "
-                    "continues where it stopped, and the server checks each file's SHA-256"
-                ),
-            ),
-        )
+        download, cancel, resume, upload = actions
         self.download_button, self.cancel_button, self.resume_button, self.upload_button = (
-            push_button(self, text, name, action, tip=tip, default=name == "downloadButton")
-            for (text, name, tip), action in zip(specs, actions, strict=True)
+            push_buttons(
+                self,
+                (
+                    self.tr("&Download"),
+                    "downloadButton",
+                    download,
+                    self.tr("Download the file the URL names (Ctrl+R)"),
+                ),
+                (
+                    self.tr("&Cancel"),
+                    "cancelButton",
+                    cancel,
+                    self.tr(
+                        "Stop the download; the part already saved is kept for Resume (Ctrl+.)"
+                    ),
+                ),
+                (
+                    self.tr("R&esume"),
+                    "resumeButton",
+                    resume,
+                    self.tr("Continue the interrupted download from where it stopped"),
+                ),
+                (
+                    self.tr("Upload f&iles…"),
+                    "uploadButton",
+                    upload,
+                    self.tr(
+                        "Send files to the server in the URL field (one that takes uploads); "
+                        "dropping files on this panel does the same. An interrupted upload "
+                        "continues where it stopped, and the server checks each file's SHA-256"
+                    ),
+                ),
+            )
         )
+        self.download_button.setDefault(True)
         self.progress_bar = QProgressBar(self)
         self.progress_bar.setObjectName("progressBar")
         self.progress_bar.setRange(0, STEPS)
@@ -136,6 +143,9 @@ class SaveBox(QGroupBox):
         for widget in widgets:
             row.addWidget(widget, 1 if widget is stretch else 0)
         return row
+
+    def focus_chain(self) -> list[QWidget]:
+        return [self.folder_edit, self.browse_button, *self.buttons()]
 
     def buttons(self) -> tuple[QPushButton, ...]:
         """Download, Cancel, Resume, Upload files… (in tab order)."""

@@ -11,10 +11,10 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QSettings, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
-from gui.panels.base import Panel, SettingsArea, first_problem, set_tab_chain
+from gui.panels.base import SettingsArea, first_problem, set_tab_chain
 from gui.panels.file_server_boxes import (
     DEFAULT_PORT,
     AddressesBox,
@@ -24,8 +24,10 @@ from gui.panels.file_server_boxes import (
     is_loopback,
 )
 from gui.panels.file_server_run import ShareRun
+from gui.panels.stored_parts import PartsPanel, StoredPart
 from gui.widgets import format_count
-from gui.widgets.share_list import AddResult, FileDropTarget
+from gui.widgets.drops import FileDropTarget
+from gui.widgets.share_list import AddResult
 from gui.widgets.transfers import TransfersBox
 from net.errors import AddressError
 
@@ -35,7 +37,7 @@ if TYPE_CHECKING:
 __all__ = ["DEFAULT_PORT", "FileServerPanel", "is_loopback"]
 
 
-class FileServerPanel(FileDropTarget, Panel):
+class FileServerPanel(FileDropTarget, PartsPanel):
     """Share files: a drop target list, start/stop, the URLs with a QR code, and transfers."""
 
     #: What became of announcing on the local network (emitted from the announcer's thread).
@@ -45,11 +47,14 @@ class FileServerPanel(FileDropTarget, Panel):
         super().__init__(parent)
         self.setObjectName("fileServerPanel")
         self.setAcceptDrops(True)
-        self.runner = self.make_runner("file server")
-        self.runner.opened.connect(self._on_opened)
-        self.runner.events.connect(self._on_events)
-        self.runner.failed.connect(self._on_failed)
-        self.runner.finished.connect(self._on_finished)
+        self.runner = runner = self.make_runner("file server")
+        for signal, slot in (
+            (runner.opened, self._on_opened),
+            (runner.events, self._on_events),
+            (runner.failed, self.status.show_error),
+            (runner.finished, self._on_finished),
+        ):
+            signal.connect(slot)
         self.server: Any = None
         self._address = ""  # where the server listens ("127.0.0.1:8000"), kept after it closed
         self._fingerprint = ""
@@ -106,20 +111,8 @@ class FileServerPanel(FileDropTarget, Panel):
         layout.addWidget(self.transfers_box, 1)
         layout.addWidget(self.status)
 
-        set_tab_chain(
-            self.share_list.view,
-            self.share_list.add_files_button,
-            self.share_list.add_folder_button,
-            self.share_list.remove_button,
-            *self.serve.focus_chain(),
-            *self.security.focus_chain(),
-            self.url_list,
-            self.copy_button,
-            self.copy_links_button,
-            self.transfers.view,
-            self.graph_button,
-            self.transfers.clear_button,
-        )
+        parts = (self.share_list, self.serve, self.security, self.addresses, self.transfers_box)
+        set_tab_chain(*(widget for part in parts for widget in part.focus_chain()))
         self._update_exposure()
 
     def _alias_parts(self) -> None:
@@ -223,13 +216,8 @@ class FileServerPanel(FileDropTarget, Panel):
 
     # -- settings ------------------------------------------------------------------------------
 
-    def save_settings(self, settings: QSettings) -> None:
-        super().save_settings(settings)
-        self.shared_box.save(settings, f"{self.objectName()}/shared")
-
-    def restore_settings(self, settings: QSettings) -> None:
-        super().restore_settings(settings)
-        self.shared_box.restore(settings, f"{self.objectName()}/shared")
+    def stored_parts(self) -> dict[str, StoredPart]:
+        return {"shared": self.shared_box}
 
     # -- results -------------------------------------------------------------------------------
 
@@ -288,9 +276,6 @@ class FileServerPanel(FileDropTarget, Panel):
     def _on_events(self, events: list[Any]) -> None:
         self.transfers.apply(events)
         self._update_activity()
-
-    def _on_failed(self, message: str) -> None:
-        self.status.show_error(message)
 
     def _on_finished(self) -> None:
         server, self.server = self.server, None

@@ -17,27 +17,26 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QLabel,
     QLineEdit,
-    QListWidget,
     QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
 
 from gui.panels.base import Panel
-from gui.widgets import BindAddressPicker, PortField, StatusLine, format_count, monospace_font
+from gui.widgets import BindAddressPicker, PortField, StatusLine, format_count
 from gui.widgets.forms import (
     add_rows,
     button_row,
     check_box,
     line_edit,
-    push_button,
+    push_buttons,
     start_stop_buttons,
 )
 from gui.widgets.qr import QrCodeLabel
 from gui.widgets.security import ServerSecurityBox
 from gui.widgets.share_list import AddResult, ShareList
 from gui.widgets.style import set_text_role
-from gui.widgets.tables import fit_rows
+from gui.widgets.tables import fit_rows, monospace_list
 
 __all__ = [
     "DEFAULT_PORT",
@@ -177,17 +176,9 @@ class ServeBox(QGroupBox):
         return label
 
     def focus_chain(self) -> list[QWidget]:
-        return [
-            self.bind.combo,
-            self.port.edit,
-            self.raw_check,
-            self.announce_check,
-            self.upload_check,
-            self.upload_folder,
-            self.password_field,
-            self.start_button,
-            self.stop_button,
-        ]
+        options = (self.raw_check, self.announce_check, self.upload_check, self.upload_folder)
+        fields = (self.bind.combo, self.port.edit, *options, self.password_field)
+        return [*fields, self.start_button, self.stop_button]
 
     def upload_dir(self) -> str | None:
         """The folder uploads go to ("" when the box is ticked without one); None: no uploads."""
@@ -316,36 +307,36 @@ class AddressesBox(QGroupBox):
         self.setTitle(self.tr("Addresses"))
         self._status = status
         self._file_names = file_names
-        self.url_list = QListWidget(self)
-        self.url_list.setObjectName("urlList")
-        self.url_list.setFont(monospace_font())
-        self.url_list.setAccessibleName(self.tr("Share addresses"))
-        self.url_list.setToolTip(
-            self.tr(
+        self.url_list = monospace_list(
+            self,
+            "urlList",
+            accessible=self.tr("Share addresses"),
+            tip=self.tr(
                 "Every address the server can be reached at; pick one to see its QR code, "
                 "double-click to copy it"
-            )
+            ),
         )
         self.url_list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.url_list.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         fit_rows(self.url_list, 2, 4)
         self.url_list.currentTextChanged.connect(self._on_url_selected)
         self.url_list.itemDoubleClicked.connect(lambda _item: self.copy_url())
-        self.copy_button = push_button(
+        self.copy_button, self.copy_links_button = push_buttons(
             self,
-            self.tr("&Copy address"),
-            "copyUrlButton",
-            self.copy_url,
-            tip=self.tr("Copy the selected address to the clipboard"),
-        )
-        self.copy_links_button = push_button(
-            self,
-            self.tr("Copy file lin&ks"),
-            "copyLinksButton",
-            self.copy_file_links,
-            tip=self.tr(
-                "Copy a download link for each selected file (or every file), "
-                "at the selected address"
+            (
+                self.tr("&Copy address"),
+                "copyUrlButton",
+                self.copy_url,
+                self.tr("Copy the selected address to the clipboard"),
+            ),
+            (
+                self.tr("Copy file lin&ks"),
+                "copyLinksButton",
+                self.copy_file_links,
+                self.tr(
+                    "Copy a download link for each selected file (or every file), "
+                    "at the selected address"
+                ),
             ),
         )
         self.qr = QrCodeLabel(self, size=136)
@@ -356,6 +347,9 @@ class AddressesBox(QGroupBox):
         layout.addWidget(self.qr)
         layout.addStretch(1)
         self.qr.set_text("")
+
+    def focus_chain(self) -> list[QWidget]:
+        return [self.url_list, self.copy_button, self.copy_links_button]
 
     def show_urls(self, urls: list[str]) -> str:
         """List ``urls`` and select the first one a phone can reach (loopback, last in the list,

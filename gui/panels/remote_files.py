@@ -59,41 +59,47 @@ class RemoteFilesModel(RowTableModel):
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
         if not index.isValid() or not 0 <= index.row() < len(self.files):
             return None
-        remote = self.files[index.row()]
-        column = index.column()
+        remote, column = self.files[index.row()], index.column()
         if role == Qt.ItemDataRole.DisplayRole:
-            if column == self.NAME:
-                return remote.name
-            if column == self.SIZE:
-                return format_bytes(remote.size)
-            if remote.kind == "folder":
-                return QCoreApplication.translate("DownloadPanel", "folder")
-            digest = remote.sha256
-            if digest:
-                return digest[:SHORT_HASH] + "…"
-            return QCoreApplication.translate("DownloadPanel", "not known")
+            return self._text(remote, column)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tip(remote, column)
         if role == Qt.ItemDataRole.DecorationRole and column == self.NAME:
             return self._folder_icon if remote.kind == "folder" else self._file_icon
-        if role == Qt.ItemDataRole.ToolTipRole:
-            if column == self.NAME:
-                if remote.kind == "folder":
-                    return QCoreApplication.translate(
-                        "DownloadPanel", "{url}\nDouble-click to open the folder"
-                    ).format(url=remote.url)
-                return remote.url
-            if column == self.SIZE:
-                return QCoreApplication.translate(
-                    "DownloadPanel", "{count} bytes", "", remote.size
-                ).format(count=format_count(remote.size))
-            if remote.kind == "folder":
-                return QCoreApplication.translate(
-                    "DownloadPanel", "Each file in it is verified on its own"
-                )
-            return remote.sha256 or QCoreApplication.translate(
-                "DownloadPanel", "The server has not computed the checksum yet"
-            )
         if role == Qt.ItemDataRole.TextAlignmentRole and column == self.SIZE:
             return Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
         if role == Qt.ItemDataRole.FontRole and column == self.SHA:
             return self._mono
         return None
+
+    def _text(self, remote: RemoteFile, column: int) -> str:
+        """Name, size, and the checksum's start ("folder" for a folder)."""
+        if column == self.NAME:
+            return remote.name
+        if column == self.SIZE:
+            return format_bytes(remote.size)
+        if remote.kind == "folder":
+            return QCoreApplication.translate("DownloadPanel", "folder")
+        if remote.sha256:
+            return remote.sha256[:SHORT_HASH] + "…"
+        return QCoreApplication.translate("DownloadPanel", "not known")
+
+    def _tip(self, remote: RemoteFile, column: int) -> str:
+        """The URL, the exact size, and the whole checksum (or why there is none)."""
+        if column == self.NAME:
+            if remote.kind == "folder":
+                return QCoreApplication.translate(
+                    "DownloadPanel", "{url}\nDouble-click to open the folder"
+                ).format(url=remote.url)
+            return remote.url
+        if column == self.SIZE:
+            return QCoreApplication.translate(
+                "DownloadPanel", "{count} bytes", "", remote.size
+            ).format(count=format_count(remote.size))
+        if remote.kind == "folder":
+            return QCoreApplication.translate(
+                "DownloadPanel", "Each file in it is verified on its own"
+            )
+        return remote.sha256 or QCoreApplication.translate(
+            "DownloadPanel", "The server has not computed the checksum yet"
+        )

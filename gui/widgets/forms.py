@@ -82,19 +82,39 @@ def add_rows(form: QFormLayout, *rows: tuple[str, QWidget] | tuple[str, QWidget,
 
 # --- gfiles helpers ---
 
-from PySide6.QtWidgets import QCheckBox, QLineEdit  # noqa: E402 (this block is appended)
+from typing import TypeVar  # noqa: E402 (this block is appended)
 
-__all__ += ["check_box", "line_edit"]
+from PySide6.QtWidgets import QCheckBox, QLineEdit  # noqa: E402
+
+__all__ += ["check_box", "line_edit", "named", "push_buttons"]
+
+_Widget = TypeVar("_Widget", bound=QWidget)
+
+
+def named(widget: _Widget, name: str, *, accessible: str = "", tip: str = "") -> _Widget:
+    """``widget`` named ``name`` (its objectName: tests, automation and the settings key use
+    it), with the name a screen reader says and a tooltip when given; returns it."""
+    widget.setObjectName(name)
+    if accessible:
+        widget.setAccessibleName(accessible)
+    if tip:
+        widget.setToolTip(tip)
+    return widget
+
+
+def push_buttons(
+    parent: QWidget, *specs: tuple[str, str, Callable[[], object], str]
+) -> list[QPushButton]:
+    """One :func:`push_button` per (text, objectName, slot, tooltip), in order: a panel's row of
+    buttons written as a table."""
+    return [push_button(parent, text, name, slot, tip=tip) for text, name, slot, tip in specs]
 
 
 def check_box(
     parent: QWidget, text: str, name: str, tip: str, *, checked: bool = False
 ) -> QCheckBox:
-    """A check box named ``name`` (its objectName: tests, automation and the settings key use
-    it) with a tooltip that says what ticking it does."""
-    box = QCheckBox(text, parent)
-    box.setObjectName(name)
-    box.setToolTip(tip)
+    """A check box named ``name`` with a tooltip that says what ticking it does."""
+    box = named(QCheckBox(text, parent), name, tip=tip)
     box.setChecked(checked)
     return box
 
@@ -102,13 +122,9 @@ def check_box(
 def line_edit(
     parent: QWidget, name: str, *, accessible: str, tip: str = "", placeholder: str = ""
 ) -> QLineEdit:
-    """A line edit named ``name``, with the name a screen reader says (``accessible``), and a
-    tooltip and placeholder when given."""
-    edit = QLineEdit(parent)
-    edit.setObjectName(name)
-    edit.setAccessibleName(accessible)
-    if tip:
-        edit.setToolTip(tip)
+    """A line edit named ``name``, with the name a screen reader says, and a tooltip and
+    placeholder when given."""
+    edit = named(QLineEdit(parent), name, accessible=accessible, tip=tip)
     if placeholder:
         edit.setPlaceholderText(placeholder)
     return edit

@@ -17,30 +17,14 @@ brings the walk's result, and ``paths_added`` is emitted once the whole add is d
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PySide6.QtCore import (
-    QCoreApplication,
-    QItemSelectionModel,
-    QMimeData,
-    QObject,
-    Qt,
-    QTimer,
-    Signal,
-)
-from PySide6.QtGui import (
-    QDragEnterEvent,
-    QDragMoveEvent,
-    QDropEvent,
-    QFontMetrics,
-    QKeySequence,
-    QPainter,
-    QPaintEvent,
-    QShortcut,
-)
+from PySide6.QtCore import QCoreApplication, QItemSelectionModel, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QFontMetrics, QKeySequence, QPainter, QPaintEvent, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
@@ -52,54 +36,26 @@ from PySide6.QtWidgets import (
 )
 
 from gui.widgets.counters import format_bytes, format_count
-from gui.widgets.forms import button_row, push_button
+from gui.widgets.drops import FileDropTarget, local_paths
+from gui.widgets.forms import button_row, named, push_buttons
 from gui.widgets.share_list_model import SHORT_HASH, ShareListModel
 from gui.widgets.style import monospace_font, text_color
 from gui.widgets.tables import read_only_look
 from net.share import LocalFileError, ShareTable
 
-__all__ = ["SHORT_HASH", "AddResult", "ShareList", "ShareListModel", "local_paths"]
+__all__ = [
+    "SHORT_HASH",
+    "AddResult",
+    "FileDropTarget",
+    "ShareList",
+    "ShareListModel",
+    "local_paths",
+]
 
 #: How often (ms) the list looks whether shared files are still on disk (one stat per file).
 MISSING_CHECK_MS = 2000
 #: Most shared paths remembered between runs (settings stay small).
 REMEMBERED_PATHS = 10_000
-
-
-def local_paths(mime: QMimeData) -> list[str]:
-    """The local files and folders a drag carries (web links and other data are ignored)."""
-    if not mime.hasUrls():
-        return []
-    return [url.toLocalFile() for url in mime.urls() if url.isLocalFile() and url.toLocalFile()]
-
-
-class FileDropTarget:
-    """Accepts drags of local files and folders; a widget mixes it in (before its Qt class) and
-    says what a drop does in :meth:`paths_dropped_here`."""
-
-    def paths_dropped_here(self, paths: list[str]) -> None:
-        raise NotImplementedError
-
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        _accept_if_local(event)
-
-    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
-        _accept_if_local(event)
-
-    def dropEvent(self, event: QDropEvent) -> None:
-        paths = local_paths(event.mimeData())
-        if not paths:
-            event.ignore()
-            return
-        event.acceptProposedAction()
-        self.paths_dropped_here(paths)
-
-
-def _accept_if_local(event: QDragEnterEvent | QDragMoveEvent) -> None:
-    if local_paths(event.mimeData()):
-        event.acceptProposedAction()
-    else:
-        event.ignore()
 
 
 @dataclass(slots=True)
@@ -243,13 +199,11 @@ class ShareList(QWidget):
         self.share = ShareTable(on_change=self._mark_dirty)
         self.model = ShareListModel(self.share, self)
 
-        self.view = _ShareView(self)
-        self.view.setObjectName("shareList")
-        self.view.setModel(self.model)
-        self.view.setAccessibleName(self.tr("Shared files"))
-        self.view.setToolTip(
-            self.tr("The files this server offers; drop files or folders here to share them")
+        tip = self.tr("The files this server offers; drop files or folders here to share them")
+        self.view = named(
+            _ShareView(self), "shareList", accessible=self.tr("Shared files"), tip=tip
         )
+        self.view.setModel(self.model)
         read_only_look(self.view, QAbstractItemView.SelectionMode.ExtendedSelection)
         self.view.setUniformRowHeights(True)
         header = self.view.header()
@@ -264,31 +218,29 @@ class ShareList(QWidget):
         self.view.paths_dropped.connect(self.add_paths)
         self.view.selectionModel().selectionChanged.connect(self._update_buttons)
 
-        self.add_files_button, self.add_folder_button, self.remove_button = (
-            push_button(self, text, name, slot, tip=tip)
-            for text, name, slot, tip in (
-                (
-                    self.tr("Add f&iles…"),
-                    "addFilesButton",
-                    self.choose_files,
-                    self.tr("Choose files to share"),
+        self.add_files_button, self.add_folder_button, self.remove_button = push_buttons(
+            self,
+            (
+                self.tr("Add f&iles…"),
+                "addFilesButton",
+                self.choose_files,
+                self.tr("Choose files to share"),
+            ),
+            (
+                self.tr("Add fol&der…"),
+                "addFolderButton",
+                self.choose_folder,
+                self.tr(
+                    "Share every file in a folder and its subfolders (hidden files and "
+                    "links leading out of the folder are left out)"
                 ),
-                (
-                    self.tr("Add fol&der…"),
-                    "addFolderButton",
-                    self.choose_folder,
-                    self.tr(
-                        "Share every file in a folder and its subfolders (hidden files and "
-                        "links leading out of the folder are left out)"
-                    ),
-                ),
-                (
-                    self.tr("&Remove"),
-                    "removeButton",
-                    self.remove_selected,
-                    self.tr("Stop sharing the selected files (Delete); the files are not deleted"),
-                ),
-            )
+            ),
+            (
+                self.tr("&Remove"),
+                "removeButton",
+                self.remove_selected,
+                self.tr("Stop sharing the selected files (Delete); the files are not deleted"),
+            ),
         )
         remove_key = QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), self.view)
         remove_key.setContext(Qt.ShortcutContext.WidgetShortcut)
@@ -306,15 +258,18 @@ class ShareList(QWidget):
             button_row(self.add_files_button, self.add_folder_button, self.remove_button)
         )
 
-        QWidget.setTabOrder(self.view, self.add_files_button)
-        QWidget.setTabOrder(self.add_files_button, self.add_folder_button)
-        QWidget.setTabOrder(self.add_folder_button, self.remove_button)
+        for first, then in itertools.pairwise(self.focus_chain()):
+            QWidget.setTabOrder(first, then)
 
         self._missing_check = QTimer(self)
         self._missing_check.setInterval(MISSING_CHECK_MS)
         self._missing_check.timeout.connect(self.check_missing)
         self._missing_check.start()
         self._refresh()
+
+    def focus_chain(self) -> list[QWidget]:
+        """The list, then its buttons (in tab order)."""
+        return [self.view, self.add_files_button, self.add_folder_button, self.remove_button]
 
     # -- adding and removing -------------------------------------------------------------------
 

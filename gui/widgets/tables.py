@@ -11,11 +11,12 @@ from collections.abc import Iterable
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontMetrics
-from PySide6.QtWidgets import QAbstractItemView, QListWidget, QTableView, QTreeView
+from PySide6.QtWidgets import QAbstractItemView, QListWidget, QTableView, QTreeView, QWidget
 
+from gui.widgets.forms import named
 from gui.widgets.style import monospace_font
 
-__all__ = ["fit_rows", "read_only_look", "size_columns", "table_look"]
+__all__ = ["fit_rows", "monospace_list", "read_only_look", "size_columns", "table_look"]
 
 
 def read_only_look(
@@ -56,6 +57,13 @@ def size_columns(table: QTableView, samples: Iterable[tuple[int, str]], padding:
     for column, sample in samples:
         metrics = mono_metrics if sample.startswith("0" * 8) else table.fontMetrics()
         header.resizeSection(column, metrics.horizontalAdvance(sample) + padding)
+
+
+def monospace_list(parent: QWidget, name: str, *, accessible: str, tip: str) -> QListWidget:
+    """A list of addresses (URLs, shares) in the monospace font, named ``name``."""
+    view = named(QListWidget(parent), name, accessible=accessible, tip=tip)
+    view.setFont(monospace_font())
+    return view
 
 
 def fit_rows(view: QListWidget, least: int, most: int) -> None:

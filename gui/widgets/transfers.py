@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
+    QT_TRANSLATE_NOOP,
     QCoreApplication,
     QModelIndex,
     QPersistentModelIndex,
@@ -99,23 +100,24 @@ class TransferRow:
         return self.done / (self.ended - self.started)
 
 
+#: The column titles, translated when a model is made (lupdate reads these marks).
+HEADERS = (
+    QT_TRANSLATE_NOOP("Transfers", "Client"),
+    QT_TRANSLATE_NOOP("Transfers", "File"),
+    QT_TRANSLATE_NOOP("Transfers", "Dialect"),
+    QT_TRANSLATE_NOOP("Transfers", "Progress"),
+    QT_TRANSLATE_NOOP("Transfers", "Speed"),
+    QT_TRANSLATE_NOOP("Transfers", "Status"),
+)
+
+
 class TransfersModel(RowTableModel):
     """Bounded rows of transfers; columns client, file, dialect, progress, speed, status."""
 
     CLIENT, FILE, DIALECT, PROGRESS, SPEED, STATUS = range(6)
 
     def __init__(self, parent: Any = None, *, limit: int = DEFAULT_TRANSFER_LIMIT) -> None:
-        super().__init__(
-            [
-                QCoreApplication.translate("Transfers", "Client"),
-                QCoreApplication.translate("Transfers", "File"),
-                QCoreApplication.translate("Transfers", "Dialect"),
-                QCoreApplication.translate("Transfers", "Progress"),
-                QCoreApplication.translate("Transfers", "Speed"),
-                QCoreApplication.translate("Transfers", "Status"),
-            ],
-            parent,
-        )
+        super().__init__([QCoreApplication.translate("Transfers", str(t)) for t in HEADERS], parent)
         self._rows: list[TransferRow] = []
         self._where: dict[int, int] = {}  # transfer id -> row
         self._limit = max(1, limit)
@@ -414,6 +416,9 @@ class TransfersBox(QGroupBox):
         )
         self.graph_button.toggled.connect(self.show_graph)
         self.table.button_row.insertWidget(1, self.graph_button)
+
+    def focus_chain(self) -> list[QWidget]:
+        return [self.table.view, self.graph_button, self.table.clear_button]
 
     def show_graph(self, on: bool = True) -> None:
         """Show or hide the live graph of bytes/s served and transfers/s started, over the
