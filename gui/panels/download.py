@@ -22,7 +22,8 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QLineEdit, QVBoxLayout, QWidget
 
 from gui.panels.base import SettingsArea, set_tab_chain
-from gui.panels.download_browser import LIST_TIMEOUT, ShareBrowser, normalize_share_url
+from gui.panels.download_address import normalize_share_url
+from gui.panels.download_browser import LIST_TIMEOUT, ShareBrowser
 from gui.panels.download_history import HISTORY_LIMIT, DownloadHistory, HistoryEntry
 from gui.panels.download_jobs import FileJob, JobPlace, MirrorJob, UploadJob
 from gui.panels.download_save import SaveBox
@@ -77,7 +78,7 @@ class DownloadPanel(FileDropTarget, PartsPanel):
             self.status,
             self.save,
             self.history_box,
-            self.browser.tls_for,
+            self.browser.address.tls_for,
             lambda server: self.ask_password(server),
             self.set_activity,
         )
@@ -105,11 +106,9 @@ class DownloadPanel(FileDropTarget, PartsPanel):
             browser.raw_check,
             browser.list_button,
         )
-        self.password_warning, self.found, self.security = (
-            browser.password_warning,
-            browser.found,
-            browser.security,
-        )
+        address = browser.address
+        self.password_warning, self.found = address.password_warning, address.found
+        self.security = address.security
         self.remote, self.remote_model = browser.remote, browser.remote_model
         self.up_button, self.breadcrumb = browser.up_button, browser.breadcrumb
         self.download_selected_button, self.download_folder_button, self.download_all_button = (
@@ -174,7 +173,7 @@ class DownloadPanel(FileDropTarget, PartsPanel):
         self.browser.list_files()
 
     def target_url(self) -> str | None:
-        return self.browser.target_url()
+        return self.browser.address.target_url()
 
     def download_row(self, row: int) -> None:
         """Download the server's file on ``row`` of the list (a double-click)."""
@@ -285,7 +284,7 @@ class DownloadPanel(FileDropTarget, PartsPanel):
     def part_path(self) -> Path | None:
         """The ``.part`` (with its resume state) for the URL and folder in the fields, if any: left
         by the last attempt, or by one before the window was closed."""
-        return self.browser.part_path(self.save.folder())
+        return self.browser.address.part_path(self.save.folder())
 
     def live_work(self) -> list[str]:
         busy = any(job.running for job in self.jobs)

@@ -1,5 +1,5 @@
-"""The Download panel's "Server" box: the share's URL, the shares found on the network, how an
-https:// certificate is checked, and the server's file list with its folders (issue 20).
+"""The Download panel's "Server" box: the share's address (:mod:`gui.panels.download_address`)
+and the server's file list with its folders (issue 20).
 
 Listing runs on a worker (:class:`net.download.FileListRequest`); the parsed list reaches
 :class:`gui.panels.remote_files.RemoteFilesModel`, which formats only the rows the view paints.
@@ -11,13 +11,11 @@ from __future__ import annotations
 import html
 import urllib.parse
 from collections.abc import Callable
-from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QCheckBox,
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
@@ -28,45 +26,28 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.panels.download_address import ShareAddress
 from gui.panels.remote_files import RemoteFilesModel
 from gui.runner import Runner
-from gui.widgets import StatusLine, format_count, monospace_font
-from gui.widgets.forms import line_edit, named, push_button, push_buttons
-from gui.widgets.found_servers import FoundServers
-from gui.widgets.security import ClientSecurityBox
-from gui.widgets.style import set_text_role
+from gui.widgets import StatusLine, format_count
+from gui.widgets.forms import named, push_button, push_buttons
 from gui.widgets.tables import size_columns, table_look
-from net.discovery import FoundServer
 from net.download import (
     FileListRequest,
     RemoteFile,
     parse_share_url,
-    resumable_part,
     with_password,
 )
 from net.errors import AddressError
-from net.tls import ClientTls
 
-__all__ = ["LIST_TIMEOUT", "ShareBrowser", "normalize_share_url"]
+__all__ = ["LIST_TIMEOUT", "ShareBrowser"]
 
 LIST_TIMEOUT = 10.0
 
 
-def normalize_share_url(text: str, *, raw: bool = False) -> str:
-    """What the user typed as a URL: "192.168.1.5:8000" gets ``http://`` (``raw://`` when raw).
-
-    Raises:
-        AddressError: what :func:`net.download.parse_share_url` finds wrong, in its words.
-    """
-    text = text.strip()
-    if text and "://" not in text:
-        text = ("raw://" if raw else "http://") + text
-    parse_share_url(text)
-    return text
-
-
 class ShareBrowser(QGroupBox):
-    """The URL field, found shares, certificate check, and the list of the server's files.
+    """The share's address (:class:`ShareAddress`) and the list of the server's files, with
+    Up, the folder path, and Download selected / folder / everything.
 
     Args:
         parent: the panel.
@@ -109,20 +90,15 @@ class ShareBrowser(QGroupBox):
         self._pending: tuple[str, str] = ("", "")  # (share URL, folder key) being listed
         self._retry: tuple[str, str] | None = None  # (share URL with password, folder)
         self.cancelled = False
-        self._build_source()
+        self.address = address = ShareAddress(self, status)
+        address.changed.connect(self.changed)
+        address.download_requested.connect(self.download_requested)
+        address.list_requested.connect(self.list_files)
+        self.url_edit, self.raw_check = address.url_edit, address.raw_check
+        self.list_button, self.security = address.list_button, address.security
         self._build_list(mirror_actions)
         layout = QVBoxLayout(self)
-        url_row = QHBoxLayout()
-        url_label = QLabel(self.tr("&URL:"), self)
-        url_label.setBuddy(self.url_edit)
-        url_row.addWidget(url_label)
-        url_row.addWidget(self.url_edit, 1)
-        url_row.addWidget(self.raw_check)  # beside the URL it qualifies: one row less at 600 px
-        url_row.addWidget(self.list_button)
-        layout.addLayout(url_row)
-        layout.addWidget(self.password_warning)
-        layout.addWidget(self.found)
-        layout.addWidget(self.security)
+        layout.addWidget(address)
         nav_row = QHBoxLayout()
         nav_row.addWidget(self.up_button)
         nav_row.addWidget(self.breadcrumb, 1)
@@ -130,45 +106,6 @@ class ShareBrowser(QGroupBox):
             nav_row.addWidget(button)
         layout.addLayout(nav_row)
         layout.addWidget(self.remote, 1)
-
-    def _build_source(self) -> None:
-        tip = self.tr(
-            "A share's address (http://, https:// or raw://) or host:port; with a file name "
-            "at the end it names the file to download"
-        )
-        self.url_edit = line_edit(self, "urlEdit", accessible=self.tr("Share URL"), tip=tip)
-        self.url_edit.setPlaceholderText(self.tr("http://192.168.1.5:8000/ or 192.168.1.5:8000"))
-        self.url_edit.setFont(monospace_font())
-        self.url_edit.setClearButtonEnabled(True)
-        self.url_edit.returnPressed.connect(self._on_return)
-        self.url_edit.textEdited.connect(lambda _text: self.changed.emit())
-        self.url_edit.textChanged.connect(self._update_password_warning)
-        tip = self.tr("Ask the server which files it shares")
-        self.list_button = push_button(self, self.tr("&List files"), "listButton", self.list_files)
-        self.list_button.setToolTip(tip)
-        self.raw_check = QCheckBox(self.tr("Classic &raw protocol"), self)
-        self.raw_check.setObjectName("rawCheck")
-        self.raw_check.toggled.connect(lambda _on: self.changed.emit())
-        self.raw_check.setToolTip(
-            self.tr(
-                "For servers that only speak the classic protocol (send the name, read the "
-                "bytes): no list, no resume, no checksum. A raw:// URL implies it"
-            )
-        )
-        self.password_warning = QLabel(
-            self.tr("Without TLS the password travels in clear: anyone on the way can read it."),
-            self,
-        )
-        self.password_warning.setObjectName("passwordWarning")
-        self.password_warning.setWordWrap(True)
-        set_text_role(self.password_warning, "warning")
-        self.password_warning.hide()
-        self.found = FoundServers(self)
-        self.found.chosen.connect(self.use_found_server)
-        self.found.activated.connect(self._list_found_server)
-        self.security = ClientSecurityBox(self, always_on=True)
-        self.security.embed()
-        self.security.setToolTip(self.tr("How an https:// server's certificate is checked"))
 
     def _build_list(self, mirror_actions: tuple[Callable[[], object], ...]) -> None:
         self.remote_model = RemoteFilesModel(self)
@@ -240,82 +177,11 @@ class ShareBrowser(QGroupBox):
     def focus_chain(self) -> list[QWidget]:
         """The box's controls in tab order."""
         return [
-            self.url_edit,
-            self.raw_check,
-            self.list_button,
-            self.found.list,
-            *self.security.focus_chain()[1:],
+            *self.address.focus_chain(),
             self.up_button,
             self.remote,
             *self.mirror_buttons,
         ]
-
-    # -- the URL -------------------------------------------------------------------------------
-
-    def target_url(self) -> str | None:
-        """The URL field as a share URL, or None after showing what is wrong with it."""
-        try:
-            return normalize_share_url(self.url_edit.text(), raw=self.raw_check.isChecked())
-        except AddressError as exc:
-            self._status.show_error(str(exc))
-            return None
-
-    def tls_for(self, url: str) -> ClientTls | None:
-        """The certificate check for a TLS URL (https://, raw+tls://); None for plain ones.
-
-        Raises:
-            AddressError: a malformed pinned fingerprint.
-        """
-        if parse_share_url(url).scheme not in ("https", "raw+tls"):
-            return None
-        return self.security.client_tls()
-
-    def use_found_server(self, server: FoundServer) -> None:
-        """Fill in a share found on the network: its URL, and with TLS the fingerprint it
-        announced, pinned (RFC 6763 TXT ``fp``: whoever answers must hold that certificate)."""
-        self.url_edit.setText(server.url)
-        self.raw_check.setChecked(False)
-        if server.tls and server.fingerprint:
-            self.security.set_mode("pin")
-            self.security.pin_edit.setText(server.fingerprint)
-        self.changed.emit()
-
-    def _list_found_server(self, server: FoundServer) -> None:
-        self.use_found_server(server)
-        self.list_files()
-
-    def _on_return(self) -> None:
-        try:
-            parsed = parse_share_url(
-                normalize_share_url(self.url_edit.text(), raw=self.raw_check.isChecked())
-            )
-        except AddressError as exc:
-            self._status.show_error(str(exc))
-            return
-        if parsed.name or parsed.scheme in ("raw", "raw+tls"):
-            self.download_requested.emit()
-        else:
-            self.list_files()
-
-    def part_path(self, folder: str) -> Path | None:
-        """The ``.part`` (with its resume state) in ``folder`` for the URL in the field, if any:
-        left by the last attempt, or by one before the window was closed."""
-        raw = self.raw_check.isChecked()
-        try:
-            url = normalize_share_url(self.url_edit.text(), raw=raw)
-            return resumable_part(url, folder, raw=raw) if url and folder else None
-        except (AddressError, OSError, ValueError):
-            return None
-
-    def _update_password_warning(self, text: str = "") -> None:
-        """A password in an http:// URL crosses the network readable (HTTP Basic, RFC 7617
-        §4): say so under the URL."""
-        try:
-            parsed = parse_share_url(text or self.url_edit.text())
-        except AddressError:
-            self.password_warning.hide()
-            return
-        self.password_warning.setVisible(parsed.scheme == "http" and parsed.password is not None)
 
     # -- the list ------------------------------------------------------------------------------
 
@@ -327,7 +193,7 @@ class ShareBrowser(QGroupBox):
     def list_files(self) -> None:
         """List the folder the URL field names (a folder URL ends in "/"; a file URL names the
         folder it is in; a bare host:port the share's root)."""
-        url = self.target_url()
+        url = self.address.target_url()
         if url is not None:
             path = urllib.parse.urlsplit(parse_share_url(url).target).path
             parts = [urllib.parse.unquote(part) for part in path.split("/")[1:-1]]
@@ -338,7 +204,7 @@ class ShareBrowser(QGroupBox):
         if self.runner.running:
             return
         try:
-            tls = self.tls_for(url)
+            tls = self.address.tls_for(url)
         except AddressError as exc:
             self._status.show_error(str(exc))
             return

@@ -3044,19 +3044,7 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     </message>
 </context>
 <context>
-    <name>ShareBrowser</name>
-    <message>
-        <source>Server</source>
-        <translation>服务器</translation>
-    </message>
-    <message>
-        <source>&amp;URL:</source>
-        <translation>地址(&amp;U)：</translation>
-    </message>
-    <message>
-        <source>http://192.168.1.5:8000/ or 192.168.1.5:8000</source>
-        <translation>http://192.168.1.5:8000/ 或 192.168.1.5:8000</translation>
-    </message>
+    <name>ShareAddress</name>
     <message>
         <source>A share&apos;s address (http://, https:// or raw://) or host:port; with a file name at the end it names the file to download</source>
         <translation>共享地址（http://、https:// 或 raw://）或 主机:端口；末尾带上文件名即指定要下载的文件</translation>
@@ -3066,12 +3054,16 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
         <translation>共享地址</translation>
     </message>
     <message>
-        <source>&amp;List files</source>
-        <translation>列出文件(&amp;L)</translation>
+        <source>http://192.168.1.5:8000/ or 192.168.1.5:8000</source>
+        <translation>http://192.168.1.5:8000/ 或 192.168.1.5:8000</translation>
     </message>
     <message>
         <source>Ask the server which files it shares</source>
         <translation>向服务器查询它共享了哪些文件</translation>
+    </message>
+    <message>
+        <source>&amp;List files</source>
+        <translation>列出文件(&amp;L)</translation>
     </message>
     <message>
         <source>Classic &amp;raw protocol</source>
@@ -3088,6 +3080,57 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     <message>
         <source>How an https:// server&apos;s certificate is checked</source>
         <translation>如何校验 https:// 服务器的证书</translation>
+    </message>
+    <message>
+        <source>&amp;URL:</source>
+        <translation>地址(&amp;U)：</translation>
+    </message>
+</context>
+<context>
+    <name>ShareBrowser</name>
+    <message>
+        <source>Server</source>
+        <translation>服务器</translation>
+    </message>
+    <message>
+        <source>&amp;URL:</source>
+        <translation type="vanished">地址(&amp;U)：</translation>
+    </message>
+    <message>
+        <source>http://192.168.1.5:8000/ or 192.168.1.5:8000</source>
+        <translation type="vanished">http://192.168.1.5:8000/ 或 192.168.1.5:8000</translation>
+    </message>
+    <message>
+        <source>A share&apos;s address (http://, https:// or raw://) or host:port; with a file name at the end it names the file to download</source>
+        <translation type="vanished">共享地址（http://、https:// 或 raw://）或 主机:端口；末尾带上文件名即指定要下载的文件</translation>
+    </message>
+    <message>
+        <source>Share URL</source>
+        <translation type="vanished">共享地址</translation>
+    </message>
+    <message>
+        <source>&amp;List files</source>
+        <translation type="vanished">列出文件(&amp;L)</translation>
+    </message>
+    <message>
+        <source>Ask the server which files it shares</source>
+        <translation type="vanished">向服务器查询它共享了哪些文件</translation>
+    </message>
+    <message>
+        <source>Classic &amp;raw protocol</source>
+        <translation type="vanished">经典原始协议(&amp;R)</translation>
+    </message>
+    <message>
+        <source>For servers that only speak the classic protocol (send the name, read the bytes): no list, no resume, no checksum. A raw:// URL implies it</source>
+        <translation type="vanished">用于只支持经典协议（发送文件名，读取字节）的服务器：不能列出文件、不能续传、没有校验。raw:// 地址会自动启用此项</translation>
+    </message>
+    <message>
+        <source>Without TLS the password travels in clear: anyone on the way can read it.</source>
+        <translation type="vanished">未启用 TLS 时密码以明文传输：途经网络上的任何人都能读到它。</translation>
+    </message>
+    <message>
+        <source>How an https:// server&apos;s certificate is checked</source>
+        <translation type="vanished">如何校验 https:// 服务器的证书</translation>
     </message>
     <message>
         <source>Files on the server</source>
