@@ -78,7 +78,7 @@ class DownloadPanel(FileDropTarget, PartsPanel):
             self.status,
             self.save,
             self.history_box,
-            self.browser.address.tls_for,
+            self.browser.address.checked_tls,
             lambda server: self.ask_password(server),
             self.set_activity,
         )

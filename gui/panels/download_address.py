@@ -134,6 +134,15 @@ class ShareAddress(QWidget):
             return None
         return self.security.client_tls()
 
+    def checked_tls(self, url: str) -> tuple[bool, ClientTls | None]:
+        """(True, :meth:`tls_for` ``url``), or (False, None) after saying on the status line
+        what is wrong with the certificate check."""
+        try:
+            return True, self.tls_for(url)
+        except AddressError as exc:
+            self._status.show_error(str(exc))
+            return False, None
+
     def use_found_server(self, server: FoundServer) -> None:
         """Fill in a share found on the network: its URL, and with TLS the fingerprint it
         announced, pinned (RFC 6763 TXT ``fp``: whoever answers must hold that certificate)."""

@@ -38,7 +38,6 @@ from net.download import (
     parse_share_url,
     with_password,
 )
-from net.errors import AddressError
 
 __all__ = ["LIST_TIMEOUT", "ShareBrowser"]
 
@@ -203,10 +202,8 @@ class ShareBrowser(QGroupBox):
         """List the shared folder ``key`` ("" the root, "photos/2024") of the share at ``url``."""
         if self.runner.running:
             return
-        try:
-            tls = self.address.tls_for(url)
-        except AddressError as exc:
-            self._status.show_error(str(exc))
+        ok, tls = self.address.checked_tls(url)
+        if not ok:
             return
         self.remote_model.set_files([])
         self.cancelled = False

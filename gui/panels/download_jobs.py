@@ -25,7 +25,6 @@ from gui.widgets import StatusLine, format_bytes, format_count
 from gui.widgets.units import format_progress, shorten
 from net._i18n import _ as net_text
 from net.download import Download, parse_share_url, with_password
-from net.errors import AddressError
 from net.events import DownloadFinished, DownloadProgress
 from net.mirror import Mirror, MirrorFile, MirrorProgress, MirrorResult
 from net.tls import ClientTls
@@ -41,8 +40,9 @@ class JobPlace:
     status: StatusLine
     save: SaveBox
     history: DownloadHistory
-    #: The certificate check for a URL (None for plain ones); raises AddressError.
-    tls_for: Callable[[str], ClientTls | None]
+    #: (usable, the certificate check for a URL: None for plain ones); not usable after
+    #: saying why on the status line.
+    checked_tls: Callable[[str], tuple[bool, ClientTls | None]]
     #: Asks for a server's password (None: cancelled).
     ask_password: Callable[[str], str | None]
     #: The window's activity line.
@@ -83,10 +83,8 @@ class TransferJob(QObject):
         """Run what ``make(the certificate check for url)`` returns (its ``run()``, on the
         worker), the bar empty or busy (sizes not known yet). False, after saying why, when
         the certificate check is malformed."""
-        try:
-            tls = self.place.tls_for(url)
-        except AddressError as exc:
-            self.place.status.show_error(str(exc))
+        ok, tls = self.place.checked_tls(url)
+        if not ok:
             return False
         self.cancelling = False
         self.runner.start(lambda: make(tls), lambda transfer: transfer.run())
