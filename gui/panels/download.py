@@ -27,6 +27,7 @@ from gui.panels.download_browser import LIST_TIMEOUT, ShareBrowser
 from gui.panels.download_history import HISTORY_LIMIT, DownloadHistory, HistoryEntry
 from gui.panels.download_jobs import FileJob, JobPlace, MirrorJob, UploadJob
 from gui.panels.download_save import SaveBox
+from gui.panels.remote_files import RemoteFilesModel
 from gui.panels.stored_parts import PartsPanel, StoredPart
 from gui.widgets.drops import FileDropTarget
 from net.download import parse_share_url, safe_file_name, with_password
@@ -46,8 +47,8 @@ class DownloadPanel(FileDropTarget, PartsPanel):
     """Pick a file from a share's list (or paste its URL), download it, verify it, keep a history;
     files dropped on the panel are uploaded to the share in the URL field."""
 
-    NAME, SIZE, SHA = ShareBrowser.NAME, ShareBrowser.SIZE, ShareBrowser.SHA
-    H_NAME, H_SIZE, H_SHA, H_VERIFIED, H_TIME = range(5)
+    NAME, SIZE, SHA = RemoteFilesModel.COLUMNS  # the columns of the server's list
+    H_NAME, H_SIZE, H_SHA, H_VERIFIED, H_TIME = DownloadHistory.COLUMNS
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)

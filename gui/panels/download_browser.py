@@ -61,8 +61,6 @@ class ShareBrowser(QGroupBox):
         file_activated(int): a double-click on a file's row.
     """
 
-    NAME, SIZE, SHA = range(3)
-
     changed = Signal()
     download_requested = Signal()
     file_activated = Signal(int)
@@ -114,9 +112,11 @@ class ShareBrowser(QGroupBox):
         self.remote.setModel(self.remote_model)
         table_look(self.remote, QAbstractItemView.SelectionMode.ExtendedSelection)
         self.remote.horizontalHeader().setSectionResizeMode(
-            self.NAME, QHeaderView.ResizeMode.Stretch
+            RemoteFilesModel.NAME, QHeaderView.ResizeMode.Stretch
         )
-        size_columns(self.remote, [(self.SIZE, "999.9 MiB"), (self.SHA, "0" * 14)])
+        size_columns(
+            self.remote, [(RemoteFilesModel.SIZE, "999.9 MiB"), (RemoteFilesModel.SHA, "0" * 14)]
+        )
         self.remote.selectionModel().currentRowChanged.connect(
             lambda current, _previous: self._on_remote_selected(current.row())
         )

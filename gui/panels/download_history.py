@@ -45,7 +45,7 @@ class DownloadHistory(QGroupBox):
         open_url: how a folder is opened (the panel's ``open_url``, which tests replace).
     """
 
-    H_NAME, H_SIZE, H_SHA, H_VERIFIED, H_TIME = range(5)
+    COLUMNS = H_NAME, H_SIZE, H_SHA, H_VERIFIED, H_TIME = range(5)
 
     def __init__(
         self,

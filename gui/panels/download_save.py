@@ -203,7 +203,7 @@ class SaveBox(QGroupBox):
         return self.show_bytes(done, total, speed)
 
     def show_bytes(self, done: int, total: int | None, speed: float, *, eta: bool = True) -> str:
-        """ "1.2 MiB of 5.0 MiB · 3.4 MiB/s · 2 s left" beside the bar (the time left when
+        """Show "1.2 MiB of 5.0 MiB · 3.4 MiB/s · 2 s left" beside the bar (the time left when
         ``eta`` and it can be told). Returns the bytes part, for the window's activity line."""
         progress = format_progress(done, total)
         parts = [progress, format_speed(speed)]

@@ -26,7 +26,7 @@ class RemoteFilesModel(RowTableModel):
     """Rows of :class:`RemoteFile`: name (tooltip: URL), size (tooltip: bytes), SHA-256 (short);
     a folder's row has a folder icon and no checksum."""
 
-    NAME, SIZE, SHA = range(3)
+    COLUMNS = NAME, SIZE, SHA = range(3)
 
     def __init__(self, parent: object = None) -> None:
         # The strings keep the Download panel's translation context (they were its own);
