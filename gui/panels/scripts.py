@@ -245,9 +245,9 @@ class ScriptsPanel(LoopPanel):
         self.path_edit = line_edit(
             self,
             "scriptPathEdit",
-            self.tr("Script file"),
-            self.tr("Where Save writes the script (also the name in reports)"),
-            self.tr("a .toml script file (optional)"),
+            accessible=self.tr("Script file"),
+            tip=self.tr("Where Save writes the script (also the name in reports)"),
+            placeholder=self.tr("a .toml script file (optional)"),
         )
         tips = (
             self.tr("Start again from the example script (not saved yet)"),
@@ -284,9 +284,9 @@ class ScriptsPanel(LoopPanel):
         self.vars_edit = line_edit(
             self,
             "varsEdit",
-            self.tr("Variables"),
-            self.tr("Values for {{NAME}} in the steps, as swb run --var gives"),
-            self.tr("NAME=VALUE; NAME=VALUE (for {{NAME}} in steps)"),
+            accessible=self.tr("Variables"),
+            tip=self.tr("Values for {{NAME}} in the steps, as swb run --var gives"),
+            placeholder=self.tr("NAME=VALUE; NAME=VALUE (for {{NAME}} in steps)"),
         )
         start = (self.tr("&Run"), self.tr("Run the script (Ctrl+R)"))
         stop = (self.tr("S&top"), self.tr("Stop the script (Ctrl+.)"))

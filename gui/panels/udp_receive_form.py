@@ -36,9 +36,9 @@ class UdpListenBox(FieldsBox):
         self.group_edit = line_edit(
             self,
             "multicastEdit",
-            self.tr("Multicast group"),
-            self.tr("Join this multicast group to receive what is sent to it"),
-            self.tr("optional, e.g. 239.1.2.3 or ff12::1"),
+            accessible=self.tr("Multicast group"),
+            tip=self.tr("Join this multicast group to receive what is sent to it"),
+            placeholder=self.tr("optional, e.g. 239.1.2.3 or ff12::1"),
         )
         self.group_error = InlineError(self)
         self.group_edit.textChanged.connect(self.check_group)

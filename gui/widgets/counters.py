@@ -1,11 +1,20 @@
-"""Counter text ("12,345 datagrams", "1.2 MiB") and a rate meter over exact running totals."""
+"""Counter text ("12,345 datagrams", "1.2 MiB") and a rate meter over exact running totals.
+
+The GUI's one byte-size formatter is here (:func:`format_bytes`); rates and progress
+(:mod:`gui.widgets.units`) are built on it.
+"""
 
 from __future__ import annotations
 
 import time
 from collections import deque
 
-__all__ = ["RateMeter", "format_bytes", "format_count"]
+from PySide6.QtCore import QCoreApplication, QLocale
+
+__all__ = ["EXACT_BELOW", "RateMeter", "format_bytes", "format_count"]
+
+#: Sizes below this many bytes are shown to the byte: a small file's size is checked by eye.
+EXACT_BELOW = 10 * 1024
 
 
 def format_count(value: int) -> str:
@@ -14,15 +23,12 @@ def format_count(value: int) -> str:
 
 
 def format_bytes(value: int) -> str:
-    """Exact below 10 KiB ("1,234 B"), else one decimal with a binary unit ("12.3 MiB")."""
-    if value < 10 * 1024:
-        return f"{value:,} B"
-    size = float(value)
-    for unit in ("KiB", "MiB", "GiB", "TiB"):
-        size /= 1024
-        if size < 1024:
-            return f"{size:,.1f} {unit}"
-    return f"{size:,.1f} PiB"
+    """A size for people: exact below 10 KiB ("1,234 B"; zh_CN "1,234 字节"), else with one
+    decimal and a binary (IEC 80000-13) unit as the locale writes it ("12.3 MiB", through
+    :meth:`QLocale.formattedDataSize`). Every size the GUI shows goes through here."""
+    if value < EXACT_BELOW:
+        return QCoreApplication.translate("Units", "{count} B").format(count=format_count(value))
+    return QLocale().formattedDataSize(value, 1, QLocale.DataSizeFormat.DataSizeIecFormat)
 
 
 class RateMeter:

@@ -47,6 +47,7 @@ __all__ = [
     "counters_row",
     "line_edit",
     "listen_fields",
+    "named",
     "push_button",
     "push_buttons",
     "spin_box",
@@ -58,6 +59,7 @@ Row = tuple[str, QWidget] | tuple[str, QWidget, QWidget]
 #: A push button's text, objectName, what a click calls, and tooltip.
 ButtonSpec = tuple[str, str, Callable[[], object], str]
 _Spin = TypeVar("_Spin", QSpinBox, QDoubleSpinBox)
+_Widget = TypeVar("_Widget", bound=QWidget)
 
 
 def push_button(
@@ -242,16 +244,6 @@ def stack(
     return layout
 
 
-def line_edit(parent: QWidget, name: str, what: str, tip: str, placeholder: str) -> QLineEdit:
-    """A one-line input named ``name``; ``what`` is its accessible name."""
-    edit = QLineEdit(parent)
-    edit.setObjectName(name)
-    edit.setPlaceholderText(placeholder)
-    edit.setToolTip(tip)
-    edit.setAccessibleName(what)
-    return edit
-
-
 def spin_box(
     spin: _Spin,
     name: str,
@@ -279,14 +271,6 @@ def spin_box(
     return spin
 
 
-def check_box(parent: QWidget, text: str, name: str, tip: str) -> QCheckBox:
-    """A check box named ``name``, with its tooltip."""
-    box = QCheckBox(text, parent)
-    box.setObjectName(name)
-    box.setToolTip(tip)
-    return box
-
-
 def choice_box(
     parent: QWidget, name: str, what: str, choices: Iterable[tuple[str, object]], tip: str
 ) -> QComboBox:
@@ -298,3 +282,34 @@ def choice_box(
     combo.setAccessibleName(what)
     combo.setToolTip(tip)
     return combo
+
+
+def named(widget: _Widget, name: str, *, accessible: str = "", tip: str = "") -> _Widget:
+    """``widget`` named ``name`` (its objectName: tests, automation and the settings key use
+    it), with the name a screen reader says and a tooltip when given; returns it."""
+    widget.setObjectName(name)
+    if accessible:
+        widget.setAccessibleName(accessible)
+    if tip:
+        widget.setToolTip(tip)
+    return widget
+
+
+def check_box(
+    parent: QWidget, text: str, name: str, tip: str, *, checked: bool = False
+) -> QCheckBox:
+    """A check box named ``name`` with a tooltip that says what ticking it does."""
+    box = named(QCheckBox(text, parent), name, tip=tip)
+    box.setChecked(checked)
+    return box
+
+
+def line_edit(
+    parent: QWidget, name: str, *, accessible: str, tip: str = "", placeholder: str = ""
+) -> QLineEdit:
+    """A line edit named ``name``, with the name a screen reader says, and a tooltip and
+    placeholder when given."""
+    edit = named(QLineEdit(parent), name, accessible=accessible, tip=tip)
+    if placeholder:
+        edit.setPlaceholderText(placeholder)
+    return edit

@@ -14,14 +14,14 @@ from PySide6.QtGui import QHideEvent, QShowEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
-    QListWidget,
     QListWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
 from gui.runner import Runner
-from gui.widgets.style import monospace_font, set_text_role
+from gui.widgets.style import set_text_role
+from gui.widgets.tables import fit_rows, monospace_list
 from net.discovery import FoundServer, ServerBrowser, mdns_disabled
 
 __all__ = ["FoundServers"]
@@ -46,19 +46,13 @@ class FoundServers(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("foundServers")
-        self.list = QListWidget(self)
-        self.list.setObjectName("foundList")
-        self.list.setFont(monospace_font())
-        self.list.setAccessibleName(self.tr("Shares found on the network"))
-        self.list.setToolTip(
-            self.tr(
-                "Shares that announce themselves on the local network; click one to fill in its "
-                "address (and the certificate fingerprint to pin), double-click to list its files"
-            )
+        tip = self.tr(
+            "Shares that announce themselves on the local network; click one to fill in its "
+            "address (and the certificate fingerprint to pin), double-click to list its files"
         )
-        rows = self.list.fontMetrics().height() + 4
-        self.list.setMinimumHeight(rows * 2 + 8)
-        self.list.setMaximumHeight(rows * 3 + 8)
+        name = self.tr("Shares found on the network")
+        self.list = monospace_list(self, "foundList", accessible=name, tip=tip)
+        fit_rows(self.list, 2, 3)
         self.list.itemClicked.connect(lambda item: self.chosen.emit(self._server(item)))
         self.list.itemActivated.connect(lambda item: self.activated.emit(self._server(item)))
         self.hint = QLabel(self)

@@ -1,111 +1,61 @@
 """The file server's share list: what is shared, under which name, with its checksum.
 
-:class:`ShareListModel` shows a :class:`net.share.ShareTable` (the same table the running server
-reads, so files can be added or removed while serving). :class:`ShareList` is the widget: the
-table (``shareList``), which takes drops of files and folders from the file manager, and the
-Add files…, Add folder… and Remove buttons. Checksums are computed by the table's own thread; the
-table only raises a flag, and a timer on the GUI thread picks the news up a few times a second.
-The same timer looks every few seconds whether shared files are still on disk: a file moved away
-is shown as missing (the server no longer lists it) until it is back.
+:class:`ShareList` is the widget: the tree (``shareList``, its model is
+:class:`gui.widgets.share_list_model.ShareListModel`), which takes drops of files and folders
+from the file manager, and the Add files…, Add folder… and Remove buttons. It owns a
+:class:`net.share.ShareTable` (the same table the running server reads, so files can be added or
+removed while serving). Checksums are computed by the table's own thread, which rings a doorbell
+when it has news: the list is redrawn on the GUI thread when, and only when, something changed.
+A timer looks every few seconds whether shared files are still on disk: a file moved away is
+shown as missing (the server no longer lists it) until it is back.
 
 A shared folder keeps its tree (its files are listed as "photos/2024/a.jpg"). Folders are walked on
 a worker thread, never on the GUI thread: a folder of 100,000 files takes seconds to walk, and the
-window stays responsive meanwhile (the summary says which folder is being read); the same timer
-picks the walk's result up, and ``paths_added`` is emitted once the whole add is done.
+window stays responsive meanwhile (the summary says which folder is being read); the doorbell
+brings the walk's result, and ``paths_added`` is emitted once the whole add is done.
 """
 
 from __future__ import annotations
 
+import itertools
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from PySide6.QtCore import (
-    QAbstractItemModel,
-    QCoreApplication,
-    QItemSelectionModel,
-    QMimeData,
-    QModelIndex,
-    QObject,
-    QPersistentModelIndex,
-    Qt,
-    QTimer,
-    Signal,
-)
-from PySide6.QtGui import (
-    QDragEnterEvent,
-    QDragMoveEvent,
-    QDropEvent,
-    QFont,
-    QFontMetrics,
-    QKeySequence,
-    QPainter,
-    QPaintEvent,
-    QShortcut,
-)
+from PySide6.QtCore import QCoreApplication, QItemSelectionModel, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QFontMetrics, QKeySequence, QPainter, QPaintEvent, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
-    QHBoxLayout,
     QHeaderView,
     QLabel,
-    QPushButton,
     QTreeView,
     QVBoxLayout,
     QWidget,
 )
 
 from gui.widgets.counters import format_bytes, format_count
+from gui.widgets.drops import FileDropTarget, local_paths
+from gui.widgets.forms import button_row, named, push_buttons
+from gui.widgets.share_list_model import SHORT_HASH, ShareListModel
 from gui.widgets.style import monospace_font, text_color
-from net.share import LocalFileError, SharedFile, SharedFolder, ShareTable
+from gui.widgets.tables import read_only_look
+from net.share import LocalFileError, ShareTable
 
-__all__ = ["AddResult", "ShareList", "ShareListModel", "local_paths"]
+__all__ = [
+    "SHORT_HASH",
+    "AddResult",
+    "FileDropTarget",
+    "ShareList",
+    "ShareListModel",
+    "local_paths",
+]
 
-_Index = QModelIndex | QPersistentModelIndex
-#: Hex digits of the checksum shown in the list; the tooltip has all 64.
-SHORT_HASH = 12
 #: How often (ms) the list looks whether shared files are still on disk (one stat per file).
 MISSING_CHECK_MS = 2000
 #: Most shared paths remembered between runs (settings stay small).
 REMEMBERED_PATHS = 10_000
-
-
-def local_paths(mime: QMimeData) -> list[str]:
-    """The local files and folders a drag carries (web links and other data are ignored)."""
-    if not mime.hasUrls():
-        return []
-    return [url.toLocalFile() for url in mime.urls() if url.isLocalFile() and url.toLocalFile()]
-
-
-class FileDropTarget:
-    """Accepts drags of local files and folders; a widget mixes it in (before its Qt class) and
-    says what a drop does in :meth:`paths_dropped_here`."""
-
-    def paths_dropped_here(self, paths: list[str]) -> None:
-        raise NotImplementedError
-
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        _accept_if_local(event)
-
-    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
-        _accept_if_local(event)
-
-    def dropEvent(self, event: QDropEvent) -> None:
-        paths = local_paths(event.mimeData())
-        if not paths:
-            event.ignore()
-            return
-        event.acceptProposedAction()
-        self.paths_dropped_here(paths)
-
-
-def _accept_if_local(event: QDragEnterEvent | QDragMoveEvent) -> None:
-    if local_paths(event.mimeData()):
-        event.acceptProposedAction()
-    else:
-        event.ignore()
 
 
 @dataclass(slots=True)
@@ -184,315 +134,6 @@ class _FolderWalk:
         return self.finished.wait(timeout)
 
 
-@dataclass(eq=False, slots=True)
-class _Node:
-    """One row of the tree: a file (``file``) or a folder (``folder``)."""
-
-    parent: _Node | None
-    row: int
-    file: SharedFile | None = None
-    folder: SharedFolder | None = None
-    children: list[_Node] = field(default_factory=list)
-
-    @property
-    def name(self) -> str:
-        item = self.file or self.folder
-        assert item is not None
-        return item.name
-
-    @property
-    def label(self) -> str:
-        """What the row shows: the file's or folder's own name (its folders are its parents)."""
-        return self.name.rpartition("/")[2] if self.parent is not None else self.name
-
-
-class ShareListModel(QAbstractItemModel):
-    """The ShareTable as a tree: files shared alone and shared folders at the top (in the order
-    they were added), each folder's folders and files below it. Columns: name, size, SHA-256
-    (a folder's size is the sum of its files'; its third column counts them)."""
-
-    NAME, SIZE, SHA256 = range(3)
-
-    def __init__(self, share: ShareTable, parent: Any = None) -> None:
-        super().__init__(parent)
-        self._headers = [
-            QCoreApplication.translate("ShareList", "Name"),
-            QCoreApplication.translate("ShareList", "Size"),
-            QCoreApplication.translate("ShareList", "SHA-256"),
-        ]
-        self._share = share
-        self._top: list[_Node] = []
-        self._version = -1  # the table's shape_version the tree was built from
-        self._by_name: dict[str, _Node] = {}
-        self._file_nodes: list[_Node] = []  # every file's row, in list order
-        self._folder_nodes: list[_Node] = []  # every folder's row, parents first
-        self._total = 0  # bytes of every file shown
-        self._sizes: dict[str, tuple[int, int]] = {}  # folder key -> (files, bytes) below it
-        self._missing: set[str] = set()  # keys of files gone from disk
-        self._computing = QCoreApplication.translate("ShareList", "computing…")
-        self._missing_text = QCoreApplication.translate("ShareList", "missing")
-        self._mono = monospace_font()
-        self._italic = QFont()
-        self._italic.setItalic(True)
-        self._bold = QFont()
-        self._bold.setBold(True)
-
-    # -- keeping up with the table -------------------------------------------------------------
-
-    def sync(self) -> bool:
-        """Catch up with the table: a new shape resets the tree (the widget keeps what was
-        expanded); new checksums only change their rows. Returns whether the tree was reset.
-
-        A big folder gets its checksums over minutes, and this runs a few times a second then:
-        unless a file came or went (:attr:`ShareTable.shape_version`), no node is made anew.
-        """
-        version = self._share.shape_version
-        if version == self._version:
-            self._update_files()
-            return False
-        # Every file shared alone, gone from disk or not (a missing one is shown as missing).
-        singles = [f for f in self._share.files() if "/" not in f.name]
-        folders = self._share.shared_folders()
-        top: list[_Node] = []
-        by_name: dict[str, _Node] = {}
-        files: list[_Node] = []
-        folder_nodes: list[_Node] = []
-        sizes: dict[str, tuple[int, int]] = {}
-        for f in singles:
-            node = _Node(None, len(top), file=f)
-            top.append(node)
-            by_name[f.name] = node
-            files.append(node)
-        for folder in folders:
-            sub_folders, sub_files = self._share.tree(folder.name)
-            for sub in sub_folders:
-                parent = by_name.get(sub.name.rpartition("/")[0])
-                siblings = parent.children if parent is not None else top
-                node = _Node(parent, len(siblings), folder=sub)
-                siblings.append(node)
-                by_name[sub.name] = node
-                folder_nodes.append(node)
-            for f in sub_files:
-                parent = by_name.get(f.parent)
-                if parent is None:
-                    continue
-                parent.children.append(_Node(parent, len(parent.children), file=f))
-                by_name[f.name] = parent.children[-1]
-                files.append(parent.children[-1])
-                for key in _ancestors(f.name):
-                    count, size = sizes.get(key, (0, 0))
-                    sizes[key] = (count + 1, size + f.size)
-        self.beginResetModel()
-        self._top, self._by_name, self._file_nodes, self._sizes = top, by_name, files, sizes
-        self._folder_nodes = folder_nodes
-        self._total = sum(n.file.size for n in files if n.file is not None)
-        self._version = version
-        self.endResetModel()
-        return True
-
-    def _update_files(self) -> None:
-        """New checksums (or sizes, times) of the files already shown: one dataChanged per
-        folder for the rows between the first and the last that changed (a big folder's
-        checksums arrive by the thousand between two polls)."""
-        spans: dict[int, tuple[_Node | None, int, int]] = {}  # id(parent) -> (parent, rows)
-        resized = False
-        for f in self._share.files():
-            node = self._by_name.get(f.name)
-            # The table replaces an entry when it changes: the same object is the same entry.
-            if node is None or node.file is None or node.file is f:
-                continue
-            resized = resized or node.file.size != f.size
-            node.file = f
-            parent, first, last = spans.get(id(node.parent), (node.parent, node.row, node.row))
-            spans[id(node.parent)] = (parent, min(first, node.row), max(last, node.row))
-        for parent, first, last in spans.values():
-            siblings = parent.children if parent is not None else self._top
-            self.dataChanged.emit(
-                self.createIndex(first, 0, siblings[first]),
-                self.createIndex(last, 2, siblings[last]),
-            )
-        if resized:
-            self._total = sum(f.size for f in self._files)
-            self._sizes = {}
-            for f in self._files:
-                for key in _ancestors(f.name):
-                    count, size = self._sizes.get(key, (0, 0))
-                    self._sizes[key] = (count + 1, size + f.size)
-
-    def set_missing(self, names: Iterable[str]) -> None:
-        """Mark the rows whose file is no longer on disk (and unmark those back again)."""
-        missing = set(names)
-        if missing == self._missing:
-            return
-        changed = missing ^ self._missing
-        self._missing = missing
-        for name in changed:
-            node = self._by_name.get(name)
-            if node is not None:
-                self.dataChanged.emit(
-                    self.createIndex(node.row, 0, node), self.createIndex(node.row, 2, node)
-                )
-
-    def missing(self) -> list[str]:
-        """Keys of the files shown as missing, in list order."""
-        if not self._missing:
-            return []
-        return [f.name for f in self._files if f.name in self._missing]
-
-    def entries(self) -> list[SharedFile]:
-        """Every shared file, in list order (top to bottom, folders expanded)."""
-        return list(self._files)
-
-    @property
-    def _files(self) -> list[SharedFile]:
-        return [n.file for n in self._file_nodes if n.file is not None]
-
-    def total_size(self) -> int:
-        return self._total
-
-    def file_count(self) -> int:
-        return len(self._file_nodes)
-
-    def pending(self) -> int:
-        """Files whose checksum is not known yet."""
-        return sum(1 for f in self._files if f.sha256 is None)
-
-    def node(self, index: _Index) -> _Node | None:
-        return index.internalPointer() if index.isValid() else None
-
-    def folder_names(self) -> list[str]:
-        """Keys of every folder row, parents first."""
-        return [node.name for node in self._folder_nodes]
-
-    def index_of(self, name: str) -> QModelIndex:
-        """The index of the row with this key (a file or a folder), or an invalid one."""
-        node = self._by_name.get(name)
-        return self.createIndex(node.row, 0, node) if node is not None else QModelIndex()
-
-    # -- QAbstractItemModel --------------------------------------------------------------------
-
-    def index(self, row: int, column: int, parent: _Index = QModelIndex()) -> QModelIndex:  # noqa: B008
-        siblings = self._siblings(parent)
-        if not (0 <= row < len(siblings) and 0 <= column < len(self._headers)):
-            return QModelIndex()
-        return self.createIndex(row, column, siblings[row])
-
-    def parent(self, index: _Index = QModelIndex()) -> QModelIndex:  # type: ignore[override]  # noqa: B008
-        node = self.node(index)
-        if node is None or node.parent is None:
-            return QModelIndex()
-        return self.createIndex(node.parent.row, 0, node.parent)
-
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 (Qt's signature)
-        if parent.isValid() and parent.column() != 0:
-            return 0
-        return len(self._siblings(parent))
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return len(self._headers)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self._headers[section]
-        return None
-
-    def _siblings(self, parent: _Index) -> list[_Node]:
-        node = self.node(parent)
-        return self._top if node is None else node.children
-
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        node = self.node(index)
-        if node is None:
-            return None
-        if node.file is None:
-            return self._folder_data(node, index.column(), role)
-        entry = node.file
-        column = index.column()
-        gone = entry.name in self._missing
-        if role == Qt.ItemDataRole.DisplayRole:
-            if column == self.NAME:
-                return node.label
-            if column == self.SIZE:
-                return format_bytes(entry.size)
-            if gone:
-                return self._missing_text
-            if entry.sha256 is None:
-                return self._computing
-            return entry.sha256[:SHORT_HASH] + "…"
-        if role == Qt.ItemDataRole.ToolTipRole:
-            if gone:
-                return QCoreApplication.translate(
-                    "ShareList",
-                    "{path} is no longer there (moved or deleted): it is not offered until it "
-                    "is back",
-                ).format(path=str(entry.path))
-            if column == self.NAME:
-                return str(entry.path)
-            if column == self.SIZE:
-                return QCoreApplication.translate("ShareList", "{count} bytes").format(
-                    count=format_count(entry.size)
-                )
-            if entry.sha256 is None:
-                return QCoreApplication.translate(
-                    "ShareList", "The checksum is being computed in the background"
-                )
-            return entry.sha256
-        if role == Qt.ItemDataRole.FontRole and column == self.SHA256:
-            if entry.sha256 is None:
-                return self._italic
-            return self._mono
-        if role == Qt.ItemDataRole.ForegroundRole:
-            if gone:
-                return text_color("error")
-            if column == self.SHA256:
-                return text_color("dim") if entry.sha256 is None else None
-        if role == Qt.ItemDataRole.TextAlignmentRole and column == self.SIZE:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.UserRole:
-            return entry.name
-        return None
-
-    def _folder_data(self, node: _Node, column: int, role: int) -> Any:
-        count, size = self._sizes.get(node.name, (0, 0))
-        if role == Qt.ItemDataRole.DisplayRole:
-            if column == self.NAME:
-                return node.label + "/"
-            if column == self.SIZE:
-                return format_bytes(size)
-            # No plural form needed ("files: 1"): lupdate sees plurals only in self.tr().
-            return QCoreApplication.translate("ShareList", "files: {count}").format(
-                count=format_count(count)
-            )
-        if role == Qt.ItemDataRole.ToolTipRole and column == self.NAME and node.folder:
-            return str(node.folder.path)
-        if role == Qt.ItemDataRole.FontRole and column == self.NAME:
-            return self._bold
-        if role == Qt.ItemDataRole.ForegroundRole and column == self.SHA256:
-            return text_color("dim")
-        if role == Qt.ItemDataRole.TextAlignmentRole and column == self.SIZE:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.UserRole:
-            return node.name
-        return None
-
-
-def _walk(nodes: list[_Node]) -> Iterator[_Node]:
-    """Every node, depth first, parents before their children."""
-    for node in nodes:
-        yield node
-        yield from _walk(node.children)
-
-
-def _ancestors(key: str) -> Iterator[str]:
-    """The folder keys above a file's key: "a/b/c.txt" -> "a/b", "a"."""
-    parent = key.rpartition("/")[0]
-    while parent:
-        yield parent
-        parent = parent.rpartition("/")[0]
-
-
 class _ShareView(FileDropTarget, QTreeView):
     """The tree; files and folders dropped on it are announced with ``paths_dropped``."""
 
@@ -558,22 +199,12 @@ class ShareList(QWidget):
         self.share = ShareTable(on_change=self._mark_dirty)
         self.model = ShareListModel(self.share, self)
 
-        self.view = _ShareView(self)
-        self.view.setObjectName("shareList")
-        self.view.setModel(self.model)
-        self.view.setAccessibleName(QCoreApplication.translate("ShareList", "Shared files"))
-        self.view.setToolTip(
-            QCoreApplication.translate(
-                "ShareList",
-                "The files this server offers; drop files or folders here to share them",
-            )
+        tip = self.tr("The files this server offers; drop files or folders here to share them")
+        self.view = named(
+            _ShareView(self), "shareList", accessible=self.tr("Shared files"), tip=tip
         )
-        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.view.setAlternatingRowColors(True)
-        self.view.setWordWrap(False)
-        self.view.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.view.setModel(self.model)
+        read_only_look(self.view, QAbstractItemView.SelectionMode.ExtendedSelection)
         self.view.setUniformRowHeights(True)
         header = self.view.header()
         header.setStretchLastSection(False)
@@ -587,34 +218,30 @@ class ShareList(QWidget):
         self.view.paths_dropped.connect(self.add_paths)
         self.view.selectionModel().selectionChanged.connect(self._update_buttons)
 
-        self.add_files_button = QPushButton(
-            QCoreApplication.translate("ShareList", "Add f&iles…"), self
+        self.add_files_button, self.add_folder_button, self.remove_button = push_buttons(
+            self,
+            (
+                self.tr("Add f&iles…"),
+                "addFilesButton",
+                self.choose_files,
+                self.tr("Choose files to share"),
+            ),
+            (
+                self.tr("Add fol&der…"),
+                "addFolderButton",
+                self.choose_folder,
+                self.tr(
+                    "Share every file in a folder and its subfolders (hidden files and "
+                    "links leading out of the folder are left out)"
+                ),
+            ),
+            (
+                self.tr("&Remove"),
+                "removeButton",
+                self.remove_selected,
+                self.tr("Stop sharing the selected files (Delete); the files are not deleted"),
+            ),
         )
-        self.add_files_button.setObjectName("addFilesButton")
-        self.add_files_button.setToolTip(
-            QCoreApplication.translate("ShareList", "Choose files to share")
-        )
-        self.add_files_button.clicked.connect(self.choose_files)
-        self.add_folder_button = QPushButton(
-            QCoreApplication.translate("ShareList", "Add fol&der…"), self
-        )
-        self.add_folder_button.setObjectName("addFolderButton")
-        self.add_folder_button.setToolTip(
-            QCoreApplication.translate(
-                "ShareList",
-                "Share every file in a folder and its subfolders (hidden files and links "
-                "leading out of the folder are left out)",
-            )
-        )
-        self.add_folder_button.clicked.connect(self.choose_folder)
-        self.remove_button = QPushButton(QCoreApplication.translate("ShareList", "&Remove"), self)
-        self.remove_button.setObjectName("removeButton")
-        self.remove_button.setToolTip(
-            QCoreApplication.translate(
-                "ShareList", "Stop sharing the selected files (Delete); the files are not deleted"
-            )
-        )
-        self.remove_button.clicked.connect(self.remove_selected)
         remove_key = QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), self.view)
         remove_key.setContext(Qt.ShortcutContext.WidgetShortcut)
         remove_key.activated.connect(self.remove_selected)
@@ -623,26 +250,26 @@ class ShareList(QWidget):
         self.summary.setObjectName("shareSummary")
         self.summary.setWordWrap(True)  # "Reading … 12,000 files found" in a narrow column
 
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.add_files_button)
-        buttons.addWidget(self.add_folder_button)
-        buttons.addWidget(self.remove_button)
-        buttons.addStretch(1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.view, 1)
         layout.addWidget(self.summary)
-        layout.addLayout(buttons)
+        layout.addLayout(
+            button_row(self.add_files_button, self.add_folder_button, self.remove_button)
+        )
 
-        QWidget.setTabOrder(self.view, self.add_files_button)
-        QWidget.setTabOrder(self.add_files_button, self.add_folder_button)
-        QWidget.setTabOrder(self.add_folder_button, self.remove_button)
+        for first, then in itertools.pairwise(self.focus_chain()):
+            QWidget.setTabOrder(first, then)
 
         self._missing_check = QTimer(self)
         self._missing_check.setInterval(MISSING_CHECK_MS)
         self._missing_check.timeout.connect(self.check_missing)
         self._missing_check.start()
         self._refresh()
+
+    def focus_chain(self) -> list[QWidget]:
+        """The list, then its buttons (in tab order)."""
+        return [self.view, self.add_files_button, self.add_folder_button, self.remove_button]
 
     # -- adding and removing -------------------------------------------------------------------
 
@@ -698,16 +325,12 @@ class ShareList(QWidget):
             self.paths_added.emit(walk.result)
 
     def choose_files(self) -> None:
-        paths, _filter = QFileDialog.getOpenFileNames(
-            self, QCoreApplication.translate("ShareList", "Share files")
-        )
+        paths, _filter = QFileDialog.getOpenFileNames(self, self.tr("Share files"))
         if paths:
             self.add_paths(paths)
 
     def choose_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(
-            self, QCoreApplication.translate("ShareList", "Share a folder")
-        )
+        folder = QFileDialog.getExistingDirectory(self, self.tr("Share a folder"))
         if folder:
             self.add_paths([folder])
 
@@ -818,37 +441,26 @@ class ShareList(QWidget):
 
     def _update_summary(self) -> None:
         count = self.model.file_count()
+        size = format_bytes(self.model.total_size())
+        files = self.tr("{count} files · {size}").format(count=format_count(count), size=size)
         walking = self.walking()
         if walking:
-            text = QCoreApplication.translate("ShareList", "Reading {folder}…").format(
-                folder=Path(walking[0]).name or walking[0]
-            )
+            text = self.tr("Reading {folder}…").format(folder=Path(walking[0]).name or walking[0])
             found = self.files_found()
             if found:
-                text += " " + QCoreApplication.translate("ShareList", "{count} files found").format(
-                    count=format_count(found)
-                )
+                text += " " + self.tr("{count} files found").format(count=format_count(found))
             if count:
-                text += " · " + QCoreApplication.translate(
-                    "ShareList", "{count} files · {size}"
-                ).format(count=format_count(count), size=format_bytes(self.model.total_size()))
-            self.summary.setText(text)
-            return
-        if count == 0:
-            text = QCoreApplication.translate("ShareList", "No files shared")
-        elif count == 1:
-            text = QCoreApplication.translate("ShareList", "1 file · {size}").format(
-                size=format_bytes(self.model.total_size())
-            )
+                text += " · " + files
         else:
-            text = QCoreApplication.translate("ShareList", "{count} files · {size}").format(
-                count=format_count(count), size=format_bytes(self.model.total_size())
-            )
-        missing = len(self.model.missing())
-        if missing:
-            text += QCoreApplication.translate("ShareList", " · {count} missing").format(
-                count=format_count(missing)
-            )
+            if count == 0:
+                text = self.tr("No files shared")
+            elif count == 1:
+                text = self.tr("1 file · {size}").format(size=size)
+            else:
+                text = files
+            missing = len(self.model.missing())
+            if missing:
+                text += self.tr(" · {count} missing").format(count=format_count(missing))
         self.summary.setText(text)
 
     def _update_buttons(self, *_args: object) -> None:

@@ -7,6 +7,8 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
+__all__ = ["RowTableModel", "header_text"]
+
 _Index = QModelIndex | QPersistentModelIndex
 
 
@@ -31,6 +33,14 @@ class RowTableModel(QAbstractTableModel):
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self._headers[section]
-        return None
+        return header_text(self._headers, section, orientation, role)
+
+
+def header_text(
+    headers: Sequence[str], section: int, orientation: Qt.Orientation, role: int
+) -> Any:
+    """What ``headerData`` answers for column titles ``headers``: the title of a horizontal
+    section for the display role, else None (no row numbers)."""
+    if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+        return headers[section]
+    return None

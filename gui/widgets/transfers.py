@@ -11,18 +11,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
+    QT_TRANSLATE_NOOP,
     QCoreApplication,
     QModelIndex,
     QPersistentModelIndex,
     Qt,
+    Signal,
 )
 from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
+    QGroupBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -43,7 +46,17 @@ from gui.widgets.traffic_log_export import RateCounter
 from gui.widgets.units import format_progress, format_speed
 from net.events import TransferFailed, TransferFinished, TransferProgress, TransferStarted
 
-__all__ = ["PROGRESS_ROLE", "ProgressDelegate", "TransferRow", "TransfersModel", "TransfersTable"]
+if TYPE_CHECKING:
+    from gui.widgets.traffic_log_graph import RateGraph
+
+__all__ = [
+    "PROGRESS_ROLE",
+    "ProgressDelegate",
+    "TransferRow",
+    "TransfersBox",
+    "TransfersModel",
+    "TransfersTable",
+]
 
 _Index = QModelIndex | QPersistentModelIndex
 #: The progress column's fraction done (0.0-1.0) under this role, for the delegate.
@@ -87,23 +100,24 @@ class TransferRow:
         return self.done / (self.ended - self.started)
 
 
+#: The column titles, translated when a model is made (lupdate reads these marks).
+HEADERS = (
+    QT_TRANSLATE_NOOP("Transfers", "Client"),
+    QT_TRANSLATE_NOOP("Transfers", "File"),
+    QT_TRANSLATE_NOOP("Transfers", "Dialect"),
+    QT_TRANSLATE_NOOP("Transfers", "Progress"),
+    QT_TRANSLATE_NOOP("Transfers", "Speed"),
+    QT_TRANSLATE_NOOP("Transfers", "Status"),
+)
+
+
 class TransfersModel(RowTableModel):
     """Bounded rows of transfers; columns client, file, dialect, progress, speed, status."""
 
     CLIENT, FILE, DIALECT, PROGRESS, SPEED, STATUS = range(6)
 
     def __init__(self, parent: Any = None, *, limit: int = DEFAULT_TRANSFER_LIMIT) -> None:
-        super().__init__(
-            [
-                QCoreApplication.translate("Transfers", "Client"),
-                QCoreApplication.translate("Transfers", "File"),
-                QCoreApplication.translate("Transfers", "Dialect"),
-                QCoreApplication.translate("Transfers", "Progress"),
-                QCoreApplication.translate("Transfers", "Speed"),
-                QCoreApplication.translate("Transfers", "Status"),
-            ],
-            parent,
-        )
+        super().__init__([QCoreApplication.translate("Transfers", str(t)) for t in HEADERS], parent)
         self._rows: list[TransferRow] = []
         self._where: dict[int, int] = {}  # transfer id -> row
         self._limit = max(1, limit)
@@ -375,3 +389,57 @@ class TransfersTable(QWidget):
             sent=format_bytes(model.bytes_sent),
         )
         self.summary.setText(text)
+
+
+class TransfersBox(QGroupBox):
+    """The "Transfers" group: the :class:`TransfersTable`, and a Graph button that shows the
+    live graph of bytes/s moved and transfers/s started beside it.
+
+    Signals:
+        graph_shown(bool): the graph was shown or hidden (the panel gives the box more room).
+    """
+
+    graph_shown = Signal(bool)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setTitle(self.tr("Transfers"))
+        self.table = TransfersTable(self)
+        self._layout = QVBoxLayout(self)
+        self._layout.addWidget(self.table)
+        self.graph: RateGraph | None = None  # built (and pyqtgraph imported) when first shown
+        self.graph_button = QPushButton(self.tr("&Graph"), self)
+        self.graph_button.setObjectName("graphButton")
+        self.graph_button.setCheckable(True)
+        self.graph_button.setToolTip(
+            self.tr("Show bytes served per second and transfers started per second")
+        )
+        self.graph_button.toggled.connect(self.show_graph)
+        self.table.button_row.insertWidget(1, self.graph_button)
+
+    def focus_chain(self) -> list[QWidget]:
+        return [self.table.view, self.graph_button, self.table.clear_button]
+
+    def show_graph(self, on: bool = True) -> None:
+        """Show or hide the live graph of bytes/s served and transfers/s started, over the
+        last minutes (pyqtgraph, and so numpy, is imported the first time)."""
+        if on and self.graph is None:
+            from gui.widgets.traffic_log_graph import RateGraph  # numpy: only when asked for
+
+            self.graph = RateGraph(
+                self.table.model.rates,
+                self,
+                counts=self.tr("transfers/s"),
+                tip=self.tr(
+                    "Bytes per second served (and received by uploads), and transfers started "
+                    "per second, over the last minutes"
+                ),
+                compact=True,
+            )
+            self.graph.setObjectName("fileServerGraph")
+            self.graph.setMinimumHeight(140)
+            self._layout.addWidget(self.graph, 1)
+        if self.graph is not None:
+            self.graph.setVisible(on)
+        self.graph_button.setChecked(on)
+        self.graph_shown.emit(on)

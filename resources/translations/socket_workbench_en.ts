@@ -2,31 +2,41 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="en_US">
 <context>
+    <name>AddressesBox</name>
+    <message numerus="yes">
+        <source>Copied {count} links</source>
+        <translation>
+            <numerusform>Copied {count} link</numerusform>
+            <numerusform>Copied {count} links</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>DownloadPanel</name>
     <message numerus="yes">
         <source>Sending {count} files to {server}…</source>
-        <translation>
+        <translation type="vanished">
             <numerusform>Sending {count} file to {server}…</numerusform>
             <numerusform>Sending {count} files to {server}…</numerusform>
         </translation>
     </message>
     <message numerus="yes">
         <source>{count} entries in this folder: double-click a folder to open it, or pick several and Download selected</source>
-        <translation>
+        <translation type="vanished">
             <numerusform>{count} entry in this folder: double-click a folder to open it, or pick several and Download selected</numerusform>
             <numerusform>{count} entries in this folder: double-click a folder to open it, or pick several and Download selected</numerusform>
         </translation>
     </message>
     <message numerus="yes">
         <source>{count} files on the server: pick one and Download</source>
-        <translation>
+        <translation type="vanished">
             <numerusform>{count} file on the server: pick it and Download</numerusform>
             <numerusform>{count} files on the server: pick one and Download</numerusform>
         </translation>
     </message>
     <message numerus="yes">
         <source>{done} of {count} files</source>
-        <translation>
+        <translation type="vanished">
             <numerusform>{done} of {count} file</numerusform>
             <numerusform>{done} of {count} files</numerusform>
         </translation>
@@ -43,28 +53,28 @@
     </message>
     <message numerus="yes">
         <source>Copied {count} links</source>
-        <translation>
+        <translation type="vanished">
             <numerusform>Copied {count} link</numerusform>
             <numerusform>Copied {count} links</numerusform>
         </translation>
     </message>
     <message numerus="yes">
         <source>{count} files shared last time are gone and left the list: {paths}</source>
-        <translation>
+        <translation type="vanished">
             <numerusform>{count} file shared last time is gone and left the list: {paths}</numerusform>
             <numerusform>{count} files shared last time are gone and left the list: {paths}</numerusform>
         </translation>
     </message>
     <message numerus="yes">
         <source>Added {count} files</source>
-        <translation>
+        <translation type="vanished">
             <numerusform>Added {count} file</numerusform>
             <numerusform>Added {count} files</numerusform>
         </translation>
     </message>
     <message numerus="yes">
         <source> and {count} more</source>
-        <translation>
+        <translation type="vanished">
             <numerusform> and {count} more</numerusform>
             <numerusform> and {count} more</numerusform>
         </translation>
@@ -78,7 +88,7 @@
     </message>
     <message numerus="yes">
         <source>Anyone on your network can download the {count} files in this list.</source>
-        <translation>
+        <translation type="vanished">
             <numerusform>Anyone on your network can download the {count} file in this list.</numerusform>
             <numerusform>Anyone on your network can download the {count} files in this list.</numerusform>
         </translation>
@@ -98,6 +108,16 @@
         <translation>
             <numerusform>Sent to {count} client</numerusform>
             <numerusform>Sent to {count} clients</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>MirrorJob</name>
+    <message numerus="yes">
+        <source>{done} of {count} files</source>
+        <translation>
+            <numerusform>{done} of {count} file</numerusform>
+            <numerusform>{done} of {count} files</numerusform>
         </translation>
     </message>
 </context>
@@ -183,6 +203,57 @@
         <translation>
             <numerusform>{count} client</numerusform>
             <numerusform>{count} clients</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>ServeBox</name>
+    <message numerus="yes">
+        <source>Anyone on your network can download the {count} files in this list.</source>
+        <translation>
+            <numerusform>Anyone on your network can download the {count} file in this list.</numerusform>
+            <numerusform>Anyone on your network can download the {count} files in this list.</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>ShareBrowser</name>
+    <message numerus="yes">
+        <source>{count} entries in this folder: double-click a folder to open it, or pick several and Download selected</source>
+        <translation>
+            <numerusform>{count} entry in this folder: double-click a folder to open it, or pick several and Download selected</numerusform>
+            <numerusform>{count} entries in this folder: double-click a folder to open it, or pick several and Download selected</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>{count} files on the server: pick one and Download</source>
+        <translation>
+            <numerusform>{count} file on the server: pick it and Download</numerusform>
+            <numerusform>{count} files on the server: pick one and Download</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>SharedFilesBox</name>
+    <message numerus="yes">
+        <source>Added {count} files</source>
+        <translation>
+            <numerusform>Added {count} file</numerusform>
+            <numerusform>Added {count} files</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source> and {count} more</source>
+        <translation>
+            <numerusform> and {count} more</numerusform>
+            <numerusform> and {count} more</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>{count} files shared last time are gone and left the list: {paths}</source>
+        <translation>
+            <numerusform>{count} file shared last time is gone and left the list: {paths}</numerusform>
+            <numerusform>{count} files shared last time are gone and left the list: {paths}</numerusform>
         </translation>
     </message>
 </context>
@@ -282,6 +353,16 @@
         <translation>
             <numerusform>{count} reply</numerusform>
             <numerusform>{count} replies</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>UploadJob</name>
+    <message numerus="yes">
+        <source>Sending {count} files to {server}…</source>
+        <translation>
+            <numerusform>Sending {count} file to {server}…</numerusform>
+            <numerusform>Sending {count} files to {server}…</numerusform>
         </translation>
     </message>
 </context>

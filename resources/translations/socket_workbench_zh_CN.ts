@@ -65,6 +65,55 @@
     </message>
 </context>
 <context>
+    <name>AddressesBox</name>
+    <message>
+        <source>Addresses</source>
+        <translation>地址</translation>
+    </message>
+    <message>
+        <source>Share addresses</source>
+        <translation>共享地址</translation>
+    </message>
+    <message>
+        <source>Every address the server can be reached at; pick one to see its QR code, double-click to copy it</source>
+        <translation>可以访问此服务器的所有地址；选中一个查看二维码，双击复制</translation>
+    </message>
+    <message>
+        <source>&amp;Copy address</source>
+        <translation>复制地址(&amp;C)</translation>
+    </message>
+    <message>
+        <source>Copy the selected address to the clipboard</source>
+        <translation>将选中的地址复制到剪贴板</translation>
+    </message>
+    <message>
+        <source>Copy file lin&amp;ks</source>
+        <translation>复制文件链接(&amp;K)</translation>
+    </message>
+    <message>
+        <source>Copy a download link for each selected file (or every file), at the selected address</source>
+        <translation>按选中的地址，为每个选中的文件（未选中时为全部文件）复制下载链接</translation>
+    </message>
+    <message>
+        <source>Start the server first: it has no address yet</source>
+        <translation>请先启动服务器：目前还没有地址</translation>
+    </message>
+    <message>
+        <source>Copied {url}</source>
+        <translation>已复制 {url}</translation>
+    </message>
+    <message>
+        <source>The list is empty: add files to share first</source>
+        <translation>列表为空：请先添加要共享的文件</translation>
+    </message>
+    <message numerus="yes">
+        <source>Copied {count} links</source>
+        <translation>
+            <numerusform>已复制 {count} 个链接</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>AutoReplyBox</name>
     <message>
         <source>Auto-reply</source>
@@ -514,34 +563,109 @@
     </message>
 </context>
 <context>
+    <name>DownloadHistory</name>
+    <message>
+        <source>Finished downloads</source>
+        <translation>已完成的下载</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>名称</translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation>大小</translation>
+    </message>
+    <message>
+        <source>SHA-256</source>
+        <translation>SHA-256</translation>
+    </message>
+    <message>
+        <source>Result</source>
+        <translation>结果</translation>
+    </message>
+    <message>
+        <source>Time</source>
+        <translation>时间</translation>
+    </message>
+    <message>
+        <source>Open in file &amp;manager</source>
+        <translation>在文件管理器中打开(&amp;M)</translation>
+    </message>
+    <message>
+        <source>Show the folder of the selected download (or the save folder)</source>
+        <translation>打开选中下载所在的文件夹（未选中时打开保存文件夹）</translation>
+    </message>
+    <message>
+        <source>Clear histor&amp;y</source>
+        <translation>清除记录(&amp;Y)</translation>
+    </message>
+    <message>
+        <source>Forget the finished downloads (the files stay)</source>
+        <translation>清除已完成的下载记录（文件保留）</translation>
+    </message>
+    <message>
+        <source>✗ failed</source>
+        <translation>✗ 失败</translation>
+    </message>
+    <message>
+        <source>✓ sent</source>
+        <translation>✓ 已发送</translation>
+    </message>
+    <message>
+        <source>Sent to the server, which checked its SHA-256</source>
+        <translation>已发送到服务器，服务器已校验其 SHA-256</translation>
+    </message>
+    <message>
+        <source>✓ up to date</source>
+        <translation>✓ 已是最新</translation>
+    </message>
+    <message>
+        <source>Already there with the server&apos;s SHA-256: not fetched</source>
+        <translation>本地已有且与服务器的 SHA-256 相同：未下载</translation>
+    </message>
+    <message>
+        <source>✓ verified</source>
+        <translation>✓ 已校验</translation>
+    </message>
+    <message>
+        <source>not verified</source>
+        <translation>未校验</translation>
+    </message>
+    <message>
+        <source>The folder {folder} does not exist any more</source>
+        <translation>文件夹 {folder} 已不存在</translation>
+    </message>
+</context>
+<context>
     <name>DownloadPanel</name>
     <message>
         <source>http://192.168.1.5:8000/ or 192.168.1.5:8000</source>
-        <translation>http://192.168.1.5:8000/ 或 192.168.1.5:8000</translation>
+        <translation type="vanished">http://192.168.1.5:8000/ 或 192.168.1.5:8000</translation>
     </message>
     <message>
         <source>A share&apos;s address (http://, https:// or raw://) or host:port; with a file name at the end it names the file to download</source>
-        <translation>共享地址（http://、https:// 或 raw://）或 主机:端口；末尾带上文件名即指定要下载的文件</translation>
+        <translation type="vanished">共享地址（http://、https:// 或 raw://）或 主机:端口；末尾带上文件名即指定要下载的文件</translation>
     </message>
     <message>
         <source>Share URL</source>
-        <translation>共享地址</translation>
+        <translation type="vanished">共享地址</translation>
     </message>
     <message>
         <source>&amp;List files</source>
-        <translation>列出文件(&amp;L)</translation>
+        <translation type="vanished">列出文件(&amp;L)</translation>
     </message>
     <message>
         <source>Ask the server which files it shares</source>
-        <translation>向服务器查询它共享了哪些文件</translation>
+        <translation type="vanished">向服务器查询它共享了哪些文件</translation>
     </message>
     <message>
         <source>Classic &amp;raw protocol</source>
-        <translation>经典原始协议(&amp;R)</translation>
+        <translation type="vanished">经典原始协议(&amp;R)</translation>
     </message>
     <message>
         <source>For servers that only speak the classic protocol (send the name, read the bytes): no list, no resume, no checksum. A raw:// URL implies it</source>
-        <translation>用于只支持经典协议（发送文件名，读取字节）的服务器：不能列出文件、不能续传、没有校验。raw:// 地址会自动启用此项</translation>
+        <translation type="vanished">用于只支持经典协议（发送文件名，读取字节）的服务器：不能列出文件、不能续传、没有校验。raw:// 地址会自动启用此项</translation>
     </message>
     <message>
         <source>Download selected</source>
@@ -565,19 +689,19 @@
     </message>
     <message>
         <source>Files on the server</source>
-        <translation>服务器上的文件</translation>
+        <translation type="vanished">服务器上的文件</translation>
     </message>
     <message>
         <source>The server&apos;s files: pick one to download, or double-click to download it</source>
-        <translation>服务器上的文件：选中一个下载，或双击直接下载</translation>
+        <translation type="vanished">服务器上的文件：选中一个下载，或双击直接下载</translation>
     </message>
     <message>
         <source>U&amp;p</source>
-        <translation>上一级(&amp;P)</translation>
+        <translation type="vanished">上一级(&amp;P)</translation>
     </message>
     <message>
         <source>Show the folder above this one (Backspace)</source>
-        <translation>显示上一级文件夹（Backspace）</translation>
+        <translation type="vanished">显示上一级文件夹（Backspace）</translation>
     </message>
     <message>
         <source>Download &amp;selected</source>
@@ -585,15 +709,15 @@
     </message>
     <message>
         <source>Download the files and folders selected in the list into the save folder (Ctrl+click or Shift+click picks several)</source>
-        <translation>把列表中选中的文件和文件夹下载到保存文件夹（按住 Ctrl 或 Shift 单击可多选）</translation>
+        <translation type="vanished">把列表中选中的文件和文件夹下载到保存文件夹（按住 Ctrl 或 Shift 单击可多选）</translation>
     </message>
     <message>
         <source>Do&amp;wnload folder</source>
-        <translation>下载此文件夹(&amp;W)</translation>
+        <translation type="vanished">下载此文件夹(&amp;W)</translation>
     </message>
     <message>
         <source>Download the folder shown in the list, with everything in it, as a folder</source>
-        <translation>下载列表中显示的文件夹及其全部内容，保存为同名文件夹</translation>
+        <translation type="vanished">下载列表中显示的文件夹及其全部内容，保存为同名文件夹</translation>
     </message>
     <message>
         <source>Download &amp;all</source>
@@ -601,71 +725,71 @@
     </message>
     <message>
         <source>Download everything the server shares, keeping its folders; files already there with the same SHA-256 are not fetched again</source>
-        <translation>下载服务器共享的全部内容并保留文件夹结构；本地已有且 SHA-256 相同的文件不再下载</translation>
+        <translation type="vanished">下载服务器共享的全部内容并保留文件夹结构；本地已有且 SHA-256 相同的文件不再下载</translation>
     </message>
     <message>
         <source>Server</source>
-        <translation>服务器</translation>
+        <translation type="vanished">服务器</translation>
     </message>
     <message>
         <source>&amp;URL:</source>
-        <translation>地址(&amp;U)：</translation>
+        <translation type="vanished">地址(&amp;U)：</translation>
     </message>
     <message>
         <source>How an https:// server&apos;s certificate is checked</source>
-        <translation>如何校验 https:// 服务器的证书</translation>
+        <translation type="vanished">如何校验 https:// 服务器的证书</translation>
     </message>
     <message>
         <source>The folder the file is saved in</source>
-        <translation>文件保存到的文件夹</translation>
+        <translation type="vanished">文件保存到的文件夹</translation>
     </message>
     <message>
         <source>Save folder</source>
-        <translation>保存文件夹</translation>
+        <translation type="vanished">保存文件夹</translation>
     </message>
     <message>
         <source>&amp;Browse…</source>
-        <translation>浏览(&amp;B)…</translation>
+        <translation type="vanished">浏览(&amp;B)…</translation>
     </message>
     <message>
         <source>Choose the folder to save in</source>
-        <translation>选择保存文件夹</translation>
+        <translation type="vanished">选择保存文件夹</translation>
     </message>
     <message>
         <source>&amp;Download</source>
-        <translation>下载(&amp;D)</translation>
+        <translation type="vanished">下载(&amp;D)</translation>
     </message>
     <message>
         <source>Download the file the URL names (Ctrl+R)</source>
-        <translation>下载地址所指的文件（Ctrl+R）</translation>
+        <translation type="vanished">下载地址所指的文件（Ctrl+R）</translation>
     </message>
     <message>
         <source>&amp;Cancel</source>
-        <translation>取消(&amp;C)</translation>
+        <translation type="vanished">取消(&amp;C)</translation>
     </message>
     <message>
         <source>Stop the download; the part already saved is kept for Resume (Ctrl+.)</source>
-        <translation>停止下载；已保存的部分会保留，可稍后续传（Ctrl+.）</translation>
+        <translation type="vanished">停止下载；已保存的部分会保留，可稍后续传（Ctrl+.）</translation>
     </message>
     <message>
         <source>R&amp;esume</source>
-        <translation>续传(&amp;E)</translation>
+        <translation type="vanished">续传(&amp;E)</translation>
     </message>
     <message>
         <source>Continue the interrupted download from where it stopped</source>
-        <translation>从中断处继续下载</translation>
+        <translation type="vanished">从中断处继续下载</translation>
     </message>
     <message>
         <source>Download progress</source>
-        <translation>下载进度</translation>
+        <translation type="vanished">下载进度</translation>
     </message>
     <message>
         <source>Save</source>
-        <translation>保存</translation>
+        <translation type="vanished">保存</translation>
     </message>
     <message>
         <source>F&amp;older:</source>
-        <translation>文件夹(&amp;O)：</translation>
+        <translation type="vanished">文件夹(&amp;O)：</translation>
     </message>
     <message>
         <source>O&amp;pen folder</source>
@@ -673,7 +797,7 @@
     </message>
     <message>
         <source>Clear histor&amp;y</source>
-        <translation>清除记录(&amp;Y)</translation>
+        <translation type="vanished">清除记录(&amp;Y)</translation>
     </message>
     <message>
         <source>&amp;Folder:</source>
@@ -681,15 +805,15 @@
     </message>
     <message>
         <source>Result</source>
-        <translation>结果</translation>
+        <translation type="vanished">结果</translation>
     </message>
     <message>
         <source>Time</source>
-        <translation>时间</translation>
+        <translation type="vanished">时间</translation>
     </message>
     <message>
         <source>Finished downloads</source>
-        <translation>已完成的下载</translation>
+        <translation type="vanished">已完成的下载</translation>
     </message>
     <message>
         <source>&amp;Open folder</source>
@@ -697,7 +821,7 @@
     </message>
     <message>
         <source>Show the folder of the selected download (or the save folder)</source>
-        <translation>打开选中下载所在的文件夹（未选中时打开保存文件夹）</translation>
+        <translation type="vanished">打开选中下载所在的文件夹（未选中时打开保存文件夹）</translation>
     </message>
     <message>
         <source>Clear &amp;history</source>
@@ -705,15 +829,15 @@
     </message>
     <message>
         <source>Forget the finished downloads (the files stay)</source>
-        <translation>清除已完成的下载记录（文件保留）</translation>
+        <translation type="vanished">清除已完成的下载记录（文件保留）</translation>
     </message>
     <message>
         <source>Asking {server} for its files…</source>
-        <translation>正在向 {server} 查询文件列表…</translation>
+        <translation type="vanished">正在向 {server} 查询文件列表…</translation>
     </message>
     <message>
         <source>Share</source>
-        <translation>共享</translation>
+        <translation type="vanished">共享</translation>
     </message>
     <message>
         <source>Pick files or folders in the list first</source>
@@ -725,7 +849,7 @@
     </message>
     <message>
         <source>Downloading from {server} into {folder}…</source>
-        <translation>正在从 {server} 下载到 {folder}…</translation>
+        <translation type="vanished">正在从 {server} 下载到 {folder}…</translation>
     </message>
     <message>
         <source>The URL names no file: pick one from the list (List files), or add its name, like {example}</source>
@@ -733,33 +857,33 @@
     </message>
     <message>
         <source>The folder {folder} does not exist: choose another one</source>
-        <translation>文件夹 {folder} 不存在：请另选一个</translation>
+        <translation type="vanished">文件夹 {folder} 不存在：请另选一个</translation>
     </message>
     <message>
         <source>Cannot save files in the folder {folder}: choose another one</source>
-        <translation>无法在文件夹 {folder} 中保存文件：请另选一个</translation>
+        <translation type="vanished">无法在文件夹 {folder} 中保存文件：请另选一个</translation>
     </message>
     <message>
         <source>Save downloads in</source>
-        <translation>下载保存到</translation>
+        <translation type="vanished">下载保存到</translation>
     </message>
     <message>
         <source>The folder {folder} does not exist any more</source>
-        <translation>文件夹 {folder} 已不存在</translation>
+        <translation type="vanished">文件夹 {folder} 已不存在</translation>
     </message>
     <message>
         <source>Downloading {name} from {server}…</source>
-        <translation>正在从 {server} 下载 {name}…</translation>
+        <translation type="vanished">正在从 {server} 下载 {name}…</translation>
     </message>
     <message numerus="yes">
         <source>{count} entries in this folder: double-click a folder to open it, or pick several and Download selected</source>
-        <translation>
+        <translation type="vanished">
             <numerusform>此文件夹中有 {count} 项：双击文件夹可打开，或选中多项后点击“下载选中项”</numerusform>
         </translation>
     </message>
     <message>
         <source>Listing the files was cancelled</source>
-        <translation>已取消列出文件</translation>
+        <translation type="vanished">已取消列出文件</translation>
     </message>
     <message>
         <source>folder</source>
@@ -789,27 +913,27 @@ Double-click to open the folder</source>
     </message>
     <message>
         <source>Dow&amp;nload selected</source>
-        <translation>下载选中项(&amp;N)</translation>
+        <translation type="vanished">下载选中项(&amp;N)</translation>
     </message>
     <message>
         <source>Download everythin&amp;g</source>
-        <translation>全部下载(&amp;G)</translation>
+        <translation type="vanished">全部下载(&amp;G)</translation>
     </message>
     <message>
         <source>Without TLS the password travels in clear: anyone on the way can read it.</source>
-        <translation>未启用 TLS 时密码以明文传输：途经网络上的任何人都能读到它。</translation>
+        <translation type="vanished">未启用 TLS 时密码以明文传输：途经网络上的任何人都能读到它。</translation>
     </message>
     <message>
         <source>Upload f&amp;iles…</source>
-        <translation>上传文件(&amp;I)…</translation>
+        <translation type="vanished">上传文件(&amp;I)…</translation>
     </message>
     <message>
         <source>Send files to the server in the URL field (one that takes uploads); dropping files on this panel does the same. An interrupted upload continues where it stopped, and the server checks each file&apos;s SHA-256</source>
-        <translation>把文件发送到 URL 栏中的服务器（需接受上传）；把文件拖放到此面板也一样。中断的上传会从停下处继续，服务器会校验每个文件的 SHA-256</translation>
+        <translation type="vanished">把文件发送到 URL 栏中的服务器（需接受上传）；把文件拖放到此面板也一样。中断的上传会从停下处继续，服务器会校验每个文件的 SHA-256</translation>
     </message>
     <message>
         <source>Open in file &amp;manager</source>
-        <translation>在文件管理器中打开(&amp;M)</translation>
+        <translation type="vanished">在文件管理器中打开(&amp;M)</translation>
     </message>
     <message>
         <source>Send files to the server</source>
@@ -821,81 +945,81 @@ Double-click to open the folder</source>
     </message>
     <message>
         <source>Only files can be sent (not folders)</source>
-        <translation>只能发送文件（不能发送文件夹）</translation>
+        <translation type="vanished">只能发送文件（不能发送文件夹）</translation>
     </message>
     <message>
         <source>Uploads go to http:// or https:// shares</source>
-        <translation>上传只能发往 http:// 或 https:// 共享</translation>
+        <translation type="vanished">上传只能发往 http:// 或 https:// 共享</translation>
     </message>
     <message numerus="yes">
         <source>Sending {count} files to {server}…</source>
-        <translation>
+        <translation type="vanished">
             <numerusform>正在向 {server} 发送 {count} 个文件…</numerusform>
         </translation>
     </message>
     <message>
         <source>Sent {name} ({size}): the server verified its SHA-256</source>
-        <translation>已发送 {name}（{size}）：服务器已校验其 SHA-256</translation>
+        <translation type="vanished">已发送 {name}（{size}）：服务器已校验其 SHA-256</translation>
     </message>
     <message>
         <source>Sending {name}: {progress}</source>
-        <translation>正在发送 {name}：{progress}</translation>
+        <translation type="vanished">正在发送 {name}：{progress}</translation>
     </message>
     <message>
         <source>The upload was stopped: sending the file again continues it</source>
-        <translation>上传已停止：再次发送该文件会从停下处继续</translation>
+        <translation type="vanished">上传已停止：再次发送该文件会从停下处继续</translation>
     </message>
     <message>
         <source>The server shares no files right now</source>
-        <translation>服务器目前没有共享任何文件</translation>
+        <translation type="vanished">服务器目前没有共享任何文件</translation>
     </message>
     <message>
         <source>1 file on the server: pick it and Download</source>
-        <translation>服务器上有 1 个文件：选中后点击“下载”</translation>
+        <translation type="vanished">服务器上有 1 个文件：选中后点击“下载”</translation>
     </message>
     <message numerus="yes">
         <source>{count} files on the server: pick one and Download</source>
-        <translation>
+        <translation type="vanished">
             <numerusform>服务器上有 {count} 个文件：选中一个后点击“下载”</numerusform>
         </translation>
     </message>
     <message>
         <source>{eta} left</source>
-        <translation>剩余 {eta}</translation>
+        <translation type="vanished">剩余 {eta}</translation>
     </message>
     <message>
         <source>Downloading {name}: {progress}</source>
-        <translation>正在下载 {name}：{progress}</translation>
+        <translation type="vanished">正在下载 {name}：{progress}</translation>
     </message>
     <message>
         <source>Saved {name} ({size}) in {folder}</source>
-        <translation>已将 {name}（{size}）保存到 {folder}</translation>
+        <translation type="vanished">已将 {name}（{size}）保存到 {folder}</translation>
     </message>
     <message numerus="yes">
         <source>{done} of {count} files</source>
-        <translation>
+        <translation type="vanished">
             <numerusform>{done} / {count} 个文件</numerusform>
         </translation>
     </message>
     <message>
         <source>Downloading: {progress}</source>
-        <translation>正在下载：{progress}</translation>
+        <translation type="vanished">正在下载：{progress}</translation>
     </message>
     <message>
         <source>{downloaded} downloaded, {current} up to date, {failed} failed</source>
-        <translation>已下载 {downloaded} 个，{current} 个已是最新，{failed} 个失败</translation>
+        <translation type="vanished">已下载 {downloaded} 个，{current} 个已是最新，{failed} 个失败</translation>
     </message>
     <message>
         <source>{summary} in {folder}</source>
-        <translation>{summary}，保存在 {folder}</translation>
+        <translation type="vanished">{summary}，保存在 {folder}</translation>
     </message>
     <message>
         <source>(first: {path}: {reason})</source>
-        <translation>（第一个：{path}：{reason}）</translation>
+        <translation type="vanished">（第一个：{path}：{reason}）</translation>
     </message>
     <message>
         <source>The download was cancelled: Resume fetches only what is missing (partial files are kept)</source>
-        <translation>下载已取消：点击“续传”只下载缺少的部分（已下载的部分文件会保留）</translation>
+        <translation type="vanished">下载已取消：点击“续传”只下载缺少的部分（已下载的部分文件会保留）</translation>
     </message>
     <message>
         <source>1 download in progress</source>
@@ -911,55 +1035,55 @@ Double-click to open the folder</source>
     </message>
     <message>
         <source>✓ SHA-256 verified</source>
-        <translation>✓ SHA-256 校验通过</translation>
+        <translation type="vanished">✓ SHA-256 校验通过</translation>
     </message>
     <message>
         <source>The file matches the checksum the server announced</source>
-        <translation>文件与服务器公布的校验值一致</translation>
+        <translation type="vanished">文件与服务器公布的校验值一致</translation>
     </message>
     <message>
         <source>Not verified: the classic raw protocol carries no checksum</source>
-        <translation>未校验：经典原始协议不提供校验值</translation>
+        <translation type="vanished">未校验：经典原始协议不提供校验值</translation>
     </message>
     <message>
         <source>Not verified: the server sent no checksum</source>
-        <translation>未校验：服务器没有提供校验值</translation>
+        <translation type="vanished">未校验：服务器没有提供校验值</translation>
     </message>
     <message>
         <source>Compare the SHA-256 below with the one the sender sees</source>
-        <translation>请将下面的 SHA-256 与发送方看到的值进行核对</translation>
+        <translation type="vanished">请将下面的 SHA-256 与发送方看到的值进行核对</translation>
     </message>
     <message>
         <source>SHA-256 of the saved file</source>
-        <translation>已保存文件的 SHA-256</translation>
+        <translation type="vanished">已保存文件的 SHA-256</translation>
     </message>
     <message>
         <source>✗ failed</source>
-        <translation>✗ 失败</translation>
+        <translation type="vanished">✗ 失败</translation>
     </message>
     <message>
         <source>✓ sent</source>
-        <translation>✓ 已发送</translation>
+        <translation type="vanished">✓ 已发送</translation>
     </message>
     <message>
         <source>Sent to the server, which checked its SHA-256</source>
-        <translation>已发送到服务器，服务器已校验其 SHA-256</translation>
+        <translation type="vanished">已发送到服务器，服务器已校验其 SHA-256</translation>
     </message>
     <message>
         <source>✓ up to date</source>
-        <translation>✓ 已是最新</translation>
+        <translation type="vanished">✓ 已是最新</translation>
     </message>
     <message>
         <source>Already there with the server&apos;s SHA-256: not fetched</source>
-        <translation>本地已有且与服务器的 SHA-256 相同：未下载</translation>
+        <translation type="vanished">本地已有且与服务器的 SHA-256 相同：未下载</translation>
     </message>
     <message>
         <source>✓ verified</source>
-        <translation>✓ 已校验</translation>
+        <translation type="vanished">✓ 已校验</translation>
     </message>
     <message>
         <source>not verified</source>
-        <translation>未校验</translation>
+        <translation type="vanished">未校验</translation>
     </message>
 </context>
 <context>
@@ -1102,14 +1226,29 @@ Double-click to open the folder</source>
     </message>
 </context>
 <context>
+    <name>FileJob</name>
+    <message>
+        <source>Downloading {name} from {server}…</source>
+        <translation>正在从 {server} 下载 {name}…</translation>
+    </message>
+    <message>
+        <source>Downloading {name}: {progress}</source>
+        <translation>正在下载 {name}：{progress}</translation>
+    </message>
+    <message>
+        <source>Saved {name} ({size}) in {folder}</source>
+        <translation>已将 {name}（{size}）保存到 {folder}</translation>
+    </message>
+</context>
+<context>
     <name>FileServerPanel</name>
     <message>
         <source>Shared files</source>
-        <translation>共享的文件</translation>
+        <translation type="vanished">共享的文件</translation>
     </message>
     <message>
         <source>Transfers</source>
-        <translation>传输</translation>
+        <translation type="vanished">传输</translation>
     </message>
     <message>
         <source>Classic &amp;raw protocol too</source>
@@ -1117,47 +1256,47 @@ Double-click to open the folder</source>
     </message>
     <message>
         <source>Also answer the classic raw protocol on the same port: a client sends a bare file name and gets the bytes (for the classic Python download scripts); changes apply to new connections at once</source>
-        <translation>在同一端口上也响应经典原始协议：客户端只发送文件名即可收到文件内容（适用于经典的 Python 下载脚本）；修改对新连接立即生效</translation>
+        <translation type="vanished">在同一端口上也响应经典原始协议：客户端只发送文件名即可收到文件内容（适用于经典的 Python 下载脚本）；修改对新连接立即生效</translation>
     </message>
     <message>
         <source>Announce on the local &amp;network</source>
-        <translation>在局域网上宣告(&amp;N)</translation>
+        <translation type="vanished">在局域网上宣告(&amp;N)</translation>
     </message>
     <message>
         <source>While sharing, tell the computers on this network (mDNS/DNS-SD, like printers do) this computer&apos;s name, the address and port, and whether TLS is on, so that their Download panel and swb discover find the share without typing</source>
-        <translation>共享期间，向本网络中的计算机（像打印机那样使用 mDNS/DNS-SD）告知本机名称、地址和端口以及是否启用 TLS，让它们的下载面板和 swb discover 无需输入即可找到本共享</translation>
+        <translation type="vanished">共享期间，向本网络中的计算机（像打印机那样使用 mDNS/DNS-SD）告知本机名称、地址和端口以及是否启用 TLS，让它们的下载面板和 swb discover 无需输入即可找到本共享</translation>
     </message>
     <message>
         <source>Accept &amp;uploads into:</source>
-        <translation>接收上传到(&amp;U)：</translation>
+        <translation type="vanished">接收上传到(&amp;U)：</translation>
     </message>
     <message>
         <source>Let others send files into this folder (the share page&apos;s form, curl -T, swb put); a name that exists is never overwritten</source>
-        <translation>允许他人把文件发送到此文件夹（共享页面的表单、curl -T、swb put）；已存在的文件名绝不会被覆盖</translation>
+        <translation type="vanished">允许他人把文件发送到此文件夹（共享页面的表单、curl -T、swb put）；已存在的文件名绝不会被覆盖</translation>
     </message>
     <message>
         <source>Folder for received files</source>
-        <translation>存放收到文件的文件夹</translation>
+        <translation type="vanished">存放收到文件的文件夹</translation>
     </message>
     <message>
         <source>Share password</source>
-        <translation>共享密码</translation>
+        <translation type="vanished">共享密码</translation>
     </message>
     <message>
         <source>none: anyone who can reach the port</source>
-        <translation>无：能连到此端口的人都可访问</translation>
+        <translation type="vanished">无：能连到此端口的人都可访问</translation>
     </message>
     <message>
         <source>A password for everything shared (any user name): browsers ask for it, swb get and swb put read SWB_PASSWORD. It turns the classic raw protocol off, and without TLS it travels in clear text</source>
-        <translation>保护全部共享内容的密码（用户名任意）：浏览器会询问密码，swb get 和 swb put 读取 SWB_PASSWORD。设置密码会关闭经典 raw 协议；未启用 TLS 时密码以明文传输</translation>
+        <translation type="vanished">保护全部共享内容的密码（用户名任意）：浏览器会询问密码，swb get 和 swb put 读取 SWB_PASSWORD。设置密码会关闭经典 raw 协议；未启用 TLS 时密码以明文传输</translation>
     </message>
     <message>
         <source>&amp;Start</source>
-        <translation>启动(&amp;S)</translation>
+        <translation type="vanished">启动(&amp;S)</translation>
     </message>
     <message>
         <source>Start sharing the files in the list (Ctrl+R)</source>
-        <translation>开始共享列表中的文件（Ctrl+R）</translation>
+        <translation type="vanished">开始共享列表中的文件（Ctrl+R）</translation>
     </message>
     <message>
         <source>S&amp;top</source>
@@ -1165,11 +1304,11 @@ Double-click to open the folder</source>
     </message>
     <message>
         <source>Stop the server and every transfer (Ctrl+.)</source>
-        <translation>停止服务器及所有传输（Ctrl+.）</translation>
+        <translation type="vanished">停止服务器及所有传输（Ctrl+.）</translation>
     </message>
     <message>
         <source>Serve</source>
-        <translation>服务</translation>
+        <translation type="vanished">服务</translation>
     </message>
     <message>
         <source>&amp;Address:</source>
@@ -1177,7 +1316,7 @@ Double-click to open the folder</source>
     </message>
     <message>
         <source>&amp;Port:</source>
-        <translation>端口(&amp;P)：</translation>
+        <translation type="vanished">端口(&amp;P)：</translation>
     </message>
     <message>
         <source>Pass&amp;word:</source>
@@ -1185,27 +1324,27 @@ Double-click to open the folder</source>
     </message>
     <message>
         <source>Security</source>
-        <translation>安全</translation>
+        <translation type="vanished">安全</translation>
     </message>
     <message>
         <source>Plain HTTP: files travel unencrypted, like with any web server without TLS.</source>
-        <translation>普通 HTTP：文件以明文传输，与任何未启用 TLS 的网页服务器一样。</translation>
+        <translation type="vanished">普通 HTTP：文件以明文传输，与任何未启用 TLS 的网页服务器一样。</translation>
     </message>
     <message>
         <source>Share addresses</source>
-        <translation>共享地址</translation>
+        <translation type="vanished">共享地址</translation>
     </message>
     <message>
         <source>Every address the server can be reached at; pick one to see its QR code, double-click to copy it</source>
-        <translation>可以访问此服务器的所有地址；选中一个查看二维码，双击复制</translation>
+        <translation type="vanished">可以访问此服务器的所有地址；选中一个查看二维码，双击复制</translation>
     </message>
     <message>
         <source>&amp;Copy address</source>
-        <translation>复制地址(&amp;C)</translation>
+        <translation type="vanished">复制地址(&amp;C)</translation>
     </message>
     <message>
         <source>Copy the selected address to the clipboard</source>
-        <translation>将选中的地址复制到剪贴板</translation>
+        <translation type="vanished">将选中的地址复制到剪贴板</translation>
     </message>
     <message>
         <source>Copy file &amp;links</source>
@@ -1213,35 +1352,35 @@ Double-click to open the folder</source>
     </message>
     <message>
         <source>Classic ra&amp;w protocol too</source>
-        <translation>同时支持经典原始协议(&amp;W)</translation>
+        <translation type="vanished">同时支持经典原始协议(&amp;W)</translation>
     </message>
     <message>
         <source>St&amp;op</source>
-        <translation>停止(&amp;O)</translation>
+        <translation type="vanished">停止(&amp;O)</translation>
     </message>
     <message>
         <source>Addr&amp;ess:</source>
-        <translation>地址(&amp;E)：</translation>
+        <translation type="vanished">地址(&amp;E)：</translation>
     </message>
     <message>
         <source>Re&amp;quire password:</source>
-        <translation>需要密码(&amp;Q)：</translation>
+        <translation type="vanished">需要密码(&amp;Q)：</translation>
     </message>
     <message>
         <source>Without TLS the password travels in clear: anyone on the way can read it.</source>
-        <translation>未启用 TLS 时密码以明文传输：途经网络上的任何人都能读到它。</translation>
+        <translation type="vanished">未启用 TLS 时密码以明文传输：途经网络上的任何人都能读到它。</translation>
     </message>
     <message>
         <source>Copy file lin&amp;ks</source>
-        <translation>复制文件链接(&amp;K)</translation>
+        <translation type="vanished">复制文件链接(&amp;K)</translation>
     </message>
     <message>
         <source>Copy a download link for each selected file (or every file), at the selected address</source>
-        <translation>按选中的地址，为每个选中的文件（未选中时为全部文件）复制下载链接</translation>
+        <translation type="vanished">按选中的地址，为每个选中的文件（未选中时为全部文件）复制下载链接</translation>
     </message>
     <message>
         <source>Addresses</source>
-        <translation>地址</translation>
+        <translation type="vanished">地址</translation>
     </message>
     <message>
         <source>The upload folder {path} does not exist.</source>
@@ -1259,55 +1398,55 @@ Double-click to open the folder</source>
     </message>
     <message>
         <source>Start the server first: it has no address yet</source>
-        <translation>请先启动服务器：目前还没有地址</translation>
+        <translation type="vanished">请先启动服务器：目前还没有地址</translation>
     </message>
     <message>
         <source>Copied {url}</source>
-        <translation>已复制 {url}</translation>
+        <translation type="vanished">已复制 {url}</translation>
     </message>
     <message>
         <source>The list is empty: add files to share first</source>
-        <translation>列表为空：请先添加要共享的文件</translation>
+        <translation type="vanished">列表为空：请先添加要共享的文件</translation>
     </message>
     <message numerus="yes">
         <source>Copied {count} links</source>
-        <translation>
+        <translation type="vanished">
             <numerusform>已复制 {count} 个链接</numerusform>
         </translation>
     </message>
     <message numerus="yes">
         <source>{count} files shared last time are gone and left the list: {paths}</source>
-        <translation>
+        <translation type="vanished">
             <numerusform>上次共享的 {count} 个文件已不存在，已从列表移除：{paths}</numerusform>
         </translation>
     </message>
     <message>
         <source>Added {name}</source>
-        <translation>已添加 {name}</translation>
+        <translation type="vanished">已添加 {name}</translation>
     </message>
     <message numerus="yes">
         <source>Added {count} files</source>
-        <translation>
+        <translation type="vanished">
             <numerusform>已添加 {count} 个文件</numerusform>
         </translation>
     </message>
     <message>
         <source>; skipped {path} ({reason})</source>
-        <translation>；已跳过 {path}（{reason}）</translation>
+        <translation type="vanished">；已跳过 {path}（{reason}）</translation>
     </message>
     <message numerus="yes">
         <source> and {count} more</source>
-        <translation>
+        <translation type="vanished">
             <numerusform> 等 {count} 项</numerusform>
         </translation>
     </message>
     <message>
         <source>{problem} ({added})</source>
-        <translation>{problem}（{added}）</translation>
+        <translation type="vanished">{problem}（{added}）</translation>
     </message>
     <message>
         <source>Announced on the local network as “{name}”.</source>
-        <translation>已在局域网上以“{name}”宣告。</translation>
+        <translation type="vanished">已在局域网上以“{name}”宣告。</translation>
     </message>
     <message>
         <source>Serving {files} at {url}</source>
@@ -1319,11 +1458,11 @@ Double-click to open the folder</source>
     </message>
     <message>
         <source>transfers/s</source>
-        <translation>传输/秒</translation>
+        <translation type="vanished">传输/秒</translation>
     </message>
     <message>
         <source>Bytes per second served (and received by uploads), and transfers started per second, over the last minutes</source>
-        <translation>最近几分钟内每秒发送（及上传接收）的字节数和每秒开始的传输数</translation>
+        <translation type="vanished">最近几分钟内每秒发送（及上传接收）的字节数和每秒开始的传输数</translation>
     </message>
     <message>
         <source>Stopped serving on {address}</source>
@@ -1331,11 +1470,11 @@ Double-click to open the folder</source>
     </message>
     <message>
         <source>Without TLS uploaded files travel in clear: anyone on the way can read them.</source>
-        <translation>未启用 TLS 时上传的文件以明文传输：途经网络上的任何人都能读到它们。</translation>
+        <translation type="vanished">未启用 TLS 时上传的文件以明文传输：途经网络上的任何人都能读到它们。</translation>
     </message>
     <message>
         <source>HTTPS: files travel encrypted. Browsers warn about the self-signed certificate; compare its fingerprint with the one below.</source>
-        <translation>HTTPS：文件加密传输。浏览器会对自签名证书发出警告，请与下方的证书指纹核对。</translation>
+        <translation type="vanished">HTTPS：文件加密传输。浏览器会对自签名证书发出警告，请与下方的证书指纹核对。</translation>
     </message>
     <message numerus="yes">
         <source>{count} files</source>
@@ -1345,27 +1484,27 @@ Double-click to open the folder</source>
     </message>
     <message>
         <source>&amp;Graph</source>
-        <translation>速率图(&amp;G)</translation>
+        <translation type="vanished">速率图(&amp;G)</translation>
     </message>
     <message>
         <source>Show bytes served per second and transfers started per second</source>
-        <translation>显示每秒发送的字节数和每秒开始的传输数</translation>
+        <translation type="vanished">显示每秒发送的字节数和每秒开始的传输数</translation>
     </message>
     <message>
         <source>Only programs on this computer can connect to {address}.</source>
-        <translation>只有本机上的程序可以连接 {address}。</translation>
+        <translation type="vanished">只有本机上的程序可以连接 {address}。</translation>
     </message>
     <message>
         <source>Anyone on your network can connect; the list is empty, so there is nothing to download yet.</source>
-        <translation>网络中的任何人都可以连接；列表为空，目前没有可下载的文件。</translation>
+        <translation type="vanished">网络中的任何人都可以连接；列表为空，目前没有可下载的文件。</translation>
     </message>
     <message>
         <source>Anyone on your network can download the 1 file in this list.</source>
-        <translation>网络中的任何人都可以下载列表中的这 1 个文件。</translation>
+        <translation type="vanished">网络中的任何人都可以下载列表中的这 1 个文件。</translation>
     </message>
     <message numerus="yes">
         <source>Anyone on your network can download the {count} files in this list.</source>
-        <translation>
+        <translation type="vanished">
             <numerusform>网络中的任何人都可以下载列表中的这 {count} 个文件。</numerusform>
         </translation>
     </message>
@@ -1709,6 +1848,39 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     <message>
         <source>Don&apos;t ask again</source>
         <translation>不再询问</translation>
+    </message>
+</context>
+<context>
+    <name>MirrorJob</name>
+    <message>
+        <source>Downloading from {server} into {folder}…</source>
+        <translation>正在从 {server} 下载到 {folder}…</translation>
+    </message>
+    <message numerus="yes">
+        <source>{done} of {count} files</source>
+        <translation>
+            <numerusform>{done} / {count} 个文件</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Downloading: {progress}</source>
+        <translation>正在下载：{progress}</translation>
+    </message>
+    <message>
+        <source>{downloaded} downloaded, {current} up to date, {failed} failed</source>
+        <translation>已下载 {downloaded} 个，{current} 个已是最新，{failed} 个失败</translation>
+    </message>
+    <message>
+        <source>{summary} in {folder}</source>
+        <translation>{summary}，保存在 {folder}</translation>
+    </message>
+    <message>
+        <source>(first: {path}: {reason})</source>
+        <translation>（第一个：{path}：{reason}）</translation>
+    </message>
+    <message>
+        <source>The download was cancelled: Resume fetches only what is missing (partial files are kept)</source>
+        <translation>下载已取消：点击“续传”只下载缺少的部分（已下载的部分文件会保留）</translation>
     </message>
 </context>
 <context>
@@ -2828,6 +3000,109 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     </message>
 </context>
 <context>
+    <name>SaveBox</name>
+    <message>
+        <source>Save</source>
+        <translation>保存</translation>
+    </message>
+    <message>
+        <source>The folder the file is saved in</source>
+        <translation>文件保存到的文件夹</translation>
+    </message>
+    <message>
+        <source>Save folder</source>
+        <translation>保存文件夹</translation>
+    </message>
+    <message>
+        <source>&amp;Browse…</source>
+        <translation>浏览(&amp;B)…</translation>
+    </message>
+    <message>
+        <source>Choose the folder to save in</source>
+        <translation>选择保存文件夹</translation>
+    </message>
+    <message>
+        <source>&amp;Download</source>
+        <translation>下载(&amp;D)</translation>
+    </message>
+    <message>
+        <source>Download the file the URL names (Ctrl+R)</source>
+        <translation>下载地址所指的文件（Ctrl+R）</translation>
+    </message>
+    <message>
+        <source>&amp;Cancel</source>
+        <translation>取消(&amp;C)</translation>
+    </message>
+    <message>
+        <source>Stop the download; the part already saved is kept for Resume (Ctrl+.)</source>
+        <translation>停止下载；已保存的部分会保留，可稍后续传（Ctrl+.）</translation>
+    </message>
+    <message>
+        <source>R&amp;esume</source>
+        <translation>续传(&amp;E)</translation>
+    </message>
+    <message>
+        <source>Continue the interrupted download from where it stopped</source>
+        <translation>从中断处继续下载</translation>
+    </message>
+    <message>
+        <source>Upload f&amp;iles…</source>
+        <translation>上传文件(&amp;I)…</translation>
+    </message>
+    <message>
+        <source>Send files to the server in the URL field (one that takes uploads); dropping files on this panel does the same. An interrupted upload continues where it stopped, and the server checks each file&apos;s SHA-256</source>
+        <translation>把文件发送到 URL 栏中的服务器（需接受上传）；把文件拖放到此面板也一样。中断的上传会从停下处继续，服务器会校验每个文件的 SHA-256</translation>
+    </message>
+    <message>
+        <source>Download progress</source>
+        <translation>下载进度</translation>
+    </message>
+    <message>
+        <source>F&amp;older:</source>
+        <translation>文件夹(&amp;O)：</translation>
+    </message>
+    <message>
+        <source>Save downloads in</source>
+        <translation>下载保存到</translation>
+    </message>
+    <message>
+        <source>The folder {folder} does not exist: choose another one</source>
+        <translation>文件夹 {folder} 不存在：请另选一个</translation>
+    </message>
+    <message>
+        <source>Cannot save files in the folder {folder}: choose another one</source>
+        <translation>无法在文件夹 {folder} 中保存文件：请另选一个</translation>
+    </message>
+    <message>
+        <source>{eta} left</source>
+        <translation>剩余 {eta}</translation>
+    </message>
+    <message>
+        <source>✓ SHA-256 verified</source>
+        <translation>✓ SHA-256 校验通过</translation>
+    </message>
+    <message>
+        <source>The file matches the checksum the server announced</source>
+        <translation>文件与服务器公布的校验值一致</translation>
+    </message>
+    <message>
+        <source>Not verified: the classic raw protocol carries no checksum</source>
+        <translation>未校验：经典原始协议不提供校验值</translation>
+    </message>
+    <message>
+        <source>Not verified: the server sent no checksum</source>
+        <translation>未校验：服务器没有提供校验值</translation>
+    </message>
+    <message>
+        <source>Compare the SHA-256 below with the one the sender sees</source>
+        <translation>请将下面的 SHA-256 与发送方看到的值进行核对</translation>
+    </message>
+    <message>
+        <source>SHA-256 of the saved file</source>
+        <translation>已保存文件的 SHA-256</translation>
+    </message>
+</context>
+<context>
     <name>ScriptsPanel</name>
     <message>
         <source>a message of {size} bytes is longer than the log keeps, so it cannot be replayed exactly</source>
@@ -3047,6 +3322,21 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     </message>
 </context>
 <context>
+    <name>SecurityGroup</name>
+    <message>
+        <source>Security</source>
+        <translation>安全</translation>
+    </message>
+    <message>
+        <source>HTTPS: files travel encrypted. Browsers warn about the self-signed certificate; compare its fingerprint with the one below.</source>
+        <translation>HTTPS：文件加密传输。浏览器会对自签名证书发出警告，请与下方的证书指纹核对。</translation>
+    </message>
+    <message>
+        <source>Plain HTTP: files travel unencrypted, like with any web server without TLS.</source>
+        <translation>普通 HTTP：文件以明文传输，与任何未启用 TLS 的网页服务器一样。</translation>
+    </message>
+</context>
+<context>
     <name>SendBox</name>
     <message>
         <source>Pa&amp;yload</source>
@@ -3152,6 +3442,111 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     <message>
         <source>&amp;Interval:</source>
         <translation>间隔(&amp;I)：</translation>
+    </message>
+</context>
+<context>
+    <name>ServeBox</name>
+    <message>
+        <source>Serve</source>
+        <translation>服务</translation>
+    </message>
+    <message>
+        <source>Classic ra&amp;w protocol too</source>
+        <translation>同时支持经典原始协议(&amp;W)</translation>
+    </message>
+    <message>
+        <source>Also answer the classic raw protocol on the same port: a client sends a bare file name and gets the bytes (for the classic Python download scripts); changes apply to new connections at once</source>
+        <translation>在同一端口上也响应经典原始协议：客户端只发送文件名即可收到文件内容（适用于经典的 Python 下载脚本）；修改对新连接立即生效</translation>
+    </message>
+    <message>
+        <source>Announce on the local &amp;network</source>
+        <translation>在局域网上宣告(&amp;N)</translation>
+    </message>
+    <message>
+        <source>While sharing, tell the computers on this network (mDNS/DNS-SD, like printers do) this computer&apos;s name, the address and port, and whether TLS is on, so that their Download panel and swb discover find the share without typing</source>
+        <translation>共享期间，向本网络中的计算机（像打印机那样使用 mDNS/DNS-SD）告知本机名称、地址和端口以及是否启用 TLS，让它们的下载面板和 swb discover 无需输入即可找到本共享</translation>
+    </message>
+    <message>
+        <source>Accept &amp;uploads into:</source>
+        <translation>接收上传到(&amp;U)：</translation>
+    </message>
+    <message>
+        <source>Let others send files into this folder (the share page&apos;s form, curl -T, swb put); a name that exists is never overwritten</source>
+        <translation>允许他人把文件发送到此文件夹（共享页面的表单、curl -T、swb put）；已存在的文件名绝不会被覆盖</translation>
+    </message>
+    <message>
+        <source>Folder for received files</source>
+        <translation>存放收到文件的文件夹</translation>
+    </message>
+    <message>
+        <source>Share password</source>
+        <translation>共享密码</translation>
+    </message>
+    <message>
+        <source>none: anyone who can reach the port</source>
+        <translation>无：能连到此端口的人都可访问</translation>
+    </message>
+    <message>
+        <source>A password for everything shared (any user name): browsers ask for it, swb get and swb put read SWB_PASSWORD. It turns the classic raw protocol off, and without TLS it travels in clear text</source>
+        <translation>保护全部共享内容的密码（用户名任意）：浏览器会询问密码，swb get 和 swb put 读取 SWB_PASSWORD。设置密码会关闭经典 raw 协议；未启用 TLS 时密码以明文传输</translation>
+    </message>
+    <message>
+        <source>&amp;Start</source>
+        <translation>启动(&amp;S)</translation>
+    </message>
+    <message>
+        <source>Start sharing the files in the list (Ctrl+R)</source>
+        <translation>开始共享列表中的文件（Ctrl+R）</translation>
+    </message>
+    <message>
+        <source>St&amp;op</source>
+        <translation>停止(&amp;O)</translation>
+    </message>
+    <message>
+        <source>Stop the server and every transfer (Ctrl+.)</source>
+        <translation>停止服务器及所有传输（Ctrl+.）</translation>
+    </message>
+    <message>
+        <source>Addr&amp;ess:</source>
+        <translation>地址(&amp;E)：</translation>
+    </message>
+    <message>
+        <source>&amp;Port:</source>
+        <translation>端口(&amp;P)：</translation>
+    </message>
+    <message>
+        <source>Re&amp;quire password:</source>
+        <translation>需要密码(&amp;Q)：</translation>
+    </message>
+    <message>
+        <source>Announced on the local network as “{name}”.</source>
+        <translation>已在局域网上以“{name}”宣告。</translation>
+    </message>
+    <message>
+        <source>Without TLS the password travels in clear: anyone on the way can read it.</source>
+        <translation>未启用 TLS 时密码以明文传输：途经网络上的任何人都能读到它。</translation>
+    </message>
+    <message>
+        <source>Without TLS uploaded files travel in clear: anyone on the way can read them.</source>
+        <translation>未启用 TLS 时上传的文件以明文传输：途经网络上的任何人都能读到它们。</translation>
+    </message>
+    <message>
+        <source>Only programs on this computer can connect to {address}.</source>
+        <translation>只有本机上的程序可以连接 {address}。</translation>
+    </message>
+    <message>
+        <source>Anyone on your network can connect; the list is empty, so there is nothing to download yet.</source>
+        <translation>网络中的任何人都可以连接；列表为空，目前没有可下载的文件。</translation>
+    </message>
+    <message>
+        <source>Anyone on your network can download the 1 file in this list.</source>
+        <translation>网络中的任何人都可以下载列表中的这 1 个文件。</translation>
+    </message>
+    <message numerus="yes">
+        <source>Anyone on your network can download the {count} files in this list.</source>
+        <translation>
+            <numerusform>网络中的任何人都可以下载列表中的这 {count} 个文件。</numerusform>
+        </translation>
     </message>
 </context>
 <context>
@@ -3316,6 +3711,168 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     </message>
 </context>
 <context>
+    <name>ShareAddress</name>
+    <message>
+        <source>A share&apos;s address (http://, https:// or raw://) or host:port; with a file name at the end it names the file to download</source>
+        <translation>共享地址（http://、https:// 或 raw://）或 主机:端口；末尾带上文件名即指定要下载的文件</translation>
+    </message>
+    <message>
+        <source>Share URL</source>
+        <translation>共享地址</translation>
+    </message>
+    <message>
+        <source>http://192.168.1.5:8000/ or 192.168.1.5:8000</source>
+        <translation>http://192.168.1.5:8000/ 或 192.168.1.5:8000</translation>
+    </message>
+    <message>
+        <source>Ask the server which files it shares</source>
+        <translation>向服务器查询它共享了哪些文件</translation>
+    </message>
+    <message>
+        <source>&amp;List files</source>
+        <translation>列出文件(&amp;L)</translation>
+    </message>
+    <message>
+        <source>Classic &amp;raw protocol</source>
+        <translation>经典原始协议(&amp;R)</translation>
+    </message>
+    <message>
+        <source>For servers that only speak the classic protocol (send the name, read the bytes): no list, no resume, no checksum. A raw:// URL implies it</source>
+        <translation>用于只支持经典协议（发送文件名，读取字节）的服务器：不能列出文件、不能续传、没有校验。raw:// 地址会自动启用此项</translation>
+    </message>
+    <message>
+        <source>Without TLS the password travels in clear: anyone on the way can read it.</source>
+        <translation>未启用 TLS 时密码以明文传输：途经网络上的任何人都能读到它。</translation>
+    </message>
+    <message>
+        <source>How an https:// server&apos;s certificate is checked</source>
+        <translation>如何校验 https:// 服务器的证书</translation>
+    </message>
+    <message>
+        <source>&amp;URL:</source>
+        <translation>地址(&amp;U)：</translation>
+    </message>
+</context>
+<context>
+    <name>ShareBrowser</name>
+    <message>
+        <source>Server</source>
+        <translation>服务器</translation>
+    </message>
+    <message>
+        <source>&amp;URL:</source>
+        <translation type="vanished">地址(&amp;U)：</translation>
+    </message>
+    <message>
+        <source>http://192.168.1.5:8000/ or 192.168.1.5:8000</source>
+        <translation type="vanished">http://192.168.1.5:8000/ 或 192.168.1.5:8000</translation>
+    </message>
+    <message>
+        <source>A share&apos;s address (http://, https:// or raw://) or host:port; with a file name at the end it names the file to download</source>
+        <translation type="vanished">共享地址（http://、https:// 或 raw://）或 主机:端口；末尾带上文件名即指定要下载的文件</translation>
+    </message>
+    <message>
+        <source>Share URL</source>
+        <translation type="vanished">共享地址</translation>
+    </message>
+    <message>
+        <source>&amp;List files</source>
+        <translation type="vanished">列出文件(&amp;L)</translation>
+    </message>
+    <message>
+        <source>Ask the server which files it shares</source>
+        <translation type="vanished">向服务器查询它共享了哪些文件</translation>
+    </message>
+    <message>
+        <source>Classic &amp;raw protocol</source>
+        <translation type="vanished">经典原始协议(&amp;R)</translation>
+    </message>
+    <message>
+        <source>For servers that only speak the classic protocol (send the name, read the bytes): no list, no resume, no checksum. A raw:// URL implies it</source>
+        <translation type="vanished">用于只支持经典协议（发送文件名，读取字节）的服务器：不能列出文件、不能续传、没有校验。raw:// 地址会自动启用此项</translation>
+    </message>
+    <message>
+        <source>Without TLS the password travels in clear: anyone on the way can read it.</source>
+        <translation type="vanished">未启用 TLS 时密码以明文传输：途经网络上的任何人都能读到它。</translation>
+    </message>
+    <message>
+        <source>How an https:// server&apos;s certificate is checked</source>
+        <translation type="vanished">如何校验 https:// 服务器的证书</translation>
+    </message>
+    <message>
+        <source>Files on the server</source>
+        <translation>服务器上的文件</translation>
+    </message>
+    <message>
+        <source>The server&apos;s files: pick one to download, or double-click to download it</source>
+        <translation>服务器上的文件：选中一个下载，或双击直接下载</translation>
+    </message>
+    <message>
+        <source>U&amp;p</source>
+        <translation>上一级(&amp;P)</translation>
+    </message>
+    <message>
+        <source>Show the folder above this one (Backspace)</source>
+        <translation>显示上一级文件夹（Backspace）</translation>
+    </message>
+    <message>
+        <source>Dow&amp;nload selected</source>
+        <translation>下载选中项(&amp;N)</translation>
+    </message>
+    <message>
+        <source>Download the files and folders selected in the list into the save folder (Ctrl+click or Shift+click picks several)</source>
+        <translation>把列表中选中的文件和文件夹下载到保存文件夹（按住 Ctrl 或 Shift 单击可多选）</translation>
+    </message>
+    <message>
+        <source>Do&amp;wnload folder</source>
+        <translation>下载此文件夹(&amp;W)</translation>
+    </message>
+    <message>
+        <source>Download the folder shown in the list, with everything in it, as a folder</source>
+        <translation>下载列表中显示的文件夹及其全部内容，保存为同名文件夹</translation>
+    </message>
+    <message>
+        <source>Download everythin&amp;g</source>
+        <translation>全部下载(&amp;G)</translation>
+    </message>
+    <message>
+        <source>Download everything the server shares, keeping its folders; files already there with the same SHA-256 are not fetched again</source>
+        <translation>下载服务器共享的全部内容并保留文件夹结构；本地已有且 SHA-256 相同的文件不再下载</translation>
+    </message>
+    <message>
+        <source>Asking {server} for its files…</source>
+        <translation>正在向 {server} 查询文件列表…</translation>
+    </message>
+    <message>
+        <source>Share</source>
+        <translation>共享</translation>
+    </message>
+    <message numerus="yes">
+        <source>{count} entries in this folder: double-click a folder to open it, or pick several and Download selected</source>
+        <translation>
+            <numerusform>此文件夹中有 {count} 项：双击文件夹可打开，或选中多项后点击“下载选中项”</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>The server shares no files right now</source>
+        <translation>服务器目前没有共享任何文件</translation>
+    </message>
+    <message>
+        <source>1 file on the server: pick it and Download</source>
+        <translation>服务器上有 1 个文件：选中后点击“下载”</translation>
+    </message>
+    <message numerus="yes">
+        <source>{count} files on the server: pick one and Download</source>
+        <translation>
+            <numerusform>服务器上有 {count} 个文件：选中一个后点击“下载”</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Listing the files was cancelled</source>
+        <translation>已取消列出文件</translation>
+    </message>
+</context>
+<context>
     <name>ShareList</name>
     <message>
         <source>Name</source>
@@ -3428,6 +3985,43 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     <message>
         <source> · {count} missing</source>
         <translation> · {count} 个已丢失</translation>
+    </message>
+</context>
+<context>
+    <name>SharedFilesBox</name>
+    <message>
+        <source>Shared files</source>
+        <translation>共享的文件</translation>
+    </message>
+    <message>
+        <source>Added {name}</source>
+        <translation>已添加 {name}</translation>
+    </message>
+    <message numerus="yes">
+        <source>Added {count} files</source>
+        <translation>
+            <numerusform>已添加 {count} 个文件</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>; skipped {path} ({reason})</source>
+        <translation>；已跳过 {path}（{reason}）</translation>
+    </message>
+    <message numerus="yes">
+        <source> and {count} more</source>
+        <translation>
+            <numerusform> 等 {count} 项</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>{problem} ({added})</source>
+        <translation>{problem}（{added}）</translation>
+    </message>
+    <message numerus="yes">
+        <source>{count} files shared last time are gone and left the list: {paths}</source>
+        <translation>
+            <numerusform>上次共享的 {count} 个文件已不存在，已从列表移除：{paths}</numerusform>
+        </translation>
     </message>
 </context>
 <context>
@@ -4490,6 +5084,29 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     </message>
 </context>
 <context>
+    <name>TransfersBox</name>
+    <message>
+        <source>Transfers</source>
+        <translation>传输</translation>
+    </message>
+    <message>
+        <source>&amp;Graph</source>
+        <translation>速率图(&amp;G)</translation>
+    </message>
+    <message>
+        <source>Show bytes served per second and transfers started per second</source>
+        <translation>显示每秒发送的字节数和每秒开始的传输数</translation>
+    </message>
+    <message>
+        <source>transfers/s</source>
+        <translation>传输/秒</translation>
+    </message>
+    <message>
+        <source>Bytes per second served (and received by uploads), and transfers started per second, over the last minutes</source>
+        <translation>最近几分钟内每秒发送（及上传接收）的字节数和每秒开始的传输数</translation>
+    </message>
+</context>
+<context>
     <name>UdpListenBox</name>
     <message>
         <source>Listen</source>
@@ -4897,6 +5514,39 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     <message>
         <source>{done} of {total}</source>
         <translation>{done} / {total}</translation>
+    </message>
+    <message>
+        <source>{count} B</source>
+        <translation>{count} 字节</translation>
+    </message>
+</context>
+<context>
+    <name>UploadJob</name>
+    <message>
+        <source>Only files can be sent (not folders)</source>
+        <translation>只能发送文件（不能发送文件夹）</translation>
+    </message>
+    <message>
+        <source>Uploads go to http:// or https:// shares</source>
+        <translation>上传只能发往 http:// 或 https:// 共享</translation>
+    </message>
+    <message numerus="yes">
+        <source>Sending {count} files to {server}…</source>
+        <translation>
+            <numerusform>正在向 {server} 发送 {count} 个文件…</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Sent {name} ({size}): the server verified its SHA-256</source>
+        <translation>已发送 {name}（{size}）：服务器已校验其 SHA-256</translation>
+    </message>
+    <message>
+        <source>Sending {name}: {progress}</source>
+        <translation>正在发送 {name}：{progress}</translation>
+    </message>
+    <message>
+        <source>The upload was stopped: sending the file again continues it</source>
+        <translation>上传已停止：再次发送该文件会从停下处继续</translation>
     </message>
 </context>
 </TS>
