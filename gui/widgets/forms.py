@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import QFileDialog, QFormLayout, QHBoxLayout, QLabel, QPushButton, QWidget
 
 if TYPE_CHECKING:
     from gui.panels.base import Panel
 
-__all__ = ["add_rows", "button_row", "push_button", "start_stop_buttons"]
+__all__ = ["add_rows", "button_row", "choose_file", "push_button", "start_stop_buttons"]
 
 
 def push_button(
@@ -78,3 +78,25 @@ def add_rows(form: QFormLayout, *rows: tuple[str, QWidget] | tuple[str, QWidget,
         label = form.labelForField(field)
         if inner and isinstance(label, QLabel):
             label.setBuddy(inner[0])
+
+
+# --- glog helpers ---
+
+
+def choose_file(
+    parent: QWidget,
+    title: str,
+    filters: str,
+    then: Callable[[str], object],
+    *,
+    save_as: str | None = None,
+) -> None:
+    """Ask for a file to open (or, with ``save_as``, a file to save, suggesting that name) and
+    call ``then`` with its path; nothing happens when the user cancels. ``filters`` is Qt's
+    filter string ("Packet library (*.json);;All files (*)"), already translated."""
+    if save_as is None:
+        path, _ = QFileDialog.getOpenFileName(parent, title, "", filters)
+    else:
+        path, _ = QFileDialog.getSaveFileName(parent, title, save_as, filters)
+    if path:
+        then(path)

@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
-    QFileDialog,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -25,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.widgets.forms import push_button
+from gui.widgets.forms import choose_file, push_button
 from gui.widgets.status import InlineError
 from gui.widgets.style import monospace_font, set_text_role
 from net.codec import parse_escapes
@@ -217,11 +216,8 @@ class ClientSecurityBox(QGroupBox):
             self.pin_error.clear_error()
 
     def _choose_ca(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self, self.tr("CA certificates"), "", self.tr("PEM files (*.pem *.crt);;All files (*)")
-        )
-        if path:
-            self.ca_edit.setText(path)
+        filters = self.tr("PEM files (*.pem *.crt);;All files (*)")
+        choose_file(self, self.tr("CA certificates"), filters, self.ca_edit.setText)
 
 
 @dataclass(frozen=True, slots=True)
@@ -375,14 +371,8 @@ class ServerSecurityBox(QGroupBox):
         self.copy_button.setEnabled(bool(self.fingerprint))
 
     def _choose(self, edit: QLineEdit) -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self,
-            self.tr("Choose a file"),
-            "",
-            self.tr("PEM files (*.pem *.crt *.key);;All files (*)"),
-        )
-        if path:
-            edit.setText(path)
+        filters = self.tr("PEM files (*.pem *.crt *.key);;All files (*)")
+        choose_file(self, self.tr("Choose a file"), filters, edit.setText)
 
 
 class ConnectionOptionsBox(QGroupBox):

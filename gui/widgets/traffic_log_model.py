@@ -18,7 +18,7 @@ import codecs
 from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QModelIndex
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QModelIndex
 
 from gui.widgets.table_model import RowTableModel
 from gui.widgets.traffic_log_render import RowReading
@@ -41,6 +41,15 @@ from net.events import Datagram
 
 __all__ = ["DEFAULT_LOG_BYTES", "DEFAULT_LOG_LIMIT", "ROW_KEEP", "LogEntry", "TrafficLogModel"]
 
+# The column titles, translated when a model is made (the language may change before).
+_HEADERS = (
+    QT_TRANSLATE_NOOP("TrafficLog", "Time"),
+    QT_TRANSLATE_NOOP("TrafficLog", "Dir"),
+    QT_TRANSLATE_NOOP("TrafficLog", "Peer"),
+    QT_TRANSLATE_NOOP("TrafficLog", "Bytes"),
+    QT_TRANSLATE_NOOP("TrafficLog", "Data"),
+)
+
 
 class TrafficLogModel(RowReading, RowTableModel):
     """A bounded table model over log rows; columns time, direction, peer, bytes, data.
@@ -57,14 +66,7 @@ class TrafficLogModel(RowReading, RowTableModel):
         row_keep: int = ROW_KEEP,
     ) -> None:
         super().__init__(
-            [
-                QCoreApplication.translate("TrafficLog", "Time"),
-                QCoreApplication.translate("TrafficLog", "Dir"),
-                QCoreApplication.translate("TrafficLog", "Peer"),
-                QCoreApplication.translate("TrafficLog", "Bytes"),
-                QCoreApplication.translate("TrafficLog", "Data"),
-            ],
-            parent,
+            [QCoreApplication.translate("TrafficLog", str(h)) for h in _HEADERS], parent
         )
         self._rows: list[Row] = []
         self._sizes: list[int] = []  # payload bytes each row holds, for the max_bytes bound

@@ -1453,6 +1453,53 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     </message>
 </context>
 <context>
+    <name>PacketLibraryFile</name>
+    <message>
+        <source>{problem}. The file is left as it is: fix it or open another.</source>
+        <translation>{problem}。文件保持原样：请修复它或打开另一个文件。</translation>
+    </message>
+    <message numerus="yes">
+        <source>{count} packets in {path}</source>
+        <translation>
+            <numerusform>{path} 中有 {count} 个数据包</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Saved the library to {path}</source>
+        <translation>数据包库已保存到 {path}</translation>
+    </message>
+    <message numerus="yes">
+        <source>Imported {count} packets ({added} new, {replaced} replaced)</source>
+        <translation>
+            <numerusform>已导入 {count} 个数据包（新增 {added} 个，替换 {replaced} 个）</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Packet Sender export or packet library (*.json);;All files (*)</source>
+        <translation>Packet Sender 导出文件或数据包库 (*.json);;所有文件 (*)</translation>
+    </message>
+    <message>
+        <source>Import packets</source>
+        <translation>导入数据包</translation>
+    </message>
+    <message>
+        <source>Packet library (*.json)</source>
+        <translation>数据包库 (*.json)</translation>
+    </message>
+    <message>
+        <source>Open a packet library</source>
+        <translation>打开数据包库</translation>
+    </message>
+    <message>
+        <source>Save the packet library</source>
+        <translation>保存数据包库</translation>
+    </message>
+    <message>
+        <source>The library file cannot be read, so it is not changed: open another</source>
+        <translation>无法读取数据包库文件，因此不会修改它：请打开另一个</translation>
+    </message>
+</context>
+<context>
     <name>PacketLibraryPanel</name>
     <message>
         <source>Search packets</source>
@@ -1500,47 +1547,47 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     </message>
     <message>
         <source>{problem}. The file is left as it is: fix it or open another.</source>
-        <translation>{problem}。文件保持原样：请修复它或打开另一个文件。</translation>
+        <translation type="vanished">{problem}。文件保持原样：请修复它或打开另一个文件。</translation>
     </message>
     <message numerus="yes">
         <source>{count} packets in {path}</source>
-        <translation>
+        <translation type="vanished">
             <numerusform>{path} 中有 {count} 个数据包</numerusform>
         </translation>
     </message>
     <message>
         <source>Saved the library to {path}</source>
-        <translation>数据包库已保存到 {path}</translation>
+        <translation type="vanished">数据包库已保存到 {path}</translation>
     </message>
     <message numerus="yes">
         <source>Imported {count} packets ({added} new, {replaced} replaced)</source>
-        <translation>
+        <translation type="vanished">
             <numerusform>已导入 {count} 个数据包（新增 {added} 个，替换 {replaced} 个）</numerusform>
         </translation>
     </message>
     <message>
         <source>Import packets</source>
-        <translation>导入数据包</translation>
+        <translation type="vanished">导入数据包</translation>
     </message>
     <message>
         <source>Packet Sender export or packet library (*.json);;All files (*)</source>
-        <translation>Packet Sender 导出文件或数据包库 (*.json);;所有文件 (*)</translation>
+        <translation type="vanished">Packet Sender 导出文件或数据包库 (*.json);;所有文件 (*)</translation>
     </message>
     <message>
         <source>Open a packet library</source>
-        <translation>打开数据包库</translation>
+        <translation type="vanished">打开数据包库</translation>
     </message>
     <message>
         <source>Packet library (*.json)</source>
-        <translation>数据包库 (*.json)</translation>
+        <translation type="vanished">数据包库 (*.json)</translation>
     </message>
     <message>
         <source>Save the packet library</source>
-        <translation>保存数据包库</translation>
+        <translation type="vanished">保存数据包库</translation>
     </message>
     <message>
         <source>The library file cannot be read, so it is not changed: open another</source>
-        <translation>无法读取数据包库文件，因此不会修改它：请打开另一个</translation>
+        <translation type="vanished">无法读取数据包库文件，因此不会修改它：请打开另一个</translation>
     </message>
     <message>
         <source>New packet</source>
