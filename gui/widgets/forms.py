@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtWidgets import QFileDialog, QFormLayout, QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QPushButton, QWidget
 
 if TYPE_CHECKING:
     from gui.panels.base import Panel
 
-__all__ = ["add_rows", "button_row", "choose_file", "push_button", "start_stop_buttons"]
+__all__ = ["add_rows", "button_row", "push_button", "start_stop_buttons"]
 
 
 def push_button(
@@ -82,6 +82,11 @@ def add_rows(form: QFormLayout, *rows: tuple[str, QWidget] | tuple[str, QWidget,
 
 # --- glog helpers ---
 
+if TYPE_CHECKING:  # the glog block imports for itself, so that the two blocks merge cleanly
+    from collections.abc import Iterable
+
+    from PySide6.QtWidgets import QComboBox
+
 
 def choose_file(
     parent: QWidget,
@@ -94,9 +99,40 @@ def choose_file(
     """Ask for a file to open (or, with ``save_as``, a file to save, suggesting that name) and
     call ``then`` with its path; nothing happens when the user cancels. ``filters`` is Qt's
     filter string ("Packet library (*.json);;All files (*)"), already translated."""
+    from PySide6.QtWidgets import QFileDialog
+
     if save_as is None:
         path, _ = QFileDialog.getOpenFileName(parent, title, "", filters)
     else:
         path, _ = QFileDialog.getSaveFileName(parent, title, save_as, filters)
     if path:
         then(path)
+
+
+def option_combo(
+    parent: QWidget,
+    name: str,
+    tip: str,
+    accessible: str,
+    items: Iterable[str | tuple[str, object]] = (),
+    *,
+    editable: bool = False,
+) -> QComboBox:
+    """A combo box named ``name`` with its tooltip and accessible name, holding ``items``: a
+    (text, data) pair each, or a plain text without data. ``editable`` lets the user type a value
+    of their own (an encoding name) that is not added to the list."""
+    from PySide6.QtWidgets import QComboBox
+
+    combo = QComboBox(parent)
+    combo.setObjectName(name)
+    combo.setToolTip(tip)
+    combo.setAccessibleName(accessible)
+    if editable:
+        combo.setEditable(True)
+        combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+    for item in items:
+        if isinstance(item, str):
+            combo.addItem(item)
+        else:
+            combo.addItem(*item)
+    return combo

@@ -21,20 +21,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.widgets.forms import option_combo
 from gui.widgets.style import set_text_role
 from gui.widgets.traffic_log_framing import FRAMINGS
 from net.checksum import checksum_names
 from net.codec import ENCODINGS
 
 __all__ = ["LogTools"]
-
-
-def _combo(parent: QWidget, name: str, tip: str, accessible: str) -> QComboBox:
-    combo = QComboBox(parent)
-    combo.setObjectName(name)
-    combo.setToolTip(tip)
-    combo.setAccessibleName(accessible)
-    return combo
 
 
 def _button(parent: QWidget, name: str, text: str, tip: str) -> QToolButton:
@@ -51,30 +44,29 @@ class LogTools(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         # -- first row: show as, encoding, framing, follow; rows; copy, clear, export, more ----
-        self.format_combo = _combo(
+        self.format_combo = option_combo(
             self,
             "logFormatCombo",
             QCoreApplication.translate(
                 "TrafficLog", "Show the data column as text or as hex bytes"
             ),
             QCoreApplication.translate("TrafficLog", "Show data as"),
+            [
+                (QCoreApplication.translate("TrafficLog", "Text"), "text"),
+                (QCoreApplication.translate("TrafficLog", "Hex"), "hex"),
+            ],
         )
-        self.format_combo.addItem(QCoreApplication.translate("TrafficLog", "Text"), "text")
-        self.format_combo.addItem(QCoreApplication.translate("TrafficLog", "Hex"), "hex")
-
-        self.encoding_combo = _combo(
+        self.encoding_combo = option_combo(
             self,
             "logEncodingCombo",
             QCoreApplication.translate(
                 "TrafficLog", "The encoding used to show received bytes as text"
             ),
             QCoreApplication.translate("TrafficLog", "Display encoding"),
+            ENCODINGS,
+            editable=True,
         )
-        self.encoding_combo.setEditable(True)
-        self.encoding_combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-        self.encoding_combo.addItems(list(ENCODINGS))
-
-        self.framing_combo = _combo(
+        self.framing_combo = option_combo(
             self,
             "logFramingCombo",
             QCoreApplication.translate(
@@ -83,11 +75,12 @@ class LogTools(QWidget):
                 "messages; or type fixed:N or delim:HEX (a partial frame waits for its rest)",
             ),
             QCoreApplication.translate("TrafficLog", "Framing"),
+            [
+                (QCoreApplication.translate("TrafficLog", str(label)), spec)
+                for spec, label in FRAMINGS
+            ],
+            editable=True,
         )
-        self.framing_combo.setEditable(True)
-        self.framing_combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-        for spec, label in FRAMINGS:
-            self.framing_combo.addItem(QCoreApplication.translate("TrafficLog", str(label)), spec)
         # A few characters wide, not as wide as its longest label: the log fits 800x600.
         self.framing_combo.setMinimumContentsLength(6)
         self.framing_combo.setSizeAdjustPolicy(
@@ -250,26 +243,28 @@ class LogTools(QWidget):
             QCoreApplication.translate("TrafficLog", "Next"),
             QCoreApplication.translate("TrafficLog", "Select the next matching row"),
         )
-        self.direction_combo = _combo(
+        self.direction_combo = option_combo(
             self,
             "logDirectionFilter",
             QCoreApplication.translate(
                 "TrafficLog", "Show rows of both directions, only received or only sent"
             ),
             QCoreApplication.translate("TrafficLog", "Direction filter"),
+            [
+                (QCoreApplication.translate("TrafficLog", "In and out"), ""),
+                (QCoreApplication.translate("TrafficLog", "In only"), "in"),
+                (QCoreApplication.translate("TrafficLog", "Out only"), "out"),
+            ],
         )
-        self.direction_combo.addItem(QCoreApplication.translate("TrafficLog", "In and out"), "")
-        self.direction_combo.addItem(QCoreApplication.translate("TrafficLog", "In only"), "in")
-        self.direction_combo.addItem(QCoreApplication.translate("TrafficLog", "Out only"), "out")
-        self.peer_combo = _combo(
+        self.peer_combo = option_combo(
             self,
             "logPeerFilter",
             QCoreApplication.translate(
                 "TrafficLog", "Show the rows of every peer or of one (a client of the server)"
             ),
             QCoreApplication.translate("TrafficLog", "Peer filter"),
+            [(QCoreApplication.translate("TrafficLog", "All peers"), "")],
         )
-        self.peer_combo.addItem(QCoreApplication.translate("TrafficLog", "All peers"), "")
         self.peer_combo.setMinimumContentsLength(12)  # peers arriving never widen the panel
         self.peer_combo.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
