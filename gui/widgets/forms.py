@@ -85,7 +85,7 @@ def add_rows(form: QFormLayout, *rows: tuple[str, QWidget] | tuple[str, QWidget,
 if TYPE_CHECKING:  # the glog block imports for itself, so that the two blocks merge cleanly
     from collections.abc import Iterable
 
-    from PySide6.QtWidgets import QComboBox
+    from PySide6.QtWidgets import QComboBox, QLineEdit
 
 
 def choose_file(
@@ -136,3 +136,17 @@ def option_combo(
         else:
             combo.addItem(*item)
     return combo
+
+
+def text_field(
+    parent: QWidget, name: str, placeholder: str, tip: str, accessible: str
+) -> QLineEdit:
+    """A one-line input named ``name`` with its grey hint, tooltip and accessible name."""
+    from PySide6.QtWidgets import QLineEdit
+
+    edit = QLineEdit(parent)
+    edit.setObjectName(name)
+    edit.setPlaceholderText(placeholder)
+    edit.setToolTip(tip)
+    edit.setAccessibleName(accessible)
+    return edit

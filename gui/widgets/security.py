@@ -5,26 +5,24 @@ client's keepalive, heartbeat, dead-peer and reconnect settings."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QCheckBox,
-    QComboBox,
     QDoubleSpinBox,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QPushButton,
     QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
-from gui.widgets.forms import choose_file, push_button
+from gui.widgets.forms import choose_file, option_combo, push_button, text_field
 from gui.widgets.status import InlineError
 from gui.widgets.style import monospace_font, set_text_role
 from net.codec import parse_escapes
@@ -36,6 +34,9 @@ from net.tls import (
     load_server_certificate,
     normalize_fingerprint,
 )
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QPushButton  # made by forms.push_button
 
 __all__ = [
     "ClientSecurityBox",
@@ -53,7 +54,7 @@ def format_fingerprint(fingerprint: str, per_line: int = 8) -> str:
     return ":\n".join(lines)
 
 
-def _file_row(parent: QWidget, edit: QLineEdit, button: QPushButton) -> QHBoxLayout:
+def _file_row(parent: QWidget, edit: QLineEdit, button: QWidget) -> QHBoxLayout:
     row = QHBoxLayout()
     row.setContentsMargins(0, 0, 0, 0)
     row.addWidget(edit, 1)
@@ -82,29 +83,33 @@ class ClientSecurityBox(QGroupBox):
         self.tls_check = QCheckBox(self.tr("Use &TLS"), self)
         self.tls_check.setObjectName("tlsCheck")
         self.tls_check.setToolTip(self.tr("Encrypt the connection with TLS"))
-        self.mode_combo = QComboBox(self)
-        self.mode_combo.setObjectName("tlsModeCombo")
-        self.mode_combo.addItem(self.tr("Verify certificate"), "verify")
-        self.mode_combo.addItem(self.tr("Pin SHA-256 fingerprint"), "pin")
-        self.mode_combo.addItem(self.tr("Insecure (no verification)"), "insecure")
-        self.mode_combo.setToolTip(self.tr("How the server's certificate is checked"))
-        self.mode_combo.setAccessibleName(self.tr("Certificate check"))
-        self.pin_edit = QLineEdit(self)
-        self.pin_edit.setObjectName("pinEdit")
+        self.mode_combo = option_combo(
+            self,
+            "tlsModeCombo",
+            self.tr("How the server's certificate is checked"),
+            self.tr("Certificate check"),
+            [
+                (self.tr("Verify certificate"), "verify"),
+                (self.tr("Pin SHA-256 fingerprint"), "pin"),
+                (self.tr("Insecure (no verification)"), "insecure"),
+            ],
+        )
+        self.pin_edit = text_field(
+            self,
+            "pinEdit",
+            self.tr("AB:CD:… (64 hex digits)"),
+            self.tr("The SHA-256 fingerprint the server's certificate must have"),
+            self.tr("Pinned fingerprint"),
+        )
         self.pin_edit.setFont(monospace_font())
-        self.pin_edit.setPlaceholderText(self.tr("AB:CD:… (64 hex digits)"))
-        self.pin_edit.setToolTip(
-            self.tr("The SHA-256 fingerprint the server's certificate must have")
-        )
-        self.pin_edit.setAccessibleName(self.tr("Pinned fingerprint"))
         self.pin_error = InlineError(self)
-        self.ca_edit = QLineEdit(self)
-        self.ca_edit.setObjectName("caFileEdit")
-        self.ca_edit.setPlaceholderText(self.tr("System certificates"))
-        self.ca_edit.setToolTip(
-            self.tr("Optional: a PEM file of the certificate authorities to trust")
+        self.ca_edit = text_field(
+            self,
+            "caFileEdit",
+            self.tr("System certificates"),
+            self.tr("Optional: a PEM file of the certificate authorities to trust"),
+            self.tr("CA file"),
         )
-        self.ca_edit.setAccessibleName(self.tr("CA file"))
         self.ca_button = push_button(
             self,
             self.tr("CA file…"),
@@ -245,32 +250,40 @@ class ServerSecurityBox(QGroupBox):
         self.tls_check = QCheckBox(self.tr("Use &TLS"), self)
         self.tls_check.setObjectName("tlsCheck")
         self.tls_check.setToolTip(self.tr("Serve over TLS (clients must use TLS too)"))
-        self.cert_combo = QComboBox(self)
-        self.cert_combo.setObjectName("certificateCombo")
-        self.cert_combo.addItem(self.tr("Self-signed certificate"), "generated")
-        self.cert_combo.addItem(self.tr("Load certificate files"), "files")
-        self.cert_combo.setToolTip(
-            self.tr("A certificate made for this computer on first use, or your own files")
+        self.cert_combo = option_combo(
+            self,
+            "certificateCombo",
+            self.tr("A certificate made for this computer on first use, or your own files"),
+            self.tr("Certificate"),
+            [
+                (self.tr("Self-signed certificate"), "generated"),
+                (self.tr("Load certificate files"), "files"),
+            ],
         )
-        self.cert_combo.setAccessibleName(self.tr("Certificate"))
-        self.cert_edit = QLineEdit(self)
-        self.cert_edit.setObjectName("certFileEdit")
-        self.cert_edit.setPlaceholderText(self.tr("Certificate (PEM)"))
-        self.cert_edit.setToolTip(self.tr("The server's certificate chain, a PEM file"))
-        self.cert_edit.setAccessibleName(self.tr("Certificate file"))
-        self.cert_button = QPushButton(self.tr("Browse…"), self)
-        self.cert_button.setObjectName("certFileButton")
-        self.cert_button.setToolTip(self.tr("Choose the certificate file"))
-        self.cert_button.clicked.connect(lambda: self._choose(self.cert_edit))
-        self.key_edit = QLineEdit(self)
-        self.key_edit.setObjectName("keyFileEdit")
-        self.key_edit.setPlaceholderText(self.tr("Private key (PEM)"))
-        self.key_edit.setToolTip(self.tr("The certificate's private key, a PEM file"))
-        self.key_edit.setAccessibleName(self.tr("Key file"))
-        self.key_button = QPushButton(self.tr("Browse…"), self)
-        self.key_button.setObjectName("keyFileButton")
-        self.key_button.setToolTip(self.tr("Choose the private key file"))
-        self.key_button.clicked.connect(lambda: self._choose(self.key_edit))
+        # The certificate and its key: (field, its Browse button), each a PEM file.
+        (self.cert_edit, self.cert_button), (self.key_edit, self.key_button) = (
+            self._file_field(name, *texts)
+            for name, texts in (
+                (
+                    "cert",
+                    (
+                        self.tr("Certificate (PEM)"),
+                        self.tr("The server's certificate chain, a PEM file"),
+                        self.tr("Certificate file"),
+                        self.tr("Choose the certificate file"),
+                    ),
+                ),
+                (
+                    "key",
+                    (
+                        self.tr("Private key (PEM)"),
+                        self.tr("The certificate's private key, a PEM file"),
+                        self.tr("Key file"),
+                        self.tr("Choose the private key file"),
+                    ),
+                ),
+            )
+        )
         self.error = InlineError(self)
         self.fingerprint_label = QLabel(self)
         self.fingerprint_label.setObjectName("fingerprintLabel")
@@ -369,6 +382,20 @@ class ServerSecurityBox(QGroupBox):
         self.fingerprint_label.setVisible(on)
         self.copy_button.setVisible(on)
         self.copy_button.setEnabled(bool(self.fingerprint))
+
+    def _file_field(
+        self, name: str, placeholder: str, tip: str, accessible: str, button_tip: str
+    ) -> tuple[QLineEdit, QPushButton]:
+        """A PEM file's field (``<name>FileEdit``) and its Browse button (``<name>FileButton``)."""
+        edit = text_field(self, f"{name}FileEdit", placeholder, tip, accessible)
+        button = push_button(
+            self,
+            self.tr("Browse…"),
+            f"{name}FileButton",
+            lambda: self._choose(edit),
+            tip=button_tip,
+        )
+        return edit, button
 
     def _choose(self, edit: QLineEdit) -> None:
         filters = self.tr("PEM files (*.pem *.crt *.key);;All files (*)")
