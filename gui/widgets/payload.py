@@ -34,20 +34,22 @@ from net.variables import render_payload, uses_variables
 __all__ = ["PayloadEditor", "escapes_of", "payload_forms"]
 
 
-def _mode_labels() -> list[tuple[str, str]]:
+def _mode_labels() -> list[tuple[str, object]]:
+    """The mode combo's (label, mode) items."""
     return [
-        ("text", QCoreApplication.translate("PayloadEditor", "Text")),
-        ("hex", QCoreApplication.translate("PayloadEditor", "Hex")),
-        ("escapes", QCoreApplication.translate("PayloadEditor", "Escapes")),
+        (QCoreApplication.translate("PayloadEditor", "Text"), "text"),
+        (QCoreApplication.translate("PayloadEditor", "Hex"), "hex"),
+        (QCoreApplication.translate("PayloadEditor", "Escapes"), "escapes"),
     ]
 
 
-def _ending_labels() -> list[tuple[str, str]]:
+def _ending_labels() -> list[tuple[str, object]]:
+    """The line ending combo's (label, line ending) items."""
     return [
-        ("none", QCoreApplication.translate("PayloadEditor", "No EOL")),
-        ("lf", QCoreApplication.translate("PayloadEditor", "LF \\n")),
-        ("crlf", QCoreApplication.translate("PayloadEditor", "CRLF \\r\\n")),
-        ("cr", QCoreApplication.translate("PayloadEditor", "CR \\r")),
+        (QCoreApplication.translate("PayloadEditor", "No EOL"), "none"),
+        (QCoreApplication.translate("PayloadEditor", "LF \\n"), "lf"),
+        (QCoreApplication.translate("PayloadEditor", "CRLF \\r\\n"), "crlf"),
+        (QCoreApplication.translate("PayloadEditor", "CR \\r"), "cr"),
     ]
 
 
@@ -88,39 +90,25 @@ class PayloadEditor(ModeSwitch, QWidget):
         self.edit = _text_input(self, compact, name, label)
         self.edit.textChanged.connect(self._on_changed)
 
-        self.mode_combo = option_combo(
-            self,
-            f"{name}Mode",
-            QCoreApplication.translate(
-                "PayloadEditor", "How the payload is written: text, hex bytes or escapes"
-            ),
-            QCoreApplication.translate("PayloadEditor", "Payload format"),
-            [(text, key) for key, text in _mode_labels()],
+        # The options row: how the text is written, its encoding, the end of line it gets.
+        mode_tip = self.tr("How the payload is written: text, hex bytes or escapes")
+        encoding_tip = self.tr(
+            "The text encoding: UTF-8, GBK for Chinese devices, or any Python codec name"
         )
+        ending_tip = self.tr("End of line: appended to text payloads when they are sent")
+        self.mode_combo, self.encoding_combo, self.ending_combo = (
+            option_combo(self, name + suffix, tip, accessible, items, editable=not items)
+            for suffix, tip, accessible, items in (
+                ("Mode", mode_tip, self.tr("Payload format"), _mode_labels()),
+                ("Encoding", encoding_tip, self.tr("Encoding"), []),
+                ("LineEnding", ending_tip, self.tr("Line ending"), _ending_labels()),
+            )
+        )
+        self.encoding_combo.addItems(list(ENCODINGS))
         self.mode_combo.currentIndexChanged.connect(self._on_mode_changed)
         # Only a user's pick rewrites the text; restoring settings must not convert anything.
         self.mode_combo.activated.connect(self._on_mode_picked)
-        self.encoding_combo = option_combo(
-            self,
-            f"{name}Encoding",
-            QCoreApplication.translate(
-                "PayloadEditor",
-                "The text encoding: UTF-8, GBK for Chinese devices, or any Python codec name",
-            ),
-            QCoreApplication.translate("PayloadEditor", "Encoding"),
-            ENCODINGS,
-            editable=True,
-        )
         self.encoding_combo.currentTextChanged.connect(self._on_changed)
-        self.ending_combo = option_combo(
-            self,
-            f"{name}LineEnding",
-            QCoreApplication.translate(
-                "PayloadEditor", "End of line: appended to text payloads when they are sent"
-            ),
-            QCoreApplication.translate("PayloadEditor", "Line ending"),
-            [(text, key) for key, text in _ending_labels()],
-        )
         self.ending_combo.currentIndexChanged.connect(self._on_changed)
 
         # Send boxes only: replies are built once, so variables would mislead there.

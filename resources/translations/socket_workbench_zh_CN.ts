@@ -1240,6 +1240,205 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     </message>
 </context>
 <context>
+    <name>LogTools</name>
+    <message>
+        <source>More</source>
+        <translation>更多</translation>
+    </message>
+    <message>
+        <source>Copy bytes, export, receive to file, verify a checksum, hex dump, rate graph</source>
+        <translation>复制字节、导出、接收转向文件、校验和检查、十六进制转储、速率图</translation>
+    </message>
+    <message>
+        <source>Show the data column as text or as hex bytes</source>
+        <translation>数据列按文本还是十六进制字节显示</translation>
+    </message>
+    <message>
+        <source>The encoding used to show received bytes as text</source>
+        <translation>把收到的字节显示为文本时使用的编码</translation>
+    </message>
+    <message>
+        <source>How a TCP stream is cut into rows: raw chunks, lines, length-prefixed messages; or type fixed:N or delim:HEX (a partial frame waits for its rest)</source>
+        <translation>TCP 数据流如何分成行：原始数据块、按行、带长度前缀的消息；也可输入 fixed:N 或 delim:HEX（不完整的帧等待其余部分）</translation>
+    </message>
+    <message>
+        <source>Text</source>
+        <translation>文本</translation>
+    </message>
+    <message>
+        <source>Hex</source>
+        <translation>十六进制</translation>
+    </message>
+    <message>
+        <source>Show data as</source>
+        <translation>数据显示方式</translation>
+    </message>
+    <message>
+        <source>Display encoding</source>
+        <translation>显示编码</translation>
+    </message>
+    <message>
+        <source>Framing</source>
+        <translation>分帧</translation>
+    </message>
+    <message>
+        <source>Follow</source>
+        <translation>自动滚动</translation>
+    </message>
+    <message>
+        <source>Scroll to each new row; untick to pause scrolling and read</source>
+        <translation>有新记录时滚动到底部；取消勾选可暂停滚动，方便查看</translation>
+    </message>
+    <message>
+        <source>Copy</source>
+        <translation>复制</translation>
+    </message>
+    <message>
+        <source>Clear</source>
+        <translation>清空</translation>
+    </message>
+    <message>
+        <source>Copy the selected rows (all rows when none is selected)</source>
+        <translation>复制选中的行（未选中时复制全部）</translation>
+    </message>
+    <message>
+        <source>Remove every row from the log</source>
+        <translation>清空全部记录</translation>
+    </message>
+    <message>
+        <source>Save the log as CSV, text, hex, raw bytes or a pcapng capture for Wireshark</source>
+        <translation>将日志保存为 CSV、文本、十六进制、原始字节或供 Wireshark 使用的 pcapng 抓包文件</translation>
+    </message>
+    <message>
+        <source>Show or hide the search and filter row (Ctrl+F)</source>
+        <translation>显示或隐藏搜索和过滤行（Ctrl+F）</translation>
+    </message>
+    <message>
+        <source>Export…</source>
+        <translation>导出…</translation>
+    </message>
+    <message>
+        <source>Find</source>
+        <translation>查找</translation>
+    </message>
+    <message>
+        <source>Copy bytes as text</source>
+        <translation>以文本复制字节</translation>
+    </message>
+    <message>
+        <source>Copy bytes as hex</source>
+        <translation>以十六进制复制字节</translation>
+    </message>
+    <message>
+        <source>Copy raw bytes</source>
+        <translation>复制原始字节</translation>
+    </message>
+    <message>
+        <source>Export selected rows…</source>
+        <translation>导出所选行…</translation>
+    </message>
+    <message>
+        <source>Export as pcapng for Wireshark…</source>
+        <translation>导出为 Wireshark 的 pcapng…</translation>
+    </message>
+    <message>
+        <source>Receive to file…</source>
+        <translation>接收转向文件…</translation>
+    </message>
+    <message>
+        <source>Verify checksum</source>
+        <translation>校验和检查</translation>
+    </message>
+    <message>
+        <source>None</source>
+        <translation>无</translation>
+    </message>
+    <message>
+        <source>Hex dump pane</source>
+        <translation>十六进制转储窗格</translation>
+    </message>
+    <message>
+        <source>Go to offset in the hex dump…</source>
+        <translation>跳转到十六进制转储中的偏移…</translation>
+    </message>
+    <message>
+        <source>Rate graph</source>
+        <translation>速率图</translation>
+    </message>
+    <message>
+        <source>Search</source>
+        <translation>搜索</translation>
+    </message>
+    <message>
+        <source>Text (in the display encoding) or, with Hex ticked, bytes in hex to look for</source>
+        <translation>要查找的文本（按显示编码），勾选十六进制时为十六进制字节</translation>
+    </message>
+    <message>
+        <source>Search the log</source>
+        <translation>搜索日志</translation>
+    </message>
+    <message>
+        <source>Search for bytes given in hex, like 0D 0A</source>
+        <translation>按十六进制查找字节，例如 0D 0A</translation>
+    </message>
+    <message>
+        <source>Select the previous matching row</source>
+        <translation>选中上一个匹配行</translation>
+    </message>
+    <message>
+        <source>Select the next matching row</source>
+        <translation>选中下一个匹配行</translation>
+    </message>
+    <message>
+        <source>Previous</source>
+        <translation>上一个</translation>
+    </message>
+    <message>
+        <source>Next</source>
+        <translation>下一个</translation>
+    </message>
+    <message>
+        <source>Show rows of both directions, only received or only sent</source>
+        <translation>显示双向的行，或只显示接收的，或只显示发送的</translation>
+    </message>
+    <message>
+        <source>Show the rows of every peer or of one (a client of the server)</source>
+        <translation>显示所有对端的行，或只显示一个对端（服务器的某个客户端）</translation>
+    </message>
+    <message>
+        <source>In and out</source>
+        <translation>收和发</translation>
+    </message>
+    <message>
+        <source>In only</source>
+        <translation>只看接收</translation>
+    </message>
+    <message>
+        <source>Out only</source>
+        <translation>只看发送</translation>
+    </message>
+    <message>
+        <source>All peers</source>
+        <translation>所有对端</translation>
+    </message>
+    <message>
+        <source>Direction filter</source>
+        <translation>方向过滤</translation>
+    </message>
+    <message>
+        <source>Peer filter</source>
+        <translation>对端过滤</translation>
+    </message>
+    <message>
+        <source>Only matching</source>
+        <translation>只显示匹配</translation>
+    </message>
+    <message>
+        <source>Show only the rows that hold what is searched for</source>
+        <translation>只显示包含搜索内容的行</translation>
+    </message>
+</context>
+<context>
     <name>MainWindow</name>
     <message>
         <source>Socket Workbench</source>
@@ -3329,195 +3528,195 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     </message>
     <message>
         <source>Text</source>
-        <translation>文本</translation>
+        <translation type="vanished">文本</translation>
     </message>
     <message>
         <source>Hex</source>
-        <translation>十六进制</translation>
+        <translation type="vanished">十六进制</translation>
     </message>
     <message>
         <source>Show the data column as text or as hex bytes</source>
-        <translation>数据列按文本还是十六进制字节显示</translation>
+        <translation type="vanished">数据列按文本还是十六进制字节显示</translation>
     </message>
     <message>
         <source>Show data as</source>
-        <translation>数据显示方式</translation>
+        <translation type="vanished">数据显示方式</translation>
     </message>
     <message>
         <source>The encoding used to show received bytes as text</source>
-        <translation>把收到的字节显示为文本时使用的编码</translation>
+        <translation type="vanished">把收到的字节显示为文本时使用的编码</translation>
     </message>
     <message>
         <source>Display encoding</source>
-        <translation>显示编码</translation>
+        <translation type="vanished">显示编码</translation>
     </message>
     <message>
         <source>How a TCP stream is cut into rows: raw chunks, lines, length-prefixed messages; or type fixed:N or delim:HEX (a partial frame waits for its rest)</source>
-        <translation>TCP 数据流如何分成行：原始数据块、按行、带长度前缀的消息；也可输入 fixed:N 或 delim:HEX（不完整的帧等待其余部分）</translation>
+        <translation type="vanished">TCP 数据流如何分成行：原始数据块、按行、带长度前缀的消息；也可输入 fixed:N 或 delim:HEX（不完整的帧等待其余部分）</translation>
     </message>
     <message>
         <source>Framing</source>
-        <translation>分帧</translation>
+        <translation type="vanished">分帧</translation>
     </message>
     <message>
         <source>Follow</source>
-        <translation>自动滚动</translation>
+        <translation type="vanished">自动滚动</translation>
     </message>
     <message>
         <source>Scroll to each new row; untick to pause scrolling and read</source>
-        <translation>有新记录时滚动到底部；取消勾选可暂停滚动，方便查看</translation>
+        <translation type="vanished">有新记录时滚动到底部；取消勾选可暂停滚动，方便查看</translation>
     </message>
     <message>
         <source>Copy</source>
-        <translation>复制</translation>
+        <translation type="vanished">复制</translation>
     </message>
     <message>
         <source>Clear</source>
-        <translation>清空</translation>
+        <translation type="vanished">清空</translation>
     </message>
     <message>
         <source>Copy the selected rows (all rows when none is selected)</source>
-        <translation>复制选中的行（未选中时复制全部）</translation>
+        <translation type="vanished">复制选中的行（未选中时复制全部）</translation>
     </message>
     <message>
         <source>Remove every row from the log</source>
-        <translation>清空全部记录</translation>
+        <translation type="vanished">清空全部记录</translation>
     </message>
     <message>
         <source>Export…</source>
-        <translation>导出…</translation>
+        <translation type="vanished">导出…</translation>
     </message>
     <message>
         <source>Save the log as CSV, text, hex, raw bytes or a pcapng capture for Wireshark</source>
-        <translation>将日志保存为 CSV、文本、十六进制、原始字节或供 Wireshark 使用的 pcapng 抓包文件</translation>
+        <translation type="vanished">将日志保存为 CSV、文本、十六进制、原始字节或供 Wireshark 使用的 pcapng 抓包文件</translation>
     </message>
     <message>
         <source>Find</source>
-        <translation>查找</translation>
+        <translation type="vanished">查找</translation>
     </message>
     <message>
         <source>Show or hide the search and filter row (Ctrl+F)</source>
-        <translation>显示或隐藏搜索和过滤行（Ctrl+F）</translation>
+        <translation type="vanished">显示或隐藏搜索和过滤行（Ctrl+F）</translation>
     </message>
     <message>
         <source>Copy bytes as text</source>
-        <translation>以文本复制字节</translation>
+        <translation type="vanished">以文本复制字节</translation>
     </message>
     <message>
         <source>Copy bytes as hex</source>
-        <translation>以十六进制复制字节</translation>
+        <translation type="vanished">以十六进制复制字节</translation>
     </message>
     <message>
         <source>Copy raw bytes</source>
-        <translation>复制原始字节</translation>
+        <translation type="vanished">复制原始字节</translation>
     </message>
     <message>
         <source>Export selected rows…</source>
-        <translation>导出所选行…</translation>
+        <translation type="vanished">导出所选行…</translation>
     </message>
     <message>
         <source>Export as pcapng for Wireshark…</source>
-        <translation>导出为 Wireshark 的 pcapng…</translation>
+        <translation type="vanished">导出为 Wireshark 的 pcapng…</translation>
     </message>
     <message>
         <source>Receive to file…</source>
-        <translation>接收转向文件…</translation>
+        <translation type="vanished">接收转向文件…</translation>
     </message>
     <message>
         <source>Verify checksum</source>
-        <translation>校验和检查</translation>
+        <translation type="vanished">校验和检查</translation>
     </message>
     <message>
         <source>None</source>
-        <translation>无</translation>
+        <translation type="vanished">无</translation>
     </message>
     <message>
         <source>Hex dump pane</source>
-        <translation>十六进制转储窗格</translation>
+        <translation type="vanished">十六进制转储窗格</translation>
     </message>
     <message>
         <source>Go to offset in the hex dump…</source>
-        <translation>跳转到十六进制转储中的偏移…</translation>
+        <translation type="vanished">跳转到十六进制转储中的偏移…</translation>
     </message>
     <message>
         <source>More</source>
-        <translation>更多</translation>
+        <translation type="vanished">更多</translation>
     </message>
     <message>
         <source>Copy bytes, export, receive to file, verify a checksum, hex dump, rate graph</source>
-        <translation>复制字节、导出、接收转向文件、校验和检查、十六进制转储、速率图</translation>
+        <translation type="vanished">复制字节、导出、接收转向文件、校验和检查、十六进制转储、速率图</translation>
     </message>
     <message>
         <source>Search</source>
-        <translation>搜索</translation>
+        <translation type="vanished">搜索</translation>
     </message>
     <message>
         <source>Text (in the display encoding) or, with Hex ticked, bytes in hex to look for</source>
-        <translation>要查找的文本（按显示编码），勾选十六进制时为十六进制字节</translation>
+        <translation type="vanished">要查找的文本（按显示编码），勾选十六进制时为十六进制字节</translation>
     </message>
     <message>
         <source>Search the log</source>
-        <translation>搜索日志</translation>
+        <translation type="vanished">搜索日志</translation>
     </message>
     <message>
         <source>Search for bytes given in hex, like 0D 0A</source>
-        <translation>按十六进制查找字节，例如 0D 0A</translation>
+        <translation type="vanished">按十六进制查找字节，例如 0D 0A</translation>
     </message>
     <message>
         <source>Previous</source>
-        <translation>上一个</translation>
+        <translation type="vanished">上一个</translation>
     </message>
     <message>
         <source>Select the previous matching row</source>
-        <translation>选中上一个匹配行</translation>
+        <translation type="vanished">选中上一个匹配行</translation>
     </message>
     <message>
         <source>Next</source>
-        <translation>下一个</translation>
+        <translation type="vanished">下一个</translation>
     </message>
     <message>
         <source>Select the next matching row</source>
-        <translation>选中下一个匹配行</translation>
+        <translation type="vanished">选中下一个匹配行</translation>
     </message>
     <message>
         <source>Show rows of both directions, only received or only sent</source>
-        <translation>显示双向的行，或只显示接收的，或只显示发送的</translation>
+        <translation type="vanished">显示双向的行，或只显示接收的，或只显示发送的</translation>
     </message>
     <message>
         <source>Direction filter</source>
-        <translation>方向过滤</translation>
+        <translation type="vanished">方向过滤</translation>
     </message>
     <message>
         <source>In and out</source>
-        <translation>收和发</translation>
+        <translation type="vanished">收和发</translation>
     </message>
     <message>
         <source>In only</source>
-        <translation>只看接收</translation>
+        <translation type="vanished">只看接收</translation>
     </message>
     <message>
         <source>Out only</source>
-        <translation>只看发送</translation>
+        <translation type="vanished">只看发送</translation>
     </message>
     <message>
         <source>Show the rows of every peer or of one (a client of the server)</source>
-        <translation>显示所有对端的行，或只显示一个对端（服务器的某个客户端）</translation>
+        <translation type="vanished">显示所有对端的行，或只显示一个对端（服务器的某个客户端）</translation>
     </message>
     <message>
         <source>Peer filter</source>
-        <translation>对端过滤</translation>
+        <translation type="vanished">对端过滤</translation>
     </message>
     <message>
         <source>All peers</source>
-        <translation>所有对端</translation>
+        <translation type="vanished">所有对端</translation>
     </message>
     <message>
         <source>Only matching</source>
-        <translation>只显示匹配</translation>
+        <translation type="vanished">只显示匹配</translation>
     </message>
     <message>
         <source>Show only the rows that hold what is searched for</source>
-        <translation>只显示包含搜索内容的行</translation>
+        <translation type="vanished">只显示包含搜索内容的行</translation>
     </message>
     <message>
         <source>Save the log as CSV or as text</source>
