@@ -108,14 +108,14 @@ class PacketLibraryPanel(PacketLibraryFile, QWidget):
         self.preview.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.status = StatusLine(self)
 
-        self.send_button = push_button(
-            self,
-            self.tr("&Send"),
-            "packetSendButton",
-            self.send_selected,
-            tip=self.tr("Send the selected packet (Enter or double click)"),
+        send_tip = self.tr("Send the selected packet (Enter or double click)")
+        self.send_button, self.new_button = (
+            push_button(self, text, name, slot, tip=tip)
+            for text, name, slot, tip in (
+                (self.tr("&Send"), "packetSendButton", self.send_selected, send_tip),
+                (self.tr("&New…"), "packetNewButton", self.new_packet, ""),
+            )
         )
-        self.new_button = push_button(self, self.tr("&New…"), "packetNewButton", self.new_packet)
         # The other actions wait in a menu (and on the keys), so the dock stays narrow.
         self.more_button = QToolButton(self)
         self.more_button.setObjectName("packetMoreButton")

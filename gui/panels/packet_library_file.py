@@ -122,27 +122,14 @@ class PacketLibraryFile(_Widget):
 
     def choose_import(self) -> None:
         filters = self.tr("Packet Sender export or packet library (*.json);;All files (*)")
-        choose_file(
-            self,
-            self.tr("Import packets"),
-            filters,
-            self.import_file,
-        )
+        choose_file(self, self.tr("Import packets"), filters, self.import_file)
 
     def choose_open(self) -> None:
         filters = self.tr("Packet library (*.json)")
-        choose_file(
-            self,
-            self.tr("Open a packet library"),
-            filters,
-            self.open_library,
-        )
+        choose_file(self, self.tr("Open a packet library"), filters, self.open_library)
 
     def choose_save_as(self) -> None:
-        title, filters = (
-            self.tr("Save the packet library"),
-            self.tr("Packet library (*.json)"),
-        )
+        title, filters = self.tr("Save the packet library"), self.tr("Packet library (*.json)")
         choose_file(self, title, filters, self.save_library_as, save_as="packets.json")
 
     def _check_writable(self) -> bool:
