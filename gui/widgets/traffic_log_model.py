@@ -72,7 +72,7 @@ class TrafficLogModel(RowReading, RowTableModel):
         self._sizes: list[int] = []  # payload bytes each row holds, for the max_bytes bound
         self._bytes = 0
         self._limit = max(1, limit)
-        self._max_bytes = max(1, max_bytes)
+        self.max_bytes = max(1, max_bytes)  # payload bytes kept over all rows at most
         self._row_keep = max(1, min(row_keep, max_bytes))
         self._checksum: str | None = None
         self._strip: tuple[bytes, ...] = ()
@@ -107,12 +107,9 @@ class TrafficLogModel(RowReading, RowTableModel):
         self._add([], [])
 
     @property
-    def max_bytes(self) -> int:
-        return self._max_bytes
-
-    @property
     def payload_bytes(self) -> int:
-        """Payload bytes the rows hold now (bytes kept plus decoded text)."""
+        """Payload bytes the rows hold now: the bytes they keep plus their decoded text (at most
+        :attr:`max_bytes`)."""
         return self._bytes
 
     @property
@@ -120,9 +117,7 @@ class TrafficLogModel(RowReading, RowTableModel):
         return self._hex
 
     def set_hex_mode(self, on: bool) -> None:
-        if on != self._hex:
-            self._hex = on
-            self._data_changed()
+        self._show_as(on, self._encoding)
 
     @property
     def encoding(self) -> str:
@@ -130,10 +125,16 @@ class TrafficLogModel(RowReading, RowTableModel):
 
     def set_encoding(self, encoding: str) -> None:
         """Show text in ``encoding``: every row is rendered again from its bytes."""
-        if encoding != self._encoding:
-            self._encoding = encoding
+        self._show_as(self._hex, encoding)
+
+    def _show_as(self, hex_mode: bool, encoding: str) -> None:
+        if (hex_mode, encoding) == (self._hex, self._encoding):
+            return
+        relead = encoding != self._encoding
+        self._hex, self._encoding = hex_mode, encoding
+        if relead:
             self._relead()
-            self._data_changed()
+        self._data_changed()
 
     def _relead(self) -> None:
         # Where a character spans two chunks depends on the encoding: read every stream's kept
@@ -256,9 +257,9 @@ class TrafficLogModel(RowReading, RowTableModel):
         """Put ``batch`` at the end within the limits; returns how many of its rows (the last
         ones) went in."""
         incoming = sum(sizes)
-        if incoming > self._max_bytes:  # the batch alone is over: only its newest rows stay
+        if incoming > self.max_bytes:  # the batch alone is over: only its newest rows stay
             skip = 0
-            while incoming > self._max_bytes and skip < len(batch) - 1:
+            while incoming > self.max_bytes and skip < len(batch) - 1:
                 incoming -= sizes[skip]
                 skip += 1
             batch, sizes = batch[skip:], sizes[skip:]
@@ -266,7 +267,7 @@ class TrafficLogModel(RowReading, RowTableModel):
         rows, held = self._rows, self._sizes
         leaving = max(0, len(rows) + len(batch) - self._limit)
         freed = sum(held[:leaving])
-        while leaving < len(rows) and self._bytes - freed + incoming > self._max_bytes:
+        while leaving < len(rows) and self._bytes - freed + incoming > self.max_bytes:
             freed += held[leaving]
             leaving += 1
         if leaving and leaving == len(rows) and batch:
