@@ -38,13 +38,14 @@ if TYPE_CHECKING:
 else:
     _Model = object
 
-__all__ = ["CACHE_ROWS", "RowReading"]
+__all__ = ["RowReading"]
 
+# Characters a cell gets to paint: more than the widest table shows on one line. Laying out a
 # long string to elide it costs the GUI thread in proportion to its length (2 KiB of binary data
 # renders to some 8,000 characters of escapes: 3 ms a cell).
 _CELL_CHARS = 400
 # Rendered cells remembered (the view asks for the same few dozen cells at every repaint).
-CACHE_ROWS = 1024
+_CACHE_ROWS = 1024
 
 _Index = QModelIndex | QPersistentModelIndex
 _DISPLAY = Qt.ItemDataRole.DisplayRole
@@ -177,7 +178,7 @@ class RowReading(_Model):
         if cached is not None and cached[0] is row:
             return cached[1]
         text = checksum_failure(row[2], self._checksum or "", self._strip)
-        if len(self._checks) >= CACHE_ROWS:
+        if len(self._checks) >= _CACHE_ROWS:
             self._checks.clear()
         self._checks[key] = (row, text)
         return text
@@ -226,7 +227,7 @@ class RowReading(_Model):
         if len(text) > _CELL_CHARS:
             tail = len(row) >= 7 and row[6]
             text = "…" + text[-_CELL_CHARS:] if tail else text[:_CELL_CHARS] + "…"
-        if len(self._cells) >= CACHE_ROWS:
+        if len(self._cells) >= _CACHE_ROWS:
             self._cells.clear()
         self._cells[key] = (row, text)  # holding the row keeps its id from being reused
         return text

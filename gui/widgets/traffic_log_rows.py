@@ -58,8 +58,6 @@ DEFAULT_LOG_BYTES = 64 * 1024 * 1024
 ROW_KEEP = DEFAULT_LOG_BYTES // 4
 #: A cell shows at most this much of a row's bytes; the export and the tooltip carry more.
 CELL_BYTES = 2048
-# Characters a cell gets to paint: more than the widest table shows on one line. Laying out a
-
 NOTES = ("info", "error")  # the directions of rows that carry a sentence, not bytes
 
 
