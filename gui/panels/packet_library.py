@@ -40,6 +40,7 @@ from net.packets import Packet
 __all__ = ["VISIBLE_KEY", "PacketLibraryPanel"]
 
 _PREVIEW_BYTES = 48
+#: QSettings key: whether the Packets dock is shown (it stays as the user left it).
 VISIBLE_KEY = "packets/visible"
 
 
