@@ -311,13 +311,18 @@ class _Job:
         return self.thread_done.is_set()
 
 
-class _Worker(QObject):
-    """Lives in the worker thread; builds the net object, runs it, reports how it went."""
+class _RunSignals(QObject):
+    """How a run reports, from the worker to the runner and from the runner to its panel: the
+    net object once built, what its loop returned, a failure's sentence, the end."""
 
     opened = Signal(object)
     returned = Signal(object)
     failed = Signal(str)
     finished = Signal()
+
+
+class _Worker(_RunSignals):
+    """Lives in the worker thread; builds the net object, runs it, reports how it went."""
 
     def __init__(
         self,
@@ -377,7 +382,7 @@ _jobs: set[_Job] = set()
 _runners: set[Runner] = set()
 
 
-class Runner(QObject):
+class Runner(_RunSignals):
     """Runs one net loop at a time on its own QThread; lives in (and signals on) the GUI thread.
 
     Signals:
@@ -389,11 +394,7 @@ class Runner(QObject):
         finished(): the run is over (after the last batch); Start may be enabled again.
     """
 
-    opened = Signal(object)
-    events = Signal(object)
-    returned = Signal(object)
-    failed = Signal(str)
-    finished = Signal()
+    events = Signal(object)  # the other signals are _RunSignals'
 
     def __init__(
         self,

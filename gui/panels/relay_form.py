@@ -16,8 +16,8 @@ from gui.widgets.forms import (
     FieldsBox,
     button_row,
     check_box,
-    choice_box,
     listen_fields,
+    option_combo,
     push_buttons,
     spin_box,
     stack,
@@ -42,7 +42,7 @@ class RelayBox(FieldsBox):
         self.target_port = PortField(self, name="targetPortEdit")
         tip = self.tr("Relay TCP connections or UDP datagrams")
         choices = [("TCP", "tcp"), ("UDP", "udp")]
-        self.protocol = choice_box(self, "protocolCombo", self.tr("Protocol"), choices, tip)
+        self.protocol = option_combo(self, "protocolCombo", tip, self.tr("Protocol"), choices)
         start = (self.tr("&Start"), self.tr("Start relaying (Ctrl+R)"))
         stop = (self.tr("S&top"), self.tr("Stop the relay and close every connection (Ctrl+.)"))
         self.start_button, self.stop_button = start_stop_buttons(panel, start, stop)
@@ -78,7 +78,7 @@ class FaultsPage(QWidget):
         ]
         what = self.tr("Faults apply to")
         tip = self.tr("The direction the faults below apply to; the other one flows untouched")
-        self.fault_direction = choice_box(self, "faultDirectionCombo", what, directions, tip)
+        self.fault_direction = option_combo(self, "faultDirectionCombo", tip, what, directions)
         ms, percent = self.tr(" ms"), " %"
         self.delay = self._float("delaySpin", self.tr("Delay"), _LONGEST_MS, ms)
         self.jitter = self._float("jitterSpin", self.tr("Jitter"), _LONGEST_MS, ms)

@@ -16,11 +16,11 @@ from gui.panels.udp_send import rtt_text
 from gui.widgets import HostField, PortField, format_bytes
 from gui.widgets.forms import (
     FieldsBox,
-    PayloadGroup,
     ask_file,
     spin_box,
     start_stop_buttons,
 )
+from gui.widgets.payload import PayloadGroup
 from gui.widgets.security import ClientSecurityBox, ConnectionOptionsBox
 from gui.widgets.send_tools import save_script_button
 from gui.widgets.status import StatusLine

@@ -14,7 +14,8 @@ from PySide6.QtWidgets import QLabel, QWidget
 from gui.panels.base import Panel, wire_runner
 from gui.runner import ReceivedRun, Runner
 from gui.widgets import LogEntry, TrafficLog, format_bytes, format_count
-from gui.widgets.forms import PayloadGroup, stack
+from gui.widgets.forms import stack
+from gui.widgets.payload import PayloadGroup
 from gui.widgets.traffic_log import StreamRows
 from net.errors import ConnectError, NetError
 from net.events import Connected, Disconnected, Received, Sent

@@ -15,16 +15,16 @@ from gui.widgets.connection_table import ConnectionTable, clock
 from gui.widgets.forms import (
     FieldsBox,
     LiveBox,
-    PayloadGroup,
     button_row,
     check_box,
-    choice_box,
     listen_fields,
+    option_combo,
     push_button,
     spin_box,
     stack,
     start_stop_buttons,
 )
+from gui.widgets.payload import PayloadGroup
 from gui.widgets.rules_table import RulesTable
 from gui.widgets.status import StatusLine
 from net.errors import NetError
@@ -112,7 +112,7 @@ class ReplyBox(LiveBox):
             (self.tr("Reply with a fixed text"), "fixed"),
         ]
         tip = self.tr("What the server sends back on its own; changes apply at once")
-        self.reply_mode = choice_box(self, "replyModeCombo", self.tr("Reply mode"), modes, tip)
+        self.reply_mode = option_combo(self, "replyModeCombo", tip, self.tr("Reply mode"), modes)
         self.fixed_reply = PayloadEditor(
             self, compact=True, name="fixedReplyEdit", label=self.tr("Fixed reply")
         )

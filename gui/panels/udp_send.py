@@ -10,7 +10,8 @@ from PySide6.QtWidgets import QGridLayout, QLabel, QWidget
 from gui.panels.base import LoopPanel, set_tab_chain
 from gui.panels.udp_send_form import SendingBox, TargetBox
 from gui.widgets import LogEntry, TrafficLog, format_bytes, format_count
-from gui.widgets.forms import PayloadGroup, counters_row, stack, start_stop_buttons
+from gui.widgets.forms import counters_row, stack, start_stop_buttons
+from gui.widgets.payload import PayloadGroup
 from gui.widgets.send_tools import save_script_button
 from net.codec import render_text, to_hex
 from net.events import Datagram

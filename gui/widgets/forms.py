@@ -33,21 +33,19 @@ from PySide6.QtWidgets import (
 )
 
 from gui.widgets.address import BindAddressPicker, PortField
-from gui.widgets.payload import PayloadEditor
 
 __all__ = [
     "FieldsBox",
     "LiveBox",
-    "PayloadGroup",
     "add_rows",
     "ask_file",
     "button_row",
     "check_box",
-    "choice_box",
     "counters_row",
     "line_edit",
     "listen_fields",
     "named",
+    "option_combo",
     "push_button",
     "push_buttons",
     "spin_box",
@@ -88,10 +86,21 @@ def push_buttons(parent: QWidget, *specs: ButtonSpec) -> list[QPushButton]:
     return [push_button(parent, text, name, slot, tip=tip) for text, name, slot, tip in specs]
 
 
-def ask_file(parent: QWidget, title: str, filters: str, then: Callable[[str], object]) -> None:
-    """Ask for a file to open and give its path to ``then``; nothing happens when the dialog
-    is cancelled. ``filters`` as Qt's file dialogs take them ("Scripts (*.toml)")."""
-    path, _ = QFileDialog.getOpenFileName(parent, title, "", filters)
+def ask_file(
+    parent: QWidget,
+    title: str,
+    filters: str,
+    then: Callable[[str], object],
+    *,
+    save_as: str | None = None,
+) -> None:
+    """Ask for a file to open (or, with ``save_as``, a file to save, suggesting that name) and
+    call ``then`` with its path; nothing happens when the user cancels. ``filters`` is Qt's
+    filter string ("Packet library (*.json);;All files (*)"), already translated."""
+    if save_as is None:
+        path, _ = QFileDialog.getOpenFileName(parent, title, "", filters)
+    else:
+        path, _ = QFileDialog.getSaveFileName(parent, title, save_as, filters)
     if path:
         then(path)
 
@@ -206,28 +215,6 @@ class LiveBox(QGroupBox):
             signal.connect(lambda *_: self.changed.emit())
 
 
-class PayloadGroup(QGroupBox):
-    """A payload editor (``payload``) with the row of buttons that send it under it; the Alt
-    letter of the box's title reaches the editor's text."""
-
-    def __init__(self, title: str, parent: QWidget, *, name: str = "payloadEdit") -> None:
-        super().__init__(title, parent)
-        self.payload = PayloadEditor(self, name=name)
-        self.payload.take_mnemonic(self)
-
-    def add_buttons(
-        self, *specs: ButtonSpec, after: Sequence[QWidget] = (), stretch: bool = True
-    ) -> list[QPushButton]:
-        """A button per (text, name, slot, tooltip) side by side under the payload, then
-        ``after``; with ``stretch`` the payload takes the height left over."""
-        buttons = push_buttons(self, *specs)
-        row = button_row(*buttons)
-        for widget in after:
-            row.addWidget(widget)
-        stack(self, self.payload, row, stretch=0 if stretch else -1)
-        return buttons
-
-
 def stack(
     holder: QWidget, *items: QWidget | QLayout, stretch: int | Sequence[int] = -1
 ) -> QVBoxLayout:
@@ -271,16 +258,30 @@ def spin_box(
     return spin
 
 
-def choice_box(
-    parent: QWidget, name: str, what: str, choices: Iterable[tuple[str, object]], tip: str
+def option_combo(
+    parent: QWidget,
+    name: str,
+    tip: str,
+    accessible: str,
+    items: Iterable[str | tuple[str, object]] = (),
+    *,
+    editable: bool = False,
 ) -> QComboBox:
-    """A drop-down named ``name`` of (text, data) ``choices``; ``what`` is its accessible name."""
+    """A combo box named ``name`` with its tooltip and accessible name, holding ``items``: a
+    (text, data) pair each, or a plain text without data. ``editable`` lets the user type a value
+    of their own (an encoding name) that is not added to the list."""
     combo = QComboBox(parent)
     combo.setObjectName(name)
-    for text, data in choices:
-        combo.addItem(text, data)
-    combo.setAccessibleName(what)
     combo.setToolTip(tip)
+    combo.setAccessibleName(accessible)
+    if editable:
+        combo.setEditable(True)
+        combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+    for item in items:
+        if isinstance(item, str):
+            combo.addItem(item)
+        else:
+            combo.addItem(*item)
     return combo
 
 

@@ -6,11 +6,9 @@ the byte count, or the problem in red (malformed hex, a character the encoding c
 
 from __future__ import annotations
 
-import codecs
-import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QGroupBox,
@@ -18,124 +16,45 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPlainTextEdit,
+    QPushButton,
     QSizePolicy,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
+from gui.widgets.forms import ButtonSpec, button_row, option_combo, push_buttons, stack
+from gui.widgets.payload_forms import ModeSwitch, escapes_of, payload_forms
 from gui.widgets.status import InlineError
 from gui.widgets.style import monospace_font, set_text_role
 from net.checksum import append_checksum, checksum_names
-from net.codec import ENCODINGS, PayloadSpec, check_encoding, encode_payload, to_hex
+from net.codec import ENCODINGS, PayloadSpec, encode_payload, to_hex
 from net.errors import PayloadError
 from net.variables import render_payload, uses_variables
 
-__all__ = ["PayloadEditor", "escapes_of", "payload_forms"]
+__all__ = ["PayloadEditor", "PayloadGroup", "escapes_of", "payload_forms"]
 
 
-def _mode_labels() -> list[tuple[str, str]]:
+def _mode_labels() -> list[tuple[str, object]]:
+    """The mode combo's (label, mode) items."""
     return [
-        ("text", QCoreApplication.translate("PayloadEditor", "Text")),
-        ("hex", QCoreApplication.translate("PayloadEditor", "Hex")),
-        ("escapes", QCoreApplication.translate("PayloadEditor", "Escapes")),
+        (QCoreApplication.translate("PayloadEditor", "Text"), "text"),
+        (QCoreApplication.translate("PayloadEditor", "Hex"), "hex"),
+        (QCoreApplication.translate("PayloadEditor", "Escapes"), "escapes"),
     ]
 
 
-def _ending_labels() -> list[tuple[str, str]]:
+def _ending_labels() -> list[tuple[str, object]]:
+    """The line ending combo's (label, line ending) items."""
     return [
-        ("none", QCoreApplication.translate("PayloadEditor", "No EOL")),
-        ("lf", QCoreApplication.translate("PayloadEditor", "LF \\n")),
-        ("crlf", QCoreApplication.translate("PayloadEditor", "CRLF \\r\\n")),
-        ("cr", QCoreApplication.translate("PayloadEditor", "CR \\r")),
+        (QCoreApplication.translate("PayloadEditor", "No EOL"), "none"),
+        (QCoreApplication.translate("PayloadEditor", "LF \\n"), "lf"),
+        (QCoreApplication.translate("PayloadEditor", "CRLF \\r\\n"), "crlf"),
+        (QCoreApplication.translate("PayloadEditor", "CR \\r"), "cr"),
     ]
 
 
-def _raw_bytes(exc: UnicodeError) -> tuple[str, int]:
-    # Undecodable bytes become lone surrogates (like "surrogateescape", but for every byte value,
-    # as UTF-16 needs): escapes_of() writes them back as \xNN.
-    assert isinstance(exc, UnicodeDecodeError)
-    return "".join(chr(0xDC00 + b) for b in exc.object[exc.start : exc.end]), exc.end
-
-
-codecs.register_error("swb-raw-bytes", _raw_bytes)
-
-# What Escapes mode must write as an escape to read back the same: the backslash itself, control
-# characters (invisible, and a one-line field drops line breaks), and the bytes no character stood
-# for (lone surrogates from _raw_bytes).
-_NEEDS_ESCAPE = re.compile(r"[\\\x00-\x1f\x7f-\x9f\u2028\u2029\udc00-\udcff]")
-_NAMED_ESCAPES = {"\\": r"\\", "\r": r"\r", "\n": r"\n", "\t": r"\t", "\0": r"\0"}
-# Characters a text field may not give back as they were set (a one-line field drops line breaks).
-_UNSAFE_IN_LINE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
-_UNSAFE_IN_BOX = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
-
-
-def _all_escaped(data: bytes) -> str:
-    return "".join(f"\\x{b:02x}" for b in data)
-
-
-def escapes_of(data: bytes, encoding: str) -> str:
-    r"""``data`` written in Escapes mode (:func:`net.codec.parse_escapes` reads it back).
-
-    Text decodes with ``encoding``; a backslash becomes ``\\``; CR, LF, tab and NUL their named
-    escapes; every other control character, and every byte that is no character, ``\xNN``.
-    Round trips are exact for the offered encodings; :func:`payload_forms` checks each one.
-    """
-    try:
-        codec = check_encoding(encoding)
-    except PayloadError:
-        return _all_escaped(data)
-    text = data.decode(codec, "swb-raw-bytes")
-
-    def escape(match: re.Match[str]) -> str:
-        char = match.group()
-        named = _NAMED_ESCAPES.get(char)
-        if named is not None:
-            return named
-        code = ord(char)
-        return _all_escaped(bytes([code - 0xDC00]) if code >= 0xDC00 else char.encode(codec))
-
-    return _NEEDS_ESCAPE.sub(escape, text)
-
-
-def payload_forms(
-    data: bytes, mode: str, encoding: str, line_ending: str, *, multi_line: bool = True
-) -> list[tuple[str, str, str]]:
-    r"""Ways to write ``data`` in ``mode``, best first, as (text, mode, line ending) triples.
-
-    Each gives ``data`` back exactly through :func:`net.codec.encode_payload` with ``encoding``
-    (checked here): the line ending stays when ``data`` ends with it, else it becomes "none";
-    bytes that are no text in ``encoding``, or characters a text field would not keep as they
-    are, turn Text into Escapes. The last form, every byte as ``\xNN``, always works.
-    """
-    forms: list[tuple[str, str, str]] = []
-    if mode == "hex":
-        forms.append((to_hex(data), "hex", line_ending))
-    else:
-        unsafe = _UNSAFE_IN_BOX if multi_line else _UNSAFE_IN_LINE
-        kinds = ("text", "escapes") if mode == "text" else ("escapes",)
-        for ending in dict.fromkeys((line_ending, "none")):
-            for kind in kinds:
-                try:
-                    suffix = encode_payload("", kind, encoding, ending)
-                    if not data.endswith(suffix):
-                        continue
-                    body = data[: len(data) - len(suffix)]
-                    if kind == "escapes":
-                        text = escapes_of(body, encoding)
-                    else:
-                        text = body.decode(check_encoding(encoding))
-                        if unsafe.search(text):
-                            continue
-                    if encode_payload(text, kind, encoding, ending) == data:
-                        forms.append((text, kind, ending))
-                except (PayloadError, UnicodeError):
-                    continue
-    forms.append((_all_escaped(data), "escapes", "none"))
-    return forms
-
-
-class PayloadEditor(QWidget):
+class PayloadEditor(ModeSwitch, QWidget):
     """Payload input with mode, encoding and line ending; ``payload()`` gives the bytes.
 
     Args:
@@ -169,95 +88,44 @@ class PayloadEditor(QWidget):
         self._mode = "text"
         self._pending_switch: tuple[str, str] | None = None
         self._mnemonic_box: QGroupBox | None = None
-        self.edit: QPlainTextEdit | QLineEdit
-        if compact:
-            self.edit = QLineEdit(self)
-            self.edit.textChanged.connect(self._on_changed)
-        else:
-            self.edit = QPlainTextEdit(self)
-            self.edit.setTabChangesFocus(True)
-            self.edit.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
-            self.edit.setFont(monospace_font())
-            line = self.edit.fontMetrics().lineSpacing()
-            # Room for a few lines; the traffic log below deserves the rest of the height.
-            self.edit.setMinimumHeight(line * 3 + 12)
-            self.edit.setMaximumHeight(line * 6 + 12)
-            self.edit.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-            self.edit.textChanged.connect(self._on_changed)
-        self.edit.setObjectName(name)
-        self.edit.setFont(monospace_font())
-        self.edit.setAccessibleName(label or QCoreApplication.translate("PayloadEditor", "Payload"))
-        self.edit.setToolTip(
-            QCoreApplication.translate(
-                "PayloadEditor",
-                "What to send. Text is encoded with the chosen encoding; Hex takes bytes like "
-                "'48 65 6C 6C 6F' or '0x48,0x65'; Escapes understands \\r \\n \\t \\0 \\\\ and \\xNN",
-            )
-        )
+        self.edit = _text_input(self, compact, name, label)
+        self.edit.textChanged.connect(self._on_changed)
 
-        self.mode_combo = QComboBox(self)
-        self.mode_combo.setObjectName(f"{name}Mode")
-        for key, text in _mode_labels():
-            self.mode_combo.addItem(text, key)
-        self.mode_combo.setToolTip(
-            QCoreApplication.translate(
-                "PayloadEditor", "How the payload is written: text, hex bytes or escapes"
+        # The options row: how the text is written, its encoding, the end of line it gets.
+        mode_tip = self.tr("How the payload is written: text, hex bytes or escapes")
+        encoding_tip = self.tr(
+            "The text encoding: UTF-8, GBK for Chinese devices, or any Python codec name"
+        )
+        ending_tip = self.tr("End of line: appended to text payloads when they are sent")
+        self.mode_combo, self.encoding_combo, self.ending_combo = (
+            option_combo(self, name + suffix, tip, accessible, items, editable=not items)
+            for suffix, tip, accessible, items in (
+                ("Mode", mode_tip, self.tr("Payload format"), _mode_labels()),
+                ("Encoding", encoding_tip, self.tr("Encoding"), []),
+                ("LineEnding", ending_tip, self.tr("Line ending"), _ending_labels()),
             )
         )
-        self.mode_combo.setAccessibleName(
-            QCoreApplication.translate("PayloadEditor", "Payload format")
-        )
+        self.encoding_combo.addItems(list(ENCODINGS))
         self.mode_combo.currentIndexChanged.connect(self._on_mode_changed)
         # Only a user's pick rewrites the text; restoring settings must not convert anything.
         self.mode_combo.activated.connect(self._on_mode_picked)
-
-        self.encoding_combo = QComboBox(self)
-        self.encoding_combo.setObjectName(f"{name}Encoding")
-        self.encoding_combo.setEditable(True)
-        self.encoding_combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-        self.encoding_combo.addItems(list(ENCODINGS))
-        self.encoding_combo.setToolTip(
-            QCoreApplication.translate(
-                "PayloadEditor",
-                "The text encoding: UTF-8, GBK for Chinese devices, or any Python codec name",
-            )
-        )
-        self.encoding_combo.setAccessibleName(
-            QCoreApplication.translate("PayloadEditor", "Encoding")
-        )
         self.encoding_combo.currentTextChanged.connect(self._on_changed)
-
-        self.ending_combo = QComboBox(self)
-        self.ending_combo.setObjectName(f"{name}LineEnding")
-        for key, text in _ending_labels():
-            self.ending_combo.addItem(text, key)
-        self.ending_combo.setToolTip(
-            QCoreApplication.translate(
-                "PayloadEditor", "End of line: appended to text payloads when they are sent"
-            )
-        )
-        self.ending_combo.setAccessibleName(
-            QCoreApplication.translate("PayloadEditor", "Line ending")
-        )
         self.ending_combo.currentIndexChanged.connect(self._on_changed)
 
         # Send boxes only: replies are built once, so variables would mislead there.
         self.templates = not compact
         self._sends = SendCount()
-        self.checksum_combo = QComboBox(self)
-        self.checksum_combo.setObjectName(f"{name}Checksum")
-        self.checksum_combo.addItem(QCoreApplication.translate("PayloadEditor", "No checksum"), "")
-        for checksum in checksum_names() if self.templates else []:
-            self.checksum_combo.addItem(checksum, checksum)
-        self.checksum_combo.setToolTip(
+        self.checksum_combo = option_combo(
+            self,
+            f"{name}Checksum",
             QCoreApplication.translate(
                 "PayloadEditor",
                 "Append a checksum to every send (crc16-modbus goes low byte first, as Modbus "
                 "RTU sends it)",
-            )
-        )
-        self.checksum_combo.setAccessibleName(
-            QCoreApplication.translate("PayloadEditor", "Checksum")
+            ),
+            QCoreApplication.translate("PayloadEditor", "Checksum"),
+            [(QCoreApplication.translate("PayloadEditor", "No checksum"), "")]
+            + [(checksum, checksum) for checksum in checksum_names() if self.templates],
         )
         self.checksum_combo.setVisible(self.templates)
         self.checksum_combo.setSizeAdjustPolicy(
@@ -289,53 +157,7 @@ class PayloadEditor(QWidget):
         self.error = InlineError(self)
         self.error.setObjectName(f"{name}Error")
 
-        for combo in (self.mode_combo, self.encoding_combo, self.ending_combo):
-            # Keep each choice readable; the byte count gives way first when space is short.
-            combo.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
-        options = QHBoxLayout()
-        options.setContentsMargins(0, 0, 0, 0)
-        options.addWidget(self.mode_combo)
-        options.addWidget(self.encoding_combo)
-        options.addWidget(self.ending_combo)
-        options.addStretch(1)
-        # The send boxes' rows below the text: what is appended and the exact bytes, then the
-        # tools (history, repeat, keeping the payload). One row for both did not fit a send box
-        # of half an 800x600 window.
-        checks = QHBoxLayout()
-        checks.setContentsMargins(0, 0, 0, 0)
-        checks.addWidget(self.checksum_combo)
-        checks.addWidget(self.preview, 1)
-        # The byte count sits below the options, not beside them: beside them the options row
-        # alone was wider than half an 800x600 window.
-        checks.addWidget(
-            self.size_label, 0, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop
-        )
-        tools = self._tools = QHBoxLayout()
-        tools.setContentsMargins(0, 0, 0, 0)
-        tools.addWidget(self.save_packet_button)
-        tools.addStretch(1)
-        extras = QVBoxLayout()
-        extras.setContentsMargins(0, 0, 0, 0)
-        extras.setSpacing(3)
-        extras.addLayout(checks)
-        extras.addLayout(tools)
-
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(3)
-        if compact:
-            row = QHBoxLayout()
-            row.setContentsMargins(0, 0, 0, 0)
-            row.addWidget(self.edit, 1)
-            row.addWidget(self.size_label)
-            layout.addLayout(row)
-            layout.addLayout(options)
-        else:
-            layout.addLayout(options)
-            layout.addWidget(self.edit, 1)
-            layout.addLayout(extras)
-        layout.addWidget(self.error)
-        layout.addStretch(0)  # spare height goes below the editor, not between its rows
+        self._tools = _lay_out(self)
         self.setFocusProxy(self.edit)
         self._update_feedback()
 
@@ -416,11 +238,6 @@ class PayloadEditor(QWidget):
         self._select(self.ending_combo, spec.line_ending)
         self.set_text(spec.text)
 
-    def set_mode(self, mode: str) -> None:
-        """Switch the mode, rewriting the current payload in the new form when it is valid."""
-        self._select(self.mode_combo, mode)
-        self._on_mode_picked()
-
     def payload(self) -> bytes:
         """The bytes of the next send (``{{counter}}`` moves on); shows the problem and raises
         PayloadError when the input is bad."""
@@ -495,53 +312,6 @@ class PayloadEditor(QWidget):
         )
         self.preview.show()
 
-    @staticmethod
-    def _select(combo: QComboBox, key: str) -> None:
-        index = combo.findData(key)
-        if index >= 0:
-            combo.setCurrentIndex(index)
-
-    def _on_mode_changed(self) -> None:
-        old, self._mode = self._mode, self.mode()
-        # A user's pick emits activated right after this, in the same call; anything else (code,
-        # restored settings) leaves the text as it is, so forget the switch on the next turn.
-        self._pending_switch = (old, self._mode)
-        QTimer.singleShot(0, self._forget_switch)
-        self.ending_combo.setEnabled(self._mode != "hex")
-        self._on_changed()
-
-    def _forget_switch(self) -> None:
-        self._pending_switch = None
-
-    def _on_mode_picked(self) -> None:
-        switch, self._pending_switch = self._pending_switch, None
-        if switch is not None and switch[0] != switch[1]:
-            self._convert(*switch)
-
-    def _convert(self, old: str, new: str) -> None:
-        # Keep the bytes that would be sent, as Packet Sender does; leave bad input alone.
-        try:
-            data = self._encode(old)
-        except PayloadError:
-            return
-        multi_line = not isinstance(self.edit, QLineEdit)
-        for text, mode, ending in payload_forms(
-            data, new, self.encoding(), self.line_ending(), multi_line=multi_line
-        ):
-            self._apply(text, mode, ending)
-            try:
-                if self._encode() == data:  # the widget gave back every character
-                    return
-            except PayloadError:
-                continue
-
-    def _apply(self, text: str, mode: str, ending: str) -> None:
-        if mode != self.mode():
-            self._select(self.mode_combo, mode)
-            self._pending_switch = None
-        self._select(self.ending_combo, ending)
-        self.set_text(text)
-
     def _on_changed(self) -> None:
         if self.text() != self._sends.text:
             # A new payload counts its sends from the start again.
@@ -567,6 +337,88 @@ class PayloadEditor(QWidget):
         )
 
 
+def _text_input(
+    parent: QWidget, compact: bool, name: str, label: str
+) -> QPlainTextEdit | QLineEdit:
+    """The payload's text input: one line (``compact``) or a few, in a monospace font."""
+    edit: QPlainTextEdit | QLineEdit
+    if compact:
+        edit = QLineEdit(parent)
+    else:
+        edit = QPlainTextEdit(parent)
+        edit.setTabChangesFocus(True)
+        edit.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
+        edit.setFont(monospace_font())
+        line = edit.fontMetrics().lineSpacing()
+        # Room for a few lines; the traffic log below deserves the rest of the height.
+        edit.setMinimumHeight(line * 3 + 12)
+        edit.setMaximumHeight(line * 6 + 12)
+        edit.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+    edit.setObjectName(name)
+    edit.setFont(monospace_font())
+    edit.setAccessibleName(label or QCoreApplication.translate("PayloadEditor", "Payload"))
+    edit.setToolTip(
+        QCoreApplication.translate(
+            "PayloadEditor",
+            "What to send. Text is encoded with the chosen encoding; Hex takes bytes like "
+            "'48 65 6C 6C 6F' or '0x48,0x65'; Escapes understands \\r \\n \\t \\0 \\\\ and \\xNN",
+        )
+    )
+    return edit
+
+
+def _lay_out(editor: PayloadEditor) -> QHBoxLayout:
+    """Put the editor's parts in place (a compact editor: text and byte count, then the options;
+    a send box: options, text, checksum with preview and byte count, tools); returns the tools
+    row."""
+    for combo in (editor.mode_combo, editor.encoding_combo, editor.ending_combo):
+        # Keep each choice readable; the byte count gives way first when space is short.
+        combo.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+    options = QHBoxLayout()
+    options.setContentsMargins(0, 0, 0, 0)
+    options.addWidget(editor.mode_combo)
+    options.addWidget(editor.encoding_combo)
+    options.addWidget(editor.ending_combo)
+    options.addStretch(1)
+    # The send boxes' rows below the text: what is appended and the exact bytes, then the
+    # tools (history, repeat, keeping the payload). One row for both did not fit a send box
+    # of half an 800x600 window.
+    checks = QHBoxLayout()
+    checks.setContentsMargins(0, 0, 0, 0)
+    checks.addWidget(editor.checksum_combo)
+    checks.addWidget(editor.preview, 1)
+    # The byte count sits below the options, not beside them: beside them the options row
+    # alone was wider than half an 800x600 window.
+    checks.addWidget(editor.size_label, 0, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
+    tools = QHBoxLayout()
+    tools.setContentsMargins(0, 0, 0, 0)
+    tools.addWidget(editor.save_packet_button)
+    tools.addStretch(1)
+    extras = QVBoxLayout()
+    extras.setContentsMargins(0, 0, 0, 0)
+    extras.setSpacing(3)
+    extras.addLayout(checks)
+    extras.addLayout(tools)
+
+    layout = QVBoxLayout(editor)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.setSpacing(3)
+    if editor.compact:
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(editor.edit, 1)
+        row.addWidget(editor.size_label)
+        layout.addLayout(row)
+        layout.addLayout(options)
+    else:
+        layout.addLayout(options)
+        layout.addWidget(editor.edit, 1)
+        layout.addLayout(extras)
+    layout.addWidget(editor.error)
+    layout.addStretch(0)  # spare height goes below the editor, not between its rows
+    return tools
+
+
 _PREVIEW_BYTES = 64
 _SELECTABLE = Qt.TextInteractionFlag.TextSelectableByMouse
 
@@ -577,3 +429,25 @@ class SendCount:
     def __init__(self, text: str = "") -> None:
         self.text = text
         self.value = 0
+
+
+class PayloadGroup(QGroupBox):
+    """A payload editor (``payload``) with the row of buttons that send it under it; the Alt
+    letter of the box's title reaches the editor's text."""
+
+    def __init__(self, title: str, parent: QWidget, *, name: str = "payloadEdit") -> None:
+        super().__init__(title, parent)
+        self.payload = PayloadEditor(self, name=name)
+        self.payload.take_mnemonic(self)
+
+    def add_buttons(
+        self, *specs: ButtonSpec, after: Sequence[QWidget] = (), stretch: bool = True
+    ) -> list[QPushButton]:
+        """A button per (text, name, slot, tooltip) side by side under the payload, then
+        ``after``; with ``stretch`` the payload takes the height left over."""
+        buttons = push_buttons(self, *specs)
+        row = button_row(*buttons)
+        for widget in after:
+            row.addWidget(widget)
+        stack(self, self.payload, row, stretch=0 if stretch else -1)
+        return buttons

@@ -11,13 +11,13 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QPushButton,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
+from gui.widgets.forms import option_combo, push_button
 from gui.widgets.status import InlineError
 from net.errors import PayloadError
 from net.framing import FRAMING_HELP, parse_framing
@@ -65,53 +65,48 @@ class RulesTable(QWidget):
             + 2 * self.table.frameWidth()
         )
 
-        self.add_button = QPushButton(self.tr("Add rule"), self)
-        self.add_button.setObjectName("addRuleButton")
-        self.add_button.setToolTip(self.tr("Add a rule at the end (the first match answers)"))
-        self.add_button.clicked.connect(lambda: self.add_rule())
-        self.remove_button = QPushButton(self.tr("Remove"), self)
-        self.remove_button.setObjectName("removeRuleButton")
-        self.remove_button.setToolTip(self.tr("Remove the selected rules"))
-        self.remove_button.clicked.connect(self.remove_selected)
-        self.mock_button = QPushButton(self.tr("From a script…"), self)
-        self.mock_button.setObjectName("mockRulesButton")
-        self.mock_button.setToolTip(
-            self.tr(
-                "Mock a device: add a rule for each send of a recorded script, answering with "
-                "the reply that followed it"
+        add_tip = self.tr("Add a rule at the end (the first match answers)")
+        mock_tip = self.tr(
+            "Mock a device: add a rule for each send of a recorded script, answering with "
+            "the reply that followed it"
+        )
+        remove_tip = self.tr("Remove the selected rules")
+        self.add_button, self.remove_button, self.mock_button = (
+            push_button(self, text, name, slot, tip=tip)
+            for text, name, slot, tip in (
+                (self.tr("Add rule"), "addRuleButton", self.add_rule, add_tip),
+                (self.tr("Remove"), "removeRuleButton", self.remove_selected, remove_tip),
+                (self.tr("From a script…"), "mockRulesButton", self.add_from_script, mock_tip),
             )
         )
-        self.mock_button.clicked.connect(lambda: self.add_from_script())
         buttons = QHBoxLayout()
         buttons.addWidget(self.add_button)
         buttons.addWidget(self.remove_button)
         buttons.addWidget(self.mock_button)
         self.framing_combo: QComboBox | None = None
         if framing:
-            self.framing_combo = QComboBox(self)
-            self.framing_combo.setObjectName("framingCombo")
             # Editable: any net.framing spec may be typed (fixed:16, delim:03, len2be+header).
-            self.framing_combo.setEditable(True)
-            self.framing_combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-            for text, spec in (
-                (self.tr("automatic"), ""),
-                (self.tr("each line"), "line"),
-                (self.tr("each chunk received"), "raw"),
-                (self.tr("CRLF lines"), "crlf"),
-                (self.tr("LF, CRLF or CR lines"), "any"),
-                (self.tr("1-byte length first"), "len1"),
-                (self.tr("2-byte length first (big-endian)"), "len2be"),
-                (self.tr("2-byte length first (little-endian)"), "len2le"),
-                (self.tr("4-byte length first (big-endian)"), "len4be"),
-                (self.tr("4-byte length first (little-endian)"), "len4le"),
-            ):
-                self.framing_combo.addItem(text, spec)
-            self.framing_combo.setAccessibleName(self.tr("What a rule sees"))
-            self.framing_combo.setToolTip(
+            self.framing_combo = option_combo(
+                self,
+                "framingCombo",
                 self.tr(
                     "Rules match each message of a client's stream: automatic takes lines, or "
                     "chunks as they arrive when a rule is hex. Or type a framing: {specs}"
-                ).format(specs=FRAMING_HELP)
+                ).format(specs=FRAMING_HELP),
+                self.tr("What a rule sees"),
+                [
+                    (self.tr("automatic"), ""),
+                    (self.tr("each line"), "line"),
+                    (self.tr("each chunk received"), "raw"),
+                    (self.tr("CRLF lines"), "crlf"),
+                    (self.tr("LF, CRLF or CR lines"), "any"),
+                    (self.tr("1-byte length first"), "len1"),
+                    (self.tr("2-byte length first (big-endian)"), "len2be"),
+                    (self.tr("2-byte length first (little-endian)"), "len2le"),
+                    (self.tr("4-byte length first (big-endian)"), "len4be"),
+                    (self.tr("4-byte length first (little-endian)"), "len4le"),
+                ],
+                editable=True,
             )
             self.framing_combo.currentTextChanged.connect(lambda _text: self.changed.emit())
         buttons.addStretch(1)

@@ -5,27 +5,24 @@ client's keepalive, heartbeat, dead-peer and reconnect settings."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QCheckBox,
-    QComboBox,
     QDoubleSpinBox,
-    QFileDialog,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QPushButton,
     QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
-from gui.widgets.forms import push_button
+from gui.widgets.forms import ask_file, line_edit, option_combo, push_button
 from gui.widgets.status import InlineError
 from gui.widgets.style import monospace_font, set_text_role
 from net.codec import parse_escapes
@@ -37,6 +34,11 @@ from net.tls import (
     load_server_certificate,
     normalize_fingerprint,
 )
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QPushButton  # made by forms.push_button
+
+_Spin = TypeVar("_Spin", QSpinBox, QDoubleSpinBox)
 
 __all__ = [
     "ClientSecurityBox",
@@ -54,7 +56,15 @@ def format_fingerprint(fingerprint: str, per_line: int = 8) -> str:
     return ":\n".join(lines)
 
 
-def _file_row(parent: QWidget, edit: QLineEdit, button: QPushButton) -> QHBoxLayout:
+def _tls_check(box: QGroupBox, text: str, tip: str) -> QCheckBox:
+    """The box's "Use TLS" check box (``text`` and ``tip`` translated in the box's context)."""
+    check = QCheckBox(text, box)
+    check.setObjectName("tlsCheck")
+    check.setToolTip(tip)
+    return check
+
+
+def _file_row(parent: QWidget, edit: QLineEdit, button: QWidget) -> QHBoxLayout:
     row = QHBoxLayout()
     row.setContentsMargins(0, 0, 0, 0)
     row.addWidget(edit, 1)
@@ -80,39 +90,32 @@ class ClientSecurityBox(QGroupBox):
         """``always_on``: TLS is chosen elsewhere (an https:// URL); only the check is asked."""
         super().__init__(self.tr("Security"), parent)
         self.setObjectName("clientSecurityBox")
-        self.tls_check = QCheckBox(self.tr("Use &TLS"), self)
-        self.tls_check.setObjectName("tlsCheck")
-        self.tls_check.setToolTip(self.tr("Encrypt the connection with TLS"))
-        self.mode_combo = QComboBox(self)
-        self.mode_combo.setObjectName("tlsModeCombo")
-        self.mode_combo.addItem(self.tr("Verify certificate"), "verify")
-        self.mode_combo.addItem(self.tr("Pin SHA-256 fingerprint"), "pin")
-        self.mode_combo.addItem(self.tr("Insecure (no verification)"), "insecure")
-        self.mode_combo.setToolTip(self.tr("How the server's certificate is checked"))
-        self.mode_combo.setAccessibleName(self.tr("Certificate check"))
-        self.pin_edit = QLineEdit(self)
-        self.pin_edit.setObjectName("pinEdit")
+        self.tls_check = _tls_check(
+            self, self.tr("Use &TLS"), self.tr("Encrypt the connection with TLS")
+        )
+        checks = [
+            (self.tr("Verify certificate"), "verify"),
+            (self.tr("Pin SHA-256 fingerprint"), "pin"),
+            (self.tr("Insecure (no verification)"), "insecure"),
+        ]
+        check_tip = self.tr("How the server's certificate is checked")
+        self.mode_combo = option_combo(
+            self, "tlsModeCombo", check_tip, self.tr("Certificate check"), checks
+        )
+        pin_hint = self.tr("AB:CD:… (64 hex digits)")
+        pin_tip = self.tr("The SHA-256 fingerprint the server's certificate must have")
+        ca_tip = self.tr("Optional: a PEM file of the certificate authorities to trust")
+        self.pin_edit, self.ca_edit = (
+            line_edit(self, name, accessible=accessible, tip=tip, placeholder=hint)
+            for name, hint, tip, accessible in (
+                ("pinEdit", pin_hint, pin_tip, self.tr("Pinned fingerprint")),
+                ("caFileEdit", self.tr("System certificates"), ca_tip, self.tr("CA file")),
+            )
+        )
         self.pin_edit.setFont(monospace_font())
-        self.pin_edit.setPlaceholderText(self.tr("AB:CD:… (64 hex digits)"))
-        self.pin_edit.setToolTip(
-            self.tr("The SHA-256 fingerprint the server's certificate must have")
-        )
-        self.pin_edit.setAccessibleName(self.tr("Pinned fingerprint"))
         self.pin_error = InlineError(self)
-        self.ca_edit = QLineEdit(self)
-        self.ca_edit.setObjectName("caFileEdit")
-        self.ca_edit.setPlaceholderText(self.tr("System certificates"))
-        self.ca_edit.setToolTip(
-            self.tr("Optional: a PEM file of the certificate authorities to trust")
-        )
-        self.ca_edit.setAccessibleName(self.tr("CA file"))
-        self.ca_button = push_button(
-            self,
-            self.tr("CA file…"),
-            "caFileButton",
-            self._choose_ca,
-            tip=self.tr("Choose a CA certificate file"),
-        )
+        self.ca_button = push_button(self, self.tr("CA file…"), "caFileButton", self._choose_ca)
+        self.ca_button.setToolTip(self.tr("Choose a CA certificate file"))
         self.warning_label = QLabel(
             self.tr(
                 "Certificate checks are off: the connection is encrypted, but anyone on the network "
@@ -217,11 +220,8 @@ class ClientSecurityBox(QGroupBox):
             self.pin_error.clear_error()
 
     def _choose_ca(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self, self.tr("CA certificates"), "", self.tr("PEM files (*.pem *.crt);;All files (*)")
-        )
-        if path:
-            self.ca_edit.setText(path)
+        filters = self.tr("PEM files (*.pem *.crt);;All files (*)")
+        ask_file(self, self.tr("CA certificates"), filters, self.ca_edit.setText)
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,35 +246,39 @@ class ServerSecurityBox(QGroupBox):
         super().__init__(self.tr("Security"), parent)
         self.setObjectName("serverSecurityBox")
         self.fingerprint = ""
-        self.tls_check = QCheckBox(self.tr("Use &TLS"), self)
-        self.tls_check.setObjectName("tlsCheck")
-        self.tls_check.setToolTip(self.tr("Serve over TLS (clients must use TLS too)"))
-        self.cert_combo = QComboBox(self)
-        self.cert_combo.setObjectName("certificateCombo")
-        self.cert_combo.addItem(self.tr("Self-signed certificate"), "generated")
-        self.cert_combo.addItem(self.tr("Load certificate files"), "files")
-        self.cert_combo.setToolTip(
-            self.tr("A certificate made for this computer on first use, or your own files")
+        self.tls_check = _tls_check(
+            self, self.tr("Use &TLS"), self.tr("Serve over TLS (clients must use TLS too)")
         )
-        self.cert_combo.setAccessibleName(self.tr("Certificate"))
-        self.cert_edit = QLineEdit(self)
-        self.cert_edit.setObjectName("certFileEdit")
-        self.cert_edit.setPlaceholderText(self.tr("Certificate (PEM)"))
-        self.cert_edit.setToolTip(self.tr("The server's certificate chain, a PEM file"))
-        self.cert_edit.setAccessibleName(self.tr("Certificate file"))
-        self.cert_button = QPushButton(self.tr("Browse…"), self)
-        self.cert_button.setObjectName("certFileButton")
-        self.cert_button.setToolTip(self.tr("Choose the certificate file"))
-        self.cert_button.clicked.connect(lambda: self._choose(self.cert_edit))
-        self.key_edit = QLineEdit(self)
-        self.key_edit.setObjectName("keyFileEdit")
-        self.key_edit.setPlaceholderText(self.tr("Private key (PEM)"))
-        self.key_edit.setToolTip(self.tr("The certificate's private key, a PEM file"))
-        self.key_edit.setAccessibleName(self.tr("Key file"))
-        self.key_button = QPushButton(self.tr("Browse…"), self)
-        self.key_button.setObjectName("keyFileButton")
-        self.key_button.setToolTip(self.tr("Choose the private key file"))
-        self.key_button.clicked.connect(lambda: self._choose(self.key_edit))
+        sources = [(self.tr("Self-signed certificate"), "generated")]
+        sources.append((self.tr("Load certificate files"), "files"))
+        source_tip = self.tr("A certificate made for this computer on first use, or your own files")
+        self.cert_combo = option_combo(
+            self, "certificateCombo", source_tip, self.tr("Certificate"), sources
+        )
+        # The certificate and its key: (field, its Browse button), each a PEM file.
+        (self.cert_edit, self.cert_button), (self.key_edit, self.key_button) = (
+            self._file_field(name, *texts)
+            for name, texts in (
+                (
+                    "cert",
+                    (
+                        self.tr("Certificate (PEM)"),
+                        self.tr("The server's certificate chain, a PEM file"),
+                        self.tr("Certificate file"),
+                        self.tr("Choose the certificate file"),
+                    ),
+                ),
+                (
+                    "key",
+                    (
+                        self.tr("Private key (PEM)"),
+                        self.tr("The certificate's private key, a PEM file"),
+                        self.tr("Key file"),
+                        self.tr("Choose the private key file"),
+                    ),
+                ),
+            )
+        )
         self.error = InlineError(self)
         self.fingerprint_label = QLabel(self)
         self.fingerprint_label.setObjectName("fingerprintLabel")
@@ -312,15 +316,8 @@ class ServerSecurityBox(QGroupBox):
 
     def focus_chain(self) -> list[QWidget]:
         """The inputs in reading order, for the panel's tab order."""
-        return [
-            self.tls_check,
-            self.cert_combo,
-            self.cert_edit,
-            self.cert_button,
-            self.key_edit,
-            self.key_button,
-            self.copy_button,
-        ]
+        files = [self.cert_edit, self.cert_button, self.key_edit, self.key_button]
+        return [self.tls_check, self.cert_combo, *files, self.copy_button]
 
     def embed(self) -> None:
         """Sit inside another group box: no frame, no title, no margins of its own."""
@@ -374,15 +371,25 @@ class ServerSecurityBox(QGroupBox):
         self.copy_button.setVisible(on)
         self.copy_button.setEnabled(bool(self.fingerprint))
 
-    def _choose(self, edit: QLineEdit) -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self,
-            self.tr("Choose a file"),
-            "",
-            self.tr("PEM files (*.pem *.crt *.key);;All files (*)"),
+    def _file_field(
+        self, name: str, placeholder: str, tip: str, accessible: str, button_tip: str
+    ) -> tuple[QLineEdit, QPushButton]:
+        """A PEM file's field (``<name>FileEdit``) and its Browse button (``<name>FileButton``)."""
+        edit = line_edit(
+            self, f"{name}FileEdit", accessible=accessible, tip=tip, placeholder=placeholder
         )
-        if path:
-            edit.setText(path)
+        button = push_button(
+            self,
+            self.tr("Browse…"),
+            f"{name}FileButton",
+            lambda: self._choose(edit),
+            tip=button_tip,
+        )
+        return edit, button
+
+    def _choose(self, edit: QLineEdit) -> None:
+        filters = self.tr("PEM files (*.pem *.crt *.key);;All files (*)")
+        ask_file(self, self.tr("Choose a file"), filters, edit.setText)
 
 
 class ConnectionOptionsBox(QGroupBox):
@@ -397,29 +404,21 @@ class ConnectionOptionsBox(QGroupBox):
         self.keepalive_check.setToolTip(
             self.tr("Let the system probe an idle connection (TCP keepalive)")
         )
-        self.keepalive_idle = self._int_spin(
-            "keepaliveIdleSpin",
-            1,
-            86400,
-            60,
-            self.tr("Keepalive idle time"),
-            self.tr("Seconds of silence before the first probe"),
-        )
-        self.keepalive_interval = self._int_spin(
-            "keepaliveIntervalSpin",
-            1,
-            3600,
-            10,
-            self.tr("Keepalive interval"),
-            self.tr("Seconds between probes"),
-        )
-        self.keepalive_count = self._int_spin(
-            "keepaliveCountSpin",
-            1,
-            100,
-            5,
-            self.tr("Keepalive probes"),
-            self.tr("Unanswered probes before the connection is given up"),
+        idle_tip = self.tr("Seconds of silence before the first probe")
+        interval_tip = self.tr("Seconds between probes")
+        probes_tip = self.tr("Unanswered probes before the connection is given up")
+        self.keepalive_idle, self.keepalive_interval, self.keepalive_count = (
+            self._spin(QSpinBox, name, limits, accessible, tip)
+            for name, limits, accessible, tip in (
+                ("keepaliveIdleSpin", (1, 86400, 60), self.tr("Keepalive idle time"), idle_tip),
+                (
+                    "keepaliveIntervalSpin",
+                    (1, 3600, 10),
+                    self.tr("Keepalive interval"),
+                    interval_tip,
+                ),
+                ("keepaliveCountSpin", (1, 100, 5), self.tr("Keepalive probes"), probes_tip),
+            )
         )
         self.keepalive_idle.setPrefix(self.tr("idle "))
         self.keepalive_interval.setPrefix(self.tr("every "))
@@ -434,37 +433,32 @@ class ConnectionOptionsBox(QGroupBox):
             self.tr("Heartbeat payload; escapes such as \\n, \\r and \\x00 are understood")
         )
         self.heartbeat_edit.setAccessibleName(self.tr("Heartbeat payload"))
-        self.heartbeat_period = self._seconds_spin(
-            "heartbeatPeriodSpin",
-            0.1,
-            86400.0,
-            30.0,
-            self.tr("Heartbeat period"),
-            self.tr("Send the heartbeat every this many seconds"),
+        period, dead = self.tr("Heartbeat period"), self.tr("Dead-peer timeout")
+        period_tip = self.tr("Send the heartbeat every this many seconds")
+        dead_tip = self.tr(
+            "Close the connection when the server sends nothing for this long (0 = off)"
+        )
+        self.heartbeat_period, self.dead_after = (
+            self._spin(QDoubleSpinBox, name, limits, accessible, tip)
+            for name, limits, accessible, tip in (
+                ("heartbeatPeriodSpin", (0.1, 86400.0, 30.0), period, period_tip),
+                ("deadAfterSpin", (0.0, 86400.0, 0.0), dead, dead_tip),
+            )
         )
         self.heartbeat_period.setPrefix(self.tr("every "))
         self.heartbeat_error = InlineError(self)
-        self.dead_after = self._seconds_spin(
-            "deadAfterSpin",
-            0.0,
-            86400.0,
-            0.0,
-            self.tr("Dead-peer timeout"),
-            self.tr("Close the connection when the server sends nothing for this long (0 = off)"),
-        )
         self.dead_after.setSpecialValueText(self.tr("off"))
         self.reconnect_check = QCheckBox(self.tr("Auto-&reconnect"), self)
         self.reconnect_check.setObjectName("reconnectCheck")
         self.reconnect_check.setToolTip(
             self.tr("Connect again after the connection is lost, waiting longer each time")
         )
-        self.reconnect_max = self._seconds_spin(
-            "reconnectMaxSpin",
-            1.0,
-            3600.0,
-            30.0,
+        wait, wait_tip = (
             self.tr("Maximum reconnect delay"),
             self.tr("The longest wait between reconnect attempts"),
+        )
+        self.reconnect_max = self._spin(
+            QDoubleSpinBox, "reconnectMaxSpin", (1.0, 3600.0, 30.0), wait, wait_tip
         )
         self.reconnect_max.setPrefix(self.tr("wait up to "))
 
@@ -495,26 +489,21 @@ class ConnectionOptionsBox(QGroupBox):
         self.heartbeat_edit.textChanged.connect(self.heartbeat_error.clear_error)
         self._update()
 
-    def _int_spin(
-        self, name: str, low: int, high: int, value: int, accessible: str, tip: str
-    ) -> QSpinBox:
-        spin = QSpinBox(self)
+    def _spin(
+        self, kind: type[_Spin], name: str, limits: tuple[float, ...], accessible: str, tip: str
+    ) -> _Spin:
+        """A time in seconds named ``name``: ``limits`` are its (lowest, highest, start) value;
+        a QDoubleSpinBox shows tenths."""
+        spin = kind(self)
         spin.setObjectName(name)
-        spin.setRange(low, high)
-        spin.setValue(value)
-        spin.setSuffix(self.tr(" s"))
-        spin.setAccessibleName(accessible)
-        spin.setToolTip(tip)
-        return spin
-
-    def _seconds_spin(
-        self, name: str, low: float, high: float, value: float, accessible: str, tip: str
-    ) -> QDoubleSpinBox:
-        spin = QDoubleSpinBox(self)
-        spin.setObjectName(name)
-        spin.setRange(low, high)
-        spin.setDecimals(1)
-        spin.setValue(value)
+        low, high, value = limits
+        if isinstance(spin, QDoubleSpinBox):
+            spin.setRange(low, high)
+            spin.setDecimals(1)
+            spin.setValue(value)
+        else:
+            spin.setRange(int(low), int(high))
+            spin.setValue(int(value))
         spin.setSuffix(self.tr(" s"))
         spin.setAccessibleName(accessible)
         spin.setToolTip(tip)
@@ -556,18 +545,10 @@ class ConnectionOptionsBox(QGroupBox):
 
     def focus_chain(self) -> list[QWidget]:
         """The inputs in reading order, for the panel's tab order."""
-        return [
-            self.keepalive_check,
-            self.keepalive_idle,
-            self.keepalive_interval,
-            self.keepalive_count,
-            self.heartbeat_check,
-            self.heartbeat_edit,
-            self.heartbeat_period,
-            self.dead_after,
-            self.reconnect_check,
-            self.reconnect_max,
-        ]
+        keepalive = [self.keepalive_idle, self.keepalive_interval, self.keepalive_count]
+        heartbeat = [self.heartbeat_check, self.heartbeat_edit, self.heartbeat_period]
+        reconnect = [self.dead_after, self.reconnect_check, self.reconnect_max]
+        return [self.keepalive_check, *keepalive, *heartbeat, *reconnect]
 
     def set_enabled_inputs(self, enabled: bool) -> None:
         self.setEnabled(enabled)

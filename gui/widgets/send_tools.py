@@ -134,6 +134,18 @@ class PayloadHistory(QObject):
         return good[:HISTORY_ENTRIES]
 
 
+def _spin(parent: QWidget, name: str, high: int, value: int, tip: str, accessible: str) -> QSpinBox:
+    """A count from 0 to ``high`` (digits grouped), named ``name``, starting at ``value``."""
+    spin = QSpinBox(parent)
+    spin.setObjectName(name)
+    spin.setRange(0, high)
+    spin.setValue(value)
+    spin.setGroupSeparatorShown(True)
+    spin.setToolTip(tip)
+    spin.setAccessibleName(accessible)
+    return spin
+
+
 class RepeatSend(QObject):
     """Periodic send for a TCP send box (the TCP Client, or the TCP Server's selected clients or
     all of them): a "Repeat…" button beside the payload opens the count (0: until stopped) and
@@ -175,29 +187,24 @@ class RepeatSend(QObject):
         self.menu = QMenu(self.button)
         form_widget = QWidget(self.menu)
         form = QFormLayout(form_widget)
-        self.count_spin = QSpinBox(form_widget)
-        self.count_spin.setObjectName("repeatCountSpin")
-        self.count_spin.setRange(0, 1_000_000_000)
-        self.count_spin.setValue(10)
-        self.count_spin.setGroupSeparatorShown(True)
+        count_tip = self.tr("How many times to send (0: until stopped)")
+        interval_tip = self.tr(
+            "Pause between two sends; 0 sends as fast as the connection takes them"
+        )
+        self.count_spin, self.interval_spin = (
+            _spin(form_widget, name, high, value, tip, accessible)
+            for name, high, value, tip, accessible in (
+                ("repeatCountSpin", 1_000_000_000, 10, count_tip, self.tr("Repeat count")),
+                ("repeatIntervalSpin", 86_400_000, 1000, interval_tip, self.tr("Repeat interval")),
+            )
+        )
         self.count_spin.setSpecialValueText(self.tr("until stopped"))
-        self.interval_spin = QSpinBox(form_widget)
-        self.interval_spin.setObjectName("repeatIntervalSpin")
-        self.interval_spin.setRange(0, 86_400_000)
-        self.interval_spin.setValue(1000)
-        self.interval_spin.setGroupSeparatorShown(True)
         self.interval_spin.setSuffix(self.tr(" ms"))
         self.start_button = QPushButton(self.tr("Start repeating"), form_widget)
         self.start_button.setObjectName("repeatStartButton")
         self.button.setToolTip(
             self.tr("Send the payload again and again; while it runs, click to stop")
         )
-        self.count_spin.setToolTip(self.tr("How many times to send (0: until stopped)"))
-        self.count_spin.setAccessibleName(self.tr("Repeat count"))
-        self.interval_spin.setToolTip(
-            self.tr("Pause between two sends; 0 sends as fast as the connection takes them")
-        )
-        self.interval_spin.setAccessibleName(self.tr("Repeat interval"))
         self.start_button.setToolTip(self.tr("Start sending the payload repeatedly"))
         self.start_button.clicked.connect(self._start_from_menu)
         form.addRow(self.tr("Count:"), self.count_spin)

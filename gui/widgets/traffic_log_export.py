@@ -10,6 +10,7 @@ into a file as they come (raw, or one line per row with time and peer). Errors a
 from __future__ import annotations
 
 import contextlib
+import csv
 import os
 import time
 from collections import deque
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import BinaryIO, Literal
 
 from gui.widgets.traffic_log_model import TrafficLogModel
+from gui.widgets.traffic_log_rows import format_time
 from net.codec import render_text, to_hex
 from net.errors import TransferError
 
@@ -25,7 +27,9 @@ __all__ = [
     "EXPORT_KINDS",
     "RateCounter",
     "ReceiveFile",
+    "export_csv",
     "export_kind",
+    "export_text",
     "rows_bytes",
     "rows_hex",
     "write_export",
@@ -60,6 +64,38 @@ def rows_hex(model: TrafficLogModel, rows: Iterable[int]) -> str:
 def _failed(path: Path, exc: OSError) -> TransferError:
     reason = exc.strerror or str(exc)
     return TransferError(f"cannot write {path}: {reason}")
+
+
+def export_csv(model: TrafficLogModel, path: str | Path, rows: Iterable[int]) -> int:
+    """Write ``rows`` as CSV, every byte they keep as shown (text or hex), and ``rtt_ms``, the
+    round-trip time a first reply ends (empty for other rows); returns the row count."""
+    count = 0
+    with open(path, "w", newline="", encoding="utf-8-sig") as handle:
+        writer = csv.writer(handle)
+        # rtt_ms before data: the data stays the last column, as readers of older exports
+        # expect.
+        writer.writerow(["time", "direction", "peer", "bytes", "rtt_ms", "data"])
+        for row in rows:
+            texts = model.row_texts(row)
+            texts[0] = format_time(model.row_time(row), with_date=True)
+            texts[1] = model.row_direction(row)
+            rtt = model.row_rtt(row)
+            texts.insert(4, "" if rtt is None else f"{rtt:.3f}")
+            writer.writerow(texts)
+            count += 1
+    return count
+
+
+def export_text(model: TrafficLogModel, path: str | Path, rows: Iterable[int]) -> int:
+    """Write ``rows`` as tab-separated lines, as the table shows them; returns the row count."""
+    count = 0
+    with open(path, "w", encoding="utf-8") as handle:
+        for row in rows:
+            texts = model.row_texts(row)
+            texts[0] = format_time(model.row_time(row), with_date=True)
+            handle.write("\t".join(texts) + "\n")
+            count += 1
+    return count
 
 
 def write_export(
@@ -106,9 +142,9 @@ def write_export(
     part = target.with_name(target.name + ".part")
     try:
         if kind == "csv":
-            count = model.export_csv(part, chosen)
+            count = export_csv(model, part, chosen)
         elif kind == "text":
-            count = model.export_text(part, chosen)
+            count = export_text(model, part, chosen)
         else:
             with open(part, "wb") as handle:
                 if kind == "raw":

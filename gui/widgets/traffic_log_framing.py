@@ -1,6 +1,6 @@
 """The traffic log's framing stage: a TCP stream's chunks become one log row per frame.
 
-Each connection (a :class:`~gui.widgets.traffic_log_model.LogEntry` ``stream`` key) gets its own
+Each connection (a :class:`~gui.widgets.traffic_log_rows.LogEntry` ``stream`` key) gets its own
 :class:`net.framing.Framer`, so the TCP server's clients never mix; a partial frame waits in its
 framer until the rest arrives or the stream ends (then it is shown as it is). A frame becomes a
 received row in the model's plain-tuple layout, (time, peer, data, False): no object per frame.
@@ -21,7 +21,7 @@ from typing import Any
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
 
-from gui.widgets.traffic_log_model import LogEntry
+from gui.widgets.traffic_log_rows import LogEntry
 from net.framing import Framer, FramingSpec, parse_framing
 
 __all__ = ["BACKLOG_BYTES", "FRAME_BUDGET", "FRAMINGS", "FramingStage", "terminators"]

@@ -122,7 +122,7 @@
     </message>
 </context>
 <context>
-    <name>PacketLibraryPanel</name>
+    <name>PacketLibraryFile</name>
     <message numerus="yes">
         <source>{count} packets in {path}</source>
         <translation>
@@ -133,6 +133,23 @@
     <message numerus="yes">
         <source>Imported {count} packets ({added} new, {replaced} replaced)</source>
         <translation>
+            <numerusform>Imported {count} packet ({added} new, {replaced} replaced)</numerusform>
+            <numerusform>Imported {count} packets ({added} new, {replaced} replaced)</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>PacketLibraryPanel</name>
+    <message numerus="yes">
+        <source>{count} packets in {path}</source>
+        <translation type="vanished">
+            <numerusform>{count} packet in {path}</numerusform>
+            <numerusform>{count} packets in {path}</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Imported {count} packets ({added} new, {replaced} replaced)</source>
+        <translation type="vanished">
             <numerusform>Imported {count} packet ({added} new, {replaced} replaced)</numerusform>
             <numerusform>Imported {count} packets ({added} new, {replaced} replaced)</numerusform>
         </translation>

@@ -1724,6 +1724,205 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     </message>
 </context>
 <context>
+    <name>LogTools</name>
+    <message>
+        <source>More</source>
+        <translation>更多</translation>
+    </message>
+    <message>
+        <source>Copy bytes, export, receive to file, verify a checksum, hex dump, rate graph</source>
+        <translation>复制字节、导出、接收转向文件、校验和检查、十六进制转储、速率图</translation>
+    </message>
+    <message>
+        <source>Show the data column as text or as hex bytes</source>
+        <translation>数据列按文本还是十六进制字节显示</translation>
+    </message>
+    <message>
+        <source>The encoding used to show received bytes as text</source>
+        <translation>把收到的字节显示为文本时使用的编码</translation>
+    </message>
+    <message>
+        <source>How a TCP stream is cut into rows: raw chunks, lines, length-prefixed messages; or type fixed:N or delim:HEX (a partial frame waits for its rest)</source>
+        <translation>TCP 数据流如何分成行：原始数据块、按行、带长度前缀的消息；也可输入 fixed:N 或 delim:HEX（不完整的帧等待其余部分）</translation>
+    </message>
+    <message>
+        <source>Text</source>
+        <translation>文本</translation>
+    </message>
+    <message>
+        <source>Hex</source>
+        <translation>十六进制</translation>
+    </message>
+    <message>
+        <source>Show data as</source>
+        <translation>数据显示方式</translation>
+    </message>
+    <message>
+        <source>Display encoding</source>
+        <translation>显示编码</translation>
+    </message>
+    <message>
+        <source>Framing</source>
+        <translation>分帧</translation>
+    </message>
+    <message>
+        <source>Follow</source>
+        <translation>自动滚动</translation>
+    </message>
+    <message>
+        <source>Scroll to each new row; untick to pause scrolling and read</source>
+        <translation>有新记录时滚动到底部；取消勾选可暂停滚动，方便查看</translation>
+    </message>
+    <message>
+        <source>Copy</source>
+        <translation>复制</translation>
+    </message>
+    <message>
+        <source>Clear</source>
+        <translation>清空</translation>
+    </message>
+    <message>
+        <source>Copy the selected rows (all rows when none is selected)</source>
+        <translation>复制选中的行（未选中时复制全部）</translation>
+    </message>
+    <message>
+        <source>Remove every row from the log</source>
+        <translation>清空全部记录</translation>
+    </message>
+    <message>
+        <source>Save the log as CSV, text, hex, raw bytes or a pcapng capture for Wireshark</source>
+        <translation>将日志保存为 CSV、文本、十六进制、原始字节或供 Wireshark 使用的 pcapng 抓包文件</translation>
+    </message>
+    <message>
+        <source>Show or hide the search and filter row (Ctrl+F)</source>
+        <translation>显示或隐藏搜索和过滤行（Ctrl+F）</translation>
+    </message>
+    <message>
+        <source>Export…</source>
+        <translation>导出…</translation>
+    </message>
+    <message>
+        <source>Find</source>
+        <translation>查找</translation>
+    </message>
+    <message>
+        <source>Copy bytes as text</source>
+        <translation>以文本复制字节</translation>
+    </message>
+    <message>
+        <source>Copy bytes as hex</source>
+        <translation>以十六进制复制字节</translation>
+    </message>
+    <message>
+        <source>Copy raw bytes</source>
+        <translation>复制原始字节</translation>
+    </message>
+    <message>
+        <source>Export selected rows…</source>
+        <translation>导出所选行…</translation>
+    </message>
+    <message>
+        <source>Export as pcapng for Wireshark…</source>
+        <translation>导出为 Wireshark 的 pcapng…</translation>
+    </message>
+    <message>
+        <source>Receive to file…</source>
+        <translation>接收转向文件…</translation>
+    </message>
+    <message>
+        <source>Verify checksum</source>
+        <translation>校验和检查</translation>
+    </message>
+    <message>
+        <source>None</source>
+        <translation>无</translation>
+    </message>
+    <message>
+        <source>Hex dump pane</source>
+        <translation>十六进制转储窗格</translation>
+    </message>
+    <message>
+        <source>Go to offset in the hex dump…</source>
+        <translation>跳转到十六进制转储中的偏移…</translation>
+    </message>
+    <message>
+        <source>Rate graph</source>
+        <translation>速率图</translation>
+    </message>
+    <message>
+        <source>Search</source>
+        <translation>搜索</translation>
+    </message>
+    <message>
+        <source>Text (in the display encoding) or, with Hex ticked, bytes in hex to look for</source>
+        <translation>要查找的文本（按显示编码），勾选十六进制时为十六进制字节</translation>
+    </message>
+    <message>
+        <source>Search the log</source>
+        <translation>搜索日志</translation>
+    </message>
+    <message>
+        <source>Search for bytes given in hex, like 0D 0A</source>
+        <translation>按十六进制查找字节，例如 0D 0A</translation>
+    </message>
+    <message>
+        <source>Select the previous matching row</source>
+        <translation>选中上一个匹配行</translation>
+    </message>
+    <message>
+        <source>Select the next matching row</source>
+        <translation>选中下一个匹配行</translation>
+    </message>
+    <message>
+        <source>Previous</source>
+        <translation>上一个</translation>
+    </message>
+    <message>
+        <source>Next</source>
+        <translation>下一个</translation>
+    </message>
+    <message>
+        <source>Show rows of both directions, only received or only sent</source>
+        <translation>显示双向的行，或只显示接收的，或只显示发送的</translation>
+    </message>
+    <message>
+        <source>Show the rows of every peer or of one (a client of the server)</source>
+        <translation>显示所有对端的行，或只显示一个对端（服务器的某个客户端）</translation>
+    </message>
+    <message>
+        <source>In and out</source>
+        <translation>收和发</translation>
+    </message>
+    <message>
+        <source>In only</source>
+        <translation>只看接收</translation>
+    </message>
+    <message>
+        <source>Out only</source>
+        <translation>只看发送</translation>
+    </message>
+    <message>
+        <source>All peers</source>
+        <translation>所有对端</translation>
+    </message>
+    <message>
+        <source>Direction filter</source>
+        <translation>方向过滤</translation>
+    </message>
+    <message>
+        <source>Peer filter</source>
+        <translation>对端过滤</translation>
+    </message>
+    <message>
+        <source>Only matching</source>
+        <translation>只显示匹配</translation>
+    </message>
+    <message>
+        <source>Show only the rows that hold what is searched for</source>
+        <translation>只显示包含搜索内容的行</translation>
+    </message>
+</context>
+<context>
     <name>MainWindow</name>
     <message>
         <source>Socket Workbench</source>
@@ -1735,7 +1934,7 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     </message>
     <message>
         <source>&amp;File</source>
-        <translation>文件(&amp;F)</translation>
+        <translation type="vanished">文件(&amp;F)</translation>
     </message>
     <message>
         <source>&amp;Quit</source>
@@ -1743,47 +1942,47 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     </message>
     <message>
         <source>&amp;Actions</source>
-        <translation>操作(&amp;A)</translation>
+        <translation type="vanished">操作(&amp;A)</translation>
     </message>
     <message>
         <source>&amp;Send</source>
-        <translation>发送(&amp;S)</translation>
+        <translation type="vanished">发送(&amp;S)</translation>
     </message>
     <message>
         <source>S&amp;tart / Connect</source>
-        <translation>启动/连接(&amp;T)</translation>
+        <translation type="vanished">启动/连接(&amp;T)</translation>
     </message>
     <message>
         <source>St&amp;op / Disconnect</source>
-        <translation>停止/断开(&amp;O)</translation>
+        <translation type="vanished">停止/断开(&amp;O)</translation>
     </message>
     <message>
         <source>&amp;View</source>
-        <translation>视图(&amp;V)</translation>
+        <translation type="vanished">视图(&amp;V)</translation>
     </message>
     <message>
         <source>&amp;Language</source>
-        <translation>语言(&amp;L)</translation>
+        <translation type="vanished">语言(&amp;L)</translation>
     </message>
     <message>
         <source>&amp;Help</source>
-        <translation>帮助(&amp;H)</translation>
+        <translation type="vanished">帮助(&amp;H)</translation>
     </message>
     <message>
         <source>&amp;Guide</source>
-        <translation>使用指南(&amp;G)</translation>
+        <translation type="vanished">使用指南(&amp;G)</translation>
     </message>
     <message>
         <source>&amp;Keyboard shortcuts</source>
-        <translation>键盘快捷键(&amp;K)</translation>
+        <translation type="vanished">键盘快捷键(&amp;K)</translation>
     </message>
     <message>
         <source>&amp;About Socket Workbench</source>
-        <translation>关于 Socket 工作台(&amp;A)</translation>
+        <translation type="vanished">关于 Socket 工作台(&amp;A)</translation>
     </message>
     <message>
         <source>About &amp;Qt</source>
-        <translation>关于 Qt(&amp;Q)</translation>
+        <translation type="vanished">关于 Qt(&amp;Q)</translation>
     </message>
     <message>
         <source>System language</source>
@@ -1799,39 +1998,39 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     </message>
     <message>
         <source>&lt;h3&gt;Socket Workbench {version}&lt;/h3&gt;&lt;p&gt;Send and receive UDP, talk TCP as a client or a server, and share files.&lt;/p&gt;&lt;p&gt;The same engine runs headless as the &lt;code&gt;swb&lt;/code&gt; command.&lt;/p&gt;</source>
-        <translation>&lt;h3&gt;Socket 工作台 {version}&lt;/h3&gt;&lt;p&gt;收发 UDP 数据报，作为客户端或服务器进行 TCP 通信，并共享文件。&lt;/p&gt;&lt;p&gt;同一套引擎也可以通过 &lt;code&gt;swb&lt;/code&gt; 命令在无界面环境下运行。&lt;/p&gt;</translation>
+        <translation type="vanished">&lt;h3&gt;Socket 工作台 {version}&lt;/h3&gt;&lt;p&gt;收发 UDP 数据报，作为客户端或服务器进行 TCP 通信，并共享文件。&lt;/p&gt;&lt;p&gt;同一套引擎也可以通过 &lt;code&gt;swb&lt;/code&gt; 命令在无界面环境下运行。&lt;/p&gt;</translation>
     </message>
     <message>
         <source>&lt;h3&gt;Socket Workbench in five minutes&lt;/h3&gt;&lt;p&gt;Pick a panel on the left (Ctrl+1 to Ctrl+8). Every panel remembers its fields.&lt;/p&gt;&lt;ul&gt;&lt;li&gt;&lt;b&gt;UDP Send&lt;/b&gt;: type the host and port, write the payload as Text, Hex (&lt;code&gt;48 65 6C&lt;/code&gt;) or Escapes (&lt;code&gt;\r\n&lt;/code&gt;, &lt;code&gt;\x00&lt;/code&gt;), and press Send (Ctrl+Return). Count and Interval repeat it; Wait for reply shows the answer; Keep open keeps listening for late replies.&lt;/li&gt;&lt;li&gt;&lt;b&gt;UDP Receive&lt;/b&gt;: choose the address and port (empty = any free port) and press Start (Ctrl+R). Every datagram appears in the log; Auto-reply and the rules answer them, and Send from this port talks back.&lt;/li&gt;&lt;li&gt;&lt;b&gt;TCP Client&lt;/b&gt;: connect to a server, send text, hex or a file, and read what comes back. New connection opens another tab; Connect many opens N for a load test. For TLS tick Use TLS; a self-signed server needs Pin SHA-256 fingerprint (or Insecure).&lt;/li&gt;&lt;li&gt;&lt;b&gt;TCP Server&lt;/b&gt;: listen on a port, see each client, send to one or all, or reply automatically (echo, a fixed text or rules).&lt;/li&gt;&lt;li&gt;&lt;b&gt;File Server&lt;/b&gt;: drop files or folders into the list and press Start; others download them with the Download panel, a browser or curl, from the addresses shown.&lt;/li&gt;&lt;li&gt;&lt;b&gt;Download&lt;/b&gt;: paste a share address, list the files, pick some and download; an interrupted download resumes. Drop files on it to upload them.&lt;/li&gt;&lt;li&gt;&lt;b&gt;Scripts&lt;/b&gt; runs send/expect conversations; &lt;b&gt;Relay&lt;/b&gt; sits between a client and a server and can slow, drop or cut the traffic.&lt;/li&gt;&lt;/ul&gt;&lt;p&gt;Packets… in every send box (Ctrl+Shift+P) keeps named packets. In every log, Framing splits a stream into lines or messages, Find (Ctrl+F) searches and filters, the pane below shows the selected rows as hex, and More copies, exports (also pcapng for Wireshark) or saves what arrives to a file. Ctrl+. stops what the panel runs. The same engine runs headless as the &lt;code&gt;swb&lt;/code&gt; command (&lt;code&gt;swb --help&lt;/code&gt;).&lt;/p&gt;</source>
-        <translation>&lt;h3&gt;五分钟上手 Socket Workbench&lt;/h3&gt;&lt;p&gt;在左侧选择一个面板（Ctrl+1 到 Ctrl+8）。每个面板都会记住它的输入。&lt;/p&gt;&lt;ul&gt;&lt;li&gt;&lt;b&gt;UDP 发送&lt;/b&gt;：填写主机和端口，以文本、十六进制（&lt;code&gt;48 65 6C&lt;/code&gt;）或转义（&lt;code&gt;\r\n&lt;/code&gt;、&lt;code&gt;\x00&lt;/code&gt;）写出要发送的数据，然后按“发送”（Ctrl+Return）。“次数”和“间隔”用于重复发送；“等待回复”会显示对方的回答；“保持打开”会继续接收迟到的回复。&lt;/li&gt;&lt;li&gt;&lt;b&gt;UDP 接收&lt;/b&gt;：选择地址和端口（留空表示任意空闲端口），按“开始”（Ctrl+R）。每个数据报都会出现在日志中；“自动回复”和规则会应答它们，“从此端口发送”可以回发数据。&lt;/li&gt;&lt;li&gt;&lt;b&gt;TCP 客户端&lt;/b&gt;：连接服务器，发送文本、十六进制或文件，并查看收到的内容。“新建连接”会打开另一个标签页；“批量连接”可一次打开 N 个连接做压力测试。使用 TLS 时勾选“使用 TLS”；自签名的服务器需要“固定 SHA-256 指纹”（或“不安全”）。&lt;/li&gt;&lt;li&gt;&lt;b&gt;TCP 服务器&lt;/b&gt;：在端口上监听，查看每个客户端，向其中一个或全部发送，或自动回复（回显、固定文本或规则）。&lt;/li&gt;&lt;li&gt;&lt;b&gt;文件服务器&lt;/b&gt;：把文件或文件夹拖进列表并按“开始”；其他人可以用“下载”面板、浏览器或 curl 从显示的地址下载。&lt;/li&gt;&lt;li&gt;&lt;b&gt;下载&lt;/b&gt;：粘贴共享地址，列出文件，选择若干并下载；中断的下载会续传。把文件拖到此面板上即可上传。&lt;/li&gt;&lt;li&gt;&lt;b&gt;脚本&lt;/b&gt;运行“发送/期望”对话；&lt;b&gt;中继&lt;/b&gt;位于客户端和服务器之间，可以让流量变慢、丢包或断开。&lt;/li&gt;&lt;/ul&gt;&lt;p&gt;每个发送框里的“数据包…”（Ctrl+Shift+P）保存命名的数据包。在每个日志中，“分帧”把数据流切分为行或消息，“查找”（Ctrl+F）用于搜索和筛选，下方窗格以十六进制显示所选的行，“更多”用于复制、导出（也可导出为 Wireshark 的 pcapng）或把收到的数据保存到文件。Ctrl+. 停止当前面板运行的任务。同一引擎也可以用 &lt;code&gt;swb&lt;/code&gt; 命令在无界面环境中运行（&lt;code&gt;swb --help&lt;/code&gt;）。&lt;/p&gt;</translation>
+        <translation type="vanished">&lt;h3&gt;五分钟上手 Socket Workbench&lt;/h3&gt;&lt;p&gt;在左侧选择一个面板（Ctrl+1 到 Ctrl+8）。每个面板都会记住它的输入。&lt;/p&gt;&lt;ul&gt;&lt;li&gt;&lt;b&gt;UDP 发送&lt;/b&gt;：填写主机和端口，以文本、十六进制（&lt;code&gt;48 65 6C&lt;/code&gt;）或转义（&lt;code&gt;\r\n&lt;/code&gt;、&lt;code&gt;\x00&lt;/code&gt;）写出要发送的数据，然后按“发送”（Ctrl+Return）。“次数”和“间隔”用于重复发送；“等待回复”会显示对方的回答；“保持打开”会继续接收迟到的回复。&lt;/li&gt;&lt;li&gt;&lt;b&gt;UDP 接收&lt;/b&gt;：选择地址和端口（留空表示任意空闲端口），按“开始”（Ctrl+R）。每个数据报都会出现在日志中；“自动回复”和规则会应答它们，“从此端口发送”可以回发数据。&lt;/li&gt;&lt;li&gt;&lt;b&gt;TCP 客户端&lt;/b&gt;：连接服务器，发送文本、十六进制或文件，并查看收到的内容。“新建连接”会打开另一个标签页；“批量连接”可一次打开 N 个连接做压力测试。使用 TLS 时勾选“使用 TLS”；自签名的服务器需要“固定 SHA-256 指纹”（或“不安全”）。&lt;/li&gt;&lt;li&gt;&lt;b&gt;TCP 服务器&lt;/b&gt;：在端口上监听，查看每个客户端，向其中一个或全部发送，或自动回复（回显、固定文本或规则）。&lt;/li&gt;&lt;li&gt;&lt;b&gt;文件服务器&lt;/b&gt;：把文件或文件夹拖进列表并按“开始”；其他人可以用“下载”面板、浏览器或 curl 从显示的地址下载。&lt;/li&gt;&lt;li&gt;&lt;b&gt;下载&lt;/b&gt;：粘贴共享地址，列出文件，选择若干并下载；中断的下载会续传。把文件拖到此面板上即可上传。&lt;/li&gt;&lt;li&gt;&lt;b&gt;脚本&lt;/b&gt;运行“发送/期望”对话；&lt;b&gt;中继&lt;/b&gt;位于客户端和服务器之间，可以让流量变慢、丢包或断开。&lt;/li&gt;&lt;/ul&gt;&lt;p&gt;每个发送框里的“数据包…”（Ctrl+Shift+P）保存命名的数据包。在每个日志中，“分帧”把数据流切分为行或消息，“查找”（Ctrl+F）用于搜索和筛选，下方窗格以十六进制显示所选的行，“更多”用于复制、导出（也可导出为 Wireshark 的 pcapng）或把收到的数据保存到文件。Ctrl+. 停止当前面板运行的任务。同一引擎也可以用 &lt;code&gt;swb&lt;/code&gt; 命令在无界面环境中运行（&lt;code&gt;swb --help&lt;/code&gt;）。&lt;/p&gt;</translation>
     </message>
     <message>
         <source>Next or previous control</source>
-        <translation>下一个或上一个控件</translation>
+        <translation type="vanished">下一个或上一个控件</translation>
     </message>
     <message>
         <source>Tab / Shift+Tab</source>
-        <translation>Tab / Shift+Tab</translation>
+        <translation type="vanished">Tab / Shift+Tab</translation>
     </message>
     <message>
         <source>Go to a labelled field or button</source>
-        <translation>跳到带标签的输入框或按钮</translation>
+        <translation type="vanished">跳到带标签的输入框或按钮</translation>
     </message>
     <message>
         <source>Alt + underlined letter</source>
-        <translation>Alt + 带下划线的字母</translation>
+        <translation type="vanished">Alt + 带下划线的字母</translation>
     </message>
     <message>
         <source>Guide</source>
-        <translation>使用指南</translation>
+        <translation type="vanished">使用指南</translation>
     </message>
     <message>
         <source>Keyboard shortcuts</source>
-        <translation>键盘快捷键</translation>
+        <translation type="vanished">键盘快捷键</translation>
     </message>
     <message>
         <source>About Socket Workbench</source>
-        <translation>关于 Socket 工作台</translation>
+        <translation type="vanished">关于 Socket 工作台</translation>
     </message>
     <message>
         <source>Idle</source>
@@ -1970,6 +2169,53 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     </message>
 </context>
 <context>
+    <name>PacketLibraryFile</name>
+    <message>
+        <source>{problem}. The file is left as it is: fix it or open another.</source>
+        <translation>{problem}。文件保持原样：请修复它或打开另一个文件。</translation>
+    </message>
+    <message numerus="yes">
+        <source>{count} packets in {path}</source>
+        <translation>
+            <numerusform>{path} 中有 {count} 个数据包</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Saved the library to {path}</source>
+        <translation>数据包库已保存到 {path}</translation>
+    </message>
+    <message numerus="yes">
+        <source>Imported {count} packets ({added} new, {replaced} replaced)</source>
+        <translation>
+            <numerusform>已导入 {count} 个数据包（新增 {added} 个，替换 {replaced} 个）</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Packet Sender export or packet library (*.json);;All files (*)</source>
+        <translation>Packet Sender 导出文件或数据包库 (*.json);;所有文件 (*)</translation>
+    </message>
+    <message>
+        <source>Import packets</source>
+        <translation>导入数据包</translation>
+    </message>
+    <message>
+        <source>Packet library (*.json)</source>
+        <translation>数据包库 (*.json)</translation>
+    </message>
+    <message>
+        <source>Open a packet library</source>
+        <translation>打开数据包库</translation>
+    </message>
+    <message>
+        <source>Save the packet library</source>
+        <translation>保存数据包库</translation>
+    </message>
+    <message>
+        <source>The library file cannot be read, so it is not changed: open another</source>
+        <translation>无法读取数据包库文件，因此不会修改它：请打开另一个</translation>
+    </message>
+</context>
+<context>
     <name>PacketLibraryPanel</name>
     <message>
         <source>Search packets</source>
@@ -2017,47 +2263,47 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     </message>
     <message>
         <source>{problem}. The file is left as it is: fix it or open another.</source>
-        <translation>{problem}。文件保持原样：请修复它或打开另一个文件。</translation>
+        <translation type="vanished">{problem}。文件保持原样：请修复它或打开另一个文件。</translation>
     </message>
     <message numerus="yes">
         <source>{count} packets in {path}</source>
-        <translation>
+        <translation type="vanished">
             <numerusform>{path} 中有 {count} 个数据包</numerusform>
         </translation>
     </message>
     <message>
         <source>Saved the library to {path}</source>
-        <translation>数据包库已保存到 {path}</translation>
+        <translation type="vanished">数据包库已保存到 {path}</translation>
     </message>
     <message numerus="yes">
         <source>Imported {count} packets ({added} new, {replaced} replaced)</source>
-        <translation>
+        <translation type="vanished">
             <numerusform>已导入 {count} 个数据包（新增 {added} 个，替换 {replaced} 个）</numerusform>
         </translation>
     </message>
     <message>
         <source>Import packets</source>
-        <translation>导入数据包</translation>
+        <translation type="vanished">导入数据包</translation>
     </message>
     <message>
         <source>Packet Sender export or packet library (*.json);;All files (*)</source>
-        <translation>Packet Sender 导出文件或数据包库 (*.json);;所有文件 (*)</translation>
+        <translation type="vanished">Packet Sender 导出文件或数据包库 (*.json);;所有文件 (*)</translation>
     </message>
     <message>
         <source>Open a packet library</source>
-        <translation>打开数据包库</translation>
+        <translation type="vanished">打开数据包库</translation>
     </message>
     <message>
         <source>Packet library (*.json)</source>
-        <translation>数据包库 (*.json)</translation>
+        <translation type="vanished">数据包库 (*.json)</translation>
     </message>
     <message>
         <source>Save the packet library</source>
-        <translation>保存数据包库</translation>
+        <translation type="vanished">保存数据包库</translation>
     </message>
     <message>
         <source>The library file cannot be read, so it is not changed: open another</source>
-        <translation>无法读取数据包库文件，因此不会修改它：请打开另一个</translation>
+        <translation type="vanished">无法读取数据包库文件，因此不会修改它：请打开另一个</translation>
     </message>
     <message>
         <source>New packet</source>
@@ -4621,195 +4867,195 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     </message>
     <message>
         <source>Text</source>
-        <translation>文本</translation>
+        <translation type="vanished">文本</translation>
     </message>
     <message>
         <source>Hex</source>
-        <translation>十六进制</translation>
+        <translation type="vanished">十六进制</translation>
     </message>
     <message>
         <source>Show the data column as text or as hex bytes</source>
-        <translation>数据列按文本还是十六进制字节显示</translation>
+        <translation type="vanished">数据列按文本还是十六进制字节显示</translation>
     </message>
     <message>
         <source>Show data as</source>
-        <translation>数据显示方式</translation>
+        <translation type="vanished">数据显示方式</translation>
     </message>
     <message>
         <source>The encoding used to show received bytes as text</source>
-        <translation>把收到的字节显示为文本时使用的编码</translation>
+        <translation type="vanished">把收到的字节显示为文本时使用的编码</translation>
     </message>
     <message>
         <source>Display encoding</source>
-        <translation>显示编码</translation>
+        <translation type="vanished">显示编码</translation>
     </message>
     <message>
         <source>How a TCP stream is cut into rows: raw chunks, lines, length-prefixed messages; or type fixed:N or delim:HEX (a partial frame waits for its rest)</source>
-        <translation>TCP 数据流如何分成行：原始数据块、按行、带长度前缀的消息；也可输入 fixed:N 或 delim:HEX（不完整的帧等待其余部分）</translation>
+        <translation type="vanished">TCP 数据流如何分成行：原始数据块、按行、带长度前缀的消息；也可输入 fixed:N 或 delim:HEX（不完整的帧等待其余部分）</translation>
     </message>
     <message>
         <source>Framing</source>
-        <translation>分帧</translation>
+        <translation type="vanished">分帧</translation>
     </message>
     <message>
         <source>Follow</source>
-        <translation>自动滚动</translation>
+        <translation type="vanished">自动滚动</translation>
     </message>
     <message>
         <source>Scroll to each new row; untick to pause scrolling and read</source>
-        <translation>有新记录时滚动到底部；取消勾选可暂停滚动，方便查看</translation>
+        <translation type="vanished">有新记录时滚动到底部；取消勾选可暂停滚动，方便查看</translation>
     </message>
     <message>
         <source>Copy</source>
-        <translation>复制</translation>
+        <translation type="vanished">复制</translation>
     </message>
     <message>
         <source>Clear</source>
-        <translation>清空</translation>
+        <translation type="vanished">清空</translation>
     </message>
     <message>
         <source>Copy the selected rows (all rows when none is selected)</source>
-        <translation>复制选中的行（未选中时复制全部）</translation>
+        <translation type="vanished">复制选中的行（未选中时复制全部）</translation>
     </message>
     <message>
         <source>Remove every row from the log</source>
-        <translation>清空全部记录</translation>
+        <translation type="vanished">清空全部记录</translation>
     </message>
     <message>
         <source>Export…</source>
-        <translation>导出…</translation>
+        <translation type="vanished">导出…</translation>
     </message>
     <message>
         <source>Save the log as CSV, text, hex, raw bytes or a pcapng capture for Wireshark</source>
-        <translation>将日志保存为 CSV、文本、十六进制、原始字节或供 Wireshark 使用的 pcapng 抓包文件</translation>
+        <translation type="vanished">将日志保存为 CSV、文本、十六进制、原始字节或供 Wireshark 使用的 pcapng 抓包文件</translation>
     </message>
     <message>
         <source>Find</source>
-        <translation>查找</translation>
+        <translation type="vanished">查找</translation>
     </message>
     <message>
         <source>Show or hide the search and filter row (Ctrl+F)</source>
-        <translation>显示或隐藏搜索和过滤行（Ctrl+F）</translation>
+        <translation type="vanished">显示或隐藏搜索和过滤行（Ctrl+F）</translation>
     </message>
     <message>
         <source>Copy bytes as text</source>
-        <translation>以文本复制字节</translation>
+        <translation type="vanished">以文本复制字节</translation>
     </message>
     <message>
         <source>Copy bytes as hex</source>
-        <translation>以十六进制复制字节</translation>
+        <translation type="vanished">以十六进制复制字节</translation>
     </message>
     <message>
         <source>Copy raw bytes</source>
-        <translation>复制原始字节</translation>
+        <translation type="vanished">复制原始字节</translation>
     </message>
     <message>
         <source>Export selected rows…</source>
-        <translation>导出所选行…</translation>
+        <translation type="vanished">导出所选行…</translation>
     </message>
     <message>
         <source>Export as pcapng for Wireshark…</source>
-        <translation>导出为 Wireshark 的 pcapng…</translation>
+        <translation type="vanished">导出为 Wireshark 的 pcapng…</translation>
     </message>
     <message>
         <source>Receive to file…</source>
-        <translation>接收转向文件…</translation>
+        <translation type="vanished">接收转向文件…</translation>
     </message>
     <message>
         <source>Verify checksum</source>
-        <translation>校验和检查</translation>
+        <translation type="vanished">校验和检查</translation>
     </message>
     <message>
         <source>None</source>
-        <translation>无</translation>
+        <translation type="vanished">无</translation>
     </message>
     <message>
         <source>Hex dump pane</source>
-        <translation>十六进制转储窗格</translation>
+        <translation type="vanished">十六进制转储窗格</translation>
     </message>
     <message>
         <source>Go to offset in the hex dump…</source>
-        <translation>跳转到十六进制转储中的偏移…</translation>
+        <translation type="vanished">跳转到十六进制转储中的偏移…</translation>
     </message>
     <message>
         <source>More</source>
-        <translation>更多</translation>
+        <translation type="vanished">更多</translation>
     </message>
     <message>
         <source>Copy bytes, export, receive to file, verify a checksum, hex dump, rate graph</source>
-        <translation>复制字节、导出、接收转向文件、校验和检查、十六进制转储、速率图</translation>
+        <translation type="vanished">复制字节、导出、接收转向文件、校验和检查、十六进制转储、速率图</translation>
     </message>
     <message>
         <source>Search</source>
-        <translation>搜索</translation>
+        <translation type="vanished">搜索</translation>
     </message>
     <message>
         <source>Text (in the display encoding) or, with Hex ticked, bytes in hex to look for</source>
-        <translation>要查找的文本（按显示编码），勾选十六进制时为十六进制字节</translation>
+        <translation type="vanished">要查找的文本（按显示编码），勾选十六进制时为十六进制字节</translation>
     </message>
     <message>
         <source>Search the log</source>
-        <translation>搜索日志</translation>
+        <translation type="vanished">搜索日志</translation>
     </message>
     <message>
         <source>Search for bytes given in hex, like 0D 0A</source>
-        <translation>按十六进制查找字节，例如 0D 0A</translation>
+        <translation type="vanished">按十六进制查找字节，例如 0D 0A</translation>
     </message>
     <message>
         <source>Previous</source>
-        <translation>上一个</translation>
+        <translation type="vanished">上一个</translation>
     </message>
     <message>
         <source>Select the previous matching row</source>
-        <translation>选中上一个匹配行</translation>
+        <translation type="vanished">选中上一个匹配行</translation>
     </message>
     <message>
         <source>Next</source>
-        <translation>下一个</translation>
+        <translation type="vanished">下一个</translation>
     </message>
     <message>
         <source>Select the next matching row</source>
-        <translation>选中下一个匹配行</translation>
+        <translation type="vanished">选中下一个匹配行</translation>
     </message>
     <message>
         <source>Show rows of both directions, only received or only sent</source>
-        <translation>显示双向的行，或只显示接收的，或只显示发送的</translation>
+        <translation type="vanished">显示双向的行，或只显示接收的，或只显示发送的</translation>
     </message>
     <message>
         <source>Direction filter</source>
-        <translation>方向过滤</translation>
+        <translation type="vanished">方向过滤</translation>
     </message>
     <message>
         <source>In and out</source>
-        <translation>收和发</translation>
+        <translation type="vanished">收和发</translation>
     </message>
     <message>
         <source>In only</source>
-        <translation>只看接收</translation>
+        <translation type="vanished">只看接收</translation>
     </message>
     <message>
         <source>Out only</source>
-        <translation>只看发送</translation>
+        <translation type="vanished">只看发送</translation>
     </message>
     <message>
         <source>Show the rows of every peer or of one (a client of the server)</source>
-        <translation>显示所有对端的行，或只显示一个对端（服务器的某个客户端）</translation>
+        <translation type="vanished">显示所有对端的行，或只显示一个对端（服务器的某个客户端）</translation>
     </message>
     <message>
         <source>Peer filter</source>
-        <translation>对端过滤</translation>
+        <translation type="vanished">对端过滤</translation>
     </message>
     <message>
         <source>All peers</source>
-        <translation>所有对端</translation>
+        <translation type="vanished">所有对端</translation>
     </message>
     <message>
         <source>Only matching</source>
-        <translation>只显示匹配</translation>
+        <translation type="vanished">只显示匹配</translation>
     </message>
     <message>
         <source>Show only the rows that hold what is searched for</source>
-        <translation>只显示包含搜索内容的行</translation>
+        <translation type="vanished">只显示包含搜索内容的行</translation>
     </message>
     <message>
         <source>Save the log as CSV or as text</source>
@@ -5547,6 +5793,97 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     <message>
         <source>The upload was stopped: sending the file again continues it</source>
         <translation>上传已停止：再次发送该文件会从停下处继续</translation>
+    </message>
+</context>
+<context>
+    <name>WindowMenus</name>
+    <message>
+        <source>&amp;File</source>
+        <translation>文件(&amp;F)</translation>
+    </message>
+    <message>
+        <source>&amp;Quit</source>
+        <translation>退出(&amp;Q)</translation>
+    </message>
+    <message>
+        <source>&amp;Actions</source>
+        <translation>操作(&amp;A)</translation>
+    </message>
+    <message>
+        <source>&amp;Send</source>
+        <translation>发送(&amp;S)</translation>
+    </message>
+    <message>
+        <source>S&amp;tart / Connect</source>
+        <translation>启动/连接(&amp;T)</translation>
+    </message>
+    <message>
+        <source>St&amp;op / Disconnect</source>
+        <translation>停止/断开(&amp;O)</translation>
+    </message>
+    <message>
+        <source>&amp;View</source>
+        <translation>视图(&amp;V)</translation>
+    </message>
+    <message>
+        <source>&amp;Language</source>
+        <translation>语言(&amp;L)</translation>
+    </message>
+    <message>
+        <source>&amp;Help</source>
+        <translation>帮助(&amp;H)</translation>
+    </message>
+    <message>
+        <source>&amp;Guide</source>
+        <translation>使用指南(&amp;G)</translation>
+    </message>
+    <message>
+        <source>&amp;Keyboard shortcuts</source>
+        <translation>键盘快捷键(&amp;K)</translation>
+    </message>
+    <message>
+        <source>&amp;About Socket Workbench</source>
+        <translation>关于 Socket 工作台(&amp;A)</translation>
+    </message>
+    <message>
+        <source>About &amp;Qt</source>
+        <translation>关于 Qt(&amp;Q)</translation>
+    </message>
+    <message>
+        <source>&lt;h3&gt;Socket Workbench {version}&lt;/h3&gt;&lt;p&gt;Send and receive UDP, talk TCP as a client or a server, and share files.&lt;/p&gt;&lt;p&gt;The same engine runs headless as the &lt;code&gt;swb&lt;/code&gt; command.&lt;/p&gt;</source>
+        <translation>&lt;h3&gt;Socket 工作台 {version}&lt;/h3&gt;&lt;p&gt;收发 UDP 数据报，作为客户端或服务器进行 TCP 通信，并共享文件。&lt;/p&gt;&lt;p&gt;同一套引擎也可以通过 &lt;code&gt;swb&lt;/code&gt; 命令在无界面环境下运行。&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <source>&lt;h3&gt;Socket Workbench in five minutes&lt;/h3&gt;&lt;p&gt;Pick a panel on the left (Ctrl+1 to Ctrl+8). Every panel remembers its fields.&lt;/p&gt;&lt;ul&gt;&lt;li&gt;&lt;b&gt;UDP Send&lt;/b&gt;: type the host and port, write the payload as Text, Hex (&lt;code&gt;48 65 6C&lt;/code&gt;) or Escapes (&lt;code&gt;\r\n&lt;/code&gt;, &lt;code&gt;\x00&lt;/code&gt;), and press Send (Ctrl+Return). Count and Interval repeat it; Wait for reply shows the answer; Keep open keeps listening for late replies.&lt;/li&gt;&lt;li&gt;&lt;b&gt;UDP Receive&lt;/b&gt;: choose the address and port (empty = any free port) and press Start (Ctrl+R). Every datagram appears in the log; Auto-reply and the rules answer them, and Send from this port talks back.&lt;/li&gt;&lt;li&gt;&lt;b&gt;TCP Client&lt;/b&gt;: connect to a server, send text, hex or a file, and read what comes back. New connection opens another tab; Connect many opens N for a load test. For TLS tick Use TLS; a self-signed server needs Pin SHA-256 fingerprint (or Insecure).&lt;/li&gt;&lt;li&gt;&lt;b&gt;TCP Server&lt;/b&gt;: listen on a port, see each client, send to one or all, or reply automatically (echo, a fixed text or rules).&lt;/li&gt;&lt;li&gt;&lt;b&gt;File Server&lt;/b&gt;: drop files or folders into the list and press Start; others download them with the Download panel, a browser or curl, from the addresses shown.&lt;/li&gt;&lt;li&gt;&lt;b&gt;Download&lt;/b&gt;: paste a share address, list the files, pick some and download; an interrupted download resumes. Drop files on it to upload them.&lt;/li&gt;&lt;li&gt;&lt;b&gt;Scripts&lt;/b&gt; runs send/expect conversations; &lt;b&gt;Relay&lt;/b&gt; sits between a client and a server and can slow, drop or cut the traffic.&lt;/li&gt;&lt;/ul&gt;&lt;p&gt;Packets… in every send box (Ctrl+Shift+P) keeps named packets. In every log, Framing splits a stream into lines or messages, Find (Ctrl+F) searches and filters, the pane below shows the selected rows as hex, and More copies, exports (also pcapng for Wireshark) or saves what arrives to a file. Ctrl+. stops what the panel runs. The same engine runs headless as the &lt;code&gt;swb&lt;/code&gt; command (&lt;code&gt;swb --help&lt;/code&gt;).&lt;/p&gt;</source>
+        <translation>&lt;h3&gt;五分钟上手 Socket Workbench&lt;/h3&gt;&lt;p&gt;在左侧选择一个面板（Ctrl+1 到 Ctrl+8）。每个面板都会记住它的输入。&lt;/p&gt;&lt;ul&gt;&lt;li&gt;&lt;b&gt;UDP 发送&lt;/b&gt;：填写主机和端口，以文本、十六进制（&lt;code&gt;48 65 6C&lt;/code&gt;）或转义（&lt;code&gt;\r\n&lt;/code&gt;、&lt;code&gt;\x00&lt;/code&gt;）写出要发送的数据，然后按“发送”（Ctrl+Return）。“次数”和“间隔”用于重复发送；“等待回复”会显示对方的回答；“保持打开”会继续接收迟到的回复。&lt;/li&gt;&lt;li&gt;&lt;b&gt;UDP 接收&lt;/b&gt;：选择地址和端口（留空表示任意空闲端口），按“开始”（Ctrl+R）。每个数据报都会出现在日志中；“自动回复”和规则会应答它们，“从此端口发送”可以回发数据。&lt;/li&gt;&lt;li&gt;&lt;b&gt;TCP 客户端&lt;/b&gt;：连接服务器，发送文本、十六进制或文件，并查看收到的内容。“新建连接”会打开另一个标签页；“批量连接”可一次打开 N 个连接做压力测试。使用 TLS 时勾选“使用 TLS”；自签名的服务器需要“固定 SHA-256 指纹”（或“不安全”）。&lt;/li&gt;&lt;li&gt;&lt;b&gt;TCP 服务器&lt;/b&gt;：在端口上监听，查看每个客户端，向其中一个或全部发送，或自动回复（回显、固定文本或规则）。&lt;/li&gt;&lt;li&gt;&lt;b&gt;文件服务器&lt;/b&gt;：把文件或文件夹拖进列表并按“开始”；其他人可以用“下载”面板、浏览器或 curl 从显示的地址下载。&lt;/li&gt;&lt;li&gt;&lt;b&gt;下载&lt;/b&gt;：粘贴共享地址，列出文件，选择若干并下载；中断的下载会续传。把文件拖到此面板上即可上传。&lt;/li&gt;&lt;li&gt;&lt;b&gt;脚本&lt;/b&gt;运行“发送/期望”对话；&lt;b&gt;中继&lt;/b&gt;位于客户端和服务器之间，可以让流量变慢、丢包或断开。&lt;/li&gt;&lt;/ul&gt;&lt;p&gt;每个发送框里的“数据包…”（Ctrl+Shift+P）保存命名的数据包。在每个日志中，“分帧”把数据流切分为行或消息，“查找”（Ctrl+F）用于搜索和筛选，下方窗格以十六进制显示所选的行，“更多”用于复制、导出（也可导出为 Wireshark 的 pcapng）或把收到的数据保存到文件。Ctrl+. 停止当前面板运行的任务。同一引擎也可以用 &lt;code&gt;swb&lt;/code&gt; 命令在无界面环境中运行（&lt;code&gt;swb --help&lt;/code&gt;）。&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <source>Next or previous control</source>
+        <translation>下一个或上一个控件</translation>
+    </message>
+    <message>
+        <source>Tab / Shift+Tab</source>
+        <translation>Tab / Shift+Tab</translation>
+    </message>
+    <message>
+        <source>Go to a labelled field or button</source>
+        <translation>跳到带标签的输入框或按钮</translation>
+    </message>
+    <message>
+        <source>Alt + underlined letter</source>
+        <translation>Alt + 带下划线的字母</translation>
+    </message>
+    <message>
+        <source>Guide</source>
+        <translation>使用指南</translation>
+    </message>
+    <message>
+        <source>Keyboard shortcuts</source>
+        <translation>键盘快捷键</translation>
+    </message>
+    <message>
+        <source>About Socket Workbench</source>
+        <translation>关于 Socket 工作台</translation>
     </message>
 </context>
 </TS>

@@ -24,12 +24,12 @@ from gui.widgets.connection_table import ConnectionTable, clock
 from gui.widgets.forms import (
     FieldsBox,
     LiveBox,
-    PayloadGroup,
     add_rows,
     button_row,
     spin_box,
     start_stop_buttons,
 )
+from gui.widgets.payload import PayloadGroup
 
 
 class _Runs(Panel):
