@@ -136,11 +136,11 @@ class TcpServer(TcpLoop):
         resolve_timeout: float = DEFAULT_RESOLVE_TIMEOUT,
         ssl_context: ssl.SSLContext | None = None,
         handshake_timeout: float = HANDSHAKE_TIMEOUT,
+        idle_timeout: float | None = None,
         keepalive: bool = True,
         keepalive_idle: int = 60,
         keepalive_interval: int = 10,
         keepalive_count: int = 5,
-        idle_timeout: float | None = None,
         responder: Responder | None = None,
     ) -> None:
         """Bind and listen at once.
