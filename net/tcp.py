@@ -42,7 +42,7 @@ from net._tcp_admission import (
     refusal,
 )
 from net._tcp_client import TcpClient
-from net._tcp_conn import USE_SENDFILE, Connection
+from net._tcp_conn import Connection
 from net._tcp_loop import (
     ACCEPT,
     CLOSED_BY_PEER,
@@ -72,7 +72,6 @@ __all__ = [
     "REPLY_HIGH_WATER",
     "REPLY_LOW_WATER",
     "REPLY_MODES",
-    "USE_SENDFILE",
     "ClientInfo",
     "TcpClient",
     "TcpEvent",
