@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import ipaddress
 import selectors
 import socket
-import struct
 import sys
 import threading
 import time
@@ -21,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from net._i18n import _
 from net._loop import StoppableLoop
+from net._multicast import Group, join_group, parse_group
 from net._record import Record
 from net._udp_socket import (
     DEFAULT_RCVBUF,
@@ -37,11 +36,9 @@ from net.address import (
     bind_endpoint,
     bound_socket,
     format_peer,
-    parse_host,
     parse_port,
-    resolve,
 )
-from net.errors import AddressError, BindError, ConnectError, describe_io_error, system_words
+from net.errors import ConnectError, describe_io_error
 from net.events import Datagram, DatagramRow
 
 if TYPE_CHECKING:
@@ -161,7 +158,7 @@ class UdpReceiver(StoppableLoop):
         resolve_timeout: float,
     ) -> socket.socket:
         port = parse_port(port, allow_zero=True)
-        group, zone = _parse_group(multicast_group) if multicast_group else (None, "")
+        group, zone = parse_group(multicast_group) if multicast_group else (None, "")
         local = _local_endpoint(host, port, group, resolve_timeout)
         self.rcvbuf_granted: int = 0
         self.rcvbuf_warning: str | None = None
@@ -178,7 +175,7 @@ class UdpReceiver(StoppableLoop):
         )
         try:
             if group is not None:
-                _join_group(sock, group, host, zone, resolve_timeout)
+                join_group(sock, group, host, zone, resolve_timeout)
             if self._reply is not None:
                 fit_send_buffer(sock, len(self._reply))
         except BaseException:
@@ -363,7 +360,7 @@ class UdpReceiver(StoppableLoop):
 def _local_endpoint(
     host: str,
     port: int,
-    group: ipaddress.IPv4Address | ipaddress.IPv6Address | None,
+    group: Group | None,
     resolve_timeout: float,
 ) -> Endpoint:
     """Where a receiver binds: ``host``:``port``, or for a multicast ``group`` the wildcard
@@ -388,93 +385,6 @@ def _request_rcvbuf(sock: socket.socket, rcvbuf: int) -> int:
         with contextlib.suppress(OSError):
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
     return int(sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF))
-
-
-def _parse_group(text: str) -> tuple[ipaddress.IPv4Address | ipaddress.IPv6Address, str]:
-    """The group in ``text`` and the zone given with it ("ff02::1%12" names interface 12)."""
-    raw = text.strip().strip("[]")
-    address, _percent, zone = raw.partition("%")
-    try:
-        group = ipaddress.ip_address(address)
-    except ValueError:
-        raise AddressError(
-            _("{text!r} is not a multicast group: use an address like 239.1.2.3 or ff15::1").format(
-                text=text
-            )
-        ) from None
-    if not group.is_multicast:
-        raise AddressError(
-            _(
-                "{group} is not a multicast address (IPv4 groups are 224.0.0.0 to 239.255.255.255)"
-            ).format(group=group)
-        )
-    if zone and group.version == 4:
-        raise AddressError(
-            _("{text!r}: only IPv6 groups take a %zone (an interface)").format(text=text)
-        )
-    return group, zone
-
-
-def _interface_index(zone: str) -> int:
-    """The interface index a zone names: a number as Windows shows it ("12"), or a name ("eth0").
-
-    Raises:
-        OSError: no interface has that name.
-    """
-    if zone.isascii() and zone.isdigit():
-        return int(zone)
-    return socket.if_nametoindex(zone)
-
-
-def _join_group(
-    sock: socket.socket,
-    group: ipaddress.IPv4Address | ipaddress.IPv6Address,
-    interface: str,
-    zone: str,
-    resolve_timeout: float,
-) -> None:
-    """Join ``group`` on ``interface`` (an address; for IPv6 its %zone), or on the interface
-    ``zone`` names (the group's own %zone), or where the system chooses."""
-    interface = parse_host(interface, allow_empty=True)
-    try:
-        if group.version == 4:
-            if interface:
-                found = resolve(
-                    interface,
-                    0,
-                    kind=socket.SOCK_DGRAM,
-                    family=socket.AF_INET,
-                    timeout=resolve_timeout,
-                )
-                local = found[0].host
-            else:
-                local = "0.0.0.0"
-            request = socket.inet_aton(str(group)) + socket.inet_aton(local)
-            sock.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, request)
-        else:
-            if "%" in interface:
-                zone = interface.split("%", 1)[1]
-            index = _interface_index(zone) if zone else 0
-            request = socket.inet_pton(socket.AF_INET6, str(group)) + struct.pack("@I", index)
-            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_JOIN_GROUP, request)
-    except OSError as exc:
-        if exc.errno == errno.ENODEV and zone:
-            raise BindError(
-                _(
-                    "cannot join the multicast group {group}: this computer has no network "
-                    "interface {zone!r}"
-                ).format(group=group, zone=zone)
-            ) from exc
-        where = f" on {interface}" if interface else ""
-        raise BindError(
-            _("cannot join the multicast group {group}{where}: {system_words}").format(
-                group=group, where=where, system_words=system_words(exc)
-            )
-        ) from exc
-
-
-#: Room for the UDP and IP headers on top of the payload when sizing a send buffer.
-_HEADER_ROOM = 64
 
 
 def _rcvbuf_warning(requested: int, granted: int) -> str:

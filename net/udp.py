@@ -1,8 +1,8 @@
 """UDP: send datagrams (once, repeatedly, waiting for replies) and receive them fast and exactly counted.
 
 This module is where callers import UDP from. The sender lives in net._udp_send, the receiver
-(with multicast) in net._udp_receive, and what both need (sizes, targets, sending one datagram)
-in net._udp_socket. Both objects follow the stop pattern of :mod:`net._loop`: every wait sits in a
+in net._udp_receive (its multicast groups in net._multicast), and what both need (sizes, targets,
+sending one datagram) in net._udp_socket. Both objects follow the stop pattern of :mod:`net._loop`: every wait sits in a
 selector that also watches the wake-up pair, so ``shutdown()`` from any thread ends it at once.
 """
 
