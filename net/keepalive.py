@@ -12,7 +12,7 @@ import sys
 from net._i18n import N_, _
 from net.errors import AddressError
 
-__all__ = ["set_keepalive"]
+__all__ = ["check_keepalive", "set_keepalive"]
 
 # Linux caps TCP_KEEPIDLE/TCP_KEEPINTVL at 32767 s and TCP_KEEPCNT at 127; other systems are laxer.
 _MAX_SECONDS = 32767
@@ -52,6 +52,18 @@ def set_keepalive(sock: socket.socket, idle: int = 60, interval: int = 10, count
     elif sys.platform == "win32" and idle_option is None:
         # Windows before 10 (1709) has no per-option timings, only this ioctl (times in ms).
         sock.ioctl(socket.SIO_KEEPALIVE_VALS, (1, idle * 1000, interval * 1000))
+
+
+def check_keepalive(idle: int, interval: int, count: int) -> None:
+    """Check keepalive settings now, as :func:`set_keepalive` would at the first connection
+    (on a probe socket, so the system's own refusal shows too).
+
+    Raises:
+        AddressError: a value outside :func:`set_keepalive`'s ranges.
+        OSError: the system refuses the options.
+    """
+    with socket.socket() as probe:
+        set_keepalive(probe, idle, interval, count)
 
 
 def _check_range(what: str, value: int, maximum: int, unit: str) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-import net.tcp
+import net._tcp_conn
 from net.errors import AddressError, BindError, ConnectError, TransferError
 from net.events import Connected, Disconnected, FileSent, Received, Sent
 from net.tcp import MAX_QUEUED_BYTES, REPLY_HIGH_WATER, TcpClient, TcpEvent, TcpServer
@@ -439,7 +439,7 @@ def test_clients_beyond_the_limit_are_refused() -> None:
 
 @pytest.mark.parametrize("use_sendfile", [True, False], ids=["sendfile", "read+send"])
 def test_send_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, use_sendfile: bool) -> None:
-    monkeypatch.setattr(net.tcp, "USE_SENDFILE", use_sendfile)
+    monkeypatch.setattr(net._tcp_conn, "USE_SENDFILE", use_sendfile)
     content = bytes(range(256)) * 12289  # a little over 3 MiB, not a multiple of any chunk
     path = tmp_path / "数据.bin"
     path.write_bytes(content)

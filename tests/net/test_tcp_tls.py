@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 import trustme
 
-import net.tcp
+import net._tcp_conn
+import net._tcp_loop
 import net.tls
 from net.errors import AddressError, TlsError
 from net.events import Connected, Disconnected, FileSent, Received, TlsInfo
@@ -261,7 +262,7 @@ def test_files_both_ways_inside_tls(
     use_sendfile: bool,
 ) -> None:
     # os.sendfile would put the file's plain bytes on the wire: TLS must never use it.
-    monkeypatch.setattr(net.tcp, "USE_SENDFILE", use_sendfile)
+    monkeypatch.setattr(net._tcp_conn, "USE_SENDFILE", use_sendfile)
     content = bytes(range(256)) * 8197  # about 2 MiB, not a multiple of any chunk
     path = tmp_path / "文件.bin"
     path.write_bytes(content)
@@ -286,7 +287,7 @@ def test_bytes_held_inside_openssl_are_read_without_a_wake_up(
 ) -> None:
     # With 100-byte reads a 16 KiB TLS record leaves most of itself decrypted inside OpenSSL,
     # where no selector sees it; the peer then goes quiet, so only pending() can bring it out.
-    monkeypatch.setattr(net.tcp, "_RECV_SIZE", 100)
+    monkeypatch.setattr(net._tcp_loop, "_RECV_SIZE", 100)
     payload = bytes(range(256)) * 200
     server, server_log = start(ssl_context=server_context(self_signed))
     with serving(server):

@@ -40,8 +40,16 @@ def _end(tls: ssl.SSLSocket, *, orderly: bool) -> None:
 
 
 @contextmanager
-def tls_sender(certificate: ServerCertificate, *, orderly: bool) -> Iterator[int]:
-    """A TLS server that sends PAYLOAD to its one client and then ends as told; yields its port."""
+def tls_sender(
+    certificate: ServerCertificate, *, orderly: bool, expect: bytes = b""
+) -> Iterator[int]:
+    """A TLS server that sends PAYLOAD to its one client, reads ``expect`` from it, and then ends
+    as told; yields its port.
+
+    What the client sends must be read before the end: closing a socket with unread data sends
+    a reset, which drops PAYLOAD if Nagle's algorithm still holds it back (it waits for the ACK
+    of the session ticket sent just before).
+    """
     context = server_context(certificate)
     listener = socket.create_server(("127.0.0.1", 0))
     listener.settimeout(WAIT)
@@ -51,6 +59,9 @@ def tls_sender(certificate: ServerCertificate, *, orderly: bool) -> Iterator[int
         raw.settimeout(WAIT)
         with context.wrap_socket(raw, server_side=True) as tls:
             tls.sendall(PAYLOAD)
+            got = b""
+            while len(got) < len(expect) and (chunk := tls.recv(len(expect) - len(got))):
+                got += chunk
             _end(tls, orderly=orderly)
 
     thread = threading.Thread(target=serve, name="tls sender")
@@ -122,7 +133,7 @@ def test_server_tells_a_cut_from_an_orderly_tls_end(
 
 def test_tcp_send_exits_1_on_a_cut(self_signed: ServerCertificate) -> None:
     fingerprint = self_signed.fingerprint
-    with tls_sender(self_signed, orderly=False) as port:
+    with tls_sender(self_signed, orderly=False, expect=b"hi") as port:
         done = subprocess.run(
             [
                 *SWB,
