@@ -24,7 +24,7 @@ from net.address import format_peer
 from net.errors import TlsError, describe_connect_error
 from net.events import RelayClosed, RelayOpened
 from net.tcp import _tls_info
-from net.tls import ClientTls, client_context, describe_ssl_error
+from net.tls import ClientTls, client_context, describe_ssl_error, handshake_step
 
 __all__ = ["TcpRelaySetup"]
 
@@ -170,13 +170,7 @@ class TcpRelaySetup(RelayLoop):
         sock = side.sock
         assert isinstance(sock, ssl.SSLSocket)
         try:
-            sock.do_handshake()
-        except ssl.SSLWantReadError:
-            side.watch(self._selector, selectors.EVENT_READ)
-            return
-        except ssl.SSLWantWriteError:
-            side.watch(self._selector, selectors.EVENT_WRITE)
-            return
+            waits_for = handshake_step(sock)
         except TlsError as exc:  # a pinned fingerprint that does not match: already a sentence
             self._close_pair(side.pair, str(exc), error=True, reset=True)
             return
@@ -187,6 +181,9 @@ class TcpRelaySetup(RelayLoop):
                 self._close_pair(side.pair, reason, error=True, reset=True)
             else:
                 self._target_tls_failed(side, exc)
+            return
+        if waits_for:
+            side.watch(self._selector, waits_for)
             return
         side.handshaking = False
         side.ready = True

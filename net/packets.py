@@ -338,14 +338,14 @@ def save_library(path: str | os.PathLike[str], packets: Sequence[Packet]) -> Non
     Raises:
         LibraryError: a packet is not valid, or the file cannot be written (the old one is kept).
     """
-    from net.tls import _write_file  # the same private, atomic write the certificate store uses
+    from net._tls_server import write_file  # the same atomic write the certificate store uses
 
     for packet in packets:
         packet.check()
     _check_unique(packets, str(path))
     target = Path(path)
     try:
-        _write_file(target, dump_library(packets), 0o600)
+        write_file(target, dump_library(packets), 0o600)
     except OSError as exc:
         raise LibraryError(
             _("cannot save {target}: {strerror}").format(
