@@ -71,7 +71,7 @@ class UdpRelay(RelayLoop):
         listen_host: str,
         listen_port: int | str,
         target_host: str,
-        target_port: int | str,
+        target_port: int | str,  # resolved once; UDP uses its first address only
         *,
         max_clients: int = 256,
         idle_timeout: float = 60.0,
