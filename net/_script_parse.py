@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 
 from net._i18n import N_, _
 from net._record import Record as _Value
+from net._script_step import DEFAULT_TIMEOUT, Step
 from net.address import parse_host, parse_port
 from net.checksum import append_checksum, get_checksum
 from net.codec import check_encoding
@@ -39,7 +40,6 @@ if TYPE_CHECKING:
 MAX_KEPT_RESULTS: Final = 10_000
 #: Bytes an expectation keeps of what arrived while it waits (older bytes are dropped).
 MAX_EXPECT_BUFFER: Final = 64 * 1024
-DEFAULT_TIMEOUT: Final = 5.0
 MAX_REPEAT: Final = 10_000_000
 _STEP_HEADER = re.compile(r"^[ \t]*\[\[[ \t]*step[ \t]*\]\]", re.MULTILINE)
 _CONNECTION_KEYS = {
@@ -65,38 +65,6 @@ _VARIABLE_NAMES = {"counter", "unixtime", "time", "random", "hex"}
 
 #: The default of mappings a value may hold: shared, so it must never change.
 _NOTHING: Mapping[str, Any] = MappingProxyType({})
-StepKind = Literal["send", "expect", "delay"]
-
-
-class Step(_Value):
-    """One step of a script, checked. ``line`` is where its ``[[step]]`` header is (1-based)."""
-
-    number: int
-    line: int
-    kind: StepKind
-    text: str = ""  # a send's template or an expect's pattern, as written
-    hex: bool = False
-    checksum: str | None = None
-    timeout: float = DEFAULT_TIMEOUT
-    capture: bool = False
-    delay: float = 0.0
-    name: str = ""
-    _pattern: regex.Pattern[str] | re.Pattern[bytes] | None = None
-    # Made once when the step uses no --var or captured value: a send's bytes as a function of
-    # the round (0-based; checksum included), an expect's fixed pattern.
-    _sender: Callable[[int], bytes] | None = None
-    # Characters an expect's regex searches without a time limit (net.rules.regex_shape).
-    _safe_length: int = 0
-    _dynamic: bool = False
-
-    @property
-    def label(self) -> str:
-        """How reports name the step: its name, or what it does."""
-        if self.name:
-            return self.name
-        if self.kind == "delay":
-            return f"delay {self.delay:g} s"
-        return f"{self.kind}{'_hex' if self.hex else ''} {self.text!r}"
 
 
 class Script(_Value):

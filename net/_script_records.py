@@ -23,7 +23,8 @@ if TYPE_CHECKING:
     # send panels (which save logs as scripts) start without TLS or the regex library.
 
     pass
-from net._script_parse import DEFAULT_TIMEOUT, MAX_EXPECT_BUFFER, Script, load_script
+from net._script_parse import MAX_EXPECT_BUFFER, Script, load_script
+from net._script_step import DEFAULT_TIMEOUT
 
 
 class Record(_Value):

@@ -40,10 +40,10 @@ from net._script_parse import (
     MAX_KEPT_RESULTS,
     RunResult,
     Script,
-    Step,
     _expect_pattern,
     _sender,
 )
+from net._script_step import Step
 
 _RECV_SIZE = 64 * 1024
 

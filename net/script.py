@@ -42,7 +42,6 @@ from net._script_parse import (
     MAX_KEPT_RESULTS,
     RunResult,
     Script,
-    Step,
     load_script,
     parse_script,
 )
@@ -54,6 +53,7 @@ from net._script_records import (
     script_from_records,
 )
 from net._script_run import ScriptRunner, junit_xml
+from net._script_step import Step
 from net.errors import ScriptError
 from net.events import StepResult
 
