@@ -15,6 +15,11 @@ jitter, a bandwidth limit, loss, duplication and reordering (UDP), slicing, a re
 and stalls (TCP), "down" (refuse connections, drop datagrams), and closing a connection on purpose.
 Both relays follow design.md's stop pattern: one selector with the waker, timed work (delays, the
 token bucket, deadlines) in the select timeout via a timer heap, never a sleep.
+
+Where the parts are: net._relay_base (what both relays share: faults, counters, timers, requests
+from other threads), net._relay_tcp_setup (accepting, connecting, TLS handshakes, closing),
+net._relay_tcp (a TCP connection's sides and pipes: shaping and writing one direction),
+net._relay_udp (the UDP relay and its fault queues). This module moves the TCP bytes.
 """
 
 from __future__ import annotations
