@@ -20,18 +20,12 @@ from net.checksum import append_checksum, get_checksum
 from net.codec import check_encoding
 from net.errors import NetError, ScriptError
 from net.events import StepResult
-from net.rules import (
-    compile_hex_pattern,
-    compile_regex,
-    regex_shape,
-    substitute_values,
-)
+from net.rules import compile_hex_pattern, compile_regex, regex_shape, substitute_values
 from net.variables import Template, parse_template
 
 if TYPE_CHECKING:
     # Imported where used: a plain TCP script need not pay for loading TLS or UDP, and the GUI's
     # send panels (which save logs as scripts) start without TLS or the regex library.
-
     import regex
 
     from net.tls import ClientTls

@@ -6,25 +6,15 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from net._i18n import _
 from net._record import Record as _Value
-from net.codec import check_encoding, parse_hex, to_hex
-from net.errors import ScriptError
-from net.rules import (
-    Rule,
-    escape_bytes,
-    make_rule,
-)
-
-if TYPE_CHECKING:
-    # Imported where used: a plain TCP script need not pay for loading TLS or UDP, and the GUI's
-    # send panels (which save logs as scripts) start without TLS or the regex library.
-
-    pass
 from net._script_parse import MAX_EXPECT_BUFFER, Script, load_script
 from net._script_step import DEFAULT_TIMEOUT
+from net.codec import check_encoding, parse_hex, to_hex
+from net.errors import ScriptError
+from net.rules import Rule, escape_bytes, make_rule
 
 
 class Record(_Value):

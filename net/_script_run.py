@@ -14,25 +14,6 @@ from typing import TYPE_CHECKING
 from net._connect import connect
 from net._i18n import N_, _
 from net._loop import StoppableLoop
-from net.address import format_peer, resolve
-from net.codec import check_encoding, render_text
-from net.errors import ConnectError, PayloadError, TlsError
-from net.events import StepResult
-from net.rules import (
-    MATCH_BUDGET,
-    compile_regex,
-    regex_shape,
-    substitute_values,
-)
-from net.variables import parse_template
-
-if TYPE_CHECKING:
-    # Imported where used: a plain TCP script need not pay for loading TLS or UDP, and the GUI's
-    # send panels (which save logs as scripts) start without TLS or the regex library.
-
-    import regex
-
-    from net.udp import UdpSender
 from net._script_parse import (
     _NOTHING,
     _TLS_KEYS,
@@ -44,6 +25,19 @@ from net._script_parse import (
     _sender,
 )
 from net._script_step import Step
+from net.address import format_peer, resolve
+from net.codec import check_encoding, render_text
+from net.errors import ConnectError, PayloadError, TlsError
+from net.events import StepResult
+from net.rules import MATCH_BUDGET, compile_regex, regex_shape, substitute_values
+from net.variables import parse_template
+
+if TYPE_CHECKING:
+    # Types only, as in net._script_parse: a TCP script does not load UDP, and the GUI's send
+    # panels (which save logs as scripts) start without the regex library.
+    import regex
+
+    from net.udp import UdpSender
 
 _RECV_SIZE = 64 * 1024
 
