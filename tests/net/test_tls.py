@@ -36,6 +36,7 @@ from net.tls import (
     client_context,
     default_server_certificate,
     describe_ssl_error,
+    handshake_step,
     load_server_certificate,
     normalize_fingerprint,
     server_context,
@@ -309,6 +310,31 @@ def test_insecure_accepts_anything(serve: Callable[..., LoopbackServer], ca: tru
     with handshake(server.port, "127.0.0.1", ClientTls(verify=False)) as tls:
         tls.sendall(b"x")
         assert tls.recv(1024) == b"x"
+
+
+def test_handshake_step_says_what_a_non_blocking_handshake_waits_for(
+    serve: Callable[..., LoopbackServer], ca: trustme.CA
+) -> None:
+    server = serve(echo_once, context_for(ca.issue_cert("example.test")))
+    sock = connect(server.port)
+    sock.setblocking(False)
+    context = client_context(ClientTls(verify=False))
+    with (
+        context.wrap_socket(sock, do_handshake_on_connect=False) as tls,
+        selectors.DefaultSelector() as selector,
+    ):
+        steps = [handshake_step(tls)]
+        assert steps[0] == selectors.EVENT_READ  # the hello went out; the server's turn
+        deadline = time.monotonic() + WAIT
+        while steps[-1]:
+            selector.register(tls, steps[-1])
+            assert selector.select(deadline - time.monotonic()), "the handshake stalled"
+            selector.unregister(tls)
+            steps.append(handshake_step(tls))
+        assert tls.version() in ("TLSv1.2", "TLSv1.3")
+        tls.setblocking(True)
+        tls.sendall(b"stepped")
+        assert tls.recv(1024) == b"stepped"
 
 
 # --- handshakes that fail, and what they say ----------------------------------------------------
