@@ -315,22 +315,30 @@ def test_insecure_accepts_anything(serve: Callable[..., LoopbackServer], ca: tru
 def test_handshake_step_says_what_a_non_blocking_handshake_waits_for(
     serve: Callable[..., LoopbackServer], ca: trustme.CA
 ) -> None:
+    context = client_context(ClientTls(verify=False))
+    # A peer that accepts and never answers: the hello went out, and it is the server's turn.
+    with socket.create_server(("127.0.0.1", 0)) as silent:
+        sock = connect(silent.getsockname()[1])
+        sock.setblocking(False)
+        with context.wrap_socket(sock, do_handshake_on_connect=False) as tls:
+            assert handshake_step(tls) == selectors.EVENT_READ
+            assert handshake_step(tls) == selectors.EVENT_READ
+    # A TLS server: the steps end with 0, and the connection then carries data.
     server = serve(echo_once, context_for(ca.issue_cert("example.test")))
     sock = connect(server.port)
     sock.setblocking(False)
-    context = client_context(ClientTls(verify=False))
     with (
         context.wrap_socket(sock, do_handshake_on_connect=False) as tls,
         selectors.DefaultSelector() as selector,
     ):
-        steps = [handshake_step(tls)]
-        assert steps[0] == selectors.EVENT_READ  # the hello went out; the server's turn
         deadline = time.monotonic() + WAIT
-        while steps[-1]:
-            selector.register(tls, steps[-1])
+        waits_for = handshake_step(tls)
+        while waits_for:
+            assert waits_for in (selectors.EVENT_READ, selectors.EVENT_WRITE)
+            selector.register(tls, waits_for)
             assert selector.select(deadline - time.monotonic()), "the handshake stalled"
             selector.unregister(tls)
-            steps.append(handshake_step(tls))
+            waits_for = handshake_step(tls)
         assert tls.version() in ("TLSv1.2", "TLSv1.3")
         tls.setblocking(True)
         tls.sendall(b"stepped")
