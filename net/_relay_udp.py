@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import heapq
+import itertools
 import selectors
 import socket
 import time
@@ -57,20 +58,6 @@ class _Mapping:
         self.bytes_up = self.bytes_down = 0
 
 
-class _Queue:
-    """Datagrams of one direction waiting for their time (delay), for tokens (rate), or a stall."""
-
-    __slots__ = ("bucket", "bytes", "heap", "held", "held_at", "timer_at")
-
-    def __init__(self) -> None:
-        self.heap: list[tuple[float, int, _Mapping, bytes]] = []
-        self.bytes = 0
-        self.bucket: TokenBucket | None = None
-        self.held: tuple[_Mapping, bytes] | None = None  # waiting to be sent after the next one
-        self.held_at = 0.0
-        self.timer_at = 0.0
-
-
 class UdpRelay(RelayLoop):
     """A UDP relay: each client address gets its own socket towards the target, and the target's
     replies on it go back to that client. Mappings idle for ``idle_timeout`` seconds expire.
@@ -84,13 +71,13 @@ class UdpRelay(RelayLoop):
         listen_host: str,
         listen_port: int | str,
         target_host: str,
-        target_port: int | str,
+        target_port: int | str,  # resolved once; UDP uses its first address only
         *,
+        max_clients: int = 256,
+        idle_timeout: float = 60.0,
         on_event: Callable[[RelayEvent], None] | None = None,
         faults: Faults | None = None,
         seed: int | None = None,
-        max_clients: int = 256,
-        idle_timeout: float = 60.0,
         resolve_timeout: float = DEFAULT_RESOLVE_TIMEOUT,
     ) -> None:
         """Resolve the target and bind at once.
@@ -108,18 +95,18 @@ class UdpRelay(RelayLoop):
             target_host,
             target_port,
             kind=socket.SOCK_DGRAM,
-            resolve_timeout=resolve_timeout,
             max_clients=max_clients,
             sockets_per_client=1,
             on_event=on_event,
             faults=faults,
             seed=seed,
+            resolve_timeout=resolve_timeout,
         )
         self._endpoint = self._endpoints[0]
         self._idle_timeout = idle_timeout
         self._mappings: dict[Any, _Mapping] = {}  # client address -> mapping, least recent first
         self._by_id: dict[int, _Mapping] = {}
-        self._queues = {d: _Queue() for d in DIRECTIONS}
+        self._queues = {d: _FaultQueue(self, d) for d in DIRECTIONS}
         self._expiry_at = 0.0
         self.target = format_peer(self._endpoint.sockaddr)
         self._listen(lambda: _bind_udp(listen_host, listen_port))
@@ -158,12 +145,12 @@ class UdpRelay(RelayLoop):
             queue = self._queues[item]
             if queue.timer_at <= now:
                 queue.timer_at = 0.0
-            self._drain(item, now)
+            queue.drain(now)
 
     def _refresh(self) -> None:
         now = time.monotonic()
-        for direction in DIRECTIONS:
-            self._drain(direction, now)
+        for queue in self._queues.values():
+            queue.drain(now)
 
     def _close_request(self, conn_id: int, reset: bool) -> None:
         mapping = self._by_id.get(conn_id)
@@ -173,6 +160,7 @@ class UdpRelay(RelayLoop):
     def _read_clients(self) -> None:
         recvfrom = self._listener.recvfrom
         mappings = self._mappings
+        # The hot path of a relay without faults goes straight to _send: no queue, no clock.
         plain = self._plain(TO_TARGET)
         counter = self._counters[TO_TARGET]
         seen: set[_Mapping] = set()
@@ -191,26 +179,16 @@ class UdpRelay(RelayLoop):
                         counter.dropped += 1
                         continue
                 seen.add(mapping)
-                if plain and self._on_event is None:
-                    # The hot path of a relay without faults: no event, no queue, no clock.
-                    try:
-                        mapping.sock.send(data)
-                    except OSError:
-                        counter.dropped += 1
-                        continue
-                    counter.bytes += len(data)
-                    counter.chunks += 1
-                    mapping.bytes_up += len(data)
+                if plain:
+                    self._send(TO_TARGET, mapping, data)
                 else:
-                    self._arrived(TO_TARGET, mapping, data)
+                    self._queues[TO_TARGET].arrived(mapping, data)
         finally:
             self._touch(seen)
 
     def _read_target(self, mapping: _Mapping) -> None:
         recv = mapping.sock.recv
-        sendto, address = self._listener.sendto, mapping.address
-        plain = self._plain(TO_CLIENT) and self._on_event is None
-        counter = self._counters[TO_CLIENT]
+        plain = self._plain(TO_CLIENT)
         try:
             for _ in range(_UDP_BATCH):
                 try:
@@ -220,16 +198,9 @@ class UdpRelay(RelayLoop):
                 except OSError:
                     continue  # ICMP port unreachable from the target: it is not listening (yet)
                 if plain:
-                    try:
-                        sendto(data, address)
-                    except OSError:
-                        counter.dropped += 1
-                        continue
-                    counter.bytes += len(data)
-                    counter.chunks += 1
-                    mapping.bytes_down += len(data)
+                    self._send(TO_CLIENT, mapping, data)
                 else:
-                    self._arrived(TO_CLIENT, mapping, data)
+                    self._queues[TO_CLIENT].arrived(mapping, data)
         finally:
             self._touch((mapping,))
 
@@ -316,99 +287,6 @@ class UdpRelay(RelayLoop):
         self._emit(RelayClosed(now, mapping.conn_id, "client", mapping.peer, reason))
         self._emit(RelayClosed(now, mapping.conn_id, "target", self.target, reason))
 
-    def _arrived(self, direction: str, mapping: _Mapping, data: bytes) -> None:
-        """One datagram came in ``direction``: drop, duplicate, hold back or forward it."""
-        if self._down:
-            self._dropped(direction, mapping, data)
-            return
-        faults = self._faults[direction]
-        queue = self._queues[direction]
-        if self._plain(direction):
-            self._send(direction, mapping, data)
-            return
-        dropped, duplicated, held = datagram_fate(faults, self._random)
-        if dropped:
-            self._dropped(direction, mapping, data)
-            return
-        now = time.monotonic()
-        copies = 2 if duplicated else 1
-        if held and queue.held is None:
-            queue.held = (mapping, data)
-            queue.held_at = now
-            self._wake_queue(direction, now + _REORDER_WAIT)
-            if duplicated:
-                self._enqueue(direction, mapping, data, now, faults, duplicate=True)
-            return
-        for copy in range(copies):
-            self._enqueue(direction, mapping, data, now, faults, duplicate=copy > 0)
-        if queue.held is not None:
-            # The held datagram goes after this one: their order is swapped.
-            held_mapping, held_data = queue.held
-            queue.held = None
-            self._enqueue(direction, held_mapping, held_data, now, faults)
-        self._drain(direction, now)
-
-    def _enqueue(
-        self,
-        direction: str,
-        mapping: _Mapping,
-        data: bytes,
-        now: float,
-        faults: Faults,
-        *,
-        duplicate: bool = False,
-    ) -> None:
-        queue = self._queues[direction]
-        if queue.bytes + len(data) > UDP_QUEUE_BYTES:
-            self._dropped(direction, mapping, data)
-            return
-        due = faults.due(now, self._random) if faults.delays else now
-        heapq.heappush(queue.heap, (due, next(self._timer_ids), mapping, data))
-        queue.bytes += len(data)
-        if duplicate:
-            self._counters[direction].duplicated += 1
-            if self._on_event is not None:
-                self._on_event(
-                    RelayData(
-                        time.time(), mapping.conn_id, direction, mapping.peer, data, "duplicated"
-                    )
-                )
-
-    def _drain(self, direction: str, now: float) -> None:
-        """Send the datagrams of ``direction`` whose time has come, as the rate allows."""
-        queue = self._queues[direction]
-        faults = self._faults[direction]
-        if queue.held is not None and now - queue.held_at >= _REORDER_WAIT:
-            held_mapping, held_data = queue.held
-            queue.held = None  # no next datagram came: it goes after all
-            self._enqueue(direction, held_mapping, held_data, now, faults)
-        heap = queue.heap
-        while heap and not faults.stall:
-            due = heap[0][0]
-            if due > now:
-                self._wake_queue(direction, due)
-                break
-            if faults.rate:
-                bucket = queue.bucket
-                if bucket is None or bucket.rate != faults.rate:
-                    bucket = queue.bucket = TokenBucket(faults.rate, now)
-                if not bucket.ready(now):
-                    self._wake_queue(direction, bucket.next_ready(now))
-                    break
-                bucket.spend(len(heap[0][3]))
-            _due, _seq, mapping, data = heapq.heappop(heap)
-            queue.bytes -= len(data)
-            if mapping.conn_id in self._by_id:
-                self._send(direction, mapping, data)
-        if queue.held is not None:
-            self._wake_queue(direction, queue.held_at + _REORDER_WAIT)
-
-    def _wake_queue(self, direction: str, when: float) -> None:
-        queue = self._queues[direction]
-        if not queue.timer_at or when < queue.timer_at:
-            queue.timer_at = when
-            self._schedule(when, direction)
-
     def _send(self, direction: str, mapping: _Mapping, data: bytes) -> None:
         try:
             if direction == TO_TARGET:
@@ -437,6 +315,119 @@ class UdpRelay(RelayLoop):
             self._on_event(
                 RelayData(time.time(), mapping.conn_id, direction, mapping.peer, data, "dropped")
             )
+
+
+class _FaultQueue:
+    """The datagrams of one direction under faults: dropped, duplicated or held back for
+    reordering as they arrive, then waiting for their time (delay), for tokens (rate) or while
+    stalled, and sent through the relay when they may go."""
+
+    __slots__ = (
+        "bucket",
+        "bytes",
+        "direction",
+        "heap",
+        "held",
+        "held_at",
+        "relay",
+        "seq",
+        "timer_at",
+    )
+
+    def __init__(self, relay: UdpRelay, direction: str) -> None:
+        self.relay = relay
+        self.direction = direction
+        self.heap: list[tuple[float, int, _Mapping, bytes]] = []
+        self.seq = itertools.count()  # keeps datagrams due at the same time in their order
+        self.bytes = 0
+        self.bucket: TokenBucket | None = None
+        self.held: tuple[_Mapping, bytes] | None = None  # waiting to be sent after the next one
+        self.held_at = 0.0
+        self.timer_at = 0.0
+
+    def arrived(self, mapping: _Mapping, data: bytes) -> None:
+        """One datagram came: drop, duplicate, hold back or forward it."""
+        relay = self.relay
+        if relay._down:
+            relay._dropped(self.direction, mapping, data)
+            return
+        faults = relay._faults[self.direction]
+        if relay._plain(self.direction):
+            relay._send(self.direction, mapping, data)
+            return
+        dropped, duplicated, held = datagram_fate(faults, relay._random)
+        if dropped:
+            relay._dropped(self.direction, mapping, data)
+            return
+        now = time.monotonic()
+        copies = 2 if duplicated else 1
+        if held and self.held is None:
+            self.held = (mapping, data)
+            self.held_at = now
+            self._wake(now + _REORDER_WAIT)
+            if duplicated:
+                self._enqueue(mapping, data, now, faults, duplicate=True)
+            return
+        for copy in range(copies):
+            self._enqueue(mapping, data, now, faults, duplicate=copy > 0)
+        if self.held is not None:
+            # The held datagram goes after this one: their order is swapped.
+            held_mapping, held_data = self.held
+            self.held = None
+            self._enqueue(held_mapping, held_data, now, faults)
+        self.drain(now)
+
+    def _enqueue(
+        self, mapping: _Mapping, data: bytes, now: float, faults: Faults, *, duplicate: bool = False
+    ) -> None:
+        relay = self.relay
+        if self.bytes + len(data) > UDP_QUEUE_BYTES:
+            relay._dropped(self.direction, mapping, data)
+            return
+        due = faults.due(now, relay._random) if faults.delays else now
+        heapq.heappush(self.heap, (due, next(self.seq), mapping, data))
+        self.bytes += len(data)
+        if duplicate:
+            relay._counters[self.direction].duplicated += 1
+            relay._emit(
+                RelayData(
+                    time.time(), mapping.conn_id, self.direction, mapping.peer, data, "duplicated"
+                )
+            )
+
+    def drain(self, now: float) -> None:
+        """Send the datagrams whose time has come, as the rate allows."""
+        relay = self.relay
+        faults = relay._faults[self.direction]
+        if self.held is not None and now - self.held_at >= _REORDER_WAIT:
+            held_mapping, held_data = self.held
+            self.held = None  # no next datagram came: it goes after all
+            self._enqueue(held_mapping, held_data, now, faults)
+        heap = self.heap
+        while heap and not faults.stall:
+            due = heap[0][0]
+            if due > now:
+                self._wake(due)
+                break
+            if faults.rate:
+                bucket = self.bucket
+                if bucket is None or bucket.rate != faults.rate:
+                    bucket = self.bucket = TokenBucket(faults.rate, now)
+                if not bucket.ready(now):
+                    self._wake(bucket.next_ready(now))
+                    break
+                bucket.spend(len(heap[0][3]))
+            _due, _seq, mapping, data = heapq.heappop(heap)
+            self.bytes -= len(data)
+            if mapping.conn_id in relay._by_id:
+                relay._send(self.direction, mapping, data)
+        if self.held is not None:
+            self._wake(self.held_at + _REORDER_WAIT)
+
+    def _wake(self, when: float) -> None:
+        if not self.timer_at or when < self.timer_at:
+            self.timer_at = when
+            self.relay._schedule(when, self.direction)
 
 
 def _bind_udp(host: str, port: int | str) -> socket.socket:

@@ -11,6 +11,7 @@ mDNS packets carry a TTL of 255 to 224.0.0.251 (RFC 6762, section 11) and never 
 from __future__ import annotations
 
 import contextlib
+import functools
 import ipaddress
 import logging
 import os
@@ -25,7 +26,7 @@ from typing import Any
 
 from net._i18n import _
 from net.address import format_peer
-from net.errors import BindError, NetError
+from net.errors import BindError, NetError, system_words
 from net.interfaces import InterfaceAddress, interface_addresses
 
 __all__ = [
@@ -290,7 +291,7 @@ def _reason(exc: BaseException) -> str:
     if isinstance(exc, RuntimeError) and str(exc).startswith("No interfaces"):
         return _("no network interface with an IPv4 address is up")  # zeroconf's words are longer
     if isinstance(exc, OSError) and exc.strerror:
-        return exc.strerror[:1].lower() + exc.strerror[1:]
+        return system_words(exc)
     return str(exc) or type(exc).__name__
 
 
@@ -334,8 +335,10 @@ class Announcer:
         self.bound = bound
         self.fingerprint = fingerprint
         self.raw = raw
-        self.uploads = uploads
-        self.password = password
+        # The TXT record for a value of ``raw``: the one entry set_raw() may change.
+        self._txt = functools.partial(
+            build_txt, fingerprint=fingerprint, uploads=uploads, password=password
+        )
         self.name = name or instance_name()
         self._on_warning = on_warning
         self._on_announced = on_announced
@@ -406,7 +409,7 @@ class Announcer:
                 self._zeroconf = zc = Zeroconf(interfaces=list(dict.fromkeys(ipv4)))
             with self._lock:
                 raw = self.raw
-            txt = self._txt(raw)
+            txt = self._txt(raw=raw)
             published = list(dict.fromkeys(a.address.split("%", 1)[0] for a in addresses))
             server = _server_name(self.name, self.port)
             instance = self.name
@@ -443,11 +446,6 @@ class Announcer:
             with self._lock:
                 self._closed = True  # _register sends goodbyes for what was registered
 
-    def _txt(self, raw: bool) -> dict[str, str]:
-        return build_txt(
-            fingerprint=self.fingerprint, raw=raw, uploads=self.uploads, password=self.password
-        )
-
     def set_raw(self, raw: bool) -> None:
         """Announce from now on whether the classic raw dialect is answered (TXT ``raw``).
 
@@ -473,7 +471,7 @@ class Announcer:
 
         with self._lock:
             registered = list(self._registered)
-            txt = self._txt(self.raw)
+            txt = self._txt(raw=self.raw)
         with contextlib.suppress(Exception):  # closed meanwhile: nothing left to update
             for old in registered:
                 zc.update_service(

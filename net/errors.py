@@ -21,6 +21,10 @@ debugging, but ``str(error)`` is what the GUI and the CLI show. The whole tree l
     └── UploadRefused                   an upload this server cannot store (with its HTTP status)
 
 Every error but an InputError is a failure of the network or the peer: the CLI exits 1.
+
+An ``OSError`` becomes a sentence in one place, :func:`describe_os_error` (a table of sentences by
+errno for each situation: binding, connecting, using a connection); ``describe_*_error`` are those
+situations, and :func:`describe_stream_error` adds what TLS says.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from __future__ import annotations
 import errno
 import re
 import sys
+from collections.abc import Mapping
 
 from net._i18n import N_, _
 
@@ -52,6 +57,7 @@ __all__ = [
     "describe_bind_error",
     "describe_connect_error",
     "describe_io_error",
+    "describe_os_error",
     "describe_stream_error",
     "reason_words",
     "system_words",
@@ -153,74 +159,80 @@ class UploadRefused(NetError):
         self.offset = offset
 
 
+def describe_os_error(
+    exc: OSError, sentences: Mapping[int, str], fallback: str, **names: object
+) -> str:
+    """Turn ``exc`` into a sentence: the one ``sentences`` holds for its errno (any TimeoutError
+    counts as ETIMEDOUT), else ``fallback``, formatted with ``names`` and ``system_words`` (the
+    system's own words for it). The sentences are msgids (marked with N_) and are translated here.
+    """
+    code = errno.ETIMEDOUT if isinstance(exc, TimeoutError) else exc.errno
+    sentence = sentences.get(code, fallback) if code is not None else fallback
+    return _(sentence).format(system_words=system_words(exc), **names)
+
+
+# What binding, connecting (or sending a datagram) and using a connection say, by errno.
+_BIND_SENTENCES = {
+    errno.EADDRINUSE: N_("port {port} is already in use by another program ({where})"),
+    errno.EADDRNOTAVAIL: N_(
+        "{host} is not an address of this computer, so nothing can listen on it"
+    ),
+    errno.EAFNOSUPPORT: N_("this computer does not support the address family of {host}"),
+}
+_CONNECT_SENTENCES = {
+    errno.ETIMEDOUT: N_("no answer from {where} before the time limit"),
+    errno.ECONNREFUSED: N_("connection refused by {where}: nothing is listening on that port"),
+    errno.ENETUNREACH: N_("{host} cannot be reached from this computer (no route to it)"),
+    errno.EHOSTUNREACH: N_("{host} cannot be reached from this computer (no route to it)"),
+    errno.ECONNRESET: N_("{where} reset the connection"),
+    errno.EADDRNOTAVAIL: N_("cannot reach {where} from here (address not available)"),
+    errno.EACCES: N_("permission denied to send to {where} (broadcast needs the broadcast option)"),
+    errno.EMSGSIZE: N_("the message is too large to send to {where} in one datagram"),
+}
+_IO_SENTENCES = {
+    errno.ETIMEDOUT: N_("{peer} stopped answering (timed out)"),
+    errno.ECONNRESET: N_("{peer} reset the connection"),
+    errno.EPIPE: N_("{peer} closed the connection"),
+    errno.ENOSPC: N_("the disk is full"),
+    errno.EFBIG: N_("the file is larger than this system allows"),
+}
+
+
 def describe_bind_error(exc: OSError, host: str, port: int) -> str:
     """Say why binding ``host:port`` failed, in a user's words."""
     where = _join(host, port)
-    code = exc.errno
-    if code == errno.EADDRINUSE:
-        return _("port {port} is already in use by another program ({where})").format(
-            port=port, where=where
-        )
-    if code in (errno.EACCES, errno.EPERM):
+    if exc.errno in (errno.EACCES, errno.EPERM):
         if 0 < port < 1024:
             return _(
                 "permission denied to use port {port}: ports below 1024 need "
                 "administrator rights; pick a port from 1024 to 65535"
             ).format(port=port)
         return _("permission denied to bind {where}").format(where=where)
-    if code == errno.EADDRNOTAVAIL:
-        return _("{host} is not an address of this computer, so nothing can listen on it").format(
-            host=host
-        )
-    if code == errno.EAFNOSUPPORT:
-        return _("this computer does not support the address family of {host}").format(host=host)
-    return _("cannot listen on {where}: {system_words}").format(
-        where=where, system_words=system_words(exc)
+    return describe_os_error(
+        exc,
+        _BIND_SENTENCES,
+        N_("cannot listen on {where}: {system_words}"),
+        where=where,
+        host=host,
+        port=port,
     )
 
 
 def describe_connect_error(exc: OSError, host: str, port: int) -> str:
     """Say why connecting to (or sending to) ``host:port`` failed, in a user's words."""
-    where = _join(host, port)
-    code = exc.errno
-    if isinstance(exc, TimeoutError) or code == errno.ETIMEDOUT:
-        return _("no answer from {where} before the time limit").format(where=where)
-    if code == errno.ECONNREFUSED:
-        return _("connection refused by {where}: nothing is listening on that port").format(
-            where=where
-        )
-    if code in (errno.ENETUNREACH, errno.EHOSTUNREACH):
-        return _("{host} cannot be reached from this computer (no route to it)").format(host=host)
-    if code == errno.ECONNRESET:
-        return _("{where} reset the connection").format(where=where)
-    if code == errno.EADDRNOTAVAIL:
-        return _("cannot reach {where} from here (address not available)").format(where=where)
-    if code == errno.EACCES:
-        return _(
-            "permission denied to send to {where} (broadcast needs the broadcast option)"
-        ).format(where=where)
-    if code == errno.EMSGSIZE:
-        return _("the message is too large to send to {where} in one datagram").format(where=where)
-    return _("cannot reach {where}: {system_words}").format(
-        where=where, system_words=system_words(exc)
+    return describe_os_error(
+        exc,
+        _CONNECT_SENTENCES,
+        N_("cannot reach {where}: {system_words}"),
+        where=_join(host, port),
+        host=host,
     )
 
 
 def describe_io_error(exc: OSError, peer: str) -> str:
     """Say why reading from or writing to an established connection with ``peer`` failed."""
-    code = exc.errno
-    if isinstance(exc, TimeoutError) or code == errno.ETIMEDOUT:
-        return _("{peer} stopped answering (timed out)").format(peer=peer)
-    if code == errno.ECONNRESET:
-        return _("{peer} reset the connection").format(peer=peer)
-    if code == errno.EPIPE:
-        return _("{peer} closed the connection").format(peer=peer)
-    if code == errno.ENOSPC:
-        return _("the disk is full")
-    if code == errno.EFBIG:
-        return _("the file is larger than this system allows")
-    return _("connection with {peer} failed: {system_words}").format(
-        peer=peer, system_words=system_words(exc)
+    return describe_os_error(
+        exc, _IO_SENTENCES, N_("connection with {peer} failed: {system_words}"), peer=peer
     )
 
 

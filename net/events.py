@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Literal, NamedTuple
 from net._record import Record
 
 if TYPE_CHECKING:
-    from net.script import Step
+    from net._script_step import Step
 
 __all__ = [
     "Connected",

@@ -114,53 +114,60 @@ class Packet:
             LibraryError: the field and why, in one sentence naming the packet.
         """
         where = f"packet {self.name!r}"
-        if not self.name.strip() or len(self.name) > MAX_NAME_CHARS or "\n" in self.name:
-            raise LibraryError(
-                _("{where}: a name must be 1 to {max_name_chars} characters on one line").format(
-                    where=where, max_name_chars=MAX_NAME_CHARS
-                )
-            )
-        if self.protocol not in PROTOCOLS:
-            raise LibraryError(
-                _("{where}: protocol {protocol!r} is not udp, tcp or tls").format(
-                    where=where, protocol=self.protocol
-                )
-            )
-        if not 0 <= self.port <= 65535 or not 0 <= self.local_port <= 65535:
-            raise LibraryError(_("{where}: ports go from 1 to 65535").format(where=where))
-        if self.local_port and self.protocol != "udp":
-            raise LibraryError(
-                _("{where}: a local port can only be chosen for UDP packets").format(where=where)
-            )
-        if len(self.payload) > MAX_PAYLOAD_CHARS:
-            raise LibraryError(
-                _("{where}: the payload is longer than {max_payload_chars} characters").format(
-                    where=where, max_payload_chars=MAX_PAYLOAD_CHARS
-                )
-            )
-        if self.mode not in MODES:
-            raise LibraryError(
-                _("{where}: payload mode {mode!r} is not text, hex or escapes").format(
-                    where=where, mode=self.mode
-                )
-            )
-        if self.line_ending not in LINE_ENDINGS:
-            raise LibraryError(
-                _("{where}: line ending {line_ending!r} is not none, lf, crlf or cr").format(
-                    where=where, line_ending=self.line_ending
-                )
-            )
-        if self.checksum_order not in ("", "big", "little"):
-            raise LibraryError(
-                _("{where}: checksum byte order must be big or little").format(where=where)
-            )
-        if self.repeat_count < 0 or not 0 <= self.repeat_interval_ms <= 86_400_000:
-            raise LibraryError(
-                _(
+        # (what is wrong, the sentence that says so): the first that holds is raised.
+        problems = (
+            (
+                not self.name.strip() or len(self.name) > MAX_NAME_CHARS or "\n" in self.name,
+                N_("{where}: a name must be 1 to {max_name_chars} characters on one line"),
+            ),
+            (
+                self.protocol not in PROTOCOLS,
+                N_("{where}: protocol {protocol!r} is not udp, tcp or tls"),
+            ),
+            (
+                not 0 <= self.port <= 65535 or not 0 <= self.local_port <= 65535,
+                N_("{where}: ports go from 1 to 65535"),
+            ),
+            (
+                bool(self.local_port) and self.protocol != "udp",
+                N_("{where}: a local port can only be chosen for UDP packets"),
+            ),
+            (
+                len(self.payload) > MAX_PAYLOAD_CHARS,
+                N_("{where}: the payload is longer than {max_payload_chars} characters"),
+            ),
+            (
+                self.mode not in MODES,
+                N_("{where}: payload mode {mode!r} is not text, hex or escapes"),
+            ),
+            (
+                self.line_ending not in LINE_ENDINGS,
+                N_("{where}: line ending {line_ending!r} is not none, lf, crlf or cr"),
+            ),
+            (
+                self.checksum_order not in ("", "big", "little"),
+                N_("{where}: checksum byte order must be big or little"),
+            ),
+            (
+                self.repeat_count < 0 or not 0 <= self.repeat_interval_ms <= 86_400_000,
+                N_(
                     "{where}: repeat needs a count of 0 (until stopped) or more and an "
                     "interval of 0 to 86400000 ms"
-                ).format(where=where)
-            )
+                ),
+            ),
+        )
+        for wrong, sentence in problems:
+            if wrong:
+                raise LibraryError(
+                    _(sentence).format(
+                        where=where,
+                        max_name_chars=MAX_NAME_CHARS,
+                        max_payload_chars=MAX_PAYLOAD_CHARS,
+                        protocol=self.protocol,
+                        mode=self.mode,
+                        line_ending=self.line_ending,
+                    )
+                )
         try:
             check_encoding(self.encoding)
             if self.checksum:
@@ -338,14 +345,14 @@ def save_library(path: str | os.PathLike[str], packets: Sequence[Packet]) -> Non
     Raises:
         LibraryError: a packet is not valid, or the file cannot be written (the old one is kept).
     """
-    from net.tls import _write_file  # the same private, atomic write the certificate store uses
+    from net._tls_server import write_file  # the same atomic write the certificate store uses
 
     for packet in packets:
         packet.check()
     _check_unique(packets, str(path))
     target = Path(path)
     try:
-        _write_file(target, dump_library(packets), 0o600)
+        write_file(target, dump_library(packets), 0o600)
     except OSError as exc:
         raise LibraryError(
             _("cannot save {target}: {strerror}").format(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import inspect
 
 import pytest
@@ -92,3 +93,35 @@ def test_a_bug_in_a_command_is_one_line_and_exit_1(
     err = capsys.readouterr().err
     assert err.startswith("swb: internal error (KeyError") and "Traceback" in err
     assert 'raise KeyError("surprise")' in err
+
+
+OS_ERROR_CASES = [
+    # (the error, the sentence net.errors.describe_os_error makes of it with the connect table)
+    (ConnectionRefusedError(errno.ECONNREFUSED, "Connection refused"), "connection refused by"),
+    (TimeoutError("timed out"), "no answer from 127.0.0.1:9 before the time limit"),
+    (OSError(errno.ETIMEDOUT, "Connection timed out"), "before the time limit"),
+    (OSError(errno.ENOTCONN, "Transport endpoint is not connected"), "cannot reach 127.0.0.1:9"),
+    (OSError("no errno at all"), "cannot reach 127.0.0.1:9: no errno at all"),
+]
+
+
+@pytest.mark.parametrize(("exc", "expected"), OS_ERROR_CASES)
+def test_one_function_turns_an_os_error_into_a_sentence(exc: OSError, expected: str) -> None:
+    sentence = net.errors.describe_connect_error(exc, "127.0.0.1", 9)
+    assert expected in sentence
+    assert "Errno" not in sentence and "\n" not in sentence
+    # The same function serves each situation with its own table of sentences.
+    assert net.errors.describe_os_error(
+        exc, {}, "cannot reach {where}: {system_words}", where="127.0.0.1:9"
+    ).startswith("cannot reach 127.0.0.1:9: ")
+
+
+def test_an_unknown_errno_ends_with_the_systems_own_words() -> None:
+    exc = OSError(errno.ENOTCONN, "Transport endpoint is not connected")
+    assert net.errors.describe_io_error(exc, "peer 1.2.3.4:5").endswith(
+        ": transport endpoint is not connected"
+    )
+    assert (
+        net.errors.describe_bind_error(OSError(errno.EADDRINUSE, "in use"), "::1", 8080)
+        == "port 8080 is already in use by another program ([::1]:8080)"
+    )

@@ -36,6 +36,7 @@ from net.tls import (
     client_context,
     default_server_certificate,
     describe_ssl_error,
+    handshake_step,
     load_server_certificate,
     normalize_fingerprint,
     server_context,
@@ -309,6 +310,39 @@ def test_insecure_accepts_anything(serve: Callable[..., LoopbackServer], ca: tru
     with handshake(server.port, "127.0.0.1", ClientTls(verify=False)) as tls:
         tls.sendall(b"x")
         assert tls.recv(1024) == b"x"
+
+
+def test_handshake_step_says_what_a_non_blocking_handshake_waits_for(
+    serve: Callable[..., LoopbackServer], ca: trustme.CA
+) -> None:
+    context = client_context(ClientTls(verify=False))
+    # A peer that accepts and never answers: the hello went out, and it is the server's turn.
+    with socket.create_server(("127.0.0.1", 0)) as silent:
+        sock = connect(silent.getsockname()[1])
+        sock.setblocking(False)
+        with context.wrap_socket(sock, do_handshake_on_connect=False) as tls:
+            assert handshake_step(tls) == selectors.EVENT_READ
+            assert handshake_step(tls) == selectors.EVENT_READ
+    # A TLS server: the steps end with 0, and the connection then carries data.
+    server = serve(echo_once, context_for(ca.issue_cert("example.test")))
+    sock = connect(server.port)
+    sock.setblocking(False)
+    with (
+        context.wrap_socket(sock, do_handshake_on_connect=False) as tls,
+        selectors.DefaultSelector() as selector,
+    ):
+        deadline = time.monotonic() + WAIT
+        waits_for = handshake_step(tls)
+        while waits_for:
+            assert waits_for in (selectors.EVENT_READ, selectors.EVENT_WRITE)
+            selector.register(tls, waits_for)
+            assert selector.select(deadline - time.monotonic()), "the handshake stalled"
+            selector.unregister(tls)
+            waits_for = handshake_step(tls)
+        assert tls.version() in ("TLSv1.2", "TLSv1.3")
+        tls.setblocking(True)
+        tls.sendall(b"stepped")
+        assert tls.recv(1024) == b"stepped"
 
 
 # --- handshakes that fail, and what they say ----------------------------------------------------
