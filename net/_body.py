@@ -24,6 +24,7 @@ import struct
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import KW_ONLY, dataclass
 from typing import Literal
 
 if sys.platform == "linux":
@@ -63,6 +64,11 @@ def best_method(sock: socket.socket) -> Method:
     return "read"
 
 
+def _unlimited() -> float | None:
+    return None
+
+
+@dataclass(slots=True)
 class BodySender:
     """Writes bytes and file spans to one non-blocking client socket, for one transfer thread.
 
@@ -75,20 +81,12 @@ class BodySender:
             before every chunk, so it may change during a transfer.
     """
 
-    def __init__(
-        self,
-        sock: socket.socket,
-        *,
-        idle_timeout: float,
-        stopping: Callable[[], bool],
-        wait_stopped: Callable[[float], bool],
-        rate_limit: Callable[[], float | None] = lambda: None,
-    ) -> None:
-        self.sock = sock
-        self.idle_timeout = idle_timeout
-        self._stopping = stopping
-        self._wait_stopped = wait_stopped
-        self._rate_limit = rate_limit
+    sock: socket.socket
+    _: KW_ONLY
+    idle_timeout: float
+    stopping: Callable[[], bool]
+    wait_stopped: Callable[[float], bool]
+    rate_limit: Callable[[], float | None] = _unlimited
 
     def send(self, data: bytes | memoryview) -> None:
         """``sendall()`` for the non-blocking socket.
@@ -100,7 +98,7 @@ class BodySender:
         """
         view = memoryview(data)
         while view:
-            if self._stopping():
+            if self.stopping():
                 raise Cancelled
             try:
                 # Under TLS a retry after SSLWantWriteError passes the same bytes, as OpenSSL asks.
@@ -182,14 +180,14 @@ class BodySender:
 
     def _next_count(self, remaining: int, largest: int, done: int, started: float) -> int:
         """How much to send next; with a rate limit, also wait until it may be sent."""
-        if self._stopping():
+        if self.stopping():
             raise Cancelled
-        rate = self._rate_limit()
+        rate = self.rate_limit()
         if not rate:
             return min(remaining, largest)
         count = max(1, min(remaining, largest, int(rate / 10)))
         ahead = done / rate - (time.monotonic() - started)
-        if ahead > 0 and self._wait_stopped(ahead):
+        if ahead > 0 and self.wait_stopped(ahead):
             raise Cancelled
         return count
 
@@ -209,7 +207,7 @@ class BodySender:
         deadline = time.monotonic() + idle
         queued = _unacknowledged(fd)
         while True:
-            if self._stopping():
+            if self.stopping():
                 raise Cancelled
             left = deadline - time.monotonic()
             if left <= 0:
