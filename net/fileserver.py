@@ -90,7 +90,8 @@ class FileServer(HeadReader):
             kept by the loop's timers. Raw requests are closed while a password is set (the raw
             dialect cannot carry one).
         upload_dir: accept uploads into this folder (None = uploads off: PUT/POST/PATCH get 405):
-            ``PUT /name``, multipart form POSTs to an index, see :meth:`_receive`.
+            ``PUT /name``, multipart form POSTs to an index, see
+            :meth:`net._serve_upload.UploadAnswers._receive`.
         max_upload: bytes one upload may have (None = no limit); more gets 413.
         part_max_age: seconds an interrupted resumable upload's ``.part`` is kept after its last
             byte (default 24 h): older ones are removed when the server starts and then at most
@@ -236,7 +237,7 @@ class FileServer(HeadReader):
             self._listener.close()
             super().close()
 
-    # ---- the loop: accepting, handshakes, heads ---------------------------------------------
+    # ---- the loop: deadlines, and complete requests to the pool -----------------------------
 
     def _next_timeout(self, now: float, accept_paused_until: float | None) -> float | None:
         soonest = accept_paused_until
@@ -303,7 +304,9 @@ class FileServer(HeadReader):
     def _transfer(self, conn: Conn, job: HttpJob | RawJob) -> None:
         phase: Phase | None = None
         try:
-            conn.sock.settimeout(0.0)  # every wait goes through the exchange's BodySender
+            # Non-blocking: every wait for the client goes through BodySender.await_room, whose
+            # idle clock runs from the client's last progress (a socket timeout would run per call).
+            conn.sock.settimeout(0.0)
             phase = HttpExchange(self, conn).answer(job)
         except (OSError, ValueError, Cancelled, h11.LocalProtocolError):
             phase = None  # the peer is gone or broke the protocol: nothing more to say to it
