@@ -11,7 +11,6 @@ import socket
 import ssl
 import stat
 import time
-from collections.abc import Callable
 
 import h11
 
@@ -101,7 +100,7 @@ class FileAnswers(Exchange):
         )
         progress = Progress(self.server, tid, plan.length)
         body = self.body
-        limited = _RateLimiter(lambda: self.server.rate_limit, self.server.wait_stopped)
+        limited = body.pace()
         pending = bytearray()  # headers and small files, sent together: fewer sends
         try:
             for chunk in plan.chunks(_open_member):
@@ -243,27 +242,6 @@ class FileAnswers(Exchange):
             socket.socket.shutdown(sock, socket.SHUT_WR)
         self.conn.shut = True
         return "closing"
-
-
-class _RateLimiter:
-    """The server's rate limit for a body sent in pieces of our own (a zip)."""
-
-    __slots__ = ("rate", "started", "wait_stopped")
-
-    def __init__(
-        self, rate: Callable[[], float | None], wait_stopped: Callable[[float], bool]
-    ) -> None:
-        self.rate = rate
-        self.wait_stopped = wait_stopped
-        self.started = time.monotonic()
-
-    def wait(self, done: int) -> bool:
-        """Sleep until ``done`` bytes are due; True when the server stopped meanwhile."""
-        rate = self.rate()
-        if not rate:
-            return False
-        ahead = done / rate - (time.monotonic() - self.started)
-        return ahead > 0 and self.wait_stopped(ahead)
 
 
 def _open_member(member: ZipMember) -> io.RawIOBase:
