@@ -256,11 +256,20 @@ class UploadAnswers(BodyReading):
             self.server._uploading.add(name)
         if busy:
             return self._refuse(409, f"{name} is being uploaded right now.")
-        try:
-            return self._store(job, folder, name, offset, length, expected, complete, patch)
-        finally:
+        holding = [name]
+
+        def release() -> None:
+            # Once only: after that, the name may already belong to the client's next upload.
             with self.server._lock:
-                self.server._uploading.discard(name)
+                self.server._uploading.difference_update(holding)
+                holding.clear()
+
+        try:
+            return self._store(
+                job, folder, name, offset, length, expected, complete, patch, release
+            )
+        finally:
+            release()
 
     def _receive_form(self, job: HttpJob) -> Phase | None:
         """``POST /`` with ``multipart/form-data`` (the share page's form, ``curl -F``): every
@@ -355,8 +364,11 @@ class UploadAnswers(BodyReading):
         expected: bytes | None,
         complete: bool | None,
         patch: bool,
+        release: Callable[[], None],
     ) -> Phase | None:
-        """The body of :meth:`_receive` once the upload of ``name`` is ours alone."""
+        """The body of :meth:`_receive` once the upload of ``name`` is ours alone; ``release``
+        frees the name before the answer goes out, as the client may send its next request for
+        the name (a PUT after a ``?0`` part) the moment it reads the answer."""
         try:
             if patch:
                 receiver = Receiver.resume(folder, name, offset, expected=expected)
@@ -381,6 +393,7 @@ class UploadAnswers(BodyReading):
             stored = self._take_body(job, receiver, name, length, complete is not False)
         finally:
             receiver.abort(keep=True)  # a no-op unless it broke off; _take_body decided
+            release()
         if stored is None:
             return None
         if isinstance(stored, UploadRefused):
