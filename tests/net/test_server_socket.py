@@ -12,10 +12,6 @@ from net.errors import AddressError, BindError
 
 WAIT = 5.0
 
-needs_ipv6 = pytest.mark.skipif(
-    not socket.has_ipv6, reason="this Python was built without IPv6 (the fall-back is tested)"
-)
-
 
 def connect_to(family: socket.AddressFamily, host: str, port: int) -> None:
     """Connect once to ``host:port`` and close; raises when nothing listens there."""
@@ -24,7 +20,6 @@ def connect_to(family: socket.AddressFamily, host: str, port: int) -> None:
         client.connect((host, port))
 
 
-@needs_ipv6
 def test_every_address_is_one_dual_stack_socket_that_ipv4_clients_reach() -> None:
     with server_socket("", 0) as sock:
         assert sock.family == socket.AF_INET6
@@ -56,7 +51,6 @@ def test_bad_input_is_an_address_error() -> None:
         server_socket("localhost:80", 0)
 
 
-@needs_ipv6
 @pytest.mark.parametrize(("dual_stack", "v6only"), [(True, 0), (False, 1)])
 def test_dual_stack_is_asked_for_explicitly(dual_stack: bool, v6only: int) -> None:
     local = Endpoint(socket.AF_INET6, ("::", 0, 0, 0))
