@@ -9,7 +9,8 @@ picked by what this Python has (issue 13.1; CPython on Windows has neither sendf
 * ``read``: ``seek`` + ``readinto`` on a file object made for this transfer alone (Windows).
 
 Every wait for the client goes through :meth:`BodySender.await_room`, whose idle clock restarts
-only when the client really takes bytes; a stop request ends a send within one wait step.
+only when the client really takes bytes; a stop request ends a send within one wait step. The
+server's rate limit paces every body through one :class:`RateLimiter` clock per body.
 """
 
 from __future__ import annotations
@@ -24,13 +25,14 @@ import struct
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import KW_ONLY, dataclass
 from typing import Literal
 
 if sys.platform == "linux":
     import fcntl
     import termios
 
-__all__ = ["BodySender", "Cancelled", "Method", "ShortFile", "best_method"]
+__all__ = ["BodySender", "Cancelled", "Method", "RateLimiter", "ShortFile", "best_method"]
 
 Method = Literal["sendfile", "pread", "read"]
 
@@ -63,6 +65,11 @@ def best_method(sock: socket.socket) -> Method:
     return "read"
 
 
+def _unlimited() -> float | None:
+    return None
+
+
+@dataclass(slots=True)
 class BodySender:
     """Writes bytes and file spans to one non-blocking client socket, for one transfer thread.
 
@@ -75,20 +82,12 @@ class BodySender:
             before every chunk, so it may change during a transfer.
     """
 
-    def __init__(
-        self,
-        sock: socket.socket,
-        *,
-        idle_timeout: float,
-        stopping: Callable[[], bool],
-        wait_stopped: Callable[[float], bool],
-        rate_limit: Callable[[], float | None] = lambda: None,
-    ) -> None:
-        self.sock = sock
-        self.idle_timeout = idle_timeout
-        self._stopping = stopping
-        self._wait_stopped = wait_stopped
-        self._rate_limit = rate_limit
+    sock: socket.socket
+    _: KW_ONLY
+    idle_timeout: float
+    stopping: Callable[[], bool]
+    wait_stopped: Callable[[float], bool]
+    rate_limit: Callable[[], float | None] = _unlimited
 
     def send(self, data: bytes | memoryview) -> None:
         """``sendall()`` for the non-blocking socket.
@@ -100,7 +99,7 @@ class BodySender:
         """
         view = memoryview(data)
         while view:
-            if self._stopping():
+            if self.stopping():
                 raise Cancelled
             try:
                 # Under TLS a retry after SSLWantWriteError passes the same bytes, as OpenSSL asks.
@@ -132,25 +131,30 @@ class BodySender:
             ShortFile: the file ended before ``offset + length``.
         """
         chosen = method or best_method(self.sock)
-        started = time.monotonic()
+        pace = self.pace()
         if chosen == "sendfile":
-            self._sendfile(fd, offset, length, on_progress, started)
+            self._sendfile(fd, offset, length, on_progress, pace)
         elif chosen == "pread":
-            self._copy(_PositionalReader(fd), offset, length, on_progress, started)
+            self._copy(_PositionalReader(fd), offset, length, on_progress, pace)
         else:
             # closefd=False: the caller owns fd; the object is this transfer's alone, so its file
             # position is shared with nobody (a descriptor's position would be, on Windows).
             with io.FileIO(fd, "rb", closefd=False) as file:
-                self._copy(_SeekingReader(file), offset, length, on_progress, started)
+                self._copy(_SeekingReader(file), offset, length, on_progress, pace)
 
     def _sendfile(
-        self, fd: int, offset: int, length: int, on_progress: Callable[[int], None], started: float
+        self,
+        fd: int,
+        offset: int,
+        length: int,
+        on_progress: Callable[[int], None],
+        pace: RateLimiter,
     ) -> None:
         assert _sendfile is not None
         sock_fd = self.sock.fileno()
         done = 0
         while done < length:
-            count = self._next_count(length - done, _SENDFILE_CHUNK, done, started)
+            count = self._next_count(length - done, _SENDFILE_CHUNK, done, pace)
             try:
                 sent = _sendfile(sock_fd, fd, offset + done, count)
             except (BlockingIOError, InterruptedError):
@@ -167,12 +171,12 @@ class BodySender:
         offset: int,
         length: int,
         on_progress: Callable[[int], None],
-        started: float,
+        pace: RateLimiter,
     ) -> None:
         view = memoryview(bytearray(_COPY_CHUNK))
         done = 0
         while done < length:
-            count = self._next_count(length - done, _COPY_CHUNK, done, started)
+            count = self._next_count(length - done, _COPY_CHUNK, done, pace)
             got = reader.read_at(view[:count], offset + done)
             if got == 0:
                 raise ShortFile
@@ -180,18 +184,21 @@ class BodySender:
             done += got
             on_progress(done)
 
-    def _next_count(self, remaining: int, largest: int, done: int, started: float) -> int:
+    def _next_count(self, remaining: int, largest: int, done: int, pace: RateLimiter) -> int:
         """How much to send next; with a rate limit, also wait until it may be sent."""
-        if self._stopping():
+        if self.stopping():
             raise Cancelled
-        rate = self._rate_limit()
+        rate = self.rate_limit()
         if not rate:
             return min(remaining, largest)
-        count = max(1, min(remaining, largest, int(rate / 10)))
-        ahead = done / rate - (time.monotonic() - started)
-        if ahead > 0 and self._wait_stopped(ahead):
+        if pace.wait(done):
             raise Cancelled
-        return count
+        return max(1, min(remaining, largest, int(rate / 10)))
+
+    def pace(self) -> RateLimiter:
+        """A clock for one body sent from now on at the rate limit (for bodies sent in pieces
+        of the caller's own, like a zip made while it is sent)."""
+        return RateLimiter(self.rate_limit, self.wait_stopped)
 
     def await_room(self, *, readable: bool = False) -> None:
         """Wait until the client makes room for more bytes; TimeoutError after ``idle_timeout``
@@ -209,7 +216,7 @@ class BodySender:
         deadline = time.monotonic() + idle
         queued = _unacknowledged(fd)
         while True:
-            if self._stopping():
+            if self.stopping():
                 raise Cancelled
             left = deadline - time.monotonic()
             if left <= 0:
@@ -223,6 +230,27 @@ class BodySender:
             if taken > 0 and taken >= min(_MIN_PROGRESS, queued):
                 deadline = time.monotonic() + idle
                 queued = now_queued
+
+
+class RateLimiter:
+    """Paces one body to a rate limit (bytes per second) that may change while it is sent."""
+
+    __slots__ = ("rate", "started", "wait_stopped")
+
+    def __init__(
+        self, rate: Callable[[], float | None], wait_stopped: Callable[[float], bool]
+    ) -> None:
+        self.rate = rate
+        self.wait_stopped = wait_stopped
+        self.started = time.monotonic()
+
+    def wait(self, done: int) -> bool:
+        """Sleep until ``done`` bytes are due; True when the server stopped meanwhile."""
+        rate = self.rate()
+        if not rate:
+            return False
+        ahead = done / rate - (time.monotonic() - self.started)
+        return ahead > 0 and self.wait_stopped(ahead)
 
 
 class _Reader:

@@ -6,6 +6,7 @@ Parsing is pure; only :func:`resolve` touches the network (DNS), and it never wa
 from __future__ import annotations
 
 import contextlib
+import errno
 import ipaddress
 import re
 import socket
@@ -26,6 +27,7 @@ __all__ = [
     "parse_host",
     "parse_port",
     "resolve",
+    "server_socket",
 ]
 
 _LABEL = re.compile(r"^(?!-)[A-Za-z0-9_-]{1,63}(?<!-)$")
@@ -268,17 +270,28 @@ def bound_socket(
     *,
     listen: int | None = None,
     reuse_address: bool = False,
+    dual_stack: bool | None = None,
+    name: str = "",
     prepare: Callable[[socket.socket], None] | None = None,
 ) -> socket.socket:
     """A non-blocking socket of ``kind`` bound to ``local`` (from :func:`bind_endpoint`).
 
-    "::" also takes IPv4 where the system allows (dual stack, RFC 3493 section 5.3).
+    The one place where sockets are bound, for TCP servers, the file server and UDP alike.
+    ``socket.create_server`` follows the same rules (SO_REUSEADDR except on Windows, IPV6_V6ONLY
+    for dual stack) but cannot be the core here: it makes TCP sockets only, has no step for
+    options that must be set before the bind (``prepare``), always sets SO_REUSEADDR, raises
+    ValueError instead of binding IPv6 alone where dual stack is missing, and rewrites the
+    system's error text, which the BindError sentence quotes.
 
     Args:
         listen: listen with this backlog (TCP servers).
         reuse_address: SO_REUSEADDR, except on Windows, where it would let another program
             take the port (there a restarted server needs none; elsewhere it restarts at once
             on a port whose old connections sit in TIME_WAIT, and multicast receivers share it).
+        dual_stack: for IPv6 (RFC 3493 section 5.3): None, "::" also takes IPv4 where the system
+            allows; True, it must (else BindError, so that the caller can bind IPv4 instead);
+            False, IPv6 only.
+        name: the host as the user gave it, for the error sentence (default: the address).
         prepare: sets further options before the bind (buffers, broadcast).
     Raises:
         BindError: the port is in use, or the address is not this computer's.
@@ -287,22 +300,68 @@ def bound_socket(
     try:
         if reuse_address and sys.platform != "win32":
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        if local.family == socket.AF_INET6 and local.host == "::":
-            with contextlib.suppress(OSError, AttributeError):
-                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
-        if prepare is not None:
-            prepare(sock)
         try:
+            if local.family == socket.AF_INET6 and dual_stack is not None:
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, int(not dual_stack))
+            elif local.family == socket.AF_INET6 and local.host == "::":
+                with contextlib.suppress(OSError, AttributeError):
+                    sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+            if prepare is not None:
+                prepare(sock)
             sock.bind(local.sockaddr)
             if listen is not None:
                 sock.listen(listen)
         except OSError as exc:
-            raise BindError(describe_bind_error(exc, local.host, local.port)) from exc
+            raise BindError(describe_bind_error(exc, name or local.host, local.port)) from exc
         sock.setblocking(False)
     except BaseException:
         sock.close()
         raise
     return sock
+
+
+def server_socket(
+    host: str, port: int | str, *, timeout: float = DEFAULT_RESOLVE_TIMEOUT
+) -> socket.socket:
+    """A non-blocking TCP socket listening on ``host:port`` (backlog SOMAXCONN) for a server
+    that every client should reach, whatever its address family.
+
+    "" means every address: one dual-stack IPv6 socket, or IPv4 alone where the system has no
+    IPv6 or cannot take both families on one socket. A name listens on its first address that
+    can be bound.
+
+    Raises:
+        AddressError: as :func:`resolve`, or a port out of range.
+        BindError: the port is in use or forbidden (for "", on either family), or no address
+            of the name can be bound (the first failure is told).
+    """
+    port = parse_port(port, allow_zero=True)
+    host = parse_host(host, allow_empty=True)
+    if host:
+        endpoints = resolve(host, port, passive=True, timeout=timeout)
+    else:
+        endpoints = [Endpoint(socket.AF_INET, ("0.0.0.0", port))]
+        if socket.has_ipv6:
+            endpoints.insert(0, Endpoint(socket.AF_INET6, ("::", port, 0, 0)))
+    failure: BindError | None = None
+    for local in endpoints:
+        dual = local.host == "::" and not host
+        try:
+            return bound_socket(
+                local,
+                socket.SOCK_STREAM,
+                listen=socket.SOMAXCONN,
+                reuse_address=True,
+                dual_stack=dual if local.family == socket.AF_INET6 else None,
+                name=host,
+            )
+        except BindError as exc:
+            cause = exc.__cause__
+            if dual and isinstance(cause, OSError) and cause.errno in _TAKEN:
+                raise  # IPv4 would fail the same way: say it for the address asked for
+            failure = failure or exc
+    assert failure is not None
+    raise failure
 
 
 def format_peer(sockaddr: tuple[Any, ...] | Endpoint) -> str:
@@ -316,6 +375,8 @@ def format_peer(sockaddr: tuple[Any, ...] | Endpoint) -> str:
 
 
 _FAMILY_NAMES = {socket.AF_INET: "IPv4", socket.AF_INET6: "IPv6"}
+# Bind errors that a wildcard IPv4 socket would meet too (the port is taken, or not ours).
+_TAKEN = (errno.EADDRINUSE, errno.EACCES, errno.EPERM)
 
 
 def _no_address_codes() -> set[int]:

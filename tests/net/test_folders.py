@@ -392,17 +392,17 @@ def test_a_zip_member_failing_mid_stream_fails_the_transfer_and_the_server_goes_
 ) -> None:
     import http.client
 
-    import net.fileserver
+    import net._serve_files
     from net.events import TransferFailed, TransferFinished
 
-    real_open = net.fileserver._open_member
+    real_open = net._serve_files._open_member
 
     def failing_open(member: Any) -> io.RawIOBase:
         opened = real_open(member)
         return _FailingReader(opened, 1000, error) if member.name == "tree/big.bin" else opened
 
     with serve_tree(tmp_path, more={"big.bin": BIG}) as tree:
-        monkeypatch.setattr(net.fileserver, "_open_member", failing_open)
+        monkeypatch.setattr(net._serve_files, "_open_member", failing_open)
         with pytest.raises(http.client.IncompleteRead):
             get(tree.port, "/tree/?format=zip")
         failed = tree.log.wait(lambda events: any(isinstance(e, TransferFailed) for e in events))
@@ -410,7 +410,7 @@ def test_a_zip_member_failing_mid_stream_fails_the_transfer_and_the_server_goes_
         assert event.reason == reason and not event.cancelled and event.done > 0
         bug = isinstance(error, RuntimeError)
         assert any("internal error" in r.getMessage() for r in caplog.records) == bug
-        monkeypatch.setattr(net.fileserver, "_open_member", real_open)
+        monkeypatch.setattr(net._serve_files, "_open_member", real_open)
         _headers, body = fetch_zip(tree.port, "/tree/?format=zip")
         assert zipfile.ZipFile(io.BytesIO(body)).read("tree/big.bin") == BIG
         tree.log.wait(lambda events: any(isinstance(e, TransferFinished) for e in events))
