@@ -2,10 +2,6 @@
 inside a function; no module over 700 lines without a written reason; no class over 300 lines.
 
 Everything here reads the source as text (ast): nothing is imported but what a check names.
-
-The size checks are strict xfails while the split branches of issue 14 are being merged: they
-fail today, and the day they pass, pytest says so (XPASS is a failure under strict), which is
-when the marks come off. tests/test_suite_honesty.py allows no other kind of xfail.
 """
 
 from __future__ import annotations
@@ -13,8 +9,6 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-
-import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("net", "gui")
@@ -248,7 +242,6 @@ def test_net_and_gui_have_no_import_cycle() -> None:
     assert not found, "modules that import each other:\n" + "\n".join(map(" <-> ".join, found))
 
 
-@pytest.mark.xfail(strict=True, reason="issue 14: lands with the split branches")
 def test_no_module_is_over_700_lines_without_a_reason() -> None:
     offenders = long_modules(_sources())
     assert not offenders, f"over {MAX_MODULE_LINES} lines, no {LONG_REASON!r}:\n" + "\n".join(
@@ -256,7 +249,6 @@ def test_no_module_is_over_700_lines_without_a_reason() -> None:
     )
 
 
-@pytest.mark.xfail(strict=True, reason="issue 14: lands with the split branches")
 def test_no_class_is_over_300_lines() -> None:
     offenders = long_classes(_sources())
     assert not offenders, f"classes over {MAX_CLASS_LINES} lines:\n" + "\n".join(offenders)
