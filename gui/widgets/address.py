@@ -4,7 +4,9 @@
   hosts;
 * :class:`PortField` — a port 1-65535 (or 0 = any free port, where binding);
 * :class:`BindAddressPicker` — where to listen: any IPv4 / IPv6, loopback, or one interface's
-  address; the user may also type an address.
+  address; the user may also type an address. The interface list is read on a worker thread
+  (:class:`InterfaceList`): on Windows, reading many adapters, or the resolver fallback, can take
+  seconds, and four panels build a picker.
 
 Each shows the problem in a small red line under the input; ``host()`` / ``port()`` /
 ``address()`` raise :class:`net.errors.AddressError` (after showing it) so a panel can stop early.
@@ -12,7 +14,10 @@ Each shows the problem in a small red line under the input; ``host()`` / ``port(
 
 from __future__ import annotations
 
-from PySide6.QtCore import QCoreApplication, Signal
+import logging
+import threading
+
+from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal
 from PySide6.QtWidgets import QComboBox, QLineEdit, QSizePolicy, QVBoxLayout, QWidget
 
 from gui.widgets.status import InlineError
@@ -20,7 +25,9 @@ from net.address import parse_host, parse_port
 from net.errors import AddressError
 from net.interfaces import interface_addresses
 
-__all__ = ["BindAddressPicker", "HostField", "PortField", "local_addresses"]
+__all__ = ["BindAddressPicker", "HostField", "InterfaceList", "PortField", "local_addresses"]
+
+log = logging.getLogger(__name__)
 
 
 class _Field(QWidget):
@@ -209,8 +216,57 @@ class PortField(_Field):
 
 
 def local_addresses() -> list[tuple[str, str]]:
-    """Every address this computer has, as (address, interface name), loopback excluded."""
+    """Every address this computer has, as (address, interface name), loopback excluded.
+
+    Blocking (it asks the system, see :func:`net.interfaces.interface_addresses`): call it off the
+    GUI thread, as :class:`InterfaceList` does.
+    """
     return [(a.address, a.interface) for a in interface_addresses() if not a.loopback]
+
+
+class InterfaceList(QObject):
+    """The computer's addresses for every :class:`BindAddressPicker`, read on a worker thread.
+
+    ``addresses`` holds the last list read, as :func:`local_addresses` gives it (empty until the
+    first read ends); ``ready`` is emitted on the GUI thread after each read. One read at a time:
+    asking while one runs does nothing.
+    """
+
+    ready = Signal()
+
+    _shared: InterfaceList | None = None
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.addresses: list[tuple[str, str]] = []
+        self._lock = threading.Lock()
+        self._reading = False
+
+    @classmethod
+    def shared(cls) -> InterfaceList:
+        """The one list of the application (made on the GUI thread by the first picker)."""
+        if cls._shared is None:
+            cls._shared = cls()
+        return cls._shared
+
+    def read(self) -> None:
+        """Read the addresses again on a worker thread; ``ready`` follows."""
+        with self._lock:
+            if self._reading:
+                return
+            self._reading = True
+        threading.Thread(target=self._read, name="swb-interfaces", daemon=True).start()
+
+    def _read(self) -> None:
+        found: list[tuple[str, str]] = []
+        try:
+            found = local_addresses()
+        except Exception:  # the pickers keep the fixed choices; the reason goes to the log
+            log.exception("reading the network interfaces failed")
+        with self._lock:
+            self.addresses = found
+            self._reading = False
+        self.ready.emit()  # from the worker: receivers connect queued, so they run on theirs
 
 
 class BindAddressPicker(_Field):
@@ -226,7 +282,10 @@ class BindAddressPicker(_Field):
             "The local address to listen on: any address, loopback only (this computer), "
             "one network interface, or an address you type",
         )
-        self.refresh()
+        self._interfaces = InterfaceList.shared()
+        self._fill()
+        self._interfaces.ready.connect(self._fill, Qt.ConnectionType.QueuedConnection)
+        self._interfaces.read()
         # Show the address, not the end of its description, when the field is narrow.
         self.combo.currentIndexChanged.connect(self._show_start)
         what = QCoreApplication.translate("AddressFields", "Bind address")
@@ -238,7 +297,11 @@ class BindAddressPicker(_Field):
             line.setCursorPosition(0)
 
     def refresh(self) -> None:
-        """List the choices again (interfaces come and go)."""
+        """List the choices again (interfaces come and go): read on a worker thread, shown
+        when the read ends."""
+        self._interfaces.read()
+
+    def _fill(self) -> None:
         text = self.combo.currentText()
         self.combo.blockSignals(True)
         self.combo.clear()
@@ -247,7 +310,7 @@ class BindAddressPicker(_Field):
             ("::", QCoreApplication.translate("AddressFields", "any IPv6")),
             ("127.0.0.1", QCoreApplication.translate("AddressFields", "this computer only")),
             ("::1", QCoreApplication.translate("AddressFields", "this computer only, IPv6")),
-            *local_addresses(),
+            *self._interfaces.addresses,
         ]
         for address, description in choices:
             self.combo.addItem(f"{address}{self.SEPARATOR}{description}", address)

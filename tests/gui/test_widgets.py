@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import gc
+import socket
+import threading
 from pathlib import Path
 
 import pytest
@@ -18,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 from pytestqt.qtbot import QtBot
 
+import gui.widgets.address as address
 from gui.runner import ReceivedRun
 from gui.settings import restore_fields, save_fields
 from gui.widgets import (
@@ -35,6 +38,7 @@ from gui.widgets import (
 from gui.widgets.traffic_log import CELL_BYTES, StreamRows
 from net.errors import AddressError, PayloadError
 from net.events import Received
+from net.interfaces import InterfaceAddress, interface_addresses
 
 ROW_KEEP = 64 * 1024  # a small row_keep, so the bounds are reached with little memory
 
@@ -457,3 +461,30 @@ def test_counters_format_and_rate() -> None:
     assert meter.update(0, now=10.0) == 0.0
     assert meter.update(500, now=10.5) == pytest.approx(1000.0)
     assert meter.update(1500, now=11.5) == pytest.approx(1000.0)
+
+
+def test_bind_picker_reads_the_interfaces_off_the_gui_thread(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reading the interfaces can take seconds on Windows: the picker shows its fixed choices at
+    once and adds the computer's addresses when the worker's read ends."""
+
+    readers: list[str] = []
+    release = threading.Event()
+    real = interface_addresses
+
+    def slow_read(*, ipv6: bool = True) -> list[InterfaceAddress]:
+        readers.append(threading.current_thread().name)
+        release.wait(10)
+        return [*real(ipv6=ipv6), InterfaceAddress("test0", "10.99.0.7", socket.AF_INET, 0, True)]
+
+    monkeypatch.setattr(address, "interface_addresses", slow_read)
+    monkeypatch.setattr(address.InterfaceList, "_shared", None)
+    picker = BindAddressPicker()
+    qtbot.addWidget(picker)
+    shown = [picker.combo.itemData(i) for i in range(picker.combo.count())]
+    assert shown == ["0.0.0.0", "::", "127.0.0.1", "::1"]  # built while the read still waits
+    release.set()
+    qtbot.waitUntil(lambda: picker.combo.findData("10.99.0.7") >= 0, timeout=5000)
+    assert readers and threading.main_thread().name not in readers
+    assert "test0" in picker.combo.itemText(picker.combo.findData("10.99.0.7"))
