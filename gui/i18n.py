@@ -81,12 +81,15 @@ def install_plural_forms(app: QCoreApplication | None = None) -> bool:
 
 
 def install_language(app: QCoreApplication, language: str = "system") -> list[str]:
-    """Load the app's and Qt's own (standard dialogs) translations for a language setting.
+    """Load the app's and Qt's own (standard dialogs) translations for a language setting, and
+    make its locale the default one (how numbers and sizes are written).
 
     Returns:
         The files loaded; empty when the language has no translation (English stays).
     """
     install_plural_forms(app)
+    # Numbers and sizes (QLocale().formattedDataSize) in the chosen language, not the system's.
+    QLocale.setDefault(locale_for(language))
     # net's sentences (errors, validation) follow the same choice, through gettext.
     set_net_language(locale_for(language).name())
     if language == "en":

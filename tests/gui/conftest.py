@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QCoreApplication, QSettings, QTranslator
+from PySide6.QtCore import QCoreApplication, QLocale, QSettings, QTranslator
 from PySide6.QtWidgets import QApplication
 
 from gui import runner
@@ -181,10 +181,12 @@ def _net_language_restored() -> Iterator[None]:
 def chinese(qapp: QApplication) -> Iterator[list[str]]:
     """The zh_CN translations (the app's and Qt's own) installed for one test."""
     before = set(qapp.findChildren(QTranslator))
+    locale = QLocale()
     loaded = install_language(qapp, "zh_CN")
     try:
         yield loaded
     finally:
+        QLocale.setDefault(locale)
         for translator in set(qapp.findChildren(QTranslator)) - before:
             QCoreApplication.removeTranslator(translator)
             translator.deleteLater()

@@ -63,3 +63,15 @@ def test_chinese_names_the_bytes_in_chinese(
     assert format_bytes(5 * 1024 * 1024) == "5.0 MiB"
     assert format_speed(0) == "0 字节/s"
     assert format_progress(12, 1024**3) == "12 字节 / 1.0 GiB"
+
+
+def test_sizes_follow_the_language_chosen_in_the_app_not_the_system(
+    qapp: QApplication, locale_of: Callable[[str], None]
+) -> None:
+    from gui.i18n import install_language
+
+    locale_of("de_DE")  # the system's
+    assert format_bytes(1536 * 1024) == "1,5 MiB"
+    install_language(qapp, "en")  # View > Language > English
+    assert QLocale().name() == "en_US"
+    assert format_bytes(1536 * 1024) == "1.5 MiB"
