@@ -1,4 +1,6 @@
-"""Counter text ("12,345 datagrams", "1.2 MiB") and a rate meter over exact running totals.
+"""Counter text ("12,345 datagrams", "1.2 MiB") and the GUI's two rate keepers: :class:`RateMeter`,
+the speed now (the slope of a running total, for status lines), and :class:`RateCounter`, bytes
+and packets per second over the last minutes (the history the live graphs draw).
 
 The GUI's one byte-size formatter is here (:func:`format_bytes`); rates and progress
 (:mod:`gui.widgets.units`) are built on it.
@@ -11,7 +13,7 @@ from collections import deque
 
 from PySide6.QtCore import QCoreApplication, QLocale
 
-__all__ = ["EXACT_BELOW", "RateMeter", "format_bytes", "format_count"]
+__all__ = ["EXACT_BELOW", "RateCounter", "RateMeter", "format_bytes", "format_count"]
 
 #: Sizes below this many bytes are shown to the byte: a small file's size is checked by eye.
 EXACT_BELOW = 10 * 1024
@@ -52,3 +54,43 @@ class RateMeter:
         if span <= 0:
             return 0.0
         return max(0.0, (total - first_total) / span)
+
+
+class RateCounter:
+    """Bytes and packets per second over the last ``seconds`` (one bucket per whole second).
+
+    Cheap enough to feed per batch: :meth:`add` is a few additions, :meth:`series` runs only
+    when the graph repaints (a few times a second).
+    """
+
+    def __init__(self, seconds: int = 300) -> None:
+        self.seconds = seconds
+        self._buckets: deque[list[int]] = deque()  # [second, bytes, packets]
+
+    def add(self, nbytes: int, packets: int, now: float | None = None) -> None:
+        second = int(time.time() if now is None else now)
+        buckets = self._buckets
+        if buckets and buckets[-1][0] == second:
+            bucket = buckets[-1]
+            bucket[1] += nbytes
+            bucket[2] += packets
+            return
+        buckets.append([second, nbytes, packets])
+        while buckets and buckets[0][0] <= second - self.seconds:
+            buckets.popleft()
+
+    def series(self, now: float | None = None) -> tuple[list[int], list[int], list[int]]:
+        """(seconds before now, bytes/s, packets/s) for every second of the window, oldest
+        first; seconds without traffic are 0."""
+        second = int(time.time() if now is None else now)
+        start = second - self.seconds + 1
+        nbytes = [0] * self.seconds
+        packets = [0] * self.seconds
+        for when, size, count in self._buckets:
+            if start <= when <= second:  # += : stamps from several threads may interleave
+                nbytes[when - start] += size
+                packets[when - start] += count
+        return list(range(-self.seconds + 1, 1)), nbytes, packets
+
+    def clear(self) -> None:
+        self._buckets.clear()

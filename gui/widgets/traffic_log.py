@@ -33,11 +33,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.widgets.counters import RateCounter
 from gui.widgets.style import monospace_font, set_text_role
 from gui.widgets.traffic_log_capture import ReceiveToFile
 from gui.widgets.traffic_log_copy import LogCopyExport
 from gui.widgets.traffic_log_detail import HexDumpView
-from gui.widgets.traffic_log_export import RateCounter, ReceiveFile
+from gui.widgets.traffic_log_export import ReceiveFile
 from gui.widgets.traffic_log_filter import LogFilter
 from gui.widgets.traffic_log_framing import FramingStage, terminators
 from gui.widgets.traffic_log_ingest import MAX_PEERS, LogIngest

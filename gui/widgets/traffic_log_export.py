@@ -1,5 +1,5 @@
-"""What leaves the traffic log: exports of rows (CSV, text, hex, raw bytes, pcapng), receive to
-file, and the rate counters behind the live graph.
+"""What leaves the traffic log: exports of rows (CSV, text, hex, raw bytes, pcapng) and receive to
+file.
 
 An export is written to ``NAME.part`` and renamed to ``NAME`` when complete, so a failed one
 never leaves a half-written file that looks whole. :class:`ReceiveFile` streams received bytes
@@ -13,7 +13,6 @@ import contextlib
 import csv
 import os
 import time
-from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import BinaryIO, Literal
@@ -25,7 +24,6 @@ from net.errors import TransferError
 
 __all__ = [
     "EXPORT_KINDS",
-    "RateCounter",
     "ReceiveFile",
     "export_csv",
     "export_kind",
@@ -226,43 +224,3 @@ class ReceiveFile:
         if handle is not None:
             with contextlib.suppress(OSError):  # the write's error is the one reported
                 handle.close()
-
-
-class RateCounter:
-    """Bytes and packets per second over the last ``seconds`` (one bucket per whole second).
-
-    Cheap enough to feed per batch: :meth:`add` is a few additions, :meth:`series` runs only
-    when the graph repaints (a few times a second).
-    """
-
-    def __init__(self, seconds: int = 300) -> None:
-        self.seconds = seconds
-        self._buckets: deque[list[int]] = deque()  # [second, bytes, packets]
-
-    def add(self, nbytes: int, packets: int, now: float | None = None) -> None:
-        second = int(time.time() if now is None else now)
-        buckets = self._buckets
-        if buckets and buckets[-1][0] == second:
-            bucket = buckets[-1]
-            bucket[1] += nbytes
-            bucket[2] += packets
-            return
-        buckets.append([second, nbytes, packets])
-        while buckets and buckets[0][0] <= second - self.seconds:
-            buckets.popleft()
-
-    def series(self, now: float | None = None) -> tuple[list[int], list[int], list[int]]:
-        """(seconds before now, bytes/s, packets/s) for every second of the window, oldest
-        first; seconds without traffic are 0."""
-        second = int(time.time() if now is None else now)
-        start = second - self.seconds + 1
-        nbytes = [0] * self.seconds
-        packets = [0] * self.seconds
-        for when, size, count in self._buckets:
-            if start <= when <= second:  # += : stamps from several threads may interleave
-                nbytes[when - start] += size
-                packets[when - start] += count
-        return list(range(-self.seconds + 1, 1)), nbytes, packets
-
-    def clear(self) -> None:
-        self._buckets.clear()

@@ -2,7 +2,7 @@
 
 This module imports pyqtgraph (and so numpy) when it is imported: the log imports it only when
 the user shows the graph, so the window's first paint never pays for them. The graph redraws
-from a :class:`~gui.widgets.traffic_log_export.RateCounter` on its own timer (twice a second),
+from a :class:`~gui.widgets.counters.RateCounter` on its own timer (twice a second),
 whatever the traffic's rate: a flood costs it nothing more.
 """
 
@@ -12,8 +12,8 @@ import pyqtgraph
 from PySide6.QtCore import QCoreApplication, QTimer
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
+from gui.widgets.counters import RateCounter
 from gui.widgets.style import text_color
-from gui.widgets.traffic_log_export import RateCounter
 
 __all__ = ["REDRAW_MS", "RateGraph"]
 

@@ -15,8 +15,9 @@ if TYPE_CHECKING:
     from PySide6.QtGui import QAction
     from PySide6.QtWidgets import QCheckBox, QSplitter, QTableView, QWidget
 
+    from gui.widgets.counters import RateCounter
     from gui.widgets.traffic_log_detail import HexDumpView
-    from gui.widgets.traffic_log_export import RateCounter, ReceiveFile
+    from gui.widgets.traffic_log_export import ReceiveFile
     from gui.widgets.traffic_log_filter import LogFilter
     from gui.widgets.traffic_log_framing import FramingStage
     from gui.widgets.traffic_log_model import TrafficLogModel

@@ -39,10 +39,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.widgets.counters import RateMeter, format_bytes, format_count
+from gui.widgets.counters import RateCounter, RateMeter, format_bytes, format_count
 from gui.widgets.style import text_color
 from gui.widgets.table_model import RowTableModel
-from gui.widgets.traffic_log_export import RateCounter
 from gui.widgets.units import format_progress, format_speed
 from net.events import TransferFailed, TransferFinished, TransferProgress, TransferStarted
 
