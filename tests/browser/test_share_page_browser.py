@@ -20,7 +20,8 @@ import pytest
 import trustme
 from playwright.sync_api import Browser, BrowserContext, Page, Route
 
-from net.share import SharedFile, ShareTable
+from net._share_hash import Hashed
+from net.share import ShareTable
 from tests.browser.conftest import Site
 from tests.browser.screenshots import serve
 from tests.conftest import WAIT
@@ -296,10 +297,14 @@ class GatedShare(ShareTable):
     def __init__(self) -> None:
         super().__init__()
         self.gate = threading.Event()
+        checksums = self._checksums
+        read = checksums._hash
 
-    def _hash(self, entry: SharedFile) -> str | None:
-        self.gate.wait(WAIT)
-        return super()._hash(entry)
+        def gated(entry: Hashed) -> str | None:
+            self.gate.wait(WAIT)
+            return read(entry)
+
+        checksums._hash = gated  # type: ignore[method-assign]
 
 
 def test_computing_digests_appear_without_a_reload(tmp_path: Path, page: Page) -> None:
