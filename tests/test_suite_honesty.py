@@ -352,3 +352,57 @@ def test_the_audit_finds_each_kind(kind: str) -> None:
 )
 def test_the_audit_lets_honest_tests_be(source: str) -> None:
     assert audit({"tests/test_x.py": source}) == []
+
+
+def dead_overrides(sources: dict[str, str]) -> list[str]:
+    """Methods a test's subclass of a net/gui class defines to change how it works (a private
+    name) that no base class has: after a split moved the method elsewhere the override no
+    longer runs, and the test goes on passing by luck (it happened to a checksum gate).
+    ``_on_*`` methods are exempt: panels' runner hooks, looked up by name."""
+    import importlib
+    import inspect
+
+    found = []
+    for path, source in sources.items():
+        tree = ast.parse(source)
+        imported = {
+            alias.asname or alias.name: (node.module, alias.name)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(("net", "gui"))
+            for alias in node.names
+        }
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.ClassDef):
+                continue
+            for base_name in (b.id for b in node.bases if isinstance(b, ast.Name)):
+                if base_name not in imported:
+                    continue
+                module, name = imported[base_name]
+                base = getattr(importlib.import_module(str(module)), name, None)
+                if not inspect.isclass(base):
+                    continue
+                for method in node.body:
+                    if (
+                        isinstance(method, ast.FunctionDef)
+                        and method.name.startswith("_")
+                        and not method.name.startswith(("__", "_on_"))
+                        and not any(method.name in vars(c) for c in base.__mro__)
+                    ):
+                        found.append(f"{path}:{method.lineno}: {node.name}.{method.name}")
+    return found
+
+
+def test_no_test_overrides_a_method_its_base_no_longer_has() -> None:
+    assert dead_overrides(_suite_sources()) == []
+
+
+def test_a_dead_override_is_found() -> None:
+    source = (
+        "from net.share import ShareTable\n"
+        "class Gated(ShareTable):\n"
+        "    def _hash(self, entry):\n"
+        "        return None\n"
+        "    def _changed(self):\n"
+        "        return None\n"
+    )
+    assert dead_overrides({"t.py": source}) == ["t.py:3: Gated._hash"]
