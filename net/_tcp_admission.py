@@ -230,17 +230,16 @@ class ServerHandshakes:
         """
         import ssl  # loaded already: the server's context made this socket
 
+        from net.tls import handshake_step
+
         assert isinstance(conn.sock, ssl.SSLSocket)
         try:
-            conn.sock.do_handshake()
-        except ssl.SSLWantReadError:
-            conn.handshake_events = selectors.EVENT_READ
-            return False
-        except ssl.SSLWantWriteError:
-            conn.handshake_events = selectors.EVENT_WRITE
-            return False
+            waits = handshake_step(conn.sock)
         except (OSError, ValueError) as exc:
             return exc
+        if waits:
+            conn.handshake_events = waits
+            return False
         self.forget(conn)
         conn.handshaking = False
         return True
