@@ -26,10 +26,14 @@ def format_count(value: int) -> str:
 
 def format_bytes(value: int) -> str:
     """A size for people: exact below 10 KiB ("1,234 B"; zh_CN "1,234 字节"), else with one
-    decimal and a binary (IEC 80000-13) unit as the locale writes it ("12.3 MiB", through
-    :meth:`QLocale.formattedDataSize`). Every size the GUI shows goes through here."""
+    decimal and a binary (IEC 80000-13) unit ("12.3 MiB", through
+    :meth:`QLocale.formattedDataSize`); both written as the chosen language writes numbers
+    (German "1.234 B", "12,3 MiB"). Every size the GUI shows goes through here."""
     if value < EXACT_BELOW:
-        return QCoreApplication.translate("Units", "{count} B").format(count=format_count(value))
+        locale = QLocale()  # grouped even in the C locale, which omits separators by default
+        locale.setNumberOptions(QLocale.NumberOption.DefaultNumberOptions)
+        count = locale.toString(value)
+        return QCoreApplication.translate("Units", "{count} B").format(count=count)
     return QLocale().formattedDataSize(value, 1, QLocale.DataSizeFormat.DataSizeIecFormat)
 
 

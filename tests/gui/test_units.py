@@ -50,6 +50,7 @@ def test_the_locale_writes_the_decimal_separator(
 ) -> None:
     locale_of("de_DE")
     assert format_bytes(1536 * 1024) == "1,5 MiB"
+    assert format_bytes(1234) == "1.234 B"  # the same reader: no "1,234" meaning 1.234
     assert format_speed(1536 * 1024) == "1,5 MiB/s"
     assert format_progress(5 * 1024**2, 1024**3) == "5,0 MiB of 1,0 GiB"  # no German catalogue
 
