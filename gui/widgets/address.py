@@ -241,6 +241,7 @@ class InterfaceList(QObject):
         self.addresses: list[tuple[str, str]] = []
         self._lock = threading.Lock()
         self._reading = False
+        self._started = False
 
     @classmethod
     def shared(cls) -> InterfaceList:
@@ -249,12 +250,13 @@ class InterfaceList(QObject):
             cls._shared = cls()
         return cls._shared
 
-    def read(self) -> None:
-        """Read the addresses again on a worker thread; ``ready`` follows."""
+    def read(self, *, again: bool = True) -> None:
+        """Read the addresses on a worker thread; ``ready`` follows. ``again=False`` reads only
+        when no read has started yet (a new picker shows the list the others have)."""
         with self._lock:
-            if self._reading:
+            if self._reading or (self._started and not again):
                 return
-            self._reading = True
+            self._reading = self._started = True
         threading.Thread(target=self._read, name="swb-interfaces", daemon=True).start()
 
     def _read(self) -> None:
@@ -285,7 +287,7 @@ class BindAddressPicker(_Field):
         self._interfaces = InterfaceList.shared()
         self._fill()
         self._interfaces.ready.connect(self._fill, Qt.ConnectionType.QueuedConnection)
-        self._interfaces.read()
+        self._interfaces.read(again=False)
         # Show the address, not the end of its description, when the field is narrow.
         self.combo.currentIndexChanged.connect(self._show_start)
         what = QCoreApplication.translate("AddressFields", "Bind address")
@@ -303,6 +305,8 @@ class BindAddressPicker(_Field):
 
     def _fill(self) -> None:
         text = self.combo.currentText()
+        index = self.combo.currentIndex()
+        chosen = self.combo.itemData(index) if self.combo.itemText(index) == text else None
         self.combo.blockSignals(True)
         self.combo.clear()
         choices = [
@@ -314,9 +318,15 @@ class BindAddressPicker(_Field):
         ]
         for address, description in choices:
             self.combo.addItem(f"{address}{self.SEPARATOR}{description}", address)
-        if text:
+        # The chosen item stays chosen (its data is what settings keep); a typed address that
+        # the new list holds becomes its item; other typed text stays as typed.
+        found = self.combo.findData(chosen if chosen is not None else text.strip())
+        if found >= 0:
+            self.combo.setCurrentIndex(found)
+        elif text:
             self.combo.setEditText(text)
         self.combo.blockSignals(False)
+        self._show_start()
 
     def text(self) -> str:
         return self.combo.currentText().strip()

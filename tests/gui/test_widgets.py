@@ -488,3 +488,26 @@ def test_bind_picker_reads_the_interfaces_off_the_gui_thread(
     qtbot.waitUntil(lambda: picker.combo.findData("10.99.0.7") >= 0, timeout=5000)
     assert readers and threading.main_thread().name not in readers
     assert "test0" in picker.combo.itemText(picker.combo.findData("10.99.0.7"))
+
+
+def test_a_bind_picker_keeps_its_choice_when_the_interface_list_arrives(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The list is refilled when a read ends: the chosen item stays chosen (settings keep its
+    address, and restore it in the chosen language), a typed address the list now holds
+    becomes its item, other typed text stays."""
+    monkeypatch.setattr(address.InterfaceList, "_shared", None)
+    chosen, typed, listed = BindAddressPicker(), BindAddressPicker(), BindAddressPicker()
+    for picker in (chosen, typed, listed):
+        qtbot.addWidget(picker)
+    qtbot.waitUntil(lambda: not address.InterfaceList.shared()._reading, timeout=5000)
+    chosen.set_address("127.0.0.1")
+    typed.set_text("127.0.0.2")
+    listed.combo.setEditText("::1")
+    # The pickers' queued refills were posted before the blocker's: they have run when it returns.
+    with qtbot.waitSignal(address.InterfaceList.shared().ready, timeout=5000):
+        address.InterfaceList.shared().read()
+    assert chosen.combo.currentData() == "127.0.0.1"
+    assert chosen.combo.currentText() == chosen.combo.itemText(chosen.combo.findData("127.0.0.1"))
+    assert typed.text() == "127.0.0.2"
+    assert listed.combo.currentData() == "::1"
