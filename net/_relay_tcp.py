@@ -1,8 +1,8 @@
 """One connection of net.relay's TCP relay: its two sides, its two pipes (one per direction) and
 how a side's socket ends (FIN, close_notify or RST).
 
-A pipe holds what it read until the faults let it go (:meth:`_Pipe.shape`), then writes it on
-(:meth:`_Pipe.write`); the relay's loop decides when, so nothing here waits or sleeps.
+A pipe holds what it read until the faults let it go (:meth:`Pipe.shape`), then writes it on
+(:meth:`Pipe.write`); the relay's loop decides when, so nothing here waits or sleeps.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ import codecs
 import json
 import math
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any, Literal
@@ -114,42 +114,45 @@ class Packet:
             LibraryError: the field and why, in one sentence naming the packet.
         """
         where = f"packet {self.name!r}"
-        # (what is wrong, the sentence that says so): the first that holds is raised.
-        problems = (
+        # (what is wrong, the sentence that says so): checked in order, the first that holds is
+        # raised (lazily: a later check may assume the earlier fields are sound).
+        problems: tuple[tuple[Callable[[], bool], str], ...] = (
             (
-                not self.name.strip() or len(self.name) > MAX_NAME_CHARS or "\n" in self.name,
+                lambda: (
+                    not self.name.strip() or len(self.name) > MAX_NAME_CHARS or "\n" in self.name
+                ),
                 N_("{where}: a name must be 1 to {max_name_chars} characters on one line"),
             ),
             (
-                self.protocol not in PROTOCOLS,
+                lambda: self.protocol not in PROTOCOLS,
                 N_("{where}: protocol {protocol!r} is not udp, tcp or tls"),
             ),
             (
-                not 0 <= self.port <= 65535 or not 0 <= self.local_port <= 65535,
+                lambda: not 0 <= self.port <= 65535 or not 0 <= self.local_port <= 65535,
                 N_("{where}: ports go from 1 to 65535"),
             ),
             (
-                bool(self.local_port) and self.protocol != "udp",
+                lambda: bool(self.local_port) and self.protocol != "udp",
                 N_("{where}: a local port can only be chosen for UDP packets"),
             ),
             (
-                len(self.payload) > MAX_PAYLOAD_CHARS,
+                lambda: len(self.payload) > MAX_PAYLOAD_CHARS,
                 N_("{where}: the payload is longer than {max_payload_chars} characters"),
             ),
             (
-                self.mode not in MODES,
+                lambda: self.mode not in MODES,
                 N_("{where}: payload mode {mode!r} is not text, hex or escapes"),
             ),
             (
-                self.line_ending not in LINE_ENDINGS,
+                lambda: self.line_ending not in LINE_ENDINGS,
                 N_("{where}: line ending {line_ending!r} is not none, lf, crlf or cr"),
             ),
             (
-                self.checksum_order not in ("", "big", "little"),
+                lambda: self.checksum_order not in ("", "big", "little"),
                 N_("{where}: checksum byte order must be big or little"),
             ),
             (
-                self.repeat_count < 0 or not 0 <= self.repeat_interval_ms <= 86_400_000,
+                lambda: self.repeat_count < 0 or not 0 <= self.repeat_interval_ms <= 86_400_000,
                 N_(
                     "{where}: repeat needs a count of 0 (until stopped) or more and an "
                     "interval of 0 to 86400000 ms"
@@ -157,7 +160,7 @@ class Packet:
             ),
         )
         for wrong, sentence in problems:
-            if wrong:
+            if wrong():
                 raise LibraryError(
                     _(sentence).format(
                         where=where,

@@ -186,7 +186,6 @@ class TcpServer(TcpLoop):
         #: and why it was lowered (None when it was not).
         self.requested_max_clients = max_clients
         self.max_clients, self.limit_reason = client_cap(max_clients)
-        self.idle_timeout = idle_timeout
         self._responder = responder
         self._ids = itertools.count(1)
         self._handshakes = (
@@ -200,6 +199,16 @@ class TcpServer(TcpLoop):
         self.refused = 0
         self.tls_failures = 0
         self._listener = self._opening(lambda: self._listen(host, port, backlog, resolve_timeout))
+
+    @property
+    def idle_timeout(self) -> float | None:
+        """Seconds a client may stay silent before it is closed (None: no limit); setting it
+        takes effect at the next check (checked as the constructor's argument)."""
+        return None if self._idle is None else self._idle.limit
+
+    @idle_timeout.setter
+    def idle_timeout(self, seconds: float | None) -> None:
+        self._idle = IdleWatch.optional(seconds)
 
     def _listen(self, host: str, port: int | str, backlog: int, resolve_timeout: float) -> Listener:
         sock, self.address = listening_socket(host, port, backlog, resolve_timeout)

@@ -265,7 +265,7 @@ def _msvcrt_like_windows() -> types.ModuleType:
     As on Windows, a lock belongs to the open file (two descriptors exclude each other, in one
     process too), ``LK_LOCK``/``LK_RLCK`` try ten times a second apart and then raise OSError
     (EDEADLOCK), ``LK_NBLCK``/``LK_NBRLCK`` raise at once (EACCES). Unlike Windows, it locks the
-    whole file rather than ``nbytes`` from the current position: net/tls.py locks one byte of a
+    whole file rather than ``nbytes`` from the current position: net/_tls_server.py locks one byte of a
     lock file, where the two agree.
     """
     import errno

@@ -128,15 +128,15 @@ class Download(Client):
         )
         try:
             if self.raw:
-                return self._run_raw(final, keeper)
+                return self._saved(self._run_raw(final, keeper))
             try:
-                return self._run_http(final, keeper, resume=self._resume)
+                return self._saved(self._run_http(final, keeper, resume=self._resume))
             except Restart as why:
                 self._notes.append(_("{why}, so it started over").format(why=why))
                 self.received_bytes = 0
                 self.first_bytes = b""
             try:
-                return self._run_http(final, keeper, resume=False)
+                return self._saved(self._run_http(final, keeper, resume=False))
             except Restart as why:
                 raise TransferError(f"{self.share_url.authority}: {why}") from None
         except Cancelled:
@@ -171,6 +171,12 @@ class Download(Client):
     def close(self) -> None:
         self._close_reader()
         super().close()
+
+    def _saved(self, result: DownloadFinished) -> DownloadFinished:
+        """``result``, with :attr:`path` set to where the file was saved: "name (2)" when
+        another file took the name during the download."""
+        self.path = Path(result.path)
+        return result
 
     def _kept(self) -> str:
         """What the user can do with the ``.part`` left behind, as the end of a sentence."""

@@ -194,6 +194,24 @@ def test_second_download_gets_a_numbered_name(served: Served, folder: Path) -> N
     assert Path(second.path).name == "public (2).txt"
 
 
+def test_the_path_is_where_the_file_was_saved_when_the_name_was_taken_meanwhile(
+    served: Served, folder: Path
+) -> None:
+    """Another program creating the name during the download: the file is saved as "name (2)",
+    and Download.path says so (a script reading it must not open the other program's file)."""
+    served.server.rate_limit = len(PUBLIC) * 4  # several progress events
+
+    def take_the_name(_event: DownloadProgress) -> None:
+        if not (folder / "public.txt").exists():
+            (folder / "public.txt").write_bytes(b"someone else's")
+
+    download = Download(base(served) + "/public.txt", folder, on_progress=take_the_name)
+    result = download.run()
+    assert Path(result.path).name == "public (2).txt"
+    assert download.path == Path(result.path)
+    assert (folder / "public.txt").read_bytes() == b"someone else's"
+
+
 def test_progress_events(served: Served, folder: Path) -> None:
     events: list[DownloadProgress] = []
     served.server.rate_limit = len(PUBLIC) * 4

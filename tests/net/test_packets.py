@@ -267,3 +267,10 @@ def test_a_failed_save_keeps_the_old_library(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["lib.json"]  # no temporary file left behind
     with pytest.raises(LibraryError, match="cannot save"):
         save_library(tmp_path / "no-such-folder" / "lib.json", [Packet("a")])
+
+
+def test_check_names_the_first_wrong_field_even_when_a_later_one_has_the_wrong_type() -> None:
+    """The checks run in order and stop at the first: a later one may assume earlier fields."""
+    packet = Packet(name="", protocol="udp", host="h", port=None)  # type: ignore[arg-type]
+    with pytest.raises(LibraryError, match="a name must be"):
+        packet.check()

@@ -568,3 +568,26 @@ def test_send_from_inside_a_callback() -> None:
         with session(client):
             log.wait_received("回调".encode())
         server_log.wait_for(Received)
+
+
+def test_a_changed_idle_timeout_takes_effect_on_a_running_server() -> None:
+    """TcpServer.idle_timeout is public: lowering it on a running server closes a quiet client
+    at the new limit (as the panel's live settings may)."""
+    events: list[object] = []
+    server = TcpServer("127.0.0.1", 0, on_event=events.append, idle_timeout=60.0)
+    assert server.idle_timeout == 60.0
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        server.idle_timeout = 0.2
+        with socket.create_connection(("127.0.0.1", server.port)) as client:
+            client.settimeout(WAIT)
+            assert client.recv(1) == b""  # the server closed it, long before 60 s
+        with pytest.raises(AddressError):
+            server.idle_timeout = -1
+    finally:
+        server.shutdown()
+        thread.join(WAIT)
+        server.close()
+    reasons = [e.reason for e in events if isinstance(e, Disconnected)]  # all in: the loop ended
+    assert any("0.2 s" in r for r in reasons), reasons
