@@ -113,14 +113,7 @@ class Download(Client):
                 time or space (TransferCancelled after shutdown()).
         """
         self.start_clock()
-        if not self.folder.is_dir():
-            if self.folder.exists():  # -o names the file to write, as with curl -o: say so
-                raise LocalFileError(
-                    _("{folder} is a file, not a folder: give the folder to save into").format(
-                        folder=self.folder
-                    )
-                )
-            raise LocalFileError(_("the folder {folder} does not exist").format(folder=self.folder))
+        _check_folder(self.folder)
         final = final_path(self.folder, self.file_name)
         self.path = final
         keeper = self._keeper = Part(
@@ -380,3 +373,15 @@ def _size(path: Path) -> int:
         return path.stat().st_size
     except OSError:
         return 0
+
+
+def _check_folder(folder: Path) -> None:
+    """Raises LocalFileError when ``folder`` is not a folder to save into."""
+    if not folder.is_dir():
+        if folder.exists():  # -o names the file to write, as with curl -o: say so
+            raise LocalFileError(
+                _("{folder} is a file, not a folder: give the folder to save into").format(
+                    folder=folder
+                )
+            )
+        raise LocalFileError(_("the folder {folder} does not exist").format(folder=folder))
