@@ -28,7 +28,7 @@ from PySide6.QtWidgets import QApplication
 
 from gui import runner
 from gui.app import create_app, install_language
-from gui.main_window import MainWindow
+from gui.main_window import ASK_BEFORE_QUIT_KEY, MainWindow
 from gui.panels.download import DownloadPanel
 from gui.panels.file_server import FileServerPanel
 from gui.panels.tcp_client import TcpClientPanel
@@ -300,6 +300,8 @@ def take_screenshots(outdir: Path, locale: str | None = None) -> list[Path]:
             window.grab().save(str(path))
             saved.append(path)
     finally:
+        # Servers still run: closing would ask "Quit now?" in a dialog nobody can answer here.
+        settings.setValue(ASK_BEFORE_QUIT_KEY, False)
         window.close()
         for sock in sockets:
             sock.close()
