@@ -12,37 +12,6 @@
     </message>
 </context>
 <context>
-    <name>DownloadPanel</name>
-    <message numerus="yes">
-        <source>Sending {count} files to {server}…</source>
-        <translation type="vanished">
-            <numerusform>Sending {count} file to {server}…</numerusform>
-            <numerusform>Sending {count} files to {server}…</numerusform>
-        </translation>
-    </message>
-    <message numerus="yes">
-        <source>{count} entries in this folder: double-click a folder to open it, or pick several and Download selected</source>
-        <translation type="vanished">
-            <numerusform>{count} entry in this folder: double-click a folder to open it, or pick several and Download selected</numerusform>
-            <numerusform>{count} entries in this folder: double-click a folder to open it, or pick several and Download selected</numerusform>
-        </translation>
-    </message>
-    <message numerus="yes">
-        <source>{count} files on the server: pick one and Download</source>
-        <translation type="vanished">
-            <numerusform>{count} file on the server: pick it and Download</numerusform>
-            <numerusform>{count} files on the server: pick one and Download</numerusform>
-        </translation>
-    </message>
-    <message numerus="yes">
-        <source>{done} of {count} files</source>
-        <translation type="vanished">
-            <numerusform>{done} of {count} file</numerusform>
-            <numerusform>{done} of {count} files</numerusform>
-        </translation>
-    </message>
-</context>
-<context>
     <name>FileServerPanel</name>
     <message numerus="yes">
         <source>{count} file transfers in progress</source>
@@ -52,45 +21,10 @@
         </translation>
     </message>
     <message numerus="yes">
-        <source>Copied {count} links</source>
-        <translation type="vanished">
-            <numerusform>Copied {count} link</numerusform>
-            <numerusform>Copied {count} links</numerusform>
-        </translation>
-    </message>
-    <message numerus="yes">
-        <source>{count} files shared last time are gone and left the list: {paths}</source>
-        <translation type="vanished">
-            <numerusform>{count} file shared last time is gone and left the list: {paths}</numerusform>
-            <numerusform>{count} files shared last time are gone and left the list: {paths}</numerusform>
-        </translation>
-    </message>
-    <message numerus="yes">
-        <source>Added {count} files</source>
-        <translation type="vanished">
-            <numerusform>Added {count} file</numerusform>
-            <numerusform>Added {count} files</numerusform>
-        </translation>
-    </message>
-    <message numerus="yes">
-        <source> and {count} more</source>
-        <translation type="vanished">
-            <numerusform> and {count} more</numerusform>
-            <numerusform> and {count} more</numerusform>
-        </translation>
-    </message>
-    <message numerus="yes">
         <source>{count} files</source>
         <translation>
             <numerusform>{count} file</numerusform>
             <numerusform>{count} files</numerusform>
-        </translation>
-    </message>
-    <message numerus="yes">
-        <source>Anyone on your network can download the {count} files in this list.</source>
-        <translation type="vanished">
-            <numerusform>Anyone on your network can download the {count} file in this list.</numerusform>
-            <numerusform>Anyone on your network can download the {count} files in this list.</numerusform>
         </translation>
     </message>
     <message numerus="yes">
@@ -141,20 +75,6 @@
 <context>
     <name>PacketLibraryPanel</name>
     <message numerus="yes">
-        <source>{count} packets in {path}</source>
-        <translation type="vanished">
-            <numerusform>{count} packet in {path}</numerusform>
-            <numerusform>{count} packets in {path}</numerusform>
-        </translation>
-    </message>
-    <message numerus="yes">
-        <source>Imported {count} packets ({added} new, {replaced} replaced)</source>
-        <translation type="vanished">
-            <numerusform>Imported {count} packet ({added} new, {replaced} replaced)</numerusform>
-            <numerusform>Imported {count} packets ({added} new, {replaced} replaced)</numerusform>
-        </translation>
-    </message>
-    <message numerus="yes">
         <source>Deleted {count} packets</source>
         <translation>
             <numerusform>Deleted {count} packet</numerusform>
@@ -191,23 +111,6 @@
     <message numerus="yes">
         <source>{count} chunks</source>
         <translation>
-            <numerusform>{count} chunk</numerusform>
-            <numerusform>{count} chunks</numerusform>
-        </translation>
-    </message>
-</context>
-<context>
-    <name>RelayPanel</name>
-    <message numerus="yes">
-        <source>{count} datagrams</source>
-        <translation type="vanished">
-            <numerusform>{count} datagram</numerusform>
-            <numerusform>{count} datagrams</numerusform>
-        </translation>
-    </message>
-    <message numerus="yes">
-        <source>{count} chunks</source>
-        <translation type="vanished">
             <numerusform>{count} chunk</numerusform>
             <numerusform>{count} chunks</numerusform>
         </translation>
@@ -291,13 +194,6 @@
         <translation>
             <numerusform>{count} client connected to the TCP server</numerusform>
             <numerusform>{count} clients connected to the TCP server</numerusform>
-        </translation>
-    </message>
-    <message numerus="yes">
-        <source>{count} clients</source>
-        <translation type="vanished">
-            <numerusform>{count} client</numerusform>
-            <numerusform>{count} clients</numerusform>
         </translation>
     </message>
 </context>

@@ -131,96 +131,12 @@
 <context>
     <name>ClientConnection</name>
     <message>
-        <source> s</source>
-        <translation type="vanished"> 秒</translation>
-    </message>
-    <message>
-        <source>Give up connecting after this long</source>
-        <translation type="vanished">超过此时间仍未连上则放弃</translation>
-    </message>
-    <message>
-        <source>Connect timeout</source>
-        <translation type="vanished">连接超时</translation>
-    </message>
-    <message>
-        <source>&amp;Connect</source>
-        <translation type="vanished">连接(&amp;C)</translation>
-    </message>
-    <message>
-        <source>Connect to the server (Ctrl+R)</source>
-        <translation type="vanished">连接服务器（Ctrl+R）</translation>
-    </message>
-    <message>
-        <source>&amp;Disconnect</source>
-        <translation type="vanished">断开(&amp;D)</translation>
-    </message>
-    <message>
-        <source>Close the connection (Ctrl+.)</source>
-        <translation type="vanished">关闭连接（Ctrl+.）</translation>
-    </message>
-    <message>
-        <source>Server</source>
-        <translation type="vanished">服务器</translation>
-    </message>
-    <message>
-        <source>H&amp;ost:</source>
-        <translation type="vanished">主机(&amp;O)：</translation>
-    </message>
-    <message>
-        <source>&amp;Port:</source>
-        <translation type="vanished">端口(&amp;P)：</translation>
-    </message>
-    <message>
-        <source>T&amp;imeout:</source>
-        <translation type="vanished">超时(&amp;I)：</translation>
-    </message>
-    <message>
-        <source>&amp;Send</source>
-        <translation type="vanished">发送(&amp;S)</translation>
-    </message>
-    <message>
-        <source>Send the payload (Ctrl+Return)</source>
-        <translation type="vanished">发送数据（Ctrl+Enter）</translation>
-    </message>
-    <message>
-        <source>Send fi&amp;le…</source>
-        <translation type="vanished">发送文件(&amp;L)…</translation>
-    </message>
-    <message>
-        <source>Send the contents of a file, as is</source>
-        <translation type="vanished">按原样发送文件内容</translation>
-    </message>
-    <message>
-        <source>Pa&amp;yload</source>
-        <translation type="vanished">发送数据(&amp;Y)</translation>
-    </message>
-    <message>
         <source>New connection</source>
         <translation>新连接</translation>
     </message>
     <message>
         <source>Connecting to {peer}…</source>
         <translation>正在连接 {peer}…</translation>
-    </message>
-    <message>
-        <source>{path} is not a readable file</source>
-        <translation type="vanished">{path} 不是可读取的文件</translation>
-    </message>
-    <message>
-        <source>Sending {name} ({size})…</source>
-        <translation type="vanished">正在发送 {name}（{size}）…</translation>
-    </message>
-    <message>
-        <source>Send a file</source>
-        <translation type="vanished">发送文件</translation>
-    </message>
-    <message>
-        <source>Not connected: connect to a server first</source>
-        <translation type="vanished">未连接：请先连接服务器</translation>
-    </message>
-    <message>
-        <source>Cannot send: {reason}</source>
-        <translation type="vanished">无法发送：{reason}</translation>
     </message>
     <message>
         <source>{reason}; reconnecting in {delay} s, attempt {attempt}</source>
@@ -249,18 +165,6 @@
     <message>
         <source>Reply from {peer} after {ms} ms</source>
         <translation>{ms} ms 后收到 {peer} 的回复</translation>
-    </message>
-    <message>
-        <source>Not connected</source>
-        <translation type="vanished">未连接</translation>
-    </message>
-    <message>
-        <source>{state} · received {received} · sent {sent}</source>
-        <translation type="vanished">{state} · 已接收 {received} · 已发送 {sent}</translation>
-    </message>
-    <message>
-        <source>{counters} · {count} heartbeats</source>
-        <translation type="vanished">{counters} · 心跳 {count} 次</translation>
     </message>
 </context>
 <context>
@@ -451,10 +355,6 @@
         <translation> 次探测</translation>
     </message>
     <message>
-        <source>&amp;Heartbeat</source>
-        <translation type="vanished">心跳(&amp;H)</translation>
-    </message>
-    <message>
         <source>Heart&amp;beat</source>
         <translation>心跳(&amp;B)</translation>
     </message>
@@ -513,10 +413,6 @@
     <message>
         <source>D&amp;ead peer after:</source>
         <translation>对端无响应判定(&amp;E)：</translation>
-    </message>
-    <message>
-        <source>Dead &amp;peer after:</source>
-        <translation type="vanished">对端无响应判定(&amp;P)：</translation>
     </message>
     <message>
         <source> s</source>
@@ -640,42 +536,6 @@
 <context>
     <name>DownloadPanel</name>
     <message>
-        <source>http://192.168.1.5:8000/ or 192.168.1.5:8000</source>
-        <translation type="vanished">http://192.168.1.5:8000/ 或 192.168.1.5:8000</translation>
-    </message>
-    <message>
-        <source>A share&apos;s address (http://, https:// or raw://) or host:port; with a file name at the end it names the file to download</source>
-        <translation type="vanished">共享地址（http://、https:// 或 raw://）或 主机:端口；末尾带上文件名即指定要下载的文件</translation>
-    </message>
-    <message>
-        <source>Share URL</source>
-        <translation type="vanished">共享地址</translation>
-    </message>
-    <message>
-        <source>&amp;List files</source>
-        <translation type="vanished">列出文件(&amp;L)</translation>
-    </message>
-    <message>
-        <source>Ask the server which files it shares</source>
-        <translation type="vanished">向服务器查询它共享了哪些文件</translation>
-    </message>
-    <message>
-        <source>Classic &amp;raw protocol</source>
-        <translation type="vanished">经典原始协议(&amp;R)</translation>
-    </message>
-    <message>
-        <source>For servers that only speak the classic protocol (send the name, read the bytes): no list, no resume, no checksum. A raw:// URL implies it</source>
-        <translation type="vanished">用于只支持经典协议（发送文件名，读取字节）的服务器：不能列出文件、不能续传、没有校验。raw:// 地址会自动启用此项</translation>
-    </message>
-    <message>
-        <source>Download selected</source>
-        <translation type="vanished">下载选中项</translation>
-    </message>
-    <message>
-        <source>Download all</source>
-        <translation type="vanished">全部下载</translation>
-    </message>
-    <message>
         <source>Name</source>
         <translation>名称</translation>
     </message>
@@ -688,158 +548,6 @@
         <translation>SHA-256</translation>
     </message>
     <message>
-        <source>Files on the server</source>
-        <translation type="vanished">服务器上的文件</translation>
-    </message>
-    <message>
-        <source>The server&apos;s files: pick one to download, or double-click to download it</source>
-        <translation type="vanished">服务器上的文件：选中一个下载，或双击直接下载</translation>
-    </message>
-    <message>
-        <source>U&amp;p</source>
-        <translation type="vanished">上一级(&amp;P)</translation>
-    </message>
-    <message>
-        <source>Show the folder above this one (Backspace)</source>
-        <translation type="vanished">显示上一级文件夹（Backspace）</translation>
-    </message>
-    <message>
-        <source>Download &amp;selected</source>
-        <translation type="vanished">下载选中项(&amp;S)</translation>
-    </message>
-    <message>
-        <source>Download the files and folders selected in the list into the save folder (Ctrl+click or Shift+click picks several)</source>
-        <translation type="vanished">把列表中选中的文件和文件夹下载到保存文件夹（按住 Ctrl 或 Shift 单击可多选）</translation>
-    </message>
-    <message>
-        <source>Do&amp;wnload folder</source>
-        <translation type="vanished">下载此文件夹(&amp;W)</translation>
-    </message>
-    <message>
-        <source>Download the folder shown in the list, with everything in it, as a folder</source>
-        <translation type="vanished">下载列表中显示的文件夹及其全部内容，保存为同名文件夹</translation>
-    </message>
-    <message>
-        <source>Download &amp;all</source>
-        <translation type="vanished">全部下载(&amp;A)</translation>
-    </message>
-    <message>
-        <source>Download everything the server shares, keeping its folders; files already there with the same SHA-256 are not fetched again</source>
-        <translation type="vanished">下载服务器共享的全部内容并保留文件夹结构；本地已有且 SHA-256 相同的文件不再下载</translation>
-    </message>
-    <message>
-        <source>Server</source>
-        <translation type="vanished">服务器</translation>
-    </message>
-    <message>
-        <source>&amp;URL:</source>
-        <translation type="vanished">地址(&amp;U)：</translation>
-    </message>
-    <message>
-        <source>How an https:// server&apos;s certificate is checked</source>
-        <translation type="vanished">如何校验 https:// 服务器的证书</translation>
-    </message>
-    <message>
-        <source>The folder the file is saved in</source>
-        <translation type="vanished">文件保存到的文件夹</translation>
-    </message>
-    <message>
-        <source>Save folder</source>
-        <translation type="vanished">保存文件夹</translation>
-    </message>
-    <message>
-        <source>&amp;Browse…</source>
-        <translation type="vanished">浏览(&amp;B)…</translation>
-    </message>
-    <message>
-        <source>Choose the folder to save in</source>
-        <translation type="vanished">选择保存文件夹</translation>
-    </message>
-    <message>
-        <source>&amp;Download</source>
-        <translation type="vanished">下载(&amp;D)</translation>
-    </message>
-    <message>
-        <source>Download the file the URL names (Ctrl+R)</source>
-        <translation type="vanished">下载地址所指的文件（Ctrl+R）</translation>
-    </message>
-    <message>
-        <source>&amp;Cancel</source>
-        <translation type="vanished">取消(&amp;C)</translation>
-    </message>
-    <message>
-        <source>Stop the download; the part already saved is kept for Resume (Ctrl+.)</source>
-        <translation type="vanished">停止下载；已保存的部分会保留，可稍后续传（Ctrl+.）</translation>
-    </message>
-    <message>
-        <source>R&amp;esume</source>
-        <translation type="vanished">续传(&amp;E)</translation>
-    </message>
-    <message>
-        <source>Continue the interrupted download from where it stopped</source>
-        <translation type="vanished">从中断处继续下载</translation>
-    </message>
-    <message>
-        <source>Download progress</source>
-        <translation type="vanished">下载进度</translation>
-    </message>
-    <message>
-        <source>Save</source>
-        <translation type="vanished">保存</translation>
-    </message>
-    <message>
-        <source>F&amp;older:</source>
-        <translation type="vanished">文件夹(&amp;O)：</translation>
-    </message>
-    <message>
-        <source>O&amp;pen folder</source>
-        <translation type="vanished">打开文件夹(&amp;P)</translation>
-    </message>
-    <message>
-        <source>Clear histor&amp;y</source>
-        <translation type="vanished">清除记录(&amp;Y)</translation>
-    </message>
-    <message>
-        <source>&amp;Folder:</source>
-        <translation type="vanished">文件夹(&amp;F)：</translation>
-    </message>
-    <message>
-        <source>Result</source>
-        <translation type="vanished">结果</translation>
-    </message>
-    <message>
-        <source>Time</source>
-        <translation type="vanished">时间</translation>
-    </message>
-    <message>
-        <source>Finished downloads</source>
-        <translation type="vanished">已完成的下载</translation>
-    </message>
-    <message>
-        <source>&amp;Open folder</source>
-        <translation type="vanished">打开文件夹(&amp;O)</translation>
-    </message>
-    <message>
-        <source>Show the folder of the selected download (or the save folder)</source>
-        <translation type="vanished">打开选中下载所在的文件夹（未选中时打开保存文件夹）</translation>
-    </message>
-    <message>
-        <source>Clear &amp;history</source>
-        <translation type="vanished">清除记录(&amp;H)</translation>
-    </message>
-    <message>
-        <source>Forget the finished downloads (the files stay)</source>
-        <translation type="vanished">清除已完成的下载记录（文件保留）</translation>
-    </message>
-    <message>
-        <source>Asking {server} for its files…</source>
-        <translation type="vanished">正在向 {server} 查询文件列表…</translation>
-    </message>
-    <message>
-        <source>Share</source>
-        <translation type="vanished">共享</translation>
-    </message>
-    <message>
         <source>Pick files or folders in the list first</source>
         <translation>请先在列表中选择文件或文件夹</translation>
     </message>
@@ -848,42 +556,8 @@
         <translation>请先列出服务器的文件（列出文件）</translation>
     </message>
     <message>
-        <source>Downloading from {server} into {folder}…</source>
-        <translation type="vanished">正在从 {server} 下载到 {folder}…</translation>
-    </message>
-    <message>
         <source>The URL names no file: pick one from the list (List files), or add its name, like {example}</source>
         <translation>地址中没有文件名：请从列表中选择（列出文件），或在地址末尾加上文件名，例如 {example}</translation>
-    </message>
-    <message>
-        <source>The folder {folder} does not exist: choose another one</source>
-        <translation type="vanished">文件夹 {folder} 不存在：请另选一个</translation>
-    </message>
-    <message>
-        <source>Cannot save files in the folder {folder}: choose another one</source>
-        <translation type="vanished">无法在文件夹 {folder} 中保存文件：请另选一个</translation>
-    </message>
-    <message>
-        <source>Save downloads in</source>
-        <translation type="vanished">下载保存到</translation>
-    </message>
-    <message>
-        <source>The folder {folder} does not exist any more</source>
-        <translation type="vanished">文件夹 {folder} 已不存在</translation>
-    </message>
-    <message>
-        <source>Downloading {name} from {server}…</source>
-        <translation type="vanished">正在从 {server} 下载 {name}…</translation>
-    </message>
-    <message numerus="yes">
-        <source>{count} entries in this folder: double-click a folder to open it, or pick several and Download selected</source>
-        <translation type="vanished">
-            <numerusform>此文件夹中有 {count} 项：双击文件夹可打开，或选中多项后点击“下载选中项”</numerusform>
-        </translation>
-    </message>
-    <message>
-        <source>Listing the files was cancelled</source>
-        <translation type="vanished">已取消列出文件</translation>
     </message>
     <message>
         <source>folder</source>
@@ -908,118 +582,12 @@ Double-click to open the folder</source>
         <translation>服务器尚未算出校验值</translation>
     </message>
     <message>
-        <source>Open folder</source>
-        <translation type="vanished">打开文件夹</translation>
-    </message>
-    <message>
-        <source>Dow&amp;nload selected</source>
-        <translation type="vanished">下载选中项(&amp;N)</translation>
-    </message>
-    <message>
-        <source>Download everythin&amp;g</source>
-        <translation type="vanished">全部下载(&amp;G)</translation>
-    </message>
-    <message>
-        <source>Without TLS the password travels in clear: anyone on the way can read it.</source>
-        <translation type="vanished">未启用 TLS 时密码以明文传输：途经网络上的任何人都能读到它。</translation>
-    </message>
-    <message>
-        <source>Upload f&amp;iles…</source>
-        <translation type="vanished">上传文件(&amp;I)…</translation>
-    </message>
-    <message>
-        <source>Send files to the server in the URL field (one that takes uploads); dropping files on this panel does the same. An interrupted upload continues where it stopped, and the server checks each file&apos;s SHA-256</source>
-        <translation type="vanished">把文件发送到 URL 栏中的服务器（需接受上传）；把文件拖放到此面板也一样。中断的上传会从停下处继续，服务器会校验每个文件的 SHA-256</translation>
-    </message>
-    <message>
-        <source>Open in file &amp;manager</source>
-        <translation type="vanished">在文件管理器中打开(&amp;M)</translation>
-    </message>
-    <message>
         <source>Send files to the server</source>
         <translation>发送文件到服务器</translation>
     </message>
     <message>
         <source>Wait until the transfer under way ends</source>
         <translation>请等待当前传输结束</translation>
-    </message>
-    <message>
-        <source>Only files can be sent (not folders)</source>
-        <translation type="vanished">只能发送文件（不能发送文件夹）</translation>
-    </message>
-    <message>
-        <source>Uploads go to http:// or https:// shares</source>
-        <translation type="vanished">上传只能发往 http:// 或 https:// 共享</translation>
-    </message>
-    <message numerus="yes">
-        <source>Sending {count} files to {server}…</source>
-        <translation type="vanished">
-            <numerusform>正在向 {server} 发送 {count} 个文件…</numerusform>
-        </translation>
-    </message>
-    <message>
-        <source>Sent {name} ({size}): the server verified its SHA-256</source>
-        <translation type="vanished">已发送 {name}（{size}）：服务器已校验其 SHA-256</translation>
-    </message>
-    <message>
-        <source>Sending {name}: {progress}</source>
-        <translation type="vanished">正在发送 {name}：{progress}</translation>
-    </message>
-    <message>
-        <source>The upload was stopped: sending the file again continues it</source>
-        <translation type="vanished">上传已停止：再次发送该文件会从停下处继续</translation>
-    </message>
-    <message>
-        <source>The server shares no files right now</source>
-        <translation type="vanished">服务器目前没有共享任何文件</translation>
-    </message>
-    <message>
-        <source>1 file on the server: pick it and Download</source>
-        <translation type="vanished">服务器上有 1 个文件：选中后点击“下载”</translation>
-    </message>
-    <message numerus="yes">
-        <source>{count} files on the server: pick one and Download</source>
-        <translation type="vanished">
-            <numerusform>服务器上有 {count} 个文件：选中一个后点击“下载”</numerusform>
-        </translation>
-    </message>
-    <message>
-        <source>{eta} left</source>
-        <translation type="vanished">剩余 {eta}</translation>
-    </message>
-    <message>
-        <source>Downloading {name}: {progress}</source>
-        <translation type="vanished">正在下载 {name}：{progress}</translation>
-    </message>
-    <message>
-        <source>Saved {name} ({size}) in {folder}</source>
-        <translation type="vanished">已将 {name}（{size}）保存到 {folder}</translation>
-    </message>
-    <message numerus="yes">
-        <source>{done} of {count} files</source>
-        <translation type="vanished">
-            <numerusform>{done} / {count} 个文件</numerusform>
-        </translation>
-    </message>
-    <message>
-        <source>Downloading: {progress}</source>
-        <translation type="vanished">正在下载：{progress}</translation>
-    </message>
-    <message>
-        <source>{downloaded} downloaded, {current} up to date, {failed} failed</source>
-        <translation type="vanished">已下载 {downloaded} 个，{current} 个已是最新，{failed} 个失败</translation>
-    </message>
-    <message>
-        <source>{summary} in {folder}</source>
-        <translation type="vanished">{summary}，保存在 {folder}</translation>
-    </message>
-    <message>
-        <source>(first: {path}: {reason})</source>
-        <translation type="vanished">（第一个：{path}：{reason}）</translation>
-    </message>
-    <message>
-        <source>The download was cancelled: Resume fetches only what is missing (partial files are kept)</source>
-        <translation type="vanished">下载已取消：点击“续传”只下载缺少的部分（已下载的部分文件会保留）</translation>
     </message>
     <message>
         <source>1 download in progress</source>
@@ -1032,58 +600,6 @@ Double-click to open the folder</source>
     <message>
         <source>{server} needs a password:</source>
         <translation>{server} 需要密码：</translation>
-    </message>
-    <message>
-        <source>✓ SHA-256 verified</source>
-        <translation type="vanished">✓ SHA-256 校验通过</translation>
-    </message>
-    <message>
-        <source>The file matches the checksum the server announced</source>
-        <translation type="vanished">文件与服务器公布的校验值一致</translation>
-    </message>
-    <message>
-        <source>Not verified: the classic raw protocol carries no checksum</source>
-        <translation type="vanished">未校验：经典原始协议不提供校验值</translation>
-    </message>
-    <message>
-        <source>Not verified: the server sent no checksum</source>
-        <translation type="vanished">未校验：服务器没有提供校验值</translation>
-    </message>
-    <message>
-        <source>Compare the SHA-256 below with the one the sender sees</source>
-        <translation type="vanished">请将下面的 SHA-256 与发送方看到的值进行核对</translation>
-    </message>
-    <message>
-        <source>SHA-256 of the saved file</source>
-        <translation type="vanished">已保存文件的 SHA-256</translation>
-    </message>
-    <message>
-        <source>✗ failed</source>
-        <translation type="vanished">✗ 失败</translation>
-    </message>
-    <message>
-        <source>✓ sent</source>
-        <translation type="vanished">✓ 已发送</translation>
-    </message>
-    <message>
-        <source>Sent to the server, which checked its SHA-256</source>
-        <translation type="vanished">已发送到服务器，服务器已校验其 SHA-256</translation>
-    </message>
-    <message>
-        <source>✓ up to date</source>
-        <translation type="vanished">✓ 已是最新</translation>
-    </message>
-    <message>
-        <source>Already there with the server&apos;s SHA-256: not fetched</source>
-        <translation type="vanished">本地已有且与服务器的 SHA-256 相同：未下载</translation>
-    </message>
-    <message>
-        <source>✓ verified</source>
-        <translation type="vanished">✓ 已校验</translation>
-    </message>
-    <message>
-        <source>not verified</source>
-        <translation type="vanished">未校验</translation>
     </message>
 </context>
 <context>
@@ -1243,146 +759,6 @@ Double-click to open the folder</source>
 <context>
     <name>FileServerPanel</name>
     <message>
-        <source>Shared files</source>
-        <translation type="vanished">共享的文件</translation>
-    </message>
-    <message>
-        <source>Transfers</source>
-        <translation type="vanished">传输</translation>
-    </message>
-    <message>
-        <source>Classic &amp;raw protocol too</source>
-        <translation type="vanished">同时支持经典原始协议(&amp;R)</translation>
-    </message>
-    <message>
-        <source>Also answer the classic raw protocol on the same port: a client sends a bare file name and gets the bytes (for the classic Python download scripts); changes apply to new connections at once</source>
-        <translation type="vanished">在同一端口上也响应经典原始协议：客户端只发送文件名即可收到文件内容（适用于经典的 Python 下载脚本）；修改对新连接立即生效</translation>
-    </message>
-    <message>
-        <source>Announce on the local &amp;network</source>
-        <translation type="vanished">在局域网上宣告(&amp;N)</translation>
-    </message>
-    <message>
-        <source>While sharing, tell the computers on this network (mDNS/DNS-SD, like printers do) this computer&apos;s name, the address and port, and whether TLS is on, so that their Download panel and swb discover find the share without typing</source>
-        <translation type="vanished">共享期间，向本网络中的计算机（像打印机那样使用 mDNS/DNS-SD）告知本机名称、地址和端口以及是否启用 TLS，让它们的下载面板和 swb discover 无需输入即可找到本共享</translation>
-    </message>
-    <message>
-        <source>Accept &amp;uploads into:</source>
-        <translation type="vanished">接收上传到(&amp;U)：</translation>
-    </message>
-    <message>
-        <source>Let others send files into this folder (the share page&apos;s form, curl -T, swb put); a name that exists is never overwritten</source>
-        <translation type="vanished">允许他人把文件发送到此文件夹（共享页面的表单、curl -T、swb put）；已存在的文件名绝不会被覆盖</translation>
-    </message>
-    <message>
-        <source>Folder for received files</source>
-        <translation type="vanished">存放收到文件的文件夹</translation>
-    </message>
-    <message>
-        <source>Share password</source>
-        <translation type="vanished">共享密码</translation>
-    </message>
-    <message>
-        <source>none: anyone who can reach the port</source>
-        <translation type="vanished">无：能连到此端口的人都可访问</translation>
-    </message>
-    <message>
-        <source>A password for everything shared (any user name): browsers ask for it, swb get and swb put read SWB_PASSWORD. It turns the classic raw protocol off, and without TLS it travels in clear text</source>
-        <translation type="vanished">保护全部共享内容的密码（用户名任意）：浏览器会询问密码，swb get 和 swb put 读取 SWB_PASSWORD。设置密码会关闭经典 raw 协议；未启用 TLS 时密码以明文传输</translation>
-    </message>
-    <message>
-        <source>&amp;Start</source>
-        <translation type="vanished">启动(&amp;S)</translation>
-    </message>
-    <message>
-        <source>Start sharing the files in the list (Ctrl+R)</source>
-        <translation type="vanished">开始共享列表中的文件（Ctrl+R）</translation>
-    </message>
-    <message>
-        <source>S&amp;top</source>
-        <translation type="vanished">停止(&amp;T)</translation>
-    </message>
-    <message>
-        <source>Stop the server and every transfer (Ctrl+.)</source>
-        <translation type="vanished">停止服务器及所有传输（Ctrl+.）</translation>
-    </message>
-    <message>
-        <source>Serve</source>
-        <translation type="vanished">服务</translation>
-    </message>
-    <message>
-        <source>&amp;Address:</source>
-        <translation type="vanished">地址(&amp;A)：</translation>
-    </message>
-    <message>
-        <source>&amp;Port:</source>
-        <translation type="vanished">端口(&amp;P)：</translation>
-    </message>
-    <message>
-        <source>Pass&amp;word:</source>
-        <translation type="vanished">密码(&amp;W)：</translation>
-    </message>
-    <message>
-        <source>Security</source>
-        <translation type="vanished">安全</translation>
-    </message>
-    <message>
-        <source>Plain HTTP: files travel unencrypted, like with any web server without TLS.</source>
-        <translation type="vanished">普通 HTTP：文件以明文传输，与任何未启用 TLS 的网页服务器一样。</translation>
-    </message>
-    <message>
-        <source>Share addresses</source>
-        <translation type="vanished">共享地址</translation>
-    </message>
-    <message>
-        <source>Every address the server can be reached at; pick one to see its QR code, double-click to copy it</source>
-        <translation type="vanished">可以访问此服务器的所有地址；选中一个查看二维码，双击复制</translation>
-    </message>
-    <message>
-        <source>&amp;Copy address</source>
-        <translation type="vanished">复制地址(&amp;C)</translation>
-    </message>
-    <message>
-        <source>Copy the selected address to the clipboard</source>
-        <translation type="vanished">将选中的地址复制到剪贴板</translation>
-    </message>
-    <message>
-        <source>Copy file &amp;links</source>
-        <translation type="vanished">复制文件链接(&amp;L)</translation>
-    </message>
-    <message>
-        <source>Classic ra&amp;w protocol too</source>
-        <translation type="vanished">同时支持经典原始协议(&amp;W)</translation>
-    </message>
-    <message>
-        <source>St&amp;op</source>
-        <translation type="vanished">停止(&amp;O)</translation>
-    </message>
-    <message>
-        <source>Addr&amp;ess:</source>
-        <translation type="vanished">地址(&amp;E)：</translation>
-    </message>
-    <message>
-        <source>Re&amp;quire password:</source>
-        <translation type="vanished">需要密码(&amp;Q)：</translation>
-    </message>
-    <message>
-        <source>Without TLS the password travels in clear: anyone on the way can read it.</source>
-        <translation type="vanished">未启用 TLS 时密码以明文传输：途经网络上的任何人都能读到它。</translation>
-    </message>
-    <message>
-        <source>Copy file lin&amp;ks</source>
-        <translation type="vanished">复制文件链接(&amp;K)</translation>
-    </message>
-    <message>
-        <source>Copy a download link for each selected file (or every file), at the selected address</source>
-        <translation type="vanished">按选中的地址，为每个选中的文件（未选中时为全部文件）复制下载链接</translation>
-    </message>
-    <message>
-        <source>Addresses</source>
-        <translation type="vanished">地址</translation>
-    </message>
-    <message>
         <source>The upload folder {path} does not exist.</source>
         <translation>上传文件夹 {path} 不存在。</translation>
     </message>
@@ -1397,58 +773,6 @@ Double-click to open the folder</source>
         </translation>
     </message>
     <message>
-        <source>Start the server first: it has no address yet</source>
-        <translation type="vanished">请先启动服务器：目前还没有地址</translation>
-    </message>
-    <message>
-        <source>Copied {url}</source>
-        <translation type="vanished">已复制 {url}</translation>
-    </message>
-    <message>
-        <source>The list is empty: add files to share first</source>
-        <translation type="vanished">列表为空：请先添加要共享的文件</translation>
-    </message>
-    <message numerus="yes">
-        <source>Copied {count} links</source>
-        <translation type="vanished">
-            <numerusform>已复制 {count} 个链接</numerusform>
-        </translation>
-    </message>
-    <message numerus="yes">
-        <source>{count} files shared last time are gone and left the list: {paths}</source>
-        <translation type="vanished">
-            <numerusform>上次共享的 {count} 个文件已不存在，已从列表移除：{paths}</numerusform>
-        </translation>
-    </message>
-    <message>
-        <source>Added {name}</source>
-        <translation type="vanished">已添加 {name}</translation>
-    </message>
-    <message numerus="yes">
-        <source>Added {count} files</source>
-        <translation type="vanished">
-            <numerusform>已添加 {count} 个文件</numerusform>
-        </translation>
-    </message>
-    <message>
-        <source>; skipped {path} ({reason})</source>
-        <translation type="vanished">；已跳过 {path}（{reason}）</translation>
-    </message>
-    <message numerus="yes">
-        <source> and {count} more</source>
-        <translation type="vanished">
-            <numerusform> 等 {count} 项</numerusform>
-        </translation>
-    </message>
-    <message>
-        <source>{problem} ({added})</source>
-        <translation type="vanished">{problem}（{added}）</translation>
-    </message>
-    <message>
-        <source>Announced on the local network as “{name}”.</source>
-        <translation type="vanished">已在局域网上以“{name}”宣告。</translation>
-    </message>
-    <message>
         <source>Serving {files} at {url}</source>
         <translation>正在共享 {files}，地址 {url}</translation>
     </message>
@@ -1457,55 +781,13 @@ Double-click to open the folder</source>
         <translation>已在 {url} 开始共享，但列表是空的：把文件拖到这里或点“添加文件…”来共享</translation>
     </message>
     <message>
-        <source>transfers/s</source>
-        <translation type="vanished">传输/秒</translation>
-    </message>
-    <message>
-        <source>Bytes per second served (and received by uploads), and transfers started per second, over the last minutes</source>
-        <translation type="vanished">最近几分钟内每秒发送（及上传接收）的字节数和每秒开始的传输数</translation>
-    </message>
-    <message>
         <source>Stopped serving on {address}</source>
         <translation>已停止在 {address} 上的服务</translation>
-    </message>
-    <message>
-        <source>Without TLS uploaded files travel in clear: anyone on the way can read them.</source>
-        <translation type="vanished">未启用 TLS 时上传的文件以明文传输：途经网络上的任何人都能读到它们。</translation>
-    </message>
-    <message>
-        <source>HTTPS: files travel encrypted. Browsers warn about the self-signed certificate; compare its fingerprint with the one below.</source>
-        <translation type="vanished">HTTPS：文件加密传输。浏览器会对自签名证书发出警告，请与下方的证书指纹核对。</translation>
     </message>
     <message numerus="yes">
         <source>{count} files</source>
         <translation>
             <numerusform>{count} 个文件</numerusform>
-        </translation>
-    </message>
-    <message>
-        <source>&amp;Graph</source>
-        <translation type="vanished">速率图(&amp;G)</translation>
-    </message>
-    <message>
-        <source>Show bytes served per second and transfers started per second</source>
-        <translation type="vanished">显示每秒发送的字节数和每秒开始的传输数</translation>
-    </message>
-    <message>
-        <source>Only programs on this computer can connect to {address}.</source>
-        <translation type="vanished">只有本机上的程序可以连接 {address}。</translation>
-    </message>
-    <message>
-        <source>Anyone on your network can connect; the list is empty, so there is nothing to download yet.</source>
-        <translation type="vanished">网络中的任何人都可以连接；列表为空，目前没有可下载的文件。</translation>
-    </message>
-    <message>
-        <source>Anyone on your network can download the 1 file in this list.</source>
-        <translation type="vanished">网络中的任何人都可以下载列表中的这 1 个文件。</translation>
-    </message>
-    <message numerus="yes">
-        <source>Anyone on your network can download the {count} files in this list.</source>
-        <translation type="vanished">
-            <numerusform>网络中的任何人都可以下载列表中的这 {count} 个文件。</numerusform>
         </translation>
     </message>
     <message>
@@ -1528,10 +810,6 @@ Double-click to open the folder</source>
     <message>
         <source>Shares that announce themselves on the local network; click one to fill in its address (and the certificate fingerprint to pin), double-click to list its files</source>
         <translation>在局域网上自我宣告的共享；单击填入其地址（以及要固定的证书指纹），双击列出其文件</translation>
-    </message>
-    <message>
-        <source>Found on the &amp;network:</source>
-        <translation type="vanished">在网络上找到(&amp;N)：</translation>
     </message>
     <message>
         <source>Found on the networ&amp;k:</source>
@@ -1933,56 +1211,8 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
         <translation>功能面板</translation>
     </message>
     <message>
-        <source>&amp;File</source>
-        <translation type="vanished">文件(&amp;F)</translation>
-    </message>
-    <message>
         <source>&amp;Quit</source>
         <translation>退出(&amp;Q)</translation>
-    </message>
-    <message>
-        <source>&amp;Actions</source>
-        <translation type="vanished">操作(&amp;A)</translation>
-    </message>
-    <message>
-        <source>&amp;Send</source>
-        <translation type="vanished">发送(&amp;S)</translation>
-    </message>
-    <message>
-        <source>S&amp;tart / Connect</source>
-        <translation type="vanished">启动/连接(&amp;T)</translation>
-    </message>
-    <message>
-        <source>St&amp;op / Disconnect</source>
-        <translation type="vanished">停止/断开(&amp;O)</translation>
-    </message>
-    <message>
-        <source>&amp;View</source>
-        <translation type="vanished">视图(&amp;V)</translation>
-    </message>
-    <message>
-        <source>&amp;Language</source>
-        <translation type="vanished">语言(&amp;L)</translation>
-    </message>
-    <message>
-        <source>&amp;Help</source>
-        <translation type="vanished">帮助(&amp;H)</translation>
-    </message>
-    <message>
-        <source>&amp;Guide</source>
-        <translation type="vanished">使用指南(&amp;G)</translation>
-    </message>
-    <message>
-        <source>&amp;Keyboard shortcuts</source>
-        <translation type="vanished">键盘快捷键(&amp;K)</translation>
-    </message>
-    <message>
-        <source>&amp;About Socket Workbench</source>
-        <translation type="vanished">关于 Socket 工作台(&amp;A)</translation>
-    </message>
-    <message>
-        <source>About &amp;Qt</source>
-        <translation type="vanished">关于 Qt(&amp;Q)</translation>
     </message>
     <message>
         <source>System language</source>
@@ -1995,42 +1225,6 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     <message>
         <source>Language</source>
         <translation>界面语言</translation>
-    </message>
-    <message>
-        <source>&lt;h3&gt;Socket Workbench {version}&lt;/h3&gt;&lt;p&gt;Send and receive UDP, talk TCP as a client or a server, and share files.&lt;/p&gt;&lt;p&gt;The same engine runs headless as the &lt;code&gt;swb&lt;/code&gt; command.&lt;/p&gt;</source>
-        <translation type="vanished">&lt;h3&gt;Socket 工作台 {version}&lt;/h3&gt;&lt;p&gt;收发 UDP 数据报，作为客户端或服务器进行 TCP 通信，并共享文件。&lt;/p&gt;&lt;p&gt;同一套引擎也可以通过 &lt;code&gt;swb&lt;/code&gt; 命令在无界面环境下运行。&lt;/p&gt;</translation>
-    </message>
-    <message>
-        <source>&lt;h3&gt;Socket Workbench in five minutes&lt;/h3&gt;&lt;p&gt;Pick a panel on the left (Ctrl+1 to Ctrl+8). Every panel remembers its fields.&lt;/p&gt;&lt;ul&gt;&lt;li&gt;&lt;b&gt;UDP Send&lt;/b&gt;: type the host and port, write the payload as Text, Hex (&lt;code&gt;48 65 6C&lt;/code&gt;) or Escapes (&lt;code&gt;\r\n&lt;/code&gt;, &lt;code&gt;\x00&lt;/code&gt;), and press Send (Ctrl+Return). Count and Interval repeat it; Wait for reply shows the answer; Keep open keeps listening for late replies.&lt;/li&gt;&lt;li&gt;&lt;b&gt;UDP Receive&lt;/b&gt;: choose the address and port (empty = any free port) and press Start (Ctrl+R). Every datagram appears in the log; Auto-reply and the rules answer them, and Send from this port talks back.&lt;/li&gt;&lt;li&gt;&lt;b&gt;TCP Client&lt;/b&gt;: connect to a server, send text, hex or a file, and read what comes back. New connection opens another tab; Connect many opens N for a load test. For TLS tick Use TLS; a self-signed server needs Pin SHA-256 fingerprint (or Insecure).&lt;/li&gt;&lt;li&gt;&lt;b&gt;TCP Server&lt;/b&gt;: listen on a port, see each client, send to one or all, or reply automatically (echo, a fixed text or rules).&lt;/li&gt;&lt;li&gt;&lt;b&gt;File Server&lt;/b&gt;: drop files or folders into the list and press Start; others download them with the Download panel, a browser or curl, from the addresses shown.&lt;/li&gt;&lt;li&gt;&lt;b&gt;Download&lt;/b&gt;: paste a share address, list the files, pick some and download; an interrupted download resumes. Drop files on it to upload them.&lt;/li&gt;&lt;li&gt;&lt;b&gt;Scripts&lt;/b&gt; runs send/expect conversations; &lt;b&gt;Relay&lt;/b&gt; sits between a client and a server and can slow, drop or cut the traffic.&lt;/li&gt;&lt;/ul&gt;&lt;p&gt;Packets… in every send box (Ctrl+Shift+P) keeps named packets. In every log, Framing splits a stream into lines or messages, Find (Ctrl+F) searches and filters, the pane below shows the selected rows as hex, and More copies, exports (also pcapng for Wireshark) or saves what arrives to a file. Ctrl+. stops what the panel runs. The same engine runs headless as the &lt;code&gt;swb&lt;/code&gt; command (&lt;code&gt;swb --help&lt;/code&gt;).&lt;/p&gt;</source>
-        <translation type="vanished">&lt;h3&gt;五分钟上手 Socket Workbench&lt;/h3&gt;&lt;p&gt;在左侧选择一个面板（Ctrl+1 到 Ctrl+8）。每个面板都会记住它的输入。&lt;/p&gt;&lt;ul&gt;&lt;li&gt;&lt;b&gt;UDP 发送&lt;/b&gt;：填写主机和端口，以文本、十六进制（&lt;code&gt;48 65 6C&lt;/code&gt;）或转义（&lt;code&gt;\r\n&lt;/code&gt;、&lt;code&gt;\x00&lt;/code&gt;）写出要发送的数据，然后按“发送”（Ctrl+Return）。“次数”和“间隔”用于重复发送；“等待回复”会显示对方的回答；“保持打开”会继续接收迟到的回复。&lt;/li&gt;&lt;li&gt;&lt;b&gt;UDP 接收&lt;/b&gt;：选择地址和端口（留空表示任意空闲端口），按“开始”（Ctrl+R）。每个数据报都会出现在日志中；“自动回复”和规则会应答它们，“从此端口发送”可以回发数据。&lt;/li&gt;&lt;li&gt;&lt;b&gt;TCP 客户端&lt;/b&gt;：连接服务器，发送文本、十六进制或文件，并查看收到的内容。“新建连接”会打开另一个标签页；“批量连接”可一次打开 N 个连接做压力测试。使用 TLS 时勾选“使用 TLS”；自签名的服务器需要“固定 SHA-256 指纹”（或“不安全”）。&lt;/li&gt;&lt;li&gt;&lt;b&gt;TCP 服务器&lt;/b&gt;：在端口上监听，查看每个客户端，向其中一个或全部发送，或自动回复（回显、固定文本或规则）。&lt;/li&gt;&lt;li&gt;&lt;b&gt;文件服务器&lt;/b&gt;：把文件或文件夹拖进列表并按“开始”；其他人可以用“下载”面板、浏览器或 curl 从显示的地址下载。&lt;/li&gt;&lt;li&gt;&lt;b&gt;下载&lt;/b&gt;：粘贴共享地址，列出文件，选择若干并下载；中断的下载会续传。把文件拖到此面板上即可上传。&lt;/li&gt;&lt;li&gt;&lt;b&gt;脚本&lt;/b&gt;运行“发送/期望”对话；&lt;b&gt;中继&lt;/b&gt;位于客户端和服务器之间，可以让流量变慢、丢包或断开。&lt;/li&gt;&lt;/ul&gt;&lt;p&gt;每个发送框里的“数据包…”（Ctrl+Shift+P）保存命名的数据包。在每个日志中，“分帧”把数据流切分为行或消息，“查找”（Ctrl+F）用于搜索和筛选，下方窗格以十六进制显示所选的行，“更多”用于复制、导出（也可导出为 Wireshark 的 pcapng）或把收到的数据保存到文件。Ctrl+. 停止当前面板运行的任务。同一引擎也可以用 &lt;code&gt;swb&lt;/code&gt; 命令在无界面环境中运行（&lt;code&gt;swb --help&lt;/code&gt;）。&lt;/p&gt;</translation>
-    </message>
-    <message>
-        <source>Next or previous control</source>
-        <translation type="vanished">下一个或上一个控件</translation>
-    </message>
-    <message>
-        <source>Tab / Shift+Tab</source>
-        <translation type="vanished">Tab / Shift+Tab</translation>
-    </message>
-    <message>
-        <source>Go to a labelled field or button</source>
-        <translation type="vanished">跳到带标签的输入框或按钮</translation>
-    </message>
-    <message>
-        <source>Alt + underlined letter</source>
-        <translation type="vanished">Alt + 带下划线的字母</translation>
-    </message>
-    <message>
-        <source>Guide</source>
-        <translation type="vanished">使用指南</translation>
-    </message>
-    <message>
-        <source>Keyboard shortcuts</source>
-        <translation type="vanished">键盘快捷键</translation>
-    </message>
-    <message>
-        <source>About Socket Workbench</source>
-        <translation type="vanished">关于 Socket 工作台</translation>
     </message>
     <message>
         <source>Idle</source>
@@ -2262,50 +1456,6 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
         <translation>下移(&amp;W)</translation>
     </message>
     <message>
-        <source>{problem}. The file is left as it is: fix it or open another.</source>
-        <translation type="vanished">{problem}。文件保持原样：请修复它或打开另一个文件。</translation>
-    </message>
-    <message numerus="yes">
-        <source>{count} packets in {path}</source>
-        <translation type="vanished">
-            <numerusform>{path} 中有 {count} 个数据包</numerusform>
-        </translation>
-    </message>
-    <message>
-        <source>Saved the library to {path}</source>
-        <translation type="vanished">数据包库已保存到 {path}</translation>
-    </message>
-    <message numerus="yes">
-        <source>Imported {count} packets ({added} new, {replaced} replaced)</source>
-        <translation type="vanished">
-            <numerusform>已导入 {count} 个数据包（新增 {added} 个，替换 {replaced} 个）</numerusform>
-        </translation>
-    </message>
-    <message>
-        <source>Import packets</source>
-        <translation type="vanished">导入数据包</translation>
-    </message>
-    <message>
-        <source>Packet Sender export or packet library (*.json);;All files (*)</source>
-        <translation type="vanished">Packet Sender 导出文件或数据包库 (*.json);;所有文件 (*)</translation>
-    </message>
-    <message>
-        <source>Open a packet library</source>
-        <translation type="vanished">打开数据包库</translation>
-    </message>
-    <message>
-        <source>Packet library (*.json)</source>
-        <translation type="vanished">数据包库 (*.json)</translation>
-    </message>
-    <message>
-        <source>Save the packet library</source>
-        <translation type="vanished">保存数据包库</translation>
-    </message>
-    <message>
-        <source>The library file cannot be read, so it is not changed: open another</source>
-        <translation type="vanished">无法读取数据包库文件，因此不会修改它：请打开另一个</translation>
-    </message>
-    <message>
         <source>New packet</source>
         <translation>新数据包</translation>
     </message>
@@ -2395,10 +1545,6 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
 </context>
 <context>
     <name>Panels</name>
-    <message>
-        <source>{title} is coming soon.</source>
-        <translation type="vanished">{title}功能即将推出。</translation>
-    </message>
     <message>
         <source>UDP Send</source>
         <translation>UDP 发送</translation>
@@ -2686,224 +1832,8 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
 <context>
     <name>RelayPanel</name>
     <message>
-        <source>Protocol</source>
-        <translation type="vanished">协议</translation>
-    </message>
-    <message>
-        <source>Relay TCP connections or UDP datagrams</source>
-        <translation type="vanished">中继 TCP 连接或 UDP 数据报</translation>
-    </message>
-    <message>
-        <source>&amp;Start</source>
-        <translation type="vanished">启动(&amp;S)</translation>
-    </message>
-    <message>
-        <source>Start relaying (Ctrl+R)</source>
-        <translation type="vanished">开始中继 (Ctrl+R)</translation>
-    </message>
-    <message>
-        <source>S&amp;top</source>
-        <translation type="vanished">停止(&amp;T)</translation>
-    </message>
-    <message>
-        <source>Stop the relay and close every connection (Ctrl+.)</source>
-        <translation type="vanished">停止中继并关闭所有连接 (Ctrl+.)</translation>
-    </message>
-    <message>
-        <source>Relay</source>
-        <translation type="vanished">中继</translation>
-    </message>
-    <message>
-        <source>&amp;Listen on:</source>
-        <translation type="vanished">监听地址(&amp;L)：</translation>
-    </message>
-    <message>
-        <source>Listen &amp;port:</source>
-        <translation type="vanished">监听端口(&amp;P)：</translation>
-    </message>
-    <message>
-        <source>&amp;Target host:</source>
-        <translation type="vanished">目标主机(&amp;T)：</translation>
-    </message>
-    <message>
-        <source>Target p&amp;ort:</source>
-        <translation type="vanished">目标端口(&amp;O)：</translation>
-    </message>
-    <message>
-        <source>Protocol:</source>
-        <translation type="vanished">协议：</translation>
-    </message>
-    <message>
         <source>Faults (applied at once)</source>
         <translation>故障注入（立即生效）</translation>
-    </message>
-    <message>
-        <source>Both directions</source>
-        <translation type="vanished">双向</translation>
-    </message>
-    <message>
-        <source>Faults apply to</source>
-        <translation type="vanished">故障作用方向</translation>
-    </message>
-    <message>
-        <source>Delay</source>
-        <translation type="vanished">延迟</translation>
-    </message>
-    <message>
-        <source>Jitter</source>
-        <translation type="vanished">抖动</translation>
-    </message>
-    <message>
-        <source>Bandwidth limit</source>
-        <translation type="vanished">带宽限制</translation>
-    </message>
-    <message>
-        <source> B/s</source>
-        <translation type="vanished"> B/秒</translation>
-    </message>
-    <message>
-        <source>unlimited</source>
-        <translation type="vanished">不限</translation>
-    </message>
-    <message>
-        <source>Loss (UDP)</source>
-        <translation type="vanished">丢包率 (UDP)</translation>
-    </message>
-    <message>
-        <source>Duplication (UDP)</source>
-        <translation type="vanished">重复率 (UDP)</translation>
-    </message>
-    <message>
-        <source>Reordering (UDP)</source>
-        <translation type="vanished">乱序率 (UDP)</translation>
-    </message>
-    <message>
-        <source>Slice size (TCP)</source>
-        <translation type="vanished">分片大小 (TCP)</translation>
-    </message>
-    <message>
-        <source> B</source>
-        <translation type="vanished"> B</translation>
-    </message>
-    <message>
-        <source>off</source>
-        <translation type="vanished">关闭</translation>
-    </message>
-    <message>
-        <source>Pause after each slice</source>
-        <translation type="vanished">每片之后的停顿</translation>
-    </message>
-    <message>
-        <source>Reset after (TCP)</source>
-        <translation type="vanished">多少字节后重置 (TCP)</translation>
-    </message>
-    <message>
-        <source>never</source>
-        <translation type="vanished">从不</translation>
-    </message>
-    <message>
-        <source>-&gt; to the target</source>
-        <translation type="vanished">-&gt; 发往目标</translation>
-    </message>
-    <message>
-        <source>Tar&amp;get host:</source>
-        <translation type="vanished">目标主机(&amp;G)：</translation>
-    </message>
-    <message>
-        <source>&lt;- to the client</source>
-        <translation type="vanished">&lt;- 发回客户端</translation>
-    </message>
-    <message>
-        <source>The direction the faults below apply to; the other one flows untouched</source>
-        <translation type="vanished">下面的故障作用于哪个方向；另一个方向照常转发</translation>
-    </message>
-    <message>
-        <source>Stall</source>
-        <translation type="vanished">停滞</translation>
-    </message>
-    <message>
-        <source>Forward nothing, but keep the connections open</source>
-        <translation type="vanished">不转发任何数据，但保持连接</translation>
-    </message>
-    <message>
-        <source>Down</source>
-        <translation type="vanished">宕机</translation>
-    </message>
-    <message>
-        <source>Refuse new connections and drop every datagram</source>
-        <translation type="vanished">拒绝新连接并丢弃所有数据报</translation>
-    </message>
-    <message>
-        <source>Apply to:</source>
-        <translation type="vanished">作用于：</translation>
-    </message>
-    <message>
-        <source>Delay:</source>
-        <translation type="vanished">延迟：</translation>
-    </message>
-    <message>
-        <source>Jitter:</source>
-        <translation type="vanished">抖动：</translation>
-    </message>
-    <message>
-        <source>Bandwidth:</source>
-        <translation type="vanished">带宽：</translation>
-    </message>
-    <message>
-        <source>Loss:</source>
-        <translation type="vanished">丢包：</translation>
-    </message>
-    <message>
-        <source>Duplicate:</source>
-        <translation type="vanished">重复：</translation>
-    </message>
-    <message>
-        <source>Reorder:</source>
-        <translation type="vanished">乱序：</translation>
-    </message>
-    <message>
-        <source>Slice:</source>
-        <translation type="vanished">分片：</translation>
-    </message>
-    <message>
-        <source>Slice pause:</source>
-        <translation type="vanished">分片停顿：</translation>
-    </message>
-    <message>
-        <source>Reset after:</source>
-        <translation type="vanished">重置阈值：</translation>
-    </message>
-    <message>
-        <source>Client</source>
-        <translation type="vanished">客户端</translation>
-    </message>
-    <message>
-        <source>Target</source>
-        <translation type="vanished">目标</translation>
-    </message>
-    <message>
-        <source>Since</source>
-        <translation type="vanished">连接时间</translation>
-    </message>
-    <message>
-        <source>Relayed connections</source>
-        <translation type="vanished">中继中的连接</translation>
-    </message>
-    <message>
-        <source>&amp;Close selected</source>
-        <translation type="vanished">关闭所选(&amp;C)</translation>
-    </message>
-    <message>
-        <source>Close the selected connections in order (FIN)</source>
-        <translation type="vanished">正常关闭所选连接 (FIN)</translation>
-    </message>
-    <message>
-        <source>&amp;Reset selected</source>
-        <translation type="vanished">重置所选(&amp;R)</translation>
-    </message>
-    <message>
-        <source>Reset the selected connections (RST)</source>
-        <translation type="vanished">重置所选连接 (RST)</translation>
     </message>
     <message>
         <source>Us&amp;e TLS</source>
@@ -2928,10 +1858,6 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     <message>
         <source>TLS to the target</source>
         <translation>对目标使用 TLS</translation>
-    </message>
-    <message>
-        <source> ms</source>
-        <translation type="vanished"> ms</translation>
     </message>
     <message>
         <source>Opening port {port}…</source>
@@ -2976,26 +1902,6 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     <message>
         <source>Stopped relaying {address}</source>
         <translation>已停止中继 {address}</translation>
-    </message>
-    <message>
-        <source>Not relaying</source>
-        <translation type="vanished">未在中继</translation>
-    </message>
-    <message numerus="yes">
-        <source>{count} datagrams</source>
-        <translation type="vanished">
-            <numerusform>{count} 个数据报</numerusform>
-        </translation>
-    </message>
-    <message numerus="yes">
-        <source>{count} chunks</source>
-        <translation type="vanished">
-            <numerusform>{count} 个数据块</numerusform>
-        </translation>
-    </message>
-    <message>
-        <source>{direction} {units}, {size}, {dropped} dropped, {duplicated} duplicated</source>
-        <translation type="vanished">{direction} {units}，{size}，丢弃 {dropped}，重复 {duplicated}</translation>
     </message>
     <message>
         <source>Relay {address} → {target}</source>
@@ -3206,10 +2112,6 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
         <translation>规则匹配单位：{problem}</translation>
     </message>
     <message>
-        <source>Rules match each line of a client&apos;s stream, or each chunk as it arrives</source>
-        <translation type="vanished">规则匹配客户端数据流的每一行，或每次到达的数据块</translation>
-    </message>
-    <message>
         <source>Rules see:</source>
         <translation>规则匹配：</translation>
     </message>
@@ -3355,10 +2257,6 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
         <translation>一条 {size} 字节的消息超出了日志保留的长度，无法原样重放</translation>
     </message>
     <message>
-        <source>Save as &amp;script…</source>
-        <translation type="vanished">另存为脚本(&amp;S)…</translation>
-    </message>
-    <message>
         <source>Save this conversation as a script that replays it (swb run, Scripts)</source>
         <translation>将这段会话保存为可重放的脚本（swb run、脚本页面）</translation>
     </message>
@@ -3393,10 +2291,6 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     <message>
         <source>Load a .toml script into the editor</source>
         <translation>将 .toml 脚本载入编辑器</translation>
-    </message>
-    <message>
-        <source>Sa&amp;ve</source>
-        <translation type="vanished">保存(&amp;V)</translation>
     </message>
     <message>
         <source>Save lo&amp;g as script…</source>
@@ -3451,38 +2345,6 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
         <translation>变量：</translation>
     </message>
     <message>
-        <source>Steps</source>
-        <translation type="vanished">步骤</translation>
-    </message>
-    <message>
-        <source>Round</source>
-        <translation type="vanished">轮次</translation>
-    </message>
-    <message>
-        <source>Step</source>
-        <translation type="vanished">步骤</translation>
-    </message>
-    <message>
-        <source>Action</source>
-        <translation type="vanished">动作</translation>
-    </message>
-    <message>
-        <source>Bytes</source>
-        <translation type="vanished">字节</translation>
-    </message>
-    <message>
-        <source>Elapsed (ms)</source>
-        <translation type="vanished">耗时 (ms)</translation>
-    </message>
-    <message>
-        <source>RTT (ms)</source>
-        <translation type="vanished">往返 (ms)</translation>
-    </message>
-    <message>
-        <source>Result</source>
-        <translation type="vanished">结果</translation>
-    </message>
-    <message>
         <source>Open a script</source>
         <translation>打开脚本</translation>
     </message>
@@ -3511,10 +2373,6 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
         <translation>脚本 (*.toml)</translation>
     </message>
     <message>
-        <source>Save as script…</source>
-        <translation type="vanished">另存为脚本…</translation>
-    </message>
-    <message>
         <source>Cannot save {path}: {reason}</source>
         <translation>无法保存 {path}：{reason}</translation>
     </message>
@@ -3541,14 +2399,6 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     <message>
         <source>Running {name} against {host}:{port} ({protocol})…</source>
         <translation>正在对 {host}:{port} ({protocol}) 运行 {name}…</translation>
-    </message>
-    <message>
-        <source>OK</source>
-        <translation type="vanished">通过</translation>
-    </message>
-    <message>
-        <source>FAILED</source>
-        <translation type="vanished">失败</translation>
     </message>
     <message>
         <source>{matched} of {total} expectations matched, {steps} steps in {ms} ms</source>
@@ -4006,46 +2856,6 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
         <translation>服务器</translation>
     </message>
     <message>
-        <source>&amp;URL:</source>
-        <translation type="vanished">地址(&amp;U)：</translation>
-    </message>
-    <message>
-        <source>http://192.168.1.5:8000/ or 192.168.1.5:8000</source>
-        <translation type="vanished">http://192.168.1.5:8000/ 或 192.168.1.5:8000</translation>
-    </message>
-    <message>
-        <source>A share&apos;s address (http://, https:// or raw://) or host:port; with a file name at the end it names the file to download</source>
-        <translation type="vanished">共享地址（http://、https:// 或 raw://）或 主机:端口；末尾带上文件名即指定要下载的文件</translation>
-    </message>
-    <message>
-        <source>Share URL</source>
-        <translation type="vanished">共享地址</translation>
-    </message>
-    <message>
-        <source>&amp;List files</source>
-        <translation type="vanished">列出文件(&amp;L)</translation>
-    </message>
-    <message>
-        <source>Ask the server which files it shares</source>
-        <translation type="vanished">向服务器查询它共享了哪些文件</translation>
-    </message>
-    <message>
-        <source>Classic &amp;raw protocol</source>
-        <translation type="vanished">经典原始协议(&amp;R)</translation>
-    </message>
-    <message>
-        <source>For servers that only speak the classic protocol (send the name, read the bytes): no list, no resume, no checksum. A raw:// URL implies it</source>
-        <translation type="vanished">用于只支持经典协议（发送文件名，读取字节）的服务器：不能列出文件、不能续传、没有校验。raw:// 地址会自动启用此项</translation>
-    </message>
-    <message>
-        <source>Without TLS the password travels in clear: anyone on the way can read it.</source>
-        <translation type="vanished">未启用 TLS 时密码以明文传输：途经网络上的任何人都能读到它。</translation>
-    </message>
-    <message>
-        <source>How an https:// server&apos;s certificate is checked</source>
-        <translation type="vanished">如何校验 https:// 服务器的证书</translation>
-    </message>
-    <message>
         <source>Files on the server</source>
         <translation>服务器上的文件</translation>
     </message>
@@ -4173,16 +2983,8 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
         <translation>添加文件夹(&amp;D)…</translation>
     </message>
     <message>
-        <source>Add &amp;files…</source>
-        <translation type="vanished">添加文件(&amp;F)…</translation>
-    </message>
-    <message>
         <source>Choose files to share</source>
         <translation>选择要共享的文件</translation>
-    </message>
-    <message>
-        <source>Add f&amp;older…</source>
-        <translation type="vanished">添加文件夹(&amp;O)…</translation>
     </message>
     <message>
         <source>Share every file in a folder and its subfolders (hidden files and links leading out of the folder are left out)</source>
@@ -4362,148 +3164,8 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
 <context>
     <name>TcpClientPanel</name>
     <message>
-        <source> s</source>
-        <translation type="vanished"> 秒</translation>
-    </message>
-    <message>
-        <source>Give up connecting after this long</source>
-        <translation type="vanished">超过此时间仍未连上则放弃</translation>
-    </message>
-    <message>
-        <source>Connect timeout</source>
-        <translation type="vanished">连接超时</translation>
-    </message>
-    <message>
-        <source>&amp;Connect</source>
-        <translation type="vanished">连接(&amp;C)</translation>
-    </message>
-    <message>
-        <source>Connect to the server (Ctrl+R)</source>
-        <translation type="vanished">连接服务器（Ctrl+R）</translation>
-    </message>
-    <message>
-        <source>&amp;Disconnect</source>
-        <translation type="vanished">断开(&amp;D)</translation>
-    </message>
-    <message>
-        <source>Close the connection (Ctrl+.)</source>
-        <translation type="vanished">关闭连接（Ctrl+.）</translation>
-    </message>
-    <message>
-        <source>Server</source>
-        <translation type="vanished">服务器</translation>
-    </message>
-    <message>
-        <source>&amp;Host:</source>
-        <translation type="vanished">主机(&amp;H)：</translation>
-    </message>
-    <message>
-        <source>&amp;Port:</source>
-        <translation type="vanished">端口(&amp;P)：</translation>
-    </message>
-    <message>
-        <source>&amp;Timeout:</source>
-        <translation type="vanished">超时(&amp;T)：</translation>
-    </message>
-    <message>
-        <source>&amp;Send</source>
-        <translation type="vanished">发送(&amp;S)</translation>
-    </message>
-    <message>
-        <source>Send the payload (Ctrl+Return)</source>
-        <translation type="vanished">发送数据（Ctrl+Enter）</translation>
-    </message>
-    <message>
-        <source>Send &amp;file…</source>
-        <translation type="vanished">发送文件(&amp;F)…</translation>
-    </message>
-    <message>
-        <source>Send the contents of a file, as is</source>
-        <translation type="vanished">按原样发送文件内容</translation>
-    </message>
-    <message>
-        <source>Send</source>
-        <translation type="vanished">发送</translation>
-    </message>
-    <message>
-        <source>H&amp;ost:</source>
-        <translation type="vanished">主机(&amp;O)：</translation>
-    </message>
-    <message>
-        <source>T&amp;imeout:</source>
-        <translation type="vanished">超时(&amp;I)：</translation>
-    </message>
-    <message>
-        <source>Send fi&amp;le…</source>
-        <translation type="vanished">发送文件(&amp;L)…</translation>
-    </message>
-    <message>
-        <source>Pa&amp;yload</source>
-        <translation type="vanished">发送数据(&amp;Y)</translation>
-    </message>
-    <message>
-        <source>Connecting to {peer}…</source>
-        <translation type="vanished">正在连接 {peer}…</translation>
-    </message>
-    <message>
-        <source>{path} is not a readable file</source>
-        <translation type="vanished">{path} 不是可读取的文件</translation>
-    </message>
-    <message>
-        <source>Sending {name} ({size})…</source>
-        <translation type="vanished">正在发送 {name}（{size}）…</translation>
-    </message>
-    <message>
-        <source>Send a file</source>
-        <translation type="vanished">发送文件</translation>
-    </message>
-    <message>
-        <source>Not connected: connect to a server first</source>
-        <translation type="vanished">未连接：请先连接服务器</translation>
-    </message>
-    <message>
-        <source>Cannot send: {reason}</source>
-        <translation type="vanished">无法发送：{reason}</translation>
-    </message>
-    <message>
-        <source>{reason}; reconnecting in {delay} s, attempt {attempt}</source>
-        <translation type="vanished">{reason}；{delay} 秒后重连（第 {attempt} 次）</translation>
-    </message>
-    <message>
-        <source>Sent the file {path} ({size})</source>
-        <translation type="vanished">已发送文件 {path}（{size}）</translation>
-    </message>
-    <message>
-        <source>Connected to {peer}</source>
-        <translation type="vanished">已连接到 {peer}</translation>
-    </message>
-    <message>
-        <source>{message} with {version} ({cipher})</source>
-        <translation type="vanished">{message}，使用 {version}（{cipher}）</translation>
-    </message>
-    <message>
-        <source>{message}; server certificate {fingerprint}</source>
-        <translation type="vanished">{message}；服务器证书指纹 {fingerprint}</translation>
-    </message>
-    <message>
-        <source>Disconnected from {peer}: {reason}</source>
-        <translation type="vanished">与 {peer} 的连接已断开：{reason}</translation>
-    </message>
-    <message>
         <source>1 TCP connection (to {peer})</source>
         <translation>1 个 TCP 连接（到 {peer}）</translation>
-    </message>
-    <message>
-        <source>Not connected</source>
-        <translation type="vanished">未连接</translation>
-    </message>
-    <message>
-        <source>{state} · received {received} · sent {sent}</source>
-        <translation type="vanished">{state} · 已接收 {received} · 已发送 {sent}</translation>
-    </message>
-    <message>
-        <source>{counters} · {count} heartbeats</source>
-        <translation type="vanished">{counters} · 心跳 {count} 次</translation>
     </message>
     <message>
         <source>Show more tabs</source>
@@ -4555,196 +3217,8 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
 <context>
     <name>TcpServerPanel</name>
     <message>
-        <source>&amp;Start</source>
-        <translation type="vanished">启动(&amp;S)</translation>
-    </message>
-    <message>
-        <source>Start listening (Ctrl+R)</source>
-        <translation type="vanished">开始监听（Ctrl+R）</translation>
-    </message>
-    <message>
-        <source>S&amp;top</source>
-        <translation type="vanished">停止(&amp;T)</translation>
-    </message>
-    <message>
-        <source>Stop the server and close every connection (Ctrl+.)</source>
-        <translation type="vanished">停止服务器并关闭所有连接（Ctrl+.）</translation>
-    </message>
-    <message>
-        <source>Maximum clients at once</source>
-        <translation type="vanished">同时服务的最大客户端数</translation>
-    </message>
-    <message>
-        <source>Clients served at once; more are refused. Lowered when the system cannot hold that many (the status line then says why)</source>
-        <translation type="vanished">同时服务的客户端数；超出的会被拒绝。系统容纳不下时会自动调低（状态栏会说明原因）</translation>
-    </message>
-    <message>
-        <source> s</source>
-        <translation type="vanished"> 秒</translation>
-    </message>
-    <message>
-        <source>Never</source>
-        <translation type="vanished">从不</translation>
-    </message>
-    <message>
-        <source>Idle timeout</source>
-        <translation type="vanished">空闲超时</translation>
-    </message>
-    <message>
-        <source>Close a client after this many seconds with nothing sent or received</source>
-        <translation type="vanished">客户端在这么多秒内既无发送也无接收时，断开它</translation>
-    </message>
-    <message>
-        <source>&amp;Keepalive: free the slots of vanished clients</source>
-        <translation type="vanished">保活(&amp;K)：释放已消失客户端占用的名额</translation>
-    </message>
-    <message>
-        <source>Probe quiet clients (TCP keepalive), so a client whose computer vanished is disconnected within about 2 minutes instead of holding its slot forever</source>
-        <translation type="vanished">探测空闲的客户端（TCP 保活），这样计算机已消失的客户端会在约 2 分钟内被断开，而不会永远占着名额</translation>
-    </message>
-    <message>
-        <source>Listen</source>
-        <translation type="vanished">监听</translation>
-    </message>
-    <message>
-        <source>&amp;Address:</source>
-        <translation type="vanished">地址(&amp;A)：</translation>
-    </message>
-    <message>
-        <source>St&amp;op</source>
-        <translation type="vanished">停止(&amp;O)</translation>
-    </message>
-    <message>
-        <source>&amp;Keepalive probes</source>
-        <translation type="vanished">保活探测(&amp;K)</translation>
-    </message>
-    <message>
-        <source>Add&amp;ress:</source>
-        <translation type="vanished">地址(&amp;R)：</translation>
-    </message>
-    <message>
-        <source>&amp;Port:</source>
-        <translation type="vanished">端口(&amp;P)：</translation>
-    </message>
-    <message>
-        <source>&amp;Max clients:</source>
-        <translation type="vanished">最大客户端数(&amp;M)：</translation>
-    </message>
-    <message>
-        <source>&amp;Idle timeout:</source>
-        <translation type="vanished">空闲超时(&amp;I)：</translation>
-    </message>
-    <message>
-        <source>No automatic reply</source>
-        <translation type="vanished">不自动回复</translation>
-    </message>
-    <message>
-        <source>Echo what each client sends</source>
-        <translation type="vanished">原样回显客户端发来的数据</translation>
-    </message>
-    <message>
-        <source>Reply with a fixed text</source>
-        <translation type="vanished">回复固定内容</translation>
-    </message>
-    <message>
-        <source>What the server sends back on its own; changes apply at once</source>
-        <translation type="vanished">服务器自动回发的内容；修改立即生效</translation>
-    </message>
-    <message>
-        <source>Reply mode</source>
-        <translation type="vanished">回复方式</translation>
-    </message>
-    <message>
-        <source>Fixed reply</source>
-        <translation type="vanished">固定回复</translation>
-    </message>
-    <message>
-        <source>Automatic reply</source>
-        <translation type="vanished">自动回复</translation>
-    </message>
-    <message>
-        <source>Client</source>
-        <translation type="vanished">客户端</translation>
-    </message>
-    <message>
-        <source>Connected</source>
-        <translation type="vanished">连接时间</translation>
-    </message>
-    <message>
-        <source>In</source>
-        <translation type="vanished">接收</translation>
-    </message>
-    <message>
-        <source>Out</source>
-        <translation type="vanished">发送</translation>
-    </message>
-    <message>
-        <source>Connected clients</source>
-        <translation type="vanished">已连接的客户端</translation>
-    </message>
-    <message>
-        <source>&amp;Disconnect selected</source>
-        <translation type="vanished">断开选中(&amp;D)</translation>
-    </message>
-    <message>
-        <source>Close the connection of the selected clients</source>
-        <translation type="vanished">关闭选中客户端的连接</translation>
-    </message>
-    <message>
-        <source>Clients</source>
-        <translation type="vanished">客户端</translation>
-    </message>
-    <message>
-        <source>Send to s&amp;elected</source>
-        <translation type="vanished">发送到选中(&amp;E)</translation>
-    </message>
-    <message>
-        <source>Send to a&amp;ll</source>
-        <translation type="vanished">发送到全部(&amp;L)</translation>
-    </message>
-    <message>
-        <source>Pa&amp;yload</source>
-        <translation type="vanished">发送数据(&amp;Y)</translation>
-    </message>
-    <message>
-        <source>Send to &amp;selected</source>
-        <translation type="vanished">发送到选中(&amp;S)</translation>
-    </message>
-    <message>
-        <source>Send the payload to the selected clients (Ctrl+Return)</source>
-        <translation type="vanished">向选中的客户端发送数据（Ctrl+Enter）</translation>
-    </message>
-    <message>
-        <source>Send to &amp;all</source>
-        <translation type="vanished">发送到全部(&amp;A)</translation>
-    </message>
-    <message>
-        <source>Send the payload to every connected client</source>
-        <translation type="vanished">向所有已连接的客户端发送数据</translation>
-    </message>
-    <message>
-        <source>Send</source>
-        <translation type="vanished">发送</translation>
-    </message>
-    <message>
         <source>Opening port {port}…</source>
         <translation>正在打开端口 {port}…</translation>
-    </message>
-    <message>
-        <source>Select one or more clients in the list first</source>
-        <translation type="vanished">请先在列表中选择一个或多个客户端</translation>
-    </message>
-    <message>
-        <source>Sent {size} to {clients}</source>
-        <translation type="vanished">已向 {clients}发送 {size}</translation>
-    </message>
-    <message>
-        <source>No client is connected, so nothing was sent</source>
-        <translation type="vanished">没有已连接的客户端，未发送任何数据</translation>
-    </message>
-    <message>
-        <source>The server is not running: start it first</source>
-        <translation type="vanished">服务器未运行：请先启动</translation>
     </message>
     <message>
         <source>Listening on {address} with TLS; certificate {fingerprint}</source>
@@ -4779,28 +3253,6 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
         <translation>
             <numerusform>TCP 服务器有 {count} 个客户端已连接</numerusform>
         </translation>
-    </message>
-    <message numerus="yes">
-        <source>{count} clients</source>
-        <translation type="vanished">
-            <numerusform>{count} 个客户端</numerusform>
-        </translation>
-    </message>
-    <message>
-        <source>{clients} connected · {total} in all · received {received} · sent {sent}</source>
-        <translation type="vanished">已连接 {clients} · 累计 {total} 个 · 已接收 {received} · 已发送 {sent}</translation>
-    </message>
-    <message>
-        <source> · {refused} refused: limit {cap}</source>
-        <translation type="vanished"> · 已拒绝 {refused} 个：上限 {cap}</translation>
-    </message>
-    <message>
-        <source>{refused} refused: {cap} clients are connected, the most this server takes at once (Max clients)</source>
-        <translation type="vanished">已拒绝 {refused} 个：已连接 {cap} 个客户端，达到本服务器同时接受的上限（最大客户端数）</translation>
-    </message>
-    <message>
-        <source> · listening on {address}</source>
-        <translation type="vanished"> · 正在监听 {address}</translation>
     </message>
     <message>
         <source>TCP server {address}: {clients}</source>
@@ -4864,206 +3316,6 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     <message>
         <source>Traffic log</source>
         <translation>收发记录</translation>
-    </message>
-    <message>
-        <source>Text</source>
-        <translation type="vanished">文本</translation>
-    </message>
-    <message>
-        <source>Hex</source>
-        <translation type="vanished">十六进制</translation>
-    </message>
-    <message>
-        <source>Show the data column as text or as hex bytes</source>
-        <translation type="vanished">数据列按文本还是十六进制字节显示</translation>
-    </message>
-    <message>
-        <source>Show data as</source>
-        <translation type="vanished">数据显示方式</translation>
-    </message>
-    <message>
-        <source>The encoding used to show received bytes as text</source>
-        <translation type="vanished">把收到的字节显示为文本时使用的编码</translation>
-    </message>
-    <message>
-        <source>Display encoding</source>
-        <translation type="vanished">显示编码</translation>
-    </message>
-    <message>
-        <source>How a TCP stream is cut into rows: raw chunks, lines, length-prefixed messages; or type fixed:N or delim:HEX (a partial frame waits for its rest)</source>
-        <translation type="vanished">TCP 数据流如何分成行：原始数据块、按行、带长度前缀的消息；也可输入 fixed:N 或 delim:HEX（不完整的帧等待其余部分）</translation>
-    </message>
-    <message>
-        <source>Framing</source>
-        <translation type="vanished">分帧</translation>
-    </message>
-    <message>
-        <source>Follow</source>
-        <translation type="vanished">自动滚动</translation>
-    </message>
-    <message>
-        <source>Scroll to each new row; untick to pause scrolling and read</source>
-        <translation type="vanished">有新记录时滚动到底部；取消勾选可暂停滚动，方便查看</translation>
-    </message>
-    <message>
-        <source>Copy</source>
-        <translation type="vanished">复制</translation>
-    </message>
-    <message>
-        <source>Clear</source>
-        <translation type="vanished">清空</translation>
-    </message>
-    <message>
-        <source>Copy the selected rows (all rows when none is selected)</source>
-        <translation type="vanished">复制选中的行（未选中时复制全部）</translation>
-    </message>
-    <message>
-        <source>Remove every row from the log</source>
-        <translation type="vanished">清空全部记录</translation>
-    </message>
-    <message>
-        <source>Export…</source>
-        <translation type="vanished">导出…</translation>
-    </message>
-    <message>
-        <source>Save the log as CSV, text, hex, raw bytes or a pcapng capture for Wireshark</source>
-        <translation type="vanished">将日志保存为 CSV、文本、十六进制、原始字节或供 Wireshark 使用的 pcapng 抓包文件</translation>
-    </message>
-    <message>
-        <source>Find</source>
-        <translation type="vanished">查找</translation>
-    </message>
-    <message>
-        <source>Show or hide the search and filter row (Ctrl+F)</source>
-        <translation type="vanished">显示或隐藏搜索和过滤行（Ctrl+F）</translation>
-    </message>
-    <message>
-        <source>Copy bytes as text</source>
-        <translation type="vanished">以文本复制字节</translation>
-    </message>
-    <message>
-        <source>Copy bytes as hex</source>
-        <translation type="vanished">以十六进制复制字节</translation>
-    </message>
-    <message>
-        <source>Copy raw bytes</source>
-        <translation type="vanished">复制原始字节</translation>
-    </message>
-    <message>
-        <source>Export selected rows…</source>
-        <translation type="vanished">导出所选行…</translation>
-    </message>
-    <message>
-        <source>Export as pcapng for Wireshark…</source>
-        <translation type="vanished">导出为 Wireshark 的 pcapng…</translation>
-    </message>
-    <message>
-        <source>Receive to file…</source>
-        <translation type="vanished">接收转向文件…</translation>
-    </message>
-    <message>
-        <source>Verify checksum</source>
-        <translation type="vanished">校验和检查</translation>
-    </message>
-    <message>
-        <source>None</source>
-        <translation type="vanished">无</translation>
-    </message>
-    <message>
-        <source>Hex dump pane</source>
-        <translation type="vanished">十六进制转储窗格</translation>
-    </message>
-    <message>
-        <source>Go to offset in the hex dump…</source>
-        <translation type="vanished">跳转到十六进制转储中的偏移…</translation>
-    </message>
-    <message>
-        <source>More</source>
-        <translation type="vanished">更多</translation>
-    </message>
-    <message>
-        <source>Copy bytes, export, receive to file, verify a checksum, hex dump, rate graph</source>
-        <translation type="vanished">复制字节、导出、接收转向文件、校验和检查、十六进制转储、速率图</translation>
-    </message>
-    <message>
-        <source>Search</source>
-        <translation type="vanished">搜索</translation>
-    </message>
-    <message>
-        <source>Text (in the display encoding) or, with Hex ticked, bytes in hex to look for</source>
-        <translation type="vanished">要查找的文本（按显示编码），勾选十六进制时为十六进制字节</translation>
-    </message>
-    <message>
-        <source>Search the log</source>
-        <translation type="vanished">搜索日志</translation>
-    </message>
-    <message>
-        <source>Search for bytes given in hex, like 0D 0A</source>
-        <translation type="vanished">按十六进制查找字节，例如 0D 0A</translation>
-    </message>
-    <message>
-        <source>Previous</source>
-        <translation type="vanished">上一个</translation>
-    </message>
-    <message>
-        <source>Select the previous matching row</source>
-        <translation type="vanished">选中上一个匹配行</translation>
-    </message>
-    <message>
-        <source>Next</source>
-        <translation type="vanished">下一个</translation>
-    </message>
-    <message>
-        <source>Select the next matching row</source>
-        <translation type="vanished">选中下一个匹配行</translation>
-    </message>
-    <message>
-        <source>Show rows of both directions, only received or only sent</source>
-        <translation type="vanished">显示双向的行，或只显示接收的，或只显示发送的</translation>
-    </message>
-    <message>
-        <source>Direction filter</source>
-        <translation type="vanished">方向过滤</translation>
-    </message>
-    <message>
-        <source>In and out</source>
-        <translation type="vanished">收和发</translation>
-    </message>
-    <message>
-        <source>In only</source>
-        <translation type="vanished">只看接收</translation>
-    </message>
-    <message>
-        <source>Out only</source>
-        <translation type="vanished">只看发送</translation>
-    </message>
-    <message>
-        <source>Show the rows of every peer or of one (a client of the server)</source>
-        <translation type="vanished">显示所有对端的行，或只显示一个对端（服务器的某个客户端）</translation>
-    </message>
-    <message>
-        <source>Peer filter</source>
-        <translation type="vanished">对端过滤</translation>
-    </message>
-    <message>
-        <source>All peers</source>
-        <translation type="vanished">所有对端</translation>
-    </message>
-    <message>
-        <source>Only matching</source>
-        <translation type="vanished">只显示匹配</translation>
-    </message>
-    <message>
-        <source>Show only the rows that hold what is searched for</source>
-        <translation type="vanished">只显示包含搜索内容的行</translation>
-    </message>
-    <message>
-        <source>Save the log as CSV or as text</source>
-        <translation type="vanished">将记录保存为 CSV 或文本文件</translation>
-    </message>
-    <message>
-        <source>Show as</source>
-        <translation type="vanished">显示为</translation>
     </message>
     <message>
         <source>CSV files (*.csv)</source>
@@ -5394,54 +3646,6 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
 <context>
     <name>UdpReceivePanel</name>
     <message>
-        <source>optional, e.g. 239.1.2.3 or ff12::1</source>
-        <translation type="vanished">可选，例如 239.1.2.3 或 ff12::1</translation>
-    </message>
-    <message>
-        <source>Join this multicast group to receive what is sent to it</source>
-        <translation type="vanished">加入此组播组，接收发往该组的数据</translation>
-    </message>
-    <message>
-        <source>Multicast group</source>
-        <translation type="vanished">组播组</translation>
-    </message>
-    <message>
-        <source>Listen</source>
-        <translation type="vanished">监听</translation>
-    </message>
-    <message>
-        <source>&amp;Address:</source>
-        <translation type="vanished">地址(&amp;A)：</translation>
-    </message>
-    <message>
-        <source>&amp;Port:</source>
-        <translation type="vanished">端口(&amp;P)：</translation>
-    </message>
-    <message>
-        <source>&amp;Multicast:</source>
-        <translation type="vanished">组播(&amp;M)：</translation>
-    </message>
-    <message>
-        <source>Reply to every datagram with:</source>
-        <translation type="vanished">收到数据报时自动回复：</translation>
-    </message>
-    <message>
-        <source>A&amp;ddress:</source>
-        <translation type="vanished">地址(&amp;D)：</translation>
-    </message>
-    <message>
-        <source>&amp;Reply to every datagram with:</source>
-        <translation type="vanished">收到数据报时自动回复(&amp;R)：</translation>
-    </message>
-    <message>
-        <source>Send this payload back to the sender of each datagram</source>
-        <translation type="vanished">向每个数据报的发送方回发此内容</translation>
-    </message>
-    <message>
-        <source>Auto-reply</source>
-        <translation type="vanished">自动回复</translation>
-    </message>
-    <message>
         <source>&amp;Start</source>
         <translation>启动(&amp;S)</translation>
     </message>
@@ -5458,34 +3662,6 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
         <translation>停止监听（Ctrl+.）</translation>
     </message>
     <message>
-        <source>Send from this port</source>
-        <translation type="vanished">从此端口发送</translation>
-    </message>
-    <message>
-        <source>Payload to send</source>
-        <translation type="vanished">要发送的数据</translation>
-    </message>
-    <message>
-        <source>Se&amp;nd</source>
-        <translation type="vanished">发送(&amp;N)</translation>
-    </message>
-    <message>
-        <source>Send the payload from the listening port to this host and port</source>
-        <translation type="vanished">从监听端口把数据发送到此主机和端口</translation>
-    </message>
-    <message>
-        <source>To se&amp;lected sender</source>
-        <translation type="vanished">发给选中的发送方(&amp;L)</translation>
-    </message>
-    <message>
-        <source>Send the payload to the sender of the row selected in the log</source>
-        <translation type="vanished">把数据发送给日志中选中行的发送方</translation>
-    </message>
-    <message>
-        <source>T&amp;o:</source>
-        <translation type="vanished">目标(&amp;O)：</translation>
-    </message>
-    <message>
         <source>Opening port {port}…</source>
         <translation>正在打开端口 {port}…</translation>
     </message>
@@ -5500,14 +3676,6 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
     <message>
         <source>Not listening: start listening on a port first</source>
         <translation>未在监听：请先在某个端口上开始监听</translation>
-    </message>
-    <message>
-        <source>{group} is not a multicast address (IPv4 224.0.0.0-239.255.255.255, IPv6 ff00::/8)</source>
-        <translation type="vanished">{group} 不是组播地址（IPv4 为 224.0.0.0-239.255.255.255，IPv6 为 ff00::/8）</translation>
-    </message>
-    <message>
-        <source>{group!r} is not an IP address</source>
-        <translation type="vanished">{group!r} 不是 IP 地址</translation>
     </message>
     <message>
         <source>Listening on {address}</source>
@@ -5551,108 +3719,8 @@ Certificate SHA-256 fingerprint: {fingerprint}</source>
 <context>
     <name>UdpSendPanel</name>
     <message>
-        <source>Allow broadcast</source>
-        <translation type="vanished">允许广播</translation>
-    </message>
-    <message>
-        <source>Needed to send to a broadcast address such as 255.255.255.255</source>
-        <translation type="vanished">向 255.255.255.255 等广播地址发送时需要勾选</translation>
-    </message>
-    <message>
-        <source>Local port</source>
-        <translation type="vanished">本地端口</translation>
-    </message>
-    <message>
-        <source>Send from this local port (some devices reply only to a fixed port); empty = any</source>
-        <translation type="vanished">从此本地端口发送（有些设备只向固定端口回复）；留空表示任意端口</translation>
-    </message>
-    <message>
-        <source>Target</source>
-        <translation type="vanished">目标</translation>
-    </message>
-    <message>
-        <source>&amp;Host:</source>
-        <translation type="vanished">主机(&amp;H)：</translation>
-    </message>
-    <message>
-        <source>H&amp;ost:</source>
-        <translation type="vanished">主机(&amp;O)：</translation>
-    </message>
-    <message>
-        <source>&amp;Port:</source>
-        <translation type="vanished">端口(&amp;P)：</translation>
-    </message>
-    <message>
-        <source>&amp;Local port:</source>
-        <translation type="vanished">本地端口(&amp;L)：</translation>
-    </message>
-    <message>
-        <source>How many datagrams to send</source>
-        <translation type="vanished">要发送的数据报个数</translation>
-    </message>
-    <message>
-        <source>Count</source>
-        <translation type="vanished">次数</translation>
-    </message>
-    <message>
-        <source> ms</source>
-        <translation type="vanished"> 毫秒</translation>
-    </message>
-    <message>
-        <source>Pause between two datagrams when sending more than one</source>
-        <translation type="vanished">连续发送多个数据报时，相邻两次发送的间隔</translation>
-    </message>
-    <message>
-        <source>Interval</source>
-        <translation type="vanished">间隔</translation>
-    </message>
-    <message>
-        <source>Wait for a reply</source>
-        <translation type="vanished">等待回复</translation>
-    </message>
-    <message>
-        <source>After sending, show the reply and who sent it</source>
-        <translation type="vanished">发送后显示回复内容及回复方</translation>
-    </message>
-    <message>
-        <source> s</source>
-        <translation type="vanished"> 秒</translation>
-    </message>
-    <message>
-        <source>How long to wait for a reply</source>
-        <translation type="vanished">等待回复的时长</translation>
-    </message>
-    <message>
-        <source>Reply timeout</source>
-        <translation type="vanished">回复超时</translation>
-    </message>
-    <message>
-        <source>&amp;Keep open</source>
-        <translation type="vanished">保持打开(&amp;K)</translation>
-    </message>
-    <message>
-        <source>Keep the socket open after sending: show every reply that arrives, send again from the same port, until Stop</source>
-        <translation type="vanished">发送后保持套接字打开：显示收到的每个回复，可从同一端口再次发送，直到点击停止</translation>
-    </message>
-    <message>
-        <source>Sending</source>
-        <translation type="vanished">发送设置</translation>
-    </message>
-    <message>
-        <source>&amp;Count:</source>
-        <translation type="vanished">次数(&amp;C)：</translation>
-    </message>
-    <message>
-        <source>&amp;Interval:</source>
-        <translation type="vanished">间隔(&amp;I)：</translation>
-    </message>
-    <message>
         <source>Pa&amp;yload</source>
         <translation>发送数据(&amp;Y)</translation>
-    </message>
-    <message>
-        <source>Payload</source>
-        <translation type="vanished">发送数据</translation>
     </message>
     <message>
         <source>&amp;Send</source>
