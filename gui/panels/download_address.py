@@ -7,10 +7,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from gui.widgets import StatusLine, monospace_font
-from gui.widgets.forms import line_edit, push_button
+from gui.widgets.forms import check_box, line_edit, push_button
 from gui.widgets.found_servers import FoundServers
 from gui.widgets.security import ClientSecurityBox
 from gui.widgets.style import set_text_role
@@ -68,18 +68,14 @@ class ShareAddress(QWidget):
         self.url_edit.textChanged.connect(self._update_password_warning)
         tip = self.tr("Ask the server which files it shares")
         self.list_button = push_button(
-            self, self.tr("&List files"), "listButton", self.list_requested.emit
+            self, self.tr("&List files"), "listButton", self.list_requested.emit, tip=tip
         )
-        self.list_button.setToolTip(tip)
-        self.raw_check = QCheckBox(self.tr("Classic &raw protocol"), self)
-        self.raw_check.setObjectName("rawCheck")
+        tip = self.tr(
+            "For servers that only speak the classic protocol (send the name, read the "
+            "bytes): no list, no resume, no checksum. A raw:// URL implies it"
+        )
+        self.raw_check = check_box(self, self.tr("Classic &raw protocol"), "rawCheck", tip)
         self.raw_check.toggled.connect(lambda _on: self.changed.emit())
-        self.raw_check.setToolTip(
-            self.tr(
-                "For servers that only speak the classic protocol (send the name, read the "
-                "bytes): no list, no resume, no checksum. A raw:// URL implies it"
-            )
-        )
         self.password_warning = QLabel(
             self.tr("Without TLS the password travels in clear: anyone on the way can read it."),
             self,

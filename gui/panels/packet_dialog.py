@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.widgets.forms import spin_box
 from gui.widgets.payload import PayloadEditor
 from gui.widgets.status import InlineError
 from net.address import parse_host
@@ -86,12 +87,7 @@ class PacketDialog(QDialog):
         self.resize(560, 480)
 
     def _spin(self, name: str, low: int, high: int, value: int) -> QSpinBox:
-        spin = QSpinBox(self)
-        spin.setObjectName(name)
-        spin.setRange(low, high)
-        spin.setGroupSeparatorShown(True)
-        spin.setValue(value)
-        return spin
+        return spin_box(QSpinBox(self), name, "", (low, high), value=value, grouped=True)
 
     def _update(self) -> None:
         self.local_port_spin.setEnabled(self.protocol_combo.currentData() == "udp")

@@ -51,9 +51,14 @@ class ServerBox(FieldsBox):
         self.port = PortField(self)
         what, tip = self.tr("Connect timeout"), self.tr("Give up connecting after this long")
         self.timeout_spin = spin_box(
-            QDoubleSpinBox(self), "connectTimeoutSpin", what, (0.5, 600.0), value=10.0, tip=tip
+            QDoubleSpinBox(self),
+            "connectTimeoutSpin",
+            what,
+            (0.5, 600.0),
+            value=10.0,
+            suffix=self.tr(" s"),
+            tip=tip,
         )
-        self.timeout_spin.setSuffix(self.tr(" s"))
         start = (self.tr("&Connect"), self.tr("Connect to the server (Ctrl+R)"))
         stop = (self.tr("&Disconnect"), self.tr("Close the connection (Ctrl+.)"))
         self.connect_button, self.disconnect_button = start_stop_buttons(

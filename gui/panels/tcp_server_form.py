@@ -71,10 +71,15 @@ class ListenBox(FieldsBox):
             self.tr("Idle timeout"),
             self.tr("Close a client after this many seconds with nothing sent or received"),
         )
-        self.idle_timeout = spin_box(QSpinBox(self), "idleTimeoutSpin", what, (0, _LONGEST_IDLE))
-        self.idle_timeout.setSuffix(self.tr(" s"))
+        self.idle_timeout = spin_box(
+            QSpinBox(self),
+            "idleTimeoutSpin",
+            what,
+            (0, _LONGEST_IDLE),
+            suffix=self.tr(" s"),
+            tip=tip,
+        )
         self.idle_timeout.setSpecialValueText(self.tr("Never"))
-        self.idle_timeout.setToolTip(tip)
         tip = self.tr(
             "Probe quiet clients (TCP keepalive), so a client whose computer vanished is "
             "disconnected within about 2 minutes instead of holding its slot forever"

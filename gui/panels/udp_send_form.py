@@ -60,9 +60,14 @@ class SendingBox(FieldsBox):
         self.wait_check = check_box(self, self.tr("Wait for a reply"), "waitReplyCheck", tip)
         what, tip = self.tr("Reply timeout"), self.tr("How long to wait for a reply")
         self.timeout_spin = spin_box(
-            QDoubleSpinBox(self), "replyTimeoutSpin", what, (0.1, 3600.0), value=2.0, tip=tip
+            QDoubleSpinBox(self),
+            "replyTimeoutSpin",
+            what,
+            (0.1, 3600.0),
+            value=2.0,
+            suffix=self.tr(" s"),
+            tip=tip,
         )
-        self.timeout_spin.setSuffix(self.tr(" s"))
         self.wait_check.toggled.connect(self.timeout_spin.setEnabled)
         self.timeout_spin.setEnabled(False)
         tip = self.tr(

@@ -240,14 +240,17 @@ def spin_box(
     value: float | None = None,
     suffix: str = "",
     tip: str = "",
+    grouped: bool = False,
 ) -> _Spin:
     """``spin`` (a QSpinBox, or a QDoubleSpinBox with one decimal: seconds, milliseconds,
     percent) named ``name``, for a number in ``limits`` (inclusive); ``what`` is its accessible
-    name."""
+    name; ``grouped`` shows digit group separators (counts up to millions)."""
     spin.setObjectName(name)
     spin.setRange(limits[0], limits[1])  # type: ignore[arg-type]  # whole numbers for a QSpinBox
     if isinstance(spin, QDoubleSpinBox):
         spin.setDecimals(1)
+    if grouped:
+        spin.setGroupSeparatorShown(True)
     if value is not None:
         spin.setValue(value)  # type: ignore[arg-type]
     if suffix:

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
-    QCheckBox,
     QDoubleSpinBox,
     QGridLayout,
     QGroupBox,
@@ -22,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.widgets.forms import ask_file, line_edit, option_combo, push_button
+from gui.widgets.forms import ask_file, check_box, line_edit, option_combo, push_button, spin_box
 from gui.widgets.status import InlineError
 from gui.widgets.style import monospace_font, set_text_role
 from net.codec import parse_escapes
@@ -56,14 +55,6 @@ def format_fingerprint(fingerprint: str, per_line: int = 8) -> str:
     return ":\n".join(lines)
 
 
-def _tls_check(box: QGroupBox, text: str, tip: str) -> QCheckBox:
-    """The box's "Use TLS" check box (``text`` and ``tip`` translated in the box's context)."""
-    check = QCheckBox(text, box)
-    check.setObjectName("tlsCheck")
-    check.setToolTip(tip)
-    return check
-
-
 def _file_row(parent: QWidget, edit: QLineEdit, button: QWidget) -> QHBoxLayout:
     row = QHBoxLayout()
     row.setContentsMargins(0, 0, 0, 0)
@@ -90,9 +81,8 @@ class ClientSecurityBox(QGroupBox):
         """``always_on``: TLS is chosen elsewhere (an https:// URL); only the check is asked."""
         super().__init__(self.tr("Security"), parent)
         self.setObjectName("clientSecurityBox")
-        self.tls_check = _tls_check(
-            self, self.tr("Use &TLS"), self.tr("Encrypt the connection with TLS")
-        )
+        tip = self.tr("Encrypt the connection with TLS")
+        self.tls_check = check_box(self, self.tr("Use &TLS"), "tlsCheck", tip)
         checks = [
             (self.tr("Verify certificate"), "verify"),
             (self.tr("Pin SHA-256 fingerprint"), "pin"),
@@ -246,9 +236,8 @@ class ServerSecurityBox(QGroupBox):
         super().__init__(self.tr("Security"), parent)
         self.setObjectName("serverSecurityBox")
         self.fingerprint = ""
-        self.tls_check = _tls_check(
-            self, self.tr("Use &TLS"), self.tr("Serve over TLS (clients must use TLS too)")
-        )
+        tip = self.tr("Serve over TLS (clients must use TLS too)")
+        self.tls_check = check_box(self, self.tr("Use &TLS"), "tlsCheck", tip)
         sources = [(self.tr("Self-signed certificate"), "generated")]
         sources.append((self.tr("Load certificate files"), "files"))
         source_tip = self.tr("A certificate made for this computer on first use, or your own files")
@@ -399,11 +388,8 @@ class ConnectionOptionsBox(QGroupBox):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(self.tr("Connection"), parent)
         self.setObjectName("connectionOptionsBox")
-        self.keepalive_check = QCheckBox(self.tr("&Keepalive"), self)
-        self.keepalive_check.setObjectName("keepaliveCheck")
-        self.keepalive_check.setToolTip(
-            self.tr("Let the system probe an idle connection (TCP keepalive)")
-        )
+        tip = self.tr("Let the system probe an idle connection (TCP keepalive)")
+        self.keepalive_check = check_box(self, self.tr("&Keepalive"), "keepaliveCheck", tip)
         idle_tip = self.tr("Seconds of silence before the first probe")
         interval_tip = self.tr("Seconds between probes")
         probes_tip = self.tr("Unanswered probes before the connection is given up")
@@ -423,9 +409,8 @@ class ConnectionOptionsBox(QGroupBox):
         self.keepalive_idle.setPrefix(self.tr("idle "))
         self.keepalive_interval.setPrefix(self.tr("every "))
         self.keepalive_count.setSuffix(self.tr(" probes"))
-        self.heartbeat_check = QCheckBox(self.tr("Heart&beat"), self)
-        self.heartbeat_check.setObjectName("heartbeatCheck")
-        self.heartbeat_check.setToolTip(self.tr("Send a payload on a timer while connected"))
+        tip = self.tr("Send a payload on a timer while connected")
+        self.heartbeat_check = check_box(self, self.tr("Heart&beat"), "heartbeatCheck", tip)
         self.heartbeat_edit = QLineEdit("PING\\n", self)
         self.heartbeat_edit.setObjectName("heartbeatEdit")
         self.heartbeat_edit.setFont(monospace_font())
@@ -448,11 +433,8 @@ class ConnectionOptionsBox(QGroupBox):
         self.heartbeat_period.setPrefix(self.tr("every "))
         self.heartbeat_error = InlineError(self)
         self.dead_after.setSpecialValueText(self.tr("off"))
-        self.reconnect_check = QCheckBox(self.tr("Auto-&reconnect"), self)
-        self.reconnect_check.setObjectName("reconnectCheck")
-        self.reconnect_check.setToolTip(
-            self.tr("Connect again after the connection is lost, waiting longer each time")
-        )
+        tip = self.tr("Connect again after the connection is lost, waiting longer each time")
+        self.reconnect_check = check_box(self, self.tr("Auto-&reconnect"), "reconnectCheck", tip)
         wait, wait_tip = (
             self.tr("Maximum reconnect delay"),
             self.tr("The longest wait between reconnect attempts"),
@@ -494,20 +476,11 @@ class ConnectionOptionsBox(QGroupBox):
     ) -> _Spin:
         """A time in seconds named ``name``: ``limits`` are its (lowest, highest, start) value;
         a QDoubleSpinBox shows tenths."""
-        spin = kind(self)
-        spin.setObjectName(name)
         low, high, value = limits
-        if isinstance(spin, QDoubleSpinBox):
-            spin.setRange(low, high)
-            spin.setDecimals(1)
-            spin.setValue(value)
-        else:
-            spin.setRange(int(low), int(high))
-            spin.setValue(int(value))
-        spin.setSuffix(self.tr(" s"))
-        spin.setAccessibleName(accessible)
-        spin.setToolTip(tip)
-        return spin
+        suffix = self.tr(" s")
+        return spin_box(
+            kind(self), name, accessible, (low, high), value=value, suffix=suffix, tip=tip
+        )
 
     def client_kwargs(self) -> dict[str, Any]:
         """TcpClient keyword arguments for these settings.

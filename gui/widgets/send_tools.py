@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from gui.widgets.counters import format_count
-from gui.widgets.forms import push_button
+from gui.widgets.forms import push_button, spin_box
 from gui.widgets.payload import PayloadEditor
 from net.codec import PayloadSpec, render_text
 from net.errors import ConnectError, NetError, PayloadError
@@ -134,18 +134,6 @@ class PayloadHistory(QObject):
         return good[:HISTORY_ENTRIES]
 
 
-def _spin(parent: QWidget, name: str, high: int, value: int, tip: str, accessible: str) -> QSpinBox:
-    """A count from 0 to ``high`` (digits grouped), named ``name``, starting at ``value``."""
-    spin = QSpinBox(parent)
-    spin.setObjectName(name)
-    spin.setRange(0, high)
-    spin.setValue(value)
-    spin.setGroupSeparatorShown(True)
-    spin.setToolTip(tip)
-    spin.setAccessibleName(accessible)
-    return spin
-
-
 class RepeatSend(QObject):
     """Periodic send for a TCP send box (the TCP Client, or the TCP Server's selected clients or
     all of them): a "Repeat…" button beside the payload opens the count (0: until stopped) and
@@ -192,7 +180,15 @@ class RepeatSend(QObject):
             "Pause between two sends; 0 sends as fast as the connection takes them"
         )
         self.count_spin, self.interval_spin = (
-            _spin(form_widget, name, high, value, tip, accessible)
+            spin_box(
+                QSpinBox(form_widget),
+                name,
+                accessible,
+                (0, high),
+                value=value,
+                tip=tip,
+                grouped=True,
+            )
             for name, high, value, tip, accessible in (
                 ("repeatCountSpin", 1_000_000_000, 10, count_tip, self.tr("Repeat count")),
                 ("repeatIntervalSpin", 86_400_000, 1000, interval_tip, self.tr("Repeat interval")),

@@ -10,7 +10,6 @@ from __future__ import annotations
 from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (
-    QCheckBox,
     QComboBox,
     QHBoxLayout,
     QLabel,
@@ -20,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.widgets.forms import line_edit, option_combo
+from gui.widgets.forms import check_box, line_edit, option_combo
 from gui.widgets.style import set_text_role
 from gui.widgets.traffic_log_framing import FRAMINGS
 from net.checksum import checksum_names
@@ -122,11 +121,9 @@ class LogTools(QWidget):
         self.framing_combo.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
         )
-        self.follow_check = QCheckBox(self.tr("Follow"), self)
-        self.follow_check.setObjectName("followCheck")
-        self.follow_check.setChecked(True)
-        self.follow_check.setToolTip(
-            self.tr("Scroll to each new row; untick to pause scrolling and read")
+        follow_tip = self.tr("Scroll to each new row; untick to pause scrolling and read")
+        self.follow_check = check_box(
+            self, self.tr("Follow"), "followCheck", follow_tip, checked=True
         )
         self.rows_label = QLabel(self)
         self.rows_label.setObjectName("logRowsLabel")
@@ -195,9 +192,8 @@ class LogTools(QWidget):
             accessible=self.tr("Search the log"),
         )
         self.search_edit.setClearButtonEnabled(True)
-        self.hex_search_check = QCheckBox(self.tr("Hex"), self)
-        self.hex_search_check.setObjectName("logSearchHexCheck")
-        self.hex_search_check.setToolTip(self.tr("Search for bytes given in hex, like 0D 0A"))
+        hex_tip = self.tr("Search for bytes given in hex, like 0D 0A")
+        self.hex_search_check = check_box(self, self.tr("Hex"), "logSearchHexCheck", hex_tip)
         previous_tip = self.tr("Select the previous matching row")
         next_tip = self.tr("Select the next matching row")
         self.previous_button = _button(self, "logPreviousButton", self.tr("Previous"), previous_tip)
@@ -221,9 +217,10 @@ class LogTools(QWidget):
         self.peer_combo.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
         )
-        self.matching_check = QCheckBox(self.tr("Only matching"), self)
-        self.matching_check.setObjectName("logMatchingCheck")
-        self.matching_check.setToolTip(self.tr("Show only the rows that hold what is searched for"))
+        matching_tip = self.tr("Show only the rows that hold what is searched for")
+        self.matching_check = check_box(
+            self, self.tr("Only matching"), "logMatchingCheck", matching_tip
+        )
 
     def _on_search_toggled(self, on: bool) -> None:
         self.search_row.setVisible(on)
