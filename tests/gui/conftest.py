@@ -11,11 +11,12 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QCoreApplication, QLocale, QSettings, QTranslator
 from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
 
 from gui import runner
 from gui.app import APP_NAME, ORGANIZATION, install_language, install_plural_forms
 from gui.collector import GuiThreadCollector
-from gui.main_window import ASK_BEFORE_QUIT_KEY
+from gui.main_window import ASK_BEFORE_QUIT_KEY, MainWindow
 from net._i18n import set_language as set_net_language
 from tests.conftest import WAIT
 
@@ -190,3 +191,16 @@ def chinese(qapp: QApplication) -> Iterator[list[str]]:
         for translator in set(qapp.findChildren(QTranslator)) - before:
             QCoreApplication.removeTranslator(translator)
             translator.deleteLater()
+
+
+def small_window(qtbot: QtBot, settings: QSettings, *, activate: bool = False) -> MainWindow:
+    """The main window at 800x600 (the smallest size it promises to fit), shown and exposed;
+    ``activate`` also gives it the keyboard focus (tests that press keys)."""
+    window = MainWindow(settings)
+    qtbot.addWidget(window)
+    window.resize(800, 600)
+    window.show()
+    if activate:
+        window.activateWindow()
+    qtbot.waitExposed(window)
+    return window

@@ -12,9 +12,9 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from gui.main_window import MainWindow
 from gui.panels.file_server import FileServerPanel
 from tests.conftest import WAIT
+from tests.gui.conftest import small_window
 from tests.gui.test_file_server_panel import http_get, start, stop
 from tests.gui.test_small_window import language, problems_of  # noqa: F401 (a fixture)
 
@@ -68,11 +68,7 @@ def test_graph_shows_the_bytes_and_transfers_served_to_http_client(
 
 @pytest.mark.usefixtures("language")  # English and Chinese
 def test_file_server_with_its_graph_fits_800x600(qtbot: QtBot, settings: QSettings) -> None:
-    window = MainWindow(settings)
-    qtbot.addWidget(window)
-    window.resize(800, 600)
-    window.show()
-    qtbot.waitExposed(window)
+    window = small_window(qtbot, settings)
     panel = window.show_panel("fileServerPanel")
     assert isinstance(panel, FileServerPanel)
     panel.show_graph(True)

@@ -24,6 +24,7 @@ from pytestqt.qtbot import QtBot
 from gui.main_window import MainWindow
 from gui.panels import PANELS
 from gui.widgets import LogEntry
+from tests.gui.conftest import small_window
 
 PANEL_NAMES = [entry.name for entry in PANELS]
 MNEMONIC = re.compile(r"&([^&\s])")
@@ -31,12 +32,7 @@ MNEMONIC = re.compile(r"&([^&\s])")
 
 @pytest.fixture
 def window(qtbot: QtBot, settings: QSettings) -> Iterator[MainWindow]:
-    window = MainWindow(settings)
-    qtbot.addWidget(window)
-    window.resize(800, 600)
-    window.show()
-    window.activateWindow()
-    qtbot.waitExposed(window)
+    window = small_window(qtbot, settings, activate=True)
     yield window
     window.close()
 

@@ -13,7 +13,6 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from gui.main_window import MainWindow
 from gui.panels.scripts import EXAMPLE_SCRIPT, ScriptsPanel
 from gui.panels.tcp_client import TcpClientPanel
 from gui.panels.tcp_server import TcpServerPanel
@@ -22,6 +21,7 @@ from gui.panels.udp_send import UdpSendPanel
 from gui.widgets import TrafficLog
 from net.script import Record, ScriptRunner, StepResult, parse_script, script_from_records
 from tests.conftest import WAIT
+from tests.gui.conftest import small_window
 from tests.gui.test_tcp_panels import connect, recv_exactly, start_server
 from tests.gui.test_udp_panels import start_listening
 from tests.net.test_script import (
@@ -321,11 +321,7 @@ def test_rules_table_shows_two_rows_at_800x600(
     """Issue 15: the rules table was squeezed under its buttons to less than one row."""
     if language == "zh_CN":
         assert request.getfixturevalue("chinese")
-    window = MainWindow(settings)
-    qtbot.addWidget(window)
-    window.resize(800, 600)
-    window.show()
-    qtbot.waitExposed(window)
+    window = small_window(qtbot, settings)
     panel = window.show_panel("tcpServerPanel")
     table = panel.rules  # type: ignore[attr-defined]
     for _ in range(3):

@@ -22,8 +22,8 @@ from PySide6.QtWidgets import (
 )
 from pytestqt.qtbot import QtBot
 
-from gui.main_window import MainWindow
 from gui.panels import PANELS
+from tests.gui.conftest import small_window
 
 PANEL_NAMES = [
     "udpSendPanel",
@@ -140,11 +140,7 @@ def test_every_panel_fits_800x600(
     qtbot: QtBot, settings: QSettings, language: str, name: str
 ) -> None:
     assert len(PANELS) == len(PANEL_NAMES)
-    window = MainWindow(settings)
-    qtbot.addWidget(window)
-    window.resize(800, 600)
-    window.show()
-    qtbot.waitExposed(window)
+    window = small_window(qtbot, settings)
     assert (window.width(), window.height()) == (800, 600)
     panel = window.show_panel(name)
     QApplication.processEvents()

@@ -12,10 +12,9 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QAbstractButton, QApplication, QGroupBox, QLabel, QToolButton
 from pytestqt.qtbot import QtBot
 
-from gui.main_window import MainWindow
 from gui.panels.tcp_client import ClientConnection, LoadTest, TcpClientPanel
 from tests.conftest import WAIT
-from tests.gui.conftest import TcpEchoServer, free_port
+from tests.gui.conftest import TcpEchoServer, free_port, small_window
 from tests.gui.test_keyboard import MNEMONIC, check_walk
 from tests.gui.test_packets import data_dir, make_window, read_until  # noqa: F401 (a fixture)
 from tests.gui.test_small_window import problems_of
@@ -225,12 +224,7 @@ def visible_mnemonics(panel: TcpClientPanel) -> list[str]:
 def test_tab_walk_and_mnemonics_with_several_tabs(
     qtbot: QtBot, settings: QSettings, tcp_echo: TcpEchoServer
 ) -> None:
-    window = MainWindow(settings)
-    qtbot.addWidget(window)
-    window.resize(800, 600)
-    window.show()
-    window.activateWindow()
-    qtbot.waitExposed(window)
+    window = small_window(qtbot, settings, activate=True)
     panel = window.show_panel("tcpClientPanel")
     assert isinstance(panel, TcpClientPanel)
     panel.add_connection()
@@ -296,11 +290,7 @@ def test_several_tabs_and_a_load_test_fit_800x600(
 ) -> None:
     if language == "zh_CN":
         assert request.getfixturevalue("chinese")
-    window = MainWindow(settings)
-    qtbot.addWidget(window)
-    window.resize(800, 600)
-    window.show()
-    qtbot.waitExposed(window)
+    window = small_window(qtbot, settings)
     panel = window.show_panel("tcpClientPanel")
     assert isinstance(panel, TcpClientPanel)
     panel.current_connection().host.set_text("127.0.0.1")
