@@ -7,6 +7,7 @@ import socket
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from PySide6.QtCore import QCoreApplication, QLocale, QSettings, QTranslator
@@ -19,6 +20,10 @@ from gui.collector import GuiThreadCollector
 from gui.main_window import ASK_BEFORE_QUIT_KEY, MainWindow
 from net._i18n import set_language as set_net_language
 from tests.conftest import WAIT
+
+if TYPE_CHECKING:
+    from gui.panels.udp_receive import UdpReceivePanel
+    from gui.panels.udp_send import UdpSendPanel
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -191,6 +196,28 @@ def chinese(qapp: QApplication) -> Iterator[list[str]]:
         for translator in set(qapp.findChildren(QTranslator)) - before:
             QCoreApplication.removeTranslator(translator)
             translator.deleteLater()
+
+
+@pytest.fixture
+def receive_panel(qtbot: QtBot) -> UdpReceivePanel:
+    """A UDP Receive panel, shown (its module loads here: the panels load lazily in the app)."""
+    from gui.panels.udp_receive import UdpReceivePanel
+
+    panel = UdpReceivePanel()
+    qtbot.addWidget(panel)
+    panel.show()
+    return panel
+
+
+@pytest.fixture
+def send_panel(qtbot: QtBot) -> UdpSendPanel:
+    """A UDP Send panel, shown."""
+    from gui.panels.udp_send import UdpSendPanel
+
+    panel = UdpSendPanel()
+    qtbot.addWidget(panel)
+    panel.show()
+    return panel
 
 
 def small_window(qtbot: QtBot, settings: QSettings, *, activate: bool = False) -> MainWindow:

@@ -22,22 +22,6 @@ from tests.gui.conftest import UdpEcho, free_port
 TIMEOUT = int(WAIT * 1000)
 
 
-@pytest.fixture
-def receive_panel(qtbot: QtBot) -> UdpReceivePanel:
-    panel = UdpReceivePanel()
-    qtbot.addWidget(panel)
-    panel.show()
-    return panel
-
-
-@pytest.fixture
-def send_panel(qtbot: QtBot) -> UdpSendPanel:
-    panel = UdpSendPanel()
-    qtbot.addWidget(panel)
-    panel.show()
-    return panel
-
-
 def start_listening(qtbot: QtBot, panel: UdpReceivePanel, host: str = "127.0.0.1") -> int:
     panel.bind.set_address(host)
     panel.port.set_text("0")

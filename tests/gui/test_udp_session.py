@@ -8,7 +8,6 @@ import re
 import socket
 import threading
 
-import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
@@ -21,22 +20,6 @@ from tests.gui.test_udp_panels import start_listening, stop
 TIMEOUT = int(WAIT * 1000)
 RTT_ONE = re.compile(r"rtt (\d+\.\d{3}) ms")
 RTT_SPREAD = re.compile(r"rtt min/median/max (\d+\.\d{3})/(\d+\.\d{3})/(\d+\.\d{3}) ms")
-
-
-@pytest.fixture
-def receive_panel(qtbot: QtBot) -> UdpReceivePanel:
-    panel = UdpReceivePanel()
-    qtbot.addWidget(panel)
-    panel.show()
-    return panel
-
-
-@pytest.fixture
-def send_panel(qtbot: QtBot) -> UdpSendPanel:
-    panel = UdpSendPanel()
-    qtbot.addWidget(panel)
-    panel.show()
-    return panel
 
 
 def rows(panel: UdpReceivePanel | UdpSendPanel) -> list[tuple[str, str, bytes]]:
